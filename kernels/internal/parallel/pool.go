@@ -1,0 +1,194 @@
+// Package parallel runs a kernel's work on a fixed set of long-lived workers.
+//
+// A Pool with T threads owns T-1 goroutines started once; Run hands the same
+// function to every worker and to the calling goroutine, each with its own
+// thread index, and returns when all have finished. Kernels split their output
+// statically by thread index, so every element is computed by one thread in a
+// fixed order and a given thread count always gives bit-identical results.
+//
+// Workers spin briefly before parking, because training steps call many small
+// kernels back to back and waking a parked goroutine costs microseconds.
+package parallel
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// spinIterations is how long a worker polls for new work before it parks, and
+// yieldEvery how often a spinning goroutine yields its P, so that spinning
+// never starves the goroutine it waits for when GOMAXPROCS < threads.
+const (
+	spinIterations = 20000
+	yieldEvery     = 256
+)
+
+// Pool is a fixed group of threads that run work together. A Pool is not safe
+// for concurrent Run calls; Close releases its goroutines.
+type Pool struct {
+	threads int
+	fn      func(tid int)
+	gen     atomic.Uint64 // incremented for each Run: the signal to start
+	pending atomic.Int64  // workers still running the current fn
+	wake    []chan struct{}
+	parked  []atomic.Bool
+	done    chan struct{}
+	closed  atomic.Bool
+	wg      sync.WaitGroup
+	panics  chan any
+}
+
+// New starts a pool of the given number of threads (the caller counts as one).
+// threads must be at least 1.
+func New(threads int) *Pool {
+	if threads < 1 {
+		panic(fmt.Sprintf("parallel: thread count %d < 1", threads))
+	}
+	p := &Pool{
+		threads: threads,
+		wake:    make([]chan struct{}, threads),
+		parked:  make([]atomic.Bool, threads),
+		done:    make(chan struct{}, 1),
+		panics:  make(chan any, threads),
+	}
+	for tid := 1; tid < threads; tid++ {
+		p.wake[tid] = make(chan struct{}, 1)
+		p.wg.Add(1)
+		go p.worker(tid)
+	}
+	return p
+}
+
+// Threads returns the number of threads, including the caller.
+func (p *Pool) Threads() int { return p.threads }
+
+// Run calls fn(tid) for tid in [0, Threads()) concurrently, tid 0 on the
+// calling goroutine, and returns when all calls have returned. A panic in any
+// call is re-raised on the caller after all have finished.
+func (p *Pool) Run(fn func(tid int)) {
+	if p.threads == 1 {
+		fn(0)
+		return
+	}
+	if p.closed.Load() {
+		panic("parallel: Run on a closed Pool")
+	}
+	p.fn = fn
+	p.pending.Store(int64(p.threads - 1))
+	p.gen.Add(1)
+	for tid := 1; tid < p.threads; tid++ {
+		if p.parked[tid].Load() {
+			select {
+			case p.wake[tid] <- struct{}{}:
+			default:
+			}
+		}
+	}
+	p.call(fn, 0)
+	// Wait for the workers: spin first, then block on done. done may hold a
+	// stale token from an earlier Run, so pending is re-checked after each.
+	for i := 0; p.pending.Load() != 0; i++ {
+		switch {
+		case i > spinIterations:
+			<-p.done
+		case i%yieldEvery == yieldEvery-1:
+			runtime.Gosched() // let workers run when GOMAXPROCS < threads
+		}
+	}
+	p.fn = nil
+	select {
+	case r := <-p.panics:
+		panic(r)
+	default:
+	}
+}
+
+// RunN calls fn(tid, lo, hi) on every thread with [lo, hi) the thread's share of
+// n items split into contiguous, nearly equal ranges (threads with no items
+// are not called). It is the usual way to split a loop.
+func (p *Pool) RunN(n int, fn func(tid, lo, hi int)) {
+	t := min(p.threads, n)
+	if t <= 1 {
+		if n > 0 {
+			fn(0, 0, n)
+		}
+		return
+	}
+	p.Run(func(tid int) {
+		if tid < t {
+			lo, hi := Split(n, t, tid)
+			fn(tid, lo, hi)
+		}
+	})
+}
+
+// Split returns the i-th of parts contiguous ranges that cover [0, n), the
+// first n%parts ranges one longer than the rest.
+func Split(n, parts, i int) (lo, hi int) {
+	q, r := n/parts, n%parts
+	lo = i*q + min(i, r)
+	hi = lo + q
+	if i < r {
+		hi++
+	}
+	return lo, hi
+}
+
+func (p *Pool) call(fn func(int), tid int) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.panics <- r
+		}
+	}()
+	fn(tid)
+}
+
+func (p *Pool) worker(tid int) {
+	defer p.wg.Done()
+	seen := uint64(0)
+	for {
+		// Spin for the next generation, then park.
+		for i := 0; p.gen.Load() == seen; i++ {
+			if i < spinIterations {
+				if i%yieldEvery == yieldEvery-1 {
+					runtime.Gosched()
+				}
+				continue
+			}
+			p.parked[tid].Store(true)
+			if p.gen.Load() == seen { // re-check after announcing the park
+				<-p.wake[tid]
+			}
+			p.parked[tid].Store(false)
+			i = 0
+		}
+		if p.closed.Load() {
+			return
+		}
+		seen = p.gen.Load()
+		p.call(p.fn, tid)
+		if p.pending.Add(-1) == 0 {
+			select {
+			case p.done <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// Close stops the workers. The pool must not be used afterwards.
+func (p *Pool) Close() {
+	if p.closed.Swap(true) {
+		return
+	}
+	p.gen.Add(1)
+	for tid := 1; tid < p.threads; tid++ {
+		select {
+		case p.wake[tid] <- struct{}{}:
+		default:
+		}
+	}
+	p.wg.Wait()
+}
