@@ -1,0 +1,150 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// isa describes a vector instruction set for the generators.
+type isa struct {
+	name  string // "avx2" or "avx512"
+	lanes int    // float32 lanes per vector
+	vec   []VecPhysical
+}
+
+var (
+	isaAVX2   = isa{"avx2", 8, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}}
+	isaAVX512 = isa{"avx512", 16, []VecPhysical{
+		Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}}
+)
+
+func genGemm() {
+	microKernel(isaAVX2, 6, 2)
+	microKernel(isaAVX512, 12, 2)
+}
+
+// microKernel emits the register-tile kernel of mr rows and nv vectors per row
+// (NR = nv·lanes columns): mr·nv accumulators, nv registers for a row of the B
+// panel, and two for broadcasts of A, so FMAs from alternate rows overlap.
+func microKernel(s isa, mr, nv int) {
+	nr := nv * s.lanes
+	name := fmt.Sprintf("sgemmKernel%s_%dx%d", titleISA(s.name), mr, nr)
+	TEXT(name, NOSPLIT, "func(k int, a, b, c []float32, ldc int, beta float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s is the %s micro-kernel for a %d×%d tile; microRef(%d, %d, ...) is its specification.", name, s.name, mr, nr, mr, nr))
+	if mr*nv+nv+2 > len(s.vec) {
+		panic(fmt.Sprintf("%s: %d accumulators + %d B + 2 broadcast registers exceed %d", name, mr*nv, nv, len(s.vec)))
+	}
+	acc := func(r, v int) VecPhysical { return s.vec[r*nv+v] }
+	bv := s.vec[mr*nv : mr*nv+nv]
+	bc := s.vec[mr*nv+nv : mr*nv+nv+2]
+	vbytes := 4 * s.lanes
+
+	k := Load(Param("k"), GP64())
+	pa := Load(Param("a").Base(), GP64())
+	pb := Load(Param("b").Base(), GP64())
+	pc := Load(Param("c").Base(), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+
+	Comment("Prefetch the C tile; zero the accumulators.")
+	row := GP64()
+	MOVQ(pc, row)
+	for r := 0; r < mr; r++ {
+		for off := 0; off < 4*nr; off += 64 {
+			PREFETCHT0(Mem{Base: row, Disp: off})
+		}
+		if r < mr-1 {
+			ADDQ(ldc, row)
+		}
+	}
+	for r := 0; r < mr; r++ {
+		for v := 0; v < nv; v++ {
+			VXORPS(acc(r, v), acc(r, v), acc(r, v))
+		}
+	}
+
+	step := func() {
+		for v := 0; v < nv; v++ {
+			VMOVUPS(Mem{Base: pb, Disp: v * vbytes}, bv[v])
+		}
+		for r := 0; r < mr; r++ {
+			t := bc[r%2]
+			VBROADCASTSS(Mem{Base: pa, Disp: 4 * r}, t)
+			for v := 0; v < nv; v++ {
+				VFMADD231PS(bv[v], t, acc(r, v))
+			}
+		}
+		ADDQ(U32(4*mr), pa)
+		ADDQ(U32(4*nr), pb)
+	}
+	const unroll = 4
+	Comment(fmt.Sprintf("Main loop, unrolled %dx, then the remaining k %% %d steps.", unroll, unroll))
+	n4 := GP64()
+	MOVQ(k, n4)
+	SHRQ(U8(2), n4)
+	JZ(LabelRef(name + "_tail"))
+	Label(name + "_loop4")
+	for u := 0; u < unroll; u++ {
+		step()
+	}
+	DECQ(n4)
+	JNZ(LabelRef(name + "_loop4"))
+	Label(name + "_tail")
+	ANDQ(U8(unroll-1), k)
+	JZ(LabelRef(name + "_store"))
+	Label(name + "_loop1")
+	step()
+	DECQ(k)
+	JNZ(LabelRef(name + "_loop1"))
+
+	Label(name + "_store")
+	Comment("beta == ±0: store without reading C.")
+	beta, err := Param("beta").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	bits := GP32()
+	MOVL(beta.Addr, bits)
+	ANDL(U32(0x7fffffff), bits)
+	JNZ(LabelRef(name + "_beta"))
+	for r := 0; r < mr; r++ {
+		for v := 0; v < nv; v++ {
+			VMOVUPS(acc(r, v), Mem{Base: pc, Disp: v * vbytes})
+		}
+		if r < mr-1 {
+			ADDQ(ldc, pc)
+		}
+	}
+	VZEROUPPER()
+	RET()
+
+	Label(name + "_beta")
+	Comment("C = acc + beta·C.")
+	VBROADCASTSS(beta.Addr, bc[0])
+	for r := 0; r < mr; r++ {
+		for v := 0; v < nv; v++ {
+			VFMADD231PS(Mem{Base: pc, Disp: v * vbytes}, bc[0], acc(r, v))
+			VMOVUPS(acc(r, v), Mem{Base: pc, Disp: v * vbytes})
+		}
+		if r < mr-1 {
+			ADDQ(ldc, pc)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+func titleISA(s string) string {
+	switch s {
+	case "avx2":
+		return "AVX2"
+	case "avx512":
+		return "AVX512"
+	}
+	return s
+}

@@ -1,0 +1,239 @@
+// Package gemm is the machinery behind kernels.Sgemm's blocked implementation:
+// the Goto/BLIS loop nest, operand packing, and the register-tile
+// micro-kernels (pure Go, and generated AVX2 and AVX-512 assembly).
+//
+// The loop nest for C = op(A)·op(B)·alpha + beta·C, C row-major m×n:
+//
+//	for jc in steps of NC over n:              B panel KC×NC, packed, lives in L3
+//	  for pc in steps of KC over k:
+//	    pack op(B)[pc:pc+KC, jc:jc+NC] into NR-wide micro-panels
+//	    for ic in steps of MC over m:          A block MC×KC, packed, lives in L2
+//	      pack alpha·op(A)[ic:ic+MC, pc:pc+KC] into MR-high micro-panels
+//	      for jr in steps of NR:               one B micro-panel stays in L1
+//	        for ir in steps of MR:
+//	          micro-kernel: C[MR×NR] = Apanel·Bpanel + beta'·C
+//
+// beta' is the caller's beta for the first KC block and 1 afterwards. Packing
+// pads short panels with zeros, so micro-kernels always run full tiles; a tile
+// that overhangs C is computed into a scratch tile and copied in, so nothing
+// outside C is read or written.
+package gemm
+
+import "fmt"
+
+// Kernel is a register-tile micro-kernel and its blocking.
+type Kernel struct {
+	Name string // e.g. "avx512-12x32"
+	MR   int    // rows of the C tile (A micro-panel height)
+	NR   int    // columns of the C tile (B micro-panel width)
+	// Fn computes C[MR×NR] = A·B + beta·C where A is a packed MR-high
+	// micro-panel (k columns of MR values), B a packed NR-wide micro-panel
+	// (k rows of NR values) and C has row stride ldc. If beta == 0, C is
+	// not read. k ≥ 0.
+	Fn func(k int, a, b, c []float32, ldc int, beta float32)
+}
+
+// Blocking holds the cache-blocking sizes of the loop nest.
+type Blocking struct {
+	MC, KC, NC int
+}
+
+// Caches are the cache sizes blocking is derived from, in bytes; zero means
+// unknown.
+type Caches struct {
+	L1D, L2, L3 int
+}
+
+// BlockingFor derives the cache blocking for kernel k from cache sizes
+// (Low et al., "Analytical modeling is enough for high-performance BLIS"):
+// a KC×NR micro-panel of B takes at most half of L1, an MC×KC block of A at
+// most half of L2, and a KC×NC panel of B at most half of L3.
+func BlockingFor(k Kernel, c Caches) Blocking {
+	l1 := orDefault(c.L1D, 32<<10)
+	l2 := orDefault(c.L2, 512<<10)
+	l3 := orDefault(c.L3, 8<<20)
+	kc := roundDown(l1/2/(4*k.NR), 16)
+	kc = clamp(kc, 64, 512)
+	mc := roundDown(l2/2/(4*kc), k.MR)
+	mc = clamp(mc, k.MR, 1024/k.MR*k.MR)
+	nc := roundDown(l3/2/(4*kc), k.NR)
+	nc = clamp(nc, k.NR, 8192/k.NR*k.NR)
+	return Blocking{MC: mc, KC: kc, NC: nc}
+}
+
+func orDefault(v, d int) int {
+	if v <= 0 {
+		return d
+	}
+	return v
+}
+
+func roundDown(v, m int) int { return v / m * m }
+
+func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
+
+// Workspace holds one thread's packing buffers. The zero value is ready to use;
+// buffers grow on first use and are reused afterwards.
+type Workspace struct {
+	a, b, tile []float32
+}
+
+func (w *Workspace) grow(k Kernel, bl Blocking) {
+	na := roundUp(bl.MC, k.MR) * bl.KC
+	nb := roundUp(bl.NC, k.NR) * bl.KC
+	if len(w.a) < na {
+		w.a = alignedFloats(na)
+	}
+	if len(w.b) < nb {
+		w.b = alignedFloats(nb)
+	}
+	if len(w.tile) < k.MR*k.NR {
+		w.tile = alignedFloats(k.MR * k.NR)
+	}
+}
+
+func roundUp(v, m int) int { return (v + m - 1) / m * m }
+
+// alignedFloats returns n float32s starting on a 64-byte boundary.
+func alignedFloats(n int) []float32 {
+	s := make([]float32, n+16)
+	off := 0
+	for uintptrOf(s[off:])%64 != 0 {
+		off++
+	}
+	return s[off : off+n : off+n]
+}
+
+// Matrix is a row-major operand: element (i, j) of op(M) is Data[i*Stride+j],
+// or Data[j*Stride+i] when Trans is set.
+type Matrix struct {
+	Data   []float32
+	Stride int
+	Trans  bool
+}
+
+// Gemm computes C = alpha·op(A)·op(B) + beta·C for C of m×n (row stride ldc)
+// and inner dimension k with kernel kern and blocking bl, on the calling
+// goroutine, using ws's buffers. Arguments are assumed valid (the kernels
+// package checks them); k == 0 or alpha == 0 must be handled by the caller.
+func Gemm(ws *Workspace, kern Kernel, bl Blocking, m, n, k int, alpha float32, a, b Matrix, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		panic(fmt.Sprintf("gemm: Gemm called with k=%d alpha=%v; the caller scales C", k, alpha))
+	}
+	ws.grow(kern, bl)
+	for jc := 0; jc < n; jc += bl.NC {
+		nc := min(bl.NC, n-jc)
+		for pc := 0; pc < k; pc += bl.KC {
+			kc := min(bl.KC, k-pc)
+			packB(ws.b, b, pc, jc, kc, nc, kern.NR)
+			bet := beta
+			if pc > 0 {
+				bet = 1
+			}
+			for ic := 0; ic < m; ic += bl.MC {
+				mc := min(bl.MC, m-ic)
+				packA(ws.a, a, ic, pc, mc, kc, kern.MR, alpha)
+				macro(ws, kern, mc, nc, kc, bet, c[ic*ldc+jc:], ldc)
+			}
+		}
+	}
+}
+
+// macro runs the micro-kernel over an mc×nc block of C with packed operands.
+func macro(ws *Workspace, kern Kernel, mc, nc, kc int, beta float32, c []float32, ldc int) {
+	mr, nr := kern.MR, kern.NR
+	for jr := 0; jr < nc; jr += nr {
+		bp := ws.b[jr*kc : (jr+nr)*kc]
+		cols := min(nr, nc-jr)
+		for ir := 0; ir < mc; ir += mr {
+			ap := ws.a[ir*kc : (ir+mr)*kc]
+			rows := min(mr, mc-ir)
+			if rows == mr && cols == nr {
+				kern.Fn(kc, ap, bp, c[ir*ldc+jr:], ldc, beta)
+				continue
+			}
+			tile := ws.tile[:mr*nr]
+			kern.Fn(kc, ap, bp, tile, nr, 0)
+			for i := 0; i < rows; i++ {
+				dst := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+cols]
+				src := tile[i*nr : i*nr+cols]
+				if beta == 0 {
+					copy(dst, src)
+					continue
+				}
+				for j := range dst {
+					dst[j] = src[j] + beta*dst[j]
+				}
+			}
+		}
+	}
+}
+
+// packA copies alpha·op(A)[ic:ic+mc, pc:pc+kc] into MR-high micro-panels: panel
+// p holds rows p·MR..p·MR+MR-1, stored column by column (MR values per k), with
+// rows past mc set to zero.
+func packA(dst []float32, a Matrix, ic, pc, mc, kc, mr int, alpha float32) {
+	for p := 0; p < mc; p += mr {
+		panel := dst[p*kc : (p+mr)*kc]
+		rows := min(mr, mc-p)
+		if !a.Trans {
+			// Element (i, l) at Data[(ic+p+i)*Stride + pc+l]: rows are contiguous.
+			for i := 0; i < rows; i++ {
+				src := a.Data[(ic+p+i)*a.Stride+pc:]
+				src = src[:kc]
+				for l, v := range src {
+					panel[l*mr+i] = alpha * v
+				}
+			}
+		} else {
+			// Element (i, l) at Data[(pc+l)*Stride + ic+p+i]: columns are contiguous.
+			for l := 0; l < kc; l++ {
+				src := a.Data[(pc+l)*a.Stride+ic+p:]
+				src = src[:rows]
+				dst := panel[l*mr : l*mr+rows]
+				for i, v := range src {
+					dst[i] = alpha * v
+				}
+			}
+		}
+		if rows < mr {
+			for l := 0; l < kc; l++ {
+				clear(panel[l*mr+rows : (l+1)*mr])
+			}
+		}
+	}
+}
+
+// packB copies op(B)[pc:pc+kc, jc:jc+nc] into NR-wide micro-panels: panel q
+// holds columns q·NR..q·NR+NR-1, stored row by row (NR values per k), with
+// columns past nc set to zero.
+func packB(dst []float32, b Matrix, pc, jc, kc, nc, nr int) {
+	for q := 0; q < nc; q += nr {
+		panel := dst[q*kc : (q+nr)*kc]
+		cols := min(nr, nc-q)
+		if !b.Trans {
+			// Element (l, j) at Data[(pc+l)*Stride + jc+q+j]: rows are contiguous.
+			for l := 0; l < kc; l++ {
+				src := b.Data[(pc+l)*b.Stride+jc+q:]
+				copy(panel[l*nr:l*nr+cols], src[:cols])
+			}
+		} else {
+			// Element (l, j) at Data[(jc+q+j)*Stride + pc+l]: columns are contiguous.
+			for j := 0; j < cols; j++ {
+				src := b.Data[(jc+q+j)*b.Stride+pc:]
+				src = src[:kc]
+				for l, v := range src {
+					panel[l*nr+j] = v
+				}
+			}
+		}
+		if cols < nr {
+			for l := 0; l < kc; l++ {
+				clear(panel[l*nr+cols : (l+1)*nr])
+			}
+		}
+	}
+}

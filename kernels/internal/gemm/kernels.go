@@ -1,0 +1,27 @@
+package gemm
+
+import "github.com/trainbench/trainbench/kernels/cpu"
+
+// GoKernel is the pure-Go micro-kernel of ISA level generic.
+var GoKernel = Kernel{Name: "go-4x4", MR: 4, NR: 4, Fn: kernelGo4x4}
+
+// KernelFor returns the micro-kernel for ISA level l. The caller has checked
+// that l is usable; without assembly (noasm, non-amd64) every level gets the
+// generated kernels' pure-Go twins, which are correct but slow.
+func KernelFor(l cpu.Level) Kernel {
+	switch l {
+	case cpu.AVX512:
+		return AVX512Kernel
+	case cpu.AVX2:
+		return AVX2Kernel
+	}
+	return GoKernel
+}
+
+// AVX2Kernel is the generated AVX2+FMA micro-kernel: a 6×16 tile in twelve
+// YMM accumulators (Haswell-style, as in BLIS's haswell configuration).
+var AVX2Kernel = Kernel{Name: "avx2-6x16", MR: 6, NR: 16, Fn: sgemmKernelAVX2_6x16}
+
+// AVX512Kernel is the generated AVX-512 micro-kernel: a 12×32 tile in 24 ZMM
+// accumulators, enough to cover the 4-cycle FMA latency of two FMA pipes.
+var AVX512Kernel = Kernel{Name: "avx512-12x32", MR: 12, NR: 32, Fn: sgemmKernelAVX512_12x32}

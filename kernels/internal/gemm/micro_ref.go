@@ -1,0 +1,31 @@
+package gemm
+
+// microRef is the specification of every micro-kernel: C[mr×nr] = A·B + beta·C
+// with A an mr-high packed panel (a[l*mr+i]), B an nr-wide packed panel
+// (b[l*nr+j]) and C row stride ldc; C is not read when beta == 0. Each
+// generated assembly kernel is tested against it, and builds without assembly
+// run it directly.
+func microRef(mr, nr, k int, a, b, c []float32, ldc int, beta float32) {
+	var acc [32 * 32]float32
+	t := acc[:mr*nr]
+	for l := 0; l < k; l++ {
+		ap := a[l*mr : l*mr+mr]
+		bp := b[l*nr : l*nr+nr]
+		for i, av := range ap {
+			row := t[i*nr : i*nr+nr]
+			for j, bv := range bp {
+				row[j] += av * bv
+			}
+		}
+	}
+	for i := 0; i < mr; i++ {
+		row := c[i*ldc : i*ldc+nr]
+		for j := range row {
+			if beta == 0 {
+				row[j] = t[i*nr+j]
+			} else {
+				row[j] = t[i*nr+j] + beta*row[j]
+			}
+		}
+	}
+}

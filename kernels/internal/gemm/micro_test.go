@@ -1,0 +1,114 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/trainbench/trainbench/kernels/cpu"
+)
+
+// kernelsUnderTest returns every micro-kernel this machine can run, with the
+// level it needs.
+func kernelsUnderTest(t *testing.T) []Kernel {
+	info, _ := cpu.Detect()
+	var ks []Kernel
+	for _, l := range cpu.AllLevels() {
+		if info.Hardware >= l { // the twins run everywhere; the asm needs the hardware
+			ks = append(ks, KernelFor(l))
+		} else {
+			t.Logf("skipping %v kernel: CPU lacks %v", KernelFor(l).Name, l)
+		}
+	}
+	return ks
+}
+
+const guard = float32(-12345.5)
+
+// TestMicroKernelsMatchReference runs each micro-kernel (generated assembly on
+// amd64, its twin elsewhere) against microRef on random panels, for k from 0 to
+// past the unrolled loop's multiples, beta zero and not, and checks that the
+// kernel writes only its tile (guard values around and between rows of C).
+func TestMicroKernelsMatchReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, kern := range kernelsUnderTest(t) {
+		for _, k := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 16, 31, 64, 129, 300} {
+			for _, beta := range []float32{0, 1, 0.5, -2} {
+				t.Run(fmt.Sprintf("%s/k=%d/beta=%v", kern.Name, k, beta), func(t *testing.T) {
+					mr, nr := kern.MR, kern.NR
+					a := randFloats(rng, mr*k)
+					b := randFloats(rng, nr*k)
+					ldc := nr + 3
+					c := make([]float32, mr*ldc+8)
+					for i := range c {
+						c[i] = guard
+					}
+					want := make([]float32, len(c))
+					for i := 0; i < mr; i++ {
+						for j := 0; j < nr; j++ {
+							v := rng.Float32()*2 - 1
+							if beta == 0 {
+								v = float32(math.NaN()) // must not leak
+							}
+							c[4+i*ldc+j] = v
+						}
+					}
+					copy(want, c)
+					a0, b0 := append([]float32(nil), a...), append([]float32(nil), b...)
+					microRef(mr, nr, k, a, b, want[4:], ldc, beta)
+					kern.Fn(k, a, b, c[4:], ldc, beta)
+					for i := range c {
+						if !closeTo(c[i], want[i], k) {
+							t.Fatalf("c[%d] (row %d col %d of the tile) = %v, want %v", i, (i-4)/ldc, (i-4)%ldc, c[i], want[i])
+						}
+					}
+					if !equal(a, a0) || !equal(b, b0) {
+						t.Fatal("kernel modified its packed inputs")
+					}
+				})
+			}
+		}
+	}
+}
+
+func randFloats(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = rng.Float32()*2 - 1
+	}
+	return s
+}
+
+// closeTo allows for FMA versus separate multiply-add rounding: the error of a
+// k-term float32 dot product of values in [-1, 1] is below k·2⁻²³ in absolute
+// terms (plus the beta term).
+func closeTo(got, want float32, k int) bool {
+	if got == want {
+		return true
+	}
+	if math.IsNaN(float64(got)) || math.IsNaN(float64(want)) {
+		return false
+	}
+	return math.Abs(float64(got-want)) <= float64(k+4)*0x1p-22
+}
+
+func equal(x, y []float32) bool {
+	for i := range x {
+		if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
+			return false
+		}
+	}
+	return len(x) == len(y)
+}
+
+func TestBlockingIsConsistent(t *testing.T) {
+	for _, kern := range []Kernel{GoKernel, AVX2Kernel, AVX512Kernel} {
+		for _, c := range []Caches{{}, {L1D: 48 << 10, L2: 1 << 20, L3: 32 << 20}, {L1D: 1, L2: 1, L3: 1}, {L1D: 1 << 30, L2: 1 << 30, L3: 1 << 30}} {
+			bl := BlockingFor(kern, c)
+			if bl.MC%kern.MR != 0 || bl.NC%kern.NR != 0 || bl.KC <= 0 || bl.MC <= 0 || bl.NC <= 0 {
+				t.Errorf("%s %+v: blocking %+v not a positive multiple of the %dx%d tile", kern.Name, c, bl, kern.MR, kern.NR)
+			}
+		}
+	}
+}
