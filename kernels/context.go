@@ -1,0 +1,85 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/kernels/internal/gemm"
+	"github.com/trainbench/trainbench/kernels/internal/parallel"
+)
+
+// MaxThreads bounds the thread count of a Context.
+const MaxThreads = 1024
+
+// Context runs kernels at one ISA level on a fixed number of threads. It owns
+// worker goroutines and per-thread scratch memory, reused across calls. A
+// Context is not safe for concurrent use; use one per goroutine. Close
+// releases its workers.
+type Context struct {
+	isa     cpu.Level
+	pool    *parallel.Pool
+	caches  gemm.Caches
+	gemmWS  []gemm.Workspace // one per thread
+	scratch [][]float32      // one per thread, for kernels that need a buffer
+}
+
+// NewContext returns a Context for ISA level isa and the given thread count.
+// It fails if the level is not usable here (see cpu.Info.Check) or threads is
+// outside [1, MaxThreads].
+func NewContext(isa cpu.Level, threads int) (*Context, error) {
+	info, err := cpu.Detect()
+	if err != nil {
+		return nil, err
+	}
+	if err := info.Check(isa); err != nil {
+		return nil, err
+	}
+	if threads < 1 || threads > MaxThreads {
+		return nil, fmt.Errorf("kernels: thread count %d outside [1, %d]", threads, MaxThreads)
+	}
+	return &Context{
+		isa:     isa,
+		pool:    parallel.New(threads),
+		caches:  gemm.Caches{L1D: info.L1D, L2: info.L2, L3: info.L3},
+		gemmWS:  make([]gemm.Workspace, threads),
+		scratch: make([][]float32, threads),
+	}, nil
+}
+
+// NewDefaultContext returns a Context at the highest usable ISA level.
+func NewDefaultContext(threads int) (*Context, error) {
+	info, err := cpu.Detect()
+	if err != nil {
+		return nil, err
+	}
+	return NewContext(info.Max(), threads)
+}
+
+// ISA returns the Context's ISA level.
+func (c *Context) ISA() cpu.Level { return c.isa }
+
+// Threads returns the Context's thread count.
+func (c *Context) Threads() int { return c.pool.Threads() }
+
+// Close stops the Context's worker threads. The Context must not be used
+// afterwards.
+func (c *Context) Close() { c.pool.Close() }
+
+// Parallel runs fn on every thread of the Context, tid in [0, Threads()), and
+// returns when all have finished. Kernels outside this package (for example
+// the layers in package nn) use it to split their own loops.
+func (c *Context) Parallel(fn func(tid int)) { c.pool.Run(fn) }
+
+// ParallelFor splits [0, n) into one contiguous range per thread and runs
+// fn(tid, lo, hi) for each non-empty range concurrently.
+func (c *Context) ParallelFor(n int, fn func(tid, lo, hi int)) { c.pool.RunN(n, fn) }
+
+// Scratch returns thread tid's scratch buffer with at least n elements. Its
+// contents are unspecified; it stays valid until the next Scratch call for
+// that thread.
+func (c *Context) Scratch(tid, n int) []float32 {
+	if len(c.scratch[tid]) < n {
+		c.scratch[tid] = make([]float32, n)
+	}
+	return c.scratch[tid][:n]
+}

@@ -1,0 +1,20 @@
+// Package kernels is trainbench's library of float32 training kernels: the
+// operations one step of training a neural network is made of.
+//
+// Every kernel runs on a Context, which fixes the ISA level (generic, avx2,
+// avx512; see package cpu) and the thread count, and owns the long-lived
+// worker threads and scratch buffers the kernels use. Thread count is
+// explicit and independent of GOMAXPROCS, and for a given thread count results
+// are bit-for-bit repeatable.
+//
+// Each kernel has several implementations, listed in registries with stable
+// names (the impl= key of benchmark names): a naive reference whose doc
+// comment is the specification, fast paths that follow the Context's ISA
+// level, and reference libraries for comparison. The FLOP and byte counts of
+// each kernel live beside it (SgemmFLOPs, ...) so that benchmarks, the
+// roofline and the cost model use the same formulas.
+//
+// Matrices are row-major. Shape errors panic with a message naming the
+// offending argument and shapes, as slice indexing does: they are programming
+// errors, and checking them is cheap next to the work.
+package kernels

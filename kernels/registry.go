@@ -1,0 +1,94 @@
+package kernels
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// ISAMode says how an implementation relates to the Context's ISA level.
+type ISAMode int
+
+const (
+	// PerISA implementations follow the Context's ISA level: benchmarks run
+	// them once per usable level.
+	PerISA ISAMode = iota
+	// GenericOnly implementations are plain Go (or a Go library) whatever the
+	// Context says: benchmarks label them isa=generic.
+	GenericOnly
+	// Native implementations pick their own instructions (a system library):
+	// benchmarks label them isa=native.
+	Native
+)
+
+// Impl is one named implementation of a kernel with function type F.
+type Impl[F any] struct {
+	Name string  // stable name, the impl= key of benchmark names
+	Mode ISAMode // how it follows the Context's ISA level
+	Doc  string  // one line for listings
+	Fn   F
+}
+
+// Registry lists the implementations of one kernel. Implementations register
+// in init functions (some only under build tags, like openblas).
+type Registry[F any] struct {
+	kernel string
+	mu     sync.Mutex
+	impls  []Impl[F]
+}
+
+// NewRegistry returns an empty registry for the named kernel.
+func NewRegistry[F any](kernel string) *Registry[F] { return &Registry[F]{kernel: kernel} }
+
+// Register adds an implementation; it panics on a duplicate name.
+func (r *Registry[F]) Register(i Impl[F]) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, have := range r.impls {
+		if have.Name == i.Name {
+			panic(fmt.Sprintf("kernels: %s implementation %q registered twice", r.kernel, i.Name))
+		}
+	}
+	r.impls = append(r.impls, i)
+	sort.SliceStable(r.impls, func(a, b int) bool { return implOrder(r.impls[a].Name) < implOrder(r.impls[b].Name) })
+}
+
+// All returns the registered implementations, references first.
+func (r *Registry[F]) All() []Impl[F] {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Impl[F](nil), r.impls...)
+}
+
+// Names returns the registered implementation names.
+func (r *Registry[F]) Names() []string {
+	var ns []string
+	for _, i := range r.All() {
+		ns = append(ns, i.Name)
+	}
+	return ns
+}
+
+// Lookup returns the implementation with the given name, or an error listing
+// the valid names.
+func (r *Registry[F]) Lookup(name string) (Impl[F], error) {
+	for _, i := range r.All() {
+		if i.Name == name {
+			return i, nil
+		}
+	}
+	var zero Impl[F]
+	return zero, fmt.Errorf("unknown %s implementation %q (valid: %s)", r.kernel, name, strings.Join(r.Names(), ", "))
+}
+
+// implOrder sorts implementations the way tables read best: the reference,
+// then ours from simple to fast, then outside libraries.
+func implOrder(name string) int {
+	for i, n := range []string{"naive", "blocked", "im2col", "direct", "gonum", "openblas"} {
+		if n == name {
+			return i
+		}
+	}
+	return 100
+}

@@ -1,0 +1,250 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/trainbench/trainbench/kernels/internal/gemm"
+)
+
+// Transpose says whether a GEMM operand is used as stored or transposed.
+type Transpose byte
+
+// The two operand forms, spelled as in BLAS.
+const (
+	NoTrans Transpose = 'N'
+	Trans   Transpose = 'T'
+)
+
+// String returns "N" or "T".
+func (t Transpose) String() string { return string(rune(t)) }
+
+// SgemmFunc is the signature every SGEMM implementation has. It computes
+//
+//	C = alpha·op(A)·op(B) + beta·C
+//
+// for row-major C of m×n (row stride ldc), op(A) of m×k and op(B) of k×n,
+// where op(X) is X or its transpose as tA, tB say and lda, ldb are the row
+// strides of A and B as stored. When beta == 0, C is not read (NaN or Inf in C
+// do not leak). See SgemmNaive for the exact definition.
+type SgemmFunc func(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+// SgemmImpls lists the SGEMM implementations: naive, blocked, gonum, and
+// openblas when built with the cblas tag.
+var SgemmImpls = NewRegistry[SgemmFunc]("sgemm")
+
+func init() {
+	SgemmImpls.Register(Impl[SgemmFunc]{Name: "naive", Mode: GenericOnly, Fn: SgemmNaive,
+		Doc: "the triple loop (i-k-j order), the specification"})
+	SgemmImpls.Register(Impl[SgemmFunc]{Name: "blocked", Mode: PerISA, Fn: SgemmBlocked,
+		Doc: "Goto/BLIS blocking, packed panels, register-tile micro-kernel per ISA level"})
+}
+
+// Sgemm runs the fastest SGEMM implementation (blocked) on the Context; see
+// SgemmFunc for the definition.
+func (c *Context) Sgemm(tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, cm []float32, ldc int) {
+	SgemmBlocked(c, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc)
+}
+
+// SgemmFLOPs is the floating-point work of one m×n×k GEMM: a multiply and an
+// add for each of the m·n·k terms.
+func SgemmFLOPs(m, n, k int) float64 { return 2 * float64(m) * float64(n) * float64(k) }
+
+// SgemmBytes is the compulsory memory traffic of one m×n×k GEMM with beta = 0:
+// reading A and B once and writing C once, 4 bytes an element.
+func SgemmBytes(m, n, k int) float64 {
+	return 4 * (float64(m)*float64(k) + float64(k)*float64(n) + float64(m)*float64(n))
+}
+
+// checkSgemm panics with a message naming the argument if the shapes, strides
+// or slice lengths of an SGEMM call are inconsistent.
+func checkSgemm(tA, tB Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	fail := func(format string, args ...any) {
+		panic(fmt.Sprintf("kernels: Sgemm(%v%v, m=%d n=%d k=%d): ", tA, tB, m, n, k) + fmt.Sprintf(format, args...))
+	}
+	if tA != NoTrans && tA != Trans {
+		fail("tA = %q is neither NoTrans nor Trans", byte(tA))
+	}
+	if tB != NoTrans && tB != Trans {
+		fail("tB = %q is neither NoTrans nor Trans", byte(tB))
+	}
+	if m < 0 || n < 0 || k < 0 {
+		fail("negative dimension")
+	}
+	// A is stored m×k (NoTrans) or k×m (Trans), likewise B k×n or n×k.
+	ar, ac := m, k
+	if tA == Trans {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tB == Trans {
+		br, bc = n, k
+	}
+	if lda < max(1, ac) {
+		fail("lda = %d < %d, the row length of A as stored (%d×%d)", lda, max(1, ac), ar, ac)
+	}
+	if ldb < max(1, bc) {
+		fail("ldb = %d < %d, the row length of B as stored (%d×%d)", ldb, max(1, bc), br, bc)
+	}
+	if ldc < max(1, n) {
+		fail("ldc = %d < n = %d", ldc, n)
+	}
+	if need := minLen(ar, ac, lda); len(a) < need {
+		fail("len(a) = %d < %d needed for A (%d×%d, lda %d)", len(a), need, ar, ac, lda)
+	}
+	if need := minLen(br, bc, ldb); len(b) < need {
+		fail("len(b) = %d < %d needed for B (%d×%d, ldb %d)", len(b), need, br, bc, ldb)
+	}
+	if need := minLen(m, n, ldc); len(c) < need {
+		fail("len(c) = %d < %d needed for C (%d×%d, ldc %d)", len(c), need, m, n, ldc)
+	}
+}
+
+// minLen is the length a row-major rows×cols matrix with row stride ld needs.
+func minLen(rows, cols, ld int) int {
+	if rows == 0 || cols == 0 {
+		return 0
+	}
+	return (rows-1)*ld + cols
+}
+
+// scaleRows sets C = beta·C over m×n (C = 0 when beta == 0, without reading C).
+func scaleRows(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+}
+
+// SgemmNaive is the specification of SGEMM. For i in [0, m) and j in [0, n):
+//
+//	C[i·ldc+j] = alpha · Σ_{p<k} opA(i,p)·opB(p,j) + beta·C[i·ldc+j]
+//
+// with opA(i,p) = A[i·lda+p] (tA = NoTrans) or A[p·lda+i] (Trans), and
+// opB(p,j) = B[p·ldb+j] (tB = NoTrans) or B[j·ldb+p] (Trans). When beta == 0
+// the old C is not read. It loops i, then p, then j (so rows of B stream), with
+// rows of C split across the Context's threads.
+func SgemmNaive(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkSgemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
+	ctx.ParallelFor(m, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := c[i*ldc : i*ldc+n]
+			scaleRows(1, n, beta, row, n)
+			if alpha == 0 {
+				continue
+			}
+			for p := 0; p < k; p++ {
+				var aip float32
+				if tA == NoTrans {
+					aip = a[i*lda+p]
+				} else {
+					aip = a[p*lda+i]
+				}
+				aip *= alpha
+				if tB == NoTrans {
+					brow := b[p*ldb : p*ldb+n]
+					for j, bv := range brow {
+						row[j] += aip * bv
+					}
+				} else {
+					for j := range row {
+						row[j] += aip * b[j*ldb+p]
+					}
+				}
+			}
+		}
+	})
+}
+
+// minFLOPsPerThread is the least work worth handing to another thread: waking
+// a worker costs about a microsecond, a few hundred thousand FLOPs.
+var minFLOPsPerThread = float64(4 << 20)
+
+// SgemmBlocked is the Goto/BLIS implementation: packed panels of A and B sized
+// to the caches and a register-tile micro-kernel for the Context's ISA level
+// (pure Go 4×4 at generic, generated assembly 6×16 at avx2 and 12×32 at
+// avx512). C is split into one rectangle per thread; each thread packs its own
+// panels, so no thread waits on another and results do not depend on timing.
+func SgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkSgemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleRows(m, n, beta, c, ldc)
+		return
+	}
+	kern := gemm.KernelFor(ctx.isa)
+	bl := gemm.BlockingFor(kern, ctx.caches)
+	threads := min(ctx.Threads(), max(1, int(SgemmFLOPs(m, n, k)/max(minFLOPsPerThread, 1))))
+	tm, tn := splitGrid(threads, m, n, k, kern.MR, kern.NR)
+	run := func(tid int) {
+		if tid >= tm*tn {
+			return
+		}
+		m0, m1 := splitAligned(m, tm, tid/tn, kern.MR)
+		n0, n1 := splitAligned(n, tn, tid%tn, kern.NR)
+		if m0 == m1 || n0 == n1 {
+			return
+		}
+		am := gemm.Matrix{Stride: lda, Trans: tA == Trans}
+		if tA == NoTrans {
+			am.Data = a[m0*lda:]
+		} else {
+			am.Data = a[m0:]
+		}
+		bm := gemm.Matrix{Stride: ldb, Trans: tB == Trans}
+		if tB == NoTrans {
+			bm.Data = b[n0:]
+		} else {
+			bm.Data = b[n0*ldb:]
+		}
+		gemm.Gemm(&ctx.gemmWS[tid], kern, bl, m1-m0, n1-n0, k, alpha, am, bm, beta, c[m0*ldc+n0:], ldc)
+	}
+	if tm*tn == 1 {
+		run(0)
+		return
+	}
+	ctx.Parallel(run)
+}
+
+// splitGrid picks a tm×tn grid of C rectangles for t threads (tm·tn ≤ t) that
+// minimises the per-thread cost: the FLOPs of the tile-padded rectangle plus
+// the packing of the A rows and B columns each thread needs.
+func splitGrid(t, m, n, k, mr, nr int) (tm, tn int) {
+	best := -1.0
+	for a := 1; a <= t; a++ {
+		b := t / a
+		rows := roundUp(ceilDiv(m, a), mr)
+		cols := roundUp(ceilDiv(n, b), nr)
+		cost := 2*float64(rows)*float64(cols)*float64(k) + 8*float64(k)*float64(rows+cols)
+		if best < 0 || cost < best {
+			best, tm, tn = cost, a, b
+		}
+	}
+	return tm, tn
+}
+
+// splitAligned returns part i of parts ranges covering [0, n), with boundaries
+// on multiples of align (the last range takes the remainder).
+func splitAligned(n, parts, i, align int) (lo, hi int) {
+	blocks := ceilDiv(n, align)
+	q, r := blocks/parts, blocks%parts
+	lo = (i*q + min(i, r)) * align
+	hi = lo + q*align
+	if i < r {
+		hi += align
+	}
+	return min(lo, n), min(hi, n)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func roundUp(v, m int) int { return ceilDiv(v, m) * m }

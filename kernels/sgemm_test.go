@@ -1,0 +1,101 @@
+package kernels_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/kernels/kerneltest"
+)
+
+// TestSgemmConformance runs every registered SGEMM implementation through the
+// conformance suite at every usable ISA level and thread count.
+func TestSgemmConformance(t *testing.T) {
+	// Split even tiny problems over threads, so that every edge case also
+	// runs through the thread partitioning.
+	defer kernels.SetMinFLOPsPerThread(0)()
+	for _, impl := range kernels.SgemmImpls.All() {
+		t.Run("impl="+impl.Name, func(t *testing.T) {
+			kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+				if impl.Mode != kernels.PerISA && ctx.ISA() != 0 {
+					t.Skipf("%s does not depend on the ISA level", impl.Name)
+				}
+				kerneltest.TestSgemm(t, ctx, impl.Fn)
+			})
+		})
+	}
+}
+
+// TestSgemmDeterministic checks that a given thread count gives bit-identical
+// results run after run, and that blocked results do not depend on the thread
+// count either (each element is summed in the same order by one thread).
+func TestSgemmDeterministic(t *testing.T) {
+	const m, n, k = 157, 301, 413
+	rng := kerneltest.Rand(7)
+	a, b := make([]float32, m*k), make([]float32, k*n)
+	kerneltest.Fill(rng, a)
+	kerneltest.Fill(rng, b)
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		first := make([]float32, m*n)
+		ctx.Sgemm(kernels.NoTrans, kernels.NoTrans, m, n, k, 1, a, k, b, n, 0, first, n)
+		for rep := 0; rep < 3; rep++ {
+			again := make([]float32, m*n)
+			ctx.Sgemm(kernels.NoTrans, kernels.NoTrans, m, n, k, 1, a, k, b, n, 0, again, n)
+			for i := range again {
+				if math.Float32bits(again[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("repeat %d differs at %d: %v vs %v", rep, i, again[i], first[i])
+				}
+			}
+		}
+	})
+}
+
+func TestSgemmRejectsBadShapes(t *testing.T) {
+	ctx, err := kernels.NewContext(0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	a, b, c := make([]float32, 6), make([]float32, 6), make([]float32, 4)
+	for _, tc := range []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"lda", func() { ctx.Sgemm('N', 'N', 2, 2, 3, 1, a, 2, b, 2, 0, c, 2) }, "lda = 2 < 3"},
+		{"len(b)", func() { ctx.Sgemm('N', 'N', 2, 2, 3, 1, a, 3, b[:5], 2, 0, c, 2) }, "len(b) = 5 < 6"},
+		{"ldc", func() { ctx.Sgemm('N', 'T', 2, 2, 3, 1, a, 3, b, 3, 0, c, 1) }, "ldc = 1 < n = 2"},
+		{"trans", func() { ctx.Sgemm('X', 'N', 2, 2, 3, 1, a, 3, b, 2, 0, c, 2) }, "neither NoTrans nor Trans"},
+		{"negative", func() { ctx.Sgemm('N', 'N', -1, 2, 3, 1, a, 3, b, 2, 0, c, 2) }, "negative dimension"},
+	} {
+		func() {
+			defer func() {
+				r := recover()
+				if msg, _ := r.(string); !strings.Contains(msg, tc.want) {
+					t.Errorf("%s: panic %v, want one containing %q", tc.name, r, tc.want)
+				}
+			}()
+			tc.call()
+		}()
+	}
+}
+
+func TestRegistryLookup(t *testing.T) {
+	if _, err := kernels.SgemmImpls.Lookup("blocked"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := kernels.SgemmImpls.Lookup("fast")
+	if err == nil || !strings.Contains(err.Error(), "naive") {
+		t.Fatalf("Lookup(fast) error = %v; want one listing the valid names", err)
+	}
+}
+
+func TestNewContextRejectsBadThreads(t *testing.T) {
+	for _, n := range []int{0, -1, kernels.MaxThreads + 1} {
+		if ctx, err := kernels.NewContext(0, n); err == nil {
+			ctx.Close()
+			t.Errorf("NewContext(generic, %d) succeeded", n)
+		}
+	}
+}
