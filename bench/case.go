@@ -1,0 +1,108 @@
+// Package bench is trainbench's one table of benchmark cases: every kernel
+// crossed with its implementations, ISA levels, thread counts and shapes from
+// real models. The same cases run under `go test -bench` (the _test.go files
+// here iterate the table) and under cmd/benchrun (which calls Case.Run through
+// testing.Benchmark), so the two can never disagree about what a name means.
+//
+// Case names follow Benchmark<Kernel>/<key>=<value>/... with keys in a fixed
+// order (pass, impl, isa, threads, then the shape), so benchstat can slice
+// results by any key (-col /impl, -row /shape). Each case reports GFLOP/s
+// (and GB/s where bytes are the point) from the kernel's own FLOP formula.
+package bench
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// Param is one key=value element of a case name.
+type Param struct {
+	Key, Value string
+}
+
+// Case is one benchmark: one kernel, implementation, ISA level, thread count
+// and shape.
+type Case struct {
+	Kernel string  // benchmark family, e.g. "Sgemm" (BenchmarkSgemm)
+	Params []Param // name elements in order, e.g. impl, isa, threads, m, n, k
+	Set    string  // the shape set the shape belongs to ("square", "model", "seed", ...)
+	FLOPs  float64 // floating-point operations per op
+	Bytes  float64 // compulsory bytes moved per op (0 if not meaningful)
+	// Threads is the case's thread count; Run sets GOMAXPROCS to it.
+	Threads int
+	// Prepare allocates the inputs and returns the op to time and a cleanup
+	// function. It is called once per Run, outside the timed region.
+	Prepare func() (op func(), cleanup func(), err error)
+}
+
+// Get returns the value of key in the case's parameters, or "".
+func (c Case) Get(key string) string {
+	for _, p := range c.Params {
+		if p.Key == key {
+			return p.Value
+		}
+	}
+	return ""
+}
+
+// SubName is the case's name below its kernel: "impl=blocked/isa=avx2/...".
+func (c Case) SubName() string {
+	parts := make([]string, len(c.Params))
+	for i, p := range c.Params {
+		parts[i] = p.Key + "=" + p.Value
+	}
+	return strings.Join(parts, "/")
+}
+
+// Name is the full benchmark name without the "Benchmark" prefix:
+// "Sgemm/impl=blocked/isa=avx2/threads=1/m=64/n=64/k=64".
+func (c Case) Name() string { return c.Kernel + "/" + c.SubName() }
+
+// Run times the case with b.Loop and reports GFLOP/s (and GB/s when the case
+// has a byte count). GOMAXPROCS is set to the case's thread count for the
+// run, so libraries that size themselves by GOMAXPROCS (gonum) get the same
+// parallelism as our kernels.
+func (c Case) Run(b *testing.B) {
+	if c.Threads > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.Threads))
+	}
+	op, cleanup, err := c.Prepare()
+	if err != nil {
+		b.Skipf("%s: %v", c.Name(), err)
+		return
+	}
+	defer cleanup()
+	for b.Loop() {
+		op()
+	}
+	if s := b.Elapsed().Seconds(); s > 0 {
+		if c.FLOPs > 0 {
+			b.ReportMetric(c.FLOPs*float64(b.N)/s/1e9, "GFLOP/s")
+		}
+		if c.Bytes > 0 {
+			b.ReportMetric(c.Bytes*float64(b.N)/s/1e9, "GB/s")
+		}
+	}
+}
+
+// RunAll runs each case as a sub-benchmark of b, named by SubName.
+func RunAll(b *testing.B, cases []Case) {
+	for _, c := range cases {
+		b.Run(c.SubName(), c.Run)
+	}
+}
+
+// Filter keeps the cases for which keep returns true.
+func Filter(cases []Case, keep func(Case) bool) []Case {
+	var out []Case
+	for _, c := range cases {
+		if keep(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func itoa(v int) string { return fmt.Sprint(v) }

@@ -1,0 +1,71 @@
+package bench
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var nameRE = regexp.MustCompile(`^Sgemm/impl=[a-z]+/isa=(generic|avx2|avx512|native)/threads=[0-9]+/m=[0-9]+/n=[0-9]+/k=[0-9]+$`)
+
+func TestSgemmCaseNames(t *testing.T) {
+	cases := Sgemm(SgemmOptions{})
+	seen := map[string]bool{}
+	impls := map[string]bool{}
+	for _, c := range cases {
+		if !nameRE.MatchString(c.Name()) {
+			t.Errorf("case name %q does not follow the naming scheme", c.Name())
+		}
+		if seen[c.Name()] {
+			t.Errorf("duplicate case %q", c.Name())
+		}
+		seen[c.Name()] = true
+		impls[c.Get("impl")] = true
+		if c.FLOPs <= 0 {
+			t.Errorf("%s: FLOPs = %v", c.Name(), c.FLOPs)
+		}
+	}
+	for _, want := range []string{"naive", "blocked", "gonum"} {
+		if !impls[want] {
+			t.Errorf("no cases for impl %s", want)
+		}
+	}
+	if got, want := len(cases), len(SquareGemmShapes)+len(ModelGemmShapes); got < want {
+		t.Errorf("%d cases, fewer than the %d shapes", got, want)
+	}
+}
+
+func TestThreadsUpTo(t *testing.T) {
+	for cores, want := range map[int]string{1: "[1]", 2: "[1 2]", 6: "[1 2 4 6]", 8: "[1 2 4 8]"} {
+		if got := strings.Join(strings.Fields(strings.Trim(fmtInts(ThreadsUpTo(cores)), "[]")), " "); "["+got+"]" != want {
+			t.Errorf("ThreadsUpTo(%d) = [%s], want %s", cores, got, want)
+		}
+	}
+}
+
+func fmtInts(v []int) string {
+	var sb strings.Builder
+	sb.WriteString("[")
+	for i, x := range v {
+		if i > 0 {
+			sb.WriteString(" ")
+		}
+		sb.WriteString(itoa(x))
+	}
+	sb.WriteString("]")
+	return sb.String()
+}
+
+// TestSgemmCasesRun runs one small case of each implementation and level, so a
+// broken Prepare shows up in go test, not only in benchmarks.
+func TestSgemmCasesRun(t *testing.T) {
+	cases := Sgemm(SgemmOptions{Shapes: []GemmShape{{M: 17, N: 33, K: 9, Note: "test"}}, Threads: []int{1, 2}})
+	for _, c := range cases {
+		op, cleanup, err := c.Prepare()
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name(), err)
+		}
+		op()
+		cleanup()
+	}
+}
