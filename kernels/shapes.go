@@ -1,0 +1,158 @@
+package kernels
+
+import "fmt"
+
+// Pass names one of the computations a layer does in a training step.
+type Pass string
+
+// The passes of a training step, as used in benchmark names (pass=...) and
+// in the cost model.
+const (
+	Forward         Pass = "fwd"
+	BackwardData    Pass = "bwd-data"    // gradient with respect to the layer's input
+	BackwardWeights Pass = "bwd-weights" // gradient with respect to the weights (and bias)
+)
+
+// Conv2DShape describes a 2-D convolution on NHWC activations.
+//
+// Layouts (row-major, as the kernels use them):
+//
+//	input   X  [N][H][W][C]
+//	weights Wt [K][R][S][C]   (output channel, filter row, filter column, input channel)
+//	bias    B  [K]
+//	output  Y  [N][P][Q][K]   P = OutH(), Q = OutW()
+//
+// With this layout the im2col lowering is one GEMM over the whole batch:
+// Y[N·P·Q × K] = col(X)[N·P·Q × R·S·C] · Wtᵀ[R·S·C × K].
+type Conv2DShape struct {
+	N, H, W, C       int // batch, input height, width, channels
+	K, R, S          int // output channels, filter height, width
+	StrideH, StrideW int // ≥ 1
+	PadH, PadW       int // zero padding on each side, ≥ 0
+	DilH, DilW       int // dilation, ≥ 1 (1 = dense filter)
+}
+
+// OutH is P, the output height.
+func (s Conv2DShape) OutH() int {
+	return (s.H+2*s.PadH-s.DilH*(s.R-1)-1)/s.StrideH + 1
+}
+
+// OutW is Q, the output width.
+func (s Conv2DShape) OutW() int {
+	return (s.W+2*s.PadW-s.DilW*(s.S-1)-1)/s.StrideW + 1
+}
+
+// Validate returns an error naming the first field that makes the shape
+// unusable.
+func (s Conv2DShape) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+		min  int
+	}{{"N", s.N, 1}, {"H", s.H, 1}, {"W", s.W, 1}, {"C", s.C, 1}, {"K", s.K, 1}, {"R", s.R, 1}, {"S", s.S, 1},
+		{"StrideH", s.StrideH, 1}, {"StrideW", s.StrideW, 1}, {"PadH", s.PadH, 0}, {"PadW", s.PadW, 0},
+		{"DilH", s.DilH, 1}, {"DilW", s.DilW, 1}} {
+		if f.v < f.min {
+			return fmt.Errorf("conv2d %v: %s = %d, must be ≥ %d", s, f.name, f.v, f.min)
+		}
+	}
+	if s.OutH() < 1 || s.OutW() < 1 {
+		return fmt.Errorf("conv2d %v: the %dx%d filter (dilation %dx%d) does not fit the padded %dx%d input", s, s.R, s.S, s.DilH, s.DilW, s.H+2*s.PadH, s.W+2*s.PadW)
+	}
+	return nil
+}
+
+// String formats the shape compactly, benchdnn style:
+// "n32h28w28c1_k32r3s3_st1x1_pad0x0".
+func (s Conv2DShape) String() string {
+	str := fmt.Sprintf("n%dh%dw%dc%d_k%dr%ds%d_st%dx%d_pad%dx%d", s.N, s.H, s.W, s.C, s.K, s.R, s.S, s.StrideH, s.StrideW, s.PadH, s.PadW)
+	if s.DilH != 1 || s.DilW != 1 {
+		str += fmt.Sprintf("_dil%dx%d", s.DilH, s.DilW)
+	}
+	return str
+}
+
+// InputLen, WeightLen and OutputLen are the element counts of X, Wt and Y.
+func (s Conv2DShape) InputLen() int  { return s.N * s.H * s.W * s.C }
+func (s Conv2DShape) WeightLen() int { return s.K * s.R * s.S * s.C }
+func (s Conv2DShape) OutputLen() int { return s.N * s.OutH() * s.OutW() * s.K }
+
+// macs is the number of multiply-accumulates of the forward pass.
+func (s Conv2DShape) macs() float64 {
+	return float64(s.N) * float64(s.OutH()*s.OutW()) * float64(s.K) * float64(s.C*s.R*s.S)
+}
+
+// FLOPs returns the floating-point work of one pass: 2·N·P·Q·K·C·R·S for each
+// of forward, backward-data and backward-weights (each output element, input
+// gradient element or weight gradient is a sum of the same products). Bias
+// (N·P·Q·K adds) is left out, as is customary; it is under 1% for every
+// shape here.
+func (s Conv2DShape) FLOPs(p Pass) float64 { return 2 * s.macs() }
+
+// Bytes returns the compulsory memory traffic of one pass (each operand read
+// once and each result written once, 4 bytes an element):
+// fwd reads X and Wt and writes Y; bwd-data reads dY and Wt and writes dX;
+// bwd-weights reads X and dY and writes dWt (and dB).
+func (s Conv2DShape) Bytes(p Pass) float64 {
+	x, w, y := float64(s.InputLen()), float64(s.WeightLen()), float64(s.OutputLen())
+	switch p {
+	case BackwardData:
+		return 4 * (y + w + x)
+	case BackwardWeights:
+		return 4 * (x + y + w + float64(s.K))
+	}
+	return 4 * (x + w + float64(s.K) + y)
+}
+
+// DenseShape describes a fully connected layer Y[Batch×Out] = X[Batch×In] ·
+// Wᵀ + b with W stored [Out][In] (as PyTorch's Linear) and b [Out].
+type DenseShape struct {
+	Batch, In, Out int
+}
+
+// FLOPs returns 2·Batch·In·Out for each pass (forward, backward-data,
+// backward-weights); bias add and bias gradient (Batch·Out) are left out.
+func (s DenseShape) FLOPs(p Pass) float64 { return 2 * float64(s.Batch) * float64(s.In) * float64(s.Out) }
+
+// Bytes returns the compulsory traffic of one pass, 4 bytes an element.
+func (s DenseShape) Bytes(p Pass) float64 {
+	x, w, y := float64(s.Batch*s.In), float64(s.In*s.Out), float64(s.Batch*s.Out)
+	switch p {
+	case BackwardData:
+		return 4 * (y + w + x)
+	case BackwardWeights:
+		return 4 * (x + y + w + float64(s.Out))
+	}
+	return 4 * (x + w + float64(s.Out) + y)
+}
+
+// PoolShape describes max-pooling of NHWC activations with a square window.
+type PoolShape struct {
+	N, H, W, C     int
+	Window, Stride int
+}
+
+// OutH and OutW are the output height and width (no padding: windows that
+// would overhang the input are dropped, as in Keras "valid" pooling).
+func (s PoolShape) OutH() int { return (s.H-s.Window)/s.Stride + 1 }
+func (s PoolShape) OutW() int { return (s.W-s.Window)/s.Stride + 1 }
+
+// InputLen and OutputLen are the element counts of the input and output.
+func (s PoolShape) InputLen() int  { return s.N * s.H * s.W * s.C }
+func (s PoolShape) OutputLen() int { return s.N * s.OutH() * s.OutW() * s.C }
+
+// FLOPs counts one comparison per window element: N·P·Q·C·Window².
+func (s PoolShape) FLOPs(p Pass) float64 {
+	return float64(s.OutputLen()) * float64(s.Window*s.Window)
+}
+
+// Bytes is the compulsory traffic: forward reads the input and writes the
+// output and a 4-byte argmax per output; backward reads dY and the argmax and
+// writes dX.
+func (s PoolShape) Bytes(p Pass) float64 {
+	in, out := float64(s.InputLen()), float64(s.OutputLen())
+	if p == BackwardData {
+		return 4 * (2*out + in)
+	}
+	return 4 * (in + 2*out)
+}
