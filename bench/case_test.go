@@ -9,7 +9,7 @@ import (
 var nameRE = regexp.MustCompile(`^Sgemm/impl=[a-z]+/isa=(generic|avx2|avx512|native)/threads=[0-9]+/m=[0-9]+/n=[0-9]+/k=[0-9]+$`)
 
 func TestSgemmCaseNames(t *testing.T) {
-	cases := Sgemm(SgemmOptions{})
+	cases := FamilyCases("Sgemm", Options{})
 	seen := map[string]bool{}
 	impls := map[string]bool{}
 	for _, c := range cases {
@@ -59,7 +59,7 @@ func fmtInts(v []int) string {
 // TestSgemmCasesRun runs one small case of each implementation and level, so a
 // broken Prepare shows up in go test, not only in benchmarks.
 func TestSgemmCasesRun(t *testing.T) {
-	cases := Sgemm(SgemmOptions{Shapes: []GemmShape{{M: 17, N: 33, K: 9, Note: "test"}}, Threads: []int{1, 2}})
+	cases := SgemmCases([]GemmShape{{M: 17, N: 33, K: 9}}, Options{Threads: []int{1, 2}})
 	for _, c := range cases {
 		op, cleanup, err := c.Prepare()
 		if err != nil {
@@ -67,5 +67,24 @@ func TestSgemmCasesRun(t *testing.T) {
 		}
 		op()
 		cleanup()
+	}
+}
+
+func TestFamilies(t *testing.T) {
+	f, err := LookupFamily("sgemm")
+	if err != nil || f.Name != "Sgemm" {
+		t.Fatalf("LookupFamily(sgemm) = %v, %v", f.Name, err)
+	}
+	if _, err := LookupFamily("nosuch"); err == nil || !strings.Contains(err.Error(), "Sgemm") {
+		t.Fatalf("LookupFamily(nosuch) error %v does not list the families", err)
+	}
+	sq := f.Cases(Options{Sets: []string{"square"}, Threads: []int{1}})
+	for _, c := range sq {
+		if c.Set != "square" {
+			t.Errorf("set square returned %s (set %s)", c.Name(), c.Set)
+		}
+	}
+	if len(sq) == 0 {
+		t.Error("no square cases")
 	}
 }

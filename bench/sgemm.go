@@ -29,36 +29,35 @@ var ModelGemmShapes = []GemmShape{
 	{3136, 256, 64, "ResNet-50 stage-1 1×1 conv, one image (56·56 pixels)"},
 }
 
-// SgemmOptions selects the SGEMM cases.
-type SgemmOptions struct {
-	Shapes  []GemmShape // nil: SquareGemmShapes then ModelGemmShapes
-	Threads []int       // nil: DefaultThreads()
-	Levels  []cpu.Level // nil: every usable level
+func init() {
+	Register(Family{
+		Name:        "Sgemm",
+		Doc:         "float32 matrix product C = A·B (row-major), square sizes and shapes from real training steps",
+		Sets:        []string{"square", "model"},
+		DefaultSets: []string{"square", "model"},
+		Cases: func(opt Options) []Case {
+			var shapes []GemmShape
+			if opt.wantSet("square", []string{"square", "model"}) {
+				shapes = append(shapes, SquareGemmShapes...)
+			}
+			if opt.wantSet("model", []string{"square", "model"}) {
+				shapes = append(shapes, ModelGemmShapes...)
+			}
+			return SgemmCases(shapes, opt)
+		},
+	})
 }
 
-// Sgemm returns the SGEMM cases: every registered implementation, at every
-// usable ISA level for the blocked one (isa=generic for naive and gonum,
-// isa=native for openblas), every thread count, every shape. Names are
-// Sgemm/impl=<name>/isa=<level>/threads=<t>/m=<m>/n=<n>/k=<k>, C = A·B
-// row-major with alpha = 1, beta = 0.
-func Sgemm(opt SgemmOptions) []Case {
-	shapes := opt.Shapes
-	if shapes == nil {
-		shapes = append(append([]GemmShape(nil), SquareGemmShapes...), ModelGemmShapes...)
-	}
-	threads := opt.Threads
-	if threads == nil {
-		threads = DefaultThreads()
-	}
-	levels := opt.Levels
-	if levels == nil {
-		info, _ := cpu.Detect()
-		levels = info.Levels()
-	}
+// SgemmCases returns the SGEMM cases for the given shapes: every registered
+// implementation, at every selected ISA level for the blocked one
+// (isa=generic for naive and gonum, isa=native for openblas), every thread
+// count. Names are Sgemm/impl=<name>/isa=<level>/threads=<t>/m=<m>/n=<n>/k=<k>,
+// C = A·B row-major with alpha = 1, beta = 0.
+func SgemmCases(shapes []GemmShape, opt Options) []Case {
 	var cases []Case
 	for _, impl := range kernels.SgemmImpls.All() {
-		for _, l := range implLevels(impl.Mode, levels) {
-			for _, t := range threads {
+		for _, l := range implLevels(impl.Mode, opt.levels()) {
+			for _, t := range opt.threads() {
 				for _, s := range shapes {
 					cases = append(cases, sgemmCase(impl, l, t, s))
 				}
@@ -93,6 +92,9 @@ func sgemmCase(impl kernels.Impl[kernels.SgemmFunc], l implLevel, threads int, s
 	set := "square"
 	if s.Note != "square" {
 		set = "model"
+	}
+	if s.Note == "" {
+		set = "custom"
 	}
 	return Case{
 		Kernel: "Sgemm",

@@ -112,7 +112,9 @@ type DenseShape struct {
 
 // FLOPs returns 2·Batch·In·Out for each pass (forward, backward-data,
 // backward-weights); bias add and bias gradient (Batch·Out) are left out.
-func (s DenseShape) FLOPs(p Pass) float64 { return 2 * float64(s.Batch) * float64(s.In) * float64(s.Out) }
+func (s DenseShape) FLOPs(p Pass) float64 {
+	return 2 * float64(s.Batch) * float64(s.In) * float64(s.Out)
+}
 
 // Bytes returns the compulsory traffic of one pass, 4 bytes an element.
 func (s DenseShape) Bytes(p Pass) float64 {

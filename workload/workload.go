@@ -77,10 +77,10 @@ type Network struct {
 // one of Conv, Pool, Dense is set for the kinds that have a kernel shape.
 type Resolved struct {
 	Layer
-	Index   int    // position in Network.Layers
-	In, Out Dims   // per-sample activation shapes
-	Batch   int    // batch size the shapes are for
-	Params  int    // trainable parameters (weights + biases)
+	Index   int  // position in Network.Layers
+	In, Out Dims // per-sample activation shapes
+	Batch   int  // batch size the shapes are for
+	Params  int  // trainable parameters (weights + biases)
 	Conv    *kernels.Conv2DShape
 	Pool    *kernels.PoolShape
 	Dense   *kernels.DenseShape

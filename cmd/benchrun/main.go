@@ -46,7 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, s := range strings.Split(*impls, ",") {
 		want[strings.TrimSpace(s)] = true
 	}
-	cases := bench.Filter(bench.Sgemm(bench.SgemmOptions{Shapes: []bench.GemmShape{{M: 256, N: 256, K: 256}, {M: 1024, N: 1024, K: 1024}, {M: 3872, N: 64, K: 288}}}),
+	cases := bench.Filter(bench.SgemmCases([]bench.GemmShape{{M: 256, N: 256, K: 256}, {M: 1024, N: 1024, K: 1024}, {M: 3872, N: 64, K: 288}}, bench.Options{}),
 		func(c bench.Case) bool { return want[c.Get("impl")] })
 	if len(cases) == 0 {
 		fmt.Fprintf(stderr, "benchrun: no cases match -impl %q\n", *impls)
