@@ -1,8 +1,9 @@
 module github.com/trainbench/trainbench
 
-go 1.26
+go 1.26.0
 
 require (
+	github.com/goccy/go-yaml v1.19.2
 	github.com/klauspost/cpuid/v2 v2.4.2
 	gonum.org/v1/gonum v0.17.0
 )

@@ -6,11 +6,22 @@
 // turns a description into concrete kernel shapes (kernels.Conv2DShape, ...)
 // for a batch size, so both uses see exactly the same shapes.
 //
-// Activations are NHWC, as in package kernels.
+// Activations are NHWC, as in package kernels. A sequence of T tokens with C
+// features is Dims{H: 1, W: T, C: C}.
+//
+// Layers run in list order. Each reads the output of the layer before it,
+// unless Input names an earlier layer; an add layer also reads the layer
+// named by With. That is enough for residual blocks: a branch starts with a
+// layer whose Input names the block's input, and an add closes it.
+//
+// Built-in networks: SeedCNN ("seed-cnn"), ResNet50 ("resnet50-imagenet") and
+// GPT2Small ("gpt2-small"); Load reads a user's network from a YAML or JSON
+// file.
 package workload
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/trainbench/trainbench/kernels"
 )
@@ -20,46 +31,82 @@ type Kind string
 
 // The layer kinds.
 const (
-	Conv2D    Kind = "conv2d"     // 2-D convolution with bias
-	MaxPool   Kind = "maxpool"    // max pooling, square window
-	ReLU      Kind = "relu"       // rectified linear unit, element-wise
-	Flatten   Kind = "flatten"    // NHWC → N×(H·W·C), no data movement
-	Dense     Kind = "dense"      // fully connected with bias
-	SoftmaxCE Kind = "softmax-ce" // softmax + cross-entropy loss (sparse labels)
+	Conv2D        Kind = "conv2d"         // 2-D convolution with bias (unless NoBias)
+	MaxPool       Kind = "maxpool"        // max pooling, square window, optional padding
+	GlobalAvgPool Kind = "global-avgpool" // average over H×W per channel: N×H×W×C → N×1×1×C
+	ReLU          Kind = "relu"           // rectified linear unit, element-wise
+	GELU          Kind = "gelu"           // Gaussian error linear unit (tanh approximation), element-wise
+	Flatten       Kind = "flatten"        // NHWC → N×(H·W·C), no data movement
+	Dense         Kind = "dense"          // fully connected on the whole sample, with bias (unless NoBias)
+	Linear        Kind = "linear"         // dense applied at every position (H·W) to the C features
+	BatchNorm     Kind = "batchnorm"      // batch normalisation per channel, learned scale and shift
+	LayerNorm     Kind = "layernorm"      // layer normalisation per position, learned scale and shift
+	Add           Kind = "add"            // element-wise sum of the input and the layer named by With (residual)
+	Embedding     Kind = "embedding"      // token ids → Units features, plus learned positions
+	Attention     Kind = "attention"      // multi-head attention core on concatenated Q, K, V
+	SoftmaxCE     Kind = "softmax-ce"     // softmax + cross-entropy loss (sparse labels), per position
 )
+
+// Kinds lists every layer kind.
+var Kinds = []Kind{Conv2D, MaxPool, GlobalAvgPool, ReLU, GELU, Flatten, Dense, Linear, BatchNorm, LayerNorm, Add, Embedding, Attention, SoftmaxCE}
+
+func kindList() string {
+	s := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}
 
 // Dims is the shape of one sample's activations: height, width, channels.
 // A flat vector has H = W = 1.
 type Dims struct {
-	H, W, C int
+	H int `json:"h" yaml:"h"`
+	W int `json:"w" yaml:"w"`
+	C int `json:"c" yaml:"c"`
 }
 
 // Len is the number of elements of one sample.
 func (d Dims) Len() int { return d.H * d.W * d.C }
 
+// Positions is H·W: the pixels of an image, the tokens of a sequence.
+func (d Dims) Positions() int { return d.H * d.W }
+
 func (d Dims) String() string { return fmt.Sprintf("%dx%dx%d", d.H, d.W, d.C) }
 
 // Layer is one layer of a network. Which fields matter depends on Kind:
-// conv2d uses Filters, Kernel, Stride, Padding; maxpool uses Kernel (the
-// window) and Stride; dense uses Units.
+// conv2d uses Filters, Kernel, Stride, Padding, NoBias; maxpool uses Kernel
+// (the window), Stride and Padding; dense and linear use Units, NoBias and
+// Tie; embedding uses Vocab, Units and Positions; attention uses Heads and
+// Causal; add uses With. Input works for every kind.
 type Layer struct {
 	Name    string `json:"name" yaml:"name"`
 	Kind    Kind   `json:"kind" yaml:"kind"`
+	Input   string `json:"input,omitempty" yaml:"input,omitempty"`     // layer whose output this one reads (default: the one before)
+	With    string `json:"with,omitempty" yaml:"with,omitempty"`       // add: the other operand
 	Filters int    `json:"filters,omitempty" yaml:"filters,omitempty"` // conv2d output channels
 	Kernel  int    `json:"kernel,omitempty" yaml:"kernel,omitempty"`   // conv2d filter size, maxpool window
 	Stride  int    `json:"stride,omitempty" yaml:"stride,omitempty"`   // conv2d/maxpool stride (default 1 / window)
-	Padding int    `json:"padding,omitempty" yaml:"padding,omitempty"` // conv2d zero padding per side
-	Units   int    `json:"units,omitempty" yaml:"units,omitempty"`     // dense outputs
+	Padding int    `json:"padding,omitempty" yaml:"padding,omitempty"` // conv2d zero padding, maxpool −∞ padding, per side
+	Units   int    `json:"units,omitempty" yaml:"units,omitempty"`     // dense/linear outputs, embedding width
+	NoBias  bool   `json:"no_bias,omitempty" yaml:"no_bias,omitempty"` // conv2d/dense/linear without bias
+	Tie     string `json:"tie,omitempty" yaml:"tie,omitempty"`         // dense/linear: weights shared with this embedding layer
+	Vocab   int    `json:"vocab,omitempty" yaml:"vocab,omitempty"`     // embedding table rows
+	// Positions is the number of learned position embeddings (0: none).
+	Positions int  `json:"positions,omitempty" yaml:"positions,omitempty"`
+	Heads     int  `json:"heads,omitempty" yaml:"heads,omitempty"`   // attention heads
+	Causal    bool `json:"causal,omitempty" yaml:"causal,omitempty"` // attention: causal mask, masked pairs skipped
 }
 
 // Optimizer is the update rule and its hyper-parameters.
 type Optimizer struct {
-	Name     string  `json:"name" yaml:"name"` // "adam" or "sgd"
+	Name     string  `json:"name" yaml:"name"` // "adam", "adamw" or "sgd"
 	LR       float64 `json:"lr" yaml:"lr"`
-	Beta1    float64 `json:"beta1,omitempty" yaml:"beta1,omitempty"`       // adam
-	Beta2    float64 `json:"beta2,omitempty" yaml:"beta2,omitempty"`       // adam
-	Epsilon  float64 `json:"epsilon,omitempty" yaml:"epsilon,omitempty"`   // adam
-	Momentum float64 `json:"momentum,omitempty" yaml:"momentum,omitempty"` // sgd
+	Beta1    float64 `json:"beta1,omitempty" yaml:"beta1,omitempty"`               // adam
+	Beta2    float64 `json:"beta2,omitempty" yaml:"beta2,omitempty"`               // adam
+	Epsilon  float64 `json:"epsilon,omitempty" yaml:"epsilon,omitempty"`           // adam
+	Momentum float64 `json:"momentum,omitempty" yaml:"momentum,omitempty"`         // sgd
+	Decay    float64 `json:"weight_decay,omitempty" yaml:"weight_decay,omitempty"` // adamw
 }
 
 // Network is a trainable network and the job of training it.
@@ -69,97 +116,276 @@ type Network struct {
 	Classes   int       `json:"classes" yaml:"classes"`
 	Layers    []Layer   `json:"layers" yaml:"layers"`
 	Batch     int       `json:"batch" yaml:"batch"`
-	Samples   int       `json:"samples" yaml:"samples"` // training samples per epoch
+	Samples   int       `json:"samples" yaml:"samples"` // training samples (images, sequences) per epoch
 	Optimizer Optimizer `json:"optimizer" yaml:"optimizer"`
+	// Note says where the network and its dataset size come from.
+	Note string `json:"note,omitempty" yaml:"note,omitempty"`
 }
 
-// Resolved is a layer with its shapes worked out for one batch size. Exactly
-// one of Conv, Pool, Dense is set for the kinds that have a kernel shape.
+// Resolved is a layer with its shapes worked out for one batch size. The
+// shape field of the layer's kind is set: Conv (conv2d), Pool (maxpool),
+// Dense (dense, linear), Eltwise (relu, gelu, add), Norm (batchnorm,
+// layernorm), GlobalPool, Embedding, Attention, Loss (softmax-ce); flatten
+// has none.
 type Resolved struct {
 	Layer
 	Index   int  // position in Network.Layers
-	In, Out Dims // per-sample activation shapes
+	In, Out Dims // per-sample activation shapes (In of the Input operand)
 	Batch   int  // batch size the shapes are for
-	Params  int  // trainable parameters (weights + biases)
-	Conv    *kernels.Conv2DShape
-	Pool    *kernels.PoolShape
-	Dense   *kernels.DenseShape
-	First   bool // the first layer with weights: its input needs no gradient
+	Params  int  // trainable parameters (weights + biases) this layer owns
+	// Inputs are the indexes of the layers this one reads, -1 for the
+	// network input: one, or two for add (Input, then With).
+	Inputs []int
+	Conv   *kernels.Conv2DShape
+	// Pool is a max-pool's shape. With padding, H and W are the padded
+	// input (H+2·Padding): what a kernel reads after padding with −∞; In
+	// keeps the unpadded size.
+	Pool       *kernels.PoolShape
+	Dense      *kernels.DenseShape
+	Eltwise    *EltwiseShape
+	Norm       *NormShape
+	GlobalPool *GlobalPoolShape
+	Embedding  *EmbeddingShape
+	Attention  *AttentionShape
+	Loss       *LossShape
+	First      bool // the first layer with weights: its input needs no gradient
+	// InputGrad is whether training needs the gradient with respect to this
+	// layer's input (its backward-data pass): false when nothing upstream
+	// has weights, as for the first conv or an embedding.
+	InputGrad bool
+}
+
+// FieldError is an invalid field of a network description. Field is its
+// path in the file ("batch", "layers[3].filters"); Layer is the layer's index
+// or -1.
+type FieldError struct {
+	Network   string
+	Field     string
+	Layer     int
+	LayerName string
+	Kind      Kind
+	Msg       string
+}
+
+func (e *FieldError) Error() string {
+	if e.Layer >= 0 {
+		return fmt.Sprintf("network %s: layer %d (%s, %s): %s: %s", e.Network, e.Layer, e.LayerName, e.Kind, e.Field, e.Msg)
+	}
+	return fmt.Sprintf("network %s: %s: %s", e.Network, e.Field, e.Msg)
+}
+
+func (n Network) fieldErr(field, format string, args ...any) *FieldError {
+	return &FieldError{Network: n.Name, Field: field, Layer: -1, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (n Network) layerErr(i int, field, format string, args ...any) *FieldError {
+	l := n.Layers[i]
+	path := fmt.Sprintf("layers[%d]", i)
+	if field != "" {
+		path += "." + field
+	}
+	return &FieldError{Network: n.Name, Field: path, Layer: i, LayerName: l.Name, Kind: l.Kind, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks the whole description: the job fields (name, batch,
+// samples, optimizer) and every layer (through Resolve). Errors are
+// *FieldError values naming the field.
+func (n Network) Validate() error {
+	if n.Name == "" {
+		return n.fieldErr("name", "missing")
+	}
+	if n.Batch < 1 {
+		return n.fieldErr("batch", "%d, must be ≥ 1", n.Batch)
+	}
+	if n.Samples < 1 {
+		return n.fieldErr("samples", "%d, must be ≥ 1", n.Samples)
+	}
+	switch n.Optimizer.Name {
+	case "adam", "adamw", "sgd":
+	default:
+		return n.fieldErr("optimizer.name", "%q, must be adam, adamw or sgd", n.Optimizer.Name)
+	}
+	if !(n.Optimizer.LR > 0) {
+		return n.fieldErr("optimizer.lr", "%v, must be > 0", n.Optimizer.LR)
+	}
+	if n.Optimizer.Momentum < 0 || n.Optimizer.Momentum >= 1 {
+		return n.fieldErr("optimizer.momentum", "%v, must be in [0, 1)", n.Optimizer.Momentum)
+	}
+	_, err := n.Resolve(n.Batch)
+	return err
 }
 
 // Resolve works out every layer's shapes for the given batch size, checking
-// that each layer fits its input. Errors name the layer and field.
+// that each layer fits its input. Errors are *FieldError values naming the
+// layer and field.
 func (n Network) Resolve(batch int) ([]Resolved, error) {
 	if batch < 1 {
-		return nil, fmt.Errorf("network %s: batch %d < 1", n.Name, batch)
+		return nil, n.fieldErr("batch", "%d, must be ≥ 1", batch)
 	}
 	if n.Input.H < 1 || n.Input.W < 1 || n.Input.C < 1 {
-		return nil, fmt.Errorf("network %s: input %v must be positive in every dimension", n.Name, n.Input)
+		return nil, n.fieldErr("input", "%v must be positive in every dimension", n.Input)
 	}
 	if len(n.Layers) == 0 {
-		return nil, fmt.Errorf("network %s: no layers", n.Name)
+		return nil, n.fieldErr("layers", "no layers")
 	}
+	byName := map[string]int{}
 	var out []Resolved
-	in := n.Input
+	hasGrad := make([]bool, len(n.Layers)) // the layer's output depends on weights
 	seenWeights := false
 	for i, l := range n.Layers {
-		r := Resolved{Layer: l, Index: i, In: in, Batch: batch}
-		where := fmt.Sprintf("network %s: layer %d (%s, %s)", n.Name, i, l.Name, l.Kind)
+		if l.Name != "" {
+			if j, dup := byName[l.Name]; dup {
+				return nil, n.layerErr(i, "name", "%q is also the name of layer %d", l.Name, j)
+			}
+		}
+		src := i - 1
+		if l.Input != "" {
+			j, ok := byName[l.Input]
+			if !ok {
+				return nil, n.layerErr(i, "input", "%q names no earlier layer", l.Input)
+			}
+			src = j
+		}
+		in := n.Input
+		if src >= 0 {
+			in = out[src].Out
+		}
+		r := Resolved{Layer: l, Index: i, In: in, Batch: batch, Inputs: []int{src}}
+		bias := func(v int) int {
+			if l.NoBias {
+				return 0
+			}
+			return v
+		}
 		switch l.Kind {
 		case Conv2D:
-			if l.Filters < 1 || l.Kernel < 1 || l.Stride < 0 || l.Padding < 0 {
-				return nil, fmt.Errorf("%s: filters %d, kernel %d, stride %d, padding %d: filters and kernel must be ≥ 1, stride and padding ≥ 0", where, l.Filters, l.Kernel, l.Stride, l.Padding)
+			if l.Filters < 1 {
+				return nil, n.layerErr(i, "filters", "%d, must be ≥ 1", l.Filters)
+			}
+			if l.Kernel < 1 || l.Stride < 0 || l.Padding < 0 {
+				return nil, n.layerErr(i, "kernel", "kernel %d, stride %d, padding %d: kernel must be ≥ 1, stride and padding ≥ 0", l.Kernel, l.Stride, l.Padding)
 			}
 			s := kernels.Conv2DShape{N: batch, H: in.H, W: in.W, C: in.C, K: l.Filters, R: l.Kernel, S: l.Kernel,
 				StrideH: orOne(l.Stride), StrideW: orOne(l.Stride), PadH: l.Padding, PadW: l.Padding, DilH: 1, DilW: 1}
 			if err := s.Validate(); err != nil {
-				return nil, fmt.Errorf("%s: %w", where, err)
+				return nil, n.layerErr(i, "kernel", "%v", err)
 			}
 			r.Conv = &s
 			r.Out = Dims{s.OutH(), s.OutW(), l.Filters}
-			r.Params = s.WeightLen() + l.Filters
+			r.Params = s.WeightLen() + bias(l.Filters)
 		case MaxPool:
-			if l.Kernel < 1 || l.Stride < 0 {
-				return nil, fmt.Errorf("%s: kernel (window) %d must be ≥ 1 and stride %d ≥ 0", where, l.Kernel, l.Stride)
+			if l.Kernel < 1 || l.Stride < 0 || l.Padding < 0 || 2*l.Padding > l.Kernel {
+				return nil, n.layerErr(i, "kernel", "window %d, stride %d, padding %d: window must be ≥ 1, stride ≥ 0, padding ≥ 0 and at most half the window", l.Kernel, l.Stride, l.Padding)
 			}
 			stride := l.Stride
 			if stride == 0 {
 				stride = l.Kernel
 			}
-			s := kernels.PoolShape{N: batch, H: in.H, W: in.W, C: in.C, Window: l.Kernel, Stride: stride}
-			if s.OutH() < 1 || s.OutW() < 1 {
-				return nil, fmt.Errorf("%s: window %d does not fit the %v input", where, l.Kernel, in)
+			s := kernels.PoolShape{N: batch, H: in.H + 2*l.Padding, W: in.W + 2*l.Padding, C: in.C, Window: l.Kernel, Stride: stride}
+			if s.H < s.Window || s.W < s.Window {
+				return nil, n.layerErr(i, "kernel", "window %d does not fit the %v input", l.Kernel, in)
 			}
 			r.Pool = &s
 			r.Out = Dims{s.OutH(), s.OutW(), in.C}
-		case ReLU:
+		case GlobalAvgPool:
+			r.GlobalPool = &GlobalPoolShape{N: batch, H: in.H, W: in.W, C: in.C}
+			r.Out = Dims{1, 1, in.C}
+		case ReLU, GELU:
 			r.Out = in
+			r.Eltwise = &EltwiseShape{Kind: l.Kind, Elems: batch * in.Len()}
 		case Flatten:
 			r.Out = Dims{1, 1, in.Len()}
-		case Dense:
+		case Dense, Linear:
 			if l.Units < 1 {
-				return nil, fmt.Errorf("%s: units %d must be ≥ 1", where, l.Units)
+				return nil, n.layerErr(i, "units", "%d, must be ≥ 1", l.Units)
 			}
 			s := kernels.DenseShape{Batch: batch, In: in.Len(), Out: l.Units}
-			r.Dense = &s
 			r.Out = Dims{1, 1, l.Units}
-			r.Params = s.In*s.Out + s.Out
+			if l.Kind == Linear {
+				s = kernels.DenseShape{Batch: batch * in.Positions(), In: in.C, Out: l.Units}
+				r.Out = Dims{in.H, in.W, l.Units}
+			}
+			r.Dense = &s
+			r.Params = s.In*s.Out + bias(s.Out)
+			if l.Tie != "" {
+				j, ok := byName[l.Tie]
+				if !ok || n.Layers[j].Kind != Embedding {
+					return nil, n.layerErr(i, "tie", "%q names no earlier embedding layer", l.Tie)
+				}
+				if e := n.Layers[j]; e.Vocab != s.Out || e.Units != s.In {
+					return nil, n.layerErr(i, "tie", "a %d→%d layer cannot share the %d×%d table of %s", s.In, s.Out, e.Vocab, e.Units, l.Tie)
+				}
+				r.Params = bias(s.Out) // the weights are counted at the embedding
+			}
+		case BatchNorm, LayerNorm:
+			r.Out = in
+			r.Norm = &NormShape{Kind: l.Kind, Rows: batch * in.Positions(), Features: in.C}
+			r.Params = 2 * in.C
+		case Add:
+			j, ok := byName[l.With]
+			if l.With == "" || !ok {
+				return nil, n.layerErr(i, "with", "%q names no earlier layer", l.With)
+			}
+			if out[j].Out != in {
+				return nil, n.layerErr(i, "with", "%s gives %v but the input is %v", l.With, out[j].Out, in)
+			}
+			r.Inputs = append(r.Inputs, j)
+			r.Out = in
+			r.Eltwise = &EltwiseShape{Kind: Add, Elems: batch * in.Len()}
+		case Embedding:
+			if l.Vocab < 1 {
+				return nil, n.layerErr(i, "vocab", "%d, must be ≥ 1", l.Vocab)
+			}
+			if l.Units < 1 {
+				return nil, n.layerErr(i, "units", "%d, must be ≥ 1", l.Units)
+			}
+			if in.C != 1 {
+				return nil, n.layerErr(i, "input", "an embedding reads token ids (1 channel), not %v", in)
+			}
+			if l.Positions < 0 || l.Positions > 0 && l.Positions < in.Positions() {
+				return nil, n.layerErr(i, "positions", "%d, must be 0 or at least the sequence length %d", l.Positions, in.Positions())
+			}
+			r.Embedding = &EmbeddingShape{Tokens: batch * in.Positions(), SeqLen: in.Positions(), Vocab: l.Vocab, Dim: l.Units, Positions: l.Positions}
+			r.Out = Dims{in.H, in.W, l.Units}
+			r.Params = (l.Vocab + l.Positions) * l.Units
+		case Attention:
+			if l.Heads < 1 {
+				return nil, n.layerErr(i, "heads", "%d, must be ≥ 1", l.Heads)
+			}
+			if in.C%(3*l.Heads) != 0 {
+				return nil, n.layerErr(i, "heads", "the input's %d channels are not Q, K and V of %d equal heads", in.C, l.Heads)
+			}
+			d := in.C / 3
+			r.Attention = &AttentionShape{N: batch, T: in.Positions(), Heads: l.Heads, HeadDim: d / l.Heads, Causal: l.Causal}
+			r.Out = Dims{in.H, in.W, d}
 		case SoftmaxCE:
 			if i != len(n.Layers)-1 {
-				return nil, fmt.Errorf("%s: softmax-ce must be the last layer", where)
+				return nil, n.layerErr(i, "kind", "softmax-ce must be the last layer")
 			}
-			if n.Classes > 0 && in.Len() != n.Classes {
-				return nil, fmt.Errorf("%s: %d inputs but the network has %d classes", where, in.Len(), n.Classes)
+			if n.Classes > 0 && in.C != n.Classes {
+				return nil, n.layerErr(i, "", "%d inputs but the network has %d classes", in.C, n.Classes)
 			}
+			r.Loss = &LossShape{Rows: batch * in.Positions(), Classes: in.C}
 			r.Out = Dims{1, 1, 1}
 		default:
-			return nil, fmt.Errorf("%s: unknown kind %q (valid: conv2d, maxpool, relu, flatten, dense, softmax-ce)", where, l.Kind)
+			return nil, n.layerErr(i, "kind", "unknown kind %q (valid: %s)", l.Kind, kindList())
+		}
+		if l.Input != "" && l.Kind == Embedding {
+			return nil, n.layerErr(i, "input", "an embedding reads the network input")
 		}
 		if r.Params > 0 && !seenWeights {
 			r.First, seenWeights = true, true
 		}
+		for _, j := range r.Inputs {
+			if j >= 0 && hasGrad[j] {
+				r.InputGrad = true
+			}
+		}
+		hasGrad[i] = r.InputGrad || r.Params > 0 || l.Tie != ""
+		if l.Name != "" {
+			byName[l.Name] = i
+		}
 		out = append(out, r)
-		in = r.Out
 	}
 	return out, nil
 }

@@ -1,0 +1,288 @@
+package workload
+
+import "github.com/trainbench/trainbench/kernels"
+
+// This file holds the FLOP and byte formulas of the layer kinds that have no
+// kernel in package kernels (yet): element-wise activations and adds,
+// normalisation, global average pooling, embeddings, attention, the loss and
+// the optimizer update. Convolution, dense/linear and max-pool layers use the
+// formulas of kernels.Conv2DShape, kernels.DenseShape and kernels.PoolShape.
+// When a kernel for one of the kinds here lands in package kernels, its
+// formula moves there and this one goes, so each formula lives in one place.
+//
+// Conventions, as in kernels/shapes.go: one FLOP per elementary add, multiply,
+// compare, divide or transcendental (exp, tanh, sqrt each count as one);
+// bytes are the compulsory traffic of float32 operands (each read once, each
+// result written once, 4 bytes an element).
+
+// OptimizerPass is the parameter update of a training step, the fourth pass
+// beside kernels.Forward, kernels.BackwardData and kernels.BackwardWeights.
+const OptimizerPass kernels.Pass = "optimizer"
+
+// Passes lists the passes of a training step in the order they run per layer.
+var Passes = []kernels.Pass{kernels.Forward, kernels.BackwardData, kernels.BackwardWeights, OptimizerPass}
+
+// EltwiseShape is an element-wise layer over Elems elements: relu, gelu (tanh
+// approximation) or add (two inputs, one output).
+type EltwiseShape struct {
+	Kind  Kind // ReLU, GELU or Add
+	Elems int  // elements of the output (batch × per-sample length)
+}
+
+// eltwiseFLOPs are FLOPs per element, forward and backward. ReLU: one
+// compare; its backward one select. GELU (0.5·x·(1+tanh(√(2/π)·(x+0.044715·x³)))):
+// x³ (2), ·0.044715 (1), +x (1), ·√(2/π) (1), tanh (1), +1 (1), ·x (1),
+// ·0.5 (1) = 9; its backward recomputes the inner term (5) and tanh (1) and
+// forms the derivative product (7), times dy (1) = 14. Add: one add; its
+// backward is the gradient sum at the fork the add closes (one add).
+var eltwiseFLOPs = map[Kind][2]float64{ReLU: {1, 1}, GELU: {9, 14}, Add: {1, 1}}
+
+// FLOPs returns the work of the forward or the backward-data pass.
+func (s EltwiseShape) FLOPs(p kernels.Pass) float64 {
+	f := eltwiseFLOPs[s.Kind]
+	if p == kernels.Forward {
+		return f[0] * float64(s.Elems)
+	}
+	return f[1] * float64(s.Elems)
+}
+
+// Bytes: relu/gelu forward read x and write y (8 bytes an element), backward
+// read x and dy and write dx (12); add forward reads two inputs and writes
+// one (12), backward reads two gradients and writes their sum (12).
+func (s EltwiseShape) Bytes(p kernels.Pass) float64 {
+	e := float64(s.Elems)
+	if p == kernels.Forward && s.Kind != Add {
+		return 8 * e
+	}
+	return 12 * e
+}
+
+// NormShape is batch normalisation (training mode: batch statistics) or
+// layer normalisation: Rows × Features elements, with a scale and shift per
+// feature. Batch norm normalises each channel over the rows (N·H·W
+// positions, Features = C); layer norm normalises each position over its C
+// features (Rows = N·H·W, Features = C). The FLOPs are the same per element.
+type NormShape struct {
+	Kind     Kind // BatchNorm or LayerNorm
+	Rows     int
+	Features int
+}
+
+// Elems is Rows × Features.
+func (s NormShape) Elems() float64 { return float64(s.Rows) * float64(s.Features) }
+
+// FLOPs per element: forward mean (1), centred square sum (3), normalise and
+// affine (x−μ)·s+β (3) = 7; backward-weights dβ += dy (1) and dγ += dy·x̂
+// with x̂ recomputed (2+2) = 5; backward-data dx = s·(dy − mean(dy) −
+// x̂·mean(dy·x̂)) with x̂ recomputed (2+4) = 6.
+func (s NormShape) FLOPs(p kernels.Pass) float64 {
+	switch p {
+	case kernels.BackwardWeights:
+		return 5 * s.Elems()
+	case kernels.BackwardData:
+		return 6 * s.Elems()
+	}
+	return 7 * s.Elems()
+}
+
+// Bytes: forward reads x and the parameters, writes y; backward-weights reads
+// x and dy and writes dγ, dβ; backward-data reads x, dy and the parameters
+// and writes dx.
+func (s NormShape) Bytes(p kernels.Pass) float64 {
+	e, f := s.Elems(), float64(s.Features)
+	if p == kernels.BackwardData {
+		return 4 * (3*e + 2*f)
+	}
+	return 4 * (2*e + 2*f)
+}
+
+// GlobalPoolShape is global average pooling of NHWC activations to N×C.
+type GlobalPoolShape struct {
+	N, H, W, C int
+}
+
+// FLOPs: forward one add per input element and one scale per output;
+// backward one scale per output (the spread to H·W positions is a copy).
+func (s GlobalPoolShape) FLOPs(p kernels.Pass) float64 {
+	out := float64(s.N * s.C)
+	if p == kernels.Forward {
+		return float64(s.N*s.H*s.W*s.C) + out
+	}
+	return out
+}
+
+// Bytes: forward reads the input and writes the output; backward reads dY
+// and writes dX.
+func (s GlobalPoolShape) Bytes(p kernels.Pass) float64 {
+	return 4 * float64(s.N*s.H*s.W*s.C+s.N*s.C)
+}
+
+// EmbeddingShape is a token embedding (Vocab × Dim table) with optional
+// learned position embeddings (Positions × Dim), looked up for Tokens token
+// ids (batch × sequence length) with SeqLen positions per sequence.
+type EmbeddingShape struct {
+	Tokens, SeqLen, Vocab, Dim, Positions int
+}
+
+// FLOPs: the lookup is a gather (no arithmetic); adding the position row
+// is one add per output element. Backward-weights scatter-adds each output
+// gradient row into the token table (one add per element) and sums it into
+// the position table (one more). There is no backward-data: the inputs are
+// token ids.
+func (s EmbeddingShape) FLOPs(p kernels.Pass) float64 {
+	out := float64(s.Tokens) * float64(s.Dim)
+	adds := 1.0
+	if s.Positions > 0 {
+		adds = 2
+	}
+	switch p {
+	case kernels.Forward:
+		return (adds - 1) * out
+	case kernels.BackwardWeights:
+		return adds * out
+	}
+	return 0
+}
+
+// Bytes: forward reads the ids, one table row per token and the position
+// rows, and writes the output; backward-weights reads ids and output
+// gradients and writes the dense table gradients.
+func (s EmbeddingShape) Bytes(p kernels.Pass) float64 {
+	out := float64(s.Tokens) * float64(s.Dim)
+	pos := float64(min(s.Positions, s.SeqLen)) * float64(s.Dim)
+	switch p {
+	case kernels.Forward:
+		return 4 * (float64(s.Tokens) + 2*out + pos)
+	case kernels.BackwardWeights:
+		return 4 * (float64(s.Tokens) + out + float64(s.Vocab)*float64(s.Dim) + float64(s.Positions)*float64(s.Dim))
+	}
+	return 0
+}
+
+// AttentionShape is the core of multi-head scaled dot-product attention for
+// N sequences of T positions: S = Q·Kᵀ/√d, P = softmax(S) (causally masked or
+// not), O = P·V, with Heads heads of HeadDim channels. The projections before
+// and after are separate linear layers.
+type AttentionShape struct {
+	N, T, Heads, HeadDim int
+	Causal               bool // only the (T+1)·T/2 query-key pairs with key ≤ query are computed
+}
+
+// Pairs is the number of query-key pairs per head and sequence.
+func (s AttentionShape) Pairs() float64 {
+	t := float64(s.T)
+	if s.Causal {
+		return t * (t + 1) / 2
+	}
+	return t * t
+}
+
+// FLOPs per query-key pair and head: forward Q·Kᵀ (2·d), softmax (scale,
+// max, subtract, exp, sum: 5) and P·V (2·d); backward-data dV = Pᵀ·dO (2·d),
+// dP = dO·Vᵀ (2·d), dS = P∘(dP − rowsum) (3), dQ = dS·K (2·d), dK = dSᵀ·Q
+// (2·d). So the backward is twice the forward's matrix products, as in the
+// 6·N·D rule. There are no weights.
+func (s AttentionShape) FLOPs(p kernels.Pass) float64 {
+	d := float64(s.HeadDim)
+	per := 4*d + 5
+	if p == kernels.BackwardData {
+		per = 8*d + 3
+	}
+	if p == kernels.BackwardWeights {
+		return 0
+	}
+	return float64(s.N) * float64(s.Heads) * s.Pairs() * per
+}
+
+// Bytes is FlashAttention-style compulsory traffic (the T×T scores stay on
+// chip): forward reads Q, K, V and writes O and one log-sum-exp per row and
+// head; backward reads Q, K, V, O, dO and the log-sum-exps and writes dQ, dK,
+// dV.
+func (s AttentionShape) Bytes(p kernels.Pass) float64 {
+	td := float64(s.N) * float64(s.T) * float64(s.Heads*s.HeadDim)
+	lse := float64(s.N) * float64(s.T) * float64(s.Heads)
+	switch p {
+	case kernels.Forward:
+		return 4 * (4*td + lse)
+	case kernels.BackwardData:
+		return 4 * (8*td + lse)
+	}
+	return 0
+}
+
+// LossShape is softmax with cross-entropy against integer labels over Rows
+// rows of Classes logits, averaged over the rows.
+type LossShape struct {
+	Rows, Classes int
+}
+
+// FLOPs per logit: forward max (1), subtract (1), exp (1), sum (1) = 4 (the
+// per-row log and label pick are left out); backward softmax recomputed
+// from the saved log-sum-exp (subtract, exp: 2), minus the one-hot label and
+// scaled by 1/rows (1) = 3.
+func (s LossShape) FLOPs(p kernels.Pass) float64 {
+	e := float64(s.Rows) * float64(s.Classes)
+	if p == kernels.Forward {
+		return 4 * e
+	}
+	return 3 * e
+}
+
+// Bytes: forward reads the logits and labels; backward reads them again
+// and writes the logit gradients.
+func (s LossShape) Bytes(p kernels.Pass) float64 {
+	e, r := float64(s.Rows)*float64(s.Classes), float64(s.Rows)
+	if p == kernels.Forward {
+		return 4 * (e + r)
+	}
+	return 4 * (2*e + r)
+}
+
+// OptimizerShape is the update of Params parameters by the named rule.
+type OptimizerShape struct {
+	Rule     string // "adam", "adamw" or "sgd"
+	Momentum bool   // sgd with momentum
+	Params   int
+}
+
+// FLOPs per parameter: Adam m = β1·m + (1−β1)·g (3), v = β2·v + (1−β2)·g²
+// (4), p −= lr·m/(√v + ε) with the bias corrections folded into lr (5) = 12;
+// AdamW adds the decoupled weight decay p −= lr·λ·p (2) = 14; SGD p −= lr·g
+// (2), with momentum v = μ·v + g first (2) = 4.
+func (s OptimizerShape) FLOPs(kernels.Pass) float64 {
+	per := 2.0
+	switch {
+	case s.Rule == "adam":
+		per = 12
+	case s.Rule == "adamw":
+		per = 14
+	case s.Momentum:
+		per = 4
+	}
+	return per * float64(s.Params)
+}
+
+// Bytes per parameter: Adam reads p, g, m, v and writes p, m, v (28); SGD
+// reads p, g (and v) and writes p (and v): 12, or 20 with momentum.
+func (s OptimizerShape) Bytes(kernels.Pass) float64 {
+	per := 12.0
+	switch {
+	case s.Rule == "adam" || s.Rule == "adamw":
+		per = 28
+	case s.Momentum:
+		per = 20
+	}
+	return per * float64(s.Params)
+}
+
+// StateFloats is the optimizer's state per parameter (Adam m and v: 2; SGD
+// momentum: 1; plain SGD: 0).
+func (s OptimizerShape) StateFloats() int {
+	switch {
+	case s.Rule == "adam" || s.Rule == "adamw":
+		return 2
+	case s.Momentum:
+		return 1
+	}
+	return 0
+}
