@@ -23,19 +23,35 @@ var (
 )
 
 func genGemm() {
-	microKernel(isaAVX2, 6, 2)
-	microKernel(isaAVX512, 12, 2)
+	for _, direct := range []bool{false, true} {
+		microKernel(isaAVX2, 6, 2, direct)
+		microKernel(isaAVX512, 12, 2, direct)
+	}
 }
 
 // microKernel emits the register-tile kernel of mr rows and nv vectors per row
 // (NR = nv·lanes columns): mr·nv accumulators, nv registers for a row of the B
 // panel, and two for broadcasts of A, so FMAs from alternate rows overlap.
-func microKernel(s isa, mr, nv int) {
+//
+// With direct set, A is not a packed panel but mr rows of a row-major matrix
+// with row stride lda (in elements), read in place: packing A costs more than
+// it saves when N is small and each element of A is used only a few times.
+func microKernel(s isa, mr, nv int, direct bool) {
 	nr := nv * s.lanes
 	name := fmt.Sprintf("sgemmKernel%s_%dx%d", titleISA(s.name), mr, nr)
-	TEXT(name, NOSPLIT, "func(k int, a, b, c []float32, ldc int, beta float32)")
+	sig := "func(k int, a, b, c []float32, ldc int, beta float32)"
+	spec := fmt.Sprintf("microRef(%d, %d, ...)", mr, nr)
+	if direct {
+		name += "Direct"
+		sig = "func(k int, a []float32, lda int, b, c []float32, ldc int, beta float32)"
+		spec = fmt.Sprintf("microRefDirect(%d, %d, ...)", mr, nr)
+	}
+	if direct && mr%3 != 0 {
+		panic("direct A addressing takes rows in threes")
+	}
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s is the %s micro-kernel for a %d×%d tile; microRef(%d, %d, ...) is its specification.", name, s.name, mr, nr, mr, nr))
+	Doc(fmt.Sprintf("%s is the %s micro-kernel for a %d×%d tile; %s is its specification.", name, s.name, mr, nr, spec))
 	if mr*nv+nv+2 > len(s.vec) {
 		panic(fmt.Sprintf("%s: %d accumulators + %d B + 2 broadcast registers exceed %d", name, mr*nv, nv, len(s.vec)))
 	}
@@ -46,6 +62,31 @@ func microKernel(s isa, mr, nv int) {
 
 	k := Load(Param("k"), GP64())
 	pa := Load(Param("a").Base(), GP64())
+	// Direct A: row r is at rowBase[r/3] + (r%3)·lda bytes; the row bases
+	// advance by 4 bytes a step, like pa does through a packed panel.
+	var rowBase []Register
+	var lda Register
+	if direct {
+		lda = Load(Param("lda"), GP64())
+		SHLQ(U8(2), lda)
+		rowBase = append(rowBase, pa)
+		for r := 3; r < mr; r += 3 {
+			p := GP64()
+			LEAQ(Mem{Base: rowBase[len(rowBase)-1], Index: lda, Scale: 2}, p)
+			ADDQ(lda, p)
+			rowBase = append(rowBase, p)
+		}
+	}
+	aAddr := func(r, step int) Mem {
+		if !direct {
+			return Mem{Base: pa, Disp: 4 * (step*mr + r)}
+		}
+		m := Mem{Base: rowBase[r/3], Disp: 4 * step}
+		if r%3 > 0 {
+			m.Index, m.Scale = lda, uint8(r%3)
+		}
+		return m
+	}
 	pb := Load(Param("b").Base(), GP64())
 	pc := Load(Param("c").Base(), GP64())
 	ldc := Load(Param("ldc"), GP64())
@@ -68,19 +109,29 @@ func microKernel(s isa, mr, nv int) {
 		}
 	}
 
-	step := func() {
+	// step emits one rank-1 update, the u-th of a group whose pointer
+	// increments come after the group (advance).
+	step := func(u int) {
 		for v := 0; v < nv; v++ {
-			VMOVUPS(Mem{Base: pb, Disp: v * vbytes}, bv[v])
+			VMOVUPS(Mem{Base: pb, Disp: (u*nv + v) * vbytes}, bv[v])
 		}
 		for r := 0; r < mr; r++ {
 			t := bc[r%2]
-			VBROADCASTSS(Mem{Base: pa, Disp: 4 * r}, t)
+			VBROADCASTSS(aAddr(r, u), t)
 			for v := 0; v < nv; v++ {
 				VFMADD231PS(bv[v], t, acc(r, v))
 			}
 		}
-		ADDQ(U32(4*mr), pa)
-		ADDQ(U32(4*nr), pb)
+	}
+	advance := func(steps int) {
+		if direct {
+			for _, p := range rowBase {
+				ADDQ(U32(4*steps), p)
+			}
+		} else {
+			ADDQ(U32(4*mr*steps), pa)
+		}
+		ADDQ(U32(4*nr*steps), pb)
 	}
 	const unroll = 4
 	Comment(fmt.Sprintf("Main loop, unrolled %dx, then the remaining k %% %d steps.", unroll, unroll))
@@ -90,15 +141,17 @@ func microKernel(s isa, mr, nv int) {
 	JZ(LabelRef(name + "_tail"))
 	Label(name + "_loop4")
 	for u := 0; u < unroll; u++ {
-		step()
+		step(u)
 	}
+	advance(unroll)
 	DECQ(n4)
 	JNZ(LabelRef(name + "_loop4"))
 	Label(name + "_tail")
 	ANDQ(U8(unroll-1), k)
 	JZ(LabelRef(name + "_store"))
 	Label(name + "_loop1")
-	step()
+	step(0)
+	advance(1)
 	DECQ(k)
 	JNZ(LabelRef(name + "_loop1"))
 

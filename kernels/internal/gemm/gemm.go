@@ -31,6 +31,10 @@ type Kernel struct {
 	// (k rows of NR values) and C has row stride ldc. If beta == 0, C is
 	// not read. k ≥ 0.
 	Fn func(k int, a, b, c []float32, ldc int, beta float32)
+	// FnDirect, if not nil, is Fn reading A in place: MR rows of a row-major
+	// matrix with row stride lda. Gemm uses it when packing A would cost more
+	// than it saves (few columns of C per row of A).
+	FnDirect func(k int, a []float32, lda int, b, c []float32, ldc int, beta float32)
 }
 
 // Blocking holds the cache-blocking sizes of the loop nest.
@@ -124,6 +128,7 @@ func Gemm(ws *Workspace, kern Kernel, bl Blocking, m, n, k int, alpha float32, a
 		panic(fmt.Sprintf("gemm: Gemm called with k=%d alpha=%v; the caller scales C", k, alpha))
 	}
 	ws.grow(kern, bl)
+	direct := kern.FnDirect != nil && !a.Trans && alpha == 1 && n <= DirectMaxN
 	for jc := 0; jc < n; jc += bl.NC {
 		nc := min(bl.NC, n-jc)
 		for pc := 0; pc < k; pc += bl.KC {
@@ -135,6 +140,10 @@ func Gemm(ws *Workspace, kern Kernel, bl Blocking, m, n, k int, alpha float32, a
 			}
 			for ic := 0; ic < m; ic += bl.MC {
 				mc := min(bl.MC, m-ic)
+				if direct {
+					macroDirect(ws, kern, a, ic, pc, mc, nc, kc, bet, c[ic*ldc+jc:], ldc)
+					continue
+				}
 				packA(ws.a, a, ic, pc, mc, kc, kern.MR, alpha)
 				macro(ws, kern, mc, nc, kc, bet, c[ic*ldc+jc:], ldc)
 			}
@@ -155,19 +164,60 @@ func macro(ws *Workspace, kern Kernel, mc, nc, kc int, beta float32, c []float32
 				kern.Fn(kc, ap, bp, c[ir*ldc+jr:], ldc, beta)
 				continue
 			}
-			tile := ws.tile[:mr*nr]
-			kern.Fn(kc, ap, bp, tile, nr, 0)
-			for i := 0; i < rows; i++ {
-				dst := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+cols]
-				src := tile[i*nr : i*nr+cols]
-				if beta == 0 {
-					copy(dst, src)
-					continue
-				}
-				for j := range dst {
-					dst[j] = src[j] + beta*dst[j]
-				}
+			kern.Fn(kc, ap, bp, ws.tile[:mr*nr], nr, 0)
+			mergeTile(ws.tile, nr, rows, cols, beta, c[ir*ldc+jr:], ldc)
+		}
+	}
+}
+
+// DirectMaxN is the widest C for which Gemm reads a non-transposed A in place
+// instead of packing it: each element of A then feeds at most DirectMaxN/NR
+// micro-kernel calls, too few to repay a copy.
+var DirectMaxN = 128
+
+// macroDirect is macro for the direct kernels: full MR-row panels of A are
+// read in place from the matrix; a short last panel is packed (zero-padded)
+// and goes through the packed kernel.
+func macroDirect(ws *Workspace, kern Kernel, a Matrix, ic, pc, mc, nc, kc int, beta float32, c []float32, ldc int) {
+	mr, nr := kern.MR, kern.NR
+	full := mc / mr * mr
+	if full < mc {
+		packA(ws.a, a, ic+full, pc, mc-full, kc, mr, 1)
+	}
+	for jr := 0; jr < nc; jr += nr {
+		bp := ws.b[jr*kc : (jr+nr)*kc]
+		cols := min(nr, nc-jr)
+		for ir := 0; ir < mc; ir += mr {
+			rows := min(mr, mc-ir)
+			viaTile := rows < mr || cols < nr
+			dst, ld, bet := c[ir*ldc+jr:], ldc, beta
+			if viaTile {
+				dst, ld, bet = ws.tile[:mr*nr], nr, 0
 			}
+			if ir < full {
+				kern.FnDirect(kc, a.Data[(ic+ir)*a.Stride+pc:], a.Stride, bp, dst, ld, bet)
+			} else {
+				kern.Fn(kc, ws.a[:mr*kc], bp, dst, ld, bet)
+			}
+			if viaTile {
+				mergeTile(ws.tile, nr, rows, cols, beta, c[ir*ldc+jr:], ldc)
+			}
+		}
+	}
+}
+
+// mergeTile writes the rows×cols corner of a scratch tile (row stride nr)
+// into C: C = tile + beta·C, not reading C when beta == 0.
+func mergeTile(tile []float32, nr, rows, cols int, beta float32, c []float32, ldc int) {
+	for i := 0; i < rows; i++ {
+		dst := c[i*ldc : i*ldc+cols]
+		src := tile[i*nr : i*nr+cols]
+		if beta == 0 {
+			copy(dst, src)
+			continue
+		}
+		for j := range dst {
+			dst[j] = src[j] + beta*dst[j]
 		}
 	}
 }
@@ -181,6 +231,9 @@ func packA(dst []float32, a Matrix, ic, pc, mc, kc, mr int, alpha float32) {
 		rows := min(mr, mc-p)
 		if !a.Trans {
 			// Element (i, l) at Data[(ic+p+i)*Stride + pc+l]: rows are contiguous.
+			if rows == mr && alpha == 1 && packRowsFast(panel, a.Data[(ic+p)*a.Stride+pc:], a.Stride, kc, mr) {
+				continue
+			}
 			for i := 0; i < rows; i++ {
 				src := a.Data[(ic+p+i)*a.Stride+pc:]
 				src = src[:kc]
@@ -194,6 +247,10 @@ func packA(dst []float32, a Matrix, ic, pc, mc, kc, mr int, alpha float32) {
 				src := a.Data[(pc+l)*a.Stride+ic+p:]
 				src = src[:rows]
 				dst := panel[l*mr : l*mr+rows]
+				if alpha == 1 {
+					copy(dst, src)
+					continue
+				}
 				for i, v := range src {
 					dst[i] = alpha * v
 				}
@@ -236,4 +293,41 @@ func packB(dst []float32, b Matrix, pc, jc, kc, nc, nr int) {
 			}
 		}
 	}
+}
+
+// packRowsFast interleaves mr rows of length kc (row stride ld, starting at
+// src) into dst, column by column, for the tile heights of the micro-kernels:
+// the hot case of packing a non-transposed A with alpha = 1. It reports
+// false for other heights.
+func packRowsFast(dst, src []float32, ld, kc, mr int) bool {
+	row := func(i int) []float32 { return src[i*ld : i*ld+kc : i*ld+kc] }
+	switch mr {
+	case 12:
+		r0, r1, r2, r3, r4, r5 := row(0), row(1), row(2), row(3), row(4), row(5)
+		r6, r7, r8, r9, r10, r11 := row(6), row(7), row(8), row(9), row(10), row(11)
+		dst = dst[:12*kc]
+		for l := range r0 {
+			d := dst[l*12 : l*12+12 : l*12+12]
+			d[0], d[1], d[2], d[3] = r0[l], r1[l], r2[l], r3[l]
+			d[4], d[5], d[6], d[7] = r4[l], r5[l], r6[l], r7[l]
+			d[8], d[9], d[10], d[11] = r8[l], r9[l], r10[l], r11[l]
+		}
+	case 6:
+		r0, r1, r2, r3, r4, r5 := row(0), row(1), row(2), row(3), row(4), row(5)
+		dst = dst[:6*kc]
+		for l := range r0 {
+			d := dst[l*6 : l*6+6 : l*6+6]
+			d[0], d[1], d[2], d[3], d[4], d[5] = r0[l], r1[l], r2[l], r3[l], r4[l], r5[l]
+		}
+	case 4:
+		r0, r1, r2, r3 := row(0), row(1), row(2), row(3)
+		dst = dst[:4*kc]
+		for l := range r0 {
+			d := dst[l*4 : l*4+4 : l*4+4]
+			d[0], d[1], d[2], d[3] = r0[l], r1[l], r2[l], r3[l]
+		}
+	default:
+		return false
+	}
+	return true
 }

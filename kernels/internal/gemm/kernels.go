@@ -20,8 +20,8 @@ func KernelFor(l cpu.Level) Kernel {
 
 // AVX2Kernel is the generated AVX2+FMA micro-kernel: a 6×16 tile in twelve
 // YMM accumulators (Haswell-style, as in BLIS's haswell configuration).
-var AVX2Kernel = Kernel{Name: "avx2-6x16", MR: 6, NR: 16, Fn: sgemmKernelAVX2_6x16}
+var AVX2Kernel = Kernel{Name: "avx2-6x16", MR: 6, NR: 16, Fn: sgemmKernelAVX2_6x16, FnDirect: sgemmKernelAVX2_6x16Direct}
 
 // AVX512Kernel is the generated AVX-512 micro-kernel: a 12×32 tile in 24 ZMM
 // accumulators, enough to cover the 4-cycle FMA latency of two FMA pipes.
-var AVX512Kernel = Kernel{Name: "avx512-12x32", MR: 12, NR: 32, Fn: sgemmKernelAVX512_12x32}
+var AVX512Kernel = Kernel{Name: "avx512-12x32", MR: 12, NR: 32, Fn: sgemmKernelAVX512_12x32, FnDirect: sgemmKernelAVX512_12x32Direct}

@@ -13,3 +13,13 @@ func sgemmKernelAVX2_6x16(k int, a []float32, b []float32, c []float32, ldc int,
 //
 //go:noescape
 func sgemmKernelAVX512_12x32(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
+
+// sgemmKernelAVX2_6x16Direct is the avx2 micro-kernel for a 6×16 tile; microRefDirect(6, 16, ...) is its specification.
+//
+//go:noescape
+func sgemmKernelAVX2_6x16Direct(k int, a []float32, lda int, b []float32, c []float32, ldc int, beta float32)
+
+// sgemmKernelAVX512_12x32Direct is the avx512 micro-kernel for a 12×32 tile; microRefDirect(12, 32, ...) is its specification.
+//
+//go:noescape
+func sgemmKernelAVX512_12x32Direct(k int, a []float32, lda int, b []float32, c []float32, ldc int, beta float32)

@@ -29,3 +29,27 @@ func microRef(mr, nr, k int, a, b, c []float32, ldc int, beta float32) {
 		}
 	}
 }
+
+// microRefDirect is microRef with A read in place: rows i of a row-major
+// matrix with row stride lda (a[i*lda+l]) instead of a packed panel. It is
+// the specification of the Direct micro-kernels.
+func microRefDirect(mr, nr, k int, a []float32, lda int, b, c []float32, ldc int, beta float32) {
+	var panel [32 * 512]float32
+	for l0 := 0; l0 < k || l0 == 0; l0 += 512 {
+		kk := min(512, k-l0)
+		p := panel[:mr*kk]
+		for l := 0; l < kk; l++ {
+			for i := 0; i < mr; i++ {
+				p[l*mr+i] = a[i*lda+l0+l]
+			}
+		}
+		bet := beta
+		if l0 > 0 {
+			bet = 1
+		}
+		microRef(mr, nr, kk, p, b[l0*nr:], c, ldc, bet)
+		if k == 0 {
+			break
+		}
+	}
+}

@@ -72,6 +72,43 @@ func TestMicroKernelsMatchReference(t *testing.T) {
 	}
 }
 
+// TestDirectKernelsMatchReference checks the kernels that read A in place
+// against microRefDirect, with a row stride larger than k.
+func TestDirectKernelsMatchReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, kern := range kernelsUnderTest(t) {
+		if kern.FnDirect == nil {
+			continue
+		}
+		for _, k := range []int{0, 1, 3, 4, 5, 9, 64, 131} {
+			for _, beta := range []float32{0, 1.5} {
+				mr, nr := kern.MR, kern.NR
+				lda := k + 5
+				a := randFloats(rng, mr*lda)
+				b := randFloats(rng, nr*k)
+				ldc := nr + 1
+				c := randFloats(rng, mr*ldc)
+				if beta == 0 {
+					for i := range c {
+						c[i] = float32(math.NaN())
+					}
+				}
+				want := append([]float32(nil), c...)
+				microRefDirect(mr, nr, k, a, lda, b, want, ldc, beta)
+				kern.FnDirect(k, a, lda, b, c, ldc, beta)
+				for i := range c {
+					if i%ldc < nr && !closeTo(c[i], want[i], k) {
+						t.Fatalf("%s k=%d beta=%v: c[%d] = %v, want %v", kern.Name, k, beta, i, c[i], want[i])
+					}
+					if i%ldc >= nr && !math.IsNaN(float64(c[i])) && c[i] != want[i] {
+						t.Fatalf("%s k=%d: wrote outside the tile at %d", kern.Name, k, i)
+					}
+				}
+			}
+		}
+	}
+}
+
 func randFloats(rng *rand.Rand, n int) []float32 {
 	s := make([]float32, n)
 	for i := range s {
