@@ -319,12 +319,12 @@ func packRowsFast(dst, src []float32, ld, kc, mr int) bool {
 			d := dst[l*6 : l*6+6 : l*6+6]
 			d[0], d[1], d[2], d[3], d[4], d[5] = r0[l], r1[l], r2[l], r3[l], r4[l], r5[l]
 		}
-	case 4:
-		r0, r1, r2, r3 := row(0), row(1), row(2), row(3)
-		dst = dst[:4*kc]
+	case 2:
+		r0, r1 := row(0), row(1)
+		dst = dst[:2*kc]
 		for l := range r0 {
-			d := dst[l*4 : l*4+4 : l*4+4]
-			d[0], d[1], d[2], d[3] = r0[l], r1[l], r2[l], r3[l]
+			d := dst[l*2 : l*2+2 : l*2+2]
+			d[0], d[1] = r0[l], r1[l]
 		}
 	default:
 		return false

@@ -3,7 +3,7 @@ package gemm
 import "github.com/trainbench/trainbench/kernels/cpu"
 
 // GoKernel is the pure-Go micro-kernel of ISA level generic.
-var GoKernel = Kernel{Name: "go-4x4", MR: 4, NR: 4, Fn: kernelGo4x4}
+var GoKernel = Kernel{Name: "go-2x3", MR: 2, NR: 3, Fn: kernelGo2x3}
 
 // KernelFor returns the micro-kernel for ISA level l. The caller has checked
 // that l is usable; without assembly (noasm, non-amd64) every level gets the

@@ -58,3 +58,20 @@ func ints(s string, def []int) []int {
 	}
 	return out
 }
+
+// BenchmarkTuneGoKernel measures the pure-Go micro-kernel on an L1-resident
+// panel (k = 256), the figure its shape was chosen by.
+func BenchmarkTuneGoKernel(b *testing.B) {
+	const k = 256
+	kern := GoKernel
+	a := make([]float32, kern.MR*k)
+	bb := make([]float32, kern.NR*k)
+	c := make([]float32, kern.MR*kern.NR)
+	for i := range a {
+		a[i] = 1
+	}
+	for b.Loop() {
+		kern.Fn(k, a, bb, c, kern.NR, 0)
+	}
+	b.ReportMetric(float64(2*kern.MR*kern.NR*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
