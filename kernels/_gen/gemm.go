@@ -11,43 +11,64 @@ import (
 // isa describes a vector instruction set for the generators.
 type isa struct {
 	name  string // "avx2" or "avx512"
+	title string // "AVX2" or "AVX512", for function names
 	lanes int    // float32 lanes per vector
 	vec   []VecPhysical
 }
 
 var (
-	isaAVX2   = isa{"avx2", 8, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}}
-	isaAVX512 = isa{"avx512", 16, []VecPhysical{
+	isaAVX2   = isa{"avx2", "AVX2", 8, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}}
+	isaAVX512 = isa{"avx512", "AVX512", 16, []VecPhysical{
 		Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
 		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}}
 )
 
+// gemmTile is the register tile of each ISA level: MR rows by NV vectors.
+var gemmTiles = []struct {
+	s      isa
+	mr, nv int
+}{{isaAVX2, 6, 2}, {isaAVX512, 12, 2}}
+
 func genGemm() {
-	for _, direct := range []bool{false, true} {
-		microKernel(isaAVX2, 6, 2, direct)
-		microKernel(isaAVX512, 12, 2, direct)
+	for _, t := range gemmTiles {
+		// The packed kernel: the big-problem workhorse.
+		microKernel(t.s, t.mr, t.nv, false)
+		// The direct family: A read in place, every row count (so short
+		// edge panels need no padding) and full or half width.
+		for _, nv := range []int{t.nv, t.nv / 2} {
+			for mr := 1; mr <= t.mr; mr++ {
+				microKernel(t.s, mr, nv, true)
+			}
+		}
 	}
 }
 
+// kernelName is the Go name of a micro-kernel.
+func kernelName(s isa, mr, nr int, direct bool) string {
+	n := fmt.Sprintf("sgemm%s_%dx%d", s.title, mr, nr)
+	if direct {
+		n += "Direct"
+	}
+	return n
+}
+
 // microKernel emits the register-tile kernel of mr rows and nv vectors per row
-// (NR = nv·lanes columns): mr·nv accumulators, nv registers for a row of the B
-// panel, and two for broadcasts of A, so FMAs from alternate rows overlap.
+// (NR = nv·lanes columns): mr·nv accumulators, nv registers for a row of B,
+// and two for broadcasts of A, so FMAs from alternate rows overlap.
 //
-// With direct set, A is not a packed panel but mr rows of a row-major matrix
-// with row stride lda (in elements), read in place: packing A costs more than
-// it saves when N is small and each element of A is used only a few times.
+// B is k rows of NR values with row stride ldb (elements): a packed panel
+// (ldb = NR) or, for small problems where packing costs more than it saves,
+// the matrix itself. A is a packed panel (k columns of mr values) or, with
+// direct set, mr rows of a row-major matrix with row stride lda, read in
+// place.
 func microKernel(s isa, mr, nv int, direct bool) {
 	nr := nv * s.lanes
-	name := fmt.Sprintf("sgemmKernel%s_%dx%d", titleISA(s.name), mr, nr)
-	sig := "func(k int, a, b, c []float32, ldc int, beta float32)"
+	name := kernelName(s, mr, nr, direct)
+	sig := "func(k int, a []float32, b []float32, ldb int, c []float32, ldc int, beta float32)"
 	spec := fmt.Sprintf("microRef(%d, %d, ...)", mr, nr)
 	if direct {
-		name += "Direct"
-		sig = "func(k int, a []float32, lda int, b, c []float32, ldc int, beta float32)"
+		sig = "func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)"
 		spec = fmt.Sprintf("microRefDirect(%d, %d, ...)", mr, nr)
-	}
-	if direct && mr%3 != 0 {
-		panic("direct A addressing takes rows in threes")
 	}
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
@@ -63,7 +84,7 @@ func microKernel(s isa, mr, nv int, direct bool) {
 	k := Load(Param("k"), GP64())
 	pa := Load(Param("a").Base(), GP64())
 	// Direct A: row r is at rowBase[r/3] + (r%3)·lda bytes; the row bases
-	// advance by 4 bytes a step, like pa does through a packed panel.
+	// advance by 4 bytes a step, as pa does through a packed panel.
 	var rowBase []Register
 	var lda Register
 	if direct {
@@ -88,6 +109,8 @@ func microKernel(s isa, mr, nv int, direct bool) {
 		return m
 	}
 	pb := Load(Param("b").Base(), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
 	pc := Load(Param("c").Base(), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
@@ -109,12 +132,14 @@ func microKernel(s isa, mr, nv int, direct bool) {
 		}
 	}
 
-	// step emits one rank-1 update, the u-th of a group whose pointer
-	// increments come after the group (advance).
+	// step emits one rank-1 update, the u-th of a group of steps whose A
+	// pointer increments come after the group (advance); B advances by ldb
+	// every step.
 	step := func(u int) {
 		for v := 0; v < nv; v++ {
-			VMOVUPS(Mem{Base: pb, Disp: (u*nv + v) * vbytes}, bv[v])
+			VMOVUPS(Mem{Base: pb, Disp: v * vbytes}, bv[v])
 		}
+		ADDQ(ldb, pb)
 		for r := 0; r < mr; r++ {
 			t := bc[r%2]
 			VBROADCASTSS(aAddr(r, u), t)
@@ -131,7 +156,6 @@ func microKernel(s isa, mr, nv int, direct bool) {
 		} else {
 			ADDQ(U32(4*mr*steps), pa)
 		}
-		ADDQ(U32(4*nr*steps), pb)
 	}
 	const unroll = 4
 	Comment(fmt.Sprintf("Main loop, unrolled %dx, then the remaining k %% %d steps.", unroll, unroll))
@@ -190,14 +214,4 @@ func microKernel(s isa, mr, nv int, direct bool) {
 	}
 	VZEROUPPER()
 	RET()
-}
-
-func titleISA(s string) string {
-	switch s {
-	case "avx2":
-		return "AVX2"
-	case "avx512":
-		return "AVX512"
-	}
-	return s
 }

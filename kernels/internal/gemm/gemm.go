@@ -21,20 +21,27 @@ package gemm
 
 import "fmt"
 
-// Kernel is a register-tile micro-kernel and its blocking.
+// MicroFn is a micro-kernel on a packed A panel: C[MR×NR] = A·B + beta·C
+// where A is a packed MR-high micro-panel (k columns of MR values), B is k
+// rows of NR values with row stride ldb (a packed panel when ldb = NR) and C
+// has row stride ldc. If beta == 0, C is not read. k ≥ 0.
+type MicroFn func(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32)
+
+// DirectFn is a micro-kernel that reads A in place: rows of a row-major
+// matrix with row stride lda; otherwise as MicroFn. Each DirectFn has a fixed
+// row count and width (see Kernel.Direct).
+type DirectFn func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+
+// Kernel is a register-tile micro-kernel family and its tile size.
 type Kernel struct {
 	Name string // e.g. "avx512-12x32"
 	MR   int    // rows of the C tile (A micro-panel height)
 	NR   int    // columns of the C tile (B micro-panel width)
-	// Fn computes C[MR×NR] = A·B + beta·C where A is a packed MR-high
-	// micro-panel (k columns of MR values), B a packed NR-wide micro-panel
-	// (k rows of NR values) and C has row stride ldc. If beta == 0, C is
-	// not read. k ≥ 0.
-	Fn func(k int, a, b, c []float32, ldc int, beta float32)
-	// FnDirect, if not nil, is Fn reading A in place: MR rows of a row-major
-	// matrix with row stride lda. Gemm uses it when packing A would cost more
-	// than it saves (few columns of C per row of A).
-	FnDirect func(k int, a []float32, lda int, b, c []float32, ldc int, beta float32)
+	Fn   MicroFn
+	// Direct[r] and DirectHalf[r] are the kernels reading A in place for r
+	// rows (1 ≤ r ≤ MR), NR and NR/2 columns wide; nil when the family has
+	// none. Gemm uses them when packing costs more than it saves.
+	Direct, DirectHalf []DirectFn
 }
 
 // Blocking holds the cache-blocking sizes of the loop nest.
@@ -116,6 +123,12 @@ type Matrix struct {
 	Trans  bool
 }
 
+// DirectMaxN is the widest C for which Gemm reads a non-transposed A in place
+// instead of packing it (each element of A then feeds at most DirectMaxN/NR
+// micro-kernel calls, too few to repay a copy), and DirectMaxM the tallest C
+// for which it reads a non-transposed B in place.
+var DirectMaxN, DirectMaxM = 128, 48
+
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for C of m×n (row stride ldc)
 // and inner dimension k with kernel kern and blocking bl, on the calling
 // goroutine, using ws's buffers. Arguments are assumed valid (the kernels
@@ -128,81 +141,91 @@ func Gemm(ws *Workspace, kern Kernel, bl Blocking, m, n, k int, alpha float32, a
 		panic(fmt.Sprintf("gemm: Gemm called with k=%d alpha=%v; the caller scales C", k, alpha))
 	}
 	ws.grow(kern, bl)
-	direct := kern.FnDirect != nil && !a.Trans && alpha == 1 && n <= DirectMaxN
+	hasDirect := kern.Direct != nil
+	directA := hasDirect && !a.Trans && alpha == 1 && n <= DirectMaxN
+	directB := hasDirect && !b.Trans && m <= DirectMaxM
+	nr := kern.NR
 	for jc := 0; jc < n; jc += bl.NC {
 		nc := min(bl.NC, n-jc)
 		for pc := 0; pc < k; pc += bl.KC {
 			kc := min(bl.KC, k-pc)
-			packB(ws.b, b, pc, jc, kc, nc, kern.NR)
+			if directB {
+				// Only a short last column block is packed (zero-padded),
+				// so no kernel reads past the end of a row of B.
+				if tail := nc % nr; tail != 0 {
+					packB(ws.b, b, pc, jc+nc-tail, kc, tail, nr)
+				}
+			} else {
+				packB(ws.b, b, pc, jc, kc, nc, nr)
+			}
 			bet := beta
 			if pc > 0 {
 				bet = 1
 			}
 			for ic := 0; ic < m; ic += bl.MC {
 				mc := min(bl.MC, m-ic)
-				if direct {
-					macroDirect(ws, kern, a, ic, pc, mc, nc, kc, bet, c[ic*ldc+jc:], ldc)
-					continue
+				if !directA {
+					packA(ws.a, a, ic, pc, mc, kc, kern.MR, alpha)
 				}
-				packA(ws.a, a, ic, pc, mc, kc, kern.MR, alpha)
-				macro(ws, kern, mc, nc, kc, bet, c[ic*ldc+jc:], ldc)
+				for jr := 0; jr < nc; jr += nr {
+					cols := min(nr, nc-jr)
+					var bp []float32
+					ldb := nr
+					switch {
+					case !directB:
+						bp = ws.b[jr*kc : (jr+nr)*kc]
+					case cols < nr:
+						bp = ws.b[:nr*kc]
+					default:
+						bp, ldb = b.Data[pc*b.Stride+jc+jr:], b.Stride
+					}
+					cblk := c[ic*ldc+jc+jr:]
+					if directA {
+						blockDirect(ws, kern, a, ic, pc, mc, kc, bp, ldb, cols, bet, cblk, ldc)
+					} else {
+						blockPacked(ws, kern, mc, kc, bp, ldb, cols, bet, cblk, ldc)
+					}
+				}
 			}
 		}
 	}
 }
 
-// macro runs the micro-kernel over an mc×nc block of C with packed operands.
-func macro(ws *Workspace, kern Kernel, mc, nc, kc int, beta float32, c []float32, ldc int) {
+// blockPacked runs the packed kernel down one column block (cols ≤ NR wide)
+// of an mc-row block of C, A packed in ws.a. Tiles that overhang C go through
+// the scratch tile.
+func blockPacked(ws *Workspace, kern Kernel, mc, kc int, bp []float32, ldb, cols int, beta float32, c []float32, ldc int) {
 	mr, nr := kern.MR, kern.NR
-	for jr := 0; jr < nc; jr += nr {
-		bp := ws.b[jr*kc : (jr+nr)*kc]
-		cols := min(nr, nc-jr)
-		for ir := 0; ir < mc; ir += mr {
-			ap := ws.a[ir*kc : (ir+mr)*kc]
-			rows := min(mr, mc-ir)
-			if rows == mr && cols == nr {
-				kern.Fn(kc, ap, bp, c[ir*ldc+jr:], ldc, beta)
-				continue
-			}
-			kern.Fn(kc, ap, bp, ws.tile[:mr*nr], nr, 0)
-			mergeTile(ws.tile, nr, rows, cols, beta, c[ir*ldc+jr:], ldc)
+	for ir := 0; ir < mc; ir += mr {
+		ap := ws.a[ir*kc : (ir+mr)*kc]
+		rows := min(mr, mc-ir)
+		if rows == mr && cols == nr {
+			kern.Fn(kc, ap, bp, ldb, c[ir*ldc:], ldc, beta)
+			continue
 		}
+		kern.Fn(kc, ap, bp, ldb, ws.tile[:mr*nr], nr, 0)
+		mergeTile(ws.tile, nr, rows, cols, beta, c[ir*ldc:], ldc)
 	}
 }
 
-// DirectMaxN is the widest C for which Gemm reads a non-transposed A in place
-// instead of packing it: each element of A then feeds at most DirectMaxN/NR
-// micro-kernel calls, too few to repay a copy.
-var DirectMaxN = 128
-
-// macroDirect is macro for the direct kernels: full MR-row panels of A are
-// read in place from the matrix; a short last panel is packed (zero-padded)
-// and goes through the packed kernel.
-func macroDirect(ws *Workspace, kern Kernel, a Matrix, ic, pc, mc, nc, kc int, beta float32, c []float32, ldc int) {
-	mr, nr := kern.MR, kern.NR
-	full := mc / mr * mr
-	if full < mc {
-		packA(ws.a, a, ic+full, pc, mc-full, kc, mr, 1)
+// blockDirect runs the direct kernels down one column block of an mc-row
+// block of C, reading A in place. The last panel uses the kernel for exactly
+// its row count; a column block of at most NR/2 uses the half-width kernels.
+func blockDirect(ws *Workspace, kern Kernel, a Matrix, ic, pc, mc, kc int, bp []float32, ldb, cols int, beta float32, c []float32, ldc int) {
+	mr := kern.MR
+	table, width := kern.Direct, kern.NR
+	if cols <= kern.NR/2 {
+		table, width = kern.DirectHalf, kern.NR/2
 	}
-	for jr := 0; jr < nc; jr += nr {
-		bp := ws.b[jr*kc : (jr+nr)*kc]
-		cols := min(nr, nc-jr)
-		for ir := 0; ir < mc; ir += mr {
-			rows := min(mr, mc-ir)
-			viaTile := rows < mr || cols < nr
-			dst, ld, bet := c[ir*ldc+jr:], ldc, beta
-			if viaTile {
-				dst, ld, bet = ws.tile[:mr*nr], nr, 0
-			}
-			if ir < full {
-				kern.FnDirect(kc, a.Data[(ic+ir)*a.Stride+pc:], a.Stride, bp, dst, ld, bet)
-			} else {
-				kern.Fn(kc, ws.a[:mr*kc], bp, dst, ld, bet)
-			}
-			if viaTile {
-				mergeTile(ws.tile, nr, rows, cols, beta, c[ir*ldc+jr:], ldc)
-			}
+	for ir := 0; ir < mc; ir += mr {
+		rows := min(mr, mc-ir)
+		ap := a.Data[(ic+ir)*a.Stride+pc:]
+		if cols == width {
+			table[rows](kc, ap, a.Stride, bp, ldb, c[ir*ldc:], ldc, beta)
+			continue
 		}
+		table[rows](kc, ap, a.Stride, bp, ldb, ws.tile[:rows*width], width, 0)
+		mergeTile(ws.tile, width, rows, cols, beta, c[ir*ldc:], ldc)
 	}
 }
 

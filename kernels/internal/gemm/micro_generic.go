@@ -8,8 +8,13 @@ package gemm
 // accumulators and five operands in registers, but spills larger tiles (4×4
 // runs at a third of the speed), and the two-step unroll hides the loop
 // overhead (go test -bench TuneGoKernel in this package compares shapes).
-func kernelGo2x3(k int, a, b, c []float32, ldc int, beta float32) {
+func kernelGo2x3(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32) {
 	var c00, c01, c02, c10, c11, c12 float32
+	if ldb != 3 {
+		// Only packed panels reach the generic kernel; keep the spec anyway.
+		microRef(2, 3, k, a, b, ldb, c, ldc, beta)
+		return
+	}
 	a = a[:2*k]
 	b = b[:3*k]
 	l := 0

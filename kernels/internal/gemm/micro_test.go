@@ -56,8 +56,8 @@ func TestMicroKernelsMatchReference(t *testing.T) {
 					}
 					copy(want, c)
 					a0, b0 := append([]float32(nil), a...), append([]float32(nil), b...)
-					microRef(mr, nr, k, a, b, want[4:], ldc, beta)
-					kern.Fn(k, a, b, c[4:], ldc, beta)
+					microRef(mr, nr, k, a, b, nr, want[4:], ldc, beta)
+					kern.Fn(k, a, b, nr, c[4:], ldc, beta)
 					for i := range c {
 						if !closeTo(c[i], want[i], k) {
 							t.Fatalf("c[%d] (row %d col %d of the tile) = %v, want %v", i, (i-4)/ldc, (i-4)%ldc, c[i], want[i])
@@ -72,36 +72,41 @@ func TestMicroKernelsMatchReference(t *testing.T) {
 	}
 }
 
-// TestDirectKernelsMatchReference checks the kernels that read A in place
-// against microRefDirect, with a row stride larger than k.
+// TestDirectKernelsMatchReference checks every direct kernel (each row
+// count, full and half width) against microRefDirect, with row strides of A
+// and B larger than the tile and guard values around C.
 func TestDirectKernelsMatchReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, kern := range kernelsUnderTest(t) {
-		if kern.FnDirect == nil {
-			continue
-		}
-		for _, k := range []int{0, 1, 3, 4, 5, 9, 64, 131} {
-			for _, beta := range []float32{0, 1.5} {
-				mr, nr := kern.MR, kern.NR
-				lda := k + 5
-				a := randFloats(rng, mr*lda)
-				b := randFloats(rng, nr*k)
-				ldc := nr + 1
-				c := randFloats(rng, mr*ldc)
-				if beta == 0 {
-					for i := range c {
-						c[i] = float32(math.NaN())
-					}
-				}
-				want := append([]float32(nil), c...)
-				microRefDirect(mr, nr, k, a, lda, b, want, ldc, beta)
-				kern.FnDirect(k, a, lda, b, c, ldc, beta)
-				for i := range c {
-					if i%ldc < nr && !closeTo(c[i], want[i], k) {
-						t.Fatalf("%s k=%d beta=%v: c[%d] = %v, want %v", kern.Name, k, beta, i, c[i], want[i])
-					}
-					if i%ldc >= nr && !math.IsNaN(float64(c[i])) && c[i] != want[i] {
-						t.Fatalf("%s k=%d: wrote outside the tile at %d", kern.Name, k, i)
+		for _, half := range []bool{false, true} {
+			table, width := kern.Direct, kern.NR
+			if half {
+				table, width = kern.DirectHalf, kern.NR/2
+			}
+			for rows := 1; rows < len(table); rows++ {
+				for _, k := range []int{0, 1, 3, 4, 5, 9, 64, 131} {
+					for _, beta := range []float32{0, 1.5} {
+						lda, ldb, ldc := k+5, width+7, width+1
+						a := randFloats(rng, rows*lda)
+						b := randFloats(rng, k*ldb)
+						c := make([]float32, rows*ldc+3)
+						for i := range c {
+							c[i] = guard
+							if i%ldc < width && i < rows*ldc {
+								c[i] = rng.Float32()
+								if beta == 0 {
+									c[i] = float32(math.NaN())
+								}
+							}
+						}
+						want := append([]float32(nil), c...)
+						microRefDirect(rows, width, k, a, lda, b, ldb, want, ldc, beta)
+						table[rows](k, a, lda, b, ldb, c, ldc, beta)
+						for i := range c {
+							if !closeTo(c[i], want[i], k) {
+								t.Fatalf("%s direct %dx%d k=%d beta=%v: c[%d] = %v, want %v", kern.Name, rows, width, k, beta, i, c[i], want[i])
+							}
+						}
 					}
 				}
 			}

@@ -71,7 +71,7 @@ func BenchmarkTuneGoKernel(b *testing.B) {
 		a[i] = 1
 	}
 	for b.Loop() {
-		kern.Fn(k, a, bb, c, kern.NR, 0)
+		kern.Fn(k, a, bb, kern.NR, c, kern.NR, 0)
 	}
 	b.ReportMetric(float64(2*kern.MR*kern.NR*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
