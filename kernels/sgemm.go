@@ -182,37 +182,56 @@ func SgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a 
 		return
 	}
 	kern := gemm.KernelFor(ctx.isa)
-	bl := gemm.BlockingFor(kern, ctx.caches)
 	threads := min(ctx.Threads(), max(1, int(SgemmFLOPs(m, n, k)/max(minFLOPsPerThread, 1))))
 	tm, tn := splitGrid(threads, m, n, k, kern.MR, kern.NR)
-	run := func(tid int) {
-		if tid >= tm*tn {
-			return
-		}
-		m0, m1 := splitAligned(m, tm, tid/tn, kern.MR)
-		n0, n1 := splitAligned(n, tn, tid%tn, kern.NR)
-		if m0 == m1 || n0 == n1 {
-			return
-		}
-		am := gemm.Matrix{Stride: lda, Trans: tA == Trans}
-		if tA == NoTrans {
-			am.Data = a[m0*lda:]
-		} else {
-			am.Data = a[m0:]
-		}
-		bm := gemm.Matrix{Stride: ldb, Trans: tB == Trans}
-		if tB == NoTrans {
-			bm.Data = b[n0:]
-		} else {
-			bm.Data = b[n0*ldb:]
-		}
-		gemm.Gemm(&ctx.gemmWS[tid], kern, bl, m1-m0, n1-n0, k, alpha, am, bm, beta, c[m0*ldc+n0:], ldc)
-	}
+	j := &ctx.gemmJob
+	*j = gemmJob{kern: kern, bl: gemm.BlockingFor(kern, ctx.caches), tm: tm, tn: tn,
+		tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	if tm*tn == 1 {
-		run(0)
+		ctx.runGemmJob(0)
+	} else {
+		ctx.Parallel(ctx.gemmRun)
+	}
+	*j = gemmJob{} // drop references to the caller's slices
+}
+
+// gemmJob holds the arguments of the SGEMM in progress, so that the function
+// handed to the worker pool is made once per Context, not once per call.
+type gemmJob struct {
+	kern          gemm.Kernel
+	bl            gemm.Blocking
+	tm, tn        int
+	tA, tB        Transpose
+	m, n, k       int
+	alpha, beta   float32
+	a, b, c       []float32
+	lda, ldb, ldc int
+}
+
+// runGemmJob runs thread tid's rectangle of the SGEMM in ctx.gemmJob.
+func (ctx *Context) runGemmJob(tid int) {
+	j := &ctx.gemmJob
+	if tid >= j.tm*j.tn {
 		return
 	}
-	ctx.Parallel(run)
+	m0, m1 := splitAligned(j.m, j.tm, tid/j.tn, j.kern.MR)
+	n0, n1 := splitAligned(j.n, j.tn, tid%j.tn, j.kern.NR)
+	if m0 == m1 || n0 == n1 {
+		return
+	}
+	am := gemm.Matrix{Stride: j.lda, Trans: j.tA == Trans}
+	if j.tA == NoTrans {
+		am.Data = j.a[m0*j.lda:]
+	} else {
+		am.Data = j.a[m0:]
+	}
+	bm := gemm.Matrix{Stride: j.ldb, Trans: j.tB == Trans}
+	if j.tB == NoTrans {
+		bm.Data = j.b[n0:]
+	} else {
+		bm.Data = j.b[n0*j.ldb:]
+	}
+	gemm.Gemm(&ctx.gemmWS[tid], j.kern, j.bl, m1-m0, n1-n0, j.k, j.alpha, am, bm, j.beta, j.c[m0*j.ldc+n0:], j.ldc)
 }
 
 // splitGrid picks a tm×tn grid of C rectangles for t threads (tm·tn ≤ t) that

@@ -66,9 +66,16 @@ func microKernel(s isa, mr, nv int, direct bool) {
 	name := kernelName(s, mr, nr, direct)
 	sig := "func(k int, a []float32, b []float32, ldb int, c []float32, ldc int, beta float32)"
 	spec := fmt.Sprintf("microRef(%d, %d, ...)", mr, nr)
+	masked := direct && s.name == "avx512"
 	if direct {
 		sig = "func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)"
-		spec = fmt.Sprintf("microRefDirect(%d, %d, ...)", mr, nr)
+		spec = fmt.Sprintf("microRefDirect(%d, %d, ...) with cols = %d", mr, nr, nr)
+	}
+	if masked {
+		// AVX-512 opmasks let the last vector cover a partial column block:
+		// B and C are touched only in the first cols columns.
+		sig = "func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)"
+		spec = fmt.Sprintf("microRefDirect(%d, %d, ...) for %d < cols ≤ %d", mr, nr, nr-s.lanes, nr)
 	}
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
@@ -114,6 +121,21 @@ func microKernel(s isa, mr, nv int, direct bool) {
 	pc := Load(Param("c").Base(), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
+	if masked {
+		Comment("K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.")
+		cols, err := Param("cols").Resolve()
+		if err != nil {
+			panic(err)
+		}
+		lv := GP64()
+		MOVQ(cols.Addr, lv)
+		SUBQ(U32((nv-1)*s.lanes), lv)
+		ones, m := GP32(), GP32()
+		MOVL(U32(0xffffffff), ones)
+		BZHIL(lv.As32(), ones, m)
+		KMOVW(m, K1)
+	}
+	lastMasked := func(v int) bool { return masked && v == nv-1 }
 
 	Comment("Prefetch the C tile; zero the accumulators.")
 	row := GP64()
@@ -137,6 +159,10 @@ func microKernel(s isa, mr, nv int, direct bool) {
 	// every step.
 	step := func(u int) {
 		for v := 0; v < nv; v++ {
+			if lastMasked(v) {
+				VMOVUPS_Z(Mem{Base: pb, Disp: v * vbytes}, K1, bv[v])
+				continue
+			}
 			VMOVUPS(Mem{Base: pb, Disp: v * vbytes}, bv[v])
 		}
 		ADDQ(ldb, pb)
@@ -189,9 +215,16 @@ func microKernel(s isa, mr, nv int, direct bool) {
 	MOVL(beta.Addr, bits)
 	ANDL(U32(0x7fffffff), bits)
 	JNZ(LabelRef(name + "_beta"))
+	store := func(r, v int) {
+		if lastMasked(v) {
+			VMOVUPS(acc(r, v), K1, Mem{Base: pc, Disp: v * vbytes})
+			return
+		}
+		VMOVUPS(acc(r, v), Mem{Base: pc, Disp: v * vbytes})
+	}
 	for r := 0; r < mr; r++ {
 		for v := 0; v < nv; v++ {
-			VMOVUPS(acc(r, v), Mem{Base: pc, Disp: v * vbytes})
+			store(r, v)
 		}
 		if r < mr-1 {
 			ADDQ(ldc, pc)
@@ -205,8 +238,13 @@ func microKernel(s isa, mr, nv int, direct bool) {
 	VBROADCASTSS(beta.Addr, bc[0])
 	for r := 0; r < mr; r++ {
 		for v := 0; v < nv; v++ {
-			VFMADD231PS(Mem{Base: pc, Disp: v * vbytes}, bc[0], acc(r, v))
-			VMOVUPS(acc(r, v), Mem{Base: pc, Disp: v * vbytes})
+			if lastMasked(v) {
+				VMOVUPS_Z(Mem{Base: pc, Disp: v * vbytes}, K1, bc[1])
+				VFMADD231PS(bc[1], bc[0], acc(r, v))
+			} else {
+				VFMADD231PS(Mem{Base: pc, Disp: v * vbytes}, bc[0], acc(r, v))
+			}
+			store(r, v)
 		}
 		if r < mr-1 {
 			ADDQ(ldc, pc)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"go/format"
 	"os"
 	"strings"
 )
@@ -33,23 +34,44 @@ func writeGemmTwins(path string, tables bool) error {
 			for _, nv := range []int{t.nv, t.nv / 2} {
 				for mr := 1; mr <= t.mr; mr++ {
 					w := nv * t.s.lanes
-					fmt.Fprintf(&sb, "func %s(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {\n\tmicroRefDirect(%d, %d, k, a, lda, b, ldb, c, ldc, beta)\n}\n\n",
-						kernelName(t.s, mr, w, true), mr, w)
+					if t.s.name == "avx512" {
+						fmt.Fprintf(&sb, "func %s(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {\n\tmicroRefDirect(%d, %d, k, a, lda, b, ldb, c, ldc, beta, cols)\n}\n\n",
+							kernelName(t.s, mr, w, true), mr, w)
+						continue
+					}
+					fmt.Fprintf(&sb, "func %s(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {\n\tmicroRefDirect(%d, %d, k, a, lda, b, ldb, c, ldc, beta, %d)\n}\n\n",
+						kernelName(t.s, mr, w, true), mr, w, w)
 				}
 			}
 		}
-		return os.WriteFile(path, []byte(sb.String()), 0o644)
+		return writeFormatted(path, sb.String())
 	}
 	for _, t := range gemmTiles {
 		for _, nv := range []int{t.nv, t.nv / 2} {
 			w := nv * t.s.lanes
 			fmt.Fprintf(&sb, "// direct%s_%d lists the %s direct kernels %d wide, by row count.\n", t.s.title, w, t.s.name, w)
-			fmt.Fprintf(&sb, "var direct%s_%d = [...]DirectFn{nil", t.s.title, w)
-			for mr := 1; mr <= t.mr; mr++ {
-				fmt.Fprintf(&sb, ", %s", kernelName(t.s, mr, w, true))
+			if t.s.name == "avx512" {
+				fmt.Fprintf(&sb, "var direct%s_%d = [...]DirectFn{nil", t.s.title, w)
+				for mr := 1; mr <= t.mr; mr++ {
+					fmt.Fprintf(&sb, ", %s", kernelName(t.s, mr, w, true))
+				}
+			} else {
+				fmt.Fprintf(&sb, "var direct%s_%d = [...]FullWidthFn{nil", t.s.title, w)
+				for mr := 1; mr <= t.mr; mr++ {
+					fmt.Fprintf(&sb, ", %s", kernelName(t.s, mr, w, true))
+				}
 			}
 			sb.WriteString("}\n\n")
 		}
 	}
-	return os.WriteFile(path, []byte(sb.String()), 0o644)
+	return writeFormatted(path, sb.String())
+}
+
+// writeFormatted gofmts src and writes it to path.
+func writeFormatted(path, src string) error {
+	out, err := format.Source([]byte(src))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, out, 0o644)
 }

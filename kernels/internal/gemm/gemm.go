@@ -28,9 +28,14 @@ import "fmt"
 type MicroFn func(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32)
 
 // DirectFn is a micro-kernel that reads A in place: rows of a row-major
-// matrix with row stride lda; otherwise as MicroFn. Each DirectFn has a fixed
-// row count and width (see Kernel.Direct).
-type DirectFn func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+// matrix with row stride lda; otherwise as MicroFn, except that it writes only
+// the first cols columns of its tile (1 ≤ cols ≤ width). Each DirectFn has a
+// fixed row count and width (see Kernel.Direct).
+type DirectFn func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+
+// FullWidthFn is a direct kernel without column masking: it reads and writes
+// its whole width.
+type FullWidthFn func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
 
 // Kernel is a register-tile micro-kernel family and its tile size.
 type Kernel struct {
@@ -42,7 +47,15 @@ type Kernel struct {
 	// rows (1 ≤ r ≤ MR), NR and NR/2 columns wide; nil when the family has
 	// none. Gemm uses them when packing costs more than it saves.
 	Direct, DirectHalf []DirectFn
+	// FullDirect and FullDirectHalf are direct kernels without column masks
+	// (AVX2), used when Direct is nil: partial column blocks go through a
+	// scratch tile, and a narrow last column block of B is packed,
+	// zero-padded, lest they read past the end of a row of B.
+	FullDirect, FullDirectHalf []FullWidthFn
 }
+
+// masked reports whether the kernel's direct kernels mask columns.
+func (k Kernel) masked() bool { return k.Direct != nil }
 
 // Blocking holds the cache-blocking sizes of the loop nest.
 type Blocking struct {
@@ -141,7 +154,7 @@ func Gemm(ws *Workspace, kern Kernel, bl Blocking, m, n, k int, alpha float32, a
 		panic(fmt.Sprintf("gemm: Gemm called with k=%d alpha=%v; the caller scales C", k, alpha))
 	}
 	ws.grow(kern, bl)
-	hasDirect := kern.Direct != nil
+	hasDirect := kern.Direct != nil || kern.FullDirect != nil
 	directA := hasDirect && !a.Trans && alpha == 1 && n <= DirectMaxN
 	directB := hasDirect && !b.Trans && m <= DirectMaxM
 	nr := kern.NR
@@ -150,9 +163,10 @@ func Gemm(ws *Workspace, kern Kernel, bl Blocking, m, n, k int, alpha float32, a
 		for pc := 0; pc < k; pc += bl.KC {
 			kc := min(bl.KC, k-pc)
 			if directB {
-				// Only a short last column block is packed (zero-padded),
-				// so no kernel reads past the end of a row of B.
-				if tail := nc % nr; tail != 0 {
+				// Kernels without column masks read whole tiles, so a short
+				// last column block is packed (zero-padded) lest they read
+				// past the end of a row of B.
+				if tail := nc % nr; tail != 0 && !kern.masked() {
 					packB(ws.b, b, pc, jc+nc-tail, kc, tail, nr)
 				}
 			} else {
@@ -174,7 +188,7 @@ func Gemm(ws *Workspace, kern Kernel, bl Blocking, m, n, k int, alpha float32, a
 					switch {
 					case !directB:
 						bp = ws.b[jr*kc : (jr+nr)*kc]
-					case cols < nr:
+					case cols < nr && !kern.masked():
 						bp = ws.b[:nr*kc]
 					default:
 						bp, ldb = b.Data[pc*b.Stride+jc+jr:], b.Stride
@@ -213,9 +227,21 @@ func blockPacked(ws *Workspace, kern Kernel, mc, kc int, bp []float32, ldb, cols
 // its row count; a column block of at most NR/2 uses the half-width kernels.
 func blockDirect(ws *Workspace, kern Kernel, a Matrix, ic, pc, mc, kc int, bp []float32, ldb, cols int, beta float32, c []float32, ldc int) {
 	mr := kern.MR
-	table, width := kern.Direct, kern.NR
-	if cols <= kern.NR/2 {
-		table, width = kern.DirectHalf, kern.NR/2
+	half := cols <= kern.NR/2
+	if kern.masked() {
+		table := kern.Direct
+		if half {
+			table = kern.DirectHalf
+		}
+		for ir := 0; ir < mc; ir += mr {
+			rows := min(mr, mc-ir)
+			table[rows](kc, a.Data[(ic+ir)*a.Stride+pc:], a.Stride, bp, ldb, c[ir*ldc:], ldc, beta, cols)
+		}
+		return
+	}
+	table, width := kern.FullDirect, kern.NR
+	if half {
+		table, width = kern.FullDirectHalf, kern.NR/2
 	}
 	for ir := 0; ir < mc; ir += mr {
 		rows := min(mr, mc-ir)

@@ -22,7 +22,7 @@ func KernelFor(l cpu.Level) Kernel {
 // accumulators (Haswell-style, as in BLIS's haswell configuration), and
 // direct kernels for 1-6 rows, 16 and 8 wide.
 var AVX2Kernel = Kernel{Name: "avx2-6x16", MR: 6, NR: 16, Fn: sgemmAVX2_6x16,
-	Direct: directAVX2_16[:], DirectHalf: directAVX2_8[:]}
+	FullDirect: directAVX2_16[:], FullDirectHalf: directAVX2_8[:]}
 
 // AVX512Kernel is the generated AVX-512 family: a 12×32 tile in 24 ZMM
 // accumulators, enough to cover the 4-cycle FMA latency of two FMA pipes, and

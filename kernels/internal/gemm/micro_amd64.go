@@ -9,62 +9,62 @@ package gemm
 //go:noescape
 func sgemmAVX2_6x16(k int, a []float32, b []float32, ldb int, c []float32, ldc int, beta float32)
 
-// sgemmAVX2_1x16Direct is the avx2 micro-kernel for a 1×16 tile; microRefDirect(1, 16, ...) is its specification.
+// sgemmAVX2_1x16Direct is the avx2 micro-kernel for a 1×16 tile; microRefDirect(1, 16, ...) with cols = 16 is its specification.
 //
 //go:noescape
 func sgemmAVX2_1x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
 
-// sgemmAVX2_2x16Direct is the avx2 micro-kernel for a 2×16 tile; microRefDirect(2, 16, ...) is its specification.
+// sgemmAVX2_2x16Direct is the avx2 micro-kernel for a 2×16 tile; microRefDirect(2, 16, ...) with cols = 16 is its specification.
 //
 //go:noescape
 func sgemmAVX2_2x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
 
-// sgemmAVX2_3x16Direct is the avx2 micro-kernel for a 3×16 tile; microRefDirect(3, 16, ...) is its specification.
+// sgemmAVX2_3x16Direct is the avx2 micro-kernel for a 3×16 tile; microRefDirect(3, 16, ...) with cols = 16 is its specification.
 //
 //go:noescape
 func sgemmAVX2_3x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
 
-// sgemmAVX2_4x16Direct is the avx2 micro-kernel for a 4×16 tile; microRefDirect(4, 16, ...) is its specification.
+// sgemmAVX2_4x16Direct is the avx2 micro-kernel for a 4×16 tile; microRefDirect(4, 16, ...) with cols = 16 is its specification.
 //
 //go:noescape
 func sgemmAVX2_4x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
 
-// sgemmAVX2_5x16Direct is the avx2 micro-kernel for a 5×16 tile; microRefDirect(5, 16, ...) is its specification.
+// sgemmAVX2_5x16Direct is the avx2 micro-kernel for a 5×16 tile; microRefDirect(5, 16, ...) with cols = 16 is its specification.
 //
 //go:noescape
 func sgemmAVX2_5x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
 
-// sgemmAVX2_6x16Direct is the avx2 micro-kernel for a 6×16 tile; microRefDirect(6, 16, ...) is its specification.
+// sgemmAVX2_6x16Direct is the avx2 micro-kernel for a 6×16 tile; microRefDirect(6, 16, ...) with cols = 16 is its specification.
 //
 //go:noescape
 func sgemmAVX2_6x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
 
-// sgemmAVX2_1x8Direct is the avx2 micro-kernel for a 1×8 tile; microRefDirect(1, 8, ...) is its specification.
+// sgemmAVX2_1x8Direct is the avx2 micro-kernel for a 1×8 tile; microRefDirect(1, 8, ...) with cols = 8 is its specification.
 //
 //go:noescape
 func sgemmAVX2_1x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
 
-// sgemmAVX2_2x8Direct is the avx2 micro-kernel for a 2×8 tile; microRefDirect(2, 8, ...) is its specification.
+// sgemmAVX2_2x8Direct is the avx2 micro-kernel for a 2×8 tile; microRefDirect(2, 8, ...) with cols = 8 is its specification.
 //
 //go:noescape
 func sgemmAVX2_2x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
 
-// sgemmAVX2_3x8Direct is the avx2 micro-kernel for a 3×8 tile; microRefDirect(3, 8, ...) is its specification.
+// sgemmAVX2_3x8Direct is the avx2 micro-kernel for a 3×8 tile; microRefDirect(3, 8, ...) with cols = 8 is its specification.
 //
 //go:noescape
 func sgemmAVX2_3x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
 
-// sgemmAVX2_4x8Direct is the avx2 micro-kernel for a 4×8 tile; microRefDirect(4, 8, ...) is its specification.
+// sgemmAVX2_4x8Direct is the avx2 micro-kernel for a 4×8 tile; microRefDirect(4, 8, ...) with cols = 8 is its specification.
 //
 //go:noescape
 func sgemmAVX2_4x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
 
-// sgemmAVX2_5x8Direct is the avx2 micro-kernel for a 5×8 tile; microRefDirect(5, 8, ...) is its specification.
+// sgemmAVX2_5x8Direct is the avx2 micro-kernel for a 5×8 tile; microRefDirect(5, 8, ...) with cols = 8 is its specification.
 //
 //go:noescape
 func sgemmAVX2_5x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
 
-// sgemmAVX2_6x8Direct is the avx2 micro-kernel for a 6×8 tile; microRefDirect(6, 8, ...) is its specification.
+// sgemmAVX2_6x8Direct is the avx2 micro-kernel for a 6×8 tile; microRefDirect(6, 8, ...) with cols = 8 is its specification.
 //
 //go:noescape
 func sgemmAVX2_6x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
@@ -74,122 +74,122 @@ func sgemmAVX2_6x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []
 //go:noescape
 func sgemmAVX512_12x32(k int, a []float32, b []float32, ldb int, c []float32, ldc int, beta float32)
 
-// sgemmAVX512_1x32Direct is the avx512 micro-kernel for a 1×32 tile; microRefDirect(1, 32, ...) is its specification.
+// sgemmAVX512_1x32Direct is the avx512 micro-kernel for a 1×32 tile; microRefDirect(1, 32, ...) for 16 < cols ≤ 32 is its specification.
 //
 //go:noescape
-func sgemmAVX512_1x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_1x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_2x32Direct is the avx512 micro-kernel for a 2×32 tile; microRefDirect(2, 32, ...) is its specification.
+// sgemmAVX512_2x32Direct is the avx512 micro-kernel for a 2×32 tile; microRefDirect(2, 32, ...) for 16 < cols ≤ 32 is its specification.
 //
 //go:noescape
-func sgemmAVX512_2x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_2x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_3x32Direct is the avx512 micro-kernel for a 3×32 tile; microRefDirect(3, 32, ...) is its specification.
+// sgemmAVX512_3x32Direct is the avx512 micro-kernel for a 3×32 tile; microRefDirect(3, 32, ...) for 16 < cols ≤ 32 is its specification.
 //
 //go:noescape
-func sgemmAVX512_3x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_3x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_4x32Direct is the avx512 micro-kernel for a 4×32 tile; microRefDirect(4, 32, ...) is its specification.
+// sgemmAVX512_4x32Direct is the avx512 micro-kernel for a 4×32 tile; microRefDirect(4, 32, ...) for 16 < cols ≤ 32 is its specification.
 //
 //go:noescape
-func sgemmAVX512_4x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_4x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_5x32Direct is the avx512 micro-kernel for a 5×32 tile; microRefDirect(5, 32, ...) is its specification.
+// sgemmAVX512_5x32Direct is the avx512 micro-kernel for a 5×32 tile; microRefDirect(5, 32, ...) for 16 < cols ≤ 32 is its specification.
 //
 //go:noescape
-func sgemmAVX512_5x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_5x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_6x32Direct is the avx512 micro-kernel for a 6×32 tile; microRefDirect(6, 32, ...) is its specification.
+// sgemmAVX512_6x32Direct is the avx512 micro-kernel for a 6×32 tile; microRefDirect(6, 32, ...) for 16 < cols ≤ 32 is its specification.
 //
 //go:noescape
-func sgemmAVX512_6x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_6x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_7x32Direct is the avx512 micro-kernel for a 7×32 tile; microRefDirect(7, 32, ...) is its specification.
+// sgemmAVX512_7x32Direct is the avx512 micro-kernel for a 7×32 tile; microRefDirect(7, 32, ...) for 16 < cols ≤ 32 is its specification.
 //
 //go:noescape
-func sgemmAVX512_7x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_7x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_8x32Direct is the avx512 micro-kernel for a 8×32 tile; microRefDirect(8, 32, ...) is its specification.
+// sgemmAVX512_8x32Direct is the avx512 micro-kernel for a 8×32 tile; microRefDirect(8, 32, ...) for 16 < cols ≤ 32 is its specification.
 //
 //go:noescape
-func sgemmAVX512_8x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_8x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_9x32Direct is the avx512 micro-kernel for a 9×32 tile; microRefDirect(9, 32, ...) is its specification.
+// sgemmAVX512_9x32Direct is the avx512 micro-kernel for a 9×32 tile; microRefDirect(9, 32, ...) for 16 < cols ≤ 32 is its specification.
 //
 //go:noescape
-func sgemmAVX512_9x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_9x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_10x32Direct is the avx512 micro-kernel for a 10×32 tile; microRefDirect(10, 32, ...) is its specification.
+// sgemmAVX512_10x32Direct is the avx512 micro-kernel for a 10×32 tile; microRefDirect(10, 32, ...) for 16 < cols ≤ 32 is its specification.
 //
 //go:noescape
-func sgemmAVX512_10x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_10x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_11x32Direct is the avx512 micro-kernel for a 11×32 tile; microRefDirect(11, 32, ...) is its specification.
+// sgemmAVX512_11x32Direct is the avx512 micro-kernel for a 11×32 tile; microRefDirect(11, 32, ...) for 16 < cols ≤ 32 is its specification.
 //
 //go:noescape
-func sgemmAVX512_11x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_11x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_12x32Direct is the avx512 micro-kernel for a 12×32 tile; microRefDirect(12, 32, ...) is its specification.
+// sgemmAVX512_12x32Direct is the avx512 micro-kernel for a 12×32 tile; microRefDirect(12, 32, ...) for 16 < cols ≤ 32 is its specification.
 //
 //go:noescape
-func sgemmAVX512_12x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_12x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_1x16Direct is the avx512 micro-kernel for a 1×16 tile; microRefDirect(1, 16, ...) is its specification.
+// sgemmAVX512_1x16Direct is the avx512 micro-kernel for a 1×16 tile; microRefDirect(1, 16, ...) for 0 < cols ≤ 16 is its specification.
 //
 //go:noescape
-func sgemmAVX512_1x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_1x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_2x16Direct is the avx512 micro-kernel for a 2×16 tile; microRefDirect(2, 16, ...) is its specification.
+// sgemmAVX512_2x16Direct is the avx512 micro-kernel for a 2×16 tile; microRefDirect(2, 16, ...) for 0 < cols ≤ 16 is its specification.
 //
 //go:noescape
-func sgemmAVX512_2x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_2x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_3x16Direct is the avx512 micro-kernel for a 3×16 tile; microRefDirect(3, 16, ...) is its specification.
+// sgemmAVX512_3x16Direct is the avx512 micro-kernel for a 3×16 tile; microRefDirect(3, 16, ...) for 0 < cols ≤ 16 is its specification.
 //
 //go:noescape
-func sgemmAVX512_3x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_3x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_4x16Direct is the avx512 micro-kernel for a 4×16 tile; microRefDirect(4, 16, ...) is its specification.
+// sgemmAVX512_4x16Direct is the avx512 micro-kernel for a 4×16 tile; microRefDirect(4, 16, ...) for 0 < cols ≤ 16 is its specification.
 //
 //go:noescape
-func sgemmAVX512_4x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_4x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_5x16Direct is the avx512 micro-kernel for a 5×16 tile; microRefDirect(5, 16, ...) is its specification.
+// sgemmAVX512_5x16Direct is the avx512 micro-kernel for a 5×16 tile; microRefDirect(5, 16, ...) for 0 < cols ≤ 16 is its specification.
 //
 //go:noescape
-func sgemmAVX512_5x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_5x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_6x16Direct is the avx512 micro-kernel for a 6×16 tile; microRefDirect(6, 16, ...) is its specification.
+// sgemmAVX512_6x16Direct is the avx512 micro-kernel for a 6×16 tile; microRefDirect(6, 16, ...) for 0 < cols ≤ 16 is its specification.
 //
 //go:noescape
-func sgemmAVX512_6x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_6x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_7x16Direct is the avx512 micro-kernel for a 7×16 tile; microRefDirect(7, 16, ...) is its specification.
+// sgemmAVX512_7x16Direct is the avx512 micro-kernel for a 7×16 tile; microRefDirect(7, 16, ...) for 0 < cols ≤ 16 is its specification.
 //
 //go:noescape
-func sgemmAVX512_7x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_7x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_8x16Direct is the avx512 micro-kernel for a 8×16 tile; microRefDirect(8, 16, ...) is its specification.
+// sgemmAVX512_8x16Direct is the avx512 micro-kernel for a 8×16 tile; microRefDirect(8, 16, ...) for 0 < cols ≤ 16 is its specification.
 //
 //go:noescape
-func sgemmAVX512_8x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_8x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_9x16Direct is the avx512 micro-kernel for a 9×16 tile; microRefDirect(9, 16, ...) is its specification.
+// sgemmAVX512_9x16Direct is the avx512 micro-kernel for a 9×16 tile; microRefDirect(9, 16, ...) for 0 < cols ≤ 16 is its specification.
 //
 //go:noescape
-func sgemmAVX512_9x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_9x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_10x16Direct is the avx512 micro-kernel for a 10×16 tile; microRefDirect(10, 16, ...) is its specification.
+// sgemmAVX512_10x16Direct is the avx512 micro-kernel for a 10×16 tile; microRefDirect(10, 16, ...) for 0 < cols ≤ 16 is its specification.
 //
 //go:noescape
-func sgemmAVX512_10x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_10x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_11x16Direct is the avx512 micro-kernel for a 11×16 tile; microRefDirect(11, 16, ...) is its specification.
+// sgemmAVX512_11x16Direct is the avx512 micro-kernel for a 11×16 tile; microRefDirect(11, 16, ...) for 0 < cols ≤ 16 is its specification.
 //
 //go:noescape
-func sgemmAVX512_11x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_11x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
 
-// sgemmAVX512_12x16Direct is the avx512 micro-kernel for a 12×16 tile; microRefDirect(12, 16, ...) is its specification.
+// sgemmAVX512_12x16Direct is the avx512 micro-kernel for a 12×16 tile; microRefDirect(12, 16, ...) for 0 < cols ≤ 16 is its specification.
 //
 //go:noescape
-func sgemmAVX512_12x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+func sgemmAVX512_12x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)

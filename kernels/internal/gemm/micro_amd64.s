@@ -2305,9 +2305,9 @@ sgemmAVX512_12x32_beta:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_1x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_1x32Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_1x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_1x32Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -2318,6 +2318,13 @@ TEXT ·sgemmAVX512_1x32Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), SI
 	MOVQ ldc+96(FP), DI
 	SHLQ $0x02, DI
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), DI
+	SUBQ  $0x00000010, DI
+	MOVL  $0xffffffff, R8
+	BZHIL DI, R8, DI
+	KMOVW DI, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       SI, DI
@@ -2333,25 +2340,25 @@ TEXT ·sgemmAVX512_1x32Direct(SB), NOSPLIT, $0-108
 
 sgemmAVX512_1x32Direct_loop4:
 	VMOVUPS      (DX), Z2
-	VMOVUPS      64(DX), Z3
+	VMOVUPS.Z    64(DX), K1, Z3
 	ADDQ         BX, DX
 	VBROADCASTSS (CX), Z4
 	VFMADD231PS  Z2, Z4, Z0
 	VFMADD231PS  Z3, Z4, Z1
 	VMOVUPS      (DX), Z2
-	VMOVUPS      64(DX), Z3
+	VMOVUPS.Z    64(DX), K1, Z3
 	ADDQ         BX, DX
 	VBROADCASTSS 4(CX), Z4
 	VFMADD231PS  Z2, Z4, Z0
 	VFMADD231PS  Z3, Z4, Z1
 	VMOVUPS      (DX), Z2
-	VMOVUPS      64(DX), Z3
+	VMOVUPS.Z    64(DX), K1, Z3
 	ADDQ         BX, DX
 	VBROADCASTSS 8(CX), Z4
 	VFMADD231PS  Z2, Z4, Z0
 	VFMADD231PS  Z3, Z4, Z1
 	VMOVUPS      (DX), Z2
-	VMOVUPS      64(DX), Z3
+	VMOVUPS.Z    64(DX), K1, Z3
 	ADDQ         BX, DX
 	VBROADCASTSS 12(CX), Z4
 	VFMADD231PS  Z2, Z4, Z0
@@ -2366,7 +2373,7 @@ sgemmAVX512_1x32Direct_tail:
 
 sgemmAVX512_1x32Direct_loop1:
 	VMOVUPS      (DX), Z2
-	VMOVUPS      64(DX), Z3
+	VMOVUPS.Z    64(DX), K1, Z3
 	ADDQ         BX, DX
 	VBROADCASTSS (CX), Z4
 	VFMADD231PS  Z2, Z4, Z0
@@ -2381,7 +2388,7 @@ sgemmAVX512_1x32Direct_store:
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_1x32Direct_beta
 	VMOVUPS Z0, (SI)
-	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z1, K1, 64(SI)
 	VZEROUPPER
 	RET
 
@@ -2390,14 +2397,15 @@ sgemmAVX512_1x32Direct_beta:
 	VBROADCASTSS beta+104(FP), Z4
 	VFMADD231PS  (SI), Z4, Z0
 	VMOVUPS      Z0, (SI)
-	VFMADD231PS  64(SI), Z4, Z1
-	VMOVUPS      Z1, 64(SI)
+	VMOVUPS.Z    64(SI), K1, Z5
+	VFMADD231PS  Z5, Z4, Z1
+	VMOVUPS      Z1, K1, 64(SI)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_2x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_2x32Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_2x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_2x32Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -2408,6 +2416,13 @@ TEXT ·sgemmAVX512_2x32Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), DI
 	MOVQ ldc+96(FP), R8
 	SHLQ $0x02, R8
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R9
+	SUBQ  $0x00000010, R9
+	MOVL  $0xffffffff, R10
+	BZHIL R9, R10, R9
+	KMOVW R9, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       DI, R9
@@ -2428,7 +2443,7 @@ TEXT ·sgemmAVX512_2x32Direct(SB), NOSPLIT, $0-108
 
 sgemmAVX512_2x32Direct_loop4:
 	VMOVUPS      (BX), Z4
-	VMOVUPS      64(BX), Z5
+	VMOVUPS.Z    64(BX), K1, Z5
 	ADDQ         SI, BX
 	VBROADCASTSS (CX), Z6
 	VFMADD231PS  Z4, Z6, Z0
@@ -2437,7 +2452,7 @@ sgemmAVX512_2x32Direct_loop4:
 	VFMADD231PS  Z4, Z7, Z2
 	VFMADD231PS  Z5, Z7, Z3
 	VMOVUPS      (BX), Z4
-	VMOVUPS      64(BX), Z5
+	VMOVUPS.Z    64(BX), K1, Z5
 	ADDQ         SI, BX
 	VBROADCASTSS 4(CX), Z6
 	VFMADD231PS  Z4, Z6, Z0
@@ -2446,7 +2461,7 @@ sgemmAVX512_2x32Direct_loop4:
 	VFMADD231PS  Z4, Z7, Z2
 	VFMADD231PS  Z5, Z7, Z3
 	VMOVUPS      (BX), Z4
-	VMOVUPS      64(BX), Z5
+	VMOVUPS.Z    64(BX), K1, Z5
 	ADDQ         SI, BX
 	VBROADCASTSS 8(CX), Z6
 	VFMADD231PS  Z4, Z6, Z0
@@ -2455,7 +2470,7 @@ sgemmAVX512_2x32Direct_loop4:
 	VFMADD231PS  Z4, Z7, Z2
 	VFMADD231PS  Z5, Z7, Z3
 	VMOVUPS      (BX), Z4
-	VMOVUPS      64(BX), Z5
+	VMOVUPS.Z    64(BX), K1, Z5
 	ADDQ         SI, BX
 	VBROADCASTSS 12(CX), Z6
 	VFMADD231PS  Z4, Z6, Z0
@@ -2473,7 +2488,7 @@ sgemmAVX512_2x32Direct_tail:
 
 sgemmAVX512_2x32Direct_loop1:
 	VMOVUPS      (BX), Z4
-	VMOVUPS      64(BX), Z5
+	VMOVUPS.Z    64(BX), K1, Z5
 	ADDQ         SI, BX
 	VBROADCASTSS (CX), Z6
 	VFMADD231PS  Z4, Z6, Z0
@@ -2491,10 +2506,10 @@ sgemmAVX512_2x32Direct_store:
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_2x32Direct_beta
 	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z1, K1, 64(DI)
 	ADDQ    R8, DI
 	VMOVUPS Z2, (DI)
-	VMOVUPS Z3, 64(DI)
+	VMOVUPS Z3, K1, 64(DI)
 	VZEROUPPER
 	RET
 
@@ -2503,19 +2518,21 @@ sgemmAVX512_2x32Direct_beta:
 	VBROADCASTSS beta+104(FP), Z6
 	VFMADD231PS  (DI), Z6, Z0
 	VMOVUPS      Z0, (DI)
-	VFMADD231PS  64(DI), Z6, Z1
-	VMOVUPS      Z1, 64(DI)
+	VMOVUPS.Z    64(DI), K1, Z7
+	VFMADD231PS  Z7, Z6, Z1
+	VMOVUPS      Z1, K1, 64(DI)
 	ADDQ         R8, DI
 	VFMADD231PS  (DI), Z6, Z2
 	VMOVUPS      Z2, (DI)
-	VFMADD231PS  64(DI), Z6, Z3
-	VMOVUPS      Z3, 64(DI)
+	VMOVUPS.Z    64(DI), K1, Z7
+	VFMADD231PS  Z7, Z6, Z3
+	VMOVUPS      Z3, K1, 64(DI)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_3x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_3x32Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_3x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_3x32Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -2526,6 +2543,13 @@ TEXT ·sgemmAVX512_3x32Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), DI
 	MOVQ ldc+96(FP), R8
 	SHLQ $0x02, R8
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R9
+	SUBQ  $0x00000010, R9
+	MOVL  $0xffffffff, R10
+	BZHIL R9, R10, R9
+	KMOVW R9, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       DI, R9
@@ -2551,7 +2575,7 @@ TEXT ·sgemmAVX512_3x32Direct(SB), NOSPLIT, $0-108
 
 sgemmAVX512_3x32Direct_loop4:
 	VMOVUPS      (BX), Z6
-	VMOVUPS      64(BX), Z7
+	VMOVUPS.Z    64(BX), K1, Z7
 	ADDQ         SI, BX
 	VBROADCASTSS (CX), Z8
 	VFMADD231PS  Z6, Z8, Z0
@@ -2563,7 +2587,7 @@ sgemmAVX512_3x32Direct_loop4:
 	VFMADD231PS  Z6, Z8, Z4
 	VFMADD231PS  Z7, Z8, Z5
 	VMOVUPS      (BX), Z6
-	VMOVUPS      64(BX), Z7
+	VMOVUPS.Z    64(BX), K1, Z7
 	ADDQ         SI, BX
 	VBROADCASTSS 4(CX), Z8
 	VFMADD231PS  Z6, Z8, Z0
@@ -2575,7 +2599,7 @@ sgemmAVX512_3x32Direct_loop4:
 	VFMADD231PS  Z6, Z8, Z4
 	VFMADD231PS  Z7, Z8, Z5
 	VMOVUPS      (BX), Z6
-	VMOVUPS      64(BX), Z7
+	VMOVUPS.Z    64(BX), K1, Z7
 	ADDQ         SI, BX
 	VBROADCASTSS 8(CX), Z8
 	VFMADD231PS  Z6, Z8, Z0
@@ -2587,7 +2611,7 @@ sgemmAVX512_3x32Direct_loop4:
 	VFMADD231PS  Z6, Z8, Z4
 	VFMADD231PS  Z7, Z8, Z5
 	VMOVUPS      (BX), Z6
-	VMOVUPS      64(BX), Z7
+	VMOVUPS.Z    64(BX), K1, Z7
 	ADDQ         SI, BX
 	VBROADCASTSS 12(CX), Z8
 	VFMADD231PS  Z6, Z8, Z0
@@ -2608,7 +2632,7 @@ sgemmAVX512_3x32Direct_tail:
 
 sgemmAVX512_3x32Direct_loop1:
 	VMOVUPS      (BX), Z6
-	VMOVUPS      64(BX), Z7
+	VMOVUPS.Z    64(BX), K1, Z7
 	ADDQ         SI, BX
 	VBROADCASTSS (CX), Z8
 	VFMADD231PS  Z6, Z8, Z0
@@ -2629,13 +2653,13 @@ sgemmAVX512_3x32Direct_store:
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_3x32Direct_beta
 	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z1, K1, 64(DI)
 	ADDQ    R8, DI
 	VMOVUPS Z2, (DI)
-	VMOVUPS Z3, 64(DI)
+	VMOVUPS Z3, K1, 64(DI)
 	ADDQ    R8, DI
 	VMOVUPS Z4, (DI)
-	VMOVUPS Z5, 64(DI)
+	VMOVUPS Z5, K1, 64(DI)
 	VZEROUPPER
 	RET
 
@@ -2644,24 +2668,27 @@ sgemmAVX512_3x32Direct_beta:
 	VBROADCASTSS beta+104(FP), Z8
 	VFMADD231PS  (DI), Z8, Z0
 	VMOVUPS      Z0, (DI)
-	VFMADD231PS  64(DI), Z8, Z1
-	VMOVUPS      Z1, 64(DI)
+	VMOVUPS.Z    64(DI), K1, Z9
+	VFMADD231PS  Z9, Z8, Z1
+	VMOVUPS      Z1, K1, 64(DI)
 	ADDQ         R8, DI
 	VFMADD231PS  (DI), Z8, Z2
 	VMOVUPS      Z2, (DI)
-	VFMADD231PS  64(DI), Z8, Z3
-	VMOVUPS      Z3, 64(DI)
+	VMOVUPS.Z    64(DI), K1, Z9
+	VFMADD231PS  Z9, Z8, Z3
+	VMOVUPS      Z3, K1, 64(DI)
 	ADDQ         R8, DI
 	VFMADD231PS  (DI), Z8, Z4
 	VMOVUPS      Z4, (DI)
-	VFMADD231PS  64(DI), Z8, Z5
-	VMOVUPS      Z5, 64(DI)
+	VMOVUPS.Z    64(DI), K1, Z9
+	VFMADD231PS  Z9, Z8, Z5
+	VMOVUPS      Z5, K1, 64(DI)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_4x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_4x32Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_4x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_4x32Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -2674,6 +2701,13 @@ TEXT ·sgemmAVX512_4x32Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R8
 	MOVQ ldc+96(FP), R9
 	SHLQ $0x02, R9
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R10
+	SUBQ  $0x00000010, R10
+	MOVL  $0xffffffff, R11
+	BZHIL R10, R11, R10
+	KMOVW R10, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R8, R10
@@ -2704,7 +2738,7 @@ TEXT ·sgemmAVX512_4x32Direct(SB), NOSPLIT, $0-108
 
 sgemmAVX512_4x32Direct_loop4:
 	VMOVUPS      (SI), Z8
-	VMOVUPS      64(SI), Z9
+	VMOVUPS.Z    64(SI), K1, Z9
 	ADDQ         DI, SI
 	VBROADCASTSS (CX), Z10
 	VFMADD231PS  Z8, Z10, Z0
@@ -2719,7 +2753,7 @@ sgemmAVX512_4x32Direct_loop4:
 	VFMADD231PS  Z8, Z11, Z6
 	VFMADD231PS  Z9, Z11, Z7
 	VMOVUPS      (SI), Z8
-	VMOVUPS      64(SI), Z9
+	VMOVUPS.Z    64(SI), K1, Z9
 	ADDQ         DI, SI
 	VBROADCASTSS 4(CX), Z10
 	VFMADD231PS  Z8, Z10, Z0
@@ -2734,7 +2768,7 @@ sgemmAVX512_4x32Direct_loop4:
 	VFMADD231PS  Z8, Z11, Z6
 	VFMADD231PS  Z9, Z11, Z7
 	VMOVUPS      (SI), Z8
-	VMOVUPS      64(SI), Z9
+	VMOVUPS.Z    64(SI), K1, Z9
 	ADDQ         DI, SI
 	VBROADCASTSS 8(CX), Z10
 	VFMADD231PS  Z8, Z10, Z0
@@ -2749,7 +2783,7 @@ sgemmAVX512_4x32Direct_loop4:
 	VFMADD231PS  Z8, Z11, Z6
 	VFMADD231PS  Z9, Z11, Z7
 	VMOVUPS      (SI), Z8
-	VMOVUPS      64(SI), Z9
+	VMOVUPS.Z    64(SI), K1, Z9
 	ADDQ         DI, SI
 	VBROADCASTSS 12(CX), Z10
 	VFMADD231PS  Z8, Z10, Z0
@@ -2774,7 +2808,7 @@ sgemmAVX512_4x32Direct_tail:
 
 sgemmAVX512_4x32Direct_loop1:
 	VMOVUPS      (SI), Z8
-	VMOVUPS      64(SI), Z9
+	VMOVUPS.Z    64(SI), K1, Z9
 	ADDQ         DI, SI
 	VBROADCASTSS (CX), Z10
 	VFMADD231PS  Z8, Z10, Z0
@@ -2799,16 +2833,16 @@ sgemmAVX512_4x32Direct_store:
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_4x32Direct_beta
 	VMOVUPS Z0, (R8)
-	VMOVUPS Z1, 64(R8)
+	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R9, R8
 	VMOVUPS Z2, (R8)
-	VMOVUPS Z3, 64(R8)
+	VMOVUPS Z3, K1, 64(R8)
 	ADDQ    R9, R8
 	VMOVUPS Z4, (R8)
-	VMOVUPS Z5, 64(R8)
+	VMOVUPS Z5, K1, 64(R8)
 	ADDQ    R9, R8
 	VMOVUPS Z6, (R8)
-	VMOVUPS Z7, 64(R8)
+	VMOVUPS Z7, K1, 64(R8)
 	VZEROUPPER
 	RET
 
@@ -2817,29 +2851,33 @@ sgemmAVX512_4x32Direct_beta:
 	VBROADCASTSS beta+104(FP), Z10
 	VFMADD231PS  (R8), Z10, Z0
 	VMOVUPS      Z0, (R8)
-	VFMADD231PS  64(R8), Z10, Z1
-	VMOVUPS      Z1, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z11
+	VFMADD231PS  Z11, Z10, Z1
+	VMOVUPS      Z1, K1, 64(R8)
 	ADDQ         R9, R8
 	VFMADD231PS  (R8), Z10, Z2
 	VMOVUPS      Z2, (R8)
-	VFMADD231PS  64(R8), Z10, Z3
-	VMOVUPS      Z3, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z11
+	VFMADD231PS  Z11, Z10, Z3
+	VMOVUPS      Z3, K1, 64(R8)
 	ADDQ         R9, R8
 	VFMADD231PS  (R8), Z10, Z4
 	VMOVUPS      Z4, (R8)
-	VFMADD231PS  64(R8), Z10, Z5
-	VMOVUPS      Z5, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z11
+	VFMADD231PS  Z11, Z10, Z5
+	VMOVUPS      Z5, K1, 64(R8)
 	ADDQ         R9, R8
 	VFMADD231PS  (R8), Z10, Z6
 	VMOVUPS      Z6, (R8)
-	VFMADD231PS  64(R8), Z10, Z7
-	VMOVUPS      Z7, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z11
+	VFMADD231PS  Z11, Z10, Z7
+	VMOVUPS      Z7, K1, 64(R8)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_5x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_5x32Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_5x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_5x32Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -2852,6 +2890,13 @@ TEXT ·sgemmAVX512_5x32Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R8
 	MOVQ ldc+96(FP), R9
 	SHLQ $0x02, R9
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R10
+	SUBQ  $0x00000010, R10
+	MOVL  $0xffffffff, R11
+	BZHIL R10, R11, R10
+	KMOVW R10, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R8, R10
@@ -2887,7 +2932,7 @@ TEXT ·sgemmAVX512_5x32Direct(SB), NOSPLIT, $0-108
 
 sgemmAVX512_5x32Direct_loop4:
 	VMOVUPS      (SI), Z10
-	VMOVUPS      64(SI), Z11
+	VMOVUPS.Z    64(SI), K1, Z11
 	ADDQ         DI, SI
 	VBROADCASTSS (CX), Z12
 	VFMADD231PS  Z10, Z12, Z0
@@ -2905,7 +2950,7 @@ sgemmAVX512_5x32Direct_loop4:
 	VFMADD231PS  Z10, Z12, Z8
 	VFMADD231PS  Z11, Z12, Z9
 	VMOVUPS      (SI), Z10
-	VMOVUPS      64(SI), Z11
+	VMOVUPS.Z    64(SI), K1, Z11
 	ADDQ         DI, SI
 	VBROADCASTSS 4(CX), Z12
 	VFMADD231PS  Z10, Z12, Z0
@@ -2923,7 +2968,7 @@ sgemmAVX512_5x32Direct_loop4:
 	VFMADD231PS  Z10, Z12, Z8
 	VFMADD231PS  Z11, Z12, Z9
 	VMOVUPS      (SI), Z10
-	VMOVUPS      64(SI), Z11
+	VMOVUPS.Z    64(SI), K1, Z11
 	ADDQ         DI, SI
 	VBROADCASTSS 8(CX), Z12
 	VFMADD231PS  Z10, Z12, Z0
@@ -2941,7 +2986,7 @@ sgemmAVX512_5x32Direct_loop4:
 	VFMADD231PS  Z10, Z12, Z8
 	VFMADD231PS  Z11, Z12, Z9
 	VMOVUPS      (SI), Z10
-	VMOVUPS      64(SI), Z11
+	VMOVUPS.Z    64(SI), K1, Z11
 	ADDQ         DI, SI
 	VBROADCASTSS 12(CX), Z12
 	VFMADD231PS  Z10, Z12, Z0
@@ -2969,7 +3014,7 @@ sgemmAVX512_5x32Direct_tail:
 
 sgemmAVX512_5x32Direct_loop1:
 	VMOVUPS      (SI), Z10
-	VMOVUPS      64(SI), Z11
+	VMOVUPS.Z    64(SI), K1, Z11
 	ADDQ         DI, SI
 	VBROADCASTSS (CX), Z12
 	VFMADD231PS  Z10, Z12, Z0
@@ -2997,19 +3042,19 @@ sgemmAVX512_5x32Direct_store:
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_5x32Direct_beta
 	VMOVUPS Z0, (R8)
-	VMOVUPS Z1, 64(R8)
+	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R9, R8
 	VMOVUPS Z2, (R8)
-	VMOVUPS Z3, 64(R8)
+	VMOVUPS Z3, K1, 64(R8)
 	ADDQ    R9, R8
 	VMOVUPS Z4, (R8)
-	VMOVUPS Z5, 64(R8)
+	VMOVUPS Z5, K1, 64(R8)
 	ADDQ    R9, R8
 	VMOVUPS Z6, (R8)
-	VMOVUPS Z7, 64(R8)
+	VMOVUPS Z7, K1, 64(R8)
 	ADDQ    R9, R8
 	VMOVUPS Z8, (R8)
-	VMOVUPS Z9, 64(R8)
+	VMOVUPS Z9, K1, 64(R8)
 	VZEROUPPER
 	RET
 
@@ -3018,34 +3063,39 @@ sgemmAVX512_5x32Direct_beta:
 	VBROADCASTSS beta+104(FP), Z12
 	VFMADD231PS  (R8), Z12, Z0
 	VMOVUPS      Z0, (R8)
-	VFMADD231PS  64(R8), Z12, Z1
-	VMOVUPS      Z1, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z13
+	VFMADD231PS  Z13, Z12, Z1
+	VMOVUPS      Z1, K1, 64(R8)
 	ADDQ         R9, R8
 	VFMADD231PS  (R8), Z12, Z2
 	VMOVUPS      Z2, (R8)
-	VFMADD231PS  64(R8), Z12, Z3
-	VMOVUPS      Z3, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z13
+	VFMADD231PS  Z13, Z12, Z3
+	VMOVUPS      Z3, K1, 64(R8)
 	ADDQ         R9, R8
 	VFMADD231PS  (R8), Z12, Z4
 	VMOVUPS      Z4, (R8)
-	VFMADD231PS  64(R8), Z12, Z5
-	VMOVUPS      Z5, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z13
+	VFMADD231PS  Z13, Z12, Z5
+	VMOVUPS      Z5, K1, 64(R8)
 	ADDQ         R9, R8
 	VFMADD231PS  (R8), Z12, Z6
 	VMOVUPS      Z6, (R8)
-	VFMADD231PS  64(R8), Z12, Z7
-	VMOVUPS      Z7, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z13
+	VFMADD231PS  Z13, Z12, Z7
+	VMOVUPS      Z7, K1, 64(R8)
 	ADDQ         R9, R8
 	VFMADD231PS  (R8), Z12, Z8
 	VMOVUPS      Z8, (R8)
-	VFMADD231PS  64(R8), Z12, Z9
-	VMOVUPS      Z9, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z13
+	VFMADD231PS  Z13, Z12, Z9
+	VMOVUPS      Z9, K1, 64(R8)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_6x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_6x32Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_6x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_6x32Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -3058,6 +3108,13 @@ TEXT ·sgemmAVX512_6x32Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R8
 	MOVQ ldc+96(FP), R9
 	SHLQ $0x02, R9
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R10
+	SUBQ  $0x00000010, R10
+	MOVL  $0xffffffff, R11
+	BZHIL R10, R11, R10
+	KMOVW R10, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R8, R10
@@ -3098,7 +3155,7 @@ TEXT ·sgemmAVX512_6x32Direct(SB), NOSPLIT, $0-108
 
 sgemmAVX512_6x32Direct_loop4:
 	VMOVUPS      (SI), Z12
-	VMOVUPS      64(SI), Z13
+	VMOVUPS.Z    64(SI), K1, Z13
 	ADDQ         DI, SI
 	VBROADCASTSS (CX), Z14
 	VFMADD231PS  Z12, Z14, Z0
@@ -3119,7 +3176,7 @@ sgemmAVX512_6x32Direct_loop4:
 	VFMADD231PS  Z12, Z15, Z10
 	VFMADD231PS  Z13, Z15, Z11
 	VMOVUPS      (SI), Z12
-	VMOVUPS      64(SI), Z13
+	VMOVUPS.Z    64(SI), K1, Z13
 	ADDQ         DI, SI
 	VBROADCASTSS 4(CX), Z14
 	VFMADD231PS  Z12, Z14, Z0
@@ -3140,7 +3197,7 @@ sgemmAVX512_6x32Direct_loop4:
 	VFMADD231PS  Z12, Z15, Z10
 	VFMADD231PS  Z13, Z15, Z11
 	VMOVUPS      (SI), Z12
-	VMOVUPS      64(SI), Z13
+	VMOVUPS.Z    64(SI), K1, Z13
 	ADDQ         DI, SI
 	VBROADCASTSS 8(CX), Z14
 	VFMADD231PS  Z12, Z14, Z0
@@ -3161,7 +3218,7 @@ sgemmAVX512_6x32Direct_loop4:
 	VFMADD231PS  Z12, Z15, Z10
 	VFMADD231PS  Z13, Z15, Z11
 	VMOVUPS      (SI), Z12
-	VMOVUPS      64(SI), Z13
+	VMOVUPS.Z    64(SI), K1, Z13
 	ADDQ         DI, SI
 	VBROADCASTSS 12(CX), Z14
 	VFMADD231PS  Z12, Z14, Z0
@@ -3192,7 +3249,7 @@ sgemmAVX512_6x32Direct_tail:
 
 sgemmAVX512_6x32Direct_loop1:
 	VMOVUPS      (SI), Z12
-	VMOVUPS      64(SI), Z13
+	VMOVUPS.Z    64(SI), K1, Z13
 	ADDQ         DI, SI
 	VBROADCASTSS (CX), Z14
 	VFMADD231PS  Z12, Z14, Z0
@@ -3223,22 +3280,22 @@ sgemmAVX512_6x32Direct_store:
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_6x32Direct_beta
 	VMOVUPS Z0, (R8)
-	VMOVUPS Z1, 64(R8)
+	VMOVUPS Z1, K1, 64(R8)
 	ADDQ    R9, R8
 	VMOVUPS Z2, (R8)
-	VMOVUPS Z3, 64(R8)
+	VMOVUPS Z3, K1, 64(R8)
 	ADDQ    R9, R8
 	VMOVUPS Z4, (R8)
-	VMOVUPS Z5, 64(R8)
+	VMOVUPS Z5, K1, 64(R8)
 	ADDQ    R9, R8
 	VMOVUPS Z6, (R8)
-	VMOVUPS Z7, 64(R8)
+	VMOVUPS Z7, K1, 64(R8)
 	ADDQ    R9, R8
 	VMOVUPS Z8, (R8)
-	VMOVUPS Z9, 64(R8)
+	VMOVUPS Z9, K1, 64(R8)
 	ADDQ    R9, R8
 	VMOVUPS Z10, (R8)
-	VMOVUPS Z11, 64(R8)
+	VMOVUPS Z11, K1, 64(R8)
 	VZEROUPPER
 	RET
 
@@ -3247,39 +3304,45 @@ sgemmAVX512_6x32Direct_beta:
 	VBROADCASTSS beta+104(FP), Z14
 	VFMADD231PS  (R8), Z14, Z0
 	VMOVUPS      Z0, (R8)
-	VFMADD231PS  64(R8), Z14, Z1
-	VMOVUPS      Z1, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z15
+	VFMADD231PS  Z15, Z14, Z1
+	VMOVUPS      Z1, K1, 64(R8)
 	ADDQ         R9, R8
 	VFMADD231PS  (R8), Z14, Z2
 	VMOVUPS      Z2, (R8)
-	VFMADD231PS  64(R8), Z14, Z3
-	VMOVUPS      Z3, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z15
+	VFMADD231PS  Z15, Z14, Z3
+	VMOVUPS      Z3, K1, 64(R8)
 	ADDQ         R9, R8
 	VFMADD231PS  (R8), Z14, Z4
 	VMOVUPS      Z4, (R8)
-	VFMADD231PS  64(R8), Z14, Z5
-	VMOVUPS      Z5, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z15
+	VFMADD231PS  Z15, Z14, Z5
+	VMOVUPS      Z5, K1, 64(R8)
 	ADDQ         R9, R8
 	VFMADD231PS  (R8), Z14, Z6
 	VMOVUPS      Z6, (R8)
-	VFMADD231PS  64(R8), Z14, Z7
-	VMOVUPS      Z7, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z15
+	VFMADD231PS  Z15, Z14, Z7
+	VMOVUPS      Z7, K1, 64(R8)
 	ADDQ         R9, R8
 	VFMADD231PS  (R8), Z14, Z8
 	VMOVUPS      Z8, (R8)
-	VFMADD231PS  64(R8), Z14, Z9
-	VMOVUPS      Z9, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z15
+	VFMADD231PS  Z15, Z14, Z9
+	VMOVUPS      Z9, K1, 64(R8)
 	ADDQ         R9, R8
 	VFMADD231PS  (R8), Z14, Z10
 	VMOVUPS      Z10, (R8)
-	VFMADD231PS  64(R8), Z14, Z11
-	VMOVUPS      Z11, 64(R8)
+	VMOVUPS.Z    64(R8), K1, Z15
+	VFMADD231PS  Z15, Z14, Z11
+	VMOVUPS      Z11, K1, 64(R8)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_7x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_7x32Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_7x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_7x32Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -3294,6 +3357,13 @@ TEXT ·sgemmAVX512_7x32Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R9
 	MOVQ ldc+96(FP), R10
 	SHLQ $0x02, R10
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R11
+	SUBQ  $0x00000010, R11
+	MOVL  $0xffffffff, R12
+	BZHIL R11, R12, R11
+	KMOVW R11, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R9, R11
@@ -3339,7 +3409,7 @@ TEXT ·sgemmAVX512_7x32Direct(SB), NOSPLIT, $0-108
 
 sgemmAVX512_7x32Direct_loop4:
 	VMOVUPS      (DI), Z14
-	VMOVUPS      64(DI), Z15
+	VMOVUPS.Z    64(DI), K1, Z15
 	ADDQ         R8, DI
 	VBROADCASTSS (CX), Z16
 	VFMADD231PS  Z14, Z16, Z0
@@ -3363,7 +3433,7 @@ sgemmAVX512_7x32Direct_loop4:
 	VFMADD231PS  Z14, Z16, Z12
 	VFMADD231PS  Z15, Z16, Z13
 	VMOVUPS      (DI), Z14
-	VMOVUPS      64(DI), Z15
+	VMOVUPS.Z    64(DI), K1, Z15
 	ADDQ         R8, DI
 	VBROADCASTSS 4(CX), Z16
 	VFMADD231PS  Z14, Z16, Z0
@@ -3387,7 +3457,7 @@ sgemmAVX512_7x32Direct_loop4:
 	VFMADD231PS  Z14, Z16, Z12
 	VFMADD231PS  Z15, Z16, Z13
 	VMOVUPS      (DI), Z14
-	VMOVUPS      64(DI), Z15
+	VMOVUPS.Z    64(DI), K1, Z15
 	ADDQ         R8, DI
 	VBROADCASTSS 8(CX), Z16
 	VFMADD231PS  Z14, Z16, Z0
@@ -3411,7 +3481,7 @@ sgemmAVX512_7x32Direct_loop4:
 	VFMADD231PS  Z14, Z16, Z12
 	VFMADD231PS  Z15, Z16, Z13
 	VMOVUPS      (DI), Z14
-	VMOVUPS      64(DI), Z15
+	VMOVUPS.Z    64(DI), K1, Z15
 	ADDQ         R8, DI
 	VBROADCASTSS 12(CX), Z16
 	VFMADD231PS  Z14, Z16, Z0
@@ -3446,7 +3516,7 @@ sgemmAVX512_7x32Direct_tail:
 
 sgemmAVX512_7x32Direct_loop1:
 	VMOVUPS      (DI), Z14
-	VMOVUPS      64(DI), Z15
+	VMOVUPS.Z    64(DI), K1, Z15
 	ADDQ         R8, DI
 	VBROADCASTSS (CX), Z16
 	VFMADD231PS  Z14, Z16, Z0
@@ -3481,25 +3551,25 @@ sgemmAVX512_7x32Direct_store:
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_7x32Direct_beta
 	VMOVUPS Z0, (R9)
-	VMOVUPS Z1, 64(R9)
+	VMOVUPS Z1, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z2, (R9)
-	VMOVUPS Z3, 64(R9)
+	VMOVUPS Z3, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z4, (R9)
-	VMOVUPS Z5, 64(R9)
+	VMOVUPS Z5, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z6, (R9)
-	VMOVUPS Z7, 64(R9)
+	VMOVUPS Z7, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z8, (R9)
-	VMOVUPS Z9, 64(R9)
+	VMOVUPS Z9, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z10, (R9)
-	VMOVUPS Z11, 64(R9)
+	VMOVUPS Z11, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z12, (R9)
-	VMOVUPS Z13, 64(R9)
+	VMOVUPS Z13, K1, 64(R9)
 	VZEROUPPER
 	RET
 
@@ -3508,44 +3578,51 @@ sgemmAVX512_7x32Direct_beta:
 	VBROADCASTSS beta+104(FP), Z16
 	VFMADD231PS  (R9), Z16, Z0
 	VMOVUPS      Z0, (R9)
-	VFMADD231PS  64(R9), Z16, Z1
-	VMOVUPS      Z1, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z17
+	VFMADD231PS  Z17, Z16, Z1
+	VMOVUPS      Z1, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z16, Z2
 	VMOVUPS      Z2, (R9)
-	VFMADD231PS  64(R9), Z16, Z3
-	VMOVUPS      Z3, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z17
+	VFMADD231PS  Z17, Z16, Z3
+	VMOVUPS      Z3, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z16, Z4
 	VMOVUPS      Z4, (R9)
-	VFMADD231PS  64(R9), Z16, Z5
-	VMOVUPS      Z5, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z17
+	VFMADD231PS  Z17, Z16, Z5
+	VMOVUPS      Z5, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z16, Z6
 	VMOVUPS      Z6, (R9)
-	VFMADD231PS  64(R9), Z16, Z7
-	VMOVUPS      Z7, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z17
+	VFMADD231PS  Z17, Z16, Z7
+	VMOVUPS      Z7, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z16, Z8
 	VMOVUPS      Z8, (R9)
-	VFMADD231PS  64(R9), Z16, Z9
-	VMOVUPS      Z9, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z17
+	VFMADD231PS  Z17, Z16, Z9
+	VMOVUPS      Z9, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z16, Z10
 	VMOVUPS      Z10, (R9)
-	VFMADD231PS  64(R9), Z16, Z11
-	VMOVUPS      Z11, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z17
+	VFMADD231PS  Z17, Z16, Z11
+	VMOVUPS      Z11, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z16, Z12
 	VMOVUPS      Z12, (R9)
-	VFMADD231PS  64(R9), Z16, Z13
-	VMOVUPS      Z13, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z17
+	VFMADD231PS  Z17, Z16, Z13
+	VMOVUPS      Z13, K1, 64(R9)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_8x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_8x32Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_8x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_8x32Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -3560,6 +3637,13 @@ TEXT ·sgemmAVX512_8x32Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R9
 	MOVQ ldc+96(FP), R10
 	SHLQ $0x02, R10
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R11
+	SUBQ  $0x00000010, R11
+	MOVL  $0xffffffff, R12
+	BZHIL R11, R12, R11
+	KMOVW R11, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R9, R11
@@ -3610,7 +3694,7 @@ TEXT ·sgemmAVX512_8x32Direct(SB), NOSPLIT, $0-108
 
 sgemmAVX512_8x32Direct_loop4:
 	VMOVUPS      (DI), Z16
-	VMOVUPS      64(DI), Z17
+	VMOVUPS.Z    64(DI), K1, Z17
 	ADDQ         R8, DI
 	VBROADCASTSS (CX), Z18
 	VFMADD231PS  Z16, Z18, Z0
@@ -3637,7 +3721,7 @@ sgemmAVX512_8x32Direct_loop4:
 	VFMADD231PS  Z16, Z19, Z14
 	VFMADD231PS  Z17, Z19, Z15
 	VMOVUPS      (DI), Z16
-	VMOVUPS      64(DI), Z17
+	VMOVUPS.Z    64(DI), K1, Z17
 	ADDQ         R8, DI
 	VBROADCASTSS 4(CX), Z18
 	VFMADD231PS  Z16, Z18, Z0
@@ -3664,7 +3748,7 @@ sgemmAVX512_8x32Direct_loop4:
 	VFMADD231PS  Z16, Z19, Z14
 	VFMADD231PS  Z17, Z19, Z15
 	VMOVUPS      (DI), Z16
-	VMOVUPS      64(DI), Z17
+	VMOVUPS.Z    64(DI), K1, Z17
 	ADDQ         R8, DI
 	VBROADCASTSS 8(CX), Z18
 	VFMADD231PS  Z16, Z18, Z0
@@ -3691,7 +3775,7 @@ sgemmAVX512_8x32Direct_loop4:
 	VFMADD231PS  Z16, Z19, Z14
 	VFMADD231PS  Z17, Z19, Z15
 	VMOVUPS      (DI), Z16
-	VMOVUPS      64(DI), Z17
+	VMOVUPS.Z    64(DI), K1, Z17
 	ADDQ         R8, DI
 	VBROADCASTSS 12(CX), Z18
 	VFMADD231PS  Z16, Z18, Z0
@@ -3729,7 +3813,7 @@ sgemmAVX512_8x32Direct_tail:
 
 sgemmAVX512_8x32Direct_loop1:
 	VMOVUPS      (DI), Z16
-	VMOVUPS      64(DI), Z17
+	VMOVUPS.Z    64(DI), K1, Z17
 	ADDQ         R8, DI
 	VBROADCASTSS (CX), Z18
 	VFMADD231PS  Z16, Z18, Z0
@@ -3767,28 +3851,28 @@ sgemmAVX512_8x32Direct_store:
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_8x32Direct_beta
 	VMOVUPS Z0, (R9)
-	VMOVUPS Z1, 64(R9)
+	VMOVUPS Z1, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z2, (R9)
-	VMOVUPS Z3, 64(R9)
+	VMOVUPS Z3, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z4, (R9)
-	VMOVUPS Z5, 64(R9)
+	VMOVUPS Z5, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z6, (R9)
-	VMOVUPS Z7, 64(R9)
+	VMOVUPS Z7, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z8, (R9)
-	VMOVUPS Z9, 64(R9)
+	VMOVUPS Z9, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z10, (R9)
-	VMOVUPS Z11, 64(R9)
+	VMOVUPS Z11, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z12, (R9)
-	VMOVUPS Z13, 64(R9)
+	VMOVUPS Z13, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z14, (R9)
-	VMOVUPS Z15, 64(R9)
+	VMOVUPS Z15, K1, 64(R9)
 	VZEROUPPER
 	RET
 
@@ -3797,49 +3881,57 @@ sgemmAVX512_8x32Direct_beta:
 	VBROADCASTSS beta+104(FP), Z18
 	VFMADD231PS  (R9), Z18, Z0
 	VMOVUPS      Z0, (R9)
-	VFMADD231PS  64(R9), Z18, Z1
-	VMOVUPS      Z1, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z19
+	VFMADD231PS  Z19, Z18, Z1
+	VMOVUPS      Z1, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z18, Z2
 	VMOVUPS      Z2, (R9)
-	VFMADD231PS  64(R9), Z18, Z3
-	VMOVUPS      Z3, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z19
+	VFMADD231PS  Z19, Z18, Z3
+	VMOVUPS      Z3, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z18, Z4
 	VMOVUPS      Z4, (R9)
-	VFMADD231PS  64(R9), Z18, Z5
-	VMOVUPS      Z5, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z19
+	VFMADD231PS  Z19, Z18, Z5
+	VMOVUPS      Z5, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z18, Z6
 	VMOVUPS      Z6, (R9)
-	VFMADD231PS  64(R9), Z18, Z7
-	VMOVUPS      Z7, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z19
+	VFMADD231PS  Z19, Z18, Z7
+	VMOVUPS      Z7, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z18, Z8
 	VMOVUPS      Z8, (R9)
-	VFMADD231PS  64(R9), Z18, Z9
-	VMOVUPS      Z9, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z19
+	VFMADD231PS  Z19, Z18, Z9
+	VMOVUPS      Z9, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z18, Z10
 	VMOVUPS      Z10, (R9)
-	VFMADD231PS  64(R9), Z18, Z11
-	VMOVUPS      Z11, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z19
+	VFMADD231PS  Z19, Z18, Z11
+	VMOVUPS      Z11, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z18, Z12
 	VMOVUPS      Z12, (R9)
-	VFMADD231PS  64(R9), Z18, Z13
-	VMOVUPS      Z13, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z19
+	VFMADD231PS  Z19, Z18, Z13
+	VMOVUPS      Z13, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z18, Z14
 	VMOVUPS      Z14, (R9)
-	VFMADD231PS  64(R9), Z18, Z15
-	VMOVUPS      Z15, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z19
+	VFMADD231PS  Z19, Z18, Z15
+	VMOVUPS      Z15, K1, 64(R9)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_9x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_9x32Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_9x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_9x32Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -3854,6 +3946,13 @@ TEXT ·sgemmAVX512_9x32Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R9
 	MOVQ ldc+96(FP), R10
 	SHLQ $0x02, R10
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R11
+	SUBQ  $0x00000010, R11
+	MOVL  $0xffffffff, R12
+	BZHIL R11, R12, R11
+	KMOVW R11, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R9, R11
@@ -3909,7 +4008,7 @@ TEXT ·sgemmAVX512_9x32Direct(SB), NOSPLIT, $0-108
 
 sgemmAVX512_9x32Direct_loop4:
 	VMOVUPS      (DI), Z18
-	VMOVUPS      64(DI), Z19
+	VMOVUPS.Z    64(DI), K1, Z19
 	ADDQ         R8, DI
 	VBROADCASTSS (CX), Z20
 	VFMADD231PS  Z18, Z20, Z0
@@ -3939,7 +4038,7 @@ sgemmAVX512_9x32Direct_loop4:
 	VFMADD231PS  Z18, Z20, Z16
 	VFMADD231PS  Z19, Z20, Z17
 	VMOVUPS      (DI), Z18
-	VMOVUPS      64(DI), Z19
+	VMOVUPS.Z    64(DI), K1, Z19
 	ADDQ         R8, DI
 	VBROADCASTSS 4(CX), Z20
 	VFMADD231PS  Z18, Z20, Z0
@@ -3969,7 +4068,7 @@ sgemmAVX512_9x32Direct_loop4:
 	VFMADD231PS  Z18, Z20, Z16
 	VFMADD231PS  Z19, Z20, Z17
 	VMOVUPS      (DI), Z18
-	VMOVUPS      64(DI), Z19
+	VMOVUPS.Z    64(DI), K1, Z19
 	ADDQ         R8, DI
 	VBROADCASTSS 8(CX), Z20
 	VFMADD231PS  Z18, Z20, Z0
@@ -3999,7 +4098,7 @@ sgemmAVX512_9x32Direct_loop4:
 	VFMADD231PS  Z18, Z20, Z16
 	VFMADD231PS  Z19, Z20, Z17
 	VMOVUPS      (DI), Z18
-	VMOVUPS      64(DI), Z19
+	VMOVUPS.Z    64(DI), K1, Z19
 	ADDQ         R8, DI
 	VBROADCASTSS 12(CX), Z20
 	VFMADD231PS  Z18, Z20, Z0
@@ -4040,7 +4139,7 @@ sgemmAVX512_9x32Direct_tail:
 
 sgemmAVX512_9x32Direct_loop1:
 	VMOVUPS      (DI), Z18
-	VMOVUPS      64(DI), Z19
+	VMOVUPS.Z    64(DI), K1, Z19
 	ADDQ         R8, DI
 	VBROADCASTSS (CX), Z20
 	VFMADD231PS  Z18, Z20, Z0
@@ -4081,31 +4180,31 @@ sgemmAVX512_9x32Direct_store:
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_9x32Direct_beta
 	VMOVUPS Z0, (R9)
-	VMOVUPS Z1, 64(R9)
+	VMOVUPS Z1, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z2, (R9)
-	VMOVUPS Z3, 64(R9)
+	VMOVUPS Z3, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z4, (R9)
-	VMOVUPS Z5, 64(R9)
+	VMOVUPS Z5, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z6, (R9)
-	VMOVUPS Z7, 64(R9)
+	VMOVUPS Z7, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z8, (R9)
-	VMOVUPS Z9, 64(R9)
+	VMOVUPS Z9, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z10, (R9)
-	VMOVUPS Z11, 64(R9)
+	VMOVUPS Z11, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z12, (R9)
-	VMOVUPS Z13, 64(R9)
+	VMOVUPS Z13, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z14, (R9)
-	VMOVUPS Z15, 64(R9)
+	VMOVUPS Z15, K1, 64(R9)
 	ADDQ    R10, R9
 	VMOVUPS Z16, (R9)
-	VMOVUPS Z17, 64(R9)
+	VMOVUPS Z17, K1, 64(R9)
 	VZEROUPPER
 	RET
 
@@ -4114,54 +4213,63 @@ sgemmAVX512_9x32Direct_beta:
 	VBROADCASTSS beta+104(FP), Z20
 	VFMADD231PS  (R9), Z20, Z0
 	VMOVUPS      Z0, (R9)
-	VFMADD231PS  64(R9), Z20, Z1
-	VMOVUPS      Z1, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z21
+	VFMADD231PS  Z21, Z20, Z1
+	VMOVUPS      Z1, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z20, Z2
 	VMOVUPS      Z2, (R9)
-	VFMADD231PS  64(R9), Z20, Z3
-	VMOVUPS      Z3, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z21
+	VFMADD231PS  Z21, Z20, Z3
+	VMOVUPS      Z3, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z20, Z4
 	VMOVUPS      Z4, (R9)
-	VFMADD231PS  64(R9), Z20, Z5
-	VMOVUPS      Z5, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z21
+	VFMADD231PS  Z21, Z20, Z5
+	VMOVUPS      Z5, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z20, Z6
 	VMOVUPS      Z6, (R9)
-	VFMADD231PS  64(R9), Z20, Z7
-	VMOVUPS      Z7, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z21
+	VFMADD231PS  Z21, Z20, Z7
+	VMOVUPS      Z7, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z20, Z8
 	VMOVUPS      Z8, (R9)
-	VFMADD231PS  64(R9), Z20, Z9
-	VMOVUPS      Z9, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z21
+	VFMADD231PS  Z21, Z20, Z9
+	VMOVUPS      Z9, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z20, Z10
 	VMOVUPS      Z10, (R9)
-	VFMADD231PS  64(R9), Z20, Z11
-	VMOVUPS      Z11, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z21
+	VFMADD231PS  Z21, Z20, Z11
+	VMOVUPS      Z11, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z20, Z12
 	VMOVUPS      Z12, (R9)
-	VFMADD231PS  64(R9), Z20, Z13
-	VMOVUPS      Z13, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z21
+	VFMADD231PS  Z21, Z20, Z13
+	VMOVUPS      Z13, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z20, Z14
 	VMOVUPS      Z14, (R9)
-	VFMADD231PS  64(R9), Z20, Z15
-	VMOVUPS      Z15, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z21
+	VFMADD231PS  Z21, Z20, Z15
+	VMOVUPS      Z15, K1, 64(R9)
 	ADDQ         R10, R9
 	VFMADD231PS  (R9), Z20, Z16
 	VMOVUPS      Z16, (R9)
-	VFMADD231PS  64(R9), Z20, Z17
-	VMOVUPS      Z17, 64(R9)
+	VMOVUPS.Z    64(R9), K1, Z21
+	VFMADD231PS  Z21, Z20, Z17
+	VMOVUPS      Z17, K1, 64(R9)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_10x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_10x32Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_10x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_10x32Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -4178,6 +4286,13 @@ TEXT ·sgemmAVX512_10x32Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R10
 	MOVQ ldc+96(FP), R11
 	SHLQ $0x02, R11
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R12
+	SUBQ  $0x00000010, R12
+	MOVL  $0xffffffff, R13
+	BZHIL R12, R13, R12
+	KMOVW R12, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R10, R12
@@ -4238,7 +4353,7 @@ TEXT ·sgemmAVX512_10x32Direct(SB), NOSPLIT, $0-108
 
 sgemmAVX512_10x32Direct_loop4:
 	VMOVUPS      (R8), Z20
-	VMOVUPS      64(R8), Z21
+	VMOVUPS.Z    64(R8), K1, Z21
 	ADDQ         R9, R8
 	VBROADCASTSS (CX), Z22
 	VFMADD231PS  Z20, Z22, Z0
@@ -4271,7 +4386,7 @@ sgemmAVX512_10x32Direct_loop4:
 	VFMADD231PS  Z20, Z23, Z18
 	VFMADD231PS  Z21, Z23, Z19
 	VMOVUPS      (R8), Z20
-	VMOVUPS      64(R8), Z21
+	VMOVUPS.Z    64(R8), K1, Z21
 	ADDQ         R9, R8
 	VBROADCASTSS 4(CX), Z22
 	VFMADD231PS  Z20, Z22, Z0
@@ -4304,7 +4419,7 @@ sgemmAVX512_10x32Direct_loop4:
 	VFMADD231PS  Z20, Z23, Z18
 	VFMADD231PS  Z21, Z23, Z19
 	VMOVUPS      (R8), Z20
-	VMOVUPS      64(R8), Z21
+	VMOVUPS.Z    64(R8), K1, Z21
 	ADDQ         R9, R8
 	VBROADCASTSS 8(CX), Z22
 	VFMADD231PS  Z20, Z22, Z0
@@ -4337,7 +4452,7 @@ sgemmAVX512_10x32Direct_loop4:
 	VFMADD231PS  Z20, Z23, Z18
 	VFMADD231PS  Z21, Z23, Z19
 	VMOVUPS      (R8), Z20
-	VMOVUPS      64(R8), Z21
+	VMOVUPS.Z    64(R8), K1, Z21
 	ADDQ         R9, R8
 	VBROADCASTSS 12(CX), Z22
 	VFMADD231PS  Z20, Z22, Z0
@@ -4382,7 +4497,7 @@ sgemmAVX512_10x32Direct_tail:
 
 sgemmAVX512_10x32Direct_loop1:
 	VMOVUPS      (R8), Z20
-	VMOVUPS      64(R8), Z21
+	VMOVUPS.Z    64(R8), K1, Z21
 	ADDQ         R9, R8
 	VBROADCASTSS (CX), Z22
 	VFMADD231PS  Z20, Z22, Z0
@@ -4427,34 +4542,34 @@ sgemmAVX512_10x32Direct_store:
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_10x32Direct_beta
 	VMOVUPS Z0, (R10)
-	VMOVUPS Z1, 64(R10)
+	VMOVUPS Z1, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z2, (R10)
-	VMOVUPS Z3, 64(R10)
+	VMOVUPS Z3, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z4, (R10)
-	VMOVUPS Z5, 64(R10)
+	VMOVUPS Z5, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z6, (R10)
-	VMOVUPS Z7, 64(R10)
+	VMOVUPS Z7, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z8, (R10)
-	VMOVUPS Z9, 64(R10)
+	VMOVUPS Z9, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z10, (R10)
-	VMOVUPS Z11, 64(R10)
+	VMOVUPS Z11, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z12, (R10)
-	VMOVUPS Z13, 64(R10)
+	VMOVUPS Z13, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z14, (R10)
-	VMOVUPS Z15, 64(R10)
+	VMOVUPS Z15, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z16, (R10)
-	VMOVUPS Z17, 64(R10)
+	VMOVUPS Z17, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z18, (R10)
-	VMOVUPS Z19, 64(R10)
+	VMOVUPS Z19, K1, 64(R10)
 	VZEROUPPER
 	RET
 
@@ -4463,59 +4578,69 @@ sgemmAVX512_10x32Direct_beta:
 	VBROADCASTSS beta+104(FP), Z22
 	VFMADD231PS  (R10), Z22, Z0
 	VMOVUPS      Z0, (R10)
-	VFMADD231PS  64(R10), Z22, Z1
-	VMOVUPS      Z1, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z23
+	VFMADD231PS  Z23, Z22, Z1
+	VMOVUPS      Z1, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z22, Z2
 	VMOVUPS      Z2, (R10)
-	VFMADD231PS  64(R10), Z22, Z3
-	VMOVUPS      Z3, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z23
+	VFMADD231PS  Z23, Z22, Z3
+	VMOVUPS      Z3, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z22, Z4
 	VMOVUPS      Z4, (R10)
-	VFMADD231PS  64(R10), Z22, Z5
-	VMOVUPS      Z5, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z23
+	VFMADD231PS  Z23, Z22, Z5
+	VMOVUPS      Z5, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z22, Z6
 	VMOVUPS      Z6, (R10)
-	VFMADD231PS  64(R10), Z22, Z7
-	VMOVUPS      Z7, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z23
+	VFMADD231PS  Z23, Z22, Z7
+	VMOVUPS      Z7, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z22, Z8
 	VMOVUPS      Z8, (R10)
-	VFMADD231PS  64(R10), Z22, Z9
-	VMOVUPS      Z9, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z23
+	VFMADD231PS  Z23, Z22, Z9
+	VMOVUPS      Z9, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z22, Z10
 	VMOVUPS      Z10, (R10)
-	VFMADD231PS  64(R10), Z22, Z11
-	VMOVUPS      Z11, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z23
+	VFMADD231PS  Z23, Z22, Z11
+	VMOVUPS      Z11, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z22, Z12
 	VMOVUPS      Z12, (R10)
-	VFMADD231PS  64(R10), Z22, Z13
-	VMOVUPS      Z13, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z23
+	VFMADD231PS  Z23, Z22, Z13
+	VMOVUPS      Z13, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z22, Z14
 	VMOVUPS      Z14, (R10)
-	VFMADD231PS  64(R10), Z22, Z15
-	VMOVUPS      Z15, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z23
+	VFMADD231PS  Z23, Z22, Z15
+	VMOVUPS      Z15, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z22, Z16
 	VMOVUPS      Z16, (R10)
-	VFMADD231PS  64(R10), Z22, Z17
-	VMOVUPS      Z17, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z23
+	VFMADD231PS  Z23, Z22, Z17
+	VMOVUPS      Z17, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z22, Z18
 	VMOVUPS      Z18, (R10)
-	VFMADD231PS  64(R10), Z22, Z19
-	VMOVUPS      Z19, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z23
+	VFMADD231PS  Z23, Z22, Z19
+	VMOVUPS      Z19, K1, 64(R10)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_11x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_11x32Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_11x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_11x32Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -4532,6 +4657,13 @@ TEXT ·sgemmAVX512_11x32Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R10
 	MOVQ ldc+96(FP), R11
 	SHLQ $0x02, R11
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R12
+	SUBQ  $0x00000010, R12
+	MOVL  $0xffffffff, R13
+	BZHIL R12, R13, R12
+	KMOVW R12, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R10, R12
@@ -4597,7 +4729,7 @@ TEXT ·sgemmAVX512_11x32Direct(SB), NOSPLIT, $0-108
 
 sgemmAVX512_11x32Direct_loop4:
 	VMOVUPS      (R8), Z22
-	VMOVUPS      64(R8), Z23
+	VMOVUPS.Z    64(R8), K1, Z23
 	ADDQ         R9, R8
 	VBROADCASTSS (CX), Z24
 	VFMADD231PS  Z22, Z24, Z0
@@ -4633,7 +4765,7 @@ sgemmAVX512_11x32Direct_loop4:
 	VFMADD231PS  Z22, Z24, Z20
 	VFMADD231PS  Z23, Z24, Z21
 	VMOVUPS      (R8), Z22
-	VMOVUPS      64(R8), Z23
+	VMOVUPS.Z    64(R8), K1, Z23
 	ADDQ         R9, R8
 	VBROADCASTSS 4(CX), Z24
 	VFMADD231PS  Z22, Z24, Z0
@@ -4669,7 +4801,7 @@ sgemmAVX512_11x32Direct_loop4:
 	VFMADD231PS  Z22, Z24, Z20
 	VFMADD231PS  Z23, Z24, Z21
 	VMOVUPS      (R8), Z22
-	VMOVUPS      64(R8), Z23
+	VMOVUPS.Z    64(R8), K1, Z23
 	ADDQ         R9, R8
 	VBROADCASTSS 8(CX), Z24
 	VFMADD231PS  Z22, Z24, Z0
@@ -4705,7 +4837,7 @@ sgemmAVX512_11x32Direct_loop4:
 	VFMADD231PS  Z22, Z24, Z20
 	VFMADD231PS  Z23, Z24, Z21
 	VMOVUPS      (R8), Z22
-	VMOVUPS      64(R8), Z23
+	VMOVUPS.Z    64(R8), K1, Z23
 	ADDQ         R9, R8
 	VBROADCASTSS 12(CX), Z24
 	VFMADD231PS  Z22, Z24, Z0
@@ -4753,7 +4885,7 @@ sgemmAVX512_11x32Direct_tail:
 
 sgemmAVX512_11x32Direct_loop1:
 	VMOVUPS      (R8), Z22
-	VMOVUPS      64(R8), Z23
+	VMOVUPS.Z    64(R8), K1, Z23
 	ADDQ         R9, R8
 	VBROADCASTSS (CX), Z24
 	VFMADD231PS  Z22, Z24, Z0
@@ -4801,37 +4933,37 @@ sgemmAVX512_11x32Direct_store:
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_11x32Direct_beta
 	VMOVUPS Z0, (R10)
-	VMOVUPS Z1, 64(R10)
+	VMOVUPS Z1, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z2, (R10)
-	VMOVUPS Z3, 64(R10)
+	VMOVUPS Z3, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z4, (R10)
-	VMOVUPS Z5, 64(R10)
+	VMOVUPS Z5, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z6, (R10)
-	VMOVUPS Z7, 64(R10)
+	VMOVUPS Z7, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z8, (R10)
-	VMOVUPS Z9, 64(R10)
+	VMOVUPS Z9, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z10, (R10)
-	VMOVUPS Z11, 64(R10)
+	VMOVUPS Z11, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z12, (R10)
-	VMOVUPS Z13, 64(R10)
+	VMOVUPS Z13, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z14, (R10)
-	VMOVUPS Z15, 64(R10)
+	VMOVUPS Z15, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z16, (R10)
-	VMOVUPS Z17, 64(R10)
+	VMOVUPS Z17, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z18, (R10)
-	VMOVUPS Z19, 64(R10)
+	VMOVUPS Z19, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z20, (R10)
-	VMOVUPS Z21, 64(R10)
+	VMOVUPS Z21, K1, 64(R10)
 	VZEROUPPER
 	RET
 
@@ -4840,64 +4972,75 @@ sgemmAVX512_11x32Direct_beta:
 	VBROADCASTSS beta+104(FP), Z24
 	VFMADD231PS  (R10), Z24, Z0
 	VMOVUPS      Z0, (R10)
-	VFMADD231PS  64(R10), Z24, Z1
-	VMOVUPS      Z1, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z25
+	VFMADD231PS  Z25, Z24, Z1
+	VMOVUPS      Z1, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z24, Z2
 	VMOVUPS      Z2, (R10)
-	VFMADD231PS  64(R10), Z24, Z3
-	VMOVUPS      Z3, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z25
+	VFMADD231PS  Z25, Z24, Z3
+	VMOVUPS      Z3, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z24, Z4
 	VMOVUPS      Z4, (R10)
-	VFMADD231PS  64(R10), Z24, Z5
-	VMOVUPS      Z5, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z25
+	VFMADD231PS  Z25, Z24, Z5
+	VMOVUPS      Z5, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z24, Z6
 	VMOVUPS      Z6, (R10)
-	VFMADD231PS  64(R10), Z24, Z7
-	VMOVUPS      Z7, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z25
+	VFMADD231PS  Z25, Z24, Z7
+	VMOVUPS      Z7, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z24, Z8
 	VMOVUPS      Z8, (R10)
-	VFMADD231PS  64(R10), Z24, Z9
-	VMOVUPS      Z9, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z25
+	VFMADD231PS  Z25, Z24, Z9
+	VMOVUPS      Z9, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z24, Z10
 	VMOVUPS      Z10, (R10)
-	VFMADD231PS  64(R10), Z24, Z11
-	VMOVUPS      Z11, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z25
+	VFMADD231PS  Z25, Z24, Z11
+	VMOVUPS      Z11, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z24, Z12
 	VMOVUPS      Z12, (R10)
-	VFMADD231PS  64(R10), Z24, Z13
-	VMOVUPS      Z13, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z25
+	VFMADD231PS  Z25, Z24, Z13
+	VMOVUPS      Z13, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z24, Z14
 	VMOVUPS      Z14, (R10)
-	VFMADD231PS  64(R10), Z24, Z15
-	VMOVUPS      Z15, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z25
+	VFMADD231PS  Z25, Z24, Z15
+	VMOVUPS      Z15, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z24, Z16
 	VMOVUPS      Z16, (R10)
-	VFMADD231PS  64(R10), Z24, Z17
-	VMOVUPS      Z17, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z25
+	VFMADD231PS  Z25, Z24, Z17
+	VMOVUPS      Z17, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z24, Z18
 	VMOVUPS      Z18, (R10)
-	VFMADD231PS  64(R10), Z24, Z19
-	VMOVUPS      Z19, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z25
+	VFMADD231PS  Z25, Z24, Z19
+	VMOVUPS      Z19, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z24, Z20
 	VMOVUPS      Z20, (R10)
-	VFMADD231PS  64(R10), Z24, Z21
-	VMOVUPS      Z21, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z25
+	VFMADD231PS  Z25, Z24, Z21
+	VMOVUPS      Z21, K1, 64(R10)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_12x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_12x32Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_12x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_12x32Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -4914,6 +5057,13 @@ TEXT ·sgemmAVX512_12x32Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R10
 	MOVQ ldc+96(FP), R11
 	SHLQ $0x02, R11
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R12
+	SUBQ  $0x00000010, R12
+	MOVL  $0xffffffff, R13
+	BZHIL R12, R13, R12
+	KMOVW R12, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R10, R12
@@ -4984,7 +5134,7 @@ TEXT ·sgemmAVX512_12x32Direct(SB), NOSPLIT, $0-108
 
 sgemmAVX512_12x32Direct_loop4:
 	VMOVUPS      (R8), Z24
-	VMOVUPS      64(R8), Z25
+	VMOVUPS.Z    64(R8), K1, Z25
 	ADDQ         R9, R8
 	VBROADCASTSS (CX), Z26
 	VFMADD231PS  Z24, Z26, Z0
@@ -5023,7 +5173,7 @@ sgemmAVX512_12x32Direct_loop4:
 	VFMADD231PS  Z24, Z27, Z22
 	VFMADD231PS  Z25, Z27, Z23
 	VMOVUPS      (R8), Z24
-	VMOVUPS      64(R8), Z25
+	VMOVUPS.Z    64(R8), K1, Z25
 	ADDQ         R9, R8
 	VBROADCASTSS 4(CX), Z26
 	VFMADD231PS  Z24, Z26, Z0
@@ -5062,7 +5212,7 @@ sgemmAVX512_12x32Direct_loop4:
 	VFMADD231PS  Z24, Z27, Z22
 	VFMADD231PS  Z25, Z27, Z23
 	VMOVUPS      (R8), Z24
-	VMOVUPS      64(R8), Z25
+	VMOVUPS.Z    64(R8), K1, Z25
 	ADDQ         R9, R8
 	VBROADCASTSS 8(CX), Z26
 	VFMADD231PS  Z24, Z26, Z0
@@ -5101,7 +5251,7 @@ sgemmAVX512_12x32Direct_loop4:
 	VFMADD231PS  Z24, Z27, Z22
 	VFMADD231PS  Z25, Z27, Z23
 	VMOVUPS      (R8), Z24
-	VMOVUPS      64(R8), Z25
+	VMOVUPS.Z    64(R8), K1, Z25
 	ADDQ         R9, R8
 	VBROADCASTSS 12(CX), Z26
 	VFMADD231PS  Z24, Z26, Z0
@@ -5152,7 +5302,7 @@ sgemmAVX512_12x32Direct_tail:
 
 sgemmAVX512_12x32Direct_loop1:
 	VMOVUPS      (R8), Z24
-	VMOVUPS      64(R8), Z25
+	VMOVUPS.Z    64(R8), K1, Z25
 	ADDQ         R9, R8
 	VBROADCASTSS (CX), Z26
 	VFMADD231PS  Z24, Z26, Z0
@@ -5203,40 +5353,40 @@ sgemmAVX512_12x32Direct_store:
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_12x32Direct_beta
 	VMOVUPS Z0, (R10)
-	VMOVUPS Z1, 64(R10)
+	VMOVUPS Z1, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z2, (R10)
-	VMOVUPS Z3, 64(R10)
+	VMOVUPS Z3, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z4, (R10)
-	VMOVUPS Z5, 64(R10)
+	VMOVUPS Z5, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z6, (R10)
-	VMOVUPS Z7, 64(R10)
+	VMOVUPS Z7, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z8, (R10)
-	VMOVUPS Z9, 64(R10)
+	VMOVUPS Z9, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z10, (R10)
-	VMOVUPS Z11, 64(R10)
+	VMOVUPS Z11, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z12, (R10)
-	VMOVUPS Z13, 64(R10)
+	VMOVUPS Z13, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z14, (R10)
-	VMOVUPS Z15, 64(R10)
+	VMOVUPS Z15, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z16, (R10)
-	VMOVUPS Z17, 64(R10)
+	VMOVUPS Z17, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z18, (R10)
-	VMOVUPS Z19, 64(R10)
+	VMOVUPS Z19, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z20, (R10)
-	VMOVUPS Z21, 64(R10)
+	VMOVUPS Z21, K1, 64(R10)
 	ADDQ    R11, R10
 	VMOVUPS Z22, (R10)
-	VMOVUPS Z23, 64(R10)
+	VMOVUPS Z23, K1, 64(R10)
 	VZEROUPPER
 	RET
 
@@ -5245,69 +5395,81 @@ sgemmAVX512_12x32Direct_beta:
 	VBROADCASTSS beta+104(FP), Z26
 	VFMADD231PS  (R10), Z26, Z0
 	VMOVUPS      Z0, (R10)
-	VFMADD231PS  64(R10), Z26, Z1
-	VMOVUPS      Z1, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z26, Z2
 	VMOVUPS      Z2, (R10)
-	VFMADD231PS  64(R10), Z26, Z3
-	VMOVUPS      Z3, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z26, Z4
 	VMOVUPS      Z4, (R10)
-	VFMADD231PS  64(R10), Z26, Z5
-	VMOVUPS      Z5, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z26, Z6
 	VMOVUPS      Z6, (R10)
-	VFMADD231PS  64(R10), Z26, Z7
-	VMOVUPS      Z7, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z26, Z8
 	VMOVUPS      Z8, (R10)
-	VFMADD231PS  64(R10), Z26, Z9
-	VMOVUPS      Z9, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z27
+	VFMADD231PS  Z27, Z26, Z9
+	VMOVUPS      Z9, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z26, Z10
 	VMOVUPS      Z10, (R10)
-	VFMADD231PS  64(R10), Z26, Z11
-	VMOVUPS      Z11, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z27
+	VFMADD231PS  Z27, Z26, Z11
+	VMOVUPS      Z11, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z26, Z12
 	VMOVUPS      Z12, (R10)
-	VFMADD231PS  64(R10), Z26, Z13
-	VMOVUPS      Z13, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z27
+	VFMADD231PS  Z27, Z26, Z13
+	VMOVUPS      Z13, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z26, Z14
 	VMOVUPS      Z14, (R10)
-	VFMADD231PS  64(R10), Z26, Z15
-	VMOVUPS      Z15, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z27
+	VFMADD231PS  Z27, Z26, Z15
+	VMOVUPS      Z15, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z26, Z16
 	VMOVUPS      Z16, (R10)
-	VFMADD231PS  64(R10), Z26, Z17
-	VMOVUPS      Z17, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z27
+	VFMADD231PS  Z27, Z26, Z17
+	VMOVUPS      Z17, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z26, Z18
 	VMOVUPS      Z18, (R10)
-	VFMADD231PS  64(R10), Z26, Z19
-	VMOVUPS      Z19, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z27
+	VFMADD231PS  Z27, Z26, Z19
+	VMOVUPS      Z19, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z26, Z20
 	VMOVUPS      Z20, (R10)
-	VFMADD231PS  64(R10), Z26, Z21
-	VMOVUPS      Z21, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z27
+	VFMADD231PS  Z27, Z26, Z21
+	VMOVUPS      Z21, K1, 64(R10)
 	ADDQ         R11, R10
 	VFMADD231PS  (R10), Z26, Z22
 	VMOVUPS      Z22, (R10)
-	VFMADD231PS  64(R10), Z26, Z23
-	VMOVUPS      Z23, 64(R10)
+	VMOVUPS.Z    64(R10), K1, Z27
+	VFMADD231PS  Z27, Z26, Z23
+	VMOVUPS      Z23, K1, 64(R10)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_1x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_1x16Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_1x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_1x16Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -5318,6 +5480,13 @@ TEXT ·sgemmAVX512_1x16Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), SI
 	MOVQ ldc+96(FP), DI
 	SHLQ $0x02, DI
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), DI
+	SUBQ  $0x00000000, DI
+	MOVL  $0xffffffff, R8
+	BZHIL DI, R8, DI
+	KMOVW DI, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       SI, DI
@@ -5330,19 +5499,19 @@ TEXT ·sgemmAVX512_1x16Direct(SB), NOSPLIT, $0-108
 	JZ   sgemmAVX512_1x16Direct_tail
 
 sgemmAVX512_1x16Direct_loop4:
-	VMOVUPS      (DX), Z1
+	VMOVUPS.Z    (DX), K1, Z1
 	ADDQ         BX, DX
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z1, Z2, Z0
-	VMOVUPS      (DX), Z1
+	VMOVUPS.Z    (DX), K1, Z1
 	ADDQ         BX, DX
 	VBROADCASTSS 4(CX), Z2
 	VFMADD231PS  Z1, Z2, Z0
-	VMOVUPS      (DX), Z1
+	VMOVUPS.Z    (DX), K1, Z1
 	ADDQ         BX, DX
 	VBROADCASTSS 8(CX), Z2
 	VFMADD231PS  Z1, Z2, Z0
-	VMOVUPS      (DX), Z1
+	VMOVUPS.Z    (DX), K1, Z1
 	ADDQ         BX, DX
 	VBROADCASTSS 12(CX), Z2
 	VFMADD231PS  Z1, Z2, Z0
@@ -5355,7 +5524,7 @@ sgemmAVX512_1x16Direct_tail:
 	JZ   sgemmAVX512_1x16Direct_store
 
 sgemmAVX512_1x16Direct_loop1:
-	VMOVUPS      (DX), Z1
+	VMOVUPS.Z    (DX), K1, Z1
 	ADDQ         BX, DX
 	VBROADCASTSS (CX), Z2
 	VFMADD231PS  Z1, Z2, Z0
@@ -5368,21 +5537,22 @@ sgemmAVX512_1x16Direct_store:
 	MOVL    beta+104(FP), AX
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_1x16Direct_beta
-	VMOVUPS Z0, (SI)
+	VMOVUPS Z0, K1, (SI)
 	VZEROUPPER
 	RET
 
 sgemmAVX512_1x16Direct_beta:
 	// C = acc + beta·C.
 	VBROADCASTSS beta+104(FP), Z2
-	VFMADD231PS  (SI), Z2, Z0
-	VMOVUPS      Z0, (SI)
+	VMOVUPS.Z    (SI), K1, Z3
+	VFMADD231PS  Z3, Z2, Z0
+	VMOVUPS      Z0, K1, (SI)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_2x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_2x16Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_2x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_2x16Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -5393,6 +5563,13 @@ TEXT ·sgemmAVX512_2x16Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), DI
 	MOVQ ldc+96(FP), R8
 	SHLQ $0x02, R8
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R9
+	SUBQ  $0x00000000, R9
+	MOVL  $0xffffffff, R10
+	BZHIL R9, R10, R9
+	KMOVW R9, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       DI, R9
@@ -5408,25 +5585,25 @@ TEXT ·sgemmAVX512_2x16Direct(SB), NOSPLIT, $0-108
 	JZ   sgemmAVX512_2x16Direct_tail
 
 sgemmAVX512_2x16Direct_loop4:
-	VMOVUPS      (BX), Z2
+	VMOVUPS.Z    (BX), K1, Z2
 	ADDQ         SI, BX
 	VBROADCASTSS (CX), Z3
 	VFMADD231PS  Z2, Z3, Z0
 	VBROADCASTSS (CX)(DX*1), Z4
 	VFMADD231PS  Z2, Z4, Z1
-	VMOVUPS      (BX), Z2
+	VMOVUPS.Z    (BX), K1, Z2
 	ADDQ         SI, BX
 	VBROADCASTSS 4(CX), Z3
 	VFMADD231PS  Z2, Z3, Z0
 	VBROADCASTSS 4(CX)(DX*1), Z4
 	VFMADD231PS  Z2, Z4, Z1
-	VMOVUPS      (BX), Z2
+	VMOVUPS.Z    (BX), K1, Z2
 	ADDQ         SI, BX
 	VBROADCASTSS 8(CX), Z3
 	VFMADD231PS  Z2, Z3, Z0
 	VBROADCASTSS 8(CX)(DX*1), Z4
 	VFMADD231PS  Z2, Z4, Z1
-	VMOVUPS      (BX), Z2
+	VMOVUPS.Z    (BX), K1, Z2
 	ADDQ         SI, BX
 	VBROADCASTSS 12(CX), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -5441,7 +5618,7 @@ sgemmAVX512_2x16Direct_tail:
 	JZ   sgemmAVX512_2x16Direct_store
 
 sgemmAVX512_2x16Direct_loop1:
-	VMOVUPS      (BX), Z2
+	VMOVUPS.Z    (BX), K1, Z2
 	ADDQ         SI, BX
 	VBROADCASTSS (CX), Z3
 	VFMADD231PS  Z2, Z3, Z0
@@ -5456,26 +5633,28 @@ sgemmAVX512_2x16Direct_store:
 	MOVL    beta+104(FP), AX
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_2x16Direct_beta
-	VMOVUPS Z0, (DI)
+	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
-	VMOVUPS Z1, (DI)
+	VMOVUPS Z1, K1, (DI)
 	VZEROUPPER
 	RET
 
 sgemmAVX512_2x16Direct_beta:
 	// C = acc + beta·C.
 	VBROADCASTSS beta+104(FP), Z3
-	VFMADD231PS  (DI), Z3, Z0
-	VMOVUPS      Z0, (DI)
+	VMOVUPS.Z    (DI), K1, Z4
+	VFMADD231PS  Z4, Z3, Z0
+	VMOVUPS      Z0, K1, (DI)
 	ADDQ         R8, DI
-	VFMADD231PS  (DI), Z3, Z1
-	VMOVUPS      Z1, (DI)
+	VMOVUPS.Z    (DI), K1, Z4
+	VFMADD231PS  Z4, Z3, Z1
+	VMOVUPS      Z1, K1, (DI)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_3x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_3x16Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_3x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_3x16Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -5486,6 +5665,13 @@ TEXT ·sgemmAVX512_3x16Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), DI
 	MOVQ ldc+96(FP), R8
 	SHLQ $0x02, R8
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R9
+	SUBQ  $0x00000000, R9
+	MOVL  $0xffffffff, R10
+	BZHIL R9, R10, R9
+	KMOVW R9, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       DI, R9
@@ -5504,7 +5690,7 @@ TEXT ·sgemmAVX512_3x16Direct(SB), NOSPLIT, $0-108
 	JZ   sgemmAVX512_3x16Direct_tail
 
 sgemmAVX512_3x16Direct_loop4:
-	VMOVUPS      (BX), Z3
+	VMOVUPS.Z    (BX), K1, Z3
 	ADDQ         SI, BX
 	VBROADCASTSS (CX), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -5512,7 +5698,7 @@ sgemmAVX512_3x16Direct_loop4:
 	VFMADD231PS  Z3, Z5, Z1
 	VBROADCASTSS (CX)(DX*2), Z4
 	VFMADD231PS  Z3, Z4, Z2
-	VMOVUPS      (BX), Z3
+	VMOVUPS.Z    (BX), K1, Z3
 	ADDQ         SI, BX
 	VBROADCASTSS 4(CX), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -5520,7 +5706,7 @@ sgemmAVX512_3x16Direct_loop4:
 	VFMADD231PS  Z3, Z5, Z1
 	VBROADCASTSS 4(CX)(DX*2), Z4
 	VFMADD231PS  Z3, Z4, Z2
-	VMOVUPS      (BX), Z3
+	VMOVUPS.Z    (BX), K1, Z3
 	ADDQ         SI, BX
 	VBROADCASTSS 8(CX), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -5528,7 +5714,7 @@ sgemmAVX512_3x16Direct_loop4:
 	VFMADD231PS  Z3, Z5, Z1
 	VBROADCASTSS 8(CX)(DX*2), Z4
 	VFMADD231PS  Z3, Z4, Z2
-	VMOVUPS      (BX), Z3
+	VMOVUPS.Z    (BX), K1, Z3
 	ADDQ         SI, BX
 	VBROADCASTSS 12(CX), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -5545,7 +5731,7 @@ sgemmAVX512_3x16Direct_tail:
 	JZ   sgemmAVX512_3x16Direct_store
 
 sgemmAVX512_3x16Direct_loop1:
-	VMOVUPS      (BX), Z3
+	VMOVUPS.Z    (BX), K1, Z3
 	ADDQ         SI, BX
 	VBROADCASTSS (CX), Z4
 	VFMADD231PS  Z3, Z4, Z0
@@ -5562,31 +5748,34 @@ sgemmAVX512_3x16Direct_store:
 	MOVL    beta+104(FP), AX
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_3x16Direct_beta
-	VMOVUPS Z0, (DI)
+	VMOVUPS Z0, K1, (DI)
 	ADDQ    R8, DI
-	VMOVUPS Z1, (DI)
+	VMOVUPS Z1, K1, (DI)
 	ADDQ    R8, DI
-	VMOVUPS Z2, (DI)
+	VMOVUPS Z2, K1, (DI)
 	VZEROUPPER
 	RET
 
 sgemmAVX512_3x16Direct_beta:
 	// C = acc + beta·C.
 	VBROADCASTSS beta+104(FP), Z4
-	VFMADD231PS  (DI), Z4, Z0
-	VMOVUPS      Z0, (DI)
+	VMOVUPS.Z    (DI), K1, Z5
+	VFMADD231PS  Z5, Z4, Z0
+	VMOVUPS      Z0, K1, (DI)
 	ADDQ         R8, DI
-	VFMADD231PS  (DI), Z4, Z1
-	VMOVUPS      Z1, (DI)
+	VMOVUPS.Z    (DI), K1, Z5
+	VFMADD231PS  Z5, Z4, Z1
+	VMOVUPS      Z1, K1, (DI)
 	ADDQ         R8, DI
-	VFMADD231PS  (DI), Z4, Z2
-	VMOVUPS      Z2, (DI)
+	VMOVUPS.Z    (DI), K1, Z5
+	VFMADD231PS  Z5, Z4, Z2
+	VMOVUPS      Z2, K1, (DI)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_4x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_4x16Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_4x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_4x16Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -5599,6 +5788,13 @@ TEXT ·sgemmAVX512_4x16Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R8
 	MOVQ ldc+96(FP), R9
 	SHLQ $0x02, R9
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R10
+	SUBQ  $0x00000000, R10
+	MOVL  $0xffffffff, R11
+	BZHIL R10, R11, R10
+	KMOVW R10, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R8, R10
@@ -5620,7 +5816,7 @@ TEXT ·sgemmAVX512_4x16Direct(SB), NOSPLIT, $0-108
 	JZ   sgemmAVX512_4x16Direct_tail
 
 sgemmAVX512_4x16Direct_loop4:
-	VMOVUPS      (SI), Z4
+	VMOVUPS.Z    (SI), K1, Z4
 	ADDQ         DI, SI
 	VBROADCASTSS (CX), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -5630,7 +5826,7 @@ sgemmAVX512_4x16Direct_loop4:
 	VFMADD231PS  Z4, Z5, Z2
 	VBROADCASTSS (BX), Z6
 	VFMADD231PS  Z4, Z6, Z3
-	VMOVUPS      (SI), Z4
+	VMOVUPS.Z    (SI), K1, Z4
 	ADDQ         DI, SI
 	VBROADCASTSS 4(CX), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -5640,7 +5836,7 @@ sgemmAVX512_4x16Direct_loop4:
 	VFMADD231PS  Z4, Z5, Z2
 	VBROADCASTSS 4(BX), Z6
 	VFMADD231PS  Z4, Z6, Z3
-	VMOVUPS      (SI), Z4
+	VMOVUPS.Z    (SI), K1, Z4
 	ADDQ         DI, SI
 	VBROADCASTSS 8(CX), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -5650,7 +5846,7 @@ sgemmAVX512_4x16Direct_loop4:
 	VFMADD231PS  Z4, Z5, Z2
 	VBROADCASTSS 8(BX), Z6
 	VFMADD231PS  Z4, Z6, Z3
-	VMOVUPS      (SI), Z4
+	VMOVUPS.Z    (SI), K1, Z4
 	ADDQ         DI, SI
 	VBROADCASTSS 12(CX), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -5670,7 +5866,7 @@ sgemmAVX512_4x16Direct_tail:
 	JZ   sgemmAVX512_4x16Direct_store
 
 sgemmAVX512_4x16Direct_loop1:
-	VMOVUPS      (SI), Z4
+	VMOVUPS.Z    (SI), K1, Z4
 	ADDQ         DI, SI
 	VBROADCASTSS (CX), Z5
 	VFMADD231PS  Z4, Z5, Z0
@@ -5690,36 +5886,40 @@ sgemmAVX512_4x16Direct_store:
 	MOVL    beta+104(FP), AX
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_4x16Direct_beta
-	VMOVUPS Z0, (R8)
+	VMOVUPS Z0, K1, (R8)
 	ADDQ    R9, R8
-	VMOVUPS Z1, (R8)
+	VMOVUPS Z1, K1, (R8)
 	ADDQ    R9, R8
-	VMOVUPS Z2, (R8)
+	VMOVUPS Z2, K1, (R8)
 	ADDQ    R9, R8
-	VMOVUPS Z3, (R8)
+	VMOVUPS Z3, K1, (R8)
 	VZEROUPPER
 	RET
 
 sgemmAVX512_4x16Direct_beta:
 	// C = acc + beta·C.
 	VBROADCASTSS beta+104(FP), Z5
-	VFMADD231PS  (R8), Z5, Z0
-	VMOVUPS      Z0, (R8)
+	VMOVUPS.Z    (R8), K1, Z6
+	VFMADD231PS  Z6, Z5, Z0
+	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R9, R8
-	VFMADD231PS  (R8), Z5, Z1
-	VMOVUPS      Z1, (R8)
+	VMOVUPS.Z    (R8), K1, Z6
+	VFMADD231PS  Z6, Z5, Z1
+	VMOVUPS      Z1, K1, (R8)
 	ADDQ         R9, R8
-	VFMADD231PS  (R8), Z5, Z2
-	VMOVUPS      Z2, (R8)
+	VMOVUPS.Z    (R8), K1, Z6
+	VFMADD231PS  Z6, Z5, Z2
+	VMOVUPS      Z2, K1, (R8)
 	ADDQ         R9, R8
-	VFMADD231PS  (R8), Z5, Z3
-	VMOVUPS      Z3, (R8)
+	VMOVUPS.Z    (R8), K1, Z6
+	VFMADD231PS  Z6, Z5, Z3
+	VMOVUPS      Z3, K1, (R8)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_5x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_5x16Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_5x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_5x16Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -5732,6 +5932,13 @@ TEXT ·sgemmAVX512_5x16Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R8
 	MOVQ ldc+96(FP), R9
 	SHLQ $0x02, R9
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R10
+	SUBQ  $0x00000000, R10
+	MOVL  $0xffffffff, R11
+	BZHIL R10, R11, R10
+	KMOVW R10, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R8, R10
@@ -5756,7 +5963,7 @@ TEXT ·sgemmAVX512_5x16Direct(SB), NOSPLIT, $0-108
 	JZ   sgemmAVX512_5x16Direct_tail
 
 sgemmAVX512_5x16Direct_loop4:
-	VMOVUPS      (SI), Z5
+	VMOVUPS.Z    (SI), K1, Z5
 	ADDQ         DI, SI
 	VBROADCASTSS (CX), Z6
 	VFMADD231PS  Z5, Z6, Z0
@@ -5768,7 +5975,7 @@ sgemmAVX512_5x16Direct_loop4:
 	VFMADD231PS  Z5, Z7, Z3
 	VBROADCASTSS (BX)(DX*1), Z6
 	VFMADD231PS  Z5, Z6, Z4
-	VMOVUPS      (SI), Z5
+	VMOVUPS.Z    (SI), K1, Z5
 	ADDQ         DI, SI
 	VBROADCASTSS 4(CX), Z6
 	VFMADD231PS  Z5, Z6, Z0
@@ -5780,7 +5987,7 @@ sgemmAVX512_5x16Direct_loop4:
 	VFMADD231PS  Z5, Z7, Z3
 	VBROADCASTSS 4(BX)(DX*1), Z6
 	VFMADD231PS  Z5, Z6, Z4
-	VMOVUPS      (SI), Z5
+	VMOVUPS.Z    (SI), K1, Z5
 	ADDQ         DI, SI
 	VBROADCASTSS 8(CX), Z6
 	VFMADD231PS  Z5, Z6, Z0
@@ -5792,7 +5999,7 @@ sgemmAVX512_5x16Direct_loop4:
 	VFMADD231PS  Z5, Z7, Z3
 	VBROADCASTSS 8(BX)(DX*1), Z6
 	VFMADD231PS  Z5, Z6, Z4
-	VMOVUPS      (SI), Z5
+	VMOVUPS.Z    (SI), K1, Z5
 	ADDQ         DI, SI
 	VBROADCASTSS 12(CX), Z6
 	VFMADD231PS  Z5, Z6, Z0
@@ -5814,7 +6021,7 @@ sgemmAVX512_5x16Direct_tail:
 	JZ   sgemmAVX512_5x16Direct_store
 
 sgemmAVX512_5x16Direct_loop1:
-	VMOVUPS      (SI), Z5
+	VMOVUPS.Z    (SI), K1, Z5
 	ADDQ         DI, SI
 	VBROADCASTSS (CX), Z6
 	VFMADD231PS  Z5, Z6, Z0
@@ -5836,41 +6043,46 @@ sgemmAVX512_5x16Direct_store:
 	MOVL    beta+104(FP), AX
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_5x16Direct_beta
-	VMOVUPS Z0, (R8)
+	VMOVUPS Z0, K1, (R8)
 	ADDQ    R9, R8
-	VMOVUPS Z1, (R8)
+	VMOVUPS Z1, K1, (R8)
 	ADDQ    R9, R8
-	VMOVUPS Z2, (R8)
+	VMOVUPS Z2, K1, (R8)
 	ADDQ    R9, R8
-	VMOVUPS Z3, (R8)
+	VMOVUPS Z3, K1, (R8)
 	ADDQ    R9, R8
-	VMOVUPS Z4, (R8)
+	VMOVUPS Z4, K1, (R8)
 	VZEROUPPER
 	RET
 
 sgemmAVX512_5x16Direct_beta:
 	// C = acc + beta·C.
 	VBROADCASTSS beta+104(FP), Z6
-	VFMADD231PS  (R8), Z6, Z0
-	VMOVUPS      Z0, (R8)
+	VMOVUPS.Z    (R8), K1, Z7
+	VFMADD231PS  Z7, Z6, Z0
+	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R9, R8
-	VFMADD231PS  (R8), Z6, Z1
-	VMOVUPS      Z1, (R8)
+	VMOVUPS.Z    (R8), K1, Z7
+	VFMADD231PS  Z7, Z6, Z1
+	VMOVUPS      Z1, K1, (R8)
 	ADDQ         R9, R8
-	VFMADD231PS  (R8), Z6, Z2
-	VMOVUPS      Z2, (R8)
+	VMOVUPS.Z    (R8), K1, Z7
+	VFMADD231PS  Z7, Z6, Z2
+	VMOVUPS      Z2, K1, (R8)
 	ADDQ         R9, R8
-	VFMADD231PS  (R8), Z6, Z3
-	VMOVUPS      Z3, (R8)
+	VMOVUPS.Z    (R8), K1, Z7
+	VFMADD231PS  Z7, Z6, Z3
+	VMOVUPS      Z3, K1, (R8)
 	ADDQ         R9, R8
-	VFMADD231PS  (R8), Z6, Z4
-	VMOVUPS      Z4, (R8)
+	VMOVUPS.Z    (R8), K1, Z7
+	VFMADD231PS  Z7, Z6, Z4
+	VMOVUPS      Z4, K1, (R8)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_6x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_6x16Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_6x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_6x16Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -5883,6 +6095,13 @@ TEXT ·sgemmAVX512_6x16Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R8
 	MOVQ ldc+96(FP), R9
 	SHLQ $0x02, R9
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R10
+	SUBQ  $0x00000000, R10
+	MOVL  $0xffffffff, R11
+	BZHIL R10, R11, R10
+	KMOVW R10, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R8, R10
@@ -5910,7 +6129,7 @@ TEXT ·sgemmAVX512_6x16Direct(SB), NOSPLIT, $0-108
 	JZ   sgemmAVX512_6x16Direct_tail
 
 sgemmAVX512_6x16Direct_loop4:
-	VMOVUPS      (SI), Z6
+	VMOVUPS.Z    (SI), K1, Z6
 	ADDQ         DI, SI
 	VBROADCASTSS (CX), Z7
 	VFMADD231PS  Z6, Z7, Z0
@@ -5924,7 +6143,7 @@ sgemmAVX512_6x16Direct_loop4:
 	VFMADD231PS  Z6, Z7, Z4
 	VBROADCASTSS (BX)(DX*2), Z8
 	VFMADD231PS  Z6, Z8, Z5
-	VMOVUPS      (SI), Z6
+	VMOVUPS.Z    (SI), K1, Z6
 	ADDQ         DI, SI
 	VBROADCASTSS 4(CX), Z7
 	VFMADD231PS  Z6, Z7, Z0
@@ -5938,7 +6157,7 @@ sgemmAVX512_6x16Direct_loop4:
 	VFMADD231PS  Z6, Z7, Z4
 	VBROADCASTSS 4(BX)(DX*2), Z8
 	VFMADD231PS  Z6, Z8, Z5
-	VMOVUPS      (SI), Z6
+	VMOVUPS.Z    (SI), K1, Z6
 	ADDQ         DI, SI
 	VBROADCASTSS 8(CX), Z7
 	VFMADD231PS  Z6, Z7, Z0
@@ -5952,7 +6171,7 @@ sgemmAVX512_6x16Direct_loop4:
 	VFMADD231PS  Z6, Z7, Z4
 	VBROADCASTSS 8(BX)(DX*2), Z8
 	VFMADD231PS  Z6, Z8, Z5
-	VMOVUPS      (SI), Z6
+	VMOVUPS.Z    (SI), K1, Z6
 	ADDQ         DI, SI
 	VBROADCASTSS 12(CX), Z7
 	VFMADD231PS  Z6, Z7, Z0
@@ -5976,7 +6195,7 @@ sgemmAVX512_6x16Direct_tail:
 	JZ   sgemmAVX512_6x16Direct_store
 
 sgemmAVX512_6x16Direct_loop1:
-	VMOVUPS      (SI), Z6
+	VMOVUPS.Z    (SI), K1, Z6
 	ADDQ         DI, SI
 	VBROADCASTSS (CX), Z7
 	VFMADD231PS  Z6, Z7, Z0
@@ -6000,46 +6219,52 @@ sgemmAVX512_6x16Direct_store:
 	MOVL    beta+104(FP), AX
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_6x16Direct_beta
-	VMOVUPS Z0, (R8)
+	VMOVUPS Z0, K1, (R8)
 	ADDQ    R9, R8
-	VMOVUPS Z1, (R8)
+	VMOVUPS Z1, K1, (R8)
 	ADDQ    R9, R8
-	VMOVUPS Z2, (R8)
+	VMOVUPS Z2, K1, (R8)
 	ADDQ    R9, R8
-	VMOVUPS Z3, (R8)
+	VMOVUPS Z3, K1, (R8)
 	ADDQ    R9, R8
-	VMOVUPS Z4, (R8)
+	VMOVUPS Z4, K1, (R8)
 	ADDQ    R9, R8
-	VMOVUPS Z5, (R8)
+	VMOVUPS Z5, K1, (R8)
 	VZEROUPPER
 	RET
 
 sgemmAVX512_6x16Direct_beta:
 	// C = acc + beta·C.
 	VBROADCASTSS beta+104(FP), Z7
-	VFMADD231PS  (R8), Z7, Z0
-	VMOVUPS      Z0, (R8)
+	VMOVUPS.Z    (R8), K1, Z8
+	VFMADD231PS  Z8, Z7, Z0
+	VMOVUPS      Z0, K1, (R8)
 	ADDQ         R9, R8
-	VFMADD231PS  (R8), Z7, Z1
-	VMOVUPS      Z1, (R8)
+	VMOVUPS.Z    (R8), K1, Z8
+	VFMADD231PS  Z8, Z7, Z1
+	VMOVUPS      Z1, K1, (R8)
 	ADDQ         R9, R8
-	VFMADD231PS  (R8), Z7, Z2
-	VMOVUPS      Z2, (R8)
+	VMOVUPS.Z    (R8), K1, Z8
+	VFMADD231PS  Z8, Z7, Z2
+	VMOVUPS      Z2, K1, (R8)
 	ADDQ         R9, R8
-	VFMADD231PS  (R8), Z7, Z3
-	VMOVUPS      Z3, (R8)
+	VMOVUPS.Z    (R8), K1, Z8
+	VFMADD231PS  Z8, Z7, Z3
+	VMOVUPS      Z3, K1, (R8)
 	ADDQ         R9, R8
-	VFMADD231PS  (R8), Z7, Z4
-	VMOVUPS      Z4, (R8)
+	VMOVUPS.Z    (R8), K1, Z8
+	VFMADD231PS  Z8, Z7, Z4
+	VMOVUPS      Z4, K1, (R8)
 	ADDQ         R9, R8
-	VFMADD231PS  (R8), Z7, Z5
-	VMOVUPS      Z5, (R8)
+	VMOVUPS.Z    (R8), K1, Z8
+	VFMADD231PS  Z8, Z7, Z5
+	VMOVUPS      Z5, K1, (R8)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_7x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_7x16Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_7x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_7x16Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -6054,6 +6279,13 @@ TEXT ·sgemmAVX512_7x16Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R9
 	MOVQ ldc+96(FP), R10
 	SHLQ $0x02, R10
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R11
+	SUBQ  $0x00000000, R11
+	MOVL  $0xffffffff, R12
+	BZHIL R11, R12, R11
+	KMOVW R11, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R9, R11
@@ -6084,7 +6316,7 @@ TEXT ·sgemmAVX512_7x16Direct(SB), NOSPLIT, $0-108
 	JZ   sgemmAVX512_7x16Direct_tail
 
 sgemmAVX512_7x16Direct_loop4:
-	VMOVUPS      (DI), Z7
+	VMOVUPS.Z    (DI), K1, Z7
 	ADDQ         R8, DI
 	VBROADCASTSS (CX), Z8
 	VFMADD231PS  Z7, Z8, Z0
@@ -6100,7 +6332,7 @@ sgemmAVX512_7x16Direct_loop4:
 	VFMADD231PS  Z7, Z9, Z5
 	VBROADCASTSS (SI), Z8
 	VFMADD231PS  Z7, Z8, Z6
-	VMOVUPS      (DI), Z7
+	VMOVUPS.Z    (DI), K1, Z7
 	ADDQ         R8, DI
 	VBROADCASTSS 4(CX), Z8
 	VFMADD231PS  Z7, Z8, Z0
@@ -6116,7 +6348,7 @@ sgemmAVX512_7x16Direct_loop4:
 	VFMADD231PS  Z7, Z9, Z5
 	VBROADCASTSS 4(SI), Z8
 	VFMADD231PS  Z7, Z8, Z6
-	VMOVUPS      (DI), Z7
+	VMOVUPS.Z    (DI), K1, Z7
 	ADDQ         R8, DI
 	VBROADCASTSS 8(CX), Z8
 	VFMADD231PS  Z7, Z8, Z0
@@ -6132,7 +6364,7 @@ sgemmAVX512_7x16Direct_loop4:
 	VFMADD231PS  Z7, Z9, Z5
 	VBROADCASTSS 8(SI), Z8
 	VFMADD231PS  Z7, Z8, Z6
-	VMOVUPS      (DI), Z7
+	VMOVUPS.Z    (DI), K1, Z7
 	ADDQ         R8, DI
 	VBROADCASTSS 12(CX), Z8
 	VFMADD231PS  Z7, Z8, Z0
@@ -6159,7 +6391,7 @@ sgemmAVX512_7x16Direct_tail:
 	JZ   sgemmAVX512_7x16Direct_store
 
 sgemmAVX512_7x16Direct_loop1:
-	VMOVUPS      (DI), Z7
+	VMOVUPS.Z    (DI), K1, Z7
 	ADDQ         R8, DI
 	VBROADCASTSS (CX), Z8
 	VFMADD231PS  Z7, Z8, Z0
@@ -6186,51 +6418,58 @@ sgemmAVX512_7x16Direct_store:
 	MOVL    beta+104(FP), AX
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_7x16Direct_beta
-	VMOVUPS Z0, (R9)
+	VMOVUPS Z0, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z1, (R9)
+	VMOVUPS Z1, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z2, (R9)
+	VMOVUPS Z2, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z3, (R9)
+	VMOVUPS Z3, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z4, (R9)
+	VMOVUPS Z4, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z5, (R9)
+	VMOVUPS Z5, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z6, (R9)
+	VMOVUPS Z6, K1, (R9)
 	VZEROUPPER
 	RET
 
 sgemmAVX512_7x16Direct_beta:
 	// C = acc + beta·C.
 	VBROADCASTSS beta+104(FP), Z8
-	VFMADD231PS  (R9), Z8, Z0
-	VMOVUPS      Z0, (R9)
+	VMOVUPS.Z    (R9), K1, Z9
+	VFMADD231PS  Z9, Z8, Z0
+	VMOVUPS      Z0, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z8, Z1
-	VMOVUPS      Z1, (R9)
+	VMOVUPS.Z    (R9), K1, Z9
+	VFMADD231PS  Z9, Z8, Z1
+	VMOVUPS      Z1, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z8, Z2
-	VMOVUPS      Z2, (R9)
+	VMOVUPS.Z    (R9), K1, Z9
+	VFMADD231PS  Z9, Z8, Z2
+	VMOVUPS      Z2, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z8, Z3
-	VMOVUPS      Z3, (R9)
+	VMOVUPS.Z    (R9), K1, Z9
+	VFMADD231PS  Z9, Z8, Z3
+	VMOVUPS      Z3, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z8, Z4
-	VMOVUPS      Z4, (R9)
+	VMOVUPS.Z    (R9), K1, Z9
+	VFMADD231PS  Z9, Z8, Z4
+	VMOVUPS      Z4, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z8, Z5
-	VMOVUPS      Z5, (R9)
+	VMOVUPS.Z    (R9), K1, Z9
+	VFMADD231PS  Z9, Z8, Z5
+	VMOVUPS      Z5, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z8, Z6
-	VMOVUPS      Z6, (R9)
+	VMOVUPS.Z    (R9), K1, Z9
+	VFMADD231PS  Z9, Z8, Z6
+	VMOVUPS      Z6, K1, (R9)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_8x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_8x16Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_8x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_8x16Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -6245,6 +6484,13 @@ TEXT ·sgemmAVX512_8x16Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R9
 	MOVQ ldc+96(FP), R10
 	SHLQ $0x02, R10
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R11
+	SUBQ  $0x00000000, R11
+	MOVL  $0xffffffff, R12
+	BZHIL R11, R12, R11
+	KMOVW R11, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R9, R11
@@ -6278,7 +6524,7 @@ TEXT ·sgemmAVX512_8x16Direct(SB), NOSPLIT, $0-108
 	JZ   sgemmAVX512_8x16Direct_tail
 
 sgemmAVX512_8x16Direct_loop4:
-	VMOVUPS      (DI), Z8
+	VMOVUPS.Z    (DI), K1, Z8
 	ADDQ         R8, DI
 	VBROADCASTSS (CX), Z9
 	VFMADD231PS  Z8, Z9, Z0
@@ -6296,7 +6542,7 @@ sgemmAVX512_8x16Direct_loop4:
 	VFMADD231PS  Z8, Z9, Z6
 	VBROADCASTSS (SI)(DX*1), Z10
 	VFMADD231PS  Z8, Z10, Z7
-	VMOVUPS      (DI), Z8
+	VMOVUPS.Z    (DI), K1, Z8
 	ADDQ         R8, DI
 	VBROADCASTSS 4(CX), Z9
 	VFMADD231PS  Z8, Z9, Z0
@@ -6314,7 +6560,7 @@ sgemmAVX512_8x16Direct_loop4:
 	VFMADD231PS  Z8, Z9, Z6
 	VBROADCASTSS 4(SI)(DX*1), Z10
 	VFMADD231PS  Z8, Z10, Z7
-	VMOVUPS      (DI), Z8
+	VMOVUPS.Z    (DI), K1, Z8
 	ADDQ         R8, DI
 	VBROADCASTSS 8(CX), Z9
 	VFMADD231PS  Z8, Z9, Z0
@@ -6332,7 +6578,7 @@ sgemmAVX512_8x16Direct_loop4:
 	VFMADD231PS  Z8, Z9, Z6
 	VBROADCASTSS 8(SI)(DX*1), Z10
 	VFMADD231PS  Z8, Z10, Z7
-	VMOVUPS      (DI), Z8
+	VMOVUPS.Z    (DI), K1, Z8
 	ADDQ         R8, DI
 	VBROADCASTSS 12(CX), Z9
 	VFMADD231PS  Z8, Z9, Z0
@@ -6361,7 +6607,7 @@ sgemmAVX512_8x16Direct_tail:
 	JZ   sgemmAVX512_8x16Direct_store
 
 sgemmAVX512_8x16Direct_loop1:
-	VMOVUPS      (DI), Z8
+	VMOVUPS.Z    (DI), K1, Z8
 	ADDQ         R8, DI
 	VBROADCASTSS (CX), Z9
 	VFMADD231PS  Z8, Z9, Z0
@@ -6390,56 +6636,64 @@ sgemmAVX512_8x16Direct_store:
 	MOVL    beta+104(FP), AX
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_8x16Direct_beta
-	VMOVUPS Z0, (R9)
+	VMOVUPS Z0, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z1, (R9)
+	VMOVUPS Z1, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z2, (R9)
+	VMOVUPS Z2, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z3, (R9)
+	VMOVUPS Z3, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z4, (R9)
+	VMOVUPS Z4, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z5, (R9)
+	VMOVUPS Z5, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z6, (R9)
+	VMOVUPS Z6, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z7, (R9)
+	VMOVUPS Z7, K1, (R9)
 	VZEROUPPER
 	RET
 
 sgemmAVX512_8x16Direct_beta:
 	// C = acc + beta·C.
 	VBROADCASTSS beta+104(FP), Z9
-	VFMADD231PS  (R9), Z9, Z0
-	VMOVUPS      Z0, (R9)
+	VMOVUPS.Z    (R9), K1, Z10
+	VFMADD231PS  Z10, Z9, Z0
+	VMOVUPS      Z0, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z9, Z1
-	VMOVUPS      Z1, (R9)
+	VMOVUPS.Z    (R9), K1, Z10
+	VFMADD231PS  Z10, Z9, Z1
+	VMOVUPS      Z1, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z9, Z2
-	VMOVUPS      Z2, (R9)
+	VMOVUPS.Z    (R9), K1, Z10
+	VFMADD231PS  Z10, Z9, Z2
+	VMOVUPS      Z2, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z9, Z3
-	VMOVUPS      Z3, (R9)
+	VMOVUPS.Z    (R9), K1, Z10
+	VFMADD231PS  Z10, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z9, Z4
-	VMOVUPS      Z4, (R9)
+	VMOVUPS.Z    (R9), K1, Z10
+	VFMADD231PS  Z10, Z9, Z4
+	VMOVUPS      Z4, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z9, Z5
-	VMOVUPS      Z5, (R9)
+	VMOVUPS.Z    (R9), K1, Z10
+	VFMADD231PS  Z10, Z9, Z5
+	VMOVUPS      Z5, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z9, Z6
-	VMOVUPS      Z6, (R9)
+	VMOVUPS.Z    (R9), K1, Z10
+	VFMADD231PS  Z10, Z9, Z6
+	VMOVUPS      Z6, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z9, Z7
-	VMOVUPS      Z7, (R9)
+	VMOVUPS.Z    (R9), K1, Z10
+	VFMADD231PS  Z10, Z9, Z7
+	VMOVUPS      Z7, K1, (R9)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_9x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_9x16Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_9x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_9x16Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -6454,6 +6708,13 @@ TEXT ·sgemmAVX512_9x16Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R9
 	MOVQ ldc+96(FP), R10
 	SHLQ $0x02, R10
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R11
+	SUBQ  $0x00000000, R11
+	MOVL  $0xffffffff, R12
+	BZHIL R11, R12, R11
+	KMOVW R11, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R9, R11
@@ -6490,7 +6751,7 @@ TEXT ·sgemmAVX512_9x16Direct(SB), NOSPLIT, $0-108
 	JZ   sgemmAVX512_9x16Direct_tail
 
 sgemmAVX512_9x16Direct_loop4:
-	VMOVUPS      (DI), Z9
+	VMOVUPS.Z    (DI), K1, Z9
 	ADDQ         R8, DI
 	VBROADCASTSS (CX), Z10
 	VFMADD231PS  Z9, Z10, Z0
@@ -6510,7 +6771,7 @@ sgemmAVX512_9x16Direct_loop4:
 	VFMADD231PS  Z9, Z11, Z7
 	VBROADCASTSS (SI)(DX*2), Z10
 	VFMADD231PS  Z9, Z10, Z8
-	VMOVUPS      (DI), Z9
+	VMOVUPS.Z    (DI), K1, Z9
 	ADDQ         R8, DI
 	VBROADCASTSS 4(CX), Z10
 	VFMADD231PS  Z9, Z10, Z0
@@ -6530,7 +6791,7 @@ sgemmAVX512_9x16Direct_loop4:
 	VFMADD231PS  Z9, Z11, Z7
 	VBROADCASTSS 4(SI)(DX*2), Z10
 	VFMADD231PS  Z9, Z10, Z8
-	VMOVUPS      (DI), Z9
+	VMOVUPS.Z    (DI), K1, Z9
 	ADDQ         R8, DI
 	VBROADCASTSS 8(CX), Z10
 	VFMADD231PS  Z9, Z10, Z0
@@ -6550,7 +6811,7 @@ sgemmAVX512_9x16Direct_loop4:
 	VFMADD231PS  Z9, Z11, Z7
 	VBROADCASTSS 8(SI)(DX*2), Z10
 	VFMADD231PS  Z9, Z10, Z8
-	VMOVUPS      (DI), Z9
+	VMOVUPS.Z    (DI), K1, Z9
 	ADDQ         R8, DI
 	VBROADCASTSS 12(CX), Z10
 	VFMADD231PS  Z9, Z10, Z0
@@ -6581,7 +6842,7 @@ sgemmAVX512_9x16Direct_tail:
 	JZ   sgemmAVX512_9x16Direct_store
 
 sgemmAVX512_9x16Direct_loop1:
-	VMOVUPS      (DI), Z9
+	VMOVUPS.Z    (DI), K1, Z9
 	ADDQ         R8, DI
 	VBROADCASTSS (CX), Z10
 	VFMADD231PS  Z9, Z10, Z0
@@ -6612,61 +6873,70 @@ sgemmAVX512_9x16Direct_store:
 	MOVL    beta+104(FP), AX
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_9x16Direct_beta
-	VMOVUPS Z0, (R9)
+	VMOVUPS Z0, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z1, (R9)
+	VMOVUPS Z1, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z2, (R9)
+	VMOVUPS Z2, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z3, (R9)
+	VMOVUPS Z3, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z4, (R9)
+	VMOVUPS Z4, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z5, (R9)
+	VMOVUPS Z5, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z6, (R9)
+	VMOVUPS Z6, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z7, (R9)
+	VMOVUPS Z7, K1, (R9)
 	ADDQ    R10, R9
-	VMOVUPS Z8, (R9)
+	VMOVUPS Z8, K1, (R9)
 	VZEROUPPER
 	RET
 
 sgemmAVX512_9x16Direct_beta:
 	// C = acc + beta·C.
 	VBROADCASTSS beta+104(FP), Z10
-	VFMADD231PS  (R9), Z10, Z0
-	VMOVUPS      Z0, (R9)
+	VMOVUPS.Z    (R9), K1, Z11
+	VFMADD231PS  Z11, Z10, Z0
+	VMOVUPS      Z0, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z10, Z1
-	VMOVUPS      Z1, (R9)
+	VMOVUPS.Z    (R9), K1, Z11
+	VFMADD231PS  Z11, Z10, Z1
+	VMOVUPS      Z1, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z10, Z2
-	VMOVUPS      Z2, (R9)
+	VMOVUPS.Z    (R9), K1, Z11
+	VFMADD231PS  Z11, Z10, Z2
+	VMOVUPS      Z2, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z10, Z3
-	VMOVUPS      Z3, (R9)
+	VMOVUPS.Z    (R9), K1, Z11
+	VFMADD231PS  Z11, Z10, Z3
+	VMOVUPS      Z3, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z10, Z4
-	VMOVUPS      Z4, (R9)
+	VMOVUPS.Z    (R9), K1, Z11
+	VFMADD231PS  Z11, Z10, Z4
+	VMOVUPS      Z4, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z10, Z5
-	VMOVUPS      Z5, (R9)
+	VMOVUPS.Z    (R9), K1, Z11
+	VFMADD231PS  Z11, Z10, Z5
+	VMOVUPS      Z5, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z10, Z6
-	VMOVUPS      Z6, (R9)
+	VMOVUPS.Z    (R9), K1, Z11
+	VFMADD231PS  Z11, Z10, Z6
+	VMOVUPS      Z6, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z10, Z7
-	VMOVUPS      Z7, (R9)
+	VMOVUPS.Z    (R9), K1, Z11
+	VFMADD231PS  Z11, Z10, Z7
+	VMOVUPS      Z7, K1, (R9)
 	ADDQ         R10, R9
-	VFMADD231PS  (R9), Z10, Z8
-	VMOVUPS      Z8, (R9)
+	VMOVUPS.Z    (R9), K1, Z11
+	VFMADD231PS  Z11, Z10, Z8
+	VMOVUPS      Z8, K1, (R9)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_10x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_10x16Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_10x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_10x16Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -6683,6 +6953,13 @@ TEXT ·sgemmAVX512_10x16Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R10
 	MOVQ ldc+96(FP), R11
 	SHLQ $0x02, R11
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R12
+	SUBQ  $0x00000000, R12
+	MOVL  $0xffffffff, R13
+	BZHIL R12, R13, R12
+	KMOVW R12, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R10, R12
@@ -6722,7 +6999,7 @@ TEXT ·sgemmAVX512_10x16Direct(SB), NOSPLIT, $0-108
 	JZ   sgemmAVX512_10x16Direct_tail
 
 sgemmAVX512_10x16Direct_loop4:
-	VMOVUPS      (R8), Z10
+	VMOVUPS.Z    (R8), K1, Z10
 	ADDQ         R9, R8
 	VBROADCASTSS (CX), Z11
 	VFMADD231PS  Z10, Z11, Z0
@@ -6744,7 +7021,7 @@ sgemmAVX512_10x16Direct_loop4:
 	VFMADD231PS  Z10, Z11, Z8
 	VBROADCASTSS (DI), Z12
 	VFMADD231PS  Z10, Z12, Z9
-	VMOVUPS      (R8), Z10
+	VMOVUPS.Z    (R8), K1, Z10
 	ADDQ         R9, R8
 	VBROADCASTSS 4(CX), Z11
 	VFMADD231PS  Z10, Z11, Z0
@@ -6766,7 +7043,7 @@ sgemmAVX512_10x16Direct_loop4:
 	VFMADD231PS  Z10, Z11, Z8
 	VBROADCASTSS 4(DI), Z12
 	VFMADD231PS  Z10, Z12, Z9
-	VMOVUPS      (R8), Z10
+	VMOVUPS.Z    (R8), K1, Z10
 	ADDQ         R9, R8
 	VBROADCASTSS 8(CX), Z11
 	VFMADD231PS  Z10, Z11, Z0
@@ -6788,7 +7065,7 @@ sgemmAVX512_10x16Direct_loop4:
 	VFMADD231PS  Z10, Z11, Z8
 	VBROADCASTSS 8(DI), Z12
 	VFMADD231PS  Z10, Z12, Z9
-	VMOVUPS      (R8), Z10
+	VMOVUPS.Z    (R8), K1, Z10
 	ADDQ         R9, R8
 	VBROADCASTSS 12(CX), Z11
 	VFMADD231PS  Z10, Z11, Z0
@@ -6822,7 +7099,7 @@ sgemmAVX512_10x16Direct_tail:
 	JZ   sgemmAVX512_10x16Direct_store
 
 sgemmAVX512_10x16Direct_loop1:
-	VMOVUPS      (R8), Z10
+	VMOVUPS.Z    (R8), K1, Z10
 	ADDQ         R9, R8
 	VBROADCASTSS (CX), Z11
 	VFMADD231PS  Z10, Z11, Z0
@@ -6856,66 +7133,76 @@ sgemmAVX512_10x16Direct_store:
 	MOVL    beta+104(FP), AX
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_10x16Direct_beta
-	VMOVUPS Z0, (R10)
+	VMOVUPS Z0, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z1, (R10)
+	VMOVUPS Z1, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z2, (R10)
+	VMOVUPS Z2, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z3, (R10)
+	VMOVUPS Z3, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z4, (R10)
+	VMOVUPS Z4, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z5, (R10)
+	VMOVUPS Z5, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z6, (R10)
+	VMOVUPS Z6, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z7, (R10)
+	VMOVUPS Z7, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z8, (R10)
+	VMOVUPS Z8, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z9, (R10)
+	VMOVUPS Z9, K1, (R10)
 	VZEROUPPER
 	RET
 
 sgemmAVX512_10x16Direct_beta:
 	// C = acc + beta·C.
 	VBROADCASTSS beta+104(FP), Z11
-	VFMADD231PS  (R10), Z11, Z0
-	VMOVUPS      Z0, (R10)
+	VMOVUPS.Z    (R10), K1, Z12
+	VFMADD231PS  Z12, Z11, Z0
+	VMOVUPS      Z0, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z11, Z1
-	VMOVUPS      Z1, (R10)
+	VMOVUPS.Z    (R10), K1, Z12
+	VFMADD231PS  Z12, Z11, Z1
+	VMOVUPS      Z1, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z11, Z2
-	VMOVUPS      Z2, (R10)
+	VMOVUPS.Z    (R10), K1, Z12
+	VFMADD231PS  Z12, Z11, Z2
+	VMOVUPS      Z2, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z11, Z3
-	VMOVUPS      Z3, (R10)
+	VMOVUPS.Z    (R10), K1, Z12
+	VFMADD231PS  Z12, Z11, Z3
+	VMOVUPS      Z3, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z11, Z4
-	VMOVUPS      Z4, (R10)
+	VMOVUPS.Z    (R10), K1, Z12
+	VFMADD231PS  Z12, Z11, Z4
+	VMOVUPS      Z4, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z11, Z5
-	VMOVUPS      Z5, (R10)
+	VMOVUPS.Z    (R10), K1, Z12
+	VFMADD231PS  Z12, Z11, Z5
+	VMOVUPS      Z5, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z11, Z6
-	VMOVUPS      Z6, (R10)
+	VMOVUPS.Z    (R10), K1, Z12
+	VFMADD231PS  Z12, Z11, Z6
+	VMOVUPS      Z6, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z11, Z7
-	VMOVUPS      Z7, (R10)
+	VMOVUPS.Z    (R10), K1, Z12
+	VFMADD231PS  Z12, Z11, Z7
+	VMOVUPS      Z7, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z11, Z8
-	VMOVUPS      Z8, (R10)
+	VMOVUPS.Z    (R10), K1, Z12
+	VFMADD231PS  Z12, Z11, Z8
+	VMOVUPS      Z8, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z11, Z9
-	VMOVUPS      Z9, (R10)
+	VMOVUPS.Z    (R10), K1, Z12
+	VFMADD231PS  Z12, Z11, Z9
+	VMOVUPS      Z9, K1, (R10)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_11x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_11x16Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_11x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_11x16Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -6932,6 +7219,13 @@ TEXT ·sgemmAVX512_11x16Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R10
 	MOVQ ldc+96(FP), R11
 	SHLQ $0x02, R11
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R12
+	SUBQ  $0x00000000, R12
+	MOVL  $0xffffffff, R13
+	BZHIL R12, R13, R12
+	KMOVW R12, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R10, R12
@@ -6974,7 +7268,7 @@ TEXT ·sgemmAVX512_11x16Direct(SB), NOSPLIT, $0-108
 	JZ   sgemmAVX512_11x16Direct_tail
 
 sgemmAVX512_11x16Direct_loop4:
-	VMOVUPS      (R8), Z11
+	VMOVUPS.Z    (R8), K1, Z11
 	ADDQ         R9, R8
 	VBROADCASTSS (CX), Z12
 	VFMADD231PS  Z11, Z12, Z0
@@ -6998,7 +7292,7 @@ sgemmAVX512_11x16Direct_loop4:
 	VFMADD231PS  Z11, Z13, Z9
 	VBROADCASTSS (DI)(DX*1), Z12
 	VFMADD231PS  Z11, Z12, Z10
-	VMOVUPS      (R8), Z11
+	VMOVUPS.Z    (R8), K1, Z11
 	ADDQ         R9, R8
 	VBROADCASTSS 4(CX), Z12
 	VFMADD231PS  Z11, Z12, Z0
@@ -7022,7 +7316,7 @@ sgemmAVX512_11x16Direct_loop4:
 	VFMADD231PS  Z11, Z13, Z9
 	VBROADCASTSS 4(DI)(DX*1), Z12
 	VFMADD231PS  Z11, Z12, Z10
-	VMOVUPS      (R8), Z11
+	VMOVUPS.Z    (R8), K1, Z11
 	ADDQ         R9, R8
 	VBROADCASTSS 8(CX), Z12
 	VFMADD231PS  Z11, Z12, Z0
@@ -7046,7 +7340,7 @@ sgemmAVX512_11x16Direct_loop4:
 	VFMADD231PS  Z11, Z13, Z9
 	VBROADCASTSS 8(DI)(DX*1), Z12
 	VFMADD231PS  Z11, Z12, Z10
-	VMOVUPS      (R8), Z11
+	VMOVUPS.Z    (R8), K1, Z11
 	ADDQ         R9, R8
 	VBROADCASTSS 12(CX), Z12
 	VFMADD231PS  Z11, Z12, Z0
@@ -7082,7 +7376,7 @@ sgemmAVX512_11x16Direct_tail:
 	JZ   sgemmAVX512_11x16Direct_store
 
 sgemmAVX512_11x16Direct_loop1:
-	VMOVUPS      (R8), Z11
+	VMOVUPS.Z    (R8), K1, Z11
 	ADDQ         R9, R8
 	VBROADCASTSS (CX), Z12
 	VFMADD231PS  Z11, Z12, Z0
@@ -7118,71 +7412,82 @@ sgemmAVX512_11x16Direct_store:
 	MOVL    beta+104(FP), AX
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_11x16Direct_beta
-	VMOVUPS Z0, (R10)
+	VMOVUPS Z0, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z1, (R10)
+	VMOVUPS Z1, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z2, (R10)
+	VMOVUPS Z2, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z3, (R10)
+	VMOVUPS Z3, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z4, (R10)
+	VMOVUPS Z4, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z5, (R10)
+	VMOVUPS Z5, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z6, (R10)
+	VMOVUPS Z6, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z7, (R10)
+	VMOVUPS Z7, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z8, (R10)
+	VMOVUPS Z8, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z9, (R10)
+	VMOVUPS Z9, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z10, (R10)
+	VMOVUPS Z10, K1, (R10)
 	VZEROUPPER
 	RET
 
 sgemmAVX512_11x16Direct_beta:
 	// C = acc + beta·C.
 	VBROADCASTSS beta+104(FP), Z12
-	VFMADD231PS  (R10), Z12, Z0
-	VMOVUPS      Z0, (R10)
+	VMOVUPS.Z    (R10), K1, Z13
+	VFMADD231PS  Z13, Z12, Z0
+	VMOVUPS      Z0, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z12, Z1
-	VMOVUPS      Z1, (R10)
+	VMOVUPS.Z    (R10), K1, Z13
+	VFMADD231PS  Z13, Z12, Z1
+	VMOVUPS      Z1, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z12, Z2
-	VMOVUPS      Z2, (R10)
+	VMOVUPS.Z    (R10), K1, Z13
+	VFMADD231PS  Z13, Z12, Z2
+	VMOVUPS      Z2, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z12, Z3
-	VMOVUPS      Z3, (R10)
+	VMOVUPS.Z    (R10), K1, Z13
+	VFMADD231PS  Z13, Z12, Z3
+	VMOVUPS      Z3, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z12, Z4
-	VMOVUPS      Z4, (R10)
+	VMOVUPS.Z    (R10), K1, Z13
+	VFMADD231PS  Z13, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z12, Z5
-	VMOVUPS      Z5, (R10)
+	VMOVUPS.Z    (R10), K1, Z13
+	VFMADD231PS  Z13, Z12, Z5
+	VMOVUPS      Z5, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z12, Z6
-	VMOVUPS      Z6, (R10)
+	VMOVUPS.Z    (R10), K1, Z13
+	VFMADD231PS  Z13, Z12, Z6
+	VMOVUPS      Z6, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z12, Z7
-	VMOVUPS      Z7, (R10)
+	VMOVUPS.Z    (R10), K1, Z13
+	VFMADD231PS  Z13, Z12, Z7
+	VMOVUPS      Z7, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z12, Z8
-	VMOVUPS      Z8, (R10)
+	VMOVUPS.Z    (R10), K1, Z13
+	VFMADD231PS  Z13, Z12, Z8
+	VMOVUPS      Z8, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z12, Z9
-	VMOVUPS      Z9, (R10)
+	VMOVUPS.Z    (R10), K1, Z13
+	VFMADD231PS  Z13, Z12, Z9
+	VMOVUPS      Z9, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z12, Z10
-	VMOVUPS      Z10, (R10)
+	VMOVUPS.Z    (R10), K1, Z13
+	VFMADD231PS  Z13, Z12, Z10
+	VMOVUPS      Z10, K1, (R10)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512_12x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·sgemmAVX512_12x16Direct(SB), NOSPLIT, $0-108
+// func sgemmAVX512_12x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·sgemmAVX512_12x16Direct(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), AX
 	MOVQ a_base+8(FP), CX
 	MOVQ lda+32(FP), DX
@@ -7199,6 +7504,13 @@ TEXT ·sgemmAVX512_12x16Direct(SB), NOSPLIT, $0-108
 	MOVQ c_base+72(FP), R10
 	MOVQ ldc+96(FP), R11
 	SHLQ $0x02, R11
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·lanes of them.
+	MOVQ  cols+112(FP), R12
+	SUBQ  $0x00000000, R12
+	MOVL  $0xffffffff, R13
+	BZHIL R12, R13, R12
+	KMOVW R12, K1
 
 	// Prefetch the C tile; zero the accumulators.
 	MOVQ       R10, R12
@@ -7244,7 +7556,7 @@ TEXT ·sgemmAVX512_12x16Direct(SB), NOSPLIT, $0-108
 	JZ   sgemmAVX512_12x16Direct_tail
 
 sgemmAVX512_12x16Direct_loop4:
-	VMOVUPS      (R8), Z12
+	VMOVUPS.Z    (R8), K1, Z12
 	ADDQ         R9, R8
 	VBROADCASTSS (CX), Z13
 	VFMADD231PS  Z12, Z13, Z0
@@ -7270,7 +7582,7 @@ sgemmAVX512_12x16Direct_loop4:
 	VFMADD231PS  Z12, Z13, Z10
 	VBROADCASTSS (DI)(DX*2), Z14
 	VFMADD231PS  Z12, Z14, Z11
-	VMOVUPS      (R8), Z12
+	VMOVUPS.Z    (R8), K1, Z12
 	ADDQ         R9, R8
 	VBROADCASTSS 4(CX), Z13
 	VFMADD231PS  Z12, Z13, Z0
@@ -7296,7 +7608,7 @@ sgemmAVX512_12x16Direct_loop4:
 	VFMADD231PS  Z12, Z13, Z10
 	VBROADCASTSS 4(DI)(DX*2), Z14
 	VFMADD231PS  Z12, Z14, Z11
-	VMOVUPS      (R8), Z12
+	VMOVUPS.Z    (R8), K1, Z12
 	ADDQ         R9, R8
 	VBROADCASTSS 8(CX), Z13
 	VFMADD231PS  Z12, Z13, Z0
@@ -7322,7 +7634,7 @@ sgemmAVX512_12x16Direct_loop4:
 	VFMADD231PS  Z12, Z13, Z10
 	VBROADCASTSS 8(DI)(DX*2), Z14
 	VFMADD231PS  Z12, Z14, Z11
-	VMOVUPS      (R8), Z12
+	VMOVUPS.Z    (R8), K1, Z12
 	ADDQ         R9, R8
 	VBROADCASTSS 12(CX), Z13
 	VFMADD231PS  Z12, Z13, Z0
@@ -7360,7 +7672,7 @@ sgemmAVX512_12x16Direct_tail:
 	JZ   sgemmAVX512_12x16Direct_store
 
 sgemmAVX512_12x16Direct_loop1:
-	VMOVUPS      (R8), Z12
+	VMOVUPS.Z    (R8), K1, Z12
 	ADDQ         R9, R8
 	VBROADCASTSS (CX), Z13
 	VFMADD231PS  Z12, Z13, Z0
@@ -7398,69 +7710,81 @@ sgemmAVX512_12x16Direct_store:
 	MOVL    beta+104(FP), AX
 	ANDL    $0x7fffffff, AX
 	JNZ     sgemmAVX512_12x16Direct_beta
-	VMOVUPS Z0, (R10)
+	VMOVUPS Z0, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z1, (R10)
+	VMOVUPS Z1, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z2, (R10)
+	VMOVUPS Z2, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z3, (R10)
+	VMOVUPS Z3, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z4, (R10)
+	VMOVUPS Z4, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z5, (R10)
+	VMOVUPS Z5, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z6, (R10)
+	VMOVUPS Z6, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z7, (R10)
+	VMOVUPS Z7, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z8, (R10)
+	VMOVUPS Z8, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z9, (R10)
+	VMOVUPS Z9, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z10, (R10)
+	VMOVUPS Z10, K1, (R10)
 	ADDQ    R11, R10
-	VMOVUPS Z11, (R10)
+	VMOVUPS Z11, K1, (R10)
 	VZEROUPPER
 	RET
 
 sgemmAVX512_12x16Direct_beta:
 	// C = acc + beta·C.
 	VBROADCASTSS beta+104(FP), Z13
-	VFMADD231PS  (R10), Z13, Z0
-	VMOVUPS      Z0, (R10)
+	VMOVUPS.Z    (R10), K1, Z14
+	VFMADD231PS  Z14, Z13, Z0
+	VMOVUPS      Z0, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z13, Z1
-	VMOVUPS      Z1, (R10)
+	VMOVUPS.Z    (R10), K1, Z14
+	VFMADD231PS  Z14, Z13, Z1
+	VMOVUPS      Z1, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z13, Z2
-	VMOVUPS      Z2, (R10)
+	VMOVUPS.Z    (R10), K1, Z14
+	VFMADD231PS  Z14, Z13, Z2
+	VMOVUPS      Z2, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z13, Z3
-	VMOVUPS      Z3, (R10)
+	VMOVUPS.Z    (R10), K1, Z14
+	VFMADD231PS  Z14, Z13, Z3
+	VMOVUPS      Z3, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z13, Z4
-	VMOVUPS      Z4, (R10)
+	VMOVUPS.Z    (R10), K1, Z14
+	VFMADD231PS  Z14, Z13, Z4
+	VMOVUPS      Z4, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z13, Z5
-	VMOVUPS      Z5, (R10)
+	VMOVUPS.Z    (R10), K1, Z14
+	VFMADD231PS  Z14, Z13, Z5
+	VMOVUPS      Z5, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z13, Z6
-	VMOVUPS      Z6, (R10)
+	VMOVUPS.Z    (R10), K1, Z14
+	VFMADD231PS  Z14, Z13, Z6
+	VMOVUPS      Z6, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z13, Z7
-	VMOVUPS      Z7, (R10)
+	VMOVUPS.Z    (R10), K1, Z14
+	VFMADD231PS  Z14, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z13, Z8
-	VMOVUPS      Z8, (R10)
+	VMOVUPS.Z    (R10), K1, Z14
+	VFMADD231PS  Z14, Z13, Z8
+	VMOVUPS      Z8, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z13, Z9
-	VMOVUPS      Z9, (R10)
+	VMOVUPS.Z    (R10), K1, Z14
+	VFMADD231PS  Z14, Z13, Z9
+	VMOVUPS      Z9, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z13, Z10
-	VMOVUPS      Z10, (R10)
+	VMOVUPS.Z    (R10), K1, Z14
+	VFMADD231PS  Z14, Z13, Z10
+	VMOVUPS      Z10, K1, (R10)
 	ADDQ         R11, R10
-	VFMADD231PS  (R10), Z13, Z11
-	VMOVUPS      Z11, (R10)
+	VMOVUPS.Z    (R10), K1, Z14
+	VFMADD231PS  Z14, Z13, Z11
+	VMOVUPS      Z11, K1, (R10)
 	VZEROUPPER
 	RET

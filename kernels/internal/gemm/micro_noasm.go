@@ -11,150 +11,149 @@ func sgemmAVX2_6x16(k int, a, b []float32, ldb int, c []float32, ldc int, beta f
 }
 
 func sgemmAVX2_1x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(1, 16, k, a, lda, b, ldb, c, ldc, beta)
+	microRefDirect(1, 16, k, a, lda, b, ldb, c, ldc, beta, 16)
 }
 
 func sgemmAVX2_2x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(2, 16, k, a, lda, b, ldb, c, ldc, beta)
+	microRefDirect(2, 16, k, a, lda, b, ldb, c, ldc, beta, 16)
 }
 
 func sgemmAVX2_3x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(3, 16, k, a, lda, b, ldb, c, ldc, beta)
+	microRefDirect(3, 16, k, a, lda, b, ldb, c, ldc, beta, 16)
 }
 
 func sgemmAVX2_4x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(4, 16, k, a, lda, b, ldb, c, ldc, beta)
+	microRefDirect(4, 16, k, a, lda, b, ldb, c, ldc, beta, 16)
 }
 
 func sgemmAVX2_5x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(5, 16, k, a, lda, b, ldb, c, ldc, beta)
+	microRefDirect(5, 16, k, a, lda, b, ldb, c, ldc, beta, 16)
 }
 
 func sgemmAVX2_6x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(6, 16, k, a, lda, b, ldb, c, ldc, beta)
+	microRefDirect(6, 16, k, a, lda, b, ldb, c, ldc, beta, 16)
 }
 
 func sgemmAVX2_1x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(1, 8, k, a, lda, b, ldb, c, ldc, beta)
+	microRefDirect(1, 8, k, a, lda, b, ldb, c, ldc, beta, 8)
 }
 
 func sgemmAVX2_2x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(2, 8, k, a, lda, b, ldb, c, ldc, beta)
+	microRefDirect(2, 8, k, a, lda, b, ldb, c, ldc, beta, 8)
 }
 
 func sgemmAVX2_3x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(3, 8, k, a, lda, b, ldb, c, ldc, beta)
+	microRefDirect(3, 8, k, a, lda, b, ldb, c, ldc, beta, 8)
 }
 
 func sgemmAVX2_4x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(4, 8, k, a, lda, b, ldb, c, ldc, beta)
+	microRefDirect(4, 8, k, a, lda, b, ldb, c, ldc, beta, 8)
 }
 
 func sgemmAVX2_5x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(5, 8, k, a, lda, b, ldb, c, ldc, beta)
+	microRefDirect(5, 8, k, a, lda, b, ldb, c, ldc, beta, 8)
 }
 
 func sgemmAVX2_6x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(6, 8, k, a, lda, b, ldb, c, ldc, beta)
+	microRefDirect(6, 8, k, a, lda, b, ldb, c, ldc, beta, 8)
 }
 
 func sgemmAVX512_12x32(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32) {
 	microRef(12, 32, k, a, b, ldb, c, ldc, beta)
 }
 
-func sgemmAVX512_1x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(1, 32, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_1x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(1, 32, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_2x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(2, 32, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_2x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(2, 32, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_3x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(3, 32, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_3x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(3, 32, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_4x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(4, 32, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_4x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(4, 32, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_5x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(5, 32, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_5x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(5, 32, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_6x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(6, 32, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_6x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(6, 32, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_7x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(7, 32, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_7x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(7, 32, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_8x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(8, 32, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_8x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(8, 32, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_9x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(9, 32, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_9x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(9, 32, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_10x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(10, 32, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_10x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(10, 32, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_11x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(11, 32, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_11x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(11, 32, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_12x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(12, 32, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_12x32Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(12, 32, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_1x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(1, 16, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_1x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(1, 16, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_2x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(2, 16, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_2x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(2, 16, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_3x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(3, 16, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_3x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(3, 16, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_4x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(4, 16, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_4x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(4, 16, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_5x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(5, 16, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_5x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(5, 16, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_6x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(6, 16, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_6x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(6, 16, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_7x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(7, 16, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_7x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(7, 16, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_8x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(8, 16, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_8x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(8, 16, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_9x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(9, 16, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_9x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(9, 16, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_10x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(10, 16, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_10x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(10, 16, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_11x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(11, 16, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_11x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(11, 16, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
 
-func sgemmAVX512_12x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	microRefDirect(12, 16, k, a, lda, b, ldb, c, ldc, beta)
+func sgemmAVX512_12x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	microRefDirect(12, 16, k, a, lda, b, ldb, c, ldc, beta, cols)
 }
-

@@ -30,26 +30,25 @@ func microRef(mr, nr, k int, a, b []float32, ldb int, c []float32, ldc int, beta
 	}
 }
 
-// microRefDirect is microRef with A read in place: rows i of a row-major
-// matrix with row stride lda (a[i*lda+l]) instead of a packed panel. It is
-// the specification of the Direct micro-kernels.
-func microRefDirect(mr, nr, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	var panel [32 * 512]float32
-	for l0 := 0; l0 < k || l0 == 0; l0 += 512 {
-		kk := min(512, k-l0)
-		p := panel[:mr*kk]
-		for l := 0; l < kk; l++ {
-			for i := 0; i < mr; i++ {
-				p[l*mr+i] = a[i*lda+l0+l]
+// microRefDirect is the specification of the direct micro-kernels: microRef
+// with A read in place, rows i of a row-major matrix with row stride lda
+// (a[i*lda+l]) instead of a packed panel, and only the first cols ≤ nr
+// columns of B read and of C written.
+func microRefDirect(mr, nr, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+	if cols < 1 || cols > nr {
+		panic("gemm: microRefDirect: cols out of range")
+	}
+	for i := 0; i < mr; i++ {
+		for j := 0; j < cols; j++ {
+			var sum float32
+			for l := 0; l < k; l++ {
+				sum += a[i*lda+l] * b[l*ldb+j]
 			}
-		}
-		bet := beta
-		if l0 > 0 {
-			bet = 1
-		}
-		microRef(mr, nr, kk, p, b[l0*ldb:], ldb, c, ldc, bet)
-		if k == 0 {
-			break
+			if beta == 0 {
+				c[i*ldc+j] = sum
+			} else {
+				c[i*ldc+j] = sum + beta*c[i*ldc+j]
+			}
 		}
 	}
 }

@@ -73,38 +73,81 @@ func TestMicroKernelsMatchReference(t *testing.T) {
 }
 
 // TestDirectKernelsMatchReference checks every direct kernel (each row
-// count, full and half width) against microRefDirect, with row strides of A
-// and B larger than the tile and guard values around C.
+// count, full and half width, every column count it accepts) against
+// microRefDirect, with row strides of A and B larger than the tile, guard
+// values around C, and — for kernels that mask columns — B ending right after
+// the last column read, so a read past it would fault or show.
 func TestDirectKernelsMatchReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, kern := range kernelsUnderTest(t) {
 		for _, half := range []bool{false, true} {
-			table, width := kern.Direct, kern.NR
+			width := kern.NR
 			if half {
-				table, width = kern.DirectHalf, kern.NR/2
+				width = kern.NR / 2
+			}
+			masked := kern.Direct != nil
+			var table []DirectFn
+			switch {
+			case masked && half:
+				table = kern.DirectHalf
+			case masked:
+				table = kern.Direct
+			default:
+				// Full-width kernels take every column: adapt them for the
+				// comparison below.
+				full := kern.FullDirect
+				if half {
+					full = kern.FullDirectHalf
+				}
+				for _, fn := range full {
+					fn := fn
+					table = append(table, func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+						if fn != nil {
+							fn(k, a, lda, b, ldb, c, ldc, beta)
+						}
+					})
+				}
+			}
+			minCols := 1
+			if !half {
+				minCols = kern.NR/2 + 1
+			}
+			if !masked {
+				minCols = width
 			}
 			for rows := 1; rows < len(table); rows++ {
 				for _, k := range []int{0, 1, 3, 4, 5, 9, 64, 131} {
 					for _, beta := range []float32{0, 1.5} {
-						lda, ldb, ldc := k+5, width+7, width+1
-						a := randFloats(rng, rows*lda)
-						b := randFloats(rng, k*ldb)
-						c := make([]float32, rows*ldc+3)
-						for i := range c {
-							c[i] = guard
-							if i%ldc < width && i < rows*ldc {
-								c[i] = rng.Float32()
-								if beta == 0 {
-									c[i] = float32(math.NaN())
+						for cols := minCols; cols <= width; cols += 1 + rng.IntN(5) {
+							lda, ldb, ldc := k+5, width+7, width+1
+							if masked {
+								ldb = cols + rng.IntN(2)
+							}
+							a := randFloats(rng, rows*lda)
+							b := randFloats(rng, max(0, (k-1)*ldb+cols))
+							if k == 0 {
+								b = nil
+							}
+							if !masked {
+								b = randFloats(rng, k*ldb)
+							}
+							c := make([]float32, rows*ldc+3)
+							for i := range c {
+								c[i] = guard
+								if i%ldc < cols && i < rows*ldc {
+									c[i] = rng.Float32()
+									if beta == 0 {
+										c[i] = float32(math.NaN())
+									}
 								}
 							}
-						}
-						want := append([]float32(nil), c...)
-						microRefDirect(rows, width, k, a, lda, b, ldb, want, ldc, beta)
-						table[rows](k, a, lda, b, ldb, c, ldc, beta)
-						for i := range c {
-							if !closeTo(c[i], want[i], k) {
-								t.Fatalf("%s direct %dx%d k=%d beta=%v: c[%d] = %v, want %v", kern.Name, rows, width, k, beta, i, c[i], want[i])
+							want := append([]float32(nil), c...)
+							microRefDirect(rows, width, k, a, lda, b, ldb, want, ldc, beta, cols)
+							table[rows](k, a, lda, b, ldb, c, ldc, beta, cols)
+							for i := range c {
+								if !closeTo(c[i], want[i], k) {
+									t.Fatalf("%s direct %dx%d cols=%d k=%d beta=%v: c[%d] = %v, want %v", kern.Name, rows, width, cols, k, beta, i, c[i], want[i])
+								}
 							}
 						}
 					}

@@ -3,14 +3,13 @@
 package gemm
 
 // directAVX2_16 lists the avx2 direct kernels 16 wide, by row count.
-var directAVX2_16 = [...]DirectFn{nil, sgemmAVX2_1x16Direct, sgemmAVX2_2x16Direct, sgemmAVX2_3x16Direct, sgemmAVX2_4x16Direct, sgemmAVX2_5x16Direct, sgemmAVX2_6x16Direct}
+var directAVX2_16 = [...]FullWidthFn{nil, sgemmAVX2_1x16Direct, sgemmAVX2_2x16Direct, sgemmAVX2_3x16Direct, sgemmAVX2_4x16Direct, sgemmAVX2_5x16Direct, sgemmAVX2_6x16Direct}
 
 // directAVX2_8 lists the avx2 direct kernels 8 wide, by row count.
-var directAVX2_8 = [...]DirectFn{nil, sgemmAVX2_1x8Direct, sgemmAVX2_2x8Direct, sgemmAVX2_3x8Direct, sgemmAVX2_4x8Direct, sgemmAVX2_5x8Direct, sgemmAVX2_6x8Direct}
+var directAVX2_8 = [...]FullWidthFn{nil, sgemmAVX2_1x8Direct, sgemmAVX2_2x8Direct, sgemmAVX2_3x8Direct, sgemmAVX2_4x8Direct, sgemmAVX2_5x8Direct, sgemmAVX2_6x8Direct}
 
 // directAVX512_32 lists the avx512 direct kernels 32 wide, by row count.
 var directAVX512_32 = [...]DirectFn{nil, sgemmAVX512_1x32Direct, sgemmAVX512_2x32Direct, sgemmAVX512_3x32Direct, sgemmAVX512_4x32Direct, sgemmAVX512_5x32Direct, sgemmAVX512_6x32Direct, sgemmAVX512_7x32Direct, sgemmAVX512_8x32Direct, sgemmAVX512_9x32Direct, sgemmAVX512_10x32Direct, sgemmAVX512_11x32Direct, sgemmAVX512_12x32Direct}
 
 // directAVX512_16 lists the avx512 direct kernels 16 wide, by row count.
 var directAVX512_16 = [...]DirectFn{nil, sgemmAVX512_1x16Direct, sgemmAVX512_2x16Direct, sgemmAVX512_3x16Direct, sgemmAVX512_4x16Direct, sgemmAVX512_5x16Direct, sgemmAVX512_6x16Direct, sgemmAVX512_7x16Direct, sgemmAVX512_8x16Direct, sgemmAVX512_9x16Direct, sgemmAVX512_10x16Direct, sgemmAVX512_11x16Direct, sgemmAVX512_12x16Direct}
-
