@@ -16,13 +16,14 @@ const MaxThreads = 1024
 // Context is not safe for concurrent use; use one per goroutine. Close
 // releases its workers.
 type Context struct {
-	isa     cpu.Level
-	pool    *parallel.Pool
-	caches  gemm.Caches
-	gemmWS  []gemm.Workspace // one per thread
-	scratch [][]float32      // one per thread, for kernels that need a buffer
-	gemmJob gemmJob          // the SGEMM in progress
-	gemmRun func(tid int)    // ctx.runGemmJob, made once
+	isa      cpu.Level
+	pool     *parallel.Pool
+	caches   gemm.Caches
+	gemmWS   []gemm.Workspace // one per thread
+	scratch  [][]float32      // one per thread, for kernels that need a buffer
+	gemmJob  gemmJob          // the SGEMM in progress
+	gemmTeam gemm.Team        // the threads' shared packed B, when they work as a team
+	gemmRun  func(tid int)    // ctx.runGemmJob, made once
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.
@@ -47,6 +48,7 @@ func NewContext(isa cpu.Level, threads int) (*Context, error) {
 		scratch: make([][]float32, threads),
 	}
 	c.gemmRun = c.runGemmJob
+	c.gemmTeam.Barrier = c.pool.Barrier
 	return c, nil
 }
 
