@@ -209,13 +209,16 @@ func SgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a 
 
 // useTeam decides whether threads share packed B panels (gemm.Team) or each
 // takes its own rectangle of C. Sharing saves packing B once per thread but
-// makes each thread read the panels the others packed, from their caches:
-// measured on Zen 5 with 2 threads, it wins when the shared panel fits in
-// half of L2 (256³: 250 vs 194 GFLOP/s) or each thread has many rows to
-// reuse it (1024³: 341 vs 329), and loses otherwise (256×1024×1024: 250 vs
-// 283).
+// makes each thread read the panels the others packed, from their caches, and
+// meet at two barriers per KC block. Measured on Zen 5 with 2 threads, it wins
+// when each thread has a good many rows and a deep KC block between barriers,
+// and the shared panel fits in half of L2 (256³: 250 vs 194 GFLOP/s) or the
+// rows are many enough to reuse it (1024³: 341 vs 329); it loses for wide B
+// and few rows (256×1024×1024: 250 vs 283) and for shallow products (the
+// seed CNN's fc1 weight gradient, 128×1600×32: 120 vs 297).
 func useTeam(kern gemm.Kernel, bl gemm.Blocking, caches gemm.Caches, threads, m, n, k int, tB Transpose) bool {
-	if m < threads*kern.MR || !gemm.UsesPackedB(kern, ceilDiv(m, threads), tB == Trans) {
+	rows := m / threads
+	if rows < 4*kern.MR || k < bl.KC/2 || !gemm.UsesPackedB(kern, rows, tB == Trans) {
 		return false
 	}
 	l2 := caches.L2
@@ -223,7 +226,7 @@ func useTeam(kern gemm.Kernel, bl gemm.Blocking, caches gemm.Caches, threads, m,
 		l2 = 512 << 10
 	}
 	panel := 4 * min(n, bl.NC) * min(k, bl.KC)
-	return panel <= l2/2 || m/threads >= 512
+	return panel <= l2/2 || rows >= 512
 }
 
 // gemmJob holds the arguments of the SGEMM in progress, so that the function

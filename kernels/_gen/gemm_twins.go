@@ -27,6 +27,8 @@ func writeGemmTwins(path string, tables bool) error {
 	} else {
 		sb.WriteString("//go:build !amd64 || noasm\n\npackage gemm\n\n")
 		sb.WriteString("// Without assembly the generated kernels are their pure-Go twins.\n\n")
+		sb.WriteString("func transpose8x8(blocks int, src []float32, ld int, dst []float32, dstStride int) {\n\ttransposeRef(8, 8*blocks, src, ld, dst, dstStride)\n}\n\n")
+		sb.WriteString("func transpose4x8(blocks int, src []float32, ld int, dst []float32, dstStride int) {\n\ttransposeRef(4, 8*blocks, src, ld, dst, dstStride)\n}\n\n")
 		for _, t := range gemmTiles {
 			nr := t.nv * t.s.lanes
 			fmt.Fprintf(&sb, "func %s(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32) {\n\tmicroRef(%d, %d, k, a, b, ldb, c, ldc, beta)\n}\n\n",

@@ -32,7 +32,7 @@ type unit struct {
 
 // units maps a unit name to its generators.
 var units = map[string]unit{
-	"gemm": {asm: genGemm, goFiles: writeGemmGo},
+	"gemm": {asm: func() { genGemm(); genTranspose() }, goFiles: writeGemmGo},
 }
 
 func main() {

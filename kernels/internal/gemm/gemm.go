@@ -52,6 +52,9 @@ type Kernel struct {
 	// scratch tile, and a narrow last column block of B is packed,
 	// zero-padded, lest they read past the end of a row of B.
 	FullDirect, FullDirectHalf []FullWidthFn
+	// SIMDPack says packing may use the AVX transpose routines (the
+	// family itself needs AVX); the pure-Go family packs in pure Go.
+	SIMDPack bool
 }
 
 // masked reports whether the kernel's direct kernels mask columns.
@@ -201,17 +204,17 @@ func Gemm(ws *Workspace, team *Team, tid int, kern Kernel, bl Blocking, m, n, k 
 				// last column block is packed (zero-padded) lest they read
 				// past the end of a row of B.
 				if tail := nc % nr; tail != 0 && !kern.masked() {
-					packB(bbuf, b, pc, jc+nc-tail, kc, tail, nr)
+					packB(bbuf, b, pc, jc+nc-tail, kc, tail, nr, kern.SIMDPack)
 				}
 			case team != nil:
 				// Each member packs its share of the micro-panels.
 				q0, q1 := splitAligned(nc, size, tid, nr)
 				if q0 < q1 {
-					packB(bbuf[q0*kc:], b, pc, jc+q0, kc, q1-q0, nr)
+					packB(bbuf[q0*kc:], b, pc, jc+q0, kc, q1-q0, nr, kern.SIMDPack)
 				}
 				team.Barrier(tid, size)
 			default:
-				packB(bbuf, b, pc, jc, kc, nc, nr)
+				packB(bbuf, b, pc, jc, kc, nc, nr, kern.SIMDPack)
 			}
 			bet := beta
 			if pc > 0 {
@@ -220,7 +223,7 @@ func Gemm(ws *Workspace, team *Team, tid int, kern Kernel, bl Blocking, m, n, k 
 			for ic := m0; ic < m1; ic += bl.MC {
 				mc := min(bl.MC, m1-ic)
 				if !directA {
-					packA(ws.a, a, ic, pc, mc, kc, kern.MR, alpha)
+					packA(ws.a, a, ic, pc, mc, kc, kern.MR, alpha, kern.SIMDPack)
 				}
 				for jr := 0; jr < nc; jr += nr {
 					cols := min(nr, nc-jr)
@@ -331,14 +334,20 @@ func mergeTile(tile []float32, nr, rows, cols int, beta float32, c []float32, ld
 // packA copies alpha·op(A)[ic:ic+mc, pc:pc+kc] into MR-high micro-panels: panel
 // p holds rows p·MR..p·MR+MR-1, stored column by column (MR values per k), with
 // rows past mc set to zero.
-func packA(dst []float32, a Matrix, ic, pc, mc, kc, mr int, alpha float32) {
+func packA(dst []float32, a Matrix, ic, pc, mc, kc, mr int, alpha float32, simd bool) {
 	for p := 0; p < mc; p += mr {
 		panel := dst[p*kc : (p+mr)*kc]
 		rows := min(mr, mc-p)
 		if !a.Trans {
 			// Element (i, l) at Data[(ic+p+i)*Stride + pc+l]: rows are contiguous.
-			if rows == mr && alpha == 1 && packRowsFast(panel, a.Data[(ic+p)*a.Stride+pc:], a.Stride, kc, mr) {
-				continue
+			if rows == mr && alpha == 1 {
+				if simd && mr%4 == 2 || simd && mr%4 == 0 {
+					transposeRows(panel, a.Data[(ic+p)*a.Stride+pc:], a.Stride, rows, kc, mr)
+					continue
+				}
+				if packRowsFast(panel, a.Data[(ic+p)*a.Stride+pc:], a.Stride, kc, mr) {
+					continue
+				}
 			}
 			for i := 0; i < rows; i++ {
 				src := a.Data[(ic+p+i)*a.Stride+pc:]
@@ -373,7 +382,7 @@ func packA(dst []float32, a Matrix, ic, pc, mc, kc, mr int, alpha float32) {
 // packB copies op(B)[pc:pc+kc, jc:jc+nc] into NR-wide micro-panels: panel q
 // holds columns q·NR..q·NR+NR-1, stored row by row (NR values per k), with
 // columns past nc set to zero.
-func packB(dst []float32, b Matrix, pc, jc, kc, nc, nr int) {
+func packB(dst []float32, b Matrix, pc, jc, kc, nc, nr int, simd bool) {
 	for q := 0; q < nc; q += nr {
 		panel := dst[q*kc : (q+nr)*kc]
 		cols := min(nr, nc-q)
@@ -383,6 +392,9 @@ func packB(dst []float32, b Matrix, pc, jc, kc, nc, nr int) {
 				src := b.Data[(pc+l)*b.Stride+jc+q:]
 				copy(panel[l*nr:l*nr+cols], src[:cols])
 			}
+		} else if simd {
+			// Element (l, j) at Data[(jc+q+j)*Stride + pc+l]: a transpose.
+			transposeRows(panel, b.Data[(jc+q)*b.Stride+pc:], b.Stride, cols, kc, nr)
 		} else {
 			// Element (l, j) at Data[(jc+q+j)*Stride + pc+l]: columns are contiguous.
 			for j := 0; j < cols; j++ {
@@ -436,4 +448,39 @@ func packRowsFast(dst, src []float32, ld, kc, mr int) bool {
 		return false
 	}
 	return true
+}
+
+// transposeRows writes rows·cols values so that dst[l*stride+r] =
+// src[r*ld+l] for r < rows, l < cols: rows of a matrix become the columns of
+// a panel. Groups of 8 and 4 rows and blocks of 8 columns go through the AVX
+// transpose routines, the rest through plain loops.
+func transposeRows(dst, src []float32, ld, rows, cols, stride int) {
+	blocks := cols / 8
+	r := 0
+	for ; r+8 <= rows; r += 8 {
+		if blocks > 0 {
+			transpose8x8(blocks, src[r*ld:], ld, dst[r:], stride)
+		}
+	}
+	for ; r+4 <= rows; r += 4 {
+		if blocks > 0 {
+			transpose4x8(blocks, src[r*ld:], ld, dst[r:], stride)
+		}
+	}
+	// Rows past the last group of 4, all columns.
+	for ; r < rows; r++ {
+		s := src[r*ld : r*ld+cols]
+		for l, v := range s {
+			dst[l*stride+r] = v
+		}
+	}
+	// Columns past the last block of 8, for the rows done in groups.
+	if tail := blocks * 8; tail < cols {
+		for r := 0; r < rows/4*4; r++ {
+			s := src[r*ld+tail : r*ld+cols]
+			for l, v := range s {
+				dst[(tail+l)*stride+r] = v
+			}
+		}
+	}
 }

@@ -22,10 +22,10 @@ func KernelFor(l cpu.Level) Kernel {
 // accumulators (Haswell-style, as in BLIS's haswell configuration), and
 // direct kernels for 1-6 rows, 16 and 8 wide.
 var AVX2Kernel = Kernel{Name: "avx2-6x16", MR: 6, NR: 16, Fn: sgemmAVX2_6x16,
-	FullDirect: directAVX2_16[:], FullDirectHalf: directAVX2_8[:]}
+	FullDirect: directAVX2_16[:], FullDirectHalf: directAVX2_8[:], SIMDPack: true}
 
 // AVX512Kernel is the generated AVX-512 family: a 12×32 tile in 24 ZMM
 // accumulators, enough to cover the 4-cycle FMA latency of two FMA pipes, and
 // direct kernels for 1-12 rows, 32 and 16 wide.
 var AVX512Kernel = Kernel{Name: "avx512-12x32", MR: 12, NR: 32, Fn: sgemmAVX512_12x32,
-	Direct: directAVX512_32[:], DirectHalf: directAVX512_16[:]}
+	Direct: directAVX512_32[:], DirectHalf: directAVX512_16[:], SIMDPack: true}

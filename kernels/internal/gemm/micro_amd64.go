@@ -193,3 +193,13 @@ func sgemmAVX512_11x16Direct(k int, a []float32, lda int, b []float32, ldb int, 
 //
 //go:noescape
 func sgemmAVX512_12x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+
+// transpose8x8 transposes blocks 8-column blocks of a 8-row matrix; transposeRef is its specification.
+//
+//go:noescape
+func transpose8x8(blocks int, src []float32, ld int, dst []float32, dstStride int)
+
+// transpose4x8 transposes blocks 8-column blocks of a 4-row matrix; transposeRef is its specification.
+//
+//go:noescape
+func transpose4x8(blocks int, src []float32, ld int, dst []float32, dstStride int)

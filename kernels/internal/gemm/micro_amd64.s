@@ -7788,3 +7788,127 @@ sgemmAVX512_12x16Direct_beta:
 	VMOVUPS      Z11, K1, (R10)
 	VZEROUPPER
 	RET
+
+// func transpose8x8(blocks int, src []float32, ld int, dst []float32, dstStride int)
+// Requires: AVX
+TEXT ·transpose8x8(SB), NOSPLIT, $0-72
+	MOVQ  blocks+0(FP), AX
+	MOVQ  src_base+8(FP), CX
+	MOVQ  ld+32(FP), DX
+	SHLQ  $0x02, DX
+	MOVQ  dst_base+40(FP), BX
+	MOVQ  dstStride+64(FP), SI
+	SHLQ  $0x02, SI
+	LEAQ  (DX)(DX*2), DI
+	LEAQ  (SI)(SI*2), R10
+	ADDQ  CX, DI
+	LEAQ  (CX)(DX*4), R8
+	LEAQ  (DI)(DX*4), R9
+	TESTQ AX, AX
+	JZ    transpose8x8_done
+
+transpose8x8_loop:
+	LEAQ       (BX)(SI*4), R11
+	VMOVUPS    (CX), Y0
+	VMOVUPS    (CX)(DX*1), Y1
+	VMOVUPS    (CX)(DX*2), Y2
+	VMOVUPS    (DI), Y3
+	VMOVUPS    (R8), Y4
+	VMOVUPS    (R8)(DX*1), Y5
+	VMOVUPS    (R8)(DX*2), Y6
+	VMOVUPS    (R9), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (BX)
+	VMOVUPS    Y9, (BX)(SI*1)
+	VMOVUPS    Y10, (BX)(SI*2)
+	VMOVUPS    Y11, (BX)(R10*1)
+	VMOVUPS    Y12, (R11)
+	VMOVUPS    Y13, (R11)(SI*1)
+	VMOVUPS    Y14, (R11)(SI*2)
+	VMOVUPS    Y15, (R11)(R10*1)
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DI
+	ADDQ       $0x20, R8
+	ADDQ       $0x20, R9
+	LEAQ       (R11)(SI*4), BX
+	DECQ       AX
+	JNZ        transpose8x8_loop
+
+transpose8x8_done:
+	VZEROUPPER
+	RET
+
+// func transpose4x8(blocks int, src []float32, ld int, dst []float32, dstStride int)
+// Requires: AVX
+TEXT ·transpose4x8(SB), NOSPLIT, $0-72
+	MOVQ  blocks+0(FP), AX
+	MOVQ  src_base+8(FP), CX
+	MOVQ  ld+32(FP), DX
+	SHLQ  $0x02, DX
+	MOVQ  dst_base+40(FP), BX
+	MOVQ  dstStride+64(FP), SI
+	SHLQ  $0x02, SI
+	LEAQ  (DX)(DX*2), DI
+	LEAQ  (SI)(SI*2), R10
+	ADDQ  CX, DI
+	LEAQ  (CX)(DX*4), R8
+	LEAQ  (DI)(DX*4), R9
+	TESTQ AX, AX
+	JZ    transpose4x8_done
+
+transpose4x8_loop:
+	LEAQ         (BX)(SI*4), R11
+	VMOVUPS      (CX), Y0
+	VMOVUPS      (CX)(DX*1), Y1
+	VMOVUPS      (CX)(DX*2), Y2
+	VMOVUPS      (DI), Y3
+	VUNPCKLPS    Y1, Y0, Y8
+	VUNPCKHPS    Y1, Y0, Y9
+	VUNPCKLPS    Y3, Y2, Y10
+	VUNPCKHPS    Y3, Y2, Y11
+	VSHUFPS      $0x44, Y10, Y8, Y0
+	VSHUFPS      $0xee, Y10, Y8, Y1
+	VSHUFPS      $0x44, Y11, Y9, Y2
+	VSHUFPS      $0xee, Y11, Y9, Y3
+	VMOVUPS      X0, (BX)
+	VEXTRACTF128 $0x01, Y0, (R11)
+	VMOVUPS      X1, (BX)(SI*1)
+	VEXTRACTF128 $0x01, Y1, (R11)(SI*1)
+	VMOVUPS      X2, (BX)(SI*2)
+	VEXTRACTF128 $0x01, Y2, (R11)(SI*2)
+	VMOVUPS      X3, (BX)(R10*1)
+	VEXTRACTF128 $0x01, Y3, (R11)(R10*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R8
+	ADDQ         $0x20, R9
+	LEAQ         (R11)(SI*4), BX
+	DECQ         AX
+	JNZ          transpose4x8_loop
+
+transpose4x8_done:
+	VZEROUPPER
+	RET

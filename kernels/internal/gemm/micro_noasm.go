@@ -6,6 +6,14 @@ package gemm
 
 // Without assembly the generated kernels are their pure-Go twins.
 
+func transpose8x8(blocks int, src []float32, ld int, dst []float32, dstStride int) {
+	transposeRef(8, 8*blocks, src, ld, dst, dstStride)
+}
+
+func transpose4x8(blocks int, src []float32, ld int, dst []float32, dstStride int) {
+	transposeRef(4, 8*blocks, src, ld, dst, dstStride)
+}
+
 func sgemmAVX2_6x16(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32) {
 	microRef(6, 16, k, a, b, ldb, c, ldc, beta)
 }

@@ -52,3 +52,13 @@ func microRefDirect(mr, nr, k int, a []float32, lda int, b []float32, ldb int, c
 		}
 	}
 }
+
+// transposeRef is the specification of the transpose routines: for l < cols
+// and r < rows, dst[l*dstStride+r] = src[r*ld+l].
+func transposeRef(rows, cols int, src []float32, ld int, dst []float32, dstStride int) {
+	for r := 0; r < rows; r++ {
+		for l := 0; l < cols; l++ {
+			dst[l*dstStride+r] = src[r*ld+l]
+		}
+	}
+}

@@ -197,3 +197,32 @@ func TestBlockingIsConsistent(t *testing.T) {
 		}
 	}
 }
+
+// TestTransposeRowsMatchesReference checks the packing transposes (assembly on
+// amd64 when the CPU has AVX2) against transposeRef on odd shapes: row counts
+// around the groups of 8 and 4, column counts around the blocks of 8.
+func TestTransposeRowsMatchesReference(t *testing.T) {
+	info, _ := cpu.Detect()
+	if info.Hardware < cpu.AVX2 {
+		t.Skip("the transposes need AVX")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, rows := range []int{1, 3, 4, 5, 7, 8, 9, 12, 13, 16, 32} {
+		for _, cols := range []int{0, 1, 7, 8, 9, 15, 16, 17, 64, 67} {
+			ld, stride := cols+3, rows+2
+			src := randFloats(rng, rows*ld)
+			got := make([]float32, cols*stride+1)
+			want := make([]float32, len(got))
+			for i := range got {
+				got[i], want[i] = guard, guard
+			}
+			transposeRows(got, src, ld, rows, cols, stride)
+			transposeRef(rows, cols, src, ld, want, stride)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("rows=%d cols=%d: dst[%d] = %v, want %v", rows, cols, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -13,7 +13,7 @@ func BenchmarkPackA(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				packA(dst, Matrix{Data: a, Stride: lda, Trans: tr}, 0, 0, mc, kc, 12, 1)
+				packA(dst, Matrix{Data: a, Stride: lda, Trans: tr}, 0, 0, mc, kc, 12, 1, true)
 			}
 			b.SetBytes(mc * kc * 4)
 		})
@@ -31,7 +31,7 @@ func BenchmarkPackB(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				packB(dst, Matrix{Data: bb, Stride: ldb, Trans: tr}, 0, 0, kc, nc, 32)
+				packB(dst, Matrix{Data: bb, Stride: ldb, Trans: tr}, 0, 0, kc, nc, 32, true)
 			}
 			b.SetBytes(nc * kc * 4)
 		})
