@@ -24,7 +24,8 @@ import (
 
 // units maps a unit name to the function that emits its routines.
 var units = map[string]func(){
-	"gemm": genGemm,
+	"gemm":    genGemm,
+	"ceiling": genCeiling,
 }
 
 func main() {
