@@ -96,6 +96,38 @@ type StreamRunner struct {
 // bytes (all arrays of all threads together; rounded down to whole elements)
 // and splits them evenly over ctx's threads, with Passes set to 1.
 func NewStreamRunner(ctx *kernels.Context, op Op, size int) (*StreamRunner, error) {
+	return newStreamRunner(ctx, op, size, nil)
+}
+
+// streamArena is three float64 arrays that stream runners share, so a sweep
+// over working sets faults its memory in once.
+type streamArena [3][]float64
+
+// newStreamArena allocates three arrays of n elements and writes them on
+// every thread of ctx, each its share (the first touch places the pages).
+func newStreamArena(ctx *kernels.Context, n int) *streamArena {
+	var a streamArena
+	for j := range a {
+		a[j] = make([]float64, n)
+	}
+	ctx.ParallelFor(n, func(_, lo, hi int) { fillStream(a[0][lo:hi], a[1][lo:hi], a[2][lo:hi]) })
+	return &a
+}
+
+// fillStream sets the starting values x = 1, y = 2, z = 0.5 (z may be nil).
+func fillStream(x, y, z []float64) {
+	for i := range x {
+		x[i], y[i] = 1, 2
+	}
+	for i := range z {
+		z[i] = 0.5
+	}
+}
+
+// newStreamRunner is NewStreamRunner on the arena's arrays when arena is not
+// nil: thread tid works on its contiguous share of the first elements,
+// shares starting on 64-byte boundaries.
+func newStreamRunner(ctx *kernels.Context, op Op, size int, arena *streamArena) (*StreamRunner, error) {
 	if _, err := ParseOp(string(op)); err != nil {
 		return nil, err
 	}
@@ -105,18 +137,28 @@ func NewStreamRunner(ctx *kernels.Context, op Op, size int) (*StreamRunner, erro
 		return nil, fmt.Errorf("ceiling: %s working set of %d bytes is less than one element per array for each of %d threads", op, size, t)
 	}
 	r := &StreamRunner{Passes: 1, ctx: ctx, op: op, arrays: make([][3][]float64, t), elems: elems}
+	if arena != nil {
+		if len(arena[0]) < elems {
+			return nil, fmt.Errorf("ceiling: %s working set of %d bytes does not fit the %d-element arrays", op, size, len(arena[0]))
+		}
+		bound := func(tid int) int { return elems * tid / t / 8 * 8 }
+		for tid := range r.arrays {
+			lo, hi := bound(tid), bound(tid+1)
+			if tid == t-1 {
+				hi = elems
+			}
+			for j := 0; j < op.Arrays(); j++ {
+				r.arrays[tid][j] = arena[j][lo:hi]
+			}
+		}
+		return r, nil
+	}
 	ctx.ParallelFor(elems, func(tid, lo, hi int) {
 		var arr [3][]float64
 		for j := 0; j < op.Arrays(); j++ {
 			arr[j] = make([]float64, hi-lo)
 		}
-		for i := range arr[0] { // first touch by the owning thread
-			arr[0][i] = 1
-			arr[1][i] = 2
-			if arr[2] != nil {
-				arr[2][i] = 0.5
-			}
-		}
+		fillStream(arr[0], arr[1], arr[2]) // first touch by the owning thread
 		r.arrays[tid] = arr
 	})
 	return r, nil
