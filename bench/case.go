@@ -109,9 +109,11 @@ type Metric struct {
 // Run passes as peakGFLOPS the measured f32 peak (every kernel here is
 // float32) of the case's ISA level and thread count, PeakGFLOPS(level,
 // threads): isa=generic cases are held against the scalar pure-Go peak,
-// which is what pure Go can reach; isa=native cases (system libraries)
-// against the highest level usable here. Ceiling cases get neither %peak nor
-// FLOP/byte.
+// the most Go code the compiler vectorises nothing of can reach (a library
+// with its own assembly, like gonum's SSE loops, can pass 100%); isa=native
+// cases (system libraries that pick their own instructions) against the
+// highest level usable here, the best this hardware offers. Ceiling cases
+// get neither %peak nor FLOP/byte.
 func (c Case) Metrics(n int, elapsed time.Duration, peakGFLOPS float64) []Metric {
 	s := elapsed.Seconds()
 	if s <= 0 || n <= 0 {

@@ -64,18 +64,13 @@ func peakCase(l cpu.Level, prec ceiling.Precision, threads int) Case {
 		FLOPs:   float64(threads) * peakIters * loop.FLOPsPerIter(),
 		Threads: threads,
 		Ceiling: true,
-		Prepare: func() (func(), func(), error) {
-			ctx, err := kernels.NewContext(l, threads)
-			if err != nil {
-				return nil, nil, err
-			}
+		Prepare: onContext(l, threads, func(ctx *kernels.Context) (func(), error) {
 			r, err := ceiling.NewPeakRunner(ctx, prec, peakIters)
 			if err != nil {
-				ctx.Close()
-				return nil, nil, err
+				return nil, err
 			}
-			return r.Run, ctx.Close, nil
-		},
+			return r.Run, nil
+		}),
 	}
 }
 
@@ -129,19 +124,31 @@ func streamCase(l cpu.Level, op ceiling.Op, threads, size int, set string) Case 
 		Bytes:   float64(passes) * float64(size),
 		Threads: threads,
 		Ceiling: true,
-		Prepare: func() (func(), func(), error) {
-			ctx, err := kernels.NewContext(l, threads)
-			if err != nil {
-				return nil, nil, err
-			}
+		Prepare: onContext(l, threads, func(ctx *kernels.Context) (func(), error) {
 			r, err := ceiling.NewStreamRunner(ctx, op, size)
 			if err != nil {
-				ctx.Close()
-				return nil, nil, err
+				return nil, err
 			}
 			r.Passes = passes
-			return r.Run, ctx.Close, nil
-		},
+			return r.Run, nil
+		}),
+	}
+}
+
+// onContext is a Case.Prepare that opens a Context at level l with threads
+// threads, builds the op on it, and closes the Context in the cleanup.
+func onContext(l cpu.Level, threads int, build func(ctx *kernels.Context) (func(), error)) func() (func(), func(), error) {
+	return func() (func(), func(), error) {
+		ctx, err := kernels.NewContext(l, threads)
+		if err != nil {
+			return nil, nil, err
+		}
+		op, err := build(ctx)
+		if err != nil {
+			ctx.Close()
+			return nil, nil, err
+		}
+		return op, ctx.Close, nil
 	}
 }
 
