@@ -32,7 +32,8 @@ type unit struct {
 
 // units maps a unit name to its generators.
 var units = map[string]unit{
-	"gemm": {asm: func() { genGemm(); genTranspose() }, goFiles: writeGemmGo},
+	"gemm":    {asm: func() { genGemm(); genTranspose() }, goFiles: writeGemmGo},
+	"ceiling": {asm: genCeiling},
 }
 
 func main() {
