@@ -227,3 +227,14 @@ func addChain() {
 	Store(x, ReturnIndex(0))
 	RET()
 }
+
+// titleISA spells an ISA level name as it appears in routine names.
+func titleISA(s string) string {
+	switch s {
+	case "avx2":
+		return "AVX2"
+	case "avx512":
+		return "AVX512"
+	}
+	return s
+}
