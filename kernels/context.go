@@ -21,6 +21,7 @@ type Context struct {
 	caches  gemm.Caches
 	gemmWS  []gemm.Workspace // one per thread
 	scratch [][]float32      // one per thread, for kernels that need a buffer
+	conv    convBuffers      // reusable buffers of the conv2d kernels (conv2d*.go)
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.
