@@ -24,6 +24,7 @@ import (
 
 // units maps a unit name to the function that emits its routines.
 var units = map[string]func(){
+	"conv": genConv,
 	"gemm": genGemm,
 }
 
