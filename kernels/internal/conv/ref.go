@@ -87,15 +87,15 @@ func FwdRef(mr, nr int, x, w, y, bias []float32, p []int) {
 
 // DW parameter block indices (see DWRef).
 const (
-	DWNPix  = iota // pixels per row
-	DWPixX         // x elements between consecutive pixels
-	DWPixDY        // dy elements between consecutive pixels
-	DWNRows        // rows
-	DWRowX         // x elements between the first pixels of consecutive rows
-	DWRowDY        // dy elements between the first pixels of consecutive rows
-	DWLdw          // dw elements between consecutive tile rows
-	DWFlags        // FlagAccumulate
-	DWParams       // length of the block
+	DWNPix   = iota // pixels per row
+	DWPixX          // x elements between consecutive pixels
+	DWPixDY         // dy elements between consecutive pixels
+	DWNRows         // rows
+	DWRowX          // x elements between the first pixels of consecutive rows
+	DWRowDY         // dy elements between the first pixels of consecutive rows
+	DWLdw           // dw elements between consecutive tile rows
+	DWFlags         // FlagAccumulate
+	DWParams        // length of the block
 )
 
 // DWRef is the specification of the weight-gradient kernels
