@@ -21,7 +21,9 @@ const convColBytes = 4 << 20
 type convBuffers struct {
 	col  []float32   // one im2col chunk, shared by all threads
 	wt   []float32   // repacked weights
-	part [][]float32 // per-thread partial sums or padded input bands
+	part [][]float32 // per-thread partial sums
+	band [][]float32 // per-thread zero-padded input bands
+	dy   [][]float32 // per-thread output-gradient bands widened to whole vectors
 	tile [][]float32 // per-thread output tiles
 	args [][]int     // per-thread micro-kernel argument blocks
 }

@@ -1,0 +1,588 @@
+package kernels
+
+import (
+	"github.com/trainbench/trainbench/kernels/internal/conv"
+)
+
+// The direct implementations run generated register-tile micro-kernels
+// (package internal/conv) on the NHWC data in place, with no im2col buffer:
+//
+//   - forward: a tile of up to 14 consecutive output pixels of one output row
+//     × 1-4 vectors of output channels stays in registers while the kernel
+//     walks every tap and input channel, broadcasting input values and
+//     loading packed weights (weights repacked per call so that output
+//     channels are contiguous). Without dilation the R·S·C reduction runs as
+//     R contiguous runs of S·C values.
+//   - backward-data: the forward kernel on dY with the filter rotated by 180°
+//     and its channel axes swapped; for stride > 1 the input gradient splits
+//     into stride² phases, each a stride-1 convolution with a subset of the
+//     taps.
+//   - backward-weights: a tile of up to 14 consecutive values of the
+//     receptive-field window × 1-4 vectors of output channels is summed over
+//     a band of output pixels; the bias gradient is a vectorised column sum.
+//
+// Zero padding is materialised per band of output rows in a per-thread buffer
+// (only for bands that reach outside the input). Output rows are split across
+// threads; forward and backward-data compute each output element on one
+// thread in a fixed order (results do not depend on the thread count),
+// backward-weights sums per-thread partial gradients in thread order.
+
+func init() {
+	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "direct", Mode: PerISA, Fn: Conv2DFwdDirect,
+		Doc: "register tiles of output pixels × channels over NHWC in place, generated AVX2/AVX-512 kernels"})
+	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "direct", Mode: PerISA, Fn: Conv2DBwdDataDirect,
+		Doc: "the forward kernels on dY with the rotated filter, one stride phase at a time"})
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "direct", Mode: PerISA, Fn: Conv2DBwdWeightsDirect,
+		Doc: "register tiles of window values × channels summed over bands of pixels, per-thread partials"})
+}
+
+// convBandBytes bounds the input band a thread works on (padded copy or
+// not): about a quarter of a 1 MiB L2, so the band and a weight block stay in
+// L2 while the kernels sweep them.
+const convBandBytes = 256 << 10
+
+// convKBlock is one block of output channels [k0, k0+nv·lanes) and its packed
+// weights ([taps·C][nv·lanes]) and bias (nv·lanes values, or nil).
+type convKBlock struct {
+	k0, nv  int
+	w, bias []float32
+}
+
+// convSeg is a run of n tiles of mr pixels along an output row.
+type convSeg struct{ mr, n int }
+
+// convSplitRow splits a row of q pixels into tiles of at most maxMR, as even as
+// possible: at most two runs (mr+1 and mr).
+func convSplitRow(q, maxMR int) []convSeg {
+	nt := (q + maxMR - 1) / maxMR
+	a, rem := q/nt, q%nt
+	var segs []convSeg
+	if rem > 0 {
+		segs = append(segs, convSeg{a + 1, rem})
+	}
+	if nt-rem > 0 {
+		segs = append(segs, convSeg{a, nt - rem})
+	}
+	return segs
+}
+
+// convTileCost estimates the cycles of a tile of mr pixels × nv vectors per
+// reduction step on a core with two FMA pipes of latency 4 and two loads a
+// cycle: FMA-bound, load-bound or latency-bound.
+func convTileCost(mr, nv int) float64 {
+	return max(float64(mr*nv)/2, float64(mr+nv)/2, 4)
+}
+
+// convPickNV chooses the vectors per tile row for k output channels and rows
+// of q pixels: the cheapest by convTileCost over the whole row and every
+// channel block, ties going to fewer loads.
+func convPickNV(set *conv.Set, k, q int) int {
+	best, bestCost, bestLoads := 0, 0.0, 0.0
+	for nv := 1; nv < len(set.MaxMR); nv++ {
+		if set.MaxMR[nv] == 0 {
+			continue
+		}
+		var cost, loads float64
+		for k0 := 0; k0 < k; k0 += nv * set.Lanes {
+			bnv := min(nv, (k-k0+set.Lanes-1)/set.Lanes)
+			for _, sg := range convSplitRow(q, set.MaxMR[bnv]) {
+				cost += float64(sg.n) * convTileCost(sg.mr, bnv)
+				loads += float64(sg.n * (sg.mr + bnv))
+			}
+		}
+		if best == 0 || cost < bestCost-1e-9 || (cost < bestCost+1e-9 && loads < bestLoads) {
+			best, bestCost, bestLoads = nv, cost, loads
+		}
+	}
+	return best
+}
+
+// convBlocks lays out the output-channel blocks for k channels with nv
+// vectors each (the last block narrower if k is not a multiple), and returns
+// them with the total packed length per reduction index.
+func convBlocks(set *conv.Set, k, nv int) []convKBlock {
+	var bs []convKBlock
+	for k0 := 0; k0 < k; k0 += nv * set.Lanes {
+		bs = append(bs, convKBlock{k0: k0, nv: min(nv, (k-k0+set.Lanes-1)/set.Lanes)})
+	}
+	return bs
+}
+
+// convFwdJob is one forward-style direct computation: output pixel (n, p, q)
+// gets, for each output channel, the sum over taps t and channels c of
+// src[n, p·SH−PH+tapR[t], q·SW−PW+tapC[t], c] · packed weights, with src
+// zero outside its H×W. tapR and tapC are the row and column offsets of a
+// rectangular set of taps (tapR × tapC, row-major), both ascending.
+type convFwdJob struct {
+	set        *conv.Set
+	src        []float32
+	N, H, W, C int
+	P, Q       int
+	SH, SW     int
+	PH, PW     int
+	tapR, tapC []int
+	K          int
+	blocks     []convKBlock
+	y          []float32
+	yOff       func(n, p int) int // offset in y of output pixel (n, p, 0), channel 0
+	yPix       int                // y elements between consecutive output pixels of a row
+	flags      int                // conv.FlagBias, conv.FlagReLU
+}
+
+// run computes the job's output rows, split across the Context's threads.
+func (j *convFwdJob) run(ctx *Context) {
+	nTaps := len(j.tapR) * len(j.tapC)
+	merge := len(j.tapC) > 1
+	for i := 1; i < len(j.tapC); i++ {
+		merge = merge && j.tapC[i] == j.tapC[i-1]+1
+	}
+	minR, maxR := j.tapR[0], j.tapR[len(j.tapR)-1]
+	minC, maxC := j.tapC[0], j.tapC[len(j.tapC)-1]
+	colFirst := -j.PW + minC
+	colLast := (j.Q-1)*j.SW - j.PW + maxC
+	wb := colLast - colFirst + 1 // width of a padded band row
+	rowsPerOut := max(1, convBandBytes/(4*max(wb, j.W)*j.C))
+	band := max(1, (rowsPerOut-(maxR-minR))/max(1, j.SH))
+	threads := ctx.Threads()
+	maxNV := 0
+	for _, b := range j.blocks {
+		maxNV = max(maxNV, b.nv)
+	}
+	lanes := j.set.Lanes
+	ctx.ParallelFor(j.N*j.P, func(tid, lo, hi int) {
+		args := convArgs(ctx, threads, tid, conv.FwdTaps+nTaps)
+		var tile []float32
+		for row := lo; row < hi; {
+			n, p0 := row/j.P, row%j.P
+			p1 := min(j.P, p0+band, p0+hi-row)
+			hFirst := p0*j.SH - j.PH + minR
+			hLast := (p1-1)*j.SH - j.PH + maxR
+			var src []float32
+			var rowStride, base0 int // source row length; offset of output row p0's first tap
+			if hFirst >= 0 && hLast < j.H && colFirst >= 0 && colLast < j.W {
+				src, rowStride = j.src, j.W*j.C
+				base0 = ((n*j.H+hFirst)*j.W + colFirst) * j.C
+			} else {
+				rows := hLast - hFirst + 1
+				src = convThreadBuf(&ctx.conv.band, threads, tid, rows*wb*j.C)
+				convPadBand(src, j.src, n, j.H, j.W, j.C, hFirst, rows, colFirst, wb)
+				rowStride = wb * j.C
+			}
+			// Taps, relative to the first tap of each output pixel.
+			t := conv.FwdTaps
+			if merge {
+				for _, r := range j.tapR {
+					args[t] = (r - minR) * rowStride
+					t++
+				}
+				args[conv.FwdNTaps], args[conv.FwdNC] = len(j.tapR), len(j.tapC)*j.C
+			} else {
+				for _, r := range j.tapR {
+					for _, c := range j.tapC {
+						args[t] = (r-minR)*rowStride + (c-minC)*j.C
+						t++
+					}
+				}
+				args[conv.FwdNTaps], args[conv.FwdNC] = nTaps, j.C
+			}
+			args[conv.FwdPixX] = j.SW * j.C
+			for _, b := range j.blocks {
+				width := b.nv * lanes
+				partial := b.k0+width > j.K
+				for p := p0; p < p1; p++ {
+					xs := src[base0+(p-p0)*j.SH*rowStride:]
+					yo := j.yOff(n, p) + b.k0
+					var ys []float32
+					ldy := j.yPix
+					if partial {
+						tile = convThreadBuf(&ctx.conv.tile, threads, tid, j.Q*maxNV*lanes)
+						ys, ldy = tile, width
+					} else {
+						ys = j.y[yo:]
+					}
+					args[conv.FwdLdy] = ldy
+					args[conv.FwdFlags] = j.flags
+					q := 0
+					for _, sg := range convSplitRow(j.Q, j.set.MaxMR[b.nv]) {
+						args[conv.FwdNTiles] = sg.n
+						args[conv.FwdTileX] = sg.mr * j.SW * j.C
+						args[conv.FwdTileY] = sg.mr * ldy
+						j.set.Fwd[b.nv][sg.mr](xs[q*j.SW*j.C:], b.w, ys[q*ldy:], b.bias, args)
+						q += sg.mr * sg.n
+					}
+					if partial {
+						n := j.K - b.k0
+						for q := 0; q < j.Q; q++ {
+							copy(j.y[yo+q*j.yPix:yo+q*j.yPix+n], tile[q*width:q*width+n])
+						}
+					}
+				}
+			}
+			row += p1 - p0
+		}
+	})
+}
+
+// convArgs returns thread tid's kernel parameter block with n entries.
+func convArgs(ctx *Context, threads, tid, n int) []int {
+	if len(ctx.conv.args) < threads {
+		ctx.conv.args = append(ctx.conv.args, make([][]int, threads-len(ctx.conv.args))...)
+	}
+	if cap(ctx.conv.args[tid]) < n {
+		ctx.conv.args[tid] = make([]int, n)
+	}
+	a := ctx.conv.args[tid][:n]
+	clear(a)
+	return a
+}
+
+// convPadBand copies rows [hFirst, hFirst+rows) and columns [colFirst,
+// colFirst+wb) of image n of src (h×w pixels of c channels) into dst, zero
+// where they fall outside the image.
+func convPadBand(dst, src []float32, n, h, w, c, hFirst, rows, colFirst, wb int) {
+	c0, c1 := max(0, colFirst), min(w, colFirst+wb)
+	for i := 0; i < rows; i++ {
+		d := dst[i*wb*c : (i+1)*wb*c]
+		hh := hFirst + i
+		if hh < 0 || hh >= h || c0 >= c1 {
+			clear(d)
+			continue
+		}
+		clear(d[:(c0-colFirst)*c])
+		copy(d[(c0-colFirst)*c:(c1-colFirst)*c], src[((n*h+hh)*w+c0)*c:((n*h+hh)*w+c1)*c])
+		clear(d[(c1-colFirst)*c:])
+	}
+}
+
+// convSeq returns 0, d, 2d, ..., (n−1)d.
+func convSeq(n, d int) []int {
+	v := make([]int, n)
+	for i := range v {
+		v[i] = i * d
+	}
+	return v
+}
+
+// Conv2DFwdDirect is the forward pass with the direct kernels (see the
+// package's Conv2D documentation for the definition).
+func Conv2DFwdDirect(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
+	checkConv2DFwd("Conv2DFwdDirect", s, x, w, bias, y)
+	conv2DFwdDirect(ctx, s, x, w, bias, y, false)
+}
+
+func conv2DFwdDirect(ctx *Context, s Conv2DShape, x, w, bias, y []float32, relu bool) {
+	set := conv.For(ctx.isa)
+	P, Q := s.OutH(), s.OutW()
+	RSC := s.R * s.S * s.C
+	nv := convPickNV(set, s.K, Q)
+	blocks := convBlocks(set, s.K, nv)
+	// Pack Wt[k][rsc] into one [rsc][nv·lanes] block per channel block,
+	// and the bias padded with zeros.
+	lanes := set.Lanes
+	kp := 0
+	for _, b := range blocks {
+		kp += b.nv * lanes
+	}
+	packed := convGrow(&ctx.conv.wt, kp*RSC+kp)
+	off := 0
+	for i := range blocks {
+		b := &blocks[i]
+		b.w = packed[off : off+RSC*b.nv*lanes]
+		off += RSC * b.nv * lanes
+	}
+	pbias := packed[off : off+kp]
+	ctx.ParallelFor(len(blocks)*((RSC+63)/64), func(_, lo, hi int) {
+		per := (RSC + 63) / 64
+		for i := lo; i < hi; i++ {
+			b := blocks[i/per]
+			r0 := (i % per) * 64
+			convPackTransposed(b.w, w, s.K, RSC, b.k0, b.nv*lanes, r0, min(RSC, r0+64))
+		}
+	})
+	flags := 0
+	if bias != nil {
+		flags |= conv.FlagBias
+		clear(pbias)
+		copy(pbias, bias)
+		for i := range blocks {
+			blocks[i].bias = pbias[blocks[i].k0:]
+		}
+	}
+	if relu {
+		flags |= conv.FlagReLU
+	}
+	job := convFwdJob{set: set, src: x, N: s.N, H: s.H, W: s.W, C: s.C, P: P, Q: Q,
+		SH: s.StrideH, SW: s.StrideW, PH: s.PadH, PW: s.PadW,
+		tapR: convSeq(s.R, s.DilH), tapC: convSeq(s.S, s.DilW), K: s.K, blocks: blocks, y: y,
+		yOff: func(n, p int) int { return (n*P + p) * Q * s.K }, yPix: s.K, flags: flags}
+	job.run(ctx)
+}
+
+// convPackTransposed writes rows [r0, r1) of the block dst[rsc][width] from
+// w[k][rsc] (k rows of rsc values): dst[i·width + j] = w[(k0+j)·rsc + i],
+// zero for k0+j ≥ k.
+func convPackTransposed(dst, w []float32, k, rsc, k0, width, r0, r1 int) {
+	for j := 0; j < width; j++ {
+		if k0+j >= k {
+			for i := r0; i < r1; i++ {
+				dst[i*width+j] = 0
+			}
+			continue
+		}
+		src := w[(k0+j)*rsc+r0 : (k0+j)*rsc+r1]
+		for i, v := range src {
+			dst[(r0+i)*width+j] = v
+		}
+	}
+}
+
+// Conv2DBwdDataDirect is the backward-data pass with the direct kernels.
+func Conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	checkConv2DBwdData("Conv2DBwdDataDirect", s, dy, w, dx)
+	conv2DBwdDataDirect(ctx, s, dy, w, dx)
+}
+
+func conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	set := conv.For(ctx.isa)
+	P, Q := s.OutH(), s.OutW()
+	lanes := set.Lanes
+	// Input pixel h = φh + SH·i receives tap r from output row
+	// p = (h + PH − r·DilH)/SH when that divides: p = i + (φh + PH − r·DilH)/SH.
+	// Each phase (φh, φw) is a stride-1 "convolution" over dY whose taps are
+	// the r (and s) that divide, at offsets δ = (φ + pad − r·dil)/stride.
+	type phaseTaps struct {
+		taps []int // filter indices r (or s), by ascending offset
+		offs []int // their offsets δ, ascending
+	}
+	phases := func(stride, pad, dil, n int) []phaseTaps {
+		ph := make([]phaseTaps, stride)
+		for f := 0; f < stride; f++ {
+			for r := n - 1; r >= 0; r-- { // descending r: ascending δ
+				if d := f + pad - r*dil; ((d%stride)+stride)%stride == 0 {
+					ph[f].taps = append(ph[f].taps, r)
+					ph[f].offs = append(ph[f].offs, convFloorDiv(d, stride))
+				}
+			}
+		}
+		return ph
+	}
+	rowPh := phases(s.StrideH, s.PadH, s.DilH, s.R)
+	colPh := phases(s.StrideW, s.PadW, s.DilW, s.S)
+	for fh := 0; fh < s.StrideH; fh++ {
+		hi := (s.H - fh + s.StrideH - 1) / s.StrideH // rows of this phase
+		for fw := 0; fw < s.StrideW; fw++ {
+			wi := (s.W - fw + s.StrideW - 1) / s.StrideW
+			if hi <= 0 || wi <= 0 {
+				continue
+			}
+			rp, cp := rowPh[fh], colPh[fw]
+			nv := convPickNV(set, s.C, wi)
+			blocks := convBlocks(set, s.C, nv)
+			yOff := func(n, i int) int { return ((n*s.H+fh+s.StrideH*i)*s.W + fw) * s.C }
+			if len(rp.taps) == 0 || len(cp.taps) == 0 {
+				// No tap reaches this phase: its input gradient is zero.
+				ctx.ParallelFor(s.N*hi, func(_, lo, hi2 int) {
+					for row := lo; row < hi2; row++ {
+						o := yOff(row/hi, row%hi)
+						for j := 0; j < wi; j++ {
+							clear(dx[o+j*s.StrideW*s.C : o+j*s.StrideW*s.C+s.C])
+						}
+					}
+				})
+				continue
+			}
+			// Pack W'[(tap row, tap col, k)][c] = Wt[k][r][s][c] per block.
+			nTaps := len(rp.taps) * len(cp.taps)
+			red := nTaps * s.K
+			cpad := 0
+			for _, b := range blocks {
+				cpad += b.nv * lanes
+			}
+			packed := convGrow(&ctx.conv.wt, red*cpad)
+			off := 0
+			for i := range blocks {
+				b := &blocks[i]
+				b.w = packed[off : off+red*b.nv*lanes]
+				off += red * b.nv * lanes
+			}
+			ctx.ParallelFor(len(blocks)*nTaps, func(_, lo, hi int) {
+				for i := lo; i < hi; i++ {
+					b, t := blocks[i/nTaps], i%nTaps
+					r, c := rp.taps[t/len(cp.taps)], cp.taps[t%len(cp.taps)]
+					width := b.nv * lanes
+					n := min(width, s.C-b.k0)
+					for k := 0; k < s.K; k++ {
+						d := b.w[(t*s.K+k)*width : (t*s.K+k+1)*width]
+						copy(d[:n], w[((k*s.R+r)*s.S+c)*s.C+b.k0:][:n])
+						clear(d[n:])
+					}
+				}
+			})
+			// Output pixel i of the phase reads dY row i + δ: a stride-1 job
+			// with padding −min δ and taps at δ − min δ.
+			job := convFwdJob{set: set, src: dy, N: s.N, H: P, W: Q, C: s.K, P: hi, Q: wi, SH: 1, SW: 1,
+				PH: -rp.offs[0], PW: -cp.offs[0], tapR: convShift(rp.offs), tapC: convShift(cp.offs),
+				K: s.C, blocks: blocks, y: dx, yOff: yOff, yPix: s.StrideW * s.C}
+			job.run(ctx)
+		}
+	}
+}
+
+// convShift returns v − v[0].
+func convShift(v []int) []int {
+	out := make([]int, len(v))
+	for i, e := range v {
+		out[i] = e - v[0]
+	}
+	return out
+}
+
+// convFloorDiv is ⌊a/b⌋ for b > 0.
+func convFloorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// Conv2DBwdWeightsDirect is the backward-weights pass with the direct
+// kernels.
+func Conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
+	checkConv2DBwdWeights("Conv2DBwdWeightsDirect", s, x, dy, dw, db)
+	conv2DBwdWeightsDirect(ctx, s, x, dy, dw, db)
+}
+
+// convPickDW chooses the vectors per tile row of the weight-gradient kernel
+// for k output channels and windows of winLen values, like convPickNV.
+func convPickDW(set *conv.Set, k, winLen int) int {
+	return convPickNV(set, k, winLen)
+}
+
+func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
+	set := conv.For(ctx.isa)
+	lanes := set.Lanes
+	P, Q := s.OutH(), s.OutW()
+	RSC := s.R * s.S * s.C
+	// Windows of the receptive field that are contiguous in NHWC: one per
+	// filter row (S·C values) without dilation, else one per tap (C values).
+	winLen, winCols := s.S*s.C, 1
+	if s.DilW != 1 && s.S > 1 {
+		winLen, winCols = s.C, s.S
+	}
+	nv := convPickDW(set, s.K, winLen)
+	blocks := convBlocks(set, s.K, nv)
+	kp := 0
+	for _, b := range blocks {
+		kp += b.nv * lanes
+	}
+	jsegs := convSplitRow(winLen, set.MaxMR[nv])
+	wideDY := kp != s.K
+	colFirst := -s.PadW
+	colLast := (Q-1)*s.StrideW - s.PadW + (s.S-1)*s.DilW
+	wb := colLast - colFirst + 1
+	rowsPerOut := max(1, convBandBytes/(4*max(wb, s.W)*s.C))
+	band := max(1, (rowsPerOut-(s.R-1)*s.DilH)/s.StrideH)
+	T := ctx.Threads()
+	used := make([]bool, T) // whether thread t's partial holds anything
+	for t := 0; t < T; t++ {
+		convThreadBuf(&ctx.conv.part, T, t, RSC*kp+kp)
+	}
+	ctx.ParallelFor(s.N*P, func(tid, lo, hi int) {
+		used[tid] = true
+		part := ctx.conv.part[tid][:RSC*kp]
+		args := convArgs(ctx, T, tid, conv.DWParams)
+		first := true
+		for row := lo; row < hi; {
+			n, p0 := row/P, row%P
+			p1 := min(P, p0+band, p0+hi-row)
+			hFirst := p0*s.StrideH - s.PadH
+			hLast := (p1-1)*s.StrideH - s.PadH + (s.R-1)*s.DilH
+			var src []float32
+			var rowStride, base0 int
+			if hFirst >= 0 && hLast < s.H && colFirst >= 0 && colLast < s.W {
+				src, rowStride = x, s.W*s.C
+				base0 = ((n*s.H+hFirst)*s.W + colFirst) * s.C
+			} else {
+				rows := hLast - hFirst + 1
+				src = convThreadBuf(&ctx.conv.band, T, tid, rows*wb*s.C)
+				convPadBand(src, x, n, s.H, s.W, s.C, hFirst, rows, colFirst, wb)
+				rowStride = wb * s.C
+			}
+			g, ldg := dy[(n*P+p0)*Q*s.K:(n*P+p1)*Q*s.K], s.K
+			if wideDY {
+				wide := convThreadBuf(&ctx.conv.dy, T, tid, (p1-p0)*Q*kp)
+				for i := 0; i < (p1-p0)*Q; i++ {
+					copy(wide[i*kp:i*kp+s.K], g[i*s.K:(i+1)*s.K])
+					clear(wide[i*kp+s.K : (i+1)*kp])
+				}
+				g, ldg = wide, kp
+			}
+			args[conv.DWNPix], args[conv.DWPixX], args[conv.DWPixDY] = Q, s.StrideW*s.C, ldg
+			args[conv.DWNRows], args[conv.DWRowX], args[conv.DWRowDY] = p1-p0, s.StrideH*rowStride, Q*ldg
+			args[conv.DWLdw] = kp
+			args[conv.DWFlags] = conv.FlagAccumulate
+			if first {
+				args[conv.DWFlags] = 0
+			}
+			for r := 0; r < s.R; r++ {
+				for c := 0; c < winCols; c++ {
+					win := r*winCols + c
+					xo := base0 + r*s.DilH*rowStride + c*s.DilW*s.C
+					j0 := 0
+					for _, sg := range jsegs {
+						for t := 0; t < sg.n; t++ {
+							for _, b := range blocks {
+								set.DW[b.nv][sg.mr](src[xo+j0:], g[b.k0:], part[(win*winLen+j0)*kp+b.k0:], args)
+							}
+							j0 += sg.mr
+						}
+					}
+				}
+			}
+			first = false
+			row += p1 - p0
+		}
+		if db != nil {
+			pdb := ctx.conv.part[tid][RSC*kp : RSC*kp+s.K]
+			clear(pdb)
+			set.ColSums(pdb, dy[lo*Q*s.K:hi*Q*s.K], (hi-lo)*Q, s.K)
+		}
+	})
+	// dW[k][i] = Σ_t partial_t[i][k], threads in order, in 64×64 blocks.
+	per := (RSC + 63) / 64
+	ctx.ParallelFor(per*((s.K+63)/64), func(_, lo, hi int) {
+		for blk := lo; blk < hi; blk++ {
+			i0, k0 := (blk%per)*64, (blk/per)*64
+			i1, k1 := min(RSC, i0+64), min(s.K, k0+64)
+			first := true
+			for t := 0; t < T; t++ {
+				if !used[t] {
+					continue
+				}
+				pt := ctx.conv.part[t]
+				for k := k0; k < k1; k++ {
+					d := dw[k*RSC+i0 : k*RSC+i1]
+					if first {
+						for i := range d {
+							d[i] = pt[(i0+i)*kp+k]
+						}
+					} else {
+						for i := range d {
+							d[i] += pt[(i0+i)*kp+k]
+						}
+					}
+				}
+				first = false
+			}
+		}
+	})
+	if db != nil {
+		clear(db)
+		for t := 0; t < T; t++ {
+			if used[t] {
+				convAddTo(db, ctx.conv.part[t][RSC*kp:RSC*kp+s.K])
+			}
+		}
+	}
+}
