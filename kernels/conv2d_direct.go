@@ -41,6 +41,7 @@ func init() {
 // L2 while the kernels sweep them.
 const convBandBytes = 256 << 10
 
+
 // convKBlock is one block of output channels [k0, k0+nv·lanes) and its packed
 // weights ([taps·C][nv·lanes]) and bias (nv·lanes values, or nil).
 type convKBlock struct {
@@ -52,18 +53,11 @@ type convKBlock struct {
 type convSeg struct{ mr, n int }
 
 // convSplitRow splits a row of q pixels into tiles of at most maxMR, as even as
-// possible: at most two runs (mr+1 and mr).
-func convSplitRow(q, maxMR int) []convSeg {
+// possible: runs of mr+1 and of mr pixels (a run may have n = 0).
+func convSplitRow(q, maxMR int) [2]convSeg {
 	nt := (q + maxMR - 1) / maxMR
 	a, rem := q/nt, q%nt
-	var segs []convSeg
-	if rem > 0 {
-		segs = append(segs, convSeg{a + 1, rem})
-	}
-	if nt-rem > 0 {
-		segs = append(segs, convSeg{a, nt - rem})
-	}
-	return segs
+	return [2]convSeg{{a + 1, rem}, {a, nt - rem}}
 }
 
 // convTileCost estimates the cycles of a tile of mr pixels × nv vectors per
@@ -77,6 +71,9 @@ func convTileCost(mr, nv int) float64 {
 // of q pixels: the cheapest by convTileCost over the whole row and every
 // channel block, ties going to fewer loads.
 func convPickNV(set *conv.Set, k, q int) int {
+	if convForceNV > 0 {
+		return convForceNV
+	}
 	best, bestCost, bestLoads := 0, 0.0, 0.0
 	for nv := 1; nv < len(set.MaxMR); nv++ {
 		if set.MaxMR[nv] == 0 {
@@ -150,8 +147,8 @@ func (j *convFwdJob) run(ctx *Context) {
 	}
 	lanes := j.set.Lanes
 	ctx.ParallelFor(j.N*j.P, func(tid, lo, hi int) {
-		args := convArgs(ctx, threads, tid, conv.FwdTaps+nTaps)
-		var tile []float32
+		args := convArgs(ctx, threads, tid, conv.FwdTaps+2*nTaps)
+		taps := args[conv.FwdTaps+nTaps:] // every tap; args holds a chunk's
 		for row := lo; row < hi; {
 			n, p0 := row/j.P, row%j.P
 			p1 := min(j.P, p0+band, p0+hi-row)
@@ -169,51 +166,69 @@ func (j *convFwdJob) run(ctx *Context) {
 				rowStride = wb * j.C
 			}
 			// Taps, relative to the first tap of each output pixel.
-			t := conv.FwdTaps
+			nt, nc := nTaps, j.C
 			if merge {
-				for _, r := range j.tapR {
-					args[t] = (r - minR) * rowStride
-					t++
+				for i, r := range j.tapR {
+					taps[i] = (r - minR) * rowStride
 				}
-				args[conv.FwdNTaps], args[conv.FwdNC] = len(j.tapR), len(j.tapC)*j.C
+				nt, nc = len(j.tapR), len(j.tapC)*j.C
 			} else {
-				for _, r := range j.tapR {
-					for _, c := range j.tapC {
-						args[t] = (r-minR)*rowStride + (c-minC)*j.C
-						t++
+				for i, r := range j.tapR {
+					for k, c := range j.tapC {
+						taps[i*len(j.tapC)+k] = (r-minR)*rowStride + (c-minC)*j.C
 					}
 				}
-				args[conv.FwdNTaps], args[conv.FwdNC] = nTaps, j.C
 			}
-			args[conv.FwdPixX] = j.SW * j.C
+			args[conv.FwdPixX], args[conv.FwdNC] = j.SW*j.C, nc
+			perRow := nt / len(j.tapR) // taps per tap row
 			for _, b := range j.blocks {
 				width := b.nv * lanes
 				partial := b.k0+width > j.K
+				var tile []float32
+				if partial {
+					tile = convThreadBuf(&ctx.conv.tile, threads, tid, (p1-p0)*j.Q*maxNV*lanes)
+				}
 				for p := p0; p < p1; p++ {
+					// Skip the tap rows that fall in the zero padding
+					// above or below the source.
+					h0 := p*j.SH - j.PH
+					rlo, rhi := 0, len(j.tapR)
+					for rlo < rhi && h0+j.tapR[rlo] < 0 {
+						rlo++
+					}
+					for rhi > rlo && h0+j.tapR[rhi-1] >= j.H {
+						rhi--
+					}
+					t0, t1 := rlo*perRow, rhi*perRow
+					copy(args[conv.FwdTaps:], taps[t0:t1])
+					args[conv.FwdNTaps] = t1 - t0
+					args[conv.FwdFlags] = j.flags
+					wc := b.w[t0*nc*width:]
 					xs := src[base0+(p-p0)*j.SH*rowStride:]
-					yo := j.yOff(n, p) + b.k0
-					var ys []float32
-					ldy := j.yPix
+					ys, ldy := j.y[j.yOff(n, p)+b.k0:], j.yPix
 					if partial {
-						tile = convThreadBuf(&ctx.conv.tile, threads, tid, j.Q*maxNV*lanes)
-						ys, ldy = tile, width
-					} else {
-						ys = j.y[yo:]
+						ys, ldy = tile[(p-p0)*j.Q*width:], width
 					}
 					args[conv.FwdLdy] = ldy
-					args[conv.FwdFlags] = j.flags
 					q := 0
 					for _, sg := range convSplitRow(j.Q, j.set.MaxMR[b.nv]) {
+						if sg.n == 0 {
+							continue
+						}
 						args[conv.FwdNTiles] = sg.n
 						args[conv.FwdTileX] = sg.mr * j.SW * j.C
 						args[conv.FwdTileY] = sg.mr * ldy
-						j.set.Fwd[b.nv][sg.mr](xs[q*j.SW*j.C:], b.w, ys[q*ldy:], b.bias, args)
+						j.set.Fwd[b.nv][sg.mr](xs[q*j.SW*j.C:], wc, ys[q*ldy:], b.bias, args)
 						q += sg.mr * sg.n
 					}
-					if partial {
-						n := j.K - b.k0
+				}
+				if partial {
+					n0 := j.K - b.k0
+					for p := p0; p < p1; p++ {
+						yo := j.yOff(n, p) + b.k0
+						tp := tile[(p-p0)*j.Q*width:]
 						for q := 0; q < j.Q; q++ {
-							copy(j.y[yo+q*j.yPix:yo+q*j.yPix+n], tile[q*width:q*width+n])
+							copy(j.y[yo+q*j.yPix:yo+q*j.yPix+n0], tp[q*width:q*width+n0])
 						}
 					}
 				}
@@ -223,13 +238,17 @@ func (j *convFwdJob) run(ctx *Context) {
 	})
 }
 
+var convForceNV int
+
 // convArgs returns thread tid's kernel parameter block with n entries.
 func convArgs(ctx *Context, threads, tid, n int) []int {
 	if len(ctx.conv.args) < threads {
 		ctx.conv.args = append(ctx.conv.args, make([][]int, threads-len(ctx.conv.args))...)
 	}
 	if cap(ctx.conv.args[tid]) < n {
-		ctx.conv.args[tid] = make([]int, n)
+		// Whole cache lines (the kernels read the block constantly, and
+		// threads rewrite theirs per row: no false sharing).
+		ctx.conv.args[tid] = make([]int, (n+15)/16*16)
 	}
 	a := ctx.conv.args[tid][:n]
 	clear(a)
