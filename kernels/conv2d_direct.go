@@ -41,7 +41,6 @@ func init() {
 // L2 while the kernels sweep them.
 const convBandBytes = 256 << 10
 
-
 // convKBlock is one block of output channels [k0, k0+nv·lanes) and its packed
 // weights ([taps·C][nv·lanes]) and bias (nv·lanes values, or nil).
 type convKBlock struct {
