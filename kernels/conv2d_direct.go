@@ -499,38 +499,58 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 	colFirst := -s.PadW
 	colLast := (Q-1)*s.StrideW - s.PadW + (s.S-1)*s.DilW
 	wb := colLast - colFirst + 1
-	rowsPerOut := max(1, convBandBytes/(4*max(wb, s.W)*s.C))
-	band := max(1, (rowsPerOut-(s.R-1)*s.DilH)/s.StrideH)
+	// A band's input rows and output-gradient rows together fill about
+	// convBandBytes, so that both stay in L2 while every tile sweeps them.
+	xRow, gRow := 4*max(wb, s.W)*s.C, 4*Q*kp
+	band := max(1, (convBandBytes-(s.R-1)*s.DilH*xRow)/(s.StrideH*xRow+gRow))
 	T := ctx.Threads()
 	used := make([]bool, T) // whether thread t's partial holds anything
 	for t := 0; t < T; t++ {
 		convThreadBuf(&ctx.conv.part, T, t, RSC*kp+kp)
 	}
-	ctx.ParallelFor(s.N*P, func(tid, lo, hi int) {
+	// Small images go to the kernels several at a time (whole images per
+	// band), so that each accumulator tile is loaded and stored once per
+	// band rather than once per image.
+	imgMode := band >= P && s.N > 1
+	units, perBand := s.N*P, 1
+	if imgMode {
+		units, perBand = s.N, band/P
+	}
+	ctx.ParallelFor(units, func(tid, lo, hi int) {
 		used[tid] = true
 		part := ctx.conv.part[tid][:RSC*kp]
 		args := convArgs(ctx, T, tid, conv.DWParams)
 		first := true
-		for row := lo; row < hi; {
-			n, p0 := row/P, row%P
-			p1 := min(P, p0+band, p0+hi-row)
+		for u := lo; u < hi; {
+			n, nimg, p0, p1 := u, min(perBand, hi-u), 0, P
+			if !imgMode {
+				n, nimg, p0 = u/P, 1, u%P
+				p1 = min(P, p0+band, p0+hi-u)
+				u += p1 - p0
+			} else {
+				u += nimg
+			}
 			hFirst := p0*s.StrideH - s.PadH
 			hLast := (p1-1)*s.StrideH - s.PadH + (s.R-1)*s.DilH
 			var src []float32
-			var rowStride, base0 int
+			var rowStride, base0, imgX int
 			if hFirst >= 0 && hLast < s.H && colFirst >= 0 && colLast < s.W {
-				src, rowStride = x, s.W*s.C
+				src, rowStride, imgX = x, s.W*s.C, s.H*s.W*s.C
 				base0 = ((n*s.H+hFirst)*s.W + colFirst) * s.C
 			} else {
 				rows := hLast - hFirst + 1
-				src = convThreadBuf(&ctx.conv.band, T, tid, rows*wb*s.C)
-				convPadBand(src, x, n, s.H, s.W, s.C, hFirst, rows, colFirst, wb)
+				imgX = rows * wb * s.C
+				src = convThreadBuf(&ctx.conv.band, T, tid, nimg*imgX)
+				for i := 0; i < nimg; i++ {
+					convPadBand(src[i*imgX:], x, n+i, s.H, s.W, s.C, hFirst, rows, colFirst, wb)
+				}
 				rowStride = wb * s.C
 			}
-			g, ldg := dy[(n*P+p0)*Q*s.K:(n*P+p1)*Q*s.K], s.K
+			g, ldg := dy[(n*P+p0)*Q*s.K:((n+nimg-1)*P+p1)*Q*s.K], s.K
 			if wideDY {
-				wide := convThreadBuf(&ctx.conv.dy, T, tid, (p1-p0)*Q*kp)
-				for i := 0; i < (p1-p0)*Q; i++ {
+				npx := len(g) / s.K
+				wide := convThreadBuf(&ctx.conv.dy, T, tid, npx*kp)
+				for i := 0; i < npx; i++ {
 					copy(wide[i*kp:i*kp+s.K], g[i*s.K:(i+1)*s.K])
 					clear(wide[i*kp+s.K : (i+1)*kp])
 				}
@@ -538,6 +558,7 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 			}
 			args[conv.DWNPix], args[conv.DWPixX], args[conv.DWPixDY] = Q, s.StrideW*s.C, ldg
 			args[conv.DWNRows], args[conv.DWRowX], args[conv.DWRowDY] = p1-p0, s.StrideH*rowStride, Q*ldg
+			args[conv.DWNImg], args[conv.DWImgX], args[conv.DWImgDY] = nimg, imgX, P*Q*ldg
 			args[conv.DWLdw] = kp
 			args[conv.DWFlags] = conv.FlagAccumulate
 			if first {
@@ -559,12 +580,15 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 				}
 			}
 			first = false
-			row += p1 - p0
 		}
 		if db != nil {
 			pdb := ctx.conv.part[tid][RSC*kp : RSC*kp+s.K]
 			clear(pdb)
-			set.ColSums(pdb, dy[lo*Q*s.K:hi*Q*s.K], (hi-lo)*Q, s.K)
+			px := Q
+			if imgMode {
+				px = P * Q
+			}
+			set.ColSums(pdb, dy[lo*px*s.K:hi*px*s.K], (hi-lo)*px, s.K)
 		}
 	})
 	// dW[k][i] = Σ_t partial_t[i][k], threads in order, in 64×64 blocks.

@@ -198,6 +198,10 @@ func convAddTo(d, v []float32) {
 // the bias gradient is summed from per-thread partial sums in thread order.
 func Conv2DBwdWeightsIm2col(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
 	checkConv2DBwdWeights("Conv2DBwdWeightsIm2col", s, x, dy, dw, db)
+	conv2DBwdWeightsIm2col(ctx, s, x, dy, dw, db)
+}
+
+func conv2DBwdWeightsIm2col(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
 	P, Q := s.OutH(), s.OutW()
 	M, K, RSC := s.N*P*Q, s.K, s.R*s.S*s.C
 	if db != nil {

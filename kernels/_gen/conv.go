@@ -244,6 +244,9 @@ const (
 	dwRowDY
 	dwLdw
 	dwFlags
+	dwNImg
+	dwImgX
+	dwImgDY
 )
 
 // convDWKernel emits convDW<ISA>_<j>x<nv>: a tile of j consecutive input
@@ -269,9 +272,24 @@ func convDWKernel(s isa, j, nv int) {
 			VXORPS(acc(i, v), acc(i, v), acc(i, v))
 		}
 	}
-	xrow := Load(Param("x").Base(), GP64())
-	dyrow := Load(Param("dy").Base(), GP64())
-	rowsLocal := AllocLocal(8)
+	ximg, dyimg, imgs, rows := AllocLocal(8), AllocLocal(8), AllocLocal(8), AllocLocal(8)
+	{
+		t := Load(Param("x").Base(), GP64())
+		MOVQ(t, ximg)
+		t2 := Load(Param("dy").Base(), GP64())
+		MOVQ(t2, dyimg)
+		n := GP64()
+		MOVQ(Mem{Base: pp, Disp: 8 * dwNPix}, n)
+		TESTQ(n, n)
+		JZ(LabelRef(name + "_store"))
+		MOVQ(Mem{Base: pp, Disp: 8 * dwNRows}, n)
+		TESTQ(n, n)
+		JZ(LabelRef(name + "_store"))
+		MOVQ(Mem{Base: pp, Disp: 8 * dwNImg}, n)
+		TESTQ(n, n)
+		JZ(LabelRef(name + "_store"))
+		MOVQ(n, imgs)
+	}
 	pixX, pixDY, rowX, rowDY := GP64(), GP64(), GP64(), GP64()
 	for _, f := range []struct {
 		r   GPVirtual
@@ -280,15 +298,14 @@ func convDWKernel(s isa, j, nv int) {
 		MOVQ(Mem{Base: pp, Disp: 8 * f.idx}, f.r)
 		SHLQ(U8(2), f.r)
 	}
+	Label(name + "_img")
+	xrow, dyrow := GP64(), GP64()
+	MOVQ(ximg, xrow)
+	MOVQ(dyimg, dyrow)
 	{
 		n := GP64()
 		MOVQ(Mem{Base: pp, Disp: 8 * dwNRows}, n)
-		MOVQ(n, rowsLocal)
-		TESTQ(n, n)
-		JZ(LabelRef(name + "_store"))
-		MOVQ(Mem{Base: pp, Disp: 8 * dwNPix}, n)
-		TESTQ(n, n)
-		JZ(LabelRef(name + "_store"))
+		MOVQ(n, rows)
 	}
 	Label(name + "_row")
 	xp, dyp, cnt := GP64(), GP64(), GP64()
@@ -312,8 +329,19 @@ func convDWKernel(s isa, j, nv int) {
 	JNZ(LabelRef(name + "_pix"))
 	ADDQ(rowX, xrow)
 	ADDQ(rowDY, dyrow)
-	DECQ(rowsLocal)
+	DECQ(rows)
 	JNZ(LabelRef(name + "_row"))
+	{
+		t := GP64()
+		MOVQ(Mem{Base: pp, Disp: 8 * dwImgX}, t)
+		SHLQ(U8(2), t)
+		ADDQ(t, ximg)
+		MOVQ(Mem{Base: pp, Disp: 8 * dwImgDY}, t)
+		SHLQ(U8(2), t)
+		ADDQ(t, dyimg)
+	}
+	DECQ(imgs)
+	JNZ(LabelRef(name + "_img"))
 
 	Label(name + "_store")
 	wp := Load(Param("dw").Base(), GP64())

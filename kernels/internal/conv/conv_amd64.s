@@ -3747,44 +3747,63 @@ convFwdAVX2_6x2_done:
 
 // func convDWAVX2_1x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_1x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_1x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_1x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_1x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_1x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_1x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_1x1_store
+
+convDWAVX2_1x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_1x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_1x1_pix:
 	VMOVUPS      (R10), Y1
 	VBROADCASTSS (R9), Y2
 	VFMADD231PS  Y1, Y2, Y0
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_1x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_1x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_1x1_img
 
 convDWAVX2_1x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -3805,31 +3824,42 @@ convDWAVX2_1x1_write:
 
 // func convDWAVX2_2x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_2x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_2x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_2x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_2x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_2x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_2x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_2x1_store
+
+convDWAVX2_2x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_2x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_2x1_pix:
@@ -3838,14 +3868,22 @@ convDWAVX2_2x1_pix:
 	VFMADD231PS  Y2, Y3, Y0
 	VBROADCASTSS 4(R9), Y4
 	VFMADD231PS  Y2, Y4, Y1
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_2x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_2x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_2x1_img
 
 convDWAVX2_2x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -3870,32 +3908,43 @@ convDWAVX2_2x1_write:
 
 // func convDWAVX2_3x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_3x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_3x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_3x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_3x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_3x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_3x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_3x1_store
+
+convDWAVX2_3x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_3x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_3x1_pix:
@@ -3906,14 +3955,22 @@ convDWAVX2_3x1_pix:
 	VFMADD231PS  Y3, Y5, Y1
 	VBROADCASTSS 8(R9), Y4
 	VFMADD231PS  Y3, Y4, Y2
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_3x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_3x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_3x1_img
 
 convDWAVX2_3x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -3942,33 +3999,44 @@ convDWAVX2_3x1_write:
 
 // func convDWAVX2_4x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_4x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_4x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_4x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_4x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_4x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_4x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_4x1_store
+
+convDWAVX2_4x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_4x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_4x1_pix:
@@ -3981,14 +4049,22 @@ convDWAVX2_4x1_pix:
 	VFMADD231PS  Y4, Y5, Y2
 	VBROADCASTSS 12(R9), Y6
 	VFMADD231PS  Y4, Y6, Y3
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_4x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_4x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_4x1_img
 
 convDWAVX2_4x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -4021,7 +4097,7 @@ convDWAVX2_4x1_write:
 
 // func convDWAVX2_5x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_5x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_5x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -4029,26 +4105,37 @@ TEXT ·convDWAVX2_5x1(SB), NOSPLIT, $8-96
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_5x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_5x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_5x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_5x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_5x1_store
+
+convDWAVX2_5x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_5x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_5x1_pix:
@@ -4063,14 +4150,22 @@ convDWAVX2_5x1_pix:
 	VFMADD231PS  Y5, Y7, Y3
 	VBROADCASTSS 16(R9), Y6
 	VFMADD231PS  Y5, Y6, Y4
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_5x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_5x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_5x1_img
 
 convDWAVX2_5x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -4107,7 +4202,7 @@ convDWAVX2_5x1_write:
 
 // func convDWAVX2_6x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_6x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_6x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -4116,26 +4211,37 @@ TEXT ·convDWAVX2_6x1(SB), NOSPLIT, $8-96
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_6x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_6x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_6x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_6x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_6x1_store
+
+convDWAVX2_6x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_6x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_6x1_pix:
@@ -4152,14 +4258,22 @@ convDWAVX2_6x1_pix:
 	VFMADD231PS  Y6, Y7, Y4
 	VBROADCASTSS 20(R9), Y8
 	VFMADD231PS  Y6, Y8, Y5
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_6x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_6x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_6x1_img
 
 convDWAVX2_6x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -4200,7 +4314,7 @@ convDWAVX2_6x1_write:
 
 // func convDWAVX2_7x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_7x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_7x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -4210,26 +4324,37 @@ TEXT ·convDWAVX2_7x1(SB), NOSPLIT, $8-96
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_7x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_7x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_7x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_7x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_7x1_store
+
+convDWAVX2_7x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_7x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_7x1_pix:
@@ -4248,14 +4373,22 @@ convDWAVX2_7x1_pix:
 	VFMADD231PS  Y7, Y9, Y5
 	VBROADCASTSS 24(R9), Y8
 	VFMADD231PS  Y7, Y8, Y6
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_7x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_7x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_7x1_img
 
 convDWAVX2_7x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -4300,7 +4433,7 @@ convDWAVX2_7x1_write:
 
 // func convDWAVX2_8x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_8x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_8x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -4311,26 +4444,37 @@ TEXT ·convDWAVX2_8x1(SB), NOSPLIT, $8-96
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_8x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_8x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_8x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_8x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_8x1_store
+
+convDWAVX2_8x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_8x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_8x1_pix:
@@ -4351,14 +4495,22 @@ convDWAVX2_8x1_pix:
 	VFMADD231PS  Y8, Y9, Y6
 	VBROADCASTSS 28(R9), Y10
 	VFMADD231PS  Y8, Y10, Y7
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_8x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_8x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_8x1_img
 
 convDWAVX2_8x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -4407,7 +4559,7 @@ convDWAVX2_8x1_write:
 
 // func convDWAVX2_9x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_9x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_9x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -4419,26 +4571,37 @@ TEXT ·convDWAVX2_9x1(SB), NOSPLIT, $8-96
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_9x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_9x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_9x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_9x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_9x1_store
+
+convDWAVX2_9x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_9x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_9x1_pix:
@@ -4461,14 +4624,22 @@ convDWAVX2_9x1_pix:
 	VFMADD231PS  Y9, Y11, Y7
 	VBROADCASTSS 32(R9), Y10
 	VFMADD231PS  Y9, Y10, Y8
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_9x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_9x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_9x1_img
 
 convDWAVX2_9x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -4521,7 +4692,7 @@ convDWAVX2_9x1_write:
 
 // func convDWAVX2_10x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_10x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_10x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -4534,26 +4705,37 @@ TEXT ·convDWAVX2_10x1(SB), NOSPLIT, $8-96
 	VXORPS Y8, Y8, Y8
 	VXORPS Y9, Y9, Y9
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_10x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_10x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_10x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_10x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_10x1_store
+
+convDWAVX2_10x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_10x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_10x1_pix:
@@ -4578,14 +4760,22 @@ convDWAVX2_10x1_pix:
 	VFMADD231PS  Y10, Y11, Y8
 	VBROADCASTSS 36(R9), Y12
 	VFMADD231PS  Y10, Y12, Y9
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_10x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_10x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_10x1_img
 
 convDWAVX2_10x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -4642,7 +4832,7 @@ convDWAVX2_10x1_write:
 
 // func convDWAVX2_11x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_11x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_11x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -4656,26 +4846,37 @@ TEXT ·convDWAVX2_11x1(SB), NOSPLIT, $8-96
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_11x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_11x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_11x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_11x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_11x1_store
+
+convDWAVX2_11x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_11x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_11x1_pix:
@@ -4702,14 +4903,22 @@ convDWAVX2_11x1_pix:
 	VFMADD231PS  Y11, Y13, Y9
 	VBROADCASTSS 40(R9), Y12
 	VFMADD231PS  Y11, Y12, Y10
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_11x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_11x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_11x1_img
 
 convDWAVX2_11x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -4770,7 +4979,7 @@ convDWAVX2_11x1_write:
 
 // func convDWAVX2_12x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_12x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_12x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -4785,26 +4994,37 @@ TEXT ·convDWAVX2_12x1(SB), NOSPLIT, $8-96
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_12x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_12x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_12x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_12x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_12x1_store
+
+convDWAVX2_12x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_12x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_12x1_pix:
@@ -4833,14 +5053,22 @@ convDWAVX2_12x1_pix:
 	VFMADD231PS  Y12, Y13, Y10
 	VBROADCASTSS 44(R9), Y14
 	VFMADD231PS  Y12, Y14, Y11
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_12x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_12x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_12x1_img
 
 convDWAVX2_12x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -4905,31 +5133,42 @@ convDWAVX2_12x1_write:
 
 // func convDWAVX2_1x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_1x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_1x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_1x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_1x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_1x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_1x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_1x2_store
+
+convDWAVX2_1x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_1x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_1x2_pix:
@@ -4938,14 +5177,22 @@ convDWAVX2_1x2_pix:
 	VBROADCASTSS (R9), Y4
 	VFMADD231PS  Y2, Y4, Y0
 	VFMADD231PS  Y3, Y4, Y1
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_1x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_1x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_1x2_img
 
 convDWAVX2_1x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -4968,33 +5215,44 @@ convDWAVX2_1x2_write:
 
 // func convDWAVX2_2x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_2x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_2x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_2x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_2x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_2x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_2x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_2x2_store
+
+convDWAVX2_2x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_2x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_2x2_pix:
@@ -5006,14 +5264,22 @@ convDWAVX2_2x2_pix:
 	VBROADCASTSS 4(R9), Y7
 	VFMADD231PS  Y4, Y7, Y2
 	VFMADD231PS  Y5, Y7, Y3
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_2x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_2x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_2x2_img
 
 convDWAVX2_2x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -5042,7 +5308,7 @@ convDWAVX2_2x2_write:
 
 // func convDWAVX2_3x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_3x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_3x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -5051,26 +5317,37 @@ TEXT ·convDWAVX2_3x2(SB), NOSPLIT, $8-96
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_3x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_3x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_3x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_3x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_3x2_store
+
+convDWAVX2_3x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_3x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_3x2_pix:
@@ -5085,14 +5362,22 @@ convDWAVX2_3x2_pix:
 	VBROADCASTSS 8(R9), Y8
 	VFMADD231PS  Y6, Y8, Y4
 	VFMADD231PS  Y7, Y8, Y5
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_3x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_3x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_3x2_img
 
 convDWAVX2_3x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -5127,7 +5412,7 @@ convDWAVX2_3x2_write:
 
 // func convDWAVX2_4x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_4x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_4x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -5138,26 +5423,37 @@ TEXT ·convDWAVX2_4x2(SB), NOSPLIT, $8-96
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_4x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_4x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_4x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_4x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_4x2_store
+
+convDWAVX2_4x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_4x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_4x2_pix:
@@ -5175,14 +5471,22 @@ convDWAVX2_4x2_pix:
 	VBROADCASTSS 12(R9), Y11
 	VFMADD231PS  Y8, Y11, Y6
 	VFMADD231PS  Y9, Y11, Y7
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_4x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_4x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_4x2_img
 
 convDWAVX2_4x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -5223,7 +5527,7 @@ convDWAVX2_4x2_write:
 
 // func convDWAVX2_5x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_5x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_5x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -5236,26 +5540,37 @@ TEXT ·convDWAVX2_5x2(SB), NOSPLIT, $8-96
 	VXORPS Y8, Y8, Y8
 	VXORPS Y9, Y9, Y9
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_5x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_5x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_5x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_5x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_5x2_store
+
+convDWAVX2_5x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_5x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_5x2_pix:
@@ -5276,14 +5591,22 @@ convDWAVX2_5x2_pix:
 	VBROADCASTSS 16(R9), Y12
 	VFMADD231PS  Y10, Y12, Y8
 	VFMADD231PS  Y11, Y12, Y9
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_5x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_5x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_5x2_img
 
 convDWAVX2_5x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -5330,7 +5653,7 @@ convDWAVX2_5x2_write:
 
 // func convDWAVX2_6x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convDWAVX2_6x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX2_6x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -5345,26 +5668,37 @@ TEXT ·convDWAVX2_6x2(SB), NOSPLIT, $8-96
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_6x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_6x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX2_6x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX2_6x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX2_6x2_store
+
+convDWAVX2_6x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX2_6x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX2_6x2_pix:
@@ -5388,14 +5722,22 @@ convDWAVX2_6x2_pix:
 	VBROADCASTSS 20(R9), Y15
 	VFMADD231PS  Y12, Y15, Y10
 	VFMADD231PS  Y13, Y15, Y11
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX2_6x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX2_6x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX2_6x2_img
 
 convDWAVX2_6x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -17467,44 +17809,63 @@ convFwdAVX512_6x4_done:
 
 // func convDWAVX512_1x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_1x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_1x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_1x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_1x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_1x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_1x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_1x1_store
+
+convDWAVX512_1x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_1x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_1x1_pix:
 	VMOVUPS      (R10), Z1
 	VBROADCASTSS (R9), Z2
 	VFMADD231PS  Z1, Z2, Z0
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_1x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_1x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_1x1_img
 
 convDWAVX512_1x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -17525,31 +17886,42 @@ convDWAVX512_1x1_write:
 
 // func convDWAVX512_2x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_2x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_2x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_2x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_2x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_2x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_2x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_2x1_store
+
+convDWAVX512_2x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_2x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_2x1_pix:
@@ -17558,14 +17930,22 @@ convDWAVX512_2x1_pix:
 	VFMADD231PS  Z2, Z3, Z0
 	VBROADCASTSS 4(R9), Z4
 	VFMADD231PS  Z2, Z4, Z1
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_2x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_2x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_2x1_img
 
 convDWAVX512_2x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -17590,32 +17970,43 @@ convDWAVX512_2x1_write:
 
 // func convDWAVX512_3x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_3x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_3x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_3x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_3x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_3x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_3x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_3x1_store
+
+convDWAVX512_3x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_3x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_3x1_pix:
@@ -17626,14 +18017,22 @@ convDWAVX512_3x1_pix:
 	VFMADD231PS  Z3, Z5, Z1
 	VBROADCASTSS 8(R9), Z4
 	VFMADD231PS  Z3, Z4, Z2
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_3x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_3x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_3x1_img
 
 convDWAVX512_3x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -17662,33 +18061,44 @@ convDWAVX512_3x1_write:
 
 // func convDWAVX512_4x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_4x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_4x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_4x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_4x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_4x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_4x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_4x1_store
+
+convDWAVX512_4x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_4x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_4x1_pix:
@@ -17701,14 +18111,22 @@ convDWAVX512_4x1_pix:
 	VFMADD231PS  Z4, Z5, Z2
 	VBROADCASTSS 12(R9), Z6
 	VFMADD231PS  Z4, Z6, Z3
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_4x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_4x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_4x1_img
 
 convDWAVX512_4x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -17741,7 +18159,7 @@ convDWAVX512_4x1_write:
 
 // func convDWAVX512_5x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_5x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_5x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -17749,26 +18167,37 @@ TEXT ·convDWAVX512_5x1(SB), NOSPLIT, $8-96
 	VXORPS Z3, Z3, Z3
 	VXORPS Z4, Z4, Z4
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_5x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_5x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_5x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_5x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_5x1_store
+
+convDWAVX512_5x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_5x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_5x1_pix:
@@ -17783,14 +18212,22 @@ convDWAVX512_5x1_pix:
 	VFMADD231PS  Z5, Z7, Z3
 	VBROADCASTSS 16(R9), Z6
 	VFMADD231PS  Z5, Z6, Z4
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_5x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_5x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_5x1_img
 
 convDWAVX512_5x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -17827,7 +18264,7 @@ convDWAVX512_5x1_write:
 
 // func convDWAVX512_6x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_6x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_6x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -17836,26 +18273,37 @@ TEXT ·convDWAVX512_6x1(SB), NOSPLIT, $8-96
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_6x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_6x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_6x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_6x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_6x1_store
+
+convDWAVX512_6x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_6x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_6x1_pix:
@@ -17872,14 +18320,22 @@ convDWAVX512_6x1_pix:
 	VFMADD231PS  Z6, Z7, Z4
 	VBROADCASTSS 20(R9), Z8
 	VFMADD231PS  Z6, Z8, Z5
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_6x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_6x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_6x1_img
 
 convDWAVX512_6x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -17920,7 +18376,7 @@ convDWAVX512_6x1_write:
 
 // func convDWAVX512_7x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_7x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_7x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -17930,26 +18386,37 @@ TEXT ·convDWAVX512_7x1(SB), NOSPLIT, $8-96
 	VXORPS Z5, Z5, Z5
 	VXORPS Z6, Z6, Z6
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_7x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_7x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_7x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_7x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_7x1_store
+
+convDWAVX512_7x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_7x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_7x1_pix:
@@ -17968,14 +18435,22 @@ convDWAVX512_7x1_pix:
 	VFMADD231PS  Z7, Z9, Z5
 	VBROADCASTSS 24(R9), Z8
 	VFMADD231PS  Z7, Z8, Z6
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_7x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_7x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_7x1_img
 
 convDWAVX512_7x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -18020,7 +18495,7 @@ convDWAVX512_7x1_write:
 
 // func convDWAVX512_8x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_8x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_8x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -18031,26 +18506,37 @@ TEXT ·convDWAVX512_8x1(SB), NOSPLIT, $8-96
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_8x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_8x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_8x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_8x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_8x1_store
+
+convDWAVX512_8x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_8x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_8x1_pix:
@@ -18071,14 +18557,22 @@ convDWAVX512_8x1_pix:
 	VFMADD231PS  Z8, Z9, Z6
 	VBROADCASTSS 28(R9), Z10
 	VFMADD231PS  Z8, Z10, Z7
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_8x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_8x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_8x1_img
 
 convDWAVX512_8x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -18127,7 +18621,7 @@ convDWAVX512_8x1_write:
 
 // func convDWAVX512_9x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_9x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_9x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -18139,26 +18633,37 @@ TEXT ·convDWAVX512_9x1(SB), NOSPLIT, $8-96
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_9x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_9x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_9x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_9x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_9x1_store
+
+convDWAVX512_9x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_9x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_9x1_pix:
@@ -18181,14 +18686,22 @@ convDWAVX512_9x1_pix:
 	VFMADD231PS  Z9, Z11, Z7
 	VBROADCASTSS 32(R9), Z10
 	VFMADD231PS  Z9, Z10, Z8
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_9x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_9x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_9x1_img
 
 convDWAVX512_9x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -18241,7 +18754,7 @@ convDWAVX512_9x1_write:
 
 // func convDWAVX512_10x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_10x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_10x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -18254,26 +18767,37 @@ TEXT ·convDWAVX512_10x1(SB), NOSPLIT, $8-96
 	VXORPS Z8, Z8, Z8
 	VXORPS Z9, Z9, Z9
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_10x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_10x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_10x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_10x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_10x1_store
+
+convDWAVX512_10x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_10x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_10x1_pix:
@@ -18298,14 +18822,22 @@ convDWAVX512_10x1_pix:
 	VFMADD231PS  Z10, Z11, Z8
 	VBROADCASTSS 36(R9), Z12
 	VFMADD231PS  Z10, Z12, Z9
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_10x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_10x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_10x1_img
 
 convDWAVX512_10x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -18362,7 +18894,7 @@ convDWAVX512_10x1_write:
 
 // func convDWAVX512_11x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_11x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_11x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -18376,26 +18908,37 @@ TEXT ·convDWAVX512_11x1(SB), NOSPLIT, $8-96
 	VXORPS Z9, Z9, Z9
 	VXORPS Z10, Z10, Z10
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_11x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_11x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_11x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_11x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_11x1_store
+
+convDWAVX512_11x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_11x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_11x1_pix:
@@ -18422,14 +18965,22 @@ convDWAVX512_11x1_pix:
 	VFMADD231PS  Z11, Z13, Z9
 	VBROADCASTSS 40(R9), Z12
 	VFMADD231PS  Z11, Z12, Z10
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_11x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_11x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_11x1_img
 
 convDWAVX512_11x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -18490,7 +19041,7 @@ convDWAVX512_11x1_write:
 
 // func convDWAVX512_12x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_12x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_12x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -18505,26 +19056,37 @@ TEXT ·convDWAVX512_12x1(SB), NOSPLIT, $8-96
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_12x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_12x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_12x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_12x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_12x1_store
+
+convDWAVX512_12x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_12x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_12x1_pix:
@@ -18553,14 +19115,22 @@ convDWAVX512_12x1_pix:
 	VFMADD231PS  Z12, Z13, Z10
 	VBROADCASTSS 44(R9), Z14
 	VFMADD231PS  Z12, Z14, Z11
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_12x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_12x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_12x1_img
 
 convDWAVX512_12x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -18625,7 +19195,7 @@ convDWAVX512_12x1_write:
 
 // func convDWAVX512_13x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_13x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_13x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -18641,26 +19211,37 @@ TEXT ·convDWAVX512_13x1(SB), NOSPLIT, $8-96
 	VXORPS Z11, Z11, Z11
 	VXORPS Z12, Z12, Z12
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_13x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_13x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_13x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_13x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_13x1_store
+
+convDWAVX512_13x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_13x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_13x1_pix:
@@ -18691,14 +19272,22 @@ convDWAVX512_13x1_pix:
 	VFMADD231PS  Z13, Z15, Z11
 	VBROADCASTSS 48(R9), Z14
 	VFMADD231PS  Z13, Z14, Z12
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_13x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_13x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_13x1_img
 
 convDWAVX512_13x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -18767,7 +19356,7 @@ convDWAVX512_13x1_write:
 
 // func convDWAVX512_14x1(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_14x1(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_14x1(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -18784,26 +19373,37 @@ TEXT ·convDWAVX512_14x1(SB), NOSPLIT, $8-96
 	VXORPS Z12, Z12, Z12
 	VXORPS Z13, Z13, Z13
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_14x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_14x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_14x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_14x1_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_14x1_store
+
+convDWAVX512_14x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_14x1_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_14x1_pix:
@@ -18836,14 +19436,22 @@ convDWAVX512_14x1_pix:
 	VFMADD231PS  Z14, Z15, Z12
 	VBROADCASTSS 52(R9), Z16
 	VFMADD231PS  Z14, Z16, Z13
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_14x1_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_14x1_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_14x1_img
 
 convDWAVX512_14x1_store:
 	MOVQ  dw_base+48(FP), CX
@@ -18916,31 +19524,42 @@ convDWAVX512_14x1_write:
 
 // func convDWAVX512_1x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_1x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_1x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_1x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_1x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_1x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_1x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_1x2_store
+
+convDWAVX512_1x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_1x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_1x2_pix:
@@ -18949,14 +19568,22 @@ convDWAVX512_1x2_pix:
 	VBROADCASTSS (R9), Z4
 	VFMADD231PS  Z2, Z4, Z0
 	VFMADD231PS  Z3, Z4, Z1
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_1x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_1x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_1x2_img
 
 convDWAVX512_1x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -18979,33 +19606,44 @@ convDWAVX512_1x2_write:
 
 // func convDWAVX512_2x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_2x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_2x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_2x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_2x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_2x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_2x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_2x2_store
+
+convDWAVX512_2x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_2x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_2x2_pix:
@@ -19017,14 +19655,22 @@ convDWAVX512_2x2_pix:
 	VBROADCASTSS 4(R9), Z7
 	VFMADD231PS  Z4, Z7, Z2
 	VFMADD231PS  Z5, Z7, Z3
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_2x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_2x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_2x2_img
 
 convDWAVX512_2x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -19053,7 +19699,7 @@ convDWAVX512_2x2_write:
 
 // func convDWAVX512_3x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_3x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_3x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -19062,26 +19708,37 @@ TEXT ·convDWAVX512_3x2(SB), NOSPLIT, $8-96
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_3x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_3x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_3x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_3x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_3x2_store
+
+convDWAVX512_3x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_3x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_3x2_pix:
@@ -19096,14 +19753,22 @@ convDWAVX512_3x2_pix:
 	VBROADCASTSS 8(R9), Z8
 	VFMADD231PS  Z6, Z8, Z4
 	VFMADD231PS  Z7, Z8, Z5
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_3x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_3x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_3x2_img
 
 convDWAVX512_3x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -19138,7 +19803,7 @@ convDWAVX512_3x2_write:
 
 // func convDWAVX512_4x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_4x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_4x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -19149,26 +19814,37 @@ TEXT ·convDWAVX512_4x2(SB), NOSPLIT, $8-96
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_4x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_4x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_4x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_4x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_4x2_store
+
+convDWAVX512_4x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_4x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_4x2_pix:
@@ -19186,14 +19862,22 @@ convDWAVX512_4x2_pix:
 	VBROADCASTSS 12(R9), Z11
 	VFMADD231PS  Z8, Z11, Z6
 	VFMADD231PS  Z9, Z11, Z7
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_4x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_4x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_4x2_img
 
 convDWAVX512_4x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -19234,7 +19918,7 @@ convDWAVX512_4x2_write:
 
 // func convDWAVX512_5x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_5x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_5x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -19247,26 +19931,37 @@ TEXT ·convDWAVX512_5x2(SB), NOSPLIT, $8-96
 	VXORPS Z8, Z8, Z8
 	VXORPS Z9, Z9, Z9
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_5x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_5x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_5x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_5x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_5x2_store
+
+convDWAVX512_5x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_5x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_5x2_pix:
@@ -19287,14 +19982,22 @@ convDWAVX512_5x2_pix:
 	VBROADCASTSS 16(R9), Z12
 	VFMADD231PS  Z10, Z12, Z8
 	VFMADD231PS  Z11, Z12, Z9
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_5x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_5x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_5x2_img
 
 convDWAVX512_5x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -19341,7 +20044,7 @@ convDWAVX512_5x2_write:
 
 // func convDWAVX512_6x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_6x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_6x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -19356,26 +20059,37 @@ TEXT ·convDWAVX512_6x2(SB), NOSPLIT, $8-96
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_6x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_6x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_6x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_6x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_6x2_store
+
+convDWAVX512_6x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_6x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_6x2_pix:
@@ -19399,14 +20113,22 @@ convDWAVX512_6x2_pix:
 	VBROADCASTSS 20(R9), Z15
 	VFMADD231PS  Z12, Z15, Z10
 	VFMADD231PS  Z13, Z15, Z11
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_6x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_6x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_6x2_img
 
 convDWAVX512_6x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -19459,7 +20181,7 @@ convDWAVX512_6x2_write:
 
 // func convDWAVX512_7x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_7x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_7x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -19476,26 +20198,37 @@ TEXT ·convDWAVX512_7x2(SB), NOSPLIT, $8-96
 	VXORPS Z12, Z12, Z12
 	VXORPS Z13, Z13, Z13
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_7x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_7x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_7x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_7x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_7x2_store
+
+convDWAVX512_7x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_7x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_7x2_pix:
@@ -19522,14 +20255,22 @@ convDWAVX512_7x2_pix:
 	VBROADCASTSS 24(R9), Z16
 	VFMADD231PS  Z14, Z16, Z12
 	VFMADD231PS  Z15, Z16, Z13
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_7x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_7x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_7x2_img
 
 convDWAVX512_7x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -19588,7 +20329,7 @@ convDWAVX512_7x2_write:
 
 // func convDWAVX512_8x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_8x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_8x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -19607,26 +20348,37 @@ TEXT ·convDWAVX512_8x2(SB), NOSPLIT, $8-96
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_8x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_8x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_8x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_8x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_8x2_store
+
+convDWAVX512_8x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_8x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_8x2_pix:
@@ -19656,14 +20408,22 @@ convDWAVX512_8x2_pix:
 	VBROADCASTSS 28(R9), Z19
 	VFMADD231PS  Z16, Z19, Z14
 	VFMADD231PS  Z17, Z19, Z15
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_8x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_8x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_8x2_img
 
 convDWAVX512_8x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -19728,7 +20488,7 @@ convDWAVX512_8x2_write:
 
 // func convDWAVX512_9x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_9x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_9x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -19749,26 +20509,37 @@ TEXT ·convDWAVX512_9x2(SB), NOSPLIT, $8-96
 	VXORPS Z16, Z16, Z16
 	VXORPS Z17, Z17, Z17
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_9x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_9x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_9x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_9x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_9x2_store
+
+convDWAVX512_9x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_9x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_9x2_pix:
@@ -19801,14 +20572,22 @@ convDWAVX512_9x2_pix:
 	VBROADCASTSS 32(R9), Z20
 	VFMADD231PS  Z18, Z20, Z16
 	VFMADD231PS  Z19, Z20, Z17
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_9x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_9x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_9x2_img
 
 convDWAVX512_9x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -19879,7 +20658,7 @@ convDWAVX512_9x2_write:
 
 // func convDWAVX512_10x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_10x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_10x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -19902,26 +20681,37 @@ TEXT ·convDWAVX512_10x2(SB), NOSPLIT, $8-96
 	VXORPS Z18, Z18, Z18
 	VXORPS Z19, Z19, Z19
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_10x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_10x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_10x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_10x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_10x2_store
+
+convDWAVX512_10x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_10x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_10x2_pix:
@@ -19957,14 +20747,22 @@ convDWAVX512_10x2_pix:
 	VBROADCASTSS 36(R9), Z23
 	VFMADD231PS  Z20, Z23, Z18
 	VFMADD231PS  Z21, Z23, Z19
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_10x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_10x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_10x2_img
 
 convDWAVX512_10x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -20041,7 +20839,7 @@ convDWAVX512_10x2_write:
 
 // func convDWAVX512_11x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_11x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_11x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -20066,26 +20864,37 @@ TEXT ·convDWAVX512_11x2(SB), NOSPLIT, $8-96
 	VXORPS Z20, Z20, Z20
 	VXORPS Z21, Z21, Z21
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_11x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_11x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_11x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_11x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_11x2_store
+
+convDWAVX512_11x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_11x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_11x2_pix:
@@ -20124,14 +20933,22 @@ convDWAVX512_11x2_pix:
 	VBROADCASTSS 40(R9), Z24
 	VFMADD231PS  Z22, Z24, Z20
 	VFMADD231PS  Z23, Z24, Z21
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_11x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_11x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_11x2_img
 
 convDWAVX512_11x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -20214,7 +21031,7 @@ convDWAVX512_11x2_write:
 
 // func convDWAVX512_12x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_12x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_12x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -20241,26 +21058,37 @@ TEXT ·convDWAVX512_12x2(SB), NOSPLIT, $8-96
 	VXORPS Z22, Z22, Z22
 	VXORPS Z23, Z23, Z23
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_12x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_12x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_12x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_12x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_12x2_store
+
+convDWAVX512_12x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_12x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_12x2_pix:
@@ -20302,14 +21130,22 @@ convDWAVX512_12x2_pix:
 	VBROADCASTSS 44(R9), Z27
 	VFMADD231PS  Z24, Z27, Z22
 	VFMADD231PS  Z25, Z27, Z23
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_12x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_12x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_12x2_img
 
 convDWAVX512_12x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -20398,7 +21234,7 @@ convDWAVX512_12x2_write:
 
 // func convDWAVX512_13x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_13x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_13x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -20427,26 +21263,37 @@ TEXT ·convDWAVX512_13x2(SB), NOSPLIT, $8-96
 	VXORPS Z24, Z24, Z24
 	VXORPS Z25, Z25, Z25
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_13x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_13x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_13x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_13x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_13x2_store
+
+convDWAVX512_13x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_13x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_13x2_pix:
@@ -20491,14 +21338,22 @@ convDWAVX512_13x2_pix:
 	VBROADCASTSS 48(R9), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_13x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_13x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_13x2_img
 
 convDWAVX512_13x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -20593,7 +21448,7 @@ convDWAVX512_13x2_write:
 
 // func convDWAVX512_14x2(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_14x2(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_14x2(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -20624,26 +21479,37 @@ TEXT ·convDWAVX512_14x2(SB), NOSPLIT, $8-96
 	VXORPS Z26, Z26, Z26
 	VXORPS Z27, Z27, Z27
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_14x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_14x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_14x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_14x2_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_14x2_store
+
+convDWAVX512_14x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_14x2_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_14x2_pix:
@@ -20691,14 +21557,22 @@ convDWAVX512_14x2_pix:
 	VBROADCASTSS 52(R9), Z31
 	VFMADD231PS  Z28, Z31, Z26
 	VFMADD231PS  Z29, Z31, Z27
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_14x2_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_14x2_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_14x2_img
 
 convDWAVX512_14x2_store:
 	MOVQ  dw_base+48(FP), CX
@@ -20799,32 +21673,43 @@ convDWAVX512_14x2_write:
 
 // func convDWAVX512_1x3(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_1x3(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_1x3(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_1x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_1x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_1x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_1x3_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_1x3_store
+
+convDWAVX512_1x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_1x3_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_1x3_pix:
@@ -20835,14 +21720,22 @@ convDWAVX512_1x3_pix:
 	VFMADD231PS  Z3, Z6, Z0
 	VFMADD231PS  Z4, Z6, Z1
 	VFMADD231PS  Z5, Z6, Z2
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_1x3_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_1x3_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_1x3_img
 
 convDWAVX512_1x3_store:
 	MOVQ  dw_base+48(FP), CX
@@ -20867,7 +21760,7 @@ convDWAVX512_1x3_write:
 
 // func convDWAVX512_2x3(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_2x3(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_2x3(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -20876,26 +21769,37 @@ TEXT ·convDWAVX512_2x3(SB), NOSPLIT, $8-96
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_2x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_2x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_2x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_2x3_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_2x3_store
+
+convDWAVX512_2x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_2x3_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_2x3_pix:
@@ -20910,14 +21814,22 @@ convDWAVX512_2x3_pix:
 	VFMADD231PS  Z6, Z10, Z3
 	VFMADD231PS  Z7, Z10, Z4
 	VFMADD231PS  Z8, Z10, Z5
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_2x3_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_2x3_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_2x3_img
 
 convDWAVX512_2x3_store:
 	MOVQ  dw_base+48(FP), CX
@@ -20950,7 +21862,7 @@ convDWAVX512_2x3_write:
 
 // func convDWAVX512_3x3(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_3x3(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_3x3(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -20962,26 +21874,37 @@ TEXT ·convDWAVX512_3x3(SB), NOSPLIT, $8-96
 	VXORPS Z7, Z7, Z7
 	VXORPS Z8, Z8, Z8
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_3x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_3x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_3x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_3x3_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_3x3_store
+
+convDWAVX512_3x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_3x3_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_3x3_pix:
@@ -21000,14 +21923,22 @@ convDWAVX512_3x3_pix:
 	VFMADD231PS  Z9, Z12, Z6
 	VFMADD231PS  Z10, Z12, Z7
 	VFMADD231PS  Z11, Z12, Z8
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_3x3_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_3x3_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_3x3_img
 
 convDWAVX512_3x3_store:
 	MOVQ  dw_base+48(FP), CX
@@ -21048,7 +21979,7 @@ convDWAVX512_3x3_write:
 
 // func convDWAVX512_4x3(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_4x3(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_4x3(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -21063,26 +21994,37 @@ TEXT ·convDWAVX512_4x3(SB), NOSPLIT, $8-96
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_4x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_4x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_4x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_4x3_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_4x3_store
+
+convDWAVX512_4x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_4x3_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_4x3_pix:
@@ -21105,14 +22047,22 @@ convDWAVX512_4x3_pix:
 	VFMADD231PS  Z12, Z16, Z9
 	VFMADD231PS  Z13, Z16, Z10
 	VFMADD231PS  Z14, Z16, Z11
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_4x3_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_4x3_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_4x3_img
 
 convDWAVX512_4x3_store:
 	MOVQ  dw_base+48(FP), CX
@@ -21161,7 +22111,7 @@ convDWAVX512_4x3_write:
 
 // func convDWAVX512_5x3(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_5x3(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_5x3(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -21179,26 +22129,37 @@ TEXT ·convDWAVX512_5x3(SB), NOSPLIT, $8-96
 	VXORPS Z13, Z13, Z13
 	VXORPS Z14, Z14, Z14
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_5x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_5x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_5x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_5x3_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_5x3_store
+
+convDWAVX512_5x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_5x3_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_5x3_pix:
@@ -21225,14 +22186,22 @@ convDWAVX512_5x3_pix:
 	VFMADD231PS  Z15, Z18, Z12
 	VFMADD231PS  Z16, Z18, Z13
 	VFMADD231PS  Z17, Z18, Z14
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_5x3_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_5x3_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_5x3_img
 
 convDWAVX512_5x3_store:
 	MOVQ  dw_base+48(FP), CX
@@ -21289,7 +22258,7 @@ convDWAVX512_5x3_write:
 
 // func convDWAVX512_6x3(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_6x3(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_6x3(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -21310,26 +22279,37 @@ TEXT ·convDWAVX512_6x3(SB), NOSPLIT, $8-96
 	VXORPS Z16, Z16, Z16
 	VXORPS Z17, Z17, Z17
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_6x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_6x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_6x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_6x3_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_6x3_store
+
+convDWAVX512_6x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_6x3_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_6x3_pix:
@@ -21360,14 +22340,22 @@ convDWAVX512_6x3_pix:
 	VFMADD231PS  Z18, Z22, Z15
 	VFMADD231PS  Z19, Z22, Z16
 	VFMADD231PS  Z20, Z22, Z17
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_6x3_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_6x3_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_6x3_img
 
 convDWAVX512_6x3_store:
 	MOVQ  dw_base+48(FP), CX
@@ -21432,7 +22420,7 @@ convDWAVX512_6x3_write:
 
 // func convDWAVX512_7x3(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_7x3(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_7x3(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -21456,26 +22444,37 @@ TEXT ·convDWAVX512_7x3(SB), NOSPLIT, $8-96
 	VXORPS Z19, Z19, Z19
 	VXORPS Z20, Z20, Z20
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_7x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_7x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_7x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_7x3_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_7x3_store
+
+convDWAVX512_7x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_7x3_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_7x3_pix:
@@ -21510,14 +22509,22 @@ convDWAVX512_7x3_pix:
 	VFMADD231PS  Z21, Z24, Z18
 	VFMADD231PS  Z22, Z24, Z19
 	VFMADD231PS  Z23, Z24, Z20
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_7x3_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_7x3_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_7x3_img
 
 convDWAVX512_7x3_store:
 	MOVQ  dw_base+48(FP), CX
@@ -21590,7 +22597,7 @@ convDWAVX512_7x3_write:
 
 // func convDWAVX512_8x3(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_8x3(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_8x3(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -21617,26 +22624,37 @@ TEXT ·convDWAVX512_8x3(SB), NOSPLIT, $8-96
 	VXORPS Z22, Z22, Z22
 	VXORPS Z23, Z23, Z23
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_8x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_8x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_8x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_8x3_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_8x3_store
+
+convDWAVX512_8x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_8x3_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_8x3_pix:
@@ -21675,14 +22693,22 @@ convDWAVX512_8x3_pix:
 	VFMADD231PS  Z24, Z28, Z21
 	VFMADD231PS  Z25, Z28, Z22
 	VFMADD231PS  Z26, Z28, Z23
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_8x3_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_8x3_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_8x3_img
 
 convDWAVX512_8x3_store:
 	MOVQ  dw_base+48(FP), CX
@@ -21763,7 +22789,7 @@ convDWAVX512_8x3_write:
 
 // func convDWAVX512_9x3(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_9x3(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_9x3(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -21793,26 +22819,37 @@ TEXT ·convDWAVX512_9x3(SB), NOSPLIT, $8-96
 	VXORPS Z25, Z25, Z25
 	VXORPS Z26, Z26, Z26
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_9x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_9x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_9x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_9x3_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_9x3_store
+
+convDWAVX512_9x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_9x3_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_9x3_pix:
@@ -21855,14 +22892,22 @@ convDWAVX512_9x3_pix:
 	VFMADD231PS  Z27, Z30, Z24
 	VFMADD231PS  Z28, Z30, Z25
 	VFMADD231PS  Z29, Z30, Z26
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_9x3_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_9x3_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_9x3_img
 
 convDWAVX512_9x3_store:
 	MOVQ  dw_base+48(FP), CX
@@ -21951,33 +22996,44 @@ convDWAVX512_9x3_write:
 
 // func convDWAVX512_1x4(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_1x4(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_1x4(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_1x4_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_1x4_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_1x4_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_1x4_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_1x4_store
+
+convDWAVX512_1x4_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_1x4_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_1x4_pix:
@@ -21990,14 +23046,22 @@ convDWAVX512_1x4_pix:
 	VFMADD231PS  Z5, Z8, Z1
 	VFMADD231PS  Z6, Z8, Z2
 	VFMADD231PS  Z7, Z8, Z3
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_1x4_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_1x4_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_1x4_img
 
 convDWAVX512_1x4_store:
 	MOVQ  dw_base+48(FP), CX
@@ -22024,7 +23088,7 @@ convDWAVX512_1x4_write:
 
 // func convDWAVX512_2x4(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_2x4(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_2x4(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -22035,26 +23099,37 @@ TEXT ·convDWAVX512_2x4(SB), NOSPLIT, $8-96
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_2x4_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_2x4_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_2x4_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_2x4_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_2x4_store
+
+convDWAVX512_2x4_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_2x4_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_2x4_pix:
@@ -22072,14 +23147,22 @@ convDWAVX512_2x4_pix:
 	VFMADD231PS  Z9, Z13, Z5
 	VFMADD231PS  Z10, Z13, Z6
 	VFMADD231PS  Z11, Z13, Z7
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_2x4_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_2x4_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_2x4_img
 
 convDWAVX512_2x4_store:
 	MOVQ  dw_base+48(FP), CX
@@ -22116,7 +23199,7 @@ convDWAVX512_2x4_write:
 
 // func convDWAVX512_3x4(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_3x4(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_3x4(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -22131,26 +23214,37 @@ TEXT ·convDWAVX512_3x4(SB), NOSPLIT, $8-96
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_3x4_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_3x4_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_3x4_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_3x4_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_3x4_store
+
+convDWAVX512_3x4_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_3x4_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_3x4_pix:
@@ -22173,14 +23267,22 @@ convDWAVX512_3x4_pix:
 	VFMADD231PS  Z13, Z16, Z9
 	VFMADD231PS  Z14, Z16, Z10
 	VFMADD231PS  Z15, Z16, Z11
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_3x4_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_3x4_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_3x4_img
 
 convDWAVX512_3x4_store:
 	MOVQ  dw_base+48(FP), CX
@@ -22227,7 +23329,7 @@ convDWAVX512_3x4_write:
 
 // func convDWAVX512_4x4(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_4x4(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_4x4(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -22246,26 +23348,37 @@ TEXT ·convDWAVX512_4x4(SB), NOSPLIT, $8-96
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_4x4_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_4x4_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_4x4_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_4x4_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_4x4_store
+
+convDWAVX512_4x4_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_4x4_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_4x4_pix:
@@ -22293,14 +23406,22 @@ convDWAVX512_4x4_pix:
 	VFMADD231PS  Z17, Z21, Z13
 	VFMADD231PS  Z18, Z21, Z14
 	VFMADD231PS  Z19, Z21, Z15
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_4x4_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_4x4_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_4x4_img
 
 convDWAVX512_4x4_store:
 	MOVQ  dw_base+48(FP), CX
@@ -22357,7 +23478,7 @@ convDWAVX512_4x4_write:
 
 // func convDWAVX512_5x4(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_5x4(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_5x4(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -22380,26 +23501,37 @@ TEXT ·convDWAVX512_5x4(SB), NOSPLIT, $8-96
 	VXORPS Z18, Z18, Z18
 	VXORPS Z19, Z19, Z19
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_5x4_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_5x4_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_5x4_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_5x4_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_5x4_store
+
+convDWAVX512_5x4_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_5x4_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_5x4_pix:
@@ -22432,14 +23564,22 @@ convDWAVX512_5x4_pix:
 	VFMADD231PS  Z21, Z24, Z17
 	VFMADD231PS  Z22, Z24, Z18
 	VFMADD231PS  Z23, Z24, Z19
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_5x4_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_5x4_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_5x4_img
 
 convDWAVX512_5x4_store:
 	MOVQ  dw_base+48(FP), CX
@@ -22506,7 +23646,7 @@ convDWAVX512_5x4_write:
 
 // func convDWAVX512_6x4(x []float32, dy []float32, dw []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convDWAVX512_6x4(SB), NOSPLIT, $8-96
+TEXT ·convDWAVX512_6x4(SB), NOSPLIT, $32-96
 	MOVQ   p_base+72(FP), AX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -22533,26 +23673,37 @@ TEXT ·convDWAVX512_6x4(SB), NOSPLIT, $8-96
 	VXORPS Z22, Z22, Z22
 	VXORPS Z23, Z23, Z23
 	MOVQ   x_base+0(FP), CX
-	MOVQ   dy_base+24(FP), DX
-	MOVQ   8(AX), BX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_6x4_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_6x4_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512_6x4_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
 	SHLQ   $0x02, BX
-	MOVQ   16(AX), SI
+	MOVQ   40(AX), SI
 	SHLQ   $0x02, SI
-	MOVQ   32(AX), DI
-	SHLQ   $0x02, DI
-	MOVQ   40(AX), R8
-	SHLQ   $0x02, R8
-	MOVQ   24(AX), R9
-	MOVQ   R9, (SP)
-	TESTQ  R9, R9
-	JZ     convDWAVX512_6x4_store
-	MOVQ   (AX), R9
-	TESTQ  R9, R9
-	JZ     convDWAVX512_6x4_store
+
+convDWAVX512_6x4_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
 
 convDWAVX512_6x4_row:
-	MOVQ CX, R9
-	MOVQ DX, R10
+	MOVQ DI, R9
+	MOVQ R8, R10
 	MOVQ (AX), R11
 
 convDWAVX512_6x4_pix:
@@ -22590,14 +23741,22 @@ convDWAVX512_6x4_pix:
 	VFMADD231PS  Z25, Z29, Z21
 	VFMADD231PS  Z26, Z29, Z22
 	VFMADD231PS  Z27, Z29, Z23
-	ADDQ         BX, R9
-	ADDQ         SI, R10
+	ADDQ         CX, R9
+	ADDQ         DX, R10
 	DECQ         R11
 	JNZ          convDWAVX512_6x4_pix
-	ADDQ         DI, CX
-	ADDQ         R8, DX
-	DECQ         (SP)
+	ADDQ         BX, DI
+	ADDQ         SI, R8
+	DECQ         24(SP)
 	JNZ          convDWAVX512_6x4_row
+	MOVQ         72(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, (SP)
+	MOVQ         80(AX), DI
+	SHLQ         $0x02, DI
+	ADDQ         DI, 8(SP)
+	DECQ         16(SP)
+	JNZ          convDWAVX512_6x4_img
 
 convDWAVX512_6x4_store:
 	MOVQ  dw_base+48(FP), CX

@@ -145,17 +145,18 @@ func TestDWMatchesRef(t *testing.T) {
 			for mr := 1; mr <= maxMR; mr++ {
 				nr := nv * s.Lanes
 				for trial := 0; trial < 5; trial++ {
-					nrows, npix := rng.IntN(4), rng.IntN(7)
+					nrows, npix, nimg := rng.IntN(4), rng.IntN(7), rng.IntN(3)
 					if trial == 0 {
-						nrows, npix = 3, 5
+						nrows, npix, nimg = 3, 5, 2
 					}
 					pixX, pixDY := mr+rng.IntN(3), nr+rng.IntN(3)
 					p := make([]int, DWParams)
 					p[DWNPix], p[DWPixX], p[DWPixDY], p[DWNRows] = npix, pixX, pixDY, nrows
 					p[DWRowX], p[DWRowDY] = npix*pixX+rng.IntN(4), npix*pixDY+rng.IntN(4)
 					p[DWLdw], p[DWFlags] = nr+rng.IntN(4), trial%2
-					x := randFloats(rng, nrows*p[DWRowX]+npix*pixX+mr)
-					dy := randFloats(rng, nrows*p[DWRowDY]+npix*pixDY+nr)
+					p[DWNImg], p[DWImgX], p[DWImgDY] = nimg, nrows*p[DWRowX]+rng.IntN(5), nrows*p[DWRowDY]+rng.IntN(5)
+					x := randFloats(rng, nimg*p[DWImgX]+nrows*p[DWRowX]+npix*pixX+mr)
+					dy := randFloats(rng, nimg*p[DWImgDY]+nrows*p[DWRowDY]+npix*pixDY+nr)
 					dw0 := make([]float32, mr*p[DWLdw]+5)
 					for i := range dw0 {
 						dw0[i] = guard
@@ -168,7 +169,7 @@ func TestDWMatchesRef(t *testing.T) {
 					got, want := append([]float32(nil), dw0...), append([]float32(nil), dw0...)
 					s.DW[nv][mr](x, dy, got, p)
 					DWRef(mr, nr, x, dy, want, p)
-					name := fmt.Sprintf("%v convDW %dx%d rows=%d pix=%d flags=%d", s.Level, mr, nv, nrows, npix, p[DWFlags])
+					name := fmt.Sprintf("%v convDW %dx%d imgs=%d rows=%d pix=%d flags=%d", s.Level, mr, nv, nimg, nrows, npix, p[DWFlags])
 					for i := range got {
 						if dw0[i] == guard {
 							if got[i] != guard {
@@ -176,7 +177,7 @@ func TestDWMatchesRef(t *testing.T) {
 							}
 							continue
 						}
-						if !within(got[i], want[i], float32(nrows*npix+1)*2, nrows*npix+1) {
+						if !within(got[i], want[i], float32(nimg*nrows*npix+1)*2, nimg*nrows*npix+1) {
 							t.Fatalf("%s: dw[%d] = %v, want %v", name, i, got[i], want[i])
 						}
 					}

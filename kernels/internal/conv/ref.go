@@ -95,6 +95,9 @@ const (
 	DWRowDY         // dy elements between the first pixels of consecutive rows
 	DWLdw           // dw elements between consecutive tile rows
 	DWFlags         // FlagAccumulate
+	DWNImg          // images (groups of rows)
+	DWImgX          // x elements between the first pixels of consecutive images
+	DWImgDY         // dy elements between the first pixels of consecutive images
 	DWParams        // length of the block
 )
 
@@ -102,22 +105,25 @@ const (
 // convDW<ISA>_<mr>x<nv> (nr = nv·lanes output channels): for window index
 // i < mr and channel j < nr,
 //
-//	sum := Σ_{row < nrows} Σ_{q < npix} x[row·rowX + q·pixX + i] · dy[row·rowDY + q·pixDY + j]
+//	sum := Σ_{img < nimg} Σ_{row < nrows} Σ_{q < npix}
+//		x[img·imgX + row·rowX + q·pixX + i] · dy[img·imgDY + row·rowDY + q·pixDY + j]
 //	dw[i·ldw + j] = sum + dw[i·ldw + j]
 //
 // the old dw term only with FlagAccumulate (dw is not read otherwise). The
-// sum runs in row, q order.
+// sum runs in img, row, q order.
 func DWRef(mr, nr int, x, dy, dw []float32, p []int) {
 	var acc [16 * 64]float32
 	a := acc[:mr*nr]
-	for row := 0; row < p[DWNRows]; row++ {
-		for q := 0; q < p[DWNPix]; q++ {
-			xs := x[row*p[DWRowX]+q*p[DWPixX]:][:mr]
-			g := dy[row*p[DWRowDY]+q*p[DWPixDY]:][:nr]
-			for i, xv := range xs {
-				ai := a[i*nr : (i+1)*nr]
-				for j, gv := range g {
-					ai[j] += xv * gv
+	for img := 0; img < p[DWNImg]; img++ {
+		for row := 0; row < p[DWNRows]; row++ {
+			for q := 0; q < p[DWNPix]; q++ {
+				xs := x[img*p[DWImgX]+row*p[DWRowX]+q*p[DWPixX]:][:mr]
+				g := dy[img*p[DWImgDY]+row*p[DWRowDY]+q*p[DWPixDY]:][:nr]
+				for i, xv := range xs {
+					ai := a[i*nr : (i+1)*nr]
+					for j, gv := range g {
+						ai[j] += xv * gv
+					}
 				}
 			}
 		}
