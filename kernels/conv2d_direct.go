@@ -70,9 +70,6 @@ func convTileCost(mr, nv int) float64 {
 // of q pixels: the cheapest by convTileCost over the whole row and every
 // channel block, ties going to fewer loads.
 func convPickNV(set *conv.Set, k, q int) int {
-	if convForceNV > 0 {
-		return convForceNV
-	}
 	best, bestCost, bestLoads := 0, 0.0, 0.0
 	for nv := 1; nv < len(set.MaxMR); nv++ {
 		if set.MaxMR[nv] == 0 {
@@ -121,8 +118,23 @@ type convFwdJob struct {
 	blocks     []convKBlock
 	y          []float32
 	yOff       func(n, p int) int // offset in y of output pixel (n, p, 0), channel 0
+	yRow       int                // y elements between consecutive output rows of an image
 	yPix       int                // y elements between consecutive output pixels of a row
 	flags      int                // conv.FlagBias, conv.FlagReLU
+}
+
+// validTapRows returns the range [lo, hi) of tap rows that read inside the
+// source for output row p (the others read zero padding).
+func (j *convFwdJob) validTapRows(p int) (lo, hi int) {
+	h0 := p*j.SH - j.PH
+	lo, hi = 0, len(j.tapR)
+	for lo < hi && h0+j.tapR[lo] < 0 {
+		lo++
+	}
+	for hi > lo && h0+j.tapR[hi-1] >= j.H {
+		hi--
+	}
+	return lo, hi
 }
 
 // run computes the job's output rows, split across the Context's threads.
@@ -187,26 +199,30 @@ func (j *convFwdJob) run(ctx *Context) {
 				if partial {
 					tile = convThreadBuf(&ctx.conv.tile, threads, tid, (p1-p0)*j.Q*maxNV*lanes)
 				}
-				for p := p0; p < p1; p++ {
+				for p := p0; p < p1; {
 					// Skip the tap rows that fall in the zero padding
-					// above or below the source.
-					h0 := p*j.SH - j.PH
-					rlo, rhi := 0, len(j.tapR)
-					for rlo < rhi && h0+j.tapR[rlo] < 0 {
-						rlo++
-					}
-					for rhi > rlo && h0+j.tapR[rhi-1] >= j.H {
-						rhi--
+					// above or below the source; rows with the same taps
+					// go to the kernels together.
+					rlo, rhi := j.validTapRows(p)
+					pe := p + 1
+					for pe < p1 {
+						if l, h := j.validTapRows(pe); l != rlo || h != rhi {
+							break
+						}
+						pe++
 					}
 					t0, t1 := rlo*perRow, rhi*perRow
 					copy(args[conv.FwdTaps:], taps[t0:t1])
 					args[conv.FwdNTaps] = t1 - t0
 					args[conv.FwdFlags] = j.flags
+					args[conv.FwdNRows], args[conv.FwdRowX] = pe-p, j.SH*rowStride
 					wc := b.w[t0*nc*width:]
 					xs := src[base0+(p-p0)*j.SH*rowStride:]
 					ys, ldy := j.y[j.yOff(n, p)+b.k0:], j.yPix
+					args[conv.FwdRowY] = j.yRow
 					if partial {
 						ys, ldy = tile[(p-p0)*j.Q*width:], width
+						args[conv.FwdRowY] = j.Q * width
 					}
 					args[conv.FwdLdy] = ldy
 					q := 0
@@ -220,6 +236,7 @@ func (j *convFwdJob) run(ctx *Context) {
 						j.set.Fwd[b.nv][sg.mr](xs[q*j.SW*j.C:], wc, ys[q*ldy:], b.bias, args)
 						q += sg.mr * sg.n
 					}
+					p = pe
 				}
 				if partial {
 					n0 := j.K - b.k0
@@ -236,8 +253,6 @@ func (j *convFwdJob) run(ctx *Context) {
 		}
 	})
 }
-
-var convForceNV int
 
 // convArgs returns thread tid's kernel parameter block with n entries.
 func convArgs(ctx *Context, threads, tid, n int) []int {
@@ -332,7 +347,7 @@ func conv2DFwdDirect(ctx *Context, s Conv2DShape, x, w, bias, y []float32, relu 
 	job := convFwdJob{set: set, src: x, N: s.N, H: s.H, W: s.W, C: s.C, P: P, Q: Q,
 		SH: s.StrideH, SW: s.StrideW, PH: s.PadH, PW: s.PadW,
 		tapR: convSeq(s.R, s.DilH), tapC: convSeq(s.S, s.DilW), K: s.K, blocks: blocks, y: y,
-		yOff: func(n, p int) int { return (n*P + p) * Q * s.K }, yPix: s.K, flags: flags}
+		yOff: func(n, p int) int { return (n*P + p) * Q * s.K }, yRow: Q * s.K, yPix: s.K, flags: flags}
 	job.run(ctx)
 }
 
@@ -440,7 +455,7 @@ func conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 			// with padding −min δ and taps at δ − min δ.
 			job := convFwdJob{set: set, src: dy, N: s.N, H: P, W: Q, C: s.K, P: hi, Q: wi, SH: 1, SW: 1,
 				PH: -rp.offs[0], PW: -cp.offs[0], tapR: convShift(rp.offs), tapC: convShift(cp.offs),
-				K: s.C, blocks: blocks, y: dx, yOff: yOff, yPix: s.StrideW * s.C}
+				K: s.C, blocks: blocks, y: dx, yOff: yOff, yRow: s.StrideH * s.W * s.C, yPix: s.StrideW * s.C}
 			job.run(ctx)
 		}
 	}

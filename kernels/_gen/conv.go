@@ -51,6 +51,9 @@ const (
 	fwdNTaps
 	fwdNC
 	fwdFlags
+	fwdNRows
+	fwdRowX
+	fwdRowY
 	fwdTaps
 )
 
@@ -71,17 +74,33 @@ func convFwdKernel(s isa, mr, nv int) {
 	vbytes := 4 * s.lanes
 
 	pp := Load(Param("p").Base(), GP64())
-	xt := Load(Param("x").Base(), GP64())
 	yLocal := AllocLocal(8)
 	cntLocal := AllocLocal(8)
+	xrowLocal, yrowLocal, rowsLocal := AllocLocal(8), AllocLocal(8), AllocLocal(8)
 	{
+		t := Load(Param("x").Base(), GP64())
+		MOVQ(t, xrowLocal)
 		yt := Load(Param("y").Base(), GP64())
-		MOVQ(yt, yLocal)
+		MOVQ(yt, yrowLocal)
 		n := GP64()
 		MOVQ(Mem{Base: pp, Disp: 8 * fwdNTiles}, n)
-		MOVQ(n, cntLocal)
 		TESTQ(n, n)
 		JZ(LabelRef(name + "_done"))
+		MOVQ(Mem{Base: pp, Disp: 8 * fwdNRows}, n)
+		TESTQ(n, n)
+		JZ(LabelRef(name + "_done"))
+		MOVQ(n, rowsLocal)
+	}
+
+	Label(name + "_row")
+	xt := GP64()
+	MOVQ(xrowLocal, xt)
+	{
+		t := GP64()
+		MOVQ(yrowLocal, t)
+		MOVQ(t, yLocal)
+		MOVQ(Mem{Base: pp, Disp: 8 * fwdNTiles}, t)
+		MOVQ(t, cntLocal)
 	}
 
 	Label(name + "_tile")
@@ -229,6 +248,19 @@ func convFwdKernel(s isa, mr, nv int) {
 	}
 	DECQ(cntLocal)
 	JNZ(LabelRef(name + "_tile"))
+
+	Comment("Next row.")
+	{
+		t := GP64()
+		MOVQ(Mem{Base: pp, Disp: 8 * fwdRowX}, t)
+		SHLQ(U8(2), t)
+		ADDQ(t, xrowLocal)
+		MOVQ(Mem{Base: pp, Disp: 8 * fwdRowY}, t)
+		SHLQ(U8(2), t)
+		ADDQ(t, yrowLocal)
+	}
+	DECQ(rowsLocal)
+	JNZ(LabelRef(name + "_row"))
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()

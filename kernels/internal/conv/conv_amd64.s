@@ -6,22 +6,33 @@
 
 // func convFwdAVX2_1x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_1x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_1x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_1x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_1x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_1x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_1x1_tile:
 	VXORPS Y0, Y0, Y0
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), BX
+	LEAQ   88(AX), BX
 	MOVQ   40(AX), SI
 	TESTQ  SI, SI
 	JZ     convFwdAVX2_1x1_store
@@ -113,21 +124,42 @@ convFwdAVX2_1x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_1x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_1x1_row
+
 convFwdAVX2_1x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_2x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_2x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_2x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_2x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_2x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_2x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_2x1_tile:
 	VXORPS Y0, Y0, Y0
@@ -135,7 +167,7 @@ convFwdAVX2_2x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_2x1_store
@@ -243,21 +275,42 @@ convFwdAVX2_2x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_2x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_2x1_row
+
 convFwdAVX2_2x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_3x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_3x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_3x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_3x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_3x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_3x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_3x1_tile:
 	VXORPS Y0, Y0, Y0
@@ -266,7 +319,7 @@ convFwdAVX2_3x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_3x1_store
@@ -390,21 +443,42 @@ convFwdAVX2_3x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_3x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_3x1_row
+
 convFwdAVX2_3x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_4x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_4x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_4x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_4x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_4x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_4x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_4x1_tile:
 	VXORPS Y0, Y0, Y0
@@ -414,7 +488,7 @@ convFwdAVX2_4x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_4x1_store
@@ -558,21 +632,42 @@ convFwdAVX2_4x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_4x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_4x1_row
+
 convFwdAVX2_4x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_5x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_5x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_5x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_5x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_5x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_5x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_5x1_tile:
 	VXORPS Y0, Y0, Y0
@@ -583,7 +678,7 @@ convFwdAVX2_5x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_5x1_store
@@ -743,21 +838,42 @@ convFwdAVX2_5x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_5x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_5x1_row
+
 convFwdAVX2_5x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_6x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_6x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_6x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_6x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_6x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_6x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_6x1_tile:
 	VXORPS Y0, Y0, Y0
@@ -769,7 +885,7 @@ convFwdAVX2_6x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_6x1_store
@@ -945,21 +1061,42 @@ convFwdAVX2_6x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_6x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_6x1_row
+
 convFwdAVX2_6x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_7x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_7x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_7x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_7x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_7x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_7x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_7x1_tile:
 	VXORPS Y0, Y0, Y0
@@ -972,7 +1109,7 @@ convFwdAVX2_7x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_7x1_store
@@ -1168,21 +1305,42 @@ convFwdAVX2_7x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_7x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_7x1_row
+
 convFwdAVX2_7x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_8x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_8x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_8x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_8x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_8x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_8x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_8x1_tile:
 	VXORPS Y0, Y0, Y0
@@ -1196,7 +1354,7 @@ convFwdAVX2_8x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_8x1_store
@@ -1408,21 +1566,42 @@ convFwdAVX2_8x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_8x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_8x1_row
+
 convFwdAVX2_8x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_9x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_9x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_9x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_9x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_9x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_9x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_9x1_tile:
 	VXORPS Y0, Y0, Y0
@@ -1437,7 +1616,7 @@ convFwdAVX2_9x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_9x1_store
@@ -1665,21 +1844,42 @@ convFwdAVX2_9x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_9x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_9x1_row
+
 convFwdAVX2_9x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_10x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_10x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_10x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_10x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_10x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_10x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_10x1_tile:
 	VXORPS Y0, Y0, Y0
@@ -1695,7 +1895,7 @@ convFwdAVX2_10x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_10x1_store
@@ -1943,21 +2143,42 @@ convFwdAVX2_10x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_10x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_10x1_row
+
 convFwdAVX2_10x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_11x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_11x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_11x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_11x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_11x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_11x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_11x1_tile:
 	VXORPS Y0, Y0, Y0
@@ -1974,7 +2195,7 @@ convFwdAVX2_11x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_11x1_store
@@ -2238,21 +2459,42 @@ convFwdAVX2_11x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_11x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_11x1_row
+
 convFwdAVX2_11x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_12x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_12x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_12x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_12x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_12x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_12x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_12x1_tile:
 	VXORPS Y0, Y0, Y0
@@ -2270,7 +2512,7 @@ convFwdAVX2_12x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_12x1_store
@@ -2550,21 +2792,42 @@ convFwdAVX2_12x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_12x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_12x1_row
+
 convFwdAVX2_12x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_1x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_1x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_1x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_1x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_1x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_1x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_1x2_tile:
 	VXORPS Y0, Y0, Y0
@@ -2572,7 +2835,7 @@ convFwdAVX2_1x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), BX
+	LEAQ   88(AX), BX
 	MOVQ   40(AX), SI
 	TESTQ  SI, SI
 	JZ     convFwdAVX2_1x2_store
@@ -2679,21 +2942,42 @@ convFwdAVX2_1x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_1x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_1x2_row
+
 convFwdAVX2_1x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_2x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_2x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_2x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_2x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_2x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_2x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_2x2_tile:
 	VXORPS Y0, Y0, Y0
@@ -2703,7 +2987,7 @@ convFwdAVX2_2x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_2x2_store
@@ -2835,21 +3119,42 @@ convFwdAVX2_2x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_2x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_2x2_row
+
 convFwdAVX2_2x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_3x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_3x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_3x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_3x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_3x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_3x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_3x2_tile:
 	VXORPS Y0, Y0, Y0
@@ -2861,7 +3166,7 @@ convFwdAVX2_3x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_3x2_store
@@ -3018,21 +3323,42 @@ convFwdAVX2_3x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_3x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_3x2_row
+
 convFwdAVX2_3x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_4x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_4x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_4x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_4x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_4x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_4x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_4x2_tile:
 	VXORPS Y0, Y0, Y0
@@ -3046,7 +3372,7 @@ convFwdAVX2_4x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_4x2_store
@@ -3232,21 +3558,42 @@ convFwdAVX2_4x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_4x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_4x2_row
+
 convFwdAVX2_4x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_5x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_5x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_5x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_5x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_5x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_5x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_5x2_tile:
 	VXORPS Y0, Y0, Y0
@@ -3262,7 +3609,7 @@ convFwdAVX2_5x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_5x2_store
@@ -3473,21 +3820,42 @@ convFwdAVX2_5x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_5x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_5x2_row
+
 convFwdAVX2_5x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX2_6x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, FMA3
-TEXT ·convFwdAVX2_6x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX2_6x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX2_6x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX2_6x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX2_6x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX2_6x2_tile:
 	VXORPS Y0, Y0, Y0
@@ -3505,7 +3873,7 @@ convFwdAVX2_6x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX2_6x2_store
@@ -3740,6 +4108,16 @@ convFwdAVX2_6x2_norelu:
 	ADDQ DX, (SP)
 	DECQ 8(SP)
 	JNZ  convFwdAVX2_6x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX2_6x2_row
 
 convFwdAVX2_6x2_done:
 	VZEROUPPER
@@ -5853,22 +6231,33 @@ convColSumAVX2_done:
 
 // func convFwdAVX512_1x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_1x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_1x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_1x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_1x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_1x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_1x1_tile:
 	VXORPS Z0, Z0, Z0
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), BX
+	LEAQ   88(AX), BX
 	MOVQ   40(AX), SI
 	TESTQ  SI, SI
 	JZ     convFwdAVX512_1x1_store
@@ -5960,21 +6349,42 @@ convFwdAVX512_1x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_1x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_1x1_row
+
 convFwdAVX512_1x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_2x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_2x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_2x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_2x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_2x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_2x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_2x1_tile:
 	VXORPS Z0, Z0, Z0
@@ -5982,7 +6392,7 @@ convFwdAVX512_2x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_2x1_store
@@ -6090,21 +6500,42 @@ convFwdAVX512_2x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_2x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_2x1_row
+
 convFwdAVX512_2x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_3x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_3x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_3x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_3x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_3x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_3x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_3x1_tile:
 	VXORPS Z0, Z0, Z0
@@ -6113,7 +6544,7 @@ convFwdAVX512_3x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_3x1_store
@@ -6237,21 +6668,42 @@ convFwdAVX512_3x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_3x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_3x1_row
+
 convFwdAVX512_3x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_4x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_4x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_4x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_4x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_4x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_4x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_4x1_tile:
 	VXORPS Z0, Z0, Z0
@@ -6261,7 +6713,7 @@ convFwdAVX512_4x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_4x1_store
@@ -6405,21 +6857,42 @@ convFwdAVX512_4x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_4x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_4x1_row
+
 convFwdAVX512_4x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_5x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_5x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_5x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_5x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_5x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_5x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_5x1_tile:
 	VXORPS Z0, Z0, Z0
@@ -6430,7 +6903,7 @@ convFwdAVX512_5x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_5x1_store
@@ -6590,21 +7063,42 @@ convFwdAVX512_5x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_5x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_5x1_row
+
 convFwdAVX512_5x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_6x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_6x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_6x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_6x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_6x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_6x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_6x1_tile:
 	VXORPS Z0, Z0, Z0
@@ -6616,7 +7110,7 @@ convFwdAVX512_6x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_6x1_store
@@ -6792,21 +7286,42 @@ convFwdAVX512_6x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_6x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_6x1_row
+
 convFwdAVX512_6x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_7x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_7x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_7x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_7x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_7x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_7x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_7x1_tile:
 	VXORPS Z0, Z0, Z0
@@ -6819,7 +7334,7 @@ convFwdAVX512_7x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_7x1_store
@@ -7015,21 +7530,42 @@ convFwdAVX512_7x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_7x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_7x1_row
+
 convFwdAVX512_7x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_8x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_8x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_8x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_8x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_8x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_8x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_8x1_tile:
 	VXORPS Z0, Z0, Z0
@@ -7043,7 +7579,7 @@ convFwdAVX512_8x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_8x1_store
@@ -7255,21 +7791,42 @@ convFwdAVX512_8x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_8x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_8x1_row
+
 convFwdAVX512_8x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_9x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_9x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_9x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_9x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_9x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_9x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_9x1_tile:
 	VXORPS Z0, Z0, Z0
@@ -7284,7 +7841,7 @@ convFwdAVX512_9x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_9x1_store
@@ -7512,21 +8069,42 @@ convFwdAVX512_9x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_9x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_9x1_row
+
 convFwdAVX512_9x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_10x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_10x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_10x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_10x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_10x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_10x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_10x1_tile:
 	VXORPS Z0, Z0, Z0
@@ -7542,7 +8120,7 @@ convFwdAVX512_10x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_10x1_store
@@ -7790,21 +8368,42 @@ convFwdAVX512_10x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_10x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_10x1_row
+
 convFwdAVX512_10x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_11x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_11x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_11x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_11x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_11x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_11x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_11x1_tile:
 	VXORPS Z0, Z0, Z0
@@ -7821,7 +8420,7 @@ convFwdAVX512_11x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_11x1_store
@@ -8085,21 +8684,42 @@ convFwdAVX512_11x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_11x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_11x1_row
+
 convFwdAVX512_11x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_12x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_12x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_12x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_12x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_12x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_12x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_12x1_tile:
 	VXORPS Z0, Z0, Z0
@@ -8117,7 +8737,7 @@ convFwdAVX512_12x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_12x1_store
@@ -8397,21 +9017,42 @@ convFwdAVX512_12x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_12x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_12x1_row
+
 convFwdAVX512_12x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_13x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_13x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_13x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_13x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_13x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_13x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_13x1_tile:
 	VXORPS Z0, Z0, Z0
@@ -8430,7 +9071,7 @@ convFwdAVX512_13x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_13x1_store
@@ -8730,21 +9371,42 @@ convFwdAVX512_13x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_13x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_13x1_row
+
 convFwdAVX512_13x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_14x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_14x1(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_14x1(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_14x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_14x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_14x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_14x1_tile:
 	VXORPS Z0, Z0, Z0
@@ -8764,7 +9426,7 @@ convFwdAVX512_14x1_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_14x1_store
@@ -9080,21 +9742,42 @@ convFwdAVX512_14x1_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_14x1_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_14x1_row
+
 convFwdAVX512_14x1_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_1x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_1x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_1x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_1x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_1x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_1x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_1x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -9102,7 +9785,7 @@ convFwdAVX512_1x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), BX
+	LEAQ   88(AX), BX
 	MOVQ   40(AX), SI
 	TESTQ  SI, SI
 	JZ     convFwdAVX512_1x2_store
@@ -9209,21 +9892,42 @@ convFwdAVX512_1x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_1x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_1x2_row
+
 convFwdAVX512_1x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_2x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_2x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_2x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_2x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_2x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_2x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_2x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -9233,7 +9937,7 @@ convFwdAVX512_2x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_2x2_store
@@ -9365,21 +10069,42 @@ convFwdAVX512_2x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_2x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_2x2_row
+
 convFwdAVX512_2x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_3x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_3x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_3x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_3x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_3x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_3x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_3x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -9391,7 +10116,7 @@ convFwdAVX512_3x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_3x2_store
@@ -9548,21 +10273,42 @@ convFwdAVX512_3x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_3x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_3x2_row
+
 convFwdAVX512_3x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_4x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_4x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_4x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_4x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_4x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_4x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_4x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -9576,7 +10322,7 @@ convFwdAVX512_4x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_4x2_store
@@ -9762,21 +10508,42 @@ convFwdAVX512_4x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_4x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_4x2_row
+
 convFwdAVX512_4x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_5x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_5x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_5x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_5x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_5x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_5x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_5x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -9792,7 +10559,7 @@ convFwdAVX512_5x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_5x2_store
@@ -10003,21 +10770,42 @@ convFwdAVX512_5x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_5x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_5x2_row
+
 convFwdAVX512_5x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_6x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_6x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_6x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_6x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_6x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_6x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_6x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -10035,7 +10823,7 @@ convFwdAVX512_6x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_6x2_store
@@ -10271,21 +11059,42 @@ convFwdAVX512_6x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_6x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_6x2_row
+
 convFwdAVX512_6x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_7x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_7x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_7x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_7x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_7x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_7x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_7x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -10305,7 +11114,7 @@ convFwdAVX512_7x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_7x2_store
@@ -10570,21 +11379,42 @@ convFwdAVX512_7x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_7x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_7x2_row
+
 convFwdAVX512_7x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_8x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_8x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_8x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_8x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_8x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_8x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_8x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -10606,7 +11436,7 @@ convFwdAVX512_8x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_8x2_store
@@ -10896,21 +11726,42 @@ convFwdAVX512_8x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_8x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_8x2_row
+
 convFwdAVX512_8x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_9x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_9x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_9x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_9x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_9x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_9x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_9x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -10934,7 +11785,7 @@ convFwdAVX512_9x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_9x2_store
@@ -11249,21 +12100,42 @@ convFwdAVX512_9x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_9x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_9x2_row
+
 convFwdAVX512_9x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_10x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_10x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_10x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_10x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_10x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_10x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_10x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -11289,7 +12161,7 @@ convFwdAVX512_10x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_10x2_store
@@ -11633,21 +12505,42 @@ convFwdAVX512_10x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_10x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_10x2_row
+
 convFwdAVX512_10x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_11x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_11x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_11x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_11x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_11x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_11x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_11x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -11675,7 +12568,7 @@ convFwdAVX512_11x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_11x2_store
@@ -12044,21 +12937,42 @@ convFwdAVX512_11x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_11x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_11x2_row
+
 convFwdAVX512_11x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_12x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_12x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_12x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_12x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_12x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_12x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_12x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -12088,7 +13002,7 @@ convFwdAVX512_12x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_12x2_store
@@ -12482,21 +13396,42 @@ convFwdAVX512_12x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_12x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_12x2_row
+
 convFwdAVX512_12x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_13x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_13x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_13x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_13x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_13x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_13x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_13x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -12528,7 +13463,7 @@ convFwdAVX512_13x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_13x2_store
@@ -12951,21 +13886,42 @@ convFwdAVX512_13x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_13x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_13x2_row
+
 convFwdAVX512_13x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_14x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_14x2(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_14x2(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_14x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_14x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_14x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_14x2_tile:
 	VXORPS Z0, Z0, Z0
@@ -12999,7 +13955,7 @@ convFwdAVX512_14x2_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_14x2_store
@@ -13447,21 +14403,42 @@ convFwdAVX512_14x2_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_14x2_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_14x2_row
+
 convFwdAVX512_14x2_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_1x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_1x3(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_1x3(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_1x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_1x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_1x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_1x3_tile:
 	VXORPS Z0, Z0, Z0
@@ -13470,7 +14447,7 @@ convFwdAVX512_1x3_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), BX
+	LEAQ   88(AX), BX
 	MOVQ   40(AX), SI
 	TESTQ  SI, SI
 	JZ     convFwdAVX512_1x3_store
@@ -13592,21 +14569,42 @@ convFwdAVX512_1x3_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_1x3_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_1x3_row
+
 convFwdAVX512_1x3_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_2x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_2x3(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_2x3(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_2x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_2x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_2x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_2x3_tile:
 	VXORPS Z0, Z0, Z0
@@ -13618,7 +14616,7 @@ convFwdAVX512_2x3_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_2x3_store
@@ -13774,21 +14772,42 @@ convFwdAVX512_2x3_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_2x3_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_2x3_row
+
 convFwdAVX512_2x3_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_3x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_3x3(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_3x3(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_3x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_3x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_3x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_3x3_tile:
 	VXORPS Z0, Z0, Z0
@@ -13803,7 +14822,7 @@ convFwdAVX512_3x3_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_3x3_store
@@ -13993,21 +15012,42 @@ convFwdAVX512_3x3_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_3x3_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_3x3_row
+
 convFwdAVX512_3x3_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_4x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_4x3(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_4x3(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_4x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_4x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_4x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_4x3_tile:
 	VXORPS Z0, Z0, Z0
@@ -14025,7 +15065,7 @@ convFwdAVX512_4x3_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_4x3_store
@@ -14253,21 +15293,42 @@ convFwdAVX512_4x3_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_4x3_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_4x3_row
+
 convFwdAVX512_4x3_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_5x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_5x3(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_5x3(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_5x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_5x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_5x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_5x3_tile:
 	VXORPS Z0, Z0, Z0
@@ -14288,7 +15349,7 @@ convFwdAVX512_5x3_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_5x3_store
@@ -14550,21 +15611,42 @@ convFwdAVX512_5x3_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_5x3_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_5x3_row
+
 convFwdAVX512_5x3_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_6x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_6x3(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_6x3(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_6x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_6x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_6x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_6x3_tile:
 	VXORPS Z0, Z0, Z0
@@ -14588,7 +15670,7 @@ convFwdAVX512_6x3_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_6x3_store
@@ -14884,21 +15966,42 @@ convFwdAVX512_6x3_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_6x3_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_6x3_row
+
 convFwdAVX512_6x3_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_7x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_7x3(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_7x3(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_7x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_7x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_7x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_7x3_tile:
 	VXORPS Z0, Z0, Z0
@@ -14925,7 +16028,7 @@ convFwdAVX512_7x3_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_7x3_store
@@ -15259,21 +16362,42 @@ convFwdAVX512_7x3_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_7x3_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_7x3_row
+
 convFwdAVX512_7x3_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_8x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_8x3(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_8x3(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_8x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_8x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_8x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_8x3_tile:
 	VXORPS Z0, Z0, Z0
@@ -15303,7 +16427,7 @@ convFwdAVX512_8x3_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_8x3_store
@@ -15671,21 +16795,42 @@ convFwdAVX512_8x3_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_8x3_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_8x3_row
+
 convFwdAVX512_8x3_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_9x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_9x3(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_9x3(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_9x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_9x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_9x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_9x3_tile:
 	VXORPS Z0, Z0, Z0
@@ -15718,7 +16863,7 @@ convFwdAVX512_9x3_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_9x3_store
@@ -16120,21 +17265,42 @@ convFwdAVX512_9x3_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_9x3_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_9x3_row
+
 convFwdAVX512_9x3_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_1x4(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_1x4(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_1x4(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_1x4_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_1x4_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_1x4_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_1x4_tile:
 	VXORPS Z0, Z0, Z0
@@ -16144,7 +17310,7 @@ convFwdAVX512_1x4_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), BX
+	LEAQ   88(AX), BX
 	MOVQ   40(AX), SI
 	TESTQ  SI, SI
 	JZ     convFwdAVX512_1x4_store
@@ -16281,21 +17447,42 @@ convFwdAVX512_1x4_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_1x4_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_1x4_row
+
 convFwdAVX512_1x4_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_2x4(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_2x4(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_2x4(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_2x4_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_2x4_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_2x4_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_2x4_tile:
 	VXORPS Z0, Z0, Z0
@@ -16309,7 +17496,7 @@ convFwdAVX512_2x4_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_2x4_store
@@ -16489,21 +17676,42 @@ convFwdAVX512_2x4_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_2x4_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_2x4_row
+
 convFwdAVX512_2x4_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_3x4(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_3x4(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_3x4(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_3x4_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_3x4_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_3x4_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_3x4_tile:
 	VXORPS Z0, Z0, Z0
@@ -16521,7 +17729,7 @@ convFwdAVX512_3x4_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_3x4_store
@@ -16744,21 +17952,42 @@ convFwdAVX512_3x4_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_3x4_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_3x4_row
+
 convFwdAVX512_3x4_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_4x4(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_4x4(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_4x4(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_4x4_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_4x4_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_4x4_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_4x4_tile:
 	VXORPS Z0, Z0, Z0
@@ -16780,7 +18009,7 @@ convFwdAVX512_4x4_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_4x4_store
@@ -17050,21 +18279,42 @@ convFwdAVX512_4x4_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_4x4_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_4x4_row
+
 convFwdAVX512_4x4_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_5x4(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_5x4(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_5x4(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_5x4_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_5x4_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_5x4_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_5x4_tile:
 	VXORPS Z0, Z0, Z0
@@ -17090,7 +18340,7 @@ convFwdAVX512_5x4_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_5x4_store
@@ -17403,21 +18653,42 @@ convFwdAVX512_5x4_norelu:
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_5x4_tile
 
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_5x4_row
+
 convFwdAVX512_5x4_done:
 	VZEROUPPER
 	RET
 
 // func convFwdAVX512_6x4(x []float32, w []float32, y []float32, bias []float32, p []int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convFwdAVX512_6x4(SB), NOSPLIT, $16-120
+TEXT ·convFwdAVX512_6x4(SB), NOSPLIT, $40-120
 	MOVQ  p_base+96(FP), AX
 	MOVQ  x_base+0(FP), CX
-	MOVQ  y_base+48(FP), DX
-	MOVQ  DX, (SP)
-	MOVQ  (AX), DX
-	MOVQ  DX, 8(SP)
-	TESTQ DX, DX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
 	JZ    convFwdAVX512_6x4_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512_6x4_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512_6x4_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
 
 convFwdAVX512_6x4_tile:
 	VXORPS Z0, Z0, Z0
@@ -17447,7 +18718,7 @@ convFwdAVX512_6x4_tile:
 	MOVQ   w_base+24(FP), DX
 	MOVQ   24(AX), BX
 	SHLQ   $0x02, BX
-	LEAQ   64(AX), SI
+	LEAQ   88(AX), SI
 	MOVQ   40(AX), DI
 	TESTQ  DI, DI
 	JZ     convFwdAVX512_6x4_store
@@ -17802,6 +19073,16 @@ convFwdAVX512_6x4_norelu:
 	ADDQ DX, (SP)
 	DECQ 8(SP)
 	JNZ  convFwdAVX512_6x4_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512_6x4_row
 
 convFwdAVX512_6x4_done:
 	VZEROUPPER

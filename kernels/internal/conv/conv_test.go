@@ -72,33 +72,37 @@ func TestFwdMatchesRef(t *testing.T) {
 			for mr := 1; mr <= maxMR; mr++ {
 				nr := nv * s.Lanes
 				for trial := 0; trial < 6; trial++ {
-					ntiles, ntaps, nc := rng.IntN(4), rng.IntN(4), rng.IntN(10)
+					ntiles, ntaps, nc, nrows := rng.IntN(4), rng.IntN(4), rng.IntN(10), rng.IntN(3)
 					if trial == 0 {
-						ntiles, ntaps, nc = 2, 3, 9
+						ntiles, ntaps, nc, nrows = 2, 3, 9, 2
 					}
 					flags := trial % 8
 					pixX := nc + rng.IntN(3)
 					ldy := nr + rng.IntN(5)
-					p := []int{FwdNTiles: ntiles, FwdTileX: mr*pixX + rng.IntN(3), FwdTileY: mr*ldy + rng.IntN(3),
-						FwdPixX: pixX, FwdLdy: ldy, FwdNTaps: ntaps, FwdNC: nc, FwdFlags: flags}
+					p := make([]int, FwdTaps)
+					p[FwdNTiles], p[FwdTileX], p[FwdTileY] = ntiles, mr*pixX+rng.IntN(3), mr*ldy+rng.IntN(3)
+					p[FwdPixX], p[FwdLdy], p[FwdNTaps], p[FwdNC], p[FwdFlags], p[FwdNRows] = pixX, ldy, ntaps, nc, flags, nrows
+					p[FwdRowX], p[FwdRowY] = ntiles*p[FwdTileX]+rng.IntN(3), ntiles*p[FwdTileY]+rng.IntN(3)
 					maxOff := 0
 					for range ntaps {
 						off := rng.IntN(20)
 						maxOff = max(maxOff, off)
 						p = append(p, off)
 					}
-					x := randFloats(rng, ntiles*p[FwdTileX]+mr*pixX+maxOff+nc+1)
+					x := randFloats(rng, nrows*p[FwdRowX]+ntiles*p[FwdTileX]+mr*pixX+maxOff+nc+1)
 					w := randFloats(rng, ntaps*nc*nr)
 					bias := randFloats(rng, nr)
-					ylen := ntiles*p[FwdTileY] + mr*ldy + 8
+					ylen := nrows*p[FwdRowY] + ntiles*p[FwdTileY] + mr*ldy + 8
 					y0 := make([]float32, ylen)
 					for i := range y0 {
 						y0[i] = guard
 					}
-					for tt := 0; tt < ntiles; tt++ {
-						for i := 0; i < mr; i++ {
-							for j := 0; j < nr; j++ {
-								y0[tt*p[FwdTileY]+i*ldy+j] = rng.Float32()*2 - 1
+					for r := 0; r < nrows; r++ {
+						for tt := 0; tt < ntiles; tt++ {
+							for i := 0; i < mr; i++ {
+								for j := 0; j < nr; j++ {
+									y0[r*p[FwdRowY]+tt*p[FwdTileY]+i*ldy+j] = rng.Float32()*2 - 1
+								}
 							}
 						}
 					}
@@ -117,9 +121,9 @@ func TestFwdMatchesRef(t *testing.T) {
 					pa := append([]int(nil), p...)
 					pa[FwdFlags] &^= FlagReLU
 					FwdRef(mr, nr, abs(x), abs(w), scale, abs(bias), pa)
-					name := fmt.Sprintf("%v convFwd %dx%d ntiles=%d ntaps=%d nc=%d flags=%d", s.Level, mr, nv, ntiles, ntaps, nc, flags)
+					name := fmt.Sprintf("%v convFwd %dx%d nrows=%d ntiles=%d ntaps=%d nc=%d flags=%d", s.Level, mr, nv, nrows, ntiles, ntaps, nc, flags)
 					for i := range got {
-						if want[i] == guard || y0[i] == guard && ntiles == 0 {
+						if y0[i] == guard {
 							if got[i] != guard {
 								t.Fatalf("%s: guard element %d overwritten with %v", name, i, got[i])
 							}

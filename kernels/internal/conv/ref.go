@@ -22,6 +22,9 @@ const (
 	FwdNTaps         // number of taps
 	FwdNC            // reduction length of each tap
 	FwdFlags         // FlagAccumulate | FlagBias | FlagReLU
+	FwdNRows         // number of rows of tiles
+	FwdRowX          // x elements between the first pixels of consecutive rows
+	FwdRowY          // y elements between the first pixels of consecutive rows
 	FwdTaps          // first of FwdNTaps tap offsets (x elements)
 )
 
@@ -33,11 +36,12 @@ const (
 )
 
 // FwdRef is the specification of the forward kernels convFwd<ISA>_<mr>x<nv>
-// (nr = nv·lanes output channels): for each tile t < p[FwdNTiles], pixel
-// i < mr and channel j < nr,
+// (nr = nv·lanes output channels): for each row r < p[FwdNRows], tile
+// t < p[FwdNTiles], pixel i < mr and channel j < nr, with
+// xt = r·rowX + t·tileX + i·pixX,
 //
-//	sum := Σ_{τ < p[FwdNTaps]} Σ_{c < p[FwdNC]} x[t·tileX + i·pixX + tap[τ] + c] · w[(τ·nc + c)·nr + j]
-//	o := t·tileY + i·ldy + j
+//	sum := Σ_{τ < p[FwdNTaps]} Σ_{c < p[FwdNC]} x[xt + tap[τ] + c] · w[(τ·nc + c)·nr + j]
+//	o := r·rowY + t·tileY + i·ldy + j
 //	y[o] = relu(sum + y[o] + bias[j])
 //
 // where the y[o] term is present only with FlagAccumulate, bias only with
@@ -49,10 +53,11 @@ func FwdRef(mr, nr int, x, w, y, bias []float32, p []int) {
 	nt, ntaps, nc := p[FwdNTiles], p[FwdNTaps], p[FwdNC]
 	taps := p[FwdTaps : FwdTaps+ntaps]
 	var acc [16 * 64]float32
-	for t := 0; t < nt; t++ {
+	for rt := 0; rt < p[FwdNRows]*nt; rt++ {
+		row, t := rt/nt, rt%nt
 		a := acc[:mr*nr]
 		clear(a)
-		xt := t * p[FwdTileX]
+		xt := row*p[FwdRowX] + t*p[FwdTileX]
 		for tau, off := range taps {
 			wt := w[tau*nc*nr : (tau+1)*nc*nr]
 			for i := 0; i < mr; i++ {
@@ -66,7 +71,7 @@ func FwdRef(mr, nr int, x, w, y, bias []float32, p []int) {
 			}
 		}
 		for i := 0; i < mr; i++ {
-			o := t*p[FwdTileY] + i*p[FwdLdy]
+			o := row*p[FwdRowY] + t*p[FwdTileY] + i*p[FwdLdy]
 			row := y[o : o+nr]
 			for j := range row {
 				v := a[i*nr+j]
