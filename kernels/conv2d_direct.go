@@ -93,11 +93,12 @@ func convPickNV(set *conv.Set, k, q int) int {
 // convBlocks lays out the output-channel blocks for k channels with nv
 // vectors each (the last block narrower if k is not a multiple), and returns
 // them with the total packed length per reduction index.
-func convBlocks(set *conv.Set, k, nv int) []convKBlock {
-	var bs []convKBlock
+func convBlocks(ctx *Context, set *conv.Set, k, nv int) []convKBlock {
+	bs := ctx.conv.blocks[:0]
 	for k0 := 0; k0 < k; k0 += nv * set.Lanes {
 		bs = append(bs, convKBlock{k0: k0, nv: min(nv, (k-k0+set.Lanes-1)/set.Lanes)})
 	}
+	ctx.conv.blocks = bs
 	return bs
 }
 
@@ -117,11 +118,15 @@ type convFwdJob struct {
 	K          int
 	blocks     []convKBlock
 	y          []float32
-	yOff       func(n, p int) int // offset in y of output pixel (n, p, 0), channel 0
-	yRow       int                // y elements between consecutive output rows of an image
-	yPix       int                // y elements between consecutive output pixels of a row
+	yBase      int // offset in y of output pixel (0, 0, 0), channel 0
+	yImg       int // y elements between consecutive images
+	yRow       int // y elements between consecutive output rows of an image
+	yPix       int // y elements between consecutive output pixels of a row
 	flags      int                // conv.FlagBias, conv.FlagReLU
 }
+
+// yOff is the offset in y of output pixel (n, p, 0), channel 0.
+func (j *convFwdJob) yOff(n, p int) int { return j.yBase + n*j.yImg + p*j.yRow }
 
 // validTapRows returns the range [lo, hi) of tap rows that read inside the
 // source for output row p (the others read zero padding).
@@ -139,6 +144,15 @@ func (j *convFwdJob) validTapRows(p int) (lo, hi int) {
 
 // run computes the job's output rows, split across the Context's threads.
 func (j *convFwdJob) run(ctx *Context) {
+	ctx.conv.job = *j
+	if ctx.conv.jobFn == nil {
+		ctx.conv.jobFn = func(tid, lo, hi int) { ctx.conv.job.rows(ctx, tid, lo, hi) }
+	}
+	ctx.ParallelFor(j.N*j.P, ctx.conv.jobFn)
+}
+
+// rows computes output rows [lo, hi) (over the batch) on thread tid.
+func (j *convFwdJob) rows(ctx *Context, tid, lo, hi int) {
 	nTaps := len(j.tapR) * len(j.tapC)
 	merge := len(j.tapC) > 1
 	for i := 1; i < len(j.tapC); i++ {
@@ -157,7 +171,7 @@ func (j *convFwdJob) run(ctx *Context) {
 		maxNV = max(maxNV, b.nv)
 	}
 	lanes := j.set.Lanes
-	ctx.ParallelFor(j.N*j.P, func(tid, lo, hi int) {
+	{
 		args := convArgs(ctx, threads, tid, conv.FwdTaps+2*nTaps)
 		taps := args[conv.FwdTaps+nTaps:] // every tap; args holds a chunk's
 		for row := lo; row < hi; {
@@ -251,7 +265,7 @@ func (j *convFwdJob) run(ctx *Context) {
 			}
 			row += p1 - p0
 		}
-	})
+	}
 }
 
 // convArgs returns thread tid's kernel parameter block with n entries.
@@ -287,13 +301,22 @@ func convPadBand(dst, src []float32, n, h, w, c, hFirst, rows, colFirst, wb int)
 	}
 }
 
-// convSeq returns 0, d, 2d, ..., (n−1)d.
-func convSeq(n, d int) []int {
-	v := make([]int, n)
+// convSeq sets v to 0, d, 2d, ... and returns it.
+func convSeq(v []int, d int) []int {
 	for i := range v {
 		v[i] = i * d
 	}
 	return v
+}
+
+// convInts returns two int slices of lengths a and b from the Context's
+// reusable buffer.
+func convInts(ctx *Context, a, b int) ([]int, []int) {
+	if cap(ctx.conv.ints) < a+b {
+		ctx.conv.ints = make([]int, a+b)
+	}
+	v := ctx.conv.ints[:a+b]
+	return v[:a:a], v[a:]
 }
 
 // Conv2DFwdDirect is the forward pass with the direct kernels (see the
@@ -308,7 +331,7 @@ func conv2DFwdDirect(ctx *Context, s Conv2DShape, x, w, bias, y []float32, relu 
 	P, Q := s.OutH(), s.OutW()
 	RSC := s.R * s.S * s.C
 	nv := convPickNV(set, s.K, Q)
-	blocks := convBlocks(set, s.K, nv)
+	blocks := convBlocks(ctx, set, s.K, nv)
 	// Pack Wt[k][rsc] into one [rsc][nv·lanes] block per channel block,
 	// and the bias padded with zeros.
 	lanes := set.Lanes
@@ -344,10 +367,11 @@ func conv2DFwdDirect(ctx *Context, s Conv2DShape, x, w, bias, y []float32, relu 
 	if relu {
 		flags |= conv.FlagReLU
 	}
+	tr, tc := convInts(ctx, s.R, s.S)
 	job := convFwdJob{set: set, src: x, N: s.N, H: s.H, W: s.W, C: s.C, P: P, Q: Q,
 		SH: s.StrideH, SW: s.StrideW, PH: s.PadH, PW: s.PadW,
-		tapR: convSeq(s.R, s.DilH), tapC: convSeq(s.S, s.DilW), K: s.K, blocks: blocks, y: y,
-		yOff: func(n, p int) int { return (n*P + p) * Q * s.K }, yRow: Q * s.K, yPix: s.K, flags: flags}
+		tapR: convSeq(tr, s.DilH), tapC: convSeq(tc, s.DilW), K: s.K, blocks: blocks, y: y,
+		yImg: P * Q * s.K, yRow: Q * s.K, yPix: s.K, flags: flags}
 	job.run(ctx)
 }
 
@@ -410,13 +434,13 @@ func conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 			}
 			rp, cp := rowPh[fh], colPh[fw]
 			nv := convPickNV(set, s.C, wi)
-			blocks := convBlocks(set, s.C, nv)
-			yOff := func(n, i int) int { return ((n*s.H+fh+s.StrideH*i)*s.W + fw) * s.C }
+			blocks := convBlocks(ctx, set, s.C, nv)
+			yBase, yImg, yRow := (fh*s.W+fw)*s.C, s.H*s.W*s.C, s.StrideH*s.W*s.C
 			if len(rp.taps) == 0 || len(cp.taps) == 0 {
 				// No tap reaches this phase: its input gradient is zero.
 				ctx.ParallelFor(s.N*hi, func(_, lo, hi2 int) {
 					for row := lo; row < hi2; row++ {
-						o := yOff(row/hi, row%hi)
+						o := yBase + (row/hi)*yImg + (row%hi)*yRow
 						for j := 0; j < wi; j++ {
 							clear(dx[o+j*s.StrideW*s.C : o+j*s.StrideW*s.C+s.C])
 						}
@@ -453,17 +477,17 @@ func conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 			})
 			// Output pixel i of the phase reads dY row i + δ: a stride-1 job
 			// with padding −min δ and taps at δ − min δ.
+			tr, tc := convInts(ctx, len(rp.offs), len(cp.offs))
 			job := convFwdJob{set: set, src: dy, N: s.N, H: P, W: Q, C: s.K, P: hi, Q: wi, SH: 1, SW: 1,
-				PH: -rp.offs[0], PW: -cp.offs[0], tapR: convShift(rp.offs), tapC: convShift(cp.offs),
-				K: s.C, blocks: blocks, y: dx, yOff: yOff, yRow: s.StrideH * s.W * s.C, yPix: s.StrideW * s.C}
+				PH: -rp.offs[0], PW: -cp.offs[0], tapR: convShift(tr, rp.offs), tapC: convShift(tc, cp.offs),
+				K: s.C, blocks: blocks, y: dx, yBase: yBase, yImg: yImg, yRow: yRow, yPix: s.StrideW * s.C}
 			job.run(ctx)
 		}
 	}
 }
 
-// convShift returns v − v[0].
-func convShift(v []int) []int {
-	out := make([]int, len(v))
+// convShift sets out to v − v[0] and returns it.
+func convShift(out, v []int) []int {
 	for i, e := range v {
 		out[i] = e - v[0]
 	}
@@ -504,7 +528,7 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 		winLen, winCols = s.C, s.S
 	}
 	nv := convPickDW(set, s.K, winLen)
-	blocks := convBlocks(set, s.K, nv)
+	blocks := convBlocks(ctx, set, s.K, nv)
 	kp := 0
 	for _, b := range blocks {
 		kp += b.nv * lanes
@@ -519,7 +543,11 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 	xRow, gRow := 4*max(wb, s.W)*s.C, 4*Q*kp
 	band := max(1, (convBandBytes-(s.R-1)*s.DilH*xRow)/(s.StrideH*xRow+gRow))
 	T := ctx.Threads()
-	used := make([]bool, T) // whether thread t's partial holds anything
+	if len(ctx.conv.used) < T {
+		ctx.conv.used = make([]bool, T)
+	}
+	used := ctx.conv.used[:T] // whether thread t's partial holds anything
+	clear(used)
 	for t := 0; t < T; t++ {
 		convThreadBuf(&ctx.conv.part, T, t, RSC*kp+kp)
 	}
@@ -606,32 +634,28 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 			set.ColSums(pdb, dy[lo*px*s.K:hi*px*s.K], (hi-lo)*px, s.K)
 		}
 	})
-	// dW[k][i] = Σ_t partial_t[i][k], threads in order, in 64×64 blocks.
-	per := (RSC + 63) / 64
-	ctx.ParallelFor(per*((s.K+63)/64), func(_, lo, hi int) {
-		for blk := lo; blk < hi; blk++ {
-			i0, k0 := (blk%per)*64, (blk/per)*64
-			i1, k1 := min(RSC, i0+64), min(s.K, k0+64)
-			first := true
-			for t := 0; t < T; t++ {
-				if !used[t] {
-					continue
+	// Sum the partials in thread order into the first, a vector add per
+	// chunk, then transpose it into dW[k][i] in 16×16 blocks.
+	t0 := 0
+	for !used[t0] {
+		t0++
+	}
+	sum := ctx.conv.part[t0][:RSC*kp]
+	const chunk = 4096
+	if t0 < T-1 {
+		ctx.ParallelFor((RSC*kp+chunk-1)/chunk, func(_, lo, hi int) {
+			a, b := lo*chunk, min(RSC*kp, hi*chunk)
+			for t := t0 + 1; t < T; t++ {
+				if used[t] {
+					set.ColSums(sum[a:b], ctx.conv.part[t][a:b], 1, b-a)
 				}
-				pt := ctx.conv.part[t]
-				for k := k0; k < k1; k++ {
-					d := dw[k*RSC+i0 : k*RSC+i1]
-					if first {
-						for i := range d {
-							d[i] = pt[(i0+i)*kp+k]
-						}
-					} else {
-						for i := range d {
-							d[i] += pt[(i0+i)*kp+k]
-						}
-					}
-				}
-				first = false
 			}
+		})
+	}
+	perI, perK := (RSC+15)/16, (s.K+15)/16
+	ctx.ParallelFor(perI*perK, func(_, lo, hi int) {
+		for blk := lo; blk < hi; blk++ {
+			convTranspose16(dw, sum, RSC, kp, (blk%perI)*16, (blk/perI)*16, s.K)
 		}
 	})
 	if db != nil {
@@ -641,5 +665,22 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 				convAddTo(db, ctx.conv.part[t][RSC*kp:RSC*kp+s.K])
 			}
 		}
+	}
+}
+
+// convTranspose16 copies the block of src[i][k] (row length kp) at rows
+// [i0, i0+16) and columns [k0, k0+16), clipped to rsc rows and k columns, to
+// dst[k][i] (row length rsc).
+func convTranspose16(dst, src []float32, rsc, kp, i0, k0, k int) {
+	i1, k1 := min(rsc, i0+16), min(k, k0+16)
+	var blk [16][16]float32
+	for i := i0; i < i1; i++ {
+		row := src[i*kp+k0 : i*kp+k1]
+		for kk, v := range row {
+			blk[kk][i-i0] = v
+		}
+	}
+	for kk := k0; kk < k1; kk++ {
+		copy(dst[kk*rsc+i0:kk*rsc+i1], blk[kk-k0][:i1-i0])
 	}
 }

@@ -26,6 +26,14 @@ type convBuffers struct {
 	dy   [][]float32 // per-thread output-gradient bands widened to whole vectors
 	tile [][]float32 // per-thread output tiles
 	args [][]int     // per-thread micro-kernel argument blocks
+	// The direct kernels' per-call state: the current job, the function
+	// the threads run it with (made once, so calls do not allocate), the
+	// channel blocks and tap lists, which threads hold partial sums.
+	job    convFwdJob
+	jobFn  func(tid, lo, hi int)
+	blocks []convKBlock
+	ints   []int
+	used   []bool
 }
 
 // convGrow returns (*buf)[:n], reallocating if it is too short.
