@@ -122,7 +122,7 @@ type convFwdJob struct {
 	yImg       int // y elements between consecutive images
 	yRow       int // y elements between consecutive output rows of an image
 	yPix       int // y elements between consecutive output pixels of a row
-	flags      int                // conv.FlagBias, conv.FlagReLU
+	flags      int // conv.FlagBias, conv.FlagReLU
 }
 
 // yOff is the offset in y of output pixel (n, p, 0), channel 0.
