@@ -270,9 +270,6 @@ func (j *convFwdJob) rows(ctx *Context, tid, lo, hi int) {
 
 // convArgs returns thread tid's kernel parameter block with n entries.
 func convArgs(ctx *Context, threads, tid, n int) []int {
-	if len(ctx.conv.args) < threads {
-		ctx.conv.args = append(ctx.conv.args, make([][]int, threads-len(ctx.conv.args))...)
-	}
 	if cap(ctx.conv.args[tid]) < n {
 		// Whole cache lines (the kernels read the block constantly, and
 		// threads rewrite theirs per row: no false sharing).
@@ -327,6 +324,7 @@ func Conv2DFwdDirect(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
 }
 
 func conv2DFwdDirect(ctx *Context, s Conv2DShape, x, w, bias, y []float32, relu bool) {
+	convPerThread(ctx)
 	set := conv.For(ctx.isa)
 	P, Q := s.OutH(), s.OutW()
 	RSC := s.R * s.S * s.C
@@ -400,6 +398,7 @@ func Conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 }
 
 func conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	convPerThread(ctx)
 	set := conv.For(ctx.isa)
 	P, Q := s.OutH(), s.OutW()
 	lanes := set.Lanes
@@ -517,6 +516,7 @@ func convPickDW(set *conv.Set, k, winLen int) int {
 }
 
 func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
+	convPerThread(ctx)
 	set := conv.For(ctx.isa)
 	lanes := set.Lanes
 	P, Q := s.OutH(), s.OutW()
@@ -543,9 +543,6 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 	xRow, gRow := 4*max(wb, s.W)*s.C, 4*Q*kp
 	band := max(1, (convBandBytes-(s.R-1)*s.DilH*xRow)/(s.StrideH*xRow+gRow))
 	T := ctx.Threads()
-	if len(ctx.conv.used) < T {
-		ctx.conv.used = make([]bool, T)
-	}
 	used := ctx.conv.used[:T] // whether thread t's partial holds anything
 	clear(used)
 	for t := 0; t < T; t++ {

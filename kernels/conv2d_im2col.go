@@ -44,12 +44,23 @@ func convGrow(buf *[]float32, n int) []float32 {
 	return (*buf)[:n]
 }
 
-// convThreadBuf returns thread tid's buffer from list, with n elements.
+// convThreadBuf returns thread tid's buffer from list, with n elements. The
+// lists have one entry per thread from the start (see convPerThread), so
+// threads only ever touch their own entry.
 func convThreadBuf(list *[][]float32, threads, tid, n int) []float32 {
-	if len(*list) < threads {
-		*list = append(*list, make([][]float32, threads-len(*list))...)
-	}
 	return convGrow(&(*list)[tid], n)
+}
+
+// convPerThread sizes the per-thread buffer lists for the Context's thread
+// count; it runs before any parallel region of a conv call.
+func convPerThread(ctx *Context) {
+	t := ctx.Threads()
+	if len(ctx.conv.args) == t {
+		return
+	}
+	b := &ctx.conv
+	b.part, b.band, b.dy, b.tile = make([][]float32, t), make([][]float32, t), make([][]float32, t), make([][]float32, t)
+	b.args, b.used = make([][]int, t), make([]bool, t)
 }
 
 // convPointwise reports whether col(X) is X itself: a 1×1 filter with stride 1
@@ -241,6 +252,7 @@ func conv2DBwdWeightsIm2col(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 // sums a contiguous range of rows into its own partial, and the partials are
 // added in thread order.
 func convBiasGrad(ctx *Context, dy []float32, M, K int, db []float32) {
+	convPerThread(ctx)
 	T := ctx.Threads()
 	for t := 0; t < T; t++ {
 		clear(convThreadBuf(&ctx.conv.part, T, t, K))
