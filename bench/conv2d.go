@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/workload"
 )
 
@@ -90,10 +91,12 @@ var DeepBenchConvShapes = []ConvShape{
 	deepbench(14, 14, 256, 8, 256, 3, 3, 1, 1, 1, 1),
 }
 
-// Conv2D shape sets; seed and resnet50 run by default. deepbench is opt-in
-// (-sets deepbench in benchrun) because its shapes take seconds per call at
-// isa=generic. The naive implementation runs only on the seed set: on the
-// larger sets it needs minutes per case.
+// Conv2D shape sets; seed and resnet50 run by default, deepbench is opt-in
+// (Options.Sets). To keep a run of every case cheap (go test -bench .
+// -benchtime=1x takes about 15 s for this family), the big shapes skip the
+// plain-Go paths unless asked for: naive runs only on the seed set (it needs
+// minutes per case on the others), and isa=generic runs on resnet50 and
+// deepbench only when Options.Levels lists it explicitly (seconds per case).
 const (
 	convSetSeed      = "seed"
 	convSetResNet50  = "resnet50"
@@ -123,7 +126,8 @@ func init() {
 
 // Conv2DCases returns the cases for the given shapes of set: each pass, each
 // registered implementation (naive only for the seed set), every selected ISA
-// level and thread count. Names are
+// level (generic only for the seed set unless opt.Levels is given) and thread
+// count. Names are
 // Conv2D/pass=<fwd|bwd-data|bwd-weights>/impl=<name>/isa=<level>/threads=<t>/shape=<name>.
 // The forward pass includes the bias; backward-weights computes the bias
 // gradient too.
@@ -134,6 +138,9 @@ func Conv2DCases(set string, shapes []ConvShape, opt Options) []Case {
 			return
 		}
 		for _, l := range implLevels(mode, opt.levels()) {
+			if mode == kernels.PerISA && l.level == cpu.Generic && opt.Levels == nil && set != convSetSeed {
+				continue
+			}
 			for _, t := range opt.threads() {
 				for _, cs := range shapes {
 					if pass == kernels.BackwardData && cs.First {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/kernels/cpu"
 )
 
 // BenchmarkConv2D runs the conv2d case table; select cases with -bench, e.g.
@@ -47,7 +48,8 @@ func TestConv2DCaseNames(t *testing.T) {
 	for _, want := range []string{
 		"Conv2D/pass=fwd/impl=naive/isa=generic/threads=1/shape=seed-cnn.conv1",
 		"Conv2D/pass=bwd-weights/impl=im2col/isa=generic/threads=1/shape=seed-cnn.conv2",
-		"Conv2D/pass=bwd-data/impl=im2col/isa=generic/threads=1/shape=resnet50.res2-3x3",
+		"Conv2D/pass=bwd-data/impl=im2col/isa=avx2/threads=1/shape=resnet50.res2-3x3",
+		"Conv2D/pass=fwd/impl=direct/isa=avx512/threads=2/shape=deepbench.700x161x1-n4-k32-5x20s2",
 	} {
 		if !seen[want] {
 			t.Errorf("no case %s", want)
@@ -61,6 +63,15 @@ func TestConv2DCaseNames(t *testing.T) {
 	}
 	if d := f.Cases(Options{}); len(d) >= len(all) {
 		t.Errorf("default sets give %d cases, all sets %d: deepbench should be opt-in", len(d), len(all))
+	}
+	for name := range seen {
+		if strings.Contains(name, "isa=generic") && !strings.Contains(name, "shape=seed-cnn.") {
+			t.Errorf("%s: isa=generic on a big shape without being asked for", name)
+		}
+	}
+	gen := f.Cases(Options{Sets: []string{"resnet50"}, Levels: []cpu.Level{cpu.Generic}, Threads: []int{1}})
+	if len(gen) == 0 || gen[0].Get("isa") != "generic" {
+		t.Errorf("asking for level generic on resnet50 gives %d cases", len(gen))
 	}
 }
 
