@@ -542,6 +542,9 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 	// convBandBytes, so that both stay in L2 while every tile sweeps them.
 	xRow, gRow := 4*max(wb, s.W)*s.C, 4*Q*kp
 	band := max(1, (convBandBytes-(s.R-1)*s.DilH*xRow)/(s.StrideH*xRow+gRow))
+	// But at least ~128 pixels: every band reads and writes each tile of
+	// the partial gradient once, and calls each kernel once per tile.
+	band = max(band, (128+Q-1)/Q)
 	T := ctx.Threads()
 	used := ctx.conv.used[:T] // whether thread t's partial holds anything
 	clear(used)
