@@ -142,8 +142,44 @@ func (j *convFwdJob) validTapRows(p int) (lo, hi int) {
 	return lo, hi
 }
 
-// run computes the job's output rows, split across the Context's threads.
+// run computes the job's output.
 func (j *convFwdJob) run(ctx *Context) {
+	if j.pointwise() {
+		// Pixels are contiguous in source and output across rows and
+		// images: run them as rows of L pixels (long rows fill whole
+		// register tiles even when the images are 7 pixels wide), then the
+		// remainder.
+		M := j.N * j.P * j.Q
+		L := min(112, max(14, M/(8*ctx.Threads())/14*14))
+		if rows := M / L; rows > 0 {
+			m := *j
+			m.N, m.H, m.W, m.P, m.Q = 1, rows, L, rows, L
+			m.yImg, m.yRow = 0, L*j.yPix
+			m.runRows(ctx)
+		}
+		if rem := M % L; rem > 0 {
+			r := *j
+			r.src = j.src[(M-rem)*j.C:]
+			r.N, r.H, r.W, r.P, r.Q = 1, 1, rem, 1, rem
+			r.yBase, r.yImg, r.yRow = j.yBase+(M-rem)*j.yPix, 0, rem*j.yPix
+			r.runRows(ctx)
+		}
+		return
+	}
+	j.runRows(ctx)
+}
+
+// pointwise reports whether the job is a 1×1 convolution over contiguous
+// pixels: one tap, stride 1, no padding, output pixels contiguous too.
+func (j *convFwdJob) pointwise() bool {
+	return len(j.tapR) == 1 && len(j.tapC) == 1 && j.tapR[0] == 0 && j.tapC[0] == 0 &&
+		j.SH == 1 && j.SW == 1 && j.PH == 0 && j.PW == 0 && j.H == j.P && j.W == j.Q &&
+		j.yRow == j.Q*j.yPix && j.yImg == j.P*j.yRow
+}
+
+// runRows computes the job's output rows, split across the Context's
+// threads.
+func (j *convFwdJob) runRows(ctx *Context) {
 	ctx.conv.job = *j
 	if ctx.conv.jobFn == nil {
 		ctx.conv.jobFn = func(tid, lo, hi int) { ctx.conv.job.rows(ctx, tid, lo, hi) }
