@@ -215,17 +215,7 @@ func (j *convFwdJob) rows(ctx *Context, tid, lo, hi int) {
 			p1 := min(j.P, p0+band, p0+hi-row)
 			hFirst := p0*j.SH - j.PH + minR
 			hLast := (p1-1)*j.SH - j.PH + maxR
-			var src []float32
-			var rowStride, base0 int // source row length; offset of output row p0's first tap
-			if hFirst >= 0 && hLast < j.H && colFirst >= 0 && colLast < j.W {
-				src, rowStride = j.src, j.W*j.C
-				base0 = ((n*j.H+hFirst)*j.W + colFirst) * j.C
-			} else {
-				rows := hLast - hFirst + 1
-				src = convThreadBuf(&ctx.conv.band, threads, tid, rows*wb*j.C)
-				convPadBand(src, j.src, n, j.H, j.W, j.C, hFirst, rows, colFirst, wb)
-				rowStride = wb * j.C
-			}
+			src, rowStride, base0, _ := convBandSource(ctx, tid, j.src, n, 1, j.H, j.W, j.C, hFirst, hLast, colFirst, colLast)
 			// Taps, relative to the first tap of each output pixel.
 			nt, nc := nTaps, j.C
 			if merge {
@@ -314,6 +304,25 @@ func convArgs(ctx *Context, threads, tid, n int) []int {
 	a := ctx.conv.args[tid][:n]
 	clear(a)
 	return a
+}
+
+// convBandSource returns where thread tid reads a band of nimg images from:
+// rows [hFirst, hLast] and columns [colFirst, colLast] of images n, n+1, ...
+// of x (h×w pixels of c channels). If they lie inside the images that is x
+// itself; otherwise a copy in the thread's band buffer, zero outside the
+// images. It returns the source, its row length, the offset of pixel
+// (hFirst, colFirst) of image n, and the distance between images.
+func convBandSource(ctx *Context, tid int, x []float32, n, nimg, h, w, c, hFirst, hLast, colFirst, colLast int) (src []float32, rowStride, base0, imgStride int) {
+	if hFirst >= 0 && hLast < h && colFirst >= 0 && colLast < w {
+		return x, w * c, ((n*h+hFirst)*w + colFirst) * c, h * w * c
+	}
+	rows, wb := hLast-hFirst+1, colLast-colFirst+1
+	imgStride = rows * wb * c
+	src = convThreadBuf(&ctx.conv.band, ctx.Threads(), tid, nimg*imgStride)
+	for i := 0; i < nimg; i++ {
+		convPadBand(src[i*imgStride:], x, n+i, h, w, c, hFirst, rows, colFirst, wb)
+	}
+	return src, wb * c, 0, imgStride
 }
 
 // convPadBand copies rows [hFirst, hFirst+rows) and columns [colFirst,
@@ -611,20 +620,7 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 			}
 			hFirst := p0*s.StrideH - s.PadH
 			hLast := (p1-1)*s.StrideH - s.PadH + (s.R-1)*s.DilH
-			var src []float32
-			var rowStride, base0, imgX int
-			if hFirst >= 0 && hLast < s.H && colFirst >= 0 && colLast < s.W {
-				src, rowStride, imgX = x, s.W*s.C, s.H*s.W*s.C
-				base0 = ((n*s.H+hFirst)*s.W + colFirst) * s.C
-			} else {
-				rows := hLast - hFirst + 1
-				imgX = rows * wb * s.C
-				src = convThreadBuf(&ctx.conv.band, T, tid, nimg*imgX)
-				for i := 0; i < nimg; i++ {
-					convPadBand(src[i*imgX:], x, n+i, s.H, s.W, s.C, hFirst, rows, colFirst, wb)
-				}
-				rowStride = wb * s.C
-			}
+			src, rowStride, base0, imgX := convBandSource(ctx, tid, x, n, nimg, s.H, s.W, s.C, hFirst, hLast, colFirst, colLast)
 			g, ldg := dy[(n*P+p0)*Q*s.K:((n+nimg-1)*P+p1)*Q*s.K], s.K
 			if wideDY {
 				npx := len(g) / s.K

@@ -103,6 +103,18 @@ func convIm2colRow(s Conv2DShape, x []float32, n, p, q int, dst []float32) {
 	}
 }
 
+// convIm2colChunk writes the rows of col(X) for output pixels [m0, m1) (over
+// the batch) into col, split across the Context's threads.
+func convIm2colChunk(ctx *Context, s Conv2DShape, x []float32, m0, m1 int, col []float32) {
+	P, Q, RSC := s.OutH(), s.OutW(), s.R*s.S*s.C
+	ctx.ParallelFor(m1-m0, func(_, lo, hi int) {
+		for m := m0 + lo; m < m0+hi; m++ {
+			n, pq := m/(P*Q), m%(P*Q)
+			convIm2colRow(s, x, n, pq/Q, pq%Q, col[(m-m0)*RSC:(m-m0+1)*RSC])
+		}
+	})
+}
+
 // Conv2DFwdIm2col is the forward pass lowered to SGEMM (see the package's
 // Conv2D documentation for the definition).
 func Conv2DFwdIm2col(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
@@ -142,12 +154,7 @@ func conv2DFwdIm2col(ctx *Context, s Conv2DShape, x, w, bias, y []float32, relu 
 	col := convGrow(&ctx.conv.col, chunk*RSC)
 	for m0 := 0; m0 < M; m0 += chunk {
 		m1 := min(M, m0+chunk)
-		ctx.ParallelFor(m1-m0, func(_, lo, hi int) {
-			for m := m0 + lo; m < m0+hi; m++ {
-				n, pq := m/(P*Q), m%(P*Q)
-				convIm2colRow(s, x, n, pq/Q, pq%Q, col[(m-m0)*RSC:(m-m0+1)*RSC])
-			}
-		})
+		convIm2colChunk(ctx, s, x, m0, m1, col)
 		prefill(m0, m1)
 		ctx.Sgemm(NoTrans, Trans, m1-m0, K, RSC, 1, col, RSC, w, RSC, beta, y[m0*K:m1*K], K)
 		finish(m0, m1)
@@ -234,12 +241,7 @@ func conv2DBwdWeightsIm2col(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 	col := convGrow(&ctx.conv.col, chunk*RSC)
 	for m0 := 0; m0 < M; m0 += chunk {
 		m1 := min(M, m0+chunk)
-		ctx.ParallelFor(m1-m0, func(_, lo, hi int) {
-			for m := m0 + lo; m < m0+hi; m++ {
-				n, pq := m/(P*Q), m%(P*Q)
-				convIm2colRow(s, x, n, pq/Q, pq%Q, col[(m-m0)*RSC:(m-m0+1)*RSC])
-			}
-		})
+		convIm2colChunk(ctx, s, x, m0, m1, col)
 		var beta float32
 		if m0 > 0 {
 			beta = 1
