@@ -41,6 +41,10 @@ func init() {
 // L2 while the kernels sweep them.
 const convBandBytes = 256 << 10
 
+// convChunkBytes bounds the weights of one chunk of the forward kernels'
+// reduction (a variable so tests can force chunking on small shapes).
+var convChunkBytes = 256 << 10
+
 // convKBlock is one block of output channels [k0, k0+nv·lanes) and its packed
 // weights ([taps·C][nv·lanes]) and bias (nv·lanes values, or nil).
 type convKBlock struct {
@@ -239,44 +243,78 @@ func (j *convFwdJob) rows(ctx *Context, tid, lo, hi int) {
 				if partial {
 					tile = convThreadBuf(&ctx.conv.tile, threads, tid, (p1-p0)*j.Q*maxNV*lanes)
 				}
-				for p := p0; p < p1; {
-					// Skip the tap rows that fall in the zero padding
-					// above or below the source; rows with the same taps
-					// go to the kernels together.
-					rlo, rhi := j.validTapRows(p)
-					pe := p + 1
-					for pe < p1 {
-						if l, h := j.validTapRows(pe); l != rlo || h != rhi {
-							break
+				// Chunks of the reduction (taps, or part of one tap's
+				// channels) whose weights fit a quarter of L2, so that a
+				// large weight block is fetched once per band, not once per
+				// tile; partial sums accumulate in y between chunks.
+				perTap := nc * width * 4
+				tapsPer, cPer := max(1, convChunkBytes/perTap), nc
+				if perTap > convChunkBytes {
+					cPer = max(4, convChunkBytes/(width*4)/4*4)
+				}
+				for ta := 0; ta < nt; ta += tapsPer {
+					tb := min(nt, ta+tapsPer)
+					for ca := 0; ca < nc; ca += cPer {
+						cb := min(nc, ca+cPer)
+						for p := p0; p < p1; {
+							// Skip the tap rows that fall in the zero
+							// padding above or below the source; rows
+							// with the same taps go to the kernels
+							// together.
+							rlo, rhi := j.validTapRows(p)
+							pe := p + 1
+							for pe < p1 {
+								if l, h := j.validTapRows(pe); l != rlo || h != rhi {
+									break
+								}
+								pe++
+							}
+							tlo, thi := rlo*perRow, rhi*perRow
+							ea, eb := max(ta, tlo), min(tb, thi)
+							var flags int
+							switch {
+							case tlo == thi && ta == 0 && ca == 0:
+								ea, eb, flags = 0, 0, j.flags // no tap reads the source: bias only
+							case ea >= eb:
+								p = pe
+								continue
+							default:
+								if ea != tlo || ca != 0 {
+									flags |= conv.FlagAccumulate
+								}
+								if eb == thi && cb == nc {
+									flags |= j.flags
+								}
+							}
+							for i, t := range taps[ea:eb] {
+								args[conv.FwdTaps+i] = t + ca
+							}
+							args[conv.FwdNTaps], args[conv.FwdNC] = eb-ea, cb-ca
+							args[conv.FwdFlags] = flags
+							args[conv.FwdNRows], args[conv.FwdRowX] = pe-p, j.SH*rowStride
+							wc := b.w[(ea*nc+ca)*width:]
+							xs := src[base0+(p-p0)*j.SH*rowStride:]
+							ys, ldy := j.y[j.yOff(n, p)+b.k0:], j.yPix
+							args[conv.FwdRowY] = j.yRow
+							if partial {
+								ys, ldy = tile[(p-p0)*j.Q*width:], width
+								args[conv.FwdRowY] = j.Q * width
+							}
+							args[conv.FwdLdy] = ldy
+							q := 0
+							for _, sg := range convSplitRow(j.Q, j.set.MaxMR[b.nv]) {
+								if sg.n == 0 {
+									continue
+								}
+								args[conv.FwdNTiles] = sg.n
+								args[conv.FwdTileX] = sg.mr * j.SW * j.C
+								args[conv.FwdTileY] = sg.mr * ldy
+								j.set.Fwd[b.nv][sg.mr](xs[q*j.SW*j.C:], wc, ys[q*ldy:], b.bias, args)
+								q += sg.mr * sg.n
+							}
+							p = pe
 						}
-						pe++
 					}
-					t0, t1 := rlo*perRow, rhi*perRow
-					copy(args[conv.FwdTaps:], taps[t0:t1])
-					args[conv.FwdNTaps] = t1 - t0
-					args[conv.FwdFlags] = j.flags
-					args[conv.FwdNRows], args[conv.FwdRowX] = pe-p, j.SH*rowStride
-					wc := b.w[t0*nc*width:]
-					xs := src[base0+(p-p0)*j.SH*rowStride:]
-					ys, ldy := j.y[j.yOff(n, p)+b.k0:], j.yPix
-					args[conv.FwdRowY] = j.yRow
-					if partial {
-						ys, ldy = tile[(p-p0)*j.Q*width:], width
-						args[conv.FwdRowY] = j.Q * width
-					}
-					args[conv.FwdLdy] = ldy
-					q := 0
-					for _, sg := range convSplitRow(j.Q, j.set.MaxMR[b.nv]) {
-						if sg.n == 0 {
-							continue
-						}
-						args[conv.FwdNTiles] = sg.n
-						args[conv.FwdTileX] = sg.mr * j.SW * j.C
-						args[conv.FwdTileY] = sg.mr * ldy
-						j.set.Fwd[b.nv][sg.mr](xs[q*j.SW*j.C:], wc, ys[q*ldy:], b.bias, args)
-						q += sg.mr * sg.n
-					}
-					p = pe
 				}
 				if partial {
 					n0 := j.K - b.k0

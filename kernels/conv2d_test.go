@@ -81,6 +81,24 @@ func TestConv2DContextMethods(t *testing.T) {
 	})
 }
 
+// TestConv2DDirectChunked runs the direct forward and backward-data passes
+// with a tiny chunk budget, so that the reduction splits into many chunks
+// (several taps, one tap, parts of a tap's channels) accumulated in the
+// output, and the bias and ReLU still apply once.
+func TestConv2DDirectChunked(t *testing.T) {
+	defer kernels.SetConvChunkBytes(200)()
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		if ctx.Threads() == 3 {
+			t.Skip("covered by threads=2")
+		}
+		kerneltest.TestConv2DFwd(t, ctx, kernels.Conv2DFwdDirect)
+		kerneltest.TestConv2DFwdReLU(t, ctx, func(c *kernels.Context, s kernels.Conv2DShape, x, w, b, y []float32) {
+			c.Conv2DForwardReLU(s, x, w, b, y)
+		})
+		kerneltest.TestConv2DBwdData(t, ctx, kernels.Conv2DBwdDataDirect)
+	})
+}
+
 // TestConv2DGradients checks every backward implementation against central
 // differences of the forward definition.
 func TestConv2DGradients(t *testing.T) {
