@@ -95,8 +95,8 @@ func convPickNV(set *conv.Set, k, q int) int {
 }
 
 // convBlocks lays out the output-channel blocks for k channels with nv
-// vectors each (the last block narrower if k is not a multiple), and returns
-// them with the total packed length per reduction index.
+// vectors each (the last block narrower if k is not a multiple of nv
+// vectors), in the Context's reusable block list.
 func convBlocks(ctx *Context, set *conv.Set, k, nv int) []convKBlock {
 	bs := ctx.conv.blocks[:0]
 	for k0 := 0; k0 < k; k0 += nv * set.Lanes {
