@@ -45,6 +45,10 @@ const convBandBytes = 256 << 10
 // reduction (a variable so tests can force chunking on small shapes).
 var convChunkBytes = 256 << 10
 
+// convDWBandBytes bounds the input and output-gradient rows of one band of
+// the backward-weights pass.
+var convDWBandBytes = 256 << 10
+
 // convKBlock is one block of output channels [k0, k0+nv·lanes) and its packed
 // weights ([taps·C][nv·lanes]) and bias (nv·lanes values, or nil).
 type convKBlock struct {
@@ -624,7 +628,7 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 	// A band's input rows and output-gradient rows together fill about
 	// convBandBytes, so that both stay in L2 while every tile sweeps them.
 	xRow, gRow := 4*max(wb, s.W)*s.C, 4*Q*kp
-	band := max(1, (convBandBytes-(s.R-1)*s.DilH*xRow)/(s.StrideH*xRow+gRow))
+	band := max(1, (convDWBandBytes-(s.R-1)*s.DilH*xRow)/(s.StrideH*xRow+gRow))
 	// But at least ~128 pixels: every band reads and writes each tile of
 	// the partial gradient once, and calls each kernel once per tile.
 	band = max(band, (128+Q-1)/Q)
@@ -704,28 +708,11 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 			set.ColSums(pdb, dy[lo*px*s.K:hi*px*s.K], (hi-lo)*px, s.K)
 		}
 	})
-	// Sum the partials in thread order into the first, a vector add per
-	// chunk, then transpose it into dW[k][i] in 16×16 blocks.
-	t0 := 0
-	for !used[t0] {
-		t0++
-	}
-	sum := ctx.conv.part[t0][:RSC*kp]
-	const chunk = 4096
-	if t0 < T-1 {
-		ctx.ParallelFor((RSC*kp+chunk-1)/chunk, func(_, lo, hi int) {
-			a, b := lo*chunk, min(RSC*kp, hi*chunk)
-			for t := t0 + 1; t < T; t++ {
-				if used[t] {
-					set.ColSums(sum[a:b], ctx.conv.part[t][a:b], 1, b-a)
-				}
-			}
-		})
-	}
+	// dW[k][i] = Σ_t partial_t[i][k], threads in order, in 16×16 blocks.
 	perI, perK := (RSC+15)/16, (s.K+15)/16
 	ctx.ParallelFor(perI*perK, func(_, lo, hi int) {
 		for blk := lo; blk < hi; blk++ {
-			convTranspose16(dw, sum, RSC, kp, (blk%perI)*16, (blk/perI)*16, s.K)
+			convSumTranspose16(dw, ctx.conv.part, used, RSC, kp, (blk%perI)*16, (blk/perI)*16, s.K)
 		}
 	})
 	if db != nil {
@@ -738,17 +725,29 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 	}
 }
 
-// convTranspose16 copies the block of src[i][k] (row length kp) at rows
-// [i0, i0+16) and columns [k0, k0+16), clipped to rsc rows and k columns, to
-// dst[k][i] (row length rsc).
-func convTranspose16(dst, src []float32, rsc, kp, i0, k0, k int) {
+// convSumTranspose16 sets the block of dst[k][i] (row length rsc) at rows
+// [k0, k0+16) and columns [i0, i0+16), clipped to k rows and rsc columns, to
+// Σ_t parts[t][i][k] (row length kp) over the threads t marked used, in
+// thread order.
+func convSumTranspose16(dst []float32, parts [][]float32, used []bool, rsc, kp, i0, k0, k int) {
 	i1, k1 := min(rsc, i0+16), min(k, k0+16)
 	var blk [16][16]float32
-	for i := i0; i < i1; i++ {
-		row := src[i*kp+k0 : i*kp+k1]
-		for kk, v := range row {
-			blk[kk][i-i0] = v
+	first := true
+	for t, part := range parts {
+		if !used[t] {
+			continue
 		}
+		for i := i0; i < i1; i++ {
+			row := part[i*kp+k0 : i*kp+k1]
+			for kk, v := range row {
+				if first {
+					blk[kk][i-i0] = v
+				} else {
+					blk[kk][i-i0] += v
+				}
+			}
+		}
+		first = false
 	}
 	for kk := k0; kk < k1; kk++ {
 		copy(dst[kk*rsc+i0:kk*rsc+i1], blk[kk-k0][:i1-i0])
