@@ -215,6 +215,15 @@ func (j *convFwdJob) rows(ctx *Context, tid, lo, hi int) {
 		maxNV = max(maxNV, b.nv)
 	}
 	lanes := j.set.Lanes
+	// Interior output columns [qlo, qhi): every column tap inside the source.
+	qlo, qhi := 0, j.Q
+	for qlo < j.Q && qlo*j.SW-j.PW+minC < 0 {
+		qlo++
+	}
+	for qhi > qlo && (qhi-1)*j.SW-j.PW+maxC >= j.W {
+		qhi--
+	}
+	colSplit := merge && qhi > qlo && 8*(j.Q-(qhi-qlo)) >= j.Q
 	{
 		args := convArgs(ctx, threads, tid, conv.FwdTaps+2*nTaps)
 		taps := args[conv.FwdTaps+nTaps:] // every tap; args holds a chunk's
@@ -305,8 +314,18 @@ func (j *convFwdJob) rows(ctx *Context, tid, lo, hi int) {
 								args[conv.FwdRowY] = j.Q * width
 							}
 							args[conv.FwdLdy] = ldy
-							q := 0
-							for _, sg := range convSplitRow(j.Q, j.set.MaxMR[b.nv]) {
+							rowY := args[conv.FwdRowY]
+							// With many border pixels (output columns whose
+							// taps partly read the zero padding), runs of
+							// rows compute only the interior in row tiles,
+							// and each border column as tiles down the rows
+							// with just its valid taps.
+							qa, qb := 0, j.Q
+							if colSplit && pe-p >= 4 && flags&conv.FlagAccumulate == 0 && eb == thi && ea < eb && cb == nc {
+								qa, qb = qlo, qhi
+							}
+							q := qa
+							for _, sg := range convSplitRow(qb-qa, j.set.MaxMR[b.nv]) {
 								if sg.n == 0 {
 									continue
 								}
@@ -315,6 +334,13 @@ func (j *convFwdJob) rows(ctx *Context, tid, lo, hi int) {
 								args[conv.FwdTileY] = sg.mr * ldy
 								j.set.Fwd[b.nv][sg.mr](xs[q*j.SW*j.C:], wc, ys[q*ldy:], b.bias, args)
 								q += sg.mr * sg.n
+							}
+							for q := 0; q < j.Q; q++ {
+								if q == qa {
+									q = qb - 1
+									continue
+								}
+								j.borderColumn(args, b, width, xs, ys, q, ldy, rowY, pe-p, rlo, rhi, rowStride, nc, taps)
 							}
 							p = pe
 						}
@@ -334,6 +360,56 @@ func (j *convFwdJob) rows(ctx *Context, tid, lo, hi int) {
 			row += p1 - p0
 		}
 	}
+}
+
+// borderColumn computes output column q of a run of nrows rows whose tap
+// rows [rlo, rhi) are valid, as tiles down the rows (pixel stride: one row),
+// one tap row at a time with only the column taps that read inside the
+// source (merged taps: a shorter contiguous window). xs and ys address
+// column 0 of the run's first row; rowY is the output row stride.
+func (j *convFwdJob) borderColumn(args []int, b convKBlock, width int, xs, ys []float32, q, ldy, rowY, nrows, rlo, rhi, rowStride, nc int, taps []int) {
+	w0 := q*j.SW - j.PW
+	clo, chi := 0, len(j.tapC)
+	for clo < chi && w0+j.tapC[clo] < 0 {
+		clo++
+	}
+	for chi > clo && w0+j.tapC[chi-1] >= j.W {
+		chi--
+	}
+	args[conv.FwdNRows], args[conv.FwdRowX], args[conv.FwdRowY] = 1, 0, 0
+	args[conv.FwdPixX], args[conv.FwdLdy] = j.SH*rowStride, rowY
+	xq, yq := xs[q*j.SW*j.C:], ys[q*ldy:]
+	lo, hi := rlo, rhi
+	if clo == chi {
+		lo, hi = 0, 1 // no valid tap: one pass with none, for the bias
+	}
+	for r := lo; r < hi; r++ {
+		flags := 0
+		if r > lo {
+			flags |= conv.FlagAccumulate
+		}
+		if r == hi-1 {
+			flags |= j.flags
+		}
+		args[conv.FwdFlags] = flags
+		args[conv.FwdNTaps], args[conv.FwdNC], args[conv.FwdTaps] = 1, (chi-clo)*j.C, taps[min(r, len(taps)-1)]+clo*j.C
+		if clo == chi {
+			args[conv.FwdNTaps] = 0
+		}
+		wr := b.w[(r*nc+clo*j.C)*width:]
+		i := 0
+		for _, sg := range convSplitRow(nrows, j.set.MaxMR[b.nv]) {
+			if sg.n == 0 {
+				continue
+			}
+			args[conv.FwdNTiles] = sg.n
+			args[conv.FwdTileX] = sg.mr * j.SH * rowStride
+			args[conv.FwdTileY] = sg.mr * rowY
+			j.set.Fwd[b.nv][sg.mr](xq[i*j.SH*rowStride:], wr, yq[i*rowY:], b.bias, args)
+			i += sg.mr * sg.n
+		}
+	}
+	args[conv.FwdPixX] = j.SW * j.C
 }
 
 // convArgs returns thread tid's kernel parameter block with n entries.
