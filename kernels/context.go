@@ -24,6 +24,7 @@ type Context struct {
 	gemmJob  gemmJob          // the SGEMM in progress
 	gemmTeam gemm.Team        // the threads' shared packed B, when they work as a team
 	gemmRun  func(tid int)    // ctx.runGemmJob, made once
+	conv     convBuffers      // reusable buffers of the conv2d kernels (conv2d*.go)
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.

@@ -34,6 +34,7 @@ type unit struct {
 var units = map[string]unit{
 	"gemm":    {asm: func() { genGemm(); genTranspose() }, goFiles: writeGemmGo},
 	"ceiling": {asm: genCeiling},
+	"conv":    {asm: genConv},
 }
 
 func main() {
