@@ -1,0 +1,341 @@
+package costmodel
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/trainbench/trainbench/workload"
+)
+
+//go:embed catalog.yaml
+var embeddedCatalog []byte
+
+// EmbeddedCatalogName is the file name errors give for the embedded catalog.
+const EmbeddedCatalogName = "costmodel/catalog.yaml"
+
+// Quantity is one catalogued number with its provenance: a value (and, for
+// prices quoted by several providers, the low and high of the range), the
+// source it comes from and the date of that source. A value derived by
+// arithmetic says how in Derived. A number nobody published is Unsourced,
+// with a Note saying why; the model then treats it as unknown.
+type Quantity struct {
+	Value     float64 `yaml:"value,omitempty" json:"value,omitempty"`
+	Low       float64 `yaml:"low,omitempty" json:"low,omitempty"`
+	High      float64 `yaml:"high,omitempty" json:"high,omitempty"`
+	Source    string  `yaml:"source,omitempty" json:"source,omitempty"`
+	Date      string  `yaml:"date,omitempty" json:"date,omitempty"` // 2026, 2026-03 or 2026-03-15
+	Derived   string  `yaml:"derived,omitempty" json:"derived,omitempty"`
+	Unsourced bool    `yaml:"unsourced,omitempty" json:"unsourced,omitempty"`
+	Note      string  `yaml:"note,omitempty" json:"note,omitempty"`
+}
+
+// Known reports whether the quantity has a sourced value.
+func (q Quantity) Known() bool { return !q.Unsourced && q.Value > 0 }
+
+// Range returns the quantity as a Range: Low and High where given, Value
+// otherwise.
+func (q Quantity) Range() Range {
+	r := Range{Low: q.Value, Mid: q.Value, High: q.Value}
+	if q.Low > 0 {
+		r.Low = q.Low
+	}
+	if q.High > 0 {
+		r.High = q.High
+	}
+	return r
+}
+
+// Efficiency is the fraction of dense peak that GEMM-like layers reach in
+// training on an option: Low, Mid and High, with the source of the range.
+type Efficiency struct {
+	Low    float64 `yaml:"low" json:"low"`
+	Mid    float64 `yaml:"mid" json:"mid"`
+	High   float64 `yaml:"high" json:"high"`
+	Source string  `yaml:"source" json:"source"`
+	Date   string  `yaml:"date" json:"date"`
+}
+
+// Kinds of catalogued options.
+const (
+	KindGPU         = "gpu"          // a GPU, priced per GPU
+	KindTPU         = "tpu"          // a TPU chip
+	KindCPUInstance = "cpu-instance" // a cloud CPU instance (Cores vCPUs)
+	KindCPU         = "cpu"          // a CPU to buy (Cores cores)
+)
+
+var kinds = []string{KindGPU, KindTPU, KindCPUInstance, KindCPU}
+
+// Precisions are the arithmetic precisions a catalog gives peaks for, in the
+// order the model falls back through when an option lacks the one asked for.
+var Precisions = []string{"bf16", "fp16", "tf32", "fp32"}
+
+// Option is one catalogued hardware option: what it can do, what it costs,
+// and where each number comes from. Units are in the field names.
+type Option struct {
+	ID   string `yaml:"id" json:"id"`
+	Name string `yaml:"name" json:"name"`
+	Kind string `yaml:"kind" json:"kind"` // KindGPU, KindTPU, KindCPUInstance, KindCPU
+	// Cores is the vCPUs of a CPU instance or the cores of a CPU (CPU kinds
+	// only).
+	Cores       *Quantity `yaml:"cores,omitempty" json:"cores,omitempty"`
+	ReleaseYear Quantity  `yaml:"release_year" json:"release_year"`
+	// PeakTFLOPS is the dense peak per precision (fp32, tf32, bf16, fp16).
+	PeakTFLOPS    map[string]Quantity `yaml:"peak_tflops" json:"peak_tflops"`
+	MemoryGBs     Quantity            `yaml:"memory_gbs" json:"memory_gbs"`
+	MemoryGB      Quantity            `yaml:"memory_gb" json:"memory_gb"`
+	TDPW          Quantity            `yaml:"tdp_w" json:"tdp_w"`
+	OnDemandUSDh  Quantity            `yaml:"on_demand_usd_h" json:"on_demand_usd_h"`
+	SpotUSDh      Quantity            `yaml:"spot_usd_h" json:"spot_usd_h"`
+	PurchaseUSD   Quantity            `yaml:"purchase_usd" json:"purchase_usd"`
+	Efficiency    Efficiency          `yaml:"efficiency" json:"efficiency"`
+	MemEfficiency *Quantity           `yaml:"memory_efficiency,omitempty" json:"memory_efficiency,omitempty"`
+
+	// Measured, when set, makes this a measured option: its times come from
+	// these kernel measurements instead of the roofline of the catalogued
+	// figures (see MeasuredOption).
+	Measured *MeasuredMachine `yaml:"-" json:"-"`
+}
+
+// Catalog is a list of options, in file order.
+type Catalog struct {
+	Options []Option `yaml:"options" json:"options"`
+}
+
+// Lookup returns the option with that id.
+func (c Catalog) Lookup(id string) (Option, bool) {
+	for _, o := range c.Options {
+		if o.ID == id {
+			return o, true
+		}
+	}
+	return Option{}, false
+}
+
+// IDs returns the ids of the options in catalog order.
+func (c Catalog) IDs() []string {
+	ids := make([]string, len(c.Options))
+	for i, o := range c.Options {
+		ids[i] = o.ID
+	}
+	return ids
+}
+
+// EmbeddedCatalog returns the catalog shipped with trainbench
+// (costmodel/catalog.yaml).
+func EmbeddedCatalog() Catalog {
+	c, err := ParseCatalog(EmbeddedCatalogName, embeddedCatalog)
+	if err != nil {
+		panic(fmt.Sprintf("costmodel: the embedded catalog is invalid: %v", err))
+	}
+	return c
+}
+
+// LoadCatalog returns the embedded catalog overridden and extended by the
+// given files, in order: an option whose id is already in the catalog
+// replaces it whole; a new id is appended. Each file is validated on its
+// own; errors name the file, the line, the option and the field.
+func LoadCatalog(paths ...string) (Catalog, error) {
+	c := EmbeddedCatalog()
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return Catalog{}, err
+		}
+		u, err := ParseCatalog(p, data)
+		if err != nil {
+			return Catalog{}, err
+		}
+		c = c.Merge(u)
+	}
+	return c, nil
+}
+
+// Merge returns c with the options of u: same id replaces, new id appends.
+func (c Catalog) Merge(u Catalog) Catalog {
+	out := Catalog{Options: slices.Clone(c.Options)}
+	for _, o := range u.Options {
+		if i := slices.IndexFunc(out.Options, func(p Option) bool { return p.ID == o.ID }); i >= 0 {
+			out.Options[i] = o
+		} else {
+			out.Options = append(out.Options, o)
+		}
+	}
+	return out
+}
+
+// CatalogError is an invalid field of a catalog file.
+type CatalogError struct {
+	File   string
+	Line   int    // 0 when unknown
+	Option string // option id ("" for file-level errors)
+	Field  string // path in the file: "options[3].peak_tflops.bf16.date"
+	Msg    string
+}
+
+func (e *CatalogError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Option != "" {
+		return fmt.Sprintf("%s: option %s: %s: %s", loc, e.Option, e.Field, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, e.Field, e.Msg)
+}
+
+// ParseCatalog reads a catalog from YAML or JSON data (JSON is YAML's flow
+// style) and validates it; name is the file name errors give. Unknown fields
+// are errors.
+func ParseCatalog(name string, data []byte) (Catalog, error) {
+	var c Catalog
+	if err := yaml.UnmarshalWithOptions(data, &c, yaml.Strict()); err != nil {
+		return Catalog{}, fmt.Errorf("%s: %s", name, yaml.FormatError(err, false, true))
+	}
+	if err := c.Validate(); err != nil {
+		var ce *CatalogError
+		if errors.As(err, &ce) {
+			ce.File = name
+			ce.Line = workload.FieldLine(data, ce.Field)
+			return Catalog{}, ce
+		}
+		return Catalog{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return c, nil
+}
+
+// Validate checks every option: id, name and kind present and ids unique;
+// every quantity either sourced (positive value, a source, a date that
+// parses, low ≤ value ≤ high) or marked unsourced with a note; precisions
+// known; at least one peak; efficiencies in (0, 1] with low ≤ mid ≤ high and
+// a source; cores only (and always) on CPU kinds. Errors are *CatalogError
+// values naming the option and the field.
+func (c Catalog) Validate() error {
+	if len(c.Options) == 0 {
+		return &CatalogError{Field: "options", Msg: "no options"}
+	}
+	seen := map[string]int{}
+	for i, o := range c.Options {
+		path := fmt.Sprintf("options[%d]", i)
+		fail := func(field, format string, args ...any) error {
+			return &CatalogError{Option: o.ID, Field: path + "." + field, Msg: fmt.Sprintf(format, args...)}
+		}
+		if o.ID == "" {
+			return fail("id", "missing")
+		}
+		if j, dup := seen[o.ID]; dup {
+			return fail("id", "%q is also the id of options[%d]", o.ID, j)
+		}
+		seen[o.ID] = i
+		if o.Name == "" {
+			return fail("name", "missing")
+		}
+		if !slices.Contains(kinds, o.Kind) {
+			return fail("kind", "%q, want one of %s", o.Kind, strings.Join(kinds, ", "))
+		}
+		cpuKind := o.Kind == KindCPU || o.Kind == KindCPUInstance
+		switch {
+		case cpuKind && o.Cores == nil:
+			return fail("cores", "missing (a %s needs its core count)", o.Kind)
+		case !cpuKind && o.Cores != nil:
+			return fail("cores", "only CPU kinds have cores")
+		case o.Cores != nil:
+			if err := checkQuantity(*o.Cores, fail, "cores"); err != nil {
+				return err
+			}
+		}
+		for _, q := range []struct {
+			field string
+			q     Quantity
+		}{{"release_year", o.ReleaseYear}, {"memory_gbs", o.MemoryGBs}, {"memory_gb", o.MemoryGB}, {"tdp_w", o.TDPW},
+			{"on_demand_usd_h", o.OnDemandUSDh}, {"spot_usd_h", o.SpotUSDh}, {"purchase_usd", o.PurchaseUSD}} {
+			if err := checkQuantity(q.q, fail, q.field); err != nil {
+				return err
+			}
+		}
+		if y := o.ReleaseYear; y.Known() && (y.Value < 1990 || y.Value > 2100 || y.Value != float64(int(y.Value))) {
+			return fail("release_year.value", "%v is not a year", y.Value)
+		}
+		if len(o.PeakTFLOPS) == 0 {
+			return fail("peak_tflops", "missing (give at least fp32 or bf16, or mark them unsourced)")
+		}
+		for _, p := range sortedKeys(o.PeakTFLOPS) {
+			if !slices.Contains(Precisions, p) {
+				return fail("peak_tflops."+p, "unknown precision %q (known: %s)", p, strings.Join(Precisions, ", "))
+			}
+			if err := checkQuantity(o.PeakTFLOPS[p], fail, "peak_tflops."+p); err != nil {
+				return err
+			}
+		}
+		e := o.Efficiency
+		switch {
+		case !(e.Low > 0 && e.Low <= e.Mid && e.Mid <= e.High && e.High <= 1):
+			return fail("efficiency", "low %v, mid %v, high %v: want 0 < low ≤ mid ≤ high ≤ 1", e.Low, e.Mid, e.High)
+		case e.Source == "":
+			return fail("efficiency.source", "missing")
+		case !validDate(e.Date):
+			return fail("efficiency.date", "%q, want YYYY, YYYY-MM or YYYY-MM-DD", e.Date)
+		}
+		if m := o.MemEfficiency; m != nil {
+			if err := checkQuantity(*m, fail, "memory_efficiency"); err != nil {
+				return err
+			}
+			if m.Value > 1 {
+				return fail("memory_efficiency.value", "%v, a fraction must be ≤ 1", m.Value)
+			}
+		}
+	}
+	return nil
+}
+
+func checkQuantity(q Quantity, fail func(field, format string, args ...any) error, field string) error {
+	if q.Unsourced {
+		if q.Value != 0 || q.Low != 0 || q.High != 0 || q.Source != "" {
+			return fail(field, "marked unsourced but has a value or source")
+		}
+		if q.Note == "" {
+			return fail(field+".note", "an unsourced value needs a note saying why")
+		}
+		return nil
+	}
+	switch {
+	case q == Quantity{}:
+		return fail(field, "missing (give {value, source, date} or {unsourced: true, note})")
+	case !(q.Value > 0) || q.Value > 1e12:
+		return fail(field+".value", "%v, must be positive", q.Value)
+	case q.Source == "":
+		return fail(field+".source", "missing: every number needs a source")
+	case !validDate(q.Date):
+		return fail(field+".date", "%q, want YYYY, YYYY-MM or YYYY-MM-DD", q.Date)
+	case q.Low < 0 || q.Low > q.Value:
+		return fail(field+".low", "%v, must be in (0, value %v]", q.Low, q.Value)
+	case q.High != 0 && q.High < q.Value:
+		return fail(field+".high", "%v, must be ≥ value %v", q.High, q.Value)
+	}
+	return nil
+}
+
+// validDate reports whether s is YYYY, YYYY-MM or YYYY-MM-DD.
+func validDate(s string) bool {
+	for _, layout := range []string{"2006", "2006-01", "2006-01-02"} {
+		if _, err := time.Parse(layout, s); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}

@@ -1,0 +1,405 @@
+package costmodel
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/trainbench/trainbench/ceiling"
+	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/workload"
+)
+
+// Basis says where an estimate's times come from.
+type Basis string
+
+// The bases.
+const (
+	BasisCatalogued Basis = "catalogued" // roofline of the catalog's figures
+	BasisMeasured   Basis = "measured"   // measured kernel throughput on the machine
+)
+
+// Money is the price of an epoch and its inverse.
+type Money struct {
+	USD          Range `json:"usd"`            // dollars per epoch
+	EpochsPerUSD Range `json:"epochs_per_usd"` // 1/USD, bounds swapped
+	// Basis explains the price: which quantities, their sources.
+	Basis string `json:"basis"`
+}
+
+func money(usd Range, basis string) *Money {
+	return &Money{USD: usd, EpochsPerUSD: usd.Inverse(), Basis: basis}
+}
+
+// EpochEstimate is the time, price and energy of one epoch of a workload on one
+// option. When Unavailable is set the option could not be estimated and only
+// the identifying fields are filled.
+type EpochEstimate struct {
+	Option string `json:"option"` // option id
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	Basis  Basis  `json:"basis"`
+	// Precision the times assume ("fp32" on measured machines).
+	Precision   string  `json:"precision"`
+	ReleaseYear int     `json:"release_year,omitempty"` // 0 when unsourced
+	PeakTFLOPS  float64 `json:"peak_tflops,omitempty"`  // catalogued: the peak used
+
+	Workload      string  `json:"workload"`
+	Batch         int     `json:"batch"`
+	StepsPerEpoch float64 `json:"steps_per_epoch"`
+	Params        int     `json:"params"`
+	FLOPsPerEpoch float64 `json:"flops_per_epoch"`
+
+	Passes       []PassTime `json:"passes,omitempty"`
+	StepSeconds  Range      `json:"step_seconds"`
+	EpochSeconds Range      `json:"epoch_seconds"`
+	// OverheadSeconds is the part of a step that does not shrink when the
+	// batch is split (launch and step overheads), for ScaleOut.
+	OverheadSeconds float64 `json:"overhead_seconds"`
+	// Utilization is FLOPsPerEpoch / (EpochSeconds × PeakTFLOPS): the model
+	// FLOP utilisation the estimate implies (catalogued only).
+	Utilization *Range `json:"utilization,omitempty"`
+
+	OnDemand *Money `json:"on_demand,omitempty"` // nil: no sourced price
+	Spot     *Money `json:"spot,omitempty"`
+	Own      *Money `json:"own,omitempty"`
+	// EnergyKWh per epoch at the option's power (TDP) × PUE; nil if the
+	// power is unknown.
+	EnergyKWh *Range  `json:"energy_kwh,omitempty"`
+	Watts     float64 `json:"watts,omitempty"`
+	// BreakEvenHours of use after which owning costs less than renting
+	// on demand; BreakEvenMonths at the assumed utilisation. Nil when the
+	// option cannot be both bought and rented, or renting never costs more.
+	BreakEvenHours  *Range `json:"break_even_hours,omitempty"`
+	BreakEvenMonths *Range `json:"break_even_months,omitempty"`
+
+	// MemoryNeededGB is the training memory of a step (weights, gradients,
+	// optimizer state, activations); MemoryGB the option's (0 unknown).
+	MemoryNeededGB float64 `json:"memory_needed_gb"`
+	MemoryGB       float64 `json:"memory_gb,omitempty"`
+
+	Interpolated []string `json:"interpolated,omitempty"`
+	Notes        []string `json:"notes,omitempty"`
+	Unavailable  string   `json:"unavailable,omitempty"`
+}
+
+// Estimate estimates one epoch of w on every option, in order. Options with
+// Measured set use their measurements (Predict at their thread count);
+// the others use the roofline of their catalogued figures. An option missing
+// what its time needs (no sourced peak) comes back with Unavailable set; an
+// invalid workload or assumption is an error.
+func Estimate(w workload.Network, opts []Option, a Assumptions) ([]EpochEstimate, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	if err := w.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := w.Step(w.Batch)
+	if err != nil {
+		return nil, err
+	}
+	var out []EpochEstimate
+	for _, o := range opts {
+		e := EpochEstimate{Option: o.ID, Name: o.Name, Kind: o.Kind, Basis: BasisCatalogued,
+			Workload: w.Name, Batch: w.Batch, StepsPerEpoch: w.StepsPerEpoch(), Params: st.Params,
+			FLOPsPerEpoch: st.FLOPs() * w.StepsPerEpoch(), MemoryNeededGB: st.MemoryBytes() / 1e9}
+		if o.ReleaseYear.Known() {
+			e.ReleaseYear = int(o.ReleaseYear.Value)
+		}
+		if o.MemoryGB.Known() {
+			e.MemoryGB = o.MemoryGB.Value
+		}
+		if o.Measured != nil {
+			e.Basis, e.Precision = BasisMeasured, "fp32"
+			p, err := Predict(w, o.Measured.Results, o.Measured.Threads, a)
+			if err != nil {
+				return nil, fmt.Errorf("costmodel: option %s: %w", o.ID, err)
+			}
+			e.Passes, e.StepSeconds, e.EpochSeconds = p.Passes, p.StepSeconds, p.EpochSeconds
+			e.OverheadSeconds = a.StepOverheadS
+			e.Interpolated, e.Notes = p.Interpolated, append(e.Notes, p.Notes...)
+		} else if !roofline(&e, st, o, a) {
+			out = append(out, e)
+			continue
+		}
+		if e.MemoryGB > 0 && e.MemoryNeededGB > e.MemoryGB {
+			e.Notes = append(e.Notes, fmt.Sprintf("a step needs %.3g GB (weights, gradients, optimizer state, activations at batch %d) but the option has %.3g GB", e.MemoryNeededGB, w.Batch, e.MemoryGB))
+		}
+		price(&e, o, a)
+		if err := e.check(); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// peakFor returns the sourced peak (TFLOP/s) at precision prec, falling
+// back through Precisions from prec toward fp32 and then to any sourced one.
+func peakFor(o Option, prec string) (string, float64) {
+	i := slices.Index(Precisions, prec)
+	order := append(slices.Clone(Precisions[i:]), Precisions[:i]...)
+	for _, p := range order {
+		if q, ok := o.PeakTFLOPS[p]; ok && q.Known() {
+			return p, q.Value
+		}
+	}
+	return "", 0
+}
+
+// roofline fills e's times from o's catalogued figures; false (with
+// e.Unavailable set) when o has no sourced peak.
+//
+// Each layer pass takes max(FLOPs / (peak × eff), bytes' / (bw × memeff))
+// plus the launch overhead (GPUs, TPUs), where bytes' are the workload's
+// float32 bytes scaled to the precision's element size, and peak is the
+// precision's for GEMM-like layers (conv, dense, linear, attention) and the
+// fp32 (vector) peak for the rest when the option has one. The efficiency's
+// high bound gives the low time and vice versa.
+func roofline(e *EpochEstimate, st workload.Step, o Option, a Assumptions) bool {
+	prec, peak := peakFor(o, a.Precision)
+	if peak == 0 {
+		e.Unavailable = "no sourced peak FLOP/s at any precision"
+		return false
+	}
+	e.Precision, e.PeakTFLOPS = prec, peak
+	if prec != a.Precision {
+		e.Notes = append(e.Notes, fmt.Sprintf("no sourced %s peak: %s assumed", a.Precision, prec))
+	}
+	vector := peak
+	if q, ok := o.PeakTFLOPS["fp32"]; ok && q.Known() {
+		vector = q.Value
+	}
+	bw := 0.0
+	if o.MemoryGBs.Known() {
+		memEff := a.MemoryEfficiency
+		if o.MemEfficiency != nil && o.MemEfficiency.Known() {
+			memEff = o.MemEfficiency.Value
+		}
+		bw = o.MemoryGBs.Value * 1e9 * memEff
+	} else {
+		e.Notes = append(e.Notes, "no sourced memory bandwidth: memory-bound passes are timed by their FLOPs only (too fast)")
+	}
+	launch := 0.0
+	if o.Kind == KindGPU || o.Kind == KindTPU {
+		launch = a.LaunchOverheadS
+	}
+	scale := elementBytes(prec) / 4
+	eff := o.Efficiency
+	step := Point(a.StepOverheadS)
+	for _, lw := range st.Layers {
+		p := vector
+		if lw.Conv != nil || lw.Dense != nil || lw.Attention != nil {
+			p = peak
+		}
+		for _, w := range lw.Passes {
+			pt := PassTime{Layer: lw.Name, Kind: lw.Kind, Pass: w.Pass, FLOPs: w.FLOPs, Bytes: w.Bytes * scale, How: HowRoofline}
+			tm := 0.0
+			if bw > 0 {
+				tm = pt.Bytes / bw
+			}
+			at := func(f float64) float64 { return max(w.FLOPs/(p*1e12*f), tm) + launch }
+			pt.Seconds = Range{Low: at(eff.High), Mid: at(eff.Mid), High: at(eff.Low)}
+			pt.From = "compute"
+			if tm >= w.FLOPs/(p*1e12*eff.Mid) {
+				pt.From = "memory"
+			}
+			step = step.Add(pt.Seconds)
+			e.Passes = append(e.Passes, pt)
+		}
+	}
+	e.OverheadSeconds = a.StepOverheadS + launch*float64(len(e.Passes))
+	e.StepSeconds = step
+	e.EpochSeconds = step.Scale(e.StepsPerEpoch)
+	u := Range{Low: e.FLOPsPerEpoch / (e.EpochSeconds.High * peak * 1e12), Mid: e.FLOPsPerEpoch / (e.EpochSeconds.Mid * peak * 1e12),
+		High: e.FLOPsPerEpoch / (e.EpochSeconds.Low * peak * 1e12)}
+	e.Utilization = &u
+	return true
+}
+
+// hoursPerYear is 365.25 days.
+const hoursPerYear = 8766
+
+// price fills the rent, own, energy and break-even fields of e.
+//
+//	rent      = epoch hours × $/h (on demand, spot)
+//	own       = epoch hours × (purchase / (lifetime hours × utilisation)
+//	            + purchase × maintenance per year / (hours per year × utilisation)
+//	            + watts × PUE / 1000 × $/kWh)
+//	energy    = watts × PUE × epoch hours / 1000 kWh
+//	break-even hours of use H: purchase + H × (running $/h) = H × on-demand $/h
+func price(e *EpochEstimate, o Option, a Assumptions) {
+	hours := e.EpochSeconds.Scale(1.0 / 3600)
+	if o.OnDemandUSDh.Known() {
+		e.OnDemand = money(hours.Mul(o.OnDemandUSDh.Range()), "on-demand "+describe(o.OnDemandUSDh, "$/h"))
+	}
+	if o.SpotUSDh.Known() {
+		e.Spot = money(hours.Mul(o.SpotUSDh.Range()), "spot "+describe(o.SpotUSDh, "$/h"))
+	}
+	if o.TDPW.Known() {
+		e.Watts = o.TDPW.Value
+		kwh := hours.Scale(e.Watts * a.PUE / 1000)
+		e.EnergyKWh = &kwh
+	}
+	if !o.PurchaseUSD.Known() {
+		return
+	}
+	running := 0.0 // $/h of use besides the write-off
+	energyNote := "no power figure: electricity left out"
+	if e.Watts > 0 {
+		running = e.Watts * a.PUE / 1000 * a.ElectricityUSDkWh
+		energyNote = fmt.Sprintf("%.4g W × PUE %.3g at $%.3g/kWh", e.Watts, a.PUE, a.ElectricityUSDkWh)
+	}
+	useHours := a.LifetimeYears * hoursPerYear * a.Utilization
+	buy := o.PurchaseUSD.Range()
+	perHour := buy.Scale(1/useHours + a.MaintenancePerYear/(hoursPerYear*a.Utilization)).Add(Point(running))
+	e.Own = money(hours.Mul(perHour), fmt.Sprintf("%s written off over %.3g years at %.0f%% utilisation, maintenance %.3g%%/year; %s",
+		describe(o.PurchaseUSD, "$"), a.LifetimeYears, 100*a.Utilization, 100*a.MaintenancePerYear, energyNote))
+	if !o.OnDemandUSDh.Known() {
+		return
+	}
+	rent := o.OnDemandUSDh.Range()
+	maint := buy.Scale(a.MaintenancePerYear / (hoursPerYear * a.Utilization))
+	// Earliest break-even: cheapest purchase against the dearest rent.
+	be := func(buy, rent, maint float64) float64 { return buy / (rent - running - maint) }
+	if rent.Low-running-maint.High <= 0 {
+		e.Notes = append(e.Notes, "at the lowest rent, renting costs no more per hour than running an owned one: no break-even")
+		return
+	}
+	h := Range{Low: be(buy.Low, rent.High, maint.Low), Mid: be(buy.Mid, rent.Mid, maint.Mid), High: be(buy.High, rent.Low, maint.High)}
+	e.BreakEvenHours = &h
+	months := h.Scale(1 / (a.Utilization * hoursPerYear / 12))
+	e.BreakEvenMonths = &months
+}
+
+// describe renders a quantity with its unit, range and source for a Basis.
+func describe(q Quantity, unit string) string {
+	s := fmt.Sprintf("%.4g %s", q.Value, unit)
+	if q.Low > 0 || q.High > 0 {
+		r := q.Range()
+		s += fmt.Sprintf(" (%.4g–%.4g)", r.Low, r.High)
+	}
+	if q.Derived != "" {
+		s += ", " + q.Derived
+	}
+	return s + " [" + q.Source + ", " + q.Date + "]"
+}
+
+// check makes sure no NaN or Inf leaves the model.
+func (e EpochEstimate) check() error {
+	rs := []Range{e.StepSeconds, e.EpochSeconds}
+	for _, m := range []*Money{e.OnDemand, e.Spot, e.Own} {
+		if m != nil {
+			rs = append(rs, m.USD, m.EpochsPerUSD)
+		}
+	}
+	for _, r := range []*Range{e.EnergyKWh, e.BreakEvenHours, e.BreakEvenMonths, e.Utilization} {
+		if r != nil {
+			rs = append(rs, *r)
+		}
+	}
+	for _, p := range e.Passes {
+		rs = append(rs, p.Seconds)
+	}
+	for _, r := range rs {
+		if !r.finite() || r.Low > r.Mid*(1+1e-12) || r.Mid > r.High*(1+1e-12) || r.Low < 0 {
+			return fmt.Errorf("costmodel: option %s: internal error: range %+v is not finite and ordered", e.Option, r)
+		}
+	}
+	return nil
+}
+
+// MeasuredMachine is a measured machine as an option: its results and the
+// thread count to predict at.
+type MeasuredMachine struct {
+	Results *Results
+	Threads int
+}
+
+// LocalPrice is what the user says a measured machine costs. Zero fields
+// are unknown.
+type LocalPrice struct {
+	USDPerHour  float64 // rent, or the user's own hourly figure (--price-per-hour)
+	PurchaseUSD float64 // to price owning
+	Watts       float64 // power drawn while training, for energy and owning
+}
+
+// MeasuredOption makes the machine of m an option, estimated from its
+// measurements at threads. Its prices are the user's (p, with source "user
+// input"); with neither an hourly nor a purchase price it is priced per core
+// like the nearest catalogued CPU instance (the one whose sourced fp32 peak
+// per core is closest to the measured peak per core; the machine's cores
+// are its profile's, else threads), and a note in the returned slice says
+// so.
+func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat Catalog) (Option, []string, error) {
+	if m == nil {
+		return Option{}, nil, fmt.Errorf("costmodel: no measurements")
+	}
+	if id == "" {
+		id = "local"
+	}
+	if name == "" {
+		name = m.Profile.CPU
+		if name == "" {
+			name = "this machine"
+		}
+		name += fmt.Sprintf(" (measured, %d threads)", threads)
+	}
+	user := func(v float64) Quantity {
+		if v <= 0 {
+			return Quantity{Unsourced: true, Note: "not given"}
+		}
+		return Quantity{Value: v, Source: "user input", Date: "2026"}
+	}
+	cores := float64(m.Profile.Cores)
+	if cores == 0 {
+		cores = float64(threads)
+	}
+	o := Option{ID: id, Name: name, Kind: KindCPU, Cores: &Quantity{Value: cores, Source: "measured profile", Date: "2026"},
+		ReleaseYear:  Quantity{Unsourced: true, Note: "a measured machine"},
+		PeakTFLOPS:   map[string]Quantity{},
+		MemoryGBs:    Quantity{Unsourced: true, Note: "measured"},
+		MemoryGB:     Quantity{Unsourced: true, Note: "not measured"},
+		TDPW:         user(p.Watts),
+		OnDemandUSDh: user(p.USDPerHour), SpotUSDh: Quantity{Unsourced: true, Note: "not given"},
+		PurchaseUSD: user(p.PurchaseUSD),
+		Measured:    &MeasuredMachine{Results: m, Threads: threads},
+	}
+	var notes []string
+	if p.USDPerHour > 0 || p.PurchaseUSD > 0 {
+		return o, notes, nil
+	}
+	local := 0.0
+	for _, k := range m.Profile.Peaks {
+		if k.Prec == ceiling.F32 && k.Threads == 1 {
+			local = max(local, k.GFLOPS)
+		}
+	}
+	var best *Option
+	bestD := math.Inf(1)
+	for i, c := range cat.Options {
+		if c.Kind != KindCPUInstance || !c.OnDemandUSDh.Known() || c.Cores == nil || !c.Cores.Known() {
+			continue
+		}
+		d := math.Inf(1) / 2 // instances without a peak rank after those with one
+		if q, ok := c.PeakTFLOPS["fp32"]; ok && q.Known() && local > 0 {
+			d = math.Abs(math.Log(q.Value * 1e3 / c.Cores.Value / local))
+		}
+		if best == nil || d < bestD {
+			best, bestD = &cat.Options[i], d
+		}
+	}
+	if best == nil {
+		notes = append(notes, "no price given and no catalogued CPU instance with a price: the machine is not priced")
+		return o, notes, nil
+	}
+	perCore := best.OnDemandUSDh.Value / best.Cores.Value
+	o.OnDemandUSDh = Quantity{Value: perCore * cores, Source: best.OnDemandUSDh.Source, Date: best.OnDemandUSDh.Date,
+		Derived: fmt.Sprintf("%.0f cores × $%.4g per vCPU-hour of %s", cores, perCore, best.ID)}
+	notes = append(notes, fmt.Sprintf("no price given: priced per core like %s ($%.4g/h for %.0f vCPUs), the catalogued CPU instance nearest in fp32 peak per core", best.ID, best.OnDemandUSDh.Value, best.Cores.Value))
+	return o, notes, nil
+}
+
+// kernelsPass keeps the kernels import for the doc references.
+var _ = kernels.Forward

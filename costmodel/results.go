@@ -1,0 +1,238 @@
+package costmodel
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchmath"
+
+	"github.com/trainbench/trainbench/ceiling"
+)
+
+// Results is what a results file says about one machine: its kernel
+// measurements and, when the file's configuration lines carry it, its
+// machine profile (ceiling.Profile).
+type Results struct {
+	Files   []string
+	Profile ceiling.Profile
+	// HasProfile is whether the files carried measured peaks or bandwidths.
+	HasProfile bool
+	Cases      []MeasuredCase
+}
+
+// MeasuredCase is one benchmark case with all its runs summarised.
+type MeasuredCase struct {
+	Name    string // without the Benchmark prefix and -GOMAXPROCS suffix
+	Kernel  string // "Conv2D", "Sgemm", ...
+	Pass    string // "fwd", "bwd-data", "bwd-weights"; "" when the name has none
+	Impl    string
+	ISA     string
+	Threads int
+	Shape   string // shape= value; "" for m,n,k cases
+	M, N, K int    // Sgemm shapes
+	// FLOPs per op (GFLOP/s × sec/op of the first run) and arithmetic
+	// intensity (the FLOP/byte metric, or 2mnk / 4(mk+kn+mn) for Sgemm);
+	// 0 when unknown.
+	FLOPs, Intensity float64
+	// GFLOPS is the median throughput over the runs with its confidence
+	// interval (benchmath.AssumeNothing at Assumptions.Confidence).
+	GFLOPS benchmath.Summary
+	Runs   int
+
+	samples []float64
+}
+
+// ReadResults parses benchmark results in the Go benchmark format from r;
+// name is the file name errors give. Lines that are not results are skipped
+// as the format says; a malformed result line is an error naming file and
+// line. Cases without a GFLOP/s metric (or sec/op and a known FLOP count)
+// are ignored.
+func ReadResults(r io.Reader, name string) (*Results, error) {
+	m := &Results{Files: []string{name}}
+	if err := m.read(r, name); err != nil {
+		return nil, err
+	}
+	return m.finish(0.95)
+}
+
+// LoadResults reads and merges results files (e.g. one per benchmark
+// family of one machine).
+func LoadResults(paths ...string) (*Results, error) {
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("costmodel: no results files")
+	}
+	m := &Results{Files: paths}
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		err = m.read(f, p)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return m.finish(0.95)
+}
+
+func (m *Results) read(r io.Reader, name string) error {
+	br := benchfmt.NewReader(r, name)
+	byName := map[string]int{}
+	for i, c := range m.Cases {
+		byName[c.Name] = i
+	}
+	var config map[string]string
+	for br.Scan() {
+		switch rec := br.Result().(type) {
+		case *benchfmt.SyntaxError:
+			return rec
+		case *benchfmt.Result:
+			if config == nil {
+				config = map[string]string{}
+			}
+			for _, c := range rec.Config {
+				if c.File {
+					config[c.Key] = string(c.Value)
+				}
+			}
+			c, ok, err := parseCase(rec)
+			if err != nil {
+				file, line := rec.Pos()
+				return fmt.Errorf("%s:%d: %v", file, line, err)
+			}
+			if !ok {
+				continue
+			}
+			if i, seen := byName[c.Name]; seen {
+				m.Cases[i].samples = append(m.Cases[i].samples, c.samples...)
+				continue
+			}
+			byName[c.Name] = len(m.Cases)
+			m.Cases = append(m.Cases, c)
+		}
+	}
+	if err := br.Err(); err != nil {
+		return err
+	}
+	if config != nil && !m.HasProfile {
+		p, err := ceiling.ParseProfile(config)
+		if err == nil && (len(p.Peaks) > 0 || len(p.Streams) > 0) {
+			m.Profile, m.HasProfile = p, true
+		} else if err != nil && hasProfileKeys(config) {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+	}
+	return nil
+}
+
+func hasProfileKeys(config map[string]string) bool {
+	for k := range config {
+		if strings.HasPrefix(k, "peak-gflops-") || strings.HasPrefix(k, "stream-") || strings.HasPrefix(k, "sweep-") {
+			return true
+		}
+	}
+	return false
+}
+
+// parseCase reads one result line; false for results the model does not use.
+func parseCase(r *benchfmt.Result) (MeasuredCase, bool, error) {
+	base, parts := r.Name.Parts()
+	c := MeasuredCase{Kernel: string(base)}
+	elems := []string{c.Kernel}
+	for _, p := range parts {
+		s := string(p)
+		if strings.HasPrefix(s, "-") { // GOMAXPROCS suffix
+			continue
+		}
+		s = strings.TrimPrefix(s, "/")
+		elems = append(elems, s)
+		k, v, ok := strings.Cut(s, "=")
+		if !ok {
+			continue
+		}
+		atoi := func() (int, error) {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return 0, fmt.Errorf("%s: %s=%q, want a positive integer", r.Name, k, v)
+			}
+			return n, nil
+		}
+		var err error
+		switch k {
+		case "pass":
+			c.Pass = v
+		case "impl":
+			c.Impl = v
+		case "isa":
+			c.ISA = v
+		case "shape":
+			c.Shape = v
+		case "threads":
+			c.Threads, err = atoi()
+		case "m":
+			c.M, err = atoi()
+		case "n":
+			c.N, err = atoi()
+		case "k":
+			c.K, err = atoi()
+		}
+		if err != nil {
+			return c, false, err
+		}
+	}
+	c.Name = strings.Join(elems, "/")
+	if c.Threads == 0 {
+		c.Threads = 1
+	}
+	sec, hasSec := r.Value("sec/op")
+	g, hasG := r.Value("GFLOP/s")
+	if c.M > 0 && c.N > 0 && c.K > 0 {
+		mm, nn, kk := float64(c.M), float64(c.N), float64(c.K)
+		c.FLOPs = 2 * mm * nn * kk
+		c.Intensity = c.FLOPs / (4 * (mm*kk + kk*nn + mm*nn))
+	}
+	switch {
+	case hasG && g > 0:
+		if c.FLOPs == 0 && hasSec {
+			c.FLOPs = g * 1e9 * sec
+		}
+	case hasSec && sec > 0 && c.FLOPs > 0:
+		g = c.FLOPs / sec / 1e9
+	default:
+		return c, false, nil
+	}
+	if fb, ok := r.Value("FLOP/byte"); ok && fb > 0 && c.Intensity == 0 {
+		c.Intensity = fb
+	}
+	c.samples = []float64{g}
+	return c, true, nil
+}
+
+// finish summarises every case's runs.
+func (m *Results) finish(confidence float64) (*Results, error) {
+	for i := range m.Cases {
+		c := &m.Cases[i]
+		s := benchmath.NewSample(slices.Clone(c.samples), &benchmath.DefaultThresholds)
+		c.GFLOPS = benchmath.AssumeNothing.Summary(s, confidence)
+		c.Runs = len(c.samples)
+	}
+	return m, nil
+}
+
+// Threads returns the thread counts the cases were measured at, ascending.
+func (m *Results) Threads() []int {
+	var ts []int
+	for _, c := range m.Cases {
+		if !slices.Contains(ts, c.Threads) {
+			ts = append(ts, c.Threads)
+		}
+	}
+	slices.Sort(ts)
+	return ts
+}
