@@ -1,0 +1,125 @@
+package costmodel
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestEmbeddedCatalog checks the shipped catalog has the options issue 6
+// asks for and that every number is either sourced or marked unsourced
+// (Validate, run by EmbeddedCatalog, enforces the latter field by field).
+func TestEmbeddedCatalog(t *testing.T) {
+	c := EmbeddedCatalog()
+	if len(c.Options) < 12 {
+		t.Errorf("%d options, want at least a dozen", len(c.Options))
+	}
+	for _, id := range []string{"nvidia-t4", "nvidia-l4", "nvidia-a10g", "nvidia-a100-40gb", "nvidia-a100-80gb", "nvidia-h100-sxm",
+		"nvidia-h200-sxm", "amd-mi300x", "google-tpu-v5e", "nvidia-rtx-4090", "amd-ryzen9-9950x", "aws-c8g-16xlarge"} {
+		if _, ok := c.Lookup(id); !ok {
+			t.Errorf("catalog lacks %s", id)
+		}
+	}
+	kinds := map[string]int{}
+	for _, o := range c.Options {
+		kinds[o.Kind]++
+		for p, q := range o.PeakTFLOPS {
+			if q.Known() && q.Source == "" {
+				t.Errorf("%s peak %s has no source", o.ID, p)
+			}
+		}
+	}
+	if kinds[KindCPUInstance] < 2 || kinds[KindCPU] < 1 || kinds[KindTPU] < 1 {
+		t.Errorf("kinds %v: want cloud CPU instances, a CPU to buy and a TPU", kinds)
+	}
+	// Spot-check values against ANCHORS.md part C.
+	h100, _ := c.Lookup("nvidia-h100-sxm")
+	if h100.PeakTFLOPS["bf16"].Value != 989 || h100.MemoryGBs.Value != 3350 || h100.TDPW.Value != 700 {
+		t.Errorf("H100 figures %+v", h100)
+	}
+	t4, _ := c.Lookup("nvidia-t4")
+	if !t4.OnDemandUSDh.Unsourced || t4.OnDemandUSDh.Note == "" {
+		t.Errorf("T4 on-demand price should be marked unsourced: %+v", t4.OnDemandUSDh)
+	}
+}
+
+const goodOption = `options:
+  - id: test-gpu
+    name: Test GPU
+    kind: gpu
+    release_year: {value: 2024, source: "test", date: "2024-01"}
+    peak_tflops:
+      fp32: {value: 10, source: "test", date: "2024"}
+    memory_gbs: {value: 100, source: "test", date: "2024"}
+    memory_gb: {value: 16, source: "test", date: "2024"}
+    tdp_w: {value: 300, source: "test", date: "2024"}
+    on_demand_usd_h: {value: 1, source: "test", date: "2024"}
+    spot_usd_h: {unsourced: true, note: "none"}
+    purchase_usd: {value: 1000, source: "test", date: "2024"}
+    efficiency: {low: 0.3, mid: 0.4, high: 0.5, source: "test", date: "2024"}
+`
+
+// TestCatalogErrors breaks one field at a time and checks the error names
+// the file, the line, the option and the field.
+func TestCatalogErrors(t *testing.T) {
+	if _, err := ParseCatalog("good.yaml", []byte(goodOption)); err != nil {
+		t.Fatalf("good catalog: %v", err)
+	}
+	for _, tc := range []struct {
+		old, new string
+		want     string // substring of the error
+	}{
+		{`date: "2024-01"`, `date: "Jan 2024"`, "bad.yaml:5: option test-gpu: options[0].release_year.date"},
+		{`fp32: {value: 10, source: "test", date: "2024"}`, `fp32: {value: 10, date: "2024"}`, "bad.yaml:7: option test-gpu: options[0].peak_tflops.fp32.source"},
+		{`fp32: {value: 10,`, `fp33: {value: 10,`, "options[0].peak_tflops.fp33: unknown precision"},
+		{`memory_gbs: {value: 100,`, `memory_gbs: {value: -100,`, "bad.yaml:8: option test-gpu: options[0].memory_gbs.value"},
+		{`spot_usd_h: {unsourced: true, note: "none"}`, `spot_usd_h: {unsourced: true}`, "options[0].spot_usd_h.note"},
+		{`kind: gpu`, `kind: fpga`, "bad.yaml:4: option test-gpu: options[0].kind"},
+		{`low: 0.3, mid: 0.4`, `low: 0.5, mid: 0.4`, "options[0].efficiency"},
+		{`    tdp_w: {value: 300, source: "test", date: "2024"}` + "\n", ``, "options[0].tdp_w: missing"},
+		{`kind: gpu`, "kind: gpu\n    colour: red", "bad.yaml"}, // unknown field (strict decoding)
+		{`kind: gpu`, "kind: cpu", "options[0].cores: missing"},
+	} {
+		bad := strings.Replace(goodOption, tc.old, tc.new, 1)
+		if bad == goodOption {
+			t.Fatalf("replacement %q not applied", tc.old)
+		}
+		_, err := ParseCatalog("bad.yaml", []byte(bad))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q → %q: error %v, want it to contain %q", tc.old, tc.new, err, tc.want)
+		}
+	}
+}
+
+// TestLoadCatalogOverride replaces one embedded option and adds another from
+// a user file.
+func TestLoadCatalogOverride(t *testing.T) {
+	dir := t.TempDir()
+	user := strings.Replace(goodOption, "test-gpu", "nvidia-h100-sxm", 1) +
+		strings.Replace(strings.TrimPrefix(goodOption, "options:\n"), "test-gpu", "my-gpu", 1)
+	path := filepath.Join(dir, "mine.yaml")
+	if err := os.WriteFile(path, []byte(user), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadCatalog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb := EmbeddedCatalog()
+	if len(c.Options) != len(emb.Options)+1 {
+		t.Errorf("%d options, want %d (one replaced, one added)", len(c.Options), len(emb.Options)+1)
+	}
+	h, _ := c.Lookup("nvidia-h100-sxm")
+	if h.Name != "Test GPU" || h.PeakTFLOPS["fp32"].Value != 10 {
+		t.Errorf("H100 not overridden: %+v", h)
+	}
+	if c.Options[len(c.Options)-1].ID != "my-gpu" {
+		t.Errorf("new option not appended: %v", c.IDs())
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte(strings.Replace(goodOption, `date: "2024-01"`, `date: "soon"`, 1)), 0o644)
+	if _, err := LoadCatalog(bad); err == nil || !strings.Contains(err.Error(), "bad.yaml:5") {
+		t.Errorf("error %v does not name bad.yaml:5", err)
+	}
+}
