@@ -224,4 +224,3 @@ func TestResidualErrorsNameTheField(t *testing.T) {
 		t.Fatalf("error %v does not name the input field", err)
 	}
 }
-
