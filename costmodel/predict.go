@@ -6,8 +6,6 @@ import (
 	"slices"
 	"sort"
 
-	"golang.org/x/perf/benchmath"
-
 	"github.com/trainbench/trainbench/bench"
 	"github.com/trainbench/trainbench/ceiling"
 	"github.com/trainbench/trainbench/kernels"
@@ -36,6 +34,8 @@ type PassTime struct {
 	// interpolation's neighbours with their GFLOP/s, or the roofline's
 	// binding term ("compute" or "memory").
 	From string `json:"from"`
+
+	runRange bool // the bounds are a run range, not a confidence interval
 }
 
 // Prediction is the time of a training step and epoch of a workload on a
@@ -75,12 +75,15 @@ func Predict(w workload.Network, m *Results, threads int, a Assumptions) (Predic
 	p := Prediction{Workload: w.Name, Threads: threads, Batch: w.Batch, StepsPerEpoch: w.StepsPerEpoch()}
 	lk := m.lookup(threads, a.Confidence)
 	step := Point(a.StepOverheadS)
-	profileNote := false
+	profileNote, runRange := false, 0
 	for _, lw := range st.Layers {
 		for _, wk := range lw.Passes {
 			pt, err := lk.passTime(w.Name, lw, wk)
 			if err != nil {
 				return Prediction{}, err
+			}
+			if pt.runRange {
+				runRange++
 			}
 			switch pt.How {
 			case HowInterpolated:
@@ -94,6 +97,9 @@ func Predict(w workload.Network, m *Results, threads int, a Assumptions) (Predic
 	}
 	if len(p.Interpolated) > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%d of %d layer passes were not measured at their shape; their throughput is interpolated from the nearest measured shapes", len(p.Interpolated), len(p.Passes)))
+	}
+	if runRange > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("%d layer passes rest on cases with too few runs for a %.0f%% confidence interval: their bounds are the slowest and fastest run", runRange, 100*a.Confidence))
 	}
 	if profileNote {
 		p.Notes = append(p.Notes, "element-wise, pooling, normalisation, loss and optimizer passes have no kernel benchmark: their time is a roofline of the measured peak and STREAM sweep (no interval)")
@@ -124,7 +130,7 @@ func (m *Results) lookup(threads int, confidence float64) *lookup {
 		if c.Threads != threads || c.Kernel == "Peak" || c.Kernel == "Stream" {
 			continue
 		}
-		c.GFLOPS = benchmath.AssumeNothing.Summary(benchmath.NewSample(slices.Clone(c.samples), &benchmath.DefaultThresholds), confidence)
+		c.summarise(confidence)
 		key := fmt.Sprintf("%s/%s/%s/%d,%d,%d", c.Kernel, c.Pass, c.Shape, c.M, c.N, c.K)
 		b, ok := best[key]
 		if !ok {
@@ -177,7 +183,7 @@ func (l *lookup) passTime(net string, lw workload.LayerWork, w workload.Work) (P
 		}
 	}
 	if found != nil && w.FLOPs > 0 {
-		pt.How, pt.From = HowMeasured, found.Name
+		pt.How, pt.From, pt.runRange = HowMeasured, found.Name, found.RunRange
 		pt.Seconds = timeAt(w.FLOPs, found.GFLOPS.Lo, found.GFLOPS.Center, found.GFLOPS.Hi)
 		if found.FLOPs > 0 && math.Abs(found.FLOPs/w.FLOPs-1) > 0.01 {
 			pt.From += fmt.Sprintf(" (measured at %.4g FLOPs an op, the layer does %.4g: its throughput is used)", found.FLOPs, w.FLOPs)
@@ -274,6 +280,7 @@ func (l *lookup) interpolate(pt *PassTime, lw workload.LayerWork, w workload.Wor
 				ch = g.Center
 			}
 			wsum += wt
+			pt.runRange = pt.runRange || n.c.RunRange
 			lo += wt * cl
 			mid += wt * g.Center
 			hi += wt * ch

@@ -3,6 +3,7 @@ package costmodel
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -43,6 +44,10 @@ type MeasuredCase struct {
 	// interval (benchmath.AssumeNothing at Assumptions.Confidence).
 	GFLOPS benchmath.Summary
 	Runs   int
+	// RunRange is set when the runs were too few for a confidence interval
+	// at the level asked (benchmath needs 6 at 95%): GFLOPS.Lo and Hi are
+	// then the slowest and fastest run.
+	RunRange bool
 
 	samples []float64
 }
@@ -217,12 +222,23 @@ func parseCase(r *benchfmt.Result) (MeasuredCase, bool, error) {
 // finish summarises every case's runs.
 func (m *Results) finish(confidence float64) (*Results, error) {
 	for i := range m.Cases {
-		c := &m.Cases[i]
-		s := benchmath.NewSample(slices.Clone(c.samples), &benchmath.DefaultThresholds)
-		c.GFLOPS = benchmath.AssumeNothing.Summary(s, confidence)
-		c.Runs = len(c.samples)
+		m.Cases[i].summarise(confidence)
 	}
 	return m, nil
+}
+
+// summarise sets GFLOPS and Runs from the runs: the median and its
+// confidence interval (benchmath.AssumeNothing), or the range of the runs
+// when they are too few for one.
+func (c *MeasuredCase) summarise(confidence float64) {
+	s := benchmath.NewSample(slices.Clone(c.samples), &benchmath.DefaultThresholds)
+	c.GFLOPS = benchmath.AssumeNothing.Summary(s, confidence)
+	c.Runs = len(c.samples)
+	c.RunRange = false
+	if math.IsInf(c.GFLOPS.Lo, 0) || math.IsInf(c.GFLOPS.Hi, 0) || math.IsNaN(c.GFLOPS.Lo) || math.IsNaN(c.GFLOPS.Hi) {
+		c.GFLOPS.Lo, c.GFLOPS.Hi = slices.Min(c.samples), slices.Max(c.samples)
+		c.RunRange = true
+	}
 }
 
 // Threads returns the thread counts the cases were measured at, ascending.

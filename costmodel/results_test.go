@@ -1,0 +1,225 @@
+package costmodel
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/trainbench/trainbench/bench"
+	"github.com/trainbench/trainbench/ceiling"
+	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/workload"
+)
+
+// testProfile: 250 GFLOP/s f32 peak and a triad sweep of 100 GB/s at 1 MiB,
+// 60 at 8 MiB, 40 at 64 MiB (one thread).
+func testProfile() ceiling.Profile {
+	return ceiling.Profile{CPU: "Test CPU", Vendor: "AMD", Cores: 2, LogicalCPUs: 2, ISA: "avx512",
+		Peaks:            []ceiling.Peak{{ISA: "avx512", Prec: ceiling.F32, Threads: 1, GFLOPS: 250}},
+		StreamArrayBytes: 1 << 26,
+		Streams:          []ceiling.Bandwidth{{Op: ceiling.Triad, Threads: 1, GBs: 40}},
+		Sweep: []ceiling.Bandwidth{{Op: ceiling.Triad, Threads: 1, Size: 1 << 20, GBs: 100},
+			{Op: ceiling.Triad, Threads: 1, Size: 8 << 20, GBs: 60}, {Op: ceiling.Triad, Threads: 1, Size: 64 << 20, GBs: 40}}}
+}
+
+// seedResults is a results file for the seed CNN: the machine profile as
+// configuration lines, then each case's runs at the given GFLOP/s.
+func seedResults() string {
+	var b strings.Builder
+	b.WriteString("goos: linux\ngoarch: amd64\npkg: github.com/trainbench/trainbench/bench\n")
+	for _, kv := range testProfile().ConfigLines() {
+		fmt.Fprintf(&b, "%s: %s\n", kv.Key, kv.Value)
+	}
+	runs := func(name string, gflops ...float64) {
+		for _, g := range gflops {
+			fmt.Fprintf(&b, "Benchmark%s-2 \t 100\t 12345 ns/op\t %v GFLOP/s\t 10 FLOP/byte\n", name, g)
+		}
+	}
+	conv := func(pass, impl, shape string, threads int, g ...float64) {
+		runs(fmt.Sprintf("Conv2D/pass=%s/impl=%s/isa=avx512/threads=%d/shape=seed-cnn.%s", pass, impl, threads, shape), g...)
+	}
+	conv("fwd", "direct", "conv2", 1, 190, 200, 210)
+	conv("fwd", "im2col", "conv2", 1, 100, 100, 100)
+	conv("fwd", "direct", "conv2", 2, 400, 400, 400) // another thread count: not used at 1
+	conv("bwd-data", "direct", "conv2", 1, 150, 150, 150)
+	conv("bwd-weights", "direct", "conv2", 1, 120, 120, 120)
+	conv("fwd", "direct", "conv1", 1, 80, 80, 80)
+	runs("Sgemm/impl=blocked/isa=avx512/threads=1/m=32/n=128/k=1600", 120, 120, 120)
+	runs("Sgemm/impl=blocked/isa=avx512/threads=1/m=32/n=10/k=128", 20, 20, 20)
+	return b.String()
+}
+
+// TestPredictSeedCNN predicts a seed-CNN step from the synthetic results:
+//
+//	conv2 fwd: best impl direct, median 200 GFLOP/s:
+//	  142,737,408 / 200e9 = 713.68704 µs, within [F/210e9, F/190e9]
+//	conv1 bwd-weights: not measured; the only Conv2D bwd-weights case
+//	  (conv2, 120 GFLOP/s) → 12,460,032 / 120e9 = 103.8336 µs, interpolated
+//	fc1 fwd: Sgemm 32×128×1600 at 120 → 13,107,200 / 120e9 = 109.22667 µs
+//	fc1 bwd-data: 32×1600×128 not measured; same FLOPs and FLOP/byte as
+//	  the fwd GEMM (distance 0) → 109.22667 µs, interpolated
+//	fc2 fwd: Sgemm 32×10×128 at 20 → 81,920 / 20e9 = 4.096 µs
+//	relu1 fwd: no kernel benchmark; 692,224 elements × 8 B = 5,537,792 B,
+//	  smallest sweep size holding it 8 MiB at 60 GB/s → 92.29653 µs
+//	  (compute 692,224 / 250e9 = 2.8 µs is less)
+func TestPredictSeedCNN(t *testing.T) {
+	m, err := ReadResults(strings.NewReader(seedResults()), "seed.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.HasProfile || m.Profile.CPU != "Test CPU" {
+		t.Fatalf("profile not read: %+v", m.Profile)
+	}
+	w := workload.SeedCNN()
+	p, err := Predict(w, m, 1, DefaultAssumptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(layer string, pass kernels.Pass) PassTime {
+		for _, pt := range p.Passes {
+			if pt.Layer == layer && pt.Pass == pass {
+				return pt
+			}
+		}
+		t.Fatalf("no %s %s", layer, pass)
+		return PassTime{}
+	}
+	for _, c := range []struct {
+		layer string
+		pass  kernels.Pass
+		how   string
+		mid   float64
+	}{
+		{"conv2", kernels.Forward, HowMeasured, 713.68704e-6},
+		{"conv1", kernels.BackwardWeights, HowInterpolated, 103.8336e-6},
+		{"fc1", kernels.Forward, HowMeasured, 109.22667e-6},
+		{"fc1", kernels.BackwardData, HowInterpolated, 109.22667e-6},
+		{"fc2", kernels.Forward, HowMeasured, 4.096e-6},
+		{"relu1", kernels.Forward, HowProfile, 92.29653e-6},
+	} {
+		pt := get(c.layer, c.pass)
+		if pt.How != c.how || !near(pt.Seconds.Mid, c.mid, 1e-6) {
+			t.Errorf("%s %s: %s %v s (%s), want %s %v s", c.layer, c.pass, pt.How, pt.Seconds.Mid, pt.From, c.how, c.mid)
+		}
+	}
+	conv2 := get("conv2", kernels.Forward)
+	if f := 142737408.0; conv2.Seconds.Low < f/210e9*(1-1e-9) || conv2.Seconds.High > f/190e9*(1+1e-9) || !(conv2.Seconds.Low < conv2.Seconds.Mid && conv2.Seconds.Mid < conv2.Seconds.High) {
+		t.Errorf("conv2 fwd interval %+v, want inside [%v, %v] around the median", conv2.Seconds, f/210e9, f/190e9)
+	}
+	if !strings.Contains(conv2.From, "impl=direct") {
+		t.Errorf("conv2 fwd from %q, want the direct case (fastest)", conv2.From)
+	}
+	sum := Range{}
+	for _, pt := range p.Passes {
+		sum = sum.Add(pt.Seconds)
+	}
+	checkRange(t, "step", p.StepSeconds, sum)
+	checkRange(t, "epoch", p.EpochSeconds, sum.Scale(1875))
+	if !strings.Contains(strings.Join(p.Interpolated, ";"), "conv1 bwd-weights") || len(p.Notes) == 0 {
+		t.Errorf("interpolated %v, notes %v: want conv1 bwd-weights listed and notes", p.Interpolated, p.Notes)
+	}
+	if _, err := Predict(w, m, 3, DefaultAssumptions()); err == nil || !strings.Contains(err.Error(), "threads=3") {
+		t.Errorf("threads=3: error %v", err)
+	}
+}
+
+// TestInterpolateIDW: a pass of 2e6 FLOPs at 10 FLOP/byte between a case of
+// 1e6 FLOPs (100 GFLOP/s) and one of 8e6 FLOPs (200 GFLOP/s), both at 10
+// FLOP/byte: distances ln 2 and ln 4, weights 2:1, so (2·100 + 200)/3 =
+// 133.33 GFLOP/s and 2e6 / 133.33e9 = 15 µs.
+func TestInterpolateIDW(t *testing.T) {
+	mk := func(name string, flops, g float64) MeasuredCase {
+		c := MeasuredCase{Name: name, Kernel: "Sgemm", Threads: 1, FLOPs: flops, Intensity: 10}
+		c.GFLOPS.Center, c.GFLOPS.Lo, c.GFLOPS.Hi = g, g, g
+		return c
+	}
+	l := &lookup{threads: 1, cases: []MeasuredCase{mk("a", 1e6, 100), mk("b", 8e6, 200), mk("far", 1e12, 1000)}}
+	lw := workload.LayerWork{Resolved: workload.Resolved{Layer: workload.Layer{Name: "x", Kind: workload.Dense}, Dense: &kernels.DenseShape{Batch: 1, In: 1, Out: 1}}}
+	pt := PassTime{}
+	if !l.interpolate(&pt, lw, workload.Work{Pass: kernels.Forward, FLOPs: 2e6, Bytes: 2e5}) {
+		t.Fatal("not interpolated")
+	}
+	if !near(pt.Seconds.Mid, 15e-6, 1e-9) || !strings.Contains(pt.From, "a (100") || !strings.Contains(pt.From, "b (200") {
+		t.Errorf("%v s from %q, want 15 µs from a and b", pt.Seconds.Mid, pt.From)
+	}
+}
+
+func TestReadResultsErrors(t *testing.T) {
+	bad := "BenchmarkConv2D/pass=fwd/impl=direct/isa=avx512/threads=x/shape=s-2 1 100 ns/op 5 GFLOP/s\n"
+	if _, err := ReadResults(strings.NewReader(bad), "r.txt"); err == nil || !strings.Contains(err.Error(), "r.txt:1") || !strings.Contains(err.Error(), "threads") {
+		t.Errorf("error %v, want r.txt:1 naming threads", err)
+	}
+	prof := "peak-gflops-avx512-f32-t1: fast\nBenchmarkSgemm/impl=a/isa=avx512/threads=1/m=1/n=1/k=1 1 100 ns/op\n"
+	if _, err := ReadResults(strings.NewReader(prof), "r.txt"); err == nil || !strings.Contains(err.Error(), "peak-gflops-avx512-f32-t1") {
+		t.Errorf("error %v, want the bad profile key named", err)
+	}
+	// A plain go test output without a profile still reads; sec/op gives
+	// Sgemm's throughput from its m, n, k: 2·64³ FLOPs in 1 µs = 524.288 GFLOP/s.
+	plain := "cpu: Some CPU\nBenchmarkSgemm/impl=a/isa=avx2/threads=1/m=64/n=64/k=64-2 1000 1000 ns/op\n"
+	m, err := ReadResults(strings.NewReader(plain), "r.txt")
+	if err != nil || m.HasProfile || len(m.Cases) != 1 || !near(m.Cases[0].GFLOPS.Center, 524.288, 1e-9) {
+		t.Errorf("plain results: %v, %+v", err, m)
+	}
+}
+
+// TestMeasuredOption prices the synthetic machine per core like the
+// nearest catalogued CPU instance: only c8g.16xlarge has both a price and
+// a sourced peak: $2.552 / 64 vCPU × 2 cores = $0.07975/h.
+func TestMeasuredOption(t *testing.T) {
+	m, err := ReadResults(strings.NewReader(seedResults()), "seed.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, notes, err := MeasuredOption("", "", m, 1, LocalPrice{}, EmbeddedCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(o.OnDemandUSDh.Value, 0.07975, 1e-9) || len(notes) == 0 || !strings.Contains(notes[0], "aws-c8g-16xlarge") {
+		t.Errorf("price %+v, notes %v", o.OnDemandUSDh, notes)
+	}
+	es, err := Estimate(workload.SeedCNN(), []Option{o}, DefaultAssumptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := es[0]
+	p, _ := Predict(workload.SeedCNN(), m, 1, DefaultAssumptions())
+	if e.Basis != BasisMeasured || e.EpochSeconds != p.EpochSeconds || len(e.Interpolated) == 0 {
+		t.Errorf("measured estimate %+v", e)
+	}
+	if !near(e.OnDemand.USD.Mid, p.EpochSeconds.Mid/3600*0.07975, 1e-9) {
+		t.Errorf("price %v, want epoch hours × $0.07975", e.OnDemand.USD.Mid)
+	}
+	o, notes, _ = MeasuredOption("me", "mine", m, 1, LocalPrice{USDPerHour: 0.5, Watts: 100}, EmbeddedCatalog())
+	if o.OnDemandUSDh.Value != 0.5 || o.OnDemandUSDh.Source != "user input" || len(notes) != 0 {
+		t.Errorf("user price %+v, notes %v", o.OnDemandUSDh, notes)
+	}
+}
+
+// TestNeededShapes: the seed CNN needs its two conv layers (conv1 without
+// bwd-data) under the names the Conv2D seed set uses, and six distinct
+// GEMMs: fc1 32×128×1600, 32×1600×128, 128×1600×32 and fc2 32×10×128,
+// 32×128×10, 10×128×32.
+func TestNeededShapes(t *testing.T) {
+	convs, gemms, err := NeededShapes(workload.SeedCNN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bench.SeedConvShapes()
+	if len(convs) != len(want) {
+		t.Fatalf("convs %+v, want %+v", convs, want)
+	}
+	for i := range want {
+		if convs[i] != want[i] {
+			t.Errorf("conv %d: %+v, want %+v", i, convs[i], want[i])
+		}
+	}
+	wantG := [][3]int{{32, 128, 1600}, {32, 1600, 128}, {128, 1600, 32}, {32, 10, 128}, {32, 128, 10}, {10, 128, 32}}
+	if len(gemms) != len(wantG) {
+		t.Fatalf("gemms %+v", gemms)
+	}
+	for i, g := range gemms {
+		if [3]int{g.M, g.N, g.K} != wantG[i] || !strings.HasPrefix(g.Note, "seed-cnn.fc") {
+			t.Errorf("gemm %d: %+v, want %v", i, g, wantG[i])
+		}
+	}
+}
