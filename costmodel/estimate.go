@@ -86,8 +86,10 @@ type EpochEstimate struct {
 // Estimate estimates one epoch of w on every option, in order. Options with
 // Measured set use their measurements (Predict at their thread count);
 // the others use the roofline of their catalogued figures. An option missing
-// what its time needs (no sourced peak) comes back with Unavailable set; an
-// invalid workload or assumption is an error.
+// what its time needs (no sourced peak; no measurement at its thread count,
+// or a layer neither measured nor coverable by its profile) comes back with
+// Unavailable set, saying why; an invalid workload or assumption is an
+// error.
 func Estimate(w workload.Network, opts []Option, a Assumptions) ([]EpochEstimate, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
@@ -114,7 +116,9 @@ func Estimate(w workload.Network, opts []Option, a Assumptions) ([]EpochEstimate
 			e.Basis, e.Precision = BasisMeasured, "fp32"
 			p, err := Predict(w, o.Measured.Results, o.Measured.Threads, a)
 			if err != nil {
-				return nil, fmt.Errorf("costmodel: option %s: %w", o.ID, err)
+				e.Unavailable = err.Error()
+				out = append(out, e)
+				continue
 			}
 			e.Passes, e.StepSeconds, e.EpochSeconds = p.Passes, p.StepSeconds, p.EpochSeconds
 			e.OverheadSeconds = a.StepOverheadS

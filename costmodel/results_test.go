@@ -223,3 +223,22 @@ func TestNeededShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestEstimateMeasuredUnavailable: a measured option asked for a thread
+// count its results lack is reported unavailable, not an error, and the
+// catalogued options beside it are still estimated.
+func TestEstimateMeasuredUnavailable(t *testing.T) {
+	m, err := ReadResults(strings.NewReader(seedResults()), "seed.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _, _ := MeasuredOption("local", "", m, 4, LocalPrice{USDPerHour: 1}, EmbeddedCatalog())
+	h100, _ := EmbeddedCatalog().Lookup("nvidia-h100-sxm")
+	es, err := Estimate(workload.SeedCNN(), []Option{o, h100}, DefaultAssumptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(es[0].Unavailable, "threads=4") || es[1].Unavailable != "" || es[1].EpochSeconds.Mid <= 0 {
+		t.Errorf("estimates %q / %q", es[0].Unavailable, es[1].Unavailable)
+	}
+}

@@ -40,6 +40,8 @@ type Trend struct {
 
 // PriceTrend fits how the price per epoch of a workload falls across
 // hardware generations. It needs at least two points in different years.
+// Pass estimates of comparable options (GPUs and TPUs, say): a CPU
+// instance released late but far slower would read as prices rising.
 func PriceTrend(ests []EpochEstimate, kind PriceKind) (Trend, error) {
 	t := Trend{Price: kind}
 	for _, e := range ests {
