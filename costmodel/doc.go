@@ -28,6 +28,33 @@
 // an option, priced per core like the nearest catalogued CPU instance when
 // the user gives no price).
 //
+// How cmd/benchrun and reports use it:
+//
+//  1. Measure what the workload needs: NeededShapes(w) gives the conv
+//     shapes (for bench.Conv2DCases) and GEMMs (for bench.SgemmCases) of
+//     w at its batch; run them, writing the machine profile
+//     (ceiling.Profile.ConfigLines) as configuration lines before the
+//     results.
+//  2. Read them back: LoadResults(files...) or ReadResults(r, name).
+//  3. Predict(w, results, threads, DefaultAssumptions()) is this machine's
+//     epoch time with per-pass detail (what the trainer compares with a
+//     real epoch).
+//  4. LoadCatalog(userFiles...) is the embedded catalog plus the user's;
+//     MeasuredOption(id, name, results, threads, LocalPrice{USDPerHour:
+//     --price-per-hour, ...}, catalog) adds this machine as an option
+//     (priced per core like the nearest catalogued CPU instance, with a
+//     note, when no price is given).
+//  5. Estimate(w, options, assumptions) gives one EpochEstimate per option:
+//     Basis (measured or catalogued), EpochSeconds, OnDemand / Spot / Own
+//     (dollars and epochs per dollar, nil when unpriced), EnergyKWh,
+//     BreakEvenHours/Months, per-pass times with How and From (what was
+//     measured, interpolated or rooflined), Interpolated, Notes, and
+//     Unavailable (with the reason) for options that cannot be estimated.
+//     Every Range is Low ≤ Mid ≤ High and finite; the struct is JSON-ready.
+//  6. ScaleOut(estimate, []int{1, 2, 4, 8, 16, 32, 64}, DefaultInterconnect())
+//     and PriceTrend(estimates, PriceOnDemand) for the scaling and
+//     price-over-time plots.
+//
 // Benchmark names the model reads: Kernel/pass=<p>/impl=<i>/isa=<l>/
 // threads=<t>/shape=<name> with shape names from bench.LayerShapeName
 // ("seed-cnn.conv2"), and Sgemm/impl=.../threads=<t>/m=<m>/n=<n>/k=<k> for

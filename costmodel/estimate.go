@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/trainbench/trainbench/ceiling"
-	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/workload"
 )
 
@@ -350,17 +350,18 @@ func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat 
 		}
 		name += fmt.Sprintf(" (measured, %d threads)", threads)
 	}
+	today := time.Now().UTC().Format("2006-01-02")
 	user := func(v float64) Quantity {
 		if v <= 0 {
 			return Quantity{Unsourced: true, Note: "not given"}
 		}
-		return Quantity{Value: v, Source: "user input", Date: "2026"}
+		return Quantity{Value: v, Source: "user input", Date: today}
 	}
 	cores := float64(m.Profile.Cores)
 	if cores == 0 {
 		cores = float64(threads)
 	}
-	o := Option{ID: id, Name: name, Kind: KindCPU, Cores: &Quantity{Value: cores, Source: "measured profile", Date: "2026"},
+	o := Option{ID: id, Name: name, Kind: KindCPU, Cores: &Quantity{Value: cores, Source: "measured profile", Date: today},
 		ReleaseYear:  Quantity{Unsourced: true, Note: "a measured machine"},
 		PeakTFLOPS:   map[string]Quantity{},
 		MemoryGBs:    Quantity{Unsourced: true, Note: "measured"},
@@ -404,6 +405,3 @@ func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat 
 	notes = append(notes, fmt.Sprintf("no price given: priced per core like %s ($%.4g/h for %.0f vCPUs), the catalogued CPU instance nearest in fp32 peak per core", best.ID, best.OnDemandUSDh.Value, best.Cores.Value))
 	return o, notes, nil
 }
-
-// kernelsPass keeps the kernels import for the doc references.
-var _ = kernels.Forward

@@ -299,34 +299,86 @@ func (l *lookup) interpolate(pt *PassTime, lw workload.LayerWork, w workload.Wor
 // profileRoofline times a pass with no kernel benchmark from the machine
 // profile: max(FLOPs / best measured f32 peak at the thread count, bytes /
 // triad bandwidth at the pass's working set (the STREAM sweep entry of the
-// smallest size holding it, else DRAM STREAM)).
+// smallest size holding it, else DRAM STREAM)). A profile measured at other
+// thread counts (a quick profile sweeps only the smallest and largest) lends
+// its nearest thread count's figures, and From says so.
 func (l *lookup) profileRoofline(pt *PassTime, w workload.Work) error {
 	p := l.m.Profile
-	peak := 0.0
+	var ts []int
 	for _, k := range p.Peaks {
-		if k.Prec == ceiling.F32 && k.Threads == l.threads {
-			peak = max(peak, k.GFLOPS)
-		}
+		ts = append(ts, k.Threads)
 	}
-	bw := 0.0
-	size := math.MaxInt
-	for _, b := range p.Sweep {
-		if b.Op == ceiling.Triad && b.Threads == l.threads && float64(b.Size) >= w.Bytes && b.Size < size {
-			bw, size = b.GBs, b.Size
-		}
+	for _, b := range append(slices.Clone(p.Sweep), p.Streams...) {
+		ts = append(ts, b.Threads)
 	}
+	if !l.m.HasProfile || len(ts) == 0 {
+		return fmt.Errorf("costmodel: %s %s: no kernel benchmark for this layer and no machine profile (peak and STREAM) to estimate it from", pt.Layer, pt.Pass)
+	}
+	// nearest returns the thread count of ts closest to l.threads (the
+	// smaller on a tie) among those with a figure.
+	nearest := func(has func(t int) bool) int {
+		best := 0
+		for _, t := range ts {
+			if !has(t) {
+				continue
+			}
+			d, bd := abs(t-l.threads), abs(best-l.threads)
+			if best == 0 || d < bd || d == bd && t < best {
+				best = t
+			}
+		}
+		return best
+	}
+	tp := nearest(func(t int) bool { return peakAt(p, t) > 0 })
+	peak := peakAt(p, tp)
+	tb := nearest(func(t int) bool { _, ok := p.Stream(ceiling.Triad, t); return ok || sweepAt(p, t, 0) > 0 })
+	bw := sweepAt(p, tb, w.Bytes)
 	if bw == 0 {
-		bw, _ = p.Stream(ceiling.Triad, l.threads)
+		bw, _ = p.Stream(ceiling.Triad, tb)
 	}
-	if !l.m.HasProfile || peak == 0 || bw == 0 {
-		return fmt.Errorf("costmodel: %s %s: no kernel benchmark for this layer and no machine profile (peak and STREAM at threads=%d) to estimate it from", pt.Layer, pt.Pass, l.threads)
+	if peak == 0 || bw == 0 {
+		return fmt.Errorf("costmodel: %s %s: no kernel benchmark for this layer and the machine profile lacks a peak or a bandwidth", pt.Layer, pt.Pass)
 	}
 	tc, tm := w.FLOPs/(peak*1e9), w.Bytes/(bw*1e9)
 	pt.How = HowProfile
 	pt.Seconds = Point(max(tc, tm))
 	pt.From = fmt.Sprintf("compute-bound at the %.4g GFLOP/s peak", peak)
+	t := tp
 	if tm >= tc {
-		pt.From = fmt.Sprintf("memory-bound at %.4g GB/s (triad)", bw)
+		pt.From, t = fmt.Sprintf("memory-bound at %.4g GB/s (triad)", bw), tb
+	}
+	if t != l.threads {
+		pt.From += fmt.Sprintf(" measured at threads=%d", t)
 	}
 	return nil
+}
+
+// peakAt is the best measured f32 peak of any ISA level at t threads.
+func peakAt(p ceiling.Profile, t int) float64 {
+	peak := 0.0
+	for _, k := range p.Peaks {
+		if k.Prec == ceiling.F32 && k.Threads == t {
+			peak = max(peak, k.GFLOPS)
+		}
+	}
+	return peak
+}
+
+// sweepAt is the triad bandwidth at t threads of the smallest swept working
+// set of at least bytes; 0 if none.
+func sweepAt(p ceiling.Profile, t int, bytes float64) float64 {
+	bw, size := 0.0, math.MaxInt
+	for _, b := range p.Sweep {
+		if b.Op == ceiling.Triad && b.Threads == t && float64(b.Size) >= bytes && b.Size < size {
+			bw, size = b.GBs, b.Size
+		}
+	}
+	return bw
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

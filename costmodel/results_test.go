@@ -242,3 +242,26 @@ func TestEstimateMeasuredUnavailable(t *testing.T) {
 		t.Errorf("estimates %q / %q", es[0].Unavailable, es[1].Unavailable)
 	}
 }
+
+// TestProfileNearestThreads: a profile measured only at one thread lends
+// its figures to a prediction at two threads, and says so. relu1 fwd at
+// two threads then takes the same 92.29653 µs as at one (8 MiB sweep entry,
+// 60 GB/s).
+func TestProfileNearestThreads(t *testing.T) {
+	text := strings.ReplaceAll(seedResults(), "threads=1/", "threads=2/")
+	m, err := ReadResults(strings.NewReader(text), "seed.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Predict(workload.SeedCNN(), m, 2, DefaultAssumptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pt := range p.Passes {
+		if pt.Layer == "relu1" && pt.Pass == kernels.Forward {
+			if !near(pt.Seconds.Mid, 92.29653e-6, 1e-6) || !strings.Contains(pt.From, "threads=1") {
+				t.Errorf("relu1 fwd %v s from %q", pt.Seconds.Mid, pt.From)
+			}
+		}
+	}
+}
