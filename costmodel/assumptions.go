@@ -100,3 +100,15 @@ func elementBytes(prec string) float64 {
 	}
 	return 4
 }
+
+// Describe states the assumptions in words, one line each, for a report.
+func (a Assumptions) Describe() []string {
+	return []string{
+		fmt.Sprintf("catalogued options compute in %s where they have a sourced peak (else the nearest precision they have); measured machines in fp32", a.Precision),
+		fmt.Sprintf("memory reaches %.3g of catalogued bandwidth unless the option says otherwise", a.MemoryEfficiency),
+		fmt.Sprintf("%.3g µs launch overhead per layer pass on GPUs and TPUs; %.3g s overhead per step", a.LaunchOverheadS*1e6, a.StepOverheadS),
+		fmt.Sprintf("owning: purchase written off over %.3g years at %.0f%% utilisation, maintenance %.3g%% a year", a.LifetimeYears, 100*a.Utilization, 100*a.MaintenancePerYear),
+		fmt.Sprintf("electricity $%.3g/kWh at PUE %.3g, drawing the option's TDP", a.ElectricityUSDkWh, a.PUE),
+		fmt.Sprintf("measured throughput intervals at %.0f%% confidence (benchmath), or the range of the runs when too few", 100*a.Confidence),
+	}
+}

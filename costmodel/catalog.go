@@ -101,6 +101,9 @@ type Option struct {
 	// these kernel measurements instead of the roofline of the catalogued
 	// figures (see MeasuredOption).
 	Measured *MeasuredMachine `yaml:"-" json:"-"`
+	// Notes are carried into the option's estimate (MeasuredOption says
+	// here how it priced the machine).
+	Notes []string `yaml:"-" json:"-"`
 }
 
 // Catalog is a list of options, in file order.

@@ -105,7 +105,8 @@ func Estimate(w workload.Network, opts []Option, a Assumptions) ([]EpochEstimate
 	for _, o := range opts {
 		e := EpochEstimate{Option: o.ID, Name: o.Name, Kind: o.Kind, Basis: BasisCatalogued,
 			Workload: w.Name, Batch: w.Batch, StepsPerEpoch: w.StepsPerEpoch(), Params: st.Params,
-			FLOPsPerEpoch: st.FLOPs() * w.StepsPerEpoch(), MemoryNeededGB: st.MemoryBytes() / 1e9}
+			FLOPsPerEpoch: st.FLOPs() * w.StepsPerEpoch(), MemoryNeededGB: st.MemoryBytes() / 1e9,
+			Notes: slices.Clone(o.Notes)}
 		if o.ReleaseYear.Known() {
 			e.ReleaseYear = int(o.ReleaseYear.Value)
 		}
@@ -335,7 +336,7 @@ type LocalPrice struct {
 // like the nearest catalogued CPU instance (the one whose sourced fp32 peak
 // per core is closest to the measured peak per core; the machine's cores
 // are its profile's, else threads), and a note in the returned slice says
-// so.
+// so (the notes are also the option's Notes, which its estimate carries).
 func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat Catalog) (Option, []string, error) {
 	if m == nil {
 		return Option{}, nil, fmt.Errorf("costmodel: no measurements")
@@ -397,11 +398,13 @@ func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat 
 	}
 	if best == nil {
 		notes = append(notes, "no price given and no catalogued CPU instance with a price: the machine is not priced")
+		o.Notes = notes
 		return o, notes, nil
 	}
 	perCore := best.OnDemandUSDh.Value / best.Cores.Value
 	o.OnDemandUSDh = Quantity{Value: perCore * cores, Source: best.OnDemandUSDh.Source, Date: best.OnDemandUSDh.Date,
 		Derived: fmt.Sprintf("%.0f cores × $%.4g per vCPU-hour of %s", cores, perCore, best.ID)}
 	notes = append(notes, fmt.Sprintf("no price given: priced per core like %s ($%.4g/h for %.0f vCPUs), the catalogued CPU instance nearest in fp32 peak per core", best.ID, best.OnDemandUSDh.Value, best.Cores.Value))
+	o.Notes = notes
 	return o, notes, nil
 }

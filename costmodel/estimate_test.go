@@ -306,3 +306,14 @@ func TestPrecisionFallback(t *testing.T) {
 		t.Errorf("A10G: %s at %v", es[0].Precision, es[0].PeakTFLOPS)
 	}
 }
+
+func TestAssumptionsDescribe(t *testing.T) {
+	a := DefaultAssumptions()
+	a.ElectricityUSDkWh, a.LifetimeYears = 0.31, 4
+	text := strings.Join(a.Describe(), "\n")
+	for _, want := range []string{"$0.31/kWh", "over 4 years", "bf16", "5 µs"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("description lacks %q:\n%s", want, text)
+		}
+	}
+}

@@ -191,7 +191,7 @@ func (l *lookup) passTime(net string, lw workload.LayerWork, w workload.Work) (P
 		return pt, nil
 	}
 	gemmLike := lw.Conv != nil || lw.Dense != nil || lw.Attention != nil
-	if gemmLike && w.Pass != workload.OptimizerPass {
+	if gemmLike && w.Pass != workload.OptimizerPass && w.FLOPs > 0 {
 		if ok := l.interpolate(&pt, lw, w); ok {
 			return pt, nil
 		}

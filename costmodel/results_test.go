@@ -183,7 +183,7 @@ func TestMeasuredOption(t *testing.T) {
 	}
 	e := es[0]
 	p, _ := Predict(workload.SeedCNN(), m, 1, DefaultAssumptions())
-	if e.Basis != BasisMeasured || e.EpochSeconds != p.EpochSeconds || len(e.Interpolated) == 0 {
+	if e.Basis != BasisMeasured || e.EpochSeconds != p.EpochSeconds || len(e.Interpolated) == 0 || !strings.Contains(strings.Join(e.Notes, ";"), "priced per core") {
 		t.Errorf("measured estimate %+v", e)
 	}
 	if !near(e.OnDemand.USD.Mid, p.EpochSeconds.Mid/3600*0.07975, 1e-9) {
