@@ -57,7 +57,10 @@
 //
 // Benchmark names the model reads: Kernel/pass=<p>/impl=<i>/isa=<l>/
 // threads=<t>/shape=<name> with shape names from bench.LayerShapeName
-// ("seed-cnn.conv2"), and Sgemm/impl=.../threads=<t>/m=<m>/n=<n>/k=<k> for
-// dense layers. Configuration lines of the file carry the machine profile
+// ("seed-cnn.conv2") and passes fwd, bwd-data, bwd-weights or optimizer,
+// from any kernel family (Conv2D today; a pooling or Adam family naming
+// layers is picked up as it lands, with GFLOP/s or only sec/op); and
+// Sgemm/impl=.../threads=<t>/m=<m>/n=<n>/k=<k> for dense layers. The
+// fastest implementation and ISA level of each shape is used. Configuration lines of the file carry the machine profile
 // (ceiling.Profile.ConfigLines).
 package costmodel

@@ -136,7 +136,7 @@ func (m *Results) lookup(threads int, confidence float64) *lookup {
 		if !ok {
 			order = append(order, key)
 		}
-		if !ok || c.GFLOPS.Center > b.GFLOPS.Center {
+		if !ok || faster(c, b) {
 			best[key] = c
 		}
 	}
@@ -145,6 +145,15 @@ func (m *Results) lookup(threads int, confidence float64) *lookup {
 		l.cases = append(l.cases, best[k])
 	}
 	return l
+}
+
+// faster reports whether case a beats case b: higher GFLOP/s, or, for
+// cases without FLOPs, less time per op.
+func faster(a, b MeasuredCase) bool {
+	if a.GFLOPS.Center > 0 || b.GFLOPS.Center > 0 {
+		return a.GFLOPS.Center > b.GFLOPS.Center
+	}
+	return a.Seconds.Center < b.Seconds.Center
 }
 
 // gemmDims are the (m, n, k) of the matrix product a dense pass runs:
@@ -167,7 +176,7 @@ func (l *lookup) passTime(net string, lw workload.LayerWork, w workload.Work) (P
 	shape := bench.LayerShapeName(net, lw.Name)
 	var found *MeasuredCase
 	for i, c := range l.cases {
-		if c.Shape == shape && c.Pass == string(w.Pass) {
+		if c.Shape == shape && c.Pass == string(w.Pass) && (c.GFLOPS.Center > 0 && w.FLOPs > 0 || c.Seconds.Center > 0) {
 			found = &l.cases[i]
 			break
 		}
@@ -182,7 +191,14 @@ func (l *lookup) passTime(net string, lw workload.LayerWork, w workload.Work) (P
 			}
 		}
 	}
-	if found != nil && w.FLOPs > 0 {
+	if found != nil && (found.GFLOPS.Center == 0 || w.FLOPs == 0) {
+		// A kernel that counts no FLOPs: its measured time as it is.
+		pt.How, pt.From, pt.runRange = HowMeasured, found.Name, found.RunRange
+		s := found.Seconds
+		pt.Seconds = Range{Low: min(s.Lo, s.Center), Mid: s.Center, High: max(s.Hi, s.Center)}
+		return pt, nil
+	}
+	if found != nil {
 		pt.How, pt.From, pt.runRange = HowMeasured, found.Name, found.RunRange
 		pt.Seconds = timeAt(w.FLOPs, found.GFLOPS.Lo, found.GFLOPS.Center, found.GFLOPS.Hi)
 		if found.FLOPs > 0 && math.Abs(found.FLOPs/w.FLOPs-1) > 0.01 {

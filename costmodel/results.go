@@ -41,22 +41,27 @@ type MeasuredCase struct {
 	// 0 when unknown.
 	FLOPs, Intensity float64
 	// GFLOPS is the median throughput over the runs with its confidence
-	// interval (benchmath.AssumeNothing at Assumptions.Confidence).
+	// interval (benchmath.AssumeNothing at Assumptions.Confidence); zero
+	// for a case that reports no FLOPs (a memory-bound kernel).
 	GFLOPS benchmath.Summary
-	Runs   int
+	// Seconds is the median time per op (sec/op) with its interval.
+	Seconds benchmath.Summary
+	Runs    int
 	// RunRange is set when the runs were too few for a confidence interval
-	// at the level asked (benchmath needs 6 at 95%): GFLOPS.Lo and Hi are
-	// then the slowest and fastest run.
+	// at the level asked (benchmath needs 6 at 95%): the bounds are then
+	// the slowest and fastest run.
 	RunRange bool
 
-	samples []float64
+	samples []float64 // GFLOP/s of each run
+	secs    []float64 // sec/op of each run
 }
 
 // ReadResults parses benchmark results in the Go benchmark format from r;
 // name is the file name errors give. Lines that are not results are skipped
 // as the format says; a malformed result line is an error naming file and
-// line. Cases without a GFLOP/s metric (or sec/op and a known FLOP count)
-// are ignored.
+// line. A case is kept when its throughput is known (a GFLOP/s metric, or
+// sec/op and its m, n, k) or, for a case naming a layer (shape=), when it
+// has sec/op; others are ignored.
 func ReadResults(r io.Reader, name string) (*Results, error) {
 	m := &Results{Files: []string{name}}
 	if err := m.read(r, name); err != nil {
@@ -116,6 +121,7 @@ func (m *Results) read(r io.Reader, name string) error {
 			}
 			if i, seen := byName[c.Name]; seen {
 				m.Cases[i].samples = append(m.Cases[i].samples, c.samples...)
+				m.Cases[i].secs = append(m.Cases[i].secs, c.secs...)
 				continue
 			}
 			byName[c.Name] = len(m.Cases)
@@ -209,6 +215,9 @@ func parseCase(r *benchfmt.Result) (MeasuredCase, bool, error) {
 		}
 	case hasSec && sec > 0 && c.FLOPs > 0:
 		g = c.FLOPs / sec / 1e9
+	case hasSec && sec > 0 && c.Shape != "":
+		c.secs = []float64{sec} // a layer's kernel that counts no FLOPs: its time is still usable
+		return c, true, nil
 	default:
 		return c, false, nil
 	}
@@ -216,6 +225,9 @@ func parseCase(r *benchfmt.Result) (MeasuredCase, bool, error) {
 		c.Intensity = fb
 	}
 	c.samples = []float64{g}
+	if hasSec && sec > 0 {
+		c.secs = []float64{sec}
+	}
 	return c, true, nil
 }
 
@@ -227,18 +239,24 @@ func (m *Results) finish(confidence float64) (*Results, error) {
 	return m, nil
 }
 
-// summarise sets GFLOPS and Runs from the runs: the median and its
-// confidence interval (benchmath.AssumeNothing), or the range of the runs
+// summarise sets GFLOPS, Seconds and Runs from the runs: medians and their
+// confidence intervals (benchmath.AssumeNothing), or the range of the runs
 // when they are too few for one.
 func (c *MeasuredCase) summarise(confidence float64) {
-	s := benchmath.NewSample(slices.Clone(c.samples), &benchmath.DefaultThresholds)
-	c.GFLOPS = benchmath.AssumeNothing.Summary(s, confidence)
-	c.Runs = len(c.samples)
 	c.RunRange = false
-	if math.IsInf(c.GFLOPS.Lo, 0) || math.IsInf(c.GFLOPS.Hi, 0) || math.IsNaN(c.GFLOPS.Lo) || math.IsNaN(c.GFLOPS.Hi) {
-		c.GFLOPS.Lo, c.GFLOPS.Hi = slices.Min(c.samples), slices.Max(c.samples)
-		c.RunRange = true
+	sum := func(xs []float64) benchmath.Summary {
+		if len(xs) == 0 {
+			return benchmath.Summary{}
+		}
+		s := benchmath.AssumeNothing.Summary(benchmath.NewSample(slices.Clone(xs), &benchmath.DefaultThresholds), confidence)
+		if math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0) || math.IsNaN(s.Lo) || math.IsNaN(s.Hi) {
+			s.Lo, s.Hi = slices.Min(xs), slices.Max(xs)
+			c.RunRange = true
+		}
+		return s
 	}
+	c.GFLOPS, c.Seconds = sum(c.samples), sum(c.secs)
+	c.Runs = max(len(c.samples), len(c.secs))
 }
 
 // Threads returns the thread counts the cases were measured at, ascending.

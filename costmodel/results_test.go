@@ -265,3 +265,36 @@ func TestProfileNearestThreads(t *testing.T) {
 		}
 	}
 }
+
+// TestOtherKernelFamilies: any benchmark naming a layer's shape and pass is
+// used, with or without FLOPs. A max-pool case reporting only sec/op (40,
+// 50, 60 µs) times pool1 fwd at 50 µs within [40, 60]; an Adam case on
+// fc1 at 2.459136 GFLOP/s times fc1's update (12 · 204,928 = 2,459,136
+// FLOPs) at 1 ms.
+func TestOtherKernelFamilies(t *testing.T) {
+	text := seedResults()
+	for _, ns := range []int{40000, 50000, 60000} {
+		text += fmt.Sprintf("BenchmarkMaxPool/pass=fwd/impl=direct/isa=avx512/threads=1/shape=seed-cnn.pool1-2 100 %d ns/op 3.2 GB/s\n", ns)
+		text += "BenchmarkAdam/pass=optimizer/impl=fused/isa=avx512/threads=1/shape=seed-cnn.fc1-2 100 1000000 ns/op 2.459136 GFLOP/s\n"
+	}
+	m, err := ReadResults(strings.NewReader(text), "r.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Predict(workload.SeedCNN(), m, 1, DefaultAssumptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pt := range p.Passes {
+		switch {
+		case pt.Layer == "pool1" && pt.Pass == kernels.Forward:
+			if pt.How != HowMeasured || !near(pt.Seconds.Mid, 50e-6, 1e-9) || !near(pt.Seconds.Low, 40e-6, 1e-9) || !near(pt.Seconds.High, 60e-6, 1e-9) {
+				t.Errorf("pool1 fwd %s %+v", pt.How, pt.Seconds)
+			}
+		case pt.Layer == "fc1" && pt.Pass == workload.OptimizerPass:
+			if pt.How != HowMeasured || !near(pt.Seconds.Mid, 1e-3, 1e-9) {
+				t.Errorf("fc1 optimizer %s %+v", pt.How, pt.Seconds)
+			}
+		}
+	}
+}
