@@ -1,6 +1,7 @@
 package costmodel
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -178,6 +179,9 @@ func TestProperties(t *testing.T) {
 		base, err := Estimate(w, cat.Options, a)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if _, err := json.Marshal(base); err != nil { // fails on NaN or Inf
+			t.Errorf("%s: estimates do not serialise: %v", w.Name, err)
 		}
 		var faster []Option
 		for _, o := range cat.Options {
