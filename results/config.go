@@ -6,29 +6,23 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/trainbench/trainbench/ceiling"
 	"github.com/trainbench/trainbench/kernels/cpu"
 )
 
-// KeyValue is one configuration line, "key: value". Keys start with a
-// lowercase letter and hold no spaces or uppercase letters (the Go benchmark
-// format's rule); values are one line.
-type KeyValue struct {
-	Key, Value string
-}
+// KeyValue is one configuration line, "key: value": the type package ceiling
+// writes a machine profile in. Keys start with a lowercase letter and hold no
+// spaces or uppercase letters (the Go benchmark format's rule); values are
+// one line.
+type KeyValue = ceiling.KeyValue
 
-// Machine describes the machine a run measured as configuration lines: the
-// CPU facts and, once measured, its ceilings.
-//
-// Today benchrun describes the machine with CPULines (the CPU facts of
-// cpu.Info only). The ceilings issue's ceiling.Profile writes the same CPU
-// keys plus the measured peaks and bandwidths through its ConfigLines method;
-// plug it in by converting its lines into a Lines value (the hook is marked
-// "ceilings hook" in cmd/benchrun).
+// Machine describes the machine a run measured as configuration lines:
+// ceiling.Profile (the CPU facts of ceiling.FromInfo, plus the measured
+// ceilings once ceiling.Measure ran) or a fixed list of Lines.
 type Machine interface {
 	ConfigLines() []KeyValue
 }
@@ -40,7 +34,9 @@ type Lines []KeyValue
 func (l Lines) ConfigLines() []KeyValue { return l }
 
 // The configuration keys a results file written by benchrun carries besides
-// the machine's own lines. goos, goarch, pkg and cpu are the keys go test
+// the machine's own lines (ceiling.Profile.ConfigLines: cpu, cpu-vendor,
+// cpu-family, cpu-model, cores, logical-cpus, l1d, l2, l3, isa-features,
+// isa-max and the ceilings). goos, goarch, pkg and cpu are the keys go test
 // writes too.
 const (
 	KeyGOOS      = "goos"       // runtime.GOOS
@@ -52,39 +48,6 @@ const (
 	KeyLabel     = "machine"    // the machine label (--label)
 	KeyDate      = "date"       // when the run started, RFC 3339 UTC
 )
-
-// The CPU keys, the same ones ceiling.Profile writes.
-const (
-	KeyCPU         = "cpu"          // brand string
-	KeyCPUVendor   = "cpu-vendor"   // AMD, Intel, ...
-	KeyCPUFamily   = "cpu-family"   // family number
-	KeyCPUModel    = "cpu-model"    // model number
-	KeyCores       = "cores"        // physical cores visible to the process
-	KeyLogicalCPUs = "logical-cpus" // logical CPUs visible to the process
-	KeyL1D         = "l1d"          // L1 data cache per core, bytes (0: unknown)
-	KeyL2          = "l2"           // L2 per core, bytes (0: unknown)
-	KeyL3          = "l3"           // L3, bytes (0: unknown)
-	KeyISAFeatures = "isa-features" // comma-separated cpu.Info.Features
-	KeyISAMax      = "isa-max"      // highest usable ISA level
-)
-
-// CPULines describes the machine by its CPU facts alone, with the keys
-// ceiling.Profile uses for the same facts.
-func CPULines(info cpu.Info) Lines {
-	return Lines{
-		{KeyCPU, info.Brand},
-		{KeyCPUVendor, info.Vendor},
-		{KeyCPUFamily, strconv.Itoa(info.Family)},
-		{KeyCPUModel, strconv.Itoa(info.Model)},
-		{KeyCores, strconv.Itoa(info.PhysicalCores)},
-		{KeyLogicalCPUs, strconv.Itoa(info.LogicalCores)},
-		{KeyL1D, strconv.Itoa(info.L1D)},
-		{KeyL2, strconv.Itoa(info.L2)},
-		{KeyL3, strconv.Itoa(info.L3)},
-		{KeyISAFeatures, strings.Join(info.Features, ",")},
-		{KeyISAMax, info.Max().String()},
-	}
-}
 
 // Header is the file configuration of one run: where, when and with what it
 // ran.
@@ -99,15 +62,15 @@ type Header struct {
 // machine's lines, go-version, goamd64, go-tags, machine (the label) and date.
 // Empty values are left out (an empty value would delete the key).
 func (h Header) Config() []KeyValue {
-	kv := []KeyValue{{KeyGOOS, runtime.GOOS}, {KeyGOARCH, runtime.GOARCH}, {KeyPkg, h.Pkg}}
+	kv := []KeyValue{{Key: KeyGOOS, Value: runtime.GOOS}, {Key: KeyGOARCH, Value: runtime.GOARCH}, {Key: KeyPkg, Value: h.Pkg}}
 	if h.Machine != nil {
 		kv = append(kv, h.Machine.ConfigLines()...)
 	}
 	env := BuildEnv()
-	kv = append(kv, KeyValue{KeyGoVersion, env.GoVersion}, KeyValue{KeyGOAMD64, env.GOAMD64}, KeyValue{KeyGoTags, env.Tags},
-		KeyValue{KeyLabel, h.Label})
+	kv = append(kv, KeyValue{Key: KeyGoVersion, Value: env.GoVersion}, KeyValue{Key: KeyGOAMD64, Value: env.GOAMD64}, KeyValue{Key: KeyGoTags, Value: env.Tags},
+		KeyValue{Key: KeyLabel, Value: h.Label})
 	if !h.Date.IsZero() {
-		kv = append(kv, KeyValue{KeyDate, h.Date.UTC().Format(time.RFC3339)})
+		kv = append(kv, KeyValue{Key: KeyDate, Value: h.Date.UTC().Format(time.RFC3339)})
 	}
 	out := kv[:0]
 	for _, c := range kv {

@@ -55,7 +55,7 @@ func fileConfig(rec *benchfmt.Result, prev []KeyValue) []KeyValue {
 	var kv []KeyValue
 	for _, c := range rec.Config {
 		if c.File {
-			kv = append(kv, KeyValue{c.Key, string(c.Value)})
+			kv = append(kv, KeyValue{Key: c.Key, Value: string(c.Value)})
 		}
 	}
 	if prev != nil && slices.Equal(kv, prev) {

@@ -69,8 +69,9 @@ func BenchmarkName(name string, procs int) string {
 
 // FromBenchmark converts a testing.Benchmark result of the benchmark named
 // name at GOMAXPROCS procs into a Result with the given configuration. The
-// values are ns/op, then MB/s, B/op and allocs/op when present, then the
-// extra metrics sorted by unit, as go test prints them.
+// values are ns/op, then MB/s when the benchmark set bytes, then the extra
+// metrics sorted by unit, as go test prints them. Memory statistics (B/op,
+// allocs/op) are left out, as go test leaves them out without -benchmem.
 func FromBenchmark(name string, procs int, r testing.BenchmarkResult, config []KeyValue) Result {
 	res := Result{Name: BenchmarkName(name, procs), Iters: r.N, Config: config}
 	if r.N <= 0 {
@@ -83,9 +84,6 @@ func FromBenchmark(name string, procs int, r testing.BenchmarkResult, config []K
 	res.Values = append(res.Values, Value{round(ns), "ns/op"})
 	if r.Bytes > 0 && r.T > 0 {
 		res.Values = append(res.Values, Value{round(float64(r.Bytes) * float64(r.N) / 1e6 / r.T.Seconds()), "MB/s"})
-	}
-	if r.MemAllocs > 0 || r.MemBytes > 0 {
-		res.Values = append(res.Values, Value{float64(r.AllocedBytesPerOp()), "B/op"}, Value{float64(r.AllocsPerOp()), "allocs/op"})
 	}
 	var units []string
 	for u := range r.Extra {
@@ -131,7 +129,7 @@ func (r Result) Params() []KeyValue {
 		if !ok {
 			k, v = "", s[1:]
 		}
-		kv = append(kv, KeyValue{k, v})
+		kv = append(kv, KeyValue{Key: k, Value: v})
 	}
 	return kv
 }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"github.com/trainbench/trainbench/ceiling"
 	"github.com/trainbench/trainbench/kernels/cpu"
 )
 
@@ -22,7 +23,7 @@ func testInfo() cpu.Info {
 }
 
 func testHeader() Header {
-	return Header{Machine: CPULines(testInfo()), Label: "zen5-test", Date: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC),
+	return Header{Machine: ceiling.FromInfo(testInfo()), Label: "zen5-test", Date: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC),
 		Pkg: "github.com/trainbench/trainbench/bench"}
 }
 
@@ -41,8 +42,8 @@ func TestRoundTripThroughBenchfmt(t *testing.T) {
 	if err := Write(&buf, rs); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{KeyCPU, KeyCPUVendor, KeyCPUFamily, KeyCPUModel, KeyCores, KeyLogicalCPUs, KeyL1D, KeyL2, KeyL3,
-		KeyISAFeatures, KeyISAMax, KeyGoVersion, KeyGOAMD64, KeyGOOS, KeyGOARCH, KeyPkg, KeyLabel, KeyDate} {
+	for _, key := range []string{"cpu", "cpu-vendor", "cpu-family", "cpu-model", "cores", "logical-cpus", "l1d", "l2",
+		"isa-features", "isa-max", KeyGoVersion, KeyGOAMD64, KeyGOOS, KeyGOARCH, KeyPkg, KeyLabel, KeyDate} {
 		if lookup(cfg, key) == "" && !(key == KeyGOAMD64 && BuildEnv().GOARCH != "amd64") {
 			t.Errorf("header lacks key %s", key)
 		}
@@ -177,9 +178,9 @@ func TestWriteRejectsUnwritable(t *testing.T) {
 		"space in name": {Name: "X a", Iters: 1, Values: good.Values},
 		"no iterations": {Name: "X", Iters: 0, Values: good.Values},
 		"no values":     {Name: "X", Iters: 1},
-		"bad key":       {Name: "X", Iters: 1, Values: good.Values, Config: []KeyValue{{"Cpu", "x"}}},
-		"empty value":   {Name: "X", Iters: 1, Values: good.Values, Config: []KeyValue{{"cpu", ""}}},
-		"newline":       {Name: "X", Iters: 1, Values: good.Values, Config: []KeyValue{{"cpu", "a\nb"}}},
+		"bad key":       {Name: "X", Iters: 1, Values: good.Values, Config: []KeyValue{{Key: "Cpu", Value: "x"}}},
+		"empty value":   {Name: "X", Iters: 1, Values: good.Values, Config: []KeyValue{{Key: "cpu", Value: ""}}},
+		"newline":       {Name: "X", Iters: 1, Values: good.Values, Config: []KeyValue{{Key: "cpu", Value: "a\nb"}}},
 		"NaN":           {Name: "X", Iters: 1, Values: []Value{{nan(), "ns/op"}}},
 	} {
 		var buf bytes.Buffer
@@ -196,8 +197,8 @@ func nan() float64 { z := 0.0; return z / z }
 // inherit it.
 func TestMergeKeepsMachinesApart(t *testing.T) {
 	dir := t.TempDir()
-	a := []KeyValue{{"cpu", "A"}, {"l3", "33554432"}, {KeyLabel, "a"}}
-	b := []KeyValue{{"cpu", "B"}, {KeyLabel, "b"}}
+	a := []KeyValue{{Key: "cpu", Value: "A"}, {Key: "l3", Value: "33554432"}, {Key: KeyLabel, Value: "a"}}
+	b := []KeyValue{{Key: "cpu", Value: "B"}, {Key: KeyLabel, Value: "b"}}
 	pa, pb, out := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt"), filepath.Join(dir, "all.txt")
 	if err := WriteFile(pa, []Result{{Name: "X-2", Iters: 3, Config: a, Values: []Value{{5, "ns/op"}}}}); err != nil {
 		t.Fatal(err)
@@ -250,11 +251,11 @@ func TestWriteFileIsAtomic(t *testing.T) {
 }
 
 func TestJSON(t *testing.T) {
-	cfgA := []KeyValue{{"cpu", "A"}}
+	cfgA := []KeyValue{{Key: "cpu", Value: "A"}}
 	rs := []Result{
 		{Name: "Sgemm/impl=blocked/m=1-2", Iters: 5, Config: cfgA, Values: []Value{{10, "ns/op"}, {2.5, "GFLOP/s"}}},
 		{Name: "Sgemm/impl=naive/m=1-2", Iters: 6, Config: cfgA, Values: []Value{{20, "ns/op"}}},
-		{Name: "Sgemm/impl=blocked/m=1-2", Iters: 7, Config: []KeyValue{{"cpu", "B"}}, Values: []Value{{30, "ns/op"}}},
+		{Name: "Sgemm/impl=blocked/m=1-2", Iters: 7, Config: []KeyValue{{Key: "cpu", Value: "B"}}, Values: []Value{{30, "ns/op"}}},
 	}
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, rs); err != nil {
