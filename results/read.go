@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"golang.org/x/perf/benchfmt"
 )
@@ -15,7 +16,8 @@ var ErrNoResults = errors.New("no benchmark results")
 
 // Parse reads the results in r, which is named name in errors and in
 // Result.File. Lines that are neither configuration nor benchmark lines (go
-// test's PASS and ok lines, logs) are skipped, as benchstat skips them. A
+// test's PASS and ok lines, logs) are skipped, as benchstat skips them;
+// configuration values are trimmed (go test pads the cpu line). A
 // malformed benchmark line is an error "name:line: what is wrong", and so is
 // an input with no benchmark results at all.
 func Parse(r io.Reader, name string) ([]Result, error) {
@@ -55,7 +57,7 @@ func fileConfig(rec *benchfmt.Result, prev []KeyValue) []KeyValue {
 	var kv []KeyValue
 	for _, c := range rec.Config {
 		if c.File {
-			kv = append(kv, KeyValue{Key: c.Key, Value: string(c.Value)})
+			kv = append(kv, KeyValue{Key: c.Key, Value: strings.TrimSpace(string(c.Value))})
 		}
 	}
 	if prev != nil && slices.Equal(kv, prev) {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -83,6 +84,9 @@ type Selection struct {
 	Levels  []cpu.Level // ISA levels
 	Threads []int       // thread counts
 	Sets    []string    // shape sets; a family with none of them is left out
+	// Match, if set, keeps only the cases whose name (Case.Name) it
+	// matches, like go test's -bench pattern without the Benchmark prefix.
+	Match *regexp.Regexp
 }
 
 // Select returns the cases of sel under preset p on the machine info. Every
@@ -135,6 +139,7 @@ func Select(sel Selection, p Preset, info cpu.Info) ([]bench.Case, error) {
 			switch {
 			case sel.Impls != nil && !slices.Contains(sel.Impls, impl):
 			case sel.Impls == nil && p != Full && impl == "naive":
+			case sel.Match != nil && !sel.Match.MatchString(c.Name()):
 			default:
 				cases = append(cases, c)
 			}
@@ -170,6 +175,9 @@ func (sel Selection) String() string {
 		add("threads", ts)
 	}
 	add("set", sel.Sets)
+	if sel.Match != nil {
+		add("match", []string{sel.Match.String()})
+	}
 	if len(parts) == 0 {
 		return "everything"
 	}

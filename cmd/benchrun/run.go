@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ const benchPkg = "github.com/trainbench/trainbench/bench"
 
 type runOptions struct {
 	kernels, impls, isas, sets []string
+	match                      string
 	threads                    []int
 	benchtime                  string
 	count                      int
@@ -70,6 +72,7 @@ completed case (it is rewritten atomically after each one).`,
 	f.StringSliceVar(&o.isas, "isa", nil, "ISA levels: generic, avx2, avx512 (default: every usable one; --quick: the highest)")
 	f.IntSliceVar(&o.threads, "threads", nil, "thread counts (default: 1, powers of two, the core count; --quick: 1 and the core count)")
 	f.StringSliceVar(&o.sets, "set", nil, `shape sets (default: a kernel's "seed" set if it has one, else its default sets; --full: all)`)
+	f.StringVar(&o.match, "match", "", "run only the cases whose name matches this regular expression, e.g. 'm=1024/' (names as in go test, without Benchmark)")
 	f.StringVar(&o.benchtime, "benchtime", "", "time per case, or an iteration count like 10x (default by preset: 100ms, 50ms --quick, 1s --full)")
 	f.IntVar(&o.count, "count", 0, "runs of each case, interleaved (default by preset: 3, 1 --quick, 5 --full)")
 	f.BoolVar(&o.quick, "quick", false, "the quick preset: under a minute")
@@ -108,6 +111,13 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 		preset = runner.Full
 	}
 	sel := runner.Selection{Kernels: o.kernels, Impls: o.impls, Sets: o.sets, Threads: o.threads}
+	if o.match != "" {
+		re, err := regexp.Compile(o.match)
+		if err != nil {
+			return usagef("--match: %v", err)
+		}
+		sel.Match = re
+	}
 	for _, s := range o.isas {
 		l, err := cpu.ParseLevel(s)
 		if err != nil {
