@@ -193,3 +193,21 @@ func TestSelectRejectsBadNames(t *testing.T) {
 		}
 	}
 }
+
+func TestPresetBenchtime(t *testing.T) {
+	for _, tc := range []struct {
+		p    Preset
+		runs int
+		want string
+	}{
+		{Quick, 76, "50ms"}, {Quick, 600, "25ms"}, {Default, 516, "100ms"}, {Default, 1000, "60ms"},
+		{Default, 100000, "10ms"}, {Full, 100000, "1s"},
+	} {
+		if got := tc.p.Benchtime(tc.runs); got != tc.want {
+			t.Errorf("%s preset, %d runs: benchtime %s, want %s", tc.p, tc.runs, got, tc.want)
+		}
+		if err := CheckBenchtime(tc.p.Benchtime(tc.runs)); err != nil {
+			t.Error(err)
+		}
+	}
+}

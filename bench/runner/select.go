@@ -19,11 +19,12 @@ type Preset int
 //
 //	Quick    highest ISA level only, threads 1 and all cores, each family's
 //	         "seed" set if it has one (else its default sets), no naive
-//	         implementations; quick ceilings; -benchtime 50ms, count 1
-//	         (about 20 s on 2 cores).
+//	         implementations; quick ceilings; count 1, -benchtime 50ms
+//	         (less when there are many cases: Benchtime); about 15-40 s
+//	         on 2 cores.
 //	Default  every usable ISA level and bench.DefaultThreads, the same sets,
-//	         no naive implementations; full ceilings; -benchtime 100ms,
-//	         count 3 (about 2-3 minutes on 2 cores).
+//	         no naive implementations; full ceilings; count 3, -benchtime
+//	         100ms (or less: Benchtime); about 2-4 minutes on 2 cores.
 //	Full     every level, thread count, set and implementation; full
 //	         ceilings; -benchtime 1s, count 5. It takes a long while
 //	         (Estimate).
@@ -47,15 +48,24 @@ func (p Preset) String() string {
 	return "default"
 }
 
-// Benchtime returns the preset's -benchtime.
-func (p Preset) Benchtime() string {
+// Benchtime returns the preset's -benchtime for a run of runs case runs
+// (cases × count). Quick and Default bound the run's total benchtime, so
+// that they keep to their time as families are added: Quick gives every run
+// 50ms but at most 15s in all, Default 100ms but at most 60s in all (a run
+// takes 2-4 times its benchtime, with set-up, slow ops and the ceilings),
+// neither less than 10ms a run. Full gives every run 1s.
+func (p Preset) Benchtime(runs int) string {
+	per, total := 100*time.Millisecond, 60*time.Second
 	switch p {
 	case Quick:
-		return "50ms"
+		per, total = 50*time.Millisecond, 15*time.Second
 	case Full:
 		return "1s"
 	}
-	return "100ms"
+	if runs > 0 {
+		per = min(per, total/time.Duration(runs))
+	}
+	return max(per, 10*time.Millisecond).Round(time.Millisecond).String()
 }
 
 // Count returns the preset's number of runs of each case.

@@ -37,10 +37,16 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // run is the whole command, with its arguments and output streams passed in
 // so tests can drive it; it returns the exit code. Ctrl-C (SIGINT) and
-// SIGTERM cancel the context the subcommands run under.
+// SIGTERM cancel the context the subcommands run under: run stops after the
+// case in progress. A second Ctrl-C kills the process at once (the results
+// file on disk is complete up to the last finished case).
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // the next signal gets the default action
+	}()
 	return execute(ctx, args, stdout, stderr)
 }
 

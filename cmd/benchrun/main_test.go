@@ -233,6 +233,19 @@ func TestInterruptKeepsCompletedResults(t *testing.T) {
 	}
 }
 
+// TestFullAnnouncesItsLength: the full preset says how long it takes before
+// it starts (here it is interrupted before the first case).
+func TestFullAnnouncesItsLength(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := filepath.Join(t.TempDir(), "r.txt")
+	var o, e bytes.Buffer
+	code := execute(ctx, []string{"--full", "--kernel", "Sgemm", "--ceilings", "off", "-o", out}, &o, &e)
+	if code != exitInterrupted || !strings.Contains(e.String(), "the full preset takes at least") {
+		t.Errorf("exit %d, stderr:\n%s", code, e.String())
+	}
+}
+
 func TestDetect(t *testing.T) {
 	var o, e bytes.Buffer
 	if code := run([]string{"detect"}, &o, &e); code != 0 {

@@ -73,7 +73,7 @@ completed case (it is rewritten atomically after each one).`,
 	f.IntSliceVar(&o.threads, "threads", nil, "thread counts (default: 1, powers of two, the core count; --quick: 1 and the core count)")
 	f.StringSliceVar(&o.sets, "set", nil, `shape sets (default: a kernel's "seed" set if it has one, else its default sets; --full: all)`)
 	f.StringVar(&o.match, "match", "", "run only the cases whose name matches this regular expression, e.g. 'm=1024/' (names as in go test, without Benchmark)")
-	f.StringVar(&o.benchtime, "benchtime", "", "time per case, or an iteration count like 10x (default by preset: 100ms, 50ms --quick, 1s --full)")
+	f.StringVar(&o.benchtime, "benchtime", "", "time per case, or an iteration count like 10x (default by preset: 100ms, 50ms --quick, less when there are many cases; 1s --full)")
 	f.IntVar(&o.count, "count", 0, "runs of each case, interleaved (default by preset: 3, 1 --quick, 5 --full)")
 	f.BoolVar(&o.quick, "quick", false, "the quick preset: under a minute")
 	f.BoolVar(&o.full, "full", false, "the full preset: everything, long")
@@ -130,11 +130,10 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 	} else if err := results.CheckLabel(o.label); err != nil {
 		return usageError{err}
 	}
-	benchtime := o.benchtime
-	if benchtime == "" {
-		benchtime = preset.Benchtime()
-	} else if err := runner.CheckBenchtime(benchtime); err != nil {
-		return usageError{err}
+	if o.benchtime != "" {
+		if err := runner.CheckBenchtime(o.benchtime); err != nil {
+			return usageError{err}
+		}
 	}
 	count := o.count
 	if cmd.Flags().Changed("count") && count < 1 {
@@ -155,6 +154,10 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 	cases, err := runner.Select(sel, preset, info)
 	if err != nil {
 		return usageError{err}
+	}
+	benchtime := o.benchtime
+	if benchtime == "" {
+		benchtime = preset.Benchtime(len(cases) * count)
 	}
 	start := time.Now().UTC()
 	if o.output == "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"slices"
@@ -40,7 +41,8 @@ func writeTable(w io.Writer, rs []results.Result) {
 	for _, rw := range rows {
 		nw = max(nw, len(rw.name))
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', tabwriter.AlignRight)
 	header := fmt.Sprintf("%-*s\ttime/op\t", nw, "case")
 	for _, u := range tableUnits {
 		header += u + "\t"
@@ -66,6 +68,10 @@ func writeTable(w io.Writer, rs []results.Result) {
 		fmt.Fprintf(tw, "%s%d\t\n", line, len(rw.values["ns/op"]))
 	}
 	tw.Flush()
+	// Right alignment pads the name column on the left too; drop that.
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		io.WriteString(w, strings.TrimPrefix(line, "  "))
+	}
 }
 
 func median(xs []float64) (float64, bool) {
