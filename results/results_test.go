@@ -160,7 +160,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 }
 
 func TestGoTestOutputParses(t *testing.T) {
-	in := "goos: linux\ngoarch: amd64\npkg: github.com/trainbench/trainbench/bench\ncpu: AMD EPYC 9R45\n" +
+	in := "goos: linux\ngoarch: amd64\npkg: github.com/trainbench/trainbench/bench\ncpu: AMD EPYC 9R45             \n" +
 		"BenchmarkSgemm/impl=blocked/isa=avx2/threads=1/m=64/n=64/k=64-2   \t  100\t     11010 ns/op\t        47.61 GFLOP/s\n" +
 		"PASS\nok  \tgithub.com/trainbench/trainbench/bench\t1.2s\n"
 	rs, err := Parse(strings.NewReader(in), "gotest.txt")
