@@ -54,6 +54,18 @@ func TestRunWritesResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every line detect prints about the machine must come back intact.
+	var det, e bytes.Buffer
+	if code := run([]string{"detect"}, &det, &e); code != 0 {
+		t.Fatalf("detect: exit %d: %s", code, e.String())
+	}
+	machine := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(det.String()), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		if k != "isa-levels" && k != results.KeyLabel {
+			machine[k] = v
+		}
+	}
 	br := benchfmt.NewReader(bytes.NewReader(data), out)
 	n := 0
 	for br.Scan() {
@@ -73,6 +85,11 @@ func TestRunWritesResults(t *testing.T) {
 			}
 			if cfg[k] == "" {
 				t.Errorf("%s: configuration lacks %s", rec.Name, k)
+			}
+		}
+		for k, v := range machine {
+			if cfg[k] != v {
+				t.Errorf("%s: configuration %s is %q, detect says %q", rec.Name, k, cfg[k], v)
 			}
 		}
 		if cfg[results.KeyLabel] != "test-box" || cfg["pkg"] != benchPkg {
