@@ -53,7 +53,7 @@ const (
 // ran.
 type Header struct {
 	Machine Machine   // CPU facts and ceilings
-	Label   string    // machine label; "" for DefaultLabel of the CPU
+	Label   string    // machine label (DefaultLabel, or the user's); "" leaves the key out
 	Date    time.Time // start of the run
 	Pkg     string    // package of the cases ("" leaves the key out)
 }
