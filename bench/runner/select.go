@@ -83,6 +83,10 @@ func (p Preset) Count() int {
 // ceiling.Measure's quick mode.
 func (p Preset) QuickCeilings() bool { return p == Quick }
 
+// referenceImpl is the implementation that is the specification of a kernel
+// (kernels' naive loops): slow on purpose, run by Full or when asked for.
+const referenceImpl = "naive"
+
 // SeedSet is the shape set the Quick and Default presets pick in a family
 // that has one: the layers of the seed workload.
 const SeedSet = "seed"
@@ -148,7 +152,7 @@ func Select(sel Selection, p Preset, info cpu.Info) ([]bench.Case, error) {
 			impl := c.Get("impl")
 			switch {
 			case sel.Impls != nil && !slices.Contains(sel.Impls, impl):
-			case sel.Impls == nil && p != Full && impl == "naive":
+			case sel.Impls == nil && p != Full && impl == referenceImpl:
 			case sel.Match != nil && !sel.Match.MatchString(c.Name()):
 			default:
 				cases = append(cases, c)
