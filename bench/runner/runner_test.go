@@ -200,7 +200,7 @@ func TestPresetBenchtime(t *testing.T) {
 		runs int
 		want string
 	}{
-		{Quick, 76, "50ms"}, {Quick, 600, "25ms"}, {Default, 516, "100ms"}, {Default, 1000, "60ms"},
+		{Quick, 76, "50ms"}, {Quick, 600, "25ms"}, {Default, 200, "100ms"}, {Default, 516, "58ms"}, {Default, 1000, "30ms"},
 		{Default, 100000, "10ms"}, {Full, 100000, "1s"},
 	} {
 		if got := tc.p.Benchtime(tc.runs); got != tc.want {

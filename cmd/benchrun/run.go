@@ -50,7 +50,7 @@ and its progress on stderr.
 
 Presets (filters narrow them further):
   default   the seed workload's kernels and the GEMM shapes at every ISA
-            level and thread count, 3 runs each; about 3 minutes on 2 cores
+            level and thread count, 3 runs each; about 2.5 minutes on 2 cores
   --quick   the same shapes at the highest ISA level, 1 and all cores,
             one short run each; under a minute
   --full    every shape set, implementation (naive too), level and thread
