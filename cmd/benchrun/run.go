@@ -196,6 +196,8 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 	prog := newProgress(stderr)
 	var done []results.Result
 	var writeErr error
+	ctx, stopRun := context.WithCancel(ctx) // stops the run when the file cannot be written
+	defer stopRun()
 	r := runner.Runner{Benchtime: benchtime, Count: count, Config: hdr.Config(), Events: func(e runner.Event) {
 		prog.event(e)
 		if e.Kind == runner.Done {
@@ -203,6 +205,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 			// The file holds every completed case at all times.
 			if err := results.WriteFile(o.output, done); err != nil && writeErr == nil {
 				writeErr = err
+				stopRun()
 			}
 		}
 	}}
