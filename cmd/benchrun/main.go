@@ -1,68 +1,141 @@
-// Command benchrun is trainbench's front door: it detects the hardware, runs
-// the benchmark suite and prints what it measured.
+// Command benchrun is trainbench's front door: it detects the hardware,
+// measures the machine's ceilings, runs the benchmark suite and writes a
+// results file, and compares and merges results files.
 //
-//	go run ./cmd/benchrun            detect the CPU, run the GEMM suite briefly, print a table
-//	go run ./cmd/benchrun -h         flags
+//	benchrun [run] [flags]        detect, measure, run the suite, write results (the default)
+//	benchrun detect [--json]      print the machine profile
+//	benchrun compare FILE...      benchstat tables of results files
+//	benchrun merge -o OUT FILE... combine results files (several machines) into one
 //
-// The cases are bench's case table, the same ones `go test -bench` runs.
+// The cases are bench's case table, the same ones `go test -bench` runs, and
+// results files are in the Go benchmark format: benchstat reads benchrun's
+// files, and every subcommand reads `go test -bench` output. Each subcommand
+// lives in its own file (run.go, detect.go, compare.go, merge.go) and is
+// added to the root command in newRoot.
+//
+// Long flags take one dash or two (-benchtime 1s, --benchtime 1s, -col
+// /impl), as with go test and benchstat.
+//
+// Exit codes: 0 success, 1 failure, 2 bad usage or input, 130 interrupted
+// (Ctrl-C; the results completed so far are kept).
 package main
 
 import (
-	"flag"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
-	"testing"
-	"text/tabwriter"
-	"time"
+	"syscall"
 
-	"github.com/trainbench/trainbench/bench"
-	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/spf13/cobra"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // run is the whole command, with its arguments and output streams passed in
-// so tests can drive it; it returns the exit code.
+// so tests can drive it; it returns the exit code. Ctrl-C (SIGINT) and
+// SIGTERM cancel the context the subcommands run under: run stops after the
+// case in progress. A second Ctrl-C kills the process at once (the results
+// file on disk is complete up to the last finished case).
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("benchrun", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	benchtime := fs.Duration("benchtime", 200*time.Millisecond, "time to run each case")
-	impls := fs.String("impl", "blocked,gonum", "comma-separated implementations to run")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	info, err := cpu.Detect()
-	if err != nil {
-		fmt.Fprintln(stderr, "benchrun:", err)
-		return 2
-	}
-	fmt.Fprintf(stdout, "cpu: %s (%s family %d model %d), %d cores, L1d %d KiB, L2 %d KiB, L3 %d KiB\n",
-		info.Brand, info.Vendor, info.Family, info.Model, info.PhysicalCores, info.L1D>>10, info.L2>>10, info.L3>>10)
-	fmt.Fprintf(stdout, "isa levels: %v; features: %s\n\n", info.Levels(), strings.Join(info.Features, " "))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // the next signal gets the default action
+	}()
+	return execute(ctx, args, stdout, stderr)
+}
 
-	want := map[string]bool{}
-	for _, s := range strings.Split(*impls, ",") {
-		want[strings.TrimSpace(s)] = true
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// usageError marks an error in the command line or the input: exit code 2.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// execute runs the command line args under ctx and returns the exit code.
+// Errors are one line on stderr.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot()
+	root.SetArgs(longFlags(args))
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "benchrun: interrupted")
+		return exitInterrupted
 	}
-	cases := bench.Filter(bench.SgemmCases([]bench.GemmShape{{M: 256, N: 256, K: 256}, {M: 1024, N: 1024, K: 1024}, {M: 3872, N: 64, K: 288}}, bench.Options{}),
-		func(c bench.Case) bool { return want[c.Get("impl")] })
-	if len(cases) == 0 {
-		fmt.Fprintf(stderr, "benchrun: no cases match -impl %q\n", *impls)
-		return 2
+	fmt.Fprintln(stderr, "benchrun:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return exitUsage
 	}
-	testing.Init()
-	if err := flag.Set("test.benchtime", benchtime.String()); err != nil {
-		fmt.Fprintln(stderr, "benchrun:", err)
-		return 2
+	return exitFailure
+}
+
+// longFlags lets long flags take one dash as well as two, as go test's and
+// benchstat's do (-benchtime 1s, -col /impl): "-name" and "-name=value" with
+// a name of two or more letters become "--name...". Arguments after "--" are
+// left alone.
+func longFlags(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "--" {
+			copy(out[i:], args[i:])
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 && isFlagName(name) {
+			a = "-" + a
+		}
+		out[i] = a
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\tGFLOP/s\tms/op\t")
-	for _, c := range cases {
-		r := testing.Benchmark(c.Run)
-		fmt.Fprintf(tw, "%s\t%.1f\t%.3f\t\n", c.Name(), r.Extra["GFLOP/s"], float64(r.NsPerOp())/1e6)
-		tw.Flush()
+	return out
+}
+
+func isFlagName(s string) bool {
+	for i, r := range s {
+		if !(r >= 'a' && r <= 'z' || i > 0 && (r == '-' || r >= '0' && r <= '9')) {
+			return false
+		}
 	}
-	return 0
+	return true
+}
+
+// newRoot builds the command tree. The bare command is `run`.
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "benchrun",
+		Short: "Benchmark this machine's ML training kernels and compare the results",
+		Long: `benchrun detects the hardware, measures its ceilings (peak FLOP/s, memory
+bandwidth), runs the benchmark suite and writes a results file in the Go
+benchmark format (readable by benchstat). Without a subcommand it runs "run".`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+
+	runCmd := newRunCmd()
+	root.AddCommand(runCmd, newDetectCmd(), newCompareCmd(), newMergeCmd())
+	// The bare command is run, with run's flags.
+	root.Flags().AddFlagSet(runCmd.Flags())
+	root.Args = noArgs
+	root.RunE = runCmd.RunE
+	return root
 }

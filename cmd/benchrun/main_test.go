@@ -2,26 +2,380 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/results"
+	"github.com/trainbench/trainbench/results/compare"
 )
 
-func TestRunPrintsTable(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := run([]string{"-benchtime", "1ms", "-impl", "blocked"}, &out, &errb); code != 0 {
-		t.Fatalf("exit %d, stderr %s", code, errb.String())
+// tiny selects two cheap cases: blocked SGEMM at 64³ and 128³, pure Go, one
+// thread, one iteration each.
+var tiny = []string{"--kernel", "Sgemm", "--impl", "blocked", "--isa", "generic", "--threads", "1", "--set", "square",
+	"--match", "/m=(64|128)/", "--benchtime", "1x", "--count", "1", "--ceilings", "off"}
+
+func tinyRun(t *testing.T, out string, extra ...string) (stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	args := append(append([]string{"run"}, tiny...), "-o", out)
+	if code := run(append(args, extra...), &o, &e); code != 0 {
+		t.Fatalf("benchrun %s: exit %d\nstderr:\n%s", strings.Join(args, " "), code, e.String())
 	}
-	if !strings.Contains(out.String(), "Sgemm/impl=blocked/isa=generic/threads=1/m=256/n=256/k=256") {
-		t.Errorf("table lacks the generic 256³ case:\n%s", out.String())
+	return o.String(), e.String()
+}
+
+// TestRunWritesResults runs the tiny selection and reads the results file
+// back through benchfmt: every case is there with go test's metrics, and
+// every configuration key benchrun writes comes back with its value.
+func TestRunWritesResults(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.txt")
+	stdout, stderr := tinyRun(t, out, "--label", "test-box")
+	for _, want := range []string{"Sgemm/impl=blocked/isa=generic/threads=1/m=64/n=64/k=64 ", "GFLOP/s", "%peak"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "[2/2]") {
+		t.Errorf("no progress line for the last case in stderr:\n%s", stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cpu.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every line detect prints about the machine must come back intact.
+	var det, e bytes.Buffer
+	if code := run([]string{"detect"}, &det, &e); code != 0 {
+		t.Fatalf("detect: exit %d: %s", code, e.String())
+	}
+	machine := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(det.String()), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		if k != "isa-levels" && k != results.KeyLabel {
+			machine[k] = v
+		}
+	}
+	br := benchfmt.NewReader(bytes.NewReader(data), out)
+	n := 0
+	for br.Scan() {
+		rec, ok := br.Result().(*benchfmt.Result)
+		if !ok {
+			t.Fatalf("record %d: %v", n, br.Result())
+		}
+		n++
+		cfg := map[string]string{}
+		for _, c := range rec.Config {
+			cfg[c.Key] = string(c.Value)
+		}
+		for _, k := range []string{"goos", "goarch", "pkg", "cpu", "cpu-vendor", "cpu-family", "cpu-model", "cores", "logical-cpus",
+			"l1d", "l2", "l3", "isa-features", "isa-max", results.KeyGoVersion, results.KeyLabel, results.KeyDate} {
+			if k == "isa-features" && len(info.Features) == 0 {
+				continue // none detected (noasm builds, other architectures)
+			}
+			if cfg[k] == "" {
+				t.Errorf("%s: configuration lacks %s", rec.Name, k)
+			}
+		}
+		for k, v := range machine {
+			if cfg[k] != v {
+				t.Errorf("%s: configuration %s is %q, detect says %q", rec.Name, k, cfg[k], v)
+			}
+		}
+		if cfg[results.KeyLabel] != "test-box" || cfg["pkg"] != benchPkg {
+			t.Errorf("machine %q, pkg %q", cfg[results.KeyLabel], cfg["pkg"])
+		}
+		for _, unit := range []string{"sec/op", "GFLOP/s", "GB/s", "%peak", "FLOP/byte"} {
+			if _, ok := rec.Value(unit); !ok {
+				t.Errorf("%s lacks %s", rec.Name, unit)
+			}
+		}
+		if rec.Iters != 1 {
+			t.Errorf("%s: %d iterations, want 1 (-benchtime 1x)", rec.Name, rec.Iters)
+		}
+	}
+	if err := br.Err(); err != nil || n != 2 {
+		t.Errorf("read %d results (%v), want 2", n, err)
 	}
 }
 
-func TestRunRejectsUnknownImpl(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := run([]string{"-impl", "nosuch"}, &out, &errb); code == 0 {
-		t.Fatal("unknown implementation accepted")
+// TestBareCommandIsRun runs without the subcommand name, with go test's
+// single-dash flag style, and with --json.
+func TestBareCommandIsRun(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.txt")
+	var o, e bytes.Buffer
+	args := []string{"-kernel", "Sgemm", "-impl", "blocked", "-isa", "generic", "-threads", "1", "-set", "model", "-match", "m=(32|128)/", "-benchtime", "1x", "-count=2",
+		"-ceilings=off", "--json", "-o", out}
+	if code := run(args, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
 	}
-	if !strings.Contains(errb.String(), "nosuch") {
-		t.Errorf("stderr %q does not name the bad value", errb.String())
+	var js results.JSON
+	if err := json.Unmarshal(o.Bytes(), &js); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, o.String())
+	}
+	if len(js.Runs) != 1 || len(js.Runs[0].Results) != 6 || js.Runs[0].Results[0].Params["impl"] != "blocked" {
+		t.Errorf("JSON runs %+v", js.Runs)
+	}
+	rs, err := results.Read(out)
+	if err != nil || len(rs) != 6 {
+		t.Errorf("results file: %d results, %v", len(rs), err)
+	}
+}
+
+// TestRunMeasuresCeilings checks that the measured ceilings are written into
+// the results' configuration (one thread, so quick).
+func TestRunMeasuresCeilings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the machine (a few seconds)")
+	}
+	out := filepath.Join(t.TempDir(), "r.txt")
+	var o, e bytes.Buffer
+	args := append(append([]string{"run"}, tiny...), "--ceilings", "quick", "-o", out)
+	if code := run(args, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	rs, err := results.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"peak-gflops-generic-f32-t1", "stream-triad-gbs-t1", "ceiling-mode"} {
+		if rs[0].Get(k) == "" {
+			t.Errorf("configuration lacks %s: %v", k, rs[0].Config)
+		}
+	}
+}
+
+// TestRunBadInput: every mistake is a one-line error on stderr, exit code 2,
+// and no output file.
+func TestRunBadInput(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r.txt")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bogus"}, "unknown flag: --bogus"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"run", "extra"}, "takes no arguments"},
+		{[]string{"--kernel", "Nosuch"}, "valid: Conv2D"},
+		{[]string{"--impl", "turbo"}, `unknown implementation "turbo" (valid:`},
+		{[]string{"--isa", "avx9"}, `unknown ISA level "avx9" (valid: generic, avx2, avx512)`},
+		{[]string{"--threads", "0"}, "thread count 0"},
+		{[]string{"--threads", "100000"}, "thread count 100000"},
+		{[]string{"--threads", "two"}, "--threads"},
+		{[]string{"--set", "huge"}, `unknown set "huge"`},
+		{[]string{"--match", "("}, "--match"},
+		{[]string{"--kernel", "Sgemm", "--match", "nothing-matches"}, "no benchmark cases match"},
+		{[]string{"--benchtime", "fast"}, `bad benchtime "fast"`},
+		{[]string{"--count", "0"}, "--count 0"},
+		{[]string{"--quick", "--full"}, "exclude each other"},
+		{[]string{"--label", "My Box"}, "bad machine label"},
+		{[]string{"--ceilings", "maybe"}, "--ceilings"},
+		{[]string{"-o", filepath.Join(dir, "nodir", "r.txt")}, "no directory"},
+	} {
+		var o, e bytes.Buffer
+		args := append(tc.args, "-o", out)
+		if tc.args[0] == "-o" {
+			args = tc.args
+		}
+		code := run(args, &o, &e)
+		msg := e.String()
+		if code != exitUsage || !strings.Contains(msg, tc.want) || strings.Count(msg, "\n") != 1 {
+			t.Errorf("benchrun %s: exit %d, stderr %q; want exit 2 and one line with %q", strings.Join(tc.args, " "), code, msg, tc.want)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("bad input left files: %v", ents)
+	}
+}
+
+// cancelOn is a writer that cancels a context once it has seen s.
+type cancelOn struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	s      string
+	cancel func()
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf.Write(p)
+	if strings.Contains(c.buf.String(), c.s) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// TestInterruptKeepsCompletedResults stops a run (as Ctrl-C does) when the
+// first case has finished: exit 130, and the results file holds that case.
+func TestInterruptKeepsCompletedResults(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.txt")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &cancelOn{s: "[1/2]", cancel: cancel}
+	var o bytes.Buffer
+	args := append(append([]string{"run"}, tiny...), "-o", out)
+	if code := execute(ctx, args, &o, stderr); code != exitInterrupted {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitInterrupted, stderr.buf.String())
+	}
+	rs, err := results.Read(out)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("after the interrupt the file holds %d results (%v), want 1", len(rs), err)
+	}
+	if !strings.Contains(stderr.buf.String(), "stopped after 1 of 2 runs") {
+		t.Errorf("stderr:\n%s", stderr.buf.String())
+	}
+
+	// Interrupted before any case finished: no file at all.
+	out2 := filepath.Join(t.TempDir(), "r.txt")
+	done, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	var e bytes.Buffer
+	if code := execute(done, append(append([]string{"run"}, tiny...), "-o", out2), &o, &e); code != exitInterrupted {
+		t.Errorf("pre-cancelled run: exit %d", code)
+	}
+	if _, err := os.Stat(out2); !os.IsNotExist(err) {
+		t.Errorf("pre-cancelled run wrote %s (%v)", out2, err)
+	}
+}
+
+// TestFullAnnouncesItsLength: the full preset says how long it takes before
+// it starts (here it is interrupted before the first case).
+func TestFullAnnouncesItsLength(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := filepath.Join(t.TempDir(), "r.txt")
+	var o, e bytes.Buffer
+	code := execute(ctx, []string{"--full", "--kernel", "Sgemm", "--ceilings", "off", "-o", out}, &o, &e)
+	if code != exitInterrupted || !strings.Contains(e.String(), "the full preset takes at least") {
+		t.Errorf("exit %d, stderr:\n%s", code, e.String())
+	}
+}
+
+func TestDetect(t *testing.T) {
+	var o, e bytes.Buffer
+	if code := run([]string{"detect"}, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	for _, want := range []string{"\ncpu-vendor: ", "\ncores: ", "\nisa-levels: generic", "\nmachine: "} {
+		if !strings.Contains("\n"+o.String(), want) {
+			t.Errorf("detect output lacks %q:\n%s", strings.TrimSpace(want), o.String())
+		}
+	}
+	o.Reset()
+	if code := run([]string{"detect", "--json"}, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	var js detectJSON
+	if err := json.Unmarshal(o.Bytes(), &js); err != nil || js.Profile.Cores < 1 || len(js.Levels) == 0 || js.Label == "" {
+		t.Errorf("detect --json: %+v, %v\n%s", js, err, o.String())
+	}
+	e.Reset()
+	if code := run([]string{"detect", "--ceilings", "sometimes"}, &o, &e); code != exitUsage || !strings.Contains(e.String(), "--ceilings") {
+		t.Errorf("bad --ceilings: exit %d, %s", code, e.String())
+	}
+}
+
+// TestCompare reads a benchrun file and go test -bench output side by side,
+// and checks that the command prints what package compare prints.
+func TestCompare(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.txt")
+	tinyRun(t, out)
+	var o, e bytes.Buffer
+	args := []string{"compare", "-col", ".file", "-filter", "/m:(64 OR 128)", "gotest=testdata/gotest.txt", "benchrun=" + out}
+	if code := run(args, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	ins, err := compare.ReadInputs([]string{"gotest=testdata/gotest.txt", "benchrun=" + out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := compare.DefaultOptions()
+	opt.Filter = "/m:(64 OR 128)"
+	var want bytes.Buffer
+	if err := compare.Write(&want, ins, opt); err != nil {
+		t.Fatal(err)
+	}
+	if o.String() != want.String() {
+		t.Errorf("compare printed\n%s\nwant\n%s", o.String(), want.String())
+	}
+	for _, s := range []string{"gotest", "benchrun", "m=128/n=128/k=128", "GFLOP/s", "%peak", "vs base"} {
+		if !strings.Contains(o.String(), s) {
+			t.Errorf("compare output lacks %q:\n%s", s, o.String())
+		}
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.txt")
+	os.WriteFile(bad, []byte("goos: linux\nBenchmarkX 1 2 ns/op\nBenchmarkX one 2 ns/op\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare"}, "at least one results file"},
+		{[]string{"compare", bad}, "bad.txt:3:"},
+		{[]string{"compare", filepath.Join(t.TempDir(), "missing.txt")}, "missing.txt"},
+		{[]string{"compare", "-col", "/impl(", out}, "-col"},
+	} {
+		e.Reset()
+		if code := run(tc.args, &o, &e); code != exitUsage || !strings.Contains(e.String(), tc.want) {
+			t.Errorf("benchrun %s: exit %d, stderr %q, want %q", strings.Join(tc.args, " "), code, e.String(), tc.want)
+		}
+	}
+}
+
+// TestMerge merges a benchrun file with go test -bench output: both
+// machines' configurations survive; bad input writes nothing.
+func TestMerge(t *testing.T) {
+	dir := t.TempDir()
+	a, merged := filepath.Join(dir, "a.txt"), filepath.Join(dir, "all.txt")
+	tinyRun(t, a, "--label", "box-a")
+	var o, e bytes.Buffer
+	if code := run([]string{"merge", "-o", merged, a, "testdata/gotest.txt"}, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	rs, err := results.Read(merged)
+	if err != nil || len(rs) != 2+9 {
+		t.Fatalf("%d merged results (%v), want 11", len(rs), err)
+	}
+	if rs[0].Get(results.KeyLabel) != "box-a" || rs[2].Get(results.KeyLabel) != "" || rs[2].Get("cpu") == "" {
+		t.Errorf("configurations mixed up: %v / %v", rs[0].Config, rs[2].Config)
+	}
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(bad, []byte("BenchmarkX 1\n"), 0o644)
+	out := filepath.Join(dir, "never.txt")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"merge", "-o", out}, "at least one results file"},
+		{[]string{"merge", a}, "needs -o"},
+		{[]string{"merge", "-o", out, a, bad}, "bad.txt:1:"},
+	} {
+		e.Reset()
+		if code := run(tc.args, &o, &e); code != exitUsage || !strings.Contains(e.String(), tc.want) {
+			t.Errorf("benchrun %s: exit %d, stderr %q, want %q", strings.Join(tc.args, " "), code, e.String(), tc.want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("failed merge wrote %s", out)
+	}
+}
+
+func TestLongFlags(t *testing.T) {
+	got := longFlags([]string{"-benchtime", "1s", "-o", "x", "--count", "2", "-col=/impl", "-", "-1", "--", "-keep"})
+	want := []string{"--benchtime", "1s", "-o", "x", "--count", "2", "--col=/impl", "-", "-1", "--", "-keep"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("longFlags = %q, want %q", got, want)
 	}
 }

@@ -1,0 +1,300 @@
+package runner
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/trainbench/trainbench/bench"
+	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/kernels/cpu"
+)
+
+// Preset is a run's size: which cases run by default and for how long.
+type Preset int
+
+// The presets. Their cases, unless a Selection field says otherwise:
+//
+//	Quick    highest ISA level only, threads 1 and all cores, each family's
+//	         "seed" set if it has one (else its default sets), no naive
+//	         implementations; quick ceilings; count 1, -benchtime 50ms
+//	         (less when there are many cases: Benchtime); about 15-40 s
+//	         on 2 cores.
+//	Default  every usable ISA level and bench.DefaultThreads, the same sets,
+//	         no naive implementations; full ceilings; count 3, -benchtime
+//	         100ms or less (Benchtime: 58ms for today's 516 runs); about
+//	         2-3 minutes on 2 busy cores.
+//	Full     every level, thread count, set and implementation; full
+//	         ceilings; -benchtime 1s, count 5. It takes a long while
+//	         (Estimate).
+//
+// The ceiling families (Peak, Stream) run only when named: their figures are
+// in every results file's configuration already (ceiling.Measure).
+const (
+	Default Preset = iota
+	Quick
+	Full
+)
+
+// String returns "default", "quick" or "full".
+func (p Preset) String() string {
+	switch p {
+	case Quick:
+		return "quick"
+	case Full:
+		return "full"
+	}
+	return "default"
+}
+
+// Benchtime returns the preset's -benchtime for a run of runs case runs
+// (cases × count). Quick and Default bound the run's total benchtime, so
+// that they keep to their time as families are added: Quick gives every run
+// 50ms but at most 15s in all, Default 100ms but at most 30s in all (a run
+// takes 2-3 times its benchtime with b.Loop's ramp-up and the case's set-up,
+// and slow ops and the ceilings come on top), neither less than 10ms a run. Full gives every run 1s.
+func (p Preset) Benchtime(runs int) string {
+	per, total := 100*time.Millisecond, 30*time.Second
+	switch p {
+	case Quick:
+		per, total = 50*time.Millisecond, 15*time.Second
+	case Full:
+		return "1s"
+	}
+	if runs > 0 {
+		per = min(per, total/time.Duration(runs))
+	}
+	return max(per, 10*time.Millisecond).Round(time.Millisecond).String()
+}
+
+// Count returns the preset's number of runs of each case.
+func (p Preset) Count() int {
+	switch p {
+	case Full:
+		return 5
+	case Default:
+		return 3
+	}
+	return 1
+}
+
+// QuickCeilings reports whether the preset measures the ceilings in
+// ceiling.Measure's quick mode.
+func (p Preset) QuickCeilings() bool { return p == Quick }
+
+// referenceImpl is the implementation that is the specification of a kernel
+// (kernels' naive loops): slow on purpose, run by Full or when asked for.
+const referenceImpl = "naive"
+
+// SeedSet is the shape set the Quick and Default presets pick in a family
+// that has one: the layers of the seed workload.
+const SeedSet = "seed"
+
+// Selection narrows the case table. A nil field takes the preset's default.
+type Selection struct {
+	Kernels []string    // family names, any case (bench.Families)
+	Impls   []string    // implementation names (impl= values)
+	Levels  []cpu.Level // ISA levels
+	Threads []int       // thread counts
+	Sets    []string    // shape sets; a family with none of them is left out
+	// Match, if set, keeps only the cases whose name (Case.Name) it
+	// matches, like go test's -bench pattern without the Benchmark prefix.
+	Match *regexp.Regexp
+}
+
+// Select returns the cases of sel under preset p on the machine info. Every
+// name is checked: an unknown kernel, implementation or set is an error
+// listing the valid ones, an ISA level the machine cannot run is an error
+// saying why, and so is a thread count below 1 or above 4× the logical CPUs.
+// A selection that matches no case is an error too.
+func Select(sel Selection, p Preset, info cpu.Info) ([]bench.Case, error) {
+	fams, err := families(sel.Kernels)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range sel.Levels {
+		if err := info.Check(l); err != nil {
+			return nil, err
+		}
+	}
+	maxThreads := min(4*max(info.LogicalCores, 1), kernels.MaxThreads)
+	for _, t := range sel.Threads {
+		if t < 1 || t > maxThreads {
+			return nil, fmt.Errorf("thread count %d outside [1, %d] (4× the %d logical CPUs)", t, maxThreads, info.LogicalCores)
+		}
+	}
+	if err := checkNames("set", sel.Sets, allSets(fams)); err != nil {
+		return nil, err
+	}
+	if err := checkNames("implementation", sel.Impls, allImpls(fams, info)); err != nil {
+		return nil, err
+	}
+
+	opt := bench.Options{Levels: sel.Levels, Threads: sel.Threads}
+	if opt.Levels == nil && p == Quick {
+		opt.Levels = []cpu.Level{info.Max()}
+	}
+	if opt.Threads == nil && p == Quick {
+		opt.Threads = bench.ThreadsUpTo(info.PhysicalCores)
+		if len(opt.Threads) > 2 {
+			opt.Threads = []int{1, info.PhysicalCores}
+		}
+	}
+	var cases []bench.Case
+	for _, f := range fams {
+		fo := opt
+		fo.Sets = familySets(f, sel.Sets, p)
+		if len(fo.Sets) == 0 {
+			continue
+		}
+		for _, c := range f.Cases(fo) {
+			impl := c.Get("impl")
+			switch {
+			case sel.Impls != nil && !slices.Contains(sel.Impls, impl):
+			case sel.Impls == nil && p != Full && impl == referenceImpl:
+			case sel.Match != nil && !sel.Match.MatchString(c.Name()):
+			default:
+				cases = append(cases, c)
+			}
+		}
+	}
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("no benchmark cases match the selection (%s)", sel)
+	}
+	return cases, nil
+}
+
+// String describes the selection as the flags that made it.
+func (sel Selection) String() string {
+	var parts []string
+	add := func(name string, vs []string) {
+		if vs != nil {
+			parts = append(parts, fmt.Sprintf("%s=%s", name, strings.Join(vs, ",")))
+		}
+	}
+	add("kernel", sel.Kernels)
+	add("impl", sel.Impls)
+	var ls, ts []string
+	for _, l := range sel.Levels {
+		ls = append(ls, l.String())
+	}
+	for _, t := range sel.Threads {
+		ts = append(ts, fmt.Sprint(t))
+	}
+	if sel.Levels != nil {
+		add("isa", ls)
+	}
+	if sel.Threads != nil {
+		add("threads", ts)
+	}
+	add("set", sel.Sets)
+	if sel.Match != nil {
+		add("match", []string{sel.Match.String()})
+	}
+	if len(parts) == 0 {
+		return "everything"
+	}
+	return strings.Join(parts, " ")
+}
+
+// families returns the named families, or every family that is not a
+// ceiling family when names is nil.
+func families(names []string) ([]bench.Family, error) {
+	if names == nil {
+		var fs []bench.Family
+		for _, f := range bench.Families() {
+			if !isCeiling(f) {
+				fs = append(fs, f)
+			}
+		}
+		return fs, nil
+	}
+	var fs []bench.Family
+	for _, n := range names {
+		f, err := bench.LookupFamily(n)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(fs, func(g bench.Family) bool { return g.Name == f.Name }) {
+			fs = append(fs, f)
+		}
+	}
+	return fs, nil
+}
+
+// isCeiling reports whether every case of f measures a machine ceiling.
+func isCeiling(f bench.Family) bool {
+	cs := f.Cases(bench.Options{Sets: f.Sets, Threads: []int{1}})
+	return len(cs) > 0 && !slices.ContainsFunc(cs, func(c bench.Case) bool { return !c.Ceiling })
+}
+
+// familySets returns the sets of f to run: those of want that f has, or the
+// preset's choice when want is nil.
+func familySets(f bench.Family, want []string, p Preset) []string {
+	switch {
+	case want != nil:
+		var sets []string
+		for _, s := range want {
+			if slices.Contains(f.Sets, s) {
+				sets = append(sets, s)
+			}
+		}
+		return sets
+	case p == Full:
+		return f.Sets
+	case slices.Contains(f.Sets, SeedSet):
+		return []string{SeedSet}
+	}
+	return f.DefaultSets
+}
+
+func allSets(fams []bench.Family) []string {
+	var sets []string
+	for _, f := range fams {
+		for _, s := range f.Sets {
+			if !slices.Contains(sets, s) {
+				sets = append(sets, s)
+			}
+		}
+	}
+	return sets
+}
+
+// allImpls returns the impl= values of every case the families have.
+func allImpls(fams []bench.Family, info cpu.Info) []string {
+	var impls []string
+	for _, f := range fams {
+		for _, c := range f.Cases(bench.Options{Sets: f.Sets, Levels: info.Levels(), Threads: []int{1}}) {
+			if i := c.Get("impl"); i != "" && !slices.Contains(impls, i) {
+				impls = append(impls, i)
+			}
+		}
+	}
+	return impls
+}
+
+func checkNames(what string, names, valid []string) error {
+	for _, n := range names {
+		if !slices.Contains(valid, n) {
+			if len(valid) == 0 {
+				return fmt.Errorf("unknown %s %q (the selected kernels have none)", what, n)
+			}
+			return fmt.Errorf("unknown %s %q (valid: %s)", what, n, strings.Join(valid, ", "))
+		}
+	}
+	return nil
+}
+
+// Estimate is a lower bound on the time count runs of cases take at
+// -benchtime benchtime: every run lasts at least the benchtime (a run of a
+// fixed iteration count, "100x", is counted as nothing). Slow ops, and the
+// set-up of each case, come on top.
+func Estimate(cases []bench.Case, benchtime string, count int) time.Duration {
+	d, err := time.ParseDuration(benchtime)
+	if err != nil {
+		return 0
+	}
+	return time.Duration(len(cases)*count) * d
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trainbench/trainbench/ceiling"
+	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/results"
+)
+
+// detectJSON is what detect --json prints.
+type detectJSON struct {
+	Label   string          `json:"label"`      // the default machine label
+	Levels  []string        `json:"isa_levels"` // usable ISA levels, lowest first
+	Profile ceiling.Profile `json:"profile"`    // CPU facts, and the ceilings when measured
+}
+
+func newDetectCmd() *cobra.Command {
+	var asJSON bool
+	var ceilings string
+	cmd := &cobra.Command{
+		Use:   "detect",
+		Short: "Print the machine profile: CPU, caches, ISA levels (and measured ceilings with --ceilings)",
+		Long: `detect prints the machine profile as the configuration lines a results file
+starts with (cpu, cpu-vendor, cores, caches, isa-features, ...), the usable
+ISA levels and the default machine label. With --ceilings quick (about 3 s)
+or full (about 30 s) it measures the peak FLOP/s and memory bandwidths too.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			info, err := cpu.Detect()
+			if err != nil {
+				return err
+			}
+			p := ceiling.FromInfo(info)
+			switch ceilings {
+			case "off":
+			case "quick", "full":
+				if p, err = ceiling.Measure(ceiling.Options{Quick: ceilings == "quick", Progress: prefixWriter{cmd.ErrOrStderr()}}); err != nil {
+					return err
+				}
+			default:
+				return usagef("--ceilings %q: want off, quick or full", ceilings)
+			}
+			out := detectJSON{Label: results.DefaultLabel(info), Profile: p}
+			for _, l := range info.Levels() {
+				out.Levels = append(out.Levels, l.String())
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(out)
+			}
+			for _, kv := range p.ConfigLines() {
+				fmt.Fprintf(w, "%s: %s\n", kv.Key, kv.Value)
+			}
+			fmt.Fprintf(w, "isa-levels: %s\n", strings.Join(out.Levels, ","))
+			fmt.Fprintf(w, "%s: %s\n", results.KeyLabel, out.Label)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&ceilings, "ceilings", "off", "measure the ceilings: off, quick or full")
+	return cmd
+}

@@ -1,0 +1,350 @@
+// Package compare prints benchstat tables of trainbench results files: the
+// median of each benchmark with its confidence interval and, against the
+// first column, the change and its p-value. It is benchstat's model
+// (golang.org/x/perf/cmd/benchstat) built from the same x/perf pieces:
+// benchproc projects each result into a table, row and column with
+// benchstat's key syntax (-col /impl, -row /shape, -filter "/isa:avx2"),
+// benchmath summarises and compares the samples, benchunit scales the
+// numbers.
+//
+// The defaults differ from benchstat's in two places, both so that files
+// from different machines and runs line up: tables are split by unit only
+// (benchstat splits by every configuration key, which puts two machines in
+// two tables with nothing to compare), and the run date and the -P
+// (GOMAXPROCS) suffix are ignored (cases set their own thread count, named
+// threads=).
+package compare
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchmath"
+	"golang.org/x/perf/benchproc"
+	"golang.org/x/perf/benchunit"
+
+	"github.com/trainbench/trainbench/results"
+)
+
+// Options are benchstat's slicing and statistics flags.
+type Options struct {
+	Table  string // split results into tables by this projection (benchstat -table); the unit always splits too
+	Row    string // rows by this projection (-row)
+	Col    string // columns by this projection (-col); the first column is the baseline
+	Ignore string // keys to ignore when grouping (-ignore)
+	Filter string // benchproc filter query (-filter)
+	// Alpha is the significance level: a change with p >= Alpha shows "~".
+	Alpha float64
+	// Confidence is the confidence level of the ± ranges.
+	Confidence float64
+}
+
+// DefaultOptions returns the defaults: one table per unit, rows by full name,
+// columns by input, ignoring the date and GOMAXPROCS, alpha 0.05, 95%
+// intervals.
+func DefaultOptions() Options {
+	return Options{Table: "", Row: ".fullname", Col: ".file", Ignore: results.KeyDate + ",/gomaxprocs", Filter: "*",
+		Alpha: benchmath.DefaultThresholds.CompareAlpha, Confidence: 0.95}
+}
+
+// Input is one input of a comparison: its results and the label that is its
+// .file key (the column name by default).
+type Input struct {
+	Label   string
+	Results []results.Result
+}
+
+// ReadInputs reads the results files named by args. An argument may be
+// "label=path" to set the input's label, as with benchstat; several inputs
+// may share a label, which pools their results (interleaved runs of one
+// build). An unlabelled path given twice is labelled path#0, path#1.
+func ReadInputs(args []string) ([]Input, error) {
+	type arg struct{ label, path string }
+	var as []arg
+	count := map[string]int{}
+	for _, a := range args {
+		label, path, ok := strings.Cut(a, "=")
+		if !ok {
+			label, path = a, a
+			count[path]++
+		}
+		if label == "" || path == "" {
+			return nil, fmt.Errorf("bad input %q: want FILE or LABEL=FILE", a)
+		}
+		as = append(as, arg{label, path})
+	}
+	seen := map[string]int{}
+	var ins []Input
+	for _, a := range as {
+		label := a.label
+		if label == a.path && count[a.path] > 1 {
+			label = fmt.Sprintf("%s#%d", a.path, seen[a.path])
+			seen[a.path]++
+		}
+		rs, err := results.Read(a.path)
+		if err != nil {
+			return nil, err
+		}
+		ins = append(ins, Input{Label: label, Results: rs})
+	}
+	return ins, nil
+}
+
+// Write compares the inputs and writes the tables to w as text. Bad
+// projection or filter syntax is an error naming the flag.
+func Write(w io.Writer, ins []Input, opt Options) error {
+	ts, err := Build(ins, opt)
+	if err != nil {
+		return err
+	}
+	return ts.WriteText(w)
+}
+
+// Build groups the inputs' results into tables as opt says and computes
+// their statistics.
+func Build(ins []Input, opt Options) (*Tables, error) {
+	if opt.Alpha < 0 || opt.Alpha > 1 {
+		return nil, fmt.Errorf("alpha %v outside [0, 1]", opt.Alpha)
+	}
+	if opt.Confidence <= 0 || opt.Confidence >= 1 {
+		return nil, fmt.Errorf("confidence %v outside (0, 1)", opt.Confidence)
+	}
+	filterQuery := opt.Filter
+	if strings.TrimSpace(filterQuery) == "" {
+		filterQuery = "*"
+	}
+	filter, err := benchproc.NewFilter(filterQuery)
+	if err != nil {
+		return nil, fmt.Errorf("parsing -filter: %w", err)
+	}
+	var parser benchproc.ProjectionParser
+	tableBy, _, err := parser.ParseWithUnit(opt.Table, filter)
+	if err != nil {
+		return nil, fmt.Errorf("parsing -table: %w", err)
+	}
+	rowBy, err := parser.Parse(opt.Row, filter)
+	if err != nil {
+		return nil, fmt.Errorf("parsing -row: %w", err)
+	}
+	colBy, err := parser.Parse(opt.Col, filter)
+	if err != nil {
+		return nil, fmt.Errorf("parsing -col: %w", err)
+	}
+	if _, err := parser.Parse(opt.Ignore, filter); err != nil {
+		return nil, fmt.Errorf("parsing -ignore: %w", err)
+	}
+	residueBy := parser.Residue()
+
+	thresholds := benchmath.DefaultThresholds
+	thresholds.CompareAlpha = opt.Alpha
+	b := builder{tables: map[benchproc.Key]*Table{}}
+	for _, in := range ins {
+		for _, r := range in.Results {
+			rec := toBenchfmt(r, in.Label)
+			if ok, _ := filter.Apply(rec); !ok {
+				continue
+			}
+			b.add(rec, tableBy, rowBy, colBy, residueBy)
+		}
+	}
+	var keys []benchproc.Key
+	for k := range b.tables {
+		keys = append(keys, k)
+	}
+	benchproc.SortKeys(keys)
+	ts := &Tables{}
+	for _, k := range keys {
+		t := b.tables[k]
+		t.finish(&thresholds, opt.Confidence)
+		ts.Tables = append(ts.Tables, t)
+		ts.Keys = append(ts.Keys, k)
+	}
+	return ts, nil
+}
+
+// toBenchfmt converts a result to the record benchproc projects: file
+// configuration, the internal .file key, and values tidied the way
+// benchfmt's reader tidies them (ns/op becomes sec/op).
+func toBenchfmt(r results.Result, label string) *benchfmt.Result {
+	rec := &benchfmt.Result{Name: benchfmt.Name(r.Name), Iters: r.Iters}
+	for _, c := range r.Config {
+		rec.Config = append(rec.Config, benchfmt.Config{Key: c.Key, Value: []byte(c.Value), File: true})
+	}
+	rec.SetConfig(".file", label)
+	for _, v := range r.Values {
+		tv, tu := benchunit.Tidy(v.Value, v.Unit)
+		if tu == v.Unit {
+			rec.Values = append(rec.Values, benchfmt.Value{Value: v.Value, Unit: v.Unit})
+		} else {
+			rec.Values = append(rec.Values, benchfmt.Value{Value: tv, Unit: tu, OrigValue: v.Value, OrigUnit: v.Unit})
+		}
+	}
+	return rec
+}
+
+// Tables are the tables of one comparison, in order.
+type Tables struct {
+	Tables []*Table
+	Keys   []benchproc.Key // each table's key; the last field is .unit
+}
+
+// Table is one unit's grid: rows by the row projection, columns by the
+// column projection, the first column the baseline.
+type Table struct {
+	Unit       string
+	Rows, Cols []benchproc.Key
+	Cells      map[CellKey]*Cell
+	// Geomean holds the geometric mean of each column's centers and of its
+	// ratios to the baseline (only when there is more than one row).
+	Geomean map[benchproc.Key]*Summary
+}
+
+// CellKey indexes a cell of a Table.
+type CellKey struct{ Row, Col benchproc.Key }
+
+// Cell is one sample: the values that project to the same row and column.
+type Cell struct {
+	Sample     *benchmath.Sample
+	Summary    benchmath.Summary
+	Baseline   *Cell // the row's cell in the first column; nil in the first column or when absent
+	Comparison benchmath.Comparison
+	residues   map[benchproc.Key]bool
+}
+
+// Summary is a geomean row entry.
+type Summary struct {
+	Center   float64 // geometric mean of the column's centers (NaN if not all > 0)
+	Ratio    float64 // geometric mean of the ratios to the baseline (NaN if none)
+	Warnings []string
+}
+
+type builder struct {
+	tables map[benchproc.Key]*Table
+}
+
+func (b *builder) add(rec *benchfmt.Result, tableBy, rowBy, colBy, residueBy *benchproc.Projection) {
+	row, col, residue := rowBy.Project(rec), colBy.Project(rec), residueBy.Project(rec)
+	for i, tk := range tableBy.ProjectValues(rec) {
+		t := b.tables[tk]
+		if t == nil {
+			t = &Table{Unit: rec.Values[i].Unit, Cells: map[CellKey]*Cell{}}
+			b.tables[tk] = t
+		}
+		ck := CellKey{row, col}
+		c := t.Cells[ck]
+		if c == nil {
+			c = &Cell{Sample: &benchmath.Sample{}, residues: map[benchproc.Key]bool{}}
+			t.Cells[ck] = c
+			t.Rows = appendNew(t.Rows, row)
+			t.Cols = appendNew(t.Cols, col)
+		}
+		c.Sample.Values = append(c.Sample.Values, rec.Values[i].Value)
+		c.residues[residue] = true
+	}
+}
+
+func appendNew(keys []benchproc.Key, k benchproc.Key) []benchproc.Key {
+	for _, have := range keys {
+		if have == k {
+			return keys
+		}
+	}
+	return append(keys, k)
+}
+
+// finish sorts the rows and columns and computes every cell's summary and
+// comparison and the geomean row.
+func (t *Table) finish(th *benchmath.Thresholds, confidence float64) {
+	benchproc.SortKeys(t.Rows)
+	benchproc.SortKeys(t.Cols)
+	assume := benchmath.AssumeNothing
+	for _, c := range t.Cells {
+		c.Sample = benchmath.NewSample(c.Sample.Values, th)
+		c.Summary = assume.Summary(c.Sample, confidence)
+		var rs []benchproc.Key
+		for k := range c.residues {
+			rs = append(rs, k)
+		}
+		if fs := benchproc.NonSingularFields(rs); len(fs) > 0 {
+			var names []string
+			for _, f := range fs {
+				names = append(names, f.Name)
+			}
+			c.Sample.Warnings = append(c.Sample.Warnings, fmt.Errorf("benchmarks vary in %s", strings.Join(names, ", ")))
+		}
+	}
+	base := t.Cols[0]
+	for k, c := range t.Cells {
+		if k.Col == base {
+			continue
+		}
+		if bc, ok := t.Cells[CellKey{k.Row, base}]; ok {
+			c.Baseline = bc
+			c.Comparison = assume.Compare(bc.Sample, c.Sample)
+		}
+	}
+	if len(t.Rows) < 2 {
+		return
+	}
+	t.Geomean = map[benchproc.Key]*Summary{}
+	nBase := 0
+	for _, r := range t.Rows {
+		if _, ok := t.Cells[CellKey{r, base}]; ok {
+			nBase++
+		}
+	}
+	for i, col := range t.Cols {
+		s := &Summary{Ratio: math.NaN()}
+		var centers, ratios []float64
+		for _, r := range t.Rows {
+			c, ok := t.Cells[CellKey{r, col}]
+			if !ok {
+				continue
+			}
+			centers = append(centers, c.Summary.Center)
+			if c.Baseline != nil {
+				ratios = append(ratios, ratio(c.Summary.Center, c.Baseline.Summary.Center))
+			}
+		}
+		s.Center = geomean(centers)
+		if math.IsNaN(s.Center) {
+			s.Warnings = append(s.Warnings, "summaries must be >0 to compute geomean")
+		}
+		if i > 0 {
+			s.Ratio = geomean(ratios)
+			if len(ratios) != nBase {
+				s.Warnings = append(s.Warnings, "benchmark set differs from baseline; geomeans may not be comparable")
+			}
+		}
+		t.Geomean[col] = s
+	}
+}
+
+func ratio(a, b float64) float64 {
+	if a == b {
+		return 1
+	}
+	if b == 0 {
+		return math.NaN()
+	}
+	return a / b
+}
+
+// geomean returns the geometric mean of xs, or NaN if xs is empty or holds a
+// value that is not > 0.
+func geomean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	var sum float64
+	for _, x := range xs {
+		if !(x > 0) {
+			return math.NaN()
+		}
+		sum += math.Log(x)
+	}
+	return math.Exp(sum / float64(len(xs)))
+}

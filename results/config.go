@@ -1,0 +1,166 @@
+package results
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/trainbench/trainbench/ceiling"
+	"github.com/trainbench/trainbench/kernels/cpu"
+)
+
+// KeyValue is one configuration line, "key: value": the type package ceiling
+// writes a machine profile in. Keys start with a lowercase letter and hold no
+// spaces or uppercase letters (the Go benchmark format's rule); values are
+// one line.
+type KeyValue = ceiling.KeyValue
+
+// Machine describes the machine a run measured as configuration lines:
+// ceiling.Profile (the CPU facts of ceiling.FromInfo, plus the measured
+// ceilings once ceiling.Measure ran) or a fixed list of Lines.
+type Machine interface {
+	ConfigLines() []KeyValue
+}
+
+// Lines is a Machine given as a fixed list of configuration lines.
+type Lines []KeyValue
+
+// ConfigLines returns l.
+func (l Lines) ConfigLines() []KeyValue { return l }
+
+// The configuration keys a results file written by benchrun carries besides
+// the machine's own lines (ceiling.Profile.ConfigLines: cpu, cpu-vendor,
+// cpu-family, cpu-model, cores, logical-cpus, l1d, l2, l3, isa-features,
+// isa-max and the ceilings). goos, goarch, pkg and cpu are the keys go test
+// writes too.
+const (
+	KeyGOOS      = "goos"       // runtime.GOOS
+	KeyGOARCH    = "goarch"     // runtime.GOARCH
+	KeyPkg       = "pkg"        // the package of the case table
+	KeyGoVersion = "go-version" // runtime.Version()
+	KeyGOAMD64   = "goamd64"    // the GOAMD64 level the binary was built for (amd64 only)
+	KeyGoTags    = "go-tags"    // build tags (noasm, cblas), when any
+	KeyLabel     = "machine"    // the machine label (--label)
+	KeyDate      = "date"       // when the run started, RFC 3339 UTC
+)
+
+// Header is the file configuration of one run: where, when and with what it
+// ran.
+type Header struct {
+	Machine Machine   // CPU facts and ceilings
+	Label   string    // machine label (DefaultLabel, or the user's); "" leaves the key out
+	Date    time.Time // start of the run
+	Pkg     string    // package of the cases ("" leaves the key out)
+}
+
+// Config returns the header as configuration lines: goos, goarch, pkg, the
+// machine's lines, go-version, goamd64, go-tags, machine (the label) and date.
+// Empty values are left out (an empty value would delete the key).
+func (h Header) Config() []KeyValue {
+	kv := []KeyValue{{Key: KeyGOOS, Value: runtime.GOOS}, {Key: KeyGOARCH, Value: runtime.GOARCH}, {Key: KeyPkg, Value: h.Pkg}}
+	if h.Machine != nil {
+		kv = append(kv, h.Machine.ConfigLines()...)
+	}
+	env := BuildEnv()
+	kv = append(kv, KeyValue{Key: KeyGoVersion, Value: env.GoVersion}, KeyValue{Key: KeyGOAMD64, Value: env.GOAMD64}, KeyValue{Key: KeyGoTags, Value: env.Tags},
+		KeyValue{Key: KeyLabel, Value: h.Label})
+	if !h.Date.IsZero() {
+		kv = append(kv, KeyValue{Key: KeyDate, Value: h.Date.UTC().Format(time.RFC3339)})
+	}
+	out := kv[:0]
+	for _, c := range kv {
+		c.Value = oneLine(c.Value)
+		if c.Value != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Env is the build and run environment of this binary.
+type Env struct {
+	GoVersion string // runtime.Version()
+	GOOS      string
+	GOARCH    string
+	GOAMD64   string // "v1".."v4" on amd64, "" elsewhere
+	Tags      string // build tags, comma-separated
+}
+
+// BuildEnv returns the environment this binary was built for.
+func BuildEnv() Env {
+	e := Env{GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "GOAMD64":
+				e.GOAMD64 = s.Value
+			case "-tags":
+				e.Tags = s.Value
+			}
+		}
+	}
+	if e.GOAMD64 == "" && runtime.GOARCH == "amd64" {
+		e.GOAMD64 = os.Getenv("GOAMD64")
+		if e.GOAMD64 == "" {
+			e.GOAMD64 = "v1" // the toolchain's default
+		}
+	}
+	return e
+}
+
+// ValidKey reports whether key may be a configuration key: it starts with a
+// lowercase letter and holds no spaces, uppercase letters or colons.
+func ValidKey(key string) bool {
+	for i, r := range key {
+		if (i == 0 && !unicode.IsLower(r)) || unicode.IsSpace(r) || unicode.IsUpper(r) || r == ':' {
+			return false
+		}
+	}
+	return key != ""
+}
+
+var labelRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// CheckLabel returns an error unless label is a usable machine label:
+// lowercase letters, digits, '.', '_' and '-', starting with a letter or
+// digit (it becomes part of file names and a benchstat column key).
+func CheckLabel(label string) error {
+	if !labelRE.MatchString(label) || len(label) > 64 {
+		return fmt.Errorf("bad machine label %q: use up to 64 lowercase letters, digits, '.', '_' and '-'", label)
+	}
+	return nil
+}
+
+var nonLabel = regexp.MustCompile(`[^a-z0-9]+`)
+
+// DefaultLabel derives a machine label from the CPU: its brand in lowercase
+// with the vendor's marketing words dropped, and the core count, e.g.
+// "amd-epyc-9r45-2c".
+func DefaultLabel(info cpu.Info) string {
+	brand := strings.ToLower(info.Brand)
+	for _, w := range []string{"(r)", "(tm)", " processor", " cpu", " with radeon graphics"} {
+		brand = strings.ReplaceAll(brand, w, " ")
+	}
+	// "12-core" / "96-core" say less than the core count we append.
+	brand = regexp.MustCompile(`\b[0-9]+-core\b`).ReplaceAllString(brand, " ")
+	if i := strings.Index(brand, "@"); i >= 0 { // "@ 2.40ghz"
+		brand = brand[:i]
+	}
+	brand = strings.Trim(nonLabel.ReplaceAllString(brand, "-"), "-")
+	if brand == "" {
+		brand = "cpu"
+	}
+	if len(brand) > 48 {
+		brand = strings.TrimRight(brand[:48], "-")
+	}
+	return fmt.Sprintf("%s-%dc", brand, info.PhysicalCores)
+}
+
+func oneLine(s string) string {
+	return strings.TrimSpace(strings.Join(strings.Fields(s), " "))
+}
