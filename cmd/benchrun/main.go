@@ -6,11 +6,12 @@
 //	benchrun detect [--json]      print the machine profile
 //	benchrun compare FILE...      benchstat tables of results files
 //	benchrun merge -o OUT FILE... combine results files (several machines) into one
+//	benchrun cost [RESULTS...]    time, price and energy of an epoch per workload and hardware option
 //
 // The cases are bench's case table, the same ones `go test -bench` runs, and
 // results files are in the Go benchmark format: benchstat reads benchrun's
 // files, and every subcommand reads `go test -bench` output. Each subcommand
-// lives in its own file (run.go, detect.go, compare.go, merge.go) and is
+// lives in its own file (run.go, detect.go, compare.go, merge.go, cost.go) and is
 // added to the root command in newRoot.
 //
 // Long flags take one dash or two (-benchtime 1s, --benchtime 1s, -col
@@ -132,7 +133,7 @@ benchmark format (readable by benchstat). Without a subcommand it runs "run".`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
 	runCmd := newRunCmd()
-	root.AddCommand(runCmd, newDetectCmd(), newCompareCmd(), newMergeCmd())
+	root.AddCommand(runCmd, newDetectCmd(), newCompareCmd(), newMergeCmd(), newCostCmd())
 	// The bare command is run, with run's flags.
 	root.Flags().AddFlagSet(runCmd.Flags())
 	root.Args = noArgs

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/spf13/pflag"
+
+	"github.com/trainbench/trainbench/costmodel"
+	"github.com/trainbench/trainbench/workload"
+)
+
+// costFlags are the inputs of the cost model that cost and report share:
+// which workloads, which catalog, what the measured machine costs and the
+// assumptions that are choices rather than facts.
+type costFlags struct {
+	workloads    []string
+	catalogs     []string
+	threads      []int
+	pricePerHour float64
+	purchaseUSD  float64
+	watts        float64
+	precision    string
+	electricity  float64
+	lifetime     float64
+	utilization  float64
+}
+
+func (c *costFlags) register(f *pflag.FlagSet) {
+	d := costmodel.DefaultAssumptions()
+	f.StringSliceVar(&c.workloads, "workload", []string{"seed-cnn"}, "workloads: built-in names ("+fmt.Sprint(workload.Builtins())+") or YAML/JSON files")
+	f.StringSliceVar(&c.catalogs, "catalog", nil, "catalog files that override or extend the embedded hardware catalog (same ids replace entries)")
+	f.IntSliceVar(&c.threads, "threads", nil, "thread counts of the measured machine to price (default: every count in the results)")
+	f.Float64Var(&c.pricePerHour, "price-per-hour", 0, "what the measured machine costs per hour (default: priced per core like the nearest catalogued CPU instance)")
+	f.Float64Var(&c.purchaseUSD, "purchase", 0, "purchase price of the measured machine in USD, to price owning it")
+	f.Float64Var(&c.watts, "watts", 0, "power the measured machine draws while training, for energy and owning")
+	f.StringVar(&c.precision, "precision", d.Precision, "arithmetic precision of catalogued accelerators: bf16, fp16, tf32 or fp32")
+	f.Float64Var(&c.electricity, "electricity", d.ElectricityUSDkWh, "electricity price in USD per kWh")
+	f.Float64Var(&c.lifetime, "lifetime", d.LifetimeYears, "years a purchase is written off over")
+	f.Float64Var(&c.utilization, "utilization", d.Utilization, "fraction of its lifetime an owned machine trains")
+}
+
+// assumptions returns the model's assumptions with the flags applied.
+func (c *costFlags) assumptions() costmodel.Assumptions {
+	a := costmodel.DefaultAssumptions()
+	a.Precision = c.precision
+	a.ElectricityUSDkWh = c.electricity
+	a.LifetimeYears = c.lifetime
+	a.Utilization = c.utilization
+	return a
+}
+
+// analysis is what the cost model says about the workloads: one estimate per
+// option and workload, the measured machine's options first.
+type analysis struct {
+	Assumptions costmodel.Assumptions
+	Catalog     costmodel.Catalog
+	Results     *costmodel.Results // nil without results files
+	Workloads   []workloadAnalysis
+}
+
+// workloadAnalysis is the estimates of one workload.
+type workloadAnalysis struct {
+	Network   workload.Network
+	Estimates []costmodel.EpochEstimate
+}
+
+// analyse loads the workloads, the catalog and the results files (which may
+// be none) and estimates an epoch of every workload on every option. Bad
+// input (an unknown workload, a malformed file, an invalid assumption) is a
+// usage error naming it.
+func analyse(c costFlags, resultFiles []string) (*analysis, error) {
+	a := &analysis{Assumptions: c.assumptions()}
+	if err := a.Assumptions.Validate(); err != nil {
+		return nil, usageError{err}
+	}
+	if c.pricePerHour < 0 || c.purchaseUSD < 0 || c.watts < 0 {
+		return nil, usagef("--price-per-hour, --purchase and --watts must not be negative")
+	}
+	cat, err := costmodel.LoadCatalog(c.catalogs...)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	a.Catalog = cat
+	var opts []costmodel.Option
+	if len(resultFiles) > 0 {
+		res, err := costmodel.LoadResults(resultFiles...)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		a.Results = res
+		threads := c.threads
+		if len(threads) == 0 {
+			threads = resultThreads(res)
+		}
+		if len(threads) == 0 {
+			return nil, usagef("%v: no kernel measurements the cost model can use", resultFiles)
+		}
+		price := costmodel.LocalPrice{USDPerHour: c.pricePerHour, PurchaseUSD: c.purchaseUSD, Watts: c.watts}
+		for _, t := range threads {
+			o, _, err := costmodel.MeasuredOption(fmt.Sprintf("measured-%dt", t), "", res, t, price, cat)
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, o)
+		}
+	}
+	opts = append(opts, cat.Options...)
+	if len(c.workloads) == 0 {
+		return nil, usagef("--workload: name at least one workload")
+	}
+	for _, name := range c.workloads {
+		w, err := workload.Lookup(name)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		ests, err := costmodel.Estimate(w, opts, a.Assumptions)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("workload %s: %w", name, err)}
+		}
+		a.Workloads = append(a.Workloads, workloadAnalysis{Network: w, Estimates: ests})
+	}
+	return a, nil
+}
+
+// resultThreads returns the thread counts the results measured, ascending.
+func resultThreads(res *costmodel.Results) []int {
+	var ts []int
+	for _, c := range res.Cases {
+		if c.Threads > 0 && !slices.Contains(ts, c.Threads) {
+			ts = append(ts, c.Threads)
+		}
+	}
+	slices.Sort(ts)
+	return ts
+}

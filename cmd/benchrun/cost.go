@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trainbench/trainbench/costmodel"
+)
+
+type costOptions struct {
+	costFlags
+	json bool
+}
+
+func newCostCmd() *cobra.Command {
+	var o costOptions
+	cmd := &cobra.Command{
+		Use:   "cost [RESULTS...]",
+		Short: "Time, price and energy of an epoch of each workload on this machine and on the hardware catalog",
+		Long: `cost prices one epoch of each workload on every hardware option: the
+machines measured in the results files given (benchrun run or go test -bench
+output, one option per thread count) and the sourced hardware catalog (the
+embedded one plus --catalog files), whose times are roofline estimates from
+datasheet peaks at a range of efficiencies.
+
+It prints one table per workload, cheapest on-demand price first: epoch time
+with its low-high interval, price on demand, spot and owned, energy, and how
+each figure was obtained (measured or catalogued). Prices without a sourced
+number are shown as "-". --json prints the estimates themselves.`,
+		Example: `  benchrun cost benchrun-mybox-2026-11-28T1200Z.txt
+  benchrun cost --workload seed-cnn,resnet50-imagenet --precision fp16
+  benchrun cost --catalog my-prices.yaml --price-per-hour 0.35 results.txt`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := analyse(o.costFlags, args)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return writeCostJSON(cmd.OutOrStdout(), a)
+			}
+			return writeCostTables(cmd.OutOrStdout(), a)
+		},
+	}
+	o.register(cmd.Flags())
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the estimates as JSON")
+	return cmd
+}
+
+// writeCostJSON prints every workload's estimates as one JSON document.
+func writeCostJSON(w io.Writer, a *analysis) error {
+	type wl struct {
+		Workload  string                    `json:"workload"`
+		Estimates []costmodel.EpochEstimate `json:"estimates"`
+	}
+	doc := struct {
+		Assumptions costmodel.Assumptions `json:"assumptions"`
+		Workloads   []wl                  `json:"workloads"`
+	}{Assumptions: a.Assumptions}
+	for _, x := range a.Workloads {
+		doc.Workloads = append(doc.Workloads, wl{x.Network.Name, x.Estimates})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// byOnDemand orders estimates cheapest on-demand epoch first; unpriced
+// options follow by epoch time, unavailable ones last.
+func byOnDemand(es []costmodel.EpochEstimate) []costmodel.EpochEstimate {
+	out := slices.Clone(es)
+	key := func(e costmodel.EpochEstimate) (int, float64) {
+		switch {
+		case e.Unavailable != "":
+			return 2, 0
+		case e.OnDemand == nil:
+			return 1, e.EpochSeconds.Mid
+		}
+		return 0, e.OnDemand.USD.Mid
+	}
+	slices.SortStableFunc(out, func(x, y costmodel.EpochEstimate) int {
+		gx, vx := key(x)
+		gy, vy := key(y)
+		if gx != gy {
+			return gx - gy
+		}
+		switch {
+		case vx < vy:
+			return -1
+		case vx > vy:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// writeCostTables prints a table per workload.
+func writeCostTables(w io.Writer, a *analysis) error {
+	var buf bytes.Buffer
+	for i, x := range a.Workloads {
+		if i > 0 {
+			buf.WriteString("\n")
+		}
+		n := x.Network
+		fmt.Fprintf(&buf, "%s: batch %d, %d samples an epoch, %.3g FLOP an epoch (%s precision on accelerators)\n",
+			n.Name, n.Batch, n.Samples, firstFLOPs(x.Estimates), a.Assumptions.Precision)
+		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "option\tbasis\tepoch\t[low - high]\ton demand\tspot\town\tkWh\t")
+		var unavailable []string
+		for _, e := range byOnDemand(x.Estimates) {
+			if e.Unavailable != "" {
+				unavailable = append(unavailable, fmt.Sprintf("  %s: %s", e.Option, e.Unavailable))
+				continue
+			}
+			kwh := "-"
+			if e.EnergyKWh != nil {
+				kwh = fmt.Sprintf("%.3g", e.EnergyKWh.Mid)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t[%s - %s]\t%s\t%s\t%s\t%s\t\n", e.Option, e.Basis,
+				duration(e.EpochSeconds.Mid), duration(e.EpochSeconds.Low), duration(e.EpochSeconds.High),
+				usd(e.OnDemand), usd(e.Spot), usd(e.Own), kwh)
+		}
+		tw.Flush()
+		if len(unavailable) > 0 {
+			buf.WriteString("not estimated:\n")
+			for _, u := range unavailable {
+				buf.WriteString(u + "\n")
+			}
+		}
+		for _, e := range x.Estimates {
+			if e.Basis == costmodel.BasisMeasured && e.Unavailable == "" {
+				for _, note := range e.Notes {
+					fmt.Fprintf(&buf, "note (%s): %s\n", e.Option, note)
+				}
+				if len(e.Interpolated) > 0 {
+					fmt.Fprintf(&buf, "note (%s): interpolated from nearby measured shapes: %v\n", e.Option, e.Interpolated)
+				}
+			}
+		}
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func firstFLOPs(es []costmodel.EpochEstimate) float64 {
+	for _, e := range es {
+		if e.FLOPsPerEpoch > 0 {
+			return e.FLOPsPerEpoch
+		}
+	}
+	return 0
+}
+
+// usd formats the middle of a price, "-" when there is none.
+func usd(m *costmodel.Money) string {
+	if m == nil {
+		return "-"
+	}
+	v := m.USD.Mid
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("$%.0f", v)
+	case v >= 0.01:
+		return fmt.Sprintf("$%.3g", v)
+	}
+	return fmt.Sprintf("$%.2g", v)
+}
+
+// duration formats seconds as s, min or h with three significant digits.
+func duration(s float64) string {
+	switch {
+	case math.IsNaN(s) || math.IsInf(s, 0):
+		return "?"
+	case s < 120:
+		return fmt.Sprintf("%.3gs", s)
+	case s < 2*3600:
+		return fmt.Sprintf("%.3gmin", s/60)
+	}
+	return fmt.Sprintf("%.3gh", s/3600)
+}
