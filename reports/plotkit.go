@@ -1,0 +1,346 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// This file is the drawing kit the plots share: style, colours, tickers, a
+// bar plotter that gonum's BarChart cannot stand in for (per-bar style and a
+// non-zero base for log axes), the "no data" panel and PNG rendering.
+
+// dpi is the resolution of every PNG.
+const dpi = 110
+
+// width is the width of every plot.
+const width = 9 * vg.Inch
+
+func rgb(r, g, b uint8) color.RGBA { return color.RGBA{r, g, b, 255} }
+
+// The Okabe-Ito palette: distinguishable with the common colour blindnesses.
+var (
+	cBlue       = rgb(0x00, 0x72, 0xB2)
+	cVermillion = rgb(0xD5, 0x5E, 0x00)
+	cGreen      = rgb(0x00, 0x9E, 0x73)
+	cOrange     = rgb(0xE6, 0x9F, 0x00)
+	cPurple     = rgb(0xCC, 0x79, 0xA7)
+	cSky        = rgb(0x56, 0xB4, 0xE9)
+	cGray       = rgb(0x70, 0x70, 0x70)
+	cBlack      = rgb(0x20, 0x20, 0x20)
+	palette     = []color.Color{cBlue, cVermillion, cGreen, cOrange, cPurple, cSky, cBlack, cGray}
+)
+
+// priceColor is the colour of each way of paying.
+var priceColor = map[priceKind]color.Color{onDemand: cBlue, spot: cSky, own: cGreen}
+
+// isaColor gives each ISA level its colour, the same in every plot.
+func isaColor(isa string) color.Color {
+	switch isa {
+	case "generic":
+		return cGray
+	case "avx2":
+		return cOrange
+	case "avx512":
+		return cBlue
+	case "native":
+		return cPurple
+	}
+	return cVermillion
+}
+
+// glyphs are the point shapes series cycle through.
+var glyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.TriangleGlyph{}, draw.SquareGlyph{}, draw.PyramidGlyph{}, draw.RingGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}, draw.BoxGlyph{}}
+
+// pale mixes c with white, for catalogued estimates.
+func pale(c color.Color) color.Color {
+	r, g, b, _ := c.RGBA()
+	mix := func(v uint32) uint8 { return uint8((v>>8)*45/100 + 255*55/100) }
+	return color.RGBA{mix(r), mix(g), mix(b), 255}
+}
+
+var dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+
+// newPlot makes a plot with the house style.
+func newPlot(title, xlabel, ylabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = 14
+	p.Title.Padding = vg.Points(6)
+	p.X.Label.Text = xlabel
+	p.Y.Label.Text = ylabel
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font.Size = 11
+		a.Tick.Label.Font.Size = 10
+	}
+	p.Legend.TextStyle.Font.Size = 10
+	p.Legend.Top = true
+	p.Legend.ThumbnailWidth = vg.Points(18)
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// styleGrid lightens the grid lines added by newPlot.
+func init() {
+	plotter.DefaultGridLineStyle.Color = color.Gray{0xdd}
+}
+
+// noData is a titled panel saying why there is nothing to draw.
+func noData(title, reason string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = 14
+	p.HideAxes()
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+	l, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: 0.5, Y: 0.5}}, Labels: []string{"no data: " + reason}})
+	if err == nil {
+		l.TextStyle[0].Font.Size = 13
+		l.TextStyle[0].Color = cGray
+		l.TextStyle[0].XAlign = draw.XCenter
+		l.TextStyle[0].YAlign = draw.YCenter
+		p.Add(l)
+	}
+	p.Add(frame{})
+	return p
+}
+
+// frame draws a light border round the data area of a no-data panel.
+type frame struct{}
+
+func (frame) Plot(c draw.Canvas, _ *plot.Plot) {
+	r := c.Rectangle
+	pts := []vg.Point{r.Min, {X: r.Max.X, Y: r.Min.Y}, r.Max, {X: r.Min.X, Y: r.Max.Y}, r.Min}
+	c.StrokeLines(draw.LineStyle{Color: color.Gray{0xbb}, Width: vg.Points(1), Dashes: dashes}, pts)
+}
+
+// renderPNG draws the plots stacked top to bottom, each panelHeight tall.
+func renderPNG(panelHeight vg.Length, plots ...*plot.Plot) ([]byte, error) {
+	c := vgimg.NewWith(vgimg.UseWH(width, panelHeight*vg.Length(len(plots))), vgimg.UseDPI(dpi))
+	dc := draw.New(c)
+	if len(plots) == 1 {
+		plots[0].Draw(dc)
+	} else {
+		rows := make([][]*plot.Plot, len(plots))
+		for i, p := range plots {
+			rows[i] = []*plot.Plot{p}
+		}
+		tiles := draw.Tiles{Rows: len(plots), Cols: 1, PadY: vg.Points(10)}
+		canvases := plot.Align(rows, tiles, dc)
+		for i, p := range plots {
+			p.Draw(canvases[i][0])
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("encoding PNG: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// fmtTick formats an axis value with the three significant digits of sig.
+func fmtTick(v float64) string { return sig(v) }
+
+// fmtMoneyTick formats a dollar axis value.
+func fmtMoneyTick(v float64) string {
+	if v == 0 {
+		return "$0"
+	}
+	return "$" + sig(v)
+}
+
+// linTicks are gonum's default ticks relabelled by format.
+type linTicks struct{ format func(float64) string }
+
+func (t linTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = t.format(ts[i].Value)
+		}
+	}
+	return ts
+}
+
+// logTicks labels 1-2-5 steps on narrow log axes and powers of ten on wide
+// ones, with unlabelled minor ticks between, formatted by format.
+type logTicks struct{ format func(float64) string }
+
+func (t logTicks) Ticks(lo, hi float64) []plot.Tick {
+	if lo <= 0 || hi <= lo {
+		return nil
+	}
+	d0, d1 := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
+	steps := []float64{1}
+	switch span := math.Log10(hi / lo); {
+	case span < 0.7:
+		steps = []float64{1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9}
+	case span < 2.5:
+		steps = []float64{1, 2, 5}
+	}
+	var ts []plot.Tick
+	for d := d0; d <= d1; d++ {
+		base := math.Pow(10, float64(d))
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * base
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			tk := plot.Tick{Value: v}
+			for _, s := range steps {
+				if float64(m) == s {
+					tk.Label = t.format(v)
+				}
+			}
+			ts = append(ts, tk)
+		}
+	}
+	return ts
+}
+
+// intTicks puts a labelled tick at each of the given integers.
+type intTicks []int
+
+func (t intTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ts []plot.Tick
+	for _, v := range t {
+		if float64(v) >= lo && float64(v) <= hi {
+			ts = append(ts, plot.Tick{Value: float64(v), Label: strconv.Itoa(v)})
+		}
+	}
+	return ts
+}
+
+// logAxis makes a a log axis spanning lo..hi padded by a factor, with log ticks.
+func logAxis(a *plot.Axis, lo, hi, pad float64, format func(float64) string) {
+	a.Scale = plot.LogScale{}
+	a.Tick.Marker = logTicks{format}
+	a.Min, a.Max = lo/pad, hi*pad
+}
+
+// bar is one bar of a bars plotter.
+type bar struct {
+	Cat         float64 // centre on the category axis
+	Base, Value float64 // span on the value axis
+	Color       color.Color
+	Pale        bool // a catalogued estimate: pale fill, dashed outline
+}
+
+// bars draws rectangles in data coordinates with per-bar colour and style.
+type bars struct {
+	Bars       []bar
+	Thickness  float64 // on the category axis, in data units
+	Horizontal bool
+}
+
+func barStyle(b bar) (color.Color, draw.LineStyle) {
+	ls := draw.LineStyle{Color: cBlack, Width: vg.Points(0.8)}
+	if b.Pale {
+		ls.Dashes = []vg.Length{vg.Points(2.5), vg.Points(2)}
+		ls.Color = b.Color
+		return pale(b.Color), ls
+	}
+	return b.Color, ls
+}
+
+func (bs *bars) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	for _, b := range bs.Bars {
+		c0, c1 := b.Cat-bs.Thickness/2, b.Cat+bs.Thickness/2
+		var x0, x1, y0, y1 vg.Length
+		if bs.Horizontal {
+			x0, x1, y0, y1 = trX(b.Base), trX(b.Value), trY(c0), trY(c1)
+		} else {
+			x0, x1, y0, y1 = trX(c0), trX(c1), trY(b.Base), trY(b.Value)
+		}
+		pts := []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}}
+		fill, line := barStyle(b)
+		c.FillPolygon(fill, c.ClipPolygonXY(pts))
+		c.StrokeLines(line, c.ClipLinesXY(append(pts, pts[0]))...)
+	}
+}
+
+func (bs *bars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	cmin, cmax := math.Inf(1), math.Inf(-1)
+	vmin, vmax := math.Inf(1), math.Inf(-1)
+	for _, b := range bs.Bars {
+		cmin, cmax = min(cmin, b.Cat-bs.Thickness/2), max(cmax, b.Cat+bs.Thickness/2)
+		vmin, vmax = min(vmin, b.Base, b.Value), max(vmax, b.Base, b.Value)
+	}
+	if bs.Horizontal {
+		return vmin, vmax, cmin, cmax
+	}
+	return cmin, cmax, vmin, vmax
+}
+
+// swatch is a legend thumbnail for bars.
+type swatch bar
+
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	r := c.Rectangle
+	pts := []vg.Point{r.Min, {X: r.Max.X, Y: r.Min.Y}, r.Max, {X: r.Min.X, Y: r.Max.Y}}
+	fill, line := barStyle(bar(s))
+	c.FillPolygon(fill, c.ClipPolygonXY(pts))
+	c.StrokeLines(line, c.ClipLinesXY(append(pts, pts[0]))...)
+}
+
+// xyErr holds points with low/high error distances on one or both axes.
+type xyErr struct {
+	plotter.XYs
+	plotter.XErrors
+	plotter.YErrors
+}
+
+// scatter makes a scatter of pts with a glyph shape and colour.
+func scatter(pts plotter.XYs, shape draw.GlyphDrawer, c color.Color, radius vg.Length) *plotter.Scatter {
+	s, err := plotter.NewScatter(pts)
+	if err != nil {
+		panic(err) // only for NaN/Inf, which Validate rules out
+	}
+	s.GlyphStyle = draw.GlyphStyle{Color: c, Shape: shape, Radius: radius}
+	return s
+}
+
+// line makes a line through pts.
+func line(pts plotter.XYs, c color.Color, w vg.Length, dashed bool) *plotter.Line {
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		panic(err) // only for NaN/Inf, which Validate rules out
+	}
+	l.LineStyle = draw.LineStyle{Color: c, Width: w}
+	if dashed {
+		l.LineStyle.Dashes = dashes
+	}
+	return l
+}
+
+// labels places text at points, in size pt, aligned to the right of each
+// point unless left is set.
+func labels(pts plotter.XYs, text []string, size font.Length, c color.Color, left bool) *plotter.Labels {
+	l, err := plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: text})
+	if err != nil {
+		panic(err)
+	}
+	for i := range l.TextStyle {
+		l.TextStyle[i].Font.Size = size
+		l.TextStyle[i].Color = c
+		l.TextStyle[i].YAlign = draw.YCenter
+		if left {
+			l.TextStyle[i].XAlign = draw.XRight
+		}
+	}
+	if left {
+		l.Offset = vg.Point{X: -vg.Points(6)}
+	} else {
+		l.Offset = vg.Point{X: vg.Points(6)}
+	}
+	return l
+}
