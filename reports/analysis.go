@@ -136,10 +136,8 @@ func pareto(opts []Option) []Option {
 // series given. rent picks the renting series; ok is false when renting is not
 // available or owning never catches up within the series.
 func breakEven(pts []CostPoint, rent func(CostPoint) float64) (month, dollars float64, ok bool) {
-	for _, p := range pts {
-		if rent(p) <= 0 {
-			return 0, 0, false
-		}
+	if !hasSeries(pts, rent) {
+		return 0, 0, false
 	}
 	for i, p := range pts {
 		d := p.Own - rent(p)
@@ -293,4 +291,15 @@ func fmtSecondsOr(r Range) string {
 		return "time unknown"
 	}
 	return fmtSeconds(r.Mid)
+}
+
+// hasSeries reports whether a cumulative series is given: all zeros means
+// that way of paying is not available.
+func hasSeries(pts []CostPoint, get func(CostPoint) float64) bool {
+	for _, p := range pts {
+		if get(p) > 0 {
+			return true
+		}
+	}
+	return false
 }

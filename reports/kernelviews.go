@@ -61,12 +61,12 @@ func (s scalingSeries) label() string {
 }
 
 // maxScalingSeries caps the thread-scaling plot so it stays readable.
-const maxScalingSeries = 8
+const maxScalingSeries = 9
 
 // threadScaling picks, for each kernel and ISA level, the implementation and
 // shape measured at two or more thread counts that reached the highest
-// GFLOP/s (naive only when nothing else was measured), at most
-// maxScalingSeries of them.
+// GFLOP/s (naive only when nothing else was measured); beyond
+// maxScalingSeries of them it keeps the fastest.
 func threadScaling(ks []KernelPoint) []scalingSeries {
 	type key struct{ kernel, impl, isa, shape string }
 	groups := map[key][]KernelPoint{}
@@ -97,18 +97,22 @@ func threadScaling(ks []KernelPoint) []scalingSeries {
 			best[g] = s
 		}
 	}
+	if len(order) > maxScalingSeries {
+		sort.SliceStable(order, func(i, j int) bool { return better(best[order[i]], best[order[j]]) })
+		order = order[:maxScalingSeries]
+	}
 	sort.SliceStable(order, func(i, j int) bool {
 		if order[i][0] != order[j][0] {
 			return order[i][0] < order[j][0]
 		}
-		return rank(isaOrder, order[i][1]) < rank(isaOrder, order[j][1])
-	})
-	var out []scalingSeries
-	for _, g := range order {
-		if len(out) == maxScalingSeries {
-			break
+		if ri, rj := rank(isaOrder, order[i][1]), rank(isaOrder, order[j][1]); ri != rj {
+			return ri < rj
 		}
-		out = append(out, best[g])
+		return order[i][1] < order[j][1]
+	})
+	out := make([]scalingSeries, len(order))
+	for i, g := range order {
+		out[i] = best[g]
 	}
 	return out
 }
@@ -266,9 +270,9 @@ type rooflineView struct {
 	Note       string // what was substituted, if anything
 }
 
-// roofline picks the thread count with the most kernel points (the larger
-// on a tie) and the ceilings measured at it; when no ceiling was measured at
-// that count it uses the nearest count that has them and says so.
+// roofline picks the largest thread count with kernel points and the
+// ceilings measured at it; when no ceiling was measured at that count it uses
+// the nearest count that has them and says so.
 func roofline(ks []KernelPoint, c Ceilings) rooflineView {
 	count := map[int]int{}
 	for _, k := range ks {
@@ -277,10 +281,8 @@ func roofline(ks []KernelPoint, c Ceilings) rooflineView {
 		}
 	}
 	v := rooflineView{}
-	for t, n := range count {
-		if n > count[v.Threads] || n == count[v.Threads] && t > v.Threads {
-			v.Threads = t
-		}
+	for t := range count {
+		v.Threads = max(v.Threads, t)
 	}
 	for _, k := range ks {
 		if k.Threads == v.Threads && k.Intensity > 0 && k.GFLOPS > 0 {

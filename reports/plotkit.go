@@ -6,10 +6,12 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -73,20 +75,38 @@ var dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 // newPlot makes a plot with the house style.
 func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	p := plot.New()
+	p.TextHandler = textHandler
 	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = 14
-	p.Title.Padding = vg.Points(6)
+	sans(&p.Title.TextStyle, 15)
+	p.Title.Padding = vg.Points(8)
 	p.X.Label.Text = xlabel
-	p.Y.Label.Text = ylabel
-	for _, a := range []*plot.Axis{&p.X, &p.Y} {
-		a.Label.TextStyle.Font.Size = 11
-		a.Tick.Label.Font.Size = 10
+	if ylabel != "" {
+		// gonum/plot pads a log axis for its label as if the label sat at
+		// the arithmetic middle of the range, which leaves a gap above the
+		// data; so the y label is written across, above the axis.
+		p.Title.Padding = vg.Points(24)
+		p.Add(yTitle(ylabel))
 	}
-	p.Legend.TextStyle.Font.Size = 10
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		sans(&a.Label.TextStyle, 12)
+		sans(&a.Tick.Label, 10.5)
+	}
+	sans(&p.Legend.TextStyle, 10.5)
 	p.Legend.Top = true
 	p.Legend.ThumbnailWidth = vg.Points(18)
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// yTitle writes the y-axis label horizontally above the top of the y axis.
+type yTitle string
+
+func (t yTitle) Plot(c draw.Canvas, p *plot.Plot) {
+	var sty text.Style
+	sty.Color = cBlack
+	sty.Handler = p.TextHandler
+	sans(&sty, 12)
+	c.FillText(sty, vg.Point{X: c.Min.X - vg.Points(30), Y: c.Max.Y + vg.Points(8)}, string(t))
 }
 
 // styleGrid lightens the grid lines added by newPlot.
@@ -97,13 +117,14 @@ func init() {
 // noData is a titled panel saying why there is nothing to draw.
 func noData(title, reason string) *plot.Plot {
 	p := plot.New()
+	p.TextHandler = textHandler
 	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = 14
+	sans(&p.Title.TextStyle, 15)
 	p.HideAxes()
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
 	l, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: 0.5, Y: 0.5}}, Labels: []string{"no data: " + reason}})
 	if err == nil {
-		l.TextStyle[0].Font.Size = 13
+		sans(&l.TextStyle[0], 13)
 		l.TextStyle[0].Color = cGray
 		l.TextStyle[0].XAlign = draw.XCenter
 		l.TextStyle[0].YAlign = draw.YCenter
@@ -146,15 +167,24 @@ func renderPNG(panelHeight vg.Length, plots ...*plot.Plot) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// fmtTick formats an axis value with the three significant digits of sig.
-func fmtTick(v float64) string { return sig(v) }
+// fmtTick formats an axis value with at most three significant digits and
+// no trailing zeros.
+func fmtTick(v float64) string { return trimZeros(sig(v)) }
 
-// fmtMoneyTick formats a dollar axis value.
-func fmtMoneyTick(v float64) string {
-	if v == 0 {
-		return "$0"
+func trimZeros(s string) string {
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	}
-	return "$" + sig(v)
+	return s
+}
+
+// fmtMoneyTick formats a dollar axis value: whole dollars, or cents.
+func fmtMoneyTick(v float64) string {
+	s := fmtTick(v)
+	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i == 2 {
+		s += "0"
+	}
+	return "$" + s
 }
 
 // linTicks are gonum's default ticks relabelled by format.
@@ -330,7 +360,7 @@ func labels(pts plotter.XYs, text []string, size font.Length, c color.Color, lef
 		panic(err)
 	}
 	for i := range l.TextStyle {
-		l.TextStyle[i].Font.Size = size
+		sans(&l.TextStyle[i], size)
 		l.TextStyle[i].Color = c
 		l.TextStyle[i].YAlign = draw.YCenter
 		if left {
@@ -343,4 +373,122 @@ func labels(pts plotter.XYs, text []string, size font.Length, c color.Color, lef
 		l.Offset = vg.Point{X: vg.Points(6)}
 	}
 	return l
+}
+
+// sansFont is the typeface of every plot.
+var sansFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+
+// sans sets a text style to the house typeface at size.
+func sans(s *text.Style, size font.Length) {
+	s.Font = font.From(sansFont, size)
+	s.Handler = textHandler
+}
+
+// textHandler is gonum's plain text handler with every space drawn as a
+// no-break space: the rasteriser kerns "A" against a plain space in
+// Liberation Sans until the space vanishes ("NVIDIA A10G" reads
+// "NVIDIAA10G"), and the no-break space has no kerning pairs.
+var textHandler = nbspText{text.Plain{Fonts: font.DefaultCache}}
+
+type nbspText struct{ text.Plain }
+
+var toNBSP = strings.NewReplacer(" ", "\u00a0")
+
+func (h nbspText) Box(txt string, fnt font.Font) (width, height, depth vg.Length) {
+	return h.Plain.Box(toNBSP.Replace(txt), fnt)
+}
+
+func (h nbspText) Draw(c vg.Canvas, txt string, sty text.Style, pt vg.Point) {
+	h.Plain.Draw(c, toNBSP.Replace(txt), sty, pt)
+}
+
+// tag is a text label attached to a point of a tags plotter.
+type tag struct {
+	X, Y  float64
+	Text  string
+	Color color.Color
+	Size  font.Length
+}
+
+// tags places labels beside points without letting them overlap each other
+// or the points: each label takes the first free spot of right, left, above,
+// below and the diagonals (or, with RightOnly, the right side shifted up or
+// down), falling back to the right when all are taken.
+type tags struct {
+	Tags      []tag
+	Avoid     plotter.XYs // points labels must keep clear of
+	RightOnly bool
+}
+
+func (t *tags) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	var taken []vg.Rectangle
+	r := vg.Points(4.5)
+	for _, a := range t.Avoid {
+		x, y := trX(a.X), trY(a.Y)
+		taken = append(taken, vg.Rectangle{Min: vg.Point{X: x - r, Y: y - r}, Max: vg.Point{X: x + r, Y: y + r}})
+	}
+	overlap := func(a vg.Rectangle) vg.Length {
+		var area vg.Length
+		for _, b := range taken {
+			dx := min(a.Max.X, b.Max.X) - max(a.Min.X, b.Min.X)
+			dy := min(a.Max.Y, b.Max.Y) - max(a.Min.Y, b.Min.Y)
+			if dx > 0 && dy > 0 {
+				area += dx * dy
+			}
+		}
+		return area
+	}
+	inside := func(a vg.Rectangle) bool {
+		return a.Min.X >= c.Min.X && a.Max.X <= c.Max.X && a.Min.Y >= c.Min.Y && a.Max.Y <= c.Max.Y
+	}
+	for _, tg := range t.Tags {
+		var sty text.Style
+		sty.Color = tg.Color
+		sty.Handler = p.TextHandler
+		sans(&sty, tg.Size)
+		w, h := sty.Width(tg.Text), sty.Height(tg.Text)
+		x, y := trX(tg.X), trY(tg.Y)
+		g := vg.Points(6)
+		var cands []vg.Point // bottom-left corners
+		if t.RightOnly {
+			cands = append(cands, vg.Point{X: x + g, Y: y - h/2})
+			for k := 1; k <= 8; k++ {
+				d := vg.Length(k) * h / 2
+				cands = append(cands, vg.Point{X: x + g, Y: y - h/2 + d}, vg.Point{X: x + g, Y: y - h/2 - d})
+			}
+		} else {
+			cands = []vg.Point{
+				{X: x + g, Y: y - h/2}, {X: x - g - w, Y: y - h/2},
+				{X: x - w/2, Y: y + g}, {X: x - w/2, Y: y - g - h},
+				{X: x + g*0.7, Y: y + g*0.7}, {X: x + g*0.7, Y: y - g*0.7 - h},
+				{X: x - g*0.7 - w, Y: y + g*0.7}, {X: x - g*0.7 - w, Y: y - g*0.7 - h},
+				{X: x - w/2, Y: y + g + h}, {X: x - w/2, Y: y - g - 2*h},
+				{X: x + g, Y: y + h}, {X: x + g, Y: y - 2*h},
+			}
+		}
+		// The first free spot, else the one overlapping least.
+		best, bestCost := cands[0], vg.Length(math.Inf(1))
+		for _, cd := range cands {
+			rect := vg.Rectangle{Min: cd, Max: vg.Point{X: cd.X + w, Y: cd.Y + h}}
+			cost := overlap(rect)
+			if !inside(rect) {
+				cost += w * h
+			}
+			if cost < bestCost {
+				best, bestCost = cd, cost
+			}
+			if cost == 0 {
+				break
+			}
+		}
+		box := vg.Rectangle{Min: best, Max: vg.Point{X: best.X + w, Y: best.Y + h}}
+		taken = append(taken, box)
+		// A translucent white backing keeps the text readable over lines.
+		pad := vg.Points(1.5)
+		c.FillPolygon(color.NRGBA{255, 255, 255, 200}, []vg.Point{
+			{X: box.Min.X - pad, Y: box.Min.Y}, {X: box.Max.X + pad, Y: box.Min.Y},
+			{X: box.Max.X + pad, Y: box.Max.Y}, {X: box.Min.X - pad, Y: box.Max.Y}})
+		c.FillText(sty, best, tg.Text)
+	}
 }

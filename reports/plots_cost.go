@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -98,7 +99,6 @@ func pricePlot(w *Workload) (figure, error) {
 	}
 	p.Legend.Add("measured", swatch{Color: cGray})
 	p.Legend.Add("catalogued estimate", swatch{Color: cGray, Pale: true})
-	p.Legend.Top = false
 	return render(file, title, caption, max(height, 3*vg.Inch), p)
 }
 
@@ -172,12 +172,12 @@ func tradeoffPlot(w *Workload) (figure, error) {
 	logAxis(&p.X, tlo, thi, 1.6, fmtTick)
 	logAxis(&p.Y, plo, phi, 1.6, fmtMoneyTick)
 	front := pareto(w.Options)
+	onFront := map[string]bool{}
 	var fpts plotter.XYs
-	var fnames []string
 	for _, o := range front {
 		pr, _, _ := o.headline()
 		fpts = append(fpts, plotter.XY{X: o.Seconds.Mid / u.seconds, Y: pr.Mid})
-		fnames = append(fnames, o.Name)
+		onFront[o.Name] = true
 	}
 	if len(fpts) > 1 {
 		l := line(fpts, cBlack, vg.Points(1.2), true)
@@ -188,25 +188,34 @@ func tradeoffPlot(w *Workload) (figure, error) {
 		xy    xyErr
 		name  string
 		shape draw.GlyphDrawer
-	}{{cat, "catalogued estimate", draw.RingGlyph{}}, {meas, "measured on this machine", draw.CircleGlyph{}}} {
+		c     color.Color
+	}{{cat, "catalogued estimate", draw.RingGlyph{}, cBlue}, {meas, "measured on this machine", draw.CircleGlyph{}, cVermillion}} {
 		if len(d.xy.XYs) == 0 {
 			continue
 		}
-		c := cBlue
-		if d.name != "catalogued estimate" {
-			c = cVermillion
-		}
-		if err := addErrorBars(p, d.xy, c); err != nil {
+		if err := addErrorBars(p, d.xy, d.c); err != nil {
 			return figure{}, err
 		}
-		s := scatter(d.xy.XYs, d.shape, c, vg.Points(4.5))
-		if _, ok := d.shape.(draw.RingGlyph); ok {
-			s.GlyphStyle.Radius = vg.Points(4)
-		}
+		s := scatter(d.xy.XYs, d.shape, d.c, vg.Points(4.5))
 		p.Add(s)
 		p.Legend.Add(d.name, s)
 	}
-	p.Add(labels(fpts, fnames, 10, cBlack, false))
+	// Frontier names first (in black) so they get the best spots.
+	tg := &tags{Avoid: append(append(plotter.XYs{}, meas.XYs...), cat.XYs...)}
+	for _, pass := range []bool{true, false} {
+		for _, o := range byPrice(w.Options) {
+			if !plotted(&o) || onFront[o.Name] != pass {
+				continue
+			}
+			pr, _, _ := o.headline()
+			c, size := cGray, 9.5
+			if pass {
+				c, size = cBlack, 10.5
+			}
+			tg.Tags = append(tg.Tags, tag{X: o.Seconds.Mid / u.seconds, Y: pr.Mid, Text: o.Name, Color: c, Size: font.Length(size)})
+		}
+	}
+	p.Add(tg)
 	return render(file, title, caption, 5*vg.Inch, p)
 }
 
@@ -336,6 +345,7 @@ func trendPlot(w *Workload) (figure, error) {
 		return render(file, title, caption, 3*vg.Inch, noData(title, "no priced option has a release year"))
 	}
 	p := newPlot(title, "release year", headlineAxisLabel(w.Options)+", log scale")
+	p.Legend.Top, p.Legend.Left = false, false
 	p.Legend.Left = false
 	var ys []float64
 	years := map[int]bool{}
@@ -369,7 +379,11 @@ func trendPlot(w *Workload) (figure, error) {
 		p.Add(m)
 		p.Legend.Add("measured on this machine", m)
 	}
-	p.Add(labels(pts, names, 9, cBlack, false))
+	tg := &tags{Avoid: pts}
+	for i, q := range pts {
+		tg.Tags = append(tg.Tags, tag{X: q.X, Y: q.Y, Text: names[i], Color: cBlack, Size: 9.5})
+	}
+	p.Add(tg)
 	logAxis(&p.Y, lo, hi, 2, fmtMoneyTick)
 	p.X.Tick.Marker = intTicks(yl)
 	// Room on the right for the last year's labels.
@@ -407,7 +421,7 @@ func scaleOutPlot(w *Workload) (figure, error) {
 	sort.Ints(ns)
 	u := timeAxisUnit(tmax)
 	pt := newPlot(title, "", "time per epoch ("+u.name+", log)")
-	pp := newPlot("", "machines (log scale)", "price per epoch (US $, log)")
+	pp := newPlot(" ", "machines (log scale)", "price per epoch (US $, on demand, log)")
 	pt.Legend.Top, pt.Legend.Left = true, false
 	pp.Legend.Top, pp.Legend.Left = true, true
 	var tv, pv []float64

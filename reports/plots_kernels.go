@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"image/color"
 	"math"
 	"sort"
 	"strconv"
@@ -23,6 +22,7 @@ func scalingPlot(ks []KernelPoint) (figure, error) {
 	}
 	p := newPlot(title, "threads", "GFLOP/s")
 	p.Legend.Left = true
+	ends := &tags{RightOnly: true}
 	var threads []int
 	seen := map[int]bool{}
 	top := 0.0
@@ -43,14 +43,24 @@ func scalingPlot(ks []KernelPoint) (figure, error) {
 		l := line(pts, c, vg.Points(2), false)
 		sc := scatter(pts, glyphs[i%len(glyphs)], c, vg.Points(3.5))
 		p.Add(l, sc)
-		p.Legend.Add(s.label(), l, sc)
+		last := pts[len(pts)-1]
+		ends.Tags = append(ends.Tags, tag{X: last.X, Y: last.Y, Text: s.Kernel + " " + s.ISA + " (" + s.Impl + ")", Color: c, Size: 10})
+		ends.Avoid = append(ends.Avoid, pts...)
 	}
-	ideal := line(nil, cGray, vg.Points(1), true)
-	p.Legend.Add("ideal linear scaling", ideal)
+	// Label the highest line end first so the others stack around it.
+	sort.SliceStable(ends.Tags, func(i, j int) bool { return ends.Tags[i].Y > ends.Tags[j].Y })
+	p.Add(ends)
+	p.Legend.Add("measured", line(nil, cBlack, vg.Points(2), false))
+	p.Legend.Add("ideal linear scaling", line(nil, cBlack, vg.Points(1), true))
 	sort.Ints(threads)
 	p.X.Tick.Marker = intTicks(threads)
-	p.X.Min, p.X.Max = float64(threads[0])-0.3, float64(threads[len(threads)-1])+0.3
-	p.Y.Min, p.Y.Max = 0, top*1.1+float64(len(series))*top*0.07
+	span := float64(threads[len(threads)-1] - threads[0])
+	if span == 0 {
+		span = 1
+	}
+	// Room on the right for the line-end labels.
+	p.X.Min, p.X.Max = float64(threads[0])-0.1*span, float64(threads[len(threads)-1])+0.55*span
+	p.Y.Min, p.Y.Max = 0, top*1.08
 	p.Y.Tick.Marker = linTicks{fmtTick}
 	return render(file, title, caption, 5*vg.Inch, p)
 }
@@ -68,8 +78,8 @@ func rooflinePlot(ks []KernelPoint, c Ceilings) (figure, error) {
 	if len(v.Points) == 0 && len(v.Peaks) == 0 && len(v.Bandwidths) == 0 {
 		return render(file, title, caption, 3*vg.Inch, noData(title, "no kernel results and no measured ceilings"))
 	}
-	p := newPlot(title+" ("+strconv.Itoa(v.Threads)+" threads)", "arithmetic intensity (FLOP/byte)", "GFLOP/s")
-	p.Legend.Left = true
+	p := newPlot(title+" ("+strconv.Itoa(v.Threads)+" thread"+plural(v.Threads)+")", "arithmetic intensity (FLOP/byte, log scale)", "GFLOP/s (log scale)")
+	p.Legend.Left, p.Legend.Top = false, false
 	var xs, ys []float64
 	for _, k := range v.Points {
 		xs = append(xs, k.Intensity)
@@ -109,19 +119,20 @@ func rooflinePlot(ks []KernelPoint, c Ceilings) (figure, error) {
 	if maxPeak > 0 {
 		roofTop = maxPeak
 	}
-	var lpts plotter.XYs
-	var ltxt []string
+	var lpts, bpts plotter.XYs
+	var ltxt, btxt []string
 	for i, b := range v.Bandwidths {
 		x0 := xlo
 		x1 := min(xhi, roofTop/b.GBps)
-		col := []color.Color{cBlack, cGray, cGreen, cPurple, cSky}[i%5]
-		p.Add(line(plotter.XYs{{X: x0, Y: b.GBps * x0}, {X: x1, Y: b.GBps * x1}}, col, vg.Points(1.3), false))
-		// Label a third of the way along the visible diagonal.
-		xl := x0 * math.Pow(x1/x0, 0.18+0.1*float64(i%3))
-		if b.GBps*xl >= ylo {
-			lpts = append(lpts, plotter.XY{X: xl, Y: b.GBps * xl})
-			ltxt = append(ltxt, b.Level+" "+sig(b.GBps)+" GB/s")
+		if b.GBps*x0 < ylo {
+			x0 = ylo / b.GBps
 		}
+		p.Add(line(plotter.XYs{{X: x0, Y: b.GBps * x0}, {X: x1, Y: b.GBps * x1}}, cBlack, vg.Points(1.6-0.3*float64(min(i, 3))), false))
+		bpts = append(bpts, plotter.XY{X: x0, Y: b.GBps * x0})
+		btxt = append(btxt, b.Level+" "+sig(b.GBps)+" GB/s")
+	}
+	if len(bpts) > 0 {
+		p.Add(labels(bpts, btxt, 10, cBlack, true))
 	}
 	for _, pk := range v.Peaks {
 		x0 := xlo
@@ -133,7 +144,7 @@ func rooflinePlot(ks []KernelPoint, c Ceilings) (figure, error) {
 		ltxt = append(ltxt, pk.ISA+" peak "+sig(pk.GFLOPS)+" GFLOP/s")
 	}
 	if len(lpts) > 0 {
-		l := labels(lpts, ltxt, 9, cBlack, true)
+		l := labels(lpts, ltxt, 10, cBlack, true)
 		for i := range l.TextStyle {
 			l.TextStyle[i].YAlign = draw.YBottom
 		}
@@ -208,15 +219,6 @@ func speedupPlot(ks []KernelPoint) (figure, error) {
 			names = append(names, k)
 		}
 	}
-	// Variants get colours in the order first listed.
-	vcol := map[string]int{}
-	var vlist []string
-	for _, s := range sps {
-		if _, ok := vcol[s.Variant]; !ok {
-			vcol[s.Variant] = len(vcol)
-			vlist = append(vlist, s.Variant)
-		}
-	}
 	perKernel := map[string]int{}
 	for _, s := range sps {
 		perKernel[s.Kernel]++
@@ -225,37 +227,53 @@ func speedupPlot(ks []KernelPoint) (figure, error) {
 	for _, n := range perKernel {
 		maxN = max(maxN, n)
 	}
-	thick := 0.8 / float64(maxN)
+	thick := 0.84 / float64(maxN)
 	var bs bars
-	bs.Thickness = thick
+	bs.Thickness = thick * 0.9
 	var lpts plotter.XYs
 	var ltxt []string
 	slot := map[string]int{}
 	fmin, fmax := 1.0, 1.0
+	isas := map[string]bool{}
 	for _, s := range sps {
 		n := perKernel[s.Kernel]
 		i := slot[s.Kernel]
 		slot[s.Kernel]++
 		c := float64(kidx[s.Kernel]) + (float64(i)-float64(n-1)/2)*thick
-		bs.Bars = append(bs.Bars, bar{Cat: c, Base: 1, Value: s.Factor, Color: palette[vcol[s.Variant]%len(palette)]})
+		bs.Bars = append(bs.Bars, bar{Cat: c, Base: 1, Value: s.Factor, Color: isaColor(s.ISA)})
 		lpts = append(lpts, plotter.XY{X: c, Y: max(s.Factor, 1)})
-		ltxt = append(ltxt, sig(s.Factor)+"×")
+		ltxt = append(ltxt, s.Impl+" "+sig(s.Factor)+"×")
 		fmin, fmax = min(fmin, s.Factor), max(fmax, s.Factor)
+		isas[s.ISA] = true
 	}
 	p.Add(&bs)
-	l := labels(lpts, ltxt, 8, cBlack, false)
+	// Each bar is named by its implementation and factor, written upwards
+	// from its top; the colour gives the ISA level.
+	l := labels(lpts, ltxt, 9.5, cBlack, false)
 	for i := range l.TextStyle {
-		l.TextStyle[i].XAlign = draw.XCenter
-		l.TextStyle[i].YAlign = draw.YBottom
+		l.TextStyle[i].Rotation = math.Pi / 2
+		l.TextStyle[i].XAlign = draw.XLeft
+		l.TextStyle[i].YAlign = draw.YCenter
 	}
-	l.Offset = vg.Point{Y: vg.Points(2)}
+	l.Offset = vg.Point{Y: vg.Points(4)}
 	p.Add(l)
 	p.NominalX(names...)
 	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
 	logAxis(&p.Y, fmin, fmax, 1, fmtTick)
-	p.Y.Min, p.Y.Max = fmin/1.5, fmax*math.Pow(fmax/fmin, 0.12)*2.5
-	for _, v := range vlist {
-		p.Legend.Add(v, swatch{Color: palette[vcol[v]%len(palette)]})
+	// Headroom above the tallest bar for its label.
+	p.Y.Min, p.Y.Max = fmin/1.5, fmax*math.Pow(fmax/fmin, 0.3)*2
+	var isaList []string
+	for isa := range isas {
+		isaList = append(isaList, isa)
+	}
+	sort.Slice(isaList, func(i, j int) bool {
+		if ri, rj := rank(isaOrder, isaList[i]), rank(isaOrder, isaList[j]); ri != rj {
+			return ri < rj
+		}
+		return isaList[i] < isaList[j]
+	})
+	for _, isa := range isaList {
+		p.Legend.Add(isa, swatch{Color: isaColor(isa)})
 	}
 	return render(file, title, caption, 5*vg.Inch, p)
 }

@@ -117,26 +117,23 @@ func paretoTable(w *Workload) *table {
 // sentences stating the break-even points.
 func buyRentTable(b *BuyVsRent) (*table, []string) {
 	t := newTable("Cumulative cost after each month of use.", "Month", "Own", "Rent on demand", "Rent spot").numeric(0, 1, 2, 3)
-	money := func(v float64) string {
-		if v <= 0 {
+	hasOD := hasSeries(b.Points, func(q CostPoint) float64 { return q.OnDemand })
+	hasSpot := hasSeries(b.Points, func(q CostPoint) float64 { return q.Spot })
+	money := func(v float64, has bool) string {
+		if !has {
 			return "—"
 		}
 		return fmtMoney(v)
 	}
 	for _, q := range b.Points {
-		own := fmtMoney(q.Own)
-		t.addText(sig(q.Month), own, money(q.OnDemand), money(q.Spot))
+		t.addText(trimZeros(sig(q.Month)), fmtMoney(q.Own), money(q.OnDemand, hasOD), money(q.Spot, hasSpot))
 	}
 	var lines []string
 	for _, r := range []struct {
 		name string
 		get  func(CostPoint) float64
 	}{{"on demand", func(q CostPoint) float64 { return q.OnDemand }}, {"spot", func(q CostPoint) float64 { return q.Spot }}} {
-		has := false
-		for _, q := range b.Points {
-			has = has || r.get(q) > 0
-		}
-		if !has {
+		if !hasSeries(b.Points, r.get) {
 			continue
 		}
 		if m, d, ok := breakEven(b.Points, r.get); ok {
