@@ -7,7 +7,7 @@ import (
 )
 
 // sig formats v with three significant digits in plain notation, with
-// thousands separators above 9,999 ("0.0123", "4.56", "789", "12,300").
+// thousands separators ("0.0123", "4.56", "789", "12,300").
 func sig(v float64) string {
 	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return strconv.FormatFloat(v, 'f', -1, 64)
@@ -23,13 +23,12 @@ func sig(v float64) string {
 	return group(s)
 }
 
-// group puts commas between thousands in the integer part of s when it has
-// five digits or more.
+// group puts commas between thousands in the integer part of s.
 func group(s string) string {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	intPart, frac, hasFrac := strings.Cut(s, ".")
-	if len(intPart) > 4 {
+	if len(intPart) > 3 {
 		var b strings.Builder
 		for i, r := range intPart {
 			if i > 0 && (len(intPart)-i)%3 == 0 {
@@ -89,31 +88,13 @@ func unitFor(v float64) timeUnit {
 // ("42.0 s", "3.50 min", "1.25 h").
 func fmtSeconds(v float64) string {
 	u := unitFor(v)
-	return sig(v/u.seconds) + " " + u.name
+	return trimZeros(sig(v/u.seconds)) + " " + u.name
 }
 
 // fmtSecondsRange formats the low-high span of a duration, in the unit of its
 // high end.
 func fmtSecondsRange(r Range) string {
 	u := unitFor(r.High)
-	return sig(r.Low/u.seconds) + "–" + sig(r.High/u.seconds) + " " + u.name
+	return trimZeros(sig(r.Low/u.seconds)) + "–" + trimZeros(sig(r.High/u.seconds)) + " " + u.name
 }
 
-// orDash formats a range's middle with f, or a dash when it is missing.
-func orDash(r Range, f func(float64) string) string {
-	if !r.OK() {
-		return "—"
-	}
-	return f(r.Mid)
-}
-
-// withSpan formats a range as "mid (low–high)", or a dash when missing.
-func withSpan(r Range, f func(float64) string) string {
-	if !r.OK() {
-		return "—"
-	}
-	if r.Low == r.High {
-		return f(r.Mid)
-	}
-	return f(r.Mid) + " (" + f(r.Low) + "–" + f(r.High) + ")"
-}

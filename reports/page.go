@@ -23,6 +23,7 @@ type workloadPage struct {
 	Recs                  []recommendation
 	Notes                 []string
 	Options               *table
+	Sources               *table
 	Sections              []section
 }
 
@@ -85,6 +86,7 @@ func build(in *Input) (*page, error) {
 			anyMeasured = anyMeasured || o.Kind == Measured
 		}
 		wp.Options = optionsTable(w)
+		wp.Sources = sourcesTable(w)
 		figs := []struct {
 			id   string
 			make func(*Workload) (figure, error)
@@ -241,6 +243,9 @@ func mdEscape(s string) string {
 
 func mdCell(c cell) string {
 	if len(c.Links) == 0 {
+		if c.Sub != "" {
+			return mdEscape(c.Text + " (" + c.Sub + ")")
+		}
 		return mdEscape(c.Text)
 	}
 	parts := make([]string, len(c.Links))

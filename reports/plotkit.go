@@ -187,15 +187,30 @@ func fmtMoneyTick(v float64) string {
 	return "$" + s
 }
 
-// linTicks are gonum's default ticks relabelled by format.
+// linTicks label steps of 1, 2 or 5 times a power of ten (at most seven
+// labels) with an unlabelled tick between, formatted by format.
 type linTicks struct{ format func(float64) string }
 
 func (t linTicks) Ticks(lo, hi float64) []plot.Tick {
-	ts := plot.DefaultTicks{}.Ticks(lo, hi)
-	for i := range ts {
-		if ts[i].Label != "" {
-			ts[i].Label = t.format(ts[i].Value)
+	if !(hi > lo) {
+		return []plot.Tick{{Value: lo, Label: t.format(lo)}}
+	}
+	p := math.Pow(10, math.Floor(math.Log10((hi-lo)/7)))
+	step := 10 * p
+	for _, m := range []float64{1, 2, 5} {
+		if (hi-lo)/(m*p) <= 7 {
+			step = m * p
+			break
 		}
+	}
+	var ts []plot.Tick
+	for i := math.Ceil(lo/step*2 - 1e-9); i/2*step <= hi*(1+1e-12)+1e-300; i++ {
+		v := i / 2 * step
+		tk := plot.Tick{Value: v}
+		if int(i)%2 == 0 {
+			tk.Label = t.format(v)
+		}
+		ts = append(ts, tk)
 	}
 	return ts
 }

@@ -307,12 +307,11 @@ func buyRentPlot(w *Workload) (figure, error) {
 		sc := scatter(mpts, draw.CircleGlyph{}, cVermillion, vg.Points(5))
 		p.Add(sc)
 		p.Legend.Add("break-even", sc)
-		l := labels(mpts, mtxt, 10, cBlack, false)
-		for i := range l.TextStyle {
-			l.TextStyle[i].YAlign = draw.YTop
+		tg := &tags{Avoid: mpts}
+		for i, q := range mpts {
+			tg.Tags = append(tg.Tags, tag{X: q.X, Y: q.Y, Text: mtxt[i], Color: cBlack, Size: 10.5})
 		}
-		l.Offset = vg.Point{X: vg.Points(7), Y: -vg.Points(4)}
-		p.Add(l)
+		p.Add(tg)
 	}
 	p.X.Min, p.Y.Min = 0, 0
 	p.X.Tick.Marker = linTicks{fmtTick}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"image"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,4 +88,27 @@ func TestExampleGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// inkFraction is the share of pixels that differ clearly from the colour of
+// the top-left pixel (the background).
+func inkFraction(img image.Image) float64 {
+	b := img.Bounds()
+	br, bg, bb, _ := img.At(b.Min.X, b.Min.Y).RGBA()
+	diff := func(a, b uint32) uint32 {
+		if a > b {
+			return a - b
+		}
+		return b - a
+	}
+	ink := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if diff(r, br)+diff(g, bg)+diff(bl, bb) > 3*0x1000 {
+				ink++
+			}
+		}
+	}
+	return float64(ink) / float64(b.Dx()*b.Dy())
 }

@@ -15,10 +15,23 @@ type link struct {
 	URL  string
 }
 
-// cell is a table cell: plain text, or links joined by commas.
+// cell is a table cell: plain text (with an optional second, smaller line,
+// Sub), or links joined by commas.
 type cell struct {
 	Text  string
+	Sub   string
 	Links []link
+}
+
+// spanCell shows a range's middle with its low–high interval beneath.
+func spanCell(r Range, f func(float64) string) cell {
+	if !r.OK() {
+		return txt("—")
+	}
+	if r.Low == r.High {
+		return txt(f(r.Mid))
+	}
+	return cell{Text: f(r.Mid), Sub: f(r.Low) + "–" + f(r.High)}
 }
 
 func txt(s string) cell { return cell{Text: s} }
@@ -75,30 +88,28 @@ func kwh(v float64) string { return sig(v) + " kWh" }
 
 // optionsTable is the table behind the price plot.
 func optionsTable(w *Workload) *table {
-	hasNote := false
-	for _, o := range w.Options {
-		hasNote = hasNote || o.Note != ""
+	t := newTable("Time, price and energy per epoch, cheapest first: the central estimate, with the low–high interval beneath.",
+		"Option", "Figures", "Time per epoch", "Rent on demand", "Rent spot", "Own", "Energy").numeric(2, 3, 4, 5, 6)
+	for _, o := range byPrice(w.Options) {
+		kind := "catalogued estimate"
+		if o.Kind == Measured {
+			kind = "measured"
+		}
+		t.add(txt(o.Name), txt(kind), spanCell(o.Seconds, fmtSeconds), spanCell(o.OnDemand, fmtMoney),
+			spanCell(o.Spot, fmtMoney), spanCell(o.Own, fmtMoney), spanCell(o.KWh, kwh))
 	}
-	head := []string{"Option", "Source of figures", "Time per epoch", "Rent on demand", "Rent spot", "Own", "Energy", "Released", "Sources"}
-	if hasNote {
-		head = append(head, "Note")
-	}
-	t := newTable("Time, price and energy per epoch, cheapest first (central estimate, then the low–high interval).", head...).numeric(2, 3, 4, 5, 6, 7)
+	return t
+}
+
+// sourcesTable lists where each option's figures come from.
+func sourcesTable(w *Workload) *table {
+	t := newTable("Where each option's figures come from.", "Option", "Released", "Sources", "Note").numeric(1)
 	for _, o := range byPrice(w.Options) {
 		year := "—"
 		if o.ReleaseYear > 0 {
 			year = strconv.Itoa(o.ReleaseYear)
 		}
-		kind := "catalogued estimate"
-		if o.Kind == Measured {
-			kind = "measured"
-		}
-		row := []cell{txt(o.Name), txt(kind), txt(withSpan(o.Seconds, fmtSeconds)), txt(withSpan(o.OnDemand, fmtMoney)),
-			txt(withSpan(o.Spot, fmtMoney)), txt(withSpan(o.Own, fmtMoney)), txt(orDash(o.KWh, kwh)), txt(year), sourcesCell(o.Sources)}
-		if hasNote {
-			row = append(row, txt(o.Note))
-		}
-		t.add(row...)
+		t.add(txt(o.Name), txt(year), sourcesCell(o.Sources), txt(o.Note))
 	}
 	return t
 }
@@ -187,7 +198,7 @@ func scaleOutTable(w *Workload) *table {
 				sp = sig(f) + "×"
 				eff = strconv.Itoa(int(math.Round(100*f*float64(pts[0].Machines)/float64(q.Machines)))) + "%"
 			}
-			t.addText(name, strconv.Itoa(q.Machines), withSpan(q.Seconds, fmtSeconds), withSpan(q.Price, fmtMoney), sp, eff)
+			t.add(txt(name), txt(strconv.Itoa(q.Machines)), spanCell(q.Seconds, fmtSeconds), spanCell(q.Price, fmtMoney), txt(sp), txt(eff))
 		}
 	}
 	return t
