@@ -97,4 +97,3 @@ func fmtSecondsRange(r Range) string {
 	u := unitFor(r.High)
 	return trimZeros(sig(r.Low/u.seconds)) + "–" + trimZeros(sig(r.High/u.seconds)) + " " + u.name
 }
-

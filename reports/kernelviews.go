@@ -303,7 +303,7 @@ func roofline(ks []KernelPoint, c Ceilings) rooflineView {
 			}
 		}
 		if v.Threads != 0 && bestD > 0 {
-			v.Note = "ceilings measured at " + strconv.Itoa(ceilT) + " threads, kernels at " + strconv.Itoa(v.Threads)
+			v.Note = "ceilings measured at " + strconv.Itoa(ceilT) + " thread" + plural(ceilT) + ", kernels at " + strconv.Itoa(v.Threads)
 		}
 		if v.Threads == 0 {
 			v.Threads = ceilT

@@ -206,6 +206,9 @@ func (t linTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ts []plot.Tick
 	for i := math.Ceil(lo/step*2 - 1e-9); i/2*step <= hi*(1+1e-12)+1e-300; i++ {
 		v := i / 2 * step
+		if v == 0 {
+			v = 0 // not -0
+		}
 		tk := plot.Tick{Value: v}
 		if int(i)%2 == 0 {
 			tk.Label = t.format(v)
