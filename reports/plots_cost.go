@@ -13,6 +13,23 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
+// workloadPlots are the file-name prefixes of a workload's plots, in page
+// order; none is a prefix of another, so distinct workload slugs give
+// distinct files.
+var workloadPlots = []string{"price-", "tradeoff-", "buy-vs-rent-", "trend-", "scale-out-"}
+
+// kernelFiles are the machine's kernel plots, in page order.
+var kernelFiles = []string{"thread-scaling.png", "roofline.png", "isa-speedup.png"}
+
+// workloadFiles names a workload's plot files, in page order.
+func workloadFiles(name string) []string {
+	out := make([]string, len(workloadPlots))
+	for i, p := range workloadPlots {
+		out[i] = p + slug(name) + ".png"
+	}
+	return out
+}
+
 // figure is one rendered plot and what the page says about it.
 type figure struct {
 	File    string // file name in the report folder
@@ -38,7 +55,7 @@ func timeAxisUnit(maxSeconds float64) timeUnit { return unitFor(maxSeconds) }
 // three ways of paying side by side, whiskers for the interval.
 func pricePlot(w *Workload) (figure, error) {
 	title := "Price per epoch: " + w.Name
-	file := "price-" + slug(w.Name) + ".png"
+	file := workloadFiles(w.Name)[0]
 	caption := "Bars are the central estimate, whiskers the low–high interval; solid bars were measured on this machine, pale dashed bars are catalogued estimates. Cheapest first."
 	opts := byPrice(w.Options)
 	var bs bars
@@ -135,7 +152,7 @@ func spanOf(vs ...float64) (lo, hi float64) {
 // drawn and labelled.
 func tradeoffPlot(w *Workload) (figure, error) {
 	title := "Time versus price per epoch: " + w.Name
-	file := "time-vs-price-" + slug(w.Name) + ".png"
+	file := workloadFiles(w.Name)[1]
 	caption := "Each point is one option, whiskers its interval. The dashed line joins the Pareto frontier: the options no other option beats on both time and price."
 	var meas, cat xyErr
 	var times, prices []float64
@@ -256,7 +273,7 @@ func addErrorBars(p *plot.Plot, d xyErr, c color.Color) error {
 // break-even points marked.
 func buyRentPlot(w *Workload) (figure, error) {
 	title := "Buy versus rent: " + w.Name
-	file := "buy-vs-rent-" + slug(w.Name) + ".png"
+	file := workloadFiles(w.Name)[2]
 	b := w.BuyVsRent
 	if b == nil || len(b.Points) == 0 {
 		caption := "Cumulative cost of owning against renting over months of use."
@@ -323,7 +340,7 @@ func buyRentPlot(w *Workload) (figure, error) {
 // with the fitted halving time.
 func trendPlot(w *Workload) (figure, error) {
 	title := "Price per epoch by hardware release year: " + w.Name
-	file := "price-trend-" + slug(w.Name) + ".png"
+	file := workloadFiles(w.Name)[3]
 	caption := "Each point is an option at its headline price (on demand where rentable) against the year the hardware came out; the dashed line is a least-squares fit of log price on year."
 	var pts plotter.XYs
 	var names []string
@@ -394,7 +411,7 @@ func trendPlot(w *Workload) (figure, error) {
 // two panels sharing the machine axis.
 func scaleOutPlot(w *Workload) (figure, error) {
 	title := "Scale-out: " + w.Name
-	file := "scale-out-" + slug(w.Name) + ".png"
+	file := workloadFiles(w.Name)[4]
 	caption := "Time (top) and on-demand price (bottom) per epoch against the number of machines, data parallel with ring all-reduce; dashed lines in the top panel are perfect linear scaling."
 	var series []ScaleSeries
 	for _, s := range w.ScaleOut {

@@ -14,7 +14,7 @@ import (
 // linear scaling dashed.
 func scalingPlot(ks []KernelPoint) (figure, error) {
 	const title = "Thread scaling"
-	const file = "thread-scaling.png"
+	file := kernelFiles[0]
 	caption := "GFLOP/s against thread count for the fastest implementation and shape of each kernel and ISA level; dashed lines are perfect linear scaling from the smallest thread count."
 	series := threadScaling(ks)
 	if len(series) == 0 {
@@ -69,7 +69,7 @@ func scalingPlot(ks []KernelPoint) (figure, error) {
 // kernel shape placed by arithmetic intensity and GFLOP/s.
 func rooflinePlot(ks []KernelPoint, c Ceilings) (figure, error) {
 	const title = "Roofline"
-	const file = "roofline.png"
+	file := kernelFiles[1]
 	v := roofline(ks, c)
 	caption := "Measured compute ceilings (horizontal, one per ISA level) and bandwidth ceilings (diagonal, one per memory level) at " + strconv.Itoa(v.Threads) + " threads; each point is one benchmarked kernel shape, coloured by ISA level."
 	if v.Note != "" {
@@ -192,7 +192,7 @@ func rooflinePlot(ks []KernelPoint, c Ceilings) (figure, error) {
 // speed-up over naive, on a log axis.
 func speedupPlot(ks []KernelPoint) (figure, error) {
 	const title = "Speed-up by implementation and ISA level"
-	const file = "isa-speedup.png"
+	file := kernelFiles[2]
 	sps, threads := isaSpeedups(ks)
 	caption := "Speed-up of each implementation and ISA level over the naive reference at " + strconv.Itoa(threads) + " thread(s): the geometric mean over the shapes both ran (log scale). Labels give the factor."
 	if len(sps) == 0 {

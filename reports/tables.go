@@ -91,7 +91,7 @@ func optionsTable(w *Workload) *table {
 	t := newTable("Time, price and energy per epoch, cheapest first: the central estimate, with the low–high interval beneath.",
 		"Option", "Figures", "Time per epoch", "Rent on demand", "Rent spot", "Own", "Energy").numeric(2, 3, 4, 5, 6)
 	for _, o := range byPrice(w.Options) {
-		kind := "catalogued estimate"
+		kind := "estimate"
 		if o.Kind == Measured {
 			kind = "measured"
 		}

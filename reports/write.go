@@ -18,15 +18,14 @@ const generatorMark = `<meta name="generator" content="trainbench reports">`
 // Files lists the files Write puts in the report folder for in, in order:
 // index.html, summary.md, then the plots.
 func Files(in Input) ([]string, error) {
-	p, err := build(&in)
-	if err != nil {
-		return nil, err
+	if err := in.Validate(); err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
 	}
 	names := []string{"index.html", "summary.md"}
-	for _, f := range p.figures() {
-		names = append(names, f.File)
+	for _, w := range in.Workloads {
+		names = append(names, workloadFiles(w.Name)...)
 	}
-	return names, nil
+	return append(names, kernelFiles...), nil
 }
 
 // Write renders the report for in into the folder dir: index.html,

@@ -135,6 +135,11 @@ func TestExampleImagesAndLinks(t *testing.T) {
 	if len(files) != len(want) {
 		t.Errorf("report has %d files, want %d (%v)", len(files), len(want), want)
 	}
+	for _, name := range want {
+		if _, ok := files[name]; !ok {
+			t.Errorf("Files lists %s, which Write did not write", name)
+		}
+	}
 	// 5 plots per workload and 3 for the kernels.
 	if n := len(want) - 2; n != 5*len(in.Workloads)+3 {
 		t.Errorf("%d plots, want %d", n, 5*len(in.Workloads)+3)
