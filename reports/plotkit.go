@@ -106,7 +106,7 @@ func (t yTitle) Plot(c draw.Canvas, p *plot.Plot) {
 	sty.Color = cBlack
 	sty.Handler = p.TextHandler
 	sans(&sty, 12)
-	c.FillText(sty, vg.Point{X: c.Min.X - vg.Points(30), Y: c.Max.Y + vg.Points(8)}, string(t))
+	c.FillText(sty, vg.Point{X: c.Min.X - vg.Points(8), Y: c.Max.Y + vg.Points(8)}, string(t))
 }
 
 // styleGrid lightens the grid lines added by newPlot.
@@ -230,7 +230,7 @@ func (t logTicks) Ticks(lo, hi float64) []plot.Tick {
 	steps := []float64{1}
 	switch span := math.Log10(hi / lo); {
 	case span < 0.7:
-		steps = []float64{1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9}
+		steps = []float64{1, 1.5, 2, 3, 5, 7}
 	case span < 2.5:
 		steps = []float64{1, 2, 5}
 	}

@@ -344,7 +344,7 @@ func trendPlot(w *Workload) (figure, error) {
 	caption := "Each point is an option at its headline price (on demand where rentable) against the year the hardware came out; the dashed line is a least-squares fit of log price on year."
 	var pts plotter.XYs
 	var names []string
-	var meas plotter.XYs
+	var meas, cat plotter.XYs
 	for _, o := range byPrice(w.Options) {
 		pr, _, ok := o.headline()
 		if !ok || o.ReleaseYear == 0 {
@@ -355,6 +355,8 @@ func trendPlot(w *Workload) (figure, error) {
 		names = append(names, o.Name)
 		if o.Kind == Measured {
 			meas = append(meas, xy)
+		} else {
+			cat = append(cat, xy)
 		}
 	}
 	if len(pts) == 0 {
@@ -387,9 +389,11 @@ func trendPlot(w *Workload) (figure, error) {
 		p.Legend.Add(name, l)
 		lo, hi = min(lo, f(x0), f(x1)), max(hi, f(x0), f(x1))
 	}
-	sc := scatter(pts, draw.CircleGlyph{}, cBlue, vg.Points(4))
-	p.Add(sc)
-	p.Legend.Add("option", sc)
+	if len(cat) > 0 {
+		sc := scatter(cat, draw.CircleGlyph{}, cBlue, vg.Points(4))
+		p.Add(sc)
+		p.Legend.Add("catalogued estimate", sc)
+	}
 	if len(meas) > 0 {
 		m := scatter(meas, draw.CircleGlyph{}, cVermillion, vg.Points(4.5))
 		p.Add(m)
