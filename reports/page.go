@@ -237,9 +237,12 @@ func renderMarkdown(p *page) ([]byte, error) {
 // mdEscape escapes the characters that would break a Markdown table or
 // start markup.
 func mdEscape(s string) string {
-	r := strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", "\n", " ")
+	r := strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", "[", `\[`, "]", `\]`, "\n", " ")
 	return r.Replace(s)
 }
+
+// mdURL escapes what would end a Markdown link target early.
+var mdURL = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E")
 
 func mdCell(c cell) string {
 	if len(c.Links) == 0 {
@@ -253,7 +256,7 @@ func mdCell(c cell) string {
 		if l.URL == "" {
 			parts[i] = mdEscape(l.Text)
 		} else {
-			parts[i] = "[" + mdEscape(l.Text) + "](" + l.URL + ")"
+			parts[i] = "[" + mdEscape(l.Text) + "](" + mdURL.Replace(l.URL) + ")"
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -262,7 +265,7 @@ func mdCell(c cell) string {
 // mdTable renders a table as a GitHub-flavoured Markdown table.
 func mdTable(t *table) string {
 	if len(t.Rows) == 0 {
-		return "_(no rows)_\n"
+		return "_(no rows)_"
 	}
 	var b strings.Builder
 	row := func(cells []string) {
@@ -286,5 +289,5 @@ func mdTable(t *table) string {
 		}
 		row(cells)
 	}
-	return b.String()
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -438,6 +438,16 @@ type tags struct {
 	RightOnly bool
 }
 
+// nameTags labels each point with its text in black, keeping clear of all
+// of the points.
+func nameTags(pts plotter.XYs, text []string, size font.Length) *tags {
+	t := &tags{Avoid: pts}
+	for i, q := range pts {
+		t.Tags = append(t.Tags, tag{X: q.X, Y: q.Y, Text: text[i], Color: cBlack, Size: size})
+	}
+	return t
+}
+
 func (t *tags) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	var taken []vg.Rectangle

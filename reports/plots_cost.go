@@ -324,11 +324,7 @@ func buyRentPlot(w *Workload) (figure, error) {
 		sc := scatter(mpts, draw.CircleGlyph{}, cVermillion, vg.Points(5))
 		p.Add(sc)
 		p.Legend.Add("break-even", sc)
-		tg := &tags{Avoid: mpts}
-		for i, q := range mpts {
-			tg.Tags = append(tg.Tags, tag{X: q.X, Y: q.Y, Text: mtxt[i], Color: cBlack, Size: 10.5})
-		}
-		p.Add(tg)
+		p.Add(nameTags(mpts, mtxt, 10.5))
 	}
 	p.X.Min, p.Y.Min = 0, 0
 	p.X.Tick.Marker = linTicks{fmtTick}
@@ -399,11 +395,7 @@ func trendPlot(w *Workload) (figure, error) {
 		p.Add(m)
 		p.Legend.Add("measured on this machine", m)
 	}
-	tg := &tags{Avoid: pts}
-	for i, q := range pts {
-		tg.Tags = append(tg.Tags, tag{X: q.X, Y: q.Y, Text: names[i], Color: cBlack, Size: 9.5})
-	}
-	p.Add(tg)
+	p.Add(nameTags(pts, names, 9.5))
 	logAxis(&p.Y, lo, hi, 2, fmtMoneyTick)
 	p.X.Tick.Marker = intTicks(yl)
 	// Room on the right for the last year's labels.
