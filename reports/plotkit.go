@@ -146,7 +146,9 @@ func (frame) Plot(c draw.Canvas, _ *plot.Plot) {
 // renderPNG draws the plots stacked top to bottom, each panelHeight tall.
 func renderPNG(panelHeight vg.Length, plots ...*plot.Plot) ([]byte, error) {
 	c := vgimg.NewWith(vgimg.UseWH(width, panelHeight*vg.Length(len(plots))), vgimg.UseDPI(dpi))
-	dc := draw.New(c)
+	// A margin so tick labels and legends never touch the image's edge.
+	m := vg.Points(6)
+	dc := draw.Crop(draw.New(c), m, -m, m/2, -m/2)
 	if len(plots) == 1 {
 		plots[0].Draw(dc)
 	} else {
@@ -436,6 +438,32 @@ type tags struct {
 	Tags      []tag
 	Avoid     plotter.XYs // points labels must keep clear of
 	RightOnly bool
+}
+
+// slopeText writes text along the segment from (X0, Y0) to (X1, Y1), centred
+// at fraction At of its length and sitting just above it.
+type slopeText struct {
+	X0, Y0, X1, Y1 float64
+	At             float64
+	Text           string
+	Size           font.Length
+}
+
+func (s slopeText) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	x0, y0, x1, y1 := trX(s.X0), trY(s.Y0), trX(s.X1), trY(s.Y1)
+	angle := math.Atan2(float64(y1-y0), float64(x1-x0))
+	pt := vg.Point{X: x0 + vg.Length(s.At)*(x1-x0), Y: y0 + vg.Length(s.At)*(y1-y0)}
+	var sty text.Style
+	sty.Color = cBlack
+	sty.Rotation = angle
+	sty.XAlign = draw.XCenter
+	sty.YAlign = draw.YBottom
+	sans(&sty, s.Size)
+	gap := vg.Points(3)
+	pt.X -= gap * vg.Length(math.Sin(angle))
+	pt.Y += gap * vg.Length(math.Cos(angle))
+	c.FillText(sty, pt, s.Text)
 }
 
 // nameTags labels each point with its text in black, keeping clear of all

@@ -64,6 +64,7 @@ func pricePlot(w *Workload) (figure, error) {
 	var whisk xyErr
 	names := make([]string, len(opts))
 	any := false
+	xmax := 0.0
 	for i, o := range opts {
 		pos := float64(len(opts) - 1 - i)
 		names[len(opts)-1-i] = o.Name
@@ -79,6 +80,7 @@ func pricePlot(w *Workload) (figure, error) {
 				continue
 			}
 			any = true
+			xmax = max(xmax, r.High)
 			c := pos + 0.28*float64(1-j)
 			bs.Bars = append(bs.Bars, bar{Cat: c, Base: 0, Value: r.Mid, Color: priceColor[k], Pale: o.Kind != Measured})
 			if r.High > r.Low {
@@ -108,7 +110,7 @@ func pricePlot(w *Workload) (figure, error) {
 		p.Add(eb)
 	}
 	p.NominalY(names...)
-	p.X.Min = 0
+	p.X.Min, p.X.Max = 0, xmax*1.04
 	p.X.Tick.Marker = linTicks{fmtMoneyTick}
 	p.Y.Min, p.Y.Max = -0.6, float64(len(opts))-0.4
 	for _, k := range priceKinds {

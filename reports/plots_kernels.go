@@ -119,8 +119,8 @@ func rooflinePlot(ks []KernelPoint, c Ceilings) (figure, error) {
 	if maxPeak > 0 {
 		roofTop = maxPeak
 	}
-	var lpts, bpts plotter.XYs
-	var ltxt, btxt []string
+	var lpts plotter.XYs
+	var ltxt []string
 	for i, b := range v.Bandwidths {
 		x0 := xlo
 		x1 := min(xhi, roofTop/b.GBps)
@@ -128,11 +128,8 @@ func rooflinePlot(ks []KernelPoint, c Ceilings) (figure, error) {
 			x0 = ylo / b.GBps
 		}
 		p.Add(line(plotter.XYs{{X: x0, Y: b.GBps * x0}, {X: x1, Y: b.GBps * x1}}, cBlack, vg.Points(1.6-0.3*float64(min(i, 3))), false))
-		bpts = append(bpts, plotter.XY{X: x0, Y: b.GBps * x0})
-		btxt = append(btxt, b.Level+" "+sig(b.GBps)+" GB/s")
-	}
-	if len(bpts) > 0 {
-		p.Add(labels(bpts, btxt, 10, cBlack, true))
+		// Name the diagonal along itself, staggered so neighbours do not meet.
+		p.Add(slopeText{X0: x0, Y0: b.GBps * x0, X1: x1, Y1: b.GBps * x1, At: 0.5 - 0.12*float64(i%3), Text: b.Level + " " + sig(b.GBps) + " GB/s", Size: 10})
 	}
 	for _, pk := range v.Peaks {
 		x0 := xlo
