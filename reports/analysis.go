@@ -1,0 +1,305 @@
+package reports
+
+import (
+	"math"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/gonum/stat"
+)
+
+// This file holds the presentation arithmetic: sorting, the Pareto frontier,
+// break-even crossings, the price-trend fit and the recommendations. Nothing
+// here models cost; it only reads what Input gives.
+
+// slug turns a name into a file-name and anchor friendly word.
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	out := strings.TrimSuffix(b.String(), "-")
+	if out == "" {
+		return "workload"
+	}
+	return out
+}
+
+// priceKind names one way of paying for an option.
+type priceKind int
+
+const (
+	onDemand priceKind = iota
+	spot
+	own
+)
+
+var priceKinds = []priceKind{onDemand, spot, own}
+
+func (k priceKind) String() string {
+	return [...]string{"rent on demand", "rent spot", "own"}[k]
+}
+
+func (o *Option) price(k priceKind) Range {
+	return [...]Range{o.OnDemand, o.Spot, o.Own}[k]
+}
+
+// headline is the price an option is compared by when one number is needed:
+// on demand where it can be rented, else owned, else spot.
+func (o *Option) headline() (Range, priceKind, bool) {
+	for _, k := range []priceKind{onDemand, own, spot} {
+		if r := o.price(k); r.OK() {
+			return r, k, true
+		}
+	}
+	return Range{}, 0, false
+}
+
+// cheapestWay is the lowest central price of any way of paying for o.
+func (o *Option) cheapestWay() (Range, priceKind, bool) {
+	var best Range
+	var kind priceKind
+	ok := false
+	for _, k := range priceKinds {
+		if r := o.price(k); r.OK() && (!ok || r.Mid < best.Mid) {
+			best, kind, ok = r, k, true
+		}
+	}
+	return best, kind, ok
+}
+
+// byPrice returns the options sorted cheapest first by headline price, with
+// the unpriced last and names breaking ties.
+func byPrice(opts []Option) []Option {
+	out := append([]Option(nil), opts...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, _, aok := out[i].headline()
+		b, _, bok := out[j].headline()
+		if aok != bok {
+			return aok
+		}
+		if aok && a.Mid != b.Mid {
+			return a.Mid < b.Mid
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// plotted reports whether an option has both a time and a headline price.
+func plotted(o *Option) bool {
+	_, _, ok := o.headline()
+	return ok && o.Seconds.OK()
+}
+
+// pareto returns the options no other option beats on both time and headline
+// price, sorted fastest first.
+func pareto(opts []Option) []Option {
+	var cand []Option
+	for _, o := range opts {
+		if plotted(&o) {
+			cand = append(cand, o)
+		}
+	}
+	sort.SliceStable(cand, func(i, j int) bool {
+		if cand[i].Seconds.Mid != cand[j].Seconds.Mid {
+			return cand[i].Seconds.Mid < cand[j].Seconds.Mid
+		}
+		pi, _, _ := cand[i].headline()
+		pj, _, _ := cand[j].headline()
+		if pi.Mid != pj.Mid {
+			return pi.Mid < pj.Mid
+		}
+		return cand[i].Name < cand[j].Name
+	})
+	var front []Option
+	best := math.Inf(1)
+	for _, o := range cand {
+		p, _, _ := o.headline()
+		if p.Mid < best {
+			front = append(front, o)
+			best = p.Mid
+		}
+	}
+	return front
+}
+
+// breakEven finds the first month at which owning has cost no more than
+// renting, interpolating linearly between the points, from the cumulative
+// series given. rent picks the renting series; ok is false when renting is not
+// available or owning never catches up within the series.
+func breakEven(pts []CostPoint, rent func(CostPoint) float64) (month, dollars float64, ok bool) {
+	if !hasSeries(pts, rent) {
+		return 0, 0, false
+	}
+	for i, p := range pts {
+		d := p.Own - rent(p)
+		if d > 0 {
+			continue
+		}
+		if i == 0 {
+			return p.Month, p.Own, true
+		}
+		q := pts[i-1]
+		dq := q.Own - rent(q)
+		f := dq / (dq - d)
+		return q.Month + f*(p.Month-q.Month), q.Own + f*(p.Own-q.Own), true
+	}
+	return 0, 0, false
+}
+
+// trend is a fit of log2(price per epoch) against release year.
+type trend struct {
+	N              int     // points fitted
+	Intercept      float64 // log2 dollars at year 0
+	Slope          float64 // log2 dollars per year
+	HalvingYears   float64 // years for the price to halve; 0 when it does not fall
+	FirstYear      int
+	LastYear       int
+	PriceKindLabel string
+}
+
+// priceTrend fits the headline price of the options with a release year.
+func priceTrend(opts []Option) (trend, bool) {
+	var xs, ys []float64
+	t := trend{PriceKindLabel: "headline price"}
+	for _, o := range opts {
+		p, _, ok := o.headline()
+		if !ok || o.ReleaseYear == 0 {
+			continue
+		}
+		xs = append(xs, float64(o.ReleaseYear))
+		ys = append(ys, math.Log2(p.Mid))
+		if t.N == 0 || o.ReleaseYear < t.FirstYear {
+			t.FirstYear = o.ReleaseYear
+		}
+		if o.ReleaseYear > t.LastYear {
+			t.LastYear = o.ReleaseYear
+		}
+		t.N++
+	}
+	if t.N < 2 || t.FirstYear == t.LastYear {
+		return t, false
+	}
+	t.Intercept, t.Slope = stat.LinearRegression(xs, ys, nil, false)
+	if t.Slope < 0 {
+		t.HalvingYears = -1 / t.Slope
+	}
+	return t, true
+}
+
+// recommendation is one headline line for a workload.
+type recommendation struct {
+	Label  string // "Cheapest", "Fastest", "Best under $5/epoch"
+	Option string // empty when nothing qualifies
+	Detail string // the numbers behind it, or why nothing qualifies
+}
+
+// recommend names the cheapest, the fastest and the best option under the
+// user's budget and deadline.
+func recommend(w *Workload, budget, deadline float64) []recommendation {
+	var recs []recommendation
+	var cheap *Option
+	var cheapR Range
+	var cheapK priceKind
+	for i := range w.Options {
+		o := &w.Options[i]
+		if r, k, ok := o.cheapestWay(); ok && (cheap == nil || r.Mid < cheapR.Mid || r.Mid == cheapR.Mid && o.Name < cheap.Name) {
+			cheap, cheapR, cheapK = o, r, k
+		}
+	}
+	if cheap != nil {
+		recs = append(recs, recommendation{"Cheapest", cheap.Name,
+			fmtMoney(cheapR.Mid) + " per epoch (" + cheapK.String() + "; " + fmtMoneyRange(cheapR) + "), " + fmtSecondsOr(cheap.Seconds)})
+	} else {
+		recs = append(recs, recommendation{"Cheapest", "", "no option has a price"})
+	}
+	var fast *Option
+	for i := range w.Options {
+		o := &w.Options[i]
+		if o.Seconds.OK() && (fast == nil || o.Seconds.Mid < fast.Seconds.Mid || o.Seconds.Mid == fast.Seconds.Mid && o.Name < fast.Name) {
+			fast = o
+		}
+	}
+	if fast != nil {
+		d := fmtSeconds(fast.Seconds.Mid) + " per epoch (" + fmtSecondsRange(fast.Seconds) + ")"
+		if p, k, ok := fast.headline(); ok {
+			d += ", " + fmtMoney(p.Mid) + " " + k.String()
+		}
+		recs = append(recs, recommendation{"Fastest", fast.Name, d})
+	} else {
+		recs = append(recs, recommendation{"Fastest", "", "no option has a time per epoch"})
+	}
+	if budget <= 0 && deadline <= 0 {
+		return recs
+	}
+	var label string
+	switch {
+	case budget > 0 && deadline > 0:
+		label = "Cheapest within " + fmtMoney(budget) + " and " + fmtSeconds(deadline) + " per epoch"
+	case budget > 0:
+		label = "Fastest within " + fmtMoney(budget) + " per epoch"
+	default:
+		label = "Cheapest within " + fmtSeconds(deadline) + " per epoch"
+	}
+	var best *Option
+	var bestR Range
+	var bestK priceKind
+	for i := range w.Options {
+		o := &w.Options[i]
+		r, k, ok := o.cheapestWay()
+		if !ok || !o.Seconds.OK() {
+			continue
+		}
+		if budget > 0 && r.Mid > budget || deadline > 0 && o.Seconds.Mid > deadline {
+			continue
+		}
+		better := best == nil
+		if !better {
+			if deadline > 0 { // cheapest that meets the deadline
+				better = r.Mid < bestR.Mid || r.Mid == bestR.Mid && o.Seconds.Mid < best.Seconds.Mid
+			} else { // fastest within the budget
+				better = o.Seconds.Mid < best.Seconds.Mid || o.Seconds.Mid == best.Seconds.Mid && r.Mid < bestR.Mid
+			}
+		}
+		if better {
+			best, bestR, bestK = o, r, k
+		}
+	}
+	if best == nil {
+		recs = append(recs, recommendation{label, "", "no option meets it"})
+		return recs
+	}
+	d := fmtMoney(bestR.Mid) + " per epoch (" + bestK.String() + "), " + fmtSeconds(best.Seconds.Mid)
+	if budget > 0 && bestR.High > budget || deadline > 0 && best.Seconds.High > deadline {
+		d += "; its interval reaches past the limit"
+	}
+	recs = append(recs, recommendation{label, best.Name, d})
+	return recs
+}
+
+// fmtSecondsOr formats a time range's middle, or says it is unknown.
+func fmtSecondsOr(r Range) string {
+	if !r.OK() {
+		return "time unknown"
+	}
+	return fmtSeconds(r.Mid)
+}
+
+// hasSeries reports whether a cumulative series is given: all zeros means
+// that way of paying is not available.
+func hasSeries(pts []CostPoint, get func(CostPoint) float64) bool {
+	for _, p := range pts {
+		if get(p) > 0 {
+			return true
+		}
+	}
+	return false
+}
