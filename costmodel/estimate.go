@@ -250,10 +250,9 @@ func price(e *EpochEstimate, o Option, a Assumptions) {
 	if !o.PurchaseUSD.Known() {
 		return
 	}
-	running := 0.0 // $/h of use besides the write-off
+	running := runningUSDh(o, a) // $/h of use besides the write-off
 	energyNote := "no power figure: electricity left out"
 	if e.Watts > 0 {
-		running = e.Watts * a.PUE / 1000 * a.ElectricityUSDkWh
 		energyNote = fmt.Sprintf("%.4g W × PUE %.3g at $%.3g/kWh", e.Watts, a.PUE, a.ElectricityUSDkWh)
 	}
 	useHours := a.LifetimeYears * hoursPerYear * a.Utilization
@@ -276,6 +275,62 @@ func price(e *EpochEstimate, o Option, a Assumptions) {
 	e.BreakEvenHours = &h
 	months := h.Scale(1 / (a.Utilization * hoursPerYear / 12))
 	e.BreakEvenMonths = &months
+}
+
+// runningUSDh is the electricity an owned option costs per hour of use (0
+// without a power figure).
+func runningUSDh(o Option, a Assumptions) float64 {
+	if !o.TDPW.Known() {
+		return 0
+	}
+	return o.TDPW.Value * a.PUE / 1000 * a.ElectricityUSDkWh
+}
+
+// CostPoint is what using an option has cost after Month months at the
+// assumed utilisation: owning it (purchase, maintenance and electricity so
+// far) against renting it on demand or spot for the same hours. A price the
+// option lacks is 0.
+type CostPoint struct {
+	Month    float64 `json:"month"`
+	Hours    float64 `json:"hours"`
+	Own      float64 `json:"own"`
+	OnDemand float64 `json:"on_demand,omitempty"`
+	Spot     float64 `json:"spot,omitempty"`
+}
+
+// CumulativeCost returns the cumulative cost of owning option o against
+// renting it, at each of months (mid values; same formulas as Estimate's
+// prices):
+//
+//	hours(m) = m × Utilization × 8766/12
+//	own(m)   = purchase + m/12 × MaintenancePerYear × purchase + hours × running $/h
+//	rent(m)  = hours × on-demand (or spot) $/h
+//
+// An option without a sourced purchase price is an error.
+func CumulativeCost(o Option, a Assumptions, months []float64) ([]CostPoint, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	if !o.PurchaseUSD.Known() {
+		return nil, fmt.Errorf("costmodel: option %s has no sourced purchase price", o.ID)
+	}
+	buy, running := o.PurchaseUSD.Value, runningUSDh(o, a)
+	out := make([]CostPoint, len(months))
+	for i, m := range months {
+		if !(m >= 0) || math.IsInf(m, 0) {
+			return nil, fmt.Errorf("costmodel: month %v: want a finite number ≥ 0", m)
+		}
+		h := m * a.Utilization * hoursPerYear / 12
+		p := CostPoint{Month: m, Hours: h, Own: buy*(1+a.MaintenancePerYear*m/12) + h*running}
+		if o.OnDemandUSDh.Known() {
+			p.OnDemand = h * o.OnDemandUSDh.Value
+		}
+		if o.SpotUSDh.Known() {
+			p.Spot = h * o.SpotUSDh.Value
+		}
+		out[i] = p
+	}
+	return out, nil
 }
 
 // describe renders a quantity with its unit, range and source for a Basis.

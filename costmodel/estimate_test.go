@@ -321,3 +321,44 @@ func TestAssumptionsDescribe(t *testing.T) {
 		}
 	}
 }
+
+// TestCumulativeCostMeetsBreakEven: owning and renting the catalog's RTX 4090
+// cost the same at the break-even month Estimate reports, and owning costs
+// more before it and less after.
+func TestCumulativeCostMeetsBreakEven(t *testing.T) {
+	o, ok := EmbeddedCatalog().Lookup("nvidia-rtx-4090")
+	if !ok {
+		t.Fatal("no nvidia-rtx-4090 in the catalog")
+	}
+	a := DefaultAssumptions()
+	ests, err := Estimate(workload.SeedCNN(), []Option{o}, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := ests[0].BreakEvenMonths
+	if be == nil {
+		t.Fatalf("no break-even for %s: %v", o.ID, ests[0].Notes)
+	}
+	m := be.Mid
+	pts, err := CumulativeCost(o, a, []float64{0, m / 2, m, 2 * m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pts[0].Own != o.PurchaseUSD.Value || pts[0].OnDemand != 0 {
+		t.Errorf("month 0: own %v (want the purchase %v), rent %v (want 0)", pts[0].Own, o.PurchaseUSD.Value, pts[0].OnDemand)
+	}
+	if !(pts[1].Own > pts[1].OnDemand) || !(pts[3].Own < pts[3].OnDemand) {
+		t.Errorf("owning should cost more before break-even and less after: %+v", pts)
+	}
+	if d := math.Abs(pts[2].Own-pts[2].OnDemand) / pts[2].Own; d > 1e-9 {
+		t.Errorf("at the break-even month %.4g own %v != rent %v", m, pts[2].Own, pts[2].OnDemand)
+	}
+	if _, err := CumulativeCost(o, a, []float64{math.NaN()}); err == nil {
+		t.Error("NaN month accepted")
+	}
+	noBuy := o
+	noBuy.PurchaseUSD = Quantity{Unsourced: true}
+	if _, err := CumulativeCost(noBuy, a, []float64{1}); err == nil {
+		t.Error("an option without a purchase price gave a series")
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/spf13/pflag"
 
@@ -38,6 +37,14 @@ func (c *costFlags) register(f *pflag.FlagSet) {
 	f.Float64Var(&c.electricity, "electricity", d.ElectricityUSDkWh, "electricity price in USD per kWh")
 	f.Float64Var(&c.lifetime, "lifetime", d.LifetimeYears, "years a purchase is written off over")
 	f.Float64Var(&c.utilization, "utilization", d.Utilization, "fraction of its lifetime an owned machine trains")
+}
+
+// defaultCostFlags returns the flags' defaults, for commands that run the
+// cost model without exposing its flags.
+func defaultCostFlags() costFlags {
+	var c costFlags
+	c.register(pflag.NewFlagSet("cost", pflag.ContinueOnError))
+	return c
 }
 
 // assumptions returns the model's assumptions with the flags applied.
@@ -91,7 +98,7 @@ func analyse(c costFlags, resultFiles []string) (*analysis, error) {
 		a.Results = res
 		threads := c.threads
 		if len(threads) == 0 {
-			threads = resultThreads(res)
+			threads = res.Threads()
 		}
 		if len(threads) == 0 {
 			return nil, usagef("%v: no kernel measurements the cost model can use", resultFiles)
@@ -121,16 +128,4 @@ func analyse(c costFlags, resultFiles []string) (*analysis, error) {
 		a.Workloads = append(a.Workloads, workloadAnalysis{Network: w, Estimates: ests})
 	}
 	return a, nil
-}
-
-// resultThreads returns the thread counts the results measured, ascending.
-func resultThreads(res *costmodel.Results) []int {
-	var ts []int
-	for _, c := range res.Cases {
-		if c.Threads > 0 && !slices.Contains(ts, c.Threads) {
-			ts = append(ts, c.Threads)
-		}
-	}
-	slices.Sort(ts)
-	return ts
 }

@@ -20,7 +20,7 @@ import (
 // tiny selects two cheap cases: blocked SGEMM at 64³ and 128³, pure Go, one
 // thread, one iteration each.
 var tiny = []string{"--kernel", "Sgemm", "--impl", "blocked", "--isa", "generic", "--threads", "1", "--set", "square",
-	"--match", "/m=(64|128)/", "--benchtime", "1x", "--count", "1", "--ceilings", "off"}
+	"--match", "/m=(64|128)/", "--benchtime", "1x", "--count", "1", "--ceilings", "off", "--report=false"}
 
 func tinyRun(t *testing.T, out string, extra ...string) (stdout, stderr string) {
 	t.Helper()

@@ -19,6 +19,7 @@ import (
 	"github.com/trainbench/trainbench/ceiling"
 	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/results"
+	"github.com/trainbench/trainbench/workload"
 )
 
 // benchPkg is the package of the case table: the pkg key go test writes for
@@ -35,6 +36,7 @@ type runOptions struct {
 	ceilings                   string
 	output, label              string
 	json                       bool
+	report                     bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -81,6 +83,7 @@ completed case (it is rewritten atomically after each one).`,
 	f.StringVarP(&o.output, "output", "o", "", "results file (default benchrun-<label>-<date>.txt in the current directory)")
 	f.StringVar(&o.label, "label", "", "machine label for the results (default from the CPU brand and core count)")
 	f.BoolVar(&o.json, "json", false, "print the results as JSON on stdout instead of the table")
+	f.BoolVar(&o.report, "report", true, "write the cost report folder (<results file without .txt>-report/) for the built-in workloads after the run")
 	return cmd
 }
 
@@ -233,6 +236,14 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 	}
 	if len(rs) == 0 {
 		return fmt.Errorf("no case could run here (see the skipped cases above)")
+	}
+	if o.report {
+		ro := reportOptions{costFlags: defaultCostFlags(), output: strings.TrimSuffix(o.output, ".txt") + "-report"}
+		ro.workloads = workload.Builtins()
+		reproduce := "benchrun report -o " + ro.output + " --workload " + strings.Join(ro.workloads, ",") + " " + o.output
+		if err := writeReport(stderr, ro, []string{o.output}, start, reproduce); err != nil {
+			return fmt.Errorf("the results are in %s, but the report failed: %w", o.output, err)
+		}
 	}
 	return nil
 }
