@@ -105,7 +105,15 @@ func analyse(c costFlags, resultFiles []string) (*analysis, error) {
 		}
 		price := costmodel.LocalPrice{USDPerHour: c.pricePerHour, PurchaseUSD: c.purchaseUSD, Watts: c.watts}
 		for _, t := range threads {
-			o, _, err := costmodel.MeasuredOption(fmt.Sprintf("measured-%dt", t), "", res, t, price, cat)
+			name := res.Profile.CPU
+			if name == "" {
+				name = "this machine"
+			}
+			name += fmt.Sprintf(", %d thread", t)
+			if t > 1 {
+				name += "s"
+			}
+			o, _, err := costmodel.MeasuredOption(fmt.Sprintf("measured-%dt", t), name, res, t, price, cat)
 			if err != nil {
 				return nil, err
 			}

@@ -42,7 +42,7 @@ func TestReport(t *testing.T) {
 			t.Errorf("report lacks %s (has %d files)", want, len(a))
 		}
 	}
-	if !strings.Contains(string(a["summary.md"]), "Test CPU (measured") {
+	if !strings.Contains(string(a["summary.md"]), "Test CPU, 1 thread") {
 		t.Errorf("summary.md does not list the measured machine")
 	}
 	if len(a) != len(b) {
