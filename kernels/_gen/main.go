@@ -25,6 +25,7 @@ import (
 // units maps a unit name to the function that emits its routines.
 var units = map[string]func(){
 	"gemm": genGemm,
+	"vec":  genVec,
 }
 
 func main() {
