@@ -7,7 +7,11 @@
 // Case names follow Benchmark<Kernel>/<key>=<value>/... with keys in a fixed
 // order (pass, impl, isa, threads, then the shape), so benchstat can slice
 // results by any key (-col /impl, -row /shape). Each case reports GFLOP/s
-// (and GB/s where bytes are the point) from the kernel's own FLOP formula.
+// and GB/s from the kernel's own FLOP and byte formulas, and sets them
+// against the machine (package ceiling): %peak of the measured peak of its
+// ISA level and thread count, and its arithmetic intensity in FLOP/byte
+// (see Case.Metrics). The ceilings themselves are the Peak and Stream
+// families.
 package bench
 
 import (
@@ -15,6 +19,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Param is one key=value element of a case name.
@@ -32,6 +37,9 @@ type Case struct {
 	Bytes  float64 // compulsory bytes moved per op (0 if not meaningful)
 	// Threads is the case's thread count; Run sets GOMAXPROCS to it.
 	Threads int
+	// Ceiling marks the cases that measure a machine ceiling themselves
+	// (Peak, Stream): Run reports no %peak and no FLOP/byte for them.
+	Ceiling bool
 	// Prepare allocates the inputs and returns the op to time and a cleanup
 	// function. It is called once per Run, outside the timed region.
 	Prepare func() (op func(), cleanup func(), err error)
@@ -60,10 +68,9 @@ func (c Case) SubName() string {
 // "Sgemm/impl=blocked/isa=avx2/threads=1/m=64/n=64/k=64".
 func (c Case) Name() string { return c.Kernel + "/" + c.SubName() }
 
-// Run times the case with b.Loop and reports GFLOP/s (and GB/s when the case
-// has a byte count). GOMAXPROCS is set to the case's thread count for the
-// run, so libraries that size themselves by GOMAXPROCS (gonum) get the same
-// parallelism as our kernels.
+// Run times the case with b.Loop and reports its Metrics. GOMAXPROCS is set
+// to the case's thread count for the run, so libraries that size themselves
+// by GOMAXPROCS (gonum) get the same parallelism as our kernels.
 func (c Case) Run(b *testing.B) {
 	if c.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.Threads))
@@ -77,14 +84,56 @@ func (c Case) Run(b *testing.B) {
 	for b.Loop() {
 		op()
 	}
-	if s := b.Elapsed().Seconds(); s > 0 {
-		if c.FLOPs > 0 {
-			b.ReportMetric(c.FLOPs*float64(b.N)/s/1e9, "GFLOP/s")
-		}
-		if c.Bytes > 0 {
-			b.ReportMetric(c.Bytes*float64(b.N)/s/1e9, "GB/s")
-		}
+	peak := 0.0
+	if l, ok := roofLevel(c); ok && c.FLOPs > 0 && !c.Ceiling {
+		peak = PeakGFLOPS(l, max(c.Threads, 1))
 	}
+	for _, m := range c.Metrics(b.N, b.Elapsed(), peak) {
+		b.ReportMetric(m.Value, m.Unit)
+	}
+}
+
+// Metric is one reported benchmark metric.
+type Metric struct {
+	Value float64
+	Unit  string
+}
+
+// Metrics are what Run reports after n ops in elapsed time:
+//
+//	GFLOP/s    FLOPs per second, when the case counts FLOPs
+//	GB/s       compulsory bytes per second, when it counts bytes
+//	%peak      100 · GFLOP/s / peakGFLOPS, when peakGFLOPS > 0
+//	FLOP/byte  arithmetic intensity FLOPs/Bytes, when it counts both
+//
+// Run passes as peakGFLOPS the measured f32 peak (every kernel here is
+// float32) of the case's ISA level and thread count, PeakGFLOPS(level,
+// threads): isa=generic cases are held against the scalar pure-Go peak,
+// the most Go code the compiler vectorises nothing of can reach (a library
+// with its own assembly, like gonum's SSE loops, can pass 100%); isa=native
+// cases (system libraries that pick their own instructions) against the
+// highest level usable here, the best this hardware offers. Ceiling cases
+// get neither %peak nor FLOP/byte.
+func (c Case) Metrics(n int, elapsed time.Duration, peakGFLOPS float64) []Metric {
+	s := elapsed.Seconds()
+	if s <= 0 || n <= 0 {
+		return nil
+	}
+	var ms []Metric
+	gflops := c.FLOPs * float64(n) / s / 1e9
+	if c.FLOPs > 0 {
+		ms = append(ms, Metric{gflops, "GFLOP/s"})
+	}
+	if c.Bytes > 0 {
+		ms = append(ms, Metric{c.Bytes * float64(n) / s / 1e9, "GB/s"})
+	}
+	if c.FLOPs > 0 && peakGFLOPS > 0 && !c.Ceiling {
+		ms = append(ms, Metric{100 * gflops / peakGFLOPS, "%peak"})
+	}
+	if c.FLOPs > 0 && c.Bytes > 0 && !c.Ceiling {
+		ms = append(ms, Metric{c.FLOPs / c.Bytes, "FLOP/byte"})
+	}
+	return ms
 }
 
 // RunAll runs each case as a sub-benchmark of b, named by SubName.

@@ -104,6 +104,7 @@ func sgemmCase(impl kernels.Impl[kernels.SgemmFunc], l implLevel, threads int, s
 		},
 		Set:     set,
 		FLOPs:   kernels.SgemmFLOPs(s.M, s.N, s.K),
+		Bytes:   kernels.SgemmBytes(s.M, s.N, s.K),
 		Threads: threads,
 		Prepare: func() (func(), func(), error) {
 			ctx, err := kernels.NewContext(l.level, threads)

@@ -16,11 +16,15 @@ const MaxThreads = 1024
 // Context is not safe for concurrent use; use one per goroutine. Close
 // releases its workers.
 type Context struct {
-	isa     cpu.Level
-	pool    *parallel.Pool
-	caches  gemm.Caches
-	gemmWS  []gemm.Workspace // one per thread
-	scratch [][]float32      // one per thread, for kernels that need a buffer
+	isa      cpu.Level
+	pool     *parallel.Pool
+	caches   gemm.Caches
+	gemmWS   []gemm.Workspace // one per thread
+	scratch  [][]float32      // one per thread, for kernels that need a buffer
+	gemmJob  gemmJob          // the SGEMM in progress
+	gemmTeam gemm.Team        // the threads' shared packed B, when they work as a team
+	gemmRun  func(tid int)    // ctx.runGemmJob, made once
+	conv     convBuffers      // reusable buffers of the conv2d kernels (conv2d*.go)
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.
@@ -37,13 +41,16 @@ func NewContext(isa cpu.Level, threads int) (*Context, error) {
 	if threads < 1 || threads > MaxThreads {
 		return nil, fmt.Errorf("kernels: thread count %d outside [1, %d]", threads, MaxThreads)
 	}
-	return &Context{
+	c := &Context{
 		isa:     isa,
 		pool:    parallel.New(threads),
 		caches:  gemm.Caches{L1D: info.L1D, L2: info.L2, L3: info.L3},
 		gemmWS:  make([]gemm.Workspace, threads),
 		scratch: make([][]float32, threads),
-	}, nil
+	}
+	c.gemmRun = c.runGemmJob
+	c.gemmTeam.Barrier = c.pool.Barrier
+	return c, nil
 }
 
 // NewDefaultContext returns a Context at the highest usable ISA level.

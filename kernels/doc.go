@@ -14,7 +14,10 @@
 // each kernel live beside it (SgemmFLOPs, ...) so that benchmarks, the
 // roofline and the cost model use the same formulas.
 //
-// Matrices are row-major. Shape errors panic with a message naming the
+// Matrices are row-major. Activations are NHWC (batch, height, width,
+// channels: channels contiguous, which suits SIMD along channels) and conv
+// weights KRSC; see Conv2DShape. Callers holding NCHW data convert at the
+// edges. Shape errors panic with a message naming the
 // offending argument and shapes, as slice indexing does: they are programming
 // errors, and checking them is cheap next to the work.
 package kernels

@@ -99,3 +99,21 @@ func TestNewContextRejectsBadThreads(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmDoesNotAllocate checks that a steady-state call allocates nothing,
+// one thread and several (the training loop calls SGEMM thousands of times).
+func TestSgemmDoesNotAllocate(t *testing.T) {
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		for _, s := range [][3]int{{32, 10, 128}, {200, 300, 100}} {
+			m, n, k := s[0], s[1], s[2]
+			a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+			ctx.Sgemm(kernels.NoTrans, kernels.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+			allocs := testing.AllocsPerRun(10, func() {
+				ctx.Sgemm(kernels.NoTrans, kernels.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+			})
+			if allocs != 0 {
+				t.Errorf("%dx%dx%d: %v allocations per call", m, n, k, allocs)
+			}
+		}
+	})
+}

@@ -6,7 +6,7 @@
 //
 // Usage (from a package directory, see the go:generate lines):
 //
-//	go run -C ../../_gen . -unit gemm -out ../internal/gemm/micro_amd64.s -stubs ../internal/gemm/micro_amd64.go -pkg gemm
+//	go run -C ../../_gen . -unit gemm -dir ../internal/gemm -out ../internal/gemm/micro_amd64.s -stubs ../internal/gemm/micro_amd64.go -pkg gemm
 //
 // Each unit is one Go package's assembly: -unit selects it, avo's own flags
 // (-out, -stubs, -pkg) say where it goes.
@@ -22,26 +22,47 @@ import (
 	. "github.com/mmcloughlin/avo/build"
 )
 
-// units maps a unit name to the function that emits its routines.
-var units = map[string]func(){
-	"gemm": genGemm,
-	"vec":  genVec,
+// unit is one package's generated code: asm emits its assembly routines
+// through avo; goFiles, if set, writes generated Go files (tables, pure-Go
+// twins) into the package directory given by -dir.
+type unit struct {
+	asm     func()
+	goFiles func(dir string) error
+}
+
+// units maps a unit name to its generators.
+var units = map[string]unit{
+	"gemm":    {asm: func() { genGemm(); genTranspose() }, goFiles: writeGemmGo},
+	"ceiling": {asm: genCeiling},
+	"conv":    {asm: genConv},
+	"vec":     {asm: genVec},
 }
 
 func main() {
-	unit := flag.String("unit", "", "which package's assembly to generate")
+	unitName := flag.String("unit", "", "which package's assembly to generate")
+	dir := flag.String("dir", "", "package directory for generated Go files (units that write them)")
 	flag.Parse()
-	gen, ok := units[*unit]
+	gen, ok := units[*unitName]
 	if !ok {
 		var names []string
 		for n := range units {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		fmt.Fprintf(os.Stderr, "_gen: unknown -unit %q (valid: %s)\n", *unit, strings.Join(names, ", "))
+		fmt.Fprintf(os.Stderr, "_gen: unknown -unit %q (valid: %s)\n", *unitName, strings.Join(names, ", "))
 		os.Exit(2)
 	}
+	if gen.goFiles != nil {
+		if *dir == "" {
+			fmt.Fprintf(os.Stderr, "_gen: unit %s writes Go files: give -dir\n", *unitName)
+			os.Exit(2)
+		}
+		if err := gen.goFiles(*dir); err != nil {
+			fmt.Fprintln(os.Stderr, "_gen:", err)
+			os.Exit(1)
+		}
+	}
 	ConstraintExpr("!noasm")
-	gen()
+	gen.asm()
 	Generate()
 }

@@ -7,7 +7,7 @@
 //
 //	generic  pure Go, runs everywhere
 //	avx2     AVX2 + FMA3 (256-bit vectors, fused multiply-add)
-//	avx512   AVX-512 F + DQ + BW + VL (512-bit vectors)
+//	avx512   AVX-512 F + DQ + BW + VL (512-bit vectors), with BMI2
 //
 // A level is usable when the CPU has its features, the assembly for it is
 // compiled in (not under the noasm build tag, amd64 only), and it is not above
@@ -196,7 +196,7 @@ func hardwareLevel(c cpuid.CPUInfo) Level {
 		return Generic
 	}
 	switch {
-	case c.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW, cpuid.AVX512VL):
+	case c.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.BMI2, cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW, cpuid.AVX512VL):
 		return AVX512
 	case c.Supports(cpuid.AVX2, cpuid.FMA3):
 		return AVX2

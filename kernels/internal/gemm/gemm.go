@@ -21,17 +21,44 @@ package gemm
 
 import "fmt"
 
-// Kernel is a register-tile micro-kernel and its blocking.
+// MicroFn is a micro-kernel on a packed A panel: C[MR×NR] = A·B + beta·C
+// where A is a packed MR-high micro-panel (k columns of MR values), B is k
+// rows of NR values with row stride ldb (a packed panel when ldb = NR) and C
+// has row stride ldc. If beta == 0, C is not read. k ≥ 0.
+type MicroFn func(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32)
+
+// DirectFn is a micro-kernel that reads A in place: rows of a row-major
+// matrix with row stride lda; otherwise as MicroFn, except that it writes only
+// the first cols columns of its tile (1 ≤ cols ≤ width). Each DirectFn has a
+// fixed row count and width (see Kernel.Direct).
+type DirectFn func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)
+
+// FullWidthFn is a direct kernel without column masking: it reads and writes
+// its whole width.
+type FullWidthFn func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)
+
+// Kernel is a register-tile micro-kernel family and its tile size.
 type Kernel struct {
 	Name string // e.g. "avx512-12x32"
 	MR   int    // rows of the C tile (A micro-panel height)
 	NR   int    // columns of the C tile (B micro-panel width)
-	// Fn computes C[MR×NR] = A·B + beta·C where A is a packed MR-high
-	// micro-panel (k columns of MR values), B a packed NR-wide micro-panel
-	// (k rows of NR values) and C has row stride ldc. If beta == 0, C is
-	// not read. k ≥ 0.
-	Fn func(k int, a, b, c []float32, ldc int, beta float32)
+	Fn   MicroFn
+	// Direct[r] and DirectHalf[r] are the kernels reading A in place for r
+	// rows (1 ≤ r ≤ MR), NR and NR/2 columns wide; nil when the family has
+	// none. Gemm uses them when packing costs more than it saves.
+	Direct, DirectHalf []DirectFn
+	// FullDirect and FullDirectHalf are direct kernels without column masks
+	// (AVX2), used when Direct is nil: partial column blocks go through a
+	// scratch tile, and a narrow last column block of B is packed,
+	// zero-padded, lest they read past the end of a row of B.
+	FullDirect, FullDirectHalf []FullWidthFn
+	// SIMDPack says packing may use the AVX transpose routines (the
+	// family itself needs AVX); the pure-Go family packs in pure Go.
+	SIMDPack bool
 }
+
+// masked reports whether the kernel's direct kernels mask columns.
+func (k Kernel) masked() bool { return k.Direct != nil }
 
 // Blocking holds the cache-blocking sizes of the loop nest.
 type Blocking struct {
@@ -112,11 +139,41 @@ type Matrix struct {
 	Trans  bool
 }
 
+// DirectMaxN is the widest C for which Gemm reads a non-transposed A in place
+// instead of packing it (each element of A then feeds at most DirectMaxN/NR
+// micro-kernel calls, too few to repay a copy), and DirectMaxM the tallest C
+// for which it reads a non-transposed B in place.
+var DirectMaxN, DirectMaxM = 128, 48
+
+// Team is a group of threads computing one GEMM together, BLIS-style: the
+// members pack each KC×NC panel of B once into the shared buffer B (each a
+// share of its micro-panels), meet at a barrier, and then each computes its
+// own rows of C against the whole panel. A nil *Team means one thread alone.
+type Team struct {
+	Size    int              // number of member threads
+	B       []float32        // the shared packed B panel, at least PackedBLen long
+	Barrier func(tid, n int) // blocks until n members have called it
+}
+
+// PackedBLen is the length of the buffer a Team needs for kernel kern and
+// blocking bl.
+func PackedBLen(kern Kernel, bl Blocking) int { return roundUp(bl.NC, kern.NR) * bl.KC }
+
+// UsesPackedB reports whether Gemm packs B for an m-row problem (it reads a
+// non-transposed B in place when C is short); only then does a Team help.
+func UsesPackedB(kern Kernel, m int, bTrans bool) bool {
+	return !(kern.hasDirect() && !bTrans && m <= DirectMaxM)
+}
+
+func (k Kernel) hasDirect() bool { return k.Direct != nil || k.FullDirect != nil }
+
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for C of m×n (row stride ldc)
-// and inner dimension k with kernel kern and blocking bl, on the calling
-// goroutine, using ws's buffers. Arguments are assumed valid (the kernels
+// and inner dimension k with kernel kern and blocking bl, using ws's buffers.
+// With team == nil the calling goroutine computes all of C; otherwise it is
+// member tid of team and computes its share of the rows, and every member must
+// call Gemm with the same arguments. Arguments are assumed valid (the kernels
 // package checks them); k == 0 or alpha == 0 must be handled by the caller.
-func Gemm(ws *Workspace, kern Kernel, bl Blocking, m, n, k int, alpha float32, a, b Matrix, beta float32, c []float32, ldc int) {
+func Gemm(ws *Workspace, team *Team, tid int, kern Kernel, bl Blocking, m, n, k int, alpha float32, a, b Matrix, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -124,50 +181,152 @@ func Gemm(ws *Workspace, kern Kernel, bl Blocking, m, n, k int, alpha float32, a
 		panic(fmt.Sprintf("gemm: Gemm called with k=%d alpha=%v; the caller scales C", k, alpha))
 	}
 	ws.grow(kern, bl)
+	size := 1
+	bbuf := ws.b
+	if team != nil {
+		size, bbuf = team.Size, team.B
+	}
+	// This member's rows of C.
+	m0, m1 := splitAligned(m, size, tid, kern.MR)
+	directA := kern.hasDirect() && !a.Trans && alpha == 1 && n <= DirectMaxN
+	directB := !UsesPackedB(kern, m, b.Trans)
+	if team != nil && directB {
+		panic("gemm: a Team only helps when B is packed; split C instead")
+	}
+	nr := kern.NR
 	for jc := 0; jc < n; jc += bl.NC {
 		nc := min(bl.NC, n-jc)
 		for pc := 0; pc < k; pc += bl.KC {
 			kc := min(bl.KC, k-pc)
-			packB(ws.b, b, pc, jc, kc, nc, kern.NR)
+			switch {
+			case directB:
+				// Kernels without column masks read whole tiles, so a short
+				// last column block is packed (zero-padded) lest they read
+				// past the end of a row of B.
+				if tail := nc % nr; tail != 0 && !kern.masked() {
+					packB(bbuf, b, pc, jc+nc-tail, kc, tail, nr, kern.SIMDPack)
+				}
+			case team != nil:
+				// Each member packs its share of the micro-panels.
+				q0, q1 := splitAligned(nc, size, tid, nr)
+				if q0 < q1 {
+					packB(bbuf[q0*kc:], b, pc, jc+q0, kc, q1-q0, nr, kern.SIMDPack)
+				}
+				team.Barrier(tid, size)
+			default:
+				packB(bbuf, b, pc, jc, kc, nc, nr, kern.SIMDPack)
+			}
 			bet := beta
 			if pc > 0 {
 				bet = 1
 			}
-			for ic := 0; ic < m; ic += bl.MC {
-				mc := min(bl.MC, m-ic)
-				packA(ws.a, a, ic, pc, mc, kc, kern.MR, alpha)
-				macro(ws, kern, mc, nc, kc, bet, c[ic*ldc+jc:], ldc)
+			for ic := m0; ic < m1; ic += bl.MC {
+				mc := min(bl.MC, m1-ic)
+				if !directA {
+					packA(ws.a, a, ic, pc, mc, kc, kern.MR, alpha, kern.SIMDPack)
+				}
+				for jr := 0; jr < nc; jr += nr {
+					cols := min(nr, nc-jr)
+					var bp []float32
+					ldb := nr
+					switch {
+					case !directB:
+						bp = bbuf[jr*kc : (jr+nr)*kc]
+					case cols < nr && !kern.masked():
+						bp = bbuf[:nr*kc]
+					default:
+						bp, ldb = b.Data[pc*b.Stride+jc+jr:], b.Stride
+					}
+					cblk := c[ic*ldc+jc+jr:]
+					if directA {
+						blockDirect(ws, kern, a, ic, pc, mc, kc, bp, ldb, cols, bet, cblk, ldc)
+					} else {
+						blockPacked(ws, kern, mc, kc, bp, ldb, cols, bet, cblk, ldc)
+					}
+				}
+			}
+			if team != nil {
+				team.Barrier(tid, size) // the panel is about to be repacked
 			}
 		}
 	}
 }
 
-// macro runs the micro-kernel over an mc×nc block of C with packed operands.
-func macro(ws *Workspace, kern Kernel, mc, nc, kc int, beta float32, c []float32, ldc int) {
+// splitAligned returns part i of parts ranges covering [0, n), with boundaries
+// on multiples of align (the last range takes the remainder).
+func splitAligned(n, parts, i, align int) (lo, hi int) {
+	blocks := (n + align - 1) / align
+	q, r := blocks/parts, blocks%parts
+	lo = (i*q + min(i, r)) * align
+	hi = lo + q*align
+	if i < r {
+		hi += align
+	}
+	return min(lo, n), min(hi, n)
+}
+
+// blockPacked runs the packed kernel down one column block (cols ≤ NR wide)
+// of an mc-row block of C, A packed in ws.a. Tiles that overhang C go through
+// the scratch tile.
+func blockPacked(ws *Workspace, kern Kernel, mc, kc int, bp []float32, ldb, cols int, beta float32, c []float32, ldc int) {
 	mr, nr := kern.MR, kern.NR
-	for jr := 0; jr < nc; jr += nr {
-		bp := ws.b[jr*kc : (jr+nr)*kc]
-		cols := min(nr, nc-jr)
+	for ir := 0; ir < mc; ir += mr {
+		ap := ws.a[ir*kc : (ir+mr)*kc]
+		rows := min(mr, mc-ir)
+		if rows == mr && cols == nr {
+			kern.Fn(kc, ap, bp, ldb, c[ir*ldc:], ldc, beta)
+			continue
+		}
+		kern.Fn(kc, ap, bp, ldb, ws.tile[:mr*nr], nr, 0)
+		mergeTile(ws.tile, nr, rows, cols, beta, c[ir*ldc:], ldc)
+	}
+}
+
+// blockDirect runs the direct kernels down one column block of an mc-row
+// block of C, reading A in place. The last panel uses the kernel for exactly
+// its row count; a column block of at most NR/2 uses the half-width kernels.
+func blockDirect(ws *Workspace, kern Kernel, a Matrix, ic, pc, mc, kc int, bp []float32, ldb, cols int, beta float32, c []float32, ldc int) {
+	mr := kern.MR
+	half := cols <= kern.NR/2
+	if kern.masked() {
+		table := kern.Direct
+		if half {
+			table = kern.DirectHalf
+		}
 		for ir := 0; ir < mc; ir += mr {
-			ap := ws.a[ir*kc : (ir+mr)*kc]
 			rows := min(mr, mc-ir)
-			if rows == mr && cols == nr {
-				kern.Fn(kc, ap, bp, c[ir*ldc+jr:], ldc, beta)
-				continue
-			}
-			tile := ws.tile[:mr*nr]
-			kern.Fn(kc, ap, bp, tile, nr, 0)
-			for i := 0; i < rows; i++ {
-				dst := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+cols]
-				src := tile[i*nr : i*nr+cols]
-				if beta == 0 {
-					copy(dst, src)
-					continue
-				}
-				for j := range dst {
-					dst[j] = src[j] + beta*dst[j]
-				}
-			}
+			table[rows](kc, a.Data[(ic+ir)*a.Stride+pc:], a.Stride, bp, ldb, c[ir*ldc:], ldc, beta, cols)
+		}
+		return
+	}
+	table, width := kern.FullDirect, kern.NR
+	if half {
+		table, width = kern.FullDirectHalf, kern.NR/2
+	}
+	for ir := 0; ir < mc; ir += mr {
+		rows := min(mr, mc-ir)
+		ap := a.Data[(ic+ir)*a.Stride+pc:]
+		if cols == width {
+			table[rows](kc, ap, a.Stride, bp, ldb, c[ir*ldc:], ldc, beta)
+			continue
+		}
+		table[rows](kc, ap, a.Stride, bp, ldb, ws.tile[:rows*width], width, 0)
+		mergeTile(ws.tile, width, rows, cols, beta, c[ir*ldc:], ldc)
+	}
+}
+
+// mergeTile writes the rows×cols corner of a scratch tile (row stride nr)
+// into C: C = tile + beta·C, not reading C when beta == 0.
+func mergeTile(tile []float32, nr, rows, cols int, beta float32, c []float32, ldc int) {
+	for i := 0; i < rows; i++ {
+		dst := c[i*ldc : i*ldc+cols]
+		src := tile[i*nr : i*nr+cols]
+		if beta == 0 {
+			copy(dst, src)
+			continue
+		}
+		for j := range dst {
+			dst[j] = src[j] + beta*dst[j]
 		}
 	}
 }
@@ -175,12 +334,21 @@ func macro(ws *Workspace, kern Kernel, mc, nc, kc int, beta float32, c []float32
 // packA copies alpha·op(A)[ic:ic+mc, pc:pc+kc] into MR-high micro-panels: panel
 // p holds rows p·MR..p·MR+MR-1, stored column by column (MR values per k), with
 // rows past mc set to zero.
-func packA(dst []float32, a Matrix, ic, pc, mc, kc, mr int, alpha float32) {
+func packA(dst []float32, a Matrix, ic, pc, mc, kc, mr int, alpha float32, simd bool) {
 	for p := 0; p < mc; p += mr {
 		panel := dst[p*kc : (p+mr)*kc]
 		rows := min(mr, mc-p)
 		if !a.Trans {
 			// Element (i, l) at Data[(ic+p+i)*Stride + pc+l]: rows are contiguous.
+			if rows == mr && alpha == 1 {
+				if simd && mr%4 == 2 || simd && mr%4 == 0 {
+					transposeRows(panel, a.Data[(ic+p)*a.Stride+pc:], a.Stride, rows, kc, mr)
+					continue
+				}
+				if packRowsFast(panel, a.Data[(ic+p)*a.Stride+pc:], a.Stride, kc, mr) {
+					continue
+				}
+			}
 			for i := 0; i < rows; i++ {
 				src := a.Data[(ic+p+i)*a.Stride+pc:]
 				src = src[:kc]
@@ -194,6 +362,10 @@ func packA(dst []float32, a Matrix, ic, pc, mc, kc, mr int, alpha float32) {
 				src := a.Data[(pc+l)*a.Stride+ic+p:]
 				src = src[:rows]
 				dst := panel[l*mr : l*mr+rows]
+				if alpha == 1 {
+					copy(dst, src)
+					continue
+				}
 				for i, v := range src {
 					dst[i] = alpha * v
 				}
@@ -210,7 +382,7 @@ func packA(dst []float32, a Matrix, ic, pc, mc, kc, mr int, alpha float32) {
 // packB copies op(B)[pc:pc+kc, jc:jc+nc] into NR-wide micro-panels: panel q
 // holds columns q·NR..q·NR+NR-1, stored row by row (NR values per k), with
 // columns past nc set to zero.
-func packB(dst []float32, b Matrix, pc, jc, kc, nc, nr int) {
+func packB(dst []float32, b Matrix, pc, jc, kc, nc, nr int, simd bool) {
 	for q := 0; q < nc; q += nr {
 		panel := dst[q*kc : (q+nr)*kc]
 		cols := min(nr, nc-q)
@@ -220,6 +392,9 @@ func packB(dst []float32, b Matrix, pc, jc, kc, nc, nr int) {
 				src := b.Data[(pc+l)*b.Stride+jc+q:]
 				copy(panel[l*nr:l*nr+cols], src[:cols])
 			}
+		} else if simd {
+			// Element (l, j) at Data[(jc+q+j)*Stride + pc+l]: a transpose.
+			transposeRows(panel, b.Data[(jc+q)*b.Stride+pc:], b.Stride, cols, kc, nr)
 		} else {
 			// Element (l, j) at Data[(jc+q+j)*Stride + pc+l]: columns are contiguous.
 			for j := 0; j < cols; j++ {
@@ -233,6 +408,78 @@ func packB(dst []float32, b Matrix, pc, jc, kc, nc, nr int) {
 		if cols < nr {
 			for l := 0; l < kc; l++ {
 				clear(panel[l*nr+cols : (l+1)*nr])
+			}
+		}
+	}
+}
+
+// packRowsFast interleaves mr rows of length kc (row stride ld, starting at
+// src) into dst, column by column, for the tile heights of the micro-kernels:
+// the hot case of packing a non-transposed A with alpha = 1. It reports
+// false for other heights.
+func packRowsFast(dst, src []float32, ld, kc, mr int) bool {
+	row := func(i int) []float32 { return src[i*ld : i*ld+kc : i*ld+kc] }
+	switch mr {
+	case 12:
+		r0, r1, r2, r3, r4, r5 := row(0), row(1), row(2), row(3), row(4), row(5)
+		r6, r7, r8, r9, r10, r11 := row(6), row(7), row(8), row(9), row(10), row(11)
+		dst = dst[:12*kc]
+		for l := range r0 {
+			d := dst[l*12 : l*12+12 : l*12+12]
+			d[0], d[1], d[2], d[3] = r0[l], r1[l], r2[l], r3[l]
+			d[4], d[5], d[6], d[7] = r4[l], r5[l], r6[l], r7[l]
+			d[8], d[9], d[10], d[11] = r8[l], r9[l], r10[l], r11[l]
+		}
+	case 6:
+		r0, r1, r2, r3, r4, r5 := row(0), row(1), row(2), row(3), row(4), row(5)
+		dst = dst[:6*kc]
+		for l := range r0 {
+			d := dst[l*6 : l*6+6 : l*6+6]
+			d[0], d[1], d[2], d[3], d[4], d[5] = r0[l], r1[l], r2[l], r3[l], r4[l], r5[l]
+		}
+	case 2:
+		r0, r1 := row(0), row(1)
+		dst = dst[:2*kc]
+		for l := range r0 {
+			d := dst[l*2 : l*2+2 : l*2+2]
+			d[0], d[1] = r0[l], r1[l]
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// transposeRows writes rows·cols values so that dst[l*stride+r] =
+// src[r*ld+l] for r < rows, l < cols: rows of a matrix become the columns of
+// a panel. Groups of 8 and 4 rows and blocks of 8 columns go through the AVX
+// transpose routines, the rest through plain loops.
+func transposeRows(dst, src []float32, ld, rows, cols, stride int) {
+	blocks := cols / 8
+	r := 0
+	for ; r+8 <= rows; r += 8 {
+		if blocks > 0 {
+			transpose8x8(blocks, src[r*ld:], ld, dst[r:], stride)
+		}
+	}
+	for ; r+4 <= rows; r += 4 {
+		if blocks > 0 {
+			transpose4x8(blocks, src[r*ld:], ld, dst[r:], stride)
+		}
+	}
+	// Rows past the last group of 4, all columns.
+	for ; r < rows; r++ {
+		s := src[r*ld : r*ld+cols]
+		for l, v := range s {
+			dst[l*stride+r] = v
+		}
+	}
+	// Columns past the last block of 8, for the rows done in groups.
+	if tail := blocks * 8; tail < cols {
+		for r := 0; r < rows/4*4; r++ {
+			s := src[r*ld+tail : r*ld+cols]
+			for l, v := range s {
+				dst[(tail+l)*stride+r] = v
 			}
 		}
 	}

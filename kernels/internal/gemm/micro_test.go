@@ -56,8 +56,8 @@ func TestMicroKernelsMatchReference(t *testing.T) {
 					}
 					copy(want, c)
 					a0, b0 := append([]float32(nil), a...), append([]float32(nil), b...)
-					microRef(mr, nr, k, a, b, want[4:], ldc, beta)
-					kern.Fn(k, a, b, c[4:], ldc, beta)
+					microRef(mr, nr, k, a, b, nr, want[4:], ldc, beta)
+					kern.Fn(k, a, b, nr, c[4:], ldc, beta)
 					for i := range c {
 						if !closeTo(c[i], want[i], k) {
 							t.Fatalf("c[%d] (row %d col %d of the tile) = %v, want %v", i, (i-4)/ldc, (i-4)%ldc, c[i], want[i])
@@ -67,6 +67,91 @@ func TestMicroKernelsMatchReference(t *testing.T) {
 						t.Fatal("kernel modified its packed inputs")
 					}
 				})
+			}
+		}
+	}
+}
+
+// TestDirectKernelsMatchReference checks every direct kernel (each row
+// count, full and half width, every column count it accepts) against
+// microRefDirect, with row strides of A and B larger than the tile, guard
+// values around C, and — for kernels that mask columns — B ending right after
+// the last column read, so a read past it would fault or show.
+func TestDirectKernelsMatchReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, kern := range kernelsUnderTest(t) {
+		for _, half := range []bool{false, true} {
+			width := kern.NR
+			if half {
+				width = kern.NR / 2
+			}
+			masked := kern.Direct != nil
+			var table []DirectFn
+			switch {
+			case masked && half:
+				table = kern.DirectHalf
+			case masked:
+				table = kern.Direct
+			default:
+				// Full-width kernels take every column: adapt them for the
+				// comparison below.
+				full := kern.FullDirect
+				if half {
+					full = kern.FullDirectHalf
+				}
+				for _, fn := range full {
+					fn := fn
+					table = append(table, func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
+						if fn != nil {
+							fn(k, a, lda, b, ldb, c, ldc, beta)
+						}
+					})
+				}
+			}
+			minCols := 1
+			if !half {
+				minCols = kern.NR/2 + 1
+			}
+			if !masked {
+				minCols = width
+			}
+			for rows := 1; rows < len(table); rows++ {
+				for _, k := range []int{0, 1, 3, 4, 5, 9, 64, 131} {
+					for _, beta := range []float32{0, 1.5} {
+						for cols := minCols; cols <= width; cols += 1 + rng.IntN(5) {
+							lda, ldb, ldc := k+5, width+7, width+1
+							if masked {
+								ldb = cols + rng.IntN(2)
+							}
+							a := randFloats(rng, rows*lda)
+							b := randFloats(rng, max(0, (k-1)*ldb+cols))
+							if k == 0 {
+								b = nil
+							}
+							if !masked {
+								b = randFloats(rng, k*ldb)
+							}
+							c := make([]float32, rows*ldc+3)
+							for i := range c {
+								c[i] = guard
+								if i%ldc < cols && i < rows*ldc {
+									c[i] = rng.Float32()
+									if beta == 0 {
+										c[i] = float32(math.NaN())
+									}
+								}
+							}
+							want := append([]float32(nil), c...)
+							microRefDirect(rows, width, k, a, lda, b, ldb, want, ldc, beta, cols)
+							table[rows](k, a, lda, b, ldb, c, ldc, beta, cols)
+							for i := range c {
+								if !closeTo(c[i], want[i], k) {
+									t.Fatalf("%s direct %dx%d cols=%d k=%d beta=%v: c[%d] = %v, want %v", kern.Name, rows, width, cols, k, beta, i, c[i], want[i])
+								}
+							}
+						}
+					}
+				}
 			}
 		}
 	}
@@ -108,6 +193,35 @@ func TestBlockingIsConsistent(t *testing.T) {
 			bl := BlockingFor(kern, c)
 			if bl.MC%kern.MR != 0 || bl.NC%kern.NR != 0 || bl.KC <= 0 || bl.MC <= 0 || bl.NC <= 0 {
 				t.Errorf("%s %+v: blocking %+v not a positive multiple of the %dx%d tile", kern.Name, c, bl, kern.MR, kern.NR)
+			}
+		}
+	}
+}
+
+// TestTransposeRowsMatchesReference checks the packing transposes (assembly on
+// amd64 when the CPU has AVX2) against transposeRef on odd shapes: row counts
+// around the groups of 8 and 4, column counts around the blocks of 8.
+func TestTransposeRowsMatchesReference(t *testing.T) {
+	info, _ := cpu.Detect()
+	if info.Hardware < cpu.AVX2 {
+		t.Skip("the transposes need AVX")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, rows := range []int{1, 3, 4, 5, 7, 8, 9, 12, 13, 16, 32} {
+		for _, cols := range []int{0, 1, 7, 8, 9, 15, 16, 17, 64, 67} {
+			ld, stride := cols+3, rows+2
+			src := randFloats(rng, rows*ld)
+			got := make([]float32, cols*stride+1)
+			want := make([]float32, len(got))
+			for i := range got {
+				got[i], want[i] = guard, guard
+			}
+			transposeRows(got, src, ld, rows, cols, stride)
+			transposeRef(rows, cols, src, ld, want, stride)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("rows=%d cols=%d: dst[%d] = %v, want %v", rows, cols, i, got[i], want[i])
+				}
 			}
 		}
 	}

@@ -1,0 +1,226 @@
+package ceiling
+
+import (
+	"fmt"
+
+	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/kernels/cpu"
+)
+
+// Precision is the floating-point type of a peak loop: "f32" or "f64".
+type Precision string
+
+// The precisions peak loops run in.
+const (
+	F32 Precision = "f32"
+	F64 Precision = "f64"
+)
+
+// Precisions lists both precisions, f32 first.
+func Precisions() []Precision { return []Precision{F32, F64} }
+
+// ParsePrecision parses "f32" or "f64".
+func ParsePrecision(s string) (Precision, error) {
+	switch Precision(s) {
+	case F32, F64:
+		return Precision(s), nil
+	}
+	return "", fmt.Errorf("unknown precision %q (valid: f32, f64)", s)
+}
+
+// Size is the element size in bytes: 4 or 8.
+func (p Precision) Size() int {
+	if p == F64 {
+		return 8
+	}
+	return 4
+}
+
+// PeakLoop describes the peak-FMA loop of one ISA level and precision: Acc
+// independent accumulator chains c = c·a + b of Lanes elements each, kept in
+// registers, so nothing but the FMA pipes limits it. At avx2 and avx512 the
+// loop is generated assembly (one vfmadd per accumulator vector); at generic
+// it is plain Go on scalars, which the Go compiler turns into a multiply and
+// an add (or a scalar FMA with GOAMD64=v3): the best pure-Go kernels can do.
+type PeakLoop struct {
+	ISA  cpu.Level
+	Prec Precision
+}
+
+// genericAccumulators is the number of scalar chains of the generic loop: 12
+// accumulators and the two constants fit the 15 float registers Go uses on
+// amd64, and cover a 5-cycle multiply+add latency on two pipes.
+const genericAccumulators = 12
+
+// Lanes is the number of elements per accumulator: the vector width divided
+// by the element size (1 at generic).
+func (l PeakLoop) Lanes() int {
+	switch l.ISA {
+	case cpu.AVX512:
+		return 64 / l.Prec.Size()
+	case cpu.AVX2:
+		return 32 / l.Prec.Size()
+	}
+	return 1
+}
+
+// Accumulators is the number of independent chains: 16 at avx512, 12 at avx2
+// and generic (enough for two FMA pipes with up to 6 (8) cycles of latency).
+func (l PeakLoop) Accumulators() int {
+	if l.ISA == cpu.AVX512 {
+		return 16
+	}
+	if l.ISA == cpu.AVX2 {
+		return 12
+	}
+	return genericAccumulators
+}
+
+// FLOPsPerIter is the work of one iteration: a multiply and an add for every
+// lane of every accumulator.
+func (l PeakLoop) FLOPsPerIter() float64 { return 2 * float64(l.Lanes()*l.Accumulators()) }
+
+// String is "avx512-f32" and the like.
+func (l PeakLoop) String() string { return l.ISA.String() + "-" + string(l.Prec) }
+
+// run32 and run64 return the routine of the loop for the precision.
+func (l PeakLoop) run32() func(n int, c []float32, a, b float32) {
+	switch l.ISA {
+	case cpu.AVX512:
+		return peakFMAAVX512F32
+	case cpu.AVX2:
+		return peakFMAAVX2F32
+	}
+	return peakGeneric[float32]
+}
+
+func (l PeakLoop) run64() func(n int, c []float64, a, b float64) {
+	switch l.ISA {
+	case cpu.AVX512:
+		return peakFMAAVX512F64
+	case cpu.AVX2:
+		return peakFMAAVX2F64
+	}
+	return peakGeneric[float64]
+}
+
+// peakGeneric is the generic level's peak loop: n iterations of
+// c[i] = c[i]·a + b on the first 12 elements of c, in registers. The Go
+// compiler may fuse the multiply and add (GOAMD64=v3); with a power-of-two a
+// both forms give the same bits as peakRef.
+func peakGeneric[F float32 | float64](n int, c []F, a, b F) {
+	c = c[:genericAccumulators]
+	c0, c1, c2, c3, c4, c5 := c[0], c[1], c[2], c[3], c[4], c[5]
+	c6, c7, c8, c9, c10, c11 := c[6], c[7], c[8], c[9], c[10], c[11]
+	for ; n > 0; n-- {
+		c0 = c0*a + b
+		c1 = c1*a + b
+		c2 = c2*a + b
+		c3 = c3*a + b
+		c4 = c4*a + b
+		c5 = c5*a + b
+		c6 = c6*a + b
+		c7 = c7*a + b
+		c8 = c8*a + b
+		c9 = c9*a + b
+		c10 = c10*a + b
+		c11 = c11*a + b
+	}
+	c[0], c[1], c[2], c[3], c[4], c[5] = c0, c1, c2, c3, c4, c5
+	c[6], c[7], c[8], c[9], c[10], c[11] = c6, c7, c8, c9, c10, c11
+}
+
+// peakChunk is the number of iterations per call into a peak routine: a few
+// tens of microseconds, so a goroutine in assembly never holds up the
+// garbage collector for long.
+const peakChunk = 1 << 13
+
+// The loop constants: c = c·a + b converges to b/(1-a) = 1 from the starting
+// values 0.01·(i+1), so values stay near 1 (no overflow, no denormals).
+const (
+	peakA = 0.9999999
+	peakB = 1e-7
+)
+
+// PeakRunner runs a peak loop on every thread of a Context at the Context's
+// ISA level: Run does Iters iterations on each thread at once.
+type PeakRunner struct {
+	Iters int // iterations per thread per Run
+	ctx   *kernels.Context
+	loop  PeakLoop
+	c32   [][]float32 // per thread accumulators
+	c64   [][]float64
+}
+
+// NewPeakRunner prepares the peak loop of ctx's ISA level in precision prec
+// on ctx's threads, with Iters set to iters.
+func NewPeakRunner(ctx *kernels.Context, prec Precision, iters int) (*PeakRunner, error) {
+	if _, err := ParsePrecision(string(prec)); err != nil {
+		return nil, err
+	}
+	r := &PeakRunner{Iters: iters, ctx: ctx, loop: PeakLoop{ctx.ISA(), prec}}
+	n := r.loop.Lanes() * r.loop.Accumulators()
+	for tid := 0; tid < ctx.Threads(); tid++ {
+		if prec == F32 {
+			r.c32 = append(r.c32, peakStart[float32](n))
+		} else {
+			r.c64 = append(r.c64, peakStart[float64](n))
+		}
+	}
+	return r, nil
+}
+
+// peakStart returns n accumulators with the starting values 0.01·(i+1).
+func peakStart[F float32 | float64](n int) []F {
+	c := make([]F, n)
+	for i := range c {
+		c[i] = F(0.01 * float64(i%16+1))
+	}
+	return c
+}
+
+// Loop returns the loop the runner times.
+func (r *PeakRunner) Loop() PeakLoop { return r.loop }
+
+// FLOPs is the work of one Run over all threads.
+func (r *PeakRunner) FLOPs() float64 {
+	return float64(r.ctx.Threads()) * float64(r.Iters) * r.loop.FLOPsPerIter()
+}
+
+// Run does Iters iterations of the loop on every thread concurrently.
+func (r *PeakRunner) Run() {
+	iters := r.Iters
+	if r.loop.Prec == F32 {
+		fn := r.loop.run32()
+		r.ctx.Parallel(func(tid int) { chunked(iters, func(n int) { fn(n, r.c32[tid], peakA, peakB) }) })
+		return
+	}
+	fn := r.loop.run64()
+	r.ctx.Parallel(func(tid int) { chunked(iters, func(n int) { fn(n, r.c64[tid], peakA, peakB) }) })
+}
+
+// chunked calls fn(n) with n ≤ peakChunk until total iterations are done.
+func chunked(total int, fn func(n int)) {
+	for total > 0 {
+		n := min(total, peakChunk)
+		fn(n)
+		total -= n
+	}
+}
+
+// Sum returns the sum of every thread's accumulators, a check that the loop
+// ran (each accumulator approaches 1).
+func (r *PeakRunner) Sum() float64 {
+	s := 0.0
+	for _, c := range r.c32 {
+		for _, v := range c {
+			s += float64(v)
+		}
+	}
+	for _, c := range r.c64 {
+		for _, v := range c {
+			s += v
+		}
+	}
+	return s
+}

@@ -1,0 +1,10 @@
+package kernels
+
+// SetConvChunkBytes lets tests force the direct forward kernels to split
+// their reduction into many chunks; it returns a function that restores the
+// old value.
+func SetConvChunkBytes(v int) (restore func()) {
+	old := convChunkBytes
+	convChunkBytes = v
+	return func() { convChunkBytes = old }
+}

@@ -1,0 +1,203 @@
+package kernels_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/kernels/kerneltest"
+)
+
+// skipIfISAIndependent skips non-PerISA implementations at every level but
+// the first, so they run once per thread count.
+func skipIfISAIndependent(t *testing.T, mode kernels.ISAMode, ctx *kernels.Context) {
+	if mode != kernels.PerISA && ctx.ISA() != 0 {
+		t.Skip("does not depend on the ISA level")
+	}
+}
+
+func TestConv2DFwdConformance(t *testing.T) {
+	defer kernels.SetMinFLOPsPerThread(0)()
+	for _, impl := range kernels.Conv2DFwdImpls.All() {
+		t.Run("impl="+impl.Name, func(t *testing.T) {
+			kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+				skipIfISAIndependent(t, impl.Mode, ctx)
+				kerneltest.TestConv2DFwd(t, ctx, impl.Fn)
+			})
+		})
+	}
+}
+
+func TestConv2DBwdDataConformance(t *testing.T) {
+	defer kernels.SetMinFLOPsPerThread(0)()
+	for _, impl := range kernels.Conv2DBwdDataImpls.All() {
+		t.Run("impl="+impl.Name, func(t *testing.T) {
+			kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+				skipIfISAIndependent(t, impl.Mode, ctx)
+				kerneltest.TestConv2DBwdData(t, ctx, impl.Fn)
+			})
+		})
+	}
+}
+
+func TestConv2DBwdWeightsConformance(t *testing.T) {
+	defer kernels.SetMinFLOPsPerThread(0)()
+	for _, impl := range kernels.Conv2DBwdWeightsImpls.All() {
+		t.Run("impl="+impl.Name, func(t *testing.T) {
+			kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+				skipIfISAIndependent(t, impl.Mode, ctx)
+				kerneltest.TestConv2DBwdWeights(t, ctx, impl.Fn)
+			})
+		})
+	}
+}
+
+// TestConv2DContextMethods checks the per-shape dispatch of the Context
+// methods, including the fused forward+ReLU.
+func TestConv2DContextMethods(t *testing.T) {
+	defer kernels.SetMinFLOPsPerThread(0)()
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		t.Run("fwd", func(t *testing.T) {
+			kerneltest.TestConv2DFwd(t, ctx, func(c *kernels.Context, s kernels.Conv2DShape, x, w, b, y []float32) {
+				c.Conv2DForward(s, x, w, b, y)
+			})
+		})
+		t.Run("fwd-relu", func(t *testing.T) {
+			kerneltest.TestConv2DFwdReLU(t, ctx, func(c *kernels.Context, s kernels.Conv2DShape, x, w, b, y []float32) {
+				c.Conv2DForwardReLU(s, x, w, b, y)
+			})
+		})
+		t.Run("bwd-data", func(t *testing.T) {
+			kerneltest.TestConv2DBwdData(t, ctx, func(c *kernels.Context, s kernels.Conv2DShape, dy, w, dx []float32) {
+				c.Conv2DBackwardData(s, dy, w, dx)
+			})
+		})
+		t.Run("bwd-weights", func(t *testing.T) {
+			kerneltest.TestConv2DBwdWeights(t, ctx, func(c *kernels.Context, s kernels.Conv2DShape, x, dy, dw, db []float32) {
+				c.Conv2DBackwardWeights(s, x, dy, dw, db)
+			})
+		})
+	})
+}
+
+// TestConv2DDirectChunked runs the direct forward and backward-data passes
+// with a tiny chunk budget, so that the reduction splits into many chunks
+// (several taps, one tap, parts of a tap's channels) accumulated in the
+// output, and the bias and ReLU still apply once.
+func TestConv2DDirectChunked(t *testing.T) {
+	defer kernels.SetConvChunkBytes(200)()
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		if ctx.Threads() == 3 {
+			t.Skip("covered by threads=2")
+		}
+		kerneltest.TestConv2DFwd(t, ctx, kernels.Conv2DFwdDirect)
+		kerneltest.TestConv2DFwdReLU(t, ctx, func(c *kernels.Context, s kernels.Conv2DShape, x, w, b, y []float32) {
+			c.Conv2DForwardReLU(s, x, w, b, y)
+		})
+		kerneltest.TestConv2DBwdData(t, ctx, kernels.Conv2DBwdDataDirect)
+	})
+}
+
+// TestConv2DGradients checks every backward implementation against central
+// differences of the forward definition.
+func TestConv2DGradients(t *testing.T) {
+	defer kernels.SetMinFLOPsPerThread(0)()
+	for _, bd := range kernels.Conv2DBwdDataImpls.All() {
+		bw, err := kernels.Conv2DBwdWeightsImpls.Lookup(bd.Name)
+		if err != nil {
+			t.Fatalf("backward-data impl %s has no backward-weights twin: %v", bd.Name, err)
+		}
+		t.Run("impl="+bd.Name, func(t *testing.T) {
+			kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+				skipIfISAIndependent(t, bd.Mode, ctx)
+				if testing.Short() && ctx.Threads() == 3 {
+					t.Skip("short")
+				}
+				kerneltest.TestConv2DGradients(t, ctx, bd.Fn, bw.Fn)
+			})
+		})
+	}
+}
+
+// TestConv2DDeterministic checks that each implementation gives bit-identical
+// results for a given thread count, call after call.
+func TestConv2DDeterministic(t *testing.T) {
+	s := kernels.Conv2DShape{N: 3, H: 15, W: 14, C: 19, K: 40, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1}
+	if testing.Short() {
+		s.N, s.H, s.W = 2, 8, 7
+	}
+	rng := kerneltest.Rand(11)
+	x, w, b, dy := make([]float32, s.InputLen()), make([]float32, s.WeightLen()), make([]float32, s.K), make([]float32, s.OutputLen())
+	for _, v := range [][]float32{x, w, b, dy} {
+		kerneltest.Fill(rng, v)
+	}
+	same := func(t *testing.T, what string, a, b []float32) {
+		t.Helper()
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				t.Fatalf("%s differs at %d: %v vs %v", what, i, a[i], b[i])
+			}
+		}
+	}
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		for _, impl := range kernels.Conv2DFwdImpls.All() {
+			y1, y2 := make([]float32, s.OutputLen()), make([]float32, s.OutputLen())
+			impl.Fn(ctx, s, x, w, b, y1)
+			impl.Fn(ctx, s, x, w, b, y2)
+			same(t, "fwd "+impl.Name, y1, y2)
+		}
+		for _, impl := range kernels.Conv2DBwdDataImpls.All() {
+			d1, d2 := make([]float32, s.InputLen()), make([]float32, s.InputLen())
+			impl.Fn(ctx, s, dy, w, d1)
+			impl.Fn(ctx, s, dy, w, d2)
+			same(t, "bwd-data "+impl.Name, d1, d2)
+		}
+		for _, impl := range kernels.Conv2DBwdWeightsImpls.All() {
+			w1, w2 := make([]float32, s.WeightLen()), make([]float32, s.WeightLen())
+			b1, b2 := make([]float32, s.K), make([]float32, s.K)
+			impl.Fn(ctx, s, x, dy, w1, b1)
+			impl.Fn(ctx, s, x, dy, w2, b2)
+			same(t, "bwd-weights dw "+impl.Name, w1, w2)
+			same(t, "bwd-weights db "+impl.Name, b1, b2)
+		}
+	})
+}
+
+// TestConv2DRejectsBadShapes checks that slice-length mismatches and invalid
+// shapes panic with a message naming the call, the shape and the argument.
+func TestConv2DRejectsBadShapes(t *testing.T) {
+	ctx, err := kernels.NewContext(0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	s := kernels.Conv2DShape{N: 2, H: 5, W: 5, C: 3, K: 4, R: 3, S: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
+	x, w, b, y := make([]float32, s.InputLen()), make([]float32, s.WeightLen()), make([]float32, s.K), make([]float32, s.OutputLen())
+	bad := s
+	bad.StrideW = 0
+	for _, tc := range []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"x", func() { ctx.Conv2DForward(s, x[1:], w, b, y) }, "Conv2DForward n2h5w5c3_k4r3s3_st1x1_pad0x0: len(x) = 149, want N·H·W·C = 150"},
+		{"bias", func() { ctx.Conv2DForwardReLU(s, x, w, b[:3], y) }, "len(bias) = 3, want K = 4"},
+		{"y", func() { kernels.Conv2DFwdIm2col(ctx, s, x, w, nil, y[:5]) }, "Conv2DFwdIm2col"},
+		{"dx", func() { ctx.Conv2DBackwardData(s, y, w, x[:7]) }, "len(dx) = 7, want N·H·W·C = 150"},
+		{"dy", func() { kernels.Conv2DBwdDataNaive(ctx, s, y[:3], w, x) }, "len(dy) = 3"},
+		{"dw", func() { ctx.Conv2DBackwardWeights(s, x, y, w[:1], b) }, "len(dw) = 1, want K·R·S·C = 108"},
+		{"db", func() { kernels.Conv2DBwdWeightsIm2col(ctx, s, x, y, w, b[:1]) }, "len(db) = 1, want K = 4"},
+		{"validate", func() { ctx.Conv2DForward(bad, x, w, b, y) }, "StrideW = 0, must be ≥ 1"},
+	} {
+		func() {
+			defer func() {
+				r := recover()
+				if msg, _ := r.(string); !strings.Contains(msg, tc.want) {
+					t.Errorf("%s: panic %v, want one containing %q", tc.name, r, tc.want)
+				}
+			}()
+			tc.call()
+		}()
+	}
+}
