@@ -267,12 +267,20 @@ func TestTwinsSpec(t *testing.T) {
 func TestShortSlicesPanic(t *testing.T) {
 	k := For(cpu.Generic)
 	for name, f := range map[string]func(){
-		"relu":  func() { k.ReLU(make([]float32, 2), make([]float32, 3)) },
-		"adam":  func() { k.Adam(make([]float32, 3), make([]float32, 3), make([]float32, 2), make([]float32, 3), 1, 1, 1, 1) },
-		"bias":  func() { k.BiasAdd(make([]float32, 5), make([]float32, 3), 2, false) },
-		"pool":  func() { k.MaxPool(make([]float32, 7), make([]float32, 2), make([]int32, 2), PoolRow{NQ: 2, C: 1, WH: 2, WW: 2, ColStep: 2, RowStride: 4}, false) },
-		"arg":   func() { k.MaxPool(make([]float32, 8), make([]float32, 2), make([]int32, 1), PoolRow{NQ: 2, C: 1, WH: 2, WW: 2, ColStep: 2, RowStride: 4}, false) },
-		"int32": func() { k.MaxPool(make([]float32, 8), make([]float32, 2), make([]int32, 2), PoolRow{Base: math.MaxInt32, NQ: 2, C: 1, WH: 2, WW: 2, ColStep: 2, RowStride: 4}, false) },
+		"relu": func() { k.ReLU(make([]float32, 2), make([]float32, 3)) },
+		"adam": func() {
+			k.Adam(make([]float32, 3), make([]float32, 3), make([]float32, 2), make([]float32, 3), 1, 1, 1, 1)
+		},
+		"bias": func() { k.BiasAdd(make([]float32, 5), make([]float32, 3), 2, false) },
+		"pool": func() {
+			k.MaxPool(make([]float32, 7), make([]float32, 2), make([]int32, 2), PoolRow{NQ: 2, C: 1, WH: 2, WW: 2, ColStep: 2, RowStride: 4}, false)
+		},
+		"arg": func() {
+			k.MaxPool(make([]float32, 8), make([]float32, 2), make([]int32, 1), PoolRow{NQ: 2, C: 1, WH: 2, WW: 2, ColStep: 2, RowStride: 4}, false)
+		},
+		"int32": func() {
+			k.MaxPool(make([]float32, 8), make([]float32, 2), make([]int32, 2), PoolRow{Base: math.MaxInt32, NQ: 2, C: 1, WH: 2, WW: 2, ColStep: 2, RowStride: 4}, false)
+		},
 	} {
 		func() {
 			defer func() {
