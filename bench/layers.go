@@ -120,11 +120,11 @@ func init() {
 		func(opt Options) []Case { return layerCases("BiasAdd", kernels.BiasAddImpls, biasItems(), opt) })
 	registerLayerFamily("SoftmaxCE", "fused softmax + cross-entropy loss and gradient on the seed CNN's logits and a 1000-class batch",
 		func(opt Options) []Case { return layerCases("SoftmaxCE", kernels.SoftmaxCEImpls, softmaxItems(), opt) })
-	registerLayerFamily("Adam", "Adam update of each seed CNN layer's parameters and of 4M parameters",
+	registerLayerFamily("Adam", "Adam update of each seed CNN layer's parameters and of 8M parameters",
 		func(opt Options) []Case {
 			return layerCases("Adam", kernels.AdamImpls, optimItems(kernels.OpAdam, adamOp), opt)
 		})
-	registerLayerFamily("SGDMomentum", "SGD-with-momentum update of each seed CNN layer's parameters and of 4M parameters",
+	registerLayerFamily("SGDMomentum", "SGD-with-momentum update of each seed CNN layer's parameters and of 8M parameters",
 		func(opt Options) []Case {
 			return layerCases("SGDMomentum", kernels.SGDMomentumImpls, optimItems(kernels.OpSGDMomentum, sgdOp), opt)
 		})
@@ -228,9 +228,10 @@ func poolBwdOp(s kernels.PoolShape) (kernels.Pass, func(*kernels.Context, kernel
 }
 
 // LargeElements is the large set's element count for the element-wise
-// kernels and the optimizers: 4 Mi float32, 16 MiB an array, so that the two
-// to four arrays a kernel touches exceed the 32 MiB L3 of the dev machine.
-const LargeElements = 4 << 20
+// kernels and the optimizers: 8 Mi float32, 32 MiB an array, so that the two
+// to four arrays a kernel touches are at least twice the 32 MiB L3 of the dev
+// machine.
+const LargeElements = 8 << 20
 
 // eltItems are the ReLU items: the seed CNN's ReLU layers (batch × the
 // layer's activations) and LargeElements.
@@ -249,7 +250,7 @@ func eltItems[F any](op kernels.ElementwiseOp, mk func(n int) func(ctx *kernels.
 			add(LayerShapeName(net, l.Name), layerSetSeed, l.Batch*l.In.Len())
 		}
 	}
-	add("large.4m", layerSetLarge, LargeElements)
+	add("large.8m", layerSetLarge, LargeElements)
 	return items
 }
 
@@ -327,7 +328,7 @@ func optimItems[F any](op kernels.ElementwiseOp, mk func(n int) func(ctx *kernel
 			add(LayerShapeName(net, l.Name), layerSetSeed, l.Params)
 		}
 	}
-	add("large.4m", layerSetLarge, LargeElements)
+	add("large.8m", layerSetLarge, LargeElements)
 	return items
 }
 

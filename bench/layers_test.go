@@ -28,12 +28,12 @@ func TestLayerCaseNames(t *testing.T) {
 		"Dense/pass=fwd/impl=naive/isa=generic/threads=1/shape=seed-cnn.fc1":               false,
 		"Dense/pass=bwd-weights/impl=gemm/isa=avx2/threads=2/shape=head.4096x1000-b64":     false,
 		"MaxPool/pass=bwd-data/impl=simd/isa=avx512/threads=1/shape=seed-cnn.pool2":        false,
-		"ReLU/pass=fwd/impl=simd/isa=generic/threads=1/shape=large.4m":                     false,
+		"ReLU/pass=fwd/impl=simd/isa=generic/threads=1/shape=large.8m":                     false,
 		"ReLU/pass=bwd-data/impl=naive/isa=generic/threads=2/shape=seed-cnn.relu3":         false,
 		"BiasAdd/impl=simd/isa=avx2/threads=1/shape=seed-cnn.conv1":                        false,
 		"SoftmaxCE/impl=parallel/isa=generic/threads=1/shape=seed-cnn.loss":                false,
 		"Adam/impl=simd/isa=avx512/threads=2/shape=seed-cnn.fc1":                           false,
-		"SGDMomentum/impl=naive/isa=generic/threads=1/shape=large.4m":                      false,
+		"SGDMomentum/impl=naive/isa=generic/threads=1/shape=large.8m":                      false,
 		"MaxPool/pass=fwd/impl=naive/isa=generic/threads=1/shape=resnet50.stem-pool-3x3s2": false,
 	}
 	seen := map[string]bool{}

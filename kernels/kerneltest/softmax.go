@@ -58,7 +58,7 @@ func softmaxRef(batch, classes int, l []float64, labels []int32) (float64, []flo
 		lse := m + math.Log(s)
 		loss += lse - row[labels[i]]
 		for j, v := range row {
-			p := math.Exp(v - lse)
+			p := math.Exp(v-m) / s // not exp(v − lse): lse ≈ 1e4 would cost 12 bits
 			if j == int(labels[i]) {
 				p--
 			}
