@@ -58,7 +58,9 @@ func layerCases[F any](kernel string, reg *kernels.Registry[F], items []layerIte
 							if err != nil {
 								return nil, nil, err
 							}
-							return it.op(ctx, impl.Fn), ctx.Close, nil
+							op := it.op(ctx, impl.Fn)
+							op() // fault in the outputs' pages outside the timed region
+							return op, ctx.Close, nil
 						},
 					})
 				}
