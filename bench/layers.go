@@ -132,36 +132,53 @@ func init() {
 		})
 }
 
-// LargeDenseShapes are the large set's dense layers: an MNIST MLP layer at
-// batch 512, a 1024-wide layer at batch 128 and an ImageNet classifier head
-// (4096 → 1000) at batch 64.
-var LargeDenseShapes = []struct {
+// namedShape is a layer shape of a benchmark set, named by its shape= value.
+type namedShape[S any] struct {
 	Name  string
-	Shape kernels.DenseShape
-}{
-	{"mlp.784x256-b512", kernels.DenseShape{Batch: 512, In: 784, Out: 256}},
-	{"fc.1024x1024-b128", kernels.DenseShape{Batch: 128, In: 1024, Out: 1024}},
-	{"head.4096x1000-b64", kernels.DenseShape{Batch: 64, In: 4096, Out: 1000}},
+	Shape S
 }
 
-// denseItems returns the dense items of one pass: op gives the pass and the
-// operation.
-func denseItems[F any](op func(s kernels.DenseShape) (kernels.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
+// passShape is a layer shape with per-pass FLOP and byte formulas
+// (kernels.DenseShape, kernels.PoolShape).
+type passShape interface {
+	FLOPs(kernels.Pass) float64
+	Bytes(kernels.Pass) float64
+}
+
+// shapeItems returns the items of one pass of a layer kernel: the seed CNN's
+// layers that seed picks out (nil for other kinds), then the large shapes; op
+// gives the pass and the operation for a shape.
+func shapeItems[S passShape, F any](seed func(workload.Resolved) *S, large []namedShape[S],
+	op func(s S) (kernels.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
 	var items []layerItem[F]
-	add := func(name, set string, s kernels.DenseShape) {
+	add := func(name, set string, s S) {
 		pass, fn := op(s)
 		items = append(items, layerItem[F]{pass: pass, shape: name, set: set, flops: s.FLOPs(pass), bytes: s.Bytes(pass), op: fn})
 	}
 	net, layers := seedLayers()
 	for _, l := range layers {
-		if l.Dense != nil {
-			add(LayerShapeName(net, l.Name), layerSetSeed, *l.Dense)
+		if s := seed(l); s != nil {
+			add(LayerShapeName(net, l.Name), layerSetSeed, *s)
 		}
 	}
-	for _, d := range LargeDenseShapes {
+	for _, d := range large {
 		add(d.Name, layerSetLarge, d.Shape)
 	}
 	return items
+}
+
+// LargeDenseShapes are the large set's dense layers: an MNIST MLP layer at
+// batch 512, a 1024-wide layer at batch 128 and an ImageNet classifier head
+// (4096 → 1000) at batch 64.
+var LargeDenseShapes = []namedShape[kernels.DenseShape]{
+	{"mlp.784x256-b512", kernels.DenseShape{Batch: 512, In: 784, Out: 256}},
+	{"fc.1024x1024-b128", kernels.DenseShape{Batch: 128, In: 1024, Out: 1024}},
+	{"head.4096x1000-b64", kernels.DenseShape{Batch: 64, In: 4096, Out: 1000}},
+}
+
+// denseItems returns the dense items of one pass.
+func denseItems[F any](op func(s kernels.DenseShape) (kernels.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
+	return shapeItems(func(l workload.Resolved) *kernels.DenseShape { return l.Dense }, LargeDenseShapes, op)
 }
 
 func denseFwdOp(s kernels.DenseShape) (kernels.Pass, func(*kernels.Context, kernels.DenseFwdFunc) func()) {
@@ -188,30 +205,14 @@ func denseBwdWeightsOp(s kernels.DenseShape) (kernels.Pass, func(*kernels.Contex
 // LargePoolShapes are the large set's pooling layers (batch 8): a VGG-style
 // 2×2/2 on 112×112×128 (51 MB in) and ResNet-50's stem pool (3×3/2 on
 // 112×112×64, without its padding).
-var LargePoolShapes = []struct {
-	Name  string
-	Shape kernels.PoolShape
-}{
+var LargePoolShapes = []namedShape[kernels.PoolShape]{
 	{"vgg.112x112x128-2x2s2", kernels.PoolShape{N: 8, H: 112, W: 112, C: 128, Window: 2, Stride: 2}},
 	{"resnet50.stem-pool-3x3s2", kernels.PoolShape{N: 8, H: 112, W: 112, C: 64, Window: 3, Stride: 2}},
 }
 
+// poolItems returns the max-pool items of one pass.
 func poolItems[F any](op func(s kernels.PoolShape) (kernels.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
-	var items []layerItem[F]
-	add := func(name, set string, s kernels.PoolShape) {
-		pass, fn := op(s)
-		items = append(items, layerItem[F]{pass: pass, shape: name, set: set, flops: s.FLOPs(pass), bytes: s.Bytes(pass), op: fn})
-	}
-	net, layers := seedLayers()
-	for _, l := range layers {
-		if l.Pool != nil {
-			add(LayerShapeName(net, l.Name), layerSetSeed, *l.Pool)
-		}
-	}
-	for _, p := range LargePoolShapes {
-		add(p.Name, layerSetLarge, p.Shape)
-	}
-	return items
+	return shapeItems(func(l workload.Resolved) *kernels.PoolShape { return l.Pool }, LargePoolShapes, op)
 }
 
 func poolFwdOp(s kernels.PoolShape) (kernels.Pass, func(*kernels.Context, kernels.MaxPoolFwdFunc) func()) {

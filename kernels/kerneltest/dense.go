@@ -77,14 +77,9 @@ func denseDataFor(s kernels.DenseShape) *denseData {
 	return got.(*denseData)
 }
 
-// nanOut allocates a guarded output of n elements pre-filled with NaN (a
-// kernel that reads its output before writing it shows as a NaN result).
-func nanOut(n int) *Guarded {
-	return NewGuarded(1, n, n, 19, func(i, j int) float32 { return float32(math.NaN()) })
-}
-
-// checkSum compares got with the float64 reference want within
-// (terms+4)·u·scale per element, after ReLU of the reference if relu.
+// checkSum compares got with the float64 reference want (scale holds Σ|terms|
+// per element) within (terms+4)·u·scale, after ReLU of the reference if relu,
+// and reports the first few failures.
 func checkSum(t *testing.T, what string, got []float32, want, scale []float64, terms int, relu bool) bool {
 	t.Helper()
 	tol := float64(terms+4) * U
@@ -134,7 +129,7 @@ func testDenseFwd(t *testing.T, ctx *kernels.Context, fn kernels.DenseFwdFunc, r
 			}
 		}
 		x0, w0, b0 := Snapshot(d.x), Snapshot(d.w), Snapshot(d.b)
-		y := nanOut(s.Batch * s.Out)
+		y := convOut(s.Batch * s.Out)
 		fn(ctx, s, d.x, d.w, bias, y.Data)
 		ok := checkSum(t, fmt.Sprintf("dense fwd %v", s), y.Data, want, ys, s.In+1, relu)
 		y.CheckGuards(t, fmt.Sprintf("dense fwd %v: y", s))
@@ -153,7 +148,7 @@ func TestDenseBwdData(t *testing.T, ctx *kernels.Context, fn kernels.DenseBwdDat
 	for _, s := range DenseShapes(testing.Short()) {
 		d := denseDataFor(s)
 		dy0, w0 := Snapshot(d.dy), Snapshot(d.w)
-		dx := nanOut(s.Batch * s.In)
+		dx := convOut(s.Batch * s.In)
 		fn(ctx, s, d.dy, d.w, dx.Data)
 		ok := checkSum(t, fmt.Sprintf("dense bwd-data %v", s), dx.Data, d.dx, d.dxs, s.Out, false)
 		dx.CheckGuards(t, fmt.Sprintf("dense bwd-data %v: dx", s))
@@ -171,11 +166,11 @@ func TestDenseBwdWeights(t *testing.T, ctx *kernels.Context, fn kernels.DenseBwd
 	for i, s := range DenseShapes(testing.Short()) {
 		d := denseDataFor(s)
 		x0, dy0 := Snapshot(d.x), Snapshot(d.dy)
-		dw := nanOut(s.Out * s.In)
+		dw := convOut(s.Out * s.In)
 		var db *Guarded
 		var dbData []float32
 		if i%3 != 1 {
-			db = nanOut(s.Out)
+			db = convOut(s.Out)
 			dbData = db.Data
 		}
 		fn(ctx, s, d.x, d.dy, dw.Data, dbData)

@@ -56,7 +56,7 @@ func TestReLUFwd(t *testing.T, ctx *kernels.Context, fn kernels.ReLUFwdFunc) {
 			want[i] = v
 		}
 		x0 := Snapshot(x)
-		y := nanOut(n)
+		y := convOut(n)
 		fn(ctx, x, y.Data)
 		sameBits(t, fmt.Sprintf("relu n=%d", n), y.Data, want)
 		y.CheckGuards(t, fmt.Sprintf("relu n=%d: y", n))
@@ -85,7 +85,7 @@ func TestReLUBwd(t *testing.T, ctx *kernels.Context, fn kernels.ReLUBwdFunc) {
 			}
 		}
 		y0, dy0 := Snapshot(y), Snapshot(dy)
-		dx := nanOut(n)
+		dx := convOut(n)
 		fn(ctx, y, dy, dx.Data)
 		sameBits(t, fmt.Sprintf("relu-bwd n=%d", n), dx.Data, want)
 		dx.CheckGuards(t, fmt.Sprintf("relu-bwd n=%d: dx", n))

@@ -126,7 +126,7 @@ func TestMaxPoolFwd(t *testing.T, ctx *kernels.Context, fn kernels.MaxPoolFwdFun
 			}
 			wantY, wantArg := poolRef(s, x)
 			x0 := Snapshot(x)
-			y := nanOut(s.OutputLen())
+			y := convOut(s.OutputLen())
 			arg := newGuardedArg(s.OutputLen())
 			fn(ctx, s, x, y.Data, arg.Data)
 			name := fmt.Sprintf("maxpool fwd %v (ties %v)", s, ties)
@@ -165,7 +165,7 @@ func TestMaxPoolBwd(t *testing.T, ctx *kernels.Context, fn kernels.MaxPoolBwdFun
 				scale[e] += math.Abs(float64(dy[o]))
 			}
 			dy0, arg0 := Snapshot(dy), append([]int32(nil), arg...)
-			dx := nanOut(s.InputLen())
+			dx := convOut(s.InputLen())
 			fn(ctx, s, dy, arg, dx.Data)
 			per := (s.Window + s.Stride - 1) / s.Stride
 			ok := checkSum(t, fmt.Sprintf("maxpool bwd %v (ties %v)", s, ties), dx.Data, want, scale, per*per, false)

@@ -88,7 +88,7 @@ func TestSoftmaxCE(t *testing.T, ctx *kernels.Context, fn kernels.SoftmaxCEFunc)
 		}
 		scale = 1 + math.Abs(wantLoss) + scale/float64(batch)
 		l0 := Snapshot(l)
-		d := nanOut(batch * classes)
+		d := convOut(batch * classes)
 		name := fmt.Sprintf("softmax-ce %dx%d", batch, classes)
 		loss := fn(ctx, batch, classes, l, labels, d.Data)
 		if !WithinBound(loss, wantLoss, scale, 8*U) {
