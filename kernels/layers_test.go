@@ -204,6 +204,7 @@ func TestLayerRejectsBadShapes(t *testing.T) {
 		{"dense validate", func() { ctx.DenseForward(kernels.DenseShape{Batch: 1, In: 0, Out: 1}, nil, nil, nil, f(1)) }, "In = 0, must be ≥ 1"},
 		{"pool y", func() { ctx.MaxPoolForward(ps, f(32), f(7), make([]int32, 8)) }, "MaxPoolForward n1h4w4c2_win2st2: len(y) = 7, want N·P·Q·C = 8"},
 		{"pool arg", func() { ctx.MaxPoolBackward(ps, f(8), make([]int32, 9), f(32)) }, "len(arg) = 9"},
+		{"pool bad arg (generic level)", func() { ctx.MaxPoolBackward(ps, f(8), []int32{99, 0, 0, 0, 0, 0, 0, 0}, f(32)) }, "arg[0] = 99 is outside image 0"},
 		{"pool window", func() {
 			ctx.MaxPoolForward(kernels.PoolShape{N: 1, H: 2, W: 5, C: 1, Window: 3, Stride: 1}, f(10), f(3), make([]int32, 3))
 		}, "window does not fit"},

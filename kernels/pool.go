@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 
+	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/kernels/internal/vec"
 )
 
@@ -172,13 +173,40 @@ func MaxPoolBwdSIMD(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []f
 // and zeroes what they leave of its input rows, in parallel over output rows.
 // Otherwise each image's dx is zeroed and the windows added ("add" rows), in
 // parallel over images.
+//
+// At the generic level, where the window routines are plain Go, each image's
+// dx is zeroed and dy scattered to arg instead (as the naive definition):
+// one read-modify-write per output beats comparing every window element.
 func maxPoolBwdSIMD(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []float32) {
 	j := &ctx.layer
 	j.k, j.pool, j.a, j.b, j.arg = ctx.vec(), s, dy, dx, arg
-	if s.Stride == s.Window {
+	switch {
+	case ctx.isa == cpu.Generic:
+		ctx.layerFor(s.N, poolUnitPerThread(4*(s.H*s.W*s.C+2*s.OutH()*s.OutW()*s.C)), maxPoolBwdScatterBody)
+	case s.Stride == s.Window:
 		ctx.layerFor(s.N*s.OutH(), poolUnitPerThread(4*(s.Window*s.W*s.C+2*s.OutW()*s.C)), maxPoolBwdSetBody)
-	} else {
+	default:
 		ctx.layerFor(s.N, poolUnitPerThread(4*(s.H*s.W*s.C+2*s.OutH()*s.OutW()*s.C)), maxPoolBwdAddBody)
+	}
+}
+
+// maxPoolBwdScatterBody zeroes images [lo, hi) of dx and adds each dy at its
+// arg, which must lie in the output's image.
+func maxPoolBwdScatterBody(j *layerJob, _, lo, hi int) {
+	s := j.pool
+	in, out := s.H*s.W*s.C, s.OutH()*s.OutW()*s.C
+	for n := lo; n < hi; n++ {
+		dx := j.b[n*in : (n+1)*in]
+		clear(dx)
+		dy, arg := j.a[n*out:(n+1)*out], j.arg[n*out:(n+1)*out]
+		arg = arg[:len(dy)]
+		for o, g := range dy {
+			e := int(arg[o]) - n*in
+			if uint(e) >= uint(len(dx)) {
+				panic(fmt.Sprintf("kernels: MaxPoolBackward %v: arg[%d] = %d is outside image %d", s, n*out+o, arg[o], n))
+			}
+			dx[e] += g
+		}
 	}
 }
 

@@ -91,30 +91,36 @@ func maxPoolReLUFwdGo(x, y []float32, arg []int32, base, nq, c, wh, ww, colStep,
 	maxPoolRowGo(x, y, arg, base, nq, c, wh, ww, colStep, rowStride, true)
 }
 
+// maxPoolRowGo walks each window's elements in row-major order, a whole
+// vector of channels at a time (contiguous in x), which gives the per-channel
+// results of the definition above.
 func maxPoolRowGo(x, y []float32, arg []int32, base, nq, c, wh, ww, colStep, rowStride int, relu bool) {
 	for q := 0; q < nq; q++ {
-		for ch := 0; ch < c; ch++ {
-			s := q*colStep + ch
-			m, a := x[s], s
-			for i := 0; i < wh; i++ {
-				for j := 0; j < ww; j++ {
-					off := s + i*rowStride + j*c
-					if v := x[off]; v > m || v != v {
-						m, a = v, off
+		s := q * colStep
+		ys, as := y[q*c:q*c+c], arg[q*c:q*c+c]
+		for ch := range ys {
+			ys[ch], as[ch] = x[s+ch], int32(s+ch)
+		}
+		for i := 0; i < wh; i++ {
+			for j := 0; j < ww; j++ {
+				off := s + i*rowStride + j*c
+				for ch, v := range x[off : off+c] {
+					if v > ys[ch] || v != v {
+						ys[ch], as[ch] = v, int32(off+ch)
 					}
 				}
 			}
-			a += base
+		}
+		for ch := range ys {
+			as[ch] += int32(base)
 			if relu {
-				if m < 0 {
-					m = 0
+				if ys[ch] < 0 {
+					ys[ch] = 0
 				}
-				if !(m > 0) {
-					a = -1
+				if !(ys[ch] > 0) {
+					as[ch] = -1
 				}
 			}
-			y[q*c+ch] = m
-			arg[q*c+ch] = int32(a)
 		}
 	}
 }
@@ -142,22 +148,28 @@ func maxPoolBwdAddGo(dx, dy []float32, arg []int32, base, nq, c, wh, ww, colStep
 	maxPoolBwdRowGo(dx, dy, arg, base, nq, c, wh, ww, colStep, rowStride, true)
 }
 
+// maxPoolBwdRowGo walks each window's elements in row-major order, a whole
+// vector of channels at a time; an element belongs to one channel, so the
+// writes land as in the per-channel definition above.
 func maxPoolBwdRowGo(dx, dy []float32, arg []int32, base, nq, c, wh, ww, colStep, rowStride int, add bool) {
 	for q := 0; q < nq; q++ {
-		for ch := 0; ch < c; ch++ {
-			s := q*colStep + ch
-			g, a := dy[q*c+ch], int(arg[q*c+ch])-base
-			for i := 0; i < wh; i++ {
-				for j := 0; j < ww; j++ {
-					off := s + i*rowStride + j*c
+		s := q * colStep
+		gs, as := dy[q*c:q*c+c], arg[q*c:q*c+c]
+		for i := 0; i < wh; i++ {
+			for j := 0; j < ww; j++ {
+				off := s + i*rowStride + j*c
+				d := dx[off : off+c]
+				gs, as := gs[:len(d)], as[:len(d)]
+				first := int32(base + off) // the index arg holds for d[0] (base+span fits an int32)
+				for ch := range d {
 					var v float32
-					if off == a {
-						v = g
+					if as[ch] == first+int32(ch) {
+						v = gs[ch]
 					}
 					if add {
-						v += dx[off]
+						v += d[ch]
 					}
-					dx[off] = v
+					d[ch] = v
 				}
 			}
 		}
