@@ -10,7 +10,8 @@ package kernels
 //
 // The fast ("simd") implementations run the generated routines of package
 // kernels/internal/vec for the Context's ISA level, split across its threads
-// in ranges of at least 64 KiB. Results are bitwise equal to the naive ones.
+// only for working sets beyond the caches (minBytesPerThread). Results are
+// bitwise equal to the naive ones.
 
 // ReLUFwdFunc computes y = ReLU(x); y may alias x.
 type ReLUFwdFunc func(ctx *Context, x, y []float32)

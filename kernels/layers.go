@@ -17,10 +17,20 @@ import (
 // differs from what the shape implies: like an out-of-range slice index, that
 // is a programming error.
 
-// minBytesPerThread is the least data a thread of an element-wise kernel
-// gets: starting a parallel region costs about 1.3 µs, the time one core
-// streams ~50 KB. (A variable so that tests can force splitting.)
-var minBytesPerThread = 64 << 10
+// minBytesPerThread is the least data a thread of a memory-bound layer
+// kernel (element-wise, max-pool, optimizers) gets. Starting a parallel
+// region costs about 1.3 µs, the time one core streams ~50 KB, but on the dev
+// VM splitting data that the caches hold costs far more: each call's halves
+// come from the other core's caches (SGDMomentum, 1 vs 2 threads, interleaved:
+// 16 Ki elements 1.4 vs 3.2 µs, 256 Ki 42 vs 80-93 µs, 1 Mi equal, 4 Mi
+// 2.0 vs 1.8-2.2 ms from DRAM; Adam and max-pool on the seed CNN likewise
+// 1.5-1.7× slower on two threads). So these kernels split only working sets
+// well beyond the caches. (Variables so that tests can force splitting.)
+var minBytesPerThread = 8 << 20
+
+// minExpsPerThread is the least number of exponentials a thread of the
+// softmax cross-entropy gets (some 40 µs of work).
+var minExpsPerThread = 4096
 
 // layerJob is the per-call state of the layer kernels' parallel loops (the
 // Context field layer): the arguments, the loop body (a package-level

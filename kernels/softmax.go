@@ -137,9 +137,7 @@ func softmaxCEParallel(ctx *Context, batch, classes int, logits []float32, label
 	}
 	clear(j.part)
 	j.a, j.b, j.labels, j.cols, j.rows = logits, dlogits, labels, classes, batch
-	// A row costs about classes exponentials of ~10 ns: with the default
-	// 64 KiB, some 4 µs a thread.
-	ctx.layerFor(batch, max(1, minBytesPerThread/(160*classes)), softmaxCEBody)
+	ctx.layerFor(batch, max(1, minExpsPerThread/classes), softmaxCEBody)
 	j.labels = nil
 	var loss float64
 	for _, p := range j.part[:ctx.Threads()] {
