@@ -44,7 +44,6 @@ type layerJob struct {
 	arg        []int32
 	labels     []int32
 	pool       PoolShape
-	dense      DenseShape
 	rows, cols int
 	f          [4]float32
 	part       []float64 // per-thread partial sums
