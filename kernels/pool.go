@@ -19,7 +19,8 @@ import (
 //
 // The backward pass overwrites all of dx and needs arg from the forward pass
 // on the same shape: an arg outside its output's window is a programming
-// error (naive panics on an arg outside the output's image; simd drops it).
+// error (naive, and simd's scatter path, panic on an arg outside the
+// output's image; simd's tiling path drops it).
 // The fast ("simd") implementations run the generated row routines of
 // package kernels/internal/vec (straight-line ones for 2×2 windows); with
 // Stride = Window (the usual 2×2/2) the backward pass writes every element of
