@@ -156,6 +156,7 @@ func TestLayerMethodsDoNotAllocate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ctx.MaxPoolForward(ps, px, py, parg) // a valid argmax for MaxPoolBackward, whatever the order below
 		for name, call := range map[string]func(){
 			"DenseForward":         func() { ctx.DenseForward(ds, x, w, b, y) },
 			"DenseForwardReLU":     func() { ctx.DenseForwardReLU(ds, x, w, nil, y) },
