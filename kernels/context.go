@@ -25,6 +25,7 @@ type Context struct {
 	gemmTeam gemm.Team        // the threads' shared packed B, when they work as a team
 	gemmRun  func(tid int)    // ctx.runGemmJob, made once
 	conv     convBuffers      // reusable buffers of the conv2d kernels (conv2d*.go)
+	layer    layerJob         // the layer kernels' current parallel loop (layers.go)
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.

@@ -11,8 +11,17 @@
 // names (the impl= key of benchmark names): a naive reference whose doc
 // comment is the specification, fast paths that follow the Context's ISA
 // level, and reference libraries for comparison. The FLOP and byte counts of
-// each kernel live beside it (SgemmFLOPs, ...) so that benchmarks, the
-// roofline and the cost model use the same formulas.
+// each kernel live beside it (SgemmFLOPs, Conv2DShape, DenseShape, PoolShape,
+// ElementwiseOp) so that benchmarks, the roofline and the cost model use the
+// same formulas.
+//
+// The kernels of a training step: Sgemm; conv2d forward (optionally fused
+// with ReLU), backward-data and backward-weights; dense likewise; max-pool
+// forward (with argmax) and backward; ReLU and its gradient; bias add; fused
+// softmax cross-entropy with its gradient; and the Adam and SGD-momentum
+// updates. The Context methods (Conv2DForward, DenseForward, MaxPoolForward,
+// ReLUForward, SoftmaxCrossEntropy, Adam, ...) pick the fastest
+// implementation and do not allocate after their first call.
 //
 // Matrices are row-major. Activations are NHWC (batch, height, width,
 // channels: channels contiguous, which suits SIMD along channels) and conv

@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Pass names one of the computations a layer does in a training step.
 type Pass string
@@ -157,4 +160,106 @@ func (s PoolShape) Bytes(p Pass) float64 {
 		return 4 * (2*out + in)
 	}
 	return 4 * (in + 2*out)
+}
+
+// Validate returns an error naming the first field that makes the shape
+// unusable.
+func (s DenseShape) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"Batch", s.Batch}, {"In", s.In}, {"Out", s.Out}} {
+		if f.v < 1 {
+			return fmt.Errorf("dense %v: %s = %d, must be ≥ 1", s, f.name, f.v)
+		}
+	}
+	return nil
+}
+
+// String formats the shape compactly: "b32i1600o128".
+func (s DenseShape) String() string { return fmt.Sprintf("b%di%do%d", s.Batch, s.In, s.Out) }
+
+// Validate returns an error naming the first field that makes the shape
+// unusable (including a window larger than the image, and an input whose
+// element indices do not fit the int32 argmax).
+func (s PoolShape) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"N", s.N}, {"H", s.H}, {"W", s.W}, {"C", s.C}, {"Window", s.Window}, {"Stride", s.Stride}} {
+		if f.v < 1 {
+			return fmt.Errorf("maxpool %v: %s = %d, must be ≥ 1", s, f.name, f.v)
+		}
+	}
+	if s.Window > s.H || s.Window > s.W {
+		return fmt.Errorf("maxpool %v: the %dx%d window does not fit the %dx%d input", s, s.Window, s.Window, s.H, s.W)
+	}
+	if int64(s.N)*int64(s.H)*int64(s.W)*int64(s.C) > math.MaxInt32 {
+		return fmt.Errorf("maxpool %v: %d input elements overflow the int32 argmax", s, int64(s.N)*int64(s.H)*int64(s.W)*int64(s.C))
+	}
+	return nil
+}
+
+// String formats the shape compactly: "n32h26w26c32_win2st2".
+func (s PoolShape) String() string {
+	return fmt.Sprintf("n%dh%dw%dc%d_win%dst%d", s.N, s.H, s.W, s.C, s.Window, s.Stride)
+}
+
+// ElementwiseOp names one of the element-wise (memory-bound) kernels whose
+// cost depends only on an element count: the FLOP and byte formulas of ReLU,
+// ReLU backward, bias add, softmax cross-entropy and the optimizer updates
+// live here, in one place, for benchmarks, the roofline and the cost model.
+type ElementwiseOp string
+
+// The element-wise kernels.
+const (
+	OpReLU        ElementwiseOp = "relu"         // ReLUForward over n elements
+	OpReLUBwd     ElementwiseOp = "relu-bwd"     // ReLUBackward over n elements
+	OpBiasAdd     ElementwiseOp = "bias-add"     // BiasAdd of n elements (rows·len(b)); the bias itself is left out
+	OpSoftmaxCE   ElementwiseOp = "softmax-ce"   // SoftmaxCrossEntropy over n = batch·classes logits, with the gradient
+	OpAdam        ElementwiseOp = "adam"         // Adam over n parameters
+	OpSGDMomentum ElementwiseOp = "sgd-momentum" // SGDMomentum over n parameters
+)
+
+// FLOPs returns the floating-point operations of op over n elements, counting
+// each add, multiply, divide, square root, max and exp as one:
+//
+//	relu 1 (a max), relu-bwd 1 (a compare), bias-add 1,
+//	softmax-ce 5 (max, subtract, exp, sum, scale; the per-row log is left out),
+//	adam 12 (m: 3, v: 4, update: sqrt, add, multiply, divide, subtract),
+//	sgd-momentum 4 (two multiplies, a subtract, an add).
+func (op ElementwiseOp) FLOPs(n int) float64 {
+	f, _ := op.perElement()
+	return f * float64(n)
+}
+
+// Bytes returns the compulsory memory traffic of op over n elements, 4 bytes
+// an element read or written:
+//
+//	relu 8 (read x, write y), relu-bwd 12 (read y and dy, write dx),
+//	bias-add 8 (read and write y), softmax-ce 8 (read logits, write
+//	dlogits; the labels are 4 bytes a row, left out), adam 28 (read p, g, m,
+//	v; write p, m, v), sgd-momentum 20 (read p, g, vel; write p, vel).
+func (op ElementwiseOp) Bytes(n int) float64 {
+	_, b := op.perElement()
+	return b * float64(n)
+}
+
+// perElement is the table behind FLOPs and Bytes (zero for an unknown op).
+func (op ElementwiseOp) perElement() (flops, bytes float64) {
+	switch op {
+	case OpReLU:
+		return 1, 8
+	case OpReLUBwd:
+		return 1, 12
+	case OpBiasAdd:
+		return 1, 8
+	case OpSoftmaxCE:
+		return 5, 8
+	case OpAdam:
+		return 12, 28
+	case OpSGDMomentum:
+		return 4, 20
+	}
+	return 0, 0
 }

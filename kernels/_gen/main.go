@@ -35,6 +35,7 @@ var units = map[string]unit{
 	"gemm":    {asm: func() { genGemm(); genTranspose() }, goFiles: writeGemmGo},
 	"ceiling": {asm: genCeiling},
 	"conv":    {asm: genConv},
+	"vec":     {asm: genVec},
 }
 
 func main() {

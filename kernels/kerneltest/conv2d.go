@@ -148,24 +148,7 @@ func convOut(n int) *Guarded {
 // per element) within (terms+4)·u·scale and reports the first few failures.
 func checkConv(t *testing.T, what string, s kernels.Conv2DShape, got []float32, want, scale []float64, terms int, relu bool) bool {
 	t.Helper()
-	tol := float64(terms+4) * U
-	bad := 0
-	for i, g := range got {
-		w := want[i]
-		if relu {
-			w = math.Max(0, w)
-		}
-		if !WithinBound(g, w, scale[i], tol) {
-			if bad < 3 {
-				t.Errorf("%s %v: element %d = %v, want %v (bound %.3g)", what, s, i, g, w, tol*scale[i])
-			}
-			bad++
-		}
-	}
-	if bad > 3 {
-		t.Errorf("%s %v: %d of %d elements out of bounds", what, s, bad, len(got))
-	}
-	return bad == 0
+	return checkSum(t, fmt.Sprintf("%s %v", what, s), got, want, scale, terms, relu)
 }
 
 // TestConv2DFwd runs a forward implementation through every shape of
