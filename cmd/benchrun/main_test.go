@@ -167,7 +167,7 @@ func TestRunBadInput(t *testing.T) {
 		{[]string{"--bogus"}, "unknown flag: --bogus"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"run", "extra"}, "takes no arguments"},
-		{[]string{"--kernel", "Nosuch"}, "valid: Conv2D"},
+		{[]string{"--kernel", "Nosuch"}, "Conv2D, Dense"},
 		{[]string{"--impl", "turbo"}, `unknown implementation "turbo" (valid:`},
 		{[]string{"--isa", "avx9"}, `unknown ISA level "avx9" (valid: generic, avx2, avx512)`},
 		{[]string{"--threads", "0"}, "thread count 0"},
