@@ -77,7 +77,7 @@ func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, er
 	m.labels = make([]int32, batch)
 
 	off := 0
-	cur := m.x       // the current layer's input
+	cur := m.x         // the current layer's input
 	var dcur []float32 // its gradient; nil while no layer before has weights
 	bwd := make([][]task, len(rs))
 	for i, r := range rs {
