@@ -81,7 +81,6 @@ func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, er
 	var dcur []float32 // its gradient; nil while no layer before has weights
 	bwd := make([][]task, len(rs))
 	for i, r := range rs {
-		i, r := i, r
 		in, din := cur, dcur
 		inLen, outLen := r.In.Len(), r.Out.Len()
 		var w, b, dw, db []float32
