@@ -80,31 +80,28 @@ func denseValidate(call string, s DenseShape) {
 
 func checkDenseFwd(call string, s DenseShape, x, w, b, y []float32) {
 	denseValidate(call, s)
-	c := call + " " + s.String()
-	checkLen(c, "x", x, s.Batch*s.In, "Batch·In")
-	checkLen(c, "w", w, s.Out*s.In, "Out·In")
+	checkShapeLen(call, s, "x", x, s.Batch*s.In, "Batch·In")
+	checkShapeLen(call, s, "w", w, s.Out*s.In, "Out·In")
 	if b != nil {
-		checkLen(c, "b", b, s.Out, "Out")
+		checkShapeLen(call, s, "b", b, s.Out, "Out")
 	}
-	checkLen(c, "y", y, s.Batch*s.Out, "Batch·Out")
+	checkShapeLen(call, s, "y", y, s.Batch*s.Out, "Batch·Out")
 }
 
 func checkDenseBwdData(call string, s DenseShape, dy, w, dx []float32) {
 	denseValidate(call, s)
-	c := call + " " + s.String()
-	checkLen(c, "dy", dy, s.Batch*s.Out, "Batch·Out")
-	checkLen(c, "w", w, s.Out*s.In, "Out·In")
-	checkLen(c, "dx", dx, s.Batch*s.In, "Batch·In")
+	checkShapeLen(call, s, "dy", dy, s.Batch*s.Out, "Batch·Out")
+	checkShapeLen(call, s, "w", w, s.Out*s.In, "Out·In")
+	checkShapeLen(call, s, "dx", dx, s.Batch*s.In, "Batch·In")
 }
 
 func checkDenseBwdWeights(call string, s DenseShape, x, dy, dw, db []float32) {
 	denseValidate(call, s)
-	c := call + " " + s.String()
-	checkLen(c, "x", x, s.Batch*s.In, "Batch·In")
-	checkLen(c, "dy", dy, s.Batch*s.Out, "Batch·Out")
-	checkLen(c, "dw", dw, s.Out*s.In, "Out·In")
+	checkShapeLen(call, s, "x", x, s.Batch*s.In, "Batch·In")
+	checkShapeLen(call, s, "dy", dy, s.Batch*s.Out, "Batch·Out")
+	checkShapeLen(call, s, "dw", dw, s.Out*s.In, "Out·In")
 	if db != nil {
-		checkLen(c, "db", db, s.Out, "Out")
+		checkShapeLen(call, s, "db", db, s.Out, "Out")
 	}
 }
 

@@ -19,8 +19,8 @@ import (
 
 // minBytesPerThread is the least data a thread of an element-wise kernel
 // gets: starting a parallel region costs about 1.3 µs, the time one core
-// streams ~50 KB.
-const minBytesPerThread = 64 << 10
+// streams ~50 KB. (A variable so that tests can force splitting.)
+var minBytesPerThread = 64 << 10
 
 // layerJob is the per-call state of the layer kernels' parallel loops (the
 // Context field layer): the arguments, the loop body (a package-level
@@ -84,5 +84,13 @@ func elemPerThread(bytesPerElem int) int { return minBytesPerThread / bytesPerEl
 func checkLen[T any](call, name string, v []T, want int, what string) {
 	if len(v) != want {
 		panic(fmt.Sprintf("kernels: %s: len(%s) = %d, want %s = %d", call, name, len(v), what, want))
+	}
+}
+
+// checkShapeLen is checkLen for a call on a shape, which the message names
+// (formatted only on failure, so that checks do not allocate).
+func checkShapeLen[T any, S fmt.Stringer](call string, s S, name string, v []T, want int, what string) {
+	if len(v) != want {
+		panic(fmt.Sprintf("kernels: %s %v: len(%s) = %d, want %s = %d", call, s.String(), name, len(v), what, want))
 	}
 }

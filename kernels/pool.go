@@ -59,25 +59,24 @@ func (c *Context) MaxPoolBackward(s PoolShape, dy []float32, arg []int32, dx []f
 	maxPoolBwdSIMD(c, s, dy, arg, dx)
 }
 
-func poolValidate(call string, s PoolShape) string {
+func poolValidate(call string, s PoolShape) {
 	if err := s.Validate(); err != nil {
 		panic(fmt.Sprintf("kernels: %s: %v", call, err))
 	}
-	return call + " " + s.String()
 }
 
 func checkPoolFwd(call string, s PoolShape, x, y []float32, arg []int32) {
-	c := poolValidate(call, s)
-	checkLen(c, "x", x, s.InputLen(), "N·H·W·C")
-	checkLen(c, "y", y, s.OutputLen(), "N·P·Q·C")
-	checkLen(c, "arg", arg, s.OutputLen(), "N·P·Q·C")
+	poolValidate(call, s)
+	checkShapeLen(call, s, "x", x, s.InputLen(), "N·H·W·C")
+	checkShapeLen(call, s, "y", y, s.OutputLen(), "N·P·Q·C")
+	checkShapeLen(call, s, "arg", arg, s.OutputLen(), "N·P·Q·C")
 }
 
 func checkPoolBwd(call string, s PoolShape, dy []float32, arg []int32, dx []float32) {
-	c := poolValidate(call, s)
-	checkLen(c, "dy", dy, s.OutputLen(), "N·P·Q·C")
-	checkLen(c, "arg", arg, s.OutputLen(), "N·P·Q·C")
-	checkLen(c, "dx", dx, s.InputLen(), "N·H·W·C")
+	poolValidate(call, s)
+	checkShapeLen(call, s, "dy", dy, s.OutputLen(), "N·P·Q·C")
+	checkShapeLen(call, s, "arg", arg, s.OutputLen(), "N·P·Q·C")
+	checkShapeLen(call, s, "dx", dx, s.InputLen(), "N·H·W·C")
 }
 
 // MaxPoolFwdNaive is the definition of the forward pass.

@@ -48,21 +48,28 @@ func checkSoftmaxCE(call string, batch, classes int, logits []float32, labels []
 	if batch < 1 || classes < 1 {
 		panic(fmt.Sprintf("kernels: %s: batch = %d, classes = %d, both must be ≥ 1", call, batch, classes))
 	}
-	c := fmt.Sprintf("%s batch %d classes %d", call, batch, classes)
-	checkLen(c, "logits", logits, batch*classes, "batch·classes")
-	checkLen(c, "labels", labels, batch, "batch")
+	s := softmaxShape{batch, classes}
+	checkShapeLen(call, s, "logits", logits, batch*classes, "batch·classes")
+	checkShapeLen(call, s, "labels", labels, batch, "batch")
 	if dlogits != nil {
-		checkLen(c, "dlogits", dlogits, batch*classes, "batch·classes")
+		checkShapeLen(call, s, "dlogits", dlogits, batch*classes, "batch·classes")
 	}
 	for i, l := range labels {
 		if l < 0 || int(l) >= classes {
-			panic(fmt.Sprintf("kernels: %s: labels[%d] = %d, outside [0, %d)", c, i, l, classes))
+			panic(fmt.Sprintf("kernels: %s %v: labels[%d] = %d, outside [0, %d)", call, s, i, l, classes))
 		}
 	}
 }
 
+// softmaxShape names a softmax call's sizes in panic messages.
+type softmaxShape struct{ batch, classes int }
+
+func (s softmaxShape) String() string { return fmt.Sprintf("batch %d classes %d", s.batch, s.classes) }
+
 // softmaxCERow returns row i's loss lse − logits[label] and, if d is not
-// nil, sets d to its gradient scaled by inv (1/batch).
+// nil, sets d to its gradient scaled by inv (1/batch). Rows of up to
+// len(softmaxRowBuf) classes keep their exponentials in a stack buffer, so
+// each logit costs one exp; longer rows compute them twice.
 func softmaxCERow(l []float32, label int32, d []float32, inv float64) float64 {
 	m := l[0]
 	for _, v := range l[1:] {
@@ -70,22 +77,37 @@ func softmaxCERow(l []float32, label int32, d []float32, inv float64) float64 {
 			m = v
 		}
 	}
+	var buf softmaxRowBuf
+	keep := len(l) <= len(buf)
 	var sum float64
-	for _, v := range l {
-		sum += math.Exp(float64(v) - float64(m))
+	for j, v := range l {
+		e := math.Exp(float64(v) - float64(m))
+		if keep {
+			buf[j] = e
+		}
+		sum += e
 	}
 	lse := float64(m) + math.Log(sum)
 	if d != nil {
+		scale := inv / sum
 		for j, v := range l {
-			p := math.Exp(float64(v) - lse)
-			if j == int(label) {
-				p--
+			var p float64
+			if keep {
+				p = buf[j] * scale
+			} else {
+				p = math.Exp(float64(v)-lse) * inv
 			}
-			d[j] = float32(p * inv)
+			if j == int(label) {
+				p -= inv
+			}
+			d[j] = float32(p)
 		}
 	}
 	return lse - float64(l[label])
 }
+
+// softmaxRowBuf holds a row's exponentials (float64) on the stack.
+type softmaxRowBuf [64]float64
 
 // SoftmaxCENaive is the definition, on one thread.
 func SoftmaxCENaive(ctx *Context, batch, classes int, logits []float32, labels []int32, dlogits []float32) float32 {
@@ -115,8 +137,9 @@ func softmaxCEParallel(ctx *Context, batch, classes int, logits []float32, label
 	}
 	clear(j.part)
 	j.a, j.b, j.labels, j.cols, j.rows = logits, dlogits, labels, classes, batch
-	// A row costs about classes exponentials of ~10 ns: some 4 µs a thread.
-	ctx.layerFor(batch, max(1, 400/classes), softmaxCEBody)
+	// A row costs about classes exponentials of ~10 ns: with the default
+	// 64 KiB, some 4 µs a thread.
+	ctx.layerFor(batch, max(1, minBytesPerThread/(160*classes)), softmaxCEBody)
 	j.labels = nil
 	var loss float64
 	for _, p := range j.part[:ctx.Threads()] {

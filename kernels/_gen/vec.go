@@ -29,6 +29,8 @@ func genVec() {
 		v.poolFwd(true)
 		v.poolBwd(false)
 		v.poolBwd(true)
+		v.pool2Fwd()
+		v.pool2BwdSet()
 		v.adam()
 		v.sgd(false)
 		v.sgd(true)
@@ -696,6 +698,137 @@ func (g *vecGen) poolBwd(add bool) {
 			}
 			t.store(sel, Mem{Base: p})
 		})
+	})
+}
+
+const pool2Sig = "func(x, y []float32, arg []int32, base, nq, c, colStep, rowStride int)"
+
+// pool2 is the walk of the straight-line 2×2 routines, with the offset of a
+// window's second row in bytes and as indices.
+type pool2 struct {
+	w        *poolWalk
+	rowBytes GPVirtual  // rowStride·4
+	vRS      VecVirtual // rowStride as indices
+}
+
+func (g *vecGen) newPool2(name, xParam string) *pool2 {
+	w := g.newPoolWalk2(name, xParam)
+	p := &pool2{w: w}
+	p.rowBytes = asGP(Load(Param("rowStride"), GP64()))
+	p.vRS = g.broadcastInt(p.rowBytes)
+	SHLQ(U8(2), p.rowBytes)
+	return p
+}
+
+// newPoolWalk2 is newPoolWalk for the 2×2 routines, whose signature has no
+// wh and ww.
+func (g *vecGen) newPoolWalk2(name, xParam string) *poolWalk {
+	w := &poolWalk{g: g, name: name}
+	w.x = asGP(Load(Param(xParam).Base(), GP64()))
+	w.nq = asGP(Load(Param("nq"), GP64()))
+	w.c = paramAddr("c")
+	w.cBytes = asGP(Load(Param("c"), GP64()))
+	w.vC = g.broadcastInt(w.cBytes)
+	SHLQ(U8(2), w.cBytes)
+	w.qIdx = g.vreg()
+	VPBROADCASTD(paramAddr("base"), w.qIdx)
+	io := GP64()
+	LEAQ(g.tabs.iota, io)
+	VPADDD(Mem{Base: io}, w.qIdx, w.qIdx)
+	lanes := GP64()
+	MOVQ(U32(g.lanes), lanes)
+	w.vLan = g.broadcastInt(lanes)
+	return w
+}
+
+// maxStep keeps (m, a) or takes (v, vi) where v > m or v is NaN: one step of
+// the first-maximum rule (see maxPoolFwdGo). Applied as a tree to the four
+// elements of a 2×2 window it gives the same result as in row-major order: a
+// NaN on the right is the later one, and a number on the right wins only if
+// strictly greater.
+func (g *vecGen) maxStep(m, a, v, vi VecVirtual) {
+	if g.avx512() {
+		k1, k2 := K(), K()
+		VCMPPS(U8(cmpGTOQ), m, v, k1)
+		VCMPPS(U8(cmpUnordQ), v, v, k2)
+		KORW(k1, k2, k1)
+		VMOVAPS(v, k1, m)
+		VMOVDQA32(vi, k1, a)
+		return
+	}
+	gt, nan := g.vreg(), g.vreg()
+	VCMPPS(U8(cmpGTOQ), m, v, gt)
+	VCMPPS(U8(cmpUnordQ), v, v, nan)
+	VORPS(nan, gt, gt)
+	VBLENDVPS(gt, v, m, m)
+	VBLENDVPS(gt, vi, a, a)
+}
+
+// pool2Fwd emits the 2×2 max-pool forward row routine (maxPoolFwdGo with wh
+// = ww = 2): straight-line code, the window reduced as a tree.
+func (g *vecGen) pool2Fwd() {
+	name := g.begin("maxPool2Fwd", pool2Sig, "maxPool2FwdGo", "max-pools one output row of 2×2 windows")
+	p := g.newPool2(name, "x")
+	w := p.w
+	yp := asGP(Load(Param("y").Base(), GP64()))
+	ap := asGP(Load(Param("arg").Base(), GP64()))
+	w.run(func(t tail, xq, o GPVirtual, idx VecVirtual) {
+		x2 := GP64()
+		LEAQ(Mem{Base: xq, Index: p.rowBytes, Scale: 1}, x2)
+		m, a, v, vi := g.vreg(), g.vreg(), g.vreg(), g.vreg()
+		t.load(Mem{Base: xq}, m)
+		VMOVDQA32orA(g, idx, a)
+		t.load(Mem{Base: xq, Index: w.cBytes, Scale: 1}, v)
+		VPADDD(w.vC, idx, vi)
+		g.maxStep(m, a, v, vi)
+		m2, a2, v2, vi2 := g.vreg(), g.vreg(), g.vreg(), g.vreg()
+		t.load(Mem{Base: x2}, m2)
+		VPADDD(p.vRS, idx, a2)
+		t.load(Mem{Base: x2, Index: w.cBytes, Scale: 1}, v2)
+		VPADDD(w.vC, a2, vi2)
+		g.maxStep(m2, a2, v2, vi2)
+		g.maxStep(m, a, m2, a2)
+		t.store(m, Mem{Base: yp, Index: o, Scale: 1})
+		t.storeInt(a, Mem{Base: ap, Index: o, Scale: 1})
+	})
+}
+
+// pool2BwdSet emits the 2×2 backward row routine (maxPoolBwdSetGo with wh =
+// ww = 2): straight-line code writing the four window elements in row-major
+// order.
+func (g *vecGen) pool2BwdSet() {
+	name := g.begin("maxPool2BwdSet", "func(dx, dy []float32, arg []int32, base, nq, c, colStep, rowStride int)", "maxPool2BwdSetGo",
+		"writes the input gradient of one row of non-overlapping 2×2 windows")
+	p := g.newPool2(name, "dx")
+	w := p.w
+	dyp := asGP(Load(Param("dy").Base(), GP64()))
+	ap := asGP(Load(Param("arg").Base(), GP64()))
+	w.run(func(t tail, xq, o GPVirtual, idx VecVirtual) {
+		d, a := g.vreg(), g.vreg()
+		t.load(Mem{Base: dyp, Index: o, Scale: 1}, d)
+		t.loadInt(Mem{Base: ap, Index: o, Scale: 1}, a)
+		x2 := GP64()
+		LEAQ(Mem{Base: xq, Index: p.rowBytes, Scale: 1}, x2)
+		put := func(cur VecVirtual, m Mem) {
+			sel := g.vreg()
+			if g.avx512() {
+				k := K()
+				VPCMPEQD(cur, a, k)
+				VMOVUPS_Z(d, k, sel)
+			} else {
+				VPCMPEQD(cur, a, sel)
+				VANDPS(d, sel, sel)
+			}
+			t.store(sel, m)
+		}
+		cur := g.vreg()
+		put(idx, Mem{Base: xq})
+		VPADDD(w.vC, idx, cur)
+		put(cur, Mem{Base: xq, Index: w.cBytes, Scale: 1})
+		VPADDD(p.vRS, idx, cur)
+		put(cur, Mem{Base: x2})
+		VPADDD(w.vC, cur, cur)
+		put(cur, Mem{Base: x2, Index: w.cBytes, Scale: 1})
 	})
 }
 

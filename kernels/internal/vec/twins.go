@@ -119,6 +119,16 @@ func maxPoolRowGo(x, y []float32, arg []int32, base, nq, c, wh, ww, colStep, row
 	}
 }
 
+// maxPool2FwdGo is maxPoolFwdGo for 2×2 windows.
+func maxPool2FwdGo(x, y []float32, arg []int32, base, nq, c, colStep, rowStride int) {
+	maxPoolFwdGo(x, y, arg, base, nq, c, 2, 2, colStep, rowStride)
+}
+
+// maxPool2BwdSetGo is maxPoolBwdSetGo for 2×2 windows.
+func maxPool2BwdSetGo(dx, dy []float32, arg []int32, base, nq, c, colStep, rowStride int) {
+	maxPoolBwdSetGo(dx, dy, arg, base, nq, c, 2, 2, colStep, rowStride)
+}
+
 // maxPoolBwdSetGo writes the input gradient of one row of nq windows (with
 // maxPoolFwdGo's geometry) that do not overlap: every element of every window
 // gets dy[q·c+ch] if base + its offset equals arg[q·c+ch], else 0.

@@ -32,10 +32,16 @@ type Kernels struct {
 	poolReLUFwd   poolFunc
 	poolBwdSet    poolFunc
 	poolBwdAdd    poolFunc
+	pool2Fwd      pool2Func
+	pool2BwdSet   pool2Func
 	adam          func(p, grad, m, v []float32, alpha, c1, c2, eps float32)
 	sgd           func(p, grad []float32, lr float32)
 	sgdMomentumFn func(p, grad, m []float32, lr, mom float32)
 }
+
+// pool2Func is the signature of the 2×2 row routines (poolFunc without wh
+// and ww).
+type pool2Func func(x, y []float32, arg []int32, base, nq, c, colStep, rowStride int)
 
 // poolFunc is the signature of the max-pool row routines: x is the pooled
 // input (or its gradient), y the outputs (or their gradients).
@@ -45,14 +51,17 @@ var (
 	goKernels = Kernels{Level: cpu.Generic,
 		reluFwd: reluGo, reluBwd: reluBwdGo, biasAdd: biasAddGo, biasReLU: biasReLUGo, colSum: colSumGo,
 		poolFwd: maxPoolFwdGo, poolReLUFwd: maxPoolReLUFwdGo, poolBwdSet: maxPoolBwdSetGo, poolBwdAdd: maxPoolBwdAddGo,
+		pool2Fwd: maxPool2FwdGo, pool2BwdSet: maxPool2BwdSetGo,
 		adam: adamGo, sgd: sgdGo, sgdMomentumFn: sgdMomentumGo}
 	avx2Kernels = Kernels{Level: cpu.AVX2,
 		reluFwd: reluFwdAVX2, reluBwd: reluBwdAVX2, biasAdd: biasAddAVX2, biasReLU: biasReLUAVX2, colSum: colSumAVX2,
 		poolFwd: maxPoolFwdAVX2, poolReLUFwd: maxPoolReLUFwdAVX2, poolBwdSet: maxPoolBwdSetAVX2, poolBwdAdd: maxPoolBwdAddAVX2,
+		pool2Fwd: maxPool2FwdAVX2, pool2BwdSet: maxPool2BwdSetAVX2,
 		adam: adamAVX2, sgd: sgdAVX2, sgdMomentumFn: sgdMomentumAVX2}
 	avx512Kernels = Kernels{Level: cpu.AVX512,
 		reluFwd: reluFwdAVX512, reluBwd: reluBwdAVX512, biasAdd: biasAddAVX512, biasReLU: biasReLUAVX512, colSum: colSumAVX512,
 		poolFwd: maxPoolFwdAVX512, poolReLUFwd: maxPoolReLUFwdAVX512, poolBwdSet: maxPoolBwdSetAVX512, poolBwdAdd: maxPoolBwdAddAVX512,
+		pool2Fwd: maxPool2FwdAVX512, pool2BwdSet: maxPool2BwdSetAVX512,
 		adam: adamAVX512, sgd: sgdAVX512, sgdMomentumFn: sgdMomentumAVX512}
 )
 
@@ -138,6 +147,10 @@ func (r PoolRow) check(x int, outs ...int) {
 // stops there). See maxPoolFwdGo and maxPoolReLUFwdGo.
 func (k *Kernels) MaxPool(x, y []float32, arg []int32, r PoolRow, relu bool) {
 	r.check(len(x), len(y), len(arg))
+	if r.WH == 2 && r.WW == 2 && !relu {
+		k.pool2Fwd(x, y, arg, r.Base, r.NQ, r.C, r.ColStep, r.RowStride)
+		return
+	}
 	f := k.poolFwd
 	if relu {
 		f = k.poolReLUFwd
@@ -152,6 +165,10 @@ func (k *Kernels) MaxPool(x, y []float32, arg []int32, r PoolRow, relu bool) {
 // maxPoolBwdAddGo.
 func (k *Kernels) MaxPoolBackward(dx, dy []float32, arg []int32, r PoolRow, add bool) {
 	r.check(len(dx), len(dy), len(arg))
+	if r.WH == 2 && r.WW == 2 && !add {
+		k.pool2BwdSet(dx, dy, arg, r.Base, r.NQ, r.C, r.ColStep, r.RowStride)
+		return
+	}
 	f := k.poolBwdSet
 	if add {
 		f = k.poolBwdAdd

@@ -49,6 +49,16 @@ func maxPoolBwdSetAVX2(dx []float32, dy []float32, arg []int32, base int, nq int
 //go:noescape
 func maxPoolBwdAddAVX2(dx []float32, dy []float32, arg []int32, base int, nq int, c int, wh int, ww int, colStep int, rowStride int)
 
+// maxPool2FwdAVX2 max-pools one output row of 2×2 windows with avx2 instructions; maxPool2FwdGo is its specification.
+//
+//go:noescape
+func maxPool2FwdAVX2(x []float32, y []float32, arg []int32, base int, nq int, c int, colStep int, rowStride int)
+
+// maxPool2BwdSetAVX2 writes the input gradient of one row of non-overlapping 2×2 windows with avx2 instructions; maxPool2BwdSetGo is its specification.
+//
+//go:noescape
+func maxPool2BwdSetAVX2(dx []float32, dy []float32, arg []int32, base int, nq int, c int, colStep int, rowStride int)
+
 // adamAVX2 applies one Adam step with avx2 instructions; adamGo is its specification.
 //
 //go:noescape
@@ -108,6 +118,16 @@ func maxPoolBwdSetAVX512(dx []float32, dy []float32, arg []int32, base int, nq i
 //
 //go:noescape
 func maxPoolBwdAddAVX512(dx []float32, dy []float32, arg []int32, base int, nq int, c int, wh int, ww int, colStep int, rowStride int)
+
+// maxPool2FwdAVX512 max-pools one output row of 2×2 windows with avx512 instructions; maxPool2FwdGo is its specification.
+//
+//go:noescape
+func maxPool2FwdAVX512(x []float32, y []float32, arg []int32, base int, nq int, c int, colStep int, rowStride int)
+
+// maxPool2BwdSetAVX512 writes the input gradient of one row of non-overlapping 2×2 windows with avx512 instructions; maxPool2BwdSetGo is its specification.
+//
+//go:noescape
+func maxPool2BwdSetAVX512(dx []float32, dy []float32, arg []int32, base int, nq int, c int, colStep int, rowStride int)
 
 // adamAVX512 applies one Adam step with avx512 instructions; adamGo is its specification.
 //

@@ -870,6 +870,230 @@ maxPoolBwdAddAVX2_done:
 	VZEROUPPER
 	RET
 
+// func maxPool2FwdAVX2(x []float32, y []float32, arg []int32, base int, nq int, c int, colStep int, rowStride int)
+// Requires: AVX, AVX2
+TEXT ·maxPool2FwdAVX2(SB), NOSPLIT, $0-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         nq+80(FP), CX
+	MOVQ         c+88(FP), DX
+	VMOVD        DX, X0
+	VPBROADCASTD X0, Y0
+	SHLQ         $0x02, DX
+	VPBROADCASTD base+72(FP), Y1
+	LEAQ         vecIota<>+0(SB), BX
+	VPADDD       (BX), Y1, Y1
+	MOVQ         $0x00000008, BX
+	VMOVD        BX, X2
+	VPBROADCASTD X2, Y2
+	MOVQ         rowStride+104(FP), BX
+	VMOVD        BX, X3
+	VPBROADCASTD X3, Y3
+	SHLQ         $0x02, BX
+	MOVQ         y_base+24(FP), SI
+	MOVQ         arg_base+48(FP), DI
+	TESTQ        CX, CX
+	JZ           maxPool2FwdAVX2_done
+	MOVQ         c+88(FP), R8
+	TESTQ        R8, R8
+	JZ           maxPool2FwdAVX2_done
+	ANDQ         $0x00000007, R8
+	LEAQ         vecMask8<>+32(SB), R9
+	NEGQ         R8
+	VMOVDQU      (R9)(R8*4), Y4
+	MOVQ         colStep+96(FP), R8
+	VMOVD        R8, X5
+	VPBROADCASTD X5, Y5
+	SHLQ         $0x02, R8
+	XORQ         R9, R9
+
+maxPool2FwdAVX2_q:
+	MOVQ    AX, R10
+	VMOVDQA Y1, Y6
+	MOVQ    c+88(FP), R11
+	SHRQ    $0x03, R11
+	JZ      maxPool2FwdAVX2_qtail
+
+maxPool2FwdAVX2_vec:
+	LEAQ      (R10)(BX*1), R12
+	VMOVUPS   (R10), Y7
+	VMOVDQA   Y6, Y8
+	VMOVUPS   (R10)(DX*1), Y9
+	VPADDD    Y0, Y6, Y10
+	VCMPPS    $0x1e, Y7, Y9, Y11
+	VCMPPS    $0x03, Y9, Y9, Y12
+	VORPS     Y12, Y11, Y11
+	VBLENDVPS Y11, Y9, Y7, Y7
+	VBLENDVPS Y11, Y10, Y8, Y8
+	VMOVUPS   (R12), Y9
+	VPADDD    Y3, Y6, Y10
+	VMOVUPS   (R12)(DX*1), Y11
+	VPADDD    Y0, Y10, Y12
+	VCMPPS    $0x1e, Y9, Y11, Y13
+	VCMPPS    $0x03, Y11, Y11, Y14
+	VORPS     Y14, Y13, Y13
+	VBLENDVPS Y13, Y11, Y9, Y9
+	VBLENDVPS Y13, Y12, Y10, Y10
+	VCMPPS    $0x1e, Y7, Y9, Y11
+	VCMPPS    $0x03, Y9, Y9, Y12
+	VORPS     Y12, Y11, Y11
+	VBLENDVPS Y11, Y9, Y7, Y7
+	VBLENDVPS Y11, Y10, Y8, Y8
+	VMOVUPS   Y7, (SI)(R9*1)
+	VMOVDQU   Y8, (DI)(R9*1)
+	ADDQ      $0x00000020, R10
+	ADDQ      $0x00000020, R9
+	VPADDD    Y2, Y6, Y6
+	DECQ      R11
+	JNZ       maxPool2FwdAVX2_vec
+
+maxPool2FwdAVX2_qtail:
+	MOVQ       c+88(FP), R11
+	ANDQ       $0x00000007, R11
+	JZ         maxPool2FwdAVX2_qnext
+	LEAQ       (R10)(BX*1), R11
+	VMASKMOVPS (R10), Y4, Y7
+	VMOVDQA    Y6, Y8
+	VMASKMOVPS (R10)(DX*1), Y4, Y9
+	VPADDD     Y0, Y6, Y10
+	VCMPPS     $0x1e, Y7, Y9, Y11
+	VCMPPS     $0x03, Y9, Y9, Y12
+	VORPS      Y12, Y11, Y11
+	VBLENDVPS  Y11, Y9, Y7, Y7
+	VBLENDVPS  Y11, Y10, Y8, Y8
+	VMASKMOVPS (R11), Y4, Y9
+	VPADDD     Y3, Y6, Y6
+	VMASKMOVPS (R11)(DX*1), Y4, Y10
+	VPADDD     Y0, Y6, Y11
+	VCMPPS     $0x1e, Y9, Y10, Y12
+	VCMPPS     $0x03, Y10, Y10, Y13
+	VORPS      Y13, Y12, Y12
+	VBLENDVPS  Y12, Y10, Y9, Y9
+	VBLENDVPS  Y12, Y11, Y6, Y6
+	VCMPPS     $0x1e, Y7, Y9, Y10
+	VCMPPS     $0x03, Y9, Y9, Y11
+	VORPS      Y11, Y10, Y10
+	VBLENDVPS  Y10, Y9, Y7, Y7
+	VBLENDVPS  Y10, Y6, Y8, Y8
+	VMASKMOVPS Y7, Y4, (SI)(R9*1)
+	VPMASKMOVD Y8, Y4, (DI)(R9*1)
+	MOVQ       c+88(FP), R10
+	ANDQ       $0x00000007, R10
+	LEAQ       (R9)(R10*4), R9
+
+maxPool2FwdAVX2_qnext:
+	ADDQ   R8, AX
+	VPADDD Y5, Y1, Y1
+	DECQ   CX
+	JNZ    maxPool2FwdAVX2_q
+
+maxPool2FwdAVX2_done:
+	VZEROUPPER
+	RET
+
+// func maxPool2BwdSetAVX2(dx []float32, dy []float32, arg []int32, base int, nq int, c int, colStep int, rowStride int)
+// Requires: AVX, AVX2
+TEXT ·maxPool2BwdSetAVX2(SB), NOSPLIT, $0-112
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         nq+80(FP), CX
+	MOVQ         c+88(FP), DX
+	VMOVD        DX, X0
+	VPBROADCASTD X0, Y0
+	SHLQ         $0x02, DX
+	VPBROADCASTD base+72(FP), Y1
+	LEAQ         vecIota<>+0(SB), BX
+	VPADDD       (BX), Y1, Y1
+	MOVQ         $0x00000008, BX
+	VMOVD        BX, X2
+	VPBROADCASTD X2, Y2
+	MOVQ         rowStride+104(FP), BX
+	VMOVD        BX, X3
+	VPBROADCASTD X3, Y3
+	SHLQ         $0x02, BX
+	MOVQ         dy_base+24(FP), SI
+	MOVQ         arg_base+48(FP), DI
+	TESTQ        CX, CX
+	JZ           maxPool2BwdSetAVX2_done
+	MOVQ         c+88(FP), R8
+	TESTQ        R8, R8
+	JZ           maxPool2BwdSetAVX2_done
+	ANDQ         $0x00000007, R8
+	LEAQ         vecMask8<>+32(SB), R9
+	NEGQ         R8
+	VMOVDQU      (R9)(R8*4), Y4
+	MOVQ         colStep+96(FP), R8
+	VMOVD        R8, X5
+	VPBROADCASTD X5, Y5
+	SHLQ         $0x02, R8
+	XORQ         R9, R9
+
+maxPool2BwdSetAVX2_q:
+	MOVQ    AX, R10
+	VMOVDQA Y1, Y6
+	MOVQ    c+88(FP), R11
+	SHRQ    $0x03, R11
+	JZ      maxPool2BwdSetAVX2_qtail
+
+maxPool2BwdSetAVX2_vec:
+	VMOVUPS  (SI)(R9*1), Y7
+	VMOVDQU  (DI)(R9*1), Y8
+	LEAQ     (R10)(BX*1), R12
+	VPCMPEQD Y6, Y8, Y9
+	VANDPS   Y7, Y9, Y9
+	VMOVUPS  Y9, (R10)
+	VPADDD   Y0, Y6, Y9
+	VPCMPEQD Y9, Y8, Y9
+	VANDPS   Y7, Y9, Y9
+	VMOVUPS  Y9, (R10)(DX*1)
+	VPADDD   Y3, Y6, Y9
+	VPCMPEQD Y9, Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VMOVUPS  Y10, (R12)
+	VPADDD   Y0, Y9, Y9
+	VPCMPEQD Y9, Y8, Y8
+	VANDPS   Y7, Y8, Y8
+	VMOVUPS  Y8, (R12)(DX*1)
+	ADDQ     $0x00000020, R10
+	ADDQ     $0x00000020, R9
+	VPADDD   Y2, Y6, Y6
+	DECQ     R11
+	JNZ      maxPool2BwdSetAVX2_vec
+
+maxPool2BwdSetAVX2_qtail:
+	MOVQ       c+88(FP), R11
+	ANDQ       $0x00000007, R11
+	JZ         maxPool2BwdSetAVX2_qnext
+	VMASKMOVPS (SI)(R9*1), Y4, Y7
+	VPMASKMOVD (DI)(R9*1), Y4, Y8
+	LEAQ       (R10)(BX*1), R11
+	VPCMPEQD   Y6, Y8, Y9
+	VANDPS     Y7, Y9, Y9
+	VMASKMOVPS Y9, Y4, (R10)
+	VPADDD     Y0, Y6, Y9
+	VPCMPEQD   Y9, Y8, Y9
+	VANDPS     Y7, Y9, Y9
+	VMASKMOVPS Y9, Y4, (R10)(DX*1)
+	VPADDD     Y3, Y6, Y9
+	VPCMPEQD   Y9, Y8, Y6
+	VANDPS     Y7, Y6, Y6
+	VMASKMOVPS Y6, Y4, (R11)
+	VPADDD     Y0, Y9, Y9
+	VPCMPEQD   Y9, Y8, Y6
+	VANDPS     Y7, Y6, Y6
+	VMASKMOVPS Y6, Y4, (R11)(DX*1)
+	MOVQ       c+88(FP), R10
+	ANDQ       $0x00000007, R10
+	LEAQ       (R9)(R10*4), R9
+
+maxPool2BwdSetAVX2_qnext:
+	ADDQ   R8, AX
+	VPADDD Y5, Y1, Y1
+	DECQ   CX
+	JNZ    maxPool2BwdSetAVX2_q
+
+maxPool2BwdSetAVX2_done:
+	VZEROUPPER
+	RET
+
 // func adamAVX2(p []float32, grad []float32, m []float32, v []float32, alpha float32, c1 float32, c2 float32, eps float32)
 // Requires: AVX
 TEXT ·adamAVX2(SB), NOSPLIT, $0-112
@@ -1936,6 +2160,220 @@ maxPoolBwdAddAVX512_qnext:
 	JNZ    maxPoolBwdAddAVX512_q
 
 maxPoolBwdAddAVX512_done:
+	VZEROUPPER
+	RET
+
+// func maxPool2FwdAVX512(x []float32, y []float32, arg []int32, base int, nq int, c int, colStep int, rowStride int)
+// Requires: AVX, AVX512F
+TEXT ·maxPool2FwdAVX512(SB), NOSPLIT, $0-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         nq+80(FP), CX
+	MOVQ         c+88(FP), DX
+	VPBROADCASTD DX, Z0
+	SHLQ         $0x02, DX
+	VPBROADCASTD base+72(FP), Z1
+	LEAQ         vecIota<>+0(SB), BX
+	VPADDD       (BX), Z1, Z1
+	MOVQ         $0x00000010, BX
+	VPBROADCASTD BX, Z2
+	MOVQ         rowStride+104(FP), BX
+	VPBROADCASTD BX, Z3
+	SHLQ         $0x02, BX
+	MOVQ         y_base+24(FP), SI
+	MOVQ         arg_base+48(FP), DI
+	TESTQ        CX, CX
+	JZ           maxPool2FwdAVX512_done
+	MOVQ         c+88(FP), R8
+	TESTQ        R8, R8
+	JZ           maxPool2FwdAVX512_done
+	ANDQ         $0x0000000f, R8
+	LEAQ         vecMask16<>+0(SB), R9
+	KMOVW        (R9)(R8*2), K1
+	MOVQ         colStep+96(FP), R8
+	VPBROADCASTD R8, Z4
+	SHLQ         $0x02, R8
+	XORQ         R9, R9
+
+maxPool2FwdAVX512_q:
+	MOVQ      AX, R10
+	VMOVDQA32 Z1, Z5
+	MOVQ      c+88(FP), R11
+	SHRQ      $0x04, R11
+	JZ        maxPool2FwdAVX512_qtail
+
+maxPool2FwdAVX512_vec:
+	LEAQ      (R10)(BX*1), R12
+	VMOVUPS   (R10), Z6
+	VMOVDQA32 Z5, Z7
+	VMOVUPS   (R10)(DX*1), Z8
+	VPADDD    Z0, Z5, Z9
+	VCMPPS    $0x1e, Z6, Z8, K2
+	VCMPPS    $0x03, Z8, Z8, K3
+	KORW      K2, K3, K2
+	VMOVAPS   Z8, K2, Z6
+	VMOVDQA32 Z9, K2, Z7
+	VMOVUPS   (R12), Z8
+	VPADDD    Z3, Z5, Z9
+	VMOVUPS   (R12)(DX*1), Z10
+	VPADDD    Z0, Z9, Z11
+	VCMPPS    $0x1e, Z8, Z10, K2
+	VCMPPS    $0x03, Z10, Z10, K3
+	KORW      K2, K3, K2
+	VMOVAPS   Z10, K2, Z8
+	VMOVDQA32 Z11, K2, Z9
+	VCMPPS    $0x1e, Z6, Z8, K2
+	VCMPPS    $0x03, Z8, Z8, K3
+	KORW      K2, K3, K2
+	VMOVAPS   Z8, K2, Z6
+	VMOVDQA32 Z9, K2, Z7
+	VMOVUPS   Z6, (SI)(R9*1)
+	VMOVDQU32 Z7, (DI)(R9*1)
+	ADDQ      $0x00000040, R10
+	ADDQ      $0x00000040, R9
+	VPADDD    Z2, Z5, Z5
+	DECQ      R11
+	JNZ       maxPool2FwdAVX512_vec
+
+maxPool2FwdAVX512_qtail:
+	MOVQ      c+88(FP), R11
+	ANDQ      $0x0000000f, R11
+	JZ        maxPool2FwdAVX512_qnext
+	LEAQ      (R10)(BX*1), R11
+	VMOVUPS.Z (R10), K1, Z6
+	VMOVDQA32 Z5, Z7
+	VMOVUPS.Z (R10)(DX*1), K1, Z8
+	VPADDD    Z0, Z5, Z9
+	VCMPPS    $0x1e, Z6, Z8, K2
+	VCMPPS    $0x03, Z8, Z8, K3
+	KORW      K2, K3, K2
+	VMOVAPS   Z8, K2, Z6
+	VMOVDQA32 Z9, K2, Z7
+	VMOVUPS.Z (R11), K1, Z8
+	VPADDD    Z3, Z5, Z5
+	VMOVUPS.Z (R11)(DX*1), K1, Z9
+	VPADDD    Z0, Z5, Z10
+	VCMPPS    $0x1e, Z8, Z9, K2
+	VCMPPS    $0x03, Z9, Z9, K3
+	KORW      K2, K3, K2
+	VMOVAPS   Z9, K2, Z8
+	VMOVDQA32 Z10, K2, Z5
+	VCMPPS    $0x1e, Z6, Z8, K2
+	VCMPPS    $0x03, Z8, Z8, K3
+	KORW      K2, K3, K2
+	VMOVAPS   Z8, K2, Z6
+	VMOVDQA32 Z5, K2, Z7
+	VMOVUPS   Z6, K1, (SI)(R9*1)
+	VMOVDQU32 Z7, K1, (DI)(R9*1)
+	MOVQ      c+88(FP), R10
+	ANDQ      $0x0000000f, R10
+	LEAQ      (R9)(R10*4), R9
+
+maxPool2FwdAVX512_qnext:
+	ADDQ   R8, AX
+	VPADDD Z4, Z1, Z1
+	DECQ   CX
+	JNZ    maxPool2FwdAVX512_q
+
+maxPool2FwdAVX512_done:
+	VZEROUPPER
+	RET
+
+// func maxPool2BwdSetAVX512(dx []float32, dy []float32, arg []int32, base int, nq int, c int, colStep int, rowStride int)
+// Requires: AVX, AVX512F
+TEXT ·maxPool2BwdSetAVX512(SB), NOSPLIT, $0-112
+	MOVQ         dx_base+0(FP), AX
+	MOVQ         nq+80(FP), CX
+	MOVQ         c+88(FP), DX
+	VPBROADCASTD DX, Z0
+	SHLQ         $0x02, DX
+	VPBROADCASTD base+72(FP), Z1
+	LEAQ         vecIota<>+0(SB), BX
+	VPADDD       (BX), Z1, Z1
+	MOVQ         $0x00000010, BX
+	VPBROADCASTD BX, Z2
+	MOVQ         rowStride+104(FP), BX
+	VPBROADCASTD BX, Z3
+	SHLQ         $0x02, BX
+	MOVQ         dy_base+24(FP), SI
+	MOVQ         arg_base+48(FP), DI
+	TESTQ        CX, CX
+	JZ           maxPool2BwdSetAVX512_done
+	MOVQ         c+88(FP), R8
+	TESTQ        R8, R8
+	JZ           maxPool2BwdSetAVX512_done
+	ANDQ         $0x0000000f, R8
+	LEAQ         vecMask16<>+0(SB), R9
+	KMOVW        (R9)(R8*2), K1
+	MOVQ         colStep+96(FP), R8
+	VPBROADCASTD R8, Z4
+	SHLQ         $0x02, R8
+	XORQ         R9, R9
+
+maxPool2BwdSetAVX512_q:
+	MOVQ      AX, R10
+	VMOVDQA32 Z1, Z5
+	MOVQ      c+88(FP), R11
+	SHRQ      $0x04, R11
+	JZ        maxPool2BwdSetAVX512_qtail
+
+maxPool2BwdSetAVX512_vec:
+	VMOVUPS   (SI)(R9*1), Z6
+	VMOVDQU32 (DI)(R9*1), Z7
+	LEAQ      (R10)(BX*1), R12
+	VPCMPEQD  Z5, Z7, K2
+	VMOVUPS.Z Z6, K2, Z8
+	VMOVUPS   Z8, (R10)
+	VPADDD    Z0, Z5, Z8
+	VPCMPEQD  Z8, Z7, K2
+	VMOVUPS.Z Z6, K2, Z8
+	VMOVUPS   Z8, (R10)(DX*1)
+	VPADDD    Z3, Z5, Z8
+	VPCMPEQD  Z8, Z7, K2
+	VMOVUPS.Z Z6, K2, Z9
+	VMOVUPS   Z9, (R12)
+	VPADDD    Z0, Z8, Z8
+	VPCMPEQD  Z8, Z7, K2
+	VMOVUPS.Z Z6, K2, Z6
+	VMOVUPS   Z6, (R12)(DX*1)
+	ADDQ      $0x00000040, R10
+	ADDQ      $0x00000040, R9
+	VPADDD    Z2, Z5, Z5
+	DECQ      R11
+	JNZ       maxPool2BwdSetAVX512_vec
+
+maxPool2BwdSetAVX512_qtail:
+	MOVQ        c+88(FP), R11
+	ANDQ        $0x0000000f, R11
+	JZ          maxPool2BwdSetAVX512_qnext
+	VMOVUPS.Z   (SI)(R9*1), K1, Z6
+	VMOVDQU32.Z (DI)(R9*1), K1, Z7
+	LEAQ        (R10)(BX*1), R11
+	VPCMPEQD    Z5, Z7, K2
+	VMOVUPS.Z   Z6, K2, Z8
+	VMOVUPS     Z8, K1, (R10)
+	VPADDD      Z0, Z5, Z8
+	VPCMPEQD    Z8, Z7, K2
+	VMOVUPS.Z   Z6, K2, Z8
+	VMOVUPS     Z8, K1, (R10)(DX*1)
+	VPADDD      Z3, Z5, Z8
+	VPCMPEQD    Z8, Z7, K2
+	VMOVUPS.Z   Z6, K2, Z5
+	VMOVUPS     Z5, K1, (R11)
+	VPADDD      Z0, Z8, Z8
+	VPCMPEQD    Z8, Z7, K2
+	VMOVUPS.Z   Z6, K2, Z5
+	VMOVUPS     Z5, K1, (R11)(DX*1)
+	MOVQ        c+88(FP), R10
+	ANDQ        $0x0000000f, R10
+	LEAQ        (R9)(R10*4), R9
+
+maxPool2BwdSetAVX512_qnext:
+	ADDQ   R8, AX
+	VPADDD Z4, Z1, Z1
+	DECQ   CX
+	JNZ    maxPool2BwdSetAVX512_q
+
+maxPool2BwdSetAVX512_done:
 	VZEROUPPER
 	RET
 

@@ -99,3 +99,19 @@ func sgdAVX512(p []float32, grad []float32, lr float32) {
 func sgdMomentumAVX512(p []float32, grad []float32, m []float32, lr float32, mom float32) {
 	sgdMomentumGo(p, grad, m, lr, mom)
 }
+
+func maxPool2FwdAVX2(x []float32, y []float32, arg []int32, base int, nq int, c int, colStep int, rowStride int) {
+	maxPool2FwdGo(x, y, arg, base, nq, c, colStep, rowStride)
+}
+
+func maxPool2BwdSetAVX2(dx []float32, dy []float32, arg []int32, base int, nq int, c int, colStep int, rowStride int) {
+	maxPool2BwdSetGo(dx, dy, arg, base, nq, c, colStep, rowStride)
+}
+
+func maxPool2FwdAVX512(x []float32, y []float32, arg []int32, base int, nq int, c int, colStep int, rowStride int) {
+	maxPool2FwdGo(x, y, arg, base, nq, c, colStep, rowStride)
+}
+
+func maxPool2BwdSetAVX512(dx []float32, dy []float32, arg []int32, base int, nq int, c int, colStep int, rowStride int) {
+	maxPool2BwdSetGo(dx, dy, arg, base, nq, c, colStep, rowStride)
+}

@@ -1,0 +1,348 @@
+package bench
+
+import (
+	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/workload"
+)
+
+// The layer families: Dense, MaxPool, ReLU, BiasAdd, SoftmaxCE, Adam and
+// SGDMomentum, each crossing its registry's implementations with the ISA
+// levels and thread counts on two shape sets:
+//
+//   - seed (default): the seed CNN's layers at its training batch size (32),
+//     resolved from workload.SeedCNN and named by LayerShapeName
+//     ("seed-cnn.fc1"); the optimizer cases update one layer's parameters
+//     (weights and biases).
+//   - large (opt-in): shapes whose data spill the caches (tens of MB), for
+//     comparing the memory-bound kernels with the Stream family's
+//     bandwidth, and bigger dense layers.
+//
+// Names are <Kernel>/pass=<pass>/impl=<name>/isa=<level>/threads=<t>/shape=<name>
+// (no pass= for the one-pass kernels BiasAdd, SoftmaxCE, Adam and
+// SGDMomentum). FLOPs and bytes come from the kernels' own formulas
+// (DenseShape, PoolShape, ElementwiseOp).
+const (
+	layerSetSeed  = "seed"
+	layerSetLarge = "large"
+)
+
+// layerItem is one (pass, shape) of a layer family; op allocates the inputs
+// for an implementation and returns the operation to time.
+type layerItem[F any] struct {
+	pass         kernels.Pass // "" for one-pass kernels
+	shape, set   string
+	flops, bytes float64
+	op           func(ctx *kernels.Context, fn F) func()
+}
+
+// layerCases crosses items with every implementation of reg, its ISA levels
+// and opt's thread counts, keeping the items of the selected sets.
+func layerCases[F any](kernel string, reg *kernels.Registry[F], items []layerItem[F], opt Options) []Case {
+	var cases []Case
+	for _, impl := range reg.All() {
+		for _, l := range implLevels(impl.Mode, opt.levels()) {
+			for _, t := range opt.threads() {
+				for _, it := range items {
+					if !opt.wantSet(it.set, []string{layerSetSeed}) {
+						continue
+					}
+					var params []Param
+					if it.pass != "" {
+						params = append(params, Param{"pass", string(it.pass)})
+					}
+					params = append(params, Param{"impl", impl.Name}, Param{"isa", l.label}, Param{"threads", itoa(t)}, Param{"shape", it.shape})
+					cases = append(cases, Case{
+						Kernel: kernel, Params: params, Set: it.set, FLOPs: it.flops, Bytes: it.bytes, Threads: t,
+						Prepare: func() (func(), func(), error) {
+							ctx, err := kernels.NewContext(l.level, t)
+							if err != nil {
+								return nil, nil, err
+							}
+							return it.op(ctx, impl.Fn), ctx.Close, nil
+						},
+					})
+				}
+			}
+		}
+	}
+	return cases
+}
+
+// registerLayerFamily registers a layer family whose cases are those of
+// cases (each a layerCases call over one registry), concatenated.
+func registerLayerFamily(name, doc string, cases ...func(opt Options) []Case) {
+	Register(Family{Name: name, Doc: doc, Sets: []string{layerSetSeed, layerSetLarge}, DefaultSets: []string{layerSetSeed},
+		Cases: func(opt Options) []Case {
+			var all []Case
+			for _, c := range cases {
+				all = append(all, c(opt)...)
+			}
+			return all
+		}})
+}
+
+// seedLayers are the seed CNN's layers at its training batch size.
+func seedLayers() (string, []workload.Resolved) {
+	net := workload.SeedCNN()
+	return net.Name, NetworkLayers(net, net.Batch)
+}
+
+// filled returns n small values (exactly representable, so that no denormals
+// or overflow distort timings).
+func filled(n int) []float32 { return convFilled(n) }
+
+func init() {
+	registerLayerFamily("Dense", "fully connected layer: forward (with bias), backward-data, backward-weights (with bias gradient) on the seed CNN's and larger layers",
+		func(opt Options) []Case {
+			return layerCases("Dense", kernels.DenseFwdImpls, denseItems(denseFwdOp), opt)
+		},
+		func(opt Options) []Case {
+			return layerCases("Dense", kernels.DenseBwdDataImpls, denseItems(denseBwdDataOp), opt)
+		},
+		func(opt Options) []Case {
+			return layerCases("Dense", kernels.DenseBwdWeightsImpls, denseItems(denseBwdWeightsOp), opt)
+		})
+	registerLayerFamily("MaxPool", "max-pooling (NHWC) forward with argmax and backward on the seed CNN's and larger layers",
+		func(opt Options) []Case {
+			return layerCases("MaxPool", kernels.MaxPoolFwdImpls, poolItems(poolFwdOp), opt)
+		},
+		func(opt Options) []Case {
+			return layerCases("MaxPool", kernels.MaxPoolBwdImpls, poolItems(poolBwdOp), opt)
+		})
+	registerLayerFamily("ReLU", "ReLU forward and backward over the seed CNN's activations and over arrays larger than the caches",
+		func(opt Options) []Case {
+			return layerCases("ReLU", kernels.ReLUFwdImpls, eltItems(kernels.OpReLU, reluFwdOp), opt)
+		},
+		func(opt Options) []Case {
+			return layerCases("ReLU", kernels.ReLUBwdImpls, eltItems(kernels.OpReLUBwd, reluBwdOp), opt)
+		})
+	registerLayerFamily("BiasAdd", "bias add over the rows of the seed CNN's layer outputs and a larger one",
+		func(opt Options) []Case { return layerCases("BiasAdd", kernels.BiasAddImpls, biasItems(), opt) })
+	registerLayerFamily("SoftmaxCE", "fused softmax + cross-entropy loss and gradient on the seed CNN's logits and a 1000-class batch",
+		func(opt Options) []Case { return layerCases("SoftmaxCE", kernels.SoftmaxCEImpls, softmaxItems(), opt) })
+	registerLayerFamily("Adam", "Adam update of each seed CNN layer's parameters and of 8M parameters",
+		func(opt Options) []Case {
+			return layerCases("Adam", kernels.AdamImpls, optimItems(kernels.OpAdam, adamOp), opt)
+		})
+	registerLayerFamily("SGDMomentum", "SGD-with-momentum update of each seed CNN layer's parameters and of 8M parameters",
+		func(opt Options) []Case {
+			return layerCases("SGDMomentum", kernels.SGDMomentumImpls, optimItems(kernels.OpSGDMomentum, sgdOp), opt)
+		})
+}
+
+// LargeDenseShapes are the large set's dense layers: an MNIST MLP layer at
+// batch 512, a 1024-wide layer at batch 128 and an ImageNet classifier head
+// (4096 → 1000) at batch 64.
+var LargeDenseShapes = []struct {
+	Name  string
+	Shape kernels.DenseShape
+}{
+	{"mlp.784x256-b512", kernels.DenseShape{Batch: 512, In: 784, Out: 256}},
+	{"fc.1024x1024-b128", kernels.DenseShape{Batch: 128, In: 1024, Out: 1024}},
+	{"head.4096x1000-b64", kernels.DenseShape{Batch: 64, In: 4096, Out: 1000}},
+}
+
+// denseItems returns the dense items of one pass: op gives the pass and the
+// operation.
+func denseItems[F any](op func(s kernels.DenseShape) (kernels.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
+	var items []layerItem[F]
+	add := func(name, set string, s kernels.DenseShape) {
+		pass, fn := op(s)
+		items = append(items, layerItem[F]{pass: pass, shape: name, set: set, flops: s.FLOPs(pass), bytes: s.Bytes(pass), op: fn})
+	}
+	net, layers := seedLayers()
+	for _, l := range layers {
+		if l.Dense != nil {
+			add(LayerShapeName(net, l.Name), layerSetSeed, *l.Dense)
+		}
+	}
+	for _, d := range LargeDenseShapes {
+		add(d.Name, layerSetLarge, d.Shape)
+	}
+	return items
+}
+
+func denseFwdOp(s kernels.DenseShape) (kernels.Pass, func(*kernels.Context, kernels.DenseFwdFunc) func()) {
+	return kernels.Forward, func(ctx *kernels.Context, fn kernels.DenseFwdFunc) func() {
+		x, w, b, y := filled(s.Batch*s.In), filled(s.Out*s.In), filled(s.Out), make([]float32, s.Batch*s.Out)
+		return func() { fn(ctx, s, x, w, b, y) }
+	}
+}
+
+func denseBwdDataOp(s kernels.DenseShape) (kernels.Pass, func(*kernels.Context, kernels.DenseBwdDataFunc) func()) {
+	return kernels.BackwardData, func(ctx *kernels.Context, fn kernels.DenseBwdDataFunc) func() {
+		dy, w, dx := filled(s.Batch*s.Out), filled(s.Out*s.In), make([]float32, s.Batch*s.In)
+		return func() { fn(ctx, s, dy, w, dx) }
+	}
+}
+
+func denseBwdWeightsOp(s kernels.DenseShape) (kernels.Pass, func(*kernels.Context, kernels.DenseBwdWeightsFunc) func()) {
+	return kernels.BackwardWeights, func(ctx *kernels.Context, fn kernels.DenseBwdWeightsFunc) func() {
+		x, dy, dw, db := filled(s.Batch*s.In), filled(s.Batch*s.Out), make([]float32, s.Out*s.In), make([]float32, s.Out)
+		return func() { fn(ctx, s, x, dy, dw, db) }
+	}
+}
+
+// LargePoolShapes are the large set's pooling layers (batch 8): a VGG-style
+// 2×2/2 on 112×112×128 (51 MB in) and ResNet-50's stem pool (3×3/2 on
+// 112×112×64, without its padding).
+var LargePoolShapes = []struct {
+	Name  string
+	Shape kernels.PoolShape
+}{
+	{"vgg.112x112x128-2x2s2", kernels.PoolShape{N: 8, H: 112, W: 112, C: 128, Window: 2, Stride: 2}},
+	{"resnet50.stem-pool-3x3s2", kernels.PoolShape{N: 8, H: 112, W: 112, C: 64, Window: 3, Stride: 2}},
+}
+
+func poolItems[F any](op func(s kernels.PoolShape) (kernels.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
+	var items []layerItem[F]
+	add := func(name, set string, s kernels.PoolShape) {
+		pass, fn := op(s)
+		items = append(items, layerItem[F]{pass: pass, shape: name, set: set, flops: s.FLOPs(pass), bytes: s.Bytes(pass), op: fn})
+	}
+	net, layers := seedLayers()
+	for _, l := range layers {
+		if l.Pool != nil {
+			add(LayerShapeName(net, l.Name), layerSetSeed, *l.Pool)
+		}
+	}
+	for _, p := range LargePoolShapes {
+		add(p.Name, layerSetLarge, p.Shape)
+	}
+	return items
+}
+
+func poolFwdOp(s kernels.PoolShape) (kernels.Pass, func(*kernels.Context, kernels.MaxPoolFwdFunc) func()) {
+	return kernels.Forward, func(ctx *kernels.Context, fn kernels.MaxPoolFwdFunc) func() {
+		x, y, arg := filled(s.InputLen()), make([]float32, s.OutputLen()), make([]int32, s.OutputLen())
+		return func() { fn(ctx, s, x, y, arg) }
+	}
+}
+
+func poolBwdOp(s kernels.PoolShape) (kernels.Pass, func(*kernels.Context, kernels.MaxPoolBwdFunc) func()) {
+	return kernels.BackwardData, func(ctx *kernels.Context, fn kernels.MaxPoolBwdFunc) func() {
+		x, y, arg := filled(s.InputLen()), make([]float32, s.OutputLen()), make([]int32, s.OutputLen())
+		kernels.MaxPoolFwdNaive(ctx, s, x, y, arg) // a valid argmax
+		return func() { fn(ctx, s, y, arg, x) }
+	}
+}
+
+// LargeElements is the large set's element count for the element-wise
+// kernels and the optimizers: 8 Mi float32, 32 MiB an array, so that the two
+// to four arrays a kernel touches are at least twice the 32 MiB L3 of the dev
+// machine.
+const LargeElements = 8 << 20
+
+// eltItems are the ReLU items: the seed CNN's ReLU layers (batch × the
+// layer's activations) and LargeElements.
+func eltItems[F any](op kernels.ElementwiseOp, mk func(n int) func(ctx *kernels.Context, fn F) func()) []layerItem[F] {
+	pass := kernels.Forward
+	if op == kernels.OpReLUBwd {
+		pass = kernels.BackwardData
+	}
+	var items []layerItem[F]
+	add := func(name, set string, n int) {
+		items = append(items, layerItem[F]{pass: pass, shape: name, set: set, flops: op.FLOPs(n), bytes: op.Bytes(n), op: mk(n)})
+	}
+	net, layers := seedLayers()
+	for _, l := range layers {
+		if l.Kind == workload.ReLU {
+			add(LayerShapeName(net, l.Name), layerSetSeed, l.Batch*l.In.Len())
+		}
+	}
+	add("large.8m", layerSetLarge, LargeElements)
+	return items
+}
+
+func reluFwdOp(n int) func(*kernels.Context, kernels.ReLUFwdFunc) func() {
+	return func(ctx *kernels.Context, fn kernels.ReLUFwdFunc) func() {
+		x, y := filled(n), make([]float32, n)
+		return func() { fn(ctx, x, y) }
+	}
+}
+
+func reluBwdOp(n int) func(*kernels.Context, kernels.ReLUBwdFunc) func() {
+	return func(ctx *kernels.Context, fn kernels.ReLUBwdFunc) func() {
+		y, dy, dx := filled(n), filled(n), make([]float32, n)
+		return func() { fn(ctx, y, dy, dx) }
+	}
+}
+
+// biasItems are the bias adds of the seed CNN's conv and dense layers
+// (rows = batch × output pixels, row length = output channels) and a large
+// one (8×56×56 rows of 256).
+func biasItems() []layerItem[kernels.BiasAddFunc] {
+	var items []layerItem[kernels.BiasAddFunc]
+	add := func(name, set string, rows, cols int) {
+		items = append(items, layerItem[kernels.BiasAddFunc]{shape: name, set: set,
+			flops: kernels.OpBiasAdd.FLOPs(rows * cols), bytes: kernels.OpBiasAdd.Bytes(rows * cols),
+			op: func(ctx *kernels.Context, fn kernels.BiasAddFunc) func() {
+				y, b := filled(rows*cols), filled(cols)
+				return func() { fn(ctx, y, b, rows) }
+			}})
+	}
+	net, layers := seedLayers()
+	for _, l := range layers {
+		if l.Conv != nil || l.Dense != nil {
+			add(LayerShapeName(net, l.Name), layerSetSeed, l.Batch*l.Out.H*l.Out.W, l.Out.C)
+		}
+	}
+	add("resnet50.res2-256", layerSetLarge, 8*56*56, 256)
+	return items
+}
+
+// softmaxItems are the seed CNN's loss layer and a 1000-class batch of 256.
+func softmaxItems() []layerItem[kernels.SoftmaxCEFunc] {
+	var items []layerItem[kernels.SoftmaxCEFunc]
+	add := func(name, set string, batch, classes int) {
+		items = append(items, layerItem[kernels.SoftmaxCEFunc]{shape: name, set: set,
+			flops: kernels.OpSoftmaxCE.FLOPs(batch * classes), bytes: kernels.OpSoftmaxCE.Bytes(batch * classes),
+			op: func(ctx *kernels.Context, fn kernels.SoftmaxCEFunc) func() {
+				l, d, labels := filled(batch*classes), make([]float32, batch*classes), make([]int32, batch)
+				for i := range labels {
+					labels[i] = int32(i % classes)
+				}
+				return func() { fn(ctx, batch, classes, l, labels, d) }
+			}})
+	}
+	net, layers := seedLayers()
+	for _, l := range layers {
+		if l.Kind == workload.SoftmaxCE {
+			add(LayerShapeName(net, l.Name), layerSetSeed, l.Batch, l.In.Len())
+		}
+	}
+	add("imagenet.b256x1000", layerSetLarge, 256, 1000)
+	return items
+}
+
+// optimItems are the optimizer updates of each seed CNN layer's parameters
+// (weights and biases as one array) and of LargeElements parameters.
+func optimItems[F any](op kernels.ElementwiseOp, mk func(n int) func(ctx *kernels.Context, fn F) func()) []layerItem[F] {
+	var items []layerItem[F]
+	add := func(name, set string, n int) {
+		items = append(items, layerItem[F]{shape: name, set: set, flops: op.FLOPs(n), bytes: op.Bytes(n), op: mk(n)})
+	}
+	net, layers := seedLayers()
+	for _, l := range layers {
+		if l.Params > 0 {
+			add(LayerShapeName(net, l.Name), layerSetSeed, l.Params)
+		}
+	}
+	add("large.8m", layerSetLarge, LargeElements)
+	return items
+}
+
+func adamOp(n int) func(*kernels.Context, kernels.AdamFunc) func() {
+	return func(ctx *kernels.Context, fn kernels.AdamFunc) func() {
+		p, g, m, v := filled(n), filled(n), make([]float32, n), make([]float32, n)
+		h := kernels.DefaultAdam()
+		return func() { fn(ctx, p, g, m, v, h, 10) }
+	}
+}
+
+func sgdOp(n int) func(*kernels.Context, kernels.SGDMomentumFunc) func() {
+	return func(ctx *kernels.Context, fn kernels.SGDMomentumFunc) func() {
+		p, g, vel := filled(n), filled(n), make([]float32, n)
+		return func() { fn(ctx, p, g, vel, 0.01, 0.9) }
+	}
+}
