@@ -100,10 +100,12 @@ func BenchmarkEpoch(b *testing.B) {
 			ep := rep.Epochs[0]
 			wall += ep.Wall.Seconds()
 			acc += ep.TestAccuracy
-			b.Logf("seed %d: %s", seed, ep.Summary())
+			var sb strings.Builder
+			fmt.Fprintf(&sb, "%s: seed %d: %s\n", b.Name(), seed, ep.Summary())
 			for _, lt := range ep.Layers {
-				b.Logf("  %-8s %-11s %8.3f s %7.1f GFLOP/s", lt.Layer, lt.Pass, lt.Time.Seconds(), lt.FLOPs/lt.Time.Seconds()/1e9)
+				fmt.Fprintf(&sb, "  %-8s %-11s %8.3f s %7.1f GFLOP/s\n", lt.Layer, lt.Pass, lt.Time.Seconds(), lt.FLOPs/lt.Time.Seconds()/1e9)
 			}
+			fmt.Fprint(os.Stderr, sb.String())
 			seed++
 		}
 		b.ReportMetric(wall/float64(b.N), "s/epoch")
