@@ -302,3 +302,25 @@ func allocSites() map[string]int64 {
 	}
 	return sites
 }
+
+// TestStepFLOPs checks the work counted for a seed-CNN step against the
+// figures worked by hand: conv1 fwd and bwd-weights (no bwd-data) 2×389,376,
+// conv2 3×4,460,544, fc1 3×409,600, fc2 3×2,560, pool1 2×21,632 and pool2
+// 2×6,400 comparisons, per image.
+func TestStepFLOPs(t *testing.T) {
+	ctx, err := kernels.NewDefaultContext(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	m, err := NewModel(ctx, workload.SeedCNN(), 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 2*389376 + 3*4460544 + 3*409600 + 3*2560 + 2*21632 + 2*6400
+	for _, n := range []int{32, 7} {
+		if got := m.stepFLOPs(n); got != float64(n*want) {
+			t.Errorf("step of %d images: %v FLOPs, want %d", n, got, n*want)
+		}
+	}
+}
