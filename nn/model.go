@@ -93,55 +93,23 @@ func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, er
 		fusedReLU := r.Params > 0 && i+1 < len(rs) && rs[i+1].Kind == workload.ReLU
 		switch r.Kind {
 		case workload.Conv2D:
-			y, dy := make([]float32, batch*outLen), make([]float32, batch*outLen)
 			s := *r.Conv
 			fwd := ctx.Conv2DForward
 			if fusedReLU {
 				fwd = ctx.Conv2DForwardReLU
 			}
-			m.fwd = append(m.fwd, task{i, fwdPass, func(n int) {
-				sn := s
-				sn.N = n
-				fwd(sn, in[:n*inLen], w, b, y[:n*outLen])
-			}})
-			bwd[i] = append(bwd[i], task{i, weightsPass, func(n int) {
-				sn := s
-				sn.N = n
-				ctx.Conv2DBackwardWeights(sn, in[:n*inLen], dy[:n*outLen], dw, db)
-			}})
-			if din != nil {
-				bwd[i] = append(bwd[i], task{i, dataPass, func(n int) {
-					sn := s
-					sn.N = n
-					ctx.Conv2DBackwardData(sn, dy[:n*outLen], w, din[:n*inLen])
-				}})
-			}
-			cur, dcur = y, dy
+			cur, dcur = planWeighted(m, bwd, i, batch, weightedBufs{in, din, w, b, dw, db, inLen, outLen},
+				func(n int) kernels.Conv2DShape { sn := s; sn.N = n; return sn },
+				fwd, ctx.Conv2DBackwardWeights, ctx.Conv2DBackwardData)
 		case workload.Dense:
-			y, dy := make([]float32, batch*outLen), make([]float32, batch*outLen)
 			s := *r.Dense
 			fwd := ctx.DenseForward
 			if fusedReLU {
 				fwd = ctx.DenseForwardReLU
 			}
-			m.fwd = append(m.fwd, task{i, fwdPass, func(n int) {
-				sn := s
-				sn.Batch = n
-				fwd(sn, in[:n*inLen], w, b, y[:n*outLen])
-			}})
-			bwd[i] = append(bwd[i], task{i, weightsPass, func(n int) {
-				sn := s
-				sn.Batch = n
-				ctx.DenseBackwardWeights(sn, in[:n*inLen], dy[:n*outLen], dw, db)
-			}})
-			if din != nil {
-				bwd[i] = append(bwd[i], task{i, dataPass, func(n int) {
-					sn := s
-					sn.Batch = n
-					ctx.DenseBackwardData(sn, dy[:n*outLen], w, din[:n*inLen])
-				}})
-			}
-			cur, dcur = y, dy
+			cur, dcur = planWeighted(m, bwd, i, batch, weightedBufs{in, din, w, b, dw, db, inLen, outLen},
+				func(n int) kernels.DenseShape { sn := s; sn.Batch = n; return sn },
+				fwd, ctx.DenseBackwardWeights, ctx.DenseBackwardData)
 		case workload.ReLU:
 			prevFused := i > 0 && rs[i-1].Params > 0
 			if prevFused {
@@ -216,6 +184,35 @@ func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, er
 		m.bwd = append(m.bwd, bwd[i]...)
 	}
 	return m, nil
+}
+
+// weightedBufs are the slices a conv2d or dense layer works on: its input
+// and input gradient (nil when no gradient is needed), its parameters and
+// their gradients, and the per-sample input and output lengths.
+type weightedBufs struct {
+	in, din, w, b, dw, db []float32
+	inLen, outLen         int
+}
+
+// planWeighted plans a conv2d or dense layer i, whose kernels share one
+// signature pattern; shape gives its shape for n samples. It appends the
+// forward task and the backward tasks (weights, then data if din is not
+// nil) and returns the layer's output and output-gradient buffers.
+func planWeighted[S any](m *Model, bwd [][]task, i, batch int, l weightedBufs, shape func(n int) S,
+	fwd func(s S, x, w, b, y []float32), bwdWeights func(s S, x, dy, dw, db []float32), bwdData func(s S, dy, w, dx []float32)) (y, dy []float32) {
+	y, dy = make([]float32, batch*l.outLen), make([]float32, batch*l.outLen)
+	m.fwd = append(m.fwd, task{i, fwdPass, func(n int) {
+		fwd(shape(n), l.in[:n*l.inLen], l.w, l.b, y[:n*l.outLen])
+	}})
+	bwd[i] = append(bwd[i], task{i, weightsPass, func(n int) {
+		bwdWeights(shape(n), l.in[:n*l.inLen], dy[:n*l.outLen], l.dw, l.db)
+	}})
+	if l.din != nil {
+		bwd[i] = append(bwd[i], task{i, dataPass, func(n int) {
+			bwdData(shape(n), dy[:n*l.outLen], l.w, l.din[:n*l.inLen])
+		}})
+	}
+	return y, dy
 }
 
 // Batch is the largest minibatch the model takes.
