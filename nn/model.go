@@ -35,7 +35,6 @@ type Model struct {
 	x             []float32 // the input minibatch
 	labels        []int32
 	logits        []float32
-	dlogits       []float32
 	loss          float32
 
 	fwd, bwd []task // kernel calls in execution order
@@ -171,7 +170,7 @@ func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, er
 			if dl == nil {
 				dl = make([]float32, batch*inLen)
 			}
-			m.logits, m.dlogits = in, dl
+			m.logits = in
 			m.lossTask = task{i, fwdPass, func(n int) {
 				m.loss = ctx.SoftmaxCrossEntropy(n, classes, in[:n*classes], m.labels[:n], dl[:n*classes])
 			}}
