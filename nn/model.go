@@ -75,6 +75,9 @@ func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, er
 	m.x = make([]float32, batch*m.sample)
 	m.labels = make([]int32, batch)
 
+	if err := supported(net, rs, batch); err != nil {
+		return nil, err
+	}
 	off := 0
 	cur := m.x         // the current layer's input
 	var dcur []float32 // its gradient; nil while no layer before has weights
@@ -183,6 +186,37 @@ func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, er
 		m.bwd = append(m.bwd, bwd[i]...)
 	}
 	return m, nil
+}
+
+// supported reports, naming the layer, what in net the trainer cannot run:
+// kinds other than conv2d, maxpool, relu, flatten, dense and a final
+// softmax-ce over a flat vector, layers without bias, padded pooling.
+func supported(net workload.Network, rs []workload.Resolved, batch int) error {
+	for _, r := range rs {
+		where := fmt.Sprintf("nn: network %s: layer %d (%s, %s)", net.Name, r.Index, r.Name, r.Kind)
+		switch r.Kind {
+		case workload.Conv2D:
+			if r.Params != r.Conv.WeightLen()+r.Conv.K {
+				return fmt.Errorf("%s: the trainer needs a bias (%d parameters, want %d weights + %d biases)", where, r.Params, r.Conv.WeightLen(), r.Conv.K)
+			}
+		case workload.Dense:
+			if r.Params != r.Dense.In*r.Dense.Out+r.Dense.Out || r.Dense.In != r.In.Len() {
+				return fmt.Errorf("%s: the trainer needs a bias and the whole sample as input (%d parameters, shape %+v)", where, r.Params, *r.Dense)
+			}
+		case workload.MaxPool:
+			if r.Pool.InputLen() != batch*r.In.Len() {
+				return fmt.Errorf("%s: padded pooling is not supported by the trainer", where)
+			}
+		case workload.SoftmaxCE:
+			if r.In.H != 1 || r.In.W != 1 {
+				return fmt.Errorf("%s: the trainer's loss takes one flat vector of logits per sample, not %v", where, r.In)
+			}
+		case workload.ReLU, workload.Flatten:
+		default:
+			return fmt.Errorf("%s: not supported by the trainer (it runs conv2d, maxpool, relu, flatten, dense and softmax-ce)", where)
+		}
+	}
+	return nil
 }
 
 // weightedBufs are the slices a conv2d or dense layer works on: its input

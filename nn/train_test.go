@@ -207,6 +207,8 @@ func TestTrainErrors(t *testing.T) {
 	good := Set{Inputs: make([]float32, 2*784), Labels: []int32{1, 2}}
 	noLoss := workload.SeedCNN()
 	noLoss.Layers = noLoss.Layers[:len(noLoss.Layers)-1]
+	gelu := workload.SeedCNN()
+	gelu.Layers[1].Kind = "gelu"
 	badOpt := workload.SeedCNN()
 	badOpt.Optimizer.Name = "adagrad"
 	for _, c := range []struct {
@@ -221,6 +223,7 @@ func TestTrainErrors(t *testing.T) {
 		{workload.SeedCNN(), Dataset{}, TrainOptions{}, "empty"},
 		{noLoss, Dataset{Train: good}, TrainOptions{}, "softmax-ce"},
 		{badOpt, Dataset{Train: good}, TrainOptions{}, "adagrad"},
+		{gelu, Dataset{Train: good}, TrainOptions{}, "layer 1 (relu1, gelu)"},
 		{workload.SeedCNN(), Dataset{Train: good}, TrainOptions{Epochs: -1}, "epochs -1"},
 	} {
 		_, err := Train(ctx, c.net, c.data, c.opts, nil)
