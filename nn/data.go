@@ -1,0 +1,102 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/trainbench/trainbench/nn/mnist"
+	"github.com/trainbench/trainbench/workload"
+)
+
+// Set is a labelled set of samples: Inputs holds len(Labels) samples one
+// after the other, each the network's Input dimensions in NHWC order, already
+// scaled (MNIST pixels to [0, 1]); Labels holds class indices.
+type Set struct {
+	Inputs []float32
+	Labels []int32
+}
+
+// Len is the number of samples.
+func (s Set) Len() int { return len(s.Labels) }
+
+// Slice returns samples [lo, hi) of s, sharing its memory; sample is the
+// number of values per sample.
+func (s Set) Slice(lo, hi, sample int) Set {
+	return Set{Inputs: s.Inputs[lo*sample : hi*sample], Labels: s.Labels[lo:hi]}
+}
+
+// Dataset is a training set and a test set.
+type Dataset struct {
+	Train, Test Set
+}
+
+// MNIST converts the MNIST sets read by package mnist (pixels already in
+// [0, 1]) into a Dataset, sharing their memory.
+func MNIST(train, test *mnist.Set) Dataset {
+	return Dataset{
+		Train: Set{Inputs: train.Images, Labels: train.Labels},
+		Test:  Set{Inputs: test.Images, Labels: test.Labels},
+	}
+}
+
+// LoadMNIST reads MNIST from dir, or from the copy in the GoMNIST module
+// when dir is empty.
+func LoadMNIST(dir string) (Dataset, error) {
+	if dir == "" {
+		d, err := mnist.ModuleDataDir()
+		if err != nil {
+			return Dataset{}, err
+		}
+		dir = d
+	}
+	train, test, err := mnist.Load(dir)
+	if err != nil {
+		return Dataset{}, err
+	}
+	return MNIST(train, test), nil
+}
+
+// check reports whether set fits net: whole samples, labels in range.
+func (s Set) check(name string, net workload.Network, classes int) error {
+	n := net.Input.Len()
+	if len(s.Inputs) != len(s.Labels)*n {
+		return fmt.Errorf("nn: %s set: %d input values for %d labels, want %d per sample (%v)", name, len(s.Inputs), len(s.Labels), n, net.Input)
+	}
+	for i, l := range s.Labels {
+		if l < 0 || int(l) >= classes {
+			return fmt.Errorf("nn: %s set: label %d of sample %d outside [0, %d)", name, l, i, classes)
+		}
+	}
+	return nil
+}
+
+// batcher hands out the minibatches of one epoch: a permutation of the
+// training set drawn from the run's seed, gathered into a contiguous buffer.
+type batcher struct {
+	set    Set
+	sample int // values per sample
+	perm   []int32
+	rng    *rand.Rand
+}
+
+func newBatcher(set Set, sample int, seed uint64) *batcher {
+	b := &batcher{set: set, sample: sample, perm: make([]int32, set.Len()),
+		rng: rand.New(rand.NewPCG(seed, 0x5348554646))} // "SHUFF"
+	return b
+}
+
+// shuffle draws the next epoch's order.
+func (b *batcher) shuffle() {
+	for i := range b.perm {
+		b.perm[i] = int32(i)
+	}
+	b.rng.Shuffle(len(b.perm), func(i, j int) { b.perm[i], b.perm[j] = b.perm[j], b.perm[i] })
+}
+
+// gather copies the samples perm[lo:hi] into x and labels.
+func (b *batcher) gather(lo, hi int, x []float32, labels []int32) {
+	for i, p := range b.perm[lo:hi] {
+		copy(x[i*b.sample:(i+1)*b.sample], b.set.Inputs[int(p)*b.sample:(int(p)+1)*b.sample])
+		labels[i] = b.set.Labels[p]
+	}
+}

@@ -1,0 +1,298 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/workload"
+)
+
+// TrainOptions set up a training run. Zero values take the defaults.
+type TrainOptions struct {
+	Epochs   int    // epochs to run (default 1)
+	Batch    int    // minibatch size (default the network's Batch, else 32)
+	Seed     uint64 // seeds the initial weights and the shuffles
+	MaxSteps int    // if > 0, each epoch stops after this many steps
+	Timing   bool   // time every layer's passes, the optimizer and the batch gathering
+	SkipTest bool   // do not evaluate on the test set after each epoch
+}
+
+// Step is the progress of a run after one training step.
+type Step struct {
+	Epoch, Step, Steps int // 1-based epoch, 1-based step within it, steps per epoch
+	Loss               float32
+	Elapsed            time.Duration // since the epoch's first step started
+}
+
+// Report is the outcome of a training run.
+type Report struct {
+	Network   string
+	ISA       string
+	Threads   int
+	Batch     int
+	Seed      uint64
+	Params    int       // trainable parameters
+	Optimizer string    // the network's optimizer
+	Epochs    []Epoch   // one per epoch
+	Loss      []float32 // every step's training loss, in order
+}
+
+// Epoch is the measurement of one epoch.
+type Epoch struct {
+	Epoch  int // 1-based
+	Steps  int
+	Images int
+	// Wall is the time of the training steps: gathering each minibatch,
+	// forward, loss, backward and the optimizer update (the shuffle before
+	// the epoch and the test evaluation after it are left out).
+	Wall         time.Duration
+	ImagesPerSec float64
+	// FLOPs is the work of the kernel passes the epoch ran (conv2d, dense,
+	// max-pool; element-wise layers, loss and optimizer are not counted),
+	// from the shapes' formulas in package kernels; GFLOPS = FLOPs/Wall.
+	FLOPs  float64
+	GFLOPS float64
+	// TrainLoss is the mean of the epoch's step losses.
+	TrainLoss float64
+	// TestAccuracy and TestLoss are measured on the test set after the
+	// epoch, in TestTime (zero with SkipTest).
+	TestAccuracy, TestLoss float64
+	TestTime               time.Duration
+	// With TrainOptions.Timing: the time of each layer's passes, the
+	// optimizer update and the minibatch gathering.
+	Layers []LayerTime
+	Update time.Duration
+	Data   time.Duration
+}
+
+// LayerTime is the time one layer spent in one pass during an epoch. A
+// layer fused into its neighbour shows the time of what it still does alone
+// (a fused ReLU's forward is part of its conv2d or dense layer's).
+type LayerTime struct {
+	Layer string
+	Kind  workload.Kind
+	Pass  kernels.Pass
+	Time  time.Duration
+	FLOPs float64
+}
+
+// Train trains net on data.Train and evaluates it on data.Test after each
+// epoch, calling progress (if not nil) after every step. It fails on a
+// network the trainer cannot run, data that do not fit the network, or a
+// loss that stops being finite.
+func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainOptions, progress func(Step)) (Report, error) {
+	epochs := opts.Epochs
+	if epochs == 0 {
+		epochs = 1
+	}
+	batch := opts.Batch
+	if batch == 0 {
+		batch = net.Batch
+	}
+	if batch == 0 {
+		batch = 32
+	}
+	if epochs < 0 || batch < 0 || opts.MaxSteps < 0 {
+		return Report{}, fmt.Errorf("nn: epochs %d, batch %d and max steps %d must not be negative", epochs, batch, opts.MaxSteps)
+	}
+	m, err := NewModel(ctx, net, batch)
+	if err != nil {
+		return Report{}, err
+	}
+	if err := data.Train.check("training", net, m.classes); err != nil {
+		return Report{}, err
+	}
+	if data.Train.Len() == 0 {
+		return Report{}, fmt.Errorf("nn: the training set is empty")
+	}
+	if !opts.SkipTest {
+		if err := data.Test.check("test", net, m.classes); err != nil {
+			return Report{}, err
+		}
+	}
+	opt, err := newOptimizer(net.Optimizer, len(m.params))
+	if err != nil {
+		return Report{}, fmt.Errorf("nn: network %s: %w", net.Name, err)
+	}
+	m.Init(opts.Seed)
+
+	total := data.Train.Len()
+	steps := (total + batch - 1) / batch
+	if opts.MaxSteps > 0 {
+		steps = min(steps, opts.MaxSteps)
+	}
+	rep := Report{Network: net.Name, ISA: ctx.ISA().String(), Threads: ctx.Threads(), Batch: batch,
+		Seed: opts.Seed, Params: len(m.params), Optimizer: opt.name,
+		Loss: make([]float32, 0, epochs*steps)}
+	b := newBatcher(data.Train, m.sample, opts.Seed)
+	for e := 1; e <= epochs; e++ {
+		b.shuffle()
+		m.SetTiming(opts.Timing)
+		m.Times() // reset
+		ep := Epoch{Epoch: e, Steps: steps}
+		var sum float64
+		var update, gather time.Duration
+		start := time.Now()
+		for s := range steps {
+			lo := s * batch
+			n := min(batch, total-lo)
+			x, labels := m.Input(n)
+			t0 := time.Now()
+			b.gather(lo, lo+n, x, labels)
+			if opts.Timing {
+				gather += time.Since(t0)
+			}
+			loss := m.Forward(n)
+			m.Backward(n)
+			t1 := time.Now()
+			opt.step(ctx, m.params, m.grads)
+			if opts.Timing {
+				update += time.Since(t1)
+			}
+			if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
+				return rep, fmt.Errorf("nn: training diverged: loss %v at epoch %d step %d", loss, e, s+1)
+			}
+			rep.Loss = append(rep.Loss, loss)
+			sum += float64(loss)
+			ep.Images += n
+			ep.FLOPs += m.stepFLOPs(n)
+			if progress != nil {
+				progress(Step{Epoch: e, Step: s + 1, Steps: steps, Loss: loss, Elapsed: time.Since(start)})
+			}
+		}
+		ep.Wall = time.Since(start)
+		m.SetTiming(false)
+		ep.ImagesPerSec = float64(ep.Images) / ep.Wall.Seconds()
+		ep.GFLOPS = ep.FLOPs / ep.Wall.Seconds() / 1e9
+		ep.TrainLoss = sum / float64(steps)
+		if opts.Timing {
+			ep.Layers = m.layerTimes(m.Times(), ep.Images)
+			ep.Update, ep.Data = update, gather
+		}
+		if !opts.SkipTest && data.Test.Len() > 0 {
+			t0 := time.Now()
+			ep.TestAccuracy, ep.TestLoss = m.Evaluate(data.Test)
+			ep.TestTime = time.Since(t0)
+		}
+		rep.Epochs = append(rep.Epochs, ep)
+	}
+	return rep, nil
+}
+
+// passFLOPs is the work of layer i's pass p on n samples, from the shape's
+// formula (0 for layers without one).
+func (m *Model) passFLOPs(i, p, n int) float64 {
+	r := m.layers[i]
+	switch {
+	case r.Conv != nil:
+		s := *r.Conv
+		s.N = n
+		return s.FLOPs(Passes[p])
+	case r.Dense != nil:
+		s := *r.Dense
+		s.Batch = n
+		return s.FLOPs(Passes[p])
+	case r.Pool != nil:
+		s := *r.Pool
+		s.N = n
+		return s.FLOPs(Passes[p])
+	}
+	return 0
+}
+
+// stepFLOPs is the work of one training step on n samples: every pass that
+// runs (the first weighted layer has no backward-data pass).
+func (m *Model) stepFLOPs(n int) float64 {
+	f := 0.0
+	for _, ts := range [][]task{m.fwd, m.bwd} {
+		for _, t := range ts {
+			if t.layer == m.lossTask.layer || m.layers[t.layer].Kind == workload.ReLU {
+				continue
+			}
+			f += m.passFLOPs(t.layer, t.pass, n)
+		}
+	}
+	return f
+}
+
+// layerTimes lists the passes that ran, with their times, in layer order.
+func (m *Model) layerTimes(times [][3]time.Duration, images int) []LayerTime {
+	ran := make([][3]bool, len(m.layers))
+	for _, ts := range [][]task{m.fwd, m.bwd, {m.lossTask}} {
+		for _, t := range ts {
+			ran[t.layer][t.pass] = true
+		}
+	}
+	var out []LayerTime
+	for i, r := range m.layers {
+		for p := range Passes {
+			if !ran[i][p] && times[i][p] == 0 {
+				continue
+			}
+			out = append(out, LayerTime{Layer: r.Name, Kind: r.Kind, Pass: Passes[p], Time: times[i][p],
+				FLOPs: m.passFLOPs(i, p, 1) * float64(images)})
+		}
+	}
+	return out
+}
+
+// optimizer is the update rule with its state.
+type optimizer struct {
+	name string
+	adam kernels.AdamParams
+	sgd  bool
+	lr   float32
+	mom  float32
+	m, v []float32
+	t    int
+}
+
+func newOptimizer(o workload.Optimizer, n int) (*optimizer, error) {
+	switch o.Name {
+	case "adam", "":
+		h := kernels.DefaultAdam()
+		if o.LR != 0 {
+			h.LR = float32(o.LR)
+		}
+		if o.Beta1 != 0 {
+			h.Beta1 = float32(o.Beta1)
+		}
+		if o.Beta2 != 0 {
+			h.Beta2 = float32(o.Beta2)
+		}
+		if o.Epsilon != 0 {
+			h.Eps = float32(o.Epsilon)
+		}
+		return &optimizer{name: "adam", adam: h, m: make([]float32, n), v: make([]float32, n)}, nil
+	case "sgd":
+		if o.LR <= 0 {
+			return nil, fmt.Errorf("optimizer sgd: lr %v must be positive", o.LR)
+		}
+		return &optimizer{name: "sgd", sgd: true, lr: float32(o.LR), mom: float32(o.Momentum), m: make([]float32, n)}, nil
+	}
+	return nil, fmt.Errorf("optimizer %q: unknown (valid: adam, sgd)", o.Name)
+}
+
+func (o *optimizer) step(ctx *kernels.Context, p, g []float32) {
+	o.t++
+	if o.sgd {
+		ctx.SGDMomentum(p, g, o.m, o.lr, o.mom)
+		return
+	}
+	ctx.Adam(p, g, o.m, o.v, o.adam, o.t)
+}
+
+// Summary is the epoch's headline figures on one line.
+func (e Epoch) Summary() string {
+	s := fmt.Sprintf("epoch %d: %d steps in %.2f s, %.0f img/s, %.1f GFLOP/s, train loss %.4f", e.Epoch, e.Steps,
+		e.Wall.Seconds(), e.ImagesPerSec, e.GFLOPS, e.TrainLoss)
+	if e.TestTime > 0 {
+		s += fmt.Sprintf(", test accuracy %.2f%% (loss %.4f)", 100*e.TestAccuracy, e.TestLoss)
+	}
+	if e.Update > 0 {
+		s += fmt.Sprintf("; optimizer %.3f s, batches %.3f s", e.Update.Seconds(), e.Data.Seconds())
+	}
+	return s
+}
