@@ -18,15 +18,16 @@ import (
 // is a programming error.
 
 // minBytesPerThread is the least data a thread of a memory-bound layer
-// kernel (element-wise, max-pool, optimizers) gets. Starting a parallel
-// region costs about 1.3 µs, the time one core streams ~50 KB, but on the dev
-// VM splitting data that the caches hold costs far more: each call's halves
-// come from the other core's caches (SGDMomentum, 1 vs 2 threads, interleaved:
-// 16 Ki elements 1.4 vs 3.2 µs, 256 Ki 42 vs 80-93 µs, 1 Mi equal, 4 Mi
-// 2.0 vs 1.8-2.2 ms from DRAM; Adam and max-pool on the seed CNN likewise
-// 1.5-1.7× slower on two threads). So these kernels split only working sets
-// well beyond the caches. (Variables so that tests can force splitting.)
-var minBytesPerThread = 8 << 20
+// kernel (element-wise, max-pool, optimizers) gets: starting a parallel
+// region costs about 1.3 µs, the time one core streams ~50 KB. In isolation
+// (the same call repeated) splitting cache-resident data looked slower on the
+// dev VM, but in a training step the data comes from the previous kernel,
+// which already ran on every thread, and splitting wins: the seed CNN's
+// 2-thread step took 2.36-2.70 ms with 64 KiB here against 3.48-3.65 ms with
+// 8 MiB (go test ./nn -bench 'TrainStep/isa=avx512/threads=2' -benchtime
+// 400x, the two builds alternated three times). (Variables so that tests can
+// force splitting.)
+var minBytesPerThread = 64 << 10
 
 // minExpsPerThread is the least number of exponentials a thread of the
 // softmax cross-entropy gets (some 40 µs of work).
