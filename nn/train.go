@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"time"
@@ -17,6 +18,9 @@ type TrainOptions struct {
 	MaxSteps int    // if > 0, each epoch stops after this many steps
 	Timing   bool   // time every layer's passes, the optimizer and the batch gathering
 	SkipTest bool   // do not evaluate on the test set after each epoch
+	// Context, if set, stops the run between steps when it is done: Train
+	// then returns the epochs completed so far with the context's error.
+	Context context.Context
 }
 
 // Step is the progress of a run after one training step.
@@ -136,6 +140,9 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 		var update, gather time.Duration
 		start := time.Now()
 		for s := range steps {
+			if opts.Context != nil && opts.Context.Err() != nil {
+				return rep, opts.Context.Err()
+			}
 			lo := s * batch
 			n := min(batch, total-lo)
 			x, labels := m.Input(n)

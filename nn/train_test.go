@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/kernels/kerneltest"
 	"github.com/trainbench/trainbench/workload"
 )
 
@@ -325,5 +328,37 @@ func TestStepFLOPs(t *testing.T) {
 		if got := m.stepFLOPs(n); got != float64(n*want) {
 			t.Errorf("step of %d images: %v FLOPs, want %d", n, got, n*want)
 		}
+	}
+}
+
+// TestTrainStopsOnContext: a cancelled context stops the run before its
+// next step, with the context's error and the steps done so far.
+func TestTrainStopsOnContext(t *testing.T) {
+	ctx, err := kernels.NewContext(cpu.Generic, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	net := tinyNets()[0]
+	sample := net.Input.Len()
+	rng := kerneltest.Rand(3)
+	train := Set{Inputs: make([]float32, 64*sample), Labels: make([]int32, 64)}
+	kerneltest.Fill(rng, train.Inputs)
+	for i := range train.Labels {
+		train.Labels[i] = int32(i % net.Classes)
+	}
+	stop, cancel := context.WithCancel(context.Background())
+	steps := 0
+	rep, err := Train(ctx, net, Dataset{Train: train}, TrainOptions{Batch: 8, Seed: 1, Context: stop, SkipTest: true}, func(s Step) {
+		steps++
+		if s.Step == 3 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if steps != 3 || len(rep.Loss) != 3 {
+		t.Errorf("ran %d steps (%d losses) after cancelling at step 3", steps, len(rep.Loss))
 	}
 }
