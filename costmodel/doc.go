@@ -38,7 +38,11 @@
 //  2. Read them back: LoadResults(files...) or ReadResults(r, name).
 //  3. Predict(w, results, threads, DefaultAssumptions()) is this machine's
 //     epoch time with per-pass detail (what the trainer compares with a
-//     real epoch).
+//     real epoch). When the results hold a measured whole training step of
+//     w (bench's TrainStep family, shape=<network>) at that thread count,
+//     the step is that measurement and the sum of the kernels measured
+//     alone is kept beside it (KernelStepSeconds): kernels benchmarked
+//     alone run with warm caches and miss the trainer's own work.
 //  4. LoadCatalog(userFiles...) is the embedded catalog plus the user's;
 //     MeasuredOption(id, name, results, threads, LocalPrice{USDPerHour:
 //     --price-per-hour, ...}, catalog) adds this machine as an option

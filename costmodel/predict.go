@@ -48,6 +48,13 @@ type Prediction struct {
 	Passes        []PassTime `json:"passes"`
 	StepSeconds   Range      `json:"step_seconds"`
 	EpochSeconds  Range      `json:"epoch_seconds"`
+	// StepFrom says where StepSeconds comes from: StepFromKernels (the sum
+	// of Passes) or the name of a measured whole training step (the
+	// TrainStep benchmark family, shape = the workload), which is used when
+	// the results have one at this thread count. KernelStepSeconds is the
+	// sum of Passes either way.
+	StepFrom          string `json:"step_from"`
+	KernelStepSeconds Range  `json:"kernel_step_seconds"`
 	// Interpolated lists "layer pass" of every pass whose shape was not
 	// measured; Notes says what else was approximated.
 	Interpolated []string `json:"interpolated,omitempty"`
@@ -107,12 +114,39 @@ func Predict(w workload.Network, m *Results, threads int, a Assumptions) (Predic
 	if a.StepOverheadS > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("a step overhead of %.3g s is added per step", a.StepOverheadS))
 	}
+	p.KernelStepSeconds = step
+	p.StepFrom = StepFromKernels
+	if c, ok := lk.trainStep(w.Name); ok {
+		// A measured whole step includes what the kernels measured alone
+		// miss: caches holding another layer's data, threads handing data
+		// over, the trainer's own work.
+		ts := Range{Low: c.Seconds.Lo, Mid: c.Seconds.Center, High: c.Seconds.Hi}
+		step = ts.Add(Point(a.StepOverheadS))
+		p.StepFrom = c.Name
+		p.Notes = append(p.Notes, fmt.Sprintf("the step is the measured training step %s (%.4g s); the kernels measured alone sum to %.4g s a step, %.0f%% of it",
+			c.Name, ts.Mid, p.KernelStepSeconds.Mid, 100*p.KernelStepSeconds.Mid/ts.Mid))
+	}
 	p.StepSeconds = step
 	p.EpochSeconds = step.Scale(p.StepsPerEpoch)
 	if !p.EpochSeconds.finite() {
 		return Prediction{}, fmt.Errorf("costmodel: %s: epoch time is not finite", w.Name)
 	}
 	return p, nil
+}
+
+// StepFromKernels is Prediction.StepFrom when the step is the sum of the
+// layer passes' kernel times.
+const StepFromKernels = "kernels"
+
+// trainStep returns the fastest measured whole training step of network net
+// (family TrainStep, shape=net) at the lookup's thread count.
+func (l *lookup) trainStep(net string) (MeasuredCase, bool) {
+	for _, c := range l.cases {
+		if c.Kernel == "TrainStep" && c.Shape == net && c.Seconds.Center > 0 {
+			return c, true
+		}
+	}
+	return MeasuredCase{}, false
 }
 
 // lookup finds measured throughput for layer passes at one thread count.

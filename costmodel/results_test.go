@@ -2,6 +2,7 @@ package costmodel
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -296,5 +297,47 @@ func TestOtherKernelFamilies(t *testing.T) {
 				t.Errorf("fc1 optimizer %s %+v", pt.How, pt.Seconds)
 			}
 		}
+	}
+}
+
+// TestPredictFromTrainStep: with a measured whole training step of the
+// workload at the thread count, the epoch is steps × its median time, the
+// kernel sum is kept beside it, and other thread counts still use the
+// kernels.
+func TestPredictFromTrainStep(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(seedResults())
+	for _, ns := range []float64{3.0e6, 3.2e6, 3.1e6} { // median 3.1 ms
+		fmt.Fprintf(&b, "BenchmarkTrainStep/impl=nn/isa=avx512/threads=1/shape=seed-cnn-2 \t 100\t %v ns/op\t 150 GFLOP/s\n", ns)
+	}
+	b.WriteString("BenchmarkTrainStep/impl=nn/isa=avx2/threads=1/shape=seed-cnn-2 \t 100\t 9e6 ns/op\t 50 GFLOP/s\n")
+	m, err := ReadResults(strings.NewReader(b.String()), "seed.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := workload.SeedCNN()
+	p, err := Predict(w, m, 1, DefaultAssumptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(p.StepFrom, "TrainStep/impl=nn/isa=avx512/threads=1/shape=seed-cnn") {
+		t.Errorf("StepFrom = %q, want the avx512 TrainStep case (the faster one)", p.StepFrom)
+	}
+	if want := 3.1e-3 * w.StepsPerEpoch(); math.Abs(p.EpochSeconds.Mid-want) > 1e-9*want {
+		t.Errorf("epoch %v s, want steps × 3.1 ms = %v s", p.EpochSeconds.Mid, want)
+	}
+	sum := 0.0
+	for _, pt := range p.Passes {
+		sum += pt.Seconds.Mid
+	}
+	if math.Abs(p.KernelStepSeconds.Mid-sum) > 1e-12 || sum == 0 {
+		t.Errorf("kernel step %v, sum of passes %v", p.KernelStepSeconds.Mid, sum)
+	}
+	plain, err := Predict(w, m, 2, DefaultAssumptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.StepFrom != StepFromKernels || plain.StepSeconds != plain.KernelStepSeconds {
+		t.Errorf("at 2 threads (no TrainStep there) StepFrom = %q", plain.StepFrom)
 	}
 }

@@ -145,8 +145,8 @@ func runTrain(ctx context.Context, stdout, stderr io.Writer, o trainOptions) err
 			return fmt.Errorf("predict from %s: %w", o.predict, err)
 		}
 		pred = &p
-		fmt.Fprintf(stderr, "benchrun: the cost model predicts %.2f s an epoch [%.2f, %.2f] at %d threads (from %s)\n",
-			p.EpochSeconds.Mid, p.EpochSeconds.Low, p.EpochSeconds.High, threads, o.predict)
+		fmt.Fprintf(stderr, "benchrun: the cost model predicts %.2f s an epoch [%.2f, %.2f] at %d threads (step from %s in %s; the kernels alone sum to %.2f s)\n",
+			p.EpochSeconds.Mid, p.EpochSeconds.Low, p.EpochSeconds.High, threads, p.StepFrom, o.predict, p.KernelStepSeconds.Mid*p.StepsPerEpoch)
 	}
 
 	fmt.Fprintf(stderr, "benchrun: loading MNIST\n")
@@ -213,8 +213,12 @@ func runTrain(ctx context.Context, stdout, stderr io.Writer, o trainOptions) err
 			fmt.Fprintf(stdout, "  %.1f%% of the measured %s peak at %d threads (%.0f GFLOP/s)\n", 100*e.GFLOPS/peak, level, threads, peak)
 		}
 		if pred != nil && o.maxSteps == 0 {
-			fmt.Fprintf(stdout, "  predicted %.2f s [%.2f, %.2f], measured %.2f s: measured/predicted = %.3f\n",
-				pred.EpochSeconds.Mid, pred.EpochSeconds.Low, pred.EpochSeconds.High, e.Wall.Seconds(), e.Wall.Seconds()/pred.EpochSeconds.Mid)
+			fmt.Fprintf(stdout, "  predicted %.2f s [%.2f, %.2f] (step from %s), measured %.2f s: measured/predicted = %.3f\n",
+				pred.EpochSeconds.Mid, pred.EpochSeconds.Low, pred.EpochSeconds.High, pred.StepFrom, e.Wall.Seconds(), e.Wall.Seconds()/pred.EpochSeconds.Mid)
+			if pred.StepFrom != costmodel.StepFromKernels {
+				k := pred.KernelStepSeconds.Mid * pred.StepsPerEpoch
+				fmt.Fprintf(stdout, "  the kernels measured alone sum to %.2f s: measured/kernel sum = %.3f\n", k, e.Wall.Seconds()/k)
+			}
 		}
 		if len(e.Layers) > 0 {
 			fmt.Fprintf(stdout, "  %-10s %-12s %10s %8s %10s\n", "layer", "pass", "seconds", "share", "GFLOP/s")

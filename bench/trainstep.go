@@ -1,0 +1,65 @@
+package bench
+
+import (
+	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/nn"
+	"github.com/trainbench/trainbench/workload"
+)
+
+// The TrainStep family times one whole training step of a workload network
+// (forward, loss, backward, optimizer update, as nn.Train runs it) on a
+// synthetic minibatch at the network's batch size, at every ISA level and
+// thread count: TrainStep/impl=nn/isa=<level>/threads=<t>/shape=<network>.
+// GFLOP/s counts the conv2d, dense and max-pool passes by their formulas.
+// The cost model predicts an epoch of the network on this machine from it
+// (and, for comparison, from the sum of the kernels measured alone).
+func init() {
+	Register(Family{Name: "TrainStep", Doc: "one whole training step of the seed CNN (batch 32) with nn's trainer",
+		Sets: []string{"seed"}, DefaultSets: []string{"seed"},
+		Cases: func(opt Options) []Case {
+			if !opt.wantSet("seed", []string{"seed"}) {
+				return nil
+			}
+			net := workload.SeedCNN()
+			flops := trainStepFLOPs(net)
+			var cases []Case
+			for _, l := range implLevels(kernels.PerISA, opt.levels()) {
+				for _, t := range opt.threads() {
+					cases = append(cases, Case{
+						Kernel: "TrainStep", Set: "seed", Threads: t, FLOPs: flops,
+						Params: []Param{{"impl", "nn"}, {"isa", l.label}, {"threads", itoa(t)}, {"shape", net.Name}},
+						Prepare: func() (func(), func(), error) {
+							ctx, err := kernels.NewContext(l.level, t)
+							if err != nil {
+								return nil, nil, err
+							}
+							s, err := nn.NewStepper(ctx, net, net.Batch, 1)
+							if err != nil {
+								ctx.Close()
+								return nil, nil, err
+							}
+							s.Step() // fault in every buffer outside the timed region
+							return func() { s.Step() }, ctx.Close, nil
+						},
+					})
+				}
+			}
+			return cases
+		}})
+}
+
+// trainStepFLOPs is the work of one step of net at its batch size, from a
+// model built on the generic level (the count does not depend on it).
+func trainStepFLOPs(net workload.Network) float64 {
+	ctx, err := kernels.NewContext(cpu.Generic, 1)
+	if err != nil {
+		return 0
+	}
+	defer ctx.Close()
+	s, err := nn.NewStepper(ctx, net, net.Batch, 1)
+	if err != nil {
+		return 0
+	}
+	return s.FLOPs()
+}

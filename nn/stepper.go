@@ -1,0 +1,57 @@
+package nn
+
+import (
+	"math/rand/v2"
+
+	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/workload"
+)
+
+// Stepper runs whole training steps — forward, loss, backward and the
+// optimizer update, exactly as Train runs them — on one fixed synthetic
+// minibatch, for benchmarks that time a step (bench's TrainStep family).
+// The cost model predicts an epoch from such a step as well as from the sum
+// of the kernels measured alone, which misses what happens between kernels
+// (caches holding another layer's data, threads handing data over).
+type Stepper struct {
+	ctx   *kernels.Context
+	m     *Model
+	opt   *optimizer
+	batch int
+}
+
+// NewStepper builds net on ctx at the given batch size with seeded weights
+// and a minibatch of seeded inputs in [0, 1) and labels cycling through the
+// classes.
+func NewStepper(ctx *kernels.Context, net workload.Network, batch int, seed uint64) (*Stepper, error) {
+	m, err := NewModel(ctx, net, batch)
+	if err != nil {
+		return nil, err
+	}
+	opt, err := newOptimizer(net.Optimizer, len(m.params))
+	if err != nil {
+		return nil, err
+	}
+	m.Init(seed)
+	x, labels := m.Input(batch)
+	rng := rand.New(rand.NewPCG(seed, 0x53544550)) // "STEP"
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	for i := range labels {
+		labels[i] = int32(i % m.classes)
+	}
+	return &Stepper{ctx: ctx, m: m, opt: opt, batch: batch}, nil
+}
+
+// Step runs one training step on the minibatch and returns its loss.
+func (s *Stepper) Step() float32 {
+	loss := s.m.Forward(s.batch)
+	s.m.Backward(s.batch)
+	s.opt.step(s.ctx, s.m.params, s.m.grads)
+	return loss
+}
+
+// FLOPs is the work of one step by the kernels' formulas (conv2d, dense and
+// max-pool passes), as Train counts it.
+func (s *Stepper) FLOPs() float64 { return s.m.stepFLOPs(s.batch) }
