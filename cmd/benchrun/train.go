@@ -33,7 +33,7 @@ type trainOptions struct {
 	maxSteps int
 	timing   bool
 	skipTest bool
-	predict  string
+	predict  []string
 	output   string
 	label    string
 	ceilings string
@@ -78,7 +78,7 @@ optionally gzipped).`,
 	f.IntVar(&o.maxSteps, "max-steps", 0, "stop each epoch after this many steps (0: the whole epoch)")
 	f.BoolVar(&o.timing, "timing", true, "time every layer's passes (costs a little)")
 	f.BoolVar(&o.skipTest, "skip-test", false, "do not measure the test accuracy after each epoch")
-	f.StringVar(&o.predict, "predict", "", "results file of this machine's kernels: predict the epoch with the cost model and compare")
+	f.StringSliceVar(&o.predict, "predict", nil, "results files of this machine (comma-separated; their runs are pooled): predict the epoch with the cost model and compare")
 	f.StringVarP(&o.output, "output", "o", "", "results file (default train-<label>-<date>.txt)")
 	f.StringVar(&o.label, "label", "", "machine label (default from the CPU brand and core count)")
 	f.StringVar(&o.ceilings, "ceilings", "quick", "measure the peak for % of peak: quick, full or off")
@@ -133,8 +133,8 @@ func runTrain(ctx context.Context, stdout, stderr io.Writer, o trainOptions) err
 
 	// The prediction comes first: it must not know the measured epoch.
 	var pred *costmodel.Prediction
-	if o.predict != "" {
-		res, err := costmodel.LoadResults(o.predict)
+	if len(o.predict) > 0 {
+		res, err := costmodel.LoadResults(o.predict...)
 		if err != nil {
 			return usageError{err}
 		}
