@@ -81,9 +81,9 @@ func FromBenchmark(name string, procs int, r testing.BenchmarkResult, config []K
 	if !ok {
 		ns = float64(r.T.Nanoseconds()) / float64(r.N)
 	}
-	res.Values = append(res.Values, Value{round(ns), "ns/op"})
+	res.Values = append(res.Values, Value{Round(ns), "ns/op"})
 	if r.Bytes > 0 && r.T > 0 {
-		res.Values = append(res.Values, Value{round(float64(r.Bytes) * float64(r.N) / 1e6 / r.T.Seconds()), "MB/s"})
+		res.Values = append(res.Values, Value{Round(float64(r.Bytes) * float64(r.N) / 1e6 / r.T.Seconds()), "MB/s"})
 	}
 	var units []string
 	for u := range r.Extra {
@@ -95,14 +95,14 @@ func FromBenchmark(name string, procs int, r testing.BenchmarkResult, config []K
 	}
 	slices.Sort(units)
 	for _, u := range units {
-		res.Values = append(res.Values, Value{round(r.Extra[u]), u})
+		res.Values = append(res.Values, Value{Round(r.Extra[u]), u})
 	}
 	return res
 }
 
-// round keeps 6 significant digits: more than any benchmark resolves, few
+// Round keeps 6 significant digits: more than any benchmark resolves, few
 // enough that files stay readable.
-func round(v float64) float64 {
+func Round(v float64) float64 {
 	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return v
 	}

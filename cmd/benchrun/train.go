@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -269,13 +268,10 @@ func trainResults(rep nn.Report, net string, level cpu.Level, threads, batch int
 	return rs
 }
 
-// roundValues keeps six significant digits, as results.FromBenchmark does.
+// roundValues rounds every value as results files keep them.
 func roundValues(vs []results.Value) []results.Value {
-	for i, v := range vs {
-		if v.Value != 0 && !math.IsNaN(v.Value) && !math.IsInf(v.Value, 0) {
-			p := math.Pow(10, 5-math.Floor(math.Log10(math.Abs(v.Value))))
-			vs[i].Value = math.Round(v.Value*p) / p
-		}
+	for i := range vs {
+		vs[i].Value = results.Round(vs[i].Value)
 	}
 	return vs
 }
