@@ -38,63 +38,12 @@ func benchContexts(b *testing.B, f func(b *testing.B, ctx *kernels.Context)) {
 	}
 }
 
-// BenchmarkTrainStep times one training step of the seed CNN at batch 32 on
-// MNIST (gather, forward, loss, backward, Adam), reporting images/s and the
-// kernels' GFLOP/s.
-func BenchmarkTrainStep(b *testing.B) {
-	data := loadMNIST(b)
-	net := workload.SeedCNN()
-	benchContexts(b, func(b *testing.B, ctx *kernels.Context) {
-		m, err := NewModel(ctx, net, net.Batch)
-		if err != nil {
-			b.Fatal(err)
-		}
-		m.Init(1)
-		opt, err := newOptimizer(net.Optimizer, len(m.params))
-		if err != nil {
-			b.Fatal(err)
-		}
-		bt := newBatcher(data.Train, m.sample, 1)
-		bt.shuffle()
-		steps := data.Train.Len() / net.Batch
-		flops := m.stepFLOPs(net.Batch)
-		timing := os.Getenv("TRAINBENCH_TIMING") == "1"
-		m.SetTiming(timing)
-		i := 0
-		b.ReportAllocs()
-		cpu0 := cpuTime()
-		for b.Loop() {
-			x, labels := m.Input(net.Batch)
-			lo := (i % steps) * net.Batch
-			bt.gather(lo, lo+net.Batch, x, labels)
-			m.Forward(net.Batch)
-			m.Backward(net.Batch)
-			opt.step(ctx, m.params, m.grads)
-			i++
-		}
-		cpuSec := (cpuTime() - cpu0).Seconds()
-		s := b.Elapsed().Seconds()
-		b.ReportMetric(float64(b.N*net.Batch)/s, "img/s")
-		b.ReportMetric(flops*float64(b.N)/s/1e9, "GFLOP/s")
-		b.ReportMetric(s/float64(b.N)*float64(steps), "s/epoch")
-		// The process's CPU time per epoch and thread: on a machine shared
-		// with other jobs it is far less inflated than wall time (waiting
-		// for a core is not counted), so it bounds the uncontended epoch.
-		b.ReportMetric(cpuSec/float64(b.N)*float64(steps)/float64(ctx.Threads()), "cpu-s/epoch/thread")
-		if timing {
-			var sb strings.Builder
-			for _, lt := range m.layerTimes(m.Times(), b.N*net.Batch) {
-				fmt.Fprintf(&sb, "\n  %-8s %-11s %8.1f µs/step %7.1f GFLOP/s", lt.Layer, lt.Pass, lt.Time.Seconds()/float64(b.N)*1e6, lt.FLOPs/lt.Time.Seconds()/1e9)
-			}
-			fmt.Fprintf(os.Stderr, "%s:%s\n", b.Name(), sb.String())
-		}
-	})
-}
-
 // BenchmarkEpoch trains the seed CNN for one full epoch of MNIST per
 // iteration (about 3-10 s each), reporting the epoch's wall time, its CPU
 // time per thread (the process's CPU time prorated to the training part of
-// the run; see BenchmarkTrainStep) and the test accuracy, and printing the
+// the run: on a machine shared with other jobs it is far less inflated than
+// wall time, since waiting for a core is not counted; one step alone is
+// bench's TrainStep family) and the test accuracy, and printing the
 // time split by layer and pass with TRAINBENCH_TIMING=1. Run it with
 // -benchtime=1x.
 func BenchmarkEpoch(b *testing.B) {
