@@ -217,7 +217,7 @@ func recommend(w *Workload, budget, deadline float64) []recommendation {
 	}
 	if cheap != nil {
 		recs = append(recs, recommendation{"Cheapest", cheap.Name,
-			fmtMoney(cheapR.Mid) + " per epoch (" + cheapK.String() + "; " + fmtMoneyRange(cheapR) + "), " + fmtSecondsOr(cheap.Seconds)})
+			FormatUSD(cheapR.Mid) + " per epoch (" + cheapK.String() + "; " + fmtMoneyRange(cheapR) + "), " + fmtSecondsOr(cheap.Seconds)})
 	} else {
 		recs = append(recs, recommendation{"Cheapest", "", "no option has a price"})
 	}
@@ -229,9 +229,9 @@ func recommend(w *Workload, budget, deadline float64) []recommendation {
 		}
 	}
 	if fast != nil {
-		d := fmtSeconds(fast.Seconds.Mid) + " per epoch (" + fmtSecondsRange(fast.Seconds) + ")"
+		d := FormatSeconds(fast.Seconds.Mid) + " per epoch (" + FormatSecondsRange(fast.Seconds) + ")"
 		if p, k, ok := fast.headline(); ok {
-			d += ", " + fmtMoney(p.Mid) + " " + k.String()
+			d += ", " + FormatUSD(p.Mid) + " " + k.String()
 		}
 		recs = append(recs, recommendation{"Fastest", fast.Name, d})
 	} else {
@@ -243,11 +243,11 @@ func recommend(w *Workload, budget, deadline float64) []recommendation {
 	var label string
 	switch {
 	case budget > 0 && deadline > 0:
-		label = "Cheapest within " + fmtMoney(budget) + " and " + fmtSeconds(deadline) + " per epoch"
+		label = "Cheapest within " + FormatUSD(budget) + " and " + FormatSeconds(deadline) + " per epoch"
 	case budget > 0:
-		label = "Fastest within " + fmtMoney(budget) + " per epoch"
+		label = "Fastest within " + FormatUSD(budget) + " per epoch"
 	default:
-		label = "Cheapest within " + fmtSeconds(deadline) + " per epoch"
+		label = "Cheapest within " + FormatSeconds(deadline) + " per epoch"
 	}
 	var best *Option
 	var bestR Range
@@ -277,7 +277,7 @@ func recommend(w *Workload, budget, deadline float64) []recommendation {
 		recs = append(recs, recommendation{label, "", "no option meets it"})
 		return recs
 	}
-	d := fmtMoney(bestR.Mid) + " per epoch (" + bestK.String() + "), " + fmtSeconds(best.Seconds.Mid)
+	d := FormatUSD(bestR.Mid) + " per epoch (" + bestK.String() + "), " + FormatSeconds(best.Seconds.Mid)
 	if budget > 0 && bestR.High > budget || deadline > 0 && best.Seconds.High > deadline {
 		d += "; its interval reaches past the limit"
 	}
@@ -290,7 +290,7 @@ func fmtSecondsOr(r Range) string {
 	if !r.OK() {
 		return "time unknown"
 	}
-	return fmtSeconds(r.Mid)
+	return FormatSeconds(r.Mid)
 }
 
 // hasSeries reports whether a cumulative series is given: all zeros means

@@ -47,9 +47,10 @@ func group(s string) string {
 	return intPart
 }
 
-// fmtMoney formats US dollars: cents below $100, whole dollars above, three
-// significant digits below a dollar.
-func fmtMoney(v float64) string {
+// FormatUSD formats US dollars as the report (and benchrun cost) prints
+// them: cents below $100, whole dollars above, three significant digits below
+// a dollar.
+func FormatUSD(v float64) string {
 	switch {
 	case v >= 100:
 		return "$" + group(strconv.FormatFloat(math.Round(v), 'f', 0, 64))
@@ -62,7 +63,7 @@ func fmtMoney(v float64) string {
 
 // fmtMoneyRange formats the low-high span of a price.
 func fmtMoneyRange(r Range) string {
-	return fmtMoney(r.Low) + "–" + fmtMoney(r.High)
+	return FormatUSD(r.Low) + "–" + FormatUSD(r.High)
 }
 
 // timeUnit is a unit for durations.
@@ -84,16 +85,16 @@ func unitFor(v float64) timeUnit {
 	return u
 }
 
-// fmtSeconds formats a duration given in seconds in the unit that suits it
+// FormatSeconds formats a duration given in seconds in the unit that suits it
 // ("42.0 s", "3.50 min", "1.25 h").
-func fmtSeconds(v float64) string {
+func FormatSeconds(v float64) string {
 	u := unitFor(v)
 	return trimZeros(sig(v/u.seconds)) + " " + u.name
 }
 
-// fmtSecondsRange formats the low-high span of a duration, in the unit of its
+// FormatSecondsRange formats the low-high span of a duration, in the unit of its
 // high end.
-func fmtSecondsRange(r Range) string {
+func FormatSecondsRange(r Range) string {
 	u := unitFor(r.High)
 	return trimZeros(sig(r.Low/u.seconds)) + "–" + trimZeros(sig(r.High/u.seconds)) + " " + u.name
 }

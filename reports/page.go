@@ -69,10 +69,10 @@ func build(in *Input) (*page, error) {
 	}
 	var limits []string
 	if in.BudgetPerEpoch > 0 {
-		limits = append(limits, "a budget of "+fmtMoney(in.BudgetPerEpoch)+" per epoch")
+		limits = append(limits, "a budget of "+FormatUSD(in.BudgetPerEpoch)+" per epoch")
 	}
 	if in.DeadlinePerEpoch > 0 {
-		limits = append(limits, "a deadline of "+fmtSeconds(in.DeadlinePerEpoch)+" per epoch")
+		limits = append(limits, "a deadline of "+FormatSeconds(in.DeadlinePerEpoch)+" per epoch")
 	}
 	p.Budget = strings.Join(limits, " and ")
 

@@ -95,8 +95,8 @@ func optionsTable(w *Workload) *table {
 		if o.Kind == Measured {
 			kind = "measured"
 		}
-		t.add(txt(o.Name), txt(kind), spanCell(o.Seconds, fmtSeconds), spanCell(o.OnDemand, fmtMoney),
-			spanCell(o.Spot, fmtMoney), spanCell(o.Own, fmtMoney), spanCell(o.KWh, kwh))
+		t.add(txt(o.Name), txt(kind), spanCell(o.Seconds, FormatSeconds), spanCell(o.OnDemand, FormatUSD),
+			spanCell(o.Spot, FormatUSD), spanCell(o.Own, FormatUSD), spanCell(o.KWh, kwh))
 	}
 	return t
 }
@@ -119,7 +119,7 @@ func paretoTable(w *Workload) *table {
 	t := newTable("The Pareto frontier, fastest first: each option is cheaper than every faster one.", "Option", "Time per epoch", "Price per epoch", "Paid by").numeric(1, 2)
 	for _, o := range pareto(w.Options) {
 		pr, k, _ := o.headline()
-		t.addText(o.Name, fmtSeconds(o.Seconds.Mid), fmtMoney(pr.Mid), k.String())
+		t.addText(o.Name, FormatSeconds(o.Seconds.Mid), FormatUSD(pr.Mid), k.String())
 	}
 	return t
 }
@@ -134,10 +134,10 @@ func buyRentTable(b *BuyVsRent) (*table, []string) {
 		if !has {
 			return "—"
 		}
-		return fmtMoney(v)
+		return FormatUSD(v)
 	}
 	for _, q := range b.Points {
-		t.addText(trimZeros(sig(q.Month)), fmtMoney(q.Own), money(q.OnDemand, hasOD), money(q.Spot, hasSpot))
+		t.addText(trimZeros(sig(q.Month)), FormatUSD(q.Own), money(q.OnDemand, hasOD), money(q.Spot, hasSpot))
 	}
 	var lines []string
 	for _, r := range []struct {
@@ -148,7 +148,7 @@ func buyRentTable(b *BuyVsRent) (*table, []string) {
 			continue
 		}
 		if m, d, ok := breakEven(b.Points, r.get); ok {
-			lines = append(lines, "Owning "+b.Option+" costs less than renting it "+r.name+" after "+sig(m)+" months of use ("+fmtMoney(d)+" spent either way).")
+			lines = append(lines, "Owning "+b.Option+" costs less than renting it "+r.name+" after "+sig(m)+" months of use ("+FormatUSD(d)+" spent either way).")
 		} else if n := len(b.Points); n > 0 {
 			lines = append(lines, "Owning "+b.Option+" does not pay for itself against renting "+r.name+" within "+sig(b.Points[n-1].Month)+" months.")
 		}
@@ -167,7 +167,7 @@ func trendTable(w *Workload) (*table, []string) {
 		if !ok || o.ReleaseYear == 0 {
 			continue
 		}
-		t.addText(strconv.Itoa(o.ReleaseYear), o.Name, fmtMoney(pr.Mid), k.String())
+		t.addText(strconv.Itoa(o.ReleaseYear), o.Name, FormatUSD(pr.Mid), k.String())
 	}
 	tr, ok := priceTrend(w.Options)
 	switch {
@@ -198,7 +198,7 @@ func scaleOutTable(w *Workload) *table {
 				sp = sig(f) + "×"
 				eff = strconv.Itoa(int(math.Round(100*f*float64(pts[0].Machines)/float64(q.Machines)))) + "%"
 			}
-			t.add(txt(name), txt(strconv.Itoa(q.Machines)), spanCell(q.Seconds, fmtSeconds), spanCell(q.Price, fmtMoney), txt(sp), txt(eff))
+			t.add(txt(name), txt(strconv.Itoa(q.Machines)), spanCell(q.Seconds, FormatSeconds), spanCell(q.Price, FormatUSD), txt(sp), txt(eff))
 		}
 	}
 	return t

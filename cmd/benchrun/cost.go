@@ -2,16 +2,15 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trainbench/trainbench/costmodel"
+	"github.com/trainbench/trainbench/reports"
 )
 
 type costOptions struct {
@@ -66,9 +65,7 @@ func writeCostJSON(w io.Writer, a *analysis) error {
 	for _, x := range a.Workloads {
 		doc.Workloads = append(doc.Workloads, wl{x.Network.Name, x.Estimates})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return writeJSON(w, doc)
 }
 
 // byOnDemand orders estimates cheapest on-demand epoch first; unpriced
@@ -112,7 +109,7 @@ func writeCostTables(w io.Writer, a *analysis) error {
 		fmt.Fprintf(&buf, "%s: batch %d, %d samples an epoch, %.3g FLOP an epoch (%s precision on accelerators)\n",
 			n.Name, n.Batch, n.Samples, firstFLOPs(x.Estimates), a.Assumptions.Precision)
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "option\tbasis\tepoch\t[low - high]\ton demand\tspot\town\tkWh\t")
+		fmt.Fprintln(tw, "option\tbasis\tepoch\tlow–high\ton demand\tspot\town\tkWh\t")
 		var unavailable []string
 		for _, e := range byOnDemand(x.Estimates) {
 			if e.Unavailable != "" {
@@ -123,8 +120,9 @@ func writeCostTables(w io.Writer, a *analysis) error {
 			if e.EnergyKWh != nil {
 				kwh = fmt.Sprintf("%.3g", e.EnergyKWh.Mid)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t[%s - %s]\t%s\t%s\t%s\t%s\t\n", e.Option, e.Basis,
-				duration(e.EpochSeconds.Mid), duration(e.EpochSeconds.Low), duration(e.EpochSeconds.High),
+			r := e.EpochSeconds
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", e.Option, e.Basis,
+				reports.FormatSeconds(r.Mid), reports.FormatSecondsRange(reports.Range{Low: r.Low, Mid: r.Mid, High: r.High}),
 				usd(e.OnDemand), usd(e.Spot), usd(e.Own), kwh)
 		}
 		tw.Flush()
@@ -158,30 +156,11 @@ func firstFLOPs(es []costmodel.EpochEstimate) float64 {
 	return 0
 }
 
-// usd formats the middle of a price, "-" when there is none.
+// usd formats the middle of a price as the report does, "-" when there is
+// none.
 func usd(m *costmodel.Money) string {
 	if m == nil {
 		return "-"
 	}
-	v := m.USD.Mid
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("$%.0f", v)
-	case v >= 0.01:
-		return fmt.Sprintf("$%.3g", v)
-	}
-	return fmt.Sprintf("$%.2g", v)
-}
-
-// duration formats seconds as s, min or h with three significant digits.
-func duration(s float64) string {
-	switch {
-	case math.IsNaN(s) || math.IsInf(s, 0):
-		return "?"
-	case s < 120:
-		return fmt.Sprintf("%.3gs", s)
-	case s < 2*3600:
-		return fmt.Sprintf("%.3gmin", s/60)
-	}
-	return fmt.Sprintf("%.3gh", s/3600)
+	return reports.FormatUSD(m.USD.Mid)
 }

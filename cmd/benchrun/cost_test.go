@@ -30,17 +30,25 @@ func TestCostTable(t *testing.T) {
 	}
 	var prices []float64
 	measured := false
+	col := -1 // where the on-demand column starts (tabwriter aligns the cells)
 	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "option ") {
+			col = strings.Index(line, "on demand")
+			continue
+		}
 		f := strings.Fields(line)
 		if len(f) < 7 || f[1] != "measured" && f[1] != "catalogued" {
 			continue
 		}
+		if col < 0 || len(line) <= col {
+			t.Fatalf("row before the header, or shorter than it: %q", line)
+		}
 		measured = measured || f[0] == "measured-1t" && f[1] == "measured"
-		// f: option basis epoch [low - high] on-demand ...
-		if p, ok := strings.CutPrefix(f[6], "$"); ok {
-			v, err := strconv.ParseFloat(p, 64)
+		cell := strings.Fields(line[col:])[0]
+		if p, ok := strings.CutPrefix(cell, "$"); ok {
+			v, err := strconv.ParseFloat(strings.ReplaceAll(p, ",", ""), 64)
 			if err != nil {
-				t.Fatalf("price %q: %v", f[6], err)
+				t.Fatalf("price %q: %v", cell, err)
 			}
 			prices = append(prices, v)
 		}

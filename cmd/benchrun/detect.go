@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -51,9 +50,7 @@ or full (about 30 s) it measures the peak FLOP/s and memory bandwidths too.`,
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return writeJSON(w, out)
 			}
 			for _, kv := range p.ConfigLines() {
 				fmt.Fprintf(w, "%s: %s\n", kv.Key, kv.Value)

@@ -25,6 +25,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -141,4 +142,11 @@ benchmark format (readable by benchstat). Without a subcommand it runs "run".`,
 	root.Args = noArgs
 	root.RunE = runCmd.RunE
 	return root
+}
+
+// writeJSON prints v as indented JSON (the --json output of every subcommand).
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -274,11 +273,4 @@ func roundValues(vs []results.Value) []results.Value {
 		vs[i].Value = results.Round(vs[i].Value)
 	}
 	return vs
-}
-
-// writeJSON prints v indented.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
