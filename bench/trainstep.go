@@ -49,17 +49,19 @@ func init() {
 		}})
 }
 
-// trainStepFLOPs is the work of one step of net at its batch size, from a
-// model built on the generic level (the count does not depend on it).
+// trainStepFLOPs is the work of one step of net at its batch size, counted
+// by a one-sample model on the generic level (the count depends on neither:
+// every pass's FLOPs are linear in the batch), so that listing the cases
+// does not allocate a full model.
 func trainStepFLOPs(net workload.Network) float64 {
 	ctx, err := kernels.NewContext(cpu.Generic, 1)
 	if err != nil {
 		return 0
 	}
 	defer ctx.Close()
-	s, err := nn.NewStepper(ctx, net, net.Batch, 1)
+	s, err := nn.NewStepper(ctx, net, 1, 1)
 	if err != nil {
 		return 0
 	}
-	return s.FLOPs()
+	return s.FLOPs() * float64(net.Batch)
 }

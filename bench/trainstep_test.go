@@ -1,8 +1,14 @@
 package bench
 
 import (
+	"math"
 	"strings"
 	"testing"
+
+	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/nn"
+	"github.com/trainbench/trainbench/workload"
 )
 
 // BenchmarkTrainStep runs the TrainStep family: one whole training step of
@@ -26,6 +32,21 @@ func TestTrainStepCases(t *testing.T) {
 		if c.FLOPs < 0.4e9 || c.FLOPs > 0.55e9 {
 			t.Errorf("%s: %g FLOP a step, want 3× the forward's 32 × 5.26e6 less the first layer's data gradient", c.Name(), c.FLOPs)
 		}
+	}
+	// The count from a one-sample model scaled by the batch is the full
+	// model's.
+	ctx, err := kernels.NewContext(cpu.Generic, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	net := workload.SeedCNN()
+	full, err := nn.NewStepper(ctx, net, net.Batch, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := trainStepFLOPs(net), full.FLOPs(); math.Abs(got-want) > 1e-9*want {
+		t.Errorf("trainStepFLOPs = %g, the batch-%d model counts %g", got, net.Batch, want)
 	}
 	op, cleanup, err := cases[0].Prepare()
 	if err != nil {

@@ -108,6 +108,11 @@ func runTrain(ctx context.Context, stdout, stderr io.Writer, o trainOptions) err
 	if o.epochs < 1 || o.batch < 0 || o.maxSteps < 0 {
 		return usagef("--epochs must be at least 1, --batch and --max-steps not negative")
 	}
+	switch o.ceilings {
+	case "off", "quick", "full":
+	default:
+		return usagef("--ceilings %q: want quick, full or off", o.ceilings)
+	}
 	if o.label == "" {
 		o.label = results.DefaultLabel(info)
 	} else if err := results.CheckLabel(o.label); err != nil {
@@ -153,17 +158,13 @@ func runTrain(ctx context.Context, stdout, stderr io.Writer, o trainOptions) err
 		return usageError{err}
 	}
 	profile := ceiling.FromInfo(info)
-	switch o.ceilings {
-	case "off":
-	case "quick", "full":
+	if o.ceilings != "off" {
 		fmt.Fprintf(stderr, "benchrun: measuring the %s peak at %d threads (%s)\n", level, threads, o.ceilings)
 		p, err := ceiling.Measure(ceiling.Options{Quick: o.ceilings == "quick", Threads: []int{threads}, Levels: []cpu.Level{level}})
 		if err != nil {
 			return err
 		}
 		profile = p
-	default:
-		return usagef("--ceilings %q: want quick, full or off", o.ceilings)
 	}
 	kctx, err := kernels.NewContext(level, threads)
 	if err != nil {

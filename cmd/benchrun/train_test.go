@@ -57,6 +57,7 @@ func TestTrainBadInput(t *testing.T) {
 		{[]string{"train", "--threads", "-1"}, "--threads"},
 		{[]string{"train", "--epochs", "0"}, "--epochs"},
 		{[]string{"train", "--isa", "sse9"}, "sse9"},
+		{[]string{"train", "--ceilings", "some"}, "--ceilings"},
 		{[]string{"train", "--workload", "no-such-net"}, "no-such-net"},
 		{[]string{"train", "--predict", filepath.Join(dir, "missing.txt")}, "missing.txt"},
 		{[]string{"train", "--data", dir, "--ceilings", "off", "-o", filepath.Join(dir, "t.txt")}, dir},
