@@ -247,6 +247,16 @@ func TestScaleOutByHand(t *testing.T) {
 	if !near(ps[1].Efficiency, 100/25.15/4, 1e-12) {
 		t.Errorf("efficiency %v", ps[1].Efficiency)
 	}
+	// A point-range price stays a point at every N, bit for bit (reports
+	// reject a range whose bounds are out of order).
+	odd := e
+	odd.OnDemand, odd.StepSeconds, odd.EpochSeconds = money(Point(2945.8074106098725), "test"), Point(0.37), Point(37)
+	ps, _ = ScaleOut(odd, []int{1, 2, 3, 5, 8, 16, 64}, DefaultInterconnect())
+	for _, p := range ps {
+		if r := *p.OnDemand; r.Low != r.Mid || r.Mid != r.High {
+			t.Errorf("N=%d: price %+v of a point estimate is not a point", p.N, r)
+		}
+	}
 	ps, _ = ScaleOut(e, []int{4}, Interconnect{LinkGBs: 1, GradientBytes: 4, Overlap: true})
 	checkRange(t, "N=4 overlapped", ps[0].EpochSeconds, Point(25))
 	if _, err := ScaleOut(e, []int{0}, DefaultInterconnect()); err == nil {

@@ -79,13 +79,17 @@ func ScaleOut(e EpochEstimate, ns []int, ic Interconnect) ([]ScalePoint, error) 
 		p.EpochSeconds = step.Scale(p.StepsPerEpoch)
 		p.Speedup = e.EpochSeconds.Mid / p.EpochSeconds.Mid
 		p.Efficiency = p.Speedup / nf
-		scale := p.EpochSeconds.Mid / e.EpochSeconds.Mid * nf
+		// Each bound of the price scales by its own bound's time ratio, all
+		// three computed alike, so a price whose bounds are equal keeps
+		// them equal (bitwise) and an ordered one stays ordered when the
+		// ratios are equal.
+		scale := Range{p.EpochSeconds.Low / e.EpochSeconds.Low * nf, p.EpochSeconds.Mid / e.EpochSeconds.Mid * nf, p.EpochSeconds.High / e.EpochSeconds.High * nf}
 		if e.OnDemand != nil {
-			r := Range{e.OnDemand.USD.Low * p.EpochSeconds.Low / e.EpochSeconds.Low * nf, e.OnDemand.USD.Mid * scale, e.OnDemand.USD.High * p.EpochSeconds.High / e.EpochSeconds.High * nf}
+			r := e.OnDemand.USD.Mul(scale)
 			p.OnDemand = &r
 		}
 		if e.Spot != nil {
-			r := Range{e.Spot.USD.Low * p.EpochSeconds.Low / e.EpochSeconds.Low * nf, e.Spot.USD.Mid * scale, e.Spot.USD.High * p.EpochSeconds.High / e.EpochSeconds.High * nf}
+			r := e.Spot.USD.Mul(scale)
 			p.Spot = &r
 		}
 		if !p.EpochSeconds.finite() || math.IsNaN(p.Speedup) || math.IsInf(p.Speedup, 0) {

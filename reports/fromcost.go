@@ -256,17 +256,5 @@ func firstURL(s string) string {
 	return ""
 }
 
-// rng converts a cost-model range. Bounds that miss the middle by rounding
-// alone (products computed in a different order) are set to it; a real
-// disorder is left for Validate to report.
-func rng(r costmodel.Range) Range {
-	out := Range{Low: r.Low, Mid: r.Mid, High: r.High}
-	const tol = 1e-9
-	if out.Low > out.Mid && out.Low-out.Mid <= tol*math.Abs(out.Mid) {
-		out.Low = out.Mid
-	}
-	if out.High < out.Mid && out.Mid-out.High <= tol*math.Abs(out.Mid) {
-		out.High = out.Mid
-	}
-	return out
-}
+// rng converts a cost-model range.
+func rng(r costmodel.Range) Range { return Range{Low: r.Low, Mid: r.Mid, High: r.High} }
