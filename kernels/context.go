@@ -16,16 +16,15 @@ const MaxThreads = 1024
 // Context is not safe for concurrent use; use one per goroutine. Close
 // releases its workers.
 type Context struct {
-	isa      cpu.Level
-	pool     *parallel.Pool
-	caches   gemm.Caches
-	gemmWS   []gemm.Workspace // one per thread
-	scratch  [][]float32      // one per thread, for kernels that need a buffer
-	gemmJob  gemmJob          // the SGEMM in progress
-	gemmTeam gemm.Team        // the threads' shared packed B, when they work as a team
-	gemmRun  func(tid int)    // ctx.runGemmJob, made once
-	conv     convBuffers      // reusable buffers of the conv2d kernels (conv2d*.go)
-	layer    layerJob         // the layer kernels' current parallel loop (layers.go)
+	isa     cpu.Level
+	pool    *parallel.Pool
+	caches  gemm.Caches
+	gemmWS  []gemm.Workspace // one per thread
+	scratch [][]float32      // one per thread, for kernels that need a buffer
+	gemmJob gemmJob          // the SGEMM in progress
+	gemmRun func(tid int)    // ctx.runGemmJob, made once
+	conv    convBuffers      // reusable buffers of the conv2d kernels (conv2d*.go)
+	layer   layerJob         // the layer kernels' current parallel loop (layers.go)
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.
@@ -50,7 +49,6 @@ func NewContext(isa cpu.Level, threads int) (*Context, error) {
 		scratch: make([][]float32, threads),
 	}
 	c.gemmRun = c.runGemmJob
-	c.gemmTeam.Barrier = c.pool.Barrier
 	return c, nil
 }
 

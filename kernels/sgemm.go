@@ -169,9 +169,17 @@ var minFLOPsPerThread = float64(4 << 20)
 
 // SgemmBlocked is the Goto/BLIS implementation: packed panels of A and B sized
 // to the caches and a register-tile micro-kernel for the Context's ISA level
-// (pure Go 4×4 at generic, generated assembly 6×16 at avx2 and 12×32 at
-// avx512). C is split into one rectangle per thread; each thread packs its own
-// panels, so no thread waits on another and results do not depend on timing.
+// (pure Go 2×3 at generic, generated assembly 6×16 at avx2 and 12×32 at
+// avx512). C is split into one rectangle per thread (splitGrid); each thread
+// packs its own panels, so no thread waits on another and results do not
+// depend on timing.
+//
+// Threads sharing packed panels (BLIS's thread teams: B packed once into a
+// shared buffer, rows of C split or claimed dynamically) lost to private
+// rectangles on every shape measured at 2 threads on the dev machine, whose
+// two cores do not share a fast cache level: 1024³ 324-334 against 342
+// GFLOP/s, 256×1024×1024 266-279 against 361, 256³ 241-252 against 285
+// (medians of 9, alternated, in one run).
 func SgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkSgemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
@@ -187,46 +195,13 @@ func SgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a 
 	j := &ctx.gemmJob
 	*j = gemmJob{kern: kern, bl: bl, tm: 1, tn: 1,
 		tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
-	switch {
-	case threads == 1:
+	if threads == 1 {
 		ctx.runGemmJob(0)
 		return
-	case useTeam(kern, bl, ctx.caches, threads, m, n, k, tB):
-		// A team: B is packed once for all threads, rows of C are split.
-		t := &ctx.gemmTeam
-		if need := gemm.PackedBLen(kern, bl); len(t.B) < need {
-			t.B = make([]float32, need)
-		}
-		t.Size = threads
-		j.team = t
-	default:
-		// Independent rectangles of C, each thread packing what it needs.
-		j.tm, j.tn = splitGrid(threads, m, n, k, kern.MR, kern.NR)
 	}
+	j.tm, j.tn = splitGrid(threads, m, n, k, kern.MR, kern.NR)
 	ctx.Parallel(ctx.gemmRun)
 	*j = gemmJob{} // drop references to the caller's slices
-}
-
-// useTeam decides whether threads share packed B panels (gemm.Team) or each
-// takes its own rectangle of C. Sharing saves packing B once per thread but
-// makes each thread read the panels the others packed, from their caches, and
-// meet at two barriers per KC block. Measured on Zen 5 with 2 threads, it wins
-// when each thread has a good many rows and a deep KC block between barriers,
-// and the shared panel fits in half of L2 (256³: 250 vs 194 GFLOP/s) or the
-// rows are many enough to reuse it (1024³: 341 vs 329); it loses for wide B
-// and few rows (256×1024×1024: 250 vs 283) and for shallow products (the
-// seed CNN's fc1 weight gradient, 128×1600×32: 120 vs 297).
-func useTeam(kern gemm.Kernel, bl gemm.Blocking, caches gemm.Caches, threads, m, n, k int, tB Transpose) bool {
-	rows := m / threads
-	if rows < 4*kern.MR || k < bl.KC/2 || !gemm.UsesPackedB(kern, rows, tB == Trans) {
-		return false
-	}
-	l2 := caches.L2
-	if l2 <= 0 {
-		l2 = 512 << 10
-	}
-	panel := 4 * min(n, bl.NC) * min(k, bl.KC)
-	return panel <= l2/2 || rows >= 512
 }
 
 // gemmJob holds the arguments of the SGEMM in progress, so that the function
@@ -234,8 +209,7 @@ func useTeam(kern gemm.Kernel, bl gemm.Blocking, caches gemm.Caches, threads, m,
 type gemmJob struct {
 	kern          gemm.Kernel
 	bl            gemm.Blocking
-	team          *gemm.Team // set when the threads share packed B
-	tm, tn        int        // otherwise, the grid of C rectangles
+	tm, tn        int // the grid of C rectangles, one per thread
 	tA, tB        Transpose
 	m, n, k       int
 	alpha, beta   float32
@@ -248,12 +222,6 @@ func (ctx *Context) runGemmJob(tid int) {
 	j := &ctx.gemmJob
 	am := gemm.Matrix{Data: j.a, Stride: j.lda, Trans: j.tA == Trans}
 	bm := gemm.Matrix{Data: j.b, Stride: j.ldb, Trans: j.tB == Trans}
-	if j.team != nil {
-		if tid < j.team.Size {
-			gemm.Gemm(&ctx.gemmWS[tid], j.team, tid, j.kern, j.bl, j.m, j.n, j.k, j.alpha, am, bm, j.beta, j.c, j.ldc)
-		}
-		return
-	}
 	if tid >= j.tm*j.tn {
 		return
 	}
@@ -272,7 +240,7 @@ func (ctx *Context) runGemmJob(tid int) {
 	} else {
 		bm.Data = j.b[n0*j.ldb:]
 	}
-	gemm.Gemm(&ctx.gemmWS[tid], nil, 0, j.kern, j.bl, m1-m0, n1-n0, j.k, j.alpha, am, bm, j.beta, j.c[m0*j.ldc+n0:], j.ldc)
+	gemm.Gemm(&ctx.gemmWS[tid], j.kern, j.bl, m1-m0, n1-n0, j.k, j.alpha, am, bm, j.beta, j.c[m0*j.ldc+n0:], j.ldc)
 }
 
 // splitGrid picks a tm×tn grid of C rectangles for t threads (tm·tn ≤ t) that

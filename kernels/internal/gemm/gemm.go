@@ -145,35 +145,20 @@ type Matrix struct {
 // for which it reads a non-transposed B in place.
 var DirectMaxN, DirectMaxM = 128, 48
 
-// Team is a group of threads computing one GEMM together, BLIS-style: the
-// members pack each KC×NC panel of B once into the shared buffer B (each a
-// share of its micro-panels), meet at a barrier, and then each computes its
-// own rows of C against the whole panel. A nil *Team means one thread alone.
-type Team struct {
-	Size    int              // number of member threads
-	B       []float32        // the shared packed B panel, at least PackedBLen long
-	Barrier func(tid, n int) // blocks until n members have called it
-}
-
-// PackedBLen is the length of the buffer a Team needs for kernel kern and
-// blocking bl.
-func PackedBLen(kern Kernel, bl Blocking) int { return roundUp(bl.NC, kern.NR) * bl.KC }
-
-// UsesPackedB reports whether Gemm packs B for an m-row problem (it reads a
-// non-transposed B in place when C is short); only then does a Team help.
-func UsesPackedB(kern Kernel, m int, bTrans bool) bool {
+// usesPackedB reports whether Gemm packs B for an m-row problem: it reads a
+// non-transposed B in place when C is short.
+func usesPackedB(kern Kernel, m int, bTrans bool) bool {
 	return !(kern.hasDirect() && !bTrans && m <= DirectMaxM)
 }
 
 func (k Kernel) hasDirect() bool { return k.Direct != nil || k.FullDirect != nil }
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for C of m×n (row stride ldc)
-// and inner dimension k with kernel kern and blocking bl, using ws's buffers.
-// With team == nil the calling goroutine computes all of C; otherwise it is
-// member tid of team and computes its share of the rows, and every member must
-// call Gemm with the same arguments. Arguments are assumed valid (the kernels
+// and inner dimension k with kernel kern and blocking bl, on the calling
+// goroutine alone, using ws's buffers. Arguments are assumed valid (the kernels
 // package checks them); k == 0 or alpha == 0 must be handled by the caller.
-func Gemm(ws *Workspace, team *Team, tid int, kern Kernel, bl Blocking, m, n, k int, alpha float32, a, b Matrix, beta float32, c []float32, ldc int) {
+// Threads share a product by each calling Gemm on its own rectangle of C.
+func Gemm(ws *Workspace, kern Kernel, bl Blocking, m, n, k int, alpha float32, a, b Matrix, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -181,47 +166,28 @@ func Gemm(ws *Workspace, team *Team, tid int, kern Kernel, bl Blocking, m, n, k 
 		panic(fmt.Sprintf("gemm: Gemm called with k=%d alpha=%v; the caller scales C", k, alpha))
 	}
 	ws.grow(kern, bl)
-	size := 1
 	bbuf := ws.b
-	if team != nil {
-		size, bbuf = team.Size, team.B
-	}
-	// This member's rows of C.
-	m0, m1 := splitAligned(m, size, tid, kern.MR)
-	directA := kern.hasDirect() && !a.Trans && alpha == 1 && n <= DirectMaxN
-	directB := !UsesPackedB(kern, m, b.Trans)
-	if team != nil && directB {
-		panic("gemm: a Team only helps when B is packed; split C instead")
-	}
+	directA := usesDirectA(kern, n, alpha, a.Trans)
+	directB := !usesPackedB(kern, m, b.Trans)
 	nr := kern.NR
 	for jc := 0; jc < n; jc += bl.NC {
 		nc := min(bl.NC, n-jc)
 		for pc := 0; pc < k; pc += bl.KC {
 			kc := min(bl.KC, k-pc)
-			switch {
-			case directB:
+			if !directB {
+				packB(bbuf, b, pc, jc, kc, nc, nr, kern.SIMDPack)
+			} else if tail := nc % nr; tail != 0 && !kern.masked() {
 				// Kernels without column masks read whole tiles, so a short
 				// last column block is packed (zero-padded) lest they read
 				// past the end of a row of B.
-				if tail := nc % nr; tail != 0 && !kern.masked() {
-					packB(bbuf, b, pc, jc+nc-tail, kc, tail, nr, kern.SIMDPack)
-				}
-			case team != nil:
-				// Each member packs its share of the micro-panels.
-				q0, q1 := splitAligned(nc, size, tid, nr)
-				if q0 < q1 {
-					packB(bbuf[q0*kc:], b, pc, jc+q0, kc, q1-q0, nr, kern.SIMDPack)
-				}
-				team.Barrier(tid, size)
-			default:
-				packB(bbuf, b, pc, jc, kc, nc, nr, kern.SIMDPack)
+				packB(bbuf, b, pc, jc+nc-tail, kc, tail, nr, kern.SIMDPack)
 			}
 			bet := beta
 			if pc > 0 {
 				bet = 1
 			}
-			for ic := m0; ic < m1; ic += bl.MC {
-				mc := min(bl.MC, m1-ic)
+			for ic := 0; ic < m; ic += bl.MC {
+				mc := min(bl.MC, m-ic)
 				if !directA {
 					packA(ws.a, a, ic, pc, mc, kc, kern.MR, alpha, kern.SIMDPack)
 				}
@@ -245,24 +211,14 @@ func Gemm(ws *Workspace, team *Team, tid int, kern Kernel, bl Blocking, m, n, k 
 					}
 				}
 			}
-			if team != nil {
-				team.Barrier(tid, size) // the panel is about to be repacked
-			}
 		}
 	}
 }
 
-// splitAligned returns part i of parts ranges covering [0, n), with boundaries
-// on multiples of align (the last range takes the remainder).
-func splitAligned(n, parts, i, align int) (lo, hi int) {
-	blocks := (n + align - 1) / align
-	q, r := blocks/parts, blocks%parts
-	lo = (i*q + min(i, r)) * align
-	hi = lo + q*align
-	if i < r {
-		hi += align
-	}
-	return min(lo, n), min(hi, n)
+// usesDirectA reports whether Gemm reads A in place rather than packing it:
+// a direct kernel exists, A is not transposed or scaled, and C is narrow.
+func usesDirectA(kern Kernel, n int, alpha float32, aTrans bool) bool {
+	return kern.hasDirect() && !aTrans && alpha == 1 && n <= DirectMaxN
 }
 
 // blockPacked runs the packed kernel down one column block (cols ≤ NR wide)

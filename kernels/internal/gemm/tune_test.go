@@ -36,7 +36,7 @@ func BenchmarkTuneBlocking(b *testing.B) {
 			b.Run(fmt.Sprintf("kc=%d/mc=%d", kc, bl.MC), func(b *testing.B) {
 				var ws Workspace
 				for b.Loop() {
-					Gemm(&ws, nil, 0, kern, bl, m, n, k, 1, Matrix{Data: a, Stride: k}, Matrix{Data: bb, Stride: n}, 0, c, n)
+					Gemm(&ws, kern, bl, m, n, k, 1, Matrix{Data: a, Stride: k}, Matrix{Data: bb, Stride: n}, 0, c, n)
 				}
 				b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})

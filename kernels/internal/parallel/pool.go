@@ -45,11 +45,6 @@ type Pool struct {
 	closed  atomic.Bool
 	wg      sync.WaitGroup
 	panics  chan any
-
-	// Barrier state: a sense-reversing barrier over atomic counters.
-	barCount atomic.Int32
-	barSense atomic.Uint32
-	sense    []uint32 // each thread's local sense
 }
 
 // New starts a pool of the given number of threads (the caller counts as one).
@@ -64,7 +59,6 @@ func New(threads int) *Pool {
 		parked:  make([]atomic.Bool, threads),
 		done:    make(chan struct{}, 1),
 		panics:  make(chan any, threads),
-		sense:   make([]uint32, threads),
 	}
 	for tid := 1; tid < threads; tid++ {
 		p.wake[tid] = make(chan struct{}, 1)
@@ -115,28 +109,6 @@ func (p *Pool) Run(fn func(tid int)) {
 	case r := <-p.panics:
 		panic(r)
 	default:
-	}
-}
-
-// Barrier blocks thread tid until n threads (those with tid < n, inside the
-// same Run) have called it. Every one of the n threads must call Barrier the
-// same number of times. It spins, yielding the P now and then, since the
-// threads it waits for are running the same kernel on other cores.
-func (p *Pool) Barrier(tid, n int) {
-	if n <= 1 {
-		return
-	}
-	s := p.sense[tid] ^ 1
-	p.sense[tid] = s
-	if p.barCount.Add(1) == int32(n) {
-		p.barCount.Store(0)
-		p.barSense.Store(s)
-		return
-	}
-	for i := 0; p.barSense.Load() != s; i++ {
-		if i%yieldEvery == yieldEvery-1 {
-			runtime.Gosched()
-		}
 	}
 }
 

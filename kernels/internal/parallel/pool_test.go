@@ -95,30 +95,3 @@ func BenchmarkRunOverhead(b *testing.B) {
 		p.Run(func(tid int) { x.Add(1) })
 	}
 }
-
-// TestBarrierSeparatesPhases has every thread write its slot, meet at the
-// barrier, then read every other slot: without the barrier a thread would see
-// a slot from the previous round.
-func TestBarrierSeparatesPhases(t *testing.T) {
-	for _, threads := range []int{2, 3, 4} {
-		p := New(threads)
-		slots := make([]atomic.Int64, threads)
-		var bad atomic.Int64
-		for round := int64(1); round <= 300; round++ {
-			p.Run(func(tid int) {
-				slots[tid].Store(round)
-				p.Barrier(tid, threads)
-				for i := range slots {
-					if slots[i].Load() < round {
-						bad.Add(1)
-					}
-				}
-				p.Barrier(tid, threads)
-			})
-		}
-		p.Close()
-		if bad.Load() != 0 {
-			t.Fatalf("threads=%d: %d reads saw a slot from an earlier round", threads, bad.Load())
-		}
-	}
-}
