@@ -75,10 +75,16 @@ type Caches struct {
 // (Low et al., "Analytical modeling is enough for high-performance BLIS"):
 // a KC×NR micro-panel of B takes at most half of L1, an MC×KC block of A at
 // most half of L2, and a KC×NC panel of B at most half of L3.
+//
+// When the L3 size is unknown (virtual machines often hide it) the panel of B
+// is sized to L2 instead: the last cache we know this core has to itself. On
+// the dev VM (L3 not reported) that made 2048³ 6% faster on one thread
+// (NC 512: 174 GFLOP/s against NC 2048: 165, medians of 7, alternated) and
+// left 1024³ unchanged.
 func BlockingFor(k Kernel, c Caches) Blocking {
 	l1 := orDefault(c.L1D, 32<<10)
 	l2 := orDefault(c.L2, 512<<10)
-	l3 := orDefault(c.L3, 8<<20)
+	l3 := orDefault(c.L3, l2)
 	kc := roundDown(l1/2/(4*k.NR), 16)
 	kc = clamp(kc, 64, 512)
 	mc := roundDown(l2/2/(4*kc), k.MR)

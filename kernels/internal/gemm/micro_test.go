@@ -198,6 +198,20 @@ func TestBlockingIsConsistent(t *testing.T) {
 	}
 }
 
+// TestBlockingWithoutL3 checks that an unknown L3 sizes the panel of B to
+// half of L2, the largest cache known to be the core's own.
+func TestBlockingWithoutL3(t *testing.T) {
+	c := Caches{L1D: 48 << 10, L2: 1 << 20}
+	bl := BlockingFor(AVX512Kernel, c)
+	if panel := 4 * bl.KC * bl.NC; panel > c.L2/2 || panel < c.L2/4 {
+		t.Errorf("blocking %+v: B panel %d bytes, want within (L2/4, L2/2] = (%d, %d]", bl, panel, c.L2/4, c.L2/2)
+	}
+	c.L3 = 32 << 20
+	if big := BlockingFor(AVX512Kernel, c); big.NC <= bl.NC {
+		t.Errorf("a known 32 MiB L3 gives NC %d, not wider than %d without it", big.NC, bl.NC)
+	}
+}
+
 // TestTransposeRowsMatchesReference checks the packing transposes (assembly on
 // amd64 when the CPU has AVX2) against transposeRef on odd shapes: row counts
 // around the groups of 8 and 4, column counts around the blocks of 8.
