@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/kernels/internal/gemm"
@@ -16,15 +17,16 @@ const MaxThreads = 1024
 // Context is not safe for concurrent use; use one per goroutine. Close
 // releases its workers.
 type Context struct {
-	isa     cpu.Level
-	pool    *parallel.Pool
-	caches  gemm.Caches
-	gemmWS  []gemm.Workspace // one per thread
-	scratch [][]float32      // one per thread, for kernels that need a buffer
-	gemmJob gemmJob          // the SGEMM in progress
-	gemmRun func(tid int)    // ctx.runGemmJob, made once
-	conv    convBuffers      // reusable buffers of the conv2d kernels (conv2d*.go)
-	layer   layerJob         // the layer kernels' current parallel loop (layers.go)
+	isa       cpu.Level
+	pool      *parallel.Pool
+	caches    gemm.Caches
+	gemmWS    []gemm.Workspace // one per thread
+	scratch   [][]float32      // one per thread, for kernels that need a buffer
+	gemmJob   gemmJob          // the SGEMM in progress
+	gemmRun   func(tid int)    // ctx.runGemmJob, timed, made once
+	gemmSplit gemmSplit        // how the threads share a product (sgemm_split.go)
+	conv      convBuffers      // reusable buffers of the conv2d kernels (conv2d*.go)
+	layer     layerJob         // the layer kernels' current parallel loop (layers.go)
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.
@@ -48,7 +50,12 @@ func NewContext(isa cpu.Level, threads int) (*Context, error) {
 		gemmWS:  make([]gemm.Workspace, threads),
 		scratch: make([][]float32, threads),
 	}
-	c.gemmRun = c.runGemmJob
+	c.gemmSplit = newGemmSplit(threads)
+	c.gemmRun = func(tid int) {
+		start := time.Now()
+		c.runGemmJob(tid)
+		c.gemmSplit.busy[tid] = time.Since(start)
+	}
 	return c, nil
 }
 

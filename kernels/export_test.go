@@ -1,9 +1,31 @@
 package kernels
 
+import "github.com/trainbench/trainbench/kernels/internal/gemm"
+
 // SetMinFLOPsPerThread lets tests force thread splitting on small shapes; it
 // returns a function that restores the old value.
 func SetMinFLOPsPerThread(v float64) (restore func()) {
 	old := minFLOPsPerThread
 	minFLOPsPerThread = v
 	return func() { minFLOPsPerThread = old }
+}
+
+// SetGemmSpeeds sets the relative SGEMM speeds the Context shares products
+// by, one per thread, as if measured.
+func (c *Context) SetGemmSpeeds(speeds ...float64) { copy(c.gemmSplit.speed, speeds) }
+
+// GemmSpeeds returns the Context's relative SGEMM speeds.
+func (c *Context) GemmSpeeds() []float64 { return append([]float64(nil), c.gemmSplit.speed...) }
+
+// GemmShares returns the share boundaries an m×n×k product gets at the
+// current speeds, and whether C is cut by rows (else by columns); nil when C
+// is cut both ways.
+func (c *Context) GemmShares(m, n, k int) (cuts []int, rows bool) {
+	j := &gemmJob{kern: gemm.KernelFor(c.isa), m: m, n: n, k: k}
+	j.tm, j.tn = splitGrid(c.Threads(), m, n, k, j.kern.MR, j.kern.NR)
+	c.gemmSplit.plan(j)
+	if !c.gemmSplit.oneD {
+		return nil, false
+	}
+	return append([]int(nil), c.gemmSplit.cuts[:j.tm*j.tn+1]...), j.tm > 1
 }

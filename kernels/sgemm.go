@@ -170,9 +170,10 @@ var minFLOPsPerThread = float64(4 << 20)
 // SgemmBlocked is the Goto/BLIS implementation: packed panels of A and B sized
 // to the caches and a register-tile micro-kernel for the Context's ISA level
 // (pure Go 2×3 at generic, generated assembly 6×16 at avx2 and 12×32 at
-// avx512). C is split into one rectangle per thread (splitGrid); each thread
-// packs its own panels, so no thread waits on another and results do not
-// depend on timing.
+// avx512). C is split into one rectangle per thread, sized by the threads'
+// measured speeds (sgemm_split.go); each thread packs its own panels, so no
+// thread waits on another inside the product, and the results do not depend
+// on the shares.
 //
 // Threads sharing packed panels (BLIS's thread teams: B packed once into a
 // shared buffer, rows of C split or claimed dynamically) lost to private
@@ -200,7 +201,9 @@ func SgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a 
 		return
 	}
 	j.tm, j.tn = splitGrid(threads, m, n, k, kern.MR, kern.NR)
+	ctx.gemmSplit.plan(j)
 	ctx.Parallel(ctx.gemmRun)
+	ctx.gemmSplit.learn(j)
 	*j = gemmJob{} // drop references to the caller's slices
 }
 
@@ -222,11 +225,7 @@ func (ctx *Context) runGemmJob(tid int) {
 	j := &ctx.gemmJob
 	am := gemm.Matrix{Data: j.a, Stride: j.lda, Trans: j.tA == Trans}
 	bm := gemm.Matrix{Data: j.b, Stride: j.ldb, Trans: j.tB == Trans}
-	if tid >= j.tm*j.tn {
-		return
-	}
-	m0, m1 := splitAligned(j.m, j.tm, tid/j.tn, j.kern.MR)
-	n0, n1 := splitAligned(j.n, j.tn, tid%j.tn, j.kern.NR)
+	m0, m1, n0, n1 := ctx.gemmSplit.rect(j, tid)
 	if m0 == m1 || n0 == n1 {
 		return
 	}
@@ -242,37 +241,3 @@ func (ctx *Context) runGemmJob(tid int) {
 	}
 	gemm.Gemm(&ctx.gemmWS[tid], j.kern, j.bl, m1-m0, n1-n0, j.k, j.alpha, am, bm, j.beta, j.c[m0*j.ldc+n0:], j.ldc)
 }
-
-// splitGrid picks a tm×tn grid of C rectangles for t threads (tm·tn ≤ t) that
-// minimises the per-thread cost: the FLOPs of the tile-padded rectangle plus
-// the packing of the A rows and B columns each thread needs.
-func splitGrid(t, m, n, k, mr, nr int) (tm, tn int) {
-	best := -1.0
-	for a := 1; a <= t; a++ {
-		b := t / a
-		rows := roundUp(ceilDiv(m, a), mr)
-		cols := roundUp(ceilDiv(n, b), nr)
-		cost := 2*float64(rows)*float64(cols)*float64(k) + 8*float64(k)*float64(rows+cols)
-		if best < 0 || cost < best {
-			best, tm, tn = cost, a, b
-		}
-	}
-	return tm, tn
-}
-
-// splitAligned returns part i of parts ranges covering [0, n), with boundaries
-// on multiples of align (the last range takes the remainder).
-func splitAligned(n, parts, i, align int) (lo, hi int) {
-	blocks := ceilDiv(n, align)
-	q, r := blocks/parts, blocks%parts
-	lo = (i*q + min(i, r)) * align
-	hi = lo + q*align
-	if i < r {
-		hi += align
-	}
-	return min(lo, n), min(hi, n)
-}
-
-func ceilDiv(a, b int) int { return (a + b - 1) / b }
-
-func roundUp(v, m int) int { return ceilDiv(v, m) * m }
