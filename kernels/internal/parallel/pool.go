@@ -3,8 +3,9 @@
 // A Pool with T threads owns T-1 goroutines started once; Run hands the same
 // function to every worker and to the calling goroutine, each with its own
 // thread index, and returns when all have finished. Kernels split their output
-// statically by thread index, so every element is computed by one thread in a
-// fixed order and a given thread count always gives bit-identical results.
+// by thread index (SGEMM sizes the shares by the threads' measured speeds), and
+// every element is computed by one thread in an order that does not depend on
+// the split, so a given thread count always gives bit-identical results.
 //
 // Workers spin briefly before parking, because training steps call many small
 // kernels back to back and waking a parked goroutine costs microseconds.
