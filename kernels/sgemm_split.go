@@ -92,8 +92,15 @@ func (s *gemmSplit) learn(j *gemmJob) {
 	if !s.oneD || parts < 2 || SgemmFLOPs(j.m, j.n, j.k) < learnFLOPs*float64(parts) {
 		return
 	}
-	// A thread's rate is its share's width over its busy time.
-	rate := func(tid int) float64 { return float64(s.cuts[tid+1]-s.cuts[tid]) / s.busy[tid].Seconds() }
+	// A thread's rate is its share's width in whole tiles (a partial tile at
+	// the edge costs as much as a full one) over its busy time.
+	align := j.kern.NR
+	if j.tm > 1 {
+		align = j.kern.MR
+	}
+	rate := func(tid int) float64 {
+		return float64(ceilDiv(s.cuts[tid+1]-s.cuts[tid], align)) / s.busy[tid].Seconds()
+	}
 	mean := 0.0
 	for tid := range parts {
 		if s.cuts[tid+1] == s.cuts[tid] || s.busy[tid] <= 0 {
