@@ -22,8 +22,7 @@ import (
 //
 // Cuts fall on whole MR-row or NR-column tiles, and every element of C is
 // summed in the same order whichever thread computes it, so results do not
-// depend on the shares (TestSgemmThreadsDoNotChangeResults,
-// TestSgemmSharesDoNotChangeResults).
+// depend on the shares (TestSgemmThreadsDoNotChangeResults).
 
 // gemmSplit holds a Context's SGEMM shares and the speeds they come from.
 type gemmSplit struct {

@@ -9,8 +9,9 @@ import (
 )
 
 // TestSgemmThreadsDoNotChangeResults checks that SgemmBlocked's results are
-// bit-identical to one thread's whatever the thread count: C cut by rows or
-// by columns, shares that fall below the width under which A is read in place
+// bit-identical to one thread's whatever the thread count and however skewed
+// the shares the measured speeds give (sgemm_split.go): C cut by rows or by
+// columns, shares that fall below the width under which A is read in place
 // (n = 256 cut in two), every transpose, alpha and beta other than 0 and 1.
 func TestSgemmThreadsDoNotChangeResults(t *testing.T) {
 	defer kernels.SetMinFLOPsPerThread(0)()
@@ -44,12 +45,15 @@ func TestSgemmThreadsDoNotChangeResults(t *testing.T) {
 				for _, ab := range [][2]float32{{1, 0}, {1.5, 0.7}} {
 					want := append([]float32(nil), c0...)
 					one.Sgemm(tA, tB, m, n, k, ab[0], a, lda, b, ldb, ab[1], want, n)
-					got := append([]float32(nil), c0...)
-					ctx.Sgemm(tA, tB, m, n, k, ab[0], a, lda, b, ldb, ab[1], got, n)
-					for i := range got {
-						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-							t.Fatalf("%dx%dx%d %v%v alpha=%v beta=%v: C[%d] = %v, one thread %v",
-								m, n, k, tA, tB, ab[0], ab[1], i, got[i], want[i])
+					for _, sp := range [][]float64{{1, 1, 1}, {0.5, 2, 1}, {2, 0.5, 0.7}} {
+						ctx.SetGemmSpeeds(sp...)
+						got := append([]float32(nil), c0...)
+						ctx.Sgemm(tA, tB, m, n, k, ab[0], a, lda, b, ldb, ab[1], got, n)
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%dx%dx%d %v%v alpha=%v beta=%v speeds %v: C[%d] = %v, one thread %v",
+									m, n, k, tA, tB, ab[0], ab[1], sp[:ctx.Threads()], i, got[i], want[i])
+							}
 						}
 					}
 				}
