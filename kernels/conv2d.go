@@ -97,26 +97,6 @@ func conv2DFwd(c *Context, s Conv2DShape, x, w, bias, y []float32, relu bool, na
 	conv2DFwdFast(c, s, x, w, bias, y, relu)
 }
 
-// convArg is one slice argument of a conv call and the length the shape needs.
-type convArg struct {
-	name    string
-	v       []float32
-	want    int
-	formula string
-}
-
-// checkConv2D panics with a message naming the call, the shape and the
-// argument if the shape is invalid or a slice has the wrong length.
-// The shape must have been validated (convValidate) before the lengths it
-// implies are computed.
-func checkConv2D(call string, s Conv2DShape, args ...convArg) {
-	for _, a := range args {
-		if len(a.v) != a.want {
-			panic(fmt.Sprintf("kernels: %s %v: len(%s) = %d, want %s = %d", call, s, a.name, len(a.v), a.formula, a.want))
-		}
-	}
-}
-
 // convValidate panics with the call's name and the Validate error if s is not
 // a usable shape.
 func convValidate(call string, s Conv2DShape) {
@@ -125,28 +105,34 @@ func convValidate(call string, s Conv2DShape) {
 	}
 }
 
+// The argument checks format their message only on failure (checkShapeLen),
+// so that they do not allocate.
+
 func checkConv2DFwd(call string, s Conv2DShape, x, w, bias, y []float32) {
 	convValidate(call, s)
-	args := []convArg{{"x", x, s.InputLen(), "N·H·W·C"}, {"w", w, s.WeightLen(), "K·R·S·C"}, {"y", y, s.OutputLen(), "N·P·Q·K"}}
+	checkShapeLen(call, s, "x", x, s.InputLen(), "N·H·W·C")
+	checkShapeLen(call, s, "w", w, s.WeightLen(), "K·R·S·C")
+	checkShapeLen(call, s, "y", y, s.OutputLen(), "N·P·Q·K")
 	if bias != nil {
-		args = append(args, convArg{"bias", bias, s.K, "K"})
+		checkShapeLen(call, s, "bias", bias, s.K, "K")
 	}
-	checkConv2D(call, s, args...)
 }
 
 func checkConv2DBwdData(call string, s Conv2DShape, dy, w, dx []float32) {
 	convValidate(call, s)
-	checkConv2D(call, s, convArg{"dy", dy, s.OutputLen(), "N·P·Q·K"}, convArg{"w", w, s.WeightLen(), "K·R·S·C"},
-		convArg{"dx", dx, s.InputLen(), "N·H·W·C"})
+	checkShapeLen(call, s, "dy", dy, s.OutputLen(), "N·P·Q·K")
+	checkShapeLen(call, s, "w", w, s.WeightLen(), "K·R·S·C")
+	checkShapeLen(call, s, "dx", dx, s.InputLen(), "N·H·W·C")
 }
 
 func checkConv2DBwdWeights(call string, s Conv2DShape, x, dy, dw, db []float32) {
 	convValidate(call, s)
-	args := []convArg{{"x", x, s.InputLen(), "N·H·W·C"}, {"dy", dy, s.OutputLen(), "N·P·Q·K"}, {"dw", dw, s.WeightLen(), "K·R·S·C"}}
+	checkShapeLen(call, s, "x", x, s.InputLen(), "N·H·W·C")
+	checkShapeLen(call, s, "dy", dy, s.OutputLen(), "N·P·Q·K")
+	checkShapeLen(call, s, "dw", dw, s.WeightLen(), "K·R·S·C")
 	if db != nil {
-		args = append(args, convArg{"db", db, s.K, "K"})
+		checkShapeLen(call, s, "db", db, s.K, "K")
 	}
-	checkConv2D(call, s, args...)
 }
 
 // convReLU clamps v at zero in place (max(0, v) as the SIMD paths compute it).

@@ -189,11 +189,12 @@ func (j *convFwdJob) pointwise() bool {
 // threads.
 func (j *convFwdJob) runRows(ctx *Context) {
 	ctx.conv.job = *j
-	if ctx.conv.jobFn == nil {
-		ctx.conv.jobFn = func(tid, lo, hi int) { ctx.conv.job.rows(ctx, tid, lo, hi) }
-	}
-	ctx.ParallelFor(j.N*j.P, ctx.conv.jobFn)
+	ctx.convFor(j.N*j.P, convJobRows)
+	ctx.conv.job = convFwdJob{} // drop the references to the caller's slices
 }
+
+// convJobRows computes output rows [lo, hi) of the current job on thread tid.
+func convJobRows(ctx *Context, tid, lo, hi int) { ctx.conv.job.rows(ctx, tid, lo, hi) }
 
 // rows computes output rows [lo, hi) (over the batch) on thread tid.
 func (j *convFwdJob) rows(ctx *Context, tid, lo, hi int) {
@@ -472,10 +473,7 @@ func convSeq(v []int, d int) []int {
 // convInts returns two int slices of lengths a and b from the Context's
 // reusable buffer.
 func convInts(ctx *Context, a, b int) ([]int, []int) {
-	if cap(ctx.conv.ints) < a+b {
-		ctx.conv.ints = make([]int, a+b)
-	}
-	v := ctx.conv.ints[:a+b]
+	v := convGrow(&ctx.conv.ints, a+b)
 	return v[:a:a], v[a:]
 }
 
@@ -508,14 +506,9 @@ func conv2DFwdDirect(ctx *Context, s Conv2DShape, x, w, bias, y []float32, relu 
 		off += RSC * b.nv * lanes
 	}
 	pbias := packed[off : off+kp]
-	ctx.ParallelFor(len(blocks)*((RSC+63)/64), func(_, lo, hi int) {
-		per := (RSC + 63) / 64
-		for i := lo; i < hi; i++ {
-			b := blocks[i/per]
-			r0 := (i % per) * 64
-			convPackTransposed(b.w, w, s.K, RSC, b.k0, b.nv*lanes, r0, min(RSC, r0+64))
-		}
-	})
+	ctx.conv.call = convCall{s: s, w: w}
+	ctx.convFor(len(blocks)*((RSC+63)/64), convPackFwd)
+	ctx.conv.call = convCall{}
 	flags := 0
 	if bias != nil {
 		flags |= conv.FlagBias
@@ -534,6 +527,20 @@ func conv2DFwdDirect(ctx *Context, s Conv2DShape, x, w, bias, y []float32, relu 
 		tapR: convSeq(tr, s.DilH), tapC: convSeq(tc, s.DilW), K: s.K, blocks: blocks, y: y,
 		yImg: P * Q * s.K, yRow: Q * s.K, yPix: s.K, flags: flags}
 	job.run(ctx)
+}
+
+// convPackFwd packs units [lo, hi) of the forward weights (64 reduction
+// indices of one channel block each) of the current call's w into the
+// channel blocks.
+func convPackFwd(ctx *Context, _, lo, hi int) {
+	s, w, lanes := ctx.conv.call.s, ctx.conv.call.w, conv.For(ctx.isa).Lanes
+	RSC := s.R * s.S * s.C
+	per := (RSC + 63) / 64
+	for i := lo; i < hi; i++ {
+		b := ctx.conv.blocks[i/per]
+		r0 := (i % per) * 64
+		convPackTransposed(b.w, w, s.K, RSC, b.k0, b.nv*lanes, r0, min(RSC, r0+64))
+	}
 }
 
 // convPackTransposed writes rows [r0, r1) of the block dst[rsc][width] from
@@ -565,95 +572,110 @@ func conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 	set := conv.For(ctx.isa)
 	P, Q := s.OutH(), s.OutW()
 	lanes := set.Lanes
-	// Input pixel h = φh + SH·i receives tap r from output row
-	// p = (h + PH − r·DilH)/SH when that divides: p = i + (φh + PH − r·DilH)/SH.
-	// Each phase (φh, φw) is a stride-1 "convolution" over dY whose taps are
-	// the r (and s) that divide, at offsets δ = (φ + pad − r·dil)/stride.
-	type phaseTaps struct {
-		taps []int // filter indices r (or s), by ascending offset
-		offs []int // their offsets δ, ascending
-	}
-	phases := func(stride, pad, dil, n int) []phaseTaps {
-		ph := make([]phaseTaps, stride)
-		for f := 0; f < stride; f++ {
-			for r := n - 1; r >= 0; r-- { // descending r: ascending δ
-				if d := f + pad - r*dil; ((d%stride)+stride)%stride == 0 {
-					ph[f].taps = append(ph[f].taps, r)
-					ph[f].offs = append(ph[f].offs, convFloorDiv(d, stride))
-				}
-			}
-		}
-		return ph
-	}
-	rowPh := phases(s.StrideH, s.PadH, s.DilH, s.R)
-	colPh := phases(s.StrideW, s.PadW, s.DilW, s.S)
+	cb := &ctx.conv
+	cb.call = convCall{s: s, w: w}
+	defer func() { cb.call = convCall{} }()
+	// Each phase (φh, φw) of the input gradient (pixels φh + SH·i, φw +
+	// SW·j) is a stride-1 "convolution" over dY with the taps that reach it.
 	for fh := 0; fh < s.StrideH; fh++ {
 		hi := (s.H - fh + s.StrideH - 1) / s.StrideH // rows of this phase
+		rowD0 := convPhase(&cb.rowTaps, &cb.rowOffs, fh, s.StrideH, s.PadH, s.DilH, s.R)
 		for fw := 0; fw < s.StrideW; fw++ {
 			wi := (s.W - fw + s.StrideW - 1) / s.StrideW
 			if hi <= 0 || wi <= 0 {
 				continue
 			}
-			rp, cp := rowPh[fh], colPh[fw]
+			colD0 := convPhase(&cb.colTaps, &cb.colOffs, fw, s.StrideW, s.PadW, s.DilW, s.S)
 			nv := convPickNV(set, s.C, wi)
 			blocks := convBlocks(ctx, set, s.C, nv)
-			yBase, yImg, yRow := (fh*s.W+fw)*s.C, s.H*s.W*s.C, s.StrideH*s.W*s.C
-			if len(rp.taps) == 0 || len(cp.taps) == 0 {
+			// Output pixel i of the phase reads dY row i + δ: a stride-1 job
+			// with padding −min δ and taps at δ − min δ.
+			job := convFwdJob{set: set, src: dy, N: s.N, H: P, W: Q, C: s.K, P: hi, Q: wi, SH: 1, SW: 1,
+				PH: -rowD0, PW: -colD0, tapR: cb.rowOffs, tapC: cb.colOffs,
+				K: s.C, blocks: blocks, y: dx, yBase: (fh*s.W + fw) * s.C, yImg: s.H * s.W * s.C,
+				yRow: s.StrideH * s.W * s.C, yPix: s.StrideW * s.C}
+			if len(cb.rowTaps) == 0 || len(cb.colTaps) == 0 {
 				// No tap reaches this phase: its input gradient is zero.
-				ctx.ParallelFor(s.N*hi, func(_, lo, hi2 int) {
-					for row := lo; row < hi2; row++ {
-						o := yBase + (row/hi)*yImg + (row%hi)*yRow
-						for j := 0; j < wi; j++ {
-							clear(dx[o+j*s.StrideW*s.C : o+j*s.StrideW*s.C+s.C])
-						}
-					}
-				})
+				cb.job = job
+				ctx.convFor(s.N*hi, convZeroRows)
+				cb.job = convFwdJob{}
 				continue
 			}
 			// Pack W'[(tap row, tap col, k)][c] = Wt[k][r][s][c] per block.
-			nTaps := len(rp.taps) * len(cp.taps)
+			nTaps := len(cb.rowTaps) * len(cb.colTaps)
 			red := nTaps * s.K
 			cpad := 0
 			for _, b := range blocks {
 				cpad += b.nv * lanes
 			}
-			packed := convGrow(&ctx.conv.wt, red*cpad)
+			packed := convGrow(&cb.wt, red*cpad)
 			off := 0
 			for i := range blocks {
 				b := &blocks[i]
 				b.w = packed[off : off+red*b.nv*lanes]
 				off += red * b.nv * lanes
 			}
-			ctx.ParallelFor(len(blocks)*nTaps, func(_, lo, hi int) {
-				for i := lo; i < hi; i++ {
-					b, t := blocks[i/nTaps], i%nTaps
-					r, c := rp.taps[t/len(cp.taps)], cp.taps[t%len(cp.taps)]
-					width := b.nv * lanes
-					n := min(width, s.C-b.k0)
-					for k := 0; k < s.K; k++ {
-						d := b.w[(t*s.K+k)*width : (t*s.K+k+1)*width]
-						copy(d[:n], w[((k*s.R+r)*s.S+c)*s.C+b.k0:][:n])
-						clear(d[n:])
-					}
-				}
-			})
-			// Output pixel i of the phase reads dY row i + δ: a stride-1 job
-			// with padding −min δ and taps at δ − min δ.
-			tr, tc := convInts(ctx, len(rp.offs), len(cp.offs))
-			job := convFwdJob{set: set, src: dy, N: s.N, H: P, W: Q, C: s.K, P: hi, Q: wi, SH: 1, SW: 1,
-				PH: -rp.offs[0], PW: -cp.offs[0], tapR: convShift(tr, rp.offs), tapC: convShift(tc, cp.offs),
-				K: s.C, blocks: blocks, y: dx, yBase: yBase, yImg: yImg, yRow: yRow, yPix: s.StrideW * s.C}
+			ctx.convFor(len(blocks)*nTaps, convPackBwdData)
 			job.run(ctx)
 		}
 	}
 }
 
-// convShift sets out to v − v[0] and returns it.
-func convShift(out, v []int) []int {
-	for i, e := range v {
-		out[i] = e - v[0]
+// convPhase lists the taps of one filter axis (n taps with dilation dil,
+// stride and padding pad) that reach phase φ of the backward-data pass:
+// input position φ + stride·i receives tap r from output position i + δ
+// with δ = (φ + pad − r·dil)/stride when that divides. It sets *taps to
+// those r (descending, so that δ ascends) and *offs to their δ − δ₀, and
+// returns δ₀, the smallest δ (0 if no tap reaches the phase).
+func convPhase(taps, offs *[]int, phi, stride, pad, dil, n int) int {
+	t, o := convGrow(taps, n)[:0], convGrow(offs, n)[:0]
+	for r := n - 1; r >= 0; r-- {
+		if d := phi + pad - r*dil; ((d%stride)+stride)%stride == 0 {
+			t = append(t, r)
+			o = append(o, convFloorDiv(d, stride))
+		}
 	}
-	return out
+	d0 := 0
+	if len(o) > 0 {
+		d0 = o[0]
+	}
+	for i := range o {
+		o[i] -= d0
+	}
+	*taps, *offs = t, o
+	return d0
+}
+
+// convZeroRows zeroes the output rows [lo, hi) (over the batch) of the
+// current job, K channels of each of its Q pixels.
+func convZeroRows(ctx *Context, _, lo, hi int) {
+	j := &ctx.conv.job
+	for row := lo; row < hi; row++ {
+		o := j.yOff(row/j.P, row%j.P)
+		for q := 0; q < j.Q; q++ {
+			clear(j.y[o+q*j.yPix : o+q*j.yPix+j.K])
+		}
+	}
+}
+
+// convPackBwdData packs units [lo, hi) (one tap of one channel block each)
+// of the current phase's rotated, channel-swapped weights from the current
+// call's w into the channel blocks.
+func convPackBwdData(ctx *Context, _, lo, hi int) {
+	cb := &ctx.conv
+	s, w, lanes := cb.call.s, cb.call.w, conv.For(ctx.isa).Lanes
+	nTaps := len(cb.rowTaps) * len(cb.colTaps)
+	for i := lo; i < hi; i++ {
+		b, t := cb.blocks[i/nTaps], i%nTaps
+		r, c := cb.rowTaps[t/len(cb.colTaps)], cb.colTaps[t%len(cb.colTaps)]
+		width := b.nv * lanes
+		n := min(width, s.C-b.k0)
+		for k := 0; k < s.K; k++ {
+			d := b.w[(t*s.K+k)*width : (t*s.K+k+1)*width]
+			copy(d[:n], w[((k*s.R+r)*s.S+c)*s.C+b.k0:][:n])
+			clear(d[n:])
+		}
+	}
 }
 
 // convFloorDiv is ⌊a/b⌋ for b > 0.
@@ -678,6 +700,24 @@ func convPickDW(set *conv.Set, k, winLen int) int {
 	return convPickNV(set, k, winLen)
 }
 
+// convDWJob is the direct backward-weights pass in progress (a Context
+// field, so that the bodies of its parallel loops are package-level
+// functions and a call does not allocate).
+type convDWJob struct {
+	set               *conv.Set
+	s                 Conv2DShape
+	x, dy, dw         []float32
+	bias              bool // compute the bias gradient
+	blocks            []convKBlock
+	P, Q, RSC, kp     int
+	winLen, winCols   int
+	jsegs             [2]convSeg
+	wideDY            bool // dY rows are widened to kp channels
+	colFirst, colLast int
+	imgMode           bool // units are whole images, perBand at a time
+	band, perBand     int  // output rows (or images) a band
+}
+
 func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
 	convPerThread(ctx)
 	set := conv.For(ctx.isa)
@@ -696,8 +736,6 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 	for _, b := range blocks {
 		kp += b.nv * lanes
 	}
-	jsegs := convSplitRow(winLen, set.MaxMR[nv])
-	wideDY := kp != s.K
 	colFirst := -s.PadW
 	colLast := (Q-1)*s.StrideW - s.PadW + (s.S-1)*s.DilW
 	wb := colLast - colFirst + 1
@@ -722,75 +760,16 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 	if imgMode {
 		units, perBand = s.N, band/P
 	}
-	ctx.ParallelFor(units, func(tid, lo, hi int) {
-		used[tid] = true
-		part := ctx.conv.part[tid][:RSC*kp]
-		args := convArgs(ctx, T, tid, conv.DWParams)
-		first := true
-		for u := lo; u < hi; {
-			n, nimg, p0, p1 := u, min(perBand, hi-u), 0, P
-			if !imgMode {
-				n, nimg, p0 = u/P, 1, u%P
-				p1 = min(P, p0+band, p0+hi-u)
-				u += p1 - p0
-			} else {
-				u += nimg
-			}
-			hFirst := p0*s.StrideH - s.PadH
-			hLast := (p1-1)*s.StrideH - s.PadH + (s.R-1)*s.DilH
-			src, rowStride, base0, imgX := convBandSource(ctx, tid, x, n, nimg, s.H, s.W, s.C, hFirst, hLast, colFirst, colLast)
-			g, ldg := dy[(n*P+p0)*Q*s.K:((n+nimg-1)*P+p1)*Q*s.K], s.K
-			if wideDY {
-				npx := len(g) / s.K
-				wide := convThreadBuf(&ctx.conv.dy, T, tid, npx*kp)
-				for i := 0; i < npx; i++ {
-					copy(wide[i*kp:i*kp+s.K], g[i*s.K:(i+1)*s.K])
-					clear(wide[i*kp+s.K : (i+1)*kp])
-				}
-				g, ldg = wide, kp
-			}
-			args[conv.DWNPix], args[conv.DWPixX], args[conv.DWPixDY] = Q, s.StrideW*s.C, ldg
-			args[conv.DWNRows], args[conv.DWRowX], args[conv.DWRowDY] = p1-p0, s.StrideH*rowStride, Q*ldg
-			args[conv.DWNImg], args[conv.DWImgX], args[conv.DWImgDY] = nimg, imgX, P*Q*ldg
-			args[conv.DWLdw] = kp
-			args[conv.DWFlags] = conv.FlagAccumulate
-			if first {
-				args[conv.DWFlags] = 0
-			}
-			for r := 0; r < s.R; r++ {
-				for c := 0; c < winCols; c++ {
-					win := r*winCols + c
-					xo := base0 + r*s.DilH*rowStride + c*s.DilW*s.C
-					j0 := 0
-					for _, sg := range jsegs {
-						for t := 0; t < sg.n; t++ {
-							for _, b := range blocks {
-								set.DW[b.nv][sg.mr](src[xo+j0:], g[b.k0:], part[(win*winLen+j0)*kp+b.k0:], args)
-							}
-							j0 += sg.mr
-						}
-					}
-				}
-			}
-			first = false
-		}
-		if db != nil {
-			pdb := ctx.conv.part[tid][RSC*kp : RSC*kp+s.K]
-			clear(pdb)
-			px := Q
-			if imgMode {
-				px = P * Q
-			}
-			set.ColSums(pdb, dy[lo*px*s.K:hi*px*s.K], (hi-lo)*px, s.K)
-		}
-	})
+	j := &ctx.conv.dw
+	*j = convDWJob{set: set, s: s, x: x, dy: dy, dw: dw, bias: db != nil, blocks: blocks,
+		P: P, Q: Q, RSC: RSC, kp: kp, winLen: winLen, winCols: winCols,
+		jsegs: convSplitRow(winLen, set.MaxMR[nv]), wideDY: kp != s.K, colFirst: colFirst, colLast: colLast,
+		imgMode: imgMode, band: band, perBand: perBand}
+	defer func() { *j = convDWJob{} }()
+	ctx.convFor(units, convDWUnits)
 	// dW[k][i] = Σ_t partial_t[i][k], threads in order, in 16×16 blocks.
 	perI, perK := (RSC+15)/16, (s.K+15)/16
-	ctx.ParallelFor(perI*perK, func(_, lo, hi int) {
-		for blk := lo; blk < hi; blk++ {
-			convSumTranspose16(dw, ctx.conv.part, used, RSC, kp, (blk%perI)*16, (blk/perI)*16, s.K)
-		}
-	})
+	ctx.convFor(perI*perK, convDWSum)
 	if db != nil {
 		clear(db)
 		for t := 0; t < T; t++ {
@@ -798,6 +777,85 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 				convAddTo(db, ctx.conv.part[t][RSC*kp:RSC*kp+s.K])
 			}
 		}
+	}
+}
+
+// convDWUnits accumulates the weight (and bias) gradient of units [lo, hi)
+// (output rows or images over the batch) of the current backward-weights
+// job into thread tid's partial.
+func convDWUnits(ctx *Context, tid, lo, hi int) {
+	j := &ctx.conv.dw
+	s, set, P, Q, RSC, kp := j.s, j.set, j.P, j.Q, j.RSC, j.kp
+	T := ctx.Threads()
+	ctx.conv.used[tid] = true
+	part := ctx.conv.part[tid][:RSC*kp]
+	args := convArgs(ctx, T, tid, conv.DWParams)
+	first := true
+	for u := lo; u < hi; {
+		n, nimg, p0, p1 := u, min(j.perBand, hi-u), 0, P
+		if !j.imgMode {
+			n, nimg, p0 = u/P, 1, u%P
+			p1 = min(P, p0+j.band, p0+hi-u)
+			u += p1 - p0
+		} else {
+			u += nimg
+		}
+		hFirst := p0*s.StrideH - s.PadH
+		hLast := (p1-1)*s.StrideH - s.PadH + (s.R-1)*s.DilH
+		src, rowStride, base0, imgX := convBandSource(ctx, tid, j.x, n, nimg, s.H, s.W, s.C, hFirst, hLast, j.colFirst, j.colLast)
+		g, ldg := j.dy[(n*P+p0)*Q*s.K:((n+nimg-1)*P+p1)*Q*s.K], s.K
+		if j.wideDY {
+			npx := len(g) / s.K
+			wide := convThreadBuf(&ctx.conv.dy, T, tid, npx*kp)
+			for i := 0; i < npx; i++ {
+				copy(wide[i*kp:i*kp+s.K], g[i*s.K:(i+1)*s.K])
+				clear(wide[i*kp+s.K : (i+1)*kp])
+			}
+			g, ldg = wide, kp
+		}
+		args[conv.DWNPix], args[conv.DWPixX], args[conv.DWPixDY] = Q, s.StrideW*s.C, ldg
+		args[conv.DWNRows], args[conv.DWRowX], args[conv.DWRowDY] = p1-p0, s.StrideH*rowStride, Q*ldg
+		args[conv.DWNImg], args[conv.DWImgX], args[conv.DWImgDY] = nimg, imgX, P*Q*ldg
+		args[conv.DWLdw] = kp
+		args[conv.DWFlags] = conv.FlagAccumulate
+		if first {
+			args[conv.DWFlags] = 0
+		}
+		for r := 0; r < s.R; r++ {
+			for c := 0; c < j.winCols; c++ {
+				win := r*j.winCols + c
+				xo := base0 + r*s.DilH*rowStride + c*s.DilW*s.C
+				j0 := 0
+				for _, sg := range j.jsegs {
+					for t := 0; t < sg.n; t++ {
+						for _, b := range j.blocks {
+							set.DW[b.nv][sg.mr](src[xo+j0:], g[b.k0:], part[(win*j.winLen+j0)*kp+b.k0:], args)
+						}
+						j0 += sg.mr
+					}
+				}
+			}
+		}
+		first = false
+	}
+	if j.bias {
+		pdb := ctx.conv.part[tid][RSC*kp : RSC*kp+s.K]
+		clear(pdb)
+		px := Q
+		if j.imgMode {
+			px = P * Q
+		}
+		set.ColSums(pdb, j.dy[lo*px*s.K:hi*px*s.K], (hi-lo)*px, s.K)
+	}
+}
+
+// convDWSum writes blocks [lo, hi) (16×16 each) of the current
+// backward-weights job's dw from the threads' partials.
+func convDWSum(ctx *Context, _, lo, hi int) {
+	j := &ctx.conv.dw
+	perI := (j.RSC + 15) / 16
+	for blk := lo; blk < hi; blk++ {
+		convSumTranspose16(j.dw, ctx.conv.part, ctx.conv.used, j.RSC, j.kp, (blk%perI)*16, (blk/perI)*16, j.s.K)
 	}
 }
 

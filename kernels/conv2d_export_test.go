@@ -8,3 +8,7 @@ func SetConvChunkBytes(v int) (restore func()) {
 	convChunkBytes = v
 	return func() { convChunkBytes = old }
 }
+
+// ConvPrefersIm2colBwdWeights reports whether the Context runs the
+// backward-weights pass of s through im2col.
+func ConvPrefersIm2colBwdWeights(s Conv2DShape) bool { return convPreferIm2colBwdWeights(s) }

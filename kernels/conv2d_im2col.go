@@ -1,5 +1,7 @@
 package kernels
 
+import "github.com/trainbench/trainbench/kernels/internal/parallel"
+
 // The im2col implementations lower each pass to SGEMM on the Context
 // (ctx.Sgemm, all threads), one chunk of output pixels at a time. With NHWC
 // activations and KRSC weights a row of col(X) is the receptive field of one
@@ -26,20 +28,74 @@ type convBuffers struct {
 	dy   [][]float32 // per-thread output-gradient bands widened to whole vectors
 	tile [][]float32 // per-thread output tiles
 	args [][]int     // per-thread micro-kernel argument blocks
-	// The direct kernels' per-call state: the current job, the function
-	// the threads run it with (made once, so calls do not allocate), the
+	// The per-call state, which the bodies of the parallel loops read (see
+	// convFor): the call's arguments, the direct kernels' current jobs,
 	// channel blocks and tap lists, which threads hold partial sums.
-	job    convFwdJob
-	jobFn  func(tid, lo, hi int)
-	blocks []convKBlock
-	ints   []int
-	used   []bool
+	call             convCall
+	job              convFwdJob
+	dw               convDWJob
+	blocks           []convKBlock
+	ints             []int
+	rowTaps, colTaps []int // backward-data: the filter taps of the current phase
+	rowOffs, colOffs []int // and their offsets in dY
+	used             []bool
+	loop             convLoop
+}
+
+// convCall holds the arguments of the conv call in progress (the fields its
+// pass uses) and the output pixels [m0, m1) of its current im2col chunk
+// col. The call clears it when it returns, dropping the references to the
+// caller's slices.
+type convCall struct {
+	s                     Conv2DShape
+	x, w, bias, y, dy, dx []float32
+	col                   []float32
+	m0, m1                int
+}
+
+// convLoop is the conv kernels' parallel loop in progress: its body, a
+// package-level function that reads its arguments from ctx.conv, never a
+// closure (so that a call does not allocate), the range and thread count,
+// and the function the worker pool runs, made once per Context.
+type convLoop struct {
+	body func(ctx *Context, tid, lo, hi int)
+	n, t int
+	run  func(tid int)
+}
+
+// convFor splits [0, n) into one contiguous range per thread, as
+// ctx.ParallelFor does, and runs body(ctx, tid, lo, hi) for each non-empty
+// range concurrently. It does not allocate after the first call.
+func (ctx *Context) convFor(n int, body func(ctx *Context, tid, lo, hi int)) {
+	t := min(ctx.Threads(), n)
+	if t <= 1 {
+		if n > 0 {
+			body(ctx, 0, 0, n)
+		}
+		return
+	}
+	l := &ctx.conv.loop
+	l.body, l.n, l.t = body, n, t
+	if l.run == nil {
+		l.run = ctx.runConvLoop
+	}
+	ctx.pool.Run(l.run)
+	l.body = nil
+}
+
+// runConvLoop is thread tid's range of the current conv loop.
+func (ctx *Context) runConvLoop(tid int) {
+	l := &ctx.conv.loop
+	if tid < l.t {
+		lo, hi := parallel.Split(l.n, l.t, tid)
+		l.body(ctx, tid, lo, hi)
+	}
 }
 
 // convGrow returns (*buf)[:n], reallocating if it is too short.
-func convGrow(buf *[]float32, n int) []float32 {
+func convGrow[T any](buf *[]T, n int) []T {
 	if cap(*buf) < n {
-		*buf = make([]float32, n)
+		*buf = make([]T, n)
 	}
 	return (*buf)[:n]
 }
@@ -103,16 +159,23 @@ func convIm2colRow(s Conv2DShape, x []float32, n, p, q int, dst []float32) {
 	}
 }
 
-// convIm2colChunk writes the rows of col(X) for output pixels [m0, m1) (over
-// the batch) into col, split across the Context's threads.
-func convIm2colChunk(ctx *Context, s Conv2DShape, x []float32, m0, m1 int, col []float32) {
+// convIm2colChunk writes the rows of col(X) for the current chunk's output
+// pixels [m0, m1) (over the batch) into its col, split across the Context's
+// threads.
+func convIm2colChunk(ctx *Context) {
+	c := &ctx.conv.call
+	ctx.convFor(c.m1-c.m0, convIm2colRows)
+}
+
+// convIm2colRows writes rows [lo, hi) of the current im2col chunk.
+func convIm2colRows(ctx *Context, _, lo, hi int) {
+	c := &ctx.conv.call
+	s := c.s
 	P, Q, RSC := s.OutH(), s.OutW(), s.R*s.S*s.C
-	ctx.ParallelFor(m1-m0, func(_, lo, hi int) {
-		for m := m0 + lo; m < m0+hi; m++ {
-			n, pq := m/(P*Q), m%(P*Q)
-			convIm2colRow(s, x, n, pq/Q, pq%Q, col[(m-m0)*RSC:(m-m0+1)*RSC])
-		}
-	})
+	for m := c.m0 + lo; m < c.m0+hi; m++ {
+		n, pq := m/(P*Q), m%(P*Q)
+		convIm2colRow(s, c.x, n, pq/Q, pq%Q, c.col[(m-c.m0)*RSC:(m-c.m0+1)*RSC])
+	}
 }
 
 // Conv2DFwdIm2col is the forward pass lowered to SGEMM (see the package's
@@ -126,39 +189,55 @@ func conv2DFwdIm2col(ctx *Context, s Conv2DShape, x, w, bias, y []float32, relu 
 	P, Q := s.OutH(), s.OutW()
 	M, K, RSC := s.N*P*Q, s.K, s.R*s.S*s.C
 	var beta float32
-	prefill := func(m0, m1 int) {
-		if bias == nil {
-			return
-		}
-		ctx.ParallelFor(m1-m0, func(_, lo, hi int) {
-			for m := m0 + lo; m < m0+hi; m++ {
-				copy(y[m*K:(m+1)*K], bias)
-			}
-		})
-	}
 	if bias != nil {
 		beta = 1
 	}
-	finish := func(m0, m1 int) {
-		if relu {
-			ctx.ParallelFor(m1-m0, func(_, lo, hi int) { convReLU(y[(m0+lo)*K : (m0+hi)*K]) })
-		}
-	}
+	c := &ctx.conv.call
+	*c = convCall{s: s, x: x, bias: bias, y: y}
+	defer func() { *c = convCall{} }()
+	// Each chunk of y starts as the bias (then accumulated into, beta = 1)
+	// and ends clamped at zero if relu.
+	prefill := bias != nil
 	if convPointwise(s) {
-		prefill(0, M)
+		c.m0, c.m1 = 0, M
+		if prefill {
+			ctx.convFor(M, convBiasRows)
+		}
 		ctx.Sgemm(NoTrans, Trans, M, K, RSC, 1, x, s.C, w, RSC, beta, y, K)
-		finish(0, M)
+		if relu {
+			ctx.convFor(M, convReLURows)
+		}
 		return
 	}
 	chunk := min(M, convChunkRows(s))
-	col := convGrow(&ctx.conv.col, chunk*RSC)
+	c.col = convGrow(&ctx.conv.col, chunk*RSC)
 	for m0 := 0; m0 < M; m0 += chunk {
 		m1 := min(M, m0+chunk)
-		convIm2colChunk(ctx, s, x, m0, m1, col)
-		prefill(m0, m1)
-		ctx.Sgemm(NoTrans, Trans, m1-m0, K, RSC, 1, col, RSC, w, RSC, beta, y[m0*K:m1*K], K)
-		finish(m0, m1)
+		c.m0, c.m1 = m0, m1
+		convIm2colChunk(ctx)
+		if prefill {
+			ctx.convFor(m1-m0, convBiasRows)
+		}
+		ctx.Sgemm(NoTrans, Trans, m1-m0, K, RSC, 1, c.col, RSC, w, RSC, beta, y[m0*K:m1*K], K)
+		if relu {
+			ctx.convFor(m1-m0, convReLURows)
+		}
 	}
+}
+
+// convBiasRows sets rows [m0+lo, m0+hi) of the current call's y to its bias.
+func convBiasRows(ctx *Context, _, lo, hi int) {
+	c := &ctx.conv.call
+	K := c.s.K
+	for m := c.m0 + lo; m < c.m0+hi; m++ {
+		copy(c.y[m*K:(m+1)*K], c.bias)
+	}
+}
+
+// convReLURows clamps rows [m0+lo, m0+hi) of the current call's y at zero.
+func convReLURows(ctx *Context, _, lo, hi int) {
+	c := &ctx.conv.call
+	convReLU(c.y[(c.m0+lo)*c.s.K : (c.m0+hi)*c.s.K])
 }
 
 // Conv2DBwdDataIm2col is the backward-data pass lowered to SGEMM and col2im.
@@ -174,40 +253,54 @@ func conv2DBwdDataIm2col(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 		ctx.Sgemm(NoTrans, NoTrans, M, s.C, K, 1, dy, K, w, RSC, 0, dx, s.C)
 		return
 	}
-	ctx.ParallelFor(len(dx), func(_, lo, hi int) { clear(dx[lo:hi]) })
+	c := &ctx.conv.call
+	*c = convCall{s: s, dx: dx}
+	defer func() { *c = convCall{} }()
+	ctx.convFor(len(dx), convClearDX)
 	chunk := min(M, convChunkRows(s))
-	col := convGrow(&ctx.conv.col, chunk*RSC)
+	c.col = convGrow(&ctx.conv.col, chunk*RSC)
 	for m0 := 0; m0 < M; m0 += chunk {
 		m1 := min(M, m0+chunk)
-		ctx.Sgemm(NoTrans, NoTrans, m1-m0, RSC, K, 1, dy[m0*K:m1*K], K, w, RSC, 0, col, RSC)
+		c.m0, c.m1 = m0, m1
+		ctx.Sgemm(NoTrans, NoTrans, m1-m0, RSC, K, 1, dy[m0*K:m1*K], K, w, RSC, 0, c.col, RSC)
 		// col2im: each thread owns a range of input rows (n, h) of the
-		// images this chunk touches and adds, in pixel order, every
-		// contribution that lands there, so the sum order does not depend
-		// on the thread count.
+		// images this chunk touches.
 		n0, n1 := m0/(P*Q), (m1-1)/(P*Q)
-		ctx.ParallelFor((n1-n0+1)*s.H, func(_, lo, hi int) {
-			glo, ghi := n0*s.H+lo, n0*s.H+hi
-			for m := m0; m < m1; m++ {
-				n, pq := m/(P*Q), m%(P*Q)
-				p, q := pq/Q, pq%Q
-				src := col[(m-m0)*RSC : (m-m0+1)*RSC]
-				for r := 0; r < s.R; r++ {
-					h := p*s.StrideH - s.PadH + r*s.DilH
-					g := n*s.H + h
-					if h < 0 || h >= s.H || g < glo || g >= ghi {
-						continue
-					}
-					for t := 0; t < s.S; t++ {
-						wc := q*s.StrideW - s.PadW + t*s.DilW
-						if wc < 0 || wc >= s.W {
-							continue
-						}
-						d := dx[(g*s.W+wc)*s.C : (g*s.W+wc+1)*s.C]
-						convAddTo(d, src[(r*s.S+t)*s.C:(r*s.S+t+1)*s.C])
-					}
-				}
+		ctx.convFor((n1-n0+1)*s.H, convCol2imRows)
+	}
+}
+
+// convClearDX zeroes elements [lo, hi) of the current call's dx.
+func convClearDX(ctx *Context, _, lo, hi int) { clear(ctx.conv.call.dx[lo:hi]) }
+
+// convCol2imRows adds, in pixel order, every contribution of the current
+// chunk col(dX) that lands in input rows [lo, hi) (over the images the chunk
+// touches) to dx, so that the sum order does not depend on the thread count.
+func convCol2imRows(ctx *Context, _, lo, hi int) {
+	c := &ctx.conv.call
+	s := c.s
+	P, Q, RSC := s.OutH(), s.OutW(), s.R*s.S*s.C
+	n0 := c.m0 / (P * Q)
+	glo, ghi := n0*s.H+lo, n0*s.H+hi
+	for m := c.m0; m < c.m1; m++ {
+		n, pq := m/(P*Q), m%(P*Q)
+		p, q := pq/Q, pq%Q
+		src := c.col[(m-c.m0)*RSC : (m-c.m0+1)*RSC]
+		for r := 0; r < s.R; r++ {
+			h := p*s.StrideH - s.PadH + r*s.DilH
+			g := n*s.H + h
+			if h < 0 || h >= s.H || g < glo || g >= ghi {
+				continue
 			}
-		})
+			for t := 0; t < s.S; t++ {
+				wc := q*s.StrideW - s.PadW + t*s.DilW
+				if wc < 0 || wc >= s.W {
+					continue
+				}
+				d := c.dx[(g*s.W+wc)*s.C : (g*s.W+wc+1)*s.C]
+				convAddTo(d, src[(r*s.S+t)*s.C:(r*s.S+t+1)*s.C])
+			}
+		}
 	}
 }
 
@@ -230,43 +323,51 @@ func Conv2DBwdWeightsIm2col(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 func conv2DBwdWeightsIm2col(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
 	P, Q := s.OutH(), s.OutW()
 	M, K, RSC := s.N*P*Q, s.K, s.R*s.S*s.C
+	c := &ctx.conv.call
+	*c = convCall{s: s, x: x, dy: dy}
+	defer func() { *c = convCall{} }()
 	if db != nil {
-		convBiasGrad(ctx, dy, M, K, db)
+		convBiasGrad(ctx, db)
 	}
 	if convPointwise(s) {
 		ctx.Sgemm(Trans, NoTrans, K, RSC, M, 1, dy, K, x, s.C, 0, dw, RSC)
 		return
 	}
 	chunk := min(M, convChunkRows(s))
-	col := convGrow(&ctx.conv.col, chunk*RSC)
+	c.col = convGrow(&ctx.conv.col, chunk*RSC)
 	for m0 := 0; m0 < M; m0 += chunk {
 		m1 := min(M, m0+chunk)
-		convIm2colChunk(ctx, s, x, m0, m1, col)
+		c.m0, c.m1 = m0, m1
+		convIm2colChunk(ctx)
 		var beta float32
 		if m0 > 0 {
 			beta = 1
 		}
-		ctx.Sgemm(Trans, NoTrans, K, RSC, m1-m0, 1, dy[m0*K:m1*K], K, col, RSC, beta, dw, RSC)
+		ctx.Sgemm(Trans, NoTrans, K, RSC, m1-m0, 1, dy[m0*K:m1*K], K, c.col, RSC, beta, dw, RSC)
 	}
 }
 
-// convBiasGrad sets db[k] = Σ_m dy[m·K+k] over the M rows of dy: each thread
-// sums a contiguous range of rows into its own partial, and the partials are
-// added in thread order.
-func convBiasGrad(ctx *Context, dy []float32, M, K int, db []float32) {
+// convBiasGrad sets db[k] = Σ_m dy[m·K+k] over the rows of the current
+// call's dy (K = s.K): each thread sums a contiguous range of rows into its
+// own partial, and the partials are added in thread order.
+func convBiasGrad(ctx *Context, db []float32) {
 	convPerThread(ctx)
-	T := ctx.Threads()
+	T, K := ctx.Threads(), ctx.conv.call.s.K
 	for t := 0; t < T; t++ {
 		clear(convThreadBuf(&ctx.conv.part, T, t, K))
 	}
-	ctx.ParallelFor(M, func(tid, lo, hi int) {
-		acc := ctx.conv.part[tid][:K]
-		convColSums(acc, dy[lo*K:hi*K], K)
-	})
+	ctx.convFor(len(ctx.conv.call.dy)/K, convBiasGradRows)
 	clear(db)
 	for t := 0; t < T; t++ {
 		convAddTo(db, ctx.conv.part[t][:K])
 	}
+}
+
+// convBiasGradRows adds the column sums of rows [lo, hi) of the current
+// call's dy to thread tid's partial.
+func convBiasGradRows(ctx *Context, tid, lo, hi int) {
+	K := ctx.conv.call.s.K
+	convColSums(ctx.conv.part[tid][:K], ctx.conv.call.dy[lo*K:hi*K], K)
 }
 
 // convColSums adds the column sums of the rows of m (row length k) to acc.

@@ -1,12 +1,14 @@
 package kernels_test
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/kerneltest"
+	"github.com/trainbench/trainbench/workload"
 )
 
 // skipIfISAIndependent skips non-PerISA implementations at every level but
@@ -200,4 +202,63 @@ func TestConv2DRejectsBadShapes(t *testing.T) {
 			tc.call()
 		}()
 	}
+}
+
+// TestConv2DDoesNotAllocate checks that the conv2d Context methods allocate
+// nothing once a first call of the same shape has sized the Context's
+// buffers (a training step calls them thousands of times): the seed CNN's
+// conv layers (at a small batch), a stride-2 padded layer, a pointwise one,
+// and one whose backward-weights pass the Context runs through im2col; and
+// the im2col forward and backward-data passes, which it does not pick here.
+func TestConv2DDoesNotAllocate(t *testing.T) {
+	layers, err := workload.SeedCNN().Resolve(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shapes []kernels.Conv2DShape
+	for _, l := range layers {
+		if l.Conv != nil {
+			shapes = append(shapes, *l.Conv)
+		}
+	}
+	if len(shapes) != 2 {
+		t.Fatalf("the seed CNN has %d conv layers, want 2", len(shapes))
+	}
+	sq := func(n, hw, c, k, rs, stride, pad int) kernels.Conv2DShape {
+		return kernels.Conv2DShape{N: n, H: hw, W: hw, C: c, K: k, R: rs, S: rs, StrideH: stride, StrideW: stride,
+			PadH: pad, PadW: pad, DilH: 1, DilW: 1}
+	}
+	shapes = append(shapes,
+		sq(2, 15, 24, 40, 3, 2, 1),  // stride 2, padded: four phases in backward-data
+		sq(2, 7, 48, 36, 1, 1, 0),   // pointwise
+		sq(1, 5, 128, 256, 3, 1, 1), // backward-weights through im2col
+	)
+	if !kernels.ConvPrefersIm2colBwdWeights(shapes[len(shapes)-1]) {
+		t.Fatal("the last shape no longer takes the im2col path; pick another")
+	}
+	// The im2col passes the Context does not pick for these shapes.
+	fwd, err1 := kernels.Conv2DFwdImpls.Lookup("im2col")
+	bwdData, err2 := kernels.Conv2DBwdDataImpls.Lookup("im2col")
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		for _, s := range shapes {
+			f := func(n int) []float32 { return make([]float32, n) }
+			x, w, b, y := f(s.InputLen()), f(s.WeightLen()), f(s.K), f(s.OutputLen())
+			for name, call := range map[string]func(){
+				"fwd":             func() { ctx.Conv2DForward(s, x, w, b, y) },
+				"fwd-relu":        func() { ctx.Conv2DForwardReLU(s, x, w, nil, y) },
+				"bwd-data":        func() { ctx.Conv2DBackwardData(s, y, w, x) },
+				"bwd-weights":     func() { ctx.Conv2DBackwardWeights(s, x, y, w, b) },
+				"im2col fwd":      func() { fwd.Fn(ctx, s, x, w, b, y) },
+				"im2col bwd-data": func() { bwdData.Fn(ctx, s, y, w, x) },
+			} {
+				call()
+				if a := testing.AllocsPerRun(5, call); a != 0 {
+					t.Errorf("%s %v: %v allocations a call", name, s, a)
+				}
+			}
+		}
+	})
 }
