@@ -255,7 +255,7 @@ func (j *convFwdJob) rows(ctx *Context, tid, lo, hi int) {
 				partial := b.k0+width > j.K
 				var tile []float32
 				if partial {
-					tile = convThreadBuf(&ctx.conv.tile, threads, tid, (p1-p0)*j.Q*maxNV*lanes)
+					tile = convThreadBuf(&ctx.conv.tile, tid, (p1-p0)*j.Q*maxNV*lanes)
 				}
 				// Chunks of the reduction (taps, or part of one tap's
 				// channels) whose weights fit a quarter of L2, so that a
@@ -437,7 +437,7 @@ func convBandSource(ctx *Context, tid int, x []float32, n, nimg, h, w, c, hFirst
 	}
 	rows, wb := hLast-hFirst+1, colLast-colFirst+1
 	imgStride = rows * wb * c
-	src = convThreadBuf(&ctx.conv.band, ctx.Threads(), tid, nimg*imgStride)
+	src = convThreadBuf(&ctx.conv.band, tid, nimg*imgStride)
 	for i := 0; i < nimg; i++ {
 		convPadBand(src[i*imgStride:], x, n+i, h, w, c, hFirst, rows, colFirst, wb)
 	}
@@ -750,7 +750,7 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 	used := ctx.conv.used[:T] // whether thread t's partial holds anything
 	clear(used)
 	for t := 0; t < T; t++ {
-		convThreadBuf(&ctx.conv.part, T, t, RSC*kp+kp)
+		convThreadBuf(&ctx.conv.part, t, RSC*kp+kp)
 	}
 	// Small images go to the kernels several at a time (whole images per
 	// band), so that each accumulator tile is loaded and stored once per
@@ -806,7 +806,7 @@ func convDWUnits(ctx *Context, tid, lo, hi int) {
 		g, ldg := j.dy[(n*P+p0)*Q*s.K:((n+nimg-1)*P+p1)*Q*s.K], s.K
 		if j.wideDY {
 			npx := len(g) / s.K
-			wide := convThreadBuf(&ctx.conv.dy, T, tid, npx*kp)
+			wide := convThreadBuf(&ctx.conv.dy, tid, npx*kp)
 			for i := 0; i < npx; i++ {
 				copy(wide[i*kp:i*kp+s.K], g[i*s.K:(i+1)*s.K])
 				clear(wide[i*kp+s.K : (i+1)*kp])

@@ -103,7 +103,7 @@ func convGrow[T any](buf *[]T, n int) []T {
 // convThreadBuf returns thread tid's buffer from list, with n elements. The
 // lists have one entry per thread from the start (see convPerThread), so
 // threads only ever touch their own entry.
-func convThreadBuf(list *[][]float32, threads, tid, n int) []float32 {
+func convThreadBuf(list *[][]float32, tid, n int) []float32 {
 	return convGrow(&(*list)[tid], n)
 }
 
@@ -354,7 +354,7 @@ func convBiasGrad(ctx *Context, db []float32) {
 	convPerThread(ctx)
 	T, K := ctx.Threads(), ctx.conv.call.s.K
 	for t := 0; t < T; t++ {
-		clear(convThreadBuf(&ctx.conv.part, T, t, K))
+		clear(convThreadBuf(&ctx.conv.part, t, K))
 	}
 	ctx.convFor(len(ctx.conv.call.dy)/K, convBiasGradRows)
 	clear(db)
