@@ -1,18 +1,18 @@
 package costmodel
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
-	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
 
 	"github.com/trainbench/trainbench/ceiling"
+	"github.com/trainbench/trainbench/results"
 )
 
 // Results is what a results file says about one machine: its kernel
@@ -56,15 +56,21 @@ type MeasuredCase struct {
 	secs    []float64 // sec/op of each run
 }
 
-// ReadResults parses benchmark results in the Go benchmark format from r;
-// name is the file name errors give. Lines that are not results are skipped
-// as the format says; a malformed result line is an error naming file and
-// line. A case is kept when its throughput is known (a GFLOP/s metric, or
-// sec/op and its m, n, k) or, for a case naming a layer (shape=), when it
-// has sec/op; others are ignored.
+// ReadResults parses benchmark results in the Go benchmark format from r
+// with results.Parse; name is the file name errors give. Lines that are not
+// results are skipped as the format says; a malformed result line is an
+// error naming file and line. A case is kept when its throughput is known (a
+// GFLOP/s metric, or sec/op and its m, n, k) or, for a case naming a layer
+// (shape=), when it has sec/op; others are ignored. An input without
+// benchmark lines gives no cases and no error: the callers say when the
+// cases they need are missing.
 func ReadResults(r io.Reader, name string) (*Results, error) {
+	rs, err := results.Parse(r, name)
+	if err != nil && !errors.Is(err, results.ErrNoResults) {
+		return nil, err
+	}
 	m := &Results{Files: []string{name}}
-	if err := m.read(r, name); err != nil {
+	if err := m.add(rs, name); err != nil {
 		return nil, err
 	}
 	return m.finish(0.95)
@@ -78,58 +84,47 @@ func LoadResults(paths ...string) (*Results, error) {
 	}
 	m := &Results{Files: paths}
 	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
+		rs, err := results.Read(p)
+		if err != nil && !errors.Is(err, results.ErrNoResults) {
 			return nil, err
 		}
-		err = m.read(f, p)
-		f.Close()
-		if err != nil {
+		if err := m.add(rs, p); err != nil {
 			return nil, err
 		}
 	}
 	return m.finish(0.95)
 }
 
-func (m *Results) read(r io.Reader, name string) error {
-	br := benchfmt.NewReader(r, name)
+// add merges the results of the file name into m: each case's runs join
+// those of the same case read before, and the file's configuration gives
+// the machine profile unless an earlier file did.
+func (m *Results) add(rs []results.Result, name string) error {
 	byName := map[string]int{}
 	for i, c := range m.Cases {
 		byName[c.Name] = i
 	}
 	var config map[string]string
-	for br.Scan() {
-		switch rec := br.Result().(type) {
-		case *benchfmt.SyntaxError:
-			return rec
-		case *benchfmt.Result:
-			if config == nil {
-				config = map[string]string{}
-			}
-			for _, c := range rec.Config {
-				if c.File {
-					config[c.Key] = string(c.Value)
-				}
-			}
-			c, ok, err := parseCase(rec)
-			if err != nil {
-				file, line := rec.Pos()
-				return fmt.Errorf("%s:%d: %v", file, line, err)
-			}
-			if !ok {
-				continue
-			}
-			if i, seen := byName[c.Name]; seen {
-				m.Cases[i].samples = append(m.Cases[i].samples, c.samples...)
-				m.Cases[i].secs = append(m.Cases[i].secs, c.secs...)
-				continue
-			}
-			byName[c.Name] = len(m.Cases)
-			m.Cases = append(m.Cases, c)
+	for _, r := range rs {
+		if config == nil {
+			config = map[string]string{}
 		}
-	}
-	if err := br.Err(); err != nil {
-		return err
+		for _, kv := range r.Config {
+			config[kv.Key] = kv.Value
+		}
+		c, ok, err := parseCase(r)
+		if err != nil {
+			return fmt.Errorf("%s:%d: %v", r.File, r.Line, err)
+		}
+		if !ok {
+			continue
+		}
+		if i, seen := byName[c.Name]; seen {
+			m.Cases[i].samples = append(m.Cases[i].samples, c.samples...)
+			m.Cases[i].secs = append(m.Cases[i].secs, c.secs...)
+			continue
+		}
+		byName[c.Name] = len(m.Cases)
+		m.Cases = append(m.Cases, c)
 	}
 	if config != nil && !m.HasProfile {
 		p, err := ceiling.ParseProfile(config)
@@ -151,39 +146,27 @@ func hasProfileKeys(config map[string]string) bool {
 	return false
 }
 
-// parseCase reads one result line; false for results the model does not use.
-func parseCase(r *benchfmt.Result) (MeasuredCase, bool, error) {
-	base, parts := r.Name.Parts()
-	c := MeasuredCase{Kernel: string(base)}
-	elems := []string{c.Kernel}
-	for _, p := range parts {
-		s := string(p)
-		if strings.HasPrefix(s, "-") { // GOMAXPROCS suffix
-			continue
-		}
-		s = strings.TrimPrefix(s, "/")
-		elems = append(elems, s)
-		k, v, ok := strings.Cut(s, "=")
-		if !ok {
-			continue
-		}
+// parseCase reads one result; false for results the model does not use.
+func parseCase(r results.Result) (MeasuredCase, bool, error) {
+	c := MeasuredCase{Name: r.CaseName(), Kernel: r.Kernel()}
+	for _, p := range r.Params() {
 		atoi := func() (int, error) {
-			n, err := strconv.Atoi(v)
+			n, err := strconv.Atoi(p.Value)
 			if err != nil || n < 1 {
-				return 0, fmt.Errorf("%s: %s=%q, want a positive integer", r.Name, k, v)
+				return 0, fmt.Errorf("%s: %s=%q, want a positive integer", r.Name, p.Key, p.Value)
 			}
 			return n, nil
 		}
 		var err error
-		switch k {
+		switch p.Key {
 		case "pass":
-			c.Pass = v
+			c.Pass = p.Value
 		case "impl":
-			c.Impl = v
+			c.Impl = p.Value
 		case "isa":
-			c.ISA = v
+			c.ISA = p.Value
 		case "shape":
-			c.Shape = v
+			c.Shape = p.Value
 		case "threads":
 			c.Threads, err = atoi()
 		case "m":
@@ -197,11 +180,10 @@ func parseCase(r *benchfmt.Result) (MeasuredCase, bool, error) {
 			return c, false, err
 		}
 	}
-	c.Name = strings.Join(elems, "/")
 	if c.Threads == 0 {
 		c.Threads = 1
 	}
-	sec, hasSec := r.Value("sec/op")
+	sec, hasSec := r.Tidied("sec/op") // written as ns/op
 	g, hasG := r.Value("GFLOP/s")
 	if c.M > 0 && c.N > 0 && c.K > 0 {
 		mm, nn, kk := float64(c.M), float64(c.N), float64(c.K)

@@ -3,6 +3,8 @@ package costmodel
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -160,6 +162,33 @@ func TestReadResultsErrors(t *testing.T) {
 	m, err := ReadResults(strings.NewReader(plain), "r.txt")
 	if err != nil || m.HasProfile || len(m.Cases) != 1 || !near(m.Cases[0].GFLOPS.Center, 524.288, 1e-9) {
 		t.Errorf("plain results: %v, %+v", err, m)
+	}
+}
+
+// TestReadResultsWithoutBenchmarks: an input with no benchmark lines (a
+// PASS-only go test output) reads as no cases rather than an error, and a
+// file of runs loaded beside it keeps its cases and profile; the callers
+// report when the cases they need are missing.
+func TestReadResultsWithoutBenchmarks(t *testing.T) {
+	m, err := ReadResults(strings.NewReader("cpu: x\nPASS\n"), "empty.txt")
+	if err != nil || len(m.Cases) != 0 || m.HasProfile {
+		t.Errorf("no benchmark lines: %v, %+v", err, m)
+	}
+	dir := t.TempDir()
+	seed, empty := filepath.Join(dir, "seed.txt"), filepath.Join(dir, "empty.txt")
+	if err := os.WriteFile(seed, []byte(seedResults()), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(empty, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReadResults(strings.NewReader(seedResults()), "seed.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = LoadResults(empty, seed)
+	if err != nil || !m.HasProfile || len(m.Cases) != len(want.Cases) {
+		t.Errorf("empty file then seed: %v, %d cases (want %d), profile %v", err, len(m.Cases), len(want.Cases), m.HasProfile)
 	}
 }
 

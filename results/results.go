@@ -32,6 +32,7 @@ import (
 	"testing"
 
 	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchunit"
 )
 
 // Value is one measurement and its unit, as written ("ns/op", "GFLOP/s",
@@ -115,6 +116,17 @@ func (r Result) Kernel() string {
 	return string(benchfmt.Name(r.Name).Base())
 }
 
+// CaseName returns the name without the -P (GOMAXPROCS) suffix: the
+// bench.Case name the result measured,
+// "Sgemm/impl=blocked/isa=avx2/threads=1/m=64/n=64/k=64".
+func (r Result) CaseName() string {
+	_, parts := benchfmt.Name(r.Name).Parts()
+	if n := len(parts); n > 0 && strings.HasPrefix(string(parts[n-1]), "-") {
+		return r.Name[:len(r.Name)-len(parts[n-1])]
+	}
+	return r.Name
+}
+
 // Params returns the name's key=value elements in order, without the -P
 // suffix. Positional elements (no '=') have an empty key.
 func (r Result) Params() []KeyValue {
@@ -161,6 +173,20 @@ func (r Result) Value(unit string) (float64, bool) {
 	for _, v := range r.Values {
 		if v.Unit == unit {
 			return v.Value, true
+		}
+	}
+	return 0, false
+}
+
+// Tidied returns the measurement whose unit tidies to unit, converted to
+// it: the base units benchfmt's reader and benchstat report
+// (benchunit.Tidy), so Tidied("sec/op") reads "12345 ns/op" as 12345e-9
+// and Tidied("B/s") reads MB/s. A unit that needs no tidying (GFLOP/s) is
+// found as written.
+func (r Result) Tidied(unit string) (float64, bool) {
+	for _, v := range r.Values {
+		if tv, tu := benchunit.Tidy(v.Value, v.Unit); tu == unit {
+			return tv, true
 		}
 	}
 	return 0, false

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,8 +107,42 @@ func TestNameParts(t *testing.T) {
 	if r := (Result{Name: "Peak/isa=avx2"}); r.Procs() != 1 || r.Param("isa") != "avx2" || len(r.Params()) != 1 {
 		t.Errorf("no suffix: procs %d params %v", r.Procs(), r.Params())
 	}
+	if got := r.CaseName(); got != "Sgemm/impl=blocked/isa=avx2/threads=1/m=64/n=64/k=64" {
+		t.Errorf("CaseName %q, want the name without -8", got)
+	}
+	if got := (Result{Name: "Peak/isa=avx2/n=2"}).CaseName(); got != "Peak/isa=avx2/n=2" {
+		t.Errorf("no suffix: CaseName %q", got)
+	}
 	if BenchmarkName("X/a=1", 1) != "X/a=1" || BenchmarkName("X/a=1", 4) != "X/a=1-4" {
 		t.Error("BenchmarkName does not follow go test")
+	}
+}
+
+// TestTidied: ns/op and MB/s are found in base units (12345 ns/op is
+// 12.345 µs, 3 MB/s is 3e6 B/s) as benchfmt's reader gives them; other units
+// as written; Value still gives the unit as written.
+func TestTidied(t *testing.T) {
+	rs, err := Parse(strings.NewReader("BenchmarkX-2 10 12345 ns/op 3 MB/s 4.5 GFLOP/s\n"), "t.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs[0]
+	for _, c := range []struct {
+		unit string
+		want float64
+	}{{"sec/op", 12345e-9}, {"B/s", 3e6}, {"GFLOP/s", 4.5}} {
+		if got, ok := r.Tidied(c.unit); !ok || math.Abs(got-c.want) > 1e-12*c.want {
+			t.Errorf("Tidied(%q) = %v, %v; want %v", c.unit, got, ok, c.want)
+		}
+	}
+	if _, ok := r.Tidied("ns/op"); ok {
+		t.Error(`Tidied("ns/op") found a value: ns/op tidies to sec/op`)
+	}
+	if _, ok := r.Tidied("GB/s"); ok {
+		t.Error(`Tidied("GB/s") found a value the result lacks`)
+	}
+	if ns, ok := r.Value("ns/op"); !ok || ns != 12345 {
+		t.Errorf(`Value("ns/op") = %v, %v`, ns, ok)
 	}
 }
 
