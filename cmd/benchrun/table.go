@@ -29,7 +29,7 @@ func writeTable(w io.Writer, rs []results.Result) {
 	for _, r := range rs {
 		rw := byName[r.Name]
 		if rw == nil {
-			rw = &row{name: strings.TrimSuffix(r.Name, fmt.Sprintf("-%d", r.Procs())), kernel: r.Kernel(), values: map[string][]float64{}}
+			rw = &row{name: r.CaseName(), kernel: r.Kernel(), values: map[string][]float64{}}
 			byName[r.Name] = rw
 			rows = append(rows, rw)
 		}
