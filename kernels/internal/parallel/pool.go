@@ -16,22 +16,52 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
-// spinIterations is how long a worker polls for new work before it parks, and
-// yieldEvery how often a spinning goroutine yields its P, so that spinning
-// never starves the goroutine it waits for when GOMAXPROCS < threads.
+// spinTime is how long a waiting thread polls before it parks: a worker
+// waiting for the next Run, and the caller waiting for the workers to finish
+// one. yieldEvery is how often a spinning goroutine yields its P (and looks at
+// the clock), so that spinning never starves the goroutine it waits for when
+// GOMAXPROCS < threads.
 //
-// A training step leaves the workers idle between some kernels (gathering the
-// next minibatch, the loss) for tens of microseconds; with 20,000 iterations
-// they parked there and the next kernel paid for waking them: the seed CNN's
-// 2-thread training ran 800 steps in 2.23-2.56 s against 1.84-2.02 s with
-// 200,000 (benchrun train --threads 2 --max-steps 800 --skip-test
-// --timing=false, the two builds alternated three times).
+// Parking is expensive here: the parked thread's CPU goes idle (in a VM the
+// vCPU halts), and waking it costs tens of microseconds. Two measurements set
+// the time. A training step leaves the workers idle between some kernels for
+// tens of microseconds: polling 0.035 ms (20,000 iterations) made the seed
+// CNN's 2-thread training 15-25% slower than 0.35 ms. And the two threads of
+// a product often finish a few tenths of a millisecond apart (cores of a
+// shared machine run at different speeds): with 0.35 ms the earlier one
+// parked, and 1024³ SGEMM on two threads ran 310.8 against 327.1 GFLOP/s
+// polling 5 ms (+5.3%, p=0.007, 8 alternated runs of each build; the seed
+// CNN's 2-thread training step unchanged within noise).
 const (
-	spinIterations = 200000
-	yieldEvery     = 256
+	spinTime   = 5 * time.Millisecond
+	yieldEvery = 256
 )
+
+// spinner tells a polling loop when to yield and when to park.
+type spinner struct {
+	i     int
+	start time.Time
+}
+
+// spin is called once per poll; it yields the P every yieldEvery polls and
+// reports whether the caller should stop polling and park.
+func (s *spinner) spin() (park bool) {
+	s.i++
+	if s.i%yieldEvery != 0 {
+		return false
+	}
+	now := time.Now()
+	if s.i == yieldEvery {
+		s.start = now
+	} else if now.Sub(s.start) > spinTime {
+		return true
+	}
+	runtime.Gosched() // let the awaited goroutine run when GOMAXPROCS < threads
+	return false
+}
 
 // Pool is a fixed group of threads that run work together. A Pool is not safe
 // for concurrent Run calls; Close releases its goroutines.
@@ -97,12 +127,10 @@ func (p *Pool) Run(fn func(tid int)) {
 	p.call(fn, 0)
 	// Wait for the workers: spin first, then block on done. done may hold a
 	// stale token from an earlier Run, so pending is re-checked after each.
-	for i := 0; p.pending.Load() != 0; i++ {
-		switch {
-		case i > spinIterations:
+	var sp spinner
+	for p.pending.Load() != 0 {
+		if sp.spin() {
 			<-p.done
-		case i%yieldEvery == yieldEvery-1:
-			runtime.Gosched() // let workers run when GOMAXPROCS < threads
 		}
 	}
 	p.fn = nil
@@ -158,11 +186,9 @@ func (p *Pool) worker(tid int) {
 	seen := uint64(0)
 	for {
 		// Spin for the next generation, then park.
-		for i := 0; p.gen.Load() == seen; i++ {
-			if i < spinIterations {
-				if i%yieldEvery == yieldEvery-1 {
-					runtime.Gosched()
-				}
+		var sp spinner
+		for p.gen.Load() == seen {
+			if !sp.spin() {
 				continue
 			}
 			p.parked[tid].Store(true)
@@ -170,7 +196,7 @@ func (p *Pool) worker(tid int) {
 				<-p.wake[tid]
 			}
 			p.parked[tid].Store(false)
-			i = 0
+			sp = spinner{}
 		}
 		if p.closed.Load() {
 			return

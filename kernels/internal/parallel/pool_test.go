@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestRunCallsEveryThreadOnce(t *testing.T) {
@@ -93,5 +94,42 @@ func BenchmarkRunOverhead(b *testing.B) {
 	var x atomic.Int64
 	for b.Loop() {
 		p.Run(func(tid int) { x.Add(1) })
+	}
+}
+
+// TestParkAndWake lets the workers poll past spinTime so that they park,
+// checks that they did, and that the next Run wakes every one of them; then
+// holds one worker longer than spinTime inside a Run, so that the caller
+// stops polling and blocks until the worker is done.
+func TestParkAndWake(t *testing.T) {
+	const threads = 3
+	p := New(threads)
+	defer p.Close()
+	var calls [threads]atomic.Int32
+	p.Run(func(tid int) { calls[tid].Add(1) })
+	deadline := time.Now().Add(20 * spinTime)
+	for tid := 1; tid < threads; tid++ {
+		for !p.parked[tid].Load() {
+			if time.Now().After(deadline) {
+				t.Fatalf("worker %d still polling %v after a Run", tid, 20*spinTime)
+			}
+			time.Sleep(spinTime / 5)
+		}
+	}
+	var late atomic.Bool
+	p.Run(func(tid int) {
+		calls[tid].Add(1)
+		if tid == threads-1 {
+			time.Sleep(3 * spinTime)
+			late.Store(true)
+		}
+	})
+	if !late.Load() {
+		t.Error("Run returned before its slowest worker finished")
+	}
+	for tid := range calls {
+		if n := calls[tid].Load(); n != 2 {
+			t.Errorf("thread %d called %d times in 2 Runs", tid, n)
+		}
 	}
 }
