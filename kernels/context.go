@@ -26,7 +26,8 @@ type Context struct {
 	gemmRun   func(tid int)    // ctx.runGemmJob, timed, made once
 	gemmSplit gemmSplit        // how the threads share a product (sgemm_split.go)
 	conv      convBuffers      // reusable buffers of the conv2d kernels (conv2d*.go)
-	layer     layerJob         // the layer kernels' current parallel loop (layers.go)
+	layer     layerJob         // the layer kernels' current job (layers.go)
+	ranges    rangeLoop        // the parallel loop in progress (Context.forRanges)
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.
@@ -95,4 +96,44 @@ func (c *Context) Scratch(tid, n int) []float32 {
 		c.scratch[tid] = make([]float32, n)
 	}
 	return c.scratch[tid][:n]
+}
+
+// rangeLoop is a parallel loop in progress: its body, which is a
+// package-level function reading its arguments from the Context (never a
+// closure, so that a call does not allocate), the range and thread count,
+// and the function handed to the worker pool, made once per Context.
+type rangeLoop struct {
+	body func(ctx *Context, tid, lo, hi int)
+	n, t int
+	run  func(tid int)
+}
+
+// forRanges splits [0, n) into t contiguous, nearly equal ranges and runs
+// body(ctx, tid, lo, hi) for each non-empty one concurrently, on the calling
+// goroutine alone when t ≤ 1. It does not allocate. The conv and layer
+// kernels split their loops with it.
+func (c *Context) forRanges(n, t int, body func(ctx *Context, tid, lo, hi int)) {
+	if t <= 1 {
+		if n > 0 {
+			body(c, 0, 0, n)
+		}
+		return
+	}
+	l := &c.ranges
+	l.body, l.n, l.t = body, n, t
+	if l.run == nil {
+		l.run = c.runRange
+	}
+	c.pool.Run(l.run)
+	l.body = nil
+}
+
+// runRange is thread tid's range of the loop in progress.
+func (c *Context) runRange(tid int) {
+	l := &c.ranges
+	if tid < l.t {
+		if lo, hi := parallel.Split(l.n, l.t, tid); lo < hi {
+			l.body(c, tid, lo, hi)
+		}
+	}
 }

@@ -1,7 +1,5 @@
 package kernels
 
-import "github.com/trainbench/trainbench/kernels/internal/parallel"
-
 // The im2col implementations lower each pass to SGEMM on the Context
 // (ctx.Sgemm, all threads), one chunk of output pixels at a time. With NHWC
 // activations and KRSC weights a row of col(X) is the receptive field of one
@@ -39,7 +37,6 @@ type convBuffers struct {
 	rowTaps, colTaps []int // backward-data: the filter taps of the current phase
 	rowOffs, colOffs []int // and their offsets in dY
 	used             []bool
-	loop             convLoop
 }
 
 // convCall holds the arguments of the conv call in progress (the fields its
@@ -53,43 +50,12 @@ type convCall struct {
 	m0, m1                int
 }
 
-// convLoop is the conv kernels' parallel loop in progress: its body, a
-// package-level function that reads its arguments from ctx.conv, never a
-// closure (so that a call does not allocate), the range and thread count,
-// and the function the worker pool runs, made once per Context.
-type convLoop struct {
-	body func(ctx *Context, tid, lo, hi int)
-	n, t int
-	run  func(tid int)
-}
-
 // convFor splits [0, n) into one contiguous range per thread, as
-// ctx.ParallelFor does, and runs body(ctx, tid, lo, hi) for each non-empty
-// range concurrently. It does not allocate after the first call.
+// ctx.ParallelFor does, and runs body(ctx, tid, lo, hi) for each range
+// concurrently; body is a package-level function that reads its arguments
+// from ctx.conv. It does not allocate (see Context.forRanges).
 func (ctx *Context) convFor(n int, body func(ctx *Context, tid, lo, hi int)) {
-	t := min(ctx.Threads(), n)
-	if t <= 1 {
-		if n > 0 {
-			body(ctx, 0, 0, n)
-		}
-		return
-	}
-	l := &ctx.conv.loop
-	l.body, l.n, l.t = body, n, t
-	if l.run == nil {
-		l.run = ctx.runConvLoop
-	}
-	ctx.pool.Run(l.run)
-	l.body = nil
-}
-
-// runConvLoop is thread tid's range of the current conv loop.
-func (ctx *Context) runConvLoop(tid int) {
-	l := &ctx.conv.loop
-	if tid < l.t {
-		lo, hi := parallel.Split(l.n, l.t, tid)
-		l.body(ctx, tid, lo, hi)
-	}
+	ctx.forRanges(n, min(ctx.Threads(), n), body)
 }
 
 // convGrow returns (*buf)[:n], reallocating if it is too short.

@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/trainbench/trainbench/kernels/internal/parallel"
 	"github.com/trainbench/trainbench/kernels/internal/vec"
 )
 
@@ -39,7 +38,6 @@ var minExpsPerThread = 4096
 // the pool runs, made once.
 type layerJob struct {
 	body       func(j *layerJob, tid, lo, hi int)
-	n, t       int
 	k          *vec.Kernels
 	a, b, c, d []float32
 	arg        []int32
@@ -48,39 +46,23 @@ type layerJob struct {
 	rows, cols int
 	f          [4]float32
 	part       []float64 // per-thread partial sums
-	run        func(tid int)
 }
 
 // layerFor splits [0, n) into contiguous ranges for at most n/minPer threads
 // (at least one) and runs body on each, with the arguments already stored in
-// c.layer. It does not allocate after the first call.
+// c.layer. It does not allocate (see Context.forRanges).
 func (c *Context) layerFor(n, minPer int, body func(j *layerJob, tid, lo, hi int)) {
 	j := &c.layer
 	j.body = body
-	t := min(c.Threads(), n/max(1, minPer))
-	if t <= 1 {
-		if n > 0 {
-			body(j, 0, 0, n)
-		}
-	} else {
-		j.n, j.t = n, t
-		if j.run == nil {
-			j.run = c.runLayer
-		}
-		c.pool.Run(j.run)
-	}
+	c.forRanges(n, min(c.Threads(), n/max(1, minPer)), layerRange)
 	// Drop the references to the caller's slices.
-	j.a, j.b, j.c, j.d, j.arg = nil, nil, nil, nil, nil
+	j.a, j.b, j.c, j.d, j.arg, j.body = nil, nil, nil, nil, nil, nil
 }
 
-// runLayer is one thread's share of the current layer job.
-func (c *Context) runLayer(tid int) {
-	j := &c.layer
-	if tid < j.t {
-		if lo, hi := parallel.Split(j.n, j.t, tid); lo < hi {
-			j.body(j, tid, lo, hi)
-		}
-	}
+// layerRange runs the current layer job's body on one range.
+func layerRange(ctx *Context, tid, lo, hi int) {
+	j := &ctx.layer
+	j.body(j, tid, lo, hi)
 }
 
 // vec returns the element-wise kernels of the Context's ISA level.
