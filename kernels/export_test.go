@@ -24,7 +24,7 @@ func (c *Context) GemmShares(m, n, k int) (cuts []int, rows bool) {
 	j := &gemmJob{kern: gemm.KernelFor(c.isa), m: m, n: n, k: k}
 	j.tm, j.tn = splitGrid(c.Threads(), m, n, k, j.kern.MR, j.kern.NR)
 	c.gemmSplit.plan(j)
-	if !c.gemmSplit.oneD {
+	if !j.oneD() {
 		return nil, false
 	}
 	return append([]int(nil), c.gemmSplit.cuts[:j.tm*j.tn+1]...), j.tm > 1

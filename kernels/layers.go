@@ -23,8 +23,9 @@ import (
 // dev VM, but in a training step the data comes from the previous kernel,
 // which already ran on every thread, and splitting wins: the seed CNN's
 // 2-thread step took 2.36-2.70 ms with 64 KiB here against 3.48-3.65 ms with
-// 8 MiB (go test ./nn -bench 'TrainStep/isa=avx512/threads=2' -benchtime
-// 400x, the two builds alternated three times). (Variables so that tests can
+// 8 MiB (go test ./bench -run '^$' -bench
+// 'TrainStep/impl=nn/isa=avx512/threads=2' -benchtime 400x, the two builds
+// alternated three times). (Variables so that tests can
 // force splitting.)
 var minBytesPerThread = 64 << 10
 
@@ -33,9 +34,9 @@ var minBytesPerThread = 64 << 10
 var minExpsPerThread = 4096
 
 // layerJob is the per-call state of the layer kernels' parallel loops (the
-// Context field layer): the arguments, the loop body (a package-level
-// function, never a closure, so a call does not allocate) and the function
-// the pool runs, made once.
+// Context field layer): the arguments and the loop body (a package-level
+// function, never a closure, so a call does not allocate), run on each range
+// by layerRange through Context.forRanges.
 type layerJob struct {
 	body       func(j *layerJob, tid, lo, hi int)
 	k          *vec.Kernels

@@ -29,7 +29,19 @@ type gemmSplit struct {
 	speed []float64       // each thread's relative speed, a running average (mean about 1)
 	busy  []time.Duration // each thread's time in the product in progress
 	cuts  []int           // share boundaries along the cut dimension: cuts[i]..cuts[i+1]
-	oneD  bool            // the product in progress is cut along one dimension
+}
+
+// oneD reports whether product j is cut along one dimension only (its shares
+// then follow the speeds).
+func (j *gemmJob) oneD() bool { return j.tm == 1 || j.tn == 1 }
+
+// cutDim returns the length of the dimension a one-dimensional cut of j
+// divides (rows when tm > 1, else columns) and its tile size.
+func (j *gemmJob) cutDim() (n, align int) {
+	if j.tm > 1 {
+		return j.m, j.kern.MR
+	}
+	return j.n, j.kern.NR
 }
 
 // Learning from a product needs each thread to work long enough for its busy
@@ -54,15 +66,11 @@ func newGemmSplit(threads int) gemmSplit {
 // plan sets the shares of product j: along rows or columns in proportion to
 // the threads' speeds when j is cut along one dimension.
 func (s *gemmSplit) plan(j *gemmJob) {
-	s.oneD = j.tm == 1 || j.tn == 1
-	if !s.oneD {
+	if !j.oneD() {
 		return
 	}
 	parts := j.tm * j.tn
-	n, align := j.n, j.kern.NR
-	if j.tm > 1 {
-		n, align = j.m, j.kern.MR
-	}
+	n, align := j.cutDim()
 	weightedCuts(s.cuts[:parts+1], n, align, s.speed[:parts])
 }
 
@@ -74,7 +82,7 @@ func (s *gemmSplit) rect(j *gemmJob, tid int) (m0, m1, n0, n1 int) {
 		return 0, 0, 0, 0
 	case j.tm == 1 && j.tn == 1:
 		return 0, j.m, 0, j.n
-	case !s.oneD:
+	case !j.oneD():
 		m0, m1 = splitAligned(j.m, j.tm, tid/j.tn, j.kern.MR)
 		n0, n1 = splitAligned(j.n, j.tn, tid%j.tn, j.kern.NR)
 		return m0, m1, n0, n1
@@ -88,15 +96,12 @@ func (s *gemmSplit) rect(j *gemmJob, tid int) (m0, m1, n0, n1 int) {
 // learn updates the speeds from the busy times of product j.
 func (s *gemmSplit) learn(j *gemmJob) {
 	parts := j.tm * j.tn
-	if !s.oneD || parts < 2 || SgemmFLOPs(j.m, j.n, j.k) < learnFLOPs*float64(parts) {
+	if !j.oneD() || parts < 2 || SgemmFLOPs(j.m, j.n, j.k) < learnFLOPs*float64(parts) {
 		return
 	}
 	// A thread's rate is its share's width in whole tiles (a partial tile at
 	// the edge costs as much as a full one) over its busy time.
-	align := j.kern.NR
-	if j.tm > 1 {
-		align = j.kern.MR
-	}
+	_, align := j.cutDim()
 	rate := func(tid int) float64 {
 		return float64(ceilDiv(s.cuts[tid+1]-s.cuts[tid], align)) / s.busy[tid].Seconds()
 	}
