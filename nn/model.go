@@ -64,6 +64,9 @@ func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, er
 	if last.Kind != workload.SoftmaxCE {
 		return nil, fmt.Errorf("nn: network %s: the last layer (%s) is %s; training needs a softmax-ce loss layer", net.Name, last.Name, last.Kind)
 	}
+	if err := supported(net, rs, batch); err != nil {
+		return nil, err
+	}
 	m := &Model{ctx: ctx, net: net, layers: rs, batch: batch, sample: net.Input.Len(),
 		classes: last.In.Len(), times: make([][3]time.Duration, len(rs))}
 	total := 0
@@ -74,10 +77,6 @@ func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, er
 	m.grads = make([]float32, total)
 	m.x = make([]float32, batch*m.sample)
 	m.labels = make([]int32, batch)
-
-	if err := supported(net, rs, batch); err != nil {
-		return nil, err
-	}
 	off := 0
 	cur := m.x         // the current layer's input
 	var dcur []float32 // its gradient; nil while no layer before has weights
