@@ -194,6 +194,9 @@ func SgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a 
 	}
 	kern := gemm.KernelFor(ctx.isa)
 	bl := gemm.BlockingFor(kern, ctx.caches)
+	if ctx.blocking != nil {
+		bl = *ctx.blocking
+	}
 	threads := min(ctx.Threads(), max(1, int(SgemmFLOPs(m, n, k)/max(minFLOPsPerThread, 1))))
 	j := &ctx.gemmJob
 	*j = gemmJob{kern: kern, bl: bl, tm: 1, tn: 1,

@@ -71,24 +71,38 @@ type Caches struct {
 	L1D, L2, L3 int
 }
 
-// BlockingFor derives the cache blocking for kernel k from cache sizes
-// (Low et al., "Analytical modeling is enough for high-performance BLIS"):
-// a KC×NR micro-panel of B takes at most half of L1, an MC×KC block of A at
-// most half of L2, and a KC×NC panel of B at most half of L3.
+// BlockingFor derives the cache blocking for kernel k from cache sizes. The
+// micro-panels stream from L2, as in BLIS's "L2" micro-kernels for AVX-512
+// (its Zen 4 configuration pairs a 32×12 kernel with KC = 480):
 //
-// When the L3 size is unknown (virtual machines often hide it) the panel of B
-// is sized to L2 instead: the last cache we know this core has to itself. On
-// the dev VM (L3 not reported) that took 1024×4096×1024 from 154 to 174
-// GFLOP/s on one thread and from 258 to 329 on two, against the 8 MiB assumed
-// before, and left 1024³ and 256×1024×1024 unchanged (go test ./bench -run
-// '^$' -bench 'Sgemm/impl=blocked/isa=avx512/threads=[12]/m=(1024|2048|256)$/n=(1024|2048|4096)$/k=(1024|2048)$'
-// -benchtime 200ms, the two builds alternated six times, benchstat).
+//   - KC: a KC×NR micro-panel of B takes at most an eighth of L2 (at most
+//     1024). The larger KC, the fewer passes over C: each KC block reads and
+//     writes the whole of C once.
+//   - MC: an MC×KC block of A takes at most half of L2.
+//   - NC: a KC×NC panel of B takes at most half of L3. Virtual machines often
+//     hide the L3; it is then taken to be 8 MiB (the per-core share of L3 on
+//     the server parts such VMs run on is 2-4 MiB).
+//
+// The rule of Low et al. ("Analytical modeling is enough for
+// high-performance BLIS"), which keeps the B micro-panel in half of L1, gave
+// KC = 192 for the AVX-512 kernel on the dev VM (48 KiB L1, 1 MiB L2): six
+// passes over C at k = 1024, and the two threads of a 2-thread product
+// contending for the shared cache and memory behind L2. Measured in one
+// process, the blockings alternated over ten rounds of 120 ms (medians, 1 and
+// 2 threads, GFLOP/s; kernels.BenchmarkSgemmBlocking repeats the sweep):
+//
+//	                   KC=192 (old rule)   KC=1024 (this rule)
+//	1024³              184.4 / 349.7       186.5 / 368.5
+//	2048³              179.3 / 365.5       198.3 / 392.0
+//	1024×4096×1024     165.2 / 315.8       180.9 / 349.0
+//
+// KC of 384, 512 and 768 fell in between; NC of 512, 2048 and 4096 at
+// KC = 1024 were no better than 1024.
 func BlockingFor(k Kernel, c Caches) Blocking {
-	l1 := orDefault(c.L1D, 32<<10)
 	l2 := orDefault(c.L2, 512<<10)
-	l3 := orDefault(c.L3, l2)
-	kc := roundDown(l1/2/(4*k.NR), 16)
-	kc = clamp(kc, 64, 512)
+	l3 := orDefault(c.L3, 8<<20)
+	kc := roundDown(l2/8/(4*k.NR), 16)
+	kc = clamp(kc, 64, 1024)
 	mc := roundDown(l2/2/(4*kc), k.MR)
 	mc = clamp(mc, k.MR, 1024/k.MR*k.MR)
 	nc := roundDown(l3/2/(4*kc), k.NR)

@@ -198,17 +198,29 @@ func TestBlockingIsConsistent(t *testing.T) {
 	}
 }
 
-// TestBlockingWithoutL3 checks that an unknown L3 sizes the panel of B to
-// half of L2, the largest cache known to be the core's own.
-func TestBlockingWithoutL3(t *testing.T) {
+// TestBlockingRule checks BlockingFor's rule on the dev VM's caches (48 KiB
+// L1, 1 MiB L2, L3 hidden) and its limits: the B micro-panel within an eighth
+// of L2, the A block within half of L2, and an unknown L3 taken as 8 MiB.
+func TestBlockingRule(t *testing.T) {
 	c := Caches{L1D: 48 << 10, L2: 1 << 20}
-	bl := BlockingFor(AVX512Kernel, c)
-	if panel := 4 * bl.KC * bl.NC; panel > c.L2/2 || panel < c.L2/4 {
-		t.Errorf("blocking %+v: B panel %d bytes, want within (L2/4, L2/2] = (%d, %d]", bl, panel, c.L2/4, c.L2/2)
+	for _, kern := range []Kernel{AVX2Kernel, AVX512Kernel} {
+		bl := BlockingFor(kern, c)
+		if micro := 4 * bl.KC * kern.NR; micro > c.L2/8 || bl.KC > 1024 {
+			t.Errorf("%s: KC %d: B micro-panel %d bytes, want at most L2/8 = %d and KC at most 1024", kern.Name, bl.KC, micro, c.L2/8)
+		}
+		if block := 4 * bl.MC * bl.KC; block > c.L2/2 || block+4*kern.MR*bl.KC <= c.L2/2 {
+			t.Errorf("%s: MC %d: A block %d bytes, want the most MR-row multiple within L2/2 = %d", kern.Name, bl.MC, block, c.L2/2)
+		}
+		if panel := 4 * bl.KC * bl.NC; panel > 4<<20 || panel+4*kern.NR*bl.KC <= 4<<20 {
+			t.Errorf("%s: NC %d: B panel %d bytes, want the most NR-column multiple within 4 MiB (half the assumed 8 MiB L3)", kern.Name, bl.NC, panel)
+		}
+	}
+	if got, want := BlockingFor(AVX512Kernel, c), (Blocking{MC: 120, KC: 1024, NC: 1024}); got != want {
+		t.Errorf("AVX-512 on the dev VM's caches: %+v, want %+v", got, want)
 	}
 	c.L3 = 32 << 20
-	if big := BlockingFor(AVX512Kernel, c); big.NC <= bl.NC {
-		t.Errorf("a known 32 MiB L3 gives NC %d, not wider than %d without it", big.NC, bl.NC)
+	if big, bl := BlockingFor(AVX512Kernel, c), BlockingFor(AVX512Kernel, Caches{L1D: 48 << 10, L2: 1 << 20}); big.NC <= bl.NC {
+		t.Errorf("a known 32 MiB L3 gives NC %d, not wider than %d with the assumed 8 MiB", big.NC, bl.NC)
 	}
 }
 
