@@ -71,6 +71,13 @@ func (c Case) Name() string { return c.Kernel + "/" + c.SubName() }
 // Run times the case with b.Loop and reports its Metrics. GOMAXPROCS is set
 // to the case's thread count for the run, so libraries that size themselves
 // by GOMAXPROCS (gonum) get the same parallelism as our kernels.
+//
+// The op runs once untimed before the loop: the first call pays one-time
+// costs that a training run pays once, not per step (a Context's workspaces
+// grow, fresh output pages fault in, worker threads start). Timed, it would
+// weigh on every large case, which b.Loop runs only a few times at short
+// benchtimes: on the dev VM the first 1024×4096×1024 SGEMM in a process ran
+// at 85-90 GFLOP/s against 190 afterwards (1 thread, -benchtime=1x -count 4).
 func (c Case) Run(b *testing.B) {
 	if c.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.Threads))
@@ -81,6 +88,7 @@ func (c Case) Run(b *testing.B) {
 		return
 	}
 	defer cleanup()
+	op()
 	for b.Loop() {
 		op()
 	}

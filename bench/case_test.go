@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"flag"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 var nameRE = regexp.MustCompile(`^Sgemm/impl=[a-z]+/isa=(generic|avx2|avx512|native)/threads=[0-9]+/m=[0-9]+/n=[0-9]+/k=[0-9]+$`)
@@ -86,5 +88,35 @@ func TestFamilies(t *testing.T) {
 	}
 	if len(sq) == 0 {
 		t.Error("no square cases")
+	}
+}
+
+// TestRunWarmsUpUntimed checks that Case.Run calls the op once before timing
+// it: the op's first call is slow (it stands for a Context's workspaces
+// growing and fresh pages faulting in), and the reported time per op must not
+// carry it.
+func TestRunWarmsUpUntimed(t *testing.T) {
+	const cold = 200 * time.Millisecond
+	calls := 0
+	c := Case{Kernel: "Toy", Params: []Param{{"n", "1"}}, FLOPs: 1,
+		Prepare: func() (func(), func(), error) {
+			return func() {
+				if calls++; calls == 1 {
+					time.Sleep(cold)
+				}
+			}, func() {}, nil
+		}}
+	// One timed iteration: without the untimed call it would be the cold one.
+	bt := flag.Lookup("test.benchtime")
+	defer bt.Value.Set(bt.Value.String())
+	if err := bt.Value.Set("1x"); err != nil {
+		t.Fatal(err)
+	}
+	r := testing.Benchmark(c.Run)
+	if calls != r.N+1 {
+		t.Errorf("op called %d times for %d timed iterations, want one untimed call more", calls, r.N)
+	}
+	if r.T >= cold {
+		t.Errorf("timed %v for %d iterations: the cold first call (%v) among them", r.T, r.N, cold)
 	}
 }
