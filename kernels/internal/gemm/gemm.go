@@ -66,7 +66,8 @@ type Blocking struct {
 }
 
 // Caches are the cache sizes blocking is derived from, in bytes; zero means
-// unknown.
+// unknown. BlockingFor reads L2 and L3; L1D is carried for completeness (the
+// rule that sized KC to it lost, see BlockingFor).
 type Caches struct {
 	L1D, L2, L3 int
 }
@@ -87,17 +88,20 @@ type Caches struct {
 // high-performance BLIS"), which keeps the B micro-panel in half of L1, gave
 // KC = 192 for the AVX-512 kernel on the dev VM (48 KiB L1, 1 MiB L2): six
 // passes over C at k = 1024, and the two threads of a 2-thread product
-// contending for the shared cache and memory behind L2. Measured in one
-// process, the blockings alternated over ten rounds of 120 ms (medians, 1 and
-// 2 threads, GFLOP/s; kernels.BenchmarkSgemmBlocking repeats the sweep):
+// contending for the shared cache and memory behind L2. Medians of 8 rounds,
+// the two blockings alternated in one process, GFLOP/s at 1 and 2 threads
+// (SWEEP_DIMS=m,n,k SWEEP_BLOCKINGS="672/192/672 rule" go test ./kernels
+// -run '^$' -bench SgemmBlocking -benchtime 150ms -count 8, then benchstat
+// -col /blocking):
 //
-//	                   KC=192 (old rule)   KC=1024 (this rule)
-//	1024³              184.4 / 349.7       186.5 / 368.5
-//	2048³              179.3 / 365.5       198.3 / 392.0
-//	1024×4096×1024     165.2 / 315.8       180.9 / 349.0
+//	                   KC=192 (old rule)   KC=1024 (this rule)   2 threads
+//	1024³              183.4 / 318.6       183.9 / 373.2         +17% (p=0.000)
+//	2048³              166.9 / 330.8       188.5 / 373.3         +13% (p=0.010)
+//	1024×4096×1024     178.9 / 351.4       189.5 / 375.8         +7% (p=0.007)
+//	256×1024×1024      169.2 / 293.2       167.8 / 342.8         +17% (p=0.000)
 //
-// KC of 384, 512 and 768 fell in between; NC of 512, 2048 and 4096 at
-// KC = 1024 were no better than 1024.
+// In earlier sweeps KC of 384, 512 and 768 fell in between, and NC of 512,
+// 2048 and 4096 at KC = 1024 did no better than 1024.
 func BlockingFor(k Kernel, c Caches) Blocking {
 	l2 := orDefault(c.L2, 512<<10)
 	l3 := orDefault(c.L3, 8<<20)
