@@ -48,7 +48,7 @@ func NewContext(isa cpu.Level, threads int) (*Context, error) {
 	c := &Context{
 		isa:     isa,
 		pool:    parallel.New(threads),
-		caches:  gemm.Caches{L1D: info.L1D, L2: info.L2, L3: info.L3},
+		caches:  gemm.Caches{L2: info.L2, L3: info.L3},
 		gemmWS:  make([]gemm.Workspace, threads),
 		scratch: make([][]float32, threads),
 	}

@@ -31,7 +31,7 @@ func (c GemmCase) String() string {
 func GemmCases(l cpu.Level, short bool) []GemmCase {
 	kern := gemm.KernelFor(l)
 	info, _ := cpu.Detect()
-	bl := gemm.BlockingFor(kern, gemm.Caches{L1D: info.L1D, L2: info.L2, L3: info.L3})
+	bl := gemm.BlockingFor(kern, gemm.Caches{L2: info.L2, L3: info.L3})
 	mr, nr := kern.MR, kern.NR
 	small := uniq(1, 2, 3, mr-1, mr, mr+1, nr-1, nr, nr+1, 13, 37)
 	ks := uniq(1, 2, 7, 16, 37)

@@ -66,10 +66,10 @@ type Blocking struct {
 }
 
 // Caches are the cache sizes blocking is derived from, in bytes; zero means
-// unknown. BlockingFor reads L2 and L3; L1D is carried for completeness (the
-// rule that sized KC to it lost, see BlockingFor).
+// unknown. L1 is not among them: the rule that sized KC to it lost (see
+// BlockingFor).
 type Caches struct {
-	L1D, L2, L3 int
+	L2, L3 int
 }
 
 // BlockingFor derives the cache blocking for kernel k from cache sizes. The

@@ -189,7 +189,7 @@ func equal(x, y []float32) bool {
 
 func TestBlockingIsConsistent(t *testing.T) {
 	for _, kern := range []Kernel{GoKernel, AVX2Kernel, AVX512Kernel} {
-		for _, c := range []Caches{{}, {L1D: 48 << 10, L2: 1 << 20, L3: 32 << 20}, {L1D: 1, L2: 1, L3: 1}, {L1D: 1 << 30, L2: 1 << 30, L3: 1 << 30}} {
+		for _, c := range []Caches{{}, {L2: 1 << 20, L3: 32 << 20}, {L2: 1, L3: 1}, {L2: 1 << 30, L3: 1 << 30}} {
 			bl := BlockingFor(kern, c)
 			if bl.MC%kern.MR != 0 || bl.NC%kern.NR != 0 || bl.KC <= 0 || bl.MC <= 0 || bl.NC <= 0 {
 				t.Errorf("%s %+v: blocking %+v not a positive multiple of the %dx%d tile", kern.Name, c, bl, kern.MR, kern.NR)
@@ -198,11 +198,11 @@ func TestBlockingIsConsistent(t *testing.T) {
 	}
 }
 
-// TestBlockingRule checks BlockingFor's rule on the dev VM's caches (48 KiB
-// L1, 1 MiB L2, L3 hidden) and its limits: the B micro-panel within an eighth
+// TestBlockingRule checks BlockingFor's rule on the dev VM's caches (1 MiB L2,
+// L3 hidden) and its limits: the B micro-panel within an eighth
 // of L2, the A block within half of L2, and an unknown L3 taken as 8 MiB.
 func TestBlockingRule(t *testing.T) {
-	c := Caches{L1D: 48 << 10, L2: 1 << 20}
+	c := Caches{L2: 1 << 20}
 	for _, kern := range []Kernel{AVX2Kernel, AVX512Kernel} {
 		bl := BlockingFor(kern, c)
 		if micro := 4 * bl.KC * kern.NR; micro > c.L2/8 || bl.KC > 1024 {
@@ -219,7 +219,7 @@ func TestBlockingRule(t *testing.T) {
 		t.Errorf("AVX-512 on the dev VM's caches: %+v, want %+v", got, want)
 	}
 	c.L3 = 32 << 20
-	if big, bl := BlockingFor(AVX512Kernel, c), BlockingFor(AVX512Kernel, Caches{L1D: 48 << 10, L2: 1 << 20}); big.NC <= bl.NC {
+	if big, bl := BlockingFor(AVX512Kernel, c), BlockingFor(AVX512Kernel, Caches{L2: 1 << 20}); big.NC <= bl.NC {
 		t.Errorf("a known 32 MiB L3 gives NC %d, not wider than %d with the assumed 8 MiB", big.NC, bl.NC)
 	}
 }
