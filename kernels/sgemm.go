@@ -180,7 +180,8 @@ var minFLOPsPerThread = float64(4 << 20)
 // rectangles on every shape measured at 2 threads on the dev machine, whose
 // two cores do not share a fast cache level: 1024³ 324-334 against 342
 // GFLOP/s, 256×1024×1024 266-279 against 361, 256³ 241-252 against 285
-// (medians of 9, alternated, in one run). The static team is gemm.Gemm's team
+// (medians of 9, alternated, in one run, with the L1-sized blocking of the
+// time; not repeated since KC is sized to L2). The static team is gemm.Gemm's team
 // path at commit f4badfd; to compare again, run the Sgemm benchmarks at
 // threads=2 on that commit and on this one, alternated.
 func SgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
