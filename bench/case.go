@@ -76,8 +76,7 @@ func (c Case) Name() string { return c.Kernel + "/" + c.SubName() }
 // costs that a training run pays once, not per step (a Context's workspaces
 // grow, fresh output pages fault in, worker threads start). Timed, it would
 // weigh on every large case, which b.Loop runs only a few times at short
-// benchtimes: on the dev VM the first 1024×4096×1024 SGEMM in a process ran
-// at 85-90 GFLOP/s against 190 afterwards (1 thread, -benchtime=1x -count 4).
+// benchtimes (measurements: docs/perf-notes.md#bench-untimed-first-call).
 func (c Case) Run(b *testing.B) {
 	if c.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.Threads))

@@ -36,9 +36,9 @@ func init() {
 }
 
 // peakIters is the number of peak-loop iterations per op: about 10 ms at
-// every level. Ops of 1 ms measured 3-4% below the C anchor at 2 threads (an
-// interruption of either thread stalls the whole parallel region, so many
-// short regions add up the losses of both); at 10 ms Go is within 2.5%.
+// every level. An interruption of either thread stalls the whole parallel
+// region, so many short regions add up the losses of both; ops this long
+// keep that loss small (measurements: docs/perf-notes.md#bench-peak-op-length).
 const peakIters = 1 << 22
 
 // PeakCases returns Peak/isa=<level>/prec=<prec>/threads=<t> for every

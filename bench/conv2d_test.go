@@ -79,7 +79,7 @@ func TestConv2DCaseNames(t *testing.T) {
 }
 
 // TestSeedConvShapes checks that the seed set is the seed CNN's conv layers at
-// batch 32, as PyTorch's anchor measures them.
+// batch 32, as scripts/pytorch/mnist_cnn.py trains them.
 func TestSeedConvShapes(t *testing.T) {
 	got := SeedConvShapes()
 	want := []kernels.Conv2DShape{

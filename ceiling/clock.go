@@ -8,9 +8,10 @@ import (
 
 // MeasureClock estimates the running clock of one busy core in GHz from a
 // chain of dependent integer adds, one per cycle on every x86 core: the best
-// rate of many short runs (quick: 10 of 1 ms; otherwise 25 of 10 ms), as the C
-// anchor does. It returns 0 where the chain is not assembly (the noasm build
-// tag, non-amd64), since Go code gives no instruction count to divide by.
+// rate of many short runs (quick: 10 of 1 ms; otherwise 25 of 10 ms), since
+// interference only ever slows a run. It returns 0 where the chain is not
+// assembly (the noasm build tag, non-amd64), since Go code gives no
+// instruction count to divide by.
 func MeasureClock(quick bool) float64 {
 	if info, _ := cpu.Detect(); info.Compiled == cpu.Generic {
 		return 0

@@ -276,9 +276,10 @@ func DatasheetGFLOPS(loop PeakLoop, cores int, clockGHz float64) float64 {
 	return float64(cores) * clockGHz * FMAPipes * 2 * float64(loop.Lanes())
 }
 
-// StreamArrayBytes is the size of each STREAM array: 2^24 float64 (128 MiB)
-// as in the C STREAM anchor, or four times the L3 if that is larger (the
-// STREAM rule), so the kernels run from DRAM.
+// StreamArrayBytes is the size of each STREAM array: 2^24 float64 (128 MiB,
+// the size of the C STREAM runs in docs/perf-notes.md#ceiling-c-reference),
+// or four times the L3 if that is larger (the STREAM rule), so the kernels
+// run from DRAM.
 func StreamArrayBytes(info cpu.Info) int {
 	return max(8<<24, 4*info.L3/8*8)
 }

@@ -71,8 +71,9 @@ func TestSeedCNNStep(t *testing.T) {
 		t.Errorf("optimizer state %v B, want %v", st.OptimizerBytes, 8*225034)
 	}
 	// The training FLOPs are about 3× forward, less conv1's missing
-	// bwd-data: 15.40 MFLOP an image for the GEMM-like layers
-	// (../shared/anchors/RESULTS.md).
+	// bwd-data: 15.40 MFLOP an image for the GEMM-like layers (forward,
+	// counted by hand: conv1 389,376 + conv2 4,460,544 + fc1 409,600 +
+	// fc2 2,560 = 5,262,080).
 	gemm := 0.0
 	for _, lw := range st.Layers {
 		if lw.Conv != nil || lw.Dense != nil {

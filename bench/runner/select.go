@@ -24,8 +24,8 @@ type Preset int
 //	         on 2 cores.
 //	Default  every usable ISA level and bench.DefaultThreads, the same sets,
 //	         no naive implementations; full ceilings; count 3, -benchtime
-//	         100ms or less (Benchtime: 58ms for today's 516 runs); about
-//	         2-3 minutes on 2 busy cores.
+//	         100ms or less (Benchtime); about 2-3 minutes on 2 busy
+//	         cores.
 //	Full     every level, thread count, set and implementation; full
 //	         ceilings; -benchtime 1s, count 5. It takes a long while
 //	         (Estimate).

@@ -66,8 +66,8 @@ type Blocking struct {
 }
 
 // Caches are the cache sizes blocking is derived from, in bytes; zero means
-// unknown. L1 is not among them: the rule that sized KC to it lost (see
-// BlockingFor).
+// unknown. L1 is not among them: no rule reads it, since KC is sized to L2
+// (see BlockingFor).
 type Caches struct {
 	L2, L3 int
 }
@@ -84,24 +84,11 @@ type Caches struct {
 //     hide the L3; it is then taken to be 8 MiB (the per-core share of L3 on
 //     the server parts such VMs run on is 2-4 MiB).
 //
-// The rule of Low et al. ("Analytical modeling is enough for
-// high-performance BLIS"), which keeps the B micro-panel in half of L1, gave
-// KC = 192 for the AVX-512 kernel on the dev VM (48 KiB L1, 1 MiB L2): six
-// passes over C at k = 1024, and the two threads of a 2-thread product
-// contending for the shared cache and memory behind L2. Medians of 8 rounds,
-// the two blockings alternated in one process, GFLOP/s at 1 and 2 threads
-// (SWEEP_DIMS=m,n,k SWEEP_BLOCKINGS="672/192/672 rule" go test ./kernels
-// -run '^$' -bench SgemmBlocking -benchtime 150ms -count 8, then benchstat
-// -col /blocking):
-//
-//	                   KC=192 (old rule)   KC=1024 (this rule)   2 threads
-//	1024³              183.4 / 318.6       183.9 / 373.2         +17% (p=0.000)
-//	2048³              166.9 / 330.8       188.5 / 373.3         +13% (p=0.010)
-//	1024×4096×1024     178.9 / 351.4       189.5 / 375.8         +7% (p=0.007)
-//	256×1024×1024      169.2 / 293.2       167.8 / 342.8         +17% (p=0.000)
-//
-// In earlier sweeps KC of 384, 512 and 768 fell in between, and NC of 512,
-// 2048 and 4096 at KC = 1024 did no better than 1024.
+// KC is sized to L2 rather than to half of L1 (the rule of Low et al.,
+// "Analytical modeling is enough for high-performance BLIS"), because the L1
+// rule's small KC makes several passes over C per product, which the threads
+// of a multi-threaded product then contend for (measurements:
+// docs/perf-notes.md#gemm-cache-blocking).
 func BlockingFor(k Kernel, c Caches) Blocking {
 	l2 := orDefault(c.L2, 512<<10)
 	l3 := orDefault(c.L3, 8<<20)

@@ -26,15 +26,11 @@ import (
 // GOMAXPROCS < threads.
 //
 // Parking is expensive here: the parked thread's CPU goes idle (in a VM the
-// vCPU halts), and waking it costs tens of microseconds. Two measurements set
-// the time. A training step leaves the workers idle between some kernels for
-// tens of microseconds: polling 0.035 ms (20,000 iterations) made the seed
-// CNN's 2-thread training 15-25% slower than 0.35 ms. And the two threads of
-// a product often finish a few tenths of a millisecond apart (cores of a
-// shared machine run at different speeds): with 0.35 ms the earlier one
-// parked, and 1024³ SGEMM on two threads ran 310.8 against 327.1 GFLOP/s
-// polling 5 ms (+5.3%, p=0.007, 8 alternated runs of each build; the seed
-// CNN's 2-thread training step unchanged within noise).
+// vCPU halts), and waking it costs tens of microseconds. spinTime is long
+// enough to bridge both the idle gaps between the kernels of a training step
+// and the fraction of a millisecond by which the threads of one product
+// finish apart on a shared machine (measurements:
+// docs/perf-notes.md#parallel-spin-time).
 const (
 	spinTime   = 5 * time.Millisecond
 	yieldEvery = 256
