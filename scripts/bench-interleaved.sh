@@ -27,4 +27,4 @@ for r in $(seq "$rounds"); do
 	"$tmp/bench.test" -test.run '^$' -test.bench "$pattern" -test.benchtime="$benchtime" >>"$out"
 done
 grep -q '^Benchmark' "$out" || { echo "bench-interleaved: no benchmark matched $pattern" >&2; exit 1; }
-go run golang.org/x/perf/cmd/benchstat@latest -col "$col" "$out"
+go run golang.org/x/perf/cmd/benchstat -col "$col" "$out"
