@@ -19,10 +19,10 @@ func Example() {
 	}
 	opts := cat.Options
 	if res, err := costmodel.LoadResults("results.txt"); err == nil {
-		local, notes, err := costmodel.MeasuredOption("local", "", res, 2, costmodel.LocalPrice{}, cat)
+		local, err := costmodel.MeasuredOption("local", "", res, 2, costmodel.LocalPrice{}, cat)
 		if err == nil {
 			opts = append(opts, local)
-			fmt.Println(notes)
+			fmt.Println(local.Measured.PriceNote)
 		}
 	}
 	w := workload.SeedCNN()
