@@ -22,8 +22,9 @@ type Comparison struct {
 	// BuyVsRent follows the option cheapest to own among those with a
 	// break-even against renting; nil when no option has one.
 	BuyVsRent *BuyVsRent `json:"buy_vs_rent,omitempty"`
-	// Trend is the headline price per epoch (PriceHeadline) against
-	// release year; nil when the priced options span fewer than two years.
+	// Trend is the headline price per epoch (PriceHeadline) of every
+	// estimated option with a release year against that year; nil when they
+	// span fewer than two years.
 	Trend *Trend `json:"trend,omitempty"`
 }
 
