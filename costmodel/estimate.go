@@ -78,9 +78,23 @@ type EpochEstimate struct {
 	MemoryNeededGB float64 `json:"memory_needed_gb"`
 	MemoryGB       float64 `json:"memory_gb,omitempty"`
 
+	// Sources cite the catalog figures a catalogued estimate used: the
+	// peak at its precision, the memory bandwidth, each price and the power.
+	Sources []Citation `json:"sources,omitempty"`
+	// PriceNote, on a measured machine the user gave no price for, says
+	// how the model priced it instead (MeasuredOption); empty otherwise.
+	PriceNote string `json:"price_note,omitempty"`
+
 	Interpolated []string `json:"interpolated,omitempty"`
 	Notes        []string `json:"notes,omitempty"`
 	Unavailable  string   `json:"unavailable,omitempty"`
+}
+
+// Citation is where one figure of an estimate comes from.
+type Citation struct {
+	What   string `json:"what"` // "bf16 peak", "on-demand price"
+	Source string `json:"source"`
+	Date   string `json:"date,omitempty"`
 }
 
 // Estimate estimates one epoch of w on every option, in order. Options with
@@ -115,6 +129,7 @@ func Estimate(w workload.Network, opts []Option, a Assumptions) ([]EpochEstimate
 		}
 		if o.Measured != nil {
 			e.Basis, e.Precision = BasisMeasured, "fp32"
+			e.PriceNote = o.Measured.PriceNote
 			p, err := Predict(w, o.Measured.Results, o.Measured.Threads, a)
 			if err != nil {
 				e.Unavailable = err.Error()
@@ -153,8 +168,8 @@ func peakFor(o Option, prec string) (string, float64) {
 	return "", 0
 }
 
-// roofline fills e's times from o's catalogued figures; false (with
-// e.Unavailable set) when o has no sourced peak.
+// roofline fills e's times from o's catalogued figures and cites them;
+// false (with e.Unavailable set) when o has no sourced peak.
 //
 // Each layer pass takes max(FLOPs / (peak × eff), bytes' / (bw × memeff))
 // plus the launch overhead (GPUs, TPUs), where bytes' are the workload's
@@ -220,6 +235,7 @@ func roofline(e *EpochEstimate, st workload.Step, o Option, a Assumptions) bool 
 	u := Range{Low: e.FLOPsPerEpoch / (e.EpochSeconds.High * peak * 1e12), Mid: e.FLOPsPerEpoch / (e.EpochSeconds.Mid * peak * 1e12),
 		High: e.FLOPsPerEpoch / (e.EpochSeconds.Low * peak * 1e12)}
 	e.Utilization = &u
+	e.Sources = citations(o, prec)
 	return true
 }
 
@@ -333,6 +349,26 @@ func CumulativeCost(o Option, a Assumptions, months []float64) ([]CostPoint, err
 	return out, nil
 }
 
+// citations cites the catalog figures a roofline estimate at precision prec
+// used, those with a source.
+func citations(o Option, prec string) []Citation {
+	var out []Citation
+	add := func(what string, q Quantity) {
+		if q.Known() && q.Source != "" {
+			out = append(out, Citation{What: what, Source: q.Source, Date: q.Date})
+		}
+	}
+	if q, ok := o.PeakTFLOPS[prec]; ok {
+		add(prec+" peak", q)
+	}
+	add("memory bandwidth", o.MemoryGBs)
+	add("on-demand price", o.OnDemandUSDh)
+	add("spot price", o.SpotUSDh)
+	add("purchase price", o.PurchaseUSD)
+	add("power", o.TDPW)
+	return out
+}
+
 // describe renders a quantity with its unit, range and source for a Basis.
 func describe(q Quantity, unit string) string {
 	s := fmt.Sprintf("%.4g %s", q.Value, unit)
@@ -370,11 +406,13 @@ func (e EpochEstimate) check() error {
 	return nil
 }
 
-// MeasuredMachine is a measured machine as an option: its results and the
-// thread count to predict at.
+// MeasuredMachine is a measured machine as an option: its results, the
+// thread count to predict at and, when the user gave no price, how the
+// model priced it instead.
 type MeasuredMachine struct {
-	Results *Results
-	Threads int
+	Results   *Results
+	Threads   int
+	PriceNote string // carried into the estimate's PriceNote
 }
 
 // LocalPrice is what the user says a measured machine costs. Zero fields
@@ -390,11 +428,12 @@ type LocalPrice struct {
 // input"); with neither an hourly nor a purchase price it is priced per core
 // like the nearest catalogued CPU instance (the one whose sourced fp32 peak
 // per core is closest to the measured peak per core; the machine's cores
-// are its profile's, else threads), and a note in the returned slice says
-// so (the notes are also the option's Notes, which its estimate carries).
-func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat Catalog) (Option, []string, error) {
+// are its profile's, else threads), and Measured.PriceNote says so (its
+// estimate carries the note as PriceNote, so a report can cite it without
+// reading prose).
+func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat Catalog) (Option, error) {
 	if m == nil {
-		return Option{}, nil, fmt.Errorf("costmodel: no measurements")
+		return Option{}, fmt.Errorf("costmodel: no measurements")
 	}
 	if id == "" {
 		id = "local"
@@ -427,9 +466,8 @@ func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat 
 		PurchaseUSD: user(p.PurchaseUSD),
 		Measured:    &MeasuredMachine{Results: m, Threads: threads},
 	}
-	var notes []string
 	if p.USDPerHour > 0 || p.PurchaseUSD > 0 {
-		return o, notes, nil
+		return o, nil
 	}
 	local := 0.0
 	for _, k := range m.Profile.Peaks {
@@ -452,14 +490,12 @@ func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat 
 		}
 	}
 	if best == nil {
-		notes = append(notes, "no price given and no catalogued CPU instance with a price: the machine is not priced")
-		o.Notes = notes
-		return o, notes, nil
+		o.Measured.PriceNote = "no price given and no catalogued CPU instance with a price: the machine is not priced"
+		return o, nil
 	}
 	perCore := best.OnDemandUSDh.Value / best.Cores.Value
 	o.OnDemandUSDh = Quantity{Value: perCore * cores, Source: best.OnDemandUSDh.Source, Date: best.OnDemandUSDh.Date,
 		Derived: fmt.Sprintf("%.0f cores × $%.4g per vCPU-hour of %s", cores, perCore, best.ID)}
-	notes = append(notes, fmt.Sprintf("no price given: priced per core like %s ($%.4g/h for %.0f vCPUs), the catalogued CPU instance nearest in fp32 peak per core", best.ID, best.OnDemandUSDh.Value, best.Cores.Value))
-	o.Notes = notes
-	return o, notes, nil
+	o.Measured.PriceNote = fmt.Sprintf("no price given: priced per core like %s ($%.4g/h for %.0f vCPUs), the catalogued CPU instance nearest in fp32 peak per core", best.ID, best.OnDemandUSDh.Value, best.Cores.Value)
+	return o, nil
 }

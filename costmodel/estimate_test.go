@@ -3,6 +3,7 @@ package costmodel
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -281,6 +282,100 @@ func TestPriceTrendByHand(t *testing.T) {
 	}
 	if _, err := PriceTrend(es[:1], PriceOnDemand); err == nil {
 		t.Error("a one-point trend was fitted")
+	}
+	// The headline price takes an option that can only be bought at its
+	// owning price: $0.5 on 2024 hardware continues the halving.
+	es = append(es, EpochEstimate{Option: "bought", ReleaseYear: 2024, Own: money(Point(0.5), "")})
+	if tr, _ := PriceTrend(es, PriceOnDemand); len(tr.Points) != 2 {
+		t.Errorf("on-demand trend has %d points, want 2 (the bought option has no on-demand price)", len(tr.Points))
+	}
+	tr, err = PriceTrend(es, PriceHeadline)
+	if err != nil || len(tr.Points) != 3 || !near(tr.Slope, -1, 1e-9) || tr.R2 < 1-1e-9 {
+		t.Errorf("headline trend %+v (%v), want 3 points on a slope of −1, R² 1", tr, err)
+	}
+}
+
+// TestCompare prices the seed CNN on the synthetic measured machine and the
+// catalog and checks the answers Compare draws against the estimates: the
+// scale-out curves follow the fastest measured option and the cheapest and
+// fastest rentable catalogued ones, buy-vs-rent the option cheapest to own
+// with a break-even over a horizon of twice it, and the trend is the
+// headline fit of the estimated options.
+func TestCompare(t *testing.T) {
+	m, err := ReadResults(strings.NewReader(seedResults()), "seed.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := MeasuredOption("local", "", m, 1, LocalPrice{}, EmbeddedCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append([]Option{local}, EmbeddedCatalog().Options...)
+	a := DefaultAssumptions()
+	c, err := Compare(workload.SeedCNN(), opts, a, DefaultInterconnect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Estimates) != len(opts) || c.Workload.Name != "seed-cnn" {
+		t.Fatalf("%d estimates for %d options, workload %q", len(c.Estimates), len(opts), c.Workload.Name)
+	}
+	var ok []EpochEstimate
+	cheap, fast, own := -1, -1, -1
+	for i, e := range c.Estimates {
+		if e.Unavailable != "" {
+			continue
+		}
+		ok = append(ok, e)
+		if e.Basis == BasisMeasured {
+			if e.PriceNote == "" || len(e.Sources) != 0 {
+				t.Errorf("measured estimate: price note %q, sources %v; want a note and no catalog sources", e.PriceNote, e.Sources)
+			}
+		} else if len(e.Sources) == 0 {
+			t.Errorf("%s: a catalogued estimate cites no source", e.Option)
+		}
+		if e.Basis == BasisCatalogued && e.OnDemand != nil {
+			if cheap < 0 || e.OnDemand.USD.Mid < c.Estimates[cheap].OnDemand.USD.Mid {
+				cheap = i
+			}
+			if fast < 0 || e.EpochSeconds.Mid < c.Estimates[fast].EpochSeconds.Mid {
+				fast = i
+			}
+		}
+		if e.Own != nil && e.BreakEvenMonths != nil && (own < 0 || e.Own.USD.Mid < c.Estimates[own].Own.USD.Mid) {
+			own = i
+		}
+	}
+	want := []string{"local", c.Estimates[cheap].Option}
+	if fast != cheap {
+		want = append(want, c.Estimates[fast].Option)
+	}
+	var got []string
+	for _, s := range c.ScaleOut {
+		got = append(got, s.Option)
+		if len(s.Points) != len(ScaleOutMachines) || s.Points[0].N != 1 {
+			t.Errorf("%s: scale-out points %+v, want one per count in %v", s.Option, s.Points, ScaleOutMachines)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("scale-out follows %v, want %v", got, want)
+	}
+	if own < 0 {
+		t.Fatal("no option with a break-even in the catalog")
+	}
+	b := c.BuyVsRent
+	if b == nil || b.Option != c.Estimates[own].Option {
+		t.Fatalf("buy-vs-rent %+v, want option %s", b, c.Estimates[own].Option)
+	}
+	horizon := math.Ceil(min(max(2*c.Estimates[own].BreakEvenMonths.Mid, 12), 120))
+	if n := len(b.Points); n != buyVsRentPoints || b.Points[0].Month != 0 || b.Points[n-1].Month != horizon {
+		t.Errorf("buy-vs-rent months %v to %v in %d points, want 0 to %v in %d", b.Points[0].Month, b.Points[n-1].Month, n, horizon, buyVsRentPoints)
+	}
+	if !near(b.HoursPerMonth, a.Utilization*8766/12, 1e-12) {
+		t.Errorf("hours a month %v", b.HoursPerMonth)
+	}
+	tr, err := PriceTrend(ok, PriceHeadline)
+	if err != nil || c.Trend == nil || c.Trend.Slope != tr.Slope || len(c.Trend.Points) != len(tr.Points) {
+		t.Errorf("trend %+v, want the headline fit %+v (%v)", c.Trend, tr, err)
 	}
 }
 

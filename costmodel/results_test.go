@@ -200,12 +200,12 @@ func TestMeasuredOption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, notes, err := MeasuredOption("", "", m, 1, LocalPrice{}, EmbeddedCatalog())
+	o, err := MeasuredOption("", "", m, 1, LocalPrice{}, EmbeddedCatalog())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !near(o.OnDemandUSDh.Value, 0.07975, 1e-9) || len(notes) == 0 || !strings.Contains(notes[0], "aws-c8g-16xlarge") {
-		t.Errorf("price %+v, notes %v", o.OnDemandUSDh, notes)
+	if !near(o.OnDemandUSDh.Value, 0.07975, 1e-9) || !strings.Contains(o.Measured.PriceNote, "aws-c8g-16xlarge") {
+		t.Errorf("price %+v, note %q", o.OnDemandUSDh, o.Measured.PriceNote)
 	}
 	es, err := Estimate(workload.SeedCNN(), []Option{o}, DefaultAssumptions())
 	if err != nil {
@@ -213,15 +213,15 @@ func TestMeasuredOption(t *testing.T) {
 	}
 	e := es[0]
 	p, _ := Predict(workload.SeedCNN(), m, 1, DefaultAssumptions())
-	if e.Basis != BasisMeasured || e.EpochSeconds != p.EpochSeconds || len(e.Interpolated) == 0 || !strings.Contains(strings.Join(e.Notes, ";"), "priced per core") {
+	if e.Basis != BasisMeasured || e.EpochSeconds != p.EpochSeconds || len(e.Interpolated) == 0 || !strings.Contains(e.PriceNote, "priced per core") {
 		t.Errorf("measured estimate %+v", e)
 	}
 	if !near(e.OnDemand.USD.Mid, p.EpochSeconds.Mid/3600*0.07975, 1e-9) {
 		t.Errorf("price %v, want epoch hours × $0.07975", e.OnDemand.USD.Mid)
 	}
-	o, notes, _ = MeasuredOption("me", "mine", m, 1, LocalPrice{USDPerHour: 0.5, Watts: 100}, EmbeddedCatalog())
-	if o.OnDemandUSDh.Value != 0.5 || o.OnDemandUSDh.Source != "user input" || len(notes) != 0 {
-		t.Errorf("user price %+v, notes %v", o.OnDemandUSDh, notes)
+	o, _ = MeasuredOption("me", "mine", m, 1, LocalPrice{USDPerHour: 0.5, Watts: 100}, EmbeddedCatalog())
+	if o.OnDemandUSDh.Value != 0.5 || o.OnDemandUSDh.Source != "user input" || o.Measured.PriceNote != "" {
+		t.Errorf("user price %+v, note %q", o.OnDemandUSDh, o.Measured.PriceNote)
 	}
 }
 
@@ -262,7 +262,7 @@ func TestEstimateMeasuredUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, _, _ := MeasuredOption("local", "", m, 4, LocalPrice{USDPerHour: 1}, EmbeddedCatalog())
+	o, _ := MeasuredOption("local", "", m, 4, LocalPrice{USDPerHour: 1}, EmbeddedCatalog())
 	h100, _ := EmbeddedCatalog().Lookup("nvidia-h100-sxm")
 	es, err := Estimate(workload.SeedCNN(), []Option{o, h100}, DefaultAssumptions())
 	if err != nil {

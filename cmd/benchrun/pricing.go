@@ -57,27 +57,23 @@ func (c *costFlags) assumptions() costmodel.Assumptions {
 	return a
 }
 
-// analysis is what the cost model says about the workloads: one estimate per
-// option and workload, the measured machine's options first.
-type analysis struct {
-	Assumptions costmodel.Assumptions
-	Catalog     costmodel.Catalog
-	Results     *costmodel.Results // nil without results files
-	Workloads   []workloadAnalysis
+// pricing is what the cost model says about the workloads, with the inputs
+// it said it from: one comparison per workload, whose estimates list the
+// measured machine's options first.
+type pricing struct {
+	Assumptions  costmodel.Assumptions
+	Interconnect costmodel.Interconnect // of the scale-out curves
+	Catalog      costmodel.Catalog
+	Results      *costmodel.Results // nil without results files
+	Workloads    []costmodel.Comparison
 }
 
-// workloadAnalysis is the estimates of one workload.
-type workloadAnalysis struct {
-	Network   workload.Network
-	Estimates []costmodel.EpochEstimate
-}
-
-// analyse loads the workloads, the catalog and the results files (which may
-// be none) and estimates an epoch of every workload on every option. Bad
-// input (an unknown workload, a malformed file, an invalid assumption) is a
-// usage error naming it.
-func analyse(c costFlags, resultFiles []string) (*analysis, error) {
-	a := &analysis{Assumptions: c.assumptions()}
+// priceWorkloads loads the workloads, the catalog and the results files
+// (which may be none) and prices an epoch of every workload on every option
+// (costmodel.Compare). Bad input (an unknown workload, a malformed file, an
+// invalid assumption) is a usage error naming it.
+func priceWorkloads(c costFlags, resultFiles []string) (*pricing, error) {
+	a := &pricing{Assumptions: c.assumptions(), Interconnect: costmodel.DefaultInterconnect()}
 	if err := a.Assumptions.Validate(); err != nil {
 		return nil, usageError{err}
 	}
@@ -113,7 +109,7 @@ func analyse(c costFlags, resultFiles []string) (*analysis, error) {
 			if t > 1 {
 				name += "s"
 			}
-			o, _, err := costmodel.MeasuredOption(fmt.Sprintf("measured-%dt", t), name, res, t, price, cat)
+			o, err := costmodel.MeasuredOption(fmt.Sprintf("measured-%dt", t), name, res, t, price, cat)
 			if err != nil {
 				return nil, err
 			}
@@ -129,11 +125,11 @@ func analyse(c costFlags, resultFiles []string) (*analysis, error) {
 		if err != nil {
 			return nil, usageError{err}
 		}
-		ests, err := costmodel.Estimate(w, opts, a.Assumptions)
+		cmp, err := costmodel.Compare(w, opts, a.Assumptions, a.Interconnect)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("workload %s: %w", name, err)}
 		}
-		a.Workloads = append(a.Workloads, workloadAnalysis{Network: w, Estimates: ests})
+		a.Workloads = append(a.Workloads, cmp)
 	}
 	return a, nil
 }
