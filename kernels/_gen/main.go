@@ -6,7 +6,7 @@
 //
 // Usage (from a package directory, see the go:generate lines):
 //
-//	go run -C ../../_gen . -unit gemm -dir ../internal/gemm -out ../internal/gemm/micro_amd64.s -stubs ../internal/gemm/micro_amd64.go -pkg gemm
+//	go run -C ../../_gen . -unit vec -out ../internal/vec/vec_amd64.s -stubs ../internal/vec/vec_amd64.go -pkg vec
 //
 // Each unit is one Go package's assembly: -unit selects it, avo's own flags
 // (-out, -stubs, -pkg) say where it goes. Beside the stubs file (x_amd64.go,
