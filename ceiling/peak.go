@@ -84,25 +84,9 @@ func (l PeakLoop) FLOPsPerIter() float64 { return 2 * float64(l.Lanes()*l.Accumu
 func (l PeakLoop) String() string { return l.ISA.String() + "-" + string(l.Prec) }
 
 // run32 and run64 return the routine of the loop for the precision.
-func (l PeakLoop) run32() func(n int, c []float32, a, b float32) {
-	switch l.ISA {
-	case cpu.AVX512:
-		return peakFMAAVX512F32
-	case cpu.AVX2:
-		return peakFMAAVX2F32
-	}
-	return peakGeneric[float32]
-}
+func (l PeakLoop) run32() func(n int, c []float32, a, b float32) { return kernelsFor(l.ISA).peak32 }
 
-func (l PeakLoop) run64() func(n int, c []float64, a, b float64) {
-	switch l.ISA {
-	case cpu.AVX512:
-		return peakFMAAVX512F64
-	case cpu.AVX2:
-		return peakFMAAVX2F64
-	}
-	return peakGeneric[float64]
-}
+func (l PeakLoop) run64() func(n int, c []float64, a, b float64) { return kernelsFor(l.ISA).peak64 }
 
 // peakGeneric is the generic level's peak loop: n iterations of
 // c[i] = c[i]·a + b on the first 12 elements of c, in registers. The Go

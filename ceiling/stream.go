@@ -57,28 +57,14 @@ func copyAt(l cpu.Level, dst, src []float64) {
 	if len(src) != len(dst) {
 		panic(fmt.Sprintf("ceiling: copy of %d elements into %d", len(src), len(dst)))
 	}
-	switch l {
-	case cpu.AVX512:
-		copyAVX512(dst, src)
-	case cpu.AVX2:
-		copyAVX2(dst, src)
-	default:
-		copyRef(dst, src)
-	}
+	kernelsFor(l).copy(dst, src)
 }
 
 func triadAt(l cpu.Level, a, b, c []float64, s float64) {
 	if len(b) != len(a) || len(c) != len(a) {
 		panic(fmt.Sprintf("ceiling: triad with len(a)=%d len(b)=%d len(c)=%d", len(a), len(b), len(c)))
 	}
-	switch l {
-	case cpu.AVX512:
-		triadAVX512(a, b, c, s)
-	case cpu.AVX2:
-		triadAVX2(a, b, c, s)
-	default:
-		triadRef(a, b, c, s)
-	}
+	kernelsFor(l).triad(a, b, c, s)
 }
 
 // StreamRunner runs a STREAM kernel on every thread of a Context at the
