@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/costmodel"
 	"github.com/trainbench/trainbench/workload"
 )
@@ -59,7 +60,7 @@ func FromCost(c CostInput) (Input, error) {
 			}
 		}
 		for _, k := range p.Peaks {
-			if k.Prec == "f32" {
+			if k.Prec == benchname.F32 {
 				in.Ceilings.Peaks = append(in.Ceilings.Peaks, Peak{ISA: k.ISA, Threads: k.Threads, GFLOPS: k.GFLOPS})
 			}
 		}
@@ -123,7 +124,7 @@ func workloadReport(w WorkloadEstimates, c CostInput, ic costmodel.Interconnect,
 	}
 	if len(ok) > 0 {
 		e := ok[0]
-		rw.Description += fmt.Sprintf(", %.3g FLOP an epoch, %d parameters; %s precision on catalogued accelerators, fp32 on measured machines",
+		rw.Description += fmt.Sprintf(", %.3g FLOP an epoch, %d parameters; %s precision on catalogued accelerators, f32 on measured machines",
 			e.FLOPsPerEpoch, e.Params, c.Assumptions.Precision)
 	}
 	for _, e := range ok {
@@ -227,7 +228,7 @@ func workloadReport(w WorkloadEstimates, c CostInput, ic costmodel.Interconnect,
 
 // catalogSources cites the catalog figures an estimate used: the peak at its
 // precision, the bandwidth and each price.
-func catalogSources(o costmodel.Option, prec string) []Source {
+func catalogSources(o costmodel.Option, prec benchname.Precision) []Source {
 	var out []Source
 	add := func(what string, q costmodel.Quantity) {
 		if !q.Known() || q.Source == "" {
@@ -236,7 +237,7 @@ func catalogSources(o costmodel.Option, prec string) []Source {
 		out = append(out, Source{Name: what + ": " + q.Source, URL: firstURL(q.Source), Date: q.Date})
 	}
 	if q, ok := o.PeakTFLOPS[prec]; ok {
-		add(prec+" peak", q)
+		add(string(prec)+" peak", q)
 	}
 	add("memory bandwidth", o.MemoryGBs)
 	add("on-demand price", o.OnDemandUSDh)
