@@ -129,7 +129,7 @@ func init() {
 // gradient too.
 func Conv2DCases(set string, shapes []ConvShape, opt Options) []Case {
 	var cases []Case
-	add := func(pass kernels.Pass, impl string, mode kernels.ISAMode, prep func(ctx *kernels.Context, s kernels.Conv2DShape) func()) {
+	add := func(pass shape.Pass, impl string, mode kernels.ISAMode, prep func(ctx *kernels.Context, s shape.Conv2D) func()) {
 		if impl == benchname.ImplNaive && set != benchname.SetSeed {
 			return
 		}
@@ -139,7 +139,7 @@ func Conv2DCases(set string, shapes []ConvShape, opt Options) []Case {
 			}
 			for _, t := range opt.threads() {
 				for _, cs := range shapes {
-					if pass == kernels.BackwardData && cs.First {
+					if pass == shape.BackwardData && cs.First {
 						continue
 					}
 					cases = append(cases, Case{
@@ -160,19 +160,19 @@ func Conv2DCases(set string, shapes []ConvShape, opt Options) []Case {
 		}
 	}
 	for _, impl := range kernels.Conv2DFwdImpls.All() {
-		add(kernels.Forward, impl.Name, impl.Mode, func(ctx *kernels.Context, s kernels.Conv2DShape) func() {
+		add(shape.Forward, impl.Name, impl.Mode, func(ctx *kernels.Context, s shape.Conv2D) func() {
 			x, w, b, y := convFilled(s.InputLen()), convFilled(s.WeightLen()), convFilled(s.K), make([]float32, s.OutputLen())
 			return func() { impl.Fn(ctx, s, x, w, b, y) }
 		})
 	}
 	for _, impl := range kernels.Conv2DBwdDataImpls.All() {
-		add(kernels.BackwardData, impl.Name, impl.Mode, func(ctx *kernels.Context, s kernels.Conv2DShape) func() {
+		add(shape.BackwardData, impl.Name, impl.Mode, func(ctx *kernels.Context, s shape.Conv2D) func() {
 			dy, w, dx := convFilled(s.OutputLen()), convFilled(s.WeightLen()), make([]float32, s.InputLen())
 			return func() { impl.Fn(ctx, s, dy, w, dx) }
 		})
 	}
 	for _, impl := range kernels.Conv2DBwdWeightsImpls.All() {
-		add(kernels.BackwardWeights, impl.Name, impl.Mode, func(ctx *kernels.Context, s kernels.Conv2DShape) func() {
+		add(shape.BackwardWeights, impl.Name, impl.Mode, func(ctx *kernels.Context, s shape.Conv2D) func() {
 			x, dy, dw, db := convFilled(s.InputLen()), convFilled(s.OutputLen()), make([]float32, s.WeightLen()), make([]float32, s.K)
 			return func() { impl.Fn(ctx, s, x, dy, dw, db) }
 		})

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/trainbench/trainbench/benchname"
-	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/shape"
 )
 
 // BenchmarkConv2D runs the conv2d case table; select cases with -bench, e.g.
@@ -83,7 +83,7 @@ func TestConv2DCaseNames(t *testing.T) {
 // batch 32, as PyTorch's anchor measures them.
 func TestSeedConvShapes(t *testing.T) {
 	got := SeedConvShapes()
-	want := []kernels.Conv2DShape{
+	want := []shape.Conv2D{
 		{N: 32, H: 28, W: 28, C: 1, K: 32, R: 3, S: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1},
 		{N: 32, H: 13, W: 13, C: 32, K: 64, R: 3, S: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1},
 	}
