@@ -149,7 +149,7 @@ func TestInterpolateIDW(t *testing.T) {
 
 func TestReadResultsErrors(t *testing.T) {
 	bad := "BenchmarkConv2D/pass=fwd/impl=direct/isa=avx512/threads=x/shape=s-2 1 100 ns/op 5 GFLOP/s\n"
-	if _, err := ReadResults(strings.NewReader(bad), "r.txt"); err == nil || !strings.Contains(err.Error(), "r.txt:1") || !strings.Contains(err.Error(), "threads") {
+	if _, err := ReadResults(strings.NewReader(bad), "r.txt"); err == nil || !strings.Contains(err.Error(), "r.txt:1") || !strings.Contains(err.Error(), benchname.KeyThreads) {
 		t.Errorf("error %v, want r.txt:1 naming threads", err)
 	}
 	prof := "peak-gflops-avx512-f32-t1: fast\nBenchmarkSgemm/impl=a/isa=avx512/threads=1/m=1/n=1/k=1 1 100 ns/op\n"

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/machine"
 )
 
@@ -100,10 +101,10 @@ func TestRoundTripThroughBenchfmt(t *testing.T) {
 
 func TestNameParts(t *testing.T) {
 	r := Result{Name: "Sgemm/impl=blocked/isa=avx2/threads=1/m=64/n=64/k=64-8"}
-	if r.Kernel() != "Sgemm" || r.Param("impl") != "blocked" || r.Param("k") != "64" || r.Procs() != 8 {
-		t.Errorf("kernel %q impl %q k %q procs %d", r.Kernel(), r.Param("impl"), r.Param("k"), r.Procs())
+	if r.Kernel() != "Sgemm" || r.Param(benchname.KeyImpl) != "blocked" || r.Param("k") != "64" || r.Procs() != 8 {
+		t.Errorf("kernel %q impl %q k %q procs %d", r.Kernel(), r.Param(benchname.KeyImpl), r.Param("k"), r.Procs())
 	}
-	if r := (Result{Name: "Peak/isa=avx2"}); r.Procs() != 1 || r.Param("isa") != "avx2" || len(r.Params()) != 1 {
+	if r := (Result{Name: "Peak/isa=avx2"}); r.Procs() != 1 || r.Param(benchname.KeyISA) != "avx2" || len(r.Params()) != 1 {
 		t.Errorf("no suffix: procs %d params %v", r.Procs(), r.Params())
 	}
 	if got := r.CaseName(); got != "Sgemm/impl=blocked/isa=avx2/threads=1/m=64/n=64/k=64" {
@@ -201,7 +202,7 @@ func TestGoTestOutputParses(t *testing.T) {
 	if err != nil || len(rs) != 1 {
 		t.Fatalf("%d results, err %v", len(rs), err)
 	}
-	if rs[0].Get("cpu") != "AMD EPYC 9R45" || rs[0].Param("isa") != "avx2" {
+	if rs[0].Get("cpu") != "AMD EPYC 9R45" || rs[0].Param(benchname.KeyISA) != "avx2" {
 		t.Errorf("config %v, params %v", rs[0].Config, rs[0].Params())
 	}
 }
@@ -303,7 +304,7 @@ func TestJSON(t *testing.T) {
 		t.Fatalf("runs %+v", back.Runs)
 	}
 	r := back.Runs[0].Results[0]
-	if r.Kernel != "Sgemm" || r.Params["impl"] != "blocked" || r.Procs != 2 || r.Metrics["GFLOP/s"] != 2.5 {
+	if r.Kernel != "Sgemm" || r.Params[benchname.KeyImpl] != "blocked" || r.Procs != 2 || r.Metrics["GFLOP/s"] != 2.5 {
 		t.Errorf("result %+v", r)
 	}
 }
