@@ -29,7 +29,7 @@ type Profile struct {
 	Features    []string `json:"isa_features"` // the CPU features that matter to the kernels
 	ISA         string   `json:"isa_max"`      // highest usable ISA level
 
-	Mode string `json:"mode,omitempty"` // "quick" or "full": how long Measure ran
+	Mode string `json:"mode,omitempty"` // "quick" or "full": how long ceiling.Measure ran
 
 	// ClockGHz is the running clock of one busy core, measured with a
 	// dependent add chain (ClockSource "add-chain"); 0 when not measured.
@@ -39,7 +39,7 @@ type Profile struct {
 	// Peaks are the measured peak-FMA rates, GFLOP/s over all threads.
 	Peaks []Peak `json:"peaks,omitempty"`
 	// Datasheet holds cores × ClockGHz × FLOP per cycle for each measured
-	// level and precision at Threads = Cores; see DatasheetGFLOPS for the
+	// level and precision at Threads = Cores; see ceiling.DatasheetGFLOPS for the
 	// assumptions.
 	Datasheet []Peak `json:"datasheet,omitempty"`
 
@@ -49,7 +49,7 @@ type Profile struct {
 	// Streams are STREAM copy and triad on DRAM-sized arrays.
 	Streams []Bandwidth `json:"streams,omitempty"`
 	// Caches are the bandwidths of each memory level read from Sweep (see
-	// CacheBandwidths); Size is 0.
+	// ceiling.CacheBandwidths); Size is 0.
 	Caches []Bandwidth `json:"caches,omitempty"`
 	// Sweep is triad over working sets from L1-sized to DRAM-sized.
 	Sweep []Bandwidth `json:"sweep,omitempty"`

@@ -10,7 +10,7 @@ import (
 	"github.com/trainbench/trainbench/benchname"
 )
 
-// sampleProfile is a profile with every field set, as Measure fills it.
+// sampleProfile is a profile with every field set, as ceiling.Measure fills it.
 func sampleProfile() Profile {
 	p := Profile{
 		CPU: "AMD EPYC 9655 96-Core Processor", Vendor: "AMD", Family: 26, Model: 2, Cores: 2, LogicalCPUs: 2,
