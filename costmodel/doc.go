@@ -35,10 +35,10 @@
 //
 // How cmd/benchrun uses it:
 //
-//  1. Measure what the workload needs: NeededShapes(w) gives the conv
-//     shapes (for bench.Conv2DCases) and GEMMs (for bench.SgemmCases) of
-//     w at its batch; run them, writing the machine profile
-//     (ceiling.Profile.ConfigLines) as configuration lines before the
+//  1. Measure what the workload needs: bench.NeededShapes(w) gives the
+//     conv shapes (for bench.Conv2DCases) and GEMMs (for bench.SgemmCases)
+//     of w at its batch; run them, writing the machine profile
+//     (machine.Profile.ConfigLines) as configuration lines before the
 //     results.
 //  2. Read them back: LoadResults(files...) or ReadResults(r, name).
 //  3. Predict(w, results, threads, DefaultAssumptions()) is this machine's
@@ -70,12 +70,16 @@
 //     shows its break-even, and the headline-price Trend (PriceTrend with
 //     PriceHeadline).
 //
-// Benchmark names the model reads: Kernel/pass=<p>/impl=<i>/isa=<l>/
-// threads=<t>/shape=<name> with shape names from bench.LayerShapeName
-// ("seed-cnn.conv2") and passes fwd, bwd-data, bwd-weights or optimizer,
-// from any kernel family (Conv2D today; a pooling or Adam family naming
-// layers is picked up as it lands, with GFLOP/s or only sec/op); and
-// Sgemm/impl=.../threads=<t>/m=<m>/n=<n>/k=<k> for dense layers. The
-// fastest implementation and ISA level of each shape is used. Configuration lines of the file carry the machine profile
-// (ceiling.Profile.ConfigLines).
+// Benchmark names the model reads (package benchname's schema, parsed with
+// benchname.Parse): Family/pass=<p>/impl=<i>/isa=<l>/threads=<t>/shape=<name>
+// with shape names from benchname.LayerShapeName ("seed-cnn.conv2") and
+// passes fwd, bwd-data, bwd-weights or optimizer, from any kernel family
+// (Conv2D today; a pooling or Adam family naming layers is picked up as it
+// lands, with GFLOP/s or only sec/op); and
+// Sgemm/impl=.../threads=<t>/m=<m>/n=<n>/k=<k> for dense layers. The fastest
+// implementation and ISA level of each shape is used. Configuration lines of
+// the file carry the machine profile (machine.Profile.ConfigLines).
+//
+// The model reads data only: it links no benchmark, kernel or measuring
+// code (internal/layering checks it), so pricing an epoch runs nothing.
 package costmodel

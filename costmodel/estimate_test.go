@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/benchname"
+	"github.com/trainbench/trainbench/shape"
 	"github.com/trainbench/trainbench/workload"
 )
 
@@ -31,14 +32,14 @@ func oneDense() workload.Network {
 func testOption() Option {
 	src := func(v float64) Quantity { return Quantity{Value: v, Source: "test", Date: "2026"} }
 	return Option{ID: "toy", Name: "toy", Kind: KindCPU, Cores: &Quantity{Value: 8, Source: "test", Date: "2026"},
-		ReleaseYear: src(2024), PeakTFLOPS: map[string]Quantity{"fp32": src(1)}, MemoryGBs: src(100), MemoryGB: src(16),
+		ReleaseYear: src(2024), PeakTFLOPS: map[benchname.Precision]Quantity{benchname.F32: src(1)}, MemoryGBs: src(100), MemoryGB: src(16),
 		TDPW: src(1000), OnDemandUSDh: src(2), SpotUSDh: src(1), PurchaseUSD: src(8766),
 		Efficiency: Efficiency{Low: 0.25, Mid: 0.5, High: 1, Source: "test", Date: "2026"}}
 }
 
 func testAssumptions() Assumptions {
 	a := DefaultAssumptions()
-	a.Precision, a.MemoryEfficiency, a.LaunchOverheadS = "fp32", 1, 0
+	a.Precision, a.MemoryEfficiency, a.LaunchOverheadS = benchname.F32, 1, 0
 	return a
 }
 
@@ -73,7 +74,7 @@ func TestRooflineByHand(t *testing.T) {
 	if !near(e.OnDemand.USD.Mid, 5.1117778e-6, 1e-6) {
 		t.Errorf("on-demand $ %v, want 5.1118e-6", e.OnDemand.USD.Mid)
 	}
-	if e.Basis != BasisCatalogued || e.Precision != "fp32" {
+	if e.Basis != BasisCatalogued || e.Precision != benchname.F32 {
 		t.Errorf("basis %s precision %s", e.Basis, e.Precision)
 	}
 }
@@ -122,11 +123,11 @@ func TestH200Calibration(t *testing.T) {
 	fast, slow := flops/798e12, flops/769e12
 	for _, p := range es[0].Passes {
 		switch {
-		case p.Layer == "mm" && p.Pass == kernels.Forward:
+		case p.Layer == "mm" && p.Pass == shape.Forward:
 			if p.FLOPs != flops || p.Seconds.Low > fast || p.Seconds.High < slow {
 				t.Errorf("8192³ bf16 GEMM: model %+v s, measured %.4g-%.4g s", p.Seconds, fast, slow)
 			}
-		case p.Layer == "act" && p.Pass == kernels.Forward:
+		case p.Layer == "act" && p.Pass == shape.Forward:
 			if tbs := p.Bytes / p.Seconds.Mid / 1e12; math.Abs(tbs-4.3) > 0.05 {
 				t.Errorf("streaming pass at %.3g TB/s, want the measured ~4.3", tbs)
 			}
@@ -148,7 +149,7 @@ func TestWorkloadCounts(t *testing.T) {
 	}
 	fwd := 0.0
 	for _, p := range es[0].Passes {
-		if p.Pass == kernels.Forward && (p.Kind == workload.Conv2D || p.Kind == workload.Dense) {
+		if p.Pass == shape.Forward && (p.Kind == workload.Conv2D || p.Kind == workload.Dense) {
 			fwd += p.FLOPs
 		}
 	}
@@ -187,7 +188,7 @@ func TestProperties(t *testing.T) {
 		var faster []Option
 		for _, o := range cat.Options {
 			f := o
-			f.PeakTFLOPS = map[string]Quantity{}
+			f.PeakTFLOPS = map[benchname.Precision]Quantity{}
 			for p, q := range o.PeakTFLOPS {
 				q.Value *= 2
 				f.PeakTFLOPS[p] = q
@@ -402,16 +403,16 @@ func TestPrecisionFallback(t *testing.T) {
 	tpu, _ := cat.Lookup("google-tpu-v5e")
 	a10g, _ := cat.Lookup("nvidia-a10g")
 	a := DefaultAssumptions()
-	a.Precision = "fp32"
+	a.Precision = benchname.F32
 	es, err := Estimate(workload.SeedCNN(), []Option{tpu}, a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if es[0].Precision != "bf16" || len(es[0].Notes) == 0 || es[0].OnDemand != nil {
+	if es[0].Precision != benchname.BF16 || len(es[0].Notes) == 0 || es[0].OnDemand != nil {
 		t.Errorf("TPU: precision %s, notes %v, on-demand %v; want bf16, a note, no price (unsourced)", es[0].Precision, es[0].Notes, es[0].OnDemand)
 	}
 	es, _ = Estimate(workload.SeedCNN(), []Option{a10g}, DefaultAssumptions())
-	if es[0].Precision != "fp32" || es[0].PeakTFLOPS != 31.2 {
+	if es[0].Precision != benchname.F32 || es[0].PeakTFLOPS != 31.2 {
 		t.Errorf("A10G: %s at %v", es[0].Precision, es[0].PeakTFLOPS)
 	}
 }

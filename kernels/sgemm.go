@@ -45,16 +45,6 @@ func (c *Context) Sgemm(tA, tB Transpose, m, n, k int, alpha float32, a []float3
 	SgemmBlocked(c, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc)
 }
 
-// SgemmFLOPs is the floating-point work of one m×n×k GEMM: a multiply and an
-// add for each of the m·n·k terms.
-func SgemmFLOPs(m, n, k int) float64 { return 2 * float64(m) * float64(n) * float64(k) }
-
-// SgemmBytes is the compulsory memory traffic of one m×n×k GEMM with beta = 0:
-// reading A and B once and writing C once, 4 bytes an element.
-func SgemmBytes(m, n, k int) float64 {
-	return 4 * (float64(m)*float64(k) + float64(k)*float64(n) + float64(m)*float64(n))
-}
-
 // checkSgemm panics with a message naming the argument if the shapes, strides
 // or slice lengths of an SGEMM call are inconsistent.
 func checkSgemm(tA, tB Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {

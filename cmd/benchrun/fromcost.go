@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/trainbench/trainbench/ceiling"
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/costmodel"
 	"github.com/trainbench/trainbench/reports"
 )
@@ -30,7 +30,7 @@ func reportInput(p *pricing, head reports.Input) (reports.Input, error) {
 			}
 		}
 		for _, k := range prof.Peaks {
-			if k.Prec == ceiling.F32 {
+			if k.Prec == benchname.F32 {
 				in.Ceilings.Peaks = append(in.Ceilings.Peaks, reports.Peak{ISA: k.ISA, Threads: k.Threads, GFLOPS: k.GFLOPS})
 			}
 		}
@@ -81,7 +81,7 @@ func workloadReport(c costmodel.Comparison, a costmodel.Assumptions, link string
 	}
 	if len(ok) > 0 {
 		e := ok[0]
-		rw.Description += fmt.Sprintf(", %.3g FLOP an epoch, %d parameters; %s precision on catalogued accelerators, fp32 on measured machines",
+		rw.Description += fmt.Sprintf(", %.3g FLOP an epoch, %d parameters; %s precision on catalogued accelerators, f32 on measured machines",
 			e.FLOPsPerEpoch, e.Params, a.Precision)
 	}
 	for _, e := range ok {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/costmodel"
 	"github.com/trainbench/trainbench/workload"
 )
@@ -33,7 +34,7 @@ func (c *costFlags) register(f *pflag.FlagSet) {
 	f.Float64Var(&c.pricePerHour, "price-per-hour", 0, "what the measured machine costs per hour (default: priced per core like the nearest catalogued CPU instance)")
 	f.Float64Var(&c.purchaseUSD, "purchase", 0, "purchase price of the measured machine in USD, to price owning it")
 	f.Float64Var(&c.watts, "watts", 0, "power the measured machine draws while training, for energy and owning")
-	f.StringVar(&c.precision, "precision", d.Precision, "arithmetic precision of catalogued accelerators: bf16, fp16, tf32 or fp32")
+	f.StringVar(&c.precision, "precision", string(d.Precision), "arithmetic precision of catalogued accelerators: bf16, f16, tf32 or f32 (fp16, fp32 accepted)")
 	f.Float64Var(&c.electricity, "electricity", d.ElectricityUSDkWh, "electricity price in USD per kWh")
 	f.Float64Var(&c.lifetime, "lifetime", d.LifetimeYears, "years a purchase is written off over")
 	f.Float64Var(&c.utilization, "utilization", d.Utilization, "fraction of its lifetime an owned machine trains")
@@ -50,7 +51,7 @@ func defaultCostFlags() costFlags {
 // assumptions returns the model's assumptions with the flags applied.
 func (c *costFlags) assumptions() costmodel.Assumptions {
 	a := costmodel.DefaultAssumptions()
-	a.Precision = c.precision
+	a.Precision = benchname.CanonicalPrecision(c.precision)
 	a.ElectricityUSDkWh = c.electricity
 	a.LifetimeYears = c.lifetime
 	a.Utilization = c.utilization
