@@ -1,7 +1,5 @@
 package kernels
 
-import "fmt"
-
 // Conv2D kernels: forward, backward-data and backward-weights (with the bias
 // gradient) of a 2-D convolution with stride, zero padding and dilation, on
 // NHWC activations and KRSC weights (see Conv2DShape for the layouts and the
@@ -97,19 +95,11 @@ func conv2DFwd(c *Context, s Conv2DShape, x, w, bias, y []float32, relu bool, na
 	conv2DFwdFast(c, s, x, w, bias, y, relu)
 }
 
-// convValidate panics with the call's name and the Validate error if s is not
-// a usable shape.
-func convValidate(call string, s Conv2DShape) {
-	if err := s.Validate(); err != nil {
-		panic(fmt.Sprintf("kernels: %s: %v", call, err))
-	}
-}
-
-// The argument checks format their message only on failure (checkShapeLen),
-// so that they do not allocate.
+// The argument checks (checks.go) format their message only on failure, so
+// that they do not allocate.
 
 func checkConv2DFwd(call string, s Conv2DShape, x, w, bias, y []float32) {
-	convValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "x", x, s.InputLen(), "N·H·W·C")
 	checkShapeLen(call, s, "w", w, s.WeightLen(), "K·R·S·C")
 	checkShapeLen(call, s, "y", y, s.OutputLen(), "N·P·Q·K")
@@ -119,14 +109,14 @@ func checkConv2DFwd(call string, s Conv2DShape, x, w, bias, y []float32) {
 }
 
 func checkConv2DBwdData(call string, s Conv2DShape, dy, w, dx []float32) {
-	convValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "dy", dy, s.OutputLen(), "N·P·Q·K")
 	checkShapeLen(call, s, "w", w, s.WeightLen(), "K·R·S·C")
 	checkShapeLen(call, s, "dx", dx, s.InputLen(), "N·H·W·C")
 }
 
 func checkConv2DBwdWeights(call string, s Conv2DShape, x, dy, dw, db []float32) {
-	convValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "x", x, s.InputLen(), "N·H·W·C")
 	checkShapeLen(call, s, "dy", dy, s.OutputLen(), "N·P·Q·K")
 	checkShapeLen(call, s, "dw", dw, s.WeightLen(), "K·R·S·C")

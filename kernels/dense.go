@@ -1,7 +1,5 @@
 package kernels
 
-import "fmt"
-
 // Dense (fully connected) kernels: forward (optionally fused with ReLU),
 // backward-data and backward-weights with the bias gradient, for
 // DenseShape's layouts (x [Batch][In], w [Out][In], b [Out], y [Batch][Out];
@@ -72,14 +70,8 @@ func (c *Context) DenseBackwardWeights(s DenseShape, x, dy, dw, db []float32) {
 	denseBwdWeightsGemm(c, s, x, dy, dw, db)
 }
 
-func denseValidate(call string, s DenseShape) {
-	if err := s.Validate(); err != nil {
-		panic(fmt.Sprintf("kernels: %s: %v", call, err))
-	}
-}
-
 func checkDenseFwd(call string, s DenseShape, x, w, b, y []float32) {
-	denseValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "x", x, s.Batch*s.In, "Batch·In")
 	checkShapeLen(call, s, "w", w, s.Out*s.In, "Out·In")
 	if b != nil {
@@ -89,14 +81,14 @@ func checkDenseFwd(call string, s DenseShape, x, w, b, y []float32) {
 }
 
 func checkDenseBwdData(call string, s DenseShape, dy, w, dx []float32) {
-	denseValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "dy", dy, s.Batch*s.Out, "Batch·Out")
 	checkShapeLen(call, s, "w", w, s.Out*s.In, "Out·In")
 	checkShapeLen(call, s, "dx", dx, s.Batch*s.In, "Batch·In")
 }
 
 func checkDenseBwdWeights(call string, s DenseShape, x, dy, dw, db []float32) {
-	denseValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "x", x, s.Batch*s.In, "Batch·In")
 	checkShapeLen(call, s, "dy", dy, s.Batch*s.Out, "Batch·Out")
 	checkShapeLen(call, s, "dw", dw, s.Out*s.In, "Out·In")

@@ -62,21 +62,15 @@ func (c *Context) MaxPoolBackward(s PoolShape, dy []float32, arg []int32, dx []f
 	maxPoolBwdSIMD(c, s, dy, arg, dx)
 }
 
-func poolValidate(call string, s PoolShape) {
-	if err := s.Validate(); err != nil {
-		panic(fmt.Sprintf("kernels: %s: %v", call, err))
-	}
-}
-
 func checkPoolFwd(call string, s PoolShape, x, y []float32, arg []int32) {
-	poolValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "x", x, s.InputLen(), "N·H·W·C")
 	checkShapeLen(call, s, "y", y, s.OutputLen(), "N·P·Q·C")
 	checkShapeLen(call, s, "arg", arg, s.OutputLen(), "N·P·Q·C")
 }
 
 func checkPoolBwd(call string, s PoolShape, dy []float32, arg []int32, dx []float32) {
-	poolValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "dy", dy, s.OutputLen(), "N·P·Q·C")
 	checkShapeLen(call, s, "arg", arg, s.OutputLen(), "N·P·Q·C")
 	checkShapeLen(call, s, "dx", dx, s.InputLen(), "N·H·W·C")
