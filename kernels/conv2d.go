@@ -58,12 +58,34 @@ func init() {
 		Doc: "col(dX) = dY·Wt through Sgemm in chunks, then col2im"})
 	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "im2col", Mode: PerISA, Fn: Conv2DBwdWeightsIm2col,
 		Doc: "dWt += dYᵀ·col(X) through Sgemm, in chunks of output rows"})
+
+	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "direct", Mode: PerISA, Fn: Conv2DFwdDirect,
+		Doc: "register tiles of output pixels × channels over NHWC in place, generated AVX2/AVX-512 kernels"})
+	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "direct", Mode: PerISA, Fn: Conv2DBwdDataDirect,
+		Doc: "the forward kernels on dY with the rotated filter, one stride phase at a time"})
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "direct", Mode: PerISA, Fn: Conv2DBwdWeightsDirect,
+		Doc: "register tiles of window values × channels summed over bands of pixels, per-thread partials"})
+}
+
+// The Context methods pick an implementation per shape, from measurements on
+// the dev machine (AMD Zen 5, bench's Conv2D family): direct, except for the
+// backward-weights pass of layers with a large weight gradient and few output
+// pixels (ResNet-50 stages 4 and 5), where the gradient does not stay in
+// cache across bands of pixels while the GEMM blocks it, so im2col is faster.
+// (At level generic both run in plain Go; direct, on the kernels' pure-Go
+// twins, is as fast or faster there too.)
+
+// convPreferIm2colBwdWeights reports whether im2col beats direct for the
+// backward-weights pass of s.
+func convPreferIm2colBwdWeights(s Conv2DShape) bool {
+	return s.K*s.R*s.S*s.C >= 256<<10 && s.N*s.OutH()*s.OutW() <= 2048
 }
 
 // Conv2DForward computes y = conv(x, w) + bias (bias may be nil) with the
 // fastest implementation for the shape on this Context.
 func (c *Context) Conv2DForward(s Conv2DShape, x, w, bias, y []float32) {
-	conv2DFwd(c, s, x, w, bias, y, false, "Conv2DForward")
+	checkConv2DFwd("Conv2DForward", s, x, w, bias, y)
+	conv2DFwdDirect(c, s, x, w, bias, y, false)
 }
 
 // Conv2DForwardReLU computes y = max(0, conv(x, w) + bias), the convolution
@@ -71,28 +93,26 @@ func (c *Context) Conv2DForward(s Conv2DShape, x, w, bias, y []float32) {
 // trainer uses it for conv+ReLU pairs: y then serves as both the conv output
 // and the ReLU output (ReLU's backward needs only y > 0).
 func (c *Context) Conv2DForwardReLU(s Conv2DShape, x, w, bias, y []float32) {
-	conv2DFwd(c, s, x, w, bias, y, true, "Conv2DForwardReLU")
+	checkConv2DFwd("Conv2DForwardReLU", s, x, w, bias, y)
+	conv2DFwdDirect(c, s, x, w, bias, y, true)
 }
 
 // Conv2DBackwardData computes dx from dy and w with the fastest
 // implementation for the shape on this Context.
 func (c *Context) Conv2DBackwardData(s Conv2DShape, dy, w, dx []float32) {
 	checkConv2DBwdData("Conv2DBackwardData", s, dy, w, dx)
-	conv2DBwdDataFast(c, s, dy, w, dx)
+	conv2DBwdDataDirect(c, s, dy, w, dx)
 }
 
 // Conv2DBackwardWeights computes dw (and db if not nil) from x and dy with
 // the fastest implementation for the shape on this Context.
 func (c *Context) Conv2DBackwardWeights(s Conv2DShape, x, dy, dw, db []float32) {
 	checkConv2DBwdWeights("Conv2DBackwardWeights", s, x, dy, dw, db)
-	conv2DBwdWeightsFast(c, s, x, dy, dw, db)
-}
-
-// conv2DFwd checks the arguments and runs the fastest forward path,
-// optionally fused with ReLU.
-func conv2DFwd(c *Context, s Conv2DShape, x, w, bias, y []float32, relu bool, name string) {
-	checkConv2DFwd(name, s, x, w, bias, y)
-	conv2DFwdFast(c, s, x, w, bias, y, relu)
+	if convPreferIm2colBwdWeights(s) {
+		conv2DBwdWeightsIm2col(c, s, x, dy, dw, db)
+		return
+	}
+	conv2DBwdWeightsDirect(c, s, x, dy, dw, db)
 }
 
 // The argument checks (checks.go) format their message only on failure, so
@@ -122,14 +142,5 @@ func checkConv2DBwdWeights(call string, s Conv2DShape, x, dy, dw, db []float32) 
 	checkShapeLen(call, s, "dw", dw, s.WeightLen(), "K·R·S·C")
 	if db != nil {
 		checkShapeLen(call, s, "db", db, s.K, "K")
-	}
-}
-
-// convReLU clamps v at zero in place (max(0, v) as the SIMD paths compute it).
-func convReLU(v []float32) {
-	for i, e := range v {
-		if !(e > 0) {
-			v[i] = 0
-		}
 	}
 }
