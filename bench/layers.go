@@ -225,7 +225,7 @@ func poolFwdOp(s kernels.PoolShape) (kernels.Pass, func(*kernels.Context, kernel
 func poolBwdOp(s kernels.PoolShape) (kernels.Pass, func(*kernels.Context, kernels.MaxPoolBwdFunc) func()) {
 	return kernels.BackwardData, func(ctx *kernels.Context, fn kernels.MaxPoolBwdFunc) func() {
 		x, y, arg := filled(s.InputLen()), make([]float32, s.OutputLen()), make([]int32, s.OutputLen())
-		kernels.MaxPoolFwdNaive(ctx, s, x, y, arg) // a valid argmax
+		ctx.MaxPoolForward(s, x, y, arg) // a valid argmax
 		return func() { fn(ctx, s, y, arg, x) }
 	}
 }

@@ -45,25 +45,25 @@ var (
 )
 
 func init() {
-	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "naive", Mode: GenericOnly, Fn: Conv2DFwdNaive,
+	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "naive", Mode: GenericOnly, Fn: conv2DFwdNaive,
 		Doc: "the seven-loop definition, output rows split across threads"})
-	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "naive", Mode: GenericOnly, Fn: Conv2DBwdDataNaive,
+	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "naive", Mode: GenericOnly, Fn: conv2DBwdDataNaive,
 		Doc: "the seven-loop definition (gather form), input rows split across threads"})
-	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "naive", Mode: GenericOnly, Fn: Conv2DBwdWeightsNaive,
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "naive", Mode: GenericOnly, Fn: conv2DBwdWeightsNaive,
 		Doc: "the seven-loop definition, output channels split across threads"})
 
-	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "im2col", Mode: PerISA, Fn: Conv2DFwdIm2col,
+	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "im2col", Mode: PerISA, Fn: conv2DFwdIm2colChecked,
 		Doc: "col(X)·Wtᵀ through Sgemm, in chunks of output rows (1×1 stride-1 convs skip the copy)"})
-	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "im2col", Mode: PerISA, Fn: Conv2DBwdDataIm2col,
+	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "im2col", Mode: PerISA, Fn: conv2DBwdDataIm2colChecked,
 		Doc: "col(dX) = dY·Wt through Sgemm in chunks, then col2im"})
-	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "im2col", Mode: PerISA, Fn: Conv2DBwdWeightsIm2col,
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "im2col", Mode: PerISA, Fn: conv2DBwdWeightsIm2colChecked,
 		Doc: "dWt += dYᵀ·col(X) through Sgemm, in chunks of output rows"})
 
-	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "direct", Mode: PerISA, Fn: Conv2DFwdDirect,
+	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "direct", Mode: PerISA, Fn: conv2DFwdDirectChecked,
 		Doc: "register tiles of output pixels × channels over NHWC in place, generated AVX2/AVX-512 kernels"})
-	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "direct", Mode: PerISA, Fn: Conv2DBwdDataDirect,
+	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "direct", Mode: PerISA, Fn: conv2DBwdDataDirectChecked,
 		Doc: "the forward kernels on dY with the rotated filter, one stride phase at a time"})
-	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "direct", Mode: PerISA, Fn: Conv2DBwdWeightsDirect,
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "direct", Mode: PerISA, Fn: conv2DBwdWeightsDirectChecked,
 		Doc: "register tiles of window values × channels summed over bands of pixels, per-thread partials"})
 }
 

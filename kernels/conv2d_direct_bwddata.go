@@ -6,9 +6,9 @@ import "github.com/trainbench/trainbench/kernels/internal/conv"
 // rotated by 180° and its channel axes swapped, one stride phase at a time
 // (see conv2d_direct.go).
 
-// Conv2DBwdDataDirect is the backward-data pass with the direct kernels.
-func Conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
-	checkConv2DBwdData("Conv2DBwdDataDirect", s, dy, w, dx)
+// conv2DBwdDataDirectChecked is the backward-data pass with the direct kernels.
+func conv2DBwdDataDirectChecked(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	checkConv2DBwdData("conv2d-bwd-data direct", s, dy, w, dx)
 	conv2DBwdDataDirect(ctx, s, dy, w, dx)
 }
 

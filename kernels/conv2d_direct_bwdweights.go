@@ -10,10 +10,10 @@ import "github.com/trainbench/trainbench/kernels/internal/conv"
 // the backward-weights pass.
 var convDWBandBytes = 256 << 10
 
-// Conv2DBwdWeightsDirect is the backward-weights pass with the direct
+// conv2DBwdWeightsDirectChecked is the backward-weights pass with the direct
 // kernels.
-func Conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
-	checkConv2DBwdWeights("Conv2DBwdWeightsDirect", s, x, dy, dw, db)
+func conv2DBwdWeightsDirectChecked(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
+	checkConv2DBwdWeights("conv2d-bwd-weights direct", s, x, dy, dw, db)
 	conv2DBwdWeightsDirect(ctx, s, x, dy, dw, db)
 }
 

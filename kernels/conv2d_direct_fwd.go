@@ -393,10 +393,10 @@ func (r *convFwdRows) borderColumn(run *convRowRun, q int) {
 	args[conv.FwdPixX] = j.SW * j.C
 }
 
-// Conv2DFwdDirect is the forward pass with the direct kernels (see the
+// conv2DFwdDirectChecked is the forward pass with the direct kernels (see the
 // package's Conv2D documentation for the definition).
-func Conv2DFwdDirect(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
-	checkConv2DFwd("Conv2DFwdDirect", s, x, w, bias, y)
+func conv2DFwdDirectChecked(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
+	checkConv2DFwd("conv2d-fwd direct", s, x, w, bias, y)
 	conv2DFwdDirect(ctx, s, x, w, bias, y, false)
 }
 

@@ -75,10 +75,10 @@ func convIm2colRows(ctx *Context, _, lo, hi int) {
 	}
 }
 
-// Conv2DFwdIm2col is the forward pass lowered to SGEMM (see the package's
+// conv2DFwdIm2colChecked is the forward pass lowered to SGEMM (see the package's
 // Conv2D documentation for the definition).
-func Conv2DFwdIm2col(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
-	checkConv2DFwd("Conv2DFwdIm2col", s, x, w, bias, y)
+func conv2DFwdIm2colChecked(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
+	checkConv2DFwd("conv2d-fwd im2col", s, x, w, bias, y)
 	conv2DFwdIm2col(ctx, s, x, w, bias, y, false)
 }
 
@@ -137,9 +137,9 @@ func convReLURows(ctx *Context, _, lo, hi int) {
 	convReLU(c.y[(c.m0+lo)*c.s.K : (c.m0+hi)*c.s.K])
 }
 
-// Conv2DBwdDataIm2col is the backward-data pass lowered to SGEMM and col2im.
-func Conv2DBwdDataIm2col(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
-	checkConv2DBwdData("Conv2DBwdDataIm2col", s, dy, w, dx)
+// conv2DBwdDataIm2colChecked is the backward-data pass lowered to SGEMM and col2im.
+func conv2DBwdDataIm2colChecked(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	checkConv2DBwdData("conv2d-bwd-data im2col", s, dy, w, dx)
 	conv2DBwdDataIm2col(ctx, s, dy, w, dx)
 }
 
@@ -201,11 +201,11 @@ func convCol2imRows(ctx *Context, _, lo, hi int) {
 	}
 }
 
-// Conv2DBwdWeightsIm2col is the backward-weights pass lowered to SGEMM: the
+// conv2DBwdWeightsIm2colChecked is the backward-weights pass lowered to SGEMM: the
 // weight gradient is accumulated chunk by chunk (beta = 1 after the first),
 // the bias gradient is summed from per-thread partial sums in thread order.
-func Conv2DBwdWeightsIm2col(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
-	checkConv2DBwdWeights("Conv2DBwdWeightsIm2col", s, x, dy, dw, db)
+func conv2DBwdWeightsIm2colChecked(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
+	checkConv2DBwdWeights("conv2d-bwd-weights im2col", s, x, dy, dw, db)
 	conv2DBwdWeightsIm2col(ctx, s, x, dy, dw, db)
 }
 

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// How SgemmBlocked shares a product among threads. C is cut into one
+// How sgemmBlocked shares a product among threads. C is cut into one
 // rectangle per thread (splitGrid), and each thread packs its own panels, so
 // no thread waits for another inside the product.
 //
