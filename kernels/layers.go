@@ -13,15 +13,11 @@ import "github.com/trainbench/trainbench/kernels/internal/vec"
 
 // minBytesPerThread is the least data a thread of a memory-bound layer
 // kernel (element-wise, max-pool, optimizers) gets: starting a parallel
-// region costs about 1.3 µs, the time one core streams ~50 KB. In isolation
-// (the same call repeated) splitting cache-resident data looked slower on the
-// dev VM, but in a training step the data comes from the previous kernel,
-// which already ran on every thread, and splitting wins: the seed CNN's
-// 2-thread step took 2.36-2.70 ms with 64 KiB here against 3.48-3.65 ms with
-// 8 MiB (go test ./bench -run '^$' -bench
-// 'TrainStep/impl=nn/isa=avx512/threads=2' -benchtime 400x, the two builds
-// alternated three times). (Variables so that tests can
-// force splitting.)
+// region costs about 1.3 µs, the time one core streams ~50 KB. Splitting
+// even cache-resident data pays in a training step, where the data comes
+// from the previous kernel, which already ran on every thread
+// (docs/perf-notes-kernels.md). (Variables so that tests can force
+// splitting.)
 var minBytesPerThread = 64 << 10
 
 // minExpsPerThread is the least number of exponentials a thread of the

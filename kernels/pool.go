@@ -170,10 +170,7 @@ func maxPoolBwdSIMDChecked(ctx *Context, s PoolShape, dy []float32, arg []int32,
 // Otherwise (overlapping windows, or gaps between them), and at the generic
 // level where the window routines are plain Go, each image's dx is zeroed and
 // dy scattered to arg as in the naive definition: one read-modify-write per
-// output beats walking every window element (ResNet-50's 3×3/2 stem pool,
-// batch 8, one thread, interleaved: 1.85-2.25 ms against 2.5-2.7 ms for the
-// generated "add" rows; seed pool1 at the generic level 0.11 ms against the
-// window walk's 0.83 ms).
+// output beats walking every window element (docs/perf-notes-kernels.md).
 func maxPoolBwdSIMD(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []float32) {
 	j := &ctx.layer
 	j.k, j.pool, j.a, j.b, j.arg = ctx.vec(), s, dy, dx, arg

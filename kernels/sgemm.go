@@ -176,15 +176,9 @@ var minFLOPsPerThread = float64(4 << 20)
 // thread waits on another inside the product, and the results do not depend
 // on the shares.
 //
-// Threads sharing packed panels (BLIS's thread teams: B packed once into a
-// shared buffer, rows of C split or claimed dynamically) lost to private
-// rectangles on every shape measured at 2 threads on the dev machine, whose
-// two cores do not share a fast cache level: 1024³ 324-334 against 342
-// GFLOP/s, 256×1024×1024 266-279 against 361, 256³ 241-252 against 285
-// (medians of 9, alternated, in one run, with the L1-sized blocking of the
-// time; not repeated since KC is sized to L2). The static team is gemm.Gemm's team
-// path at commit f4badfd; to compare again, run the Sgemm benchmarks at
-// threads=2 on that commit and on this one, alternated.
+// Private rectangles, rather than BLIS's thread teams sharing packed panels,
+// because the teams lost at 2 threads on a machine whose cores share no fast
+// cache level (docs/perf-notes-kernels.md).
 func sgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkSgemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
