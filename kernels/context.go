@@ -25,7 +25,7 @@ type Context struct {
 	gemmRun   func(tid int)    // ctx.runGemmJob, timed, made once
 	gemmSplit gemmSplit        // how the threads share a product (sgemm_split.go)
 	blocking  *gemm.Blocking   // replaces the cache-derived SGEMM blocking; set only by tests and BenchmarkSgemmBlocking
-	conv      convBuffers      // reusable buffers of the conv2d kernels (conv2d*.go)
+	conv      convBuffers      // reusable buffers of the conv2d kernels (conv2d_state.go)
 	layer     layerJob         // the layer kernels' current job (layers.go)
 	ranges    rangeLoop        // the parallel loop in progress (Context.forRanges)
 }

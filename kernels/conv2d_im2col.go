@@ -137,7 +137,8 @@ func convReLURows(ctx *Context, _, lo, hi int) {
 	convReLU(c.y[(c.m0+lo)*c.s.K : (c.m0+hi)*c.s.K])
 }
 
-// conv2DBwdDataIm2colChecked is the backward-data pass lowered to SGEMM and col2im.
+// conv2DBwdDataIm2colChecked is the backward-data pass lowered to SGEMM and
+// col2im.
 func conv2DBwdDataIm2colChecked(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 	checkConv2DBwdData("conv2d-bwd-data im2col", s, dy, w, dx)
 	conv2DBwdDataIm2col(ctx, s, dy, w, dx)
@@ -201,9 +202,10 @@ func convCol2imRows(ctx *Context, _, lo, hi int) {
 	}
 }
 
-// conv2DBwdWeightsIm2colChecked is the backward-weights pass lowered to SGEMM: the
-// weight gradient is accumulated chunk by chunk (beta = 1 after the first),
-// the bias gradient is summed from per-thread partial sums in thread order.
+// conv2DBwdWeightsIm2colChecked is the backward-weights pass lowered to
+// SGEMM: the weight gradient is accumulated chunk by chunk (beta = 1 after
+// the first), the bias gradient is summed from per-thread partial sums in
+// thread order.
 func conv2DBwdWeightsIm2colChecked(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
 	checkConv2DBwdWeights("conv2d-bwd-weights im2col", s, x, dy, dw, db)
 	conv2DBwdWeightsIm2col(ctx, s, x, dy, dw, db)

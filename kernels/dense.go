@@ -183,9 +183,9 @@ func denseBwdDataGemm(ctx *Context, s DenseShape, dy, w, dx []float32) {
 	ctx.Sgemm(NoTrans, NoTrans, s.Batch, s.In, s.Out, 1, dy, s.Out, w, s.In, 0, dx, s.In)
 }
 
-// denseBwdWeightsGemmChecked computes dw = dyᵀ·x with one Sgemm and db with the
-// generated column sums (one thread: Batch·Out elements is little next to
-// the GEMM).
+// denseBwdWeightsGemmChecked computes dw = dyᵀ·x with one Sgemm and db with
+// the generated column sums (one thread: Batch·Out elements is little next
+// to the GEMM).
 func denseBwdWeightsGemmChecked(ctx *Context, s DenseShape, x, dy, dw, db []float32) {
 	checkDenseBwdWeights("dense-bwd-weights gemm", s, x, dy, dw, db)
 	denseBwdWeightsGemm(ctx, s, x, dy, dw, db)

@@ -14,10 +14,10 @@
 // implementations are reached through the registries (SgemmImpls,
 // Conv2DFwdImpls, ...), not by name. The Context methods spell the passes out
 // (Conv2DForward, DenseBackwardData); the registries and function types
-// abbreviate them as benchmark names do (Conv2DFwdImpls, DenseBwdDataFunc). The FLOP and byte counts of
-// each kernel live beside it (SgemmFLOPs, Conv2DShape, DenseShape, PoolShape,
-// ElementwiseOp) so that benchmarks, the roofline and the cost model use the
-// same formulas.
+// abbreviate them as benchmark names do (Conv2DFwdImpls, DenseBwdDataFunc).
+// The FLOP and byte counts of each kernel live beside it (SgemmFLOPs,
+// Conv2DShape, DenseShape, PoolShape, ElementwiseOp) so that benchmarks, the
+// roofline and the cost model use the same formulas.
 //
 // The kernels of a training step: Sgemm; conv2d forward (optionally fused
 // with ReLU), backward-data and backward-weights; dense likewise; max-pool

@@ -130,7 +130,8 @@ func reluFwdSIMD(ctx *Context, x, y []float32) {
 
 func reluFwdBody(j *layerJob, _, lo, hi int) { j.k.ReLU(j.b[lo:hi], j.a[lo:hi]) }
 
-// reluBwdSIMDChecked runs the generated ReLU gradient across the Context's threads.
+// reluBwdSIMDChecked runs the generated ReLU gradient across the Context's
+// threads.
 func reluBwdSIMDChecked(ctx *Context, y, dy, dx []float32) {
 	checkReLUBwd("relu-bwd simd", y, dy, dx)
 	reluBwdSIMD(ctx, y, dy, dx)
