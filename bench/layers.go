@@ -220,7 +220,7 @@ func poolFwdOp(s shape.Pool) (shape.Pass, func(*kernels.Context, kernels.MaxPool
 func poolBwdOp(s shape.Pool) (shape.Pass, func(*kernels.Context, kernels.MaxPoolBwdFunc) func()) {
 	return shape.BackwardData, func(ctx *kernels.Context, fn kernels.MaxPoolBwdFunc) func() {
 		x, y, arg := filled(s.InputLen()), make([]float32, s.OutputLen()), make([]int32, s.OutputLen())
-		kernels.MaxPoolFwdNaive(ctx, s, x, y, arg) // a valid argmax
+		ctx.MaxPoolForward(s, x, y, arg) // a valid argmax
 		return func() { fn(ctx, s, y, arg, x) }
 	}
 }

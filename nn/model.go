@@ -322,14 +322,6 @@ func (m *Model) Backward(n int) {
 	m.runAll(m.bwd, n)
 }
 
-// Logits runs the forward pass without the loss on the first n samples of
-// the input buffer and returns the n×classes logits.
-func (m *Model) Logits(n int) []float32 {
-	m.check(n)
-	m.runAll(m.fwd, n)
-	return m.logits[:n*m.classes]
-}
-
 func (m *Model) check(n int) {
 	if n < 1 || n > m.batch {
 		panic(fmt.Sprintf("nn: minibatch of %d samples, model built for 1..%d", n, m.batch))
