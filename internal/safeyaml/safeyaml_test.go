@@ -74,6 +74,10 @@ func TestHostileInputsAreRefusedCheaply(t *testing.T) {
 		{"binary", "\x7fELF\x02\x01\x01\x00\x00\x00", "bomb.yaml: not a YAML or JSON file (byte 0 is 0x7f"},
 		{"invalid UTF-8", "name: \xff\xfe\n", "not a YAML or JSON file (byte 6 is 0xff"},
 		{"too large", strings.Repeat("#", MaxFileSize+1), "larger than 1048576 bytes"},
+		{"tag", "name: !!str [x]\n", "bomb.yaml:1: tags (!name, !!type) are not accepted"},
+		// FuzzParseCatalog found this one: a tag on a mapping where a list
+		// belongs made go-yaml dereference nil.
+		{"tag crash", "layers:\n  !\n    0:00000000: 00000\n00000000000008000000: 000000", "bomb.yaml:2: tags"},
 		{"two documents", "name: a\n---\nname: b\n", "bomb.yaml:3: a second YAML document"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
