@@ -1,9 +1,11 @@
 package costmodel
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParseCatalog feeds arbitrary bytes to ParseCatalog. It must return an
@@ -19,6 +21,9 @@ func FuzzParseCatalog(f *testing.F) {
 	f.Add([]byte(`{"options": [{"id": "j", "name": "J", "kind": "gpu"}]}`))
 	f.Add([]byte("a: &a [x]\noptions: !!str *a\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A hang fails too: the panic kills the fuzzing process, and the
+		// fuzzer keeps the input that hung it.
+		defer time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("ParseCatalog hangs on %q", data)) }).Stop()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		c, err := ParseCatalog("cat.yaml", data)

@@ -2,10 +2,12 @@ package workload
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/goccy/go-yaml"
 )
@@ -41,6 +43,9 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("a: &a [x]\nb: !!str *a\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A hang fails too: the panic kills the fuzzing process, and the
+		// fuzzer keeps the input that hung it.
+		defer time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("Parse hangs on %q", data)) }).Stop()
 		for _, name := range []string{"net.yaml", "net.json"} {
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
