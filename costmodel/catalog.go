@@ -4,15 +4,12 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
-
 	"github.com/trainbench/trainbench/benchname"
-	"github.com/trainbench/trainbench/workload"
+	"github.com/trainbench/trainbench/internal/safeyaml"
 )
 
 //go:embed catalog.yaml
@@ -144,12 +141,13 @@ func EmbeddedCatalog() Catalog {
 
 // LoadCatalog returns the embedded catalog overridden and extended by the
 // given files, in order: an option whose id is already in the catalog
-// replaces it whole; a new id is appended. Each file is validated on its
-// own; errors name the file, the line, the option and the field.
+// replaces it whole; a new id is appended. Each file is at most
+// safeyaml.MaxFileSize bytes and is validated on its own; errors name the
+// file, the line, the option and the field.
 func LoadCatalog(paths ...string) (Catalog, error) {
 	c := EmbeddedCatalog()
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := safeyaml.ReadFile(p)
 		if err != nil {
 			return Catalog{}, err
 		}
@@ -197,18 +195,20 @@ func (e *CatalogError) Error() string {
 
 // ParseCatalog reads a catalog from YAML or JSON data (JSON is YAML's flow
 // style) and validates it; name is the file name errors give. Unknown fields
-// are errors. Precisions come back in their canonical spelling
-// (benchname.CanonicalPrecision: fp32 is f32).
+// are errors, and so are anchors and aliases, which could expand a small file
+// without bound (see package safeyaml for the limits). Precisions come back
+// in their canonical spelling (benchname.CanonicalPrecision: fp32 is f32).
 func ParseCatalog(name string, data []byte) (Catalog, error) {
 	var c Catalog
-	if err := yaml.UnmarshalWithOptions(data, &c, yaml.Strict()); err != nil {
-		return Catalog{}, fmt.Errorf("%s: %s", name, yaml.FormatError(err, false, true))
+	doc, err := safeyaml.Decode(name, data, &c)
+	if err != nil {
+		return Catalog{}, err
 	}
 	if err := c.Validate(); err != nil {
 		var ce *CatalogError
 		if errors.As(err, &ce) {
 			ce.File = name
-			ce.Line = workload.FieldLine(data, ce.Field)
+			ce.Line = doc.Line(ce.Field)
 			return Catalog{}, ce
 		}
 		return Catalog{}, fmt.Errorf("%s: %w", name, err)

@@ -1,8 +1,10 @@
 package costmodel
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -124,5 +126,57 @@ func TestLoadCatalogOverride(t *testing.T) {
 	os.WriteFile(bad, []byte(strings.Replace(goodOption, `date: "2024-01"`, `date: "soon"`, 1)), 0o644)
 	if _, err := LoadCatalog(bad); err == nil || !strings.Contains(err.Error(), "bad.yaml:5") {
 		t.Errorf("error %v does not name bad.yaml:5", err)
+	}
+}
+
+// TestCatalogRefusesAliasBombs gives LoadCatalog a billion-laughs catalog of
+// under 1 KB (its aliases expand to 10^9 strings) and a catalog over 1 MiB,
+// and checks both are refused quickly, with one-line errors and bounded
+// memory. Before the fix the first ran the process to tens of GB.
+func TestCatalogRefusesAliasBombs(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("o0: &o0 [lol]\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&b, "o%d: &o%d [", i, i)
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*o%d", i-1)
+		}
+		b.WriteString("]\n")
+	}
+	b.WriteString("options: !!str *o9\n") // the tag made go-yaml print the whole expansion
+	bomb := b.String()
+	if len(bomb) >= 1024 {
+		t.Fatalf("the bomb is %d bytes, want under 1 KB", len(bomb))
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "lol.yaml")
+	if err := os.WriteFile(path, []byte(bomb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	EmbeddedCatalog() // parse the embedded catalog outside the measurement
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := LoadCatalog(path)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), path+":1: anchors and aliases") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("error %q, want one line naming %s:1 and the anchor", err, path)
+	}
+	// The embedded catalog, parsed again by LoadCatalog, costs a few MiB.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("allocated %d MiB to refuse a %d-byte file", alloc>>20, len(bomb))
+	}
+
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, []byte(goodOption+strings.Repeat("# padding\n", 110_000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCatalog(big); err == nil || err.Error() != big+": larger than 1048576 bytes" {
+		t.Errorf("error %v, want %s: larger than 1048576 bytes", err, big)
+	}
+	if _, err := ParseCatalog("bin.yaml", []byte("\x00\x01binary")); err == nil || err.Error() != "bin.yaml: not a YAML or JSON file (byte 0 is 0x00, not text)" {
+		t.Errorf("binary catalog: error %q", err)
 	}
 }

@@ -80,8 +80,14 @@ func (c *Context) Close() { c.pool.Close() }
 
 // Parallel runs fn on every thread of the Context, tid in [0, Threads()), and
 // returns when all have finished. It lets code outside this package run its
-// own loops on the Context's threads (package ceiling measures with it).
+// own loops on the Context's threads (package ceiling measures with it). A
+// panic in fn reaches the caller once, after every thread has returned (a
+// worker's as a *WorkerPanic), and leaves the Context usable.
 func (c *Context) Parallel(fn func(tid int)) { c.pool.Run(fn) }
+
+// WorkerPanic is how a kernel's panic on a worker thread reaches the caller:
+// its value, its thread and its stack, which the caller's trace lacks.
+type WorkerPanic = parallel.WorkerPanic
 
 // ParallelFor splits [0, n) into one contiguous range per thread and runs
 // fn(tid, lo, hi) for each non-empty range concurrently.

@@ -1,7 +1,11 @@
 package workload
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -55,8 +59,8 @@ layers:
 		want                 []string
 	}{
 		{"zero filters", "bad.yaml", "", "", []string{"bad.yaml:10:", "layers[0].filters", "must be ≥ 1"}},
-		{"unknown field", "bad.yaml", "    kernel: 3", "    kernal: 3", []string{"bad.yaml", "[11:5]", "kernal"}},
-		{"wrong type", "bad.yaml", "filters: 0", "filters: many", []string{"bad.yaml", "[10:14]", "filters"}},
+		{"unknown field", "bad.yaml", "    kernel: 3", "    kernal: 3", []string{"bad.yaml:11: layers[0].kernal: unknown field"}},
+		{"wrong type", "bad.yaml", "filters: 0", "filters: many", []string{`bad.yaml:10: layers[0].filters: "many" is not an integer`}},
 		{"bad optimizer", "bad.yaml", "name: adam", "name: lion", []string{"bad.yaml:6:", "optimizer.name", "lion"}},
 		{"bad batch", "bad.yaml", "batch: 32", "batch: 0", []string{"bad.yaml:4:", "batch"}},
 		{"unknown kind", "bad.yaml", "kind: conv2d", "kind: conv3d", []string{"bad.yaml:9:", "layers[0].kind", "conv3d"}},
@@ -70,6 +74,9 @@ layers:
 			_, err := Parse(c.file, []byte(data))
 			if err == nil {
 				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q is not one line", err)
 			}
 			for _, w := range c.want {
 				if !strings.Contains(err.Error(), w) {
@@ -110,5 +117,69 @@ func TestLookup(t *testing.T) {
 	}
 	if n, err := Lookup("testdata/seed.yaml"); err != nil || n.Name != "seed-cnn" {
 		t.Errorf("Lookup of a file: %v", err)
+	}
+}
+
+// billionLaughs is a network file of under 1 KB whose aliases expand to 10^9
+// strings: nine levels of ten references each.
+func billionLaughs() string {
+	var b strings.Builder
+	b.WriteString("name: lol\ninput: {h: 1, w: 1, c: 1}\nclasses: 2\nbatch: 1\nsamples: 1\noptimizer: {name: sgd, lr: 0.1}\n")
+	b.WriteString("x0: &x0 [lol]\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&b, "x%d: &x%d [", i, i)
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*x%d", i-1)
+		}
+		b.WriteString("]\n")
+	}
+	b.WriteString("layers: !!str *x9\n") // the tag made go-yaml print the whole expansion
+	return b.String()
+}
+
+// TestLoadRefusesAliasBombs loads a billion-laughs network file and checks it
+// is refused quickly with a one-line error and bounded memory. Before the
+// fix the decoder expanded the aliases: tens of GB.
+func TestLoadRefusesAliasBombs(t *testing.T) {
+	bomb := billionLaughs()
+	if len(bomb) >= 1024 {
+		t.Fatalf("the bomb is %d bytes, want under 1 KB", len(bomb))
+	}
+	path := filepath.Join(t.TempDir(), "lol.yaml")
+	if err := os.WriteFile(path, []byte(bomb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := Load(path)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), path+":7: anchors and aliases") {
+		t.Errorf("error %v, want one naming %s:7 and the anchor", err, path)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("allocated %d MiB to refuse a %d-byte file", alloc>>20, len(bomb))
+	}
+}
+
+// TestLoadRefusesLargeFiles refuses a network file over 1 MiB, naming it.
+func TestLoadRefusesLargeFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.yaml")
+	data := []byte("name: big\n" + strings.Repeat("# padding\n", 110_000))
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil || err.Error() != path+": larger than 1048576 bytes" {
+		t.Errorf("error %v, want %s: larger than 1048576 bytes", err, path)
+	}
+}
+
+// TestLoadRefusesBinary checks that a binary file's bytes are not echoed.
+func TestLoadRefusesBinary(t *testing.T) {
+	_, err := Parse("net.yaml", []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xed\xc1\x01\x0d"))
+	if err == nil || err.Error() != "net.yaml: not a YAML or JSON file (byte 0 is 0x1f, not text)" {
+		t.Errorf("error %q", err)
 	}
 }

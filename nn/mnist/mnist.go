@@ -51,6 +51,18 @@ const (
 	labelsMagic = 0x00000801 // unsigned bytes, 1 dimension
 )
 
+// Limits on what an idx header may claim: a side of at most MaxSide pixels,
+// at most MaxSamples images or labels, and at most MaxPixels pixels in a file
+// (1 GiB as float32; MNIST's training set has 47 million). A header beyond
+// them is refused before anything is allocated, and the pixels and labels a
+// header promises are read as they arrive, so a forged count costs no more
+// memory than the bytes actually present.
+const (
+	MaxSide    = 4096
+	MaxSamples = 1 << 24
+	MaxPixels  = 1 << 28
+)
+
 // Load reads the training and test sets from dir, which holds the four idx
 // files, gzipped or not.
 func Load(dir string) (train, test *Set, err error) {
@@ -115,7 +127,9 @@ func withFile(dir, base string, f func(name string, r io.Reader) error) error {
 
 // ReadImages parses an idx3 images file (magic 0x803, then count, rows,
 // columns as big-endian uint32, then one byte a pixel) and scales pixels to
-// [0, 1]. name is used in error messages.
+// [0, 1]. name is used in error messages. The header must stay within
+// MaxSide, MaxSamples and MaxPixels and match the data: exactly count·rows·
+// columns bytes after it.
 func ReadImages(name string, r io.Reader) (pixels []float32, n, rows, cols int, err error) {
 	var hdr [4]uint32
 	if err := binary.Read(r, binary.BigEndian, &hdr); err != nil {
@@ -124,13 +138,22 @@ func ReadImages(name string, r io.Reader) (pixels []float32, n, rows, cols int, 
 	if hdr[0] != imagesMagic {
 		return nil, 0, 0, 0, fmt.Errorf("mnist: %s: magic number %#08x at byte 0, want %#08x (idx3 unsigned bytes)", name, hdr[0], imagesMagic)
 	}
-	n, rows, cols = int(hdr[1]), int(hdr[2]), int(hdr[3])
-	if rows < 1 || cols < 1 || rows > 4096 || cols > 4096 || n > 1<<24 {
-		return nil, 0, 0, 0, fmt.Errorf("mnist: %s: implausible header: %d images of %dx%d", name, n, rows, cols)
+	for i, f := range []struct {
+		field    string
+		max, got uint32
+	}{{"image count", MaxSamples, hdr[1]}, {"rows", MaxSide, hdr[2]}, {"columns", MaxSide, hdr[3]}} {
+		if f.got > f.max || (f.got == 0 && i > 0) {
+			return nil, 0, 0, 0, fmt.Errorf("mnist: %s: header %s (bytes %d-%d) is %d, want %d to %d", name, f.field, 4+4*i, 7+4*i, f.got, min(i, 1), f.max)
+		}
 	}
-	raw := make([]byte, n*rows*cols)
-	if got, err := io.ReadFull(r, raw); err != nil {
-		return nil, 0, 0, 0, fmt.Errorf("mnist: %s: header promises %d images of %dx%d (%d bytes) but the file ends after %d bytes of pixels: %w", name, n, rows, cols, len(raw), got, err)
+	n, rows, cols = int(hdr[1]), int(hdr[2]), int(hdr[3])
+	total := uint64(n) * uint64(rows) * uint64(cols) // < 2^48: no overflow
+	if total > MaxPixels {
+		return nil, 0, 0, 0, fmt.Errorf("mnist: %s: header promises %d images of %dx%d, %d pixels, more than the %d this reader accepts", name, n, rows, cols, total, MaxPixels)
+	}
+	raw, err := readExactly(r, int64(total))
+	if err != nil {
+		return nil, 0, 0, 0, fmt.Errorf("mnist: %s: header promises %d images of %dx%d (%d bytes) but %w", name, n, rows, cols, total, err)
 	}
 	pixels = make([]float32, len(raw))
 	for i, b := range raw {
@@ -140,7 +163,8 @@ func ReadImages(name string, r io.Reader) (pixels []float32, n, rows, cols int, 
 }
 
 // ReadLabels parses an idx1 labels file (magic 0x801, count, one byte a label)
-// and checks every label is a digit.
+// and checks every label is a digit. The count must be at most MaxSamples and
+// match the data: exactly count bytes after the header.
 func ReadLabels(name string, r io.Reader) ([]int32, error) {
 	var hdr [2]uint32
 	if err := binary.Read(r, binary.BigEndian, &hdr); err != nil {
@@ -149,12 +173,12 @@ func ReadLabels(name string, r io.Reader) ([]int32, error) {
 	if hdr[0] != labelsMagic {
 		return nil, fmt.Errorf("mnist: %s: magic number %#08x at byte 0, want %#08x (idx1 unsigned bytes)", name, hdr[0], labelsMagic)
 	}
-	if hdr[1] > 1<<24 {
-		return nil, fmt.Errorf("mnist: %s: implausible label count %d", name, hdr[1])
+	if hdr[1] > MaxSamples {
+		return nil, fmt.Errorf("mnist: %s: header label count (bytes 4-7) is %d, want 0 to %d", name, hdr[1], MaxSamples)
 	}
-	raw := make([]byte, hdr[1])
-	if got, err := io.ReadFull(r, raw); err != nil {
-		return nil, fmt.Errorf("mnist: %s: header promises %d labels but the file ends after %d: %w", name, len(raw), got, err)
+	raw, err := readExactly(r, int64(hdr[1]))
+	if err != nil {
+		return nil, fmt.Errorf("mnist: %s: header promises %d labels but %w", name, hdr[1], err)
 	}
 	labels := make([]int32, len(raw))
 	for i, b := range raw {
@@ -164,4 +188,25 @@ func ReadLabels(name string, r io.Reader) ([]int32, error) {
 		labels[i] = int32(b)
 	}
 	return labels, nil
+}
+
+// readExactly reads the n bytes a header promised, growing the buffer only as
+// bytes arrive (a forged n costs no more than the data present), and checks
+// that nothing follows them.
+func readExactly(r io.Reader, n int64) ([]byte, error) {
+	raw, err := io.ReadAll(io.LimitReader(r, n))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("reading it failed after %d bytes: %w", len(raw), err)
+	case int64(len(raw)) < n:
+		return nil, fmt.Errorf("the file ends after %d bytes of them", len(raw))
+	}
+	var extra [1]byte
+	switch k, err := io.ReadFull(r, extra[:]); {
+	case k > 0:
+		return nil, errors.New("more bytes follow them (a header count too small?)")
+	case err != io.EOF: // a gzip stream's checksum is checked at its end
+		return nil, fmt.Errorf("reading past them failed: %w", err)
+	}
+	return raw, nil
 }

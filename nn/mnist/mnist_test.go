@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -108,4 +111,74 @@ func TestRealMNIST(t *testing.T) {
 			t.Errorf("digit %d appears %d times in 10,000", d, c)
 		}
 	}
+}
+
+// TestForgedHeaders feeds idx files whose headers claim far more data than
+// they hold, or more than the limits allow, plain and gzipped, and checks
+// that each gives an error naming the file and the field, quickly and
+// without allocating what the header claims. Before the fix a header of
+// 2^24 images of 4096x4096 pixels passed the checks and the reader
+// allocated all of it up front: a fatal out-of-memory.
+func TestForgedHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		base   string
+		header []uint32
+		tail   []byte
+		want   string
+	}{
+		{"images at every limit", TrainImages, []uint32{imagesMagic, MaxSamples, MaxSide, MaxSide}, nil, "more than the"},
+		{"images within limits, no pixels", TrainImages, []uint32{imagesMagic, MaxPixels / 784, 28, 28}, []byte{1, 2, 3}, "ends after 3 bytes"},
+		{"too many images", TrainImages, []uint32{imagesMagic, 1<<32 - 1, 28, 28}, nil, "image count (bytes 4-7) is 4294967295"},
+		{"too many rows", TrainImages, []uint32{imagesMagic, 1, 1 << 31, 28}, nil, "rows (bytes 8-11)"},
+		{"zero columns", TrainImages, []uint32{imagesMagic, 1, 28, 0}, nil, "columns (bytes 12-15) is 0"},
+		{"count too small", TrainImages, []uint32{imagesMagic, 1, 1, 1}, []byte{1, 2}, "more bytes follow"},
+		{"labels within limits, none present", TrainLabels, []uint32{labelsMagic, MaxSamples}, []byte{1}, "ends after 1 bytes"},
+		{"too many labels", TrainLabels, []uint32{labelsMagic, MaxSamples + 1}, nil, "label count (bytes 4-7)"},
+	} {
+		for _, gz := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/gz=%v", tc.name, gz), func(t *testing.T) {
+				var b bytes.Buffer
+				binary.Write(&b, binary.BigEndian, tc.header)
+				b.Write(tc.tail)
+				data, path := b.Bytes(), filepath.Join(t.TempDir(), tc.base)
+				if gz {
+					var z bytes.Buffer
+					w := gzip.NewWriter(&z)
+					w.Write(data)
+					w.Close()
+					data, path = z.Bytes(), path+".gz"
+				}
+				if err := os.WriteFile(path, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				var err error
+				alloc := allocated(func() {
+					err = withFile(filepath.Dir(path), tc.base, func(name string, r io.Reader) error {
+						if tc.base == TrainImages {
+							_, _, _, _, err := ReadImages(name, r)
+							return err
+						}
+						_, err := ReadLabels(name, r)
+						return err
+					})
+				})
+				if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("error %v, want one naming %s and containing %q", err, path, tc.want)
+				}
+				if alloc > 1<<20 {
+					t.Errorf("allocated %d bytes to refuse a %d-byte file", alloc, len(data))
+				}
+			})
+		}
+	}
+}
+
+// allocated returns the bytes f allocates.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }

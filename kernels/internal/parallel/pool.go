@@ -14,6 +14,7 @@ package parallel
 import (
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,7 +72,9 @@ type Pool struct {
 	done    chan struct{}
 	closed  atomic.Bool
 	wg      sync.WaitGroup
-	panics  chan any
+	// panicked is the first worker panic of the Run in progress, taken and
+	// cleared by Run itself so that it never outlives that Run.
+	panicked atomic.Pointer[WorkerPanic]
 }
 
 // New starts a pool of the given number of threads (the caller counts as one).
@@ -85,7 +88,6 @@ func New(threads int) *Pool {
 		wake:    make([]chan struct{}, threads),
 		parked:  make([]atomic.Bool, threads),
 		done:    make(chan struct{}, 1),
-		panics:  make(chan any, threads),
 	}
 	for tid := 1; tid < threads; tid++ {
 		p.wake[tid] = make(chan struct{}, 1)
@@ -99,8 +101,10 @@ func New(threads int) *Pool {
 func (p *Pool) Threads() int { return p.threads }
 
 // Run calls fn(tid) for tid in [0, Threads()) concurrently, tid 0 on the
-// calling goroutine, and returns when all calls have returned. A panic in any
-// call is re-raised on the caller after all have finished.
+// calling goroutine, and returns when all calls have returned. A panic reaches
+// the caller once, after every call has returned, and leaves the pool usable:
+// fn(0)'s panic goes on unwinding as is (its stack intact); otherwise the
+// first worker's is re-raised as a *WorkerPanic, and any others are dropped.
 func (p *Pool) Run(fn func(tid int)) {
 	if p.threads == 1 {
 		fn(0)
@@ -120,21 +124,34 @@ func (p *Pool) Run(fn func(tid int)) {
 			}
 		}
 	}
-	p.call(fn, 0)
-	// Wait for the workers: spin first, then block on done. done may hold a
-	// stale token from an earlier Run, so pending is re-checked after each.
-	var sp spinner
-	for p.pending.Load() != 0 {
-		if sp.spin() {
-			<-p.done
+	p.callerRun(fn)
+	if wp := p.panicked.Swap(nil); wp != nil {
+		panic(wp)
+	}
+}
+
+// callerRun runs fn(0) and then waits for the workers, also when fn(0)
+// panics: the wait is deferred, so the panic continues only once no worker
+// still runs this fn, and the runtime reports it with fn(0)'s own stack. A
+// worker's panic of the same Run is then dropped in favour of the caller's.
+func (p *Pool) callerRun(fn func(int)) {
+	returned := false
+	defer func() {
+		// Wait for the workers: spin first, then block on done. done may hold
+		// a stale token from an earlier Run, so pending is re-checked after each.
+		var sp spinner
+		for p.pending.Load() != 0 {
+			if sp.spin() {
+				<-p.done
+			}
 		}
-	}
-	p.fn = nil
-	select {
-	case r := <-p.panics:
-		panic(r)
-	default:
-	}
+		p.fn = nil
+		if !returned {
+			p.panicked.Store(nil)
+		}
+	}()
+	fn(0)
+	returned = true
 }
 
 // RunN calls fn(tid, lo, hi) on every thread with [lo, hi) the thread's share of
@@ -168,13 +185,34 @@ func Split(n, parts, i int) (lo, hi int) {
 	return lo, hi
 }
 
+// call runs a worker's fn(tid) and keeps its panic, if any, for Run to
+// re-raise; only the first of a Run is kept.
 func (p *Pool) call(fn func(int), tid int) {
 	defer func() {
 		if r := recover(); r != nil {
-			p.panics <- r
+			p.panicked.CompareAndSwap(nil, &WorkerPanic{Value: r, Thread: tid, Stack: debug.Stack()})
 		}
 	}()
 	fn(tid)
+}
+
+// WorkerPanic is a panic raised by a worker thread and re-raised by Run on
+// the calling goroutine: the worker's panic value, its thread index and its
+// stack, which the caller's own stack trace would not show.
+type WorkerPanic struct {
+	Value  any
+	Thread int
+	Stack  []byte
+}
+
+func (w *WorkerPanic) Error() string {
+	return fmt.Sprintf("%v [panic on worker thread %d]\n\n%s", w.Value, w.Thread, w.Stack)
+}
+
+// Unwrap returns the panic value if it is an error (a runtime.Error, say).
+func (w *WorkerPanic) Unwrap() error {
+	err, _ := w.Value.(error)
+	return err
 }
 
 func (p *Pool) worker(tid int) {

@@ -1,7 +1,9 @@
 package parallel
 
 import (
+	"fmt"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -76,8 +78,8 @@ func TestPanicReachesCaller(t *testing.T) {
 	p := New(2)
 	defer p.Close()
 	defer func() {
-		if r := recover(); r != "boom" {
-			t.Fatalf("recovered %v, want boom", r)
+		if r, _ := recover().(*WorkerPanic); r == nil || r.Value != "boom" || r.Thread != 1 {
+			t.Fatalf("recovered %v, want boom from thread 1", r)
 		}
 	}()
 	p.Run(func(tid int) {
@@ -131,5 +133,77 @@ func TestParkAndWake(t *testing.T) {
 		if n := calls[tid].Load(); n != 2 {
 			t.Errorf("thread %d called %d times in 2 Runs", tid, n)
 		}
+	}
+}
+
+// within runs f on its own goroutine and fails the test if f has not
+// returned after a generous timeout, so that a deadlocked pool fails the test
+// instead of hanging it. It returns what f recovered, if anything.
+func within(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: no return after 20 s (deadlock)", what)
+	}
+}
+
+// runRecover runs fn on the pool and returns the value it panicked with, nil
+// if Run returned normally.
+func runRecover(p *Pool, fn func(tid int)) (r any) {
+	defer func() { r = recover() }()
+	p.Run(fn)
+	return nil
+}
+
+// TestPoolSurvivesPanics makes one thread (the caller, a worker, or every
+// thread) panic in a Run, checks the panic reaches the caller exactly once,
+// and then that later Runs work: every thread runs once, nothing re-raises an
+// old panic, nothing deadlocks. Before the fix, leftover panics of one Run
+// were re-raised by later valid Runs and a full panic channel deadlocked.
+func TestPoolSurvivesPanics(t *testing.T) {
+	for threads := 1; threads <= 3; threads++ {
+		p := New(threads)
+		within(t, fmt.Sprintf("threads=%d", threads), func() {
+			for round := 0; round < 4*threads+4; round++ {
+				bad := round % (threads + 1) // threads means every thread panics
+				r := runRecover(p, func(tid int) {
+					if tid == bad || bad == threads {
+						panic(fmt.Sprintf("boom %d", tid))
+					}
+				})
+				switch v := r.(type) {
+				case nil:
+					t.Errorf("threads=%d round %d: Run returned without re-raising the panic of thread %d", threads, round, bad)
+				case string: // the caller's own panic, re-raised as is
+					if bad != 0 && bad != threads || v != "boom 0" {
+						t.Errorf("threads=%d round %d: recovered %q, want thread %d's panic", threads, round, v, bad)
+					}
+				case *WorkerPanic:
+					if bad == 0 || bad == threads || v.Value != fmt.Sprintf("boom %d", bad) || v.Thread != bad || !strings.Contains(string(v.Stack), "pool_test.go") {
+						t.Errorf("threads=%d round %d: recovered %v from thread %d, want thread %d's panic", threads, round, v.Value, v.Thread, bad)
+					}
+				default:
+					t.Errorf("threads=%d round %d: recovered %T %v", threads, round, r, r)
+				}
+				for valid := 0; valid < 3; valid++ {
+					hits := make([]atomic.Int32, threads)
+					if r := runRecover(p, func(tid int) { hits[tid].Add(1) }); r != nil {
+						t.Fatalf("threads=%d round %d: a valid Run panicked with %v", threads, round, r)
+					}
+					for tid := range hits {
+						if n := hits[tid].Load(); n != 1 {
+							t.Fatalf("threads=%d round %d: after a panic, tid %d ran %d times", threads, round, tid, n)
+						}
+					}
+				}
+			}
+			p.Close()
+		})
 	}
 }
