@@ -44,12 +44,12 @@ func init() {
 		Doc:         "float32 matrix product C = A·B (row-major), square sizes and shapes from real training steps",
 		Sets:        sets,
 		DefaultSets: sets,
-		Cases: func(opt Options) []Case {
+		Build: func(opt Options) []Case {
 			var shapes []GemmShape
-			if opt.wantSet(benchname.SetSquare, sets) {
+			if opt.wantSet(benchname.SetSquare) {
 				shapes = append(shapes, SquareGemmShapes...)
 			}
-			if opt.wantSet(benchname.SetModel, sets) {
+			if opt.wantSet(benchname.SetModel) {
 				shapes = append(shapes, ModelGemmShapes...)
 			}
 			return SgemmCases(shapes, opt)
@@ -107,11 +107,7 @@ func sgemmCase(impl kernels.Impl[kernels.SgemmFunc], l implLevel, threads int, s
 		Set:      set,
 		FLOPs:    s.FLOPs(),
 		Bytes:    s.Bytes(),
-		Prepare: func() (func(), func(), error) {
-			ctx, err := kernels.NewContext(l.level, threads)
-			if err != nil {
-				return nil, nil, err
-			}
+		Prepare: onContext(l.level, threads, func(ctx *kernels.Context) (func(), error) {
 			a := make([]float32, s.M*s.K)
 			b := make([]float32, s.K*s.N)
 			c := make([]float32, s.M*s.N)
@@ -121,10 +117,9 @@ func sgemmCase(impl kernels.Impl[kernels.SgemmFunc], l implLevel, threads int, s
 			for i := range b {
 				b[i] = float32(i%5) - 2
 			}
-			op := func() {
+			return func() {
 				impl.Fn(ctx, kernels.NoTrans, kernels.NoTrans, s.M, s.N, s.K, 1, a, s.K, b, s.N, 0, c, s.N)
-			}
-			return op, ctx.Close, nil
-		},
+			}, nil
+		}),
 	}
 }
