@@ -14,7 +14,8 @@
 // results files are in the Go benchmark format: benchstat reads benchrun's
 // files, and every subcommand reads `go test -bench` output. Each subcommand
 // lives in its own file (run.go, detect.go, compare.go, merge.go, cost.go, report.go, train.go) and is
-// added to the root command in newRoot.
+// added to the root command in newRoot; the options run and train share
+// (--label, --output, --ceilings) are resultsOptions in shared.go.
 //
 // Long flags take one dash or two (-benchtime 1s, --benchtime 1s, -col
 // /impl), as with go test and benchstat.
