@@ -3,6 +3,8 @@
 // real models. The same cases run under `go test -bench` (the _test.go files
 // here iterate the table) and under cmd/benchrun (which calls Case.Run through
 // testing.Benchmark), so the two can never disagree about what a name means.
+// Only tuning sweeps that need a package's unexported internals live
+// elsewhere, beside that package (the README lists them).
 //
 // Case names follow Benchmark<Family>/<key>=<value>/... with keys in the
 // fixed order of package benchname (pass, impl, isa, threads, then the

@@ -151,3 +151,19 @@ func TestRunWarmsUpUntimed(t *testing.T) {
 		t.Errorf("timed %v for %d iterations: the cold first call (%v) among them", r.T, r.N, cold)
 	}
 }
+
+// TestFamilyResolvesSets: Family.Cases hands Build the family's default sets
+// when Options.Sets is nil and the caller's sets otherwise, so no family
+// restates its defaults.
+func TestFamilyResolvesSets(t *testing.T) {
+	var got [][]string
+	f := Family{Name: "Toy", Sets: []string{"a", "b"}, DefaultSets: []string{"a"},
+		Build: func(opt Options) []Case { got = append(got, opt.Sets); return nil }}
+	f.Cases(Options{})
+	f.Cases(Options{Sets: []string{"b"}})
+	f.Cases(Options{Sets: []string{}})
+	want := [][]string{{"a"}, {"b"}, {}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Build saw sets %q, want %q", got, want)
+	}
+}

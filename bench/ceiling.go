@@ -26,14 +26,14 @@ func init() {
 		Doc:         "peak FMA throughput: independent FMA chains in registers, per ISA level and precision (GFLOP/s)",
 		Sets:        []string{benchname.SetPeak},
 		DefaultSets: []string{benchname.SetPeak},
-		Cases:       PeakCases,
+		Build:       peakCases,
 	})
 	Register(Family{
 		Name:        benchname.Stream,
 		Doc:         "STREAM copy and triad bandwidth on DRAM-sized arrays (set dram) and over working sets from L1 to DRAM (set sweep) (GB/s)",
 		Sets:        []string{benchname.SetDRAM, benchname.SetSweep},
 		DefaultSets: []string{benchname.SetDRAM},
-		Cases:       StreamCases,
+		Build:       streamCases,
 	})
 }
 
@@ -43,10 +43,10 @@ func init() {
 // keep that loss small (measurements: docs/perf-notes.md#bench-peak-op-length).
 const peakIters = 1 << 22
 
-// PeakCases returns Peak/isa=<level>/prec=<prec>/threads=<t> for every
+// peakCases returns Peak/isa=<level>/prec=<prec>/threads=<t> for every
 // selected level, both precisions and every thread count.
-func PeakCases(opt Options) []Case {
-	if !opt.wantSet(benchname.SetPeak, []string{benchname.SetPeak}) {
+func peakCases(opt Options) []Case {
+	if !opt.wantSet(benchname.SetPeak) {
 		return nil
 	}
 	var cases []Case
@@ -81,11 +81,10 @@ func peakCase(l cpu.Level, prec benchname.Precision, threads int) Case {
 // make several passes per op, so the parallel region's start-up is noise.
 const streamMinBytes = 64 << 20
 
-// StreamCases returns Stream/op=<op>/threads=<t>/size=<bytes> for both ops,
+// streamCases returns Stream/op=<op>/threads=<t>/size=<bytes> for both ops,
 // every thread count and the working sets of the selected sets.
-func StreamCases(opt Options) []Case {
+func streamCases(opt Options) []Case {
 	info, _ := cpu.Detect()
-	defaults := []string{benchname.SetDRAM}
 	levels := opt.levels()
 	if len(levels) == 0 {
 		return nil
@@ -104,10 +103,10 @@ func StreamCases(opt Options) []Case {
 	}
 	for _, op := range machine.Ops() {
 		for _, t := range opt.threads() {
-			if opt.wantSet(benchname.SetDRAM, defaults) {
+			if opt.wantSet(benchname.SetDRAM) {
 				add(streamCase(top, op, t, op.Arrays()*ceiling.StreamArrayBytes(info), benchname.SetDRAM))
 			}
-			if opt.wantSet(benchname.SetSweep, defaults) {
+			if opt.wantSet(benchname.SetSweep) {
 				for _, size := range ceiling.SweepSizes(info) {
 					add(streamCase(top, op, t, size, benchname.SetSweep))
 				}
@@ -133,23 +132,6 @@ func streamCase(l cpu.Level, op machine.Op, threads, size int, set string) Case 
 			r.Passes = passes
 			return r.Run, nil
 		}),
-	}
-}
-
-// onContext is a Case.Prepare that opens a Context at level l with threads
-// threads, builds the op on it, and closes the Context in the cleanup.
-func onContext(l cpu.Level, threads int, build func(ctx *kernels.Context) (func(), error)) func() (func(), func(), error) {
-	return func() (func(), func(), error) {
-		ctx, err := kernels.NewContext(l, threads)
-		if err != nil {
-			return nil, nil, err
-		}
-		op, err := build(ctx)
-		if err != nil {
-			ctx.Close()
-			return nil, nil, err
-		}
-		return op, ctx.Close, nil
 	}
 }
 

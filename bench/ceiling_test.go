@@ -19,8 +19,8 @@ import (
 func BenchmarkPeak(b *testing.B) { RunAll(b, FamilyCases(benchname.Peak, Options{})) }
 
 // BenchmarkStream measures STREAM copy and triad on DRAM-sized arrays; the
-// working-set sweep is the family's "sweep" set (benchrun, or
-// StreamCases(Options{Sets: []string{"sweep"}})).
+// working-set sweep is the family's "sweep" set (benchrun run --kernel Stream
+// --set sweep).
 func BenchmarkStream(b *testing.B) { RunAll(b, FamilyCases(benchname.Stream, Options{})) }
 
 var (

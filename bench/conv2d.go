@@ -104,14 +104,13 @@ func init() {
 		Name: benchname.Conv2D,
 		Doc:  "2-D convolution (NHWC, KRSC weights): forward, backward-data and backward-weights on the seed CNN, ResNet-50 and DeepBench shapes",
 		Sets: []string{benchname.SetSeed, benchname.SetResNet50, benchname.SetDeepBench}, DefaultSets: []string{benchname.SetSeed, benchname.SetResNet50},
-		Cases: func(opt Options) []Case {
-			defaults := []string{benchname.SetSeed, benchname.SetResNet50}
+		Build: func(opt Options) []Case {
 			var cases []Case
 			for _, set := range []struct {
 				name   string
 				shapes []ConvShape
 			}{{benchname.SetSeed, SeedConvShapes()}, {benchname.SetResNet50, ResNet50ConvShapes}, {benchname.SetDeepBench, DeepBenchConvShapes}} {
-				if opt.wantSet(set.name, defaults) {
+				if opt.wantSet(set.name) {
 					cases = append(cases, Conv2DCases(set.name, set.shapes, opt)...)
 				}
 			}
@@ -147,13 +146,9 @@ func Conv2DCases(set string, shapes []ConvShape, opt Options) []Case {
 						Set:      set,
 						FLOPs:    cs.Shape.FLOPs(pass),
 						Bytes:    cs.Shape.Bytes(pass),
-						Prepare: func() (func(), func(), error) {
-							ctx, err := kernels.NewContext(l.level, t)
-							if err != nil {
-								return nil, nil, err
-							}
-							return prep(ctx, cs.Shape), ctx.Close, nil
-						},
+						Prepare: onContext(l.level, t, func(ctx *kernels.Context) (func(), error) {
+							return prep(ctx, cs.Shape), nil
+						}),
 					})
 				}
 			}
@@ -161,31 +156,21 @@ func Conv2DCases(set string, shapes []ConvShape, opt Options) []Case {
 	}
 	for _, impl := range kernels.Conv2DFwdImpls.All() {
 		add(shape.Forward, impl.Name, impl.Mode, func(ctx *kernels.Context, s shape.Conv2D) func() {
-			x, w, b, y := convFilled(s.InputLen()), convFilled(s.WeightLen()), convFilled(s.K), make([]float32, s.OutputLen())
+			x, w, b, y := filled(s.InputLen()), filled(s.WeightLen()), filled(s.K), make([]float32, s.OutputLen())
 			return func() { impl.Fn(ctx, s, x, w, b, y) }
 		})
 	}
 	for _, impl := range kernels.Conv2DBwdDataImpls.All() {
 		add(shape.BackwardData, impl.Name, impl.Mode, func(ctx *kernels.Context, s shape.Conv2D) func() {
-			dy, w, dx := convFilled(s.OutputLen()), convFilled(s.WeightLen()), make([]float32, s.InputLen())
+			dy, w, dx := filled(s.OutputLen()), filled(s.WeightLen()), make([]float32, s.InputLen())
 			return func() { impl.Fn(ctx, s, dy, w, dx) }
 		})
 	}
 	for _, impl := range kernels.Conv2DBwdWeightsImpls.All() {
 		add(shape.BackwardWeights, impl.Name, impl.Mode, func(ctx *kernels.Context, s shape.Conv2D) func() {
-			x, dy, dw, db := convFilled(s.InputLen()), convFilled(s.OutputLen()), make([]float32, s.WeightLen()), make([]float32, s.K)
+			x, dy, dw, db := filled(s.InputLen()), filled(s.OutputLen()), make([]float32, s.WeightLen()), make([]float32, s.K)
 			return func() { impl.Fn(ctx, s, x, dy, dw, db) }
 		})
 	}
 	return cases
-}
-
-// convFilled returns n small values (exactly representable, so that no
-// denormals or overflow distort timings).
-func convFilled(n int) []float32 {
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(i%7-3) / 4
-	}
-	return v
 }

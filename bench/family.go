@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,29 +33,29 @@ func (o Options) levels() []cpu.Level {
 	return o.Levels
 }
 
-// wantSet reports whether shape set name is selected, given the family's
-// default sets.
-func (o Options) wantSet(name string, defaults []string) bool {
-	sets := o.Sets
-	if sets == nil {
-		sets = defaults
-	}
-	for _, s := range sets {
-		if s == name {
-			return true
-		}
-	}
-	return false
-}
+// wantSet reports whether shape set name is selected. Family.Cases has
+// resolved o.Sets against the family's defaults before Build sees it.
+func (o Options) wantSet(name string) bool { return slices.Contains(o.Sets, name) }
 
 // Family is one benchmark family: Benchmark<Name> in go test, <Name>/... in
 // benchrun.
 type Family struct {
-	Name        string                   // e.g. "Sgemm"; the first element of case names
-	Doc         string                   // one line for listings
-	Sets        []string                 // every shape set the family has
-	DefaultSets []string                 // the sets run when Options.Sets is nil
-	Cases       func(opt Options) []Case // the family's cases for the options
+	Name        string   // e.g. "Sgemm"; the first element of case names
+	Doc         string   // one line for listings
+	Sets        []string // every shape set the family has
+	DefaultSets []string // the sets run when Options.Sets is nil
+	// Build returns the family's cases for opt, whose Sets are never nil:
+	// Cases resolves them, so that no family restates its defaults.
+	Build func(opt Options) []Case
+}
+
+// Cases returns the family's cases for opt; nil opt.Sets means
+// f.DefaultSets.
+func (f Family) Cases(opt Options) []Case {
+	if opt.Sets == nil {
+		opt.Sets = f.DefaultSets
+	}
+	return f.Build(opt)
 }
 
 var (

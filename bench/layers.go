@@ -40,21 +40,17 @@ func layerCases[F any](family string, reg *kernels.Registry[F], items []layerIte
 		for _, l := range implLevels(impl.Mode, opt.levels()) {
 			for _, t := range opt.threads() {
 				for _, it := range items {
-					if !opt.wantSet(it.set, []string{benchname.SetSeed}) {
+					if !opt.wantSet(it.set) {
 						continue
 					}
 					cases = append(cases, Case{
 						CaseName: benchname.CaseName{Family: family, Pass: it.pass, Impl: impl.Name, ISA: l.label, Threads: t, Shape: it.shape},
 						Set:      it.set, FLOPs: it.flops, Bytes: it.bytes,
-						Prepare: func() (func(), func(), error) {
-							ctx, err := kernels.NewContext(l.level, t)
-							if err != nil {
-								return nil, nil, err
-							}
+						Prepare: onContext(l.level, t, func(ctx *kernels.Context) (func(), error) {
 							op := it.op(ctx, impl.Fn)
 							op() // fault in the outputs' pages outside the timed region
-							return op, ctx.Close, nil
-						},
+							return op, nil
+						}),
 					})
 				}
 			}
@@ -67,7 +63,7 @@ func layerCases[F any](family string, reg *kernels.Registry[F], items []layerIte
 // cases (each a layerCases call over one registry), concatenated.
 func registerLayerFamily(name, doc string, cases ...func(opt Options) []Case) {
 	Register(Family{Name: name, Doc: doc, Sets: []string{benchname.SetSeed, benchname.SetLarge}, DefaultSets: []string{benchname.SetSeed},
-		Cases: func(opt Options) []Case {
+		Build: func(opt Options) []Case {
 			var all []Case
 			for _, c := range cases {
 				all = append(all, c(opt)...)
@@ -81,10 +77,6 @@ func seedLayers() (string, []workload.Resolved) {
 	net := workload.SeedCNN()
 	return net.Name, NetworkLayers(net, net.Batch)
 }
-
-// filled returns n small values (exactly representable, so that no denormals
-// or overflow distort timings).
-func filled(n int) []float32 { return convFilled(n) }
 
 func init() {
 	registerLayerFamily(benchname.Dense, "fully connected layer: forward (with bias), backward-data, backward-weights (with bias gradient) on the seed CNN's and larger layers",

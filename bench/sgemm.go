@@ -10,8 +10,38 @@ import (
 // GemmShape is one M×N×K matrix product of a benchmark set.
 type GemmShape struct {
 	shape.Gemm
-	Set  string // the shape set it belongs to; "" is benchname.SetCustom
-	Note string // where the shape comes from
+	// TransA and TransB read A (K×M in memory) or B (N×K) transposed, as
+	// the backward passes do; the FLOPs and compulsory bytes are the same.
+	TransA, TransB bool
+	Set            string // the shape set it belongs to; "" is benchname.SetCustom
+	Note           string // where the shape comes from
+}
+
+// trans is the shape's trans= value: "nt", "tn" or "tt", "" for neither.
+func (s GemmShape) trans() string {
+	if !s.TransA && !s.TransB {
+		return ""
+	}
+	letter := func(t bool) string {
+		if t {
+			return "t"
+		}
+		return "n"
+	}
+	return letter(s.TransA) + letter(s.TransB)
+}
+
+// operands returns the Sgemm transpose arguments and leading dimensions of
+// A and B for a row-major product.
+func (s GemmShape) operands() (tA, tB kernels.Transpose, lda, ldb int) {
+	tA, tB, lda, ldb = kernels.NoTrans, kernels.NoTrans, s.K, s.N
+	if s.TransA {
+		tA, lda = kernels.Trans, s.M
+	}
+	if s.TransB {
+		tB, ldb = kernels.Trans, s.K
+	}
+	return tA, tB, lda, ldb
 }
 
 func square(n int) GemmShape {
@@ -37,20 +67,41 @@ var ModelGemmShapes = []GemmShape{
 	model(3136, 256, 64, "ResNet-50 stage-1 1×1 conv, one image (56·56 pixels)"),
 }
 
+func backprop(tA, tB bool, m, n, k int, note string) GemmShape {
+	return GemmShape{Gemm: shape.Gemm{M: m, N: n, K: k}, TransA: tA, TransB: tB, Set: benchname.SetBackprop, Note: note}
+}
+
+// BackpropGemmShapes are the matrix products of the seed CNN's training
+// step at batch 32 (conv2 lowered by im2col, and fc1) with their operands
+// transposed as the trainer passes them: the evidence for the cost model's
+// assumption that a transposed product runs as fast as the plain one.
+var BackpropGemmShapes = []GemmShape{
+	backprop(false, true, 3872, 64, 288, "seed CNN conv2 forward (im2col · Wᵀ)"),
+	backprop(false, false, 3872, 288, 64, "seed CNN conv2 backward-data (dY · W)"),
+	backprop(true, false, 64, 288, 3872, "seed CNN conv2 backward-weights (dYᵀ · im2col)"),
+	backprop(false, true, 32, 128, 1600, "seed CNN fc1 forward (X · Wᵀ)"),
+	backprop(false, false, 32, 1600, 128, "seed CNN fc1 backward-data (dY · W)"),
+	backprop(true, false, 128, 1600, 32, "seed CNN fc1 backward-weights (dYᵀ · X)"),
+}
+
+// The Sgemm family: sets square and model run by default, backprop is
+// opt-in (Options.Sets).
 func init() {
-	sets := []string{benchname.SetSquare, benchname.SetModel}
+	sets := []struct {
+		name   string
+		shapes []GemmShape
+	}{{benchname.SetSquare, SquareGemmShapes}, {benchname.SetModel, ModelGemmShapes}, {benchname.SetBackprop, BackpropGemmShapes}}
 	Register(Family{
 		Name:        benchname.Sgemm,
-		Doc:         "float32 matrix product C = A·B (row-major), square sizes and shapes from real training steps",
-		Sets:        sets,
-		DefaultSets: sets,
-		Cases: func(opt Options) []Case {
+		Doc:         "float32 matrix product C = op(A)·op(B) (row-major), square sizes and shapes from real training steps",
+		Sets:        []string{benchname.SetSquare, benchname.SetModel, benchname.SetBackprop},
+		DefaultSets: []string{benchname.SetSquare, benchname.SetModel},
+		Build: func(opt Options) []Case {
 			var shapes []GemmShape
-			if opt.wantSet(benchname.SetSquare, sets) {
-				shapes = append(shapes, SquareGemmShapes...)
-			}
-			if opt.wantSet(benchname.SetModel, sets) {
-				shapes = append(shapes, ModelGemmShapes...)
+			for _, set := range sets {
+				if opt.wantSet(set.name) {
+					shapes = append(shapes, set.shapes...)
+				}
 			}
 			return SgemmCases(shapes, opt)
 		},
@@ -60,8 +111,9 @@ func init() {
 // SgemmCases returns the SGEMM cases for the given shapes: every registered
 // implementation, at every selected ISA level for the blocked one
 // (isa=generic for naive and gonum, isa=native for openblas), every thread
-// count. Names are Sgemm/impl=<name>/isa=<level>/threads=<t>/m=<m>/n=<n>/k=<k>,
-// C = A·B row-major with alpha = 1, beta = 0.
+// count. Names are Sgemm/impl=<name>/isa=<level>/threads=<t>/m=<m>/n=<n>/k=<k>
+// (then /trans=<nt|tn|tt> for a shape with a transposed operand),
+// C = op(A)·op(B) row-major with alpha = 1, beta = 0.
 func SgemmCases(shapes []GemmShape, opt Options) []Case {
 	var cases []Case
 	for _, impl := range kernels.SgemmImpls.All() {
@@ -103,15 +155,11 @@ func sgemmCase(impl kernels.Impl[kernels.SgemmFunc], l implLevel, threads int, s
 		set = benchname.SetCustom
 	}
 	return Case{
-		CaseName: benchname.CaseName{Family: benchname.Sgemm, Impl: impl.Name, ISA: l.label, Threads: threads, M: s.M, N: s.N, K: s.K},
+		CaseName: benchname.CaseName{Family: benchname.Sgemm, Impl: impl.Name, ISA: l.label, Threads: threads, M: s.M, N: s.N, K: s.K, Trans: s.trans()},
 		Set:      set,
 		FLOPs:    s.FLOPs(),
 		Bytes:    s.Bytes(),
-		Prepare: func() (func(), func(), error) {
-			ctx, err := kernels.NewContext(l.level, threads)
-			if err != nil {
-				return nil, nil, err
-			}
+		Prepare: onContext(l.level, threads, func(ctx *kernels.Context) (func(), error) {
 			a := make([]float32, s.M*s.K)
 			b := make([]float32, s.K*s.N)
 			c := make([]float32, s.M*s.N)
@@ -121,10 +169,8 @@ func sgemmCase(impl kernels.Impl[kernels.SgemmFunc], l implLevel, threads int, s
 			for i := range b {
 				b[i] = float32(i%5) - 2
 			}
-			op := func() {
-				impl.Fn(ctx, kernels.NoTrans, kernels.NoTrans, s.M, s.N, s.K, 1, a, s.K, b, s.N, 0, c, s.N)
-			}
-			return op, ctx.Close, nil
-		},
+			tA, tB, lda, ldb := s.operands()
+			return func() { impl.Fn(ctx, tA, tB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N) }, nil
+		}),
 	}
 }

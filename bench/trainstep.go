@@ -19,8 +19,8 @@ func init() {
 	sets := []string{benchname.SetSeed}
 	Register(Family{Name: benchname.TrainStep, Doc: "one whole training step of the seed CNN (batch 32) with nn's trainer",
 		Sets: sets, DefaultSets: sets,
-		Cases: func(opt Options) []Case {
-			if !opt.wantSet(benchname.SetSeed, sets) {
+		Build: func(opt Options) []Case {
+			if !opt.wantSet(benchname.SetSeed) {
 				return nil
 			}
 			net := workload.SeedCNN()
@@ -31,19 +31,14 @@ func init() {
 					cases = append(cases, Case{
 						CaseName: benchname.CaseName{Family: benchname.TrainStep, Impl: benchname.ImplNN, ISA: l.label, Threads: t, Shape: net.Name},
 						Set:      benchname.SetSeed, FLOPs: flops,
-						Prepare: func() (func(), func(), error) {
-							ctx, err := kernels.NewContext(l.level, t)
-							if err != nil {
-								return nil, nil, err
-							}
+						Prepare: onContext(l.level, t, func(ctx *kernels.Context) (func(), error) {
 							s, err := nn.NewStepper(ctx, net, net.Batch, 1)
 							if err != nil {
-								ctx.Close()
-								return nil, nil, err
+								return nil, err
 							}
 							s.Step() // fault in every buffer outside the timed region
-							return func() { s.Step() }, ctx.Close, nil
-						},
+							return func() { s.Step() }, nil
+						}),
 					})
 				}
 			}

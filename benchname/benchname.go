@@ -44,6 +44,7 @@ const (
 	KeyM       = "m"       // a matrix product's rows of C
 	KeyN       = "n"       // its columns of C
 	KeyK       = "k"       // its inner dimension
+	KeyTrans   = "trans"   // a matrix product's transposed operands: nt, tn or tt (absent: neither)
 	KeySize    = "size"    // a STREAM working set, bytes
 )
 
@@ -70,6 +71,7 @@ const (
 	SetPeak      = "peak"      // the peak FMA loops
 	SetDRAM      = "dram"      // STREAM on DRAM-sized arrays
 	SetSweep     = "sweep"     // STREAM over working sets from L1 to DRAM
+	SetBackprop  = "backprop"  // a training step's matrix products, operands transposed as the trainer runs them
 )
 
 // LayerShapeName is the shape= value of a benchmark case that measures one

@@ -15,6 +15,8 @@ func TestCaseNameFormatParse(t *testing.T) {
 	}{
 		{CaseName{Family: Sgemm, Impl: "blocked", ISA: "avx512", Threads: 1, M: 1024, N: 512, K: 64},
 			"Sgemm/impl=blocked/isa=avx512/threads=1/m=1024/n=512/k=64"},
+		{CaseName{Family: Sgemm, Impl: "naive", ISA: "generic", Threads: 2, M: 64, N: 288, K: 3872, Trans: "tn"},
+			"Sgemm/impl=naive/isa=generic/threads=2/m=64/n=288/k=3872/trans=tn"},
 		{CaseName{Family: Conv2D, Pass: shape.BackwardData, Impl: "direct", ISA: "avx2", Threads: 2, Shape: LayerShapeName("seed-cnn", "conv2")},
 			"Conv2D/pass=bwd-data/impl=direct/isa=avx2/threads=2/shape=seed-cnn.conv2"},
 		{CaseName{Family: Peak, ISA: "generic", Prec: F64, Threads: 2}, "Peak/isa=generic/prec=f64/threads=2"},

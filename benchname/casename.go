@@ -15,7 +15,7 @@ type Param struct {
 
 // CaseName is a benchmark case name, typed: its family and the value of
 // each key. Format writes the keys that are set in the order of the fields
-// (pass, op, impl, isa, prec, threads, shape, m, n, k, size), then Extra;
+// (pass, op, impl, isa, prec, threads, shape, m, n, k, trans, size), then Extra;
 // Parse reads a name back.
 type CaseName struct {
 	Family  string
@@ -26,8 +26,9 @@ type CaseName struct {
 	Prec    Precision // peak loop precision (Peak)
 	Threads int
 	Shape   string
-	M, N, K int // matrix product (Sgemm)
-	Size    int // working set, bytes (Stream)
+	M, N, K int    // matrix product (Sgemm)
+	Trans   string // its transposed operands, "nt", "tn" or "tt"; "" for neither (Sgemm)
+	Size    int    // working set, bytes (Stream)
 	// Extra are elements of a parsed name whose key the schema does not
 	// know, in order (a positional element has an empty key).
 	Extra []Param
@@ -57,6 +58,7 @@ func (c CaseName) Params() []Param {
 	num(KeyM, c.M)
 	num(KeyN, c.N)
 	num(KeyK, c.K)
+	str(KeyTrans, c.Trans)
 	num(KeySize, c.Size)
 	return append(ps, c.Extra...)
 }
@@ -113,7 +115,7 @@ func (c *CaseName) set(k, v string) error {
 		*f = n
 		return nil
 	}
-	text := map[string]*string{KeyOp: &c.Op, KeyImpl: &c.Impl, KeyISA: &c.ISA, KeyShape: &c.Shape}
+	text := map[string]*string{KeyOp: &c.Op, KeyImpl: &c.Impl, KeyISA: &c.ISA, KeyShape: &c.Shape, KeyTrans: &c.Trans}
 	switch f, ok := text[k]; {
 	case ok:
 		*f = v

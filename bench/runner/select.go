@@ -116,10 +116,9 @@ func Select(sel Selection, p Preset, info cpu.Info) ([]bench.Case, error) {
 			return nil, err
 		}
 	}
-	maxThreads := min(4*max(info.LogicalCores, 1), kernels.MaxThreads)
 	for _, t := range sel.Threads {
-		if t < 1 || t > maxThreads {
-			return nil, fmt.Errorf("thread count %d outside [1, %d] (4× the %d logical CPUs)", t, maxThreads, info.LogicalCores)
+		if t < 1 || t > MaxThreads(info) {
+			return nil, fmt.Errorf("thread count %d outside [1, %d] (4× the %d logical CPUs)", t, MaxThreads(info), info.LogicalCores)
 		}
 	}
 	if err := checkNames("set", sel.Sets, allSets(fams)); err != nil {
@@ -160,6 +159,13 @@ func Select(sel Selection, p Preset, info cpu.Info) ([]bench.Case, error) {
 		return nil, fmt.Errorf("no benchmark cases match the selection (%s)", sel)
 	}
 	return cases, nil
+}
+
+// MaxThreads is the largest thread count Select accepts on the machine
+// info: 4× its logical CPUs (beyond that a run measures the scheduler, not
+// the kernels), and at most kernels.MaxThreads.
+func MaxThreads(info cpu.Info) int {
+	return min(4*max(info.LogicalCores, 1), kernels.MaxThreads)
 }
 
 // String describes the selection as the flags that made it.

@@ -35,15 +35,14 @@ or full (about 30 s) it measures the peak FLOP/s and memory bandwidths too.`,
 			if err != nil {
 				return err
 			}
+			if err := checkCeilings(ceilings); err != nil {
+				return err
+			}
 			p := ceiling.FromInfo(info)
-			switch ceilings {
-			case "off":
-			case "quick", "full":
-				if p, err = ceiling.Measure(ceiling.Options{Quick: ceilings == "quick", Progress: prefixWriter{cmd.ErrOrStderr()}}); err != nil {
+			if ceilings != ceilingsOff {
+				if p, err = ceiling.Measure(ceiling.Options{Quick: ceilings == ceilingsQuick, Progress: prefixWriter{cmd.ErrOrStderr()}}); err != nil {
 					return err
 				}
-			default:
-				return usagef("--ceilings %q: want off, quick or full", ceilings)
 			}
 			out := detectJSON{Label: ceiling.DefaultLabel(info), Profile: p}
 			for _, l := range info.Levels() {
@@ -62,6 +61,6 @@ or full (about 30 s) it measures the peak FLOP/s and memory bandwidths too.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().StringVar(&ceilings, "ceilings", "off", "measure the ceilings: off, quick or full")
+	cmd.Flags().StringVar(&ceilings, "ceilings", ceilingsOff, "measure the ceilings: off, quick or full")
 	return cmd
 }

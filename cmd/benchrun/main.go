@@ -14,7 +14,8 @@
 // results files are in the Go benchmark format: benchstat reads benchrun's
 // files, and every subcommand reads `go test -bench` output. Each subcommand
 // lives in its own file (run.go, detect.go, compare.go, merge.go, cost.go, report.go, train.go) and is
-// added to the root command in newRoot.
+// added to the root command in newRoot; the options run and train share
+// (--label, --output, --ceilings) are resultsOptions in shared.go.
 //
 // Long flags take one dash or two (-benchtime 1s, --benchtime 1s, -col
 // /impl), as with go test and benchstat.
@@ -35,6 +36,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -73,7 +75,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 // Errors are one line on stderr.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot()
-	root.SetArgs(longFlags(args))
+	root.SetArgs(longFlags(root, args))
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
@@ -93,10 +95,12 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // longFlags lets long flags take one dash as well as two, as go test's and
-// benchstat's do (-benchtime 1s, -col /impl): "-name" and "-name=value" with
-// a name of two or more letters become "--name...". Arguments after "--" are
-// left alone.
-func longFlags(args []string) []string {
+// benchstat's do (-benchtime 1s, -col /impl): "-name" and "-name=value"
+// become "--name..." when name is a long flag of a command of root. Anything
+// else is left to pflag, so "-oxyz" stays the shorthand -o with the value
+// xyz. Arguments after "--" are left alone.
+func longFlags(root *cobra.Command, args []string) []string {
+	names := longFlagNames(root)
 	out := make([]string, len(args))
 	for i, a := range args {
 		if a == "--" {
@@ -104,7 +108,7 @@ func longFlags(args []string) []string {
 			break
 		}
 		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 && isFlagName(name) {
+		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && names[name] {
 			a = "-" + a
 		}
 		out[i] = a
@@ -112,13 +116,26 @@ func longFlags(args []string) []string {
 	return out
 }
 
-func isFlagName(s string) bool {
-	for i, r := range s {
-		if !(r >= 'a' && r <= 'z' || i > 0 && (r == '-' || r >= '0' && r <= '9')) {
-			return false
+// longFlagNames returns the names of the long flags (two letters or more)
+// of c and its subcommands, --help included.
+func longFlagNames(c *cobra.Command) map[string]bool {
+	names := map[string]bool{}
+	add := func(f *pflag.Flag) {
+		if len(f.Name) > 1 {
+			names[f.Name] = true
 		}
 	}
-	return true
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.InitDefaultHelpFlag()
+		c.Flags().VisitAll(add)
+		c.PersistentFlags().VisitAll(add)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(c)
+	return names
 }
 
 // newRoot builds the command tree. The bare command is `run`.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -159,6 +160,11 @@ func TestRunMeasuresCeilings(t *testing.T) {
 // TestRunBadInput: every mistake is a one-line error on stderr, exit code 2,
 // and no output file.
 func TestRunBadInput(t *testing.T) {
+	info, err := cpu.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tooMany := strconv.Itoa(4*info.LogicalCores + 1)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "r.txt")
 	for _, tc := range []struct {
@@ -171,14 +177,19 @@ func TestRunBadInput(t *testing.T) {
 		{[]string{"--kernel", "Nosuch"}, "Conv2D, Dense"},
 		{[]string{"--impl", "turbo"}, `unknown implementation "turbo" (valid:`},
 		{[]string{"--isa", "avx9"}, `unknown ISA level "avx9" (valid: generic, avx2, avx512)`},
-		{[]string{"--threads", "0"}, "thread count 0"},
-		{[]string{"--threads", "100000"}, "thread count 100000"},
+		{[]string{"--threads", "0"}, "--threads 0: want 1 to"},
+		{[]string{"--threads", "-1"}, "--threads -1: want 1 to"},
+		{[]string{"--threads", "1,100000"}, "--threads 100000: want 1 to"},
+		{[]string{"--threads", tooMany}, "--threads " + tooMany + ": want 1 to"},
 		{[]string{"--threads", "two"}, "--threads"},
 		{[]string{"--set", "huge"}, `unknown set "huge"`},
 		{[]string{"--match", "("}, "--match"},
 		{[]string{"--kernel", "Sgemm", "--match", "nothing-matches"}, "no benchmark cases match"},
-		{[]string{"--benchtime", "fast"}, `bad benchtime "fast"`},
+		{[]string{"--benchtime", "fast"}, `--benchtime: bad benchtime "fast"`},
+		{[]string{"--benchtime", "-1s"}, `--benchtime: bad benchtime "-1s"`},
+		{[]string{"--benchtime", "0x"}, `--benchtime: bad benchtime "0x"`},
 		{[]string{"--count", "0"}, "--count 0"},
+		{[]string{"--count", "-2"}, "--count -2"},
 		{[]string{"--quick", "--full"}, "exclude each other"},
 		{[]string{"--label", "My Box"}, "bad machine label"},
 		{[]string{"--ceilings", "maybe"}, "--ceilings"},
@@ -373,10 +384,32 @@ func TestMerge(t *testing.T) {
 	}
 }
 
+// TestLongFlags: a registered long flag takes one dash (run's, compare's,
+// --help); anything else, a shorthand with its value attached among them,
+// is left as typed.
 func TestLongFlags(t *testing.T) {
-	got := longFlags([]string{"-benchtime", "1s", "-o", "x", "--count", "2", "-col=/impl", "-", "-1", "--", "-keep"})
-	want := []string{"--benchtime", "1s", "-o", "x", "--count", "2", "--col=/impl", "-", "-1", "--", "-keep"}
+	got := longFlags(newRoot(), []string{"-benchtime", "1s", "-o", "x", "--count", "2", "-col=/impl", "-help", "-oxyz", "-nosuch", "-", "-1", "--", "-keep"})
+	want := []string{"--benchtime", "1s", "-o", "x", "--count", "2", "--col=/impl", "--help", "-oxyz", "-nosuch", "-", "-1", "--", "-keep"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("longFlags = %q, want %q", got, want)
+	}
+}
+
+// TestShorthandWithValue: merge -omerged writes the file "merged", as
+// pflag reads a shorthand with its value attached, rather than failing on
+// an unknown long flag --omerged.
+func TestShorthandWithValue(t *testing.T) {
+	in, err := filepath.Abs("testdata/gotest.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var o, e bytes.Buffer
+	if code := run([]string{"merge", "-omerged", in}, &o, &e); code != 0 {
+		t.Fatalf("merge -omerged: exit %d: %s", code, e.String())
+	}
+	if rs, err := results.Read(filepath.Join(dir, "merged")); err != nil || len(rs) == 0 {
+		t.Errorf("merge -omerged wrote %d results (%v)", len(rs), err)
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,19 +20,14 @@ import (
 	"github.com/trainbench/trainbench/workload"
 )
 
-// benchPkg is the package of the case table: the pkg key go test writes for
-// the same benchmarks.
-const benchPkg = "github.com/trainbench/trainbench/bench"
-
 type runOptions struct {
+	resultsOptions
 	kernels, impls, isas, sets []string
 	match                      string
 	threads                    []int
 	benchtime                  string
 	count                      int
 	quick, full                bool
-	ceilings                   string
-	output, label              string
 	json                       bool
 	report                     bool
 }
@@ -79,9 +72,7 @@ completed case (it is rewritten atomically after each one).`,
 	f.IntVar(&o.count, "count", 0, "runs of each case, interleaved (default by preset: 3, 1 --quick, 5 --full)")
 	f.BoolVar(&o.quick, "quick", false, "the quick preset: under a minute")
 	f.BoolVar(&o.full, "full", false, "the full preset: everything, long")
-	f.StringVar(&o.ceilings, "ceilings", "", "measure the ceilings: quick, full or off (default: quick with --quick, else full)")
-	f.StringVarP(&o.output, "output", "o", "", "results file (default benchrun-<label>-<date>.txt in the current directory)")
-	f.StringVar(&o.label, "label", "", "machine label for the results (default from the CPU brand and core count)")
+	o.register(f, "benchrun", "", "measure the ceilings: quick, full or off (default: quick with --quick, else full)")
 	f.BoolVar(&o.json, "json", false, "print the results as JSON on stdout instead of the table")
 	f.BoolVar(&o.report, "report", true, "write the cost report folder (<results file without .txt>-report/) for the built-in workloads after the run")
 	return cmd
@@ -100,137 +91,35 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	info, err := cpu.Detect()
+	p, err := o.plan(cmd.Flags().Changed("count"))
 	if err != nil {
 		return err
 	}
-	preset := runner.Default
-	switch {
-	case o.quick && o.full:
-		return usagef("--quick and --full exclude each other")
-	case o.quick:
-		preset = runner.Quick
-	case o.full:
-		preset = runner.Full
-	}
-	sel := runner.Selection{Kernels: o.kernels, Impls: o.impls, Sets: o.sets, Threads: o.threads}
-	if o.match != "" {
-		re, err := regexp.Compile(o.match)
-		if err != nil {
-			return usagef("--match: %v", err)
-		}
-		sel.Match = re
-	}
-	for _, s := range o.isas {
-		l, err := cpu.ParseLevel(s)
-		if err != nil {
-			return usageError{err}
-		}
-		sel.Levels = append(sel.Levels, l)
-	}
-	if o.label == "" {
-		o.label = ceiling.DefaultLabel(info)
-	} else if err := results.CheckLabel(o.label); err != nil {
-		return usageError{err}
-	}
-	if o.benchtime != "" {
-		if err := runner.CheckBenchtime(o.benchtime); err != nil {
-			return usageError{err}
-		}
-	}
-	count := o.count
-	if cmd.Flags().Changed("count") && count < 1 {
-		return usagef("--count %d: want at least 1", count)
-	} else if count == 0 {
-		count = preset.Count()
-	}
-	measure, quickCeil := true, preset.QuickCeilings()
-	switch o.ceilings {
-	case "":
-	case "quick", "full":
-		quickCeil = o.ceilings == "quick"
-	case "off":
-		measure = false
-	default:
-		return usagef("--ceilings %q: want quick, full or off", o.ceilings)
-	}
-	cases, err := runner.Select(sel, preset, info)
+	p.announce(stderr, o.output)
+	profile, err := o.profile(stderr, p.info, "the ceilings", ceiling.Options{Threads: caseThreads(p.cases), Progress: prefixWriter{stderr}})
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	benchtime := o.benchtime
-	if benchtime == "" {
-		benchtime = preset.Benchtime(len(cases) * count)
-	}
-	start := time.Now().UTC()
-	if o.output == "" {
-		o.output = fmt.Sprintf("benchrun-%s-%s.txt", o.label, start.Format("2006-01-02T1504Z"))
-	}
-	if st, err := os.Stat(filepath.Dir(o.output)); err != nil || !st.IsDir() {
-		return usagef("cannot write %s: no directory %s", o.output, filepath.Dir(o.output))
-	}
-
-	fmt.Fprintf(stderr, "benchrun: %s (%d cores), %s preset: %d cases × %d at -benchtime %s → %s\n",
-		info.Brand, info.PhysicalCores, preset, len(cases), count, benchtime, o.output)
-	if preset == runner.Full {
-		fmt.Fprintf(stderr, "benchrun: the full preset takes at least %s (%d runs of at least %s each, slow cases longer); Ctrl-C keeps what is done\n",
-			runner.Estimate(cases, benchtime, count).Round(time.Minute), len(cases)*count, benchtime)
-	}
-
-	profile := ceiling.FromInfo(info)
-	if measure {
-		mode := "full"
-		if quickCeil {
-			mode = "quick"
-		}
-		fmt.Fprintf(stderr, "benchrun: measuring the ceilings (%s)\n", mode)
-		p, err := ceiling.Measure(ceiling.Options{Quick: quickCeil, Threads: caseThreads(cases), Progress: prefixWriter{stderr}})
-		if err != nil {
-			return err
-		}
-		profile = p
-		bench.UseProfile(p)
+	if o.ceilings != ceilingsOff {
+		bench.UseProfile(profile)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-
-	hdr := results.Header{Machine: profile, Label: o.label, Date: start, Pkg: benchPkg}
-	prog := newProgress(stderr)
-	var done []results.Result
-	var writeErr error
-	ctx, stopRun := context.WithCancel(ctx) // stops the run when the file cannot be written
-	defer stopRun()
-	r := runner.Runner{Benchtime: benchtime, Count: count, Config: hdr.Config(), Events: func(e runner.Event) {
-		prog.event(e)
-		if e.Kind == runner.Done {
-			done = append(done, e.Result)
-			// The file holds every completed case at all times.
-			if err := results.WriteFile(o.output, done); err != nil && writeErr == nil {
-				writeErr = err
-				stopRun()
-			}
-		}
-	}}
-	rs, runErr := r.Run(ctx, cases)
-	prog.finish()
+	rs, runErr, writeErr := p.measure(ctx, stderr, o.output, o.header(profile, benchPkg).Config())
 	if writeErr != nil {
 		return writeErr
 	}
 	if len(rs) > 0 {
-		if o.json {
-			if err := results.WriteJSON(stdout, rs); err != nil {
-				return err
-			}
-		} else {
-			writeTable(stdout, rs)
+		if err := o.print(stdout, rs); err != nil {
+			return err
 		}
 		fmt.Fprintf(stderr, "benchrun: %d results in %s (took %s; compare runs with: benchrun compare OLD %s)\n",
-			len(rs), o.output, time.Since(start).Round(time.Second), o.output)
+			len(rs), o.output, time.Since(o.start).Round(time.Second), o.output)
 	}
 	if runErr != nil {
 		if errors.Is(runErr, context.Canceled) {
-			fmt.Fprintf(stderr, "benchrun: stopped after %d of %d runs\n", len(rs), len(cases)*count)
+			fmt.Fprintf(stderr, "benchrun: stopped after %d of %d runs\n", len(rs), len(p.cases)*p.count)
 		}
 		return runErr
 	}
@@ -238,12 +127,148 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 		return fmt.Errorf("no case could run here (see the skipped cases above)")
 	}
 	if o.report {
-		ro := reportOptions{costFlags: defaultCostFlags(), output: strings.TrimSuffix(o.output, ".txt") + "-report"}
-		ro.workloads = workload.Builtins()
-		reproduce := "benchrun report -o " + ro.output + " --workload " + strings.Join(ro.workloads, ",") + " " + o.output
-		if err := writeReport(stderr, ro, []string{o.output}, start, reproduce); err != nil {
-			return fmt.Errorf("the results are in %s, but the report failed: %w", o.output, err)
+		return o.writeReport(stderr)
+	}
+	return nil
+}
+
+// runPlan is what a run does, resolved from the flags and checked before
+// anything is measured.
+type runPlan struct {
+	info      cpu.Info
+	preset    runner.Preset
+	cases     []bench.Case
+	benchtime string
+	count     int
+}
+
+// plan checks the flags, fills in the preset's defaults and selects the
+// cases; countSet says whether --count was given. Every error is a usage
+// error naming the flag.
+func (o *runOptions) plan(countSet bool) (runPlan, error) {
+	info, err := cpu.Detect()
+	if err != nil {
+		return runPlan{}, err
+	}
+	p := runPlan{info: info, preset: runner.Default}
+	switch {
+	case o.quick && o.full:
+		return p, usagef("--quick and --full exclude each other")
+	case o.quick:
+		p.preset = runner.Quick
+	case o.full:
+		p.preset = runner.Full
+	}
+	sel, err := o.selection(info)
+	if err != nil {
+		return p, err
+	}
+	if o.benchtime != "" {
+		if err := runner.CheckBenchtime(o.benchtime); err != nil {
+			return p, usagef("--benchtime: %v", err)
 		}
+	}
+	p.count = o.count
+	if countSet && p.count < 1 {
+		return p, usagef("--count %d: want at least 1", p.count)
+	} else if p.count == 0 {
+		p.count = p.preset.Count()
+	}
+	ceilings := ceilingsFull
+	if p.preset.QuickCeilings() {
+		ceilings = ceilingsQuick
+	}
+	if err := o.resolve(info, ceilings); err != nil {
+		return p, err
+	}
+	if p.cases, err = runner.Select(sel, p.preset, info); err != nil {
+		return p, usageError{err}
+	}
+	p.benchtime = o.benchtime
+	if p.benchtime == "" {
+		p.benchtime = p.preset.Benchtime(len(p.cases) * p.count)
+	}
+	return p, nil
+}
+
+// selection is the case selection of the --kernel, --impl, --set,
+// --threads, --match and --isa flags.
+func (o *runOptions) selection(info cpu.Info) (runner.Selection, error) {
+	sel := runner.Selection{Kernels: o.kernels, Impls: o.impls, Sets: o.sets, Threads: o.threads}
+	if err := checkThreads(info, o.threads...); err != nil {
+		return sel, err
+	}
+	if o.match != "" {
+		re, err := regexp.Compile(o.match)
+		if err != nil {
+			return sel, usagef("--match: %v", err)
+		}
+		sel.Match = re
+	}
+	for _, s := range o.isas {
+		l, err := cpu.ParseLevel(s)
+		if err != nil {
+			return sel, usageError{err}
+		}
+		sel.Levels = append(sel.Levels, l)
+	}
+	return sel, nil
+}
+
+// announce says on stderr what the run will do, and how long the full
+// preset takes at least.
+func (p runPlan) announce(stderr io.Writer, output string) {
+	fmt.Fprintf(stderr, "benchrun: %s (%d cores), %s preset: %d cases × %d at -benchtime %s → %s\n",
+		p.info.Brand, p.info.PhysicalCores, p.preset, len(p.cases), p.count, p.benchtime, output)
+	if p.preset == runner.Full {
+		fmt.Fprintf(stderr, "benchrun: the full preset takes at least %s (%d runs of at least %s each, slow cases longer); Ctrl-C keeps what is done\n",
+			runner.Estimate(p.cases, p.benchtime, p.count).Round(time.Minute), len(p.cases)*p.count, p.benchtime)
+	}
+}
+
+// measure runs the cases with progress on stderr, rewriting the results
+// file at output (with configuration lines config) after each completed
+// case. It returns the results and the run's error (a cancelled run keeps
+// the results so far), and writeErr, a failure to write the file, which
+// stops the run.
+func (p runPlan) measure(ctx context.Context, stderr io.Writer, output string, config []results.KeyValue) (rs []results.Result, runErr, writeErr error) {
+	prog := newProgress(stderr)
+	var done []results.Result
+	ctx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	r := runner.Runner{Benchtime: p.benchtime, Count: p.count, Config: config, Events: func(e runner.Event) {
+		prog.event(e)
+		if e.Kind != runner.Done || writeErr != nil {
+			return
+		}
+		done = append(done, e.Result)
+		// The file holds every completed case at all times.
+		if writeErr = results.WriteFile(output, done); writeErr != nil {
+			stopRun()
+		}
+	}}
+	rs, runErr = r.Run(ctx, p.cases)
+	prog.finish()
+	return rs, runErr, writeErr
+}
+
+// print writes the results on stdout: the table, or JSON with --json.
+func (o *runOptions) print(stdout io.Writer, rs []results.Result) error {
+	if o.json {
+		return results.WriteJSON(stdout, rs)
+	}
+	writeTable(stdout, rs)
+	return nil
+}
+
+// writeReport writes the cost report folder of the built-in workloads
+// beside the results file.
+func (o *runOptions) writeReport(stderr io.Writer) error {
+	ro := reportOptions{costFlags: defaultCostFlags(), output: strings.TrimSuffix(o.output, ".txt") + "-report"}
+	ro.workloads = workload.Builtins()
+	reproduce := "benchrun report -o " + ro.output + " --workload " + strings.Join(ro.workloads, ",") + " " + o.output
+	if err := writeReport(stderr, ro, []string{o.output}, o.start, reproduce); err != nil {
+		return fmt.Errorf("the results are in %s, but the report failed: %w", o.output, err)
 	}
 	return nil
 }

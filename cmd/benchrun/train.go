@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/ceiling"
@@ -22,6 +21,7 @@ import (
 )
 
 type trainOptions struct {
+	resultsOptions
 	workload string
 	epochs   int
 	batch    int
@@ -33,9 +33,6 @@ type trainOptions struct {
 	timing   bool
 	skipTest bool
 	predict  []string
-	output   string
-	label    string
-	ceilings string
 	json     bool
 }
 
@@ -63,7 +60,7 @@ optionally gzipped).`,
   benchrun train --predict benchrun-mybox-2026-11-28T1200Z.txt`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runTrain(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
+			return runTrain(cmd.Context(), cmd, o)
 		},
 	}
 	f := cmd.Flags()
@@ -78,122 +75,49 @@ optionally gzipped).`,
 	f.BoolVar(&o.timing, "timing", true, "time every layer's passes (costs a little)")
 	f.BoolVar(&o.skipTest, "skip-test", false, "do not measure the test accuracy after each epoch")
 	f.StringSliceVar(&o.predict, "predict", nil, "results files of this machine (comma-separated; their runs are pooled): predict the epoch with the cost model and compare")
-	f.StringVarP(&o.output, "output", "o", "", "results file (default train-<label>-<date>.txt)")
-	f.StringVar(&o.label, "label", "", "machine label (default from the CPU brand and core count)")
-	f.StringVar(&o.ceilings, "ceilings", "quick", "measure the peak for % of peak: quick, full or off")
+	o.register(f, "train", ceilingsQuick, "measure the peak for % of peak: quick, full or off")
 	f.BoolVar(&o.json, "json", false, "print the training report as JSON on stdout")
 	return cmd
 }
 
-func runTrain(ctx context.Context, stdout, stderr io.Writer, o trainOptions) error {
-	info, err := cpu.Detect()
+func runTrain(ctx context.Context, cmd *cobra.Command, o trainOptions) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	p, err := o.plan(cmd.Flags())
 	if err != nil {
 		return err
 	}
-	level := info.Max()
-	if o.isa != "" {
-		if level, err = cpu.ParseLevel(o.isa); err != nil {
-			return usageError{err}
-		}
-		if err := info.Check(level); err != nil {
-			return usageError{err}
-		}
-	}
-	threads := o.threads
-	if threads == 0 {
-		threads = max(info.PhysicalCores, 1)
-	}
-	if o.threads < 0 || threads > kernels.MaxThreads {
-		return usagef("--threads %d: want 1 to %d", threads, kernels.MaxThreads)
-	}
-	if o.epochs < 1 || o.batch < 0 || o.maxSteps < 0 {
-		return usagef("--epochs must be at least 1, --batch and --max-steps not negative")
-	}
-	switch o.ceilings {
-	case "off", "quick", "full":
-	default:
-		return usagef("--ceilings %q: want quick, full or off", o.ceilings)
-	}
-	if o.label == "" {
-		o.label = ceiling.DefaultLabel(info)
-	} else if err := results.CheckLabel(o.label); err != nil {
-		return usageError{err}
-	}
-	net, err := workload.Lookup(o.workload)
-	if err != nil {
-		return usageError{err}
-	}
-	batch := o.batch
-	if batch == 0 {
-		batch = net.Batch
-	}
-	start := time.Now().UTC()
-	if o.output == "" {
-		o.output = fmt.Sprintf("train-%s-%s.txt", o.label, start.Format("2006-01-02T1504Z"))
-	}
-	if st, err := os.Stat(filepath.Dir(o.output)); err != nil || !st.IsDir() {
-		return usagef("cannot write %s: no directory %s", o.output, filepath.Dir(o.output))
-	}
-
-	// The prediction comes first: it must not know the measured epoch.
-	var pred *costmodel.Prediction
+	var measured *costmodel.Results
 	if len(o.predict) > 0 {
-		res, err := costmodel.LoadResults(o.predict...)
-		if err != nil {
+		if measured, err = costmodel.LoadResults(o.predict...); err != nil {
 			return usageError{err}
 		}
-		pnet := net
-		pnet.Batch = batch
-		p, err := costmodel.Predict(pnet, res, threads, costmodel.DefaultAssumptions())
-		if err != nil {
-			return fmt.Errorf("predict from %s: %w", o.predict, err)
-		}
-		pred = &p
-		fmt.Fprintf(stderr, "benchrun: the cost model predicts %.2f s an epoch [%.2f, %.2f] at %d threads (step from %s in %s; the kernels alone sum to %.2f s)\n",
-			p.EpochSeconds.Mid, p.EpochSeconds.Low, p.EpochSeconds.High, threads, p.StepFrom, o.predict, p.KernelStepSeconds.Mid*p.StepsPerEpoch)
 	}
-
-	fmt.Fprintf(stderr, "benchrun: loading MNIST\n")
-	data, err := nn.LoadMNIST(o.data)
+	data, err := o.loadData(stderr, p)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	profile := ceiling.FromInfo(info)
-	if o.ceilings != "off" {
-		fmt.Fprintf(stderr, "benchrun: measuring the %s peak at %d threads (%s)\n", level, threads, o.ceilings)
-		p, err := ceiling.Measure(ceiling.Options{Quick: o.ceilings == "quick", Threads: []int{threads}, Levels: []cpu.Level{level}})
-		if err != nil {
+	// The prediction comes before the training: it must not know the
+	// measured epoch.
+	var pred *costmodel.Prediction
+	if measured != nil {
+		if pred, err = o.predictEpoch(stderr, p, measured); err != nil {
 			return err
 		}
-		profile = p
 	}
-	kctx, err := kernels.NewContext(level, threads)
+	profile, err := o.profile(stderr, p.info, fmt.Sprintf("the %s peak at %d threads", p.level, p.threads),
+		ceiling.Options{Threads: []int{p.threads}, Levels: []cpu.Level{p.level}})
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	defer kctx.Close()
-
-	prev := runtime.GOMAXPROCS(threads)
-	defer runtime.GOMAXPROCS(prev)
-	fmt.Fprintf(stderr, "benchrun: training %s on %d images (batch %d, %s, %d threads, %d epochs)\n",
-		net.Name, data.Train.Len(), batch, level, threads, o.epochs)
-	lastPrint := time.Now()
-	rep, err := nn.Train(kctx, net, data, nn.TrainOptions{Epochs: o.epochs, Batch: batch, Seed: o.seed, MaxSteps: o.maxSteps, Timing: o.timing, SkipTest: o.skipTest, Context: ctx},
-		func(s nn.Step) {
-			if time.Since(lastPrint) > 2*time.Second || s.Step == s.Steps {
-				lastPrint = time.Now()
-				fmt.Fprintf(stderr, "benchrun: epoch %d: step %d/%d, loss %.4f, %.1f s\n", s.Epoch, s.Step, s.Steps, s.Loss, s.Elapsed.Seconds())
-			}
-		})
+	rep, err := o.train(ctx, stderr, p, data)
 	if err != nil && len(rep.Epochs) == 0 {
 		return err
 	}
 	// A stop (Ctrl-C) keeps the epochs completed.
 	runErr := err
 
-	peak, _ := profile.Peak(level.String(), benchname.F32, threads)
-	hdr := results.Header{Machine: profile, Label: o.label, Date: start, Pkg: "github.com/trainbench/trainbench/nn"}
-	rs := trainResults(rep, net.Name, level, threads, batch, peak, hdr.Config())
+	peak, _ := profile.Peak(p.level.String(), benchname.F32, p.threads)
+	rs := trainResults(rep, p.net.Name, p.level, p.threads, p.batch, peak, o.header(profile, trainPkg).Config())
 	if err := results.WriteFile(o.output, rs); err != nil {
 		return err
 	}
@@ -208,33 +132,144 @@ func runTrain(ctx context.Context, stdout, stderr io.Writer, o trainOptions) err
 		return runErr
 	}
 	for _, e := range rep.Epochs {
-		fmt.Fprintln(stdout, e.Summary())
-		if peak > 0 {
-			fmt.Fprintf(stdout, "  %.1f%% of the measured %s peak at %d threads (%.0f GFLOP/s)\n", 100*e.GFLOPS/peak, level, threads, peak)
-		}
-		if pred != nil && o.maxSteps == 0 {
-			fmt.Fprintf(stdout, "  predicted %.2f s [%.2f, %.2f] (step from %s), measured %.2f s: measured/predicted = %.3f\n",
-				pred.EpochSeconds.Mid, pred.EpochSeconds.Low, pred.EpochSeconds.High, pred.StepFrom, e.Wall.Seconds(), e.Wall.Seconds()/pred.EpochSeconds.Mid)
-			if pred.StepFrom != costmodel.StepFromKernels {
-				k := pred.KernelStepSeconds.Mid * pred.StepsPerEpoch
-				fmt.Fprintf(stdout, "  the kernels measured alone sum to %.2f s: measured/kernel sum = %.3f\n", k, e.Wall.Seconds()/k)
-			}
-		}
-		if len(e.Layers) > 0 {
-			fmt.Fprintf(stdout, "  %-10s %-12s %10s %8s %10s\n", "layer", "pass", "seconds", "share", "GFLOP/s")
-			for _, l := range e.Layers {
-				g := ""
-				if l.FLOPs > 0 && l.Time > 0 {
-					g = fmt.Sprintf("%.1f", l.FLOPs/l.Time.Seconds()/1e9)
-				}
-				fmt.Fprintf(stdout, "  %-10s %-12s %10.3f %7.1f%% %10s\n", l.Layer, l.Pass, l.Time.Seconds(), 100*l.Time.Seconds()/e.Wall.Seconds(), g)
-			}
-			fmt.Fprintf(stdout, "  %-10s %-12s %10.3f %7.1f%%\n", "optimizer", "", e.Update.Seconds(), 100*e.Update.Seconds()/e.Wall.Seconds())
-			fmt.Fprintf(stdout, "  %-10s %-12s %10.3f %7.1f%%\n", "batches", "", e.Data.Seconds(), 100*e.Data.Seconds()/e.Wall.Seconds())
-		}
+		o.printEpoch(stdout, e, p, peak, pred)
 	}
 	fmt.Fprintf(stderr, "benchrun: results in %s\n", o.output)
 	return runErr
+}
+
+// trainPlan is what a training run does, resolved from the flags and
+// checked before anything is loaded or measured.
+type trainPlan struct {
+	info    cpu.Info
+	level   cpu.Level
+	threads int
+	net     workload.Network
+	batch   int
+}
+
+// plan checks the flags and fills in their defaults: the highest usable ISA
+// level, the physical core count, the network's batch size. Every error is a
+// usage error naming the flag and its value.
+func (o *trainOptions) plan(flags *pflag.FlagSet) (trainPlan, error) {
+	info, err := cpu.Detect()
+	if err != nil {
+		return trainPlan{}, err
+	}
+	p := trainPlan{info: info, level: info.Max(), threads: max(info.PhysicalCores, 1)}
+	if o.isa != "" {
+		if p.level, err = cpu.ParseLevel(o.isa); err != nil {
+			return p, usageError{err}
+		}
+		if err := info.Check(p.level); err != nil {
+			return p, usageError{err}
+		}
+	}
+	if flags.Changed("threads") {
+		if err := checkThreads(info, o.threads); err != nil {
+			return p, err
+		}
+		p.threads = o.threads
+	}
+	switch {
+	case o.epochs < 1:
+		return p, usagef("--epochs %d: want at least 1", o.epochs)
+	case flags.Changed("batch") && o.batch < 1:
+		return p, usagef("--batch %d: want at least 1", o.batch)
+	case o.maxSteps < 0:
+		return p, usagef("--max-steps %d: want 0 (the whole epoch) or more", o.maxSteps)
+	}
+	if p.net, err = workload.Lookup(o.workload); err != nil {
+		return p, usageError{err}
+	}
+	p.batch = p.net.Batch
+	if o.batch > 0 {
+		p.batch = o.batch
+	}
+	return p, o.resolve(info, ceilingsQuick)
+}
+
+// loadData loads MNIST and checks that a minibatch fits in its training
+// set.
+func (o *trainOptions) loadData(stderr io.Writer, p trainPlan) (nn.Dataset, error) {
+	fmt.Fprintf(stderr, "benchrun: loading MNIST\n")
+	data, err := nn.LoadMNIST(o.data)
+	if err != nil {
+		return nn.Dataset{}, usageError{err}
+	}
+	if n := data.Train.Len(); p.batch > n {
+		return nn.Dataset{}, usagef("--batch %d: want at most %d, the training set's size", p.batch, n)
+	}
+	return data, nil
+}
+
+// predictEpoch predicts the epoch with the cost model from the measured
+// kernels and says so on stderr.
+func (o *trainOptions) predictEpoch(stderr io.Writer, p trainPlan, measured *costmodel.Results) (*costmodel.Prediction, error) {
+	net := p.net
+	net.Batch = p.batch
+	pred, err := costmodel.Predict(net, measured, p.threads, costmodel.DefaultAssumptions())
+	if err != nil {
+		return nil, fmt.Errorf("predict from %s: %w", o.predict, err)
+	}
+	fmt.Fprintf(stderr, "benchrun: the cost model predicts %.2f s an epoch [%.2f, %.2f] at %d threads (step from %s in %s; the kernels alone sum to %.2f s)\n",
+		pred.EpochSeconds.Mid, pred.EpochSeconds.Low, pred.EpochSeconds.High, p.threads, pred.StepFrom, o.predict, pred.KernelStepSeconds.Mid*pred.StepsPerEpoch)
+	return &pred, nil
+}
+
+// train trains the network on data at the plan's level and threads, with a
+// progress line on stderr every 2 s. A cancelled ctx stops it after the
+// step in progress; the report keeps the epochs completed.
+func (o *trainOptions) train(ctx context.Context, stderr io.Writer, p trainPlan, data nn.Dataset) (nn.Report, error) {
+	kctx, err := kernels.NewContext(p.level, p.threads)
+	if err != nil {
+		return nn.Report{}, usageError{err}
+	}
+	defer kctx.Close()
+	prev := runtime.GOMAXPROCS(p.threads)
+	defer runtime.GOMAXPROCS(prev)
+	fmt.Fprintf(stderr, "benchrun: training %s on %d images (batch %d, %s, %d threads, %d epochs)\n",
+		p.net.Name, data.Train.Len(), p.batch, p.level, p.threads, o.epochs)
+	lastPrint := time.Now()
+	opt := nn.TrainOptions{Epochs: o.epochs, Batch: p.batch, Seed: o.seed, MaxSteps: o.maxSteps, Timing: o.timing, SkipTest: o.skipTest, Context: ctx}
+	return nn.Train(kctx, p.net, data, opt, func(s nn.Step) {
+		if time.Since(lastPrint) > 2*time.Second || s.Step == s.Steps {
+			lastPrint = time.Now()
+			fmt.Fprintf(stderr, "benchrun: epoch %d: step %d/%d, loss %.4f, %.1f s\n", s.Epoch, s.Step, s.Steps, s.Loss, s.Elapsed.Seconds())
+		}
+	})
+}
+
+// printEpoch prints an epoch's summary on stdout: its % of the peak, the
+// prediction beside it (for whole epochs) and the time of each layer's
+// passes.
+func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, peak float64, pred *costmodel.Prediction) {
+	fmt.Fprintln(stdout, e.Summary())
+	if peak > 0 {
+		fmt.Fprintf(stdout, "  %.1f%% of the measured %s peak at %d threads (%.0f GFLOP/s)\n", 100*e.GFLOPS/peak, p.level, p.threads, peak)
+	}
+	if pred != nil && o.maxSteps == 0 {
+		fmt.Fprintf(stdout, "  predicted %.2f s [%.2f, %.2f] (step from %s), measured %.2f s: measured/predicted = %.3f\n",
+			pred.EpochSeconds.Mid, pred.EpochSeconds.Low, pred.EpochSeconds.High, pred.StepFrom, e.Wall.Seconds(), e.Wall.Seconds()/pred.EpochSeconds.Mid)
+		if pred.StepFrom != costmodel.StepFromKernels {
+			k := pred.KernelStepSeconds.Mid * pred.StepsPerEpoch
+			fmt.Fprintf(stdout, "  the kernels measured alone sum to %.2f s: measured/kernel sum = %.3f\n", k, e.Wall.Seconds()/k)
+		}
+	}
+	if len(e.Layers) == 0 {
+		return
+	}
+	share := func(d time.Duration) float64 { return 100 * d.Seconds() / e.Wall.Seconds() }
+	fmt.Fprintf(stdout, "  %-10s %-12s %10s %8s %10s\n", "layer", "pass", "seconds", "share", "GFLOP/s")
+	for _, l := range e.Layers {
+		g := ""
+		if l.FLOPs > 0 && l.Time > 0 {
+			g = fmt.Sprintf("%.1f", l.FLOPs/l.Time.Seconds()/1e9)
+		}
+		fmt.Fprintf(stdout, "  %-10s %-12s %10.3f %7.1f%% %10s\n", l.Layer, l.Pass, l.Time.Seconds(), share(l.Time), g)
+	}
+	fmt.Fprintf(stdout, "  %-10s %-12s %10.3f %7.1f%%\n", "optimizer", "", e.Update.Seconds(), share(e.Update))
+	fmt.Fprintf(stdout, "  %-10s %-12s %10.3f %7.1f%%\n", "batches", "", e.Data.Seconds(), share(e.Data))
 }
 
 // trainResults turns a training report into results lines: one Train line

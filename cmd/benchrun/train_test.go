@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/machine"
 	"github.com/trainbench/trainbench/results"
 )
 
@@ -47,27 +51,99 @@ func TestTrain(t *testing.T) {
 	}
 }
 
-// TestTrainBadInput: bad flags are usage errors naming the value.
+// TestTrainBadInput: bad flags are usage errors, one line naming the flag
+// and its value, before anything is loaded or measured; no results file.
 func TestTrainBadInput(t *testing.T) {
+	info, err := cpu.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tooMany := strconv.Itoa(4*info.LogicalCores + 1)
 	dir := t.TempDir()
+	out := filepath.Join(dir, "t.txt")
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"train", "--threads", "-1"}, "--threads"},
-		{[]string{"train", "--epochs", "0"}, "--epochs"},
-		{[]string{"train", "--isa", "sse9"}, "sse9"},
-		{[]string{"train", "--ceilings", "some"}, "--ceilings"},
-		{[]string{"train", "--workload", "no-such-net"}, "no-such-net"},
-		{[]string{"train", "--predict", filepath.Join(dir, "missing.txt")}, "missing.txt"},
-		{[]string{"train", "--data", dir, "--ceilings", "off", "-o", filepath.Join(dir, "t.txt")}, dir},
+		{[]string{"--threads", "-1"}, "--threads -1: want 1 to"},
+		{[]string{"--threads", "0"}, "--threads 0: want 1 to"},
+		{[]string{"--threads", tooMany}, "--threads " + tooMany + ": want 1 to"},
+		{[]string{"--epochs", "0"}, "--epochs 0: want at least 1"},
+		{[]string{"--epochs", "-3"}, "--epochs -3: want at least 1"},
+		{[]string{"--batch", "0"}, "--batch 0: want at least 1"},
+		{[]string{"--batch", "-8"}, "--batch -8: want at least 1"},
+		{[]string{"--max-steps", "-1"}, "--max-steps -1"},
+		{[]string{"--isa", "sse9"}, "sse9"},
+		{[]string{"--ceilings", "some"}, "--ceilings"},
+		{[]string{"--label", "My Box"}, "bad machine label"},
+		{[]string{"--workload", "no-such-net"}, "no-such-net"},
+		{[]string{"--predict", filepath.Join(dir, "missing.txt")}, "missing.txt"},
 	} {
 		var o, e bytes.Buffer
-		if code := run(c.args, &o, &e); code != exitUsage || !strings.Contains(e.String(), c.want) {
-			t.Errorf("%v: exit %d, stderr %q; want exit 2 naming %q", c.args, code, e.String(), c.want)
+		args := append(append([]string{"train"}, c.args...), "-o", out)
+		code := run(args, &o, &e)
+		if msg := e.String(); code != exitUsage || !strings.Contains(msg, c.want) || strings.Count(msg, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line naming %q", c.args, code, msg, c.want)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "t.txt")); err == nil {
+	// Reading the data comes later: its errors name the folder.
+	var o, e bytes.Buffer
+	if code := run([]string{"train", "--data", dir, "--ceilings", "off", "-o", out}, &o, &e); code != exitUsage || !strings.Contains(e.String(), dir) {
+		t.Errorf("--data %s: exit %d, stderr %q; want exit 2 naming the folder", dir, code, e.String())
+	}
+	if _, err := os.Stat(out); err == nil {
 		t.Error("a failed run wrote a results file")
+	}
+}
+
+// TestTrainBatchLargerThanData: a minibatch larger than the training set is
+// a usage error naming --batch and the set's size, found before any
+// training; no results file.
+func TestTrainBatchLargerThanData(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "t.txt")
+	var o, e bytes.Buffer
+	code := run([]string{"train", "--batch", "1000000", "--ceilings", "off", "-o", out}, &o, &e)
+	if strings.Contains(e.String(), "GoMNIST") {
+		t.Skipf("MNIST not available: %s", e.String())
+	}
+	if code != exitUsage || !strings.Contains(e.String(), "--batch 1000000: want at most 60000") {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming --batch and the 60000 training images", code, e.String())
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a failed run wrote a results file")
+	}
+}
+
+// TestResultsOptions: run and train share one resolution of --label,
+// --output and --ceilings: the default label from the CPU, the default file
+// <prefix>-<label>-<date>.txt, the command's ceilings for an empty
+// --ceilings, and usage errors naming the bad value.
+func TestResultsOptions(t *testing.T) {
+	info, err := cpu.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := resultsOptions{prefix: "train"}
+	if err := o.resolve(info, ceilingsQuick); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(o.output, "train-"+o.label+"-") || !strings.HasSuffix(o.output, ".txt") || o.label == "" || o.ceilings != ceilingsQuick {
+		t.Errorf("resolved to label %q, output %q, ceilings %q", o.label, o.output, o.ceilings)
+	}
+	if h := o.header(machine.Profile{}, trainPkg); h.Label != o.label || h.Pkg != trainPkg || !h.Date.Equal(o.start) {
+		t.Errorf("header %+v", h)
+	}
+	for _, tc := range []struct {
+		o    resultsOptions
+		want string
+	}{
+		{resultsOptions{label: "bad label"}, "bad label"},
+		{resultsOptions{ceilings: "always"}, `--ceilings "always"`},
+		{resultsOptions{output: filepath.Join(t.TempDir(), "no", "r.txt")}, "no directory"},
+	} {
+		var ue usageError
+		if err := tc.o.resolve(info, ceilingsFull); !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("resolve(%+v) = %v, want a usage error with %q", tc.o, err, tc.want)
+		}
 	}
 }

@@ -90,6 +90,9 @@ func TestPanicReachesCaller(t *testing.T) {
 	t.Fatal("Run returned without re-raising the worker's panic")
 }
 
+// BenchmarkRunOverhead times one Run of an empty job on two threads: the
+// fork-join cost every parallel kernel pays per call, which bench's cases
+// see only mixed with the kernel's work.
 func BenchmarkRunOverhead(b *testing.B) {
 	p := New(2)
 	defer p.Close()
