@@ -153,6 +153,12 @@ func parseCase(r results.Result) (MeasuredCase, bool, error) {
 	if err != nil {
 		return MeasuredCase{}, false, err
 	}
+	if n.Trans != "" {
+		// The dense passes are priced from the plain product of the same
+		// m, n, k; a transposed case (Sgemm's backprop set) must not be
+		// pooled with it.
+		return MeasuredCase{}, false, nil
+	}
 	c := MeasuredCase{Name: r.CaseName(), Kernel: n.Family, Pass: string(n.Pass), Impl: n.Impl, ISA: n.ISA,
 		Threads: max(n.Threads, 1), Shape: n.Shape, M: n.M, N: n.N, K: n.K}
 	sec, hasSec := r.Tidied("sec/op") // written as ns/op
