@@ -4,9 +4,10 @@
 // here iterate the table) and under cmd/benchrun (which calls Case.Run through
 // testing.Benchmark), so the two can never disagree about what a name means.
 //
-// Case names follow Benchmark<Kernel>/<key>=<value>/... with keys in a fixed
-// order (pass, impl, isa, threads, then the shape), so benchstat can slice
-// results by any key (-col /impl, -row /shape). Each case reports GFLOP/s
+// Case names follow Benchmark<Family>/<key>=<value>/... with keys in the
+// fixed order of package benchname (pass, impl, isa, threads, then the
+// shape), so benchstat can slice results by any key (-col /impl, -row
+// /shape). Each case reports GFLOP/s
 // and GB/s from the kernel's own FLOP and byte formulas, and sets them
 // against the machine (package ceiling): %peak of the measured peak of its
 // ISA level and thread count, and its arithmetic intensity in FLOP/byte
@@ -15,28 +16,23 @@
 package bench
 
 import (
-	"fmt"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
-)
 
-// Param is one key=value element of a case name.
-type Param struct {
-	Key, Value string
-}
+	"github.com/trainbench/trainbench/benchname"
+)
 
 // Case is one benchmark: one kernel, implementation, ISA level, thread count
 // and shape.
 type Case struct {
-	Kernel string  // benchmark family, e.g. "Sgemm" (BenchmarkSgemm)
-	Params []Param // name elements in order, e.g. impl, isa, threads, m, n, k
-	Set    string  // the shape set the shape belongs to ("square", "model", "seed", ...)
-	FLOPs  float64 // floating-point operations per op
-	Bytes  float64 // compulsory bytes moved per op (0 if not meaningful)
-	// Threads is the case's thread count; Run sets GOMAXPROCS to it.
-	Threads int
+	// CaseName is the case's name, typed: family ("Sgemm", Benchmark<Family>
+	// in go test), pass, impl, isa, threads (Run sets GOMAXPROCS to it),
+	// shape... (package benchname's schema).
+	benchname.CaseName
+	Set   string  // the shape set the shape belongs to (benchname.SetSquare, ...)
+	FLOPs float64 // floating-point operations per op
+	Bytes float64 // compulsory bytes moved per op (0 if not meaningful)
 	// Ceiling marks the cases that measure a machine ceiling themselves
 	// (Peak, Stream): Run reports no %peak and no FLOP/byte for them.
 	Ceiling bool
@@ -45,28 +41,9 @@ type Case struct {
 	Prepare func() (op func(), cleanup func(), err error)
 }
 
-// Get returns the value of key in the case's parameters, or "".
-func (c Case) Get(key string) string {
-	for _, p := range c.Params {
-		if p.Key == key {
-			return p.Value
-		}
-	}
-	return ""
-}
-
-// SubName is the case's name below its kernel: "impl=blocked/isa=avx2/...".
-func (c Case) SubName() string {
-	parts := make([]string, len(c.Params))
-	for i, p := range c.Params {
-		parts[i] = p.Key + "=" + p.Value
-	}
-	return strings.Join(parts, "/")
-}
-
 // Name is the full benchmark name without the "Benchmark" prefix:
 // "Sgemm/impl=blocked/isa=avx2/threads=1/m=64/n=64/k=64".
-func (c Case) Name() string { return c.Kernel + "/" + c.SubName() }
+func (c Case) Name() string { return c.Format() }
 
 // Run times the case with b.Loop and reports its Metrics. GOMAXPROCS is set
 // to the case's thread count for the run, so libraries that size themselves
@@ -160,5 +137,3 @@ func Filter(cases []Case, keep func(Case) bool) []Case {
 	}
 	return out
 }
-
-func itoa(v int) string { return fmt.Sprint(v) }

@@ -2,16 +2,21 @@ package bench
 
 import (
 	"flag"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trainbench/trainbench/benchname"
+	"github.com/trainbench/trainbench/shape"
 )
 
 var nameRE = regexp.MustCompile(`^Sgemm/impl=[a-z]+/isa=(generic|avx2|avx512|native)/threads=[0-9]+/m=[0-9]+/n=[0-9]+/k=[0-9]+$`)
 
 func TestSgemmCaseNames(t *testing.T) {
-	cases := FamilyCases("Sgemm", Options{})
+	cases := FamilyCases(benchname.Sgemm, Options{})
 	seen := map[string]bool{}
 	impls := map[string]bool{}
 	for _, c := range cases {
@@ -22,7 +27,7 @@ func TestSgemmCaseNames(t *testing.T) {
 			t.Errorf("duplicate case %q", c.Name())
 		}
 		seen[c.Name()] = true
-		impls[c.Get("impl")] = true
+		impls[c.Impl] = true
 		if c.FLOPs <= 0 {
 			t.Errorf("%s: FLOPs = %v", c.Name(), c.FLOPs)
 		}
@@ -34,6 +39,24 @@ func TestSgemmCaseNames(t *testing.T) {
 	}
 	if got, want := len(cases), len(SquareGemmShapes)+len(ModelGemmShapes); got < want {
 		t.Errorf("%d cases, fewer than the %d shapes", got, want)
+	}
+}
+
+// TestNamesParse checks that every case's name reads back as the case's
+// own typed name (benchname.Parse), which is how the cost model reads it.
+func TestNamesParse(t *testing.T) {
+	n := 0
+	for _, f := range Families() {
+		for _, c := range f.Cases(Options{Sets: f.Sets, Threads: []int{1}}) {
+			back, err := benchname.Parse(c.Name())
+			if err != nil || !reflect.DeepEqual(back, c.CaseName) {
+				t.Errorf("%s: parsed %+v, %v; want %+v", c.Name(), back, err, c.CaseName)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no cases")
 	}
 }
 
@@ -52,7 +75,7 @@ func fmtInts(v []int) string {
 		if i > 0 {
 			sb.WriteString(" ")
 		}
-		sb.WriteString(itoa(x))
+		sb.WriteString(strconv.Itoa(x))
 	}
 	sb.WriteString("]")
 	return sb.String()
@@ -61,8 +84,11 @@ func fmtInts(v []int) string {
 // TestSgemmCasesRun runs one small case of each implementation and level, so a
 // broken Prepare shows up in go test, not only in benchmarks.
 func TestSgemmCasesRun(t *testing.T) {
-	cases := SgemmCases([]GemmShape{{M: 17, N: 33, K: 9}}, Options{Threads: []int{1, 2}})
+	cases := SgemmCases([]GemmShape{{Gemm: shape.Gemm{M: 17, N: 33, K: 9}}}, Options{Threads: []int{1, 2}})
 	for _, c := range cases {
+		if c.Set != benchname.SetCustom {
+			t.Errorf("%s: set %q, want %q for a shape without one", c.Name(), c.Set, benchname.SetCustom)
+		}
 		op, cleanup, err := c.Prepare()
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name(), err)
@@ -80,14 +106,19 @@ func TestFamilies(t *testing.T) {
 	if _, err := LookupFamily("nosuch"); err == nil || !strings.Contains(err.Error(), "Sgemm") {
 		t.Fatalf("LookupFamily(nosuch) error %v does not list the families", err)
 	}
-	sq := f.Cases(Options{Sets: []string{"square"}, Threads: []int{1}})
+	sq := f.Cases(Options{Sets: []string{benchname.SetSquare}, Threads: []int{1}})
 	for _, c := range sq {
-		if c.Set != "square" {
+		if c.Set != benchname.SetSquare {
 			t.Errorf("set square returned %s (set %s)", c.Name(), c.Set)
 		}
 	}
 	if len(sq) == 0 {
 		t.Error("no square cases")
+	}
+	for _, c := range f.Cases(Options{Sets: []string{benchname.SetModel}, Threads: []int{1}}) {
+		if c.Set != benchname.SetModel || c.M == c.N && c.N == c.K {
+			t.Errorf("set model returned %s (set %s)", c.Name(), c.Set)
+		}
 	}
 }
 
@@ -98,7 +129,7 @@ func TestFamilies(t *testing.T) {
 func TestRunWarmsUpUntimed(t *testing.T) {
 	const cold = 200 * time.Millisecond
 	calls := 0
-	c := Case{Kernel: "Toy", Params: []Param{{"n", "1"}}, FLOPs: 1,
+	c := Case{CaseName: benchname.CaseName{Family: "Toy", N: 1}, FLOPs: 1,
 		Prepare: func() (func(), func(), error) {
 			return func() {
 				if calls++; calls == 1 {

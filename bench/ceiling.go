@@ -3,9 +3,11 @@ package bench
 import (
 	"sync"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/ceiling"
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/machine"
 )
 
 // The machine ceilings (package ceiling) as benchmark families:
@@ -20,17 +22,17 @@ import (
 // (ceiling.SweepSizes). Stream runs at the highest selected ISA level.
 func init() {
 	Register(Family{
-		Name:        "Peak",
+		Name:        benchname.Peak,
 		Doc:         "peak FMA throughput: independent FMA chains in registers, per ISA level and precision (GFLOP/s)",
-		Sets:        []string{"peak"},
-		DefaultSets: []string{"peak"},
+		Sets:        []string{benchname.SetPeak},
+		DefaultSets: []string{benchname.SetPeak},
 		Cases:       PeakCases,
 	})
 	Register(Family{
-		Name:        "Stream",
+		Name:        benchname.Stream,
 		Doc:         "STREAM copy and triad bandwidth on DRAM-sized arrays (set dram) and over working sets from L1 to DRAM (set sweep) (GB/s)",
-		Sets:        []string{"dram", "sweep"},
-		DefaultSets: []string{"dram"},
+		Sets:        []string{benchname.SetDRAM, benchname.SetSweep},
+		DefaultSets: []string{benchname.SetDRAM},
 		Cases:       StreamCases,
 	})
 }
@@ -44,12 +46,12 @@ const peakIters = 1 << 22
 // PeakCases returns Peak/isa=<level>/prec=<prec>/threads=<t> for every
 // selected level, both precisions and every thread count.
 func PeakCases(opt Options) []Case {
-	if !opt.wantSet("peak", []string{"peak"}) {
+	if !opt.wantSet(benchname.SetPeak, []string{benchname.SetPeak}) {
 		return nil
 	}
 	var cases []Case
 	for _, l := range opt.levels() {
-		for _, prec := range ceiling.Precisions() {
+		for _, prec := range machine.Precisions() {
 			for _, t := range opt.threads() {
 				cases = append(cases, peakCase(l, prec, t))
 			}
@@ -58,15 +60,13 @@ func PeakCases(opt Options) []Case {
 	return cases
 }
 
-func peakCase(l cpu.Level, prec ceiling.Precision, threads int) Case {
+func peakCase(l cpu.Level, prec benchname.Precision, threads int) Case {
 	loop := ceiling.PeakLoop{ISA: l, Prec: prec}
 	return Case{
-		Kernel:  "Peak",
-		Params:  []Param{{"isa", l.String()}, {"prec", string(prec)}, {"threads", itoa(threads)}},
-		Set:     "peak",
-		FLOPs:   float64(threads) * peakIters * loop.FLOPsPerIter(),
-		Threads: threads,
-		Ceiling: true,
+		CaseName: benchname.CaseName{Family: benchname.Peak, ISA: l.String(), Prec: prec, Threads: threads},
+		Set:      benchname.SetPeak,
+		FLOPs:    float64(threads) * peakIters * loop.FLOPsPerIter(),
+		Ceiling:  true,
 		Prepare: onContext(l, threads, func(ctx *kernels.Context) (func(), error) {
 			r, err := ceiling.NewPeakRunner(ctx, prec, peakIters)
 			if err != nil {
@@ -85,7 +85,7 @@ const streamMinBytes = 64 << 20
 // every thread count and the working sets of the selected sets.
 func StreamCases(opt Options) []Case {
 	info, _ := cpu.Detect()
-	defaults := []string{"dram"}
+	defaults := []string{benchname.SetDRAM}
 	levels := opt.levels()
 	if len(levels) == 0 {
 		return nil
@@ -102,14 +102,14 @@ func StreamCases(opt Options) []Case {
 			cases = append(cases, c)
 		}
 	}
-	for _, op := range ceiling.Ops() {
+	for _, op := range machine.Ops() {
 		for _, t := range opt.threads() {
-			if opt.wantSet("dram", defaults) {
-				add(streamCase(top, op, t, op.Arrays()*ceiling.StreamArrayBytes(info), "dram"))
+			if opt.wantSet(benchname.SetDRAM, defaults) {
+				add(streamCase(top, op, t, op.Arrays()*ceiling.StreamArrayBytes(info), benchname.SetDRAM))
 			}
-			if opt.wantSet("sweep", defaults) {
+			if opt.wantSet(benchname.SetSweep, defaults) {
 				for _, size := range ceiling.SweepSizes(info) {
-					add(streamCase(top, op, t, size, "sweep"))
+					add(streamCase(top, op, t, size, benchname.SetSweep))
 				}
 			}
 		}
@@ -117,16 +117,14 @@ func StreamCases(opt Options) []Case {
 	return cases
 }
 
-func streamCase(l cpu.Level, op ceiling.Op, threads, size int, set string) Case {
+func streamCase(l cpu.Level, op machine.Op, threads, size int, set string) Case {
 	size = size / op.BytesPerElem() * op.BytesPerElem()
 	passes := max(1, (streamMinBytes+size-1)/size)
 	return Case{
-		Kernel:  "Stream",
-		Params:  []Param{{"op", string(op)}, {"threads", itoa(threads)}, {"size", itoa(size)}},
-		Set:     set,
-		Bytes:   float64(passes) * float64(size),
-		Threads: threads,
-		Ceiling: true,
+		CaseName: benchname.CaseName{Family: benchname.Stream, Op: string(op), Threads: threads, Size: size},
+		Set:      set,
+		Bytes:    float64(passes) * float64(size),
+		Ceiling:  true,
 		Prepare: onContext(l, threads, func(ctx *kernels.Context) (func(), error) {
 			r, err := ceiling.NewStreamRunner(ctx, op, size)
 			if err != nil {
@@ -159,7 +157,7 @@ func onContext(l cpu.Level, threads int, build func(ctx *kernels.Context) (func(
 // UseProfile, else measured once per process on first use.
 var roofs struct {
 	sync.Mutex
-	profile *ceiling.Profile
+	profile *machine.Profile
 	peaks   map[roofKey]float64
 }
 
@@ -170,7 +168,7 @@ type roofKey struct {
 
 // UseProfile makes %peak use the f32 peaks of p (measured once per run by
 // benchrun) instead of measuring them; a peak p lacks is still measured.
-func UseProfile(p ceiling.Profile) {
+func UseProfile(p machine.Profile) {
 	roofs.Lock()
 	defer roofs.Unlock()
 	roofs.profile = &p
@@ -190,10 +188,10 @@ func PeakGFLOPS(l cpu.Level, threads int) float64 {
 	}
 	g, ok := 0.0, false
 	if roofs.profile != nil {
-		g, ok = roofs.profile.Peak(l, ceiling.F32, threads)
+		g, ok = roofs.profile.Peak(l.String(), benchname.F32, threads)
 	}
 	if !ok {
-		g, _ = ceiling.MeasurePeak(l, ceiling.F32, threads, true)
+		g, _ = ceiling.MeasurePeak(l, benchname.F32, threads, true)
 	}
 	if roofs.peaks == nil {
 		roofs.peaks = map[roofKey]float64{}
@@ -207,8 +205,8 @@ func PeakGFLOPS(l cpu.Level, threads int) float64 {
 // level usable here, the best the hardware offers. ok is false for cases
 // without a usable isa= value.
 func roofLevel(c Case) (cpu.Level, bool) {
-	v := c.Get("isa")
-	if v == "native" {
+	v := c.ISA
+	if v == benchname.ISANative {
 		info, _ := cpu.Detect()
 		return info.Max(), true
 	}

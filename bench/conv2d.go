@@ -3,15 +3,17 @@ package bench
 import (
 	"fmt"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/shape"
 	"github.com/trainbench/trainbench/workload"
 )
 
 // ConvShape is one named conv2d shape of a benchmark set.
 type ConvShape struct {
 	Name  string // the shape= value of case names
-	Shape kernels.Conv2DShape
+	Shape shape.Conv2D
 	// First marks the first layer of a network: training never computes its
 	// input gradient, so the set has no bwd-data case for it.
 	First bool
@@ -19,21 +21,21 @@ type ConvShape struct {
 
 // SeedConvShapes are the conv layers of the seed CNN at its training batch
 // size (32), resolved from the one description of the network
-// (workload.SeedCNN) and named by LayerShapeName ("seed-cnn.conv1").
+// (workload.SeedCNN) and named by benchname.LayerShapeName ("seed-cnn.conv1").
 func SeedConvShapes() []ConvShape {
 	net := workload.SeedCNN()
 	var out []ConvShape
 	for _, l := range NetworkLayers(net, net.Batch) {
 		if l.Conv != nil {
-			out = append(out, ConvShape{Name: LayerShapeName(net.Name, l.Name), Shape: *l.Conv, First: l.First})
+			out = append(out, ConvShape{Name: benchname.LayerShapeName(net.Name, l.Name), Shape: *l.Conv, First: l.First})
 		}
 	}
 	return out
 }
 
 // convSq is a square-image, square-filter conv shape in NHWC with dilation 1.
-func convSq(n, hw, c, k, rs, stride, pad int) kernels.Conv2DShape {
-	return kernels.Conv2DShape{N: n, H: hw, W: hw, C: c, K: k, R: rs, S: rs, StrideH: stride, StrideW: stride,
+func convSq(n, hw, c, k, rs, stride, pad int) shape.Conv2D {
+	return shape.Conv2D{N: n, H: hw, W: hw, C: c, K: k, R: rs, S: rs, StrideH: stride, StrideW: stride,
 		PadH: pad, PadW: pad, DilH: 1, DilW: 1}
 }
 
@@ -68,7 +70,7 @@ func deepbench(w, h, c, n, k, s, r, padW, padH, strideW, strideH int) ConvShape 
 	if strideW != 1 || strideH != 1 {
 		name += fmt.Sprintf("s%d", strideH)
 	}
-	return ConvShape{Name: name, Shape: kernels.Conv2DShape{N: n, H: h, W: w, C: c, K: k, R: r, S: s,
+	return ConvShape{Name: name, Shape: shape.Conv2D{N: n, H: h, W: w, C: c, K: k, R: r, S: s,
 		StrideH: strideH, StrideW: strideW, PadH: padH, PadW: padW, DilH: 1, DilW: 1}}
 }
 
@@ -91,30 +93,24 @@ var DeepBenchConvShapes = []ConvShape{
 	deepbench(14, 14, 256, 8, 256, 3, 3, 1, 1, 1, 1),
 }
 
-// Conv2D shape sets; seed and resnet50 run by default, deepbench is opt-in
+// The Conv2D family: shape sets seed and resnet50 run by default, deepbench is opt-in
 // (Options.Sets). To keep a run of every case cheap (go test -bench .
 // -benchtime=1x takes about 15 s for this family), the big shapes skip the
 // plain-Go paths unless asked for: naive runs only on the seed set (it needs
 // minutes per case on the others), and isa=generic runs on resnet50 and
 // deepbench only when Options.Levels lists it explicitly (seconds per case).
-const (
-	convSetSeed      = "seed"
-	convSetResNet50  = "resnet50"
-	convSetDeepBench = "deepbench"
-)
-
 func init() {
 	Register(Family{
-		Name: "Conv2D",
+		Name: benchname.Conv2D,
 		Doc:  "2-D convolution (NHWC, KRSC weights): forward, backward-data and backward-weights on the seed CNN, ResNet-50 and DeepBench shapes",
-		Sets: []string{convSetSeed, convSetResNet50, convSetDeepBench}, DefaultSets: []string{convSetSeed, convSetResNet50},
+		Sets: []string{benchname.SetSeed, benchname.SetResNet50, benchname.SetDeepBench}, DefaultSets: []string{benchname.SetSeed, benchname.SetResNet50},
 		Cases: func(opt Options) []Case {
-			defaults := []string{convSetSeed, convSetResNet50}
+			defaults := []string{benchname.SetSeed, benchname.SetResNet50}
 			var cases []Case
 			for _, set := range []struct {
 				name   string
 				shapes []ConvShape
-			}{{convSetSeed, SeedConvShapes()}, {convSetResNet50, ResNet50ConvShapes}, {convSetDeepBench, DeepBenchConvShapes}} {
+			}{{benchname.SetSeed, SeedConvShapes()}, {benchname.SetResNet50, ResNet50ConvShapes}, {benchname.SetDeepBench, DeepBenchConvShapes}} {
 				if opt.wantSet(set.name, defaults) {
 					cases = append(cases, Conv2DCases(set.name, set.shapes, opt)...)
 				}
@@ -133,27 +129,24 @@ func init() {
 // gradient too.
 func Conv2DCases(set string, shapes []ConvShape, opt Options) []Case {
 	var cases []Case
-	add := func(pass kernels.Pass, impl string, mode kernels.ISAMode, prep func(ctx *kernels.Context, s kernels.Conv2DShape) func()) {
-		if impl == "naive" && set != convSetSeed {
+	add := func(pass shape.Pass, impl string, mode kernels.ISAMode, prep func(ctx *kernels.Context, s shape.Conv2D) func()) {
+		if impl == benchname.ImplNaive && set != benchname.SetSeed {
 			return
 		}
 		for _, l := range implLevels(mode, opt.levels()) {
-			if mode == kernels.PerISA && l.level == cpu.Generic && opt.Levels == nil && set != convSetSeed {
+			if mode == kernels.PerISA && l.level == cpu.Generic && opt.Levels == nil && set != benchname.SetSeed {
 				continue
 			}
 			for _, t := range opt.threads() {
 				for _, cs := range shapes {
-					if pass == kernels.BackwardData && cs.First {
+					if pass == shape.BackwardData && cs.First {
 						continue
 					}
 					cases = append(cases, Case{
-						Kernel: "Conv2D",
-						Params: []Param{{"pass", string(pass)}, {"impl", impl}, {"isa", l.label},
-							{"threads", itoa(t)}, {"shape", cs.Name}},
-						Set:     set,
-						FLOPs:   cs.Shape.FLOPs(pass),
-						Bytes:   cs.Shape.Bytes(pass),
-						Threads: t,
+						CaseName: benchname.CaseName{Family: benchname.Conv2D, Pass: pass, Impl: impl, ISA: l.label, Threads: t, Shape: cs.Name},
+						Set:      set,
+						FLOPs:    cs.Shape.FLOPs(pass),
+						Bytes:    cs.Shape.Bytes(pass),
 						Prepare: func() (func(), func(), error) {
 							ctx, err := kernels.NewContext(l.level, t)
 							if err != nil {
@@ -167,19 +160,19 @@ func Conv2DCases(set string, shapes []ConvShape, opt Options) []Case {
 		}
 	}
 	for _, impl := range kernels.Conv2DFwdImpls.All() {
-		add(kernels.Forward, impl.Name, impl.Mode, func(ctx *kernels.Context, s kernels.Conv2DShape) func() {
+		add(shape.Forward, impl.Name, impl.Mode, func(ctx *kernels.Context, s shape.Conv2D) func() {
 			x, w, b, y := convFilled(s.InputLen()), convFilled(s.WeightLen()), convFilled(s.K), make([]float32, s.OutputLen())
 			return func() { impl.Fn(ctx, s, x, w, b, y) }
 		})
 	}
 	for _, impl := range kernels.Conv2DBwdDataImpls.All() {
-		add(kernels.BackwardData, impl.Name, impl.Mode, func(ctx *kernels.Context, s kernels.Conv2DShape) func() {
+		add(shape.BackwardData, impl.Name, impl.Mode, func(ctx *kernels.Context, s shape.Conv2D) func() {
 			dy, w, dx := convFilled(s.OutputLen()), convFilled(s.WeightLen()), make([]float32, s.InputLen())
 			return func() { impl.Fn(ctx, s, dy, w, dx) }
 		})
 	}
 	for _, impl := range kernels.Conv2DBwdWeightsImpls.All() {
-		add(kernels.BackwardWeights, impl.Name, impl.Mode, func(ctx *kernels.Context, s kernels.Conv2DShape) func() {
+		add(shape.BackwardWeights, impl.Name, impl.Mode, func(ctx *kernels.Context, s shape.Conv2D) func() {
 			x, dy, dw, db := convFilled(s.InputLen()), convFilled(s.OutputLen()), make([]float32, s.WeightLen()), make([]float32, s.K)
 			return func() { impl.Fn(ctx, s, x, dy, dw, db) }
 		})

@@ -5,14 +5,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/shape"
 )
 
 // BenchmarkConv2D runs the conv2d case table; select cases with -bench, e.g.
 //
 //	go test ./bench -run '^$' -bench 'Conv2D/pass=fwd/impl=direct/isa=avx512/threads=1/shape=seed-cnn.conv2$'
-func BenchmarkConv2D(b *testing.B) { RunAll(b, FamilyCases("Conv2D", Options{})) }
+func BenchmarkConv2D(b *testing.B) { RunAll(b, FamilyCases(benchname.Conv2D, Options{})) }
 
 var convNameRE = regexp.MustCompile(`^Conv2D/pass=(fwd|bwd-data|bwd-weights)/impl=[a-z0-9]+/isa=(generic|avx2|avx512|native)/threads=[0-9]+/shape=[a-z0-9.x-]+$`)
 
@@ -39,7 +40,7 @@ func TestConv2DCaseNames(t *testing.T) {
 		if c.FLOPs <= 0 || c.Bytes <= 0 {
 			t.Errorf("%s: FLOPs %v, Bytes %v", c.Name(), c.FLOPs, c.Bytes)
 		}
-		if c.Get("impl") == "naive" && c.Set != "seed" {
+		if c.Impl == benchname.ImplNaive && c.Set != benchname.SetSeed {
 			t.Errorf("%s: naive outside the seed set", c.Name())
 		}
 	}
@@ -68,12 +69,12 @@ func TestConv2DCaseNames(t *testing.T) {
 		t.Errorf("default sets give %d cases, all sets %d: deepbench should be opt-in", len(d), len(all))
 	}
 	for _, c := range f.Cases(Options{}) {
-		if c.Get("isa") == "generic" && c.Set != "seed" {
+		if c.ISA == "generic" && c.Set != benchname.SetSeed {
 			t.Errorf("%s: isa=generic on a big shape without being asked for", c.Name())
 		}
 	}
-	gen := f.Cases(Options{Sets: []string{"resnet50"}, Levels: []cpu.Level{cpu.Generic}, Threads: []int{1}})
-	if len(gen) == 0 || gen[0].Get("isa") != "generic" {
+	gen := f.Cases(Options{Sets: []string{benchname.SetResNet50}, Levels: []cpu.Level{cpu.Generic}, Threads: []int{1}})
+	if len(gen) == 0 || gen[0].ISA != "generic" {
 		t.Errorf("asking for level generic on resnet50 gives %d cases", len(gen))
 	}
 }
@@ -82,7 +83,7 @@ func TestConv2DCaseNames(t *testing.T) {
 // batch 32, as scripts/pytorch/mnist_cnn.py trains them.
 func TestSeedConvShapes(t *testing.T) {
 	got := SeedConvShapes()
-	want := []kernels.Conv2DShape{
+	want := []shape.Conv2D{
 		{N: 32, H: 28, W: 28, C: 1, K: 32, R: 3, S: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1},
 		{N: 32, H: 13, W: 13, C: 32, K: 64, R: 3, S: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1},
 	}
@@ -105,7 +106,7 @@ func TestSeedConvShapes(t *testing.T) {
 // shape, so a broken Prepare shows up in go test, not only in benchmarks.
 func TestConv2DCasesRun(t *testing.T) {
 	small := []ConvShape{{Name: "small", Shape: convSq(2, 9, 5, 17, 3, 1, 1)}}
-	cases := Conv2DCases("seed", small, Options{Threads: []int{1, 2}})
+	cases := Conv2DCases(benchname.SetSeed, small, Options{Threads: []int{1, 2}})
 	passes := map[string]bool{}
 	for _, c := range cases {
 		op, cleanup, err := c.Prepare()
@@ -114,7 +115,7 @@ func TestConv2DCasesRun(t *testing.T) {
 		}
 		op()
 		cleanup()
-		passes[c.Get("pass")+"/"+c.Get("impl")] = true
+		passes[string(c.Pass)+"/"+c.Impl] = true
 	}
 	for _, p := range []string{"fwd", "bwd-data", "bwd-weights"} {
 		for _, impl := range []string{"naive", "im2col"} {

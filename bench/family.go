@@ -107,11 +107,6 @@ func FamilyCases(name string, opt Options) []Case {
 	return f.Cases(opt)
 }
 
-// LayerShapeName is the shape= value of a benchmark case that measures one
-// layer of a network: "<network>.<layer>", e.g. "seed-cnn.conv2". The cost
-// model finds a layer's measured time by this name.
-func LayerShapeName(network, layer string) string { return network + "." + layer }
-
 // NetworkLayers resolves net at batch size batch and returns its layers, for
 // building the cases of a network's shape set from the one description of the
 // network (package workload).

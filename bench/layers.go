@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/shape"
 	"github.com/trainbench/trainbench/workload"
 )
 
@@ -10,7 +12,7 @@ import (
 // levels and thread counts on two shape sets:
 //
 //   - seed (default): the seed CNN's layers at its training batch size (32),
-//     resolved from workload.SeedCNN and named by LayerShapeName
+//     resolved from workload.SeedCNN and named by benchname.LayerShapeName
 //     ("seed-cnn.fc1"); the optimizer cases update one layer's parameters
 //     (weights and biases).
 //   - large (opt-in): shapes whose data spill the caches (tens of MB), for
@@ -20,16 +22,11 @@ import (
 // Names are <Kernel>/pass=<pass>/impl=<name>/isa=<level>/threads=<t>/shape=<name>
 // (no pass= for the one-pass kernels BiasAdd, SoftmaxCE, Adam and
 // SGDMomentum). FLOPs and bytes come from the kernels' own formulas
-// (DenseShape, PoolShape, ElementwiseOp).
-const (
-	layerSetSeed  = "seed"
-	layerSetLarge = "large"
-)
-
+// (package shape).
 // layerItem is one (pass, shape) of a layer family; op allocates the inputs
 // for an implementation and returns the operation to time.
 type layerItem[F any] struct {
-	pass         kernels.Pass // "" for one-pass kernels
+	pass         shape.Pass // "" for one-pass kernels
 	shape, set   string
 	flops, bytes float64
 	op           func(ctx *kernels.Context, fn F) func()
@@ -37,22 +34,18 @@ type layerItem[F any] struct {
 
 // layerCases crosses items with every implementation of reg, its ISA levels
 // and opt's thread counts, keeping the items of the selected sets.
-func layerCases[F any](kernel string, reg *kernels.Registry[F], items []layerItem[F], opt Options) []Case {
+func layerCases[F any](family string, reg *kernels.Registry[F], items []layerItem[F], opt Options) []Case {
 	var cases []Case
 	for _, impl := range reg.All() {
 		for _, l := range implLevels(impl.Mode, opt.levels()) {
 			for _, t := range opt.threads() {
 				for _, it := range items {
-					if !opt.wantSet(it.set, []string{layerSetSeed}) {
+					if !opt.wantSet(it.set, []string{benchname.SetSeed}) {
 						continue
 					}
-					var params []Param
-					if it.pass != "" {
-						params = append(params, Param{"pass", string(it.pass)})
-					}
-					params = append(params, Param{"impl", impl.Name}, Param{"isa", l.label}, Param{"threads", itoa(t)}, Param{"shape", it.shape})
 					cases = append(cases, Case{
-						Kernel: kernel, Params: params, Set: it.set, FLOPs: it.flops, Bytes: it.bytes, Threads: t,
+						CaseName: benchname.CaseName{Family: family, Pass: it.pass, Impl: impl.Name, ISA: l.label, Threads: t, Shape: it.shape},
+						Set:      it.set, FLOPs: it.flops, Bytes: it.bytes,
 						Prepare: func() (func(), func(), error) {
 							ctx, err := kernels.NewContext(l.level, t)
 							if err != nil {
@@ -73,7 +66,7 @@ func layerCases[F any](kernel string, reg *kernels.Registry[F], items []layerIte
 // registerLayerFamily registers a layer family whose cases are those of
 // cases (each a layerCases call over one registry), concatenated.
 func registerLayerFamily(name, doc string, cases ...func(opt Options) []Case) {
-	Register(Family{Name: name, Doc: doc, Sets: []string{layerSetSeed, layerSetLarge}, DefaultSets: []string{layerSetSeed},
+	Register(Family{Name: name, Doc: doc, Sets: []string{benchname.SetSeed, benchname.SetLarge}, DefaultSets: []string{benchname.SetSeed},
 		Cases: func(opt Options) []Case {
 			var all []Case
 			for _, c := range cases {
@@ -94,41 +87,43 @@ func seedLayers() (string, []workload.Resolved) {
 func filled(n int) []float32 { return convFilled(n) }
 
 func init() {
-	registerLayerFamily("Dense", "fully connected layer: forward (with bias), backward-data, backward-weights (with bias gradient) on the seed CNN's and larger layers",
+	registerLayerFamily(benchname.Dense, "fully connected layer: forward (with bias), backward-data, backward-weights (with bias gradient) on the seed CNN's and larger layers",
 		func(opt Options) []Case {
-			return layerCases("Dense", kernels.DenseFwdImpls, denseItems(denseFwdOp), opt)
+			return layerCases(benchname.Dense, kernels.DenseFwdImpls, denseItems(denseFwdOp), opt)
 		},
 		func(opt Options) []Case {
-			return layerCases("Dense", kernels.DenseBwdDataImpls, denseItems(denseBwdDataOp), opt)
+			return layerCases(benchname.Dense, kernels.DenseBwdDataImpls, denseItems(denseBwdDataOp), opt)
 		},
 		func(opt Options) []Case {
-			return layerCases("Dense", kernels.DenseBwdWeightsImpls, denseItems(denseBwdWeightsOp), opt)
+			return layerCases(benchname.Dense, kernels.DenseBwdWeightsImpls, denseItems(denseBwdWeightsOp), opt)
 		})
-	registerLayerFamily("MaxPool", "max-pooling (NHWC) forward with argmax and backward on the seed CNN's and larger layers",
+	registerLayerFamily(benchname.MaxPool, "max-pooling (NHWC) forward with argmax and backward on the seed CNN's and larger layers",
 		func(opt Options) []Case {
-			return layerCases("MaxPool", kernels.MaxPoolFwdImpls, poolItems(poolFwdOp), opt)
+			return layerCases(benchname.MaxPool, kernels.MaxPoolFwdImpls, poolItems(poolFwdOp), opt)
 		},
 		func(opt Options) []Case {
-			return layerCases("MaxPool", kernels.MaxPoolBwdImpls, poolItems(poolBwdOp), opt)
+			return layerCases(benchname.MaxPool, kernels.MaxPoolBwdImpls, poolItems(poolBwdOp), opt)
 		})
-	registerLayerFamily("ReLU", "ReLU forward and backward over the seed CNN's activations and over arrays larger than the caches",
+	registerLayerFamily(benchname.ReLU, "ReLU forward and backward over the seed CNN's activations and over arrays larger than the caches",
 		func(opt Options) []Case {
-			return layerCases("ReLU", kernels.ReLUFwdImpls, eltItems(kernels.OpReLU, reluFwdOp), opt)
+			return layerCases(benchname.ReLU, kernels.ReLUFwdImpls, eltItems(shape.OpReLU, reluFwdOp), opt)
 		},
 		func(opt Options) []Case {
-			return layerCases("ReLU", kernels.ReLUBwdImpls, eltItems(kernels.OpReLUBwd, reluBwdOp), opt)
+			return layerCases(benchname.ReLU, kernels.ReLUBwdImpls, eltItems(shape.OpReLUBwd, reluBwdOp), opt)
 		})
-	registerLayerFamily("BiasAdd", "bias add over the rows of the seed CNN's layer outputs and a larger one",
-		func(opt Options) []Case { return layerCases("BiasAdd", kernels.BiasAddImpls, biasItems(), opt) })
-	registerLayerFamily("SoftmaxCE", "fused softmax + cross-entropy loss and gradient on the seed CNN's logits and a 1000-class batch",
-		func(opt Options) []Case { return layerCases("SoftmaxCE", kernels.SoftmaxCEImpls, softmaxItems(), opt) })
-	registerLayerFamily("Adam", "Adam update of each seed CNN layer's parameters and of 8M parameters",
+	registerLayerFamily(benchname.BiasAdd, "bias add over the rows of the seed CNN's layer outputs and a larger one",
+		func(opt Options) []Case { return layerCases(benchname.BiasAdd, kernels.BiasAddImpls, biasItems(), opt) })
+	registerLayerFamily(benchname.SoftmaxCE, "fused softmax + cross-entropy loss and gradient on the seed CNN's logits and a 1000-class batch",
 		func(opt Options) []Case {
-			return layerCases("Adam", kernels.AdamImpls, optimItems(kernels.OpAdam, adamOp), opt)
+			return layerCases(benchname.SoftmaxCE, kernels.SoftmaxCEImpls, softmaxItems(), opt)
 		})
-	registerLayerFamily("SGDMomentum", "SGD-with-momentum update of each seed CNN layer's parameters and of 8M parameters",
+	registerLayerFamily(benchname.Adam, "Adam update of each seed CNN layer's parameters and of 8M parameters",
 		func(opt Options) []Case {
-			return layerCases("SGDMomentum", kernels.SGDMomentumImpls, optimItems(kernels.OpSGDMomentum, sgdOp), opt)
+			return layerCases(benchname.Adam, kernels.AdamImpls, optimItems(shape.OpAdam, adamOp), opt)
+		})
+	registerLayerFamily(benchname.SGDMomentum, "SGD-with-momentum update of each seed CNN layer's parameters and of 8M parameters",
+		func(opt Options) []Case {
+			return layerCases(benchname.SGDMomentum, kernels.SGDMomentumImpls, optimItems(shape.OpSGDMomentum, sgdOp), opt)
 		})
 }
 
@@ -139,17 +134,17 @@ type namedShape[S any] struct {
 }
 
 // passShape is a layer shape with per-pass FLOP and byte formulas
-// (kernels.DenseShape, kernels.PoolShape).
+// (shape.Dense, shape.Pool).
 type passShape interface {
-	FLOPs(kernels.Pass) float64
-	Bytes(kernels.Pass) float64
+	FLOPs(shape.Pass) float64
+	Bytes(shape.Pass) float64
 }
 
 // shapeItems returns the items of one pass of a layer kernel: the seed CNN's
 // layers that seed picks out (nil for other kinds), then the large shapes; op
 // gives the pass and the operation for a shape.
 func shapeItems[S passShape, F any](seed func(workload.Resolved) *S, large []namedShape[S],
-	op func(s S) (kernels.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
+	op func(s S) (shape.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
 	var items []layerItem[F]
 	add := func(name, set string, s S) {
 		pass, fn := op(s)
@@ -158,11 +153,11 @@ func shapeItems[S passShape, F any](seed func(workload.Resolved) *S, large []nam
 	net, layers := seedLayers()
 	for _, l := range layers {
 		if s := seed(l); s != nil {
-			add(LayerShapeName(net, l.Name), layerSetSeed, *s)
+			add(benchname.LayerShapeName(net, l.Name), benchname.SetSeed, *s)
 		}
 	}
 	for _, d := range large {
-		add(d.Name, layerSetLarge, d.Shape)
+		add(d.Name, benchname.SetLarge, d.Shape)
 	}
 	return items
 }
@@ -170,33 +165,33 @@ func shapeItems[S passShape, F any](seed func(workload.Resolved) *S, large []nam
 // LargeDenseShapes are the large set's dense layers: an MNIST MLP layer at
 // batch 512, a 1024-wide layer at batch 128 and an ImageNet classifier head
 // (4096 → 1000) at batch 64.
-var LargeDenseShapes = []namedShape[kernels.DenseShape]{
-	{"mlp.784x256-b512", kernels.DenseShape{Batch: 512, In: 784, Out: 256}},
-	{"fc.1024x1024-b128", kernels.DenseShape{Batch: 128, In: 1024, Out: 1024}},
-	{"head.4096x1000-b64", kernels.DenseShape{Batch: 64, In: 4096, Out: 1000}},
+var LargeDenseShapes = []namedShape[shape.Dense]{
+	{"mlp.784x256-b512", shape.Dense{Batch: 512, In: 784, Out: 256}},
+	{"fc.1024x1024-b128", shape.Dense{Batch: 128, In: 1024, Out: 1024}},
+	{"head.4096x1000-b64", shape.Dense{Batch: 64, In: 4096, Out: 1000}},
 }
 
 // denseItems returns the dense items of one pass.
-func denseItems[F any](op func(s kernels.DenseShape) (kernels.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
-	return shapeItems(func(l workload.Resolved) *kernels.DenseShape { return l.Dense }, LargeDenseShapes, op)
+func denseItems[F any](op func(s shape.Dense) (shape.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
+	return shapeItems(func(l workload.Resolved) *shape.Dense { return l.Dense }, LargeDenseShapes, op)
 }
 
-func denseFwdOp(s kernels.DenseShape) (kernels.Pass, func(*kernels.Context, kernels.DenseFwdFunc) func()) {
-	return kernels.Forward, func(ctx *kernels.Context, fn kernels.DenseFwdFunc) func() {
+func denseFwdOp(s shape.Dense) (shape.Pass, func(*kernels.Context, kernels.DenseFwdFunc) func()) {
+	return shape.Forward, func(ctx *kernels.Context, fn kernels.DenseFwdFunc) func() {
 		x, w, b, y := filled(s.Batch*s.In), filled(s.Out*s.In), filled(s.Out), make([]float32, s.Batch*s.Out)
 		return func() { fn(ctx, s, x, w, b, y) }
 	}
 }
 
-func denseBwdDataOp(s kernels.DenseShape) (kernels.Pass, func(*kernels.Context, kernels.DenseBwdDataFunc) func()) {
-	return kernels.BackwardData, func(ctx *kernels.Context, fn kernels.DenseBwdDataFunc) func() {
+func denseBwdDataOp(s shape.Dense) (shape.Pass, func(*kernels.Context, kernels.DenseBwdDataFunc) func()) {
+	return shape.BackwardData, func(ctx *kernels.Context, fn kernels.DenseBwdDataFunc) func() {
 		dy, w, dx := filled(s.Batch*s.Out), filled(s.Out*s.In), make([]float32, s.Batch*s.In)
 		return func() { fn(ctx, s, dy, w, dx) }
 	}
 }
 
-func denseBwdWeightsOp(s kernels.DenseShape) (kernels.Pass, func(*kernels.Context, kernels.DenseBwdWeightsFunc) func()) {
-	return kernels.BackwardWeights, func(ctx *kernels.Context, fn kernels.DenseBwdWeightsFunc) func() {
+func denseBwdWeightsOp(s shape.Dense) (shape.Pass, func(*kernels.Context, kernels.DenseBwdWeightsFunc) func()) {
+	return shape.BackwardWeights, func(ctx *kernels.Context, fn kernels.DenseBwdWeightsFunc) func() {
 		x, dy, dw, db := filled(s.Batch*s.In), filled(s.Batch*s.Out), make([]float32, s.Out*s.In), make([]float32, s.Out)
 		return func() { fn(ctx, s, x, dy, dw, db) }
 	}
@@ -205,27 +200,27 @@ func denseBwdWeightsOp(s kernels.DenseShape) (kernels.Pass, func(*kernels.Contex
 // LargePoolShapes are the large set's pooling layers (batch 8): a VGG-style
 // 2×2/2 on 112×112×128 (51 MB in) and ResNet-50's stem pool (3×3/2 on
 // 112×112×64, without its padding).
-var LargePoolShapes = []namedShape[kernels.PoolShape]{
-	{"vgg.112x112x128-2x2s2", kernels.PoolShape{N: 8, H: 112, W: 112, C: 128, Window: 2, Stride: 2}},
-	{"resnet50.stem-pool-3x3s2", kernels.PoolShape{N: 8, H: 112, W: 112, C: 64, Window: 3, Stride: 2}},
+var LargePoolShapes = []namedShape[shape.Pool]{
+	{"vgg.112x112x128-2x2s2", shape.Pool{N: 8, H: 112, W: 112, C: 128, Window: 2, Stride: 2}},
+	{"resnet50.stem-pool-3x3s2", shape.Pool{N: 8, H: 112, W: 112, C: 64, Window: 3, Stride: 2}},
 }
 
 // poolItems returns the max-pool items of one pass.
-func poolItems[F any](op func(s kernels.PoolShape) (kernels.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
-	return shapeItems(func(l workload.Resolved) *kernels.PoolShape { return l.Pool }, LargePoolShapes, op)
+func poolItems[F any](op func(s shape.Pool) (shape.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
+	return shapeItems(func(l workload.Resolved) *shape.Pool { return l.Pool }, LargePoolShapes, op)
 }
 
-func poolFwdOp(s kernels.PoolShape) (kernels.Pass, func(*kernels.Context, kernels.MaxPoolFwdFunc) func()) {
-	return kernels.Forward, func(ctx *kernels.Context, fn kernels.MaxPoolFwdFunc) func() {
+func poolFwdOp(s shape.Pool) (shape.Pass, func(*kernels.Context, kernels.MaxPoolFwdFunc) func()) {
+	return shape.Forward, func(ctx *kernels.Context, fn kernels.MaxPoolFwdFunc) func() {
 		x, y, arg := filled(s.InputLen()), make([]float32, s.OutputLen()), make([]int32, s.OutputLen())
 		return func() { fn(ctx, s, x, y, arg) }
 	}
 }
 
-func poolBwdOp(s kernels.PoolShape) (kernels.Pass, func(*kernels.Context, kernels.MaxPoolBwdFunc) func()) {
-	return kernels.BackwardData, func(ctx *kernels.Context, fn kernels.MaxPoolBwdFunc) func() {
+func poolBwdOp(s shape.Pool) (shape.Pass, func(*kernels.Context, kernels.MaxPoolBwdFunc) func()) {
+	return shape.BackwardData, func(ctx *kernels.Context, fn kernels.MaxPoolBwdFunc) func() {
 		x, y, arg := filled(s.InputLen()), make([]float32, s.OutputLen()), make([]int32, s.OutputLen())
-		kernels.MaxPoolFwdNaive(ctx, s, x, y, arg) // a valid argmax
+		ctx.MaxPoolForward(s, x, y, arg) // a valid argmax
 		return func() { fn(ctx, s, y, arg, x) }
 	}
 }
@@ -238,10 +233,10 @@ const LargeElements = 8 << 20
 
 // eltItems are the ReLU items: the seed CNN's ReLU layers (batch × the
 // layer's activations) and LargeElements.
-func eltItems[F any](op kernels.ElementwiseOp, mk func(n int) func(ctx *kernels.Context, fn F) func()) []layerItem[F] {
-	pass := kernels.Forward
-	if op == kernels.OpReLUBwd {
-		pass = kernels.BackwardData
+func eltItems[F any](op shape.ElementwiseOp, mk func(n int) func(ctx *kernels.Context, fn F) func()) []layerItem[F] {
+	pass := shape.Forward
+	if op == shape.OpReLUBwd {
+		pass = shape.BackwardData
 	}
 	var items []layerItem[F]
 	add := func(name, set string, n int) {
@@ -250,10 +245,10 @@ func eltItems[F any](op kernels.ElementwiseOp, mk func(n int) func(ctx *kernels.
 	net, layers := seedLayers()
 	for _, l := range layers {
 		if l.Kind == workload.ReLU {
-			add(LayerShapeName(net, l.Name), layerSetSeed, l.Batch*l.In.Len())
+			add(benchname.LayerShapeName(net, l.Name), benchname.SetSeed, l.Batch*l.In.Len())
 		}
 	}
-	add("large.8m", layerSetLarge, LargeElements)
+	add("large.8m", benchname.SetLarge, LargeElements)
 	return items
 }
 
@@ -278,7 +273,7 @@ func biasItems() []layerItem[kernels.BiasAddFunc] {
 	var items []layerItem[kernels.BiasAddFunc]
 	add := func(name, set string, rows, cols int) {
 		items = append(items, layerItem[kernels.BiasAddFunc]{shape: name, set: set,
-			flops: kernels.OpBiasAdd.FLOPs(rows * cols), bytes: kernels.OpBiasAdd.Bytes(rows * cols),
+			flops: shape.OpBiasAdd.FLOPs(rows * cols), bytes: shape.OpBiasAdd.Bytes(rows * cols),
 			op: func(ctx *kernels.Context, fn kernels.BiasAddFunc) func() {
 				y, b := filled(rows*cols), filled(cols)
 				return func() { fn(ctx, y, b, rows) }
@@ -287,10 +282,10 @@ func biasItems() []layerItem[kernels.BiasAddFunc] {
 	net, layers := seedLayers()
 	for _, l := range layers {
 		if l.Conv != nil || l.Dense != nil {
-			add(LayerShapeName(net, l.Name), layerSetSeed, l.Batch*l.Out.H*l.Out.W, l.Out.C)
+			add(benchname.LayerShapeName(net, l.Name), benchname.SetSeed, l.Batch*l.Out.H*l.Out.W, l.Out.C)
 		}
 	}
-	add("resnet50.res2-256", layerSetLarge, 8*56*56, 256)
+	add("resnet50.res2-256", benchname.SetLarge, 8*56*56, 256)
 	return items
 }
 
@@ -299,7 +294,7 @@ func softmaxItems() []layerItem[kernels.SoftmaxCEFunc] {
 	var items []layerItem[kernels.SoftmaxCEFunc]
 	add := func(name, set string, batch, classes int) {
 		items = append(items, layerItem[kernels.SoftmaxCEFunc]{shape: name, set: set,
-			flops: kernels.OpSoftmaxCE.FLOPs(batch * classes), bytes: kernels.OpSoftmaxCE.Bytes(batch * classes),
+			flops: shape.OpSoftmaxCE.FLOPs(batch * classes), bytes: shape.OpSoftmaxCE.Bytes(batch * classes),
 			op: func(ctx *kernels.Context, fn kernels.SoftmaxCEFunc) func() {
 				l, d, labels := filled(batch*classes), make([]float32, batch*classes), make([]int32, batch)
 				for i := range labels {
@@ -311,16 +306,16 @@ func softmaxItems() []layerItem[kernels.SoftmaxCEFunc] {
 	net, layers := seedLayers()
 	for _, l := range layers {
 		if l.Kind == workload.SoftmaxCE {
-			add(LayerShapeName(net, l.Name), layerSetSeed, l.Batch, l.In.Len())
+			add(benchname.LayerShapeName(net, l.Name), benchname.SetSeed, l.Batch, l.In.Len())
 		}
 	}
-	add("imagenet.b256x1000", layerSetLarge, 256, 1000)
+	add("imagenet.b256x1000", benchname.SetLarge, 256, 1000)
 	return items
 }
 
 // optimItems are the optimizer updates of each seed CNN layer's parameters
 // (weights and biases as one array) and of LargeElements parameters.
-func optimItems[F any](op kernels.ElementwiseOp, mk func(n int) func(ctx *kernels.Context, fn F) func()) []layerItem[F] {
+func optimItems[F any](op shape.ElementwiseOp, mk func(n int) func(ctx *kernels.Context, fn F) func()) []layerItem[F] {
 	var items []layerItem[F]
 	add := func(name, set string, n int) {
 		items = append(items, layerItem[F]{shape: name, set: set, flops: op.FLOPs(n), bytes: op.Bytes(n), op: mk(n)})
@@ -328,10 +323,10 @@ func optimItems[F any](op kernels.ElementwiseOp, mk func(n int) func(ctx *kernel
 	net, layers := seedLayers()
 	for _, l := range layers {
 		if l.Params > 0 {
-			add(LayerShapeName(net, l.Name), layerSetSeed, l.Params)
+			add(benchname.LayerShapeName(net, l.Name), benchname.SetSeed, l.Params)
 		}
 	}
-	add("large.8m", layerSetLarge, LargeElements)
+	add("large.8m", benchname.SetLarge, LargeElements)
 	return items
 }
 

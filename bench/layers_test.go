@@ -4,19 +4,20 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels/cpu"
 )
 
 // The layer families' benchmarks; select cases with -bench, e.g.
 //
 //	go test ./bench -run '^$' -bench 'ReLU/pass=fwd/impl=simd/isa=avx512/threads=1/shape=seed-cnn.relu1$'
-func BenchmarkDense(b *testing.B)       { RunAll(b, FamilyCases("Dense", Options{})) }
-func BenchmarkMaxPool(b *testing.B)     { RunAll(b, FamilyCases("MaxPool", Options{})) }
-func BenchmarkReLU(b *testing.B)        { RunAll(b, FamilyCases("ReLU", Options{})) }
-func BenchmarkBiasAdd(b *testing.B)     { RunAll(b, FamilyCases("BiasAdd", Options{})) }
-func BenchmarkSoftmaxCE(b *testing.B)   { RunAll(b, FamilyCases("SoftmaxCE", Options{})) }
-func BenchmarkAdam(b *testing.B)        { RunAll(b, FamilyCases("Adam", Options{})) }
-func BenchmarkSGDMomentum(b *testing.B) { RunAll(b, FamilyCases("SGDMomentum", Options{})) }
+func BenchmarkDense(b *testing.B)       { RunAll(b, FamilyCases(benchname.Dense, Options{})) }
+func BenchmarkMaxPool(b *testing.B)     { RunAll(b, FamilyCases(benchname.MaxPool, Options{})) }
+func BenchmarkReLU(b *testing.B)        { RunAll(b, FamilyCases(benchname.ReLU, Options{})) }
+func BenchmarkBiasAdd(b *testing.B)     { RunAll(b, FamilyCases(benchname.BiasAdd, Options{})) }
+func BenchmarkSoftmaxCE(b *testing.B)   { RunAll(b, FamilyCases(benchname.SoftmaxCE, Options{})) }
+func BenchmarkAdam(b *testing.B)        { RunAll(b, FamilyCases(benchname.Adam, Options{})) }
+func BenchmarkSGDMomentum(b *testing.B) { RunAll(b, FamilyCases(benchname.SGDMomentum, Options{})) }
 
 var layerNameRE = regexp.MustCompile(`^(Dense|MaxPool|ReLU)/pass=(fwd|bwd-data|bwd-weights)/impl=[a-z0-9]+/isa=(generic|avx2|avx512)/threads=[0-9]+/shape=[a-z0-9.x-]+$|` +
 	`^(BiasAdd|SoftmaxCE|Adam|SGDMomentum)/impl=[a-z0-9]+/isa=(generic|avx2|avx512)/threads=[0-9]+/shape=[a-z0-9.x-]+$`)
@@ -37,7 +38,7 @@ func TestLayerCaseNames(t *testing.T) {
 		"MaxPool/pass=fwd/impl=naive/isa=generic/threads=1/shape=resnet50.stem-pool-3x3s2": false,
 	}
 	seen := map[string]bool{}
-	for _, fam := range []string{"Dense", "MaxPool", "ReLU", "BiasAdd", "SoftmaxCE", "Adam", "SGDMomentum"} {
+	for _, fam := range []string{benchname.Dense, benchname.MaxPool, benchname.ReLU, benchname.BiasAdd, benchname.SoftmaxCE, benchname.Adam, benchname.SGDMomentum} {
 		f, err := LookupFamily(fam)
 		if err != nil {
 			t.Fatal(err)
@@ -66,7 +67,7 @@ func TestLayerCaseNames(t *testing.T) {
 			}
 		}
 		for _, c := range f.Cases(Options{Threads: []int{1}}) {
-			if c.Set != layerSetSeed {
+			if c.Set != benchname.SetSeed {
 				t.Errorf("%s: default case %s outside the seed set", fam, c.Name())
 			}
 		}

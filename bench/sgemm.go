@@ -1,46 +1,55 @@
 package bench
 
 import (
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/shape"
 )
 
-// GemmShape is one M×N×K matrix product.
+// GemmShape is one M×N×K matrix product of a benchmark set.
 type GemmShape struct {
-	M, N, K int
-	Note    string // where the shape comes from
+	shape.Gemm
+	Set  string // the shape set it belongs to; "" is benchname.SetCustom
+	Note string // where the shape comes from
+}
+
+func square(n int) GemmShape {
+	return GemmShape{Gemm: shape.Gemm{M: n, N: n, K: n}, Set: benchname.SetSquare, Note: "square"}
+}
+
+func model(m, n, k int, note string) GemmShape {
+	return GemmShape{Gemm: shape.Gemm{M: m, N: n, K: k}, Set: benchname.SetModel, Note: note}
 }
 
 // SquareGemmShapes are the square sizes of the SGEMM sweep.
-var SquareGemmShapes = []GemmShape{
-	{64, 64, 64, "square"}, {128, 128, 128, "square"}, {256, 256, 256, "square"},
-	{512, 512, 512, "square"}, {1024, 1024, 1024, "square"}, {2048, 2048, 2048, "square"},
-}
+var SquareGemmShapes = []GemmShape{square(64), square(128), square(256), square(512), square(1024), square(2048)}
 
 // ModelGemmShapes are GEMMs from real training steps.
 var ModelGemmShapes = []GemmShape{
-	{128, 64, 288, "seed CNN conv2 im2col, 128 output pixels"},
-	{3872, 64, 288, "seed CNN conv2 im2col at batch 32 (32·11·11 pixels, 64 filters, 32·3·3)"},
-	{32, 128, 1600, "seed CNN dense 1600→128 at batch 32"},
-	{32, 10, 128, "seed CNN dense 128→10 at batch 32"},
-	{256, 1024, 1024, "transformer MLP slice, 256 tokens"},
-	{1024, 4096, 1024, "transformer MLP up-projection, 1024 tokens"},
-	{12544, 64, 147, "ResNet-50 stem 7×7/2 im2col, one image (112·112 pixels, 3·7·7)"},
-	{3136, 256, 64, "ResNet-50 stage-1 1×1 conv, one image (56·56 pixels)"},
+	model(128, 64, 288, "seed CNN conv2 im2col, 128 output pixels"),
+	model(3872, 64, 288, "seed CNN conv2 im2col at batch 32 (32·11·11 pixels, 64 filters, 32·3·3)"),
+	model(32, 128, 1600, "seed CNN dense 1600→128 at batch 32"),
+	model(32, 10, 128, "seed CNN dense 128→10 at batch 32"),
+	model(256, 1024, 1024, "transformer MLP slice, 256 tokens"),
+	model(1024, 4096, 1024, "transformer MLP up-projection, 1024 tokens"),
+	model(12544, 64, 147, "ResNet-50 stem 7×7/2 im2col, one image (112·112 pixels, 3·7·7)"),
+	model(3136, 256, 64, "ResNet-50 stage-1 1×1 conv, one image (56·56 pixels)"),
 }
 
 func init() {
+	sets := []string{benchname.SetSquare, benchname.SetModel}
 	Register(Family{
-		Name:        "Sgemm",
+		Name:        benchname.Sgemm,
 		Doc:         "float32 matrix product C = A·B (row-major), square sizes and shapes from real training steps",
-		Sets:        []string{"square", "model"},
-		DefaultSets: []string{"square", "model"},
+		Sets:        sets,
+		DefaultSets: sets,
 		Cases: func(opt Options) []Case {
 			var shapes []GemmShape
-			if opt.wantSet("square", []string{"square", "model"}) {
+			if opt.wantSet(benchname.SetSquare, sets) {
 				shapes = append(shapes, SquareGemmShapes...)
 			}
-			if opt.wantSet("model", []string{"square", "model"}) {
+			if opt.wantSet(benchname.SetModel, sets) {
 				shapes = append(shapes, ModelGemmShapes...)
 			}
 			return SgemmCases(shapes, opt)
@@ -77,9 +86,9 @@ type implLevel struct {
 func implLevels(mode kernels.ISAMode, levels []cpu.Level) []implLevel {
 	switch mode {
 	case kernels.GenericOnly:
-		return []implLevel{{cpu.Generic, "generic"}}
+		return []implLevel{{cpu.Generic, cpu.Generic.String()}}
 	case kernels.Native:
-		return []implLevel{{cpu.Generic, "native"}}
+		return []implLevel{{cpu.Generic, benchname.ISANative}}
 	}
 	var ls []implLevel
 	for _, l := range levels {
@@ -89,23 +98,15 @@ func implLevels(mode kernels.ISAMode, levels []cpu.Level) []implLevel {
 }
 
 func sgemmCase(impl kernels.Impl[kernels.SgemmFunc], l implLevel, threads int, s GemmShape) Case {
-	set := "square"
-	if s.Note != "square" {
-		set = "model"
-	}
-	if s.Note == "" {
-		set = "custom"
+	set := s.Set
+	if set == "" {
+		set = benchname.SetCustom
 	}
 	return Case{
-		Kernel: "Sgemm",
-		Params: []Param{
-			{"impl", impl.Name}, {"isa", l.label}, {"threads", itoa(threads)},
-			{"m", itoa(s.M)}, {"n", itoa(s.N)}, {"k", itoa(s.K)},
-		},
-		Set:     set,
-		FLOPs:   kernels.SgemmFLOPs(s.M, s.N, s.K),
-		Bytes:   kernels.SgemmBytes(s.M, s.N, s.K),
-		Threads: threads,
+		CaseName: benchname.CaseName{Family: benchname.Sgemm, Impl: impl.Name, ISA: l.label, Threads: threads, M: s.M, N: s.N, K: s.K},
+		Set:      set,
+		FLOPs:    s.FLOPs(),
+		Bytes:    s.Bytes(),
 		Prepare: func() (func(), func(), error) {
 			ctx, err := kernels.NewContext(l.level, threads)
 			if err != nil {

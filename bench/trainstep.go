@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/nn"
@@ -15,10 +16,11 @@ import (
 // The cost model predicts an epoch of the network on this machine from it
 // (and, for comparison, from the sum of the kernels measured alone).
 func init() {
-	Register(Family{Name: "TrainStep", Doc: "one whole training step of the seed CNN (batch 32) with nn's trainer",
-		Sets: []string{"seed"}, DefaultSets: []string{"seed"},
+	sets := []string{benchname.SetSeed}
+	Register(Family{Name: benchname.TrainStep, Doc: "one whole training step of the seed CNN (batch 32) with nn's trainer",
+		Sets: sets, DefaultSets: sets,
 		Cases: func(opt Options) []Case {
-			if !opt.wantSet("seed", []string{"seed"}) {
+			if !opt.wantSet(benchname.SetSeed, sets) {
 				return nil
 			}
 			net := workload.SeedCNN()
@@ -27,8 +29,8 @@ func init() {
 			for _, l := range implLevels(kernels.PerISA, opt.levels()) {
 				for _, t := range opt.threads() {
 					cases = append(cases, Case{
-						Kernel: "TrainStep", Set: "seed", Threads: t, FLOPs: flops,
-						Params: []Param{{"impl", "nn"}, {"isa", l.label}, {"threads", itoa(t)}, {"shape", net.Name}},
+						CaseName: benchname.CaseName{Family: benchname.TrainStep, Impl: benchname.ImplNN, ISA: l.label, Threads: t, Shape: net.Name},
+						Set:      benchname.SetSeed, FLOPs: flops,
 						Prepare: func() (func(), func(), error) {
 							ctx, err := kernels.NewContext(l.level, t)
 							if err != nil {

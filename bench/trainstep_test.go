@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/nn"
@@ -13,13 +14,13 @@ import (
 
 // BenchmarkTrainStep runs the TrainStep family: one whole training step of
 // the seed CNN per op.
-func BenchmarkTrainStep(b *testing.B) { RunAll(b, FamilyCases("TrainStep", Options{})) }
+func BenchmarkTrainStep(b *testing.B) { RunAll(b, FamilyCases(benchname.TrainStep, Options{})) }
 
 // TestTrainStepCases: a case per level and thread count, named for the cost
 // model (shape = the network), counting the step's work, and its operation
 // runs.
 func TestTrainStepCases(t *testing.T) {
-	cases := FamilyCases("TrainStep", Options{Threads: []int{1, 2}})
+	cases := FamilyCases(benchname.TrainStep, Options{Threads: []int{1, 2}})
 	if len(cases) < 2 {
 		t.Fatalf("%d TrainStep cases, want at least one per thread count", len(cases))
 	}

@@ -13,9 +13,10 @@
 //   - the running clock from a dependent integer add chain (MeasureClock) and
 //     the datasheet peak, cores × clock × FLOP per cycle (DatasheetGFLOPS).
 //
-// Measure puts them in a Profile, which is written into results files as Go
+// Measure puts them in a machine.Profile (package machine holds the
+// profile's types as data), which is written into results files as Go
 // benchmark configuration lines (Profile.ConfigLines) and read back by the
-// cost model (ParseProfile):
+// cost model (machine.ParseProfile):
 //
 //	p, err := ceiling.Measure(ceiling.Options{Quick: true})
 //	for _, kv := range p.ConfigLines() {

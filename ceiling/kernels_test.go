@@ -6,8 +6,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/machine"
 )
 
 // levelsUnderTest returns the levels whose routines this machine can run: the
@@ -35,11 +37,11 @@ var iterCounts = []int{0, 1, 2, 3, 7, 64, 1001}
 func TestPeakLoopsCountIterations(t *testing.T) {
 	for _, l := range levelsUnderTest(t) {
 		for _, n := range iterCounts {
-			loop := PeakLoop{l, F32}
+			loop := PeakLoop{l, benchname.F32}
 			t.Run(fmt.Sprintf("%v/n=%d", loop, n), func(t *testing.T) {
 				checkPeakExact(t, n, loop.Lanes()*loop.Accumulators(), loop.run32())
 			})
-			loop = PeakLoop{l, F64}
+			loop = PeakLoop{l, benchname.F64}
 			t.Run(fmt.Sprintf("%v/n=%d", loop, n), func(t *testing.T) {
 				checkPeakExact(t, n, loop.Lanes()*loop.Accumulators(), loop.run64())
 			})
@@ -82,7 +84,7 @@ func TestPeakLoopsMatchReference(t *testing.T) {
 	for _, l := range levelsUnderTest(t) {
 		for _, n := range iterCounts {
 			a, b := 0.5+0.49*rng.Float64(), rng.Float64()*2-1
-			loop := PeakLoop{l, F32}
+			loop := PeakLoop{l, benchname.F32}
 			size := loop.Lanes() * loop.Accumulators()
 			c, want := randSlice[float32](rng, size), make([]float32, size)
 			copy(want, c)
@@ -93,7 +95,7 @@ func TestPeakLoopsMatchReference(t *testing.T) {
 					t.Fatalf("%v n=%d: c[%d] = %v, peakRef gives %v", loop, n, i, c[i], want[i])
 				}
 			}
-			loop = PeakLoop{l, F64}
+			loop = PeakLoop{l, benchname.F64}
 			size = loop.Lanes() * loop.Accumulators()
 			c64, want64 := randSlice[float64](rng, size), make([]float64, size)
 			copy(want64, c64)
@@ -125,7 +127,7 @@ func randSlice[F float32 | float64](rng *rand.Rand, n int) []F {
 func TestPeakRunner(t *testing.T) {
 	info, _ := cpu.Detect()
 	for _, l := range info.Levels() {
-		for _, prec := range Precisions() {
+		for _, prec := range machine.Precisions() {
 			for _, threads := range []int{1, 3} {
 				ctx, err := kernels.NewContext(l, threads)
 				if err != nil {
@@ -238,7 +240,7 @@ func TestStreamKernelsPanicOnMismatch(t *testing.T) {
 func TestStreamRunner(t *testing.T) {
 	info, _ := cpu.Detect()
 	for _, l := range info.Levels() {
-		for _, op := range Ops() {
+		for _, op := range machine.Ops() {
 			for _, threads := range []int{1, 2, 3} {
 				ctx, err := kernels.NewContext(l, threads)
 				if err != nil {
@@ -258,7 +260,7 @@ func TestStreamRunner(t *testing.T) {
 				for tid, arr := range r.arrays {
 					elems += len(arr[0])
 					got, want := arr[1], 1.0
-					if op == Triad {
+					if op == machine.Triad {
 						got, want = arr[0], 2+triadScalar*0.5
 					}
 					for i, v := range got {
@@ -276,7 +278,7 @@ func TestStreamRunner(t *testing.T) {
 	}
 	ctx, _ := kernels.NewContext(cpu.Generic, 4)
 	defer ctx.Close()
-	if _, err := NewStreamRunner(ctx, Triad, 48); err == nil {
+	if _, err := NewStreamRunner(ctx, machine.Triad, 48); err == nil {
 		t.Error("NewStreamRunner accepted fewer elements than threads")
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/machine"
 )
 
 // Options say what Measure measures and for how long. The zero value is a
@@ -67,24 +69,24 @@ func (o Options) levels(info cpu.Info) []cpu.Level {
 // DRAM-sized arrays, and the triad working-set sweep from which the bandwidth
 // of each cache level is read, each at every selected thread count. It fails
 // if an ISA level or thread count is not usable here.
-func Measure(opts Options) (Profile, error) {
+func Measure(opts Options) (machine.Profile, error) {
 	info, err := cpu.Detect()
 	if err != nil {
-		return Profile{}, err
+		return machine.Profile{}, err
 	}
 	levels := opts.levels(info)
 	if len(levels) == 0 {
-		return Profile{}, fmt.Errorf("ceiling: no ISA levels to measure")
+		return machine.Profile{}, fmt.Errorf("ceiling: no ISA levels to measure")
 	}
 	for _, l := range levels {
 		if err := info.Check(l); err != nil {
-			return Profile{}, fmt.Errorf("ceiling: %w", err)
+			return machine.Profile{}, fmt.Errorf("ceiling: %w", err)
 		}
 	}
 	threads := opts.threads(info)
 	for _, t := range threads {
 		if t < 1 || t > kernels.MaxThreads {
-			return Profile{}, fmt.Errorf("ceiling: thread count %d outside [1, %d]", t, kernels.MaxThreads)
+			return machine.Profile{}, fmt.Errorf("ceiling: thread count %d outside [1, %d]", t, kernels.MaxThreads)
 		}
 	}
 	pb, sb, wb := opts.budgets()
@@ -104,22 +106,22 @@ func Measure(opts Options) (Profile, error) {
 		say("clock %.3f GHz (dependent add chain)", ghz)
 	}
 	for _, l := range levels {
-		for _, prec := range Precisions() {
+		for _, prec := range machine.Precisions() {
 			for _, t := range threads {
 				g, err := measurePeak(l, prec, t, pb)
 				if err != nil {
-					return Profile{}, err
+					return machine.Profile{}, err
 				}
-				p.Peaks = append(p.Peaks, Peak{ISA: l.String(), Prec: prec, Threads: t, GFLOPS: round(g, 2)})
+				p.Peaks = append(p.Peaks, machine.Peak{ISA: l.String(), Prec: prec, Threads: t, GFLOPS: round(g, 2)})
 				say("peak %s %s threads=%d: %.1f GFLOP/s", l, prec, t, g)
 			}
 		}
 	}
 	if p.ClockGHz > 0 {
 		for _, l := range levels {
-			for _, prec := range Precisions() {
+			for _, prec := range machine.Precisions() {
 				g := DatasheetGFLOPS(PeakLoop{l, prec}, info.PhysicalCores, p.ClockGHz)
-				p.Datasheet = append(p.Datasheet, Peak{ISA: l.String(), Prec: prec, Threads: info.PhysicalCores, GFLOPS: round(g, 2)})
+				p.Datasheet = append(p.Datasheet, machine.Peak{ISA: l.String(), Prec: prec, Threads: info.PhysicalCores, GFLOPS: round(g, 2)})
 			}
 		}
 	}
@@ -128,16 +130,16 @@ func Measure(opts Options) (Profile, error) {
 	p.StreamArrayBytes = StreamArrayBytes(info)
 	arena, err := allocArena(top, slices.Max(threads), p.StreamArrayBytes/8)
 	if err != nil {
-		return Profile{}, err
+		return machine.Profile{}, err
 	}
-	for _, op := range Ops() {
+	for _, op := range machine.Ops() {
 		for _, t := range threads {
 			size := op.Arrays() * p.StreamArrayBytes
 			g, got, err := measureStream(top, op, t, size, arena, sb)
 			if err != nil {
-				return Profile{}, err
+				return machine.Profile{}, err
 			}
-			p.Streams = append(p.Streams, Bandwidth{Op: op, Threads: t, Size: got, GBs: round(g, 2)})
+			p.Streams = append(p.Streams, machine.Bandwidth{Op: op, Threads: t, Size: got, GBs: round(g, 2)})
 			say("stream %s threads=%d size=%d: %.1f GB/s", op, t, got, g)
 		}
 	}
@@ -147,11 +149,11 @@ func Measure(opts Options) (Profile, error) {
 	}
 	for _, t := range sweepThreads {
 		for _, size := range SweepSizes(info) {
-			g, got, err := measureStream(top, Triad, t, size, arena, wb)
+			g, got, err := measureStream(top, machine.Triad, t, size, arena, wb)
 			if err != nil {
-				return Profile{}, err
+				return machine.Profile{}, err
 			}
-			p.Sweep = append(p.Sweep, Bandwidth{Op: Triad, Threads: t, Size: got, GBs: round(g, 2)})
+			p.Sweep = append(p.Sweep, machine.Bandwidth{Op: machine.Triad, Threads: t, Size: got, GBs: round(g, 2)})
 		}
 		say("sweep triad threads=%d: %d working sets", t, len(SweepSizes(info)))
 	}
@@ -159,19 +161,19 @@ func Measure(opts Options) (Profile, error) {
 	for _, c := range p.Caches {
 		say("cache %s threads=%d: %.1f GB/s", c.Level, c.Threads, c.GBs)
 	}
-	p.sort()
+	p.Sort()
 	return p, nil
 }
 
 // MeasurePeak measures the peak GFLOP/s of ISA level l in precision prec on
 // threads threads: the best of several runs of the peak loop (quick: 10 runs
 // of 2 ms; otherwise 25 of 20 ms).
-func MeasurePeak(l cpu.Level, prec Precision, threads int, quick bool) (float64, error) {
+func MeasurePeak(l cpu.Level, prec benchname.Precision, threads int, quick bool) (float64, error) {
 	pb, _, _ := Options{Quick: quick}.budgets()
 	return measurePeak(l, prec, threads, pb)
 }
 
-func measurePeak(l cpu.Level, prec Precision, threads int, b budget) (float64, error) {
+func measurePeak(l cpu.Level, prec benchname.Precision, threads int, b budget) (float64, error) {
 	ctx, err := kernels.NewContext(l, threads)
 	if err != nil {
 		return 0, fmt.Errorf("ceiling: peak %s %s threads=%d: %w", l, prec, threads, err)
@@ -199,7 +201,7 @@ func allocArena(l cpu.Level, threads, elems int) (*streamArena, error) {
 
 // measureStream returns the best GB/s of op on a working set of about size
 // bytes in the arena and the exact size.
-func measureStream(l cpu.Level, op Op, threads, size int, arena *streamArena, b budget) (float64, int, error) {
+func measureStream(l cpu.Level, op machine.Op, threads, size int, arena *streamArena, b budget) (float64, int, error) {
 	ctx, err := kernels.NewContext(l, threads)
 	if err != nil {
 		return 0, 0, fmt.Errorf("ceiling: stream %s threads=%d: %w", op, threads, err)
@@ -293,24 +295,13 @@ const sweepMin = 12 << 10
 // of elements for both ops' arrays.
 func SweepSizes(info cpu.Info) []int {
 	const unit = 3 << 10
-	last := Triad.Arrays() * StreamArrayBytes(info)
+	last := machine.Triad.Arrays() * StreamArrayBytes(info)
 	var sizes []int
 	for s := sweepMin; s < last; s = max(s+unit, int(math.Round(float64(s)*1.5/unit))*unit) {
 		sizes = append(sizes, s)
 	}
 	return append(sizes, last)
 }
-
-// The cache levels a profile reports bandwidth for.
-const (
-	LevelL1   = "l1"
-	LevelL2   = "l2"
-	LevelL3   = "l3"
-	LevelDRAM = "dram"
-)
-
-// CacheLevels lists the level names in order.
-func CacheLevels() []string { return []string{LevelL1, LevelL2, LevelL3, LevelDRAM} }
 
 // CacheBandwidths reads the bandwidth of each memory level from sweep points:
 // for each thread count, the best rate among the working sets that sit well
@@ -324,8 +315,8 @@ func CacheLevels() []string { return []string{LevelL1, LevelL2, LevelL3, LevelDR
 //
 // A level whose cache size is unknown (0) or that has no sweep point in its
 // range is left out.
-func CacheBandwidths(info cpu.Info, sweep []Bandwidth) []Bandwidth {
-	var out []Bandwidth
+func CacheBandwidths(info cpu.Info, sweep []machine.Bandwidth) []machine.Bandwidth {
+	var out []machine.Bandwidth
 	var threads []int
 	for _, b := range sweep {
 		if !slices.Contains(threads, b.Threads) {
@@ -333,27 +324,27 @@ func CacheBandwidths(info cpu.Info, sweep []Bandwidth) []Bandwidth {
 		}
 	}
 	for _, t := range threads {
-		in := func(level string, b Bandwidth) bool {
+		in := func(level string, b machine.Bandwidth) bool {
 			w, W := b.Size/t, b.Size
 			switch level {
-			case LevelL1:
+			case machine.LevelL1:
 				return info.L1D > 0 && w <= info.L1D/2
-			case LevelL2:
+			case machine.LevelL2:
 				return info.L1D > 0 && info.L2 > 0 && w >= 2*info.L1D && w <= info.L2/2
-			case LevelL3:
+			case machine.LevelL3:
 				return info.L2 > 0 && info.L3 > 0 && W >= 2*t*info.L2 && W <= info.L3/2
 			}
 			return W >= max(4*info.L3, 128<<20, 8*t*info.L2)
 		}
-		for _, level := range CacheLevels() {
-			best := Bandwidth{}
+		for _, level := range machine.CacheLevels() {
+			best := machine.Bandwidth{}
 			for _, b := range sweep {
 				if b.Threads == t && in(level, b) && b.GBs > best.GBs {
 					best = b
 				}
 			}
 			if best.GBs > 0 {
-				out = append(out, Bandwidth{Op: best.Op, Level: level, Threads: t, GBs: best.GBs})
+				out = append(out, machine.Bandwidth{Op: best.Op, Level: level, Threads: t, GBs: best.GBs})
 			}
 		}
 	}

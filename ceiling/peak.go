@@ -1,40 +1,11 @@
 package ceiling
 
 import (
-	"fmt"
-
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/machine"
 )
-
-// Precision is the floating-point type of a peak loop: "f32" or "f64".
-type Precision string
-
-// The precisions peak loops run in.
-const (
-	F32 Precision = "f32"
-	F64 Precision = "f64"
-)
-
-// Precisions lists both precisions, f32 first.
-func Precisions() []Precision { return []Precision{F32, F64} }
-
-// ParsePrecision parses "f32" or "f64".
-func ParsePrecision(s string) (Precision, error) {
-	switch Precision(s) {
-	case F32, F64:
-		return Precision(s), nil
-	}
-	return "", fmt.Errorf("unknown precision %q (valid: f32, f64)", s)
-}
-
-// Size is the element size in bytes: 4 or 8.
-func (p Precision) Size() int {
-	if p == F64 {
-		return 8
-	}
-	return 4
-}
 
 // PeakLoop describes the peak-FMA loop of one ISA level and precision: Acc
 // independent accumulator chains c = c·a + b of Lanes elements each, kept in
@@ -44,7 +15,7 @@ func (p Precision) Size() int {
 // an add (or a scalar FMA with GOAMD64=v3): the best pure-Go kernels can do.
 type PeakLoop struct {
 	ISA  cpu.Level
-	Prec Precision
+	Prec benchname.Precision
 }
 
 // genericAccumulators is the number of scalar chains of the generic loop: 12
@@ -84,25 +55,9 @@ func (l PeakLoop) FLOPsPerIter() float64 { return 2 * float64(l.Lanes()*l.Accumu
 func (l PeakLoop) String() string { return l.ISA.String() + "-" + string(l.Prec) }
 
 // run32 and run64 return the routine of the loop for the precision.
-func (l PeakLoop) run32() func(n int, c []float32, a, b float32) {
-	switch l.ISA {
-	case cpu.AVX512:
-		return peakFMAAVX512F32
-	case cpu.AVX2:
-		return peakFMAAVX2F32
-	}
-	return peakGeneric[float32]
-}
+func (l PeakLoop) run32() func(n int, c []float32, a, b float32) { return kernelsFor(l.ISA).peak32 }
 
-func (l PeakLoop) run64() func(n int, c []float64, a, b float64) {
-	switch l.ISA {
-	case cpu.AVX512:
-		return peakFMAAVX512F64
-	case cpu.AVX2:
-		return peakFMAAVX2F64
-	}
-	return peakGeneric[float64]
-}
+func (l PeakLoop) run64() func(n int, c []float64, a, b float64) { return kernelsFor(l.ISA).peak64 }
 
 // peakGeneric is the generic level's peak loop: n iterations of
 // c[i] = c[i]·a + b on the first 12 elements of c, in registers. The Go
@@ -154,14 +109,14 @@ type PeakRunner struct {
 
 // NewPeakRunner prepares the peak loop of ctx's ISA level in precision prec
 // on ctx's threads, with Iters set to iters.
-func NewPeakRunner(ctx *kernels.Context, prec Precision, iters int) (*PeakRunner, error) {
-	if _, err := ParsePrecision(string(prec)); err != nil {
+func NewPeakRunner(ctx *kernels.Context, prec benchname.Precision, iters int) (*PeakRunner, error) {
+	if _, err := machine.ParsePrecision(string(prec)); err != nil {
 		return nil, err
 	}
 	r := &PeakRunner{Iters: iters, ctx: ctx, loop: PeakLoop{ctx.ISA(), prec}}
 	n := r.loop.Lanes() * r.loop.Accumulators()
 	for tid := 0; tid < ctx.Threads(); tid++ {
-		if prec == F32 {
+		if prec == benchname.F32 {
 			r.c32 = append(r.c32, peakStart[float32](n))
 		} else {
 			r.c64 = append(r.c64, peakStart[float64](n))
@@ -190,7 +145,7 @@ func (r *PeakRunner) FLOPs() float64 {
 // Run does Iters iterations of the loop on every thread concurrently.
 func (r *PeakRunner) Run() {
 	iters := r.Iters
-	if r.loop.Prec == F32 {
+	if r.loop.Prec == benchname.F32 {
 		fn := r.loop.run32()
 		r.ctx.Parallel(func(tid int) { chunked(iters, func(n int) { fn(n, r.c32[tid], peakA, peakB) }) })
 		return

@@ -5,48 +5,8 @@ import (
 
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/machine"
 )
-
-// Op is a STREAM kernel on float64 arrays.
-type Op string
-
-// The STREAM kernels measured. Bytes are counted as STREAM counts them: every
-// array element read or written once, no write-allocate traffic.
-const (
-	Copy  Op = "copy"  // y[i] = x[i]: 16 bytes, 0 FLOPs per element
-	Triad Op = "triad" // x[i] = y[i] + s·z[i]: 24 bytes, 2 FLOPs per element
-)
-
-// Ops lists the STREAM kernels, copy first.
-func Ops() []Op { return []Op{Copy, Triad} }
-
-// ParseOp parses "copy" or "triad".
-func ParseOp(s string) (Op, error) {
-	switch Op(s) {
-	case Copy, Triad:
-		return Op(s), nil
-	}
-	return "", fmt.Errorf("unknown stream op %q (valid: copy, triad)", s)
-}
-
-// Arrays is the number of float64 arrays the op touches: 2 or 3.
-func (o Op) Arrays() int {
-	if o == Triad {
-		return 3
-	}
-	return 2
-}
-
-// BytesPerElem is the traffic counted per element: 8 bytes per array.
-func (o Op) BytesPerElem() int { return 8 * o.Arrays() }
-
-// FLOPsPerElem is the arithmetic per element: 2 for triad, 0 for copy.
-func (o Op) FLOPsPerElem() float64 {
-	if o == Triad {
-		return 2
-	}
-	return 0
-}
 
 // triadScalar is STREAM's s.
 const triadScalar = 3.0
@@ -57,28 +17,14 @@ func copyAt(l cpu.Level, dst, src []float64) {
 	if len(src) != len(dst) {
 		panic(fmt.Sprintf("ceiling: copy of %d elements into %d", len(src), len(dst)))
 	}
-	switch l {
-	case cpu.AVX512:
-		copyAVX512(dst, src)
-	case cpu.AVX2:
-		copyAVX2(dst, src)
-	default:
-		copyRef(dst, src)
-	}
+	kernelsFor(l).copy(dst, src)
 }
 
 func triadAt(l cpu.Level, a, b, c []float64, s float64) {
 	if len(b) != len(a) || len(c) != len(a) {
 		panic(fmt.Sprintf("ceiling: triad with len(a)=%d len(b)=%d len(c)=%d", len(a), len(b), len(c)))
 	}
-	switch l {
-	case cpu.AVX512:
-		triadAVX512(a, b, c, s)
-	case cpu.AVX2:
-		triadAVX2(a, b, c, s)
-	default:
-		triadRef(a, b, c, s)
-	}
+	kernelsFor(l).triad(a, b, c, s)
 }
 
 // StreamRunner runs a STREAM kernel on every thread of a Context at the
@@ -87,7 +33,7 @@ func triadAt(l cpu.Level, a, b, c []float64, s float64) {
 type StreamRunner struct {
 	Passes int // passes over the arrays per Run
 	ctx    *kernels.Context
-	op     Op
+	op     machine.Op
 	arrays [][3][]float64 // per thread x, y, z
 	elems  int            // elements per array over all threads
 }
@@ -95,7 +41,7 @@ type StreamRunner struct {
 // NewStreamRunner allocates the arrays of op for a working set of about size
 // bytes (all arrays of all threads together; rounded down to whole elements)
 // and splits them evenly over ctx's threads, with Passes set to 1.
-func NewStreamRunner(ctx *kernels.Context, op Op, size int) (*StreamRunner, error) {
+func NewStreamRunner(ctx *kernels.Context, op machine.Op, size int) (*StreamRunner, error) {
 	return newStreamRunner(ctx, op, size, nil)
 }
 
@@ -127,8 +73,8 @@ func fillStream(x, y, z []float64) {
 // newStreamRunner is NewStreamRunner on the arena's arrays when arena is not
 // nil: thread tid works on its contiguous share of the first elements,
 // shares starting on 64-byte boundaries.
-func newStreamRunner(ctx *kernels.Context, op Op, size int, arena *streamArena) (*StreamRunner, error) {
-	if _, err := ParseOp(string(op)); err != nil {
+func newStreamRunner(ctx *kernels.Context, op machine.Op, size int, arena *streamArena) (*StreamRunner, error) {
+	if _, err := machine.ParseOp(string(op)); err != nil {
 		return nil, err
 	}
 	t := ctx.Threads()
@@ -165,7 +111,7 @@ func newStreamRunner(ctx *kernels.Context, op Op, size int, arena *streamArena) 
 }
 
 // Op returns the runner's kernel.
-func (r *StreamRunner) Op() Op { return r.op }
+func (r *StreamRunner) Op() machine.Op { return r.op }
 
 // Size is the working set in bytes: all arrays of all threads.
 func (r *StreamRunner) Size() int { return r.elems * r.op.BytesPerElem() }
@@ -185,7 +131,7 @@ func (r *StreamRunner) Run() {
 	r.ctx.Parallel(func(tid int) {
 		x, y, z := r.arrays[tid][0], r.arrays[tid][1], r.arrays[tid][2]
 		for p := 0; p < passes; p++ {
-			if r.op == Copy {
+			if r.op == machine.Copy {
 				copyAt(l, y, x)
 			} else {
 				triadAt(l, x, y, z, triadScalar)

@@ -3,20 +3,22 @@ package costmodel
 import (
 	"fmt"
 	"slices"
+
+	"github.com/trainbench/trainbench/benchname"
 )
 
 // Assumptions are the inputs of the model that are choices, not facts about
 // hardware. Start from DefaultAssumptions and change what differs; Estimate
 // rejects invalid values with an error naming the field.
 type Assumptions struct {
-	// Precision of catalogued options' arithmetic: "bf16" (default, mixed
-	// precision as accelerators train), "fp16", "tf32" or "fp32". An option
-	// without a sourced peak at that precision falls back through
-	// Precisions (bf16, fp16, tf32, fp32) and the estimate says so. Memory
-	// traffic scales with the element size (2 bytes for bf16/fp16, 4 for
-	// tf32/fp32; the workload counts float32). Measured machines run the
-	// float32 kernels they were measured with.
-	Precision string
+	// Precision of catalogued options' arithmetic: bf16 (default, mixed
+	// precision as accelerators train), f16, tf32 or f32 (canonical names,
+	// benchname.CanonicalPrecision). An option without a sourced peak at
+	// that precision falls back through Precisions (bf16, f16, tf32, f32)
+	// and the estimate says so. Memory traffic scales with the element size
+	// (2 bytes for bf16/f16, 4 for tf32/f32; the workload counts float32).
+	// Measured machines run the float32 kernels they were measured with.
+	Precision benchname.Precision
 	// MemoryEfficiency is the fraction of catalogued bandwidth a streaming
 	// kernel reaches, used where an option has no memory_efficiency.
 	// Default 0.896: the H200 calibration point (device copy 4.3 of 4.8
@@ -52,7 +54,7 @@ type Assumptions struct {
 // DefaultAssumptions returns the documented defaults.
 func DefaultAssumptions() Assumptions {
 	return Assumptions{
-		Precision:         "bf16",
+		Precision:         benchname.BF16,
 		MemoryEfficiency:  0.896,
 		LaunchOverheadS:   5e-6,
 		ElectricityUSDkWh: 0.15,
@@ -70,7 +72,7 @@ func (a Assumptions) Validate() error {
 	}
 	switch {
 	case !slices.Contains(Precisions, a.Precision):
-		return bad("Precision", a.Precision, "want one of bf16, fp16, tf32, fp32")
+		return bad("Precision", a.Precision, "want one of "+benchname.PrecisionList(Precisions))
 	case !(a.MemoryEfficiency > 0 && a.MemoryEfficiency <= 1):
 		return bad("MemoryEfficiency", a.MemoryEfficiency, "want (0, 1]")
 	case !(a.LaunchOverheadS >= 0 && a.LaunchOverheadS < 1):
@@ -94,17 +96,12 @@ func (a Assumptions) Validate() error {
 }
 
 // elementBytes is the size of one element at a precision.
-func elementBytes(prec string) float64 {
-	if prec == "bf16" || prec == "fp16" {
-		return 2
-	}
-	return 4
-}
+func elementBytes(prec benchname.Precision) float64 { return float64(prec.Size()) }
 
 // Describe states the assumptions in words, one line each, for a report.
 func (a Assumptions) Describe() []string {
 	return []string{
-		fmt.Sprintf("catalogued options compute in %s where they have a sourced peak (else the nearest precision they have); measured machines in fp32", a.Precision),
+		fmt.Sprintf("catalogued options compute in %s where they have a sourced peak (else the nearest precision they have); measured machines in f32", a.Precision),
 		fmt.Sprintf("memory reaches %.3g of catalogued bandwidth unless the option says otherwise", a.MemoryEfficiency),
 		fmt.Sprintf("%.3g µs launch overhead per layer pass on GPUs and TPUs; %.3g s overhead per step", a.LaunchOverheadS*1e6, a.StepOverheadS),
 		fmt.Sprintf("owning: purchase written off over %.3g years at %.0f%% utilisation, maintenance %.3g%% a year", a.LifetimeYears, 100*a.Utilization, 100*a.MaintenancePerYear),

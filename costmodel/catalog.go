@@ -11,6 +11,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/workload"
 )
 
@@ -74,7 +75,7 @@ var kinds = []string{KindGPU, KindTPU, KindCPUInstance, KindCPU}
 
 // Precisions are the arithmetic precisions a catalog gives peaks for, in the
 // order the model falls back through when an option lacks the one asked for.
-var Precisions = []string{"bf16", "fp16", "tf32", "fp32"}
+var Precisions = []benchname.Precision{benchname.BF16, benchname.F16, benchname.TF32, benchname.F32}
 
 // Option is one catalogued hardware option: what it can do, what it costs,
 // and where each number comes from. Units are in the field names.
@@ -86,16 +87,17 @@ type Option struct {
 	// only).
 	Cores       *Quantity `yaml:"cores,omitempty" json:"cores,omitempty"`
 	ReleaseYear Quantity  `yaml:"release_year" json:"release_year"`
-	// PeakTFLOPS is the dense peak per precision (fp32, tf32, bf16, fp16).
-	PeakTFLOPS    map[string]Quantity `yaml:"peak_tflops" json:"peak_tflops"`
-	MemoryGBs     Quantity            `yaml:"memory_gbs" json:"memory_gbs"`
-	MemoryGB      Quantity            `yaml:"memory_gb" json:"memory_gb"`
-	TDPW          Quantity            `yaml:"tdp_w" json:"tdp_w"`
-	OnDemandUSDh  Quantity            `yaml:"on_demand_usd_h" json:"on_demand_usd_h"`
-	SpotUSDh      Quantity            `yaml:"spot_usd_h" json:"spot_usd_h"`
-	PurchaseUSD   Quantity            `yaml:"purchase_usd" json:"purchase_usd"`
-	Efficiency    Efficiency          `yaml:"efficiency" json:"efficiency"`
-	MemEfficiency *Quantity           `yaml:"memory_efficiency,omitempty" json:"memory_efficiency,omitempty"`
+	// PeakTFLOPS is the dense peak per precision (f32, tf32, bf16, f16;
+	// a file may spell them fp32 and fp16, which parsing makes canonical).
+	PeakTFLOPS    map[benchname.Precision]Quantity `yaml:"peak_tflops" json:"peak_tflops"`
+	MemoryGBs     Quantity                         `yaml:"memory_gbs" json:"memory_gbs"`
+	MemoryGB      Quantity                         `yaml:"memory_gb" json:"memory_gb"`
+	TDPW          Quantity                         `yaml:"tdp_w" json:"tdp_w"`
+	OnDemandUSDh  Quantity                         `yaml:"on_demand_usd_h" json:"on_demand_usd_h"`
+	SpotUSDh      Quantity                         `yaml:"spot_usd_h" json:"spot_usd_h"`
+	PurchaseUSD   Quantity                         `yaml:"purchase_usd" json:"purchase_usd"`
+	Efficiency    Efficiency                       `yaml:"efficiency" json:"efficiency"`
+	MemEfficiency *Quantity                        `yaml:"memory_efficiency,omitempty" json:"memory_efficiency,omitempty"`
 
 	// Measured, when set, makes this a measured option: its times come from
 	// these kernel measurements instead of the roofline of the catalogued
@@ -195,7 +197,8 @@ func (e *CatalogError) Error() string {
 
 // ParseCatalog reads a catalog from YAML or JSON data (JSON is YAML's flow
 // style) and validates it; name is the file name errors give. Unknown fields
-// are errors.
+// are errors. Precisions come back in their canonical spelling
+// (benchname.CanonicalPrecision: fp32 is f32).
 func ParseCatalog(name string, data []byte) (Catalog, error) {
 	var c Catalog
 	if err := yaml.UnmarshalWithOptions(data, &c, yaml.Strict()); err != nil {
@@ -209,6 +212,13 @@ func ParseCatalog(name string, data []byte) (Catalog, error) {
 			return Catalog{}, ce
 		}
 		return Catalog{}, fmt.Errorf("%s: %w", name, err)
+	}
+	for i, o := range c.Options {
+		peaks := map[benchname.Precision]Quantity{}
+		for p, q := range o.PeakTFLOPS {
+			peaks[benchname.CanonicalPrecision(string(p))] = q
+		}
+		c.Options[i].PeakTFLOPS = peaks
 	}
 	return c, nil
 }
@@ -266,13 +276,20 @@ func (c Catalog) Validate() error {
 			return fail("release_year.value", "%v is not a year", y.Value)
 		}
 		if len(o.PeakTFLOPS) == 0 {
-			return fail("peak_tflops", "missing (give at least fp32 or bf16, or mark them unsourced)")
+			return fail("peak_tflops", "missing (give at least f32 or bf16, or mark them unsourced)")
 		}
+		given := map[benchname.Precision]benchname.Precision{}
 		for _, p := range sortedKeys(o.PeakTFLOPS) {
-			if !slices.Contains(Precisions, p) {
-				return fail("peak_tflops."+p, "unknown precision %q (known: %s)", p, strings.Join(Precisions, ", "))
+			field := "peak_tflops." + string(p)
+			canon := benchname.CanonicalPrecision(string(p))
+			if !slices.Contains(Precisions, canon) {
+				return fail(field, "unknown precision %q (known: %s; fp32 and fp16 are accepted)", p, benchname.PrecisionList(Precisions))
 			}
-			if err := checkQuantity(o.PeakTFLOPS[p], fail, "peak_tflops."+p); err != nil {
+			if q, dup := given[canon]; dup {
+				return fail(field, "the %s peak is given twice (also as %s)", canon, q)
+			}
+			given[canon] = p
+			if err := checkQuantity(o.PeakTFLOPS[p], fail, field); err != nil {
 				return err
 			}
 		}
@@ -334,8 +351,8 @@ func validDate(s string) bool {
 	return false
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	ks := make([]K, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
 	}

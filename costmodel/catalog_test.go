@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trainbench/trainbench/benchname"
 )
 
 // TestEmbeddedCatalog checks the shipped catalog has the options issue 6
@@ -35,7 +37,7 @@ func TestEmbeddedCatalog(t *testing.T) {
 	}
 	// Spot-check values against ANCHORS.md part C.
 	h100, _ := c.Lookup("nvidia-h100-sxm")
-	if h100.PeakTFLOPS["bf16"].Value != 989 || h100.MemoryGBs.Value != 3350 || h100.TDPW.Value != 700 {
+	if h100.PeakTFLOPS[benchname.BF16].Value != 989 || h100.MemoryGBs.Value != 3350 || h100.TDPW.Value != 700 {
 		t.Errorf("H100 figures %+v", h100)
 	}
 	t4, _ := c.Lookup("nvidia-t4")
@@ -80,6 +82,7 @@ func TestCatalogErrors(t *testing.T) {
 		{`    tdp_w: {value: 300, source: "test", date: "2024"}` + "\n", ``, "options[0].tdp_w: missing"},
 		{`kind: gpu`, "kind: gpu\n    colour: red", "bad.yaml"}, // unknown field (strict decoding)
 		{`kind: gpu`, "kind: cpu", "options[0].cores: missing"},
+		{`fp32: {value: 10, source: "test", date: "2024"}`, `fp32: {value: 10, source: "test", date: "2024"}` + "\n      f32: {value: 11, source: \"test\", date: \"2024\"}", "the f32 peak is given twice"},
 	} {
 		bad := strings.Replace(goodOption, tc.old, tc.new, 1)
 		if bad == goodOption {
@@ -111,7 +114,7 @@ func TestLoadCatalogOverride(t *testing.T) {
 		t.Errorf("%d options, want %d (one replaced, one added)", len(c.Options), len(emb.Options)+1)
 	}
 	h, _ := c.Lookup("nvidia-h100-sxm")
-	if h.Name != "Test GPU" || h.PeakTFLOPS["fp32"].Value != 10 {
+	if h.Name != "Test GPU" || h.PeakTFLOPS[benchname.F32].Value != 10 {
 		t.Errorf("H100 not overridden: %+v", h)
 	}
 	if c.Options[len(c.Options)-1].ID != "my-gpu" {

@@ -21,19 +21,24 @@
 //     layers no kernel family measures use a roofline of the machine's own
 //     measured profile (peak and STREAM sweep). Each is said so.
 //
-// Entry points: Estimate (every option, priced), Predict (this machine's
-// epoch time from its results, which the end-to-end trainer checks against a
-// real epoch), ScaleOut (N machines, ring all-reduce), PriceTrend (price per
-// epoch across hardware generations), MeasuredOption (a measured machine as
-// an option, priced per core like the nearest catalogued CPU instance when
-// the user gives no price).
+// Entry points: Compare (one workload on every option: the estimates and
+// the finished answers a report draws), Estimate (every option, priced),
+// Predict (this machine's epoch time from its results, which the end-to-end
+// trainer checks against a real epoch), ScaleOut (N machines, ring
+// all-reduce), CumulativeCost (owning against renting, month by month),
+// PriceTrend (price per epoch across hardware generations), MeasuredOption
+// (a measured machine as an option, priced per core like the nearest
+// catalogued CPU instance when the user gives no price).
 //
-// How cmd/benchrun and reports use it:
+// The package hands out finished answers and knows nothing of reports:
+// cmd/benchrun converts a Comparison into the report's own input types.
 //
-//  1. Measure what the workload needs: NeededShapes(w) gives the conv
-//     shapes (for bench.Conv2DCases) and GEMMs (for bench.SgemmCases) of
-//     w at its batch; run them, writing the machine profile
-//     (ceiling.Profile.ConfigLines) as configuration lines before the
+// How cmd/benchrun uses it:
+//
+//  1. Measure what the workload needs: bench.NeededShapes(w) gives the
+//     conv shapes (for bench.Conv2DCases) and GEMMs (for bench.SgemmCases)
+//     of w at its batch; run them, writing the machine profile
+//     (machine.Profile.ConfigLines) as configuration lines before the
 //     results.
 //  2. Read them back: LoadResults(files...) or ReadResults(r, name).
 //  3. Predict(w, results, threads, DefaultAssumptions()) is this machine's
@@ -46,25 +51,35 @@
 //  4. LoadCatalog(userFiles...) is the embedded catalog plus the user's;
 //     MeasuredOption(id, name, results, threads, LocalPrice{USDPerHour:
 //     --price-per-hour, ...}, catalog) adds this machine as an option
-//     (priced per core like the nearest catalogued CPU instance, with a
-//     note, when no price is given).
-//  5. Estimate(w, options, assumptions) gives one EpochEstimate per option:
+//     (priced per core like the nearest catalogued CPU instance when no
+//     price is given, which Measured.PriceNote and the estimate's PriceNote
+//     say).
+//  5. Compare(w, options, assumptions, DefaultInterconnect()) runs
+//     Estimate, which gives one EpochEstimate per option:
 //     Basis (measured or catalogued), EpochSeconds, OnDemand / Spot / Own
 //     (dollars and epochs per dollar, nil when unpriced), EnergyKWh,
 //     BreakEvenHours/Months, per-pass times with How and From (what was
-//     measured, interpolated or rooflined), Interpolated, Notes, and
-//     Unavailable (with the reason) for options that cannot be estimated.
-//     Every Range is Low ≤ Mid ≤ High and finite; the struct is JSON-ready.
-//  6. ScaleOut(estimate, []int{1, 2, 4, 8, 16, 32, 64}, DefaultInterconnect())
-//     and PriceTrend(estimates, PriceOnDemand) for the scaling and
-//     price-over-time plots.
+//     measured, interpolated or rooflined), Sources (the catalog figures a
+//     catalogued estimate used), Interpolated, Notes, and Unavailable (with
+//     the reason) for options that cannot be estimated. Every Range is
+//     Low ≤ Mid ≤ High and finite; the struct is JSON-ready.
+//  6. From the estimates Compare chooses and draws the rest of the
+//     Comparison: ScaleOut curves of the fastest measured option and the
+//     cheapest and fastest rentable catalogued ones, BuyVsRent
+//     (CumulativeCost) of the option cheapest to own over a horizon that
+//     shows its break-even, and the headline-price Trend (PriceTrend with
+//     PriceHeadline).
 //
-// Benchmark names the model reads: Kernel/pass=<p>/impl=<i>/isa=<l>/
-// threads=<t>/shape=<name> with shape names from bench.LayerShapeName
-// ("seed-cnn.conv2") and passes fwd, bwd-data, bwd-weights or optimizer,
-// from any kernel family (Conv2D today; a pooling or Adam family naming
-// layers is picked up as it lands, with GFLOP/s or only sec/op); and
-// Sgemm/impl=.../threads=<t>/m=<m>/n=<n>/k=<k> for dense layers. The
-// fastest implementation and ISA level of each shape is used. Configuration lines of the file carry the machine profile
-// (ceiling.Profile.ConfigLines).
+// Benchmark names the model reads (package benchname's schema, parsed with
+// benchname.Parse): Family/pass=<p>/impl=<i>/isa=<l>/threads=<t>/shape=<name>
+// with shape names from benchname.LayerShapeName ("seed-cnn.conv2") and
+// passes fwd, bwd-data, bwd-weights or optimizer, from any kernel family
+// (Conv2D today; a pooling or Adam family naming layers is picked up as it
+// lands, with GFLOP/s or only sec/op); and
+// Sgemm/impl=.../threads=<t>/m=<m>/n=<n>/k=<k> for dense layers. The fastest
+// implementation and ISA level of each shape is used. Configuration lines of
+// the file carry the machine profile (machine.Profile.ConfigLines).
+//
+// The model reads data only: it links no benchmark, kernel or measuring
+// code (internal/layering checks it), so pricing an epoch runs nothing.
 package costmodel

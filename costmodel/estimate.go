@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/trainbench/trainbench/ceiling"
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/workload"
 )
 
@@ -39,10 +39,10 @@ type EpochEstimate struct {
 	Name   string `json:"name"`
 	Kind   string `json:"kind"`
 	Basis  Basis  `json:"basis"`
-	// Precision the times assume ("fp32" on measured machines).
-	Precision   string  `json:"precision"`
-	ReleaseYear int     `json:"release_year,omitempty"` // 0 when unsourced
-	PeakTFLOPS  float64 `json:"peak_tflops,omitempty"`  // catalogued: the peak used
+	// Precision the times assume (f32 on measured machines).
+	Precision   benchname.Precision `json:"precision"`
+	ReleaseYear int                 `json:"release_year,omitempty"` // 0 when unsourced
+	PeakTFLOPS  float64             `json:"peak_tflops,omitempty"`  // catalogued: the peak used
 
 	Workload      string  `json:"workload"`
 	Batch         int     `json:"batch"`
@@ -78,9 +78,23 @@ type EpochEstimate struct {
 	MemoryNeededGB float64 `json:"memory_needed_gb"`
 	MemoryGB       float64 `json:"memory_gb,omitempty"`
 
+	// Sources cite the catalog figures a catalogued estimate used: the
+	// peak at its precision, the memory bandwidth, each price and the power.
+	Sources []Citation `json:"sources,omitempty"`
+	// PriceNote, on a measured machine the user gave no price for, says
+	// how the model priced it instead (MeasuredOption); empty otherwise.
+	PriceNote string `json:"price_note,omitempty"`
+
 	Interpolated []string `json:"interpolated,omitempty"`
 	Notes        []string `json:"notes,omitempty"`
 	Unavailable  string   `json:"unavailable,omitempty"`
+}
+
+// Citation is where one figure of an estimate comes from.
+type Citation struct {
+	What   string `json:"what"` // "bf16 peak", "on-demand price"
+	Source string `json:"source"`
+	Date   string `json:"date,omitempty"`
 }
 
 // Estimate estimates one epoch of w on every option, in order. Options with
@@ -114,7 +128,8 @@ func Estimate(w workload.Network, opts []Option, a Assumptions) ([]EpochEstimate
 			e.MemoryGB = o.MemoryGB.Value
 		}
 		if o.Measured != nil {
-			e.Basis, e.Precision = BasisMeasured, "fp32"
+			e.Basis, e.Precision = BasisMeasured, benchname.F32
+			e.PriceNote = o.Measured.PriceNote
 			p, err := Predict(w, o.Measured.Results, o.Measured.Threads, a)
 			if err != nil {
 				e.Unavailable = err.Error()
@@ -141,8 +156,8 @@ func Estimate(w workload.Network, opts []Option, a Assumptions) ([]EpochEstimate
 }
 
 // peakFor returns the sourced peak (TFLOP/s) at precision prec, falling
-// back through Precisions from prec toward fp32 and then to any sourced one.
-func peakFor(o Option, prec string) (string, float64) {
+// back through Precisions from prec toward f32 and then to any sourced one.
+func peakFor(o Option, prec benchname.Precision) (benchname.Precision, float64) {
 	i := slices.Index(Precisions, prec)
 	order := append(slices.Clone(Precisions[i:]), Precisions[:i]...)
 	for _, p := range order {
@@ -153,14 +168,14 @@ func peakFor(o Option, prec string) (string, float64) {
 	return "", 0
 }
 
-// roofline fills e's times from o's catalogued figures; false (with
-// e.Unavailable set) when o has no sourced peak.
+// roofline fills e's times from o's catalogued figures and cites them;
+// false (with e.Unavailable set) when o has no sourced peak.
 //
 // Each layer pass takes max(FLOPs / (peak × eff), bytes' / (bw × memeff))
 // plus the launch overhead (GPUs, TPUs), where bytes' are the workload's
 // float32 bytes scaled to the precision's element size, and peak is the
 // precision's for GEMM-like layers (conv, dense, linear, attention) and the
-// fp32 (vector) peak for the rest when the option has one. The efficiency's
+// f32 (vector) peak for the rest when the option has one. The efficiency's
 // high bound gives the low time and vice versa.
 func roofline(e *EpochEstimate, st workload.Step, o Option, a Assumptions) bool {
 	prec, peak := peakFor(o, a.Precision)
@@ -173,7 +188,7 @@ func roofline(e *EpochEstimate, st workload.Step, o Option, a Assumptions) bool 
 		e.Notes = append(e.Notes, fmt.Sprintf("no sourced %s peak: %s assumed", a.Precision, prec))
 	}
 	vector := peak
-	if q, ok := o.PeakTFLOPS["fp32"]; ok && q.Known() {
+	if q, ok := o.PeakTFLOPS[benchname.F32]; ok && q.Known() {
 		vector = q.Value
 	}
 	bw := 0.0
@@ -220,6 +235,7 @@ func roofline(e *EpochEstimate, st workload.Step, o Option, a Assumptions) bool 
 	u := Range{Low: e.FLOPsPerEpoch / (e.EpochSeconds.High * peak * 1e12), Mid: e.FLOPsPerEpoch / (e.EpochSeconds.Mid * peak * 1e12),
 		High: e.FLOPsPerEpoch / (e.EpochSeconds.Low * peak * 1e12)}
 	e.Utilization = &u
+	e.Sources = citations(o, prec)
 	return true
 }
 
@@ -333,6 +349,26 @@ func CumulativeCost(o Option, a Assumptions, months []float64) ([]CostPoint, err
 	return out, nil
 }
 
+// citations cites the catalog figures a roofline estimate at precision prec
+// used, those with a source.
+func citations(o Option, prec benchname.Precision) []Citation {
+	var out []Citation
+	add := func(what string, q Quantity) {
+		if q.Known() && q.Source != "" {
+			out = append(out, Citation{What: what, Source: q.Source, Date: q.Date})
+		}
+	}
+	if q, ok := o.PeakTFLOPS[prec]; ok {
+		add(string(prec)+" peak", q)
+	}
+	add("memory bandwidth", o.MemoryGBs)
+	add("on-demand price", o.OnDemandUSDh)
+	add("spot price", o.SpotUSDh)
+	add("purchase price", o.PurchaseUSD)
+	add("power", o.TDPW)
+	return out
+}
+
 // describe renders a quantity with its unit, range and source for a Basis.
 func describe(q Quantity, unit string) string {
 	s := fmt.Sprintf("%.4g %s", q.Value, unit)
@@ -370,11 +406,13 @@ func (e EpochEstimate) check() error {
 	return nil
 }
 
-// MeasuredMachine is a measured machine as an option: its results and the
-// thread count to predict at.
+// MeasuredMachine is a measured machine as an option: its results, the
+// thread count to predict at and, when the user gave no price, how the
+// model priced it instead.
 type MeasuredMachine struct {
-	Results *Results
-	Threads int
+	Results   *Results
+	Threads   int
+	PriceNote string // carried into the estimate's PriceNote
 }
 
 // LocalPrice is what the user says a measured machine costs. Zero fields
@@ -388,13 +426,14 @@ type LocalPrice struct {
 // MeasuredOption makes the machine of m an option, estimated from its
 // measurements at threads. Its prices are the user's (p, with source "user
 // input"); with neither an hourly nor a purchase price it is priced per core
-// like the nearest catalogued CPU instance (the one whose sourced fp32 peak
+// like the nearest catalogued CPU instance (the one whose sourced f32 peak
 // per core is closest to the measured peak per core; the machine's cores
-// are its profile's, else threads), and a note in the returned slice says
-// so (the notes are also the option's Notes, which its estimate carries).
-func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat Catalog) (Option, []string, error) {
+// are its profile's, else threads), and Measured.PriceNote says so (its
+// estimate carries the note as PriceNote, so a report can cite it without
+// reading prose).
+func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat Catalog) (Option, error) {
 	if m == nil {
-		return Option{}, nil, fmt.Errorf("costmodel: no measurements")
+		return Option{}, fmt.Errorf("costmodel: no measurements")
 	}
 	if id == "" {
 		id = "local"
@@ -419,7 +458,7 @@ func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat 
 	}
 	o := Option{ID: id, Name: name, Kind: KindCPU, Cores: &Quantity{Value: cores, Source: "measured profile", Date: today},
 		ReleaseYear:  Quantity{Unsourced: true, Note: "a measured machine"},
-		PeakTFLOPS:   map[string]Quantity{},
+		PeakTFLOPS:   map[benchname.Precision]Quantity{},
 		MemoryGBs:    Quantity{Unsourced: true, Note: "measured"},
 		MemoryGB:     Quantity{Unsourced: true, Note: "not measured"},
 		TDPW:         user(p.Watts),
@@ -427,13 +466,12 @@ func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat 
 		PurchaseUSD: user(p.PurchaseUSD),
 		Measured:    &MeasuredMachine{Results: m, Threads: threads},
 	}
-	var notes []string
 	if p.USDPerHour > 0 || p.PurchaseUSD > 0 {
-		return o, notes, nil
+		return o, nil
 	}
 	local := 0.0
 	for _, k := range m.Profile.Peaks {
-		if k.Prec == ceiling.F32 && k.Threads == 1 {
+		if k.Prec == benchname.F32 && k.Threads == 1 {
 			local = max(local, k.GFLOPS)
 		}
 	}
@@ -444,7 +482,7 @@ func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat 
 			continue
 		}
 		d := math.Inf(1) / 2 // instances without a peak rank after those with one
-		if q, ok := c.PeakTFLOPS["fp32"]; ok && q.Known() && local > 0 {
+		if q, ok := c.PeakTFLOPS[benchname.F32]; ok && q.Known() && local > 0 {
 			d = math.Abs(math.Log(q.Value * 1e3 / c.Cores.Value / local))
 		}
 		if best == nil || d < bestD {
@@ -452,14 +490,12 @@ func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat 
 		}
 	}
 	if best == nil {
-		notes = append(notes, "no price given and no catalogued CPU instance with a price: the machine is not priced")
-		o.Notes = notes
-		return o, notes, nil
+		o.Measured.PriceNote = "no price given and no catalogued CPU instance with a price: the machine is not priced"
+		return o, nil
 	}
 	perCore := best.OnDemandUSDh.Value / best.Cores.Value
 	o.OnDemandUSDh = Quantity{Value: perCore * cores, Source: best.OnDemandUSDh.Source, Date: best.OnDemandUSDh.Date,
 		Derived: fmt.Sprintf("%.0f cores × $%.4g per vCPU-hour of %s", cores, perCore, best.ID)}
-	notes = append(notes, fmt.Sprintf("no price given: priced per core like %s ($%.4g/h for %.0f vCPUs), the catalogued CPU instance nearest in fp32 peak per core", best.ID, best.OnDemandUSDh.Value, best.Cores.Value))
-	o.Notes = notes
-	return o, notes, nil
+	o.Measured.PriceNote = fmt.Sprintf("no price given: priced per core like %s ($%.4g/h for %.0f vCPUs), the catalogued CPU instance nearest in f32 peak per core", best.ID, best.OnDemandUSDh.Value, best.Cores.Value)
+	return o, nil
 }

@@ -3,10 +3,12 @@ package costmodel
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/benchname"
+	"github.com/trainbench/trainbench/shape"
 	"github.com/trainbench/trainbench/workload"
 )
 
@@ -30,14 +32,14 @@ func oneDense() workload.Network {
 func testOption() Option {
 	src := func(v float64) Quantity { return Quantity{Value: v, Source: "test", Date: "2026"} }
 	return Option{ID: "toy", Name: "toy", Kind: KindCPU, Cores: &Quantity{Value: 8, Source: "test", Date: "2026"},
-		ReleaseYear: src(2024), PeakTFLOPS: map[string]Quantity{"fp32": src(1)}, MemoryGBs: src(100), MemoryGB: src(16),
+		ReleaseYear: src(2024), PeakTFLOPS: map[benchname.Precision]Quantity{benchname.F32: src(1)}, MemoryGBs: src(100), MemoryGB: src(16),
 		TDPW: src(1000), OnDemandUSDh: src(2), SpotUSDh: src(1), PurchaseUSD: src(8766),
 		Efficiency: Efficiency{Low: 0.25, Mid: 0.5, High: 1, Source: "test", Date: "2026"}}
 }
 
 func testAssumptions() Assumptions {
 	a := DefaultAssumptions()
-	a.Precision, a.MemoryEfficiency, a.LaunchOverheadS = "fp32", 1, 0
+	a.Precision, a.MemoryEfficiency, a.LaunchOverheadS = benchname.F32, 1, 0
 	return a
 }
 
@@ -72,7 +74,7 @@ func TestRooflineByHand(t *testing.T) {
 	if !near(e.OnDemand.USD.Mid, 5.1117778e-6, 1e-6) {
 		t.Errorf("on-demand $ %v, want 5.1118e-6", e.OnDemand.USD.Mid)
 	}
-	if e.Basis != BasisCatalogued || e.Precision != "fp32" {
+	if e.Basis != BasisCatalogued || e.Precision != benchname.F32 {
 		t.Errorf("basis %s precision %s", e.Basis, e.Precision)
 	}
 }
@@ -121,11 +123,11 @@ func TestH200Calibration(t *testing.T) {
 	fast, slow := flops/798e12, flops/769e12
 	for _, p := range es[0].Passes {
 		switch {
-		case p.Layer == "mm" && p.Pass == kernels.Forward:
+		case p.Layer == "mm" && p.Pass == shape.Forward:
 			if p.FLOPs != flops || p.Seconds.Low > fast || p.Seconds.High < slow {
 				t.Errorf("8192³ bf16 GEMM: model %+v s, measured %.4g-%.4g s", p.Seconds, fast, slow)
 			}
-		case p.Layer == "act" && p.Pass == kernels.Forward:
+		case p.Layer == "act" && p.Pass == shape.Forward:
 			if tbs := p.Bytes / p.Seconds.Mid / 1e12; math.Abs(tbs-4.3) > 0.05 {
 				t.Errorf("streaming pass at %.3g TB/s, want the measured ~4.3", tbs)
 			}
@@ -147,7 +149,7 @@ func TestWorkloadCounts(t *testing.T) {
 	}
 	fwd := 0.0
 	for _, p := range es[0].Passes {
-		if p.Pass == kernels.Forward && (p.Kind == workload.Conv2D || p.Kind == workload.Dense) {
+		if p.Pass == shape.Forward && (p.Kind == workload.Conv2D || p.Kind == workload.Dense) {
 			fwd += p.FLOPs
 		}
 	}
@@ -186,7 +188,7 @@ func TestProperties(t *testing.T) {
 		var faster []Option
 		for _, o := range cat.Options {
 			f := o
-			f.PeakTFLOPS = map[string]Quantity{}
+			f.PeakTFLOPS = map[benchname.Precision]Quantity{}
 			for p, q := range o.PeakTFLOPS {
 				q.Value *= 2
 				f.PeakTFLOPS[p] = q
@@ -282,6 +284,100 @@ func TestPriceTrendByHand(t *testing.T) {
 	if _, err := PriceTrend(es[:1], PriceOnDemand); err == nil {
 		t.Error("a one-point trend was fitted")
 	}
+	// The headline price takes an option that can only be bought at its
+	// owning price: $0.5 on 2024 hardware continues the halving.
+	es = append(es, EpochEstimate{Option: "bought", ReleaseYear: 2024, Own: money(Point(0.5), "")})
+	if tr, _ := PriceTrend(es, PriceOnDemand); len(tr.Points) != 2 {
+		t.Errorf("on-demand trend has %d points, want 2 (the bought option has no on-demand price)", len(tr.Points))
+	}
+	tr, err = PriceTrend(es, PriceHeadline)
+	if err != nil || len(tr.Points) != 3 || !near(tr.Slope, -1, 1e-9) || tr.R2 < 1-1e-9 {
+		t.Errorf("headline trend %+v (%v), want 3 points on a slope of −1, R² 1", tr, err)
+	}
+}
+
+// TestCompare prices the seed CNN on the synthetic measured machine and the
+// catalog and checks the answers Compare draws against the estimates: the
+// scale-out curves follow the fastest measured option and the cheapest and
+// fastest rentable catalogued ones, buy-vs-rent the option cheapest to own
+// with a break-even over a horizon of twice it, and the trend is the
+// headline fit of the estimated options.
+func TestCompare(t *testing.T) {
+	m, err := ReadResults(strings.NewReader(seedResults()), "seed.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := MeasuredOption("local", "", m, 1, LocalPrice{}, EmbeddedCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append([]Option{local}, EmbeddedCatalog().Options...)
+	a := DefaultAssumptions()
+	c, err := Compare(workload.SeedCNN(), opts, a, DefaultInterconnect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Estimates) != len(opts) || c.Workload.Name != "seed-cnn" {
+		t.Fatalf("%d estimates for %d options, workload %q", len(c.Estimates), len(opts), c.Workload.Name)
+	}
+	var ok []EpochEstimate
+	cheap, fast, own := -1, -1, -1
+	for i, e := range c.Estimates {
+		if e.Unavailable != "" {
+			continue
+		}
+		ok = append(ok, e)
+		if e.Basis == BasisMeasured {
+			if e.PriceNote == "" || len(e.Sources) != 0 {
+				t.Errorf("measured estimate: price note %q, sources %v; want a note and no catalog sources", e.PriceNote, e.Sources)
+			}
+		} else if len(e.Sources) == 0 {
+			t.Errorf("%s: a catalogued estimate cites no source", e.Option)
+		}
+		if e.Basis == BasisCatalogued && e.OnDemand != nil {
+			if cheap < 0 || e.OnDemand.USD.Mid < c.Estimates[cheap].OnDemand.USD.Mid {
+				cheap = i
+			}
+			if fast < 0 || e.EpochSeconds.Mid < c.Estimates[fast].EpochSeconds.Mid {
+				fast = i
+			}
+		}
+		if e.Own != nil && e.BreakEvenMonths != nil && (own < 0 || e.Own.USD.Mid < c.Estimates[own].Own.USD.Mid) {
+			own = i
+		}
+	}
+	want := []string{"local", c.Estimates[cheap].Option}
+	if fast != cheap {
+		want = append(want, c.Estimates[fast].Option)
+	}
+	var got []string
+	for _, s := range c.ScaleOut {
+		got = append(got, s.Option)
+		if len(s.Points) != len(ScaleOutMachines) || s.Points[0].N != 1 {
+			t.Errorf("%s: scale-out points %+v, want one per count in %v", s.Option, s.Points, ScaleOutMachines)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("scale-out follows %v, want %v", got, want)
+	}
+	if own < 0 {
+		t.Fatal("no option with a break-even in the catalog")
+	}
+	b := c.BuyVsRent
+	if b == nil || b.Option != c.Estimates[own].Option {
+		t.Fatalf("buy-vs-rent %+v, want option %s", b, c.Estimates[own].Option)
+	}
+	horizon := math.Ceil(min(max(2*c.Estimates[own].BreakEvenMonths.Mid, 12), 120))
+	if n := len(b.Points); n != buyVsRentPoints || b.Points[0].Month != 0 || b.Points[n-1].Month != horizon {
+		t.Errorf("buy-vs-rent months %v to %v in %d points, want 0 to %v in %d", b.Points[0].Month, b.Points[n-1].Month, n, horizon, buyVsRentPoints)
+	}
+	if !near(b.HoursPerMonth, a.Utilization*8766/12, 1e-12) {
+		t.Errorf("hours a month %v", b.HoursPerMonth)
+	}
+	tr, err := PriceTrend(ok, PriceHeadline)
+	if err != nil || c.Trend == nil || c.Trend.Slope != tr.Slope || len(c.Trend.Points) != len(tr.Points) {
+		t.Errorf("trend %+v, want the headline fit %+v (%v)", c.Trend, tr, err)
+	}
 }
 
 func TestAssumptionsValidate(t *testing.T) {
@@ -307,16 +403,16 @@ func TestPrecisionFallback(t *testing.T) {
 	tpu, _ := cat.Lookup("google-tpu-v5e")
 	a10g, _ := cat.Lookup("nvidia-a10g")
 	a := DefaultAssumptions()
-	a.Precision = "fp32"
+	a.Precision = benchname.F32
 	es, err := Estimate(workload.SeedCNN(), []Option{tpu}, a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if es[0].Precision != "bf16" || len(es[0].Notes) == 0 || es[0].OnDemand != nil {
+	if es[0].Precision != benchname.BF16 || len(es[0].Notes) == 0 || es[0].OnDemand != nil {
 		t.Errorf("TPU: precision %s, notes %v, on-demand %v; want bf16, a note, no price (unsourced)", es[0].Precision, es[0].Notes, es[0].OnDemand)
 	}
 	es, _ = Estimate(workload.SeedCNN(), []Option{a10g}, DefaultAssumptions())
-	if es[0].Precision != "fp32" || es[0].PeakTFLOPS != 31.2 {
+	if es[0].Precision != benchname.F32 || es[0].PeakTFLOPS != 31.2 {
 		t.Errorf("A10G: %s at %v", es[0].Precision, es[0].PeakTFLOPS)
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/trainbench/trainbench/workload"
 )
 
-// Example shows how a report prices an epoch of a workload on the catalog
-// and on a measured machine (results.txt: a benchrun or go test -bench
+// Example prices an epoch of a workload on the catalog and on a measured
+// machine, with the answers a report draws (results.txt: a benchrun or go test -bench
 // output whose configuration lines carry the machine profile).
 func Example() {
 	cat, err := costmodel.LoadCatalog() // add file paths to override or extend
@@ -19,19 +19,19 @@ func Example() {
 	}
 	opts := cat.Options
 	if res, err := costmodel.LoadResults("results.txt"); err == nil {
-		local, notes, err := costmodel.MeasuredOption("local", "", res, 2, costmodel.LocalPrice{}, cat)
+		local, err := costmodel.MeasuredOption("local", "", res, 2, costmodel.LocalPrice{}, cat)
 		if err == nil {
 			opts = append(opts, local)
-			fmt.Println(notes)
+			fmt.Println(local.Measured.PriceNote)
 		}
 	}
 	w := workload.SeedCNN()
-	ests, err := costmodel.Estimate(w, opts, costmodel.DefaultAssumptions())
+	c, err := costmodel.Compare(w, opts, costmodel.DefaultAssumptions(), costmodel.DefaultInterconnect())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return
 	}
-	for _, e := range ests {
+	for _, e := range c.Estimates {
 		if e.Unavailable != "" {
 			fmt.Println(e.Option, "unavailable:", e.Unavailable)
 			continue
@@ -41,19 +41,17 @@ func Example() {
 			fmt.Printf("  $%.3g on demand (%s)\n", e.OnDemand.USD.Mid, e.OnDemand.Basis)
 		}
 	}
-	if h100, ok := find(ests, "nvidia-h100-sxm"); ok {
-		points, _ := costmodel.ScaleOut(h100, []int{1, 2, 4, 8, 16, 32, 64}, costmodel.DefaultInterconnect())
-		for _, p := range points {
+	for _, s := range c.ScaleOut {
+		fmt.Println("scale-out of", s.Name)
+		for _, p := range s.Points {
 			fmt.Printf("  N=%d: %.3g s, efficiency %.2f\n", p.N, p.EpochSeconds.Mid, p.Efficiency)
 		}
 	}
-}
-
-func find(es []costmodel.EpochEstimate, id string) (costmodel.EpochEstimate, bool) {
-	for _, e := range es {
-		if e.Option == id {
-			return e, true
-		}
+	if b := c.BuyVsRent; b != nil {
+		last := b.Points[len(b.Points)-1]
+		fmt.Printf("owning %s: $%.0f after %.0f months, renting $%.0f\n", b.Name, last.Own, last.Month, last.OnDemand)
 	}
-	return costmodel.EpochEstimate{}, false
+	if t := c.Trend; t != nil && t.HalvingYears > 0 {
+		fmt.Printf("the price of an epoch halves every %.2g years (R² %.2f)\n", t.HalvingYears, t.R2)
+	}
 }

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/trainbench/trainbench/bench"
-	"github.com/trainbench/trainbench/ceiling"
-	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/benchname"
+	"github.com/trainbench/trainbench/machine"
+	"github.com/trainbench/trainbench/shape"
 	"github.com/trainbench/trainbench/workload"
 )
 
@@ -24,7 +24,7 @@ const (
 type PassTime struct {
 	Layer string        `json:"layer"`
 	Kind  workload.Kind `json:"kind"`
-	Pass  kernels.Pass  `json:"pass"`
+	Pass  shape.Pass    `json:"pass"`
 	FLOPs float64       `json:"flops"`
 	Bytes float64       `json:"bytes"`
 	// Seconds per step, low (optimistic) to high.
@@ -142,7 +142,7 @@ const StepFromKernels = "kernels"
 // (family TrainStep, shape=net) at the lookup's thread count.
 func (l *lookup) trainStep(net string) (MeasuredCase, bool) {
 	for _, c := range l.cases {
-		if c.Kernel == "TrainStep" && c.Shape == net && c.Seconds.Center > 0 {
+		if c.Kernel == benchname.TrainStep && c.Shape == net && c.Seconds.Center > 0 {
 			return c, true
 		}
 	}
@@ -161,7 +161,7 @@ func (m *Results) lookup(threads int, confidence float64) *lookup {
 	best := map[string]MeasuredCase{} // kernel/pass/shape → best case
 	var order []string
 	for _, c := range m.Cases {
-		if c.Threads != threads || c.Kernel == "Peak" || c.Kernel == "Stream" {
+		if c.Threads != threads || c.Kernel == benchname.Peak || c.Kernel == benchname.Stream {
 			continue
 		}
 		c.summarise(confidence)
@@ -190,35 +190,20 @@ func faster(a, b MeasuredCase) bool {
 	return a.Seconds.Center < b.Seconds.Center
 }
 
-// gemmDims are the (m, n, k) of the matrix product a dense pass runs:
-// forward y = x·Wᵀ (batch, out, in); backward-data dx = dy·W (batch, in,
-// out); backward-weights dW = dyᵀ·x (out, in, batch).
-func gemmDims(d kernels.DenseShape, p kernels.Pass) (int, int, int, bool) {
-	switch p {
-	case kernels.Forward:
-		return d.Batch, d.Out, d.In, true
-	case kernels.BackwardData:
-		return d.Batch, d.In, d.Out, true
-	case kernels.BackwardWeights:
-		return d.Out, d.In, d.Batch, true
-	}
-	return 0, 0, 0, false
-}
-
 func (l *lookup) passTime(net string, lw workload.LayerWork, w workload.Work) (PassTime, error) {
 	pt := PassTime{Layer: lw.Name, Kind: lw.Kind, Pass: w.Pass, FLOPs: w.FLOPs, Bytes: w.Bytes}
-	shape := bench.LayerShapeName(net, lw.Name)
+	name := benchname.LayerShapeName(net, lw.Name)
 	var found *MeasuredCase
 	for i, c := range l.cases {
-		if c.Shape == shape && c.Pass == string(w.Pass) && (c.GFLOPS.Center > 0 && w.FLOPs > 0 || c.Seconds.Center > 0) {
+		if c.Shape == name && c.Pass == string(w.Pass) && (c.GFLOPS.Center > 0 && w.FLOPs > 0 || c.Seconds.Center > 0) {
 			found = &l.cases[i]
 			break
 		}
 	}
 	if found == nil && lw.Dense != nil {
-		if mm, nn, kk, ok := gemmDims(*lw.Dense, w.Pass); ok {
+		if g, ok := lw.Dense.Gemm(w.Pass); ok {
 			for i, c := range l.cases {
-				if c.M == mm && c.N == nn && c.K == kk && c.Pass == "" {
+				if c.M == g.M && c.N == g.N && c.K == g.K && c.Pass == "" {
 					found = &l.cases[i]
 					break
 				}
@@ -271,9 +256,9 @@ func (l *lookup) interpolate(pt *PassTime, lw workload.LayerWork, w workload.Wor
 	family := ""
 	switch {
 	case lw.Conv != nil:
-		family = "Conv2D"
+		family = benchname.Conv2D
 	case lw.Dense != nil:
-		family = "Sgemm"
+		family = benchname.Sgemm
 	}
 	usable := func(c MeasuredCase) bool { return c.FLOPs > 0 && c.GFLOPS.Center > 0 }
 	pools := [][]MeasuredCase{nil, nil, nil}
@@ -381,10 +366,10 @@ func (l *lookup) profileRoofline(pt *PassTime, w workload.Work) error {
 	}
 	tp := nearest(func(t int) bool { return peakAt(p, t) > 0 })
 	peak := peakAt(p, tp)
-	tb := nearest(func(t int) bool { _, ok := p.Stream(ceiling.Triad, t); return ok || sweepAt(p, t, 0) > 0 })
+	tb := nearest(func(t int) bool { _, ok := p.Stream(machine.Triad, t); return ok || sweepAt(p, t, 0) > 0 })
 	bw := sweepAt(p, tb, w.Bytes)
 	if bw == 0 {
-		bw, _ = p.Stream(ceiling.Triad, tb)
+		bw, _ = p.Stream(machine.Triad, tb)
 	}
 	if peak == 0 || bw == 0 {
 		return fmt.Errorf("costmodel: %s %s: no kernel benchmark for this layer and the machine profile lacks a peak or a bandwidth", pt.Layer, pt.Pass)
@@ -404,10 +389,10 @@ func (l *lookup) profileRoofline(pt *PassTime, w workload.Work) error {
 }
 
 // peakAt is the best measured f32 peak of any ISA level at t threads.
-func peakAt(p ceiling.Profile, t int) float64 {
+func peakAt(p machine.Profile, t int) float64 {
 	peak := 0.0
 	for _, k := range p.Peaks {
-		if k.Prec == ceiling.F32 && k.Threads == t {
+		if k.Prec == benchname.F32 && k.Threads == t {
 			peak = max(peak, k.GFLOPS)
 		}
 	}
@@ -416,10 +401,10 @@ func peakAt(p ceiling.Profile, t int) float64 {
 
 // sweepAt is the triad bandwidth at t threads of the smallest swept working
 // set of at least bytes; 0 if none.
-func sweepAt(p ceiling.Profile, t int, bytes float64) float64 {
+func sweepAt(p machine.Profile, t int, bytes float64) float64 {
 	bw, size := 0.0, math.MaxInt
 	for _, b := range p.Sweep {
-		if b.Op == ceiling.Triad && b.Threads == t && float64(b.Size) >= bytes && b.Size < size {
+		if b.Op == machine.Triad && b.Threads == t && float64(b.Size) >= bytes && b.Size < size {
 			bw, size = b.GBs, b.Size
 		}
 	}

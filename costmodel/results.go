@@ -6,21 +6,22 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchmath"
 
-	"github.com/trainbench/trainbench/ceiling"
+	"github.com/trainbench/trainbench/benchname"
+	"github.com/trainbench/trainbench/machine"
 	"github.com/trainbench/trainbench/results"
+	"github.com/trainbench/trainbench/shape"
 )
 
 // Results is what a results file says about one machine: its kernel
 // measurements and, when the file's configuration lines carry it, its
-// machine profile (ceiling.Profile).
+// machine profile (machine.Profile).
 type Results struct {
 	Files   []string
-	Profile ceiling.Profile
+	Profile machine.Profile
 	// HasProfile is whether the files carried measured peaks or bandwidths.
 	HasProfile bool
 	Cases      []MeasuredCase
@@ -29,7 +30,7 @@ type Results struct {
 // MeasuredCase is one benchmark case with all its runs summarised.
 type MeasuredCase struct {
 	Name    string // without the Benchmark prefix and -GOMAXPROCS suffix
-	Kernel  string // "Conv2D", "Sgemm", ...
+	Kernel  string // the family: benchname.Conv2D, benchname.Sgemm, ...
 	Pass    string // "fwd", "bwd-data", "bwd-weights"; "" when the name has none
 	Impl    string
 	ISA     string
@@ -37,8 +38,8 @@ type MeasuredCase struct {
 	Shape   string // shape= value; "" for m,n,k cases
 	M, N, K int    // Sgemm shapes
 	// FLOPs per op (GFLOP/s × sec/op of the first run) and arithmetic
-	// intensity (the FLOP/byte metric, or 2mnk / 4(mk+kn+mn) for Sgemm);
-	// 0 when unknown.
+	// intensity (the FLOP/byte metric, or shape.Gemm's FLOPs / bytes for
+	// Sgemm); 0 when unknown.
 	FLOPs, Intensity float64
 	// GFLOPS is the median throughput over the runs with its confidence
 	// interval (benchmath.AssumeNothing at Assumptions.Confidence); zero
@@ -127,7 +128,7 @@ func (m *Results) add(rs []results.Result, name string) error {
 		m.Cases = append(m.Cases, c)
 	}
 	if config != nil && !m.HasProfile {
-		p, err := ceiling.ParseProfile(config)
+		p, err := machine.ParseProfile(config)
 		if err == nil && (len(p.Peaks) > 0 || len(p.Streams) > 0) {
 			m.Profile, m.HasProfile = p, true
 		} else if err != nil && hasProfileKeys(config) {
@@ -139,7 +140,7 @@ func (m *Results) add(rs []results.Result, name string) error {
 
 func hasProfileKeys(config map[string]string) bool {
 	for k := range config {
-		if strings.HasPrefix(k, "peak-gflops-") || strings.HasPrefix(k, "stream-") || strings.HasPrefix(k, "sweep-") {
+		if strings.HasPrefix(k, machine.PrefixPeak) || strings.HasPrefix(k, machine.PrefixStream) || strings.HasPrefix(k, machine.PrefixSweep) {
 			return true
 		}
 	}
@@ -148,47 +149,18 @@ func hasProfileKeys(config map[string]string) bool {
 
 // parseCase reads one result; false for results the model does not use.
 func parseCase(r results.Result) (MeasuredCase, bool, error) {
-	c := MeasuredCase{Name: r.CaseName(), Kernel: r.Kernel()}
-	for _, p := range r.Params() {
-		atoi := func() (int, error) {
-			n, err := strconv.Atoi(p.Value)
-			if err != nil || n < 1 {
-				return 0, fmt.Errorf("%s: %s=%q, want a positive integer", r.Name, p.Key, p.Value)
-			}
-			return n, nil
-		}
-		var err error
-		switch p.Key {
-		case "pass":
-			c.Pass = p.Value
-		case "impl":
-			c.Impl = p.Value
-		case "isa":
-			c.ISA = p.Value
-		case "shape":
-			c.Shape = p.Value
-		case "threads":
-			c.Threads, err = atoi()
-		case "m":
-			c.M, err = atoi()
-		case "n":
-			c.N, err = atoi()
-		case "k":
-			c.K, err = atoi()
-		}
-		if err != nil {
-			return c, false, err
-		}
+	n, err := benchname.Parse(r.CaseName())
+	if err != nil {
+		return MeasuredCase{}, false, err
 	}
-	if c.Threads == 0 {
-		c.Threads = 1
-	}
+	c := MeasuredCase{Name: r.CaseName(), Kernel: n.Family, Pass: string(n.Pass), Impl: n.Impl, ISA: n.ISA,
+		Threads: max(n.Threads, 1), Shape: n.Shape, M: n.M, N: n.N, K: n.K}
 	sec, hasSec := r.Tidied("sec/op") // written as ns/op
 	g, hasG := r.Value("GFLOP/s")
 	if c.M > 0 && c.N > 0 && c.K > 0 {
-		mm, nn, kk := float64(c.M), float64(c.N), float64(c.K)
-		c.FLOPs = 2 * mm * nn * kk
-		c.Intensity = c.FLOPs / (4 * (mm*kk + kk*nn + mm*nn))
+		g := shape.Gemm{M: c.M, N: c.N, K: c.K}
+		c.FLOPs = g.FLOPs()
+		c.Intensity = c.FLOPs / g.Bytes()
 	}
 	switch {
 	case hasG && g > 0:

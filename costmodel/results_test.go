@@ -8,21 +8,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trainbench/trainbench/bench"
-	"github.com/trainbench/trainbench/ceiling"
-	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/benchname"
+	"github.com/trainbench/trainbench/machine"
+	"github.com/trainbench/trainbench/shape"
 	"github.com/trainbench/trainbench/workload"
 )
 
 // testProfile: 250 GFLOP/s f32 peak and a triad sweep of 100 GB/s at 1 MiB,
 // 60 at 8 MiB, 40 at 64 MiB (one thread).
-func testProfile() ceiling.Profile {
-	return ceiling.Profile{CPU: "Test CPU", Vendor: "AMD", Cores: 2, LogicalCPUs: 2, ISA: "avx512",
-		Peaks:            []ceiling.Peak{{ISA: "avx512", Prec: ceiling.F32, Threads: 1, GFLOPS: 250}},
+func testProfile() machine.Profile {
+	return machine.Profile{CPU: "Test CPU", Vendor: "AMD", Cores: 2, LogicalCPUs: 2, ISA: "avx512",
+		Peaks:            []machine.Peak{{ISA: "avx512", Prec: benchname.F32, Threads: 1, GFLOPS: 250}},
 		StreamArrayBytes: 1 << 26,
-		Streams:          []ceiling.Bandwidth{{Op: ceiling.Triad, Threads: 1, GBs: 40}},
-		Sweep: []ceiling.Bandwidth{{Op: ceiling.Triad, Threads: 1, Size: 1 << 20, GBs: 100},
-			{Op: ceiling.Triad, Threads: 1, Size: 8 << 20, GBs: 60}, {Op: ceiling.Triad, Threads: 1, Size: 64 << 20, GBs: 40}}}
+		Streams:          []machine.Bandwidth{{Op: machine.Triad, Threads: 1, GBs: 40}},
+		Sweep: []machine.Bandwidth{{Op: machine.Triad, Threads: 1, Size: 1 << 20, GBs: 100},
+			{Op: machine.Triad, Threads: 1, Size: 8 << 20, GBs: 60}, {Op: machine.Triad, Threads: 1, Size: 64 << 20, GBs: 40}}}
 }
 
 // seedResults is a results file for the seed CNN: the machine profile as
@@ -78,7 +78,7 @@ func TestPredictSeedCNN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	get := func(layer string, pass kernels.Pass) PassTime {
+	get := func(layer string, pass shape.Pass) PassTime {
 		for _, pt := range p.Passes {
 			if pt.Layer == layer && pt.Pass == pass {
 				return pt
@@ -89,23 +89,23 @@ func TestPredictSeedCNN(t *testing.T) {
 	}
 	for _, c := range []struct {
 		layer string
-		pass  kernels.Pass
+		pass  shape.Pass
 		how   string
 		mid   float64
 	}{
-		{"conv2", kernels.Forward, HowMeasured, 713.68704e-6},
-		{"conv1", kernels.BackwardWeights, HowInterpolated, 103.8336e-6},
-		{"fc1", kernels.Forward, HowMeasured, 109.22667e-6},
-		{"fc1", kernels.BackwardData, HowInterpolated, 109.22667e-6},
-		{"fc2", kernels.Forward, HowMeasured, 4.096e-6},
-		{"relu1", kernels.Forward, HowProfile, 92.29653e-6},
+		{"conv2", shape.Forward, HowMeasured, 713.68704e-6},
+		{"conv1", shape.BackwardWeights, HowInterpolated, 103.8336e-6},
+		{"fc1", shape.Forward, HowMeasured, 109.22667e-6},
+		{"fc1", shape.BackwardData, HowInterpolated, 109.22667e-6},
+		{"fc2", shape.Forward, HowMeasured, 4.096e-6},
+		{"relu1", shape.Forward, HowProfile, 92.29653e-6},
 	} {
 		pt := get(c.layer, c.pass)
 		if pt.How != c.how || !near(pt.Seconds.Mid, c.mid, 1e-6) {
 			t.Errorf("%s %s: %s %v s (%s), want %s %v s", c.layer, c.pass, pt.How, pt.Seconds.Mid, pt.From, c.how, c.mid)
 		}
 	}
-	conv2 := get("conv2", kernels.Forward)
+	conv2 := get("conv2", shape.Forward)
 	if f := 142737408.0; conv2.Seconds.Low < f/210e9*(1-1e-9) || conv2.Seconds.High > f/190e9*(1+1e-9) || !(conv2.Seconds.Low < conv2.Seconds.Mid && conv2.Seconds.Mid < conv2.Seconds.High) {
 		t.Errorf("conv2 fwd interval %+v, want inside [%v, %v] around the median", conv2.Seconds, f/210e9, f/190e9)
 	}
@@ -132,14 +132,14 @@ func TestPredictSeedCNN(t *testing.T) {
 // 133.33 GFLOP/s and 2e6 / 133.33e9 = 15 µs.
 func TestInterpolateIDW(t *testing.T) {
 	mk := func(name string, flops, g float64) MeasuredCase {
-		c := MeasuredCase{Name: name, Kernel: "Sgemm", Threads: 1, FLOPs: flops, Intensity: 10}
+		c := MeasuredCase{Name: name, Kernel: benchname.Sgemm, Threads: 1, FLOPs: flops, Intensity: 10}
 		c.GFLOPS.Center, c.GFLOPS.Lo, c.GFLOPS.Hi = g, g, g
 		return c
 	}
 	l := &lookup{threads: 1, cases: []MeasuredCase{mk("a", 1e6, 100), mk("b", 8e6, 200), mk("far", 1e12, 1000)}}
-	lw := workload.LayerWork{Resolved: workload.Resolved{Layer: workload.Layer{Name: "x", Kind: workload.Dense}, Dense: &kernels.DenseShape{Batch: 1, In: 1, Out: 1}}}
+	lw := workload.LayerWork{Resolved: workload.Resolved{Layer: workload.Layer{Name: "x", Kind: workload.Dense}, Dense: &shape.Dense{Batch: 1, In: 1, Out: 1}}}
 	pt := PassTime{}
-	if !l.interpolate(&pt, lw, workload.Work{Pass: kernels.Forward, FLOPs: 2e6, Bytes: 2e5}) {
+	if !l.interpolate(&pt, lw, workload.Work{Pass: shape.Forward, FLOPs: 2e6, Bytes: 2e5}) {
 		t.Fatal("not interpolated")
 	}
 	if !near(pt.Seconds.Mid, 15e-6, 1e-9) || !strings.Contains(pt.From, "a (100") || !strings.Contains(pt.From, "b (200") {
@@ -149,7 +149,7 @@ func TestInterpolateIDW(t *testing.T) {
 
 func TestReadResultsErrors(t *testing.T) {
 	bad := "BenchmarkConv2D/pass=fwd/impl=direct/isa=avx512/threads=x/shape=s-2 1 100 ns/op 5 GFLOP/s\n"
-	if _, err := ReadResults(strings.NewReader(bad), "r.txt"); err == nil || !strings.Contains(err.Error(), "r.txt:1") || !strings.Contains(err.Error(), "threads") {
+	if _, err := ReadResults(strings.NewReader(bad), "r.txt"); err == nil || !strings.Contains(err.Error(), "r.txt:1") || !strings.Contains(err.Error(), benchname.KeyThreads) {
 		t.Errorf("error %v, want r.txt:1 naming threads", err)
 	}
 	prof := "peak-gflops-avx512-f32-t1: fast\nBenchmarkSgemm/impl=a/isa=avx512/threads=1/m=1/n=1/k=1 1 100 ns/op\n"
@@ -200,12 +200,12 @@ func TestMeasuredOption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, notes, err := MeasuredOption("", "", m, 1, LocalPrice{}, EmbeddedCatalog())
+	o, err := MeasuredOption("", "", m, 1, LocalPrice{}, EmbeddedCatalog())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !near(o.OnDemandUSDh.Value, 0.07975, 1e-9) || len(notes) == 0 || !strings.Contains(notes[0], "aws-c8g-16xlarge") {
-		t.Errorf("price %+v, notes %v", o.OnDemandUSDh, notes)
+	if !near(o.OnDemandUSDh.Value, 0.07975, 1e-9) || !strings.Contains(o.Measured.PriceNote, "aws-c8g-16xlarge") {
+		t.Errorf("price %+v, note %q", o.OnDemandUSDh, o.Measured.PriceNote)
 	}
 	es, err := Estimate(workload.SeedCNN(), []Option{o}, DefaultAssumptions())
 	if err != nil {
@@ -213,44 +213,15 @@ func TestMeasuredOption(t *testing.T) {
 	}
 	e := es[0]
 	p, _ := Predict(workload.SeedCNN(), m, 1, DefaultAssumptions())
-	if e.Basis != BasisMeasured || e.EpochSeconds != p.EpochSeconds || len(e.Interpolated) == 0 || !strings.Contains(strings.Join(e.Notes, ";"), "priced per core") {
+	if e.Basis != BasisMeasured || e.EpochSeconds != p.EpochSeconds || len(e.Interpolated) == 0 || !strings.Contains(e.PriceNote, "priced per core") {
 		t.Errorf("measured estimate %+v", e)
 	}
 	if !near(e.OnDemand.USD.Mid, p.EpochSeconds.Mid/3600*0.07975, 1e-9) {
 		t.Errorf("price %v, want epoch hours × $0.07975", e.OnDemand.USD.Mid)
 	}
-	o, notes, _ = MeasuredOption("me", "mine", m, 1, LocalPrice{USDPerHour: 0.5, Watts: 100}, EmbeddedCatalog())
-	if o.OnDemandUSDh.Value != 0.5 || o.OnDemandUSDh.Source != "user input" || len(notes) != 0 {
-		t.Errorf("user price %+v, notes %v", o.OnDemandUSDh, notes)
-	}
-}
-
-// TestNeededShapes: the seed CNN needs its two conv layers (conv1 without
-// bwd-data) under the names the Conv2D seed set uses, and six distinct
-// GEMMs: fc1 32×128×1600, 32×1600×128, 128×1600×32 and fc2 32×10×128,
-// 32×128×10, 10×128×32.
-func TestNeededShapes(t *testing.T) {
-	convs, gemms, err := NeededShapes(workload.SeedCNN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := bench.SeedConvShapes()
-	if len(convs) != len(want) {
-		t.Fatalf("convs %+v, want %+v", convs, want)
-	}
-	for i := range want {
-		if convs[i] != want[i] {
-			t.Errorf("conv %d: %+v, want %+v", i, convs[i], want[i])
-		}
-	}
-	wantG := [][3]int{{32, 128, 1600}, {32, 1600, 128}, {128, 1600, 32}, {32, 10, 128}, {32, 128, 10}, {10, 128, 32}}
-	if len(gemms) != len(wantG) {
-		t.Fatalf("gemms %+v", gemms)
-	}
-	for i, g := range gemms {
-		if [3]int{g.M, g.N, g.K} != wantG[i] || !strings.HasPrefix(g.Note, "seed-cnn.fc") {
-			t.Errorf("gemm %d: %+v, want %v", i, g, wantG[i])
-		}
+	o, _ = MeasuredOption("me", "mine", m, 1, LocalPrice{USDPerHour: 0.5, Watts: 100}, EmbeddedCatalog())
+	if o.OnDemandUSDh.Value != 0.5 || o.OnDemandUSDh.Source != "user input" || o.Measured.PriceNote != "" {
+		t.Errorf("user price %+v, note %q", o.OnDemandUSDh, o.Measured.PriceNote)
 	}
 }
 
@@ -262,7 +233,7 @@ func TestEstimateMeasuredUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, _, _ := MeasuredOption("local", "", m, 4, LocalPrice{USDPerHour: 1}, EmbeddedCatalog())
+	o, _ := MeasuredOption("local", "", m, 4, LocalPrice{USDPerHour: 1}, EmbeddedCatalog())
 	h100, _ := EmbeddedCatalog().Lookup("nvidia-h100-sxm")
 	es, err := Estimate(workload.SeedCNN(), []Option{o, h100}, DefaultAssumptions())
 	if err != nil {
@@ -288,7 +259,7 @@ func TestProfileNearestThreads(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, pt := range p.Passes {
-		if pt.Layer == "relu1" && pt.Pass == kernels.Forward {
+		if pt.Layer == "relu1" && pt.Pass == shape.Forward {
 			if !near(pt.Seconds.Mid, 92.29653e-6, 1e-6) || !strings.Contains(pt.From, "threads=1") {
 				t.Errorf("relu1 fwd %v s from %q", pt.Seconds.Mid, pt.From)
 			}
@@ -317,7 +288,7 @@ func TestOtherKernelFamilies(t *testing.T) {
 	}
 	for _, pt := range p.Passes {
 		switch {
-		case pt.Layer == "pool1" && pt.Pass == kernels.Forward:
+		case pt.Layer == "pool1" && pt.Pass == shape.Forward:
 			if pt.How != HowMeasured || !near(pt.Seconds.Mid, 50e-6, 1e-9) || !near(pt.Seconds.Low, 40e-6, 1e-9) || !near(pt.Seconds.High, 60e-6, 1e-9) {
 				t.Errorf("pool1 fwd %s %+v", pt.How, pt.Seconds)
 			}

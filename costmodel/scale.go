@@ -27,6 +27,19 @@ func DefaultInterconnect() Interconnect {
 	return Interconnect{LinkGBs: 12.5, LatencyS: 10e-6, GradientBytes: 4}
 }
 
+// Describe states the interconnect in words, for a report.
+func (ic Interconnect) Describe() string {
+	grad := "float32"
+	if ic.GradientBytes != 4 {
+		grad = fmt.Sprintf("%.3g-byte", ic.GradientBytes)
+	}
+	s := fmt.Sprintf("%.3g GB/s per machine, %.3g µs latency, ring all-reduce of %s gradients", ic.LinkGBs, ic.LatencyS*1e6, grad)
+	if ic.Overlap {
+		return s + ", overlapped with the backward pass"
+	}
+	return s + ", after the backward pass"
+}
+
 // ScalePoint is one epoch on N machines.
 type ScalePoint struct {
 	N             int     `json:"n"`

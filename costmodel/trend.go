@@ -11,11 +11,14 @@ import (
 // PriceKind selects which price of an estimate a trend follows.
 type PriceKind string
 
-// The prices.
+// The prices. PriceHeadline is the price options are compared by when one
+// number is needed: on demand where the option can be rented, else owned,
+// else spot, so that every priced option takes part in the fit.
 const (
 	PriceOnDemand PriceKind = "on-demand"
 	PriceSpot     PriceKind = "spot"
 	PriceOwn      PriceKind = "own"
+	PriceHeadline PriceKind = "headline"
 )
 
 // TrendPoint is one option's price per epoch (mid) in its release year.
@@ -53,8 +56,10 @@ func PriceTrend(ests []EpochEstimate, kind PriceKind) (Trend, error) {
 			m = e.Spot
 		case PriceOwn:
 			m = e.Own
+		case PriceHeadline:
+			m = e.headline()
 		default:
-			return Trend{}, fmt.Errorf("costmodel: unknown price kind %q (want on-demand, spot or own)", kind)
+			return Trend{}, fmt.Errorf("costmodel: unknown price kind %q (want on-demand, spot, own or headline)", kind)
 		}
 		if m == nil || e.ReleaseYear == 0 || !(m.USD.Mid > 0) {
 			continue
@@ -78,4 +83,15 @@ func PriceTrend(ests []EpochEstimate, kind PriceKind) (Trend, error) {
 		t.HalvingYears = -1 / t.Slope
 	}
 	return t, nil
+}
+
+// headline is the estimate's price by PriceHeadline's order, nil when it has
+// none.
+func (e EpochEstimate) headline() *Money {
+	for _, m := range []*Money{e.OnDemand, e.Own, e.Spot} {
+		if m != nil && m.USD.Mid > 0 {
+			return m
+		}
+	}
+	return nil
 }

@@ -13,7 +13,7 @@ import (
 const MaxThreads = 1024
 
 // Context runs kernels at one ISA level on a fixed number of threads. It owns
-// worker goroutines and per-thread scratch memory, reused across calls. A
+// worker goroutines and the kernels' buffers, reused across calls. A
 // Context is not safe for concurrent use; use one per goroutine. Close
 // releases its workers.
 type Context struct {
@@ -21,12 +21,11 @@ type Context struct {
 	pool      *parallel.Pool
 	caches    gemm.Caches
 	gemmWS    []gemm.Workspace // one per thread
-	scratch   [][]float32      // one per thread, for kernels that need a buffer
 	gemmJob   gemmJob          // the SGEMM in progress
 	gemmRun   func(tid int)    // ctx.runGemmJob, timed, made once
 	gemmSplit gemmSplit        // how the threads share a product (sgemm_split.go)
 	blocking  *gemm.Blocking   // replaces the cache-derived SGEMM blocking; set only by tests and BenchmarkSgemmBlocking
-	conv      convBuffers      // reusable buffers of the conv2d kernels (conv2d*.go)
+	conv      convBuffers      // reusable buffers of the conv2d kernels (conv2d_state.go)
 	layer     layerJob         // the layer kernels' current job (layers.go)
 	ranges    rangeLoop        // the parallel loop in progress (Context.forRanges)
 }
@@ -46,11 +45,10 @@ func NewContext(isa cpu.Level, threads int) (*Context, error) {
 		return nil, fmt.Errorf("kernels: thread count %d outside [1, %d]", threads, MaxThreads)
 	}
 	c := &Context{
-		isa:     isa,
-		pool:    parallel.New(threads),
-		caches:  gemm.Caches{L2: info.L2, L3: info.L3},
-		gemmWS:  make([]gemm.Workspace, threads),
-		scratch: make([][]float32, threads),
+		isa:    isa,
+		pool:   parallel.New(threads),
+		caches: gemm.Caches{L2: info.L2, L3: info.L3},
+		gemmWS: make([]gemm.Workspace, threads),
 	}
 	c.gemmSplit = newGemmSplit(threads)
 	c.gemmRun = func(tid int) {
@@ -81,23 +79,13 @@ func (c *Context) Threads() int { return c.pool.Threads() }
 func (c *Context) Close() { c.pool.Close() }
 
 // Parallel runs fn on every thread of the Context, tid in [0, Threads()), and
-// returns when all have finished. Kernels outside this package (for example
-// the layers in package nn) use it to split their own loops.
+// returns when all have finished. It lets code outside this package run its
+// own loops on the Context's threads (package ceiling measures with it).
 func (c *Context) Parallel(fn func(tid int)) { c.pool.Run(fn) }
 
 // ParallelFor splits [0, n) into one contiguous range per thread and runs
 // fn(tid, lo, hi) for each non-empty range concurrently.
 func (c *Context) ParallelFor(n int, fn func(tid, lo, hi int)) { c.pool.RunN(n, fn) }
-
-// Scratch returns thread tid's scratch buffer with at least n elements. Its
-// contents are unspecified; it stays valid until the next Scratch call for
-// that thread.
-func (c *Context) Scratch(tid, n int) []float32 {
-	if len(c.scratch[tid]) < n {
-		c.scratch[tid] = make([]float32, n)
-	}
-	return c.scratch[tid][:n]
-}
 
 // rangeLoop is a parallel loop in progress: its body, which is a
 // package-level function reading its arguments from the Context (never a

@@ -1,7 +1,5 @@
 package kernels
 
-import "fmt"
-
 // Conv2D kernels: forward, backward-data and backward-weights (with the bias
 // gradient) of a 2-D convolution with stride, zero padding and dilation, on
 // NHWC activations and KRSC weights (see Conv2DShape for the layouts and the
@@ -47,25 +45,47 @@ var (
 )
 
 func init() {
-	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "naive", Mode: GenericOnly, Fn: Conv2DFwdNaive,
+	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "naive", Mode: GenericOnly, Fn: conv2DFwdNaive,
 		Doc: "the seven-loop definition, output rows split across threads"})
-	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "naive", Mode: GenericOnly, Fn: Conv2DBwdDataNaive,
+	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "naive", Mode: GenericOnly, Fn: conv2DBwdDataNaive,
 		Doc: "the seven-loop definition (gather form), input rows split across threads"})
-	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "naive", Mode: GenericOnly, Fn: Conv2DBwdWeightsNaive,
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "naive", Mode: GenericOnly, Fn: conv2DBwdWeightsNaive,
 		Doc: "the seven-loop definition, output channels split across threads"})
 
-	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "im2col", Mode: PerISA, Fn: Conv2DFwdIm2col,
+	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "im2col", Mode: PerISA, Fn: conv2DFwdIm2colChecked,
 		Doc: "col(X)·Wtᵀ through Sgemm, in chunks of output rows (1×1 stride-1 convs skip the copy)"})
-	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "im2col", Mode: PerISA, Fn: Conv2DBwdDataIm2col,
+	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "im2col", Mode: PerISA, Fn: conv2DBwdDataIm2colChecked,
 		Doc: "col(dX) = dY·Wt through Sgemm in chunks, then col2im"})
-	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "im2col", Mode: PerISA, Fn: Conv2DBwdWeightsIm2col,
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "im2col", Mode: PerISA, Fn: conv2DBwdWeightsIm2colChecked,
 		Doc: "dWt += dYᵀ·col(X) through Sgemm, in chunks of output rows"})
+
+	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "direct", Mode: PerISA, Fn: conv2DFwdDirectChecked,
+		Doc: "register tiles of output pixels × channels over NHWC in place, generated AVX2/AVX-512 kernels"})
+	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "direct", Mode: PerISA, Fn: conv2DBwdDataDirectChecked,
+		Doc: "the forward kernels on dY with the rotated filter, one stride phase at a time"})
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "direct", Mode: PerISA, Fn: conv2DBwdWeightsDirectChecked,
+		Doc: "register tiles of window values × channels summed over bands of pixels, per-thread partials"})
+}
+
+// The Context methods pick an implementation per shape, from measurements on
+// the dev machine (AMD Zen 5, bench's Conv2D family): direct, except for the
+// backward-weights pass of layers with a large weight gradient and few output
+// pixels (ResNet-50 stages 4 and 5), where the gradient does not stay in
+// cache across bands of pixels while the GEMM blocks it, so im2col is faster.
+// (At level generic both run in plain Go; direct, on the kernels' pure-Go
+// twins, is as fast or faster there too.)
+
+// convPreferIm2colBwdWeights reports whether im2col beats direct for the
+// backward-weights pass of s.
+func convPreferIm2colBwdWeights(s Conv2DShape) bool {
+	return s.K*s.R*s.S*s.C >= 256<<10 && s.N*s.OutH()*s.OutW() <= 2048
 }
 
 // Conv2DForward computes y = conv(x, w) + bias (bias may be nil) with the
 // fastest implementation for the shape on this Context.
 func (c *Context) Conv2DForward(s Conv2DShape, x, w, bias, y []float32) {
-	conv2DFwd(c, s, x, w, bias, y, false, "Conv2DForward")
+	checkConv2DFwd("Conv2DForward", s, x, w, bias, y)
+	conv2DFwdDirect(c, s, x, w, bias, y, false)
 }
 
 // Conv2DForwardReLU computes y = max(0, conv(x, w) + bias), the convolution
@@ -73,43 +93,33 @@ func (c *Context) Conv2DForward(s Conv2DShape, x, w, bias, y []float32) {
 // trainer uses it for conv+ReLU pairs: y then serves as both the conv output
 // and the ReLU output (ReLU's backward needs only y > 0).
 func (c *Context) Conv2DForwardReLU(s Conv2DShape, x, w, bias, y []float32) {
-	conv2DFwd(c, s, x, w, bias, y, true, "Conv2DForwardReLU")
+	checkConv2DFwd("Conv2DForwardReLU", s, x, w, bias, y)
+	conv2DFwdDirect(c, s, x, w, bias, y, true)
 }
 
 // Conv2DBackwardData computes dx from dy and w with the fastest
 // implementation for the shape on this Context.
 func (c *Context) Conv2DBackwardData(s Conv2DShape, dy, w, dx []float32) {
 	checkConv2DBwdData("Conv2DBackwardData", s, dy, w, dx)
-	conv2DBwdDataFast(c, s, dy, w, dx)
+	conv2DBwdDataDirect(c, s, dy, w, dx)
 }
 
 // Conv2DBackwardWeights computes dw (and db if not nil) from x and dy with
 // the fastest implementation for the shape on this Context.
 func (c *Context) Conv2DBackwardWeights(s Conv2DShape, x, dy, dw, db []float32) {
 	checkConv2DBwdWeights("Conv2DBackwardWeights", s, x, dy, dw, db)
-	conv2DBwdWeightsFast(c, s, x, dy, dw, db)
-}
-
-// conv2DFwd checks the arguments and runs the fastest forward path,
-// optionally fused with ReLU.
-func conv2DFwd(c *Context, s Conv2DShape, x, w, bias, y []float32, relu bool, name string) {
-	checkConv2DFwd(name, s, x, w, bias, y)
-	conv2DFwdFast(c, s, x, w, bias, y, relu)
-}
-
-// convValidate panics with the call's name and the Validate error if s is not
-// a usable shape.
-func convValidate(call string, s Conv2DShape) {
-	if err := s.Validate(); err != nil {
-		panic(fmt.Sprintf("kernels: %s: %v", call, err))
+	if convPreferIm2colBwdWeights(s) {
+		conv2DBwdWeightsIm2col(c, s, x, dy, dw, db)
+		return
 	}
+	conv2DBwdWeightsDirect(c, s, x, dy, dw, db)
 }
 
-// The argument checks format their message only on failure (checkShapeLen),
-// so that they do not allocate.
+// The argument checks (checks.go) format their message only on failure, so
+// that they do not allocate.
 
 func checkConv2DFwd(call string, s Conv2DShape, x, w, bias, y []float32) {
-	convValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "x", x, s.InputLen(), "N·H·W·C")
 	checkShapeLen(call, s, "w", w, s.WeightLen(), "K·R·S·C")
 	checkShapeLen(call, s, "y", y, s.OutputLen(), "N·P·Q·K")
@@ -119,27 +129,18 @@ func checkConv2DFwd(call string, s Conv2DShape, x, w, bias, y []float32) {
 }
 
 func checkConv2DBwdData(call string, s Conv2DShape, dy, w, dx []float32) {
-	convValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "dy", dy, s.OutputLen(), "N·P·Q·K")
 	checkShapeLen(call, s, "w", w, s.WeightLen(), "K·R·S·C")
 	checkShapeLen(call, s, "dx", dx, s.InputLen(), "N·H·W·C")
 }
 
 func checkConv2DBwdWeights(call string, s Conv2DShape, x, dy, dw, db []float32) {
-	convValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "x", x, s.InputLen(), "N·H·W·C")
 	checkShapeLen(call, s, "dy", dy, s.OutputLen(), "N·P·Q·K")
 	checkShapeLen(call, s, "dw", dw, s.WeightLen(), "K·R·S·C")
 	if db != nil {
 		checkShapeLen(call, s, "db", db, s.K, "K")
-	}
-}
-
-// convReLU clamps v at zero in place (max(0, v) as the SIMD paths compute it).
-func convReLU(v []float32) {
-	for i, e := range v {
-		if !(e > 0) {
-			v[i] = 0
-		}
 	}
 }

@@ -16,75 +16,6 @@ package kernels
 // convColBytes is the target size of one im2col chunk.
 const convColBytes = 4 << 20
 
-// convBuffers holds the conv kernels' reusable buffers (a Context field), so
-// that steady-state calls do not allocate.
-type convBuffers struct {
-	col  []float32   // one im2col chunk, shared by all threads
-	wt   []float32   // repacked weights
-	part [][]float32 // per-thread partial sums
-	band [][]float32 // per-thread zero-padded input bands
-	dy   [][]float32 // per-thread output-gradient bands widened to whole vectors
-	tile [][]float32 // per-thread output tiles
-	args [][]int     // per-thread micro-kernel argument blocks
-	// The per-call state, which the bodies of the parallel loops read (see
-	// convFor): the call's arguments, the direct kernels' current jobs,
-	// channel blocks and tap lists, which threads hold partial sums.
-	call             convCall
-	job              convFwdJob
-	dw               convDWJob
-	blocks           []convKBlock
-	ints             []int
-	rowTaps, colTaps []int // backward-data: the filter taps of the current phase
-	rowOffs, colOffs []int // and their offsets in dY
-	used             []bool
-}
-
-// convCall holds the arguments of the conv call in progress (the fields its
-// pass uses) and the output pixels [m0, m1) of its current im2col chunk
-// col. The call clears it when it returns, dropping the references to the
-// caller's slices.
-type convCall struct {
-	s                     Conv2DShape
-	x, w, bias, y, dy, dx []float32
-	col                   []float32
-	m0, m1                int
-}
-
-// convFor splits [0, n) into one contiguous range per thread, as
-// ctx.ParallelFor does, and runs body(ctx, tid, lo, hi) for each range
-// concurrently; body is a package-level function that reads its arguments
-// from ctx.conv. It does not allocate (see Context.forRanges).
-func (ctx *Context) convFor(n int, body func(ctx *Context, tid, lo, hi int)) {
-	ctx.forRanges(n, min(ctx.Threads(), n), body)
-}
-
-// convGrow returns (*buf)[:n], reallocating if it is too short.
-func convGrow[T any](buf *[]T, n int) []T {
-	if cap(*buf) < n {
-		*buf = make([]T, n)
-	}
-	return (*buf)[:n]
-}
-
-// convThreadBuf returns thread tid's buffer from list, with n elements. The
-// lists have one entry per thread from the start (see convPerThread), so
-// threads only ever touch their own entry.
-func convThreadBuf(list *[][]float32, tid, n int) []float32 {
-	return convGrow(&(*list)[tid], n)
-}
-
-// convPerThread sizes the per-thread buffer lists for the Context's thread
-// count; it runs before any parallel region of a conv call.
-func convPerThread(ctx *Context) {
-	t := ctx.Threads()
-	if len(ctx.conv.args) == t {
-		return
-	}
-	b := &ctx.conv
-	b.part, b.band, b.dy, b.tile = make([][]float32, t), make([][]float32, t), make([][]float32, t), make([][]float32, t)
-	b.args, b.used = make([][]int, t), make([]bool, t)
-}
-
 // convPointwise reports whether col(X) is X itself: a 1×1 filter with stride 1
 // and no padding.
 func convPointwise(s Conv2DShape) bool {
@@ -144,10 +75,10 @@ func convIm2colRows(ctx *Context, _, lo, hi int) {
 	}
 }
 
-// Conv2DFwdIm2col is the forward pass lowered to SGEMM (see the package's
+// conv2DFwdIm2colChecked is the forward pass lowered to SGEMM (see the package's
 // Conv2D documentation for the definition).
-func Conv2DFwdIm2col(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
-	checkConv2DFwd("Conv2DFwdIm2col", s, x, w, bias, y)
+func conv2DFwdIm2colChecked(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
+	checkConv2DFwd("conv2d-fwd im2col", s, x, w, bias, y)
 	conv2DFwdIm2col(ctx, s, x, w, bias, y, false)
 }
 
@@ -206,9 +137,10 @@ func convReLURows(ctx *Context, _, lo, hi int) {
 	convReLU(c.y[(c.m0+lo)*c.s.K : (c.m0+hi)*c.s.K])
 }
 
-// Conv2DBwdDataIm2col is the backward-data pass lowered to SGEMM and col2im.
-func Conv2DBwdDataIm2col(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
-	checkConv2DBwdData("Conv2DBwdDataIm2col", s, dy, w, dx)
+// conv2DBwdDataIm2colChecked is the backward-data pass lowered to SGEMM and
+// col2im.
+func conv2DBwdDataIm2colChecked(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	checkConv2DBwdData("conv2d-bwd-data im2col", s, dy, w, dx)
 	conv2DBwdDataIm2col(ctx, s, dy, w, dx)
 }
 
@@ -270,19 +202,12 @@ func convCol2imRows(ctx *Context, _, lo, hi int) {
 	}
 }
 
-// convAddTo sets d += v element-wise.
-func convAddTo(d, v []float32) {
-	v = v[:len(d)]
-	for i := range d {
-		d[i] += v[i]
-	}
-}
-
-// Conv2DBwdWeightsIm2col is the backward-weights pass lowered to SGEMM: the
-// weight gradient is accumulated chunk by chunk (beta = 1 after the first),
-// the bias gradient is summed from per-thread partial sums in thread order.
-func Conv2DBwdWeightsIm2col(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
-	checkConv2DBwdWeights("Conv2DBwdWeightsIm2col", s, x, dy, dw, db)
+// conv2DBwdWeightsIm2colChecked is the backward-weights pass lowered to
+// SGEMM: the weight gradient is accumulated chunk by chunk (beta = 1 after
+// the first), the bias gradient is summed from per-thread partial sums in
+// thread order.
+func conv2DBwdWeightsIm2colChecked(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
+	checkConv2DBwdWeights("conv2d-bwd-weights im2col", s, x, dy, dw, db)
 	conv2DBwdWeightsIm2col(ctx, s, x, dy, dw, db)
 }
 
@@ -340,5 +265,14 @@ func convBiasGradRows(ctx *Context, tid, lo, hi int) {
 func convColSums(acc, m []float32, k int) {
 	for i := 0; i+k <= len(m); i += k {
 		convAddTo(acc, m[i:i+k])
+	}
+}
+
+// convReLU clamps v at zero in place (max(0, v) as the SIMD paths compute it).
+func convReLU(v []float32) {
+	for i, e := range v {
+		if !(e > 0) {
+			v[i] = 0
+		}
 	}
 }

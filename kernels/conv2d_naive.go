@@ -1,6 +1,6 @@
 package kernels
 
-// Conv2DFwdNaive is the specification of the forward pass: for every output
+// conv2DFwdNaive is the specification of the forward pass: for every output
 // element, in float32,
 //
 //	sum := 0
@@ -9,8 +9,8 @@ package kernels
 //	Y[n,p,q,k] = sum + bias[k]   (no bias term when bias is nil)
 //
 // Output rows (n, p) are split across the Context's threads.
-func Conv2DFwdNaive(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
-	checkConv2DFwd("Conv2DFwdNaive", s, x, w, bias, y)
+func conv2DFwdNaive(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
+	checkConv2DFwd("conv2d-fwd naive", s, x, w, bias, y)
 	P, Q := s.OutH(), s.OutW()
 	ctx.ParallelFor(s.N*P, func(_, lo, hi int) {
 		for row := lo; row < hi; row++ {
@@ -46,7 +46,7 @@ func Conv2DFwdNaive(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
 	})
 }
 
-// Conv2DBwdDataNaive is the specification of the backward-data pass, in
+// conv2DBwdDataNaive is the specification of the backward-data pass, in
 // gather form: for every input element, in float32,
 //
 //	sum := 0
@@ -56,8 +56,8 @@ func Conv2DFwdNaive(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
 //	dX[n,h,w,c] = sum
 //
 // Input rows (n, h) are split across the Context's threads.
-func Conv2DBwdDataNaive(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
-	checkConv2DBwdData("Conv2DBwdDataNaive", s, dy, w, dx)
+func conv2DBwdDataNaive(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	checkConv2DBwdData("conv2d-bwd-data naive", s, dy, w, dx)
 	P, Q := s.OutH(), s.OutW()
 	// tapOut returns the output index that tap t of a filter with the given
 	// stride, padding and dilation reads input index i from, or -1.
@@ -98,7 +98,7 @@ func Conv2DBwdDataNaive(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 	})
 }
 
-// Conv2DBwdWeightsNaive is the specification of the backward-weights pass:
+// conv2DBwdWeightsNaive is the specification of the backward-weights pass:
 // for every weight, in float32,
 //
 //	sum := 0
@@ -108,8 +108,8 @@ func Conv2DBwdDataNaive(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 //
 // and, when db is not nil, dB[k] = Σ_{n,p,q} dY[n,p,q,k] summed in the same
 // order. Output channels k are split across the Context's threads.
-func Conv2DBwdWeightsNaive(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
-	checkConv2DBwdWeights("Conv2DBwdWeightsNaive", s, x, dy, dw, db)
+func conv2DBwdWeightsNaive(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
+	checkConv2DBwdWeights("conv2d-bwd-weights naive", s, x, dy, dw, db)
 	P, Q := s.OutH(), s.OutW()
 	ctx.ParallelFor(s.K, func(_, lo, hi int) {
 		for k := lo; k < hi; k++ {

@@ -3,7 +3,6 @@ package kernels_test
 import (
 	"errors"
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/trainbench/trainbench/kernels"
@@ -11,48 +10,16 @@ import (
 	"github.com/trainbench/trainbench/workload"
 )
 
-// skipIfISAIndependent skips non-PerISA implementations at every level but
-// the first, so they run once per thread count.
-func skipIfISAIndependent(t *testing.T, mode kernels.ISAMode, ctx *kernels.Context) {
-	if mode != kernels.PerISA && ctx.ISA() != 0 {
-		t.Skip("does not depend on the ISA level")
-	}
-}
-
 func TestConv2DFwdConformance(t *testing.T) {
-	defer kernels.SetMinFLOPsPerThread(0)()
-	for _, impl := range kernels.Conv2DFwdImpls.All() {
-		t.Run("impl="+impl.Name, func(t *testing.T) {
-			kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
-				skipIfISAIndependent(t, impl.Mode, ctx)
-				kerneltest.TestConv2DFwd(t, ctx, impl.Fn)
-			})
-		})
-	}
+	forEachImpl(t, kernels.Conv2DFwdImpls, kerneltest.TestConv2DFwd)
 }
 
 func TestConv2DBwdDataConformance(t *testing.T) {
-	defer kernels.SetMinFLOPsPerThread(0)()
-	for _, impl := range kernels.Conv2DBwdDataImpls.All() {
-		t.Run("impl="+impl.Name, func(t *testing.T) {
-			kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
-				skipIfISAIndependent(t, impl.Mode, ctx)
-				kerneltest.TestConv2DBwdData(t, ctx, impl.Fn)
-			})
-		})
-	}
+	forEachImpl(t, kernels.Conv2DBwdDataImpls, kerneltest.TestConv2DBwdData)
 }
 
 func TestConv2DBwdWeightsConformance(t *testing.T) {
-	defer kernels.SetMinFLOPsPerThread(0)()
-	for _, impl := range kernels.Conv2DBwdWeightsImpls.All() {
-		t.Run("impl="+impl.Name, func(t *testing.T) {
-			kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
-				skipIfISAIndependent(t, impl.Mode, ctx)
-				kerneltest.TestConv2DBwdWeights(t, ctx, impl.Fn)
-			})
-		})
-	}
+	forEachImpl(t, kernels.Conv2DBwdWeightsImpls, kerneltest.TestConv2DBwdWeights)
 }
 
 // TestConv2DContextMethods checks the per-shape dispatch of the Context
@@ -89,15 +56,16 @@ func TestConv2DContextMethods(t *testing.T) {
 // output, and the bias and ReLU still apply once.
 func TestConv2DDirectChunked(t *testing.T) {
 	defer kernels.SetConvChunkBytes(200)()
+	fwd, bwdData := lookup(t, kernels.Conv2DFwdImpls, "direct"), lookup(t, kernels.Conv2DBwdDataImpls, "direct")
 	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
 		if ctx.Threads() == 3 {
 			t.Skip("covered by threads=2")
 		}
-		kerneltest.TestConv2DFwd(t, ctx, kernels.Conv2DFwdDirect)
+		kerneltest.TestConv2DFwd(t, ctx, fwd)
 		kerneltest.TestConv2DFwdReLU(t, ctx, func(c *kernels.Context, s kernels.Conv2DShape, x, w, b, y []float32) {
 			c.Conv2DForwardReLU(s, x, w, b, y)
 		})
-		kerneltest.TestConv2DBwdData(t, ctx, kernels.Conv2DBwdDataDirect)
+		kerneltest.TestConv2DBwdData(t, ctx, bwdData)
 	})
 }
 
@@ -169,39 +137,24 @@ func TestConv2DDeterministic(t *testing.T) {
 // TestConv2DRejectsBadShapes checks that slice-length mismatches and invalid
 // shapes panic with a message naming the call, the shape and the argument.
 func TestConv2DRejectsBadShapes(t *testing.T) {
-	ctx, err := kernels.NewContext(0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ctx.Close()
+	ctx := genericContext(t)
 	s := kernels.Conv2DShape{N: 2, H: 5, W: 5, C: 3, K: 4, R: 3, S: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
 	x, w, b, y := make([]float32, s.InputLen()), make([]float32, s.WeightLen()), make([]float32, s.K), make([]float32, s.OutputLen())
 	bad := s
 	bad.StrideW = 0
-	for _, tc := range []struct {
-		name string
-		call func()
-		want string
-	}{
+	im2colFwd := lookup(t, kernels.Conv2DFwdImpls, "im2col")
+	naiveBwdData := lookup(t, kernels.Conv2DBwdDataImpls, "naive")
+	im2colBwdWeights := lookup(t, kernels.Conv2DBwdWeightsImpls, "im2col")
+	checkPanics(t, []panicCase{
 		{"x", func() { ctx.Conv2DForward(s, x[1:], w, b, y) }, "Conv2DForward n2h5w5c3_k4r3s3_st1x1_pad0x0: len(x) = 149, want N·H·W·C = 150"},
 		{"bias", func() { ctx.Conv2DForwardReLU(s, x, w, b[:3], y) }, "len(bias) = 3, want K = 4"},
-		{"y", func() { kernels.Conv2DFwdIm2col(ctx, s, x, w, nil, y[:5]) }, "Conv2DFwdIm2col"},
+		{"y", func() { im2colFwd(ctx, s, x, w, nil, y[:5]) }, "conv2d-fwd im2col n2h5w5c3_k4r3s3_st1x1_pad0x0: len(y) = 5"},
 		{"dx", func() { ctx.Conv2DBackwardData(s, y, w, x[:7]) }, "len(dx) = 7, want N·H·W·C = 150"},
-		{"dy", func() { kernels.Conv2DBwdDataNaive(ctx, s, y[:3], w, x) }, "len(dy) = 3"},
+		{"dy", func() { naiveBwdData(ctx, s, y[:3], w, x) }, "conv2d-bwd-data naive n2h5w5c3_k4r3s3_st1x1_pad0x0: len(dy) = 3"},
 		{"dw", func() { ctx.Conv2DBackwardWeights(s, x, y, w[:1], b) }, "len(dw) = 1, want K·R·S·C = 108"},
-		{"db", func() { kernels.Conv2DBwdWeightsIm2col(ctx, s, x, y, w, b[:1]) }, "len(db) = 1, want K = 4"},
+		{"db", func() { im2colBwdWeights(ctx, s, x, y, w, b[:1]) }, "conv2d-bwd-weights im2col n2h5w5c3_k4r3s3_st1x1_pad0x0: len(db) = 1, want K = 4"},
 		{"validate", func() { ctx.Conv2DForward(bad, x, w, b, y) }, "StrideW = 0, must be ≥ 1"},
-	} {
-		func() {
-			defer func() {
-				r := recover()
-				if msg, _ := r.(string); !strings.Contains(msg, tc.want) {
-					t.Errorf("%s: panic %v, want one containing %q", tc.name, r, tc.want)
-				}
-			}()
-			tc.call()
-		}()
-	}
+	})
 }
 
 // TestConv2DDoesNotAllocate checks that the conv2d Context methods allocate

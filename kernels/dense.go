@@ -1,7 +1,5 @@
 package kernels
 
-import "fmt"
-
 // Dense (fully connected) kernels: forward (optionally fused with ReLU),
 // backward-data and backward-weights with the bias gradient, for
 // DenseShape's layouts (x [Batch][In], w [Out][In], b [Out], y [Batch][Out];
@@ -37,12 +35,12 @@ var (
 )
 
 func init() {
-	DenseFwdImpls.Register(Impl[DenseFwdFunc]{Name: "naive", Mode: GenericOnly, Fn: DenseFwdNaive, Doc: "the triple loop, batch rows split across threads"})
-	DenseFwdImpls.Register(Impl[DenseFwdFunc]{Name: "gemm", Mode: PerISA, Fn: DenseFwdGemm, Doc: "Sgemm x·wᵀ, then the bias in one pass"})
-	DenseBwdDataImpls.Register(Impl[DenseBwdDataFunc]{Name: "naive", Mode: GenericOnly, Fn: DenseBwdDataNaive, Doc: "the triple loop, batch rows split across threads"})
-	DenseBwdDataImpls.Register(Impl[DenseBwdDataFunc]{Name: "gemm", Mode: PerISA, Fn: DenseBwdDataGemm, Doc: "Sgemm dy·w"})
-	DenseBwdWeightsImpls.Register(Impl[DenseBwdWeightsFunc]{Name: "naive", Mode: GenericOnly, Fn: DenseBwdWeightsNaive, Doc: "the triple loop, output units split across threads"})
-	DenseBwdWeightsImpls.Register(Impl[DenseBwdWeightsFunc]{Name: "gemm", Mode: PerISA, Fn: DenseBwdWeightsGemm, Doc: "Sgemm dyᵀ·x, generated column sums for db"})
+	DenseFwdImpls.Register(Impl[DenseFwdFunc]{Name: "naive", Mode: GenericOnly, Fn: denseFwdNaive, Doc: "the triple loop, batch rows split across threads"})
+	DenseFwdImpls.Register(Impl[DenseFwdFunc]{Name: "gemm", Mode: PerISA, Fn: denseFwdGemmChecked, Doc: "Sgemm x·wᵀ, then the bias in one pass"})
+	DenseBwdDataImpls.Register(Impl[DenseBwdDataFunc]{Name: "naive", Mode: GenericOnly, Fn: denseBwdDataNaive, Doc: "the triple loop, batch rows split across threads"})
+	DenseBwdDataImpls.Register(Impl[DenseBwdDataFunc]{Name: "gemm", Mode: PerISA, Fn: denseBwdDataGemmChecked, Doc: "Sgemm dy·w"})
+	DenseBwdWeightsImpls.Register(Impl[DenseBwdWeightsFunc]{Name: "naive", Mode: GenericOnly, Fn: denseBwdWeightsNaive, Doc: "the triple loop, output units split across threads"})
+	DenseBwdWeightsImpls.Register(Impl[DenseBwdWeightsFunc]{Name: "gemm", Mode: PerISA, Fn: denseBwdWeightsGemmChecked, Doc: "Sgemm dyᵀ·x, generated column sums for db"})
 }
 
 // DenseForward computes y = x·wᵀ + b (b may be nil).
@@ -72,14 +70,8 @@ func (c *Context) DenseBackwardWeights(s DenseShape, x, dy, dw, db []float32) {
 	denseBwdWeightsGemm(c, s, x, dy, dw, db)
 }
 
-func denseValidate(call string, s DenseShape) {
-	if err := s.Validate(); err != nil {
-		panic(fmt.Sprintf("kernels: %s: %v", call, err))
-	}
-}
-
 func checkDenseFwd(call string, s DenseShape, x, w, b, y []float32) {
-	denseValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "x", x, s.Batch*s.In, "Batch·In")
 	checkShapeLen(call, s, "w", w, s.Out*s.In, "Out·In")
 	if b != nil {
@@ -89,14 +81,14 @@ func checkDenseFwd(call string, s DenseShape, x, w, b, y []float32) {
 }
 
 func checkDenseBwdData(call string, s DenseShape, dy, w, dx []float32) {
-	denseValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "dy", dy, s.Batch*s.Out, "Batch·Out")
 	checkShapeLen(call, s, "w", w, s.Out*s.In, "Out·In")
 	checkShapeLen(call, s, "dx", dx, s.Batch*s.In, "Batch·In")
 }
 
 func checkDenseBwdWeights(call string, s DenseShape, x, dy, dw, db []float32) {
-	denseValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "x", x, s.Batch*s.In, "Batch·In")
 	checkShapeLen(call, s, "dy", dy, s.Batch*s.Out, "Batch·Out")
 	checkShapeLen(call, s, "dw", dw, s.Out*s.In, "Out·In")
@@ -105,9 +97,9 @@ func checkDenseBwdWeights(call string, s DenseShape, x, dy, dw, db []float32) {
 	}
 }
 
-// DenseFwdNaive is the definition of the forward pass.
-func DenseFwdNaive(ctx *Context, s DenseShape, x, w, b, y []float32) {
-	checkDenseFwd("DenseFwdNaive", s, x, w, b, y)
+// denseFwdNaive is the definition of the forward pass.
+func denseFwdNaive(ctx *Context, s DenseShape, x, w, b, y []float32) {
+	checkDenseFwd("dense-fwd naive", s, x, w, b, y)
 	ctx.ParallelFor(s.Batch, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			for o := 0; o < s.Out; o++ {
@@ -124,9 +116,9 @@ func DenseFwdNaive(ctx *Context, s DenseShape, x, w, b, y []float32) {
 	})
 }
 
-// DenseBwdDataNaive is the definition of the backward-data pass.
-func DenseBwdDataNaive(ctx *Context, s DenseShape, dy, w, dx []float32) {
-	checkDenseBwdData("DenseBwdDataNaive", s, dy, w, dx)
+// denseBwdDataNaive is the definition of the backward-data pass.
+func denseBwdDataNaive(ctx *Context, s DenseShape, dy, w, dx []float32) {
+	checkDenseBwdData("dense-bwd-data naive", s, dy, w, dx)
 	ctx.ParallelFor(s.Batch, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			for k := 0; k < s.In; k++ {
@@ -140,9 +132,9 @@ func DenseBwdDataNaive(ctx *Context, s DenseShape, dy, w, dx []float32) {
 	})
 }
 
-// DenseBwdWeightsNaive is the definition of the backward-weights pass.
-func DenseBwdWeightsNaive(ctx *Context, s DenseShape, x, dy, dw, db []float32) {
-	checkDenseBwdWeights("DenseBwdWeightsNaive", s, x, dy, dw, db)
+// denseBwdWeightsNaive is the definition of the backward-weights pass.
+func denseBwdWeightsNaive(ctx *Context, s DenseShape, x, dy, dw, db []float32) {
+	checkDenseBwdWeights("dense-bwd-weights naive", s, x, dy, dw, db)
 	ctx.ParallelFor(s.Out, func(_, lo, hi int) {
 		for o := lo; o < hi; o++ {
 			for k := 0; k < s.In; k++ {
@@ -163,9 +155,9 @@ func DenseBwdWeightsNaive(ctx *Context, s DenseShape, x, dy, dw, db []float32) {
 	})
 }
 
-// DenseFwdGemm computes the forward pass with one Sgemm and a bias pass.
-func DenseFwdGemm(ctx *Context, s DenseShape, x, w, b, y []float32) {
-	checkDenseFwd("DenseFwdGemm", s, x, w, b, y)
+// denseFwdGemmChecked computes the forward pass with one Sgemm and a bias pass.
+func denseFwdGemmChecked(ctx *Context, s DenseShape, x, w, b, y []float32) {
+	checkDenseFwd("dense-fwd gemm", s, x, w, b, y)
 	denseFwdGemm(ctx, s, x, w, b, y, false)
 }
 
@@ -175,15 +167,15 @@ func denseFwdGemm(ctx *Context, s DenseShape, x, w, b, y []float32, relu bool) {
 	ctx.Sgemm(NoTrans, Trans, s.Batch, s.Out, s.In, 1, x, s.In, w, s.In, 0, y, s.Out)
 	switch {
 	case b != nil:
-		biasAddFast(ctx, y, b, s.Batch, relu)
+		biasAddSIMD(ctx, y, b, s.Batch, relu)
 	case relu:
 		reluFwdSIMD(ctx, y, y)
 	}
 }
 
-// DenseBwdDataGemm computes dx = dy·w with one Sgemm.
-func DenseBwdDataGemm(ctx *Context, s DenseShape, dy, w, dx []float32) {
-	checkDenseBwdData("DenseBwdDataGemm", s, dy, w, dx)
+// denseBwdDataGemmChecked computes dx = dy·w with one Sgemm.
+func denseBwdDataGemmChecked(ctx *Context, s DenseShape, dy, w, dx []float32) {
+	checkDenseBwdData("dense-bwd-data gemm", s, dy, w, dx)
 	denseBwdDataGemm(ctx, s, dy, w, dx)
 }
 
@@ -191,11 +183,11 @@ func denseBwdDataGemm(ctx *Context, s DenseShape, dy, w, dx []float32) {
 	ctx.Sgemm(NoTrans, NoTrans, s.Batch, s.In, s.Out, 1, dy, s.Out, w, s.In, 0, dx, s.In)
 }
 
-// DenseBwdWeightsGemm computes dw = dyᵀ·x with one Sgemm and db with the
-// generated column sums (one thread: Batch·Out elements is little next to
-// the GEMM).
-func DenseBwdWeightsGemm(ctx *Context, s DenseShape, x, dy, dw, db []float32) {
-	checkDenseBwdWeights("DenseBwdWeightsGemm", s, x, dy, dw, db)
+// denseBwdWeightsGemmChecked computes dw = dyᵀ·x with one Sgemm and db with
+// the generated column sums (one thread: Batch·Out elements is little next
+// to the GEMM).
+func denseBwdWeightsGemmChecked(ctx *Context, s DenseShape, x, dy, dw, db []float32) {
+	checkDenseBwdWeights("dense-bwd-weights gemm", s, x, dy, dw, db)
 	denseBwdWeightsGemm(ctx, s, x, dy, dw, db)
 }
 

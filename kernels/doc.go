@@ -8,12 +8,16 @@
 // are bit-for-bit repeatable.
 //
 // Each kernel has several implementations, listed in registries with stable
-// names (the impl= key of benchmark names): a naive reference whose doc
-// comment is the specification, fast paths that follow the Context's ISA
-// level, and reference libraries for comparison. The FLOP and byte counts of
-// each kernel live beside it (SgemmFLOPs, Conv2DShape, DenseShape, PoolShape,
-// ElementwiseOp) so that benchmarks, the roofline and the cost model use the
-// same formulas.
+// names (the impl= key of benchmark names): a naive reference written exactly
+// as the definition in the kernel's documentation, fast paths that follow the
+// Context's ISA level, and reference libraries for comparison. The
+// implementations are reached through the registries (SgemmImpls,
+// Conv2DFwdImpls, ...), not by name. The Context methods spell the passes out
+// (Conv2DForward, DenseBackwardData); the registries and function types
+// abbreviate them as benchmark names do (Conv2DFwdImpls, DenseBwdDataFunc).
+// The FLOP and byte counts of each kernel live beside it (SgemmFLOPs,
+// Conv2DShape, DenseShape, PoolShape, ElementwiseOp) so that benchmarks, the
+// roofline and the cost model use the same formulas.
 //
 // The kernels of a training step: Sgemm; conv2d forward (optionally fused
 // with ReLU), backward-data and backward-weights; dense likewise; max-pool

@@ -31,12 +31,12 @@ var (
 )
 
 func init() {
-	ReLUFwdImpls.Register(Impl[ReLUFwdFunc]{Name: "naive", Mode: GenericOnly, Fn: ReLUFwdNaive, Doc: "the definition, one loop split across threads"})
-	ReLUFwdImpls.Register(Impl[ReLUFwdFunc]{Name: "simd", Mode: PerISA, Fn: ReLUFwdSIMD, Doc: "generated max(x, 0) over vectors"})
-	ReLUBwdImpls.Register(Impl[ReLUBwdFunc]{Name: "naive", Mode: GenericOnly, Fn: ReLUBwdNaive, Doc: "the definition, one loop split across threads"})
-	ReLUBwdImpls.Register(Impl[ReLUBwdFunc]{Name: "simd", Mode: PerISA, Fn: ReLUBwdSIMD, Doc: "generated compare-and-mask over vectors"})
-	BiasAddImpls.Register(Impl[BiasAddFunc]{Name: "naive", Mode: GenericOnly, Fn: BiasAddNaive, Doc: "the definition, rows split across threads"})
-	BiasAddImpls.Register(Impl[BiasAddFunc]{Name: "simd", Mode: PerISA, Fn: BiasAddSIMD, Doc: "generated row adds over vectors"})
+	ReLUFwdImpls.Register(Impl[ReLUFwdFunc]{Name: "naive", Mode: GenericOnly, Fn: reluFwdNaive, Doc: "the definition, one loop split across threads"})
+	ReLUFwdImpls.Register(Impl[ReLUFwdFunc]{Name: "simd", Mode: PerISA, Fn: reluFwdSIMDChecked, Doc: "generated max(x, 0) over vectors"})
+	ReLUBwdImpls.Register(Impl[ReLUBwdFunc]{Name: "naive", Mode: GenericOnly, Fn: reluBwdNaive, Doc: "the definition, one loop split across threads"})
+	ReLUBwdImpls.Register(Impl[ReLUBwdFunc]{Name: "simd", Mode: PerISA, Fn: reluBwdSIMDChecked, Doc: "generated compare-and-mask over vectors"})
+	BiasAddImpls.Register(Impl[BiasAddFunc]{Name: "naive", Mode: GenericOnly, Fn: biasAddNaive, Doc: "the definition, rows split across threads"})
+	BiasAddImpls.Register(Impl[BiasAddFunc]{Name: "simd", Mode: PerISA, Fn: biasAddSIMDChecked, Doc: "generated row adds over vectors"})
 }
 
 // ReLUForward sets y = max(0, x) element-wise (NaN and −0 pass through); y
@@ -58,7 +58,7 @@ func (c *Context) ReLUBackward(y, dy, dx []float32) {
 // unless len(y) = rows·len(b).
 func (c *Context) BiasAdd(y, b []float32, rows int) {
 	checkBiasAdd("BiasAdd", y, b, rows)
-	biasAddFast(c, y, b, rows, false)
+	biasAddSIMD(c, y, b, rows, false)
 }
 
 func checkReLUFwd(call string, x, y []float32) { checkLen(call, "y", y, len(x), "len(x)") }
@@ -75,9 +75,9 @@ func checkBiasAdd(call string, y, b []float32, rows int) {
 	checkLen(call, "y", y, rows*len(b), "rows·len(b)")
 }
 
-// ReLUFwdNaive is the definition of ReLU.
-func ReLUFwdNaive(ctx *Context, x, y []float32) {
-	checkReLUFwd("ReLUFwdNaive", x, y)
+// reluFwdNaive is the definition of ReLU.
+func reluFwdNaive(ctx *Context, x, y []float32) {
+	checkReLUFwd("relu-fwd naive", x, y)
 	ctx.ParallelFor(len(x), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			v := x[i]
@@ -89,9 +89,9 @@ func ReLUFwdNaive(ctx *Context, x, y []float32) {
 	})
 }
 
-// ReLUBwdNaive is the definition of ReLU's gradient.
-func ReLUBwdNaive(ctx *Context, y, dy, dx []float32) {
-	checkReLUBwd("ReLUBwdNaive", y, dy, dx)
+// reluBwdNaive is the definition of ReLU's gradient.
+func reluBwdNaive(ctx *Context, y, dy, dx []float32) {
+	checkReLUBwd("relu-bwd naive", y, dy, dx)
 	ctx.ParallelFor(len(y), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			if y[i] > 0 {
@@ -103,9 +103,9 @@ func ReLUBwdNaive(ctx *Context, y, dy, dx []float32) {
 	})
 }
 
-// BiasAddNaive is the definition of bias add.
-func BiasAddNaive(ctx *Context, y, b []float32, rows int) {
-	checkBiasAdd("BiasAddNaive", y, b, rows)
+// biasAddNaive is the definition of bias add.
+func biasAddNaive(ctx *Context, y, b []float32, rows int) {
+	checkBiasAdd("bias-add naive", y, b, rows)
 	cols := len(b)
 	ctx.ParallelFor(rows, func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
@@ -116,9 +116,9 @@ func BiasAddNaive(ctx *Context, y, b []float32, rows int) {
 	})
 }
 
-// ReLUFwdSIMD runs the generated ReLU across the Context's threads.
-func ReLUFwdSIMD(ctx *Context, x, y []float32) {
-	checkReLUFwd("ReLUFwdSIMD", x, y)
+// reluFwdSIMDChecked runs the generated ReLU across the Context's threads.
+func reluFwdSIMDChecked(ctx *Context, x, y []float32) {
+	checkReLUFwd("relu-fwd simd", x, y)
 	reluFwdSIMD(ctx, x, y)
 }
 
@@ -130,9 +130,10 @@ func reluFwdSIMD(ctx *Context, x, y []float32) {
 
 func reluFwdBody(j *layerJob, _, lo, hi int) { j.k.ReLU(j.b[lo:hi], j.a[lo:hi]) }
 
-// ReLUBwdSIMD runs the generated ReLU gradient across the Context's threads.
-func ReLUBwdSIMD(ctx *Context, y, dy, dx []float32) {
-	checkReLUBwd("ReLUBwdSIMD", y, dy, dx)
+// reluBwdSIMDChecked runs the generated ReLU gradient across the Context's
+// threads.
+func reluBwdSIMDChecked(ctx *Context, y, dy, dx []float32) {
+	checkReLUBwd("relu-bwd simd", y, dy, dx)
 	reluBwdSIMD(ctx, y, dy, dx)
 }
 
@@ -144,15 +145,15 @@ func reluBwdSIMD(ctx *Context, y, dy, dx []float32) {
 
 func reluBwdBody(j *layerJob, _, lo, hi int) { j.k.ReLUBackward(j.c[lo:hi], j.b[lo:hi], j.a[lo:hi]) }
 
-// BiasAddSIMD runs the generated bias add across the Context's threads, in
+// biasAddSIMDChecked runs the generated bias add across the Context's threads, in
 // ranges of whole rows.
-func BiasAddSIMD(ctx *Context, y, b []float32, rows int) {
-	checkBiasAdd("BiasAddSIMD", y, b, rows)
-	biasAddFast(ctx, y, b, rows, false)
+func biasAddSIMDChecked(ctx *Context, y, b []float32, rows int) {
+	checkBiasAdd("bias-add simd", y, b, rows)
+	biasAddSIMD(ctx, y, b, rows, false)
 }
 
-// biasAddFast adds b to the rows of y, then with relu applies ReLU.
-func biasAddFast(ctx *Context, y, b []float32, rows int, relu bool) {
+// biasAddSIMD adds b to the rows of y, then with relu applies ReLU.
+func biasAddSIMD(ctx *Context, y, b []float32, rows int, relu bool) {
 	if len(b) == 0 {
 		return
 	}

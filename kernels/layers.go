@@ -1,32 +1,23 @@
 package kernels
 
-import (
-	"fmt"
-
-	"github.com/trainbench/trainbench/kernels/internal/vec"
-)
+import "github.com/trainbench/trainbench/kernels/internal/vec"
 
 // The layer kernels (dense, max-pool, ReLU, bias add, softmax cross-entropy
 // and the optimizer updates) share this file's machinery: a per-Context job
-// that their parallel loops run through without allocating, and the argument
-// checks.
+// that their parallel loops run through without allocating.
 //
 // Every Context method of these kernels panics, naming the call, the shape
 // and the argument, if the shape does not Validate or a slice's length
-// differs from what the shape implies: like an out-of-range slice index, that
-// is a programming error.
+// differs from what the shape implies (checks.go): like an out-of-range slice
+// index, that is a programming error.
 
 // minBytesPerThread is the least data a thread of a memory-bound layer
 // kernel (element-wise, max-pool, optimizers) gets: starting a parallel
-// region costs about 1.3 µs, the time one core streams ~50 KB. In isolation
-// (the same call repeated) splitting cache-resident data looked slower on the
-// dev VM, but in a training step the data comes from the previous kernel,
-// which already ran on every thread, and splitting wins: the seed CNN's
-// 2-thread step took 2.36-2.70 ms with 64 KiB here against 3.48-3.65 ms with
-// 8 MiB (go test ./bench -run '^$' -bench
-// 'TrainStep/impl=nn/isa=avx512/threads=2' -benchtime 400x, the two builds
-// alternated three times). (Variables so that tests can
-// force splitting.)
+// region costs about 1.3 µs, the time one core streams ~50 KB. Splitting
+// even cache-resident data pays in a training step, where the data comes
+// from the previous kernel, which already ran on every thread
+// (docs/perf-notes-kernels.md). (Variables so that tests can force
+// splitting.)
 var minBytesPerThread = 64 << 10
 
 // minExpsPerThread is the least number of exponentials a thread of the
@@ -71,19 +62,3 @@ func (c *Context) vec() *vec.Kernels { return vec.For(c.isa) }
 
 // elemPerThread is the least number of float32 elements a thread gets.
 func elemPerThread(bytesPerElem int) int { return minBytesPerThread / bytesPerElem }
-
-// checkLen panics with a message naming the call and argument unless len(v)
-// is want; what describes want (a formula or the other argument).
-func checkLen[T any](call, name string, v []T, want int, what string) {
-	if len(v) != want {
-		panic(fmt.Sprintf("kernels: %s: len(%s) = %d, want %s = %d", call, name, len(v), what, want))
-	}
-}
-
-// checkShapeLen is checkLen for a call on a shape, which the message names
-// (formatted only on failure, so that checks do not allocate).
-func checkShapeLen[T any, S fmt.Stringer](call string, s S, name string, v []T, want int, what string) {
-	if len(v) != want {
-		panic(fmt.Sprintf("kernels: %s %v: len(%s) = %d, want %s = %d", call, s.String(), name, len(v), what, want))
-	}
-}

@@ -1,28 +1,11 @@
 package kernels_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/kerneltest"
 )
-
-// forEachImpl runs test for every implementation in r at every ISA level
-// (once for ISA-independent ones) and thread count, with the layer kernels'
-// per-thread minimum lowered so that small inputs split across threads.
-func forEachImpl[F any](t *testing.T, r *kernels.Registry[F], test func(t *testing.T, ctx *kernels.Context, fn F)) {
-	defer kernels.SetMinBytesPerThread(256)()
-	defer kernels.SetMinFLOPsPerThread(0)()
-	for _, impl := range r.All() {
-		t.Run("impl="+impl.Name, func(t *testing.T) {
-			kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
-				skipIfISAIndependent(t, impl.Mode, ctx)
-				test(t, ctx, impl.Fn)
-			})
-		})
-	}
-}
 
 func TestDenseFwdConformance(t *testing.T) {
 	forEachImpl(t, kernels.DenseFwdImpls, kerneltest.TestDenseFwd)
@@ -84,8 +67,9 @@ func TestLayerGradients(t *testing.T) {
 		})
 	})
 	t.Run("relu", func(t *testing.T) {
+		fwd := lookup(t, kernels.ReLUFwdImpls, "naive")
 		forEachImpl(t, kernels.ReLUBwdImpls, func(t *testing.T, ctx *kernels.Context, bwd kernels.ReLUBwdFunc) {
-			kerneltest.TestReLUGradient(t, ctx, kernels.ReLUFwdNaive, bwd)
+			kerneltest.TestReLUGradient(t, ctx, fwd, bwd)
 		})
 	})
 	t.Run("softmax-ce", func(t *testing.T) {
@@ -184,24 +168,17 @@ func TestLayerMethodsDoNotAllocate(t *testing.T) {
 // TestLayerRejectsBadShapes checks that misuse panics with a message naming
 // the call, the shape and the argument.
 func TestLayerRejectsBadShapes(t *testing.T) {
-	ctx, err := kernels.NewContext(0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ctx.Close()
+	ctx := genericContext(t)
 	ds := kernels.DenseShape{Batch: 2, In: 3, Out: 4}
 	ps := kernels.PoolShape{N: 1, H: 4, W: 4, C: 2, Window: 2, Stride: 2}
 	f := func(n int) []float32 { return make([]float32, n) }
-	for _, tc := range []struct {
-		name string
-		call func()
-		want string
-	}{
+	naiveDenseFwd := lookup(t, kernels.DenseFwdImpls, "naive")
+	checkPanics(t, []panicCase{
 		{"dense x", func() { ctx.DenseForward(ds, f(5), f(12), nil, f(8)) }, "DenseForward b2i3o4: len(x) = 5, want Batch·In = 6"},
 		{"dense b", func() { ctx.DenseForwardReLU(ds, f(6), f(12), f(3), f(8)) }, "len(b) = 3, want Out = 4"},
 		{"dense dx", func() { ctx.DenseBackwardData(ds, f(8), f(12), f(7)) }, "DenseBackwardData b2i3o4: len(dx) = 7"},
 		{"dense db", func() { ctx.DenseBackwardWeights(ds, f(6), f(8), f(12), f(1)) }, "len(db) = 1, want Out = 4"},
-		{"dense naive w", func() { kernels.DenseFwdNaive(ctx, ds, f(6), f(11), nil, f(8)) }, "DenseFwdNaive b2i3o4: len(w) = 11"},
+		{"dense naive w", func() { naiveDenseFwd(ctx, ds, f(6), f(11), nil, f(8)) }, "dense-fwd naive b2i3o4: len(w) = 11"},
 		{"dense validate", func() { ctx.DenseForward(kernels.DenseShape{Batch: 1, In: 0, Out: 1}, nil, nil, nil, f(1)) }, "In = 0, must be ≥ 1"},
 		{"pool y", func() { ctx.MaxPoolForward(ps, f(32), f(7), make([]int32, 8)) }, "MaxPoolForward n1h4w4c2_win2st2: len(y) = 7, want N·P·Q·C = 8"},
 		{"pool arg", func() { ctx.MaxPoolBackward(ps, f(8), make([]int32, 9), f(32)) }, "len(arg) = 9"},
@@ -218,17 +195,7 @@ func TestLayerRejectsBadShapes(t *testing.T) {
 		{"adam step", func() { ctx.Adam(f(3), f(3), f(3), f(3), kernels.DefaultAdam(), 0) }, "step t = 0, must be ≥ 1"},
 		{"adam v", func() { ctx.Adam(f(3), f(3), f(3), f(2), kernels.DefaultAdam(), 1) }, "Adam: len(v) = 2, want len(p) = 3"},
 		{"sgd", func() { ctx.SGDMomentum(f(3), f(3), f(4), 0.1, 0.9) }, "SGDMomentum: len(vel) = 4"},
-	} {
-		func() {
-			defer func() {
-				r := recover()
-				if msg, _ := r.(string); !strings.Contains(msg, tc.want) {
-					t.Errorf("%s: panic %v, want one containing %q", tc.name, r, tc.want)
-				}
-			}()
-			tc.call()
-		}()
-	}
+	})
 }
 
 // TestElementwiseFormulas pins the FLOP and byte counts of the element-wise

@@ -51,10 +51,10 @@ var (
 )
 
 func init() {
-	AdamImpls.Register(Impl[AdamFunc]{Name: "naive", Mode: GenericOnly, Fn: AdamNaive, Doc: "the definition in float64, split across threads"})
-	AdamImpls.Register(Impl[AdamFunc]{Name: "simd", Mode: PerISA, Fn: AdamSIMD, Doc: "generated float32 update in Keras's order"})
-	SGDMomentumImpls.Register(Impl[SGDMomentumFunc]{Name: "naive", Mode: GenericOnly, Fn: SGDMomentumNaive, Doc: "the definition in float64, split across threads"})
-	SGDMomentumImpls.Register(Impl[SGDMomentumFunc]{Name: "simd", Mode: PerISA, Fn: SGDMomentumSIMD, Doc: "generated float32 update"})
+	AdamImpls.Register(Impl[AdamFunc]{Name: "naive", Mode: GenericOnly, Fn: adamNaive, Doc: "the definition in float64, split across threads"})
+	AdamImpls.Register(Impl[AdamFunc]{Name: "simd", Mode: PerISA, Fn: adamSIMDChecked, Doc: "generated float32 update in Keras's order"})
+	SGDMomentumImpls.Register(Impl[SGDMomentumFunc]{Name: "naive", Mode: GenericOnly, Fn: sgdMomentumNaive, Doc: "the definition in float64, split across threads"})
+	SGDMomentumImpls.Register(Impl[SGDMomentumFunc]{Name: "simd", Mode: PerISA, Fn: sgdMomentumSIMDChecked, Doc: "generated float32 update"})
 }
 
 // Adam applies Adam step t (counting from 1) to p, updating the moments m and
@@ -85,9 +85,9 @@ func checkSGD(call string, p, g, vel []float32) {
 	checkLen(call, "vel", vel, len(p), "len(p)")
 }
 
-// AdamNaive is the definition, each element in float64.
-func AdamNaive(ctx *Context, p, g, m, v []float32, h AdamParams, t int) {
-	checkAdam("AdamNaive", p, g, m, v, t)
+// adamNaive is the definition, each element in float64.
+func adamNaive(ctx *Context, p, g, m, v []float32, h AdamParams, t int) {
+	checkAdam("adam naive", p, g, m, v, t)
 	alpha := h.alpha(t)
 	b1, b2, eps := float64(h.Beta1), float64(h.Beta2), float64(h.Eps)
 	ctx.ParallelFor(len(p), func(_, lo, hi int) {
@@ -101,9 +101,9 @@ func AdamNaive(ctx *Context, p, g, m, v []float32, h AdamParams, t int) {
 	})
 }
 
-// SGDMomentumNaive is the definition, each element in float64.
-func SGDMomentumNaive(ctx *Context, p, g, vel []float32, lr, momentum float32) {
-	checkSGD("SGDMomentumNaive", p, g, vel)
+// sgdMomentumNaive is the definition, each element in float64.
+func sgdMomentumNaive(ctx *Context, p, g, vel []float32, lr, momentum float32) {
+	checkSGD("sgd-momentum naive", p, g, vel)
 	ctx.ParallelFor(len(p), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			vi := float64(momentum)*float64(vel[i]) - float64(lr)*float64(g[i])
@@ -113,9 +113,9 @@ func SGDMomentumNaive(ctx *Context, p, g, vel []float32, lr, momentum float32) {
 	})
 }
 
-// AdamSIMD runs the generated Adam step across the Context's threads.
-func AdamSIMD(ctx *Context, p, g, m, v []float32, h AdamParams, t int) {
-	checkAdam("AdamSIMD", p, g, m, v, t)
+// adamSIMDChecked runs the generated Adam step across the Context's threads.
+func adamSIMDChecked(ctx *Context, p, g, m, v []float32, h AdamParams, t int) {
+	checkAdam("adam simd", p, g, m, v, t)
 	adamSIMD(ctx, p, g, m, v, h, t)
 }
 
@@ -130,10 +130,10 @@ func adamBody(j *layerJob, _, lo, hi int) {
 	j.k.Adam(j.a[lo:hi], j.b[lo:hi], j.c[lo:hi], j.d[lo:hi], j.f[0], j.f[1], j.f[2], j.f[3])
 }
 
-// SGDMomentumSIMD runs the generated SGD-with-momentum step across the
+// sgdMomentumSIMDChecked runs the generated SGD-with-momentum step across the
 // Context's threads.
-func SGDMomentumSIMD(ctx *Context, p, g, vel []float32, lr, momentum float32) {
-	checkSGD("SGDMomentumSIMD", p, g, vel)
+func sgdMomentumSIMDChecked(ctx *Context, p, g, vel []float32, lr, momentum float32) {
+	checkSGD("sgd-momentum simd", p, g, vel)
 	sgdMomentumSIMD(ctx, p, g, vel, lr, momentum)
 }
 

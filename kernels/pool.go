@@ -39,10 +39,10 @@ var (
 )
 
 func init() {
-	MaxPoolFwdImpls.Register(Impl[MaxPoolFwdFunc]{Name: "naive", Mode: GenericOnly, Fn: MaxPoolFwdNaive, Doc: "the definition, output rows split across threads"})
-	MaxPoolFwdImpls.Register(Impl[MaxPoolFwdFunc]{Name: "simd", Mode: PerISA, Fn: MaxPoolFwdSIMD, Doc: "generated window maxima along output rows, channels in vectors"})
-	MaxPoolBwdImpls.Register(Impl[MaxPoolBwdFunc]{Name: "naive", Mode: GenericOnly, Fn: MaxPoolBwdNaive, Doc: "zero dx, scatter-add dy at arg; images split across threads"})
-	MaxPoolBwdImpls.Register(Impl[MaxPoolBwdFunc]{Name: "simd", Mode: PerISA, Fn: MaxPoolBwdSIMD, Doc: "tiling windows: generated compare-with-arg writes along output rows; else zero and scatter"})
+	MaxPoolFwdImpls.Register(Impl[MaxPoolFwdFunc]{Name: "naive", Mode: GenericOnly, Fn: maxPoolFwdNaive, Doc: "the definition, output rows split across threads"})
+	MaxPoolFwdImpls.Register(Impl[MaxPoolFwdFunc]{Name: "simd", Mode: PerISA, Fn: maxPoolFwdSIMDChecked, Doc: "generated window maxima along output rows, channels in vectors"})
+	MaxPoolBwdImpls.Register(Impl[MaxPoolBwdFunc]{Name: "naive", Mode: GenericOnly, Fn: maxPoolBwdNaive, Doc: "zero dx, scatter-add dy at arg; images split across threads"})
+	MaxPoolBwdImpls.Register(Impl[MaxPoolBwdFunc]{Name: "simd", Mode: PerISA, Fn: maxPoolBwdSIMDChecked, Doc: "tiling windows: generated compare-with-arg writes along output rows; else zero and scatter"})
 }
 
 // MaxPoolForward max-pools x into y and stores in arg, for each output, the
@@ -62,29 +62,23 @@ func (c *Context) MaxPoolBackward(s PoolShape, dy []float32, arg []int32, dx []f
 	maxPoolBwdSIMD(c, s, dy, arg, dx)
 }
 
-func poolValidate(call string, s PoolShape) {
-	if err := s.Validate(); err != nil {
-		panic(fmt.Sprintf("kernels: %s: %v", call, err))
-	}
-}
-
 func checkPoolFwd(call string, s PoolShape, x, y []float32, arg []int32) {
-	poolValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "x", x, s.InputLen(), "N·H·W·C")
 	checkShapeLen(call, s, "y", y, s.OutputLen(), "N·P·Q·C")
 	checkShapeLen(call, s, "arg", arg, s.OutputLen(), "N·P·Q·C")
 }
 
 func checkPoolBwd(call string, s PoolShape, dy []float32, arg []int32, dx []float32) {
-	poolValidate(call, s)
+	checkValid(call, s.Validate())
 	checkShapeLen(call, s, "dy", dy, s.OutputLen(), "N·P·Q·C")
 	checkShapeLen(call, s, "arg", arg, s.OutputLen(), "N·P·Q·C")
 	checkShapeLen(call, s, "dx", dx, s.InputLen(), "N·H·W·C")
 }
 
-// MaxPoolFwdNaive is the definition of the forward pass.
-func MaxPoolFwdNaive(ctx *Context, s PoolShape, x, y []float32, arg []int32) {
-	checkPoolFwd("MaxPoolFwdNaive", s, x, y, arg)
+// maxPoolFwdNaive is the definition of the forward pass.
+func maxPoolFwdNaive(ctx *Context, s PoolShape, x, y []float32, arg []int32) {
+	checkPoolFwd("maxpool-fwd naive", s, x, y, arg)
 	P, Q := s.OutH(), s.OutW()
 	ctx.ParallelFor(s.N*P, func(_, lo, hi int) {
 		for u := lo; u < hi; u++ {
@@ -109,10 +103,10 @@ func MaxPoolFwdNaive(ctx *Context, s PoolShape, x, y []float32, arg []int32) {
 	})
 }
 
-// MaxPoolBwdNaive is the definition of the backward pass: each image's dx is
+// maxPoolBwdNaive is the definition of the backward pass: each image's dx is
 // zeroed, then dy added at arg, outputs in order.
-func MaxPoolBwdNaive(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []float32) {
-	checkPoolBwd("MaxPoolBwdNaive", s, dy, arg, dx)
+func maxPoolBwdNaive(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []float32) {
+	checkPoolBwd("maxpool-bwd naive", s, dy, arg, dx)
 	in, out := s.H*s.W*s.C, s.OutH()*s.OutW()*s.C
 	ctx.ParallelFor(s.N, func(_, lo, hi int) {
 		for n := lo; n < hi; n++ {
@@ -120,7 +114,7 @@ func MaxPoolBwdNaive(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []
 			for o := n * out; o < (n+1)*out; o++ {
 				e := int(arg[o])
 				if e < n*in || e >= (n+1)*in {
-					panic(fmt.Sprintf("kernels: MaxPoolBwdNaive %v: arg[%d] = %d is outside image %d", s, o, e, n))
+					panic(fmt.Sprintf("kernels: maxpool-bwd naive %v: arg[%d] = %d is outside image %d", s, o, e, n))
 				}
 				dx[e] += dy[o]
 			}
@@ -128,10 +122,10 @@ func MaxPoolBwdNaive(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []
 	})
 }
 
-// MaxPoolFwdSIMD runs the generated forward rows across the Context's
+// maxPoolFwdSIMDChecked runs the generated forward rows across the Context's
 // threads, in ranges of output rows.
-func MaxPoolFwdSIMD(ctx *Context, s PoolShape, x, y []float32, arg []int32) {
-	checkPoolFwd("MaxPoolFwdSIMD", s, x, y, arg)
+func maxPoolFwdSIMDChecked(ctx *Context, s PoolShape, x, y []float32, arg []int32) {
+	checkPoolFwd("maxpool-fwd simd", s, x, y, arg)
 	maxPoolFwdSIMD(ctx, s, x, y, arg)
 }
 
@@ -163,10 +157,10 @@ func maxPoolFwdBody(j *layerJob, _, lo, hi int) {
 	}
 }
 
-// MaxPoolBwdSIMD runs the generated backward rows across the Context's
+// maxPoolBwdSIMDChecked runs the generated backward rows across the Context's
 // threads.
-func MaxPoolBwdSIMD(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []float32) {
-	checkPoolBwd("MaxPoolBwdSIMD", s, dy, arg, dx)
+func maxPoolBwdSIMDChecked(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []float32) {
+	checkPoolBwd("maxpool-bwd simd", s, dy, arg, dx)
 	maxPoolBwdSIMD(ctx, s, dy, arg, dx)
 }
 
@@ -176,10 +170,7 @@ func MaxPoolBwdSIMD(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []f
 // Otherwise (overlapping windows, or gaps between them), and at the generic
 // level where the window routines are plain Go, each image's dx is zeroed and
 // dy scattered to arg as in the naive definition: one read-modify-write per
-// output beats walking every window element (ResNet-50's 3×3/2 stem pool,
-// batch 8, one thread, interleaved: 1.85-2.25 ms against 2.5-2.7 ms for the
-// generated "add" rows; seed pool1 at the generic level 0.11 ms against the
-// window walk's 0.83 ms).
+// output beats walking every window element (docs/perf-notes-kernels.md).
 func maxPoolBwdSIMD(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []float32) {
 	j := &ctx.layer
 	j.k, j.pool, j.a, j.b, j.arg = ctx.vec(), s, dy, dx, arg

@@ -30,6 +30,14 @@ type Impl[F any] struct {
 	Fn   F
 }
 
+// Every registered implementation checks its arguments and panics as the
+// Context methods do, naming the registry and the implementation
+// ("conv2d-fwd im2col"). The implementations themselves are unexported:
+// callers outside the package reach them through the registries, for example
+// Conv2DFwdImpls.Lookup("direct"). Where a Context method calls a fast path's
+// unchecked body directly, the registered function is that body's …Checked
+// wrapper.
+
 // Registry lists the implementations of one kernel. Implementations register
 // in init functions (some only under build tags, like openblas).
 type Registry[F any] struct {

@@ -24,8 +24,14 @@ func (t Transpose) String() string { return string(rune(t)) }
 //
 // for row-major C of m×n (row stride ldc), op(A) of m×k and op(B) of k×n,
 // where op(X) is X or its transpose as tA, tB say and lda, ldb are the row
-// strides of A and B as stored. When beta == 0, C is not read (NaN or Inf in C
-// do not leak). See SgemmNaive for the exact definition.
+// strides of A and B as stored. Exactly, for i in [0, m) and j in [0, n):
+//
+//	C[i·ldc+j] = alpha · Σ_{p<k} opA(i,p)·opB(p,j) + beta·C[i·ldc+j]
+//
+// with opA(i,p) = A[i·lda+p] (tA = NoTrans) or A[p·lda+i] (Trans), and
+// opB(p,j) = B[p·ldb+j] (tB = NoTrans) or B[j·ldb+p] (Trans). When beta == 0,
+// C is not read (NaN or Inf in C do not leak). The naive implementation is
+// written exactly so.
 type SgemmFunc func(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 
 // SgemmImpls lists the SGEMM implementations: naive, blocked, gonum, and
@@ -33,26 +39,16 @@ type SgemmFunc func(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, 
 var SgemmImpls = NewRegistry[SgemmFunc]("sgemm")
 
 func init() {
-	SgemmImpls.Register(Impl[SgemmFunc]{Name: "naive", Mode: GenericOnly, Fn: SgemmNaive,
+	SgemmImpls.Register(Impl[SgemmFunc]{Name: "naive", Mode: GenericOnly, Fn: sgemmNaive,
 		Doc: "the triple loop (i-k-j order), the specification"})
-	SgemmImpls.Register(Impl[SgemmFunc]{Name: "blocked", Mode: PerISA, Fn: SgemmBlocked,
+	SgemmImpls.Register(Impl[SgemmFunc]{Name: "blocked", Mode: PerISA, Fn: sgemmBlocked,
 		Doc: "Goto/BLIS blocking, packed panels, register-tile micro-kernel per ISA level"})
 }
 
 // Sgemm runs the fastest SGEMM implementation (blocked) on the Context; see
 // SgemmFunc for the definition.
 func (c *Context) Sgemm(tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, cm []float32, ldc int) {
-	SgemmBlocked(c, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc)
-}
-
-// SgemmFLOPs is the floating-point work of one m×n×k GEMM: a multiply and an
-// add for each of the m·n·k terms.
-func SgemmFLOPs(m, n, k int) float64 { return 2 * float64(m) * float64(n) * float64(k) }
-
-// SgemmBytes is the compulsory memory traffic of one m×n×k GEMM with beta = 0:
-// reading A and B once and writing C once, 4 bytes an element.
-func SgemmBytes(m, n, k int) float64 {
-	return 4 * (float64(m)*float64(k) + float64(k)*float64(n) + float64(m)*float64(n))
+	sgemmBlocked(c, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc)
 }
 
 // checkSgemm panics with a message naming the argument if the shapes, strides
@@ -123,15 +119,10 @@ func scaleRows(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// SgemmNaive is the specification of SGEMM. For i in [0, m) and j in [0, n):
-//
-//	C[i·ldc+j] = alpha · Σ_{p<k} opA(i,p)·opB(p,j) + beta·C[i·ldc+j]
-//
-// with opA(i,p) = A[i·lda+p] (tA = NoTrans) or A[p·lda+i] (Trans), and
-// opB(p,j) = B[p·ldb+j] (tB = NoTrans) or B[j·ldb+p] (Trans). When beta == 0
-// the old C is not read. It loops i, then p, then j (so rows of B stream), with
-// rows of C split across the Context's threads.
-func SgemmNaive(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// sgemmNaive is the specification of SGEMM, SgemmFunc's definition as
+// written. It loops i, then p, then j (so rows of B stream), with rows of C
+// split across the Context's threads.
+func sgemmNaive(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkSgemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
 	ctx.ParallelFor(m, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -167,7 +158,7 @@ func SgemmNaive(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []
 // a worker costs about a microsecond, a few hundred thousand FLOPs.
 var minFLOPsPerThread = float64(4 << 20)
 
-// SgemmBlocked is the Goto/BLIS implementation: packed panels of A and B sized
+// sgemmBlocked is the Goto/BLIS implementation: packed panels of A and B sized
 // to the caches and a register-tile micro-kernel for the Context's ISA level
 // (pure Go 2×3 at generic, generated assembly 6×16 at avx2 and 12×32 at
 // avx512). C is split into one rectangle per thread, sized by the threads'
@@ -175,16 +166,10 @@ var minFLOPsPerThread = float64(4 << 20)
 // thread waits on another inside the product, and the results do not depend
 // on the shares.
 //
-// Threads sharing packed panels (BLIS's thread teams: B packed once into a
-// shared buffer, rows of C split or claimed dynamically) lost to private
-// rectangles on every shape measured at 2 threads on the dev machine, whose
-// two cores do not share a fast cache level: 1024³ 324-334 against 342
-// GFLOP/s, 256×1024×1024 266-279 against 361, 256³ 241-252 against 285
-// (medians of 9, alternated, in one run, with the L1-sized blocking of the
-// time; not repeated since KC is sized to L2). The static team is gemm.Gemm's team
-// path at commit f4badfd; to compare again, run the Sgemm benchmarks at
-// threads=2 on that commit and on this one, alternated.
-func SgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// Private rectangles, rather than BLIS's thread teams sharing packed panels,
+// because the teams lost at 2 threads on a machine whose cores share no fast
+// cache level (docs/perf-notes-kernels.md).
+func sgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkSgemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return

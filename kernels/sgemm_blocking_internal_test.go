@@ -10,7 +10,7 @@ import (
 	"github.com/trainbench/trainbench/kernels/internal/gemm"
 )
 
-// BenchmarkSgemmBlocking compares cache blockings of SgemmBlocked at 1 and 2
+// BenchmarkSgemmBlocking compares cache blockings of sgemmBlocked at 1 and 2
 // threads, the way gemm.BlockingFor's rule was chosen. Sub-benchmarks are
 // named blocking=MCxKCxNC/threads=t; with -count N each round runs every
 // blocking once, so they alternate and share the machine's mood:
@@ -78,9 +78,9 @@ func BenchmarkSgemmBlocking(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("blocking=%dx%dx%d/threads=%d", eff.MC, eff.KC, eff.NC, threads), func(b *testing.B) {
 				// Untimed first call, as bench.Case.Run does: workspaces grow.
-				SgemmBlocked(ctx, NoTrans, NoTrans, m, n, k, 1, a, k, bb, n, 0, c, n)
+				sgemmBlocked(ctx, NoTrans, NoTrans, m, n, k, 1, a, k, bb, n, 0, c, n)
 				for b.Loop() {
-					SgemmBlocked(ctx, NoTrans, NoTrans, m, n, k, 1, a, k, bb, n, 0, c, n)
+					sgemmBlocked(ctx, NoTrans, NoTrans, m, n, k, 1, a, k, bb, n, 0, c, n)
 				}
 				b.ReportMetric(SgemmFLOPs(m, n, k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})

@@ -6,15 +6,15 @@ import (
 )
 
 func init() {
-	SgemmImpls.Register(Impl[SgemmFunc]{Name: "gonum", Mode: GenericOnly, Fn: SgemmGonum,
+	SgemmImpls.Register(Impl[SgemmFunc]{Name: "gonum", Mode: GenericOnly, Fn: sgemmGonum,
 		Doc: "gonum.org/v1/gonum/blas/gonum Sgemm (pure Go + SSE; threads = GOMAXPROCS)"})
 }
 
-// SgemmGonum calls gonum's pure-Go Sgemm, the reference a Go program gets
+// sgemmGonum calls gonum's pure-Go Sgemm, the reference a Go program gets
 // without cgo. gonum splits work over GOMAXPROCS goroutines of its own, not
 // over the Context's threads; the benchmarks set GOMAXPROCS to the thread
 // count of each case so that comparisons are fair.
-func SgemmGonum(_ *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemmGonum(_ *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkSgemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return

@@ -17,8 +17,8 @@ import (
 )
 
 func init() {
-	SgemmImpls.Register(Impl[SgemmFunc]{Name: "openblas", Mode: Native, Fn: SgemmOpenBLAS,
-		Doc: "the system OpenBLAS cblas_sgemm through cgo (build tag cblas; core " + OpenBLASCore() + ")"})
+	SgemmImpls.Register(Impl[SgemmFunc]{Name: "openblas", Mode: Native, Fn: sgemmOpenBLAS,
+		Doc: "the system OpenBLAS cblas_sgemm through cgo (build tag cblas; core " + openBLASCore() + ")"})
 }
 
 var openblasThreads struct {
@@ -26,15 +26,15 @@ var openblasThreads struct {
 	n int
 }
 
-// OpenBLASCore returns the kernel family OpenBLAS chose for this CPU (for
+// openBLASCore returns the kernel family OpenBLAS chose for this CPU (for
 // example "Cooperlake" or "Haswell"; OPENBLAS_CORETYPE overrides it).
-func OpenBLASCore() string { return C.GoString(C.openblas_get_corename()) }
+func openBLASCore() string { return C.GoString(C.openblas_get_corename()) }
 
-// SgemmOpenBLAS calls the system BLAS's cblas_sgemm (row-major), with
+// sgemmOpenBLAS calls the system BLAS's cblas_sgemm (row-major), with
 // OpenBLAS's thread count set to the Context's. It is the reference for how
 // far our kernels are from the machine's tuned BLAS; it picks its own
 // instructions, so benchmarks label it isa=native.
-func SgemmOpenBLAS(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemmOpenBLAS(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkSgemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return

@@ -5,20 +5,17 @@ import (
 	"time"
 )
 
-// How SgemmBlocked shares a product among threads. C is cut into one
+// How sgemmBlocked shares a product among threads. C is cut into one
 // rectangle per thread (splitGrid), and each thread packs its own panels, so
 // no thread waits for another inside the product.
 //
 // When C is cut along one dimension only (always, for two or three threads)
-// the cuts follow each thread's measured speed. The cores of a shared machine
-// often run at different speeds: on the dev VM one core ran SGEMM 8-17%
-// slower than the other, which one changing from hour to hour
+// the cuts follow each thread's measured speed: the cores of a shared machine
+// often run at different speeds, which one changing from hour to hour
 // (scripts/sgemm-scaling.sh shows it), and with equal shares every product
-// waits for the slower core. Each thread's busy time in a product gives its
-// speed relative to the others; a running average of it sets the next
-// product's shares. Measured while one core was 12% slower, 1024³ on two
-// threads went from 304.6 to 326.1 GFLOP/s (+7%, benchstat p=0.05, 8 runs of
-// each alternated); with the cores even it changed nothing (339.3 vs 340.5).
+// waits for the slower core (measurements: docs/perf-notes-kernels.md). Each
+// thread's busy time in a product gives its speed relative to the others; a
+// running average of it sets the next product's shares.
 //
 // Cuts fall on whole MR-row or NR-column tiles, and every element of C is
 // summed in the same order whichever thread computes it, so results do not

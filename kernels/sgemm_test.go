@@ -6,25 +6,16 @@ import (
 	"testing"
 
 	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/kernels/kerneltest"
 )
 
 // TestSgemmConformance runs every registered SGEMM implementation through the
 // conformance suite at every usable ISA level and thread count.
+// forEachImpl splits even tiny problems over threads, so that every edge case
+// also runs through the thread partitioning.
 func TestSgemmConformance(t *testing.T) {
-	// Split even tiny problems over threads, so that every edge case also
-	// runs through the thread partitioning.
-	defer kernels.SetMinFLOPsPerThread(0)()
-	for _, impl := range kernels.SgemmImpls.All() {
-		t.Run("impl="+impl.Name, func(t *testing.T) {
-			kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
-				if impl.Mode != kernels.PerISA && ctx.ISA() != 0 {
-					t.Skipf("%s does not depend on the ISA level", impl.Name)
-				}
-				kerneltest.TestSgemm(t, ctx, impl.Fn)
-			})
-		})
-	}
+	forEachImpl(t, kernels.SgemmImpls, kerneltest.TestSgemm)
 }
 
 // TestSgemmDeterministic checks that a given thread count gives bit-identical
@@ -52,33 +43,15 @@ func TestSgemmDeterministic(t *testing.T) {
 }
 
 func TestSgemmRejectsBadShapes(t *testing.T) {
-	ctx, err := kernels.NewContext(0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ctx.Close()
+	ctx := genericContext(t)
 	a, b, c := make([]float32, 6), make([]float32, 6), make([]float32, 4)
-	for _, tc := range []struct {
-		name string
-		call func()
-		want string
-	}{
+	checkPanics(t, []panicCase{
 		{"lda", func() { ctx.Sgemm('N', 'N', 2, 2, 3, 1, a, 2, b, 2, 0, c, 2) }, "lda = 2 < 3"},
 		{"len(b)", func() { ctx.Sgemm('N', 'N', 2, 2, 3, 1, a, 3, b[:5], 2, 0, c, 2) }, "len(b) = 5 < 6"},
 		{"ldc", func() { ctx.Sgemm('N', 'T', 2, 2, 3, 1, a, 3, b, 3, 0, c, 1) }, "ldc = 1 < n = 2"},
 		{"trans", func() { ctx.Sgemm('X', 'N', 2, 2, 3, 1, a, 3, b, 2, 0, c, 2) }, "neither NoTrans nor Trans"},
 		{"negative", func() { ctx.Sgemm('N', 'N', -1, 2, 3, 1, a, 3, b, 2, 0, c, 2) }, "negative dimension"},
-	} {
-		func() {
-			defer func() {
-				r := recover()
-				if msg, _ := r.(string); !strings.Contains(msg, tc.want) {
-					t.Errorf("%s: panic %v, want one containing %q", tc.name, r, tc.want)
-				}
-			}()
-			tc.call()
-		}()
-	}
+	})
 }
 
 func TestRegistryLookup(t *testing.T) {
@@ -93,7 +66,7 @@ func TestRegistryLookup(t *testing.T) {
 
 func TestNewContextRejectsBadThreads(t *testing.T) {
 	for _, n := range []int{0, -1, kernels.MaxThreads + 1} {
-		if ctx, err := kernels.NewContext(0, n); err == nil {
+		if ctx, err := kernels.NewContext(cpu.Generic, n); err == nil {
 			ctx.Close()
 			t.Errorf("NewContext(generic, %d) succeeded", n)
 		}

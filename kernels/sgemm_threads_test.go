@@ -8,7 +8,7 @@ import (
 	"github.com/trainbench/trainbench/kernels/kerneltest"
 )
 
-// TestSgemmThreadsDoNotChangeResults checks that SgemmBlocked's results are
+// TestSgemmThreadsDoNotChangeResults checks that the blocked SGEMM's results are
 // bit-identical to one thread's whatever the thread count and however skewed
 // the shares the measured speeds give (sgemm_split.go): C cut by rows or by
 // columns, shares that fall below the width under which A is read in place

@@ -1,265 +1,47 @@
 package kernels
 
-import (
-	"fmt"
-	"math"
-)
+import "github.com/trainbench/trainbench/shape"
+
+// The shapes and their FLOP and byte formulas are defined in package shape,
+// which measures nothing and is shared with the benchmark table, the
+// workloads and the cost model; these names keep the kernels' signatures
+// short.
 
 // Pass names one of the computations a layer does in a training step.
-type Pass string
+type Pass = shape.Pass
 
-// The passes of a training step, as used in benchmark names (pass=...) and
-// in the cost model.
+// The passes of a training step.
 const (
-	Forward         Pass = "fwd"
-	BackwardData    Pass = "bwd-data"    // gradient with respect to the layer's input
-	BackwardWeights Pass = "bwd-weights" // gradient with respect to the weights (and bias)
+	Forward         = shape.Forward
+	BackwardData    = shape.BackwardData
+	BackwardWeights = shape.BackwardWeights
 )
 
-// Conv2DShape describes a 2-D convolution on NHWC activations.
-//
-// Layouts (row-major, as the kernels use them):
-//
-//	input   X  [N][H][W][C]
-//	weights Wt [K][R][S][C]   (output channel, filter row, filter column, input channel)
-//	bias    B  [K]
-//	output  Y  [N][P][Q][K]   P = OutH(), Q = OutW()
-//
-// With this layout the im2col lowering is one GEMM over the whole batch:
-// Y[N·P·Q × K] = col(X)[N·P·Q × R·S·C] · Wtᵀ[R·S·C × K].
-type Conv2DShape struct {
-	N, H, W, C       int // batch, input height, width, channels
-	K, R, S          int // output channels, filter height, width
-	StrideH, StrideW int // ≥ 1
-	PadH, PadW       int // zero padding on each side, ≥ 0
-	DilH, DilW       int // dilation, ≥ 1 (1 = dense filter)
-}
+// Conv2DShape describes a 2-D convolution on NHWC activations (shape.Conv2D).
+type Conv2DShape = shape.Conv2D
 
-// OutH is P, the output height.
-func (s Conv2DShape) OutH() int {
-	return (s.H+2*s.PadH-s.DilH*(s.R-1)-1)/s.StrideH + 1
-}
+// DenseShape describes a fully connected layer (shape.Dense).
+type DenseShape = shape.Dense
 
-// OutW is Q, the output width.
-func (s Conv2DShape) OutW() int {
-	return (s.W+2*s.PadW-s.DilW*(s.S-1)-1)/s.StrideW + 1
-}
+// PoolShape describes max-pooling of NHWC activations (shape.Pool).
+type PoolShape = shape.Pool
 
-// Validate returns an error naming the first field that makes the shape
-// unusable.
-func (s Conv2DShape) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-		min  int
-	}{{"N", s.N, 1}, {"H", s.H, 1}, {"W", s.W, 1}, {"C", s.C, 1}, {"K", s.K, 1}, {"R", s.R, 1}, {"S", s.S, 1},
-		{"StrideH", s.StrideH, 1}, {"StrideW", s.StrideW, 1}, {"PadH", s.PadH, 0}, {"PadW", s.PadW, 0},
-		{"DilH", s.DilH, 1}, {"DilW", s.DilW, 1}} {
-		if f.v < f.min {
-			return fmt.Errorf("conv2d %v: %s = %d, must be ≥ %d", s, f.name, f.v, f.min)
-		}
-	}
-	if s.OutH() < 1 || s.OutW() < 1 {
-		return fmt.Errorf("conv2d %v: the %dx%d filter (dilation %dx%d) does not fit the padded %dx%d input", s, s.R, s.S, s.DilH, s.DilW, s.H+2*s.PadH, s.W+2*s.PadW)
-	}
-	return nil
-}
-
-// String formats the shape compactly, benchdnn style:
-// "n32h28w28c1_k32r3s3_st1x1_pad0x0".
-func (s Conv2DShape) String() string {
-	str := fmt.Sprintf("n%dh%dw%dc%d_k%dr%ds%d_st%dx%d_pad%dx%d", s.N, s.H, s.W, s.C, s.K, s.R, s.S, s.StrideH, s.StrideW, s.PadH, s.PadW)
-	if s.DilH != 1 || s.DilW != 1 {
-		str += fmt.Sprintf("_dil%dx%d", s.DilH, s.DilW)
-	}
-	return str
-}
-
-// InputLen, WeightLen and OutputLen are the element counts of X, Wt and Y.
-func (s Conv2DShape) InputLen() int  { return s.N * s.H * s.W * s.C }
-func (s Conv2DShape) WeightLen() int { return s.K * s.R * s.S * s.C }
-func (s Conv2DShape) OutputLen() int { return s.N * s.OutH() * s.OutW() * s.K }
-
-// macs is the number of multiply-accumulates of the forward pass.
-func (s Conv2DShape) macs() float64 {
-	return float64(s.N) * float64(s.OutH()*s.OutW()) * float64(s.K) * float64(s.C*s.R*s.S)
-}
-
-// FLOPs returns the floating-point work of one pass: 2·N·P·Q·K·C·R·S for each
-// of forward, backward-data and backward-weights (each output element, input
-// gradient element or weight gradient is a sum of the same products). Bias
-// (N·P·Q·K adds) is left out, as is customary; it is under 1% for every
-// shape here.
-func (s Conv2DShape) FLOPs(p Pass) float64 { return 2 * s.macs() }
-
-// Bytes returns the compulsory memory traffic of one pass (each operand read
-// once and each result written once, 4 bytes an element):
-// fwd reads X and Wt and writes Y; bwd-data reads dY and Wt and writes dX;
-// bwd-weights reads X and dY and writes dWt (and dB).
-func (s Conv2DShape) Bytes(p Pass) float64 {
-	x, w, y := float64(s.InputLen()), float64(s.WeightLen()), float64(s.OutputLen())
-	switch p {
-	case BackwardData:
-		return 4 * (y + w + x)
-	case BackwardWeights:
-		return 4 * (x + y + w + float64(s.K))
-	}
-	return 4 * (x + w + float64(s.K) + y)
-}
-
-// DenseShape describes a fully connected layer Y[Batch×Out] = X[Batch×In] ·
-// Wᵀ + b with W stored [Out][In] (as PyTorch's Linear) and b [Out].
-type DenseShape struct {
-	Batch, In, Out int
-}
-
-// FLOPs returns 2·Batch·In·Out for each pass (forward, backward-data,
-// backward-weights); bias add and bias gradient (Batch·Out) are left out.
-func (s DenseShape) FLOPs(p Pass) float64 {
-	return 2 * float64(s.Batch) * float64(s.In) * float64(s.Out)
-}
-
-// Bytes returns the compulsory traffic of one pass, 4 bytes an element.
-func (s DenseShape) Bytes(p Pass) float64 {
-	x, w, y := float64(s.Batch*s.In), float64(s.In*s.Out), float64(s.Batch*s.Out)
-	switch p {
-	case BackwardData:
-		return 4 * (y + w + x)
-	case BackwardWeights:
-		return 4 * (x + y + w + float64(s.Out))
-	}
-	return 4 * (x + w + float64(s.Out) + y)
-}
-
-// PoolShape describes max-pooling of NHWC activations with a square window.
-type PoolShape struct {
-	N, H, W, C     int
-	Window, Stride int
-}
-
-// OutH and OutW are the output height and width (no padding: windows that
-// would overhang the input are dropped, as in Keras "valid" pooling).
-func (s PoolShape) OutH() int { return (s.H-s.Window)/s.Stride + 1 }
-func (s PoolShape) OutW() int { return (s.W-s.Window)/s.Stride + 1 }
-
-// InputLen and OutputLen are the element counts of the input and output.
-func (s PoolShape) InputLen() int  { return s.N * s.H * s.W * s.C }
-func (s PoolShape) OutputLen() int { return s.N * s.OutH() * s.OutW() * s.C }
-
-// FLOPs counts one comparison per window element: N·P·Q·C·Window².
-func (s PoolShape) FLOPs(p Pass) float64 {
-	return float64(s.OutputLen()) * float64(s.Window*s.Window)
-}
-
-// Bytes is the compulsory traffic: forward reads the input and writes the
-// output and a 4-byte argmax per output; backward reads dY and the argmax and
-// writes dX.
-func (s PoolShape) Bytes(p Pass) float64 {
-	in, out := float64(s.InputLen()), float64(s.OutputLen())
-	if p == BackwardData {
-		return 4 * (2*out + in)
-	}
-	return 4 * (in + 2*out)
-}
-
-// Validate returns an error naming the first field that makes the shape
-// unusable.
-func (s DenseShape) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"Batch", s.Batch}, {"In", s.In}, {"Out", s.Out}} {
-		if f.v < 1 {
-			return fmt.Errorf("dense %v: %s = %d, must be ≥ 1", s, f.name, f.v)
-		}
-	}
-	return nil
-}
-
-// String formats the shape compactly: "b32i1600o128".
-func (s DenseShape) String() string { return fmt.Sprintf("b%di%do%d", s.Batch, s.In, s.Out) }
-
-// Validate returns an error naming the first field that makes the shape
-// unusable (including a window larger than the image, and an input whose
-// element indices do not fit the int32 argmax).
-func (s PoolShape) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"N", s.N}, {"H", s.H}, {"W", s.W}, {"C", s.C}, {"Window", s.Window}, {"Stride", s.Stride}} {
-		if f.v < 1 {
-			return fmt.Errorf("maxpool %v: %s = %d, must be ≥ 1", s, f.name, f.v)
-		}
-	}
-	if s.Window > s.H || s.Window > s.W {
-		return fmt.Errorf("maxpool %v: the %dx%d window does not fit the %dx%d input", s, s.Window, s.Window, s.H, s.W)
-	}
-	if int64(s.N)*int64(s.H)*int64(s.W)*int64(s.C) > math.MaxInt32 {
-		return fmt.Errorf("maxpool %v: %d input elements overflow the int32 argmax", s, int64(s.N)*int64(s.H)*int64(s.W)*int64(s.C))
-	}
-	return nil
-}
-
-// String formats the shape compactly: "n32h26w26c32_win2st2".
-func (s PoolShape) String() string {
-	return fmt.Sprintf("n%dh%dw%dc%d_win%dst%d", s.N, s.H, s.W, s.C, s.Window, s.Stride)
-}
-
-// ElementwiseOp names one of the element-wise (memory-bound) kernels whose
-// cost depends only on an element count: the FLOP and byte formulas of ReLU,
-// ReLU backward, bias add, softmax cross-entropy and the optimizer updates
-// live here, in one place, for benchmarks, the roofline and the cost model.
-type ElementwiseOp string
+// ElementwiseOp names one of the element-wise kernels (shape.ElementwiseOp).
+type ElementwiseOp = shape.ElementwiseOp
 
 // The element-wise kernels.
 const (
-	OpReLU        ElementwiseOp = "relu"         // ReLUForward over n elements
-	OpReLUBwd     ElementwiseOp = "relu-bwd"     // ReLUBackward over n elements
-	OpBiasAdd     ElementwiseOp = "bias-add"     // BiasAdd of n elements (rows·len(b)); the bias itself is left out
-	OpSoftmaxCE   ElementwiseOp = "softmax-ce"   // SoftmaxCrossEntropy over n = batch·classes logits, with the gradient
-	OpAdam        ElementwiseOp = "adam"         // Adam over n parameters
-	OpSGDMomentum ElementwiseOp = "sgd-momentum" // SGDMomentum over n parameters
+	OpReLU        = shape.OpReLU
+	OpReLUBwd     = shape.OpReLUBwd
+	OpBiasAdd     = shape.OpBiasAdd
+	OpSoftmaxCE   = shape.OpSoftmaxCE
+	OpAdam        = shape.OpAdam
+	OpSGDMomentum = shape.OpSGDMomentum
 )
 
-// FLOPs returns the floating-point operations of op over n elements, counting
-// each add, multiply, divide, square root, max and exp as one:
-//
-//	relu 1 (a max), relu-bwd 1 (a compare), bias-add 1,
-//	softmax-ce 5 (max, subtract, exp, sum, scale; the per-row log is left out),
-//	adam 12 (m: 3, v: 4, update: sqrt, add, multiply, divide, subtract),
-//	sgd-momentum 4 (two multiplies, a subtract, an add).
-func (op ElementwiseOp) FLOPs(n int) float64 {
-	f, _ := op.perElement()
-	return f * float64(n)
-}
+// SgemmFLOPs is the floating-point work of one m×n×k GEMM (shape.Gemm.FLOPs).
+func SgemmFLOPs(m, n, k int) float64 { return shape.Gemm{M: m, N: n, K: k}.FLOPs() }
 
-// Bytes returns the compulsory memory traffic of op over n elements, 4 bytes
-// an element read or written:
-//
-//	relu 8 (read x, write y), relu-bwd 12 (read y and dy, write dx),
-//	bias-add 8 (read and write y), softmax-ce 8 (read logits, write
-//	dlogits; the labels are 4 bytes a row, left out), adam 28 (read p, g, m,
-//	v; write p, m, v), sgd-momentum 20 (read p, g, vel; write p, vel).
-func (op ElementwiseOp) Bytes(n int) float64 {
-	_, b := op.perElement()
-	return b * float64(n)
-}
-
-// perElement is the table behind FLOPs and Bytes (zero for an unknown op).
-func (op ElementwiseOp) perElement() (flops, bytes float64) {
-	switch op {
-	case OpReLU:
-		return 1, 8
-	case OpReLUBwd:
-		return 1, 12
-	case OpBiasAdd:
-		return 1, 8
-	case OpSoftmaxCE:
-		return 5, 8
-	case OpAdam:
-		return 12, 28
-	case OpSGDMomentum:
-		return 4, 20
-	}
-	return 0, 0
-}
+// SgemmBytes is the compulsory memory traffic of one m×n×k GEMM with beta = 0
+// (shape.Gemm.Bytes).
+func SgemmBytes(m, n, k int) float64 { return shape.Gemm{M: m, N: n, K: k}.Bytes() }

@@ -29,8 +29,8 @@ type SoftmaxCEFunc func(ctx *Context, batch, classes int, logits []float32, labe
 var SoftmaxCEImpls = NewRegistry[SoftmaxCEFunc]("softmax-ce")
 
 func init() {
-	SoftmaxCEImpls.Register(Impl[SoftmaxCEFunc]{Name: "naive", Mode: GenericOnly, Fn: SoftmaxCENaive, Doc: "the definition, row by row on one thread"})
-	SoftmaxCEImpls.Register(Impl[SoftmaxCEFunc]{Name: "parallel", Mode: GenericOnly, Fn: SoftmaxCEParallel, Doc: "rows split across threads, float64 partial losses"})
+	SoftmaxCEImpls.Register(Impl[SoftmaxCEFunc]{Name: "naive", Mode: GenericOnly, Fn: softmaxCENaive, Doc: "the definition, row by row on one thread"})
+	SoftmaxCEImpls.Register(Impl[SoftmaxCEFunc]{Name: "parallel", Mode: GenericOnly, Fn: softmaxCEParallelChecked, Doc: "rows split across threads, float64 partial losses"})
 }
 
 // SoftmaxCrossEntropy returns the mean over the batch of the cross-entropy of
@@ -109,9 +109,9 @@ func softmaxCERow(l []float32, label int32, d []float32, inv float64) float64 {
 // softmaxRowBuf holds a row's exponentials (float64) on the stack.
 type softmaxRowBuf [64]float64
 
-// SoftmaxCENaive is the definition, on one thread.
-func SoftmaxCENaive(ctx *Context, batch, classes int, logits []float32, labels []int32, dlogits []float32) float32 {
-	checkSoftmaxCE("SoftmaxCENaive", batch, classes, logits, labels, dlogits)
+// softmaxCENaive is the definition, on one thread.
+func softmaxCENaive(ctx *Context, batch, classes int, logits []float32, labels []int32, dlogits []float32) float32 {
+	checkSoftmaxCE("softmax-ce naive", batch, classes, logits, labels, dlogits)
 	inv := 1 / float64(batch)
 	var loss float64
 	for i := 0; i < batch; i++ {
@@ -124,9 +124,9 @@ func SoftmaxCENaive(ctx *Context, batch, classes int, logits []float32, labels [
 	return float32(loss * inv)
 }
 
-// SoftmaxCEParallel splits the rows across the Context's threads.
-func SoftmaxCEParallel(ctx *Context, batch, classes int, logits []float32, labels []int32, dlogits []float32) float32 {
-	checkSoftmaxCE("SoftmaxCEParallel", batch, classes, logits, labels, dlogits)
+// softmaxCEParallelChecked splits the rows across the Context's threads.
+func softmaxCEParallelChecked(ctx *Context, batch, classes int, logits []float32, labels []int32, dlogits []float32) float32 {
+	checkSoftmaxCE("softmax-ce parallel", batch, classes, logits, labels, dlogits)
 	return softmaxCEParallel(ctx, batch, classes, logits, labels, dlogits)
 }
 

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/shape"
 	"github.com/trainbench/trainbench/workload"
 )
 
 // Passes are the three passes the trainer times, in Report order.
-var Passes = [3]kernels.Pass{kernels.Forward, kernels.BackwardData, kernels.BackwardWeights}
+var Passes = [3]shape.Pass{shape.Forward, shape.BackwardData, shape.BackwardWeights}
 
 const (
 	fwdPass = iota
@@ -100,7 +101,7 @@ func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, er
 				fwd = ctx.Conv2DForwardReLU
 			}
 			cur, dcur = planWeighted(m, bwd, i, batch, weightedBufs{in, din, w, b, dw, db, inLen, outLen},
-				func(n int) kernels.Conv2DShape { sn := s; sn.N = n; return sn },
+				func(n int) shape.Conv2D { sn := s; sn.N = n; return sn },
 				fwd, ctx.Conv2DBackwardWeights, ctx.Conv2DBackwardData)
 		case workload.Dense:
 			s := *r.Dense
@@ -109,7 +110,7 @@ func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, er
 				fwd = ctx.DenseForwardReLU
 			}
 			cur, dcur = planWeighted(m, bwd, i, batch, weightedBufs{in, din, w, b, dw, db, inLen, outLen},
-				func(n int) kernels.DenseShape { sn := s; sn.Batch = n; return sn },
+				func(n int) shape.Dense { sn := s; sn.Batch = n; return sn },
 				fwd, ctx.DenseBackwardWeights, ctx.DenseBackwardData)
 		case workload.ReLU:
 			prevFused := i > 0 && rs[i-1].Params > 0
@@ -319,14 +320,6 @@ func (m *Model) Forward(n int) float32 {
 func (m *Model) Backward(n int) {
 	m.check(n)
 	m.runAll(m.bwd, n)
-}
-
-// Logits runs the forward pass without the loss on the first n samples of
-// the input buffer and returns the n×classes logits.
-func (m *Model) Logits(n int) []float32 {
-	m.check(n)
-	m.runAll(m.fwd, n)
-	return m.logits[:n*m.classes]
 }
 
 func (m *Model) check(n int) {

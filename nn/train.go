@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/shape"
 	"github.com/trainbench/trainbench/workload"
 )
 
@@ -77,7 +78,7 @@ type Epoch struct {
 type LayerTime struct {
 	Layer string
 	Kind  workload.Kind
-	Pass  kernels.Pass
+	Pass  shape.Pass
 	Time  time.Duration
 	FLOPs float64
 }

@@ -3,14 +3,20 @@
 // index.html, summary.md (the same tables, for terminals and pull requests)
 // and one PNG per plot, drawn with gonum.org/v1/plot.
 //
-// The input is plain data (Input): the caller fills it from the cost model
-// and the results files, and this package only sorts, selects and draws. Per
-// workload it draws the price per epoch of each hardware option (rent on
-// demand, spot, own, with intervals; measured options set apart from
-// catalogued estimates), time against price with the Pareto frontier, the
-// cumulative cost of buying against renting with the break-even points, the
-// price per epoch against release year with the fitted halving time, and
-// time and price against the number of machines. For the measured machine it
+// The input is plain data in this package's own types (Input) and reports
+// imports nothing else of trainbench: the caller converts the cost model's
+// answers and the results files into it (cmd/benchrun does, in fromcost.go),
+// and this package only sorts, selects and draws. Every modelled answer
+// arrives finished (the scale-out curves, the cumulative cost of buying
+// against renting, the fitted price trend); what the package computes itself
+// is presentation (ordering, the Pareto frontier, where two given cost
+// curves cross, the recommendations). Per workload it draws the price per
+// epoch of each hardware option (rent on demand, spot, own, with intervals;
+// measured options set apart from catalogued estimates), time against price
+// with the Pareto frontier, the cumulative cost of buying against renting
+// with the break-even points, the price per epoch against release year with
+// the given trend and its halving time, and time and price against the
+// number of machines. For the measured machine it
 // draws thread scaling, the roofline (measured ceilings and every kernel
 // shape) and the speed-up of each implementation and ISA level over the naive
 // one. The page adds the machine profile, the recommendation for each

@@ -86,6 +86,9 @@ type Workload struct {
 	ScaleOut []ScaleSeries `json:"scale_out,omitempty"`
 	// BuyVsRent is the cumulative cost of owning against renting one option.
 	BuyVsRent *BuyVsRent `json:"buy_vs_rent,omitempty"`
+	// PriceTrend is the fitted fall of the price per epoch with hardware
+	// release year; nil when there is none (the report says so).
+	PriceTrend *PriceTrend `json:"price_trend,omitempty"`
 	// Notes are remarks about this workload (options without a catalog
 	// entry, interpolated shapes...).
 	Notes []string `json:"notes,omitempty"`
@@ -159,6 +162,20 @@ type CostPoint struct {
 	Own      float64 `json:"own"`
 	OnDemand float64 `json:"on_demand,omitempty"`
 	Spot     float64 `json:"spot,omitempty"`
+}
+
+// PriceTrend is a least-squares fit of log2(headline price per epoch, US $)
+// = Intercept + Slope × release year over Options options released from
+// FirstYear to LastYear. The report draws it as given.
+type PriceTrend struct {
+	Options   int     `json:"options"`
+	FirstYear int     `json:"first_year"`
+	LastYear  int     `json:"last_year"`
+	Intercept float64 `json:"intercept"`
+	Slope     float64 `json:"slope"` // log2 dollars per year
+	// HalvingYears is the years over which the price halves (−1/Slope); 0
+	// when it does not fall.
+	HalvingYears float64 `json:"halving_years,omitempty"`
 }
 
 // KernelPoint is one benchmarked kernel case on the measured machine.
@@ -293,6 +310,18 @@ func (in *Input) Validate() error {
 				if err := rng(fmt.Sprintf("%s: points[%d].price", sat, k), p.Price); err != nil {
 					return err
 				}
+			}
+		}
+		if t := w.PriceTrend; t != nil {
+			tat := at + ": price_trend"
+			if t.Options < 2 || t.FirstYear <= 0 || t.LastYear <= t.FirstYear {
+				return fmt.Errorf("%s: %d options from %d to %d, want at least two in different years", tat, t.Options, t.FirstYear, t.LastYear)
+			}
+			if math.IsNaN(t.Intercept) || math.IsInf(t.Intercept, 0) || math.IsNaN(t.Slope) || math.IsInf(t.Slope, 0) {
+				return fmt.Errorf("%s: intercept %v, slope %v, want finite numbers", tat, t.Intercept, t.Slope)
+			}
+			if err := num(tat+".halving_years", t.HalvingYears); err != nil {
+				return err
 			}
 		}
 		if b := w.BuyVsRent; b != nil {

@@ -375,7 +375,7 @@ func trendPlot(w *Workload) (figure, error) {
 	}
 	sort.Ints(yl)
 	lo, hi := spanOf(ys...)
-	if t, ok := priceTrend(w.Options); ok {
+	if t := w.PriceTrend; t != nil {
 		x0, x1 := float64(t.FirstYear), float64(t.LastYear)
 		f := func(x float64) float64 { return math.Exp2(t.Intercept + t.Slope*x) }
 		l := line(plotter.XYs{{X: x0, Y: f(x0)}, {X: x1, Y: f(x1)}}, cBlack, vg.Points(1.3), true)

@@ -169,14 +169,14 @@ func trendTable(w *Workload) (*table, []string) {
 		}
 		t.addText(strconv.Itoa(o.ReleaseYear), o.Name, FormatUSD(pr.Mid), k.String())
 	}
-	tr, ok := priceTrend(w.Options)
+	tr := w.PriceTrend
 	switch {
-	case !ok:
-		return t, []string{"Too few options with a release year (" + strconv.Itoa(tr.N) + ", over distinct years) to fit a trend."}
+	case tr == nil:
+		return t, []string{"Too few options with a release year (" + strconv.Itoa(len(t.Rows)) + ", over distinct years) to fit a trend."}
 	case tr.HalvingYears > 0:
-		return t, []string{"Over " + strconv.Itoa(tr.N) + " options released " + strconv.Itoa(tr.FirstYear) + "–" + strconv.Itoa(tr.LastYear) + ", the price of an epoch halves every " + sig(tr.HalvingYears) + " years (least-squares fit of log price on year)."}
+		return t, []string{"Over " + strconv.Itoa(tr.Options) + " options released " + strconv.Itoa(tr.FirstYear) + "–" + strconv.Itoa(tr.LastYear) + ", the price of an epoch halves every " + sig(tr.HalvingYears) + " years (least-squares fit of log price on year)."}
 	default:
-		return t, []string{"Over " + strconv.Itoa(tr.N) + " options released " + strconv.Itoa(tr.FirstYear) + "–" + strconv.Itoa(tr.LastYear) + ", the price of an epoch does not fall with newer hardware (it rises " + sig(math.Exp2(tr.Slope)) + "× a year)."}
+		return t, []string{"Over " + strconv.Itoa(tr.Options) + " options released " + strconv.Itoa(tr.FirstYear) + "–" + strconv.Itoa(tr.LastYear) + ", the price of an epoch does not fall with newer hardware (it rises " + sig(math.Exp2(tr.Slope)) + "× a year)."}
 	}
 }
 

@@ -266,6 +266,15 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"machines", func(in *Input) {
 			in.Workloads[0].ScaleOut = []ScaleSeries{{Option: "a", Points: []ScalePoint{{Machines: 0}}}}
 		}, `machines is 0`},
+		{"trend years", func(in *Input) {
+			in.Workloads[0].PriceTrend = &PriceTrend{Options: 2, FirstYear: 2022, LastYear: 2022}
+		}, `price_trend: 2 options from 2022 to 2022`},
+		{"trend slope", func(in *Input) {
+			in.Workloads[0].PriceTrend = &PriceTrend{Options: 2, FirstYear: 2020, LastYear: 2022, Slope: math.NaN()}
+		}, `price_trend: intercept 0, slope NaN`},
+		{"trend halving", func(in *Input) {
+			in.Workloads[0].PriceTrend = &PriceTrend{Options: 2, FirstYear: 2020, LastYear: 2022, HalvingYears: -1}
+		}, `price_trend.halving_years is negative`},
 	}
 	in := good()
 	if err := in.Validate(); err != nil {

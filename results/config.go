@@ -10,19 +10,18 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/trainbench/trainbench/ceiling"
-	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/machine"
 )
 
-// KeyValue is one configuration line, "key: value": the type package ceiling
-// writes a machine profile in. Keys start with a lowercase letter and hold no
-// spaces or uppercase letters (the Go benchmark format's rule); values are
-// one line.
-type KeyValue = ceiling.KeyValue
+// KeyValue is one configuration line, "key: value": the type a machine
+// profile is written in (machine.KeyValue). Keys start with a lowercase
+// letter and hold no spaces or uppercase letters (the Go benchmark format's
+// rule); values are one line.
+type KeyValue = machine.KeyValue
 
 // Machine describes the machine a run measured as configuration lines:
-// ceiling.Profile (the CPU facts of ceiling.FromInfo, plus the measured
-// ceilings once ceiling.Measure ran) or a fixed list of Lines.
+// machine.Profile (the CPU facts, plus the measured ceilings once they were
+// measured) or a fixed list of Lines.
 type Machine interface {
 	ConfigLines() []KeyValue
 }
@@ -34,7 +33,7 @@ type Lines []KeyValue
 func (l Lines) ConfigLines() []KeyValue { return l }
 
 // The configuration keys a results file written by benchrun carries besides
-// the machine's own lines (ceiling.Profile.ConfigLines: cpu, cpu-vendor,
+// the machine's own lines (machine.Profile.ConfigLines: cpu, cpu-vendor,
 // cpu-family, cpu-model, cores, logical-cpus, l1d, l2, l3, isa-features,
 // isa-max and the ceilings). goos, goarch, pkg and cpu are the keys go test
 // writes too.
@@ -53,7 +52,7 @@ const (
 // ran.
 type Header struct {
 	Machine Machine   // CPU facts and ceilings
-	Label   string    // machine label (DefaultLabel, or the user's); "" leaves the key out
+	Label   string    // machine label (CheckLabel); "" leaves the key out
 	Date    time.Time // start of the run
 	Pkg     string    // package of the cases ("" leaves the key out)
 }
@@ -134,31 +133,6 @@ func CheckLabel(label string) error {
 		return fmt.Errorf("bad machine label %q: use up to 64 lowercase letters, digits, '.', '_' and '-'", label)
 	}
 	return nil
-}
-
-var nonLabel = regexp.MustCompile(`[^a-z0-9]+`)
-
-// DefaultLabel derives a machine label from the CPU: its brand in lowercase
-// with the vendor's marketing words dropped, and the core count, e.g.
-// "amd-epyc-9r45-2c".
-func DefaultLabel(info cpu.Info) string {
-	brand := strings.ToLower(info.Brand)
-	for _, w := range []string{"(r)", "(tm)", " processor", " cpu", " with radeon graphics"} {
-		brand = strings.ReplaceAll(brand, w, " ")
-	}
-	// "12-core" / "96-core" say less than the core count we append.
-	brand = regexp.MustCompile(`\b[0-9]+-core\b`).ReplaceAllString(brand, " ")
-	if i := strings.Index(brand, "@"); i >= 0 { // "@ 2.40ghz"
-		brand = brand[:i]
-	}
-	brand = strings.Trim(nonLabel.ReplaceAllString(brand, "-"), "-")
-	if brand == "" {
-		brand = "cpu"
-	}
-	if len(brand) > 48 {
-		brand = strings.TrimRight(brand[:48], "-")
-	}
-	return fmt.Sprintf("%s-%dc", brand, info.PhysicalCores)
 }
 
 func oneLine(s string) string {

@@ -146,7 +146,8 @@ func (r Result) Params() []KeyValue {
 	return kv
 }
 
-// Param returns the value of key in the name ("impl" gives "blocked"), or "".
+// Param returns the value of key in the name (impl= gives "blocked" in
+// "Sgemm/impl=blocked/..."), or "".
 func (r Result) Param(key string) string {
 	for _, p := range r.Params() {
 		if p.Key == key {

@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/shape"
 )
 
-func passOf(t *testing.T, lw LayerWork, p kernels.Pass) (Work, bool) {
+func passOf(t *testing.T, lw LayerWork, p shape.Pass) (Work, bool) {
 	t.Helper()
 	for _, w := range lw.Passes {
 		if w.Pass == p {
@@ -36,14 +36,14 @@ func TestSeedCNNStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]map[kernels.Pass]float64{
-		"conv1":   {kernels.Forward: 12460032, kernels.BackwardWeights: 12460032, OptimizerPass: 3840},
-		"relu1":   {kernels.Forward: 692224, kernels.BackwardData: 692224},
-		"pool1":   {kernels.Forward: 692224, kernels.BackwardData: 692224},
-		"conv2":   {kernels.Forward: 142737408, kernels.BackwardData: 142737408, kernels.BackwardWeights: 142737408, OptimizerPass: 12 * 18496},
-		"fc1":     {kernels.Forward: 13107200, kernels.BackwardData: 13107200, kernels.BackwardWeights: 13107200, OptimizerPass: 12 * 204928},
-		"fc2":     {kernels.Forward: 81920, kernels.BackwardData: 81920, kernels.BackwardWeights: 81920, OptimizerPass: 12 * 1290},
-		"loss":    {kernels.Forward: 1280, kernels.BackwardData: 960},
+	want := map[string]map[shape.Pass]float64{
+		"conv1":   {shape.Forward: 12460032, shape.BackwardWeights: 12460032, OptimizerPass: 3840},
+		"relu1":   {shape.Forward: 692224, shape.BackwardData: 692224},
+		"pool1":   {shape.Forward: 692224, shape.BackwardData: 692224},
+		"conv2":   {shape.Forward: 142737408, shape.BackwardData: 142737408, shape.BackwardWeights: 142737408, OptimizerPass: 12 * 18496},
+		"fc1":     {shape.Forward: 13107200, shape.BackwardData: 13107200, shape.BackwardWeights: 13107200, OptimizerPass: 12 * 204928},
+		"fc2":     {shape.Forward: 81920, shape.BackwardData: 81920, shape.BackwardWeights: 81920, OptimizerPass: 12 * 1290},
+		"loss":    {shape.Forward: 1280, shape.BackwardData: 960},
 		"flatten": {},
 	}
 	for _, lw := range st.Layers {
@@ -113,12 +113,12 @@ func TestResNet50(t *testing.T) {
 	for _, lw := range st.Layers {
 		out[lw.Name] = lw.Out
 		if lw.Conv != nil {
-			macs += lw.Conv.FLOPs(kernels.Forward) / 2
+			macs += lw.Conv.FLOPs(shape.Forward) / 2
 		}
 		if lw.Dense != nil {
-			macs += lw.Dense.FLOPs(kernels.Forward) / 2
+			macs += lw.Dense.FLOPs(shape.Forward) / 2
 		}
-		_, hasBwdData := passOf(t, lw, kernels.BackwardData)
+		_, hasBwdData := passOf(t, lw, shape.BackwardData)
 		if lw.Name == "conv1" && (hasBwdData || !lw.First) {
 			t.Errorf("conv1: bwd-data %v, first %v; want no bwd-data, first", hasBwdData, lw.First)
 		}
@@ -197,7 +197,7 @@ func TestGPT2Small(t *testing.T) {
 	}
 	for _, lw := range st.Layers {
 		if lw.Name == "wte" {
-			if _, ok := passOf(t, lw, kernels.BackwardData); ok {
+			if _, ok := passOf(t, lw, shape.BackwardData); ok {
 				t.Error("the embedding has a bwd-data pass")
 			}
 		}

@@ -3,13 +3,13 @@ package workload
 import (
 	"fmt"
 
-	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/shape"
 )
 
 // Work is the floating-point work and compulsory memory traffic of one pass
 // of one layer.
 type Work struct {
-	Pass  kernels.Pass
+	Pass  shape.Pass
 	FLOPs float64
 	Bytes float64
 }
@@ -68,10 +68,10 @@ func (n Network) Step(batch int) (Step, error) {
 
 // work returns the work of pass p of the layer, and false if a training step
 // does not run that pass for it.
-func (r Resolved) work(p kernels.Pass, opt OptimizerShape) (Work, bool) {
+func (r Resolved) work(p shape.Pass, opt OptimizerShape) (Work, bool) {
 	type formula interface {
-		FLOPs(kernels.Pass) float64
-		Bytes(kernels.Pass) float64
+		FLOPs(shape.Pass) float64
+		Bytes(shape.Pass) float64
 	}
 	var f formula
 	weights := false // the layer computes a weight gradient
@@ -98,12 +98,12 @@ func (r Resolved) work(p kernels.Pass, opt OptimizerShape) (Work, bool) {
 		return Work{}, false // flatten: a view, no work
 	}
 	switch p {
-	case kernels.Forward:
-	case kernels.BackwardData:
+	case shape.Forward:
+	case shape.BackwardData:
 		if !r.InputGrad || r.Embedding != nil {
 			return Work{}, false
 		}
-	case kernels.BackwardWeights:
+	case shape.BackwardWeights:
 		if !weights {
 			return Work{}, false
 		}
@@ -121,13 +121,13 @@ func (r Resolved) work(p kernels.Pass, opt OptimizerShape) (Work, bool) {
 
 // FLOPs returns the step's work summed over layers for the given passes (all
 // passes if none are given).
-func (s Step) FLOPs(passes ...kernels.Pass) float64 { return s.sum(true, passes) }
+func (s Step) FLOPs(passes ...shape.Pass) float64 { return s.sum(true, passes) }
 
 // Bytes returns the step's compulsory traffic summed over layers for the
 // given passes (all if none are given).
-func (s Step) Bytes(passes ...kernels.Pass) float64 { return s.sum(false, passes) }
+func (s Step) Bytes(passes ...shape.Pass) float64 { return s.sum(false, passes) }
 
-func (s Step) sum(flops bool, passes []kernels.Pass) float64 {
+func (s Step) sum(flops bool, passes []shape.Pass) float64 {
 	t := 0.0
 	for _, l := range s.Layers {
 		for _, w := range l.Passes {
@@ -144,7 +144,7 @@ func (s Step) sum(flops bool, passes []kernels.Pass) float64 {
 	return t
 }
 
-func containsPass(ps []kernels.Pass, p kernels.Pass) bool {
+func containsPass(ps []shape.Pass, p shape.Pass) bool {
 	for _, q := range ps {
 		if q == p {
 			return true

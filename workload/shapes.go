@@ -1,26 +1,27 @@
 package workload
 
-import "github.com/trainbench/trainbench/kernels"
+import "github.com/trainbench/trainbench/shape"
 
 // This file holds the FLOP and byte formulas of the layer kinds that have no
 // kernel in package kernels (yet): element-wise activations and adds,
 // normalisation, global average pooling, embeddings, attention, the loss and
 // the optimizer update. Convolution, dense/linear and max-pool layers use the
-// formulas of kernels.Conv2DShape, kernels.DenseShape and kernels.PoolShape.
+// formulas of shape.Conv2D, shape.Dense and shape.Pool.
 // When a kernel for one of the kinds here lands in package kernels, its
-// formula moves there and this one goes, so each formula lives in one place.
+// shape and formula move to package shape and this one goes, so each formula
+// lives in one place.
 //
-// Conventions, as in kernels/shapes.go: one FLOP per elementary add, multiply,
+// Conventions, as in package shape: one FLOP per elementary add, multiply,
 // compare, divide or transcendental (exp, tanh, sqrt each count as one);
 // bytes are the compulsory traffic of float32 operands (each read once, each
 // result written once, 4 bytes an element).
 
 // OptimizerPass is the parameter update of a training step, the fourth pass
-// beside kernels.Forward, kernels.BackwardData and kernels.BackwardWeights.
-const OptimizerPass kernels.Pass = "optimizer"
+// beside shape.Forward, shape.BackwardData and shape.BackwardWeights.
+const OptimizerPass shape.Pass = "optimizer"
 
 // Passes lists the passes of a training step in the order they run per layer.
-var Passes = []kernels.Pass{kernels.Forward, kernels.BackwardData, kernels.BackwardWeights, OptimizerPass}
+var Passes = []shape.Pass{shape.Forward, shape.BackwardData, shape.BackwardWeights, OptimizerPass}
 
 // EltwiseShape is an element-wise layer over Elems elements: relu, gelu (tanh
 // approximation) or add (two inputs, one output).
@@ -38,9 +39,9 @@ type EltwiseShape struct {
 var eltwiseFLOPs = map[Kind][2]float64{ReLU: {1, 1}, GELU: {9, 14}, Add: {1, 1}}
 
 // FLOPs returns the work of the forward or the backward-data pass.
-func (s EltwiseShape) FLOPs(p kernels.Pass) float64 {
+func (s EltwiseShape) FLOPs(p shape.Pass) float64 {
 	f := eltwiseFLOPs[s.Kind]
-	if p == kernels.Forward {
+	if p == shape.Forward {
 		return f[0] * float64(s.Elems)
 	}
 	return f[1] * float64(s.Elems)
@@ -49,9 +50,9 @@ func (s EltwiseShape) FLOPs(p kernels.Pass) float64 {
 // Bytes: relu/gelu forward read x and write y (8 bytes an element), backward
 // read x and dy and write dx (12); add forward reads two inputs and writes
 // one (12), backward reads two gradients and writes their sum (12).
-func (s EltwiseShape) Bytes(p kernels.Pass) float64 {
+func (s EltwiseShape) Bytes(p shape.Pass) float64 {
 	e := float64(s.Elems)
-	if p == kernels.Forward && s.Kind != Add {
+	if p == shape.Forward && s.Kind != Add {
 		return 8 * e
 	}
 	return 12 * e
@@ -75,11 +76,11 @@ func (s NormShape) Elems() float64 { return float64(s.Rows) * float64(s.Features
 // affine (x−μ)·s+β (3) = 7; backward-weights dβ += dy (1) and dγ += dy·x̂
 // with x̂ recomputed (2+2) = 5; backward-data dx = s·(dy − mean(dy) −
 // x̂·mean(dy·x̂)) with x̂ recomputed (2+4) = 6.
-func (s NormShape) FLOPs(p kernels.Pass) float64 {
+func (s NormShape) FLOPs(p shape.Pass) float64 {
 	switch p {
-	case kernels.BackwardWeights:
+	case shape.BackwardWeights:
 		return 5 * s.Elems()
-	case kernels.BackwardData:
+	case shape.BackwardData:
 		return 6 * s.Elems()
 	}
 	return 7 * s.Elems()
@@ -88,9 +89,9 @@ func (s NormShape) FLOPs(p kernels.Pass) float64 {
 // Bytes: forward reads x and the parameters, writes y; backward-weights reads
 // x and dy and writes dγ, dβ; backward-data reads x, dy and the parameters
 // and writes dx.
-func (s NormShape) Bytes(p kernels.Pass) float64 {
+func (s NormShape) Bytes(p shape.Pass) float64 {
 	e, f := s.Elems(), float64(s.Features)
-	if p == kernels.BackwardData {
+	if p == shape.BackwardData {
 		return 4 * (3*e + 2*f)
 	}
 	return 4 * (2*e + 2*f)
@@ -103,9 +104,9 @@ type GlobalPoolShape struct {
 
 // FLOPs: forward one add per input element and one scale per output;
 // backward one scale per output (the spread to H·W positions is a copy).
-func (s GlobalPoolShape) FLOPs(p kernels.Pass) float64 {
+func (s GlobalPoolShape) FLOPs(p shape.Pass) float64 {
 	out := float64(s.N * s.C)
-	if p == kernels.Forward {
+	if p == shape.Forward {
 		return float64(s.N*s.H*s.W*s.C) + out
 	}
 	return out
@@ -113,7 +114,7 @@ func (s GlobalPoolShape) FLOPs(p kernels.Pass) float64 {
 
 // Bytes: forward reads the input and writes the output; backward reads dY
 // and writes dX.
-func (s GlobalPoolShape) Bytes(p kernels.Pass) float64 {
+func (s GlobalPoolShape) Bytes(p shape.Pass) float64 {
 	return 4 * float64(s.N*s.H*s.W*s.C+s.N*s.C)
 }
 
@@ -129,16 +130,16 @@ type EmbeddingShape struct {
 // gradient row into the token table (one add per element) and sums it into
 // the position table (one more). There is no backward-data: the inputs are
 // token ids.
-func (s EmbeddingShape) FLOPs(p kernels.Pass) float64 {
+func (s EmbeddingShape) FLOPs(p shape.Pass) float64 {
 	out := float64(s.Tokens) * float64(s.Dim)
 	adds := 1.0
 	if s.Positions > 0 {
 		adds = 2
 	}
 	switch p {
-	case kernels.Forward:
+	case shape.Forward:
 		return (adds - 1) * out
-	case kernels.BackwardWeights:
+	case shape.BackwardWeights:
 		return adds * out
 	}
 	return 0
@@ -147,13 +148,13 @@ func (s EmbeddingShape) FLOPs(p kernels.Pass) float64 {
 // Bytes: forward reads the ids, one table row per token and the position
 // rows, and writes the output; backward-weights reads ids and output
 // gradients and writes the dense table gradients.
-func (s EmbeddingShape) Bytes(p kernels.Pass) float64 {
+func (s EmbeddingShape) Bytes(p shape.Pass) float64 {
 	out := float64(s.Tokens) * float64(s.Dim)
 	pos := float64(min(s.Positions, s.SeqLen)) * float64(s.Dim)
 	switch p {
-	case kernels.Forward:
+	case shape.Forward:
 		return 4 * (float64(s.Tokens) + 2*out + pos)
-	case kernels.BackwardWeights:
+	case shape.BackwardWeights:
 		return 4 * (float64(s.Tokens) + out + float64(s.Vocab)*float64(s.Dim) + float64(s.Positions)*float64(s.Dim))
 	}
 	return 0
@@ -182,13 +183,13 @@ func (s AttentionShape) Pairs() float64 {
 // dP = dO·Vᵀ (2·d), dS = P∘(dP − rowsum) (3), dQ = dS·K (2·d), dK = dSᵀ·Q
 // (2·d). So the backward is twice the forward's matrix products, as in the
 // 6·N·D rule. There are no weights.
-func (s AttentionShape) FLOPs(p kernels.Pass) float64 {
+func (s AttentionShape) FLOPs(p shape.Pass) float64 {
 	d := float64(s.HeadDim)
 	per := 4*d + 5
-	if p == kernels.BackwardData {
+	if p == shape.BackwardData {
 		per = 8*d + 3
 	}
-	if p == kernels.BackwardWeights {
+	if p == shape.BackwardWeights {
 		return 0
 	}
 	return float64(s.N) * float64(s.Heads) * s.Pairs() * per
@@ -198,13 +199,13 @@ func (s AttentionShape) FLOPs(p kernels.Pass) float64 {
 // chip): forward reads Q, K, V and writes O and one log-sum-exp per row and
 // head; backward reads Q, K, V, O, dO and the log-sum-exps and writes dQ, dK,
 // dV.
-func (s AttentionShape) Bytes(p kernels.Pass) float64 {
+func (s AttentionShape) Bytes(p shape.Pass) float64 {
 	td := float64(s.N) * float64(s.T) * float64(s.Heads*s.HeadDim)
 	lse := float64(s.N) * float64(s.T) * float64(s.Heads)
 	switch p {
-	case kernels.Forward:
+	case shape.Forward:
 		return 4 * (4*td + lse)
-	case kernels.BackwardData:
+	case shape.BackwardData:
 		return 4 * (8*td + lse)
 	}
 	return 0
@@ -220,9 +221,9 @@ type LossShape struct {
 // per-row log and label pick are left out); backward softmax recomputed
 // from the saved log-sum-exp (subtract, exp: 2), minus the one-hot label and
 // scaled by 1/rows (1) = 3.
-func (s LossShape) FLOPs(p kernels.Pass) float64 {
+func (s LossShape) FLOPs(p shape.Pass) float64 {
 	e := float64(s.Rows) * float64(s.Classes)
-	if p == kernels.Forward {
+	if p == shape.Forward {
 		return 4 * e
 	}
 	return 3 * e
@@ -230,9 +231,9 @@ func (s LossShape) FLOPs(p kernels.Pass) float64 {
 
 // Bytes: forward reads the logits and labels; backward reads them again
 // and writes the logit gradients.
-func (s LossShape) Bytes(p kernels.Pass) float64 {
+func (s LossShape) Bytes(p shape.Pass) float64 {
 	e, r := float64(s.Rows)*float64(s.Classes), float64(s.Rows)
-	if p == kernels.Forward {
+	if p == shape.Forward {
 		return 4 * (e + r)
 	}
 	return 4 * (2*e + r)
@@ -249,7 +250,7 @@ type OptimizerShape struct {
 // (4), p −= lr·m/(√v + ε) with the bias corrections folded into lr (5) = 12;
 // AdamW adds the decoupled weight decay p −= lr·λ·p (2) = 14; SGD p −= lr·g
 // (2), with momentum v = μ·v + g first (2) = 4.
-func (s OptimizerShape) FLOPs(kernels.Pass) float64 {
+func (s OptimizerShape) FLOPs(shape.Pass) float64 {
 	per := 2.0
 	switch {
 	case s.Rule == "adam":
@@ -264,7 +265,7 @@ func (s OptimizerShape) FLOPs(kernels.Pass) float64 {
 
 // Bytes per parameter: Adam reads p, g, m, v and writes p, m, v (28); SGD
 // reads p, g (and v) and writes p (and v): 12, or 20 with momentum.
-func (s OptimizerShape) Bytes(kernels.Pass) float64 {
+func (s OptimizerShape) Bytes(shape.Pass) float64 {
 	per := 12.0
 	switch {
 	case s.Rule == "adam" || s.Rule == "adamw":

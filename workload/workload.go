@@ -3,10 +3,10 @@
 //
 // One description serves two uses: the cost model counts its FLOPs and bytes
 // per layer and pass, and package nn executes it with the kernels. Resolve
-// turns a description into concrete kernel shapes (kernels.Conv2DShape, ...)
+// turns a description into concrete kernel shapes (shape.Conv2D, ...)
 // for a batch size, so both uses see exactly the same shapes.
 //
-// Activations are NHWC, as in package kernels. A sequence of T tokens with C
+// Activations are NHWC, as in package shape. A sequence of T tokens with C
 // features is Dims{H: 1, W: T, C: C}.
 //
 // Layers run in list order. Each reads the output of the layer before it,
@@ -23,7 +23,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/shape"
 )
 
 // Kind is the type of a layer.
@@ -136,12 +136,12 @@ type Resolved struct {
 	// Inputs are the indexes of the layers this one reads, -1 for the
 	// network input: one, or two for add (Input, then With).
 	Inputs []int
-	Conv   *kernels.Conv2DShape
+	Conv   *shape.Conv2D
 	// Pool is a max-pool's shape. With padding, H and W are the padded
 	// input (H+2·Padding): what a kernel reads after padding with −∞; In
 	// keeps the unpadded size.
-	Pool       *kernels.PoolShape
-	Dense      *kernels.DenseShape
+	Pool       *shape.Pool
+	Dense      *shape.Dense
 	Eltwise    *EltwiseShape
 	Norm       *NormShape
 	GlobalPool *GlobalPoolShape
@@ -265,7 +265,7 @@ func (n Network) Resolve(batch int) ([]Resolved, error) {
 			if l.Kernel < 1 || l.Stride < 0 || l.Padding < 0 {
 				return nil, n.layerErr(i, "kernel", "kernel %d, stride %d, padding %d: kernel must be ≥ 1, stride and padding ≥ 0", l.Kernel, l.Stride, l.Padding)
 			}
-			s := kernels.Conv2DShape{N: batch, H: in.H, W: in.W, C: in.C, K: l.Filters, R: l.Kernel, S: l.Kernel,
+			s := shape.Conv2D{N: batch, H: in.H, W: in.W, C: in.C, K: l.Filters, R: l.Kernel, S: l.Kernel,
 				StrideH: orOne(l.Stride), StrideW: orOne(l.Stride), PadH: l.Padding, PadW: l.Padding, DilH: 1, DilW: 1}
 			if err := s.Validate(); err != nil {
 				return nil, n.layerErr(i, "kernel", "%v", err)
@@ -281,7 +281,7 @@ func (n Network) Resolve(batch int) ([]Resolved, error) {
 			if stride == 0 {
 				stride = l.Kernel
 			}
-			s := kernels.PoolShape{N: batch, H: in.H + 2*l.Padding, W: in.W + 2*l.Padding, C: in.C, Window: l.Kernel, Stride: stride}
+			s := shape.Pool{N: batch, H: in.H + 2*l.Padding, W: in.W + 2*l.Padding, C: in.C, Window: l.Kernel, Stride: stride}
 			if s.H < s.Window || s.W < s.Window {
 				return nil, n.layerErr(i, "kernel", "window %d does not fit the %v input", l.Kernel, in)
 			}
@@ -299,10 +299,10 @@ func (n Network) Resolve(batch int) ([]Resolved, error) {
 			if l.Units < 1 {
 				return nil, n.layerErr(i, "units", "%d, must be ≥ 1", l.Units)
 			}
-			s := kernels.DenseShape{Batch: batch, In: in.Len(), Out: l.Units}
+			s := shape.Dense{Batch: batch, In: in.Len(), Out: l.Units}
 			r.Out = Dims{1, 1, l.Units}
 			if l.Kind == Linear {
-				s = kernels.DenseShape{Batch: batch * in.Positions(), In: in.C, Out: l.Units}
+				s = shape.Dense{Batch: batch * in.Positions(), In: in.C, Out: l.Units}
 				r.Out = Dims{in.H, in.W, l.Units}
 			}
 			r.Dense = &s

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/shape"
 )
 
 // TestSeedCNNShapes checks the seed network against shapes and counts worked
@@ -27,10 +27,10 @@ func TestSeedCNNShapes(t *testing.T) {
 			t.Errorf("%s: out %v, want %v", r.Name, r.Out, w)
 		}
 		if r.Conv != nil {
-			fwd += r.Conv.FLOPs(kernels.Forward)
+			fwd += r.Conv.FLOPs(shape.Forward)
 		}
 		if r.Dense != nil {
-			fwd += r.Dense.FLOPs(kernels.Forward)
+			fwd += r.Dense.FLOPs(shape.Forward)
 		}
 		params += r.Params
 		if r.First != (r.Name == "conv1") {

@@ -8,14 +8,15 @@ import (
 	"testing"
 
 	"github.com/trainbench/trainbench/bench"
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/results"
 )
 
 func toyCase(name string, flops float64, prepErr error) bench.Case {
 	sink := 0
-	return bench.Case{Kernel: "Toy", Params: []bench.Param{{Key: "impl", Value: name}, {Key: "threads", Value: "1"}}, FLOPs: flops, Bytes: flops / 2,
-		Threads: 1, Prepare: func() (func(), func(), error) {
+	return bench.Case{CaseName: benchname.CaseName{Family: "Toy", Impl: name, Threads: 1}, FLOPs: flops, Bytes: flops / 2,
+		Prepare: func() (func(), func(), error) {
 			if prepErr != nil {
 				return nil, nil, prepErr
 			}
@@ -33,7 +34,7 @@ func TestRunInterleavesAndReports(t *testing.T) {
 		if e.Total != 4 {
 			t.Errorf("event total %d, want 4", e.Total)
 		}
-		kinds = append(kinds, []string{"start", "done", "skip"}[e.Kind]+":"+e.Case.Get("impl"))
+		kinds = append(kinds, []string{"start", "done", "skip"}[e.Kind]+":"+e.Case.Impl)
 	}}
 	rs, err := r.Run(context.Background(), []bench.Case{toyCase("a", 1000, nil), toyCase("b", 1000, nil)})
 	if err != nil {
@@ -72,7 +73,7 @@ func TestRunSkipsCasesThatCannotRun(t *testing.T) {
 	}}
 	bad := errors.New("no such level here")
 	rs, err := r.Run(context.Background(), []bench.Case{toyCase("bad", 1, bad), toyCase("good", 1, nil)})
-	if err != nil || len(rs) != 1 || rs[0].Param("impl") != "good" {
+	if err != nil || len(rs) != 1 || rs[0].Param(benchname.KeyImpl) != "good" {
 		t.Fatalf("results %v, err %v", rs, err)
 	}
 	if len(skipped) != 1 || !errors.Is(skipped[0], bad) {
@@ -134,15 +135,15 @@ func TestSelectPresets(t *testing.T) {
 		t.Errorf("quick has %d cases, default %d", len(quick), len(def))
 	}
 	for _, c := range def {
-		if c.Kernel == "Peak" || c.Kernel == "Stream" || c.Get("impl") == "naive" {
+		if c.Family == benchname.Peak || c.Family == benchname.Stream || c.Impl == benchname.ImplNaive {
 			t.Errorf("default preset runs %s", c.Name())
 		}
-		if c.Kernel == "Conv2D" && c.Set != SeedSet {
+		if c.Family == benchname.Conv2D && c.Set != benchname.SetSeed {
 			t.Errorf("default preset runs %s of set %s, want the seed set", c.Name(), c.Set)
 		}
 	}
 	for _, c := range quick {
-		if l := c.Get("isa"); l != info.Max().String() && l != "generic" && l != "native" {
+		if l := c.ISA; l != info.Max().String() && l != cpu.Generic.String() && l != benchname.ISANative {
 			t.Errorf("quick preset runs %s", c.Name())
 		}
 	}
@@ -150,11 +151,11 @@ func TestSelectPresets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.ContainsFunc(full, func(c bench.Case) bool { return c.Get("impl") == "naive" }) {
+	if !slices.ContainsFunc(full, func(c bench.Case) bool { return c.Impl == benchname.ImplNaive }) {
 		t.Error("full preset lacks naive")
 	}
 	// Explicit filters win over the preset.
-	cs, err := Select(Selection{Kernels: []string{"Sgemm"}, Impls: []string{"naive"}, Levels: []cpu.Level{cpu.Generic}, Threads: []int{2}, Sets: []string{"square"}}, Quick, info)
+	cs, err := Select(Selection{Kernels: []string{"Sgemm"}, Impls: []string{"naive"}, Levels: []cpu.Level{cpu.Generic}, Threads: []int{2}, Sets: []string{benchname.SetSquare}}, Quick, info)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestSelectRejectsBadNames(t *testing.T) {
 		{Selection{Kernels: []string{"Nosuch"}}, info, "valid: Adam, BiasAdd, Conv2D"},
 		{Selection{Impls: []string{"fast"}}, info, "unknown implementation \"fast\" (valid: "},
 		{Selection{Sets: []string{"huge"}}, info, "unknown set \"huge\""},
-		{Selection{Kernels: []string{"Sgemm"}, Sets: []string{"seed"}}, info, "valid: square, model"},
+		{Selection{Kernels: []string{benchname.Sgemm}, Sets: []string{benchname.SetSeed}}, info, "valid: square, model"},
 		{Selection{Threads: []int{0}}, info, "thread count 0"},
 		{Selection{Threads: []int{4*info.LogicalCores + 1}}, info, "outside [1,"},
 		{Selection{Levels: []cpu.Level{cpu.AVX2}}, hw, "avx2"},

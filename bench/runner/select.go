@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trainbench/trainbench/bench"
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
 )
@@ -84,13 +85,9 @@ func (p Preset) Count() int {
 // ceiling.Measure's quick mode.
 func (p Preset) QuickCeilings() bool { return p == Quick }
 
-// referenceImpl is the implementation that is the specification of a kernel
-// (kernels' naive loops): slow on purpose, run by Full or when asked for.
-const referenceImpl = "naive"
-
-// SeedSet is the shape set the Quick and Default presets pick in a family
-// that has one: the layers of the seed workload.
-const SeedSet = "seed"
+// The Quick and Default presets pick a family's benchname.SetSeed when it
+// has one (the layers of the seed workload) and leave out the reference
+// implementation, benchname.ImplNaive (slow on purpose), unless asked for.
 
 // Selection narrows the case table. A nil field takes the preset's default.
 type Selection struct {
@@ -150,10 +147,9 @@ func Select(sel Selection, p Preset, info cpu.Info) ([]bench.Case, error) {
 			continue
 		}
 		for _, c := range f.Cases(fo) {
-			impl := c.Get("impl")
 			switch {
-			case sel.Impls != nil && !slices.Contains(sel.Impls, impl):
-			case sel.Impls == nil && p != Full && impl == referenceImpl:
+			case sel.Impls != nil && !slices.Contains(sel.Impls, c.Impl):
+			case sel.Impls == nil && p != Full && c.Impl == benchname.ImplNaive:
 			case sel.Match != nil && !sel.Match.MatchString(c.Name()):
 			default:
 				cases = append(cases, c)
@@ -175,7 +171,7 @@ func (sel Selection) String() string {
 		}
 	}
 	add("kernel", sel.Kernels)
-	add("impl", sel.Impls)
+	add(benchname.KeyImpl, sel.Impls)
 	var ls, ts []string
 	for _, l := range sel.Levels {
 		ls = append(ls, l.String())
@@ -184,10 +180,10 @@ func (sel Selection) String() string {
 		ts = append(ts, fmt.Sprint(t))
 	}
 	if sel.Levels != nil {
-		add("isa", ls)
+		add(benchname.KeyISA, ls)
 	}
 	if sel.Threads != nil {
-		add("threads", ts)
+		add(benchname.KeyThreads, ts)
 	}
 	add("set", sel.Sets)
 	if sel.Match != nil {
@@ -244,8 +240,8 @@ func familySets(f bench.Family, want []string, p Preset) []string {
 		return sets
 	case p == Full:
 		return f.Sets
-	case slices.Contains(f.Sets, SeedSet):
-		return []string{SeedSet}
+	case slices.Contains(f.Sets, benchname.SetSeed):
+		return []string{benchname.SetSeed}
 	}
 	return f.DefaultSets
 }
@@ -267,7 +263,7 @@ func allImpls(fams []bench.Family, info cpu.Info) []string {
 	var impls []string
 	for _, f := range fams {
 		for _, c := range f.Cases(bench.Options{Sets: f.Sets, Levels: info.Levels(), Threads: []int{1}}) {
-			if i := c.Get("impl"); i != "" && !slices.Contains(impls, i) {
+			if i := c.Impl; i != "" && !slices.Contains(impls, i) {
 				impls = append(impls, i)
 			}
 		}

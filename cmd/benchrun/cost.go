@@ -37,7 +37,7 @@ number are shown as "-". --json prints the estimates themselves.`,
   benchrun cost --workload seed-cnn,resnet50-imagenet --precision fp16
   benchrun cost --catalog my-prices.yaml --price-per-hour 0.35 results.txt`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := analyse(o.costFlags, args)
+			a, err := priceWorkloads(o.costFlags, args)
 			if err != nil {
 				return err
 			}
@@ -53,7 +53,7 @@ number are shown as "-". --json prints the estimates themselves.`,
 }
 
 // writeCostJSON prints every workload's estimates as one JSON document.
-func writeCostJSON(w io.Writer, a *analysis) error {
+func writeCostJSON(w io.Writer, a *pricing) error {
 	type wl struct {
 		Workload  string                    `json:"workload"`
 		Estimates []costmodel.EpochEstimate `json:"estimates"`
@@ -63,7 +63,7 @@ func writeCostJSON(w io.Writer, a *analysis) error {
 		Workloads   []wl                  `json:"workloads"`
 	}{Assumptions: a.Assumptions}
 	for _, x := range a.Workloads {
-		doc.Workloads = append(doc.Workloads, wl{x.Network.Name, x.Estimates})
+		doc.Workloads = append(doc.Workloads, wl{x.Workload.Name, x.Estimates})
 	}
 	return writeJSON(w, doc)
 }
@@ -99,13 +99,13 @@ func byOnDemand(es []costmodel.EpochEstimate) []costmodel.EpochEstimate {
 }
 
 // writeCostTables prints a table per workload.
-func writeCostTables(w io.Writer, a *analysis) error {
+func writeCostTables(w io.Writer, a *pricing) error {
 	var buf bytes.Buffer
 	for i, x := range a.Workloads {
 		if i > 0 {
 			buf.WriteString("\n")
 		}
-		n := x.Network
+		n := x.Workload
 		fmt.Fprintf(&buf, "%s: batch %d, %d samples an epoch, %.3g FLOP an epoch (%s precision on accelerators)\n",
 			n.Name, n.Batch, n.Samples, firstFLOPs(x.Estimates), a.Assumptions.Precision)
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
@@ -134,6 +134,9 @@ func writeCostTables(w io.Writer, a *analysis) error {
 		}
 		for _, e := range x.Estimates {
 			if e.Basis == costmodel.BasisMeasured && e.Unavailable == "" {
+				if e.PriceNote != "" {
+					fmt.Fprintf(&buf, "note (%s): %s\n", e.Option, e.PriceNote)
+				}
 				for _, note := range e.Notes {
 					fmt.Fprintf(&buf, "note (%s): %s\n", e.Option, note)
 				}

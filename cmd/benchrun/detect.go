@@ -8,6 +8,7 @@ import (
 
 	"github.com/trainbench/trainbench/ceiling"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/machine"
 	"github.com/trainbench/trainbench/results"
 )
 
@@ -15,7 +16,7 @@ import (
 type detectJSON struct {
 	Label   string          `json:"label"`      // the default machine label
 	Levels  []string        `json:"isa_levels"` // usable ISA levels, lowest first
-	Profile ceiling.Profile `json:"profile"`    // CPU facts, and the ceilings when measured
+	Profile machine.Profile `json:"profile"`    // CPU facts, and the ceilings when measured
 }
 
 func newDetectCmd() *cobra.Command {
@@ -44,7 +45,7 @@ or full (about 30 s) it measures the peak FLOP/s and memory bandwidths too.`,
 			default:
 				return usagef("--ceilings %q: want off, quick or full", ceilings)
 			}
-			out := detectJSON{Label: results.DefaultLabel(info), Profile: p}
+			out := detectJSON{Label: ceiling.DefaultLabel(info), Profile: p}
 			for _, l := range info.Levels() {
 				out.Levels = append(out.Levels, l.String())
 			}

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/results"
 	"github.com/trainbench/trainbench/results/compare"
@@ -123,7 +124,7 @@ func TestBareCommandIsRun(t *testing.T) {
 	if err := json.Unmarshal(o.Bytes(), &js); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, o.String())
 	}
-	if len(js.Runs) != 1 || len(js.Runs[0].Results) != 6 || js.Runs[0].Results[0].Params["impl"] != "blocked" {
+	if len(js.Runs) != 1 || len(js.Runs[0].Results) != 6 || js.Runs[0].Results[0].Params[benchname.KeyImpl] != "blocked" {
 		t.Errorf("JSON runs %+v", js.Runs)
 	}
 	rs, err := results.Read(out)

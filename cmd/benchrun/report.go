@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/trainbench/trainbench/costmodel"
 	"github.com/trainbench/trainbench/reports"
 )
 
@@ -79,22 +78,16 @@ func writeReport(log io.Writer, o reportOptions, resultFiles []string, generated
 	if o.budget < 0 || o.deadline < 0 {
 		return usagef("--budget and --deadline must not be negative")
 	}
-	a, err := analyse(o.costFlags, resultFiles)
+	p, err := priceWorkloads(o.costFlags, resultFiles)
 	if err != nil {
 		return err
 	}
-	ci := reports.CostInput{
-		Title: o.title, Generated: generated, Results: a.Results, Catalog: a.Catalog, Assumptions: a.Assumptions,
-		Interconnect: costmodel.DefaultInterconnect(), BudgetPerEpoch: o.budget, DeadlinePerEpoch: o.deadline,
-		Reproduce: reproduce,
+	head := reports.Input{Title: o.title, Generated: generated, BudgetPerEpoch: o.budget, DeadlinePerEpoch: o.deadline,
+		Reproduce: reproduce}
+	if p.Results == nil {
+		head.Notes = append(head.Notes, "no results file given: every option is a catalogued estimate (run benchrun to measure this machine)")
 	}
-	if a.Results == nil {
-		ci.Notes = append(ci.Notes, "no results file given: every option is a catalogued estimate (run benchrun to measure this machine)")
-	}
-	for _, w := range a.Workloads {
-		ci.Workloads = append(ci.Workloads, reports.WorkloadEstimates{Network: w.Network, Estimates: w.Estimates})
-	}
-	in, err := reports.FromCost(ci)
+	in, err := reportInput(p, head)
 	if err != nil {
 		return err
 	}

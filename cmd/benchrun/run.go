@@ -129,7 +129,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 		sel.Levels = append(sel.Levels, l)
 	}
 	if o.label == "" {
-		o.label = results.DefaultLabel(info)
+		o.label = ceiling.DefaultLabel(info)
 	} else if err := results.CheckLabel(o.label); err != nil {
 		return usageError{err}
 	}

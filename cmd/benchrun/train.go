@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/ceiling"
 	"github.com/trainbench/trainbench/costmodel"
 	"github.com/trainbench/trainbench/kernels"
@@ -114,7 +115,7 @@ func runTrain(ctx context.Context, stdout, stderr io.Writer, o trainOptions) err
 		return usagef("--ceilings %q: want quick, full or off", o.ceilings)
 	}
 	if o.label == "" {
-		o.label = results.DefaultLabel(info)
+		o.label = ceiling.DefaultLabel(info)
 	} else if err := results.CheckLabel(o.label); err != nil {
 		return usageError{err}
 	}
@@ -190,7 +191,7 @@ func runTrain(ctx context.Context, stdout, stderr io.Writer, o trainOptions) err
 	// A stop (Ctrl-C) keeps the epochs completed.
 	runErr := err
 
-	peak, _ := profile.Peak(level, ceiling.F32, threads)
+	peak, _ := profile.Peak(level.String(), benchname.F32, threads)
 	hdr := results.Header{Machine: profile, Label: o.label, Date: start, Pkg: "github.com/trainbench/trainbench/nn"}
 	rs := trainResults(rep, net.Name, level, threads, batch, peak, hdr.Config())
 	if err := results.WriteFile(o.output, rs); err != nil {

@@ -54,9 +54,7 @@ func peakFMA(s isa, p prec) {
 	k := peakAccumulators[s.name]
 	lanes := s.lanes * 4 / p.size
 	name := fmt.Sprintf("peakFMA%s%s", titleISA(s.name), p.name)
-	TEXT(name, NOSPLIT, fmt.Sprintf("func(n int, c []%s, a, b %s)", p.goType, p.goType))
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s runs n iterations of c[i] = c[i]·a + b (fused) on %d accumulator vectors of %d %s each; len(c) must be %d. peakRef is its specification.",
+	routine(name, fmt.Sprintf("func(n int, c []%s, a, b %s)", p.goType, p.goType), "peakRef", fmt.Sprintf("%s runs n iterations of c[i] = c[i]·a + b (fused) on %d accumulator vectors of %d %s each; len(c) must be %d. peakRef is its specification.",
 		name, k, lanes, p.goType, k*lanes))
 	vbytes := s.lanes * 4
 	acc := s.vec[:k]
@@ -154,9 +152,7 @@ func elem(base, i Register, off int) Mem {
 // (temporal) vector loads and stores.
 func streamCopy(s isa) {
 	name := "copy" + titleISA(s.name)
-	TEXT(name, NOSPLIT, "func(dst, src []float64)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets dst[i] = src[i] for i < len(dst) with ordinary %s loads and stores; len(src) must be at least len(dst). copyRef is its specification.", name, s.name))
+	routine(name, "func(dst, src []float64)", "copyRef", fmt.Sprintf("%s sets dst[i] = src[i] for i < len(dst) with ordinary %s loads and stores; len(src) must be at least len(dst). copyRef is its specification.", name, s.name))
 	pd := Load(Param("dst").Base(), GP64())
 	n := Load(Param("dst").Len(), GP64())
 	ps := Load(Param("src").Base(), GP64())
@@ -176,9 +172,7 @@ func streamCopy(s isa) {
 // ordinary loads and stores.
 func streamTriad(s isa) {
 	name := "triad" + titleISA(s.name)
-	TEXT(name, NOSPLIT, "func(a, b, c []float64, s float64)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets a[i] = b[i] + s·c[i] (one rounding) for i < len(a) with ordinary %s loads and stores; b and c must be at least as long as a. triadRef is its specification.", name, s.name))
+	routine(name, "func(a, b, c []float64, s float64)", "triadRef", fmt.Sprintf("%s sets a[i] = b[i] + s·c[i] (one rounding) for i < len(a) with ordinary %s loads and stores; b and c must be at least as long as a. triadRef is its specification.", name, s.name))
 	pa := Load(Param("a").Base(), GP64())
 	n := Load(Param("a").Len(), GP64())
 	pb := Load(Param("b").Base(), GP64())
@@ -209,8 +203,7 @@ const addChainLen = 100
 // addChain emits addChain(n) int: n iterations of addChainLen dependent
 // integer adds of 1 (one cycle each on every x86 core), returning the sum.
 func addChain() {
-	TEXT("addChain", NOSPLIT, "func(n int) int")
-	Doc(fmt.Sprintf("addChain runs n iterations of %d dependent one-cycle integer adds and returns their sum, %d·n; addChainRef is its specification.", addChainLen, addChainLen))
+	routine("addChain", "func(n int) int", "addChainRef", fmt.Sprintf("addChain runs n iterations of %d dependent one-cycle integer adds and returns their sum, %d·n; addChainRef is its specification.", addChainLen, addChainLen))
 	n := Load(Param("n"), GP64())
 	x, one := GP64(), GP64()
 	XORQ(x, x)

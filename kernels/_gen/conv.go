@@ -13,10 +13,11 @@ import (
 // specification of each routine). Vectors run along output channels (k);
 // values of the input are broadcast.
 
-// convFwdShapes lists the forward kernels of each ISA: for each number of
-// vectors per tile row (nv), the tile heights mr from 1 up to the largest
-// that fits the register file (mr·nv accumulators + nv weight vectors + 2
-// broadcast registers), at most 14 (five base registers address the rows).
+// convTiles lists the kernels of each ISA, forward and weight-gradient alike:
+// for each number of vectors per tile row (nv), the tile heights mr from 1 up
+// to the largest that fits the register file (mr·nv accumulators + nv weight
+// vectors + 2 broadcast registers), at most 14 (five base registers address
+// the rows).
 func convTiles(s isa) map[int]int {
 	if s.name == "avx2" {
 		return map[int]int{1: 12, 2: 6}
@@ -58,13 +59,13 @@ const (
 )
 
 // convFwdKernel emits convFwd<ISA>_<mr>x<nv>: mr output pixels × nv vectors of
-// output channels, for p[fwdNTiles] tiles; see fwdRef.
+// output channels, for p[fwdNTiles] tiles; see FwdRef.
 func convFwdKernel(s isa, mr, nv int) {
 	name := fmt.Sprintf("convFwd%s_%dx%d", titleISA(s.name), mr, nv)
-	TEXT(name, NOSPLIT, "func(x, w, y, bias []float32, p []int)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s is the %s forward kernel for tiles of %d pixels × %d output channels; fwdRef(%d, %d, ...) is its specification.",
-		name, s.name, mr, nv*s.lanes, mr, nv*s.lanes))
+	twin := fmt.Sprintf("FwdRef(%d, %d, ...)", mr, nv*s.lanes)
+	routine(name, "func(x, w, y, bias []float32, p []int)", twin,
+		fmt.Sprintf("%s is the %s forward kernel for tiles of %d pixels × %d output channels; %s is its specification.",
+			name, s.name, mr, nv*s.lanes, twin))
 	if mr*nv+nv+2 > len(s.vec) {
 		panic(name + ": too many vector registers")
 	}
@@ -283,13 +284,13 @@ const (
 
 // convDWKernel emits convDW<ISA>_<j>x<nv>: a tile of j consecutive input
 // values (of a receptive-field window) × nv vectors of output channels,
-// summed over a band of output pixels; see dwRef.
+// summed over a band of output pixels; see DWRef.
 func convDWKernel(s isa, j, nv int) {
 	name := fmt.Sprintf("convDW%s_%dx%d", titleISA(s.name), j, nv)
-	TEXT(name, NOSPLIT, "func(x, dy, dw []float32, p []int)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s is the %s weight-gradient kernel for tiles of %d window values × %d output channels; dwRef(%d, %d, ...) is its specification.",
-		name, s.name, j, nv*s.lanes, j, nv*s.lanes))
+	twin := fmt.Sprintf("DWRef(%d, %d, ...)", j, nv*s.lanes)
+	routine(name, "func(x, dy, dw []float32, p []int)", twin,
+		fmt.Sprintf("%s is the %s weight-gradient kernel for tiles of %d window values × %d output channels; %s is its specification.",
+			name, s.name, j, nv*s.lanes, twin))
 	if j*nv+nv+2 > len(s.vec) {
 		panic(name + ": too many vector registers")
 	}
@@ -411,12 +412,11 @@ func convDWKernel(s isa, j, nv int) {
 }
 
 // convColSumKernel emits convColSum<ISA>: acc[0:n] += Σ_{i<rows} m[i·ld : i·ld+n]
-// for n = len(acc), a multiple of the vector length; see colSumRef.
+// for n = len(acc), a multiple of the vector length; see ColSumRef.
 func convColSumKernel(s isa) {
 	name := fmt.Sprintf("convColSum%s", titleISA(s.name))
-	TEXT(name, NOSPLIT, "func(acc, m []float32, rows, ld int)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s adds the column sums of a rows×len(acc) block of m (row stride ld) to acc, %d columns at a time; colSumRef is its specification.", name, s.lanes))
+	routine(name, "func(acc, m []float32, rows, ld int)", "ColSumRef",
+		fmt.Sprintf("%s adds the column sums of a rows×len(acc) block of m (row stride ld) to acc, %d columns at a time; ColSumRef is its specification.", name, s.lanes))
 	vbytes := 4 * s.lanes
 	const nb = 4 // vectors per column block
 	ap := Load(Param("acc").Base(), GP64())

@@ -66,20 +66,21 @@ func microKernel(s isa, mr, nv int, direct bool) {
 	name := kernelName(s, mr, nr, direct)
 	sig := "func(k int, a []float32, b []float32, ldb int, c []float32, ldc int, beta float32)"
 	spec := fmt.Sprintf("microRef(%d, %d, ...)", mr, nr)
+	twin := spec
 	masked := direct && s.name == "avx512"
 	if direct {
 		sig = "func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32)"
 		spec = fmt.Sprintf("microRefDirect(%d, %d, ...) with cols = %d", mr, nr, nr)
+		twin = fmt.Sprintf("microRefDirect(%d, %d, ..., %d)", mr, nr, nr)
 	}
 	if masked {
 		// AVX-512 opmasks let the last vector cover a partial column block:
 		// B and C are touched only in the first cols columns.
 		sig = "func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int)"
 		spec = fmt.Sprintf("microRefDirect(%d, %d, ...) for %d < cols ≤ %d", mr, nr, nr-s.lanes, nr)
+		twin = fmt.Sprintf("microRefDirect(%d, %d, ...)", mr, nr)
 	}
-	TEXT(name, NOSPLIT, sig)
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s is the %s micro-kernel for a %d×%d tile; %s is its specification.", name, s.name, mr, nr, spec))
+	routine(name, sig, twin, fmt.Sprintf("%s is the %s micro-kernel for a %d×%d tile; %s is its specification.", name, s.name, mr, nr, spec))
 	if mr*nv+nv+2 > len(s.vec) {
 		panic(fmt.Sprintf("%s: %d accumulators + %d B + 2 broadcast registers exceed %d", name, mr*nv, nv, len(s.vec)))
 	}

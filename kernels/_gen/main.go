@@ -6,16 +6,20 @@
 //
 // Usage (from a package directory, see the go:generate lines):
 //
-//	go run -C ../../_gen . -unit gemm -dir ../internal/gemm -out ../internal/gemm/micro_amd64.s -stubs ../internal/gemm/micro_amd64.go -pkg gemm
+//	go run -C ../../_gen . -unit vec -out ../internal/vec/vec_amd64.s -stubs ../internal/vec/vec_amd64.go -pkg vec
 //
 // Each unit is one Go package's assembly: -unit selects it, avo's own flags
-// (-out, -stubs, -pkg) say where it goes.
+// (-out, -stubs, -pkg) say where it goes. Beside the stubs file (x_amd64.go,
+// build tag !noasm) the generator writes x_noasm.go (build tag !amd64 ||
+// noasm), which defines the same names as calls of their pure-Go twins (see
+// routine); some units also write Go tables of their routines.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -23,8 +27,9 @@ import (
 )
 
 // unit is one package's generated code: asm emits its assembly routines
-// through avo; goFiles, if set, writes generated Go files (tables, pure-Go
-// twins) into the package directory given by -dir.
+// through avo (declaring each with routine); goFiles, if set, writes further
+// generated Go files (tables of the routines) into the package directory: -dir,
+// or by default the directory of -stubs.
 type unit struct {
 	asm     func()
 	goFiles func(dir string) error
@@ -34,13 +39,13 @@ type unit struct {
 var units = map[string]unit{
 	"gemm":    {asm: func() { genGemm(); genTranspose() }, goFiles: writeGemmGo},
 	"ceiling": {asm: genCeiling},
-	"conv":    {asm: genConv},
+	"conv":    {asm: genConv, goFiles: writeConvGo},
 	"vec":     {asm: genVec},
 }
 
 func main() {
 	unitName := flag.String("unit", "", "which package's assembly to generate")
-	dir := flag.String("dir", "", "package directory for generated Go files (units that write them)")
+	dir := flag.String("dir", "", "package directory for generated Go files (default: the directory of -stubs)")
 	flag.Parse()
 	gen, ok := units[*unitName]
 	if !ok {
@@ -52,17 +57,20 @@ func main() {
 		fmt.Fprintf(os.Stderr, "_gen: unknown -unit %q (valid: %s)\n", *unitName, strings.Join(names, ", "))
 		os.Exit(2)
 	}
+	ConstraintExpr("!noasm")
+	gen.asm()
+	if err := writeNoasm(*unitName); err != nil {
+		fmt.Fprintln(os.Stderr, "_gen:", err)
+		os.Exit(1)
+	}
 	if gen.goFiles != nil {
 		if *dir == "" {
-			fmt.Fprintf(os.Stderr, "_gen: unit %s writes Go files: give -dir\n", *unitName)
-			os.Exit(2)
+			*dir = filepath.Dir(flag.Lookup("stubs").Value.String())
 		}
 		if err := gen.goFiles(*dir); err != nil {
 			fmt.Fprintln(os.Stderr, "_gen:", err)
 			os.Exit(1)
 		}
 	}
-	ConstraintExpr("!noasm")
-	gen.asm()
 	Generate()
 }

@@ -23,9 +23,9 @@ func transpose(rows int) {
 	if rows == 4 {
 		name = "transpose4x8"
 	}
-	TEXT(name, NOSPLIT, "func(blocks int, src []float32, ld int, dst []float32, dstStride int)")
-	Pragma("noescape")
-	Doc(name + " transposes blocks 8-column blocks of a " + itoa(rows) + "-row matrix; transposeRef is its specification.")
+	routine(name, "func(blocks int, src []float32, ld int, dst []float32, dstStride int)",
+		"transposeRef("+itoa(rows)+", 8*blocks, src, ld, dst, dstStride)",
+		name+" transposes blocks 8-column blocks of a "+itoa(rows)+"-row matrix; transposeRef is its specification.")
 	n := Load(Param("blocks"), GP64())
 	ps := Load(Param("src").Base(), GP64())
 	ld := Load(Param("ld"), GP64())

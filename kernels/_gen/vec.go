@@ -91,9 +91,7 @@ func (g *vecGen) vreg() VecVirtual {
 // begin starts a routine and documents it as the twin's assembly.
 func (g *vecGen) begin(base, sig, twin, what string) string {
 	name := base + titleISA(g.name)
-	TEXT(name, NOSPLIT, sig)
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s %s with %s instructions; %s is its specification.", name, what, g.name, twin))
+	routine(name, sig, twin, fmt.Sprintf("%s %s with %s instructions; %s is its specification.", name, what, g.name, twin))
 	return name
 }
 

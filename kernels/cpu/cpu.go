@@ -127,16 +127,6 @@ func Detect() (Info, error) {
 	return detected, detectErr
 }
 
-// MustDetect is Detect for callers that treat a bad TRAINBENCH_ISA as fatal
-// at start-up; it panics with the error's message.
-func MustDetect() Info {
-	i, err := Detect()
-	if err != nil {
-		panic(err)
-	}
-	return i
-}
-
 // relevant lists the cpuid features reported in Info.Features.
 var relevant = []cpuid.FeatureID{
 	cpuid.SSE2, cpuid.SSE42, cpuid.AVX, cpuid.AVX2, cpuid.FMA3, cpuid.F16C,

@@ -4,622 +4,622 @@
 
 package conv
 
-// convFwdAVX2_1x1 is the avx2 forward kernel for tiles of 1 pixels × 8 output channels; fwdRef(1, 8, ...) is its specification.
+// convFwdAVX2_1x1 is the avx2 forward kernel for tiles of 1 pixels × 8 output channels; FwdRef(1, 8, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_1x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_2x1 is the avx2 forward kernel for tiles of 2 pixels × 8 output channels; fwdRef(2, 8, ...) is its specification.
+// convFwdAVX2_2x1 is the avx2 forward kernel for tiles of 2 pixels × 8 output channels; FwdRef(2, 8, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_2x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_3x1 is the avx2 forward kernel for tiles of 3 pixels × 8 output channels; fwdRef(3, 8, ...) is its specification.
+// convFwdAVX2_3x1 is the avx2 forward kernel for tiles of 3 pixels × 8 output channels; FwdRef(3, 8, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_3x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_4x1 is the avx2 forward kernel for tiles of 4 pixels × 8 output channels; fwdRef(4, 8, ...) is its specification.
+// convFwdAVX2_4x1 is the avx2 forward kernel for tiles of 4 pixels × 8 output channels; FwdRef(4, 8, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_4x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_5x1 is the avx2 forward kernel for tiles of 5 pixels × 8 output channels; fwdRef(5, 8, ...) is its specification.
+// convFwdAVX2_5x1 is the avx2 forward kernel for tiles of 5 pixels × 8 output channels; FwdRef(5, 8, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_5x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_6x1 is the avx2 forward kernel for tiles of 6 pixels × 8 output channels; fwdRef(6, 8, ...) is its specification.
+// convFwdAVX2_6x1 is the avx2 forward kernel for tiles of 6 pixels × 8 output channels; FwdRef(6, 8, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_6x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_7x1 is the avx2 forward kernel for tiles of 7 pixels × 8 output channels; fwdRef(7, 8, ...) is its specification.
+// convFwdAVX2_7x1 is the avx2 forward kernel for tiles of 7 pixels × 8 output channels; FwdRef(7, 8, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_7x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_8x1 is the avx2 forward kernel for tiles of 8 pixels × 8 output channels; fwdRef(8, 8, ...) is its specification.
+// convFwdAVX2_8x1 is the avx2 forward kernel for tiles of 8 pixels × 8 output channels; FwdRef(8, 8, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_8x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_9x1 is the avx2 forward kernel for tiles of 9 pixels × 8 output channels; fwdRef(9, 8, ...) is its specification.
+// convFwdAVX2_9x1 is the avx2 forward kernel for tiles of 9 pixels × 8 output channels; FwdRef(9, 8, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_9x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_10x1 is the avx2 forward kernel for tiles of 10 pixels × 8 output channels; fwdRef(10, 8, ...) is its specification.
+// convFwdAVX2_10x1 is the avx2 forward kernel for tiles of 10 pixels × 8 output channels; FwdRef(10, 8, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_10x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_11x1 is the avx2 forward kernel for tiles of 11 pixels × 8 output channels; fwdRef(11, 8, ...) is its specification.
+// convFwdAVX2_11x1 is the avx2 forward kernel for tiles of 11 pixels × 8 output channels; FwdRef(11, 8, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_11x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_12x1 is the avx2 forward kernel for tiles of 12 pixels × 8 output channels; fwdRef(12, 8, ...) is its specification.
+// convFwdAVX2_12x1 is the avx2 forward kernel for tiles of 12 pixels × 8 output channels; FwdRef(12, 8, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_12x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_1x2 is the avx2 forward kernel for tiles of 1 pixels × 16 output channels; fwdRef(1, 16, ...) is its specification.
+// convFwdAVX2_1x2 is the avx2 forward kernel for tiles of 1 pixels × 16 output channels; FwdRef(1, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_1x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_2x2 is the avx2 forward kernel for tiles of 2 pixels × 16 output channels; fwdRef(2, 16, ...) is its specification.
+// convFwdAVX2_2x2 is the avx2 forward kernel for tiles of 2 pixels × 16 output channels; FwdRef(2, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_2x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_3x2 is the avx2 forward kernel for tiles of 3 pixels × 16 output channels; fwdRef(3, 16, ...) is its specification.
+// convFwdAVX2_3x2 is the avx2 forward kernel for tiles of 3 pixels × 16 output channels; FwdRef(3, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_3x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_4x2 is the avx2 forward kernel for tiles of 4 pixels × 16 output channels; fwdRef(4, 16, ...) is its specification.
+// convFwdAVX2_4x2 is the avx2 forward kernel for tiles of 4 pixels × 16 output channels; FwdRef(4, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_4x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_5x2 is the avx2 forward kernel for tiles of 5 pixels × 16 output channels; fwdRef(5, 16, ...) is its specification.
+// convFwdAVX2_5x2 is the avx2 forward kernel for tiles of 5 pixels × 16 output channels; FwdRef(5, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_5x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX2_6x2 is the avx2 forward kernel for tiles of 6 pixels × 16 output channels; fwdRef(6, 16, ...) is its specification.
+// convFwdAVX2_6x2 is the avx2 forward kernel for tiles of 6 pixels × 16 output channels; FwdRef(6, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX2_6x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convDWAVX2_1x1 is the avx2 weight-gradient kernel for tiles of 1 window values × 8 output channels; dwRef(1, 8, ...) is its specification.
+// convDWAVX2_1x1 is the avx2 weight-gradient kernel for tiles of 1 window values × 8 output channels; DWRef(1, 8, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_1x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_2x1 is the avx2 weight-gradient kernel for tiles of 2 window values × 8 output channels; dwRef(2, 8, ...) is its specification.
+// convDWAVX2_2x1 is the avx2 weight-gradient kernel for tiles of 2 window values × 8 output channels; DWRef(2, 8, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_2x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_3x1 is the avx2 weight-gradient kernel for tiles of 3 window values × 8 output channels; dwRef(3, 8, ...) is its specification.
+// convDWAVX2_3x1 is the avx2 weight-gradient kernel for tiles of 3 window values × 8 output channels; DWRef(3, 8, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_3x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_4x1 is the avx2 weight-gradient kernel for tiles of 4 window values × 8 output channels; dwRef(4, 8, ...) is its specification.
+// convDWAVX2_4x1 is the avx2 weight-gradient kernel for tiles of 4 window values × 8 output channels; DWRef(4, 8, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_4x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_5x1 is the avx2 weight-gradient kernel for tiles of 5 window values × 8 output channels; dwRef(5, 8, ...) is its specification.
+// convDWAVX2_5x1 is the avx2 weight-gradient kernel for tiles of 5 window values × 8 output channels; DWRef(5, 8, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_5x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_6x1 is the avx2 weight-gradient kernel for tiles of 6 window values × 8 output channels; dwRef(6, 8, ...) is its specification.
+// convDWAVX2_6x1 is the avx2 weight-gradient kernel for tiles of 6 window values × 8 output channels; DWRef(6, 8, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_6x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_7x1 is the avx2 weight-gradient kernel for tiles of 7 window values × 8 output channels; dwRef(7, 8, ...) is its specification.
+// convDWAVX2_7x1 is the avx2 weight-gradient kernel for tiles of 7 window values × 8 output channels; DWRef(7, 8, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_7x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_8x1 is the avx2 weight-gradient kernel for tiles of 8 window values × 8 output channels; dwRef(8, 8, ...) is its specification.
+// convDWAVX2_8x1 is the avx2 weight-gradient kernel for tiles of 8 window values × 8 output channels; DWRef(8, 8, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_8x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_9x1 is the avx2 weight-gradient kernel for tiles of 9 window values × 8 output channels; dwRef(9, 8, ...) is its specification.
+// convDWAVX2_9x1 is the avx2 weight-gradient kernel for tiles of 9 window values × 8 output channels; DWRef(9, 8, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_9x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_10x1 is the avx2 weight-gradient kernel for tiles of 10 window values × 8 output channels; dwRef(10, 8, ...) is its specification.
+// convDWAVX2_10x1 is the avx2 weight-gradient kernel for tiles of 10 window values × 8 output channels; DWRef(10, 8, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_10x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_11x1 is the avx2 weight-gradient kernel for tiles of 11 window values × 8 output channels; dwRef(11, 8, ...) is its specification.
+// convDWAVX2_11x1 is the avx2 weight-gradient kernel for tiles of 11 window values × 8 output channels; DWRef(11, 8, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_11x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_12x1 is the avx2 weight-gradient kernel for tiles of 12 window values × 8 output channels; dwRef(12, 8, ...) is its specification.
+// convDWAVX2_12x1 is the avx2 weight-gradient kernel for tiles of 12 window values × 8 output channels; DWRef(12, 8, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_12x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_1x2 is the avx2 weight-gradient kernel for tiles of 1 window values × 16 output channels; dwRef(1, 16, ...) is its specification.
+// convDWAVX2_1x2 is the avx2 weight-gradient kernel for tiles of 1 window values × 16 output channels; DWRef(1, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_1x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_2x2 is the avx2 weight-gradient kernel for tiles of 2 window values × 16 output channels; dwRef(2, 16, ...) is its specification.
+// convDWAVX2_2x2 is the avx2 weight-gradient kernel for tiles of 2 window values × 16 output channels; DWRef(2, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_2x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_3x2 is the avx2 weight-gradient kernel for tiles of 3 window values × 16 output channels; dwRef(3, 16, ...) is its specification.
+// convDWAVX2_3x2 is the avx2 weight-gradient kernel for tiles of 3 window values × 16 output channels; DWRef(3, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_3x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_4x2 is the avx2 weight-gradient kernel for tiles of 4 window values × 16 output channels; dwRef(4, 16, ...) is its specification.
+// convDWAVX2_4x2 is the avx2 weight-gradient kernel for tiles of 4 window values × 16 output channels; DWRef(4, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_4x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_5x2 is the avx2 weight-gradient kernel for tiles of 5 window values × 16 output channels; dwRef(5, 16, ...) is its specification.
+// convDWAVX2_5x2 is the avx2 weight-gradient kernel for tiles of 5 window values × 16 output channels; DWRef(5, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_5x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX2_6x2 is the avx2 weight-gradient kernel for tiles of 6 window values × 16 output channels; dwRef(6, 16, ...) is its specification.
+// convDWAVX2_6x2 is the avx2 weight-gradient kernel for tiles of 6 window values × 16 output channels; DWRef(6, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX2_6x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convColSumAVX2 adds the column sums of a rows×len(acc) block of m (row stride ld) to acc, 8 columns at a time; colSumRef is its specification.
+// convColSumAVX2 adds the column sums of a rows×len(acc) block of m (row stride ld) to acc, 8 columns at a time; ColSumRef is its specification.
 //
 //go:noescape
 func convColSumAVX2(acc []float32, m []float32, rows int, ld int)
 
-// convFwdAVX512_1x1 is the avx512 forward kernel for tiles of 1 pixels × 16 output channels; fwdRef(1, 16, ...) is its specification.
+// convFwdAVX512_1x1 is the avx512 forward kernel for tiles of 1 pixels × 16 output channels; FwdRef(1, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_1x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_2x1 is the avx512 forward kernel for tiles of 2 pixels × 16 output channels; fwdRef(2, 16, ...) is its specification.
+// convFwdAVX512_2x1 is the avx512 forward kernel for tiles of 2 pixels × 16 output channels; FwdRef(2, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_2x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_3x1 is the avx512 forward kernel for tiles of 3 pixels × 16 output channels; fwdRef(3, 16, ...) is its specification.
+// convFwdAVX512_3x1 is the avx512 forward kernel for tiles of 3 pixels × 16 output channels; FwdRef(3, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_3x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_4x1 is the avx512 forward kernel for tiles of 4 pixels × 16 output channels; fwdRef(4, 16, ...) is its specification.
+// convFwdAVX512_4x1 is the avx512 forward kernel for tiles of 4 pixels × 16 output channels; FwdRef(4, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_4x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_5x1 is the avx512 forward kernel for tiles of 5 pixels × 16 output channels; fwdRef(5, 16, ...) is its specification.
+// convFwdAVX512_5x1 is the avx512 forward kernel for tiles of 5 pixels × 16 output channels; FwdRef(5, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_5x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_6x1 is the avx512 forward kernel for tiles of 6 pixels × 16 output channels; fwdRef(6, 16, ...) is its specification.
+// convFwdAVX512_6x1 is the avx512 forward kernel for tiles of 6 pixels × 16 output channels; FwdRef(6, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_6x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_7x1 is the avx512 forward kernel for tiles of 7 pixels × 16 output channels; fwdRef(7, 16, ...) is its specification.
+// convFwdAVX512_7x1 is the avx512 forward kernel for tiles of 7 pixels × 16 output channels; FwdRef(7, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_7x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_8x1 is the avx512 forward kernel for tiles of 8 pixels × 16 output channels; fwdRef(8, 16, ...) is its specification.
+// convFwdAVX512_8x1 is the avx512 forward kernel for tiles of 8 pixels × 16 output channels; FwdRef(8, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_8x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_9x1 is the avx512 forward kernel for tiles of 9 pixels × 16 output channels; fwdRef(9, 16, ...) is its specification.
+// convFwdAVX512_9x1 is the avx512 forward kernel for tiles of 9 pixels × 16 output channels; FwdRef(9, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_9x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_10x1 is the avx512 forward kernel for tiles of 10 pixels × 16 output channels; fwdRef(10, 16, ...) is its specification.
+// convFwdAVX512_10x1 is the avx512 forward kernel for tiles of 10 pixels × 16 output channels; FwdRef(10, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_10x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_11x1 is the avx512 forward kernel for tiles of 11 pixels × 16 output channels; fwdRef(11, 16, ...) is its specification.
+// convFwdAVX512_11x1 is the avx512 forward kernel for tiles of 11 pixels × 16 output channels; FwdRef(11, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_11x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_12x1 is the avx512 forward kernel for tiles of 12 pixels × 16 output channels; fwdRef(12, 16, ...) is its specification.
+// convFwdAVX512_12x1 is the avx512 forward kernel for tiles of 12 pixels × 16 output channels; FwdRef(12, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_12x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_13x1 is the avx512 forward kernel for tiles of 13 pixels × 16 output channels; fwdRef(13, 16, ...) is its specification.
+// convFwdAVX512_13x1 is the avx512 forward kernel for tiles of 13 pixels × 16 output channels; FwdRef(13, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_13x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_14x1 is the avx512 forward kernel for tiles of 14 pixels × 16 output channels; fwdRef(14, 16, ...) is its specification.
+// convFwdAVX512_14x1 is the avx512 forward kernel for tiles of 14 pixels × 16 output channels; FwdRef(14, 16, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_14x1(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_1x2 is the avx512 forward kernel for tiles of 1 pixels × 32 output channels; fwdRef(1, 32, ...) is its specification.
+// convFwdAVX512_1x2 is the avx512 forward kernel for tiles of 1 pixels × 32 output channels; FwdRef(1, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_1x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_2x2 is the avx512 forward kernel for tiles of 2 pixels × 32 output channels; fwdRef(2, 32, ...) is its specification.
+// convFwdAVX512_2x2 is the avx512 forward kernel for tiles of 2 pixels × 32 output channels; FwdRef(2, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_2x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_3x2 is the avx512 forward kernel for tiles of 3 pixels × 32 output channels; fwdRef(3, 32, ...) is its specification.
+// convFwdAVX512_3x2 is the avx512 forward kernel for tiles of 3 pixels × 32 output channels; FwdRef(3, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_3x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_4x2 is the avx512 forward kernel for tiles of 4 pixels × 32 output channels; fwdRef(4, 32, ...) is its specification.
+// convFwdAVX512_4x2 is the avx512 forward kernel for tiles of 4 pixels × 32 output channels; FwdRef(4, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_4x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_5x2 is the avx512 forward kernel for tiles of 5 pixels × 32 output channels; fwdRef(5, 32, ...) is its specification.
+// convFwdAVX512_5x2 is the avx512 forward kernel for tiles of 5 pixels × 32 output channels; FwdRef(5, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_5x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_6x2 is the avx512 forward kernel for tiles of 6 pixels × 32 output channels; fwdRef(6, 32, ...) is its specification.
+// convFwdAVX512_6x2 is the avx512 forward kernel for tiles of 6 pixels × 32 output channels; FwdRef(6, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_6x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_7x2 is the avx512 forward kernel for tiles of 7 pixels × 32 output channels; fwdRef(7, 32, ...) is its specification.
+// convFwdAVX512_7x2 is the avx512 forward kernel for tiles of 7 pixels × 32 output channels; FwdRef(7, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_7x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_8x2 is the avx512 forward kernel for tiles of 8 pixels × 32 output channels; fwdRef(8, 32, ...) is its specification.
+// convFwdAVX512_8x2 is the avx512 forward kernel for tiles of 8 pixels × 32 output channels; FwdRef(8, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_8x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_9x2 is the avx512 forward kernel for tiles of 9 pixels × 32 output channels; fwdRef(9, 32, ...) is its specification.
+// convFwdAVX512_9x2 is the avx512 forward kernel for tiles of 9 pixels × 32 output channels; FwdRef(9, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_9x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_10x2 is the avx512 forward kernel for tiles of 10 pixels × 32 output channels; fwdRef(10, 32, ...) is its specification.
+// convFwdAVX512_10x2 is the avx512 forward kernel for tiles of 10 pixels × 32 output channels; FwdRef(10, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_10x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_11x2 is the avx512 forward kernel for tiles of 11 pixels × 32 output channels; fwdRef(11, 32, ...) is its specification.
+// convFwdAVX512_11x2 is the avx512 forward kernel for tiles of 11 pixels × 32 output channels; FwdRef(11, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_11x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_12x2 is the avx512 forward kernel for tiles of 12 pixels × 32 output channels; fwdRef(12, 32, ...) is its specification.
+// convFwdAVX512_12x2 is the avx512 forward kernel for tiles of 12 pixels × 32 output channels; FwdRef(12, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_12x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_13x2 is the avx512 forward kernel for tiles of 13 pixels × 32 output channels; fwdRef(13, 32, ...) is its specification.
+// convFwdAVX512_13x2 is the avx512 forward kernel for tiles of 13 pixels × 32 output channels; FwdRef(13, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_13x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_14x2 is the avx512 forward kernel for tiles of 14 pixels × 32 output channels; fwdRef(14, 32, ...) is its specification.
+// convFwdAVX512_14x2 is the avx512 forward kernel for tiles of 14 pixels × 32 output channels; FwdRef(14, 32, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_14x2(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_1x3 is the avx512 forward kernel for tiles of 1 pixels × 48 output channels; fwdRef(1, 48, ...) is its specification.
+// convFwdAVX512_1x3 is the avx512 forward kernel for tiles of 1 pixels × 48 output channels; FwdRef(1, 48, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_1x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_2x3 is the avx512 forward kernel for tiles of 2 pixels × 48 output channels; fwdRef(2, 48, ...) is its specification.
+// convFwdAVX512_2x3 is the avx512 forward kernel for tiles of 2 pixels × 48 output channels; FwdRef(2, 48, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_2x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_3x3 is the avx512 forward kernel for tiles of 3 pixels × 48 output channels; fwdRef(3, 48, ...) is its specification.
+// convFwdAVX512_3x3 is the avx512 forward kernel for tiles of 3 pixels × 48 output channels; FwdRef(3, 48, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_3x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_4x3 is the avx512 forward kernel for tiles of 4 pixels × 48 output channels; fwdRef(4, 48, ...) is its specification.
+// convFwdAVX512_4x3 is the avx512 forward kernel for tiles of 4 pixels × 48 output channels; FwdRef(4, 48, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_4x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_5x3 is the avx512 forward kernel for tiles of 5 pixels × 48 output channels; fwdRef(5, 48, ...) is its specification.
+// convFwdAVX512_5x3 is the avx512 forward kernel for tiles of 5 pixels × 48 output channels; FwdRef(5, 48, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_5x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_6x3 is the avx512 forward kernel for tiles of 6 pixels × 48 output channels; fwdRef(6, 48, ...) is its specification.
+// convFwdAVX512_6x3 is the avx512 forward kernel for tiles of 6 pixels × 48 output channels; FwdRef(6, 48, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_6x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_7x3 is the avx512 forward kernel for tiles of 7 pixels × 48 output channels; fwdRef(7, 48, ...) is its specification.
+// convFwdAVX512_7x3 is the avx512 forward kernel for tiles of 7 pixels × 48 output channels; FwdRef(7, 48, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_7x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_8x3 is the avx512 forward kernel for tiles of 8 pixels × 48 output channels; fwdRef(8, 48, ...) is its specification.
+// convFwdAVX512_8x3 is the avx512 forward kernel for tiles of 8 pixels × 48 output channels; FwdRef(8, 48, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_8x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_9x3 is the avx512 forward kernel for tiles of 9 pixels × 48 output channels; fwdRef(9, 48, ...) is its specification.
+// convFwdAVX512_9x3 is the avx512 forward kernel for tiles of 9 pixels × 48 output channels; FwdRef(9, 48, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_9x3(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_1x4 is the avx512 forward kernel for tiles of 1 pixels × 64 output channels; fwdRef(1, 64, ...) is its specification.
+// convFwdAVX512_1x4 is the avx512 forward kernel for tiles of 1 pixels × 64 output channels; FwdRef(1, 64, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_1x4(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_2x4 is the avx512 forward kernel for tiles of 2 pixels × 64 output channels; fwdRef(2, 64, ...) is its specification.
+// convFwdAVX512_2x4 is the avx512 forward kernel for tiles of 2 pixels × 64 output channels; FwdRef(2, 64, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_2x4(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_3x4 is the avx512 forward kernel for tiles of 3 pixels × 64 output channels; fwdRef(3, 64, ...) is its specification.
+// convFwdAVX512_3x4 is the avx512 forward kernel for tiles of 3 pixels × 64 output channels; FwdRef(3, 64, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_3x4(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_4x4 is the avx512 forward kernel for tiles of 4 pixels × 64 output channels; fwdRef(4, 64, ...) is its specification.
+// convFwdAVX512_4x4 is the avx512 forward kernel for tiles of 4 pixels × 64 output channels; FwdRef(4, 64, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_4x4(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_5x4 is the avx512 forward kernel for tiles of 5 pixels × 64 output channels; fwdRef(5, 64, ...) is its specification.
+// convFwdAVX512_5x4 is the avx512 forward kernel for tiles of 5 pixels × 64 output channels; FwdRef(5, 64, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_5x4(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convFwdAVX512_6x4 is the avx512 forward kernel for tiles of 6 pixels × 64 output channels; fwdRef(6, 64, ...) is its specification.
+// convFwdAVX512_6x4 is the avx512 forward kernel for tiles of 6 pixels × 64 output channels; FwdRef(6, 64, ...) is its specification.
 //
 //go:noescape
 func convFwdAVX512_6x4(x []float32, w []float32, y []float32, bias []float32, p []int)
 
-// convDWAVX512_1x1 is the avx512 weight-gradient kernel for tiles of 1 window values × 16 output channels; dwRef(1, 16, ...) is its specification.
+// convDWAVX512_1x1 is the avx512 weight-gradient kernel for tiles of 1 window values × 16 output channels; DWRef(1, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_1x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_2x1 is the avx512 weight-gradient kernel for tiles of 2 window values × 16 output channels; dwRef(2, 16, ...) is its specification.
+// convDWAVX512_2x1 is the avx512 weight-gradient kernel for tiles of 2 window values × 16 output channels; DWRef(2, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_2x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_3x1 is the avx512 weight-gradient kernel for tiles of 3 window values × 16 output channels; dwRef(3, 16, ...) is its specification.
+// convDWAVX512_3x1 is the avx512 weight-gradient kernel for tiles of 3 window values × 16 output channels; DWRef(3, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_3x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_4x1 is the avx512 weight-gradient kernel for tiles of 4 window values × 16 output channels; dwRef(4, 16, ...) is its specification.
+// convDWAVX512_4x1 is the avx512 weight-gradient kernel for tiles of 4 window values × 16 output channels; DWRef(4, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_4x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_5x1 is the avx512 weight-gradient kernel for tiles of 5 window values × 16 output channels; dwRef(5, 16, ...) is its specification.
+// convDWAVX512_5x1 is the avx512 weight-gradient kernel for tiles of 5 window values × 16 output channels; DWRef(5, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_5x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_6x1 is the avx512 weight-gradient kernel for tiles of 6 window values × 16 output channels; dwRef(6, 16, ...) is its specification.
+// convDWAVX512_6x1 is the avx512 weight-gradient kernel for tiles of 6 window values × 16 output channels; DWRef(6, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_6x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_7x1 is the avx512 weight-gradient kernel for tiles of 7 window values × 16 output channels; dwRef(7, 16, ...) is its specification.
+// convDWAVX512_7x1 is the avx512 weight-gradient kernel for tiles of 7 window values × 16 output channels; DWRef(7, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_7x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_8x1 is the avx512 weight-gradient kernel for tiles of 8 window values × 16 output channels; dwRef(8, 16, ...) is its specification.
+// convDWAVX512_8x1 is the avx512 weight-gradient kernel for tiles of 8 window values × 16 output channels; DWRef(8, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_8x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_9x1 is the avx512 weight-gradient kernel for tiles of 9 window values × 16 output channels; dwRef(9, 16, ...) is its specification.
+// convDWAVX512_9x1 is the avx512 weight-gradient kernel for tiles of 9 window values × 16 output channels; DWRef(9, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_9x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_10x1 is the avx512 weight-gradient kernel for tiles of 10 window values × 16 output channels; dwRef(10, 16, ...) is its specification.
+// convDWAVX512_10x1 is the avx512 weight-gradient kernel for tiles of 10 window values × 16 output channels; DWRef(10, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_10x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_11x1 is the avx512 weight-gradient kernel for tiles of 11 window values × 16 output channels; dwRef(11, 16, ...) is its specification.
+// convDWAVX512_11x1 is the avx512 weight-gradient kernel for tiles of 11 window values × 16 output channels; DWRef(11, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_11x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_12x1 is the avx512 weight-gradient kernel for tiles of 12 window values × 16 output channels; dwRef(12, 16, ...) is its specification.
+// convDWAVX512_12x1 is the avx512 weight-gradient kernel for tiles of 12 window values × 16 output channels; DWRef(12, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_12x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_13x1 is the avx512 weight-gradient kernel for tiles of 13 window values × 16 output channels; dwRef(13, 16, ...) is its specification.
+// convDWAVX512_13x1 is the avx512 weight-gradient kernel for tiles of 13 window values × 16 output channels; DWRef(13, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_13x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_14x1 is the avx512 weight-gradient kernel for tiles of 14 window values × 16 output channels; dwRef(14, 16, ...) is its specification.
+// convDWAVX512_14x1 is the avx512 weight-gradient kernel for tiles of 14 window values × 16 output channels; DWRef(14, 16, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_14x1(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_1x2 is the avx512 weight-gradient kernel for tiles of 1 window values × 32 output channels; dwRef(1, 32, ...) is its specification.
+// convDWAVX512_1x2 is the avx512 weight-gradient kernel for tiles of 1 window values × 32 output channels; DWRef(1, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_1x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_2x2 is the avx512 weight-gradient kernel for tiles of 2 window values × 32 output channels; dwRef(2, 32, ...) is its specification.
+// convDWAVX512_2x2 is the avx512 weight-gradient kernel for tiles of 2 window values × 32 output channels; DWRef(2, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_2x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_3x2 is the avx512 weight-gradient kernel for tiles of 3 window values × 32 output channels; dwRef(3, 32, ...) is its specification.
+// convDWAVX512_3x2 is the avx512 weight-gradient kernel for tiles of 3 window values × 32 output channels; DWRef(3, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_3x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_4x2 is the avx512 weight-gradient kernel for tiles of 4 window values × 32 output channels; dwRef(4, 32, ...) is its specification.
+// convDWAVX512_4x2 is the avx512 weight-gradient kernel for tiles of 4 window values × 32 output channels; DWRef(4, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_4x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_5x2 is the avx512 weight-gradient kernel for tiles of 5 window values × 32 output channels; dwRef(5, 32, ...) is its specification.
+// convDWAVX512_5x2 is the avx512 weight-gradient kernel for tiles of 5 window values × 32 output channels; DWRef(5, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_5x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_6x2 is the avx512 weight-gradient kernel for tiles of 6 window values × 32 output channels; dwRef(6, 32, ...) is its specification.
+// convDWAVX512_6x2 is the avx512 weight-gradient kernel for tiles of 6 window values × 32 output channels; DWRef(6, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_6x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_7x2 is the avx512 weight-gradient kernel for tiles of 7 window values × 32 output channels; dwRef(7, 32, ...) is its specification.
+// convDWAVX512_7x2 is the avx512 weight-gradient kernel for tiles of 7 window values × 32 output channels; DWRef(7, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_7x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_8x2 is the avx512 weight-gradient kernel for tiles of 8 window values × 32 output channels; dwRef(8, 32, ...) is its specification.
+// convDWAVX512_8x2 is the avx512 weight-gradient kernel for tiles of 8 window values × 32 output channels; DWRef(8, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_8x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_9x2 is the avx512 weight-gradient kernel for tiles of 9 window values × 32 output channels; dwRef(9, 32, ...) is its specification.
+// convDWAVX512_9x2 is the avx512 weight-gradient kernel for tiles of 9 window values × 32 output channels; DWRef(9, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_9x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_10x2 is the avx512 weight-gradient kernel for tiles of 10 window values × 32 output channels; dwRef(10, 32, ...) is its specification.
+// convDWAVX512_10x2 is the avx512 weight-gradient kernel for tiles of 10 window values × 32 output channels; DWRef(10, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_10x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_11x2 is the avx512 weight-gradient kernel for tiles of 11 window values × 32 output channels; dwRef(11, 32, ...) is its specification.
+// convDWAVX512_11x2 is the avx512 weight-gradient kernel for tiles of 11 window values × 32 output channels; DWRef(11, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_11x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_12x2 is the avx512 weight-gradient kernel for tiles of 12 window values × 32 output channels; dwRef(12, 32, ...) is its specification.
+// convDWAVX512_12x2 is the avx512 weight-gradient kernel for tiles of 12 window values × 32 output channels; DWRef(12, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_12x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_13x2 is the avx512 weight-gradient kernel for tiles of 13 window values × 32 output channels; dwRef(13, 32, ...) is its specification.
+// convDWAVX512_13x2 is the avx512 weight-gradient kernel for tiles of 13 window values × 32 output channels; DWRef(13, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_13x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_14x2 is the avx512 weight-gradient kernel for tiles of 14 window values × 32 output channels; dwRef(14, 32, ...) is its specification.
+// convDWAVX512_14x2 is the avx512 weight-gradient kernel for tiles of 14 window values × 32 output channels; DWRef(14, 32, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_14x2(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_1x3 is the avx512 weight-gradient kernel for tiles of 1 window values × 48 output channels; dwRef(1, 48, ...) is its specification.
+// convDWAVX512_1x3 is the avx512 weight-gradient kernel for tiles of 1 window values × 48 output channels; DWRef(1, 48, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_1x3(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_2x3 is the avx512 weight-gradient kernel for tiles of 2 window values × 48 output channels; dwRef(2, 48, ...) is its specification.
+// convDWAVX512_2x3 is the avx512 weight-gradient kernel for tiles of 2 window values × 48 output channels; DWRef(2, 48, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_2x3(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_3x3 is the avx512 weight-gradient kernel for tiles of 3 window values × 48 output channels; dwRef(3, 48, ...) is its specification.
+// convDWAVX512_3x3 is the avx512 weight-gradient kernel for tiles of 3 window values × 48 output channels; DWRef(3, 48, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_3x3(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_4x3 is the avx512 weight-gradient kernel for tiles of 4 window values × 48 output channels; dwRef(4, 48, ...) is its specification.
+// convDWAVX512_4x3 is the avx512 weight-gradient kernel for tiles of 4 window values × 48 output channels; DWRef(4, 48, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_4x3(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_5x3 is the avx512 weight-gradient kernel for tiles of 5 window values × 48 output channels; dwRef(5, 48, ...) is its specification.
+// convDWAVX512_5x3 is the avx512 weight-gradient kernel for tiles of 5 window values × 48 output channels; DWRef(5, 48, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_5x3(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_6x3 is the avx512 weight-gradient kernel for tiles of 6 window values × 48 output channels; dwRef(6, 48, ...) is its specification.
+// convDWAVX512_6x3 is the avx512 weight-gradient kernel for tiles of 6 window values × 48 output channels; DWRef(6, 48, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_6x3(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_7x3 is the avx512 weight-gradient kernel for tiles of 7 window values × 48 output channels; dwRef(7, 48, ...) is its specification.
+// convDWAVX512_7x3 is the avx512 weight-gradient kernel for tiles of 7 window values × 48 output channels; DWRef(7, 48, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_7x3(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_8x3 is the avx512 weight-gradient kernel for tiles of 8 window values × 48 output channels; dwRef(8, 48, ...) is its specification.
+// convDWAVX512_8x3 is the avx512 weight-gradient kernel for tiles of 8 window values × 48 output channels; DWRef(8, 48, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_8x3(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_9x3 is the avx512 weight-gradient kernel for tiles of 9 window values × 48 output channels; dwRef(9, 48, ...) is its specification.
+// convDWAVX512_9x3 is the avx512 weight-gradient kernel for tiles of 9 window values × 48 output channels; DWRef(9, 48, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_9x3(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_1x4 is the avx512 weight-gradient kernel for tiles of 1 window values × 64 output channels; dwRef(1, 64, ...) is its specification.
+// convDWAVX512_1x4 is the avx512 weight-gradient kernel for tiles of 1 window values × 64 output channels; DWRef(1, 64, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_1x4(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_2x4 is the avx512 weight-gradient kernel for tiles of 2 window values × 64 output channels; dwRef(2, 64, ...) is its specification.
+// convDWAVX512_2x4 is the avx512 weight-gradient kernel for tiles of 2 window values × 64 output channels; DWRef(2, 64, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_2x4(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_3x4 is the avx512 weight-gradient kernel for tiles of 3 window values × 64 output channels; dwRef(3, 64, ...) is its specification.
+// convDWAVX512_3x4 is the avx512 weight-gradient kernel for tiles of 3 window values × 64 output channels; DWRef(3, 64, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_3x4(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_4x4 is the avx512 weight-gradient kernel for tiles of 4 window values × 64 output channels; dwRef(4, 64, ...) is its specification.
+// convDWAVX512_4x4 is the avx512 weight-gradient kernel for tiles of 4 window values × 64 output channels; DWRef(4, 64, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_4x4(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_5x4 is the avx512 weight-gradient kernel for tiles of 5 window values × 64 output channels; dwRef(5, 64, ...) is its specification.
+// convDWAVX512_5x4 is the avx512 weight-gradient kernel for tiles of 5 window values × 64 output channels; DWRef(5, 64, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_5x4(x []float32, dy []float32, dw []float32, p []int)
 
-// convDWAVX512_6x4 is the avx512 weight-gradient kernel for tiles of 6 window values × 64 output channels; dwRef(6, 64, ...) is its specification.
+// convDWAVX512_6x4 is the avx512 weight-gradient kernel for tiles of 6 window values × 64 output channels; DWRef(6, 64, ...) is its specification.
 //
 //go:noescape
 func convDWAVX512_6x4(x []float32, dy []float32, dw []float32, p []int)
 
-// convColSumAVX512 adds the column sums of a rows×len(acc) block of m (row stride ld) to acc, 16 columns at a time; colSumRef is its specification.
+// convColSumAVX512 adds the column sums of a rows×len(acc) block of m (row stride ld) to acc, 16 columns at a time; ColSumRef is its specification.
 //
 //go:noescape
 func convColSumAVX512(acc []float32, m []float32, rows int, ld int)

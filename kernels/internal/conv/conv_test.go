@@ -40,8 +40,8 @@ func within(got, want, scale float32, terms int) bool {
 	return math.Abs(float64(got-want)) <= float64(terms+2)*0x1p-24*float64(scale)*2+1e-30
 }
 
-// TestTablesComplete checks that every level has a kernel for each tile size
-// it advertises.
+// TestTablesComplete checks that the generated tables give every level a
+// forward and a weight-gradient kernel for each tile size it advertises.
 func TestTablesComplete(t *testing.T) {
 	for _, l := range cpu.AllLevels() {
 		s := For(l)

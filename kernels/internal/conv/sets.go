@@ -19,57 +19,43 @@ type Set struct {
 	// Fwd[nv][mr] and DW[nv][mr] are the kernels for tiles of mr pixels (or
 	// window values) × nv·Lanes output channels; MaxMR[nv] is the largest mr
 	// (0: no kernels with nv vectors).
-	Fwd   [5][]FwdFunc
-	DW    [5][]DWFunc
-	MaxMR [5]int
-	// Asm reports whether the kernels are generated assembly (false: the
-	// pure-Go twins, at level generic or without assembly).
-	Asm    bool
+	Fwd    [5][]FwdFunc
+	DW     [5][]DWFunc
+	MaxMR  [5]int
 	colSum func(acc, m []float32, rows, ld int)
 }
 
-// Tiles returns, for each vector count nv, the tallest tile the generator
-// emits at ISA level l: mr·nv accumulators, nv weight vectors and two
-// broadcast registers fit the register file (16 YMM at avx2, 32 ZMM at
-// avx512), and at most 14 rows. Level generic uses the avx2 tiles in Go.
-func Tiles(l cpu.Level) [5]int {
-	if l == cpu.AVX512 {
-		return [5]int{1: 14, 2: 14, 3: 9, 4: 6}
+// The sets of each level. The generator's tile list (tables_gen.go) says
+// which tiles each level has: as many accumulator rows as fit the register
+// file. Level generic runs the specifications at the avx2 tiles; without
+// assembly (noasm, other architectures) the avx2 and avx512 kernels are their
+// pure-Go twins (conv_noasm.go).
+var (
+	goSet     = Set{Level: cpu.Generic, Lanes: 8, Fwd: fwdGo, DW: dwGo, MaxMR: heights(fwdGo), colSum: ColSumRef}
+	avx2Set   = Set{Level: cpu.AVX2, Lanes: 8, Fwd: fwdAVX2, DW: dwAVX2, MaxMR: heights(fwdAVX2), colSum: convColSumAVX2}
+	avx512Set = Set{Level: cpu.AVX512, Lanes: 16, Fwd: fwdAVX512, DW: dwAVX512, MaxMR: heights(fwdAVX512), colSum: convColSumAVX512}
+)
+
+// heights returns the largest tile height of each vector count of a table.
+func heights(t [5][]FwdFunc) [5]int {
+	var h [5]int
+	for nv, row := range t {
+		h[nv] = max(len(row)-1, 0)
 	}
-	return [5]int{1: 12, 2: 6}
+	return h
 }
 
-var sets = map[cpu.Level]*Set{}
-
-func init() {
-	for _, l := range cpu.AllLevels() {
-		s := &Set{Level: l, Lanes: 8, MaxMR: Tiles(l), colSum: ColSumRef}
-		if l == cpu.AVX512 {
-			s.Lanes = 16
-		}
-		if fwd, dw, cs, ok := asmKernels(l); ok {
-			s.Fwd, s.DW, s.colSum, s.Asm = fwd, dw, cs, true
-		} else {
-			for nv, maxMR := range s.MaxMR {
-				if maxMR == 0 {
-					continue
-				}
-				s.Fwd[nv] = make([]FwdFunc, maxMR+1)
-				s.DW[nv] = make([]DWFunc, maxMR+1)
-				for mr := 1; mr <= maxMR; mr++ {
-					nr := nv * s.Lanes
-					s.Fwd[nv][mr] = func(x, w, y, bias []float32, p []int) { FwdRef(mr, nr, x, w, y, bias, p) }
-					s.DW[nv][mr] = func(x, dy, dw []float32, p []int) { DWRef(mr, nr, x, dy, dw, p) }
-				}
-			}
-		}
-		sets[l] = s
+// For returns the kernel set of ISA level l. The caller has checked that l is
+// usable on this CPU (cpu.Info.Check).
+func For(l cpu.Level) *Set {
+	switch l {
+	case cpu.AVX512:
+		return &avx512Set
+	case cpu.AVX2:
+		return &avx2Set
 	}
+	return &goSet
 }
-
-// For returns the kernel set of ISA level l (the caller has checked that the
-// level is usable).
-func For(l cpu.Level) *Set { return sets[l] }
 
 // ColSums sets acc[j] += Σ_{i<rows} m[i·ld + j] for every j < len(acc) (see
 // ColSumRef), vectorised over whole vectors of acc. It panics if m is too

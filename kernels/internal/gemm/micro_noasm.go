@@ -4,17 +4,10 @@
 
 package gemm
 
-// Without assembly the generated kernels are their pure-Go twins.
+// Without assembly each generated routine is its pure-Go twin, the
+// specification its doc comment in micro_amd64.go names.
 
-func transpose8x8(blocks int, src []float32, ld int, dst []float32, dstStride int) {
-	transposeRef(8, 8*blocks, src, ld, dst, dstStride)
-}
-
-func transpose4x8(blocks int, src []float32, ld int, dst []float32, dstStride int) {
-	transposeRef(4, 8*blocks, src, ld, dst, dstStride)
-}
-
-func sgemmAVX2_6x16(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32) {
+func sgemmAVX2_6x16(k int, a []float32, b []float32, ldb int, c []float32, ldc int, beta float32) {
 	microRef(6, 16, k, a, b, ldb, c, ldc, beta)
 }
 
@@ -66,7 +59,7 @@ func sgemmAVX2_6x8Direct(k int, a []float32, lda int, b []float32, ldb int, c []
 	microRefDirect(6, 8, k, a, lda, b, ldb, c, ldc, beta, 8)
 }
 
-func sgemmAVX512_12x32(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32) {
+func sgemmAVX512_12x32(k int, a []float32, b []float32, ldb int, c []float32, ldc int, beta float32) {
 	microRef(12, 32, k, a, b, ldb, c, ldc, beta)
 }
 
@@ -164,4 +157,12 @@ func sgemmAVX512_11x16Direct(k int, a []float32, lda int, b []float32, ldb int, 
 
 func sgemmAVX512_12x16Direct(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, cols int) {
 	microRefDirect(12, 16, k, a, lda, b, ldb, c, ldc, beta, cols)
+}
+
+func transpose8x8(blocks int, src []float32, ld int, dst []float32, dstStride int) {
+	transposeRef(8, 8*blocks, src, ld, dst, dstStride)
+}
+
+func transpose4x8(blocks int, src []float32, ld int, dst []float32, dstStride int) {
+	transposeRef(4, 8*blocks, src, ld, dst, dstStride)
 }

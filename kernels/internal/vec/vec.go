@@ -23,20 +23,20 @@ import (
 type Kernels struct {
 	Level cpu.Level
 
-	reluFwd       func(dst, src []float32)
-	reluBwd       func(dx, dy, y []float32)
-	biasAdd       func(y, b []float32, rows int)
-	biasReLU      func(y, b []float32, rows int)
-	colSum        func(dst, src []float32, rows int)
-	poolFwd       poolFunc
-	poolReLUFwd   poolFunc
-	poolBwdSet    poolFunc
-	poolBwdAdd    poolFunc
-	pool2Fwd      pool2Func
-	pool2BwdSet   pool2Func
-	adam          func(p, grad, m, v []float32, alpha, c1, c2, eps float32)
-	sgd           func(p, grad []float32, lr float32)
-	sgdMomentumFn func(p, grad, m []float32, lr, mom float32)
+	reluFwd     func(dst, src []float32)
+	reluBwd     func(dx, dy, y []float32)
+	biasAdd     func(y, b []float32, rows int)
+	biasReLU    func(y, b []float32, rows int)
+	colSum      func(dst, src []float32, rows int)
+	poolFwd     poolFunc
+	poolReLUFwd poolFunc
+	poolBwdSet  poolFunc
+	poolBwdAdd  poolFunc
+	pool2Fwd    pool2Func
+	pool2BwdSet pool2Func
+	adam        func(p, grad, m, v []float32, alpha, c1, c2, eps float32)
+	sgd         func(p, grad []float32, lr float32)
+	sgdMomentum func(p, grad, m []float32, lr, mom float32)
 }
 
 // pool2Func is the signature of the 2×2 row routines (poolFunc without wh
@@ -47,27 +47,29 @@ type pool2Func func(x, y []float32, arg []int32, base, nq, c, colStep, rowStride
 // input (or its gradient), y the outputs (or their gradients).
 type poolFunc func(x, y []float32, arg []int32, base, nq, c, wh, ww, colStep, rowStride int)
 
+// The kernels of each level: the pure-Go twins (ref.go) at generic, the
+// generated routines at avx2 and avx512, which without assembly (noasm, other
+// architectures) are the twins again (vec_noasm.go).
 var (
 	goKernels = Kernels{Level: cpu.Generic,
 		reluFwd: reluGo, reluBwd: reluBwdGo, biasAdd: biasAddGo, biasReLU: biasReLUGo, colSum: colSumGo,
 		poolFwd: maxPoolFwdGo, poolReLUFwd: maxPoolReLUFwdGo, poolBwdSet: maxPoolBwdSetGo, poolBwdAdd: maxPoolBwdAddGo,
 		pool2Fwd: maxPool2FwdGo, pool2BwdSet: maxPool2BwdSetGo,
-		adam: adamGo, sgd: sgdGo, sgdMomentumFn: sgdMomentumGo}
+		adam: adamGo, sgd: sgdGo, sgdMomentum: sgdMomentumGo}
 	avx2Kernels = Kernels{Level: cpu.AVX2,
 		reluFwd: reluFwdAVX2, reluBwd: reluBwdAVX2, biasAdd: biasAddAVX2, biasReLU: biasReLUAVX2, colSum: colSumAVX2,
 		poolFwd: maxPoolFwdAVX2, poolReLUFwd: maxPoolReLUFwdAVX2, poolBwdSet: maxPoolBwdSetAVX2, poolBwdAdd: maxPoolBwdAddAVX2,
 		pool2Fwd: maxPool2FwdAVX2, pool2BwdSet: maxPool2BwdSetAVX2,
-		adam: adamAVX2, sgd: sgdAVX2, sgdMomentumFn: sgdMomentumAVX2}
+		adam: adamAVX2, sgd: sgdAVX2, sgdMomentum: sgdMomentumAVX2}
 	avx512Kernels = Kernels{Level: cpu.AVX512,
 		reluFwd: reluFwdAVX512, reluBwd: reluBwdAVX512, biasAdd: biasAddAVX512, biasReLU: biasReLUAVX512, colSum: colSumAVX512,
 		poolFwd: maxPoolFwdAVX512, poolReLUFwd: maxPoolReLUFwdAVX512, poolBwdSet: maxPoolBwdSetAVX512, poolBwdAdd: maxPoolBwdAddAVX512,
 		pool2Fwd: maxPool2FwdAVX512, pool2BwdSet: maxPool2BwdSetAVX512,
-		adam: adamAVX512, sgd: sgdAVX512, sgdMomentumFn: sgdMomentumAVX512}
+		adam: adamAVX512, sgd: sgdAVX512, sgdMomentum: sgdMomentumAVX512}
 )
 
 // For returns the kernels of ISA level l. The caller has checked that l is
-// usable on this CPU (cpu.Info.Check); without assembly (noasm, other
-// architectures) the avx2 and avx512 kernels are the pure-Go twins.
+// usable on this CPU (cpu.Info.Check).
 func For(l cpu.Level) *Kernels {
 	switch l {
 	case cpu.AVX512:
@@ -192,5 +194,5 @@ func (k *Kernels) SGD(p, grad []float32, lr float32) {
 // m = m·mom − grad·lr; p += m (see sgdMomentumGo).
 func (k *Kernels) SGDMomentum(p, grad, m []float32, lr, mom float32) {
 	n := len(p)
-	k.sgdMomentumFn(p, grad[:n], m[:n], lr, mom)
+	k.sgdMomentum(p, grad[:n], m[:n], lr, mom)
 }

@@ -1,4 +1,4 @@
-package ceiling
+package machine
 
 import (
 	"cmp"
@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/benchname"
 )
 
 // Profile is what this machine can do: the facts about its CPU, the measured
@@ -26,10 +26,10 @@ type Profile struct {
 	L1D         int      `json:"l1d"`          // L1 data cache per core, bytes (0 unknown)
 	L2          int      `json:"l2"`           // L2 per core, bytes (0 unknown)
 	L3          int      `json:"l3"`           // L3, bytes (0 unknown)
-	Features    []string `json:"isa_features"` // cpu.Info.Features
+	Features    []string `json:"isa_features"` // the CPU features that matter to the kernels
 	ISA         string   `json:"isa_max"`      // highest usable ISA level
 
-	Mode string `json:"mode,omitempty"` // "quick" or "full": how long Measure ran
+	Mode string `json:"mode,omitempty"` // "quick" or "full": how long ceiling.Measure ran
 
 	// ClockGHz is the running clock of one busy core, measured with a
 	// dependent add chain (ClockSource "add-chain"); 0 when not measured.
@@ -39,7 +39,7 @@ type Profile struct {
 	// Peaks are the measured peak-FMA rates, GFLOP/s over all threads.
 	Peaks []Peak `json:"peaks,omitempty"`
 	// Datasheet holds cores × ClockGHz × FLOP per cycle for each measured
-	// level and precision at Threads = Cores; see DatasheetGFLOPS for the
+	// level and precision at Threads = Cores; see ceiling.DatasheetGFLOPS for the
 	// assumptions.
 	Datasheet []Peak `json:"datasheet,omitempty"`
 
@@ -49,7 +49,7 @@ type Profile struct {
 	// Streams are STREAM copy and triad on DRAM-sized arrays.
 	Streams []Bandwidth `json:"streams,omitempty"`
 	// Caches are the bandwidths of each memory level read from Sweep (see
-	// CacheBandwidths); Size is 0.
+	// ceiling.CacheBandwidths); Size is 0.
 	Caches []Bandwidth `json:"caches,omitempty"`
 	// Sweep is triad over working sets from L1-sized to DRAM-sized.
 	Sweep []Bandwidth `json:"sweep,omitempty"`
@@ -57,10 +57,10 @@ type Profile struct {
 
 // Peak is one peak rate.
 type Peak struct {
-	ISA     string    `json:"isa"`  // "generic", "avx2", "avx512"
-	Prec    Precision `json:"prec"` // "f32" or "f64"
-	Threads int       `json:"threads"`
-	GFLOPS  float64   `json:"gflops"`
+	ISA     string              `json:"isa"`  // "generic", "avx2", "avx512"
+	Prec    benchname.Precision `json:"prec"` // "f32" or "f64"
+	Threads int                 `json:"threads"`
+	GFLOPS  float64             `json:"gflops"`
 }
 
 // Bandwidth is one STREAM rate, bytes counted as STREAM does.
@@ -72,21 +72,11 @@ type Bandwidth struct {
 	GBs     float64 `json:"gbs"`
 }
 
-// FromInfo returns a Profile holding only the CPU facts of info.
-func FromInfo(info cpu.Info) Profile {
-	return Profile{
-		CPU: info.Brand, Vendor: info.Vendor, Family: info.Family, Model: info.Model,
-		Cores: info.PhysicalCores, LogicalCPUs: info.LogicalCores,
-		L1D: info.L1D, L2: info.L2, L3: info.L3,
-		Features: slices.Clone(info.Features), ISA: info.Max().String(),
-	}
-}
-
-// Peak returns the measured peak GFLOP/s of ISA level isa, precision prec at
-// the given thread count.
-func (p Profile) Peak(isa cpu.Level, prec Precision, threads int) (float64, bool) {
+// Peak returns the measured peak GFLOP/s of ISA level isa ("avx2"),
+// precision prec at the given thread count.
+func (p Profile) Peak(isa string, prec benchname.Precision, threads int) (float64, bool) {
 	for _, k := range p.Peaks {
-		if k.ISA == isa.String() && k.Prec == prec && k.Threads == threads {
+		if k.ISA == isa && k.Prec == prec && k.Threads == threads {
 			return k.GFLOPS, true
 		}
 	}
@@ -114,17 +104,16 @@ func (p Profile) Cache(level string, threads int) (float64, bool) {
 	return 0, false
 }
 
-// levelRank orders ISA level names as cpu.AllLevels does, unknown last.
+// levelRank orders ISA level names as ISALevels does, unknown last.
 func levelRank(s string) int {
-	l, err := cpu.ParseLevel(s)
-	if err != nil {
-		return 99
+	if i := slices.Index(ISALevels(), s); i >= 0 {
+		return i
 	}
-	return int(l)
+	return len(ISALevels())
 }
 
-// sort puts every list in the canonical order ConfigLines writes.
-func (p *Profile) sort() {
+// Sort puts every list in the canonical order ConfigLines writes.
+func (p *Profile) Sort() {
 	byPeak := func(a, b Peak) int {
 		return cmp.Or(cmp.Compare(levelRank(a.ISA), levelRank(b.ISA)), cmp.Compare(a.Prec, b.Prec), cmp.Compare(a.Threads, b.Threads))
 	}
@@ -158,33 +147,33 @@ type KeyValue struct {
 //	cache-<level>-gbs-t<t>
 //	sweep-<op>-gbs-t<t>-<size>
 const (
-	keyCPU         = "cpu"
-	keyVendor      = "cpu-vendor"
-	keyFamily      = "cpu-family"
-	keyModel       = "cpu-model"
-	keyCores       = "cores"
-	keyLogical     = "logical-cpus"
-	keyL1D         = "l1d"
-	keyL2          = "l2"
-	keyL3          = "l3"
-	keyFeatures    = "isa-features"
-	keyISA         = "isa-max"
-	keyMode        = "ceiling-mode"
-	keyClock       = "clock-ghz"
-	keyClockSource = "clock-source"
-	keyArray       = "stream-array-bytes"
-	prefixPeak     = "peak-gflops-"
-	prefixSheet    = "datasheet-gflops-"
-	prefixStream   = "stream-"
-	prefixCache    = "cache-"
-	prefixSweep    = "sweep-"
+	KeyCPU         = "cpu"
+	KeyVendor      = "cpu-vendor"
+	KeyFamily      = "cpu-family"
+	KeyModel       = "cpu-model"
+	KeyCores       = "cores"
+	KeyLogical     = "logical-cpus"
+	KeyL1D         = "l1d"
+	KeyL2          = "l2"
+	KeyL3          = "l3"
+	KeyFeatures    = "isa-features"
+	KeyISA         = "isa-max"
+	KeyMode        = "ceiling-mode"
+	KeyClock       = "clock-ghz"
+	KeyClockSource = "clock-source"
+	KeyArray       = "stream-array-bytes"
+	PrefixPeak     = "peak-gflops-"
+	PrefixSheet    = "datasheet-gflops-"
+	PrefixStream   = "stream-"
+	PrefixCache    = "cache-"
+	PrefixSweep    = "sweep-"
 )
 
 // ConfigLines returns the profile as configuration lines in a fixed order:
 // facts, clock, peaks, datasheet, streams, caches, sweep. Empty and zero
 // optional values are left out; ParseProfile reads them back.
 func (p Profile) ConfigLines() []KeyValue {
-	p.sort()
+	p.Sort()
 	var kv []KeyValue
 	add := func(k, v string) {
 		if v != "" {
@@ -192,39 +181,39 @@ func (p Profile) ConfigLines() []KeyValue {
 		}
 	}
 	num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
-	add(keyCPU, p.CPU)
-	add(keyVendor, p.Vendor)
-	add(keyFamily, strconv.Itoa(p.Family))
-	add(keyModel, strconv.Itoa(p.Model))
-	add(keyCores, strconv.Itoa(p.Cores))
-	add(keyLogical, strconv.Itoa(p.LogicalCPUs))
-	add(keyL1D, strconv.Itoa(p.L1D))
-	add(keyL2, strconv.Itoa(p.L2))
-	add(keyL3, strconv.Itoa(p.L3))
-	add(keyFeatures, strings.Join(p.Features, ","))
-	add(keyISA, p.ISA)
-	add(keyMode, p.Mode)
+	add(KeyCPU, p.CPU)
+	add(KeyVendor, p.Vendor)
+	add(KeyFamily, strconv.Itoa(p.Family))
+	add(KeyModel, strconv.Itoa(p.Model))
+	add(KeyCores, strconv.Itoa(p.Cores))
+	add(KeyLogical, strconv.Itoa(p.LogicalCPUs))
+	add(KeyL1D, strconv.Itoa(p.L1D))
+	add(KeyL2, strconv.Itoa(p.L2))
+	add(KeyL3, strconv.Itoa(p.L3))
+	add(KeyFeatures, strings.Join(p.Features, ","))
+	add(KeyISA, p.ISA)
+	add(KeyMode, p.Mode)
 	if p.ClockGHz != 0 {
-		add(keyClock, num(p.ClockGHz))
+		add(KeyClock, num(p.ClockGHz))
 	}
-	add(keyClockSource, p.ClockSource)
+	add(KeyClockSource, p.ClockSource)
 	for _, k := range p.Peaks {
-		add(fmt.Sprintf("%s%s-%s-t%d", prefixPeak, k.ISA, k.Prec, k.Threads), num(k.GFLOPS))
+		add(fmt.Sprintf("%s%s-%s-t%d", PrefixPeak, k.ISA, k.Prec, k.Threads), num(k.GFLOPS))
 	}
 	for _, k := range p.Datasheet {
-		add(fmt.Sprintf("%s%s-%s", prefixSheet, k.ISA, k.Prec), num(k.GFLOPS))
+		add(fmt.Sprintf("%s%s-%s", PrefixSheet, k.ISA, k.Prec), num(k.GFLOPS))
 	}
 	if p.StreamArrayBytes != 0 {
-		add(keyArray, strconv.Itoa(p.StreamArrayBytes))
+		add(KeyArray, strconv.Itoa(p.StreamArrayBytes))
 	}
 	for _, b := range p.Streams {
-		add(fmt.Sprintf("%s%s-gbs-t%d", prefixStream, b.Op, b.Threads), num(b.GBs))
+		add(fmt.Sprintf("%s%s-gbs-t%d", PrefixStream, b.Op, b.Threads), num(b.GBs))
 	}
 	for _, b := range p.Caches {
-		add(fmt.Sprintf("%s%s-gbs-t%d", prefixCache, b.Level, b.Threads), num(b.GBs))
+		add(fmt.Sprintf("%s%s-gbs-t%d", PrefixCache, b.Level, b.Threads), num(b.GBs))
 	}
 	for _, b := range p.Sweep {
-		add(fmt.Sprintf("%s%s-gbs-t%d-%d", prefixSweep, b.Op, b.Threads, b.Size), num(b.GBs))
+		add(fmt.Sprintf("%s%s-gbs-t%d-%d", PrefixSweep, b.Op, b.Threads, b.Size), num(b.GBs))
 	}
 	return kv
 }
@@ -244,14 +233,14 @@ func ParseProfile(config map[string]string) (Profile, error) {
 	for _, key := range keys {
 		ok, err := p.parseLine(key, strings.TrimSpace(config[key]))
 		if err != nil {
-			return Profile{}, fmt.Errorf("ceiling: configuration %s: %q: %w", key, config[key], err)
+			return Profile{}, fmt.Errorf("machine: configuration %s: %q: %w", key, config[key], err)
 		}
 		if ok {
 			known++
 		}
 	}
 	if known == 0 {
-		return Profile{}, fmt.Errorf("ceiling: no machine profile in the configuration (no %s, %s..., %s... keys)", keyCPU, prefixPeak, prefixStream)
+		return Profile{}, fmt.Errorf("machine: no machine profile in the configuration (no %s, %s..., %s... keys)", KeyCPU, PrefixPeak, PrefixStream)
 	}
 	for i := range p.Streams {
 		p.Streams[i].Size = p.Streams[i].Op.Arrays() * p.StreamArrayBytes
@@ -259,16 +248,16 @@ func ParseProfile(config map[string]string) (Profile, error) {
 	for i := range p.Datasheet {
 		p.Datasheet[i].Threads = p.Cores
 	}
-	p.sort()
+	p.Sort()
 	return p, nil
 }
 
 // parseLine sets the field of one key; it reports whether the key is one of
 // the profile's.
 func (p *Profile) parseLine(key, v string) (bool, error) {
-	intField := map[string]*int{keyFamily: &p.Family, keyModel: &p.Model, keyCores: &p.Cores, keyLogical: &p.LogicalCPUs,
-		keyL1D: &p.L1D, keyL2: &p.L2, keyL3: &p.L3, keyArray: &p.StreamArrayBytes}
-	strField := map[string]*string{keyCPU: &p.CPU, keyVendor: &p.Vendor, keyISA: &p.ISA, keyMode: &p.Mode, keyClockSource: &p.ClockSource}
+	intField := map[string]*int{KeyFamily: &p.Family, KeyModel: &p.Model, KeyCores: &p.Cores, KeyLogical: &p.LogicalCPUs,
+		KeyL1D: &p.L1D, KeyL2: &p.L2, KeyL3: &p.L3, KeyArray: &p.StreamArrayBytes}
+	strField := map[string]*string{KeyCPU: &p.CPU, KeyVendor: &p.Vendor, KeyISA: &p.ISA, KeyMode: &p.Mode, KeyClockSource: &p.ClockSource}
 	if f, ok := intField[key]; ok {
 		n, err := strconv.Atoi(v)
 		*f = n
@@ -279,18 +268,18 @@ func (p *Profile) parseLine(key, v string) (bool, error) {
 		return true, nil
 	}
 	switch {
-	case key == keyFeatures:
+	case key == KeyFeatures:
 		p.Features = nil
 		if v != "" {
 			p.Features = strings.Split(v, ",")
 		}
 		return true, nil
-	case key == keyClock:
+	case key == KeyClock:
 		g, err := parseRate(v)
 		p.ClockGHz = g
 		return true, err
-	case strings.HasPrefix(key, prefixPeak): // peak-gflops-<isa>-<prec>-t<t>
-		f, err := fields(key, prefixPeak, "<isa>-<prec>-t<threads>")
+	case strings.HasPrefix(key, PrefixPeak): // peak-gflops-<isa>-<prec>-t<t>
+		f, err := fields(key, PrefixPeak, "<isa>-<prec>-t<threads>")
 		if err != nil {
 			return true, err
 		}
@@ -298,8 +287,8 @@ func (p *Profile) parseLine(key, v string) (bool, error) {
 		k.GFLOPS, err = f.rate(v)
 		p.Peaks = append(p.Peaks, k)
 		return true, err
-	case strings.HasPrefix(key, prefixSheet): // datasheet-gflops-<isa>-<prec>
-		f, err := fields(key, prefixSheet, "<isa>-<prec>")
+	case strings.HasPrefix(key, PrefixSheet): // datasheet-gflops-<isa>-<prec>
+		f, err := fields(key, PrefixSheet, "<isa>-<prec>")
 		if err != nil {
 			return true, err
 		}
@@ -307,8 +296,8 @@ func (p *Profile) parseLine(key, v string) (bool, error) {
 		k.GFLOPS, err = f.rate(v)
 		p.Datasheet = append(p.Datasheet, k)
 		return true, err
-	case strings.HasPrefix(key, prefixStream): // stream-<op>-gbs-t<t>
-		f, err := fields(key, prefixStream, "<op>-gbs-t<threads>")
+	case strings.HasPrefix(key, PrefixStream): // stream-<op>-gbs-t<t>
+		f, err := fields(key, PrefixStream, "<op>-gbs-t<threads>")
 		if err != nil {
 			return true, err
 		}
@@ -316,8 +305,8 @@ func (p *Profile) parseLine(key, v string) (bool, error) {
 		b.GBs, err = f.rate(v)
 		p.Streams = append(p.Streams, b)
 		return true, err
-	case strings.HasPrefix(key, prefixCache): // cache-<level>-gbs-t<t>
-		f, err := fields(key, prefixCache, "<level>-gbs-t<threads>")
+	case strings.HasPrefix(key, PrefixCache): // cache-<level>-gbs-t<t>
+		f, err := fields(key, PrefixCache, "<level>-gbs-t<threads>")
 		if err != nil {
 			return true, err
 		}
@@ -325,8 +314,8 @@ func (p *Profile) parseLine(key, v string) (bool, error) {
 		b.GBs, err = f.rate(v)
 		p.Caches = append(p.Caches, b)
 		return true, err
-	case strings.HasPrefix(key, prefixSweep): // sweep-<op>-gbs-t<t>-<size>
-		f, err := fields(key, prefixSweep, "<op>-gbs-t<threads>-<bytes>")
+	case strings.HasPrefix(key, PrefixSweep): // sweep-<op>-gbs-t<t>-<size>
+		f, err := fields(key, PrefixSweep, "<op>-gbs-t<threads>-<bytes>")
 		if err != nil {
 			return true, err
 		}
@@ -367,12 +356,12 @@ func (f *keyFields) fail(err error) {
 }
 
 func (f *keyFields) isa(i int) string {
-	l, err := cpu.ParseLevel(f.parts[i])
+	l, err := ParseISA(f.parts[i])
 	f.fail(err)
-	return l.String()
+	return l
 }
 
-func (f *keyFields) prec(i int) Precision {
+func (f *keyFields) prec(i int) benchname.Precision {
 	p, err := ParsePrecision(f.parts[i])
 	f.fail(err)
 	return p

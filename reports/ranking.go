@@ -4,13 +4,12 @@ import (
 	"math"
 	"sort"
 	"strings"
-
-	"gonum.org/v1/gonum/stat"
 )
 
-// This file holds the presentation arithmetic: sorting, the Pareto frontier,
-// break-even crossings, the price-trend fit and the recommendations. Nothing
-// here models cost; it only reads what Input gives.
+// This file ranks and selects what Input gives: sorting, the Pareto
+// frontier, break-even crossings on the given cumulative series and the
+// recommendations. Nothing here models cost (the price trend, for one, comes
+// fitted in Workload.PriceTrend).
 
 // slug turns a name into a file-name and anchor friendly word.
 func slug(s string) string {
@@ -153,46 +152,6 @@ func breakEven(pts []CostPoint, rent func(CostPoint) float64) (month, dollars fl
 		return q.Month + f*(p.Month-q.Month), q.Own + f*(p.Own-q.Own), true
 	}
 	return 0, 0, false
-}
-
-// trend is a fit of log2(price per epoch) against release year.
-type trend struct {
-	N              int     // points fitted
-	Intercept      float64 // log2 dollars at year 0
-	Slope          float64 // log2 dollars per year
-	HalvingYears   float64 // years for the price to halve; 0 when it does not fall
-	FirstYear      int
-	LastYear       int
-	PriceKindLabel string
-}
-
-// priceTrend fits the headline price of the options with a release year.
-func priceTrend(opts []Option) (trend, bool) {
-	var xs, ys []float64
-	t := trend{PriceKindLabel: "headline price"}
-	for _, o := range opts {
-		p, _, ok := o.headline()
-		if !ok || o.ReleaseYear == 0 {
-			continue
-		}
-		xs = append(xs, float64(o.ReleaseYear))
-		ys = append(ys, math.Log2(p.Mid))
-		if t.N == 0 || o.ReleaseYear < t.FirstYear {
-			t.FirstYear = o.ReleaseYear
-		}
-		if o.ReleaseYear > t.LastYear {
-			t.LastYear = o.ReleaseYear
-		}
-		t.N++
-	}
-	if t.N < 2 || t.FirstYear == t.LastYear {
-		return t, false
-	}
-	t.Intercept, t.Slope = stat.LinearRegression(xs, ys, nil, false)
-	if t.Slope < 0 {
-		t.HalvingYears = -1 / t.Slope
-	}
-	return t, true
 }
 
 // recommendation is one headline line for a workload.

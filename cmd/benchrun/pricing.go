@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/costmodel"
 	"github.com/trainbench/trainbench/workload"
 )
@@ -33,7 +34,7 @@ func (c *costFlags) register(f *pflag.FlagSet) {
 	f.Float64Var(&c.pricePerHour, "price-per-hour", 0, "what the measured machine costs per hour (default: priced per core like the nearest catalogued CPU instance)")
 	f.Float64Var(&c.purchaseUSD, "purchase", 0, "purchase price of the measured machine in USD, to price owning it")
 	f.Float64Var(&c.watts, "watts", 0, "power the measured machine draws while training, for energy and owning")
-	f.StringVar(&c.precision, "precision", d.Precision, "arithmetic precision of catalogued accelerators: bf16, fp16, tf32 or fp32")
+	f.StringVar(&c.precision, "precision", string(d.Precision), "arithmetic precision of catalogued accelerators: bf16, f16, tf32 or f32 (fp16, fp32 accepted)")
 	f.Float64Var(&c.electricity, "electricity", d.ElectricityUSDkWh, "electricity price in USD per kWh")
 	f.Float64Var(&c.lifetime, "lifetime", d.LifetimeYears, "years a purchase is written off over")
 	f.Float64Var(&c.utilization, "utilization", d.Utilization, "fraction of its lifetime an owned machine trains")
@@ -50,34 +51,30 @@ func defaultCostFlags() costFlags {
 // assumptions returns the model's assumptions with the flags applied.
 func (c *costFlags) assumptions() costmodel.Assumptions {
 	a := costmodel.DefaultAssumptions()
-	a.Precision = c.precision
+	a.Precision = benchname.CanonicalPrecision(c.precision)
 	a.ElectricityUSDkWh = c.electricity
 	a.LifetimeYears = c.lifetime
 	a.Utilization = c.utilization
 	return a
 }
 
-// analysis is what the cost model says about the workloads: one estimate per
-// option and workload, the measured machine's options first.
-type analysis struct {
-	Assumptions costmodel.Assumptions
-	Catalog     costmodel.Catalog
-	Results     *costmodel.Results // nil without results files
-	Workloads   []workloadAnalysis
+// pricing is what the cost model says about the workloads, with the inputs
+// it said it from: one comparison per workload, whose estimates list the
+// measured machine's options first.
+type pricing struct {
+	Assumptions  costmodel.Assumptions
+	Interconnect costmodel.Interconnect // of the scale-out curves
+	Catalog      costmodel.Catalog
+	Results      *costmodel.Results // nil without results files
+	Workloads    []costmodel.Comparison
 }
 
-// workloadAnalysis is the estimates of one workload.
-type workloadAnalysis struct {
-	Network   workload.Network
-	Estimates []costmodel.EpochEstimate
-}
-
-// analyse loads the workloads, the catalog and the results files (which may
-// be none) and estimates an epoch of every workload on every option. Bad
-// input (an unknown workload, a malformed file, an invalid assumption) is a
-// usage error naming it.
-func analyse(c costFlags, resultFiles []string) (*analysis, error) {
-	a := &analysis{Assumptions: c.assumptions()}
+// priceWorkloads loads the workloads, the catalog and the results files
+// (which may be none) and prices an epoch of every workload on every option
+// (costmodel.Compare). Bad input (an unknown workload, a malformed file, an
+// invalid assumption) is a usage error naming it.
+func priceWorkloads(c costFlags, resultFiles []string) (*pricing, error) {
+	a := &pricing{Assumptions: c.assumptions(), Interconnect: costmodel.DefaultInterconnect()}
 	if err := a.Assumptions.Validate(); err != nil {
 		return nil, usageError{err}
 	}
@@ -113,7 +110,7 @@ func analyse(c costFlags, resultFiles []string) (*analysis, error) {
 			if t > 1 {
 				name += "s"
 			}
-			o, _, err := costmodel.MeasuredOption(fmt.Sprintf("measured-%dt", t), name, res, t, price, cat)
+			o, err := costmodel.MeasuredOption(fmt.Sprintf("measured-%dt", t), name, res, t, price, cat)
 			if err != nil {
 				return nil, err
 			}
@@ -129,11 +126,11 @@ func analyse(c costFlags, resultFiles []string) (*analysis, error) {
 		if err != nil {
 			return nil, usageError{err}
 		}
-		ests, err := costmodel.Estimate(w, opts, a.Assumptions)
+		cmp, err := costmodel.Compare(w, opts, a.Assumptions, a.Interconnect)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("workload %s: %w", name, err)}
 		}
-		a.Workloads = append(a.Workloads, workloadAnalysis{Network: w, Estimates: ests})
+		a.Workloads = append(a.Workloads, cmp)
 	}
 	return a, nil
 }

@@ -1,17 +1,16 @@
-package ceiling
+package machine
 
 import (
 	"encoding/json"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"unicode"
 
-	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/benchname"
 )
 
-// sampleProfile is a profile with every field set, as Measure fills it.
+// sampleProfile is a profile with every field set, as ceiling.Measure fills it.
 func sampleProfile() Profile {
 	p := Profile{
 		CPU: "AMD EPYC 9655 96-Core Processor", Vendor: "AMD", Family: 26, Model: 2, Cores: 2, LogicalCPUs: 2,
@@ -79,11 +78,11 @@ func TestConfigRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.sort()
+	p.Sort()
 	if !reflect.DeepEqual(back, p) {
 		t.Errorf("round trip changed the profile:\n got %+v\nwant %+v", back, p)
 	}
-	if g, ok := back.Peak(cpu.AVX2, F64, 2); !ok || g != 273.95/2/8 {
+	if g, ok := back.Peak(ISAAVX2, benchname.F64, 2); !ok || g != 273.95/2/8 {
 		t.Errorf("Peak(avx2, f64, 2) = %v, %v", g, ok)
 	}
 	if g, ok := back.Stream(Triad, 2); !ok || g != 42.9 {
@@ -92,7 +91,7 @@ func TestConfigRoundTrip(t *testing.T) {
 	if g, ok := back.Cache(LevelDRAM, 1); !ok || g != 500.25 {
 		t.Errorf("Cache(dram, 1) = %v, %v", g, ok)
 	}
-	if _, ok := back.Peak(cpu.AVX512, F32, 3); ok {
+	if _, ok := back.Peak(ISAAVX512, benchname.F32, 3); ok {
 		t.Error("Peak found a thread count that was not measured")
 	}
 
@@ -132,57 +131,5 @@ func TestParseProfileErrors(t *testing.T) {
 	}
 	if _, err := ParseProfile(map[string]string{"goos": "linux"}); err == nil {
 		t.Error("a configuration without profile keys parsed")
-	}
-}
-
-// TestSweepSizes checks the sweep runs from L1-sized to the DRAM STREAM
-// working set in steps of about 1.5, in whole elements of both ops.
-func TestSweepSizes(t *testing.T) {
-	info := cpu.Info{L1D: 48 << 10, L2: 1 << 20, L3: 32 << 20}
-	s := SweepSizes(info)
-	if s[0] > info.L1D/2 {
-		t.Errorf("first size %d is not L1-resident", s[0])
-	}
-	if last := s[len(s)-1]; last != 3*StreamArrayBytes(info) || StreamArrayBytes(info) != 128<<20 {
-		t.Errorf("last size %d, want the triad STREAM working set 3·%d", last, StreamArrayBytes(info))
-	}
-	for i, v := range s {
-		if v%Copy.BytesPerElem() != 0 || v%Triad.BytesPerElem() != 0 {
-			t.Errorf("size %d is not whole elements", v)
-		}
-		if i > 0 && i < len(s)-1 {
-			if r := float64(v) / float64(s[i-1]); r < 1.3 || r > 1.7 {
-				t.Errorf("step %d → %d is x%.2f", s[i-1], v, r)
-			}
-		}
-	}
-	if got := StreamArrayBytes(cpu.Info{L3: 256 << 20}); got != 1<<30 {
-		t.Errorf("StreamArrayBytes with a 256 MiB L3 = %d, want 4·L3", got)
-	}
-}
-
-// TestCacheBandwidths checks which sweep points each level is read from.
-func TestCacheBandwidths(t *testing.T) {
-	info := cpu.Info{L1D: 48 << 10, L2: 1 << 20, L3: 32 << 20}
-	pt := func(threads, size int, gbs float64) Bandwidth {
-		return Bandwidth{Op: Triad, Threads: threads, Size: size, GBs: gbs}
-	}
-	sweep := []Bandwidth{
-		pt(1, 16<<10, 500), pt(1, 24<<10, 520), pt(1, 40<<10, 900), // 40 KiB is too close to L1 to count
-		pt(1, 256<<10, 190), pt(1, 600<<10, 400), // 600 KiB is past L2/2
-		pt(1, 4<<20, 100), pt(1, 20<<20, 300), // 20 MiB is past L3/2
-		pt(1, 64<<20, 60), pt(1, 128<<20, 41), pt(1, 384<<20, 40),
-		pt(2, 40<<10, 1000), pt(2, 64<<10, 2000), pt(2, 512<<10, 380), pt(2, 1536<<10, 900),
-	}
-	got := map[string]float64{}
-	for _, b := range CacheBandwidths(info, sweep) {
-		got[b.Level+"-"+strconv.Itoa(b.Threads)] = b.GBs
-	}
-	want := map[string]float64{"l1-1": 520, "l2-1": 190, "l3-1": 100, "dram-1": 41, "l1-2": 1000, "l2-2": 380}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("CacheBandwidths = %v, want %v", got, want)
-	}
-	if bw := CacheBandwidths(cpu.Info{}, sweep); len(bw) != 1 || bw[0].Level != LevelDRAM {
-		t.Errorf("with unknown caches got %v, want only dram at 1 thread", bw)
 	}
 }

@@ -51,24 +51,6 @@ func TestBreakEven(t *testing.T) {
 	}
 }
 
-func TestPriceTrend(t *testing.T) {
-	// Prices halve every two years exactly: 8, 4, 2, 1 in 2018..2024.
-	var opts []Option
-	for i, y := range []int{2018, 2020, 2022, 2024} {
-		o := opt(string(rune('a'+i)), 1, 8/math.Exp2(float64(i)))
-		o.ReleaseYear = y
-		opts = append(opts, o)
-	}
-	opts = append(opts, opt("no year", 1, 100))
-	tr, ok := priceTrend(opts)
-	if !ok || tr.N != 4 || math.Abs(tr.HalvingYears-2) > 1e-9 {
-		t.Errorf("trend %+v (%v), want 4 points halving every 2 years", tr, ok)
-	}
-	if _, ok := priceTrend(opts[:1]); ok {
-		t.Error("fitted a trend through one point")
-	}
-}
-
 func TestRecommend(t *testing.T) {
 	w := Workload{Name: "w", Options: []Option{
 		opt("fast-dear", 10, 10),

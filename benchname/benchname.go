@@ -1,0 +1,78 @@
+// Package benchname is the schema of trainbench's benchmark names: the
+// families, the keys of their key=value elements and the order they are
+// written in, the shape-set names, the precision names, and the name of a
+// network layer's shape. Every package that writes a name (bench) or reads
+// one back (costmodel, results) uses it, so that a name means one thing
+// everywhere. It is data only: it imports nothing of trainbench.
+//
+// A case name is Family/key=value/..., keys in the order of CaseName's
+// fields, so that benchstat can slice results by any key (-col /impl,
+// -row /shape):
+//
+//	Sgemm/impl=blocked/isa=avx512/threads=1/m=1024/n=1024/k=1024
+//	Conv2D/pass=fwd/impl=direct/isa=avx2/threads=2/shape=seed-cnn.conv2
+//	Peak/isa=avx512/prec=f32/threads=2
+//	Stream/op=triad/threads=1/size=402653184
+package benchname
+
+// The benchmark families: Benchmark<Family> in go test, the first element
+// of a case name.
+const (
+	Sgemm       = "Sgemm"
+	Conv2D      = "Conv2D"
+	Dense       = "Dense"
+	MaxPool     = "MaxPool"
+	ReLU        = "ReLU"
+	BiasAdd     = "BiasAdd"
+	SoftmaxCE   = "SoftmaxCE"
+	Adam        = "Adam"
+	SGDMomentum = "SGDMomentum"
+	TrainStep   = "TrainStep" // one whole training step of a network
+	Peak        = "Peak"      // the machine's peak FMA rate (a ceiling)
+	Stream      = "Stream"    // STREAM bandwidth (a ceiling)
+)
+
+// The keys of a case name's elements, in the order they are written.
+const (
+	KeyPass    = "pass"    // a layer's pass: fwd, bwd-data, bwd-weights
+	KeyOp      = "op"      // a STREAM kernel: copy, triad
+	KeyImpl    = "impl"    // the implementation, as its registry names it
+	KeyISA     = "isa"     // the ISA level (generic, avx2, avx512) or ISANative
+	KeyPrec    = "prec"    // the precision of a peak loop (Precision)
+	KeyThreads = "threads" // the thread count
+	KeyShape   = "shape"   // a named shape (LayerShapeName for a network's layer)
+	KeyM       = "m"       // a matrix product's rows of C
+	KeyN       = "n"       // its columns of C
+	KeyK       = "k"       // its inner dimension
+	KeySize    = "size"    // a STREAM working set, bytes
+)
+
+// Implementation names the schema itself relies on (the others are the
+// names kernels' registries give them).
+const (
+	ImplNaive = "naive" // a kernel's reference loops: its specification, slow on purpose
+	ImplNN    = "nn"    // nn's trainer (TrainStep)
+)
+
+// ISANative is the isa= value of a library that picks its own instructions
+// (a system BLAS): the case runs on a generic Context.
+const ISANative = "native"
+
+// The shape sets cases belong to (Options.Sets in package bench).
+const (
+	SetSeed      = "seed"      // the seed CNN's layers at its training batch size
+	SetSquare    = "square"    // square matrix products
+	SetModel     = "model"     // matrix products from real training steps
+	SetCustom    = "custom"    // shapes given by the caller (SgemmCases)
+	SetResNet50  = "resnet50"  // ResNet-50 conv layers
+	SetDeepBench = "deepbench" // DeepBench's training conv shapes
+	SetLarge     = "large"     // layer shapes whose data spill the caches
+	SetPeak      = "peak"      // the peak FMA loops
+	SetDRAM      = "dram"      // STREAM on DRAM-sized arrays
+	SetSweep     = "sweep"     // STREAM over working sets from L1 to DRAM
+)
+
+// LayerShapeName is the shape= value of a benchmark case that measures one
+// layer of a network: "<network>.<layer>", e.g. "seed-cnn.conv2". The cost
+// model finds a layer's measured time by this name.
+func LayerShapeName(network, layer string) string { return network + "." + layer }

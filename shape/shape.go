@@ -1,0 +1,303 @@
+// Package shape holds the shapes of the kernels training is made of (conv2d,
+// dense, max-pool, matrix product, the element-wise kernels) and their FLOP
+// and byte formulas, as plain data: the kernels run them, the benchmark
+// table names them, the workload descriptions count with them and the cost
+// model prices them, all from this one definition. It imports nothing of
+// trainbench and measures nothing.
+package shape
+
+import (
+	"fmt"
+	"math"
+)
+
+// Pass names one of the computations a layer does in a training step.
+type Pass string
+
+// The passes of a training step, as used in benchmark names (pass=...) and
+// in the cost model.
+const (
+	Forward         Pass = "fwd"
+	BackwardData    Pass = "bwd-data"    // gradient with respect to the layer's input
+	BackwardWeights Pass = "bwd-weights" // gradient with respect to the weights (and bias)
+)
+
+// Conv2D describes a 2-D convolution on NHWC activations.
+//
+// Layouts (row-major, as the kernels use them):
+//
+//	input   X  [N][H][W][C]
+//	weights Wt [K][R][S][C]   (output channel, filter row, filter column, input channel)
+//	bias    B  [K]
+//	output  Y  [N][P][Q][K]   P = OutH(), Q = OutW()
+//
+// With this layout the im2col lowering is one GEMM over the whole batch:
+// Y[N·P·Q × K] = col(X)[N·P·Q × R·S·C] · Wtᵀ[R·S·C × K].
+type Conv2D struct {
+	N, H, W, C       int // batch, input height, width, channels
+	K, R, S          int // output channels, filter height, width
+	StrideH, StrideW int // ≥ 1
+	PadH, PadW       int // zero padding on each side, ≥ 0
+	DilH, DilW       int // dilation, ≥ 1 (1 = dense filter)
+}
+
+// OutH is P, the output height.
+func (s Conv2D) OutH() int {
+	return (s.H+2*s.PadH-s.DilH*(s.R-1)-1)/s.StrideH + 1
+}
+
+// OutW is Q, the output width.
+func (s Conv2D) OutW() int {
+	return (s.W+2*s.PadW-s.DilW*(s.S-1)-1)/s.StrideW + 1
+}
+
+// Validate returns an error naming the first field that makes the shape
+// unusable.
+func (s Conv2D) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+		min  int
+	}{{"N", s.N, 1}, {"H", s.H, 1}, {"W", s.W, 1}, {"C", s.C, 1}, {"K", s.K, 1}, {"R", s.R, 1}, {"S", s.S, 1},
+		{"StrideH", s.StrideH, 1}, {"StrideW", s.StrideW, 1}, {"PadH", s.PadH, 0}, {"PadW", s.PadW, 0},
+		{"DilH", s.DilH, 1}, {"DilW", s.DilW, 1}} {
+		if f.v < f.min {
+			return fmt.Errorf("conv2d %v: %s = %d, must be ≥ %d", s, f.name, f.v, f.min)
+		}
+	}
+	if s.OutH() < 1 || s.OutW() < 1 {
+		return fmt.Errorf("conv2d %v: the %dx%d filter (dilation %dx%d) does not fit the padded %dx%d input", s, s.R, s.S, s.DilH, s.DilW, s.H+2*s.PadH, s.W+2*s.PadW)
+	}
+	return nil
+}
+
+// String formats the shape compactly, benchdnn style:
+// "n32h28w28c1_k32r3s3_st1x1_pad0x0".
+func (s Conv2D) String() string {
+	str := fmt.Sprintf("n%dh%dw%dc%d_k%dr%ds%d_st%dx%d_pad%dx%d", s.N, s.H, s.W, s.C, s.K, s.R, s.S, s.StrideH, s.StrideW, s.PadH, s.PadW)
+	if s.DilH != 1 || s.DilW != 1 {
+		str += fmt.Sprintf("_dil%dx%d", s.DilH, s.DilW)
+	}
+	return str
+}
+
+// InputLen, WeightLen and OutputLen are the element counts of X, Wt and Y.
+func (s Conv2D) InputLen() int  { return s.N * s.H * s.W * s.C }
+func (s Conv2D) WeightLen() int { return s.K * s.R * s.S * s.C }
+func (s Conv2D) OutputLen() int { return s.N * s.OutH() * s.OutW() * s.K }
+
+// macs is the number of multiply-accumulates of the forward pass.
+func (s Conv2D) macs() float64 {
+	return float64(s.N) * float64(s.OutH()*s.OutW()) * float64(s.K) * float64(s.C*s.R*s.S)
+}
+
+// FLOPs returns the floating-point work of one pass: 2·N·P·Q·K·C·R·S for each
+// of forward, backward-data and backward-weights (each output element, input
+// gradient element or weight gradient is a sum of the same products). Bias
+// (N·P·Q·K adds) is left out, as is customary; it is under 1% for every
+// shape here.
+func (s Conv2D) FLOPs(p Pass) float64 { return 2 * s.macs() }
+
+// Bytes returns the compulsory memory traffic of one pass (each operand read
+// once and each result written once, 4 bytes an element):
+// fwd reads X and Wt and writes Y; bwd-data reads dY and Wt and writes dX;
+// bwd-weights reads X and dY and writes dWt (and dB).
+func (s Conv2D) Bytes(p Pass) float64 {
+	x, w, y := float64(s.InputLen()), float64(s.WeightLen()), float64(s.OutputLen())
+	switch p {
+	case BackwardData:
+		return 4 * (y + w + x)
+	case BackwardWeights:
+		return 4 * (x + y + w + float64(s.K))
+	}
+	return 4 * (x + w + float64(s.K) + y)
+}
+
+// Dense describes a fully connected layer Y[Batch×Out] = X[Batch×In] ·
+// Wᵀ + b with W stored [Out][In] (as PyTorch's Linear) and b [Out].
+type Dense struct {
+	Batch, In, Out int
+}
+
+// FLOPs returns 2·Batch·In·Out for each pass (forward, backward-data,
+// backward-weights); bias add and bias gradient (Batch·Out) are left out.
+func (s Dense) FLOPs(p Pass) float64 {
+	return 2 * float64(s.Batch) * float64(s.In) * float64(s.Out)
+}
+
+// Bytes returns the compulsory traffic of one pass, 4 bytes an element.
+func (s Dense) Bytes(p Pass) float64 {
+	x, w, y := float64(s.Batch*s.In), float64(s.In*s.Out), float64(s.Batch*s.Out)
+	switch p {
+	case BackwardData:
+		return 4 * (y + w + x)
+	case BackwardWeights:
+		return 4 * (x + y + w + float64(s.Out))
+	}
+	return 4 * (x + w + float64(s.Out) + y)
+}
+
+// Pool describes max-pooling of NHWC activations with a square window.
+type Pool struct {
+	N, H, W, C     int
+	Window, Stride int
+}
+
+// OutH and OutW are the output height and width (no padding: windows that
+// would overhang the input are dropped, as in Keras "valid" pooling).
+func (s Pool) OutH() int { return (s.H-s.Window)/s.Stride + 1 }
+func (s Pool) OutW() int { return (s.W-s.Window)/s.Stride + 1 }
+
+// InputLen and OutputLen are the element counts of the input and output.
+func (s Pool) InputLen() int  { return s.N * s.H * s.W * s.C }
+func (s Pool) OutputLen() int { return s.N * s.OutH() * s.OutW() * s.C }
+
+// FLOPs counts one comparison per window element: N·P·Q·C·Window².
+func (s Pool) FLOPs(p Pass) float64 {
+	return float64(s.OutputLen()) * float64(s.Window*s.Window)
+}
+
+// Bytes is the compulsory traffic: forward reads the input and writes the
+// output and a 4-byte argmax per output; backward reads dY and the argmax and
+// writes dX.
+func (s Pool) Bytes(p Pass) float64 {
+	in, out := float64(s.InputLen()), float64(s.OutputLen())
+	if p == BackwardData {
+		return 4 * (2*out + in)
+	}
+	return 4 * (in + 2*out)
+}
+
+// Validate returns an error naming the first field that makes the shape
+// unusable.
+func (s Dense) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"Batch", s.Batch}, {"In", s.In}, {"Out", s.Out}} {
+		if f.v < 1 {
+			return fmt.Errorf("dense %v: %s = %d, must be ≥ 1", s, f.name, f.v)
+		}
+	}
+	return nil
+}
+
+// String formats the shape compactly: "b32i1600o128".
+func (s Dense) String() string { return fmt.Sprintf("b%di%do%d", s.Batch, s.In, s.Out) }
+
+// Validate returns an error naming the first field that makes the shape
+// unusable (including a window larger than the image, and an input whose
+// element indices do not fit the int32 argmax).
+func (s Pool) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"N", s.N}, {"H", s.H}, {"W", s.W}, {"C", s.C}, {"Window", s.Window}, {"Stride", s.Stride}} {
+		if f.v < 1 {
+			return fmt.Errorf("maxpool %v: %s = %d, must be ≥ 1", s, f.name, f.v)
+		}
+	}
+	if s.Window > s.H || s.Window > s.W {
+		return fmt.Errorf("maxpool %v: the %dx%d window does not fit the %dx%d input", s, s.Window, s.Window, s.H, s.W)
+	}
+	if int64(s.N)*int64(s.H)*int64(s.W)*int64(s.C) > math.MaxInt32 {
+		return fmt.Errorf("maxpool %v: %d input elements overflow the int32 argmax", s, int64(s.N)*int64(s.H)*int64(s.W)*int64(s.C))
+	}
+	return nil
+}
+
+// String formats the shape compactly: "n32h26w26c32_win2st2".
+func (s Pool) String() string {
+	return fmt.Sprintf("n%dh%dw%dc%d_win%dst%d", s.N, s.H, s.W, s.C, s.Window, s.Stride)
+}
+
+// ElementwiseOp names one of the element-wise (memory-bound) kernels whose
+// cost depends only on an element count: the FLOP and byte formulas of ReLU,
+// ReLU backward, bias add, softmax cross-entropy and the optimizer updates
+// live here, in one place, for benchmarks, the roofline and the cost model.
+type ElementwiseOp string
+
+// The element-wise kernels.
+const (
+	OpReLU        ElementwiseOp = "relu"         // ReLUForward over n elements
+	OpReLUBwd     ElementwiseOp = "relu-bwd"     // ReLUBackward over n elements
+	OpBiasAdd     ElementwiseOp = "bias-add"     // BiasAdd of n elements (rows·len(b)); the bias itself is left out
+	OpSoftmaxCE   ElementwiseOp = "softmax-ce"   // SoftmaxCrossEntropy over n = batch·classes logits, with the gradient
+	OpAdam        ElementwiseOp = "adam"         // Adam over n parameters
+	OpSGDMomentum ElementwiseOp = "sgd-momentum" // SGDMomentum over n parameters
+)
+
+// FLOPs returns the floating-point operations of op over n elements, counting
+// each add, multiply, divide, square root, max and exp as one:
+//
+//	relu 1 (a max), relu-bwd 1 (a compare), bias-add 1,
+//	softmax-ce 5 (max, subtract, exp, sum, scale; the per-row log is left out),
+//	adam 12 (m: 3, v: 4, update: sqrt, add, multiply, divide, subtract),
+//	sgd-momentum 4 (two multiplies, a subtract, an add).
+func (op ElementwiseOp) FLOPs(n int) float64 {
+	f, _ := op.perElement()
+	return f * float64(n)
+}
+
+// Bytes returns the compulsory memory traffic of op over n elements, 4 bytes
+// an element read or written:
+//
+//	relu 8 (read x, write y), relu-bwd 12 (read y and dy, write dx),
+//	bias-add 8 (read and write y), softmax-ce 8 (read logits, write
+//	dlogits; the labels are 4 bytes a row, left out), adam 28 (read p, g, m,
+//	v; write p, m, v), sgd-momentum 20 (read p, g, vel; write p, vel).
+func (op ElementwiseOp) Bytes(n int) float64 {
+	_, b := op.perElement()
+	return b * float64(n)
+}
+
+// perElement is the table behind FLOPs and Bytes (zero for an unknown op).
+func (op ElementwiseOp) perElement() (flops, bytes float64) {
+	switch op {
+	case OpReLU:
+		return 1, 8
+	case OpReLUBwd:
+		return 1, 12
+	case OpBiasAdd:
+		return 1, 8
+	case OpSoftmaxCE:
+		return 5, 8
+	case OpAdam:
+		return 12, 28
+	case OpSGDMomentum:
+		return 4, 20
+	}
+	return 0, 0
+}
+
+// Gemm is one matrix product C[M×N] = A[M×K]·B[K×N] in float32, as SGEMM
+// computes it with beta = 0.
+type Gemm struct {
+	M, N, K int
+}
+
+// FLOPs is the floating-point work of the product: a multiply and an add for
+// each of the M·N·K terms.
+func (g Gemm) FLOPs() float64 { return 2 * float64(g.M) * float64(g.N) * float64(g.K) }
+
+// Bytes is the compulsory memory traffic of the product with beta = 0:
+// reading A and B once and writing C once, 4 bytes an element.
+func (g Gemm) Bytes() float64 {
+	return 4 * (float64(g.M)*float64(g.K) + float64(g.K)*float64(g.N) + float64(g.M)*float64(g.N))
+}
+
+// Gemm returns the matrix product a pass of the dense layer runs: forward
+// y = x·Wᵀ (Batch, Out, In); backward-data dx = dy·W (Batch, In, Out);
+// backward-weights dW = dyᵀ·x (Out, In, Batch). ok is false for any other
+// pass.
+func (s Dense) Gemm(p Pass) (g Gemm, ok bool) {
+	switch p {
+	case Forward:
+		return Gemm{s.Batch, s.Out, s.In}, true
+	case BackwardData:
+		return Gemm{s.Batch, s.In, s.Out}, true
+	case BackwardWeights:
+		return Gemm{s.Out, s.In, s.Batch}, true
+	}
+	return Gemm{}, false
+}
