@@ -3,6 +3,8 @@ package costmodel
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/trainbench/trainbench/benchname"
 )
@@ -24,19 +26,63 @@ type Assumptions struct {
 	// Default 0.896: the H200 calibration point (device copy 4.3 of 4.8
 	// TB/s, issue 6).
 	MemoryEfficiency float64
-	// LaunchOverheadS is added per layer pass on GPUs and TPUs (kernel
-	// launch and scheduling). Default 5 µs: an assumption, not a sourced
-	// figure; set 0 for a graph-captured or compiled step.
+	// LaunchOverheadS is the host's cost of one kernel launch on GPUs and
+	// TPUs. Default 5 µs, the calibrated stacks' launch cost, whose range
+	// (scaled by LaunchOverheadS over it) gives the interval; 0 leaves
+	// launches out.
 	LaunchOverheadS float64
-	// StepOverheadS is added to every step on every option (input
-	// pipeline, host synchronisation). Default 0.
+	// StepOverheadS is added to every step on every option besides the
+	// stack's framework cost (an input pipeline, host synchronisation).
+	// Default 0.
 	StepOverheadS float64
+	// Stack is the software catalogued accelerators are assumed to train
+	// with: StackEager (default: PyTorch eager with AMP, what a stock
+	// training script gets), StackCompiled or StackFused. It decides the
+	// calibrated efficiency, how much element-wise traffic is fused away and
+	// the per-step framework cost. TPUs always compile (XLA).
+	Stack string
+	// Calibration holds the calibrated efficiencies and stack costs; nil is
+	// the embedded calibration (EmbeddedCalibration).
+	Calibration *Calibration `json:"-"`
+	// CPUPrecision is the precision catalogued CPUs compute in. Default f32,
+	// like the measured machine (whose kernels are float32), so CPU rows
+	// compare like for like.
+	CPUPrecision benchname.Precision
+	// MemoryUsable is the fraction of an accelerator's memory a training
+	// step may fill (the rest: the framework's context and fragmentation).
+	// Default 0.9, an assumption. A step that does not fit is split into
+	// micro-batches with gradient accumulation.
+	MemoryUsable float64
+
+	// Market is the rental market on-demand prices are taken from, so the
+	// options of one table are priced in one market (Markets). Default
+	// MarketHyperscaler.
+	Market string
+	// MaxPriceAgeMonths is the age after which a price is reported stale.
+	// Default 12.
+	MaxPriceAgeMonths int
+	// Today is the date prices' age is measured at; zero is the current
+	// date.
+	Today time.Time `json:"-"`
 
 	// ElectricityUSDkWh is the price of electricity. Default $0.15/kWh (an
 	// assumption; state your own).
 	ElectricityUSDkWh float64
-	// PUE multiplies the power drawn (cooling, power delivery). Default 1.2.
+	// PUE multiplies the power drawn (cooling, power delivery). Default
+	// 1.25, Epoch AI's figure for operators other than hyperscalers (the
+	// Uptime Institute's industry average is about 1.56).
 	PUE float64
+	// PowerDraw is the fraction of an owned node's maximum power it draws
+	// while training. Default 0.75 (Epoch AI's server power fraction for
+	// GPUs).
+	PowerDraw float64
+	// ChipToNodePower is the node's power per accelerator as a multiple of
+	// the chip's TDP, for options without a catalogued node power. Default
+	// 1.8 (Epoch AI's default chip-to-server power factor).
+	ChipToNodePower float64
+	// CostOfCapital is the yearly interest rate a purchase is financed at;
+	// the write-off becomes an annuity over the lifetime. Default 0.
+	CostOfCapital float64
 	// LifetimeYears is the period a purchase is written off over. Default 3.
 	LifetimeYears float64
 	// Utilization is the fraction of the lifetime an owned machine trains.
@@ -57,8 +103,15 @@ func DefaultAssumptions() Assumptions {
 		Precision:         benchname.BF16,
 		MemoryEfficiency:  0.896,
 		LaunchOverheadS:   5e-6,
+		Stack:             StackEager,
+		CPUPrecision:      benchname.F32,
+		MemoryUsable:      0.9,
+		Market:            MarketHyperscaler,
+		MaxPriceAgeMonths: 12,
 		ElectricityUSDkWh: 0.15,
-		PUE:               1.2,
+		PUE:               1.25,
+		PowerDraw:         0.75,
+		ChipToNodePower:   1.8,
 		LifetimeYears:     3,
 		Utilization:       0.5,
 		Confidence:        0.95,
@@ -79,6 +132,22 @@ func (a Assumptions) Validate() error {
 		return bad("LaunchOverheadS", a.LaunchOverheadS, "want [0, 1) seconds")
 	case !(a.StepOverheadS >= 0 && a.StepOverheadS < 3600):
 		return bad("StepOverheadS", a.StepOverheadS, "want [0, 3600) seconds")
+	case !slices.Contains(Stacks, a.Stack):
+		return bad("Stack", a.Stack, "want one of "+strings.Join(Stacks, ", "))
+	case !slices.Contains(Precisions, a.CPUPrecision):
+		return bad("CPUPrecision", a.CPUPrecision, "want one of "+benchname.PrecisionList(Precisions))
+	case !(a.MemoryUsable > 0 && a.MemoryUsable <= 1):
+		return bad("MemoryUsable", a.MemoryUsable, "want (0, 1]")
+	case !slices.Contains(Markets, a.Market):
+		return bad("Market", a.Market, "want one of "+strings.Join(Markets, ", "))
+	case a.MaxPriceAgeMonths < 1:
+		return bad("MaxPriceAgeMonths", a.MaxPriceAgeMonths, "want ≥ 1")
+	case !(a.PowerDraw > 0 && a.PowerDraw <= 1):
+		return bad("PowerDraw", a.PowerDraw, "want (0, 1]")
+	case !(a.ChipToNodePower >= 1 && a.ChipToNodePower < 10):
+		return bad("ChipToNodePower", a.ChipToNodePower, "want [1, 10)")
+	case !(a.CostOfCapital >= 0 && a.CostOfCapital < 1):
+		return bad("CostOfCapital", a.CostOfCapital, "want [0, 1)")
 	case !(a.ElectricityUSDkWh >= 0 && a.ElectricityUSDkWh < 100):
 		return bad("ElectricityUSDkWh", a.ElectricityUSDkWh, "want [0, 100)")
 	case !(a.PUE >= 1 && a.PUE < 10):
@@ -101,11 +170,29 @@ func elementBytes(prec benchname.Precision) float64 { return float64(prec.Size()
 // Describe states the assumptions in words, one line each, for a report.
 func (a Assumptions) Describe() []string {
 	return []string{
-		fmt.Sprintf("catalogued options compute in %s where they have a sourced peak (else the nearest precision they have); measured machines in f32", a.Precision),
-		fmt.Sprintf("memory reaches %.3g of catalogued bandwidth unless the option says otherwise", a.MemoryEfficiency),
-		fmt.Sprintf("%.3g µs launch overhead per layer pass on GPUs and TPUs; %.3g s overhead per step", a.LaunchOverheadS*1e6, a.StepOverheadS),
-		fmt.Sprintf("owning: purchase written off over %.3g years at %.0f%% utilisation, maintenance %.3g%% a year", a.LifetimeYears, 100*a.Utilization, 100*a.MaintenancePerYear),
-		fmt.Sprintf("electricity $%.3g/kWh at PUE %.3g, drawing the option's TDP", a.ElectricityUSDkWh, a.PUE),
+		fmt.Sprintf("catalogued accelerators compute in %s, catalogued CPUs in %s, where they have a sourced peak (else the nearest precision they have); measured machines in f32", a.Precision, a.CPUPrecision),
+		fmt.Sprintf("software stack: %s (efficiency per workload class, accelerator family and stack calibrated against published training runs; TPUs compile with XLA)", a.Stack),
+		fmt.Sprintf("memory reaches %.3g of catalogued bandwidth unless the option says otherwise; a step may fill %.0f%% of an accelerator's memory, else it is split into micro-batches", a.MemoryEfficiency, 100*a.MemoryUsable),
+		fmt.Sprintf("%.3g µs host cost per kernel launch on GPUs and TPUs plus the stack's per-step framework cost; a step takes the longer of the host's and the device's time; %.3g s extra per step", a.LaunchOverheadS*1e6, a.StepOverheadS),
+		fmt.Sprintf("rental prices from the %s market (spot separately); a price older than %d months is marked stale", a.Market, a.MaxPriceAgeMonths),
+		fmt.Sprintf("owning: the accelerator and its host written off over %.3g years at %.0f%% utilisation, cost of capital %.3g%% a year, maintenance %.3g%% a year", a.LifetimeYears, 100*a.Utilization, 100*a.CostOfCapital, 100*a.MaintenancePerYear),
+		fmt.Sprintf("electricity $%.3g/kWh at PUE %.3g, drawing %.0f%% of the node's power (the catalogued node power, else %.3g × the chip's TDP)", a.ElectricityUSDkWh, a.PUE, 100*a.PowerDraw, a.ChipToNodePower),
 		fmt.Sprintf("measured throughput intervals at %.0f%% confidence (benchmath), or the range of the runs when too few", 100*a.Confidence),
 	}
+}
+
+// calibration returns the calibration the assumptions use.
+func (a Assumptions) calibration() Calibration {
+	if a.Calibration != nil {
+		return *a.Calibration
+	}
+	return embedded()
+}
+
+// today is the date prices' age is measured at.
+func (a Assumptions) today() time.Time {
+	if a.Today.IsZero() {
+		return time.Now().UTC()
+	}
+	return a.Today
 }

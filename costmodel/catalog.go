@@ -32,6 +32,40 @@ type Quantity struct {
 	Derived   string  `yaml:"derived,omitempty" json:"derived,omitempty"`
 	Unsourced bool    `yaml:"unsourced,omitempty" json:"unsourced,omitempty"`
 	Note      string  `yaml:"note,omitempty" json:"note,omitempty"`
+	// Authority is AuthorityPrimary (the maker's datasheet, the provider's
+	// own price list) or AuthoritySecondary (a copy, an aggregator); empty
+	// when the catalog does not say.
+	Authority string `yaml:"authority,omitempty" json:"authority,omitempty"`
+}
+
+// Authorities of a source.
+const (
+	AuthorityPrimary   = "primary"
+	AuthoritySecondary = "secondary"
+)
+
+// Markets a rental price is quoted in. Prices are compared within one
+// market, because a ratio of two prices from different markets is partly a
+// ratio of marketplaces.
+const (
+	MarketHyperscaler = "hyperscaler-on-demand" // AWS, GCP, Azure list prices
+	MarketNeocloud    = "neocloud"              // GPU clouds' own list prices
+	MarketMarketplace = "marketplace"           // per-host offers (Vast.ai, RunPod community)
+	MarketSpot        = "spot"                  // preemptible capacity
+	MarketCommitted   = "committed"             // 1- or 3-year reservations
+)
+
+// Markets lists the markets in the order reports show them.
+var Markets = []string{MarketHyperscaler, MarketNeocloud, MarketMarketplace, MarketSpot, MarketCommitted}
+
+// Price is one rental price of an option: what an hour of it costs in one
+// market from one provider.
+type Price struct {
+	Market   string   `yaml:"market" json:"market"`
+	Provider string   `yaml:"provider" json:"provider"`
+	Offer    string   `yaml:"offer,omitempty" json:"offer,omitempty"`   // "p5.48xlarge / 8"
+	Region   string   `yaml:"region,omitempty" json:"region,omitempty"` // "us-east-1"
+	USDh     Quantity `yaml:"usd_h" json:"usd_h"`
 }
 
 // Known reports whether the quantity has a sourced value.
@@ -86,15 +120,32 @@ type Option struct {
 	ReleaseYear Quantity  `yaml:"release_year" json:"release_year"`
 	// PeakTFLOPS is the dense peak per precision (f32, tf32, bf16, f16;
 	// a file may spell them fp32 and fp16, which parsing makes canonical).
-	PeakTFLOPS    map[benchname.Precision]Quantity `yaml:"peak_tflops" json:"peak_tflops"`
-	MemoryGBs     Quantity                         `yaml:"memory_gbs" json:"memory_gbs"`
-	MemoryGB      Quantity                         `yaml:"memory_gb" json:"memory_gb"`
-	TDPW          Quantity                         `yaml:"tdp_w" json:"tdp_w"`
-	OnDemandUSDh  Quantity                         `yaml:"on_demand_usd_h" json:"on_demand_usd_h"`
-	SpotUSDh      Quantity                         `yaml:"spot_usd_h" json:"spot_usd_h"`
-	PurchaseUSD   Quantity                         `yaml:"purchase_usd" json:"purchase_usd"`
-	Efficiency    Efficiency                       `yaml:"efficiency" json:"efficiency"`
-	MemEfficiency *Quantity                        `yaml:"memory_efficiency,omitempty" json:"memory_efficiency,omitempty"`
+	PeakTFLOPS map[benchname.Precision]Quantity `yaml:"peak_tflops" json:"peak_tflops"`
+	MemoryGBs  Quantity                         `yaml:"memory_gbs" json:"memory_gbs"`
+	MemoryGB   Quantity                         `yaml:"memory_gb" json:"memory_gb"`
+	TDPW       Quantity                         `yaml:"tdp_w" json:"tdp_w"`
+	// OnDemandUSDh and SpotUSDh are rental prices without a market: a user
+	// catalog may give them instead of Prices (the embedded catalog uses
+	// Prices). They match any market an estimate asks for.
+	OnDemandUSDh Quantity `yaml:"on_demand_usd_h,omitempty" json:"on_demand_usd_h,omitempty"`
+	SpotUSDh     Quantity `yaml:"spot_usd_h,omitempty" json:"spot_usd_h,omitempty"`
+	// Prices are the option's rental prices, each in its market.
+	Prices      []Price  `yaml:"prices,omitempty" json:"prices,omitempty"`
+	PurchaseUSD Quantity `yaml:"purchase_usd" json:"purchase_usd"`
+	// HostUSD is the rest of the machine an owned accelerator needs, per
+	// accelerator (a server's or workstation's share besides the chip);
+	// NodePowerW the whole node's power per accelerator. Owning is priced
+	// as that system (absent: the chip alone, which the estimate says).
+	HostUSD    *Quantity `yaml:"host_usd,omitempty" json:"host_usd,omitempty"`
+	NodePowerW *Quantity `yaml:"node_power_w,omitempty" json:"node_power_w,omitempty"`
+	// Family is the accelerator family the calibrated efficiencies are
+	// looked up by (Calibration.Efficiency); empty or unknown families use
+	// Efficiency.
+	Family string `yaml:"family,omitempty" json:"family,omitempty"`
+	// Efficiency is the option's own GEMM-efficiency range, used when the
+	// calibration has no cell for its family (CPUs, user options).
+	Efficiency    Efficiency `yaml:"efficiency" json:"efficiency"`
+	MemEfficiency *Quantity  `yaml:"memory_efficiency,omitempty" json:"memory_efficiency,omitempty"`
 
 	// Measured, when set, makes this a measured option: its times come from
 	// these kernel measurements instead of the roofline of the catalogued
@@ -105,9 +156,51 @@ type Option struct {
 	Notes []string `yaml:"-" json:"-"`
 }
 
-// Catalog is a list of options, in file order.
+// Catalog is a list of options, in file order. AsOf is the date the
+// catalog's prices were last reviewed (the embedded catalog's staleness test
+// measures its prices' age against it).
 type Catalog struct {
+	AsOf    string   `yaml:"as_of,omitempty" json:"as_of,omitempty"`
 	Options []Option `yaml:"options" json:"options"`
+}
+
+// PriceIn returns the option's price in market m: the cheapest of its
+// Prices in m, else the market-less OnDemandUSDh (any market but spot) or
+// SpotUSDh (spot). ok is false when it has none.
+func (o Option) PriceIn(m string) (p Price, ok bool) {
+	for _, q := range o.Prices {
+		if q.Market == m && q.USDh.Known() && (!ok || q.USDh.Value < p.USDh.Value) {
+			p, ok = q, true
+		}
+	}
+	if ok {
+		return p, true
+	}
+	legacy := o.OnDemandUSDh
+	if m == MarketSpot {
+		legacy = o.SpotUSDh
+	}
+	if legacy.Known() {
+		return Price{Market: m, Provider: "unlabelled", USDh: legacy}, true
+	}
+	return Price{}, false
+}
+
+// AnyOnDemand returns the option's cheapest non-spot rental price in any
+// market, for pricing a measured machine per core like a catalogued
+// instance.
+func (o Option) AnyOnDemand() (Price, bool) {
+	var best Price
+	ok := false
+	for _, m := range Markets {
+		if m == MarketSpot {
+			continue
+		}
+		if p, found := o.PriceIn(m); found && (!ok || p.USDh.Value < best.USDh.Value) {
+			best, ok = p, true
+		}
+	}
+	return best, ok
 }
 
 // Lookup returns the option with that id.
@@ -162,7 +255,7 @@ func LoadCatalog(paths ...string) (Catalog, error) {
 
 // Merge returns c with the options of u: same id replaces, new id appends.
 func (c Catalog) Merge(u Catalog) Catalog {
-	out := Catalog{Options: slices.Clone(c.Options)}
+	out := Catalog{AsOf: c.AsOf, Options: slices.Clone(c.Options)}
 	for _, o := range u.Options {
 		if i := slices.IndexFunc(out.Options, func(p Option) bool { return p.ID == o.ID }); i >= 0 {
 			out.Options[i] = o
@@ -233,6 +326,9 @@ func (c Catalog) Validate() error {
 	if len(c.Options) == 0 {
 		return &CatalogError{Field: "options", Msg: "no options"}
 	}
+	if c.AsOf != "" && !validDate(c.AsOf) {
+		return &CatalogError{Field: "as_of", Msg: fmt.Sprintf("%q, want YYYY, YYYY-MM or YYYY-MM-DD", c.AsOf)}
+	}
 	seen := map[string]int{}
 	for i, o := range c.Options {
 		path := fmt.Sprintf("options[%d]", i)
@@ -267,9 +363,42 @@ func (c Catalog) Validate() error {
 			field string
 			q     Quantity
 		}{{"release_year", o.ReleaseYear}, {"memory_gbs", o.MemoryGBs}, {"memory_gb", o.MemoryGB}, {"tdp_w", o.TDPW},
-			{"on_demand_usd_h", o.OnDemandUSDh}, {"spot_usd_h", o.SpotUSDh}, {"purchase_usd", o.PurchaseUSD}} {
+			{"purchase_usd", o.PurchaseUSD}} {
 			if err := checkQuantity(q.q, fail, q.field); err != nil {
 				return err
+			}
+		}
+		for _, q := range []struct {
+			field string
+			q     Quantity
+		}{{"on_demand_usd_h", o.OnDemandUSDh}, {"spot_usd_h", o.SpotUSDh}} {
+			if q.q == (Quantity{}) {
+				continue // optional: the prices list replaces the market-less fields
+			}
+			if err := checkQuantity(q.q, fail, q.field); err != nil {
+				return err
+			}
+		}
+		for j, p := range o.Prices {
+			field := fmt.Sprintf("prices[%d]", j)
+			switch {
+			case !slices.Contains(Markets, p.Market):
+				return fail(field+".market", "%q, want one of %s", p.Market, strings.Join(Markets, ", "))
+			case p.Provider == "":
+				return fail(field+".provider", "missing")
+			}
+			if err := checkQuantity(p.USDh, fail, field+".usd_h"); err != nil {
+				return err
+			}
+		}
+		for _, q := range []struct {
+			field string
+			q     *Quantity
+		}{{"host_usd", o.HostUSD}, {"node_power_w", o.NodePowerW}} {
+			if q.q != nil {
+				if err := checkQuantity(*q.q, fail, q.field); err != nil {
+					return err
+				}
 			}
 		}
 		if y := o.ReleaseYear; y.Known() && (y.Value < 1990 || y.Value > 2100 || y.Value != float64(int(y.Value))) {
@@ -323,6 +452,9 @@ func checkQuantity(q Quantity, fail func(field, format string, args ...any) erro
 			return fail(field+".note", "an unsourced value needs a note saying why")
 		}
 		return nil
+	}
+	if q.Authority != "" && q.Authority != AuthorityPrimary && q.Authority != AuthoritySecondary {
+		return fail(field+".authority", "%q, want %s or %s", q.Authority, AuthorityPrimary, AuthoritySecondary)
 	}
 	switch {
 	case q == Quantity{}:

@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trainbench/trainbench/benchname"
 )
@@ -42,9 +44,56 @@ func TestEmbeddedCatalog(t *testing.T) {
 	if h100.PeakTFLOPS[benchname.BF16].Value != 989 || h100.MemoryGBs.Value != 3350 || h100.TDPW.Value != 700 {
 		t.Errorf("H100 figures %+v", h100)
 	}
-	t4, _ := c.Lookup("nvidia-t4")
-	if !t4.OnDemandUSDh.Unsourced || t4.OnDemandUSDh.Note == "" {
-		t.Errorf("T4 on-demand price should be marked unsourced: %+v", t4.OnDemandUSDh)
+	// The T4 and the TPU v5e are priced by their providers (they used to be
+	// unpriced and so always sorted last); every price has a market.
+	for _, id := range []string{"nvidia-t4", "google-tpu-v5e"} {
+		o, _ := c.Lookup(id)
+		if _, ok := o.PriceIn(MarketHyperscaler); !ok {
+			t.Errorf("%s has no hyperscaler on-demand price", id)
+		}
+	}
+	cal := EmbeddedCalibration()
+	for _, o := range c.Options {
+		if o.OnDemandUSDh != (Quantity{}) || o.SpotUSDh != (Quantity{}) {
+			t.Errorf("%s: the embedded catalog gives prices in markets (prices), not on_demand_usd_h/spot_usd_h", o.ID)
+		}
+		// Accelerators have a family the calibration knows.
+		if (o.Kind == KindGPU || o.Kind == KindTPU) && !slices.ContainsFunc(cal.Efficiency, func(e EfficiencyCell) bool { return e.Family == o.Family }) {
+			t.Errorf("%s: family %q has no calibrated efficiency", o.ID, o.Family)
+		}
+	}
+}
+
+// TestCatalogSources: no catalog number cites internal notes, and no
+// price is older than three years at the catalog's as_of date (the
+// estimates mark prices older than Assumptions.MaxPriceAgeMonths stale; this
+// keeps an aging catalog from passing unnoticed).
+func TestCatalogSources(t *testing.T) {
+	c := EmbeddedCatalog()
+	asOf, err := time.Parse("2006-01", c.AsOf)
+	if err != nil {
+		t.Fatalf("as_of %q: %v", c.AsOf, err)
+	}
+	check := func(id, what string, q Quantity) {
+		for _, bad := range []string{"ANCHORS", "../shared", "desk research", "issue 6"} {
+			if strings.Contains(q.Source+q.Note+q.Derived, bad) {
+				t.Errorf("%s %s cites internal notes (%q): %+v", id, what, bad, q)
+			}
+		}
+	}
+	for _, o := range c.Options {
+		for p, q := range o.PeakTFLOPS {
+			check(o.ID, string(p)+" peak", q)
+		}
+		for _, q := range []Quantity{o.ReleaseYear, o.MemoryGBs, o.MemoryGB, o.TDPW, o.PurchaseUSD} {
+			check(o.ID, "figure", q)
+		}
+		for _, p := range o.Prices {
+			check(o.ID, p.Market+" price", p.USDh)
+			if m, ok := ageMonths(p.USDh.Date, asOf); !ok || m > 36 {
+				t.Errorf("%s: %s price dated %s is more than three years before as_of %s", o.ID, p.Market, p.USDh.Date, c.AsOf)
+			}
+		}
 	}
 }
 

@@ -131,12 +131,14 @@ func scaleOutPicks(ests []EpochEstimate, ok []int) []int {
 }
 
 // cheapestToOwn returns the index (among ok) of the option cheapest to own
-// among those with a break-even against renting, or -1.
+// among those priced as a whole machine with a break-even against renting,
+// or -1.
 func cheapestToOwn(ests []EpochEstimate, ok []int) int {
 	best := -1
 	for _, i := range ok {
 		e := ests[i]
-		if e.Own != nil && e.BreakEvenMonths != nil && (best < 0 || e.Own.USD.Mid < ests[best].Own.USD.Mid) {
+		system := e.OwnSystem || e.Basis == BasisMeasured // a chip without its host is not a machine to buy
+		if e.Own != nil && system && e.BreakEvenMonths != nil && (best < 0 || e.Own.USD.Mid < ests[best].Own.USD.Mid) {
 			best = i
 		}
 	}

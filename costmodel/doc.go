@@ -8,11 +8,18 @@
 //   - Catalogued: an Option of the hardware catalog (the embedded
 //     catalog.yaml, which users override or extend with LoadCatalog). Every
 //     number carries its source and date, or is marked unsourced and then
-//     treated as unknown. Time per layer and pass is a roofline:
-//     max(FLOPs / (peak × efficiency), bytes / (bandwidth × memory
-//     efficiency)), plus a launch overhead per layer pass on accelerators
-//     and a per-step overhead (Assumptions). The efficiency range of the
-//     option (low, mid, high) gives the interval.
+//     treated as unknown; rental prices carry their market and are
+//     compared within one (Assumptions.Market). Time per layer and pass is
+//     a roofline: max(FLOPs / (peak × efficiency), bytes / (bandwidth ×
+//     memory efficiency)), with the efficiency calibrated against
+//     published training runs per workload class, accelerator family and
+//     software stack (calibration.yaml, Calibration, Calibrate), and
+//     element-wise traffic fused away on compiled and fused stacks. A
+//     step takes the longer of the device's time and the host's (the
+//     stack's framework cost and a launch per kernel); a step that does
+//     not fit memory runs as micro-batches. The calibrated efficiency
+//     range gives the interval. Owning is priced as the accelerator and
+//     its host share, drawing the node's power.
 //   - Measured: a machine with a results file in the Go benchmark format
 //     (ReadResults, LoadResults). Time per layer and pass is the layer's
 //     FLOPs over the measured GFLOP/s of the best implementation for that
@@ -21,7 +28,8 @@
 //     layers no kernel family measures use a roofline of the machine's own
 //     measured profile (peak and STREAM sweep). Each is said so.
 //
-// Entry points: Compare (one workload on every option: the estimates and
+// Entry points: Calibrate (every published anchor against its estimate),
+// Compare (one workload on every option: the estimates and
 // the finished answers a report draws), Estimate (every option, priced),
 // Predict (this machine's epoch time from its results, which the end-to-end
 // trainer checks against a real epoch), ScaleOut (N machines, ring

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/trainbench/trainbench/benchname"
@@ -77,6 +78,31 @@ type EpochEstimate struct {
 	// optimizer state, activations); MemoryGB the option's (0 unknown).
 	MemoryNeededGB float64 `json:"memory_needed_gb"`
 	MemoryGB       float64 `json:"memory_gb,omitempty"`
+	// MicroBatch and MicroSteps: a step that does not fit in memory runs
+	// as MicroSteps micro-batches of MicroBatch samples with gradient
+	// accumulation (1 and the batch when it fits).
+	MicroBatch int `json:"micro_batch,omitempty"`
+	MicroSteps int `json:"micro_steps,omitempty"`
+
+	// Stack and Class are the software stack and workload class a
+	// catalogued estimate assumed; Efficiency the fraction of the dense
+	// peak its GEMM-like passes were given, EfficiencyBasis where that
+	// comes from (a calibrated cell and its anchors, or the option's own
+	// range).
+	Stack           string `json:"stack,omitempty"`
+	Class           string `json:"class,omitempty"`
+	Efficiency      *Range `json:"efficiency,omitempty"`
+	EfficiencyBasis string `json:"efficiency_basis,omitempty"`
+	// HostBound is set when the host's per-step cost (framework, kernel
+	// launches) exceeds the device's time, so the accelerator waits.
+	HostBound bool `json:"host_bound,omitempty"`
+	// Market is the market OnDemand was priced in; Stale lists the prices
+	// older than Assumptions.MaxPriceAgeMonths.
+	Market string   `json:"market,omitempty"`
+	Stale  []string `json:"stale,omitempty"`
+	// OwnSystem is set when Own prices the whole machine (accelerator and
+	// host share); unset, Own prices the chip alone and is a lower bound.
+	OwnSystem bool `json:"own_system,omitempty"`
 
 	// Sources cite the catalog figures a catalogued estimate used: the
 	// peak at its precision, the memory bandwidth, each price and the power.
@@ -139,11 +165,11 @@ func Estimate(w workload.Network, opts []Option, a Assumptions) ([]EpochEstimate
 			e.Passes, e.StepSeconds, e.EpochSeconds = p.Passes, p.StepSeconds, p.EpochSeconds
 			e.OverheadSeconds = a.StepOverheadS
 			e.Interpolated, e.Notes = p.Interpolated, append(e.Notes, p.Notes...)
-		} else if !roofline(&e, st, o, a) {
+		} else if !roofline(&e, w, st, o, a) {
 			out = append(out, e)
 			continue
 		}
-		if e.MemoryGB > 0 && e.MemoryNeededGB > e.MemoryGB {
+		if e.Basis == BasisMeasured && e.MemoryGB > 0 && e.MemoryNeededGB > e.MemoryGB {
 			e.Notes = append(e.Notes, fmt.Sprintf("a step needs %.3g GB (weights, gradients, optimizer state, activations at batch %d) but the option has %.3g GB", e.MemoryNeededGB, w.Batch, e.MemoryGB))
 		}
 		price(&e, o, a)
@@ -157,9 +183,17 @@ func Estimate(w workload.Network, opts []Option, a Assumptions) ([]EpochEstimate
 
 // peakFor returns the sourced peak (TFLOP/s) at precision prec, falling
 // back through Precisions from prec toward f32 and then to any sourced one.
+// bf16 and f16 stand in for each other first: every catalogued
+// accelerator's dense tensor rate is the same for both.
 func peakFor(o Option, prec benchname.Precision) (benchname.Precision, float64) {
 	i := slices.Index(Precisions, prec)
 	order := append(slices.Clone(Precisions[i:]), Precisions[:i]...)
+	switch prec {
+	case benchname.BF16:
+		order = append([]benchname.Precision{benchname.BF16, benchname.F16}, order...)
+	case benchname.F16:
+		order = append([]benchname.Precision{benchname.F16, benchname.BF16}, order...)
+	}
 	for _, p := range order {
 		if q, ok := o.PeakTFLOPS[p]; ok && q.Known() {
 			return p, q.Value
@@ -168,25 +202,95 @@ func peakFor(o Option, prec benchname.Precision) (benchname.Precision, float64) 
 	return "", 0
 }
 
+// elementwise reports whether a layer kind is an element-wise pass a
+// fusing stack folds into its neighbours.
+func elementwise(k workload.Kind) bool {
+	switch k {
+	case workload.BatchNorm, workload.ReLU, workload.GELU, workload.LayerNorm, workload.Add:
+		return true
+	}
+	return false
+}
+
+// efficiencyFor returns the GEMM efficiency of o for class on stack at
+// precision prec and where it comes from: the calibrated cell of o's
+// family (times the precision's factor), else o's own range.
+func efficiencyFor(o Option, class, stack string, prec benchname.Precision, cal Calibration) (Range, string) {
+	if c, ok := cal.Cell(class, o.Family, stack); ok {
+		f := cal.precisionFactor(prec)
+		r := Range{Low: c.Low * f, Mid: c.Mid * f, High: c.High * f}
+		basis := c.Basis()
+		if f != 1 {
+			basis += fmt.Sprintf(", times %.2g at %s", f, prec)
+		}
+		return r, basis
+	}
+	e := o.Efficiency
+	return Range{Low: e.Low, Mid: e.Mid, High: e.High}, fmt.Sprintf("the option's own range [%s, %s] (no calibrated %s/%s/%s cell)", e.Source, e.Date, class, o.Family, stack)
+}
+
+// microBatch returns the micro-batch and the number of micro-steps a step
+// of batch b runs as on an option with usable bytes of memory, given the
+// memory that does not scale with the batch (static) and the activations
+// of one sample; k = 0 when not even one sample fits.
+func microBatch(b int, static, perSample, usable float64) (m, k int) {
+	if usable <= 0 || static+perSample*float64(b) <= usable {
+		return b, 1
+	}
+	fit := int(math.Floor((usable - static) / perSample))
+	if fit < 1 {
+		return 0, 0
+	}
+	k = (b + fit - 1) / fit
+	return (b + k - 1) / k, k
+}
+
 // roofline fills e's times from o's catalogued figures and cites them;
-// false (with e.Unavailable set) when o has no sourced peak.
+// false (with e.Unavailable set) when o has no sourced peak or the step
+// does not fit its memory even one sample at a time.
 //
-// Each layer pass takes max(FLOPs / (peak × eff), bytes' / (bw × memeff))
-// plus the launch overhead (GPUs, TPUs), where bytes' are the workload's
-// float32 bytes scaled to the precision's element size, and peak is the
-// precision's for GEMM-like layers (conv, dense, linear, attention) and the
-// f32 (vector) peak for the rest when the option has one. The efficiency's
-// high bound gives the low time and vice versa.
-func roofline(e *EpochEstimate, st workload.Step, o Option, a Assumptions) bool {
-	prec, peak := peakFor(o, a.Precision)
+// Each layer pass takes max(FLOPs / (peak × eff), bytes' / (bw × memeff)),
+// where bytes' are the workload's float32 bytes scaled to the precision's
+// element size (and, for element-wise passes on a fusing stack, by the
+// stack's element-wise traffic), peak is the precision's for GEMM-like
+// layers (conv, dense, linear, attention) and the f32 (vector) peak for the
+// rest, and eff is the calibrated efficiency of the workload's class, the
+// option's family and the stack (efficiencyFor). The efficiency's high
+// bound gives the low time and vice versa.
+//
+// A step that does not fit MemoryUsable of the option's memory runs as
+// micro-batches (microBatch): the forward and backward passes once per
+// micro-step, the optimizer once. On an accelerator the step takes the
+// longer of the device's time (the passes) and the host's (the stack's
+// framework cost per micro-step plus a launch per kernel), because the
+// host queues kernels ahead; on a CPU the two add up.
+func roofline(e *EpochEstimate, w workload.Network, st workload.Step, o Option, a Assumptions) bool {
+	cal := a.calibration()
+	accel := o.Kind == KindGPU || o.Kind == KindTPU
+	want := a.Precision
+	if !accel {
+		want = a.CPUPrecision
+	}
+	prec, peak := peakFor(o, want)
 	if peak == 0 {
 		e.Unavailable = "no sourced peak FLOP/s at any precision"
 		return false
 	}
 	e.Precision, e.PeakTFLOPS = prec, peak
-	if prec != a.Precision {
-		e.Notes = append(e.Notes, fmt.Sprintf("no sourced %s peak: %s assumed", a.Precision, prec))
+	// A peak the catalog gives as a range (a derived figure) widens the
+	// interval: the low time at its high bound and vice versa.
+	peakR := o.PeakTFLOPS[prec].Range()
+	if prec != want {
+		e.Notes = append(e.Notes, fmt.Sprintf("no sourced %s peak: %s assumed", want, prec))
 	}
+	stack := a.Stack
+	if o.Kind == KindTPU {
+		stack = StackCompiled
+	}
+	stk, _ := cal.Stack(stack)
+	e.Stack, e.Class = stack, WorkloadClass(w)
+	eff, basis := efficiencyFor(o, e.Class, stack, prec, cal)
+	e.Efficiency, e.EfficiencyBasis = &eff, basis
 	vector := peak
 	if q, ok := o.PeakTFLOPS[benchname.F32]; ok && q.Known() {
 		vector = q.Value
@@ -201,41 +305,96 @@ func roofline(e *EpochEstimate, st workload.Step, o Option, a Assumptions) bool 
 	} else {
 		e.Notes = append(e.Notes, "no sourced memory bandwidth: memory-bound passes are timed by their FLOPs only (too fast)")
 	}
-	launch := 0.0
-	if o.Kind == KindGPU || o.Kind == KindTPU {
-		launch = a.LaunchOverheadS
-	}
 	scale := elementBytes(prec) / 4
-	eff := o.Efficiency
-	step := Point(a.StepOverheadS)
-	for _, lw := range st.Layers {
-		p := vector
-		if lw.Conv != nil || lw.Dense != nil || lw.Attention != nil {
-			p = peak
+
+	// Memory: weights, gradients and optimizer state in f32 (mixed
+	// precision keeps f32 master weights and moments), activations at the
+	// training precision.
+	static := st.ParamBytes + st.GradBytes + st.OptimizerBytes
+	perSample := st.ActivationBytes * scale / float64(st.Batch)
+	e.MemoryNeededGB = (static + perSample*float64(st.Batch)) / 1e9
+	usable := 0.0
+	if accel && o.MemoryGB.Known() {
+		usable = o.MemoryGB.Value * 1e9 * a.MemoryUsable
+	}
+	mb, k := microBatch(st.Batch, static, perSample, usable)
+	if k == 0 {
+		e.Unavailable = fmt.Sprintf("weights, gradients and optimizer state (%.3g GB) do not leave room for one sample in %.0f%% of %.3g GB", static/1e9, 100*a.MemoryUsable, o.MemoryGB.Value)
+		return false
+	}
+	e.MicroBatch, e.MicroSteps = mb, k
+	micro := st
+	if k > 1 {
+		var err error
+		if micro, err = w.Step(mb); err != nil {
+			e.Unavailable = err.Error()
+			return false
 		}
-		for _, w := range lw.Passes {
-			pt := PassTime{Layer: lw.Name, Kind: lw.Kind, Pass: w.Pass, FLOPs: w.FLOPs, Bytes: w.Bytes * scale, How: HowRoofline}
+		e.Notes = append(e.Notes, fmt.Sprintf("a step at batch %d needs %.3g GB, more than %.0f%% of %.3g GB: %d micro-batches of %d with gradient accumulation",
+			st.Batch, e.MemoryNeededGB, 100*a.MemoryUsable, o.MemoryGB.Value, k, mb))
+	}
+
+	launch := Point(0)
+	if accel && a.LaunchOverheadS > 0 {
+		f := a.LaunchOverheadS / stk.LaunchS.Value
+		launch = stk.LaunchS.Range().Scale(f)
+	}
+	fused := stack != StackEager
+	device := Point(0)
+	launches := 0.0
+	for _, lw := range micro.Layers {
+		p := Point(vector)
+		if lw.Conv != nil || lw.Dense != nil || lw.Attention != nil {
+			p = peakR
+		}
+		for _, pw := range lw.Passes {
+			times := float64(k) // forward and backward once per micro-step
+			if pw.Pass == workload.OptimizerPass {
+				times = 1
+			}
+			bytes := pw.Bytes * scale
+			if elementwise(lw.Kind) {
+				bytes *= stk.ElementwiseTraffic.Value
+			}
+			if !(fused && elementwise(lw.Kind)) {
+				launches += times
+			}
+			pt := PassTime{Layer: lw.Name, Kind: lw.Kind, Pass: pw.Pass, FLOPs: pw.FLOPs * times, Bytes: bytes * times, How: HowRoofline}
 			tm := 0.0
 			if bw > 0 {
-				tm = pt.Bytes / bw
+				tm = bytes / bw
 			}
-			at := func(f float64) float64 { return max(w.FLOPs/(p*1e12*f), tm) + launch }
-			pt.Seconds = Range{Low: at(eff.High), Mid: at(eff.Mid), High: at(eff.Low)}
+			at := func(peak, f float64) float64 { return max(pw.FLOPs/(peak*1e12*f), tm) * times }
+			pt.Seconds = Range{Low: at(p.High, eff.High), Mid: at(p.Mid, eff.Mid), High: at(p.Low, eff.Low)}
 			pt.From = "compute"
-			if tm >= w.FLOPs/(p*1e12*eff.Mid) {
+			if tm >= pw.FLOPs/(p.Mid*1e12*eff.Mid) {
 				pt.From = "memory"
 			}
-			step = step.Add(pt.Seconds)
+			device = device.Add(pt.Seconds)
 			e.Passes = append(e.Passes, pt)
 		}
 	}
-	e.OverheadSeconds = a.StepOverheadS + launch*float64(len(e.Passes))
+	framework := stk.StepOverheadS.Range().Scale(float64(k))
+	host := framework.Add(launch.Scale(launches))
+	var step Range
+	if accel {
+		step = Range{Low: max(device.Low, host.Low), Mid: max(device.Mid, host.Mid), High: max(device.High, host.High)}
+		if host.Mid > device.Mid {
+			e.HostBound = true
+			e.Notes = append(e.Notes, fmt.Sprintf("host-bound: the %s stack's per-step cost and %.0f kernel launches (%.3g ms) exceed the device's %.3g ms a step",
+				stack, launches, 1e3*host.Mid, 1e3*device.Mid))
+		}
+	} else {
+		step = device.Add(framework)
+	}
+	step = step.Add(Point(a.StepOverheadS))
+	e.OverheadSeconds = a.StepOverheadS + host.Mid
 	e.StepSeconds = step
 	e.EpochSeconds = step.Scale(e.StepsPerEpoch)
 	u := Range{Low: e.FLOPsPerEpoch / (e.EpochSeconds.High * peak * 1e12), Mid: e.FLOPsPerEpoch / (e.EpochSeconds.Mid * peak * 1e12),
 		High: e.FLOPsPerEpoch / (e.EpochSeconds.Low * peak * 1e12)}
 	e.Utilization = &u
-	e.Sources = citations(o, prec)
+	e.Sources = append(citations(o, prec, a.Market), Citation{What: "GEMM efficiency", Source: basis})
 	return true
 }
 
@@ -244,42 +403,62 @@ const hoursPerYear = 8766
 
 // price fills the rent, own, energy and break-even fields of e.
 //
-//	rent      = epoch hours × $/h (on demand, spot)
-//	own       = epoch hours × (purchase / (lifetime hours × utilisation)
-//	            + purchase × maintenance per year / (hours per year × utilisation)
-//	            + watts × PUE / 1000 × $/kWh)
-//	energy    = watts × PUE × epoch hours / 1000 kWh
-//	break-even hours of use H: purchase + H × (running $/h) = H × on-demand $/h
+//	rent      = epoch hours × $/h in Assumptions.Market (and spot)
+//	power     = node power per accelerator (else TDP × ChipToNodePower) × PowerDraw
+//	own       = epoch hours × (system × annuity(CostOfCapital, lifetime) / (hours per year × utilisation)
+//	            + system × maintenance per year / (hours per year × utilisation)
+//	            + power × PUE / 1000 × $/kWh)
+//	energy    = power × PUE × epoch hours / 1000 kWh
+//	break-even hours of use H: system + H × (running $/h) = H × rent $/h
+//
+// system is the purchase price plus the host share when the catalog gives
+// one (else the chip alone, which Own says). Prices older than
+// MaxPriceAgeMonths are listed in Stale and noted.
 func price(e *EpochEstimate, o Option, a Assumptions) {
 	hours := e.EpochSeconds.Scale(1.0 / 3600)
-	if o.OnDemandUSDh.Known() {
-		e.OnDemand = money(hours.Mul(o.OnDemandUSDh.Range()), "on-demand "+describe(o.OnDemandUSDh, "$/h"))
+	e.Market = a.Market
+	if p, ok := o.PriceIn(a.Market); ok {
+		e.OnDemand = money(hours.Mul(p.USDh.Range()), priceBasis(p))
+		checkStale(e, a, p.Market+" price", p.USDh)
+	} else if others := otherMarkets(o, a.Market); others != "" {
+		e.Notes = append(e.Notes, fmt.Sprintf("no %s price; in other markets: %s", a.Market, others))
 	}
-	if o.SpotUSDh.Known() {
-		e.Spot = money(hours.Mul(o.SpotUSDh.Range()), "spot "+describe(o.SpotUSDh, "$/h"))
+	if a.Market != MarketSpot {
+		if p, ok := o.PriceIn(MarketSpot); ok {
+			e.Spot = money(hours.Mul(p.USDh.Range()), priceBasis(p))
+			checkStale(e, a, "spot price", p.USDh)
+		}
 	}
-	if o.TDPW.Known() {
-		e.Watts = o.TDPW.Value
+	watts, powerNote := drawnWatts(o, a)
+	if watts > 0 {
+		e.Watts = watts
 		kwh := hours.Scale(e.Watts * a.PUE / 1000)
 		e.EnergyKWh = &kwh
 	}
 	if !o.PurchaseUSD.Known() {
 		return
 	}
+	checkStale(e, a, "purchase price", o.PurchaseUSD)
+	buy, system := systemPrice(o)
+	e.OwnSystem = system
 	running := runningUSDh(o, a) // $/h of use besides the write-off
 	energyNote := "no power figure: electricity left out"
-	if e.Watts > 0 {
-		energyNote = fmt.Sprintf("%.4g W × PUE %.3g at $%.3g/kWh", e.Watts, a.PUE, a.ElectricityUSDkWh)
+	if watts > 0 {
+		energyNote = fmt.Sprintf("%.4g W (%s) × PUE %.3g at $%.3g/kWh", watts, powerNote, a.PUE, a.ElectricityUSDkWh)
 	}
-	useHours := a.LifetimeYears * hoursPerYear * a.Utilization
-	buy := o.PurchaseUSD.Range()
-	perHour := buy.Scale(1/useHours + a.MaintenancePerYear/(hoursPerYear*a.Utilization)).Add(Point(running))
-	e.Own = money(hours.Mul(perHour), fmt.Sprintf("%s written off over %.3g years at %.0f%% utilisation, maintenance %.3g%%/year; %s",
-		describe(o.PurchaseUSD, "$"), a.LifetimeYears, 100*a.Utilization, 100*a.MaintenancePerYear, energyNote))
-	if !o.OnDemandUSDh.Known() {
+	what := describe(o.PurchaseUSD, "$") + " for the chip alone (a lower bound: no host machine)"
+	if system {
+		what = describe(o.PurchaseUSD, "$") + " + host " + describe(*o.HostUSD, "$")
+	}
+	writeOff := annuity(a.CostOfCapital, a.LifetimeYears) / (hoursPerYear * a.Utilization)
+	perHour := buy.Scale(writeOff + a.MaintenancePerYear/(hoursPerYear*a.Utilization)).Add(Point(running))
+	e.Own = money(hours.Mul(perHour), fmt.Sprintf("%s written off over %.3g years at %.0f%% utilisation, cost of capital %.3g%%, maintenance %.3g%%/year; %s",
+		what, a.LifetimeYears, 100*a.Utilization, 100*a.CostOfCapital, 100*a.MaintenancePerYear, energyNote))
+	p, ok := o.PriceIn(a.Market)
+	if !ok {
 		return
 	}
-	rent := o.OnDemandUSDh.Range()
+	rent := p.USDh.Range()
 	maint := buy.Scale(a.MaintenancePerYear / (hoursPerYear * a.Utilization))
 	// Earliest break-even: cheapest purchase against the dearest rent.
 	be := func(buy, rent, maint float64) float64 { return buy / (rent - running - maint) }
@@ -293,13 +472,100 @@ func price(e *EpochEstimate, o Option, a Assumptions) {
 	e.BreakEvenMonths = &months
 }
 
+// annuity is the yearly payment that repays 1 over years at rate r (1/years
+// when r is 0).
+func annuity(r, years float64) float64 {
+	if r == 0 {
+		return 1 / years
+	}
+	return r / (1 - math.Pow(1+r, -years))
+}
+
+// systemPrice is what owning o costs up front: its purchase price plus the
+// host share when the catalog gives one (system true), else the chip alone.
+func systemPrice(o Option) (Range, bool) {
+	buy := o.PurchaseUSD.Range()
+	if o.HostUSD != nil && o.HostUSD.Known() {
+		return buy.Add(o.HostUSD.Range()), true
+	}
+	return buy, false
+}
+
+// drawnWatts is the power an owned o draws while training and how it was
+// found: a measured machine's is the user's figure; a catalogued option's
+// is its node power per accelerator, else its TDP × ChipToNodePower, times
+// PowerDraw.
+func drawnWatts(o Option, a Assumptions) (float64, string) {
+	switch {
+	case o.Measured != nil:
+		if o.TDPW.Known() {
+			return o.TDPW.Value, "as given"
+		}
+	case o.NodePowerW != nil && o.NodePowerW.Known():
+		return o.NodePowerW.Value * a.PowerDraw, fmt.Sprintf("%.0f%% of the node's %.4g W per accelerator", 100*a.PowerDraw, o.NodePowerW.Value)
+	case o.TDPW.Known():
+		return o.TDPW.Value * a.ChipToNodePower * a.PowerDraw, fmt.Sprintf("%.0f%% of %.3g × the chip's %.4g W", 100*a.PowerDraw, a.ChipToNodePower, o.TDPW.Value)
+	}
+	return 0, ""
+}
+
+// priceBasis describes a rental price: market, provider, offer, region,
+// value and source.
+func priceBasis(p Price) string {
+	s := p.Market + ", " + p.Provider
+	if p.Offer != "" {
+		s += " " + p.Offer
+	}
+	if p.Region != "" {
+		s += " (" + p.Region + ")"
+	}
+	return s + ": " + describe(p.USDh, "$/h")
+}
+
+// otherMarkets lists o's prices outside market m ("neocloud $2.45/h
+// (RunPod)"), for the note of an option not offered in m.
+func otherMarkets(o Option, m string) string {
+	var parts []string
+	for _, q := range Markets {
+		if q == m {
+			continue
+		}
+		for _, p := range o.Prices {
+			if p.Market == q && p.USDh.Known() {
+				parts = append(parts, fmt.Sprintf("%s $%.4g/h (%s)", q, p.USDh.Value, p.Provider))
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// checkStale notes a price older than MaxPriceAgeMonths at Assumptions.Today.
+func checkStale(e *EpochEstimate, a Assumptions, what string, q Quantity) {
+	if !q.Known() || q.Source == "user input" {
+		return
+	}
+	if months, ok := ageMonths(q.Date, a.today()); ok && months > a.MaxPriceAgeMonths {
+		e.Stale = append(e.Stale, what)
+		e.Notes = append(e.Notes, fmt.Sprintf("stale %s: dated %s, %d months before %s (older than %d)", what, q.Date, months, a.today().Format("2006-01"), a.MaxPriceAgeMonths))
+	}
+}
+
+// ageMonths is the number of whole months from the start of date (YYYY,
+// YYYY-MM or YYYY-MM-DD) to now.
+func ageMonths(date string, now time.Time) (int, bool) {
+	for _, layout := range []string{"2006-01-02", "2006-01", "2006"} {
+		if t, err := time.Parse(layout, date); err == nil {
+			return (now.Year()-t.Year())*12 + int(now.Month()) - int(t.Month()), true
+		}
+	}
+	return 0, false
+}
+
 // runningUSDh is the electricity an owned option costs per hour of use (0
 // without a power figure).
 func runningUSDh(o Option, a Assumptions) float64 {
-	if !o.TDPW.Known() {
-		return 0
-	}
-	return o.TDPW.Value * a.PUE / 1000 * a.ElectricityUSDkWh
+	w, _ := drawnWatts(o, a)
+	return w * a.PUE / 1000 * a.ElectricityUSDkWh
 }
 
 // CostPoint is what using an option has cost after Month months at the
@@ -314,13 +580,14 @@ type CostPoint struct {
 	Spot     float64 `json:"spot,omitempty"`
 }
 
-// CumulativeCost returns the cumulative cost of owning option o against
-// renting it, at each of months (mid values; same formulas as Estimate's
-// prices):
+// CumulativeCost returns the cumulative cost of owning option o (the
+// system: purchase and host share) against renting it in
+// Assumptions.Market and on spot, at each of months (mid values; same
+// formulas as Estimate's prices):
 //
 //	hours(m) = m × Utilization × 8766/12
-//	own(m)   = purchase + m/12 × MaintenancePerYear × purchase + hours × running $/h
-//	rent(m)  = hours × on-demand (or spot) $/h
+//	own(m)   = system + m/12 × MaintenancePerYear × system + hours × running $/h
+//	rent(m)  = hours × market (or spot) $/h
 //
 // An option without a sourced purchase price is an error.
 func CumulativeCost(o Option, a Assumptions, months []float64) ([]CostPoint, error) {
@@ -330,7 +597,10 @@ func CumulativeCost(o Option, a Assumptions, months []float64) ([]CostPoint, err
 	if !o.PurchaseUSD.Known() {
 		return nil, fmt.Errorf("costmodel: option %s has no sourced purchase price", o.ID)
 	}
-	buy, running := o.PurchaseUSD.Value, runningUSDh(o, a)
+	sys, _ := systemPrice(o)
+	buy, running := sys.Mid, runningUSDh(o, a)
+	rent, rentOK := o.PriceIn(a.Market)
+	spot, spotOK := o.PriceIn(MarketSpot)
 	out := make([]CostPoint, len(months))
 	for i, m := range months {
 		if !(m >= 0) || math.IsInf(m, 0) {
@@ -338,11 +608,11 @@ func CumulativeCost(o Option, a Assumptions, months []float64) ([]CostPoint, err
 		}
 		h := m * a.Utilization * hoursPerYear / 12
 		p := CostPoint{Month: m, Hours: h, Own: buy*(1+a.MaintenancePerYear*m/12) + h*running}
-		if o.OnDemandUSDh.Known() {
-			p.OnDemand = h * o.OnDemandUSDh.Value
+		if rentOK {
+			p.OnDemand = h * rent.USDh.Value
 		}
-		if o.SpotUSDh.Known() {
-			p.Spot = h * o.SpotUSDh.Value
+		if spotOK {
+			p.Spot = h * spot.USDh.Value
 		}
 		out[i] = p
 	}
@@ -350,8 +620,9 @@ func CumulativeCost(o Option, a Assumptions, months []float64) ([]CostPoint, err
 }
 
 // citations cites the catalog figures a roofline estimate at precision prec
-// used, those with a source.
-func citations(o Option, prec benchname.Precision) []Citation {
+// used, those with a source: the peak, the bandwidth, the prices in market
+// and on spot, the purchase and host prices and the power.
+func citations(o Option, prec benchname.Precision, market string) []Citation {
 	var out []Citation
 	add := func(what string, q Quantity) {
 		if q.Known() && q.Source != "" {
@@ -362,9 +633,19 @@ func citations(o Option, prec benchname.Precision) []Citation {
 		add(string(prec)+" peak", q)
 	}
 	add("memory bandwidth", o.MemoryGBs)
-	add("on-demand price", o.OnDemandUSDh)
-	add("spot price", o.SpotUSDh)
+	if p, ok := o.PriceIn(market); ok {
+		add(market+" price ("+p.Provider+")", p.USDh)
+	}
+	if p, ok := o.PriceIn(MarketSpot); ok && market != MarketSpot {
+		add("spot price ("+p.Provider+")", p.USDh)
+	}
 	add("purchase price", o.PurchaseUSD)
+	if o.HostUSD != nil {
+		add("host share", *o.HostUSD)
+	}
+	if o.NodePowerW != nil {
+		add("node power", *o.NodePowerW)
+	}
 	add("power", o.TDPW)
 	return out
 }
@@ -478,7 +759,7 @@ func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat 
 	var best *Option
 	bestD := math.Inf(1)
 	for i, c := range cat.Options {
-		if c.Kind != KindCPUInstance || !c.OnDemandUSDh.Known() || c.Cores == nil || !c.Cores.Known() {
+		if _, ok := c.AnyOnDemand(); c.Kind != KindCPUInstance || !ok || c.Cores == nil || !c.Cores.Known() {
 			continue
 		}
 		d := math.Inf(1) / 2 // instances without a peak rank after those with one
@@ -493,9 +774,10 @@ func MeasuredOption(id, name string, m *Results, threads int, p LocalPrice, cat 
 		o.Measured.PriceNote = "no price given and no catalogued CPU instance with a price: the machine is not priced"
 		return o, nil
 	}
-	perCore := best.OnDemandUSDh.Value / best.Cores.Value
-	o.OnDemandUSDh = Quantity{Value: perCore * cores, Source: best.OnDemandUSDh.Source, Date: best.OnDemandUSDh.Date,
-		Derived: fmt.Sprintf("%.0f cores × $%.4g per vCPU-hour of %s", cores, perCore, best.ID)}
-	o.Measured.PriceNote = fmt.Sprintf("no price given: priced per core like %s ($%.4g/h for %.0f vCPUs), the catalogued CPU instance nearest in f32 peak per core", best.ID, best.OnDemandUSDh.Value, best.Cores.Value)
+	bp, _ := best.AnyOnDemand()
+	perCore := bp.USDh.Value / best.Cores.Value
+	o.OnDemandUSDh = Quantity{Value: perCore * cores, Source: bp.USDh.Source, Date: bp.USDh.Date,
+		Derived: fmt.Sprintf("%.0f cores × $%.4g per vCPU-hour of %s (%s)", cores, perCore, best.ID, bp.Market)}
+	o.Measured.PriceNote = fmt.Sprintf("no price given: priced per core like %s ($%.4g/h for %.0f vCPUs, %s), the catalogued CPU instance nearest in f32 peak per core", best.ID, bp.USDh.Value, best.Cores.Value, bp.Market)
 	return o, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -29,10 +30,16 @@ output, one option per thread count) and the sourced hardware catalog (the
 embedded one plus --catalog files), whose times are roofline estimates from
 datasheet peaks at a range of efficiencies.
 
-It prints one table per workload, cheapest on-demand price first: epoch time
-with its low-high interval, price on demand, spot and owned, energy, and how
-each figure was obtained (measured or catalogued). Prices without a sourced
-number are shown as "-". --json prints the estimates themselves.`,
+It prints one table per workload, cheapest on-demand price first: how each
+figure was obtained (measured or catalogued), the precision and software
+stack assumed, the batch (split into micro-batches when a step does not fit
+the option's memory), epoch time with its low-high interval, the price on
+demand in one market (--market), spot and owned (the accelerator and its
+host), and energy. Prices without a sourced number in that market are shown
+as "-" and listed with their other markets below the table; stale prices are
+marked. The catalogued times use efficiencies calibrated against published
+training runs per workload class, accelerator family and stack (see
+benchrun calibrate). --json prints the estimates themselves.`,
 		Example: `  benchrun cost benchrun-mybox-2026-11-28T1200Z.txt
   benchrun cost --workload seed-cnn,resnet50-imagenet --precision fp16
   benchrun cost --catalog my-prices.yaml --price-per-hour 0.35 results.txt`,
@@ -106,11 +113,11 @@ func writeCostTables(w io.Writer, a *pricing) error {
 			buf.WriteString("\n")
 		}
 		n := x.Workload
-		fmt.Fprintf(&buf, "%s: batch %d, %d samples an epoch, %.3g FLOP an epoch (%s precision on accelerators)\n",
-			n.Name, n.Batch, n.Samples, firstFLOPs(x.Estimates), a.Assumptions.Precision)
+		fmt.Fprintf(&buf, "%s: batch %d, %d samples an epoch, %.3g FLOP an epoch (%s precision on accelerators, %s on catalogued CPUs, %s stack; on demand = %s market)\n",
+			n.Name, n.Batch, n.Samples, firstFLOPs(x.Estimates), a.Assumptions.Precision, a.Assumptions.CPUPrecision, a.Assumptions.Stack, a.Assumptions.Market)
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "option\tbasis\tepoch\tlow–high\ton demand\tspot\town\tkWh\t")
-		var unavailable []string
+		fmt.Fprintln(tw, "option\tbasis\tprec\tstack\tbatch\tepoch\tlow–high\ton demand\tspot\town\tkWh\tflags\t")
+		var unavailable, marks []string
 		for _, e := range byOnDemand(x.Estimates) {
 			if e.Unavailable != "" {
 				unavailable = append(unavailable, fmt.Sprintf("  %s: %s", e.Option, e.Unavailable))
@@ -121,11 +128,43 @@ func writeCostTables(w io.Writer, a *pricing) error {
 				kwh = fmt.Sprintf("%.3g", e.EnergyKWh.Mid)
 			}
 			r := e.EpochSeconds
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", e.Option, e.Basis,
+			var flags []string
+			if e.HostBound {
+				flags = append(flags, "h")
+			}
+			if e.Own != nil && !e.OwnSystem && e.Basis != costmodel.BasisMeasured {
+				flags = append(flags, "c")
+			}
+			if len(e.Stale) > 0 {
+				flags = append(flags, "s")
+				marks = append(marks, fmt.Sprintf("  s %s: stale %s", e.Option, strings.Join(e.Stale, ", ")))
+			}
+			if len(flags) == 0 {
+				flags = []string{"-"}
+			}
+			stack, batch := "-", fmt.Sprint(e.Batch)
+			if e.Stack != "" {
+				stack = e.Stack
+			}
+			if e.MicroSteps > 1 {
+				batch = fmt.Sprintf("%d=%dx%d", e.Batch, e.MicroSteps, e.MicroBatch)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", e.Option, e.Basis, e.Precision, stack, batch,
 				reports.FormatSeconds(r.Mid), reports.FormatSecondsRange(reports.Range{Low: r.Low, Mid: r.Mid, High: r.High}),
-				usd(e.OnDemand), usd(e.Spot), usd(e.Own), kwh)
+				usd(e.OnDemand), usd(e.Spot), usd(e.Own), kwh, strings.Join(flags, ""))
+			if e.OnDemand == nil {
+				for _, note := range e.Notes {
+					if strings.HasPrefix(note, "no "+a.Assumptions.Market+" price") {
+						marks = append(marks, fmt.Sprintf("  - %s: %s", e.Option, note))
+					}
+				}
+			}
 		}
 		tw.Flush()
+		buf.WriteString("flags: h host-bound (framework and launches outlast the device), c owning priced for the chip alone (no host share), s a stale price (below); batch b=kxm: k micro-batches of m with gradient accumulation\n")
+		for _, m := range marks {
+			buf.WriteString(m + "\n")
+		}
 		if len(unavailable) > 0 {
 			buf.WriteString("not estimated:\n")
 			for _, u := range unavailable {

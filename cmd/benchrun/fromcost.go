@@ -125,7 +125,19 @@ func reportOption(e costmodel.EpochEstimate) reports.Option {
 			o.Sources = append(o.Sources, reports.Source{Name: e.PriceNote})
 		}
 	} else if e.Utilization != nil {
-		o.Note = fmt.Sprintf("roofline estimate: %.2g–%.2g%% of the %.4g TFLOP/s peak", 100*e.Utilization.Low, 100*e.Utilization.High, e.PeakTFLOPS)
+		o.Note = fmt.Sprintf("roofline estimate at %s on the %s stack: %.2g–%.2g%% of the %.4g TFLOP/s peak", e.Precision, e.Stack, 100*e.Utilization.Low, 100*e.Utilization.High, e.PeakTFLOPS)
+		if e.MicroSteps > 1 {
+			o.Note += fmt.Sprintf("; %d micro-batches of %d (the step does not fit memory)", e.MicroSteps, e.MicroBatch)
+		}
+		if e.HostBound {
+			o.Note += "; host-bound (framework and launch overhead)"
+		}
+		if e.OnDemand != nil {
+			o.Note += "; on demand in the " + e.Market + " market"
+		}
+		if len(e.Stale) > 0 {
+			o.Note += "; stale: " + strings.Join(e.Stale, ", ")
+		}
 	}
 	if e.OnDemand != nil {
 		o.OnDemand = rng(e.OnDemand.USD)
@@ -133,7 +145,9 @@ func reportOption(e costmodel.EpochEstimate) reports.Option {
 	if e.Spot != nil {
 		o.Spot = rng(e.Spot.USD)
 	}
-	if e.Own != nil {
+	// Owning a chip without its host is not comparable with renting a
+	// whole machine, so the report only gets system prices.
+	if e.Own != nil && (e.OwnSystem || e.Basis == costmodel.BasisMeasured) {
 		o.Own = rng(e.Own.USD)
 	}
 	if e.EnergyKWh != nil {

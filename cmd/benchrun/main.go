@@ -7,14 +7,15 @@
 //	benchrun compare FILE...      benchstat tables of results files
 //	benchrun merge -o OUT FILE... combine results files (several machines) into one
 //	benchrun cost [RESULTS...]    time, price and energy of an epoch per workload and hardware option
+//	benchrun calibrate [--fit]    the catalogued estimates against published training runs
 //	benchrun report -o DIR [RESULTS...]  the report folder: plots, index.html, summary.md
 //	benchrun train [--threads N] [--predict RESULTS]  train the seed CNN on MNIST, time every epoch
 //
 // The cases are bench's case table, the same ones `go test -bench` runs, and
 // results files are in the Go benchmark format: benchstat reads benchrun's
 // files, and every subcommand reads `go test -bench` output. Each subcommand
-// lives in its own file (run.go, detect.go, compare.go, merge.go, cost.go, report.go, train.go) and is
-// added to the root command in newRoot; the options run and train share
+// lives in its own file (run.go, detect.go, compare.go, merge.go, cost.go,
+// calibrate.go, report.go, train.go) and is added to the root command in newRoot; the options run and train share
 // (--label, --output, --ceilings) are resultsOptions in shared.go.
 //
 // Long flags take one dash or two (-benchtime 1s, --benchtime 1s, -col
@@ -153,7 +154,7 @@ benchmark format (readable by benchstat). Without a subcommand it runs "run".`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
 	runCmd := newRunCmd()
-	root.AddCommand(runCmd, newDetectCmd(), newCompareCmd(), newMergeCmd(), newCostCmd(), newReportCmd(), newTrainCmd())
+	root.AddCommand(runCmd, newDetectCmd(), newCompareCmd(), newMergeCmd(), newCostCmd(), newCalibrateCmd(), newReportCmd(), newTrainCmd())
 	// The bare command is run, with run's flags.
 	root.Flags().AddFlagSet(runCmd.Flags())
 	root.Args = noArgs

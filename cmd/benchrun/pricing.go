@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -21,6 +22,9 @@ type costFlags struct {
 	purchaseUSD  float64
 	watts        float64
 	precision    string
+	stack        string
+	market       string
+	pue          float64
 	electricity  float64
 	lifetime     float64
 	utilization  float64
@@ -35,6 +39,9 @@ func (c *costFlags) register(f *pflag.FlagSet) {
 	f.Float64Var(&c.purchaseUSD, "purchase", 0, "purchase price of the measured machine in USD, to price owning it")
 	f.Float64Var(&c.watts, "watts", 0, "power the measured machine draws while training, for energy and owning")
 	f.StringVar(&c.precision, "precision", string(d.Precision), "arithmetic precision of catalogued accelerators: bf16, f16, tf32 or f32 (fp16, fp32 accepted)")
+	f.StringVar(&c.stack, "stack", d.Stack, "software stack of catalogued accelerators: eager (PyTorch eager, AMP), compiled (torch.compile, XLA) or fused (hand-fused kernels, llm.c, NVIDIA's MLPerf code)")
+	f.StringVar(&c.market, "market", d.Market, "rental market of the on-demand prices: "+strings.Join(costmodel.Markets, ", "))
+	f.Float64Var(&c.pue, "pue", d.PUE, "power usage effectiveness of an owned machine's site")
 	f.Float64Var(&c.electricity, "electricity", d.ElectricityUSDkWh, "electricity price in USD per kWh")
 	f.Float64Var(&c.lifetime, "lifetime", d.LifetimeYears, "years a purchase is written off over")
 	f.Float64Var(&c.utilization, "utilization", d.Utilization, "fraction of its lifetime an owned machine trains")
@@ -52,6 +59,7 @@ func defaultCostFlags() costFlags {
 func (c *costFlags) assumptions() costmodel.Assumptions {
 	a := costmodel.DefaultAssumptions()
 	a.Precision = benchname.CanonicalPrecision(c.precision)
+	a.Stack, a.Market, a.PUE = c.stack, c.market, c.pue
 	a.ElectricityUSDkWh = c.electricity
 	a.LifetimeYears = c.lifetime
 	a.Utilization = c.utilization
