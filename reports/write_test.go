@@ -191,7 +191,7 @@ func TestPartialInputs(t *testing.T) {
 		says []string
 	}{
 		{"empty", Input{}, []string{"No workload was priced", "No kernel results", "No machine was measured"}},
-		{"one option", one, []string{"No buy-versus-rent series", "No scale-out estimate", "Too few options with a release year"}},
+		{"one option", one, []string{"No buy-versus-rent series", "No scale-out estimate", "No trend for the CPU class: 1 priced option"}},
 		{"no measured machine", noMeasured, []string{"No option was measured for this workload", "No machine was measured", "No ceilings were measured"}},
 		{"no catalog entry", unpriced, []string{"No hardware option was priced for this workload", "1 of 1 options have no price", "no option has a price"}},
 		{"kernels only", kernelsOnly, []string{"No workload was priced", "no rows"}},
@@ -267,14 +267,14 @@ func TestValidateNamesTheField(t *testing.T) {
 			in.Workloads[0].ScaleOut = []ScaleSeries{{Option: "a", Points: []ScalePoint{{Machines: 0}}}}
 		}, `machines is 0`},
 		{"trend years", func(in *Input) {
-			in.Workloads[0].PriceTrend = &PriceTrend{Options: 2, FirstYear: 2022, LastYear: 2022}
-		}, `price_trend: 2 options from 2022 to 2022`},
+			in.Workloads[0].PriceTrends = []PriceTrend{{Options: 2, FirstYear: 2022, LastYear: 2022}}
+		}, `price_trends[0]: 2 options from 2022 to 2022`},
 		{"trend slope", func(in *Input) {
-			in.Workloads[0].PriceTrend = &PriceTrend{Options: 2, FirstYear: 2020, LastYear: 2022, Slope: math.NaN()}
-		}, `price_trend: intercept 0, slope NaN`},
+			in.Workloads[0].PriceTrends = []PriceTrend{{Options: 2, FirstYear: 2020, LastYear: 2022, Slope: math.NaN()}}
+		}, `price_trends[0]: intercept 0, slope NaN`},
 		{"trend halving", func(in *Input) {
-			in.Workloads[0].PriceTrend = &PriceTrend{Options: 2, FirstYear: 2020, LastYear: 2022, HalvingYears: -1}
-		}, `price_trend.halving_years is negative`},
+			in.Workloads[0].PriceTrends = []PriceTrend{{Options: 2, FirstYear: 2020, LastYear: 2022, HalvingYears: -1}}
+		}, `price_trends[0].halving_years is negative`},
 	}
 	in := good()
 	if err := in.Validate(); err != nil {
