@@ -29,10 +29,12 @@ output, one option per thread count) and the sourced hardware catalog (the
 embedded one plus --catalog files), whose times are roofline estimates from
 datasheet peaks at a range of efficiencies.
 
-It prints one table per workload, cheapest on-demand price first: epoch time
-with its low-high interval, price on demand, spot and owned, energy, and how
-each figure was obtained (measured or catalogued). Prices without a sourced
-number are shown as "-". --json prints the estimates themselves.`,
+It prints one table per workload, cheapest headline price first (on demand
+where the option can be rented, else owned, else spot: the order the report
+ranks options in): epoch time with its low-high interval, price per epoch on
+demand, spot and owned, energy per epoch, and how each figure was obtained
+(measured or catalogued). Prices without a sourced number are shown as "-".
+--json prints the estimates themselves.`,
 		Example: `  benchrun cost benchrun-mybox-2026-11-28T1200Z.txt
   benchrun cost --workload seed-cnn,resnet50-imagenet --precision fp16
   benchrun cost --catalog my-prices.yaml --price-per-hour 0.35 results.txt`,
@@ -68,18 +70,20 @@ func writeCostJSON(w io.Writer, a *pricing) error {
 	return writeJSON(w, doc)
 }
 
-// byOnDemand orders estimates cheapest on-demand epoch first; unpriced
-// options follow by epoch time, unavailable ones last.
-func byOnDemand(es []costmodel.EpochEstimate) []costmodel.EpochEstimate {
+// byHeadline orders estimates cheapest headline price first (on demand,
+// else owned, else spot: costmodel.PriceHeadline, and the rule the report
+// ranks options by); unpriced options follow by epoch time, unavailable ones
+// last.
+func byHeadline(es []costmodel.EpochEstimate) []costmodel.EpochEstimate {
 	out := slices.Clone(es)
 	key := func(e costmodel.EpochEstimate) (int, float64) {
 		switch {
 		case e.Unavailable != "":
 			return 2, 0
-		case e.OnDemand == nil:
+		case headline(e) == nil:
 			return 1, e.EpochSeconds.Mid
 		}
-		return 0, e.OnDemand.USD.Mid
+		return 0, headline(e).USD.Mid
 	}
 	slices.SortStableFunc(out, func(x, y costmodel.EpochEstimate) int {
 		gx, vx := key(x)
@@ -109,16 +113,16 @@ func writeCostTables(w io.Writer, a *pricing) error {
 		fmt.Fprintf(&buf, "%s: batch %d, %d samples an epoch, %.3g FLOP an epoch (%s precision on accelerators)\n",
 			n.Name, n.Batch, n.Samples, firstFLOPs(x.Estimates), a.Assumptions.Precision)
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "option\tbasis\tepoch\tlow–high\ton demand\tspot\town\tkWh\t")
+		fmt.Fprintln(tw, "option\tbasis\tepoch\tlow–high\ton demand\tspot\town\tenergy\t")
 		var unavailable []string
-		for _, e := range byOnDemand(x.Estimates) {
+		for _, e := range byHeadline(x.Estimates) {
 			if e.Unavailable != "" {
 				unavailable = append(unavailable, fmt.Sprintf("  %s: %s", e.Option, e.Unavailable))
 				continue
 			}
 			kwh := "-"
 			if e.EnergyKWh != nil {
-				kwh = fmt.Sprintf("%.3g", e.EnergyKWh.Mid)
+				kwh = reports.FormatEnergy(e.EnergyKWh.Mid)
 			}
 			r := e.EpochSeconds
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", e.Option, e.Basis,
@@ -157,6 +161,17 @@ func firstFLOPs(es []costmodel.EpochEstimate) float64 {
 		}
 	}
 	return 0
+}
+
+// headline is the price an estimate is ranked by: on demand, else owned,
+// else spot; nil when it has none.
+func headline(e costmodel.EpochEstimate) *costmodel.Money {
+	for _, m := range []*costmodel.Money{e.OnDemand, e.Own, e.Spot} {
+		if m != nil && m.USD.Mid > 0 {
+			return m
+		}
+	}
+	return nil
 }
 
 // usd formats the middle of a price as the report does, "-" when there is
