@@ -29,7 +29,7 @@ func scalingPlot(ks []KernelPoint) (figure, error) {
 	seen := map[int]bool{}
 	top := 0.0
 	for i, s := range series {
-		c := palette[i%len(palette)]
+		g, c := kernelMarker(i) // no two series alike
 		var pts, ideal plotter.XYs
 		t0, g0 := s.Points[0].Threads, s.Points[0].GFLOPS
 		for _, pt := range s.Points {
@@ -43,7 +43,7 @@ func scalingPlot(ks []KernelPoint) (figure, error) {
 		}
 		p.Add(line(ideal, c, vg.Points(1), true))
 		l := line(pts, c, vg.Points(2), false)
-		sc := scatter(pts, glyphs[i%len(glyphs)], c, vg.Points(3.5))
+		sc := scatter(pts, g, c, vg.Points(3.5))
 		p.Add(l, sc)
 		last := pts[len(pts)-1]
 		ends.Tags = append(ends.Tags, tag{X: last.X, Y: last.Y, Text: s.Kernel + " " + s.ISA + " (" + s.Impl + ")", Color: c, Size: 10})
