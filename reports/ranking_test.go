@@ -266,3 +266,12 @@ func TestCitation(t *testing.T) {
 		t.Errorf("sources %+v, want power: unsourced (2024), unsourced", c.Links)
 	}
 }
+
+// TestShare: no share above 100% is printed as a fact.
+func TestShare(t *testing.T) {
+	for r, want := range map[float64]string{0.5: "50%", 1: "100%", 1.004: "100%", 1.07: "flagged (107%)", 5.13: "flagged (513%)"} {
+		if got := share(r); got != want {
+			t.Errorf("share(%v) = %q, want %q", r, got, want)
+		}
+	}
+}

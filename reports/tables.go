@@ -282,7 +282,7 @@ func trendClasses(w *Workload) []trendClass {
 // scaleOutTable is the table behind the scale-out plot, with the speed-up
 // and parallel efficiency against the smallest machine count.
 func scaleOutTable(w *Workload, q perEpochs) *table {
-	caption := "Time per epoch and on-demand price " + q.String() + " by number of machines; efficiency is the speed-up over the fewest machines divided by the machine ratio."
+	caption := "Time per epoch and on-demand price " + q.String() + " by number of machines; efficiency is the speed-up over the fewest machines divided by the machine ratio (flagged above 100%)."
 	link, shared := sharedInterconnect(w.ScaleOut)
 	if shared && link != "" {
 		caption += " Every machine is linked by " + link + "."
@@ -300,7 +300,7 @@ func scaleOutTable(w *Workload, q perEpochs) *table {
 			if p.Seconds.OK() && pts[0].Seconds.OK() {
 				f := pts[0].Seconds.Mid / p.Seconds.Mid
 				sp = sig(f) + "×"
-				eff = strconv.Itoa(int(math.Round(100*f*float64(pts[0].Machines)/float64(p.Machines)))) + "%"
+				eff = share(f * float64(pts[0].Machines) / float64(p.Machines))
 			}
 			t.add(txt(name), txt(strconv.Itoa(p.Machines)), spanCell(p.Seconds, FormatSeconds), spanCell(p.Price, q.usd), txt(sp), txt(eff))
 		}
@@ -322,15 +322,26 @@ func sharedInterconnect(ss []ScaleSeries) (string, bool) {
 	return ss[0].Interconnect, true
 }
 
+// share formats a ratio as a percentage; above 100% it is flagged, since
+// every share the report prints is of a ceiling or an ideal and a value past
+// it says the ceiling is wrong for that case, not that it was beaten.
+func share(r float64) string {
+	pct := int(math.Round(100 * r))
+	if pct > 100 {
+		return "flagged (" + strconv.Itoa(pct) + "%)"
+	}
+	return strconv.Itoa(pct) + "%"
+}
+
 // scalingTable is the table behind the thread-scaling plot.
 func scalingTable(series []scalingSeries) *table {
-	t := newTable("GFLOP/s by thread count; of ideal is the share of perfect linear scaling from the smallest count.", "Kernel", "ISA", "Implementation", "Shape", "Threads", "GFLOP/s", "Of ideal").numeric(4, 5, 6)
+	t := newTable("GFLOP/s by thread count; of ideal is the share of perfect linear scaling from the smallest count (flagged above 100%: faster than linear, from caches that add up across cores or a slowed run at the smallest count).", "Kernel", "ISA", "Implementation", "Shape", "Threads", "GFLOP/s", "Of ideal").numeric(4, 5, 6)
 	for _, s := range series {
 		t0, g0 := s.Points[0].Threads, s.Points[0].GFLOPS
 		for _, p := range s.Points {
 			ideal := "—"
 			if g0 > 0 {
-				ideal = strconv.Itoa(int(math.Round(100*p.GFLOPS*float64(t0)/(g0*float64(p.Threads))))) + "%"
+				ideal = share(p.GFLOPS * float64(t0) / (g0 * float64(p.Threads)))
 			}
 			t.addText(s.Kernel, s.ISA, s.Impl, s.Shape, strconv.Itoa(p.Threads), sig(p.GFLOPS), ideal)
 		}
@@ -401,10 +412,8 @@ func rooflineTable(v rooflineView, m machine) (*table, []string) {
 		}
 		if r > 0 {
 			roof = sig(r)
-			pct := int(math.Round(100 * k.GFLOPS / r))
-			of = strconv.Itoa(pct) + "%"
-			if pct > 100 {
-				of = "flagged (" + of + ")"
+			of = share(k.GFLOPS / r)
+			if strings.HasPrefix(of, "flagged") {
 				flagged++
 			}
 		}
