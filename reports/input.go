@@ -16,8 +16,11 @@ type Input struct {
 	// Generated is the time the run was made. It is passed in, never read
 	// from the clock, so the same input gives the same bytes.
 	Generated time.Time `json:"generated"`
-	// Machine is the profile of the measured machine, one line per fact,
-	// in the order given (CPU, cores, caches, ISA levels, ceilings...).
+	// Machine is the profile of the measured machine: the configuration
+	// lines of its results file (cpu, cores, l1d, peak-gflops-avx512-f32-t1,
+	// stream-triad-gbs-t1, ...). The report reads the keys it knows into a
+	// few human lines and folds the lines themselves away; lines with other
+	// keys are shown as given.
 	Machine []KV `json:"machine,omitempty"`
 	// Workloads are the networks priced, each with its hardware options.
 	Workloads []Workload `json:"workloads,omitempty"`
