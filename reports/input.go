@@ -16,8 +16,11 @@ type Input struct {
 	// Generated is the time the run was made. It is passed in, never read
 	// from the clock, so the same input gives the same bytes.
 	Generated time.Time `json:"generated"`
-	// Machine is the profile of the measured machine, one line per fact,
-	// in the order given (CPU, cores, caches, ISA levels, ceilings...).
+	// Machine is the profile of the measured machine: the configuration
+	// lines of its results file (cpu, cores, l1d, peak-gflops-avx512-f32-t1,
+	// stream-triad-gbs-t1, ...). The report reads the keys it knows into a
+	// few human lines and folds the lines themselves away; lines with other
+	// keys are shown as given.
 	Machine []KV `json:"machine,omitempty"`
 	// Workloads are the networks priced, each with its hardware options.
 	Workloads []Workload `json:"workloads,omitempty"`
@@ -86,9 +89,10 @@ type Workload struct {
 	ScaleOut []ScaleSeries `json:"scale_out,omitempty"`
 	// BuyVsRent is the cumulative cost of owning against renting one option.
 	BuyVsRent *BuyVsRent `json:"buy_vs_rent,omitempty"`
-	// PriceTrend is the fitted fall of the price per epoch with hardware
-	// release year; nil when there is none (the report says so).
-	PriceTrend *PriceTrend `json:"price_trend,omitempty"`
+	// PriceTrends are the fitted falls of the price per epoch with hardware
+	// release year, one per hardware class (Option.Class) whose options span
+	// two years or more; empty when there is none (the report says so).
+	PriceTrends []PriceTrend `json:"price_trends,omitempty"`
 	// Notes are remarks about this workload (options without a catalog
 	// entry, interpolated shapes...).
 	Notes []string `json:"notes,omitempty"`
@@ -112,6 +116,10 @@ type Option struct {
 	KWh Range `json:"kwh"`
 	// ReleaseYear is the year the hardware came out (zero when unknown).
 	ReleaseYear int `json:"release_year,omitempty"`
+	// Class is the kind of hardware ("CPU", "GPU or accelerator"; empty when
+	// unknown). Price trends are drawn per class: one line through a late
+	// but slow CPU instance and fast GPUs would read as prices rising.
+	Class string `json:"class,omitempty"`
 	// Sources are where the option's figures come from.
 	Sources []Source `json:"sources,omitempty"`
 	// Note is a remark shown beside the option (how it was estimated).
@@ -165,9 +173,10 @@ type CostPoint struct {
 }
 
 // PriceTrend is a least-squares fit of log2(headline price per epoch, US $)
-// = Intercept + Slope × release year over Options options released from
-// FirstYear to LastYear. The report draws it as given.
+// = Intercept + Slope × release year over Options options of one hardware
+// Class released from FirstYear to LastYear. The report draws it as given.
 type PriceTrend struct {
+	Class     string  `json:"class,omitempty"`
 	Options   int     `json:"options"`
 	FirstYear int     `json:"first_year"`
 	LastYear  int     `json:"last_year"`
@@ -197,6 +206,10 @@ type KernelPoint struct {
 	// Intensity is the arithmetic intensity in FLOP per byte of compulsory
 	// traffic.
 	Intensity float64 `json:"intensity"`
+	// Bytes is that compulsory traffic of one call (the working set), zero
+	// when unknown. The roofline holds the point against the bandwidth of
+	// the memory level the working set fits in, not always DRAM's.
+	Bytes float64 `json:"bytes,omitempty"`
 }
 
 // Ceilings are the measured limits of the machine.
@@ -312,8 +325,9 @@ func (in *Input) Validate() error {
 				}
 			}
 		}
-		if t := w.PriceTrend; t != nil {
-			tat := at + ": price_trend"
+		for j := range w.PriceTrends {
+			t := &w.PriceTrends[j]
+			tat := fmt.Sprintf("%s: price_trends[%d]", at, j)
 			if t.Options < 2 || t.FirstYear <= 0 || t.LastYear <= t.FirstYear {
 				return fmt.Errorf("%s: %d options from %d to %d, want at least two in different years", tat, t.Options, t.FirstYear, t.LastYear)
 			}
@@ -353,6 +367,9 @@ func (in *Input) Validate() error {
 			return err
 		}
 		if err := num(at+": intensity", k.Intensity); err != nil {
+			return err
+		}
+		if err := num(at+": bytes", k.Bytes); err != nil {
 			return err
 		}
 	}

@@ -20,6 +20,7 @@ type section struct {
 // workloadPage is one workload's part of the page.
 type workloadPage struct {
 	Name, ID, Description string
+	Quote                 string // "per 1,000 epochs": what the prices are for
 	Recs                  []recommendation
 	Notes                 []string
 	Options               *table
@@ -31,9 +32,11 @@ type workloadPage struct {
 type page struct {
 	Title       string
 	Generated   string
+	PriceRule   string
 	Notes       []string
 	Missing     []string
-	Machine     []KV
+	Machine     []KV // the machine in a few human lines
+	MachineRaw  []KV // every configuration line, folded away; empty when Machine holds them as given
 	Workloads   []workloadPage
 	Kernels     []section
 	Ceilings    *table
@@ -58,7 +61,12 @@ func (p *page) figures() []figure {
 
 // build computes the page: views, tables and rendered figures.
 func build(in *Input) (*page, error) {
-	p := &page{Title: in.Title, Notes: in.Notes, Machine: in.Machine, Reproduce: in.Reproduce}
+	p := &page{Title: in.Title, Notes: in.Notes, Reproduce: in.Reproduce, PriceRule: priceRule}
+	m := readMachine(in.Machine)
+	p.Machine = m.summary()
+	if m.known > 0 {
+		p.MachineRaw = in.Machine
+	}
 	if p.Title == "" {
 		p.Title = "trainbench report"
 	}
@@ -79,20 +87,21 @@ func build(in *Input) (*page, error) {
 	anyMeasured := false
 	for i := range in.Workloads {
 		w := &in.Workloads[i]
-		wp := workloadPage{Name: w.Name, ID: "w-" + slug(w.Name), Description: w.Description, Notes: w.Notes}
-		wp.Recs = recommend(w, in.BudgetPerEpoch, in.DeadlinePerEpoch)
+		q := quoteFor(w)
+		wp := workloadPage{Name: w.Name, ID: "w-" + slug(w.Name), Description: w.Description, Notes: w.Notes, Quote: q.String()}
+		wp.Recs = recommend(w, in.BudgetPerEpoch, in.DeadlinePerEpoch, q)
 		wp.Notes = append(wp.Notes, workloadGaps(w)...)
 		for _, o := range w.Options {
 			anyMeasured = anyMeasured || o.Kind == Measured
 		}
-		wp.Options = optionsTable(w)
+		wp.Options = optionsTable(w, q)
 		wp.Sources = sourcesTable(w)
 		figs := []struct {
 			id   string
-			make func(*Workload) (figure, error)
+			make func(*Workload, perEpochs) (figure, error)
 		}{{"price", pricePlot}, {"tradeoff", tradeoffPlot}, {"buy-rent", buyRentPlot}, {"trend", trendPlot}, {"scale-out", scaleOutPlot}}
 		for _, f := range figs {
-			fig, err := f.make(w)
+			fig, err := f.make(w, q)
 			if err != nil {
 				return nil, fmt.Errorf("workload %q: %w", w.Name, err)
 			}
@@ -101,18 +110,18 @@ func build(in *Input) (*page, error) {
 			case "price":
 				// The options table sits above the plots.
 			case "tradeoff":
-				s.Tables = append(s.Tables, paretoTable(w))
+				s.Tables = append(s.Tables, paretoTable(w, q))
 			case "buy-rent":
 				if w.BuyVsRent != nil && len(w.BuyVsRent.Points) > 0 {
 					t, lines := buyRentTable(w.BuyVsRent)
 					s.Tables, s.Text = append(s.Tables, t), lines
 				}
 			case "trend":
-				t, lines := trendTable(w)
+				t, lines := trendTable(w, q)
 				s.Tables, s.Text = append(s.Tables, t), lines
 			case "scale-out":
 				if len(w.ScaleOut) > 0 {
-					s.Tables = append(s.Tables, scaleOutTable(w))
+					s.Tables = append(s.Tables, scaleOutTable(w, q))
 				}
 			}
 			wp.Sections = append(wp.Sections, s)
@@ -133,9 +142,10 @@ func build(in *Input) (*page, error) {
 		return nil, err
 	}
 	sps, _ := isaSpeedups(in.Kernels)
+	roofT, roofNotes := rooflineTable(roofline(in.Kernels, in.Ceilings), m)
 	p.Kernels = []section{
 		{ID: "k-scaling", Fig: scal, Tables: []*table{scalingTable(threadScaling(in.Kernels))}},
-		{ID: "k-roofline", Fig: roof, Tables: []*table{rooflineTable(roofline(in.Kernels, in.Ceilings))}},
+		{ID: "k-roofline", Fig: roof, Tables: []*table{roofT}, Text: roofNotes},
 		{ID: "k-speedup", Fig: spd, Tables: []*table{speedupTable(sps)}},
 	}
 	p.Ceilings = ceilingsTable(in.Ceilings)

@@ -180,13 +180,21 @@ func trimZeros(s string) string {
 	return s
 }
 
-// fmtMoneyTick formats a dollar axis value: whole dollars, or cents.
+// fmtMoneyTick formats a dollar axis value as FormatUSD picks its unit,
+// without trailing zeros: "$2", "$0.50", "5¢", "20 µ$".
 func fmtMoneyTick(v float64) string {
-	s := fmtTick(v)
-	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i == 2 {
-		s += "0"
+	switch a := math.Abs(v); {
+	case a >= 0.1 || v == 0:
+		s := fmtTick(v)
+		if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i == 2 {
+			s += "0"
+		}
+		return "$" + s
+	case a >= 0.001:
+		return fmtTick(100*v) + "¢"
+	default:
+		return fmtTick(1e6*v) + " µ$"
 	}
-	return "$" + s
 }
 
 // linTicks label steps of 1, 2 or 5 times a power of ten (at most seven
@@ -442,28 +450,67 @@ type tags struct {
 
 // slopeText writes text along the segment from (X0, Y0) to (X1, Y1), centred
 // at fraction At of its length and sitting just above it.
+// Where the label would cover a point of Avoid, it slides along the segment
+// to the nearest place that covers none (or fewest).
 type slopeText struct {
 	X0, Y0, X1, Y1 float64
 	At             float64
 	Text           string
 	Size           font.Length
+	Avoid          plotter.XYs
 }
 
 func (s slopeText) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	x0, y0, x1, y1 := trX(s.X0), trY(s.Y0), trX(s.X1), trY(s.Y1)
 	angle := math.Atan2(float64(y1-y0), float64(x1-x0))
-	pt := vg.Point{X: x0 + vg.Length(s.At)*(x1-x0), Y: y0 + vg.Length(s.At)*(y1-y0)}
 	var sty text.Style
 	sty.Color = cBlack
 	sty.Rotation = angle
 	sty.XAlign = draw.XCenter
 	sty.YAlign = draw.YBottom
 	sans(&sty, s.Size)
-	gap := vg.Points(3)
-	pt.X -= gap * vg.Length(math.Sin(angle))
-	pt.Y += gap * vg.Length(math.Cos(angle))
-	c.FillText(sty, pt, s.Text)
+	sty.Handler = p.TextHandler
+	w, h := float64(sty.Width(s.Text)), float64(sty.Height(s.Text))
+	gap := 3.0 // points between the line and the text
+	dx, dy := math.Cos(angle), math.Sin(angle)
+	nx, ny := -dy, dx // the side the text sits on
+	var avoid []vg.Point
+	for _, a := range s.Avoid {
+		avoid = append(avoid, vg.Point{X: trX(a.X), Y: trY(a.Y)})
+	}
+	place := func(at float64) (vg.Point, float64) {
+		base := vg.Point{X: x0 + vg.Length(at)*(x1-x0), Y: y0 + vg.Length(at)*(y1-y0)}
+		// The label's centre line, and how many points lie within its box
+		// (plus a glyph's radius).
+		cx, cy := float64(base.X)+(gap+h/2)*nx, float64(base.Y)+(gap+h/2)*ny
+		cost := 0.0
+		for _, a := range avoid {
+			rx, ry := float64(a.X)-cx, float64(a.Y)-cy
+			along, across := rx*dx+ry*dy, rx*nx+ry*ny
+			if math.Abs(along) < w/2+8 && math.Abs(across) < h/2+8 {
+				cost++
+			}
+		}
+		for _, e := range []float64{-w / 2, w / 2} {
+			if ex, ey := cx+e*dx, cy+e*dy; ex < float64(c.Min.X) || ex > float64(c.Max.X) || ey < float64(c.Min.Y) || ey > float64(c.Max.Y) {
+				cost += 100
+			}
+		}
+		return vg.Point{X: base.X + vg.Length(gap*nx), Y: base.Y + vg.Length(gap*ny)}, cost
+	}
+	best, bestCost := place(s.At)
+	for k := 1; bestCost > 0 && k <= 16; k++ {
+		for _, at := range []float64{s.At - 0.05*float64(k), s.At + 0.05*float64(k)} {
+			if at < 0.08 || at > 0.92 {
+				continue
+			}
+			if pt, cost := place(at); cost < bestCost {
+				best, bestCost = pt, cost
+			}
+		}
+	}
+	c.FillText(sty, best, s.Text)
 }
 
 // nameTags labels each point with its text in black, keeping clear of all

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -53,10 +54,10 @@ func timeAxisUnit(maxSeconds float64) timeUnit { return unitFor(maxSeconds) }
 
 // pricePlot is plot 1: price per epoch by option, cheapest at the top, the
 // three ways of paying side by side, whiskers for the interval.
-func pricePlot(w *Workload) (figure, error) {
-	title := "Price per epoch: " + w.Name
+func pricePlot(w *Workload, q perEpochs) (figure, error) {
+	title := "Price " + q.String() + ": " + w.Name
 	file := workloadFiles(w.Name)[0]
-	caption := "Bars are the central estimate, whiskers the low–high interval; solid bars were measured on this machine, pale dashed bars are catalogued estimates. Cheapest first."
+	caption := "Bars are the central estimate, whiskers the low–high interval; solid bars were measured on this machine, pale dashed bars are catalogued estimates. Cheapest headline price first."
 	opts := byPrice(w.Options)
 	var bs bars
 	bs.Horizontal = true
@@ -74,18 +75,22 @@ func pricePlot(w *Workload) (figure, error) {
 		if _, _, ok := o.headline(); !ok {
 			names[len(opts)-1-i] += " (no price)"
 		}
-		for j, k := range priceKinds {
-			r := o.price(k)
-			if !r.OK() {
-				continue
+		// The ways of paying the option has, centred on its name.
+		var ks []priceKind
+		for _, k := range priceKinds {
+			if o.price(k).OK() {
+				ks = append(ks, k)
 			}
+		}
+		for j, k := range ks {
+			r := o.price(k)
 			any = true
-			xmax = max(xmax, r.High)
-			c := pos + 0.28*float64(1-j)
-			bs.Bars = append(bs.Bars, bar{Cat: c, Base: 0, Value: r.Mid, Color: priceColor[k], Pale: o.Kind != Measured})
+			xmax = max(xmax, r.High*float64(q))
+			c := pos + 0.28*(float64(len(ks)-1)/2-float64(j))
+			bs.Bars = append(bs.Bars, bar{Cat: c, Base: 0, Value: r.Mid * float64(q), Color: priceColor[k], Pale: o.Kind != Measured})
 			if r.High > r.Low {
-				whisk.XYs = append(whisk.XYs, plotter.XY{X: r.Mid, Y: c})
-				whisk.XErrors = append(whisk.XErrors, struct{ Low, High float64 }{r.Mid - r.Low, r.High - r.Mid})
+				whisk.XYs = append(whisk.XYs, plotter.XY{X: r.Mid * float64(q), Y: c})
+				whisk.XErrors = append(whisk.XErrors, struct{ Low, High float64 }{(r.Mid - r.Low) * float64(q), (r.High - r.Mid) * float64(q)})
 			}
 		}
 	}
@@ -97,7 +102,7 @@ func pricePlot(w *Workload) (figure, error) {
 		}
 		return render(file, title, caption, 3*vg.Inch, noData(title, reason))
 	}
-	p := newPlot(title, "price per epoch (US $)", "")
+	p := newPlot(title, "price "+q.String()+" (US $)", "")
 	p.Add(&bs)
 	if len(whisk.XYs) > 0 {
 		eb, err := plotter.NewXErrorBars(whisk)
@@ -122,7 +127,7 @@ func pricePlot(w *Workload) (figure, error) {
 }
 
 // headlineAxisLabel says which price a "headline" axis shows.
-func headlineAxisLabel(opts []Option) string {
+func headlineAxisLabel(opts []Option, q perEpochs) string {
 	var usedOwn, usedSpot bool
 	for _, o := range opts {
 		if _, k, ok := o.headline(); ok {
@@ -132,13 +137,30 @@ func headlineAxisLabel(opts []Option) string {
 	}
 	switch {
 	case usedOwn && usedSpot:
-		return "price per epoch (US $, on demand; owned or spot where not rentable)"
+		return "price " + q.String() + " (US $, on demand; owned or spot where not rentable)"
 	case usedOwn:
-		return "price per epoch (US $, on demand; owned where not rentable)"
+		return "price " + q.String() + " (US $, on demand; owned where not rentable)"
 	case usedSpot:
-		return "price per epoch (US $, on demand; spot where not on demand)"
+		return "price " + q.String() + " (US $, on demand; spot where not on demand)"
 	}
-	return "price per epoch (US $, on demand)"
+	return "price " + q.String() + " (US $, on demand)"
+}
+
+// scaled multiplies a price per epoch by the quote's number of epochs.
+func scaled(r Range, q perEpochs) Range {
+	f := float64(q)
+	return Range{r.Low * f, r.Mid * f, r.High * f}
+}
+
+// shorten cuts s to at most n characters, ending it with "…", so that a
+// legend entry cannot run off the canvas (gonum/plot right-aligns legends
+// and clips what passes the left edge).
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
 // spanOf returns the smallest and largest of vs.
@@ -152,7 +174,7 @@ func spanOf(vs ...float64) (lo, hi float64) {
 
 // tradeoffPlot is plot 2: time against price per epoch, the Pareto frontier
 // drawn and labelled.
-func tradeoffPlot(w *Workload) (figure, error) {
+func tradeoffPlot(w *Workload, q perEpochs) (figure, error) {
 	title := "Time versus price per epoch: " + w.Name
 	file := workloadFiles(w.Name)[1]
 	caption := "Each point is one option, whiskers its interval. The dashed line joins the Pareto frontier: the options no other option beats on both time and price."
@@ -174,6 +196,7 @@ func tradeoffPlot(w *Workload) (figure, error) {
 			continue
 		}
 		pr, _, _ := o.headline()
+		pr = scaled(pr, q)
 		d := &cat
 		if o.Kind == Measured {
 			d = &meas
@@ -185,7 +208,7 @@ func tradeoffPlot(w *Workload) (figure, error) {
 		times = append(times, s.Low/u.seconds, s.High/u.seconds)
 		prices = append(prices, pr.Low, pr.High)
 	}
-	p := newPlot(title, "time per epoch ("+u.name+")", headlineAxisLabel(w.Options))
+	p := newPlot(title, "time per epoch ("+u.name+")", headlineAxisLabel(w.Options, q))
 	tlo, thi := spanOf(times...)
 	plo, phi := spanOf(prices...)
 	logAxis(&p.X, tlo, thi, 1.6, fmtTick)
@@ -195,7 +218,7 @@ func tradeoffPlot(w *Workload) (figure, error) {
 	var fpts plotter.XYs
 	for _, o := range front {
 		pr, _, _ := o.headline()
-		fpts = append(fpts, plotter.XY{X: o.Seconds.Mid / u.seconds, Y: pr.Mid})
+		fpts = append(fpts, plotter.XY{X: o.Seconds.Mid / u.seconds, Y: pr.Mid * float64(q)})
 		onFront[o.Name] = true
 	}
 	if len(fpts) > 1 {
@@ -231,7 +254,7 @@ func tradeoffPlot(w *Workload) (figure, error) {
 			if pass {
 				c, size = cBlack, 10.5
 			}
-			tg.Tags = append(tg.Tags, tag{X: o.Seconds.Mid / u.seconds, Y: pr.Mid, Text: o.Name, Color: c, Size: font.Length(size)})
+			tg.Tags = append(tg.Tags, tag{X: o.Seconds.Mid / u.seconds, Y: pr.Mid * float64(q), Text: o.Name, Color: c, Size: font.Length(size)})
 		}
 	}
 	p.Add(tg)
@@ -273,7 +296,7 @@ func addErrorBars(p *plot.Plot, d xyErr, c color.Color) error {
 
 // buyRentPlot is plot 6: cumulative cost of owning against renting, with the
 // break-even points marked.
-func buyRentPlot(w *Workload) (figure, error) {
+func buyRentPlot(w *Workload, _ perEpochs) (figure, error) {
 	title := "Buy versus rent: " + w.Name
 	file := workloadFiles(w.Name)[2]
 	b := w.BuyVsRent
@@ -334,83 +357,124 @@ func buyRentPlot(w *Workload) (figure, error) {
 	return render(file, title, caption, 5*vg.Inch, p)
 }
 
+// classColors are the colours of the hardware classes on the trend plot, in
+// the order of their names (vermillion marks what was measured).
+var classColors = []color.Color{cGreen, cBlue, cOrange, cPurple, cSky, cGray}
+
 // trendPlot is plot 7: price per epoch against release year on a log axis,
-// with the fitted halving time.
-func trendPlot(w *Workload) (figure, error) {
-	title := "Price per epoch by hardware release year: " + w.Name
+// coloured by hardware class, with each class's fitted trend.
+func trendPlot(w *Workload, q perEpochs) (figure, error) {
+	title := "Price " + q.String() + " by hardware release year: " + w.Name
 	file := workloadFiles(w.Name)[3]
-	caption := "Each point is an option at its headline price (on demand where rentable) against the year the hardware came out; the dashed line is a least-squares fit of log price on year."
+	caption := "Each point is an option at its headline price (on demand where rentable) against the year the hardware came out, coloured by hardware class; a dashed line is the least-squares fit of log price on year within one class, drawn where the class has options from two years or more."
+	classes := trendClasses(w)
+	if len(classes) == 0 {
+		return render(file, title, caption, 3*vg.Inch, noData(title, "no priced option has a release year"))
+	}
+	// Colours follow the class names, so a class looks the same in every
+	// workload's plot.
+	sort.Slice(classes, func(i, j int) bool { return classes[i].name < classes[j].name })
+	colorOf := map[string]color.Color{}
+	for i, c := range classes {
+		colorOf[c.name] = classColors[i%len(classColors)]
+	}
+	p := newPlot(title, "release year", headlineAxisLabel(w.Options, q)+", log scale")
+	p.Legend.Top, p.Legend.Left = true, false
 	var pts plotter.XYs
 	var names []string
-	var meas, cat plotter.XYs
+	var ys []float64
+	var yl []int
+	years := map[int]bool{}
+	byClass := map[string]plotter.XYs{}
+	var meas plotter.XYs
 	for _, o := range byPrice(w.Options) {
 		pr, _, ok := o.headline()
 		if !ok || o.ReleaseYear == 0 {
 			continue
 		}
-		xy := plotter.XY{X: float64(o.ReleaseYear), Y: pr.Mid}
+		xy := plotter.XY{X: float64(o.ReleaseYear), Y: pr.Mid * float64(q)}
 		pts = append(pts, xy)
 		names = append(names, o.Name)
+		ys = append(ys, xy.Y)
+		byClass[o.Class] = append(byClass[o.Class], xy)
 		if o.Kind == Measured {
 			meas = append(meas, xy)
-		} else {
-			cat = append(cat, xy)
 		}
-	}
-	if len(pts) == 0 {
-		return render(file, title, caption, 3*vg.Inch, noData(title, "no priced option has a release year"))
-	}
-	p := newPlot(title, "release year", headlineAxisLabel(w.Options)+", log scale")
-	p.Legend.Top, p.Legend.Left = false, false
-	p.Legend.Left = false
-	var ys []float64
-	years := map[int]bool{}
-	var yl []int
-	for _, q := range pts {
-		ys = append(ys, q.Y)
-		if !years[int(q.X)] {
-			years[int(q.X)] = true
-			yl = append(yl, int(q.X))
+		if !years[o.ReleaseYear] {
+			years[o.ReleaseYear] = true
+			yl = append(yl, o.ReleaseYear)
 		}
 	}
 	sort.Ints(yl)
 	lo, hi := spanOf(ys...)
-	if t := w.PriceTrend; t != nil {
+	// The fitted lines, sampled so the names keep clear of them.
+	var avoid plotter.XYs
+	fitName := map[string]string{}
+	for _, t := range w.PriceTrends {
 		x0, x1 := float64(t.FirstYear), float64(t.LastYear)
-		f := func(x float64) float64 { return math.Exp2(t.Intercept + t.Slope*x) }
-		l := line(plotter.XYs{{X: x0, Y: f(x0)}, {X: x1, Y: f(x1)}}, cBlack, vg.Points(1.3), true)
-		p.Add(l)
-		name := "fit: price rises " + sig(math.Exp2(t.Slope)) + "× a year"
-		if t.HalvingYears > 0 {
-			name = "fit: price halves every " + sig(t.HalvingYears) + " years"
+		f := func(x float64) float64 { return math.Exp2(t.Intercept+t.Slope*x) * float64(q) }
+		c, ok := colorOf[t.Class]
+		if !ok {
+			c = cBlack
 		}
-		p.Legend.Add(name, l)
+		p.Add(line(plotter.XYs{{X: x0, Y: f(x0)}, {X: x1, Y: f(x1)}}, c, vg.Points(1.5), true))
+		for k := 0; k <= 24; k++ {
+			x := x0 + (x1-x0)*float64(k)/24
+			avoid = append(avoid, plotter.XY{X: x, Y: f(x)})
+		}
+		name := "rises " + sig(math.Exp2(t.Slope)) + "× a year"
+		if t.HalvingYears > 0 {
+			name = "halves every " + sig(t.HalvingYears) + " years"
+		}
+		fitName[t.Class] = name
 		lo, hi = min(lo, f(x0), f(x1)), max(hi, f(x0), f(x1))
 	}
-	if len(cat) > 0 {
-		sc := scatter(cat, draw.CircleGlyph{}, cBlue, vg.Points(4))
+	for _, c := range classes {
+		label := c.name
+		if label == "" {
+			label = "other"
+		}
+		if n, ok := fitName[c.name]; ok {
+			label += " (fit: price " + n + ")"
+		} else {
+			label += " (too few options for a fit)"
+		}
+		sc := scatter(byClass[c.name], draw.CircleGlyph{}, colorOf[c.name], vg.Points(4))
 		p.Add(sc)
-		p.Legend.Add("catalogued estimate", sc)
+		if _, ok := fitName[c.name]; ok {
+			p.Legend.Add(label, sc, line(nil, colorOf[c.name], vg.Points(1.5), true))
+		} else {
+			p.Legend.Add(label, sc)
+		}
 	}
 	if len(meas) > 0 {
-		m := scatter(meas, draw.CircleGlyph{}, cVermillion, vg.Points(4.5))
+		m := scatter(meas, draw.RingGlyph{}, cVermillion, vg.Points(6.5))
+		m.GlyphStyle.Radius = vg.Points(6.5)
 		p.Add(m)
 		p.Legend.Add("measured on this machine", m)
 	}
-	p.Add(nameTags(pts, names, 9.5))
+	tg := nameTags(pts, names, 9.5)
+	tg.Avoid = append(tg.Avoid, avoid...)
+	p.Add(tg)
 	logAxis(&p.Y, lo, hi, 2, fmtMoneyTick)
+	// Headroom above for the legend.
+	p.Y.Max *= math.Pow(hi/lo, 0.35) * 1.5
 	p.X.Tick.Marker = intTicks(yl)
 	// Room on the right for the last year's labels.
 	p.X.Min, p.X.Max = float64(yl[0])-0.5, float64(yl[len(yl)-1])+1.5
-	return render(file, title, caption, 5*vg.Inch, p)
+	return render(file, title, caption, 5.5*vg.Inch, p)
 }
 
 // scaleOutPlot is plot 8: time and price per epoch against machine count,
 // two panels sharing the machine axis.
-func scaleOutPlot(w *Workload) (figure, error) {
+func scaleOutPlot(w *Workload, quote perEpochs) (figure, error) {
 	title := "Scale-out: " + w.Name
 	file := workloadFiles(w.Name)[4]
-	caption := "Time (top) and on-demand price (bottom) per epoch against the number of machines, data parallel with ring all-reduce; dashed lines in the top panel are perfect linear scaling."
+	caption := "Time per epoch (top) and on-demand price " + quote.String() + " (bottom) against the number of machines, data parallel; dashed lines in the top panel are perfect linear scaling."
+	link, shared := sharedInterconnect(w.ScaleOut)
+	if shared && link != "" {
+		caption += " The machines are linked by " + link + "."
+	}
 	var series []ScaleSeries
 	for _, s := range w.ScaleOut {
 		if len(s.Points) > 0 {
@@ -424,18 +488,18 @@ func scaleOutPlot(w *Workload) (figure, error) {
 	var ns []int
 	seen := map[int]bool{}
 	for _, s := range series {
-		for _, q := range s.Points {
-			tmax = max(tmax, q.Seconds.High)
-			if !seen[q.Machines] {
-				seen[q.Machines] = true
-				ns = append(ns, q.Machines)
+		for _, sp := range s.Points {
+			tmax = max(tmax, sp.Seconds.High)
+			if !seen[sp.Machines] {
+				seen[sp.Machines] = true
+				ns = append(ns, sp.Machines)
 			}
 		}
 	}
 	sort.Ints(ns)
 	u := timeAxisUnit(tmax)
 	pt := newPlot(title, "", "time per epoch ("+u.name+", log)")
-	pp := newPlot(" ", "machines (log scale)", "price per epoch (US $, on demand, log)")
+	pp := newPlot(" ", "machines (log scale)", "price "+quote.String()+" (US $, on demand, log)")
 	pt.Legend.Top, pt.Legend.Left = true, false
 	pp.Legend.Top, pp.Legend.Left = true, true
 	var tv, pv []float64
@@ -445,28 +509,29 @@ func scaleOutPlot(w *Workload) (figure, error) {
 		sort.Slice(pts, func(a, b int) bool { return pts[a].Machines < pts[b].Machines })
 		var txy, pxy xyErr
 		var ideal plotter.XYs
-		for _, q := range pts {
-			x := float64(q.Machines)
-			if q.Seconds.OK() {
-				txy.XYs = append(txy.XYs, plotter.XY{X: x, Y: q.Seconds.Mid / u.seconds})
-				txy.YErrors = append(txy.YErrors, struct{ Low, High float64 }{(q.Seconds.Mid - q.Seconds.Low) / u.seconds, (q.Seconds.High - q.Seconds.Mid) / u.seconds})
-				tv = append(tv, q.Seconds.Low/u.seconds, q.Seconds.High/u.seconds)
+		for _, sp := range pts {
+			x := float64(sp.Machines)
+			if sp.Seconds.OK() {
+				txy.XYs = append(txy.XYs, plotter.XY{X: x, Y: sp.Seconds.Mid / u.seconds})
+				txy.YErrors = append(txy.YErrors, struct{ Low, High float64 }{(sp.Seconds.Mid - sp.Seconds.Low) / u.seconds, (sp.Seconds.High - sp.Seconds.Mid) / u.seconds})
+				tv = append(tv, sp.Seconds.Low/u.seconds, sp.Seconds.High/u.seconds)
 				if len(ideal) == 0 {
-					ideal = append(ideal, plotter.XY{X: x, Y: q.Seconds.Mid / u.seconds})
+					ideal = append(ideal, plotter.XY{X: x, Y: sp.Seconds.Mid / u.seconds})
 				} else {
 					ideal = append(ideal, plotter.XY{X: x, Y: ideal[0].Y * ideal[0].X / x})
 				}
 			}
-			if q.Price.OK() {
-				pxy.XYs = append(pxy.XYs, plotter.XY{X: x, Y: q.Price.Mid})
-				pxy.YErrors = append(pxy.YErrors, struct{ Low, High float64 }{q.Price.Mid - q.Price.Low, q.Price.High - q.Price.Mid})
-				pv = append(pv, q.Price.Low, q.Price.High)
+			if pr := scaled(sp.Price, quote); pr.OK() {
+				pxy.XYs = append(pxy.XYs, plotter.XY{X: x, Y: pr.Mid})
+				pxy.YErrors = append(pxy.YErrors, struct{ Low, High float64 }{pr.Mid - pr.Low, pr.High - pr.Mid})
+				pv = append(pv, pr.Low, pr.High)
 			}
 		}
 		name := s.Option
-		if s.Interconnect != "" {
+		if !shared && s.Interconnect != "" {
 			name += " (" + s.Interconnect + ")"
 		}
+		name = shorten(name, 80)
 		g := glyphs[i%len(glyphs)]
 		if len(txy.XYs) > 0 {
 			if len(ideal) > 1 {

@@ -3,6 +3,7 @@ package reports
 import (
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -59,19 +60,6 @@ func (o *Option) headline() (Range, priceKind, bool) {
 		}
 	}
 	return Range{}, 0, false
-}
-
-// cheapestWay is the lowest central price of any way of paying for o.
-func (o *Option) cheapestWay() (Range, priceKind, bool) {
-	var best Range
-	var kind priceKind
-	ok := false
-	for _, k := range priceKinds {
-		if r := o.price(k); r.OK() && (!ok || r.Mid < best.Mid) {
-			best, kind, ok = r, k, true
-		}
-	}
-	return best, kind, ok
 }
 
 // byPrice returns the options sorted cheapest first by headline price, with
@@ -154,6 +142,10 @@ func breakEven(pts []CostPoint, rent func(CostPoint) float64) (month, dollars fl
 	return 0, 0, false
 }
 
+// priceRule says how options are compared when one price is needed; the
+// page states it and benchrun cost sorts its table by the same rule.
+const priceRule = "Options are compared by their headline price: on demand where the hardware can be rented, else owned (purchase spread over its lifetime, plus energy), else spot."
+
 // recommendation is one headline line for a workload.
 type recommendation struct {
 	Label  string // "Cheapest", "Fastest", "Best under $5/epoch"
@@ -161,22 +153,24 @@ type recommendation struct {
 	Detail string // the numbers behind it, or why nothing qualifies
 }
 
-// recommend names the cheapest, the fastest and the best option under the
-// user's budget and deadline.
-func recommend(w *Workload, budget, deadline float64) []recommendation {
+// recommend names the cheapest and the fastest option, where each measured
+// machine ranks among them, and the best option under the user's budget
+// and deadline. Every price is the headline price (priceRule), quoted for
+// q epochs; budget is per epoch.
+func recommend(w *Workload, budget, deadline float64, q perEpochs) []recommendation {
 	var recs []recommendation
 	var cheap *Option
 	var cheapR Range
 	var cheapK priceKind
 	for i := range w.Options {
 		o := &w.Options[i]
-		if r, k, ok := o.cheapestWay(); ok && (cheap == nil || r.Mid < cheapR.Mid || r.Mid == cheapR.Mid && o.Name < cheap.Name) {
+		if r, k, ok := o.headline(); ok && (cheap == nil || r.Mid < cheapR.Mid || r.Mid == cheapR.Mid && o.Name < cheap.Name) {
 			cheap, cheapR, cheapK = o, r, k
 		}
 	}
 	if cheap != nil {
 		recs = append(recs, recommendation{"Cheapest", cheap.Name,
-			FormatUSD(cheapR.Mid) + " per epoch (" + cheapK.String() + "; " + fmtMoneyRange(cheapR) + "), " + fmtSecondsOr(cheap.Seconds)})
+			q.usd(cheapR.Mid) + " " + q.String() + " (" + cheapK.String() + "; " + fmtMoneyRange(cheapR, q) + "), " + fmtSecondsOr(cheap.Seconds) + " an epoch"})
 	} else {
 		recs = append(recs, recommendation{"Cheapest", "", "no option has a price"})
 	}
@@ -188,14 +182,15 @@ func recommend(w *Workload, budget, deadline float64) []recommendation {
 		}
 	}
 	if fast != nil {
-		d := FormatSeconds(fast.Seconds.Mid) + " per epoch (" + FormatSecondsRange(fast.Seconds) + ")"
+		d := FormatSeconds(fast.Seconds.Mid) + " an epoch (" + FormatSecondsRange(fast.Seconds) + ")"
 		if p, k, ok := fast.headline(); ok {
-			d += ", " + FormatUSD(p.Mid) + " " + k.String()
+			d += ", " + q.usd(p.Mid) + " " + q.String() + " " + k.String()
 		}
 		recs = append(recs, recommendation{"Fastest", fast.Name, d})
 	} else {
 		recs = append(recs, recommendation{"Fastest", "", "no option has a time per epoch"})
 	}
+	recs = append(recs, measuredRanks(w, q)...)
 	if budget <= 0 && deadline <= 0 {
 		return recs
 	}
@@ -213,7 +208,7 @@ func recommend(w *Workload, budget, deadline float64) []recommendation {
 	var bestK priceKind
 	for i := range w.Options {
 		o := &w.Options[i]
-		r, k, ok := o.cheapestWay()
+		r, k, ok := o.headline()
 		if !ok || !o.Seconds.OK() {
 			continue
 		}
@@ -236,11 +231,66 @@ func recommend(w *Workload, budget, deadline float64) []recommendation {
 		recs = append(recs, recommendation{label, "", "no option meets it"})
 		return recs
 	}
-	d := FormatUSD(bestR.Mid) + " per epoch (" + bestK.String() + "), " + FormatSeconds(best.Seconds.Mid)
+	d := q.usd(bestR.Mid) + " " + q.String() + " (" + bestK.String() + "), " + FormatSeconds(best.Seconds.Mid) + " an epoch"
 	if budget > 0 && bestR.High > budget || deadline > 0 && best.Seconds.High > deadline {
 		d += "; its interval reaches past the limit"
 	}
 	recs = append(recs, recommendation{label, best.Name, d})
+	return recs
+}
+
+// measuredRanks places each measured machine among all the options: its
+// time and headline price per epoch, its rank by price among the priced
+// options and by time among the timed ones (1 is the cheapest or fastest;
+// ties share the better rank).
+func measuredRanks(w *Workload, q perEpochs) []recommendation {
+	var priced, timed []float64
+	for _, o := range w.Options {
+		if p, _, ok := o.headline(); ok {
+			priced = append(priced, p.Mid)
+		}
+		if o.Seconds.OK() {
+			timed = append(timed, o.Seconds.Mid)
+		}
+	}
+	rankOf := func(v float64, all []float64) int {
+		r := 1
+		for _, x := range all {
+			if x < v {
+				r++
+			}
+		}
+		return r
+	}
+	var recs []recommendation
+	for _, o := range w.Options {
+		if o.Kind != Measured {
+			continue
+		}
+		var parts []string
+		if o.Seconds.OK() {
+			parts = append(parts, FormatSeconds(o.Seconds.Mid)+" an epoch")
+		}
+		p, k, priceOK := o.headline()
+		if priceOK {
+			parts = append(parts, q.usd(p.Mid)+" "+q.String()+" ("+k.String()+")")
+		}
+		var ranks []string
+		if priceOK {
+			ranks = append(ranks, "rank "+strconv.Itoa(rankOf(p.Mid, priced))+" of "+strconv.Itoa(len(priced))+" by price")
+		}
+		if o.Seconds.OK() {
+			ranks = append(ranks, strconv.Itoa(rankOf(o.Seconds.Mid, timed))+" of "+strconv.Itoa(len(timed))+" by time")
+		}
+		d := strings.Join(parts, ", ")
+		if len(ranks) > 0 {
+			d += ": " + strings.Join(ranks, ", ")
+		}
+		if d == "" {
+			d = "neither timed nor priced"
+		}
+		recs = append(recs, recommendation{"Your machine", o.Name, d})
+	}
 	return recs
 }
 

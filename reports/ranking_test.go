@@ -60,7 +60,7 @@ func TestRecommend(t *testing.T) {
 	w.Options[2].Spot = Point(0.5)
 	pick := func(budget, deadline float64) []string {
 		var out []string
-		for _, r := range recommend(&w, budget, deadline) {
+		for _, r := range recommend(&w, budget, deadline, 1) {
 			out = append(out, r.Label+"="+r.Option)
 		}
 		return out
@@ -79,8 +79,21 @@ func TestRecommend(t *testing.T) {
 			t.Errorf("budget %v, deadline %v: %s, want %s", c.budget, c.deadline, got, c.want)
 		}
 	}
-	if d := recommend(&w, 0, 0)[0].Detail; !strings.Contains(d, "rent spot") || !strings.Contains(d, "$0.500") {
-		t.Errorf("cheapest detail %q should name spot at $0.500", d)
+	// The headline rule: on demand where rentable, even though slow-cheap
+	// is cheaper still on spot; benchrun cost sorts by the same rule.
+	if d := recommend(&w, 0, 0, 1)[0].Detail; !strings.Contains(d, "rent on demand") || !strings.Contains(d, "$1.00") {
+		t.Errorf("cheapest detail %q should name on demand at $1.00", d)
+	}
+	// A measured machine is placed among the options.
+	w.Options = append(w.Options, Option{Name: "mine", Kind: Measured, Seconds: Point(50), Own: Point(2)})
+	var mine []string
+	for _, r := range recommend(&w, 0, 0, 1000) {
+		if r.Label == "Your machine" {
+			mine = append(mine, r.Option+": "+r.Detail)
+		}
+	}
+	if want := "mine: 50 s an epoch, $2,000 per 1,000 epochs (own): rank 2 of 4 by price, 3 of 4 by time"; len(mine) != 1 || mine[0] != want {
+		t.Errorf("measured machine %q, want %q", mine, want)
 	}
 }
 
@@ -92,7 +105,25 @@ func TestFormat(t *testing.T) {
 		{sig(12345), "12,300"},
 		{FormatUSD(1849.4), "$1,849"},
 		{FormatUSD(2.5), "$2.50"},
-		{FormatUSD(0.000126), "$0.000126"},
+		{FormatUSD(0.456), "$0.456"},
+		{FormatUSD(0.0456), "4.56¢"},
+		{FormatUSD(0.00123), "0.123¢"},
+		{FormatUSD(0.000126), "126 µ$"},
+		{FormatUSD(0.0000158), "15.8 µ$"},
+		{FormatUSD(0), "$0"},
+		{sig(9.99996e-6), "0.0000100"},
+		{sig(0.0009996), "0.00100"},
+		{sig(999.6), "1,000"},
+		{sig(-0.0123456), "-0.0123"},
+		{FormatEnergy(9.99996e-6), "10.0 mWh"},
+		{FormatEnergy(0.0403), "40.3 Wh"},
+		{FormatEnergy(2.5), "2.50 kWh"},
+		{FormatEnergy(1500), "1.50 MWh"},
+		{perEpochs(1).String(), "per epoch"},
+		{perEpochs(1000).String(), "per 1,000 epochs"},
+		{perEpochs(1000).usd(0.0000158), "1.58¢"},
+		{fmtMoneyTick(0.05), "5¢"},
+		{fmtMoneyTick(0.0002), "200 µ$"},
 		{FormatSeconds(4.4), "4.4 s"},
 		{FormatSeconds(90), "1.5 min"},
 		{FormatSeconds(7200), "2 h"},
@@ -108,6 +139,23 @@ func TestFormat(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
 		}
+	}
+}
+
+// TestQuote checks that a workload whose epochs cost under a cent is quoted
+// per 1,000 (or a million) epochs, and one that costs more per epoch.
+func TestQuote(t *testing.T) {
+	for _, c := range []struct {
+		cheapest float64
+		want     perEpochs
+	}{{2.5, 1}, {0.01, 1}, {0.0099, 1000}, {0.0000158, 1000}, {0.000009, 1e6}} {
+		w := Workload{Options: []Option{opt("a", 1, 3), {Name: "b", Kind: Catalogued, Own: Point(c.cheapest)}}}
+		if got := quoteFor(&w); got != c.want {
+			t.Errorf("cheapest $%v: quoted %s, want %s", c.cheapest, got, c.want)
+		}
+	}
+	if got := quoteFor(&Workload{}); got != 1 {
+		t.Errorf("no prices: quoted %s, want per epoch", got)
 	}
 }
 
@@ -194,5 +242,36 @@ func TestKernelViews(t *testing.T) {
 	v := roofline(ks, Ceilings{Peaks: []Peak{{"avx512", 1, 100}}, Bandwidths: []Bandwidth{{"DRAM", 1, 20}}})
 	if v.Threads != 2 || len(v.Points) != 2 || len(v.Peaks) != 1 || !strings.Contains(v.Note, "ceilings measured at 1 thread, kernels at 2") {
 		t.Errorf("roofline view %+v, want the 2-thread points against the 1-thread ceilings, with a note", v)
+	}
+}
+
+// TestCitation checks that the report prints sources without the project's
+// internal references, and marks a source with nothing else left unsourced.
+func TestCitation(t *testing.T) {
+	for in, want := range map[string]string{
+		"on-demand price: ANCHORS C row 8: Vultr $1.85, TensorWave $1.71 (~2025)":  "on-demand price: Vultr $1.85, TensorWave $1.71 (~2025)",
+		"power: ANCHORS C row 14 (semivoice.com; chipsandcheese)":                  "power: semivoice.com; chipsandcheese",
+		"efficiency: publicly reported training MFU 35-60% (issue 6; ANCHORS C.2)": "efficiency: publicly reported training MFU 35-60%",
+		"high: OpenBLAS sgemm on Zen 5 (shared/anchors/RESULTS.md section 3)":      "high: OpenBLAS sgemm on Zen 5",
+		"see ../shared/research/ANCHORS.md":                                        "see",
+		"power: ANCHORS C row 14":                                                  "",
+		"NVIDIA datasheet (oneDNN#1992)":                                           "NVIDIA datasheet (oneDNN#1992)",
+	} {
+		if got := citation(in); got != want {
+			t.Errorf("citation(%q) = %q, want %q", in, got, want)
+		}
+	}
+	c := sourcesCell([]Source{{Name: "power: ANCHORS C row 14", Date: "2024"}, {Name: "ANCHORS C.2"}})
+	if len(c.Links) != 2 || c.Links[0].Text != "power: unsourced (2024)" || c.Links[1].Text != "unsourced" {
+		t.Errorf("sources %+v, want power: unsourced (2024), unsourced", c.Links)
+	}
+}
+
+// TestShare: no share above 100% is printed as a fact.
+func TestShare(t *testing.T) {
+	for r, want := range map[float64]string{0.5: "50%", 1: "100%", 1.004: "100%", 1.07: "flagged (107%)", 5.13: "flagged (513%)"} {
+		if got := share(r); got != want {
+			t.Errorf("share(%v) = %q, want %q", r, got, want)
+		}
 	}
 }

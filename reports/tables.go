@@ -2,8 +2,10 @@ package reports
 
 import (
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // This file turns the input and the views computed from it into the tables
@@ -66,10 +68,57 @@ func (t *table) addText(s ...string) {
 	t.add(cs...)
 }
 
+// internalRef matches references that mean something only inside the
+// project that made the data (its research notes and their rows, its issue
+// numbers, paths into its folders); a citation a buyer reads must not
+// carry them.
+var internalRef = regexp.MustCompile(`\bANCHORS(?:\s+[A-Z](?:\.\d+)*)?(?:\s+row\s+\d+)?\s*:?|\bissue\s+#?\d+\b|(?:\.\./)*\b(?:shared|research|anchors)/[^\s;,()]*(?:\s+section\s+\d+)?|/work/[^\s;,()]*`)
+
+// tidyRef removes what an internal reference leaves behind: empty or
+// one-sided parentheses, doubled separators, a source wholly in parentheses.
+var tidyRef = strings.NewReplacer("( ", "(", " )", ")", "(;", "(", ";)", ")", "(,", "(", ",)", ")", "; ;", ";", "()", "")
+
+// citation is a source's text without internal references: "what: where"
+// keeps its label, and is "" when nothing of the where is left.
+func citation(s string) string {
+	what, rest, labelled := strings.Cut(s, ": ")
+	if !labelled {
+		what, rest = "", s
+	}
+	rest = stripRefs(rest)
+	// "(a; b)" alone reads as "a; b".
+	if strings.HasPrefix(rest, "(") && strings.HasSuffix(rest, ")") && !strings.ContainsAny(rest[1:len(rest)-1], "()") {
+		rest = rest[1 : len(rest)-1]
+	}
+	if what = stripRefs(what); rest != "" && what != "" {
+		return what + ": " + rest
+	}
+	return rest
+}
+
+// stripRefs removes the internal references of s and what they leave.
+func stripRefs(s string) string {
+	s = internalRef.ReplaceAllString(s, "")
+	for prev := ""; prev != s; {
+		prev = s
+		s = tidyRef.Replace(strings.Join(strings.Fields(s), " "))
+		s = strings.Trim(s, " :;,")
+	}
+	return s
+}
+
 func sourcesCell(src []Source) cell {
 	var c cell
 	for _, s := range src {
-		name := s.Name
+		name := citation(s.Name)
+		if name == "" && s.URL == "" {
+			what, _, found := strings.Cut(s.Name, ":")
+			if !found || citation(what) == "" {
+				name = "unsourced"
+			} else {
+				name = citation(what) + ": unsourced"
+			}
+		}
 		if name == "" {
 			name = s.URL
 		}
@@ -84,19 +133,17 @@ func sourcesCell(src []Source) cell {
 	return c
 }
 
-func kwh(v float64) string { return sig(v) + " kWh" }
-
 // optionsTable is the table behind the price plot.
-func optionsTable(w *Workload) *table {
-	t := newTable("Time, price and energy per epoch, cheapest first: the central estimate, with the low–high interval beneath.",
+func optionsTable(w *Workload, q perEpochs) *table {
+	t := newTable("Time per epoch; price and energy "+q.String()+"; cheapest headline price first. The central estimate, with the low–high interval beneath.",
 		"Option", "Figures", "Time per epoch", "Rent on demand", "Rent spot", "Own", "Energy").numeric(2, 3, 4, 5, 6)
 	for _, o := range byPrice(w.Options) {
 		kind := "estimate"
 		if o.Kind == Measured {
 			kind = "measured"
 		}
-		t.add(txt(o.Name), txt(kind), spanCell(o.Seconds, FormatSeconds), spanCell(o.OnDemand, FormatUSD),
-			spanCell(o.Spot, FormatUSD), spanCell(o.Own, FormatUSD), spanCell(o.KWh, kwh))
+		t.add(txt(o.Name), txt(kind), spanCell(o.Seconds, FormatSeconds), spanCell(o.OnDemand, q.usd),
+			spanCell(o.Spot, q.usd), spanCell(o.Own, q.usd), spanCell(o.KWh, q.energy))
 	}
 	return t
 }
@@ -115,11 +162,11 @@ func sourcesTable(w *Workload) *table {
 }
 
 // paretoTable lists the frontier of the time-versus-price plot.
-func paretoTable(w *Workload) *table {
-	t := newTable("The Pareto frontier, fastest first: each option is cheaper than every faster one.", "Option", "Time per epoch", "Price per epoch", "Paid by").numeric(1, 2)
+func paretoTable(w *Workload, q perEpochs) *table {
+	t := newTable("The Pareto frontier, fastest first: each option is cheaper than every faster one. Headline price "+q.String()+".", "Option", "Time per epoch", "Price", "Paid by").numeric(1, 2)
 	for _, o := range pareto(w.Options) {
 		pr, k, _ := o.headline()
-		t.addText(o.Name, FormatSeconds(o.Seconds.Mid), FormatUSD(pr.Mid), k.String())
+		t.addText(o.Name, FormatSeconds(o.Seconds.Mid), q.usd(pr.Mid), k.String())
 	}
 	return t
 }
@@ -157,9 +204,9 @@ func buyRentTable(b *BuyVsRent) (*table, []string) {
 }
 
 // trendTable is the table behind the price-trend plot and the fitted
-// halving time.
-func trendTable(w *Workload) (*table, []string) {
-	t := newTable("Headline price per epoch by release year.", "Released", "Option", "Price per epoch", "Paid by").numeric(0, 2)
+// halving time of each hardware class.
+func trendTable(w *Workload, q perEpochs) (*table, []string) {
+	t := newTable("Headline price "+q.String()+" by release year.", "Released", "Option", "Class", "Price", "Paid by").numeric(0, 3)
 	opts := byPrice(w.Options)
 	sort.SliceStable(opts, func(i, j int) bool { return opts[i].ReleaseYear < opts[j].ReleaseYear })
 	for _, o := range opts {
@@ -167,52 +214,134 @@ func trendTable(w *Workload) (*table, []string) {
 		if !ok || o.ReleaseYear == 0 {
 			continue
 		}
-		t.addText(strconv.Itoa(o.ReleaseYear), o.Name, FormatUSD(pr.Mid), k.String())
+		class := o.Class
+		if class == "" {
+			class = "—"
+		}
+		t.addText(strconv.Itoa(o.ReleaseYear), o.Name, class, q.usd(pr.Mid), k.String())
 	}
-	tr := w.PriceTrend
-	switch {
-	case tr == nil:
-		return t, []string{"Too few options with a release year (" + strconv.Itoa(len(t.Rows)) + ", over distinct years) to fit a trend."}
-	case tr.HalvingYears > 0:
-		return t, []string{"Over " + strconv.Itoa(tr.Options) + " options released " + strconv.Itoa(tr.FirstYear) + "–" + strconv.Itoa(tr.LastYear) + ", the price of an epoch halves every " + sig(tr.HalvingYears) + " years (least-squares fit of log price on year)."}
-	default:
-		return t, []string{"Over " + strconv.Itoa(tr.Options) + " options released " + strconv.Itoa(tr.FirstYear) + "–" + strconv.Itoa(tr.LastYear) + ", the price of an epoch does not fall with newer hardware (it rises " + sig(math.Exp2(tr.Slope)) + "× a year)."}
+	var lines []string
+	fitted := map[string]bool{}
+	for _, tr := range w.PriceTrends {
+		fitted[tr.Class] = true
+		what := "the price of an epoch"
+		if tr.Class != "" {
+			what = "the price of an epoch on a " + tr.Class
+		}
+		over := "Over " + strconv.Itoa(tr.Options) + " options released " + strconv.Itoa(tr.FirstYear) + "–" + strconv.Itoa(tr.LastYear) + ", "
+		if tr.HalvingYears > 0 {
+			lines = append(lines, over+what+" halves every "+sig(tr.HalvingYears)+" years (least-squares fit of log price on year).")
+		} else {
+			lines = append(lines, over+what+" does not fall with newer hardware (it rises "+sig(math.Exp2(tr.Slope))+"× a year).")
+		}
 	}
+	for _, c := range trendClasses(w) {
+		if !fitted[c.name] {
+			lines = append(lines, "No trend for "+c.label()+": "+strconv.Itoa(c.n)+" priced option"+plural(c.n)+" with a release year, too few (or all from one year) to fit.")
+		}
+	}
+	if len(w.PriceTrends) == 0 && len(lines) == 0 {
+		lines = append(lines, "No priced option has a release year: there is no trend to fit.")
+	}
+	return t, lines
+}
+
+// trendClass is one hardware class among the options the trend plot draws.
+type trendClass struct {
+	name string
+	n    int // priced options with a release year
+}
+
+func (c trendClass) label() string {
+	if c.name == "" {
+		return "options of no stated class"
+	}
+	return "the " + c.name + " class"
+}
+
+// trendClasses lists the classes of the priced options with a release year,
+// in order of first appearance by price.
+func trendClasses(w *Workload) []trendClass {
+	var out []trendClass
+	idx := map[string]int{}
+	for _, o := range byPrice(w.Options) {
+		if _, _, ok := o.headline(); !ok || o.ReleaseYear == 0 {
+			continue
+		}
+		i, seen := idx[o.Class]
+		if !seen {
+			i = len(out)
+			idx[o.Class] = i
+			out = append(out, trendClass{name: o.Class})
+		}
+		out[i].n++
+	}
+	return out
 }
 
 // scaleOutTable is the table behind the scale-out plot, with the speed-up
 // and parallel efficiency against the smallest machine count.
-func scaleOutTable(w *Workload) *table {
-	t := newTable("Time and on-demand price per epoch by number of machines; efficiency is the speed-up over the fewest machines divided by the machine ratio.", "Option", "Machines", "Time per epoch", "Price per epoch", "Speed-up", "Efficiency").numeric(1, 2, 3, 4, 5)
+func scaleOutTable(w *Workload, q perEpochs) *table {
+	caption := "Time per epoch and on-demand price " + q.String() + " by number of machines; efficiency is the speed-up over the fewest machines divided by the machine ratio (flagged above 100%)."
+	link, shared := sharedInterconnect(w.ScaleOut)
+	if shared && link != "" {
+		caption += " Every machine is linked by " + link + "."
+	}
+	t := newTable(caption, "Option", "Machines", "Time per epoch", "Price", "Speed-up", "Efficiency").numeric(1, 2, 3, 4, 5)
 	for _, s := range w.ScaleOut {
 		pts := append([]ScalePoint(nil), s.Points...)
 		sort.Slice(pts, func(a, b int) bool { return pts[a].Machines < pts[b].Machines })
 		name := s.Option
-		if s.Interconnect != "" {
+		if !shared && s.Interconnect != "" {
 			name += " (" + s.Interconnect + ")"
 		}
-		for _, q := range pts {
+		for _, p := range pts {
 			sp, eff := "—", "—"
-			if q.Seconds.OK() && pts[0].Seconds.OK() {
-				f := pts[0].Seconds.Mid / q.Seconds.Mid
+			if p.Seconds.OK() && pts[0].Seconds.OK() {
+				f := pts[0].Seconds.Mid / p.Seconds.Mid
 				sp = sig(f) + "×"
-				eff = strconv.Itoa(int(math.Round(100*f*float64(pts[0].Machines)/float64(q.Machines)))) + "%"
+				eff = share(f * float64(pts[0].Machines) / float64(p.Machines))
 			}
-			t.add(txt(name), txt(strconv.Itoa(q.Machines)), spanCell(q.Seconds, FormatSeconds), spanCell(q.Price, FormatUSD), txt(sp), txt(eff))
+			t.add(txt(name), txt(strconv.Itoa(p.Machines)), spanCell(p.Seconds, FormatSeconds), spanCell(p.Price, q.usd), txt(sp), txt(eff))
 		}
 	}
 	return t
 }
 
+// sharedInterconnect returns the interconnect of the scale-out series when
+// they all name the same one, so it is said once rather than on every row.
+func sharedInterconnect(ss []ScaleSeries) (string, bool) {
+	if len(ss) == 0 {
+		return "", true
+	}
+	for _, s := range ss[1:] {
+		if s.Interconnect != ss[0].Interconnect {
+			return "", false
+		}
+	}
+	return ss[0].Interconnect, true
+}
+
+// share formats a ratio as a percentage; above 100% it is flagged, since
+// every share the report prints is of a ceiling or an ideal and a value past
+// it says the ceiling is wrong for that case, not that it was beaten.
+func share(r float64) string {
+	pct := int(math.Round(100 * r))
+	if pct > 100 {
+		return "flagged (" + strconv.Itoa(pct) + "%)"
+	}
+	return strconv.Itoa(pct) + "%"
+}
+
 // scalingTable is the table behind the thread-scaling plot.
 func scalingTable(series []scalingSeries) *table {
-	t := newTable("GFLOP/s by thread count; of ideal is the share of perfect linear scaling from the smallest count.", "Kernel", "ISA", "Implementation", "Shape", "Threads", "GFLOP/s", "Of ideal").numeric(4, 5, 6)
+	t := newTable("GFLOP/s by thread count; of ideal is the share of perfect linear scaling from the smallest count (flagged above 100%: faster than linear, from caches that add up across cores or a slowed run at the smallest count).", "Kernel", "ISA", "Implementation", "Shape", "Threads", "GFLOP/s", "Of ideal").numeric(4, 5, 6)
 	for _, s := range series {
 		t0, g0 := s.Points[0].Threads, s.Points[0].GFLOPS
 		for _, p := range s.Points {
 			ideal := "—"
 			if g0 > 0 {
-				ideal = strconv.Itoa(int(math.Round(100*p.GFLOPS*float64(t0)/(g0*float64(p.Threads))))) + "%"
+				ideal = share(p.GFLOPS * float64(t0) / (g0 * float64(p.Threads)))
 			}
 			t.addText(s.Kernel, s.ISA, s.Impl, s.Shape, strconv.Itoa(p.Threads), sig(p.GFLOPS), ideal)
 		}
@@ -233,17 +362,17 @@ func ceilingsTable(c Ceilings) *table {
 }
 
 // rooflineTable is the table behind the roofline: each point with the roof
-// above it (the lower of its ISA's peak and the slowest listed bandwidth
-// times its intensity) and how close it gets.
-func rooflineTable(v rooflineView) *table {
-	t := newTable("Kernel shapes on the roofline at "+strconv.Itoa(v.Threads)+" threads; the roof is the lower of the ISA level's peak and the DRAM (slowest) bandwidth times the intensity.", "Kernel", "Impl", "ISA", "Shape", "FLOP/byte", "GFLOP/s", "Roof GFLOP/s", "Of roof", "Bound by").numeric(4, 5, 6, 7)
+// above it and how close it gets. The roof is the lower of its ISA level's
+// peak and the bandwidth of the memory level its working set fits in times
+// its intensity (the level from the cache sizes in the machine's lines; the
+// fastest measured level when that is unknown, which can only raise the
+// roof). A point above its roof is flagged rather than printed as a share.
+func rooflineTable(v rooflineView, m machine) (*table, []string) {
+	t := newTable("Kernel shapes on the roofline at "+strconv.Itoa(v.Threads)+" threads. The roof is the lower of the ISA level's peak and the bandwidth of the memory level the working set fits in (L1 and L2 per core) times the intensity.",
+		"Kernel", "Impl", "ISA", "Shape", "FLOP/byte", "GFLOP/s", "Roof GFLOP/s", "Of roof", "Bound by").numeric(4, 5, 6, 7)
 	peak := map[string]float64{}
 	for _, p := range v.Peaks {
 		peak[p.ISA] = p.GFLOPS
-	}
-	var slowest float64
-	if n := len(v.Bandwidths); n > 0 {
-		slowest = v.Bandwidths[n-1].GBps
 	}
 	pts := append([]KernelPoint(nil), v.Points...)
 	sort.SliceStable(pts, func(i, j int) bool {
@@ -256,33 +385,91 @@ func rooflineTable(v rooflineView) *table {
 		}
 		return a.Shape < b.Shape
 	})
+	flagged, guessed := 0, 0
 	for _, k := range pts {
 		roof, of, bound := "—", "—", "—"
 		pk, okP := peak[k.ISA]
 		if k.ISA == "native" {
 			pk, okP = v.maxPeak()
 		}
-		mem := slowest * k.Intensity
+		level, bw, known := v.roofLevel(k, m)
+		if !known && bw > 0 {
+			guessed++
+		}
+		mem := bw * k.Intensity
 		r := 0.0
 		switch {
-		case okP && slowest > 0:
+		case okP && bw > 0:
 			r = min(pk, mem)
 			bound = "compute"
 			if mem < pk {
-				bound = "memory"
+				bound = level + " bandwidth"
 			}
 		case okP:
 			r, bound = pk, "compute"
-		case slowest > 0:
-			r, bound = mem, "memory"
+		case bw > 0:
+			r, bound = mem, level+" bandwidth"
 		}
 		if r > 0 {
 			roof = sig(r)
-			of = strconv.Itoa(int(math.Round(100*k.GFLOPS/r))) + "%"
+			of = share(k.GFLOPS / r)
+			if strings.HasPrefix(of, "flagged") {
+				flagged++
+			}
 		}
 		t.addText(k.Kernel, k.Impl, k.ISA, k.Shape, sig(k.Intensity), sig(k.GFLOPS), roof, of, bound)
 	}
-	return t
+	var notes []string
+	if guessed > 0 {
+		notes = append(notes, strconv.Itoa(guessed)+" of "+strconv.Itoa(len(pts))+" shapes have no known working set or cache size: their roof uses the fastest measured memory level, which can only make it higher.")
+	}
+	if flagged > 0 {
+		notes = append(notes, strconv.Itoa(flagged)+" of "+strconv.Itoa(len(pts))+" shapes run above their roof and are flagged: no kernel can beat a ceiling it is really under, so the roof is wrong for them (a ceiling measured low, for instance on a busy machine, or a working set that stays in a faster cache than its size suggests). Their share is not a result.")
+	}
+	return t, notes
+}
+
+// roofLevel picks the memory level whose bandwidth bounds k: the smallest
+// level its working set fits in, per core for L1 and L2 (m's cache sizes),
+// else DRAM. When that level's bandwidth was not measured it takes the next
+// faster level measured, and when the working set or the cache sizes are
+// unknown the fastest level measured; known says the level came from the
+// sizes. bw is 0 when no bandwidth was measured at all.
+func (v rooflineView) roofLevel(k KernelPoint, m machine) (level string, bw float64, known bool) {
+	byLevel := map[string]Bandwidth{}
+	fastest := Bandwidth{}
+	for _, b := range v.Bandwidths {
+		byLevel[strings.ToLower(b.Level)] = b
+		if b.GBps > fastest.GBps {
+			fastest = b
+		}
+	}
+	if fastest.GBps == 0 {
+		return "", 0, false
+	}
+	order := []string{"l1", "l2", "l3", "dram"}
+	fit, sure := -1, true
+	if k.Bytes > 0 && m.L1D > 0 && m.L2 > 0 {
+		perCore := k.Bytes / float64(max(k.Threads, 1))
+		switch {
+		case perCore <= float64(m.L1D):
+			fit = 0
+		case perCore <= float64(m.L2):
+			fit = 1
+		case m.L3 > 0 && k.Bytes <= float64(m.L3):
+			fit = 2
+		case m.L3 > 0:
+			fit = 3
+		default: // past L2, L3 unknown: L3 or DRAM, no faster than L2
+			fit, sure = 1, false
+		}
+	}
+	for i := fit; i >= 0; i-- {
+		if b, ok := byLevel[order[i]]; ok {
+			return b.Level, b.GBps, sure
+		}
+	}
+	return fastest.Level, fastest.GBps, false
 }
 
 func (v rooflineView) maxPeak() (float64, bool) {
@@ -306,9 +493,6 @@ func assumptionsTable(as []Assumption) *table {
 	t := newTable("What the prices rest on.", "Assumption", "Value", "Source")
 	for _, a := range as {
 		src := sourcesCell([]Source{a.Source})
-		if a.Source.Name == "" && a.Source.URL == "" {
-			src = txt("unsourced")
-		}
 		t.add(txt(a.Name), txt(a.Value), src)
 	}
 	return t

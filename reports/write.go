@@ -9,10 +9,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // generatorMark is in every index.html Write produces; Write replaces an
-// existing folder only if it is empty or holds a page with this mark.
+// existing folder only if it is empty or holds a page with this mark and
+// nothing but report files.
 const generatorMark = `<meta name="generator" content="trainbench reports">`
 
 // Files lists the files Write puts in the report folder for in, in order:
@@ -32,7 +35,9 @@ func Files(in Input) ([]string, error) {
 // summary.md and one PNG per plot. It builds the whole report in a new
 // folder beside dir and only then puts it in dir's place, so an existing
 // report is replaced only by a complete one; dir itself, if it exists, must
-// be empty or an earlier report (Write refuses to replace anything else).
+// be empty or an earlier report holding only the files a report writes
+// (Write refuses anything else, naming the first file it would lose, and
+// the working directory itself).
 // Identical inputs give byte-identical files.
 func Write(dir string, in Input) error {
 	if err := in.Validate(); err != nil {
@@ -122,8 +127,15 @@ func sizeFigure(f *figure) error {
 	return nil
 }
 
-// replaceable checks that dir is absent, empty, or an earlier report.
+// replaceable checks that dir is absent, empty, or an earlier report and
+// nothing else: index.html with the generator mark, and only the names a
+// report writes (ReportFile), so that replacing it deletes no file of the
+// user's. It refuses the working directory and the folders above it, which
+// cannot be swapped out from under the process.
 func replaceable(dir string) error {
+	if err := notWorkingDir(dir); err != nil {
+		return err
+	}
 	st, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -141,11 +153,50 @@ func replaceable(dir string) error {
 	if len(entries) == 0 {
 		return nil
 	}
+	for _, e := range entries { // sorted by name
+		if !e.Type().IsRegular() || !ReportFile(e.Name()) {
+			return fmt.Errorf("reports: refusing to replace %s: it holds %s, which a report does not write", dir, e.Name())
+		}
+	}
 	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
 	if err != nil || !bytes.Contains(page, []byte(generatorMark)) {
-		return fmt.Errorf("reports: refusing to replace %s: it is not empty and holds no trainbench report (index.html)", dir)
+		return fmt.Errorf("reports: refusing to replace %s: it holds no trainbench report (index.html)", dir)
 	}
 	return nil
+}
+
+// notWorkingDir refuses dir when it is the working directory or a folder
+// above it: the report is swapped in by renaming folders, and the process
+// (and the user's shell) would be left in a deleted one.
+func notWorkingDir(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	// wd is dir or below it when the path from dir to wd does not climb.
+	if rel, err := filepath.Rel(abs, wd); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("reports: refusing to write the report into %s: it is the working directory or holds it; name a new folder (for example %s)", dir, filepath.Join(dir, "report"))
+	}
+	return nil
+}
+
+// ReportFile reports whether name is a file a report writes: index.html,
+// summary.md, a kernel plot, or a workload plot of any workload.
+func ReportFile(name string) bool {
+	if name == "index.html" || name == "summary.md" || slices.Contains(kernelFiles, name) {
+		return true
+	}
+	for _, p := range workloadPlots {
+		if rest, ok := strings.CutPrefix(name, p); ok {
+			s, ok := strings.CutSuffix(rest, ".png")
+			return ok && s != "" && slug(s) == s
+		}
+	}
+	return false
 }
 
 // writeFile writes data to a new file and syncs it.

@@ -191,7 +191,7 @@ func TestPartialInputs(t *testing.T) {
 		says []string
 	}{
 		{"empty", Input{}, []string{"No workload was priced", "No kernel results", "No machine was measured"}},
-		{"one option", one, []string{"No buy-versus-rent series", "No scale-out estimate", "Too few options with a release year"}},
+		{"one option", one, []string{"No buy-versus-rent series", "No scale-out estimate", "No trend for the CPU class: 1 priced option"}},
 		{"no measured machine", noMeasured, []string{"No option was measured for this workload", "No machine was measured", "No ceilings were measured"}},
 		{"no catalog entry", unpriced, []string{"No hardware option was priced for this workload", "1 of 1 options have no price", "no option has a price"}},
 		{"kernels only", kernelsOnly, []string{"No workload was priced", "no rows"}},
@@ -267,14 +267,14 @@ func TestValidateNamesTheField(t *testing.T) {
 			in.Workloads[0].ScaleOut = []ScaleSeries{{Option: "a", Points: []ScalePoint{{Machines: 0}}}}
 		}, `machines is 0`},
 		{"trend years", func(in *Input) {
-			in.Workloads[0].PriceTrend = &PriceTrend{Options: 2, FirstYear: 2022, LastYear: 2022}
-		}, `price_trend: 2 options from 2022 to 2022`},
+			in.Workloads[0].PriceTrends = []PriceTrend{{Options: 2, FirstYear: 2022, LastYear: 2022}}
+		}, `price_trends[0]: 2 options from 2022 to 2022`},
 		{"trend slope", func(in *Input) {
-			in.Workloads[0].PriceTrend = &PriceTrend{Options: 2, FirstYear: 2020, LastYear: 2022, Slope: math.NaN()}
-		}, `price_trend: intercept 0, slope NaN`},
+			in.Workloads[0].PriceTrends = []PriceTrend{{Options: 2, FirstYear: 2020, LastYear: 2022, Slope: math.NaN()}}
+		}, `price_trends[0]: intercept 0, slope NaN`},
 		{"trend halving", func(in *Input) {
-			in.Workloads[0].PriceTrend = &PriceTrend{Options: 2, FirstYear: 2020, LastYear: 2022, HalvingYears: -1}
-		}, `price_trend.halving_years is negative`},
+			in.Workloads[0].PriceTrends = []PriceTrend{{Options: 2, FirstYear: 2020, LastYear: 2022, HalvingYears: -1}}
+		}, `price_trends[0].halving_years is negative`},
 	}
 	in := good()
 	if err := in.Validate(); err != nil {
@@ -305,15 +305,16 @@ func TestReplaceAtomically(t *testing.T) {
 	if err := Write(dir, Input{Title: "old"}); err != nil {
 		t.Fatal(err)
 	}
-	// A stray file in the old report must go with it.
-	if err := os.WriteFile(filepath.Join(dir, "stale.png"), []byte("x"), 0o644); err != nil {
+	// A plot of a workload the old report had and the new one lacks goes
+	// with it.
+	if err := os.WriteFile(filepath.Join(dir, "price-old-net.png"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := Write(dir, in); err != nil {
 		t.Fatalf("replacing a report: %v", err)
 	}
 	files := readAll(t, dir)
-	if _, ok := files["stale.png"]; ok {
+	if _, ok := files["price-old-net.png"]; ok {
 		t.Error("the old report's files survived the replacement")
 	}
 	if !bytes.Contains(files["index.html"], []byte(in.Title)) {
@@ -387,5 +388,85 @@ func TestSwapInWithoutExchange(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(root); len(entries) != 1 {
 		t.Errorf("%d entries left, want 1", len(entries))
+	}
+}
+
+// TestRefuseForeignFiles: a report folder that also holds a file of the
+// user's (issue 15, defect 4) is refused with one line naming the folder
+// and the file, and the file survives; an earlier report with only report
+// files is replaced.
+func TestRefuseForeignFiles(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "report")
+	if err := Write(dir, Input{Title: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"notes.txt", "a-plot-of-mine.png", "price-.png"} {
+		user := filepath.Join(dir, name)
+		if err := os.WriteFile(user, []byte("mine"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := Write(dir, Input{Title: "new"})
+		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: Write over a report holding it: %v, want one line naming %s and the file", name, err, dir)
+		}
+		if b, err := os.ReadFile(user); err != nil || string(b) != "mine" {
+			t.Errorf("%s: the user's file was touched: %q, %v", name, b, err)
+		}
+		if err := os.Remove(user); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A folder inside the report is not the report's either.
+	if err := os.Mkdir(filepath.Join(dir, "drafts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir, Input{Title: "new"}); err == nil || !strings.Contains(err.Error(), "drafts") {
+		t.Errorf("Write over a report holding a folder: %v, want a refusal naming it", err)
+	}
+	if err := os.Remove(filepath.Join(dir, "drafts")); err != nil {
+		t.Fatal(err)
+	}
+	// Only report files: replaced.
+	if err := Write(dir, Input{Title: "new"}); err != nil {
+		t.Fatalf("replacing an earlier report: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "index.html")); !bytes.Contains(b, []byte("<title>new</title>")) {
+		t.Error("the earlier report was not replaced")
+	}
+	// Report files without the report's page are not a report.
+	bare := filepath.Join(root, "bare")
+	if err := os.Mkdir(bare, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bare, "summary.md"), []byte("my summary"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(bare, Input{}); err == nil || !strings.Contains(err.Error(), "no trainbench report") {
+		t.Errorf("Write over a folder with only a summary.md: %v, want a refusal", err)
+	}
+}
+
+// TestRefuseWorkingDir: "." (or a folder above it) cannot be swapped out
+// from under the process; Write says so in one line and leaves it alone.
+func TestRefuseWorkingDir(t *testing.T) {
+	root := t.TempDir()
+	t.Chdir(root)
+	keep := filepath.Join(root, "keep.txt")
+	if err := os.WriteFile(keep, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{".", "..", root, "./"} {
+		err := Write(dir, Input{})
+		if err == nil || !strings.Contains(err.Error(), "working directory") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Write(%q): %v, want a one-line refusal naming the working directory", dir, err)
+		}
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("the working directory was touched: %v", err)
+	}
+	// A new folder below it is fine.
+	if err := Write("report", Input{}); err != nil {
+		t.Errorf("Write(report) from the working directory: %v", err)
 	}
 }

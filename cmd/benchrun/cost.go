@@ -30,9 +30,10 @@ output, one option per thread count) and the sourced hardware catalog (the
 embedded one plus --catalog files), whose times are roofline estimates from
 datasheet peaks at a range of efficiencies.
 
-It prints one table per workload, cheapest on-demand price first: how each
-figure was obtained (measured or catalogued), the precision and software
-stack assumed, the batch (split into micro-batches when a step does not fit
+It prints one table per workload, cheapest headline price first (on demand
+where the option can be rented, else owned, else spot: the order the report
+ranks options in): how each figure was obtained (measured or
+catalogued), the precision and software stack assumed, the batch (split into micro-batches when a step does not fit
 the option's memory), epoch time with its low-high interval, the price on
 demand in one market (--market), spot and owned (the accelerator and its
 host), and energy. Prices without a sourced number in that market are shown
@@ -75,18 +76,20 @@ func writeCostJSON(w io.Writer, a *pricing) error {
 	return writeJSON(w, doc)
 }
 
-// byOnDemand orders estimates cheapest on-demand epoch first; unpriced
-// options follow by epoch time, unavailable ones last.
-func byOnDemand(es []costmodel.EpochEstimate) []costmodel.EpochEstimate {
+// byHeadline orders estimates cheapest headline price first (on demand,
+// else owned, else spot: costmodel.PriceHeadline, and the rule the report
+// ranks options by); unpriced options follow by epoch time, unavailable ones
+// last.
+func byHeadline(es []costmodel.EpochEstimate) []costmodel.EpochEstimate {
 	out := slices.Clone(es)
 	key := func(e costmodel.EpochEstimate) (int, float64) {
 		switch {
 		case e.Unavailable != "":
 			return 2, 0
-		case e.OnDemand == nil:
+		case headline(e) == nil:
 			return 1, e.EpochSeconds.Mid
 		}
-		return 0, e.OnDemand.USD.Mid
+		return 0, headline(e).USD.Mid
 	}
 	slices.SortStableFunc(out, func(x, y costmodel.EpochEstimate) int {
 		gx, vx := key(x)
@@ -116,16 +119,16 @@ func writeCostTables(w io.Writer, a *pricing) error {
 		fmt.Fprintf(&buf, "%s: batch %d, %d samples an epoch, %.3g FLOP an epoch (%s precision on accelerators, %s on catalogued CPUs, %s stack; on demand = %s market)\n",
 			n.Name, n.Batch, n.Samples, firstFLOPs(x.Estimates), a.Assumptions.Precision, a.Assumptions.CPUPrecision, a.Assumptions.Stack, a.Assumptions.Market)
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "option\tbasis\tprec\tstack\tbatch\tepoch\tlow–high\ton demand\tspot\town\tkWh\tflags\t")
+		fmt.Fprintln(tw, "option\tbasis\tprec\tstack\tbatch\tepoch\tlow–high\ton demand\tspot\town\tenergy\tflags\t")
 		var unavailable, marks []string
-		for _, e := range byOnDemand(x.Estimates) {
+		for _, e := range byHeadline(x.Estimates) {
 			if e.Unavailable != "" {
 				unavailable = append(unavailable, fmt.Sprintf("  %s: %s", e.Option, e.Unavailable))
 				continue
 			}
 			kwh := "-"
 			if e.EnergyKWh != nil {
-				kwh = fmt.Sprintf("%.3g", e.EnergyKWh.Mid)
+				kwh = reports.FormatEnergy(e.EnergyKWh.Mid)
 			}
 			r := e.EpochSeconds
 			var flags []string
@@ -196,6 +199,17 @@ func firstFLOPs(es []costmodel.EpochEstimate) float64 {
 		}
 	}
 	return 0
+}
+
+// headline is the price an estimate is ranked by: on demand, else owned,
+// else spot; nil when it has none.
+func headline(e costmodel.EpochEstimate) *costmodel.Money {
+	for _, m := range []*costmodel.Money{e.OnDemand, e.Own, e.Spot} {
+		if m != nil && m.USD.Mid > 0 {
+			return m
+		}
+	}
+	return nil
 }
 
 // usd formats the middle of a price as the report does, "-" when there is

@@ -18,7 +18,8 @@ const seedResults = "testdata/seed-results.txt"
 
 // TestCostTable prices the seed CNN on the synthetic measured machine and
 // the catalog: the measured option is there, priced per core, and the rows
-// run cheapest on-demand first.
+// run cheapest headline price (on demand, else owned, else spot) first, as
+// the report ranks them.
 func TestCostTable(t *testing.T) {
 	var o, e bytes.Buffer
 	if code := run([]string{"cost", seedResults}, &o, &e); code != 0 {
@@ -30,27 +31,25 @@ func TestCostTable(t *testing.T) {
 	}
 	var prices []float64
 	measured := false
-	col := -1 // where the on-demand column starts (tabwriter aligns the cells)
+	var cols []int // where the on-demand, own and spot columns start (tabwriter aligns the cells)
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "option ") {
-			col = strings.Index(line, "on demand")
+			cols = []int{strings.Index(line, "on demand"), strings.Index(line, "own"), strings.Index(line, "spot")}
 			continue
 		}
 		f := strings.Fields(line)
 		if len(f) < 7 || f[1] != "measured" && f[1] != "catalogued" {
 			continue
 		}
-		if col < 0 || len(line) <= col {
+		if len(cols) == 0 || len(line) <= cols[2] {
 			t.Fatalf("row before the header, or shorter than it: %q", line)
 		}
 		measured = measured || f[0] == "measured-1t" && f[1] == "measured"
-		cell := strings.Fields(line[col:])[0]
-		if p, ok := strings.CutPrefix(cell, "$"); ok {
-			v, err := strconv.ParseFloat(strings.ReplaceAll(p, ",", ""), 64)
-			if err != nil {
-				t.Fatalf("price %q: %v", cell, err)
+		for _, col := range cols {
+			if v, ok := parseUSD(t, line[col:]); ok {
+				prices = append(prices, v)
+				break
 			}
-			prices = append(prices, v)
 		}
 	}
 	if !measured {
@@ -129,4 +128,30 @@ func TestCostBadInput(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, stdout %d bytes; want exit 2 naming %q", c.args, code, e.String(), o.Len(), c.want)
 		}
 	}
+}
+
+// parseUSD reads the price at the start of cell as FormatUSD writes it
+// ("$1,234", "$0.456", "4.56¢", "15.8 µ$"); ok is false for "-".
+func parseUSD(t *testing.T, cell string) (float64, bool) {
+	t.Helper()
+	f := strings.Fields(cell)
+	if len(f) == 0 || f[0] == "-" {
+		return 0, false
+	}
+	num, scale := f[0], 1.0
+	switch {
+	case strings.HasPrefix(num, "$"):
+		num = num[1:]
+	case strings.HasSuffix(num, "¢"):
+		num, scale = strings.TrimSuffix(num, "¢"), 0.01
+	case len(f) > 1 && f[1] == "µ$":
+		scale = 1e-6
+	default:
+		t.Fatalf("price %q in no unit FormatUSD writes", cell)
+	}
+	v, err := strconv.ParseFloat(strings.ReplaceAll(num, ",", ""), 64)
+	if err != nil {
+		t.Fatalf("price %q: %v", cell, err)
+	}
+	return v * scale, true
 }

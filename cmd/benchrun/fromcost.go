@@ -49,17 +49,21 @@ func reportInput(p *pricing, head reports.Input) (reports.Input, error) {
 			if shape == "" {
 				shape = fmt.Sprintf("%dx%dx%d", k.M, k.N, k.K)
 			}
+			var bytes float64 // the working set: FLOPs over FLOP/byte
+			if k.FLOPs > 0 && k.Intensity > 0 {
+				bytes = k.FLOPs / k.Intensity
+			}
 			in.Kernels = append(in.Kernels, reports.KernelPoint{Kernel: kernel, Impl: k.Impl, ISA: k.ISA, Threads: k.Threads,
-				Shape: shape, GFLOPS: k.GFLOPS.Center, Intensity: max(k.Intensity, 0)})
+				Shape: shape, GFLOPS: k.GFLOPS.Center, Intensity: max(k.Intensity, 0), Bytes: bytes})
 		}
 	}
 	for _, d := range p.Assumptions.Describe() {
 		in.Assumptions = append(in.Assumptions, reports.Assumption{Name: "cost model", Value: d,
-			Source: reports.Source{Name: "trainbench defaults or the command line (costmodel.Assumptions)"}})
+			Source: reports.Source{Name: "trainbench's defaults, or as set on the command line"}})
 	}
 	link := p.Interconnect.Describe()
 	in.Assumptions = append(in.Assumptions, reports.Assumption{Name: "scale-out", Value: link,
-		Source: reports.Source{Name: "costmodel.DefaultInterconnect (100 Gb/s Ethernet)"}})
+		Source: reports.Source{Name: "trainbench's default interconnect (100 Gb/s Ethernet)"}})
 	for _, c := range p.Workloads {
 		in.Workloads = append(in.Workloads, workloadReport(c, p.Assumptions, link))
 	}
@@ -105,16 +109,43 @@ func workloadReport(c costmodel.Comparison, a costmodel.Assumptions, link string
 		}
 		rw.BuyVsRent = rb
 	}
-	if t := c.Trend; t != nil {
-		rw.PriceTrend = &reports.PriceTrend{Options: len(t.Points), FirstYear: t.Points[0].Year, LastYear: t.Points[len(t.Points)-1].Year,
-			Intercept: t.Intercept, Slope: t.Slope, HalvingYears: t.HalvingYears}
+	// One trend per hardware class, over three options or more:
+	// costmodel.PriceTrend asks for comparable options (a late but slow CPU
+	// instance among GPUs reads as prices rising), and a line through two
+	// points is no trend.
+	for _, class := range []string{classAccelerator, classCPU} {
+		var same []costmodel.EpochEstimate
+		for _, e := range ok {
+			if hardwareClass(e) == class {
+				same = append(same, e)
+			}
+		}
+		if t, err := costmodel.PriceTrend(same, costmodel.PriceHeadline); err == nil && len(t.Points) >= 3 {
+			rw.PriceTrends = append(rw.PriceTrends, reports.PriceTrend{Class: class, Options: len(t.Points), FirstYear: t.Points[0].Year,
+				LastYear: t.Points[len(t.Points)-1].Year, Intercept: t.Intercept, Slope: t.Slope, HalvingYears: t.HalvingYears})
+		}
 	}
 	return rw
 }
 
+// The hardware classes options are grouped in for the price trends.
+const (
+	classAccelerator = "GPU or accelerator"
+	classCPU         = "CPU"
+)
+
+// hardwareClass is the class of an estimate: measured machines and CPU
+// kinds are CPUs, GPUs and TPUs accelerators.
+func hardwareClass(e costmodel.EpochEstimate) string {
+	if e.Basis == costmodel.BasisMeasured || e.Kind == costmodel.KindCPU || e.Kind == costmodel.KindCPUInstance {
+		return classCPU
+	}
+	return classAccelerator
+}
+
 // reportOption converts one estimated option, with its sources.
 func reportOption(e costmodel.EpochEstimate) reports.Option {
-	o := reports.Option{Name: e.Name, Kind: reports.Catalogued, Seconds: rng(e.EpochSeconds), ReleaseYear: e.ReleaseYear}
+	o := reports.Option{Name: e.Name, Kind: reports.Catalogued, Seconds: rng(e.EpochSeconds), ReleaseYear: e.ReleaseYear, Class: hardwareClass(e)}
 	if e.Basis == costmodel.BasisMeasured {
 		o.Kind = reports.Measured
 		o.Note = "predicted from the kernels measured on this machine"

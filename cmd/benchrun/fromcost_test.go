@@ -67,10 +67,31 @@ func TestReportInput(t *testing.T) {
 	if c.BuyVsRent == nil || w.BuyVsRent == nil || w.BuyVsRent.Option != c.BuyVsRent.Name || len(w.BuyVsRent.Points) != len(c.BuyVsRent.Points) {
 		t.Errorf("buy-vs-rent %+v, want the cost model's %+v", w.BuyVsRent, c.BuyVsRent)
 	}
-	tr := c.Trend
-	if tr == nil || w.PriceTrend == nil || w.PriceTrend.Slope != tr.Slope || w.PriceTrend.Options != len(tr.Points) ||
-		w.PriceTrend.FirstYear != tr.Points[0].Year || w.PriceTrend.LastYear != tr.Points[len(tr.Points)-1].Year {
-		t.Errorf("price trend %+v, want the cost model's %+v", w.PriceTrend, tr)
+	// One trend per hardware class, each over that class's options only.
+	classOf := map[string]string{}
+	for _, o := range w.Options {
+		classOf[o.Name] = o.Class
+		if o.Class != classCPU && o.Class != classAccelerator {
+			t.Errorf("%s: class %q", o.Name, o.Class)
+		}
+	}
+	if len(w.PriceTrends) == 0 {
+		t.Fatal("no price trend")
+	}
+	for _, tr := range w.PriceTrends {
+		n := 0
+		for _, e := range c.Estimates {
+			if classOf[e.Name] == tr.Class && e.ReleaseYear > 0 {
+				if o, found := byName[e.Name]; found {
+					if _, ok := headlineOf(o); ok {
+						n++
+					}
+				}
+			}
+		}
+		if tr.Options != n || tr.Options < 3 || tr.FirstYear >= tr.LastYear {
+			t.Errorf("%s trend over %d options (%d–%d), want the %d priced options of that class", tr.Class, tr.Options, tr.FirstYear, tr.LastYear, n)
+		}
 	}
 }
 
@@ -84,4 +105,15 @@ func TestFirstURL(t *testing.T) {
 			t.Errorf("firstURL(%q) = %q, want %q", s, got, want)
 		}
 	}
+}
+
+// headlineOf is an option's price by the report's rule: on demand, else
+// owned, else spot.
+func headlineOf(o reports.Option) (float64, bool) {
+	for _, r := range []reports.Range{o.OnDemand, o.Own, o.Spot} {
+		if r.OK() {
+			return r.Mid, true
+		}
+	}
+	return 0, false
 }

@@ -34,7 +34,8 @@ per plot (price per epoch, time against price, buy against rent, price trend,
 scale-out; thread scaling, roofline and ISA speed-up of the measured kernels).
 
 The folder is replaced atomically, and only by a complete report; a folder
-that holds something other than an earlier report is refused.`,
+holding any file a report does not write (or a folder inside it) is refused
+and left as it is, and so is the working directory itself (-o .).`,
 		Example: `  benchrun report -o report benchrun-mybox-2026-11-28T1200Z.txt
   benchrun report -o report --workload seed-cnn,resnet50-imagenet --budget 0.5 results.txt`,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -76,6 +76,50 @@ func TestReportBadInput(t *testing.T) {
 	}
 }
 
+// TestReportOverEarlierReport (issue 15, defect 4): report -o over an
+// earlier report replaces it, over an earlier report holding a file of the
+// user's refuses in one line naming the folder and the file and keeps the
+// file, and -o . is refused with one line.
+func TestReportOverEarlierReport(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "report")
+	var o, e bytes.Buffer
+	for i := 0; i < 2; i++ { // the second replaces the first
+		e.Reset()
+		if code := run([]string{"report", "-o", dir, "--title", "run " + string(rune('1'+i)), seedResults}, &o, &e); code != exitOK {
+			t.Fatalf("report %d: exit %d: %s", i+1, code, e.String())
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "index.html")); !bytes.Contains(b, []byte("<title>run 2</title>")) {
+		t.Error("the earlier report was not replaced")
+	}
+	mine := filepath.Join(dir, "my-notes.md")
+	if err := os.WriteFile(mine, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.Reset()
+	code := run([]string{"report", "-o", dir, seedResults}, &o, &e)
+	msg := strings.TrimSpace(e.String())
+	if code == exitOK || strings.Count(msg, "\n") > 0 || !strings.Contains(msg, dir) || !strings.Contains(msg, "my-notes.md") {
+		t.Errorf("report over a report holding my-notes.md: exit %d, stderr %q; want one line naming the folder and the file", code, msg)
+	}
+	if b, err := os.ReadFile(mine); err != nil || string(b) != "precious" {
+		t.Errorf("the user's file was touched: %q, %v", b, err)
+	}
+	results, err := filepath.Abs(seedResults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	e.Reset()
+	code = run([]string{"report", "-o", ".", results}, &o, &e)
+	if msg := strings.TrimSpace(e.String()); code == exitOK || strings.Count(msg, "\n") > 0 || !strings.Contains(msg, "working directory") {
+		t.Errorf("report -o .: exit %d, stderr %q; want one line saying it is the working directory", code, msg)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("report -o . touched the folder: %v", err)
+	}
+}
+
 // TestRunWritesReport: the bare run ends with the report folder beside the
 // results file.
 func TestRunWritesReport(t *testing.T) {
