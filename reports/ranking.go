@@ -103,7 +103,7 @@ func plotted(o *Option) bool {
 func pareto(opts []Option) []Option {
 	var cand []Option
 	for _, o := range opts {
-		if plotted(&o) {
+		if plotted(&o) && o.DoesNotFit == "" {
 			cand = append(cand, o)
 		}
 	}
@@ -162,8 +162,10 @@ type recommendation struct {
 }
 
 // recommend names the cheapest, the fastest and the best option under the
-// user's budget and deadline.
+// user's budget and deadline, among the options that can run a step (no
+// DoesNotFit).
 func recommend(w *Workload, budget, deadline float64) []recommendation {
+	w = runnable(w)
 	var recs []recommendation
 	var cheap *Option
 	var cheapR Range
@@ -242,6 +244,18 @@ func recommend(w *Workload, budget, deadline float64) []recommendation {
 	}
 	recs = append(recs, recommendation{label, best.Name, d})
 	return recs
+}
+
+// runnable returns w with only the options that can run a step.
+func runnable(w *Workload) *Workload {
+	out := *w
+	out.Options = nil
+	for _, o := range w.Options {
+		if o.DoesNotFit == "" {
+			out.Options = append(out.Options, o)
+		}
+	}
+	return &out
 }
 
 // fmtSecondsOr formats a time range's middle, or says it is unknown.

@@ -30,9 +30,13 @@ embedded one plus --catalog files), whose times are roofline estimates from
 datasheet peaks at a range of efficiencies.
 
 It prints one table per workload, cheapest on-demand price first: epoch time
-with its low-high interval, price on demand, spot and owned, energy, and how
-each figure was obtained (measured or catalogued). Prices without a sourced
-number are shown as "-". --json prints the estimates themselves.`,
+with its low-high interval, price on demand, spot and owned, energy, how
+each figure was obtained (measured or catalogued) and whether a training
+step fits the option's memory; options it does not fit come after those it
+does, marked "too small*" and explained under the table. Prices without a
+sourced number are shown as "-". A merged file, or files of several
+machines, gives each machine its own options, named for the machine.
+--json prints the estimates themselves.`,
 		Example: `  benchrun cost benchrun-mybox-2026-11-28T1200Z.txt
   benchrun cost --workload seed-cnn,resnet50-imagenet --precision fp16
   benchrun cost --catalog my-prices.yaml --price-per-hour 0.35 results.txt`,
@@ -69,13 +73,18 @@ func writeCostJSON(w io.Writer, a *pricing) error {
 }
 
 // byOnDemand orders estimates cheapest on-demand epoch first; unpriced
-// options follow by epoch time, unavailable ones last.
+// options follow by epoch time, then the options a step does not fit
+// (whatever their price: they cannot run it), unavailable ones last.
 func byOnDemand(es []costmodel.EpochEstimate) []costmodel.EpochEstimate {
 	out := slices.Clone(es)
 	key := func(e costmodel.EpochEstimate) (int, float64) {
 		switch {
 		case e.Unavailable != "":
-			return 2, 0
+			return 4, 0
+		case e.DoesNotFit != "" && e.OnDemand == nil:
+			return 3, e.EpochSeconds.Mid
+		case e.DoesNotFit != "":
+			return 2, e.OnDemand.USD.Mid
 		case e.OnDemand == nil:
 			return 1, e.EpochSeconds.Mid
 		}
@@ -109,8 +118,8 @@ func writeCostTables(w io.Writer, a *pricing) error {
 		fmt.Fprintf(&buf, "%s: batch %d, %d samples an epoch, %.3g FLOP an epoch (%s precision on accelerators)\n",
 			n.Name, n.Batch, n.Samples, firstFLOPs(x.Estimates), a.Assumptions.Precision)
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "option\tbasis\tepoch\tlow–high\ton demand\tspot\town\tkWh\t")
-		var unavailable []string
+		fmt.Fprintln(tw, "option\tbasis\tepoch\tlow–high\ton demand\tspot\town\tkWh\tmemory\t")
+		var unavailable, tooSmall []string
 		for _, e := range byOnDemand(x.Estimates) {
 			if e.Unavailable != "" {
 				unavailable = append(unavailable, fmt.Sprintf("  %s: %s", e.Option, e.Unavailable))
@@ -120,12 +129,26 @@ func writeCostTables(w io.Writer, a *pricing) error {
 			if e.EnergyKWh != nil {
 				kwh = fmt.Sprintf("%.3g", e.EnergyKWh.Mid)
 			}
+			mem := "-" // unknown: a measured machine's memory is not measured
+			switch {
+			case e.DoesNotFit != "":
+				mem = "too small*"
+				tooSmall = append(tooSmall, fmt.Sprintf("  %s: %s", e.Option, e.DoesNotFit))
+			case e.MemoryGB > 0:
+				mem = "fits"
+			}
 			r := e.EpochSeconds
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", e.Option, e.Basis,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", e.Option, e.Basis,
 				reports.FormatSeconds(r.Mid), reports.FormatSecondsRange(reports.Range{Low: r.Low, Mid: r.Mid, High: r.High}),
-				usd(e.OnDemand), usd(e.Spot), usd(e.Own), kwh)
+				usd(e.OnDemand), usd(e.Spot), usd(e.Own), kwh, mem)
 		}
 		tw.Flush()
+		if len(tooSmall) > 0 {
+			buf.WriteString("* a step does not fit the option's memory: it cannot run the workload as stated (listed for reference, never recommended):\n")
+			for _, u := range tooSmall {
+				buf.WriteString(u + "\n")
+			}
+		}
 		if len(unavailable) > 0 {
 			buf.WriteString("not estimated:\n")
 			for _, u := range unavailable {

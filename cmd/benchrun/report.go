@@ -84,7 +84,7 @@ func writeReport(log io.Writer, o reportOptions, resultFiles []string, generated
 	}
 	head := reports.Input{Title: o.title, Generated: generated, BudgetPerEpoch: o.budget, DeadlinePerEpoch: o.deadline,
 		Reproduce: reproduce}
-	if p.Results == nil {
+	if len(p.Machines) == 0 {
 		head.Notes = append(head.Notes, "no results file given: every option is a catalogued estimate (run benchrun to measure this machine)")
 	}
 	in, err := reportInput(p, head)
