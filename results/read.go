@@ -64,12 +64,13 @@ func Parse(r io.Reader, name string) ([]Result, error) {
 func parseResults(data []byte, name string) (out []Result, err error, errLine int) {
 	br := benchfmt.NewReader(bytes.NewReader(data), name)
 	var config []KeyValue
+	order := map[string]int{}
 	for br.Scan() {
 		switch rec := br.Result().(type) {
 		case *benchfmt.SyntaxError:
 			return out, rec, rec.Line
 		case *benchfmt.Result:
-			config = fileConfig(rec, config)
+			config = fileConfig(rec, config, order)
 			res := Result{Name: rec.Name.String(), Iters: rec.Iters, Config: config}
 			res.File, res.Line = rec.Pos()
 			for _, v := range rec.Values {
@@ -179,15 +180,22 @@ func configLine(line []byte) (key string, val []byte, ok bool) {
 	return key, bytes.TrimLeft(val, " \t"), true
 }
 
-// fileConfig returns the file configuration of rec, reusing prev when it is
-// the same so that the results of one block share a slice.
-func fileConfig(rec *benchfmt.Result, prev []KeyValue) []KeyValue {
+// fileConfig returns the file configuration of rec, in the order its keys
+// first appeared in the file (order, updated; benchfmt reorders keys when
+// one is cleared, so the same file would otherwise read back in another
+// order once written), reusing prev when it is the same so that the results
+// of one block share a slice.
+func fileConfig(rec *benchfmt.Result, prev []KeyValue, order map[string]int) []KeyValue {
 	var kv []KeyValue
 	for _, c := range rec.Config {
 		if c.File {
+			if _, ok := order[c.Key]; !ok {
+				order[c.Key] = len(order)
+			}
 			kv = append(kv, KeyValue{Key: c.Key, Value: strings.TrimSpace(string(c.Value))})
 		}
 	}
+	slices.SortFunc(kv, func(a, b KeyValue) int { return order[a.Key] - order[b.Key] })
 	if prev != nil && slices.Equal(kv, prev) {
 		return prev
 	}
