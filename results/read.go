@@ -33,7 +33,8 @@ var maxFileBytes = MaxFileBytes // lowered by tests
 //
 // It is strict where a lenient reader would silently change what the file
 // says: a malformed benchmark line, a benchmark without a name, an iteration
-// count below 1, a measurement that is negative, NaN or infinite, and a
+// count below 1, a measurement that is negative, NaN or infinite, a name,
+// unit or configuration line that is not text (isText), and a
 // configuration key given twice with different values in one block (the
 // lines between two results; see checkBlocks) are each an error
 // "name:line: what is wrong", and so is an input with no benchmark results
@@ -103,10 +104,16 @@ func (r Result) checkRead() error {
 	if r.Name == "" {
 		return fmt.Errorf("benchmark without a name")
 	}
+	if !isText(r.Name) {
+		return fmt.Errorf("benchmark name %q is not text (control characters or bytes that are not UTF-8)", r.Name)
+	}
 	if r.Iters < 1 {
 		return fmt.Errorf("%s: iteration count %d, want at least 1", r.Name, r.Iters)
 	}
 	for _, v := range r.Values {
+		if !isText(v.Unit) {
+			return fmt.Errorf("%s: unit %q is not text", r.Name, v.Unit)
+		}
 		if !(v.Value >= 0) || math.IsInf(v.Value, 0) {
 			return fmt.Errorf("%s: %s is %v: a measurement must be a finite number ≥ 0", r.Name, v.Unit, v.Value)
 		}
@@ -139,16 +146,29 @@ func checkBlocks(data []byte, name string, out []Result, stop int) error {
 			continue
 		}
 		key, val, ok := configLine(s.Bytes())
-		if !ok || key == KeyPkg {
+		if !ok {
 			continue
 		}
 		v := strings.TrimSpace(string(val))
+		if !isText(key) || !isText(v) {
+			return fmt.Errorf("%s:%d: configuration line %q is not one line of text (control characters or bytes that are not UTF-8)", name, line, key)
+		}
+		if key == KeyPkg {
+			continue
+		}
 		if prev, ok := block[key]; ok && prev.value != v {
 			return fmt.Errorf("%s:%d: configuration key %q given twice in one block: %q (line %d), then %q", name, line, key, prev.value, prev.line, v)
 		}
 		block[key] = set{v, line}
 	}
 	return nil
+}
+
+// isText reports whether s is UTF-8 without control characters other than
+// tabs: what go test writes (testing escapes the rest in benchmark names),
+// and what can be echoed to a terminal or page without changing its look.
+func isText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r != '\t' && unicode.IsControl(r) })
 }
 
 // configLine reports whether line is a configuration line "key: value" as
@@ -188,11 +208,12 @@ func configLine(line []byte) (key string, val []byte, ok bool) {
 func fileConfig(rec *benchfmt.Result, prev []KeyValue, order map[string]int) []KeyValue {
 	var kv []KeyValue
 	for _, c := range rec.Config {
-		if c.File {
+		v := strings.TrimSpace(string(c.Value))
+		if c.File && v != "" { // a value of blanks is no value: the key is unset
 			if _, ok := order[c.Key]; !ok {
 				order[c.Key] = len(order)
 			}
-			kv = append(kv, KeyValue{Key: c.Key, Value: strings.TrimSpace(string(c.Value))})
+			kv = append(kv, KeyValue{Key: c.Key, Value: v})
 		}
 	}
 	slices.SortFunc(kv, func(a, b KeyValue) int { return order[a.Key] - order[b.Key] })

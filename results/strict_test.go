@@ -33,7 +33,9 @@ func TestParseRefusesConflictingKeys(t *testing.T) {
 }
 
 // TestParseRefusesBadMeasurements: negative, NaN and infinite values, an
-// iteration count below 1 and a nameless benchmark are errors at their line.
+// iteration count below 1, a nameless benchmark and names, units and
+// configuration lines that are not text are errors at their line, which
+// show the bytes escaped.
 func TestParseRefusesBadMeasurements(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"cpu: x\nBenchmarkX 1 -5 ns/op\n", "f.txt:2: X: ns/op is -5"},
@@ -43,6 +45,10 @@ func TestParseRefusesBadMeasurements(t *testing.T) {
 		{"BenchmarkX -3 5 ns/op\n", "f.txt:1: X: iteration count -3"},
 		{"BenchmarkX 0 5 ns/op\n", "f.txt:1: X: iteration count 0"},
 		{"Benchmark 1 5 ns/op\n", "f.txt:1: benchmark without a name"},
+		{"BenchmarkX\x1b[2J 1 5 ns/op\n", `f.txt:1: benchmark name "X\x1b[2J" is not text`},
+		{"BenchmarkX 1 5 ns/\xffop\n", `f.txt:1: X: unit "ns/\xffop" is not text`},
+		{"goos: linux\ncpu: Fast\rSlow\nBenchmarkX 1 5 ns/op\n", `f.txt:2: configuration line "cpu" is not one line of text`},
+		{"a: \v\nBenchmarkX 1 5 ns/op\nb\x00: 1\n", `f.txt:3: configuration line "b\x00"`},
 	} {
 		_, err := Parse(strings.NewReader(tc.in), "f.txt")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -148,9 +154,10 @@ func TestMergeRefusesAFileTwice(t *testing.T) {
 }
 
 // FuzzParse feeds the parser arbitrary input, seeded with real files: it
-// must not panic, and whatever it accepts must be usable: every measurement
-// finite and ≥ 0, no key given twice with different values in one block, and
-// Write must write it so that Parse reads the same results back.
+// must not panic, its errors start with the file name, and whatever it
+// accepts must be usable: every result named, with iterations and finite
+// measurements ≥ 0, and written by Write so that Parse reads the same
+// results back.
 func FuzzParse(f *testing.F) {
 	for _, glob := range []string{"../cmd/benchrun/testdata/*.txt", "compare/testdata/*.txt"} {
 		paths, _ := filepath.Glob(glob)
