@@ -10,7 +10,8 @@ import (
 // option and, drawn from them, the answers a buyer asks next (how it scales
 // out, when owning pays off, how prices fall with newer hardware). Which
 // options those answers follow is the model's choice, so a report only
-// draws them.
+// draws them; none follows an option a step does not fit
+// (EpochEstimate.DoesNotFit).
 type Comparison struct {
 	Workload workload.Network `json:"-"`
 	// Estimates has one estimate per option, in the order given.
@@ -63,9 +64,9 @@ func Compare(w workload.Network, opts []Option, a Assumptions, ic Interconnect) 
 		return Comparison{}, err
 	}
 	c := Comparison{Workload: w, Estimates: ests}
-	var ok []int // indices of the estimated options
+	var ok []int // indices of the estimated options that can run a step
 	for i, e := range ests {
-		if e.Unavailable == "" {
+		if e.Unavailable == "" && e.DoesNotFit == "" {
 			ok = append(ok, i)
 		}
 	}

@@ -103,6 +103,12 @@ type EpochEstimate struct {
 	// OwnSystem is set when Own prices the whole machine (accelerator and
 	// host share); unset, Own prices the chip alone and is a lower bound.
 	OwnSystem bool `json:"own_system,omitempty"`
+	// DoesNotFit, when set, says why a step cannot run on the option: its
+	// memory is smaller than MemoryNeededGB. The times and prices are
+	// still given (what it would cost with the memory), but the option
+	// cannot run the step as the workload states it, so no answer drawn
+	// from the estimates (Compare) follows it.
+	DoesNotFit string `json:"does_not_fit,omitempty"`
 
 	// Sources cite the catalog figures a catalogued estimate used: the
 	// peak at its precision, the memory bandwidth, each price and the power.
@@ -169,8 +175,11 @@ func Estimate(w workload.Network, opts []Option, a Assumptions) ([]EpochEstimate
 			out = append(out, e)
 			continue
 		}
+		// A catalogued option runs a step that does not fit as micro-batches
+		// (roofline); a measured machine was measured at the stated batch.
 		if e.Basis == BasisMeasured && e.MemoryGB > 0 && e.MemoryNeededGB > e.MemoryGB {
-			e.Notes = append(e.Notes, fmt.Sprintf("a step needs %.3g GB (weights, gradients, optimizer state, activations at batch %d) but the option has %.3g GB", e.MemoryNeededGB, w.Batch, e.MemoryGB))
+			e.DoesNotFit = fmt.Sprintf("a step needs %.3g GB (weights, gradients, optimizer state, activations at batch %d) but the option has %.3g GB", e.MemoryNeededGB, w.Batch, e.MemoryGB)
+			e.Notes = append(e.Notes, e.DoesNotFit)
 		}
 		price(&e, o, a)
 		if err := e.check(); err != nil {

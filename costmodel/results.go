@@ -16,11 +16,15 @@ import (
 	"github.com/trainbench/trainbench/shape"
 )
 
-// Results is what a results file says about one machine: its kernel
-// measurements and, when the file's configuration lines carry it, its
-// machine profile (machine.Profile).
+// Results is what results files say about one machine: its kernel
+// measurements and, when the files' configuration lines carry it, its
+// machine profile (machine.Profile). One Results never pools two machines
+// (see Machine).
 type Results struct {
-	Files   []string
+	Files []string // the files the machine's results came from
+	// Machine is the identity of the machine measured, its label and CPU
+	// lines (results.Identity).
+	Machine results.Identity
 	Profile machine.Profile
 	// HasProfile is whether the files carried measured peaks or bandwidths.
 	HasProfile bool
@@ -57,48 +61,142 @@ type MeasuredCase struct {
 	secs    []float64 // sec/op of each run
 }
 
-// ReadResults parses benchmark results in the Go benchmark format from r
-// with results.Parse; name is the file name errors give. Lines that are not
-// results are skipped as the format says; a malformed result line is an
-// error naming file and line. A case is kept when its throughput is known (a
-// GFLOP/s metric, or sec/op and its m, n, k) or, for a case naming a layer
-// (shape=), when it has sec/op; others are ignored. An input without
-// benchmark lines gives no cases and no error: the callers say when the
-// cases they need are missing.
+// ReadResults parses the results of one machine in the Go benchmark format
+// from r with results.Parse; name is the file name errors give. An input
+// holding several machines' results is an error (ReadMachines keeps them
+// apart). Lines that are not results are skipped as the format says; a
+// malformed result line is an error naming file and line. A case is kept
+// when its throughput is known (a GFLOP/s metric, or sec/op and its m, n,
+// k) or, for a case naming a layer (shape=), when it has sec/op; others are
+// ignored, except a whole training step (TrainStep) without a time, which
+// is an error. An input without benchmark lines gives no cases and no
+// error: the callers say when the cases they need are missing.
 func ReadResults(r io.Reader, name string) (*Results, error) {
+	ms, err := ReadMachines(r, name)
+	if err != nil {
+		return nil, err
+	}
+	return single(ms, []string{name})
+}
+
+// ReadMachines is ReadResults for an input that may hold several machines'
+// results (a merged file): one Results per machine (results.Identity), in
+// order of first appearance.
+func ReadMachines(r io.Reader, name string) ([]*Results, error) {
 	rs, err := results.Parse(r, name)
 	if err != nil && !errors.Is(err, results.ErrNoResults) {
 		return nil, err
 	}
-	m := &Results{Files: []string{name}}
-	if err := m.add(rs, name); err != nil {
+	var set machineSet
+	if err := set.add(rs, name); err != nil {
 		return nil, err
 	}
-	return m.finish(0.95)
+	return set.finish(0.95), nil
 }
 
-// LoadResults reads and merges results files (e.g. one per benchmark
-// family of one machine).
+// LoadResults reads the results files of one machine (e.g. one per
+// benchmark family) and pools their runs. Files that hold more than one
+// machine are an error naming them: pooling them would price a machine
+// that does not exist (LoadMachines keeps them apart).
 func LoadResults(paths ...string) (*Results, error) {
+	ms, err := LoadMachines(paths...)
+	if err != nil {
+		return nil, err
+	}
+	return single(ms, paths)
+}
+
+// LoadMachines reads results files and returns one Results per machine
+// (results.Identity), in order of first appearance: the runs of one machine
+// pool across files, those of different machines never do, whether they
+// come in separate files or in one merged file. A file given twice is
+// refused (results.Distinct): its runs would count double.
+func LoadMachines(paths ...string) ([]*Results, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("costmodel: no results files")
 	}
-	m := &Results{Files: paths}
+	if err := results.Distinct(paths...); err != nil {
+		return nil, err
+	}
+	var set machineSet
 	for _, p := range paths {
 		rs, err := results.Read(p)
 		if err != nil && !errors.Is(err, results.ErrNoResults) {
 			return nil, err
 		}
-		if err := m.add(rs, p); err != nil {
+		if err := set.add(rs, p); err != nil {
 			return nil, err
 		}
 	}
-	return m.finish(0.95)
+	return set.finish(0.95), nil
 }
 
-// add merges the results of the file name into m: each case's runs join
-// those of the same case read before, and the file's configuration gives
-// the machine profile unless an earlier file did.
+// single returns the one machine of ms (an empty Results for none), or an
+// error naming the machines the files hold.
+func single(ms []*Results, files []string) (*Results, error) {
+	switch len(ms) {
+	case 0:
+		return &Results{Files: files}, nil
+	case 1:
+		return ms[0], nil
+	}
+	ids := make([]results.Identity, len(ms))
+	for i, m := range ms {
+		ids[i] = m.Machine
+	}
+	return nil, fmt.Errorf("costmodel: %s: results of %d machines (%s), which one prediction cannot pool",
+		strings.Join(files, ", "), len(ms), strings.Join(results.MachineNames(ids), "; "))
+}
+
+// machineSet gathers results by machine.
+type machineSet struct {
+	list []*Results
+	byID map[results.Identity]*Results
+}
+
+// add splits the results of the file name by machine and adds each part to
+// its machine's Results.
+func (s *machineSet) add(rs []results.Result, name string) error {
+	if s.byID == nil {
+		s.byID = map[results.Identity]*Results{}
+	}
+	parts := map[results.Identity][]results.Result{}
+	var order []results.Identity
+	for _, r := range rs {
+		id := r.Machine()
+		if _, ok := parts[id]; !ok {
+			order = append(order, id)
+		}
+		parts[id] = append(parts[id], r)
+	}
+	for _, id := range order {
+		m := s.byID[id]
+		if m == nil {
+			m = &Results{Machine: id}
+			s.byID[id] = m
+			s.list = append(s.list, m)
+		}
+		m.Files = append(m.Files, name)
+		if err := m.add(parts[id], name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish summarises every machine's cases.
+func (s *machineSet) finish(confidence float64) []*Results {
+	for _, m := range s.list {
+		for i := range m.Cases {
+			m.Cases[i].summarise(confidence)
+		}
+	}
+	return s.list
+}
+
+// add merges results of one machine read from the file name into m: each
+// case's runs join those of the same case read before, and their
+// configuration gives the machine profile unless an earlier file did.
 func (m *Results) add(rs []results.Result, name string) error {
 	byName := map[string]int{}
 	for i, c := range m.Cases {
@@ -133,6 +231,8 @@ func (m *Results) add(rs []results.Result, name string) error {
 			m.Profile, m.HasProfile = p, true
 		} else if err != nil && hasProfileKeys(config) {
 			return fmt.Errorf("%s: %v", name, err)
+		} else if err == nil && m.Profile.CPU == "" {
+			m.Profile = p // the CPU facts without ceilings (go test's cpu line)
 		}
 	}
 	return nil
@@ -168,6 +268,11 @@ func parseCase(r results.Result) (MeasuredCase, bool, error) {
 		c.FLOPs = g.FLOPs()
 		c.Intensity = c.FLOPs / g.Bytes()
 	}
+	if c.Kernel == benchname.TrainStep && !(hasSec && sec > 0) {
+		// A measured whole step replaces the sum of the kernels: one
+		// without a time is a broken line, not one to skip unsaid.
+		return c, false, fmt.Errorf("%s: a whole training step without a time (want a positive ns/op)", c.Name)
+	}
 	switch {
 	case hasG && g > 0:
 		if c.FLOPs == 0 && hasSec {
@@ -189,14 +294,6 @@ func parseCase(r results.Result) (MeasuredCase, bool, error) {
 		c.secs = []float64{sec}
 	}
 	return c, true, nil
-}
-
-// finish summarises every case's runs.
-func (m *Results) finish(confidence float64) (*Results, error) {
-	for i := range m.Cases {
-		m.Cases[i].summarise(confidence)
-	}
-	return m, nil
 }
 
 // summarise sets GFLOPS, Seconds and Runs from the runs: medians and their

@@ -5,11 +5,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/machine"
+	"github.com/trainbench/trainbench/results"
 	"github.com/trainbench/trainbench/shape"
 	"github.com/trainbench/trainbench/workload"
 )
@@ -339,5 +342,114 @@ func TestPredictFromTrainStep(t *testing.T) {
 	}
 	if plain.StepFrom != StepFromKernels || plain.StepSeconds != plain.KernelStepSeconds {
 		t.Errorf("at 2 threads (no TrainStep there) StepFrom = %q", plain.StepFrom)
+	}
+}
+
+// slowMachine is seedResults measured on another machine ten times slower
+// in every kernel (the same profile lines but its CPU and label).
+func slowMachine() string {
+	text := strings.Replace(seedResults(), "cpu: Test CPU\n", "cpu: Slow CPU\nmachine: slow\n", 1)
+	return regexp.MustCompile(`([0-9.]+) GFLOP/s`).ReplaceAllStringFunc(text, func(s string) string {
+		g, _ := strconv.ParseFloat(strings.Fields(s)[0], 64)
+		return strconv.FormatFloat(g/10, 'g', -1, 64) + " GFLOP/s"
+	})
+}
+
+// TestMachinesKeptApart: results of two machines, in two files or in one
+// merged file, are two Results, each predicting its own epoch; the same
+// machine in two files pools its runs; LoadResults refuses to pool two
+// machines, and a file given twice is refused.
+func TestMachinesKeptApart(t *testing.T) {
+	dir := t.TempDir()
+	fast, slow, fast2 := filepath.Join(dir, "fast.txt"), filepath.Join(dir, "slow.txt"), filepath.Join(dir, "fast2.txt")
+	for p, text := range map[string]string{fast: seedResults(), slow: slowMachine(), fast2: seedResults()} {
+		if err := os.WriteFile(p, []byte(text), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merged := filepath.Join(dir, "merged.txt")
+	if err := results.Merge(merged, fast, slow); err != nil {
+		t.Fatal(err)
+	}
+	w, a := workload.SeedCNN(), DefaultAssumptions()
+	epoch := func(m *Results) float64 {
+		p, err := Predict(w, m, 1, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.EpochSeconds.Mid
+	}
+	fastAlone, _ := LoadResults(fast)
+	slowAlone, _ := LoadResults(slow)
+	want := []float64{epoch(fastAlone), epoch(slowAlone)}
+	if want[1] < 5*want[0] {
+		t.Fatalf("the slow machine predicts %v s against %v s", want[1], want[0])
+	}
+	for _, files := range [][]string{{fast, slow}, {merged}} {
+		ms, err := LoadMachines(files...)
+		if err != nil || len(ms) != 2 {
+			t.Fatalf("%v: %d machines, %v", files, len(ms), err)
+		}
+		for i, m := range ms {
+			if got := epoch(m); !near(got, want[i], 1e-12) {
+				t.Errorf("%v: machine %d (%s) predicts %v s, alone %v s", files, i, m.Machine, got, want[i])
+			}
+		}
+		if ms[0].Profile.CPU != "Test CPU" || ms[1].Profile.CPU != "Slow CPU" || ms[1].Machine.Get(results.KeyLabel) != "slow" {
+			t.Errorf("%v: machines %v / %v", files, ms[0].Machine, ms[1].Machine)
+		}
+		if _, err := LoadResults(files...); err == nil || !strings.Contains(err.Error(), "2 machines (Test CPU; Slow CPU)") {
+			t.Errorf("LoadResults(%v) pooled two machines: %v", files, err)
+		}
+	}
+	ms, err := LoadMachines(fast, fast2)
+	if err != nil || len(ms) != 1 || ms[0].Cases[0].Runs != 2*fastAlone.Cases[0].Runs || len(ms[0].Files) != 2 {
+		t.Fatalf("one machine in two files: %d machines, %v", len(ms), err)
+	}
+	if _, err := LoadMachines(fast, slow, fast); err == nil || !strings.Contains(err.Error(), "given twice") {
+		t.Errorf("a file given twice: %v", err)
+	}
+}
+
+// TestTrainStepWithoutTime: a whole training step without a positive time
+// is an error at its line, not a case silently left out.
+func TestTrainStepWithoutTime(t *testing.T) {
+	for _, line := range []string{
+		"BenchmarkTrainStep/impl=nn/isa=avx512/threads=1/shape=seed-cnn-2 100 150 GFLOP/s\n",
+		"BenchmarkTrainStep/impl=nn/isa=avx512/threads=1/shape=seed-cnn-2 100 0 ns/op\n",
+	} {
+		_, err := ReadResults(strings.NewReader(seedResults()+line), "r.txt")
+		if err == nil || !strings.Contains(err.Error(), "r.txt:") || !strings.Contains(err.Error(), "training step without a time") {
+			t.Errorf("%q: %v", line, err)
+		}
+	}
+}
+
+// TestDoesNotFit: an option whose memory a step does not fit is estimated
+// and marked, and no answer of Compare follows it, however cheap it is.
+func TestDoesNotFit(t *testing.T) {
+	small, big := testOption(), testOption()
+	small.ID, small.Name = "small", "small"
+	small.Kind = KindGPU // a CPU's memory is not a constraint the model checks
+	small.MemoryGB = Quantity{Value: 0.001, Source: "test", Date: "2026"}
+	small.OnDemandUSDh.Value, small.PurchaseUSD.Value = 0.01, 100
+	big.ID, big.Name = "big", "big"
+	c, err := Compare(oneDense(), []Option{small, big}, testAssumptions(), DefaultInterconnect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A catalogued option whose memory does not hold the step runs it as
+	// micro-batches; one that does not hold a single sample cannot run it.
+	s, b := c.Estimates[0], c.Estimates[1]
+	if !strings.Contains(s.Unavailable, "do not leave room for one sample") || b.Unavailable != "" || b.DoesNotFit != "" {
+		t.Fatalf("small: %q; big: %q, %q", s.Unavailable, b.Unavailable, b.DoesNotFit)
+	}
+	for _, sc := range c.ScaleOut {
+		if sc.Option == "small" {
+			t.Errorf("scale-out follows the option a step does not fit")
+		}
+	}
+	if c.BuyVsRent != nil && c.BuyVsRent.Option == "small" {
+		t.Errorf("buy-vs-rent follows the option that cannot run a step")
 	}
 }

@@ -124,6 +124,10 @@ type Option struct {
 	Sources []Source `json:"sources,omitempty"`
 	// Note is a remark shown beside the option (how it was estimated).
 	Note string `json:"note,omitempty"`
+	// DoesNotFit, when set, says why the option cannot run a training step
+	// of the workload (its memory is too small). It is shown with its
+	// figures but never recommended nor on the Pareto frontier.
+	DoesNotFit string `json:"does_not_fit,omitempty"`
 }
 
 // Source is a citation: a name, an optional link and the date it was read.

@@ -91,7 +91,7 @@ func plotted(o *Option) bool {
 func pareto(opts []Option) []Option {
 	var cand []Option
 	for _, o := range opts {
-		if plotted(&o) {
+		if plotted(&o) && o.DoesNotFit == "" {
 			cand = append(cand, o)
 		}
 	}
@@ -157,7 +157,9 @@ type recommendation struct {
 // machine ranks among them, and the best option under the user's budget
 // and deadline. Every price is the headline price (priceRule), quoted for
 // q epochs; budget is per epoch.
+// Only the options that can run a step (no DoesNotFit) are recommended.
 func recommend(w *Workload, budget, deadline float64, q perEpochs) []recommendation {
+	w = runnable(w)
 	var recs []recommendation
 	var cheap *Option
 	var cheapR Range
@@ -292,6 +294,18 @@ func measuredRanks(w *Workload, q perEpochs) []recommendation {
 		recs = append(recs, recommendation{"Your machine", o.Name, d})
 	}
 	return recs
+}
+
+// runnable returns w with only the options that can run a step.
+func runnable(w *Workload) *Workload {
+	out := *w
+	out.Options = nil
+	for _, o := range w.Options {
+		if o.DoesNotFit == "" {
+			out.Options = append(out.Options, o)
+		}
+	}
+	return &out
 }
 
 // fmtSecondsOr formats a time range's middle, or says it is unknown.

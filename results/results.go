@@ -19,7 +19,8 @@
 //
 // Files merged from several machines hold one configuration block per
 // machine; every result carries the configuration in effect where it was
-// read. Files are written atomically (a temporary file renamed into place),
+// read, and its Identity (the label and CPU lines) tells which machine it
+// was measured on, so that readers never pool two machines. Files are written atomically (a temporary file renamed into place),
 // so a reader never sees a truncated file, and read strictly: a malformed
 // benchmark line is an error naming the file and line.
 package results

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/google/renameio/v2/maybe"
@@ -26,7 +27,7 @@ func Write(w io.Writer, rs []Result) error {
 		if err := r.check(); err != nil {
 			return err
 		}
-		if prevCfg == nil || !sameConfig(r.Config, prev) {
+		if prevCfg == nil || !slices.Equal(r.Config, prev) {
 			prevCfg = make([]benchfmt.Config, len(r.Config))
 			for j, c := range r.Config {
 				prevCfg[j] = benchfmt.Config{Key: c.Key, Value: []byte(c.Value), File: true}
@@ -46,18 +47,6 @@ func Write(w io.Writer, rs []Result) error {
 		}
 	}
 	return nil
-}
-
-func sameConfig(a, b []KeyValue) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // check reports why r cannot be written so that it reads back the same.
@@ -117,7 +106,10 @@ func WriteFileAtomic(path string, data []byte) error {
 
 // Merge reads the results files srcs in order and writes all their results to
 // dst (atomically). Each file's configuration blocks are kept, so results
-// from several machines stay told apart by their machine keys.
+// from several machines stay told apart by their machine keys (Identity). A
+// file given twice is refused (ReadFiles), as its samples would count
+// double. dst may be one of srcs: every input is read before dst is
+// replaced, so "merge -o all.txt all.txt new.txt" adds new.txt to all.txt.
 func Merge(dst string, srcs ...string) error {
 	rs, err := ReadFiles(srcs...)
 	if err != nil {
@@ -154,7 +146,7 @@ func ToJSON(rs []Result) JSON {
 	out := JSON{Runs: []JSONRun{}}
 	var prev []KeyValue
 	for i, r := range rs {
-		if i == 0 || !sameConfig(r.Config, prev) {
+		if i == 0 || !slices.Equal(r.Config, prev) {
 			cfg := map[string]string{}
 			for _, c := range r.Config {
 				cfg[c.Key] = c.Value

@@ -40,7 +40,10 @@ host), and energy. Prices without a sourced number in that market are shown
 as "-" and listed with their other markets below the table; stale prices are
 marked. The catalogued times use efficiencies calibrated against published
 training runs per workload class, accelerator family and stack (see
-benchrun calibrate). --json prints the estimates themselves.`,
+benchrun calibrate). Options a step does not fit come after those it fits,
+flagged x and explained under the table; they are never recommended. A
+merged file, or files of several machines, gives each machine its own
+options, named for the machine. --json prints the estimates themselves.`,
 		Example: `  benchrun cost benchrun-mybox-2026-11-28T1200Z.txt
   benchrun cost --workload seed-cnn,resnet50-imagenet --precision fp16
   benchrun cost --catalog my-prices.yaml --price-per-hour 0.35 results.txt`,
@@ -78,14 +81,20 @@ func writeCostJSON(w io.Writer, a *pricing) error {
 
 // byHeadline orders estimates cheapest headline price first (on demand,
 // else owned, else spot: costmodel.PriceHeadline, and the rule the report
-// ranks options by); unpriced options follow by epoch time, unavailable ones
+// ranks options by); unpriced options follow by epoch time, then the
+// options a step does not fit (whatever their price: they cannot run it),
+// unavailable ones
 // last.
 func byHeadline(es []costmodel.EpochEstimate) []costmodel.EpochEstimate {
 	out := slices.Clone(es)
 	key := func(e costmodel.EpochEstimate) (int, float64) {
 		switch {
 		case e.Unavailable != "":
-			return 2, 0
+			return 4, 0
+		case e.DoesNotFit != "" && headline(e) == nil:
+			return 3, e.EpochSeconds.Mid
+		case e.DoesNotFit != "":
+			return 2, headline(e).USD.Mid
 		case headline(e) == nil:
 			return 1, e.EpochSeconds.Mid
 		}
@@ -120,7 +129,7 @@ func writeCostTables(w io.Writer, a *pricing) error {
 			n.Name, n.Batch, n.Samples, firstFLOPs(x.Estimates), a.Assumptions.Precision, a.Assumptions.CPUPrecision, a.Assumptions.Stack, a.Assumptions.Market)
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "option\tbasis\tprec\tstack\tbatch\tepoch\tlow–high\ton demand\tspot\town\tenergy\tflags\t")
-		var unavailable, marks []string
+		var unavailable, marks, tooSmall []string
 		for _, e := range byHeadline(x.Estimates) {
 			if e.Unavailable != "" {
 				unavailable = append(unavailable, fmt.Sprintf("  %s: %s", e.Option, e.Unavailable))
@@ -132,6 +141,10 @@ func writeCostTables(w io.Writer, a *pricing) error {
 			}
 			r := e.EpochSeconds
 			var flags []string
+			if e.DoesNotFit != "" {
+				flags = append(flags, "x")
+				tooSmall = append(tooSmall, fmt.Sprintf("  x %s: %s", e.Option, e.DoesNotFit))
+			}
 			if e.HostBound {
 				flags = append(flags, "h")
 			}
@@ -164,8 +177,11 @@ func writeCostTables(w io.Writer, a *pricing) error {
 			}
 		}
 		tw.Flush()
-		buf.WriteString("flags: h host-bound (framework and launches outlast the device), c owning priced for the chip alone (no host share), s a stale price (below); batch b=kxm: k micro-batches of m with gradient accumulation\n")
+		buf.WriteString("flags: h host-bound (framework and launches outlast the device), x a step does not fit its memory (never recommended, below), c owning priced for the chip alone (no host share), s a stale price (below); batch b=kxm: k micro-batches of m with gradient accumulation\n")
 		for _, m := range marks {
+			buf.WriteString(m + "\n")
+		}
+		for _, m := range tooSmall {
 			buf.WriteString(m + "\n")
 		}
 		if len(unavailable) > 0 {

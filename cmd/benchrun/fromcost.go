@@ -22,9 +22,17 @@ import (
 func reportInput(p *pricing, head reports.Input) (reports.Input, error) {
 	in := head
 	in.Notes = slices.Clone(head.Notes)
-	if p.Results != nil {
-		prof := p.Results.Profile
-		if prof.CPU != "" || p.Results.HasProfile {
+	if len(p.Machines) > 1 {
+		// reports.Input has one machine's profile and kernels: the first
+		// one's are shown, and every machine is priced as its own options.
+		names, _ := machineNames(p.Machines)
+		in.Notes = append(in.Notes, fmt.Sprintf("%d machines measured (%s): each is priced as its own options; the profile, kernels and ceilings shown are %s's",
+			len(names), strings.Join(names, "; "), names[0]))
+	}
+	if len(p.Machines) > 0 {
+		res := p.Machines[0]
+		prof := res.Profile
+		if prof.CPU != "" || res.HasProfile {
 			for _, kv := range prof.ConfigLines() {
 				in.Machine = append(in.Machine, reports.KV{Key: kv.Key, Value: kv.Value})
 			}
@@ -37,7 +45,7 @@ func reportInput(p *pricing, head reports.Input) (reports.Input, error) {
 		for _, b := range prof.Caches {
 			in.Ceilings.Bandwidths = append(in.Ceilings.Bandwidths, reports.Bandwidth{Level: b.Level, Threads: b.Threads, GBps: b.GBs})
 		}
-		for _, k := range p.Results.Cases {
+		for _, k := range res.Cases {
 			if k.GFLOPS.Center <= 0 || math.IsNaN(k.GFLOPS.Center) {
 				continue
 			}
@@ -169,6 +177,10 @@ func reportOption(e costmodel.EpochEstimate) reports.Option {
 		if len(e.Stale) > 0 {
 			o.Note += "; stale: " + strings.Join(e.Stale, ", ")
 		}
+	}
+	if e.DoesNotFit != "" {
+		o.DoesNotFit = e.DoesNotFit
+		o.Note = "does not fit, not recommended: " + e.DoesNotFit + "; " + o.Note
 	}
 	if e.OnDemand != nil {
 		o.OnDemand = rng(e.OnDemand.USD)

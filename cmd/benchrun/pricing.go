@@ -2,12 +2,14 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/costmodel"
+	"github.com/trainbench/trainbench/results"
 	"github.com/trainbench/trainbench/workload"
 )
 
@@ -68,26 +70,43 @@ func (c *costFlags) assumptions() costmodel.Assumptions {
 
 // pricing is what the cost model says about the workloads, with the inputs
 // it said it from: one comparison per workload, whose estimates list the
-// measured machine's options first.
+// measured machines' options first.
 type pricing struct {
 	Assumptions  costmodel.Assumptions
 	Interconnect costmodel.Interconnect // of the scale-out curves
 	Catalog      costmodel.Catalog
-	Results      *costmodel.Results // nil without results files
-	Workloads    []costmodel.Comparison
+	// Machines are the measured machines of the results files, one each
+	// (costmodel.LoadMachines); none without results files.
+	Machines  []*costmodel.Results
+	Workloads []costmodel.Comparison
 }
 
 // priceWorkloads loads the workloads, the catalog and the results files
 // (which may be none) and prices an epoch of every workload on every option
-// (costmodel.Compare). Bad input (an unknown workload, a malformed file, an
-// invalid assumption) is a usage error naming it.
+// (costmodel.Compare): each measured machine at each thread count is an
+// option of its own, named for the machine. Bad input (an unknown workload,
+// a malformed file, an invalid assumption or flag value) is a usage error
+// naming it.
 func priceWorkloads(c costFlags, resultFiles []string) (*pricing, error) {
 	a := &pricing{Assumptions: c.assumptions(), Interconnect: costmodel.DefaultInterconnect()}
 	if err := a.Assumptions.Validate(); err != nil {
 		return nil, usageError{err}
 	}
-	if c.pricePerHour < 0 || c.purchaseUSD < 0 || c.watts < 0 {
-		return nil, usagef("--price-per-hour, --purchase and --watts must not be negative")
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"--price-per-hour", c.pricePerHour}, {"--purchase", c.purchaseUSD}, {"--watts", c.watts}} {
+		if !(f.v >= 0) || math.IsInf(f.v, 0) {
+			return nil, usagef("%s %v: want a finite number ≥ 0", f.name, f.v)
+		}
+	}
+	for _, t := range c.threads {
+		if t < 1 {
+			return nil, usagef("--threads %d: want a thread count ≥ 1", t)
+		}
+	}
+	if len(c.workloads) == 0 {
+		return nil, usagef("--workload: name at least one workload")
 	}
 	cat, err := costmodel.LoadCatalog(c.catalogs...)
 	if err != nil {
@@ -96,39 +115,35 @@ func priceWorkloads(c costFlags, resultFiles []string) (*pricing, error) {
 	a.Catalog = cat
 	var opts []costmodel.Option
 	if len(resultFiles) > 0 {
-		res, err := costmodel.LoadResults(resultFiles...)
+		ms, err := costmodel.LoadMachines(resultFiles...)
 		if err != nil {
 			return nil, usageError{err}
 		}
-		a.Results = res
-		threads := c.threads
-		if len(threads) == 0 {
-			threads = res.Threads()
-		}
-		if len(threads) == 0 {
-			return nil, usagef("%v: no kernel measurements the cost model can use", resultFiles)
-		}
+		a.Machines = ms
 		price := costmodel.LocalPrice{USDPerHour: c.pricePerHour, PurchaseUSD: c.purchaseUSD, Watts: c.watts}
-		for _, t := range threads {
-			name := res.Profile.CPU
-			if name == "" {
-				name = "this machine"
+		names, ids := machineNames(ms)
+		for i, m := range ms {
+			threads := c.threads
+			if len(threads) == 0 {
+				threads = m.Threads()
 			}
-			name += fmt.Sprintf(", %d thread", t)
-			if t > 1 {
-				name += "s"
+			for _, t := range threads {
+				name := fmt.Sprintf("%s, %d thread", names[i], t)
+				if t > 1 {
+					name += "s"
+				}
+				o, err := costmodel.MeasuredOption(fmt.Sprintf("measured-%s%dt", ids[i], t), name, m, t, price, cat)
+				if err != nil {
+					return nil, err
+				}
+				opts = append(opts, o)
 			}
-			o, err := costmodel.MeasuredOption(fmt.Sprintf("measured-%dt", t), name, res, t, price, cat)
-			if err != nil {
-				return nil, err
-			}
-			opts = append(opts, o)
+		}
+		if len(opts) == 0 {
+			return nil, usagef("%s: no kernel measurements the cost model can use", strings.Join(resultFiles, ", "))
 		}
 	}
 	opts = append(opts, cat.Options...)
-	if len(c.workloads) == 0 {
-		return nil, usagef("--workload: name at least one workload")
-	}
 	for _, name := range c.workloads {
 		w, err := workload.Lookup(name)
 		if err != nil {
@@ -141,4 +156,34 @@ func priceWorkloads(c costFlags, resultFiles []string) (*pricing, error) {
 		a.Workloads = append(a.Workloads, cmp)
 	}
 	return a, nil
+}
+
+// machineNames names the measured machines as results.MachineNames does
+// ("this machine" for one whose files name nothing) and gives each the
+// part of its options' ids that tells it apart: "" for a single machine
+// (measured-1t, as before there were several), else its label or its
+// position ("zen5-", "m2-").
+func machineNames(ms []*costmodel.Results) (names, ids []string) {
+	idents := make([]results.Identity, len(ms))
+	for i, m := range ms {
+		idents[i] = m.Machine
+	}
+	names = results.MachineNames(idents)
+	ids = make([]string, len(ms))
+	if len(ms) == 1 {
+		if names[0] == "unknown machine" {
+			names[0] = "this machine"
+		}
+		return names, ids
+	}
+	seen := map[string]bool{}
+	for i, id := range idents {
+		l := id.Get(results.KeyLabel)
+		for k := i + 1; l == "" || seen[l] || results.CheckLabel(l) != nil; k++ {
+			l = fmt.Sprintf("m%d", k)
+		}
+		seen[l] = true
+		ids[i] = l + "-"
+	}
+	return names, ids
 }

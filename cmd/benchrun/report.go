@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -76,8 +77,8 @@ func cmdArgs(cmd *cobra.Command) []string {
 // writeReport runs the cost model on the results files and writes the
 // report folder; progress goes to log.
 func writeReport(log io.Writer, o reportOptions, resultFiles []string, generated time.Time, reproduce string) error {
-	if o.budget < 0 || o.deadline < 0 {
-		return usagef("--budget and --deadline must not be negative")
+	if !(o.budget >= 0) || !(o.deadline >= 0) || math.IsInf(o.budget, 0) || math.IsInf(o.deadline, 0) {
+		return usagef("--budget %v, --deadline %v: want finite numbers ≥ 0", o.budget, o.deadline)
 	}
 	p, err := priceWorkloads(o.costFlags, resultFiles)
 	if err != nil {
@@ -85,12 +86,14 @@ func writeReport(log io.Writer, o reportOptions, resultFiles []string, generated
 	}
 	head := reports.Input{Title: o.title, Generated: generated, BudgetPerEpoch: o.budget, DeadlinePerEpoch: o.deadline,
 		Reproduce: reproduce}
-	if p.Results == nil {
+	if len(p.Machines) == 0 {
 		head.Notes = append(head.Notes, "no results file given: every option is a catalogued estimate (run benchrun to measure this machine)")
 	}
 	in, err := reportInput(p, head)
 	if err != nil {
-		return err
+		// What the report refuses comes from the inputs (a catalog file
+		// naming two options alike, say).
+		return usageError{err}
 	}
 	if err := reports.Write(o.output, in); err != nil {
 		return err

@@ -60,7 +60,8 @@ type Input struct {
 // ReadInputs reads the results files named by args. An argument may be
 // "label=path" to set the input's label, as with benchstat; several inputs
 // may share a label, which pools their results (interleaved runs of one
-// build). An unlabelled path given twice is labelled path#0, path#1.
+// build), but not the same file, whose results would count double. An
+// unlabelled path given twice is labelled path#0, path#1.
 func ReadInputs(args []string) ([]Input, error) {
 	type arg struct{ label, path string }
 	var as []arg
@@ -77,12 +78,17 @@ func ReadInputs(args []string) ([]Input, error) {
 		as = append(as, arg{label, path})
 	}
 	seen := map[string]int{}
+	byLabel := map[string][]string{}
 	var ins []Input
 	for _, a := range as {
 		label := a.label
 		if label == a.path && count[a.path] > 1 {
 			label = fmt.Sprintf("%s#%d", a.path, seen[a.path])
 			seen[a.path]++
+		}
+		byLabel[label] = append(byLabel[label], a.path)
+		if err := results.Distinct(byLabel[label]...); err != nil {
+			return nil, fmt.Errorf("label %s: %w", label, err)
 		}
 		rs, err := results.Read(a.path)
 		if err != nil {
@@ -103,38 +109,92 @@ func Write(w io.Writer, ins []Input, opt Options) error {
 	return ts.WriteText(w)
 }
 
+// MachineKey is the key that holds each result's machine (the short name
+// results.MachineNames gives its results.Identity): -col .machine puts
+// machines side by side, -ignore .machine lets a cell pool them.
+const MachineKey = ".machine"
+
 // Build groups the inputs' results into tables as opt says and computes
-// their statistics.
+// their statistics. A cell never pools results of different machines
+// (results.Identity) unless opt.Ignore names MachineKey: when the
+// projections would pool them, the columns are split by MachineKey too,
+// and Tables.Notes says so. Notes also names the machines when the inputs
+// hold more than one.
 func Build(ins []Input, opt Options) (*Tables, error) {
-	if opt.Alpha < 0 || opt.Alpha > 1 {
+	if !(opt.Alpha >= 0 && opt.Alpha <= 1) {
 		return nil, fmt.Errorf("alpha %v outside [0, 1]", opt.Alpha)
 	}
-	if opt.Confidence <= 0 || opt.Confidence >= 1 {
+	if !(opt.Confidence > 0 && opt.Confidence < 1) {
 		return nil, fmt.Errorf("confidence %v outside (0, 1)", opt.Confidence)
 	}
+	var all []results.Result
+	for _, in := range ins {
+		all = append(all, in.Results...)
+	}
+	ids := results.Machines(all)
+	names := map[results.Identity]string{}
+	for i, n := range results.MachineNames(ids) {
+		names[ids[i]] = n
+	}
+	ts, pooled, err := build(ins, opt, names)
+	if err != nil {
+		return nil, err
+	}
+	var notes []string
+	if len(ids) > 1 {
+		var ns []string
+		for _, id := range ids {
+			ns = append(ns, names[id])
+		}
+		notes = append(notes, fmt.Sprintf("the inputs hold results of %d machines: %s", len(ids), strings.Join(ns, "; ")))
+	}
+	if pooled && !ignores(opt.Ignore, MachineKey) {
+		opt.Col = strings.TrimPrefix(opt.Col+","+MachineKey, ",")
+		if ts, _, err = build(ins, opt, names); err != nil {
+			return nil, err
+		}
+		notes = append(notes, "columns are split by "+MachineKey+" so that no cell pools two machines (-ignore "+MachineKey+" pools them)")
+	}
+	ts.Notes = notes
+	return ts, nil
+}
+
+// ignores reports whether the -ignore list names key.
+func ignores(list, key string) bool {
+	for _, f := range strings.Split(list, ",") {
+		if strings.TrimSpace(f) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// build groups and summarises the results as opt says; pooled reports
+// whether a cell holds results of more than one machine.
+func build(ins []Input, opt Options, names map[results.Identity]string) (ts *Tables, pooled bool, err error) {
 	filterQuery := opt.Filter
 	if strings.TrimSpace(filterQuery) == "" {
 		filterQuery = "*"
 	}
 	filter, err := benchproc.NewFilter(filterQuery)
 	if err != nil {
-		return nil, fmt.Errorf("parsing -filter: %w", err)
+		return nil, false, fmt.Errorf("parsing -filter: %w", err)
 	}
 	var parser benchproc.ProjectionParser
 	tableBy, _, err := parser.ParseWithUnit(opt.Table, filter)
 	if err != nil {
-		return nil, fmt.Errorf("parsing -table: %w", err)
+		return nil, false, fmt.Errorf("parsing -table: %w", err)
 	}
 	rowBy, err := parser.Parse(opt.Row, filter)
 	if err != nil {
-		return nil, fmt.Errorf("parsing -row: %w", err)
+		return nil, false, fmt.Errorf("parsing -row: %w", err)
 	}
 	colBy, err := parser.Parse(opt.Col, filter)
 	if err != nil {
-		return nil, fmt.Errorf("parsing -col: %w", err)
+		return nil, false, fmt.Errorf("parsing -col: %w", err)
 	}
 	if _, err := parser.Parse(opt.Ignore, filter); err != nil {
-		return nil, fmt.Errorf("parsing -ignore: %w", err)
+		return nil, false, fmt.Errorf("parsing -ignore: %w", err)
 	}
 	residueBy := parser.Residue()
 
@@ -144,10 +204,12 @@ func Build(ins []Input, opt Options) (*Tables, error) {
 	for _, in := range ins {
 		for _, r := range in.Results {
 			rec := toBenchfmt(r, in.Label)
+			machine := names[r.Machine()]
+			rec.SetConfig(MachineKey, machine)
 			if ok, _ := filter.Apply(rec); !ok {
 				continue
 			}
-			b.add(rec, tableBy, rowBy, colBy, residueBy)
+			b.add(rec, machine, tableBy, rowBy, colBy, residueBy)
 		}
 	}
 	var keys []benchproc.Key
@@ -155,14 +217,14 @@ func Build(ins []Input, opt Options) (*Tables, error) {
 		keys = append(keys, k)
 	}
 	benchproc.SortKeys(keys)
-	ts := &Tables{}
+	ts = &Tables{}
 	for _, k := range keys {
 		t := b.tables[k]
 		t.finish(&thresholds, opt.Confidence)
 		ts.Tables = append(ts.Tables, t)
 		ts.Keys = append(ts.Keys, k)
 	}
-	return ts, nil
+	return ts, b.pooled, nil
 }
 
 // toBenchfmt converts a result to the record benchproc projects: file
@@ -189,6 +251,9 @@ func toBenchfmt(r results.Result, label string) *benchfmt.Result {
 type Tables struct {
 	Tables []*Table
 	Keys   []benchproc.Key // each table's key; the last field is .unit
+	// Notes are remarks about the whole comparison (the machines the
+	// inputs come from, how they were kept apart).
+	Notes []string
 }
 
 // Table is one unit's grid: rows by the row projection, columns by the
@@ -212,6 +277,7 @@ type Cell struct {
 	Baseline   *Cell // the row's cell in the first column; nil in the first column or when absent
 	Comparison benchmath.Comparison
 	residues   map[benchproc.Key]bool
+	machine    string // of the first result
 }
 
 // Summary is a geomean row entry.
@@ -223,9 +289,10 @@ type Summary struct {
 
 type builder struct {
 	tables map[benchproc.Key]*Table
+	pooled bool // some cell holds results of two machines
 }
 
-func (b *builder) add(rec *benchfmt.Result, tableBy, rowBy, colBy, residueBy *benchproc.Projection) {
+func (b *builder) add(rec *benchfmt.Result, machine string, tableBy, rowBy, colBy, residueBy *benchproc.Projection) {
 	row, col, residue := rowBy.Project(rec), colBy.Project(rec), residueBy.Project(rec)
 	for i, tk := range tableBy.ProjectValues(rec) {
 		t := b.tables[tk]
@@ -236,11 +303,12 @@ func (b *builder) add(rec *benchfmt.Result, tableBy, rowBy, colBy, residueBy *be
 		ck := CellKey{row, col}
 		c := t.Cells[ck]
 		if c == nil {
-			c = &Cell{Sample: &benchmath.Sample{}, residues: map[benchproc.Key]bool{}}
+			c = &Cell{Sample: &benchmath.Sample{}, residues: map[benchproc.Key]bool{}, machine: machine}
 			t.Cells[ck] = c
 			t.Rows = appendNew(t.Rows, row)
 			t.Cols = appendNew(t.Cols, col)
 		}
+		b.pooled = b.pooled || c.machine != machine
 		c.Sample.Values = append(c.Sample.Values, rec.Values[i].Value)
 		c.residues[residue] = true
 	}

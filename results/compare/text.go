@@ -24,6 +24,16 @@ func (ts *Tables) WriteText(w io.Writer) error {
 		_, err := fmt.Fprintln(w, "no benchmark results matched")
 		return err
 	}
+	for _, n := range ts.Notes {
+		if _, err := fmt.Fprintf(w, "note: %s\n", n); err != nil {
+			return err
+		}
+	}
+	if len(ts.Notes) > 0 {
+		if _, err := fmt.Fprintln(w); err != nil {
+			return err
+		}
+	}
 	var prev []string
 	for i, t := range ts.Tables {
 		if i > 0 {
