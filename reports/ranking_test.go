@@ -256,6 +256,8 @@ func TestCitation(t *testing.T) {
 		"see ../shared/research/ANCHORS.md":                                        "see",
 		"power: ANCHORS C row 14":                                                  "",
 		"NVIDIA datasheet (oneDNN#1992)":                                           "NVIDIA datasheet (oneDNN#1992)",
+		"github.com/epoch-research/training-cost-trends, hardware.py":              "github.com/epoch-research/training-cost-trends, hardware.py",
+		"see ../research/ANCHORS.md":                                               "see",
 	} {
 		if got := citation(in); got != want {
 			t.Errorf("citation(%q) = %q, want %q", in, got, want)

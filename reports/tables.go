@@ -72,7 +72,7 @@ func (t *table) addText(s ...string) {
 // project that made the data (its research notes and their rows, its issue
 // numbers, paths into its folders); a citation a buyer reads must not
 // carry them.
-var internalRef = regexp.MustCompile(`\bANCHORS(?:\s+[A-Z](?:\.\d+)*)?(?:\s+row\s+\d+)?\s*:?|\bissue\s+#?\d+\b|(?:\.\./)*\b(?:shared|research|anchors)/[^\s;,()]*(?:\s+section\s+\d+)?|/work/[^\s;,()]*`)
+var internalRef = regexp.MustCompile(`\bANCHORS(?:\s+[A-Z](?:\.\d+)*)?(?:\s+row\s+\d+)?\s*:?|\bissue\s+#?\d+\b|(?:(?:\.\./)*\bshared/|(?:\.\./)+(?:research|anchors)/)[^\s;,()]*(?:\s+section\s+\d+)?|/work/[^\s;,()]*`)
 
 // tidyRef removes what an internal reference leaves behind: empty or
 // one-sided parentheses, doubled separators, a source wholly in parentheses.
