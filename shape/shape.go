@@ -58,11 +58,10 @@ func (s Conv2D) OutW() int {
 // im2col lowering multiplies). Every length and FLOP count of a valid shape
 // is computed without overflow.
 func (s Conv2D) Validate() error {
-	name := "conv2d " + s.String()
-	if err := checkFields(name, field{"N", s.N, 1}, field{"H", s.H, 1}, field{"W", s.W, 1}, field{"C", s.C, 1},
+	if f, bad := belowMin(field{"N", s.N, 1}, field{"H", s.H, 1}, field{"W", s.W, 1}, field{"C", s.C, 1},
 		field{"K", s.K, 1}, field{"R", s.R, 1}, field{"S", s.S, 1}, field{"StrideH", s.StrideH, 1}, field{"StrideW", s.StrideW, 1},
-		field{"PadH", s.PadH, 0}, field{"PadW", s.PadW, 0}, field{"DilH", s.DilH, 1}, field{"DilW", s.DilW, 1}); err != nil {
-		return err
+		field{"PadH", s.PadH, 0}, field{"PadW", s.PadW, 0}, field{"DilH", s.DilH, 1}, field{"DilW", s.DilW, 1}); bad {
+		return f.err(s.name())
 	}
 	for _, d := range []struct {
 		pad, dil, filter string
@@ -71,23 +70,28 @@ func (s Conv2D) Validate() error {
 		padded, ok1 := Add(d.in, d.p, d.p)
 		span, ok2 := Mul(d.dl, d.fs-1)
 		if !ok1 {
-			return &Error{Shape: name, Field: d.pad, Msg: "makes the padded input larger than an int counts"}
+			return &Error{Shape: s.name(), Field: d.pad, Msg: "makes the padded input larger than an int counts"}
 		}
 		if !ok2 {
-			return &Error{Shape: name, Field: d.dil, Msg: "makes the dilated filter larger than an int counts"}
+			return &Error{Shape: s.name(), Field: d.dil, Msg: "makes the dilated filter larger than an int counts"}
 		}
 		if span >= padded {
-			return &Error{Shape: name, Field: d.filter,
+			return &Error{Shape: s.name(), Field: d.filter,
 				Msg: fmt.Sprintf("the %dx%d filter (dilation %dx%d) does not fit the padded input", s.R, s.S, s.DilH, s.DilW)}
 		}
 	}
 	p, q := s.OutH(), s.OutW()
-	return checkProducts(name,
-		product{"N·H·W·C", "the input", []int{s.N, s.H, s.W, s.C}},
-		product{"K·R·S·C", "the weights", []int{s.K, s.R, s.S, s.C}},
-		product{"N·P·Q·K", "the output", []int{s.N, p, q, s.K}},
-		product{"N·P·Q·R·S·C", "the im2col matrix", []int{s.N, p, q, s.R, s.S, s.C}})
+	if pr, bad := tooLarge(
+		product{"N·H·W·C", "the input", elems(s.N, s.H, s.W, s.C)},
+		product{"K·R·S·C", "the weights", elems(s.K, s.R, s.S, s.C)},
+		product{"N·P·Q·K", "the output", elems(s.N, p, q, s.K)},
+		product{"N·P·Q·R·S·C", "the im2col matrix", elems(s.N, p, q, s.R, s.S, s.C)}); bad {
+		return pr.err(s.name())
+	}
+	return nil
 }
+
+func (s Conv2D) name() string { return "conv2d " + s.String() }
 
 // String formats the shape compactly, benchdnn style:
 // "n32h28w28c1_k32r3s3_st1x1_pad0x0".
@@ -194,14 +198,16 @@ func (s Pool) Bytes(p Pass) float64 {
 // unusable: a size below 1, or a tensor of more than MaxElems elements (the
 // input Batch·In, the weights In·Out, the output Batch·Out).
 func (s Dense) Validate() error {
-	name := "dense " + s.String()
-	if err := checkFields(name, field{"Batch", s.Batch, 1}, field{"In", s.In, 1}, field{"Out", s.Out, 1}); err != nil {
-		return err
+	if f, bad := belowMin(field{"Batch", s.Batch, 1}, field{"In", s.In, 1}, field{"Out", s.Out, 1}); bad {
+		return f.err("dense " + s.String())
 	}
-	return checkProducts(name,
-		product{"Batch·In", "the input", []int{s.Batch, s.In}},
-		product{"In·Out", "the weights", []int{s.In, s.Out}},
-		product{"Batch·Out", "the output", []int{s.Batch, s.Out}})
+	if p, bad := tooLarge(
+		product{"Batch·In", "the input", elems(s.Batch, s.In)},
+		product{"In·Out", "the weights", elems(s.In, s.Out)},
+		product{"Batch·Out", "the output", elems(s.Batch, s.Out)}); bad {
+		return p.err("dense " + s.String())
+	}
+	return nil
 }
 
 // InputLen, WeightLen and OutputLen are the element counts of X, W and Y (of
@@ -217,16 +223,15 @@ func (s Dense) String() string { return fmt.Sprintf("b%di%do%d", s.Batch, s.In, 
 // unusable: a size below 1, a window larger than the image, or an input
 // whose element indices do not fit the int32 argmax.
 func (s Pool) Validate() error {
-	name := "maxpool " + s.String()
-	if err := checkFields(name, field{"N", s.N, 1}, field{"H", s.H, 1}, field{"W", s.W, 1}, field{"C", s.C, 1},
-		field{"Window", s.Window, 1}, field{"Stride", s.Stride, 1}); err != nil {
-		return err
+	if f, bad := belowMin(field{"N", s.N, 1}, field{"H", s.H, 1}, field{"W", s.W, 1}, field{"C", s.C, 1},
+		field{"Window", s.Window, 1}, field{"Stride", s.Stride, 1}); bad {
+		return f.err("maxpool " + s.String())
 	}
 	if s.Window > s.H || s.Window > s.W {
-		return &Error{Shape: name, Field: "Window", Msg: fmt.Sprintf("%d does not fit the %dx%d input", s.Window, s.H, s.W)}
+		return &Error{Shape: "maxpool " + s.String(), Field: "Window", Msg: fmt.Sprintf("%d does not fit the %dx%d input", s.Window, s.H, s.W)}
 	}
 	if n, ok := Mul(s.N, s.H, s.W, s.C); !ok || n > math.MaxInt32 {
-		return &Error{Shape: name, Field: "N·H·W·C", Msg: fmt.Sprintf("(the input) is more than %d elements, the most the int32 argmax indexes", math.MaxInt32)}
+		return &Error{Shape: "maxpool " + s.String(), Field: "N·H·W·C", Msg: fmt.Sprintf("(the input) is more than %d elements, the most the int32 argmax indexes", math.MaxInt32)}
 	}
 	return nil
 }
@@ -315,15 +320,19 @@ func (g Gemm) Bytes() float64 {
 // unusable: a negative dimension (0 is valid: an empty product), or an
 // operand of more than MaxElems elements (A M·K, B K·N, C M·N).
 func (g Gemm) Validate() error {
-	name := fmt.Sprintf("gemm m=%d n=%d k=%d", g.M, g.N, g.K)
-	if err := checkFields(name, field{"M", g.M, 0}, field{"N", g.N, 0}, field{"K", g.K, 0}); err != nil {
-		return err
+	if f, bad := belowMin(field{"M", g.M, 0}, field{"N", g.N, 0}, field{"K", g.K, 0}); bad {
+		return f.err(g.name())
 	}
-	return checkProducts(name,
-		product{"M·K", "A", []int{g.M, g.K}},
-		product{"K·N", "B", []int{g.K, g.N}},
-		product{"M·N", "C", []int{g.M, g.N}})
+	if p, bad := tooLarge(
+		product{"M·K", "A", elems(g.M, g.K)},
+		product{"K·N", "B", elems(g.K, g.N)},
+		product{"M·N", "C", elems(g.M, g.N)}); bad {
+		return p.err(g.name())
+	}
+	return nil
 }
+
+func (g Gemm) name() string { return fmt.Sprintf("gemm m=%d n=%d k=%d", g.M, g.N, g.K) }
 
 // Gemm returns the matrix product a pass of the dense layer runs: forward
 // y = x·Wᵀ (Batch, Out, In); backward-data dx = dy·W (Batch, In, Out);

@@ -152,3 +152,12 @@ func TestDensePoolGemmValidateOverflow(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateDoesNotAllocate: the kernels validate their shape on every
+// call, so a valid shape must cost no allocation.
+func TestValidateDoesNotAllocate(t *testing.T) {
+	d, p, g := Dense{32, 1600, 128}, Pool{32, 26, 26, 32, 2, 2}, Gemm{3, 4, 5}
+	if a := testing.AllocsPerRun(100, func() { _, _, _, _ = conv.Validate(), d.Validate(), p.Validate(), g.Validate() }); a != 0 {
+		t.Errorf("%v allocations per round of Validate calls", a)
+	}
+}

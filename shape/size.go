@@ -54,6 +54,10 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s %s", e.Shape, e.Field, e.Msg) }
 
+// The checks below find the first bad field without formatting anything, so
+// that a kernel validating its shape on every call does not allocate; the
+// caller builds the *Error, with the shape's String, only on failure.
+
 // field is one field of a shape and its least valid value.
 type field struct {
 	name string
@@ -61,30 +65,51 @@ type field struct {
 	min  int
 }
 
-// checkFields returns an *Error for the first field below its minimum.
-func checkFields(shape string, fs ...field) error {
+// belowMin returns the first field below its minimum, and whether there is
+// one.
+func belowMin(fs ...field) (field, bool) {
 	for _, f := range fs {
 		if f.v < f.min {
-			return &Error{Shape: shape, Field: f.name, Msg: fmt.Sprintf("= %d, must be ≥ %d", f.v, f.min)}
+			return f, true
 		}
 	}
-	return nil
+	return field{}, false
 }
 
-// product is a named product of fields that must not exceed MaxElems.
+// err is the *Error for f below its minimum in shape.
+func (f field) err(shape string) error {
+	return &Error{Shape: shape, Field: f.name, Msg: fmt.Sprintf("= %d, must be ≥ %d", f.v, f.min)}
+}
+
+// elems is the product of factors, or -1 if it is more than MaxElems
+// (including a product that overflows an int).
+func elems(factors ...int) int {
+	if v, ok := Mul(factors...); ok && v <= MaxElems {
+		return v
+	}
+	return -1
+}
+
+// product is a named product of fields (elems of them) that must not exceed
+// MaxElems.
 type product struct {
-	name    string // "N·H·W·C"
-	what    string // "the input"
-	factors []int
+	name string // "N·H·W·C"
+	what string // "the input"
+	n    int    // elems of the factors
 }
 
-// checkProducts returns an *Error for the first product above MaxElems
-// (including one that overflows an int).
-func checkProducts(shape string, ps ...product) error {
+// tooLarge returns the first product above MaxElems, and whether there is
+// one.
+func tooLarge(ps ...product) (product, bool) {
 	for _, p := range ps {
-		if v, ok := Mul(p.factors...); !ok || v > MaxElems {
-			return &Error{Shape: shape, Field: p.name, Msg: fmt.Sprintf("(%s) is more than %d elements", p.what, MaxElems)}
+		if p.n < 0 {
+			return p, true
 		}
 	}
-	return nil
+	return product{}, false
+}
+
+// err is the *Error for p above MaxElems in shape.
+func (p product) err(shape string) error {
+	return &Error{Shape: shape, Field: p.name, Msg: fmt.Sprintf("(%s) is more than %d elements", p.what, MaxElems)}
 }
