@@ -228,7 +228,7 @@ func (s Pool) Validate() error {
 		return f.err("maxpool " + s.String())
 	}
 	if s.Window > s.H || s.Window > s.W {
-		return &Error{Shape: "maxpool " + s.String(), Field: "Window", Msg: fmt.Sprintf("%d does not fit the %dx%d input", s.Window, s.H, s.W)}
+		return &Error{Shape: "maxpool " + s.String(), Field: "Window", Msg: fmt.Sprintf("= %d: the window does not fit the %dx%d input", s.Window, s.H, s.W)}
 	}
 	if n, ok := Mul(s.N, s.H, s.W, s.C); !ok || n > math.MaxInt32 {
 		return &Error{Shape: "maxpool " + s.String(), Field: "N·H·W·C", Msg: fmt.Sprintf("(the input) is more than %d elements, the most the int32 argmax indexes", math.MaxInt32)}
