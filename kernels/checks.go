@@ -34,14 +34,14 @@ func checkShapeLen[T any, S fmt.Stringer](call string, s S, name string, v []T, 
 	}
 }
 
-// checkedLen returns the product of factors, a length the call derives from
-// its arguments, panicking with a message naming the call and the product
-// (what, "rows·len(b)") if it overflows an int: a wrapped length would pass
-// the length checks.
-func checkedLen(call, what string, factors ...int) int {
-	n, ok := shape.Mul(factors...)
+// checkedLen returns a·b, a length the call derives from its arguments,
+// panicking with a message naming the call and the product (what,
+// "rows·len(b)") if it overflows an int: a wrapped length would pass the
+// length checks.
+func checkedLen(call, what string, a, b int) int {
+	n, ok := shape.Mul(a, b)
 	if !ok {
-		panic(fmt.Sprintf("kernels: %s: %s = %v overflows an int", call, what, factors))
+		panic(fmt.Sprintf("kernels: %s: %s = %d·%d overflows an int", call, what, a, b))
 	}
 	return n
 }
