@@ -1,6 +1,10 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/trainbench/trainbench/shape"
+)
 
 // The argument checks every kernel runs before its work. They panic, naming
 // the call, the shape and the argument: a wrong length or an invalid shape is
@@ -28,4 +32,16 @@ func checkShapeLen[T any, S fmt.Stringer](call string, s S, name string, v []T, 
 	if len(v) != want {
 		panic(fmt.Sprintf("kernels: %s %v: len(%s) = %d, want %s = %d", call, s.String(), name, len(v), what, want))
 	}
+}
+
+// checkedLen returns a·b, a length the call derives from its arguments,
+// panicking with a message naming the call and the product (what,
+// "rows·len(b)") if it overflows an int: a wrapped length would pass the
+// length checks.
+func checkedLen(call, what string, a, b int) int {
+	n, ok := shape.Mul(a, b)
+	if !ok {
+		panic(fmt.Sprintf("kernels: %s: %s = %d·%d overflows an int", call, what, a, b))
+	}
+	return n
 }

@@ -72,7 +72,7 @@ func checkBiasAdd(call string, y, b []float32, rows int) {
 	if rows < 0 {
 		panic("kernels: " + call + ": negative rows")
 	}
-	checkLen(call, "y", y, rows*len(b), "rows·len(b)")
+	checkLen(call, "y", y, checkedLen(call, "rows·len(b)", rows, len(b)), "rows·len(b)")
 }
 
 // reluFwdNaive is the definition of ReLU.

@@ -2,8 +2,10 @@ package kernels
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/trainbench/trainbench/kernels/internal/gemm"
+	"github.com/trainbench/trainbench/shape"
 )
 
 // Transpose says whether a GEMM operand is used as stored or transposed.
@@ -29,9 +31,26 @@ func (t Transpose) String() string { return string(rune(t)) }
 //	C[i·ldc+j] = alpha · Σ_{p<k} opA(i,p)·opB(p,j) + beta·C[i·ldc+j]
 //
 // with opA(i,p) = A[i·lda+p] (tA = NoTrans) or A[p·lda+i] (Trans), and
-// opB(p,j) = B[p·ldb+j] (tB = NoTrans) or B[j·ldb+p] (Trans). When beta == 0,
-// C is not read (NaN or Inf in C do not leak). The naive implementation is
-// written exactly so.
+// opB(p,j) = B[p·ldb+j] (tB = NoTrans) or B[j·ldb+p] (Trans). The naive
+// implementation is written exactly so.
+//
+// At the edges every implementation behaves alike, as reference BLAS
+// specifies (A and B are not referenced when alpha is zero; C need not be set
+// on input when beta is zero), so that a caller can rely on it whichever
+// implementation runs:
+//   - m, n and k may each be 0. With m = 0 or n = 0 nothing is read or
+//     written. An operand with no elements (m×0, 0×n, ...) may be an empty
+//     slice, whatever its stride.
+//   - When k = 0 or alpha = 0, C = beta·C and A and B are not read: NaN or
+//     Inf in them do not reach C.
+//   - When beta = 0, C is not read: NaN or Inf in C do not reach the result.
+//
+// An implementation panics, naming the argument, when a transpose flag is
+// neither NoTrans nor Trans, a dimension is negative, a stride is shorter
+// than the row it strides over, a slice is shorter than its operand, or an
+// operand's size overflows (more than shape.MaxElems elements, or a stride
+// that takes its last row beyond an int): the check runs before any element
+// is touched, since a wrapped size would pass the length checks.
 type SgemmFunc func(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 
 // SgemmImpls lists the SGEMM implementations: naive, blocked, gonum, and
@@ -66,6 +85,9 @@ func checkSgemm(tA, tB Transpose, m, n, k int, a []float32, lda int, b []float32
 	if m < 0 || n < 0 || k < 0 {
 		fail("negative dimension")
 	}
+	if err := (shape.Gemm{M: m, N: n, K: k}).Validate(); err != nil {
+		fail("%v", err)
+	}
 	// A is stored m×k (NoTrans) or k×m (Trans), likewise B k×n or n×k.
 	ar, ac := m, k
 	if tA == Trans {
@@ -84,23 +106,33 @@ func checkSgemm(tA, tB Transpose, m, n, k int, a []float32, lda int, b []float32
 	if ldc < max(1, n) {
 		fail("ldc = %d < n = %d", ldc, n)
 	}
-	if need := minLen(ar, ac, lda); len(a) < need {
-		fail("len(a) = %d < %d needed for A (%d×%d, lda %d)", len(a), need, ar, ac, lda)
-	}
-	if need := minLen(br, bc, ldb); len(b) < need {
-		fail("len(b) = %d < %d needed for B (%d×%d, ldb %d)", len(b), need, br, bc, ldb)
-	}
-	if need := minLen(m, n, ldc); len(c) < need {
-		fail("len(c) = %d < %d needed for C (%d×%d, ldc %d)", len(c), need, m, n, ldc)
+	for _, op := range [...]struct {
+		name, ld        string
+		rows, cols, ldv int
+		len             int
+	}{{"a", "lda", ar, ac, lda, len(a)}, {"b", "ldb", br, bc, ldb, len(b)}, {"c", "ldc", m, n, ldc, len(c)}} {
+		need, ok := minLen(op.rows, op.cols, op.ldv)
+		if !ok {
+			fail("%s = %d takes the last of %d rows of %s beyond the largest int", op.ld, op.ldv, op.rows, strings.ToUpper(op.name))
+		}
+		if op.len < need {
+			fail("len(%s) = %d < %d needed for %s (%d×%d, %s %d)", op.name, op.len, need, strings.ToUpper(op.name), op.rows, op.cols, op.ld, op.ldv)
+		}
 	}
 }
 
-// minLen is the length a row-major rows×cols matrix with row stride ld needs.
-func minLen(rows, cols, ld int) int {
+// minLen is the length a row-major rows×cols matrix with row stride ld needs
+// ((rows−1)·ld + cols, or 0 when it has no elements), and false if that
+// overflows an int.
+func minLen(rows, cols, ld int) (int, bool) {
 	if rows == 0 || cols == 0 {
-		return 0
+		return 0, true
 	}
-	return (rows-1)*ld + cols
+	span, ok := shape.Mul(rows-1, ld)
+	if !ok {
+		return 0, false
+	}
+	return shape.Add(span, cols)
 }
 
 // scaleRows sets C = beta·C over m×n (C = 0 when beta == 0, without reading C).
@@ -124,6 +156,9 @@ func scaleRows(m, n int, beta float32, c []float32, ldc int) {
 // split across the Context's threads.
 func sgemmNaive(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkSgemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
 	ctx.ParallelFor(m, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := c[i*ldc : i*ldc+n]
@@ -183,7 +218,8 @@ func sgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a 
 	if ctx.blocking != nil {
 		bl = *ctx.blocking
 	}
-	threads := min(ctx.Threads(), max(1, int(SgemmFLOPs(m, n, k)/max(minFLOPsPerThread, 1))))
+	// In floating point: m·n·k may exceed an int.
+	threads := int(min(float64(ctx.Threads()), max(1, SgemmFLOPs(m, n, k)/max(minFLOPsPerThread, 1))))
 	j := &ctx.gemmJob
 	*j = gemmJob{kern: kern, bl: bl, tm: 1, tn: 1,
 		tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}

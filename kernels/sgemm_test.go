@@ -90,3 +90,11 @@ func TestSgemmDoesNotAllocate(t *testing.T) {
 		}
 	})
 }
+
+// TestSgemmRefusesOverflow: shapes and strides whose sizes wrap around an
+// int used to pass the length checks (the blocked kernel at avx512 then
+// wrote past the end of C); every implementation must refuse them before
+// touching memory.
+func TestSgemmRefusesOverflow(t *testing.T) {
+	forEachImpl(t, kernels.SgemmImpls, kerneltest.TestSgemmOverflow)
+}

@@ -49,10 +49,11 @@ func checkSoftmaxCE(call string, batch, classes int, logits []float32, labels []
 		panic(fmt.Sprintf("kernels: %s: batch = %d, classes = %d, both must be ≥ 1", call, batch, classes))
 	}
 	s := softmaxShape{batch, classes}
-	checkShapeLen(call, s, "logits", logits, batch*classes, "batch·classes")
+	n := checkedLen(call, "batch·classes", batch, classes)
+	checkShapeLen(call, s, "logits", logits, n, "batch·classes")
 	checkShapeLen(call, s, "labels", labels, batch, "batch")
 	if dlogits != nil {
-		checkShapeLen(call, s, "dlogits", dlogits, batch*classes, "batch·classes")
+		checkShapeLen(call, s, "dlogits", dlogits, n, "batch·classes")
 	}
 	for i, l := range labels {
 		if l < 0 || int(l) >= classes {

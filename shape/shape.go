@@ -51,25 +51,47 @@ func (s Conv2D) OutW() int {
 	return (s.W+2*s.PadW-s.DilW*(s.S-1)-1)/s.StrideW + 1
 }
 
-// Validate returns an error naming the first field that makes the shape
-// unusable.
+// Validate returns an *Error naming the first field that makes the shape
+// unusable: a field out of range, a filter that does not fit the padded
+// input, or a tensor of more than MaxElems elements (the input N·H·W·C, the
+// weights K·R·S·C, the output N·P·Q·K, and the im2col matrix N·P·Q·R·S·C the
+// im2col lowering multiplies). Every length and FLOP count of a valid shape
+// is computed without overflow.
 func (s Conv2D) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-		min  int
-	}{{"N", s.N, 1}, {"H", s.H, 1}, {"W", s.W, 1}, {"C", s.C, 1}, {"K", s.K, 1}, {"R", s.R, 1}, {"S", s.S, 1},
-		{"StrideH", s.StrideH, 1}, {"StrideW", s.StrideW, 1}, {"PadH", s.PadH, 0}, {"PadW", s.PadW, 0},
-		{"DilH", s.DilH, 1}, {"DilW", s.DilW, 1}} {
-		if f.v < f.min {
-			return fmt.Errorf("conv2d %v: %s = %d, must be ≥ %d", s, f.name, f.v, f.min)
+	if f, bad := belowMin(field{"N", s.N, 1}, field{"H", s.H, 1}, field{"W", s.W, 1}, field{"C", s.C, 1},
+		field{"K", s.K, 1}, field{"R", s.R, 1}, field{"S", s.S, 1}, field{"StrideH", s.StrideH, 1}, field{"StrideW", s.StrideW, 1},
+		field{"PadH", s.PadH, 0}, field{"PadW", s.PadW, 0}, field{"DilH", s.DilH, 1}, field{"DilW", s.DilW, 1}); bad {
+		return f.err(s.name())
+	}
+	for _, d := range []struct {
+		pad, dil, filter string
+		in, p, dl, fs    int
+	}{{"PadH", "DilH", "R", s.H, s.PadH, s.DilH, s.R}, {"PadW", "DilW", "S", s.W, s.PadW, s.DilW, s.S}} {
+		padded, ok1 := Add(d.in, d.p, d.p)
+		span, ok2 := Mul(d.dl, d.fs-1)
+		if !ok1 {
+			return &Error{Shape: s.name(), Field: d.pad, Msg: "makes the padded input larger than an int counts"}
+		}
+		if !ok2 {
+			return &Error{Shape: s.name(), Field: d.dil, Msg: "makes the dilated filter larger than an int counts"}
+		}
+		if span >= padded {
+			return &Error{Shape: s.name(), Field: d.filter,
+				Msg: fmt.Sprintf("the %dx%d filter (dilation %dx%d) does not fit the padded input", s.R, s.S, s.DilH, s.DilW)}
 		}
 	}
-	if s.OutH() < 1 || s.OutW() < 1 {
-		return fmt.Errorf("conv2d %v: the %dx%d filter (dilation %dx%d) does not fit the padded %dx%d input", s, s.R, s.S, s.DilH, s.DilW, s.H+2*s.PadH, s.W+2*s.PadW)
+	p, q := s.OutH(), s.OutW()
+	if pr, bad := tooLarge(
+		product{"N·H·W·C", "the input", elems(s.N, s.H, s.W, s.C)},
+		product{"K·R·S·C", "the weights", elems(s.K, s.R, s.S, s.C)},
+		product{"N·P·Q·K", "the output", elems(s.N, p, q, s.K)},
+		product{"N·P·Q·R·S·C", "the im2col matrix", elems(s.N, p, q, s.R, s.S, s.C)}); bad {
+		return pr.err(s.name())
 	}
 	return nil
 }
+
+func (s Conv2D) name() string { return "conv2d " + s.String() }
 
 // String formats the shape compactly, benchdnn style:
 // "n32h28w28c1_k32r3s3_st1x1_pad0x0".
@@ -81,14 +103,15 @@ func (s Conv2D) String() string {
 	return str
 }
 
-// InputLen, WeightLen and OutputLen are the element counts of X, Wt and Y.
+// InputLen, WeightLen and OutputLen are the element counts of X, Wt and Y
+// (of a shape that validates; others may overflow).
 func (s Conv2D) InputLen() int  { return s.N * s.H * s.W * s.C }
 func (s Conv2D) WeightLen() int { return s.K * s.R * s.S * s.C }
 func (s Conv2D) OutputLen() int { return s.N * s.OutH() * s.OutW() * s.K }
 
 // macs is the number of multiply-accumulates of the forward pass.
 func (s Conv2D) macs() float64 {
-	return float64(s.N) * float64(s.OutH()*s.OutW()) * float64(s.K) * float64(s.C*s.R*s.S)
+	return float64(s.N) * float64(s.OutH()) * float64(s.OutW()) * float64(s.K) * float64(s.C) * float64(s.R) * float64(s.S)
 }
 
 // FLOPs returns the floating-point work of one pass: 2·N·P·Q·K·C·R·S for each
@@ -127,7 +150,8 @@ func (s Dense) FLOPs(p Pass) float64 {
 
 // Bytes returns the compulsory traffic of one pass, 4 bytes an element.
 func (s Dense) Bytes(p Pass) float64 {
-	x, w, y := float64(s.Batch*s.In), float64(s.In*s.Out), float64(s.Batch*s.Out)
+	b, i, o := float64(s.Batch), float64(s.In), float64(s.Out)
+	x, w, y := b*i, i*o, b*o
 	switch p {
 	case BackwardData:
 		return 4 * (y + w + x)
@@ -148,60 +172,66 @@ type Pool struct {
 func (s Pool) OutH() int { return (s.H-s.Window)/s.Stride + 1 }
 func (s Pool) OutW() int { return (s.W-s.Window)/s.Stride + 1 }
 
-// InputLen and OutputLen are the element counts of the input and output.
+// InputLen and OutputLen are the element counts of the input and output (of
+// a shape that validates; others may overflow).
 func (s Pool) InputLen() int  { return s.N * s.H * s.W * s.C }
 func (s Pool) OutputLen() int { return s.N * s.OutH() * s.OutW() * s.C }
 
 // FLOPs counts one comparison per window element: N·P·Q·C·Window².
 func (s Pool) FLOPs(p Pass) float64 {
-	return float64(s.OutputLen()) * float64(s.Window*s.Window)
+	return float64(s.N) * float64(s.OutH()) * float64(s.OutW()) * float64(s.C) * float64(s.Window) * float64(s.Window)
 }
 
 // Bytes is the compulsory traffic: forward reads the input and writes the
 // output and a 4-byte argmax per output; backward reads dY and the argmax and
 // writes dX.
 func (s Pool) Bytes(p Pass) float64 {
-	in, out := float64(s.InputLen()), float64(s.OutputLen())
+	c := float64(s.N) * float64(s.C)
+	in, out := c*float64(s.H)*float64(s.W), c*float64(s.OutH())*float64(s.OutW())
 	if p == BackwardData {
 		return 4 * (2*out + in)
 	}
 	return 4 * (in + 2*out)
 }
 
-// Validate returns an error naming the first field that makes the shape
-// unusable.
+// Validate returns an *Error naming the first field that makes the shape
+// unusable: a size below 1, or a tensor of more than MaxElems elements (the
+// input Batch·In, the weights In·Out, the output Batch·Out).
 func (s Dense) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"Batch", s.Batch}, {"In", s.In}, {"Out", s.Out}} {
-		if f.v < 1 {
-			return fmt.Errorf("dense %v: %s = %d, must be ≥ 1", s, f.name, f.v)
-		}
+	if f, bad := belowMin(field{"Batch", s.Batch, 1}, field{"In", s.In, 1}, field{"Out", s.Out, 1}); bad {
+		return f.err("dense " + s.String())
+	}
+	if p, bad := tooLarge(
+		product{"Batch·In", "the input", elems(s.Batch, s.In)},
+		product{"In·Out", "the weights", elems(s.In, s.Out)},
+		product{"Batch·Out", "the output", elems(s.Batch, s.Out)}); bad {
+		return p.err("dense " + s.String())
 	}
 	return nil
 }
 
+// InputLen, WeightLen and OutputLen are the element counts of X, W and Y (of
+// a shape that validates; others may overflow).
+func (s Dense) InputLen() int  { return s.Batch * s.In }
+func (s Dense) WeightLen() int { return s.In * s.Out }
+func (s Dense) OutputLen() int { return s.Batch * s.Out }
+
 // String formats the shape compactly: "b32i1600o128".
 func (s Dense) String() string { return fmt.Sprintf("b%di%do%d", s.Batch, s.In, s.Out) }
 
-// Validate returns an error naming the first field that makes the shape
-// unusable (including a window larger than the image, and an input whose
-// element indices do not fit the int32 argmax).
+// Validate returns an *Error naming the first field that makes the shape
+// unusable: a size below 1, a window larger than the image, or an input
+// whose element indices do not fit the int32 argmax.
 func (s Pool) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"N", s.N}, {"H", s.H}, {"W", s.W}, {"C", s.C}, {"Window", s.Window}, {"Stride", s.Stride}} {
-		if f.v < 1 {
-			return fmt.Errorf("maxpool %v: %s = %d, must be ≥ 1", s, f.name, f.v)
-		}
+	if f, bad := belowMin(field{"N", s.N, 1}, field{"H", s.H, 1}, field{"W", s.W, 1}, field{"C", s.C, 1},
+		field{"Window", s.Window, 1}, field{"Stride", s.Stride, 1}); bad {
+		return f.err("maxpool " + s.String())
 	}
 	if s.Window > s.H || s.Window > s.W {
-		return fmt.Errorf("maxpool %v: the %dx%d window does not fit the %dx%d input", s, s.Window, s.Window, s.H, s.W)
+		return &Error{Shape: "maxpool " + s.String(), Field: "Window", Msg: fmt.Sprintf("= %d: the window does not fit the %dx%d input", s.Window, s.H, s.W)}
 	}
-	if int64(s.N)*int64(s.H)*int64(s.W)*int64(s.C) > math.MaxInt32 {
-		return fmt.Errorf("maxpool %v: %d input elements overflow the int32 argmax", s, int64(s.N)*int64(s.H)*int64(s.W)*int64(s.C))
+	if n, ok := Mul(s.N, s.H, s.W, s.C); !ok || n > math.MaxInt32 {
+		return &Error{Shape: "maxpool " + s.String(), Field: "N·H·W·C", Msg: fmt.Sprintf("(the input) is more than %d elements, the most the int32 argmax indexes", math.MaxInt32)}
 	}
 	return nil
 }
@@ -285,6 +315,24 @@ func (g Gemm) FLOPs() float64 { return 2 * float64(g.M) * float64(g.N) * float64
 func (g Gemm) Bytes() float64 {
 	return 4 * (float64(g.M)*float64(g.K) + float64(g.K)*float64(g.N) + float64(g.M)*float64(g.N))
 }
+
+// Validate returns an *Error naming the first field that makes the product
+// unusable: a negative dimension (0 is valid: an empty product), or an
+// operand of more than MaxElems elements (A M·K, B K·N, C M·N).
+func (g Gemm) Validate() error {
+	if f, bad := belowMin(field{"M", g.M, 0}, field{"N", g.N, 0}, field{"K", g.K, 0}); bad {
+		return f.err(g.name())
+	}
+	if p, bad := tooLarge(
+		product{"M·K", "A", elems(g.M, g.K)},
+		product{"K·N", "B", elems(g.K, g.N)},
+		product{"M·N", "C", elems(g.M, g.N)}); bad {
+		return p.err(g.name())
+	}
+	return nil
+}
+
+func (g Gemm) name() string { return fmt.Sprintf("gemm m=%d n=%d k=%d", g.M, g.N, g.K) }
 
 // Gemm returns the matrix product a pass of the dense layer runs: forward
 // y = x·Wᵀ (Batch, Out, In); backward-data dx = dy·W (Batch, In, Out);

@@ -20,8 +20,14 @@
 package workload
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"reflect"
 	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 
 	"github.com/trainbench/trainbench/shape"
 )
@@ -188,8 +194,12 @@ func (n Network) layerErr(i int, field, format string, args ...any) *FieldError 
 }
 
 // Validate checks the whole description: the job fields (name, batch,
-// samples, optimizer) and every layer (through Resolve). Errors are
-// *FieldError values naming the field.
+// samples, classes, optimizer) and every layer (through Resolve). Numbers
+// must be finite and in range: a batch at most the dataset, optimizer
+// hyper-parameters in their ranges, no size negative, and no tensor, nor the
+// parameters, more than shape.MaxElems elements. Errors are *FieldError
+// values naming the field by its path in a file ("optimizer.beta1",
+// "layers[3].units").
 func (n Network) Validate() error {
 	if n.Name == "" {
 		return n.fieldErr("name", "missing")
@@ -200,19 +210,48 @@ func (n Network) Validate() error {
 	if n.Samples < 1 {
 		return n.fieldErr("samples", "%d, must be ≥ 1", n.Samples)
 	}
-	switch n.Optimizer.Name {
-	case "adam", "adamw", "sgd":
-	default:
-		return n.fieldErr("optimizer.name", "%q, must be adam, adamw or sgd", n.Optimizer.Name)
+	if n.Batch > n.Samples {
+		return n.fieldErr("batch", "%d is more than the %d samples of the dataset", n.Batch, n.Samples)
 	}
-	if !(n.Optimizer.LR > 0) {
-		return n.fieldErr("optimizer.lr", "%v, must be > 0", n.Optimizer.LR)
+	if n.Classes < 0 {
+		return n.fieldErr("classes", "%d, must be ≥ 0 (0: taken from the last layer)", n.Classes)
 	}
-	if n.Optimizer.Momentum < 0 || n.Optimizer.Momentum >= 1 {
-		return n.fieldErr("optimizer.momentum", "%v, must be in [0, 1)", n.Optimizer.Momentum)
+	if err := n.validateOptimizer(); err != nil {
+		return err
 	}
 	_, err := n.Resolve(n.Batch)
 	return err
+}
+
+// validateOptimizer checks the optimizer's name and hyper-parameters: each
+// finite and in its range, and set only for a rule that uses it (a momentum
+// given to adam would be ignored silently). Zero stands for the rule's
+// default where a field is optional.
+func (n Network) validateOptimizer() error {
+	o := n.Optimizer
+	adam := o.Name == "adam" || o.Name == "adamw"
+	if !adam && o.Name != "sgd" {
+		return n.fieldErr("optimizer.name", "%q, must be adam, adamw or sgd", o.Name)
+	}
+	if !(o.LR > 0 && o.LR <= math.MaxFloat32) {
+		return n.fieldErr("optimizer.lr", "%v, must be a finite number > 0", o.LR)
+	}
+	for _, f := range []struct {
+		name    string
+		v       float64
+		applies bool
+	}{
+		{"beta1", o.Beta1, adam}, {"beta2", o.Beta2, adam}, {"epsilon", o.Epsilon, adam},
+		{"momentum", o.Momentum, o.Name == "sgd"}, {"weight_decay", o.Decay, o.Name == "adamw"},
+	} {
+		if !(f.v >= 0 && f.v < 1) {
+			return n.fieldErr("optimizer."+f.name, "%v, must be in [0, 1)", f.v)
+		}
+		if f.v != 0 && !f.applies {
+			return n.fieldErr("optimizer."+f.name, "%v given, but %s does not use %s", f.v, o.Name, f.name)
+		}
+	}
+	return nil
 }
 
 // Resolve works out every layer's shapes for the given batch size, checking
@@ -222,8 +261,16 @@ func (n Network) Resolve(batch int) ([]Resolved, error) {
 	if batch < 1 {
 		return nil, n.fieldErr("batch", "%d, must be ≥ 1", batch)
 	}
-	if n.Input.H < 1 || n.Input.W < 1 || n.Input.C < 1 {
-		return nil, n.fieldErr("input", "%v must be positive in every dimension", n.Input)
+	for _, d := range []struct {
+		name string
+		v    int
+	}{{"input.h", n.Input.H}, {"input.w", n.Input.W}, {"input.c", n.Input.C}} {
+		if d.v < 1 {
+			return nil, n.fieldErr(d.name, "%d, must be ≥ 1", d.v)
+		}
+	}
+	if !fits(batch, n.Input) {
+		return nil, n.fieldErr("input", "%v samples at batch %d are more than %d elements", n.Input, batch, shape.MaxElems)
 	}
 	if len(n.Layers) == 0 {
 		return nil, n.fieldErr("layers", "no layers")
@@ -232,7 +279,11 @@ func (n Network) Resolve(batch int) ([]Resolved, error) {
 	var out []Resolved
 	hasGrad := make([]bool, len(n.Layers)) // the layer's output depends on weights
 	seenWeights := false
+	params := 0 // of the layers so far
 	for i, l := range n.Layers {
+		if err := n.checkLayerInts(i); err != nil {
+			return nil, err
+		}
 		if l.Name != "" {
 			if j, dup := byName[l.Name]; dup {
 				return nil, n.layerErr(i, "name", "%q is also the name of layer %d", l.Name, j)
@@ -268,7 +319,7 @@ func (n Network) Resolve(batch int) ([]Resolved, error) {
 			s := shape.Conv2D{N: batch, H: in.H, W: in.W, C: in.C, K: l.Filters, R: l.Kernel, S: l.Kernel,
 				StrideH: orOne(l.Stride), StrideW: orOne(l.Stride), PadH: l.Padding, PadW: l.Padding, DilH: 1, DilW: 1}
 			if err := s.Validate(); err != nil {
-				return nil, n.layerErr(i, "kernel", "%v", err)
+				return nil, n.shapeErr(i, err)
 			}
 			r.Conv = &s
 			r.Out = Dims{s.OutH(), s.OutW(), l.Filters}
@@ -281,7 +332,12 @@ func (n Network) Resolve(batch int) ([]Resolved, error) {
 			if stride == 0 {
 				stride = l.Kernel
 			}
-			s := shape.Pool{N: batch, H: in.H + 2*l.Padding, W: in.W + 2*l.Padding, C: in.C, Window: l.Kernel, Stride: stride}
+			ph, okH := shape.Add(in.H, l.Padding, l.Padding)
+			pw, okW := shape.Add(in.W, l.Padding, l.Padding)
+			if !okH || !okW || !fits(batch, Dims{ph, pw, in.C}) {
+				return nil, n.layerErr(i, "padding", "%d: the padded %v input at batch %d is more than %d elements", l.Padding, in, batch, shape.MaxElems)
+			}
+			s := shape.Pool{N: batch, H: ph, W: pw, C: in.C, Window: l.Kernel, Stride: stride}
 			if s.H < s.Window || s.W < s.Window {
 				return nil, n.layerErr(i, "kernel", "window %d does not fit the %v input", l.Kernel, in)
 			}
@@ -304,6 +360,9 @@ func (n Network) Resolve(batch int) ([]Resolved, error) {
 			if l.Kind == Linear {
 				s = shape.Dense{Batch: batch * in.Positions(), In: in.C, Out: l.Units}
 				r.Out = Dims{in.H, in.W, l.Units}
+			}
+			if err := s.Validate(); err != nil {
+				return nil, n.shapeErr(i, err)
 			}
 			r.Dense = &s
 			r.Params = s.In*s.Out + bias(s.Out)
@@ -347,12 +406,17 @@ func (n Network) Resolve(batch int) ([]Resolved, error) {
 			}
 			r.Embedding = &EmbeddingShape{Tokens: batch * in.Positions(), SeqLen: in.Positions(), Vocab: l.Vocab, Dim: l.Units, Positions: l.Positions}
 			r.Out = Dims{in.H, in.W, l.Units}
-			r.Params = (l.Vocab + l.Positions) * l.Units
+			rows, okRows := shape.Add(l.Vocab, l.Positions)
+			p, okP := shape.Mul(rows, l.Units)
+			if !okRows || !okP || p > shape.MaxElems {
+				return nil, n.layerErr(i, "vocab", "%d tokens and %d positions of %d features are more than %d parameters", l.Vocab, l.Positions, l.Units, shape.MaxElems)
+			}
+			r.Params = p
 		case Attention:
 			if l.Heads < 1 {
 				return nil, n.layerErr(i, "heads", "%d, must be ≥ 1", l.Heads)
 			}
-			if in.C%(3*l.Heads) != 0 {
+			if l.Heads > in.C/3 || in.C%(3*l.Heads) != 0 {
 				return nil, n.layerErr(i, "heads", "the input's %d channels are not Q, K and V of %d equal heads", in.C, l.Heads)
 			}
 			d := in.C / 3
@@ -373,6 +437,14 @@ func (n Network) Resolve(batch int) ([]Resolved, error) {
 		if l.Input != "" && l.Kind == Embedding {
 			return nil, n.layerErr(i, "input", "an embedding reads the network input")
 		}
+		if !fits(batch, r.Out) {
+			return nil, n.layerErr(i, "", "the %v output at batch %d is more than %d elements", r.Out, batch, shape.MaxElems)
+		}
+		if p, ok := shape.Add(params, r.Params); ok && p <= shape.MaxElems {
+			params = p
+		} else {
+			return nil, n.layerErr(i, "", "the network's parameters pass %d", shape.MaxElems)
+		}
 		if r.Params > 0 && !seenWeights {
 			r.First, seenWeights = true, true
 		}
@@ -388,6 +460,52 @@ func (n Network) Resolve(batch int) ([]Resolved, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// fits reports whether batch samples of d have at most shape.MaxElems
+// elements, so that every length derived from them (and 4 bytes each) fits
+// an int.
+func fits(batch int, d Dims) bool {
+	v, ok := shape.Mul(batch, d.H, d.W, d.C)
+	return ok && v <= shape.MaxElems
+}
+
+// checkLayerInts refuses a negative size in any integer field of layer i,
+// whichever its kind uses: none means anything below zero.
+func (n Network) checkLayerInts(i int) error {
+	l := n.Layers[i]
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"filters", l.Filters}, {"kernel", l.Kernel}, {"stride", l.Stride}, {"padding", l.Padding},
+		{"units", l.Units}, {"vocab", l.Vocab}, {"positions", l.Positions}, {"heads", l.Heads}} {
+		if f.v < 0 {
+			return n.layerErr(i, f.name, "%d, must be ≥ 0", f.v)
+		}
+	}
+	return nil
+}
+
+// shapeFields maps the fields of the kernel shapes to a layer's fields in a
+// network file: a tensor too large maps to the field of the layer that sets
+// its size (the filter count for weights and output), the input's size to
+// the layer itself.
+var shapeFields = map[string]string{
+	"K·R·S·C": "filters", "N·P·Q·K": "filters", "N·P·Q·R·S·C": "kernel",
+	"K": "filters", "R": "kernel", "S": "kernel", "DilH": "kernel", "DilW": "kernel",
+	"StrideH": "stride", "StrideW": "stride", "PadH": "padding", "PadW": "padding",
+	"In·Out": "units", "Batch·Out": "units", "Out": "units",
+}
+
+// shapeErr is the *FieldError of layer i for err, the error of its kernel
+// shape's Validate, naming the layer's field that the shape's field comes
+// from.
+func (n Network) shapeErr(i int, err error) error {
+	var se *shape.Error
+	if errors.As(err, &se) {
+		return n.layerErr(i, shapeFields[se.Field], "%v", err)
+	}
+	return n.layerErr(i, "", "%v", err)
 }
 
 func orOne(v int) int {
@@ -438,4 +556,64 @@ func SeedCNN() Network {
 		Samples:   60000,
 		Optimizer: Optimizer{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7},
 	}
+}
+
+// UnmarshalYAML decodes a network description strictly (unknown fields and
+// duplicate keys are errors) and refuses a fractional number where an
+// integer belongs: the YAML decoder would truncate "units: 12.5" to 12
+// without a word. JSON files go through the same decoder.
+func (n *Network) UnmarshalYAML(node ast.Node) error {
+	if err := wholeNumbers(node, reflect.TypeFor[Network]()); err != nil {
+		return err
+	}
+	type plain Network // without this method
+	return yaml.NodeToValue(node, (*plain)(n), yaml.Strict())
+}
+
+// wholeNumbers returns an error, at the number's token, for the first
+// fractional number in node where t, the Go type node decodes into, holds an
+// integer. It descends only where t has structure, so its depth is t's.
+func wholeNumbers(node ast.Node, t reflect.Type) error {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if f, ok := node.(*ast.FloatNode); ok && f.Value != math.Trunc(f.Value) && !math.IsInf(f.Value, 0) {
+			return &yaml.SyntaxError{Message: fmt.Sprintf("%v is not a whole number", f.Value), Token: f.GetToken()}
+		}
+	case reflect.Slice:
+		if seq, ok := node.(*ast.SequenceNode); ok {
+			for _, v := range seq.Values {
+				if err := wholeNumbers(v, t.Elem()); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Struct:
+		var pairs []*ast.MappingValueNode
+		switch m := node.(type) {
+		case *ast.MappingNode:
+			pairs = m.Values
+		case *ast.MappingValueNode:
+			pairs = []*ast.MappingValueNode{m}
+		}
+		for _, kv := range pairs {
+			if f, ok := fieldByTag(t, kv.Key.GetToken().Value); ok {
+				if err := wholeNumbers(kv.Value, f.Type); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// fieldByTag returns the field of struct type t whose yaml tag names key.
+func fieldByTag(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }

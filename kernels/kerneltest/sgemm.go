@@ -3,6 +3,8 @@ package kerneltest
 import (
 	"fmt"
 	"math"
+	"math/bits"
+	"strings"
 	"testing"
 
 	"github.com/trainbench/trainbench/kernels"
@@ -55,15 +57,7 @@ func GemmCases(l cpu.Level, short bool) []GemmCase {
 			}
 		}
 	}
-	// alpha = 0 and k = 0 only scale C.
-	for _, tt := range [][2]kernels.Transpose{{'N', 'N'}, {'T', 'T'}} {
-		cases = append(cases,
-			GemmCase{TA: tt[0], TB: tt[1], M: 5, N: 7, K: 3, Alpha: 0, Beta: 0},
-			GemmCase{TA: tt[0], TB: tt[1], M: 5, N: 7, K: 3, Alpha: 0, Beta: 0.5},
-			GemmCase{TA: tt[0], TB: tt[1], M: 5, N: 7, K: 0, Alpha: 1, Beta: 1},
-			GemmCase{TA: tt[0], TB: tt[1], M: 0, N: 7, K: 3, Alpha: 1, Beta: 1},
-			GemmCase{TA: tt[0], TB: tt[1], M: 5, N: 0, K: 3, Alpha: 1, Beta: 1})
-	}
+	cases = append(cases, EdgeGemmCases()...)
 	// The cache-block edges of this level's kernel, in every transpose pair.
 	for ti, tt := range [][2]kernels.Transpose{{'N', 'N'}, {'N', 'T'}, {'T', 'N'}, {'T', 'T'}} {
 		edge := []GemmCase{
@@ -90,6 +84,47 @@ func GemmCases(l cpu.Level, short bool) []GemmCase {
 			GemmCase{TA: 'N', TB: 'T', M: 64, N: 289, K: 121, Alpha: 1, Beta: 0})
 	}
 	return cases
+}
+
+// EdgeGemmCases are the edges of SgemmFunc's contract, in every transpose
+// pair: every m, n, k in {0, 1, 5} with at least one of them 0, and alpha = 0
+// on non-empty products, each with beta 0, 1 and 0.5 (and alpha 1 or 0).
+// TestSgemm passes them operands of the least length the contract allows
+// (empty for an operand without elements), NaN in A and B where alpha = 0 or
+// k = 0 (they must not be read) and NaN in C where beta = 0.
+func EdgeGemmCases() []GemmCase {
+	var cases []GemmCase
+	dims := []int{0, 1, 5}
+	for _, tt := range [][2]kernels.Transpose{{'N', 'N'}, {'N', 'T'}, {'T', 'N'}, {'T', 'T'}} {
+		for _, m := range dims {
+			for _, n := range dims {
+				for _, k := range dims {
+					alphas := []float32{1, 0}
+					if m != 0 && n != 0 && k != 0 {
+						alphas = []float32{0} // only alpha = 0 is an edge here
+					}
+					for _, alpha := range alphas {
+						for _, beta := range []float32{0, 1, 0.5} {
+							cases = append(cases, GemmCase{TA: tt[0], TB: tt[1], M: m, N: n, K: k, Alpha: alpha, Beta: beta})
+						}
+					}
+				}
+			}
+		}
+	}
+	return cases
+}
+
+// nan is a NaN with a payload of its own, for operands that must not be read.
+var nan = math.Float32frombits(0x7fc0_0bad)
+
+// minLen is the length a rows×cols matrix with row stride ld needs: none if
+// it has no elements.
+func minLen(rows, cols, ld int) int {
+	if rows == 0 || cols == 0 {
+		return 0
+	}
+	return (rows-1)*ld + cols
 }
 
 func uniq(vs ...int) []int {
@@ -130,17 +165,30 @@ func checkSgemmCase(t *testing.T, ctx *kernels.Context, fn kernels.SgemmFunc, c 
 		br, bc = c.N, c.K
 	}
 	lda, ldb, ldc := max(ac, 1)+c.PadA, max(bc, 1)+c.PadB, max(c.N, 1)+c.PadC
-	a := make([]float32, max(0, (ar-1)*lda+ac))
-	b := make([]float32, max(0, (br-1)*ldb+bc))
+	// Each operand has the least length the contract allows: none for one
+	// without elements, so an implementation that indexes it anyway panics.
+	a := make([]float32, minLen(ar, ac, lda))
+	b := make([]float32, minLen(br, bc, ldb))
+	unread := c.Alpha == 0 || c.K == 0 // A and B must not be read
 	for i := range a {
 		a[i] = rng.Float32()*2 - 1
+		if unread {
+			a[i] = nan
+		}
 	}
 	for i := range b {
 		b[i] = rng.Float32()*2 - 1
+		if unread {
+			b[i] = nan
+		}
 	}
-	cg := NewGuarded(c.M, c.N, ldc, 17, func(i, j int) float32 {
+	rows := c.M
+	if c.N == 0 {
+		rows = 0 // C has no elements: an empty slice
+	}
+	cg := NewGuarded(rows, c.N, ldc, 17, func(i, j int) float32 {
 		if c.Beta == 0 {
-			return float32(math.NaN()) // must not leak
+			return nan // must not leak
 		}
 		return rng.Float32()*2 - 1
 	})
@@ -166,7 +214,7 @@ func checkSgemmCase(t *testing.T, ctx *kernels.Context, fn kernels.SgemmFunc, c 
 	for i := 0; i < c.M && ok; i++ {
 		for j := 0; j < c.N; j++ {
 			var sum, abs float64
-			for p := 0; p < c.K; p++ {
+			for p := 0; p < c.K && !unread; p++ {
 				v := opA(i, p) * opB(p, j)
 				sum += v
 				abs += math.Abs(v)
@@ -189,4 +237,65 @@ func checkSgemmCase(t *testing.T, ctx *kernels.Context, fn kernels.SgemmFunc, c 
 	CheckUnchanged(t, "A", a, a0)
 	CheckUnchanged(t, "B", b, b0)
 	return ok && !t.Failed()
+}
+
+// half and quarter are 2³² and 2⁶² on a 64-bit machine: half·half and
+// 4·quarter wrap to 0.
+const (
+	half    = 1 << (bits.UintSize / 2)
+	quarter = 1 << (bits.UintSize - 2)
+)
+
+// OverflowCase is an SGEMM call whose sizes overflow an int; Len* are the
+// lengths of the slices passed (what a wrapped size check would ask for) and
+// Want is what the panic must name.
+type OverflowCase struct {
+	Name             string
+	TA, TB           kernels.Transpose
+	M, N, K          int
+	LDA, LDB, LDC    int
+	LenA, LenB, LenC int
+	Want             string
+}
+
+// OverflowGemmCases are calls that wrapping size arithmetic let through: C
+// of half×half elements, which is 0 in 64 bits, with k = 0 and every
+// slice empty; strides that wrap (m−1)·ld to 0, so that a 5-row operand
+// seems to need a few elements; and a stride exactly at the limit, which is
+// refused for the slice's length rather than an overflow.
+func OverflowGemmCases() []OverflowCase {
+	return []OverflowCase{
+		{Name: "m·n wraps", TA: 'N', TB: 'N', M: half, N: half, K: 0, LDA: 1, LDB: half, LDC: half, Want: "M·N"},
+		{Name: "m·k wraps", TA: 'T', TB: 'N', M: half, N: 1, K: half, LDA: half, LDB: 1, LDC: 1, Want: "M·K"},
+		{Name: "k·n wraps", TA: 'N', TB: 'T', M: 1, N: half, K: half, LDA: half, LDB: half, LDC: half, Want: "K·N"},
+		{Name: "ldc wraps", TA: 'N', TB: 'N', M: 5, N: 3, K: 2, LDA: 2, LDB: 3, LDC: quarter, LenA: 10, LenB: 6, LenC: 3, Want: "ldc"},
+		{Name: "lda wraps", TA: 'N', TB: 'N', M: 5, N: 3, K: 2, LDA: quarter, LDB: 3, LDC: 3, LenA: 2, LenB: 6, LenC: 15, Want: "lda"},
+		{Name: "ldb wraps", TA: 'N', TB: 'T', M: 5, N: 5, K: 2, LDA: 2, LDB: quarter, LDC: 5, LenA: 10, LenB: 2, LenC: 25, Want: "ldb"},
+		{Name: "ldc at the limit", TA: 'N', TB: 'N', M: 2, N: 1, K: 1, LDA: 1, LDB: 1, LDC: math.MaxInt - 1, LenA: 2, LenB: 1, LenC: 1,
+			Want: fmt.Sprintf("len(c) = 1 < %d", math.MaxInt)},
+		{Name: "ldc one past the limit", TA: 'N', TB: 'N', M: 2, N: 2, K: 1, LDA: 1, LDB: 2, LDC: math.MaxInt - 1, LenA: 2, LenB: 2, LenC: 2, Want: "ldc"},
+	}
+}
+
+// TestSgemmOverflow runs fn on every OverflowGemmCases call with guarded
+// buffers. Each call must panic naming the argument before it touches
+// memory: the guards and the elements of C stay as they were.
+func TestSgemmOverflow(t *testing.T, ctx *kernels.Context, fn kernels.SgemmFunc) {
+	for _, c := range OverflowGemmCases() {
+		a, b := NewGuarded(1, c.LenA, max(c.LenA, 1), 17, nil), NewGuarded(1, c.LenB, max(c.LenB, 1), 17, nil)
+		cg := NewGuarded(1, c.LenC, max(c.LenC, 1), 17, func(i, j int) float32 { return float32(j) })
+		c0 := Snapshot(cg.Data)
+		msg := func() (msg string) {
+			defer func() { msg = fmt.Sprint(recover()) }()
+			fn(ctx, c.TA, c.TB, c.M, c.N, c.K, 1, a.Data, c.LDA, b.Data, c.LDB, 0, cg.Data, c.LDC)
+			return ""
+		}()
+		if !strings.Contains(msg, c.Want) || !strings.HasPrefix(msg, "kernels: ") {
+			t.Errorf("%s: panic %q, want a kernels panic naming %q", c.Name, msg, c.Want)
+		}
+		for _, g := range []*Guarded{a, b, cg} {
+			g.CheckGuards(t, c.Name)
+		}
+		CheckUnchanged(t, "C", cg.Data, c0)
+	}
 }
