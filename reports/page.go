@@ -32,6 +32,7 @@ type page struct {
 	Title       string
 	Generated   string
 	Notes       []string
+	Warnings    []string
 	Missing     []string
 	Machine     []KV
 	Workloads   []workloadPage
@@ -58,7 +59,7 @@ func (p *page) figures() []figure {
 
 // build computes the page: views, tables and rendered figures.
 func build(in *Input) (*page, error) {
-	p := &page{Title: in.Title, Notes: in.Notes, Machine: in.Machine, Reproduce: in.Reproduce}
+	p := &page{Title: in.Title, Notes: in.Notes, Warnings: in.Warnings, Machine: in.Machine, Reproduce: in.Reproduce}
 	if p.Title == "" {
 		p.Title = "trainbench report"
 	}
