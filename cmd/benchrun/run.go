@@ -177,6 +177,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 			runner.Estimate(cases, benchtime, count).Round(time.Minute), len(cases)*count, benchtime)
 	}
 
+	watch := startWatch() // samples the machine around the ceilings and every case
 	profile := ceiling.FromInfo(info)
 	if measure {
 		mode := "full"
@@ -202,6 +203,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 	ctx, stopRun := context.WithCancel(ctx) // stops the run when the file cannot be written
 	defer stopRun()
 	r := runner.Runner{Benchtime: benchtime, Count: count, Config: hdr.Config(), Events: func(e runner.Event) {
+		watch.event(e)
 		prog.event(e)
 		if e.Kind == runner.Done {
 			done = append(done, e.Result)
@@ -216,6 +218,11 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 	prog.finish()
 	if writeErr != nil {
 		return writeErr
+	}
+	rs, err = watch.finish(ctx, stderr, rs, watchEnd{profile: profile, probe: measure, quick: quickCeil, level: info.Max(),
+		threads: caseThreads(cases), config: hdr.Config(), output: o.output})
+	if err != nil {
+		return err
 	}
 	if len(rs) > 0 {
 		if o.json {
