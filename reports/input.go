@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,10 @@ type Input struct {
 	// Notes are free-text remarks shown under the title (what was not
 	// measured, what was estimated, warnings from the run).
 	Notes []string `json:"notes,omitempty"`
+	// Warnings say why the measurements may not be trusted (another
+	// process used the machine during the run, results beyond what the
+	// machine can do), one line each; the page opens with them as a banner.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // KV is one line of the machine profile.
@@ -272,6 +277,11 @@ func (in *Input) Validate() error {
 			return fmt.Errorf("%s is not ordered: low %v, mid %v, high %v", where, r.Low, r.Mid, r.High)
 		}
 		return nil
+	}
+	for i, w := range in.Warnings {
+		if strings.TrimSpace(w) == "" || strings.ContainsAny(w, "\r\n") {
+			return fmt.Errorf("warnings[%d] is %q: want one non-empty line", i, w)
+		}
 	}
 	if err := num("budget_per_epoch", in.BudgetPerEpoch); err != nil {
 		return err

@@ -34,6 +34,7 @@ type page struct {
 	Generated   string
 	PriceRule   string
 	Notes       []string
+	Warnings    []string
 	Missing     []string
 	Machine     []KV // the machine in a few human lines
 	MachineRaw  []KV // every configuration line, folded away; empty when Machine holds them as given
@@ -61,7 +62,7 @@ func (p *page) figures() []figure {
 
 // build computes the page: views, tables and rendered figures.
 func build(in *Input) (*page, error) {
-	p := &page{Title: in.Title, Notes: in.Notes, Reproduce: in.Reproduce, PriceRule: priceRule}
+	p := &page{Title: in.Title, Notes: in.Notes, Warnings: in.Warnings, Reproduce: in.Reproduce, PriceRule: priceRule}
 	m := readMachine(in.Machine)
 	p.Machine = m.summary()
 	if m.known > 0 {

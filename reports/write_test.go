@@ -275,6 +275,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"trend halving", func(in *Input) {
 			in.Workloads[0].PriceTrends = []PriceTrend{{Options: 2, FirstYear: 2020, LastYear: 2022, HalvingYears: -1}}
 		}, `price_trends[0].halving_years is negative`},
+		{"warning lines", func(in *Input) { in.Warnings = []string{"one", "two\nlines"} }, `warnings[1] is "two\nlines": want one non-empty line`},
+		{"empty warning", func(in *Input) { in.Warnings = []string{" "} }, `warnings[0] is " "`},
 	}
 	in := good()
 	if err := in.Validate(); err != nil {

@@ -86,6 +86,9 @@ func writeReport(log io.Writer, o reportOptions, resultFiles []string, generated
 	}
 	head := reports.Input{Title: o.title, Generated: generated, BudgetPerEpoch: o.budget, DeadlinePerEpoch: o.deadline,
 		Reproduce: reproduce}
+	if head.Warnings, err = interferenceWarnings(resultFiles); err != nil {
+		return err
+	}
 	if len(p.Machines) == 0 {
 		head.Notes = append(head.Notes, "no results file given: every option is a catalogued estimate (run benchrun to measure this machine)")
 	}

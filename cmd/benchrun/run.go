@@ -96,6 +96,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 		return err
 	}
 	p.announce(stderr, o.output)
+	watch := startWatch() // samples the machine around the ceilings and every case
 	profile, err := o.profile(stderr, p.info, "the ceilings", ceiling.Options{Threads: caseThreads(p.cases), Progress: prefixWriter{stderr}})
 	if err != nil {
 		return err
@@ -106,9 +107,15 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rs, runErr, writeErr := p.measure(ctx, stderr, o.output, o.header(profile, benchPkg).Config())
+	config := o.header(profile, benchPkg).Config()
+	rs, runErr, writeErr := p.measure(ctx, stderr, o.output, config, watch.event)
 	if writeErr != nil {
 		return writeErr
+	}
+	rs, err = watch.finish(ctx, stderr, rs, watchEnd{profile: profile, probe: o.ceilings != ceilingsOff, quick: o.ceilings == ceilingsQuick,
+		level: p.info.Max(), threads: caseThreads(p.cases), config: config, output: o.output})
+	if err != nil {
+		return err
 	}
 	if len(rs) > 0 {
 		if err := o.print(stdout, rs); err != nil {
@@ -230,13 +237,14 @@ func (p runPlan) announce(stderr io.Writer, output string) {
 // file at output (with configuration lines config) after each completed
 // case. It returns the results and the run's error (a cancelled run keeps
 // the results so far), and writeErr, a failure to write the file, which
-// stops the run.
-func (p runPlan) measure(ctx context.Context, stderr io.Writer, output string, config []results.KeyValue) (rs []results.Result, runErr, writeErr error) {
+// stops the run. Every event also goes to observe (the interference watch).
+func (p runPlan) measure(ctx context.Context, stderr io.Writer, output string, config []results.KeyValue, observe func(runner.Event)) (rs []results.Result, runErr, writeErr error) {
 	prog := newProgress(stderr)
 	var done []results.Result
 	ctx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	r := runner.Runner{Benchtime: p.benchtime, Count: p.count, Config: config, Events: func(e runner.Event) {
+		observe(e)
 		prog.event(e)
 		if e.Kind != runner.Done || writeErr != nil {
 			return

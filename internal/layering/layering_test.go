@@ -31,6 +31,8 @@ var rules = []struct {
 		"the results format is data; it measures nothing"},
 	{[]string{"machine", "shape", "benchname", "workload"}, []string{"kernels", "ceiling", "bench", "nn", "costmodel"},
 		"the data at the bottom imports no executing code"},
+	{[]string{"interference"}, []string{"kernels", "ceiling", "bench", "nn", "costmodel"},
+		"the interference detector reads counters and results; it measures nothing by running kernels"},
 	{[]string{"reports"}, []string{"costmodel", "ceiling", "bench", "kernels", "nn", "results", "workload"},
 		"the report draws the plain Input it is given; the cost model hands it finished answers"},
 }

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/perf/benchproc"
 	"golang.org/x/perf/benchunit"
 
+	"github.com/trainbench/trainbench/interference"
 	"github.com/trainbench/trainbench/results"
 )
 
@@ -43,10 +44,12 @@ type Options struct {
 }
 
 // DefaultOptions returns the defaults: one table per unit, rows by full name,
-// columns by input, ignoring the date and GOMAXPROCS, alpha 0.05, 95%
+// columns by input, ignoring the date, the interference findings (both
+// differ between runs of the same build) and GOMAXPROCS, alpha 0.05, 95%
 // intervals.
 func DefaultOptions() Options {
-	return Options{Table: "", Row: ".fullname", Col: ".file", Ignore: results.KeyDate + ",/gomaxprocs", Filter: "*",
+	ignore := append([]string{results.KeyDate}, interference.Keys()...)
+	return Options{Table: "", Row: ".fullname", Col: ".file", Ignore: strings.Join(append(ignore, "/gomaxprocs"), ","), Filter: "*",
 		Alpha: benchmath.DefaultThresholds.CompareAlpha, Confidence: 0.95}
 }
 
@@ -99,12 +102,23 @@ func ReadInputs(args []string) ([]Input, error) {
 	return ins, nil
 }
 
-// Write compares the inputs and writes the tables to w as text. Bad
+// Write compares the inputs and writes the tables to w as text, after a
+// note for each input whose run was flagged for interference. Bad
 // projection or filter syntax is an error naming the flag.
 func Write(w io.Writer, ins []Input, opt Options) error {
 	ts, err := Build(ins, opt)
 	if err != nil {
 		return err
+	}
+	if notes := Notes(ins); len(notes) > 0 {
+		for _, n := range notes {
+			if _, err := fmt.Fprintln(w, n); err != nil {
+				return err
+			}
+		}
+		if _, err := fmt.Fprintln(w); err != nil {
+			return err
+		}
 	}
 	return ts.WriteText(w)
 }
@@ -113,6 +127,19 @@ func Write(w io.Writer, ins []Input, opt Options) error {
 // results.MachineNames gives its results.Identity): -col .machine puts
 // machines side by side, -ignore .machine lets a cell pool them.
 const MachineKey = ".machine"
+
+// Notes returns one line for each input whose run was flagged by the
+// interference detector (interference.Describe), so that a change it
+// shows is not taken for the code's.
+func Notes(ins []Input) []string {
+	var out []string
+	for _, in := range ins {
+		if d := interference.Describe(in.Results); d != "" {
+			out = append(out, "note: "+in.Label+": "+d)
+		}
+	}
+	return out
+}
 
 // Build groups the inputs' results into tables as opt says and computes
 // their statistics. A cell never pools results of different machines

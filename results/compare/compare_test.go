@@ -27,6 +27,10 @@ func TestGolden(t *testing.T) {
 		{"col-isa.golden", []string{"testdata/new.txt"}, func(o *Options) { o.Col, o.Row, o.Filter = "/isa", "/m", "/impl:blocked" }},
 		{"machines.golden", []string{"testdata/old.txt", "testdata/other-machine.txt"}, func(o *Options) { o.Col = "machine" }},
 		{"pooled.golden", []string{"all=testdata/old.txt", "all=testdata/new.txt"}, func(o *Options) { o.Col = "/isa"; o.Filter = "/m:64" }},
+		// A flagged input gets a note above the tables; its findings,
+		// which differ from run to run, do not split or mark the cells.
+		{"flagged.golden", []string{"testdata/old.txt", "testdata/flagged.txt"}, func(o *Options) { o.Filter = "/m:64" }},
+		{"flagged-pooled.golden", []string{"all=testdata/new.txt", "all=testdata/flagged.txt"}, func(o *Options) { o.Col = "/isa"; o.Filter = "/m:64" }},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			ins, err := ReadInputs(tc.args)
