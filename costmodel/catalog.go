@@ -333,13 +333,14 @@ func (l limit) String() string {
 	if l.unit != "" {
 		unit = " " + l.unit
 	}
+	lo, hi := strconv.FormatFloat(l.min, 'f', -1, 64), strconv.FormatFloat(l.max, 'f', -1, 64)
 	switch {
 	case l.integer:
-		return fmt.Sprintf("an integer from %g to %g%s", l.min, l.max, unit)
+		return fmt.Sprintf("an integer from %s to %s%s", lo, hi, unit)
 	case l.min > 0:
-		return fmt.Sprintf("from %g to %g%s", l.min, l.max, unit)
+		return fmt.Sprintf("from %s to %s%s", lo, hi, unit)
 	}
-	return fmt.Sprintf("> 0 and ≤ %g%s", l.max, unit)
+	return "> 0 and ≤ " + hi + unit
 }
 
 // peakLimit bounds a dense peak: a hundred PFLOPS is far beyond any one
