@@ -19,9 +19,10 @@ var ErrNoResults = errors.New("no benchmark results")
 // test's PASS and ok lines, logs) are skipped, as benchstat skips them;
 // configuration values are trimmed (go test pads the cpu line). A
 // malformed benchmark line is an error "name:line: what is wrong", and so is
-// an input with no benchmark results at all.
+// an input with no benchmark results at all, or one that is not text (a
+// *TextError, which never echoes the offending bytes).
 func Parse(r io.Reader, name string) ([]Result, error) {
-	br := benchfmt.NewReader(r, name)
+	br := benchfmt.NewReader(newTextReader(r, name), name)
 	var out []Result
 	var config []KeyValue
 	for br.Scan() {
@@ -43,6 +44,9 @@ func Parse(r io.Reader, name string) ([]Result, error) {
 		}
 	}
 	if err := br.Err(); err != nil {
+		if te := (*TextError)(nil); errors.As(err, &te) {
+			return nil, te // it names its own line
+		}
 		return nil, err
 	}
 	if len(out) == 0 {

@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/pflag"
 
@@ -135,4 +139,39 @@ func FuzzPricingFlags(f *testing.F) {
 			t.Fatalf("flags set to %q give invalid assumptions: %v", s, err)
 		}
 	})
+}
+
+// TestBinaryInputsAreNotEchoed gives every command that reads a file a
+// binary one (escape sequences, NUL, invalid UTF-8) as a results file, a
+// catalog and a workload, and checks each is refused with exit 2 and one
+// printable line naming the file (issue 15 defect 9: `compare` printed the
+// file's bytes, escape sequences included, as a benchmark name).
+func TestBinaryInputsAreNotEchoed(t *testing.T) {
+	dir := t.TempDir()
+	bin := "goos: linux\nBenchmarkX\x1b]0;pwned\x07\x1b[2J\x00\xff 10 5 ns/op\n\x7fELF\x02\x01\x01"
+	for _, name := range []string{"bin.txt", "bin.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(bin), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	txt, yml := filepath.Join(dir, "bin.txt"), filepath.Join(dir, "bin.yaml")
+	for _, args := range [][]string{
+		{"cost", txt},
+		{"compare", txt},
+		{"merge", "-o", filepath.Join(dir, "m.txt"), txt},
+		{"report", "-o", filepath.Join(dir, "r"), txt},
+		{"cost", "--catalog", yml},
+		{"cost", "--workload", yml},
+	} {
+		var o, e bytes.Buffer
+		code := run(args, &o, &e)
+		msg := strings.TrimSuffix(e.String(), "\n")
+		printable := !strings.ContainsFunc(msg, func(r rune) bool { return r == utf8.RuneError || unicode.IsControl(r) })
+		if code != exitUsage || !printable || !strings.Contains(msg, filepath.Join(dir, "bin.")) || !strings.Contains(msg, "not") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one printable line naming the file", args, code, msg)
+		}
+		if strings.Contains(o.String(), "\x1b") {
+			t.Errorf("%v: stdout holds an escape sequence: %q", args, o.String())
+		}
+	}
 }
