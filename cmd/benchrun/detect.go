@@ -39,7 +39,7 @@ or full (about 30 s) it measures the peak FLOP/s and memory bandwidths too.`,
 			switch ceilings {
 			case "off":
 			case "quick", "full":
-				if p, err = ceiling.Measure(ceiling.Options{Quick: ceilings == "quick", Progress: prefixWriter{cmd.ErrOrStderr()}}); err != nil {
+				if p, err = ceiling.Measure(ceiling.Options{Quick: ceilings == "quick", Progress: prefixWriter{cmd.ErrOrStderr()}, Context: cmd.Context()}); err != nil {
 					return err
 				}
 			default:

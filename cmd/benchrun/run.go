@@ -184,7 +184,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 			mode = "quick"
 		}
 		fmt.Fprintf(stderr, "benchrun: measuring the ceilings (%s)\n", mode)
-		p, err := ceiling.Measure(ceiling.Options{Quick: quickCeil, Threads: caseThreads(cases), Progress: prefixWriter{stderr}})
+		p, err := ceiling.Measure(ceiling.Options{Quick: quickCeil, Threads: caseThreads(cases), Progress: prefixWriter{stderr}, Context: ctx})
 		if err != nil {
 			return err
 		}

@@ -161,7 +161,7 @@ func runTrain(ctx context.Context, stdout, stderr io.Writer, o trainOptions) err
 	profile := ceiling.FromInfo(info)
 	if o.ceilings != "off" {
 		fmt.Fprintf(stderr, "benchrun: measuring the %s peak at %d threads (%s)\n", level, threads, o.ceilings)
-		p, err := ceiling.Measure(ceiling.Options{Quick: o.ceilings == "quick", Threads: []int{threads}, Levels: []cpu.Level{level}})
+		p, err := ceiling.Measure(ceiling.Options{Quick: o.ceilings == "quick", Threads: []int{threads}, Levels: []cpu.Level{level}, Context: ctx})
 		if err != nil {
 			return err
 		}
