@@ -1,6 +1,7 @@
 package ceiling
 
 import (
+	"context"
 	"time"
 
 	"github.com/trainbench/trainbench/kernels/cpu"
@@ -13,8 +14,14 @@ import (
 // assembly (the noasm build tag, non-amd64), since Go code gives no
 // instruction count to divide by.
 func MeasureClock(quick bool) float64 {
+	ghz, _ := measureClock(context.Background(), quick)
+	return ghz
+}
+
+// measureClock is MeasureClock, stopped between runs when ctx is done.
+func measureClock(ctx context.Context, quick bool) (float64, error) {
 	if info, _ := cpu.Detect(); info.Compiled == cpu.Generic {
-		return 0
+		return 0, nil
 	}
 	b := budget{10 * time.Millisecond, 25}
 	if quick {
@@ -22,10 +29,12 @@ func MeasureClock(quick bool) float64 {
 	}
 	n, sink := 1, 0
 	run := func() { chunked(n, func(k int) { sink += addChain(k) }) }
-	calibrate(func(k int) { n = k }, run, b.run)
-	ghz := bestRate(run, float64(addChainRef(n)), b.reps) / 1e9
-	if sink < 0 { // keep the result alive
-		return 0
+	if err := calibrate(ctx, func(k int) { n = k }, run, b.run); err != nil {
+		return 0, err
 	}
-	return ghz
+	rate, err := bestRate(ctx, run, float64(addChainRef(n)), b.reps)
+	if err != nil || sink < 0 { // keep the result alive
+		return 0, err
+	}
+	return rate / 1e9, nil
 }

@@ -1,6 +1,7 @@
 package ceiling
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -28,6 +29,11 @@ type Options struct {
 	Levels []cpu.Level
 	// Progress, if not nil, gets one line per measurement as it finishes.
 	Progress io.Writer
+	// Context, if not nil, stops the measurement when it is done: Measure
+	// checks it between timed runs (each tens of milliseconds at most) and
+	// returns its error, so a Ctrl-C acts at once rather than after the
+	// whole measurement.
+	Context context.Context
 }
 
 // budget is how long one measurement runs: reps timed runs of about run each,
@@ -68,8 +74,13 @@ func (o Options) levels(info cpu.Info) []cpu.Level {
 // every selected ISA level in both precisions, STREAM copy and triad on
 // DRAM-sized arrays, and the triad working-set sweep from which the bandwidth
 // of each cache level is read, each at every selected thread count. It fails
-// if an ISA level or thread count is not usable here.
+// if an ISA level or thread count is not usable here, and returns the
+// error of opts.Context (wrapped) if that is done before it finishes.
 func Measure(opts Options) (machine.Profile, error) {
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	info, err := cpu.Detect()
 	if err != nil {
 		return machine.Profile{}, err
@@ -101,14 +112,18 @@ func Measure(opts Options) (machine.Profile, error) {
 		p.Mode = "quick"
 	}
 
-	if ghz := MeasureClock(opts.Quick); ghz > 0 {
+	ghz, err := measureClock(ctx, opts.Quick)
+	if err != nil {
+		return machine.Profile{}, err
+	}
+	if ghz > 0 {
 		p.ClockGHz, p.ClockSource = round(ghz, 3), "add-chain"
 		say("clock %.3f GHz (dependent add chain)", ghz)
 	}
 	for _, l := range levels {
 		for _, prec := range machine.Precisions() {
 			for _, t := range threads {
-				g, err := measurePeak(l, prec, t, pb)
+				g, err := measurePeak(ctx, l, prec, t, pb)
 				if err != nil {
 					return machine.Profile{}, err
 				}
@@ -128,6 +143,9 @@ func Measure(opts Options) (machine.Profile, error) {
 
 	top := slices.Max(levels)
 	p.StreamArrayBytes = StreamArrayBytes(info)
+	if err := stopped(ctx); err != nil {
+		return machine.Profile{}, err
+	}
 	arena, err := allocArena(top, slices.Max(threads), p.StreamArrayBytes/8)
 	if err != nil {
 		return machine.Profile{}, err
@@ -135,7 +153,7 @@ func Measure(opts Options) (machine.Profile, error) {
 	for _, op := range machine.Ops() {
 		for _, t := range threads {
 			size := op.Arrays() * p.StreamArrayBytes
-			g, got, err := measureStream(top, op, t, size, arena, sb)
+			g, got, err := measureStream(ctx, top, op, t, size, arena, sb)
 			if err != nil {
 				return machine.Profile{}, err
 			}
@@ -149,7 +167,7 @@ func Measure(opts Options) (machine.Profile, error) {
 	}
 	for _, t := range sweepThreads {
 		for _, size := range SweepSizes(info) {
-			g, got, err := measureStream(top, machine.Triad, t, size, arena, wb)
+			g, got, err := measureStream(ctx, top, machine.Triad, t, size, arena, wb)
 			if err != nil {
 				return machine.Profile{}, err
 			}
@@ -170,21 +188,27 @@ func Measure(opts Options) (machine.Profile, error) {
 // of 2 ms; otherwise 25 of 20 ms).
 func MeasurePeak(l cpu.Level, prec benchname.Precision, threads int, quick bool) (float64, error) {
 	pb, _, _ := Options{Quick: quick}.budgets()
-	return measurePeak(l, prec, threads, pb)
+	return measurePeak(context.Background(), l, prec, threads, pb)
 }
 
-func measurePeak(l cpu.Level, prec benchname.Precision, threads int, b budget) (float64, error) {
-	ctx, err := kernels.NewContext(l, threads)
+func measurePeak(ctx context.Context, l cpu.Level, prec benchname.Precision, threads int, b budget) (float64, error) {
+	if err := stopped(ctx); err != nil {
+		return 0, err
+	}
+	kctx, err := kernels.NewContext(l, threads)
 	if err != nil {
 		return 0, fmt.Errorf("ceiling: peak %s %s threads=%d: %w", l, prec, threads, err)
 	}
-	defer ctx.Close()
-	r, err := NewPeakRunner(ctx, prec, 1)
+	defer kctx.Close()
+	r, err := NewPeakRunner(kctx, prec, 1)
 	if err != nil {
 		return 0, err
 	}
-	calibrate(func(n int) { r.Iters = n }, r.Run, b.run)
-	return bestRate(r.Run, r.FLOPs(), b.reps) / 1e9, nil
+	if err := calibrate(ctx, func(n int) { r.Iters = n }, r.Run, b.run); err != nil {
+		return 0, err
+	}
+	rate, err := bestRate(ctx, r.Run, r.FLOPs(), b.reps)
+	return rate / 1e9, err
 }
 
 // allocArena allocates the arrays every stream measurement of Measure works
@@ -201,32 +225,50 @@ func allocArena(l cpu.Level, threads, elems int) (*streamArena, error) {
 
 // measureStream returns the best GB/s of op on a working set of about size
 // bytes in the arena and the exact size.
-func measureStream(l cpu.Level, op machine.Op, threads, size int, arena *streamArena, b budget) (float64, int, error) {
-	ctx, err := kernels.NewContext(l, threads)
+func measureStream(ctx context.Context, l cpu.Level, op machine.Op, threads, size int, arena *streamArena, b budget) (float64, int, error) {
+	if err := stopped(ctx); err != nil {
+		return 0, 0, err
+	}
+	kctx, err := kernels.NewContext(l, threads)
 	if err != nil {
 		return 0, 0, fmt.Errorf("ceiling: stream %s threads=%d: %w", op, threads, err)
 	}
-	defer ctx.Close()
-	r, err := newStreamRunner(ctx, op, size, arena)
+	defer kctx.Close()
+	r, err := newStreamRunner(kctx, op, size, arena)
 	if err != nil {
 		return 0, 0, err
 	}
-	calibrate(func(n int) { r.Passes = n }, r.Run, b.run)
-	return bestRate(r.Run, r.Bytes(), b.reps) / 1e9, r.Size(), nil
+	if err := calibrate(ctx, func(n int) { r.Passes = n }, r.Run, b.run); err != nil {
+		return 0, 0, err
+	}
+	rate, err := bestRate(ctx, r.Run, r.Bytes(), b.reps)
+	return rate / 1e9, r.Size(), err
+}
+
+// stopped returns ctx's error, wrapped, once ctx is done.
+func stopped(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ceiling: measurement stopped: %w", err)
+	}
+	return nil
 }
 
 // calibrate sets the repeat count with set so that run takes about target:
 // it grows the count from 1 until a run takes at least an eighth of target,
-// then scales it. The runs double as the warm-up.
-func calibrate(set func(n int), run func(), target time.Duration) {
+// then scales it. The runs double as the warm-up. Each run takes at most
+// about target, and ctx is checked between them.
+func calibrate(ctx context.Context, set func(n int), run func(), target time.Duration) error {
 	n := 1
 	for {
+		if err := stopped(ctx); err != nil {
+			return err
+		}
 		set(n)
 		d := timeRun(run)
 		if d >= target/8 || n >= 1<<40 {
 			set(max(1, int(float64(n)*float64(target)/float64(max(d, 1)))))
 			run()
-			return
+			return nil
 		}
 		grow := 64
 		if d > 0 {
@@ -238,14 +280,18 @@ func calibrate(set func(n int), run func(), target time.Duration) {
 
 // bestRate runs run reps times and returns the best rate, work per second.
 // A ceiling is the best the machine did: slower runs measured interference.
-func bestRate(run func(), work float64, reps int) float64 {
+// ctx is checked between runs.
+func bestRate(ctx context.Context, run func(), work float64, reps int) (float64, error) {
 	best := 0.0
 	for i := 0; i < max(reps, 1); i++ {
+		if err := stopped(ctx); err != nil {
+			return 0, err
+		}
 		if d := timeRun(run).Seconds(); d > 0 {
 			best = max(best, work/d)
 		}
 	}
-	return best
+	return best, nil
 }
 
 func timeRun(run func()) time.Duration {

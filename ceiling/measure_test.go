@@ -1,9 +1,13 @@
 package ceiling
 
 import (
+	"context"
+	"errors"
 	"reflect"
 	"strconv"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/machine"
@@ -40,14 +44,14 @@ func TestSweepShowsCacheStep(t *testing.T) {
 	}
 	fast := 0.0
 	for _, size := range []int{24 << 10, 240 << 10} { // inside any L1, inside any L2
-		g, _, err := measureStream(info.Max(), machine.Triad, 1, size, arena, quick)
+		g, _, err := measureStream(context.Background(), info.Max(), machine.Triad, 1, size, arena, quick)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("triad %s 1 thread, %d KiB: %.1f GB/s", info.Max(), size>>10, g)
 		fast = max(fast, g)
 	}
-	slow, _, err := measureStream(info.Max(), machine.Triad, 1, dram, arena, quick)
+	slow, _, err := measureStream(context.Background(), info.Max(), machine.Triad, 1, dram, arena, quick)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,5 +173,51 @@ func TestFromInfo(t *testing.T) {
 	}
 	if !reflect.DeepEqual(names, machine.ISALevels()) {
 		t.Errorf("cpu levels %v, machine.ISALevels %v", names, machine.ISALevels())
+	}
+}
+
+// cancelOnLine cancels a context at the first progress line and counts the
+// lines.
+type cancelOnLine struct {
+	cancel context.CancelFunc
+	lines  atomic.Int32
+	at     atomic.Int64 // when it cancelled, UnixNano
+}
+
+func (c *cancelOnLine) Write(p []byte) (int, error) {
+	if c.lines.Add(1) == 1 {
+		c.at.Store(time.Now().UnixNano())
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// TestMeasureStops checks that a full measurement acts on its Context within
+// a second: cancelled after its first measurement, it returns the
+// cancellation without measuring anything else; with a deadline, it returns
+// soon after it; cancelled before it starts, it measures nothing (issue 15
+// defect 12: Ctrl-C took about 13 s to act during the ceiling measurement).
+func TestMeasureStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &cancelOnLine{cancel: cancel}
+	_, err := Measure(Options{Threads: []int{1}, Progress: w, Context: ctx})
+	took := time.Since(time.Unix(0, w.at.Load()))
+	if !errors.Is(err, context.Canceled) || w.lines.Load() != 1 || took > time.Second {
+		t.Errorf("cancelled at the first line: error %v, %d lines, returned %v after the cancel; want context.Canceled, 1 line, within 1 s",
+			err, w.lines.Load(), took)
+	}
+
+	dctx, dcancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer dcancel()
+	start := time.Now()
+	_, err = Measure(Options{Threads: []int{1}, Context: dctx})
+	if took := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || took > 1300*time.Millisecond {
+		t.Errorf("300 ms deadline: error %v after %v, want context.DeadlineExceeded within 1.3 s", err, took)
+	}
+
+	w = &cancelOnLine{cancel: func() {}}
+	if _, err := Measure(Options{Quick: true, Progress: w, Context: ctx}); !errors.Is(err, context.Canceled) || w.lines.Load() != 0 {
+		t.Errorf("already cancelled: error %v, %d lines; want context.Canceled and none", err, w.lines.Load())
 	}
 }

@@ -4,9 +4,13 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/internal/safeyaml"
@@ -316,18 +320,25 @@ func ParseCatalog(name string, data []byte) (Catalog, error) {
 	return c, nil
 }
 
-// Validate checks every option: id, name and kind present and ids unique;
-// every quantity either sourced (positive value, a source, a date that
-// parses, low ≤ value ≤ high) or marked unsourced with a note; precisions
-// known; at least one peak; efficiencies in (0, 1] with low ≤ mid ≤ high and
-// a source; cores only (and always) on CPU kinds. Errors are *CatalogError
-// values naming the option and the field.
-func (c Catalog) Validate() error {
+// Validate is ValidateAt the current time.
+func (c Catalog) Validate() error { return c.ValidateAt(time.Now()) }
+
+// ValidateAt checks every option as of the time now: id, name and kind
+// present and ids unique; every quantity either sourced (a value in its
+// field's range, a source, a date that parses and is not after now, low ≤
+// value ≤ high) or marked unsourced with a note; every rental price with a
+// known market and a provider; precisions known; at least one peak;
+// efficiencies in (0, 1] with low ≤ mid ≤ high and a source; cores only (and
+// always) on CPU kinds. The ranges (quantityFields) are wide but finite, so
+// that a typo of a few digits is refused rather than printed as a price of
+// 300 digits. Errors are *CatalogError values naming the option and the
+// field.
+func (c Catalog) ValidateAt(now time.Time) error {
 	if len(c.Options) == 0 {
 		return &CatalogError{Field: "options", Msg: "no options"}
 	}
 	if c.AsOf != "" && !validDate(c.AsOf) {
-		return &CatalogError{Field: "as_of", Msg: fmt.Sprintf("%q, want YYYY, YYYY-MM or YYYY-MM-DD", c.AsOf)}
+		return &CatalogError{Field: "as_of", Msg: fmt.Sprintf("%s, want YYYY, YYYY-MM or YYYY-MM-DD", short(c.AsOf))}
 	}
 	seen := map[string]int{}
 	for i, o := range c.Options {
@@ -338,6 +349,9 @@ func (c Catalog) Validate() error {
 		if o.ID == "" {
 			return fail("id", "missing")
 		}
+		if msg := textProblem(o.ID); msg != "" {
+			return &CatalogError{Field: path + ".id", Msg: msg} // the id itself cannot name the option
+		}
 		if j, dup := seen[o.ID]; dup {
 			return fail("id", "%q is also the id of options[%d]", o.ID, j)
 		}
@@ -345,8 +359,11 @@ func (c Catalog) Validate() error {
 		if o.Name == "" {
 			return fail("name", "missing")
 		}
+		if msg := textProblem(o.Name); msg != "" {
+			return fail("name", "%s", msg)
+		}
 		if !slices.Contains(kinds, o.Kind) {
-			return fail("kind", "%q, want one of %s", o.Kind, strings.Join(kinds, ", "))
+			return fail("kind", "%s, want one of %s", short(o.Kind), strings.Join(kinds, ", "))
 		}
 		cpuKind := o.Kind == KindCPU || o.Kind == KindCPUInstance
 		switch {
@@ -354,28 +371,12 @@ func (c Catalog) Validate() error {
 			return fail("cores", "missing (a %s needs its core count)", o.Kind)
 		case !cpuKind && o.Cores != nil:
 			return fail("cores", "only CPU kinds have cores")
-		case o.Cores != nil:
-			if err := checkQuantity(*o.Cores, fail, "cores"); err != nil {
-				return err
-			}
 		}
-		for _, q := range []struct {
-			field string
-			q     Quantity
-		}{{"release_year", o.ReleaseYear}, {"memory_gbs", o.MemoryGBs}, {"memory_gb", o.MemoryGB}, {"tdp_w", o.TDPW},
-			{"purchase_usd", o.PurchaseUSD}} {
-			if err := checkQuantity(q.q, fail, q.field); err != nil {
-				return err
+		for _, f := range quantityFields(&o, now) {
+			if f.q == nil {
+				continue // an optional quantity not given
 			}
-		}
-		for _, q := range []struct {
-			field string
-			q     Quantity
-		}{{"on_demand_usd_h", o.OnDemandUSDh}, {"spot_usd_h", o.SpotUSDh}} {
-			if q.q == (Quantity{}) {
-				continue // optional: the prices list replaces the market-less fields
-			}
-			if err := checkQuantity(q.q, fail, q.field); err != nil {
+			if err := checkQuantity(*f.q, f.limit, now, fail, f.field); err != nil {
 				return err
 			}
 		}
@@ -383,26 +384,13 @@ func (c Catalog) Validate() error {
 			field := fmt.Sprintf("prices[%d]", j)
 			switch {
 			case !slices.Contains(Markets, p.Market):
-				return fail(field+".market", "%q, want one of %s", p.Market, strings.Join(Markets, ", "))
+				return fail(field+".market", "%s, want one of %s", short(p.Market), strings.Join(Markets, ", "))
 			case p.Provider == "":
 				return fail(field+".provider", "missing")
 			}
-			if err := checkQuantity(p.USDh, fail, field+".usd_h"); err != nil {
+			if err := checkQuantity(p.USDh, priceLimit, now, fail, field+".usd_h"); err != nil {
 				return err
 			}
-		}
-		for _, q := range []struct {
-			field string
-			q     *Quantity
-		}{{"host_usd", o.HostUSD}, {"node_power_w", o.NodePowerW}} {
-			if q.q != nil {
-				if err := checkQuantity(*q.q, fail, q.field); err != nil {
-					return err
-				}
-			}
-		}
-		if y := o.ReleaseYear; y.Known() && (y.Value < 1990 || y.Value > 2100 || y.Value != float64(int(y.Value))) {
-			return fail("release_year.value", "%v is not a year", y.Value)
 		}
 		if len(o.PeakTFLOPS) == 0 {
 			return fail("peak_tflops", "missing (give at least f32 or bf16, or mark them unsourced)")
@@ -412,38 +400,103 @@ func (c Catalog) Validate() error {
 			field := "peak_tflops." + string(p)
 			canon := benchname.CanonicalPrecision(string(p))
 			if !slices.Contains(Precisions, canon) {
-				return fail(field, "unknown precision %q (known: %s; fp32 and fp16 are accepted)", p, benchname.PrecisionList(Precisions))
+				return fail(field, "unknown precision %s (known: %s; fp32 and fp16 are accepted)", short(string(p)), benchname.PrecisionList(Precisions))
 			}
 			if q, dup := given[canon]; dup {
 				return fail(field, "the %s peak is given twice (also as %s)", canon, q)
 			}
 			given[canon] = p
-			if err := checkQuantity(o.PeakTFLOPS[p], fail, field); err != nil {
+			if err := checkQuantity(o.PeakTFLOPS[p], peakLimit, now, fail, field); err != nil {
 				return err
 			}
 		}
 		e := o.Efficiency
 		switch {
 		case !(e.Low > 0 && e.Low <= e.Mid && e.Mid <= e.High && e.High <= 1):
-			return fail("efficiency", "low %v, mid %v, high %v: want 0 < low ≤ mid ≤ high ≤ 1", e.Low, e.Mid, e.High)
+			return fail("efficiency", "low %g, mid %g, high %g: want 0 < low ≤ mid ≤ high ≤ 1", e.Low, e.Mid, e.High)
 		case e.Source == "":
 			return fail("efficiency.source", "missing")
-		case !validDate(e.Date):
-			return fail("efficiency.date", "%q, want YYYY, YYYY-MM or YYYY-MM-DD", e.Date)
 		}
-		if m := o.MemEfficiency; m != nil {
-			if err := checkQuantity(*m, fail, "memory_efficiency"); err != nil {
-				return err
-			}
-			if m.Value > 1 {
-				return fail("memory_efficiency.value", "%v, a fraction must be ≤ 1", m.Value)
-			}
+		if err := checkDate(e.Date, now, fail, "efficiency.date"); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func checkQuantity(q Quantity, fail func(field, format string, args ...any) error, field string) error {
+// A limit is the range a catalogued number must lie in, with its unit for
+// errors: above zero, at least min, at most max, and a whole number if
+// integer.
+type limit struct {
+	unit     string // "$/h", "GB/s"; "" for a pure number
+	min, max float64
+	integer  bool
+}
+
+func (l limit) allows(v float64) bool {
+	return v > 0 && v >= l.min && v <= l.max && (!l.integer || v == math.Trunc(v))
+}
+
+func (l limit) String() string {
+	unit := ""
+	if l.unit != "" {
+		unit = " " + l.unit
+	}
+	lo, hi := strconv.FormatFloat(l.min, 'f', -1, 64), strconv.FormatFloat(l.max, 'f', -1, 64)
+	switch {
+	case l.integer:
+		return fmt.Sprintf("an integer from %s to %s%s", lo, hi, unit)
+	case l.min > 0:
+		return fmt.Sprintf("from %s to %s%s", lo, hi, unit)
+	}
+	return "> 0 and ≤ " + hi + unit
+}
+
+// peakLimit bounds a dense peak: a hundred PFLOPS is far beyond any one
+// accelerator or instance.
+var peakLimit = limit{unit: "TFLOPS", max: 1e5}
+
+// A quantityField is one catalogued quantity of an option, nil when an
+// optional one is absent, with the path of its field and its range.
+type quantityField struct {
+	field string
+	q     *Quantity
+	limit limit
+}
+
+// priceLimit bounds an hourly price: $10,000 an hour is far beyond any one
+// accelerator or instance.
+var priceLimit = limit{unit: "$/h", max: 1e4}
+
+// quantityFields lists the quantities of o other than its peaks and its
+// prices list, each with a range wide enough for any single accelerator, CPU
+// or cloud instance (a whole rack is the largest thing catalogued) and
+// narrow enough to catch a misplaced digit or a unit slip. A new catalog
+// field adds its row here. The market-less on-demand and spot prices are
+// optional (the prices list replaces them): nil when not given.
+func quantityFields(o *Option, now time.Time) []quantityField {
+	optional := func(q *Quantity) *Quantity {
+		if *q == (Quantity{}) {
+			return nil
+		}
+		return q
+	}
+	return []quantityField{
+		{"cores", o.Cores, limit{unit: "cores", min: 1, max: 1e5, integer: true}},
+		{"release_year", &o.ReleaseYear, limit{min: 1990, max: float64(now.Year()), integer: true}},
+		{"memory_gbs", &o.MemoryGBs, limit{unit: "GB/s", max: 1e6}},
+		{"memory_gb", &o.MemoryGB, limit{unit: "GB", max: 1e5}},
+		{"tdp_w", &o.TDPW, limit{unit: "W", max: 1e6}},
+		{"on_demand_usd_h", optional(&o.OnDemandUSDh), priceLimit},
+		{"spot_usd_h", optional(&o.SpotUSDh), priceLimit},
+		{"purchase_usd", &o.PurchaseUSD, limit{unit: "$", max: 1e7}},
+		{"host_usd", o.HostUSD, limit{unit: "$", max: 1e7}},
+		{"node_power_w", o.NodePowerW, limit{unit: "W", max: 1e6}},
+		{"memory_efficiency", o.MemEfficiency, limit{unit: "(a fraction of peak bandwidth)", max: 1}},
+	}
+}
+
+func checkQuantity(q Quantity, l limit, now time.Time, fail func(field, format string, args ...any) error, field string) error {
 	if q.Unsourced {
 		if q.Value != 0 || q.Low != 0 || q.High != 0 || q.Source != "" {
 			return fail(field, "marked unsourced but has a value or source")
@@ -454,23 +507,21 @@ func checkQuantity(q Quantity, fail func(field, format string, args ...any) erro
 		return nil
 	}
 	if q.Authority != "" && q.Authority != AuthorityPrimary && q.Authority != AuthoritySecondary {
-		return fail(field+".authority", "%q, want %s or %s", q.Authority, AuthorityPrimary, AuthoritySecondary)
+		return fail(field+".authority", "%s, want %s or %s", short(q.Authority), AuthorityPrimary, AuthoritySecondary)
 	}
 	switch {
 	case q == Quantity{}:
 		return fail(field, "missing (give {value, source, date} or {unsourced: true, note})")
-	case !(q.Value > 0) || q.Value > 1e12:
-		return fail(field+".value", "%v, must be positive", q.Value)
+	case !l.allows(q.Value):
+		return fail(field+".value", "%g, want %s", q.Value, l)
+	case q.Low != 0 && !(l.allows(q.Low) && q.Low <= q.Value):
+		return fail(field+".low", "%g, want %s and ≤ value %g", q.Low, l, q.Value)
+	case q.High != 0 && !(l.allows(q.High) && q.High >= q.Value):
+		return fail(field+".high", "%g, want %s and ≥ value %g", q.High, l, q.Value)
 	case q.Source == "":
 		return fail(field+".source", "missing: every number needs a source")
-	case !validDate(q.Date):
-		return fail(field+".date", "%q, want YYYY, YYYY-MM or YYYY-MM-DD", q.Date)
-	case q.Low < 0 || q.Low > q.Value:
-		return fail(field+".low", "%v, must be in (0, value %v]", q.Low, q.Value)
-	case q.High != 0 && q.High < q.Value:
-		return fail(field+".high", "%v, must be ≥ value %v", q.High, q.Value)
 	}
-	return nil
+	return checkDate(q.Date, now, fail, field+".date")
 }
 
 // validDate reports whether s is YYYY, YYYY-MM or YYYY-MM-DD.
@@ -481,6 +532,45 @@ func validDate(s string) bool {
 		}
 	}
 	return false
+}
+
+// checkDate checks a source date: YYYY, YYYY-MM or YYYY-MM-DD, not after
+// now (a source cannot be dated later than the catalog is read).
+func checkDate(s string, now time.Time, fail func(field, format string, args ...any) error, field string) error {
+	for _, layout := range []string{"2006", "2006-01", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			if t.After(now) {
+				return fail(field, "%s is in the future (today is %s)", short(s), now.Format("2006-01-02"))
+			}
+			return nil
+		}
+	}
+	return fail(field, "%s, want YYYY, YYYY-MM or YYYY-MM-DD", short(s))
+}
+
+// maxText is the longest id or name accepted, in characters: they head the
+// columns and lines of every table.
+const maxText = 100
+
+// textProblem says why an id or name would not print as one short line, or
+// returns "".
+func textProblem(s string) string {
+	if utf8.RuneCountInString(s) > maxText {
+		return fmt.Sprintf("%s is longer than %d characters", short(s), maxText)
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return fmt.Sprintf("%s holds a control or non-printing character", short(s))
+	}
+	return ""
+}
+
+// short quotes a string from the file for an error, cut to a short prefix.
+func short(s string) string {
+	const n = 40
+	if utf8.RuneCountInString(s) > n {
+		s = string([]rune(s)[:n]) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 func sortedKeys[K ~string, V any](m map[K]V) []K {

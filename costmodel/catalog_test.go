@@ -134,15 +134,67 @@ func TestCatalogErrors(t *testing.T) {
 		{`kind: gpu`, "kind: gpu\n    colour: red", "bad.yaml"}, // unknown field (strict decoding)
 		{`kind: gpu`, "kind: cpu", "options[0].cores: missing"},
 		{`fp32: {value: 10, source: "test", date: "2024"}`, `fp32: {value: 10, source: "test", date: "2024"}` + "\n      f32: {value: 11, source: \"test\", date: \"2024\"}", "the f32 peak is given twice"},
+		// Numbers out of range, with the range and unit in the error
+		// (issue 15 defect 9).
+		{`on_demand_usd_h: {value: 1,`, `on_demand_usd_h: {value: 1e300,`, "bad.yaml:11: option test-gpu: options[0].on_demand_usd_h.value: 1e+300, want > 0 and ≤ 10000 $/h"},
+		{`on_demand_usd_h: {value: 1,`, `on_demand_usd_h: {value: .inf,`, `bad.yaml:11: options[0].on_demand_usd_h.value: ".inf" is not a finite number`},
+		{`fp32: {value: 10,`, `fp32: {value: .nan,`, `bad.yaml:7: options[0].peak_tflops.fp32.value: ".nan" is not a finite number`},
+		{`fp32: {value: 10,`, `fp32: {value: 1e9,`, "bad.yaml:7: option test-gpu: options[0].peak_tflops.fp32.value: 1e+09, want > 0 and ≤ 100000 TFLOPS"},
+		{`purchase_usd: {value: 1000,`, `purchase_usd: {value: 0,`, "options[0].purchase_usd.value: 0, want > 0 and ≤ 10000000 $"},
+		{`tdp_w: {value: 300,`, `tdp_w: {value: -300,`, "bad.yaml:10: option test-gpu: options[0].tdp_w.value: -300, want > 0 and ≤ 1000000 W"},
+		{`memory_gb: {value: 16,`, `memory_gb: {value: 16, low: 20,`, "options[0].memory_gb.low: 20, want > 0 and ≤ 100000 GB and ≤ value 16"},
+		{`memory_gb: {value: 16,`, `memory_gb: {value: 16, high: 1e99,`, "options[0].memory_gb.high: 1e+99"},
+		{`memory_gb: {value: 16,`, `memory_gb: {value: 16, low: -1,`, "options[0].memory_gb.low: -1"},
+		{`kind: gpu`, "kind: cpu\n    cores: {value: 0.5, source: \"test\", date: \"2024\"}", "bad.yaml:5: option test-gpu: options[0].cores.value: 0.5, want an integer from 1 to 100000 cores"},
+		{`kind: gpu`, "kind: cpu-instance\n    cores: {value: 12.5, source: \"test\", date: \"2024\"}", "options[0].cores.value: 12.5, want an integer"},
+		{`release_year: {value: 2024,`, `release_year: {value: 2024.5,`, "options[0].release_year.value: 2024.5, want an integer from 1990 to"},
+		{`release_year: {value: 2024,`, `release_year: {value: 2999,`, "options[0].release_year.value: 2999"},
+		{`efficiency: {low: 0.3, mid: 0.4, high: 0.5`, `efficiency: {low: 0.3, mid: 0.4, high: 1.5`, "bad.yaml:14: option test-gpu: options[0].efficiency: low 0.3, mid 0.4, high 1.5"},
+		{`efficiency: {low: 0.3,`, `efficiency: {low: -.inf,`, `bad.yaml:14: options[0].efficiency.low: "-.inf" is not a finite number`},
+		{`efficiency: {low: 0.3,`, "memory_efficiency: {value: 1.5, source: \"test\", date: \"2024\"}\n    efficiency: {low: 0.3,", "bad.yaml:14: option test-gpu: options[0].memory_efficiency.value: 1.5, want > 0 and ≤ 1"},
+		// Dates that parse but lie in the future.
+		{`fp32: {value: 10, source: "test", date: "2024"}`, `fp32: {value: 10, source: "test", date: "2999"}`, `bad.yaml:7: option test-gpu: options[0].peak_tflops.fp32.date: "2999" is in the future (today is `},
+		{`date: "2024-01"`, `date: "2999-01-31"`, `options[0].release_year.date: "2999-01-31" is in the future`},
+		{`high: 0.5, source: "test", date: "2024"}`, `high: 0.5, source: "test", date: "2999-12"}`, `bad.yaml:14: option test-gpu: options[0].efficiency.date: "2999-12" is in the future`},
+		{`date: "2024-01"`, `date: "2024-13"`, `options[0].release_year.date: "2024-13", want YYYY, YYYY-MM or YYYY-MM-DD`},
+		// Ids and names that would not print as one line.
+		{`id: test-gpu`, `id: "test\ngpu"`, `bad.yaml:2: options[0].id: "test\ngpu" holds a control or non-printing character`},
+		{`name: Test GPU`, `name: "` + strings.Repeat("x", 101) + `"`, `bad.yaml:3: option test-gpu: options[0].name: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…" is longer than 100 characters`},
 	} {
 		bad := strings.Replace(goodOption, tc.old, tc.new, 1)
 		if bad == goodOption {
 			t.Fatalf("replacement %q not applied", tc.old)
 		}
 		_, err := ParseCatalog("bad.yaml", []byte(bad))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.ContainsAny(err.Error(), "\n\r") {
 			t.Errorf("%q → %q: error %v, want it to contain %q", tc.old, tc.new, err, tc.want)
 		}
+	}
+}
+
+// TestValidateAtDates checks the future-date rule against a fixed clock: a
+// source dated June 2026 is valid from the first of June and refused the day
+// before, and a release year after the clock's is refused.
+func TestValidateAtDates(t *testing.T) {
+	c, err := ParseCatalog("good.yaml", []byte(strings.Replace(goodOption, `date: "2024-01"`, `date: "2026-06"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(s string) time.Time {
+		d, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if err := c.ValidateAt(at("2026-06-01")); err != nil {
+		t.Errorf("on the date itself: %v", err)
+	}
+	if err := c.ValidateAt(at("2026-05-31")); err == nil || !strings.Contains(err.Error(), `options[0].release_year.date: "2026-06" is in the future (today is 2026-05-31)`) {
+		t.Errorf("the day before: error %v", err)
+	}
+	if err := c.ValidateAt(at("2023-12-31")); err == nil || !strings.Contains(err.Error(), "options[0].release_year.value: 2024, want an integer from 1990 to 2023") {
+		t.Errorf("release year after the clock's: error %v", err)
 	}
 }
 

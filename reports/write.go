@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/trainbench/trainbench/internal/atomicfile"
 )
 
 // generatorMark is in every index.html Write produces; Write replaces an
@@ -33,7 +35,9 @@ func Files(in Input) ([]string, error) {
 
 // Write renders the report for in into the folder dir: index.html,
 // summary.md and one PNG per plot. It builds the whole report in a new
-// folder beside dir and only then puts it in dir's place, so an existing
+// folder beside dir (".benchrun-<dir>-<random>.tmp", removed on every error,
+// and by the next Write of dir if the process was killed) and only then
+// puts it in dir's place, so an existing
 // report is replaced only by a complete one; dir itself, if it exists, must
 // be empty or an earlier report holding only the files a report writes
 // (Write refuses anything else, naming the first file it would lose, and
@@ -54,7 +58,8 @@ func Write(dir string, in Input) error {
 	if parent == "" {
 		parent = "."
 	}
-	tmp, err := os.MkdirTemp(parent, "."+base+".new-")
+	atomicfile.RemoveStale(dir) // left by a write of dir that was killed
+	tmp, err := os.MkdirTemp(parent, atomicfile.Pattern(base))
 	if err != nil {
 		return fmt.Errorf("reports: %w", err)
 	}
@@ -227,7 +232,7 @@ func swapIn(tmp, dir string) error {
 	if err := exchange(tmp, dir); err == nil {
 		return os.RemoveAll(tmp) // tmp now holds the old report
 	}
-	old := tmp + ".old"
+	old := strings.TrimSuffix(tmp, ".tmp") + ".old.tmp" // a temporary of dir's too, for RemoveStale
 	if err := os.Rename(dir, old); err != nil {
 		return err
 	}

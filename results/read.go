@@ -63,7 +63,7 @@ func Parse(r io.Reader, name string) ([]Result, error) {
 // parseResults reads the benchmark lines of data up to the first error,
 // which it returns with its line (0 when there is none, or it has no line).
 func parseResults(data []byte, name string) (out []Result, err error, errLine int) {
-	br := benchfmt.NewReader(bytes.NewReader(data), name)
+	br := benchfmt.NewReader(newTextReader(bytes.NewReader(data), name), name)
 	var config []KeyValue
 	order := map[string]int{}
 	for br.Scan() {
@@ -87,6 +87,9 @@ func parseResults(data []byte, name string) (out []Result, err error, errLine in
 		}
 	}
 	if err := br.Err(); err != nil {
+		if te := (*TextError)(nil); errors.As(err, &te) {
+			return out, te, te.Line // it names its own line and never echoes the bytes
+		}
 		var se *benchfmt.SyntaxError
 		if errors.As(err, &se) {
 			return out, err, se.Line

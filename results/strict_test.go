@@ -35,7 +35,7 @@ func TestParseRefusesConflictingKeys(t *testing.T) {
 // TestParseRefusesBadMeasurements: negative, NaN and infinite values, an
 // iteration count below 1, a nameless benchmark and names, units and
 // configuration lines that are not text are errors at their line, which
-// show the bytes escaped.
+// describe the offending byte and never echo it.
 func TestParseRefusesBadMeasurements(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"cpu: x\nBenchmarkX 1 -5 ns/op\n", "f.txt:2: X: ns/op is -5"},
@@ -45,10 +45,11 @@ func TestParseRefusesBadMeasurements(t *testing.T) {
 		{"BenchmarkX -3 5 ns/op\n", "f.txt:1: X: iteration count -3"},
 		{"BenchmarkX 0 5 ns/op\n", "f.txt:1: X: iteration count 0"},
 		{"Benchmark 1 5 ns/op\n", "f.txt:1: benchmark without a name"},
-		{"BenchmarkX\x1b[2J 1 5 ns/op\n", `f.txt:1: benchmark name "X\x1b[2J" is not text`},
-		{"BenchmarkX 1 5 ns/\xffop\n", `f.txt:1: X: unit "ns/\xffop" is not text`},
+		{"BenchmarkX\x1b[2J 1 5 ns/op\n", "f.txt:1: not a results file (byte 11 of the line is 0x1b, not text)"},
+		{"BenchmarkX 1 5 ns/\xffop\n", "f.txt:1: not a results file (byte 19 of the line is 0xff, not text)"},
 		{"goos: linux\ncpu: Fast\rSlow\nBenchmarkX 1 5 ns/op\n", `f.txt:2: configuration line "cpu" is not one line of text`},
-		{"a: \v\nBenchmarkX 1 5 ns/op\nb\x00: 1\n", `f.txt:3: configuration line "b\x00"`},
+		{"a: \v\nBenchmarkX 1 5 ns/op\nb\x00: 1\n", "f.txt:1: not a results file (byte 4 of the line is 0x0b, not text)"},
+		{"a: 1\nBenchmarkX 1 5 ns/op\nb\x00: 1\n", "f.txt:3: not a results file (byte 2 of the line is 0x00, not text)"},
 	} {
 		_, err := Parse(strings.NewReader(tc.in), "f.txt")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

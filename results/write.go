@@ -9,8 +9,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/renameio/v2/maybe"
 	"golang.org/x/perf/benchfmt"
+
+	"github.com/trainbench/trainbench/internal/atomicfile"
 )
 
 // Write writes rs in the Go benchmark format with benchfmt.Writer: a
@@ -96,9 +97,11 @@ func WriteFile(path string, rs []Result) error {
 }
 
 // WriteFileAtomic writes data to path through a temporary file renamed into
-// place (github.com/google/renameio), with mode 0644 for a new file.
+// place, with mode 0644 for a new file (internal/atomicfile: the temporary is
+// removed on every error, and those a killed earlier write of path left
+// behind are removed first).
 func WriteFileAtomic(path string, data []byte) error {
-	if err := maybe.WriteFile(path, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

@@ -118,8 +118,8 @@ func TestCostBadInput(t *testing.T) {
 	}{
 		{[]string{"cost", "--workload", "no-such-net"}, "no-such-net"},
 		{[]string{"cost", "--catalog", bad}, "bad.yaml"},
-		{[]string{"cost", "--utilization", "2"}, "Utilization"},
-		{[]string{"cost", "--precision", "int4"}, "Precision"},
+		{[]string{"cost", "--utilization", "2"}, `"--utilization" flag`},
+		{[]string{"cost", "--precision", "int4"}, `"--precision" flag`},
 		{[]string{"cost", "no-such-file.txt"}, "no-such-file.txt"},
 	} {
 		var o, e bytes.Buffer

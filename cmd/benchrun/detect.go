@@ -40,7 +40,7 @@ or full (about 30 s) it measures the peak FLOP/s and memory bandwidths too.`,
 			}
 			p := ceiling.FromInfo(info)
 			if ceilings != ceilingsOff {
-				if p, err = ceiling.Measure(ceiling.Options{Quick: ceilings == ceilingsQuick, Progress: prefixWriter{cmd.ErrOrStderr()}}); err != nil {
+				if p, err = ceiling.Measure(ceiling.Options{Quick: ceilings == ceilingsQuick, Progress: prefixWriter{cmd.ErrOrStderr()}, Context: cmd.Context()}); err != nil {
 					return err
 				}
 			}

@@ -57,8 +57,8 @@ and left as it is, and so is the working directory itself (-o .).`,
 	f := cmd.Flags()
 	o.register(f)
 	f.StringVarP(&o.output, "output", "o", "", "report folder to write (replaced only when the new report is complete)")
-	f.Float64Var(&o.budget, "budget", 0, "most you will pay for an epoch, US $: the report names the fastest option within it")
-	f.Float64Var(&o.deadline, "deadline", 0, "longest an epoch may take, seconds: the report names the cheapest option that meets it")
+	f.Var(&rangeFlag{&o.budget, flagRanges["budget"]}, "budget", "most you will pay for an epoch, US $: the report names the fastest option within it")
+	f.Var(&rangeFlag{&o.deadline, flagRanges["deadline"]}, "deadline", "longest an epoch may take, seconds: the report names the cheapest option that meets it")
 	f.StringVar(&o.title, "title", "", "page title")
 	f.StringVar(&o.generatedOverride, "generated", "", "generation time to print (RFC 3339; default now), for reproducible pages")
 	return cmd

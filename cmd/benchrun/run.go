@@ -97,7 +97,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 	}
 	p.announce(stderr, o.output)
 	watch := startWatch() // samples the machine around the ceilings and every case
-	profile, err := o.profile(stderr, p.info, "the ceilings", ceiling.Options{Threads: caseThreads(p.cases), Progress: prefixWriter{stderr}})
+	profile, err := o.profile(stderr, p.info, "the ceilings", ceiling.Options{Threads: caseThreads(p.cases), Progress: prefixWriter{stderr}, Context: ctx})
 	if err != nil {
 		return err
 	}

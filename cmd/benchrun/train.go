@@ -105,7 +105,7 @@ func runTrain(ctx context.Context, cmd *cobra.Command, o trainOptions) error {
 		}
 	}
 	profile, err := o.profile(stderr, p.info, fmt.Sprintf("the %s peak at %d threads", p.level, p.threads),
-		ceiling.Options{Threads: []int{p.threads}, Levels: []cpu.Level{p.level}})
+		ceiling.Options{Threads: []int{p.threads}, Levels: []cpu.Level{p.level}, Context: ctx})
 	if err != nil {
 		return err
 	}

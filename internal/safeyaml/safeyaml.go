@@ -109,7 +109,10 @@ func (d *Doc) Errorf(path, format string, args ...any) *Error {
 // v points to. JSON is YAML's flow style, so one strict decoder reads both:
 // unknown fields, duplicate keys and values of the wrong type are errors.
 // data must be at most MaxFileSize bytes of text holding one document,
-// without anchors, aliases or tags, nested at most MaxDepth deep. Errors are
+// without anchors, aliases or tags, nested at most MaxDepth deep. Numbers
+// are checked against the fields they land in: integer fields refuse
+// fractions (go-yaml would truncate them), float fields refuse .nan and
+// .inf, and neither takes a number in quotes. Errors are
 // *Error values; a panic of go-yaml on some input yet unseen is one too,
 // saying so, rather than a crash.
 func Decode(name string, data []byte, v any) (doc *Doc, err error) {
@@ -160,6 +163,10 @@ func Decode(name string, data []byte, v any) (doc *Doc, err error) {
 	}), body)
 	if err = yaml.NodeToValue(body, v, yaml.Strict()); err != nil {
 		return nil, decodeError(name, err, paths)
+	}
+	if e := checkNumbers(reflect.TypeOf(v), body); e != nil {
+		e.File = name
+		return nil, e
 	}
 	return doc, nil
 }

@@ -155,3 +155,63 @@ func TestReadFileLimit(t *testing.T) {
 		t.Errorf("file at the limit: %d bytes, %v", len(data), err)
 	}
 }
+
+type count int
+
+type Inner struct {
+	Depth count `yaml:"depth"`
+}
+
+type numbers struct {
+	Inner  `yaml:",inline"`
+	Units  int                 `yaml:"units"`
+	Size   *uint32             `yaml:"size"`
+	Scale  float64             `yaml:"scale"`
+	Widths []int               `yaml:"widths"`
+	Peaks  map[string]float64  `yaml:"peaks"`
+	Nested map[string][]*Inner `yaml:"nested"`
+	Free   any                 `yaml:"free"`
+	Plain  string              `yaml:"plain"`
+}
+
+// TestNumbersAreCheckedAgainstTheirFields decodes numbers into integer and
+// float fields reached every way a file can reach them (struct fields, named
+// types, pointers, inline structs, lists, map values, merge keys) and checks
+// that fractions in integer fields, non-finite values and quoted numbers are
+// refused with the field's path and line, while integers spelled as floats
+// and ordinary numbers decode.
+func TestNumbersAreCheckedAgainstTheirFields(t *testing.T) {
+	for _, tc := range []struct{ data, want string }{
+		{"units: 12.5", `n.yaml:1: units: "12.5" is not an integer`},
+		{"plain: x\nsize: 2.5", `n.yaml:2: size: "2.5" is not an integer`},
+		{"depth: 0.5", `n.yaml:1: depth: "0.5" is not an integer`},
+		{"widths: [1, 2, 3.25]", `n.yaml:1: widths[2]: "3.25" is not an integer`},
+		{"nested:\n  a:\n    - depth: 1\n    - depth: 1.5\n", `n.yaml:4: nested.a[1].depth: "1.5" is not an integer`},
+		{"<<: {units: 7.5}", `units: "7.5" is not an integer`},
+		{"units: 25e-1", `units: "25e-1" is not an integer`},
+		{"scale: .nan", `n.yaml:1: scale: ".nan" is not a finite number`},
+		{"scale: -.inf", `scale: "-.inf" is not a finite number`},
+		{"scale: .Inf", `scale: ".Inf" is not a finite number`},
+		{"scale: nan", `scale: "nan" is not a finite number`},
+		{"scale: infinity", `scale: "infinity" is not a finite number`},
+		{"peaks: {bf16: .nan}", `peaks.bf16: ".nan" is not a finite number`},
+		{`scale: "nan"`, `scale: "nan" is a string, not a finite number`},
+		{`units: "3"`, `units: "3" is a string, not an integer`},
+		{"scale: |\n  3\n", `n.yaml:1: scale: "|" is not a number`},
+		{`{"units": "12"}`, `n.yaml:1: units: "12" is a string`},
+	} {
+		var n numbers
+		_, err := Decode("n.yaml", []byte(tc.data), &n)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%q: error %q, want one line containing %q", tc.data, err, tc.want)
+		}
+	}
+	const good = "units: 1e3\nsize: 4.0\ndepth: 2\nscale: 0.25\nwidths: [1, 2.0]\npeaks: {f32: 1e-3}\nfree: 2.5\nnested: {a: [{depth: 3}]}\n"
+	var n numbers
+	if _, err := Decode("n.yaml", []byte(good), &n); err != nil {
+		t.Fatal(err)
+	}
+	if n.Units != 1000 || *n.Size != 4 || n.Depth != 2 || n.Scale != 0.25 || n.Widths[1] != 2 || n.Peaks["f32"] != 1e-3 || n.Nested["a"][0].Depth != 3 {
+		t.Errorf("decoded %+v", n)
+	}
+}
