@@ -24,7 +24,7 @@ type convBuffers struct {
 	dw               convDWJob
 	blocks           []convKBlock
 	ints             []int
-	rowTaps, colTaps []int // backward-data: the filter taps of the current phase
+	rowTaps, colTaps []int  // backward-data: the filter taps of the current phase
 	rowOffs, colOffs []int  // and their offsets in dY
 	used             []bool // which chunks' partials hold sums
 }
