@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/kernels/internal/gemm"
@@ -17,17 +16,17 @@ const MaxThreads = 1024
 // Context is not safe for concurrent use; use one per goroutine. Close
 // releases its workers.
 type Context struct {
-	isa       cpu.Level
-	pool      *parallel.Pool
-	caches    gemm.Caches
-	gemmWS    []gemm.Workspace // one per thread
-	gemmJob   gemmJob          // the SGEMM in progress
-	gemmRun   func(tid int)    // ctx.runGemmJob, timed, made once
-	gemmSplit gemmSplit        // how the threads share a product (sgemm_split.go)
-	blocking  *gemm.Blocking   // replaces the cache-derived SGEMM blocking; set only by tests and BenchmarkSgemmBlocking
-	conv      convBuffers      // reusable buffers of the conv2d kernels (conv2d_state.go)
-	layer     layerJob         // the layer kernels' current job (layers.go)
-	ranges    rangeLoop        // the parallel loop in progress (Context.forRanges)
+	isa         cpu.Level
+	pool        *parallel.Pool
+	caches      gemm.Caches
+	gemmWS      []gemm.Workspace // one per thread
+	gemmJob     gemmJob          // the SGEMM in progress
+	gemmChunkFn func(tid, c int) // ctx.runGemmChunk, made once
+	gemmSplit   gemmSplit        // how the threads share a product (sgemm_split.go)
+	blocking    *gemm.Blocking   // replaces the cache-derived SGEMM blocking; set only by tests and BenchmarkSgemmBlocking
+	conv        convBuffers      // reusable buffers of the conv2d kernels (conv2d_state.go)
+	layer       layerJob         // the layer kernels' current job (layers.go)
+	ranges      rangeLoop        // the parallel loop in progress (Context.forRanges)
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.
@@ -51,11 +50,7 @@ func NewContext(isa cpu.Level, threads int) (*Context, error) {
 		gemmWS: make([]gemm.Workspace, threads),
 	}
 	c.gemmSplit = newGemmSplit(threads)
-	c.gemmRun = func(tid int) {
-		start := time.Now()
-		c.runGemmJob(tid)
-		c.gemmSplit.busy[tid] = time.Since(start)
-	}
+	c.gemmChunkFn = c.runGemmChunk
 	return c, nil
 }
 
