@@ -84,10 +84,10 @@ func (c *Context) Parallel(fn func(tid int)) { c.pool.Run(fn) }
 // its value, its thread and its stack, which the caller's trace lacks.
 type WorkerPanic = parallel.WorkerPanic
 
-// ParallelFor splits [0, n) into contiguous chunks, fixed for n and the
-// thread count (a few per thread), and runs fn(tid, lo, hi) once for each
-// chunk, concurrently; tid is the thread running the chunk. Threads claim
-// chunks as they go, so a thread the machine deschedules holds up no other.
+// ParallelFor splits [0, n) into one contiguous range per thread and runs
+// fn(tid, lo, hi) for each non-empty range concurrently. The split is
+// static, so every thread waits for the slowest; the kernels' own loops
+// use chunks that idle threads take over (Context.forRanges).
 func (c *Context) ParallelFor(n int, fn func(tid, lo, hi int)) { c.pool.RunN(n, fn) }
 
 // rangeLoop is a parallel loop in progress: its body, which is a

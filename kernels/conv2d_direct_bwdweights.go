@@ -39,6 +39,7 @@ type convDWJob struct {
 	wideDY            bool // dY rows are widened to kp channels
 	colFirst, colLast int
 	imgMode           bool // units are whole images, perBand at a time
+	byImage           bool // the loop's items are images, else units
 	band, perBand     int  // output rows (or images) a band
 }
 
@@ -89,13 +90,15 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 		jsegs: convSplitRow(winLen, set.MaxMR[nv]), wideDY: kp != s.K, colFirst: colFirst, colLast: colLast,
 		imgMode: imgMode, band: band, perBand: perBand}
 	defer func() { *j = convDWJob{} }()
-	// A chunk holds at least one band, lest more bands load and store each
-	// accumulator tile.
-	minUnits := min(band, P)
-	if imgMode {
-		minUnits = perBand
+	// The chunks, whose partials are added in order, are whole images
+	// when there are enough of them, else output rows: they depend on the
+	// shape and thread count only, not on the ISA level's band sizes, so
+	// every level sums the same groups.
+	items := units
+	if j.byImage = s.N >= ctx.Threads(); j.byImage {
+		items = s.N
 	}
-	ctx.convForMin(units, max(1, minUnits), convDWUnits)
+	ctx.convFor(items, convDWUnits)
 	// dW[k][i] = Σ_c partial_c[i][k], chunks in order, in 16×16 blocks.
 	perI, perK := (RSC+15)/16, (s.K+15)/16
 	ctx.convFor(perI*perK, convDWSum)
@@ -117,6 +120,9 @@ func convDWUnits(ctx *Context, tid, lo, hi int) {
 	s, set, P, Q, RSC, kp := j.s, j.set, j.P, j.Q, j.RSC, j.kp
 	T := ctx.Threads()
 	chunk := ctx.rangeChunk(lo)
+	if j.byImage && !j.imgMode {
+		lo, hi = lo*P, hi*P
+	}
 	ctx.conv.used[chunk] = true
 	part := ctx.conv.part[chunk][:RSC*kp]
 	args := convArgs(ctx, T, tid, conv.DWParams)

@@ -45,12 +45,7 @@ type convCall struct {
 // concurrently; body is a package-level function that reads its arguments
 // from ctx.conv. It does not allocate.
 func (ctx *Context) convFor(n int, body func(ctx *Context, tid, lo, hi int)) {
-	ctx.convForMin(n, 1, body)
-}
-
-// convForMin is convFor with chunks of at least minItems items.
-func (ctx *Context) convForMin(n, minItems int, body func(ctx *Context, tid, lo, hi int)) {
-	ctx.forRanges(n, loopChunks(n, min(ctx.Threads(), n), minItems), body)
+	ctx.forRanges(n, loopChunks(n, min(ctx.Threads(), n), 1), body)
 }
 
 // convGrow returns (*buf)[:n], reallocating if it is too short.

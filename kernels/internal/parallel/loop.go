@@ -139,27 +139,25 @@ func (l *loop) claim(tid int) (int, bool) {
 // not be called while a For runs.
 func (p *Pool) SetClaimHook(fn func(tid int)) { p.hook = fn }
 
-// RunN runs fn(tid, lo, hi) on chunks [lo, hi) that cover [0, n): Chunks(n,
-// Threads(), 1) contiguous, nearly equal ranges, fixed for n and the thread
-// count, claimed by the threads as in For. It is the usual way to split a
-// loop whose iterations are independent.
+// RunN calls fn(tid, lo, hi) on every thread with [lo, hi) the thread's share of
+// n items split into contiguous, nearly equal ranges (threads with no items
+// are not called): a static split, for loops that need each thread's range
+// to be its own (first-touch allocation, say). Loops that only need their
+// items done should use For, which does not wait for a descheduled thread.
 func (p *Pool) RunN(n int, fn func(tid, lo, hi int)) {
-	if n <= 0 {
+	t := min(p.threads, n)
+	if t <= 1 {
+		if n > 0 {
+			fn(0, 0, n)
+		}
 		return
 	}
-	if p.threads == 1 {
-		fn(0, 0, n)
-		return
-	}
-	p.rangeN, p.rangeNItems, p.rangeNChunks = fn, n, Chunks(n, p.threads, 1)
-	defer func() { p.rangeN = nil }()
-	p.For(p.rangeNChunks, nil, p.rangeFn)
-}
-
-// runRangeChunk is RunN's body for one chunk.
-func (p *Pool) runRangeChunk(tid, chunk int) {
-	lo, hi := Split(p.rangeNItems, p.rangeNChunks, chunk)
-	p.rangeN(tid, lo, hi)
+	p.Run(func(tid int) {
+		if tid < t {
+			lo, hi := Split(n, t, tid)
+			fn(tid, lo, hi)
+		}
+	})
 }
 
 // ChunksPerThread is how many chunks a loop gets per thread when its items

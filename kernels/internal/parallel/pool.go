@@ -108,13 +108,10 @@ type Pool struct {
 	wg       sync.WaitGroup
 	// panicked is the first worker panic of the run in progress, taken and
 	// cleared by the caller itself so that it never outlives that run.
-	panicked                  atomic.Pointer[WorkerPanic]
-	loop                      loop          // the For in progress
-	loopFn                    func(tid int) // p.runLoop, made once
-	rangeFn                   func(tid, chunk int)
-	rangeN                    func(tid, lo, hi int) // RunN's body in progress, on
-	rangeNItems, rangeNChunks int                   // this many items in this many chunks
-	hook                      func(tid int)         // SetClaimHook
+	panicked atomic.Pointer[WorkerPanic]
+	loop     loop          // the For in progress
+	loopFn   func(tid int) // p.runLoop, made once
+	hook     func(tid int) // SetClaimHook
 }
 
 // New starts a pool of the given number of threads (the caller counts as one).
@@ -131,7 +128,6 @@ func New(threads int) *Pool {
 	}
 	p.loop.ranges = make([]homeRange, threads)
 	p.loopFn = p.runLoop
-	p.rangeFn = p.runRangeChunk
 	for tid := 1; tid < threads; tid++ {
 		p.wake[tid] = make(chan struct{}, 1)
 		p.wg.Add(1)
