@@ -120,8 +120,8 @@ func (c *Context) forRanges(n, chunks int, body func(ctx *Context, tid, lo, hi i
 	if l.run == nil {
 		l.run = c.runRange
 	}
+	defer func() { l.body = nil }() // also after a panic, for rangeChunk
 	c.pool.For(l.chunks, nil, l.run)
-	l.body = nil
 }
 
 // runRange runs the loop in progress on one chunk.
