@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/kernels/internal/gemm"
@@ -17,17 +16,17 @@ const MaxThreads = 1024
 // Context is not safe for concurrent use; use one per goroutine. Close
 // releases its workers.
 type Context struct {
-	isa       cpu.Level
-	pool      *parallel.Pool
-	caches    gemm.Caches
-	gemmWS    []gemm.Workspace // one per thread
-	gemmJob   gemmJob          // the SGEMM in progress
-	gemmRun   func(tid int)    // ctx.runGemmJob, timed, made once
-	gemmSplit gemmSplit        // how the threads share a product (sgemm_split.go)
-	blocking  *gemm.Blocking   // replaces the cache-derived SGEMM blocking; set only by tests and BenchmarkSgemmBlocking
-	conv      convBuffers      // reusable buffers of the conv2d kernels (conv2d_state.go)
-	layer     layerJob         // the layer kernels' current job (layers.go)
-	ranges    rangeLoop        // the parallel loop in progress (Context.forRanges)
+	isa         cpu.Level
+	pool        *parallel.Pool
+	caches      gemm.Caches
+	gemmWS      []gemm.Workspace // one per thread
+	gemmJob     gemmJob          // the SGEMM in progress
+	gemmChunkFn func(tid, c int) // ctx.runGemmChunk, made once
+	gemmSplit   gemmSplit        // how the threads share a product (sgemm_split.go)
+	blocking    *gemm.Blocking   // replaces the cache-derived SGEMM blocking; set only by tests and BenchmarkSgemmBlocking
+	conv        convBuffers      // reusable buffers of the conv2d kernels (conv2d_state.go)
+	layer       layerJob         // the layer kernels' current job (layers.go)
+	ranges      rangeLoop        // the parallel loop in progress (Context.forRanges)
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.
@@ -51,11 +50,7 @@ func NewContext(isa cpu.Level, threads int) (*Context, error) {
 		gemmWS: make([]gemm.Workspace, threads),
 	}
 	c.gemmSplit = newGemmSplit(threads)
-	c.gemmRun = func(tid int) {
-		start := time.Now()
-		c.runGemmJob(tid)
-		c.gemmSplit.busy[tid] = time.Since(start)
-	}
+	c.gemmChunkFn = c.runGemmChunk
 	return c, nil
 }
 
@@ -90,45 +85,69 @@ func (c *Context) Parallel(fn func(tid int)) { c.pool.Run(fn) }
 type WorkerPanic = parallel.WorkerPanic
 
 // ParallelFor splits [0, n) into one contiguous range per thread and runs
-// fn(tid, lo, hi) for each non-empty range concurrently.
+// fn(tid, lo, hi) for each non-empty range concurrently. The split is
+// static, so every thread waits for the slowest; the kernels' own loops
+// use chunks that idle threads take over (Context.forRanges).
 func (c *Context) ParallelFor(n int, fn func(tid, lo, hi int)) { c.pool.RunN(n, fn) }
 
 // rangeLoop is a parallel loop in progress: its body, which is a
 // package-level function reading its arguments from the Context (never a
-// closure, so that a call does not allocate), the range and thread count,
+// closure, so that a call does not allocate), the item and chunk counts,
 // and the function handed to the worker pool, made once per Context.
 type rangeLoop struct {
-	body func(ctx *Context, tid, lo, hi int)
-	n, t int
-	run  func(tid int)
+	body      func(ctx *Context, tid, lo, hi int)
+	n, chunks int
+	run       func(tid, chunk int)
 }
 
-// forRanges splits [0, n) into t contiguous, nearly equal ranges and runs
-// body(ctx, tid, lo, hi) for each non-empty one concurrently, on the calling
-// goroutine alone when t ≤ 1. It does not allocate. The conv and layer
-// kernels split their loops with it.
-func (c *Context) forRanges(n, t int, body func(ctx *Context, tid, lo, hi int)) {
-	if t <= 1 {
+// forRanges splits [0, n) into the given number of contiguous, nearly equal
+// chunks and runs body(ctx, tid, lo, hi) for each non-empty one
+// concurrently, tid the thread running it (see parallel.Pool.For), on the
+// calling goroutine alone as one chunk when chunks ≤ 1. The chunks depend
+// only on n and chunks, never on which thread runs one, so a body that sums
+// into the partial of its chunk (rangeChunk) and a caller that adds the
+// partials in chunk order get the same bits on every run. It does not
+// allocate. The conv and layer kernels split their loops with it.
+func (c *Context) forRanges(n, chunks int, body func(ctx *Context, tid, lo, hi int)) {
+	if chunks <= 1 {
 		if n > 0 {
 			body(c, 0, 0, n)
 		}
 		return
 	}
 	l := &c.ranges
-	l.body, l.n, l.t = body, n, t
+	l.body, l.n, l.chunks = body, n, min(chunks, n)
 	if l.run == nil {
 		l.run = c.runRange
 	}
-	c.pool.Run(l.run)
-	l.body = nil
+	defer func() { l.body = nil }() // also after a panic, for rangeChunk
+	c.pool.For(l.chunks, nil, l.run)
 }
 
-// runRange is thread tid's range of the loop in progress.
-func (c *Context) runRange(tid int) {
+// runRange runs the loop in progress on one chunk.
+func (c *Context) runRange(tid, chunk int) {
 	l := &c.ranges
-	if tid < l.t {
-		if lo, hi := parallel.Split(l.n, l.t, tid); lo < hi {
-			l.body(c, tid, lo, hi)
-		}
+	if lo, hi := parallel.Split(l.n, l.chunks, chunk); lo < hi {
+		l.body(c, tid, lo, hi)
 	}
+}
+
+// rangeChunk returns the index of the chunk starting at lo of the loop in
+// progress: the slot of that chunk's partial sums.
+func (c *Context) rangeChunk(lo int) int {
+	l := &c.ranges
+	if l.body == nil {
+		return 0 // one chunk, run without the pool
+	}
+	return parallel.SplitIndex(l.n, l.chunks, lo)
+}
+
+// loopChunks returns the number of chunks forRanges makes of n items for at
+// most t threads with at least minItems items each: a few per thread where
+// the items allow (see parallel.Chunks), 1 when t ≤ 1.
+func loopChunks(n, t, minItems int) int {
+	if t <= 1 {
+		return 1
+	}
+	return parallel.Chunks(n, t, minItems)
 }

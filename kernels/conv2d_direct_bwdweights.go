@@ -4,7 +4,8 @@ import "github.com/trainbench/trainbench/kernels/internal/conv"
 
 // The direct backward-weights pass: register tiles of receptive-field window
 // values × output channels summed over bands of output pixels into
-// per-thread partial gradients, added in thread order (see conv2d_direct.go).
+// per-chunk partial gradients, added in chunk order whichever thread ran each
+// chunk (see conv2d_direct.go).
 
 // convDWBandBytes bounds the input and output-gradient rows of one band of
 // the backward-weights pass.
@@ -38,6 +39,7 @@ type convDWJob struct {
 	wideDY            bool // dY rows are widened to kp channels
 	colFirst, colLast int
 	imgMode           bool // units are whole images, perBand at a time
+	byImage           bool // the loop's items are images, else units
 	band, perBand     int  // output rows (or images) a band
 }
 
@@ -69,11 +71,10 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 	// But at least ~128 pixels: every band reads and writes each tile of
 	// the partial gradient once, and calls each kernel once per tile.
 	band = max(band, (128+Q-1)/Q)
-	T := ctx.Threads()
-	used := ctx.conv.used[:T] // whether thread t's partial holds anything
+	used := ctx.conv.used // whether chunk c's partial holds anything
 	clear(used)
-	for t := 0; t < T; t++ {
-		convThreadBuf(&ctx.conv.part, t, RSC*kp+kp)
+	for c := range ctx.conv.part {
+		convThreadBuf(&ctx.conv.part, c, RSC*kp+kp)
 	}
 	// Small images go to the kernels several at a time (whole images per
 	// band), so that each accumulator tile is loaded and stored once per
@@ -89,15 +90,23 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 		jsegs: convSplitRow(winLen, set.MaxMR[nv]), wideDY: kp != s.K, colFirst: colFirst, colLast: colLast,
 		imgMode: imgMode, band: band, perBand: perBand}
 	defer func() { *j = convDWJob{} }()
-	ctx.convFor(units, convDWUnits)
-	// dW[k][i] = Σ_t partial_t[i][k], threads in order, in 16×16 blocks.
+	// The chunks, whose partials are added in order, are whole images
+	// when there are enough of them, else output rows: they depend on the
+	// shape and thread count only, not on the ISA level's band sizes, so
+	// every level sums the same groups.
+	items := units
+	if j.byImage = s.N >= ctx.Threads(); j.byImage {
+		items = s.N
+	}
+	ctx.convFor(items, convDWUnits)
+	// dW[k][i] = Σ_c partial_c[i][k], chunks in order, in 16×16 blocks.
 	perI, perK := (RSC+15)/16, (s.K+15)/16
 	ctx.convFor(perI*perK, convDWSum)
 	if db != nil {
 		clear(db)
-		for t := 0; t < T; t++ {
-			if used[t] {
-				convAddTo(db, ctx.conv.part[t][RSC*kp:RSC*kp+s.K])
+		for c := range used {
+			if used[c] {
+				convAddTo(db, ctx.conv.part[c][RSC*kp:RSC*kp+s.K])
 			}
 		}
 	}
@@ -105,13 +114,17 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 
 // convDWUnits accumulates the weight (and bias) gradient of units [lo, hi)
 // (output rows or images over the batch) of the current backward-weights
-// job into thread tid's partial.
+// job into the partial of their chunk, on thread tid.
 func convDWUnits(ctx *Context, tid, lo, hi int) {
 	j := &ctx.conv.dw
 	s, set, P, Q, RSC, kp := j.s, j.set, j.P, j.Q, j.RSC, j.kp
 	T := ctx.Threads()
-	ctx.conv.used[tid] = true
-	part := ctx.conv.part[tid][:RSC*kp]
+	chunk := ctx.rangeChunk(lo)
+	if j.byImage && !j.imgMode {
+		lo, hi = lo*P, hi*P
+	}
+	ctx.conv.used[chunk] = true
+	part := ctx.conv.part[chunk][:RSC*kp]
 	args := convArgs(ctx, T, tid, conv.DWParams)
 	first := true
 	for u := lo; u < hi; {
@@ -162,7 +175,7 @@ func convDWUnits(ctx *Context, tid, lo, hi int) {
 		first = false
 	}
 	if j.bias {
-		pdb := ctx.conv.part[tid][RSC*kp : RSC*kp+s.K]
+		pdb := ctx.conv.part[chunk][RSC*kp : RSC*kp+s.K]
 		clear(pdb)
 		px := Q
 		if j.imgMode {
@@ -173,7 +186,7 @@ func convDWUnits(ctx *Context, tid, lo, hi int) {
 }
 
 // convDWSum writes blocks [lo, hi) (16×16 each) of the current
-// backward-weights job's dw from the threads' partials.
+// backward-weights job's dw from the chunks' partials.
 func convDWSum(ctx *Context, _, lo, hi int) {
 	j := &ctx.conv.dw
 	perI := (j.RSC + 15) / 16
@@ -184,8 +197,8 @@ func convDWSum(ctx *Context, _, lo, hi int) {
 
 // convSumTranspose16 sets the block of dst[k][i] (row length rsc) at rows
 // [k0, k0+16) and columns [i0, i0+16), clipped to k rows and rsc columns, to
-// Σ_t parts[t][i][k] (row length kp) over the threads t marked used, in
-// thread order.
+// Σ_c parts[c][i][k] (row length kp) over the chunks c marked used, in
+// chunk order.
 func convSumTranspose16(dst []float32, parts [][]float32, used []bool, rsc, kp, i0, k0, k int) {
 	i1, k1 := min(rsc, i0+16), min(k, k0+16)
 	var blk [16][16]float32

@@ -239,26 +239,26 @@ func conv2DBwdWeightsIm2col(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 }
 
 // convBiasGrad sets db[k] = Σ_m dy[m·K+k] over the rows of the current
-// call's dy (K = s.K): each thread sums a contiguous range of rows into its
-// own partial, and the partials are added in thread order.
+// call's dy (K = s.K): each chunk of rows is summed into its own partial,
+// and the partials are added in chunk order, whichever thread ran each.
 func convBiasGrad(ctx *Context, db []float32) {
 	convPerThread(ctx)
-	T, K := ctx.Threads(), ctx.conv.call.s.K
-	for t := 0; t < T; t++ {
-		clear(convThreadBuf(&ctx.conv.part, t, K))
+	K := ctx.conv.call.s.K
+	for c := range ctx.conv.part {
+		clear(convThreadBuf(&ctx.conv.part, c, K))
 	}
 	ctx.convFor(len(ctx.conv.call.dy)/K, convBiasGradRows)
 	clear(db)
-	for t := 0; t < T; t++ {
-		convAddTo(db, ctx.conv.part[t][:K])
+	for c := range ctx.conv.part {
+		convAddTo(db, ctx.conv.part[c][:K])
 	}
 }
 
 // convBiasGradRows adds the column sums of rows [lo, hi) of the current
-// call's dy to thread tid's partial.
-func convBiasGradRows(ctx *Context, tid, lo, hi int) {
+// call's dy to the partial of their chunk.
+func convBiasGradRows(ctx *Context, _, lo, hi int) {
 	K := ctx.conv.call.s.K
-	convColSums(ctx.conv.part[tid][:K], ctx.conv.call.dy[lo*K:hi*K], K)
+	convColSums(ctx.conv.part[ctx.rangeChunk(lo)][:K], ctx.conv.call.dy[lo*K:hi*K], K)
 }
 
 // convColSums adds the column sums of the rows of m (row length k) to acc.

@@ -1,5 +1,7 @@
 package kernels
 
+import "github.com/trainbench/trainbench/kernels/internal/parallel"
+
 // The state every conv path shares: the Context's reusable conv buffers, the
 // call in progress that the bodies of the parallel loops read, and the
 // helpers that size the buffers and run those loops.
@@ -9,7 +11,7 @@ package kernels
 type convBuffers struct {
 	col  []float32   // one im2col chunk, shared by all threads
 	wt   []float32   // repacked weights
-	part [][]float32 // per-thread partial sums
+	part [][]float32 // per-chunk partial sums
 	band [][]float32 // per-thread zero-padded input bands
 	dy   [][]float32 // per-thread output-gradient bands widened to whole vectors
 	tile [][]float32 // per-thread output tiles
@@ -22,9 +24,9 @@ type convBuffers struct {
 	dw               convDWJob
 	blocks           []convKBlock
 	ints             []int
-	rowTaps, colTaps []int // backward-data: the filter taps of the current phase
-	rowOffs, colOffs []int // and their offsets in dY
-	used             []bool
+	rowTaps, colTaps []int  // backward-data: the filter taps of the current phase
+	rowOffs, colOffs []int  // and their offsets in dY
+	used             []bool // which chunks' partials hold sums
 }
 
 // convCall holds the arguments of the conv call in progress (the fields its
@@ -38,12 +40,12 @@ type convCall struct {
 	m0, m1                int
 }
 
-// convFor splits [0, n) into one contiguous range per thread, as
-// ctx.ParallelFor does, and runs body(ctx, tid, lo, hi) for each range
+// convFor splits [0, n) into contiguous chunks, a few per thread (see
+// Context.forRanges), and runs body(ctx, tid, lo, hi) for each chunk
 // concurrently; body is a package-level function that reads its arguments
-// from ctx.conv. It does not allocate (see Context.forRanges).
+// from ctx.conv. It does not allocate.
 func (ctx *Context) convFor(n int, body func(ctx *Context, tid, lo, hi int)) {
-	ctx.forRanges(n, min(ctx.Threads(), n), body)
+	ctx.forRanges(n, loopChunks(n, min(ctx.Threads(), n), 1), body)
 }
 
 // convGrow returns (*buf)[:n], reallocating if it is too short.
@@ -54,23 +56,27 @@ func convGrow[T any](buf *[]T, n int) []T {
 	return (*buf)[:n]
 }
 
-// convThreadBuf returns thread tid's buffer from list, with n elements. The
-// lists have one entry per thread from the start (see convPerThread), so
-// threads only ever touch their own entry.
+// convThreadBuf returns thread tid's buffer from list, with n elements (or
+// chunk tid's, for the per-chunk lists). The lists have one entry per thread
+// or chunk from the start (see convPerThread), so threads only ever touch
+// their own entry.
 func convThreadBuf(list *[][]float32, tid, n int) []float32 {
 	return convGrow(&(*list)[tid], n)
 }
 
 // convPerThread sizes the per-thread buffer lists for the Context's thread
-// count; it runs before any parallel region of a conv call.
+// count, and the per-chunk ones for the most chunks a loop has; it runs
+// before any parallel region of a conv call.
 func convPerThread(ctx *Context) {
 	t := ctx.Threads()
 	if len(ctx.conv.args) == t {
 		return
 	}
 	b := &ctx.conv
-	b.part, b.band, b.dy, b.tile = make([][]float32, t), make([][]float32, t), make([][]float32, t), make([][]float32, t)
-	b.args, b.used = make([][]int, t), make([]bool, t)
+	chunks := parallel.ChunksPerThread * t
+	b.band, b.dy, b.tile = make([][]float32, t), make([][]float32, t), make([][]float32, t)
+	b.args = make([][]int, t)
+	b.part, b.used = make([][]float32, chunks), make([]bool, chunks)
 }
 
 // convAddTo sets d += v element-wise.

@@ -1,6 +1,10 @@
 package kernels
 
-import "github.com/trainbench/trainbench/kernels/internal/gemm"
+import (
+	"time"
+
+	"github.com/trainbench/trainbench/kernels/internal/gemm"
+)
 
 // SetMinFLOPsPerThread lets tests force thread splitting on small shapes; it
 // returns a function that restores the old value.
@@ -22,10 +26,23 @@ func (c *Context) GemmSpeeds() []float64 { return append([]float64(nil), c.gemmS
 // is cut both ways.
 func (c *Context) GemmShares(m, n, k int) (cuts []int, rows bool) {
 	j := &gemmJob{kern: gemm.KernelFor(c.isa), m: m, n: n, k: k}
+	j.bl = gemm.BlockingFor(j.kern, c.caches)
 	j.tm, j.tn = splitGrid(c.Threads(), m, n, k, j.kern.MR, j.kern.NR)
 	c.gemmSplit.plan(j)
 	if !j.oneD() {
 		return nil, false
 	}
 	return append([]int(nil), c.gemmSplit.cuts[:j.tm*j.tn+1]...), j.tm > 1
+}
+
+// StallThread makes thread tid of c sleep for d before each chunk it claims
+// (see parallel.Pool.SetClaimHook), as if the machine descheduled it; the
+// returned function removes the stall.
+func (c *Context) StallThread(tid int, d time.Duration) (restore func()) {
+	c.pool.SetClaimHook(func(t int) {
+		if t == tid {
+			time.Sleep(d)
+		}
+	})
+	return func() { c.pool.SetClaimHook(nil) }
 }

@@ -30,6 +30,7 @@ var minExpsPerThread = 4096
 // by layerRange through Context.forRanges.
 type layerJob struct {
 	body       func(j *layerJob, tid, lo, hi int)
+	ctx        *Context // the Context whose field this is
 	k          *vec.Kernels
 	a, b, c, d []float32
 	arg        []int32
@@ -37,16 +38,19 @@ type layerJob struct {
 	pool       PoolShape
 	rows, cols int
 	f          [4]float32
-	part       []float64 // per-thread partial sums
+	part       []float64 // per-chunk partial sums
 }
 
-// layerFor splits [0, n) into contiguous ranges for at most n/minPer threads
-// (at least one) and runs body on each, with the arguments already stored in
-// c.layer. It does not allocate (see Context.forRanges).
+// layerFor splits [0, n) into contiguous chunks for at most n/minPer threads
+// (at least one), each chunk at least 2·minPer items (a claim costs far
+// less than starting a parallel region, but not nothing), and runs body on
+// each, with the arguments already stored in c.layer. It does not allocate
+// (see Context.forRanges).
 func (c *Context) layerFor(n, minPer int, body func(j *layerJob, tid, lo, hi int)) {
 	j := &c.layer
-	j.body = body
-	c.forRanges(n, min(c.Threads(), n/max(1, minPer)), layerRange)
+	j.body, j.ctx = body, c
+	minPer = max(1, minPer)
+	c.forRanges(n, loopChunks(n, min(c.Threads(), n/minPer), 2*minPer), layerRange)
 	// Drop the references to the caller's slices.
 	j.a, j.b, j.c, j.d, j.arg, j.body = nil, nil, nil, nil, nil, nil
 }

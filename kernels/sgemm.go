@@ -196,10 +196,11 @@ var minFLOPsPerThread = float64(4 << 20)
 // sgemmBlocked is the Goto/BLIS implementation: packed panels of A and B sized
 // to the caches and a register-tile micro-kernel for the Context's ISA level
 // (pure Go 2×3 at generic, generated assembly 6×16 at avx2 and 12×32 at
-// avx512). C is split into one rectangle per thread, sized by the threads'
-// measured speeds (sgemm_split.go); each thread packs its own panels, so no
-// thread waits on another inside the product, and the results do not depend
-// on the shares.
+// avx512). C is split into one home rectangle per thread, sized by the
+// threads' measured speeds, and each rectangle into chunks that a thread
+// done with its own takes from the others (sgemm_split.go); each chunk packs
+// its own panels, so no thread waits on another inside the product, and the
+// results do not depend on the split.
 //
 // Private rectangles, rather than BLIS's thread teams sharing packed panels,
 // because the teams lost at 2 threads on a machine whose cores share no fast
@@ -228,10 +229,8 @@ func sgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a 
 		return
 	}
 	j.tm, j.tn = splitGrid(threads, m, n, k, kern.MR, kern.NR)
-	ctx.gemmSplit.plan(j)
-	ctx.Parallel(ctx.gemmRun)
-	ctx.gemmSplit.learn(j)
-	*j = gemmJob{} // drop references to the caller's slices
+	ctx.runGemmChunks(j) // sgemm_split.go
+	*j = gemmJob{}       // drop references to the caller's slices
 }
 
 // gemmJob holds the arguments of the SGEMM in progress, so that the function
@@ -239,7 +238,7 @@ func sgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a 
 type gemmJob struct {
 	kern          gemm.Kernel
 	bl            gemm.Blocking
-	tm, tn        int // the grid of C rectangles, one per thread
+	tm, tn        int // the grid of home rectangles of C, one per thread
 	tA, tB        Transpose
 	m, n, k       int
 	alpha, beta   float32
@@ -247,24 +246,5 @@ type gemmJob struct {
 	lda, ldb, ldc int
 }
 
-// runGemmJob runs thread tid's part of the SGEMM in ctx.gemmJob.
-func (ctx *Context) runGemmJob(tid int) {
-	j := &ctx.gemmJob
-	am := gemm.Matrix{Data: j.a, Stride: j.lda, Trans: j.tA == Trans}
-	bm := gemm.Matrix{Data: j.b, Stride: j.ldb, Trans: j.tB == Trans}
-	m0, m1, n0, n1 := ctx.gemmSplit.rect(j, tid)
-	if m0 == m1 || n0 == n1 {
-		return
-	}
-	if j.tA == NoTrans {
-		am.Data = j.a[m0*j.lda:]
-	} else {
-		am.Data = j.a[m0:]
-	}
-	if j.tB == NoTrans {
-		bm.Data = j.b[n0:]
-	} else {
-		bm.Data = j.b[n0*j.ldb:]
-	}
-	gemm.Gemm(&ctx.gemmWS[tid], j.kern, j.bl, m1-m0, n1-n0, j.k, j.alpha, am, bm, j.beta, j.c[m0*j.ldc+n0:], j.ldc)
-}
+// runGemmJob runs the whole SGEMM in ctx.gemmJob on the calling thread.
+func (ctx *Context) runGemmJob(tid int) { ctx.gemmRect(tid, 0, ctx.gemmJob.m, 0, ctx.gemmJob.n) }

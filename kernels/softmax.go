@@ -3,6 +3,8 @@ package kernels
 import (
 	"fmt"
 	"math"
+
+	"github.com/trainbench/trainbench/kernels/internal/parallel"
 )
 
 // Softmax cross-entropy: the fused last layer of a classifier and its loss
@@ -133,15 +135,15 @@ func softmaxCEParallelChecked(ctx *Context, batch, classes int, logits []float32
 
 func softmaxCEParallel(ctx *Context, batch, classes int, logits []float32, labels []int32, dlogits []float32) float32 {
 	j := &ctx.layer
-	if len(j.part) < ctx.Threads() {
-		j.part = make([]float64, ctx.Threads())
+	if n := parallel.ChunksPerThread * ctx.Threads(); len(j.part) < n {
+		j.part = make([]float64, n)
 	}
 	clear(j.part)
 	j.a, j.b, j.labels, j.cols, j.rows = logits, dlogits, labels, classes, batch
 	ctx.layerFor(batch, max(1, minExpsPerThread/classes), softmaxCEBody)
 	j.labels = nil
 	var loss float64
-	for _, p := range j.part[:ctx.Threads()] {
+	for _, p := range j.part { // in chunk order, whichever thread ran each
 		loss += p
 	}
 	return float32(loss / float64(batch))
@@ -157,5 +159,5 @@ func softmaxCEBody(j *layerJob, tid, lo, hi int) {
 		}
 		loss += softmaxCERow(j.a[i*j.cols:(i+1)*j.cols], j.labels[i], d, inv)
 	}
-	j.part[tid] = loss
+	j.part[j.ctx.rangeChunk(lo)] = loss
 }

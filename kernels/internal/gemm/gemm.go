@@ -116,7 +116,28 @@ func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
 // buffers grow on first use and are reused afterwards.
 type Workspace struct {
 	a, b, tile []float32
+	keepB      bool    // KeepB: reuse the packed panel of B when it matches
+	packed     packedB // the panel of B that b holds, when keepB
 }
+
+// packedB names a packed panel of B: the operand (its first element, stride
+// and transposition) and the panel's offsets and size.
+type packedB struct {
+	data           *float32
+	stride         int
+	trans          bool
+	pc, jc, kc, nc int
+}
+
+// KeepB makes later Gemm calls on ws skip packing a panel of B when it is
+// the panel ws packed last (the same slice of B, offsets and size), until
+// DropB. Threads that run a product in chunks of C keep B for the product:
+// their successive chunks share the columns of B, whose panel one packing
+// then serves. The caller must not change B in between.
+func (w *Workspace) KeepB() { w.keepB, w.packed = true, packedB{} }
+
+// DropB ends KeepB and drops the reference to B.
+func (w *Workspace) DropB() { w.keepB, w.packed = false, packedB{} }
 
 func (w *Workspace) grow(k Kernel, bl Blocking) {
 	na := roundUp(bl.MC, k.MR) * bl.KC
@@ -126,6 +147,7 @@ func (w *Workspace) grow(k Kernel, bl Blocking) {
 	}
 	if len(w.b) < nb {
 		w.b = alignedFloats(nb)
+		w.packed = packedB{}
 	}
 	if len(w.tile) < k.MR*k.NR {
 		w.tile = alignedFloats(k.MR * k.NR)
@@ -188,12 +210,19 @@ func Gemm(ws *Workspace, kern Kernel, bl Blocking, m, n, k int, alpha float32, a
 		for pc := 0; pc < k; pc += bl.KC {
 			kc := min(bl.KC, k-pc)
 			if !directB {
-				packB(bbuf, b, pc, jc, kc, nc, nr, kern.SIMDPack)
+				key := packedB{&b.Data[0], b.Stride, b.Trans, pc, jc, kc, nc}
+				if !ws.keepB || ws.packed != key {
+					packB(bbuf, b, pc, jc, kc, nc, nr, kern.SIMDPack)
+					if ws.keepB {
+						ws.packed = key
+					}
+				}
 			} else if tail := nc % nr; tail != 0 && !kern.masked() {
 				// Kernels without column masks read whole tiles, so a short
 				// last column block is packed (zero-padded) lest they read
 				// past the end of a row of B.
 				packB(bbuf, b, pc, jc+nc-tail, kc, tail, nr, kern.SIMDPack)
+				ws.packed = packedB{}
 			}
 			bet := beta
 			if pc > 0 {

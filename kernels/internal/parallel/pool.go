@@ -1,14 +1,22 @@
 // Package parallel runs a kernel's work on a fixed set of long-lived workers.
 //
-// A Pool with T threads owns T-1 goroutines started once; Run hands the same
+// A Pool with T threads owns T-1 goroutines started once. Run hands the same
 // function to every worker and to the calling goroutine, each with its own
-// thread index, and returns when all have finished. Kernels split their output
-// by thread index (SGEMM sizes the shares by the threads' measured speeds), and
-// every element is computed by one thread in an order that does not depend on
-// the split, so a given thread count always gives bit-identical results.
+// thread index, and returns when all have finished. For runs a loop of
+// chunks: each thread starts on its own home range of chunk indices and, once
+// that is empty, takes chunks from the back of the others' ranges, so a
+// thread the operating system deschedules does not hold the rest at the
+// barrier, and a worker that has not started by the time every chunk is
+// claimed is not waited for at all. Chunk boundaries are the caller's and
+// never depend on which thread runs a chunk, so a kernel that sums each chunk
+// into its own partial and adds the partials in chunk order gets
+// bit-identical results for a given chunk count.
 //
-// Workers spin briefly before parking, because training steps call many small
-// kernels back to back and waking a parked goroutine costs microseconds.
+// Waiting threads spin briefly before parking, because training steps call
+// many small kernels back to back and waking a parked goroutine costs
+// microseconds; they park early once the machine is clearly oversubscribed
+// (see spinner), because then their spinning takes the CPU a descheduled peer
+// needs.
 package parallel
 
 import (
@@ -20,11 +28,11 @@ import (
 	"time"
 )
 
-// spinTime is how long a waiting thread polls before it parks: a worker
-// waiting for the next Run, and the caller waiting for the workers to finish
-// one. yieldEvery is how often a spinning goroutine yields its P (and looks at
-// the clock), so that spinning never starves the goroutine it waits for when
-// GOMAXPROCS < threads.
+// spinTime is how long a waiting thread polls at most before it parks: a
+// worker waiting for the next Run, and the caller waiting for the workers to
+// finish one. yieldEvery is how often a spinning goroutine yields its P (and
+// looks at the clock), so that spinning never starves the goroutine it waits
+// for when GOMAXPROCS < threads.
 //
 // Parking is expensive here: the parked thread's CPU goes idle (in a VM the
 // vCPU halts), and waking it costs tens of microseconds. spinTime is long
@@ -32,19 +40,32 @@ import (
 // and the fraction of a millisecond by which the threads of one product
 // finish apart on a shared machine (measurements:
 // docs/perf-notes.md#parallel-spin-time).
+//
+// descheduled is the gap between two looks at the clock that means the
+// spinning thread itself was taken off its CPU: another process wants the
+// CPU, and spinning on only delays whoever holds the work. Interrupts and
+// the Go scheduler's own pauses last microseconds; a time slice lost to
+// another process lasts milliseconds.
+//
+// minWait is the least a thread waiting for the last chunks of a For polls
+// before it parks, whatever the chunks' measured length.
 const (
-	spinTime   = 5 * time.Millisecond
-	yieldEvery = 256
+	spinTime    = 5 * time.Millisecond
+	yieldEvery  = 256
+	descheduled = 200 * time.Microsecond
+	minWait     = 50 * time.Microsecond
 )
 
 // spinner tells a polling loop when to yield and when to park.
 type spinner struct {
-	i     int
-	start time.Time
+	i           int
+	start, last time.Time
+	limit       time.Duration // spinTime when zero
 }
 
 // spin is called once per poll; it yields the P every yieldEvery polls and
-// reports whether the caller should stop polling and park.
+// reports whether the caller should stop polling and park: after limit, or
+// as soon as the thread finds it was descheduled between two looks.
 func (s *spinner) spin() (park bool) {
 	s.i++
 	if s.i%yieldEvery != 0 {
@@ -53,28 +74,44 @@ func (s *spinner) spin() (park bool) {
 	now := time.Now()
 	if s.i == yieldEvery {
 		s.start = now
-	} else if now.Sub(s.start) > spinTime {
+		if s.limit == 0 {
+			s.limit = spinTime
+		}
+	} else if now.Sub(s.start) > s.limit || now.Sub(s.last) > descheduled {
 		return true
 	}
 	runtime.Gosched() // let the awaited goroutine run when GOMAXPROCS < threads
+	s.last = time.Now()
 	return false
 }
 
+// The run word (Pool.state): the generation in the high 32 bits, whether
+// the run is closed to late workers, and how many workers joined it.
+const (
+	genShift   = 32
+	closedBit  = 1 << 31
+	joinedMask = closedBit - 1
+)
+
 // Pool is a fixed group of threads that run work together. A Pool is not safe
-// for concurrent Run calls; Close releases its goroutines.
+// for concurrent Run or For calls; Close releases its goroutines.
 type Pool struct {
-	threads int
-	fn      func(tid int)
-	gen     atomic.Uint64 // incremented for each Run: the signal to start
-	pending atomic.Int64  // workers still running the current fn
-	wake    []chan struct{}
-	parked  []atomic.Bool
-	done    chan struct{}
-	closed  atomic.Bool
-	wg      sync.WaitGroup
-	// panicked is the first worker panic of the Run in progress, taken and
-	// cleared by Run itself so that it never outlives that Run.
+	threads  int
+	fn       func(tid int)
+	state    atomic.Uint64 // the run word: generation, closed, joined
+	finished atomic.Int64  // workers that joined the current run and returned
+	wake     []chan struct{}
+	parked   []atomic.Bool
+	waiting  atomic.Bool // the caller is blocked on done
+	done     chan struct{}
+	closed   atomic.Bool
+	wg       sync.WaitGroup
+	// panicked is the first worker panic of the run in progress, taken and
+	// cleared by the caller itself so that it never outlives that run.
 	panicked atomic.Pointer[WorkerPanic]
+	loop     loop          // the For in progress
+	loopFn   func(tid int) // p.runLoop, made once
+	hook     func(tid int) // SetClaimHook
 }
 
 // New starts a pool of the given number of threads (the caller counts as one).
@@ -89,6 +126,8 @@ func New(threads int) *Pool {
 		parked:  make([]atomic.Bool, threads),
 		done:    make(chan struct{}, 1),
 	}
+	p.loop.ranges = make([]homeRange, threads)
+	p.loopFn = p.runLoop
 	for tid := 1; tid < threads; tid++ {
 		p.wake[tid] = make(chan struct{}, 1)
 		p.wg.Add(1)
@@ -110,12 +149,21 @@ func (p *Pool) Run(fn func(tid int)) {
 		fn(0)
 		return
 	}
+	p.loop.waitLimit = 0
+	p.run(fn, false)
+}
+
+// run starts a run of fn, runs fn(0) and waits. A run that may close (a
+// For) stops admitting workers once fn(0) has returned and waits only for
+// those that joined; otherwise every worker runs fn once.
+func (p *Pool) run(fn func(tid int), mayClose bool) {
 	if p.closed.Load() {
 		panic("parallel: Run on a closed Pool")
 	}
 	p.fn = fn
-	p.pending.Store(int64(p.threads - 1))
-	p.gen.Add(1)
+	p.finished.Store(0)
+	gen := p.state.Load()>>genShift + 1
+	p.state.Store(gen << genShift)
 	for tid := 1; tid < p.threads; tid++ {
 		if p.parked[tid].Load() {
 			select {
@@ -124,7 +172,7 @@ func (p *Pool) Run(fn func(tid int)) {
 			}
 		}
 	}
-	p.callerRun(fn)
+	p.callerRun(fn, mayClose)
 	if wp := p.panicked.Swap(nil); wp != nil {
 		panic(wp)
 	}
@@ -133,17 +181,29 @@ func (p *Pool) Run(fn func(tid int)) {
 // callerRun runs fn(0) and then waits for the workers, also when fn(0)
 // panics: the wait is deferred, so the panic continues only once no worker
 // still runs this fn, and the runtime reports it with fn(0)'s own stack. A
-// worker's panic of the same Run is then dropped in favour of the caller's.
-func (p *Pool) callerRun(fn func(int)) {
+// worker's panic of the same run is then dropped in favour of the caller's.
+func (p *Pool) callerRun(fn func(int), mayClose bool) {
 	returned := false
 	defer func() {
-		// Wait for the workers: spin first, then block on done. done may hold
-		// a stale token from an earlier Run, so pending is re-checked after each.
-		var sp spinner
-		for p.pending.Load() != 0 {
-			if sp.spin() {
+		if !returned {
+			p.loop.abort.Store(true)
+		}
+		want := int64(p.threads - 1)
+		if mayClose {
+			want = int64(p.closeRun())
+		}
+		// Wait: spin first, then block on done. done may hold a stale
+		// token from an earlier run, so the count is re-checked after each.
+		sp := spinner{limit: p.loop.waitLimit}
+		for p.finished.Load() != want {
+			if !sp.spin() {
+				continue
+			}
+			p.waiting.Store(true)
+			if p.finished.Load() != want {
 				<-p.done
 			}
+			p.waiting.Store(false)
 		}
 		p.fn = nil
 		if !returned {
@@ -154,42 +214,23 @@ func (p *Pool) callerRun(fn func(int)) {
 	returned = true
 }
 
-// RunN calls fn(tid, lo, hi) on every thread with [lo, hi) the thread's share of
-// n items split into contiguous, nearly equal ranges (threads with no items
-// are not called). It is the usual way to split a loop.
-func (p *Pool) RunN(n int, fn func(tid, lo, hi int)) {
-	t := min(p.threads, n)
-	if t <= 1 {
-		if n > 0 {
-			fn(0, 0, n)
+// closeRun closes the run in progress to workers that have not joined it
+// yet and returns how many joined.
+func (p *Pool) closeRun() int {
+	for {
+		s := p.state.Load()
+		if p.state.CompareAndSwap(s, s|closedBit) {
+			return int(s & joinedMask)
 		}
-		return
 	}
-	p.Run(func(tid int) {
-		if tid < t {
-			lo, hi := Split(n, t, tid)
-			fn(tid, lo, hi)
-		}
-	})
 }
 
-// Split returns the i-th of parts contiguous ranges that cover [0, n), the
-// first n%parts ranges one longer than the rest.
-func Split(n, parts, i int) (lo, hi int) {
-	q, r := n/parts, n%parts
-	lo = i*q + min(i, r)
-	hi = lo + q
-	if i < r {
-		hi++
-	}
-	return lo, hi
-}
-
-// call runs a worker's fn(tid) and keeps its panic, if any, for Run to
-// re-raise; only the first of a Run is kept.
+// call runs a worker's fn(tid) and keeps its panic, if any, for the caller
+// to re-raise; only the first of a run is kept.
 func (p *Pool) call(fn func(int), tid int) {
 	defer func() {
 		if r := recover(); r != nil {
+			p.loop.abort.Store(true)
 			p.panicked.CompareAndSwap(nil, &WorkerPanic{Value: r, Thread: tid, Stack: debug.Stack()})
 		}
 	}()
@@ -221,23 +262,33 @@ func (p *Pool) worker(tid int) {
 	for {
 		// Spin for the next generation, then park.
 		var sp spinner
-		for p.gen.Load() == seen {
-			if !sp.spin() {
-				continue
+		s := p.state.Load()
+		for s>>genShift == seen {
+			if sp.spin() {
+				p.parked[tid].Store(true)
+				if p.state.Load()>>genShift == seen { // re-check after announcing the park
+					<-p.wake[tid]
+				}
+				p.parked[tid].Store(false)
+				sp = spinner{}
 			}
-			p.parked[tid].Store(true)
-			if p.gen.Load() == seen { // re-check after announcing the park
-				<-p.wake[tid]
-			}
-			p.parked[tid].Store(false)
-			sp = spinner{}
+			s = p.state.Load()
 		}
 		if p.closed.Load() {
 			return
 		}
-		seen = p.gen.Load()
+		// Join the run unless it closed first (a For whose chunks are all
+		// claimed needs no late worker).
+		for s&closedBit == 0 && !p.state.CompareAndSwap(s, s+1) {
+			s = p.state.Load()
+		}
+		seen = s >> genShift
+		if s&closedBit != 0 {
+			continue
+		}
 		p.call(p.fn, tid)
-		if p.pending.Add(-1) == 0 {
+		p.finished.Add(1)
+		if p.waiting.Load() {
 			select {
 			case p.done <- struct{}{}:
 			default:
@@ -251,7 +302,7 @@ func (p *Pool) Close() {
 	if p.closed.Swap(true) {
 		return
 	}
-	p.gen.Add(1)
+	p.state.Add(1 << genShift)
 	for tid := 1; tid < p.threads; tid++ {
 		select {
 		case p.wake[tid] <- struct{}{}:

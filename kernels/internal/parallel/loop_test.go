@@ -1,0 +1,189 @@
+package parallel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// forCounts runs a For over n chunks and returns how often each chunk ran
+// and which thread ran it.
+func forCounts(p *Pool, n int, homes []int) (counts []int32, by []int32) {
+	counts, by = make([]int32, n), make([]int32, n)
+	p.For(n, homes, func(tid, c int) {
+		atomic.AddInt32(&counts[c], 1)
+		atomic.StoreInt32(&by[c], int32(tid))
+	})
+	return counts, by
+}
+
+// TestForClaimsEveryChunkOnce is a property test: for random chunk counts,
+// home ranges (even, skewed, empty) and thread counts, with threads stalled
+// at random before their claims, every chunk runs exactly once.
+func TestForClaimsEveryChunkOnce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, threads := range []int{1, 2, 3, 5} {
+		p := New(threads)
+		for round := 0; round < 60; round++ {
+			n := 1 + rng.IntN(200)
+			var homes []int
+			if round%3 != 0 {
+				homes = make([]int, threads+1)
+				for i := 1; i < threads; i++ {
+					homes[i] = homes[i-1] + rng.IntN(n-homes[i-1]+1)
+				}
+				homes[threads] = n
+			}
+			stalled := rng.IntN(threads)
+			if round%2 == 1 {
+				p.SetClaimHook(func(tid int) {
+					if tid == stalled && rng.IntN(4) == 0 {
+						time.Sleep(50 * time.Microsecond)
+					}
+				})
+			}
+			counts, _ := forCounts(p, n, homes)
+			p.SetClaimHook(nil)
+			for c, k := range counts {
+				if k != 1 {
+					t.Fatalf("threads=%d n=%d homes=%v: chunk %d ran %d times", threads, n, homes, c, k)
+				}
+			}
+		}
+		p.Close()
+	}
+}
+
+// TestForTakesAStalledThreadsChunks stalls worker 1 before every claim: the
+// other threads run most of its home chunks, and each chunk still runs once.
+func TestForTakesAStalledThreadsChunks(t *testing.T) {
+	p := New(2)
+	defer p.Close()
+	p.SetClaimHook(func(tid int) {
+		if tid == 1 {
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	counts, by := forCounts(p, 40, nil)
+	ranOn1 := 0
+	for c := range counts {
+		if counts[c] != 1 {
+			t.Fatalf("chunk %d ran %d times", c, counts[c])
+		}
+		if by[c] == 1 {
+			ranOn1++
+		}
+	}
+	if ranOn1 > 2 {
+		t.Errorf("the stalled thread ran %d of its 20 home chunks; the caller should have taken nearly all", ranOn1)
+	}
+}
+
+// TestForWithWorkersThatNeverRun runs For on 3 threads with one P: the
+// caller claims every chunk itself and returns without waiting for workers
+// that never got to run.
+func TestForWithWorkersThatNeverRun(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := New(3)
+	defer p.Close()
+	within(t, "GOMAXPROCS=1, threads=3", func() {
+		for round := 0; round < 50; round++ {
+			counts, _ := forCounts(p, 17, nil)
+			for c, k := range counts {
+				if k != 1 {
+					t.Fatalf("round %d: chunk %d ran %d times", round, c, k)
+				}
+			}
+		}
+	})
+}
+
+// TestForSurvivesPanics makes one chunk panic on a chosen thread: the panic
+// reaches the caller once (a worker's as a *WorkerPanic), and the next For
+// and Run work.
+func TestForSurvivesPanics(t *testing.T) {
+	p := New(3)
+	defer p.Close()
+	within(t, "For panics", func() {
+		for round := 0; round < 12; round++ {
+			bad := round % 3
+			r := func() (r any) {
+				defer func() { r = recover() }()
+				p.For(30, nil, func(tid, c int) {
+					if tid == bad && c%2 == 0 {
+						panic(fmt.Sprintf("boom %d", tid))
+					}
+				})
+				return nil
+			}()
+			switch v := r.(type) {
+			case nil:
+				// The bad thread may have claimed no even chunk (it started
+				// late); nothing to check.
+			case string:
+				if bad != 0 || v != "boom 0" {
+					t.Errorf("round %d: recovered %q, thread %d panics", round, v, bad)
+				}
+			case *WorkerPanic:
+				if v.Thread != bad || v.Value != fmt.Sprintf("boom %d", bad) {
+					t.Errorf("round %d: recovered %v from thread %d, thread %d panics", round, v.Value, v.Thread, bad)
+				}
+			default:
+				t.Errorf("round %d: recovered %T %v", round, r, r)
+			}
+			counts, _ := forCounts(p, 25, nil)
+			for c, k := range counts {
+				if k != 1 {
+					t.Fatalf("round %d: after a panic, chunk %d ran %d times", round, c, k)
+				}
+			}
+			var hits [3]atomic.Int32
+			p.Run(func(tid int) { hits[tid].Add(1) })
+			for tid := range hits {
+				if hits[tid].Load() != 1 {
+					t.Fatalf("round %d: after a panic, Run called thread %d %d times", round, tid, hits[tid].Load())
+				}
+			}
+		}
+	})
+}
+
+func TestChunksAndSplitIndex(t *testing.T) {
+	for _, tc := range []struct{ n, t, min, want int }{
+		{1000, 2, 1, 8}, {1000, 2, 200, 5}, {1000, 2, 600, 2}, {3, 4, 1, 3}, {0, 2, 1, 1}, {5, 1, 1, 4},
+	} {
+		if got := Chunks(tc.n, tc.t, tc.min); got != tc.want {
+			t.Errorf("Chunks(%d, %d, %d) = %d, want %d", tc.n, tc.t, tc.min, got, tc.want)
+		}
+	}
+	for n := 1; n < 40; n++ {
+		for parts := 1; parts <= n; parts++ {
+			for i := 0; i < parts; i++ {
+				if lo, _ := Split(n, parts, i); SplitIndex(n, parts, lo) != i {
+					t.Fatalf("SplitIndex(%d, %d, %d) = %d, want %d", n, parts, lo, SplitIndex(n, parts, lo), i)
+				}
+			}
+		}
+	}
+}
+
+// TestSpinnerParksWhenDescheduled feeds the spinner a gap between two looks
+// at the clock longer than descheduled: it parks at once, well before its
+// limit.
+func TestSpinnerParksWhenDescheduled(t *testing.T) {
+	sp := spinner{limit: time.Hour}
+	for i := 0; i < 2*yieldEvery; i++ {
+		sp.spin() // may park if this test is descheduled; the gap below must
+	}
+	time.Sleep(2 * descheduled)
+	parked := false
+	for i := 0; i < yieldEvery && !parked; i++ {
+		parked = sp.spin()
+	}
+	if !parked {
+		t.Error("did not park after a gap longer than descheduled")
+	}
+}

@@ -1,0 +1,143 @@
+package kernels_test
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/kernels/kerneltest"
+)
+
+// stallCheck runs each kernel of a test on a quiet Context and again with
+// one thread stalled before every chunk it claims (a worker, then the
+// caller), and fails if any output bit differs: chunk boundaries and
+// reduction order must not depend on which thread ran which chunk.
+type stallCheck struct {
+	t   *testing.T
+	ctx *kernels.Context
+}
+
+// same runs fn (which returns its outputs, freshly computed) quiet and
+// stalled and compares the bits.
+func (s stallCheck) same(what string, fn func() [][]float32) {
+	s.t.Helper()
+	want := fn()
+	for _, tid := range []int{1, 0} {
+		restore := s.ctx.StallThread(tid, 300*time.Microsecond)
+		got := fn()
+		restore()
+		for o := range want {
+			for i := range want[o] {
+				if math.Float32bits(got[o][i]) != math.Float32bits(want[o][i]) {
+					s.t.Fatalf("%s, thread %d stalled: output %d[%d] = %v, quiet %v", what, tid, o, i, got[o][i], want[o][i])
+				}
+			}
+		}
+	}
+}
+
+func randSlice(n int, seed uint64) []float32 {
+	v := make([]float32, n)
+	kerneltest.Fill(kerneltest.Rand(seed), v)
+	return v
+}
+
+// TestStalledThreadDoesNotChangeResults covers SGEMM on odd shapes (k beyond
+// a KC block too), every conv implementation's three passes, and the layer
+// kernels, at 2 and 3 threads.
+func TestStalledThreadDoesNotChangeResults(t *testing.T) {
+	defer kernels.SetMinFLOPsPerThread(0)()
+	defer kernels.SetMinBytesPerThread(256)()
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		if ctx.Threads() < 2 {
+			t.Skip("one thread has no peer to stall")
+		}
+		s := stallCheck{t, ctx}
+		for _, sh := range [][3]int{{157, 301, 413}, {1000, 40, 64}, {37, 1500, 200}, {250, 130, 1100}} {
+			m, n, k := sh[0], sh[1], sh[2]
+			a, b, c0 := randSlice(m*k, 1), randSlice(k*n, 2), randSlice(m*n, 3)
+			s.same(fmt.Sprintf("sgemm %dx%dx%d", m, n, k), func() [][]float32 {
+				c := append([]float32(nil), c0...)
+				ctx.Sgemm(kernels.NoTrans, kernels.Trans, m, n, k, 1.5, a, k, b, k, 0.5, c, n)
+				return [][]float32{c}
+			})
+		}
+		convs := []kernels.Conv2DShape{
+			{N: 4, H: 12, W: 12, C: 8, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
+			{N: 3, H: 28, W: 28, C: 1, K: 32, R: 5, S: 5, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1},
+			{N: 2, H: 9, W: 11, C: 17, K: 33, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
+		}
+		for _, cs := range convs {
+			x, w, bias := randSlice(cs.InputLen(), 4), randSlice(cs.WeightLen(), 5), randSlice(cs.K, 6)
+			dy := randSlice(cs.OutputLen(), 7)
+			for _, impl := range kernels.Conv2DFwdImpls.All() {
+				s.same(fmt.Sprintf("conv fwd %s %v", impl.Name, cs), func() [][]float32 {
+					y := make([]float32, cs.OutputLen())
+					impl.Fn(ctx, cs, x, w, bias, y)
+					return [][]float32{y}
+				})
+			}
+			for _, impl := range kernels.Conv2DBwdDataImpls.All() {
+				s.same(fmt.Sprintf("conv bwd-data %s %v", impl.Name, cs), func() [][]float32 {
+					dx := make([]float32, cs.InputLen())
+					impl.Fn(ctx, cs, dy, w, dx)
+					return [][]float32{dx}
+				})
+			}
+			for _, impl := range kernels.Conv2DBwdWeightsImpls.All() {
+				s.same(fmt.Sprintf("conv bwd-weights %s %v", impl.Name, cs), func() [][]float32 {
+					dw, db := make([]float32, cs.WeightLen()), make([]float32, cs.K)
+					impl.Fn(ctx, cs, x, dy, dw, db)
+					return [][]float32{dw, db}
+				})
+			}
+		}
+		ds := kernels.DenseShape{Batch: 33, In: 70, Out: 45}
+		dx, dw, dbias := randSlice(ds.Batch*ds.In, 8), randSlice(ds.In*ds.Out, 9), randSlice(ds.Out, 10)
+		ddy := randSlice(ds.Batch*ds.Out, 11)
+		s.same("dense", func() [][]float32 {
+			y, gx := make([]float32, ds.Batch*ds.Out), make([]float32, ds.Batch*ds.In)
+			gw, gb := make([]float32, ds.In*ds.Out), make([]float32, ds.Out)
+			ctx.DenseForwardReLU(ds, dx, dw, dbias, y)
+			ctx.DenseBackwardData(ds, ddy, dw, gx)
+			ctx.DenseBackwardWeights(ds, dx, ddy, gw, gb)
+			return [][]float32{y, gx, gw, gb}
+		})
+		const batch, classes = 300, 17
+		logits := randSlice(batch*classes, 12)
+		labels := make([]int32, batch)
+		for i := range labels {
+			labels[i] = int32(i * 7 % classes)
+		}
+		s.same("softmax cross-entropy", func() [][]float32 {
+			d := make([]float32, batch*classes)
+			loss := ctx.SoftmaxCrossEntropy(batch, classes, logits, labels, d)
+			return [][]float32{{loss}, d}
+		})
+		v := randSlice(5000, 13)
+		s.same("relu, bias add", func() [][]float32 {
+			y, g := make([]float32, len(v)), make([]float32, len(v))
+			ctx.ReLUForward(v, y)
+			ctx.ReLUBackward(y, v, g)
+			ctx.BiasAdd(y, v[:50], 100)
+			return [][]float32{y, g}
+		})
+		ps := kernels.PoolShape{N: 3, H: 12, W: 12, C: 16, Window: 2, Stride: 2}
+		px, pdy := randSlice(ps.InputLen(), 14), randSlice(ps.OutputLen(), 15)
+		s.same("max-pool", func() [][]float32 {
+			y, arg, g := make([]float32, ps.OutputLen()), make([]int32, ps.OutputLen()), make([]float32, ps.InputLen())
+			ctx.MaxPoolForward(ps, px, y, arg)
+			ctx.MaxPoolBackward(ps, pdy, arg, g)
+			return [][]float32{y, g}
+		})
+		s.same("adam, sgd", func() [][]float32 {
+			p, m, vv := append([]float32(nil), v...), make([]float32, len(v)), make([]float32, len(v))
+			ctx.Adam(p, v, m, vv, kernels.DefaultAdam(), 3)
+			q, vel := append([]float32(nil), v...), make([]float32, len(v))
+			ctx.SGDMomentum(q, v, vel, 0.01, 0.9)
+			return [][]float32{p, m, vv, q, vel}
+		})
+	})
+}
