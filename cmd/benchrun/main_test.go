@@ -15,6 +15,7 @@ import (
 
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/machine"
 	"github.com/trainbench/trainbench/results"
 	"github.com/trainbench/trainbench/results/compare"
 )
@@ -84,6 +85,9 @@ func TestRunWritesResults(t *testing.T) {
 			"l1d", "l2", "l3", "isa-features", "isa-max", results.KeyGoVersion, results.KeyLabel, results.KeyDate} {
 			if k == "isa-features" && len(info.Features) == 0 {
 				continue // none detected (noasm builds, other architectures)
+			}
+			if size := map[string]int{"l1d": info.L1D, "l2": info.L2, "l3": info.L3}[k]; strings.HasPrefix(k, "l") && size == 0 {
+				continue // unknown here: no line
 			}
 			if cfg[k] == "" {
 				t.Errorf("%s: configuration lacks %s", rec.Name, k)
@@ -284,6 +288,19 @@ func TestDetect(t *testing.T) {
 		if !strings.Contains("\n"+o.String(), want) {
 			t.Errorf("detect output lacks %q:\n%s", strings.TrimSpace(want), o.String())
 		}
+	}
+	// The lines are a results file's configuration: ParseProfile reads
+	// them, and an unknown cache size is no line rather than a size of 0.
+	cfg := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(o.String()), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		cfg[k] = v
+		if v == "0" && strings.HasPrefix(k, "l") {
+			t.Errorf("detect prints %q: an unknown cache as 0", line)
+		}
+	}
+	if p, err := machine.ParseProfile(cfg); err != nil || p.Cores < 1 {
+		t.Errorf("ParseProfile of detect's output: %+v, %v", p, err)
 	}
 	o.Reset()
 	if code := run([]string{"detect", "--json"}, &o, &e); code != 0 {
