@@ -550,3 +550,34 @@ func TestShorthandWithValue(t *testing.T) {
 		t.Errorf("merge -omerged wrote %d results (%v)", len(rs), err)
 	}
 }
+
+// TestVersion: --version (and -version) prints trainbench's version as
+// results files record it.
+func TestVersion(t *testing.T) {
+	for _, flag := range []string{"--version", "-version"} {
+		var o, e bytes.Buffer
+		if code := run([]string{flag}, &o, &e); code != 0 {
+			t.Fatalf("%s: exit %d: %s", flag, code, e.String())
+		}
+		if want := "benchrun " + results.BuildEnv().Version + " go"; !strings.HasPrefix(o.String(), want) {
+			t.Errorf("%s printed %q, want it to start with %q", flag, o.String(), want)
+		}
+	}
+}
+
+// TestQuiet: -q leaves stderr empty on success (no progress, no notes) and
+// stdout as it was; an error still prints its one line.
+func TestQuiet(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.txt")
+	stdout, stderr := tinyRun(t, out, "-q")
+	if stderr != "" {
+		t.Errorf("-q: stderr %q", stderr)
+	}
+	if !strings.Contains(stdout, "\nKernels   ") {
+		t.Errorf("-q: no summary on stdout:\n%s", stdout)
+	}
+	var o, e bytes.Buffer
+	if code := run([]string{"-q", "--kernel", "Nosuch", "-o", out}, &o, &e); code != exitUsage || strings.Count(e.String(), "\n") != 1 {
+		t.Errorf("-q with bad input: exit %d, stderr %q", code, e.String())
+	}
+}
