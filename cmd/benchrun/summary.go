@@ -12,6 +12,7 @@ import (
 
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/costmodel"
+	"github.com/trainbench/trainbench/interference"
 	"github.com/trainbench/trainbench/machine"
 	"github.com/trainbench/trainbench/reports"
 	"github.com/trainbench/trainbench/results"
@@ -40,14 +41,18 @@ type runSummary struct {
 	priceErr error
 }
 
-// write prints the summary: the machine and its ceilings, the best case of
-// each kernel family, the workload's epoch on this machine against the
+// write prints the summary: a warning when the interference watch flagged
+// the run, the machine and its ceilings, the best case of each kernel family, the workload's epoch on this machine against the
 // catalogued options, and where the files are. Every line fits
 // summaryWidth columns.
 func (s runSummary) write(w io.Writer) error {
 	var lines []string
 	add := func(label, format string, args ...any) {
 		lines = append(lines, fit(fmt.Sprintf("%-9s %s", label, fmt.Sprintf(format, args...))))
+	}
+	if d := interference.Describe(s.rs); d != "" {
+		// With -q this is the only trace of the warnings on stderr.
+		add("Warning", "%s", d)
 	}
 	s.machineLines(add)
 	s.kernelLines(add, &lines)

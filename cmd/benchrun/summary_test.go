@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -125,5 +127,25 @@ func TestSummaryKernels(t *testing.T) {
 	}
 	if strings.Contains(lines[0], "peak") {
 		t.Errorf("a memory-bound family with a %% of the FLOP peak: %q", lines[0])
+	}
+}
+
+// TestSummaryWarnsOfInterference: a run the interference watch flagged
+// says so on the summary's first line (with -q, its only trace).
+func TestSummaryWarnsOfInterference(t *testing.T) {
+	seed, err := os.ReadFile(seedResults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagged := filepath.Join(t.TempDir(), "flagged.txt")
+	if err := os.WriteFile(flagged, append([]byte("interference-flags: over-peak\ninterference-max-peak: 129\n"), seed...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := testSummary(t, flagged)
+	if !strings.HasPrefix(out, "Warning   ") || !strings.Contains(strings.SplitN(out, "\n", 2)[0], "129") {
+		t.Errorf("no warning first:\n%s", out)
+	}
+	if strings.Contains(testSummary(t, seedResults), "Warning") {
+		t.Error("an unflagged run warns")
 	}
 }
