@@ -38,16 +38,18 @@ func (l Lines) ConfigLines() []KeyValue { return l }
 // isa-max and the ceilings). goos, goarch, pkg and cpu are the keys go test
 // writes too.
 const (
-	KeyGOOS      = "goos"               // runtime.GOOS
-	KeyGOARCH    = "goarch"             // runtime.GOARCH
-	KeyPkg       = "pkg"                // the package of the case table
-	KeyGoVersion = "go-version"         // runtime.Version()
-	KeyGOAMD64   = "goamd64"            // the GOAMD64 level the binary was built for (amd64 only)
-	KeyGoTags    = "go-tags"            // build tags (noasm, cblas), when any
-	KeyVersion   = "trainbench-version" // trainbench's module version and commit (Env.Version)
-	KeyLabel     = "machine"            // the machine label (--label)
-	KeyDate      = "date"               // when the run started, RFC 3339 UTC
+	KeyGOOS      = "goos"       // runtime.GOOS
+	KeyGOARCH    = "goarch"     // runtime.GOARCH
+	KeyPkg       = "pkg"        // the package of the case table
+	KeyGoVersion = "go-version" // runtime.Version()
+	KeyGOAMD64   = "goamd64"    // the GOAMD64 level the binary was built for (amd64 only)
+	KeyGoTags    = "go-tags"    // build tags (noasm, cblas), when any
+	KeyLabel     = "machine"    // the machine label (--label)
+	KeyDate      = "date"       // when the run started, RFC 3339 UTC
 )
+
+// KeyVersion is trainbench's module version and commit (Env.Version).
+const KeyVersion = "trainbench-version"
 
 // Header is the file configuration of one run: where, when and with what it
 // ran.
