@@ -315,17 +315,29 @@ func TestCompare(t *testing.T) {
 	}
 	opt := compare.DefaultOptions()
 	opt.Filter = "/m:(64 OR 128)"
+	ts, err := compare.Build(ins, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var want bytes.Buffer
-	if err := compare.Write(&want, ins, opt); err != nil {
+	if err := compare.Write(&want, ins, ts); err != nil {
 		t.Fatal(err)
 	}
 	if o.String() != want.String() {
 		t.Errorf("compare printed\n%s\nwant\n%s", o.String(), want.String())
 	}
-	for _, s := range []string{"gotest", "benchrun", "m=128/n=128/k=128", "GFLOP/s", "%peak", "vs base"} {
+	for _, s := range []string{"gotest", "benchrun", "m=128/n=128/k=128", "GFLOP/s", "vs base"} {
 		if !strings.Contains(o.String(), s) {
 			t.Errorf("compare output lacks %q:\n%s", s, o.String())
 		}
+	}
+	// The shares of a ceiling and FLOP/byte only when asked for.
+	if strings.Contains(o.String(), "%peak") || strings.Contains(o.String(), "FLOP/byte") {
+		t.Errorf("compare compares derived metrics by default:\n%s", o.String())
+	}
+	o.Reset()
+	if code := run(append([]string{"compare", "--metrics", "all"}, args[1:]...), &o, &e); code != 0 || !strings.Contains(o.String(), "FLOP/byte") {
+		t.Errorf("--metrics all: exit %d, output lacks FLOP/byte:\n%s", code, o.String())
 	}
 
 	bad := filepath.Join(t.TempDir(), "bad.txt")
@@ -334,7 +346,8 @@ func TestCompare(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"compare"}, "at least one results file"},
+		{[]string{"compare"}, "standard input: no benchmark results"},
+		{[]string{"compare", "--format", "html", out}, "--format"},
 		{[]string{"compare", bad}, "bad.txt:3:"},
 		{[]string{"compare", filepath.Join(t.TempDir(), "missing.txt")}, "missing.txt"},
 		{[]string{"compare", "-col", "/impl(", out}, "-col"},
