@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -356,6 +357,31 @@ func TestCompare(t *testing.T) {
 		if code := run(tc.args, &o, &e); code != exitUsage || !strings.Contains(e.String(), tc.want) {
 			t.Errorf("benchrun %s: exit %d, stderr %q, want %q", strings.Join(tc.args, " "), code, e.String(), tc.want)
 		}
+	}
+}
+
+// TestCompareFailOnRegression: exit 1 and a line on stderr for a case 20%
+// slower at six runs a side; exit 0 when the threshold is above the change.
+func TestCompareFailOnRegression(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, ns float64) string {
+		var b strings.Builder
+		for i := range 6 {
+			fmt.Fprintf(&b, "BenchmarkX/isa=avx2-2 100 %g ns/op\nBenchmarkY/isa=avx2-2 100 %g ns/op\n", ns+float64(i), 500+float64(i))
+		}
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(b.String()), 0o644)
+		return p
+	}
+	old, slow := write("old.txt", 100), write("new.txt", 120)
+	var o, e bytes.Buffer
+	if code := run([]string{"compare", "--fail-on-regression", "5", old, slow}, &o, &e); code != exitFailure ||
+		!strings.Contains(e.String(), "regression:") || !strings.Contains(e.String(), "BenchmarkX") && !strings.Contains(e.String(), "X/isa=avx2") || strings.Contains(e.String(), "Y/isa") {
+		t.Errorf("exit %d, stderr %q", code, e.String())
+	}
+	e.Reset()
+	if code := run([]string{"compare", "--fail-on-regression", "25", old, slow}, &o, &e); code != 0 {
+		t.Errorf("threshold above the change: exit %d, stderr %q", code, e.String())
 	}
 }
 

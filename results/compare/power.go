@@ -41,7 +41,7 @@ func MinRuns(alpha float64) int {
 // every comparison could find a change.
 func (ts *Tables) tooFew(alpha float64) string {
 	total, few := 0, 0
-	worst := [2]int{math.MaxInt, math.MaxInt}
+	var worst [2]int
 	for _, t := range ts.Tables {
 		for _, c := range t.Cells {
 			if c.Baseline == nil {
@@ -53,7 +53,7 @@ func (ts *Tables) tooFew(alpha float64) string {
 				continue
 			}
 			few++
-			if n+m < worst[0]+worst[1] {
+			if few == 1 || n+m < worst[0]+worst[1] {
 				worst = [2]int{n, m}
 			}
 		}
