@@ -9,11 +9,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/trainbench/trainbench/bench"
 	"github.com/trainbench/trainbench/results"
 )
 
 // tableUnits are the columns of run's table after the case name and time.
-var tableUnits = []string{"GFLOP/s", "GB/s", "%peak", "FLOP/byte"}
+// A share of a ceiling above 100 is marked "!": not a result (bench.OverCeiling).
+var tableUnits = []string{"GFLOP/s", "GB/s", bench.UnitPeak, bench.UnitBW, "FLOP/byte"}
 
 // writeTable prints one row per case (its median over the runs), in the
 // order the cases first ran, a blank line between kernels. Names are shown
@@ -50,7 +52,7 @@ func writeTable(w io.Writer, rs []results.Result) {
 	fmt.Fprintln(tw, header+"runs\t")
 	for i, rw := range rows {
 		if i > 0 && rows[i-1].kernel != rw.kernel {
-			fmt.Fprintln(tw, "\t\t\t\t\t\t\t")
+			fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t")
 		}
 		line := fmt.Sprintf("%-*s\t", nw, rw.name)
 		if ns, ok := median(rw.values["ns/op"]); ok {
@@ -59,7 +61,9 @@ func writeTable(w io.Writer, rs []results.Result) {
 			line += "-\t"
 		}
 		for _, u := range tableUnits {
-			if v, ok := median(rw.values[u]); ok {
+			if v, ok := median(rw.values[u]); ok && (u == bench.UnitPeak || u == bench.UnitBW) && bench.OverCeiling(v) {
+				line += fmt.Sprintf("%.4g!\t", v)
+			} else if ok {
 				line += fmt.Sprintf("%.4g\t", v)
 			} else {
 				line += "-\t"

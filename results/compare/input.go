@@ -27,7 +27,9 @@ type Input struct {
 // Unlike benchstat it is strict, so that a comparison never rests on half a
 // file: a malformed benchmark line, a measurement that is not a finite
 // number ≥ 0, and an input with no results are each an error naming the
-// input.
+// input. Files are first checked by results.Read, whose rules are stricter
+// still (a configuration key set twice in one block); standard input, read
+// once, gets the rules above.
 func ReadInputs(args []string) ([]Input, error) {
 	type want struct{ label, path string }
 	var wants []want
@@ -55,6 +57,11 @@ func ReadInputs(args []string) ([]Input, error) {
 			byLabel[label] = append(byLabel[label], path)
 			if err := results.Distinct(byLabel[label]...); err != nil {
 				return nil, fmt.Errorf("label %s: %w", label, err)
+			}
+		}
+		if path != "-" {
+			if _, err := results.Read(path); err != nil {
+				return nil, err
 			}
 		}
 		wants = append(wants, want{label, path})
