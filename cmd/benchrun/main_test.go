@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -452,17 +453,29 @@ func TestCompare(t *testing.T) {
 	}
 	opt := compare.DefaultOptions()
 	opt.Filter = "/m:(64 OR 128)"
+	ts, err := compare.Build(ins, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var want bytes.Buffer
-	if err := compare.Write(&want, ins, opt); err != nil {
+	if err := compare.Write(&want, ins, ts); err != nil {
 		t.Fatal(err)
 	}
 	if o.String() != want.String() {
 		t.Errorf("compare printed\n%s\nwant\n%s", o.String(), want.String())
 	}
-	for _, s := range []string{"gotest", "benchrun", "m=128/n=128/k=128", "GFLOP/s", "%peak", "vs base"} {
+	for _, s := range []string{"gotest", "benchrun", "m=128/n=128/k=128", "GFLOP/s", "vs base"} {
 		if !strings.Contains(o.String(), s) {
 			t.Errorf("compare output lacks %q:\n%s", s, o.String())
 		}
+	}
+	// The shares of a ceiling and FLOP/byte only when asked for.
+	if strings.Contains(o.String(), "%peak") || strings.Contains(o.String(), "FLOP/byte") {
+		t.Errorf("compare compares derived metrics by default:\n%s", o.String())
+	}
+	o.Reset()
+	if code := run(append([]string{"compare", "--metrics", "all"}, args[1:]...), &o, &e); code != 0 || !strings.Contains(o.String(), "FLOP/byte") {
+		t.Errorf("--metrics all: exit %d, output lacks FLOP/byte:\n%s", code, o.String())
 	}
 
 	bad := filepath.Join(t.TempDir(), "bad.txt")
@@ -471,7 +484,8 @@ func TestCompare(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"compare"}, "at least one results file"},
+		{[]string{"compare"}, "standard input: no benchmark results"},
+		{[]string{"compare", "--format", "html", out}, "--format"},
 		{[]string{"compare", bad}, "bad.txt:3:"},
 		{[]string{"compare", filepath.Join(t.TempDir(), "missing.txt")}, "missing.txt"},
 		{[]string{"compare", "-col", "/impl(", out}, "-col"},
@@ -480,6 +494,31 @@ func TestCompare(t *testing.T) {
 		if code := run(tc.args, &o, &e); code != exitUsage || !strings.Contains(e.String(), tc.want) {
 			t.Errorf("benchrun %s: exit %d, stderr %q, want %q", strings.Join(tc.args, " "), code, e.String(), tc.want)
 		}
+	}
+}
+
+// TestCompareFailOnRegression: exit 1 and a line on stderr for a case 20%
+// slower at six runs a side; exit 0 when the threshold is above the change.
+func TestCompareFailOnRegression(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, ns float64) string {
+		var b strings.Builder
+		for i := range 6 {
+			fmt.Fprintf(&b, "BenchmarkX/isa=avx2-2 100 %g ns/op\nBenchmarkY/isa=avx2-2 100 %g ns/op\n", ns+float64(i), 500+float64(i))
+		}
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(b.String()), 0o644)
+		return p
+	}
+	old, slow := write("old.txt", 100), write("new.txt", 120)
+	var o, e bytes.Buffer
+	if code := run([]string{"compare", "--fail-on-regression", "5", old, slow}, &o, &e); code != exitFailure ||
+		!strings.Contains(e.String(), "regression:") || !strings.Contains(e.String(), "BenchmarkX") && !strings.Contains(e.String(), "X/isa=avx2") || strings.Contains(e.String(), "Y/isa") {
+		t.Errorf("exit %d, stderr %q", code, e.String())
+	}
+	e.Reset()
+	if code := run([]string{"compare", "--fail-on-regression", "25", old, slow}, &o, &e); code != 0 {
+		t.Errorf("threshold above the change: exit %d, stderr %q", code, e.String())
 	}
 }
 

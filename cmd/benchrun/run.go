@@ -57,11 +57,12 @@ select, and how long they take, without running them.
 
 Presets (filters narrow them further):
   default   the seed workload's kernels and the GEMM shapes at every ISA
-            level and thread count, 3 runs each; about 2.5 minutes on 2 cores
+            level and thread count, 6 short interleaved runs each (enough for
+            compare to find a 5% change); about 2 minutes on 2 cores
   --quick   the same shapes at the highest ISA level, 1 and all cores,
-            one short run each; under a minute
+            6 shorter runs each; under a minute
   --full    every shape set, implementation (naive too), level and thread
-            count, 5 runs each; long
+            count, 10 runs each; long
 Every run says how long it should take before it starts.
 
 Ctrl-C stops after the case in progress; the results file keeps every
@@ -83,8 +84,8 @@ completed case (it is rewritten atomically after each one).`,
 	f.IntSliceVar(&o.threads, "threads", nil, "thread counts (default: 1, powers of two, the core count; --quick: 1 and the core count)")
 	f.StringSliceVar(&o.sets, "set", nil, `shape sets (default: a kernel's "seed" set if it has one, else its default sets; --full: all)`)
 	f.StringVar(&o.match, "match", "", "run only the cases whose name matches this regular expression, e.g. 'm=1024/' (names as in go test, without Benchmark)")
-	f.StringVar(&o.benchtime, "benchtime", "", "time per case, or an iteration count like 10x (default by preset: 100ms, 50ms --quick, less when there are many cases; 1s --full)")
-	f.IntVar(&o.count, "count", 0, "runs of each case, interleaved (default by preset: 3, 1 --quick, 5 --full)")
+	f.StringVar(&o.benchtime, "benchtime", "", "time per case, or an iteration count like 10x (default by preset: 100ms, 50ms --quick, less when there are many cases; 500ms --full)")
+	f.IntVar(&o.count, "count", 0, "runs of each case, interleaved (default by preset: 6, 6 --quick, 10 --full; compare needs at least 4)")
 	f.BoolVar(&o.quick, "quick", false, "the quick preset: under a minute")
 	f.BoolVar(&o.full, "full", false, "the full preset: everything, long")
 	o.register(f, "benchrun", "", "measure the ceilings: quick, full or off (default: quick with --quick, else full)")
@@ -149,8 +150,11 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 		return err
 	}
 	if len(rs) > 0 {
-		fmt.Fprintf(stderr, "benchrun: %d results in %s (took %s; compare runs with: benchrun compare OLD %s)\n",
-			len(rs), o.output, time.Since(o.start).Round(time.Second), o.output)
+		hint := fmt.Sprintf("compare runs with: benchrun compare OLD %s", o.output)
+		if p.count < runner.MinCount {
+			hint = fmt.Sprintf("%d runs of each case: too few to compare (at least %d)", p.count, runner.MinCount)
+		}
+		fmt.Fprintf(stderr, "benchrun: %d results in %s (took %s; %s)\n", len(rs), o.output, time.Since(o.start).Round(time.Second), hint)
 	}
 	sum := runSummary{profile: profile, ceilings: o.ceilings, rs: rs, output: o.output}
 	if runErr != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/trainbench/trainbench/bench"
 	"github.com/trainbench/trainbench/results"
 )
 
@@ -131,7 +132,8 @@ func mdCell(s string) string {
 }
 
 // tableUnits are the columns of run's table after the case name and time.
-var tableUnits = []string{"GFLOP/s", "GB/s", "%peak", "FLOP/byte"}
+// A share of a ceiling above 100 is marked "!": not a result (bench.OverCeiling).
+var tableUnits = []string{"GFLOP/s", "GB/s", bench.UnitPeak, bench.UnitBW, "FLOP/byte"}
 
 // caseStats are the runs of one case (results of one name, in the order
 // they ran): each unit's values.
@@ -201,7 +203,9 @@ func writeTable(w io.Writer, rs []results.Result, format formatFlag) error {
 			row = append(row, fmtDuration(time.Duration(ns)))
 		}
 		for _, u := range tableUnits {
-			if v, ok := c.median(u); ok {
+			if v, ok := c.median(u); ok && (u == bench.UnitPeak || u == bench.UnitBW) && bench.OverCeiling(v) {
+				row = append(row, num(v)+"!")
+			} else if ok {
 				row = append(row, num(v))
 			} else {
 				row = append(row, "-")
