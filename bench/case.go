@@ -9,12 +9,12 @@
 // Case names follow Benchmark<Family>/<key>=<value>/... with keys in the
 // fixed order of package benchname (pass, impl, isa, threads, then the
 // shape), so benchstat can slice results by any key (-col /impl, -row
-// /shape). Each case reports GFLOP/s
-// and GB/s from the kernel's own FLOP and byte formulas, and sets them
-// against the machine (package ceiling): %peak of the measured peak of its
-// ISA level and thread count, and its arithmetic intensity in FLOP/byte
-// (see Case.Metrics). The ceilings themselves are the Peak and Stream
-// families.
+// /shape). Each case reports GFLOP/s and GB/s from the kernel's own FLOP
+// and byte formulas, and sets them against the ceiling of the resource that
+// bounds it (package ceiling, Case.Metrics): %peak of the measured FLOP peak
+// of its ISA level and thread count, or %bw of the measured bandwidth of the
+// memory level its working set fits in, and its arithmetic intensity in
+// FLOP/byte. The ceilings themselves are the Peak and Stream families.
 package bench
 
 import (
@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/trainbench/trainbench/benchname"
+	"github.com/trainbench/trainbench/kernels/cpu"
 )
 
 // Case is one benchmark: one kernel, implementation, ISA level, thread count
@@ -70,13 +71,64 @@ func (c Case) Run(b *testing.B) {
 	for b.Loop() {
 		op()
 	}
-	peak := 0.0
-	if l, ok := roofLevel(c); ok && c.FLOPs > 0 && !c.Ceiling {
-		peak = PeakGFLOPS(l, max(c.Threads, 1))
-	}
-	for _, m := range c.Metrics(b.N, b.Elapsed(), peak) {
+	for _, m := range c.Metrics(b.N, b.Elapsed(), c.roof()) {
 		b.ReportMetric(m.Value, m.Unit)
 	}
+}
+
+// The units of a case's share of its ceiling (Case.Metrics).
+const (
+	UnitPeak = "%peak" // of the FLOP peak of the ISA level it ran
+	UnitBW   = "%bw"   // of the bandwidth of the memory level its working set fits
+)
+
+// Roof is what a case is held against: the FLOP peak of the ISA level it
+// ran at on its thread count, the peak of the highest level usable here,
+// and the bandwidth of the memory level its working set fits in on that
+// many threads. A zero field is unknown.
+type Roof struct {
+	PeakGFLOPS float64
+	BestGFLOPS float64
+	GBs        float64
+}
+
+// roof measures or looks up c's Roof (none for a ceiling case).
+func (c Case) roof() Roof {
+	if c.Ceiling {
+		return Roof{}
+	}
+	var r Roof
+	threads := max(c.Threads, 1)
+	if l, ok := roofLevel(c); ok && c.FLOPs > 0 {
+		r.PeakGFLOPS = PeakGFLOPS(l, threads)
+		info, _ := cpu.Detect()
+		r.BestGFLOPS = PeakGFLOPS(info.Max(), threads)
+	}
+	if c.Bytes > 0 {
+		_, r.GBs = MemoryGBs(c.Bytes, threads)
+	}
+	return r
+}
+
+// MemoryBound reports whether a kernel of intensity flops/bytes is bound by
+// memory on this machine, as the roofline has it: the bandwidth times the
+// intensity is below the best FLOP peak (BestGFLOPS, else PeakGFLOPS). The
+// best level's peak, not the case's own, decides, so that a kernel is bound
+// by the same resource at every ISA level: a scalar ReLU is slow memory
+// traffic, not fast arithmetic. A case that counts no FLOPs is memory
+// bound; one that counts no bytes, or whose bandwidth is unknown, is not.
+func (r Roof) MemoryBound(flops, bytes float64) bool {
+	peak := r.BestGFLOPS
+	if peak <= 0 {
+		peak = r.PeakGFLOPS
+	}
+	switch {
+	case bytes <= 0 || r.GBs <= 0:
+		return false
+	case flops <= 0 || peak <= 0:
+		return true
+	}
+	return r.GBs*flops/bytes < peak
 }
 
 // Metric is one reported benchmark metric.
@@ -89,38 +141,51 @@ type Metric struct {
 //
 //	GFLOP/s    FLOPs per second, when the case counts FLOPs
 //	GB/s       compulsory bytes per second, when it counts bytes
-//	%peak      100 · GFLOP/s / peakGFLOPS, when peakGFLOPS > 0
+//	%peak      100 · GFLOP/s / roof.PeakGFLOPS, for a compute-bound case
+//	%bw        100 · GB/s / roof.GBs, for a memory-bound one (MemoryBound)
 //	FLOP/byte  arithmetic intensity FLOPs/Bytes, when it counts both
 //
-// Run passes as peakGFLOPS the measured f32 peak (every kernel here is
-// float32) of the case's ISA level and thread count, PeakGFLOPS(level,
-// threads): isa=generic cases are held against the scalar pure-Go peak,
-// the most Go code the compiler vectorises nothing of can reach (a library
-// with its own assembly, like gonum's SSE loops, can pass 100%); isa=native
-// cases (system libraries that pick their own instructions) against the
-// highest level usable here, the best this hardware offers. Ceiling cases
-// get neither %peak nor FLOP/byte.
-func (c Case) Metrics(n int, elapsed time.Duration, peakGFLOPS float64) []Metric {
+// Each case gets one share, of the ceiling of the resource that bounds it,
+// so that the number means how close it comes to what this machine allows.
+// Run passes as roof the measured f32 peak (every kernel here is float32)
+// of the case's ISA level and thread count (PeakGFLOPS: isa=generic against
+// the scalar pure-Go peak, isa=native, a library that picks its own
+// instructions, against the highest level usable here), and the bandwidth
+// of the memory level its compulsory bytes fit in (MemoryGBs). A share
+// above 100 is not a result: the ceiling was measured low (a busy machine)
+// or the data sat in a faster level than its size suggests; readers flag
+// it. Ceiling cases get neither share nor FLOP/byte.
+func (c Case) Metrics(n int, elapsed time.Duration, roof Roof) []Metric {
 	s := elapsed.Seconds()
 	if s <= 0 || n <= 0 {
 		return nil
 	}
 	var ms []Metric
 	gflops := c.FLOPs * float64(n) / s / 1e9
+	gbs := c.Bytes * float64(n) / s / 1e9
 	if c.FLOPs > 0 {
 		ms = append(ms, Metric{gflops, "GFLOP/s"})
 	}
 	if c.Bytes > 0 {
-		ms = append(ms, Metric{c.Bytes * float64(n) / s / 1e9, "GB/s"})
+		ms = append(ms, Metric{gbs, "GB/s"})
 	}
-	if c.FLOPs > 0 && peakGFLOPS > 0 && !c.Ceiling {
-		ms = append(ms, Metric{100 * gflops / peakGFLOPS, "%peak"})
+	if !c.Ceiling {
+		switch {
+		case roof.MemoryBound(c.FLOPs, c.Bytes):
+			ms = append(ms, Metric{100 * gbs / roof.GBs, UnitBW})
+		case c.FLOPs > 0 && roof.PeakGFLOPS > 0:
+			ms = append(ms, Metric{100 * gflops / roof.PeakGFLOPS, UnitPeak})
+		}
 	}
 	if c.FLOPs > 0 && c.Bytes > 0 && !c.Ceiling {
 		ms = append(ms, Metric{c.FLOPs / c.Bytes, "FLOP/byte"})
 	}
 	return ms
 }
+
+// OverCeiling reports whether a share of a ceiling (%peak, %bw) is above
+// 100: not a result, but a sign the ceiling or the case's roof is wrong.
+func OverCeiling(share float64) bool { return share > 100 }
 
 // RunAll runs each case as a sub-benchmark of b, named by SubName.
 func RunAll(b *testing.B, cases []Case) {

@@ -135,12 +135,13 @@ func streamCase(l cpu.Level, op machine.Op, threads, size int, set string) Case 
 	}
 }
 
-// roofs holds the peaks %peak is computed against: from the profile given to
-// UseProfile, else measured once per process on first use.
+// roofs holds the ceilings %peak and %bw are computed against: from the
+// profile given to UseProfile, else measured once per process on first use.
 var roofs struct {
 	sync.Mutex
-	profile *machine.Profile
-	peaks   map[roofKey]float64
+	profile  *machine.Profile
+	peaks    map[roofKey]float64
+	measured *machine.Profile // the bandwidths measured without a profile
 }
 
 type roofKey struct {
@@ -148,13 +149,116 @@ type roofKey struct {
 	threads int
 }
 
-// UseProfile makes %peak use the f32 peaks of p (measured once per run by
-// benchrun) instead of measuring them; a peak p lacks is still measured.
+// UseProfile makes %peak and %bw use the f32 peaks and the cache
+// bandwidths of p (measured once per run by benchrun) instead of measuring
+// them; a peak p lacks is still measured.
 func UseProfile(p machine.Profile) {
 	roofs.Lock()
 	defer roofs.Unlock()
 	roofs.profile = &p
 	roofs.peaks = nil
+}
+
+// MemoryGBs returns the memory level a working set of bytes on threads
+// threads fits in (machine.LevelL1 ... LevelDRAM) and its measured
+// bandwidth, all threads together, that %bw divides by: from UseProfile's
+// profile when it has a cache sweep, else measured once per process with
+// ceiling.Measure in its quick mode (a few seconds). gbs is 0 when nothing
+// is known.
+//
+// The working set is taken as the case's compulsory bytes, as the report's
+// roofline takes it: an array read and written counts twice, so the level
+// is never a faster one than the data really fit. L1 and L2 are per core:
+// the set is split over the threads. When the level's bandwidth was not
+// measured, the next faster level's is used, and when L3's size is unknown a
+// set past L2 is held against L2: a roof too high rather than too low, so
+// that a share above 100 means the ceiling, not the rule, is wrong.
+func MemoryGBs(bytes float64, threads int) (level string, gbs float64) {
+	p := bandwidthProfile()
+	if p == nil || len(p.Caches) == 0 {
+		return "", 0
+	}
+	return cacheRoof(*p, bytes, threads)
+}
+
+// bandwidthProfile returns the profile whose cache bandwidths %bw uses.
+func bandwidthProfile() *machine.Profile {
+	roofs.Lock()
+	defer roofs.Unlock()
+	if roofs.profile != nil && len(roofs.profile.Caches) > 0 {
+		return roofs.profile
+	}
+	if roofs.measured == nil {
+		info, _ := cpu.Detect()
+		p, err := ceiling.Measure(ceiling.Options{Quick: true, Levels: []cpu.Level{info.Max()}})
+		if err != nil {
+			p = machine.Profile{}
+		}
+		roofs.measured = &p
+	}
+	return roofs.measured
+}
+
+// cacheRoof is MemoryGBs on profile p.
+func cacheRoof(p machine.Profile, bytes float64, threads int) (string, float64) {
+	levels := machine.CacheLevels()
+	fit := len(levels) - 1
+	perThread := bytes / float64(max(threads, 1))
+	switch {
+	case p.L1D > 0 && perThread <= float64(p.L1D):
+		fit = 0
+	case p.L2 > 0 && perThread <= float64(p.L2):
+		fit = 1
+	case p.L3 > 0 && bytes <= float64(p.L3):
+		fit = 2
+	case p.L3 == 0 && p.L2 > 0:
+		fit = 1 // L3 or DRAM: no faster than L2
+	}
+	for i := fit; i >= 0; i-- {
+		if g := levelGBs(p, levels[i], threads); g > 0 {
+			return levels[i], g
+		}
+	}
+	return "", 0
+}
+
+// levelGBs is the bandwidth of level on threads threads: as measured at
+// that thread count, else for the per-core levels (L1, L2) the per-thread
+// rate at the fewest threads measured times threads, and for the shared
+// ones (L3, DRAM) the rate at the nearest thread count above, or the
+// highest measured.
+func levelGBs(p machine.Profile, level string, threads int) float64 {
+	if g, ok := p.Cache(level, threads); ok {
+		return g
+	}
+	var at []machine.Bandwidth
+	for _, b := range p.Caches {
+		if b.Level == level {
+			at = append(at, b)
+		}
+	}
+	if len(at) == 0 {
+		return 0
+	}
+	fewest, above, most := at[0], machine.Bandwidth{}, at[0]
+	for _, b := range at {
+		if b.Threads < fewest.Threads {
+			fewest = b
+		}
+		if b.Threads > threads && (above.Threads == 0 || b.Threads < above.Threads) {
+			above = b
+		}
+		if b.Threads > most.Threads {
+			most = b
+		}
+	}
+	if level == machine.LevelL1 || level == machine.LevelL2 {
+		return fewest.GBs / float64(fewest.Threads) * float64(threads)
+	}
+	if above.Threads > 0 {
+		return above.GBs
+	}
+	return most.GBs
 }
 
 // PeakGFLOPS returns the f32 peak of ISA level l on threads threads that

@@ -83,7 +83,7 @@ func TestCeilingCasesRun(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	c := Case{CaseName: benchname.CaseName{Family: benchname.Sgemm, ISA: "avx2", Threads: 1}, FLOPs: 2e9, Bytes: 4e8}
 	got := map[string]float64{}
-	for _, m := range c.Metrics(10, 2*time.Second, 40) {
+	for _, m := range c.Metrics(10, 2*time.Second, Roof{PeakGFLOPS: 40, GBs: 100}) {
 		got[m.Unit] = m.Value
 	}
 	want := map[string]float64{"GFLOP/s": 10, "GB/s": 2, "%peak": 25, "FLOP/byte": 5}
@@ -95,11 +95,60 @@ func TestMetrics(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("metrics %v, want %v", got, want)
 	}
+	// The same case where memory bounds it (4 GB/s × 5 FLOP/byte is below
+	// the best peak of 1000, though not below its own level's 15): %bw
+	// instead of %peak.
+	got = map[string]float64{}
+	for _, m := range c.Metrics(10, 2*time.Second, Roof{PeakGFLOPS: 15, BestGFLOPS: 1000, GBs: 4}) {
+		got[m.Unit] = m.Value
+	}
+	if got[UnitBW] != 50 || got[UnitPeak] != 0 {
+		t.Errorf("memory-bound case: %v, want %%bw 50 and no %%peak", got)
+	}
 	c.Ceiling = true
-	for _, m := range c.Metrics(10, 2*time.Second, 40) {
-		if m.Unit == "%peak" || m.Unit == "FLOP/byte" {
+	for _, m := range c.Metrics(10, 2*time.Second, Roof{PeakGFLOPS: 40, GBs: 100}) {
+		if m.Unit == UnitPeak || m.Unit == UnitBW || m.Unit == "FLOP/byte" {
 			t.Errorf("ceiling case reports %s", m.Unit)
 		}
+	}
+}
+
+// TestCacheRoof checks the memory level and bandwidth a working set is held
+// against: L1 and L2 per core, scaled by threads when measured at another
+// count; L3 and DRAM shared; past L2 with L3 unknown, L2.
+func TestCacheRoof(t *testing.T) {
+	p := machine.Profile{L1D: 48 << 10, L2: 1 << 20, L3: 32 << 20, Caches: []machine.Bandwidth{
+		{Level: machine.LevelL1, Threads: 1, GBs: 200},
+		{Level: machine.LevelL2, Threads: 1, GBs: 100}, {Level: machine.LevelL2, Threads: 4, GBs: 360},
+		{Level: machine.LevelL3, Threads: 1, GBs: 60}, {Level: machine.LevelL3, Threads: 4, GBs: 150},
+		{Level: machine.LevelDRAM, Threads: 1, GBs: 20}, {Level: machine.LevelDRAM, Threads: 4, GBs: 40},
+	}}
+	for _, tc := range []struct {
+		bytes   float64
+		threads int
+		level   string
+		gbs     float64
+	}{
+		{32 << 10, 1, machine.LevelL1, 200},
+		{64 << 10, 2, machine.LevelL1, 400}, // 32 KiB a core: L1, twice the 1-thread rate
+		{512 << 10, 1, machine.LevelL2, 100},
+		{2 << 20, 4, machine.LevelL2, 360},
+		{8 << 20, 2, machine.LevelL3, 150}, // shared: the 4-thread rate
+		{1 << 30, 1, machine.LevelDRAM, 20},
+		{1 << 30, 8, machine.LevelDRAM, 40},
+	} {
+		l, g := cacheRoof(p, tc.bytes, tc.threads)
+		if l != tc.level || g != tc.gbs {
+			t.Errorf("%g bytes on %d threads: %s %v GB/s, want %s %v", tc.bytes, tc.threads, l, g, tc.level, tc.gbs)
+		}
+	}
+	p.L3 = 0
+	if l, g := cacheRoof(p, 1<<30, 1); l != machine.LevelL2 || g != 100 {
+		t.Errorf("unknown L3: %s %v, want l2 100", l, g)
+	}
+	p.Caches = p.Caches[1:] // no L1 figure: the next faster level there is none of
+	if l, g := cacheRoof(p, 1<<10, 1); l != "" || g != 0 {
+		t.Errorf("no L1 bandwidth: %s %v, want nothing", l, g)
 	}
 }
 

@@ -110,8 +110,8 @@ func init() {
 
 // SgemmCases returns the SGEMM cases for the given shapes: every registered
 // implementation, at every selected ISA level for the blocked one
-// (isa=generic for naive and gonum, isa=native for openblas), every thread
-// count. Names are Sgemm/impl=<name>/isa=<level>/threads=<t>/m=<m>/n=<n>/k=<k>
+// (isa=generic for naive; isa=native for gonum and openblas, which pick
+// their own instructions: gonum its SSE loops), every thread count. Names are Sgemm/impl=<name>/isa=<level>/threads=<t>/m=<m>/n=<n>/k=<k>
 // (then /trans=<nt|tn|tt> for a shape with a transposed operand),
 // C = op(A)·op(B) row-major with alpha = 1, beta = 0.
 func SgemmCases(shapes []GemmShape, opt Options) []Case {

@@ -54,7 +54,7 @@ type Thresholds struct {
 	// MinScaling·t times the one-thread peak.
 	MinScaling float64
 	// MaxPeak is the highest plausible %peak of a result held against a
-	// measured peak (isa=generic cases are not: see Detect).
+	// measured peak (isa=native cases are not: see Detect).
 	MaxPeak float64
 	// MaxSpread: a case spreads when the slowest of its runs took more than
 	// MaxSpread times the fastest (ns/op).
@@ -220,8 +220,9 @@ func (f Findings) Has(flag string) bool { return slices.Contains(f.Flags, flag) 
 // softirq) minus this process's user and system time over each span; a
 // tick's rounding can make it slightly negative over a short span, which is
 // why spans are pooled into windows of th.Window first. Results at
-// isa=generic are left out of the %peak rule: they are held against the
-// scalar pure-Go peak, which a library's own assembly may pass by design.
+// isa=native are left out of the %peak rule: a library that picks its own
+// instructions is held against the highest level this build runs, which it
+// may pass by design (a system BLAS using AVX-512 in a build capped below).
 func Detect(r Run, th Thresholds) Findings {
 	f := Findings{Power: r.Power, MaxPeak: math.NaN(), Drift: math.NaN(), Probe: r.Probe}
 	f.sampled(r.Spans, th)
@@ -349,7 +350,7 @@ func (f *Findings) scaling(p machine.Profile, th Thresholds) {
 func (f *Findings) peaks(rs []results.Result, th Thresholds) {
 	for _, r := range rs {
 		v, ok := r.Value("%peak")
-		if !ok || r.Param(benchname.KeyISA) == machine.ISAGeneric {
+		if !ok || r.Param(benchname.KeyISA) == benchname.ISANative {
 			continue
 		}
 		if math.IsNaN(f.MaxPeak) || v > f.MaxPeak {

@@ -14,11 +14,12 @@ const (
 	// PerISA implementations follow the Context's ISA level: benchmarks run
 	// them once per usable level.
 	PerISA ISAMode = iota
-	// GenericOnly implementations are plain Go (or a Go library) whatever the
-	// Context says: benchmarks label them isa=generic.
+	// GenericOnly implementations are plain Go whatever the Context says:
+	// benchmarks label them isa=generic.
 	GenericOnly
-	// Native implementations pick their own instructions (a system library):
-	// benchmarks label them isa=native.
+	// Native implementations pick their own instructions (a library with
+	// its own assembly, such as gonum, or a system library): benchmarks
+	// label them isa=native.
 	Native
 )
 

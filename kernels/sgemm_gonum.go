@@ -6,7 +6,7 @@ import (
 )
 
 func init() {
-	SgemmImpls.Register(Impl[SgemmFunc]{Name: "gonum", Mode: GenericOnly, Fn: sgemmGonum,
+	SgemmImpls.Register(Impl[SgemmFunc]{Name: "gonum", Mode: Native, Fn: sgemmGonum,
 		Doc: "gonum.org/v1/gonum/blas/gonum Sgemm (pure Go + SSE; threads = GOMAXPROCS)"})
 }
 

@@ -171,7 +171,8 @@ const (
 
 // ConfigLines returns the profile as configuration lines in a fixed order:
 // facts, clock, peaks, datasheet, streams, caches, sweep. Empty and zero
-// optional values are left out; ParseProfile reads them back.
+// optional values are left out (an unknown cache size too); ParseProfile
+// reads them back.
 func (p Profile) ConfigLines() []KeyValue {
 	p.Sort()
 	var kv []KeyValue
@@ -187,9 +188,14 @@ func (p Profile) ConfigLines() []KeyValue {
 	add(KeyModel, strconv.Itoa(p.Model))
 	add(KeyCores, strconv.Itoa(p.Cores))
 	add(KeyLogical, strconv.Itoa(p.LogicalCPUs))
-	add(KeyL1D, strconv.Itoa(p.L1D))
-	add(KeyL2, strconv.Itoa(p.L2))
-	add(KeyL3, strconv.Itoa(p.L3))
+	for _, c := range []struct {
+		key  string
+		size int
+	}{{KeyL1D, p.L1D}, {KeyL2, p.L2}, {KeyL3, p.L3}} {
+		if c.size > 0 { // 0 is unknown: no line, rather than a cache of 0 bytes
+			add(c.key, strconv.Itoa(c.size))
+		}
+	}
 	add(KeyFeatures, strings.Join(p.Features, ","))
 	add(KeyISA, p.ISA)
 	add(KeyMode, p.Mode)

@@ -133,3 +133,21 @@ func TestParseProfileErrors(t *testing.T) {
 		t.Error("a configuration without profile keys parsed")
 	}
 }
+
+// TestUnknownCacheLeftOut: a cache size of 0 (unknown, as on a VM without
+// sysfs cache data) writes no line rather than "l3: 0", and reads back as 0.
+func TestUnknownCacheLeftOut(t *testing.T) {
+	p := sampleProfile()
+	p.L3 = 0
+	m := configMap(p.ConfigLines())
+	if v, ok := m[KeyL3]; ok {
+		t.Errorf("unknown L3 written as %s: %q", KeyL3, v)
+	}
+	if m[KeyL2] != "1048576" {
+		t.Errorf("l2 = %q, want 1048576", m[KeyL2])
+	}
+	back, err := ParseProfile(m)
+	if err != nil || back.L3 != 0 || back.L2 != p.L2 {
+		t.Errorf("read back L3 %d, L2 %d (%v)", back.L3, back.L2, err)
+	}
+}

@@ -48,6 +48,9 @@ const (
 	KeyDate      = "date"       // when the run started, RFC 3339 UTC
 )
 
+// KeyVersion is trainbench's module version and commit (Env.Version).
+const KeyVersion = "trainbench-version"
+
 // Header is the file configuration of one run: where, when and with what it
 // ran.
 type Header struct {
@@ -58,7 +61,8 @@ type Header struct {
 }
 
 // Config returns the header as configuration lines: goos, goarch, pkg, the
-// machine's lines, go-version, goamd64, go-tags, machine (the label) and date.
+// machine's lines, go-version, goamd64, go-tags, trainbench-version, machine
+// (the label) and date.
 // Empty values are left out (an empty value would delete the key).
 func (h Header) Config() []KeyValue {
 	kv := []KeyValue{{Key: KeyGOOS, Value: runtime.GOOS}, {Key: KeyGOARCH, Value: runtime.GOARCH}, {Key: KeyPkg, Value: h.Pkg}}
@@ -67,7 +71,7 @@ func (h Header) Config() []KeyValue {
 	}
 	env := BuildEnv()
 	kv = append(kv, KeyValue{Key: KeyGoVersion, Value: env.GoVersion}, KeyValue{Key: KeyGOAMD64, Value: env.GOAMD64}, KeyValue{Key: KeyGoTags, Value: env.Tags},
-		KeyValue{Key: KeyLabel, Value: h.Label})
+		KeyValue{Key: KeyVersion, Value: env.Version}, KeyValue{Key: KeyLabel, Value: h.Label})
 	if !h.Date.IsZero() {
 		kv = append(kv, KeyValue{Key: KeyDate, Value: h.Date.UTC().Format(time.RFC3339)})
 	}
@@ -88,12 +92,24 @@ type Env struct {
 	GOARCH    string
 	GOAMD64   string // "v1".."v4" on amd64, "" elsewhere
 	Tags      string // build tags, comma-separated
+	// Version is trainbench's module version and, when the binary was
+	// built from a checkout, its commit: "v0.0.0-2026...-abcdef123456
+	// (commit abcdef1, modified)". It ties a results file to the code that
+	// measured it. "(devel)" when the build recorded neither (go run, go
+	// test).
+	Version string
 }
+
+// modulePath is trainbench's module path, to find its version in the build
+// info of a binary that imports it.
+const modulePath = "github.com/trainbench/trainbench"
 
 // BuildEnv returns the environment this binary was built for.
 func BuildEnv() Env {
 	e := Env{GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH}
+	e.Version = "(devel)"
 	if bi, ok := debug.ReadBuildInfo(); ok {
+		e.Version = version(bi)
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "GOAMD64":
@@ -110,6 +126,44 @@ func BuildEnv() Env {
 		}
 	}
 	return e
+}
+
+// version returns trainbench's version in the build info bi: the main
+// module's version and its commit (the vcs settings describe the main
+// module's checkout), or the version of the trainbench dependency of
+// another main module.
+func version(bi *debug.BuildInfo) string {
+	if bi.Main.Path != modulePath {
+		for _, d := range bi.Deps {
+			if d.Path == modulePath {
+				return d.Version
+			}
+		}
+		return "(devel)"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return v
+	}
+	if len(rev) > 7 {
+		rev = rev[:7]
+	}
+	if modified == "true" {
+		return fmt.Sprintf("%s (commit %s, modified)", v, rev)
+	}
+	return fmt.Sprintf("%s (commit %s)", v, rev)
 }
 
 // ValidKey reports whether key may be a configuration key: it starts with a

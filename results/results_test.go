@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func TestRoundTripThroughBenchfmt(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, key := range []string{"cpu", "cpu-vendor", "cpu-family", "cpu-model", "cores", "logical-cpus", "l1d", "l2",
-		"isa-features", "isa-max", KeyGoVersion, KeyGOAMD64, KeyGOOS, KeyGOARCH, KeyPkg, KeyLabel, KeyDate} {
+		"isa-features", "isa-max", KeyGoVersion, KeyGOAMD64, KeyGOOS, KeyGOARCH, KeyPkg, KeyVersion, KeyLabel, KeyDate} {
 		if lookup(cfg, key) == "" && !(key == KeyGOAMD64 && BuildEnv().GOARCH != "amd64") {
 			t.Errorf("header lacks key %s", key)
 		}
@@ -319,5 +320,29 @@ func TestLabels(t *testing.T) {
 		if CheckLabel(bad) == nil {
 			t.Errorf("label %q accepted", bad)
 		}
+	}
+}
+
+// TestVersion: the version names trainbench's module version and its commit
+// from the build's vcs settings, marks a modified checkout, and reads the
+// dependency's version when trainbench is not the main module.
+func TestVersion(t *testing.T) {
+	vcs := []debug.BuildSetting{{Key: "vcs.revision", Value: "abcdef1234567890"}, {Key: "vcs.modified", Value: "true"}}
+	for _, tc := range []struct {
+		bi   debug.BuildInfo
+		want string
+	}{
+		{debug.BuildInfo{Main: debug.Module{Path: modulePath, Version: "v1.2.3"}, Settings: vcs}, "v1.2.3 (commit abcdef1, modified)"},
+		{debug.BuildInfo{Main: debug.Module{Path: modulePath, Version: "v1.2.3"}, Settings: vcs[:1]}, "v1.2.3 (commit abcdef1)"},
+		{debug.BuildInfo{Main: debug.Module{Path: modulePath}}, "(devel)"},
+		{debug.BuildInfo{Main: debug.Module{Path: "example.com/other"}, Settings: vcs,
+			Deps: []*debug.Module{{Path: modulePath, Version: "v0.4.0"}}}, "v0.4.0"},
+	} {
+		if got := version(&tc.bi); got != tc.want {
+			t.Errorf("version(%+v) = %q, want %q", tc.bi.Main, got, tc.want)
+		}
+	}
+	if BuildEnv().Version == "" {
+		t.Error("BuildEnv().Version is empty")
 	}
 }

@@ -138,6 +138,9 @@ func TestSelectPresets(t *testing.T) {
 		if c.Family == benchname.Peak || c.Family == benchname.Stream || c.Impl == benchname.ImplNaive {
 			t.Errorf("default preset runs %s", c.Name())
 		}
+		if SlowCase(c) {
+			t.Errorf("default preset runs the slow GEMM %s", c.Name())
+		}
 		if c.Family == benchname.Conv2D && c.Set != benchname.SetSeed {
 			t.Errorf("default preset runs %s of set %s, want the seed set", c.Name(), c.Set)
 		}
@@ -153,6 +156,14 @@ func TestSelectPresets(t *testing.T) {
 	}
 	if !slices.ContainsFunc(full, func(c bench.Case) bool { return c.Impl == benchname.ImplNaive }) {
 		t.Error("full preset lacks naive")
+	}
+	if !slices.ContainsFunc(full, SlowCase) {
+		t.Error("full preset lacks the slow GEMMs")
+	}
+	for _, p := range []Preset{Quick, Default, Full} {
+		if p.Count() < MinCount {
+			t.Errorf("%s preset: count %d, too few for a comparison to find anything", p, p.Count())
+		}
 	}
 	// Explicit filters win over the preset.
 	cs, err := Select(Selection{Kernels: []string{"Sgemm"}, Impls: []string{"naive"}, Levels: []cpu.Level{cpu.Generic}, Threads: []int{2}, Sets: []string{benchname.SetSquare}}, Quick, info)
@@ -201,8 +212,8 @@ func TestPresetBenchtime(t *testing.T) {
 		runs int
 		want string
 	}{
-		{Quick, 76, "50ms"}, {Quick, 600, "25ms"}, {Default, 200, "100ms"}, {Default, 516, "58ms"}, {Default, 1000, "30ms"},
-		{Default, 100000, "10ms"}, {Full, 100000, "1s"},
+		{Quick, 76, "50ms"}, {Quick, 400, "25ms"}, {Default, 200, "100ms"}, {Default, 516, "58ms"}, {Default, 1000, "30ms"},
+		{Default, 100000, "10ms"}, {Full, 100000, "500ms"},
 	} {
 		if got := tc.p.Benchtime(tc.runs); got != tc.want {
 			t.Errorf("%s preset, %d runs: benchtime %s, want %s", tc.p, tc.runs, got, tc.want)

@@ -20,16 +20,19 @@ type Preset int
 //
 //	Quick    highest ISA level only, threads 1 and all cores, each family's
 //	         "seed" set if it has one (else its default sets), no naive
-//	         implementations; quick ceilings; count 1, -benchtime 50ms
-//	         (less when there are many cases: Benchtime); about 15-40 s
-//	         on 2 cores.
+//	         implementations, no slow GEMMs (SlowCase); quick ceilings;
+//	         count 6, -benchtime 50ms or less, 10s in all (Benchtime);
+//	         about 20-40 s on 2 cores.
 //	Default  every usable ISA level and bench.DefaultThreads, the same sets,
-//	         no naive implementations; full ceilings; count 3, -benchtime
-//	         100ms or less (Benchtime); about 2-3 minutes on 2 busy
+//	         no naive implementations, no slow GEMMs; full ceilings; count 6,
+//	         -benchtime 100ms or less, 30s in all; about 2 minutes on 2
 //	         cores.
 //	Full     every level, thread count, set and implementation; full
-//	         ceilings; -benchtime 1s, count 5. It takes a long while
+//	         ceilings; -benchtime 500ms, count 10. It takes a long while
 //	         (Estimate).
+//
+// Every preset runs each case at least MinCount times, so that two runs of
+// it can be compared: with fewer, no change can be significant.
 //
 // The ceiling families (Peak, Stream) run only when named: their figures are
 // in every results file's configuration already (ceiling.Measure).
@@ -52,17 +55,18 @@ func (p Preset) String() string {
 
 // Benchtime returns the preset's -benchtime for a run of runs case runs
 // (cases × count). Quick and Default bound the run's total benchtime, so
-// that they keep to their time as families are added: Quick gives every run
-// 50ms but at most 15s in all, Default 100ms but at most 30s in all (a run
-// takes 2-3 times its benchtime with b.Loop's ramp-up and the case's set-up,
-// and slow ops and the ceilings come on top), neither less than 10ms a run. Full gives every run 1s.
+// that they keep to their time as families and runs are added: Quick gives
+// every run 50ms but at most 10s in all, Default 100ms but at most 30s in
+// all (a run takes 2-3 times its benchtime with b.Loop's ramp-up and the
+// case's set-up, and slow ops and the ceilings come on top), neither less
+// than 10ms a run. Full gives every run 500ms.
 func (p Preset) Benchtime(runs int) string {
 	per, total := 100*time.Millisecond, 30*time.Second
 	switch p {
 	case Quick:
-		per, total = 50*time.Millisecond, 15*time.Second
+		per, total = 50*time.Millisecond, 10*time.Second
 	case Full:
-		return "1s"
+		return "500ms"
 	}
 	if runs > 0 {
 		per = min(per, total/time.Duration(runs))
@@ -70,15 +74,21 @@ func (p Preset) Benchtime(runs int) string {
 	return max(per, 10*time.Millisecond).Round(time.Millisecond).String()
 }
 
-// Count returns the preset's number of runs of each case.
+// MinCount is the fewest runs of each case that let a comparison of two
+// runs call a change significant at the usual alpha of 0.05: with n runs a
+// side the smallest p-value the rank test (Mann-Whitney U) can give is
+// 2/C(2n, n), 0.100 at 3 and 0.029 at 4.
+const MinCount = 4
+
+// Count returns the preset's number of runs of each case: 6 for Quick and
+// Default, the fewest at which the smallest p-value (0.002) is far below
+// 0.05 and a 5% change is found on cases whose runs spread by up to about
+// 2.7% (README: "Comparing runs"); 10 for Full.
 func (p Preset) Count() int {
-	switch p {
-	case Full:
-		return 5
-	case Default:
-		return 3
+	if p == Full {
+		return 10
 	}
-	return 1
+	return 6
 }
 
 // QuickCeilings reports whether the preset measures the ceilings in
@@ -149,6 +159,7 @@ func Select(sel Selection, p Preset, info cpu.Info) ([]bench.Case, error) {
 			switch {
 			case sel.Impls != nil && !slices.Contains(sel.Impls, c.Impl):
 			case sel.Impls == nil && p != Full && c.Impl == benchname.ImplNaive:
+			case sel.Impls == nil && sel.Levels == nil && p != Full && SlowCase(c):
 			case sel.Match != nil && !sel.Match.MatchString(c.Name()):
 			default:
 				cases = append(cases, c)
@@ -159,6 +170,20 @@ func Select(sel Selection, p Preset, info cpu.Info) ([]bench.Case, error) {
 		return nil, fmt.Errorf("no benchmark cases match the selection (%s)", sel)
 	}
 	return cases, nil
+}
+
+// slowFLOPs is the work above which a GEMM of plain Go or of a library is
+// left out of the Quick and Default presets: 1 GFLOP is a tenth of a second
+// to seconds an op at the 5-15 GFLOP/s of scalar Go and gonum.
+const slowFLOPs = 1e9
+
+// SlowCase reports whether c is one of the GEMMs Quick and Default leave
+// out: more than slowFLOPs at isa=generic or isa=native (plain Go, gonum).
+// They take seconds an op (run twice at least: once untimed), so at six
+// runs they alone would take longer than the rest of the default run; Full
+// runs them, and so does a run that names its implementations or levels.
+func SlowCase(c bench.Case) bool {
+	return c.Family == benchname.Sgemm && c.FLOPs > slowFLOPs && (c.ISA == cpu.Generic.String() || c.ISA == benchname.ISANative)
 }
 
 // MaxThreads is the largest thread count Select accepts on the machine

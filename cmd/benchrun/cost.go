@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +16,8 @@ import (
 
 type costOptions struct {
 	costFlags
-	json bool
+	json   bool
+	format formatFlag
 }
 
 func newCostCmd() *cobra.Command {
@@ -46,8 +47,12 @@ merged file, or files of several machines, gives each machine its own
 options, named for the machine. --json prints the estimates themselves.`,
 		Example: `  benchrun cost benchrun-mybox-2026-11-28T1200Z.txt
   benchrun cost --workload seed-cnn,resnet50-imagenet --precision fp16
-  benchrun cost --catalog my-prices.yaml --price-per-hour 0.35 results.txt`,
+  benchrun cost --catalog my-prices.yaml --price-per-hour 0.35 results.txt
+  benchrun cost --format csv --workload seed-cnn,resnet50-imagenet > cost.csv`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.json && o.format != formatText {
+				return usagef("--json prints JSON: --format applies to the tables")
+			}
 			a, err := priceWorkloads(o.costFlags, args)
 			if err != nil {
 				return err
@@ -55,11 +60,12 @@ options, named for the machine. --json prints the estimates themselves.`,
 			if o.json {
 				return writeCostJSON(cmd.OutOrStdout(), a)
 			}
-			return writeCostTables(cmd.OutOrStdout(), a)
+			return writeCostTables(cmd.OutOrStdout(), a, o.format)
 		},
 	}
 	o.register(cmd.Flags())
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the estimates as JSON")
+	registerFormat(cmd.Flags(), &o.format, "format of the tables (csv: one table of every workload, numbers unscaled in s, US$ and kWh)")
 	return cmd
 }
 
@@ -117,18 +123,26 @@ func byHeadline(es []costmodel.EpochEstimate) []costmodel.EpochEstimate {
 	return out
 }
 
-// writeCostTables prints a table per workload.
-func writeCostTables(w io.Writer, a *pricing) error {
-	var buf bytes.Buffer
-	for i, x := range a.Workloads {
-		if i > 0 {
-			buf.WriteString("\n")
-		}
+// costFlagsLegend explains the flags column of cost's tables.
+const costFlagsLegend = "flags: h host-bound (framework and launches outlast the device), x a step does not fit its memory (never recommended, below), c owning priced for the chip alone (no host share), s a stale price (below); batch b=kxm: k micro-batches of m with gradient accumulation"
+
+// costTable is one workload's table of cost, as the text and Markdown
+// formats print it, and the notes under it.
+type costTable struct {
+	title string
+	table table
+	notes []string
+}
+
+// costTables builds the table of every workload: the options cheapest
+// headline price first (byHeadline), unavailable ones listed in the notes.
+func costTables(a *pricing) []costTable {
+	var out []costTable
+	for _, x := range a.Workloads {
 		n := x.Workload
-		fmt.Fprintf(&buf, "%s: batch %d, %d samples an epoch, %.3g FLOP an epoch (%s precision on accelerators, %s on catalogued CPUs, %s stack; on demand = %s market)\n",
-			n.Name, n.Batch, n.Samples, firstFLOPs(x.Estimates), a.Assumptions.Precision, a.Assumptions.CPUPrecision, a.Assumptions.Stack, a.Assumptions.Market)
-		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "option\tbasis\tprec\tstack\tbatch\tepoch\tlow–high\ton demand\tspot\town\tenergy\tflags\t")
+		ct := costTable{title: fmt.Sprintf("%s: batch %d, %d samples an epoch, %.3g FLOP an epoch (%s precision on accelerators, %s on catalogued CPUs, %s stack; on demand = %s market)",
+			n.Name, n.Batch, n.Samples, firstFLOPs(x.Estimates), a.Assumptions.Precision, a.Assumptions.CPUPrecision, a.Assumptions.Stack, a.Assumptions.Market)}
+		ct.table.header = []string{"option", "basis", "prec", "stack", "batch", "epoch", "low–high", "on demand", "spot", "own", "energy", "flags"}
 		var unavailable, marks, tooSmall []string
 		for _, e := range byHeadline(x.Estimates) {
 			if e.Unavailable != "" {
@@ -140,23 +154,11 @@ func writeCostTables(w io.Writer, a *pricing) error {
 				kwh = reports.FormatEnergy(e.EnergyKWh.Mid)
 			}
 			r := e.EpochSeconds
-			var flags []string
 			if e.DoesNotFit != "" {
-				flags = append(flags, "x")
 				tooSmall = append(tooSmall, fmt.Sprintf("  x %s: %s", e.Option, e.DoesNotFit))
 			}
-			if e.HostBound {
-				flags = append(flags, "h")
-			}
-			if e.Own != nil && !e.OwnSystem && e.Basis != costmodel.BasisMeasured {
-				flags = append(flags, "c")
-			}
 			if len(e.Stale) > 0 {
-				flags = append(flags, "s")
 				marks = append(marks, fmt.Sprintf("  s %s: stale %s", e.Option, strings.Join(e.Stale, ", ")))
-			}
-			if len(flags) == 0 {
-				flags = []string{"-"}
 			}
 			stack, batch := "-", fmt.Sprint(e.Batch)
 			if e.Stack != "" {
@@ -165,9 +167,9 @@ func writeCostTables(w io.Writer, a *pricing) error {
 			if e.MicroSteps > 1 {
 				batch = fmt.Sprintf("%d=%dx%d", e.Batch, e.MicroSteps, e.MicroBatch)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", e.Option, e.Basis, e.Precision, stack, batch,
+			ct.table.rows = append(ct.table.rows, []string{e.Option, string(e.Basis), string(e.Precision), stack, batch,
 				reports.FormatSeconds(r.Mid), reports.FormatSecondsRange(reports.Range{Low: r.Low, Mid: r.Mid, High: r.High}),
-				usd(e.OnDemand), usd(e.Spot), usd(e.Own), kwh, strings.Join(flags, ""))
+				usd(e.OnDemand), usd(e.Spot), usd(e.Own), kwh, costFlagsOf(e)})
 			if e.OnDemand == nil {
 				for _, note := range e.Notes {
 					if strings.HasPrefix(note, "no "+a.Assumptions.Market+" price") {
@@ -176,36 +178,118 @@ func writeCostTables(w io.Writer, a *pricing) error {
 				}
 			}
 		}
-		tw.Flush()
-		buf.WriteString("flags: h host-bound (framework and launches outlast the device), x a step does not fit its memory (never recommended, below), c owning priced for the chip alone (no host share), s a stale price (below); batch b=kxm: k micro-batches of m with gradient accumulation\n")
-		for _, m := range marks {
-			buf.WriteString(m + "\n")
-		}
-		for _, m := range tooSmall {
-			buf.WriteString(m + "\n")
-		}
+		ct.notes = append(append([]string{costFlagsLegend}, marks...), tooSmall...)
 		if len(unavailable) > 0 {
-			buf.WriteString("not estimated:\n")
-			for _, u := range unavailable {
-				buf.WriteString(u + "\n")
-			}
+			ct.notes = append(append(ct.notes, "not estimated:"), unavailable...)
 		}
 		for _, e := range x.Estimates {
 			if e.Basis == costmodel.BasisMeasured && e.Unavailable == "" {
 				if e.PriceNote != "" {
-					fmt.Fprintf(&buf, "note (%s): %s\n", e.Option, e.PriceNote)
+					ct.notes = append(ct.notes, fmt.Sprintf("note (%s): %s", e.Option, e.PriceNote))
 				}
 				for _, note := range e.Notes {
-					fmt.Fprintf(&buf, "note (%s): %s\n", e.Option, note)
+					ct.notes = append(ct.notes, fmt.Sprintf("note (%s): %s", e.Option, note))
 				}
 				if len(e.Interpolated) > 0 {
-					fmt.Fprintf(&buf, "note (%s): interpolated from nearby measured shapes: %v\n", e.Option, e.Interpolated)
+					ct.notes = append(ct.notes, fmt.Sprintf("note (%s): interpolated from nearby measured shapes: %v", e.Option, e.Interpolated))
 				}
 			}
+		}
+		out = append(out, ct)
+	}
+	return out
+}
+
+// costFlagsOf returns an estimate's flags (costFlagsLegend), "-" for none.
+func costFlagsOf(e costmodel.EpochEstimate) string {
+	var flags string
+	if e.DoesNotFit != "" {
+		flags += "x"
+	}
+	if e.HostBound {
+		flags += "h"
+	}
+	if e.Own != nil && !e.OwnSystem && e.Basis != costmodel.BasisMeasured {
+		flags += "c"
+	}
+	if len(e.Stale) > 0 {
+		flags += "s"
+	}
+	if flags == "" {
+		return "-"
+	}
+	return flags
+}
+
+// writeCostTables prints a table per workload in format: text and Markdown
+// with its title and the notes under it; CSV as one table of every
+// workload's options with unscaled numbers (seconds, US dollars, kWh), the
+// notes left out.
+func writeCostTables(w io.Writer, a *pricing, format formatFlag) error {
+	if format == formatCSV {
+		return writeCostCSV(w, a)
+	}
+	var buf bytes.Buffer
+	for i, ct := range costTables(a) {
+		if i > 0 {
+			buf.WriteString("\n")
+		}
+		if format == formatMD {
+			// A blank line after the table: a line right under it would
+			// be read as one more row.
+			fmt.Fprintf(&buf, "%s\n\n", ct.title)
+			if err := ct.table.write(&buf, format); err != nil {
+				return err
+			}
+			buf.WriteString("\n")
+			for _, n := range ct.notes {
+				fmt.Fprintf(&buf, "- %s\n", mdCell(strings.TrimSpace(n)))
+			}
+			continue
+		}
+		buf.WriteString(ct.title + "\n")
+		if err := ct.table.write(&buf, format); err != nil {
+			return err
+		}
+		for _, n := range ct.notes {
+			buf.WriteString(n + "\n")
 		}
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// writeCostCSV prints every workload's estimates as one CSV table, in
+// byHeadline order per workload; empty cells are unknown.
+func writeCostCSV(w io.Writer, a *pricing) error {
+	t := table{header: []string{"workload", "option", "name", "basis", "precision", "stack", "batch", "micro_batches",
+		"epoch_s", "epoch_low_s", "epoch_high_s", "on_demand_usd", "spot_usd", "own_usd", "energy_kwh", "flags", "unavailable"}}
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	money := func(m *costmodel.Money) string {
+		if m == nil {
+			return ""
+		}
+		return num(m.USD.Mid)
+	}
+	for _, x := range a.Workloads {
+		for _, e := range byHeadline(x.Estimates) {
+			row := []string{x.Workload.Name, e.Option, e.Name, string(e.Basis), string(e.Precision), e.Stack}
+			if e.Unavailable != "" {
+				row = append(row, make([]string, len(t.header)-len(row))...)
+				row[len(row)-1] = e.Unavailable
+				t.rows = append(t.rows, row)
+				continue
+			}
+			kwh := ""
+			if e.EnergyKWh != nil {
+				kwh = num(e.EnergyKWh.Mid)
+			}
+			t.rows = append(t.rows, append(row, strconv.Itoa(e.Batch), strconv.Itoa(max(e.MicroSteps, 1)),
+				num(e.EpochSeconds.Mid), num(e.EpochSeconds.Low), num(e.EpochSeconds.High),
+				money(e.OnDemand), money(e.Spot), money(e.Own), kwh, costFlagsOf(e), ""))
+		}
+	}
+	return t.write(w, formatCSV)
 }
 
 func firstFLOPs(es []costmodel.EpochEstimate) float64 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"math"
 	"os"
@@ -9,6 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	east "github.com/yuin/goldmark/extension/ast"
+	"github.com/yuin/goldmark/text"
 
 	"github.com/trainbench/trainbench/costmodel"
 	"github.com/trainbench/trainbench/workload"
@@ -154,4 +160,66 @@ func parseUSD(t *testing.T, cell string) (float64, bool) {
 		t.Fatalf("price %q: %v", cell, err)
 	}
 	return v * scale, true
+}
+
+// TestCostFormats: --format csv is one table of every workload that
+// encoding/csv reads back with unscaled numbers; --format md is, per
+// workload, a title, a table goldmark parses with one row per option, and
+// the notes as a list after it (not swallowed as rows).
+func TestCostFormats(t *testing.T) {
+	var o, e bytes.Buffer
+	if code := run([]string{"cost", "--format", "csv", "--workload", "seed-cnn,resnet50-imagenet", seedResults}, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	recs, err := csv.NewReader(&o).ReadAll()
+	if err != nil || len(recs) < 10 {
+		t.Fatalf("CSV: %d records, %v", len(recs), err)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	workloads := map[string]bool{}
+	for _, r := range recs[1:] {
+		workloads[r[col["workload"]]] = true
+		if r[col["option"]] == "measured-1t" && r[col["workload"]] == "seed-cnn" {
+			if v, err := strconv.ParseFloat(r[col["epoch_s"]], 64); err != nil || !(v > 0) {
+				t.Errorf("measured epoch_s %q", r[col["epoch_s"]])
+			}
+		}
+	}
+	if !workloads["seed-cnn"] || !workloads["resnet50-imagenet"] {
+		t.Errorf("workloads in the CSV: %v", workloads)
+	}
+
+	o.Reset()
+	if code := run([]string{"cost", "--format", "md", seedResults}, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	doc := goldmark.New(goldmark.WithExtensions(extension.Table)).Parser().Parse(text.NewReader(o.Bytes()))
+	var kinds []string
+	rows := 0
+	for n := doc.FirstChild(); n != nil; n = n.NextSibling() {
+		kinds = append(kinds, n.Kind().String())
+		if n.Kind() == east.KindTable {
+			rows = n.ChildCount() - 1
+		}
+	}
+	if strings.Join(kinds, ",") != "Paragraph,Table,List" {
+		t.Errorf("Markdown blocks %v, want a title, a table and a list of notes:\n%s", kinds, o.String())
+	}
+	var plain bytes.Buffer
+	run([]string{"cost", seedResults}, &plain, &e)
+	want := 0
+	for _, line := range strings.Split(plain.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && (f[1] == "measured" || f[1] == "catalogued") {
+			want++
+		}
+	}
+	if rows != want || want < 5 {
+		t.Errorf("Markdown table of %d options, the text table has %d", rows, want)
+	}
+	if code := run([]string{"cost", "--json", "--format", "csv", seedResults}, &o, &e); code != exitUsage {
+		t.Errorf("--json --format csv: exit %d", code)
+	}
 }

@@ -19,7 +19,9 @@
 // (--label, --output, --ceilings) are resultsOptions in shared.go.
 //
 // Long flags take one dash or two (-benchtime 1s, --benchtime 1s, -col
-// /impl), as with go test and benchstat.
+// /impl), as with go test and benchstat. -q (--quiet) leaves only errors on
+// stderr; --version prints trainbench's version and commit, as every
+// results file records them (trainbench-version).
 //
 // Exit codes: 0 success, 1 failure, 2 bad usage or input, 130 interrupted
 // (Ctrl-C; the results completed so far are kept).
@@ -38,6 +40,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/trainbench/trainbench/results"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -149,6 +153,17 @@ bandwidth), runs the benchmark suite and writes a results file in the Go
 benchmark format (readable by benchstat). Without a subcommand it runs "run".`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       results.BuildEnv().Version,
+	}
+	env := results.BuildEnv()
+	root.SetVersionTemplate(fmt.Sprintf("benchrun {{.Version}} %s %s/%s\n", env.GoVersion, env.GOOS, env.GOARCH))
+	root.InitDefaultVersionFlag() // registered now, so that -version works as --version (longFlags)
+	var quiet bool
+	root.PersistentFlags().BoolVarP(&quiet, "quiet", "q", false, "errors only on stderr: no progress, notes or warnings (stdout is unchanged)")
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		if quiet {
+			cmd.SetErr(io.Discard) // execute prints errors to its own stderr
+		}
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })

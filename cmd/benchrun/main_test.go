@@ -3,18 +3,26 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	east "github.com/yuin/goldmark/extension/ast"
+	"github.com/yuin/goldmark/text"
 	"golang.org/x/perf/benchfmt"
 
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/machine"
 	"github.com/trainbench/trainbench/results"
 	"github.com/trainbench/trainbench/results/compare"
 )
@@ -39,10 +47,11 @@ func tinyRun(t *testing.T, out string, extra ...string) (stdout, stderr string) 
 // every configuration key benchrun writes comes back with its value.
 func TestRunWritesResults(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "r.txt")
-	stdout, stderr := tinyRun(t, out, "--label", "test-box")
-	for _, want := range []string{"Sgemm/impl=blocked/isa=generic/threads=1/m=64/n=64/k=64 ", "GFLOP/s", "%peak"} {
+	stdout, stderr := tinyRun(t, out, "--label", "test-box", "--table")
+	for _, want := range []string{"Sgemm/impl=blocked/isa=generic/threads=1/m=64/n=64/k=64 ", "GFLOP/s", "%peak",
+		"\nKernels   best case of each family", "\nResults   " + out} {
 		if !strings.Contains(stdout, want) {
-			t.Errorf("table lacks %q:\n%s", want, stdout)
+			t.Errorf("table and summary lack %q:\n%s", want, stdout)
 		}
 	}
 	if !strings.Contains(stderr, "[2/2]") {
@@ -81,9 +90,12 @@ func TestRunWritesResults(t *testing.T) {
 			cfg[c.Key] = string(c.Value)
 		}
 		for _, k := range []string{"goos", "goarch", "pkg", "cpu", "cpu-vendor", "cpu-family", "cpu-model", "cores", "logical-cpus",
-			"l1d", "l2", "l3", "isa-features", "isa-max", results.KeyGoVersion, results.KeyLabel, results.KeyDate} {
+			"l1d", "l2", "l3", "isa-features", "isa-max", results.KeyGoVersion, results.KeyVersion, results.KeyLabel, results.KeyDate} {
 			if k == "isa-features" && len(info.Features) == 0 {
 				continue // none detected (noasm builds, other architectures)
+			}
+			if size := map[string]int{"l1d": info.L1D, "l2": info.L2, "l3": info.L3}[k]; strings.HasPrefix(k, "l") && size == 0 {
+				continue // unknown here: no line
 			}
 			if cfg[k] == "" {
 				t.Errorf("%s: configuration lacks %s", rec.Name, k)
@@ -127,6 +139,33 @@ func TestBareCommandIsRun(t *testing.T) {
 	}
 	if len(js.Runs) != 1 || len(js.Runs[0].Results) != 6 || js.Runs[0].Results[0].Params[benchname.KeyImpl] != "blocked" {
 		t.Errorf("JSON runs %+v", js.Runs)
+	}
+	// The aggregates: 3 cases of 2 runs, every metric summarised, and the
+	// configuration's numbers as numbers.
+	var doc runJSON
+	if err := json.Unmarshal(o.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.SchemaVersion != runJSONSchema || len(doc.Aggregates) != 3 {
+		t.Fatalf("schema_version %d, %d aggregates, want %d and 3", doc.SchemaVersion, len(doc.Aggregates), runJSONSchema)
+	}
+	for _, a := range doc.Aggregates {
+		ns, ok := a.Metrics["ns/op"]
+		if a.Runs != 2 || !ok || ns.N != 2 || !(ns.Min <= ns.Median && ns.Median <= ns.Max) || ns.Spread == nil || *ns.Spread < 1 {
+			t.Errorf("aggregate %s: %d runs, ns/op %+v", a.Name, a.Runs, ns)
+		}
+		if _, ok := a.Metrics["GFLOP/s"]; !ok || a.Kernel != "Sgemm" || a.Params[benchname.KeyImpl] != "blocked" {
+			t.Errorf("aggregate %+v", a)
+		}
+	}
+	if cores, ok := doc.Runs[0].ConfigValues["cores"].(float64); !ok || cores < 1 {
+		t.Errorf("config_values cores = %#v, want a number", doc.Runs[0].ConfigValues["cores"])
+	}
+	if cpu, ok := doc.Runs[0].ConfigValues["cpu"].(string); !ok || cpu == "" {
+		t.Errorf("config_values cpu = %#v, want a string", doc.Runs[0].ConfigValues["cpu"])
+	}
+	if !strings.Contains(e.String(), "\nKernels   ") {
+		t.Errorf("with --json the summary goes to stderr:\n%s", e.String())
 	}
 	rs, err := results.Read(out)
 	if err != nil || len(rs) != 6 {
@@ -262,16 +301,102 @@ func TestInterruptKeepsCompletedResults(t *testing.T) {
 	}
 }
 
-// TestFullAnnouncesItsLength: the full preset says how long it takes before
-// it starts (here it is interrupted before the first case).
-func TestFullAnnouncesItsLength(t *testing.T) {
+// TestPresetsAnnounceTheirLength: every preset says how long it takes
+// before it starts (here it is interrupted before the first case).
+func TestPresetsAnnounceTheirLength(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	out := filepath.Join(t.TempDir(), "r.txt")
+	for _, preset := range []string{"--full", "--quick", "--count=3"} {
+		out := filepath.Join(t.TempDir(), "r.txt")
+		var o, e bytes.Buffer
+		code := execute(ctx, []string{preset, "--kernel", "Sgemm", "--ceilings", "off", "-o", out}, &o, &e)
+		if code != exitInterrupted || !regexp.MustCompile(`preset takes at least \S+, typically \S+-\S+ \(`).MatchString(e.String()) {
+			t.Errorf("%s: exit %d, stderr:\n%s", preset, code, e.String())
+		}
+	}
+}
+
+// TestRunList: --list prints the selected cases' names, one a line, and
+// the time estimate, and measures and writes nothing.
+func TestRunList(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
 	var o, e bytes.Buffer
-	code := execute(ctx, []string{"--full", "--kernel", "Sgemm", "--ceilings", "off", "-o", out}, &o, &e)
-	if code != exitInterrupted || !strings.Contains(e.String(), "the full preset takes at least") {
-		t.Errorf("exit %d, stderr:\n%s", code, e.String())
+	if code := run([]string{"run", "--list", "--kernel", "Sgemm", "--impl", "blocked", "--isa", "generic", "--threads", "1", "--set", "square"}, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	names := strings.Split(strings.TrimSpace(o.String()), "\n")
+	if len(names) < 2 || names[0] != "Sgemm/impl=blocked/isa=generic/threads=1/m=64/n=64/k=64" {
+		t.Errorf("--list printed:\n%s", o.String())
+	}
+	if !strings.Contains(e.String(), "takes at least") || strings.Contains(e.String(), "measuring") {
+		t.Errorf("stderr:\n%s", e.String())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("--list left files: %v", ents)
+	}
+}
+
+// TestRunFormats: --format csv and md print the full table alone on stdout,
+// a CSV file encoding/csv reads back and a table goldmark parses as one.
+func TestRunFormats(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.txt")
+	stdout, stderr := tinyRun(t, out, "--format", "csv")
+	recs, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	if err != nil || len(recs) != 3 || recs[0][0] != "case" || recs[0][1] != "ns/op" {
+		t.Fatalf("CSV %v (%v):\n%s", recs, err, stdout)
+	}
+	if _, err := strconv.ParseFloat(recs[1][1], 64); err != nil {
+		t.Errorf("ns/op %q is not a plain number", recs[1][1])
+	}
+	if !strings.Contains(stderr, "\nKernels   ") {
+		t.Errorf("the summary is not on stderr:\n%s", stderr)
+	}
+	stdout, _ = tinyRun(t, out, "--format", "md")
+	if rows := mdTableRows(t, stdout); rows != 3 {
+		t.Errorf("Markdown table of %d rows, want 3 (header and 2 cases):\n%s", rows, stdout)
+	}
+	var o, e bytes.Buffer
+	if code := run(append(append([]string{"run"}, tiny...), "--format", "xml", "-o", out), &o, &e); code != exitUsage || !strings.Contains(e.String(), "--format") {
+		t.Errorf("--format xml: exit %d, %s", code, e.String())
+	}
+}
+
+// mdTableRows parses src as GitHub-flavoured Markdown and returns the rows
+// of its one table (header included); it fails the test unless src is one
+// table and nothing else.
+func mdTableRows(t *testing.T, src string) int {
+	t.Helper()
+	md := goldmark.New(goldmark.WithExtensions(extension.Table))
+	doc := md.Parser().Parse(text.NewReader([]byte(src)))
+	// Count the nodes by walking them: goldmark's table transformer
+	// replaces a paragraph without updating the document's child count.
+	nodes := 0
+	for n := doc.FirstChild(); n != nil; n = n.NextSibling() {
+		nodes++
+	}
+	if nodes != 1 || doc.FirstChild().Kind() != east.KindTable {
+		t.Fatalf("not one Markdown table (%d nodes, first %v):\n%s", nodes, doc.FirstChild().Kind(), src)
+	}
+	return doc.FirstChild().ChildCount()
+}
+
+// TestDefaultOutputFolder: without -o the results file (and report) go to
+// ./trainbench-out/, created when missing; -o elsewhere leaves it alone.
+func TestDefaultOutputFolder(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var o, e bytes.Buffer
+	if code := run(append([]string{"run"}, tiny...), &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	files, _ := filepath.Glob(filepath.Join(outDir, "benchrun-*.txt"))
+	if len(files) != 1 || !strings.Contains(o.String(), "Results   "+files[0]) {
+		t.Errorf("results files %v; stdout:\n%s", files, o.String())
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 || ents[0].Name() != outDir {
+		t.Errorf("the working directory holds %v, want only %s", ents, outDir)
 	}
 }
 
@@ -284,6 +409,19 @@ func TestDetect(t *testing.T) {
 		if !strings.Contains("\n"+o.String(), want) {
 			t.Errorf("detect output lacks %q:\n%s", strings.TrimSpace(want), o.String())
 		}
+	}
+	// The lines are a results file's configuration: ParseProfile reads
+	// them, and an unknown cache size is no line rather than a size of 0.
+	cfg := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(o.String()), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		cfg[k] = v
+		if v == "0" && strings.HasPrefix(k, "l") {
+			t.Errorf("detect prints %q: an unknown cache as 0", line)
+		}
+	}
+	if p, err := machine.ParseProfile(cfg); err != nil || p.Cores < 1 {
+		t.Errorf("ParseProfile of detect's output: %+v, %v", p, err)
 	}
 	o.Reset()
 	if code := run([]string{"detect", "--json"}, &o, &e); code != 0 {
@@ -315,17 +453,29 @@ func TestCompare(t *testing.T) {
 	}
 	opt := compare.DefaultOptions()
 	opt.Filter = "/m:(64 OR 128)"
+	ts, err := compare.Build(ins, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var want bytes.Buffer
-	if err := compare.Write(&want, ins, opt); err != nil {
+	if err := compare.Write(&want, ins, ts); err != nil {
 		t.Fatal(err)
 	}
 	if o.String() != want.String() {
 		t.Errorf("compare printed\n%s\nwant\n%s", o.String(), want.String())
 	}
-	for _, s := range []string{"gotest", "benchrun", "m=128/n=128/k=128", "GFLOP/s", "%peak", "vs base"} {
+	for _, s := range []string{"gotest", "benchrun", "m=128/n=128/k=128", "GFLOP/s", "vs base"} {
 		if !strings.Contains(o.String(), s) {
 			t.Errorf("compare output lacks %q:\n%s", s, o.String())
 		}
+	}
+	// The shares of a ceiling and FLOP/byte only when asked for.
+	if strings.Contains(o.String(), "%peak") || strings.Contains(o.String(), "FLOP/byte") {
+		t.Errorf("compare compares derived metrics by default:\n%s", o.String())
+	}
+	o.Reset()
+	if code := run(append([]string{"compare", "--metrics", "all"}, args[1:]...), &o, &e); code != 0 || !strings.Contains(o.String(), "FLOP/byte") {
+		t.Errorf("--metrics all: exit %d, output lacks FLOP/byte:\n%s", code, o.String())
 	}
 
 	bad := filepath.Join(t.TempDir(), "bad.txt")
@@ -334,7 +484,8 @@ func TestCompare(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"compare"}, "at least one results file"},
+		{[]string{"compare"}, "standard input: no benchmark results"},
+		{[]string{"compare", "--format", "html", out}, "--format"},
 		{[]string{"compare", bad}, "bad.txt:3:"},
 		{[]string{"compare", filepath.Join(t.TempDir(), "missing.txt")}, "missing.txt"},
 		{[]string{"compare", "-col", "/impl(", out}, "-col"},
@@ -343,6 +494,31 @@ func TestCompare(t *testing.T) {
 		if code := run(tc.args, &o, &e); code != exitUsage || !strings.Contains(e.String(), tc.want) {
 			t.Errorf("benchrun %s: exit %d, stderr %q, want %q", strings.Join(tc.args, " "), code, e.String(), tc.want)
 		}
+	}
+}
+
+// TestCompareFailOnRegression: exit 1 and a line on stderr for a case 20%
+// slower at six runs a side; exit 0 when the threshold is above the change.
+func TestCompareFailOnRegression(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, ns float64) string {
+		var b strings.Builder
+		for i := range 6 {
+			fmt.Fprintf(&b, "BenchmarkX/isa=avx2-2 100 %g ns/op\nBenchmarkY/isa=avx2-2 100 %g ns/op\n", ns+float64(i), 500+float64(i))
+		}
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(b.String()), 0o644)
+		return p
+	}
+	old, slow := write("old.txt", 100), write("new.txt", 120)
+	var o, e bytes.Buffer
+	if code := run([]string{"compare", "--fail-on-regression", "5", old, slow}, &o, &e); code != exitFailure ||
+		!strings.Contains(e.String(), "regression:") || !strings.Contains(e.String(), "BenchmarkX") && !strings.Contains(e.String(), "X/isa=avx2") || strings.Contains(e.String(), "Y/isa") {
+		t.Errorf("exit %d, stderr %q", code, e.String())
+	}
+	e.Reset()
+	if code := run([]string{"compare", "--fail-on-regression", "25", old, slow}, &o, &e); code != 0 {
+		t.Errorf("threshold above the change: exit %d, stderr %q", code, e.String())
 	}
 }
 
@@ -411,5 +587,36 @@ func TestShorthandWithValue(t *testing.T) {
 	}
 	if rs, err := results.Read(filepath.Join(dir, "merged")); err != nil || len(rs) == 0 {
 		t.Errorf("merge -omerged wrote %d results (%v)", len(rs), err)
+	}
+}
+
+// TestVersion: --version (and -version) prints trainbench's version as
+// results files record it.
+func TestVersion(t *testing.T) {
+	for _, flag := range []string{"--version", "-version"} {
+		var o, e bytes.Buffer
+		if code := run([]string{flag}, &o, &e); code != 0 {
+			t.Fatalf("%s: exit %d: %s", flag, code, e.String())
+		}
+		if want := "benchrun " + results.BuildEnv().Version + " go"; !strings.HasPrefix(o.String(), want) {
+			t.Errorf("%s printed %q, want it to start with %q", flag, o.String(), want)
+		}
+	}
+}
+
+// TestQuiet: -q leaves stderr empty on success (no progress, no notes) and
+// stdout as it was; an error still prints its one line.
+func TestQuiet(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.txt")
+	stdout, stderr := tinyRun(t, out, "-q")
+	if stderr != "" {
+		t.Errorf("-q: stderr %q", stderr)
+	}
+	if !strings.Contains(stdout, "\nKernels   ") {
+		t.Errorf("-q: no summary on stdout:\n%s", stdout)
+	}
+	var o, e bytes.Buffer
+	if code := run([]string{"-q", "--kernel", "Nosuch", "-o", out}, &o, &e); code != exitUsage || strings.Count(e.String(), "\n") != 1 {
+		t.Errorf("-q with bad input: exit %d, stderr %q", code, e.String())
 	}
 }

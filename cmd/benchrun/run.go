@@ -29,6 +29,9 @@ type runOptions struct {
 	count                      int
 	quick, full                bool
 	json                       bool
+	table                      bool
+	format                     formatFlag
+	list                       bool
 	report                     bool
 }
 
@@ -40,20 +43,33 @@ func newRunCmd() *cobra.Command {
 		Long: `run detects the hardware, measures its ceilings, runs the selected benchmark
 cases (bench's case table, the same cases go test -bench runs) and writes the
 results file in the Go benchmark format, with configuration lines describing
-the machine. It prints a table of the results on stdout (JSON with --json)
-and its progress on stderr.
+the machine, and the cost report beside it, both in ./trainbench-out/ unless
+-o says otherwise. Its progress goes to stderr (-q: errors only).
+
+On stdout it prints a summary of about 20 lines: the machine and its
+ceilings, the best case of each kernel family, and the seed CNN's epoch on
+this machine with its price and rank among the catalogued options (as
+benchrun cost prices it). --table adds the full table of every case (its
+median over the runs); --format csv or md prints that table as CSV or
+Markdown instead, and --json the results as JSON (schema: docs/results-json.md),
+with the summary on stderr. --list prints the names of the cases the flags
+select, and how long they take, without running them.
 
 Presets (filters narrow them further):
   default   the seed workload's kernels and the GEMM shapes at every ISA
-            level and thread count, 3 runs each; about 2.5 minutes on 2 cores
+            level and thread count, 6 short interleaved runs each (enough for
+            compare to find a 5% change); about 2 minutes on 2 cores
   --quick   the same shapes at the highest ISA level, 1 and all cores,
-            one short run each; under a minute
+            6 shorter runs each; under a minute
   --full    every shape set, implementation (naive too), level and thread
-            count, 5 runs each; long (it says how long before it starts)
+            count, 10 runs each; long
+Every run says how long it should take before it starts.
 
 Ctrl-C stops after the case in progress; the results file keeps every
 completed case (it is rewritten atomically after each one).`,
 		Example: `  benchrun --quick
+  benchrun run --list --kernel Conv2D
+  benchrun --quick --format csv > cases.csv
   benchrun run --kernel Sgemm --impl blocked --threads 1 --set square -o sgemm.txt
   benchrun run --kernel Conv2D --isa avx2,avx512 --count 5 --benchtime 200ms`,
 		Args: noArgs,
@@ -68,13 +84,16 @@ completed case (it is rewritten atomically after each one).`,
 	f.IntSliceVar(&o.threads, "threads", nil, "thread counts (default: 1, powers of two, the core count; --quick: 1 and the core count)")
 	f.StringSliceVar(&o.sets, "set", nil, `shape sets (default: a kernel's "seed" set if it has one, else its default sets; --full: all)`)
 	f.StringVar(&o.match, "match", "", "run only the cases whose name matches this regular expression, e.g. 'm=1024/' (names as in go test, without Benchmark)")
-	f.StringVar(&o.benchtime, "benchtime", "", "time per case, or an iteration count like 10x (default by preset: 100ms, 50ms --quick, less when there are many cases; 1s --full)")
-	f.IntVar(&o.count, "count", 0, "runs of each case, interleaved (default by preset: 3, 1 --quick, 5 --full)")
+	f.StringVar(&o.benchtime, "benchtime", "", "time per case, or an iteration count like 10x (default by preset: 100ms, 50ms --quick, less when there are many cases; 500ms --full)")
+	f.IntVar(&o.count, "count", 0, "runs of each case, interleaved (default by preset: 6, 6 --quick, 10 --full; compare needs at least 4)")
 	f.BoolVar(&o.quick, "quick", false, "the quick preset: under a minute")
 	f.BoolVar(&o.full, "full", false, "the full preset: everything, long")
 	o.register(f, "benchrun", "", "measure the ceilings: quick, full or off (default: quick with --quick, else full)")
-	f.BoolVar(&o.json, "json", false, "print the results as JSON on stdout instead of the table")
-	f.BoolVar(&o.report, "report", true, "write the cost report folder (<results file without .txt>-report/) for the built-in workloads after the run")
+	f.BoolVar(&o.json, "json", false, "print the results as JSON on stdout, with per-case median, min, max and spread (schema: docs/results-json.md); the summary goes to stderr")
+	f.BoolVar(&o.table, "table", false, "print the full table of every case (its median over the runs) before the summary")
+	registerFormat(f, &o.format, "format of the full table; csv and md print the table alone on stdout, the summary on stderr")
+	f.BoolVar(&o.list, "list", false, "print the names of the selected cases, one a line, and the time they take; run nothing")
+	f.BoolVar(&o.report, "report", true, "write the cost report folder (<results file without .txt>-report/, beside it) for the built-in workloads after the run")
 	return cmd
 }
 
@@ -95,7 +114,20 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.list {
+		p.announce(stderr, "")
+		for _, c := range p.cases {
+			fmt.Fprintln(stdout, c.Name())
+		}
+		return nil
+	}
+	if o.json && (o.table || o.format != formatText) {
+		return usagef("--json prints JSON: --table and --format apply to the table")
+	}
 	p.announce(stderr, o.output)
+	if err := o.makeDir(); err != nil {
+		return err
+	}
 	watch := startWatch() // samples the machine around the ceilings and every case
 	profile, err := o.profile(stderr, p.info, "the ceilings", ceiling.Options{Threads: caseThreads(p.cases), Progress: prefixWriter{stderr}, Context: ctx})
 	if err != nil {
@@ -118,13 +150,19 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 		return err
 	}
 	if len(rs) > 0 {
-		if err := o.print(stdout, rs); err != nil {
-			return err
+		hint := fmt.Sprintf("compare runs with: benchrun compare OLD %s", o.output)
+		if p.count < runner.MinCount {
+			hint = fmt.Sprintf("%d runs of each case: too few to compare (at least %d)", p.count, runner.MinCount)
 		}
-		fmt.Fprintf(stderr, "benchrun: %d results in %s (took %s; compare runs with: benchrun compare OLD %s)\n",
-			len(rs), o.output, time.Since(o.start).Round(time.Second), o.output)
+		fmt.Fprintf(stderr, "benchrun: %d results in %s (took %s; %s)\n", len(rs), o.output, time.Since(o.start).Round(time.Second), hint)
 	}
+	sum := runSummary{profile: profile, ceilings: o.ceilings, rs: rs, output: o.output}
 	if runErr != nil {
+		if len(rs) > 0 {
+			if err := o.print(stdout, stderr, sum); err != nil {
+				return err
+			}
+		}
 		if errors.Is(runErr, context.Canceled) {
 			fmt.Fprintf(stderr, "benchrun: stopped after %d of %d runs\n", len(rs), len(p.cases)*p.count)
 		}
@@ -133,10 +171,16 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 	if len(rs) == 0 {
 		return fmt.Errorf("no case could run here (see the skipped cases above)")
 	}
+	var reportErr error
 	if o.report {
-		return o.writeReport(stderr)
+		if reportErr = o.writeReport(stderr); reportErr == nil {
+			sum.report = o.reportDir()
+		}
 	}
-	return nil
+	if err := o.print(stdout, stderr, sum); err != nil {
+		return err
+	}
+	return reportErr
 }
 
 // runPlan is what a run does, resolved from the flags and checked before
@@ -147,6 +191,7 @@ type runPlan struct {
 	cases     []bench.Case
 	benchtime string
 	count     int
+	ceilings  string // the --ceilings mode
 }
 
 // plan checks the flags, fills in the preset's defaults and selects the
@@ -188,6 +233,7 @@ func (o *runOptions) plan(countSet bool) (runPlan, error) {
 	if err := o.resolve(info, ceilings); err != nil {
 		return p, err
 	}
+	p.ceilings = o.ceilings
 	if p.cases, err = runner.Select(sel, p.preset, info); err != nil {
 		return p, usageError{err}
 	}
@@ -222,15 +268,40 @@ func (o *runOptions) selection(info cpu.Info) (runner.Selection, error) {
 	return sel, nil
 }
 
-// announce says on stderr what the run will do, and how long the full
-// preset takes at least.
+// announce says on stderr what the run will do (into output, "" for a
+// --list that runs nothing) and how long it takes.
 func (p runPlan) announce(stderr io.Writer, output string) {
-	fmt.Fprintf(stderr, "benchrun: %s (%d cores), %s preset: %d cases × %d at -benchtime %s → %s\n",
-		p.info.Brand, p.info.PhysicalCores, p.preset, len(p.cases), p.count, p.benchtime, output)
-	if p.preset == runner.Full {
-		fmt.Fprintf(stderr, "benchrun: the full preset takes at least %s (%d runs of at least %s each, slow cases longer); Ctrl-C keeps what is done\n",
-			runner.Estimate(p.cases, p.benchtime, p.count).Round(time.Minute), len(p.cases)*p.count, p.benchtime)
+	into := ""
+	if output != "" {
+		into = " → " + output
 	}
+	fmt.Fprintf(stderr, "benchrun: %s (%d cores), %s preset: %d cases × %d at -benchtime %s%s\n",
+		p.info.Brand, p.info.PhysicalCores, p.preset, len(p.cases), p.count, p.benchtime, into)
+	fmt.Fprintf(stderr, "benchrun: %s\n", p.estimate())
+}
+
+// The time measuring the ceilings takes in each --ceilings mode, about (on
+// 2 cores; more thread counts take longer).
+var ceilingsTime = map[string]time.Duration{ceilingsOff: 0, ceilingsQuick: 5 * time.Second, ceilingsFull: 30 * time.Second}
+
+// estimate says how long the run takes: at least every run's benchtime
+// (runner.Estimate) plus the ceilings, and typically 2-4 times the
+// benchtime, which b.Loop's ramp-up and each case's set-up add to.
+func (p runPlan) estimate() string {
+	runs := len(p.cases) * p.count
+	least := runner.Estimate(p.cases, p.benchtime, p.count)
+	if least == 0 {
+		return fmt.Sprintf("%d runs of a fixed iteration count (-benchtime %s): no time estimate", runs, p.benchtime)
+	}
+	ceil := ceilingsTime[p.ceilings]
+	round := func(d time.Duration) time.Duration {
+		if d < time.Minute {
+			return d.Round(time.Second)
+		}
+		return d.Round(10 * time.Second)
+	}
+	return fmt.Sprintf("the %s preset takes at least %s, typically %s-%s (%d runs of at least %s each, slow cases longer, and the ceilings); Ctrl-C keeps what is done",
+		p.preset, round(least+ceil), round(2*least+ceil), round(4*least+ceil), runs, p.benchtime)
 }
 
 // measure runs the cases with progress on stderr, rewriting the results
@@ -260,19 +331,43 @@ func (p runPlan) measure(ctx context.Context, stderr io.Writer, output string, c
 	return rs, runErr, writeErr
 }
 
-// print writes the results on stdout: the table, or JSON with --json.
-func (o *runOptions) print(stdout io.Writer, rs []results.Result) error {
-	if o.json {
-		return results.WriteJSON(stdout, rs)
+// print writes the results: on stdout the summary, after the full table
+// with --table; with --json or --format csv or md, stdout gets the JSON or
+// the table alone, for scripts, and the summary goes to stderr. The summary
+// prices summaryWorkload from the results file just written, as benchrun
+// cost does: milliseconds, no measurement.
+func (o *runOptions) print(stdout, stderr io.Writer, sum runSummary) error {
+	summaryTo := stdout
+	switch {
+	case o.json:
+		if err := writeRunJSON(stdout, sum.rs); err != nil {
+			return err
+		}
+		summaryTo = stderr
+	case o.format != formatText:
+		if err := writeTable(stdout, sum.rs, o.format); err != nil {
+			return err
+		}
+		summaryTo = stderr
+	case o.table:
+		if err := writeTable(stdout, sum.rs, formatText); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout)
 	}
-	writeTable(stdout, rs)
-	return nil
+	cf := defaultCostFlags()
+	cf.workloads = []string{summaryWorkload}
+	sum.price, sum.priceErr = priceWorkloads(cf, []string{o.output})
+	return sum.write(summaryTo)
 }
+
+// reportDir is the report folder beside the results file.
+func (o *runOptions) reportDir() string { return strings.TrimSuffix(o.output, ".txt") + "-report" }
 
 // writeReport writes the cost report folder of the built-in workloads
 // beside the results file.
 func (o *runOptions) writeReport(stderr io.Writer) error {
-	ro := reportOptions{costFlags: defaultCostFlags(), output: strings.TrimSuffix(o.output, ".txt") + "-report"}
+	ro := reportOptions{costFlags: defaultCostFlags(), output: o.reportDir()}
 	ro.workloads = workload.Builtins()
 	reproduce := "benchrun report -o " + ro.output + " --workload " + strings.Join(ro.workloads, ",") + " " + o.output
 	if err := writeReport(stderr, ro, []string{o.output}, o.start, reproduce); err != nil {

@@ -52,6 +52,11 @@ func checkThreads(info cpu.Info, threads ...int) error {
 	return nil
 }
 
+// outDir is the folder run and train write into unless -o says otherwise:
+// one place for every output, ignored by git (.gitignore), created when
+// first needed.
+const outDir = "trainbench-out"
+
 // resultsOptions are the options of the commands that measure the machine
 // and write a results file (run, train): the machine label, the results
 // file, and the ceilings measured for %peak. register adds their flags;
@@ -59,23 +64,26 @@ func checkThreads(info cpu.Info, threads ...int) error {
 // measured, so that a mistake costs no time and leaves no file.
 type resultsOptions struct {
 	label, output, ceilings string
-	prefix                  string    // the default results file is <prefix>-<label>-<date>.txt
+	prefix                  string    // the default results file is outDir/<prefix>-<label>-<date>.txt
 	start                   time.Time // when the command started (resolve): the results' date
+	mkdir                   bool      // output is in outDir, which makeDir creates
 }
 
 // register adds --label, --output (-o) and --ceilings to f. The default
-// results file is named <prefix>-<label>-<date>.txt; ceilings is --ceilings'
-// default ("" lets resolve's caller decide) and ceilingsUsage its help.
+// results file is outDir/<prefix>-<label>-<date>.txt; ceilings is
+// --ceilings' default ("" lets resolve's caller decide) and ceilingsUsage
+// its help.
 func (o *resultsOptions) register(f *pflag.FlagSet, prefix, ceilings, ceilingsUsage string) {
 	o.prefix = prefix
-	f.StringVarP(&o.output, "output", "o", "", fmt.Sprintf("results file (default %s-<label>-<date>.txt in the current directory)", prefix))
+	f.StringVarP(&o.output, "output", "o", "", fmt.Sprintf("results file (default %s/%s-<label>-<date>.txt, the folder created if missing)", outDir, prefix))
 	f.StringVar(&o.label, "label", "", "machine label for the results (default from the CPU brand and core count)")
 	f.StringVar(&o.ceilings, "ceilings", ceilings, ceilingsUsage)
 }
 
 // resolve fills in the defaults (the label from info's CPU, the file name
-// from the label and the start time, ceilings for an empty --ceilings) and
-// checks the label, the mode and that the file's directory exists.
+// in outDir from the label and the start time, ceilings for an empty
+// --ceilings) and checks the label, the mode and that the file's directory
+// exists (outDir may not yet: makeDir creates it). It writes nothing.
 func (o *resultsOptions) resolve(info cpu.Info, ceilings string) error {
 	o.start = time.Now().UTC()
 	if o.label == "" {
@@ -90,12 +98,25 @@ func (o *resultsOptions) resolve(info cpu.Info, ceilings string) error {
 		return err
 	}
 	if o.output == "" {
-		o.output = fmt.Sprintf("%s-%s-%s.txt", o.prefix, o.label, o.start.Format("2006-01-02T1504Z"))
+		o.output = filepath.Join(outDir, fmt.Sprintf("%s-%s-%s.txt", o.prefix, o.label, o.start.Format("2006-01-02T1504Z")))
+		o.mkdir = true
+		if st, err := os.Stat(outDir); err == nil && !st.IsDir() {
+			return usagef("cannot write %s: %s is not a directory (use -o)", o.output, outDir)
+		}
+		return nil
 	}
 	if st, err := os.Stat(filepath.Dir(o.output)); err != nil || !st.IsDir() {
 		return usagef("cannot write %s: no directory %s", o.output, filepath.Dir(o.output))
 	}
 	return nil
+}
+
+// makeDir creates outDir when the results file goes there.
+func (o *resultsOptions) makeDir() error {
+	if !o.mkdir {
+		return nil
+	}
+	return os.MkdirAll(outDir, 0o755)
 }
 
 // profile returns the machine profile of info, with the ceilings opt asks

@@ -118,6 +118,9 @@ func runTrain(ctx context.Context, cmd *cobra.Command, o trainOptions) error {
 
 	peak, _ := profile.Peak(p.level.String(), benchname.F32, p.threads)
 	rs := trainResults(rep, p.net.Name, p.level, p.threads, p.batch, peak, o.header(profile, trainPkg).Config())
+	if err := o.makeDir(); err != nil {
+		return err
+	}
 	if err := results.WriteFile(o.output, rs); err != nil {
 		return err
 	}

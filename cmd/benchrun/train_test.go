@@ -116,18 +116,29 @@ func TestTrainBatchLargerThanData(t *testing.T) {
 
 // TestResultsOptions: run and train share one resolution of --label,
 // --output and --ceilings: the default label from the CPU, the default file
-// <prefix>-<label>-<date>.txt, the command's ceilings for an empty
-// --ceilings, and usage errors naming the bad value.
+// trainbench-out/<prefix>-<label>-<date>.txt (the folder made by makeDir,
+// not resolve), the command's ceilings for an empty --ceilings, and usage
+// errors naming the bad value.
 func TestResultsOptions(t *testing.T) {
 	info, err := cpu.Detect()
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Chdir(t.TempDir())
 	o := resultsOptions{prefix: "train"}
 	if err := o.resolve(info, ceilingsQuick); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(o.output, "train-"+o.label+"-") || !strings.HasSuffix(o.output, ".txt") || o.label == "" || o.ceilings != ceilingsQuick {
+	if _, err := os.Stat(outDir); !os.IsNotExist(err) {
+		t.Errorf("resolve made %s (%v)", outDir, err)
+	}
+	if err := o.makeDir(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(outDir); err != nil || !st.IsDir() {
+		t.Errorf("makeDir did not make %s (%v)", outDir, err)
+	}
+	if !strings.HasPrefix(o.output, filepath.Join(outDir, "train-"+o.label+"-")) || !strings.HasSuffix(o.output, ".txt") || o.label == "" || o.ceilings != ceilingsQuick {
 		t.Errorf("resolved to label %q, output %q, ceilings %q", o.label, o.output, o.ceilings)
 	}
 	if h := o.header(machine.Profile{}, trainPkg); h.Label != o.label || h.Pkg != trainPkg || !h.Date.Equal(o.start) {

@@ -7,12 +7,14 @@
 // benchmath summarises and compares the samples, benchunit scales the
 // numbers.
 //
-// The defaults differ from benchstat's in two places, both so that files
-// from different machines and runs line up: tables are split by unit only
-// (benchstat splits by every configuration key, which puts two machines in
-// two tables with nothing to compare), and the run date and the -P
-// (GOMAXPROCS) suffix are ignored (cases set their own thread count, named
-// threads=).
+// The defaults differ from benchstat's in three places. Tables are split by
+// unit only (benchstat splits by every configuration key, which puts two
+// machines in two tables with nothing to compare), and the run date and the
+// -P (GOMAXPROCS) suffix are ignored (cases set their own thread count,
+// named threads=), both so that files from different machines and runs line
+// up. And only the measured metrics are compared unless asked for
+// (Options.Metrics): time, GFLOP/s and GB/s, not the constants (FLOP/byte)
+// and the shares of a ceiling (%peak, %bw) every result also carries.
 package compare
 
 import (
@@ -41,7 +43,20 @@ type Options struct {
 	Alpha float64
 	// Confidence is the confidence level of the ± ranges.
 	Confidence float64
+	// Metrics are the units compared, as written or tidied ("ns/op" or
+	// "sec/op"); nil means DefaultMetrics, unless Filter selects units
+	// itself (".unit:..."), and AllMetrics every unit.
+	Metrics []string
 }
+
+// DefaultMetrics are the units compared by default: what a run measures.
+// The other units a result carries are a constant of the case (FLOP/byte)
+// or one of these divided by a ceiling (%peak, %bw), which would only
+// repeat the comparison in more tables.
+var DefaultMetrics = []string{"sec/op", "GFLOP/s", "GB/s"}
+
+// AllMetrics, as Options.Metrics, compares every unit.
+var AllMetrics = []string{"all"}
 
 // DefaultOptions returns the defaults: one table per unit, rows by full name,
 // columns by input, ignoring the date, the interference findings (both
@@ -53,63 +68,9 @@ func DefaultOptions() Options {
 		Alpha: benchmath.DefaultThresholds.CompareAlpha, Confidence: 0.95}
 }
 
-// Input is one input of a comparison: its results and the label that is its
-// .file key (the column name by default).
-type Input struct {
-	Label   string
-	Results []results.Result
-}
-
-// ReadInputs reads the results files named by args. An argument may be
-// "label=path" to set the input's label, as with benchstat; several inputs
-// may share a label, which pools their results (interleaved runs of one
-// build), but not the same file, whose results would count double. An
-// unlabelled path given twice is labelled path#0, path#1.
-func ReadInputs(args []string) ([]Input, error) {
-	type arg struct{ label, path string }
-	var as []arg
-	count := map[string]int{}
-	for _, a := range args {
-		label, path, ok := strings.Cut(a, "=")
-		if !ok {
-			label, path = a, a
-			count[path]++
-		}
-		if label == "" || path == "" {
-			return nil, fmt.Errorf("bad input %q: want FILE or LABEL=FILE", a)
-		}
-		as = append(as, arg{label, path})
-	}
-	seen := map[string]int{}
-	byLabel := map[string][]string{}
-	var ins []Input
-	for _, a := range as {
-		label := a.label
-		if label == a.path && count[a.path] > 1 {
-			label = fmt.Sprintf("%s#%d", a.path, seen[a.path])
-			seen[a.path]++
-		}
-		byLabel[label] = append(byLabel[label], a.path)
-		if err := results.Distinct(byLabel[label]...); err != nil {
-			return nil, fmt.Errorf("label %s: %w", label, err)
-		}
-		rs, err := results.Read(a.path)
-		if err != nil {
-			return nil, err
-		}
-		ins = append(ins, Input{Label: label, Results: rs})
-	}
-	return ins, nil
-}
-
-// Write compares the inputs and writes the tables to w as text, after a
-// note for each input whose run was flagged for interference. Bad
-// projection or filter syntax is an error naming the flag.
-func Write(w io.Writer, ins []Input, opt Options) error {
-	ts, err := Build(ins, opt)
-	if err != nil {
-		return err
-	}
+// Write writes the tables ts built from ins to w as text, after a note for
+// each input whose run was flagged for interference.
+func Write(w io.Writer, ins []Input, ts *Tables) error {
 	if notes := Notes(ins); len(notes) > 0 {
 		for _, n := range notes {
 			if _, err := fmt.Fprintln(w, n); err != nil {
@@ -182,6 +143,9 @@ func Build(ins []Input, opt Options) (*Tables, error) {
 		}
 		notes = append(notes, "columns are split by "+MachineKey+" so that no cell pools two machines (-ignore "+MachineKey+" pools them)")
 	}
+	if n := ts.tooFew(opt.Alpha); n != "" {
+		notes = append(notes, n)
+	}
 	ts.Notes = notes
 	return ts, nil
 }
@@ -227,10 +191,14 @@ func build(ins []Input, opt Options, names map[results.Identity]string) (ts *Tab
 
 	thresholds := benchmath.DefaultThresholds
 	thresholds.CompareAlpha = opt.Alpha
+	keep := metricSet(opt)
 	b := builder{tables: map[benchproc.Key]*Table{}}
 	for _, in := range ins {
 		for _, r := range in.Results {
-			rec := toBenchfmt(r, in.Label)
+			rec := toBenchfmt(r, in.Label, keep)
+			if len(rec.Values) == 0 {
+				continue
+			}
 			machine := names[r.Machine()]
 			rec.SetConfig(MachineKey, machine)
 			if ok, _ := filter.Apply(rec); !ok {
@@ -254,10 +222,32 @@ func build(ins []Input, opt Options, names map[results.Identity]string) (ts *Tab
 	return ts, b.pooled, nil
 }
 
+// metricSet returns the tidied units opt compares, nil for every unit.
+func metricSet(opt Options) map[string]bool {
+	ms := opt.Metrics
+	if ms == nil {
+		if strings.Contains(opt.Filter, ".unit") {
+			return nil
+		}
+		ms = DefaultMetrics
+	}
+	set := map[string]bool{}
+	for _, m := range ms {
+		m = strings.TrimSpace(m)
+		if m == AllMetrics[0] {
+			return nil
+		}
+		_, u := benchunit.Tidy(1, m)
+		set[u] = true
+	}
+	return set
+}
+
 // toBenchfmt converts a result to the record benchproc projects: file
 // configuration, the internal .file key, and values tidied the way
-// benchfmt's reader tidies them (ns/op becomes sec/op).
-func toBenchfmt(r results.Result, label string) *benchfmt.Result {
+// benchfmt's reader tidies them (ns/op becomes sec/op), keeping the units
+// in keep (every unit when keep is nil).
+func toBenchfmt(r results.Result, label string, keep map[string]bool) *benchfmt.Result {
 	rec := &benchfmt.Result{Name: benchfmt.Name(r.Name), Iters: r.Iters}
 	for _, c := range r.Config {
 		rec.Config = append(rec.Config, benchfmt.Config{Key: c.Key, Value: []byte(c.Value), File: true})
@@ -265,6 +255,9 @@ func toBenchfmt(r results.Result, label string) *benchfmt.Result {
 	rec.SetConfig(".file", label)
 	for _, v := range r.Values {
 		tv, tu := benchunit.Tidy(v.Value, v.Unit)
+		if keep != nil && !keep[tu] {
+			continue
+		}
 		if tu == v.Unit {
 			rec.Values = append(rec.Values, benchfmt.Value{Value: v.Value, Unit: v.Unit})
 		} else {

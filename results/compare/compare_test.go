@@ -41,8 +41,12 @@ func TestGolden(t *testing.T) {
 			if tc.opt != nil {
 				tc.opt(&opt)
 			}
+			ts, err := Build(ins, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var buf bytes.Buffer
-			if err := Write(&buf, ins, opt); err != nil {
+			if err := Write(&buf, ins, ts); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join("testdata", tc.golden)
@@ -116,7 +120,7 @@ func TestBadInput(t *testing.T) {
 	} {
 		opt := DefaultOptions()
 		tc.opt(&opt)
-		if err := Write(&bytes.Buffer{}, ins, opt); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := Build(ins, opt); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want one naming %s", err, tc.want)
 		}
 	}

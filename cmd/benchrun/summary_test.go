@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/trainbench/trainbench/machine"
+	"github.com/trainbench/trainbench/results"
+)
+
+// testSummary builds run's summary of a results file as run does after
+// measuring it.
+func testSummary(t *testing.T, file string) string {
+	t.Helper()
+	rs, err := results.Read(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := map[string]string{}
+	for _, c := range rs[0].Config {
+		cfg[c.Key] = c.Value
+	}
+	p, err := machine.ParseProfile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf := defaultCostFlags()
+	cf.workloads = []string{summaryWorkload}
+	s := runSummary{profile: p, ceilings: ceilingsQuick, rs: rs, output: file, report: "out-report"}
+	s.price, s.priceErr = priceWorkloads(cf, []string{file})
+	var b bytes.Buffer
+	if err := s.write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestSummary: the summary of the synthetic seed run fits a screen (at most
+// 20 lines of at most 100 columns) and says what the machine does (its
+// peak, its best kernels) and what an epoch costs on it against the
+// catalogued options, and where the files are.
+func TestSummary(t *testing.T) {
+	out := testSummary(t, seedResults)
+	t.Logf("summary:\n%s", out)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) > 20 {
+		t.Errorf("%d lines, want at most 20", len(lines))
+	}
+	for _, l := range lines {
+		if n := utf8.RuneCountInString(l); n > summaryWidth || strings.TrimRight(l, " ") != l {
+			t.Errorf("line of %d columns or with trailing spaces: %q", n, l)
+		}
+	}
+	for _, want := range []string{
+		"Machine   Test CPU: 2 cores (2 logical), up to avx512",
+		"Peak      f32 GFLOP/s at 1 thread: avx512 250",
+		"Memory    L1d unknown, L2 unknown, L3 unknown; STREAM triad GB/s at 1 thread: 40",
+		"median of 3 runs",
+		"  Conv2D      fwd direct avx512 1T seed-cnn.conv2",
+		"  Sgemm       blocked avx512 1T 32×128×1600",
+		"seed-cnn  1 thread: step ",
+		"(sum of its kernels), epoch ",
+		"catalogued: Google TPU v5e",
+		"Results   " + seedResults,
+		"Report    out-report/index.html",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q", want)
+		}
+	}
+	m := regexp.MustCompile(`rank (\d+) of (\d+) options by price per epoch`).FindStringSubmatch(out)
+	if m == nil {
+		t.Errorf("no rank line")
+	} else if r, n := atoi(t, m[1]), atoi(t, m[2]); r < 1 || r > n || n < 5 {
+		t.Errorf("rank %d of %d", r, n)
+	}
+	if !strings.Contains(out, "201 GFLOP/s") {
+		t.Errorf("the best Conv2D case is conv2 fwd at a median of 201 GFLOP/s:\n%s", out)
+	}
+}
+
+func TestMeasuredThreads(t *testing.T) {
+	for id, want := range map[string]int{"measured-1t": 1, "measured-zen5-16t": 16, "measured-m2-4t": 4, "nvidia-h100": 0} {
+		if got := measuredThreads(id); got != want {
+			t.Errorf("measuredThreads(%q) = %d, want %d", id, got, want)
+		}
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestSummaryKernels: a memory-bound family (under one FLOP a byte) is
+// shown by its best GB/s without a % of the FLOP peak, a compute-bound one
+// by its best GFLOP/s with it; the best is the highest median over the runs.
+func TestSummaryKernels(t *testing.T) {
+	res := func(name string, vals ...float64) results.Result {
+		return results.Result{Name: name, Iters: 1, Values: []results.Value{{Value: 1000, Unit: "ns/op"},
+			{Value: vals[0], Unit: "GFLOP/s"}, {Value: vals[1], Unit: "GB/s"}, {Value: vals[2], Unit: "%peak"}, {Value: vals[0] / vals[1], Unit: "FLOP/byte"}}}
+	}
+	rs := []results.Result{
+		res("ReLU/pass=fwd/impl=simd/isa=avx2/threads=1/shape=a", 5, 40, 4),
+		res("ReLU/pass=fwd/impl=simd/isa=avx2/threads=1/shape=b", 9, 70, 8),
+		res("Sgemm/impl=blocked/isa=avx2/threads=1/m=64/n=64/k=64", 50, 5, 45),
+		res("Sgemm/impl=blocked/isa=avx2/threads=1/m=64/n=64/k=64", 90, 5, 80),
+		res("Sgemm/impl=blocked/isa=avx2/threads=1/m=64/n=64/k=64", 60, 5, 55),
+	}
+	var lines []string
+	runSummary{rs: rs}.kernelLines(func(string, string, ...any) {}, &lines)
+	out := strings.Join(lines, "\n")
+	for _, want := range []string{`(?m)^  ReLU +fwd simd avx2 1T b +70 GB/s$`, `(?m)^  Sgemm +blocked avx2 1T 64×64×64 +60 GFLOP/s +55% of peak$`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("kernel lines lack %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(lines[0], "peak") {
+		t.Errorf("a memory-bound family with a %% of the FLOP peak: %q", lines[0])
+	}
+}
+
+// TestSummaryWarnsOfInterference: a run the interference watch flagged
+// says so on the summary's first line (with -q, its only trace).
+func TestSummaryWarnsOfInterference(t *testing.T) {
+	seed, err := os.ReadFile(seedResults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagged := filepath.Join(t.TempDir(), "flagged.txt")
+	if err := os.WriteFile(flagged, append([]byte("interference-flags: over-peak\ninterference-max-peak: 129\n"), seed...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := testSummary(t, flagged)
+	if !strings.HasPrefix(out, "Warning   ") || !strings.Contains(strings.SplitN(out, "\n", 2)[0], "129") {
+		t.Errorf("no warning first:\n%s", out)
+	}
+	if strings.Contains(testSummary(t, seedResults), "Warning") {
+		t.Error("an unflagged run warns")
+	}
+}
