@@ -99,9 +99,9 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 		items = s.N
 	}
 	ctx.convFor(items, convDWUnits)
-	// dW[k][i] = Σ_c partial_c[i][k], chunks in order, in 16×16 blocks.
-	perI, perK := (RSC+15)/16, (s.K+15)/16
-	ctx.convFor(perI*perK, convDWSum)
+	// dW[k][i] = Σ_c partial_c[i][k], chunks in order, 16 values of i at a
+	// time.
+	ctx.convFor((RSC+15)/16, convDWSum)
 	if db != nil {
 		clear(db)
 		for c := range used {
@@ -185,41 +185,36 @@ func convDWUnits(ctx *Context, tid, lo, hi int) {
 	}
 }
 
-// convDWSum writes blocks [lo, hi) (16×16 each) of the current
-// backward-weights job's dw from the chunks' partials.
+// convDWSum writes the rows i of dw[k][i] in blocks [lo, hi) (16 values of
+// i each) of the current backward-weights job from the chunks' partials: it
+// adds the partials' rows in chunk order into the first used chunk's, with
+// the vector kernels, then transposes them into dw.
 func convDWSum(ctx *Context, _, lo, hi int) {
 	j := &ctx.conv.dw
-	perI := (j.RSC + 15) / 16
+	vk := ctx.vec()
 	for blk := lo; blk < hi; blk++ {
-		convSumTranspose16(j.dw, ctx.conv.part, ctx.conv.used, j.RSC, j.kp, (blk%perI)*16, (blk/perI)*16, j.s.K)
-	}
-}
-
-// convSumTranspose16 sets the block of dst[k][i] (row length rsc) at rows
-// [k0, k0+16) and columns [i0, i0+16), clipped to k rows and rsc columns, to
-// Σ_c parts[c][i][k] (row length kp) over the chunks c marked used, in
-// chunk order.
-func convSumTranspose16(dst []float32, parts [][]float32, used []bool, rsc, kp, i0, k0, k int) {
-	i1, k1 := min(rsc, i0+16), min(k, k0+16)
-	var blk [16][16]float32
-	first := true
-	for t, part := range parts {
-		if !used[t] {
-			continue
-		}
-		for i := i0; i < i1; i++ {
-			row := part[i*kp+k0 : i*kp+k1]
-			for kk, v := range row {
-				if first {
-					blk[kk][i-i0] = v
-				} else {
-					blk[kk][i-i0] += v
-				}
+		i0, i1 := blk*16, min(j.RSC, blk*16+16)
+		var acc []float32
+		for c, part := range ctx.conv.part {
+			if !ctx.conv.used[c] {
+				continue
+			}
+			rows := part[i0*j.kp : i1*j.kp]
+			if acc == nil {
+				acc = rows
+			} else {
+				vk.BiasAdd(acc, rows, 1, false)
 			}
 		}
-		first = false
-	}
-	for kk := k0; kk < k1; kk++ {
-		copy(dst[kk*rsc+i0:kk*rsc+i1], blk[kk-k0][:i1-i0])
+		for k := 0; k < j.s.K; k++ {
+			dst := j.dw[k*j.RSC+i0 : k*j.RSC+i1]
+			if acc == nil {
+				clear(dst)
+				continue
+			}
+			for i := range dst {
+				dst[i] = acc[i*j.kp+k]
+			}
+		}
 	}
 }
