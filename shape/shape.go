@@ -1,5 +1,6 @@
 // Package shape holds the shapes of the kernels training is made of (conv2d,
-// dense, max-pool, matrix product, the element-wise kernels) and their FLOP
+// dense, max-pool, batch norm, global average pooling, matrix product, the
+// element-wise kernels) and their FLOP
 // and byte formulas, as plain data: the kernels run them, the benchmark
 // table names them, the workload descriptions count with them and the cost
 // model prices them, all from this one definition. It imports nothing of
