@@ -14,7 +14,8 @@ import "github.com/trainbench/trainbench/shape"
 // summing a row of C channels into y in float32 (so the error grows with
 // H·W, 49 in ResNet-50) and then dividing by H·W; backward divides an
 // image's dy once and copies it to the image's rows, bitwise as the naive
-// definition (float64 division rounded to float32 is float32 division).
+// definition while H·W < 2²⁴ (float64 division rounded to float32 is then
+// float32 division).
 // Images are split across the Context's threads. For now they are plain Go
 // at every ISA level.
 
