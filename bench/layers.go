@@ -18,6 +18,8 @@ import (
 //   - large (opt-in): shapes whose data spill the caches (tens of MB), for
 //     comparing the memory-bound kernels with the Stream family's
 //     bandwidth, and bigger dense layers.
+//   - resnet50 (opt-in, MaxPool only): ResNet-50's padded stem pool at
+//     batch 8 (resnet_layers.go).
 //
 // Names are <Kernel>/pass=<pass>/impl=<name>/isa=<level>/threads=<t>/shape=<name>
 // (no pass= for the one-pass kernels BiasAdd, SoftmaxCE, Adam and
@@ -60,9 +62,16 @@ func layerCases[F any](family string, reg *kernels.Registry[F], items []layerIte
 }
 
 // registerLayerFamily registers a layer family whose cases are those of
-// cases (each a layerCases call over one registry), concatenated.
+// cases (each a layerCases call over one registry), concatenated, on the
+// seed (default) and large sets.
 func registerLayerFamily(name, doc string, cases ...func(opt Options) []Case) {
-	Register(Family{Name: name, Doc: doc, Sets: []string{benchname.SetSeed, benchname.SetLarge}, DefaultSets: []string{benchname.SetSeed},
+	registerFamily(name, doc, []string{benchname.SetSeed, benchname.SetLarge}, []string{benchname.SetSeed}, cases...)
+}
+
+// registerFamily registers a family with the given sets whose cases are
+// those of cases, concatenated.
+func registerFamily(name, doc string, sets, defaults []string, cases ...func(opt Options) []Case) {
+	Register(Family{Name: name, Doc: doc, Sets: sets, DefaultSets: defaults,
 		Build: func(opt Options) []Case {
 			var all []Case
 			for _, c := range cases {
@@ -89,7 +98,8 @@ func init() {
 		func(opt Options) []Case {
 			return layerCases(benchname.Dense, kernels.DenseBwdWeightsImpls, denseItems(denseBwdWeightsOp), opt)
 		})
-	registerLayerFamily(benchname.MaxPool, "max-pooling (NHWC) forward with argmax and backward on the seed CNN's and larger layers",
+	registerFamily(benchname.MaxPool, "max-pooling (NHWC) forward with argmax and backward on the seed CNN's, ResNet-50's padded stem and larger layers",
+		[]string{benchname.SetSeed, benchname.SetLarge, benchname.SetResNet50}, []string{benchname.SetSeed},
 		func(opt Options) []Case {
 			return layerCases(benchname.MaxPool, kernels.MaxPoolFwdImpls, poolItems(poolFwdOp), opt)
 		},
@@ -197,9 +207,11 @@ var LargePoolShapes = []namedShape[shape.Pool]{
 	{"resnet50.stem-pool-3x3s2", shape.Pool{N: 8, H: 112, W: 112, C: 64, Window: 3, Stride: 2}},
 }
 
-// poolItems returns the max-pool items of one pass.
+// poolItems returns the max-pool items of one pass: the seed CNN's, the
+// large ones and ResNet-50's padded stem pool.
 func poolItems[F any](op func(s shape.Pool) (shape.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
-	return shapeItems(func(l workload.Resolved) *shape.Pool { return l.Pool }, LargePoolShapes, op)
+	items := shapeItems(func(l workload.Resolved) *shape.Pool { return l.Pool }, LargePoolShapes, op)
+	return append(items, resnetItems(resnetPool, op)...)
 }
 
 func poolFwdOp(s shape.Pool) (shape.Pass, func(*kernels.Context, kernels.MaxPoolFwdFunc) func()) {

@@ -32,9 +32,16 @@ const (
 	Stream      = "Stream"    // STREAM bandwidth (a ceiling)
 )
 
+// The families of ResNet's layers beyond the seed CNN's.
+const (
+	BatchNorm     = "BatchNorm"     // batch normalisation, fused as the network runs it (pass=fwd, bwd)
+	Add           = "Add"           // element-wise residual add
+	GlobalAvgPool = "GlobalAvgPool" // global average pooling
+)
+
 // The keys of a case name's elements, in the order they are written.
 const (
-	KeyPass    = "pass"    // a layer's pass: fwd, bwd-data, bwd-weights
+	KeyPass    = "pass"    // a layer's pass: fwd, bwd-data, bwd-weights, or bwd (all gradients at once)
 	KeyOp      = "op"      // a STREAM kernel: copy, triad
 	KeyImpl    = "impl"    // the implementation, as its registry names it
 	KeyISA     = "isa"     // the ISA level (generic, avx2, avx512) or ISANative
@@ -73,6 +80,10 @@ const (
 	SetSweep     = "sweep"     // STREAM over working sets from L1 to DRAM
 	SetBackprop  = "backprop"  // a training step's matrix products, operands transposed as the trainer runs them
 )
+
+// SetResNet50All holds the ResNet-50 layers of a family beyond the few
+// representative ones its resnet50 set holds: with it, all of them.
+const SetResNet50All = "resnet50-all"
 
 // LayerShapeName is the shape= value of a benchmark case that measures one
 // layer of a network: "<network>.<layer>", e.g. "seed-cnn.conv2". The cost

@@ -27,6 +27,7 @@ type Context struct {
 	conv        convBuffers      // reusable buffers of the conv2d kernels (conv2d_state.go)
 	layer       layerJob         // the layer kernels' current job (layers.go)
 	ranges      rangeLoop        // the parallel loop in progress (Context.forRanges)
+	bn          bnJob            // the batch-norm kernels' job and buffers (batchnorm.go)
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.

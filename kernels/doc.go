@@ -16,14 +16,16 @@
 // (Conv2DForward, DenseBackwardData); the registries and function types
 // abbreviate them as benchmark names do (Conv2DFwdImpls, DenseBwdDataFunc).
 // The FLOP and byte counts of each kernel live beside it (SgemmFLOPs,
-// Conv2DShape, DenseShape, PoolShape, ElementwiseOp) so that benchmarks, the
-// roofline and the cost model use the same formulas.
+// Conv2DShape, DenseShape, PoolShape, BatchNormShape, ElementwiseOp) so
+// that benchmarks, the roofline and the cost model use the same formulas.
 //
 // The kernels of a training step: Sgemm; conv2d forward (optionally fused
 // with ReLU), backward-data and backward-weights; dense likewise; max-pool
-// forward (with argmax) and backward; ReLU and its gradient; bias add; fused
-// softmax cross-entropy with its gradient; and the Adam and SGD-momentum
-// updates. The Context methods (Conv2DForward, DenseForward, MaxPoolForward,
+// (optionally padded) forward (with argmax) and backward; ReLU and its
+// gradient; bias add; batch normalisation (training forward, backward and
+// inference, fused with a residual add and ReLU), the residual add and its
+// gradient fan-out, and global average pooling; fused softmax cross-entropy
+// with its gradient; and the Adam and SGD-momentum updates. The Context methods (Conv2DForward, DenseForward, MaxPoolForward,
 // ReLUForward, SoftmaxCrossEntropy, Adam, ...) pick the fastest
 // implementation and do not allocate after their first call.
 //

@@ -7,12 +7,14 @@ import (
 	"github.com/trainbench/trainbench/kernels/internal/vec"
 )
 
-// Max-pool kernels on NHWC activations with a square window, no padding
-// (PoolShape; FLOP and byte formulas there). The definitions (the naive
-// implementations are written exactly so):
+// Max-pool kernels on NHWC activations with a square window and optional
+// −∞ padding (PoolShape; FLOP and byte formulas there). The definitions
+// (the naive implementations are written exactly so):
 //
 //	y[n,p,q,c]   = the first maximum, in row-major window order, of
-//	               x[n, p·Stride+i, q·Stride+j, c] for i, j < Window
+//	               x[n, p·Stride−Pad+i, q·Stride−Pad+j, c] for i, j < Window
+//	               and the row and column inside the image (the padding never
+//	               wins, not even over −∞: arg always names an image element)
 //	               (a NaN wins over numbers, and a later NaN over an earlier one)
 //	arg[n,p,q,c] = the index into x of that element (int32)
 //	dx[e]        = Σ of dy over the outputs whose arg is e (0 if none)
@@ -24,7 +26,9 @@ import (
 // The fast ("simd") implementations run the generated row routines of
 // package kernels/internal/vec (straight-line ones for 2×2 windows); with
 // Stride = Window (the usual 2×2/2) the backward pass writes every element of
-// dx exactly once, otherwise it zeroes dx and scatters dy to arg.
+// dx exactly once, otherwise it zeroes dx and scatters dy to arg. A padded
+// forward pass runs the same row routines on the windows clipped to the
+// image: one call for the windows wholly inside, one for each border window.
 
 // MaxPoolFwdFunc computes y and arg from x.
 type MaxPoolFwdFunc func(ctx *Context, s PoolShape, x, y []float32, arg []int32)
@@ -84,13 +88,18 @@ func maxPoolFwdNaive(ctx *Context, s PoolShape, x, y []float32, arg []int32) {
 		for u := lo; u < hi; u++ {
 			n, p := u/P, u%P
 			for q := 0; q < Q; q++ {
+				h0, w0 := p*s.Stride-s.Pad, q*s.Stride-s.Pad
 				for ch := 0; ch < s.C; ch++ {
-					first := ((n*s.H+p*s.Stride)*s.W+q*s.Stride)*s.C + ch
-					m, a := x[first], first
+					var m float32
+					a := -1
 					for i := 0; i < s.Window; i++ {
 						for j := 0; j < s.Window; j++ {
-							e := ((n*s.H+p*s.Stride+i)*s.W+q*s.Stride+j)*s.C + ch
-							if v := x[e]; v > m || v != v {
+							h, w := h0+i, w0+j
+							if h < 0 || h >= s.H || w < 0 || w >= s.W {
+								continue
+							}
+							e := ((n*s.H+h)*s.W+w)*s.C + ch
+							if v := x[e]; a < 0 || v > m || v != v {
 								m, a = v, e
 							}
 						}
@@ -137,7 +146,11 @@ func maxPoolFwdSIMD(ctx *Context, s PoolShape, x, y []float32, arg []int32) {
 	j := &ctx.layer
 	j.k, j.pool, j.a, j.b, j.arg = ctx.vec(), s, x, y, arg
 	P := s.OutH()
-	ctx.layerFor(s.N*P, poolUnitPerThread(4*(s.Window*s.W*s.C+2*s.OutW()*s.C)), maxPoolFwdBody)
+	body := maxPoolFwdBody
+	if s.Pad != 0 {
+		body = maxPoolFwdPadBody
+	}
+	ctx.layerFor(s.N*P, poolUnitPerThread(4*(s.Window*s.W*s.C+2*s.OutW()*s.C)), body)
 }
 
 // poolRow is the vec geometry of output row u = n·P + p of shape s.
@@ -157,6 +170,43 @@ func maxPoolFwdBody(j *layerJob, _, lo, hi int) {
 	}
 }
 
+// maxPoolFwdPadBody is maxPoolFwdBody for a padded shape: each output
+// row's windows clipped to the image rows they cover, the windows wholly
+// inside the image columns in one call, each border window in its own.
+func maxPoolFwdPadBody(j *layerJob, _, lo, hi int) {
+	s := j.pool
+	P, Q, C, st := s.OutH(), s.OutW(), s.C, s.Stride
+	row := Q * C
+	// Windows [qlo, qhi) start and end inside the image columns.
+	qlo := (s.Pad + st - 1) / st
+	qhi := qlo
+	if last := s.W + s.Pad - s.Window; last >= 0 {
+		qhi = max(qlo, min(Q, last/st+1))
+	}
+	for u := lo; u < hi; u++ {
+		n, p := u/P, u%P
+		h0 := p*st - s.Pad
+		i0, i1 := max(0, h0), min(s.H, h0+s.Window)
+		rowBase := (n*s.H + i0) * s.W * C
+		r := vec.PoolRow{C: C, WH: i1 - i0, WW: s.Window, ColStep: st * C, RowStride: s.W * C}
+		out := u * row
+		for q := 0; q < Q; q++ {
+			if q == qlo && qhi > qlo {
+				r.Base, r.NQ, r.WW = rowBase+(qlo*st-s.Pad)*C, qhi-qlo, s.Window
+				o := out + qlo*C
+				j.k.MaxPool(j.a[r.Base:], j.b[o:out+qhi*C], j.arg[o:out+qhi*C], r, false)
+				q = qhi - 1
+				continue
+			}
+			w0 := q*st - s.Pad
+			j0, j1 := max(0, w0), min(s.W, w0+s.Window)
+			r.Base, r.NQ, r.WW = rowBase+j0*C, 1, j1-j0
+			o := out + q*C
+			j.k.MaxPool(j.a[r.Base:], j.b[o:o+C], j.arg[o:o+C], r, false)
+		}
+	}
+}
+
 // maxPoolBwdSIMDChecked runs the generated backward rows across the Context's
 // threads.
 func maxPoolBwdSIMDChecked(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []float32) {
@@ -164,7 +214,7 @@ func maxPoolBwdSIMDChecked(ctx *Context, s PoolShape, dy []float32, arg []int32,
 	maxPoolBwdSIMD(ctx, s, dy, arg, dx)
 }
 
-// maxPoolBwdSIMD: with Stride = Window the windows tile the image without
+// maxPoolBwdSIMD: with Stride = Window and no padding the windows tile the image without
 // overlap, so each output row writes its windows (the generated "set" rows)
 // and zeroes what they leave of its input rows, in parallel over output rows.
 // Otherwise (overlapping windows, or gaps between them), and at the generic
@@ -174,7 +224,7 @@ func maxPoolBwdSIMDChecked(ctx *Context, s PoolShape, dy []float32, arg []int32,
 func maxPoolBwdSIMD(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []float32) {
 	j := &ctx.layer
 	j.k, j.pool, j.a, j.b, j.arg = ctx.vec(), s, dy, dx, arg
-	if s.Stride == s.Window && ctx.isa != cpu.Generic {
+	if s.Stride == s.Window && s.Pad == 0 && ctx.isa != cpu.Generic {
 		ctx.layerFor(s.N*s.OutH(), poolUnitPerThread(4*(s.Window*s.W*s.C+2*s.OutW()*s.C)), maxPoolBwdSetBody)
 		return
 	}

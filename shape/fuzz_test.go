@@ -148,17 +148,26 @@ func FuzzDenseValidate(f *testing.F) {
 }
 
 func FuzzPoolValidate(f *testing.F) {
-	f.Add(int64(32), int64(26), int64(26), int64(32), int64(2), int64(2))
+	f.Add(int64(32), int64(26), int64(26), int64(32), int64(2), int64(2), int64(0))
+	f.Add(int64(8), int64(112), int64(112), int64(64), int64(3), int64(2), int64(1))
 	for _, v := range seeds {
-		f.Add(v, v, v, v, int64(2), int64(2))
-		f.Add(int64(1), int64(9), int64(9), int64(1), v, v)
+		f.Add(v, v, v, v, int64(2), int64(2), int64(0))
+		f.Add(int64(1), int64(9), int64(9), int64(1), v, v, int64(1))
+		f.Add(int64(1), v, int64(9), int64(1), v, int64(1), v/2)
 	}
-	f.Fuzz(func(t *testing.T, n, h, w, c, win, st int64) {
-		s := Pool{N: int(n), H: int(h), W: int(w), C: int(c), Window: int(win), Stride: int(st)}
+	f.Fuzz(func(t *testing.T, n, h, w, c, win, st, pad int64) {
+		s := Pool{N: int(n), H: int(h), W: int(w), C: int(c), Window: int(win), Stride: int(st), Pad: int(pad)}
 		err := s.Validate()
 		in := prod(s.N, s.H, s.W, s.C)
+		win2, ph, pw := big.NewInt(int64(s.Window)), prod(s.H), prod(s.W)
+		twoPad := big.NewInt(2 * pad)
+		if pad >= 0 && pad <= math.MaxInt64/2 {
+			ph.Add(ph, twoPad)
+			pw.Add(pw, twoPad)
+		}
 		valid := s.N >= 1 && s.H >= 1 && s.W >= 1 && s.C >= 1 && s.Window >= 1 && s.Stride >= 1 &&
-			s.Window <= s.H && s.Window <= s.W && in.Cmp(big.NewInt(math.MaxInt32)) <= 0
+			s.Pad >= 0 && s.Pad <= s.Window/2 && ph.IsInt64() && pw.IsInt64() &&
+			win2.Cmp(ph) <= 0 && win2.Cmp(pw) <= 0 && in.Cmp(big.NewInt(math.MaxInt32)) <= 0
 		if (err == nil) != valid {
 			t.Fatalf("%v: Validate = %v, but the shape is valid: %v", s, err, valid)
 		}
@@ -166,7 +175,7 @@ func FuzzPoolValidate(f *testing.F) {
 			checkErr(t, err)
 			return
 		}
-		p, q := (s.H-s.Window)/s.Stride+1, (s.W-s.Window)/s.Stride+1
+		p, q := (s.H+2*s.Pad-s.Window)/s.Stride+1, (s.W+2*s.Pad-s.Window)/s.Stride+1
 		checkLen(t, "InputLen", s.InputLen(), in)
 		checkLen(t, "OutputLen", s.OutputLen(), prod(s.N, p, q, s.C))
 		checkWork(t, s.String(), s.FLOPs(Forward), s.Bytes(Forward), s.FLOPs(BackwardData), s.Bytes(BackwardData))

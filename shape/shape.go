@@ -1,5 +1,6 @@
 // Package shape holds the shapes of the kernels training is made of (conv2d,
-// dense, max-pool, matrix product, the element-wise kernels) and their FLOP
+// dense, max-pool, batch norm, global average pooling, matrix product, the
+// element-wise kernels) and their FLOP
 // and byte formulas, as plain data: the kernels run them, the benchmark
 // table names them, the workload descriptions count with them and the cost
 // model prices them, all from this one definition. It imports nothing of
@@ -162,22 +163,28 @@ func (s Dense) Bytes(p Pass) float64 {
 }
 
 // Pool describes max-pooling of NHWC activations with a square window.
+// Pad pads each side of the image with −∞ (which no window's maximum is
+// taken from: every window holds at least one image element, since Pad is
+// at most half the window), as PyTorch's MaxPool2d pads; ResNet's stem pool
+// is 3×3 stride 2 padding 1.
 type Pool struct {
 	N, H, W, C     int
 	Window, Stride int
+	Pad            int // ≥ 0 and ≤ Window/2; 0 (the zero value) for none
 }
 
-// OutH and OutW are the output height and width (no padding: windows that
-// would overhang the input are dropped, as in Keras "valid" pooling).
-func (s Pool) OutH() int { return (s.H-s.Window)/s.Stride + 1 }
-func (s Pool) OutW() int { return (s.W-s.Window)/s.Stride + 1 }
+// OutH and OutW are the output height and width: windows that would
+// overhang the padded input are dropped, as in Keras "valid" pooling.
+func (s Pool) OutH() int { return (s.H+2*s.Pad-s.Window)/s.Stride + 1 }
+func (s Pool) OutW() int { return (s.W+2*s.Pad-s.Window)/s.Stride + 1 }
 
 // InputLen and OutputLen are the element counts of the input and output (of
 // a shape that validates; others may overflow).
 func (s Pool) InputLen() int  { return s.N * s.H * s.W * s.C }
 func (s Pool) OutputLen() int { return s.N * s.OutH() * s.OutW() * s.C }
 
-// FLOPs counts one comparison per window element: N·P·Q·C·Window².
+// FLOPs counts one comparison per window element, padding included:
+// N·P·Q·C·Window².
 func (s Pool) FLOPs(p Pass) float64 {
 	return float64(s.N) * float64(s.OutH()) * float64(s.OutW()) * float64(s.C) * float64(s.Window) * float64(s.Window)
 }
@@ -220,15 +227,24 @@ func (s Dense) OutputLen() int { return s.Batch * s.Out }
 func (s Dense) String() string { return fmt.Sprintf("b%di%do%d", s.Batch, s.In, s.Out) }
 
 // Validate returns an *Error naming the first field that makes the shape
-// unusable: a size below 1, a window larger than the image, or an input
-// whose element indices do not fit the int32 argmax.
+// unusable: a size below 1, a negative padding or one more than half the
+// window, a window larger than the padded image, or an input whose element
+// indices do not fit the int32 argmax.
 func (s Pool) Validate() error {
 	if f, bad := belowMin(field{"N", s.N, 1}, field{"H", s.H, 1}, field{"W", s.W, 1}, field{"C", s.C, 1},
-		field{"Window", s.Window, 1}, field{"Stride", s.Stride, 1}); bad {
+		field{"Window", s.Window, 1}, field{"Stride", s.Stride, 1}, field{"Pad", s.Pad, 0}); bad {
 		return f.err("maxpool " + s.String())
 	}
-	if s.Window > s.H || s.Window > s.W {
-		return &Error{Shape: "maxpool " + s.String(), Field: "Window", Msg: fmt.Sprintf("= %d: the window does not fit the %dx%d input", s.Window, s.H, s.W)}
+	if s.Pad > s.Window/2 {
+		return &Error{Shape: "maxpool " + s.String(), Field: "Pad", Msg: fmt.Sprintf("= %d: more than half the window %d", s.Pad, s.Window)}
+	}
+	ph, okH := Add(s.H, s.Pad, s.Pad)
+	pw, okW := Add(s.W, s.Pad, s.Pad)
+	if !okH || !okW {
+		return &Error{Shape: "maxpool " + s.String(), Field: "Pad", Msg: fmt.Sprintf("= %d makes the padded input larger than an int counts", s.Pad)}
+	}
+	if s.Window > ph || s.Window > pw {
+		return &Error{Shape: "maxpool " + s.String(), Field: "Window", Msg: fmt.Sprintf("= %d: the window does not fit the %dx%d input padded by %d", s.Window, s.H, s.W, s.Pad)}
 	}
 	if n, ok := Mul(s.N, s.H, s.W, s.C); !ok || n > math.MaxInt32 {
 		return &Error{Shape: "maxpool " + s.String(), Field: "N·H·W·C", Msg: fmt.Sprintf("(the input) is more than %d elements, the most the int32 argmax indexes", math.MaxInt32)}
@@ -236,9 +252,14 @@ func (s Pool) Validate() error {
 	return nil
 }
 
-// String formats the shape compactly: "n32h26w26c32_win2st2".
+// String formats the shape compactly: "n32h26w26c32_win2st2", with
+// "_pad1" appended for a padding.
 func (s Pool) String() string {
-	return fmt.Sprintf("n%dh%dw%dc%d_win%dst%d", s.N, s.H, s.W, s.C, s.Window, s.Stride)
+	str := fmt.Sprintf("n%dh%dw%dc%d_win%dst%d", s.N, s.H, s.W, s.C, s.Window, s.Stride)
+	if s.Pad != 0 {
+		str += fmt.Sprintf("_pad%d", s.Pad)
+	}
+	return str
 }
 
 // ElementwiseOp names one of the element-wise (memory-bound) kernels whose
@@ -255,6 +276,9 @@ const (
 	OpSoftmaxCE   ElementwiseOp = "softmax-ce"   // SoftmaxCrossEntropy over n = batch·classes logits, with the gradient
 	OpAdam        ElementwiseOp = "adam"         // Adam over n parameters
 	OpSGDMomentum ElementwiseOp = "sgd-momentum" // SGDMomentum over n parameters
+	OpAdd         ElementwiseOp = "add"          // AddForward, y = a + b, over n elements
+	OpAddBwd      ElementwiseOp = "add-bwd"      // AddBackward copying dy to both inputs' gradients
+	OpAddBwdAcc   ElementwiseOp = "add-bwd-acc"  // AddBackward adding dy to both inputs' gradients
 )
 
 // FLOPs returns the floating-point operations of op over n elements, counting
@@ -263,7 +287,8 @@ const (
 //	relu 1 (a max), relu-bwd 1 (a compare), bias-add 1,
 //	softmax-ce 5 (max, subtract, exp, sum, scale; the per-row log is left out),
 //	adam 12 (m: 3, v: 4, update: sqrt, add, multiply, divide, subtract),
-//	sgd-momentum 4 (two multiplies, a subtract, an add).
+//	sgd-momentum 4 (two multiplies, a subtract, an add),
+//	add 1, add-bwd 0 (copies), add-bwd-acc 2 (an add into each gradient).
 func (op ElementwiseOp) FLOPs(n int) float64 {
 	f, _ := op.perElement()
 	return f * float64(n)
@@ -275,7 +300,9 @@ func (op ElementwiseOp) FLOPs(n int) float64 {
 //	relu 8 (read x, write y), relu-bwd 12 (read y and dy, write dx),
 //	bias-add 8 (read and write y), softmax-ce 8 (read logits, write
 //	dlogits; the labels are 4 bytes a row, left out), adam 28 (read p, g, m,
-//	v; write p, m, v), sgd-momentum 20 (read p, g, vel; write p, vel).
+//	v; write p, m, v), sgd-momentum 20 (read p, g, vel; write p, vel),
+//	add 12 (read a and b, write y), add-bwd 12 (read dy, write da and db),
+//	add-bwd-acc 20 (read dy, read and write da and db).
 func (op ElementwiseOp) Bytes(n int) float64 {
 	_, b := op.perElement()
 	return b * float64(n)
@@ -296,6 +323,12 @@ func (op ElementwiseOp) perElement() (flops, bytes float64) {
 		return 12, 28
 	case OpSGDMomentum:
 		return 4, 20
+	case OpAdd:
+		return 1, 12
+	case OpAddBwd:
+		return 0, 12
+	case OpAddBwdAcc:
+		return 2, 20
 	}
 	return 0, 0
 }

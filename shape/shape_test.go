@@ -156,7 +156,7 @@ func TestDensePoolGemmValidateOverflow(t *testing.T) {
 // TestValidateDoesNotAllocate: the kernels validate their shape on every
 // call, so a valid shape must cost no allocation.
 func TestValidateDoesNotAllocate(t *testing.T) {
-	d, p, g := Dense{32, 1600, 128}, Pool{32, 26, 26, 32, 2, 2}, Gemm{3, 4, 5}
+	d, p, g := Dense{32, 1600, 128}, Pool{N: 32, H: 26, W: 26, C: 32, Window: 2, Stride: 2}, Gemm{3, 4, 5}
 	if a := testing.AllocsPerRun(100, func() { _, _, _, _ = conv.Validate(), d.Validate(), p.Validate(), g.Validate() }); a != 0 {
 		t.Errorf("%v allocations per round of Validate calls", a)
 	}

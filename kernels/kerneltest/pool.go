@@ -11,8 +11,9 @@ import (
 // PoolShapes returns the conformance shapes of the max-pool suite: 2×2/2 on
 // even and odd images (dropped border rows and columns), channel counts
 // around the SIMD widths, overlapping windows (3/2, 3/1), windows with gaps
-// between them (2/3), window 1, the seed's pool layer (batch 2), then random
-// shapes.
+// between them (2/3), window 1, the seed's pool layer (batch 2), padded
+// windows (ResNet's 3×3/2 padding 1 stem on small images, 2×2/2 and 3×3/1
+// padding 1, 5/2 padding 2), then random shapes, some padded.
 func PoolShapes(short bool) []kernels.PoolShape {
 	sh := func(n, h, w, c, win, st int) kernels.PoolShape {
 		return kernels.PoolShape{N: n, H: h, W: w, C: c, Window: win, Stride: st}
@@ -20,8 +21,13 @@ func PoolShapes(short bool) []kernels.PoolShape {
 	shapes := []kernels.PoolShape{sh(1, 2, 2, 1, 2, 2), sh(2, 4, 4, 3, 2, 2), sh(2, 5, 7, 17, 2, 2),
 		sh(2, 26, 26, 32, 2, 2), sh(2, 11, 11, 64, 2, 2), sh(2, 7, 6, 5, 3, 2), sh(1, 9, 9, 4, 2, 3),
 		sh(3, 6, 5, 33, 3, 3), sh(1, 3, 3, 16, 3, 1), sh(1, 1, 1, 1, 1, 1), sh(2, 8, 9, 15, 1, 2)}
+	pad := func(s kernels.PoolShape, p int) kernels.PoolShape { s.Pad = p; return s }
+	padded := []kernels.PoolShape{pad(sh(2, 9, 9, 17, 3, 2), 1), pad(sh(1, 8, 7, 64, 3, 2), 1), pad(sh(2, 5, 6, 3, 2, 2), 1),
+		pad(sh(1, 4, 5, 9, 3, 1), 1), pad(sh(1, 7, 9, 5, 5, 2), 2), pad(sh(1, 1, 1, 2, 3, 2), 1), pad(sh(1, 2, 3, 33, 3, 3), 1)}
 	if short {
-		shapes = []kernels.PoolShape{shapes[2], shapes[4], shapes[5], shapes[6]}
+		shapes = []kernels.PoolShape{shapes[2], shapes[4], shapes[5], shapes[6], padded[0], padded[4]}
+	} else {
+		shapes = append(shapes, padded...)
 	}
 	rng := Rand(99)
 	nrand := 8
@@ -30,6 +36,9 @@ func PoolShapes(short bool) []kernels.PoolShape {
 	}
 	for nrand > 0 {
 		s := sh(1+rng.IntN(3), 1+rng.IntN(12), 1+rng.IntN(12), 1+rng.IntN(40), 1+rng.IntN(4), 1+rng.IntN(3))
+		if nrand%2 == 0 {
+			s.Pad = rng.IntN(s.Window/2 + 1)
+		}
 		if s.Validate() == nil {
 			shapes = append(shapes, s)
 			nrand--
@@ -54,7 +63,8 @@ func poolInput(s kernels.PoolShape, seed uint64, ties bool) []float32 {
 }
 
 // poolRef returns the reference max and argmax of the definition (first
-// maximum in row-major window order, NaN winning).
+// maximum in row-major window order among the elements inside the image,
+// NaN winning).
 func poolRef(s kernels.PoolShape, x []float32) ([]float32, []int32) {
 	P, Q := s.OutH(), s.OutW()
 	y, arg := make([]float32, s.OutputLen()), make([]int32, s.OutputLen())
@@ -65,7 +75,11 @@ func poolRef(s kernels.PoolShape, x []float32) ([]float32, []int32) {
 					best := -1
 					for i := 0; i < s.Window; i++ {
 						for j := 0; j < s.Window; j++ {
-							e := ((n*s.H+p*s.Stride+i)*s.W+q*s.Stride+j)*s.C + c
+							h, w := p*s.Stride-s.Pad+i, q*s.Stride-s.Pad+j
+							if h < 0 || h >= s.H || w < 0 || w >= s.W {
+								continue
+							}
+							e := ((n*s.H+h)*s.W+w)*s.C + c
 							if best < 0 || x[e] > x[best] || x[e] != x[e] {
 								best = e
 							}
@@ -185,7 +199,8 @@ func TestMaxPoolBwd(t *testing.T, ctx *kernels.Context, fn kernels.MaxPoolBwdFun
 }
 
 // PoolGradShapes are the small shapes of the finite-difference check.
-var PoolGradShapes = []kernels.PoolShape{{N: 2, H: 5, W: 4, C: 3, Window: 2, Stride: 2}, {N: 1, H: 7, W: 6, C: 2, Window: 3, Stride: 2}}
+var PoolGradShapes = []kernels.PoolShape{{N: 2, H: 5, W: 4, C: 3, Window: 2, Stride: 2}, {N: 1, H: 7, W: 6, C: 2, Window: 3, Stride: 2},
+	{N: 1, H: 6, W: 7, C: 3, Window: 3, Stride: 2, Pad: 1}}
 
 // TestMaxPoolGradients checks forward+backward against central differences
 // of L = Σ maxpool(x)·g in float64, g a fixed random output gradient. The

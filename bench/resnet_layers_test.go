@@ -1,0 +1,100 @@
+package bench
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/trainbench/trainbench/benchname"
+	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/workload"
+)
+
+// The ResNet-50 layer families' benchmarks, e.g.
+//
+//	go test ./bench -run '^$' -bench 'BatchNorm/pass=bwd/impl=simd/isa=avx512/threads=1/shape=resnet50-imagenet.res2b.bn3$'
+func BenchmarkBatchNorm(b *testing.B)     { RunAll(b, FamilyCases(benchname.BatchNorm, Options{})) }
+func BenchmarkAdd(b *testing.B)           { RunAll(b, FamilyCases(benchname.Add, Options{})) }
+func BenchmarkGlobalAvgPool(b *testing.B) { RunAll(b, FamilyCases(benchname.GlobalAvgPool, Options{})) }
+
+var resnetNameRE = regexp.MustCompile(`^(BatchNorm/pass=(fwd|bwd)|(Add|GlobalAvgPool|MaxPool)/pass=(fwd|bwd-data))/impl=[a-z0-9]+/isa=(generic|avx2|avx512)/threads=[0-9]+/shape=resnet50-imagenet\.[a-z0-9.-]+$`)
+
+// TestResNetLayerCases checks the ResNet-50 families' names and formulas,
+// that resnet50 and resnet50-all together hold every layer of the kind
+// once, that the default is the resnet50 set, and the fusions the batch
+// norms get.
+func TestResNetLayerCases(t *testing.T) {
+	net := workload.ResNet50()
+	kinds := map[workload.Kind]int{}
+	for _, l := range NetworkLayers(net, ResNet50Batch) {
+		kinds[l.Kind]++
+	}
+	opt := Options{Sets: []string{benchname.SetResNet50, benchname.SetResNet50All}, Levels: cpu.AllLevels(), Threads: []int{1}}
+	for _, c := range []struct {
+		family string
+		kind   workload.Kind
+		passes int
+	}{{benchname.BatchNorm, workload.BatchNorm, 2}, {benchname.Add, workload.Add, 2}, {benchname.GlobalAvgPool, workload.GlobalAvgPool, 2}} {
+		f, err := LookupFamily(c.family)
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers := map[string]bool{}
+		seen := map[string]bool{}
+		for _, cs := range f.Cases(opt) {
+			name := cs.Name()
+			if !resnetNameRE.MatchString(name) {
+				t.Errorf("case name %q does not follow the naming scheme", name)
+			}
+			if seen[name] {
+				t.Errorf("duplicate case %q", name)
+			}
+			seen[name] = true
+			if cs.Bytes <= 0 || cs.FLOPs <= 0 {
+				t.Errorf("%s: FLOPs %v, Bytes %v", name, cs.FLOPs, cs.Bytes)
+			}
+			layers[name[strings.Index(name, "shape="):]] = true
+		}
+		if len(layers) != kinds[c.kind] {
+			t.Errorf("%s: %d layers, the network has %d of kind %s", c.family, len(layers), kinds[c.kind], c.kind)
+		}
+		for _, cs := range f.Cases(Options{Threads: []int{1}}) {
+			if cs.Set != benchname.SetResNet50 {
+				t.Errorf("%s: default case %s outside the resnet50 set", c.family, cs.Name())
+			}
+		}
+	}
+	// Fusions: the stem's and each block's first two batch norms feed a
+	// ReLU; each block's last, or its projection's, the add and ReLU.
+	layers := NetworkLayers(net, ResNet50Batch)
+	relu, add, plain := 0, 0, 0
+	for i := range layers {
+		if s := resnetBatchNorm(layers, i); s != nil {
+			switch {
+			case s.Residual && s.ReLU:
+				add++
+			case s.ReLU:
+				relu++
+			default:
+				plain++
+			}
+		}
+	}
+	if relu != 1+2*16 || add != 16 || plain != 4 {
+		t.Errorf("batch-norm fusions: %d with ReLU, %d with add and ReLU, %d plain; want 33, 16, 4", relu, add, plain)
+	}
+	// The padded stem pool in the MaxPool family.
+	var pool []string
+	for _, cs := range FamilyCases(benchname.MaxPool, Options{Sets: []string{benchname.SetResNet50}, Threads: []int{1}}) {
+		pool = append(pool, cs.Name())
+		if !resnetNameRE.MatchString(cs.Name()) {
+			t.Errorf("case name %q does not follow the naming scheme", cs.Name())
+		}
+	}
+	if len(pool) == 0 || !strings.HasSuffix(pool[0], "shape=resnet50-imagenet.pool1") {
+		t.Errorf("MaxPool resnet50 set: %v", pool)
+	}
+	if s := resnetPool(layers, 3); s == nil || s.Pad != 1 || s.H != 112 || s.OutH() != 56 {
+		t.Errorf("stem pool shape %v", s)
+	}
+}
