@@ -111,7 +111,8 @@ func TestResolveRefusesOverflow(t *testing.T) {
 }
 
 // TestParseRefusesFractionalIntegers: the YAML decoder truncated "units:
-// 12.5" to 12; a whole number written as a float stays accepted.
+// 12.5" to 12; safeyaml refuses it at its line and path, and a whole number
+// written as a float stays accepted.
 func TestParseRefusesFractionalIntegers(t *testing.T) {
 	base := `name: f
 input: {h: 28, w: 28, c: 1}
@@ -126,10 +127,10 @@ layers:
   - {name: loss, kind: softmax-ce}
 `
 	for _, c := range []struct{ old, new, want string }{
-		{"units: 10", "units: 12.5", "12.5 is not a whole number"},
-		{"batch: 32", "batch: 32.5", "32.5 is not a whole number"},
-		{"h: 28,", "h: 2.55e1,", "25.5 is not a whole number"},
-		{"samples: 60000", "samples: 6.00001e4", "60000.1 is not a whole number"},
+		{"units: 10", "units: 12.5", `f.yaml:10: layers[1].units: "12.5" is not an integer`},
+		{"batch: 32", "batch: 32.5", `f.yaml:3: batch: "32.5" is not an integer`},
+		{"h: 28,", "h: 2.55e1,", `f.yaml:2: input.h: "2.55e1" is not an integer`},
+		{"samples: 60000", "samples: 6.00001e4", `f.yaml:4: samples: "6.00001e4" is not an integer`},
 	} {
 		if _, err := Parse("f.yaml", []byte(strings.Replace(base, c.old, c.new, 1))); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "f.yaml") {
 			t.Errorf("%s: error %v, want one naming f.yaml and saying %q", c.new, err, c.want)
@@ -142,7 +143,7 @@ layers:
 	js := `{"name": "j", "input": {"h": 4, "w": 4, "c": 1}, "batch": 2, "samples": 10,
   "optimizer": {"name": "sgd", "lr": 0.1},
   "layers": [{"name": "fc", "kind": "dense", "units": 3.5}, {"name": "loss", "kind": "softmax-ce"}]}`
-	if _, err := Parse("net.json", []byte(js)); err == nil || !strings.Contains(err.Error(), "3.5 is not a whole number") {
+	if _, err := Parse("net.json", []byte(js)); err == nil || !strings.Contains(err.Error(), `net.json:3: layers[0].units: "3.5" is not an integer`) {
 		t.Errorf("JSON units 3.5: error %v", err)
 	}
 }

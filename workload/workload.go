@@ -23,11 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"strings"
-
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
 
 	"github.com/trainbench/trainbench/shape"
 )
@@ -556,64 +552,4 @@ func SeedCNN() Network {
 		Samples:   60000,
 		Optimizer: Optimizer{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7},
 	}
-}
-
-// UnmarshalYAML decodes a network description strictly (unknown fields and
-// duplicate keys are errors) and refuses a fractional number where an
-// integer belongs: the YAML decoder would truncate "units: 12.5" to 12
-// without a word. JSON files go through the same decoder.
-func (n *Network) UnmarshalYAML(node ast.Node) error {
-	if err := wholeNumbers(node, reflect.TypeFor[Network]()); err != nil {
-		return err
-	}
-	type plain Network // without this method
-	return yaml.NodeToValue(node, (*plain)(n), yaml.Strict())
-}
-
-// wholeNumbers returns an error, at the number's token, for the first
-// fractional number in node where t, the Go type node decodes into, holds an
-// integer. It descends only where t has structure, so its depth is t's.
-func wholeNumbers(node ast.Node, t reflect.Type) error {
-	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		if f, ok := node.(*ast.FloatNode); ok && f.Value != math.Trunc(f.Value) && !math.IsInf(f.Value, 0) {
-			return &yaml.SyntaxError{Message: fmt.Sprintf("%v is not a whole number", f.Value), Token: f.GetToken()}
-		}
-	case reflect.Slice:
-		if seq, ok := node.(*ast.SequenceNode); ok {
-			for _, v := range seq.Values {
-				if err := wholeNumbers(v, t.Elem()); err != nil {
-					return err
-				}
-			}
-		}
-	case reflect.Struct:
-		var pairs []*ast.MappingValueNode
-		switch m := node.(type) {
-		case *ast.MappingNode:
-			pairs = m.Values
-		case *ast.MappingValueNode:
-			pairs = []*ast.MappingValueNode{m}
-		}
-		for _, kv := range pairs {
-			if f, ok := fieldByTag(t, kv.Key.GetToken().Value); ok {
-				if err := wholeNumbers(kv.Value, f.Type); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// fieldByTag returns the field of struct type t whose yaml tag names key.
-func fieldByTag(t reflect.Type, key string) (reflect.StructField, bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name == key {
-			return f, true
-		}
-	}
-	return reflect.StructField{}, false
 }
