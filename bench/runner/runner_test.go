@@ -223,3 +223,26 @@ func TestPresetBenchtime(t *testing.T) {
 		}
 	}
 }
+
+// TestResNetFamiliesByName: the default presets leave out the families
+// whose only default set is ResNet-50's layers, and --kernel brings them
+// back at that set.
+func TestResNetFamiliesByName(t *testing.T) {
+	info, err := cpu.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := Select(Selection{}, Default, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range def {
+		if c.Family == benchname.BatchNorm || c.Family == benchname.Add || c.Family == benchname.GlobalAvgPool {
+			t.Fatalf("the default preset runs %s", c.Name())
+		}
+	}
+	bn, err := Select(Selection{Kernels: []string{benchname.BatchNorm}}, Default, info)
+	if err != nil || len(bn) == 0 {
+		t.Fatalf("--kernel BatchNorm: %d cases, %v", len(bn), err)
+	}
+}

@@ -96,7 +96,9 @@ func (p Preset) Count() int {
 func (p Preset) QuickCeilings() bool { return p == Quick }
 
 // The Quick and Default presets pick a family's benchname.SetSeed when it
-// has one (the layers of the seed workload) and leave out the reference
+// has one (the layers of the seed workload), leave out the families whose
+// only default is ResNet-50's layers (BatchNorm, Add, GlobalAvgPool: run
+// them with --kernel or --set) and leave out the reference
 // implementation, benchname.ImplNaive (slow on purpose), unless asked for.
 
 // Selection narrows the case table. A nil field takes the preset's default.
@@ -152,6 +154,9 @@ func Select(sel Selection, p Preset, info cpu.Info) ([]bench.Case, error) {
 	for _, f := range fams {
 		fo := opt
 		fo.Sets = familySets(f, sel.Sets, p)
+		if len(fo.Sets) == 0 && sel.Sets == nil && slices.Contains(sel.Kernels, f.Name) {
+			fo.Sets = f.DefaultSets // a family the preset leaves out, asked for by name
+		}
 		if len(fo.Sets) == 0 {
 			continue
 		}
@@ -273,6 +278,8 @@ func familySets(f bench.Family, want []string, p Preset) []string {
 		return f.Sets
 	case slices.Contains(f.Sets, benchname.SetSeed):
 		return []string{benchname.SetSeed}
+	case slices.Equal(f.DefaultSets, []string{benchname.SetResNet50}):
+		return nil // ResNet-50's own kernels: asked for by name until the trainer runs ResNet-50
 	}
 	return f.DefaultSets
 }
