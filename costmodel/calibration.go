@@ -2,7 +2,6 @@ package costmodel
 
 import (
 	_ "embed"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -169,13 +168,7 @@ func ParseCalibration(name string, data []byte) (Calibration, error) {
 		c.Anchors[i].Precision = benchname.CanonicalPrecision(string(c.Anchors[i].Precision))
 	}
 	if err := c.Validate(); err != nil {
-		var ce *CatalogError
-		if errors.As(err, &ce) {
-			ce.File = name
-			ce.Line = doc.Line(ce.Field)
-			return Calibration{}, ce
-		}
-		return Calibration{}, fmt.Errorf("%s: %w", name, err)
+		return Calibration{}, inFile(err, name, doc)
 	}
 	return c, nil
 }

@@ -302,13 +302,7 @@ func ParseCatalog(name string, data []byte) (Catalog, error) {
 		return Catalog{}, err
 	}
 	if err := c.Validate(); err != nil {
-		var ce *CatalogError
-		if errors.As(err, &ce) {
-			ce.File = name
-			ce.Line = doc.Line(ce.Field)
-			return Catalog{}, ce
-		}
-		return Catalog{}, fmt.Errorf("%s: %w", name, err)
+		return Catalog{}, inFile(err, name, doc)
 	}
 	for i, o := range c.Options {
 		peaks := map[benchname.Precision]Quantity{}
@@ -580,4 +574,17 @@ func sortedKeys[K ~string, V any](m map[K]V) []K {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// inFile places a validation error in the file it came from: a
+// *CatalogError gets the file name and the line of its field, anything else
+// the file name as a prefix.
+func inFile(err error, name string, doc *safeyaml.Doc) error {
+	var ce *CatalogError
+	if errors.As(err, &ce) {
+		ce.File = name
+		ce.Line = doc.Line(ce.Field)
+		return ce
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
