@@ -37,6 +37,15 @@ It compares what a run measures: time (sec/op), GFLOP/s and GB/s. The
 shares of a ceiling (%peak, %bw) and the constant FLOP/byte come with
 --metrics all (or --metrics %peak,%bw, or a -filter on .unit).
 
+A default run compares hundreds of cases, so the p-values of each column
+are adjusted for their number (Benjamini–Hochberg; --correction none gives
+benchstat's per-case p): of the changes marked significant, at most alpha
+are expected to be chance. Above the tables, a summary by kernel family
+tests each family's change across its cases (Wilcoxon signed-rank): a change
+in the code moves every case of a family, which shows there even when one
+case's runs spread too widely to. A note says when the machine's measured
+ceilings (FLOP peak, DRAM bandwidth) moved between the inputs.
+
 A change is significant (a p-value below --alpha) only with enough runs a
 side: with 3 against 3 no change can be (p cannot go below 0.100), and
 compare says so. benchrun's presets record 6 runs of each case: a change is
@@ -48,8 +57,8 @@ case whose runs spread by up to about 2.7%; 10 runs (--full) find about
 Unlike benchstat, tables split by unit only (not by machine or date), so
 files from different machines line up; a cell never pools two machines.
 
---fail-on-regression PCT exits with status 1 when a case got significantly
-worse by more than PCT percent (slower in sec/op, lower in GFLOP/s or GB/s),
+--fail-on-regression PCT exits with status 1 when a case or a family got
+significantly worse by more than PCT percent (slower in sec/op, lower in GFLOP/s or GB/s),
 after printing the tables and one line per regression on stderr.`,
 		Example: `  benchrun compare old.txt new.txt
   go test ./bench -run '^$' -bench Sgemm -count 6 | benchrun compare base=old.txt new=-
@@ -94,7 +103,7 @@ after printing the tables and one line per regression on stderr.`,
 				return err
 			}
 			if cmd.Flags().Changed("fail-on-regression") {
-				regs := ts.Regressions(co.failPct, opt.Alpha)
+				regs := append(ts.FamilyRegressions(co.failPct), ts.Regressions(co.failPct, opt.Alpha)...)
 				for _, r := range regs {
 					fmt.Fprintln(errOut, "regression:", r)
 				}
@@ -113,6 +122,7 @@ after printing the tables and one line per regression on stderr.`,
 	f.StringVar(&opt.Filter, "filter", opt.Filter, "use only the benchmarks matching this query (benchstat -filter)")
 	f.Float64Var(&opt.Alpha, "alpha", opt.Alpha, "significance level: changes with p >= alpha show ~")
 	f.Float64Var(&opt.Confidence, "confidence", opt.Confidence, "confidence level of the ± ranges")
+	f.StringVar(&opt.Correction, "correction", opt.Correction, "adjust p-values for the many cases compared: fdr (Benjamini–Hochberg, per column) or none (benchstat's per-case p)")
 	f.StringVar(&co.metrics, "metrics", "", "units to compare, comma-separated, or all (default sec/op, GFLOP/s, GB/s)")
 	f.StringVar(&co.format, "format", "text", "output format: text or csv (benchstat -format; notes and warnings go to stderr)")
 	f.Float64Var(&co.failPct, "fail-on-regression", 0, "exit 1 when a case got significantly worse by more than this percentage")

@@ -43,6 +43,9 @@ type Options struct {
 	Alpha float64
 	// Confidence is the confidence level of the ± ranges.
 	Confidence float64
+	// Correction is how p-values are adjusted for the many cases compared
+	// at once: CorrectionFDR (the default) or CorrectionNone.
+	Correction string
 	// Metrics are the units compared, as written or tidied ("ns/op" or
 	// "sec/op"); nil means DefaultMetrics, unless Filter selects units
 	// itself (".unit:..."), and AllMetrics every unit.
@@ -65,7 +68,7 @@ var AllMetrics = []string{"all"}
 func DefaultOptions() Options {
 	ignore := append([]string{results.KeyDate}, interference.Keys()...)
 	return Options{Table: "", Row: ".fullname", Col: ".file", Ignore: strings.Join(append(ignore, "/gomaxprocs"), ","), Filter: "*",
-		Alpha: benchmath.DefaultThresholds.CompareAlpha, Confidence: 0.95}
+		Alpha: benchmath.DefaultThresholds.CompareAlpha, Confidence: 0.95, Correction: CorrectionFDR}
 }
 
 // Write writes the tables ts built from ins to w as text, after a note for
@@ -115,6 +118,12 @@ func Build(ins []Input, opt Options) (*Tables, error) {
 	if !(opt.Confidence > 0 && opt.Confidence < 1) {
 		return nil, fmt.Errorf("confidence %v outside (0, 1)", opt.Confidence)
 	}
+	if opt.Correction == "" {
+		opt.Correction = CorrectionFDR
+	}
+	if err := checkCorrection(opt.Correction); err != nil {
+		return nil, err
+	}
 	var all []results.Result
 	for _, in := range ins {
 		all = append(all, in.Results...)
@@ -143,9 +152,18 @@ func Build(ins []Input, opt Options) (*Tables, error) {
 		}
 		notes = append(notes, "columns are split by "+MachineKey+" so that no cell pools two machines (-ignore "+MachineKey+" pools them)")
 	}
+	m := 0
+	for _, t := range ts.Tables {
+		m = max(m, t.adjust(opt.Correction))
+	}
+	if strings.TrimSpace(opt.Row) == ".fullname" {
+		ts.families(opt.Alpha, opt.Correction)
+	}
 	if n := ts.tooFew(opt.Alpha); n != "" {
 		notes = append(notes, n)
 	}
+	ts.Method = correctionNote(opt.Correction, m)
+	notes = append(notes, ceilingShifts(ins)...)
 	ts.Notes = notes
 	return ts, nil
 }
@@ -274,6 +292,12 @@ type Tables struct {
 	// Notes are remarks about the whole comparison (the machines the
 	// inputs come from, how they were kept apart).
 	Notes []string
+	// Families summarises the time tables by kernel family (rows by full
+	// name only): each family's change across its cases.
+	// Method says how the p-values were adjusted ("" when they were not).
+	Method      string
+	Families    []FamilyChange
+	familyAlpha float64
 }
 
 // Table is one unit's grid: rows by the row projection, columns by the
@@ -296,8 +320,11 @@ type Cell struct {
 	Summary    benchmath.Summary
 	Baseline   *Cell // the row's cell in the first column; nil in the first column or when absent
 	Comparison benchmath.Comparison
-	residues   map[benchproc.Key]bool
-	machine    string // of the first result
+	// RawP is the test's own p-value; Comparison.P holds it adjusted for the
+	// other cases of the column (Options.Correction).
+	RawP     float64
+	residues map[benchproc.Key]bool
+	machine  string // of the first result
 }
 
 // Summary is a geomean row entry.

@@ -17,6 +17,13 @@ import (
 // take factor times as long.
 func synthetic(t *testing.T, path string, seed uint64, runs int, slow string, factor float64) {
 	t.Helper()
+	syntheticShapes(t, path, seed, runs, slow, factor, 1)
+}
+
+// syntheticShapes is synthetic with shapes cases (shape=s0, s1, ...) for
+// each family, ISA level and thread count instead of one (shape=s).
+func syntheticShapes(t *testing.T, path string, seed uint64, runs int, slow string, factor float64, shapes int) {
+	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 7))
 	var b strings.Builder
 	b.WriteString("goos: linux\ngoarch: amd64\ncpu: AMD EPYC 9R45 96-Core Processor\ncores: 2\nmachine: zen5-2c\n\n")
@@ -30,12 +37,18 @@ func synthetic(t *testing.T, path string, seed uint64, runs int, slow string, fa
 	for i, fam := range []string{"Sgemm", "Conv2D", "ReLU", "Adam"} {
 		for j, isa := range []string{"avx2", "avx512"} {
 			for k, threads := range []int{1, 2} {
-				cases = append(cases, kase{
-					name:   fmt.Sprintf("%s/impl=x/isa=%s/threads=%d/shape=s", fam, isa, threads),
-					ns:     1e5 * float64(1+i) / float64(1+j) / float64(threads),
-					spread: []float64{0.01, 0.02, 0.03}[(i+j+k)%3],
-					flops:  1e6 * float64(1+i),
-				})
+				for s := range shapes {
+					shape := "s"
+					if shapes > 1 {
+						shape = fmt.Sprintf("s%d", s)
+					}
+					cases = append(cases, kase{
+						name:   fmt.Sprintf("%s/impl=x/isa=%s/threads=%d/shape=%s", fam, isa, threads, shape),
+						ns:     1e5 * float64(1+i+s) / float64(1+j) / float64(threads),
+						spread: []float64{0.01, 0.02, 0.03}[(i+j+k)%3],
+						flops:  1e6 * float64(1+i),
+					})
+				}
 			}
 		}
 	}

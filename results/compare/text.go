@@ -34,6 +34,14 @@ func (ts *Tables) WriteText(w io.Writer) error {
 			return err
 		}
 	}
+	if ts.Method != "" {
+		if _, err := fmt.Fprintf(w, "%s\n\n", ts.Method); err != nil {
+			return err
+		}
+	}
+	if err := ts.writeFamilies(w); err != nil {
+		return err
+	}
 	var prev []string
 	for i, t := range ts.Tables {
 		if i > 0 {
