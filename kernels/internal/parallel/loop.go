@@ -15,6 +15,9 @@ type loop struct {
 	// before parking: twice its own mean chunk time (at least minWait),
 	// zero for spinTime.
 	waitLimit time.Duration
+	// callerDone is when the caller ran out of chunks to claim (its share
+	// of the run ended; what follows is waiting for the workers').
+	callerDone time.Time
 }
 
 // homeRange is one thread's unclaimed chunks [lo, hi), packed into one word
@@ -60,10 +63,17 @@ func (p *Pool) For(n int, homes []int, body func(tid, chunk int)) {
 		}
 		l.ranges[t].w.Store(packRange(lo, hi))
 	}
-	if p.threads == 1 {
+	switch {
+	case p.threads == 1:
 		p.runLoop(0)
-	} else {
+	case p.solo.active():
+		// Peers were recently late: run every chunk here, as one thread
+		// would (the chunks, and so the results, are the same).
+		p.runLoop(0)
+	default:
+		start := time.Now()
 		p.run(p.loopFn, true)
+		p.solo.observe(l.callerDone.Sub(start), time.Since(l.callerDone))
 	}
 	l.body = nil
 }
@@ -89,8 +99,11 @@ func (p *Pool) runLoop(tid int) {
 		l.body(tid, c)
 		chunks++
 	}
-	if tid == 0 && chunks > 0 {
-		l.waitLimit = min(max(2*time.Since(start)/time.Duration(chunks), minWait), spinTime)
+	if tid == 0 {
+		l.callerDone = time.Now()
+		if chunks > 0 {
+			l.waitLimit = min(max(2*l.callerDone.Sub(start)/time.Duration(chunks), minWait), spinTime)
+		}
 	}
 }
 

@@ -187,3 +187,58 @@ func TestSpinnerParksWhenDescheduled(t *testing.T) {
 		t.Error("did not park after a gap longer than descheduled")
 	}
 }
+
+// TestForGoesSoloAfterALateWorker: a worker that stalls mid-chunk (as one
+// taken off its CPU does) makes the caller wait longer than it worked; the
+// Fors right after run on the caller alone, every chunk still once, and once
+// the workers are on time again the pool uses them again.
+func TestForGoesSoloAfterALateWorker(t *testing.T) {
+	p := New(2)
+	defer p.Close()
+	var stall atomic.Bool
+	stall.Store(true)
+	body := func(tid, chunk int) {
+		if tid == 1 && stall.Load() {
+			time.Sleep(5 * time.Millisecond)
+			return
+		}
+		// Work long enough (50 µs a chunk) that the worker joins.
+		for t0 := time.Now(); time.Since(t0) < 50*time.Microsecond; {
+		}
+	}
+	// Run until worker 1 joined a run and was late (it may miss a run).
+	for i := 0; i < 200; i++ {
+		if _, late := p.SoloStats(); late > 0 {
+			break
+		}
+		p.For(8, nil, body)
+	}
+	_, late := p.SoloStats()
+	if late == 0 {
+		t.Fatal("a worker sleeping 5 ms in its chunk was never seen late")
+	}
+	solo0, _ := p.SoloStats()
+	counts, by := forCounts(p, 40, nil)
+	solo1, _ := p.SoloStats()
+	if solo1 != solo0+1 {
+		t.Errorf("the For right after a late worker ran solo %d times, want once", solo1-solo0)
+	}
+	for c, k := range counts {
+		if k != 1 || by[c] != 0 {
+			t.Fatalf("solo For: chunk %d ran %d times, last on thread %d; want once, on the caller", c, k, by[c])
+		}
+	}
+	// Workers on time again: after the spell (at most soloMax) a probe
+	// finds them so and the pool stops going solo.
+	stall.Store(false)
+	time.Sleep(soloMax + 10*time.Millisecond)
+	s0, _ := p.SoloStats()
+	for range 50 {
+		p.For(8, nil, body)
+	}
+	// A busy machine may still deschedule a worker now and then; a pool
+	// stuck in solo mode would run all 50 alone.
+	if s1, _ := p.SoloStats(); s1-s0 > 40 {
+		t.Errorf("workers on time, but %d of 50 Fors ran solo", s1-s0)
+	}
+}

@@ -112,6 +112,7 @@ type Pool struct {
 	loop     loop          // the For in progress
 	loopFn   func(tid int) // p.runLoop, made once
 	hook     func(tid int) // SetClaimHook
+	solo     soloState     // late workers: run Fors on the caller alone for a while
 }
 
 // New starts a pool of the given number of threads (the caller counts as one).
