@@ -66,7 +66,7 @@ func (p *Pool) For(n int, homes []int, body func(tid, chunk int)) {
 	switch {
 	case p.threads == 1:
 		p.runLoop(0)
-	case p.solo.active():
+	case p.solo.active(time.Now(), p.threads):
 		// Peers were recently late: run every chunk here, as one thread
 		// would (the chunks, and so the results, are the same).
 		p.runLoop(0)

@@ -206,20 +206,22 @@ func TestForGoesSoloAfterALateWorker(t *testing.T) {
 		for t0 := time.Now(); time.Since(t0) < 50*time.Microsecond; {
 		}
 	}
-	// Run until worker 1 joined a run and was late (it may miss a run).
+	// Run until a spell starts: two signs of a busy machine (worker 1 late,
+	// or the process short of CPU while it sleeps), the first of which
+	// alone starts none.
 	for i := 0; i < 200; i++ {
-		if _, late := p.SoloStats(); late > 0 {
+		if solo, _, _ := p.SoloStats(); solo > 0 {
 			break
 		}
 		p.For(8, nil, body)
 	}
-	_, late := p.SoloStats()
-	if late == 0 {
-		t.Fatal("a worker sleeping 5 ms in its chunk was never seen late")
+	solo, late, busy := p.SoloStats()
+	if solo == 0 || late+busy < 2 {
+		t.Fatalf("a worker sleeping 5 ms in its chunks: %d solo Fors, %d late, %d short windows; want a spell after two signs", solo, late, busy)
 	}
-	solo0, _ := p.SoloStats()
+	solo0, _, _ := p.SoloStats()
 	counts, by := forCounts(p, 40, nil)
-	solo1, _ := p.SoloStats()
+	solo1, _, _ := p.SoloStats()
 	if solo1 != solo0+1 {
 		t.Errorf("the For right after a late worker ran solo %d times, want once", solo1-solo0)
 	}
@@ -231,14 +233,79 @@ func TestForGoesSoloAfterALateWorker(t *testing.T) {
 	// Workers on time again: after the spell (at most soloMax) a probe
 	// finds them so and the pool stops going solo.
 	stall.Store(false)
+	// From here the process gets all the CPU its two threads could use,
+	// whatever else this machine runs while the test does.
+	t0 := time.Now()
+	defer func(c func() (time.Duration, bool)) { cpuClock = c }(cpuClock)
+	cpuClock = func() (time.Duration, bool) { return 2 * time.Since(t0), true }
 	time.Sleep(soloMax + 10*time.Millisecond)
-	s0, _ := p.SoloStats()
+	s0, _, _ := p.SoloStats()
 	for range 50 {
 		p.For(8, nil, body)
 	}
-	// A busy machine may still deschedule a worker now and then; a pool
-	// stuck in solo mode would run all 50 alone.
-	if s1, _ := p.SoloStats(); s1-s0 > 40 {
+	// A busy machine may still deschedule a worker now and then (a late
+	// For); a pool stuck in solo mode would run all 50 alone.
+	if s1, _, _ := p.SoloStats(); s1-s0 > 40 {
 		t.Errorf("workers on time, but %d of 50 Fors ran solo", s1-s0)
+	}
+}
+
+// TestSoloWindows drives the window logic with a stand-in clock: a process
+// that gets all the CPU its two threads could use never goes solo; one
+// that gets one CPU's worth goes solo at the second short window, for
+// soloMin, then twice as long after each probe that finds it short again,
+// and back to parallel after a good window.
+func TestSoloWindows(t *testing.T) {
+	defer func(c func() (time.Duration, bool)) { cpuClock = c }(cpuClock)
+	var cpu time.Duration
+	cpuClock = func() (time.Duration, bool) { return cpu, true }
+	now := time.Unix(1e9, 0)
+	var s soloState
+	// step advances the clock by d with the process using share CPUs,
+	// then asks whether the next For runs solo.
+	step := func(d time.Duration, share float64) bool {
+		now = now.Add(d)
+		cpu += time.Duration(share * float64(d))
+		return s.active(now, 2)
+	}
+	for i := range 100 {
+		if step(time.Millisecond, 2) {
+			t.Fatalf("quiet: For %d ran solo", i)
+		}
+	}
+	solo := 0
+	for range 25 { // 25 ms at one CPU: windows at 10 and 20 ms
+		if step(time.Millisecond, 1) {
+			solo++
+		}
+	}
+	if s.busy != 2 || s.span != soloMin || solo == 0 {
+		t.Fatalf("one CPU of two: %d short windows, span %v, %d solo Fors; want 2, %v, some", s.busy, s.span, solo, soloMin)
+	}
+	if !s.parkNow.Load() {
+		t.Error("workers not told to park during a spell")
+	}
+	// Past the spell, a probe window at one CPU doubles the spell.
+	now = s.until
+	for range 12 {
+		step(time.Millisecond, 1)
+	}
+	if s.span != 2*soloMin {
+		t.Errorf("after a short probe window: span %v, want %v", s.span, 2*soloMin)
+	}
+	// A good probe window ends the backing off.
+	now = s.until
+	for range 12 {
+		step(time.Millisecond, 2)
+	}
+	if s.span != 0 || s.strikes != 0 || step(time.Millisecond, 2) {
+		t.Errorf("after a good window: span %v, strikes %d; want parallel again", s.span, s.strikes)
+	}
+	// A window spanning a long pause (the caller elsewhere) is no sign.
+	busy := s.busy
+	step(time.Second, 0)
+	step(time.Millisecond, 2)
+	if s.busy != busy {
+		t.Error("a pause between loops counted as a short window")
 	}
 }

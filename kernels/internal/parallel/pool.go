@@ -265,7 +265,7 @@ func (p *Pool) worker(tid int) {
 		var sp spinner
 		s := p.state.Load()
 		for s>>genShift == seen {
-			if sp.spin() {
+			if sp.spin() || p.solo.parkNow.Load() {
 				p.parked[tid].Store(true)
 				if p.state.Load()>>genShift == seen { // re-check after announcing the park
 					<-p.wake[tid]
