@@ -128,8 +128,10 @@ func embBwdNaive(ctx *Context, s EmbeddingShape, tokens []int32, dy, dwte, dwpe 
 			if !any {
 				continue
 			}
-			g := dwte[r*D : (r+1)*D]
-			if r >= s.Vocab {
+			var g []float32
+			if r < s.Vocab {
+				g = dwte[r*D : (r+1)*D]
+			} else {
 				g = dwpe[(r-s.Vocab)*D : (r-s.Vocab+1)*D]
 			}
 			for c := range g {
