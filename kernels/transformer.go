@@ -20,7 +20,7 @@ type tfJob struct {
 	ln                  LayerNormShape
 	attn                AttentionShape
 	tokens              []int32
-	x, y, w, b, u, v    []float32 // meanings per kernel (see each)
+	x, y, w, b          []float32 // meanings per kernel (see each)
 	dx, dy, dw, db, lse []float32
 	mean, rstd          []float32
 	scale               float32
@@ -39,7 +39,7 @@ type tfJob struct {
 
 // release drops the references to the caller's slices.
 func (j *tfJob) release() {
-	j.tokens, j.x, j.y, j.w, j.b, j.u, j.v = nil, nil, nil, nil, nil, nil, nil
+	j.tokens, j.x, j.y, j.w, j.b = nil, nil, nil, nil, nil
 	j.dx, j.dy, j.dw, j.db, j.lse, j.mean, j.rstd = nil, nil, nil, nil, nil, nil, nil
 	clear(j.slices)
 	j.slices = j.slices[:0]
