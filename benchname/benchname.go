@@ -39,6 +39,15 @@ const (
 	GlobalAvgPool = "GlobalAvgPool" // global average pooling
 )
 
+// The families of GPT-2's layers beyond the matrix products.
+const (
+	LayerNorm = "LayerNorm" // layer normalisation (pass=fwd, bwd)
+	GELU      = "GELU"      // GELU, tanh approximation (pass=fwd, bwd-data)
+	Attention = "Attention" // fused causal multi-head attention (pass=fwd, bwd)
+	Embedding = "Embedding" // token + position embedding (pass=fwd, bwd)
+	AdamW     = "AdamW"     // AdamW over one transformer block's parameters
+)
+
 // The keys of a case name's elements, in the order they are written.
 const (
 	KeyPass    = "pass"    // a layer's pass: fwd, bwd-data, bwd-weights, or bwd (all gradients at once)
@@ -84,6 +93,10 @@ const (
 // SetResNet50All holds the ResNet-50 layers of a family beyond the few
 // representative ones its resnet50 set holds: with it, all of them.
 const SetResNet50All = "resnet50-all"
+
+// SetGPT2 holds GPT-2 small's layers at context 1024 and 256, batch 1: the
+// transformer families' only set, run by --set gpt2 or --kernel.
+const SetGPT2 = "gpt2"
 
 // LayerShapeName is the shape= value of a benchmark case that measures one
 // layer of a network: "<network>.<layer>", e.g. "seed-cnn.conv2". The cost

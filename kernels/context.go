@@ -28,6 +28,7 @@ type Context struct {
 	layer       layerJob         // the layer kernels' current job (layers.go)
 	ranges      rangeLoop        // the parallel loop in progress (Context.forRanges)
 	bn          bnJob            // the batch-norm kernels' job and buffers (batchnorm.go)
+	tf          tfJob            // the transformer kernels' job and buffers (transformer.go)
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.

@@ -46,3 +46,11 @@ func (c *Context) StallThread(tid int, d time.Duration) (restore func()) {
 	})
 	return func() { c.pool.SetClaimHook(nil) }
 }
+
+// SetAttnTiles sets the flash attention's query and key tile sizes (bc ≥
+// br); it returns a function that restores the old ones.
+func SetAttnTiles(br, bc int) (restore func()) {
+	oldR, oldC := attnBr, attnBc
+	attnBr, attnBc = br, bc
+	return func() { attnBr, attnBc = oldR, oldC }
+}

@@ -330,7 +330,7 @@ func (op ElementwiseOp) perElement() (flops, bytes float64) {
 	case OpAddBwdAcc:
 		return 2, 20
 	}
-	return 0, 0
+	return transformerOp(op)
 }
 
 // Gemm is one matrix product C[M×N] = A[M×K]·B[K×N] in float32, as SGEMM

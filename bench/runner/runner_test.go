@@ -191,7 +191,7 @@ func TestSelectRejectsBadNames(t *testing.T) {
 		info cpu.Info
 		want string
 	}{
-		{Selection{Kernels: []string{"Nosuch"}}, info, "valid: Adam, Add, BatchNorm, BiasAdd, Conv2D"},
+		{Selection{Kernels: []string{"Nosuch"}}, info, "valid: Adam, AdamW, Add, Attention, BatchNorm, BiasAdd, Conv2D"},
 		{Selection{Impls: []string{"fast"}}, info, "unknown implementation \"fast\" (valid: "},
 		{Selection{Sets: []string{"huge"}}, info, "unknown set \"huge\""},
 		{Selection{Kernels: []string{benchname.Sgemm}, Sets: []string{benchname.SetSeed}}, info, "valid: square, model"},

@@ -280,6 +280,8 @@ func familySets(f bench.Family, want []string, p Preset) []string {
 		return []string{benchname.SetSeed}
 	case slices.Equal(f.DefaultSets, []string{benchname.SetResNet50}):
 		return nil // ResNet-50's own kernels: asked for by name until the trainer runs ResNet-50
+	case slices.Equal(f.DefaultSets, []string{benchname.SetGPT2}):
+		return nil // GPT-2's own kernels: asked for by name or set, like ResNet-50's
 	}
 	return f.DefaultSets
 }
