@@ -44,6 +44,9 @@ func (f FamilyChange) Significant(alpha float64) bool {
 	return f.P < alpha && math.Abs(math.Log(f.Ratio)) >= math.Log1p(familyMinChange)
 }
 
+// AllFamilies is the FamilyChange.Family of the line over every case.
+const AllFamilies = "(all cases)"
+
 // familyUnit is the unit whose tables get a family summary: time, the unit
 // every case has (GFLOP/s and GB/s are the same change, inverted).
 const familyUnit = "sec/op"
@@ -72,6 +75,15 @@ func (ts *Tables) families(alpha float64, correction string) {
 					order = append(order, fam)
 				}
 				byFam[fam] = append(byFam[fam], math.Log(r))
+			}
+			if len(order) > 1 {
+				// Every case at once: whether the whole run moved (the
+				// machine, or a change everywhere) against which a family's
+				// own move reads.
+				for _, fam := range order {
+					byFam[AllFamilies] = append(byFam[AllFamilies], byFam[fam]...)
+				}
+				order = append([]string{AllFamilies}, order...)
 			}
 			var fcs []FamilyChange
 			var ps []float64
@@ -197,6 +209,13 @@ func (ts *Tables) writeFamilies(w io.Writer) error {
 			mark = "~ " + mark
 		}
 		fmt.Fprintf(&b, "  %-*s  %-*s  %4d cases  %12s  (p=%.3f)\n", fw, f.Family, cw, f.Col, f.Cases, mark, f.P)
+	}
+	for _, f := range ts.Families {
+		if f.Family == AllFamilies && f.Significant(ts.familyAlpha) {
+			fmt.Fprintf(&b, "%s moved as a whole (%+.1f%%): separate runs of one build on a shared machine can differ so;\n", f.Col, (f.Ratio-1)*100)
+			b.WriteString("to measure a change of the code, run both builds interleaved in one sitting (scripts/bench-ab.sh)\n")
+			break
+		}
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())

@@ -127,3 +127,56 @@ func TestCeilingShiftNote(t *testing.T) {
 		t.Errorf("notes %q, want one naming %s's DRAM copy bandwidth -20%%", notes, b)
 	}
 }
+
+// TestWholeRunMoved: every case 10% slower (a slower machine) shows on the
+// all-cases line, with the hint to interleave; one family 10% slower does
+// not move the whole run by 3%.
+func TestWholeRunMoved(t *testing.T) {
+	dir := t.TempDir()
+	old, all, one := filepath.Join(dir, "old.txt"), filepath.Join(dir, "all.txt"), filepath.Join(dir, "one.txt")
+	syntheticShapes(t, old, 1, 6, "", 1, 3)
+	syntheticShapes(t, one, 3, 6, "ReLU", 1.10, 3)
+	syntheticShapes(t, all, 4, 6, "", 1, 3)
+	b, err := os.ReadFile(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Scale every time by 1.10 in place: the same cases on a slower machine.
+	var out strings.Builder
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 3 && strings.HasPrefix(f[0], "Benchmark") {
+			var ns float64
+			fmt.Sscan(f[2], &ns)
+			f[2] = fmt.Sprintf("%.1f", ns*1.10)
+			line = strings.Join(f, " ") + "\n"
+		}
+		out.WriteString(line)
+	}
+	if err := os.WriteFile(all, []byte(out.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		file  string
+		moved bool
+	}{{all, true}, {one, false}} {
+		ins, err := ReadInputs([]string{old, tc.file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := Build(ins, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w strings.Builder
+		if err := ts.WriteText(&w); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(w.String(), "moved as a whole"); got != tc.moved {
+			t.Errorf("%s: 'moved as a whole' shown %v, want %v:\n%s", filepath.Base(tc.file), got, tc.moved, w.String()[:min(len(w.String()), 1200)])
+		}
+		if ts.Families[0].Family != AllFamilies || ts.Families[0].Cases != 48 {
+			t.Errorf("first family line %+v, want %s over 48 cases", ts.Families[0], AllFamilies)
+		}
+	}
+}
