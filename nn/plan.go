@@ -87,13 +87,13 @@ func (m *Model) plan() error {
 			}
 		}
 	}
-	only := func(i int, k workload.Kind) int { // the single consumer of i if it is of kind k, else -1
-		if len(consumers[i]) == 1 && rs[consumers[i][0]].Kind == k {
+	absorbed := make([]bool, len(rs))
+	only := func(i int, k workload.Kind) int { // the single consumer of i if it is of kind k and in no op yet, else -1
+		if len(consumers[i]) == 1 && rs[consumers[i][0]].Kind == k && !absorbed[consumers[i][0]] {
 			return consumers[i][0]
 		}
 		return -1
 	}
-	absorbed := make([]bool, len(rs))
 	var ops []*op
 	for i, r := range rs {
 		if absorbed[i] || r.Kind == workload.Flatten {
