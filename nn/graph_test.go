@@ -348,3 +348,90 @@ func TestGraphPlan(t *testing.T) {
 		t.Error("relu0's gradient mask does not run in pool0's backward")
 	}
 }
+
+// TestGraphStepAllocates: a training step of the tiny residual network
+// (full and partial minibatches, forward, backward and the SGD update with
+// weight decay, timing on) allocates nothing at all, on every ISA level.
+func TestGraphStepAllocates(t *testing.T) {
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		net := tinyResNet()
+		m, err := NewModel(ctx, net, 6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Init(1)
+		x, labels := m.Input(6)
+		for i := range x {
+			x[i] = float32(i%17) / 17
+		}
+		for i := range labels {
+			labels[i] = int32(i % m.classes)
+		}
+		opt, err := newModelOptimizer(net.Optimizer, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(opt.spans) < 2 {
+			t.Fatalf("%d decay spans, want the weights and the rest apart", len(opt.spans))
+		}
+		m.SetTiming(true)
+		step := func() {
+			for _, n := range []int{6, 5} {
+				m.Forward(n)
+				m.Backward(n)
+				opt.step(ctx, m.params, m.grads)
+			}
+			m.forwardInference(3)
+		}
+		if a := testing.AllocsPerRun(5, step); a != 0 {
+			t.Errorf("%v allocations per step, want 0", a)
+		}
+	})
+}
+
+// TestWeightDecaySpans: with a zero gradient, SGD's weight decay shrinks
+// the weights of convolutions and dense layers and leaves biases and
+// batch-norm's γ and β alone.
+func TestWeightDecaySpans(t *testing.T) {
+	ctx, err := kernels.NewDefaultContext(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	net := tinyResNet()
+	net.Optimizer.Decay = 0.5
+	m, err := NewModel(ctx, net, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Init(3)
+	for i := range m.params {
+		m.params[i] = 1
+	}
+	opt, err := newModelOptimizer(net.Optimizer, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(m.grads)
+	opt.step(ctx, m.params, m.grads)
+	shrunk, kept := 0, 0
+	for i, r := range m.layers {
+		off, nw := m.paramsOf(i)
+		for j := off; j < off+r.Params; j++ {
+			weight := j < off+nw && (r.Kind == workload.Conv2D || r.Kind == workload.Dense)
+			want := float32(1)
+			if weight {
+				want = 1 - 0.1*0.5
+				shrunk++
+			} else {
+				kept++
+			}
+			if math.Abs(float64(m.params[j]-want)) > 1e-6 {
+				t.Fatalf("%s parameter %d: %v after one decay step, want %v", r.Name, j-off, m.params[j], want)
+			}
+		}
+	}
+	if shrunk == 0 || kept == 0 {
+		t.Errorf("%d decayed and %d undecayed parameters, want both", shrunk, kept)
+	}
+}
