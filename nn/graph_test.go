@@ -14,10 +14,12 @@ import (
 // network gradient check. Between its layers: conv2d with and without bias,
 // stride and padding; a conv+ReLU whose gradient mask runs in a padded
 // max-pool; batch-norm fused with ReLU (bn1, bn2), with add and ReLU (bn3,
-// whose residual is a standalone batch-norm, proj-bn) and alone (bn5); a
-// tensor read by two convolutions (pool0: conv1 and the projection) and one
-// read by a convolution and an add (b.out), so gradients are summed; an
-// unfused add and a standalone ReLU; global average pooling; dense; loss.
+// whose residual is a standalone batch-norm, proj-bn; bn4, whose residual
+// b.out a convolution also reads) and alone (bn5); tensors read by two
+// convolutions (pool0: conv1 and the projection), by a convolution and a
+// fused add (b.out) and by a convolution and an unfused add (relu4), so
+// gradients are summed; an unfused add and a standalone ReLU; global
+// average pooling; dense; loss.
 func tinyResNet() workload.Network {
 	return workload.Network{Name: "tiny-res", Input: workload.Dims{H: 8, W: 7, C: 2}, Classes: 3, Layers: []workload.Layer{
 		{Name: "conv0", Kind: workload.Conv2D, Filters: 4, Kernel: 3, Padding: 1},
@@ -36,8 +38,12 @@ func tinyResNet() workload.Network {
 		{Name: "b.add", Kind: workload.Add, With: "b.bn3"},
 		{Name: "b.out", Kind: workload.ReLU},
 		{Name: "conv4", Kind: workload.Conv2D, Filters: 5, Kernel: 3, Padding: 1},
+		{Name: "bn4", Kind: workload.BatchNorm},
 		{Name: "add2", Kind: workload.Add, With: "b.out"},
 		{Name: "relu4", Kind: workload.ReLU},
+		{Name: "conv5", Kind: workload.Conv2D, Filters: 5, Kernel: 1},
+		{Name: "add3", Kind: workload.Add, With: "relu4"},
+		{Name: "relu5", Kind: workload.ReLU},
 		{Name: "bn5", Kind: workload.BatchNorm},
 		{Name: "gap", Kind: workload.GlobalAvgPool},
 		{Name: "fc", Kind: workload.Dense, Units: 3},
@@ -321,7 +327,7 @@ func TestGraphPlan(t *testing.T) {
 	for _, tk := range m.fwd {
 		got = append(got, m.layers[tk.layer].Name)
 	}
-	want := []string{"conv0", "pool0", "b.conv1", "b.bn1", "b.conv2", "b.bn2", "b.conv3", "b.proj", "b.proj-bn", "b.bn3", "conv4", "add2", "relu4", "bn5", "gap", "fc"}
+	want := []string{"conv0", "pool0", "b.conv1", "b.bn1", "b.conv2", "b.bn2", "b.conv3", "b.proj", "b.proj-bn", "b.bn3", "conv4", "bn4", "conv5", "add3", "relu5", "bn5", "gap", "fc"}
 	if len(got) != len(want) {
 		t.Fatalf("forward kernels of %v, want %v", got, want)
 	}
@@ -339,7 +345,7 @@ func TestGraphPlan(t *testing.T) {
 			fused[m.layers[o.add].Name] = m.layers[o.layer].Name
 		}
 	}
-	for l, into := range map[string]string{"relu0": "conv0", "b.relu1": "b.bn1", "b.relu2": "b.bn2", "b.add": "b.bn3", "b.out": "b.bn3"} {
+	for l, into := range map[string]string{"relu0": "conv0", "b.relu1": "b.bn1", "b.relu2": "b.bn2", "b.add": "b.bn3", "b.out": "b.bn3", "add2": "bn4", "relu4": "bn4"} {
 		if fused[l] != into {
 			t.Errorf("%s fused into %q, want %s", l, fused[l], into)
 		}
