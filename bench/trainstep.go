@@ -1,64 +1,97 @@
 package bench
 
 import (
+	"fmt"
+
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
-	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/nn"
 	"github.com/trainbench/trainbench/workload"
 )
 
 // The TrainStep family times one whole training step of a workload network
 // (forward, loss, backward, optimizer update, as nn.Train runs it) on a
-// synthetic minibatch at the network's batch size, at every ISA level and
-// thread count: TrainStep/impl=nn/isa=<level>/threads=<t>/shape=<network>.
-// GFLOP/s counts the conv2d, dense and max-pool passes by their formulas.
-// The cost model predicts an epoch of the network on this machine from it
-// (and, for comparison, from the sum of the kernels measured alone).
+// synthetic minibatch, at every ISA level and thread count:
+// TrainStep/impl=nn/isa=<level>/threads=<t>/shape=<network>, or
+// shape=<network>.b<batch> when the batch is not the network's own. The
+// seed set has the seed CNN at its batch of 32; the resnet50 set has
+// ResNet-50 at batch 8 (about a second a step on one core; 1 GB), and
+// resnet50-all adds batch 32 (4 GB). GFLOP/s counts the passes nn counts
+// (conv2d, dense, max-pool, batch-norm, global-avgpool, add) by their
+// formulas. The cost model predicts an epoch of the network on this machine
+// from it (and, for comparison, from the sum of the kernels measured
+// alone).
 func init() {
-	sets := []string{benchname.SetSeed}
-	Register(Family{Name: benchname.TrainStep, Doc: "one whole training step of the seed CNN (batch 32) with nn's trainer",
-		Sets: sets, DefaultSets: sets,
+	Register(Family{Name: benchname.TrainStep, Doc: "one whole training step with nn's trainer: the seed CNN (batch 32), ResNet-50 (batch 8; 32 in resnet50-all)",
+		Sets:        []string{benchname.SetSeed, benchname.SetResNet50, benchname.SetResNet50All},
+		DefaultSets: []string{benchname.SetSeed},
 		Build: func(opt Options) []Case {
-			if !opt.wantSet(benchname.SetSeed) {
-				return nil
-			}
-			net := workload.SeedCNN()
-			flops := trainStepFLOPs(net)
 			var cases []Case
-			for _, l := range implLevels(kernels.PerISA, opt.levels()) {
-				for _, t := range opt.threads() {
-					cases = append(cases, Case{
-						CaseName: benchname.CaseName{Family: benchname.TrainStep, Impl: benchname.ImplNN, ISA: l.label, Threads: t, Shape: net.Name},
-						Set:      benchname.SetSeed, FLOPs: flops,
-						Prepare: onContext(l.level, t, func(ctx *kernels.Context) (func(), error) {
-							s, err := nn.NewStepper(ctx, net, net.Batch, 1)
-							if err != nil {
-								return nil, err
-							}
-							s.Step() // fault in every buffer outside the timed region
-							return func() { s.Step() }, nil
-						}),
-					})
+			for _, st := range trainStepNets() {
+				if opt.wantSet(st.set) {
+					cases = append(cases, trainStepCases(st.net, st.batch, st.set, opt)...)
 				}
 			}
 			return cases
 		}})
 }
 
-// trainStepFLOPs is the work of one step of net at its batch size, counted
-// by a one-sample model on the generic level (the count depends on neither:
-// every pass's FLOPs are linear in the batch), so that listing the cases
-// does not allocate a full model.
-func trainStepFLOPs(net workload.Network) float64 {
-	ctx, err := kernels.NewContext(cpu.Generic, 1)
+// trainStepNet is a network of the TrainStep family, its batch and its set.
+type trainStepNet struct {
+	net   workload.Network
+	batch int
+	set   string
+}
+
+func trainStepNets() []trainStepNet {
+	seed, resnet := workload.SeedCNN(), workload.ResNet50()
+	return []trainStepNet{
+		{seed, seed.Batch, benchname.SetSeed},
+		{resnet, 8, benchname.SetResNet50},
+		{resnet, 32, benchname.SetResNet50All},
+	}
+}
+
+// trainStepShape is the shape= value of a TrainStep case: the network's
+// name at its own batch size, else "<name>.b<batch>".
+func trainStepShape(net workload.Network, batch int) string {
+	if batch == net.Batch {
+		return net.Name
+	}
+	return fmt.Sprintf("%s.b%d", net.Name, batch)
+}
+
+// trainStepCases are the cases of net at batch size batch, one per ISA
+// level and thread count of opt.
+func trainStepCases(net workload.Network, batch int, set string, opt Options) []Case {
+	flops := trainStepFLOPs(net, batch)
+	var cases []Case
+	for _, l := range implLevels(kernels.PerISA, opt.levels()) {
+		for _, t := range opt.threads() {
+			cases = append(cases, Case{
+				CaseName: benchname.CaseName{Family: benchname.TrainStep, Impl: benchname.ImplNN, ISA: l.label, Threads: t, Shape: trainStepShape(net, batch)},
+				Set:      set, FLOPs: flops,
+				Prepare: onContext(l.level, t, func(ctx *kernels.Context) (func(), error) {
+					s, err := nn.NewStepper(ctx, net, batch, 1)
+					if err != nil {
+						return nil, err
+					}
+					s.Step() // fault in every buffer outside the timed region
+					return func() { s.Step() }, nil
+				}),
+			})
+		}
+	}
+	return cases
+}
+
+// trainStepFLOPs is the work of one step of net at the batch size, counted
+// from nn's plan without allocating the model, so that listing the cases
+// stays cheap.
+func trainStepFLOPs(net workload.Network, batch int) float64 {
+	f, err := nn.StepFLOPs(net, batch)
 	if err != nil {
 		return 0
 	}
-	defer ctx.Close()
-	s, err := nn.NewStepper(ctx, net, 1, 1)
-	if err != nil {
-		return 0
-	}
-	return s.FLOPs() * float64(net.Batch)
+	return f
 }

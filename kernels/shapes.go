@@ -37,6 +37,8 @@ const (
 	OpSoftmaxCE   = shape.OpSoftmaxCE
 	OpAdam        = shape.OpAdam
 	OpSGDMomentum = shape.OpSGDMomentum
+	// OpSGDMomentumDecay is SGDMomentumDecay's formula.
+	OpSGDMomentumDecay = shape.OpSGDMomentumDecay
 )
 
 // SgemmFLOPs is the floating-point work of one m×n×k GEMM (shape.Gemm.FLOPs).

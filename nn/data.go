@@ -100,3 +100,19 @@ func (b *batcher) gather(lo, hi int, x []float32, labels []int32) {
 		labels[i] = b.set.Labels[p]
 	}
 }
+
+// SyntheticSet returns n samples of per values each, uniform in [0, 1)
+// from seed, with labels cycling through the classes: data of a network's
+// shape for timing its training, whose step time does not depend on the
+// values.
+func SyntheticSet(n, per, classes int, seed uint64) Set {
+	rng := rand.New(rand.NewPCG(seed, 0x53594e54)) // "SYNT"
+	s := Set{Inputs: make([]float32, n*per), Labels: make([]int32, n)}
+	for i := range s.Inputs {
+		s.Inputs[i] = rng.Float32()
+	}
+	for i := range s.Labels {
+		s.Labels[i] = int32(i % max(classes, 1))
+	}
+	return s
+}

@@ -23,7 +23,9 @@ const (
 // Model is a network's parameters, activations and gradients for
 // minibatches of up to Batch() samples, with the kernel calls of its forward
 // and backward passes planned once, when it is built: running a step
-// allocates nothing.
+// allocates nothing. The network may be a graph (residual branches: a
+// layer's Input and an add's With); see plan.go for how it is scheduled and
+// how buffers share memory.
 type Model struct {
 	ctx     *kernels.Context
 	net     workload.Network
@@ -32,14 +34,30 @@ type Model struct {
 	sample  int // input values per sample
 	classes int
 
-	params, grads []float32 // every layer's weights then bias, one after the other
+	params, grads []float32 // every layer's weights then bias (γ then β), one after the other
+	nParams       int
+	paramOff      []int     // per layer: the offset of its parameters
+	weights       []int     // per layer: how many of them are weights (conv, dense), the rest bias, or γ (batch-norm)
 	x             []float32 // the input minibatch
 	labels        []int32
 	logits        []float32
 	loss          float32
 
-	fwd, bwd []task // kernel calls in execution order
-	lossTask task
+	ops       []*op
+	input     *tensor
+	bufs      []*fbuf // every arena buffer
+	arena     []float32
+	arenaLen  int
+	logitsBuf *fbuf
+	args      [][]int32 // per max-pool layer: the forward's argmax
+	argLen    []int
+	bn        []*bnLayer        // per batch-norm layer
+	bnShape   []shape.BatchNorm // per batch-norm layer, at the full batch, with its fusions
+	folded    []bool            // per ReLU layer: its gradient mask runs in the max-pool after it
+	minBatch  int               // the smallest minibatch a training step takes (batch-norm needs two values per channel)
+
+	fwd, infer, bwd []task // kernel calls in execution order: training forward, inference forward, backward
+	lossTask        task
 
 	timing bool
 	times  [][3]time.Duration // per layer and pass, accumulated while timing
@@ -57,6 +75,18 @@ type task struct {
 // network must end with a softmax-ce layer. Parameters start at zero; call
 // Init.
 func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, error) {
+	m, err := planModel(ctx, net, batch)
+	if err != nil {
+		return nil, err
+	}
+	m.allocate()
+	return m, nil
+}
+
+// planModel plans the model without allocating its buffers (parameters,
+// activations, gradients), so that its memory and work can be counted
+// cheaply; ctx may be nil then.
+func planModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, error) {
 	rs, err := net.Resolve(batch)
 	if err != nil {
 		return nil, err
@@ -68,184 +98,119 @@ func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, er
 	if err := supported(net, rs, batch); err != nil {
 		return nil, err
 	}
+	L := len(rs)
 	m := &Model{ctx: ctx, net: net, layers: rs, batch: batch, sample: net.Input.Len(),
-		classes: last.In.Len(), times: make([][3]time.Duration, len(rs))}
+		classes: last.In.Len(), times: make([][3]time.Duration, L), minBatch: 1,
+		paramOff: make([]int, L), weights: make([]int, L), args: make([][]int32, L), argLen: make([]int, L),
+		bn: make([]*bnLayer, L), bnShape: make([]shape.BatchNorm, L), folded: make([]bool, L)}
 	total := 0
-	for _, r := range rs {
-		total += r.Params
-	}
-	m.params = make([]float32, total)
-	m.grads = make([]float32, total)
-	m.x = make([]float32, batch*m.sample)
-	m.labels = make([]int32, batch)
-	off := 0
-	cur := m.x         // the current layer's input
-	var dcur []float32 // its gradient; nil while no layer before has weights
-	bwd := make([][]task, len(rs))
 	for i, r := range rs {
-		in, din := cur, dcur
-		inLen, outLen := r.In.Len(), r.Out.Len()
-		var w, b, dw, db []float32
-		if r.Params > 0 {
-			nw := r.Params - r.Out.C
-			w, b = m.params[off:off+nw], m.params[off+nw:off+r.Params]
-			dw, db = m.grads[off:off+nw], m.grads[off+nw:off+r.Params]
-			off += r.Params
-		}
-		fusedReLU := r.Params > 0 && i+1 < len(rs) && rs[i+1].Kind == workload.ReLU
+		m.paramOff[i] = total
 		switch r.Kind {
 		case workload.Conv2D:
-			s := *r.Conv
-			fwd := ctx.Conv2DForward
-			if fusedReLU {
-				fwd = ctx.Conv2DForwardReLU
-			}
-			cur, dcur = planWeighted(m, bwd, i, batch, weightedBufs{in, din, w, b, dw, db, inLen, outLen},
-				func(n int) shape.Conv2D { sn := s; sn.N = n; return sn },
-				fwd, ctx.Conv2DBackwardWeights, ctx.Conv2DBackwardData)
+			m.weights[i] = r.Conv.WeightLen()
 		case workload.Dense:
-			s := *r.Dense
-			fwd := ctx.DenseForward
-			if fusedReLU {
-				fwd = ctx.DenseForwardReLU
+			m.weights[i] = r.Dense.In * r.Dense.Out
+		case workload.BatchNorm:
+			m.weights[i] = r.In.C
+			if r.In.Positions() == 1 {
+				m.minBatch = 2
 			}
-			cur, dcur = planWeighted(m, bwd, i, batch, weightedBufs{in, din, w, b, dw, db, inLen, outLen},
-				func(n int) shape.Dense { sn := s; sn.Batch = n; return sn },
-				fwd, ctx.DenseBackwardWeights, ctx.DenseBackwardData)
-		case workload.ReLU:
-			prevFused := i > 0 && rs[i-1].Params > 0
-			if prevFused {
-				// The conv or dense layer before applied it; the gradient is
-				// masked in place, on the pooled tensor if a max-pool
-				// follows (the pool's backward does it), else here.
-				nextPool := i+1 < len(rs) && rs[i+1].Kind == workload.MaxPool
-				if din != nil && !nextPool {
-					bwd[i] = append(bwd[i], task{i, dataPass, func(n int) {
-						ctx.ReLUBackward(in[:n*inLen], din[:n*inLen], din[:n*inLen])
-					}})
-				}
-				break // cur, dcur stay: the ReLU works in place
-			}
-			y := make([]float32, batch*outLen)
-			var dy []float32
-			m.fwd = append(m.fwd, task{i, fwdPass, func(n int) { ctx.ReLUForward(in[:n*inLen], y[:n*outLen]) }})
-			if din != nil {
-				dy = make([]float32, batch*outLen)
-				bwd[i] = append(bwd[i], task{i, dataPass, func(n int) {
-					ctx.ReLUBackward(y[:n*outLen], dy[:n*outLen], din[:n*inLen])
-				}})
-			}
-			cur, dcur = y, dy
-		case workload.MaxPool:
-			y := make([]float32, batch*outLen)
-			arg := make([]int32, batch*outLen)
-			var dy []float32
-			s := *r.Pool
-			m.fwd = append(m.fwd, task{i, fwdPass, func(n int) {
-				sn := s
-				sn.N = n
-				ctx.MaxPoolForward(sn, in[:n*inLen], y[:n*outLen], arg[:n*outLen])
-			}})
-			if din != nil {
-				dy = make([]float32, batch*outLen)
-				// A ReLU fused into the layer before the pool has its
-				// gradient taken here, on the pooled tensor: pooling
-				// commutes with ReLU and routes each gradient to its
-				// window's maximum, which is positive exactly when the
-				// pooled output is.
-				if i >= 2 && rs[i-1].Kind == workload.ReLU && rs[i-2].Params > 0 {
-					bwd[i] = append(bwd[i], task{i - 1, dataPass, func(n int) {
-						ctx.ReLUBackward(y[:n*outLen], dy[:n*outLen], dy[:n*outLen])
-					}})
-				}
-				bwd[i] = append(bwd[i], task{i, dataPass, func(n int) {
-					sn := s
-					sn.N = n
-					ctx.MaxPoolBackward(sn, dy[:n*outLen], arg[:n*outLen], din[:n*inLen])
-				}})
-			}
-			cur, dcur = y, dy
-		case workload.Flatten:
-			// NHWC is already flat per sample.
-		case workload.SoftmaxCE:
-			classes := inLen
-			dl := din
-			if dl == nil {
-				dl = make([]float32, batch*inLen)
-			}
-			m.logits = in
-			m.lossTask = task{i, fwdPass, func(n int) {
-				m.loss = ctx.SoftmaxCrossEntropy(n, classes, in[:n*classes], m.labels[:n], dl[:n*classes])
-			}}
 		}
-		if r.Params > 0 && dcur == nil {
-			panic("nn: internal error: weighted layer without output gradient")
-		}
+		total += r.Params
 	}
-	for i := len(bwd) - 1; i >= 0; i-- {
-		m.bwd = append(m.bwd, bwd[i]...)
+	m.nParams = total
+	if err := m.plan(); err != nil {
+		return nil, err
 	}
+	m.arenaLen = place(m.bufs)
 	return m, nil
 }
 
-// supported reports, naming the layer, what in net the trainer cannot run:
-// kinds other than conv2d, maxpool, relu, flatten, dense and a final
-// softmax-ce over a flat vector, layers without bias, padded pooling.
+// allocate gives every planned buffer its memory.
+func (m *Model) allocate() {
+	m.params = make([]float32, m.nParams)
+	m.grads = make([]float32, m.nParams)
+	m.x = make([]float32, m.batch*m.sample)
+	m.labels = make([]int32, m.batch)
+	m.input.act.data = m.x
+	m.arena = make([]float32, m.arenaLen)
+	for _, b := range m.bufs {
+		b.data = m.arena[b.off : b.off+b.n : b.off+b.n]
+	}
+	m.logits = m.logitsBuf.data
+	for i, n := range m.argLen {
+		if n > 0 {
+			m.args[i] = make([]int32, n)
+		}
+	}
+	for _, bn := range m.bn {
+		if bn == nil {
+			continue
+		}
+		c, off := bn.c, bn.paramOff
+		v := make([]float32, 4*c)
+		bn.st = kernels.BatchNormState{
+			Gamma: m.params[off : off+c], Beta: m.params[off+c : off+2*c],
+			DGamma: m.grads[off : off+c], DBeta: m.grads[off+c : off+2*c],
+			RunMean: v[:c:c], RunVar: v[c : 2*c : 2*c], Mean: v[2*c : 3*c : 3*c], InvStd: v[3*c:],
+		}
+	}
+}
+
+// supported reports, naming the layer and field, what in net the trainer
+// cannot run: kinds other than conv2d, batchnorm, relu, maxpool,
+// global-avgpool, add, flatten, dense and a final softmax-ce over a flat
+// vector; a dense layer on less than the whole sample; an add of a tensor
+// to itself; a batch-norm on a flat tensor or with fewer than two values per
+// channel at the batch; a layer whose output nothing reads.
 func supported(net workload.Network, rs []workload.Resolved, batch int) error {
+	read := make([]bool, len(rs))
 	for _, r := range rs {
-		where := fmt.Sprintf("nn: network %s: layer %d (%s, %s)", net.Name, r.Index, r.Name, r.Kind)
+		for _, j := range r.Inputs {
+			if j >= 0 {
+				read[j] = true
+			}
+		}
+	}
+	for i, r := range rs {
+		fail := func(field, format string, args ...any) error {
+			path := fmt.Sprintf("layers[%d]", i)
+			if field != "" {
+				path += "." + field
+			}
+			return &workload.FieldError{Network: net.Name, Field: path, Layer: i, LayerName: r.Name, Kind: r.Kind,
+				Msg: "the trainer: " + fmt.Sprintf(format, args...)}
+		}
 		switch r.Kind {
-		case workload.Conv2D:
-			if r.Params != r.Conv.WeightLen()+r.Conv.K {
-				return fmt.Errorf("%s: the trainer needs a bias (%d parameters, want %d weights + %d biases)", where, r.Params, r.Conv.WeightLen(), r.Conv.K)
-			}
 		case workload.Dense:
-			if r.Params != r.Dense.In*r.Dense.Out+r.Dense.Out || r.Dense.In != r.In.Len() {
-				return fmt.Errorf("%s: the trainer needs a bias and the whole sample as input (%d parameters, shape %+v)", where, r.Params, *r.Dense)
-			}
-		case workload.MaxPool:
-			if r.Pool.InputLen() != batch*r.In.Len() {
-				return fmt.Errorf("%s: padded pooling is not supported by the trainer", where)
+			if r.Dense.In != r.In.Len() {
+				return fail("", "a dense layer must take the whole sample as input (shape %+v)", *r.Dense)
 			}
 		case workload.SoftmaxCE:
 			if r.In.H != 1 || r.In.W != 1 {
-				return fmt.Errorf("%s: the trainer's loss takes one flat vector of logits per sample, not %v", where, r.In)
+				return fail("input", "the loss takes one flat vector of logits per sample, not %v", r.In)
 			}
-		case workload.ReLU, workload.Flatten:
+		case workload.Add:
+			if r.Inputs[0] == r.Inputs[1] {
+				return fail("with", "an add of a tensor to itself is not supported")
+			}
+		case workload.BatchNorm:
+			if j := r.Inputs[0]; j >= 0 && rs[j].Kind == workload.Flatten {
+				return fail("input", "batch-norm normalises per channel, but %s is a flatten output with no channels", rs[j].Name)
+			}
+			if batch*r.In.Positions() < 2 {
+				return fail("", "batch-norm needs at least two values per channel; the %v input at batch %d has %d", r.In, batch, batch*r.In.Positions())
+			}
+		case workload.Conv2D, workload.ReLU, workload.MaxPool, workload.GlobalAvgPool, workload.Flatten:
 		default:
-			return fmt.Errorf("%s: not supported by the trainer (it runs conv2d, maxpool, relu, flatten, dense and softmax-ce)", where)
+			return fail("kind", "%s is not supported (it runs conv2d, batchnorm, relu, maxpool, global-avgpool, add, flatten, dense and softmax-ce)", r.Kind)
+		}
+		if !read[i] && r.Kind != workload.SoftmaxCE {
+			return fail("name", "nothing reads the output of %s: every layer must lead to the loss", r.Name)
 		}
 	}
 	return nil
-}
-
-// weightedBufs are the slices a conv2d or dense layer works on: its input
-// and input gradient (nil when no gradient is needed), its parameters and
-// their gradients, and the per-sample input and output lengths.
-type weightedBufs struct {
-	in, din, w, b, dw, db []float32
-	inLen, outLen         int
-}
-
-// planWeighted plans a conv2d or dense layer i, whose kernels share one
-// signature pattern; shape gives its shape for n samples. It appends the
-// forward task and the backward tasks (weights, then data if din is not
-// nil) and returns the layer's output and output-gradient buffers.
-func planWeighted[S any](m *Model, bwd [][]task, i, batch int, l weightedBufs, shape func(n int) S,
-	fwd func(s S, x, w, b, y []float32), bwdWeights func(s S, x, dy, dw, db []float32), bwdData func(s S, dy, w, dx []float32)) (y, dy []float32) {
-	y, dy = make([]float32, batch*l.outLen), make([]float32, batch*l.outLen)
-	m.fwd = append(m.fwd, task{i, fwdPass, func(n int) {
-		fwd(shape(n), l.in[:n*l.inLen], l.w, l.b, y[:n*l.outLen])
-	}})
-	bwd[i] = append(bwd[i], task{i, weightsPass, func(n int) {
-		bwdWeights(shape(n), l.in[:n*l.inLen], dy[:n*l.outLen], l.dw, l.db)
-	}})
-	if l.din != nil {
-		bwd[i] = append(bwd[i], task{i, dataPass, func(n int) {
-			bwdData(shape(n), dy[:n*l.outLen], l.w, l.din[:n*l.inLen])
-		}})
-	}
-	return y, dy
 }
 
 // Batch is the largest minibatch the model takes.
@@ -275,12 +240,19 @@ func (m *Model) Times() [][3]time.Duration {
 
 // Init sets Glorot-uniform weights (limit √(6/(fanIn+fanOut)), with the
 // receptive field counted in both fans for convolutions, as Keras does) and
-// zero biases, drawn from seed.
+// zero biases, drawn from seed; batch-norm layers get γ = 1, β = 0 and
+// running statistics mean 0, variance 1 (PyTorch's initial values).
 func (m *Model) Init(seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0x494e4954)) // "INIT"
-	off := 0
-	for _, r := range m.layers {
+	for i, r := range m.layers {
 		if r.Params == 0 {
+			continue
+		}
+		off, nw := m.paramsOf(i)
+		if bn := m.bn[i]; bn != nil {
+			for j := range bn.st.Gamma {
+				bn.st.Gamma[j], bn.st.Beta[j], bn.st.RunMean[j], bn.st.RunVar[j] = 1, 0, 0, 1
+			}
 			continue
 		}
 		var fanIn, fanOut int
@@ -292,12 +264,10 @@ func (m *Model) Init(seed uint64) {
 			fanIn, fanOut = r.Dense.In, r.Dense.Out
 		}
 		limit := math.Sqrt(6 / float64(fanIn+fanOut))
-		nw := r.Params - r.Out.C
 		for j := range m.params[off : off+nw] {
 			m.params[off+j] = float32((2*rng.Float64() - 1) * limit)
 		}
 		clear(m.params[off+nw : off+r.Params])
-		off += r.Params
 	}
 }
 
@@ -311,7 +281,19 @@ func (m *Model) Input(n int) (x []float32, labels []int32) {
 // Backward.
 func (m *Model) Forward(n int) float32 {
 	m.check(n)
+	if n < m.minBatch {
+		panic(fmt.Sprintf("nn: minibatch of %d samples: the network's batch-norm layers need at least %d to train", n, m.minBatch))
+	}
 	m.runAll(m.fwd, n)
+	m.run(m.lossTask, n)
+	return m.loss
+}
+
+// forwardInference runs the forward pass in inference mode (batch-norm
+// with its running statistics) and the loss on the first n samples.
+func (m *Model) forwardInference(n int) float32 {
+	m.check(n)
+	m.runAll(m.infer, n)
 	m.run(m.lossTask, n)
 	return m.loss
 }
@@ -345,7 +327,7 @@ func (m *Model) run(t task, n int) {
 }
 
 // Evaluate returns the accuracy and mean loss of the model on set, in
-// minibatches of Batch().
+// minibatches of Batch(), with batch-norm in inference mode.
 func (m *Model) Evaluate(set Set) (accuracy, loss float64) {
 	total := set.Len()
 	if total == 0 {
@@ -357,7 +339,7 @@ func (m *Model) Evaluate(set Set) (accuracy, loss float64) {
 		x, labels := m.Input(n)
 		copy(x, set.Inputs[lo*m.sample:(lo+n)*m.sample])
 		copy(labels, set.Labels[lo:lo+n])
-		loss += float64(m.Forward(n)) * float64(n)
+		loss += float64(m.forwardInference(n)) * float64(n)
 		for i := range n {
 			row := m.logits[i*m.classes : (i+1)*m.classes]
 			best := 0

@@ -28,7 +28,7 @@ func NewStepper(ctx *kernels.Context, net workload.Network, batch int, seed uint
 	if err != nil {
 		return nil, err
 	}
-	opt, err := newOptimizer(net.Optimizer, len(m.params))
+	opt, err := newModelOptimizer(net.Optimizer, m)
 	if err != nil {
 		return nil, err
 	}

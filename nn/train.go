@@ -55,7 +55,8 @@ type Epoch struct {
 	Wall         time.Duration
 	ImagesPerSec float64
 	// FLOPs is the work of the kernel passes the epoch ran (conv2d, dense,
-	// max-pool; element-wise layers, loss and optimizer are not counted),
+	// max-pool, batch-norm, global-avgpool, add; ReLU, loss and optimizer
+	// are not counted),
 	// from the shapes' formulas in package kernels; GFLOPS = FLOPs/Wall.
 	FLOPs  float64
 	GFLOPS float64
@@ -117,7 +118,7 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 			return Report{}, err
 		}
 	}
-	opt, err := newOptimizer(net.Optimizer, len(m.params))
+	opt, err := newModelOptimizer(net.Optimizer, m)
 	if err != nil {
 		return Report{}, fmt.Errorf("nn: network %s: %w", net.Name, err)
 	}
@@ -190,7 +191,9 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 }
 
 // passFLOPs is the work of layer i's pass p on n samples, from the shape's
-// formula (0 for layers without one).
+// formula (0 for layers without one, and for ReLU). A batch-norm layer's
+// backward runs as one kernel labelled backward-data: its FLOPs are those
+// of the whole backward (data and weights), with its fusions.
 func (m *Model) passFLOPs(i, p, n int) float64 {
 	r := m.layers[i]
 	switch {
@@ -206,12 +209,26 @@ func (m *Model) passFLOPs(i, p, n int) float64 {
 		s := *r.Pool
 		s.N = n
 		return s.FLOPs(Passes[p])
+	case r.Kind == workload.BatchNorm:
+		s := m.bnShape[i]
+		s.N = n
+		if p == fwdPass {
+			return s.FLOPs(shape.Forward)
+		}
+		return s.FLOPs(shape.Backward)
+	case r.GlobalPool != nil:
+		s := shape.GlobalAvgPool{N: n, H: r.In.H, W: r.In.W, C: r.In.C}
+		return s.FLOPs(Passes[p])
+	case r.Kind == workload.Add && p == fwdPass:
+		return shape.OpAdd.FLOPs(n * r.Out.Len())
 	}
 	return 0
 }
 
 // stepFLOPs is the work of one training step on n samples: every pass that
-// runs (the first weighted layer has no backward-data pass).
+// runs (the first weighted layer has no backward-data pass). Element-wise
+// work is left out: ReLU, the loss, and the gradient sums where a tensor
+// has two readers.
 func (m *Model) stepFLOPs(n int) float64 {
 	f := 0.0
 	for _, ts := range [][]task{m.fwd, m.bwd} {
@@ -223,6 +240,16 @@ func (m *Model) stepFLOPs(n int) float64 {
 		}
 	}
 	return f
+}
+
+// StepFLOPs is the work of one training step of net on batch samples as
+// the trainer counts it (Epoch.FLOPs), without building the model.
+func StepFLOPs(net workload.Network, batch int) (float64, error) {
+	m, err := planModel(nil, net, batch)
+	if err != nil {
+		return 0, err
+	}
+	return m.stepFLOPs(batch), nil
 }
 
 // layerTimes lists the passes that ran, with their times, in layer order.
@@ -244,52 +271,6 @@ func (m *Model) layerTimes(times [][3]time.Duration, images int) []LayerTime {
 		}
 	}
 	return out
-}
-
-// optimizer is the update rule with its state.
-type optimizer struct {
-	name string
-	adam kernels.AdamParams
-	sgd  bool
-	lr   float32
-	mom  float32
-	m, v []float32
-	t    int
-}
-
-func newOptimizer(o workload.Optimizer, n int) (*optimizer, error) {
-	switch o.Name {
-	case "adam", "":
-		h := kernels.DefaultAdam()
-		if o.LR != 0 {
-			h.LR = float32(o.LR)
-		}
-		if o.Beta1 != 0 {
-			h.Beta1 = float32(o.Beta1)
-		}
-		if o.Beta2 != 0 {
-			h.Beta2 = float32(o.Beta2)
-		}
-		if o.Epsilon != 0 {
-			h.Eps = float32(o.Epsilon)
-		}
-		return &optimizer{name: "adam", adam: h, m: make([]float32, n), v: make([]float32, n)}, nil
-	case "sgd":
-		if o.LR <= 0 {
-			return nil, fmt.Errorf("optimizer sgd: lr %v must be positive", o.LR)
-		}
-		return &optimizer{name: "sgd", sgd: true, lr: float32(o.LR), mom: float32(o.Momentum), m: make([]float32, n)}, nil
-	}
-	return nil, fmt.Errorf("optimizer %q: unknown (valid: adam, sgd)", o.Name)
-}
-
-func (o *optimizer) step(ctx *kernels.Context, p, g []float32) {
-	o.t++
-	if o.sgd {
-		ctx.SGDMomentum(p, g, o.m, o.lr, o.mom)
-		return
-	}
-	ctx.Adam(p, g, o.m, o.v, o.adam, o.t)
 }
 
 // Summary is the epoch's headline figures on one line.

@@ -281,6 +281,10 @@ const (
 	OpAddBwdAcc   ElementwiseOp = "add-bwd-acc"  // AddBackward adding dy to both inputs' gradients
 )
 
+// OpSGDMomentumDecay is SGDMomentumDecay over n parameters: SGD with
+// momentum and L2 weight decay.
+const OpSGDMomentumDecay ElementwiseOp = "sgd-momentum-decay"
+
 // FLOPs returns the floating-point operations of op over n elements, counting
 // each add, multiply, divide, square root, max and exp as one:
 //
@@ -288,6 +292,7 @@ const (
 //	softmax-ce 5 (max, subtract, exp, sum, scale; the per-row log is left out),
 //	adam 12 (m: 3, v: 4, update: sqrt, add, multiply, divide, subtract),
 //	sgd-momentum 4 (two multiplies, a subtract, an add),
+//	sgd-momentum-decay 6 (sgd-momentum, plus decay·p added to g),
 //	add 1, add-bwd 0 (copies), add-bwd-acc 2 (an add into each gradient).
 func (op ElementwiseOp) FLOPs(n int) float64 {
 	f, _ := op.perElement()
@@ -301,6 +306,7 @@ func (op ElementwiseOp) FLOPs(n int) float64 {
 //	bias-add 8 (read and write y), softmax-ce 8 (read logits, write
 //	dlogits; the labels are 4 bytes a row, left out), adam 28 (read p, g, m,
 //	v; write p, m, v), sgd-momentum 20 (read p, g, vel; write p, vel),
+//	sgd-momentum-decay 20 (the same),
 //	add 12 (read a and b, write y), add-bwd 12 (read dy, write da and db),
 //	add-bwd-acc 20 (read dy, read and write da and db).
 func (op ElementwiseOp) Bytes(n int) float64 {
@@ -323,6 +329,8 @@ func (op ElementwiseOp) perElement() (flops, bytes float64) {
 		return 12, 28
 	case OpSGDMomentum:
 		return 4, 20
+	case OpSGDMomentumDecay:
+		return 6, 20
 	case OpAdd:
 		return 1, 12
 	case OpAddBwd:

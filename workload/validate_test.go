@@ -147,3 +147,15 @@ layers:
 		t.Errorf("JSON units 3.5: error %v", err)
 	}
 }
+
+// TestSGDWeightDecay: sgd takes an L2 weight decay (the ResNet recipe);
+// out of range it is refused like adamw's.
+func TestSGDWeightDecay(t *testing.T) {
+	n := SeedCNN()
+	n.Optimizer = Optimizer{Name: "sgd", LR: 0.1, Momentum: 0.9, Decay: 1e-4}
+	if err := n.Validate(); err != nil {
+		t.Errorf("sgd with weight_decay 1e-4: %v", err)
+	}
+	n.Optimizer.Decay = 1
+	checkField(t, "sgd weight decay of 1", n.Validate(), "optimizer.weight_decay")
+}

@@ -108,7 +108,7 @@ type Optimizer struct {
 	Beta2    float64 `json:"beta2,omitempty" yaml:"beta2,omitempty"`               // adam
 	Epsilon  float64 `json:"epsilon,omitempty" yaml:"epsilon,omitempty"`           // adam
 	Momentum float64 `json:"momentum,omitempty" yaml:"momentum,omitempty"`         // sgd
-	Decay    float64 `json:"weight_decay,omitempty" yaml:"weight_decay,omitempty"` // adamw
+	Decay    float64 `json:"weight_decay,omitempty" yaml:"weight_decay,omitempty"` // adamw (decoupled), sgd (L2, added to the gradient)
 }
 
 // Network is a trainable network and the job of training it.
@@ -238,7 +238,7 @@ func (n Network) validateOptimizer() error {
 		applies bool
 	}{
 		{"beta1", o.Beta1, adam}, {"beta2", o.Beta2, adam}, {"epsilon", o.Epsilon, adam},
-		{"momentum", o.Momentum, o.Name == "sgd"}, {"weight_decay", o.Decay, o.Name == "adamw"},
+		{"momentum", o.Momentum, o.Name == "sgd"}, {"weight_decay", o.Decay, o.Name == "adamw" || o.Name == "sgd"},
 	} {
 		if !(f.v >= 0 && f.v < 1) {
 			return n.fieldErr("optimizer."+f.name, "%v, must be in [0, 1)", f.v)

