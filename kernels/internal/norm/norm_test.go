@@ -202,11 +202,21 @@ func TestTwinsFollowDefinition(t *testing.T) {
 func TestMethodsRejectShortSlices(t *testing.T) {
 	k := For(cpu.Generic)
 	for name, f := range map[string]func(){
-		"x":   func() { k.FwdSums(make([]float32, 5), make([]float64, 3), make([]float64, 3), make([]float64, 3), 2, 3) },
-		"s2":  func() { k.FwdSums(make([]float32, 6), make([]float64, 3), make([]float64, 3), make([]float64, 2), 2, 3) },
-		"y":   func() { k.BwdSums(true, false, make([]float32, 6), nil, make([]float32, 6), nil, make([]float64, 3), make([]float64, 3), make([]float64, 3), 2, 3) },
-		"res": func() { k.Apply(true, false, make([]float32, 6), make([]float32, 6), nil, make([]float32, 3), make([]float32, 3), 2) },
-		"mu":  func() { k.BwdDX(false, make([]float32, 6), make([]float32, 6), nil, make([]float32, 6), make([]float32, 3), make([]float32, 3), make([]float32, 3), make([]float32, 2), 2) },
+		"x": func() {
+			k.FwdSums(make([]float32, 5), make([]float64, 3), make([]float64, 3), make([]float64, 3), 2, 3)
+		},
+		"s2": func() {
+			k.FwdSums(make([]float32, 6), make([]float64, 3), make([]float64, 3), make([]float64, 2), 2, 3)
+		},
+		"y": func() {
+			k.BwdSums(true, false, make([]float32, 6), nil, make([]float32, 6), nil, make([]float64, 3), make([]float64, 3), make([]float64, 3), 2, 3)
+		},
+		"res": func() {
+			k.Apply(true, false, make([]float32, 6), make([]float32, 6), nil, make([]float32, 3), make([]float32, 3), 2)
+		},
+		"mu": func() {
+			k.BwdDX(false, make([]float32, 6), make([]float32, 6), nil, make([]float32, 6), make([]float32, 3), make([]float32, 3), make([]float32, 3), make([]float32, 2), 2)
+		},
 	} {
 		func() {
 			defer func() {
