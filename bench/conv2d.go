@@ -141,6 +141,9 @@ func Conv2DCases(set string, shapes []ConvShape, opt Options) []Case {
 					if pass == shape.BackwardData && cs.First {
 						continue
 					}
+					if impl == benchname.ImplGemm1x1 && !(cs.Shape.R == 1 && cs.Shape.S == 1 && cs.Shape.PadH == 0 && cs.Shape.PadW == 0) {
+						continue // the direct kernels again
+					}
 					cases = append(cases, Case{
 						CaseName: benchname.CaseName{Family: benchname.Conv2D, Pass: pass, Impl: impl, ISA: l.label, Threads: t, Shape: cs.Name},
 						Set:      set,

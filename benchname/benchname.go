@@ -69,6 +69,10 @@ const (
 const (
 	ImplNaive = "naive" // a kernel's reference loops: its specification, slow on purpose
 	ImplNN    = "nn"    // nn's trainer (TrainStep)
+	// ImplGemm1x1 is the Conv2D implementation for 1×1 convolutions: on
+	// other shapes it runs the direct kernels, so the family measures it on
+	// 1×1 shapes only.
+	ImplGemm1x1 = "gemm1x1"
 )
 
 // ISANative is the isa= value of a library that picks its own instructions

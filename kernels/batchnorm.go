@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/trainbench/trainbench/kernels/internal/norm"
 	"github.com/trainbench/trainbench/kernels/internal/parallel"
 	"github.com/trainbench/trainbench/shape"
 )
@@ -44,8 +45,10 @@ import (
 // per-channel coefficients in float32 (y = x·a + b forward; dx = a·dz +
 // k·(x − μ) + d backward). The sums are taken over at most bnChunks fixed
 // row chunks, split across the threads and combined in chunk order, so
-// results do not depend on the thread count. For now they are plain Go at
-// every ISA level.
+// results do not depend on the thread count. Both passes run package
+// internal/norm's generated routines (their pure-Go twins at level generic):
+// the sums a block of channels at a time over tiles of rows that stay in
+// cache, the second pass along each row.
 
 // BatchNormShape describes batch normalisation of NHWC activations and its
 // fusions (shape.BatchNorm).
@@ -385,21 +388,14 @@ func bnFwdSIMD(ctx *Context, s BatchNormShape, x, res, y []float32, st *BatchNor
 func bnFwdSumsBody(ctx *Context, _, lo, hi int) {
 	j := &ctx.bn
 	C, M := j.s.C, j.s.Rows()
+	nk, tile := norm.For(ctx.isa), bnTileRows(C)
 	for k := lo; k < hi; k++ {
 		s1, s2 := j.part[2*k*C:(2*k+1)*C], j.part[(2*k+1)*C:(2*k+2)*C]
 		clear(s1)
 		clear(s2)
-		sh := j.shift[:C]
 		r0, r1 := parallel.Split(M, j.chunks, k)
-		for r := r0; r < r1; r++ {
-			row := j.x[r*C : (r+1)*C]
-			s1, s2 := s1[:len(row)], s2[:len(row)]
-			sh := sh[:len(row)]
-			for ch, v := range row {
-				d := float64(v) - sh[ch]
-				s1[ch] += d
-				s2[ch] += d * d
-			}
+		for r := r0; r < r1; r += tile {
+			nk.FwdSums(j.x[r*C:r1*C], j.shift, s1, s2, min(tile, r1-r), C)
 		}
 	}
 }
@@ -408,35 +404,11 @@ func bnFwdSumsBody(ctx *Context, _, lo, hi int) {
 func bnAffineBody(ctx *Context, _, lo, hi int) {
 	j := &ctx.bn
 	C := j.s.C
-	for r := lo; r < hi; r++ {
-		xr := j.x[r*C : (r+1)*C]
-		yr, a, b := j.y[r*C:(r+1)*C], j.a[:len(xr)], j.b[:len(xr)]
-		yr = yr[:len(xr)]
-		switch {
-		case j.s.Residual:
-			rr := j.res[r*C : (r+1)*C]
-			rr = rr[:len(xr)]
-			for ch, v := range xr {
-				o := v*a[ch] + b[ch] + rr[ch]
-				if j.s.ReLU && o < 0 {
-					o = 0
-				}
-				yr[ch] = o
-			}
-		case j.s.ReLU:
-			for ch, v := range xr {
-				o := v*a[ch] + b[ch]
-				if o < 0 {
-					o = 0
-				}
-				yr[ch] = o
-			}
-		default:
-			for ch, v := range xr {
-				yr[ch] = v*a[ch] + b[ch]
-			}
-		}
+	var res []float32
+	if j.s.Residual {
+		res = j.res[lo*C : hi*C]
 	}
+	norm.For(ctx.isa).Apply(j.s.Residual, j.s.ReLU, j.y[lo*C:hi*C], j.x[lo*C:hi*C], res, j.a, j.b, hi-lo)
 }
 
 // bnInferSIMDChecked is the fast inference forward, checked.
@@ -490,58 +462,21 @@ func bnBwdSIMD(ctx *Context, s BatchNormShape, x []float32, g BatchNormGrads, st
 func bnBwdSumsBody(ctx *Context, _, lo, hi int) {
 	j := &ctx.bn
 	C, M := j.s.C, j.s.Rows()
+	nk, tile := norm.For(ctx.isa), bnTileRows(C)
 	for k := lo; k < hi; k++ {
 		s1, s2 := j.part[2*k*C:(2*k+1)*C], j.part[(2*k+1)*C:(2*k+2)*C]
 		clear(s1)
 		clear(s2)
 		r0, r1 := parallel.Split(M, j.chunks, k)
-		for r := r0; r < r1; r++ {
-			xr, dy := j.x[r*C:(r+1)*C], j.g.DY[r*C:(r+1)*C]
+		for r := r0; r < r1; r += tile {
+			var y, dres []float32
 			if j.s.ReLU {
-				y := j.g.Y[r*C : (r+1)*C]
-				if j.s.Residual {
-					bnMask(j.g.DRes[r*C:(r+1)*C], dy, y)
-				}
-				bnMaskedSums(dy, y, xr, j.shift, s1, s2)
-				continue
+				y = j.g.Y[r*C : r1*C]
 			}
 			if j.s.Residual {
-				copy(j.g.DRes[r*C:(r+1)*C], dy)
+				dres = j.g.DRes[r*C : r1*C]
 			}
-			bnSumsRow(dy, xr, j.shift, s1, s2)
-		}
-	}
-}
-
-// bnMask sets dz = dy where y > 0, else 0, along one row.
-func bnMask(dz, dy, y []float32) {
-	dz, y = dz[:len(dy)], y[:len(dy)]
-	for ch, v := range dy {
-		if !(y[ch] > 0) {
-			v = 0
-		}
-		dz[ch] = v
-	}
-}
-
-// bnSumsRow adds one row's dz and dz·(x − μ) to s1 and s2.
-func bnSumsRow(dz, x []float32, mu, s1, s2 []float64) {
-	x, mu, s1, s2 = x[:len(dz)], mu[:len(dz)], s1[:len(dz)], s2[:len(dz)]
-	for ch, v := range dz {
-		d := float64(v)
-		s1[ch] += d
-		s2[ch] += d * (float64(x[ch]) - mu[ch])
-	}
-}
-
-// bnMaskedSums is bnSumsRow with dz = dy masked by y.
-func bnMaskedSums(dy, y, x []float32, mu, s1, s2 []float64) {
-	y, x, mu, s1, s2 = y[:len(dy)], x[:len(dy)], mu[:len(dy)], s1[:len(dy)], s2[:len(dy)]
-	for ch, v := range dy {
-		if y[ch] > 0 {
-			d := float64(v)
-			s1[ch] += d
-			s2[ch] += d * (float64(x[ch]) - mu[ch])
+			nk.BwdSums(j.s.ReLU, j.s.Residual, j.g.DY[r*C:r1*C], y, j.x[r*C:r1*C], dres, j.shift, s1, s2, min(tile, r1-r), C)
 		}
 	}
 }
@@ -550,24 +485,16 @@ func bnMaskedSums(dy, y, x []float32, mu, s1, s2 []float64) {
 func bnBwdDXBody(ctx *Context, _, lo, hi int) {
 	j := &ctx.bn
 	C := j.s.C
-	a, k, d, mu := j.a[:C], j.k[:C], j.d[:C], j.mean[:C]
-	for r := lo; r < hi; r++ {
-		xr, dy, dx := j.x[r*C:(r+1)*C], j.g.DY[r*C:(r+1)*C], j.g.DX[r*C:(r+1)*C]
-		dy, dx = dy[:len(xr)], dx[:len(xr)]
-		if j.s.ReLU {
-			y := j.g.Y[r*C : (r+1)*C]
-			y = y[:len(xr)]
-			for ch, v := range xr {
-				var dz float32
-				if y[ch] > 0 {
-					dz = dy[ch]
-				}
-				dx[ch] = a[ch]*dz + k[ch]*(v-mu[ch]) + d[ch]
-			}
-			continue
-		}
-		for ch, v := range xr {
-			dx[ch] = a[ch]*dy[ch] + k[ch]*(v-mu[ch]) + d[ch]
-		}
+	var y []float32
+	if j.s.ReLU {
+		y = j.g.Y[lo*C : hi*C]
 	}
+	norm.For(ctx.isa).BwdDX(j.s.ReLU, j.g.DX[lo*C:hi*C], j.g.DY[lo*C:hi*C], y, j.x[lo*C:hi*C], j.a, j.k, j.d, j.mean, hi-lo)
 }
+
+// bnTileBytes bounds the rows the sums routines walk at a time: each block
+// of channels sweeps the tile, which stays in L2 for the next block.
+var bnTileBytes = 128 << 10
+
+// bnTileRows is the rows of C channels in a tile (at least 8).
+func bnTileRows(c int) int { return max(8, bnTileBytes/(4*c)) }

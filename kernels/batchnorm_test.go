@@ -19,6 +19,17 @@ func TestBatchNormBwdConformance(t *testing.T) {
 	forEachImpl(t, kernels.BatchNormBwdImpls, kerneltest.TestBatchNormBwd)
 }
 
+// TestBatchNormTiled runs the fast passes with the smallest tiles of rows
+// (8), so that the sums walk every chunk in several tiles.
+func TestBatchNormTiled(t *testing.T) {
+	defer kernels.SetBNTileBytes(1)()
+	fwd, bwd := lookup(t, kernels.BatchNormFwdImpls, "simd"), lookup(t, kernels.BatchNormBwdImpls, "simd")
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		kerneltest.TestBatchNormFwd(t, ctx, fwd)
+		kerneltest.TestBatchNormBwd(t, ctx, bwd)
+	})
+}
+
 func TestBatchNormRunningStats(t *testing.T) {
 	forEachImpl(t, kernels.BatchNormFwdImpls, kerneltest.TestBatchNormRunningStats)
 }

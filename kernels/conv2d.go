@@ -1,5 +1,7 @@
 package kernels
 
+import "github.com/trainbench/trainbench/kernels/cpu"
+
 // Conv2D kernels: forward, backward-data and backward-weights (with the bias
 // gradient) of a 2-D convolution with stride, zero padding and dilation, on
 // NHWC activations and KRSC weights (see Conv2DShape for the layouts and the
@@ -65,13 +67,24 @@ func init() {
 		Doc: "the forward kernels on dY with the rotated filter, one stride phase at a time"})
 	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "direct", Mode: PerISA, Fn: conv2DBwdWeightsDirectChecked,
 		Doc: "register tiles of window values × channels summed over bands of pixels, per-thread partials"})
+
+	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "gemm1x1", Mode: PerISA, Fn: conv2DFwdGemm1x1Checked,
+		Doc: "1×1 convolutions as X·Wtᵀ through Sgemm on NHWC in place (stride > 1: gathered in chunks); others direct"})
+	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "gemm1x1", Mode: PerISA, Fn: conv2DBwdDataGemm1x1Checked,
+		Doc: "1×1 convolutions as dY·Wt through Sgemm in place (stride > 1: in chunks, scattered); others direct"})
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "gemm1x1", Mode: PerISA, Fn: conv2DBwdWeightsGemm1x1Checked,
+		Doc: "1×1 convolutions as dYᵀ·X through Sgemm in place (stride > 1: gathered in chunks); others direct"})
 }
 
 // The Context methods pick an implementation per shape, from measurements on
-// the dev machine (AMD Zen 5, bench's Conv2D family): direct, except for the
-// backward-weights pass of layers with a large weight gradient and few output
-// pixels (ResNet-50 stages 4 and 5), where the gradient does not stay in
-// cache across bands of pixels while the GEMM blocks it, so im2col is faster.
+// the dev machine (AMD Zen 5, one thread, every ResNet-50 shape at batch 8;
+// docs/perf-notes-kernels.md): direct, except
+//   - forward: the GEMM lowering (im2col; for 1×1 filters that is gemm1x1's
+//     path) for outputs of at most 7×7 pixels (ResNet-50 stage 5), rows too
+//     short for the direct kernels' register tiles;
+//   - backward-weights: im2col for layers with a large weight gradient and
+//     few output pixels (ResNet-50 stages 4 and 5), where the gradient does
+//     not stay in cache across bands of pixels while the GEMM blocks it.
 // (At level generic both run in plain Go; direct, on the kernels' pure-Go
 // twins, is as fast or faster there too.)
 
@@ -81,11 +94,26 @@ func convPreferIm2colBwdWeights(s Conv2DShape) bool {
 	return s.K*s.R*s.S*s.C >= 256<<10 && s.N*s.OutH()*s.OutW() <= 2048
 }
 
+// convPreferGemmFwd reports whether the GEMM lowering beats direct for the
+// forward pass of s.
+func convPreferGemmFwd(s Conv2DShape) bool {
+	return s.OutH()*s.OutW() <= 49
+}
+
 // Conv2DForward computes y = conv(x, w) + bias (bias may be nil) with the
 // fastest implementation for the shape on this Context.
 func (c *Context) Conv2DForward(s Conv2DShape, x, w, bias, y []float32) {
 	checkConv2DFwd("Conv2DForward", s, x, w, bias, y)
-	conv2DFwdDirect(c, s, x, w, bias, y, false)
+	c.conv2DFwd(s, x, w, bias, y, false)
+}
+
+// conv2DFwd is the forward pass with the implementation the shape prefers.
+func (c *Context) conv2DFwd(s Conv2DShape, x, w, bias, y []float32, relu bool) {
+	if c.isa != cpu.Generic && convPreferGemmFwd(s) {
+		conv2DFwdIm2col(c, s, x, w, bias, y, relu)
+		return
+	}
+	conv2DFwdDirect(c, s, x, w, bias, y, relu)
 }
 
 // Conv2DForwardReLU computes y = max(0, conv(x, w) + bias), the convolution
@@ -94,7 +122,7 @@ func (c *Context) Conv2DForward(s Conv2DShape, x, w, bias, y []float32) {
 // and the ReLU output (ReLU's backward needs only y > 0).
 func (c *Context) Conv2DForwardReLU(s Conv2DShape, x, w, bias, y []float32) {
 	checkConv2DFwd("Conv2DForwardReLU", s, x, w, bias, y)
-	conv2DFwdDirect(c, s, x, w, bias, y, true)
+	c.conv2DFwd(s, x, w, bias, y, true)
 }
 
 // Conv2DBackwardData computes dx from dy and w with the fastest

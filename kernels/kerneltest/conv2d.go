@@ -40,6 +40,8 @@ func Conv2DShapes(short bool) []kernels.Conv2DShape {
 		{N: 2, H: 8, W: 9, C: 9, K: 18, R: 2, S: 4, StrideH: 2, StrideW: 1, PadH: 0, PadW: 3, DilH: 1, DilW: 2},
 		sh(1, 1, 1, 7, 5, 1, 1, 1, 0, 1),
 		sh(1, 3, 3, 16, 128, 3, 3, 1, 1, 1),
+		sh(2, 8, 8, 32, 48, 1, 1, 2, 0, 1), // ResNet projection: 1×1/2, whole vectors
+		sh(2, 8, 8, 16, 32, 3, 3, 2, 1, 1), // ResNet downsampling 3×3/2 pad 1
 	}
 	if short {
 		shapes = []kernels.Conv2DShape{shapes[1], shapes[3], shapes[5], shapes[6], shapes[9], shapes[12], shapes[15]}
