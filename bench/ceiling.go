@@ -12,7 +12,7 @@ import (
 
 // The machine ceilings (package ceiling) as benchmark families:
 //
-//	Peak/isa=<level>/prec=<f32|f64>/threads=<t>              GFLOP/s
+//	Peak/isa=<level>/prec=<f32|f64|bf16>/threads=<t>         GFLOP/s (bf16 at avx512 only)
 //	Stream/op=<copy|triad>/threads=<t>/size=<bytes>          GB/s
 //
 // Stream's size is the working set: all arrays of all threads. Set "dram" is
@@ -44,7 +44,7 @@ func init() {
 const peakIters = 1 << 22
 
 // peakCases returns Peak/isa=<level>/prec=<prec>/threads=<t> for every
-// selected level, both precisions and every thread count.
+// selected level, f32 and f64 (and bf16 at avx512) and every thread count.
 func peakCases(opt Options) []Case {
 	if !opt.wantSet(benchname.SetPeak) {
 		return nil
@@ -52,6 +52,9 @@ func peakCases(opt Options) []Case {
 	var cases []Case
 	for _, l := range opt.levels() {
 		for _, prec := range machine.Precisions() {
+			if prec == benchname.BF16 && l != cpu.AVX512 {
+				continue // bf16 is an avx512 loop; on a CPU without AVX512_BF16 its case skips saying so
+			}
 			for _, t := range opt.threads() {
 				cases = append(cases, peakCase(l, prec, t))
 			}
