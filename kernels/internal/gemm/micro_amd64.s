@@ -7912,3 +7912,13922 @@ transpose4x8_loop:
 transpose4x8_done:
 	VZEROUPPER
 	RET
+
+// func gemmBF16AVX512_1x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_1x32(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	MOVQ b_base+40(FP), DX
+	MOVQ c_base+64(FP), BX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), SI
+	SUBQ  $0x00000010, SI
+	MOVL  $0xffffffff, DI
+	BZHIL SI, DI, SI
+	KMOVW SI, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       BX, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, SI
+	SHRQ $0x02, SI
+	JZ   gemmBF16AVX512_1x32_tail
+
+gemmBF16AVX512_1x32_loop4:
+	VMOVUPS      (DX), Z24
+	VMOVUPS      64(DX), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VMOVUPS      128(DX), Z24
+	VMOVUPS      192(DX), Z25
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VMOVUPS      256(DX), Z24
+	VMOVUPS      320(DX), Z25
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VMOVUPS      384(DX), Z24
+	VMOVUPS      448(DX), Z25
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc9
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000200, DX
+	DECQ SI
+	JNZ  gemmBF16AVX512_1x32_loop4
+
+gemmBF16AVX512_1x32_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_1x32_store
+
+gemmBF16AVX512_1x32_loop1:
+	VMOVUPS      (DX), Z24
+	VMOVUPS      64(DX), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000080, DX
+	DECQ AX
+	JNZ  gemmBF16AVX512_1x32_loop1
+
+gemmBF16AVX512_1x32_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_1x32_beta
+	VMOVUPS      Z0, (BX)
+	VMOVUPS      Z1, K1, 64(BX)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_1x32_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VFMADD231PS  (BX), Z26, Z0
+	VMOVUPS      Z0, (BX)
+	VMOVUPS.Z    64(BX), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, 64(BX)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_2x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_2x32(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	MOVQ b_base+40(FP), BX
+	MOVQ c_base+64(FP), SI
+	MOVQ ldc+88(FP), DI
+	SHLQ $0x02, DI
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R8
+	SUBQ  $0x00000010, R8
+	MOVL  $0xffffffff, R9
+	BZHIL R8, R9, R8
+	KMOVW R8, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       SI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R8
+	SHRQ $0x02, R8
+	JZ   gemmBF16AVX512_2x32_tail
+
+gemmBF16AVX512_2x32_loop4:
+	VMOVUPS      (BX), Z24
+	VMOVUPS      64(BX), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VMOVUPS      128(BX), Z24
+	VMOVUPS      192(BX), Z25
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VMOVUPS      256(BX), Z24
+	VMOVUPS      320(BX), Z25
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VMOVUPS      384(BX), Z24
+	VMOVUPS      448(BX), Z25
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd9
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000200, BX
+	DECQ R8
+	JNZ  gemmBF16AVX512_2x32_loop4
+
+gemmBF16AVX512_2x32_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_2x32_store
+
+gemmBF16AVX512_2x32_loop1:
+	VMOVUPS      (BX), Z24
+	VMOVUPS      64(BX), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  gemmBF16AVX512_2x32_loop1
+
+gemmBF16AVX512_2x32_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_2x32_beta
+	VMOVUPS      Z0, (SI)
+	VMOVUPS      Z1, K1, 64(SI)
+	ADDQ         DI, SI
+	VMOVUPS      Z2, (SI)
+	VMOVUPS      Z3, K1, 64(SI)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_2x32_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VFMADD231PS  (SI), Z26, Z0
+	VMOVUPS      Z0, (SI)
+	VMOVUPS.Z    64(SI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, 64(SI)
+	ADDQ         DI, SI
+	VFMADD231PS  (SI), Z26, Z2
+	VMOVUPS      Z2, (SI)
+	VMOVUPS.Z    64(SI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, 64(SI)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_3x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_3x32(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	MOVQ b_base+40(FP), BX
+	MOVQ c_base+64(FP), SI
+	MOVQ ldc+88(FP), DI
+	SHLQ $0x02, DI
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R8
+	SUBQ  $0x00000010, R8
+	MOVL  $0xffffffff, R9
+	BZHIL R8, R9, R8
+	KMOVW R8, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       SI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       DI, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R8
+	SHRQ $0x02, R8
+	JZ   gemmBF16AVX512_3x32_tail
+
+gemmBF16AVX512_3x32_loop4:
+	VMOVUPS      (BX), Z24
+	VMOVUPS      64(BX), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VMOVUPS      128(BX), Z24
+	VMOVUPS      192(BX), Z25
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VMOVUPS      256(BX), Z24
+	VMOVUPS      320(BX), Z25
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VMOVUPS      384(BX), Z24
+	VMOVUPS      448(BX), Z25
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe9
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000200, BX
+	DECQ R8
+	JNZ  gemmBF16AVX512_3x32_loop4
+
+gemmBF16AVX512_3x32_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_3x32_store
+
+gemmBF16AVX512_3x32_loop1:
+	VMOVUPS      (BX), Z24
+	VMOVUPS      64(BX), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  gemmBF16AVX512_3x32_loop1
+
+gemmBF16AVX512_3x32_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_3x32_beta
+	VMOVUPS      Z0, (SI)
+	VMOVUPS      Z1, K1, 64(SI)
+	ADDQ         DI, SI
+	VMOVUPS      Z2, (SI)
+	VMOVUPS      Z3, K1, 64(SI)
+	ADDQ         DI, SI
+	VMOVUPS      Z4, (SI)
+	VMOVUPS      Z5, K1, 64(SI)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_3x32_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VFMADD231PS  (SI), Z26, Z0
+	VMOVUPS      Z0, (SI)
+	VMOVUPS.Z    64(SI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, 64(SI)
+	ADDQ         DI, SI
+	VFMADD231PS  (SI), Z26, Z2
+	VMOVUPS      Z2, (SI)
+	VMOVUPS.Z    64(SI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, 64(SI)
+	ADDQ         DI, SI
+	VFMADD231PS  (SI), Z26, Z4
+	VMOVUPS      Z4, (SI)
+	VMOVUPS.Z    64(SI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, 64(SI)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_4x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_4x32(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ b_base+40(FP), SI
+	MOVQ c_base+64(FP), DI
+	MOVQ ldc+88(FP), R8
+	SHLQ $0x02, R8
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R9
+	SUBQ  $0x00000010, R9
+	MOVL  $0xffffffff, R10
+	BZHIL R9, R10, R9
+	KMOVW R9, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       DI, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R9
+	SHRQ $0x02, R9
+	JZ   gemmBF16AVX512_4x32_tail
+
+gemmBF16AVX512_4x32_loop4:
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VMOVUPS      128(SI), Z24
+	VMOVUPS      192(SI), Z25
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VMOVUPS      256(SI), Z24
+	VMOVUPS      320(SI), Z25
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VMOVUPS      384(SI), Z24
+	VMOVUPS      448(SI), Z25
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf9
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000200, SI
+	DECQ R9
+	JNZ  gemmBF16AVX512_4x32_loop4
+
+gemmBF16AVX512_4x32_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_4x32_store
+
+gemmBF16AVX512_4x32_loop1:
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000080, SI
+	DECQ AX
+	JNZ  gemmBF16AVX512_4x32_loop1
+
+gemmBF16AVX512_4x32_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_4x32_beta
+	VMOVUPS      Z0, (DI)
+	VMOVUPS      Z1, K1, 64(DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z2, (DI)
+	VMOVUPS      Z3, K1, 64(DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z4, (DI)
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z6, (DI)
+	VMOVUPS      Z7, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_4x32_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VFMADD231PS  (DI), Z26, Z0
+	VMOVUPS      Z0, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, 64(DI)
+	ADDQ         R8, DI
+	VFMADD231PS  (DI), Z26, Z2
+	VMOVUPS      Z2, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, 64(DI)
+	ADDQ         R8, DI
+	VFMADD231PS  (DI), Z26, Z4
+	VMOVUPS      Z4, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R8, DI
+	VFMADD231PS  (DI), Z26, Z6
+	VMOVUPS      Z6, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_5x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_5x32(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ b_base+40(FP), SI
+	MOVQ c_base+64(FP), DI
+	MOVQ ldc+88(FP), R8
+	SHLQ $0x02, R8
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R9
+	SUBQ  $0x00000010, R9
+	MOVL  $0xffffffff, R10
+	BZHIL R9, R10, R9
+	KMOVW R9, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       DI, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R9
+	SHRQ $0x02, R9
+	JZ   gemmBF16AVX512_5x32_tail
+
+gemmBF16AVX512_5x32_loop4:
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VMOVUPS      128(SI), Z24
+	VMOVUPS      192(SI), Z25
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VMOVUPS      256(SI), Z24
+	VMOVUPS      320(SI), Z25
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VMOVUPS      384(SI), Z24
+	VMOVUPS      448(SI), Z25
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc9
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000200, SI
+	DECQ R9
+	JNZ  gemmBF16AVX512_5x32_loop4
+
+gemmBF16AVX512_5x32_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_5x32_store
+
+gemmBF16AVX512_5x32_loop1:
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000080, SI
+	DECQ AX
+	JNZ  gemmBF16AVX512_5x32_loop1
+
+gemmBF16AVX512_5x32_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	VMULPS       Z26, Z9, Z9
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_5x32_beta
+	VMOVUPS      Z0, (DI)
+	VMOVUPS      Z1, K1, 64(DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z2, (DI)
+	VMOVUPS      Z3, K1, 64(DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z4, (DI)
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z6, (DI)
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z8, (DI)
+	VMOVUPS      Z9, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_5x32_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VFMADD231PS  (DI), Z26, Z0
+	VMOVUPS      Z0, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, 64(DI)
+	ADDQ         R8, DI
+	VFMADD231PS  (DI), Z26, Z2
+	VMOVUPS      Z2, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, 64(DI)
+	ADDQ         R8, DI
+	VFMADD231PS  (DI), Z26, Z4
+	VMOVUPS      Z4, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R8, DI
+	VFMADD231PS  (DI), Z26, Z6
+	VMOVUPS      Z6, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R8, DI
+	VFMADD231PS  (DI), Z26, Z8
+	VMOVUPS      Z8, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z9
+	VMOVUPS      Z9, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_6x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_6x32(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ b_base+40(FP), SI
+	MOVQ c_base+64(FP), DI
+	MOVQ ldc+88(FP), R8
+	SHLQ $0x02, R8
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R9
+	SUBQ  $0x00000010, R9
+	MOVL  $0xffffffff, R10
+	BZHIL R9, R10, R9
+	KMOVW R9, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       DI, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+	VXORPS     Z10, Z10, Z10
+	VXORPS     Z11, Z11, Z11
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R9
+	SHRQ $0x02, R9
+	JZ   gemmBF16AVX512_6x32_tail
+
+gemmBF16AVX512_6x32_loop4:
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VMOVUPS      128(SI), Z24
+	VMOVUPS      192(SI), Z25
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VMOVUPS      256(SI), Z24
+	VMOVUPS      320(SI), Z25
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VMOVUPS      384(SI), Z24
+	VMOVUPS      448(SI), Z25
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd9
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000200, SI
+	DECQ R9
+	JNZ  gemmBF16AVX512_6x32_loop4
+
+gemmBF16AVX512_6x32_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_6x32_store
+
+gemmBF16AVX512_6x32_loop1:
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000080, SI
+	DECQ AX
+	JNZ  gemmBF16AVX512_6x32_loop1
+
+gemmBF16AVX512_6x32_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	VMULPS       Z26, Z9, Z9
+	VMULPS       Z26, Z10, Z10
+	VMULPS       Z26, Z11, Z11
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_6x32_beta
+	VMOVUPS      Z0, (DI)
+	VMOVUPS      Z1, K1, 64(DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z2, (DI)
+	VMOVUPS      Z3, K1, 64(DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z4, (DI)
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z6, (DI)
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z8, (DI)
+	VMOVUPS      Z9, K1, 64(DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z10, (DI)
+	VMOVUPS      Z11, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_6x32_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VFMADD231PS  (DI), Z26, Z0
+	VMOVUPS      Z0, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, 64(DI)
+	ADDQ         R8, DI
+	VFMADD231PS  (DI), Z26, Z2
+	VMOVUPS      Z2, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, 64(DI)
+	ADDQ         R8, DI
+	VFMADD231PS  (DI), Z26, Z4
+	VMOVUPS      Z4, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, 64(DI)
+	ADDQ         R8, DI
+	VFMADD231PS  (DI), Z26, Z6
+	VMOVUPS      Z6, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, 64(DI)
+	ADDQ         R8, DI
+	VFMADD231PS  (DI), Z26, Z8
+	VMOVUPS      Z8, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z9
+	VMOVUPS      Z9, K1, 64(DI)
+	ADDQ         R8, DI
+	VFMADD231PS  (DI), Z26, Z10
+	VMOVUPS      Z10, (DI)
+	VMOVUPS.Z    64(DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z11
+	VMOVUPS      Z11, K1, 64(DI)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_7x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_7x32(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	LEAQ (BX)(DX*2), SI
+	ADDQ DX, SI
+	MOVQ b_base+40(FP), DI
+	MOVQ c_base+64(FP), R8
+	MOVQ ldc+88(FP), R9
+	SHLQ $0x02, R9
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R10
+	SUBQ  $0x00000010, R10
+	MOVL  $0xffffffff, R11
+	BZHIL R10, R11, R10
+	KMOVW R10, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+	VXORPS     Z10, Z10, Z10
+	VXORPS     Z11, Z11, Z11
+	VXORPS     Z12, Z12, Z12
+	VXORPS     Z13, Z13, Z13
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R10
+	SHRQ $0x02, R10
+	JZ   gemmBF16AVX512_7x32_tail
+
+gemmBF16AVX512_7x32_loop4:
+	VMOVUPS      (DI), Z24
+	VMOVUPS      64(DI), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VMOVUPS      128(DI), Z24
+	VMOVUPS      192(DI), Z25
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VMOVUPS      256(DI), Z24
+	VMOVUPS      320(DI), Z25
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VMOVUPS      384(DI), Z24
+	VMOVUPS      448(DI), Z25
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe9
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000200, DI
+	DECQ R10
+	JNZ  gemmBF16AVX512_7x32_loop4
+
+gemmBF16AVX512_7x32_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_7x32_store
+
+gemmBF16AVX512_7x32_loop1:
+	VMOVUPS      (DI), Z24
+	VMOVUPS      64(DI), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000080, DI
+	DECQ AX
+	JNZ  gemmBF16AVX512_7x32_loop1
+
+gemmBF16AVX512_7x32_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	VMULPS       Z26, Z9, Z9
+	VMULPS       Z26, Z10, Z10
+	VMULPS       Z26, Z11, Z11
+	VMULPS       Z26, Z12, Z12
+	VMULPS       Z26, Z13, Z13
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_7x32_beta
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z2, (R8)
+	VMOVUPS      Z3, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z4, (R8)
+	VMOVUPS      Z5, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z6, (R8)
+	VMOVUPS      Z7, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z8, (R8)
+	VMOVUPS      Z9, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z10, (R8)
+	VMOVUPS      Z11, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z12, (R8)
+	VMOVUPS      Z13, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_7x32_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VFMADD231PS  (R8), Z26, Z0
+	VMOVUPS      Z0, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z2
+	VMOVUPS      Z2, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z4
+	VMOVUPS      Z4, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z6
+	VMOVUPS      Z6, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z8
+	VMOVUPS      Z8, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z9
+	VMOVUPS      Z9, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z10
+	VMOVUPS      Z10, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z11
+	VMOVUPS      Z11, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z12
+	VMOVUPS      Z12, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z13
+	VMOVUPS      Z13, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_8x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_8x32(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	LEAQ (BX)(DX*2), SI
+	ADDQ DX, SI
+	MOVQ b_base+40(FP), DI
+	MOVQ c_base+64(FP), R8
+	MOVQ ldc+88(FP), R9
+	SHLQ $0x02, R9
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R10
+	SUBQ  $0x00000010, R10
+	MOVL  $0xffffffff, R11
+	BZHIL R10, R11, R10
+	KMOVW R10, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+	VXORPS     Z10, Z10, Z10
+	VXORPS     Z11, Z11, Z11
+	VXORPS     Z12, Z12, Z12
+	VXORPS     Z13, Z13, Z13
+	VXORPS     Z14, Z14, Z14
+	VXORPS     Z15, Z15, Z15
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R10
+	SHRQ $0x02, R10
+	JZ   gemmBF16AVX512_8x32_tail
+
+gemmBF16AVX512_8x32_loop4:
+	VMOVUPS      (DI), Z24
+	VMOVUPS      64(DI), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VMOVUPS      128(DI), Z24
+	VMOVUPS      192(DI), Z25
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VMOVUPS      256(DI), Z24
+	VMOVUPS      320(DI), Z25
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VMOVUPS      384(DI), Z24
+	VMOVUPS      448(DI), Z25
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf9
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000200, DI
+	DECQ R10
+	JNZ  gemmBF16AVX512_8x32_loop4
+
+gemmBF16AVX512_8x32_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_8x32_store
+
+gemmBF16AVX512_8x32_loop1:
+	VMOVUPS      (DI), Z24
+	VMOVUPS      64(DI), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000080, DI
+	DECQ AX
+	JNZ  gemmBF16AVX512_8x32_loop1
+
+gemmBF16AVX512_8x32_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	VMULPS       Z26, Z9, Z9
+	VMULPS       Z26, Z10, Z10
+	VMULPS       Z26, Z11, Z11
+	VMULPS       Z26, Z12, Z12
+	VMULPS       Z26, Z13, Z13
+	VMULPS       Z26, Z14, Z14
+	VMULPS       Z26, Z15, Z15
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_8x32_beta
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z2, (R8)
+	VMOVUPS      Z3, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z4, (R8)
+	VMOVUPS      Z5, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z6, (R8)
+	VMOVUPS      Z7, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z8, (R8)
+	VMOVUPS      Z9, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z10, (R8)
+	VMOVUPS      Z11, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z12, (R8)
+	VMOVUPS      Z13, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z14, (R8)
+	VMOVUPS      Z15, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_8x32_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VFMADD231PS  (R8), Z26, Z0
+	VMOVUPS      Z0, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z2
+	VMOVUPS      Z2, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z4
+	VMOVUPS      Z4, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z6
+	VMOVUPS      Z6, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z8
+	VMOVUPS      Z8, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z9
+	VMOVUPS      Z9, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z10
+	VMOVUPS      Z10, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z11
+	VMOVUPS      Z11, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z12
+	VMOVUPS      Z12, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z13
+	VMOVUPS      Z13, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z14
+	VMOVUPS      Z14, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z15
+	VMOVUPS      Z15, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_9x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_9x32(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	LEAQ (BX)(DX*2), SI
+	ADDQ DX, SI
+	MOVQ b_base+40(FP), DI
+	MOVQ c_base+64(FP), R8
+	MOVQ ldc+88(FP), R9
+	SHLQ $0x02, R9
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R10
+	SUBQ  $0x00000010, R10
+	MOVL  $0xffffffff, R11
+	BZHIL R10, R11, R10
+	KMOVW R10, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       R8, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+	VXORPS     Z10, Z10, Z10
+	VXORPS     Z11, Z11, Z11
+	VXORPS     Z12, Z12, Z12
+	VXORPS     Z13, Z13, Z13
+	VXORPS     Z14, Z14, Z14
+	VXORPS     Z15, Z15, Z15
+	VXORPS     Z16, Z16, Z16
+	VXORPS     Z17, Z17, Z17
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R10
+	SHRQ $0x02, R10
+	JZ   gemmBF16AVX512_9x32_tail
+
+gemmBF16AVX512_9x32_loop4:
+	VMOVUPS      (DI), Z24
+	VMOVUPS      64(DI), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VMOVUPS      128(DI), Z24
+	VMOVUPS      192(DI), Z25
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 4(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VMOVUPS      256(DI), Z24
+	VMOVUPS      320(DI), Z25
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 8(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VMOVUPS      384(DI), Z24
+	VMOVUPS      448(DI), Z25
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 12(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc9
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000200, DI
+	DECQ R10
+	JNZ  gemmBF16AVX512_9x32_loop4
+
+gemmBF16AVX512_9x32_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_9x32_store
+
+gemmBF16AVX512_9x32_loop1:
+	VMOVUPS      (DI), Z24
+	VMOVUPS      64(DI), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000080, DI
+	DECQ AX
+	JNZ  gemmBF16AVX512_9x32_loop1
+
+gemmBF16AVX512_9x32_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	VMULPS       Z26, Z9, Z9
+	VMULPS       Z26, Z10, Z10
+	VMULPS       Z26, Z11, Z11
+	VMULPS       Z26, Z12, Z12
+	VMULPS       Z26, Z13, Z13
+	VMULPS       Z26, Z14, Z14
+	VMULPS       Z26, Z15, Z15
+	VMULPS       Z26, Z16, Z16
+	VMULPS       Z26, Z17, Z17
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_9x32_beta
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z2, (R8)
+	VMOVUPS      Z3, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z4, (R8)
+	VMOVUPS      Z5, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z6, (R8)
+	VMOVUPS      Z7, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z8, (R8)
+	VMOVUPS      Z9, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z10, (R8)
+	VMOVUPS      Z11, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z12, (R8)
+	VMOVUPS      Z13, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z14, (R8)
+	VMOVUPS      Z15, K1, 64(R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z16, (R8)
+	VMOVUPS      Z17, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_9x32_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VFMADD231PS  (R8), Z26, Z0
+	VMOVUPS      Z0, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z2
+	VMOVUPS      Z2, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z4
+	VMOVUPS      Z4, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z6
+	VMOVUPS      Z6, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z8
+	VMOVUPS      Z8, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z9
+	VMOVUPS      Z9, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z10
+	VMOVUPS      Z10, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z11
+	VMOVUPS      Z11, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z12
+	VMOVUPS      Z12, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z13
+	VMOVUPS      Z13, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z14
+	VMOVUPS      Z14, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z15
+	VMOVUPS      Z15, K1, 64(R8)
+	ADDQ         R9, R8
+	VFMADD231PS  (R8), Z26, Z16
+	VMOVUPS      Z16, (R8)
+	VMOVUPS.Z    64(R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z17
+	VMOVUPS      Z17, K1, 64(R8)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_10x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_10x32(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	LEAQ (BX)(DX*2), SI
+	ADDQ DX, SI
+	LEAQ (SI)(DX*2), DI
+	ADDQ DX, DI
+	MOVQ b_base+40(FP), R8
+	MOVQ c_base+64(FP), R9
+	MOVQ ldc+88(FP), R10
+	SHLQ $0x02, R10
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R11
+	SUBQ  $0x00000010, R11
+	MOVL  $0xffffffff, R12
+	BZHIL R11, R12, R11
+	KMOVW R11, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       R9, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+	VXORPS     Z10, Z10, Z10
+	VXORPS     Z11, Z11, Z11
+	VXORPS     Z12, Z12, Z12
+	VXORPS     Z13, Z13, Z13
+	VXORPS     Z14, Z14, Z14
+	VXORPS     Z15, Z15, Z15
+	VXORPS     Z16, Z16, Z16
+	VXORPS     Z17, Z17, Z17
+	VXORPS     Z18, Z18, Z18
+	VXORPS     Z19, Z19, Z19
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R11
+	SHRQ $0x02, R11
+	JZ   gemmBF16AVX512_10x32_tail
+
+gemmBF16AVX512_10x32_loop4:
+	VMOVUPS      (R8), Z24
+	VMOVUPS      64(R8), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VMOVUPS      128(R8), Z24
+	VMOVUPS      192(R8), Z25
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 4(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VMOVUPS      256(R8), Z24
+	VMOVUPS      320(R8), Z25
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 8(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VMOVUPS      384(R8), Z24
+	VMOVUPS      448(R8), Z25
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 12(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd9
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000010, DI
+	ADDQ $0x00000200, R8
+	DECQ R11
+	JNZ  gemmBF16AVX512_10x32_loop4
+
+gemmBF16AVX512_10x32_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_10x32_store
+
+gemmBF16AVX512_10x32_loop1:
+	VMOVUPS      (R8), Z24
+	VMOVUPS      64(R8), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, DI
+	ADDQ $0x00000080, R8
+	DECQ AX
+	JNZ  gemmBF16AVX512_10x32_loop1
+
+gemmBF16AVX512_10x32_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	VMULPS       Z26, Z9, Z9
+	VMULPS       Z26, Z10, Z10
+	VMULPS       Z26, Z11, Z11
+	VMULPS       Z26, Z12, Z12
+	VMULPS       Z26, Z13, Z13
+	VMULPS       Z26, Z14, Z14
+	VMULPS       Z26, Z15, Z15
+	VMULPS       Z26, Z16, Z16
+	VMULPS       Z26, Z17, Z17
+	VMULPS       Z26, Z18, Z18
+	VMULPS       Z26, Z19, Z19
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_10x32_beta
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z2, (R9)
+	VMOVUPS      Z3, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z14, (R9)
+	VMOVUPS      Z15, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z16, (R9)
+	VMOVUPS      Z17, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z18, (R9)
+	VMOVUPS      Z19, K1, 64(R9)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_10x32_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VFMADD231PS  (R9), Z26, Z0
+	VMOVUPS      Z0, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z2
+	VMOVUPS      Z2, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z4
+	VMOVUPS      Z4, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z6
+	VMOVUPS      Z6, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z8
+	VMOVUPS      Z8, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z9
+	VMOVUPS      Z9, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z10
+	VMOVUPS      Z10, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z11
+	VMOVUPS      Z11, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z13
+	VMOVUPS      Z13, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z14
+	VMOVUPS      Z14, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z15
+	VMOVUPS      Z15, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z16
+	VMOVUPS      Z16, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z17
+	VMOVUPS      Z17, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z18
+	VMOVUPS      Z18, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z19
+	VMOVUPS      Z19, K1, 64(R9)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_11x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_11x32(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	LEAQ (BX)(DX*2), SI
+	ADDQ DX, SI
+	LEAQ (SI)(DX*2), DI
+	ADDQ DX, DI
+	MOVQ b_base+40(FP), R8
+	MOVQ c_base+64(FP), R9
+	MOVQ ldc+88(FP), R10
+	SHLQ $0x02, R10
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R11
+	SUBQ  $0x00000010, R11
+	MOVL  $0xffffffff, R12
+	BZHIL R11, R12, R11
+	KMOVW R11, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       R9, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+	VXORPS     Z10, Z10, Z10
+	VXORPS     Z11, Z11, Z11
+	VXORPS     Z12, Z12, Z12
+	VXORPS     Z13, Z13, Z13
+	VXORPS     Z14, Z14, Z14
+	VXORPS     Z15, Z15, Z15
+	VXORPS     Z16, Z16, Z16
+	VXORPS     Z17, Z17, Z17
+	VXORPS     Z18, Z18, Z18
+	VXORPS     Z19, Z19, Z19
+	VXORPS     Z20, Z20, Z20
+	VXORPS     Z21, Z21, Z21
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R11
+	SHRQ $0x02, R11
+	JZ   gemmBF16AVX512_11x32_tail
+
+gemmBF16AVX512_11x32_loop4:
+	VMOVUPS      (R8), Z24
+	VMOVUPS      64(R8), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z21
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VMOVUPS      128(R8), Z24
+	VMOVUPS      192(R8), Z25
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 4(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z21
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VMOVUPS      256(R8), Z24
+	VMOVUPS      320(R8), Z25
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 8(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z21
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VMOVUPS      384(R8), Z24
+	VMOVUPS      448(R8), Z25
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 12(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z21
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe9
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000010, DI
+	ADDQ $0x00000200, R8
+	DECQ R11
+	JNZ  gemmBF16AVX512_11x32_loop4
+
+gemmBF16AVX512_11x32_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_11x32_store
+
+gemmBF16AVX512_11x32_loop1:
+	VMOVUPS      (R8), Z24
+	VMOVUPS      64(R8), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z21
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, DI
+	ADDQ $0x00000080, R8
+	DECQ AX
+	JNZ  gemmBF16AVX512_11x32_loop1
+
+gemmBF16AVX512_11x32_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	VMULPS       Z26, Z9, Z9
+	VMULPS       Z26, Z10, Z10
+	VMULPS       Z26, Z11, Z11
+	VMULPS       Z26, Z12, Z12
+	VMULPS       Z26, Z13, Z13
+	VMULPS       Z26, Z14, Z14
+	VMULPS       Z26, Z15, Z15
+	VMULPS       Z26, Z16, Z16
+	VMULPS       Z26, Z17, Z17
+	VMULPS       Z26, Z18, Z18
+	VMULPS       Z26, Z19, Z19
+	VMULPS       Z26, Z20, Z20
+	VMULPS       Z26, Z21, Z21
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_11x32_beta
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z2, (R9)
+	VMOVUPS      Z3, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z14, (R9)
+	VMOVUPS      Z15, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z16, (R9)
+	VMOVUPS      Z17, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z18, (R9)
+	VMOVUPS      Z19, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z20, (R9)
+	VMOVUPS      Z21, K1, 64(R9)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_11x32_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VFMADD231PS  (R9), Z26, Z0
+	VMOVUPS      Z0, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z2
+	VMOVUPS      Z2, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z4
+	VMOVUPS      Z4, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z6
+	VMOVUPS      Z6, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z8
+	VMOVUPS      Z8, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z9
+	VMOVUPS      Z9, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z10
+	VMOVUPS      Z10, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z11
+	VMOVUPS      Z11, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z13
+	VMOVUPS      Z13, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z14
+	VMOVUPS      Z14, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z15
+	VMOVUPS      Z15, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z16
+	VMOVUPS      Z16, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z17
+	VMOVUPS      Z17, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z18
+	VMOVUPS      Z18, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z19
+	VMOVUPS      Z19, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z20
+	VMOVUPS      Z20, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z21
+	VMOVUPS      Z21, K1, 64(R9)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_12x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_12x32(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	LEAQ (BX)(DX*2), SI
+	ADDQ DX, SI
+	LEAQ (SI)(DX*2), DI
+	ADDQ DX, DI
+	MOVQ b_base+40(FP), R8
+	MOVQ c_base+64(FP), R9
+	MOVQ ldc+88(FP), R10
+	SHLQ $0x02, R10
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R11
+	SUBQ  $0x00000010, R11
+	MOVL  $0xffffffff, R12
+	BZHIL R11, R12, R11
+	KMOVW R11, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       R9, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+	VXORPS     Z10, Z10, Z10
+	VXORPS     Z11, Z11, Z11
+	VXORPS     Z12, Z12, Z12
+	VXORPS     Z13, Z13, Z13
+	VXORPS     Z14, Z14, Z14
+	VXORPS     Z15, Z15, Z15
+	VXORPS     Z16, Z16, Z16
+	VXORPS     Z17, Z17, Z17
+	VXORPS     Z18, Z18, Z18
+	VXORPS     Z19, Z19, Z19
+	VXORPS     Z20, Z20, Z20
+	VXORPS     Z21, Z21, Z21
+	VXORPS     Z22, Z22, Z22
+	VXORPS     Z23, Z23, Z23
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R11
+	SHRQ $0x02, R11
+	JZ   gemmBF16AVX512_12x32_tail
+
+gemmBF16AVX512_12x32_loop4:
+	VMOVUPS      (R8), Z24
+	VMOVUPS      64(R8), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z21
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (DI)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z22
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z23
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VMOVUPS      128(R8), Z24
+	VMOVUPS      192(R8), Z25
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 4(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 4(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 4(DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z21
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 4(DI)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z22
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z23
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VMOVUPS      256(R8), Z24
+	VMOVUPS      320(R8), Z25
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 8(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 8(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 8(DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z21
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 8(DI)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z22
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z23
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VMOVUPS      384(R8), Z24
+	VMOVUPS      448(R8), Z25
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD 12(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD 12(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD 12(DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z21
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD 12(DI)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z22
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z23
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf9
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000010, DI
+	ADDQ $0x00000200, R8
+	DECQ R11
+	JNZ  gemmBF16AVX512_12x32_loop4
+
+gemmBF16AVX512_12x32_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_12x32_store
+
+gemmBF16AVX512_12x32_loop1:
+	VMOVUPS      (R8), Z24
+	VMOVUPS      64(R8), Z25
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z26, Z21
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (DI)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z22
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z27, Z23
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf9
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, DI
+	ADDQ $0x00000080, R8
+	DECQ AX
+	JNZ  gemmBF16AVX512_12x32_loop1
+
+gemmBF16AVX512_12x32_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	VMULPS       Z26, Z9, Z9
+	VMULPS       Z26, Z10, Z10
+	VMULPS       Z26, Z11, Z11
+	VMULPS       Z26, Z12, Z12
+	VMULPS       Z26, Z13, Z13
+	VMULPS       Z26, Z14, Z14
+	VMULPS       Z26, Z15, Z15
+	VMULPS       Z26, Z16, Z16
+	VMULPS       Z26, Z17, Z17
+	VMULPS       Z26, Z18, Z18
+	VMULPS       Z26, Z19, Z19
+	VMULPS       Z26, Z20, Z20
+	VMULPS       Z26, Z21, Z21
+	VMULPS       Z26, Z22, Z22
+	VMULPS       Z26, Z23, Z23
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_12x32_beta
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z2, (R9)
+	VMOVUPS      Z3, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z14, (R9)
+	VMOVUPS      Z15, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z16, (R9)
+	VMOVUPS      Z17, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z18, (R9)
+	VMOVUPS      Z19, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z20, (R9)
+	VMOVUPS      Z21, K1, 64(R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z22, (R9)
+	VMOVUPS      Z23, K1, 64(R9)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_12x32_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VFMADD231PS  (R9), Z26, Z0
+	VMOVUPS      Z0, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z2
+	VMOVUPS      Z2, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z4
+	VMOVUPS      Z4, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z6
+	VMOVUPS      Z6, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z8
+	VMOVUPS      Z8, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z9
+	VMOVUPS      Z9, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z10
+	VMOVUPS      Z10, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z11
+	VMOVUPS      Z11, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z13
+	VMOVUPS      Z13, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z14
+	VMOVUPS      Z14, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z15
+	VMOVUPS      Z15, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z16
+	VMOVUPS      Z16, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z17
+	VMOVUPS      Z17, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z18
+	VMOVUPS      Z18, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z19
+	VMOVUPS      Z19, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z20
+	VMOVUPS      Z20, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z21
+	VMOVUPS      Z21, K1, 64(R9)
+	ADDQ         R10, R9
+	VFMADD231PS  (R9), Z26, Z22
+	VMOVUPS      Z22, (R9)
+	VMOVUPS.Z    64(R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z23
+	VMOVUPS      Z23, K1, 64(R9)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_1x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_1x16(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	MOVQ b_base+40(FP), DX
+	MOVQ c_base+64(FP), BX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), SI
+	SUBQ  $0x00000000, SI
+	MOVL  $0xffffffff, DI
+	BZHIL SI, DI, SI
+	KMOVW SI, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       BX, SI
+	PREFETCHT0 (SI)
+	VXORPS     Z0, Z0, Z0
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, SI
+	SHRQ $0x02, SI
+	JZ   gemmBF16AVX512_1x16_tail
+
+gemmBF16AVX512_1x16_loop4:
+	VMOVUPS      (DX), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VMOVUPS      128(DX), Z24
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VMOVUPS      256(DX), Z24
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VMOVUPS      384(DX), Z24
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000200, DX
+	DECQ SI
+	JNZ  gemmBF16AVX512_1x16_loop4
+
+gemmBF16AVX512_1x16_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_1x16_store
+
+gemmBF16AVX512_1x16_loop1:
+	VMOVUPS      (DX), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000080, DX
+	DECQ AX
+	JNZ  gemmBF16AVX512_1x16_loop1
+
+gemmBF16AVX512_1x16_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_1x16_beta
+	VMOVUPS      Z0, K1, (BX)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_1x16_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VMOVUPS.Z    (BX), K1, Z27
+	VFMADD231PS  Z27, Z26, Z0
+	VMOVUPS      Z0, K1, (BX)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_2x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_2x16(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	MOVQ b_base+40(FP), BX
+	MOVQ c_base+64(FP), SI
+	MOVQ ldc+88(FP), DI
+	SHLQ $0x02, DI
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R8
+	SUBQ  $0x00000000, R8
+	MOVL  $0xffffffff, R9
+	BZHIL R8, R9, R8
+	KMOVW R8, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       SI, R8
+	PREFETCHT0 (R8)
+	ADDQ       DI, R8
+	PREFETCHT0 (R8)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R8
+	SHRQ $0x02, R8
+	JZ   gemmBF16AVX512_2x16_tail
+
+gemmBF16AVX512_2x16_loop4:
+	VMOVUPS      (BX), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VMOVUPS      128(BX), Z24
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VMOVUPS      256(BX), Z24
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VMOVUPS      384(BX), Z24
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc8
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000200, BX
+	DECQ R8
+	JNZ  gemmBF16AVX512_2x16_loop4
+
+gemmBF16AVX512_2x16_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_2x16_store
+
+gemmBF16AVX512_2x16_loop1:
+	VMOVUPS      (BX), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc8
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  gemmBF16AVX512_2x16_loop1
+
+gemmBF16AVX512_2x16_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_2x16_beta
+	VMOVUPS      Z0, K1, (SI)
+	ADDQ         DI, SI
+	VMOVUPS      Z1, K1, (SI)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_2x16_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VMOVUPS.Z    (SI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z0
+	VMOVUPS      Z0, K1, (SI)
+	ADDQ         DI, SI
+	VMOVUPS.Z    (SI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, (SI)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_3x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_3x16(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	MOVQ b_base+40(FP), BX
+	MOVQ c_base+64(FP), SI
+	MOVQ ldc+88(FP), DI
+	SHLQ $0x02, DI
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R8
+	SUBQ  $0x00000000, R8
+	MOVL  $0xffffffff, R9
+	BZHIL R8, R9, R8
+	KMOVW R8, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       SI, R8
+	PREFETCHT0 (R8)
+	ADDQ       DI, R8
+	PREFETCHT0 (R8)
+	ADDQ       DI, R8
+	PREFETCHT0 (R8)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R8
+	SHRQ $0x02, R8
+	JZ   gemmBF16AVX512_3x16_tail
+
+gemmBF16AVX512_3x16_loop4:
+	VMOVUPS      (BX), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VMOVUPS      128(BX), Z24
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VMOVUPS      256(BX), Z24
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VMOVUPS      384(BX), Z24
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000200, BX
+	DECQ R8
+	JNZ  gemmBF16AVX512_3x16_loop4
+
+gemmBF16AVX512_3x16_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_3x16_store
+
+gemmBF16AVX512_3x16_loop1:
+	VMOVUPS      (BX), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000080, BX
+	DECQ AX
+	JNZ  gemmBF16AVX512_3x16_loop1
+
+gemmBF16AVX512_3x16_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_3x16_beta
+	VMOVUPS      Z0, K1, (SI)
+	ADDQ         DI, SI
+	VMOVUPS      Z1, K1, (SI)
+	ADDQ         DI, SI
+	VMOVUPS      Z2, K1, (SI)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_3x16_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VMOVUPS.Z    (SI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z0
+	VMOVUPS      Z0, K1, (SI)
+	ADDQ         DI, SI
+	VMOVUPS.Z    (SI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, (SI)
+	ADDQ         DI, SI
+	VMOVUPS.Z    (SI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z2
+	VMOVUPS      Z2, K1, (SI)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_4x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_4x16(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ b_base+40(FP), SI
+	MOVQ c_base+64(FP), DI
+	MOVQ ldc+88(FP), R8
+	SHLQ $0x02, R8
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R9
+	SUBQ  $0x00000000, R9
+	MOVL  $0xffffffff, R10
+	BZHIL R9, R10, R9
+	KMOVW R9, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       DI, R9
+	PREFETCHT0 (R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R9
+	SHRQ $0x02, R9
+	JZ   gemmBF16AVX512_4x16_tail
+
+gemmBF16AVX512_4x16_loop4:
+	VMOVUPS      (SI), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VMOVUPS      128(SI), Z24
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VMOVUPS      256(SI), Z24
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VMOVUPS      384(SI), Z24
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd8
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000200, SI
+	DECQ R9
+	JNZ  gemmBF16AVX512_4x16_loop4
+
+gemmBF16AVX512_4x16_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_4x16_store
+
+gemmBF16AVX512_4x16_loop1:
+	VMOVUPS      (SI), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd8
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000080, SI
+	DECQ AX
+	JNZ  gemmBF16AVX512_4x16_loop1
+
+gemmBF16AVX512_4x16_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_4x16_beta
+	VMOVUPS      Z0, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z1, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z2, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z3, K1, (DI)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_4x16_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z0
+	VMOVUPS      Z0, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z2
+	VMOVUPS      Z2, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, (DI)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_5x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_5x16(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ b_base+40(FP), SI
+	MOVQ c_base+64(FP), DI
+	MOVQ ldc+88(FP), R8
+	SHLQ $0x02, R8
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R9
+	SUBQ  $0x00000000, R9
+	MOVL  $0xffffffff, R10
+	BZHIL R9, R10, R9
+	KMOVW R9, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       DI, R9
+	PREFETCHT0 (R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R9
+	SHRQ $0x02, R9
+	JZ   gemmBF16AVX512_5x16_tail
+
+gemmBF16AVX512_5x16_loop4:
+	VMOVUPS      (SI), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VMOVUPS      128(SI), Z24
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VMOVUPS      256(SI), Z24
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VMOVUPS      384(SI), Z24
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000200, SI
+	DECQ R9
+	JNZ  gemmBF16AVX512_5x16_loop4
+
+gemmBF16AVX512_5x16_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_5x16_store
+
+gemmBF16AVX512_5x16_loop1:
+	VMOVUPS      (SI), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000080, SI
+	DECQ AX
+	JNZ  gemmBF16AVX512_5x16_loop1
+
+gemmBF16AVX512_5x16_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_5x16_beta
+	VMOVUPS      Z0, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z1, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z2, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z3, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z4, K1, (DI)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_5x16_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z0
+	VMOVUPS      Z0, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z2
+	VMOVUPS      Z2, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z4
+	VMOVUPS      Z4, K1, (DI)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_6x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_6x16(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ b_base+40(FP), SI
+	MOVQ c_base+64(FP), DI
+	MOVQ ldc+88(FP), R8
+	SHLQ $0x02, R8
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R9
+	SUBQ  $0x00000000, R9
+	MOVL  $0xffffffff, R10
+	BZHIL R9, R10, R9
+	KMOVW R9, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       DI, R9
+	PREFETCHT0 (R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	ADDQ       R8, R9
+	PREFETCHT0 (R9)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R9
+	SHRQ $0x02, R9
+	JZ   gemmBF16AVX512_6x16_tail
+
+gemmBF16AVX512_6x16_loop4:
+	VMOVUPS      (SI), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VMOVUPS      128(SI), Z24
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VMOVUPS      256(SI), Z24
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VMOVUPS      384(SI), Z24
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe8
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000200, SI
+	DECQ R9
+	JNZ  gemmBF16AVX512_6x16_loop4
+
+gemmBF16AVX512_6x16_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_6x16_store
+
+gemmBF16AVX512_6x16_loop1:
+	VMOVUPS      (SI), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe8
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000080, SI
+	DECQ AX
+	JNZ  gemmBF16AVX512_6x16_loop1
+
+gemmBF16AVX512_6x16_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_6x16_beta
+	VMOVUPS      Z0, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z1, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z2, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z3, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z4, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS      Z5, K1, (DI)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_6x16_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z0
+	VMOVUPS      Z0, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z2
+	VMOVUPS      Z2, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z4
+	VMOVUPS      Z4, K1, (DI)
+	ADDQ         R8, DI
+	VMOVUPS.Z    (DI), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, (DI)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_7x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_7x16(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	LEAQ (BX)(DX*2), SI
+	ADDQ DX, SI
+	MOVQ b_base+40(FP), DI
+	MOVQ c_base+64(FP), R8
+	MOVQ ldc+88(FP), R9
+	SHLQ $0x02, R9
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R10
+	SUBQ  $0x00000000, R10
+	MOVL  $0xffffffff, R11
+	BZHIL R10, R11, R10
+	KMOVW R10, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       R8, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R10
+	SHRQ $0x02, R10
+	JZ   gemmBF16AVX512_7x16_tail
+
+gemmBF16AVX512_7x16_loop4:
+	VMOVUPS      (DI), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VMOVUPS      128(DI), Z24
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 4(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VMOVUPS      256(DI), Z24
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 8(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VMOVUPS      384(DI), Z24
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 12(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000200, DI
+	DECQ R10
+	JNZ  gemmBF16AVX512_7x16_loop4
+
+gemmBF16AVX512_7x16_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_7x16_store
+
+gemmBF16AVX512_7x16_loop1:
+	VMOVUPS      (DI), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000080, DI
+	DECQ AX
+	JNZ  gemmBF16AVX512_7x16_loop1
+
+gemmBF16AVX512_7x16_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_7x16_beta
+	VMOVUPS      Z0, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z1, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z2, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z3, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z4, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z5, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z6, K1, (R8)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_7x16_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z0
+	VMOVUPS      Z0, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z2
+	VMOVUPS      Z2, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z4
+	VMOVUPS      Z4, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z6
+	VMOVUPS      Z6, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_8x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_8x16(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	LEAQ (BX)(DX*2), SI
+	ADDQ DX, SI
+	MOVQ b_base+40(FP), DI
+	MOVQ c_base+64(FP), R8
+	MOVQ ldc+88(FP), R9
+	SHLQ $0x02, R9
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R10
+	SUBQ  $0x00000000, R10
+	MOVL  $0xffffffff, R11
+	BZHIL R10, R11, R10
+	KMOVW R10, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       R8, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R10
+	SHRQ $0x02, R10
+	JZ   gemmBF16AVX512_8x16_tail
+
+gemmBF16AVX512_8x16_loop4:
+	VMOVUPS      (DI), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VMOVUPS      128(DI), Z24
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 4(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 4(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VMOVUPS      256(DI), Z24
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 8(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 8(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VMOVUPS      384(DI), Z24
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 12(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 12(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf8
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000200, DI
+	DECQ R10
+	JNZ  gemmBF16AVX512_8x16_loop4
+
+gemmBF16AVX512_8x16_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_8x16_store
+
+gemmBF16AVX512_8x16_loop1:
+	VMOVUPS      (DI), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf8
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000080, DI
+	DECQ AX
+	JNZ  gemmBF16AVX512_8x16_loop1
+
+gemmBF16AVX512_8x16_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_8x16_beta
+	VMOVUPS      Z0, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z1, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z2, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z3, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z4, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z5, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z6, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z7, K1, (R8)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_8x16_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z0
+	VMOVUPS      Z0, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z2
+	VMOVUPS      Z2, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z4
+	VMOVUPS      Z4, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z6
+	VMOVUPS      Z6, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_9x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_9x16(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	LEAQ (BX)(DX*2), SI
+	ADDQ DX, SI
+	MOVQ b_base+40(FP), DI
+	MOVQ c_base+64(FP), R8
+	MOVQ ldc+88(FP), R9
+	SHLQ $0x02, R9
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R10
+	SUBQ  $0x00000000, R10
+	MOVL  $0xffffffff, R11
+	BZHIL R10, R11, R10
+	KMOVW R10, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       R8, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R10
+	SHRQ $0x02, R10
+	JZ   gemmBF16AVX512_9x16_tail
+
+gemmBF16AVX512_9x16_loop4:
+	VMOVUPS      (DI), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VMOVUPS      128(DI), Z24
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 4(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 4(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD 4(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VMOVUPS      256(DI), Z24
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 8(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 8(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD 8(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VMOVUPS      384(DI), Z24
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 12(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 12(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD 12(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000200, DI
+	DECQ R10
+	JNZ  gemmBF16AVX512_9x16_loop4
+
+gemmBF16AVX512_9x16_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_9x16_store
+
+gemmBF16AVX512_9x16_loop1:
+	VMOVUPS      (DI), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000080, DI
+	DECQ AX
+	JNZ  gemmBF16AVX512_9x16_loop1
+
+gemmBF16AVX512_9x16_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_9x16_beta
+	VMOVUPS      Z0, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z1, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z2, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z3, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z4, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z5, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z6, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z7, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS      Z8, K1, (R8)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_9x16_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z0
+	VMOVUPS      Z0, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z2
+	VMOVUPS      Z2, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z4
+	VMOVUPS      Z4, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z6
+	VMOVUPS      Z6, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, (R8)
+	ADDQ         R9, R8
+	VMOVUPS.Z    (R8), K1, Z27
+	VFMADD231PS  Z27, Z26, Z8
+	VMOVUPS      Z8, K1, (R8)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_10x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_10x16(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	LEAQ (BX)(DX*2), SI
+	ADDQ DX, SI
+	LEAQ (SI)(DX*2), DI
+	ADDQ DX, DI
+	MOVQ b_base+40(FP), R8
+	MOVQ c_base+64(FP), R9
+	MOVQ ldc+88(FP), R10
+	SHLQ $0x02, R10
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R11
+	SUBQ  $0x00000000, R11
+	MOVL  $0xffffffff, R12
+	BZHIL R11, R12, R11
+	KMOVW R11, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       R9, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R11
+	SHRQ $0x02, R11
+	JZ   gemmBF16AVX512_10x16_tail
+
+gemmBF16AVX512_10x16_loop4:
+	VMOVUPS      (R8), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VMOVUPS      128(R8), Z24
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 4(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 4(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD 4(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VMOVUPS      256(R8), Z24
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 8(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 8(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD 8(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VMOVUPS      384(R8), Z24
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 12(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 12(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD 12(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc8
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000010, DI
+	ADDQ $0x00000200, R8
+	DECQ R11
+	JNZ  gemmBF16AVX512_10x16_loop4
+
+gemmBF16AVX512_10x16_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_10x16_store
+
+gemmBF16AVX512_10x16_loop1:
+	VMOVUPS      (R8), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc8
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, DI
+	ADDQ $0x00000080, R8
+	DECQ AX
+	JNZ  gemmBF16AVX512_10x16_loop1
+
+gemmBF16AVX512_10x16_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	VMULPS       Z26, Z9, Z9
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_10x16_beta
+	VMOVUPS      Z0, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z1, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z2, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z3, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z4, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z5, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z6, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z7, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z8, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z9, K1, (R9)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_10x16_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z0
+	VMOVUPS      Z0, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z2
+	VMOVUPS      Z2, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z4
+	VMOVUPS      Z4, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z6
+	VMOVUPS      Z6, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z8
+	VMOVUPS      Z8, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z9
+	VMOVUPS      Z9, K1, (R9)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_11x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_11x16(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	LEAQ (BX)(DX*2), SI
+	ADDQ DX, SI
+	LEAQ (SI)(DX*2), DI
+	ADDQ DX, DI
+	MOVQ b_base+40(FP), R8
+	MOVQ c_base+64(FP), R9
+	MOVQ ldc+88(FP), R10
+	SHLQ $0x02, R10
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R11
+	SUBQ  $0x00000000, R11
+	MOVL  $0xffffffff, R12
+	BZHIL R11, R12, R11
+	KMOVW R11, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       R9, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+	VXORPS     Z10, Z10, Z10
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R11
+	SHRQ $0x02, R11
+	JZ   gemmBF16AVX512_11x16_tail
+
+gemmBF16AVX512_11x16_loop4:
+	VMOVUPS      (R8), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z10
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VMOVUPS      128(R8), Z24
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 4(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 4(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD 4(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 4(DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z10
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VMOVUPS      256(R8), Z24
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 8(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 8(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD 8(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 8(DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z10
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VMOVUPS      384(R8), Z24
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 12(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 12(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD 12(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 12(DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000010, DI
+	ADDQ $0x00000200, R8
+	DECQ R11
+	JNZ  gemmBF16AVX512_11x16_loop4
+
+gemmBF16AVX512_11x16_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_11x16_store
+
+gemmBF16AVX512_11x16_loop1:
+	VMOVUPS      (R8), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, DI
+	ADDQ $0x00000080, R8
+	DECQ AX
+	JNZ  gemmBF16AVX512_11x16_loop1
+
+gemmBF16AVX512_11x16_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	VMULPS       Z26, Z9, Z9
+	VMULPS       Z26, Z10, Z10
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_11x16_beta
+	VMOVUPS      Z0, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z1, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z2, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z3, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z4, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z5, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z6, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z7, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z8, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z9, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z10, K1, (R9)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_11x16_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z0
+	VMOVUPS      Z0, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z2
+	VMOVUPS      Z2, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z4
+	VMOVUPS      Z4, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z6
+	VMOVUPS      Z6, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z8
+	VMOVUPS      Z8, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z9
+	VMOVUPS      Z9, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z10
+	VMOVUPS      Z10, K1, (R9)
+	VZEROUPPER
+	RET
+
+// func gemmBF16AVX512_12x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
+TEXT ·gemmBF16AVX512_12x16(SB), NOSPLIT, $0-112
+	MOVQ kp+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ lda+32(FP), DX
+	SHLQ $0x01, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	LEAQ (BX)(DX*2), SI
+	ADDQ DX, SI
+	LEAQ (SI)(DX*2), DI
+	ADDQ DX, DI
+	MOVQ b_base+40(FP), R8
+	MOVQ c_base+64(FP), R9
+	MOVQ ldc+88(FP), R10
+	SHLQ $0x02, R10
+
+	// K1 selects the valid lanes of the last vector: cols - (nv-1)·16 of them.
+	MOVQ  cols+104(FP), R11
+	SUBQ  $0x00000000, R11
+	MOVL  $0xffffffff, R12
+	BZHIL R11, R12, R11
+	KMOVW R11, K1
+
+	// Prefetch the C tile; zero the accumulators.
+	MOVQ       R9, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	ADDQ       R10, R11
+	PREFETCHT0 (R11)
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+	VXORPS     Z10, Z10, Z10
+	VXORPS     Z11, Z11, Z11
+
+	// Main loop over k-pairs, unrolled 4x, then the remaining kp % 4.
+	MOVQ AX, R11
+	SHRQ $0x02, R11
+	JZ   gemmBF16AVX512_12x16_tail
+
+gemmBF16AVX512_12x16_loop4:
+	VMOVUPS      (R8), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z10
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (DI)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VMOVUPS      128(R8), Z24
+	VPBROADCASTD 4(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 4(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 4(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 4(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 4(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 4(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 4(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD 4(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 4(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 4(DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z10
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 4(DI)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VMOVUPS      256(R8), Z24
+	VPBROADCASTD 8(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 8(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 8(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 8(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 8(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 8(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 8(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD 8(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 8(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 8(DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z10
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 8(DI)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VMOVUPS      384(R8), Z24
+	VPBROADCASTD 12(CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 12(CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 12(BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD 12(BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD 12(BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD 12(SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD 12(SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD 12(SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD 12(DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD 12(DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z10
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD 12(DI)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z11
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd8
+	ADDQ $0x00000010, CX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000010, DI
+	ADDQ $0x00000200, R8
+	DECQ R11
+	JNZ  gemmBF16AVX512_12x16_loop4
+
+gemmBF16AVX512_12x16_tail:
+	ANDQ $0x03, AX
+	JZ   gemmBF16AVX512_12x16_store
+
+gemmBF16AVX512_12x16_loop1:
+	VMOVUPS      (R8), Z24
+	VPBROADCASTD (CX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (CX)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (CX)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z2
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (BX), Z27
+
+	// VDPBF16PS Z24, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (BX)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (BX)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (SI), Z26
+
+	// VDPBF16PS Z24, Z26, Z6
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD (SI)(DX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD (SI)(DX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (DI), Z27
+
+	// VDPBF16PS Z24, Z27, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (DI)(DX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z10
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (DI)(DX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z11
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd8
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, DI
+	ADDQ $0x00000080, R8
+	DECQ AX
+	JNZ  gemmBF16AVX512_12x16_loop1
+
+gemmBF16AVX512_12x16_store:
+	// acc ·= alpha; then C = acc, or C = acc + beta·C when beta ≠ ±0.
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	VMULPS       Z26, Z9, Z9
+	VMULPS       Z26, Z10, Z10
+	VMULPS       Z26, Z11, Z11
+	MOVL         beta+100(FP), AX
+	ANDL         $0x7fffffff, AX
+	JNZ          gemmBF16AVX512_12x16_beta
+	VMOVUPS      Z0, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z1, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z2, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z3, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z4, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z5, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z6, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z7, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z8, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z9, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z10, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS      Z11, K1, (R9)
+	VZEROUPPER
+	RET
+
+gemmBF16AVX512_12x16_beta:
+	VBROADCASTSS beta+100(FP), Z26
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z0
+	VMOVUPS      Z0, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z1
+	VMOVUPS      Z1, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z2
+	VMOVUPS      Z2, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z3
+	VMOVUPS      Z3, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z4
+	VMOVUPS      Z4, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z5
+	VMOVUPS      Z5, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z6
+	VMOVUPS      Z6, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z7
+	VMOVUPS      Z7, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z8
+	VMOVUPS      Z8, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z9
+	VMOVUPS      Z9, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z10
+	VMOVUPS      Z10, K1, (R9)
+	ADDQ         R10, R9
+	VMOVUPS.Z    (R9), K1, Z27
+	VFMADD231PS  Z27, Z26, Z11
+	VMOVUPS      Z11, K1, (R9)
+	VZEROUPPER
+	RET
+
+// func packPairsBF16AVX512(kp int, b []float32, ldb int, dst []uint32)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·packPairsBF16AVX512(SB), NOSPLIT, $0-64
+	MOVQ      kp+0(FP), AX
+	MOVQ      b_base+8(FP), CX
+	MOVQ      ldb+32(FP), DX
+	SHLQ      $0x02, DX
+	MOVQ      dst_base+40(FP), BX
+	VMOVDQU16 bf16Interleave<>+0(SB), Z31
+	TESTQ     AX, AX
+	JZ        packPairsBF16AVX512_done
+
+packPairsBF16AVX512_loop:
+	VMOVUPS (CX), Z0
+	VMOVUPS (CX)(DX*1), Z1
+
+	// VCVTNE2PS2BF16 Z0, Z1, Z2
+	BYTE      $0x62
+	BYTE      $0xf2
+	BYTE      $0x77
+	BYTE      $0x48
+	BYTE      $0x72
+	BYTE      $0xd0
+	VPERMW    Z2, Z31, Z3
+	VMOVDQU32 Z3, (BX)
+	VMOVUPS   64(CX), Z4
+	VMOVUPS   64(CX)(DX*1), Z5
+
+	// VCVTNE2PS2BF16 Z4, Z5, Z6
+	BYTE      $0x62
+	BYTE      $0xf2
+	BYTE      $0x57
+	BYTE      $0x48
+	BYTE      $0x72
+	BYTE      $0xf4
+	VPERMW    Z6, Z31, Z7
+	VMOVDQU32 Z7, 64(BX)
+	LEAQ      (CX)(DX*2), CX
+	ADDQ      $0x00000080, BX
+	DECQ      AX
+	JNZ       packPairsBF16AVX512_loop
+
+packPairsBF16AVX512_done:
+	VZEROUPPER
+	RET
+
+DATA bf16Interleave<>+0(SB)/2, $0x0000
+DATA bf16Interleave<>+2(SB)/2, $0x0010
+DATA bf16Interleave<>+4(SB)/2, $0x0001
+DATA bf16Interleave<>+6(SB)/2, $0x0011
+DATA bf16Interleave<>+8(SB)/2, $0x0002
+DATA bf16Interleave<>+10(SB)/2, $0x0012
+DATA bf16Interleave<>+12(SB)/2, $0x0003
+DATA bf16Interleave<>+14(SB)/2, $0x0013
+DATA bf16Interleave<>+16(SB)/2, $0x0004
+DATA bf16Interleave<>+18(SB)/2, $0x0014
+DATA bf16Interleave<>+20(SB)/2, $0x0005
+DATA bf16Interleave<>+22(SB)/2, $0x0015
+DATA bf16Interleave<>+24(SB)/2, $0x0006
+DATA bf16Interleave<>+26(SB)/2, $0x0016
+DATA bf16Interleave<>+28(SB)/2, $0x0007
+DATA bf16Interleave<>+30(SB)/2, $0x0017
+DATA bf16Interleave<>+32(SB)/2, $0x0008
+DATA bf16Interleave<>+34(SB)/2, $0x0018
+DATA bf16Interleave<>+36(SB)/2, $0x0009
+DATA bf16Interleave<>+38(SB)/2, $0x0019
+DATA bf16Interleave<>+40(SB)/2, $0x000a
+DATA bf16Interleave<>+42(SB)/2, $0x001a
+DATA bf16Interleave<>+44(SB)/2, $0x000b
+DATA bf16Interleave<>+46(SB)/2, $0x001b
+DATA bf16Interleave<>+48(SB)/2, $0x000c
+DATA bf16Interleave<>+50(SB)/2, $0x001c
+DATA bf16Interleave<>+52(SB)/2, $0x000d
+DATA bf16Interleave<>+54(SB)/2, $0x001d
+DATA bf16Interleave<>+56(SB)/2, $0x000e
+DATA bf16Interleave<>+58(SB)/2, $0x001e
+DATA bf16Interleave<>+60(SB)/2, $0x000f
+DATA bf16Interleave<>+62(SB)/2, $0x001f
+GLOBL bf16Interleave<>(SB), RODATA|NOPTR, $64
+
+// func toBF16AVX512(dst []uint16, src []float32)
+// Requires: AVX, AVX512F
+TEXT ·toBF16AVX512(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ src_len+32(FP), DX
+	SHRQ $0x04, DX
+	JZ   toBF16AVX512_done
+
+toBF16AVX512_loop:
+	VMOVUPS (CX), Z0
+
+	// VCVTNEPS2BF16 Z0, Z1
+	BYTE    $0x62
+	BYTE    $0xf2
+	BYTE    $0x7e
+	BYTE    $0x48
+	BYTE    $0x72
+	BYTE    $0xc8
+	VMOVDQU Y1, (AX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x20, AX
+	DECQ    DX
+	JNZ     toBF16AVX512_loop
+
+toBF16AVX512_done:
+	VZEROUPPER
+	RET
+
+// func fromBF16AVX512(dst []float32, src []uint16)
+// Requires: AVX, AVX512F
+TEXT ·fromBF16AVX512(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ src_len+32(FP), DX
+	SHRQ $0x04, DX
+	JZ   fromBF16AVX512_done
+
+fromBF16AVX512_loop:
+	VPMOVZXWD (CX), Z0
+	VPSLLD    $0x10, Z0, Z0
+	VMOVUPS   Z0, (AX)
+	ADDQ      $0x20, CX
+	ADDQ      $0x40, AX
+	DECQ      DX
+	JNZ       fromBF16AVX512_loop
+
+fromBF16AVX512_done:
+	VZEROUPPER
+	RET
