@@ -149,6 +149,7 @@ var roofs struct {
 
 type roofKey struct {
 	level   cpu.Level
+	prec    benchname.Precision
 	threads int
 }
 
@@ -268,19 +269,24 @@ func levelGBs(p machine.Profile, level string, threads int) float64 {
 // %peak divides by: from UseProfile's profile, else measured once per process
 // with ceiling.MeasurePeak in its quick mode (about 60 ms). It returns 0 if
 // the level cannot run here.
-func PeakGFLOPS(l cpu.Level, threads int) float64 {
+func PeakGFLOPS(l cpu.Level, threads int) float64 { return PrecPeakGFLOPS(l, benchname.F32, threads) }
+
+// PrecPeakGFLOPS is PeakGFLOPS for the peak loop of precision prec: the
+// roof of a prec=bf16 case is the bf16 peak (0 where the CPU lacks
+// AVX512_BF16).
+func PrecPeakGFLOPS(l cpu.Level, prec benchname.Precision, threads int) float64 {
 	roofs.Lock()
 	defer roofs.Unlock()
-	k := roofKey{l, threads}
+	k := roofKey{l, prec, threads}
 	if g, ok := roofs.peaks[k]; ok {
 		return g
 	}
 	g, ok := 0.0, false
 	if roofs.profile != nil {
-		g, ok = roofs.profile.Peak(l.String(), benchname.F32, threads)
+		g, ok = roofs.profile.Peak(l.String(), prec, threads)
 	}
 	if !ok {
-		g, _ = ceiling.MeasurePeak(l, benchname.F32, threads, true)
+		g, _ = ceiling.MeasurePeak(l, prec, threads, true)
 	}
 	if roofs.peaks == nil {
 		roofs.peaks = map[roofKey]float64{}

@@ -89,6 +89,7 @@ const (
 	SetDRAM      = "dram"      // STREAM on DRAM-sized arrays
 	SetSweep     = "sweep"     // STREAM over working sets from L1 to DRAM
 	SetBackprop  = "backprop"  // a training step's matrix products, operands transposed as the trainer runs them
+	SetBF16      = "bf16"      // a family's shapes in bfloat16 (prec=bf16), beside its float32 ones
 )
 
 // SetResNet50All holds the ResNet-50 layers of a family beyond the few
