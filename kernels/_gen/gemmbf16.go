@@ -259,6 +259,27 @@ func bf16ToBF16() {
 	ps := Load(Param("src").Base(), GP64())
 	n := Load(Param("src").Len(), GP64())
 	SHRQ(U8(4), n)
+	Comment("Four vectors an iteration while at least four are left, then one.")
+	n4 := GP64()
+	MOVQ(n, n4)
+	SHRQ(U8(2), n4)
+	JZ(LabelRef(name + "_one"))
+	Label(name + "_loop4")
+	for u := 0; u < 4; u++ {
+		VMOVUPS(Mem{Base: ps, Disp: 64 * u}, s16(2*u))
+	}
+	for u := 0; u < 4; u++ {
+		VCVTNEPS2BF16_Z(s16(2*u), s16(2*u+1))
+	}
+	for u := 0; u < 4; u++ {
+		VMOVDQU(isaAVX2.vec[2*u+1], Mem{Base: pd, Disp: 32 * u})
+	}
+	ADDQ(U32(256), ps)
+	ADDQ(U32(128), pd)
+	DECQ(n4)
+	JNZ(LabelRef(name + "_loop4"))
+	Label(name + "_one")
+	ANDQ(U8(3), n)
 	JZ(LabelRef(name + "_done"))
 	Label(name + "_loop")
 	VMOVUPS(Mem{Base: ps}, Z0)

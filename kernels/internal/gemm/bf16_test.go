@@ -85,7 +85,7 @@ func TestConversionsMatchSpec(t *testing.T) {
 		src = append(src, math.Float32frombits(h<<16|rng.Uint32()&0xffff), math.Float32frombits(rng.Uint32()))
 	}
 	src = append(src, 1, 2, 3, 4, 5) // a tail
-	for _, n := range []int{len(src), 15, 16, 17, 33} {
+	for _, n := range []int{len(src), 15, 16, 17, 33, 64, 99, 16*9 + 5} {
 		got := make([]uint16, n+3)
 		got[n], got[n+1], got[n+2] = 0xdead, 0xdead, 0xdead
 		ConvertToBF16(got, src[:n], simd)

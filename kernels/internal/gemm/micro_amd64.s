@@ -21788,6 +21788,60 @@ TEXT ·toBF16AVX512(SB), NOSPLIT, $0-48
 	MOVQ src_base+24(FP), CX
 	MOVQ src_len+32(FP), DX
 	SHRQ $0x04, DX
+
+	// Four vectors an iteration while at least four are left, then one.
+	MOVQ DX, BX
+	SHRQ $0x02, BX
+	JZ   toBF16AVX512_one
+
+toBF16AVX512_loop4:
+	VMOVUPS (CX), Z0
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z4
+	VMOVUPS 192(CX), Z6
+
+	// VCVTNEPS2BF16 Z0, Z1
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x7e
+	BYTE $0x48
+	BYTE $0x72
+	BYTE $0xc8
+
+	// VCVTNEPS2BF16 Z2, Z3
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x7e
+	BYTE $0x48
+	BYTE $0x72
+	BYTE $0xda
+
+	// VCVTNEPS2BF16 Z4, Z5
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x7e
+	BYTE $0x48
+	BYTE $0x72
+	BYTE $0xec
+
+	// VCVTNEPS2BF16 Z6, Z7
+	BYTE    $0x62
+	BYTE    $0xf2
+	BYTE    $0x7e
+	BYTE    $0x48
+	BYTE    $0x72
+	BYTE    $0xfe
+	VMOVDQU Y1, (AX)
+	VMOVDQU Y3, 32(AX)
+	VMOVDQU Y5, 64(AX)
+	VMOVDQU Y7, 96(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000080, AX
+	DECQ    BX
+	JNZ     toBF16AVX512_loop4
+
+toBF16AVX512_one:
+	ANDQ $0x03, DX
 	JZ   toBF16AVX512_done
 
 toBF16AVX512_loop:
