@@ -11,7 +11,7 @@ import (
 
 // avo v0.6.0 and the Go assembler (Go 1.26) know no AVX512_BF16
 // instructions, so the generator encodes them itself and emits their bytes
-// with the assembler's BYTE directive, each instruction under a comment that
+// with the assembler's LONG and WORD directives, each instruction under a comment that
 // spells it in Go's operand order. Only the register-to-register forms are
 // needed: operands come from memory through ordinary loads and broadcasts,
 // which avo knows. evex_test.go checks the encodings against GNU as.
@@ -57,7 +57,7 @@ func evex512(op evexOp, dst, src1, src2 int) []byte {
 }
 
 // emitEVEX emits op in Go operand order (src2, src1, dst, as the Go
-// assembler would spell it) as BYTE directives under a comment.
+// assembler would spell it) as LONG and WORD directives under a comment.
 func emitEVEX(op evexOp, src2, src1, dst VecPhysical) {
 	Comment(fmt.Sprintf("%s %s, %s, %s", op.name, src2.Asm(), src1.Asm(), dst.Asm()))
 	emitBytes(evex512(op, int(dst.PhysicalIndex()), int(src1.PhysicalIndex()), int(src2.PhysicalIndex())))
@@ -78,9 +78,13 @@ func VCVTNEPS2BF16_Z(src, dst VecPhysical) {
 	emitBytes(evex512(opVCVTNEPS2BF16, int(dst.PhysicalIndex()), 0, int(src.PhysicalIndex())))
 }
 
-// emitBytes emits one BYTE directive per byte.
+// emitBytes emits the six bytes of an instruction as a LONG and a WORD
+// directive (little-endian), the shortest the assembler allows.
 func emitBytes(bs []byte) {
-	for _, b := range bs {
-		Instruction(&ir.Instruction{Opcode: "BYTE", Operands: []Op{U8(b)}})
+	if len(bs) != 6 {
+		panic(fmt.Sprintf("emitBytes: %d bytes, want 6", len(bs)))
 	}
+	long := uint32(bs[0]) | uint32(bs[1])<<8 | uint32(bs[2])<<16 | uint32(bs[3])<<24
+	Instruction(&ir.Instruction{Opcode: "LONG", Operands: []Op{U32(long)}})
+	Instruction(&ir.Instruction{Opcode: "WORD", Operands: []Op{U16(uint16(bs[4]) | uint16(bs[5])<<8)}})
 }

@@ -7950,77 +7950,45 @@ gemmBF16AVX512_1x32_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VMOVUPS      128(DX), Z24
 	VMOVUPS      192(DX), Z25
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VMOVUPS      256(DX), Z24
 	VMOVUPS      320(DX), Z25
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VMOVUPS      384(DX), Z24
 	VMOVUPS      448(DX), Z25
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc9
+	LONG $0x402e9262
+	WORD $0xc952
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000200, DX
 	DECQ SI
@@ -8036,20 +8004,12 @@ gemmBF16AVX512_1x32_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc9
+	LONG $0x402e9262
+	WORD $0xc952
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000080, DX
 	DECQ AX
@@ -8120,145 +8080,81 @@ gemmBF16AVX512_2x32_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VMOVUPS      128(BX), Z24
 	VMOVUPS      192(BX), Z25
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VMOVUPS      256(BX), Z24
 	VMOVUPS      320(BX), Z25
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VMOVUPS      384(BX), Z24
 	VMOVUPS      448(BX), Z25
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd9
+	LONG $0x40269262
+	WORD $0xd952
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000200, BX
 	DECQ R8
@@ -8274,37 +8170,21 @@ gemmBF16AVX512_2x32_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd9
+	LONG $0x40269262
+	WORD $0xd952
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000080, BX
 	DECQ AX
@@ -8391,213 +8271,117 @@ gemmBF16AVX512_3x32_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VMOVUPS      128(BX), Z24
 	VMOVUPS      192(BX), Z25
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VMOVUPS      256(BX), Z24
 	VMOVUPS      320(BX), Z25
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VMOVUPS      384(BX), Z24
 	VMOVUPS      448(BX), Z25
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe9
+	LONG $0x402e9262
+	WORD $0xe952
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000200, BX
 	DECQ R8
@@ -8613,54 +8397,30 @@ gemmBF16AVX512_3x32_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe9
+	LONG $0x402e9262
+	WORD $0xe952
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000080, BX
 	DECQ AX
@@ -8765,281 +8525,153 @@ gemmBF16AVX512_4x32_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VMOVUPS      128(SI), Z24
 	VMOVUPS      192(SI), Z25
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VMOVUPS      256(SI), Z24
 	VMOVUPS      320(SI), Z25
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VMOVUPS      384(SI), Z24
 	VMOVUPS      448(SI), Z25
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf9
+	LONG $0x40269262
+	WORD $0xf952
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000200, SI
@@ -9056,71 +8688,39 @@ gemmBF16AVX512_4x32_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf9
+	LONG $0x40269262
+	WORD $0xf952
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000080, SI
@@ -9242,349 +8842,189 @@ gemmBF16AVX512_5x32_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VMOVUPS      128(SI), Z24
 	VMOVUPS      192(SI), Z25
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VMOVUPS      256(SI), Z24
 	VMOVUPS      320(SI), Z25
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VMOVUPS      384(SI), Z24
 	VMOVUPS      448(SI), Z25
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc9
+	LONG $0x402e1262
+	WORD $0xc952
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000200, SI
@@ -9601,88 +9041,48 @@ gemmBF16AVX512_5x32_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc9
+	LONG $0x402e1262
+	WORD $0xc952
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000080, SI
@@ -9820,417 +9220,225 @@ gemmBF16AVX512_6x32_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VMOVUPS      128(SI), Z24
 	VMOVUPS      192(SI), Z25
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VMOVUPS      256(SI), Z24
 	VMOVUPS      320(SI), Z25
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VMOVUPS      384(SI), Z24
 	VMOVUPS      448(SI), Z25
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd9
+	LONG $0x40261262
+	WORD $0xd952
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000200, SI
@@ -10247,105 +9455,57 @@ gemmBF16AVX512_6x32_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd9
+	LONG $0x40261262
+	WORD $0xd952
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000080, SI
@@ -10501,485 +9661,261 @@ gemmBF16AVX512_7x32_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VMOVUPS      128(DI), Z24
 	VMOVUPS      192(DI), Z25
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 4(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VMOVUPS      256(DI), Z24
 	VMOVUPS      320(DI), Z25
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 8(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VMOVUPS      384(DI), Z24
 	VMOVUPS      448(DI), Z25
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 12(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe9
+	LONG $0x402e1262
+	WORD $0xe952
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000010, SI
@@ -10997,122 +9933,66 @@ gemmBF16AVX512_7x32_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe9
+	LONG $0x402e1262
+	WORD $0xe952
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000004, SI
@@ -11285,553 +10165,297 @@ gemmBF16AVX512_8x32_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VMOVUPS      128(DI), Z24
 	VMOVUPS      192(DI), Z25
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 4(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 4(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VMOVUPS      256(DI), Z24
 	VMOVUPS      320(DI), Z25
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 8(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 8(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VMOVUPS      384(DI), Z24
 	VMOVUPS      448(DI), Z25
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 12(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 12(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf9
+	LONG $0x40261262
+	WORD $0xf952
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000010, SI
@@ -11849,139 +10473,75 @@ gemmBF16AVX512_8x32_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf9
+	LONG $0x40261262
+	WORD $0xf952
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000004, SI
@@ -12170,621 +10730,333 @@ gemmBF16AVX512_9x32_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VMOVUPS      128(DI), Z24
 	VMOVUPS      192(DI), Z25
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 4(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 4(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD 4(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VMOVUPS      256(DI), Z24
 	VMOVUPS      320(DI), Z25
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 8(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 8(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD 8(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VMOVUPS      384(DI), Z24
 	VMOVUPS      448(DI), Z25
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 12(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 12(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD 12(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc9
+	LONG $0x402e8262
+	WORD $0xc952
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000010, SI
@@ -12802,156 +11074,84 @@ gemmBF16AVX512_9x32_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc9
+	LONG $0x402e8262
+	WORD $0xc952
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000004, SI
@@ -13158,689 +11358,369 @@ gemmBF16AVX512_10x32_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD (DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40268262
+	WORD         $0xd952
 	VMOVUPS      128(R8), Z24
 	VMOVUPS      192(R8), Z25
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 4(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 4(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD 4(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD 4(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40268262
+	WORD         $0xd952
 	VMOVUPS      256(R8), Z24
 	VMOVUPS      320(R8), Z25
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 8(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 8(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD 8(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD 8(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40268262
+	WORD         $0xd952
 	VMOVUPS      384(R8), Z24
 	VMOVUPS      448(R8), Z25
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 12(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 12(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD 12(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD 12(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd9
+	LONG $0x40268262
+	WORD $0xd952
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000010, SI
@@ -13859,173 +11739,93 @@ gemmBF16AVX512_10x32_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD (DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd9
+	LONG $0x40268262
+	WORD $0xd952
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000004, SI
@@ -14249,757 +12049,405 @@ gemmBF16AVX512_11x32_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD (DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40268262
+	WORD         $0xd952
 	VPBROADCASTD (DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z20
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e8262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z21
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e8262
+	WORD         $0xe952
 	VMOVUPS      128(R8), Z24
 	VMOVUPS      192(R8), Z25
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 4(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 4(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD 4(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD 4(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40268262
+	WORD         $0xd952
 	VPBROADCASTD 4(DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z20
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e8262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z21
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e8262
+	WORD         $0xe952
 	VMOVUPS      256(R8), Z24
 	VMOVUPS      320(R8), Z25
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 8(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 8(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD 8(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD 8(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40268262
+	WORD         $0xd952
 	VPBROADCASTD 8(DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z20
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e8262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z21
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e8262
+	WORD         $0xe952
 	VMOVUPS      384(R8), Z24
 	VMOVUPS      448(R8), Z25
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 12(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 12(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD 12(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD 12(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40268262
+	WORD         $0xd952
 	VPBROADCASTD 12(DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z20
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e8262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z21
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe9
+	LONG $0x402e8262
+	WORD $0xe952
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000010, SI
@@ -15018,190 +12466,102 @@ gemmBF16AVX512_11x32_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD (DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40268262
+	WORD         $0xd952
 	VPBROADCASTD (DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z20
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e8262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z21
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe9
+	LONG $0x402e8262
+	WORD $0xe952
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000004, SI
@@ -15441,825 +12801,441 @@ gemmBF16AVX512_12x32_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD (DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40268262
+	WORD         $0xd952
 	VPBROADCASTD (DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z20
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e8262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z21
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e8262
+	WORD         $0xe952
 	VPBROADCASTD (DI)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z22
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40268262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z23
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40268262
+	WORD         $0xf952
 	VMOVUPS      128(R8), Z24
 	VMOVUPS      192(R8), Z25
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 4(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 4(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD 4(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD 4(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40268262
+	WORD         $0xd952
 	VPBROADCASTD 4(DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z20
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e8262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z21
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e8262
+	WORD         $0xe952
 	VPBROADCASTD 4(DI)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z22
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40268262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z23
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40268262
+	WORD         $0xf952
 	VMOVUPS      256(R8), Z24
 	VMOVUPS      320(R8), Z25
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 8(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 8(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD 8(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD 8(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40268262
+	WORD         $0xd952
 	VPBROADCASTD 8(DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z20
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e8262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z21
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e8262
+	WORD         $0xe952
 	VPBROADCASTD 8(DI)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z22
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40268262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z23
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40268262
+	WORD         $0xf952
 	VMOVUPS      384(R8), Z24
 	VMOVUPS      448(R8), Z25
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD 12(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD 12(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD 12(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD 12(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40268262
+	WORD         $0xd952
 	VPBROADCASTD 12(DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z20
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e8262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z21
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e8262
+	WORD         $0xe952
 	VPBROADCASTD 12(DI)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z22
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40268262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z23
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf9
+	LONG $0x40268262
+	WORD $0xf952
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000010, SI
@@ -16278,207 +13254,111 @@ gemmBF16AVX512_12x32_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e9262
+	WORD         $0xc952
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40269262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40269262
+	WORD         $0xd952
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e9262
+	WORD         $0xe952
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40269262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40269262
+	WORD         $0xf952
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e1262
+	WORD         $0xc952
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40261262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40261262
+	WORD         $0xd952
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z12
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e1262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z13
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e1262
+	WORD         $0xe952
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z14
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40261262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z15
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf9
+	LONG         $0x40261262
+	WORD         $0xf952
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z16
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e8262
+	WORD $0xc052
 
 	// VDPBF16PS Z25, Z26, Z17
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc9
+	LONG         $0x402e8262
+	WORD         $0xc952
 	VPBROADCASTD (DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z18
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x40268262
+	WORD $0xd052
 
 	// VDPBF16PS Z25, Z27, Z19
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd9
+	LONG         $0x40268262
+	WORD         $0xd952
 	VPBROADCASTD (DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z20
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e8262
+	WORD $0xe052
 
 	// VDPBF16PS Z25, Z26, Z21
-	BYTE         $0x62
-	BYTE         $0x82
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe9
+	LONG         $0x402e8262
+	WORD         $0xe952
 	VPBROADCASTD (DI)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z22
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x40268262
+	WORD $0xf052
 
 	// VDPBF16PS Z25, Z27, Z23
-	BYTE $0x62
-	BYTE $0x82
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf9
+	LONG $0x40268262
+	WORD $0xf952
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000004, SI
@@ -16665,42 +13545,26 @@ gemmBF16AVX512_1x16_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VMOVUPS      128(DX), Z24
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VMOVUPS      256(DX), Z24
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VMOVUPS      384(DX), Z24
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000200, DX
 	DECQ SI
@@ -16715,12 +13579,8 @@ gemmBF16AVX512_1x16_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e9262
+	WORD $0xc052
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000080, DX
 	DECQ AX
@@ -16782,78 +13642,46 @@ gemmBF16AVX512_2x16_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VMOVUPS      128(BX), Z24
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VMOVUPS      256(BX), Z24
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VMOVUPS      384(BX), Z24
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc8
+	LONG $0x40269262
+	WORD $0xc852
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000200, BX
 	DECQ R8
@@ -16868,21 +13696,13 @@ gemmBF16AVX512_2x16_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc8
+	LONG $0x40269262
+	WORD $0xc852
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000080, BX
 	DECQ AX
@@ -16954,114 +13774,66 @@ gemmBF16AVX512_3x16_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VMOVUPS      128(BX), Z24
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VMOVUPS      256(BX), Z24
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VMOVUPS      384(BX), Z24
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x402e9262
+	WORD $0xd052
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000200, BX
 	DECQ R8
@@ -17076,30 +13848,18 @@ gemmBF16AVX512_3x16_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x402e9262
+	WORD $0xd052
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000080, BX
 	DECQ AX
@@ -17183,150 +13943,86 @@ gemmBF16AVX512_4x16_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VMOVUPS      128(SI), Z24
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VMOVUPS      256(SI), Z24
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VMOVUPS      384(SI), Z24
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd8
+	LONG $0x40269262
+	WORD $0xd852
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000200, SI
@@ -17342,39 +14038,23 @@ gemmBF16AVX512_4x16_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd8
+	LONG $0x40269262
+	WORD $0xd852
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000080, SI
@@ -17469,186 +14149,106 @@ gemmBF16AVX512_5x16_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VMOVUPS      128(SI), Z24
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VMOVUPS      256(SI), Z24
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VMOVUPS      384(SI), Z24
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000200, SI
@@ -17664,48 +14264,28 @@ gemmBF16AVX512_5x16_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe0
+	LONG $0x402e9262
+	WORD $0xe052
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000080, SI
@@ -17810,222 +14390,126 @@ gemmBF16AVX512_6x16_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VMOVUPS      128(SI), Z24
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VMOVUPS      256(SI), Z24
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VMOVUPS      384(SI), Z24
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe8
+	LONG $0x40269262
+	WORD $0xe852
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000200, SI
@@ -18041,57 +14525,33 @@ gemmBF16AVX512_6x16_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xe8
+	LONG $0x40269262
+	WORD $0xe852
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000080, SI
@@ -18208,258 +14668,146 @@ gemmBF16AVX512_7x16_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VMOVUPS      128(DI), Z24
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 4(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VMOVUPS      256(DI), Z24
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 8(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VMOVUPS      384(DI), Z24
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 12(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x402e9262
+	WORD $0xf052
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000010, SI
@@ -18476,66 +14824,38 @@ gemmBF16AVX512_7x16_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf0
+	LONG $0x402e9262
+	WORD $0xf052
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000004, SI
@@ -18663,294 +14983,166 @@ gemmBF16AVX512_8x16_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VMOVUPS      128(DI), Z24
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 4(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 4(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VMOVUPS      256(DI), Z24
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 8(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 8(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VMOVUPS      384(DI), Z24
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 12(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 12(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf8
+	LONG $0x40269262
+	WORD $0xf852
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000010, SI
@@ -18967,75 +15159,43 @@ gemmBF16AVX512_8x16_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE $0x62
-	BYTE $0x92
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xf8
+	LONG $0x40269262
+	WORD $0xf852
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000004, SI
@@ -19173,330 +15333,186 @@ gemmBF16AVX512_9x16_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VMOVUPS      128(DI), Z24
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 4(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 4(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD 4(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VMOVUPS      256(DI), Z24
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 8(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 8(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD 8(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VMOVUPS      384(DI), Z24
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 12(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 12(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD 12(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000010, SI
@@ -19513,84 +15529,48 @@ gemmBF16AVX512_9x16_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc0
+	LONG $0x402e1262
+	WORD $0xc052
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000004, SI
@@ -19740,366 +15720,206 @@ gemmBF16AVX512_10x16_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD (DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40261262
+	WORD         $0xc852
 	VMOVUPS      128(R8), Z24
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 4(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 4(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD 4(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD 4(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40261262
+	WORD         $0xc852
 	VMOVUPS      256(R8), Z24
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 8(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 8(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD 8(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD 8(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40261262
+	WORD         $0xc852
 	VMOVUPS      384(R8), Z24
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 12(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 12(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD 12(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD 12(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc8
+	LONG $0x40261262
+	WORD $0xc852
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000010, SI
@@ -20117,93 +15937,53 @@ gemmBF16AVX512_10x16_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD (DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xc8
+	LONG $0x40261262
+	WORD $0xc852
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000004, SI
@@ -20364,402 +16144,226 @@ gemmBF16AVX512_11x16_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD (DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40261262
+	WORD         $0xc852
 	VPBROADCASTD (DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z10
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e1262
+	WORD         $0xd052
 	VMOVUPS      128(R8), Z24
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 4(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 4(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD 4(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD 4(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40261262
+	WORD         $0xc852
 	VPBROADCASTD 4(DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z10
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e1262
+	WORD         $0xd052
 	VMOVUPS      256(R8), Z24
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 8(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 8(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD 8(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD 8(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40261262
+	WORD         $0xc852
 	VPBROADCASTD 8(DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z10
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e1262
+	WORD         $0xd052
 	VMOVUPS      384(R8), Z24
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 12(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 12(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD 12(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD 12(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40261262
+	WORD         $0xc852
 	VPBROADCASTD 12(DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x402e1262
+	WORD $0xd052
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000010, SI
@@ -20777,102 +16381,58 @@ gemmBF16AVX512_11x16_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD (DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40261262
+	WORD         $0xc852
 	VPBROADCASTD (DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z10
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x2e
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd0
+	LONG $0x402e1262
+	WORD $0xd052
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000004, SI
@@ -21043,438 +16603,246 @@ gemmBF16AVX512_12x16_loop4:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD (DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40261262
+	WORD         $0xc852
 	VPBROADCASTD (DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z10
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e1262
+	WORD         $0xd052
 	VPBROADCASTD (DI)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40261262
+	WORD         $0xd852
 	VMOVUPS      128(R8), Z24
 	VPBROADCASTD 4(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 4(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 4(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 4(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 4(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 4(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 4(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 4(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD 4(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD 4(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40261262
+	WORD         $0xc852
 	VPBROADCASTD 4(DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z10
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e1262
+	WORD         $0xd052
 	VPBROADCASTD 4(DI)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40261262
+	WORD         $0xd852
 	VMOVUPS      256(R8), Z24
 	VPBROADCASTD 8(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 8(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 8(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 8(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 8(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 8(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 8(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 8(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD 8(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD 8(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40261262
+	WORD         $0xc852
 	VPBROADCASTD 8(DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z10
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e1262
+	WORD         $0xd052
 	VPBROADCASTD 8(DI)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z11
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40261262
+	WORD         $0xd852
 	VMOVUPS      384(R8), Z24
 	VPBROADCASTD 12(CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD 12(CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD 12(CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD 12(BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD 12(BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD 12(BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD 12(SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD 12(SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD 12(SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD 12(DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40261262
+	WORD         $0xc852
 	VPBROADCASTD 12(DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z10
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e1262
+	WORD         $0xd052
 	VPBROADCASTD 12(DI)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z11
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd8
+	LONG $0x40261262
+	WORD $0xd852
 	ADDQ $0x00000010, CX
 	ADDQ $0x00000010, BX
 	ADDQ $0x00000010, SI
@@ -21492,111 +16860,63 @@ gemmBF16AVX512_12x16_loop1:
 	VPBROADCASTD (CX), Z26
 
 	// VDPBF16PS Z24, Z26, Z0
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e9262
+	WORD         $0xc052
 	VPBROADCASTD (CX)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z1
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40269262
+	WORD         $0xc852
 	VPBROADCASTD (CX)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z2
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e9262
+	WORD         $0xd052
 	VPBROADCASTD (BX), Z27
 
 	// VDPBF16PS Z24, Z27, Z3
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd8
+	LONG         $0x40269262
+	WORD         $0xd852
 	VPBROADCASTD (BX)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z4
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe0
+	LONG         $0x402e9262
+	WORD         $0xe052
 	VPBROADCASTD (BX)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z5
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xe8
+	LONG         $0x40269262
+	WORD         $0xe852
 	VPBROADCASTD (SI), Z26
 
 	// VDPBF16PS Z24, Z26, Z6
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf0
+	LONG         $0x402e9262
+	WORD         $0xf052
 	VPBROADCASTD (SI)(DX*1), Z27
 
 	// VDPBF16PS Z24, Z27, Z7
-	BYTE         $0x62
-	BYTE         $0x92
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xf8
+	LONG         $0x40269262
+	WORD         $0xf852
 	VPBROADCASTD (SI)(DX*2), Z26
 
 	// VDPBF16PS Z24, Z26, Z8
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc0
+	LONG         $0x402e1262
+	WORD         $0xc052
 	VPBROADCASTD (DI), Z27
 
 	// VDPBF16PS Z24, Z27, Z9
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x26
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xc8
+	LONG         $0x40261262
+	WORD         $0xc852
 	VPBROADCASTD (DI)(DX*1), Z26
 
 	// VDPBF16PS Z24, Z26, Z10
-	BYTE         $0x62
-	BYTE         $0x12
-	BYTE         $0x2e
-	BYTE         $0x40
-	BYTE         $0x52
-	BYTE         $0xd0
+	LONG         $0x402e1262
+	WORD         $0xd052
 	VPBROADCASTD (DI)(DX*2), Z27
 
 	// VDPBF16PS Z24, Z27, Z11
-	BYTE $0x62
-	BYTE $0x12
-	BYTE $0x26
-	BYTE $0x40
-	BYTE $0x52
-	BYTE $0xd8
+	LONG $0x40261262
+	WORD $0xd852
 	ADDQ $0x00000004, CX
 	ADDQ $0x00000004, BX
 	ADDQ $0x00000004, SI
@@ -21718,24 +17038,16 @@ packPairsBF16AVX512_loop:
 	VMOVUPS (CX)(DX*1), Z1
 
 	// VCVTNE2PS2BF16 Z0, Z1, Z2
-	BYTE      $0x62
-	BYTE      $0xf2
-	BYTE      $0x77
-	BYTE      $0x48
-	BYTE      $0x72
-	BYTE      $0xd0
+	LONG      $0x4877f262
+	WORD      $0xd072
 	VPERMW    Z2, Z31, Z3
 	VMOVDQU32 Z3, (BX)
 	VMOVUPS   64(CX), Z4
 	VMOVUPS   64(CX)(DX*1), Z5
 
 	// VCVTNE2PS2BF16 Z4, Z5, Z6
-	BYTE      $0x62
-	BYTE      $0xf2
-	BYTE      $0x57
-	BYTE      $0x48
-	BYTE      $0x72
-	BYTE      $0xf4
+	LONG      $0x4857f262
+	WORD      $0xf472
 	VPERMW    Z6, Z31, Z7
 	VMOVDQU32 Z7, 64(BX)
 	LEAQ      (CX)(DX*2), CX
@@ -21801,36 +17113,20 @@ toBF16AVX512_loop4:
 	VMOVUPS 192(CX), Z6
 
 	// VCVTNEPS2BF16 Z0, Z1
-	BYTE $0x62
-	BYTE $0xf2
-	BYTE $0x7e
-	BYTE $0x48
-	BYTE $0x72
-	BYTE $0xc8
+	LONG $0x487ef262
+	WORD $0xc872
 
 	// VCVTNEPS2BF16 Z2, Z3
-	BYTE $0x62
-	BYTE $0xf2
-	BYTE $0x7e
-	BYTE $0x48
-	BYTE $0x72
-	BYTE $0xda
+	LONG $0x487ef262
+	WORD $0xda72
 
 	// VCVTNEPS2BF16 Z4, Z5
-	BYTE $0x62
-	BYTE $0xf2
-	BYTE $0x7e
-	BYTE $0x48
-	BYTE $0x72
-	BYTE $0xec
+	LONG $0x487ef262
+	WORD $0xec72
 
 	// VCVTNEPS2BF16 Z6, Z7
-	BYTE    $0x62
-	BYTE    $0xf2
-	BYTE    $0x7e
-	BYTE    $0x48
-	BYTE    $0x72
-	BYTE    $0xfe
+	LONG    $0x487ef262
+	WORD    $0xfe72
 	VMOVDQU Y1, (AX)
 	VMOVDQU Y3, 32(AX)
 	VMOVDQU Y5, 64(AX)
@@ -21848,12 +17144,8 @@ toBF16AVX512_loop:
 	VMOVUPS (CX), Z0
 
 	// VCVTNEPS2BF16 Z0, Z1
-	BYTE    $0x62
-	BYTE    $0xf2
-	BYTE    $0x7e
-	BYTE    $0x48
-	BYTE    $0x72
-	BYTE    $0xc8
+	LONG    $0x487ef262
+	WORD    $0xc872
 	VMOVDQU Y1, (AX)
 	ADDQ    $0x40, CX
 	ADDQ    $0x20, AX
