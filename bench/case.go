@@ -100,9 +100,14 @@ func (c Case) roof() Roof {
 	var r Roof
 	threads := max(c.Threads, 1)
 	if l, ok := roofLevel(c); ok && c.FLOPs > 0 {
-		r.PeakGFLOPS = PeakGFLOPS(l, threads)
 		info, _ := cpu.Detect()
-		r.BestGFLOPS = PeakGFLOPS(info.Max(), threads)
+		if c.Prec == benchname.BF16 { // held against the bf16 peak, the best a bf16 kernel can do
+			r.PeakGFLOPS = PrecPeakGFLOPS(l, benchname.BF16, threads)
+			r.BestGFLOPS = r.PeakGFLOPS
+		} else {
+			r.PeakGFLOPS = PeakGFLOPS(l, threads)
+			r.BestGFLOPS = PeakGFLOPS(info.Max(), threads)
+		}
 	}
 	if c.Bytes > 0 {
 		_, r.GBs = MemoryGBs(c.Bytes, threads)
@@ -147,8 +152,8 @@ type Metric struct {
 //
 // Each case gets one share, of the ceiling of the resource that bounds it,
 // so that the number means how close it comes to what this machine allows.
-// Run passes as roof the measured f32 peak (every kernel here is float32)
-// of the case's ISA level and thread count (PeakGFLOPS: isa=generic against
+// Run passes as roof the measured f32 peak (the bf16 peak for a prec=bf16
+// case) of the case's ISA level and thread count (PeakGFLOPS: isa=generic against
 // the scalar pure-Go peak, isa=native, a library that picks its own
 // instructions, against the highest level usable here), and the bandwidth
 // of the memory level its compulsory bytes fit in (MemoryGBs). A share

@@ -12,7 +12,7 @@ import (
 
 // The machine ceilings (package ceiling) as benchmark families:
 //
-//	Peak/isa=<level>/prec=<f32|f64>/threads=<t>              GFLOP/s
+//	Peak/isa=<level>/prec=<f32|f64|bf16>/threads=<t>         GFLOP/s (bf16 at avx512 only)
 //	Stream/op=<copy|triad>/threads=<t>/size=<bytes>          GB/s
 //
 // Stream's size is the working set: all arrays of all threads. Set "dram" is
@@ -44,7 +44,7 @@ func init() {
 const peakIters = 1 << 22
 
 // peakCases returns Peak/isa=<level>/prec=<prec>/threads=<t> for every
-// selected level, both precisions and every thread count.
+// selected level, f32 and f64 (and bf16 at avx512) and every thread count.
 func peakCases(opt Options) []Case {
 	if !opt.wantSet(benchname.SetPeak) {
 		return nil
@@ -52,6 +52,9 @@ func peakCases(opt Options) []Case {
 	var cases []Case
 	for _, l := range opt.levels() {
 		for _, prec := range machine.Precisions() {
+			if prec == benchname.BF16 && l != cpu.AVX512 {
+				continue // bf16 is an avx512 loop; on a CPU without AVX512_BF16 its case skips saying so
+			}
 			for _, t := range opt.threads() {
 				cases = append(cases, peakCase(l, prec, t))
 			}
@@ -146,6 +149,7 @@ var roofs struct {
 
 type roofKey struct {
 	level   cpu.Level
+	prec    benchname.Precision
 	threads int
 }
 
@@ -265,19 +269,24 @@ func levelGBs(p machine.Profile, level string, threads int) float64 {
 // %peak divides by: from UseProfile's profile, else measured once per process
 // with ceiling.MeasurePeak in its quick mode (about 60 ms). It returns 0 if
 // the level cannot run here.
-func PeakGFLOPS(l cpu.Level, threads int) float64 {
+func PeakGFLOPS(l cpu.Level, threads int) float64 { return PrecPeakGFLOPS(l, benchname.F32, threads) }
+
+// PrecPeakGFLOPS is PeakGFLOPS for the peak loop of precision prec: the
+// roof of a prec=bf16 case is the bf16 peak (0 where the CPU lacks
+// AVX512_BF16).
+func PrecPeakGFLOPS(l cpu.Level, prec benchname.Precision, threads int) float64 {
 	roofs.Lock()
 	defer roofs.Unlock()
-	k := roofKey{l, threads}
+	k := roofKey{l, prec, threads}
 	if g, ok := roofs.peaks[k]; ok {
 		return g
 	}
 	g, ok := 0.0, false
 	if roofs.profile != nil {
-		g, ok = roofs.profile.Peak(l.String(), benchname.F32, threads)
+		g, ok = roofs.profile.Peak(l.String(), prec, threads)
 	}
 	if !ok {
-		g, _ = ceiling.MeasurePeak(l, benchname.F32, threads, true)
+		g, _ = ceiling.MeasurePeak(l, prec, threads, true)
 	}
 	if roofs.peaks == nil {
 		roofs.peaks = map[roofKey]float64{}

@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"slices"
+
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
@@ -84,8 +86,8 @@ var BackpropGemmShapes = []GemmShape{
 	backprop(true, false, 128, 1600, 32, "seed CNN fc1 backward-weights (dYᵀ · X)"),
 }
 
-// The Sgemm family: sets square and model run by default, backprop is
-// opt-in (Options.Sets).
+// The Sgemm family: sets square and model run by default, backprop and bf16
+// (the square and model shapes in bfloat16) are opt-in (Options.Sets).
 func init() {
 	sets := []struct {
 		name   string
@@ -94,7 +96,7 @@ func init() {
 	Register(Family{
 		Name:        benchname.Sgemm,
 		Doc:         "float32 matrix product C = op(A)·op(B) (row-major), square sizes and shapes from real training steps",
-		Sets:        []string{benchname.SetSquare, benchname.SetModel, benchname.SetBackprop},
+		Sets:        []string{benchname.SetSquare, benchname.SetModel, benchname.SetBackprop, benchname.SetBF16},
 		DefaultSets: []string{benchname.SetSquare, benchname.SetModel},
 		Build: func(opt Options) []Case {
 			var shapes []GemmShape
@@ -103,7 +105,11 @@ func init() {
 					shapes = append(shapes, set.shapes...)
 				}
 			}
-			return SgemmCases(shapes, opt)
+			cases := SgemmCases(shapes, opt)
+			if opt.wantSet(benchname.SetBF16) {
+				cases = append(cases, SgemmBF16Cases(append(append([]GemmShape(nil), SquareGemmShapes...), ModelGemmShapes...), opt)...)
+			}
+			return cases
 		},
 	})
 }
@@ -147,6 +153,37 @@ func implLevels(mode kernels.ISAMode, levels []cpu.Level) []implLevel {
 		ls = append(ls, implLevel{l, l.String()})
 	}
 	return ls
+}
+
+// SgemmBF16Cases returns the bf16 cases of the given shapes:
+// Sgemm/impl=blocked/isa=avx512/prec=bf16/threads=<t>/m=.../n=.../k=...,
+// kernels.SgemmBF16Impls' blocked implementation (float32 operands rounded
+// to bf16 while packing, float32 sums) at avx512 when it is selected. On a
+// CPU without AVX512_BF16 the cases skip, saying so. Set bf16; FLOPs as the
+// float32 product's, and compulsory bytes too (the operands are float32).
+func SgemmBF16Cases(shapes []GemmShape, opt Options) []Case {
+	impl, err := kernels.SgemmBF16Impls.Lookup("blocked")
+	if err != nil || !slices.Contains(opt.levels(), cpu.AVX512) {
+		return nil
+	}
+	var cases []Case
+	for _, t := range opt.threads() {
+		for _, s := range shapes {
+			s.Set = benchname.SetBF16
+			c := sgemmCase(impl, implLevel{cpu.AVX512, cpu.AVX512.String()}, t, s)
+			c.Prec = benchname.BF16
+			prepare := c.Prepare
+			c.Prepare = func() (func(), func(), error) {
+				info, _ := cpu.Detect()
+				if err := info.CheckBF16(); err != nil {
+					return nil, nil, err
+				}
+				return prepare()
+			}
+			cases = append(cases, c)
+		}
+	}
+	return cases
 }
 
 func sgemmCase(impl kernels.Impl[kernels.SgemmFunc], l implLevel, threads int, s GemmShape) Case {

@@ -5,13 +5,68 @@ import (
 	"testing"
 
 	"github.com/trainbench/trainbench/benchname"
+	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/shape"
 )
 
-// BenchmarkSgemm runs the SGEMM case table; select cases with -bench, e.g.
+// BenchmarkSgemm runs the SGEMM case table's default sets and the bf16 set
+// (whose names carry prec=bf16, so a pattern naming isa=…/threads=… selects
+// float32 cases only); select cases with -bench, e.g.
 //
 //	go test ./bench -run '^$' -bench 'Sgemm/impl=blocked/isa=avx512/threads=1/m=1024/'
-func BenchmarkSgemm(b *testing.B) { RunAll(b, FamilyCases(benchname.Sgemm, Options{})) }
+//	go test ./bench -run '^$' -bench 'Sgemm/impl=blocked/isa=avx512/prec=bf16/threads=1/m=1024/'
+func BenchmarkSgemm(b *testing.B) {
+	f, err := LookupFamily(benchname.Sgemm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	RunAll(b, f.Cases(Options{Sets: append(append([]string(nil), f.DefaultSets...), benchname.SetBF16)}))
+}
+
+// TestSgemmBF16Set: the opt-in bf16 set names every case prec=bf16 at
+// avx512, is not in the default run, and prepares and runs one op where the
+// CPU has AVX512_BF16, else fails Prepare (the runner's skip) saying why.
+func TestSgemmBF16Set(t *testing.T) {
+	f, err := LookupFamily(benchname.Sgemm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range f.Cases(Options{}) {
+		if c.Prec != "" || c.Set == benchname.SetBF16 {
+			t.Errorf("default run has %s", c.Name())
+		}
+	}
+	cases := f.Cases(Options{Sets: []string{benchname.SetBF16}, Threads: []int{1}})
+	info, _ := cpu.Detect()
+	if info.Max() < cpu.AVX512 {
+		if len(cases) != 0 {
+			t.Errorf("%d bf16 cases without avx512", len(cases))
+		}
+		return
+	}
+	if len(cases) != len(SquareGemmShapes)+len(ModelGemmShapes) {
+		t.Errorf("%d bf16 cases, want one per square and model shape", len(cases))
+	}
+	for _, c := range cases {
+		if !bf16NameRE.MatchString(c.Name()) || c.Set != benchname.SetBF16 {
+			t.Errorf("bf16 case %s (set %s)", c.Name(), c.Set)
+		}
+	}
+	op, cleanup, err := cases[0].Prepare()
+	if noBF16 := info.CheckBF16(); noBF16 != nil {
+		if err == nil || err.Error() != noBF16.Error() {
+			t.Fatalf("%s without AVX512_BF16: Prepare error %v, want %v", cases[0].Name(), err, noBF16)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	op()
+	cleanup()
+}
+
+var bf16NameRE = regexp.MustCompile(`^Sgemm/impl=blocked/isa=avx512/prec=bf16/threads=1/m=[0-9]+/n=[0-9]+/k=[0-9]+$`)
 
 // TestSgemmBackpropSet: the opt-in backprop set names its transposes
 // (trans=nt, tn; none for the plain products), is not in the default run,

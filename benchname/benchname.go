@@ -13,6 +13,16 @@
 //	Conv2D/pass=fwd/impl=direct/isa=avx2/threads=2/shape=seed-cnn.conv2
 //	Peak/isa=avx512/prec=f32/threads=2
 //	Stream/op=triad/threads=1/size=402653184
+//	Sgemm/impl=blocked/isa=avx512/prec=bf16/threads=1/m=1024/n=1024/k=1024
+//
+// The prec key: a Peak name always carries it. A kernel name carries it only
+// when the kernel has a precision other than float32 (prec=bf16: bfloat16
+// operands, float32 accumulation and output); a kernel name without prec is
+// float32. So the names written before bfloat16 kernels existed are the
+// float32 names still, and an old results file compares with a new one
+// row for row: benchstat lines up the float32 rows, and the bf16 rows are
+// new rows (slice them with -col /prec; a missing prec reads as empty, i.e.
+// f32).
 package benchname
 
 // The benchmark families: Benchmark<Family> in go test, the first element
@@ -54,7 +64,7 @@ const (
 	KeyOp      = "op"      // a STREAM kernel: copy, triad
 	KeyImpl    = "impl"    // the implementation, as its registry names it
 	KeyISA     = "isa"     // the ISA level (generic, avx2, avx512) or ISANative
-	KeyPrec    = "prec"    // the precision of a peak loop (Precision)
+	KeyPrec    = "prec"    // the precision (Precision): of a peak loop, always; of a kernel, only when not f32
 	KeyThreads = "threads" // the thread count
 	KeyShape   = "shape"   // a named shape (LayerShapeName for a network's layer)
 	KeyM       = "m"       // a matrix product's rows of C
@@ -92,6 +102,7 @@ const (
 	SetDRAM      = "dram"      // STREAM on DRAM-sized arrays
 	SetSweep     = "sweep"     // STREAM over working sets from L1 to DRAM
 	SetBackprop  = "backprop"  // a training step's matrix products, operands transposed as the trainer runs them
+	SetBF16      = "bf16"      // a family's shapes in bfloat16 (prec=bf16), beside its float32 ones
 )
 
 // SetResNet50All holds the ResNet-50 layers of a family beyond the few

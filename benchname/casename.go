@@ -23,7 +23,7 @@ type CaseName struct {
 	Op      string     // STREAM op (Stream)
 	Impl    string
 	ISA     string
-	Prec    Precision // peak loop precision (Peak)
+	Prec    Precision // peak loop precision (Peak); a kernel's operand precision, "" for f32 (see the package doc)
 	Threads int
 	Shape   string
 	M, N, K int    // matrix product (Sgemm)

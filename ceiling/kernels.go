@@ -6,6 +6,7 @@ import "github.com/trainbench/trainbench/kernels/cpu"
 type kernelSet struct {
 	peak32 func(n int, c []float32, a, b float32)
 	peak64 func(n int, c []float64, a, b float64)
+	bf16   func(n int, c []float32, a, b uint32) // nil: no bf16 loop at this level
 	copy   func(dst, src []float64)
 	triad  func(a, b, c []float64, s float64)
 }
@@ -19,7 +20,7 @@ type kernelSet struct {
 var (
 	goKernels     = kernelSet{peak32: peakGeneric[float32], peak64: peakGeneric[float64], copy: copyRef, triad: triadRef}
 	avx2Kernels   = kernelSet{peak32: peakFMAAVX2F32, peak64: peakFMAAVX2F64, copy: copyAVX2, triad: triadAVX2}
-	avx512Kernels = kernelSet{peak32: peakFMAAVX512F32, peak64: peakFMAAVX512F64, copy: copyAVX512, triad: triadAVX512}
+	avx512Kernels = kernelSet{peak32: peakFMAAVX512F32, peak64: peakFMAAVX512F64, bf16: peakDPBF16AVX512, copy: copyAVX512, triad: triadAVX512}
 )
 
 // kernelsFor returns the routines of ISA level l. The caller has checked that

@@ -24,6 +24,11 @@ func peakFMAAVX2F32(n int, c []float32, a float32, b float32)
 //go:noescape
 func peakFMAAVX2F64(n int, c []float64, a float64, b float64)
 
+// peakDPBF16AVX512 runs n iterations of c[i] += a.hi·b.hi + a.lo·b.lo (VDPBF16PS; a and b are pairs of bf16, low half first) on 24 accumulator vectors of 16 float32 each; len(c) must be 384. peakBF16Ref is its specification.
+//
+//go:noescape
+func peakDPBF16AVX512(n int, c []float32, a uint32, b uint32)
+
 // copyAVX512 sets dst[i] = src[i] for i < len(dst) with ordinary avx512 loads and stores; len(src) must be at least len(dst). copyRef is its specification.
 //
 //go:noescape

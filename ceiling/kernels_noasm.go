@@ -23,6 +23,10 @@ func peakFMAAVX2F64(n int, c []float64, a, b float64) {
 	peakRef(n, c, a, b)
 }
 
+func peakDPBF16AVX512(n int, c []float32, a, b uint32) {
+	peakBF16Ref(n, c, a, b)
+}
+
 func copyAVX512(dst, src []float64) {
 	copyRef(dst, src)
 }

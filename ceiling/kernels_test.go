@@ -76,6 +76,51 @@ func checkPeakExact[F float32 | float64](t *testing.T, n, size int, fn func(int,
 	}
 }
 
+// TestPeakBF16Loop checks the bf16 peak loop against peakBF16Ref bit for
+// bit: counting (a = (1, 1), b = (1, 0): c += 1 an iteration), and with
+// random bf16 operands one of whose products is zero (then VDPBF16PS's order
+// of additions cannot matter). Where the CPU lacks AVX512_BF16 it says so and
+// tests nothing but the twin.
+func TestPeakBF16Loop(t *testing.T) {
+	info, _ := cpu.Detect()
+	loop := PeakLoop{cpu.AVX512, benchname.BF16}
+	if info.Hardware < cpu.AVX512 || !info.HardwareBF16 {
+		t.Skipf("the CPU lacks AVX512_BF16: %v", loop.Check(info))
+	}
+	fn := loop.runBF16()
+	size := loop.Accumulators() * 16
+	rng := rand.New(rand.NewPCG(8, 9))
+	for _, n := range iterCounts {
+		c := make([]float32, size)
+		for i := range c {
+			c[i] = float32(i)
+		}
+		fn(n, c, 0x3f80_3f80, 0x3f80_0000)
+		for i, v := range c {
+			if v != float32(i+n) {
+				t.Fatalf("n=%d: c[%d] = %v after counting from %d, want %d", n, i, v, i, i+n)
+			}
+		}
+		c, want := randSlice[float32](rng, size), make([]float32, size)
+		copy(want, c)
+		bf := func() uint32 { return math.Float32bits(float32(rng.Float64()*2-1)) >> 16 }
+		a, b := bf()|bf()<<16, bf()
+		if n%2 == 1 {
+			b <<= 16 // the high product, not the low, is the nonzero one
+		}
+		fn(n, c, a, b)
+		peakBF16Ref(n, want, a, b)
+		for i := range c {
+			if c[i] != want[i] {
+				t.Fatalf("n=%d a=%#x b=%#x: c[%d] = %v, peakBF16Ref gives %v", n, a, b, i, c[i], want[i])
+			}
+		}
+	}
+	if err := (PeakLoop{cpu.AVX2, benchname.BF16}).Check(info); err == nil {
+		t.Error("a bf16 loop at avx2 passed Check")
+	}
+}
+
 // TestPeakLoopsMatchReference compares the loops with peakRef for random a
 // and b: bit for bit in f64 (both round once), within 1e-5 relative in f32
 // (peakRef rounds twice, the generic loop may not fuse).
@@ -127,7 +172,8 @@ func randSlice[F float32 | float64](rng *rand.Rand, n int) []F {
 func TestPeakRunner(t *testing.T) {
 	info, _ := cpu.Detect()
 	for _, l := range info.Levels() {
-		for _, prec := range machine.Precisions() {
+		for _, loop := range Loops(info, l) {
+			prec := loop.Prec
 			for _, threads := range []int{1, 3} {
 				ctx, err := kernels.NewContext(l, threads)
 				if err != nil {
@@ -143,11 +189,19 @@ func TestPeakRunner(t *testing.T) {
 				if got, want := r.FLOPs(), float64(threads)*1000*loop.FLOPsPerIter(); got != want {
 					t.Errorf("%v threads=%d: FLOPs() = %v, want %v", loop, threads, got, want)
 				}
-				ref := peakStart[float64](loop.Lanes() * loop.Accumulators())
-				peakRef(1000, ref, peakA, peakB)
 				want := 0.0
-				for _, v := range ref {
-					want += v
+				if prec == benchname.BF16 {
+					ref := peakStart[float32](len(r.c32[0]))
+					peakBF16Ref(1000, ref, peakBF16A, peakBF16B)
+					for _, v := range ref {
+						want += float64(v)
+					}
+				} else {
+					ref := peakStart[float64](loop.Lanes() * loop.Accumulators())
+					peakRef(1000, ref, peakA, peakB)
+					for _, v := range ref {
+						want += v
+					}
 				}
 				want *= float64(threads)
 				if got := r.Sum(); math.Abs(got-want) > 1e-4*want || got == before {

@@ -71,7 +71,8 @@ func (o Options) levels(info cpu.Info) []cpu.Level {
 }
 
 // Measure measures this machine's ceilings: the clock, the peak FLOP/s of
-// every selected ISA level in both precisions, STREAM copy and triad on
+// every selected ISA level in f32 and f64 (and bf16 at avx512 on a CPU with
+// AVX512_BF16), STREAM copy and triad on
 // DRAM-sized arrays, and the triad working-set sweep from which the bandwidth
 // of each cache level is read, each at every selected thread count. It fails
 // if an ISA level or thread count is not usable here, and returns the
@@ -121,22 +122,22 @@ func Measure(opts Options) (machine.Profile, error) {
 		say("clock %.3f GHz (dependent add chain)", ghz)
 	}
 	for _, l := range levels {
-		for _, prec := range machine.Precisions() {
+		for _, loop := range Loops(info, l) {
 			for _, t := range threads {
-				g, err := measurePeak(ctx, l, prec, t, pb)
+				g, err := measurePeak(ctx, l, loop.Prec, t, pb)
 				if err != nil {
 					return machine.Profile{}, err
 				}
-				p.Peaks = append(p.Peaks, machine.Peak{ISA: l.String(), Prec: prec, Threads: t, GFLOPS: round(g, 2)})
-				say("peak %s %s threads=%d: %.1f GFLOP/s", l, prec, t, g)
+				p.Peaks = append(p.Peaks, machine.Peak{ISA: l.String(), Prec: loop.Prec, Threads: t, GFLOPS: round(g, 2)})
+				say("peak %s %s threads=%d: %.1f GFLOP/s", l, loop.Prec, t, g)
 			}
 		}
 	}
 	if p.ClockGHz > 0 {
 		for _, l := range levels {
-			for _, prec := range machine.Precisions() {
-				g := DatasheetGFLOPS(PeakLoop{l, prec}, info.PhysicalCores, p.ClockGHz)
-				p.Datasheet = append(p.Datasheet, machine.Peak{ISA: l.String(), Prec: prec, Threads: info.PhysicalCores, GFLOPS: round(g, 2)})
+			for _, loop := range Loops(info, l) {
+				g := DatasheetGFLOPS(loop, info.PhysicalCores, p.ClockGHz)
+				p.Datasheet = append(p.Datasheet, machine.Peak{ISA: l.String(), Prec: loop.Prec, Threads: info.PhysicalCores, GFLOPS: round(g, 2)})
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/machine"
 )
@@ -70,8 +71,15 @@ func TestMeasureQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(p.Peaks), 2*len(info.Levels()); got != want {
+	want := 2 * len(info.Levels())
+	if info.BF16() {
+		want++ // bf16 at avx512
+	}
+	if got := len(p.Peaks); got != want {
 		t.Errorf("%d peaks, want %d", got, want)
+	}
+	if _, ok := p.Peak(machine.ISAAVX512, benchname.BF16, 1); ok != info.BF16() {
+		t.Errorf("bf16 peak measured: %v; the CPU's bf16 capability: %v", ok, info.CheckBF16())
 	}
 	for _, k := range p.Peaks {
 		if k.GFLOPS <= 0 || k.Threads != 1 {

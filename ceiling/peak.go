@@ -1,6 +1,8 @@
 package ceiling
 
 import (
+	"fmt"
+
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
@@ -13,6 +15,12 @@ import (
 // loop is generated assembly (one vfmadd per accumulator vector); at generic
 // it is plain Go on scalars, which the Go compiler turns into a multiply and
 // an add (or a scalar FMA with GOAMD64=v3): the best pure-Go kernels can do.
+//
+// Precision bf16 exists at avx512 only, on CPUs with AVX512_BF16: chains
+// c += a.hi·b.hi + a.lo·b.lo of VDPBF16PS, float32 accumulators and bf16
+// pairs as operands, as the bf16 GEMM's inner loop runs. Its Lanes are the
+// 32 bf16 products of a vector and each counts a multiply and an add, so a
+// VDPBF16PS is 64 FLOP, as oneDNN and the vendors count it.
 type PeakLoop struct {
 	ISA  cpu.Level
 	Prec benchname.Precision
@@ -36,8 +44,12 @@ func (l PeakLoop) Lanes() int {
 }
 
 // Accumulators is the number of independent chains: 16 at avx512, 12 at avx2
-// and generic (enough for two FMA pipes with up to 6 (8) cycles of latency).
+// and generic (enough for two FMA pipes with up to 6 (8) cycles of latency),
+// and 24 for bf16 (Zen 5 needs more than 12 VDPBF16PS in flight).
 func (l PeakLoop) Accumulators() int {
+	if l.Prec == benchname.BF16 {
+		return 24
+	}
 	if l.ISA == cpu.AVX512 {
 		return 16
 	}
@@ -54,10 +66,40 @@ func (l PeakLoop) FLOPsPerIter() float64 { return 2 * float64(l.Lanes()*l.Accumu
 // String is "avx512-f32" and the like.
 func (l PeakLoop) String() string { return l.ISA.String() + "-" + string(l.Prec) }
 
+// Check returns nil if the loop can run on the CPU info describes (its ISA
+// level checked separately, by kernels.NewContext) and otherwise why not:
+// f32 and f64 run at every level, bf16 at avx512 with AVX512_BF16 only.
+func (l PeakLoop) Check(info cpu.Info) error {
+	if l.Prec != benchname.BF16 {
+		return nil
+	}
+	if l.ISA != cpu.AVX512 {
+		return fmt.Errorf("ceiling: no bf16 peak loop at ISA level %s (avx512 only)", l.ISA)
+	}
+	if err := info.CheckBF16(); err != nil {
+		return fmt.Errorf("ceiling: peak %v: %w", l, err)
+	}
+	return nil
+}
+
+// Loops returns the peak loops of level l this CPU can run: f32 and f64,
+// and bf16 where Check allows it.
+func Loops(info cpu.Info, l cpu.Level) []PeakLoop {
+	var ls []PeakLoop
+	for _, p := range machine.Precisions() {
+		if loop := (PeakLoop{l, p}); loop.Check(info) == nil {
+			ls = append(ls, loop)
+		}
+	}
+	return ls
+}
+
 // run32 and run64 return the routine of the loop for the precision.
 func (l PeakLoop) run32() func(n int, c []float32, a, b float32) { return kernelsFor(l.ISA).peak32 }
 
 func (l PeakLoop) run64() func(n int, c []float64, a, b float64) { return kernelsFor(l.ISA).peak64 }
+
+func (l PeakLoop) runBF16() func(n int, c []float32, a, b uint32) { return kernelsFor(l.ISA).bf16 }
 
 // peakGeneric is the generic level's peak loop: n iterations of
 // c[i] = c[i]·a + b on the first 12 elements of c, in registers. The Go
@@ -97,6 +139,15 @@ const (
 	peakB = 1e-7
 )
 
+// The bf16 loop's operands: a = (1, 1) and b = (2⁻²⁰, 0) as bf16 pairs, so
+// c grows by 2⁻²⁰ an iteration, exactly (c stays below 2¹² for 2³² iterations
+// from its start near 0.1), and with one product zero the order and fusion
+// of VDPBF16PS's two additions cannot change a bit.
+const (
+	peakBF16A = 0x3f80_3f80 // bf16 1.0 in both halves
+	peakBF16B = 0x0000_3580 // bf16 2⁻²⁰ in the low half, 0 in the high
+)
+
 // PeakRunner runs a peak loop on every thread of a Context at the Context's
 // ISA level: Run does Iters iterations on each thread at once.
 type PeakRunner struct {
@@ -114,9 +165,16 @@ func NewPeakRunner(ctx *kernels.Context, prec benchname.Precision, iters int) (*
 		return nil, err
 	}
 	r := &PeakRunner{Iters: iters, ctx: ctx, loop: PeakLoop{ctx.ISA(), prec}}
+	info, _ := cpu.Detect()
+	if err := r.loop.Check(info); err != nil {
+		return nil, err
+	}
 	n := r.loop.Lanes() * r.loop.Accumulators()
+	if prec == benchname.BF16 {
+		n = r.loop.Accumulators() * 16 // float32 accumulators
+	}
 	for tid := 0; tid < ctx.Threads(); tid++ {
-		if prec == benchname.F32 {
+		if prec == benchname.F32 || prec == benchname.BF16 {
 			r.c32 = append(r.c32, peakStart[float32](n))
 		} else {
 			r.c64 = append(r.c64, peakStart[float64](n))
@@ -145,6 +203,11 @@ func (r *PeakRunner) FLOPs() float64 {
 // Run does Iters iterations of the loop on every thread concurrently.
 func (r *PeakRunner) Run() {
 	iters := r.Iters
+	if r.loop.Prec == benchname.BF16 {
+		fn := r.loop.runBF16()
+		r.ctx.Parallel(func(tid int) { chunked(iters, func(n int) { fn(n, r.c32[tid], peakBF16A, peakBF16B) }) })
+		return
+	}
 	if r.loop.Prec == benchname.F32 {
 		fn := r.loop.run32()
 		r.ctx.Parallel(func(tid int) { chunked(iters, func(n int) { fn(n, r.c32[tid], peakA, peakB) }) })

@@ -41,3 +41,21 @@ func triadRef(a, b, c []float64, s float64) {
 
 // addChainRef is the result of addChain(n): 100 adds of 1 per iteration.
 func addChainRef(n int) int { return 100 * max(n, 0) }
+
+// peakBF16Ref runs n iterations of c[i] += a.hi·b.hi + a.lo·b.lo on every
+// element of c, where a and b each hold two bfloat16 (low half the even
+// element): VDPBF16PS's order, the odd product added first, each addition
+// rounded to nearest even. The products of two bfloat16 are exact in
+// float32, so only the additions round. VDPBF16PS also treats denormal
+// inputs as zero and flushes denormal results; peakBF16Ref does not, and
+// callers keep away from them.
+func peakBF16Ref(n int, c []float32, a, b uint32) {
+	bf := func(h uint32) float32 { return math.Float32frombits(h << 16) }
+	alo, ahi, blo, bhi := bf(a&0xffff), bf(a>>16), bf(b&0xffff), bf(b>>16)
+	for it := 0; it < n; it++ {
+		for i := range c {
+			c[i] += ahi * bhi
+			c[i] += alo * blo
+		}
+	}
+}

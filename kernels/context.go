@@ -17,6 +17,7 @@ const MaxThreads = 1024
 // releases its workers.
 type Context struct {
 	isa         cpu.Level
+	bf16        bool // the AVX512_BF16 paths run (HasBF16)
 	pool        *parallel.Pool
 	caches      gemm.Caches
 	gemmWS      []gemm.Workspace // one per thread
@@ -47,6 +48,7 @@ func NewContext(isa cpu.Level, threads int) (*Context, error) {
 	}
 	c := &Context{
 		isa:    isa,
+		bf16:   bf16Usable(info, isa),
 		pool:   parallel.New(threads),
 		caches: gemm.Caches{L2: info.L2, L3: info.L3},
 		gemmWS: make([]gemm.Workspace, threads),

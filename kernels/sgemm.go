@@ -72,7 +72,7 @@ func (c *Context) Sgemm(tA, tB Transpose, m, n, k int, alpha float32, a []float3
 
 // checkSgemm panics with a message naming the argument if the shapes, strides
 // or slice lengths of an SGEMM call are inconsistent.
-func checkSgemm(tA, tB Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func checkSgemm[E float32 | BF16](tA, tB Transpose, m, n, k int, a []E, lda int, b []E, ldb int, c []float32, ldc int) {
 	fail := func(format string, args ...any) {
 		panic(fmt.Sprintf("kernels: Sgemm(%v%v, m=%d n=%d k=%d): ", tA, tB, m, n, k) + fmt.Sprintf(format, args...))
 	}
@@ -244,6 +244,11 @@ type gemmJob struct {
 	alpha, beta   float32
 	a, b, c       []float32
 	lda, ldb, ldc int
+	// A bf16 product (sgemm_bf16.go): its kernel and operands, and kern
+	// holds only the tile size the split needs.
+	bf16     bool
+	bkern    gemm.BF16Kernel
+	a16, b16 gemm.BF16Matrix
 }
 
 // runGemmJob runs the whole SGEMM in ctx.gemmJob on the calling thread.

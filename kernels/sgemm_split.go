@@ -219,6 +219,10 @@ func (ctx *Context) gemmRect(tid, m0, m1, n0, n1 int) {
 	if m0 == m1 || n0 == n1 {
 		return
 	}
+	if j.bf16 {
+		ctx.gemmRectBF16(tid, m0, m1, n0, n1)
+		return
+	}
 	am := gemm.Matrix{Data: j.a, Stride: j.lda, Trans: j.tA == Trans}
 	bm := gemm.Matrix{Data: j.b, Stride: j.ldb, Trans: j.tB == Trans}
 	if j.tA == NoTrans {

@@ -45,8 +45,12 @@ const (
 // CacheLevels lists the level names in order.
 func CacheLevels() []string { return []string{LevelL1, LevelL2, LevelL3, LevelDRAM} }
 
-// Precisions lists the precisions peaks are measured in, f32 first.
-func Precisions() []benchname.Precision { return []benchname.Precision{benchname.F32, benchname.F64} }
+// Precisions lists the precisions peaks are measured in, f32 first. bf16
+// (bfloat16 products, float32 sums) is measured only where the CPU has it
+// (AVX512_BF16), so a profile may lack it.
+func Precisions() []benchname.Precision {
+	return []benchname.Precision{benchname.F32, benchname.F64, benchname.BF16}
+}
 
 // ParsePrecision parses the name of one of Precisions ("f32", "f64"; the
 // spellings benchname.CanonicalPrecision accepts).

@@ -14,9 +14,11 @@ import (
 
 // detectJSON is what detect --json prints.
 type detectJSON struct {
-	Label   string          `json:"label"`      // the default machine label
-	Levels  []string        `json:"isa_levels"` // usable ISA levels, lowest first
-	Profile machine.Profile `json:"profile"`    // CPU facts, and the ceilings when measured
+	Label   string          `json:"label"`                 // the default machine label
+	Levels  []string        `json:"isa_levels"`            // usable ISA levels, lowest first
+	BF16    bool            `json:"bf16"`                  // the AVX512_BF16 capability is usable
+	NoBF16  string          `json:"bf16_reason,omitempty"` // why not, when it is not
+	Profile machine.Profile `json:"profile"`               // CPU facts, and the ceilings when measured
 }
 
 func newDetectCmd() *cobra.Command {
@@ -27,7 +29,8 @@ func newDetectCmd() *cobra.Command {
 		Short: "Print the machine profile: CPU, caches, ISA levels (and measured ceilings with --ceilings)",
 		Long: `detect prints the machine profile as the configuration lines a results file
 starts with (cpu, cpu-vendor, cores, caches, isa-features, ...), the usable
-ISA levels and the default machine label. With --ceilings quick (about 3 s)
+ISA levels, whether the bfloat16 kernels can run (AVX512_BF16, and why not)
+and the default machine label. With --ceilings quick (about 3 s)
 or full (about 30 s) it measures the peak FLOP/s and memory bandwidths too.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -48,6 +51,11 @@ or full (about 30 s) it measures the peak FLOP/s and memory bandwidths too.`,
 			for _, l := range info.Levels() {
 				out.Levels = append(out.Levels, l.String())
 			}
+			if err := info.CheckBF16(); err != nil {
+				out.NoBF16 = err.Error()
+			} else {
+				out.BF16 = true
+			}
 			w := cmd.OutOrStdout()
 			if asJSON {
 				return writeJSON(w, out)
@@ -56,6 +64,11 @@ or full (about 30 s) it measures the peak FLOP/s and memory bandwidths too.`,
 				fmt.Fprintf(w, "%s: %s\n", kv.Key, kv.Value)
 			}
 			fmt.Fprintf(w, "isa-levels: %s\n", strings.Join(out.Levels, ","))
+			if out.BF16 {
+				fmt.Fprintf(w, "bf16: yes\n")
+			} else {
+				fmt.Fprintf(w, "bf16: no (%s)\n", out.NoBF16)
+			}
 			fmt.Fprintf(w, "%s: %s\n", results.KeyLabel, out.Label)
 			return nil
 		},

@@ -73,7 +73,7 @@ func TestRunWritesResults(t *testing.T) {
 	machine := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(det.String()), "\n") {
 		k, v, _ := strings.Cut(line, ": ")
-		if k != "isa-levels" && k != results.KeyLabel {
+		if k != "isa-levels" && k != "bf16" && k != results.KeyLabel {
 			machine[k] = v
 		}
 	}
@@ -405,7 +405,7 @@ func TestDetect(t *testing.T) {
 	if code := run([]string{"detect"}, &o, &e); code != 0 {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
-	for _, want := range []string{"\ncpu-vendor: ", "\ncores: ", "\nisa-levels: generic", "\nmachine: "} {
+	for _, want := range []string{"\ncpu-vendor: ", "\ncores: ", "\nisa-levels: generic", "\nbf16: ", "\nmachine: "} {
 		if !strings.Contains("\n"+o.String(), want) {
 			t.Errorf("detect output lacks %q:\n%s", strings.TrimSpace(want), o.String())
 		}

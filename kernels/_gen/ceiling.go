@@ -20,6 +20,7 @@ func genCeiling() {
 			peakFMA(s, p)
 		}
 	}
+	peakDPBF16()
 	for _, s := range []isa{isaAVX512, isaAVX2} {
 		streamCopy(s)
 		streamTriad(s)
@@ -85,6 +86,48 @@ func peakFMA(s isa, p prec) {
 	Label(name + "_store")
 	for i, r := range acc {
 		p.movu(r, Mem{Base: pc, Disp: i * vbytes})
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// peakBF16Accumulators is the number of independent VDPBF16PS chains of the
+// bf16 peak loop: Zen 5 needs more than 12 in flight to reach the
+// instruction's throughput (the C anchor gets 1.84x the float32 peak with
+// 12, 2.0x with 24), and 24 leave two registers for the operands.
+const peakBF16Accumulators = 24
+
+// peakDPBF16 emits peakDPBF16AVX512(n, c, a, b): n iterations of VDPBF16PS
+// on every accumulator vector, with the bf16 pairs a and b broadcast to every
+// lane (VDPBF16PS is hand-encoded: see evex.go).
+func peakDPBF16() {
+	const name = "peakDPBF16AVX512"
+	k, lanes := peakBF16Accumulators, isaAVX512.lanes
+	routine(name, "func(n int, c []float32, a, b uint32)", "peakBF16Ref", fmt.Sprintf("%s runs n iterations of c[i] += a.hi·b.hi + a.lo·b.lo (VDPBF16PS; a and b are pairs of bf16, low half first) on %d accumulator vectors of %d float32 each; len(c) must be %d. peakBF16Ref is its specification.",
+		name, k, lanes, k*lanes))
+	s := isaAVX512
+	acc := s.vec[:k]
+	va, vb := s.vec[k], s.vec[k+1]
+	n := Load(Param("n"), GP64())
+	pc := Load(Param("c").Base(), GP64())
+	// Through general registers: vet's asmdecl takes a VPBROADCASTD from
+	// memory for a wider read than the 4-byte parameter.
+	VPBROADCASTD(Load(Param("a"), GP32()), va)
+	VPBROADCASTD(Load(Param("b"), GP32()), vb)
+	for i, r := range acc {
+		VMOVUPS(Mem{Base: pc, Disp: i * 64}, r)
+	}
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_store"))
+	Label(name + "_loop")
+	for _, r := range acc {
+		VDPBF16PS_Z(vb, va, r) // r += pairwise va·vb
+	}
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_store")
+	for i, r := range acc {
+		VMOVUPS(r, Mem{Base: pc, Disp: i * 64})
 	}
 	VZEROUPPER()
 	RET()

@@ -37,7 +37,7 @@ type unit struct {
 
 // units maps a unit name to its generators.
 var units = map[string]unit{
-	"gemm":    {asm: func() { genGemm(); genTranspose() }, goFiles: writeGemmGo},
+	"gemm":    {asm: func() { genGemm(); genTranspose(); genGemmBF16() }, goFiles: writeGemmGo},
 	"ceiling": {asm: genCeiling},
 	"conv":    {asm: genConv, goFiles: writeConvGo},
 	"vec":     {asm: genVec},

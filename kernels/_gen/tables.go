@@ -32,6 +32,15 @@ func writeGemmGo(dir string) error {
 			sb.WriteString("}\n\n")
 		}
 	}
+	for _, nv := range []int{bf16NV, 1} {
+		w := nv * isaAVX512.lanes
+		fmt.Fprintf(&sb, "// bf16AVX512_%d lists the avx512-bf16 kernels %d wide, by row count.\n", w, w)
+		fmt.Fprintf(&sb, "var bf16AVX512_%d = [...]BF16Fn{nil", w)
+		for mr := 1; mr <= bf16MR; mr++ {
+			fmt.Fprintf(&sb, ", %s", bf16KernelName(mr, w))
+		}
+		sb.WriteString("}\n\n")
+	}
 	return writeFormatted(dir+"/tables_gen.go", sb.String())
 }
 

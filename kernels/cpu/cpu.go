@@ -14,6 +14,12 @@
 // the cap set by the TRAINBENCH_ISA environment variable (for example
 // TRAINBENCH_ISA=avx2 runs a whole process without AVX-512). Asking for a level
 // that is not usable is an error that says why, never a crash.
+//
+// Beside the levels stands one capability, BF16: the AVX512_BF16 instructions
+// (VDPBF16PS, VCVTNE2PS2BF16), which the bfloat16 kernels need. It is not a
+// level because CPUs with AVX-512 may lack it (Intel Ice Lake, Skylake-SP); it
+// is usable when the CPU has it, level avx512 is usable (its instructions are
+// EVEX-encoded AVX-512), and so a cap below avx512 turns it off too.
 package cpu
 
 import (
@@ -82,6 +88,24 @@ type Info struct {
 	Compiled       Level    // highest level this binary has code for (generic under noasm or off amd64)
 	Cap            Level    // cap from TRAINBENCH_ISA (AVX512 when unset)
 	Arch           string   // GOARCH
+	HardwareBF16   bool     // the CPU has AVX512_BF16 (see BF16 for whether it is usable)
+}
+
+// BF16 reports whether the bfloat16 instructions may run: see CheckBF16.
+func (i Info) BF16() bool { return i.CheckBF16() == nil }
+
+// CheckBF16 returns nil if the AVX512_BF16 capability is usable and otherwise
+// an error saying why not: the CPU lacks it, or level avx512, whose
+// encoding it shares, is not usable (not compiled in, or capped by
+// TRAINBENCH_ISA). Callers skip their bfloat16 paths with this reason.
+func (i Info) CheckBF16() error {
+	if !i.HardwareBF16 {
+		return fmt.Errorf("this CPU (%s) lacks AVX512_BF16 (VDPBF16PS), which the bfloat16 kernels need", i.Brand)
+	}
+	if err := i.Check(AVX512); err != nil {
+		return fmt.Errorf("AVX512_BF16 needs ISA level avx512: %w", err)
+	}
+	return nil
 }
 
 // Max returns the highest usable level: the lowest of Hardware, Compiled and Cap.
@@ -123,7 +147,7 @@ var (
 // non-nil only when TRAINBENCH_ISA holds an unknown level name; the Info is
 // still valid then, capped at Generic.
 func Detect() (Info, error) {
-	detectOnce.Do(func() { detected, detectErr = detect(os.Getenv(EnvISA)) })
+	detectOnce.Do(func() { detected, detectErr = detect(cpuid.CPU, compiledLevel, os.Getenv(EnvISA)) })
 	return detected, detectErr
 }
 
@@ -136,8 +160,10 @@ var relevant = []cpuid.FeatureID{
 	cpuid.ASIMD, cpuid.FPHP, cpuid.ASIMDHP, cpuid.SVE,
 }
 
-func detect(env string) (Info, error) {
-	c := cpuid.CPU
+// detect builds the Info of the CPU c describes, for a binary with
+// assembly up to compiled, capped by env (TRAINBENCH_ISA's value). Tests
+// pass CPUs with made-up feature sets.
+func detect(c cpuid.CPUInfo, compiled Level, env string) (Info, error) {
 	info := Info{
 		Vendor:         vendorName(c),
 		Brand:          strings.TrimSpace(c.BrandName),
@@ -148,7 +174,7 @@ func detect(env string) (Info, error) {
 		L1D:            max(c.Cache.L1D, 0),
 		L2:             max(c.Cache.L2, 0),
 		L3:             max(c.Cache.L3, 0),
-		Compiled:       compiledLevel,
+		Compiled:       compiled,
 		Cap:            AVX512,
 		Arch:           runtime.GOARCH,
 	}
@@ -169,6 +195,7 @@ func detect(env string) (Info, error) {
 	}
 	sort.Strings(info.Features)
 	info.Hardware = hardwareLevel(c)
+	info.HardwareBF16 = c.X64Level() >= 1 && c.Supports(cpuid.AVX512BF16)
 	if env == "" {
 		return info, nil
 	}

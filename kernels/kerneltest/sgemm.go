@@ -34,7 +34,41 @@ func GemmCases(l cpu.Level, short bool) []GemmCase {
 	kern := gemm.KernelFor(l)
 	info, _ := cpu.Detect()
 	bl := gemm.BlockingFor(kern, gemm.Caches{L2: info.L2, L3: info.L3})
-	mr, nr := kern.MR, kern.NR
+	return gemmCasesFor(kern.MR, kern.NR, bl, short)
+}
+
+// GemmCasesBF16 returns the conformance shapes of the bf16 products:
+// GemmCases's rules for the bf16 kernel's tile and blocking (its KC is even
+// and twice the float32 one), plus odd k around KC so that a block ends on
+// half a pair.
+func GemmCasesBF16(short bool) []GemmCase {
+	kern := gemm.AVX512BF16Kernel
+	info, _ := cpu.Detect()
+	bl := gemm.BF16BlockingFor(kern, gemm.Caches{L2: info.L2, L3: info.L3})
+	cases := gemmCasesFor(kern.MR, kern.NR, bl, short)
+	if short { // every other short case: the race detector's run of the pure-Go kernels stays within seconds
+		kept := cases[:0]
+		for i, c := range cases {
+			if i%2 == 0 {
+				kept = append(kept, c)
+			}
+		}
+		cases = kept
+	}
+	for i := range cases {
+		// Two blocks of k are enough to cross a block's edge; the float32
+		// rule's 2·KC+3 costs the float64 reference seconds at this KC.
+		if cases[i].K > bl.KC+3 {
+			cases[i].K = bl.KC + 3
+		}
+	}
+	for i, k := range []int{3, 65, bl.KC - 1, bl.KC + 1} {
+		cases = append(cases, GemmCase{TA: kernels.Transpose("NT"[i%2]), TB: kernels.Transpose("NT"[i/2%2]), M: kern.MR + 1, N: kern.NR/2 + 1, K: k, Alpha: 1.5, Beta: 1, PadA: 1, PadB: 1, PadC: 1})
+	}
+	return cases
+}
+
+func gemmCasesFor(mr, nr int, bl gemm.Blocking, short bool) []GemmCase {
 	small := uniq(1, 2, 3, mr-1, mr, mr+1, nr-1, nr, nr+1, 13, 37)
 	ks := uniq(1, 2, 7, 16, 37)
 	trans := []kernels.Transpose{kernels.NoTrans, kernels.Trans}
@@ -127,6 +161,75 @@ func minLen(rows, cols, ld int) int {
 	return (rows-1)*ld + cols
 }
 
+// TestSgemmBF16 runs fn, an SGEMM in bfloat16 (kernels.SgemmBF16Impls),
+// through every case of GemmCasesBF16 on ctx.
+//
+// Bound: the reference rounds A and B to bfloat16 (kernels.ToBF16) and sums
+// their products exactly in float64, so the rounding of the inputs, which
+// the product's contract includes, is no error; what is left is float32
+// accumulation: |got − ref| ≤ (k + 2⌈k/64⌉ + 4)·2⁻²⁴·(|alpha|·Σ|a·b| +
+// |beta·C|), one rounding per addition of the k products, two per KC block
+// (alpha times the block's sum, added to C; KC ≥ 64), and those of alpha
+// and beta.
+//
+// The full case list runs only on a Context with the AVX512_BF16 kernels
+// (ctx.HasBF16); elsewhere the pure-Go kernels, which are one code at every
+// level, get the short list, lest CI's pure-Go runs take minutes.
+func TestSgemmBF16(t *testing.T, ctx *kernels.Context, fn kernels.SgemmFunc) {
+	rng := Rand(uint64(ctx.ISA())*1000 + uint64(ctx.Threads()) + 16)
+	spec := gemmSpec{in: roundBF16, tol: bf16Tol}
+	for _, c := range GemmCasesBF16(testing.Short() || !ctx.HasBF16()) {
+		spec.call = func(a []float32, lda int, b []float32, ldb int, cm []float32, ldc int) {
+			fn(ctx, c.TA, c.TB, c.M, c.N, c.K, c.Alpha, a, lda, b, ldb, c.Beta, cm, ldc)
+		}
+		if !checkGemmCase(t, c, rng, spec) {
+			return
+		}
+	}
+}
+
+// TestGemmBF16 runs fn, a GEMM on bfloat16 operands (kernels.GemmBF16Impls),
+// through the short list of GemmCasesBF16 on ctx, with TestSgemmBF16's bound:
+// the operands are the suite's float32 ones rounded to bfloat16.
+func TestGemmBF16(t *testing.T, ctx *kernels.Context, fn kernels.GemmBF16Func) {
+	rng := Rand(uint64(ctx.ISA())*1000 + uint64(ctx.Threads()) + 17)
+	spec := gemmSpec{in: roundBF16, tol: bf16Tol}
+	// The short list: the loop nest is TestSgemmBF16's; what differs is the
+	// operands' reading (A in place, B packed from bf16).
+	for _, c := range GemmCasesBF16(true) {
+		spec.call = func(a []float32, lda int, b []float32, ldb int, cm []float32, ldc int) {
+			a16, b16 := toBF16(a), toBF16(b)
+			fn(ctx, c.TA, c.TB, c.M, c.N, c.K, c.Alpha, a16, lda, b16, ldb, c.Beta, cm, ldc)
+			for i, h := range a16 { // the operands are inputs: unchanged
+				if h != kernels.ToBF16(a[i]) {
+					t.Errorf("%v: input A modified at %d", c, i)
+					break
+				}
+			}
+		}
+		if !checkGemmCase(t, c, rng, spec) {
+			return
+		}
+	}
+}
+
+func roundBF16(v float32) float64 { return float64(kernels.ToBF16(v).Float32()) }
+
+func bf16Tol(k int) float64 { return float64(k+2*((k+63)/64)+4) * U }
+
+// toBF16 returns s rounded to bfloat16, nil for an empty s (as the
+// contract allows).
+func toBF16(s []float32) []kernels.BF16 {
+	if len(s) == 0 {
+		return nil
+	}
+	out := make([]kernels.BF16, len(s))
+	for i, v := range s {
+		out[i] = kernels.ToBF16(v)
+	}
+	return out
+}
+
 func uniq(vs ...int) []int {
 	seen := map[int]bool{}
 	var out []int
@@ -147,14 +250,30 @@ func uniq(vs ...int) []int {
 // plus the roundings of the alpha and beta terms.
 func TestSgemm(t *testing.T, ctx *kernels.Context, fn kernels.SgemmFunc) {
 	rng := Rand(uint64(ctx.ISA())*1000 + uint64(ctx.Threads()))
+	spec := gemmSpec{
+		in:  func(v float32) float64 { return float64(v) },
+		tol: func(k int) float64 { return float64(k+4) * U },
+	}
 	for _, c := range GemmCases(ctx.ISA(), testing.Short()) {
-		if !checkSgemmCase(t, ctx, fn, c, rng) {
+		spec.call = func(a []float32, lda int, b []float32, ldb int, cm []float32, ldc int) {
+			fn(ctx, c.TA, c.TB, c.M, c.N, c.K, c.Alpha, a, lda, b, ldb, c.Beta, cm, ldc)
+		}
+		if !checkGemmCase(t, c, rng, spec) {
 			return // one failing case tells enough; don't flood the log
 		}
 	}
 }
 
-func checkSgemmCase(t *testing.T, ctx *kernels.Context, fn kernels.SgemmFunc, c GemmCase, rng interface{ Float32() float32 }) bool {
+// gemmSpec is what checkGemmCase checks: how to call the product on float32
+// operands, what an operand element is in the reference, and the error
+// bound for an inner dimension k (a factor of the sum of |terms|).
+type gemmSpec struct {
+	call func(a []float32, lda int, b []float32, ldb int, c []float32, ldc int)
+	in   func(float32) float64
+	tol  func(k int) float64
+}
+
+func checkGemmCase(t *testing.T, c GemmCase, rng interface{ Float32() float32 }, spec gemmSpec) bool {
 	t.Helper()
 	ar, ac := c.M, c.K
 	if c.TA == kernels.Trans {
@@ -195,21 +314,21 @@ func checkSgemmCase(t *testing.T, ctx *kernels.Context, fn kernels.SgemmFunc, c 
 	c0 := Snapshot(cg.Data)
 	a0, b0 := Snapshot(a), Snapshot(b)
 
-	fn(ctx, c.TA, c.TB, c.M, c.N, c.K, c.Alpha, a, lda, b, ldb, c.Beta, cg.Data, ldc)
+	spec.call(a, lda, b, ldb, cg.Data, ldc)
 
 	opA := func(i, p int) float64 {
 		if c.TA == kernels.NoTrans {
-			return float64(a[i*lda+p])
+			return spec.in(a[i*lda+p])
 		}
-		return float64(a[p*lda+i])
+		return spec.in(a[p*lda+i])
 	}
 	opB := func(p, j int) float64 {
 		if c.TB == kernels.NoTrans {
-			return float64(b[p*ldb+j])
+			return spec.in(b[p*ldb+j])
 		}
-		return float64(b[j*ldb+p])
+		return spec.in(b[j*ldb+p])
 	}
-	tol := float64(c.K+4) * U
+	tol := spec.tol(c.K)
 	ok := true
 	for i := 0; i < c.M && ok; i++ {
 		for j := 0; j < c.N; j++ {

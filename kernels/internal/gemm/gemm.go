@@ -116,8 +116,9 @@ func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
 // buffers grow on first use and are reused afterwards.
 type Workspace struct {
 	a, b, tile []float32
-	keepB      bool    // KeepB: reuse the packed panel of B when it matches
-	packed     packedB // the panel of B that b holds, when keepB
+	keepB      bool          // KeepB: reuse the packed panel of B when it matches
+	packed     packedB       // the panel of B that b holds, when keepB
+	bf16       bf16Workspace // the bf16 GEMM's buffers (bf16.go)
 }
 
 // packedB names a packed panel of B: the operand (its first element, stride

@@ -203,3 +203,138 @@ func transpose8x8(blocks int, src []float32, ld int, dst []float32, dstStride in
 //
 //go:noescape
 func transpose4x8(blocks int, src []float32, ld int, dst []float32, dstStride int)
+
+// gemmBF16AVX512_1x32 is the avx512-bf16 micro-kernel for a 1×32 tile (VDPBF16PS); microBF16Ref(1, 32, ...) for 16 < cols ≤ 32 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_1x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_2x32 is the avx512-bf16 micro-kernel for a 2×32 tile (VDPBF16PS); microBF16Ref(2, 32, ...) for 16 < cols ≤ 32 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_2x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_3x32 is the avx512-bf16 micro-kernel for a 3×32 tile (VDPBF16PS); microBF16Ref(3, 32, ...) for 16 < cols ≤ 32 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_3x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_4x32 is the avx512-bf16 micro-kernel for a 4×32 tile (VDPBF16PS); microBF16Ref(4, 32, ...) for 16 < cols ≤ 32 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_4x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_5x32 is the avx512-bf16 micro-kernel for a 5×32 tile (VDPBF16PS); microBF16Ref(5, 32, ...) for 16 < cols ≤ 32 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_5x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_6x32 is the avx512-bf16 micro-kernel for a 6×32 tile (VDPBF16PS); microBF16Ref(6, 32, ...) for 16 < cols ≤ 32 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_6x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_7x32 is the avx512-bf16 micro-kernel for a 7×32 tile (VDPBF16PS); microBF16Ref(7, 32, ...) for 16 < cols ≤ 32 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_7x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_8x32 is the avx512-bf16 micro-kernel for a 8×32 tile (VDPBF16PS); microBF16Ref(8, 32, ...) for 16 < cols ≤ 32 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_8x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_9x32 is the avx512-bf16 micro-kernel for a 9×32 tile (VDPBF16PS); microBF16Ref(9, 32, ...) for 16 < cols ≤ 32 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_9x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_10x32 is the avx512-bf16 micro-kernel for a 10×32 tile (VDPBF16PS); microBF16Ref(10, 32, ...) for 16 < cols ≤ 32 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_10x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_11x32 is the avx512-bf16 micro-kernel for a 11×32 tile (VDPBF16PS); microBF16Ref(11, 32, ...) for 16 < cols ≤ 32 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_11x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_12x32 is the avx512-bf16 micro-kernel for a 12×32 tile (VDPBF16PS); microBF16Ref(12, 32, ...) for 16 < cols ≤ 32 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_12x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_1x16 is the avx512-bf16 micro-kernel for a 1×16 tile (VDPBF16PS); microBF16Ref(1, 16, ...) for 0 < cols ≤ 16 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_1x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_2x16 is the avx512-bf16 micro-kernel for a 2×16 tile (VDPBF16PS); microBF16Ref(2, 16, ...) for 0 < cols ≤ 16 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_2x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_3x16 is the avx512-bf16 micro-kernel for a 3×16 tile (VDPBF16PS); microBF16Ref(3, 16, ...) for 0 < cols ≤ 16 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_3x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_4x16 is the avx512-bf16 micro-kernel for a 4×16 tile (VDPBF16PS); microBF16Ref(4, 16, ...) for 0 < cols ≤ 16 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_4x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_5x16 is the avx512-bf16 micro-kernel for a 5×16 tile (VDPBF16PS); microBF16Ref(5, 16, ...) for 0 < cols ≤ 16 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_5x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_6x16 is the avx512-bf16 micro-kernel for a 6×16 tile (VDPBF16PS); microBF16Ref(6, 16, ...) for 0 < cols ≤ 16 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_6x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_7x16 is the avx512-bf16 micro-kernel for a 7×16 tile (VDPBF16PS); microBF16Ref(7, 16, ...) for 0 < cols ≤ 16 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_7x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_8x16 is the avx512-bf16 micro-kernel for a 8×16 tile (VDPBF16PS); microBF16Ref(8, 16, ...) for 0 < cols ≤ 16 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_8x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_9x16 is the avx512-bf16 micro-kernel for a 9×16 tile (VDPBF16PS); microBF16Ref(9, 16, ...) for 0 < cols ≤ 16 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_9x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_10x16 is the avx512-bf16 micro-kernel for a 10×16 tile (VDPBF16PS); microBF16Ref(10, 16, ...) for 0 < cols ≤ 16 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_10x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_11x16 is the avx512-bf16 micro-kernel for a 11×16 tile (VDPBF16PS); microBF16Ref(11, 16, ...) for 0 < cols ≤ 16 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_11x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// gemmBF16AVX512_12x16 is the avx512-bf16 micro-kernel for a 12×16 tile (VDPBF16PS); microBF16Ref(12, 16, ...) for 0 < cols ≤ 16 is its specification.
+//
+//go:noescape
+func gemmBF16AVX512_12x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha float32, beta float32, cols int)
+
+// packPairsBF16AVX512 packs kp k-pairs of 32 columns of the row-major float32 matrix b (row stride ldb) into bf16 pairs: dst[p·32+j] holds b[2p·ldb+j] in its low half and b[(2p+1)·ldb+j] in its high half, rounded to nearest even. packPairsRef is its specification.
+//
+//go:noescape
+func packPairsBF16AVX512(kp int, b []float32, ldb int, dst []uint32)
+
+// toBF16AVX512 sets dst[i] = bf16(src[i]), rounded to nearest even as VCVTNEPS2BF16 does, for i < len(src)/16·16; dst must be at least that long. toBF16Blocks is its specification.
+//
+//go:noescape
+func toBF16AVX512(dst []uint16, src []float32)
+
+// fromBF16AVX512 sets dst[i] = float32(src[i]) (bf16 bits shifted left by 16, exact) for i < len(src)/16·16; dst must be at least that long. fromBF16Blocks is its specification.
+//
+//go:noescape
+func fromBF16AVX512(dst []float32, src []uint16)

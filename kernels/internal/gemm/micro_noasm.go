@@ -166,3 +166,111 @@ func transpose8x8(blocks int, src []float32, ld int, dst []float32, dstStride in
 func transpose4x8(blocks int, src []float32, ld int, dst []float32, dstStride int) {
 	transposeRef(4, 8*blocks, src, ld, dst, dstStride)
 }
+
+func gemmBF16AVX512_1x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(1, 32, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_2x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(2, 32, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_3x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(3, 32, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_4x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(4, 32, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_5x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(5, 32, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_6x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(6, 32, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_7x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(7, 32, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_8x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(8, 32, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_9x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(9, 32, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_10x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(10, 32, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_11x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(11, 32, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_12x32(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(12, 32, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_1x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(1, 16, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_2x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(2, 16, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_3x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(3, 16, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_4x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(4, 16, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_5x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(5, 16, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_6x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(6, 16, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_7x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(7, 16, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_8x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(8, 16, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_9x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(9, 16, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_10x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(10, 16, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_11x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(11, 16, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func gemmBF16AVX512_12x16(kp int, a []uint16, lda int, b []uint32, c []float32, ldc int, alpha, beta float32, cols int) {
+	microBF16Ref(12, 16, kp, a, lda, b, c, ldc, alpha, beta, cols)
+}
+
+func packPairsBF16AVX512(kp int, b []float32, ldb int, dst []uint32) {
+	packPairsRef(kp, b, ldb, dst)
+}
+
+func toBF16AVX512(dst []uint16, src []float32) {
+	toBF16Blocks(dst, src)
+}
+
+func fromBF16AVX512(dst []float32, src []uint16) {
+	fromBF16Blocks(dst, src)
+}

@@ -13,3 +13,9 @@ var directAVX512_32 = [...]DirectFn{nil, sgemmAVX512_1x32Direct, sgemmAVX512_2x3
 
 // directAVX512_16 lists the avx512 direct kernels 16 wide, by row count.
 var directAVX512_16 = [...]DirectFn{nil, sgemmAVX512_1x16Direct, sgemmAVX512_2x16Direct, sgemmAVX512_3x16Direct, sgemmAVX512_4x16Direct, sgemmAVX512_5x16Direct, sgemmAVX512_6x16Direct, sgemmAVX512_7x16Direct, sgemmAVX512_8x16Direct, sgemmAVX512_9x16Direct, sgemmAVX512_10x16Direct, sgemmAVX512_11x16Direct, sgemmAVX512_12x16Direct}
+
+// bf16AVX512_32 lists the avx512-bf16 kernels 32 wide, by row count.
+var bf16AVX512_32 = [...]BF16Fn{nil, gemmBF16AVX512_1x32, gemmBF16AVX512_2x32, gemmBF16AVX512_3x32, gemmBF16AVX512_4x32, gemmBF16AVX512_5x32, gemmBF16AVX512_6x32, gemmBF16AVX512_7x32, gemmBF16AVX512_8x32, gemmBF16AVX512_9x32, gemmBF16AVX512_10x32, gemmBF16AVX512_11x32, gemmBF16AVX512_12x32}
+
+// bf16AVX512_16 lists the avx512-bf16 kernels 16 wide, by row count.
+var bf16AVX512_16 = [...]BF16Fn{nil, gemmBF16AVX512_1x16, gemmBF16AVX512_2x16, gemmBF16AVX512_3x16, gemmBF16AVX512_4x16, gemmBF16AVX512_5x16, gemmBF16AVX512_6x16, gemmBF16AVX512_7x16, gemmBF16AVX512_8x16, gemmBF16AVX512_9x16, gemmBF16AVX512_10x16, gemmBF16AVX512_11x16, gemmBF16AVX512_12x16}
