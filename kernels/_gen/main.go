@@ -41,6 +41,7 @@ var units = map[string]unit{
 	"ceiling": {asm: genCeiling},
 	"conv":    {asm: genConv, goFiles: writeConvGo},
 	"vec":     {asm: genVec},
+	"tfvec":   {asm: genTFVec},
 }
 
 func main() {
