@@ -34,11 +34,14 @@ import (
 // than a tile: the forward takes a block of attnBr queries and walks key
 // blocks of attnBc from the diagonal down to key 0, computing the tile's
 // scores with one GEMM, folding them into a running row maximum and sum
-// (online softmax, float32 exponentials by exp32, sums in float64) and
+// (online softmax: the row passes are tfvec's generated routines, the
+// row's maximum, then exponentials and their float32 sum, the sums of the
+// key blocks added in float64) and
 // adding the tile's P·V into the output with a second GEMM; it saves
 // lse = m + log l per row. The backward takes one (sequence, head) per
 // thread and, per key block, walks the query blocks from the diagonal on,
-// recomputing P from the scores and the saved lse and accumulating dV, dK
+// recomputing P from the scores and the saved lse (and dS, one generated
+// row pass each) and accumulating dV, dK
 // (per key block) and dQ (per query block) with GEMMs, so no thread writes
 // what another does and nothing is reduced across threads: results are
 // bit-identical for every thread count. The tile products run on the GEMM
@@ -279,6 +282,7 @@ func (c *Context) attnFwdBlock(tid, b, h, q0, q1 int) {
 	j := &c.tf
 	s := j.attn
 	buf := &j.attnBufs[tid]
+	kv := c.tfv()
 	d, d3, hd := s.D(), 3*s.D(), s.HeadDim
 	qo, ko, vo, oo, lo := attnIndex(s, b, h)
 	rows := q1 - q0
@@ -300,20 +304,11 @@ func (c *Context) attnFwdBlock(tid, b, h, q0, q1 int) {
 				}
 				continue
 			}
-			mx := row[0]
-			for _, v := range row[1:valid] {
-				mx = max(mx, v)
-			}
-			mnew := mx
+			mnew := kv.RowMax(row[:valid])
 			if !first {
-				mnew = max(mx, float32(m[i]))
+				mnew = max(mnew, float32(m[i]))
 			}
-			var sum float64
-			for c, v := range row[:valid] {
-				e := exp32(v - mnew)
-				row[c] = e
-				sum += float64(e)
-			}
+			sum := float64(kv.ExpSum(row[:valid], mnew))
 			clear(row[valid:])
 			switch {
 			case first:
@@ -371,6 +366,7 @@ func (c *Context) attnBwdHead(tid, b, h int) {
 	j := &c.tf
 	s := j.attn
 	buf := &j.attnBufs[tid]
+	kv := c.tfv()
 	d, d3, hd, T := s.D(), 3*s.D(), s.HeadDim, s.T
 	qo, ko, vo, oo, lo := attnIndex(s, b, h)
 	// D_t = dO_t·o_t, and dQ cleared: the key blocks add into it.
@@ -400,13 +396,7 @@ func (c *Context) attnBwdHead(tid, b, h int) {
 				q := q0 + i
 				valid := min(k1, q+1) - k0
 				pr, dr := p[i*nk:(i+1)*nk], ds[i*nk:(i+1)*nk]
-				dr = dr[:len(pr)]
-				l, dv := lse[q], dvec[q]
-				for c, v := range pr[:valid] {
-					e := exp32(v - l)
-					pr[c] = e
-					dr[c] = e * (dr[c] - dv)
-				}
+				kv.SoftmaxBwd(pr[:valid], dr[:valid], lse[q], dvec[q])
 				clear(pr[valid:])
 				clear(dr[valid:])
 			}

@@ -247,11 +247,11 @@ func TestTwinsMeanWhatTheySay(t *testing.T) {
 	}
 }
 
-// TestExpULP checks exp1 against math.Exp rounded to float32 on every
-// 31st float32 x in [−87.33, 88.37] (every 7th beyond ±80) whose eˣ is a
-// normal float32 (every float32 passed when run once with step 1): within ExpULP
-// ulp (the measured worst is logged). Below the range it is +0, −∞ included;
-// +∞ gives e^88.37; NaN gives NaN.
+// TestExpULP checks exp1 against math.Exp (in ulp of the float32 nearest
+// it) on every 31st float32 x in [−87.33, 88.37] (every 7th beyond ±80)
+// whose eˣ is a normal float32: within ExpULP (every such float32 passed
+// when run with step 1; the measured worst is logged). Below the range it
+// is +0, −∞ included; +∞ gives e^88.37; NaN gives NaN.
 func TestExpULP(t *testing.T) {
 	step := uint32(31)
 	if testing.Short() {
