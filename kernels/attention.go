@@ -221,6 +221,10 @@ type attnBuf struct {
 	s, p []float32 // attnBr×attnBc tiles: scores/probabilities, dP/dS
 	m, l []float64 // the forward's running row maxima and sums
 	dvec []float32 // the backward's D_t of one head, T values
+	qs   []float32 // α·q: the forward's query block (attnBr×HeadDim), the backward's head (T×HeadDim)
+	// ws are the backward's workspaces of the products whose B is a key or
+	// value block (Kᵀ, Vᵀ, K), kept packed across that block's query blocks.
+	ws [3]gemm.Workspace
 }
 
 // prepareAttn stores the call's arguments and grows every thread's
@@ -245,6 +249,9 @@ func (c *Context) prepareAttn(s AttentionShape) {
 		}
 		if len(b.dvec) < s.T {
 			b.dvec = make([]float32, s.T)
+		}
+		if n := max(s.T, attnBr) * s.HeadDim; len(b.qs) < n {
+			b.qs = make([]float32, n)
 		}
 	}
 }
@@ -288,12 +295,21 @@ func (c *Context) attnFwdBlock(tid, b, h, q0, q1 int) {
 	rows := q1 - q0
 	m, l := buf.m[:rows], buf.l[:rows]
 	outBlk := j.y[oo+q0*d:]
+	// α folded into a copy of the query block: the score product then
+	// reads A in place instead of packing (and scaling) it per key block.
+	qs := buf.qs[:rows*hd]
+	for i := 0; i < rows; i++ {
+		q := j.x[qo+(q0+i)*d3 : qo+(q0+i)*d3+hd]
+		for c, v := range q {
+			qs[i*hd+c] = v * j.scale
+		}
+	}
 	for k1 := q1; k1 > 0; k1 -= attnBc {
 		k0 := max(0, k1-attnBc)
 		nk := k1 - k0
 		first := k1 == q1
 		sc := buf.s[:rows*nk]
-		c.tileGemm(tid, NoTrans, Trans, rows, nk, hd, j.scale, j.x[qo+q0*d3:], d3, j.x[ko+k0*d3:], d3, 0, sc, nk)
+		c.tileGemm(tid, NoTrans, Trans, rows, nk, hd, 1, qs, hd, j.x[ko+k0*d3:], d3, 0, sc, nk)
 		for i := 0; i < rows; i++ {
 			row := sc[i*nk : (i+1)*nk]
 			valid := min(k1, q0+i+1) - k0
@@ -369,9 +385,13 @@ func (c *Context) attnBwdHead(tid, b, h int) {
 	kv := c.tfv()
 	d, d3, hd, T := s.D(), 3*s.D(), s.HeadDim, s.T
 	qo, ko, vo, oo, lo := attnIndex(s, b, h)
-	// D_t = dO_t·o_t, and dQ cleared: the key blocks add into it.
-	dvec := buf.dvec[:T]
+	// D_t = dO_t·o_t, and dQ cleared: the key blocks add into it; qs =
+	// α·q, so that no product scales (dQ is scaled by α at the end).
+	dvec, qs := buf.dvec[:T], buf.qs[:T*hd]
 	for t := 0; t < T; t++ {
+		for c, v := range j.x[qo+t*d3 : qo+t*d3+hd] {
+			qs[t*hd+c] = v * j.scale
+		}
 		o, g := j.y[oo+t*d:oo+t*d+hd], j.dy[oo+t*d:oo+t*d+hd]
 		g = g[:len(o)]
 		var sum float64
@@ -382,6 +402,10 @@ func (c *Context) attnBwdHead(tid, b, h int) {
 		clear(j.dx[qo+t*d3 : qo+t*d3+hd])
 	}
 	lse := j.lse[lo : lo+T]
+	wsKT, wsVT, wsK := &buf.ws[0], &buf.ws[1], &buf.ws[2]
+	for i := range buf.ws {
+		buf.ws[i].KeepB() // and forget what a previous head kept
+	}
 	for k0 := 0; k0 < T; k0 += attnBc {
 		k1 := min(k0+attnBc, T)
 		nk := k1 - k0
@@ -390,8 +414,8 @@ func (c *Context) attnBwdHead(tid, b, h int) {
 			q1 := min(q0+attnBr, T)
 			rows := q1 - q0
 			p, ds := buf.s[:rows*nk], buf.p[:rows*nk]
-			c.tileGemm(tid, NoTrans, Trans, rows, nk, hd, j.scale, j.x[qo+q0*d3:], d3, j.x[ko+k0*d3:], d3, 0, p, nk)
-			c.tileGemm(tid, NoTrans, Trans, rows, nk, hd, 1, j.dy[oo+q0*d:], d, j.x[vo+k0*d3:], d3, 0, ds, nk)
+			c.tileGemmWS(wsKT, NoTrans, Trans, rows, nk, hd, 1, qs[q0*hd:], hd, j.x[ko+k0*d3:], d3, 0, p, nk)
+			c.tileGemmWS(wsVT, NoTrans, Trans, rows, nk, hd, 1, j.dy[oo+q0*d:], d, j.x[vo+k0*d3:], d3, 0, ds, nk)
 			for i := 0; i < rows; i++ {
 				q := q0 + i
 				valid := min(k1, q+1) - k0
@@ -401,9 +425,18 @@ func (c *Context) attnBwdHead(tid, b, h int) {
 				clear(dr[valid:])
 			}
 			c.tileGemm(tid, Trans, NoTrans, nk, hd, rows, 1, p, nk, j.dy[oo+q0*d:], d, beta, j.dx[vo+k0*d3:], d3)
-			c.tileGemm(tid, Trans, NoTrans, nk, hd, rows, j.scale, ds, nk, j.x[qo+q0*d3:], d3, beta, j.dx[ko+k0*d3:], d3)
-			c.tileGemm(tid, NoTrans, NoTrans, rows, hd, nk, j.scale, ds, nk, j.x[ko+k0*d3:], d3, 1, j.dx[qo+q0*d3:], d3)
+			c.tileGemm(tid, Trans, NoTrans, nk, hd, rows, 1, ds, nk, qs[q0*hd:], hd, beta, j.dx[ko+k0*d3:], d3)
+			c.tileGemmWS(wsK, NoTrans, NoTrans, rows, hd, nk, 1, ds, nk, j.x[ko+k0*d3:], d3, 1, j.dx[qo+q0*d3:], d3)
 			beta = 1
+		}
+	}
+	for i := range buf.ws {
+		buf.ws[i].DropB()
+	}
+	for t := 0; t < T; t++ {
+		dq := j.dx[qo+t*d3 : qo+t*d3+hd]
+		for c := range dq {
+			dq[c] *= j.scale
 		}
 	}
 }

@@ -65,6 +65,14 @@ func (c *Context) tileGemm(tid int, tA, tB Transpose, m, n, k int, alpha float32
 		gemm.Matrix{Data: b, Stride: ldb, Trans: tB == Trans}, beta, cm, ldc)
 }
 
+// tileGemmWS is tileGemm with workspace ws (the attention backward's
+// workspaces that keep a packed B).
+func (c *Context) tileGemmWS(ws *gemm.Workspace, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, cm []float32, ldc int) {
+	j := &c.tf
+	gemm.Gemm(ws, j.kern, j.bl, m, n, k, alpha, gemm.Matrix{Data: a, Stride: lda, Trans: tA == Trans},
+		gemm.Matrix{Data: b, Stride: ldb, Trans: tB == Trans}, beta, cm, ldc)
+}
+
 // exp32 returns eˣ in float32: tfvec's exp1 (Cephes' expf without
 // branches), within tfvec.ExpULP ulp where eˣ is a normal float32 and so
 // within expBound relative error; 0 below −87.33 (where eˣ < 1.2·10⁻³⁸, so
