@@ -34,23 +34,26 @@ import (
 // than a tile: the forward takes a block of attnBr queries and walks key
 // blocks of attnBc from the diagonal down to key 0, computing the tile's
 // scores with one GEMM, folding them into a running row maximum and sum
-// (online softmax: the row passes are tfvec's generated routines, the
-// row's maximum, then exponentials and their float32 sum, the sums of the
-// key blocks added in float64) and
-// adding the tile's P·V into the output with a second GEMM; it saves
-// lse = m + log l per row. The backward takes one (sequence, head) per
-// thread and, per key block, walks the query blocks from the diagonal on,
-// recomputing P from the scores and the saved lse (and dS, one generated
-// row pass each) and accumulating dV, dK
-// (per key block) and dQ (per query block) with GEMMs, so no thread writes
-// what another does and nothing is reduced across threads: results are
-// bit-identical for every thread count. The tile products run on the GEMM
-// engine's micro-kernels (gemm.Gemm on the calling thread) rather than on
-// register-tiled Go loops, because pure Go has no SIMD: at avx512 the
-// engine's products are an order of magnitude faster than the best scalar
-// loop. Tiles are aligned to the diagonal (the forward's first key block
-// ends at the block's last query), so only attnBr²/2 masked pairs per
-// query block are computed and discarded.
+// (online softmax: per row, tfvec's generated routines take the maximum,
+// then the exponentials and their float32 sum; the key blocks' sums are
+// added in float64) and adding the tile's P·V into the output with a
+// second GEMM; it saves lse = m + log l per row. The backward takes one
+// (sequence, head) per thread and, per key block, walks the query blocks
+// from the diagonal on, recomputing P and dS from the scores, dP and the
+// saved lse (one generated row pass) and accumulating dV, dK (per key
+// block) and dQ (per query block) with GEMMs, so no thread writes what
+// another does and nothing is reduced across threads: results are
+// bit-identical for every thread count. α is folded into a scaled copy of
+// q (dQ is scaled once at the end), so the score products read A in place
+// instead of packing and scaling it per tile, and the backward keeps the
+// packed key and value blocks (its own gemm workspaces) across the query
+// tiles of a key block. The tile products run on the GEMM engine's
+// micro-kernels (gemm.Gemm on the calling thread) rather than on
+// register-tiled Go loops, because pure Go has no SIMD. Tiles are aligned
+// to the diagonal (the forward's first key block ends at the block's last
+// query), so only attnBr²/2 masked pairs per query block are computed and
+// discarded; the tile sizes are the fastest of those measured at GPT-2's
+// shapes (docs/perf-notes-gpt2-kernels.md).
 
 // AttentionShape describes causal multi-head attention on a packed QKV
 // tensor (shape.Attention).
@@ -79,7 +82,7 @@ func init() {
 // attnBr and attnBc are the flash kernels' query and key tile sizes
 // (attnBc ≥ attnBr: the forward's first key block covers the diagonal).
 // Variables so that tests can shrink them to the sizes they use.
-var attnBr, attnBc = 64, 128
+var attnBr, attnBc = 128, 128
 
 // AttentionForward computes causal multi-head attention of the packed qkv
 // into out and saves each row's log-sum-exp in lse for AttentionBackward.
@@ -299,10 +302,9 @@ func (c *Context) attnFwdBlock(tid, b, h, q0, q1 int) {
 	// reads A in place instead of packing (and scaling) it per key block.
 	qs := buf.qs[:rows*hd]
 	for i := 0; i < rows; i++ {
-		q := j.x[qo+(q0+i)*d3 : qo+(q0+i)*d3+hd]
-		for c, v := range q {
-			qs[i*hd+c] = v * j.scale
-		}
+		q := qs[i*hd : (i+1)*hd]
+		copy(q, j.x[qo+(q0+i)*d3:])
+		kv.Scale(q, j.scale)
 	}
 	for k1 := q1; k1 > 0; k1 -= attnBc {
 		k0 := max(0, k1-attnBc)
@@ -389,16 +391,10 @@ func (c *Context) attnBwdHead(tid, b, h int) {
 	// α·q, so that no product scales (dQ is scaled by α at the end).
 	dvec, qs := buf.dvec[:T], buf.qs[:T*hd]
 	for t := 0; t < T; t++ {
-		for c, v := range j.x[qo+t*d3 : qo+t*d3+hd] {
-			qs[t*hd+c] = v * j.scale
-		}
-		o, g := j.y[oo+t*d:oo+t*d+hd], j.dy[oo+t*d:oo+t*d+hd]
-		g = g[:len(o)]
-		var sum float64
-		for c, v := range o {
-			sum += float64(v) * float64(g[c])
-		}
-		dvec[t] = float32(sum)
+		q := qs[t*hd : (t+1)*hd]
+		copy(q, j.x[qo+t*d3:])
+		kv.Scale(q, j.scale)
+		dvec[t] = float32(kv.Dot64(j.y[oo+t*d:oo+t*d+hd], j.dy[oo+t*d:]))
 		clear(j.dx[qo+t*d3 : qo+t*d3+hd])
 	}
 	lse := j.lse[lo : lo+T]
@@ -434,9 +430,6 @@ func (c *Context) attnBwdHead(tid, b, h int) {
 		buf.ws[i].DropB()
 	}
 	for t := 0; t < T; t++ {
-		dq := j.dx[qo+t*d3 : qo+t*d3+hd]
-		for c := range dq {
-			dq[c] *= j.scale
-		}
+		kv.Scale(j.dx[qo+t*d3:qo+t*d3+hd], j.scale)
 	}
 }

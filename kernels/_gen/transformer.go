@@ -41,6 +41,7 @@ func genTFVec() {
 		g.sum64(false)
 		g.sum64(true)
 		g.sqDev64()
+		g.dot64()
 		g.lnAffine()
 		g.lnBwdSums()
 		g.lnBwdDx()
@@ -612,6 +613,24 @@ func (g *tfGen) sqDev64() {
 		VMULPD(d, d, d)
 		a := acc.at(w, h)
 		VADDPD(d, a, a)
+	})
+	Store(g.result(acc), ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+func (g *tfGen) dot64() {
+	name := g.begin("dot64", "func(a, b []float32) float64", "dot64Go", "returns Σ a[i]·b[i] in float64")
+	n := asGP(Load(Param("a").Len(), GP64()))
+	ap := asGP(Load(Param("a").Base(), GP64()))
+	bp := asGP(Load(Param("b").Base(), GP64()))
+	acc := g.newAcc64()
+	g.blocks64(name, n, func(w w64, h int, at func(GPVirtual, int) Mem) {
+		x := w.cvt(w.ld32(at(ap, 4)))
+		y := w.cvt(w.ld32(at(bp, 4)))
+		VMULPD(y, x, x)
+		a := acc.at(w, h)
+		VADDPD(x, a, a)
 	})
 	Store(g.result(acc), ReturnIndex(0))
 	VZEROUPPER()

@@ -236,6 +236,12 @@ func sqDev64Go(x []float32, mu float64) float64 {
 	return reduce64(len(x), func(i int) float64 { d := float64(x[i]) - mu; return float64(d * d) })
 }
 
+// dot64Go returns Σ float64(a[i])·float64(b[i]) in reduce64's order.
+func dot64Go(a, b []float32) float64 {
+	b = b[:len(a)]
+	return reduce64(len(a), func(i int) float64 { return float64(float64(a[i]) * float64(b[i])) })
+}
+
 // lnAffineGo sets y[i] = (x[i] − m)·(r·gamma[i]) + beta[i]: layer norm's
 // normalise, scale and shift of one row.
 func lnAffineGo(y, x, gamma, beta []float32, m, r float32) {

@@ -30,6 +30,7 @@ type Kernels struct {
 	sum64      func(x []float32) float64
 	sumSq64    func(x []float32) float64
 	sqDev64    func(x []float32, mu float64) float64
+	dot64      func(a, b []float32) float64
 	lnAffine   func(y, x, gamma, beta []float32, m, r float32)
 	lnBwdSums  func(dy, x, gamma []float32, pb, pg []float64, mu, inv float32) (float64, float64)
 	lnBwdDx    func(dx, dy, x, gamma []float32, mu, inv, a, b float32)
@@ -42,13 +43,13 @@ type Kernels struct {
 // tfvec_noasm.go).
 var (
 	goKernels = Kernels{Level: cpu.Generic, exp: expGo, rowMax: rowMaxGo, expSum: expSumGo, softmaxBwd: softmaxBwdGo,
-		gelu: geluGo, geluBwd: geluBwdGo, sum64: sum64Go, sumSq64: sumSq64Go, sqDev64: sqDev64Go,
+		gelu: geluGo, geluBwd: geluBwdGo, sum64: sum64Go, sumSq64: sumSq64Go, sqDev64: sqDev64Go, dot64: dot64Go,
 		lnAffine: lnAffineGo, lnBwdSums: lnBwdSumsGo, lnBwdDx: lnBwdDxGo, adamw: adamwGo, scale: scaleGo}
 	avx2Kernels = Kernels{Level: cpu.AVX2, exp: expAVX2, rowMax: rowMaxAVX2, expSum: expSumAVX2, softmaxBwd: softmaxBwdAVX2,
-		gelu: geluAVX2, geluBwd: geluBwdAVX2, sum64: sum64AVX2, sumSq64: sumSq64AVX2, sqDev64: sqDev64AVX2,
+		gelu: geluAVX2, geluBwd: geluBwdAVX2, sum64: sum64AVX2, sumSq64: sumSq64AVX2, sqDev64: sqDev64AVX2, dot64: dot64AVX2,
 		lnAffine: lnAffineAVX2, lnBwdSums: lnBwdSumsAVX2, lnBwdDx: lnBwdDxAVX2, adamw: adamwAVX2, scale: scaleAVX2}
 	avx512Kernels = Kernels{Level: cpu.AVX512, exp: expAVX512, rowMax: rowMaxAVX512, expSum: expSumAVX512, softmaxBwd: softmaxBwdAVX512,
-		gelu: geluAVX512, geluBwd: geluBwdAVX512, sum64: sum64AVX512, sumSq64: sumSq64AVX512, sqDev64: sqDev64AVX512,
+		gelu: geluAVX512, geluBwd: geluBwdAVX512, sum64: sum64AVX512, sumSq64: sumSq64AVX512, sqDev64: sqDev64AVX512, dot64: dot64AVX512,
 		lnAffine: lnAffineAVX512, lnBwdSums: lnBwdSumsAVX512, lnBwdDx: lnBwdDxAVX512, adamw: adamwAVX512, scale: scaleAVX512}
 )
 
@@ -102,6 +103,10 @@ func (k *Kernels) SumSq64(x []float32) float64 { return k.sumSq64(x) }
 
 // SqDev64 returns Σ (x[i] − mu)² in float64 (in the order of reduce64).
 func (k *Kernels) SqDev64(x []float32, mu float64) float64 { return k.sqDev64(x, mu) }
+
+// Dot64 returns Σ a[i]·b[i] for i < len(a) in float64 (in the order of
+// reduce64).
+func (k *Kernels) Dot64(a, b []float32) float64 { return k.dot64(a, b[:len(a)]) }
 
 // LNAffine sets y[i] = (x[i] − m)·(r·gamma[i]) + beta[i] for i < len(x):
 // one layer-norm row normalised, scaled and shifted. y may be x.

@@ -49,6 +49,11 @@ func sumSq64AVX2(x []float32) float64
 //go:noescape
 func sqDev64AVX2(x []float32, mu float64) float64
 
+// dot64AVX2 returns Σ a[i]·b[i] in float64 with avx2 instructions; dot64Go is its specification.
+//
+//go:noescape
+func dot64AVX2(a []float32, b []float32) float64
+
 // lnAffineAVX2 sets y[i] = (x[i] − m)·(r·gamma[i]) + beta[i] with avx2 instructions; lnAffineGo is its specification.
 //
 //go:noescape
@@ -118,6 +123,11 @@ func sumSq64AVX512(x []float32) float64
 //
 //go:noescape
 func sqDev64AVX512(x []float32, mu float64) float64
+
+// dot64AVX512 returns Σ a[i]·b[i] in float64 with avx512 instructions; dot64Go is its specification.
+//
+//go:noescape
+func dot64AVX512(a []float32, b []float32) float64
 
 // lnAffineAVX512 sets y[i] = (x[i] − m)·(r·gamma[i]) + beta[i] with avx512 instructions; lnAffineGo is its specification.
 //

@@ -623,84 +623,83 @@ TEXT ·expSumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         x_len+8(FP), AX
 	MOVQ         x_base+0(FP), CX
 	VBROADCASTSS shift+24(FP), Y0
-	VXORPS       Y1, Y1, Y1
+	VMOVUPS      tfConst<>+960(SB), Y1
 	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
 	XORQ         DX, DX
 	MOVQ         AX, BX
 	SHRQ         $0x04, BX
 	JZ           expSumAVX2_tail
 
 expSumAVX2_loop:
-	VMOVUPS tfConst<>+960(SB), Y3
-	VMOVUPS (CX)(DX*1), Y3
-	VSUBPS  Y0, Y3, Y3
-	VCMPPS  $0x05, tfConst<>+0(SB), Y3, Y4
-	VMOVUPS tfConst<>+0(SB), Y5
-	VMAXPS  Y3, Y5, Y3
-	VMOVUPS tfConst<>+64(SB), Y5
-	VMINPS  Y3, Y5, Y3
-	VMULPS  tfConst<>+128(SB), Y3, Y5
-	VADDPS  tfConst<>+192(SB), Y5, Y5
-	VSUBPS  tfConst<>+192(SB), Y5, Y6
-	VPSUBD  tfConst<>+256(SB), Y5, Y5
-	VPSLLD  $0x17, Y5, Y5
-	VMULPS  tfConst<>+320(SB), Y6, Y7
-	VSUBPS  Y7, Y3, Y3
-	VMULPS  tfConst<>+384(SB), Y6, Y7
-	VSUBPS  Y7, Y3, Y3
-	VMULPS  Y3, Y3, Y6
-	VMULPS  tfConst<>+448(SB), Y3, Y7
-	VADDPS  tfConst<>+512(SB), Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VADDPS  tfConst<>+576(SB), Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VADDPS  tfConst<>+640(SB), Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VADDPS  tfConst<>+704(SB), Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VADDPS  tfConst<>+768(SB), Y7, Y7
-	VMULPS  Y6, Y7, Y7
-	VADDPS  Y3, Y7, Y7
-	VADDPS  tfConst<>+832(SB), Y7, Y7
-	VMULPS  Y5, Y7, Y7
-	VANDPS  Y4, Y7, Y7
-	VMOVUPS Y7, (CX)(DX*1)
-	VADDPS  Y7, Y1, Y1
-	VMOVUPS tfConst<>+960(SB), Y3
-	VMOVUPS 32(CX)(DX*1), Y3
-	VSUBPS  Y0, Y3, Y3
-	VCMPPS  $0x05, tfConst<>+0(SB), Y3, Y4
-	VMOVUPS tfConst<>+0(SB), Y5
-	VMAXPS  Y3, Y5, Y3
-	VMOVUPS tfConst<>+64(SB), Y5
-	VMINPS  Y3, Y5, Y3
-	VMULPS  tfConst<>+128(SB), Y3, Y5
-	VADDPS  tfConst<>+192(SB), Y5, Y5
-	VSUBPS  tfConst<>+192(SB), Y5, Y6
-	VPSUBD  tfConst<>+256(SB), Y5, Y5
-	VPSLLD  $0x17, Y5, Y5
-	VMULPS  tfConst<>+320(SB), Y6, Y7
-	VSUBPS  Y7, Y3, Y3
-	VMULPS  tfConst<>+384(SB), Y6, Y7
-	VSUBPS  Y7, Y3, Y3
-	VMULPS  Y3, Y3, Y6
-	VMULPS  tfConst<>+448(SB), Y3, Y7
-	VADDPS  tfConst<>+512(SB), Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VADDPS  tfConst<>+576(SB), Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VADDPS  tfConst<>+640(SB), Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VADDPS  tfConst<>+704(SB), Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VADDPS  tfConst<>+768(SB), Y7, Y7
-	VMULPS  Y6, Y7, Y7
-	VADDPS  Y3, Y7, Y7
-	VADDPS  tfConst<>+832(SB), Y7, Y7
-	VMULPS  Y5, Y7, Y7
-	VANDPS  Y4, Y7, Y7
-	VMOVUPS Y7, 32(CX)(DX*1)
-	VADDPS  Y7, Y2, Y2
+	VMOVUPS (CX)(DX*1), Y4
+	VSUBPS  Y0, Y4, Y4
+	VCMPPS  $0x05, tfConst<>+0(SB), Y4, Y5
+	VMOVUPS tfConst<>+0(SB), Y6
+	VMAXPS  Y4, Y6, Y4
+	VMOVUPS tfConst<>+64(SB), Y6
+	VMINPS  Y4, Y6, Y4
+	VMULPS  tfConst<>+128(SB), Y4, Y6
+	VADDPS  tfConst<>+192(SB), Y6, Y6
+	VSUBPS  tfConst<>+192(SB), Y6, Y7
+	VPSUBD  tfConst<>+256(SB), Y6, Y6
+	VPSLLD  $0x17, Y6, Y6
+	VMULPS  tfConst<>+320(SB), Y7, Y8
+	VSUBPS  Y8, Y4, Y4
+	VMULPS  tfConst<>+384(SB), Y7, Y8
+	VSUBPS  Y8, Y4, Y4
+	VMULPS  Y4, Y4, Y7
+	VMULPS  tfConst<>+448(SB), Y4, Y8
+	VADDPS  tfConst<>+512(SB), Y8, Y8
+	VMULPS  Y4, Y8, Y8
+	VADDPS  tfConst<>+576(SB), Y8, Y8
+	VMULPS  Y4, Y8, Y8
+	VADDPS  tfConst<>+640(SB), Y8, Y8
+	VMULPS  Y4, Y8, Y8
+	VADDPS  tfConst<>+704(SB), Y8, Y8
+	VMULPS  Y4, Y8, Y8
+	VADDPS  tfConst<>+768(SB), Y8, Y8
+	VMULPS  Y7, Y8, Y8
+	VADDPS  Y4, Y8, Y8
+	VADDPS  tfConst<>+832(SB), Y8, Y8
+	VMULPS  Y6, Y8, Y8
+	VANDPS  Y5, Y8, Y8
+	VMOVUPS Y8, (CX)(DX*1)
+	VADDPS  Y8, Y2, Y2
+	VMOVUPS 32(CX)(DX*1), Y4
+	VSUBPS  Y0, Y4, Y4
+	VCMPPS  $0x05, tfConst<>+0(SB), Y4, Y5
+	VMOVUPS tfConst<>+0(SB), Y6
+	VMAXPS  Y4, Y6, Y4
+	VMOVUPS tfConst<>+64(SB), Y6
+	VMINPS  Y4, Y6, Y4
+	VMULPS  tfConst<>+128(SB), Y4, Y6
+	VADDPS  tfConst<>+192(SB), Y6, Y6
+	VSUBPS  tfConst<>+192(SB), Y6, Y7
+	VPSUBD  tfConst<>+256(SB), Y6, Y6
+	VPSLLD  $0x17, Y6, Y6
+	VMULPS  tfConst<>+320(SB), Y7, Y8
+	VSUBPS  Y8, Y4, Y4
+	VMULPS  tfConst<>+384(SB), Y7, Y8
+	VSUBPS  Y8, Y4, Y4
+	VMULPS  Y4, Y4, Y7
+	VMULPS  tfConst<>+448(SB), Y4, Y8
+	VADDPS  tfConst<>+512(SB), Y8, Y8
+	VMULPS  Y4, Y8, Y8
+	VADDPS  tfConst<>+576(SB), Y8, Y8
+	VMULPS  Y4, Y8, Y8
+	VADDPS  tfConst<>+640(SB), Y8, Y8
+	VMULPS  Y4, Y8, Y8
+	VADDPS  tfConst<>+704(SB), Y8, Y8
+	VMULPS  Y4, Y8, Y8
+	VADDPS  tfConst<>+768(SB), Y8, Y8
+	VMULPS  Y7, Y8, Y8
+	VADDPS  Y4, Y8, Y8
+	VADDPS  tfConst<>+832(SB), Y8, Y8
+	VMULPS  Y6, Y8, Y8
+	VANDPS  Y5, Y8, Y8
+	VMOVUPS Y8, 32(CX)(DX*1)
+	VADDPS  Y8, Y3, Y3
 	ADDQ    $0x00000040, DX
 	DECQ    BX
 	JNZ     expSumAVX2_loop
@@ -714,87 +713,85 @@ expSumAVX2_tail:
 	SUBQ       BX, AX
 	LEAQ       vecMask8<>+32(SB), SI
 	NEGQ       BX
-	VMOVDQU    (SI)(BX*4), Y3
+	VMOVDQU    (SI)(BX*4), Y4
 	LEAQ       vecMask8<>+32(SB), BX
 	NEGQ       AX
-	VMOVDQU    (BX)(AX*4), Y4
-	VMOVUPS    tfConst<>+960(SB), Y6
-	VMASKMOVPS (CX)(DX*1), Y3, Y5
-	VBLENDVPS  Y3, Y5, Y6, Y5
-	VSUBPS     Y0, Y5, Y5
-	VCMPPS     $0x05, tfConst<>+0(SB), Y5, Y6
-	VMOVUPS    tfConst<>+0(SB), Y7
-	VMAXPS     Y5, Y7, Y5
-	VMOVUPS    tfConst<>+64(SB), Y7
-	VMINPS     Y5, Y7, Y5
-	VMULPS     tfConst<>+128(SB), Y5, Y7
-	VADDPS     tfConst<>+192(SB), Y7, Y7
-	VSUBPS     tfConst<>+192(SB), Y7, Y8
-	VPSUBD     tfConst<>+256(SB), Y7, Y7
-	VPSLLD     $0x17, Y7, Y7
-	VMULPS     tfConst<>+320(SB), Y8, Y9
-	VSUBPS     Y9, Y5, Y5
-	VMULPS     tfConst<>+384(SB), Y8, Y9
-	VSUBPS     Y9, Y5, Y5
-	VMULPS     Y5, Y5, Y8
-	VMULPS     tfConst<>+448(SB), Y5, Y9
-	VADDPS     tfConst<>+512(SB), Y9, Y9
-	VMULPS     Y5, Y9, Y9
-	VADDPS     tfConst<>+576(SB), Y9, Y9
-	VMULPS     Y5, Y9, Y9
-	VADDPS     tfConst<>+640(SB), Y9, Y9
-	VMULPS     Y5, Y9, Y9
-	VADDPS     tfConst<>+704(SB), Y9, Y9
-	VMULPS     Y5, Y9, Y9
-	VADDPS     tfConst<>+768(SB), Y9, Y9
-	VMULPS     Y8, Y9, Y9
-	VADDPS     Y5, Y9, Y9
-	VADDPS     tfConst<>+832(SB), Y9, Y9
-	VMULPS     Y7, Y9, Y9
-	VANDPS     Y6, Y9, Y9
-	VMASKMOVPS Y9, Y3, (CX)(DX*1)
-	VADDPS     Y9, Y1, Y1
-	VMOVUPS    tfConst<>+960(SB), Y5
-	VMASKMOVPS 32(CX)(DX*1), Y4, Y3
-	VBLENDVPS  Y4, Y3, Y5, Y3
-	VSUBPS     Y0, Y3, Y3
-	VCMPPS     $0x05, tfConst<>+0(SB), Y3, Y0
-	VMOVUPS    tfConst<>+0(SB), Y5
-	VMAXPS     Y3, Y5, Y3
-	VMOVUPS    tfConst<>+64(SB), Y5
-	VMINPS     Y3, Y5, Y3
-	VMULPS     tfConst<>+128(SB), Y3, Y5
-	VADDPS     tfConst<>+192(SB), Y5, Y5
-	VSUBPS     tfConst<>+192(SB), Y5, Y6
-	VPSUBD     tfConst<>+256(SB), Y5, Y5
-	VPSLLD     $0x17, Y5, Y5
+	VMOVDQU    (BX)(AX*4), Y5
+	VMASKMOVPS (CX)(DX*1), Y4, Y6
+	VBLENDVPS  Y4, Y6, Y1, Y6
+	VSUBPS     Y0, Y6, Y6
+	VCMPPS     $0x05, tfConst<>+0(SB), Y6, Y7
+	VMOVUPS    tfConst<>+0(SB), Y8
+	VMAXPS     Y6, Y8, Y6
+	VMOVUPS    tfConst<>+64(SB), Y8
+	VMINPS     Y6, Y8, Y6
+	VMULPS     tfConst<>+128(SB), Y6, Y8
+	VADDPS     tfConst<>+192(SB), Y8, Y8
+	VSUBPS     tfConst<>+192(SB), Y8, Y9
+	VPSUBD     tfConst<>+256(SB), Y8, Y8
+	VPSLLD     $0x17, Y8, Y8
+	VMULPS     tfConst<>+320(SB), Y9, Y10
+	VSUBPS     Y10, Y6, Y6
+	VMULPS     tfConst<>+384(SB), Y9, Y10
+	VSUBPS     Y10, Y6, Y6
+	VMULPS     Y6, Y6, Y9
+	VMULPS     tfConst<>+448(SB), Y6, Y10
+	VADDPS     tfConst<>+512(SB), Y10, Y10
+	VMULPS     Y6, Y10, Y10
+	VADDPS     tfConst<>+576(SB), Y10, Y10
+	VMULPS     Y6, Y10, Y10
+	VADDPS     tfConst<>+640(SB), Y10, Y10
+	VMULPS     Y6, Y10, Y10
+	VADDPS     tfConst<>+704(SB), Y10, Y10
+	VMULPS     Y6, Y10, Y10
+	VADDPS     tfConst<>+768(SB), Y10, Y10
+	VMULPS     Y9, Y10, Y10
+	VADDPS     Y6, Y10, Y10
+	VADDPS     tfConst<>+832(SB), Y10, Y10
+	VMULPS     Y8, Y10, Y10
+	VANDPS     Y7, Y10, Y10
+	VMASKMOVPS Y10, Y4, (CX)(DX*1)
+	VADDPS     Y10, Y2, Y2
+	VMASKMOVPS 32(CX)(DX*1), Y5, Y4
+	VBLENDVPS  Y5, Y4, Y1, Y4
+	VSUBPS     Y0, Y4, Y4
+	VCMPPS     $0x05, tfConst<>+0(SB), Y4, Y0
+	VMOVUPS    tfConst<>+0(SB), Y1
+	VMAXPS     Y4, Y1, Y4
+	VMOVUPS    tfConst<>+64(SB), Y1
+	VMINPS     Y4, Y1, Y4
+	VMULPS     tfConst<>+128(SB), Y4, Y1
+	VADDPS     tfConst<>+192(SB), Y1, Y1
+	VSUBPS     tfConst<>+192(SB), Y1, Y6
+	VPSUBD     tfConst<>+256(SB), Y1, Y1
+	VPSLLD     $0x17, Y1, Y1
 	VMULPS     tfConst<>+320(SB), Y6, Y7
-	VSUBPS     Y7, Y3, Y3
+	VSUBPS     Y7, Y4, Y4
 	VMULPS     tfConst<>+384(SB), Y6, Y7
-	VSUBPS     Y7, Y3, Y3
-	VMULPS     Y3, Y3, Y6
-	VMULPS     tfConst<>+448(SB), Y3, Y7
+	VSUBPS     Y7, Y4, Y4
+	VMULPS     Y4, Y4, Y6
+	VMULPS     tfConst<>+448(SB), Y4, Y7
 	VADDPS     tfConst<>+512(SB), Y7, Y7
-	VMULPS     Y3, Y7, Y7
+	VMULPS     Y4, Y7, Y7
 	VADDPS     tfConst<>+576(SB), Y7, Y7
-	VMULPS     Y3, Y7, Y7
+	VMULPS     Y4, Y7, Y7
 	VADDPS     tfConst<>+640(SB), Y7, Y7
-	VMULPS     Y3, Y7, Y7
+	VMULPS     Y4, Y7, Y7
 	VADDPS     tfConst<>+704(SB), Y7, Y7
-	VMULPS     Y3, Y7, Y7
+	VMULPS     Y4, Y7, Y7
 	VADDPS     tfConst<>+768(SB), Y7, Y7
 	VMULPS     Y6, Y7, Y7
-	VADDPS     Y3, Y7, Y7
+	VADDPS     Y4, Y7, Y7
 	VADDPS     tfConst<>+832(SB), Y7, Y7
-	VMULPS     Y5, Y7, Y7
+	VMULPS     Y1, Y7, Y7
 	VANDPS     Y0, Y7, Y7
-	VMASKMOVPS Y7, Y4, 32(CX)(DX*1)
-	VADDPS     Y7, Y2, Y2
+	VMASKMOVPS Y7, Y5, 32(CX)(DX*1)
+	VADDPS     Y7, Y3, Y3
 
 expSumAVX2_done:
-	VADDPS       Y2, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X0
-	VADDPS       X0, X1, X0
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X0
 	VMOVHLPS     X0, X0, X1
 	VADDPS       X1, X0, X0
 	VMOVSHDUP    X0, X1
@@ -1591,6 +1588,79 @@ sqDev64AVX2_done:
 	VADDSD       X2, X0, X0
 	VADDSD       X1, X0, X0
 	MOVSD        X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func dot64AVX2(a []float32, b []float32) float64
+// Requires: AVX, SSE2
+TEXT ·dot64AVX2(SB), NOSPLIT, $0-56
+	MOVQ   a_len+8(FP), AX
+	MOVQ   a_base+0(FP), CX
+	MOVQ   b_base+24(FP), DX
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS X0, X0, X0
+	XORQ   BX, BX
+	MOVQ   AX, SI
+	SHRQ   $0x04, SI
+	JZ     dot64AVX2_tail
+
+dot64AVX2_loop:
+	VMOVUPS   (CX)(BX*4), X5
+	VCVTPS2PD X5, Y5
+	VMOVUPS   (DX)(BX*4), X6
+	VCVTPS2PD X6, Y6
+	VMULPD    Y6, Y5, Y5
+	VADDPD    Y5, Y1, Y1
+	VMOVUPS   16(CX)(BX*4), X5
+	VCVTPS2PD X5, Y5
+	VMOVUPS   16(DX)(BX*4), X6
+	VCVTPS2PD X6, Y6
+	VMULPD    Y6, Y5, Y5
+	VADDPD    Y5, Y2, Y2
+	VMOVUPS   32(CX)(BX*4), X5
+	VCVTPS2PD X5, Y5
+	VMOVUPS   32(DX)(BX*4), X6
+	VCVTPS2PD X6, Y6
+	VMULPD    Y6, Y5, Y5
+	VADDPD    Y5, Y3, Y3
+	VMOVUPS   48(CX)(BX*4), X5
+	VCVTPS2PD X5, Y5
+	VMOVUPS   48(DX)(BX*4), X6
+	VCVTPS2PD X6, Y6
+	VMULPD    Y6, Y5, Y5
+	VADDPD    Y5, Y4, Y4
+	ADDQ      $0x00000010, BX
+	DECQ      SI
+	JNZ       dot64AVX2_loop
+
+dot64AVX2_tail:
+	ANDQ $0x0000000f, AX
+	JZ   dot64AVX2_done
+
+dot64AVX2_one:
+	VMOVSS    (CX)(BX*4), X5
+	VCVTPS2PD X5, X5
+	VMOVSS    (DX)(BX*4), X6
+	VCVTPS2PD X6, X6
+	VMULPD    X6, X5, X5
+	VADDPD    X5, X0, X0
+	INCQ      BX
+	DECQ      AX
+	JNZ       dot64AVX2_one
+
+dot64AVX2_done:
+	VADDPD       Y3, Y1, Y1
+	VADDPD       Y4, Y2, Y2
+	VADDPD       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPD       X2, X1, X2
+	VUNPCKHPD    X2, X2, X1
+	VADDSD       X1, X2, X2
+	VADDSD       X0, X2, X2
+	MOVSD        X2, ret+48(FP)
 	VZEROUPPER
 	RET
 
@@ -3263,6 +3333,65 @@ sqDev64AVX512_done:
 	VADDSD        X0, X2, X2
 	VADDSD        X1, X2, X2
 	MOVSD         X2, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func dot64AVX512(a []float32, b []float32) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·dot64AVX512(SB), NOSPLIT, $0-56
+	MOVQ   a_len+8(FP), AX
+	MOVQ   a_base+0(FP), CX
+	MOVQ   b_base+24(FP), DX
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS X0, X0, X0
+	XORQ   BX, BX
+	MOVQ   AX, SI
+	SHRQ   $0x04, SI
+	JZ     dot64AVX512_tail
+
+dot64AVX512_loop:
+	VMOVUPS   (CX)(BX*4), Y3
+	VCVTPS2PD Y3, Z3
+	VMOVUPS   (DX)(BX*4), Y4
+	VCVTPS2PD Y4, Z4
+	VMULPD    Z4, Z3, Z3
+	VADDPD    Z3, Z1, Z1
+	VMOVUPS   32(CX)(BX*4), Y3
+	VCVTPS2PD Y3, Z3
+	VMOVUPS   32(DX)(BX*4), Y4
+	VCVTPS2PD Y4, Z4
+	VMULPD    Z4, Z3, Z3
+	VADDPD    Z3, Z2, Z2
+	ADDQ      $0x00000010, BX
+	DECQ      SI
+	JNZ       dot64AVX512_loop
+
+dot64AVX512_tail:
+	ANDQ $0x0000000f, AX
+	JZ   dot64AVX512_done
+
+dot64AVX512_one:
+	VMOVSS    (CX)(BX*4), X3
+	VCVTPS2PD X3, X3
+	VMOVSS    (DX)(BX*4), X4
+	VCVTPS2PD X4, X4
+	VMULPD    X4, X3, X3
+	VADDPD    X3, X0, X0
+	INCQ      BX
+	DECQ      AX
+	JNZ       dot64AVX512_one
+
+dot64AVX512_done:
+	VADDPD        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPD        Y2, Y1, Y2
+	VEXTRACTF128  $0x01, Y2, X1
+	VADDPD        X1, X2, X1
+	VUNPCKHPD     X1, X1, X2
+	VADDSD        X2, X1, X1
+	VADDSD        X0, X1, X1
+	MOVSD         X1, ret+48(FP)
 	VZEROUPPER
 	RET
 

@@ -43,6 +43,10 @@ func sqDev64AVX2(x []float32, mu float64) float64 {
 	return sqDev64Go(x, mu)
 }
 
+func dot64AVX2(a, b []float32) float64 {
+	return dot64Go(a, b)
+}
+
 func lnAffineAVX2(y, x, gamma, beta []float32, m, r float32) {
 	lnAffineGo(y, x, gamma, beta, m, r)
 }
@@ -97,6 +101,10 @@ func sumSq64AVX512(x []float32) float64 {
 
 func sqDev64AVX512(x []float32, mu float64) float64 {
 	return sqDev64Go(x, mu)
+}
+
+func dot64AVX512(a, b []float32) float64 {
+	return dot64Go(a, b)
 }
 
 func lnAffineAVX512(y, x, gamma, beta []float32, m, r float32) {

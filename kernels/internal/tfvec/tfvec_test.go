@@ -149,7 +149,8 @@ func TestRoutinesMatchTwins(t *testing.T) {
 					what   string
 					fk, fg func([]float32) float64
 				}{{"Sum64", k.Sum64, g.Sum64}, {"SumSq64", k.SumSq64, g.SumSq64},
-					{"SqDev64", func(x []float32) float64 { return k.SqDev64(x, 1.0/3) }, func(x []float32) float64 { return g.SqDev64(x, 1.0/3) }}} {
+					{"SqDev64", func(x []float32) float64 { return k.SqDev64(x, 1.0/3) }, func(x []float32) float64 { return g.SqDev64(x, 1.0/3) }},
+					{"Dot64", func(x []float32) float64 { return k.Dot64(x, dp) }, func(x []float32) float64 { return g.Dot64(x, dp) }}} {
 					if p, q := f.fk(src[:n]), f.fg(src[:n]); !same64(p, q) {
 						t.Fatalf("%s %s = %v, twin %v", name, f.what, p, q)
 					}
@@ -227,6 +228,9 @@ func TestTwinsMeanWhatTheySay(t *testing.T) {
 			}
 			if got := k.SumSq64(x); math.Abs(got-sq) > 1e-13*sq {
 				t.Fatalf("%s: SumSq64 = %v, want %v", name, got, sq)
+			}
+			if got := k.Dot64(x, x); math.Abs(got-sq) > 1e-13*sq {
+				t.Fatalf("%s: Dot64(x, x) = %v, want %v", name, got, sq)
 			}
 			e := clone(x)
 			var esum float64
