@@ -15,10 +15,11 @@ import (
 // routine's pure-Go twin in that package (named in its doc comment) is its
 // specification, bit for bit.
 //
-// As in the vec unit, nothing here uses FMA: the twins round every product
-// (Go has no float32 fused multiply-add to match), and these routines are
-// bound by memory or by the exponential's dependency chain, not by the
-// multiply-add rate.
+// The exponential and GELU use fused multiply-adds (they are bound by
+// arithmetic, and FMA saves a third of the exponential's instructions); the
+// twins spell each as fma32, an exact float32 FMA built on float64. The
+// other routines, bound by memory, round every product as the twins write
+// it.
 //
 // Reductions have a fixed shape that does not depend on the ISA level, so
 // avx2, avx512 and the twins agree: float32 sums and maxima keep 16 partials
@@ -142,6 +143,15 @@ func (g *tfGen) creg(name string) VecVirtual {
 	return r
 }
 
+// movc copies the constant into dst.
+func (g *tfGen) movc(name string, dst VecVirtual) {
+	if r, ok := g.regs[name]; ok {
+		VMOVAPS(r, dst)
+		return
+	}
+	VMOVUPS(g.cmem(name), dst)
+}
+
 var expConsts = []string{"expLo", "expHi", "log2e", "magic", "expBias", "ln2Hi", "ln2Lo", "p0", "p1", "p2", "p3", "p4", "p5", "one"}
 
 // expv returns a register holding exp1 of each lane of x (see tfvec's
@@ -161,26 +171,24 @@ func (g *tfGen) expv(x VecVirtual) VecVirtual {
 	// x = lo > x ? lo : x, then hi < x ? hi : x (NaN passes).
 	VMAXPS(x, g.creg("expLo"), x)
 	VMINPS(x, g.creg("expHi"), x)
-	// t = x·log2e + magic: the nearest integer n in its low bits; f = n.
+	// t = x·log2e + magic (one rounding): the nearest integer n in its low
+	// bits; f = n.
 	t, f, u := g.vreg(), g.vreg(), g.vreg()
-	VMULPS(g.c("log2e"), x, t)
-	VADDPS(g.c("magic"), t, t)
+	g.movc("magic", t)
+	VFMADD231PS(g.c("log2e"), x, t)
 	VSUBPS(g.c("magic"), t, f)
 	// 2ⁿ: (bits(t) − (bits(magic) − 127)) << 23.
 	VPSUBD(g.c("expBias"), t, t)
 	VPSLLD(U8(23), t, t)
-	// r = x − n·ln2 in two parts.
-	VMULPS(g.c("ln2Hi"), f, u)
-	VSUBPS(u, x, x)
-	VMULPS(g.c("ln2Lo"), f, u)
-	VSUBPS(u, x, x)
-	// eʳ ≈ 1 + r + r²·P(r).
+	// r = x − n·ln2 in two parts, each with one rounding.
+	VFNMADD231PS(g.c("ln2Hi"), f, x)
+	VFNMADD231PS(g.c("ln2Lo"), f, x)
+	// eʳ ≈ 1 + (r + r²·P(r)), P by Horner's rule in multiply-adds; r²·P
+	// is rounded before r is added (fused, the worst error passes 1 ulp).
 	VMULPS(x, x, f)
-	VMULPS(g.c("p0"), x, u)
-	VADDPS(g.c("p1"), u, u)
-	for _, p := range []string{"p2", "p3", "p4", "p5"} {
-		VMULPS(x, u, u)
-		VADDPS(g.c(p), u, u)
+	g.movc("p0", u)
+	for _, p := range []string{"p1", "p2", "p3", "p4", "p5"} {
+		VFMADD213PS(g.c(p), x, u)
 	}
 	VMULPS(f, u, u)
 	VADDPS(x, u, u)
@@ -369,8 +377,7 @@ func (g *tfGen) gelu() {
 		VMAXPS(v, g.creg("geluLo"), v)
 		w, u := g.vreg(), g.vreg()
 		VMULPS(g.c("geluK1"), v, w)
-		VMULPS(v, w, w)
-		VADDPS(g.c("one"), w, w)
+		VFMADD213PS(g.c("one"), v, w) // w = (k1·v)·v + 1
 		VMULPS(g.c("geluK0"), v, u)
 		VMULPS(w, u, u)
 		VMULPS(g.c("minusTwo"), u, u)
@@ -399,8 +406,8 @@ func (g *tfGen) geluBwd() {
 		VMINPS(v, g.creg("geluHi"), v)
 		v2, w, u := g.vreg(), g.vreg(), g.vreg()
 		VMULPS(v, v, v2)
-		VMULPS(g.c("geluK1"), v2, w)
-		VADDPS(g.c("one"), w, w)
+		g.movc("one", w)
+		VFMADD231PS(g.c("geluK1"), v2, w) // w = k1·v² + 1
 		VMULPS(g.c("geluK0"), v, u)
 		VMULPS(w, u, u)
 		VMULPS(g.c("minusTwo"), u, u)
@@ -408,17 +415,15 @@ func (g *tfGen) geluBwd() {
 		VADDPS(g.c("one"), e, e)
 		s := g.vreg()
 		VDIVPS(e, g.creg("one"), s) // s = 1/(1 + e)
-		// q = 1 + 3·k1·v²; r = ((2v·s)·(1 − s))·k0·q + s
-		VMULPS(g.c("geluK13"), v2, v2)
-		VADDPS(g.c("one"), v2, v2)
+		// q = 3·k1·v² + 1; r = ((2v·s)·(1 − s))·k0·q + s
+		VFMADD213PS(g.c("one"), g.creg("geluK13"), v2)
 		VADDPS(v, v, v)
 		VMULPS(s, v, v)
 		om := g.vreg()
 		VSUBPS(s, g.creg("one"), om)
 		VMULPS(om, v, v)
 		VMULPS(g.c("geluK0"), v, v)
-		VMULPS(v2, v, v)
-		VADDPS(s, v, v)
+		VFMADD213PS(s, v2, v) // v·q + s
 		d := g.vreg()
 		t.load(at(dyp, 0), d)
 		VMULPS(v, d, d)

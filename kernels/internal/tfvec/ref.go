@@ -6,6 +6,7 @@ import "math"
 // implementation at ISA level generic, and the routine itself under noasm.
 // Products are rounded explicitly (float32(a*b)) so that no compiler fuses
 // them into a multiply-add, which would round differently from the assembly;
+// where the assembly does fuse one (exp1, GELU), the twin calls fma32;
 // comparisons are spelled as the instructions decide them (VMAXPS(a, b) is
 // a > b ? a : b, keeping b when either is NaN).
 
@@ -55,23 +56,51 @@ func exp1(x float32) float32 {
 	if expHi < x {
 		x = expHi
 	}
-	t := float32(x*expLog2e) + expMagic
+	t := fma32(x, expLog2e, expMagic)
 	f := t - expMagic
 	sc := math.Float32frombits((math.Float32bits(t) - expBias) << 23)
-	x -= float32(f * expLn2Hi)
-	x -= float32(f * expLn2Lo)
+	x = fma32(f, -expLn2Hi, x) // not −f: a NaN keeps its sign, as in VFNMADD
+	x = fma32(f, -expLn2Lo, x)
 	z := float32(x * x)
-	p := float32(expP0*x) + expP1
-	p = float32(p*x) + expP2
-	p = float32(p*x) + expP3
-	p = float32(p*x) + expP4
-	p = float32(p*x) + expP5
+	p := fma32(expP0, x, expP1)
+	p = fma32(p, x, expP2)
+	p = fma32(p, x, expP3)
+	p = fma32(p, x, expP4)
+	p = fma32(p, x, expP5)
 	p = float32(p*z) + x + 1
 	y := float32(p * sc)
 	if !keep {
 		y = 0
 	}
 	return y
+}
+
+// fma32 returns a·b + c rounded once to float32, as VFMADD does: the
+// product is exact in float64, the sum is rounded to float64 and then to
+// odd (made odd by one ulp toward the exact sum if it was inexact and
+// even), which float32 then rounds correctly (Boldo and Melquiond: round to
+// odd at 53 bits, then to nearest at 24, is round to nearest).
+func fma32(a, b, c float32) float32 {
+	p, cd := float64(a)*float64(b), float64(c)
+	s := p + cd
+	// Double rounding can only go wrong where s is a float32 midpoint (the
+	// low 29 bits of its significand 1 followed by zeros) or a float32
+	// subnormal; elsewhere rounding s is rounding the exact sum.
+	if bits := math.Float64bits(s); bits&(1<<29-1) != 1<<28 && math.Abs(s) >= 0x1p-126 || s-s != 0 {
+		return float32(s) // also ±∞ and NaN
+	}
+	// TwoSum: the exact error of s.
+	bb := s - p
+	err := (p - (s - bb)) + (cd - bb)
+	if bits := math.Float64bits(s); err != 0 && bits&1 == 0 {
+		if (err > 0) == (s > 0) {
+			bits++
+		} else {
+			bits--
+		}
+		s = math.Float64frombits(bits)
+	}
+	return float32(s)
 }
 
 // Exp is exp1 for scalar callers.
@@ -154,14 +183,15 @@ func softmaxBwdGo(p, dp []float32, lse, d float32) {
 }
 
 // geluGo sets dst[i] = GELU(src[i]) in the form 1 + tanh u = 2·σ(2u):
-// with v = max(x, −10), u = (k0·v)·(1 + (k1·v)·v), y = v/(1 + exp1(−2u)).
+// with v = max(x, −10), u = (k0·v)·((k1·v)·v + 1), y = v/(1 + exp1(−2u))
+// (the inner multiply-add fused).
 func geluGo(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		if geluLo > v {
 			v = geluLo
 		}
-		w := float32(float32(geluK1*v)*v) + 1
+		w := fma32(float32(geluK1*v), v, 1)
 		u := float32(float32(geluK0*v) * w)
 		e := exp1(float32(u*-2)) + 1
 		dst[i] = v / e
@@ -170,7 +200,7 @@ func geluGo(dst, src []float32) {
 
 // geluBwdGo sets dx[i] = dy[i]·GELU′(x[i]): with v = x clamped to [−10,
 // 10], s = 1/(1 + exp1(−2u)) (u as in geluGo),
-// GELU′ = ((2v·s)·(1 − s))·k0·(1 + 3k1·v²) + s.
+// GELU′ = ((2v·s)·(1 − s))·k0·(3k1·v² + 1) + s (the multiply-adds fused).
 func geluBwdGo(x, dy, dx []float32) {
 	dy, dx = dy[:len(x)], dx[:len(x)]
 	for i, v := range x {
@@ -181,15 +211,15 @@ func geluBwdGo(x, dy, dx []float32) {
 			v = geluHi
 		}
 		v2 := float32(v * v)
-		w := float32(geluK1*v2) + 1
+		w := fma32(geluK1, v2, 1)
 		u := float32(float32(geluK0*v) * w)
 		e := exp1(float32(u*-2)) + 1
 		s := 1 / e
-		q := float32(geluK13*v2) + 1
+		q := fma32(geluK13, v2, 1)
 		r := float32(float32(v+v) * s)
 		r = float32(r * (1 - s))
 		r = float32(r * geluK0)
-		r = float32(r*q) + s
+		r = fma32(r, q, s)
 		dx[i] = float32(dy[i] * r)
 	}
 }

@@ -398,7 +398,7 @@ DATA tfConst<>+1340(SB)/4, $0x3e095d4f
 GLOBL tfConst<>(SB), RODATA|NOPTR, $1344
 
 // func expAVX2(dst []float32, src []float32)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, FMA3
 TEXT ·expAVX2(SB), NOSPLIT, $0-48
 	MOVQ src_len+32(FP), AX
 	MOVQ dst_base+0(FP), CX
@@ -409,73 +409,61 @@ TEXT ·expAVX2(SB), NOSPLIT, $0-48
 	JZ   expAVX2_one
 
 expAVX2_loopN:
-	VMOVUPS (DX)(BX*1), Y0
-	VCMPPS  $0x05, tfConst<>+0(SB), Y0, Y1
-	VMOVUPS tfConst<>+0(SB), Y2
-	VMAXPS  Y0, Y2, Y0
-	VMOVUPS tfConst<>+64(SB), Y2
-	VMINPS  Y0, Y2, Y0
-	VMULPS  tfConst<>+128(SB), Y0, Y2
-	VADDPS  tfConst<>+192(SB), Y2, Y2
-	VSUBPS  tfConst<>+192(SB), Y2, Y3
-	VPSUBD  tfConst<>+256(SB), Y2, Y2
-	VPSLLD  $0x17, Y2, Y2
-	VMULPS  tfConst<>+320(SB), Y3, Y4
-	VSUBPS  Y4, Y0, Y0
-	VMULPS  tfConst<>+384(SB), Y3, Y4
-	VSUBPS  Y4, Y0, Y0
-	VMULPS  Y0, Y0, Y3
-	VMULPS  tfConst<>+448(SB), Y0, Y4
-	VADDPS  tfConst<>+512(SB), Y4, Y4
-	VMULPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+576(SB), Y4, Y4
-	VMULPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+640(SB), Y4, Y4
-	VMULPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+704(SB), Y4, Y4
-	VMULPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+768(SB), Y4, Y4
-	VMULPS  Y3, Y4, Y4
-	VADDPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+832(SB), Y4, Y4
-	VMULPS  Y2, Y4, Y4
-	VANDPS  Y1, Y4, Y4
-	VMOVUPS Y4, (CX)(BX*1)
-	VMOVUPS 32(DX)(BX*1), Y0
-	VCMPPS  $0x05, tfConst<>+0(SB), Y0, Y1
-	VMOVUPS tfConst<>+0(SB), Y2
-	VMAXPS  Y0, Y2, Y0
-	VMOVUPS tfConst<>+64(SB), Y2
-	VMINPS  Y0, Y2, Y0
-	VMULPS  tfConst<>+128(SB), Y0, Y2
-	VADDPS  tfConst<>+192(SB), Y2, Y2
-	VSUBPS  tfConst<>+192(SB), Y2, Y3
-	VPSUBD  tfConst<>+256(SB), Y2, Y2
-	VPSLLD  $0x17, Y2, Y2
-	VMULPS  tfConst<>+320(SB), Y3, Y4
-	VSUBPS  Y4, Y0, Y0
-	VMULPS  tfConst<>+384(SB), Y3, Y4
-	VSUBPS  Y4, Y0, Y0
-	VMULPS  Y0, Y0, Y3
-	VMULPS  tfConst<>+448(SB), Y0, Y4
-	VADDPS  tfConst<>+512(SB), Y4, Y4
-	VMULPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+576(SB), Y4, Y4
-	VMULPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+640(SB), Y4, Y4
-	VMULPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+704(SB), Y4, Y4
-	VMULPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+768(SB), Y4, Y4
-	VMULPS  Y3, Y4, Y4
-	VADDPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+832(SB), Y4, Y4
-	VMULPS  Y2, Y4, Y4
-	VANDPS  Y1, Y4, Y4
-	VMOVUPS Y4, 32(CX)(BX*1)
-	ADDQ    $0x00000040, BX
-	DECQ    SI
-	JNZ     expAVX2_loopN
+	VMOVUPS      (DX)(BX*1), Y0
+	VCMPPS       $0x05, tfConst<>+0(SB), Y0, Y1
+	VMOVUPS      tfConst<>+0(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VMOVUPS      tfConst<>+64(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMOVUPS      tfConst<>+192(SB), Y2
+	VFMADD231PS  tfConst<>+128(SB), Y0, Y2
+	VSUBPS       tfConst<>+192(SB), Y2, Y3
+	VPSUBD       tfConst<>+256(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VFNMADD231PS tfConst<>+320(SB), Y3, Y0
+	VFNMADD231PS tfConst<>+384(SB), Y3, Y0
+	VMULPS       Y0, Y0, Y3
+	VMOVUPS      tfConst<>+448(SB), Y4
+	VFMADD213PS  tfConst<>+512(SB), Y0, Y4
+	VFMADD213PS  tfConst<>+576(SB), Y0, Y4
+	VFMADD213PS  tfConst<>+640(SB), Y0, Y4
+	VFMADD213PS  tfConst<>+704(SB), Y0, Y4
+	VFMADD213PS  tfConst<>+768(SB), Y0, Y4
+	VMULPS       Y3, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VADDPS       tfConst<>+832(SB), Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VANDPS       Y1, Y4, Y4
+	VMOVUPS      Y4, (CX)(BX*1)
+	VMOVUPS      32(DX)(BX*1), Y0
+	VCMPPS       $0x05, tfConst<>+0(SB), Y0, Y1
+	VMOVUPS      tfConst<>+0(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VMOVUPS      tfConst<>+64(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMOVUPS      tfConst<>+192(SB), Y2
+	VFMADD231PS  tfConst<>+128(SB), Y0, Y2
+	VSUBPS       tfConst<>+192(SB), Y2, Y3
+	VPSUBD       tfConst<>+256(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VFNMADD231PS tfConst<>+320(SB), Y3, Y0
+	VFNMADD231PS tfConst<>+384(SB), Y3, Y0
+	VMULPS       Y0, Y0, Y3
+	VMOVUPS      tfConst<>+448(SB), Y4
+	VFMADD213PS  tfConst<>+512(SB), Y0, Y4
+	VFMADD213PS  tfConst<>+576(SB), Y0, Y4
+	VFMADD213PS  tfConst<>+640(SB), Y0, Y4
+	VFMADD213PS  tfConst<>+704(SB), Y0, Y4
+	VFMADD213PS  tfConst<>+768(SB), Y0, Y4
+	VMULPS       Y3, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VADDPS       tfConst<>+832(SB), Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VANDPS       Y1, Y4, Y4
+	VMOVUPS      Y4, 32(CX)(BX*1)
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JNZ          expAVX2_loopN
 
 expAVX2_one:
 	MOVQ AX, SI
@@ -484,80 +472,68 @@ expAVX2_one:
 	JZ   expAVX2_tail
 
 expAVX2_loop1:
-	VMOVUPS (DX)(BX*1), Y0
-	VCMPPS  $0x05, tfConst<>+0(SB), Y0, Y1
-	VMOVUPS tfConst<>+0(SB), Y2
-	VMAXPS  Y0, Y2, Y0
-	VMOVUPS tfConst<>+64(SB), Y2
-	VMINPS  Y0, Y2, Y0
-	VMULPS  tfConst<>+128(SB), Y0, Y2
-	VADDPS  tfConst<>+192(SB), Y2, Y2
-	VSUBPS  tfConst<>+192(SB), Y2, Y3
-	VPSUBD  tfConst<>+256(SB), Y2, Y2
-	VPSLLD  $0x17, Y2, Y2
-	VMULPS  tfConst<>+320(SB), Y3, Y4
-	VSUBPS  Y4, Y0, Y0
-	VMULPS  tfConst<>+384(SB), Y3, Y4
-	VSUBPS  Y4, Y0, Y0
-	VMULPS  Y0, Y0, Y3
-	VMULPS  tfConst<>+448(SB), Y0, Y4
-	VADDPS  tfConst<>+512(SB), Y4, Y4
-	VMULPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+576(SB), Y4, Y4
-	VMULPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+640(SB), Y4, Y4
-	VMULPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+704(SB), Y4, Y4
-	VMULPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+768(SB), Y4, Y4
-	VMULPS  Y3, Y4, Y4
-	VADDPS  Y0, Y4, Y4
-	VADDPS  tfConst<>+832(SB), Y4, Y4
-	VMULPS  Y2, Y4, Y4
-	VANDPS  Y1, Y4, Y4
-	VMOVUPS Y4, (CX)(BX*1)
-	ADDQ    $0x00000020, BX
-	DECQ    SI
-	JNZ     expAVX2_loop1
+	VMOVUPS      (DX)(BX*1), Y0
+	VCMPPS       $0x05, tfConst<>+0(SB), Y0, Y1
+	VMOVUPS      tfConst<>+0(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VMOVUPS      tfConst<>+64(SB), Y2
+	VMINPS       Y0, Y2, Y0
+	VMOVUPS      tfConst<>+192(SB), Y2
+	VFMADD231PS  tfConst<>+128(SB), Y0, Y2
+	VSUBPS       tfConst<>+192(SB), Y2, Y3
+	VPSUBD       tfConst<>+256(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VFNMADD231PS tfConst<>+320(SB), Y3, Y0
+	VFNMADD231PS tfConst<>+384(SB), Y3, Y0
+	VMULPS       Y0, Y0, Y3
+	VMOVUPS      tfConst<>+448(SB), Y4
+	VFMADD213PS  tfConst<>+512(SB), Y0, Y4
+	VFMADD213PS  tfConst<>+576(SB), Y0, Y4
+	VFMADD213PS  tfConst<>+640(SB), Y0, Y4
+	VFMADD213PS  tfConst<>+704(SB), Y0, Y4
+	VFMADD213PS  tfConst<>+768(SB), Y0, Y4
+	VMULPS       Y3, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VADDPS       tfConst<>+832(SB), Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VANDPS       Y1, Y4, Y4
+	VMOVUPS      Y4, (CX)(BX*1)
+	ADDQ         $0x00000020, BX
+	DECQ         SI
+	JNZ          expAVX2_loop1
 
 expAVX2_tail:
-	ANDQ       $0x00000007, AX
-	JZ         expAVX2_done
-	LEAQ       vecMask8<>+32(SB), SI
-	NEGQ       AX
-	VMOVDQU    (SI)(AX*4), Y0
-	VMASKMOVPS (DX)(BX*1), Y0, Y1
-	VCMPPS     $0x05, tfConst<>+0(SB), Y1, Y2
-	VMOVUPS    tfConst<>+0(SB), Y3
-	VMAXPS     Y1, Y3, Y1
-	VMOVUPS    tfConst<>+64(SB), Y3
-	VMINPS     Y1, Y3, Y1
-	VMULPS     tfConst<>+128(SB), Y1, Y3
-	VADDPS     tfConst<>+192(SB), Y3, Y3
-	VSUBPS     tfConst<>+192(SB), Y3, Y4
-	VPSUBD     tfConst<>+256(SB), Y3, Y3
-	VPSLLD     $0x17, Y3, Y3
-	VMULPS     tfConst<>+320(SB), Y4, Y5
-	VSUBPS     Y5, Y1, Y1
-	VMULPS     tfConst<>+384(SB), Y4, Y5
-	VSUBPS     Y5, Y1, Y1
-	VMULPS     Y1, Y1, Y4
-	VMULPS     tfConst<>+448(SB), Y1, Y5
-	VADDPS     tfConst<>+512(SB), Y5, Y5
-	VMULPS     Y1, Y5, Y5
-	VADDPS     tfConst<>+576(SB), Y5, Y5
-	VMULPS     Y1, Y5, Y5
-	VADDPS     tfConst<>+640(SB), Y5, Y5
-	VMULPS     Y1, Y5, Y5
-	VADDPS     tfConst<>+704(SB), Y5, Y5
-	VMULPS     Y1, Y5, Y5
-	VADDPS     tfConst<>+768(SB), Y5, Y5
-	VMULPS     Y4, Y5, Y5
-	VADDPS     Y1, Y5, Y5
-	VADDPS     tfConst<>+832(SB), Y5, Y5
-	VMULPS     Y3, Y5, Y5
-	VANDPS     Y2, Y5, Y5
-	VMASKMOVPS Y5, Y0, (CX)(BX*1)
+	ANDQ         $0x00000007, AX
+	JZ           expAVX2_done
+	LEAQ         vecMask8<>+32(SB), SI
+	NEGQ         AX
+	VMOVDQU      (SI)(AX*4), Y0
+	VMASKMOVPS   (DX)(BX*1), Y0, Y1
+	VCMPPS       $0x05, tfConst<>+0(SB), Y1, Y2
+	VMOVUPS      tfConst<>+0(SB), Y3
+	VMAXPS       Y1, Y3, Y1
+	VMOVUPS      tfConst<>+64(SB), Y3
+	VMINPS       Y1, Y3, Y1
+	VMOVUPS      tfConst<>+192(SB), Y3
+	VFMADD231PS  tfConst<>+128(SB), Y1, Y3
+	VSUBPS       tfConst<>+192(SB), Y3, Y4
+	VPSUBD       tfConst<>+256(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VFNMADD231PS tfConst<>+320(SB), Y4, Y1
+	VFNMADD231PS tfConst<>+384(SB), Y4, Y1
+	VMULPS       Y1, Y1, Y4
+	VMOVUPS      tfConst<>+448(SB), Y5
+	VFMADD213PS  tfConst<>+512(SB), Y1, Y5
+	VFMADD213PS  tfConst<>+576(SB), Y1, Y5
+	VFMADD213PS  tfConst<>+640(SB), Y1, Y5
+	VFMADD213PS  tfConst<>+704(SB), Y1, Y5
+	VFMADD213PS  tfConst<>+768(SB), Y1, Y5
+	VMULPS       Y4, Y5, Y5
+	VADDPS       Y1, Y5, Y5
+	VADDPS       tfConst<>+832(SB), Y5, Y5
+	VMULPS       Y3, Y5, Y5
+	VANDPS       Y2, Y5, Y5
+	VMASKMOVPS   Y5, Y0, (CX)(BX*1)
 
 expAVX2_done:
 	VZEROUPPER
@@ -618,7 +594,7 @@ rowMaxAVX2_done:
 	RET
 
 // func expSumAVX2(x []float32, shift float32) float32
-// Requires: AVX, AVX2, CMOV, SSE
+// Requires: AVX, AVX2, CMOV, FMA3, SSE
 TEXT ·expSumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         x_len+8(FP), AX
 	MOVQ         x_base+0(FP), CX
@@ -632,161 +608,137 @@ TEXT ·expSumAVX2(SB), NOSPLIT, $0-36
 	JZ           expSumAVX2_tail
 
 expSumAVX2_loop:
-	VMOVUPS (CX)(DX*1), Y4
-	VSUBPS  Y0, Y4, Y4
-	VCMPPS  $0x05, tfConst<>+0(SB), Y4, Y5
-	VMOVUPS tfConst<>+0(SB), Y6
-	VMAXPS  Y4, Y6, Y4
-	VMOVUPS tfConst<>+64(SB), Y6
-	VMINPS  Y4, Y6, Y4
-	VMULPS  tfConst<>+128(SB), Y4, Y6
-	VADDPS  tfConst<>+192(SB), Y6, Y6
-	VSUBPS  tfConst<>+192(SB), Y6, Y7
-	VPSUBD  tfConst<>+256(SB), Y6, Y6
-	VPSLLD  $0x17, Y6, Y6
-	VMULPS  tfConst<>+320(SB), Y7, Y8
-	VSUBPS  Y8, Y4, Y4
-	VMULPS  tfConst<>+384(SB), Y7, Y8
-	VSUBPS  Y8, Y4, Y4
-	VMULPS  Y4, Y4, Y7
-	VMULPS  tfConst<>+448(SB), Y4, Y8
-	VADDPS  tfConst<>+512(SB), Y8, Y8
-	VMULPS  Y4, Y8, Y8
-	VADDPS  tfConst<>+576(SB), Y8, Y8
-	VMULPS  Y4, Y8, Y8
-	VADDPS  tfConst<>+640(SB), Y8, Y8
-	VMULPS  Y4, Y8, Y8
-	VADDPS  tfConst<>+704(SB), Y8, Y8
-	VMULPS  Y4, Y8, Y8
-	VADDPS  tfConst<>+768(SB), Y8, Y8
-	VMULPS  Y7, Y8, Y8
-	VADDPS  Y4, Y8, Y8
-	VADDPS  tfConst<>+832(SB), Y8, Y8
-	VMULPS  Y6, Y8, Y8
-	VANDPS  Y5, Y8, Y8
-	VMOVUPS Y8, (CX)(DX*1)
-	VADDPS  Y8, Y2, Y2
-	VMOVUPS 32(CX)(DX*1), Y4
-	VSUBPS  Y0, Y4, Y4
-	VCMPPS  $0x05, tfConst<>+0(SB), Y4, Y5
-	VMOVUPS tfConst<>+0(SB), Y6
-	VMAXPS  Y4, Y6, Y4
-	VMOVUPS tfConst<>+64(SB), Y6
-	VMINPS  Y4, Y6, Y4
-	VMULPS  tfConst<>+128(SB), Y4, Y6
-	VADDPS  tfConst<>+192(SB), Y6, Y6
-	VSUBPS  tfConst<>+192(SB), Y6, Y7
-	VPSUBD  tfConst<>+256(SB), Y6, Y6
-	VPSLLD  $0x17, Y6, Y6
-	VMULPS  tfConst<>+320(SB), Y7, Y8
-	VSUBPS  Y8, Y4, Y4
-	VMULPS  tfConst<>+384(SB), Y7, Y8
-	VSUBPS  Y8, Y4, Y4
-	VMULPS  Y4, Y4, Y7
-	VMULPS  tfConst<>+448(SB), Y4, Y8
-	VADDPS  tfConst<>+512(SB), Y8, Y8
-	VMULPS  Y4, Y8, Y8
-	VADDPS  tfConst<>+576(SB), Y8, Y8
-	VMULPS  Y4, Y8, Y8
-	VADDPS  tfConst<>+640(SB), Y8, Y8
-	VMULPS  Y4, Y8, Y8
-	VADDPS  tfConst<>+704(SB), Y8, Y8
-	VMULPS  Y4, Y8, Y8
-	VADDPS  tfConst<>+768(SB), Y8, Y8
-	VMULPS  Y7, Y8, Y8
-	VADDPS  Y4, Y8, Y8
-	VADDPS  tfConst<>+832(SB), Y8, Y8
-	VMULPS  Y6, Y8, Y8
-	VANDPS  Y5, Y8, Y8
-	VMOVUPS Y8, 32(CX)(DX*1)
-	VADDPS  Y8, Y3, Y3
-	ADDQ    $0x00000040, DX
-	DECQ    BX
-	JNZ     expSumAVX2_loop
+	VMOVUPS      (CX)(DX*1), Y4
+	VSUBPS       Y0, Y4, Y4
+	VCMPPS       $0x05, tfConst<>+0(SB), Y4, Y5
+	VMOVUPS      tfConst<>+0(SB), Y6
+	VMAXPS       Y4, Y6, Y4
+	VMOVUPS      tfConst<>+64(SB), Y6
+	VMINPS       Y4, Y6, Y4
+	VMOVUPS      tfConst<>+192(SB), Y6
+	VFMADD231PS  tfConst<>+128(SB), Y4, Y6
+	VSUBPS       tfConst<>+192(SB), Y6, Y7
+	VPSUBD       tfConst<>+256(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VFNMADD231PS tfConst<>+320(SB), Y7, Y4
+	VFNMADD231PS tfConst<>+384(SB), Y7, Y4
+	VMULPS       Y4, Y4, Y7
+	VMOVUPS      tfConst<>+448(SB), Y8
+	VFMADD213PS  tfConst<>+512(SB), Y4, Y8
+	VFMADD213PS  tfConst<>+576(SB), Y4, Y8
+	VFMADD213PS  tfConst<>+640(SB), Y4, Y8
+	VFMADD213PS  tfConst<>+704(SB), Y4, Y8
+	VFMADD213PS  tfConst<>+768(SB), Y4, Y8
+	VMULPS       Y7, Y8, Y8
+	VADDPS       Y4, Y8, Y8
+	VADDPS       tfConst<>+832(SB), Y8, Y8
+	VMULPS       Y6, Y8, Y8
+	VANDPS       Y5, Y8, Y8
+	VMOVUPS      Y8, (CX)(DX*1)
+	VADDPS       Y8, Y2, Y2
+	VMOVUPS      32(CX)(DX*1), Y4
+	VSUBPS       Y0, Y4, Y4
+	VCMPPS       $0x05, tfConst<>+0(SB), Y4, Y5
+	VMOVUPS      tfConst<>+0(SB), Y6
+	VMAXPS       Y4, Y6, Y4
+	VMOVUPS      tfConst<>+64(SB), Y6
+	VMINPS       Y4, Y6, Y4
+	VMOVUPS      tfConst<>+192(SB), Y6
+	VFMADD231PS  tfConst<>+128(SB), Y4, Y6
+	VSUBPS       tfConst<>+192(SB), Y6, Y7
+	VPSUBD       tfConst<>+256(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VFNMADD231PS tfConst<>+320(SB), Y7, Y4
+	VFNMADD231PS tfConst<>+384(SB), Y7, Y4
+	VMULPS       Y4, Y4, Y7
+	VMOVUPS      tfConst<>+448(SB), Y8
+	VFMADD213PS  tfConst<>+512(SB), Y4, Y8
+	VFMADD213PS  tfConst<>+576(SB), Y4, Y8
+	VFMADD213PS  tfConst<>+640(SB), Y4, Y8
+	VFMADD213PS  tfConst<>+704(SB), Y4, Y8
+	VFMADD213PS  tfConst<>+768(SB), Y4, Y8
+	VMULPS       Y7, Y8, Y8
+	VADDPS       Y4, Y8, Y8
+	VADDPS       tfConst<>+832(SB), Y8, Y8
+	VMULPS       Y6, Y8, Y8
+	VANDPS       Y5, Y8, Y8
+	VMOVUPS      Y8, 32(CX)(DX*1)
+	VADDPS       Y8, Y3, Y3
+	ADDQ         $0x00000040, DX
+	DECQ         BX
+	JNZ          expSumAVX2_loop
 
 expSumAVX2_tail:
-	ANDQ       $0x0000000f, AX
-	JZ         expSumAVX2_done
-	MOVQ       $0x00000008, BX
-	CMPQ       AX, BX
-	CMOVQLT    AX, BX
-	SUBQ       BX, AX
-	LEAQ       vecMask8<>+32(SB), SI
-	NEGQ       BX
-	VMOVDQU    (SI)(BX*4), Y4
-	LEAQ       vecMask8<>+32(SB), BX
-	NEGQ       AX
-	VMOVDQU    (BX)(AX*4), Y5
-	VMASKMOVPS (CX)(DX*1), Y4, Y6
-	VBLENDVPS  Y4, Y6, Y1, Y6
-	VSUBPS     Y0, Y6, Y6
-	VCMPPS     $0x05, tfConst<>+0(SB), Y6, Y7
-	VMOVUPS    tfConst<>+0(SB), Y8
-	VMAXPS     Y6, Y8, Y6
-	VMOVUPS    tfConst<>+64(SB), Y8
-	VMINPS     Y6, Y8, Y6
-	VMULPS     tfConst<>+128(SB), Y6, Y8
-	VADDPS     tfConst<>+192(SB), Y8, Y8
-	VSUBPS     tfConst<>+192(SB), Y8, Y9
-	VPSUBD     tfConst<>+256(SB), Y8, Y8
-	VPSLLD     $0x17, Y8, Y8
-	VMULPS     tfConst<>+320(SB), Y9, Y10
-	VSUBPS     Y10, Y6, Y6
-	VMULPS     tfConst<>+384(SB), Y9, Y10
-	VSUBPS     Y10, Y6, Y6
-	VMULPS     Y6, Y6, Y9
-	VMULPS     tfConst<>+448(SB), Y6, Y10
-	VADDPS     tfConst<>+512(SB), Y10, Y10
-	VMULPS     Y6, Y10, Y10
-	VADDPS     tfConst<>+576(SB), Y10, Y10
-	VMULPS     Y6, Y10, Y10
-	VADDPS     tfConst<>+640(SB), Y10, Y10
-	VMULPS     Y6, Y10, Y10
-	VADDPS     tfConst<>+704(SB), Y10, Y10
-	VMULPS     Y6, Y10, Y10
-	VADDPS     tfConst<>+768(SB), Y10, Y10
-	VMULPS     Y9, Y10, Y10
-	VADDPS     Y6, Y10, Y10
-	VADDPS     tfConst<>+832(SB), Y10, Y10
-	VMULPS     Y8, Y10, Y10
-	VANDPS     Y7, Y10, Y10
-	VMASKMOVPS Y10, Y4, (CX)(DX*1)
-	VADDPS     Y10, Y2, Y2
-	VMASKMOVPS 32(CX)(DX*1), Y5, Y4
-	VBLENDVPS  Y5, Y4, Y1, Y4
-	VSUBPS     Y0, Y4, Y4
-	VCMPPS     $0x05, tfConst<>+0(SB), Y4, Y0
-	VMOVUPS    tfConst<>+0(SB), Y1
-	VMAXPS     Y4, Y1, Y4
-	VMOVUPS    tfConst<>+64(SB), Y1
-	VMINPS     Y4, Y1, Y4
-	VMULPS     tfConst<>+128(SB), Y4, Y1
-	VADDPS     tfConst<>+192(SB), Y1, Y1
-	VSUBPS     tfConst<>+192(SB), Y1, Y6
-	VPSUBD     tfConst<>+256(SB), Y1, Y1
-	VPSLLD     $0x17, Y1, Y1
-	VMULPS     tfConst<>+320(SB), Y6, Y7
-	VSUBPS     Y7, Y4, Y4
-	VMULPS     tfConst<>+384(SB), Y6, Y7
-	VSUBPS     Y7, Y4, Y4
-	VMULPS     Y4, Y4, Y6
-	VMULPS     tfConst<>+448(SB), Y4, Y7
-	VADDPS     tfConst<>+512(SB), Y7, Y7
-	VMULPS     Y4, Y7, Y7
-	VADDPS     tfConst<>+576(SB), Y7, Y7
-	VMULPS     Y4, Y7, Y7
-	VADDPS     tfConst<>+640(SB), Y7, Y7
-	VMULPS     Y4, Y7, Y7
-	VADDPS     tfConst<>+704(SB), Y7, Y7
-	VMULPS     Y4, Y7, Y7
-	VADDPS     tfConst<>+768(SB), Y7, Y7
-	VMULPS     Y6, Y7, Y7
-	VADDPS     Y4, Y7, Y7
-	VADDPS     tfConst<>+832(SB), Y7, Y7
-	VMULPS     Y1, Y7, Y7
-	VANDPS     Y0, Y7, Y7
-	VMASKMOVPS Y7, Y5, 32(CX)(DX*1)
-	VADDPS     Y7, Y3, Y3
+	ANDQ         $0x0000000f, AX
+	JZ           expSumAVX2_done
+	MOVQ         $0x00000008, BX
+	CMPQ         AX, BX
+	CMOVQLT      AX, BX
+	SUBQ         BX, AX
+	LEAQ         vecMask8<>+32(SB), SI
+	NEGQ         BX
+	VMOVDQU      (SI)(BX*4), Y4
+	LEAQ         vecMask8<>+32(SB), BX
+	NEGQ         AX
+	VMOVDQU      (BX)(AX*4), Y5
+	VMASKMOVPS   (CX)(DX*1), Y4, Y6
+	VBLENDVPS    Y4, Y6, Y1, Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x05, tfConst<>+0(SB), Y6, Y7
+	VMOVUPS      tfConst<>+0(SB), Y8
+	VMAXPS       Y6, Y8, Y6
+	VMOVUPS      tfConst<>+64(SB), Y8
+	VMINPS       Y6, Y8, Y6
+	VMOVUPS      tfConst<>+192(SB), Y8
+	VFMADD231PS  tfConst<>+128(SB), Y6, Y8
+	VSUBPS       tfConst<>+192(SB), Y8, Y9
+	VPSUBD       tfConst<>+256(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VFNMADD231PS tfConst<>+320(SB), Y9, Y6
+	VFNMADD231PS tfConst<>+384(SB), Y9, Y6
+	VMULPS       Y6, Y6, Y9
+	VMOVUPS      tfConst<>+448(SB), Y10
+	VFMADD213PS  tfConst<>+512(SB), Y6, Y10
+	VFMADD213PS  tfConst<>+576(SB), Y6, Y10
+	VFMADD213PS  tfConst<>+640(SB), Y6, Y10
+	VFMADD213PS  tfConst<>+704(SB), Y6, Y10
+	VFMADD213PS  tfConst<>+768(SB), Y6, Y10
+	VMULPS       Y9, Y10, Y10
+	VADDPS       Y6, Y10, Y10
+	VADDPS       tfConst<>+832(SB), Y10, Y10
+	VMULPS       Y8, Y10, Y10
+	VANDPS       Y7, Y10, Y10
+	VMASKMOVPS   Y10, Y4, (CX)(DX*1)
+	VADDPS       Y10, Y2, Y2
+	VMASKMOVPS   32(CX)(DX*1), Y5, Y4
+	VBLENDVPS    Y5, Y4, Y1, Y4
+	VSUBPS       Y0, Y4, Y4
+	VCMPPS       $0x05, tfConst<>+0(SB), Y4, Y0
+	VMOVUPS      tfConst<>+0(SB), Y1
+	VMAXPS       Y4, Y1, Y4
+	VMOVUPS      tfConst<>+64(SB), Y1
+	VMINPS       Y4, Y1, Y4
+	VMOVUPS      tfConst<>+192(SB), Y1
+	VFMADD231PS  tfConst<>+128(SB), Y4, Y1
+	VSUBPS       tfConst<>+192(SB), Y1, Y6
+	VPSUBD       tfConst<>+256(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VFNMADD231PS tfConst<>+320(SB), Y6, Y4
+	VFNMADD231PS tfConst<>+384(SB), Y6, Y4
+	VMULPS       Y4, Y4, Y6
+	VMOVUPS      tfConst<>+448(SB), Y7
+	VFMADD213PS  tfConst<>+512(SB), Y4, Y7
+	VFMADD213PS  tfConst<>+576(SB), Y4, Y7
+	VFMADD213PS  tfConst<>+640(SB), Y4, Y7
+	VFMADD213PS  tfConst<>+704(SB), Y4, Y7
+	VFMADD213PS  tfConst<>+768(SB), Y4, Y7
+	VMULPS       Y6, Y7, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       tfConst<>+832(SB), Y7, Y7
+	VMULPS       Y1, Y7, Y7
+	VANDPS       Y0, Y7, Y7
+	VMASKMOVPS   Y7, Y5, 32(CX)(DX*1)
+	VADDPS       Y7, Y3, Y3
 
 expSumAVX2_done:
 	VADDPS       Y3, Y2, Y2
@@ -801,7 +753,7 @@ expSumAVX2_done:
 	RET
 
 // func softmaxBwdAVX2(p []float32, dp []float32, lse float32, d float32)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, FMA3
 TEXT ·softmaxBwdAVX2(SB), NOSPLIT, $0-56
 	MOVQ         p_len+8(FP), AX
 	MOVQ         p_base+0(FP), CX
@@ -814,83 +766,71 @@ TEXT ·softmaxBwdAVX2(SB), NOSPLIT, $0-56
 	JZ           softmaxBwdAVX2_one
 
 softmaxBwdAVX2_loopN:
-	VMOVUPS (CX)(BX*1), Y2
-	VSUBPS  Y0, Y2, Y2
-	VCMPPS  $0x05, tfConst<>+0(SB), Y2, Y3
-	VMOVUPS tfConst<>+0(SB), Y4
-	VMAXPS  Y2, Y4, Y2
-	VMOVUPS tfConst<>+64(SB), Y4
-	VMINPS  Y2, Y4, Y2
-	VMULPS  tfConst<>+128(SB), Y2, Y4
-	VADDPS  tfConst<>+192(SB), Y4, Y4
-	VSUBPS  tfConst<>+192(SB), Y4, Y5
-	VPSUBD  tfConst<>+256(SB), Y4, Y4
-	VPSLLD  $0x17, Y4, Y4
-	VMULPS  tfConst<>+320(SB), Y5, Y6
-	VSUBPS  Y6, Y2, Y2
-	VMULPS  tfConst<>+384(SB), Y5, Y6
-	VSUBPS  Y6, Y2, Y2
-	VMULPS  Y2, Y2, Y5
-	VMULPS  tfConst<>+448(SB), Y2, Y6
-	VADDPS  tfConst<>+512(SB), Y6, Y6
-	VMULPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+576(SB), Y6, Y6
-	VMULPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+640(SB), Y6, Y6
-	VMULPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+704(SB), Y6, Y6
-	VMULPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+768(SB), Y6, Y6
-	VMULPS  Y5, Y6, Y6
-	VADDPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+832(SB), Y6, Y6
-	VMULPS  Y4, Y6, Y6
-	VANDPS  Y3, Y6, Y6
-	VMOVUPS Y6, (CX)(BX*1)
-	VMOVUPS (DX)(BX*1), Y2
-	VSUBPS  Y1, Y2, Y2
-	VMULPS  Y2, Y6, Y2
-	VMOVUPS Y2, (DX)(BX*1)
-	VMOVUPS 32(CX)(BX*1), Y2
-	VSUBPS  Y0, Y2, Y2
-	VCMPPS  $0x05, tfConst<>+0(SB), Y2, Y3
-	VMOVUPS tfConst<>+0(SB), Y4
-	VMAXPS  Y2, Y4, Y2
-	VMOVUPS tfConst<>+64(SB), Y4
-	VMINPS  Y2, Y4, Y2
-	VMULPS  tfConst<>+128(SB), Y2, Y4
-	VADDPS  tfConst<>+192(SB), Y4, Y4
-	VSUBPS  tfConst<>+192(SB), Y4, Y5
-	VPSUBD  tfConst<>+256(SB), Y4, Y4
-	VPSLLD  $0x17, Y4, Y4
-	VMULPS  tfConst<>+320(SB), Y5, Y6
-	VSUBPS  Y6, Y2, Y2
-	VMULPS  tfConst<>+384(SB), Y5, Y6
-	VSUBPS  Y6, Y2, Y2
-	VMULPS  Y2, Y2, Y5
-	VMULPS  tfConst<>+448(SB), Y2, Y6
-	VADDPS  tfConst<>+512(SB), Y6, Y6
-	VMULPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+576(SB), Y6, Y6
-	VMULPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+640(SB), Y6, Y6
-	VMULPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+704(SB), Y6, Y6
-	VMULPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+768(SB), Y6, Y6
-	VMULPS  Y5, Y6, Y6
-	VADDPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+832(SB), Y6, Y6
-	VMULPS  Y4, Y6, Y6
-	VANDPS  Y3, Y6, Y6
-	VMOVUPS Y6, 32(CX)(BX*1)
-	VMOVUPS 32(DX)(BX*1), Y2
-	VSUBPS  Y1, Y2, Y2
-	VMULPS  Y2, Y6, Y2
-	VMOVUPS Y2, 32(DX)(BX*1)
-	ADDQ    $0x00000040, BX
-	DECQ    SI
-	JNZ     softmaxBwdAVX2_loopN
+	VMOVUPS      (CX)(BX*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VCMPPS       $0x05, tfConst<>+0(SB), Y2, Y3
+	VMOVUPS      tfConst<>+0(SB), Y4
+	VMAXPS       Y2, Y4, Y2
+	VMOVUPS      tfConst<>+64(SB), Y4
+	VMINPS       Y2, Y4, Y2
+	VMOVUPS      tfConst<>+192(SB), Y4
+	VFMADD231PS  tfConst<>+128(SB), Y2, Y4
+	VSUBPS       tfConst<>+192(SB), Y4, Y5
+	VPSUBD       tfConst<>+256(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VFNMADD231PS tfConst<>+320(SB), Y5, Y2
+	VFNMADD231PS tfConst<>+384(SB), Y5, Y2
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      tfConst<>+448(SB), Y6
+	VFMADD213PS  tfConst<>+512(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+576(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+640(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+704(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+768(SB), Y2, Y6
+	VMULPS       Y5, Y6, Y6
+	VADDPS       Y2, Y6, Y6
+	VADDPS       tfConst<>+832(SB), Y6, Y6
+	VMULPS       Y4, Y6, Y6
+	VANDPS       Y3, Y6, Y6
+	VMOVUPS      Y6, (CX)(BX*1)
+	VMOVUPS      (DX)(BX*1), Y2
+	VSUBPS       Y1, Y2, Y2
+	VMULPS       Y2, Y6, Y2
+	VMOVUPS      Y2, (DX)(BX*1)
+	VMOVUPS      32(CX)(BX*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VCMPPS       $0x05, tfConst<>+0(SB), Y2, Y3
+	VMOVUPS      tfConst<>+0(SB), Y4
+	VMAXPS       Y2, Y4, Y2
+	VMOVUPS      tfConst<>+64(SB), Y4
+	VMINPS       Y2, Y4, Y2
+	VMOVUPS      tfConst<>+192(SB), Y4
+	VFMADD231PS  tfConst<>+128(SB), Y2, Y4
+	VSUBPS       tfConst<>+192(SB), Y4, Y5
+	VPSUBD       tfConst<>+256(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VFNMADD231PS tfConst<>+320(SB), Y5, Y2
+	VFNMADD231PS tfConst<>+384(SB), Y5, Y2
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      tfConst<>+448(SB), Y6
+	VFMADD213PS  tfConst<>+512(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+576(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+640(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+704(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+768(SB), Y2, Y6
+	VMULPS       Y5, Y6, Y6
+	VADDPS       Y2, Y6, Y6
+	VADDPS       tfConst<>+832(SB), Y6, Y6
+	VMULPS       Y4, Y6, Y6
+	VANDPS       Y3, Y6, Y6
+	VMOVUPS      Y6, 32(CX)(BX*1)
+	VMOVUPS      32(DX)(BX*1), Y2
+	VSUBPS       Y1, Y2, Y2
+	VMULPS       Y2, Y6, Y2
+	VMOVUPS      Y2, 32(DX)(BX*1)
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JNZ          softmaxBwdAVX2_loopN
 
 softmaxBwdAVX2_one:
 	MOVQ AX, SI
@@ -899,97 +839,85 @@ softmaxBwdAVX2_one:
 	JZ   softmaxBwdAVX2_tail
 
 softmaxBwdAVX2_loop1:
-	VMOVUPS (CX)(BX*1), Y2
-	VSUBPS  Y0, Y2, Y2
-	VCMPPS  $0x05, tfConst<>+0(SB), Y2, Y3
-	VMOVUPS tfConst<>+0(SB), Y4
-	VMAXPS  Y2, Y4, Y2
-	VMOVUPS tfConst<>+64(SB), Y4
-	VMINPS  Y2, Y4, Y2
-	VMULPS  tfConst<>+128(SB), Y2, Y4
-	VADDPS  tfConst<>+192(SB), Y4, Y4
-	VSUBPS  tfConst<>+192(SB), Y4, Y5
-	VPSUBD  tfConst<>+256(SB), Y4, Y4
-	VPSLLD  $0x17, Y4, Y4
-	VMULPS  tfConst<>+320(SB), Y5, Y6
-	VSUBPS  Y6, Y2, Y2
-	VMULPS  tfConst<>+384(SB), Y5, Y6
-	VSUBPS  Y6, Y2, Y2
-	VMULPS  Y2, Y2, Y5
-	VMULPS  tfConst<>+448(SB), Y2, Y6
-	VADDPS  tfConst<>+512(SB), Y6, Y6
-	VMULPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+576(SB), Y6, Y6
-	VMULPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+640(SB), Y6, Y6
-	VMULPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+704(SB), Y6, Y6
-	VMULPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+768(SB), Y6, Y6
-	VMULPS  Y5, Y6, Y6
-	VADDPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+832(SB), Y6, Y6
-	VMULPS  Y4, Y6, Y6
-	VANDPS  Y3, Y6, Y6
-	VMOVUPS Y6, (CX)(BX*1)
-	VMOVUPS (DX)(BX*1), Y2
-	VSUBPS  Y1, Y2, Y2
-	VMULPS  Y2, Y6, Y2
-	VMOVUPS Y2, (DX)(BX*1)
-	ADDQ    $0x00000020, BX
-	DECQ    SI
-	JNZ     softmaxBwdAVX2_loop1
+	VMOVUPS      (CX)(BX*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VCMPPS       $0x05, tfConst<>+0(SB), Y2, Y3
+	VMOVUPS      tfConst<>+0(SB), Y4
+	VMAXPS       Y2, Y4, Y2
+	VMOVUPS      tfConst<>+64(SB), Y4
+	VMINPS       Y2, Y4, Y2
+	VMOVUPS      tfConst<>+192(SB), Y4
+	VFMADD231PS  tfConst<>+128(SB), Y2, Y4
+	VSUBPS       tfConst<>+192(SB), Y4, Y5
+	VPSUBD       tfConst<>+256(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VFNMADD231PS tfConst<>+320(SB), Y5, Y2
+	VFNMADD231PS tfConst<>+384(SB), Y5, Y2
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      tfConst<>+448(SB), Y6
+	VFMADD213PS  tfConst<>+512(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+576(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+640(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+704(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+768(SB), Y2, Y6
+	VMULPS       Y5, Y6, Y6
+	VADDPS       Y2, Y6, Y6
+	VADDPS       tfConst<>+832(SB), Y6, Y6
+	VMULPS       Y4, Y6, Y6
+	VANDPS       Y3, Y6, Y6
+	VMOVUPS      Y6, (CX)(BX*1)
+	VMOVUPS      (DX)(BX*1), Y2
+	VSUBPS       Y1, Y2, Y2
+	VMULPS       Y2, Y6, Y2
+	VMOVUPS      Y2, (DX)(BX*1)
+	ADDQ         $0x00000020, BX
+	DECQ         SI
+	JNZ          softmaxBwdAVX2_loop1
 
 softmaxBwdAVX2_tail:
-	ANDQ       $0x00000007, AX
-	JZ         softmaxBwdAVX2_done
-	LEAQ       vecMask8<>+32(SB), SI
-	NEGQ       AX
-	VMOVDQU    (SI)(AX*4), Y2
-	VMASKMOVPS (CX)(BX*1), Y2, Y3
-	VSUBPS     Y0, Y3, Y3
-	VCMPPS     $0x05, tfConst<>+0(SB), Y3, Y0
-	VMOVUPS    tfConst<>+0(SB), Y4
-	VMAXPS     Y3, Y4, Y3
-	VMOVUPS    tfConst<>+64(SB), Y4
-	VMINPS     Y3, Y4, Y3
-	VMULPS     tfConst<>+128(SB), Y3, Y4
-	VADDPS     tfConst<>+192(SB), Y4, Y4
-	VSUBPS     tfConst<>+192(SB), Y4, Y5
-	VPSUBD     tfConst<>+256(SB), Y4, Y4
-	VPSLLD     $0x17, Y4, Y4
-	VMULPS     tfConst<>+320(SB), Y5, Y6
-	VSUBPS     Y6, Y3, Y3
-	VMULPS     tfConst<>+384(SB), Y5, Y6
-	VSUBPS     Y6, Y3, Y3
-	VMULPS     Y3, Y3, Y5
-	VMULPS     tfConst<>+448(SB), Y3, Y6
-	VADDPS     tfConst<>+512(SB), Y6, Y6
-	VMULPS     Y3, Y6, Y6
-	VADDPS     tfConst<>+576(SB), Y6, Y6
-	VMULPS     Y3, Y6, Y6
-	VADDPS     tfConst<>+640(SB), Y6, Y6
-	VMULPS     Y3, Y6, Y6
-	VADDPS     tfConst<>+704(SB), Y6, Y6
-	VMULPS     Y3, Y6, Y6
-	VADDPS     tfConst<>+768(SB), Y6, Y6
-	VMULPS     Y5, Y6, Y6
-	VADDPS     Y3, Y6, Y6
-	VADDPS     tfConst<>+832(SB), Y6, Y6
-	VMULPS     Y4, Y6, Y6
-	VANDPS     Y0, Y6, Y6
-	VMASKMOVPS Y6, Y2, (CX)(BX*1)
-	VMASKMOVPS (DX)(BX*1), Y2, Y0
-	VSUBPS     Y1, Y0, Y0
-	VMULPS     Y0, Y6, Y0
-	VMASKMOVPS Y0, Y2, (DX)(BX*1)
+	ANDQ         $0x00000007, AX
+	JZ           softmaxBwdAVX2_done
+	LEAQ         vecMask8<>+32(SB), SI
+	NEGQ         AX
+	VMOVDQU      (SI)(AX*4), Y2
+	VMASKMOVPS   (CX)(BX*1), Y2, Y3
+	VSUBPS       Y0, Y3, Y3
+	VCMPPS       $0x05, tfConst<>+0(SB), Y3, Y0
+	VMOVUPS      tfConst<>+0(SB), Y4
+	VMAXPS       Y3, Y4, Y3
+	VMOVUPS      tfConst<>+64(SB), Y4
+	VMINPS       Y3, Y4, Y3
+	VMOVUPS      tfConst<>+192(SB), Y4
+	VFMADD231PS  tfConst<>+128(SB), Y3, Y4
+	VSUBPS       tfConst<>+192(SB), Y4, Y5
+	VPSUBD       tfConst<>+256(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VFNMADD231PS tfConst<>+320(SB), Y5, Y3
+	VFNMADD231PS tfConst<>+384(SB), Y5, Y3
+	VMULPS       Y3, Y3, Y5
+	VMOVUPS      tfConst<>+448(SB), Y6
+	VFMADD213PS  tfConst<>+512(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+576(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+640(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+704(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+768(SB), Y3, Y6
+	VMULPS       Y5, Y6, Y6
+	VADDPS       Y3, Y6, Y6
+	VADDPS       tfConst<>+832(SB), Y6, Y6
+	VMULPS       Y4, Y6, Y6
+	VANDPS       Y0, Y6, Y6
+	VMASKMOVPS   Y6, Y2, (CX)(BX*1)
+	VMASKMOVPS   (DX)(BX*1), Y2, Y0
+	VSUBPS       Y1, Y0, Y0
+	VMULPS       Y0, Y6, Y0
+	VMASKMOVPS   Y0, Y2, (DX)(BX*1)
 
 softmaxBwdAVX2_done:
 	VZEROUPPER
 	RET
 
 // func geluAVX2(dst []float32, src []float32)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, FMA3
 TEXT ·geluAVX2(SB), NOSPLIT, $0-48
 	MOVQ src_len+32(FP), AX
 	MOVQ dst_base+0(FP), CX
@@ -1000,93 +928,79 @@ TEXT ·geluAVX2(SB), NOSPLIT, $0-48
 	JZ   geluAVX2_one
 
 geluAVX2_loopN:
-	VMOVUPS (DX)(BX*1), Y0
-	VMOVUPS tfConst<>+1024(SB), Y1
-	VMAXPS  Y0, Y1, Y0
-	VMULPS  tfConst<>+1216(SB), Y0, Y1
-	VMULPS  Y0, Y1, Y1
-	VADDPS  tfConst<>+832(SB), Y1, Y1
-	VMULPS  tfConst<>+1152(SB), Y0, Y2
-	VMULPS  Y1, Y2, Y2
-	VMULPS  tfConst<>+896(SB), Y2, Y2
-	VCMPPS  $0x05, tfConst<>+0(SB), Y2, Y1
-	VMOVUPS tfConst<>+0(SB), Y3
-	VMAXPS  Y2, Y3, Y2
-	VMOVUPS tfConst<>+64(SB), Y3
-	VMINPS  Y2, Y3, Y2
-	VMULPS  tfConst<>+128(SB), Y2, Y3
-	VADDPS  tfConst<>+192(SB), Y3, Y3
-	VSUBPS  tfConst<>+192(SB), Y3, Y4
-	VPSUBD  tfConst<>+256(SB), Y3, Y3
-	VPSLLD  $0x17, Y3, Y3
-	VMULPS  tfConst<>+320(SB), Y4, Y5
-	VSUBPS  Y5, Y2, Y2
-	VMULPS  tfConst<>+384(SB), Y4, Y5
-	VSUBPS  Y5, Y2, Y2
-	VMULPS  Y2, Y2, Y4
-	VMULPS  tfConst<>+448(SB), Y2, Y5
-	VADDPS  tfConst<>+512(SB), Y5, Y5
-	VMULPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+576(SB), Y5, Y5
-	VMULPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+640(SB), Y5, Y5
-	VMULPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+704(SB), Y5, Y5
-	VMULPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+768(SB), Y5, Y5
-	VMULPS  Y4, Y5, Y5
-	VADDPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+832(SB), Y5, Y5
-	VMULPS  Y3, Y5, Y5
-	VANDPS  Y1, Y5, Y5
-	VADDPS  tfConst<>+832(SB), Y5, Y5
-	VDIVPS  Y5, Y0, Y0
-	VMOVUPS Y0, (CX)(BX*1)
-	VMOVUPS 32(DX)(BX*1), Y0
-	VMOVUPS tfConst<>+1024(SB), Y1
-	VMAXPS  Y0, Y1, Y0
-	VMULPS  tfConst<>+1216(SB), Y0, Y1
-	VMULPS  Y0, Y1, Y1
-	VADDPS  tfConst<>+832(SB), Y1, Y1
-	VMULPS  tfConst<>+1152(SB), Y0, Y2
-	VMULPS  Y1, Y2, Y2
-	VMULPS  tfConst<>+896(SB), Y2, Y2
-	VCMPPS  $0x05, tfConst<>+0(SB), Y2, Y1
-	VMOVUPS tfConst<>+0(SB), Y3
-	VMAXPS  Y2, Y3, Y2
-	VMOVUPS tfConst<>+64(SB), Y3
-	VMINPS  Y2, Y3, Y2
-	VMULPS  tfConst<>+128(SB), Y2, Y3
-	VADDPS  tfConst<>+192(SB), Y3, Y3
-	VSUBPS  tfConst<>+192(SB), Y3, Y4
-	VPSUBD  tfConst<>+256(SB), Y3, Y3
-	VPSLLD  $0x17, Y3, Y3
-	VMULPS  tfConst<>+320(SB), Y4, Y5
-	VSUBPS  Y5, Y2, Y2
-	VMULPS  tfConst<>+384(SB), Y4, Y5
-	VSUBPS  Y5, Y2, Y2
-	VMULPS  Y2, Y2, Y4
-	VMULPS  tfConst<>+448(SB), Y2, Y5
-	VADDPS  tfConst<>+512(SB), Y5, Y5
-	VMULPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+576(SB), Y5, Y5
-	VMULPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+640(SB), Y5, Y5
-	VMULPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+704(SB), Y5, Y5
-	VMULPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+768(SB), Y5, Y5
-	VMULPS  Y4, Y5, Y5
-	VADDPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+832(SB), Y5, Y5
-	VMULPS  Y3, Y5, Y5
-	VANDPS  Y1, Y5, Y5
-	VADDPS  tfConst<>+832(SB), Y5, Y5
-	VDIVPS  Y5, Y0, Y0
-	VMOVUPS Y0, 32(CX)(BX*1)
-	ADDQ    $0x00000040, BX
-	DECQ    SI
-	JNZ     geluAVX2_loopN
+	VMOVUPS      (DX)(BX*1), Y0
+	VMOVUPS      tfConst<>+1024(SB), Y1
+	VMAXPS       Y0, Y1, Y0
+	VMULPS       tfConst<>+1216(SB), Y0, Y1
+	VFMADD213PS  tfConst<>+832(SB), Y0, Y1
+	VMULPS       tfConst<>+1152(SB), Y0, Y2
+	VMULPS       Y1, Y2, Y2
+	VMULPS       tfConst<>+896(SB), Y2, Y2
+	VCMPPS       $0x05, tfConst<>+0(SB), Y2, Y1
+	VMOVUPS      tfConst<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMOVUPS      tfConst<>+64(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      tfConst<>+192(SB), Y3
+	VFMADD231PS  tfConst<>+128(SB), Y2, Y3
+	VSUBPS       tfConst<>+192(SB), Y3, Y4
+	VPSUBD       tfConst<>+256(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VFNMADD231PS tfConst<>+320(SB), Y4, Y2
+	VFNMADD231PS tfConst<>+384(SB), Y4, Y2
+	VMULPS       Y2, Y2, Y4
+	VMOVUPS      tfConst<>+448(SB), Y5
+	VFMADD213PS  tfConst<>+512(SB), Y2, Y5
+	VFMADD213PS  tfConst<>+576(SB), Y2, Y5
+	VFMADD213PS  tfConst<>+640(SB), Y2, Y5
+	VFMADD213PS  tfConst<>+704(SB), Y2, Y5
+	VFMADD213PS  tfConst<>+768(SB), Y2, Y5
+	VMULPS       Y4, Y5, Y5
+	VADDPS       Y2, Y5, Y5
+	VADDPS       tfConst<>+832(SB), Y5, Y5
+	VMULPS       Y3, Y5, Y5
+	VANDPS       Y1, Y5, Y5
+	VADDPS       tfConst<>+832(SB), Y5, Y5
+	VDIVPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (CX)(BX*1)
+	VMOVUPS      32(DX)(BX*1), Y0
+	VMOVUPS      tfConst<>+1024(SB), Y1
+	VMAXPS       Y0, Y1, Y0
+	VMULPS       tfConst<>+1216(SB), Y0, Y1
+	VFMADD213PS  tfConst<>+832(SB), Y0, Y1
+	VMULPS       tfConst<>+1152(SB), Y0, Y2
+	VMULPS       Y1, Y2, Y2
+	VMULPS       tfConst<>+896(SB), Y2, Y2
+	VCMPPS       $0x05, tfConst<>+0(SB), Y2, Y1
+	VMOVUPS      tfConst<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMOVUPS      tfConst<>+64(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      tfConst<>+192(SB), Y3
+	VFMADD231PS  tfConst<>+128(SB), Y2, Y3
+	VSUBPS       tfConst<>+192(SB), Y3, Y4
+	VPSUBD       tfConst<>+256(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VFNMADD231PS tfConst<>+320(SB), Y4, Y2
+	VFNMADD231PS tfConst<>+384(SB), Y4, Y2
+	VMULPS       Y2, Y2, Y4
+	VMOVUPS      tfConst<>+448(SB), Y5
+	VFMADD213PS  tfConst<>+512(SB), Y2, Y5
+	VFMADD213PS  tfConst<>+576(SB), Y2, Y5
+	VFMADD213PS  tfConst<>+640(SB), Y2, Y5
+	VFMADD213PS  tfConst<>+704(SB), Y2, Y5
+	VFMADD213PS  tfConst<>+768(SB), Y2, Y5
+	VMULPS       Y4, Y5, Y5
+	VADDPS       Y2, Y5, Y5
+	VADDPS       tfConst<>+832(SB), Y5, Y5
+	VMULPS       Y3, Y5, Y5
+	VANDPS       Y1, Y5, Y5
+	VADDPS       tfConst<>+832(SB), Y5, Y5
+	VDIVPS       Y5, Y0, Y0
+	VMOVUPS      Y0, 32(CX)(BX*1)
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JNZ          geluAVX2_loopN
 
 geluAVX2_one:
 	MOVQ AX, SI
@@ -1095,107 +1009,93 @@ geluAVX2_one:
 	JZ   geluAVX2_tail
 
 geluAVX2_loop1:
-	VMOVUPS (DX)(BX*1), Y0
-	VMOVUPS tfConst<>+1024(SB), Y1
-	VMAXPS  Y0, Y1, Y0
-	VMULPS  tfConst<>+1216(SB), Y0, Y1
-	VMULPS  Y0, Y1, Y1
-	VADDPS  tfConst<>+832(SB), Y1, Y1
-	VMULPS  tfConst<>+1152(SB), Y0, Y2
-	VMULPS  Y1, Y2, Y2
-	VMULPS  tfConst<>+896(SB), Y2, Y2
-	VCMPPS  $0x05, tfConst<>+0(SB), Y2, Y1
-	VMOVUPS tfConst<>+0(SB), Y3
-	VMAXPS  Y2, Y3, Y2
-	VMOVUPS tfConst<>+64(SB), Y3
-	VMINPS  Y2, Y3, Y2
-	VMULPS  tfConst<>+128(SB), Y2, Y3
-	VADDPS  tfConst<>+192(SB), Y3, Y3
-	VSUBPS  tfConst<>+192(SB), Y3, Y4
-	VPSUBD  tfConst<>+256(SB), Y3, Y3
-	VPSLLD  $0x17, Y3, Y3
-	VMULPS  tfConst<>+320(SB), Y4, Y5
-	VSUBPS  Y5, Y2, Y2
-	VMULPS  tfConst<>+384(SB), Y4, Y5
-	VSUBPS  Y5, Y2, Y2
-	VMULPS  Y2, Y2, Y4
-	VMULPS  tfConst<>+448(SB), Y2, Y5
-	VADDPS  tfConst<>+512(SB), Y5, Y5
-	VMULPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+576(SB), Y5, Y5
-	VMULPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+640(SB), Y5, Y5
-	VMULPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+704(SB), Y5, Y5
-	VMULPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+768(SB), Y5, Y5
-	VMULPS  Y4, Y5, Y5
-	VADDPS  Y2, Y5, Y5
-	VADDPS  tfConst<>+832(SB), Y5, Y5
-	VMULPS  Y3, Y5, Y5
-	VANDPS  Y1, Y5, Y5
-	VADDPS  tfConst<>+832(SB), Y5, Y5
-	VDIVPS  Y5, Y0, Y0
-	VMOVUPS Y0, (CX)(BX*1)
-	ADDQ    $0x00000020, BX
-	DECQ    SI
-	JNZ     geluAVX2_loop1
+	VMOVUPS      (DX)(BX*1), Y0
+	VMOVUPS      tfConst<>+1024(SB), Y1
+	VMAXPS       Y0, Y1, Y0
+	VMULPS       tfConst<>+1216(SB), Y0, Y1
+	VFMADD213PS  tfConst<>+832(SB), Y0, Y1
+	VMULPS       tfConst<>+1152(SB), Y0, Y2
+	VMULPS       Y1, Y2, Y2
+	VMULPS       tfConst<>+896(SB), Y2, Y2
+	VCMPPS       $0x05, tfConst<>+0(SB), Y2, Y1
+	VMOVUPS      tfConst<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMOVUPS      tfConst<>+64(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      tfConst<>+192(SB), Y3
+	VFMADD231PS  tfConst<>+128(SB), Y2, Y3
+	VSUBPS       tfConst<>+192(SB), Y3, Y4
+	VPSUBD       tfConst<>+256(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VFNMADD231PS tfConst<>+320(SB), Y4, Y2
+	VFNMADD231PS tfConst<>+384(SB), Y4, Y2
+	VMULPS       Y2, Y2, Y4
+	VMOVUPS      tfConst<>+448(SB), Y5
+	VFMADD213PS  tfConst<>+512(SB), Y2, Y5
+	VFMADD213PS  tfConst<>+576(SB), Y2, Y5
+	VFMADD213PS  tfConst<>+640(SB), Y2, Y5
+	VFMADD213PS  tfConst<>+704(SB), Y2, Y5
+	VFMADD213PS  tfConst<>+768(SB), Y2, Y5
+	VMULPS       Y4, Y5, Y5
+	VADDPS       Y2, Y5, Y5
+	VADDPS       tfConst<>+832(SB), Y5, Y5
+	VMULPS       Y3, Y5, Y5
+	VANDPS       Y1, Y5, Y5
+	VADDPS       tfConst<>+832(SB), Y5, Y5
+	VDIVPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (CX)(BX*1)
+	ADDQ         $0x00000020, BX
+	DECQ         SI
+	JNZ          geluAVX2_loop1
 
 geluAVX2_tail:
-	ANDQ       $0x00000007, AX
-	JZ         geluAVX2_done
-	LEAQ       vecMask8<>+32(SB), SI
-	NEGQ       AX
-	VMOVDQU    (SI)(AX*4), Y0
-	VMASKMOVPS (DX)(BX*1), Y0, Y1
-	VMOVUPS    tfConst<>+1024(SB), Y2
-	VMAXPS     Y1, Y2, Y1
-	VMULPS     tfConst<>+1216(SB), Y1, Y2
-	VMULPS     Y1, Y2, Y2
-	VADDPS     tfConst<>+832(SB), Y2, Y2
-	VMULPS     tfConst<>+1152(SB), Y1, Y3
-	VMULPS     Y2, Y3, Y3
-	VMULPS     tfConst<>+896(SB), Y3, Y3
-	VCMPPS     $0x05, tfConst<>+0(SB), Y3, Y2
-	VMOVUPS    tfConst<>+0(SB), Y4
-	VMAXPS     Y3, Y4, Y3
-	VMOVUPS    tfConst<>+64(SB), Y4
-	VMINPS     Y3, Y4, Y3
-	VMULPS     tfConst<>+128(SB), Y3, Y4
-	VADDPS     tfConst<>+192(SB), Y4, Y4
-	VSUBPS     tfConst<>+192(SB), Y4, Y5
-	VPSUBD     tfConst<>+256(SB), Y4, Y4
-	VPSLLD     $0x17, Y4, Y4
-	VMULPS     tfConst<>+320(SB), Y5, Y6
-	VSUBPS     Y6, Y3, Y3
-	VMULPS     tfConst<>+384(SB), Y5, Y6
-	VSUBPS     Y6, Y3, Y3
-	VMULPS     Y3, Y3, Y5
-	VMULPS     tfConst<>+448(SB), Y3, Y6
-	VADDPS     tfConst<>+512(SB), Y6, Y6
-	VMULPS     Y3, Y6, Y6
-	VADDPS     tfConst<>+576(SB), Y6, Y6
-	VMULPS     Y3, Y6, Y6
-	VADDPS     tfConst<>+640(SB), Y6, Y6
-	VMULPS     Y3, Y6, Y6
-	VADDPS     tfConst<>+704(SB), Y6, Y6
-	VMULPS     Y3, Y6, Y6
-	VADDPS     tfConst<>+768(SB), Y6, Y6
-	VMULPS     Y5, Y6, Y6
-	VADDPS     Y3, Y6, Y6
-	VADDPS     tfConst<>+832(SB), Y6, Y6
-	VMULPS     Y4, Y6, Y6
-	VANDPS     Y2, Y6, Y6
-	VADDPS     tfConst<>+832(SB), Y6, Y6
-	VDIVPS     Y6, Y1, Y1
-	VMASKMOVPS Y1, Y0, (CX)(BX*1)
+	ANDQ         $0x00000007, AX
+	JZ           geluAVX2_done
+	LEAQ         vecMask8<>+32(SB), SI
+	NEGQ         AX
+	VMOVDQU      (SI)(AX*4), Y0
+	VMASKMOVPS   (DX)(BX*1), Y0, Y1
+	VMOVUPS      tfConst<>+1024(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMULPS       tfConst<>+1216(SB), Y1, Y2
+	VFMADD213PS  tfConst<>+832(SB), Y1, Y2
+	VMULPS       tfConst<>+1152(SB), Y1, Y3
+	VMULPS       Y2, Y3, Y3
+	VMULPS       tfConst<>+896(SB), Y3, Y3
+	VCMPPS       $0x05, tfConst<>+0(SB), Y3, Y2
+	VMOVUPS      tfConst<>+0(SB), Y4
+	VMAXPS       Y3, Y4, Y3
+	VMOVUPS      tfConst<>+64(SB), Y4
+	VMINPS       Y3, Y4, Y3
+	VMOVUPS      tfConst<>+192(SB), Y4
+	VFMADD231PS  tfConst<>+128(SB), Y3, Y4
+	VSUBPS       tfConst<>+192(SB), Y4, Y5
+	VPSUBD       tfConst<>+256(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VFNMADD231PS tfConst<>+320(SB), Y5, Y3
+	VFNMADD231PS tfConst<>+384(SB), Y5, Y3
+	VMULPS       Y3, Y3, Y5
+	VMOVUPS      tfConst<>+448(SB), Y6
+	VFMADD213PS  tfConst<>+512(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+576(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+640(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+704(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+768(SB), Y3, Y6
+	VMULPS       Y5, Y6, Y6
+	VADDPS       Y3, Y6, Y6
+	VADDPS       tfConst<>+832(SB), Y6, Y6
+	VMULPS       Y4, Y6, Y6
+	VANDPS       Y2, Y6, Y6
+	VADDPS       tfConst<>+832(SB), Y6, Y6
+	VDIVPS       Y6, Y1, Y1
+	VMASKMOVPS   Y1, Y0, (CX)(BX*1)
 
 geluAVX2_done:
 	VZEROUPPER
 	RET
 
 // func geluBwdAVX2(x []float32, dy []float32, dx []float32)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, FMA3
 TEXT ·geluBwdAVX2(SB), NOSPLIT, $0-72
 	MOVQ x_len+8(FP), AX
 	MOVQ x_base+0(FP), CX
@@ -1207,66 +1107,59 @@ TEXT ·geluBwdAVX2(SB), NOSPLIT, $0-72
 	JZ   geluBwdAVX2_one
 
 geluBwdAVX2_loopN:
-	VMOVUPS (CX)(SI*1), Y0
-	VMOVUPS tfConst<>+1024(SB), Y1
-	VMAXPS  Y0, Y1, Y0
-	VMOVUPS tfConst<>+1088(SB), Y1
-	VMINPS  Y0, Y1, Y0
-	VMULPS  Y0, Y0, Y1
-	VMULPS  tfConst<>+1216(SB), Y1, Y2
-	VADDPS  tfConst<>+832(SB), Y2, Y2
-	VMULPS  tfConst<>+1152(SB), Y0, Y3
-	VMULPS  Y2, Y3, Y3
-	VMULPS  tfConst<>+896(SB), Y3, Y3
-	VCMPPS  $0x05, tfConst<>+0(SB), Y3, Y2
-	VMOVUPS tfConst<>+0(SB), Y4
-	VMAXPS  Y3, Y4, Y3
-	VMOVUPS tfConst<>+64(SB), Y4
-	VMINPS  Y3, Y4, Y3
-	VMULPS  tfConst<>+128(SB), Y3, Y4
-	VADDPS  tfConst<>+192(SB), Y4, Y4
-	VSUBPS  tfConst<>+192(SB), Y4, Y5
-	VPSUBD  tfConst<>+256(SB), Y4, Y4
-	VPSLLD  $0x17, Y4, Y4
-	VMULPS  tfConst<>+320(SB), Y5, Y6
-	VSUBPS  Y6, Y3, Y3
-	VMULPS  tfConst<>+384(SB), Y5, Y6
-	VSUBPS  Y6, Y3, Y3
-	VMULPS  Y3, Y3, Y5
-	VMULPS  tfConst<>+448(SB), Y3, Y6
-	VADDPS  tfConst<>+512(SB), Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VADDPS  tfConst<>+576(SB), Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VADDPS  tfConst<>+640(SB), Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VADDPS  tfConst<>+704(SB), Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VADDPS  tfConst<>+768(SB), Y6, Y6
-	VMULPS  Y5, Y6, Y6
-	VADDPS  Y3, Y6, Y6
-	VADDPS  tfConst<>+832(SB), Y6, Y6
-	VMULPS  Y4, Y6, Y6
-	VANDPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+832(SB), Y6, Y6
-	VMOVUPS tfConst<>+832(SB), Y2
-	VDIVPS  Y6, Y2, Y2
-	VMULPS  tfConst<>+1280(SB), Y1, Y1
-	VADDPS  tfConst<>+832(SB), Y1, Y1
-	VADDPS  Y0, Y0, Y0
-	VMULPS  Y2, Y0, Y0
-	VMOVUPS tfConst<>+832(SB), Y3
-	VSUBPS  Y2, Y3, Y3
-	VMULPS  Y3, Y0, Y0
-	VMULPS  tfConst<>+1152(SB), Y0, Y0
-	VMULPS  Y1, Y0, Y0
-	VADDPS  Y2, Y0, Y0
-	VMOVUPS (DX)(SI*1), Y1
-	VMULPS  Y0, Y1, Y1
-	VMOVUPS Y1, (BX)(SI*1)
-	ADDQ    $0x00000020, SI
-	DECQ    DI
-	JNZ     geluBwdAVX2_loopN
+	VMOVUPS      (CX)(SI*1), Y0
+	VMOVUPS      tfConst<>+1024(SB), Y1
+	VMAXPS       Y0, Y1, Y0
+	VMOVUPS      tfConst<>+1088(SB), Y1
+	VMINPS       Y0, Y1, Y0
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      tfConst<>+832(SB), Y2
+	VFMADD231PS  tfConst<>+1216(SB), Y1, Y2
+	VMULPS       tfConst<>+1152(SB), Y0, Y3
+	VMULPS       Y2, Y3, Y3
+	VMULPS       tfConst<>+896(SB), Y3, Y3
+	VCMPPS       $0x05, tfConst<>+0(SB), Y3, Y2
+	VMOVUPS      tfConst<>+0(SB), Y4
+	VMAXPS       Y3, Y4, Y3
+	VMOVUPS      tfConst<>+64(SB), Y4
+	VMINPS       Y3, Y4, Y3
+	VMOVUPS      tfConst<>+192(SB), Y4
+	VFMADD231PS  tfConst<>+128(SB), Y3, Y4
+	VSUBPS       tfConst<>+192(SB), Y4, Y5
+	VPSUBD       tfConst<>+256(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VFNMADD231PS tfConst<>+320(SB), Y5, Y3
+	VFNMADD231PS tfConst<>+384(SB), Y5, Y3
+	VMULPS       Y3, Y3, Y5
+	VMOVUPS      tfConst<>+448(SB), Y6
+	VFMADD213PS  tfConst<>+512(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+576(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+640(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+704(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+768(SB), Y3, Y6
+	VMULPS       Y5, Y6, Y6
+	VADDPS       Y3, Y6, Y6
+	VADDPS       tfConst<>+832(SB), Y6, Y6
+	VMULPS       Y4, Y6, Y6
+	VANDPS       Y2, Y6, Y6
+	VADDPS       tfConst<>+832(SB), Y6, Y6
+	VMOVUPS      tfConst<>+832(SB), Y2
+	VDIVPS       Y6, Y2, Y2
+	VMOVUPS      tfConst<>+1280(SB), Y3
+	VFMADD213PS  tfConst<>+832(SB), Y3, Y1
+	VADDPS       Y0, Y0, Y0
+	VMULPS       Y2, Y0, Y0
+	VMOVUPS      tfConst<>+832(SB), Y3
+	VSUBPS       Y2, Y3, Y3
+	VMULPS       Y3, Y0, Y0
+	VMULPS       tfConst<>+1152(SB), Y0, Y0
+	VFMADD213PS  Y2, Y1, Y0
+	VMOVUPS      (DX)(SI*1), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (BX)(SI*1)
+	ADDQ         $0x00000020, SI
+	DECQ         DI
+	JNZ          geluBwdAVX2_loopN
 
 geluBwdAVX2_one:
 	MOVQ AX, DI
@@ -1275,130 +1168,116 @@ geluBwdAVX2_one:
 	JZ   geluBwdAVX2_tail
 
 geluBwdAVX2_loop1:
-	VMOVUPS (CX)(SI*1), Y0
-	VMOVUPS tfConst<>+1024(SB), Y1
-	VMAXPS  Y0, Y1, Y0
-	VMOVUPS tfConst<>+1088(SB), Y1
-	VMINPS  Y0, Y1, Y0
-	VMULPS  Y0, Y0, Y1
-	VMULPS  tfConst<>+1216(SB), Y1, Y2
-	VADDPS  tfConst<>+832(SB), Y2, Y2
-	VMULPS  tfConst<>+1152(SB), Y0, Y3
-	VMULPS  Y2, Y3, Y3
-	VMULPS  tfConst<>+896(SB), Y3, Y3
-	VCMPPS  $0x05, tfConst<>+0(SB), Y3, Y2
-	VMOVUPS tfConst<>+0(SB), Y4
-	VMAXPS  Y3, Y4, Y3
-	VMOVUPS tfConst<>+64(SB), Y4
-	VMINPS  Y3, Y4, Y3
-	VMULPS  tfConst<>+128(SB), Y3, Y4
-	VADDPS  tfConst<>+192(SB), Y4, Y4
-	VSUBPS  tfConst<>+192(SB), Y4, Y5
-	VPSUBD  tfConst<>+256(SB), Y4, Y4
-	VPSLLD  $0x17, Y4, Y4
-	VMULPS  tfConst<>+320(SB), Y5, Y6
-	VSUBPS  Y6, Y3, Y3
-	VMULPS  tfConst<>+384(SB), Y5, Y6
-	VSUBPS  Y6, Y3, Y3
-	VMULPS  Y3, Y3, Y5
-	VMULPS  tfConst<>+448(SB), Y3, Y6
-	VADDPS  tfConst<>+512(SB), Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VADDPS  tfConst<>+576(SB), Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VADDPS  tfConst<>+640(SB), Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VADDPS  tfConst<>+704(SB), Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VADDPS  tfConst<>+768(SB), Y6, Y6
-	VMULPS  Y5, Y6, Y6
-	VADDPS  Y3, Y6, Y6
-	VADDPS  tfConst<>+832(SB), Y6, Y6
-	VMULPS  Y4, Y6, Y6
-	VANDPS  Y2, Y6, Y6
-	VADDPS  tfConst<>+832(SB), Y6, Y6
-	VMOVUPS tfConst<>+832(SB), Y2
-	VDIVPS  Y6, Y2, Y2
-	VMULPS  tfConst<>+1280(SB), Y1, Y1
-	VADDPS  tfConst<>+832(SB), Y1, Y1
-	VADDPS  Y0, Y0, Y0
-	VMULPS  Y2, Y0, Y0
-	VMOVUPS tfConst<>+832(SB), Y3
-	VSUBPS  Y2, Y3, Y3
-	VMULPS  Y3, Y0, Y0
-	VMULPS  tfConst<>+1152(SB), Y0, Y0
-	VMULPS  Y1, Y0, Y0
-	VADDPS  Y2, Y0, Y0
-	VMOVUPS (DX)(SI*1), Y1
-	VMULPS  Y0, Y1, Y1
-	VMOVUPS Y1, (BX)(SI*1)
-	ADDQ    $0x00000020, SI
-	DECQ    DI
-	JNZ     geluBwdAVX2_loop1
+	VMOVUPS      (CX)(SI*1), Y0
+	VMOVUPS      tfConst<>+1024(SB), Y1
+	VMAXPS       Y0, Y1, Y0
+	VMOVUPS      tfConst<>+1088(SB), Y1
+	VMINPS       Y0, Y1, Y0
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      tfConst<>+832(SB), Y2
+	VFMADD231PS  tfConst<>+1216(SB), Y1, Y2
+	VMULPS       tfConst<>+1152(SB), Y0, Y3
+	VMULPS       Y2, Y3, Y3
+	VMULPS       tfConst<>+896(SB), Y3, Y3
+	VCMPPS       $0x05, tfConst<>+0(SB), Y3, Y2
+	VMOVUPS      tfConst<>+0(SB), Y4
+	VMAXPS       Y3, Y4, Y3
+	VMOVUPS      tfConst<>+64(SB), Y4
+	VMINPS       Y3, Y4, Y3
+	VMOVUPS      tfConst<>+192(SB), Y4
+	VFMADD231PS  tfConst<>+128(SB), Y3, Y4
+	VSUBPS       tfConst<>+192(SB), Y4, Y5
+	VPSUBD       tfConst<>+256(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VFNMADD231PS tfConst<>+320(SB), Y5, Y3
+	VFNMADD231PS tfConst<>+384(SB), Y5, Y3
+	VMULPS       Y3, Y3, Y5
+	VMOVUPS      tfConst<>+448(SB), Y6
+	VFMADD213PS  tfConst<>+512(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+576(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+640(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+704(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+768(SB), Y3, Y6
+	VMULPS       Y5, Y6, Y6
+	VADDPS       Y3, Y6, Y6
+	VADDPS       tfConst<>+832(SB), Y6, Y6
+	VMULPS       Y4, Y6, Y6
+	VANDPS       Y2, Y6, Y6
+	VADDPS       tfConst<>+832(SB), Y6, Y6
+	VMOVUPS      tfConst<>+832(SB), Y2
+	VDIVPS       Y6, Y2, Y2
+	VMOVUPS      tfConst<>+1280(SB), Y3
+	VFMADD213PS  tfConst<>+832(SB), Y3, Y1
+	VADDPS       Y0, Y0, Y0
+	VMULPS       Y2, Y0, Y0
+	VMOVUPS      tfConst<>+832(SB), Y3
+	VSUBPS       Y2, Y3, Y3
+	VMULPS       Y3, Y0, Y0
+	VMULPS       tfConst<>+1152(SB), Y0, Y0
+	VFMADD213PS  Y2, Y1, Y0
+	VMOVUPS      (DX)(SI*1), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (BX)(SI*1)
+	ADDQ         $0x00000020, SI
+	DECQ         DI
+	JNZ          geluBwdAVX2_loop1
 
 geluBwdAVX2_tail:
-	ANDQ       $0x00000007, AX
-	JZ         geluBwdAVX2_done
-	LEAQ       vecMask8<>+32(SB), DI
-	NEGQ       AX
-	VMOVDQU    (DI)(AX*4), Y0
-	VMASKMOVPS (CX)(SI*1), Y0, Y1
-	VMOVUPS    tfConst<>+1024(SB), Y2
-	VMAXPS     Y1, Y2, Y1
-	VMOVUPS    tfConst<>+1088(SB), Y2
-	VMINPS     Y1, Y2, Y1
-	VMULPS     Y1, Y1, Y2
-	VMULPS     tfConst<>+1216(SB), Y2, Y3
-	VADDPS     tfConst<>+832(SB), Y3, Y3
-	VMULPS     tfConst<>+1152(SB), Y1, Y4
-	VMULPS     Y3, Y4, Y4
-	VMULPS     tfConst<>+896(SB), Y4, Y4
-	VCMPPS     $0x05, tfConst<>+0(SB), Y4, Y3
-	VMOVUPS    tfConst<>+0(SB), Y5
-	VMAXPS     Y4, Y5, Y4
-	VMOVUPS    tfConst<>+64(SB), Y5
-	VMINPS     Y4, Y5, Y4
-	VMULPS     tfConst<>+128(SB), Y4, Y5
-	VADDPS     tfConst<>+192(SB), Y5, Y5
-	VSUBPS     tfConst<>+192(SB), Y5, Y6
-	VPSUBD     tfConst<>+256(SB), Y5, Y5
-	VPSLLD     $0x17, Y5, Y5
-	VMULPS     tfConst<>+320(SB), Y6, Y7
-	VSUBPS     Y7, Y4, Y4
-	VMULPS     tfConst<>+384(SB), Y6, Y7
-	VSUBPS     Y7, Y4, Y4
-	VMULPS     Y4, Y4, Y6
-	VMULPS     tfConst<>+448(SB), Y4, Y7
-	VADDPS     tfConst<>+512(SB), Y7, Y7
-	VMULPS     Y4, Y7, Y7
-	VADDPS     tfConst<>+576(SB), Y7, Y7
-	VMULPS     Y4, Y7, Y7
-	VADDPS     tfConst<>+640(SB), Y7, Y7
-	VMULPS     Y4, Y7, Y7
-	VADDPS     tfConst<>+704(SB), Y7, Y7
-	VMULPS     Y4, Y7, Y7
-	VADDPS     tfConst<>+768(SB), Y7, Y7
-	VMULPS     Y6, Y7, Y7
-	VADDPS     Y4, Y7, Y7
-	VADDPS     tfConst<>+832(SB), Y7, Y7
-	VMULPS     Y5, Y7, Y7
-	VANDPS     Y3, Y7, Y7
-	VADDPS     tfConst<>+832(SB), Y7, Y7
-	VMOVUPS    tfConst<>+832(SB), Y3
-	VDIVPS     Y7, Y3, Y3
-	VMULPS     tfConst<>+1280(SB), Y2, Y2
-	VADDPS     tfConst<>+832(SB), Y2, Y2
-	VADDPS     Y1, Y1, Y1
-	VMULPS     Y3, Y1, Y1
-	VMOVUPS    tfConst<>+832(SB), Y4
-	VSUBPS     Y3, Y4, Y4
-	VMULPS     Y4, Y1, Y1
-	VMULPS     tfConst<>+1152(SB), Y1, Y1
-	VMULPS     Y2, Y1, Y1
-	VADDPS     Y3, Y1, Y1
-	VMASKMOVPS (DX)(SI*1), Y0, Y2
-	VMULPS     Y1, Y2, Y2
-	VMASKMOVPS Y2, Y0, (BX)(SI*1)
+	ANDQ         $0x00000007, AX
+	JZ           geluBwdAVX2_done
+	LEAQ         vecMask8<>+32(SB), DI
+	NEGQ         AX
+	VMOVDQU      (DI)(AX*4), Y0
+	VMASKMOVPS   (CX)(SI*1), Y0, Y1
+	VMOVUPS      tfConst<>+1024(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMOVUPS      tfConst<>+1088(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       Y1, Y1, Y2
+	VMOVUPS      tfConst<>+832(SB), Y3
+	VFMADD231PS  tfConst<>+1216(SB), Y2, Y3
+	VMULPS       tfConst<>+1152(SB), Y1, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       tfConst<>+896(SB), Y4, Y4
+	VCMPPS       $0x05, tfConst<>+0(SB), Y4, Y3
+	VMOVUPS      tfConst<>+0(SB), Y5
+	VMAXPS       Y4, Y5, Y4
+	VMOVUPS      tfConst<>+64(SB), Y5
+	VMINPS       Y4, Y5, Y4
+	VMOVUPS      tfConst<>+192(SB), Y5
+	VFMADD231PS  tfConst<>+128(SB), Y4, Y5
+	VSUBPS       tfConst<>+192(SB), Y5, Y6
+	VPSUBD       tfConst<>+256(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VFNMADD231PS tfConst<>+320(SB), Y6, Y4
+	VFNMADD231PS tfConst<>+384(SB), Y6, Y4
+	VMULPS       Y4, Y4, Y6
+	VMOVUPS      tfConst<>+448(SB), Y7
+	VFMADD213PS  tfConst<>+512(SB), Y4, Y7
+	VFMADD213PS  tfConst<>+576(SB), Y4, Y7
+	VFMADD213PS  tfConst<>+640(SB), Y4, Y7
+	VFMADD213PS  tfConst<>+704(SB), Y4, Y7
+	VFMADD213PS  tfConst<>+768(SB), Y4, Y7
+	VMULPS       Y6, Y7, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       tfConst<>+832(SB), Y7, Y7
+	VMULPS       Y5, Y7, Y7
+	VANDPS       Y3, Y7, Y7
+	VADDPS       tfConst<>+832(SB), Y7, Y7
+	VMOVUPS      tfConst<>+832(SB), Y3
+	VDIVPS       Y7, Y3, Y3
+	VMOVUPS      tfConst<>+1280(SB), Y4
+	VFMADD213PS  tfConst<>+832(SB), Y4, Y2
+	VADDPS       Y1, Y1, Y1
+	VMULPS       Y3, Y1, Y1
+	VMOVUPS      tfConst<>+832(SB), Y4
+	VSUBPS       Y3, Y4, Y4
+	VMULPS       Y4, Y1, Y1
+	VMULPS       tfConst<>+1152(SB), Y1, Y1
+	VFMADD213PS  Y3, Y2, Y1
+	VMASKMOVPS   (DX)(SI*1), Y0, Y2
+	VMULPS       Y1, Y2, Y2
+	VMASKMOVPS   Y2, Y0, (BX)(SI*1)
 
 geluBwdAVX2_done:
 	VZEROUPPER
@@ -2211,69 +2090,57 @@ TEXT ·expAVX512(SB), NOSPLIT, $0-48
 	JZ      expAVX512_one
 
 expAVX512_loopN:
-	VMOVUPS   (DX)(BX*1), Z14
-	VCMPPS    $0x05, Z0, Z14, K1
-	VMAXPS    Z14, Z0, Z14
-	VMINPS    Z14, Z1, Z14
-	VMULPS    Z2, Z14, Z15
-	VADDPS    Z3, Z15, Z15
-	VSUBPS    Z3, Z15, Z16
-	VPSUBD    Z4, Z15, Z15
-	VPSLLD    $0x17, Z15, Z15
-	VMULPS    Z5, Z16, Z17
-	VSUBPS    Z17, Z14, Z14
-	VMULPS    Z6, Z16, Z17
-	VSUBPS    Z17, Z14, Z14
-	VMULPS    Z14, Z14, Z16
-	VMULPS    Z7, Z14, Z17
-	VADDPS    Z8, Z17, Z17
-	VMULPS    Z14, Z17, Z17
-	VADDPS    Z9, Z17, Z17
-	VMULPS    Z14, Z17, Z17
-	VADDPS    Z10, Z17, Z17
-	VMULPS    Z14, Z17, Z17
-	VADDPS    Z11, Z17, Z17
-	VMULPS    Z14, Z17, Z17
-	VADDPS    Z12, Z17, Z17
-	VMULPS    Z16, Z17, Z17
-	VADDPS    Z14, Z17, Z17
-	VADDPS    Z13, Z17, Z17
-	VMULPS    Z15, Z17, Z17
-	VMOVUPS.Z Z17, K1, Z17
-	VMOVUPS   Z17, (CX)(BX*1)
-	VMOVUPS   64(DX)(BX*1), Z14
-	VCMPPS    $0x05, Z0, Z14, K1
-	VMAXPS    Z14, Z0, Z14
-	VMINPS    Z14, Z1, Z14
-	VMULPS    Z2, Z14, Z15
-	VADDPS    Z3, Z15, Z15
-	VSUBPS    Z3, Z15, Z16
-	VPSUBD    Z4, Z15, Z15
-	VPSLLD    $0x17, Z15, Z15
-	VMULPS    Z5, Z16, Z17
-	VSUBPS    Z17, Z14, Z14
-	VMULPS    Z6, Z16, Z17
-	VSUBPS    Z17, Z14, Z14
-	VMULPS    Z14, Z14, Z16
-	VMULPS    Z7, Z14, Z17
-	VADDPS    Z8, Z17, Z17
-	VMULPS    Z14, Z17, Z17
-	VADDPS    Z9, Z17, Z17
-	VMULPS    Z14, Z17, Z17
-	VADDPS    Z10, Z17, Z17
-	VMULPS    Z14, Z17, Z17
-	VADDPS    Z11, Z17, Z17
-	VMULPS    Z14, Z17, Z17
-	VADDPS    Z12, Z17, Z17
-	VMULPS    Z16, Z17, Z17
-	VADDPS    Z14, Z17, Z17
-	VADDPS    Z13, Z17, Z17
-	VMULPS    Z15, Z17, Z17
-	VMOVUPS.Z Z17, K1, Z17
-	VMOVUPS   Z17, 64(CX)(BX*1)
-	ADDQ      $0x00000080, BX
-	DECQ      SI
-	JNZ       expAVX512_loopN
+	VMOVUPS      (DX)(BX*1), Z14
+	VCMPPS       $0x05, Z0, Z14, K1
+	VMAXPS       Z14, Z0, Z14
+	VMINPS       Z14, Z1, Z14
+	VMOVAPS      Z3, Z15
+	VFMADD231PS  Z2, Z14, Z15
+	VSUBPS       Z3, Z15, Z16
+	VPSUBD       Z4, Z15, Z15
+	VPSLLD       $0x17, Z15, Z15
+	VFNMADD231PS Z5, Z16, Z14
+	VFNMADD231PS Z6, Z16, Z14
+	VMULPS       Z14, Z14, Z16
+	VMOVAPS      Z7, Z17
+	VFMADD213PS  Z8, Z14, Z17
+	VFMADD213PS  Z9, Z14, Z17
+	VFMADD213PS  Z10, Z14, Z17
+	VFMADD213PS  Z11, Z14, Z17
+	VFMADD213PS  Z12, Z14, Z17
+	VMULPS       Z16, Z17, Z17
+	VADDPS       Z14, Z17, Z17
+	VADDPS       Z13, Z17, Z17
+	VMULPS       Z15, Z17, Z17
+	VMOVUPS.Z    Z17, K1, Z17
+	VMOVUPS      Z17, (CX)(BX*1)
+	VMOVUPS      64(DX)(BX*1), Z14
+	VCMPPS       $0x05, Z0, Z14, K1
+	VMAXPS       Z14, Z0, Z14
+	VMINPS       Z14, Z1, Z14
+	VMOVAPS      Z3, Z15
+	VFMADD231PS  Z2, Z14, Z15
+	VSUBPS       Z3, Z15, Z16
+	VPSUBD       Z4, Z15, Z15
+	VPSLLD       $0x17, Z15, Z15
+	VFNMADD231PS Z5, Z16, Z14
+	VFNMADD231PS Z6, Z16, Z14
+	VMULPS       Z14, Z14, Z16
+	VMOVAPS      Z7, Z17
+	VFMADD213PS  Z8, Z14, Z17
+	VFMADD213PS  Z9, Z14, Z17
+	VFMADD213PS  Z10, Z14, Z17
+	VFMADD213PS  Z11, Z14, Z17
+	VFMADD213PS  Z12, Z14, Z17
+	VMULPS       Z16, Z17, Z17
+	VADDPS       Z14, Z17, Z17
+	VADDPS       Z13, Z17, Z17
+	VMULPS       Z15, Z17, Z17
+	VMOVUPS.Z    Z17, K1, Z17
+	VMOVUPS      Z17, 64(CX)(BX*1)
+	ADDQ         $0x00000080, BX
+	DECQ         SI
+	JNZ          expAVX512_loopN
 
 expAVX512_one:
 	MOVQ AX, SI
@@ -2282,75 +2149,63 @@ expAVX512_one:
 	JZ   expAVX512_tail
 
 expAVX512_loop1:
-	VMOVUPS   (DX)(BX*1), Z14
-	VCMPPS    $0x05, Z0, Z14, K1
-	VMAXPS    Z14, Z0, Z14
-	VMINPS    Z14, Z1, Z14
-	VMULPS    Z2, Z14, Z15
-	VADDPS    Z3, Z15, Z15
-	VSUBPS    Z3, Z15, Z16
-	VPSUBD    Z4, Z15, Z15
-	VPSLLD    $0x17, Z15, Z15
-	VMULPS    Z5, Z16, Z17
-	VSUBPS    Z17, Z14, Z14
-	VMULPS    Z6, Z16, Z17
-	VSUBPS    Z17, Z14, Z14
-	VMULPS    Z14, Z14, Z16
-	VMULPS    Z7, Z14, Z17
-	VADDPS    Z8, Z17, Z17
-	VMULPS    Z14, Z17, Z17
-	VADDPS    Z9, Z17, Z17
-	VMULPS    Z14, Z17, Z17
-	VADDPS    Z10, Z17, Z17
-	VMULPS    Z14, Z17, Z17
-	VADDPS    Z11, Z17, Z17
-	VMULPS    Z14, Z17, Z17
-	VADDPS    Z12, Z17, Z17
-	VMULPS    Z16, Z17, Z17
-	VADDPS    Z14, Z17, Z17
-	VADDPS    Z13, Z17, Z17
-	VMULPS    Z15, Z17, Z17
-	VMOVUPS.Z Z17, K1, Z17
-	VMOVUPS   Z17, (CX)(BX*1)
-	ADDQ      $0x00000040, BX
-	DECQ      SI
-	JNZ       expAVX512_loop1
+	VMOVUPS      (DX)(BX*1), Z14
+	VCMPPS       $0x05, Z0, Z14, K1
+	VMAXPS       Z14, Z0, Z14
+	VMINPS       Z14, Z1, Z14
+	VMOVAPS      Z3, Z15
+	VFMADD231PS  Z2, Z14, Z15
+	VSUBPS       Z3, Z15, Z16
+	VPSUBD       Z4, Z15, Z15
+	VPSLLD       $0x17, Z15, Z15
+	VFNMADD231PS Z5, Z16, Z14
+	VFNMADD231PS Z6, Z16, Z14
+	VMULPS       Z14, Z14, Z16
+	VMOVAPS      Z7, Z17
+	VFMADD213PS  Z8, Z14, Z17
+	VFMADD213PS  Z9, Z14, Z17
+	VFMADD213PS  Z10, Z14, Z17
+	VFMADD213PS  Z11, Z14, Z17
+	VFMADD213PS  Z12, Z14, Z17
+	VMULPS       Z16, Z17, Z17
+	VADDPS       Z14, Z17, Z17
+	VADDPS       Z13, Z17, Z17
+	VMULPS       Z15, Z17, Z17
+	VMOVUPS.Z    Z17, K1, Z17
+	VMOVUPS      Z17, (CX)(BX*1)
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JNZ          expAVX512_loop1
 
 expAVX512_tail:
-	ANDQ      $0x0000000f, AX
-	JZ        expAVX512_done
-	LEAQ      vecMask16<>+0(SB), SI
-	KMOVW     (SI)(AX*2), K1
-	VMOVUPS.Z (DX)(BX*1), K1, Z14
-	VCMPPS    $0x05, Z0, Z14, K2
-	VMAXPS    Z14, Z0, Z14
-	VMINPS    Z14, Z1, Z14
-	VMULPS    Z2, Z14, Z0
-	VADDPS    Z3, Z0, Z0
-	VSUBPS    Z3, Z0, Z1
-	VPSUBD    Z4, Z0, Z0
-	VPSLLD    $0x17, Z0, Z0
-	VMULPS    Z5, Z1, Z2
-	VSUBPS    Z2, Z14, Z14
-	VMULPS    Z6, Z1, Z2
-	VSUBPS    Z2, Z14, Z14
-	VMULPS    Z14, Z14, Z1
-	VMULPS    Z7, Z14, Z2
-	VADDPS    Z8, Z2, Z2
-	VMULPS    Z14, Z2, Z2
-	VADDPS    Z9, Z2, Z2
-	VMULPS    Z14, Z2, Z2
-	VADDPS    Z10, Z2, Z2
-	VMULPS    Z14, Z2, Z2
-	VADDPS    Z11, Z2, Z2
-	VMULPS    Z14, Z2, Z2
-	VADDPS    Z12, Z2, Z2
-	VMULPS    Z1, Z2, Z2
-	VADDPS    Z14, Z2, Z2
-	VADDPS    Z13, Z2, Z2
-	VMULPS    Z0, Z2, Z2
-	VMOVUPS.Z Z2, K2, Z2
-	VMOVUPS   Z2, K1, (CX)(BX*1)
+	ANDQ         $0x0000000f, AX
+	JZ           expAVX512_done
+	LEAQ         vecMask16<>+0(SB), SI
+	KMOVW        (SI)(AX*2), K1
+	VMOVUPS.Z    (DX)(BX*1), K1, Z14
+	VCMPPS       $0x05, Z0, Z14, K2
+	VMAXPS       Z14, Z0, Z14
+	VMINPS       Z14, Z1, Z14
+	VMOVAPS      Z3, Z0
+	VFMADD231PS  Z2, Z14, Z0
+	VSUBPS       Z3, Z0, Z1
+	VPSUBD       Z4, Z0, Z0
+	VPSLLD       $0x17, Z0, Z0
+	VFNMADD231PS Z5, Z1, Z14
+	VFNMADD231PS Z6, Z1, Z14
+	VMULPS       Z14, Z14, Z1
+	VMOVAPS      Z7, Z2
+	VFMADD213PS  Z8, Z14, Z2
+	VFMADD213PS  Z9, Z14, Z2
+	VFMADD213PS  Z10, Z14, Z2
+	VFMADD213PS  Z11, Z14, Z2
+	VFMADD213PS  Z12, Z14, Z2
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z14, Z2, Z2
+	VADDPS       Z13, Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS.Z    Z2, K2, Z2
+	VMOVUPS      Z2, K1, (CX)(BX*1)
 
 expAVX512_done:
 	VZEROUPPER
@@ -2425,80 +2280,68 @@ TEXT ·expSumAVX512(SB), NOSPLIT, $0-36
 	JZ           expSumAVX512_tail
 
 expSumAVX512_loop:
-	VMOVUPS   (CX)(DX*1), Z17
-	VSUBPS    Z15, Z17, Z17
-	VCMPPS    $0x05, Z0, Z17, K1
-	VMAXPS    Z17, Z0, Z17
-	VMINPS    Z17, Z1, Z17
-	VMULPS    Z2, Z17, Z18
-	VADDPS    Z3, Z18, Z18
-	VSUBPS    Z3, Z18, Z19
-	VPSUBD    Z4, Z18, Z18
-	VPSLLD    $0x17, Z18, Z18
-	VMULPS    Z5, Z19, Z20
-	VSUBPS    Z20, Z17, Z17
-	VMULPS    Z6, Z19, Z20
-	VSUBPS    Z20, Z17, Z17
-	VMULPS    Z17, Z17, Z19
-	VMULPS    Z7, Z17, Z20
-	VADDPS    Z8, Z20, Z20
-	VMULPS    Z17, Z20, Z20
-	VADDPS    Z9, Z20, Z20
-	VMULPS    Z17, Z20, Z20
-	VADDPS    Z10, Z20, Z20
-	VMULPS    Z17, Z20, Z20
-	VADDPS    Z11, Z20, Z20
-	VMULPS    Z17, Z20, Z20
-	VADDPS    Z12, Z20, Z20
-	VMULPS    Z19, Z20, Z20
-	VADDPS    Z17, Z20, Z20
-	VADDPS    Z13, Z20, Z20
-	VMULPS    Z18, Z20, Z20
-	VMOVUPS.Z Z20, K1, Z20
-	VMOVUPS   Z20, (CX)(DX*1)
-	VADDPS    Z20, Z16, Z16
-	ADDQ      $0x00000040, DX
-	DECQ      BX
-	JNZ       expSumAVX512_loop
+	VMOVUPS      (CX)(DX*1), Z17
+	VSUBPS       Z15, Z17, Z17
+	VCMPPS       $0x05, Z0, Z17, K1
+	VMAXPS       Z17, Z0, Z17
+	VMINPS       Z17, Z1, Z17
+	VMOVAPS      Z3, Z18
+	VFMADD231PS  Z2, Z17, Z18
+	VSUBPS       Z3, Z18, Z19
+	VPSUBD       Z4, Z18, Z18
+	VPSLLD       $0x17, Z18, Z18
+	VFNMADD231PS Z5, Z19, Z17
+	VFNMADD231PS Z6, Z19, Z17
+	VMULPS       Z17, Z17, Z19
+	VMOVAPS      Z7, Z20
+	VFMADD213PS  Z8, Z17, Z20
+	VFMADD213PS  Z9, Z17, Z20
+	VFMADD213PS  Z10, Z17, Z20
+	VFMADD213PS  Z11, Z17, Z20
+	VFMADD213PS  Z12, Z17, Z20
+	VMULPS       Z19, Z20, Z20
+	VADDPS       Z17, Z20, Z20
+	VADDPS       Z13, Z20, Z20
+	VMULPS       Z18, Z20, Z20
+	VMOVUPS.Z    Z20, K1, Z20
+	VMOVUPS      Z20, (CX)(DX*1)
+	VADDPS       Z20, Z16, Z16
+	ADDQ         $0x00000040, DX
+	DECQ         BX
+	JNZ          expSumAVX512_loop
 
 expSumAVX512_tail:
-	ANDQ      $0x0000000f, AX
-	JZ        expSumAVX512_done
-	LEAQ      vecMask16<>+0(SB), BX
-	KMOVW     (BX)(AX*2), K1
-	VMOVAPS   Z14, Z14
-	VMOVUPS   (CX)(DX*1), K1, Z14
-	VSUBPS    Z15, Z14, Z14
-	VCMPPS    $0x05, Z0, Z14, K2
-	VMAXPS    Z14, Z0, Z14
-	VMINPS    Z14, Z1, Z14
-	VMULPS    Z2, Z14, Z0
-	VADDPS    Z3, Z0, Z0
-	VSUBPS    Z3, Z0, Z1
-	VPSUBD    Z4, Z0, Z0
-	VPSLLD    $0x17, Z0, Z0
-	VMULPS    Z5, Z1, Z2
-	VSUBPS    Z2, Z14, Z14
-	VMULPS    Z6, Z1, Z2
-	VSUBPS    Z2, Z14, Z14
-	VMULPS    Z14, Z14, Z1
-	VMULPS    Z7, Z14, Z2
-	VADDPS    Z8, Z2, Z2
-	VMULPS    Z14, Z2, Z2
-	VADDPS    Z9, Z2, Z2
-	VMULPS    Z14, Z2, Z2
-	VADDPS    Z10, Z2, Z2
-	VMULPS    Z14, Z2, Z2
-	VADDPS    Z11, Z2, Z2
-	VMULPS    Z14, Z2, Z2
-	VADDPS    Z12, Z2, Z2
-	VMULPS    Z1, Z2, Z2
-	VADDPS    Z14, Z2, Z2
-	VADDPS    Z13, Z2, Z2
-	VMULPS    Z0, Z2, Z2
-	VMOVUPS.Z Z2, K2, Z2
-	VMOVUPS   Z2, K1, (CX)(DX*1)
-	VADDPS    Z2, Z16, Z16
+	ANDQ         $0x0000000f, AX
+	JZ           expSumAVX512_done
+	LEAQ         vecMask16<>+0(SB), BX
+	KMOVW        (BX)(AX*2), K1
+	VMOVAPS      Z14, Z14
+	VMOVUPS      (CX)(DX*1), K1, Z14
+	VSUBPS       Z15, Z14, Z14
+	VCMPPS       $0x05, Z0, Z14, K2
+	VMAXPS       Z14, Z0, Z14
+	VMINPS       Z14, Z1, Z14
+	VMOVAPS      Z3, Z0
+	VFMADD231PS  Z2, Z14, Z0
+	VSUBPS       Z3, Z0, Z1
+	VPSUBD       Z4, Z0, Z0
+	VPSLLD       $0x17, Z0, Z0
+	VFNMADD231PS Z5, Z1, Z14
+	VFNMADD231PS Z6, Z1, Z14
+	VMULPS       Z14, Z14, Z1
+	VMOVAPS      Z7, Z2
+	VFMADD213PS  Z8, Z14, Z2
+	VFMADD213PS  Z9, Z14, Z2
+	VFMADD213PS  Z10, Z14, Z2
+	VFMADD213PS  Z11, Z14, Z2
+	VFMADD213PS  Z12, Z14, Z2
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z14, Z2, Z2
+	VADDPS       Z13, Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS.Z    Z2, K2, Z2
+	VMOVUPS      Z2, K1, (CX)(DX*1)
+	VADDPS       Z2, Z16, Z16
 
 expSumAVX512_done:
 	VEXTRACTF64X4 $0x01, Z16, Y0
@@ -2541,79 +2384,67 @@ TEXT ·softmaxBwdAVX512(SB), NOSPLIT, $0-56
 	JZ           softmaxBwdAVX512_one
 
 softmaxBwdAVX512_loopN:
-	VMOVUPS   (CX)(BX*1), Z16
-	VSUBPS    Z14, Z16, Z16
-	VCMPPS    $0x05, Z0, Z16, K1
-	VMAXPS    Z16, Z0, Z16
-	VMINPS    Z16, Z1, Z16
-	VMULPS    Z2, Z16, Z17
-	VADDPS    Z3, Z17, Z17
-	VSUBPS    Z3, Z17, Z18
-	VPSUBD    Z4, Z17, Z17
-	VPSLLD    $0x17, Z17, Z17
-	VMULPS    Z5, Z18, Z19
-	VSUBPS    Z19, Z16, Z16
-	VMULPS    Z6, Z18, Z19
-	VSUBPS    Z19, Z16, Z16
-	VMULPS    Z16, Z16, Z18
-	VMULPS    Z7, Z16, Z19
-	VADDPS    Z8, Z19, Z19
-	VMULPS    Z16, Z19, Z19
-	VADDPS    Z9, Z19, Z19
-	VMULPS    Z16, Z19, Z19
-	VADDPS    Z10, Z19, Z19
-	VMULPS    Z16, Z19, Z19
-	VADDPS    Z11, Z19, Z19
-	VMULPS    Z16, Z19, Z19
-	VADDPS    Z12, Z19, Z19
-	VMULPS    Z18, Z19, Z19
-	VADDPS    Z16, Z19, Z19
-	VADDPS    Z13, Z19, Z19
-	VMULPS    Z17, Z19, Z19
-	VMOVUPS.Z Z19, K1, Z19
-	VMOVUPS   Z19, (CX)(BX*1)
-	VMOVUPS   (DX)(BX*1), Z16
-	VSUBPS    Z15, Z16, Z16
-	VMULPS    Z16, Z19, Z16
-	VMOVUPS   Z16, (DX)(BX*1)
-	VMOVUPS   64(CX)(BX*1), Z16
-	VSUBPS    Z14, Z16, Z16
-	VCMPPS    $0x05, Z0, Z16, K1
-	VMAXPS    Z16, Z0, Z16
-	VMINPS    Z16, Z1, Z16
-	VMULPS    Z2, Z16, Z17
-	VADDPS    Z3, Z17, Z17
-	VSUBPS    Z3, Z17, Z18
-	VPSUBD    Z4, Z17, Z17
-	VPSLLD    $0x17, Z17, Z17
-	VMULPS    Z5, Z18, Z19
-	VSUBPS    Z19, Z16, Z16
-	VMULPS    Z6, Z18, Z19
-	VSUBPS    Z19, Z16, Z16
-	VMULPS    Z16, Z16, Z18
-	VMULPS    Z7, Z16, Z19
-	VADDPS    Z8, Z19, Z19
-	VMULPS    Z16, Z19, Z19
-	VADDPS    Z9, Z19, Z19
-	VMULPS    Z16, Z19, Z19
-	VADDPS    Z10, Z19, Z19
-	VMULPS    Z16, Z19, Z19
-	VADDPS    Z11, Z19, Z19
-	VMULPS    Z16, Z19, Z19
-	VADDPS    Z12, Z19, Z19
-	VMULPS    Z18, Z19, Z19
-	VADDPS    Z16, Z19, Z19
-	VADDPS    Z13, Z19, Z19
-	VMULPS    Z17, Z19, Z19
-	VMOVUPS.Z Z19, K1, Z19
-	VMOVUPS   Z19, 64(CX)(BX*1)
-	VMOVUPS   64(DX)(BX*1), Z16
-	VSUBPS    Z15, Z16, Z16
-	VMULPS    Z16, Z19, Z16
-	VMOVUPS   Z16, 64(DX)(BX*1)
-	ADDQ      $0x00000080, BX
-	DECQ      SI
-	JNZ       softmaxBwdAVX512_loopN
+	VMOVUPS      (CX)(BX*1), Z16
+	VSUBPS       Z14, Z16, Z16
+	VCMPPS       $0x05, Z0, Z16, K1
+	VMAXPS       Z16, Z0, Z16
+	VMINPS       Z16, Z1, Z16
+	VMOVAPS      Z3, Z17
+	VFMADD231PS  Z2, Z16, Z17
+	VSUBPS       Z3, Z17, Z18
+	VPSUBD       Z4, Z17, Z17
+	VPSLLD       $0x17, Z17, Z17
+	VFNMADD231PS Z5, Z18, Z16
+	VFNMADD231PS Z6, Z18, Z16
+	VMULPS       Z16, Z16, Z18
+	VMOVAPS      Z7, Z19
+	VFMADD213PS  Z8, Z16, Z19
+	VFMADD213PS  Z9, Z16, Z19
+	VFMADD213PS  Z10, Z16, Z19
+	VFMADD213PS  Z11, Z16, Z19
+	VFMADD213PS  Z12, Z16, Z19
+	VMULPS       Z18, Z19, Z19
+	VADDPS       Z16, Z19, Z19
+	VADDPS       Z13, Z19, Z19
+	VMULPS       Z17, Z19, Z19
+	VMOVUPS.Z    Z19, K1, Z19
+	VMOVUPS      Z19, (CX)(BX*1)
+	VMOVUPS      (DX)(BX*1), Z16
+	VSUBPS       Z15, Z16, Z16
+	VMULPS       Z16, Z19, Z16
+	VMOVUPS      Z16, (DX)(BX*1)
+	VMOVUPS      64(CX)(BX*1), Z16
+	VSUBPS       Z14, Z16, Z16
+	VCMPPS       $0x05, Z0, Z16, K1
+	VMAXPS       Z16, Z0, Z16
+	VMINPS       Z16, Z1, Z16
+	VMOVAPS      Z3, Z17
+	VFMADD231PS  Z2, Z16, Z17
+	VSUBPS       Z3, Z17, Z18
+	VPSUBD       Z4, Z17, Z17
+	VPSLLD       $0x17, Z17, Z17
+	VFNMADD231PS Z5, Z18, Z16
+	VFNMADD231PS Z6, Z18, Z16
+	VMULPS       Z16, Z16, Z18
+	VMOVAPS      Z7, Z19
+	VFMADD213PS  Z8, Z16, Z19
+	VFMADD213PS  Z9, Z16, Z19
+	VFMADD213PS  Z10, Z16, Z19
+	VFMADD213PS  Z11, Z16, Z19
+	VFMADD213PS  Z12, Z16, Z19
+	VMULPS       Z18, Z19, Z19
+	VADDPS       Z16, Z19, Z19
+	VADDPS       Z13, Z19, Z19
+	VMULPS       Z17, Z19, Z19
+	VMOVUPS.Z    Z19, K1, Z19
+	VMOVUPS      Z19, 64(CX)(BX*1)
+	VMOVUPS      64(DX)(BX*1), Z16
+	VSUBPS       Z15, Z16, Z16
+	VMULPS       Z16, Z19, Z16
+	VMOVUPS      Z16, 64(DX)(BX*1)
+	ADDQ         $0x00000080, BX
+	DECQ         SI
+	JNZ          softmaxBwdAVX512_loopN
 
 softmaxBwdAVX512_one:
 	MOVQ AX, SI
@@ -2622,85 +2453,73 @@ softmaxBwdAVX512_one:
 	JZ   softmaxBwdAVX512_tail
 
 softmaxBwdAVX512_loop1:
-	VMOVUPS   (CX)(BX*1), Z16
-	VSUBPS    Z14, Z16, Z16
-	VCMPPS    $0x05, Z0, Z16, K1
-	VMAXPS    Z16, Z0, Z16
-	VMINPS    Z16, Z1, Z16
-	VMULPS    Z2, Z16, Z17
-	VADDPS    Z3, Z17, Z17
-	VSUBPS    Z3, Z17, Z18
-	VPSUBD    Z4, Z17, Z17
-	VPSLLD    $0x17, Z17, Z17
-	VMULPS    Z5, Z18, Z19
-	VSUBPS    Z19, Z16, Z16
-	VMULPS    Z6, Z18, Z19
-	VSUBPS    Z19, Z16, Z16
-	VMULPS    Z16, Z16, Z18
-	VMULPS    Z7, Z16, Z19
-	VADDPS    Z8, Z19, Z19
-	VMULPS    Z16, Z19, Z19
-	VADDPS    Z9, Z19, Z19
-	VMULPS    Z16, Z19, Z19
-	VADDPS    Z10, Z19, Z19
-	VMULPS    Z16, Z19, Z19
-	VADDPS    Z11, Z19, Z19
-	VMULPS    Z16, Z19, Z19
-	VADDPS    Z12, Z19, Z19
-	VMULPS    Z18, Z19, Z19
-	VADDPS    Z16, Z19, Z19
-	VADDPS    Z13, Z19, Z19
-	VMULPS    Z17, Z19, Z19
-	VMOVUPS.Z Z19, K1, Z19
-	VMOVUPS   Z19, (CX)(BX*1)
-	VMOVUPS   (DX)(BX*1), Z16
-	VSUBPS    Z15, Z16, Z16
-	VMULPS    Z16, Z19, Z16
-	VMOVUPS   Z16, (DX)(BX*1)
-	ADDQ      $0x00000040, BX
-	DECQ      SI
-	JNZ       softmaxBwdAVX512_loop1
+	VMOVUPS      (CX)(BX*1), Z16
+	VSUBPS       Z14, Z16, Z16
+	VCMPPS       $0x05, Z0, Z16, K1
+	VMAXPS       Z16, Z0, Z16
+	VMINPS       Z16, Z1, Z16
+	VMOVAPS      Z3, Z17
+	VFMADD231PS  Z2, Z16, Z17
+	VSUBPS       Z3, Z17, Z18
+	VPSUBD       Z4, Z17, Z17
+	VPSLLD       $0x17, Z17, Z17
+	VFNMADD231PS Z5, Z18, Z16
+	VFNMADD231PS Z6, Z18, Z16
+	VMULPS       Z16, Z16, Z18
+	VMOVAPS      Z7, Z19
+	VFMADD213PS  Z8, Z16, Z19
+	VFMADD213PS  Z9, Z16, Z19
+	VFMADD213PS  Z10, Z16, Z19
+	VFMADD213PS  Z11, Z16, Z19
+	VFMADD213PS  Z12, Z16, Z19
+	VMULPS       Z18, Z19, Z19
+	VADDPS       Z16, Z19, Z19
+	VADDPS       Z13, Z19, Z19
+	VMULPS       Z17, Z19, Z19
+	VMOVUPS.Z    Z19, K1, Z19
+	VMOVUPS      Z19, (CX)(BX*1)
+	VMOVUPS      (DX)(BX*1), Z16
+	VSUBPS       Z15, Z16, Z16
+	VMULPS       Z16, Z19, Z16
+	VMOVUPS      Z16, (DX)(BX*1)
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JNZ          softmaxBwdAVX512_loop1
 
 softmaxBwdAVX512_tail:
-	ANDQ      $0x0000000f, AX
-	JZ        softmaxBwdAVX512_done
-	LEAQ      vecMask16<>+0(SB), SI
-	KMOVW     (SI)(AX*2), K1
-	VMOVUPS.Z (CX)(BX*1), K1, Z16
-	VSUBPS    Z14, Z16, Z16
-	VCMPPS    $0x05, Z0, Z16, K2
-	VMAXPS    Z16, Z0, Z16
-	VMINPS    Z16, Z1, Z16
-	VMULPS    Z2, Z16, Z0
-	VADDPS    Z3, Z0, Z0
-	VSUBPS    Z3, Z0, Z1
-	VPSUBD    Z4, Z0, Z0
-	VPSLLD    $0x17, Z0, Z0
-	VMULPS    Z5, Z1, Z2
-	VSUBPS    Z2, Z16, Z16
-	VMULPS    Z6, Z1, Z2
-	VSUBPS    Z2, Z16, Z16
-	VMULPS    Z16, Z16, Z1
-	VMULPS    Z7, Z16, Z2
-	VADDPS    Z8, Z2, Z2
-	VMULPS    Z16, Z2, Z2
-	VADDPS    Z9, Z2, Z2
-	VMULPS    Z16, Z2, Z2
-	VADDPS    Z10, Z2, Z2
-	VMULPS    Z16, Z2, Z2
-	VADDPS    Z11, Z2, Z2
-	VMULPS    Z16, Z2, Z2
-	VADDPS    Z12, Z2, Z2
-	VMULPS    Z1, Z2, Z2
-	VADDPS    Z16, Z2, Z2
-	VADDPS    Z13, Z2, Z2
-	VMULPS    Z0, Z2, Z2
-	VMOVUPS.Z Z2, K2, Z2
-	VMOVUPS   Z2, K1, (CX)(BX*1)
-	VMOVUPS.Z (DX)(BX*1), K1, Z0
-	VSUBPS    Z15, Z0, Z0
-	VMULPS    Z0, Z2, Z0
-	VMOVUPS   Z0, K1, (DX)(BX*1)
+	ANDQ         $0x0000000f, AX
+	JZ           softmaxBwdAVX512_done
+	LEAQ         vecMask16<>+0(SB), SI
+	KMOVW        (SI)(AX*2), K1
+	VMOVUPS.Z    (CX)(BX*1), K1, Z16
+	VSUBPS       Z14, Z16, Z16
+	VCMPPS       $0x05, Z0, Z16, K2
+	VMAXPS       Z16, Z0, Z16
+	VMINPS       Z16, Z1, Z16
+	VMOVAPS      Z3, Z0
+	VFMADD231PS  Z2, Z16, Z0
+	VSUBPS       Z3, Z0, Z1
+	VPSUBD       Z4, Z0, Z0
+	VPSLLD       $0x17, Z0, Z0
+	VFNMADD231PS Z5, Z1, Z16
+	VFNMADD231PS Z6, Z1, Z16
+	VMULPS       Z16, Z16, Z1
+	VMOVAPS      Z7, Z2
+	VFMADD213PS  Z8, Z16, Z2
+	VFMADD213PS  Z9, Z16, Z2
+	VFMADD213PS  Z10, Z16, Z2
+	VFMADD213PS  Z11, Z16, Z2
+	VFMADD213PS  Z12, Z16, Z2
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z16, Z2, Z2
+	VADDPS       Z13, Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS.Z    Z2, K2, Z2
+	VMOVUPS      Z2, K1, (CX)(BX*1)
+	VMOVUPS.Z    (DX)(BX*1), K1, Z0
+	VSUBPS       Z15, Z0, Z0
+	VMULPS       Z0, Z2, Z0
+	VMOVUPS      Z0, K1, (DX)(BX*1)
 
 softmaxBwdAVX512_done:
 	VZEROUPPER
@@ -2736,87 +2555,73 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-48
 	JZ      geluAVX512_one
 
 geluAVX512_loopN:
-	VMOVUPS   (DX)(BX*1), Z18
-	VMAXPS    Z18, Z14, Z18
-	VMULPS    Z16, Z18, Z19
-	VMULPS    Z18, Z19, Z19
-	VADDPS    Z13, Z19, Z19
-	VMULPS    Z15, Z18, Z20
-	VMULPS    Z19, Z20, Z20
-	VMULPS    Z17, Z20, Z20
-	VCMPPS    $0x05, Z0, Z20, K1
-	VMAXPS    Z20, Z0, Z20
-	VMINPS    Z20, Z1, Z20
-	VMULPS    Z2, Z20, Z19
-	VADDPS    Z3, Z19, Z19
-	VSUBPS    Z3, Z19, Z21
-	VPSUBD    Z4, Z19, Z19
-	VPSLLD    $0x17, Z19, Z19
-	VMULPS    Z5, Z21, Z22
-	VSUBPS    Z22, Z20, Z20
-	VMULPS    Z6, Z21, Z22
-	VSUBPS    Z22, Z20, Z20
-	VMULPS    Z20, Z20, Z21
-	VMULPS    Z7, Z20, Z22
-	VADDPS    Z8, Z22, Z22
-	VMULPS    Z20, Z22, Z22
-	VADDPS    Z9, Z22, Z22
-	VMULPS    Z20, Z22, Z22
-	VADDPS    Z10, Z22, Z22
-	VMULPS    Z20, Z22, Z22
-	VADDPS    Z11, Z22, Z22
-	VMULPS    Z20, Z22, Z22
-	VADDPS    Z12, Z22, Z22
-	VMULPS    Z21, Z22, Z22
-	VADDPS    Z20, Z22, Z22
-	VADDPS    Z13, Z22, Z22
-	VMULPS    Z19, Z22, Z22
-	VMOVUPS.Z Z22, K1, Z22
-	VADDPS    Z13, Z22, Z22
-	VDIVPS    Z22, Z18, Z18
-	VMOVUPS   Z18, (CX)(BX*1)
-	VMOVUPS   64(DX)(BX*1), Z18
-	VMAXPS    Z18, Z14, Z18
-	VMULPS    Z16, Z18, Z19
-	VMULPS    Z18, Z19, Z19
-	VADDPS    Z13, Z19, Z19
-	VMULPS    Z15, Z18, Z20
-	VMULPS    Z19, Z20, Z20
-	VMULPS    Z17, Z20, Z20
-	VCMPPS    $0x05, Z0, Z20, K1
-	VMAXPS    Z20, Z0, Z20
-	VMINPS    Z20, Z1, Z20
-	VMULPS    Z2, Z20, Z19
-	VADDPS    Z3, Z19, Z19
-	VSUBPS    Z3, Z19, Z21
-	VPSUBD    Z4, Z19, Z19
-	VPSLLD    $0x17, Z19, Z19
-	VMULPS    Z5, Z21, Z22
-	VSUBPS    Z22, Z20, Z20
-	VMULPS    Z6, Z21, Z22
-	VSUBPS    Z22, Z20, Z20
-	VMULPS    Z20, Z20, Z21
-	VMULPS    Z7, Z20, Z22
-	VADDPS    Z8, Z22, Z22
-	VMULPS    Z20, Z22, Z22
-	VADDPS    Z9, Z22, Z22
-	VMULPS    Z20, Z22, Z22
-	VADDPS    Z10, Z22, Z22
-	VMULPS    Z20, Z22, Z22
-	VADDPS    Z11, Z22, Z22
-	VMULPS    Z20, Z22, Z22
-	VADDPS    Z12, Z22, Z22
-	VMULPS    Z21, Z22, Z22
-	VADDPS    Z20, Z22, Z22
-	VADDPS    Z13, Z22, Z22
-	VMULPS    Z19, Z22, Z22
-	VMOVUPS.Z Z22, K1, Z22
-	VADDPS    Z13, Z22, Z22
-	VDIVPS    Z22, Z18, Z18
-	VMOVUPS   Z18, 64(CX)(BX*1)
-	ADDQ      $0x00000080, BX
-	DECQ      SI
-	JNZ       geluAVX512_loopN
+	VMOVUPS      (DX)(BX*1), Z18
+	VMAXPS       Z18, Z14, Z18
+	VMULPS       Z16, Z18, Z19
+	VFMADD213PS  Z13, Z18, Z19
+	VMULPS       Z15, Z18, Z20
+	VMULPS       Z19, Z20, Z20
+	VMULPS       Z17, Z20, Z20
+	VCMPPS       $0x05, Z0, Z20, K1
+	VMAXPS       Z20, Z0, Z20
+	VMINPS       Z20, Z1, Z20
+	VMOVAPS      Z3, Z19
+	VFMADD231PS  Z2, Z20, Z19
+	VSUBPS       Z3, Z19, Z21
+	VPSUBD       Z4, Z19, Z19
+	VPSLLD       $0x17, Z19, Z19
+	VFNMADD231PS Z5, Z21, Z20
+	VFNMADD231PS Z6, Z21, Z20
+	VMULPS       Z20, Z20, Z21
+	VMOVAPS      Z7, Z22
+	VFMADD213PS  Z8, Z20, Z22
+	VFMADD213PS  Z9, Z20, Z22
+	VFMADD213PS  Z10, Z20, Z22
+	VFMADD213PS  Z11, Z20, Z22
+	VFMADD213PS  Z12, Z20, Z22
+	VMULPS       Z21, Z22, Z22
+	VADDPS       Z20, Z22, Z22
+	VADDPS       Z13, Z22, Z22
+	VMULPS       Z19, Z22, Z22
+	VMOVUPS.Z    Z22, K1, Z22
+	VADDPS       Z13, Z22, Z22
+	VDIVPS       Z22, Z18, Z18
+	VMOVUPS      Z18, (CX)(BX*1)
+	VMOVUPS      64(DX)(BX*1), Z18
+	VMAXPS       Z18, Z14, Z18
+	VMULPS       Z16, Z18, Z19
+	VFMADD213PS  Z13, Z18, Z19
+	VMULPS       Z15, Z18, Z20
+	VMULPS       Z19, Z20, Z20
+	VMULPS       Z17, Z20, Z20
+	VCMPPS       $0x05, Z0, Z20, K1
+	VMAXPS       Z20, Z0, Z20
+	VMINPS       Z20, Z1, Z20
+	VMOVAPS      Z3, Z19
+	VFMADD231PS  Z2, Z20, Z19
+	VSUBPS       Z3, Z19, Z21
+	VPSUBD       Z4, Z19, Z19
+	VPSLLD       $0x17, Z19, Z19
+	VFNMADD231PS Z5, Z21, Z20
+	VFNMADD231PS Z6, Z21, Z20
+	VMULPS       Z20, Z20, Z21
+	VMOVAPS      Z7, Z22
+	VFMADD213PS  Z8, Z20, Z22
+	VFMADD213PS  Z9, Z20, Z22
+	VFMADD213PS  Z10, Z20, Z22
+	VFMADD213PS  Z11, Z20, Z22
+	VFMADD213PS  Z12, Z20, Z22
+	VMULPS       Z21, Z22, Z22
+	VADDPS       Z20, Z22, Z22
+	VADDPS       Z13, Z22, Z22
+	VMULPS       Z19, Z22, Z22
+	VMOVUPS.Z    Z22, K1, Z22
+	VADDPS       Z13, Z22, Z22
+	VDIVPS       Z22, Z18, Z18
+	VMOVUPS      Z18, 64(CX)(BX*1)
+	ADDQ         $0x00000080, BX
+	DECQ         SI
+	JNZ          geluAVX512_loopN
 
 geluAVX512_one:
 	MOVQ AX, SI
@@ -2825,93 +2630,79 @@ geluAVX512_one:
 	JZ   geluAVX512_tail
 
 geluAVX512_loop1:
-	VMOVUPS   (DX)(BX*1), Z18
-	VMAXPS    Z18, Z14, Z18
-	VMULPS    Z16, Z18, Z19
-	VMULPS    Z18, Z19, Z19
-	VADDPS    Z13, Z19, Z19
-	VMULPS    Z15, Z18, Z20
-	VMULPS    Z19, Z20, Z20
-	VMULPS    Z17, Z20, Z20
-	VCMPPS    $0x05, Z0, Z20, K1
-	VMAXPS    Z20, Z0, Z20
-	VMINPS    Z20, Z1, Z20
-	VMULPS    Z2, Z20, Z19
-	VADDPS    Z3, Z19, Z19
-	VSUBPS    Z3, Z19, Z21
-	VPSUBD    Z4, Z19, Z19
-	VPSLLD    $0x17, Z19, Z19
-	VMULPS    Z5, Z21, Z22
-	VSUBPS    Z22, Z20, Z20
-	VMULPS    Z6, Z21, Z22
-	VSUBPS    Z22, Z20, Z20
-	VMULPS    Z20, Z20, Z21
-	VMULPS    Z7, Z20, Z22
-	VADDPS    Z8, Z22, Z22
-	VMULPS    Z20, Z22, Z22
-	VADDPS    Z9, Z22, Z22
-	VMULPS    Z20, Z22, Z22
-	VADDPS    Z10, Z22, Z22
-	VMULPS    Z20, Z22, Z22
-	VADDPS    Z11, Z22, Z22
-	VMULPS    Z20, Z22, Z22
-	VADDPS    Z12, Z22, Z22
-	VMULPS    Z21, Z22, Z22
-	VADDPS    Z20, Z22, Z22
-	VADDPS    Z13, Z22, Z22
-	VMULPS    Z19, Z22, Z22
-	VMOVUPS.Z Z22, K1, Z22
-	VADDPS    Z13, Z22, Z22
-	VDIVPS    Z22, Z18, Z18
-	VMOVUPS   Z18, (CX)(BX*1)
-	ADDQ      $0x00000040, BX
-	DECQ      SI
-	JNZ       geluAVX512_loop1
+	VMOVUPS      (DX)(BX*1), Z18
+	VMAXPS       Z18, Z14, Z18
+	VMULPS       Z16, Z18, Z19
+	VFMADD213PS  Z13, Z18, Z19
+	VMULPS       Z15, Z18, Z20
+	VMULPS       Z19, Z20, Z20
+	VMULPS       Z17, Z20, Z20
+	VCMPPS       $0x05, Z0, Z20, K1
+	VMAXPS       Z20, Z0, Z20
+	VMINPS       Z20, Z1, Z20
+	VMOVAPS      Z3, Z19
+	VFMADD231PS  Z2, Z20, Z19
+	VSUBPS       Z3, Z19, Z21
+	VPSUBD       Z4, Z19, Z19
+	VPSLLD       $0x17, Z19, Z19
+	VFNMADD231PS Z5, Z21, Z20
+	VFNMADD231PS Z6, Z21, Z20
+	VMULPS       Z20, Z20, Z21
+	VMOVAPS      Z7, Z22
+	VFMADD213PS  Z8, Z20, Z22
+	VFMADD213PS  Z9, Z20, Z22
+	VFMADD213PS  Z10, Z20, Z22
+	VFMADD213PS  Z11, Z20, Z22
+	VFMADD213PS  Z12, Z20, Z22
+	VMULPS       Z21, Z22, Z22
+	VADDPS       Z20, Z22, Z22
+	VADDPS       Z13, Z22, Z22
+	VMULPS       Z19, Z22, Z22
+	VMOVUPS.Z    Z22, K1, Z22
+	VADDPS       Z13, Z22, Z22
+	VDIVPS       Z22, Z18, Z18
+	VMOVUPS      Z18, (CX)(BX*1)
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JNZ          geluAVX512_loop1
 
 geluAVX512_tail:
-	ANDQ      $0x0000000f, AX
-	JZ        geluAVX512_done
-	LEAQ      vecMask16<>+0(SB), SI
-	KMOVW     (SI)(AX*2), K1
-	VMOVUPS.Z (DX)(BX*1), K1, Z18
-	VMAXPS    Z18, Z14, Z18
-	VMULPS    Z16, Z18, Z14
-	VMULPS    Z18, Z14, Z14
-	VADDPS    Z13, Z14, Z14
-	VMULPS    Z15, Z18, Z15
-	VMULPS    Z14, Z15, Z15
-	VMULPS    Z17, Z15, Z15
-	VCMPPS    $0x05, Z0, Z15, K2
-	VMAXPS    Z15, Z0, Z15
-	VMINPS    Z15, Z1, Z15
-	VMULPS    Z2, Z15, Z0
-	VADDPS    Z3, Z0, Z0
-	VSUBPS    Z3, Z0, Z1
-	VPSUBD    Z4, Z0, Z0
-	VPSLLD    $0x17, Z0, Z0
-	VMULPS    Z5, Z1, Z2
-	VSUBPS    Z2, Z15, Z15
-	VMULPS    Z6, Z1, Z2
-	VSUBPS    Z2, Z15, Z15
-	VMULPS    Z15, Z15, Z1
-	VMULPS    Z7, Z15, Z2
-	VADDPS    Z8, Z2, Z2
-	VMULPS    Z15, Z2, Z2
-	VADDPS    Z9, Z2, Z2
-	VMULPS    Z15, Z2, Z2
-	VADDPS    Z10, Z2, Z2
-	VMULPS    Z15, Z2, Z2
-	VADDPS    Z11, Z2, Z2
-	VMULPS    Z15, Z2, Z2
-	VADDPS    Z12, Z2, Z2
-	VMULPS    Z1, Z2, Z2
-	VADDPS    Z15, Z2, Z2
-	VADDPS    Z13, Z2, Z2
-	VMULPS    Z0, Z2, Z2
-	VMOVUPS.Z Z2, K2, Z2
-	VADDPS    Z13, Z2, Z2
-	VDIVPS    Z2, Z18, Z18
-	VMOVUPS   Z18, K1, (CX)(BX*1)
+	ANDQ         $0x0000000f, AX
+	JZ           geluAVX512_done
+	LEAQ         vecMask16<>+0(SB), SI
+	KMOVW        (SI)(AX*2), K1
+	VMOVUPS.Z    (DX)(BX*1), K1, Z18
+	VMAXPS       Z18, Z14, Z18
+	VMULPS       Z16, Z18, Z14
+	VFMADD213PS  Z13, Z18, Z14
+	VMULPS       Z15, Z18, Z15
+	VMULPS       Z14, Z15, Z15
+	VMULPS       Z17, Z15, Z15
+	VCMPPS       $0x05, Z0, Z15, K2
+	VMAXPS       Z15, Z0, Z15
+	VMINPS       Z15, Z1, Z15
+	VMOVAPS      Z3, Z0
+	VFMADD231PS  Z2, Z15, Z0
+	VSUBPS       Z3, Z0, Z1
+	VPSUBD       Z4, Z0, Z0
+	VPSLLD       $0x17, Z0, Z0
+	VFNMADD231PS Z5, Z1, Z15
+	VFNMADD231PS Z6, Z1, Z15
+	VMULPS       Z15, Z15, Z1
+	VMOVAPS      Z7, Z2
+	VFMADD213PS  Z8, Z15, Z2
+	VFMADD213PS  Z9, Z15, Z2
+	VFMADD213PS  Z10, Z15, Z2
+	VFMADD213PS  Z11, Z15, Z2
+	VFMADD213PS  Z12, Z15, Z2
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z15, Z2, Z2
+	VADDPS       Z13, Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS.Z    Z2, K2, Z2
+	VADDPS       Z13, Z2, Z2
+	VDIVPS       Z2, Z18, Z18
+	VMOVUPS      Z18, K1, (CX)(BX*1)
 
 geluAVX512_done:
 	VZEROUPPER
@@ -2950,111 +2741,95 @@ TEXT ·geluBwdAVX512(SB), NOSPLIT, $0-72
 	JZ      geluBwdAVX512_one
 
 geluBwdAVX512_loopN:
-	VMOVUPS   (CX)(SI*1), Z20
-	VMAXPS    Z20, Z14, Z20
-	VMINPS    Z20, Z15, Z20
-	VMULPS    Z20, Z20, Z21
-	VMULPS    Z17, Z21, Z22
-	VADDPS    Z13, Z22, Z22
-	VMULPS    Z16, Z20, Z23
-	VMULPS    Z22, Z23, Z23
-	VMULPS    Z19, Z23, Z23
-	VCMPPS    $0x05, Z0, Z23, K1
-	VMAXPS    Z23, Z0, Z23
-	VMINPS    Z23, Z1, Z23
-	VMULPS    Z2, Z23, Z22
-	VADDPS    Z3, Z22, Z22
-	VSUBPS    Z3, Z22, Z24
-	VPSUBD    Z4, Z22, Z22
-	VPSLLD    $0x17, Z22, Z22
-	VMULPS    Z5, Z24, Z25
-	VSUBPS    Z25, Z23, Z23
-	VMULPS    Z6, Z24, Z25
-	VSUBPS    Z25, Z23, Z23
-	VMULPS    Z23, Z23, Z24
-	VMULPS    Z7, Z23, Z25
-	VADDPS    Z8, Z25, Z25
-	VMULPS    Z23, Z25, Z25
-	VADDPS    Z9, Z25, Z25
-	VMULPS    Z23, Z25, Z25
-	VADDPS    Z10, Z25, Z25
-	VMULPS    Z23, Z25, Z25
-	VADDPS    Z11, Z25, Z25
-	VMULPS    Z23, Z25, Z25
-	VADDPS    Z12, Z25, Z25
-	VMULPS    Z24, Z25, Z25
-	VADDPS    Z23, Z25, Z25
-	VADDPS    Z13, Z25, Z25
-	VMULPS    Z22, Z25, Z25
-	VMOVUPS.Z Z25, K1, Z25
-	VADDPS    Z13, Z25, Z25
-	VDIVPS    Z25, Z13, Z22
-	VMULPS    Z18, Z21, Z21
-	VADDPS    Z13, Z21, Z21
-	VADDPS    Z20, Z20, Z20
-	VMULPS    Z22, Z20, Z20
-	VSUBPS    Z22, Z13, Z23
-	VMULPS    Z23, Z20, Z20
-	VMULPS    Z16, Z20, Z20
-	VMULPS    Z21, Z20, Z20
-	VADDPS    Z22, Z20, Z20
-	VMOVUPS   (DX)(SI*1), Z21
-	VMULPS    Z20, Z21, Z21
-	VMOVUPS   Z21, (BX)(SI*1)
-	VMOVUPS   64(CX)(SI*1), Z20
-	VMAXPS    Z20, Z14, Z20
-	VMINPS    Z20, Z15, Z20
-	VMULPS    Z20, Z20, Z21
-	VMULPS    Z17, Z21, Z22
-	VADDPS    Z13, Z22, Z22
-	VMULPS    Z16, Z20, Z23
-	VMULPS    Z22, Z23, Z23
-	VMULPS    Z19, Z23, Z23
-	VCMPPS    $0x05, Z0, Z23, K1
-	VMAXPS    Z23, Z0, Z23
-	VMINPS    Z23, Z1, Z23
-	VMULPS    Z2, Z23, Z22
-	VADDPS    Z3, Z22, Z22
-	VSUBPS    Z3, Z22, Z24
-	VPSUBD    Z4, Z22, Z22
-	VPSLLD    $0x17, Z22, Z22
-	VMULPS    Z5, Z24, Z25
-	VSUBPS    Z25, Z23, Z23
-	VMULPS    Z6, Z24, Z25
-	VSUBPS    Z25, Z23, Z23
-	VMULPS    Z23, Z23, Z24
-	VMULPS    Z7, Z23, Z25
-	VADDPS    Z8, Z25, Z25
-	VMULPS    Z23, Z25, Z25
-	VADDPS    Z9, Z25, Z25
-	VMULPS    Z23, Z25, Z25
-	VADDPS    Z10, Z25, Z25
-	VMULPS    Z23, Z25, Z25
-	VADDPS    Z11, Z25, Z25
-	VMULPS    Z23, Z25, Z25
-	VADDPS    Z12, Z25, Z25
-	VMULPS    Z24, Z25, Z25
-	VADDPS    Z23, Z25, Z25
-	VADDPS    Z13, Z25, Z25
-	VMULPS    Z22, Z25, Z25
-	VMOVUPS.Z Z25, K1, Z25
-	VADDPS    Z13, Z25, Z25
-	VDIVPS    Z25, Z13, Z22
-	VMULPS    Z18, Z21, Z21
-	VADDPS    Z13, Z21, Z21
-	VADDPS    Z20, Z20, Z20
-	VMULPS    Z22, Z20, Z20
-	VSUBPS    Z22, Z13, Z23
-	VMULPS    Z23, Z20, Z20
-	VMULPS    Z16, Z20, Z20
-	VMULPS    Z21, Z20, Z20
-	VADDPS    Z22, Z20, Z20
-	VMOVUPS   64(DX)(SI*1), Z21
-	VMULPS    Z20, Z21, Z21
-	VMOVUPS   Z21, 64(BX)(SI*1)
-	ADDQ      $0x00000080, SI
-	DECQ      DI
-	JNZ       geluBwdAVX512_loopN
+	VMOVUPS      (CX)(SI*1), Z20
+	VMAXPS       Z20, Z14, Z20
+	VMINPS       Z20, Z15, Z20
+	VMULPS       Z20, Z20, Z21
+	VMOVAPS      Z13, Z22
+	VFMADD231PS  Z17, Z21, Z22
+	VMULPS       Z16, Z20, Z23
+	VMULPS       Z22, Z23, Z23
+	VMULPS       Z19, Z23, Z23
+	VCMPPS       $0x05, Z0, Z23, K1
+	VMAXPS       Z23, Z0, Z23
+	VMINPS       Z23, Z1, Z23
+	VMOVAPS      Z3, Z22
+	VFMADD231PS  Z2, Z23, Z22
+	VSUBPS       Z3, Z22, Z24
+	VPSUBD       Z4, Z22, Z22
+	VPSLLD       $0x17, Z22, Z22
+	VFNMADD231PS Z5, Z24, Z23
+	VFNMADD231PS Z6, Z24, Z23
+	VMULPS       Z23, Z23, Z24
+	VMOVAPS      Z7, Z25
+	VFMADD213PS  Z8, Z23, Z25
+	VFMADD213PS  Z9, Z23, Z25
+	VFMADD213PS  Z10, Z23, Z25
+	VFMADD213PS  Z11, Z23, Z25
+	VFMADD213PS  Z12, Z23, Z25
+	VMULPS       Z24, Z25, Z25
+	VADDPS       Z23, Z25, Z25
+	VADDPS       Z13, Z25, Z25
+	VMULPS       Z22, Z25, Z25
+	VMOVUPS.Z    Z25, K1, Z25
+	VADDPS       Z13, Z25, Z25
+	VDIVPS       Z25, Z13, Z22
+	VFMADD213PS  Z13, Z18, Z21
+	VADDPS       Z20, Z20, Z20
+	VMULPS       Z22, Z20, Z20
+	VSUBPS       Z22, Z13, Z23
+	VMULPS       Z23, Z20, Z20
+	VMULPS       Z16, Z20, Z20
+	VFMADD213PS  Z22, Z21, Z20
+	VMOVUPS      (DX)(SI*1), Z21
+	VMULPS       Z20, Z21, Z21
+	VMOVUPS      Z21, (BX)(SI*1)
+	VMOVUPS      64(CX)(SI*1), Z20
+	VMAXPS       Z20, Z14, Z20
+	VMINPS       Z20, Z15, Z20
+	VMULPS       Z20, Z20, Z21
+	VMOVAPS      Z13, Z22
+	VFMADD231PS  Z17, Z21, Z22
+	VMULPS       Z16, Z20, Z23
+	VMULPS       Z22, Z23, Z23
+	VMULPS       Z19, Z23, Z23
+	VCMPPS       $0x05, Z0, Z23, K1
+	VMAXPS       Z23, Z0, Z23
+	VMINPS       Z23, Z1, Z23
+	VMOVAPS      Z3, Z22
+	VFMADD231PS  Z2, Z23, Z22
+	VSUBPS       Z3, Z22, Z24
+	VPSUBD       Z4, Z22, Z22
+	VPSLLD       $0x17, Z22, Z22
+	VFNMADD231PS Z5, Z24, Z23
+	VFNMADD231PS Z6, Z24, Z23
+	VMULPS       Z23, Z23, Z24
+	VMOVAPS      Z7, Z25
+	VFMADD213PS  Z8, Z23, Z25
+	VFMADD213PS  Z9, Z23, Z25
+	VFMADD213PS  Z10, Z23, Z25
+	VFMADD213PS  Z11, Z23, Z25
+	VFMADD213PS  Z12, Z23, Z25
+	VMULPS       Z24, Z25, Z25
+	VADDPS       Z23, Z25, Z25
+	VADDPS       Z13, Z25, Z25
+	VMULPS       Z22, Z25, Z25
+	VMOVUPS.Z    Z25, K1, Z25
+	VADDPS       Z13, Z25, Z25
+	VDIVPS       Z25, Z13, Z22
+	VFMADD213PS  Z13, Z18, Z21
+	VADDPS       Z20, Z20, Z20
+	VMULPS       Z22, Z20, Z20
+	VSUBPS       Z22, Z13, Z23
+	VMULPS       Z23, Z20, Z20
+	VMULPS       Z16, Z20, Z20
+	VFMADD213PS  Z22, Z21, Z20
+	VMOVUPS      64(DX)(SI*1), Z21
+	VMULPS       Z20, Z21, Z21
+	VMOVUPS      Z21, 64(BX)(SI*1)
+	ADDQ         $0x00000080, SI
+	DECQ         DI
+	JNZ          geluBwdAVX512_loopN
 
 geluBwdAVX512_one:
 	MOVQ AX, DI
@@ -3063,117 +2838,101 @@ geluBwdAVX512_one:
 	JZ   geluBwdAVX512_tail
 
 geluBwdAVX512_loop1:
-	VMOVUPS   (CX)(SI*1), Z20
-	VMAXPS    Z20, Z14, Z20
-	VMINPS    Z20, Z15, Z20
-	VMULPS    Z20, Z20, Z21
-	VMULPS    Z17, Z21, Z22
-	VADDPS    Z13, Z22, Z22
-	VMULPS    Z16, Z20, Z23
-	VMULPS    Z22, Z23, Z23
-	VMULPS    Z19, Z23, Z23
-	VCMPPS    $0x05, Z0, Z23, K1
-	VMAXPS    Z23, Z0, Z23
-	VMINPS    Z23, Z1, Z23
-	VMULPS    Z2, Z23, Z22
-	VADDPS    Z3, Z22, Z22
-	VSUBPS    Z3, Z22, Z24
-	VPSUBD    Z4, Z22, Z22
-	VPSLLD    $0x17, Z22, Z22
-	VMULPS    Z5, Z24, Z25
-	VSUBPS    Z25, Z23, Z23
-	VMULPS    Z6, Z24, Z25
-	VSUBPS    Z25, Z23, Z23
-	VMULPS    Z23, Z23, Z24
-	VMULPS    Z7, Z23, Z25
-	VADDPS    Z8, Z25, Z25
-	VMULPS    Z23, Z25, Z25
-	VADDPS    Z9, Z25, Z25
-	VMULPS    Z23, Z25, Z25
-	VADDPS    Z10, Z25, Z25
-	VMULPS    Z23, Z25, Z25
-	VADDPS    Z11, Z25, Z25
-	VMULPS    Z23, Z25, Z25
-	VADDPS    Z12, Z25, Z25
-	VMULPS    Z24, Z25, Z25
-	VADDPS    Z23, Z25, Z25
-	VADDPS    Z13, Z25, Z25
-	VMULPS    Z22, Z25, Z25
-	VMOVUPS.Z Z25, K1, Z25
-	VADDPS    Z13, Z25, Z25
-	VDIVPS    Z25, Z13, Z22
-	VMULPS    Z18, Z21, Z21
-	VADDPS    Z13, Z21, Z21
-	VADDPS    Z20, Z20, Z20
-	VMULPS    Z22, Z20, Z20
-	VSUBPS    Z22, Z13, Z23
-	VMULPS    Z23, Z20, Z20
-	VMULPS    Z16, Z20, Z20
-	VMULPS    Z21, Z20, Z20
-	VADDPS    Z22, Z20, Z20
-	VMOVUPS   (DX)(SI*1), Z21
-	VMULPS    Z20, Z21, Z21
-	VMOVUPS   Z21, (BX)(SI*1)
-	ADDQ      $0x00000040, SI
-	DECQ      DI
-	JNZ       geluBwdAVX512_loop1
+	VMOVUPS      (CX)(SI*1), Z20
+	VMAXPS       Z20, Z14, Z20
+	VMINPS       Z20, Z15, Z20
+	VMULPS       Z20, Z20, Z21
+	VMOVAPS      Z13, Z22
+	VFMADD231PS  Z17, Z21, Z22
+	VMULPS       Z16, Z20, Z23
+	VMULPS       Z22, Z23, Z23
+	VMULPS       Z19, Z23, Z23
+	VCMPPS       $0x05, Z0, Z23, K1
+	VMAXPS       Z23, Z0, Z23
+	VMINPS       Z23, Z1, Z23
+	VMOVAPS      Z3, Z22
+	VFMADD231PS  Z2, Z23, Z22
+	VSUBPS       Z3, Z22, Z24
+	VPSUBD       Z4, Z22, Z22
+	VPSLLD       $0x17, Z22, Z22
+	VFNMADD231PS Z5, Z24, Z23
+	VFNMADD231PS Z6, Z24, Z23
+	VMULPS       Z23, Z23, Z24
+	VMOVAPS      Z7, Z25
+	VFMADD213PS  Z8, Z23, Z25
+	VFMADD213PS  Z9, Z23, Z25
+	VFMADD213PS  Z10, Z23, Z25
+	VFMADD213PS  Z11, Z23, Z25
+	VFMADD213PS  Z12, Z23, Z25
+	VMULPS       Z24, Z25, Z25
+	VADDPS       Z23, Z25, Z25
+	VADDPS       Z13, Z25, Z25
+	VMULPS       Z22, Z25, Z25
+	VMOVUPS.Z    Z25, K1, Z25
+	VADDPS       Z13, Z25, Z25
+	VDIVPS       Z25, Z13, Z22
+	VFMADD213PS  Z13, Z18, Z21
+	VADDPS       Z20, Z20, Z20
+	VMULPS       Z22, Z20, Z20
+	VSUBPS       Z22, Z13, Z23
+	VMULPS       Z23, Z20, Z20
+	VMULPS       Z16, Z20, Z20
+	VFMADD213PS  Z22, Z21, Z20
+	VMOVUPS      (DX)(SI*1), Z21
+	VMULPS       Z20, Z21, Z21
+	VMOVUPS      Z21, (BX)(SI*1)
+	ADDQ         $0x00000040, SI
+	DECQ         DI
+	JNZ          geluBwdAVX512_loop1
 
 geluBwdAVX512_tail:
-	ANDQ      $0x0000000f, AX
-	JZ        geluBwdAVX512_done
-	LEAQ      vecMask16<>+0(SB), DI
-	KMOVW     (DI)(AX*2), K1
-	VMOVUPS.Z (CX)(SI*1), K1, Z20
-	VMAXPS    Z20, Z14, Z20
-	VMINPS    Z20, Z15, Z20
-	VMULPS    Z20, Z20, Z14
-	VMULPS    Z17, Z14, Z15
-	VADDPS    Z13, Z15, Z15
-	VMULPS    Z16, Z20, Z17
-	VMULPS    Z15, Z17, Z17
-	VMULPS    Z19, Z17, Z17
-	VCMPPS    $0x05, Z0, Z17, K2
-	VMAXPS    Z17, Z0, Z17
-	VMINPS    Z17, Z1, Z17
-	VMULPS    Z2, Z17, Z0
-	VADDPS    Z3, Z0, Z0
-	VSUBPS    Z3, Z0, Z1
-	VPSUBD    Z4, Z0, Z0
-	VPSLLD    $0x17, Z0, Z0
-	VMULPS    Z5, Z1, Z2
-	VSUBPS    Z2, Z17, Z17
-	VMULPS    Z6, Z1, Z2
-	VSUBPS    Z2, Z17, Z17
-	VMULPS    Z17, Z17, Z1
-	VMULPS    Z7, Z17, Z2
-	VADDPS    Z8, Z2, Z2
-	VMULPS    Z17, Z2, Z2
-	VADDPS    Z9, Z2, Z2
-	VMULPS    Z17, Z2, Z2
-	VADDPS    Z10, Z2, Z2
-	VMULPS    Z17, Z2, Z2
-	VADDPS    Z11, Z2, Z2
-	VMULPS    Z17, Z2, Z2
-	VADDPS    Z12, Z2, Z2
-	VMULPS    Z1, Z2, Z2
-	VADDPS    Z17, Z2, Z2
-	VADDPS    Z13, Z2, Z2
-	VMULPS    Z0, Z2, Z2
-	VMOVUPS.Z Z2, K2, Z2
-	VADDPS    Z13, Z2, Z2
-	VDIVPS    Z2, Z13, Z0
-	VMULPS    Z18, Z14, Z14
-	VADDPS    Z13, Z14, Z14
-	VADDPS    Z20, Z20, Z20
-	VMULPS    Z0, Z20, Z20
-	VSUBPS    Z0, Z13, Z1
-	VMULPS    Z1, Z20, Z20
-	VMULPS    Z16, Z20, Z20
-	VMULPS    Z14, Z20, Z20
-	VADDPS    Z0, Z20, Z20
-	VMOVUPS.Z (DX)(SI*1), K1, Z0
-	VMULPS    Z20, Z0, Z0
-	VMOVUPS   Z0, K1, (BX)(SI*1)
+	ANDQ         $0x0000000f, AX
+	JZ           geluBwdAVX512_done
+	LEAQ         vecMask16<>+0(SB), DI
+	KMOVW        (DI)(AX*2), K1
+	VMOVUPS.Z    (CX)(SI*1), K1, Z20
+	VMAXPS       Z20, Z14, Z20
+	VMINPS       Z20, Z15, Z20
+	VMULPS       Z20, Z20, Z14
+	VMOVAPS      Z13, Z15
+	VFMADD231PS  Z17, Z14, Z15
+	VMULPS       Z16, Z20, Z17
+	VMULPS       Z15, Z17, Z17
+	VMULPS       Z19, Z17, Z17
+	VCMPPS       $0x05, Z0, Z17, K2
+	VMAXPS       Z17, Z0, Z17
+	VMINPS       Z17, Z1, Z17
+	VMOVAPS      Z3, Z0
+	VFMADD231PS  Z2, Z17, Z0
+	VSUBPS       Z3, Z0, Z1
+	VPSUBD       Z4, Z0, Z0
+	VPSLLD       $0x17, Z0, Z0
+	VFNMADD231PS Z5, Z1, Z17
+	VFNMADD231PS Z6, Z1, Z17
+	VMULPS       Z17, Z17, Z1
+	VMOVAPS      Z7, Z2
+	VFMADD213PS  Z8, Z17, Z2
+	VFMADD213PS  Z9, Z17, Z2
+	VFMADD213PS  Z10, Z17, Z2
+	VFMADD213PS  Z11, Z17, Z2
+	VFMADD213PS  Z12, Z17, Z2
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z17, Z2, Z2
+	VADDPS       Z13, Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS.Z    Z2, K2, Z2
+	VADDPS       Z13, Z2, Z2
+	VDIVPS       Z2, Z13, Z0
+	VFMADD213PS  Z13, Z18, Z14
+	VADDPS       Z20, Z20, Z20
+	VMULPS       Z0, Z20, Z20
+	VSUBPS       Z0, Z13, Z1
+	VMULPS       Z1, Z20, Z20
+	VMULPS       Z16, Z20, Z20
+	VFMADD213PS  Z0, Z14, Z20
+	VMOVUPS.Z    (DX)(SI*1), K1, Z0
+	VMULPS       Z20, Z0, Z0
+	VMOVUPS      Z0, K1, (BX)(SI*1)
 
 geluBwdAVX512_done:
 	VZEROUPPER

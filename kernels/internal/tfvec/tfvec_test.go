@@ -3,6 +3,7 @@ package tfvec
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 
@@ -311,5 +312,82 @@ func TestExpULP(t *testing.T) {
 	}
 	if y := exp1(float32(math.NaN())); !math.IsNaN(float64(y)) {
 		t.Errorf("exp1(NaN) = %v", y)
+	}
+}
+
+// BenchmarkRoutines times the exponential-bound routines on 16 Ki
+// elements (cache resident: their compute rate, not memory's).
+func BenchmarkRoutines(b *testing.B) {
+	const n = 1 << 14
+	x, y, z := make([]float32, n), make([]float32, n), make([]float32, n)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range x {
+		x[i], y[i] = rng.Float32()*8-4, rng.Float32()
+	}
+	ks := append([]*Kernels{For(cpu.Generic)}, levelsUnderTest(&testing.T{})...)
+	for _, k := range ks {
+		for _, r := range []struct {
+			name string
+			f    func()
+		}{{"exp", func() { k.Exp(z, x) }}, {"gelu", func() { k.GELU(z, x) }}, {"geluBwd", func() { k.GELUBackward(x, y, z) }},
+			{"softmaxBwd", func() { copy(z, x); k.SoftmaxBwd(z, y, 3, 0.5) }}} {
+			b.Run(fmt.Sprintf("%s/%v", r.name, k.Level), func(b *testing.B) {
+				b.SetBytes(4 * n)
+				for b.Loop() {
+					r.f()
+				}
+			})
+		}
+	}
+}
+
+// TestFMA32 checks fma32 against a·b + c computed exactly (big.Float) and
+// rounded once to float32: on random triples, on subnormal results, and on
+// triples whose float64 sum lands on a float32 midpoint (where rounding
+// twice goes wrong), e.g. (1+2⁻²³)·2⁻²⁴ · (1−2⁻²³) + (1+2⁻²³), whose exact
+// sum lies just below the midpoint 1 + 2⁻²³ + 2⁻²⁴.
+func TestFMA32(t *testing.T) {
+	exact := func(a, b, c float32) float32 {
+		x := new(big.Float).SetPrec(300).SetFloat64(float64(a))
+		x.Mul(x, new(big.Float).SetPrec(300).SetFloat64(float64(b)))
+		x.Add(x, new(big.Float).SetPrec(300).SetFloat64(float64(c)))
+		f, _ := x.Float32()
+		return f
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	check := func(a, b, c float32) {
+		t.Helper()
+		if got, want := fma32(a, b, c), exact(a, b, c); !same32(got, want) {
+			t.Fatalf("fma32(%v, %v, %v) = %v (%#x), want %v (%#x)", a, b, c, got, math.Float32bits(got), want, math.Float32bits(want))
+		}
+	}
+	check(float32(math.Ldexp(1+0x1p-23, -24)), 1-0x1p-23, 1+0x1p-23)
+	if fma32(float32(math.Ldexp(1+0x1p-23, -24)), 1-0x1p-23, 1+0x1p-23) != 1+0x1p-23 {
+		t.Fatal("fma32 rounds twice")
+	}
+	for i := 0; i < 200000; i++ {
+		var a, b, c float32
+		switch i % 3 {
+		case 0: // random magnitudes
+			a = float32(math.Ldexp(rng.Float64()*2-1, rng.IntN(80)-40))
+			b = float32(math.Ldexp(rng.Float64()*2-1, rng.IntN(80)-40))
+			c = float32(math.Ldexp(rng.Float64()*2-1, rng.IntN(80)-40))
+		case 1: // a·b about half an ulp of c, a hair off: the sum near a midpoint
+			c = float32(math.Ldexp(1+float64(rng.IntN(1<<23))*0x1p-23, rng.IntN(60)-30))
+			if rng.IntN(2) == 0 {
+				c = -c
+			}
+			_, e := math.Frexp(float64(c))
+			a = float32(math.Ldexp(1+float64(rng.IntN(4))*0x1p-23, e-25))
+			b = float32(1 + float64(rng.IntN(9)-4)*0x1p-23)
+			if rng.IntN(2) == 0 {
+				b = -b
+			}
+		default: // subnormal results
+			a = float32(math.Ldexp(rng.Float64()*2-1, -70))
+			b = float32(math.Ldexp(rng.Float64()*2-1, -60))
+			c = float32(math.Ldexp(rng.Float64()*2-1, -128))
+		}
+		check(a, b, c)
 	}
 }
