@@ -81,18 +81,27 @@ func exp1(x float32) float32 {
 // even), which float32 then rounds correctly (Boldo and Melquiond: round to
 // odd at 53 bits, then to nearest at 24, is round to nearest).
 func fma32(a, b, c float32) float32 {
-	p, cd := float64(a)*float64(b), float64(c)
-	s := p + cd
+	s := float64(a)*float64(b) + float64(c)
 	// Double rounding can only go wrong where s is a float32 midpoint (the
 	// low 29 bits of its significand 1 followed by zeros) or a float32
 	// subnormal; elsewhere rounding s is rounding the exact sum.
-	if bits := math.Float64bits(s); bits&(1<<29-1) != 1<<28 && math.Abs(s) >= 0x1p-126 || s-s != 0 {
-		return float32(s) // also ±∞ and NaN
+	if bits := math.Float64bits(s); bits&(1<<29-1) != 1<<28 && bits<<1 >= 0x3810_0000_0000_0000<<1 {
+		return float32(s) // |s| ≥ 2⁻¹²⁶, or ±∞ or NaN
 	}
+	return fma32Odd(a, b, c)
+}
+
+// fma32Odd is fma32's slow path: the float64 sum rounded to odd, then to
+// float32.
+//
+//go:noinline
+func fma32Odd(a, b, c float32) float32 {
+	p, cd := float64(a)*float64(b), float64(c)
+	s := p + cd
 	// TwoSum: the exact error of s.
 	bb := s - p
 	err := (p - (s - bb)) + (cd - bb)
-	if bits := math.Float64bits(s); err != 0 && bits&1 == 0 {
+	if bits := math.Float64bits(s); err == err && err != 0 && bits&1 == 0 {
 		if (err > 0) == (s > 0) {
 			bits++
 		} else {
