@@ -31,8 +31,10 @@ import (
 // parallel region per step, however many slices); the norm sums squares in
 // float64 over fixed blocks of gnBlock elements of that range, one partial
 // per block, added in block order, so the norm does not depend on the
-// thread count; the scaling multiplies in float32. Plain Go at every ISA
-// level.
+// thread count; the scaling multiplies in float32. The update, the
+// blocks' sums of squares (16 float64 partials in a fixed order) and the
+// scaling are tfvec's generated routines (avx2, avx512; its pure-Go twins at
+// generic).
 
 // AdamWParams are AdamW's hyperparameters.
 type AdamWParams struct{ LR, Beta1, Beta2, Eps, WeightDecay float32 }
@@ -65,9 +67,9 @@ var (
 
 func init() {
 	AdamWImpls.Register(Impl[AdamWFunc]{Name: "naive", Mode: GenericOnly, Fn: adamwNaive, Doc: "the definition in float64, each slice split across threads"})
-	AdamWImpls.Register(Impl[AdamWFunc]{Name: "simd", Mode: PerISA, Fn: adamwSIMDChecked, Doc: "float32 update, all slices as one range split across threads"})
+	AdamWImpls.Register(Impl[AdamWFunc]{Name: "simd", Mode: PerISA, Fn: adamwSIMDChecked, Doc: "float32 update (generated avx2/avx512 routine), all slices as one range split across threads"})
 	ClipGradNormImpls.Register(Impl[ClipGradNormFunc]{Name: "naive", Mode: GenericOnly, Fn: clipNaive, Doc: "one float64 sum in order, float64 scaling"})
-	ClipGradNormImpls.Register(Impl[ClipGradNormFunc]{Name: "simd", Mode: PerISA, Fn: clipSIMDChecked, Doc: "float64 block partials added in order, float32 scaling, split across threads"})
+	ClipGradNormImpls.Register(Impl[ClipGradNormFunc]{Name: "simd", Mode: PerISA, Fn: clipSIMDChecked, Doc: "float64 block partials (generated avx2/avx512 sums) added in order, float32 scaling, split across threads"})
 }
 
 // AdamW applies AdamW step t (counting from 1) to every slice of ps,
@@ -179,6 +181,7 @@ func adamwSIMD(ctx *Context, ps []AdamWSlice, h AdamWParams, t int) {
 // adamwBody updates flat elements [lo, hi).
 func adamwBody(ctx *Context, _, lo, hi int) {
 	j := &ctx.tf
+	k := ctx.tfv()
 	h := j.adamwH
 	for i := j.flatFind(lo); lo < hi; i++ {
 		s := j.adamw[i]
@@ -187,14 +190,7 @@ func adamwBody(ctx *Context, _, lo, hi int) {
 		if s.Decay {
 			dec = h.dec
 		}
-		p, g, m, v := s.P[a:b], s.G[a:b], s.M[a:b], s.V[a:b]
-		g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
-		for k, gk := range g {
-			mk := m[k] + (gk-m[k])*h.c1
-			vk := v[k] + (gk*gk-v[k])*h.c2
-			m[k], v[k] = mk, vk
-			p[k] = p[k]*dec - h.a*mk/(float32(math.Sqrt(float64(vk)))*h.r+h.eps)
-		}
+		k.AdamW(s.P[a:b], s.G[a:b], s.M[a:b], s.V[a:b], h.a, h.c1, h.c2, h.eps, h.r, dec)
 		lo = j.offs[i+1]
 	}
 }
@@ -264,37 +260,25 @@ func (c *Context) gradNorm(grads [][]float32) float64 {
 // partial.
 func gradNormBody(ctx *Context, _, lo, hi int) {
 	j := &ctx.tf
+	k := ctx.tfv()
 	n := j.offs[len(j.offs)-1]
 	for blk := lo; blk < hi; blk++ {
 		e0, e1 := blk*gnBlock, min(n, (blk+1)*gnBlock)
-		var s0, s1, s2, s3 float64
+		var sum float64
 		for i := j.flatFind(e0); e0 < e1; i++ {
-			g := j.slices[i][e0-j.offs[i] : min(e1, j.offs[i+1])-j.offs[i]]
-			k := 0
-			for ; k+4 <= len(g); k += 4 {
-				a, b, c, d := float64(g[k]), float64(g[k+1]), float64(g[k+2]), float64(g[k+3])
-				s0 += a * a
-				s1 += b * b
-				s2 += c * c
-				s3 += d * d
-			}
-			for ; k < len(g); k++ {
-				s0 += float64(g[k]) * float64(g[k])
-			}
+			sum += k.SumSq64(j.slices[i][e0-j.offs[i] : min(e1, j.offs[i+1])-j.offs[i]])
 			e0 = j.offs[i+1]
 		}
-		j.part[blk] = (s0 + s1) + (s2 + s3)
+		j.part[blk] = sum
 	}
 }
 
 // gradScaleBody multiplies flat elements [lo, hi) by j.scale.
 func gradScaleBody(ctx *Context, _, lo, hi int) {
 	j := &ctx.tf
+	k := ctx.tfv()
 	for i := j.flatFind(lo); lo < hi; i++ {
-		g := j.slices[i][lo-j.offs[i] : min(hi, j.offs[i+1])-j.offs[i]]
-		for k := range g {
-			g[k] *= j.scale
-		}
+		k.Scale(j.slices[i][lo-j.offs[i]:min(hi, j.offs[i+1])-j.offs[i]], j.scale)
 		lo = j.offs[i+1]
 	}
 }

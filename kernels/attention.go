@@ -34,20 +34,26 @@ import (
 // than a tile: the forward takes a block of attnBr queries and walks key
 // blocks of attnBc from the diagonal down to key 0, computing the tile's
 // scores with one GEMM, folding them into a running row maximum and sum
-// (online softmax, float32 exponentials by exp32, sums in float64) and
-// adding the tile's P·V into the output with a second GEMM; it saves
-// lse = m + log l per row. The backward takes one (sequence, head) per
-// thread and, per key block, walks the query blocks from the diagonal on,
-// recomputing P from the scores and the saved lse and accumulating dV, dK
-// (per key block) and dQ (per query block) with GEMMs, so no thread writes
-// what another does and nothing is reduced across threads: results are
-// bit-identical for every thread count. The tile products run on the GEMM
-// engine's micro-kernels (gemm.Gemm on the calling thread) rather than on
-// register-tiled Go loops, because pure Go has no SIMD: at avx512 the
-// engine's products are an order of magnitude faster than the best scalar
-// loop. Tiles are aligned to the diagonal (the forward's first key block
-// ends at the block's last query), so only attnBr²/2 masked pairs per
-// query block are computed and discarded.
+// (online softmax: per row, tfvec's generated routines take the maximum,
+// then the exponentials and their float32 sum; the key blocks' sums are
+// added in float64) and adding the tile's P·V into the output with a
+// second GEMM; it saves lse = m + log l per row. The backward takes one
+// (sequence, head) per thread and, per key block, walks the query blocks
+// from the diagonal on, recomputing P and dS from the scores, dP and the
+// saved lse (one generated row pass) and accumulating dV, dK (per key
+// block) and dQ (per query block) with GEMMs, so no thread writes what
+// another does and nothing is reduced across threads: results are
+// bit-identical for every thread count. α is folded into a scaled copy of
+// q (dQ is scaled once at the end), so the score products read A in place
+// instead of packing and scaling it per tile, and the backward keeps the
+// packed key and value blocks (its own gemm workspaces) across the query
+// tiles of a key block. The tile products run on the GEMM engine's
+// micro-kernels (gemm.Gemm on the calling thread) rather than on
+// register-tiled Go loops, because pure Go has no SIMD. Tiles are aligned
+// to the diagonal (the forward's first key block ends at the block's last
+// query), so only attnBr²/2 masked pairs per query block are computed and
+// discarded; the tile sizes are the fastest of those measured at GPT-2's
+// shapes (docs/perf-notes-gpt2-kernels.md).
 
 // AttentionShape describes causal multi-head attention on a packed QKV
 // tensor (shape.Attention).
@@ -76,7 +82,7 @@ func init() {
 // attnBr and attnBc are the flash kernels' query and key tile sizes
 // (attnBc ≥ attnBr: the forward's first key block covers the diagonal).
 // Variables so that tests can shrink them to the sizes they use.
-var attnBr, attnBc = 64, 128
+var attnBr, attnBc = 128, 128
 
 // AttentionForward computes causal multi-head attention of the packed qkv
 // into out and saves each row's log-sum-exp in lse for AttentionBackward.
@@ -218,6 +224,10 @@ type attnBuf struct {
 	s, p []float32 // attnBr×attnBc tiles: scores/probabilities, dP/dS
 	m, l []float64 // the forward's running row maxima and sums
 	dvec []float32 // the backward's D_t of one head, T values
+	qs   []float32 // α·q: the forward's query block (attnBr×HeadDim), the backward's head (T×HeadDim)
+	// ws are the backward's workspaces of the products whose B is a key or
+	// value block (Kᵀ, Vᵀ, K), kept packed across that block's query blocks.
+	ws [3]gemm.Workspace
 }
 
 // prepareAttn stores the call's arguments and grows every thread's
@@ -242,6 +252,9 @@ func (c *Context) prepareAttn(s AttentionShape) {
 		}
 		if len(b.dvec) < s.T {
 			b.dvec = make([]float32, s.T)
+		}
+		if n := max(s.T, attnBr) * s.HeadDim; len(b.qs) < n {
+			b.qs = make([]float32, n)
 		}
 	}
 }
@@ -279,17 +292,26 @@ func (c *Context) attnFwdBlock(tid, b, h, q0, q1 int) {
 	j := &c.tf
 	s := j.attn
 	buf := &j.attnBufs[tid]
+	kv := c.tfv()
 	d, d3, hd := s.D(), 3*s.D(), s.HeadDim
 	qo, ko, vo, oo, lo := attnIndex(s, b, h)
 	rows := q1 - q0
 	m, l := buf.m[:rows], buf.l[:rows]
 	outBlk := j.y[oo+q0*d:]
+	// α folded into a copy of the query block: the score product then
+	// reads A in place instead of packing (and scaling) it per key block.
+	qs := buf.qs[:rows*hd]
+	for i := 0; i < rows; i++ {
+		q := qs[i*hd : (i+1)*hd]
+		copy(q, j.x[qo+(q0+i)*d3:])
+		kv.Scale(q, j.scale)
+	}
 	for k1 := q1; k1 > 0; k1 -= attnBc {
 		k0 := max(0, k1-attnBc)
 		nk := k1 - k0
 		first := k1 == q1
 		sc := buf.s[:rows*nk]
-		c.tileGemm(tid, NoTrans, Trans, rows, nk, hd, j.scale, j.x[qo+q0*d3:], d3, j.x[ko+k0*d3:], d3, 0, sc, nk)
+		c.tileGemm(tid, NoTrans, Trans, rows, nk, hd, 1, qs, hd, j.x[ko+k0*d3:], d3, 0, sc, nk)
 		for i := 0; i < rows; i++ {
 			row := sc[i*nk : (i+1)*nk]
 			valid := min(k1, q0+i+1) - k0
@@ -300,20 +322,11 @@ func (c *Context) attnFwdBlock(tid, b, h, q0, q1 int) {
 				}
 				continue
 			}
-			mx := row[0]
-			for _, v := range row[1:valid] {
-				mx = max(mx, v)
-			}
-			mnew := mx
+			mnew := kv.RowMax(row[:valid])
 			if !first {
-				mnew = max(mx, float32(m[i]))
+				mnew = max(mnew, float32(m[i]))
 			}
-			var sum float64
-			for c, v := range row[:valid] {
-				e := exp32(v - mnew)
-				row[c] = e
-				sum += float64(e)
-			}
+			sum := float64(kv.ExpSum(row[:valid], mnew))
 			clear(row[valid:])
 			switch {
 			case first:
@@ -371,21 +384,24 @@ func (c *Context) attnBwdHead(tid, b, h int) {
 	j := &c.tf
 	s := j.attn
 	buf := &j.attnBufs[tid]
+	kv := c.tfv()
 	d, d3, hd, T := s.D(), 3*s.D(), s.HeadDim, s.T
 	qo, ko, vo, oo, lo := attnIndex(s, b, h)
-	// D_t = dO_t·o_t, and dQ cleared: the key blocks add into it.
-	dvec := buf.dvec[:T]
+	// D_t = dO_t·o_t, and dQ cleared: the key blocks add into it; qs =
+	// α·q, so that no product scales (dQ is scaled by α at the end).
+	dvec, qs := buf.dvec[:T], buf.qs[:T*hd]
 	for t := 0; t < T; t++ {
-		o, g := j.y[oo+t*d:oo+t*d+hd], j.dy[oo+t*d:oo+t*d+hd]
-		g = g[:len(o)]
-		var sum float64
-		for c, v := range o {
-			sum += float64(v) * float64(g[c])
-		}
-		dvec[t] = float32(sum)
+		q := qs[t*hd : (t+1)*hd]
+		copy(q, j.x[qo+t*d3:])
+		kv.Scale(q, j.scale)
+		dvec[t] = float32(kv.Dot64(j.y[oo+t*d:oo+t*d+hd], j.dy[oo+t*d:]))
 		clear(j.dx[qo+t*d3 : qo+t*d3+hd])
 	}
 	lse := j.lse[lo : lo+T]
+	wsKT, wsVT, wsK := &buf.ws[0], &buf.ws[1], &buf.ws[2]
+	for i := range buf.ws {
+		buf.ws[i].KeepB() // and forget what a previous head kept
+	}
 	for k0 := 0; k0 < T; k0 += attnBc {
 		k1 := min(k0+attnBc, T)
 		nk := k1 - k0
@@ -394,26 +410,26 @@ func (c *Context) attnBwdHead(tid, b, h int) {
 			q1 := min(q0+attnBr, T)
 			rows := q1 - q0
 			p, ds := buf.s[:rows*nk], buf.p[:rows*nk]
-			c.tileGemm(tid, NoTrans, Trans, rows, nk, hd, j.scale, j.x[qo+q0*d3:], d3, j.x[ko+k0*d3:], d3, 0, p, nk)
-			c.tileGemm(tid, NoTrans, Trans, rows, nk, hd, 1, j.dy[oo+q0*d:], d, j.x[vo+k0*d3:], d3, 0, ds, nk)
+			c.tileGemmWS(wsKT, NoTrans, Trans, rows, nk, hd, 1, qs[q0*hd:], hd, j.x[ko+k0*d3:], d3, 0, p, nk)
+			c.tileGemmWS(wsVT, NoTrans, Trans, rows, nk, hd, 1, j.dy[oo+q0*d:], d, j.x[vo+k0*d3:], d3, 0, ds, nk)
 			for i := 0; i < rows; i++ {
 				q := q0 + i
 				valid := min(k1, q+1) - k0
 				pr, dr := p[i*nk:(i+1)*nk], ds[i*nk:(i+1)*nk]
-				dr = dr[:len(pr)]
-				l, dv := lse[q], dvec[q]
-				for c, v := range pr[:valid] {
-					e := exp32(v - l)
-					pr[c] = e
-					dr[c] = e * (dr[c] - dv)
-				}
+				kv.SoftmaxBwd(pr[:valid], dr[:valid], lse[q], dvec[q])
 				clear(pr[valid:])
 				clear(dr[valid:])
 			}
 			c.tileGemm(tid, Trans, NoTrans, nk, hd, rows, 1, p, nk, j.dy[oo+q0*d:], d, beta, j.dx[vo+k0*d3:], d3)
-			c.tileGemm(tid, Trans, NoTrans, nk, hd, rows, j.scale, ds, nk, j.x[qo+q0*d3:], d3, beta, j.dx[ko+k0*d3:], d3)
-			c.tileGemm(tid, NoTrans, NoTrans, rows, hd, nk, j.scale, ds, nk, j.x[ko+k0*d3:], d3, 1, j.dx[qo+q0*d3:], d3)
+			c.tileGemm(tid, Trans, NoTrans, nk, hd, rows, 1, ds, nk, qs[q0*hd:], hd, beta, j.dx[ko+k0*d3:], d3)
+			c.tileGemmWS(wsK, NoTrans, NoTrans, rows, hd, nk, 1, ds, nk, j.x[ko+k0*d3:], d3, 1, j.dx[qo+q0*d3:], d3)
 			beta = 1
 		}
+	}
+	for i := range buf.ws {
+		buf.ws[i].DropB()
+	}
+	for t := 0; t < T; t++ {
+		kv.Scale(j.dx[qo+t*d3:qo+t*d3+hd], j.scale)
 	}
 }

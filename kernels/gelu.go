@@ -16,12 +16,15 @@ import "math"
 //
 //	s = 1/(1 + exp32(−2u)),  y = x·s,  dx = dy·(s + 2·x·s·(1 − s)·k0·(1 + 3·k1·x²))
 //
-// in float32 with exp32 (within 4 u of eˣ). Their error is bounded
-// absolutely, as GELU's output is not small relative to x only where x is
-// far from 0: |y − y*| ≤ 8·u·|x| + 10⁻³⁶ and |dx − dx*| ≤ 32·u·|dy|·(1 + |x|)
-// (u = 2⁻²⁴; checked in the conformance suite on x ∈ [−12, 12] and the
-// saturated ends). Element-wise, split across the threads; plain Go at
-// every ISA level.
+// in float32 with exp32 (within 2 ulp of eˣ), x clamped to [−10, ∞) forward
+// and [−10, 10] backward (beyond, GELU is below 10⁻³⁶ or GELU′ is 0 or 1
+// within float32, and x³ must not overflow). They run tfvec's generated
+// routines (avx2, avx512; its pure-Go twins at generic), element-wise,
+// split across the threads. Their error is bounded absolutely, as GELU's
+// output is not small relative to x only where x is far from 0:
+// |y − y*| ≤ 8·u·|x| + 10⁻³⁶ and |dx − dx*| ≤ 32·u·|dy|·(1 + |x|) (u = 2⁻²⁴;
+// checked in the conformance suite on x ∈ [−12, 12] and the saturated
+// ends).
 
 // GELU's constants k0 = √(2/π) and k1.
 const (
@@ -43,9 +46,9 @@ var (
 
 func init() {
 	GELUFwdImpls.Register(Impl[GELUFwdFunc]{Name: "naive", Mode: GenericOnly, Fn: geluFwdNaive, Doc: "the definition in float64 with math.Tanh, split across threads"})
-	GELUFwdImpls.Register(Impl[GELUFwdFunc]{Name: "simd", Mode: PerISA, Fn: geluFwdSIMDChecked, Doc: "x·σ(2u) in float32 with a Cephes exp"})
+	GELUFwdImpls.Register(Impl[GELUFwdFunc]{Name: "simd", Mode: PerISA, Fn: geluFwdSIMDChecked, Doc: "x·σ(2u) in float32, generated avx2/avx512 routines with an inline exp"})
 	GELUBwdImpls.Register(Impl[GELUBwdFunc]{Name: "naive", Mode: GenericOnly, Fn: geluBwdNaive, Doc: "the definition in float64 with math.Tanh, split across threads"})
-	GELUBwdImpls.Register(Impl[GELUBwdFunc]{Name: "simd", Mode: PerISA, Fn: geluBwdSIMDChecked, Doc: "σ(2u) form in float32 with a Cephes exp"})
+	GELUBwdImpls.Register(Impl[GELUBwdFunc]{Name: "simd", Mode: PerISA, Fn: geluBwdSIMDChecked, Doc: "σ(2u) form in float32, generated avx2/avx512 routines with an inline exp"})
 }
 
 // GELUForward sets y = GELU(x) (tanh approximation) element-wise; y may
@@ -96,17 +99,11 @@ func geluFwdSIMDChecked(ctx *Context, x, y []float32) {
 func geluFwdSIMD(ctx *Context, x, y []float32) {
 	j := &ctx.layer
 	j.a, j.b = x, y
-	ctx.layerFor(len(x), elemPerThread(8)/4, geluFwdBody)
+	ctx.layerFor(len(x), elemPerThread(8), geluFwdBody)
 }
 
 func geluFwdBody(j *layerJob, _, lo, hi int) {
-	x, y := j.a[lo:hi], j.b[lo:hi]
-	y = y[:len(x)]
-	for i, v := range x {
-		vc := max(v, -10) // below −10, |GELU(x)| < 10⁻³⁶: take GELU(−10), lest v³ overflow
-		u := geluK0 * vc * (1 + geluK1*vc*vc)
-		y[i] = vc / (1 + exp32(-2*u))
-	}
+	j.ctx.tfv().GELU(j.b[lo:hi], j.a[lo:hi])
 }
 
 func geluBwdSIMDChecked(ctx *Context, x, dy, dx []float32) {
@@ -117,17 +114,9 @@ func geluBwdSIMDChecked(ctx *Context, x, dy, dx []float32) {
 func geluBwdSIMD(ctx *Context, x, dy, dx []float32) {
 	j := &ctx.layer
 	j.a, j.b, j.c = x, dy, dx
-	ctx.layerFor(len(x), elemPerThread(12)/4, geluBwdBody)
+	ctx.layerFor(len(x), elemPerThread(12), geluBwdBody)
 }
 
 func geluBwdBody(j *layerJob, _, lo, hi int) {
-	x, dy, dx := j.a[lo:hi], j.b[lo:hi], j.c[lo:hi]
-	dy, dx = dy[:len(x)], dx[:len(x)]
-	for i, v := range x {
-		v = min(max(v, -10), 10) // beyond, GELU' is 0 or 1 within float32, and v³ must not overflow
-		v2 := v * v
-		u := geluK0 * v * (1 + geluK1*v2)
-		s := 1 / (1 + exp32(-2*u))
-		dx[i] = dy[i] * (s + 2*v*s*(1-s)*geluK0*(1+3*geluK1*v2))
-	}
+	j.ctx.tfv().GELUBackward(j.a[lo:hi], j.b[lo:hi], j.c[lo:hi])
 }

@@ -29,12 +29,14 @@ import (
 // uses it.
 //
 // The fast ("simd") forward runs whole rows on one thread: the two row sums
-// in float64, then y = (x − μ)·(rstd·γ) + β in float32. The fast backward
-// walks the rows in at most lnChunks fixed chunks, split across the
-// threads; each chunk computes its rows' dx and adds dy and dy·x̂ into its
-// own float64 partials of dβ and dγ, which are combined in chunk order, so
-// the results do not depend on the thread count. Plain Go at every ISA
-// level.
+// in float64 (Σx, then Σ(x − μ)²), then y = (x − μ)·(rstd·γ) + β in
+// float32. The fast backward walks the rows in at most lnChunks fixed
+// chunks, split across the threads; per row, one pass adds dy and dy·x̂
+// into its chunk's own float64 partials of dβ and dγ and sums g = dy·γ and
+// g·x̂ in float64, a second sets dx; the chunks' partials are combined in
+// chunk order, so the results do not depend on the thread count. The row
+// passes are tfvec's generated routines (avx2, avx512; its pure-Go twins
+// at generic), whose float64 sums keep 16 partials in a fixed order.
 
 // LayerNormShape describes layer normalisation (shape.LayerNorm).
 type LayerNormShape = shape.LayerNorm
@@ -65,9 +67,9 @@ var (
 
 func init() {
 	LayerNormFwdImpls.Register(Impl[LayerNormFwdFunc]{Name: "naive", Mode: GenericOnly, Fn: lnFwdNaive, Doc: "the definition in float64, rows split across threads"})
-	LayerNormFwdImpls.Register(Impl[LayerNormFwdFunc]{Name: "simd", Mode: PerISA, Fn: lnFwdSIMDChecked, Doc: "float64 row sums, float32 affine, rows split across threads"})
+	LayerNormFwdImpls.Register(Impl[LayerNormFwdFunc]{Name: "simd", Mode: PerISA, Fn: lnFwdSIMDChecked, Doc: "float64 row sums and float32 affine pass (generated avx2/avx512 routines), rows split across threads"})
 	LayerNormBwdImpls.Register(Impl[LayerNormBwdFunc]{Name: "naive", Mode: GenericOnly, Fn: lnBwdNaive, Doc: "the definition in float64, one thread"})
-	LayerNormBwdImpls.Register(Impl[LayerNormBwdFunc]{Name: "simd", Mode: PerISA, Fn: lnBwdSIMDChecked, Doc: "fixed row chunks with float64 partials of dγ, dβ, combined in order"})
+	LayerNormBwdImpls.Register(Impl[LayerNormBwdFunc]{Name: "simd", Mode: PerISA, Fn: lnBwdSIMDChecked, Doc: "fixed row chunks with float64 partials of dγ, dβ, combined in order; generated avx2/avx512 row passes"})
 }
 
 // LayerNormForward normalises each row of x into y, scaled by gamma and
@@ -176,42 +178,15 @@ func lnFwdSIMD(ctx *Context, s LayerNormShape, x, gamma, beta, y, mean, rstd []f
 
 func lnFwdBody(ctx *Context, _, lo, hi int) {
 	j := &ctx.tf
+	k := ctx.tfv()
 	D := j.ln.D
 	gamma, beta := j.w[:D], j.b[:D]
 	for r := lo; r < hi; r++ {
 		row, out := j.x[r*D:(r+1)*D], j.y[r*D:(r+1)*D]
-		out = out[:len(row)]
-		// Four float64 accumulators: the adds of one run in parallel.
-		var s0, s1, s2, s3 float64
-		c := 0
-		for ; c+4 <= len(row); c += 4 {
-			s0 += float64(row[c])
-			s1 += float64(row[c+1])
-			s2 += float64(row[c+2])
-			s3 += float64(row[c+3])
-		}
-		for ; c < len(row); c++ {
-			s0 += float64(row[c])
-		}
-		mu := ((s0 + s1) + (s2 + s3)) / float64(D)
-		s0, s1, s2, s3 = 0, 0, 0, 0
-		c = 0
-		for ; c+4 <= len(row); c += 4 {
-			d0, d1, d2, d3 := float64(row[c])-mu, float64(row[c+1])-mu, float64(row[c+2])-mu, float64(row[c+3])-mu
-			s0 += d0 * d0
-			s1 += d1 * d1
-			s2 += d2 * d2
-			s3 += d3 * d3
-		}
-		for ; c < len(row); c++ {
-			d := float64(row[c]) - mu
-			s0 += d * d
-		}
-		inv := 1 / math.Sqrt(((s0+s1)+(s2+s3))/float64(D)+LayerNormEps)
+		mu := k.Sum64(row) / float64(D)
+		inv := 1 / math.Sqrt(k.SqDev64(row, mu)/float64(D)+LayerNormEps)
 		m32, i32 := float32(mu), float32(inv)
-		for c, v := range row {
-			out[c] = (v-m32)*(i32*gamma[c]) + beta[c]
-		}
+		k.LNAffine(out, row, gamma, beta, m32, i32)
 		j.mean[r], j.rstd[r] = m32, i32
 	}
 }
@@ -247,45 +222,17 @@ func lnBwdSIMD(ctx *Context, s LayerNormShape, x, gamma, mean, rstd []float32, g
 // of dβ and dγ.
 func lnBwdBody(ctx *Context, _, lo, hi int) {
 	j := &ctx.tf
+	k := ctx.tfv()
 	D, rows := j.ln.D, j.ln.Rows
 	gamma := j.w[:D]
-	for k := lo; k < hi; k++ {
-		pb, pg := j.part[2*k*D:(2*k+1)*D], j.part[(2*k+1)*D:(2*k+2)*D]
-		r0, r1 := parallel.Split(rows, j.chunks, k)
+	for c := lo; c < hi; c++ {
+		pb, pg := j.part[2*c*D:(2*c+1)*D], j.part[(2*c+1)*D:(2*c+2)*D]
+		r0, r1 := parallel.Split(rows, j.chunks, c)
 		for r := r0; r < r1; r++ {
 			xr, dy, dx := j.x[r*D:(r+1)*D], j.dy[r*D:(r+1)*D], j.dx[r*D:(r+1)*D]
-			dy, dx, pb, pg := dy[:len(xr)], dx[:len(xr)], pb[:len(xr)], pg[:len(xr)]
 			mu, inv := j.mean[r], j.rstd[r]
-			var sg0, sg1, sgx0, sgx1 float64
-			c := 0
-			for ; c+2 <= len(xr); c += 2 {
-				xh0, xh1 := (xr[c]-mu)*inv, (xr[c+1]-mu)*inv
-				d0, d1 := float64(dy[c]), float64(dy[c+1])
-				pb[c] += d0
-				pb[c+1] += d1
-				pg[c] += d0 * float64(xh0)
-				pg[c+1] += d1 * float64(xh1)
-				g0, g1 := float64(dy[c]*gamma[c]), float64(dy[c+1]*gamma[c+1])
-				sg0 += g0
-				sg1 += g1
-				sgx0 += g0 * float64(xh0)
-				sgx1 += g1 * float64(xh1)
-			}
-			for ; c < len(xr); c++ {
-				xh := (xr[c] - mu) * inv
-				d := float64(dy[c])
-				pb[c] += d
-				pg[c] += d * float64(xh)
-				gv := float64(dy[c] * gamma[c])
-				sg0 += gv
-				sgx0 += gv * float64(xh)
-			}
-			a := float32((sg0 + sg1) / float64(D))
-			b := float32((sgx0 + sgx1) / float64(D))
-			for c, v := range xr {
-				xh := (v - mu) * inv
-				dx[c] = inv * (dy[c]*gamma[c] - a - xh*b)
-			}
+			sg, sgx := k.LNBwdSums(dy, xr, gamma, pb, pg, mu, inv)
+			k.LNBwdDx(dx, dy, xr, gamma, mu, inv, float32(sg/float64(D)), float32(sgx/float64(D)))
 		}
 	}
 }

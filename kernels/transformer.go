@@ -1,9 +1,8 @@
 package kernels
 
 import (
-	"math"
-
 	"github.com/trainbench/trainbench/kernels/internal/gemm"
+	"github.com/trainbench/trainbench/kernels/internal/tfvec"
 )
 
 // The transformer kernels (embedding.go, layernorm.go, gelu.go,
@@ -66,35 +65,31 @@ func (c *Context) tileGemm(tid int, tA, tB Transpose, m, n, k int, alpha float32
 		gemm.Matrix{Data: b, Stride: ldb, Trans: tB == Trans}, beta, cm, ldc)
 }
 
-// exp32 returns eˣ in float32, within expBound relative error of the exact
-// value for x in [−87.33, 88.37]; 0 below (where eˣ < 1.2·10⁻³⁸, so the
-// absolute error stays below that), e^88.37 above, NaN for NaN. It is
-// Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2 (ln2 in two parts), a
-// degree-6 polynomial for eʳ, then 2ⁿ put in the exponent bits; pure
-// float32 arithmetic, so the attention's softmax needs no float64 exp.
-func exp32(x float32) float32 {
-	if !(x >= -87.33) {
-		if x != x {
-			return x
-		}
-		return 0
-	}
-	x = min(x, 88.37)
-	fx := (x*1.44269504088896341 + 12582912) - 12582912 // round to nearest
-	x -= fx * 0.693359375
-	x -= fx * -2.12194440e-4
-	z := x * x
-	p := ((((1.9875691500e-4*x+1.3981999507e-3)*x+8.3334519073e-3)*x+4.1665795894e-2)*x+1.6666665459e-1)*x + 5.0000001201e-1
-	p = p*z + x + 1
-	return p * math.Float32frombits(uint32(int32(fx)+127)<<23)
+// tileGemmWS is tileGemm with workspace ws (the attention backward's
+// workspaces that keep a packed B).
+func (c *Context) tileGemmWS(ws *gemm.Workspace, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, cm []float32, ldc int) {
+	j := &c.tf
+	gemm.Gemm(ws, j.kern, j.bl, m, n, k, alpha, gemm.Matrix{Data: a, Stride: lda, Trans: tA == Trans},
+		gemm.Matrix{Data: b, Stride: ldb, Trans: tB == Trans}, beta, cm, ldc)
 }
 
-// expBound is exp32's relative error bound (measured over every float32 in
-// its range: about 1.3 u; see TestExp32).
-const expBound = 4 * 0x1p-24
+// exp32 returns eˣ in float32: tfvec's exp1 (Cephes' expf without
+// branches), within tfvec.ExpULP ulp where eˣ is a normal float32 and so
+// within expBound relative error; 0 below −87.33 (where eˣ < 1.2·10⁻³⁸, so
+// the absolute error stays below that), e^88.37 above, NaN for NaN. The
+// vector routines compute exactly this in every lane.
+func exp32(x float32) float32 { return tfvec.Exp(x) }
+
+// expBound is exp32's relative error bound: ExpULP ulp are at most
+// 2·ExpULP·u relative.
+const expBound = 2 * tfvec.ExpULP * 0x1p-24
 
 // ExpBound32 exports expBound for the conformance suite.
 const ExpBound32 = expBound
 
 // Exp32 exports exp32 for tests and other packages' float32 code.
 func Exp32(x float32) float32 { return exp32(x) }
+
+// tfv returns the transformer kernels' vector routines of the Context's ISA
+// level.
+func (c *Context) tfv() *tfvec.Kernels { return tfvec.For(c.isa) }

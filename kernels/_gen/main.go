@@ -42,6 +42,7 @@ var units = map[string]unit{
 	"conv":    {asm: genConv, goFiles: writeConvGo},
 	"vec":     {asm: genVec},
 	"norm":    {asm: genNorm},
+	"tfvec":   {asm: genTFVec},
 }
 
 func main() {

@@ -10,7 +10,7 @@ import (
 
 // AttentionShapes are the attention suite's shapes: one position, odd head
 // dimensions, sequences that end inside a tile and cross several query and
-// key tiles (64 × 128 by default; the kernels' tests also shrink the tiles),
+// key tiles (128 × 128 by default; the kernels' tests also shrink the tiles),
 // GPT-2's head dimension.
 func AttentionShapes(short bool) []kernels.AttentionShape {
 	s := []kernels.AttentionShape{{Batch: 1, T: 1, Heads: 1, HeadDim: 1}, {Batch: 1, T: 5, Heads: 2, HeadDim: 3},
