@@ -147,9 +147,8 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 			}
 			lo := s * batch
 			n := min(batch, total-lo)
-			x, labels := m.Input(n)
 			t0 := time.Now()
-			b.gather(lo, lo+n, x, labels)
+			b.gather(lo, lo+n, m)
 			if opts.Timing {
 				gather += time.Since(t0)
 			}
@@ -196,6 +195,9 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 // of the whole backward (data and weights), with its fusions.
 func (m *Model) passFLOPs(i, p, n int) float64 {
 	r := m.layers[i]
+	if f, ok := m.transformerFLOPs(i, p, n); ok {
+		return f
+	}
 	switch {
 	case r.Conv != nil:
 		s := *r.Conv
