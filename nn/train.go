@@ -48,7 +48,11 @@ type Report struct {
 type Epoch struct {
 	Epoch  int // 1-based
 	Steps  int
-	Images int
+	Images int // samples: images, or sequences of a network that reads token ids
+	// Tokens is the number of positions trained on, Images × the sequence
+	// length, for a network that reads token ids (0 otherwise).
+	Tokens       int
+	TokensPerSec float64
 	// Wall is the time of the training steps: gathering each minibatch,
 	// forward, loss, backward and the optimizer update (the shuffle before
 	// the epoch and the test evaluation after it are left out).
@@ -63,7 +67,8 @@ type Epoch struct {
 	// TrainLoss is the mean of the epoch's step losses.
 	TrainLoss float64
 	// TestAccuracy and TestLoss are measured on the test set after the
-	// epoch, in TestTime (zero with SkipTest).
+	// epoch, in TestTime (zero with SkipTest); for a network that reads
+	// token ids, per predicted token (the held-out loss in nats a token).
 	TestAccuracy, TestLoss float64
 	TestTime               time.Duration
 	// With TrainOptions.Timing: the time of each layer's passes, the
@@ -165,6 +170,9 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 			rep.Loss = append(rep.Loss, loss)
 			sum += float64(loss)
 			ep.Images += n
+			if m.seq {
+				ep.Tokens += n * m.sample
+			}
 			ep.FLOPs += m.stepFLOPs(n)
 			if progress != nil {
 				progress(Step{Epoch: e, Step: s + 1, Steps: steps, Loss: loss, Elapsed: time.Since(start)})
@@ -173,6 +181,7 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 		ep.Wall = time.Since(start)
 		m.SetTiming(false)
 		ep.ImagesPerSec = float64(ep.Images) / ep.Wall.Seconds()
+		ep.TokensPerSec = float64(ep.Tokens) / ep.Wall.Seconds()
 		ep.GFLOPS = ep.FLOPs / ep.Wall.Seconds() / 1e9
 		ep.TrainLoss = sum / float64(steps)
 		if opts.Timing {
@@ -277,8 +286,12 @@ func (m *Model) layerTimes(times [][3]time.Duration, images int) []LayerTime {
 
 // Summary is the epoch's headline figures on one line.
 func (e Epoch) Summary() string {
-	s := fmt.Sprintf("epoch %d: %d steps in %.2f s, %.0f img/s, %.1f GFLOP/s, train loss %.4f", e.Epoch, e.Steps,
-		e.Wall.Seconds(), e.ImagesPerSec, e.GFLOPS, e.TrainLoss)
+	rate := fmt.Sprintf("%.0f img/s", e.ImagesPerSec)
+	if e.Tokens > 0 {
+		rate = fmt.Sprintf("%.0f tokens/s", e.TokensPerSec)
+	}
+	s := fmt.Sprintf("epoch %d: %d steps in %.2f s, %s, %.1f GFLOP/s, train loss %.4f", e.Epoch, e.Steps,
+		e.Wall.Seconds(), rate, e.GFLOPS, e.TrainLoss)
 	if e.TestTime > 0 {
 		s += fmt.Sprintf(", test accuracy %.2f%% (loss %.4f)", 100*e.TestAccuracy, e.TestLoss)
 	}

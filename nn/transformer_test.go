@@ -285,3 +285,124 @@ func TestTransformerGradientCheck(t *testing.T) {
 		}
 	})
 }
+
+// TestGPT2Memory: the planned memory of a GPT-2 small step at context 1024,
+// batch 1, is within 1.3× of what the workload package counts (parameters,
+// gradients, AdamW's two moments, every layer's output), from the plan
+// alone; the per-position logits and their gradient (50257 a token) must
+// not be held more than once each.
+func TestGPT2Memory(t *testing.T) {
+	net := workload.GPT2Small()
+	mem, err := PlanMemory(net, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := net.Step(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := st.MemoryBytes()
+	ratio := mem.Total / want
+	t.Logf("GPT-2 small t1024 b1: planned %.0f MB (params %.0f, grads %.0f, optimizer %.0f, input %.2f, arena %.0f of activations %.0f + gradients %.0f + scratch %.0f unshared); workload counts %.0f MB: %.3f×",
+		mem.Total/1e6, mem.Params/1e6, mem.Grads/1e6, mem.Optimizer/1e6, mem.Input/1e6, mem.Arena/1e6, mem.Activations/1e6, mem.Gradients/1e6, mem.Scratch/1e6, want/1e6, ratio)
+	if ratio > 1.3 || ratio < 0.5 {
+		t.Errorf("planned memory %.0f MB is %.2f× the workload's count %.0f MB, want within 1.3×", mem.Total/1e6, ratio, want/1e6)
+	}
+	if mem.Params != 4*float64(st.Params) || mem.Optimizer != 2*mem.Params {
+		t.Errorf("params %.0f bytes, optimizer %.0f; want 4×%d and AdamW's two moments per parameter", mem.Params, mem.Optimizer, st.Params)
+	}
+}
+
+// TestTransformerStepAllocates: a training step of the tiny GPT (full and
+// partial minibatches, AdamW with clipping, timing on, then an evaluation
+// forward) allocates nothing, on every ISA level; and the planned memory is
+// what the model allocated.
+func TestTransformerStepAllocates(t *testing.T) {
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		net := tinyGPT()
+		m, err := NewModel(ctx, net, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Init(1)
+		ids, labels := m.Tokens(4)
+		for i := range ids {
+			ids[i], labels[i] = int32(i%11), int32((i+1)%11)
+		}
+		opt, err := newModelOptimizer(net.Optimizer, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.SetTiming(true)
+		step := func() {
+			for _, n := range []int{4, 3} {
+				m.Forward(n)
+				m.Backward(n)
+				opt.step(ctx, m.params, m.grads)
+			}
+			m.forwardInference(2)
+		}
+		if a := testing.AllocsPerRun(5, step); a != 0 {
+			t.Errorf("%v allocations per step, want 0", a)
+		}
+		if opt.norm <= 0 || math.IsNaN(opt.norm) {
+			t.Errorf("gradient norm %v", opt.norm)
+		}
+		mem := m.Memory()
+		got := 4*float64(len(m.params)+len(m.grads)+len(m.arena)+len(m.tokens)+len(m.labels)) + mem.Optimizer
+		for _, l := range m.tf {
+			if l != nil {
+				got += 4 * float64(len(l.stats))
+			}
+		}
+		if got != mem.Total {
+			t.Errorf("allocated %.0f bytes, Memory().Total %.0f", got, mem.Total)
+		}
+	})
+}
+
+// TestAdamWDecaySpans: with a zero gradient, AdamW's decoupled decay
+// shrinks the 2-D weights (linear layers, both embedding tables) and leaves
+// biases and layer-norm γ and β alone.
+func TestAdamWDecaySpans(t *testing.T) {
+	ctx, err := kernels.NewDefaultContext(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	net := tinyGPT()
+	net.Optimizer.Decay = 0.5
+	m, err := NewModel(ctx, net, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.params {
+		m.params[i] = 1
+	}
+	opt, err := newModelOptimizer(net.Optimizer, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(m.grads)
+	opt.step(ctx, m.params, m.grads)
+	lr := net.Optimizer.LR
+	shrunk, kept := 0, 0
+	for i, r := range m.layers {
+		off, nw := m.paramsOf(i)
+		for j := off; j < off+r.Params; j++ {
+			want := float32(1)
+			if j < off+nw && r.Kind != workload.LayerNorm {
+				want = float32(1 - lr*0.5)
+				shrunk++
+			} else {
+				kept++
+			}
+			if math.Abs(float64(m.params[j]-want)) > 1e-6 {
+				t.Fatalf("%s parameter %d: %v after one decay step, want %v", r.Name, j-off, m.params[j], want)
+			}
+		}
+	}
+	if shrunk == 0 || kept == 0 {
+		t.Errorf("%d decayed and %d undecayed parameters, want both", shrunk, kept)
+	}
+}
