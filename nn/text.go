@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/trainbench/trainbench/workload"
 )
 
 // Real text without a download: the Go distribution's own source tree
@@ -112,3 +114,7 @@ func TextDataset(tokens []int32, seq int, heldOut float64) (Dataset, error) {
 	}
 	return d, nil
 }
+
+// IsTokenNetwork reports whether net reads token ids (it has an embedding
+// layer): it trains on token sets (Set.Tokens).
+func IsTokenNetwork(net workload.Network) bool { return seqNet(net) }

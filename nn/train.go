@@ -292,7 +292,10 @@ func (e Epoch) Summary() string {
 	}
 	s := fmt.Sprintf("epoch %d: %d steps in %.2f s, %s, %.1f GFLOP/s, train loss %.4f", e.Epoch, e.Steps,
 		e.Wall.Seconds(), rate, e.GFLOPS, e.TrainLoss)
-	if e.TestTime > 0 {
+	switch {
+	case e.TestTime > 0 && e.Tokens > 0:
+		s += fmt.Sprintf(", held-out loss %.4f (next-token accuracy %.2f%%)", e.TestLoss, 100*e.TestAccuracy)
+	case e.TestTime > 0:
 		s += fmt.Sprintf(", test accuracy %.2f%% (loss %.4f)", 100*e.TestAccuracy, e.TestLoss)
 	}
 	if e.Update > 0 {
