@@ -176,7 +176,7 @@ func TestTrainBadNetwork(t *testing.T) {
 		{"with-shape", conv + "  - {name: pool, kind: maxpool, kernel: 2}\n  - {name: add, kind: add, with: conv1}\n" + tail, []string{"layers[2].with", "conv1"}},
 		{"later", conv + "  - {name: c2, kind: conv2d, filters: 4, kernel: 1, input: c3}\n  - {name: c3, kind: conv2d, filters: 4, kernel: 1}\n" + tail, []string{"layers[1].input", "c3"}},
 		{"cycle", conv + "  - {name: c2, kind: conv2d, filters: 4, kernel: 1, input: c2}\n" + tail, []string{"layers[1].input", "c2"}},
-		{"kind", conv + "  - {name: act, kind: gelu}\n" + tail, []string{"layer 1 (act, gelu)", "layers[1].kind"}},
+		{"causal", strings.Replace(conv, "filters: 4", "filters: 6", 1) + "  - {name: act, kind: attention, heads: 2}\n" + tail, []string{"layer 1 (act, attention)", "layers[1].causal"}},
 		{"flat-bn", conv + "  - {name: flat, kind: flatten}\n  - {name: bn, kind: batchnorm}\n  - {name: fc, kind: dense, units: 4}\n  - {name: loss, kind: softmax-ce}\n", []string{"layer 2 (bn, batchnorm)", "layers[2].input", "no channels"}},
 		{"dangling", conv + "  - {name: side, kind: conv2d, filters: 2, kernel: 1}\n  - {name: main, kind: relu, input: conv1}\n" + tail, []string{"layer 1 (side, conv2d)", "nothing reads"}},
 	} {
