@@ -59,8 +59,8 @@ type Epoch struct {
 	Wall         time.Duration
 	ImagesPerSec float64
 	// FLOPs is the work of the kernel passes the epoch ran (conv2d, dense,
-	// max-pool, batch-norm, global-avgpool, add; ReLU, loss and optimizer
-	// are not counted),
+	// linear, max-pool, batch-norm, layer-norm, global-avgpool, add,
+	// embedding, attention, GELU; ReLU, loss and optimizer are not counted),
 	// from the shapes' formulas in package kernels; GFLOPS = FLOPs/Wall.
 	FLOPs  float64
 	GFLOPS float64
