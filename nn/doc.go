@@ -2,12 +2,11 @@
 // kernels of package kernels: the model is built from the description (so the
 // cost model and the trainer see the same shapes), initialised with seeded
 // Glorot-uniform weights, zero biases and unit batch-norm scales (a
-// transformer's as GPT-2's: see transformer.go), and
-// trained with the network's optimizer (Adam; AdamW with decoupled weight
-// decay on the 2-D weights and the gradients clipped to a global norm of 1;
-// or SGD with momentum and optional weight decay on the weights) on
-// minibatches shuffled per epoch
-// from the seed.
+// transformer's as GPT-2's: see transformer.go), and trained with the
+// network's optimizer (Adam; AdamW with decoupled weight decay on the 2-D
+// weights and the gradients clipped to a global norm of 1; or SGD with
+// momentum and optional weight decay on the weights) on minibatches
+// shuffled per epoch from the seed.
 //
 // The network may be a graph: a layer's Input names an earlier layer and an
 // add's With its second operand (residual blocks, projection shortcuts).
