@@ -100,6 +100,7 @@ func newModelOptimizer(o workload.Optimizer, m *Model) (*optimizer, error) {
 	if opt.decay != 0 {
 		opt.spans = m.decaySpans()
 	}
+	prefault(opt.m, opt.v)
 	if opt.adamw {
 		for _, s := range m.decaySpans() {
 			opt.slices = append(opt.slices, kernels.AdamWSlice{P: m.params[s.lo:s.hi], G: m.grads[s.lo:s.hi],
