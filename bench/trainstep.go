@@ -16,14 +16,16 @@ import (
 // shape=<network>.b<batch> when the batch is not the network's own. The
 // seed set has the seed CNN at its batch of 32; the resnet50 set has
 // ResNet-50 at batch 8 (about a second a step on one core; 1 GB), and
-// resnet50-all adds batch 32 (4 GB). GFLOP/s counts the passes nn counts
-// (conv2d, dense, max-pool, batch-norm, global-avgpool, add) by their
-// formulas. The cost model predicts an epoch of the network on this machine
+// resnet50-all adds batch 32 (4 GB); the gpt2 set has GPT-2 small at batch
+// 1 with contexts of 256 and 1024 tokens (shape=gpt2-small.t256b1,
+// .t1024b1; 3 GB), on seeded token ids. GFLOP/s counts the passes nn
+// counts (conv2d, dense, linear, max-pool, batch-norm, layer-norm,
+// global-avgpool, add, embedding, attention, GELU) by their formulas. The cost model predicts an epoch of the network on this machine
 // from it (and, for comparison, from the sum of the kernels measured
 // alone).
 func init() {
-	Register(Family{Name: benchname.TrainStep, Doc: "one whole training step with nn's trainer: the seed CNN (batch 32), ResNet-50 (batch 8; 32 in resnet50-all)",
-		Sets:        []string{benchname.SetSeed, benchname.SetResNet50, benchname.SetResNet50All},
+	Register(Family{Name: benchname.TrainStep, Doc: "one whole training step with nn's trainer: the seed CNN (batch 32), ResNet-50 (batch 8; 32 in resnet50-all), GPT-2 small (batch 1, context 256 and 1024; gpt2)",
+		Sets:        []string{benchname.SetSeed, benchname.SetResNet50, benchname.SetResNet50All, benchname.SetGPT2},
 		DefaultSets: []string{benchname.SetSeed},
 		Build: func(opt Options) []Case {
 			var cases []Case
@@ -49,12 +51,26 @@ func trainStepNets() []trainStepNet {
 		{seed, seed.Batch, benchname.SetSeed},
 		{resnet, 8, benchname.SetResNet50},
 		{resnet, 32, benchname.SetResNet50All},
+		{gpt2Context(256), 1, benchname.SetGPT2},
+		{gpt2Context(1024), 1, benchname.SetGPT2},
 	}
 }
 
+// gpt2Context is GPT-2 small with a context of t tokens (its position
+// table keeps 1024).
+func gpt2Context(t int) workload.Network {
+	n := workload.GPT2Small()
+	n.Input.W = t
+	return n
+}
+
 // trainStepShape is the shape= value of a TrainStep case: the network's
-// name at its own batch size, else "<name>.b<batch>".
+// name at its own batch size, else "<name>.b<batch>"; a network that reads
+// token ids is named with its context too, "<name>.t<tokens>b<batch>".
 func trainStepShape(net workload.Network, batch int) string {
+	if nn.IsTokenNetwork(net) {
+		return fmt.Sprintf("%s.t%db%d", net.Name, net.Input.Len(), batch)
+	}
 	if batch == net.Batch {
 		return net.Name
 	}

@@ -85,3 +85,36 @@ func TestTrainStepResNet50Cases(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainStepGPT2Cases: GPT-2 small's cases are in the gpt2 set only,
+// named shape=gpt2-small.t256b1 and .t1024b1, counting from the plan about
+// 6 × 123.5M (the linear layers' weights, the tied output layer's
+// included) × the tokens, plus causal attention (4.9 GFLOP a layer at
+// t1024): 818 GFLOP at t1024 (PyTorch's anchor counts 880 with attention
+// unmasked), 194 at t256.
+func TestTrainStepGPT2Cases(t *testing.T) {
+	for _, c := range FamilyCases(benchname.TrainStep, Options{Threads: []int{1}}) {
+		if strings.Contains(c.Name(), "gpt2") {
+			t.Errorf("default set has %s", c.Name())
+		}
+	}
+	cases := FamilyCases(benchname.TrainStep, Options{Sets: []string{benchname.SetGPT2}, Threads: []int{1}})
+	seen := map[string]bool{}
+	for _, c := range cases {
+		if c.Set != benchname.SetGPT2 || !strings.HasPrefix(c.Name(), "TrainStep/impl=nn/isa=") {
+			t.Errorf("case %q in set %s", c.Name(), c.Set)
+		}
+		for shape, lim := range map[string][2]float64{"gpt2-small.t256b1": {185e9, 205e9}, "gpt2-small.t1024b1": {800e9, 840e9}} {
+			if strings.HasSuffix(c.Name(), "/threads=1/shape="+shape) {
+				seen[shape] = true
+				if c.FLOPs < lim[0] || c.FLOPs > lim[1] {
+					t.Errorf("%s: %.1f GFLOP a step, want %.0f-%.0f", c.Name(), c.FLOPs/1e9, lim[0]/1e9, lim[1]/1e9)
+				}
+				t.Logf("%s: %.1f GFLOP a step", c.Name(), c.FLOPs/1e9)
+			}
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("gpt2 set: shapes %v, want t256b1 and t1024b1", seen)
+	}
+}

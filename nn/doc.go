@@ -1,17 +1,26 @@
 // Package nn trains a network described by a workload.Network with the
 // kernels of package kernels: the model is built from the description (so the
 // cost model and the trainer see the same shapes), initialised with seeded
-// Glorot-uniform weights, zero biases and unit batch-norm scales, and
-// trained with the network's optimizer (Adam, or SGD with momentum and
-// optional weight decay on the weights) on minibatches shuffled per epoch
-// from the seed.
+// Glorot-uniform weights, zero biases and unit batch-norm scales (a
+// transformer's as GPT-2's: see transformer.go), and trained with the
+// network's optimizer (Adam; AdamW with decoupled weight decay on the 2-D
+// weights and the gradients clipped to a global norm of 1; or SGD with
+// momentum and optional weight decay on the weights) on minibatches
+// shuffled per epoch from the seed.
 //
 // The network may be a graph: a layer's Input names an earlier layer and an
 // add's With its second operand (residual blocks, projection shortcuts).
 // The trainer runs conv2d (with or without bias, any stride and padding),
 // batchnorm (training mode: batch statistics, running statistics updated;
 // Evaluate uses the running statistics), relu, maxpool (padded too),
-// global-avgpool, add, flatten, dense and a final softmax-ce.
+// global-avgpool, add, flatten, dense and a final softmax-ce; and the
+// transformer kinds (transformer.go): embedding (token and position
+// tables), layernorm, linear (a dense layer at every position, optionally
+// tied to an embedding's table, as GPT-2's output layer), causal attention
+// on packed Q, K, V, gelu, and softmax-ce at every position. A network with
+// an embedding reads int32 token ids (Model.Tokens, Set.Tokens) rather than
+// float inputs; ReadCorpus and TextDataset make such sets from the Go
+// distribution's own source, byte by byte.
 //
 // The trainer fuses what the description allows: a conv2d or dense layer
 // followed by ReLU runs as one kernel call (Conv2DForwardReLU,

@@ -13,7 +13,7 @@ type Memory struct {
 	Input                    float64 // the input minibatch and its labels
 	Activations              float64 // the materialised layer outputs (a fused or in-place layer has none of its own)
 	Gradients                float64 // the activations' gradients
-	Scratch                  float64 // gradients summed into another, max-pool argmax indexes, batch-norm statistics
+	Scratch                  float64 // gradients summed into another, max-pool argmax indexes, batch-norm and layer-norm statistics, attention's log-sum-exps
 	Arena                    float64 // activations, gradients and transients, sharing memory
 	Total                    float64 // Params + Grads + Optimizer + Input + Arena + indexes and statistics
 }
@@ -24,7 +24,7 @@ func (m *Model) Memory() Memory {
 	mem.Params = 4 * float64(m.nParams)
 	mem.Grads = mem.Params
 	mem.Optimizer = mem.Params * float64(stateFloats(m.net.Optimizer))
-	mem.Input = 4 * float64(m.batch*m.sample+m.batch)
+	mem.Input = 4 * float64(m.batch*m.sample+m.batch*m.rows)
 	for _, b := range m.bufs {
 		v := 4 * float64(b.n)
 		switch b.role {
@@ -43,6 +43,11 @@ func (m *Model) Memory() Memory {
 	for _, bn := range m.bn {
 		if bn != nil {
 			side += 4 * 4 * float64(bn.c)
+		}
+	}
+	for _, l := range m.tf {
+		if l != nil {
+			side += 4 * float64(l.statLen)
 		}
 	}
 	mem.Scratch += side

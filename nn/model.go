@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/trainbench/trainbench/kernels"
@@ -31,15 +32,17 @@ type Model struct {
 	net     workload.Network
 	layers  []workload.Resolved // shapes at the full batch
 	batch   int
-	sample  int // input values per sample
-	classes int
+	sample  int // input values per sample (token ids for a sequence model)
+	classes int // logits per loss row: the loss input's channels
+	rows    int // loss rows per sample: 1, or the positions of a sequence
 
 	params, grads []float32 // every layer's weights then bias (γ then β), one after the other
 	nParams       int
 	paramOff      []int     // per layer: the offset of its parameters
 	weights       []int     // per layer: how many of them are weights (conv, dense), the rest bias, or γ (batch-norm)
-	x             []float32 // the input minibatch
-	labels        []int32
+	x             []float32 // the input minibatch (nil for a sequence model)
+	tokens        []int32   // a sequence model's input: token ids, Batch·sample (nil otherwise)
+	labels        []int32   // rows per sample
 	logits        []float32
 	loss          float32
 
@@ -55,6 +58,8 @@ type Model struct {
 	bnShape   []shape.BatchNorm // per batch-norm layer, at the full batch, with its fusions
 	folded    []bool            // per ReLU layer: its gradient mask runs in the max-pool after it
 	minBatch  int               // the smallest minibatch a training step takes (batch-norm needs two values per channel)
+	seq       bool              // a sequence model: its input is token ids (an embedding reads it)
+	tf        []*tfLayer        // per transformer layer (embedding, layernorm, linear, attention): its kernel state
 
 	fwd, infer, bwd []task // kernel calls in execution order: training forward, inference forward, backward
 	lossTask        task
@@ -100,9 +105,12 @@ func planModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, e
 	}
 	L := len(rs)
 	m := &Model{ctx: ctx, net: net, layers: rs, batch: batch, sample: net.Input.Len(),
-		classes: last.In.Len(), times: make([][3]time.Duration, L), minBatch: 1,
+		classes: last.In.C, rows: last.In.Positions(), times: make([][3]time.Duration, L), minBatch: 1,
 		paramOff: make([]int, L), weights: make([]int, L), args: make([][]int32, L), argLen: make([]int, L),
-		bn: make([]*bnLayer, L), bnShape: make([]shape.BatchNorm, L), folded: make([]bool, L)}
+		bn: make([]*bnLayer, L), bnShape: make([]shape.BatchNorm, L), folded: make([]bool, L), tf: make([]*tfLayer, L)}
+	for _, r := range rs {
+		m.seq = m.seq || r.Kind == workload.Embedding
+	}
 	total := 0
 	for i, r := range rs {
 		m.paramOff[i] = total
@@ -111,7 +119,14 @@ func planModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, e
 			m.weights[i] = r.Conv.WeightLen()
 		case workload.Dense:
 			m.weights[i] = r.Dense.In * r.Dense.Out
-		case workload.BatchNorm:
+		case workload.Linear:
+			if r.Tie == "" {
+				m.weights[i] = r.Dense.In * r.Dense.Out
+			}
+		case workload.Embedding:
+			m.weights[i] = r.Params // both tables
+		case workload.LayerNorm:
+			m.weights[i] = r.In.C // γ, then β
 			m.weights[i] = r.In.C
 			if r.In.Positions() == 1 {
 				m.minBatch = 2
@@ -131,9 +146,13 @@ func planModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, e
 func (m *Model) allocate() {
 	m.params = make([]float32, m.nParams)
 	m.grads = make([]float32, m.nParams)
-	m.x = make([]float32, m.batch*m.sample)
-	m.labels = make([]int32, m.batch)
-	m.input.act.data = m.x
+	if m.seq {
+		m.tokens = make([]int32, m.batch*m.sample)
+	} else {
+		m.x = make([]float32, m.batch*m.sample)
+		m.input.act.data = m.x
+	}
+	m.labels = make([]int32, m.batch*m.rows)
 	m.arena = make([]float32, m.arenaLen)
 	for _, b := range m.bufs {
 		b.data = m.arena[b.off : b.off+b.n : b.off+b.n]
@@ -156,23 +175,49 @@ func (m *Model) allocate() {
 			RunMean: v[:c:c], RunVar: v[c : 2*c : 2*c], Mean: v[2*c : 3*c : 3*c], InvStd: v[3*c:],
 		}
 	}
+	for _, l := range m.tf {
+		if l != nil && l.statLen > 0 {
+			l.stats = make([]float32, l.statLen)
+		}
+	}
+	prefault(m.params, m.grads, m.arena)
+}
+
+// prefault writes a zero into every page of each slice (fresh from make,
+// so zero already), so that the operating system maps the pages now,
+// when the model is built, rather than in the first training step: at
+// GPT-2 small's 3 GB, first touches cost that step seconds.
+func prefault(vs ...[]float32) {
+	const page = 4096 / 4
+	for _, v := range vs {
+		for i := 0; i < len(v); i += page {
+			v[i] = 0
+		}
+	}
 }
 
 // supported reports, naming the layer and field, what in net the trainer
 // cannot run: kinds other than conv2d, batchnorm, relu, maxpool,
-// global-avgpool, add, flatten, dense and a final softmax-ce over a flat
-// vector; a dense layer on less than the whole sample; an add of a tensor
-// to itself; a batch-norm on a flat tensor or with fewer than two values per
-// channel at the batch; a layer whose output nothing reads.
+// global-avgpool, add, flatten, dense, embedding, layernorm, linear,
+// attention, gelu and a final softmax-ce (over a flat vector, or at every
+// position of a sequence model); a dense layer on less than the whole
+// sample; an add of a tensor to itself; a batch-norm on a flat tensor or
+// with fewer than two values per channel at the batch; an embedding without
+// learned positions; attention that is not causal; two layers tied to one
+// embedding; a layer other than an embedding reading a sequence model's
+// token ids; a layer whose output nothing reads.
 func supported(net workload.Network, rs []workload.Resolved, batch int) error {
 	read := make([]bool, len(rs))
+	seq := false
 	for _, r := range rs {
 		for _, j := range r.Inputs {
 			if j >= 0 {
 				read[j] = true
 			}
 		}
+		seq = seq || r.Kind == workload.Embedding
 	}
+	tiedBy := map[string]string{}
 	for i, r := range rs {
 		fail := func(field, format string, args ...any) error {
 			path := fmt.Sprintf("layers[%d]", i)
@@ -182,13 +227,16 @@ func supported(net workload.Network, rs []workload.Resolved, batch int) error {
 			return &workload.FieldError{Network: net.Name, Field: path, Layer: i, LayerName: r.Name, Kind: r.Kind,
 				Msg: "the trainer: " + fmt.Sprintf(format, args...)}
 		}
+		if seq && r.Kind != workload.Embedding && slices.Contains(r.Inputs, -1) {
+			return fail("input", "the network input is token ids, which only an embedding layer reads")
+		}
 		switch r.Kind {
 		case workload.Dense:
 			if r.Dense.In != r.In.Len() {
 				return fail("", "a dense layer must take the whole sample as input (shape %+v)", *r.Dense)
 			}
 		case workload.SoftmaxCE:
-			if r.In.H != 1 || r.In.W != 1 {
+			if !seq && (r.In.H != 1 || r.In.W != 1) {
 				return fail("input", "the loss takes one flat vector of logits per sample, not %v", r.In)
 			}
 		case workload.Add:
@@ -202,9 +250,25 @@ func supported(net workload.Network, rs []workload.Resolved, batch int) error {
 			if batch*r.In.Positions() < 2 {
 				return fail("", "batch-norm needs at least two values per channel; the %v input at batch %d has %d", r.In, batch, batch*r.In.Positions())
 			}
-		case workload.Conv2D, workload.ReLU, workload.MaxPool, workload.GlobalAvgPool, workload.Flatten:
+		case workload.Embedding:
+			if r.Positions == 0 {
+				return fail("positions", "0: the trainer's embedding needs a learned position table")
+			}
+		case workload.Attention:
+			if !r.Causal {
+				return fail("causal", "false: the trainer's attention is causal (GPT-2's)")
+			}
+		case workload.Linear:
+			if r.Tie != "" {
+				if other, dup := tiedBy[r.Tie]; dup {
+					return fail("tie", "%s is tied to %s already; the trainer ties one layer to an embedding", other, r.Tie)
+				}
+				tiedBy[r.Tie] = r.Name
+			}
+		case workload.Conv2D, workload.ReLU, workload.MaxPool, workload.GlobalAvgPool, workload.Flatten,
+			workload.LayerNorm, workload.GELU:
 		default:
-			return fail("kind", "%s is not supported (it runs conv2d, batchnorm, relu, maxpool, global-avgpool, add, flatten, dense and softmax-ce)", r.Kind)
+			return fail("kind", "%s is not supported (it runs conv2d, batchnorm, relu, maxpool, global-avgpool, add, flatten, dense, embedding, layernorm, linear, attention, gelu and softmax-ce)", r.Kind)
 		}
 		if !read[i] && r.Kind != workload.SoftmaxCE {
 			return fail("name", "nothing reads the output of %s: every layer must lead to the loss", r.Name)
@@ -241,7 +305,8 @@ func (m *Model) Times() [][3]time.Duration {
 // Init sets Glorot-uniform weights (limit √(6/(fanIn+fanOut)), with the
 // receptive field counted in both fans for convolutions, as Keras does) and
 // zero biases, drawn from seed; batch-norm layers get γ = 1, β = 0 and
-// running statistics mean 0, variance 1 (PyTorch's initial values).
+// running statistics mean 0, variance 1 (PyTorch's initial values). The
+// transformer kinds start as GPT-2 does (see initTransformer).
 func (m *Model) Init(seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0x494e4954)) // "INIT"
 	for i, r := range m.layers {
@@ -249,6 +314,9 @@ func (m *Model) Init(seed uint64) {
 			continue
 		}
 		off, nw := m.paramsOf(i)
+		if m.initTransformer(i, rng) {
+			continue
+		}
 		if bn := m.bn[i]; bn != nil {
 			for j := range bn.st.Gamma {
 				bn.st.Gamma[j], bn.st.Beta[j], bn.st.RunMean[j], bn.st.RunVar[j] = 1, 0, 0, 1
@@ -271,9 +339,24 @@ func (m *Model) Init(seed uint64) {
 	}
 }
 
-// Input returns the input buffer for n samples, to fill before Forward.
+// Input returns the input buffer for n samples and their labels, to fill
+// before Forward. A sequence model (one that reads token ids) has no float
+// input: x is nil, and Tokens gives its input.
 func (m *Model) Input(n int) (x []float32, labels []int32) {
+	if m.seq {
+		return nil, m.labels[:n*m.rows]
+	}
 	return m.x[:n*m.sample], m.labels[:n]
+}
+
+// Tokens returns a sequence model's input for n sequences, token ids
+// [n][T], and its labels, the token to predict at each position [n][T]
+// (nil, nil for a model that does not read token ids).
+func (m *Model) Tokens(n int) (ids, labels []int32) {
+	if !m.seq {
+		return nil, nil
+	}
+	return m.tokens[:n*m.sample], m.labels[:n*m.rows]
 }
 
 // Forward runs the forward pass and the loss on the first n samples of the
@@ -327,7 +410,8 @@ func (m *Model) run(t task, n int) {
 }
 
 // Evaluate returns the accuracy and mean loss of the model on set, in
-// minibatches of Batch(), with batch-norm in inference mode.
+// minibatches of Batch(), with batch-norm in inference mode. For a sequence
+// model both are per predicted token.
 func (m *Model) Evaluate(set Set) (accuracy, loss float64) {
 	total := set.Len()
 	if total == 0 {
@@ -336,11 +420,10 @@ func (m *Model) Evaluate(set Set) (accuracy, loss float64) {
 	correct := 0
 	for lo := 0; lo < total; lo += m.batch {
 		n := min(m.batch, total-lo)
-		x, labels := m.Input(n)
-		copy(x, set.Inputs[lo*m.sample:(lo+n)*m.sample])
-		copy(labels, set.Labels[lo:lo+n])
+		set.fill(m, lo, n)
+		_, labels := m.Input(n)
 		loss += float64(m.forwardInference(n)) * float64(n)
-		for i := range n {
+		for i, l := range labels {
 			row := m.logits[i*m.classes : (i+1)*m.classes]
 			best := 0
 			for c, v := range row {
@@ -348,10 +431,10 @@ func (m *Model) Evaluate(set Set) (accuracy, loss float64) {
 					best = c
 				}
 			}
-			if int32(best) == labels[i] {
+			if int32(best) == l {
 				correct++
 			}
 		}
 	}
-	return float64(correct) / float64(total), loss / float64(total)
+	return float64(correct) / float64(total*m.rows), loss / float64(total)
 }

@@ -18,7 +18,19 @@ type optimizer struct {
 	spans []span  // sgd with decay: the parameter ranges, each decayed or not (nil: all decayed)
 	m, v  []float32
 	t     int
+
+	adamw  bool
+	adamwH kernels.AdamWParams
+	slices []kernels.AdamWSlice // adamw: the parameter ranges, each decayed or not (bound to the model's vectors)
+	clip   [][]float32          // adamw: the gradients whose global norm is clipped
+	// Norm is the global gradient norm of the last adamw step, before
+	// clipping.
+	norm float64
 }
+
+// ClipNorm is the global gradient norm AdamW training clips to, as GPT-2
+// recipes (nanoGPT, llm.c) do.
+const ClipNorm = 1.0
 
 // span is a range [lo, hi) of the parameter vector and whether weight decay
 // applies to it.
@@ -47,6 +59,22 @@ func newOptimizer(o workload.Optimizer, n int) (*optimizer, error) {
 			h.Eps = float32(o.Epsilon)
 		}
 		return &optimizer{name: "adam", adam: h, m: make([]float32, n), v: make([]float32, n)}, nil
+	case "adamw":
+		h := kernels.DefaultAdamW()
+		h.WeightDecay = float32(o.Decay)
+		if o.LR != 0 {
+			h.LR = float32(o.LR)
+		}
+		if o.Beta1 != 0 {
+			h.Beta1 = float32(o.Beta1)
+		}
+		if o.Beta2 != 0 {
+			h.Beta2 = float32(o.Beta2)
+		}
+		if o.Epsilon != 0 {
+			h.Eps = float32(o.Epsilon)
+		}
+		return &optimizer{name: "adamw", adamw: true, adamwH: h, m: make([]float32, n), v: make([]float32, n)}, nil
 	case "sgd":
 		if o.LR <= 0 {
 			return nil, fmt.Errorf("optimizer sgd: lr %v must be positive", o.LR)
@@ -54,12 +82,16 @@ func newOptimizer(o workload.Optimizer, n int) (*optimizer, error) {
 		return &optimizer{name: "sgd", sgd: true, lr: float32(o.LR), mom: float32(o.Momentum), decay: float32(o.Decay),
 			m: make([]float32, n)}, nil
 	}
-	return nil, fmt.Errorf("optimizer %q: unknown (valid: adam, sgd)", o.Name)
+	return nil, fmt.Errorf("optimizer %q: unknown (valid: adam, adamw, sgd)", o.Name)
 }
 
 // newModelOptimizer is newOptimizer for m's parameters: weight decay, if
-// any, applies to the weights of convolutions and dense layers only, not
-// to biases or batch-norm scales and shifts (as in the ResNet recipe).
+// any, applies to the 2-D weights only: those of convolutions, dense and
+// linear layers and both embedding tables, not to biases or batch-norm and
+// layer-norm scales and shifts (as in the ResNet recipe, and as nanoGPT and
+// llm.c train GPT-2: every tensor of two or more dimensions is decayed,
+// which takes in the token and position tables). AdamW clips the gradients
+// to a global norm of ClipNorm before each update.
 func newModelOptimizer(o workload.Optimizer, m *Model) (*optimizer, error) {
 	opt, err := newOptimizer(o, len(m.params))
 	if err != nil {
@@ -68,11 +100,20 @@ func newModelOptimizer(o workload.Optimizer, m *Model) (*optimizer, error) {
 	if opt.decay != 0 {
 		opt.spans = m.decaySpans()
 	}
+	prefault(opt.m, opt.v)
+	if opt.adamw {
+		for _, s := range m.decaySpans() {
+			opt.slices = append(opt.slices, kernels.AdamWSlice{P: m.params[s.lo:s.hi], G: m.grads[s.lo:s.hi],
+				M: opt.m[s.lo:s.hi], V: opt.v[s.lo:s.hi], Decay: s.decay})
+		}
+		opt.clip = [][]float32{m.grads}
+	}
 	return opt, nil
 }
 
 // decaySpans splits the parameter vector into maximal ranges that are all
-// conv2d or dense weights (decayed) or all biases, γ and β (not).
+// 2-D weights (conv2d, dense, untied linear, embedding: decayed) or all
+// biases, γ and β (not).
 func (m *Model) decaySpans() []span {
 	var ss []span
 	add := func(lo, hi int, decay bool) {
@@ -87,7 +128,7 @@ func (m *Model) decaySpans() []span {
 	}
 	for i, r := range m.layers {
 		off, nw := m.paramsOf(i)
-		w := r.Kind == workload.Conv2D || r.Kind == workload.Dense
+		w := r.Kind == workload.Conv2D || r.Kind == workload.Dense || r.Kind == workload.Linear || r.Kind == workload.Embedding
 		if !w {
 			nw = 0
 		}
@@ -100,6 +141,13 @@ func (m *Model) decaySpans() []span {
 func (o *optimizer) step(ctx *kernels.Context, p, g []float32) {
 	o.t++
 	switch {
+	case o.adamw:
+		if o.slices == nil { // built by newOptimizer alone: one decayed range
+			o.slices = []kernels.AdamWSlice{{P: p, G: g, M: o.m, V: o.v, Decay: true}}
+			o.clip = [][]float32{g}
+		}
+		o.norm = ctx.ClipGradNorm(o.clip, ClipNorm)
+		ctx.AdamW(o.slices, o.adamwH, o.t)
 	case !o.sgd:
 		ctx.Adam(p, g, o.m, o.v, o.adam, o.t)
 	case o.decay == 0:

@@ -187,6 +187,7 @@ func (m *Model) plan() error {
 			m.bnShape[o.layer] = shape.BatchNorm{N: m.batch, H: r.In.H, W: r.In.W, C: r.In.C, Residual: o.add >= 0, ReLU: o.relu >= 0}
 			m.bn[o.layer] = &bnLayer{paramOff: m.paramOff[o.layer], c: r.In.C}
 		}
+		m.planTransformerLayer(o)
 	}
 	m.ops = ops
 	F := len(ops)
@@ -332,17 +333,21 @@ func (m *Model) planForward(o *op, t int) {
 		b := o.in[1]
 		add(func(n int) { ctx.AddForward(sl(x.act, n, inLen), sl(b.act, n, inLen), sl(y, n, outLen)) })
 	case workload.SoftmaxCE:
-		classes := inLen
+		// Rows: one per sample, or one per position of a sequence (the
+		// loss is the mean over every predicted token).
+		classes, rows := m.classes, m.rows
 		dl, _ := m.gradTarget(x, t)
 		if dl == nil {
-			dl = m.scratch(m.batch*classes, t)
+			dl = m.scratch(m.batch*inLen, t)
 		}
 		m.logitsBuf = x.act
 		m.lossTask = task{i, fwdPass, func(n int) {
-			m.loss = ctx.SoftmaxCrossEntropy(n, classes, sl(x.act, n, classes), m.labels[:n], sl(dl, n, classes))
+			m.loss = ctx.SoftmaxCrossEntropy(n*rows, classes, sl(x.act, n, inLen), m.labels[:n*rows], sl(dl, n, inLen))
 		}}
 	default:
-		panic(fmt.Sprintf("nn: internal error: no forward plan for %s", r.Kind))
+		if !m.planTransformerForward(o, add) {
+			panic(fmt.Sprintf("nn: internal error: no forward plan for %s", r.Kind))
+		}
 	}
 }
 
@@ -501,7 +506,7 @@ func (m *Model) planBackward(o *op, t int) []task {
 			}
 		}})
 	default:
-		panic(fmt.Sprintf("nn: internal error: no backward plan for %s", r.Kind))
+		ts = append(ts, m.planTransformerBackward(o, t)...)
 	}
 	return ts
 }

@@ -22,7 +22,8 @@ type Stepper struct {
 
 // NewStepper builds net on ctx at the given batch size with seeded weights
 // and a minibatch of seeded inputs in [0, 1) and labels cycling through the
-// classes.
+// classes (for a network that reads token ids: seeded ids, each labelled
+// with the next).
 func NewStepper(ctx *kernels.Context, net workload.Network, batch int, seed uint64) (*Stepper, error) {
 	m, err := NewModel(ctx, net, batch)
 	if err != nil {
@@ -33,8 +34,25 @@ func NewStepper(ctx *kernels.Context, net workload.Network, batch int, seed uint
 		return nil, err
 	}
 	m.Init(seed)
-	x, labels := m.Input(batch)
 	rng := rand.New(rand.NewPCG(seed, 0x53544550)) // "STEP"
+	if ids, labels := m.Tokens(batch); ids != nil {
+		// Token ids uniform over the smaller of the vocabulary and the
+		// classes, each labelled with the next one.
+		v := m.classes
+		for _, r := range m.layers {
+			if r.Kind == workload.Embedding {
+				v = min(v, r.Vocab)
+			}
+		}
+		for i := range ids {
+			ids[i] = int32(rng.IntN(v))
+		}
+		for i := range labels {
+			labels[i] = ids[(i+1)%len(ids)]
+		}
+		return &Stepper{ctx: ctx, m: m, opt: opt, batch: batch}, nil
+	}
+	x, labels := m.Input(batch)
 	for i := range x {
 		x[i] = rng.Float32()
 	}

@@ -48,22 +48,27 @@ type Report struct {
 type Epoch struct {
 	Epoch  int // 1-based
 	Steps  int
-	Images int
+	Images int // samples: images, or sequences of a network that reads token ids
+	// Tokens is the number of positions trained on, Images × the sequence
+	// length, for a network that reads token ids (0 otherwise).
+	Tokens       int
+	TokensPerSec float64
 	// Wall is the time of the training steps: gathering each minibatch,
 	// forward, loss, backward and the optimizer update (the shuffle before
 	// the epoch and the test evaluation after it are left out).
 	Wall         time.Duration
 	ImagesPerSec float64
 	// FLOPs is the work of the kernel passes the epoch ran (conv2d, dense,
-	// max-pool, batch-norm, global-avgpool, add; ReLU, loss and optimizer
-	// are not counted),
+	// linear, max-pool, batch-norm, layer-norm, global-avgpool, add,
+	// embedding, attention, GELU; ReLU, loss and optimizer are not counted),
 	// from the shapes' formulas in package kernels; GFLOPS = FLOPs/Wall.
 	FLOPs  float64
 	GFLOPS float64
 	// TrainLoss is the mean of the epoch's step losses.
 	TrainLoss float64
 	// TestAccuracy and TestLoss are measured on the test set after the
-	// epoch, in TestTime (zero with SkipTest).
+	// epoch, in TestTime (zero with SkipTest); for a network that reads
+	// token ids, per predicted token (the held-out loss in nats a token).
 	TestAccuracy, TestLoss float64
 	TestTime               time.Duration
 	// With TrainOptions.Timing: the time of each layer's passes, the
@@ -147,9 +152,8 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 			}
 			lo := s * batch
 			n := min(batch, total-lo)
-			x, labels := m.Input(n)
 			t0 := time.Now()
-			b.gather(lo, lo+n, x, labels)
+			b.gather(lo, lo+n, m)
 			if opts.Timing {
 				gather += time.Since(t0)
 			}
@@ -166,6 +170,9 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 			rep.Loss = append(rep.Loss, loss)
 			sum += float64(loss)
 			ep.Images += n
+			if m.seq {
+				ep.Tokens += n * m.sample
+			}
 			ep.FLOPs += m.stepFLOPs(n)
 			if progress != nil {
 				progress(Step{Epoch: e, Step: s + 1, Steps: steps, Loss: loss, Elapsed: time.Since(start)})
@@ -174,6 +181,7 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 		ep.Wall = time.Since(start)
 		m.SetTiming(false)
 		ep.ImagesPerSec = float64(ep.Images) / ep.Wall.Seconds()
+		ep.TokensPerSec = float64(ep.Tokens) / ep.Wall.Seconds()
 		ep.GFLOPS = ep.FLOPs / ep.Wall.Seconds() / 1e9
 		ep.TrainLoss = sum / float64(steps)
 		if opts.Timing {
@@ -196,6 +204,9 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 // of the whole backward (data and weights), with its fusions.
 func (m *Model) passFLOPs(i, p, n int) float64 {
 	r := m.layers[i]
+	if f, ok := m.transformerFLOPs(i, p, n); ok {
+		return f
+	}
 	switch {
 	case r.Conv != nil:
 		s := *r.Conv
@@ -275,9 +286,16 @@ func (m *Model) layerTimes(times [][3]time.Duration, images int) []LayerTime {
 
 // Summary is the epoch's headline figures on one line.
 func (e Epoch) Summary() string {
-	s := fmt.Sprintf("epoch %d: %d steps in %.2f s, %.0f img/s, %.1f GFLOP/s, train loss %.4f", e.Epoch, e.Steps,
-		e.Wall.Seconds(), e.ImagesPerSec, e.GFLOPS, e.TrainLoss)
-	if e.TestTime > 0 {
+	rate := fmt.Sprintf("%.0f img/s", e.ImagesPerSec)
+	if e.Tokens > 0 {
+		rate = fmt.Sprintf("%.0f tokens/s", e.TokensPerSec)
+	}
+	s := fmt.Sprintf("epoch %d: %d steps in %.2f s, %s, %.1f GFLOP/s, train loss %.4f", e.Epoch, e.Steps,
+		e.Wall.Seconds(), rate, e.GFLOPS, e.TrainLoss)
+	switch {
+	case e.TestTime > 0 && e.Tokens > 0:
+		s += fmt.Sprintf(", held-out loss %.4f (next-token accuracy %.2f%%)", e.TestLoss, 100*e.TestAccuracy)
+	case e.TestTime > 0:
 		s += fmt.Sprintf(", test accuracy %.2f%% (loss %.4f)", 100*e.TestAccuracy, e.TestLoss)
 	}
 	if e.Update > 0 {

@@ -210,8 +210,8 @@ func TestTrainErrors(t *testing.T) {
 	good := Set{Inputs: make([]float32, 2*784), Labels: []int32{1, 2}}
 	noLoss := workload.SeedCNN()
 	noLoss.Layers = noLoss.Layers[:len(noLoss.Layers)-1]
-	gelu := workload.SeedCNN()
-	gelu.Layers[1].Kind = "gelu"
+	noPos := workload.SeedCNN() // an embedding without a position table
+	noPos.Layers[0] = workload.Layer{Name: "emb", Kind: workload.Embedding, Vocab: 10, Units: 4}
 	badOpt := workload.SeedCNN()
 	badOpt.Optimizer.Name = "adagrad"
 	for _, c := range []struct {
@@ -226,7 +226,7 @@ func TestTrainErrors(t *testing.T) {
 		{workload.SeedCNN(), Dataset{}, TrainOptions{}, "empty"},
 		{noLoss, Dataset{Train: good}, TrainOptions{}, "softmax-ce"},
 		{badOpt, Dataset{Train: good}, TrainOptions{}, "adagrad"},
-		{gelu, Dataset{Train: good}, TrainOptions{}, "layer 1 (relu1, gelu)"},
+		{noPos, Dataset{Train: good}, TrainOptions{}, "layer 0 (emb, embedding): layers[0].positions"},
 		{workload.SeedCNN(), Dataset{Train: good}, TrainOptions{Epochs: -1}, "epochs -1"},
 	} {
 		_, err := Train(ctx, c.net, c.data, c.opts, nil)

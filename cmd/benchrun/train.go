@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,6 +35,9 @@ type trainOptions struct {
 	skipTest bool
 	predict  []string
 	json     bool
+	seq      int
+	corpus   string
+	corpusMB int
 }
 
 func newTrainCmd() *cobra.Command {
@@ -49,11 +53,17 @@ accuracy, and the model's peak memory. The results file (Go benchmark
 format, readable by benchstat and every benchrun subcommand) holds one
 Train line per epoch and one TrainLayer line per layer and pass.
 
-A network whose input is MNIST's (28x28x1, 10 classes) trains on MNIST; any
-other (resnet50-imagenet) trains on seeded synthetic data of its input shape
-and class count, generated before the timed steps: --max-steps steps (10 if
-not given) of --batch images, no test set. The step time does not depend on
-the pixel values.
+A network whose input is MNIST's (28x28x1, 10 classes) trains on MNIST; a
+network that reads token ids (an embedding layer: gpt2-small,
+networks/gpt2-mini.yaml) trains on real text, the Go distribution's own
+source (--corpus, GOROOT/src by default: its .go files in sorted order, up to
+--corpus-mb MiB, or what --max-steps steps need), as byte-level tokens
+(vocabulary 256), with the last 5% held out for the test loss; --seq sets
+its context (default the network's). Any other network (resnet50-imagenet)
+trains on seeded synthetic data of its input shape and class count,
+generated before the timed steps: --max-steps steps (10 if not given) of
+--batch images, no test set. The step time does not depend on the pixel
+values.
 
 With --predict RESULTS the cost model first predicts the epoch from the
 kernel measurements in RESULTS (a benchrun run file of this machine), and
@@ -66,6 +76,8 @@ optionally gzipped).`,
   benchrun train --threads 1 --isa avx2 --epochs 2
   benchrun train --workload networks/mnist-resnet.yaml --epochs 2
   benchrun train --workload resnet50-imagenet --batch 8 --max-steps 3
+  benchrun train --workload gpt2-small --seq 1024 --batch 1 --max-steps 2
+  benchrun train --workload networks/gpt2-mini.yaml --max-steps 300
   benchrun train --predict benchrun-mybox-2026-11-28T1200Z.txt`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -86,6 +98,9 @@ optionally gzipped).`,
 	f.StringSliceVar(&o.predict, "predict", nil, "results files of this machine (comma-separated; their runs are pooled): predict the epoch with the cost model and compare")
 	o.register(f, "train", ceilingsQuick, "measure the peak for % of peak: quick, full or off")
 	f.BoolVar(&o.json, "json", false, "print the training report as JSON on stdout")
+	f.IntVar(&o.seq, "seq", 0, "context length of a network that reads token ids (default its input's; at most its position table)")
+	f.StringVar(&o.corpus, "corpus", "", "folder of Go source to train a token network on (default GOROOT/src)")
+	f.IntVar(&o.corpusMB, "corpus-mb", 16, "read at most this many MiB of the corpus")
 	return cmd
 }
 
@@ -162,6 +177,8 @@ type trainPlan struct {
 	// synthetic: the network does not take MNIST; it trains on seeded
 	// random data of its input shape.
 	synthetic bool
+	// text: the network reads token ids; it trains on the corpus.
+	text bool
 }
 
 // isMNIST reports whether net takes MNIST's images and labels.
@@ -211,19 +228,54 @@ func (o *trainOptions) plan(flags *pflag.FlagSet) (trainPlan, error) {
 	if o.batch > 0 {
 		p.batch = o.batch
 	}
+	p.text = nn.IsTokenNetwork(p.net)
+	if err := o.planText(flags, &p); err != nil {
+		return p, err
+	}
 	if err := nn.Check(p.net, p.batch); err != nil {
 		if _, notBuiltin := workload.Builtin(o.workload); notBuiltin != nil {
 			err = fmt.Errorf("%s: %w", o.workload, err) // a file: name it
 		}
 		return p, usageError{err}
 	}
-	p.synthetic = !isMNIST(p.net)
+	p.synthetic = !isMNIST(p.net) && !p.text
 	return p, o.resolve(info, ceilingsQuick)
+}
+
+// planText checks the flags of a network that reads token ids: --seq
+// within every embedding's position table (it sets the network's input),
+// --corpus-mb positive; --seq only for such a network.
+func (o *trainOptions) planText(flags *pflag.FlagSet, p *trainPlan) error {
+	if !p.text {
+		if flags.Changed("seq") {
+			return usagef("--seq %d: network %s does not read token ids", o.seq, p.net.Name)
+		}
+		return nil
+	}
+	if o.corpusMB < 1 {
+		return usagef("--corpus-mb %d: want at least 1", o.corpusMB)
+	}
+	if !flags.Changed("seq") {
+		return nil
+	}
+	if o.seq < 1 {
+		return usagef("--seq %d: want at least 1", o.seq)
+	}
+	for _, l := range p.net.Layers {
+		if l.Kind == workload.Embedding && l.Positions > 0 && o.seq > l.Positions {
+			return usagef("--seq %d: longer than the %d positions of %s's table in network %s", o.seq, l.Positions, l.Name, p.net.Name)
+		}
+	}
+	p.net.Input.W = o.seq
+	return nil
 }
 
 // loadData loads MNIST and checks that a minibatch fits in its training
 // set.
 func (o *trainOptions) loadData(stderr io.Writer, p trainPlan) (nn.Dataset, error) {
+	if p.text {
+		return o.loadText(stderr, p)
+	}
 	if p.synthetic {
 		steps := o.maxSteps
 		if steps == 0 {
@@ -253,6 +305,60 @@ func (o *trainOptions) loadData(stderr io.Writer, p trainPlan) (nn.Dataset, erro
 	return data, nil
 }
 
+// heldOut is the share of the text read that is held out for the test
+// loss.
+const heldOut = 0.05
+
+// loadText reads the corpus as byte-level tokens: --corpus-mb MiB, or with
+// --max-steps what those steps and a held-out slice need (at least two
+// sequences, at most 64 KiB), and checks that the network's vocabulary holds
+// every token id.
+func (o *trainOptions) loadText(stderr io.Writer, p trainPlan) (nn.Dataset, error) {
+	dir := o.corpus
+	if dir == "" {
+		if dir = nn.DefaultCorpusDir(); dir == "" {
+			return nn.Dataset{}, usagef("--corpus: not given, and the Go distribution's source tree was not found (go env GOROOT)")
+		}
+	}
+	T := p.net.Input.Len()
+	limit := o.corpusMB << 20
+	if o.maxSteps > 0 {
+		train := o.maxSteps*p.batch*T + 1
+		held := min(max(2*T+1, train/20), 64<<10)
+		limit = min(limit, train+held)
+	}
+	tokens, err := nn.ReadCorpus(dir, limit)
+	if err != nil {
+		return nn.Dataset{}, usageError{err}
+	}
+	hi := slices.Max(tokens)
+	for _, l := range p.net.Layers {
+		if l.Kind == workload.Embedding && int(hi) >= l.Vocab {
+			return nn.Dataset{}, usagef("network %s: the vocabulary of %s (%d) is smaller than the corpus's largest token id %d (byte-level tokens: 0-255)", p.net.Name, l.Name, l.Vocab, hi)
+		}
+	}
+	if rs, err := p.net.Resolve(1); err == nil {
+		if c := rs[len(rs)-1].In.C; int(hi) >= c {
+			return nn.Dataset{}, usagef("network %s: the loss's %d classes are fewer than the corpus's largest token id %d + 1 (byte-level tokens: 0-255)", p.net.Name, c, hi)
+		}
+	}
+	frac := heldOut
+	if o.maxSteps > 0 {
+		frac = float64(min(max(2*T+1, (o.maxSteps*p.batch*T+1)/20), 64<<10)) / float64(len(tokens))
+		frac = min(frac, 0.5)
+	}
+	data, err := nn.TextDataset(tokens, T, frac)
+	if err != nil {
+		return nn.Dataset{}, usagef("corpus %s: %d tokens read: %v", dir, len(tokens), err)
+	}
+	if n := data.Train.Len(); p.batch > n {
+		return nn.Dataset{}, usagef("--batch %d: want at most %d, the sequences of %d tokens in the corpus read", p.batch, n, T)
+	}
+	fmt.Fprintf(stderr, "benchrun: corpus %s: %d byte tokens (%d sequences of %d to train on, %d tokens held out)\n",
+		dir, len(tokens), data.Train.Len(), T, len(data.Test.Tokens))
+	return data, nil
+}
+
 // predictEpoch predicts the epoch with the cost model from the measured
 // kernels and says so on stderr.
 func (o *trainOptions) predictEpoch(stderr io.Writer, p trainPlan, measured *costmodel.Results) (*costmodel.Prediction, error) {
@@ -278,8 +384,12 @@ func (o *trainOptions) train(ctx context.Context, stderr io.Writer, p trainPlan,
 	defer kctx.Close()
 	prev := runtime.GOMAXPROCS(p.threads)
 	defer runtime.GOMAXPROCS(prev)
-	fmt.Fprintf(stderr, "benchrun: training %s on %d images (batch %d, %s, %d threads, %d epochs)\n",
-		p.net.Name, data.Train.Len(), p.batch, p.level, p.threads, o.epochs)
+	what := "images"
+	if p.text {
+		what = fmt.Sprintf("sequences of %d tokens", p.net.Input.Len())
+	}
+	fmt.Fprintf(stderr, "benchrun: training %s on %d %s (batch %d, %s, %d threads, %d epochs)\n",
+		p.net.Name, data.Train.Len(), what, p.batch, p.level, p.threads, o.epochs)
 	lastPrint := time.Now()
 	opt := nn.TrainOptions{Epochs: o.epochs, Batch: p.batch, Seed: o.seed, MaxSteps: o.maxSteps, Timing: o.timing, SkipTest: o.skipTest || p.synthetic, Context: ctx}
 	return nn.Train(kctx, p.net, data, opt, func(s nn.Step) {
@@ -295,7 +405,11 @@ func (o *trainOptions) train(ctx context.Context, stderr io.Writer, p trainPlan,
 // passes.
 func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, peak float64, pred *costmodel.Prediction) {
 	fmt.Fprintln(stdout, e.Summary())
-	fmt.Fprintf(stdout, "  step %.4f s (mean of %d steps of %d images), %.2f GFLOP a step\n", e.Wall.Seconds()/float64(e.Steps), e.Steps, p.batch, e.FLOPs/float64(e.Steps)/1e9)
+	what := "images"
+	if p.text {
+		what = fmt.Sprintf("sequences of %d tokens; %.0f tokens/s", p.net.Input.Len(), e.TokensPerSec)
+	}
+	fmt.Fprintf(stdout, "  step %.4f s (mean of %d steps of %d %s), %.2f GFLOP a step\n", e.Wall.Seconds()/float64(e.Steps), e.Steps, p.batch, what, e.FLOPs/float64(e.Steps)/1e9)
 	if peak > 0 {
 		fmt.Fprintf(stdout, "  %.1f%% of the measured %s peak at %d threads (%.0f GFLOP/s)\n", 100*e.GFLOPS/peak, p.level, p.threads, peak)
 	}
@@ -327,7 +441,7 @@ func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, pea
 	}
 	fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %7.1f%%\n", w, "optimizer", "", e.Update.Seconds(), share(e.Update))
 	fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %7.1f%%\n", w, "batches", "", e.Data.Seconds(), share(e.Data))
-	fmt.Fprintf(stdout, "  by layer kind (a fused ReLU or add counts with its conv2d, dense or batch-norm):\n")
+	fmt.Fprintf(stdout, "  by layer kind (a fused ReLU or add counts with its conv2d, dense or batch-norm; linear is the GEMMs, attention its fused kernel):\n")
 	fmt.Fprintf(stdout, "  %-14s %10s %8s %10s\n", "kind", "seconds", "share", "GFLOP/s")
 	for _, k := range kindSplit(e.Layers) {
 		fmt.Fprintf(stdout, "  %-14s %10.3f %7.1f%% %10s\n", k.Kind, k.Time.Seconds(), share(k.Time), gflops(k.FLOPs, k.Time))
@@ -390,11 +504,17 @@ func trainResults(rep nn.Report, net string, level cpu.Level, threads, batch int
 			{Value: e.ImagesPerSec, Unit: "images/s"},
 			{Value: e.TrainLoss, Unit: "train-loss"},
 		}
+		if e.Tokens > 0 {
+			vals = append(vals, results.Value{Value: e.TokensPerSec, Unit: "tokens/s"})
+		}
 		if peak > 0 {
 			vals = append(vals, results.Value{Value: 100 * e.GFLOPS / peak, Unit: "%peak"})
 		}
 		if e.TestTime > 0 {
 			vals = append(vals, results.Value{Value: 100 * e.TestAccuracy, Unit: "%test-acc"})
+			if e.Tokens > 0 {
+				vals = append(vals, results.Value{Value: e.TestLoss, Unit: "test-loss"})
+			}
 		}
 		rs = append(rs, results.Result{Name: results.BenchmarkName("Train/"+base, threads), Iters: 1, Values: roundValues(vals), Config: config})
 		for _, l := range e.Layers {

@@ -176,7 +176,7 @@ func TestTrainBadNetwork(t *testing.T) {
 		{"with-shape", conv + "  - {name: pool, kind: maxpool, kernel: 2}\n  - {name: add, kind: add, with: conv1}\n" + tail, []string{"layers[2].with", "conv1"}},
 		{"later", conv + "  - {name: c2, kind: conv2d, filters: 4, kernel: 1, input: c3}\n  - {name: c3, kind: conv2d, filters: 4, kernel: 1}\n" + tail, []string{"layers[1].input", "c3"}},
 		{"cycle", conv + "  - {name: c2, kind: conv2d, filters: 4, kernel: 1, input: c2}\n" + tail, []string{"layers[1].input", "c2"}},
-		{"kind", conv + "  - {name: act, kind: gelu}\n" + tail, []string{"layer 1 (act, gelu)", "layers[1].kind"}},
+		{"causal", strings.Replace(conv, "filters: 4", "filters: 6", 1) + "  - {name: act, kind: attention, heads: 2}\n" + tail, []string{"layer 1 (act, attention)", "layers[1].causal"}},
 		{"flat-bn", conv + "  - {name: flat, kind: flatten}\n  - {name: bn, kind: batchnorm}\n  - {name: fc, kind: dense, units: 4}\n  - {name: loss, kind: softmax-ce}\n", []string{"layer 2 (bn, batchnorm)", "layers[2].input", "no channels"}},
 		{"dangling", conv + "  - {name: side, kind: conv2d, filters: 2, kernel: 1}\n  - {name: main, kind: relu, input: conv1}\n" + tail, []string{"layer 1 (side, conv2d)", "nothing reads"}},
 	} {
@@ -249,5 +249,108 @@ layers:
 	}
 	if strings.Contains(o.String(), "test accuracy") {
 		t.Errorf("a synthetic run reports a test accuracy:\n%s", o.String())
+	}
+}
+
+// TestTrainText trains the reduced GPT of networks/gpt2-mini.yaml a few
+// steps on a small Go corpus at a shorter context: the output has tokens/s,
+// the attention and linear kinds apart, the held-out loss and the peak
+// memory; the results file a Train line with tokens/s.
+func TestTrainText(t *testing.T) {
+	corpus := t.TempDir()
+	var src strings.Builder
+	for i := range 400 {
+		src.WriteString("package p\n\nfunc f" + strconv.Itoa(i) + "(x int) int { return x + " + strconv.Itoa(i) + " }\n")
+	}
+	if err := os.WriteFile(filepath.Join(corpus, "p.go"), []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "train.txt")
+	var o, e bytes.Buffer
+	args := []string{"train", "--workload", "../../networks/gpt2-mini.yaml", "--seq", "32", "--batch", "2", "--max-steps", "3",
+		"--threads", "1", "--corpus", corpus, "--ceilings", "off", "-o", out}
+	if code := run(args, &o, &e); code != 0 {
+		t.Fatalf("%v: exit %d\n%s", args, code, e.String())
+	}
+	for _, want := range []string{"epoch 1: 3 steps", "tokens/s", "held-out loss", "h0.attn ", "attention", "linear", "peak memory"} {
+		if !strings.Contains(o.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, o.String())
+		}
+	}
+	rs, err := results.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range rs {
+		if strings.HasPrefix(r.Name, "Train/net=gpt2-mini/") {
+			for _, v := range r.Values {
+				found = found || v.Unit == "tokens/s" && v.Value > 0
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no Train line with tokens/s in %v", rs)
+	}
+}
+
+// TestTrainTextBadInput: issue 17's bad input for a token network — a
+// corpus folder that does not exist or holds no Go text, a context longer
+// than the position table, a head count that does not divide d, a
+// vocabulary smaller than the largest token id — is one line naming what
+// is wrong, exit 2, and no results file.
+func TestTrainTextBadInput(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(empty, "notes.txt"), []byte("not go"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mini, err := os.ReadFile("../../networks/gpt2-mini.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, from, to string) string {
+		p := filepath.Join(dir, name)
+		if !strings.Contains(string(mini), from) {
+			t.Fatalf("gpt2-mini.yaml has no %q", from)
+		}
+		if err := os.WriteFile(p, []byte(strings.Replace(string(mini), from, to, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	heads := write("heads.yaml", "heads: 4", "heads: 3")
+	// A vocabulary of 100: the table, the tied output layer and the classes.
+	small := strings.NewReplacer("vocab: 256", "vocab: 100", "classes: 256", "classes: 100", "units: 256, no_bias", "units: 100, no_bias").Replace(string(mini))
+	vocab := filepath.Join(dir, "vocab.yaml")
+	if err := os.WriteFile(vocab, []byte(small), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "t.txt")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--workload", "gpt2-small", "--corpus", filepath.Join(dir, "missing")}, "corpus folder " + filepath.Join(dir, "missing") + " does not exist"},
+		{[]string{"--workload", "gpt2-small", "--corpus", empty}, "corpus folder " + empty + " holds no .go text"},
+		{[]string{"--workload", "gpt2-small", "--seq", "2048"}, "--seq 2048: longer than the 1024 positions of wte's table"},
+		{[]string{"--workload", "gpt2-small", "--seq", "0"}, "--seq 0: want at least 1"},
+		{[]string{"--workload", "seed-cnn", "--seq", "16"}, "--seq 16: network seed-cnn does not read token ids"},
+		{[]string{"--workload", heads}, "heads"},
+		{[]string{"--workload", vocab, "--max-steps", "1"}, "the vocabulary of wte (100) is smaller than the corpus's largest token id"},
+	} {
+		var o, e bytes.Buffer
+		args := append(append([]string{"train", "--ceilings", "off"}, c.args...), "-o", out)
+		code := run(args, &o, &e)
+		if msg := e.String(); code != exitUsage || !strings.Contains(msg, c.want) || strings.Count(msg, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line naming %q", c.args, code, msg, c.want)
+		}
+		t.Logf("%v: %s", c.args[len(c.args)-1], e.String())
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a failed run wrote a results file")
 	}
 }
