@@ -287,3 +287,66 @@ func (s OptimizerShape) StateFloats() int {
 	}
 	return 0
 }
+
+// BatchNormFusion is a batch norm with the layers a trainer runs inside its
+// kernel: a ReLU after it, or the residual add that reads it and the ReLU
+// after that add (the end of a bottleneck block).
+type BatchNormFusion struct {
+	Layer     int // the batch norm
+	ReLU, Add int // the fused ReLU and add, -1 if none
+	// Shape is the kernel's shape with its fusions at the layers' batch.
+	Shape shape.BatchNorm
+}
+
+// FuseBatchNorms returns the batch norms of rs (a resolved network, in
+// order) with their fusions as package nn plans them, keyed by layer index:
+// a ReLU that is a batch norm's only reader is fused into it; else an add
+// of two distinct operands that is its only reader, and then the ReLU that
+// is that add's only reader. A layer fused into one batch norm is not fused
+// into a later one (a projection block's add goes to its bn3, which comes
+// first; the projection's batch norm stays plain). The cost model prices
+// what the trainer runs with it, so the two must agree.
+func FuseBatchNorms(rs []Resolved) map[int]BatchNormFusion {
+	consumers := make([][]int, len(rs))
+	for i, r := range rs {
+		for _, j := range r.Inputs {
+			if j >= 0 && j < len(rs) {
+				consumers[j] = append(consumers[j], i)
+			}
+		}
+	}
+	absorbed := make([]bool, len(rs))
+	only := func(i int, k Kind) int {
+		if len(consumers[i]) == 1 && rs[consumers[i][0]].Kind == k && !absorbed[consumers[i][0]] {
+			return consumers[i][0]
+		}
+		return -1
+	}
+	fs := map[int]BatchNormFusion{}
+	for i, r := range rs {
+		if absorbed[i] {
+			continue
+		}
+		switch r.Kind {
+		case Conv2D, Dense:
+			// nn fuses their ReLU: it is then no batch norm's.
+			if c := only(i, ReLU); c >= 0 {
+				absorbed[c] = true
+			}
+		case BatchNorm:
+			f := BatchNormFusion{Layer: i, ReLU: -1, Add: -1,
+				Shape: shape.BatchNorm{N: r.Batch, H: r.In.H, W: r.In.W, C: r.In.C}}
+			if c := only(i, ReLU); c >= 0 {
+				f.ReLU, absorbed[c] = c, true
+			} else if a := only(i, Add); a >= 0 && len(rs[a].Inputs) == 2 && rs[a].Inputs[0] != rs[a].Inputs[1] {
+				f.Add, absorbed[a] = a, true
+				if c := only(a, ReLU); c >= 0 {
+					f.ReLU, absorbed[c] = c, true
+				}
+			}
+			f.Shape.Residual, f.Shape.ReLU = f.Add >= 0, f.ReLU >= 0
+			fs[i] = f
+		}
+	}
+	return fs
+}
