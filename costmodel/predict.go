@@ -380,13 +380,6 @@ func (l *lookup) passTime(net string, lw workload.LayerWork, w workload.Work) (P
 	if ok, err := l.fusedPass(&pt, lw, w); ok {
 		return pt, err
 	}
-	if w.Pass == workload.OptimizerPass {
-		// The trainer updates every parameter in one sweep after the
-		// backward pass: the layer's share of a sweep over the whole
-		// step's optimizer bytes, not a sweep over its own that would fit
-		// a cache.
-		return pt, l.optimizerRoofline(&pt, w)
-	}
 	name := benchname.LayerShapeName(net, lw.Name)
 	var found *MeasuredCase
 	for i, c := range l.cases {
@@ -428,6 +421,13 @@ func (l *lookup) passTime(net string, lw workload.LayerWork, w workload.Work) (P
 		if ok := l.interpolate(&pt, lw, w); ok {
 			return pt, nil
 		}
+	}
+	if w.Pass == workload.OptimizerPass {
+		// The trainer updates every parameter in one sweep after the
+		// backward pass: the layer's share of a sweep over the whole
+		// step's optimizer bytes, not a sweep over its own that would fit
+		// a cache.
+		return pt, l.optimizerRoofline(&pt, w)
 	}
 	return pt, l.profileRoofline(&pt, w)
 }
