@@ -2,14 +2,16 @@ package workload
 
 import "github.com/trainbench/trainbench/shape"
 
-// This file holds the FLOP and byte formulas of the layer kinds that have no
-// kernel in package kernels (yet): element-wise activations and adds,
-// normalisation, global average pooling, embeddings, attention, the loss and
-// the optimizer update. Convolution, dense/linear and max-pool layers use the
-// formulas of shape.Conv2D, shape.Dense and shape.Pool.
-// When a kernel for one of the kinds here lands in package kernels, its
-// shape and formula move to package shape and this one goes, so each formula
-// lives in one place.
+// This file holds the FLOP and byte formulas of the layer kinds a network
+// describes whose kernel shape package shape does not (yet) hold as such:
+// element-wise activations and adds, embeddings, attention, the loss and the
+// optimizer update. Normalisation and global average pooling take the
+// formulas of shape.BatchNorm, shape.LayerNorm and shape.GlobalAvgPool, and
+// convolution, dense/linear and max-pool layers those of shape.Conv2D,
+// shape.Dense and shape.Pool, so each formula lives in one place.
+// EmbeddingShape and AttentionShape keep their own: shape.Embedding counts
+// only the gradient rows a batch touches (this one the dense tables a
+// trainer zeroes and writes), and shape.Attention is causal only.
 //
 // Conventions, as in package shape: one FLOP per elementary add, multiply,
 // compare, divide or transcendental (exp, tanh, sqrt each count as one);
@@ -72,50 +74,37 @@ type NormShape struct {
 // Elems is Rows × Features.
 func (s NormShape) Elems() float64 { return float64(s.Rows) * float64(s.Features) }
 
-// FLOPs per element: forward mean (1), centred square sum (3), normalise and
-// affine (x−μ)·s+β (3) = 7; backward-weights dβ += dy (1) and dγ += dy·x̂
-// with x̂ recomputed (2+2) = 5; backward-data dx = s·(dy − mean(dy) −
-// x̂·mean(dy·x̂)) with x̂ recomputed (2+4) = 6.
-func (s NormShape) FLOPs(p shape.Pass) float64 {
-	switch p {
-	case shape.BackwardWeights:
-		return 5 * s.Elems()
-	case shape.BackwardData:
-		return 6 * s.Elems()
+// kernel is the shape package's shape this layer's formulas come from: a
+// batch norm is shape.BatchNorm (N·H·W rows folded into W), a layer norm
+// shape.LayerNorm. Their counts differ from the per-feature-only ones this
+// package once kept: they include what the kernels touch per channel (the
+// running statistics, the saved mean and inverse deviation) and per row.
+func (s NormShape) kernel() interface {
+	FLOPs(shape.Pass) float64
+	Bytes(shape.Pass) float64
+} {
+	if s.Kind == LayerNorm {
+		return shape.LayerNorm{Rows: s.Rows, D: s.Features}
 	}
-	return 7 * s.Elems()
+	return shape.BatchNorm{N: 1, H: 1, W: s.Rows, C: s.Features}
 }
 
-// Bytes: forward reads x and the parameters, writes y; backward-weights reads
-// x and dy and writes dγ, dβ; backward-data reads x, dy and the parameters
-// and writes dx.
-func (s NormShape) Bytes(p shape.Pass) float64 {
-	e, f := s.Elems(), float64(s.Features)
-	if p == shape.BackwardData {
-		return 4 * (3*e + 2*f)
-	}
-	return 4 * (2*e + 2*f)
-}
+// FLOPs and Bytes are those of shape.BatchNorm or shape.LayerNorm (see
+// kernel), unfused.
+func (s NormShape) FLOPs(p shape.Pass) float64 { return s.kernel().FLOPs(p) }
+func (s NormShape) Bytes(p shape.Pass) float64 { return s.kernel().Bytes(p) }
 
 // GlobalPoolShape is global average pooling of NHWC activations to N×C.
 type GlobalPoolShape struct {
 	N, H, W, C int
 }
 
-// FLOPs: forward one add per input element and one scale per output;
-// backward one scale per output (the spread to H·W positions is a copy).
-func (s GlobalPoolShape) FLOPs(p shape.Pass) float64 {
-	out := float64(s.N * s.C)
-	if p == shape.Forward {
-		return float64(s.N*s.H*s.W*s.C) + out
-	}
-	return out
-}
+// FLOPs and Bytes are shape.GlobalAvgPool's.
+func (s GlobalPoolShape) FLOPs(p shape.Pass) float64 { return s.kernel().FLOPs(p) }
+func (s GlobalPoolShape) Bytes(p shape.Pass) float64 { return s.kernel().Bytes(p) }
 
-// Bytes: forward reads the input and writes the output; backward reads dY
-// and writes dX.
-func (s GlobalPoolShape) Bytes(p shape.Pass) float64 {
-	return 4 * float64(s.N*s.H*s.W*s.C+s.N*s.C)
+func (s GlobalPoolShape) kernel() shape.GlobalAvgPool {
+	return shape.GlobalAvgPool{N: s.N, H: s.H, W: s.W, C: s.C}
 }
 
 // EmbeddingShape is a token embedding (Vocab × Dim table) with optional
