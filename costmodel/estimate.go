@@ -117,6 +117,10 @@ type EpochEstimate struct {
 	// how the model priced it instead (MeasuredOption); empty otherwise.
 	PriceNote string `json:"price_note,omitempty"`
 
+	// StepFrom, on a measured machine, is Prediction.StepFrom: the step
+	// is the sum of its kernels (StepFromKernels) or the named measured
+	// training step.
+	StepFrom     string   `json:"step_from,omitempty"`
 	Interpolated []string `json:"interpolated,omitempty"`
 	Notes        []string `json:"notes,omitempty"`
 	Unavailable  string   `json:"unavailable,omitempty"`
@@ -168,7 +172,7 @@ func Estimate(w workload.Network, opts []Option, a Assumptions) ([]EpochEstimate
 				out = append(out, e)
 				continue
 			}
-			e.Passes, e.StepSeconds, e.EpochSeconds = p.Passes, p.StepSeconds, p.EpochSeconds
+			e.Passes, e.StepSeconds, e.EpochSeconds, e.StepFrom = p.Passes, p.StepSeconds, p.EpochSeconds, p.StepFrom
 			e.OverheadSeconds = a.StepOverheadS
 			e.Interpolated, e.Notes = p.Interpolated, append(e.Notes, p.Notes...)
 		} else if !roofline(&e, w, st, o, a) {

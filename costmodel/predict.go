@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/machine"
@@ -18,6 +19,7 @@ const (
 	HowInterpolated = "interpolated" // from the nearest measured shapes
 	HowProfile      = "profile"      // roofline of the measured machine profile
 	HowRoofline     = "roofline"     // roofline of catalogued figures
+	HowFused        = "fused"        // runs inside another layer's kernel (From names it): no time of its own
 )
 
 // PassTime is the time of one pass of one layer in one training step.
@@ -61,13 +63,24 @@ type Prediction struct {
 	Notes        []string `json:"notes,omitempty"`
 }
 
-// Predict returns the time of one epoch of w on the machine of m running
-// threads threads, from the measured throughput of each layer pass's shape
-// (see the package doc). The step overhead of a is added per step; a's
-// Confidence sets the interval of measured throughput.
+// Predict returns the time of one epoch of w at its own batch size on the
+// machine of m running threads threads, from the measured throughput of each
+// layer pass's shape (see the package doc). The step overhead of a is added
+// per step; a's Confidence sets the interval of measured throughput.
 func Predict(w workload.Network, m *Results, threads int, a Assumptions) (Prediction, error) {
+	return PredictBatch(w, m, threads, w.Batch, a)
+}
+
+// PredictBatch is Predict at batch size batch (w.Batch stays the network's
+// own: a whole-step case named by the bare network name is at that batch;
+// one at another batch is named "<name>.b<batch>"), so that a measured
+// whole step is used only at the batch it was measured at.
+func PredictBatch(w workload.Network, m *Results, threads, batch int, a Assumptions) (Prediction, error) {
 	if err := a.Validate(); err != nil {
 		return Prediction{}, err
+	}
+	if batch < 1 {
+		return Prediction{}, fmt.Errorf("costmodel: %s: batch %d: want at least 1", w.Name, batch)
 	}
 	if m == nil {
 		return Prediction{}, fmt.Errorf("costmodel: no measurements")
@@ -75,14 +88,17 @@ func Predict(w workload.Network, m *Results, threads int, a Assumptions) (Predic
 	if !slices.Contains(m.Threads(), threads) {
 		return Prediction{}, fmt.Errorf("costmodel: no measurement at threads=%d (measured: %v)", threads, m.Threads())
 	}
-	st, err := w.Step(w.Batch)
+	st, err := w.Step(batch)
 	if err != nil {
 		return Prediction{}, err
 	}
-	p := Prediction{Workload: w.Name, Threads: threads, Batch: w.Batch, StepsPerEpoch: w.StepsPerEpoch()}
+	p := Prediction{Workload: w.Name, Threads: threads, Batch: batch, StepsPerEpoch: float64(w.Samples) / float64(batch)}
 	lk := m.lookup(threads, a.Confidence)
+	lk.plan(st)
 	step := Point(a.StepOverheadS)
 	profileNote, runRange := false, 0
+	var profiled []string
+	optProfiled := 0
 	for _, lw := range st.Layers {
 		for _, wk := range lw.Passes {
 			pt, err := lk.passTime(w.Name, lw, wk)
@@ -96,7 +112,12 @@ func Predict(w workload.Network, m *Results, threads int, a Assumptions) (Predic
 			case HowInterpolated:
 				p.Interpolated = append(p.Interpolated, lw.Name+" "+string(wk.Pass))
 			case HowProfile:
-				profileNote = true
+				if wk.Pass == workload.OptimizerPass {
+					optProfiled++
+				} else {
+					profileNote = true
+					profiled = append(profiled, lw.Name+" "+string(wk.Pass))
+				}
 			}
 			step = step.Add(pt.Seconds)
 			p.Passes = append(p.Passes, pt)
@@ -109,14 +130,19 @@ func Predict(w workload.Network, m *Results, threads int, a Assumptions) (Predic
 		p.Notes = append(p.Notes, fmt.Sprintf("%d layer passes rest on cases with too few runs for a %.0f%% confidence interval: their bounds are the slowest and fastest run", runRange, 100*a.Confidence))
 	}
 	if profileNote {
-		p.Notes = append(p.Notes, "element-wise, pooling, normalisation, loss and optimizer passes have no kernel benchmark: their time is a roofline of the measured peak and STREAM sweep (no interval)")
+		p.Notes = append(p.Notes, fmt.Sprintf("%d layer passes have no kernel benchmark at their shape (%s): their time is a roofline of the measured peak and STREAM sweep (no interval)",
+			len(profiled), abbreviate(profiled, 6)))
+	}
+	if optProfiled > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("the optimizer update (%d layers' parameters) has no kernel benchmark: it is its bytes at the measured bandwidth of one sweep over all %.4g MB of parameters, gradients and state",
+			optProfiled, st.Bytes(workload.OptimizerPass)/1e6))
 	}
 	if a.StepOverheadS > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("a step overhead of %.3g s is added per step", a.StepOverheadS))
 	}
 	p.KernelStepSeconds = step
 	p.StepFrom = StepFromKernels
-	if c, ok := lk.trainStep(w.Name); ok {
+	if c, ok := lk.trainStep(w, batch); ok {
 		// A measured whole step includes what the kernels measured alone
 		// miss: caches holding another layer's data, threads handing data
 		// over, the trainer's own work.
@@ -138,15 +164,35 @@ func Predict(w workload.Network, m *Results, threads int, a Assumptions) (Predic
 // layer passes' kernel times.
 const StepFromKernels = "kernels"
 
-// trainStep returns the fastest measured whole training step of network net
-// (family TrainStep, shape=net) at the lookup's thread count.
-func (l *lookup) trainStep(net string) (MeasuredCase, bool) {
+// TrainStepShape is the shape= value of the whole-step case (family
+// TrainStep) of network w at batch size batch: the bare name at w's own
+// batch, else "<name>.b<batch>".
+func TrainStepShape(w workload.Network, batch int) string {
+	if batch == w.Batch {
+		return w.Name
+	}
+	return fmt.Sprintf("%s.b%d", w.Name, batch)
+}
+
+// trainStep returns the fastest measured whole training step of network w
+// at batch size batch (family TrainStep, shape=TrainStepShape) at the
+// lookup's thread count.
+func (l *lookup) trainStep(w workload.Network, batch int) (MeasuredCase, bool) {
+	want := TrainStepShape(w, batch)
 	for _, c := range l.cases {
-		if c.Kernel == benchname.TrainStep && c.Shape == net && c.Seconds.Center > 0 {
+		if c.Kernel == benchname.TrainStep && c.Shape == want && c.Seconds.Center > 0 {
 			return c, true
 		}
 	}
 	return MeasuredCase{}, false
+}
+
+// abbreviate joins the first n of ss and says how many more there are.
+func abbreviate(ss []string, n int) string {
+	if len(ss) <= n {
+		return strings.Join(ss, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ss[:n], ", "), len(ss)-n)
 }
 
 // lookup finds measured throughput for layer passes at one thread count.
@@ -155,6 +201,145 @@ type lookup struct {
 	threads    int
 	confidence float64
 	cases      []MeasuredCase // at this thread count, best implementation per shape and pass
+
+	// Set by plan for one step: the batch norms with the layers fused into
+	// them (by batch-norm index), the layer each fused layer runs in, the
+	// layer names, and the optimizer's bytes over the whole step.
+	bn       map[int]workload.BatchNormFusion
+	fusedIn  map[int]int
+	names    []string
+	optBytes float64
+}
+
+// plan prepares l for the layers of st: the trainer's batch-norm fusions
+// (workload.FuseBatchNorms) and the optimizer's working set.
+func (l *lookup) plan(st workload.Step) {
+	rs := make([]workload.Resolved, len(st.Layers))
+	l.names = make([]string, len(st.Layers))
+	for i, lw := range st.Layers {
+		rs[i], l.names[i] = lw.Resolved, lw.Name
+	}
+	l.bn = workload.FuseBatchNorms(rs)
+	l.fusedIn = map[int]int{}
+	for i, f := range l.bn {
+		for _, j := range []int{f.ReLU, f.Add} {
+			if j >= 0 {
+				l.fusedIn[j] = i
+			}
+		}
+	}
+	l.optBytes = st.Bytes(workload.OptimizerPass)
+}
+
+// matchTolerance is how far apart (|ln FLOPs ratio| + |ln FLOP/byte
+// ratio|) a measured case and a pass may be and still count as the same
+// shape: a results file's FLOPs per op come from rounded GFLOP/s × sec/op.
+const matchTolerance = 0.01
+
+// match returns the measured case of family and pass whose FLOPs per op and
+// arithmetic intensity equal flops and flops/bytes: the same kernel shape,
+// whatever the case is named (ResNet-50's conv shapes are measured once per
+// geometry, its batch norms at a few representative layers).
+func (l *lookup) match(family, pass string, flops, bytes float64) (*MeasuredCase, bool) {
+	if flops <= 0 || bytes <= 0 {
+		return nil, false
+	}
+	best, bd := -1, matchTolerance
+	for i, c := range l.cases {
+		if c.Kernel != family || c.Pass != pass || c.FLOPs <= 0 || c.Intensity <= 0 || c.GFLOPS.Center <= 0 {
+			continue
+		}
+		d := math.Abs(math.Log(c.FLOPs/flops)) + math.Abs(math.Log(c.Intensity*bytes/flops))
+		if d < bd {
+			best, bd = i, d
+		}
+	}
+	if best < 0 {
+		return nil, false
+	}
+	return &l.cases[best], true
+}
+
+// kernelTime times work k of a memory-bound kernel of family and pass: the
+// case measured at its shape; else the throughput of the same kernel (same
+// FLOP/byte: the same fusions) measured at the nearest size; else the
+// roofline of the machine profile.
+func (l *lookup) kernelTime(pt *PassTime, family, pass string, k workload.Work) error {
+	if c, ok := l.match(family, pass, k.FLOPs, k.Bytes); ok {
+		measuredAt(pt, c, k.FLOPs)
+		return nil
+	}
+	if k.FLOPs > 0 && k.Bytes > 0 {
+		best, bd := -1, math.Inf(1)
+		for i, c := range l.cases {
+			if c.Kernel != family || c.Pass != pass || c.FLOPs <= 0 || c.Intensity <= 0 || c.GFLOPS.Center <= 0 ||
+				math.Abs(math.Log(c.Intensity*k.Bytes/k.FLOPs)) > matchTolerance {
+				continue
+			}
+			if d := math.Abs(math.Log(c.FLOPs / k.FLOPs)); d < bd {
+				best, bd = i, d
+			}
+		}
+		if best >= 0 {
+			c := &l.cases[best]
+			measuredAt(pt, c, k.FLOPs)
+			pt.How = HowInterpolated
+			pt.From = fmt.Sprintf("at the throughput of %s (%.4g GFLOP/s, the same kernel at another size)", c.Name, c.GFLOPS.Center)
+			return nil
+		}
+	}
+	return l.profileRoofline(pt, k)
+}
+
+// measuredAt is the time of flops at the throughput of measured case c.
+func measuredAt(pt *PassTime, c *MeasuredCase, flops float64) {
+	pt.How, pt.From, pt.runRange = HowMeasured, c.Name, c.RunRange
+	pt.Seconds = timeAt(flops, c.GFLOPS.Lo, c.GFLOPS.Center, c.GFLOPS.Hi)
+}
+
+// fusedPass times a pass of a layer the trainer fuses (a batch norm, or a
+// ReLU or add run inside one); ok is false for other layers. A batch norm
+// runs one forward and one backward kernel (every gradient at once) with
+// its fusions: its backward-data pass carries the backward kernel's time,
+// its backward-weights pass none. A fused ReLU costs nothing of its own; a
+// fused add's forward neither, and its backward-data pass is the gradient
+// sum at the fork the block closes, which the trainer runs as an add
+// (kernels' AddForward into the gradient) over the add's elements.
+func (l *lookup) fusedPass(pt *PassTime, lw workload.LayerWork, w workload.Work) (bool, error) {
+	i := lw.Index
+	if b, ok := l.fusedIn[i]; ok {
+		if lw.Kind == workload.Add && w.Pass == shape.BackwardData {
+			n := float64(lw.Batch) * float64(lw.Out.Len())
+			k := workload.Work{Pass: w.Pass, FLOPs: shape.OpAdd.FLOPs(int(n)), Bytes: shape.OpAdd.Bytes(int(n))}
+			err := l.kernelTime(pt, benchname.Add, string(shape.Forward), k)
+			pt.From += " (the gradient sum at the block's fork)"
+			return true, err
+		}
+		pt.How, pt.From, pt.Seconds = HowFused, "in "+l.names[b]+"'s batch-norm kernel", Point(0)
+		return true, nil
+	}
+	f, ok := l.bn[i]
+	if !ok || w.Pass == workload.OptimizerPass {
+		return false, nil
+	}
+	s := f.Shape
+	var k workload.Work
+	switch w.Pass {
+	case shape.Forward:
+		k = workload.Work{Pass: w.Pass, FLOPs: s.FLOPs(shape.Forward), Bytes: s.Bytes(shape.Forward)}
+	case shape.BackwardData:
+		k = workload.Work{Pass: w.Pass, FLOPs: s.FLOPs(shape.Backward), Bytes: s.Bytes(shape.Backward)}
+	case shape.BackwardWeights:
+		pt.How, pt.From, pt.Seconds = HowFused, "in "+lw.Name+"'s backward kernel (every gradient at once, timed as its bwd-data)", Point(0)
+		return true, nil
+	default:
+		return false, nil
+	}
+	kp := shape.Forward
+	if w.Pass != shape.Forward {
+		kp = shape.Backward
+	}
+	return true, l.kernelTime(pt, benchname.BatchNorm, string(kp), k)
 }
 
 func (m *Results) lookup(threads int, confidence float64) *lookup {
@@ -192,6 +377,9 @@ func faster(a, b MeasuredCase) bool {
 
 func (l *lookup) passTime(net string, lw workload.LayerWork, w workload.Work) (PassTime, error) {
 	pt := PassTime{Layer: lw.Name, Kind: lw.Kind, Pass: w.Pass, FLOPs: w.FLOPs, Bytes: w.Bytes}
+	if ok, err := l.fusedPass(&pt, lw, w); ok {
+		return pt, err
+	}
 	name := benchname.LayerShapeName(net, lw.Name)
 	var found *MeasuredCase
 	for i, c := range l.cases {
@@ -199,6 +387,9 @@ func (l *lookup) passTime(net string, lw workload.LayerWork, w workload.Work) (P
 			found = &l.cases[i]
 			break
 		}
+	}
+	if found == nil && lw.Conv != nil {
+		found, _ = l.match(benchname.Conv2D, string(w.Pass), w.FLOPs, w.Bytes)
 	}
 	if found == nil && lw.Dense != nil {
 		if g, ok := lw.Dense.Gemm(w.Pass); ok {
@@ -231,8 +422,19 @@ func (l *lookup) passTime(net string, lw workload.LayerWork, w workload.Work) (P
 			return pt, nil
 		}
 	}
+	if w.Pass == workload.OptimizerPass {
+		// The trainer updates every parameter in one sweep after the
+		// backward pass: the layer's share of a sweep over the whole
+		// step's optimizer bytes, not a sweep over its own that would fit
+		// a cache.
+		return pt, l.optimizerRoofline(&pt, w)
+	}
 	return pt, l.profileRoofline(&pt, w)
 }
+
+// gemmFamily are the kernel families a GEMM-like pass may borrow a
+// throughput from.
+var gemmFamily = map[string]bool{benchname.Sgemm: true, benchname.Conv2D: true, benchname.Dense: true}
 
 // timeAt is the time of flops at throughputs lo ≤ center ≤ hi GFLOP/s; a
 // bound that is not a usable rate falls back to the center.
@@ -272,7 +474,11 @@ func (l *lookup) interpolate(pt *PassTime, lw workload.LayerWork, w workload.Wor
 		if c.Kernel == family {
 			pools[1] = append(pools[1], c)
 		}
-		pools[2] = append(pools[2], c)
+		if gemmFamily[c.Kernel] {
+			// Memory-bound families (batch norm, adds) say nothing
+			// about a matrix product's throughput.
+			pools[2] = append(pools[2], c)
+		}
 	}
 	intensity := 0.0
 	if w.Bytes > 0 {
@@ -384,6 +590,23 @@ func (l *lookup) profileRoofline(pt *PassTime, w workload.Work) error {
 	}
 	if t != l.threads {
 		pt.From += fmt.Sprintf(" measured at threads=%d", t)
+	}
+	return nil
+}
+
+// optimizerRoofline times optimizer pass w as its share of one sweep over
+// the step's optimizer bytes at the bandwidth of that working set.
+func (l *lookup) optimizerRoofline(pt *PassTime, w workload.Work) error {
+	whole := w
+	if l.optBytes > w.Bytes && w.Bytes > 0 {
+		whole.Bytes = l.optBytes
+		whole.FLOPs = w.FLOPs * l.optBytes / w.Bytes
+	}
+	if err := l.profileRoofline(pt, whole); err != nil {
+		return err
+	}
+	if whole.Bytes > 0 {
+		pt.Seconds = pt.Seconds.Scale(w.Bytes / whole.Bytes)
 	}
 	return nil
 }

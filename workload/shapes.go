@@ -2,14 +2,16 @@ package workload
 
 import "github.com/trainbench/trainbench/shape"
 
-// This file holds the FLOP and byte formulas of the layer kinds that have no
-// kernel in package kernels (yet): element-wise activations and adds,
-// normalisation, global average pooling, embeddings, attention, the loss and
-// the optimizer update. Convolution, dense/linear and max-pool layers use the
-// formulas of shape.Conv2D, shape.Dense and shape.Pool.
-// When a kernel for one of the kinds here lands in package kernels, its
-// shape and formula move to package shape and this one goes, so each formula
-// lives in one place.
+// This file holds the FLOP and byte formulas of the layer kinds a network
+// describes whose kernel shape package shape does not (yet) hold as such:
+// element-wise activations and adds, embeddings, attention, the loss and the
+// optimizer update. Normalisation and global average pooling take the
+// formulas of shape.BatchNorm, shape.LayerNorm and shape.GlobalAvgPool, and
+// convolution, dense/linear and max-pool layers those of shape.Conv2D,
+// shape.Dense and shape.Pool, so each formula lives in one place.
+// EmbeddingShape and AttentionShape keep their own: shape.Embedding counts
+// only the gradient rows a batch touches (this one the dense tables a
+// trainer zeroes and writes), and shape.Attention is causal only.
 //
 // Conventions, as in package shape: one FLOP per elementary add, multiply,
 // compare, divide or transcendental (exp, tanh, sqrt each count as one);
@@ -72,50 +74,37 @@ type NormShape struct {
 // Elems is Rows × Features.
 func (s NormShape) Elems() float64 { return float64(s.Rows) * float64(s.Features) }
 
-// FLOPs per element: forward mean (1), centred square sum (3), normalise and
-// affine (x−μ)·s+β (3) = 7; backward-weights dβ += dy (1) and dγ += dy·x̂
-// with x̂ recomputed (2+2) = 5; backward-data dx = s·(dy − mean(dy) −
-// x̂·mean(dy·x̂)) with x̂ recomputed (2+4) = 6.
-func (s NormShape) FLOPs(p shape.Pass) float64 {
-	switch p {
-	case shape.BackwardWeights:
-		return 5 * s.Elems()
-	case shape.BackwardData:
-		return 6 * s.Elems()
+// kernel is the shape package's shape this layer's formulas come from: a
+// batch norm is shape.BatchNorm (N·H·W rows folded into W), a layer norm
+// shape.LayerNorm. Their counts differ from the per-feature-only ones this
+// package once kept: they include what the kernels touch per channel (the
+// running statistics, the saved mean and inverse deviation) and per row.
+func (s NormShape) kernel() interface {
+	FLOPs(shape.Pass) float64
+	Bytes(shape.Pass) float64
+} {
+	if s.Kind == LayerNorm {
+		return shape.LayerNorm{Rows: s.Rows, D: s.Features}
 	}
-	return 7 * s.Elems()
+	return shape.BatchNorm{N: 1, H: 1, W: s.Rows, C: s.Features}
 }
 
-// Bytes: forward reads x and the parameters, writes y; backward-weights reads
-// x and dy and writes dγ, dβ; backward-data reads x, dy and the parameters
-// and writes dx.
-func (s NormShape) Bytes(p shape.Pass) float64 {
-	e, f := s.Elems(), float64(s.Features)
-	if p == shape.BackwardData {
-		return 4 * (3*e + 2*f)
-	}
-	return 4 * (2*e + 2*f)
-}
+// FLOPs and Bytes are those of shape.BatchNorm or shape.LayerNorm (see
+// kernel), unfused.
+func (s NormShape) FLOPs(p shape.Pass) float64 { return s.kernel().FLOPs(p) }
+func (s NormShape) Bytes(p shape.Pass) float64 { return s.kernel().Bytes(p) }
 
 // GlobalPoolShape is global average pooling of NHWC activations to N×C.
 type GlobalPoolShape struct {
 	N, H, W, C int
 }
 
-// FLOPs: forward one add per input element and one scale per output;
-// backward one scale per output (the spread to H·W positions is a copy).
-func (s GlobalPoolShape) FLOPs(p shape.Pass) float64 {
-	out := float64(s.N * s.C)
-	if p == shape.Forward {
-		return float64(s.N*s.H*s.W*s.C) + out
-	}
-	return out
-}
+// FLOPs and Bytes are shape.GlobalAvgPool's.
+func (s GlobalPoolShape) FLOPs(p shape.Pass) float64 { return s.kernel().FLOPs(p) }
+func (s GlobalPoolShape) Bytes(p shape.Pass) float64 { return s.kernel().Bytes(p) }
 
-// Bytes: forward reads the input and writes the output; backward reads dY
-// and writes dX.
-func (s GlobalPoolShape) Bytes(p shape.Pass) float64 {
-	return 4 * float64(s.N*s.H*s.W*s.C+s.N*s.C)
+func (s GlobalPoolShape) kernel() shape.GlobalAvgPool {
+	return shape.GlobalAvgPool{N: s.N, H: s.H, W: s.W, C: s.C}
 }
 
 // EmbeddingShape is a token embedding (Vocab × Dim table) with optional
@@ -286,4 +275,67 @@ func (s OptimizerShape) StateFloats() int {
 		return 1
 	}
 	return 0
+}
+
+// BatchNormFusion is a batch norm with the layers a trainer runs inside its
+// kernel: a ReLU after it, or the residual add that reads it and the ReLU
+// after that add (the end of a bottleneck block).
+type BatchNormFusion struct {
+	Layer     int // the batch norm
+	ReLU, Add int // the fused ReLU and add, -1 if none
+	// Shape is the kernel's shape with its fusions at the layers' batch.
+	Shape shape.BatchNorm
+}
+
+// FuseBatchNorms returns the batch norms of rs (a resolved network, in
+// order) with their fusions as package nn plans them, keyed by layer index:
+// a ReLU that is a batch norm's only reader is fused into it; else an add
+// of two distinct operands that is its only reader, and then the ReLU that
+// is that add's only reader. A layer fused into one batch norm is not fused
+// into a later one (a projection block's add goes to its bn3, which comes
+// first; the projection's batch norm stays plain). The cost model prices
+// what the trainer runs with it, so the two must agree.
+func FuseBatchNorms(rs []Resolved) map[int]BatchNormFusion {
+	consumers := make([][]int, len(rs))
+	for i, r := range rs {
+		for _, j := range r.Inputs {
+			if j >= 0 && j < len(rs) {
+				consumers[j] = append(consumers[j], i)
+			}
+		}
+	}
+	absorbed := make([]bool, len(rs))
+	only := func(i int, k Kind) int {
+		if len(consumers[i]) == 1 && rs[consumers[i][0]].Kind == k && !absorbed[consumers[i][0]] {
+			return consumers[i][0]
+		}
+		return -1
+	}
+	fs := map[int]BatchNormFusion{}
+	for i, r := range rs {
+		if absorbed[i] {
+			continue
+		}
+		switch r.Kind {
+		case Conv2D, Dense:
+			// nn fuses their ReLU: it is then no batch norm's.
+			if c := only(i, ReLU); c >= 0 {
+				absorbed[c] = true
+			}
+		case BatchNorm:
+			f := BatchNormFusion{Layer: i, ReLU: -1, Add: -1,
+				Shape: shape.BatchNorm{N: r.Batch, H: r.In.H, W: r.In.W, C: r.In.C}}
+			if c := only(i, ReLU); c >= 0 {
+				f.ReLU, absorbed[c] = c, true
+			} else if a := only(i, Add); a >= 0 && len(rs[a].Inputs) == 2 && rs[a].Inputs[0] != rs[a].Inputs[1] {
+				f.Add, absorbed[a] = a, true
+				if c := only(a, ReLU); c >= 0 {
+					f.ReLU, absorbed[c] = c, true
+				}
+			}
+			f.Shape.Residual, f.Shape.ReLU = f.Add >= 0, f.ReLU >= 0
+			fs[i] = f
+		}
+	}
+	return fs
 }

@@ -167,7 +167,13 @@ func costTables(a *pricing) []costTable {
 			if e.MicroSteps > 1 {
 				batch = fmt.Sprintf("%d=%dx%d", e.Batch, e.MicroSteps, e.MicroBatch)
 			}
-			ct.table.rows = append(ct.table.rows, []string{e.Option, string(e.Basis), string(e.Precision), stack, batch,
+			basis := string(e.Basis)
+			if e.StepFrom == costmodel.StepFromKernels {
+				basis += " kernels"
+			} else if e.StepFrom != "" {
+				basis += " step"
+			}
+			ct.table.rows = append(ct.table.rows, []string{e.Option, basis, string(e.Precision), stack, batch,
 				reports.FormatSeconds(r.Mid), reports.FormatSecondsRange(reports.Range{Low: r.Low, Mid: r.Mid, High: r.High}),
 				usd(e.OnDemand), usd(e.Spot), usd(e.Own), kwh, costFlagsOf(e)})
 			if e.OnDemand == nil {

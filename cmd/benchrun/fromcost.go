@@ -157,6 +157,9 @@ func reportOption(e costmodel.EpochEstimate) reports.Option {
 	if e.Basis == costmodel.BasisMeasured {
 		o.Kind = reports.Measured
 		o.Note = "predicted from the kernels measured on this machine"
+		if e.StepFrom != "" && e.StepFrom != costmodel.StepFromKernels {
+			o.Note = "the training step measured on this machine (" + e.StepFrom + ")"
+		}
 		if len(e.Interpolated) > 0 {
 			o.Note += fmt.Sprintf(" (%d layer passes interpolated from nearby shapes)", len(e.Interpolated))
 		}

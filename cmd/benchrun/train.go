@@ -362,9 +362,7 @@ func (o *trainOptions) loadText(stderr io.Writer, p trainPlan) (nn.Dataset, erro
 // predictEpoch predicts the epoch with the cost model from the measured
 // kernels and says so on stderr.
 func (o *trainOptions) predictEpoch(stderr io.Writer, p trainPlan, measured *costmodel.Results) (*costmodel.Prediction, error) {
-	net := p.net
-	net.Batch = p.batch
-	pred, err := costmodel.Predict(net, measured, p.threads, costmodel.DefaultAssumptions())
+	pred, err := costmodel.PredictBatch(p.net, measured, p.threads, p.batch, costmodel.DefaultAssumptions())
 	if err != nil {
 		return nil, fmt.Errorf("predict from %s: %w", o.predict, err)
 	}

@@ -1,0 +1,144 @@
+package costmodel
+
+import (
+	"bufio"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/trainbench/trainbench/benchname"
+	"github.com/trainbench/trainbench/workload"
+)
+
+// resnetResults reads the recorded ResNet-50 kernel cases (benchrun run
+// --set resnet50 --isa avx512 --threads 1 on the dev machine), without the
+// TrainStep case unless withStep.
+func resnetResults(t *testing.T, withStep bool) *Results {
+	t.Helper()
+	f, err := os.Open("testdata/resnet50-b8-avx512-t1.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b strings.Builder
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if !withStep && strings.HasPrefix(sc.Text(), "Benchmark"+benchname.TrainStep+"/") {
+			continue
+		}
+		b.WriteString(sc.Text() + "\n")
+	}
+	m, err := ReadResults(strings.NewReader(b.String()), "resnet50-b8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestPredictResNet50Kernels checks that the resnet50 set prices every
+// ResNet-50 pass at batch 8 from a kernel case: conv passes measured (or,
+// for the few geometries the set lacks, interpolated from conv cases), batch
+// norms with the trainer's fusions, their ReLUs and adds fused, the fork sums
+// as measured adds, pooling measured. What may fall back to the roofline is
+// listed: the projections' plain batch norms (not in the set), the loss and
+// the optimizer.
+func TestPredictResNet50Kernels(t *testing.T) {
+	w := workload.ResNet50()
+	p, err := PredictBatch(w, resnetResults(t, false), 1, 8, DefaultAssumptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.StepFrom != StepFromKernels || p.Batch != 8 {
+		t.Errorf("StepFrom %q batch %d, want %q at 8", p.StepFrom, p.Batch, StepFromKernels)
+	}
+	var profiled []string
+	counts := map[workload.Kind]map[string]int{}
+	for _, pt := range p.Passes {
+		if counts[pt.Kind] == nil {
+			counts[pt.Kind] = map[string]int{}
+		}
+		counts[pt.Kind][pt.How]++
+		if pt.How == HowProfile && pt.Pass != workload.OptimizerPass {
+			profiled = append(profiled, pt.Layer+" "+string(pt.Pass))
+		}
+		switch pt.Kind {
+		case workload.Conv2D:
+			if pt.Pass != workload.OptimizerPass && pt.How != HowMeasured && (pt.How != HowInterpolated || !strings.Contains(pt.From, benchname.Conv2D+"/")) {
+				t.Errorf("%s %s: %s from %s, want a Conv2D case", pt.Layer, pt.Pass, pt.How, pt.From)
+			}
+		case workload.ReLU:
+			if pt.How != HowFused || pt.Seconds.Mid != 0 {
+				t.Errorf("%s %s: %s %g s, want fused into its batch norm", pt.Layer, pt.Pass, pt.How, pt.Seconds.Mid)
+			}
+		case workload.Add:
+			want := HowFused
+			if pt.Pass != "fwd" {
+				want = HowMeasured // the fork sum, an add at the block ends' sizes
+			}
+			if pt.How != want && !(pt.How == HowInterpolated && strings.HasPrefix(pt.Layer, "res2a")) {
+				t.Errorf("%s %s: %s from %s, want %s", pt.Layer, pt.Pass, pt.How, pt.From, want)
+			}
+		case workload.MaxPool, workload.GlobalAvgPool:
+			if pt.How != HowMeasured {
+				t.Errorf("%s %s: %s from %s, want measured", pt.Layer, pt.Pass, pt.How, pt.From)
+			}
+		case workload.BatchNorm:
+			if pt.Pass == "fwd" && strings.HasSuffix(pt.Layer, ".bn3") && pt.How == HowMeasured && !strings.Contains(pt.From, ".bn3") {
+				t.Errorf("%s: a block end's batch norm + add + ReLU priced from %s", pt.Layer, pt.From)
+			}
+		}
+	}
+	wantProfiled := []string{"loss fwd", "loss bwd-data"}
+	for _, s := range []string{"res2a", "res3a", "res4a", "res5a"} {
+		wantProfiled = append(wantProfiled, s+".proj-bn fwd", s+".proj-bn bwd-data")
+	}
+	slices.Sort(profiled)
+	slices.Sort(wantProfiled)
+	if !slices.Equal(profiled, wantProfiled) {
+		t.Errorf("passes on the roofline: %v, want %v", profiled, wantProfiled)
+	}
+	if n := counts[workload.BatchNorm][HowMeasured]; n < 40 {
+		t.Errorf("%d batch-norm passes measured at their fused shape, want at least 40 (%v)", n, counts[workload.BatchNorm])
+	}
+	// The recorded run's measured step was 1.148 s (TrainStep) and the
+	// trainer's steps after the first 1.15-1.21 s: the kernels must come
+	// within 10%.
+	if s := p.StepSeconds.Mid; s < 1.148*0.9 || s > 1.148*1.1 {
+		t.Errorf("kernel step %.4g s, want within 10%% of the measured 1.148 s", s)
+	}
+}
+
+// TestPredictResNet50TrainStep checks that the whole-step case
+// TrainStep/.../shape=resnet50-imagenet.b8 is the step at batch 8, and only
+// there, and that the prediction says so.
+func TestPredictResNet50TrainStep(t *testing.T) {
+	w := workload.ResNet50()
+	m := resnetResults(t, true)
+	p, err := PredictBatch(w, m, 1, 8, DefaultAssumptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(p.StepFrom, benchname.TrainStep+"/") || !strings.HasSuffix(p.StepFrom, "shape="+TrainStepShape(w, 8)) {
+		t.Errorf("StepFrom %q, want the b8 TrainStep case", p.StepFrom)
+	}
+	if d := p.StepSeconds.Mid - 1.14814; d > 1e-3 || d < -1e-3 {
+		t.Errorf("step %.5g s, want the measured median 1.14814 s", p.StepSeconds.Mid)
+	}
+	if p.KernelStepSeconds.Mid == p.StepSeconds.Mid {
+		t.Errorf("KernelStepSeconds %g equals the measured step: want the kernels' sum", p.KernelStepSeconds.Mid)
+	}
+	for _, batch := range []int{16, w.Batch} {
+		p, err := PredictBatch(w, m, 1, batch, DefaultAssumptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.StepFrom != StepFromKernels {
+			t.Errorf("batch %d: StepFrom %q, want %q (the case is at batch 8)", batch, p.StepFrom, StepFromKernels)
+		}
+	}
+	if got := TrainStepShape(w, w.Batch); got != w.Name {
+		t.Errorf("TrainStepShape at the network's own batch = %q, want the bare name", got)
+	}
+}
