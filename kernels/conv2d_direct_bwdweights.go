@@ -21,9 +21,11 @@ var (
 // window tile outer and channel blocks inner, rather than packed per channel
 // block: when a pixel's output gradient is at least four times its window
 // values (ResNet-50's 1×1 expansions), keeping the tile's input values in L1
-// while the blocks stream the gradient from L2 measured faster.
+// while the blocks stream the gradient from L2 measured faster, and when it
+// is at most four cache lines (K ≤ 64: the seed CNN's conv2 at avx2, whose
+// packing measured 5% slower).
 func convDWNoPack(s Conv2DShape, winLen int) bool {
-	return s.K >= 4*winLen
+	return s.K >= 4*winLen || s.K <= 64
 }
 
 // conv2DBwdWeightsDirectChecked is the backward-weights pass with the direct
