@@ -83,15 +83,17 @@ func init() {
 //     path) for outputs of at most 7×7 pixels (ResNet-50 stage 5), rows too
 //     short for the direct kernels' register tiles;
 //   - backward-weights: im2col for layers with a large weight gradient and
-//     few output pixels (ResNet-50 stages 4 and 5), where the gradient does
-//     not stay in cache across bands of pixels while the GEMM blocks it.
+//     very few output pixels (ResNet-50 stage 5: 392 at batch 8), where the
+//     direct kernels' bands are a few images of 7×7 pixels each, too short
+//     to pay for loading and storing the large partial gradient per band,
+//     while the GEMM blocks it.
 // (At level generic both run in plain Go; direct, on the kernels' pure-Go
 // twins, is as fast or faster there too.)
 
 // convPreferIm2colBwdWeights reports whether im2col beats direct for the
 // backward-weights pass of s.
 func convPreferIm2colBwdWeights(s Conv2DShape) bool {
-	return s.K*s.R*s.S*s.C >= 256<<10 && s.N*s.OutH()*s.OutW() <= 2048
+	return s.K*s.R*s.S*s.C >= 256<<10 && s.N*s.OutH()*s.OutW() <= 512
 }
 
 // convPreferGemmFwd reports whether the GEMM lowering beats direct for the

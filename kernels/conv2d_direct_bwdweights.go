@@ -7,9 +7,26 @@ import "github.com/trainbench/trainbench/kernels/internal/conv"
 // per-chunk partial gradients, added in chunk order whichever thread ran each
 // chunk (see conv2d_direct.go).
 
-// convDWBandBytes bounds the input and output-gradient rows of one band of
-// the backward-weights pass.
-var convDWBandBytes = 256 << 10
+// convDWBandBytes bounds the input rows of one band of the backward-weights
+// pass (they stay in L2 while every channel block sweeps them), and
+// convDWPanelBytes its packed output-gradient panel of one channel block
+// (it stays in L1 while every window tile sweeps it).
+var (
+	convDWBandBytes  = 256 << 10
+	convDWPanelBytes = 24 << 10
+)
+
+// convDWNoPack reports whether the backward-weights pass of s (windows of
+// winLen values, several channel blocks) reads the output gradient in place,
+// window tile outer and channel blocks inner, rather than packed per channel
+// block: when a pixel's output gradient is at least four times its window
+// values (ResNet-50's 1×1 expansions), keeping the tile's input values in L1
+// while the blocks stream the gradient from L2 measured faster, and when it
+// is at most four cache lines (K ≤ 64: the seed CNN's conv2 at avx2, whose
+// packing measured 5% slower).
+func convDWNoPack(s Conv2DShape, winLen int) bool {
+	return s.K >= 4*winLen || s.K <= 64
+}
 
 // conv2DBwdWeightsDirectChecked is the backward-weights pass with the direct
 // kernels.
@@ -36,7 +53,7 @@ type convDWJob struct {
 	P, Q, RSC, kp     int
 	winLen, winCols   int
 	jsegs             [2]convSeg
-	wideDY            bool // dY rows are widened to kp channels
+	pack              bool // dY is packed per channel block
 	colFirst, colLast int
 	imgMode           bool // units are whole images, perBand at a time
 	byImage           bool // the loop's items are images, else units
@@ -64,13 +81,24 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 	colFirst := -s.PadW
 	colLast := (Q-1)*s.StrideW - s.PadW + (s.S-1)*s.DilW
 	wb := colLast - colFirst + 1
-	// A band's input rows and output-gradient rows together fill about
-	// convBandBytes, so that both stay in L2 while every tile sweeps them.
+	// Pack the output gradient per channel block unless it is read in place
+	// (kp = K) and narrower than the window values a pixel reads.
+	pack := kp != s.K || (len(blocks) > 1 && !convDWNoPack(s, winLen))
 	xRow, gRow := 4*max(wb, s.W)*s.C, 4*Q*kp
-	band := max(1, (convDWBandBytes-(s.R-1)*s.DilH*xRow)/(s.StrideH*xRow+gRow))
-	// But at least ~128 pixels: every band reads and writes each tile of
-	// the partial gradient once, and calls each kernel once per tile.
-	band = max(band, (128+Q-1)/Q)
+	var band int
+	if pack {
+		// A band's input rows fill about convDWBandBytes and its packed
+		// panel of one channel block's output gradient about
+		// convDWPanelBytes.
+		gRow = 4 * Q * nv * lanes
+		band = max(1, min((convDWBandBytes-(s.R-1)*s.DilH*xRow)/(s.StrideH*xRow), convDWPanelBytes/gRow))
+	} else {
+		// A band's input rows and output-gradient rows together fill about
+		// convDWBandBytes, and it has at least ~128 pixels: every band
+		// reads and writes each tile of the partial gradient once.
+		band = max(1, (convDWBandBytes-(s.R-1)*s.DilH*xRow)/(s.StrideH*xRow+gRow))
+		band = max(band, (128+Q-1)/Q)
+	}
 	used := ctx.conv.used // whether chunk c's partial holds anything
 	clear(used)
 	for c := range ctx.conv.part {
@@ -87,7 +115,7 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 	j := &ctx.conv.dw
 	*j = convDWJob{set: set, s: s, x: x, dy: dy, dw: dw, bias: db != nil, blocks: blocks,
 		P: P, Q: Q, RSC: RSC, kp: kp, winLen: winLen, winCols: winCols,
-		jsegs: convSplitRow(winLen, set.MaxMR[nv]), wideDY: kp != s.K, colFirst: colFirst, colLast: colLast,
+		jsegs: convSplitRow(winLen, set.MaxMR[nv]), pack: pack, colFirst: colFirst, colLast: colLast,
 		imgMode: imgMode, band: band, perBand: perBand}
 	defer func() { *j = convDWJob{} }()
 	// The chunks, whose partials are added in order, are whole images
@@ -115,9 +143,18 @@ func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32
 // convDWUnits accumulates the weight (and bias) gradient of units [lo, hi)
 // (output rows or images over the batch) of the current backward-weights
 // job into the partial of their chunk, on thread tid.
+//
+// Per band, unless the job reads dY in place (see convDWNoPack), channel
+// block by channel block: the block's output-gradient columns are packed into a contiguous [pixels][nv·lanes] panel (the kernels'
+// vector operand, small enough to stay in L1 while every window tile sweeps
+// it), and then every tile of window values runs over the band, reading its
+// broadcast operand from x in place. Each partial value still sums the
+// band's pixels in order, so the bits depend on the band, not on the loop
+// order.
 func convDWUnits(ctx *Context, tid, lo, hi int) {
 	j := &ctx.conv.dw
 	s, set, P, Q, RSC, kp := j.s, j.set, j.P, j.Q, j.RSC, j.kp
+	lanes := set.Lanes
 	T := ctx.Threads()
 	chunk := ctx.rangeChunk(lo)
 	if j.byImage && !j.imgMode {
@@ -139,35 +176,37 @@ func convDWUnits(ctx *Context, tid, lo, hi int) {
 		hFirst := p0*s.StrideH - s.PadH
 		hLast := (p1-1)*s.StrideH - s.PadH + (s.R-1)*s.DilH
 		src, rowStride, base0, imgX := convBandSource(ctx, tid, j.x, n, nimg, s.H, s.W, s.C, hFirst, hLast, j.colFirst, j.colLast)
-		g, ldg := j.dy[(n*P+p0)*Q*s.K:((n+nimg-1)*P+p1)*Q*s.K], s.K
-		if j.wideDY {
-			npx := len(g) / s.K
-			wide := convThreadBuf(&ctx.conv.dy, tid, npx*kp)
-			for i := 0; i < npx; i++ {
-				copy(wide[i*kp:i*kp+s.K], g[i*s.K:(i+1)*s.K])
-				clear(wide[i*kp+s.K : (i+1)*kp])
-			}
-			g, ldg = wide, kp
-		}
-		args[conv.DWNPix], args[conv.DWPixX], args[conv.DWPixDY] = Q, s.StrideW*s.C, ldg
-		args[conv.DWNRows], args[conv.DWRowX], args[conv.DWRowDY] = p1-p0, s.StrideH*rowStride, Q*ldg
-		args[conv.DWNImg], args[conv.DWImgX], args[conv.DWImgDY] = nimg, imgX, P*Q*ldg
+		g := j.dy[(n*P+p0)*Q*s.K : ((n+nimg-1)*P+p1)*Q*s.K]
+		npx := len(g) / s.K
+		args[conv.DWNPix], args[conv.DWPixX] = Q, s.StrideW*s.C
+		args[conv.DWNRows], args[conv.DWRowX] = p1-p0, s.StrideH*rowStride
+		args[conv.DWNImg], args[conv.DWImgX] = nimg, imgX
 		args[conv.DWLdw] = kp
 		args[conv.DWFlags] = conv.FlagAccumulate
 		if first {
 			args[conv.DWFlags] = 0
 		}
-		for r := 0; r < s.R; r++ {
-			for c := 0; c < j.winCols; c++ {
-				win := r*j.winCols + c
-				xo := base0 + r*s.DilH*rowStride + c*s.DilW*s.C
-				j0 := 0
-				for _, sg := range j.jsegs {
-					for t := 0; t < sg.n; t++ {
-						for _, b := range j.blocks {
-							set.DW[b.nv][sg.mr](src[xo+j0:], g[b.k0:], part[(win*j.winLen+j0)*kp+b.k0:], args)
+		if !j.pack {
+			convDWBandInPlace(j, src, g, part, base0, rowStride, args)
+			first = false
+			continue
+		}
+		for _, b := range j.blocks {
+			nb := b.nv * lanes
+			gb := convThreadBuf(&ctx.conv.dy, tid, npx*nb)
+			convPackCols(gb, g, npx, s.K, b.k0, nb)
+			args[conv.DWPixDY], args[conv.DWRowDY], args[conv.DWImgDY] = nb, Q*nb, P*Q*nb
+			kern := set.DW[b.nv]
+			for r := 0; r < s.R; r++ {
+				for c := 0; c < j.winCols; c++ {
+					win := r*j.winCols + c
+					xo := base0 + r*s.DilH*rowStride + c*s.DilW*s.C
+					j0 := 0
+					for _, sg := range j.jsegs {
+						for t := 0; t < sg.n; t++ {
+							kern[sg.mr](src[xo+j0:], gb, part[(win*j.winLen+j0)*kp+b.k0:], args)
+							j0 += sg.mr
 						}
-						j0 += sg.mr
 					}
 				}
 			}
@@ -182,6 +221,41 @@ func convDWUnits(ctx *Context, tid, lo, hi int) {
 			px = P * Q
 		}
 		set.ColSums(pdb, j.dy[lo*px*s.K:hi*px*s.K], (hi-lo)*px, s.K)
+	}
+}
+
+// convDWBandInPlace runs one band of the current backward-weights job with
+// the output gradient read in place (k = kp, one block or more): for each
+// window tile, every channel block, so that the tile's input values stay in
+// L1 while the blocks sweep the output gradient.
+func convDWBandInPlace(j *convDWJob, src, g, part []float32, base0, rowStride int, args []int) {
+	s, set, P, Q, kp := j.s, j.set, j.P, j.Q, j.kp
+	args[conv.DWPixDY], args[conv.DWRowDY], args[conv.DWImgDY] = s.K, Q*s.K, P*Q*s.K
+	for r := 0; r < s.R; r++ {
+		for c := 0; c < j.winCols; c++ {
+			win := r*j.winCols + c
+			xo := base0 + r*s.DilH*rowStride + c*s.DilW*s.C
+			j0 := 0
+			for _, sg := range j.jsegs {
+				for t := 0; t < sg.n; t++ {
+					for _, b := range j.blocks {
+						set.DW[b.nv][sg.mr](src[xo+j0:], g[b.k0:], part[(win*j.winLen+j0)*kp+b.k0:], args)
+					}
+					j0 += sg.mr
+				}
+			}
+		}
+	}
+}
+
+// convPackCols copies columns [k0, k0+nb) of the npx rows of g (row length
+// k) into dst as npx rows of nb, zero beyond column k.
+func convPackCols(dst, g []float32, npx, k, k0, nb int) {
+	w := min(nb, k-k0)
+	for i := 0; i < npx; i++ {
+		d := dst[i*nb : (i+1)*nb]
+		copy(d[:w], g[i*k+k0:i*k+k0+w])
+		clear(d[w:])
 	}
 }
 

@@ -42,6 +42,7 @@ func Conv2DShapes(short bool) []kernels.Conv2DShape {
 		sh(1, 3, 3, 16, 128, 3, 3, 1, 1, 1),
 		sh(2, 8, 8, 32, 48, 1, 1, 2, 0, 1), // ResNet projection: 1×1/2, whole vectors
 		sh(2, 8, 8, 16, 32, 3, 3, 2, 1, 1), // ResNet downsampling 3×3/2 pad 1
+		sh(2, 5, 6, 8, 128, 1, 1, 1, 0, 1), // 1×1 expansion: backward-weights reads dY in place, several blocks
 	}
 	if short {
 		shapes = []kernels.Conv2DShape{shapes[1], shapes[3], shapes[5], shapes[6], shapes[9], shapes[12], shapes[15]}
