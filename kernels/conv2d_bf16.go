@@ -56,26 +56,33 @@ func init() {
 type convBF16Buffers struct {
 	x, w, col, dy []BF16
 	colF          []float32 // backward-data's float32 col(dX) chunk
+	xr, wr, dyr   []float32 // operands rounded to bf16 and widened, for the shallow layers (convBF16ViaDirect)
+	dense         []BF16    // a dense layer's weights in bf16
 }
 
 // Conv2DForwardBF16 computes y = conv(x, w) + bias (bias may be nil) with
 // bfloat16 operands and float32 sums (see Conv2DFwdBF16Impls).
 func (c *Context) Conv2DForwardBF16(s Conv2DShape, x, w, bias, y []float32) {
 	checkConv2DFwd("Conv2DForwardBF16", s, x, w, bias, y)
-	conv2DFwdBF16Gemm(c, s, x, w, bias, y, false)
+	c.conv2DFwdBF16(s, x, w, bias, y, false)
 }
 
 // Conv2DForwardReLUBF16 computes y = max(0, conv(x, w) + bias) as
 // Conv2DForwardBF16, the ReLU in the bias pass.
 func (c *Context) Conv2DForwardReLUBF16(s Conv2DShape, x, w, bias, y []float32) {
 	checkConv2DFwd("Conv2DForwardReLUBF16", s, x, w, bias, y)
-	conv2DFwdBF16Gemm(c, s, x, w, bias, y, true)
+	c.conv2DFwdBF16(s, x, w, bias, y, true)
 }
 
 // Conv2DBackwardDataBF16 computes dx from dy and w with bfloat16 operands
 // and float32 sums.
 func (c *Context) Conv2DBackwardDataBF16(s Conv2DShape, dy, w, dx []float32) {
 	checkConv2DBwdData("Conv2DBackwardDataBF16", s, dy, w, dx)
+	if convBF16ViaDirect(s) {
+		b := &c.convBF16
+		conv2DBwdDataDirect(c, s, c.roundBF16(&b.dyr, &b.dy, dy), c.roundBF16(&b.wr, &b.w, w), dx)
+		return
+	}
 	conv2DBwdDataBF16Gemm(c, s, dy, w, dx)
 }
 
@@ -83,6 +90,17 @@ func (c *Context) Conv2DBackwardDataBF16(s Conv2DShape, dy, w, dx []float32) {
 // operands and float32 sums, and db (if not nil) from dy in float32.
 func (c *Context) Conv2DBackwardWeightsBF16(s Conv2DShape, x, dy, dw, db []float32) {
 	checkConv2DBwdWeights("Conv2DBackwardWeightsBF16", s, x, dy, dw, db)
+	if convBF16ViaDirect(s) {
+		b := &c.convBF16
+		if db != nil { // from the float32 dy
+			cl := &c.conv.call
+			*cl = convCall{s: s, dy: dy}
+			convBiasGrad(c, db)
+			*cl = convCall{}
+		}
+		conv2DBwdWeightsDirect(c, s, c.roundBF16(&b.xr, &b.x, x), c.roundBF16(&b.dyr, &b.dy, dy), dw, nil)
+		return
+	}
 	conv2DBwdWeightsBF16Gemm(c, s, x, dy, dw, db)
 }
 
@@ -396,4 +414,33 @@ func conv2DBwdWeightsBF16Gemm(ctx *Context, s Conv2DShape, x, dy, dw, db []float
 		}
 		ctx.GemmBF16(Trans, NoTrans, K, RSC, m1-m0, 1, dyb[m0*K:m1*K], K, col, RSC, beta, dw, RSC)
 	}
+}
+
+// convBF16ViaDirect reports whether the Context methods run s on the
+// float32 kernels with bf16-rounded operands instead of the bf16 GEMM: a
+// reduction of fewer than 32 values per output (the seed CNN's first
+// layer, R·S·C = 9) gives the GEMM's k-pairs almost nothing to do, while
+// the direct kernels handle it well. The products of bf16 values are exact
+// in float32, so the results keep the bf16 contract (rounded operands,
+// float32 sums).
+func convBF16ViaDirect(s Conv2DShape) bool { return s.R*s.S*s.C < 32 }
+
+// conv2DFwdBF16 is the Context's bf16 forward pass for s.
+func (c *Context) conv2DFwdBF16(s Conv2DShape, x, w, bias, y []float32, relu bool) {
+	if convBF16ViaDirect(s) {
+		b := &c.convBF16
+		c.conv2DFwd(s, c.roundBF16(&b.xr, &b.x, x), c.roundBF16(&b.wr, &b.w, w), bias, y, relu)
+		return
+	}
+	conv2DFwdBF16Gemm(c, s, x, w, bias, y, relu)
+}
+
+// roundBF16 returns src rounded to bfloat16 and widened back to float32,
+// in *dst (through *tmp).
+func (c *Context) roundBF16(dst *[]float32, tmp *[]BF16, src []float32) []float32 {
+	t := convGrow(tmp, len(src))
+	c.ConvertToBF16(t, src)
+	d := convGrow(dst, len(src))
+	c.ConvertFromBF16(d, t)
+	return d
 }

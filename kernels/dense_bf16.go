@@ -1,5 +1,7 @@
 package kernels
 
+import "github.com/trainbench/trainbench/kernels/internal/gemm"
+
 // Dense layers in bfloat16: DenseForward and its backward passes with the
 // operands of every product rounded to bfloat16 and the products summed in
 // float32 (SgemmBF16), as mixed-precision training runs them; the bias, its
@@ -34,8 +36,12 @@ func (c *Context) DenseBackwardWeightsBF16(s DenseShape, x, dy, dw, db []float32
 	}
 }
 
+// denseFwdBF16 converts w to bf16 first (SIMD), so that packing it as the
+// transposed B reads adjacent pairs instead of rounding element by element.
 func denseFwdBF16(ctx *Context, s DenseShape, x, w, b, y []float32, relu bool) {
-	ctx.SgemmBF16(NoTrans, Trans, s.Batch, s.Out, s.In, 1, x, s.In, w, s.In, 0, y, s.Out)
+	wb := convGrow(&ctx.convBF16.dense, len(w))
+	ctx.ConvertToBF16(wb, w)
+	ctx.runBF16(NoTrans, Trans, s.Batch, s.Out, s.In, 1, gemm.BF16Matrix{F32: x, Stride: s.In}, gemm.BF16Matrix{BF16: bf16Bits(wb), Stride: s.In}, 0, y, s.Out)
 	switch {
 	case b != nil:
 		biasAddSIMD(ctx, y, b, s.Batch, relu)
