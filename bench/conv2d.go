@@ -103,7 +103,7 @@ func init() {
 	Register(Family{
 		Name: benchname.Conv2D,
 		Doc:  "2-D convolution (NHWC, KRSC weights): forward, backward-data and backward-weights on the seed CNN, ResNet-50 and DeepBench shapes",
-		Sets: []string{benchname.SetSeed, benchname.SetResNet50, benchname.SetDeepBench}, DefaultSets: []string{benchname.SetSeed, benchname.SetResNet50},
+		Sets: []string{benchname.SetSeed, benchname.SetResNet50, benchname.SetDeepBench, benchname.SetBF16}, DefaultSets: []string{benchname.SetSeed, benchname.SetResNet50},
 		Build: func(opt Options) []Case {
 			var cases []Case
 			for _, set := range []struct {
@@ -113,6 +113,9 @@ func init() {
 				if opt.wantSet(set.name) {
 					cases = append(cases, Conv2DCases(set.name, set.shapes, opt)...)
 				}
+			}
+			if opt.wantSet(benchname.SetBF16) {
+				cases = append(cases, Conv2DBF16Cases(opt)...)
 			}
 			return cases
 		},

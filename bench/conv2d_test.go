@@ -13,9 +13,12 @@ import (
 // BenchmarkConv2D runs the conv2d case table; select cases with -bench, e.g.
 //
 //	go test ./bench -run '^$' -bench 'Conv2D/pass=fwd/impl=direct/isa=avx512/threads=1/shape=seed-cnn.conv2$'
-func BenchmarkConv2D(b *testing.B) { RunAll(b, FamilyCases(benchname.Conv2D, Options{})) }
+func BenchmarkConv2D(b *testing.B) {
+	f, _ := LookupFamily(benchname.Conv2D)
+	RunAll(b, f.Cases(Options{Sets: append(append([]string(nil), f.DefaultSets...), benchname.SetBF16)}))
+}
 
-var convNameRE = regexp.MustCompile(`^Conv2D/pass=(fwd|bwd-data|bwd-weights)/impl=[a-z0-9]+/isa=(generic|avx2|avx512|native)/threads=[0-9]+/shape=[a-z0-9.x-]+$`)
+var convNameRE = regexp.MustCompile(`^Conv2D/pass=(fwd|bwd-data|bwd-weights)/impl=[a-z0-9]+/isa=(generic|avx2|avx512|native)(/prec=bf16)?/threads=[0-9]+/shape=[a-z0-9.x-]+$`)
 
 func TestConv2DCaseNames(t *testing.T) {
 	f, err := LookupFamily("conv2d")

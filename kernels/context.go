@@ -26,6 +26,7 @@ type Context struct {
 	gemmSplit   gemmSplit        // how the threads share a product (sgemm_split.go)
 	blocking    *gemm.Blocking   // replaces the cache-derived SGEMM blocking; set only by tests and BenchmarkSgemmBlocking
 	conv        convBuffers      // reusable buffers of the conv2d kernels (conv2d_state.go)
+	convBF16    convBF16Buffers  // reusable buffers of the bf16 conv2d kernels (conv2d_bf16.go)
 	layer       layerJob         // the layer kernels' current job (layers.go)
 	ranges      rangeLoop        // the parallel loop in progress (Context.forRanges)
 	bn          bnJob            // the batch-norm kernels' job and buffers (batchnorm.go)

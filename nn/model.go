@@ -29,6 +29,7 @@ const (
 // how buffers share memory.
 type Model struct {
 	ctx     *kernels.Context
+	prec    Precision // the arithmetic of conv2d and dense products (precision.go)
 	net     workload.Network
 	layers  []workload.Resolved // shapes at the full batch
 	batch   int
@@ -92,6 +93,11 @@ func NewModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, er
 // activations, gradients), so that its memory and work can be counted
 // cheaply; ctx may be nil then.
 func planModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, error) {
+	return planModelPrec(ctx, net, batch, F32)
+}
+
+// planModelPrec is planModel with the conv2d and dense products in prec.
+func planModelPrec(ctx *kernels.Context, net workload.Network, batch int, prec Precision) (*Model, error) {
 	rs, err := net.Resolve(batch)
 	if err != nil {
 		return nil, err
@@ -104,7 +110,7 @@ func planModel(ctx *kernels.Context, net workload.Network, batch int) (*Model, e
 		return nil, err
 	}
 	L := len(rs)
-	m := &Model{ctx: ctx, net: net, layers: rs, batch: batch, sample: net.Input.Len(),
+	m := &Model{ctx: ctx, prec: prec, net: net, layers: rs, batch: batch, sample: net.Input.Len(),
 		classes: last.In.C, rows: last.In.Positions(), times: make([][3]time.Duration, L), minBatch: 1,
 		paramOff: make([]int, L), weights: make([]int, L), args: make([][]int32, L), argLen: make([]int, L),
 		bn: make([]*bnLayer, L), bnShape: make([]shape.BatchNorm, L), folded: make([]bool, L), tf: make([]*tfLayer, L)}

@@ -267,9 +267,9 @@ func (m *Model) planForward(o *op, t int) {
 	switch r.Kind {
 	case workload.Conv2D:
 		s := *r.Conv
-		fwd := ctx.Conv2DForward
+		fwd := m.kernels().convFwd
 		if o.relu >= 0 {
-			fwd = ctx.Conv2DForwardReLU
+			fwd = m.kernels().convFwdReLU
 		}
 		off, nw := m.paramsOf(i)
 		nb := r.Params - nw
@@ -280,9 +280,9 @@ func (m *Model) planForward(o *op, t int) {
 		})
 	case workload.Dense:
 		s := *r.Dense
-		fwd := ctx.DenseForward
+		fwd := m.kernels().denseFwd
 		if o.relu >= 0 {
-			fwd = ctx.DenseForwardReLU
+			fwd = m.kernels().denseFwdReLU
 		}
 		off, nw := m.paramsOf(i)
 		nb := r.Params - nw
@@ -388,11 +388,11 @@ func (m *Model) planBackward(o *op, t int) []task {
 	case workload.Conv2D:
 		s := *r.Conv
 		ts = append(ts, planWeighted(m, o, t, func(n int) shape.Conv2D { sn := s; sn.N = n; return sn },
-			ctx.Conv2DBackwardWeights, ctx.Conv2DBackwardData)...)
+			m.kernels().convBwdWeights, m.kernels().convBwdData)...)
 	case workload.Dense:
 		s := *r.Dense
 		ts = append(ts, planWeighted(m, o, t, func(n int) shape.Dense { sn := s; sn.Batch = n; return sn },
-			ctx.DenseBackwardWeights, ctx.DenseBackwardData)...)
+			m.kernels().denseBwdWeights, m.kernels().denseBwdData)...)
 	case workload.BatchNorm:
 		bn := m.bn[i]
 		s := m.bnShape[i]

@@ -19,6 +19,9 @@ type TrainOptions struct {
 	MaxSteps int    // if > 0, each epoch stops after this many steps
 	Timing   bool   // time every layer's passes, the optimizer and the batch gathering
 	SkipTest bool   // do not evaluate on the test set after each epoch
+	// Precision is the arithmetic of the conv2d and dense products (default
+	// F32; see Precision).
+	Precision Precision
 	// Context, if set, stops the run between steps when it is done: Train
 	// then returns the epochs completed so far with the context's error.
 	Context context.Context
@@ -40,6 +43,7 @@ type Report struct {
 	Seed      uint64
 	Params    int       // trainable parameters
 	Optimizer string    // the network's optimizer
+	Precision Precision // of the conv2d and dense products
 	Epochs    []Epoch   // one per epoch
 	Loss      []float32 // every step's training loss, in order
 }
@@ -108,7 +112,7 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 	if epochs < 0 || batch < 0 || opts.MaxSteps < 0 {
 		return Report{}, fmt.Errorf("nn: epochs %d, batch %d and max steps %d must not be negative", epochs, batch, opts.MaxSteps)
 	}
-	m, err := NewModel(ctx, net, batch)
+	m, err := NewModelPrecision(ctx, net, batch, opts.Precision)
 	if err != nil {
 		return Report{}, err
 	}
@@ -135,7 +139,7 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 		steps = min(steps, opts.MaxSteps)
 	}
 	rep := Report{Network: net.Name, ISA: ctx.ISA().String(), Threads: ctx.Threads(), Batch: batch,
-		Seed: opts.Seed, Params: len(m.params), Optimizer: opt.name,
+		Seed: opts.Seed, Params: len(m.params), Optimizer: opt.name, Precision: opts.Precision,
 		Loss: make([]float32, 0, epochs*steps)}
 	b := newBatcher(data.Train, m.sample, opts.Seed)
 	for e := 1; e <= epochs; e++ {

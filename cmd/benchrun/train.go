@@ -38,6 +38,7 @@ type trainOptions struct {
 	seq      int
 	corpus   string
 	corpusMB int
+	prec     string
 }
 
 func newTrainCmd() *cobra.Command {
@@ -101,6 +102,7 @@ optionally gzipped).`,
 	f.IntVar(&o.seq, "seq", 0, "context length of a network that reads token ids (default its input's; at most its position table)")
 	f.StringVar(&o.corpus, "corpus", "", "folder of Go source to train a token network on (default GOROOT/src)")
 	f.IntVar(&o.corpusMB, "corpus-mb", 16, "read at most this many MiB of the corpus")
+	f.StringVar(&o.prec, "precision", "f32", "arithmetic of the conv2d and dense products: f32, or bf16 (bfloat16 operands, float32 sums and master weights; needs AVX512_BF16)")
 	return cmd
 }
 
@@ -140,7 +142,7 @@ func runTrain(ctx context.Context, cmd *cobra.Command, o trainOptions) error {
 	// A stop (Ctrl-C) keeps the epochs completed.
 	runErr := err
 
-	peak, _ := profile.Peak(p.level.String(), benchname.F32, p.threads)
+	peak, _ := profile.Peak(p.level.String(), trainPeakPrec(p.prec), p.threads)
 	rs := trainResults(rep, p.net.Name, p.level, p.threads, p.batch, peak, o.header(profile, trainPkg).Config())
 	if err := o.makeDir(); err != nil {
 		return err
@@ -174,6 +176,7 @@ type trainPlan struct {
 	threads int
 	net     workload.Network
 	batch   int
+	prec    nn.Precision // --precision
 	// synthetic: the network does not take MNIST; it trains on seeded
 	// random data of its input shape.
 	synthetic bool
@@ -237,6 +240,14 @@ func (o *trainOptions) plan(flags *pflag.FlagSet) (trainPlan, error) {
 			err = fmt.Errorf("%s: %w", o.workload, err) // a file: name it
 		}
 		return p, usageError{err}
+	}
+	if p.prec, err = nn.ParsePrecision(o.prec); err != nil {
+		return p, usagef("--precision %s: want f32 or bf16", o.prec)
+	}
+	if p.prec == nn.BF16 {
+		if err := checkBF16Level(info, p.level); err != nil {
+			return p, err
+		}
 	}
 	p.synthetic = !isMNIST(p.net) && !p.text
 	return p, o.resolve(info, ceilingsQuick)
@@ -386,10 +397,10 @@ func (o *trainOptions) train(ctx context.Context, stderr io.Writer, p trainPlan,
 	if p.text {
 		what = fmt.Sprintf("sequences of %d tokens", p.net.Input.Len())
 	}
-	fmt.Fprintf(stderr, "benchrun: training %s on %d %s (batch %d, %s, %d threads, %d epochs)\n",
-		p.net.Name, data.Train.Len(), what, p.batch, p.level, p.threads, o.epochs)
+	fmt.Fprintf(stderr, "benchrun: training %s on %d %s (batch %d, %s, %s, %d threads, %d epochs)\n",
+		p.net.Name, data.Train.Len(), what, p.batch, p.level, p.prec, p.threads, o.epochs)
 	lastPrint := time.Now()
-	opt := nn.TrainOptions{Epochs: o.epochs, Batch: p.batch, Seed: o.seed, MaxSteps: o.maxSteps, Timing: o.timing, SkipTest: o.skipTest || p.synthetic, Context: ctx}
+	opt := nn.TrainOptions{Epochs: o.epochs, Batch: p.batch, Seed: o.seed, MaxSteps: o.maxSteps, Timing: o.timing, SkipTest: o.skipTest || p.synthetic, Context: ctx, Precision: p.prec}
 	return nn.Train(kctx, p.net, data, opt, func(s nn.Step) {
 		if time.Since(lastPrint) > 2*time.Second || s.Step == s.Steps {
 			lastPrint = time.Now()
@@ -494,7 +505,11 @@ func printMemory(stdout io.Writer, p trainPlan) {
 // layer and pass (an op is that pass over the epoch).
 func trainResults(rep nn.Report, net string, level cpu.Level, threads, batch int, peak float64, config []results.KeyValue) []results.Result {
 	var rs []results.Result
-	base := fmt.Sprintf("net=%s/isa=%s/threads=%d/batch=%d", net, level, threads, batch)
+	isa := level.String()
+	if rep.Precision == nn.BF16 { // absent means f32, as in kernel case names
+		isa += "/" + benchname.KeyPrec + "=" + string(benchname.BF16)
+	}
+	base := fmt.Sprintf("net=%s/isa=%s/threads=%d/batch=%d", net, isa, threads, batch)
 	for _, e := range rep.Epochs {
 		vals := []results.Value{
 			{Value: float64(e.Wall.Nanoseconds()), Unit: "ns/op"},
@@ -520,7 +535,7 @@ func trainResults(rep nn.Report, net string, level cpu.Level, threads, batch int
 			if l.FLOPs > 0 && l.Time > 0 {
 				v = append(v, results.Value{Value: l.FLOPs / l.Time.Seconds() / 1e9, Unit: "GFLOP/s"})
 			}
-			name := fmt.Sprintf("TrainLayer/net=%s/layer=%s/pass=%s/isa=%s/threads=%d/batch=%d", net, l.Layer, l.Pass, level, threads, batch)
+			name := fmt.Sprintf("TrainLayer/net=%s/layer=%s/pass=%s/isa=%s/threads=%d/batch=%d", net, l.Layer, l.Pass, isa, threads, batch)
 			rs = append(rs, results.Result{Name: results.BenchmarkName(name, threads), Iters: 1, Values: roundValues(v), Config: config})
 		}
 	}
@@ -533,4 +548,27 @@ func roundValues(vs []results.Value) []results.Value {
 		vs[i].Value = results.Round(vs[i].Value)
 	}
 	return vs
+}
+
+// checkBF16Level refuses --precision bf16 where the AVX512_BF16 kernels do
+// not run (the CPU lacks the feature, TRAINBENCH_ISA caps it, or --isa is
+// below avx512): their pure-Go forms would give the right answer but time
+// nothing worth reporting.
+func checkBF16Level(info cpu.Info, level cpu.Level) error {
+	if err := info.CheckBF16(); err != nil {
+		return usagef("--precision bf16: %v", err)
+	}
+	if level != cpu.AVX512 {
+		return usagef("--precision bf16: the bf16 kernels run at avx512 only, not --isa %s", level)
+	}
+	return nil
+}
+
+// trainPeakPrec is the precision of the peak a training run's %peak is
+// taken against: the bf16 peak for a bf16 run.
+func trainPeakPrec(p nn.Precision) benchname.Precision {
+	if p == nn.BF16 {
+		return benchname.BF16
+	}
+	return benchname.F32
 }

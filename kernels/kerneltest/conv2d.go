@@ -90,6 +90,15 @@ func convDataFor(s kernels.Conv2DShape) *convData {
 	Fill(rng, d.w)
 	Fill(rng, d.b)
 	Fill(rng, d.dy)
+	d.reference()
+	got, _ := convCache.LoadOrStore(s, d)
+	return got.(*convData)
+}
+
+// reference computes d's float64 references and their scales from its
+// inputs.
+func (d *convData) reference() {
+	s := d.s
 	d.y, d.ys = make([]float64, s.OutputLen()), make([]float64, s.OutputLen())
 	d.dx, d.dxs = make([]float64, s.InputLen()), make([]float64, s.InputLen())
 	d.dw, d.dws = make([]float64, s.WeightLen()), make([]float64, s.WeightLen())
@@ -137,8 +146,6 @@ func convDataFor(s kernels.Conv2DShape) *convData {
 			}
 		}
 	}
-	got, _ := convCache.LoadOrStore(s, d)
-	return got.(*convData)
 }
 
 // convOut allocates a guarded output of n elements, pre-filled with NaN (a

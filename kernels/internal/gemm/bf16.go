@@ -314,6 +314,10 @@ func packPairs(dst []uint32, b BF16Matrix, pc, j0, kc, cols int, simd bool) {
 		}
 		return
 	}
+	if b.BF16 != nil {
+		packPairsFromBF16(dst, b, pc, j0, kc, cols)
+		return
+	}
 	// op(B)[l][j] is B[l][j] as stored, or B[j][l] when transposed.
 	get := func(l, j int) uint32 {
 		if b.Trans {
@@ -332,5 +336,45 @@ func packPairs(dst []uint32, b BF16Matrix, pc, j0, kc, cols int, simd bool) {
 			row[j] = v
 		}
 		clear(row[cols:])
+	}
+}
+
+// packPairsFromBF16 is packPairs for a B already in bfloat16, without the
+// per-element conversion and transposition tests of the general loop (the
+// bf16 convolutions hand their im2col matrices and weights so): row by row
+// pairs of rows, or, transposed, each stored row's adjacent pairs.
+func packPairsFromBF16(dst []uint32, b BF16Matrix, pc, j0, kc, cols int) {
+	kp := (kc + 1) / 2
+	if !b.Trans {
+		for p := 0; p < kp; p++ {
+			row := dst[p*BF16Panel : (p+1)*BF16Panel]
+			l := pc + 2*p
+			r0 := b.BF16[l*b.Stride+j0:][:cols]
+			if 2*p+1 < kc {
+				r1 := b.BF16[(l+1)*b.Stride+j0:][:cols]
+				for j, v := range r0 {
+					row[j] = uint32(v) | uint32(r1[j])<<16
+				}
+			} else {
+				for j, v := range r0 {
+					row[j] = uint32(v)
+				}
+			}
+			clear(row[cols:])
+		}
+		return
+	}
+	// op(B)[l][j] = B[j][l]: a pair along k is two adjacent stored values.
+	for j := 0; j < cols; j++ {
+		src := b.BF16[(j0+j)*b.Stride+pc:][:kc]
+		for p := 0; p < kc/2; p++ {
+			dst[p*BF16Panel+j] = uint32(src[2*p]) | uint32(src[2*p+1])<<16
+		}
+		if kc%2 != 0 {
+			dst[(kc/2)*BF16Panel+j] = uint32(src[kc-1])
+		}
+	}
+	for p := 0; p < kp; p++ {
+		clear(dst[p*BF16Panel+cols : (p+1)*BF16Panel])
 	}
 }
