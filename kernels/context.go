@@ -74,6 +74,16 @@ func (c *Context) ISA() cpu.Level { return c.isa }
 // Threads returns the Context's thread count.
 func (c *Context) Threads() int { return c.pool.Threads() }
 
+// PoolStats counts how the Context's parallel loops fared: how many ran, and
+// how many the pool ran on the calling thread alone because its peers were
+// being descheduled (another process wanted the CPUs). A caller reports
+// the latter so that a user knows a run met a busy machine.
+type PoolStats = parallel.Stats
+
+// PoolStats returns the counts since the Context was made. Only the
+// goroutine that runs the Context's kernels may call it.
+func (c *Context) PoolStats() PoolStats { return c.pool.Stats() }
+
 // Close stops the Context's worker threads. The Context must not be used
 // afterwards.
 func (c *Context) Close() { c.pool.Close() }

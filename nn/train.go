@@ -80,6 +80,11 @@ type Epoch struct {
 	Layers []LayerTime
 	Update time.Duration
 	Data   time.Duration
+	// Pool counts the epoch's parallel loops and those the thread pool ran
+	// on one thread because its peers were being descheduled: a nonzero
+	// Pool.Solo means the machine was busy and the epoch ran partly on one
+	// thread (see kernels.Context.PoolStats).
+	Pool kernels.PoolStats
 }
 
 // LayerTime is the time one layer spent in one pass during an epoch. A
@@ -149,6 +154,7 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 		ep := Epoch{Epoch: e, Steps: steps}
 		var sum float64
 		var update, gather time.Duration
+		pool0 := ctx.PoolStats()
 		start := time.Now()
 		for s := range steps {
 			if opts.Context != nil && opts.Context.Err() != nil {
@@ -183,6 +189,9 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 			}
 		}
 		ep.Wall = time.Since(start)
+		pool1 := ctx.PoolStats()
+		ep.Pool = kernels.PoolStats{Fors: pool1.Fors - pool0.Fors, Solo: pool1.Solo - pool0.Solo,
+			Late: pool1.Late - pool0.Late, BusyWindows: pool1.BusyWindows - pool0.BusyWindows}
 		m.SetTiming(false)
 		ep.ImagesPerSec = float64(ep.Images) / ep.Wall.Seconds()
 		ep.TokensPerSec = float64(ep.Tokens) / ep.Wall.Seconds()

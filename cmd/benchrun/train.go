@@ -414,6 +414,10 @@ func (o *trainOptions) train(ctx context.Context, stderr io.Writer, p trainPlan,
 // passes.
 func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, peak float64, pred *costmodel.Prediction) {
 	fmt.Fprintln(stdout, e.Summary())
+	if e.Pool.Solo > 0 {
+		fmt.Fprintf(stdout, "  busy machine: %d of %d parallel loops ran on one thread (%d found a thread descheduled, %d windows the process short of CPU); not this machine's %d-thread speed\n",
+			e.Pool.Solo, e.Pool.Fors, e.Pool.Late, e.Pool.BusyWindows, p.threads)
+	}
 	what := "images"
 	if p.text {
 		what = fmt.Sprintf("sequences of %d tokens; %.0f tokens/s", p.net.Input.Len(), e.TokensPerSec)

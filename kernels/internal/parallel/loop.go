@@ -63,6 +63,9 @@ func (p *Pool) For(n int, homes []int, body func(tid, chunk int)) {
 		}
 		l.ranges[t].w.Store(packRange(lo, hi))
 	}
+	if p.threads > 1 {
+		p.solo.fors++
+	}
 	switch {
 	case p.threads == 1:
 		p.runLoop(0)

@@ -210,18 +210,19 @@ func TestForGoesSoloAfterALateWorker(t *testing.T) {
 	// or the process short of CPU while it sleeps), the first of which
 	// alone starts none.
 	for i := 0; i < 200; i++ {
-		if solo, _, _ := p.SoloStats(); solo > 0 {
+		if p.Stats().Solo > 0 {
 			break
 		}
 		p.For(8, nil, body)
 	}
-	solo, late, busy := p.SoloStats()
+	st := p.Stats()
+	solo, late, busy := st.Solo, st.Late, st.BusyWindows
 	if solo == 0 || late+busy < 2 {
 		t.Fatalf("a worker sleeping 5 ms in its chunks: %d solo Fors, %d late, %d short windows; want a spell after two signs", solo, late, busy)
 	}
-	solo0, _, _ := p.SoloStats()
+	solo0 := p.Stats().Solo
 	counts, by := forCounts(p, 40, nil)
-	solo1, _, _ := p.SoloStats()
+	solo1 := p.Stats().Solo
 	if solo1 != solo0+1 {
 		t.Errorf("the For right after a late worker ran solo %d times, want once", solo1-solo0)
 	}
@@ -239,13 +240,13 @@ func TestForGoesSoloAfterALateWorker(t *testing.T) {
 	defer func(c func() (time.Duration, bool)) { cpuClock = c }(cpuClock)
 	cpuClock = func() (time.Duration, bool) { return 2 * time.Since(t0), true }
 	time.Sleep(soloMax + 10*time.Millisecond)
-	s0, _, _ := p.SoloStats()
+	s0 := p.Stats().Solo
 	for range 50 {
 		p.For(8, nil, body)
 	}
 	// A busy machine may still deschedule a worker now and then (a late
 	// For); a pool stuck in solo mode would run all 50 alone.
-	if s1, _, _ := p.SoloStats(); s1-s0 > 40 {
+	if s1 := p.Stats().Solo; s1-s0 > 40 {
 		t.Errorf("workers on time, but %d of 50 Fors ran solo", s1-s0)
 	}
 }
@@ -307,5 +308,23 @@ func TestSoloWindows(t *testing.T) {
 	step(time.Millisecond, 2)
 	if s.busy != busy {
 		t.Error("a pause between loops counted as a short window")
+	}
+}
+
+func TestStatsCountsFors(t *testing.T) {
+	for _, threads := range []int{1, 2, 3} {
+		p := New(threads)
+		for range 10 {
+			p.For(4, nil, func(tid, chunk int) {})
+		}
+		p.For(0, nil, func(tid, chunk int) {}) // no chunks: not a For that ran
+		want := 10
+		if threads == 1 {
+			want = 0
+		}
+		if got := p.Stats().Fors; got != want {
+			t.Errorf("threads=%d: Stats().Fors = %d after 10 Fors, want %d", threads, got, want)
+		}
+		p.Close()
 	}
 }

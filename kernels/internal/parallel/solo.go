@@ -47,6 +47,7 @@ type soloState struct {
 	winCPU   time.Duration
 	strikes  int // late Fors and short windows since the last good window
 	runs     int // Fors run solo
+	fors     int // Fors of more than one chunk on a pool of more than one thread
 	late     int // parallel Fors that found a worker late
 	busy     int // windows that found the process short of CPU
 	// parkNow tells idle workers to park at once rather than spin: no run
@@ -132,9 +133,16 @@ func (s *soloState) observe(busy, wait time.Duration) {
 	s.strike(time.Now())
 }
 
-// SoloStats returns how many Fors ran on the caller alone, how many
-// parallel Fors found a worker late, and how many windows found the process
-// short of CPU.
-func (p *Pool) SoloStats() (soloRuns, lateRuns, busyWindows int) {
-	return p.solo.runs, p.solo.late, p.solo.busy
+// Stats counts what a pool's Fors met: how it fared on a shared machine.
+type Stats struct {
+	Fors        int // Fors asked of a pool of more than one thread
+	Solo        int // of those, run on the caller alone (a solo spell)
+	Late        int // parallel Fors whose caller waited for a descheduled worker
+	BusyWindows int // measuring windows that found the process short of CPU
+}
+
+// Stats returns the pool's counts since it started. Only the goroutine
+// that calls For may call it.
+func (p *Pool) Stats() Stats {
+	return Stats{Fors: p.solo.fors, Solo: p.solo.runs, Late: p.solo.late, BusyWindows: p.solo.busy}
 }
