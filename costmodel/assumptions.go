@@ -170,7 +170,7 @@ func elementBytes(prec benchname.Precision) float64 { return float64(prec.Size()
 // Describe states the assumptions in words, one line each, for a report.
 func (a Assumptions) Describe() []string {
 	return []string{
-		fmt.Sprintf("catalogued accelerators compute in %s, catalogued CPUs in %s, where they have a sourced peak (else the nearest precision they have); measured machines in f32", a.Precision, a.CPUPrecision),
+		fmt.Sprintf("catalogued accelerators compute in %s, catalogued CPUs in %s, where they have a sourced peak (else the nearest precision they have); measured machines in f32, and in bf16 too (conv, dense and GEMM passes from their prec=bf16 cases) where their results hold bf16 cases", a.Precision, a.CPUPrecision),
 		fmt.Sprintf("software stack: %s (efficiency per workload class, accelerator family and stack calibrated against published training runs; TPUs compile with XLA)", a.Stack),
 		fmt.Sprintf("memory reaches %.3g of catalogued bandwidth unless the option says otherwise; a step may fill %.0f%% of an accelerator's memory, else it is split into micro-batches", a.MemoryEfficiency, 100*a.MemoryUsable),
 		fmt.Sprintf("%.3g µs host cost per kernel launch on GPUs and TPUs plus the stack's per-step framework cost; a step takes the longer of the host's and the device's time; %.3g s extra per step", a.LaunchOverheadS*1e6, a.StepOverheadS),

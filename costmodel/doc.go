@@ -88,6 +88,15 @@
 // implementation and ISA level of each shape is used. Configuration lines of
 // the file carry the machine profile (machine.Profile.ConfigLines).
 //
+// Precision: a case name with prec=bf16 (bf16 operands, float32 sums) is
+// never pooled with the float32 cases of its shape. A measured machine is
+// priced in f32 from its float32 cases and, when its results hold bf16
+// conv or GEMM cases (Results.BF16Row), also in bf16 as the
+// mixed-precision trainer runs a step (MeasuredPrecisionOption,
+// PredictPrecision): conv, dense and GEMM passes from the bf16 cases, the
+// rest from the float32 ones. That row compares like for like with the
+// catalogued accelerators at bf16 (LikeForLike says which rows pair).
+//
 // The model reads data only: it links no benchmark, kernel or measuring
 // code (internal/layering checks it), so pricing an epoch runs nothing.
 package costmodel

@@ -40,7 +40,8 @@ type EpochEstimate struct {
 	Name   string `json:"name"`
 	Kind   string `json:"kind"`
 	Basis  Basis  `json:"basis"`
-	// Precision the times assume (f32 on measured machines).
+	// Precision the times assume (on measured machines f32, or bf16 for the
+	// conv, dense and GEMM passes: MeasuredMachine.Precision).
 	Precision   benchname.Precision `json:"precision"`
 	ReleaseYear int                 `json:"release_year,omitempty"` // 0 when unsourced
 	PeakTFLOPS  float64             `json:"peak_tflops,omitempty"`  // catalogued: the peak used
@@ -165,8 +166,11 @@ func Estimate(w workload.Network, opts []Option, a Assumptions) ([]EpochEstimate
 		}
 		if o.Measured != nil {
 			e.Basis, e.Precision = BasisMeasured, benchname.F32
+			if o.Measured.Precision != "" {
+				e.Precision = o.Measured.Precision
+			}
 			e.PriceNote = o.Measured.PriceNote
-			p, err := Predict(w, o.Measured.Results, o.Measured.Threads, a)
+			p, err := PredictPrecision(w, o.Measured.Results, o.Measured.Threads, w.Batch, e.Precision, a)
 			if err != nil {
 				e.Unavailable = err.Error()
 				out = append(out, e)
@@ -707,6 +711,10 @@ type MeasuredMachine struct {
 	Results   *Results
 	Threads   int
 	PriceNote string // carried into the estimate's PriceNote
+	// Precision the machine is priced at (MeasuredPrecisions; empty is
+	// f32): at bf16 its conv, dense and GEMM passes come from its prec=bf16
+	// cases (MeasuredPrecisionOption, PredictPrecision).
+	Precision benchname.Precision
 }
 
 // LocalPrice is what the user says a measured machine costs. Zero fields

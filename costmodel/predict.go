@@ -61,6 +61,8 @@ type Prediction struct {
 	// measured; Notes says what else was approximated.
 	Interpolated []string `json:"interpolated,omitempty"`
 	Notes        []string `json:"notes,omitempty"`
+	// Precision is that of the conv, dense and GEMM passes (usesCase).
+	Precision benchname.Precision `json:"precision"`
 }
 
 // Predict returns the time of one epoch of w at its own batch size on the
@@ -76,6 +78,12 @@ func Predict(w workload.Network, m *Results, threads int, a Assumptions) (Predic
 // one at another batch is named "<name>.b<batch>"), so that a measured
 // whole step is used only at the batch it was measured at.
 func PredictBatch(w workload.Network, m *Results, threads, batch int, a Assumptions) (Prediction, error) {
+	return predictBatch(w, m, threads, batch, benchname.F32, a)
+}
+
+// predictBatch is PredictBatch with the measured cases of precision prec
+// (usesCase; PredictPrecision).
+func predictBatch(w workload.Network, m *Results, threads, batch int, prec benchname.Precision, a Assumptions) (Prediction, error) {
 	if err := a.Validate(); err != nil {
 		return Prediction{}, err
 	}
@@ -92,8 +100,8 @@ func PredictBatch(w workload.Network, m *Results, threads, batch int, a Assumpti
 	if err != nil {
 		return Prediction{}, err
 	}
-	p := Prediction{Workload: w.Name, Threads: threads, Batch: batch, StepsPerEpoch: float64(w.Samples) / float64(batch)}
-	lk := m.lookup(threads, a.Confidence)
+	p := Prediction{Workload: w.Name, Precision: prec, Threads: threads, Batch: batch, StepsPerEpoch: float64(w.Samples) / float64(batch)}
+	lk := m.lookup(threads, a.Confidence, prec)
 	lk.plan(st)
 	step := Point(a.StepOverheadS)
 	profileNote, runRange := false, 0
@@ -342,11 +350,11 @@ func (l *lookup) fusedPass(pt *PassTime, lw workload.LayerWork, w workload.Work)
 	return true, l.kernelTime(pt, benchname.BatchNorm, string(kp), k)
 }
 
-func (m *Results) lookup(threads int, confidence float64) *lookup {
+func (m *Results) lookup(threads int, confidence float64, prec benchname.Precision) *lookup {
 	best := map[string]MeasuredCase{} // kernel/pass/shape → best case
 	var order []string
 	for _, c := range m.Cases {
-		if c.Threads != threads || c.Kernel == benchname.Peak || c.Kernel == benchname.Stream {
+		if c.Threads != threads || c.Kernel == benchname.Peak || c.Kernel == benchname.Stream || !usesCase(c, prec) {
 			continue
 		}
 		c.summarise(confidence)

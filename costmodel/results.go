@@ -40,7 +40,9 @@ type MeasuredCase struct {
 	ISA     string
 	Threads int
 	Shape   string // shape= value; "" for m,n,k cases
-	M, N, K int    // Sgemm shapes
+	// Prec is the operand precision (prec=): F32 for a name without one.
+	Prec    benchname.Precision
+	M, N, K int // Sgemm shapes
 	// FLOPs per op (GFLOP/s × sec/op of the first run) and arithmetic
 	// intensity (the FLOP/byte metric, or shape.Gemm's FLOPs / bytes for
 	// Sgemm); 0 when unknown.
@@ -261,6 +263,9 @@ func parseCase(r results.Result) (MeasuredCase, bool, error) {
 	}
 	c := MeasuredCase{Name: r.CaseName(), Kernel: n.Family, Pass: string(n.Pass), Impl: n.Impl, ISA: n.ISA,
 		Threads: max(n.Threads, 1), Shape: n.Shape, M: n.M, N: n.N, K: n.K}
+	if c.Prec = n.Prec; c.Prec == "" {
+		c.Prec = benchname.F32
+	}
 	sec, hasSec := r.Tidied("sec/op") // written as ns/op
 	g, hasG := r.Value("GFLOP/s")
 	if c.M > 0 && c.N > 0 && c.K > 0 {

@@ -158,7 +158,7 @@ func (m *Model) planTransformerForward(o *op, add func(func(n int))) bool {
 		l := m.tf[i]
 		nw, nb := r.Dense.In*r.Dense.Out, r.Params-m.weights[i]
 		add(func(n int) {
-			ctx.DenseForward(linearShape(r, n), sl(x.act, n, inLen), m.params[l.wOff:l.wOff+nw], biasOf(m.params, l.bOff, nb), sl(y, n, outLen))
+			m.kernels().denseFwd(linearShape(r, n), sl(x.act, n, inLen), m.params[l.wOff:l.wOff+nw], biasOf(m.params, l.bOff, nb), sl(y, n, outLen))
 		})
 	case workload.Attention:
 		l, a := m.tf[i], *r.Attention
@@ -239,11 +239,11 @@ func (m *Model) planTransformerBackward(o *op, t int) []task {
 		nw, nb := r.Dense.In*r.Dense.Out, r.Params-m.weights[i]
 		x.act.use(t)
 		ts := []task{{i, weightsPass, func(n int) {
-			ctx.DenseBackwardWeights(linearShape(r, n), sl(x.act, n, inLen), sl(dy, n, outLen), m.grads[l.wOff:l.wOff+nw], biasOf(m.grads, l.bOff, nb))
+			m.kernels().denseBwdWeights(linearShape(r, n), sl(x.act, n, inLen), sl(dy, n, outLen), m.grads[l.wOff:l.wOff+nw], biasOf(m.grads, l.bOff, nb))
 		}}}
 		if dx, acc := m.gradTarget(x, t); dx != nil {
 			ts = append(ts, task{i, dataPass, func(n int) {
-				ctx.DenseBackwardData(linearShape(r, n), sl(dy, n, outLen), m.params[l.wOff:l.wOff+nw], sl(dx, n, inLen))
+				m.kernels().denseBwdData(linearShape(r, n), sl(dy, n, outLen), m.params[l.wOff:l.wOff+nw], sl(dx, n, inLen))
 				m.accumulate(acc, dx, x, n)
 			}})
 		}

@@ -201,6 +201,7 @@ func costTables(a *pricing) []costTable {
 				}
 			}
 		}
+		ct.notes = append(ct.notes, precisionNotes(a, x)...)
 		out = append(out, ct)
 	}
 	return out
@@ -325,4 +326,18 @@ func usd(m *costmodel.Money) string {
 		return "-"
 	}
 	return reports.FormatUSD(m.USD.Mid)
+}
+
+// precisionNotes are the lines saying at which precision the measured rows
+// compare with the catalogued ones (costmodel.LikeForLike) and why a
+// measured machine has no bf16 row.
+func precisionNotes(a *pricing, x costmodel.Comparison) []string {
+	var out []string
+	if s := costmodel.LikeForLike(x.Estimates); s != "" {
+		out = append(out, s)
+	}
+	for _, r := range a.NoBF16 {
+		out = append(out, "note: "+r)
+	}
+	return out
 }

@@ -73,14 +73,14 @@ func reportInput(p *pricing, head reports.Input) (reports.Input, error) {
 	in.Assumptions = append(in.Assumptions, reports.Assumption{Name: "scale-out", Value: link,
 		Source: reports.Source{Name: "trainbench's default interconnect (100 Gb/s Ethernet)"}})
 	for _, c := range p.Workloads {
-		in.Workloads = append(in.Workloads, workloadReport(c, p.Assumptions, link))
+		in.Workloads = append(in.Workloads, workloadReport(c, p.Assumptions, link, p.NoBF16))
 	}
 	return in, in.Validate()
 }
 
 // workloadReport converts one workload's comparison; link describes the
 // interconnect of its scale-out curves.
-func workloadReport(c costmodel.Comparison, a costmodel.Assumptions, link string) reports.Workload {
+func workloadReport(c costmodel.Comparison, a costmodel.Assumptions, link string, noBF16 []string) reports.Workload {
 	n := c.Workload
 	rw := reports.Workload{Name: n.Name, Description: fmt.Sprintf("batch %d, %d samples an epoch", n.Batch, n.Samples)}
 	var ok []costmodel.EpochEstimate
@@ -93,12 +93,16 @@ func workloadReport(c costmodel.Comparison, a costmodel.Assumptions, link string
 	}
 	if len(ok) > 0 {
 		e := ok[0]
-		rw.Description += fmt.Sprintf(", %.3g FLOP an epoch, %d parameters; %s precision on catalogued accelerators, f32 on measured machines",
-			e.FLOPsPerEpoch, e.Params, a.Precision)
+		rw.Description += fmt.Sprintf(", %.3g FLOP an epoch, %d parameters; %s precision on catalogued accelerators, %s on catalogued CPUs, f32 on measured machines and bf16 on their (bf16) rows",
+			e.FLOPsPerEpoch, e.Params, a.Precision, a.CPUPrecision)
 	}
 	for _, e := range ok {
 		rw.Options = append(rw.Options, reportOption(e))
 	}
+	if s := costmodel.LikeForLike(c.Estimates); s != "" {
+		rw.Notes = append(rw.Notes, s)
+	}
+	rw.Notes = append(rw.Notes, noBF16...)
 	for _, s := range c.ScaleOut {
 		rs := reports.ScaleSeries{Option: s.Name, Interconnect: link}
 		for _, p := range s.Points {
@@ -156,7 +160,10 @@ func reportOption(e costmodel.EpochEstimate) reports.Option {
 	o := reports.Option{Name: e.Name, Kind: reports.Catalogued, Seconds: rng(e.EpochSeconds), ReleaseYear: e.ReleaseYear, Class: hardwareClass(e)}
 	if e.Basis == costmodel.BasisMeasured {
 		o.Kind = reports.Measured
-		o.Note = "predicted from the kernels measured on this machine"
+		o.Note = "predicted from the kernels measured on this machine, in " + string(e.Precision)
+		if e.Precision == benchname.BF16 {
+			o.Note += " (conv, dense and GEMM measured in bf16, the rest f32)"
+		}
 		if e.StepFrom != "" && e.StepFrom != costmodel.StepFromKernels {
 			o.Note = "the training step measured on this machine (" + e.StepFrom + ")"
 		}

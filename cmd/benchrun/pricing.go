@@ -206,14 +206,18 @@ type pricing struct {
 	// (costmodel.LoadMachines); none without results files.
 	Machines  []*costmodel.Results
 	Workloads []costmodel.Comparison
+	// NoBF16 says, one line each, why a measured machine at a thread
+	// count has no bf16 row (costmodel.MeasuredPrecisionOption).
+	NoBF16 []string
 }
 
 // priceWorkloads loads the workloads, the catalog and the results files
 // (which may be none) and prices an epoch of every workload on every option
 // (costmodel.Compare): each measured machine at each thread count is an
-// option of its own, named for the machine. Bad input (an unknown workload,
-// a malformed file, an invalid assumption or flag value) is a usage error
-// naming it.
+// option of its own, named for the machine, and a second, its bf16 row,
+// where its results hold bf16 conv or GEMM cases at that count (else
+// NoBF16 says why). Bad input (an unknown workload, a malformed file, an
+// invalid assumption or flag value) is a usage error naming it.
 func priceWorkloads(c costFlags, resultFiles []string) (*pricing, error) {
 	a := &pricing{Assumptions: c.assumptions(), Interconnect: costmodel.DefaultInterconnect()}
 	if err := a.Assumptions.Validate(); err != nil {
@@ -251,6 +255,11 @@ func priceWorkloads(c costFlags, resultFiles []string) (*pricing, error) {
 					return nil, err
 				}
 				opts = append(opts, o)
+				if o16, ok, reason := costmodel.MeasuredPrecisionOption(o, benchname.BF16); ok {
+					opts = append(opts, o16)
+				} else {
+					a.NoBF16 = append(a.NoBF16, reason)
+				}
 			}
 		}
 		if len(opts) == 0 {

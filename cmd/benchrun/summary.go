@@ -282,7 +282,7 @@ func (s runSummary) workloadLines(add func(label, format string, args ...any)) {
 	}
 	threads := measuredThreads(here.Option)
 	from := "sum of its kernels"
-	if s.hasTrainStep(x.Workload.Name, threads) {
+	if s.hasTrainStep(x.Workload.Name, threads) && here.StepFrom != costmodel.StepFromKernels {
 		from = "measured TrainStep"
 	}
 	hp := headline(*here)
@@ -290,7 +290,11 @@ func (s runSummary) workloadLines(add func(label, format string, args ...any)) {
 	if hp != nil {
 		price = reports.FormatUSD(hp.USD.Mid) + " an epoch " + priceKind(*here, hp)
 	}
-	add(label, "%s: step %s (%s), epoch %s, %s", threadLabel(threads), fmtDuration(time.Duration(here.StepSeconds.Mid*1e9)), from,
+	tl := threadLabel(threads)
+	if here.Precision != benchname.F32 {
+		tl += " in " + string(here.Precision)
+	}
+	add(label, "%s: step %s (%s), epoch %s, %s", tl, fmtDuration(time.Duration(here.StepSeconds.Mid*1e9)), from,
 		reports.FormatSeconds(here.EpochSeconds.Mid), price)
 	if hp == nil {
 		return
@@ -330,8 +334,10 @@ func (s runSummary) hasTrainStep(net string, threads int) bool {
 }
 
 // measuredThreads reads the thread count back from a measured option's id
-// (priceWorkloads names them measured-[<machine>-]<t>t); 0 if it has none.
+// (priceWorkloads names them measured-[<machine>-]<t>t, and the bf16 row
+// measured-[<machine>-]<t>t-bf16); 0 if it has none.
 func measuredThreads(id string) int {
+	id = strings.TrimSuffix(id, "-"+string(benchname.BF16))
 	if !strings.HasPrefix(id, "measured-") || !strings.HasSuffix(id, "t") {
 		return 0
 	}

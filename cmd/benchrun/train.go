@@ -371,14 +371,15 @@ func (o *trainOptions) loadText(stderr io.Writer, p trainPlan) (nn.Dataset, erro
 }
 
 // predictEpoch predicts the epoch with the cost model from the measured
-// kernels and says so on stderr.
+// kernels at the training precision (costmodel.PredictPrecision: a bf16
+// run needs bf16 conv or GEMM cases) and says so on stderr.
 func (o *trainOptions) predictEpoch(stderr io.Writer, p trainPlan, measured *costmodel.Results) (*costmodel.Prediction, error) {
-	pred, err := costmodel.PredictBatch(p.net, measured, p.threads, p.batch, costmodel.DefaultAssumptions())
+	pred, err := costmodel.PredictPrecision(p.net, measured, p.threads, p.batch, benchname.Precision(p.prec.String()), costmodel.DefaultAssumptions())
 	if err != nil {
 		return nil, fmt.Errorf("predict from %s: %w", o.predict, err)
 	}
-	fmt.Fprintf(stderr, "benchrun: the cost model predicts %.2f s an epoch [%.2f, %.2f] at %d threads (step from %s in %s; the kernels alone sum to %.2f s)\n",
-		pred.EpochSeconds.Mid, pred.EpochSeconds.Low, pred.EpochSeconds.High, p.threads, pred.StepFrom, o.predict, pred.KernelStepSeconds.Mid*pred.StepsPerEpoch)
+	fmt.Fprintf(stderr, "benchrun: the cost model predicts %.2f s an epoch [%.2f, %.2f] at %d threads in %s (step from %s in %s; the kernels alone sum to %.2f s)\n",
+		pred.EpochSeconds.Mid, pred.EpochSeconds.Low, pred.EpochSeconds.High, p.threads, pred.Precision, pred.StepFrom, o.predict, pred.KernelStepSeconds.Mid*pred.StepsPerEpoch)
 	return &pred, nil
 }
 
