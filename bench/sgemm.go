@@ -147,6 +147,11 @@ func implLevels(mode kernels.ISAMode, levels []cpu.Level) []implLevel {
 		return []implLevel{{cpu.Generic, cpu.Generic.String()}}
 	case kernels.Native:
 		return []implLevel{{cpu.Generic, benchname.ISANative}}
+	case kernels.AVX512Only:
+		if slices.Contains(levels, cpu.AVX512) {
+			return []implLevel{{cpu.AVX512, cpu.AVX512.String()}}
+		}
+		return nil
 	}
 	var ls []implLevel
 	for _, l := range levels {

@@ -83,6 +83,10 @@ const (
 	// other shapes it runs the direct kernels, so the family measures it on
 	// 1×1 shapes only.
 	ImplGemm1x1 = "gemm1x1"
+	// ImplArchSIMD is a kernel written in Go with simd/archsimd (built only
+	// with GOEXPERIMENT=simd, run only at isa=avx512): Sgemm and ReLU have
+	// one, beside their avo-generated assembly.
+	ImplArchSIMD = "archsimd"
 )
 
 // ISANative is the isa= value of a library that picks its own instructions

@@ -26,10 +26,14 @@ func forEachImpl[F any](t *testing.T, r *kernels.Registry[F], test func(t *testi
 	}
 }
 
-// skipIfISAIndependent skips non-PerISA implementations at every level but
-// the first, so they run once per thread count.
+// skipIfISAIndependent skips GenericOnly and Native implementations at every
+// level but the first, so they run once per thread count, and AVX512Only
+// ones at every level but avx512.
 func skipIfISAIndependent(t *testing.T, mode kernels.ISAMode, ctx *kernels.Context) {
-	if mode != kernels.PerISA && ctx.ISA() != cpu.Generic {
+	if mode == kernels.AVX512Only && ctx.ISA() != cpu.AVX512 {
+		t.Skip("runs at avx512 only")
+	}
+	if (mode == kernels.GenericOnly || mode == kernels.Native) && ctx.ISA() != cpu.Generic {
 		t.Skip("does not depend on the ISA level")
 	}
 }

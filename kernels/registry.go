@@ -21,6 +21,10 @@ const (
 	// its own assembly, such as gonum, or a system library): benchmarks
 	// label them isa=native.
 	Native
+	// AVX512Only implementations are written for AVX-512 alone (the archsimd
+	// ones, built with GOEXPERIMENT=simd): they run only on a Context at
+	// level avx512, and benchmarks and tests take them there alone.
+	AVX512Only
 )
 
 // Impl is one named implementation of a kernel with function type F.
@@ -94,7 +98,7 @@ func (r *Registry[F]) Lookup(name string) (Impl[F], error) {
 // implOrder sorts implementations the way tables read best: the reference,
 // then ours from simple to fast, then outside libraries.
 func implOrder(name string) int {
-	for i, n := range []string{"naive", "blocked", "im2col", "direct", "gonum", "openblas"} {
+	for i, n := range []string{"naive", "blocked", "im2col", "direct", "archsimd", "gonum", "openblas"} {
 		if n == name {
 			return i
 		}

@@ -207,6 +207,12 @@ var minFLOPsPerThread = float64(4 << 20)
 // cache level (docs/perf-notes-kernels.md).
 func sgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkSgemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
+	sgemmWithKernel(ctx, gemm.KernelFor(ctx.isa), tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmWithKernel is sgemmBlocked's loop nest and thread split with micro-kernel
+// family kern, on checked arguments.
+func sgemmWithKernel(ctx *Context, kern gemm.Kernel, tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -214,7 +220,6 @@ func sgemmBlocked(ctx *Context, tA, tB Transpose, m, n, k int, alpha float32, a 
 		scaleRows(m, n, beta, c, ldc)
 		return
 	}
-	kern := gemm.KernelFor(ctx.isa)
 	bl := gemm.BlockingFor(kern, ctx.caches)
 	if ctx.blocking != nil {
 		bl = *ctx.blocking

@@ -26,13 +26,18 @@ func kernelsUnderTest(t *testing.T) []Kernel {
 
 const guard = float32(-12345.5)
 
+// extraMicroKernels are packed-only micro-kernels that build tags add (the
+// archsimd ones under GOEXPERIMENT=simd): TestMicroKernelsMatchReference
+// checks them too.
+var extraMicroKernels []Kernel
+
 // TestMicroKernelsMatchReference runs each micro-kernel (generated assembly on
 // amd64, its twin elsewhere) against microRef on random panels, for k from 0 to
 // past the unrolled loop's multiples, beta zero and not, and checks that the
 // kernel writes only its tile (guard values around and between rows of C).
 func TestMicroKernelsMatchReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, kern := range kernelsUnderTest(t) {
+	for _, kern := range append(kernelsUnderTest(t), extraMicroKernels...) {
 		for _, k := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 16, 31, 64, 129, 300} {
 			for _, beta := range []float32{0, 1, 0.5, -2} {
 				t.Run(fmt.Sprintf("%s/k=%d/beta=%v", kern.Name, k, beta), func(t *testing.T) {
