@@ -115,9 +115,17 @@ func init() {
 		})
 	registerLayerFamily(benchname.BiasAdd, "bias add over the rows of the seed CNN's layer outputs and a larger one",
 		func(opt Options) []Case { return layerCases(benchname.BiasAdd, kernels.BiasAddImpls, biasItems(), opt) })
-	registerLayerFamily(benchname.SoftmaxCE, "fused softmax + cross-entropy loss and gradient on the seed CNN's logits and a 1000-class batch",
+	registerFamily(benchname.SoftmaxCE, "fused softmax + cross-entropy loss and gradient on the seed CNN's logits, a 1000-class batch and GPT-2 small's 50257 classes at every position (gpt2)",
+		[]string{benchname.SetSeed, benchname.SetLarge, benchname.SetGPT2}, []string{benchname.SetSeed},
 		func(opt Options) []Case {
 			return layerCases(benchname.SoftmaxCE, kernels.SoftmaxCEImpls, softmaxItems(), opt)
+		},
+		func(opt Options) []Case {
+			// parallel (float64 exponentials, one level) stays at t1024 as
+			// the reference the simd path is measured against.
+			return Filter(layerCases(benchname.SoftmaxCE, withoutNaive(kernels.SoftmaxCEImpls, "softmax-ce"), gpt2SoftmaxItems(), opt), func(c Case) bool {
+				return c.Impl == "parallel" || len(notGenericT1024([]Case{c})) == 1
+			})
 		})
 	registerLayerFamily(benchname.Adam, "Adam update of each seed CNN layer's parameters and of 8M parameters",
 		func(opt Options) []Case {
@@ -314,6 +322,26 @@ func softmaxItems() []layerItem[kernels.SoftmaxCEFunc] {
 		}
 	}
 	add("imagenet.b256x1000", benchname.SetLarge, 256, 1000)
+	return items
+}
+
+// gpt2SoftmaxItems are GPT-2 small's loss at contexts 1024 and 256 (batch
+// 1): 50257 logits at every position, "gpt2-small.t<T>b1.loss", set gpt2
+// (the logits and their gradient take 206 MB each at context 1024).
+func gpt2SoftmaxItems() []layerItem[kernels.SoftmaxCEFunc] {
+	var items []layerItem[kernels.SoftmaxCEFunc]
+	for _, t := range gpt2Contexts {
+		n := t * gpt2Vocab
+		items = append(items, layerItem[kernels.SoftmaxCEFunc]{shape: gpt2Shape(t, "loss"), set: benchname.SetGPT2,
+			flops: shape.OpSoftmaxCE.FLOPs(n), bytes: shape.OpSoftmaxCE.Bytes(n),
+			op: func(ctx *kernels.Context, fn kernels.SoftmaxCEFunc) func() {
+				l, d, labels := make([]float32, n), make([]float32, n), gpt2Tokens(t)
+				for i := range l {
+					l[i] = float32(i%1013)*0.01 - 5 // logits spread over [−5, 5.12]
+				}
+				return func() { fn(ctx, t, gpt2Vocab, l, labels, d) }
+			}})
+	}
 	return items
 }
 
