@@ -88,15 +88,16 @@ func seedLayers() (string, []workload.Resolved) {
 }
 
 func init() {
-	registerLayerFamily(benchname.Dense, "fully connected layer: forward (with bias), backward-data, backward-weights (with bias gradient) on the seed CNN's and larger layers",
+	registerFamily(benchname.Dense, "fully connected layer: forward (with bias), backward-data, backward-weights (with bias gradient) on the seed CNN's and larger layers, and GPT-2 small's linear layers (gpt2)",
+		[]string{benchname.SetSeed, benchname.SetLarge, benchname.SetGPT2}, []string{benchname.SetSeed},
 		func(opt Options) []Case {
-			return layerCases(benchname.Dense, kernels.DenseFwdImpls, denseItems(denseFwdOp), opt)
+			return layerCases(benchname.Dense, kernels.DenseFwdImpls, append(denseItems(denseFwdOp), gpt2DenseItems(denseFwdOp)...), opt)
 		},
 		func(opt Options) []Case {
-			return layerCases(benchname.Dense, kernels.DenseBwdDataImpls, denseItems(denseBwdDataOp), opt)
+			return layerCases(benchname.Dense, kernels.DenseBwdDataImpls, append(denseItems(denseBwdDataOp), gpt2DenseItems(denseBwdDataOp)...), opt)
 		},
 		func(opt Options) []Case {
-			return layerCases(benchname.Dense, kernels.DenseBwdWeightsImpls, denseItems(denseBwdWeightsOp), opt)
+			return layerCases(benchname.Dense, kernels.DenseBwdWeightsImpls, append(denseItems(denseBwdWeightsOp), gpt2DenseItems(denseBwdWeightsOp)...), opt)
 		})
 	registerFamily(benchname.MaxPool, "max-pooling (NHWC) forward with argmax and backward on the seed CNN's, ResNet-50's padded stem and larger layers",
 		[]string{benchname.SetSeed, benchname.SetLarge, benchname.SetResNet50}, []string{benchname.SetSeed},
@@ -189,6 +190,9 @@ func denseItems[F any](op func(s shape.Dense) (shape.Pass, func(ctx *kernels.Con
 func denseFwdOp(s shape.Dense) (shape.Pass, func(*kernels.Context, kernels.DenseFwdFunc) func()) {
 	return shape.Forward, func(ctx *kernels.Context, fn kernels.DenseFwdFunc) func() {
 		x, w, b, y := filled(s.Batch*s.In), filled(s.Out*s.In), filled(s.Out), make([]float32, s.Batch*s.Out)
+		if s.Out == gpt2Vocab {
+			b = nil // GPT-2's tied output projection has no bias
+		}
 		return func() { fn(ctx, s, x, w, b, y) }
 	}
 }
@@ -203,6 +207,9 @@ func denseBwdDataOp(s shape.Dense) (shape.Pass, func(*kernels.Context, kernels.D
 func denseBwdWeightsOp(s shape.Dense) (shape.Pass, func(*kernels.Context, kernels.DenseBwdWeightsFunc) func()) {
 	return shape.BackwardWeights, func(ctx *kernels.Context, fn kernels.DenseBwdWeightsFunc) func() {
 		x, dy, dw, db := filled(s.Batch*s.In), filled(s.Batch*s.Out), make([]float32, s.Out*s.In), make([]float32, s.Out)
+		if s.Out == gpt2Vocab {
+			db = nil
+		}
 		return func() { fn(ctx, s, x, dy, dw, db) }
 	}
 }

@@ -28,7 +28,9 @@ import (
 // row's loss in float64; the gradient is e_j·float32(1/(batch·s)) in
 // float32, the label's element computed in float64. GPT-2's loss (50257
 // classes at every position) spends its time in the exponentials: the
-// float64 path's math.Exp costs some 5 ns a logit.
+// float64 path's math.Exp costs some 5 ns a logit. The Context method runs
+// simd on rows longer than 64 classes and the float64 path on shorter ones,
+// where it costs next to nothing.
 // Labels outside [0, classes) panic, naming the row.
 
 // SoftmaxCEFunc returns the mean loss and, if dlogits is not nil, sets it to
@@ -59,12 +61,20 @@ const SoftmaxCEGradULP = 8
 
 // SoftmaxCrossEntropy returns the mean over the batch of the cross-entropy of
 // softmax(logits) against labels and, if dlogits is not nil, sets dlogits to
-// (softmax − onehot(label)) / batch, the gradient of that mean. It panics if
+// (softmax − onehot(label)) / batch, the gradient of that mean (within
+// SoftmaxCEGradULP of it; up to 64 classes, within the float64 path's
+// bound). dlogits may alias logits. It panics if
 // batch or classes is < 1, a length differs (logits and dlogits:
 // batch·classes, labels: batch), or a label is outside [0, classes), naming
 // the row.
 func (c *Context) SoftmaxCrossEntropy(batch, classes int, logits []float32, labels []int32, dlogits []float32) float32 {
 	checkSoftmaxCE("SoftmaxCrossEntropy", batch, classes, logits, labels, dlogits)
+	if classes <= len(softmaxRowBuf{}) {
+		// Short rows cost next to nothing in float64 (one exp a logit,
+		// kept on the stack) and keep their float64 accuracy: a
+		// classifier's loss, such as the seed CNN's 10 classes.
+		return softmaxCEParallel(c, batch, classes, logits, labels, dlogits)
+	}
 	return softmaxCESIMD(c, batch, classes, logits, labels, dlogits)
 }
 
