@@ -61,6 +61,34 @@ func gpt2Emb(t int) shape.Embedding {
 	return shape.Embedding{Batch: 1, T: t, Vocab: gpt2Vocab, D: gpt2D, Positions: gpt2Positions}
 }
 
+// gpt2Linears are GPT-2 small's linear layers (shape= suffix, in, out): a
+// block's QKV projection, attention output projection, MLP up and down
+// projections, and the tied output projection onto the vocabulary (no
+// bias), each a Dense case with every position a row.
+var gpt2Linears = []struct {
+	name    string
+	in, out int
+}{
+	{"attn-qkv", gpt2D, 3 * gpt2D}, {"attn-proj", gpt2D, gpt2D},
+	{"mlp-fc", gpt2D, gpt2Hidden}, {"mlp-proj", gpt2Hidden, gpt2D},
+	{"lm-head", gpt2D, gpt2Vocab},
+}
+
+// gpt2DenseItems are the Dense items of one pass of GPT-2 small's linear
+// layers at each context, "gpt2-small.t<T>b1.<layer>", set gpt2.
+func gpt2DenseItems[F any](op func(s shape.Dense) (shape.Pass, func(ctx *kernels.Context, fn F) func())) []layerItem[F] {
+	var items []layerItem[F]
+	for _, t := range gpt2Contexts {
+		for _, l := range gpt2Linears {
+			s := shape.Dense{Batch: t, In: l.in, Out: l.out}
+			pass, fn := op(s)
+			items = append(items, layerItem[F]{pass: pass, shape: gpt2Shape(t, l.name), set: benchname.SetGPT2,
+				flops: s.FLOPs(pass), bytes: s.Bytes(pass), op: fn})
+		}
+	}
+	return items
+}
+
 // gpt2Tables are the token and position tables and their gradients,
 // allocated once (150 MB each for the token table) and shared by every
 // embedding case: cases run one at a time, and the backward only adds

@@ -88,15 +88,16 @@ func seedLayers() (string, []workload.Resolved) {
 }
 
 func init() {
-	registerLayerFamily(benchname.Dense, "fully connected layer: forward (with bias), backward-data, backward-weights (with bias gradient) on the seed CNN's and larger layers",
+	registerFamily(benchname.Dense, "fully connected layer: forward (with bias), backward-data, backward-weights (with bias gradient) on the seed CNN's and larger layers, and GPT-2 small's linear layers (gpt2)",
+		[]string{benchname.SetSeed, benchname.SetLarge, benchname.SetGPT2}, []string{benchname.SetSeed},
 		func(opt Options) []Case {
-			return layerCases(benchname.Dense, kernels.DenseFwdImpls, denseItems(denseFwdOp), opt)
+			return layerCases(benchname.Dense, kernels.DenseFwdImpls, append(denseItems(denseFwdOp), gpt2DenseItems(denseFwdOp)...), opt)
 		},
 		func(opt Options) []Case {
-			return layerCases(benchname.Dense, kernels.DenseBwdDataImpls, denseItems(denseBwdDataOp), opt)
+			return layerCases(benchname.Dense, kernels.DenseBwdDataImpls, append(denseItems(denseBwdDataOp), gpt2DenseItems(denseBwdDataOp)...), opt)
 		},
 		func(opt Options) []Case {
-			return layerCases(benchname.Dense, kernels.DenseBwdWeightsImpls, denseItems(denseBwdWeightsOp), opt)
+			return layerCases(benchname.Dense, kernels.DenseBwdWeightsImpls, append(denseItems(denseBwdWeightsOp), gpt2DenseItems(denseBwdWeightsOp)...), opt)
 		})
 	registerFamily(benchname.MaxPool, "max-pooling (NHWC) forward with argmax and backward on the seed CNN's, ResNet-50's padded stem and larger layers",
 		[]string{benchname.SetSeed, benchname.SetLarge, benchname.SetResNet50}, []string{benchname.SetSeed},
@@ -115,9 +116,17 @@ func init() {
 		})
 	registerLayerFamily(benchname.BiasAdd, "bias add over the rows of the seed CNN's layer outputs and a larger one",
 		func(opt Options) []Case { return layerCases(benchname.BiasAdd, kernels.BiasAddImpls, biasItems(), opt) })
-	registerLayerFamily(benchname.SoftmaxCE, "fused softmax + cross-entropy loss and gradient on the seed CNN's logits and a 1000-class batch",
+	registerFamily(benchname.SoftmaxCE, "fused softmax + cross-entropy loss and gradient on the seed CNN's logits, a 1000-class batch and GPT-2 small's 50257 classes at every position (gpt2)",
+		[]string{benchname.SetSeed, benchname.SetLarge, benchname.SetGPT2}, []string{benchname.SetSeed},
 		func(opt Options) []Case {
 			return layerCases(benchname.SoftmaxCE, kernels.SoftmaxCEImpls, softmaxItems(), opt)
+		},
+		func(opt Options) []Case {
+			// parallel (float64 exponentials, one level) stays at t1024 as
+			// the reference the simd path is measured against.
+			return Filter(layerCases(benchname.SoftmaxCE, withoutNaive(kernels.SoftmaxCEImpls, "softmax-ce"), gpt2SoftmaxItems(), opt), func(c Case) bool {
+				return c.Impl == "parallel" || len(notGenericT1024([]Case{c})) == 1
+			})
 		})
 	registerLayerFamily(benchname.Adam, "Adam update of each seed CNN layer's parameters and of 8M parameters",
 		func(opt Options) []Case {
@@ -181,6 +190,9 @@ func denseItems[F any](op func(s shape.Dense) (shape.Pass, func(ctx *kernels.Con
 func denseFwdOp(s shape.Dense) (shape.Pass, func(*kernels.Context, kernels.DenseFwdFunc) func()) {
 	return shape.Forward, func(ctx *kernels.Context, fn kernels.DenseFwdFunc) func() {
 		x, w, b, y := filled(s.Batch*s.In), filled(s.Out*s.In), filled(s.Out), make([]float32, s.Batch*s.Out)
+		if s.Out == gpt2Vocab {
+			b = nil // GPT-2's tied output projection has no bias
+		}
 		return func() { fn(ctx, s, x, w, b, y) }
 	}
 }
@@ -195,6 +207,9 @@ func denseBwdDataOp(s shape.Dense) (shape.Pass, func(*kernels.Context, kernels.D
 func denseBwdWeightsOp(s shape.Dense) (shape.Pass, func(*kernels.Context, kernels.DenseBwdWeightsFunc) func()) {
 	return shape.BackwardWeights, func(ctx *kernels.Context, fn kernels.DenseBwdWeightsFunc) func() {
 		x, dy, dw, db := filled(s.Batch*s.In), filled(s.Batch*s.Out), make([]float32, s.Out*s.In), make([]float32, s.Out)
+		if s.Out == gpt2Vocab {
+			db = nil
+		}
 		return func() { fn(ctx, s, x, dy, dw, db) }
 	}
 }
@@ -314,6 +329,26 @@ func softmaxItems() []layerItem[kernels.SoftmaxCEFunc] {
 		}
 	}
 	add("imagenet.b256x1000", benchname.SetLarge, 256, 1000)
+	return items
+}
+
+// gpt2SoftmaxItems are GPT-2 small's loss at contexts 1024 and 256 (batch
+// 1): 50257 logits at every position, "gpt2-small.t<T>b1.loss", set gpt2
+// (the logits and their gradient take 206 MB each at context 1024).
+func gpt2SoftmaxItems() []layerItem[kernels.SoftmaxCEFunc] {
+	var items []layerItem[kernels.SoftmaxCEFunc]
+	for _, t := range gpt2Contexts {
+		n := t * gpt2Vocab
+		items = append(items, layerItem[kernels.SoftmaxCEFunc]{shape: gpt2Shape(t, "loss"), set: benchname.SetGPT2,
+			flops: shape.OpSoftmaxCE.FLOPs(n), bytes: shape.OpSoftmaxCE.Bytes(n),
+			op: func(ctx *kernels.Context, fn kernels.SoftmaxCEFunc) func() {
+				l, d, labels := make([]float32, n), make([]float32, n), gpt2Tokens(t)
+				for i := range l {
+					l[i] = float32(i%1013)*0.01 - 5 // logits spread over [−5, 5.12]
+				}
+				return func() { fn(ctx, t, gpt2Vocab, l, labels, d) }
+			}})
+	}
 	return items
 }
 

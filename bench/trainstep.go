@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"fmt"
-
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/nn"
@@ -64,19 +62,6 @@ func gpt2Context(t int) workload.Network {
 	return n
 }
 
-// trainStepShape is the shape= value of a TrainStep case: the network's
-// name at its own batch size, else "<name>.b<batch>"; a network that reads
-// token ids is named with its context too, "<name>.t<tokens>b<batch>".
-func trainStepShape(net workload.Network, batch int) string {
-	if nn.IsTokenNetwork(net) {
-		return fmt.Sprintf("%s.t%db%d", net.Name, net.Input.Len(), batch)
-	}
-	if batch == net.Batch {
-		return net.Name
-	}
-	return fmt.Sprintf("%s.b%d", net.Name, batch)
-}
-
 // trainStepCases are the cases of net at batch size batch, one per ISA
 // level and thread count of opt.
 func trainStepCases(net workload.Network, batch int, set string, opt Options) []Case {
@@ -85,7 +70,7 @@ func trainStepCases(net workload.Network, batch int, set string, opt Options) []
 	for _, l := range implLevels(kernels.PerISA, opt.levels()) {
 		for _, t := range opt.threads() {
 			cases = append(cases, Case{
-				CaseName: benchname.CaseName{Family: benchname.TrainStep, Impl: benchname.ImplNN, ISA: l.label, Threads: t, Shape: trainStepShape(net, batch)},
+				CaseName: benchname.CaseName{Family: benchname.TrainStep, Impl: benchname.ImplNN, ISA: l.label, Threads: t, Shape: workload.TrainStepShape(net, batch)},
 				Set:      set, FLOPs: flops,
 				Prepare: onContext(l.level, t, func(ctx *kernels.Context) (func(), error) {
 					s, err := nn.NewStepper(ctx, net, batch, 1)

@@ -23,7 +23,11 @@
 //   - Measured: a machine with a results file in the Go benchmark format
 //     (ReadResults, LoadResults). Time per layer and pass is the layer's
 //     FLOPs over the measured GFLOP/s of the best implementation for that
-//     shape (the benchmath confidence interval gives the bounds); a shape
+//     shape (the benchmath confidence interval gives the bounds); a layer
+//     whose kernel has a family of its own (batch norm, a transformer's
+//     layer norm, GELU, attention, embedding, the softmax cross-entropy,
+//     AdamW) is priced from that family's case at the kernel's shape as the
+//     trainer runs it, fusions included; a shape
 //     not measured is interpolated from the nearest measured shapes, and
 //     layers no kernel family measures use a roofline of the machine's own
 //     measured profile (peak and STREAM sweep). Each is said so.

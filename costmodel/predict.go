@@ -74,9 +74,9 @@ func Predict(w workload.Network, m *Results, threads int, a Assumptions) (Predic
 }
 
 // PredictBatch is Predict at batch size batch (w.Batch stays the network's
-// own: a whole-step case named by the bare network name is at that batch;
-// one at another batch is named "<name>.b<batch>"), so that a measured
-// whole step is used only at the batch it was measured at.
+// own: a whole-step case is named by TrainStepShape, with the batch unless
+// it is w's own and, for a token network, the context), so that a measured
+// whole step is used only at the batch (and context) it was measured at.
 func PredictBatch(w workload.Network, m *Results, threads, batch int, a Assumptions) (Prediction, error) {
 	return predictBatch(w, m, threads, batch, benchname.F32, a)
 }
@@ -109,7 +109,7 @@ func predictBatch(w workload.Network, m *Results, threads, batch int, prec bench
 	optProfiled := 0
 	for _, lw := range st.Layers {
 		for _, wk := range lw.Passes {
-			pt, err := lk.passTime(w.Name, lw, wk)
+			pt, err := lk.passTime(w.Name, lw, wk, w.Optimizer)
 			if err != nil {
 				return Prediction{}, err
 			}
@@ -173,14 +173,9 @@ func predictBatch(w workload.Network, m *Results, threads, batch int, prec bench
 const StepFromKernels = "kernels"
 
 // TrainStepShape is the shape= value of the whole-step case (family
-// TrainStep) of network w at batch size batch: the bare name at w's own
-// batch, else "<name>.b<batch>".
-func TrainStepShape(w workload.Network, batch int) string {
-	if batch == w.Batch {
-		return w.Name
-	}
-	return fmt.Sprintf("%s.b%d", w.Name, batch)
-}
+// TrainStep) of network w at batch size batch: workload.TrainStepShape, the
+// name the benchmark gives it.
+func TrainStepShape(w workload.Network, batch int) string { return workload.TrainStepShape(w, batch) }
 
 // trainStep returns the fastest measured whole training step of network w
 // at batch size batch (family TrainStep, shape=TrainStepShape) at the
@@ -383,9 +378,12 @@ func faster(a, b MeasuredCase) bool {
 	return a.Seconds.Center < b.Seconds.Center
 }
 
-func (l *lookup) passTime(net string, lw workload.LayerWork, w workload.Work) (PassTime, error) {
+func (l *lookup) passTime(net string, lw workload.LayerWork, w workload.Work, opt workload.Optimizer) (PassTime, error) {
 	pt := PassTime{Layer: lw.Name, Kind: lw.Kind, Pass: w.Pass, FLOPs: w.FLOPs, Bytes: w.Bytes}
 	if ok, err := l.fusedPass(&pt, lw, w); ok {
+		return pt, err
+	}
+	if ok, err := l.transformerPass(&pt, lw, w, opt); ok {
 		return pt, err
 	}
 	name := benchname.LayerShapeName(net, lw.Name)
@@ -398,6 +396,11 @@ func (l *lookup) passTime(net string, lw workload.LayerWork, w workload.Work) (P
 	}
 	if found == nil && lw.Conv != nil {
 		found, _ = l.match(benchname.Conv2D, string(w.Pass), w.FLOPs, w.Bytes)
+	}
+	if found == nil && lw.Dense != nil {
+		// The Dense kernel at this shape (bias and its gradient
+		// included), whatever the case is named.
+		found, _ = l.match(benchname.Dense, string(w.Pass), w.FLOPs, w.Bytes)
 	}
 	if found == nil && lw.Dense != nil {
 		if g, ok := lw.Dense.Gemm(w.Pass); ok {

@@ -41,9 +41,9 @@ func resnetResults(t *testing.T, withStep bool) *Results {
 // ResNet-50 pass at batch 8 from a kernel case: conv passes measured (or,
 // for the few geometries the set lacks, interpolated from conv cases), batch
 // norms with the trainer's fusions, their ReLUs and adds fused, the fork sums
-// as measured adds, pooling measured. What may fall back to the roofline is
-// listed: the projections' plain batch norms (not in the set), the loss and
-// the optimizer.
+// as measured adds, pooling measured, the loss's gradient inside its forward
+// call. What may fall back to the roofline is listed: the projections' plain
+// batch norms (not in the set), the loss and the optimizer.
 func TestPredictResNet50Kernels(t *testing.T) {
 	w := workload.ResNet50()
 	p, err := PredictBatch(w, resnetResults(t, false), 1, 8, DefaultAssumptions())
@@ -80,6 +80,10 @@ func TestPredictResNet50Kernels(t *testing.T) {
 			if pt.How != want && !(pt.How == HowInterpolated && strings.HasPrefix(pt.Layer, "res2a")) {
 				t.Errorf("%s %s: %s from %s, want %s", pt.Layer, pt.Pass, pt.How, pt.From, want)
 			}
+		case workload.SoftmaxCE:
+			if pt.Pass == "bwd-data" && (pt.How != HowFused || pt.Seconds.Mid != 0) {
+				t.Errorf("%s %s: %s %g s, want fused into the forward call", pt.Layer, pt.Pass, pt.How, pt.Seconds.Mid)
+			}
 		case workload.MaxPool, workload.GlobalAvgPool:
 			if pt.How != HowMeasured {
 				t.Errorf("%s %s: %s from %s, want measured", pt.Layer, pt.Pass, pt.How, pt.From)
@@ -90,7 +94,7 @@ func TestPredictResNet50Kernels(t *testing.T) {
 			}
 		}
 	}
-	wantProfiled := []string{"loss fwd", "loss bwd-data"}
+	wantProfiled := []string{"loss fwd"} // its bwd-data runs in the same call (fused)
 	for _, s := range []string{"res2a", "res3a", "res4a", "res5a"} {
 		wantProfiled = append(wantProfiled, s+".proj-bn fwd", s+".proj-bn bwd-data")
 	}

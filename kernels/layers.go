@@ -39,6 +39,7 @@ type layerJob struct {
 	rows, cols int
 	f          [4]float32
 	part       []float64 // per-chunk partial sums
+	scratch    []float32 // per-thread buffers (softmax cross-entropy without dlogits)
 }
 
 // layerFor splits [0, n) into contiguous chunks for at most n/minPer threads

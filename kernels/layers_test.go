@@ -1,6 +1,7 @@
 package kernels_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/trainbench/trainbench/kernels"
@@ -40,7 +41,13 @@ func TestBiasAddConformance(t *testing.T) {
 }
 
 func TestSoftmaxCEConformance(t *testing.T) {
-	forEachImpl(t, kernels.SoftmaxCEImpls, kerneltest.TestSoftmaxCE)
+	forEachImpl(t, kernels.SoftmaxCEImpls, func(t *testing.T, ctx *kernels.Context, fn kernels.SoftmaxCEFunc) {
+		if strings.HasPrefix(t.Name(), "TestSoftmaxCEConformance/impl=simd/") {
+			kerneltest.TestSoftmaxCEFloat32(t, ctx, fn, kernels.SoftmaxCEGradULP)
+			return
+		}
+		kerneltest.TestSoftmaxCE(t, ctx, fn)
+	})
 }
 
 func TestAdamConformance(t *testing.T) { forEachImpl(t, kernels.AdamImpls, kerneltest.TestAdam) }
@@ -107,9 +114,9 @@ func TestLayerContextMethods(t *testing.T) {
 				kerneltest.TestReLUFwd(t, ctx, func(c *kernels.Context, x, y []float32) { c.ReLUForward(x, y) })
 				kerneltest.TestReLUBwd(t, ctx, func(c *kernels.Context, y, dy, dx []float32) { c.ReLUBackward(y, dy, dx) })
 				kerneltest.TestBiasAdd(t, ctx, func(c *kernels.Context, y, b []float32, rows int) { c.BiasAdd(y, b, rows) })
-				kerneltest.TestSoftmaxCE(t, ctx, func(c *kernels.Context, batch, classes int, l []float32, lab []int32, d []float32) float32 {
+				kerneltest.TestSoftmaxCEFloat32(t, ctx, func(c *kernels.Context, batch, classes int, l []float32, lab []int32, d []float32) float32 {
 					return c.SoftmaxCrossEntropy(batch, classes, l, lab, d)
-				})
+				}, kernels.SoftmaxCEGradULP)
 				kerneltest.TestAdam(t, ctx, func(c *kernels.Context, p, g, m, v []float32, h kernels.AdamParams, step int) {
 					c.Adam(p, g, m, v, h, step)
 				})

@@ -166,3 +166,30 @@ func (n Network) StepsPerEpoch() float64 { return float64(n.Samples) / float64(n
 // Tokens is the number of input positions per epoch (Samples × H·W of the
 // input): the token count of a language-model epoch.
 func (n Network) Tokens() float64 { return float64(n.Samples) * float64(n.Input.Positions()) }
+
+// ReadsTokens reports whether the network's input is token ids (it has an
+// embedding layer): its step depends on the context length, Input.Len().
+func (n Network) ReadsTokens() bool {
+	for _, l := range n.Layers {
+		if l.Kind == Embedding {
+			return true
+		}
+	}
+	return false
+}
+
+// TrainStepShape is the shape= value of the whole-training-step benchmark
+// case (family TrainStep) of network n at batch size batch: the bare name
+// at n's own batch, else "<name>.b<batch>"; a network that reads tokens is
+// named with its context too, "<name>.t<tokens>b<batch>" (GPT-2 small at
+// context 1024, batch 1: "gpt2-small.t1024b1"). The benchmark names its
+// cases so and the cost model looks them up so: one spelling for both.
+func TrainStepShape(n Network, batch int) string {
+	if n.ReadsTokens() {
+		return fmt.Sprintf("%s.t%db%d", n.Name, n.Input.Len(), batch)
+	}
+	if batch == n.Batch {
+		return n.Name
+	}
+	return fmt.Sprintf("%s.b%d", n.Name, batch)
+}

@@ -36,6 +36,7 @@ func genTFVec() {
 		g.exp()
 		g.rowMax()
 		g.expSum()
+		g.expSub()
 		g.softmaxBwd()
 		g.gelu()
 		g.geluBwd()
@@ -156,7 +157,13 @@ var expConsts = []string{"expLo", "expHi", "log2e", "magic", "expBias", "ln2Hi",
 
 // expv returns a register holding exp1 of each lane of x (see tfvec's
 // exp1), clobbering x: Cephes' expf without branches.
-func (g *tfGen) expv(x VecVirtual) VecVirtual {
+func (g *tfGen) expv(x VecVirtual) VecVirtual { return g.expvc(x, nil) }
+
+// expvc is expv with, if corr is not nil, the result y of the lanes that
+// keep it corrected to y·corr + y (one fused rounding) before the lanes
+// below the range are zeroed: exp(x + corr) for a small corr (tfvec's
+// expSubGo).
+func (g *tfGen) expvc(x, corr VecVirtual) VecVirtual {
 	var keepK OpmaskVirtual
 	var keepV VecVirtual
 	// keep = !(x < lo): false below the range (the result is then 0),
@@ -194,6 +201,9 @@ func (g *tfGen) expv(x VecVirtual) VecVirtual {
 	VADDPS(x, u, u)
 	VADDPS(g.c("one"), u, u)
 	VMULPS(t, u, u)
+	if corr != nil {
+		VFMADD231PS(corr, u, u)
+	}
 	if g.avx512() {
 		VMOVUPS_Z(u, keepK, u)
 	} else {
@@ -341,6 +351,33 @@ func (g *tfGen) expSum() {
 	Store(r, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
+}
+
+// expSub emits dst[i] = exp(src[i] − shift) with the subtraction's
+// rounding error carried into the exponential (expSubGo): x = src − shift,
+// its exact error err by Knuth's TwoSum, then exp1(x)·err + exp1(x).
+func (g *tfGen) expSub() {
+	name := g.begin("expSub", "func(dst, src []float32, shift float32)", "expSubGo", "sets dst[i] = exp(src[i] − shift), the subtraction's error compensated")
+	n := asGP(Load(Param("src").Len(), GP64()))
+	dst := asGP(Load(Param("dst").Base(), GP64()))
+	src := asGP(Load(Param("src").Base(), GP64()))
+	g.consts(expConsts...)
+	shift := g.broadcast(paramAddr("shift"))
+	unroll := 2
+	if !g.avx512() {
+		unroll = 1
+	}
+	g.stream(name, n, unroll, func(t tail, at func(GPVirtual, int) Mem) {
+		a, x, bv, e := g.vreg(), g.vreg(), g.vreg(), g.vreg()
+		t.load(at(src, 0), a)
+		VSUBPS(shift, a, x)   // x = a − shift
+		VSUBPS(a, x, bv)      // bv = x − a
+		VSUBPS(bv, x, e)      // e = x − bv
+		VSUBPS(e, a, e)       // e = a − (x − bv)
+		VADDPS(shift, bv, bv) // bv = shift + bv
+		VSUBPS(bv, e, e)      // err = (a − (x − bv)) − (shift + bv)
+		t.store(g.expvc(x, e), at(dst, 0))
+	})
 }
 
 func (g *tfGen) softmaxBwd() {

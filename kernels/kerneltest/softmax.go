@@ -12,9 +12,9 @@ import (
 // suite.
 func SoftmaxShapes(short bool) [][2]int {
 	if short {
-		return [][2]int{{1, 1}, {32, 10}, {9, 1000}}
+		return [][2]int{{1, 1}, {32, 10}, {9, 1000}, {3, 9001}}
 	}
-	return [][2]int{{1, 1}, {1, 10}, {32, 10}, {7, 3}, {64, 17}, {9, 1000}, {513, 10}, {3, 2}}
+	return [][2]int{{1, 1}, {1, 10}, {32, 10}, {7, 3}, {64, 17}, {9, 1000}, {513, 10}, {3, 2}, {3, 9001}, {2, 4096}}
 }
 
 // softmaxInput returns logits and labels for a shape: logits uniform in
@@ -71,9 +71,22 @@ func softmaxRef(batch, classes int, l []float64, labels []int32) (float64, []flo
 // TestSoftmaxCE checks the loss and dlogits against the float64 definition:
 // loss within 8·2⁻²⁴·(1 + |loss| + mean |logit of the label|) (the float32
 // rounding of a loss made of large cancelling terms), each gradient element
-// within 4·2⁻²⁴·|ref| + 1e-15/batch. Also: the loss is the same without
-// dlogits, guard bands, dlogits not read, inputs unchanged.
+// within 4·2⁻²⁴·|ref| + 1e-15/batch (the float64 implementations). Also:
+// the loss is the same without dlogits, guard bands, dlogits not read,
+// inputs unchanged.
 func TestSoftmaxCE(t *testing.T, ctx *kernels.Context, fn kernels.SoftmaxCEFunc) {
+	testSoftmaxCE(t, ctx, fn, 0)
+}
+
+// TestSoftmaxCEFloat32 is TestSoftmaxCE for an implementation with float32
+// exponentials: each gradient element within gradULP·2⁻²⁴·p_j/batch +
+// 2⁻²⁴·|ref| + 1e-15/batch, p_j the exact softmax probability (see
+// kernels.SoftmaxCEGradULP); the loss bound is the same.
+func TestSoftmaxCEFloat32(t *testing.T, ctx *kernels.Context, fn kernels.SoftmaxCEFunc, gradULP float64) {
+	testSoftmaxCE(t, ctx, fn, gradULP)
+}
+
+func testSoftmaxCE(t *testing.T, ctx *kernels.Context, fn kernels.SoftmaxCEFunc, gradULP float64) {
 	for i, bc := range SoftmaxShapes(testing.Short()) {
 		batch, classes := bc[0], bc[1]
 		l, labels := softmaxInput(batch, classes, uint64(i))
@@ -95,7 +108,15 @@ func TestSoftmaxCE(t *testing.T, ctx *kernels.Context, fn kernels.SoftmaxCEFunc)
 			t.Errorf("%s: loss %v, want %v", name, loss, wantLoss)
 		}
 		for e, g := range d.Data {
-			if !WithinBound(g, wantD[e], math.Abs(wantD[e]), 4*U) && math.Abs(float64(g)-wantD[e]) > 1e-15/float64(batch) {
+			bound := 4 * U * math.Abs(wantD[e])
+			if gradULP > 0 {
+				p := wantD[e]
+				if e%classes == int(labels[e/classes]) {
+					p += 1 / float64(batch)
+				}
+				bound = gradULP*U*math.Abs(p) + U*math.Abs(wantD[e])
+			}
+			if diff := math.Abs(float64(g) - wantD[e]); !(diff <= bound+1e-30 || diff <= 1e-15/float64(batch)) {
 				t.Errorf("%s: dlogits[%d] = %v, want %v", name, e, g, wantD[e])
 				break
 			}

@@ -48,7 +48,12 @@ const ExpULP = 1
 // 5, times 2ⁿ built in the exponent bits. Within ExpULP ulp of eˣ where that
 // is normal; 0 for x < −87.33 (−∞ included); e^88.37 for x > 88.37 (+∞
 // included); NaN for NaN.
-func exp1(x float32) float32 {
+func exp1(x float32) float32 { return exp1c(x, 0) }
+
+// exp1c is exp1 with the result y, where it is kept (x ≥ −87.33 or NaN),
+// replaced by fma32(y, corr, y) ≈ e^(x + corr) for a small corr; corr = 0
+// changes nothing (y·0 + y = y for every y exp1 returns).
+func exp1c(x, corr float32) float32 {
 	keep := !(x < expLo)
 	if expLo > x {
 		x = expLo
@@ -69,6 +74,9 @@ func exp1(x float32) float32 {
 	p = fma32(p, x, expP5)
 	p = float32(p*z) + x + 1
 	y := float32(p * sc)
+	if corr != 0 {
+		y = fma32(y, corr, y)
+	}
 	if !keep {
 		y = 0
 	}
@@ -179,6 +187,27 @@ func expSumGo(x []float32, shift float32) float32 {
 	}
 	return tree16(&acc, add32)
 }
+
+// expSubGo sets dst[i] = exp(src[i] − shift) computed as x = src[i] − shift
+// in float32, its rounding error err = (src[i] − shift) − x exactly (Knuth's
+// TwoSum, with −shift as the second addend), and exp1c(x, err): the
+// exponential of the exact difference within ExpSubULP ulp, where exp1 of
+// the rounded difference could be off by |x|·2⁻²⁴ relative. dst may be src.
+func expSubGo(dst, src []float32, shift float32) {
+	dst = dst[:len(src)]
+	for i, a := range src {
+		x := a - shift
+		bv := x - a
+		err := (a - (x - bv)) - (shift + bv)
+		dst[i] = exp1c(x, err)
+	}
+}
+
+// ExpSubULP bounds expSubGo's error in ulp of the float32 nearest
+// e^(src − shift) where that is a normal float32: exp1's ExpULP, the
+// correction's rounding (half an ulp) and its truncation (err²/2 relative,
+// below 2⁻⁴⁸).
+const ExpSubULP = ExpULP + 0.5
 
 // softmaxBwdGo sets p[i] = e = exp1(p[i] − lse) and dp[i] = e·(dp[i] − d):
 // the attention backward's probabilities and score gradients of one row.

@@ -24,6 +24,7 @@ type Kernels struct {
 	exp        func(dst, src []float32)
 	rowMax     func(x []float32) float32
 	expSum     func(x []float32, shift float32) float32
+	expSub     func(dst, src []float32, shift float32)
 	softmaxBwd func(p, dp []float32, lse, d float32)
 	gelu       func(dst, src []float32)
 	geluBwd    func(x, dy, dx []float32)
@@ -42,13 +43,13 @@ type Kernels struct {
 // at avx2 and avx512 (which without assembly are the twins again,
 // tfvec_noasm.go).
 var (
-	goKernels = Kernels{Level: cpu.Generic, exp: expGo, rowMax: rowMaxGo, expSum: expSumGo, softmaxBwd: softmaxBwdGo,
+	goKernels = Kernels{Level: cpu.Generic, exp: expGo, rowMax: rowMaxGo, expSum: expSumGo, expSub: expSubGo, softmaxBwd: softmaxBwdGo,
 		gelu: geluGo, geluBwd: geluBwdGo, sum64: sum64Go, sumSq64: sumSq64Go, sqDev64: sqDev64Go, dot64: dot64Go,
 		lnAffine: lnAffineGo, lnBwdSums: lnBwdSumsGo, lnBwdDx: lnBwdDxGo, adamw: adamwGo, scale: scaleGo}
-	avx2Kernels = Kernels{Level: cpu.AVX2, exp: expAVX2, rowMax: rowMaxAVX2, expSum: expSumAVX2, softmaxBwd: softmaxBwdAVX2,
+	avx2Kernels = Kernels{Level: cpu.AVX2, exp: expAVX2, rowMax: rowMaxAVX2, expSum: expSumAVX2, expSub: expSubAVX2, softmaxBwd: softmaxBwdAVX2,
 		gelu: geluAVX2, geluBwd: geluBwdAVX2, sum64: sum64AVX2, sumSq64: sumSq64AVX2, sqDev64: sqDev64AVX2, dot64: dot64AVX2,
 		lnAffine: lnAffineAVX2, lnBwdSums: lnBwdSumsAVX2, lnBwdDx: lnBwdDxAVX2, adamw: adamwAVX2, scale: scaleAVX2}
-	avx512Kernels = Kernels{Level: cpu.AVX512, exp: expAVX512, rowMax: rowMaxAVX512, expSum: expSumAVX512, softmaxBwd: softmaxBwdAVX512,
+	avx512Kernels = Kernels{Level: cpu.AVX512, exp: expAVX512, rowMax: rowMaxAVX512, expSum: expSumAVX512, expSub: expSubAVX512, softmaxBwd: softmaxBwdAVX512,
 		gelu: geluAVX512, geluBwd: geluBwdAVX512, sum64: sum64AVX512, sumSq64: sumSq64AVX512, sqDev64: sqDev64AVX512, dot64: dot64AVX512,
 		lnAffine: lnAffineAVX512, lnBwdSums: lnBwdSumsAVX512, lnBwdDx: lnBwdDxAVX512, adamw: adamwAVX512, scale: scaleAVX512}
 )
@@ -78,6 +79,13 @@ func (k *Kernels) RowMax(x []float32) float32 { return k.rowMax(x) }
 // sum (in the fixed order of expSumGo): one softmax row, shifted by its
 // maximum.
 func (k *Kernels) ExpSum(x []float32, shift float32) float32 { return k.expSum(x, shift) }
+
+// ExpSub sets dst[i] = e^(src[i] − shift) for i < len(src), the
+// subtraction's rounding error carried into the exponential (see expSubGo:
+// within ExpSubULP ulp of the exact value where it is a normal float32, 0
+// where src[i] − shift < −87.33): a softmax row's numerators, accurate
+// however far src[i] lies from shift. dst may be src.
+func (k *Kernels) ExpSub(dst, src []float32, shift float32) { k.expSub(dst[:len(src)], src, shift) }
 
 // SoftmaxBwd sets p[i] = e = exp1(p[i] − lse) and dp[i] = e·(dp[i] − d) for
 // i < len(p): one row of the attention backward's probabilities (from the

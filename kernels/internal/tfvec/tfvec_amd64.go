@@ -19,6 +19,11 @@ func rowMaxAVX2(x []float32) float32
 //go:noescape
 func expSumAVX2(x []float32, shift float32) float32
 
+// expSubAVX2 sets dst[i] = exp(src[i] − shift), the subtraction's error compensated with avx2 instructions; expSubGo is its specification.
+//
+//go:noescape
+func expSubAVX2(dst []float32, src []float32, shift float32)
+
 // softmaxBwdAVX2 sets p[i] = exp1(p[i] − lse) and dp[i] = p[i]·(dp[i] − d) with avx2 instructions; softmaxBwdGo is its specification.
 //
 //go:noescape
@@ -93,6 +98,11 @@ func rowMaxAVX512(x []float32) float32
 //
 //go:noescape
 func expSumAVX512(x []float32, shift float32) float32
+
+// expSubAVX512 sets dst[i] = exp(src[i] − shift), the subtraction's error compensated with avx512 instructions; expSubGo is its specification.
+//
+//go:noescape
+func expSubAVX512(dst []float32, src []float32, shift float32)
 
 // softmaxBwdAVX512 sets p[i] = exp1(p[i] − lse) and dp[i] = p[i]·(dp[i] − d) with avx512 instructions; softmaxBwdGo is its specification.
 //

@@ -752,6 +752,144 @@ expSumAVX2_done:
 	VZEROUPPER
 	RET
 
+// func expSubAVX2(dst []float32, src []float32, shift float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·expSubAVX2(SB), NOSPLIT, $0-52
+	MOVQ         src_len+32(FP), AX
+	MOVQ         dst_base+0(FP), CX
+	MOVQ         src_base+24(FP), DX
+	VBROADCASTSS shift+48(FP), Y0
+	XORQ         BX, BX
+	MOVQ         AX, SI
+	SHRQ         $0x03, SI
+	JZ           expSubAVX2_one
+
+expSubAVX2_loopN:
+	VMOVUPS      (DX)(BX*1), Y1
+	VSUBPS       Y0, Y1, Y2
+	VSUBPS       Y1, Y2, Y3
+	VSUBPS       Y3, Y2, Y4
+	VSUBPS       Y4, Y1, Y4
+	VADDPS       Y0, Y3, Y3
+	VSUBPS       Y3, Y4, Y4
+	VCMPPS       $0x05, tfConst<>+0(SB), Y2, Y1
+	VMOVUPS      tfConst<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMOVUPS      tfConst<>+64(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      tfConst<>+192(SB), Y3
+	VFMADD231PS  tfConst<>+128(SB), Y2, Y3
+	VSUBPS       tfConst<>+192(SB), Y3, Y5
+	VPSUBD       tfConst<>+256(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VFNMADD231PS tfConst<>+320(SB), Y5, Y2
+	VFNMADD231PS tfConst<>+384(SB), Y5, Y2
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      tfConst<>+448(SB), Y6
+	VFMADD213PS  tfConst<>+512(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+576(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+640(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+704(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+768(SB), Y2, Y6
+	VMULPS       Y5, Y6, Y6
+	VADDPS       Y2, Y6, Y6
+	VADDPS       tfConst<>+832(SB), Y6, Y6
+	VMULPS       Y3, Y6, Y6
+	VFMADD231PS  Y4, Y6, Y6
+	VANDPS       Y1, Y6, Y6
+	VMOVUPS      Y6, (CX)(BX*1)
+	ADDQ         $0x00000020, BX
+	DECQ         SI
+	JNZ          expSubAVX2_loopN
+
+expSubAVX2_one:
+	MOVQ AX, SI
+	ANDQ $0x00000007, SI
+	SHRQ $0x03, SI
+	JZ   expSubAVX2_tail
+
+expSubAVX2_loop1:
+	VMOVUPS      (DX)(BX*1), Y1
+	VSUBPS       Y0, Y1, Y2
+	VSUBPS       Y1, Y2, Y3
+	VSUBPS       Y3, Y2, Y4
+	VSUBPS       Y4, Y1, Y4
+	VADDPS       Y0, Y3, Y3
+	VSUBPS       Y3, Y4, Y4
+	VCMPPS       $0x05, tfConst<>+0(SB), Y2, Y1
+	VMOVUPS      tfConst<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMOVUPS      tfConst<>+64(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      tfConst<>+192(SB), Y3
+	VFMADD231PS  tfConst<>+128(SB), Y2, Y3
+	VSUBPS       tfConst<>+192(SB), Y3, Y5
+	VPSUBD       tfConst<>+256(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VFNMADD231PS tfConst<>+320(SB), Y5, Y2
+	VFNMADD231PS tfConst<>+384(SB), Y5, Y2
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      tfConst<>+448(SB), Y6
+	VFMADD213PS  tfConst<>+512(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+576(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+640(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+704(SB), Y2, Y6
+	VFMADD213PS  tfConst<>+768(SB), Y2, Y6
+	VMULPS       Y5, Y6, Y6
+	VADDPS       Y2, Y6, Y6
+	VADDPS       tfConst<>+832(SB), Y6, Y6
+	VMULPS       Y3, Y6, Y6
+	VFMADD231PS  Y4, Y6, Y6
+	VANDPS       Y1, Y6, Y6
+	VMOVUPS      Y6, (CX)(BX*1)
+	ADDQ         $0x00000020, BX
+	DECQ         SI
+	JNZ          expSubAVX2_loop1
+
+expSubAVX2_tail:
+	ANDQ         $0x00000007, AX
+	JZ           expSubAVX2_done
+	LEAQ         vecMask8<>+32(SB), SI
+	NEGQ         AX
+	VMOVDQU      (SI)(AX*4), Y1
+	VMASKMOVPS   (DX)(BX*1), Y1, Y2
+	VSUBPS       Y0, Y2, Y3
+	VSUBPS       Y2, Y3, Y4
+	VSUBPS       Y4, Y3, Y5
+	VSUBPS       Y5, Y2, Y5
+	VADDPS       Y0, Y4, Y4
+	VSUBPS       Y4, Y5, Y5
+	VCMPPS       $0x05, tfConst<>+0(SB), Y3, Y0
+	VMOVUPS      tfConst<>+0(SB), Y2
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      tfConst<>+64(SB), Y2
+	VMINPS       Y3, Y2, Y3
+	VMOVUPS      tfConst<>+192(SB), Y2
+	VFMADD231PS  tfConst<>+128(SB), Y3, Y2
+	VSUBPS       tfConst<>+192(SB), Y2, Y4
+	VPSUBD       tfConst<>+256(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VFNMADD231PS tfConst<>+320(SB), Y4, Y3
+	VFNMADD231PS tfConst<>+384(SB), Y4, Y3
+	VMULPS       Y3, Y3, Y4
+	VMOVUPS      tfConst<>+448(SB), Y6
+	VFMADD213PS  tfConst<>+512(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+576(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+640(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+704(SB), Y3, Y6
+	VFMADD213PS  tfConst<>+768(SB), Y3, Y6
+	VMULPS       Y4, Y6, Y6
+	VADDPS       Y3, Y6, Y6
+	VADDPS       tfConst<>+832(SB), Y6, Y6
+	VMULPS       Y2, Y6, Y6
+	VFMADD231PS  Y5, Y6, Y6
+	VANDPS       Y0, Y6, Y6
+	VMASKMOVPS   Y6, Y1, (CX)(BX*1)
+
+expSubAVX2_done:
+	VZEROUPPER
+	RET
+
 // func softmaxBwdAVX2(p []float32, dp []float32, lse float32, d float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·softmaxBwdAVX2(SB), NOSPLIT, $0-56
@@ -2353,6 +2491,182 @@ expSumAVX512_done:
 	VMOVSHDUP     X1, X0
 	VADDPS        X0, X1, X1
 	MOVSS         X1, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func expSubAVX512(dst []float32, src []float32, shift float32)
+// Requires: AVX, AVX512F
+TEXT ·expSubAVX512(SB), NOSPLIT, $0-52
+	MOVQ         src_len+32(FP), AX
+	MOVQ         dst_base+0(FP), CX
+	MOVQ         src_base+24(FP), DX
+	VMOVUPS      tfConst<>+0(SB), Z0
+	VMOVUPS      tfConst<>+64(SB), Z1
+	VMOVUPS      tfConst<>+128(SB), Z2
+	VMOVUPS      tfConst<>+192(SB), Z3
+	VMOVUPS      tfConst<>+256(SB), Z4
+	VMOVUPS      tfConst<>+320(SB), Z5
+	VMOVUPS      tfConst<>+384(SB), Z6
+	VMOVUPS      tfConst<>+448(SB), Z7
+	VMOVUPS      tfConst<>+512(SB), Z8
+	VMOVUPS      tfConst<>+576(SB), Z9
+	VMOVUPS      tfConst<>+640(SB), Z10
+	VMOVUPS      tfConst<>+704(SB), Z11
+	VMOVUPS      tfConst<>+768(SB), Z12
+	VMOVUPS      tfConst<>+832(SB), Z13
+	VBROADCASTSS shift+48(FP), Z14
+	XORQ         BX, BX
+	MOVQ         AX, SI
+	SHRQ         $0x05, SI
+	JZ           expSubAVX512_one
+
+expSubAVX512_loopN:
+	VMOVUPS      (DX)(BX*1), Z15
+	VSUBPS       Z14, Z15, Z16
+	VSUBPS       Z15, Z16, Z17
+	VSUBPS       Z17, Z16, Z18
+	VSUBPS       Z18, Z15, Z18
+	VADDPS       Z14, Z17, Z17
+	VSUBPS       Z17, Z18, Z18
+	VCMPPS       $0x05, Z0, Z16, K1
+	VMAXPS       Z16, Z0, Z16
+	VMINPS       Z16, Z1, Z16
+	VMOVAPS      Z3, Z15
+	VFMADD231PS  Z2, Z16, Z15
+	VSUBPS       Z3, Z15, Z17
+	VPSUBD       Z4, Z15, Z15
+	VPSLLD       $0x17, Z15, Z15
+	VFNMADD231PS Z5, Z17, Z16
+	VFNMADD231PS Z6, Z17, Z16
+	VMULPS       Z16, Z16, Z17
+	VMOVAPS      Z7, Z19
+	VFMADD213PS  Z8, Z16, Z19
+	VFMADD213PS  Z9, Z16, Z19
+	VFMADD213PS  Z10, Z16, Z19
+	VFMADD213PS  Z11, Z16, Z19
+	VFMADD213PS  Z12, Z16, Z19
+	VMULPS       Z17, Z19, Z19
+	VADDPS       Z16, Z19, Z19
+	VADDPS       Z13, Z19, Z19
+	VMULPS       Z15, Z19, Z19
+	VFMADD231PS  Z18, Z19, Z19
+	VMOVUPS.Z    Z19, K1, Z19
+	VMOVUPS      Z19, (CX)(BX*1)
+	VMOVUPS      64(DX)(BX*1), Z15
+	VSUBPS       Z14, Z15, Z16
+	VSUBPS       Z15, Z16, Z17
+	VSUBPS       Z17, Z16, Z18
+	VSUBPS       Z18, Z15, Z18
+	VADDPS       Z14, Z17, Z17
+	VSUBPS       Z17, Z18, Z18
+	VCMPPS       $0x05, Z0, Z16, K1
+	VMAXPS       Z16, Z0, Z16
+	VMINPS       Z16, Z1, Z16
+	VMOVAPS      Z3, Z15
+	VFMADD231PS  Z2, Z16, Z15
+	VSUBPS       Z3, Z15, Z17
+	VPSUBD       Z4, Z15, Z15
+	VPSLLD       $0x17, Z15, Z15
+	VFNMADD231PS Z5, Z17, Z16
+	VFNMADD231PS Z6, Z17, Z16
+	VMULPS       Z16, Z16, Z17
+	VMOVAPS      Z7, Z19
+	VFMADD213PS  Z8, Z16, Z19
+	VFMADD213PS  Z9, Z16, Z19
+	VFMADD213PS  Z10, Z16, Z19
+	VFMADD213PS  Z11, Z16, Z19
+	VFMADD213PS  Z12, Z16, Z19
+	VMULPS       Z17, Z19, Z19
+	VADDPS       Z16, Z19, Z19
+	VADDPS       Z13, Z19, Z19
+	VMULPS       Z15, Z19, Z19
+	VFMADD231PS  Z18, Z19, Z19
+	VMOVUPS.Z    Z19, K1, Z19
+	VMOVUPS      Z19, 64(CX)(BX*1)
+	ADDQ         $0x00000080, BX
+	DECQ         SI
+	JNZ          expSubAVX512_loopN
+
+expSubAVX512_one:
+	MOVQ AX, SI
+	ANDQ $0x0000001f, SI
+	SHRQ $0x04, SI
+	JZ   expSubAVX512_tail
+
+expSubAVX512_loop1:
+	VMOVUPS      (DX)(BX*1), Z15
+	VSUBPS       Z14, Z15, Z16
+	VSUBPS       Z15, Z16, Z17
+	VSUBPS       Z17, Z16, Z18
+	VSUBPS       Z18, Z15, Z18
+	VADDPS       Z14, Z17, Z17
+	VSUBPS       Z17, Z18, Z18
+	VCMPPS       $0x05, Z0, Z16, K1
+	VMAXPS       Z16, Z0, Z16
+	VMINPS       Z16, Z1, Z16
+	VMOVAPS      Z3, Z15
+	VFMADD231PS  Z2, Z16, Z15
+	VSUBPS       Z3, Z15, Z17
+	VPSUBD       Z4, Z15, Z15
+	VPSLLD       $0x17, Z15, Z15
+	VFNMADD231PS Z5, Z17, Z16
+	VFNMADD231PS Z6, Z17, Z16
+	VMULPS       Z16, Z16, Z17
+	VMOVAPS      Z7, Z19
+	VFMADD213PS  Z8, Z16, Z19
+	VFMADD213PS  Z9, Z16, Z19
+	VFMADD213PS  Z10, Z16, Z19
+	VFMADD213PS  Z11, Z16, Z19
+	VFMADD213PS  Z12, Z16, Z19
+	VMULPS       Z17, Z19, Z19
+	VADDPS       Z16, Z19, Z19
+	VADDPS       Z13, Z19, Z19
+	VMULPS       Z15, Z19, Z19
+	VFMADD231PS  Z18, Z19, Z19
+	VMOVUPS.Z    Z19, K1, Z19
+	VMOVUPS      Z19, (CX)(BX*1)
+	ADDQ         $0x00000040, BX
+	DECQ         SI
+	JNZ          expSubAVX512_loop1
+
+expSubAVX512_tail:
+	ANDQ         $0x0000000f, AX
+	JZ           expSubAVX512_done
+	LEAQ         vecMask16<>+0(SB), SI
+	KMOVW        (SI)(AX*2), K1
+	VMOVUPS.Z    (DX)(BX*1), K1, Z15
+	VSUBPS       Z14, Z15, Z16
+	VSUBPS       Z15, Z16, Z17
+	VSUBPS       Z17, Z16, Z18
+	VSUBPS       Z18, Z15, Z18
+	VADDPS       Z14, Z17, Z17
+	VSUBPS       Z17, Z18, Z18
+	VCMPPS       $0x05, Z0, Z16, K2
+	VMAXPS       Z16, Z0, Z16
+	VMINPS       Z16, Z1, Z16
+	VMOVAPS      Z3, Z0
+	VFMADD231PS  Z2, Z16, Z0
+	VSUBPS       Z3, Z0, Z1
+	VPSUBD       Z4, Z0, Z0
+	VPSLLD       $0x17, Z0, Z0
+	VFNMADD231PS Z5, Z1, Z16
+	VFNMADD231PS Z6, Z1, Z16
+	VMULPS       Z16, Z16, Z1
+	VMOVAPS      Z7, Z2
+	VFMADD213PS  Z8, Z16, Z2
+	VFMADD213PS  Z9, Z16, Z2
+	VFMADD213PS  Z10, Z16, Z2
+	VFMADD213PS  Z11, Z16, Z2
+	VFMADD213PS  Z12, Z16, Z2
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z16, Z2, Z2
+	VADDPS       Z13, Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VFMADD231PS  Z18, Z2, Z2
+	VMOVUPS.Z    Z2, K2, Z2
+	VMOVUPS      Z2, K1, (CX)(BX*1)
+
+expSubAVX512_done:
 	VZEROUPPER
 	RET
 

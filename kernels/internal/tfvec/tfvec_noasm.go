@@ -19,6 +19,10 @@ func expSumAVX2(x []float32, shift float32) float32 {
 	return expSumGo(x, shift)
 }
 
+func expSubAVX2(dst, src []float32, shift float32) {
+	expSubGo(dst, src, shift)
+}
+
 func softmaxBwdAVX2(p, dp []float32, lse, d float32) {
 	softmaxBwdGo(p, dp, lse, d)
 }
@@ -77,6 +81,10 @@ func rowMaxAVX512(x []float32) float32 {
 
 func expSumAVX512(x []float32, shift float32) float32 {
 	return expSumGo(x, shift)
+}
+
+func expSubAVX512(dst, src []float32, shift float32) {
+	expSubGo(dst, src, shift)
 }
 
 func softmaxBwdAVX512(p, dp []float32, lse, d float32) {

@@ -122,6 +122,18 @@ func TestRoutinesMatchTwins(t *testing.T) {
 				}
 				check(t, name+" ExpSum x", a, b)
 
+				for _, shift := range []float32{src[0], 3.3, -1e4, float32(math.Inf(-1))} {
+					a, b = randSlice(rng, n, 1, false), nil
+					b = clone(a)
+					k.ExpSub(a[:n], src[:n], shift)
+					g.ExpSub(b[:n], src[:n], shift)
+					check(t, fmt.Sprintf("%s ExpSub shift %v", name, shift), a, b)
+					check(t, name+" ExpSub input", src, src0)
+					c := clone(src)
+					k.ExpSub(c[:n], c[:n], shift)
+					check(t, name+" ExpSub in place", c[:n], a[:n])
+				}
+
 				dp := randSlice(rng, n, 2, sp)
 				a, b = clone(src), clone(src)
 				da, db := clone(dp), clone(dp)
@@ -250,6 +262,49 @@ func TestTwinsMeanWhatTheySay(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestExpSubULP checks ExpSub at every level against math.Exp of the exact
+// float64 difference, in ulp of the float32 nearest it: within ExpSubULP
+// where that is a normal float32, 0 (absolute error below 1.2·10⁻³⁸) where
+// the rounded difference is below −87.33. The inputs are softmax rows:
+// logits spread over ±40 around 0 and around ±1e3 (where the difference of
+// a logit and the shift rounds by up to 2⁻¹⁴), and shifts at the row
+// maximum or off it.
+func TestExpSubULP(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	ks := append([]*Kernels{For(cpu.Generic)}, levelsUnderTest(t)...)
+	const n = 4099
+	worst := 0.0
+	for _, k := range ks {
+		for _, centre := range []float32{0, 1e3, -1e3, 0.5} {
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = centre + (rng.Float32()*2-1)*40
+			}
+			for _, shift := range []float32{k.RowMax(src), centre, centre + 3.7} {
+				dst := make([]float32, n)
+				k.ExpSub(dst, src, shift)
+				for i, a := range src {
+					want := math.Exp(float64(a) - float64(shift))
+					if float32(a-shift) < expLo || want < 0x1p-126 {
+						if want < 0x1p-126 && float64(dst[i]) > 1.2e-38 || want >= 0x1p-126 && dst[i] != 0 {
+							t.Fatalf("%v: ExpSub(%v − %v) = %v, want %g (below the range)", k.Level, a, shift, dst[i], want)
+						}
+						continue
+					}
+					w32 := float32(want)
+					ulp := float64(math.Float32frombits(math.Float32bits(w32)+1) - w32)
+					e := math.Abs(float64(dst[i])-want) / ulp
+					worst = max(worst, e)
+					if e > ExpSubULP {
+						t.Fatalf("%v: ExpSub(%v − %v) = %v, want %v: %.3f ulp, bound %v", k.Level, a, shift, dst[i], want, e, ExpSubULP)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("ExpSub worst error %.3f ulp", worst)
 }
 
 // TestExpULP checks exp1 against math.Exp (in ulp of the float32 nearest
