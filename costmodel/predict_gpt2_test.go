@@ -47,7 +47,7 @@ func gpt2Results(t *testing.T, withStep bool) *Results {
 // at context 1024, batch 1, one thread.
 func measuredStep(t *testing.T) float64 {
 	t.Helper()
-	lk := gpt2Results(t, true).lookup(1, DefaultAssumptions().Confidence)
+	lk := gpt2Results(t, true).lookup(1, DefaultAssumptions().Confidence, benchname.F32)
 	c, ok := lk.trainStep(workload.GPT2Small(), 1)
 	if !ok {
 		t.Fatal("no TrainStep case at shape=gpt2-small.t1024b1 in the recorded results")
