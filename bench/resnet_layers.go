@@ -14,8 +14,8 @@ import (
 // benchname.LayerShapeName ("resnet50-imagenet.res2a.bn1"). Two sets: resnet50
 // (default) holds a few representative layers, resnet50-all the rest, so
 // that both together hold every layer of the kind. A batch norm is measured
-// with the fusion the network gives it: followed by a ReLU, the ReLU; followed
-// by the block's add and ReLU, both (see resnetBatchNorm). The padded stem
+// with the fusions nn gives it: followed by a ReLU, the ReLU; read by an add,
+// the add and the ReLU after it (see resnetBatchNorm). The padded stem
 // pool joins the MaxPool family as its resnet50 set. FLOPs and bytes come
 // from package shape.
 
@@ -63,22 +63,16 @@ func resnetItems[S passShape, F any](pick func(ls []workload.Resolved, i int) *S
 	return items
 }
 
-// resnetBatchNorm is the batch-norm shape of layer i, with the fusion a
-// trainer gives it: the ReLU that reads it alone, or the add that reads it
-// as its input and the ReLU after that add (the end of a block).
+// resnetBatchNorm is the batch-norm shape of layer i with the fusions nn
+// plans for it (workload.FuseBatchNorms, which the cost model prices too):
+// the ReLU that reads it alone, or the add that reads it and the ReLU after
+// that add. In a projection block the add goes to the main branch's bn3,
+// which comes first, and the projection's batch norm stays plain.
 func resnetBatchNorm(ls []workload.Resolved, i int) *shape.BatchNorm {
-	l := ls[i]
-	if l.Kind != workload.BatchNorm {
+	if ls[i].Kind != workload.BatchNorm {
 		return nil
 	}
-	s := shape.BatchNorm{N: l.Batch, H: l.In.H, W: l.In.W, C: l.In.C}
-	reads := func(j, from int) bool { return j < len(ls) && len(ls[j].Inputs) > 0 && ls[j].Inputs[0] == from }
-	switch {
-	case reads(i+1, i) && ls[i+1].Kind == workload.ReLU:
-		s.ReLU = true
-	case reads(i+1, i) && ls[i+1].Kind == workload.Add && reads(i+2, i+1) && ls[i+2].Kind == workload.ReLU:
-		s.Residual, s.ReLU = true, true
-	}
+	s := workload.FuseBatchNorms(ls)[i].Shape
 	return &s
 }
 

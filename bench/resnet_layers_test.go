@@ -64,20 +64,29 @@ func TestResNetLayerCases(t *testing.T) {
 			}
 		}
 	}
-	// Fusions: the stem's and each block's first two batch norms feed a
-	// ReLU; each block's last, or its projection's, the add and ReLU.
+	// Fusions, as nn runs them: the stem's and each block's first two batch
+	// norms take their ReLU; each block's bn3 the add and the ReLU after it,
+	// also in the projection blocks, whose proj-bn stays plain (it used to
+	// be labelled the other way round: add on proj-bn, bn3 plain).
 	layers := NetworkLayers(net, ResNet50Batch)
 	relu, add, plain := 0, 0, 0
-	for i := range layers {
-		if s := resnetBatchNorm(layers, i); s != nil {
-			switch {
-			case s.Residual && s.ReLU:
-				add++
-			case s.ReLU:
-				relu++
-			default:
-				plain++
-			}
+	for i, l := range layers {
+		s := resnetBatchNorm(layers, i)
+		if s == nil {
+			continue
+		}
+		name := l.Name[strings.LastIndex(l.Name, ".")+1:]
+		want := map[string][2]bool{"bn1": {false, true}, "bn2": {false, true}, "bn3": {true, true}, "proj-bn": {false, false}}[name]
+		if got := [2]bool{s.Residual, s.ReLU}; got != want {
+			t.Errorf("%s: residual, relu = %v, want %v", l.Name, got, want)
+		}
+		switch {
+		case s.Residual && s.ReLU:
+			add++
+		case s.ReLU:
+			relu++
+		default:
+			plain++
 		}
 	}
 	if relu != 1+2*16 || add != 16 || plain != 4 {

@@ -481,15 +481,22 @@ func bnBwdSumsBody(ctx *Context, _, lo, hi int) {
 	}
 }
 
-// bnBwdDXBody sets dx = a·dz + k·(x − μ) + d on rows [lo, hi).
+// bnBwdDXBody sets dx = a·dz + k·(x − μ) + d on rows [lo, hi). With
+// Residual the sums pass has stored dz in DRes, which is then read in place
+// of dy and the ReLU mask: one tensor less to stream.
 func bnBwdDXBody(ctx *Context, _, lo, hi int) {
 	j := &ctx.bn
 	C := j.s.C
+	nk := norm.For(ctx.isa)
+	if j.s.Residual {
+		nk.BwdDX(false, j.g.DX[lo*C:hi*C], j.g.DRes[lo*C:hi*C], nil, j.x[lo*C:hi*C], j.a, j.k, j.d, j.mean, hi-lo)
+		return
+	}
 	var y []float32
 	if j.s.ReLU {
 		y = j.g.Y[lo*C : hi*C]
 	}
-	norm.For(ctx.isa).BwdDX(j.s.ReLU, j.g.DX[lo*C:hi*C], j.g.DY[lo*C:hi*C], y, j.x[lo*C:hi*C], j.a, j.k, j.d, j.mean, hi-lo)
+	nk.BwdDX(j.s.ReLU, j.g.DX[lo*C:hi*C], j.g.DY[lo*C:hi*C], y, j.x[lo*C:hi*C], j.a, j.k, j.d, j.mean, hi-lo)
 }
 
 // bnTileBytes bounds the rows the sums routines walk at a time: each block

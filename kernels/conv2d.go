@@ -46,11 +46,18 @@ var (
 	Conv2DBwdWeightsImpls = NewRegistry[Conv2DBwdWeightsFunc]("conv2d-bwd-weights")
 )
 
+// Conv2DBwdDataAddImpls add the backward-data pass into dx (dx +=
+// conv-transpose(dy, w)): a trainer's input gradient with two readers then
+// needs no scratch tensor and no separate add.
+var Conv2DBwdDataAddImpls = NewRegistry[Conv2DBwdDataFunc]("conv2d-bwd-data-add")
+
 func init() {
 	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "naive", Mode: GenericOnly, Fn: conv2DFwdNaive,
 		Doc: "the seven-loop definition, output rows split across threads"})
 	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "naive", Mode: GenericOnly, Fn: conv2DBwdDataNaive,
 		Doc: "the seven-loop definition (gather form), input rows split across threads"})
+	Conv2DBwdDataAddImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "naive", Mode: GenericOnly, Fn: conv2DBwdDataAddNaive,
+		Doc: "the seven-loop definition (gather form) added to dx, input rows split across threads"})
 	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "naive", Mode: GenericOnly, Fn: conv2DBwdWeightsNaive,
 		Doc: "the seven-loop definition, output channels split across threads"})
 
@@ -65,6 +72,8 @@ func init() {
 		Doc: "register tiles of output pixels × channels over NHWC in place, generated AVX2/AVX-512 kernels"})
 	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "direct", Mode: PerISA, Fn: conv2DBwdDataDirectChecked,
 		Doc: "the forward kernels on dY with the rotated filter, one stride phase at a time"})
+	Conv2DBwdDataAddImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "direct", Mode: PerISA, Fn: conv2DBwdDataAddDirectChecked,
+		Doc: "the direct backward-data kernels accumulating into dx"})
 	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "direct", Mode: PerISA, Fn: conv2DBwdWeightsDirectChecked,
 		Doc: "register tiles of window values × channels summed over bands of pixels, per-thread partials"})
 
@@ -132,6 +141,15 @@ func (c *Context) Conv2DForwardReLU(s Conv2DShape, x, w, bias, y []float32) {
 func (c *Context) Conv2DBackwardData(s Conv2DShape, dy, w, dx []float32) {
 	checkConv2DBwdData("Conv2DBackwardData", s, dy, w, dx)
 	conv2DBwdDataDirect(c, s, dy, w, dx)
+}
+
+// Conv2DBackwardDataAdd adds the gradient Conv2DBackwardData computes to
+// dx's contents (dx += conv-transpose(dy, w)), in the same pass: the
+// gradient of a tensor with two readers, the second of which is this
+// convolution, without a scratch tensor and a separate add.
+func (c *Context) Conv2DBackwardDataAdd(s Conv2DShape, dy, w, dx []float32) {
+	checkConv2DBwdData("Conv2DBackwardDataAdd", s, dy, w, dx)
+	convBwdDataDirect(c, s, dy, w, dx, true)
 }
 
 // Conv2DBackwardWeights computes dw (and db if not nil) from x and dy with

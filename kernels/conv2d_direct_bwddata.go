@@ -13,6 +13,18 @@ func conv2DBwdDataDirectChecked(ctx *Context, s Conv2DShape, dy, w, dx []float32
 }
 
 func conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	convBwdDataDirect(ctx, s, dy, w, dx, false)
+}
+
+// conv2DBwdDataAddDirectChecked adds the backward-data pass into dx with
+// the direct kernels.
+func conv2DBwdDataAddDirectChecked(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	checkConv2DBwdData("conv2d-bwd-data-add direct", s, dy, w, dx)
+	convBwdDataDirect(ctx, s, dy, w, dx, true)
+}
+
+// convBwdDataDirect computes dx, or with acc adds it to dx's old contents.
+func convBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32, acc bool) {
 	convPerThread(ctx)
 	set := conv.For(ctx.isa)
 	P, Q := s.OutH(), s.OutW()
@@ -38,9 +50,12 @@ func conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 			job := convFwdJob{set: set, src: dy, N: s.N, H: P, W: Q, C: s.K, P: hi, Q: wi, SH: 1, SW: 1,
 				PH: -rowD0, PW: -colD0, tapR: cb.rowOffs, tapC: cb.colOffs,
 				K: s.C, blocks: blocks, y: dx, yBase: (fh*s.W + fw) * s.C, yImg: s.H * s.W * s.C,
-				yRow: s.StrideH * s.W * s.C, yPix: s.StrideW * s.C}
+				yRow: s.StrideH * s.W * s.C, yPix: s.StrideW * s.C, acc: acc}
 			if len(cb.rowTaps) == 0 || len(cb.colTaps) == 0 {
 				// No tap reaches this phase: its input gradient is zero.
+				if acc {
+					continue
+				}
 				cb.job = job
 				ctx.convFor(s.N*hi, convZeroRows)
 				cb.job = convFwdJob{}

@@ -36,6 +36,10 @@ type convFwdJob struct {
 	yRow       int // y elements between consecutive output rows of an image
 	yPix       int // y elements between consecutive output pixels of a row
 	flags      int // conv.FlagBias, conv.FlagReLU
+	// acc adds the result to y's old contents instead of storing it (every
+	// kernel call accumulates; backward-data into a gradient another reader
+	// has started).
+	acc bool
 }
 
 // yOff is the offset in y of output pixel (n, p, 0), channel 0.
@@ -214,7 +218,9 @@ type convRowRun struct {
 
 	p, pe, rlo, rhi int
 	ea, eb, ca, cb  int
-	flags           int // conv.FlagAccumulate, and the job's flags on the reduction's last chunk
+	flags           int  // conv.FlagAccumulate, and the job's flags on the reduction's last chunk
+	first           bool // the chunk starts the reduction: y's old contents are not part of the sum (unless accAll)
+	accAll          bool // the job accumulates into y and the run writes y itself (not a tile)
 
 	xs, ys    []float32 // the source and output at column 0 of row p
 	ldy, rowY int       // the output's pixel and row strides
@@ -229,6 +235,7 @@ func (r *convFwdRows) block(b *convKBlock) {
 	run := convRowRun{b: b, width: b.nv * j.set.Lanes}
 	width := run.width
 	run.partial = b.k0+width > j.K
+	run.accAll = j.acc && !run.partial
 	if run.partial {
 		run.tile = convThreadBuf(&r.ctx.conv.tile, r.tid, (r.p1-r.p0)*j.Q*r.maxNV*j.set.Lanes)
 	}
@@ -249,7 +256,14 @@ func (r *convFwdRows) block(b *convKBlock) {
 			yo := j.yOff(r.n, p) + b.k0
 			tp := run.tile[(p-r.p0)*j.Q*width:]
 			for q := 0; q < j.Q; q++ {
-				copy(j.y[yo+q*j.yPix:yo+q*j.yPix+n0], tp[q*width:q*width+n0])
+				dst, src := j.y[yo+q*j.yPix:yo+q*j.yPix+n0], tp[q*width:q*width+n0]
+				if j.acc {
+					for i, v := range src {
+						dst[i] += v
+					}
+				} else {
+					copy(dst, src)
+				}
 			}
 		}
 	}
@@ -274,6 +288,7 @@ func (r *convFwdRows) chunk(run *convRowRun, ta, tb, ca, cb int) {
 		tlo, thi := rlo*r.perRow, rhi*r.perRow
 		ea, eb := max(ta, tlo), min(tb, thi)
 		var flags int
+		first := true
 		switch {
 		case tlo == thi && ta == 0 && ca == 0:
 			ea, eb, flags = 0, 0, j.flags // no tap reads the source: bias only
@@ -283,11 +298,16 @@ func (r *convFwdRows) chunk(run *convRowRun, ta, tb, ca, cb int) {
 		default:
 			if ea != tlo || ca != 0 {
 				flags |= conv.FlagAccumulate
+				first = false
 			}
 			if eb == thi && cb == r.nc {
 				flags |= j.flags
 			}
 		}
+		if run.accAll {
+			flags |= conv.FlagAccumulate
+		}
+		run.first = first
 		run.p, run.pe, run.rlo, run.rhi = p, pe, rlo, rhi
 		run.ea, run.eb, run.flags = ea, eb, flags
 		r.runRows(run)
@@ -319,7 +339,7 @@ func (r *convFwdRows) runRows(run *convRowRun) {
 	args[conv.FwdLdy] = ldy
 	run.xs, run.ys, run.ldy, run.rowY = xs, ys, ldy, args[conv.FwdRowY]
 	qa, qb := 0, j.Q
-	if r.colSplit && run.pe-run.p >= 4 && run.flags&conv.FlagAccumulate == 0 && run.eb == run.rhi*r.perRow && run.ea < run.eb && run.cb == r.nc {
+	if r.colSplit && run.pe-run.p >= 4 && run.first && run.eb == run.rhi*r.perRow && run.ea < run.eb && run.cb == r.nc {
 		qa, qb = r.qlo, r.qhi
 	}
 	q := qa
@@ -366,7 +386,7 @@ func (r *convFwdRows) borderColumn(run *convRowRun, q int) {
 	}
 	for tr := lo; tr < hi; tr++ {
 		flags := 0
-		if tr > lo {
+		if tr > lo || run.accAll {
 			flags |= conv.FlagAccumulate
 		}
 		if tr == hi-1 {

@@ -58,6 +58,17 @@ func conv2DFwdNaive(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
 // Input rows (n, h) are split across the Context's threads.
 func conv2DBwdDataNaive(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 	checkConv2DBwdData("conv2d-bwd-data naive", s, dy, w, dx)
+	convBwdDataNaive(ctx, s, dy, w, dx, false)
+}
+
+// conv2DBwdDataAddNaive is the definition of the accumulating
+// backward-data pass: dX[n,h,w,c] += the sum above, the old dX added last.
+func conv2DBwdDataAddNaive(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	checkConv2DBwdData("conv2d-bwd-data-add naive", s, dy, w, dx)
+	convBwdDataNaive(ctx, s, dy, w, dx, true)
+}
+
+func convBwdDataNaive(ctx *Context, s Conv2DShape, dy, w, dx []float32, acc bool) {
 	P, Q := s.OutH(), s.OutW()
 	// tapOut returns the output index that tap t of a filter with the given
 	// stride, padding and dilation reads input index i from, or -1.
@@ -90,6 +101,9 @@ func conv2DBwdDataNaive(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 								sum += gv * w[((k*s.R+r)*s.S+t)*s.C+c]
 							}
 						}
+					}
+					if acc {
+						sum += out[c]
 					}
 					out[c] = sum
 				}

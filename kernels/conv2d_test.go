@@ -19,6 +19,10 @@ func TestConv2DBwdDataConformance(t *testing.T) {
 	forEachImpl(t, kernels.Conv2DBwdDataImpls, kerneltest.TestConv2DBwdData)
 }
 
+func TestConv2DBwdDataAddConformance(t *testing.T) {
+	forEachImpl(t, kernels.Conv2DBwdDataAddImpls, kerneltest.TestConv2DBwdDataAdd)
+}
+
 func TestConv2DBwdWeightsConformance(t *testing.T) {
 	forEachImpl(t, kernels.Conv2DBwdWeightsImpls, kerneltest.TestConv2DBwdWeights)
 }
@@ -43,6 +47,11 @@ func TestConv2DContextMethods(t *testing.T) {
 				c.Conv2DBackwardData(s, dy, w, dx)
 			})
 		})
+		t.Run("bwd-data-add", func(t *testing.T) {
+			kerneltest.TestConv2DBwdDataAdd(t, ctx, func(c *kernels.Context, s kernels.Conv2DShape, dy, w, dx []float32) {
+				c.Conv2DBackwardDataAdd(s, dy, w, dx)
+			})
+		})
 		t.Run("bwd-weights", func(t *testing.T) {
 			kerneltest.TestConv2DBwdWeights(t, ctx, func(c *kernels.Context, s kernels.Conv2DShape, x, dy, dw, db []float32) {
 				c.Conv2DBackwardWeights(s, x, dy, dw, db)
@@ -58,6 +67,7 @@ func TestConv2DContextMethods(t *testing.T) {
 func TestConv2DDirectChunked(t *testing.T) {
 	defer kernels.SetConvChunkBytes(200)()
 	fwd, bwdData := lookup(t, kernels.Conv2DFwdImpls, "direct"), lookup(t, kernels.Conv2DBwdDataImpls, "direct")
+	bwdDataAdd := lookup(t, kernels.Conv2DBwdDataAddImpls, "direct")
 	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
 		if ctx.Threads() == 3 {
 			t.Skip("covered by threads=2")
@@ -67,6 +77,7 @@ func TestConv2DDirectChunked(t *testing.T) {
 			c.Conv2DForwardReLU(s, x, w, b, y)
 		})
 		kerneltest.TestConv2DBwdData(t, ctx, bwdData)
+		kerneltest.TestConv2DBwdDataAdd(t, ctx, bwdDataAdd)
 	})
 }
 
@@ -86,6 +97,25 @@ func TestConv2DGradients(t *testing.T) {
 					t.Skip("short")
 				}
 				kerneltest.TestConv2DGradients(t, ctx, bd.Fn, bw.Fn)
+			})
+		})
+	}
+	// The accumulating backward-data pass, from a zero dx.
+	for _, bd := range kernels.Conv2DBwdDataAddImpls.All() {
+		bw, err := kernels.Conv2DBwdWeightsImpls.Lookup(bd.Name)
+		if err != nil {
+			t.Fatalf("backward-data-add impl %s has no backward-weights twin: %v", bd.Name, err)
+		}
+		t.Run("add/impl="+bd.Name, func(t *testing.T) {
+			kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+				skipIfISAIndependent(t, bd.Mode, ctx)
+				if testing.Short() && ctx.Threads() == 3 {
+					t.Skip("short")
+				}
+				kerneltest.TestConv2DGradients(t, ctx, func(c *kernels.Context, s kernels.Conv2DShape, dy, w, dx []float32) {
+					clear(dx)
+					bd.Fn(c, s, dy, w, dx)
+				}, bw.Fn)
 			})
 		})
 	}

@@ -26,6 +26,25 @@ type optimizer struct {
 	// Norm is the global gradient norm of the last adamw step, before
 	// clipping.
 	norm float64
+	// baseLR is the rule's learning rate as configured, which setLR
+	// scales (0 until the first call).
+	baseLR float32
+}
+
+// setLR sets the learning rate of the next steps to the configured rate
+// times f (a schedule's factor).
+func (o *optimizer) setLR(f float64) {
+	lr := &o.lr
+	switch {
+	case o.adamw:
+		lr = &o.adamwH.LR
+	case !o.sgd:
+		lr = &o.adam.LR
+	}
+	if o.baseLR == 0 {
+		o.baseLR = *lr
+	}
+	*lr = float32(float64(o.baseLR) * f)
 }
 
 // ClipNorm is the global gradient norm AdamW training clips to, as GPT-2

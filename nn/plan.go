@@ -388,11 +388,11 @@ func (m *Model) planBackward(o *op, t int) []task {
 	case workload.Conv2D:
 		s := *r.Conv
 		ts = append(ts, planWeighted(m, o, t, func(n int) shape.Conv2D { sn := s; sn.N = n; return sn },
-			m.kernels().convBwdWeights, m.kernels().convBwdData)...)
+			m.kernels().convBwdWeights, m.kernels().convBwdData, m.kernels().convBwdDataAdd)...)
 	case workload.Dense:
 		s := *r.Dense
 		ts = append(ts, planWeighted(m, o, t, func(n int) shape.Dense { sn := s; sn.Batch = n; return sn },
-			m.kernels().denseBwdWeights, m.kernels().denseBwdData)...)
+			m.kernels().denseBwdWeights, m.kernels().denseBwdData, nil)...)
 	case workload.BatchNorm:
 		bn := m.bn[i]
 		s := m.bnShape[i]
@@ -513,9 +513,11 @@ func (m *Model) planBackward(o *op, t int) []task {
 
 // planWeighted plans the backward pass of conv2d or dense op o at time t,
 // whose kernels share one signature pattern; shape gives its shape for n
-// samples: the weights' gradient, then the input's if it needs one.
+// samples: the weights' gradient, then the input's if it needs one. When
+// another reader has started the input's gradient, bwdDataAdd (if not nil)
+// adds into it in place of a scratch tensor and a separate add.
 func planWeighted[S any](m *Model, o *op, t int, shape func(n int) S,
-	bwdWeights func(s S, x, dy, dw, db []float32), bwdData func(s S, dy, w, dx []float32)) []task {
+	bwdWeights func(s S, x, dy, dw, db []float32), bwdData, bwdDataAdd func(s S, dy, w, dx []float32)) []task {
 	i := o.layer
 	r := m.layers[i]
 	x, dy := o.in[0], o.out.grad
@@ -526,6 +528,13 @@ func planWeighted[S any](m *Model, o *op, t int, shape func(n int) S,
 	ts := []task{{i, weightsPass, func(n int) {
 		bwdWeights(shape(n), sl(x.act, n, inLen), sl(dy, n, outLen), m.grads[off:off+nw], biasOf(m.grads, off+nw, nb))
 	}}}
+	if x.grad != nil && x.started && bwdDataAdd != nil {
+		x.grad.use(t)
+		dx := x.grad
+		return append(ts, task{i, dataPass, func(n int) {
+			bwdDataAdd(shape(n), sl(dy, n, outLen), m.params[off:off+nw], sl(dx, n, inLen))
+		}})
+	}
 	if dx, acc := m.gradTarget(x, t); dx != nil {
 		ts = append(ts, task{i, dataPass, func(n int) {
 			bwdData(shape(n), sl(dy, n, outLen), m.params[off:off+nw], sl(dx, n, inLen))

@@ -64,8 +64,11 @@ func (m *Model) Precision() Precision { return m.prec }
 // layerKernels are the kernel calls the planner gives conv2d and dense ops,
 // chosen by the model's precision.
 type layerKernels struct {
-	convFwd, convFwdReLU   func(s kernels.Conv2DShape, x, w, b, y []float32)
-	convBwdData            func(s kernels.Conv2DShape, dy, w, dx []float32)
+	convFwd, convFwdReLU func(s kernels.Conv2DShape, x, w, b, y []float32)
+	convBwdData          func(s kernels.Conv2DShape, dy, w, dx []float32)
+	// convBwdDataAdd adds the input gradient into dx (nil: not available,
+	// the trainer then sums through a scratch tensor).
+	convBwdDataAdd         func(s kernels.Conv2DShape, dy, w, dx []float32)
 	convBwdWeights         func(s kernels.Conv2DShape, x, dy, dw, db []float32)
 	denseFwd, denseFwdReLU func(s kernels.DenseShape, x, w, b, y []float32)
 	denseBwdData           func(s kernels.DenseShape, dy, w, dx []float32)
@@ -86,7 +89,7 @@ func (m *Model) kernels() layerKernels {
 	}
 	return layerKernels{
 		convFwd: ctx.Conv2DForward, convFwdReLU: ctx.Conv2DForwardReLU,
-		convBwdData: ctx.Conv2DBackwardData, convBwdWeights: ctx.Conv2DBackwardWeights,
+		convBwdData: ctx.Conv2DBackwardData, convBwdDataAdd: ctx.Conv2DBackwardDataAdd, convBwdWeights: ctx.Conv2DBackwardWeights,
 		denseFwd: ctx.DenseForward, denseFwdReLU: ctx.DenseForwardReLU,
 		denseBwdData: ctx.DenseBackwardData, denseBwdWeights: ctx.DenseBackwardWeights,
 	}

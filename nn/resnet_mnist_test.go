@@ -20,12 +20,12 @@ func mnistResNet(t *testing.T) workload.Network {
 }
 
 // TestResNetMNIST trains the shipped residual network with batch-norm on
-// real MNIST. Always: 500 steps (a quarter of an epoch, a few seconds) must
-// reach 93% on 2,000 test images (95.5% measured; the curve is noisy at a
-// constant learning rate), evaluated with batch-norm's running
-// statistics. With TRAINBENCH_LONG=1 (and not -short): two whole epochs
-// must reach 98.5% on the 10,000 test images. (Issue 16 asks for 99%; with
-// a constant learning rate this net reaches 98.8%, see the network file.)
+// real MNIST with the file's learning-rate schedule. Always: 500 steps (a
+// quarter of an epoch, a few seconds, the schedule then spanning those
+// steps) must reach 95% on 2,000 test images, evaluated with batch-norm's
+// running statistics. With TRAINBENCH_LONG=1 (and not -short): two whole
+// epochs must reach issue 16's 99% on the 10,000 test images (99.2-99.3%
+// measured over seeds 1-5, see the network file).
 func TestResNetMNIST(t *testing.T) {
 	long := os.Getenv("TRAINBENCH_LONG") == "1" && !testing.Short()
 	if pureGo && !long {
@@ -39,9 +39,9 @@ func TestResNetMNIST(t *testing.T) {
 	net := mnistResNet(t)
 	data := loadMNIST(t)
 	opts := TrainOptions{Seed: 1, MaxSteps: 500}
-	minAcc := 0.93
+	minAcc := 0.95
 	if long {
-		opts, minAcc = TrainOptions{Seed: 1, Epochs: 2}, 0.985
+		opts, minAcc = TrainOptions{Seed: 1, Epochs: 2}, 0.99
 	} else {
 		data = Dataset{Train: data.Train, Test: data.Test.Slice(0, 2000, 28*28)}
 	}

@@ -10,6 +10,8 @@ import (
 // Stepper runs whole training steps — forward, loss, backward and the
 // optimizer update, exactly as Train runs them — on one fixed synthetic
 // minibatch, for benchmarks that time a step (bench's TrainStep family).
+// The learning rate stays the optimizer's LR: a schedule changes no step's
+// work.
 // The cost model predicts an epoch from such a step as well as from the sum
 // of the kernels measured alone, which misses what happens between kernels
 // (caches holding another layer's data, threads handing data over).

@@ -101,7 +101,9 @@ type LayerTime struct {
 // Train trains net on data.Train and evaluates it on data.Test after each
 // epoch, calling progress (if not nil) after every step. It fails on a
 // network the trainer cannot run, data that do not fit the network, or a
-// loss that stops being finite.
+// loss that stops being finite. The optimizer's learning-rate schedule, if
+// any, spans the run: its epochs are the epochs of steps Train runs (with
+// MaxSteps, epochs of at most MaxSteps steps).
 func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainOptions, progress func(Step)) (Report, error) {
 	epochs := opts.Epochs
 	if epochs == 0 {
@@ -147,6 +149,7 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 		Seed: opts.Seed, Params: len(m.params), Optimizer: opt.name, Precision: opts.Precision,
 		Loss: make([]float32, 0, epochs*steps)}
 	b := newBatcher(data.Train, m.sample, opts.Seed)
+	sched := net.Optimizer.Schedule
 	for e := 1; e <= epochs; e++ {
 		b.shuffle()
 		m.SetTiming(opts.Timing)
@@ -170,6 +173,9 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 			loss := m.Forward(n)
 			m.Backward(n)
 			t1 := time.Now()
+			if sched != nil {
+				opt.setLR(sched.Factor(net.Optimizer.LR, (e-1)*steps+s, epochs*steps, steps))
+			}
 			opt.step(ctx, m.params, m.grads)
 			if opts.Timing {
 				update += time.Since(t1)

@@ -362,3 +362,42 @@ func TestTrainStopsOnContext(t *testing.T) {
 		t.Errorf("ran %d steps (%d losses) after cancelling at step 3", steps, len(rep.Loss))
 	}
 }
+
+// TestOptimizerSetLR checks that a schedule's factor scales each rule's
+// configured rate, not the rate of the previous step: one update from zero
+// state with factor f moves the parameters f times as far as with factor 1
+// (sgd: lr·g; adam and adamw: about lr a step), and factors do not compound.
+func TestOptimizerSetLR(t *testing.T) {
+	ctx, err := kernels.NewDefaultContext(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	for _, o := range []workload.Optimizer{
+		{Name: "sgd", LR: 0.1, Momentum: 0.9},
+		{Name: "adam", LR: 1e-3},
+		{Name: "adamw", LR: 1e-3, Decay: 0.1},
+	} {
+		move := func(factors ...float64) float64 {
+			opt, err := newOptimizer(o, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range factors {
+				opt.setLR(f)
+			}
+			p, g := make([]float32, 4), []float32{0.5, -0.25, 0.125, 0.01}
+			opt.step(ctx, p, g)
+			return math.Abs(float64(p[0]))
+		}
+		full := move(1)
+		if full == 0 {
+			t.Fatalf("%s: no update at factor 1", o.Name)
+		}
+		for _, fs := range [][]float64{{0.25}, {0.5, 0.25}, {3, 0.25}} {
+			if got := move(fs...) / full; math.Abs(got-0.25) > 1e-5 {
+				t.Errorf("%s: factors %v moved the parameter %.6f as far as factor 1, want 0.25", o.Name, fs, got)
+			}
+		}
+	}
+}

@@ -62,6 +62,8 @@ layers:
 		{"unknown field", "bad.yaml", "    kernel: 3", "    kernal: 3", []string{"bad.yaml:11: layers[0].kernal: unknown field"}},
 		{"wrong type", "bad.yaml", "filters: 0", "filters: many", []string{`bad.yaml:10: layers[0].filters: "many" is not an integer`}},
 		{"bad optimizer", "bad.yaml", "name: adam", "name: lion", []string{"bad.yaml:6:", "optimizer.name", "lion"}},
+		{"bad schedule", "bad.yaml", "lr: 0.001}", "lr: 0.001, schedule: {kind: cosine, min_lr: 0.1}}", []string{"bad.yaml:6:", "optimizer.schedule.min_lr", "0.1"}},
+		{"schedule field typo", "bad.yaml", "lr: 0.001}", "lr: 0.001, schedule: {kind: cosine, warmup: 1}}", []string{"bad.yaml:6:", "schedule.warmup", "unknown field"}},
 		{"bad batch", "bad.yaml", "batch: 32", "batch: 0", []string{"bad.yaml:4:", "batch"}},
 		{"unknown kind", "bad.yaml", "kind: conv2d", "kind: conv3d", []string{"bad.yaml:9:", "layers[0].kind", "conv3d"}},
 		{"extension", "bad.toml", "", "", []string{"bad.toml", "extension"}},

@@ -36,6 +36,9 @@ func TestValidateRefusesAbsurdNumbers(t *testing.T) {
 		f(&n)
 		return n
 	}
+	sched := func(s Schedule) Network {
+		return sgd(func(n *Network) { n.Optimizer.Schedule = &s })
+	}
 	for _, c := range []struct {
 		name  string
 		n     Network
@@ -60,6 +63,18 @@ func TestValidateRefusesAbsurdNumbers(t *testing.T) {
 		{"momentum NaN", sgd(func(n *Network) { n.Optimizer.Momentum = nan }), "optimizer.momentum"},
 		{"momentum of 1", sgd(func(n *Network) { n.Optimizer.Momentum = 1 }), "optimizer.momentum"},
 		{"beta1 for sgd", sgd(func(n *Network) { n.Optimizer.Beta1 = 0.9 }), "optimizer.beta1"},
+		{"unknown schedule", sched(Schedule{Kind: "linear"}), "optimizer.schedule.kind"},
+		{"schedule without kind", sched(Schedule{WarmupEpochs: 1}), "optimizer.schedule.kind"},
+		{"negative warm-up", sched(Schedule{Kind: "cosine", WarmupEpochs: -1}), "optimizer.schedule.warmup_epochs"},
+		{"NaN warm-up", sched(Schedule{Kind: "constant", WarmupEpochs: nan}), "optimizer.schedule.warmup_epochs"},
+		{"cosine min_lr at lr", sched(Schedule{Kind: "cosine", MinLR: 0.1}), "optimizer.schedule.min_lr"},
+		{"cosine min_lr NaN", sched(Schedule{Kind: "cosine", MinLR: nan}), "optimizer.schedule.min_lr"},
+		{"every for cosine", sched(Schedule{Kind: "cosine", Every: 1}), "optimizer.schedule.every"},
+		{"min_lr for step", sched(Schedule{Kind: "step", Every: 1, Gamma: 0.1, MinLR: 0.01}), "optimizer.schedule.min_lr"},
+		{"step without every", sched(Schedule{Kind: "step", Gamma: 0.1}), "optimizer.schedule.every"},
+		{"step every Inf", sched(Schedule{Kind: "step", Every: inf, Gamma: 0.1}), "optimizer.schedule.every"},
+		{"step without gamma", sched(Schedule{Kind: "step", Every: 1}), "optimizer.schedule.gamma"},
+		{"step gamma of 1", sched(Schedule{Kind: "step", Every: 1, Gamma: 1}), "optimizer.schedule.gamma"},
 		{"negative units on relu", adam(func(n *Network) { n.Layers[1].Units = -1 }), "layers[1].units"},
 		{"negative heads on conv", adam(func(n *Network) { n.Layers[0].Heads = -5 }), "layers[0].heads"},
 		{"negative padding", adam(func(n *Network) { n.Layers[2].Padding = -1 }), "layers[2].padding"},
@@ -158,4 +173,35 @@ func TestSGDWeightDecay(t *testing.T) {
 	}
 	n.Optimizer.Decay = 1
 	checkField(t, "sgd weight decay of 1", n.Validate(), "optimizer.weight_decay")
+}
+
+// TestScheduleFactor checks each kind's multiplier against its definition at
+// chosen steps: the warm-up's linear ramp from 1%, the cosine's ends and
+// middle, the step decay's jumps, and nil as constant.
+func TestScheduleFactor(t *testing.T) {
+	const lr, total, perEpoch = 0.1, 1000, 100 // 10 epochs of 100 steps
+	near := func(what string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > 1e-12 {
+			t.Errorf("%s: factor %v, want %v", what, got, want)
+		}
+	}
+	var none *Schedule
+	near("nil", none.Factor(lr, 500, total, perEpoch), 1)
+	warm := &Schedule{Kind: ScheduleConstant, WarmupEpochs: 0.5} // 50 steps
+	near("warm-up start", warm.Factor(lr, 0, total, perEpoch), 0.01)
+	near("warm-up middle", warm.Factor(lr, 25, total, perEpoch), 0.01+0.99*0.5)
+	near("after warm-up", warm.Factor(lr, 50, total, perEpoch), 1)
+	near("constant at the end", warm.Factor(lr, 999, total, perEpoch), 1)
+	// 100 warm-up steps, then 901 from 1 down to min_lr/lr = 0.1.
+	cos := &Schedule{Kind: ScheduleCosine, WarmupEpochs: 1, MinLR: 0.01}
+	near("cosine after warm-up", cos.Factor(lr, 100, total+1, perEpoch), 1)
+	near("cosine middle", cos.Factor(lr, 550, total+1, perEpoch), 0.1+0.9*0.5)
+	near("cosine quarter", cos.Factor(lr, 325, total+1, perEpoch), 0.1+0.9*0.5*(1+math.Sqrt(0.5)))
+	near("cosine end", cos.Factor(lr, 1000, total+1, perEpoch), 0.1)
+	step := &Schedule{Kind: ScheduleStep, Every: 3, Gamma: 0.1}
+	near("step epoch 0", step.Factor(lr, 0, total, perEpoch), 1)
+	near("step epoch 2.99", step.Factor(lr, 299, total, perEpoch), 1)
+	near("step epoch 3", step.Factor(lr, 300, total, perEpoch), 0.1)
+	near("step epoch 9", step.Factor(lr, 900, total, perEpoch), 0.001)
 }

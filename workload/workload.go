@@ -109,6 +109,59 @@ type Optimizer struct {
 	Epsilon  float64 `json:"epsilon,omitempty" yaml:"epsilon,omitempty"`           // adam
 	Momentum float64 `json:"momentum,omitempty" yaml:"momentum,omitempty"`         // sgd
 	Decay    float64 `json:"weight_decay,omitempty" yaml:"weight_decay,omitempty"` // adamw (decoupled), sgd (L2, added to the gradient)
+	// Schedule varies the learning rate over a training run (nil: LR
+	// throughout).
+	Schedule *Schedule `json:"schedule,omitempty" yaml:"schedule,omitempty"`
+}
+
+// Schedule kinds.
+const (
+	ScheduleConstant = "constant" // LR throughout (after the warm-up)
+	ScheduleCosine   = "cosine"   // half a cosine from LR down to MinLR at the run's last step
+	ScheduleStep     = "step"     // LR × Gamma^⌊epoch/Every⌋
+)
+
+// Schedule is a learning-rate schedule, as in the ResNet recipes: a linear
+// warm-up from LR/100 to LR over the first WarmupEpochs, then the Kind's
+// decay. Epochs may be fractions; the decay of a cosine spans the steps of
+// the whole run (epochs × steps an epoch as the trainer runs them), as
+// PyTorch's CosineAnnealingLR with T_max the run's length.
+type Schedule struct {
+	Kind         string  `json:"kind" yaml:"kind"` // constant, cosine or step
+	WarmupEpochs float64 `json:"warmup_epochs,omitempty" yaml:"warmup_epochs,omitempty"`
+	MinLR        float64 `json:"min_lr,omitempty" yaml:"min_lr,omitempty"` // cosine: the rate at the end, < LR
+	Every        float64 `json:"every,omitempty" yaml:"every,omitempty"`   // step: epochs between decays, > 0
+	Gamma        float64 `json:"gamma,omitempty" yaml:"gamma,omitempty"`   // step: factor of each decay, in (0, 1)
+}
+
+// warmupStart is the fraction of the learning rate a warm-up starts from.
+const warmupStart = 0.01
+
+// Factor is the multiplier of the optimizer's LR at step (0-based) of a run
+// of total steps with stepsPerEpoch steps an epoch. A nil schedule is
+// constant: 1 at every step.
+func (s *Schedule) Factor(lr float64, step, total, stepsPerEpoch int) float64 {
+	if s == nil || stepsPerEpoch < 1 {
+		return 1
+	}
+	epoch := float64(step) / float64(stepsPerEpoch)
+	warm := int(math.Round(s.WarmupEpochs * float64(stepsPerEpoch)))
+	if step < warm {
+		return warmupStart + (1-warmupStart)*float64(step)/float64(warm)
+	}
+	switch s.Kind {
+	case ScheduleCosine:
+		span := total - warm
+		if span <= 1 {
+			return 1
+		}
+		t := float64(step-warm) / float64(span-1)
+		lo := s.MinLR / lr
+		return lo + (1-lo)*0.5*(1+math.Cos(math.Pi*t))
+	case ScheduleStep:
+		return math.Pow(s.Gamma, math.Floor(epoch/s.Every))
+	}
+	return 1
 }
 
 // Network is a trainable network and the job of training it.
@@ -245,6 +298,47 @@ func (n Network) validateOptimizer() error {
 		}
 		if f.v != 0 && !f.applies {
 			return n.fieldErr("optimizer."+f.name, "%v given, but %s does not use %s", f.v, o.Name, f.name)
+		}
+	}
+	return n.validateSchedule()
+}
+
+// validateSchedule checks the optimizer's learning-rate schedule: a known
+// kind, finite epochs, and only the fields of its kind.
+func (n Network) validateSchedule() error {
+	s := n.Optimizer.Schedule
+	if s == nil {
+		return nil
+	}
+	const p = "optimizer.schedule."
+	switch s.Kind {
+	case ScheduleConstant, ScheduleCosine, ScheduleStep:
+	default:
+		return n.fieldErr(p+"kind", "%q, must be constant, cosine or step", s.Kind)
+	}
+	if !(s.WarmupEpochs >= 0 && s.WarmupEpochs <= 1e6) {
+		return n.fieldErr(p+"warmup_epochs", "%v, must be a number of epochs in [0, 1e6]", s.WarmupEpochs)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+		kind string
+	}{{"min_lr", s.MinLR, ScheduleCosine}, {"every", s.Every, ScheduleStep}, {"gamma", s.Gamma, ScheduleStep}} {
+		if f.v != 0 && s.Kind != f.kind {
+			return n.fieldErr(p+f.name, "%v given, but a %s schedule does not use %s", f.v, s.Kind, f.name)
+		}
+	}
+	switch s.Kind {
+	case ScheduleCosine:
+		if !(s.MinLR >= 0 && s.MinLR < n.Optimizer.LR) {
+			return n.fieldErr(p+"min_lr", "%v, must be in [0, lr %v)", s.MinLR, n.Optimizer.LR)
+		}
+	case ScheduleStep:
+		if !(s.Every > 0 && s.Every <= 1e6) {
+			return n.fieldErr(p+"every", "%v, must be a number of epochs in (0, 1e6]", s.Every)
+		}
+		if !(s.Gamma > 0 && s.Gamma < 1) {
+			return n.fieldErr(p+"gamma", "%v, must be in (0, 1)", s.Gamma)
 		}
 	}
 	return nil

@@ -228,6 +228,36 @@ func TestConv2DBwdData(t *testing.T, ctx *kernels.Context, fn kernels.Conv2DBwdD
 	}
 }
 
+// TestConv2DBwdDataAdd runs an accumulating backward-data implementation
+// (dx += the gradient) through every shape, dx starting as seeded values v.
+//
+// Bound: each dX element sums at most K·R·S products and v, so
+// |got − (ref + v)| ≤ (K·R·S + 5)·2⁻²⁴·(Σ|dy·w| + |v|). Also checked: guard
+// bands, dy and w unchanged.
+func TestConv2DBwdDataAdd(t *testing.T, ctx *kernels.Context, fn kernels.Conv2DBwdDataFunc) {
+	for _, s := range Conv2DShapes(testing.Short()) {
+		d := convDataFor(s)
+		dy0, w0 := Snapshot(d.dy), Snapshot(d.w)
+		rng := Rand(uint64(s.InputLen()*7 + s.K))
+		v := make([]float32, s.InputLen())
+		Fill(rng, v)
+		dx := NewGuarded(1, len(v), len(v), 23, func(_, j int) float32 { return v[j] })
+		want, scale := make([]float64, len(v)), make([]float64, len(v))
+		for i := range v {
+			want[i] = d.dx[i] + float64(v[i])
+			scale[i] = d.dxs[i] + math.Abs(float64(v[i]))
+		}
+		fn(ctx, s, d.dy, d.w, dx.Data)
+		ok := checkConv(t, "bwd-data-add", s, dx.Data, want, scale, d.nData+1, false)
+		dx.CheckGuards(t, fmt.Sprintf("bwd-data-add %v: dx", s))
+		CheckUnchanged(t, "dy", d.dy, dy0)
+		CheckUnchanged(t, "w", d.w, w0)
+		if !ok || t.Failed() {
+			return
+		}
+	}
+}
+
 // TestConv2DBwdWeights runs a backward-weights implementation through every
 // shape, with and without the bias gradient.
 //
