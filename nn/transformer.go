@@ -157,8 +157,9 @@ func (m *Model) planTransformerForward(o *op, add func(func(n int))) bool {
 	case workload.Linear:
 		l := m.tf[i]
 		nw, nb := r.Dense.In*r.Dense.Out, r.Params-m.weights[i]
+		fwd := m.kernels().denseFwd // bound once: a method value made per call allocates
 		add(func(n int) {
-			m.kernels().denseFwd(linearShape(r, n), sl(x.act, n, inLen), m.params[l.wOff:l.wOff+nw], biasOf(m.params, l.bOff, nb), sl(y, n, outLen))
+			fwd(linearShape(r, n), sl(x.act, n, inLen), m.params[l.wOff:l.wOff+nw], biasOf(m.params, l.bOff, nb), sl(y, n, outLen))
 		})
 	case workload.Attention:
 		l, a := m.tf[i], *r.Attention
@@ -238,12 +239,13 @@ func (m *Model) planTransformerBackward(o *op, t int) []task {
 		l := m.tf[i]
 		nw, nb := r.Dense.In*r.Dense.Out, r.Params-m.weights[i]
 		x.act.use(t)
+		k := m.kernels() // bound once: a method value made per call allocates
 		ts := []task{{i, weightsPass, func(n int) {
-			m.kernels().denseBwdWeights(linearShape(r, n), sl(x.act, n, inLen), sl(dy, n, outLen), m.grads[l.wOff:l.wOff+nw], biasOf(m.grads, l.bOff, nb))
+			k.denseBwdWeights(linearShape(r, n), sl(x.act, n, inLen), sl(dy, n, outLen), m.grads[l.wOff:l.wOff+nw], biasOf(m.grads, l.bOff, nb))
 		}}}
 		if dx, acc := m.gradTarget(x, t); dx != nil {
 			ts = append(ts, task{i, dataPass, func(n int) {
-				m.kernels().denseBwdData(linearShape(r, n), sl(dy, n, outLen), m.params[l.wOff:l.wOff+nw], sl(dx, n, inLen))
+				k.denseBwdData(linearShape(r, n), sl(dy, n, outLen), m.params[l.wOff:l.wOff+nw], sl(dx, n, inLen))
 				m.accumulate(acc, dx, x, n)
 			}})
 		}
