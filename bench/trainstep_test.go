@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -16,6 +17,21 @@ import (
 // BenchmarkTrainStep runs the TrainStep family: one whole training step of
 // the seed CNN per op.
 func BenchmarkTrainStep(b *testing.B) { RunAll(b, FamilyCases(benchname.TrainStep, Options{})) }
+
+// BenchmarkTrainStepResNet50 runs the resnet50 set's TrainStep cases
+// (ResNet-50 at batch 8) at level avx512, threads 1 and 2, so that the step
+// can be compared between commits with scripts/bench-ab.sh:
+//
+//	TRAINBENCH_RESNET_STEP=1 scripts/bench-ab.sh A B 'TrainStepResNet50/impl=nn/isa=avx512/threads=1/' 6 3x
+//
+// A step takes about a second and 1 GB, so it skips itself unless
+// TRAINBENCH_RESNET_STEP=1 is set: CI's every-benchmark-once pass stays fast.
+func BenchmarkTrainStepResNet50(b *testing.B) {
+	if os.Getenv("TRAINBENCH_RESNET_STEP") != "1" {
+		b.Skip("set TRAINBENCH_RESNET_STEP=1 to run ResNet-50's training step")
+	}
+	RunAll(b, FamilyCases(benchname.TrainStep, Options{Sets: []string{benchname.SetResNet50}, Levels: []cpu.Level{cpu.AVX512}, Threads: []int{1, 2}}))
+}
 
 // TestTrainStepCases: a case per level and thread count, named for the cost
 // model (shape = the network), counting the step's work, and its operation
