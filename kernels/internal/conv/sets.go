@@ -19,9 +19,9 @@ type Set struct {
 	// Fwd[nv][mr] and DW[nv][mr] are the kernels for tiles of mr pixels (or
 	// window values) × nv·Lanes output channels; MaxMR[nv] is the largest mr
 	// (0: no kernels with nv vectors).
-	Fwd    [5][]FwdFunc
-	DW     [5][]DWFunc
-	MaxMR  [5]int
+	Fwd   [5][]FwdFunc
+	DW    [5][]DWFunc
+	MaxMR [5]int
 	// InFlight is how many independent multiply-adds the core needs in
 	// flight to keep its pipes busy (latency × pipes): tiles with fewer
 	// accumulators wait on latency.
