@@ -58,6 +58,10 @@ type convBF16Buffers struct {
 	colF          []float32 // backward-data's float32 col(dX) chunk
 	xr, wr, dyr   []float32 // operands rounded to bf16 and widened, for the shallow layers (convBF16ViaDirect)
 	dense         []BF16    // a dense layer's weights in bf16
+	// The direct kernels' operands as pairs of bf16 (conv2d_bf16_direct.go):
+	// X (or its column pairs), dY (or its pixel pairs), packed weights.
+	px, pdy, pw []uint32
+	pbias       []float32 // the bias padded to whole channel blocks
 }
 
 // Conv2DForwardBF16 computes y = conv(x, w) + bias (bias may be nil) with

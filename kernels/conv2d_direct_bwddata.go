@@ -13,12 +13,19 @@ func conv2DBwdDataDirectChecked(ctx *Context, s Conv2DShape, dy, w, dx []float32
 }
 
 func conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	ctx.conv.call = convCall{s: s, w: w}
+	conv2DBwdDataDirectWith(ctx, s, conv.For(ctx.isa), dy, s.K, dx, convPackBwdData)
+}
+
+// conv2DBwdDataDirectWith is the backward-data pass with the kernels of set
+// on src (dY as the kernels read it: srcC elements a pixel), packing each
+// phase's weights with pack (a convFor body; it reads ctx.conv.call, which
+// the caller has set and this function clears).
+func conv2DBwdDataDirectWith(ctx *Context, s Conv2DShape, set *conv.Set, src []float32, srcC int, dx []float32, pack func(ctx *Context, tid, lo, hi int)) {
 	convPerThread(ctx)
-	set := conv.For(ctx.isa)
 	P, Q := s.OutH(), s.OutW()
 	lanes := set.Lanes
 	cb := &ctx.conv
-	cb.call = convCall{s: s, w: w}
 	defer func() { cb.call = convCall{} }()
 	// Each phase (φh, φw) of the input gradient (pixels φh + SH·i, φw +
 	// SW·j) is a stride-1 "convolution" over dY with the taps that reach it.
@@ -35,7 +42,7 @@ func conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 			blocks := convBlocks(ctx, set, s.C, nv)
 			// Output pixel i of the phase reads dY row i + δ: a stride-1 job
 			// with padding −min δ and taps at δ − min δ.
-			job := convFwdJob{set: set, src: dy, N: s.N, H: P, W: Q, C: s.K, P: hi, Q: wi, SH: 1, SW: 1,
+			job := convFwdJob{set: set, src: src, N: s.N, H: P, W: Q, C: srcC, P: hi, Q: wi, SH: 1, SW: 1,
 				PH: -rowD0, PW: -colD0, tapR: cb.rowOffs, tapC: cb.colOffs,
 				K: s.C, blocks: blocks, y: dx, yBase: (fh*s.W + fw) * s.C, yImg: s.H * s.W * s.C,
 				yRow: s.StrideH * s.W * s.C, yPix: s.StrideW * s.C}
@@ -48,7 +55,7 @@ func conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 			}
 			// Pack W'[(tap row, tap col, k)][c] = Wt[k][r][s][c] per block.
 			nTaps := len(cb.rowTaps) * len(cb.colTaps)
-			red := nTaps * s.K
+			red := nTaps * srcC
 			cpad := 0
 			for _, b := range blocks {
 				cpad += b.nv * lanes
@@ -60,7 +67,7 @@ func conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 				b.w = packed[off : off+red*b.nv*lanes]
 				off += red * b.nv * lanes
 			}
-			ctx.convFor(len(blocks)*nTaps, convPackBwdData)
+			ctx.convFor(len(blocks)*nTaps, pack)
 			job.run(ctx)
 		}
 	}
