@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/trainbench/trainbench/kernels/internal/conv"
+	"github.com/trainbench/trainbench/kernels/internal/gemm"
 )
 
 // The bfloat16 direct convolutions: the float32 direct passes' jobs
@@ -225,11 +226,19 @@ func convPackBwdDataBF16(ctx *Context, _, lo, hi int) {
 }
 
 func conv2DBwdWeightsBF16Direct(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
+	c := &ctx.conv.call
+	*c = convCall{s: s, x: x, dy: dy}
+	defer func() { *c = convCall{} }()
 	if db != nil { // from the float32 dy
-		cl := &ctx.conv.call
-		*cl = convCall{s: s, dy: dy}
-		convBiasGrad(ctx, db)
-		*cl = convCall{}
+		convPerThread(ctx)
+		for i := range ctx.conv.part {
+			clear(convThreadBuf(&ctx.conv.part, i, s.K))
+		}
+		ctx.convFor(len(dy)/s.K, convBiasGradSIMD)
+		clear(db)
+		for i := range ctx.conv.part {
+			convAddTo(db, ctx.conv.part[i][:s.K])
+		}
 	}
 	b := &ctx.convBF16
 	P, Q := s.OutH(), s.OutW()
@@ -240,33 +249,38 @@ func conv2DBwdWeightsBF16Direct(ctx *Context, s Conv2DShape, x, dy, dw, db []flo
 	ps := Conv2DShape{N: s.N, C: s.C, K: s.K, R: s.R, S: s.S, StrideH: s.StrideH, StrideW: 2 * s.StrideW,
 		DilH: s.DilH, DilW: s.DilW,
 		H: (P-1)*s.StrideH + (s.R-1)*s.DilH + 1, W: (Q2-1)*2*s.StrideW + (s.S-1)*s.DilW + 1}
-	xb := convGrow(&b.x, len(x))
-	ctx.ConvertToBF16(xb, x)
-	dyb := convGrow(&b.dy, len(dy))
-	ctx.ConvertToBF16(dyb, dy)
 	xi := convGrow(&b.px, ps.N*ps.H*ps.W*ps.C)
 	gi := convGrow(&b.pdy, s.N*P*Q2*s.K)
-	c := &ctx.conv.call
-	*c = convCall{s: s}
 	ctx.convFor(s.N*ps.H, convPairColumnsBF16)
 	ctx.convFor(s.N*P, convPairPixelsBF16)
-	*c = convCall{}
 	conv2DBwdWeightsDirectWith(ctx, ps, ctx.convBF16Set(), asF32(xi), asF32(gi), dw, nil)
 }
 
+// convBiasGradSIMD adds the column sums of rows [lo, hi) of the current
+// call's dy to the partial of their chunk, with the conv set's vector
+// column sums.
+func convBiasGradSIMD(ctx *Context, _, lo, hi int) {
+	K := ctx.conv.call.s.K
+	conv.For(ctx.isa).ColSums(ctx.conv.part[ctx.rangeChunk(lo)][:K], ctx.conv.call.dy[lo*K:hi*K], hi-lo, K)
+}
+
 // convPairColumnsBF16 writes rows [lo, hi) (over the batch) of the
-// backward-weights pass's paired X: at padded column w' of row h', channel
-// c, the pair (X[h][w][c], X[h][w+SW][c]) for h = h'−PH, w = w'−PW, a zero
-// for either outside the image, and a zero partner for columns that only
-// the phantom pixel of an odd Q reads.
+// backward-weights pass's paired X from the current call's x: at padded
+// column w' of row h', channel c, the pair (X[h][w][c], X[h][w+SW][c]) in
+// bf16 for h = h'−PH, w = w'−PW, a zero for either outside the image, and
+// a zero partner for columns that only the phantom pixel of an odd Q reads
+// (so that its zero dY never meets a value no real pixel reads).
 func convPairColumnsBF16(ctx *Context, _, lo, hi int) {
-	s := ctx.conv.call.s
+	s, x := ctx.conv.call.s, ctx.conv.call.x
 	b := &ctx.convBF16
 	P, Q := s.OutH(), s.OutW()
 	Q2 := (Q + 1) / 2
 	Hp, Wp := (P-1)*s.StrideH+(s.R-1)*s.DilH+1, (Q2-1)*2*s.StrideW+(s.S-1)*s.DilW+1
 	lastReal := (Q-1)*s.StrideW - s.PadW + (s.S-1)*s.DilW // the last X column a real pixel reads
 	C, SW := s.C, s.StrideW
+	// Columns w' in [a, e) have both halves inside: one run of pairs.
+	a := max(0, s.PadW)
+	e := min(Wp, s.PadW+max(0, min(s.W-SW, lastReal-SW+1)))
 	for row := lo; row < hi; row++ {
 		n, hp := row/Hp, row%Hp
 		d := b.px[row*Wp*C : (row+1)*Wp*C]
@@ -275,8 +289,15 @@ func convPairColumnsBF16(ctx *Context, _, lo, hi int) {
 			clear(d)
 			continue
 		}
-		xr := b.x[(n*s.H+h)*s.W*C : (n*s.H+h+1)*s.W*C]
+		xr := x[(n*s.H+h)*s.W*C : (n*s.H+h+1)*s.W*C]
+		if e > a {
+			gemm.PairRowsBF16(1, (e-a)*C, xr[(a-s.PadW)*C:], 0, SW*C, d[a*C:], 0, ctx.bf16)
+		}
 		for wp := 0; wp < Wp; wp++ {
+			if wp == a && e > a {
+				wp = e - 1
+				continue
+			}
 			w := wp - s.PadW
 			dd := d[wp*C : (wp+1)*C]
 			loOK := w >= 0 && w < s.W
@@ -286,15 +307,15 @@ func convPairColumnsBF16(ctx *Context, _, lo, hi int) {
 			case loOK && hiOK:
 				l, h := xr[w*C:(w+1)*C], xr[w2*C:(w2+1)*C]
 				for i, v := range l {
-					dd[i] = uint32(v) | uint32(h[i])<<16
+					dd[i] = uint32(ToBF16(v)) | uint32(ToBF16(h[i]))<<16
 				}
 			case loOK:
 				for i, v := range xr[w*C : (w+1)*C] {
-					dd[i] = uint32(v)
+					dd[i] = uint32(ToBF16(v))
 				}
 			case hiOK:
 				for i, v := range xr[w2*C : (w2+1)*C] {
-					dd[i] = uint32(v) << 16
+					dd[i] = uint32(ToBF16(v)) << 16
 				}
 			default:
 				clear(dd)
@@ -304,29 +325,22 @@ func convPairColumnsBF16(ctx *Context, _, lo, hi int) {
 }
 
 // convPairPixelsBF16 writes output rows [lo, hi) (over the batch) of the
-// backward-weights pass's paired dY: pixel pair q' of a row holds, for
-// each channel, (dY[2q'], dY[2q'+1]), a zero partner for the last pixel of
-// an odd Q.
+// backward-weights pass's paired dY from the current call's dy: pixel pair
+// q' of a row holds, for each channel, (dY[2q'], dY[2q'+1]) in bf16, a zero
+// partner for the last pixel of an odd Q.
 func convPairPixelsBF16(ctx *Context, _, lo, hi int) {
-	s := ctx.conv.call.s
+	s, dy := ctx.conv.call.s, ctx.conv.call.dy
 	b := &ctx.convBF16
 	Q, K := s.OutW(), s.K
 	Q2 := (Q + 1) / 2
 	for row := lo; row < hi; row++ {
-		g := b.dy[row*Q*K : (row+1)*Q*K]
+		g := dy[row*Q*K : (row+1)*Q*K]
 		d := b.pdy[row*Q2*K : (row+1)*Q2*K]
-		for q := 0; q < Q2; q++ {
-			dd := d[q*K : (q+1)*K]
-			l := g[2*q*K : (2*q+1)*K]
-			if 2*q+1 < Q {
-				h := g[(2*q+1)*K : (2*q+2)*K]
-				for i, v := range l {
-					dd[i] = uint32(v) | uint32(h[i])<<16
-				}
-			} else {
-				for i, v := range l {
-					dd[i] = uint32(v)
-				}
+		gemm.PairRowsBF16(Q/2, K, g, 2*K, K, d, K, ctx.bf16)
+		if Q%2 != 0 {
+			dd := d[(Q2-1)*K : Q2*K]
+			for i, v := range g[(Q-1)*K : Q*K] {
+				dd[i] = uint32(ToBF16(v))
 			}
 		}
 	}

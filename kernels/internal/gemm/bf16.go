@@ -378,3 +378,34 @@ func packPairsFromBF16(dst []uint32, b BF16Matrix, pc, j0, kc, cols int) {
 		clear(dst[p*BF16Panel+cols : (p+1)*BF16Panel])
 	}
 }
+
+// pairRowsRef is the specification of pairRowsBF16AVX512: for r < rows
+// and i < 16·n16, dst[r·ldd+i] = ToBF16(src[r·lds+i]) |
+// ToBF16(src[r·lds+off+i])<<16.
+func pairRowsRef(rows, n16 int, src []float32, lds, off int, dst []uint32, ldd int) {
+	for r := 0; r < rows; r++ {
+		for i := 0; i < 16*n16; i++ {
+			dst[r*ldd+i] = uint32(ToBF16(src[r*lds+i])) | uint32(ToBF16(src[r*lds+off+i]))<<16
+		}
+	}
+}
+
+// PairRowsBF16 sets dst[r·ldd+i] = ToBF16(src[r·lds+i]) |
+// ToBF16(src[r·lds+off+i])<<16 for r < rows and i < n: rows of pairs of
+// bf16 taken from two float32 vectors off apart (with VCVTNE2PS2BF16 when
+// simd). The caller guarantees the slices are long enough.
+func PairRowsBF16(rows, n int, src []float32, lds, off int, dst []uint32, ldd int, simd bool) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	n0 := 0
+	if simd && n >= 16 {
+		pairRowsBF16AVX512(rows, n/16, src, lds, off, dst, ldd)
+		n0 = n / 16 * 16
+	}
+	for r := 0; r < rows; r++ {
+		for i := n0; i < n; i++ {
+			dst[r*ldd+i] = uint32(ToBF16(src[r*lds+i])) | uint32(ToBF16(src[r*lds+off+i]))<<16
+		}
+	}
+}
