@@ -270,7 +270,7 @@ func convBiasGradSIMD(ctx *Context, _, lo, hi int) {
 // bf16 for h = h'−PH, w = w'−PW, a zero for either outside the image, and
 // a zero partner for columns that only the phantom pixel of an odd Q reads
 // (so that its zero dY never meets a value no real pixel reads).
-func convPairColumnsBF16(ctx *Context, _, lo, hi int) {
+func convPairColumnsBF16(ctx *Context, tid, lo, hi int) {
 	s, x := ctx.conv.call.s, ctx.conv.call.x
 	b := &ctx.convBF16
 	P, Q := s.OutH(), s.OutW()
@@ -299,36 +299,46 @@ func convPairColumnsBF16(ctx *Context, _, lo, hi int) {
 				continue
 			}
 			w := wp - s.PadW
-			dd := d[wp*C : (wp+1)*C]
-			loOK := w >= 0 && w < s.W
-			w2 := w + SW
-			hiOK := w2 >= 0 && w2 < s.W && w2 <= lastReal
-			switch {
-			case loOK && hiOK:
-				l, h := xr[w*C:(w+1)*C], xr[w2*C:(w2+1)*C]
-				for i, v := range l {
-					dd[i] = uint32(ToBF16(v)) | uint32(ToBF16(h[i]))<<16
-				}
-			case loOK:
-				for i, v := range xr[w*C : (w+1)*C] {
-					dd[i] = uint32(ToBF16(v))
-				}
-			case hiOK:
-				for i, v := range xr[w2*C : (w2+1)*C] {
-					dd[i] = uint32(ToBF16(v)) << 16
-				}
-			default:
-				clear(dd)
+			var l, h []float32
+			if w >= 0 && w < s.W {
+				l = xr[w*C : (w+1)*C]
 			}
+			if w2 := w + SW; w2 >= 0 && w2 < s.W && w2 <= lastReal {
+				h = xr[w2*C : (w2+1)*C]
+			}
+			convPairOne(ctx, tid, d[wp*C:(wp+1)*C], l, h)
 		}
 	}
+}
+
+// convPairOne sets dst[i] to the bf16 pair (lo[i], hi[i]), a nil lo or hi
+// standing for zeros, through thread tid's scratch buffer (so that the
+// vector pairing serves the borders too).
+func convPairOne(ctx *Context, tid int, dst []uint32, lo, hi []float32) {
+	n := len(dst)
+	if lo == nil && hi == nil {
+		clear(dst)
+		return
+	}
+	t := convThreadBuf(&ctx.conv.tile, tid, 2*n)
+	if lo == nil {
+		clear(t[:n])
+	} else {
+		copy(t[:n], lo)
+	}
+	if hi == nil {
+		clear(t[n:])
+	} else {
+		copy(t[n:], hi)
+	}
+	gemm.PairRowsBF16(1, n, t, 0, n, dst, 0, ctx.bf16)
 }
 
 // convPairPixelsBF16 writes output rows [lo, hi) (over the batch) of the
 // backward-weights pass's paired dY from the current call's dy: pixel pair
 // q' of a row holds, for each channel, (dY[2q'], dY[2q'+1]) in bf16, a zero
 // partner for the last pixel of an odd Q.
-func convPairPixelsBF16(ctx *Context, _, lo, hi int) {
+func convPairPixelsBF16(ctx *Context, tid, lo, hi int) {
 	s, dy := ctx.conv.call.s, ctx.conv.call.dy
 	b := &ctx.convBF16
 	Q, K := s.OutW(), s.K
@@ -338,10 +348,7 @@ func convPairPixelsBF16(ctx *Context, _, lo, hi int) {
 		d := b.pdy[row*Q2*K : (row+1)*Q2*K]
 		gemm.PairRowsBF16(Q/2, K, g, 2*K, K, d, K, ctx.bf16)
 		if Q%2 != 0 {
-			dd := d[(Q2-1)*K : Q2*K]
-			for i, v := range g[(Q-1)*K : Q*K] {
-				dd[i] = uint32(ToBF16(v))
-			}
+			convPairOne(ctx, tid, d[(Q2-1)*K:Q2*K], g[(Q-1)*K:Q*K], nil)
 		}
 	}
 }
