@@ -16,8 +16,11 @@ import (
 type Precision int
 
 const (
-	F32  Precision = iota // float32 throughout (the default)
-	BF16                  // bfloat16 operands for conv2d and dense, float32 sums
+	F32 Precision = iota // float32 throughout (the default)
+	// BF16: bfloat16 operands where it pays, float32 sums: every dense
+	// layer, and conv2d layers of at least 32 products an output (see
+	// bf16Pays); shallower conv2d layers stay float32.
+	BF16
 )
 
 // String is the precision's name: "f32" or "bf16", as benchname spells it.
@@ -61,6 +64,13 @@ func NewModelPrecision(ctx *kernels.Context, net workload.Network, batch int, pr
 // Precision is the arithmetic of the model's conv2d and dense products.
 func (m *Model) Precision() Precision { return m.prec }
 
+// bf16Pays reports whether conv2d shape s runs in bfloat16 under BF16: a
+// reduction of at least 32 products an output. Shallower layers (the seed
+// CNN's first, R·S·C = 9) give VDPBF16PS's pairs almost nothing to do, and
+// rounding their operands costs more than the float32 kernel itself, so
+// they stay float32.
+func bf16Pays(s kernels.Conv2DShape) bool { return s.R*s.S*s.C >= 32 }
+
 // layerKernels are the kernel calls the planner gives conv2d and dense ops,
 // chosen by the model's precision.
 type layerKernels struct {
@@ -77,9 +87,31 @@ type layerKernels struct {
 func (m *Model) kernels() layerKernels {
 	ctx := m.ctx
 	if m.prec == BF16 {
+		fwd := func(f32, bf16 func(s kernels.Conv2DShape, x, w, b, y []float32)) func(s kernels.Conv2DShape, x, w, b, y []float32) {
+			return func(s kernels.Conv2DShape, x, w, b, y []float32) {
+				if bf16Pays(s) {
+					bf16(s, x, w, b, y)
+				} else {
+					f32(s, x, w, b, y)
+				}
+			}
+		}
 		return layerKernels{
-			convFwd: ctx.Conv2DForwardBF16, convFwdReLU: ctx.Conv2DForwardReLUBF16,
-			convBwdData: ctx.Conv2DBackwardDataBF16, convBwdWeights: ctx.Conv2DBackwardWeightsBF16,
+			convFwd: fwd(ctx.Conv2DForward, ctx.Conv2DForwardBF16), convFwdReLU: fwd(ctx.Conv2DForwardReLU, ctx.Conv2DForwardReLUBF16),
+			convBwdData: func(s kernels.Conv2DShape, dy, w, dx []float32) {
+				if bf16Pays(s) {
+					ctx.Conv2DBackwardDataBF16(s, dy, w, dx)
+				} else {
+					ctx.Conv2DBackwardData(s, dy, w, dx)
+				}
+			},
+			convBwdWeights: func(s kernels.Conv2DShape, x, dy, dw, db []float32) {
+				if bf16Pays(s) {
+					ctx.Conv2DBackwardWeightsBF16(s, x, dy, dw, db)
+				} else {
+					ctx.Conv2DBackwardWeights(s, x, dy, dw, db)
+				}
+			},
 			denseFwd: ctx.DenseForwardBF16, denseFwdReLU: ctx.DenseForwardReLUBF16,
 			denseBwdData: ctx.DenseBackwardDataBF16, denseBwdWeights: ctx.DenseBackwardWeightsBF16,
 		}
