@@ -62,6 +62,7 @@ type convBF16Buffers struct {
 	// X (or its column pairs), dY (or its pixel pairs), packed weights.
 	px, pdy, pw []uint32
 	pbias       []float32 // the bias padded to whole channel blocks
+	densePack   densePack // a PackDenseWeightsBF16 call in progress
 }
 
 // Conv2DForwardBF16 computes y = conv(x, w) + bias (bias may be nil) with

@@ -88,14 +88,31 @@ func (c *Context) PackDenseWeightsBF16(s DenseShape, w []float32, p *DenseWeight
 		gemm.PackBF16Panels(p.bwd, bwdB, s.Out, s.In, 0, qb, simd)
 		return
 	}
-	c.ParallelFor(qf+qb, func(_, lo, hi int) {
-		if lo < qf {
-			gemm.PackBF16Panels(p.fwd, fwdB, s.In, s.Out, lo, min(hi, qf), simd)
-		}
-		if hi > qf {
-			gemm.PackBF16Panels(p.bwd, bwdB, s.Out, s.In, max(lo, qf)-qf, hi-qf, simd)
-		}
-	})
+	c.convBF16.densePack = densePack{p: p, s: s, fwdB: fwdB, bwdB: bwdB, qf: qf}
+	c.convFor(qf+qb, densePackPanels)
+	c.convBF16.densePack = densePack{}
+}
+
+// densePack is a PackDenseWeightsBF16 call in progress, for its parallel
+// loop's body (a package-level function, so that the call does not
+// allocate).
+type densePack struct {
+	p          *DenseWeightsBF16
+	s          DenseShape
+	fwdB, bwdB gemm.BF16Matrix
+	qf         int // panels of the forward operand; the backward's follow
+}
+
+// densePackPanels packs panels [lo, hi) of the current densePack: the
+// forward operand's, then the backward's.
+func densePackPanels(c *Context, _, lo, hi int) {
+	d := &c.convBF16.densePack
+	if lo < d.qf {
+		gemm.PackBF16Panels(d.p.fwd, d.fwdB, d.s.In, d.s.Out, lo, min(hi, d.qf), c.bf16)
+	}
+	if hi > d.qf {
+		gemm.PackBF16Panels(d.p.bwd, d.bwdB, d.s.Out, d.s.In, max(lo, d.qf)-d.qf, hi-d.qf, c.bf16)
+	}
 }
 
 // checkPacked panics unless p was packed for s's Out and In.

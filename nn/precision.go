@@ -82,44 +82,130 @@ type layerKernels struct {
 	denseBwdWeights        func(s kernels.DenseShape, x, dy, dw, db []float32)
 }
 
-// kernels returns the model's conv2d and dense kernel calls (method values
-// of m.ctx, which may be nil while only planning).
-func (m *Model) kernels() layerKernels {
-	ctx := m.ctx
-	if m.prec == BF16 {
-		fwd := func(f32, bf16 func(s kernels.Conv2DShape, x, w, b, y []float32)) func(s kernels.Conv2DShape, x, w, b, y []float32) {
-			return func(s kernels.Conv2DShape, x, w, b, y []float32) {
-				if bf16Pays(s) {
-					bf16(s, x, w, b, y)
-				} else {
-					f32(s, x, w, b, y)
-				}
-			}
-		}
-		return layerKernels{
-			convFwd: fwd(ctx.Conv2DForward, ctx.Conv2DForwardBF16), convFwdReLU: fwd(ctx.Conv2DForwardReLU, ctx.Conv2DForwardReLUBF16),
-			convBwdData: func(s kernels.Conv2DShape, dy, w, dx []float32) {
-				if bf16Pays(s) {
-					ctx.Conv2DBackwardDataBF16(s, dy, w, dx)
-				} else {
-					ctx.Conv2DBackwardData(s, dy, w, dx)
-				}
-			},
-			convBwdWeights: func(s kernels.Conv2DShape, x, dy, dw, db []float32) {
-				if bf16Pays(s) {
-					ctx.Conv2DBackwardWeightsBF16(s, x, dy, dw, db)
-				} else {
-					ctx.Conv2DBackwardWeights(s, x, dy, dw, db)
-				}
-			},
-			denseFwd: ctx.DenseForwardBF16, denseFwdReLU: ctx.DenseForwardReLUBF16,
-			denseBwdData: ctx.DenseBackwardDataBF16, denseBwdWeights: ctx.DenseBackwardWeightsBF16,
-		}
+// bf16State is the model's kernel calls, built once (so that a step does
+// not allocate), and under BF16 its dense layers' weights
+// rounded to bfloat16 and packed (kernels.DenseWeightsBF16), keyed by the
+// weights' first element (a tied matrix is packed once). Each forward pass
+// starts a generation; a dense product repacks its weights the first time
+// it runs in a generation, so the packing runs once per optimizer step
+// however many products read the weights (a tied token table: two), and
+// never misses an update.
+type bf16State struct {
+	lk    *layerKernels // see kernels
+	gen   int
+	dense map[*float32]*bf16Dense
+}
+
+// bf16Dense is one weight matrix packed for the bf16 dense products.
+type bf16Dense struct {
+	gen, out, in int
+	w            kernels.DenseWeightsBF16
+}
+
+// bf16PackDense turns the packed dense weights on (tests turn it off to
+// compare with the kernels that convert the weights on every call).
+var bf16PackDense = true
+
+// packedDense returns w (s.Out×s.In) packed for the bf16 dense kernels,
+// packing it if this generation has not.
+func (m *Model) packedDense(s kernels.DenseShape, w []float32) *kernels.DenseWeightsBF16 {
+	st := &m.bf16
+	if st.dense == nil {
+		st.dense = make(map[*float32]*bf16Dense)
 	}
-	return layerKernels{
+	e := st.dense[&w[0]]
+	if e == nil {
+		e = &bf16Dense{gen: st.gen - 1}
+		st.dense[&w[0]] = e
+	}
+	if e.gen != st.gen || e.out != s.Out || e.in != s.In {
+		m.ctx.PackDenseWeightsBF16(s, w, &e.w)
+		e.gen, e.out, e.in = st.gen, s.Out, s.In
+	}
+	return &e.w
+}
+
+// kernels returns the model's conv2d and dense kernel calls: under F32
+// method values of m.ctx (which may be nil while only planning); under
+// BF16 closures over the model, built once, that choose per shape.
+// Built once per model with a Context (the transformer's tasks ask for
+// them on every call, and a step must not allocate).
+func (m *Model) kernels() layerKernels {
+	if m.bf16.lk != nil {
+		return *m.bf16.lk
+	}
+	ctx := m.ctx
+	lk := &layerKernels{
 		convFwd: ctx.Conv2DForward, convFwdReLU: ctx.Conv2DForwardReLU,
 		convBwdData: ctx.Conv2DBackwardData, convBwdWeights: ctx.Conv2DBackwardWeights,
 		denseFwd: ctx.DenseForward, denseFwdReLU: ctx.DenseForwardReLU,
 		denseBwdData: ctx.DenseBackwardData, denseBwdWeights: ctx.DenseBackwardWeights,
+	}
+	if m.prec == BF16 {
+		lk = m.bf16Kernels()
+	}
+	if ctx != nil {
+		m.bf16.lk = lk
+	}
+	return *lk
+}
+
+// bf16Kernels builds the BF16 kernel calls: conv2d in bfloat16 where it
+// pays (bf16Pays), float32 otherwise; dense in bfloat16, forward and
+// backward-data on the packed weights.
+func (m *Model) bf16Kernels() *layerKernels {
+	fwd := func(relu bool) func(s kernels.Conv2DShape, x, w, b, y []float32) {
+		return func(s kernels.Conv2DShape, x, w, b, y []float32) {
+			switch {
+			case !bf16Pays(s) && relu:
+				m.ctx.Conv2DForwardReLU(s, x, w, b, y)
+			case !bf16Pays(s):
+				m.ctx.Conv2DForward(s, x, w, b, y)
+			case relu:
+				m.ctx.Conv2DForwardReLUBF16(s, x, w, b, y)
+			default:
+				m.ctx.Conv2DForwardBF16(s, x, w, b, y)
+			}
+		}
+	}
+	dense := func(relu bool) func(s kernels.DenseShape, x, w, b, y []float32) {
+		return func(s kernels.DenseShape, x, w, b, y []float32) {
+			switch {
+			case !bf16PackDense && relu:
+				m.ctx.DenseForwardReLUBF16(s, x, w, b, y)
+			case !bf16PackDense:
+				m.ctx.DenseForwardBF16(s, x, w, b, y)
+			case relu:
+				m.ctx.DenseForwardReLUBF16Packed(s, x, m.packedDense(s, w), b, y)
+			default:
+				m.ctx.DenseForwardBF16Packed(s, x, m.packedDense(s, w), b, y)
+			}
+		}
+	}
+	return &layerKernels{
+		convFwd: fwd(false), convFwdReLU: fwd(true),
+		convBwdData: func(s kernels.Conv2DShape, dy, w, dx []float32) {
+			if bf16Pays(s) {
+				m.ctx.Conv2DBackwardDataBF16(s, dy, w, dx)
+			} else {
+				m.ctx.Conv2DBackwardData(s, dy, w, dx)
+			}
+		},
+		convBwdWeights: func(s kernels.Conv2DShape, x, dy, dw, db []float32) {
+			if bf16Pays(s) {
+				m.ctx.Conv2DBackwardWeightsBF16(s, x, dy, dw, db)
+			} else {
+				m.ctx.Conv2DBackwardWeights(s, x, dy, dw, db)
+			}
+		},
+		denseFwd: dense(false), denseFwdReLU: dense(true),
+		denseBwdData: func(s kernels.DenseShape, dy, w, dx []float32) {
+			if bf16PackDense {
+				m.ctx.DenseBackwardDataBF16Packed(s, dy, m.packedDense(s, w), dx)
+			} else {
+				m.ctx.DenseBackwardDataBF16(s, dy, w, dx)
+			}
+		},
+		denseBwdWeights: func(s kernels.DenseShape, x, dy, dw, db []float32) { m.ctx.DenseBackwardWeightsBF16(s, x, dy, dw, db) },
 	}
 }
