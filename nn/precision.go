@@ -17,9 +17,9 @@ type Precision int
 
 const (
 	F32 Precision = iota // float32 throughout (the default)
-	// BF16: bfloat16 operands where it pays, float32 sums: every dense
-	// layer, and conv2d layers of at least 32 products an output (see
-	// bf16Pays); shallower conv2d layers stay float32.
+	// BF16: bfloat16 operands where it pays, float32 sums: conv2d layers
+	// of at least 32 products an output (bf16Pays) and dense products of at
+	// least 32 rows (denseBF16Pays); the others stay float32.
 	BF16
 )
 
@@ -70,6 +70,12 @@ func (m *Model) Precision() Precision { return m.prec }
 // rounding their operands costs more than the float32 kernel itself, so
 // they stay float32.
 func bf16Pays(s kernels.Conv2DShape) bool { return s.R*s.S*s.C >= 32 }
+
+// denseBF16Pays reports whether dense shape s runs in bfloat16 under BF16:
+// at least 32 rows (samples, or tokens). With fewer (ResNet-50's classifier
+// at batch 8) the per-step rounding and packing of the weights costs more
+// than the float32 product.
+func denseBF16Pays(s kernels.DenseShape) bool { return s.Batch >= 32 }
 
 // layerKernels are the kernel calls the planner gives conv2d and dense ops,
 // chosen by the model's precision.
@@ -171,6 +177,10 @@ func (m *Model) bf16Kernels() *layerKernels {
 	dense := func(relu bool) func(s kernels.DenseShape, x, w, b, y []float32) {
 		return func(s kernels.DenseShape, x, w, b, y []float32) {
 			switch {
+			case !denseBF16Pays(s) && relu:
+				m.ctx.DenseForwardReLU(s, x, w, b, y)
+			case !denseBF16Pays(s):
+				m.ctx.DenseForward(s, x, w, b, y)
 			case !bf16PackDense && relu:
 				m.ctx.DenseForwardReLUBF16(s, x, w, b, y)
 			case !bf16PackDense:
@@ -200,12 +210,20 @@ func (m *Model) bf16Kernels() *layerKernels {
 		},
 		denseFwd: dense(false), denseFwdReLU: dense(true),
 		denseBwdData: func(s kernels.DenseShape, dy, w, dx []float32) {
-			if bf16PackDense {
+			if !denseBF16Pays(s) {
+				m.ctx.DenseBackwardData(s, dy, w, dx)
+			} else if bf16PackDense {
 				m.ctx.DenseBackwardDataBF16Packed(s, dy, m.packedDense(s, w), dx)
 			} else {
 				m.ctx.DenseBackwardDataBF16(s, dy, w, dx)
 			}
 		},
-		denseBwdWeights: func(s kernels.DenseShape, x, dy, dw, db []float32) { m.ctx.DenseBackwardWeightsBF16(s, x, dy, dw, db) },
+		denseBwdWeights: func(s kernels.DenseShape, x, dy, dw, db []float32) {
+			if denseBF16Pays(s) {
+				m.ctx.DenseBackwardWeightsBF16(s, x, dy, dw, db)
+			} else {
+				m.ctx.DenseBackwardWeights(s, x, dy, dw, db)
+			}
+		},
 	}
 }

@@ -201,8 +201,15 @@ func PackedBF16Len(k, n int) int { return (n + BF16Panel - 1) / BF16Panel * ((k 
 // dst[q·⌈k/2⌉·BF16Panel:].
 func PackBF16Panels(dst []uint32, b BF16Matrix, k, n, q0, q1 int, simd bool) {
 	kp := (k + 1) / 2
+	// In blocks of packChunk values of k, so that the panel rows being
+	// written stay in L1 (a whole panel of a long k does not).
+	const packChunk = 256
 	for q := q0; q < q1; q++ {
-		packPairs(dst[q*kp*BF16Panel:(q+1)*kp*BF16Panel], b, 0, q*BF16Panel, k, min(BF16Panel, n-q*BF16Panel), simd)
+		panel := dst[q*kp*BF16Panel : (q+1)*kp*BF16Panel]
+		for pc := 0; pc < k; pc += packChunk {
+			kc := min(packChunk, k-pc)
+			packPairs(panel[pc/2*BF16Panel:(pc+kc+1)/2*BF16Panel], b, pc, q*BF16Panel, kc, min(BF16Panel, n-q*BF16Panel), simd)
+		}
 	}
 }
 
