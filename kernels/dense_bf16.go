@@ -65,7 +65,6 @@ type DenseWeightsBF16 struct {
 	out, in int
 	fwd     []uint32 // panels of wᵀ (k = In, n = Out)
 	bwd     []uint32 // panels of w (k = Out, n = In)
-	tmp     []BF16   // w in bf16, for packing the transposed panels
 }
 
 // PackDenseWeightsBF16 sets p to w (s.Out×s.In; s.Batch is not used)
@@ -77,10 +76,10 @@ func (c *Context) PackDenseWeightsBF16(s DenseShape, w []float32, p *DenseWeight
 	p.out, p.in = s.Out, s.In
 	p.fwd = convGrow(&p.fwd, gemm.PackedBF16Len(s.In, s.Out))
 	p.bwd = convGrow(&p.bwd, gemm.PackedBF16Len(s.Out, s.In))
-	p.tmp = convGrow(&p.tmp, len(w))
-	c.ConvertToBF16(p.tmp, w)
+	tmp := convGrow(&c.convBF16.dense, len(w)) // w in bf16, for the transposed panels; shared by every matrix
+	c.ConvertToBF16(tmp, w)
 	simd := c.bf16
-	fwdB := gemm.BF16Matrix{BF16: bf16Bits(p.tmp), Stride: s.In, Trans: true}
+	fwdB := gemm.BF16Matrix{BF16: bf16Bits(tmp), Stride: s.In, Trans: true}
 	bwdB := gemm.BF16Matrix{F32: w, Stride: s.In}
 	qf, qb := (s.Out+gemm.BF16Panel-1)/gemm.BF16Panel, (s.In+gemm.BF16Panel-1)/gemm.BF16Panel
 	if c.Threads() == 1 || len(w) < 1<<16 {
