@@ -7,8 +7,8 @@ import (
 	"github.com/trainbench/trainbench/kernels/cpu"
 )
 
-// TestConv2DBF16Set: the opt-in bf16 set has every pass of the gemm
-// implementation at avx512 on the seed CNN's conv2 and ResNet-50's res3
+// TestConv2DBF16Set: the opt-in bf16 set has every pass of the gemm and
+// direct implementations at avx512 on the seed CNN's conv2 and ResNet-50's res3
 // 3×3, named prec=bf16, and is not in the default sets.
 func TestConv2DBF16Set(t *testing.T) {
 	f, err := LookupFamily(benchname.Conv2D)
@@ -24,7 +24,9 @@ func TestConv2DBF16Set(t *testing.T) {
 	want := map[string]bool{}
 	for _, pass := range []string{"fwd", "bwd-data", "bwd-weights"} {
 		for _, sh := range []string{"seed-cnn.conv2", "resnet50.res3-3x3"} {
-			want["Conv2D/pass="+pass+"/impl=gemm/isa=avx512/prec=bf16/threads=1/shape="+sh] = true
+			for _, impl := range []string{"gemm", "direct"} {
+				want["Conv2D/pass="+pass+"/impl="+impl+"/isa=avx512/prec=bf16/threads=1/shape="+sh] = true
+			}
 		}
 	}
 	for _, c := range cases {

@@ -149,7 +149,7 @@ func (c *Context) Conv2DBackwardData(s Conv2DShape, dy, w, dx []float32) {
 // convolution, without a scratch tensor and a separate add.
 func (c *Context) Conv2DBackwardDataAdd(s Conv2DShape, dy, w, dx []float32) {
 	checkConv2DBwdData("Conv2DBackwardDataAdd", s, dy, w, dx)
-	convBwdDataDirect(c, s, dy, w, dx, true)
+	conv2DBwdDataAddDirect(c, s, dy, w, dx)
 }
 
 // Conv2DBackwardWeights computes dw (and db if not nil) from x and dy with

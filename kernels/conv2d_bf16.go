@@ -25,8 +25,8 @@ package kernels
 //   - backward-weights: dWt += dYᵀ·col(X) over chunks of pixels in bfloat16,
 //     dB from the float32 dY as the float32 path sums it.
 //
-// The float32 direct kernels have no bfloat16 form: the point of bfloat16 is
-// VDPBF16PS's doubled rate, which only the GEMM micro-kernels use.
+// direct (conv2d_bf16_direct.go) runs the float32 direct passes' tiling with
+// VDPBF16PS kernels on pairs of bf16; the Context methods use it.
 
 // The bfloat16 Conv2D registries: naive (float64 sums of the bf16-rounded
 // operands, the specification) and gemm (through GemmBF16).
@@ -58,6 +58,11 @@ type convBF16Buffers struct {
 	colF          []float32 // backward-data's float32 col(dX) chunk
 	xr, wr, dyr   []float32 // operands rounded to bf16 and widened, for the shallow layers (convBF16ViaDirect)
 	dense         []BF16    // a dense layer's weights in bf16
+	// The direct kernels' operands as pairs of bf16 (conv2d_bf16_direct.go):
+	// X (or its column pairs), dY (or its pixel pairs), packed weights.
+	px, pdy, pw []uint32
+	pbias       []float32 // the bias padded to whole channel blocks
+	densePack   densePack // a PackDenseWeightsBF16 call in progress
 }
 
 // Conv2DForwardBF16 computes y = conv(x, w) + bias (bias may be nil) with
@@ -83,7 +88,7 @@ func (c *Context) Conv2DBackwardDataBF16(s Conv2DShape, dy, w, dx []float32) {
 		conv2DBwdDataDirect(c, s, c.roundBF16(&b.dyr, &b.dy, dy), c.roundBF16(&b.wr, &b.w, w), dx)
 		return
 	}
-	conv2DBwdDataBF16Gemm(c, s, dy, w, dx)
+	conv2DBwdDataBF16Direct(c, s, dy, w, dx)
 }
 
 // Conv2DBackwardWeightsBF16 computes dw from x and dy with bfloat16
@@ -101,7 +106,7 @@ func (c *Context) Conv2DBackwardWeightsBF16(s Conv2DShape, x, dy, dw, db []float
 		conv2DBwdWeightsDirect(c, s, c.roundBF16(&b.xr, &b.x, x), c.roundBF16(&b.dyr, &b.dy, dy), dw, nil)
 		return
 	}
-	conv2DBwdWeightsBF16Gemm(c, s, x, dy, dw, db)
+	conv2DBwdWeightsBF16Direct(c, s, x, dy, dw, db)
 }
 
 // bf16r is v rounded to bfloat16, as float64.
@@ -432,7 +437,7 @@ func (c *Context) conv2DFwdBF16(s Conv2DShape, x, w, bias, y []float32, relu boo
 		c.conv2DFwd(s, c.roundBF16(&b.xr, &b.x, x), c.roundBF16(&b.wr, &b.w, w), bias, y, relu)
 		return
 	}
-	conv2DFwdBF16Gemm(c, s, x, w, bias, y, relu)
+	conv2DFwdBF16Direct(c, s, x, w, bias, y, relu)
 }
 
 // roundBF16 returns src rounded to bfloat16 and widened back to float32,

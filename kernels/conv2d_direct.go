@@ -49,10 +49,11 @@ func convSplitRow(q, maxMR int) [2]convSeg {
 }
 
 // convTileCost estimates the cycles of a tile of mr pixels × nv vectors per
-// reduction step on a core with two FMA pipes of latency 4 and two loads a
-// cycle: FMA-bound, load-bound or latency-bound.
-func convTileCost(mr, nv int) float64 {
-	return max(float64(mr*nv)/2, float64(mr+nv)/2, 4)
+// reduction step on a core with two FMA pipes and two loads a
+// cycle: FMA-bound, load-bound or latency-bound (inFlight multiply-adds
+// needed in flight, conv.Set.InFlight).
+func convTileCost(mr, nv, inFlight int) float64 {
+	return max(float64(mr*nv)/2, float64(mr+nv)/2, float64(inFlight)/2)
 }
 
 // convPickNV chooses the vectors per tile row for k output channels and rows
@@ -68,7 +69,7 @@ func convPickNV(set *conv.Set, k, q int) int {
 		for k0 := 0; k0 < k; k0 += nv * set.Lanes {
 			bnv := min(nv, (k-k0+set.Lanes-1)/set.Lanes)
 			for _, sg := range convSplitRow(q, set.MaxMR[bnv]) {
-				cost += float64(sg.n) * convTileCost(sg.mr, bnv)
+				cost += float64(sg.n) * convTileCost(sg.mr, bnv, set.InFlight)
 				loads += float64(sg.n * (sg.mr + bnv))
 			}
 		}

@@ -13,24 +13,33 @@ func conv2DBwdDataDirectChecked(ctx *Context, s Conv2DShape, dy, w, dx []float32
 }
 
 func conv2DBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
-	convBwdDataDirect(ctx, s, dy, w, dx, false)
+	ctx.conv.call = convCall{s: s, w: w}
+	conv2DBwdDataDirectWith(ctx, s, conv.For(ctx.isa), dy, s.K, dx, convPackBwdData, false)
 }
 
 // conv2DBwdDataAddDirectChecked adds the backward-data pass into dx with
 // the direct kernels.
 func conv2DBwdDataAddDirectChecked(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 	checkConv2DBwdData("conv2d-bwd-data-add direct", s, dy, w, dx)
-	convBwdDataDirect(ctx, s, dy, w, dx, true)
+	conv2DBwdDataAddDirect(ctx, s, dy, w, dx)
 }
 
-// convBwdDataDirect computes dx, or with acc adds it to dx's old contents.
-func convBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32, acc bool) {
+// conv2DBwdDataAddDirect is conv2DBwdDataDirect adding into dx.
+func conv2DBwdDataAddDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	ctx.conv.call = convCall{s: s, w: w}
+	conv2DBwdDataDirectWith(ctx, s, conv.For(ctx.isa), dy, s.K, dx, convPackBwdData, true)
+}
+
+// conv2DBwdDataDirectWith is the backward-data pass with the kernels of set
+// on src (dY as the kernels read it: srcC elements a pixel), packing each
+// phase's weights with pack (a convFor body; it reads ctx.conv.call, which
+// the caller has set and this function clears). With acc it adds the
+// gradient to dx's old contents instead of overwriting them.
+func conv2DBwdDataDirectWith(ctx *Context, s Conv2DShape, set *conv.Set, src []float32, srcC int, dx []float32, pack func(ctx *Context, tid, lo, hi int), acc bool) {
 	convPerThread(ctx)
-	set := conv.For(ctx.isa)
 	P, Q := s.OutH(), s.OutW()
 	lanes := set.Lanes
 	cb := &ctx.conv
-	cb.call = convCall{s: s, w: w}
 	defer func() { cb.call = convCall{} }()
 	// Each phase (φh, φw) of the input gradient (pixels φh + SH·i, φw +
 	// SW·j) is a stride-1 "convolution" over dY with the taps that reach it.
@@ -47,7 +56,7 @@ func convBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32, acc boo
 			blocks := convBlocks(ctx, set, s.C, nv)
 			// Output pixel i of the phase reads dY row i + δ: a stride-1 job
 			// with padding −min δ and taps at δ − min δ.
-			job := convFwdJob{set: set, src: dy, N: s.N, H: P, W: Q, C: s.K, P: hi, Q: wi, SH: 1, SW: 1,
+			job := convFwdJob{set: set, src: src, N: s.N, H: P, W: Q, C: srcC, P: hi, Q: wi, SH: 1, SW: 1,
 				PH: -rowD0, PW: -colD0, tapR: cb.rowOffs, tapC: cb.colOffs,
 				K: s.C, blocks: blocks, y: dx, yBase: (fh*s.W + fw) * s.C, yImg: s.H * s.W * s.C,
 				yRow: s.StrideH * s.W * s.C, yPix: s.StrideW * s.C, acc: acc}
@@ -63,7 +72,7 @@ func convBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32, acc boo
 			}
 			// Pack W'[(tap row, tap col, k)][c] = Wt[k][r][s][c] per block.
 			nTaps := len(cb.rowTaps) * len(cb.colTaps)
-			red := nTaps * s.K
+			red := nTaps * srcC
 			cpad := 0
 			for _, b := range blocks {
 				cpad += b.nv * lanes
@@ -75,7 +84,7 @@ func convBwdDataDirect(ctx *Context, s Conv2DShape, dy, w, dx []float32, acc boo
 				b.w = packed[off : off+red*b.nv*lanes]
 				off += red * b.nv * lanes
 			}
-			ctx.convFor(len(blocks)*nTaps, convPackBwdData)
+			ctx.convFor(len(blocks)*nTaps, pack)
 			job.run(ctx)
 		}
 	}

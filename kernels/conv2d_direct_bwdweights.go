@@ -61,8 +61,13 @@ type convDWJob struct {
 }
 
 func conv2DBwdWeightsDirect(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
+	conv2DBwdWeightsDirectWith(ctx, s, conv.For(ctx.isa), x, dy, dw, db)
+}
+
+// conv2DBwdWeightsDirectWith is the backward-weights pass with the kernels
+// of set.
+func conv2DBwdWeightsDirectWith(ctx *Context, s Conv2DShape, set *conv.Set, x, dy, dw, db []float32) {
 	convPerThread(ctx)
-	set := conv.For(ctx.isa)
 	lanes := set.Lanes
 	P, Q := s.OutH(), s.OutW()
 	RSC := s.R * s.S * s.C

@@ -81,3 +81,58 @@ func TestDenseBF16(t *testing.T) {
 		}
 	})
 }
+
+// TestDenseBF16Packed checks that the packed-weight methods give the
+// convert-per-call methods' results bit for bit (the same products in the
+// same order), at every level and thread count, on shapes with several
+// panels, odd sizes and a reduction longer than one k block; that packing
+// again into the same DenseWeightsBF16 takes the new weights; and that
+// weights packed for another shape are refused.
+func TestDenseBF16Packed(t *testing.T) {
+	defer kernels.SetMinFLOPsPerThread(0)()
+	shapes := []kernels.DenseShape{{Batch: 5, In: 1600, Out: 128}, {Batch: 3, In: 128, Out: 10}, {Batch: 7, In: 33, Out: 17},
+		{Batch: 9, In: 4500, Out: 70}, {Batch: 1, In: 1, Out: 1}}
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		var pw kernels.DenseWeightsBF16
+		for _, s := range shapes {
+			rng := kerneltest.Rand(uint64(s.In*7 + s.Out))
+			x, b, dy := make([]float32, s.Batch*s.In), make([]float32, s.Out), make([]float32, s.Batch*s.Out)
+			for _, v := range [][]float32{x, b, dy} {
+				kerneltest.Fill(rng, v)
+			}
+			for round := 0; round < 2; round++ {
+				w := make([]float32, s.Out*s.In)
+				kerneltest.Fill(rng, w)
+				ctx.PackDenseWeightsBF16(s, w, &pw)
+				same := func(what string, got, want []float32) {
+					t.Helper()
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%v round %d %s[%d] = %v, want %v", s, round, what, i, got[i], want[i])
+						}
+					}
+				}
+				got, want := make([]float32, s.Batch*s.Out), make([]float32, s.Batch*s.Out)
+				ctx.DenseForwardBF16Packed(s, x, &pw, b, got)
+				ctx.DenseForwardBF16(s, x, w, b, want)
+				same("y", got, want)
+				ctx.DenseForwardReLUBF16Packed(s, x, &pw, nil, got)
+				ctx.DenseForwardReLUBF16(s, x, w, nil, want)
+				same("relu(y)", got, want)
+				gx, wx := make([]float32, s.Batch*s.In), make([]float32, s.Batch*s.In)
+				ctx.DenseBackwardDataBF16Packed(s, dy, &pw, gx)
+				ctx.DenseBackwardDataBF16(s, dy, w, wx)
+				same("dx", gx, wx)
+			}
+		}
+	})
+	ctx := genericContext(t)
+	var pw kernels.DenseWeightsBF16
+	s := kernels.DenseShape{Batch: 2, In: 3, Out: 4}
+	ctx.PackDenseWeightsBF16(s, make([]float32, 12), &pw)
+	other := kernels.DenseShape{Batch: 2, In: 4, Out: 3}
+	checkPanics(t, []panicCase{
+		{"shape", func() { ctx.DenseForwardBF16Packed(other, make([]float32, 8), &pw, nil, make([]float32, 6)) }, "packed weights of 4×3, want Out×In = 3×4"},
+		{"w", func() { ctx.PackDenseWeightsBF16(s, make([]float32, 11), &pw) }, "len(w) = 11"},
+	})
+}

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"unsafe"
 
 	"github.com/trainbench/trainbench/kernels/cpu"
@@ -258,6 +259,12 @@ func (ctx *Context) gemmRectBF16(tid, m0, m1, n0, n1 int) {
 	}
 	a.F32, a.BF16 = sliceFrom(a.F32, aOff), sliceFrom(a.BF16, aOff)
 	b.F32, b.BF16 = sliceFrom(b.F32, bOff), sliceFrom(b.BF16, bOff)
+	if b.Packed != nil {
+		if n0%gemm.BF16Panel != 0 {
+			panic(fmt.Sprintf("kernels: bf16 product with packed B split at column %d, not a panel boundary", n0))
+		}
+		b.Packed = b.Packed[n0/gemm.BF16Panel*((j.k+1)/2)*gemm.BF16Panel:]
+	}
 	gemm.GemmBF16(&ctx.gemmWS[tid], j.bkern, j.bl, m1-m0, n1-n0, j.k, j.alpha, a, b, j.beta, j.c[m0*j.ldc+n0:], j.ldc)
 }
 

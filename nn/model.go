@@ -30,6 +30,7 @@ const (
 type Model struct {
 	ctx     *kernels.Context
 	prec    Precision // the arithmetic of conv2d and dense products (precision.go)
+	bf16    bf16State // under BF16: the kernel calls and the packed dense weights (precision.go)
 	net     workload.Network
 	layers  []workload.Resolved // shapes at the full batch
 	batch   int
@@ -373,6 +374,7 @@ func (m *Model) Forward(n int) float32 {
 	if n < m.minBatch {
 		panic(fmt.Sprintf("nn: minibatch of %d samples: the network's batch-norm layers need at least %d to train", n, m.minBatch))
 	}
+	m.bf16.gen++ // the weights may have changed since the last forward pass
 	m.runAll(m.fwd, n)
 	m.run(m.lossTask, n)
 	return m.loss
@@ -382,6 +384,7 @@ func (m *Model) Forward(n int) float32 {
 // with its running statistics) and the loss on the first n samples.
 func (m *Model) forwardInference(n int) float32 {
 	m.check(n)
+	m.bf16.gen++
 	m.runAll(m.infer, n)
 	m.run(m.lossTask, n)
 	return m.loss

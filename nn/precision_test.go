@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"testing"
 
 	"github.com/trainbench/trainbench/kernels"
@@ -73,4 +74,55 @@ func TestParsePrecision(t *testing.T) {
 	if _, err := ParsePrecision("fp8"); err == nil {
 		t.Error("fp8 accepted")
 	}
+}
+
+// TestBF16PackedDenseEqualsPerCall checks that BF16 training with the dense
+// weights packed once per step (the trainer's way) gives the losses of the
+// kernels that convert the weights on every call, bit for bit: on the seed
+// CNN (two dense layers) and on a small GPT whose token table is tied to
+// its output layer (one matrix, two products a step, updated every step).
+func TestBF16PackedDenseEqualsPerCall(t *testing.T) {
+	ctx, err := kernels.NewDefaultContext(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	const steps = 12
+	compare := func(t *testing.T, net workload.Network, data Dataset, batch int) {
+		run := func(pack bool) []float32 {
+			defer func(old bool) { bf16PackDense = old }(bf16PackDense)
+			bf16PackDense = pack
+			rep, err := Train(ctx, net, data, TrainOptions{Seed: 7, Batch: batch, MaxSteps: steps, SkipTest: true, Precision: BF16}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep.Loss
+		}
+		packed, perCall := run(true), run(false)
+		if len(packed) != steps || len(perCall) != steps {
+			t.Fatalf("%d and %d losses, want %d", len(packed), len(perCall), steps)
+		}
+		for i := range packed {
+			if math.Float32bits(packed[i]) != math.Float32bits(perCall[i]) {
+				t.Fatalf("step %d: loss %v with packed weights, %v converting per call", i+1, packed[i], perCall[i])
+			}
+		}
+	}
+	t.Run("seed-cnn", func(t *testing.T) {
+		compare(t, workload.SeedCNN(), subset(loadMNIST(t), steps*32, 100), 32)
+	})
+	t.Run("gpt-tied", func(t *testing.T) {
+		net := miniGPT("gpt-bf16-pack", 32, 2, 2, 32, ByteVocab)
+		const batch = 4
+		T := net.Input.W
+		tokens, err := ReadCorpus(DefaultCorpusDir(), steps*batch*T+16<<10)
+		if err != nil {
+			t.Skipf("no Go source tree to read: %v", err)
+		}
+		data, err := TextDataset(tokens, T, float64(16<<10)/float64(len(tokens)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		compare(t, net, data, batch)
+	})
 }

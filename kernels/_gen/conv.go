@@ -40,6 +40,49 @@ func genConv() {
 		}
 		convColSumKernel(s)
 	}
+	// The bfloat16 kernels (AVX512_BF16): the same tiles with VDPBF16PS on
+	// pairs of bf16 held where the float32 kernels hold one float32.
+	tiles := convTiles(isaAVX512)
+	for nv := 1; nv <= 4; nv++ {
+		for mr := 1; mr <= tiles[nv]; mr++ {
+			convFwdKernelPrec(isaAVX512, mr, nv, true)
+		}
+	}
+	for nv := 1; nv <= 4; nv++ {
+		for j := 1; j <= tiles[nv]; j++ {
+			convDWKernelPrec(isaAVX512, j, nv, true)
+		}
+	}
+}
+
+// convPrecName is the ISA part of a conv kernel's name: the level, with
+// "BF16" after it for the bfloat16 kernels.
+func convPrecName(s isa, bf16 bool) string {
+	if bf16 {
+		return titleISA(s.name) + "BF16"
+	}
+	return titleISA(s.name)
+}
+
+// convMulAdd emits acc += w·b for the float32 kernels (FMA) or, for the
+// bfloat16 ones, acc += the pairwise dot of the bf16 pairs of w and b
+// (VDPBF16PS).
+func convMulAdd(bf16 bool, w, b, acc VecPhysical) {
+	if bf16 {
+		VDPBF16PS_Z(w, b, acc)
+		return
+	}
+	VFMADD231PS(w, b, acc)
+}
+
+// convBroadcast emits the broadcast of one 32-bit element: a float32, or a
+// pair of bf16.
+func convBroadcast(bf16 bool, m Mem, t VecPhysical) {
+	if bf16 {
+		VPBROADCASTD(m, t)
+		return
+	}
+	VBROADCASTSS(m, t)
 }
 
 // Indices of the fwd parameter block p (ints), as documented in ref.go.
@@ -60,12 +103,22 @@ const (
 
 // convFwdKernel emits convFwd<ISA>_<mr>x<nv>: mr output pixels × nv vectors of
 // output channels, for p[fwdNTiles] tiles; see FwdRef.
-func convFwdKernel(s isa, mr, nv int) {
-	name := fmt.Sprintf("convFwd%s_%dx%d", titleISA(s.name), mr, nv)
+func convFwdKernel(s isa, mr, nv int) { convFwdKernelPrec(s, mr, nv, false) }
+
+// convFwdKernelPrec emits the forward kernel in float32 or, with bf16, its
+// bfloat16 form convFwd<ISA>BF16_<mr>x<nv> (x and w hold pairs of bf16 along
+// the reduction; see FwdBF16Ref).
+func convFwdKernelPrec(s isa, mr, nv int, bf16 bool) {
+	name := fmt.Sprintf("convFwd%s_%dx%d", convPrecName(s, bf16), mr, nv)
 	twin := fmt.Sprintf("FwdRef(%d, %d, ...)", mr, nv*s.lanes)
+	kind := s.name
+	if bf16 {
+		twin = fmt.Sprintf("FwdBF16Ref(%d, %d, ...)", mr, nv*s.lanes)
+		kind = s.name + "-bf16"
+	}
 	routine(name, "func(x, w, y, bias []float32, p []int)", twin,
 		fmt.Sprintf("%s is the %s forward kernel for tiles of %d pixels × %d output channels; %s is its specification.",
-			name, s.name, mr, nv*s.lanes, twin))
+			name, kind, mr, nv*s.lanes, twin))
 	if mr*nv+nv+2 > len(s.vec) {
 		panic(name + ": too many vector registers")
 	}
@@ -139,9 +192,9 @@ func convFwdKernel(s isa, mr, nv int) {
 		}
 		for i := 0; i < mr; i++ {
 			t := bc[i%2]
-			VBROADCASTSS(row(i, 4*u), t)
+			convBroadcast(bf16, row(i, 4*u), t)
 			for v := 0; v < nv; v++ {
-				VFMADD231PS(wv[v], t, acc(i, v))
+				convMulAdd(bf16, wv[v], t, acc(i, v))
 			}
 		}
 	}
@@ -285,12 +338,22 @@ const (
 // convDWKernel emits convDW<ISA>_<j>x<nv>: a tile of j consecutive input
 // values (of a receptive-field window) × nv vectors of output channels,
 // summed over a band of output pixels; see DWRef.
-func convDWKernel(s isa, j, nv int) {
-	name := fmt.Sprintf("convDW%s_%dx%d", titleISA(s.name), j, nv)
+func convDWKernel(s isa, j, nv int) { convDWKernelPrec(s, j, nv, false) }
+
+// convDWKernelPrec emits the weight-gradient kernel in float32 or, with
+// bf16, its bfloat16 form convDW<ISA>BF16_<j>x<nv> (x and dy hold pairs of
+// bf16 along the pixels; see DWBF16Ref).
+func convDWKernelPrec(s isa, j, nv int, bf16 bool) {
+	name := fmt.Sprintf("convDW%s_%dx%d", convPrecName(s, bf16), j, nv)
 	twin := fmt.Sprintf("DWRef(%d, %d, ...)", j, nv*s.lanes)
+	kind := s.name
+	if bf16 {
+		twin = fmt.Sprintf("DWBF16Ref(%d, %d, ...)", j, nv*s.lanes)
+		kind = s.name + "-bf16"
+	}
 	routine(name, "func(x, dy, dw []float32, p []int)", twin,
 		fmt.Sprintf("%s is the %s weight-gradient kernel for tiles of %d window values × %d output channels; %s is its specification.",
-			name, s.name, j, nv*s.lanes, twin))
+			name, kind, j, nv*s.lanes, twin))
 	if j*nv+nv+2 > len(s.vec) {
 		panic(name + ": too many vector registers")
 	}
@@ -351,9 +414,9 @@ func convDWKernel(s isa, j, nv int) {
 	}
 	for i := 0; i < j; i++ {
 		t := bc[i%2]
-		VBROADCASTSS(Mem{Base: xp, Disp: 4 * i}, t)
+		convBroadcast(bf16, Mem{Base: xp, Disp: 4 * i}, t)
 		for v := 0; v < nv; v++ {
-			VFMADD231PS(gv[v], t, acc(i, v))
+			convMulAdd(bf16, gv[v], t, acc(i, v))
 		}
 	}
 	ADDQ(pixX, xp)

@@ -31,6 +31,7 @@ func genGemmBF16() {
 		}
 	}
 	bf16PackPairs()
+	bf16PairRows()
 	bf16ToBF16()
 	bf16FromBF16()
 }
@@ -219,6 +220,7 @@ func bf16PackPairs() {
 	for w := 0; w < 32; w++ {
 		DATA(2*w, U16(w/2+16*(w%2)))
 	}
+	bf16InterleaveIdx = idx
 	kp := Load(Param("kp"), GP64())
 	pb := Load(Param("b").Base(), GP64())
 	ldb := Load(Param("ldb"), GP64())
@@ -241,6 +243,59 @@ func bf16PackPairs() {
 	ADDQ(U32(4*bf16Panel), pd)
 	DECQ(kp)
 	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// bf16InterleaveIdx is the VPERMW index that interleaves the two halves of
+// a VCVTNE2PS2BF16 result into pairs (set by bf16PackPairs, which defines it).
+var bf16InterleaveIdx Mem
+
+// bf16PairRows emits pairRowsBF16AVX512(rows, n16, src, lds, off, dst, ldd):
+// for r < rows and i < 16·n16, dst[r·ldd+i] = bf16(src[r·lds+i]) |
+// bf16(src[r·lds+off+i])<<16, the pairs the bf16 direct convolutions read
+// (adjacent output pixels of dY, columns of X a stride apart), converted
+// and interleaved as bf16PackPairs does.
+func bf16PairRows() {
+	const name = "pairRowsBF16AVX512"
+	routine(name, "func(rows, n16 int, src []float32, lds, off int, dst []uint32, ldd int)", "pairRowsRef",
+		fmt.Sprintf("%s sets dst[r·ldd+i] = bf16(src[r·lds+i]) | bf16(src[r·lds+off+i])<<16 for r < rows, i < 16·n16, rounded to nearest even. pairRowsRef is its specification.", name))
+	rows := Load(Param("rows"), GP64())
+	n16 := Load(Param("n16"), GP64())
+	ps := Load(Param("src").Base(), GP64())
+	lds := Load(Param("lds"), GP64())
+	SHLQ(U8(2), lds)
+	off := Load(Param("off"), GP64())
+	SHLQ(U8(2), off)
+	pd := Load(Param("dst").Base(), GP64())
+	ldd := Load(Param("ldd"), GP64())
+	SHLQ(U8(2), ldd)
+	ix := Z31
+	VMOVDQU16(bf16InterleaveIdx, ix)
+	TESTQ(rows, rows)
+	JZ(LabelRef(name + "_done"))
+	TESTQ(n16, n16)
+	JZ(LabelRef(name + "_done"))
+	Label(name + "_row")
+	sp, dp, cnt := GP64(), GP64(), GP64()
+	MOVQ(ps, sp)
+	MOVQ(pd, dp)
+	MOVQ(n16, cnt)
+	Label(name + "_loop")
+	VMOVUPS(Mem{Base: sp}, Z0)
+	VMOVUPS(Mem{Base: sp, Index: off, Scale: 1}, Z1)
+	VCVTNE2PS2BF16_Z(Z0, Z1, Z2) // words 0-15 from src, 16-31 from src+off
+	VPERMW(Z2, ix, Z3)
+	VMOVDQU32(Z3, Mem{Base: dp})
+	ADDQ(U8(64), sp)
+	ADDQ(U8(64), dp)
+	DECQ(cnt)
+	JNZ(LabelRef(name + "_loop"))
+	ADDQ(lds, ps)
+	ADDQ(ldd, pd)
+	DECQ(rows)
+	JNZ(LabelRef(name + "_row"))
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()

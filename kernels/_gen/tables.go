@@ -73,6 +73,27 @@ func writeConvGo(dir string) error {
 			sb.WriteString("}\n\n")
 		}
 	}
+	sb.WriteString("// The bfloat16 kernels (AVX512_BF16) at the avx512 tiles, and their pure-Go\n// forms at the avx2 tiles for CPUs without it.\n\n")
+	for _, kind := range []struct{ table, fn, typ string }{{"fwd", "convFwd", "FwdFunc"}, {"dw", "convDW", "DWFunc"}} {
+		for _, l := range []struct {
+			title string
+			s     isa
+		}{{"GoBF16", isaAVX2}, {"AVX512BF16", isaAVX512}} {
+			fmt.Fprintf(&sb, "var %s%s = [5][]%s{\n", kind.table, l.title, kind.typ)
+			tiles := convTiles(l.s)
+			for nv := 1; nv <= 4; nv++ {
+				if tiles[nv] == 0 {
+					continue
+				}
+				fmt.Fprintf(&sb, "\t%d: {nil", nv)
+				for mr := 1; mr <= tiles[nv]; mr++ {
+					fmt.Fprintf(&sb, ", %s%s_%dx%d", kind.fn, l.title, mr, nv)
+				}
+				sb.WriteString("},\n")
+			}
+			sb.WriteString("}\n\n")
+		}
+	}
 	sb.WriteString("// Level generic's kernels are the specifications at the avx2 tile sizes.\n\n")
 	tiles := convTiles(isaAVX2)
 	for nv := 1; nv <= 4; nv++ {
@@ -86,6 +107,20 @@ func writeConvGo(dir string) error {
 		nr := nv * isaAVX2.lanes
 		for mr := 1; mr <= tiles[nv]; mr++ {
 			fmt.Fprintf(&sb, "func convDWGo_%dx%d(x, dy, dw []float32, p []int) { DWRef(%d, %d, x, dy, dw, p) }\n", mr, nv, mr, nr)
+		}
+	}
+	sb.WriteString("\n")
+	for nv := 1; nv <= 4; nv++ {
+		nr := nv * isaAVX2.lanes
+		for mr := 1; mr <= tiles[nv]; mr++ {
+			fmt.Fprintf(&sb, "func convFwdGoBF16_%dx%d(x, w, y, bias []float32, p []int) { FwdBF16Ref(%d, %d, x, w, y, bias, p) }\n", mr, nv, mr, nr)
+		}
+	}
+	sb.WriteString("\n")
+	for nv := 1; nv <= 4; nv++ {
+		nr := nv * isaAVX2.lanes
+		for mr := 1; mr <= tiles[nv]; mr++ {
+			fmt.Fprintf(&sb, "func convDWGoBF16_%dx%d(x, dy, dw []float32, p []int) { DWBF16Ref(%d, %d, x, dy, dw, p) }\n", mr, nv, mr, nr)
 		}
 	}
 	return writeFormatted(dir+"/tables_gen.go", sb.String())

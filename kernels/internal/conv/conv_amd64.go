@@ -623,3 +623,433 @@ func convDWAVX512_6x4(x []float32, dy []float32, dw []float32, p []int)
 //
 //go:noescape
 func convColSumAVX512(acc []float32, m []float32, rows int, ld int)
+
+// convFwdAVX512BF16_1x1 is the avx512-bf16 forward kernel for tiles of 1 pixels × 16 output channels; FwdBF16Ref(1, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_1x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_2x1 is the avx512-bf16 forward kernel for tiles of 2 pixels × 16 output channels; FwdBF16Ref(2, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_2x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_3x1 is the avx512-bf16 forward kernel for tiles of 3 pixels × 16 output channels; FwdBF16Ref(3, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_3x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_4x1 is the avx512-bf16 forward kernel for tiles of 4 pixels × 16 output channels; FwdBF16Ref(4, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_4x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_5x1 is the avx512-bf16 forward kernel for tiles of 5 pixels × 16 output channels; FwdBF16Ref(5, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_5x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_6x1 is the avx512-bf16 forward kernel for tiles of 6 pixels × 16 output channels; FwdBF16Ref(6, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_6x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_7x1 is the avx512-bf16 forward kernel for tiles of 7 pixels × 16 output channels; FwdBF16Ref(7, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_7x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_8x1 is the avx512-bf16 forward kernel for tiles of 8 pixels × 16 output channels; FwdBF16Ref(8, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_8x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_9x1 is the avx512-bf16 forward kernel for tiles of 9 pixels × 16 output channels; FwdBF16Ref(9, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_9x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_10x1 is the avx512-bf16 forward kernel for tiles of 10 pixels × 16 output channels; FwdBF16Ref(10, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_10x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_11x1 is the avx512-bf16 forward kernel for tiles of 11 pixels × 16 output channels; FwdBF16Ref(11, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_11x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_12x1 is the avx512-bf16 forward kernel for tiles of 12 pixels × 16 output channels; FwdBF16Ref(12, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_12x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_13x1 is the avx512-bf16 forward kernel for tiles of 13 pixels × 16 output channels; FwdBF16Ref(13, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_13x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_14x1 is the avx512-bf16 forward kernel for tiles of 14 pixels × 16 output channels; FwdBF16Ref(14, 16, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_14x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_1x2 is the avx512-bf16 forward kernel for tiles of 1 pixels × 32 output channels; FwdBF16Ref(1, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_1x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_2x2 is the avx512-bf16 forward kernel for tiles of 2 pixels × 32 output channels; FwdBF16Ref(2, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_2x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_3x2 is the avx512-bf16 forward kernel for tiles of 3 pixels × 32 output channels; FwdBF16Ref(3, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_3x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_4x2 is the avx512-bf16 forward kernel for tiles of 4 pixels × 32 output channels; FwdBF16Ref(4, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_4x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_5x2 is the avx512-bf16 forward kernel for tiles of 5 pixels × 32 output channels; FwdBF16Ref(5, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_5x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_6x2 is the avx512-bf16 forward kernel for tiles of 6 pixels × 32 output channels; FwdBF16Ref(6, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_6x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_7x2 is the avx512-bf16 forward kernel for tiles of 7 pixels × 32 output channels; FwdBF16Ref(7, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_7x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_8x2 is the avx512-bf16 forward kernel for tiles of 8 pixels × 32 output channels; FwdBF16Ref(8, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_8x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_9x2 is the avx512-bf16 forward kernel for tiles of 9 pixels × 32 output channels; FwdBF16Ref(9, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_9x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_10x2 is the avx512-bf16 forward kernel for tiles of 10 pixels × 32 output channels; FwdBF16Ref(10, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_10x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_11x2 is the avx512-bf16 forward kernel for tiles of 11 pixels × 32 output channels; FwdBF16Ref(11, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_11x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_12x2 is the avx512-bf16 forward kernel for tiles of 12 pixels × 32 output channels; FwdBF16Ref(12, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_12x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_13x2 is the avx512-bf16 forward kernel for tiles of 13 pixels × 32 output channels; FwdBF16Ref(13, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_13x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_14x2 is the avx512-bf16 forward kernel for tiles of 14 pixels × 32 output channels; FwdBF16Ref(14, 32, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_14x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_1x3 is the avx512-bf16 forward kernel for tiles of 1 pixels × 48 output channels; FwdBF16Ref(1, 48, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_1x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_2x3 is the avx512-bf16 forward kernel for tiles of 2 pixels × 48 output channels; FwdBF16Ref(2, 48, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_2x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_3x3 is the avx512-bf16 forward kernel for tiles of 3 pixels × 48 output channels; FwdBF16Ref(3, 48, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_3x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_4x3 is the avx512-bf16 forward kernel for tiles of 4 pixels × 48 output channels; FwdBF16Ref(4, 48, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_4x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_5x3 is the avx512-bf16 forward kernel for tiles of 5 pixels × 48 output channels; FwdBF16Ref(5, 48, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_5x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_6x3 is the avx512-bf16 forward kernel for tiles of 6 pixels × 48 output channels; FwdBF16Ref(6, 48, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_6x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_7x3 is the avx512-bf16 forward kernel for tiles of 7 pixels × 48 output channels; FwdBF16Ref(7, 48, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_7x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_8x3 is the avx512-bf16 forward kernel for tiles of 8 pixels × 48 output channels; FwdBF16Ref(8, 48, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_8x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_9x3 is the avx512-bf16 forward kernel for tiles of 9 pixels × 48 output channels; FwdBF16Ref(9, 48, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_9x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_1x4 is the avx512-bf16 forward kernel for tiles of 1 pixels × 64 output channels; FwdBF16Ref(1, 64, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_1x4(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_2x4 is the avx512-bf16 forward kernel for tiles of 2 pixels × 64 output channels; FwdBF16Ref(2, 64, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_2x4(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_3x4 is the avx512-bf16 forward kernel for tiles of 3 pixels × 64 output channels; FwdBF16Ref(3, 64, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_3x4(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_4x4 is the avx512-bf16 forward kernel for tiles of 4 pixels × 64 output channels; FwdBF16Ref(4, 64, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_4x4(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_5x4 is the avx512-bf16 forward kernel for tiles of 5 pixels × 64 output channels; FwdBF16Ref(5, 64, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_5x4(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convFwdAVX512BF16_6x4 is the avx512-bf16 forward kernel for tiles of 6 pixels × 64 output channels; FwdBF16Ref(6, 64, ...) is its specification.
+//
+//go:noescape
+func convFwdAVX512BF16_6x4(x []float32, w []float32, y []float32, bias []float32, p []int)
+
+// convDWAVX512BF16_1x1 is the avx512-bf16 weight-gradient kernel for tiles of 1 window values × 16 output channels; DWBF16Ref(1, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_1x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_2x1 is the avx512-bf16 weight-gradient kernel for tiles of 2 window values × 16 output channels; DWBF16Ref(2, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_2x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_3x1 is the avx512-bf16 weight-gradient kernel for tiles of 3 window values × 16 output channels; DWBF16Ref(3, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_3x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_4x1 is the avx512-bf16 weight-gradient kernel for tiles of 4 window values × 16 output channels; DWBF16Ref(4, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_4x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_5x1 is the avx512-bf16 weight-gradient kernel for tiles of 5 window values × 16 output channels; DWBF16Ref(5, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_5x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_6x1 is the avx512-bf16 weight-gradient kernel for tiles of 6 window values × 16 output channels; DWBF16Ref(6, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_6x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_7x1 is the avx512-bf16 weight-gradient kernel for tiles of 7 window values × 16 output channels; DWBF16Ref(7, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_7x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_8x1 is the avx512-bf16 weight-gradient kernel for tiles of 8 window values × 16 output channels; DWBF16Ref(8, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_8x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_9x1 is the avx512-bf16 weight-gradient kernel for tiles of 9 window values × 16 output channels; DWBF16Ref(9, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_9x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_10x1 is the avx512-bf16 weight-gradient kernel for tiles of 10 window values × 16 output channels; DWBF16Ref(10, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_10x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_11x1 is the avx512-bf16 weight-gradient kernel for tiles of 11 window values × 16 output channels; DWBF16Ref(11, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_11x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_12x1 is the avx512-bf16 weight-gradient kernel for tiles of 12 window values × 16 output channels; DWBF16Ref(12, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_12x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_13x1 is the avx512-bf16 weight-gradient kernel for tiles of 13 window values × 16 output channels; DWBF16Ref(13, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_13x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_14x1 is the avx512-bf16 weight-gradient kernel for tiles of 14 window values × 16 output channels; DWBF16Ref(14, 16, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_14x1(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_1x2 is the avx512-bf16 weight-gradient kernel for tiles of 1 window values × 32 output channels; DWBF16Ref(1, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_1x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_2x2 is the avx512-bf16 weight-gradient kernel for tiles of 2 window values × 32 output channels; DWBF16Ref(2, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_2x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_3x2 is the avx512-bf16 weight-gradient kernel for tiles of 3 window values × 32 output channels; DWBF16Ref(3, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_3x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_4x2 is the avx512-bf16 weight-gradient kernel for tiles of 4 window values × 32 output channels; DWBF16Ref(4, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_4x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_5x2 is the avx512-bf16 weight-gradient kernel for tiles of 5 window values × 32 output channels; DWBF16Ref(5, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_5x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_6x2 is the avx512-bf16 weight-gradient kernel for tiles of 6 window values × 32 output channels; DWBF16Ref(6, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_6x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_7x2 is the avx512-bf16 weight-gradient kernel for tiles of 7 window values × 32 output channels; DWBF16Ref(7, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_7x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_8x2 is the avx512-bf16 weight-gradient kernel for tiles of 8 window values × 32 output channels; DWBF16Ref(8, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_8x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_9x2 is the avx512-bf16 weight-gradient kernel for tiles of 9 window values × 32 output channels; DWBF16Ref(9, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_9x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_10x2 is the avx512-bf16 weight-gradient kernel for tiles of 10 window values × 32 output channels; DWBF16Ref(10, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_10x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_11x2 is the avx512-bf16 weight-gradient kernel for tiles of 11 window values × 32 output channels; DWBF16Ref(11, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_11x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_12x2 is the avx512-bf16 weight-gradient kernel for tiles of 12 window values × 32 output channels; DWBF16Ref(12, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_12x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_13x2 is the avx512-bf16 weight-gradient kernel for tiles of 13 window values × 32 output channels; DWBF16Ref(13, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_13x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_14x2 is the avx512-bf16 weight-gradient kernel for tiles of 14 window values × 32 output channels; DWBF16Ref(14, 32, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_14x2(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_1x3 is the avx512-bf16 weight-gradient kernel for tiles of 1 window values × 48 output channels; DWBF16Ref(1, 48, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_1x3(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_2x3 is the avx512-bf16 weight-gradient kernel for tiles of 2 window values × 48 output channels; DWBF16Ref(2, 48, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_2x3(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_3x3 is the avx512-bf16 weight-gradient kernel for tiles of 3 window values × 48 output channels; DWBF16Ref(3, 48, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_3x3(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_4x3 is the avx512-bf16 weight-gradient kernel for tiles of 4 window values × 48 output channels; DWBF16Ref(4, 48, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_4x3(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_5x3 is the avx512-bf16 weight-gradient kernel for tiles of 5 window values × 48 output channels; DWBF16Ref(5, 48, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_5x3(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_6x3 is the avx512-bf16 weight-gradient kernel for tiles of 6 window values × 48 output channels; DWBF16Ref(6, 48, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_6x3(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_7x3 is the avx512-bf16 weight-gradient kernel for tiles of 7 window values × 48 output channels; DWBF16Ref(7, 48, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_7x3(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_8x3 is the avx512-bf16 weight-gradient kernel for tiles of 8 window values × 48 output channels; DWBF16Ref(8, 48, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_8x3(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_9x3 is the avx512-bf16 weight-gradient kernel for tiles of 9 window values × 48 output channels; DWBF16Ref(9, 48, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_9x3(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_1x4 is the avx512-bf16 weight-gradient kernel for tiles of 1 window values × 64 output channels; DWBF16Ref(1, 64, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_1x4(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_2x4 is the avx512-bf16 weight-gradient kernel for tiles of 2 window values × 64 output channels; DWBF16Ref(2, 64, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_2x4(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_3x4 is the avx512-bf16 weight-gradient kernel for tiles of 3 window values × 64 output channels; DWBF16Ref(3, 64, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_3x4(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_4x4 is the avx512-bf16 weight-gradient kernel for tiles of 4 window values × 64 output channels; DWBF16Ref(4, 64, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_4x4(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_5x4 is the avx512-bf16 weight-gradient kernel for tiles of 5 window values × 64 output channels; DWBF16Ref(5, 64, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_5x4(x []float32, dy []float32, dw []float32, p []int)
+
+// convDWAVX512BF16_6x4 is the avx512-bf16 weight-gradient kernel for tiles of 6 window values × 64 output channels; DWBF16Ref(6, 64, ...) is its specification.
+//
+//go:noescape
+func convDWAVX512BF16_6x4(x []float32, dy []float32, dw []float32, p []int)

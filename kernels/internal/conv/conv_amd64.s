@@ -25174,3 +25174,28498 @@ convColSumAVX512_b1_end:
 convColSumAVX512_done:
 	VZEROUPPER
 	RET
+
+// func convFwdAVX512BF16_1x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_1x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_1x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_1x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_1x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_1x1_tile:
+	VXORPS Z0, Z0, Z0
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), BX
+	MOVQ   40(AX), SI
+	TESTQ  SI, SI
+	JZ     convFwdAVX512BF16_1x1_store
+
+convFwdAVX512BF16_1x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (BX), DI
+	SHLQ $0x02, DI
+	ADDQ CX, DI
+	MOVQ 48(AX), R8
+	SHRQ $0x02, R8
+	JZ   convFwdAVX512BF16_1x1_c1
+
+convFwdAVX512BF16_1x1_c4:
+	VMOVUPS      (DX), Z1
+	VPBROADCASTD (DI), Z2
+
+	// VDPBF16PS Z1, Z2, Z0
+	LONG         $0x486ef262
+	WORD         $0xc152
+	VMOVUPS      64(DX), Z1
+	VPBROADCASTD 4(DI), Z2
+
+	// VDPBF16PS Z1, Z2, Z0
+	LONG         $0x486ef262
+	WORD         $0xc152
+	VMOVUPS      128(DX), Z1
+	VPBROADCASTD 8(DI), Z2
+
+	// VDPBF16PS Z1, Z2, Z0
+	LONG         $0x486ef262
+	WORD         $0xc152
+	VMOVUPS      192(DX), Z1
+	VPBROADCASTD 12(DI), Z2
+
+	// VDPBF16PS Z1, Z2, Z0
+	LONG $0x486ef262
+	WORD $0xc152
+	ADDQ $0x10, DI
+	ADDQ $0x00000100, DX
+	DECQ R8
+	JNZ  convFwdAVX512BF16_1x1_c4
+
+convFwdAVX512BF16_1x1_c1:
+	MOVQ 48(AX), R8
+	ANDQ $0x03, R8
+	JZ   convFwdAVX512BF16_1x1_nexttap
+
+convFwdAVX512BF16_1x1_c1loop:
+	VMOVUPS      (DX), Z1
+	VPBROADCASTD (DI), Z2
+
+	// VDPBF16PS Z1, Z2, Z0
+	LONG $0x486ef262
+	WORD $0xc152
+	ADDQ $0x04, DI
+	ADDQ $0x00000040, DX
+	DECQ R8
+	JNZ  convFwdAVX512BF16_1x1_c1loop
+
+convFwdAVX512BF16_1x1_nexttap:
+	ADDQ $0x08, BX
+	DECQ SI
+	JNZ  convFwdAVX512BF16_1x1_tap
+
+convFwdAVX512BF16_1x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_1x1_nobeta
+	MOVQ   BX, SI
+	VADDPS (SI), Z0, Z0
+
+convFwdAVX512BF16_1x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_1x1_nobias
+	MOVQ    bias_base+72(FP), SI
+	VMOVUPS (SI), Z1
+	VADDPS  Z1, Z0, Z0
+
+convFwdAVX512BF16_1x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_1x1_norelu
+	VXORPS Z2, Z2, Z2
+	VMAXPS Z2, Z0, Z0
+
+convFwdAVX512BF16_1x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_1x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_1x1_row
+
+convFwdAVX512BF16_1x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_2x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_2x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_2x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_2x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_2x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_2x1_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_2x1_store
+
+convFwdAVX512BF16_2x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	MOVQ 48(AX), R9
+	SHRQ $0x02, R9
+	JZ   convFwdAVX512BF16_2x1_c1
+
+convFwdAVX512BF16_2x1_c4:
+	VMOVUPS      (DX), Z2
+	VPBROADCASTD (R8), Z3
+
+	// VDPBF16PS Z2, Z3, Z0
+	LONG         $0x4866f262
+	WORD         $0xc252
+	VPBROADCASTD (R8)(BX*1), Z4
+
+	// VDPBF16PS Z2, Z4, Z1
+	LONG         $0x485ef262
+	WORD         $0xca52
+	VMOVUPS      64(DX), Z2
+	VPBROADCASTD 4(R8), Z3
+
+	// VDPBF16PS Z2, Z3, Z0
+	LONG         $0x4866f262
+	WORD         $0xc252
+	VPBROADCASTD 4(R8)(BX*1), Z4
+
+	// VDPBF16PS Z2, Z4, Z1
+	LONG         $0x485ef262
+	WORD         $0xca52
+	VMOVUPS      128(DX), Z2
+	VPBROADCASTD 8(R8), Z3
+
+	// VDPBF16PS Z2, Z3, Z0
+	LONG         $0x4866f262
+	WORD         $0xc252
+	VPBROADCASTD 8(R8)(BX*1), Z4
+
+	// VDPBF16PS Z2, Z4, Z1
+	LONG         $0x485ef262
+	WORD         $0xca52
+	VMOVUPS      192(DX), Z2
+	VPBROADCASTD 12(R8), Z3
+
+	// VDPBF16PS Z2, Z3, Z0
+	LONG         $0x4866f262
+	WORD         $0xc252
+	VPBROADCASTD 12(R8)(BX*1), Z4
+
+	// VDPBF16PS Z2, Z4, Z1
+	LONG $0x485ef262
+	WORD $0xca52
+	ADDQ $0x10, R8
+	ADDQ $0x00000100, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_2x1_c4
+
+convFwdAVX512BF16_2x1_c1:
+	MOVQ 48(AX), R9
+	ANDQ $0x03, R9
+	JZ   convFwdAVX512BF16_2x1_nexttap
+
+convFwdAVX512BF16_2x1_c1loop:
+	VMOVUPS      (DX), Z2
+	VPBROADCASTD (R8), Z3
+
+	// VDPBF16PS Z2, Z3, Z0
+	LONG         $0x4866f262
+	WORD         $0xc252
+	VPBROADCASTD (R8)(BX*1), Z4
+
+	// VDPBF16PS Z2, Z4, Z1
+	LONG $0x485ef262
+	WORD $0xca52
+	ADDQ $0x04, R8
+	ADDQ $0x00000040, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_2x1_c1loop
+
+convFwdAVX512BF16_2x1_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_2x1_tap
+
+convFwdAVX512BF16_2x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_2x1_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	ADDQ   SI, DI
+	VADDPS (DI), Z1, Z1
+
+convFwdAVX512BF16_2x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_2x1_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z2
+	VADDPS  Z2, Z0, Z0
+	VADDPS  Z2, Z1, Z1
+
+convFwdAVX512BF16_2x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_2x1_norelu
+	VXORPS Z3, Z3, Z3
+	VMAXPS Z3, Z0, Z0
+	VMAXPS Z3, Z1, Z1
+
+convFwdAVX512BF16_2x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z1, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_2x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_2x1_row
+
+convFwdAVX512BF16_2x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_3x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_3x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_3x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_3x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_3x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_3x1_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_3x1_store
+
+convFwdAVX512BF16_3x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	MOVQ 48(AX), R9
+	SHRQ $0x02, R9
+	JZ   convFwdAVX512BF16_3x1_c1
+
+convFwdAVX512BF16_3x1_c4:
+	VMOVUPS      (DX), Z3
+	VPBROADCASTD (R8), Z4
+
+	// VDPBF16PS Z3, Z4, Z0
+	LONG         $0x485ef262
+	WORD         $0xc352
+	VPBROADCASTD (R8)(BX*1), Z5
+
+	// VDPBF16PS Z3, Z5, Z1
+	LONG         $0x4856f262
+	WORD         $0xcb52
+	VPBROADCASTD (R8)(BX*2), Z4
+
+	// VDPBF16PS Z3, Z4, Z2
+	LONG         $0x485ef262
+	WORD         $0xd352
+	VMOVUPS      64(DX), Z3
+	VPBROADCASTD 4(R8), Z4
+
+	// VDPBF16PS Z3, Z4, Z0
+	LONG         $0x485ef262
+	WORD         $0xc352
+	VPBROADCASTD 4(R8)(BX*1), Z5
+
+	// VDPBF16PS Z3, Z5, Z1
+	LONG         $0x4856f262
+	WORD         $0xcb52
+	VPBROADCASTD 4(R8)(BX*2), Z4
+
+	// VDPBF16PS Z3, Z4, Z2
+	LONG         $0x485ef262
+	WORD         $0xd352
+	VMOVUPS      128(DX), Z3
+	VPBROADCASTD 8(R8), Z4
+
+	// VDPBF16PS Z3, Z4, Z0
+	LONG         $0x485ef262
+	WORD         $0xc352
+	VPBROADCASTD 8(R8)(BX*1), Z5
+
+	// VDPBF16PS Z3, Z5, Z1
+	LONG         $0x4856f262
+	WORD         $0xcb52
+	VPBROADCASTD 8(R8)(BX*2), Z4
+
+	// VDPBF16PS Z3, Z4, Z2
+	LONG         $0x485ef262
+	WORD         $0xd352
+	VMOVUPS      192(DX), Z3
+	VPBROADCASTD 12(R8), Z4
+
+	// VDPBF16PS Z3, Z4, Z0
+	LONG         $0x485ef262
+	WORD         $0xc352
+	VPBROADCASTD 12(R8)(BX*1), Z5
+
+	// VDPBF16PS Z3, Z5, Z1
+	LONG         $0x4856f262
+	WORD         $0xcb52
+	VPBROADCASTD 12(R8)(BX*2), Z4
+
+	// VDPBF16PS Z3, Z4, Z2
+	LONG $0x485ef262
+	WORD $0xd352
+	ADDQ $0x10, R8
+	ADDQ $0x00000100, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_3x1_c4
+
+convFwdAVX512BF16_3x1_c1:
+	MOVQ 48(AX), R9
+	ANDQ $0x03, R9
+	JZ   convFwdAVX512BF16_3x1_nexttap
+
+convFwdAVX512BF16_3x1_c1loop:
+	VMOVUPS      (DX), Z3
+	VPBROADCASTD (R8), Z4
+
+	// VDPBF16PS Z3, Z4, Z0
+	LONG         $0x485ef262
+	WORD         $0xc352
+	VPBROADCASTD (R8)(BX*1), Z5
+
+	// VDPBF16PS Z3, Z5, Z1
+	LONG         $0x4856f262
+	WORD         $0xcb52
+	VPBROADCASTD (R8)(BX*2), Z4
+
+	// VDPBF16PS Z3, Z4, Z2
+	LONG $0x485ef262
+	WORD $0xd352
+	ADDQ $0x04, R8
+	ADDQ $0x00000040, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_3x1_c1loop
+
+convFwdAVX512BF16_3x1_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_3x1_tap
+
+convFwdAVX512BF16_3x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_3x1_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	ADDQ   SI, DI
+	VADDPS (DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+
+convFwdAVX512BF16_3x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_3x1_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z3
+	VADDPS  Z3, Z0, Z0
+	VADDPS  Z3, Z1, Z1
+	VADDPS  Z3, Z2, Z2
+
+convFwdAVX512BF16_3x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_3x1_norelu
+	VXORPS Z4, Z4, Z4
+	VMAXPS Z4, Z0, Z0
+	VMAXPS Z4, Z1, Z1
+	VMAXPS Z4, Z2, Z2
+
+convFwdAVX512BF16_3x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_3x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_3x1_row
+
+convFwdAVX512BF16_3x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_4x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_4x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_4x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_4x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_4x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_4x1_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_4x1_store
+
+convFwdAVX512BF16_4x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	MOVQ 48(AX), R10
+	SHRQ $0x02, R10
+	JZ   convFwdAVX512BF16_4x1_c1
+
+convFwdAVX512BF16_4x1_c4:
+	VMOVUPS      (DX), Z4
+	VPBROADCASTD (R8), Z5
+
+	// VDPBF16PS Z4, Z5, Z0
+	LONG         $0x4856f262
+	WORD         $0xc452
+	VPBROADCASTD (R8)(BX*1), Z6
+
+	// VDPBF16PS Z4, Z6, Z1
+	LONG         $0x484ef262
+	WORD         $0xcc52
+	VPBROADCASTD (R8)(BX*2), Z5
+
+	// VDPBF16PS Z4, Z5, Z2
+	LONG         $0x4856f262
+	WORD         $0xd452
+	VPBROADCASTD (R9), Z6
+
+	// VDPBF16PS Z4, Z6, Z3
+	LONG         $0x484ef262
+	WORD         $0xdc52
+	VMOVUPS      64(DX), Z4
+	VPBROADCASTD 4(R8), Z5
+
+	// VDPBF16PS Z4, Z5, Z0
+	LONG         $0x4856f262
+	WORD         $0xc452
+	VPBROADCASTD 4(R8)(BX*1), Z6
+
+	// VDPBF16PS Z4, Z6, Z1
+	LONG         $0x484ef262
+	WORD         $0xcc52
+	VPBROADCASTD 4(R8)(BX*2), Z5
+
+	// VDPBF16PS Z4, Z5, Z2
+	LONG         $0x4856f262
+	WORD         $0xd452
+	VPBROADCASTD 4(R9), Z6
+
+	// VDPBF16PS Z4, Z6, Z3
+	LONG         $0x484ef262
+	WORD         $0xdc52
+	VMOVUPS      128(DX), Z4
+	VPBROADCASTD 8(R8), Z5
+
+	// VDPBF16PS Z4, Z5, Z0
+	LONG         $0x4856f262
+	WORD         $0xc452
+	VPBROADCASTD 8(R8)(BX*1), Z6
+
+	// VDPBF16PS Z4, Z6, Z1
+	LONG         $0x484ef262
+	WORD         $0xcc52
+	VPBROADCASTD 8(R8)(BX*2), Z5
+
+	// VDPBF16PS Z4, Z5, Z2
+	LONG         $0x4856f262
+	WORD         $0xd452
+	VPBROADCASTD 8(R9), Z6
+
+	// VDPBF16PS Z4, Z6, Z3
+	LONG         $0x484ef262
+	WORD         $0xdc52
+	VMOVUPS      192(DX), Z4
+	VPBROADCASTD 12(R8), Z5
+
+	// VDPBF16PS Z4, Z5, Z0
+	LONG         $0x4856f262
+	WORD         $0xc452
+	VPBROADCASTD 12(R8)(BX*1), Z6
+
+	// VDPBF16PS Z4, Z6, Z1
+	LONG         $0x484ef262
+	WORD         $0xcc52
+	VPBROADCASTD 12(R8)(BX*2), Z5
+
+	// VDPBF16PS Z4, Z5, Z2
+	LONG         $0x4856f262
+	WORD         $0xd452
+	VPBROADCASTD 12(R9), Z6
+
+	// VDPBF16PS Z4, Z6, Z3
+	LONG $0x484ef262
+	WORD $0xdc52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x00000100, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_4x1_c4
+
+convFwdAVX512BF16_4x1_c1:
+	MOVQ 48(AX), R10
+	ANDQ $0x03, R10
+	JZ   convFwdAVX512BF16_4x1_nexttap
+
+convFwdAVX512BF16_4x1_c1loop:
+	VMOVUPS      (DX), Z4
+	VPBROADCASTD (R8), Z5
+
+	// VDPBF16PS Z4, Z5, Z0
+	LONG         $0x4856f262
+	WORD         $0xc452
+	VPBROADCASTD (R8)(BX*1), Z6
+
+	// VDPBF16PS Z4, Z6, Z1
+	LONG         $0x484ef262
+	WORD         $0xcc52
+	VPBROADCASTD (R8)(BX*2), Z5
+
+	// VDPBF16PS Z4, Z5, Z2
+	LONG         $0x4856f262
+	WORD         $0xd452
+	VPBROADCASTD (R9), Z6
+
+	// VDPBF16PS Z4, Z6, Z3
+	LONG $0x484ef262
+	WORD $0xdc52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x00000040, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_4x1_c1loop
+
+convFwdAVX512BF16_4x1_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_4x1_tap
+
+convFwdAVX512BF16_4x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_4x1_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	ADDQ   SI, DI
+	VADDPS (DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+
+convFwdAVX512BF16_4x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_4x1_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z4
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z4, Z1, Z1
+	VADDPS  Z4, Z2, Z2
+	VADDPS  Z4, Z3, Z3
+
+convFwdAVX512BF16_4x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_4x1_norelu
+	VXORPS Z5, Z5, Z5
+	VMAXPS Z5, Z0, Z0
+	VMAXPS Z5, Z1, Z1
+	VMAXPS Z5, Z2, Z2
+	VMAXPS Z5, Z3, Z3
+
+convFwdAVX512BF16_4x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_4x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_4x1_row
+
+convFwdAVX512BF16_4x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_5x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_5x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_5x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_5x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_5x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_5x1_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_5x1_store
+
+convFwdAVX512BF16_5x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	MOVQ 48(AX), R10
+	SHRQ $0x02, R10
+	JZ   convFwdAVX512BF16_5x1_c1
+
+convFwdAVX512BF16_5x1_c4:
+	VMOVUPS      (DX), Z5
+	VPBROADCASTD (R8), Z6
+
+	// VDPBF16PS Z5, Z6, Z0
+	LONG         $0x484ef262
+	WORD         $0xc552
+	VPBROADCASTD (R8)(BX*1), Z7
+
+	// VDPBF16PS Z5, Z7, Z1
+	LONG         $0x4846f262
+	WORD         $0xcd52
+	VPBROADCASTD (R8)(BX*2), Z6
+
+	// VDPBF16PS Z5, Z6, Z2
+	LONG         $0x484ef262
+	WORD         $0xd552
+	VPBROADCASTD (R9), Z7
+
+	// VDPBF16PS Z5, Z7, Z3
+	LONG         $0x4846f262
+	WORD         $0xdd52
+	VPBROADCASTD (R9)(BX*1), Z6
+
+	// VDPBF16PS Z5, Z6, Z4
+	LONG         $0x484ef262
+	WORD         $0xe552
+	VMOVUPS      64(DX), Z5
+	VPBROADCASTD 4(R8), Z6
+
+	// VDPBF16PS Z5, Z6, Z0
+	LONG         $0x484ef262
+	WORD         $0xc552
+	VPBROADCASTD 4(R8)(BX*1), Z7
+
+	// VDPBF16PS Z5, Z7, Z1
+	LONG         $0x4846f262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R8)(BX*2), Z6
+
+	// VDPBF16PS Z5, Z6, Z2
+	LONG         $0x484ef262
+	WORD         $0xd552
+	VPBROADCASTD 4(R9), Z7
+
+	// VDPBF16PS Z5, Z7, Z3
+	LONG         $0x4846f262
+	WORD         $0xdd52
+	VPBROADCASTD 4(R9)(BX*1), Z6
+
+	// VDPBF16PS Z5, Z6, Z4
+	LONG         $0x484ef262
+	WORD         $0xe552
+	VMOVUPS      128(DX), Z5
+	VPBROADCASTD 8(R8), Z6
+
+	// VDPBF16PS Z5, Z6, Z0
+	LONG         $0x484ef262
+	WORD         $0xc552
+	VPBROADCASTD 8(R8)(BX*1), Z7
+
+	// VDPBF16PS Z5, Z7, Z1
+	LONG         $0x4846f262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R8)(BX*2), Z6
+
+	// VDPBF16PS Z5, Z6, Z2
+	LONG         $0x484ef262
+	WORD         $0xd552
+	VPBROADCASTD 8(R9), Z7
+
+	// VDPBF16PS Z5, Z7, Z3
+	LONG         $0x4846f262
+	WORD         $0xdd52
+	VPBROADCASTD 8(R9)(BX*1), Z6
+
+	// VDPBF16PS Z5, Z6, Z4
+	LONG         $0x484ef262
+	WORD         $0xe552
+	VMOVUPS      192(DX), Z5
+	VPBROADCASTD 12(R8), Z6
+
+	// VDPBF16PS Z5, Z6, Z0
+	LONG         $0x484ef262
+	WORD         $0xc552
+	VPBROADCASTD 12(R8)(BX*1), Z7
+
+	// VDPBF16PS Z5, Z7, Z1
+	LONG         $0x4846f262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R8)(BX*2), Z6
+
+	// VDPBF16PS Z5, Z6, Z2
+	LONG         $0x484ef262
+	WORD         $0xd552
+	VPBROADCASTD 12(R9), Z7
+
+	// VDPBF16PS Z5, Z7, Z3
+	LONG         $0x4846f262
+	WORD         $0xdd52
+	VPBROADCASTD 12(R9)(BX*1), Z6
+
+	// VDPBF16PS Z5, Z6, Z4
+	LONG $0x484ef262
+	WORD $0xe552
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x00000100, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_5x1_c4
+
+convFwdAVX512BF16_5x1_c1:
+	MOVQ 48(AX), R10
+	ANDQ $0x03, R10
+	JZ   convFwdAVX512BF16_5x1_nexttap
+
+convFwdAVX512BF16_5x1_c1loop:
+	VMOVUPS      (DX), Z5
+	VPBROADCASTD (R8), Z6
+
+	// VDPBF16PS Z5, Z6, Z0
+	LONG         $0x484ef262
+	WORD         $0xc552
+	VPBROADCASTD (R8)(BX*1), Z7
+
+	// VDPBF16PS Z5, Z7, Z1
+	LONG         $0x4846f262
+	WORD         $0xcd52
+	VPBROADCASTD (R8)(BX*2), Z6
+
+	// VDPBF16PS Z5, Z6, Z2
+	LONG         $0x484ef262
+	WORD         $0xd552
+	VPBROADCASTD (R9), Z7
+
+	// VDPBF16PS Z5, Z7, Z3
+	LONG         $0x4846f262
+	WORD         $0xdd52
+	VPBROADCASTD (R9)(BX*1), Z6
+
+	// VDPBF16PS Z5, Z6, Z4
+	LONG $0x484ef262
+	WORD $0xe552
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x00000040, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_5x1_c1loop
+
+convFwdAVX512BF16_5x1_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_5x1_tap
+
+convFwdAVX512BF16_5x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_5x1_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	ADDQ   SI, DI
+	VADDPS (DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+
+convFwdAVX512BF16_5x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_5x1_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z5
+	VADDPS  Z5, Z0, Z0
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z5, Z2, Z2
+	VADDPS  Z5, Z3, Z3
+	VADDPS  Z5, Z4, Z4
+
+convFwdAVX512BF16_5x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_5x1_norelu
+	VXORPS Z6, Z6, Z6
+	VMAXPS Z6, Z0, Z0
+	VMAXPS Z6, Z1, Z1
+	VMAXPS Z6, Z2, Z2
+	VMAXPS Z6, Z3, Z3
+	VMAXPS Z6, Z4, Z4
+
+convFwdAVX512BF16_5x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_5x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_5x1_row
+
+convFwdAVX512BF16_5x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_6x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_6x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_6x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_6x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_6x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_6x1_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_6x1_store
+
+convFwdAVX512BF16_6x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	MOVQ 48(AX), R10
+	SHRQ $0x02, R10
+	JZ   convFwdAVX512BF16_6x1_c1
+
+convFwdAVX512BF16_6x1_c4:
+	VMOVUPS      (DX), Z6
+	VPBROADCASTD (R8), Z7
+
+	// VDPBF16PS Z6, Z7, Z0
+	LONG         $0x4846f262
+	WORD         $0xc652
+	VPBROADCASTD (R8)(BX*1), Z8
+
+	// VDPBF16PS Z6, Z8, Z1
+	LONG         $0x483ef262
+	WORD         $0xce52
+	VPBROADCASTD (R8)(BX*2), Z7
+
+	// VDPBF16PS Z6, Z7, Z2
+	LONG         $0x4846f262
+	WORD         $0xd652
+	VPBROADCASTD (R9), Z8
+
+	// VDPBF16PS Z6, Z8, Z3
+	LONG         $0x483ef262
+	WORD         $0xde52
+	VPBROADCASTD (R9)(BX*1), Z7
+
+	// VDPBF16PS Z6, Z7, Z4
+	LONG         $0x4846f262
+	WORD         $0xe652
+	VPBROADCASTD (R9)(BX*2), Z8
+
+	// VDPBF16PS Z6, Z8, Z5
+	LONG         $0x483ef262
+	WORD         $0xee52
+	VMOVUPS      64(DX), Z6
+	VPBROADCASTD 4(R8), Z7
+
+	// VDPBF16PS Z6, Z7, Z0
+	LONG         $0x4846f262
+	WORD         $0xc652
+	VPBROADCASTD 4(R8)(BX*1), Z8
+
+	// VDPBF16PS Z6, Z8, Z1
+	LONG         $0x483ef262
+	WORD         $0xce52
+	VPBROADCASTD 4(R8)(BX*2), Z7
+
+	// VDPBF16PS Z6, Z7, Z2
+	LONG         $0x4846f262
+	WORD         $0xd652
+	VPBROADCASTD 4(R9), Z8
+
+	// VDPBF16PS Z6, Z8, Z3
+	LONG         $0x483ef262
+	WORD         $0xde52
+	VPBROADCASTD 4(R9)(BX*1), Z7
+
+	// VDPBF16PS Z6, Z7, Z4
+	LONG         $0x4846f262
+	WORD         $0xe652
+	VPBROADCASTD 4(R9)(BX*2), Z8
+
+	// VDPBF16PS Z6, Z8, Z5
+	LONG         $0x483ef262
+	WORD         $0xee52
+	VMOVUPS      128(DX), Z6
+	VPBROADCASTD 8(R8), Z7
+
+	// VDPBF16PS Z6, Z7, Z0
+	LONG         $0x4846f262
+	WORD         $0xc652
+	VPBROADCASTD 8(R8)(BX*1), Z8
+
+	// VDPBF16PS Z6, Z8, Z1
+	LONG         $0x483ef262
+	WORD         $0xce52
+	VPBROADCASTD 8(R8)(BX*2), Z7
+
+	// VDPBF16PS Z6, Z7, Z2
+	LONG         $0x4846f262
+	WORD         $0xd652
+	VPBROADCASTD 8(R9), Z8
+
+	// VDPBF16PS Z6, Z8, Z3
+	LONG         $0x483ef262
+	WORD         $0xde52
+	VPBROADCASTD 8(R9)(BX*1), Z7
+
+	// VDPBF16PS Z6, Z7, Z4
+	LONG         $0x4846f262
+	WORD         $0xe652
+	VPBROADCASTD 8(R9)(BX*2), Z8
+
+	// VDPBF16PS Z6, Z8, Z5
+	LONG         $0x483ef262
+	WORD         $0xee52
+	VMOVUPS      192(DX), Z6
+	VPBROADCASTD 12(R8), Z7
+
+	// VDPBF16PS Z6, Z7, Z0
+	LONG         $0x4846f262
+	WORD         $0xc652
+	VPBROADCASTD 12(R8)(BX*1), Z8
+
+	// VDPBF16PS Z6, Z8, Z1
+	LONG         $0x483ef262
+	WORD         $0xce52
+	VPBROADCASTD 12(R8)(BX*2), Z7
+
+	// VDPBF16PS Z6, Z7, Z2
+	LONG         $0x4846f262
+	WORD         $0xd652
+	VPBROADCASTD 12(R9), Z8
+
+	// VDPBF16PS Z6, Z8, Z3
+	LONG         $0x483ef262
+	WORD         $0xde52
+	VPBROADCASTD 12(R9)(BX*1), Z7
+
+	// VDPBF16PS Z6, Z7, Z4
+	LONG         $0x4846f262
+	WORD         $0xe652
+	VPBROADCASTD 12(R9)(BX*2), Z8
+
+	// VDPBF16PS Z6, Z8, Z5
+	LONG $0x483ef262
+	WORD $0xee52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x00000100, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_6x1_c4
+
+convFwdAVX512BF16_6x1_c1:
+	MOVQ 48(AX), R10
+	ANDQ $0x03, R10
+	JZ   convFwdAVX512BF16_6x1_nexttap
+
+convFwdAVX512BF16_6x1_c1loop:
+	VMOVUPS      (DX), Z6
+	VPBROADCASTD (R8), Z7
+
+	// VDPBF16PS Z6, Z7, Z0
+	LONG         $0x4846f262
+	WORD         $0xc652
+	VPBROADCASTD (R8)(BX*1), Z8
+
+	// VDPBF16PS Z6, Z8, Z1
+	LONG         $0x483ef262
+	WORD         $0xce52
+	VPBROADCASTD (R8)(BX*2), Z7
+
+	// VDPBF16PS Z6, Z7, Z2
+	LONG         $0x4846f262
+	WORD         $0xd652
+	VPBROADCASTD (R9), Z8
+
+	// VDPBF16PS Z6, Z8, Z3
+	LONG         $0x483ef262
+	WORD         $0xde52
+	VPBROADCASTD (R9)(BX*1), Z7
+
+	// VDPBF16PS Z6, Z7, Z4
+	LONG         $0x4846f262
+	WORD         $0xe652
+	VPBROADCASTD (R9)(BX*2), Z8
+
+	// VDPBF16PS Z6, Z8, Z5
+	LONG $0x483ef262
+	WORD $0xee52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x00000040, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_6x1_c1loop
+
+convFwdAVX512BF16_6x1_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_6x1_tap
+
+convFwdAVX512BF16_6x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_6x1_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	ADDQ   SI, DI
+	VADDPS (DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	ADDQ   SI, DI
+	VADDPS (DI), Z5, Z5
+
+convFwdAVX512BF16_6x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_6x1_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z6
+	VADDPS  Z6, Z0, Z0
+	VADDPS  Z6, Z1, Z1
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z6, Z3, Z3
+	VADDPS  Z6, Z4, Z4
+	VADDPS  Z6, Z5, Z5
+
+convFwdAVX512BF16_6x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_6x1_norelu
+	VXORPS Z7, Z7, Z7
+	VMAXPS Z7, Z0, Z0
+	VMAXPS Z7, Z1, Z1
+	VMAXPS Z7, Z2, Z2
+	VMAXPS Z7, Z3, Z3
+	VMAXPS Z7, Z4, Z4
+	VMAXPS Z7, Z5, Z5
+
+convFwdAVX512BF16_6x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z5, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_6x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_6x1_row
+
+convFwdAVX512BF16_6x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_7x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_7x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_7x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_7x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_7x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_7x1_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_7x1_store
+
+convFwdAVX512BF16_7x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	MOVQ 48(AX), R11
+	SHRQ $0x02, R11
+	JZ   convFwdAVX512BF16_7x1_c1
+
+convFwdAVX512BF16_7x1_c4:
+	VMOVUPS      (DX), Z7
+	VPBROADCASTD (R8), Z8
+
+	// VDPBF16PS Z7, Z8, Z0
+	LONG         $0x483ef262
+	WORD         $0xc752
+	VPBROADCASTD (R8)(BX*1), Z9
+
+	// VDPBF16PS Z7, Z9, Z1
+	LONG         $0x4836f262
+	WORD         $0xcf52
+	VPBROADCASTD (R8)(BX*2), Z8
+
+	// VDPBF16PS Z7, Z8, Z2
+	LONG         $0x483ef262
+	WORD         $0xd752
+	VPBROADCASTD (R9), Z9
+
+	// VDPBF16PS Z7, Z9, Z3
+	LONG         $0x4836f262
+	WORD         $0xdf52
+	VPBROADCASTD (R9)(BX*1), Z8
+
+	// VDPBF16PS Z7, Z8, Z4
+	LONG         $0x483ef262
+	WORD         $0xe752
+	VPBROADCASTD (R9)(BX*2), Z9
+
+	// VDPBF16PS Z7, Z9, Z5
+	LONG         $0x4836f262
+	WORD         $0xef52
+	VPBROADCASTD (R10), Z8
+
+	// VDPBF16PS Z7, Z8, Z6
+	LONG         $0x483ef262
+	WORD         $0xf752
+	VMOVUPS      64(DX), Z7
+	VPBROADCASTD 4(R8), Z8
+
+	// VDPBF16PS Z7, Z8, Z0
+	LONG         $0x483ef262
+	WORD         $0xc752
+	VPBROADCASTD 4(R8)(BX*1), Z9
+
+	// VDPBF16PS Z7, Z9, Z1
+	LONG         $0x4836f262
+	WORD         $0xcf52
+	VPBROADCASTD 4(R8)(BX*2), Z8
+
+	// VDPBF16PS Z7, Z8, Z2
+	LONG         $0x483ef262
+	WORD         $0xd752
+	VPBROADCASTD 4(R9), Z9
+
+	// VDPBF16PS Z7, Z9, Z3
+	LONG         $0x4836f262
+	WORD         $0xdf52
+	VPBROADCASTD 4(R9)(BX*1), Z8
+
+	// VDPBF16PS Z7, Z8, Z4
+	LONG         $0x483ef262
+	WORD         $0xe752
+	VPBROADCASTD 4(R9)(BX*2), Z9
+
+	// VDPBF16PS Z7, Z9, Z5
+	LONG         $0x4836f262
+	WORD         $0xef52
+	VPBROADCASTD 4(R10), Z8
+
+	// VDPBF16PS Z7, Z8, Z6
+	LONG         $0x483ef262
+	WORD         $0xf752
+	VMOVUPS      128(DX), Z7
+	VPBROADCASTD 8(R8), Z8
+
+	// VDPBF16PS Z7, Z8, Z0
+	LONG         $0x483ef262
+	WORD         $0xc752
+	VPBROADCASTD 8(R8)(BX*1), Z9
+
+	// VDPBF16PS Z7, Z9, Z1
+	LONG         $0x4836f262
+	WORD         $0xcf52
+	VPBROADCASTD 8(R8)(BX*2), Z8
+
+	// VDPBF16PS Z7, Z8, Z2
+	LONG         $0x483ef262
+	WORD         $0xd752
+	VPBROADCASTD 8(R9), Z9
+
+	// VDPBF16PS Z7, Z9, Z3
+	LONG         $0x4836f262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R9)(BX*1), Z8
+
+	// VDPBF16PS Z7, Z8, Z4
+	LONG         $0x483ef262
+	WORD         $0xe752
+	VPBROADCASTD 8(R9)(BX*2), Z9
+
+	// VDPBF16PS Z7, Z9, Z5
+	LONG         $0x4836f262
+	WORD         $0xef52
+	VPBROADCASTD 8(R10), Z8
+
+	// VDPBF16PS Z7, Z8, Z6
+	LONG         $0x483ef262
+	WORD         $0xf752
+	VMOVUPS      192(DX), Z7
+	VPBROADCASTD 12(R8), Z8
+
+	// VDPBF16PS Z7, Z8, Z0
+	LONG         $0x483ef262
+	WORD         $0xc752
+	VPBROADCASTD 12(R8)(BX*1), Z9
+
+	// VDPBF16PS Z7, Z9, Z1
+	LONG         $0x4836f262
+	WORD         $0xcf52
+	VPBROADCASTD 12(R8)(BX*2), Z8
+
+	// VDPBF16PS Z7, Z8, Z2
+	LONG         $0x483ef262
+	WORD         $0xd752
+	VPBROADCASTD 12(R9), Z9
+
+	// VDPBF16PS Z7, Z9, Z3
+	LONG         $0x4836f262
+	WORD         $0xdf52
+	VPBROADCASTD 12(R9)(BX*1), Z8
+
+	// VDPBF16PS Z7, Z8, Z4
+	LONG         $0x483ef262
+	WORD         $0xe752
+	VPBROADCASTD 12(R9)(BX*2), Z9
+
+	// VDPBF16PS Z7, Z9, Z5
+	LONG         $0x4836f262
+	WORD         $0xef52
+	VPBROADCASTD 12(R10), Z8
+
+	// VDPBF16PS Z7, Z8, Z6
+	LONG $0x483ef262
+	WORD $0xf752
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x00000100, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_7x1_c4
+
+convFwdAVX512BF16_7x1_c1:
+	MOVQ 48(AX), R11
+	ANDQ $0x03, R11
+	JZ   convFwdAVX512BF16_7x1_nexttap
+
+convFwdAVX512BF16_7x1_c1loop:
+	VMOVUPS      (DX), Z7
+	VPBROADCASTD (R8), Z8
+
+	// VDPBF16PS Z7, Z8, Z0
+	LONG         $0x483ef262
+	WORD         $0xc752
+	VPBROADCASTD (R8)(BX*1), Z9
+
+	// VDPBF16PS Z7, Z9, Z1
+	LONG         $0x4836f262
+	WORD         $0xcf52
+	VPBROADCASTD (R8)(BX*2), Z8
+
+	// VDPBF16PS Z7, Z8, Z2
+	LONG         $0x483ef262
+	WORD         $0xd752
+	VPBROADCASTD (R9), Z9
+
+	// VDPBF16PS Z7, Z9, Z3
+	LONG         $0x4836f262
+	WORD         $0xdf52
+	VPBROADCASTD (R9)(BX*1), Z8
+
+	// VDPBF16PS Z7, Z8, Z4
+	LONG         $0x483ef262
+	WORD         $0xe752
+	VPBROADCASTD (R9)(BX*2), Z9
+
+	// VDPBF16PS Z7, Z9, Z5
+	LONG         $0x4836f262
+	WORD         $0xef52
+	VPBROADCASTD (R10), Z8
+
+	// VDPBF16PS Z7, Z8, Z6
+	LONG $0x483ef262
+	WORD $0xf752
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x00000040, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_7x1_c1loop
+
+convFwdAVX512BF16_7x1_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_7x1_tap
+
+convFwdAVX512BF16_7x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_7x1_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	ADDQ   SI, DI
+	VADDPS (DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	ADDQ   SI, DI
+	VADDPS (DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+
+convFwdAVX512BF16_7x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_7x1_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z7
+	VADDPS  Z7, Z0, Z0
+	VADDPS  Z7, Z1, Z1
+	VADDPS  Z7, Z2, Z2
+	VADDPS  Z7, Z3, Z3
+	VADDPS  Z7, Z4, Z4
+	VADDPS  Z7, Z5, Z5
+	VADDPS  Z7, Z6, Z6
+
+convFwdAVX512BF16_7x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_7x1_norelu
+	VXORPS Z8, Z8, Z8
+	VMAXPS Z8, Z0, Z0
+	VMAXPS Z8, Z1, Z1
+	VMAXPS Z8, Z2, Z2
+	VMAXPS Z8, Z3, Z3
+	VMAXPS Z8, Z4, Z4
+	VMAXPS Z8, Z5, Z5
+	VMAXPS Z8, Z6, Z6
+
+convFwdAVX512BF16_7x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z5, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_7x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_7x1_row
+
+convFwdAVX512BF16_7x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_8x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_8x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_8x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_8x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_8x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_8x1_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_8x1_store
+
+convFwdAVX512BF16_8x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	MOVQ 48(AX), R11
+	SHRQ $0x02, R11
+	JZ   convFwdAVX512BF16_8x1_c1
+
+convFwdAVX512BF16_8x1_c4:
+	VMOVUPS      (DX), Z8
+	VPBROADCASTD (R8), Z9
+
+	// VDPBF16PS Z8, Z9, Z0
+	LONG         $0x4836d262
+	WORD         $0xc052
+	VPBROADCASTD (R8)(BX*1), Z10
+
+	// VDPBF16PS Z8, Z10, Z1
+	LONG         $0x482ed262
+	WORD         $0xc852
+	VPBROADCASTD (R8)(BX*2), Z9
+
+	// VDPBF16PS Z8, Z9, Z2
+	LONG         $0x4836d262
+	WORD         $0xd052
+	VPBROADCASTD (R9), Z10
+
+	// VDPBF16PS Z8, Z10, Z3
+	LONG         $0x482ed262
+	WORD         $0xd852
+	VPBROADCASTD (R9)(BX*1), Z9
+
+	// VDPBF16PS Z8, Z9, Z4
+	LONG         $0x4836d262
+	WORD         $0xe052
+	VPBROADCASTD (R9)(BX*2), Z10
+
+	// VDPBF16PS Z8, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe852
+	VPBROADCASTD (R10), Z9
+
+	// VDPBF16PS Z8, Z9, Z6
+	LONG         $0x4836d262
+	WORD         $0xf052
+	VPBROADCASTD (R10)(BX*1), Z10
+
+	// VDPBF16PS Z8, Z10, Z7
+	LONG         $0x482ed262
+	WORD         $0xf852
+	VMOVUPS      64(DX), Z8
+	VPBROADCASTD 4(R8), Z9
+
+	// VDPBF16PS Z8, Z9, Z0
+	LONG         $0x4836d262
+	WORD         $0xc052
+	VPBROADCASTD 4(R8)(BX*1), Z10
+
+	// VDPBF16PS Z8, Z10, Z1
+	LONG         $0x482ed262
+	WORD         $0xc852
+	VPBROADCASTD 4(R8)(BX*2), Z9
+
+	// VDPBF16PS Z8, Z9, Z2
+	LONG         $0x4836d262
+	WORD         $0xd052
+	VPBROADCASTD 4(R9), Z10
+
+	// VDPBF16PS Z8, Z10, Z3
+	LONG         $0x482ed262
+	WORD         $0xd852
+	VPBROADCASTD 4(R9)(BX*1), Z9
+
+	// VDPBF16PS Z8, Z9, Z4
+	LONG         $0x4836d262
+	WORD         $0xe052
+	VPBROADCASTD 4(R9)(BX*2), Z10
+
+	// VDPBF16PS Z8, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe852
+	VPBROADCASTD 4(R10), Z9
+
+	// VDPBF16PS Z8, Z9, Z6
+	LONG         $0x4836d262
+	WORD         $0xf052
+	VPBROADCASTD 4(R10)(BX*1), Z10
+
+	// VDPBF16PS Z8, Z10, Z7
+	LONG         $0x482ed262
+	WORD         $0xf852
+	VMOVUPS      128(DX), Z8
+	VPBROADCASTD 8(R8), Z9
+
+	// VDPBF16PS Z8, Z9, Z0
+	LONG         $0x4836d262
+	WORD         $0xc052
+	VPBROADCASTD 8(R8)(BX*1), Z10
+
+	// VDPBF16PS Z8, Z10, Z1
+	LONG         $0x482ed262
+	WORD         $0xc852
+	VPBROADCASTD 8(R8)(BX*2), Z9
+
+	// VDPBF16PS Z8, Z9, Z2
+	LONG         $0x4836d262
+	WORD         $0xd052
+	VPBROADCASTD 8(R9), Z10
+
+	// VDPBF16PS Z8, Z10, Z3
+	LONG         $0x482ed262
+	WORD         $0xd852
+	VPBROADCASTD 8(R9)(BX*1), Z9
+
+	// VDPBF16PS Z8, Z9, Z4
+	LONG         $0x4836d262
+	WORD         $0xe052
+	VPBROADCASTD 8(R9)(BX*2), Z10
+
+	// VDPBF16PS Z8, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe852
+	VPBROADCASTD 8(R10), Z9
+
+	// VDPBF16PS Z8, Z9, Z6
+	LONG         $0x4836d262
+	WORD         $0xf052
+	VPBROADCASTD 8(R10)(BX*1), Z10
+
+	// VDPBF16PS Z8, Z10, Z7
+	LONG         $0x482ed262
+	WORD         $0xf852
+	VMOVUPS      192(DX), Z8
+	VPBROADCASTD 12(R8), Z9
+
+	// VDPBF16PS Z8, Z9, Z0
+	LONG         $0x4836d262
+	WORD         $0xc052
+	VPBROADCASTD 12(R8)(BX*1), Z10
+
+	// VDPBF16PS Z8, Z10, Z1
+	LONG         $0x482ed262
+	WORD         $0xc852
+	VPBROADCASTD 12(R8)(BX*2), Z9
+
+	// VDPBF16PS Z8, Z9, Z2
+	LONG         $0x4836d262
+	WORD         $0xd052
+	VPBROADCASTD 12(R9), Z10
+
+	// VDPBF16PS Z8, Z10, Z3
+	LONG         $0x482ed262
+	WORD         $0xd852
+	VPBROADCASTD 12(R9)(BX*1), Z9
+
+	// VDPBF16PS Z8, Z9, Z4
+	LONG         $0x4836d262
+	WORD         $0xe052
+	VPBROADCASTD 12(R9)(BX*2), Z10
+
+	// VDPBF16PS Z8, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe852
+	VPBROADCASTD 12(R10), Z9
+
+	// VDPBF16PS Z8, Z9, Z6
+	LONG         $0x4836d262
+	WORD         $0xf052
+	VPBROADCASTD 12(R10)(BX*1), Z10
+
+	// VDPBF16PS Z8, Z10, Z7
+	LONG $0x482ed262
+	WORD $0xf852
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x00000100, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_8x1_c4
+
+convFwdAVX512BF16_8x1_c1:
+	MOVQ 48(AX), R11
+	ANDQ $0x03, R11
+	JZ   convFwdAVX512BF16_8x1_nexttap
+
+convFwdAVX512BF16_8x1_c1loop:
+	VMOVUPS      (DX), Z8
+	VPBROADCASTD (R8), Z9
+
+	// VDPBF16PS Z8, Z9, Z0
+	LONG         $0x4836d262
+	WORD         $0xc052
+	VPBROADCASTD (R8)(BX*1), Z10
+
+	// VDPBF16PS Z8, Z10, Z1
+	LONG         $0x482ed262
+	WORD         $0xc852
+	VPBROADCASTD (R8)(BX*2), Z9
+
+	// VDPBF16PS Z8, Z9, Z2
+	LONG         $0x4836d262
+	WORD         $0xd052
+	VPBROADCASTD (R9), Z10
+
+	// VDPBF16PS Z8, Z10, Z3
+	LONG         $0x482ed262
+	WORD         $0xd852
+	VPBROADCASTD (R9)(BX*1), Z9
+
+	// VDPBF16PS Z8, Z9, Z4
+	LONG         $0x4836d262
+	WORD         $0xe052
+	VPBROADCASTD (R9)(BX*2), Z10
+
+	// VDPBF16PS Z8, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe852
+	VPBROADCASTD (R10), Z9
+
+	// VDPBF16PS Z8, Z9, Z6
+	LONG         $0x4836d262
+	WORD         $0xf052
+	VPBROADCASTD (R10)(BX*1), Z10
+
+	// VDPBF16PS Z8, Z10, Z7
+	LONG $0x482ed262
+	WORD $0xf852
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x00000040, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_8x1_c1loop
+
+convFwdAVX512BF16_8x1_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_8x1_tap
+
+convFwdAVX512BF16_8x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_8x1_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	ADDQ   SI, DI
+	VADDPS (DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	ADDQ   SI, DI
+	VADDPS (DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	ADDQ   SI, DI
+	VADDPS (DI), Z7, Z7
+
+convFwdAVX512BF16_8x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_8x1_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z8
+	VADDPS  Z8, Z0, Z0
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z8, Z3, Z3
+	VADDPS  Z8, Z4, Z4
+	VADDPS  Z8, Z5, Z5
+	VADDPS  Z8, Z6, Z6
+	VADDPS  Z8, Z7, Z7
+
+convFwdAVX512BF16_8x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_8x1_norelu
+	VXORPS Z9, Z9, Z9
+	VMAXPS Z9, Z0, Z0
+	VMAXPS Z9, Z1, Z1
+	VMAXPS Z9, Z2, Z2
+	VMAXPS Z9, Z3, Z3
+	VMAXPS Z9, Z4, Z4
+	VMAXPS Z9, Z5, Z5
+	VMAXPS Z9, Z6, Z6
+	VMAXPS Z9, Z7, Z7
+
+convFwdAVX512BF16_8x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z5, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z7, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_8x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_8x1_row
+
+convFwdAVX512BF16_8x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_9x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_9x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_9x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_9x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_9x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_9x1_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_9x1_store
+
+convFwdAVX512BF16_9x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	MOVQ 48(AX), R11
+	SHRQ $0x02, R11
+	JZ   convFwdAVX512BF16_9x1_c1
+
+convFwdAVX512BF16_9x1_c4:
+	VMOVUPS      (DX), Z9
+	VPBROADCASTD (R8), Z10
+
+	// VDPBF16PS Z9, Z10, Z0
+	LONG         $0x482ed262
+	WORD         $0xc152
+	VPBROADCASTD (R8)(BX*1), Z11
+
+	// VDPBF16PS Z9, Z11, Z1
+	LONG         $0x4826d262
+	WORD         $0xc952
+	VPBROADCASTD (R8)(BX*2), Z10
+
+	// VDPBF16PS Z9, Z10, Z2
+	LONG         $0x482ed262
+	WORD         $0xd152
+	VPBROADCASTD (R9), Z11
+
+	// VDPBF16PS Z9, Z11, Z3
+	LONG         $0x4826d262
+	WORD         $0xd952
+	VPBROADCASTD (R9)(BX*1), Z10
+
+	// VDPBF16PS Z9, Z10, Z4
+	LONG         $0x482ed262
+	WORD         $0xe152
+	VPBROADCASTD (R9)(BX*2), Z11
+
+	// VDPBF16PS Z9, Z11, Z5
+	LONG         $0x4826d262
+	WORD         $0xe952
+	VPBROADCASTD (R10), Z10
+
+	// VDPBF16PS Z9, Z10, Z6
+	LONG         $0x482ed262
+	WORD         $0xf152
+	VPBROADCASTD (R10)(BX*1), Z11
+
+	// VDPBF16PS Z9, Z11, Z7
+	LONG         $0x4826d262
+	WORD         $0xf952
+	VPBROADCASTD (R10)(BX*2), Z10
+
+	// VDPBF16PS Z9, Z10, Z8
+	LONG         $0x482e5262
+	WORD         $0xc152
+	VMOVUPS      64(DX), Z9
+	VPBROADCASTD 4(R8), Z10
+
+	// VDPBF16PS Z9, Z10, Z0
+	LONG         $0x482ed262
+	WORD         $0xc152
+	VPBROADCASTD 4(R8)(BX*1), Z11
+
+	// VDPBF16PS Z9, Z11, Z1
+	LONG         $0x4826d262
+	WORD         $0xc952
+	VPBROADCASTD 4(R8)(BX*2), Z10
+
+	// VDPBF16PS Z9, Z10, Z2
+	LONG         $0x482ed262
+	WORD         $0xd152
+	VPBROADCASTD 4(R9), Z11
+
+	// VDPBF16PS Z9, Z11, Z3
+	LONG         $0x4826d262
+	WORD         $0xd952
+	VPBROADCASTD 4(R9)(BX*1), Z10
+
+	// VDPBF16PS Z9, Z10, Z4
+	LONG         $0x482ed262
+	WORD         $0xe152
+	VPBROADCASTD 4(R9)(BX*2), Z11
+
+	// VDPBF16PS Z9, Z11, Z5
+	LONG         $0x4826d262
+	WORD         $0xe952
+	VPBROADCASTD 4(R10), Z10
+
+	// VDPBF16PS Z9, Z10, Z6
+	LONG         $0x482ed262
+	WORD         $0xf152
+	VPBROADCASTD 4(R10)(BX*1), Z11
+
+	// VDPBF16PS Z9, Z11, Z7
+	LONG         $0x4826d262
+	WORD         $0xf952
+	VPBROADCASTD 4(R10)(BX*2), Z10
+
+	// VDPBF16PS Z9, Z10, Z8
+	LONG         $0x482e5262
+	WORD         $0xc152
+	VMOVUPS      128(DX), Z9
+	VPBROADCASTD 8(R8), Z10
+
+	// VDPBF16PS Z9, Z10, Z0
+	LONG         $0x482ed262
+	WORD         $0xc152
+	VPBROADCASTD 8(R8)(BX*1), Z11
+
+	// VDPBF16PS Z9, Z11, Z1
+	LONG         $0x4826d262
+	WORD         $0xc952
+	VPBROADCASTD 8(R8)(BX*2), Z10
+
+	// VDPBF16PS Z9, Z10, Z2
+	LONG         $0x482ed262
+	WORD         $0xd152
+	VPBROADCASTD 8(R9), Z11
+
+	// VDPBF16PS Z9, Z11, Z3
+	LONG         $0x4826d262
+	WORD         $0xd952
+	VPBROADCASTD 8(R9)(BX*1), Z10
+
+	// VDPBF16PS Z9, Z10, Z4
+	LONG         $0x482ed262
+	WORD         $0xe152
+	VPBROADCASTD 8(R9)(BX*2), Z11
+
+	// VDPBF16PS Z9, Z11, Z5
+	LONG         $0x4826d262
+	WORD         $0xe952
+	VPBROADCASTD 8(R10), Z10
+
+	// VDPBF16PS Z9, Z10, Z6
+	LONG         $0x482ed262
+	WORD         $0xf152
+	VPBROADCASTD 8(R10)(BX*1), Z11
+
+	// VDPBF16PS Z9, Z11, Z7
+	LONG         $0x4826d262
+	WORD         $0xf952
+	VPBROADCASTD 8(R10)(BX*2), Z10
+
+	// VDPBF16PS Z9, Z10, Z8
+	LONG         $0x482e5262
+	WORD         $0xc152
+	VMOVUPS      192(DX), Z9
+	VPBROADCASTD 12(R8), Z10
+
+	// VDPBF16PS Z9, Z10, Z0
+	LONG         $0x482ed262
+	WORD         $0xc152
+	VPBROADCASTD 12(R8)(BX*1), Z11
+
+	// VDPBF16PS Z9, Z11, Z1
+	LONG         $0x4826d262
+	WORD         $0xc952
+	VPBROADCASTD 12(R8)(BX*2), Z10
+
+	// VDPBF16PS Z9, Z10, Z2
+	LONG         $0x482ed262
+	WORD         $0xd152
+	VPBROADCASTD 12(R9), Z11
+
+	// VDPBF16PS Z9, Z11, Z3
+	LONG         $0x4826d262
+	WORD         $0xd952
+	VPBROADCASTD 12(R9)(BX*1), Z10
+
+	// VDPBF16PS Z9, Z10, Z4
+	LONG         $0x482ed262
+	WORD         $0xe152
+	VPBROADCASTD 12(R9)(BX*2), Z11
+
+	// VDPBF16PS Z9, Z11, Z5
+	LONG         $0x4826d262
+	WORD         $0xe952
+	VPBROADCASTD 12(R10), Z10
+
+	// VDPBF16PS Z9, Z10, Z6
+	LONG         $0x482ed262
+	WORD         $0xf152
+	VPBROADCASTD 12(R10)(BX*1), Z11
+
+	// VDPBF16PS Z9, Z11, Z7
+	LONG         $0x4826d262
+	WORD         $0xf952
+	VPBROADCASTD 12(R10)(BX*2), Z10
+
+	// VDPBF16PS Z9, Z10, Z8
+	LONG $0x482e5262
+	WORD $0xc152
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x00000100, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_9x1_c4
+
+convFwdAVX512BF16_9x1_c1:
+	MOVQ 48(AX), R11
+	ANDQ $0x03, R11
+	JZ   convFwdAVX512BF16_9x1_nexttap
+
+convFwdAVX512BF16_9x1_c1loop:
+	VMOVUPS      (DX), Z9
+	VPBROADCASTD (R8), Z10
+
+	// VDPBF16PS Z9, Z10, Z0
+	LONG         $0x482ed262
+	WORD         $0xc152
+	VPBROADCASTD (R8)(BX*1), Z11
+
+	// VDPBF16PS Z9, Z11, Z1
+	LONG         $0x4826d262
+	WORD         $0xc952
+	VPBROADCASTD (R8)(BX*2), Z10
+
+	// VDPBF16PS Z9, Z10, Z2
+	LONG         $0x482ed262
+	WORD         $0xd152
+	VPBROADCASTD (R9), Z11
+
+	// VDPBF16PS Z9, Z11, Z3
+	LONG         $0x4826d262
+	WORD         $0xd952
+	VPBROADCASTD (R9)(BX*1), Z10
+
+	// VDPBF16PS Z9, Z10, Z4
+	LONG         $0x482ed262
+	WORD         $0xe152
+	VPBROADCASTD (R9)(BX*2), Z11
+
+	// VDPBF16PS Z9, Z11, Z5
+	LONG         $0x4826d262
+	WORD         $0xe952
+	VPBROADCASTD (R10), Z10
+
+	// VDPBF16PS Z9, Z10, Z6
+	LONG         $0x482ed262
+	WORD         $0xf152
+	VPBROADCASTD (R10)(BX*1), Z11
+
+	// VDPBF16PS Z9, Z11, Z7
+	LONG         $0x4826d262
+	WORD         $0xf952
+	VPBROADCASTD (R10)(BX*2), Z10
+
+	// VDPBF16PS Z9, Z10, Z8
+	LONG $0x482e5262
+	WORD $0xc152
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x00000040, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_9x1_c1loop
+
+convFwdAVX512BF16_9x1_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_9x1_tap
+
+convFwdAVX512BF16_9x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_9x1_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	ADDQ   SI, DI
+	VADDPS (DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	ADDQ   SI, DI
+	VADDPS (DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	ADDQ   SI, DI
+	VADDPS (DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+
+convFwdAVX512BF16_9x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_9x1_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z9
+	VADDPS  Z9, Z0, Z0
+	VADDPS  Z9, Z1, Z1
+	VADDPS  Z9, Z2, Z2
+	VADDPS  Z9, Z3, Z3
+	VADDPS  Z9, Z4, Z4
+	VADDPS  Z9, Z5, Z5
+	VADDPS  Z9, Z6, Z6
+	VADDPS  Z9, Z7, Z7
+	VADDPS  Z9, Z8, Z8
+
+convFwdAVX512BF16_9x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_9x1_norelu
+	VXORPS Z10, Z10, Z10
+	VMAXPS Z10, Z0, Z0
+	VMAXPS Z10, Z1, Z1
+	VMAXPS Z10, Z2, Z2
+	VMAXPS Z10, Z3, Z3
+	VMAXPS Z10, Z4, Z4
+	VMAXPS Z10, Z5, Z5
+	VMAXPS Z10, Z6, Z6
+	VMAXPS Z10, Z7, Z7
+	VMAXPS Z10, Z8, Z8
+
+convFwdAVX512BF16_9x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z5, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z7, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_9x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_9x1_row
+
+convFwdAVX512BF16_9x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_10x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_10x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_10x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_10x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_10x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_10x1_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_10x1_store
+
+convFwdAVX512BF16_10x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	LEAQ (R10)(BX*2), R11
+	ADDQ BX, R11
+	MOVQ 48(AX), R12
+	SHRQ $0x02, R12
+	JZ   convFwdAVX512BF16_10x1_c1
+
+convFwdAVX512BF16_10x1_c4:
+	VMOVUPS      (DX), Z10
+	VPBROADCASTD (R8), Z11
+
+	// VDPBF16PS Z10, Z11, Z0
+	LONG         $0x4826d262
+	WORD         $0xc252
+	VPBROADCASTD (R8)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z1
+	LONG         $0x481ed262
+	WORD         $0xca52
+	VPBROADCASTD (R8)(BX*2), Z11
+
+	// VDPBF16PS Z10, Z11, Z2
+	LONG         $0x4826d262
+	WORD         $0xd252
+	VPBROADCASTD (R9), Z12
+
+	// VDPBF16PS Z10, Z12, Z3
+	LONG         $0x481ed262
+	WORD         $0xda52
+	VPBROADCASTD (R9)(BX*1), Z11
+
+	// VDPBF16PS Z10, Z11, Z4
+	LONG         $0x4826d262
+	WORD         $0xe252
+	VPBROADCASTD (R9)(BX*2), Z12
+
+	// VDPBF16PS Z10, Z12, Z5
+	LONG         $0x481ed262
+	WORD         $0xea52
+	VPBROADCASTD (R10), Z11
+
+	// VDPBF16PS Z10, Z11, Z6
+	LONG         $0x4826d262
+	WORD         $0xf252
+	VPBROADCASTD (R10)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z7
+	LONG         $0x481ed262
+	WORD         $0xfa52
+	VPBROADCASTD (R10)(BX*2), Z11
+
+	// VDPBF16PS Z10, Z11, Z8
+	LONG         $0x48265262
+	WORD         $0xc252
+	VPBROADCASTD (R11), Z12
+
+	// VDPBF16PS Z10, Z12, Z9
+	LONG         $0x481e5262
+	WORD         $0xca52
+	VMOVUPS      64(DX), Z10
+	VPBROADCASTD 4(R8), Z11
+
+	// VDPBF16PS Z10, Z11, Z0
+	LONG         $0x4826d262
+	WORD         $0xc252
+	VPBROADCASTD 4(R8)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z1
+	LONG         $0x481ed262
+	WORD         $0xca52
+	VPBROADCASTD 4(R8)(BX*2), Z11
+
+	// VDPBF16PS Z10, Z11, Z2
+	LONG         $0x4826d262
+	WORD         $0xd252
+	VPBROADCASTD 4(R9), Z12
+
+	// VDPBF16PS Z10, Z12, Z3
+	LONG         $0x481ed262
+	WORD         $0xda52
+	VPBROADCASTD 4(R9)(BX*1), Z11
+
+	// VDPBF16PS Z10, Z11, Z4
+	LONG         $0x4826d262
+	WORD         $0xe252
+	VPBROADCASTD 4(R9)(BX*2), Z12
+
+	// VDPBF16PS Z10, Z12, Z5
+	LONG         $0x481ed262
+	WORD         $0xea52
+	VPBROADCASTD 4(R10), Z11
+
+	// VDPBF16PS Z10, Z11, Z6
+	LONG         $0x4826d262
+	WORD         $0xf252
+	VPBROADCASTD 4(R10)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z7
+	LONG         $0x481ed262
+	WORD         $0xfa52
+	VPBROADCASTD 4(R10)(BX*2), Z11
+
+	// VDPBF16PS Z10, Z11, Z8
+	LONG         $0x48265262
+	WORD         $0xc252
+	VPBROADCASTD 4(R11), Z12
+
+	// VDPBF16PS Z10, Z12, Z9
+	LONG         $0x481e5262
+	WORD         $0xca52
+	VMOVUPS      128(DX), Z10
+	VPBROADCASTD 8(R8), Z11
+
+	// VDPBF16PS Z10, Z11, Z0
+	LONG         $0x4826d262
+	WORD         $0xc252
+	VPBROADCASTD 8(R8)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z1
+	LONG         $0x481ed262
+	WORD         $0xca52
+	VPBROADCASTD 8(R8)(BX*2), Z11
+
+	// VDPBF16PS Z10, Z11, Z2
+	LONG         $0x4826d262
+	WORD         $0xd252
+	VPBROADCASTD 8(R9), Z12
+
+	// VDPBF16PS Z10, Z12, Z3
+	LONG         $0x481ed262
+	WORD         $0xda52
+	VPBROADCASTD 8(R9)(BX*1), Z11
+
+	// VDPBF16PS Z10, Z11, Z4
+	LONG         $0x4826d262
+	WORD         $0xe252
+	VPBROADCASTD 8(R9)(BX*2), Z12
+
+	// VDPBF16PS Z10, Z12, Z5
+	LONG         $0x481ed262
+	WORD         $0xea52
+	VPBROADCASTD 8(R10), Z11
+
+	// VDPBF16PS Z10, Z11, Z6
+	LONG         $0x4826d262
+	WORD         $0xf252
+	VPBROADCASTD 8(R10)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z7
+	LONG         $0x481ed262
+	WORD         $0xfa52
+	VPBROADCASTD 8(R10)(BX*2), Z11
+
+	// VDPBF16PS Z10, Z11, Z8
+	LONG         $0x48265262
+	WORD         $0xc252
+	VPBROADCASTD 8(R11), Z12
+
+	// VDPBF16PS Z10, Z12, Z9
+	LONG         $0x481e5262
+	WORD         $0xca52
+	VMOVUPS      192(DX), Z10
+	VPBROADCASTD 12(R8), Z11
+
+	// VDPBF16PS Z10, Z11, Z0
+	LONG         $0x4826d262
+	WORD         $0xc252
+	VPBROADCASTD 12(R8)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z1
+	LONG         $0x481ed262
+	WORD         $0xca52
+	VPBROADCASTD 12(R8)(BX*2), Z11
+
+	// VDPBF16PS Z10, Z11, Z2
+	LONG         $0x4826d262
+	WORD         $0xd252
+	VPBROADCASTD 12(R9), Z12
+
+	// VDPBF16PS Z10, Z12, Z3
+	LONG         $0x481ed262
+	WORD         $0xda52
+	VPBROADCASTD 12(R9)(BX*1), Z11
+
+	// VDPBF16PS Z10, Z11, Z4
+	LONG         $0x4826d262
+	WORD         $0xe252
+	VPBROADCASTD 12(R9)(BX*2), Z12
+
+	// VDPBF16PS Z10, Z12, Z5
+	LONG         $0x481ed262
+	WORD         $0xea52
+	VPBROADCASTD 12(R10), Z11
+
+	// VDPBF16PS Z10, Z11, Z6
+	LONG         $0x4826d262
+	WORD         $0xf252
+	VPBROADCASTD 12(R10)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z7
+	LONG         $0x481ed262
+	WORD         $0xfa52
+	VPBROADCASTD 12(R10)(BX*2), Z11
+
+	// VDPBF16PS Z10, Z11, Z8
+	LONG         $0x48265262
+	WORD         $0xc252
+	VPBROADCASTD 12(R11), Z12
+
+	// VDPBF16PS Z10, Z12, Z9
+	LONG $0x481e5262
+	WORD $0xca52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x10, R11
+	ADDQ $0x00000100, DX
+	DECQ R12
+	JNZ  convFwdAVX512BF16_10x1_c4
+
+convFwdAVX512BF16_10x1_c1:
+	MOVQ 48(AX), R12
+	ANDQ $0x03, R12
+	JZ   convFwdAVX512BF16_10x1_nexttap
+
+convFwdAVX512BF16_10x1_c1loop:
+	VMOVUPS      (DX), Z10
+	VPBROADCASTD (R8), Z11
+
+	// VDPBF16PS Z10, Z11, Z0
+	LONG         $0x4826d262
+	WORD         $0xc252
+	VPBROADCASTD (R8)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z1
+	LONG         $0x481ed262
+	WORD         $0xca52
+	VPBROADCASTD (R8)(BX*2), Z11
+
+	// VDPBF16PS Z10, Z11, Z2
+	LONG         $0x4826d262
+	WORD         $0xd252
+	VPBROADCASTD (R9), Z12
+
+	// VDPBF16PS Z10, Z12, Z3
+	LONG         $0x481ed262
+	WORD         $0xda52
+	VPBROADCASTD (R9)(BX*1), Z11
+
+	// VDPBF16PS Z10, Z11, Z4
+	LONG         $0x4826d262
+	WORD         $0xe252
+	VPBROADCASTD (R9)(BX*2), Z12
+
+	// VDPBF16PS Z10, Z12, Z5
+	LONG         $0x481ed262
+	WORD         $0xea52
+	VPBROADCASTD (R10), Z11
+
+	// VDPBF16PS Z10, Z11, Z6
+	LONG         $0x4826d262
+	WORD         $0xf252
+	VPBROADCASTD (R10)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z7
+	LONG         $0x481ed262
+	WORD         $0xfa52
+	VPBROADCASTD (R10)(BX*2), Z11
+
+	// VDPBF16PS Z10, Z11, Z8
+	LONG         $0x48265262
+	WORD         $0xc252
+	VPBROADCASTD (R11), Z12
+
+	// VDPBF16PS Z10, Z12, Z9
+	LONG $0x481e5262
+	WORD $0xca52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x04, R11
+	ADDQ $0x00000040, DX
+	DECQ R12
+	JNZ  convFwdAVX512BF16_10x1_c1loop
+
+convFwdAVX512BF16_10x1_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_10x1_tap
+
+convFwdAVX512BF16_10x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_10x1_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	ADDQ   SI, DI
+	VADDPS (DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	ADDQ   SI, DI
+	VADDPS (DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	ADDQ   SI, DI
+	VADDPS (DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	ADDQ   SI, DI
+	VADDPS (DI), Z9, Z9
+
+convFwdAVX512BF16_10x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_10x1_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z10
+	VADDPS  Z10, Z0, Z0
+	VADDPS  Z10, Z1, Z1
+	VADDPS  Z10, Z2, Z2
+	VADDPS  Z10, Z3, Z3
+	VADDPS  Z10, Z4, Z4
+	VADDPS  Z10, Z5, Z5
+	VADDPS  Z10, Z6, Z6
+	VADDPS  Z10, Z7, Z7
+	VADDPS  Z10, Z8, Z8
+	VADDPS  Z10, Z9, Z9
+
+convFwdAVX512BF16_10x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_10x1_norelu
+	VXORPS Z11, Z11, Z11
+	VMAXPS Z11, Z0, Z0
+	VMAXPS Z11, Z1, Z1
+	VMAXPS Z11, Z2, Z2
+	VMAXPS Z11, Z3, Z3
+	VMAXPS Z11, Z4, Z4
+	VMAXPS Z11, Z5, Z5
+	VMAXPS Z11, Z6, Z6
+	VMAXPS Z11, Z7, Z7
+	VMAXPS Z11, Z8, Z8
+	VMAXPS Z11, Z9, Z9
+
+convFwdAVX512BF16_10x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z5, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z7, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z9, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_10x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_10x1_row
+
+convFwdAVX512BF16_10x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_11x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_11x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_11x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_11x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_11x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_11x1_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_11x1_store
+
+convFwdAVX512BF16_11x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	LEAQ (R10)(BX*2), R11
+	ADDQ BX, R11
+	MOVQ 48(AX), R12
+	SHRQ $0x02, R12
+	JZ   convFwdAVX512BF16_11x1_c1
+
+convFwdAVX512BF16_11x1_c4:
+	VMOVUPS      (DX), Z11
+	VPBROADCASTD (R8), Z12
+
+	// VDPBF16PS Z11, Z12, Z0
+	LONG         $0x481ed262
+	WORD         $0xc352
+	VPBROADCASTD (R8)(BX*1), Z13
+
+	// VDPBF16PS Z11, Z13, Z1
+	LONG         $0x4816d262
+	WORD         $0xcb52
+	VPBROADCASTD (R8)(BX*2), Z12
+
+	// VDPBF16PS Z11, Z12, Z2
+	LONG         $0x481ed262
+	WORD         $0xd352
+	VPBROADCASTD (R9), Z13
+
+	// VDPBF16PS Z11, Z13, Z3
+	LONG         $0x4816d262
+	WORD         $0xdb52
+	VPBROADCASTD (R9)(BX*1), Z12
+
+	// VDPBF16PS Z11, Z12, Z4
+	LONG         $0x481ed262
+	WORD         $0xe352
+	VPBROADCASTD (R9)(BX*2), Z13
+
+	// VDPBF16PS Z11, Z13, Z5
+	LONG         $0x4816d262
+	WORD         $0xeb52
+	VPBROADCASTD (R10), Z12
+
+	// VDPBF16PS Z11, Z12, Z6
+	LONG         $0x481ed262
+	WORD         $0xf352
+	VPBROADCASTD (R10)(BX*1), Z13
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VPBROADCASTD (R10)(BX*2), Z12
+
+	// VDPBF16PS Z11, Z12, Z8
+	LONG         $0x481e5262
+	WORD         $0xc352
+	VPBROADCASTD (R11), Z13
+
+	// VDPBF16PS Z11, Z13, Z9
+	LONG         $0x48165262
+	WORD         $0xcb52
+	VPBROADCASTD (R11)(BX*1), Z12
+
+	// VDPBF16PS Z11, Z12, Z10
+	LONG         $0x481e5262
+	WORD         $0xd352
+	VMOVUPS      64(DX), Z11
+	VPBROADCASTD 4(R8), Z12
+
+	// VDPBF16PS Z11, Z12, Z0
+	LONG         $0x481ed262
+	WORD         $0xc352
+	VPBROADCASTD 4(R8)(BX*1), Z13
+
+	// VDPBF16PS Z11, Z13, Z1
+	LONG         $0x4816d262
+	WORD         $0xcb52
+	VPBROADCASTD 4(R8)(BX*2), Z12
+
+	// VDPBF16PS Z11, Z12, Z2
+	LONG         $0x481ed262
+	WORD         $0xd352
+	VPBROADCASTD 4(R9), Z13
+
+	// VDPBF16PS Z11, Z13, Z3
+	LONG         $0x4816d262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R9)(BX*1), Z12
+
+	// VDPBF16PS Z11, Z12, Z4
+	LONG         $0x481ed262
+	WORD         $0xe352
+	VPBROADCASTD 4(R9)(BX*2), Z13
+
+	// VDPBF16PS Z11, Z13, Z5
+	LONG         $0x4816d262
+	WORD         $0xeb52
+	VPBROADCASTD 4(R10), Z12
+
+	// VDPBF16PS Z11, Z12, Z6
+	LONG         $0x481ed262
+	WORD         $0xf352
+	VPBROADCASTD 4(R10)(BX*1), Z13
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VPBROADCASTD 4(R10)(BX*2), Z12
+
+	// VDPBF16PS Z11, Z12, Z8
+	LONG         $0x481e5262
+	WORD         $0xc352
+	VPBROADCASTD 4(R11), Z13
+
+	// VDPBF16PS Z11, Z13, Z9
+	LONG         $0x48165262
+	WORD         $0xcb52
+	VPBROADCASTD 4(R11)(BX*1), Z12
+
+	// VDPBF16PS Z11, Z12, Z10
+	LONG         $0x481e5262
+	WORD         $0xd352
+	VMOVUPS      128(DX), Z11
+	VPBROADCASTD 8(R8), Z12
+
+	// VDPBF16PS Z11, Z12, Z0
+	LONG         $0x481ed262
+	WORD         $0xc352
+	VPBROADCASTD 8(R8)(BX*1), Z13
+
+	// VDPBF16PS Z11, Z13, Z1
+	LONG         $0x4816d262
+	WORD         $0xcb52
+	VPBROADCASTD 8(R8)(BX*2), Z12
+
+	// VDPBF16PS Z11, Z12, Z2
+	LONG         $0x481ed262
+	WORD         $0xd352
+	VPBROADCASTD 8(R9), Z13
+
+	// VDPBF16PS Z11, Z13, Z3
+	LONG         $0x4816d262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R9)(BX*1), Z12
+
+	// VDPBF16PS Z11, Z12, Z4
+	LONG         $0x481ed262
+	WORD         $0xe352
+	VPBROADCASTD 8(R9)(BX*2), Z13
+
+	// VDPBF16PS Z11, Z13, Z5
+	LONG         $0x4816d262
+	WORD         $0xeb52
+	VPBROADCASTD 8(R10), Z12
+
+	// VDPBF16PS Z11, Z12, Z6
+	LONG         $0x481ed262
+	WORD         $0xf352
+	VPBROADCASTD 8(R10)(BX*1), Z13
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VPBROADCASTD 8(R10)(BX*2), Z12
+
+	// VDPBF16PS Z11, Z12, Z8
+	LONG         $0x481e5262
+	WORD         $0xc352
+	VPBROADCASTD 8(R11), Z13
+
+	// VDPBF16PS Z11, Z13, Z9
+	LONG         $0x48165262
+	WORD         $0xcb52
+	VPBROADCASTD 8(R11)(BX*1), Z12
+
+	// VDPBF16PS Z11, Z12, Z10
+	LONG         $0x481e5262
+	WORD         $0xd352
+	VMOVUPS      192(DX), Z11
+	VPBROADCASTD 12(R8), Z12
+
+	// VDPBF16PS Z11, Z12, Z0
+	LONG         $0x481ed262
+	WORD         $0xc352
+	VPBROADCASTD 12(R8)(BX*1), Z13
+
+	// VDPBF16PS Z11, Z13, Z1
+	LONG         $0x4816d262
+	WORD         $0xcb52
+	VPBROADCASTD 12(R8)(BX*2), Z12
+
+	// VDPBF16PS Z11, Z12, Z2
+	LONG         $0x481ed262
+	WORD         $0xd352
+	VPBROADCASTD 12(R9), Z13
+
+	// VDPBF16PS Z11, Z13, Z3
+	LONG         $0x4816d262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R9)(BX*1), Z12
+
+	// VDPBF16PS Z11, Z12, Z4
+	LONG         $0x481ed262
+	WORD         $0xe352
+	VPBROADCASTD 12(R9)(BX*2), Z13
+
+	// VDPBF16PS Z11, Z13, Z5
+	LONG         $0x4816d262
+	WORD         $0xeb52
+	VPBROADCASTD 12(R10), Z12
+
+	// VDPBF16PS Z11, Z12, Z6
+	LONG         $0x481ed262
+	WORD         $0xf352
+	VPBROADCASTD 12(R10)(BX*1), Z13
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VPBROADCASTD 12(R10)(BX*2), Z12
+
+	// VDPBF16PS Z11, Z12, Z8
+	LONG         $0x481e5262
+	WORD         $0xc352
+	VPBROADCASTD 12(R11), Z13
+
+	// VDPBF16PS Z11, Z13, Z9
+	LONG         $0x48165262
+	WORD         $0xcb52
+	VPBROADCASTD 12(R11)(BX*1), Z12
+
+	// VDPBF16PS Z11, Z12, Z10
+	LONG $0x481e5262
+	WORD $0xd352
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x10, R11
+	ADDQ $0x00000100, DX
+	DECQ R12
+	JNZ  convFwdAVX512BF16_11x1_c4
+
+convFwdAVX512BF16_11x1_c1:
+	MOVQ 48(AX), R12
+	ANDQ $0x03, R12
+	JZ   convFwdAVX512BF16_11x1_nexttap
+
+convFwdAVX512BF16_11x1_c1loop:
+	VMOVUPS      (DX), Z11
+	VPBROADCASTD (R8), Z12
+
+	// VDPBF16PS Z11, Z12, Z0
+	LONG         $0x481ed262
+	WORD         $0xc352
+	VPBROADCASTD (R8)(BX*1), Z13
+
+	// VDPBF16PS Z11, Z13, Z1
+	LONG         $0x4816d262
+	WORD         $0xcb52
+	VPBROADCASTD (R8)(BX*2), Z12
+
+	// VDPBF16PS Z11, Z12, Z2
+	LONG         $0x481ed262
+	WORD         $0xd352
+	VPBROADCASTD (R9), Z13
+
+	// VDPBF16PS Z11, Z13, Z3
+	LONG         $0x4816d262
+	WORD         $0xdb52
+	VPBROADCASTD (R9)(BX*1), Z12
+
+	// VDPBF16PS Z11, Z12, Z4
+	LONG         $0x481ed262
+	WORD         $0xe352
+	VPBROADCASTD (R9)(BX*2), Z13
+
+	// VDPBF16PS Z11, Z13, Z5
+	LONG         $0x4816d262
+	WORD         $0xeb52
+	VPBROADCASTD (R10), Z12
+
+	// VDPBF16PS Z11, Z12, Z6
+	LONG         $0x481ed262
+	WORD         $0xf352
+	VPBROADCASTD (R10)(BX*1), Z13
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VPBROADCASTD (R10)(BX*2), Z12
+
+	// VDPBF16PS Z11, Z12, Z8
+	LONG         $0x481e5262
+	WORD         $0xc352
+	VPBROADCASTD (R11), Z13
+
+	// VDPBF16PS Z11, Z13, Z9
+	LONG         $0x48165262
+	WORD         $0xcb52
+	VPBROADCASTD (R11)(BX*1), Z12
+
+	// VDPBF16PS Z11, Z12, Z10
+	LONG $0x481e5262
+	WORD $0xd352
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x04, R11
+	ADDQ $0x00000040, DX
+	DECQ R12
+	JNZ  convFwdAVX512BF16_11x1_c1loop
+
+convFwdAVX512BF16_11x1_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_11x1_tap
+
+convFwdAVX512BF16_11x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_11x1_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	ADDQ   SI, DI
+	VADDPS (DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	ADDQ   SI, DI
+	VADDPS (DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	ADDQ   SI, DI
+	VADDPS (DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	ADDQ   SI, DI
+	VADDPS (DI), Z9, Z9
+	ADDQ   SI, DI
+	VADDPS (DI), Z10, Z10
+
+convFwdAVX512BF16_11x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_11x1_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z11
+	VADDPS  Z11, Z0, Z0
+	VADDPS  Z11, Z1, Z1
+	VADDPS  Z11, Z2, Z2
+	VADDPS  Z11, Z3, Z3
+	VADDPS  Z11, Z4, Z4
+	VADDPS  Z11, Z5, Z5
+	VADDPS  Z11, Z6, Z6
+	VADDPS  Z11, Z7, Z7
+	VADDPS  Z11, Z8, Z8
+	VADDPS  Z11, Z9, Z9
+	VADDPS  Z11, Z10, Z10
+
+convFwdAVX512BF16_11x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_11x1_norelu
+	VXORPS Z12, Z12, Z12
+	VMAXPS Z12, Z0, Z0
+	VMAXPS Z12, Z1, Z1
+	VMAXPS Z12, Z2, Z2
+	VMAXPS Z12, Z3, Z3
+	VMAXPS Z12, Z4, Z4
+	VMAXPS Z12, Z5, Z5
+	VMAXPS Z12, Z6, Z6
+	VMAXPS Z12, Z7, Z7
+	VMAXPS Z12, Z8, Z8
+	VMAXPS Z12, Z9, Z9
+	VMAXPS Z12, Z10, Z10
+
+convFwdAVX512BF16_11x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z5, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z7, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z9, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z10, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_11x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_11x1_row
+
+convFwdAVX512BF16_11x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_12x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_12x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_12x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_12x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_12x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_12x1_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_12x1_store
+
+convFwdAVX512BF16_12x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	LEAQ (R10)(BX*2), R11
+	ADDQ BX, R11
+	MOVQ 48(AX), R12
+	SHRQ $0x02, R12
+	JZ   convFwdAVX512BF16_12x1_c1
+
+convFwdAVX512BF16_12x1_c4:
+	VMOVUPS      (DX), Z12
+	VPBROADCASTD (R8), Z13
+
+	// VDPBF16PS Z12, Z13, Z0
+	LONG         $0x4816d262
+	WORD         $0xc452
+	VPBROADCASTD (R8)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z1
+	LONG         $0x480ed262
+	WORD         $0xcc52
+	VPBROADCASTD (R8)(BX*2), Z13
+
+	// VDPBF16PS Z12, Z13, Z2
+	LONG         $0x4816d262
+	WORD         $0xd452
+	VPBROADCASTD (R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z3
+	LONG         $0x480ed262
+	WORD         $0xdc52
+	VPBROADCASTD (R9)(BX*1), Z13
+
+	// VDPBF16PS Z12, Z13, Z4
+	LONG         $0x4816d262
+	WORD         $0xe452
+	VPBROADCASTD (R9)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z5
+	LONG         $0x480ed262
+	WORD         $0xec52
+	VPBROADCASTD (R10), Z13
+
+	// VDPBF16PS Z12, Z13, Z6
+	LONG         $0x4816d262
+	WORD         $0xf452
+	VPBROADCASTD (R10)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z7
+	LONG         $0x480ed262
+	WORD         $0xfc52
+	VPBROADCASTD (R10)(BX*2), Z13
+
+	// VDPBF16PS Z12, Z13, Z8
+	LONG         $0x48165262
+	WORD         $0xc452
+	VPBROADCASTD (R11), Z14
+
+	// VDPBF16PS Z12, Z14, Z9
+	LONG         $0x480e5262
+	WORD         $0xcc52
+	VPBROADCASTD (R11)(BX*1), Z13
+
+	// VDPBF16PS Z12, Z13, Z10
+	LONG         $0x48165262
+	WORD         $0xd452
+	VPBROADCASTD (R11)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z11
+	LONG         $0x480e5262
+	WORD         $0xdc52
+	VMOVUPS      64(DX), Z12
+	VPBROADCASTD 4(R8), Z13
+
+	// VDPBF16PS Z12, Z13, Z0
+	LONG         $0x4816d262
+	WORD         $0xc452
+	VPBROADCASTD 4(R8)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z1
+	LONG         $0x480ed262
+	WORD         $0xcc52
+	VPBROADCASTD 4(R8)(BX*2), Z13
+
+	// VDPBF16PS Z12, Z13, Z2
+	LONG         $0x4816d262
+	WORD         $0xd452
+	VPBROADCASTD 4(R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z3
+	LONG         $0x480ed262
+	WORD         $0xdc52
+	VPBROADCASTD 4(R9)(BX*1), Z13
+
+	// VDPBF16PS Z12, Z13, Z4
+	LONG         $0x4816d262
+	WORD         $0xe452
+	VPBROADCASTD 4(R9)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z5
+	LONG         $0x480ed262
+	WORD         $0xec52
+	VPBROADCASTD 4(R10), Z13
+
+	// VDPBF16PS Z12, Z13, Z6
+	LONG         $0x4816d262
+	WORD         $0xf452
+	VPBROADCASTD 4(R10)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z7
+	LONG         $0x480ed262
+	WORD         $0xfc52
+	VPBROADCASTD 4(R10)(BX*2), Z13
+
+	// VDPBF16PS Z12, Z13, Z8
+	LONG         $0x48165262
+	WORD         $0xc452
+	VPBROADCASTD 4(R11), Z14
+
+	// VDPBF16PS Z12, Z14, Z9
+	LONG         $0x480e5262
+	WORD         $0xcc52
+	VPBROADCASTD 4(R11)(BX*1), Z13
+
+	// VDPBF16PS Z12, Z13, Z10
+	LONG         $0x48165262
+	WORD         $0xd452
+	VPBROADCASTD 4(R11)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z11
+	LONG         $0x480e5262
+	WORD         $0xdc52
+	VMOVUPS      128(DX), Z12
+	VPBROADCASTD 8(R8), Z13
+
+	// VDPBF16PS Z12, Z13, Z0
+	LONG         $0x4816d262
+	WORD         $0xc452
+	VPBROADCASTD 8(R8)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z1
+	LONG         $0x480ed262
+	WORD         $0xcc52
+	VPBROADCASTD 8(R8)(BX*2), Z13
+
+	// VDPBF16PS Z12, Z13, Z2
+	LONG         $0x4816d262
+	WORD         $0xd452
+	VPBROADCASTD 8(R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z3
+	LONG         $0x480ed262
+	WORD         $0xdc52
+	VPBROADCASTD 8(R9)(BX*1), Z13
+
+	// VDPBF16PS Z12, Z13, Z4
+	LONG         $0x4816d262
+	WORD         $0xe452
+	VPBROADCASTD 8(R9)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z5
+	LONG         $0x480ed262
+	WORD         $0xec52
+	VPBROADCASTD 8(R10), Z13
+
+	// VDPBF16PS Z12, Z13, Z6
+	LONG         $0x4816d262
+	WORD         $0xf452
+	VPBROADCASTD 8(R10)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z7
+	LONG         $0x480ed262
+	WORD         $0xfc52
+	VPBROADCASTD 8(R10)(BX*2), Z13
+
+	// VDPBF16PS Z12, Z13, Z8
+	LONG         $0x48165262
+	WORD         $0xc452
+	VPBROADCASTD 8(R11), Z14
+
+	// VDPBF16PS Z12, Z14, Z9
+	LONG         $0x480e5262
+	WORD         $0xcc52
+	VPBROADCASTD 8(R11)(BX*1), Z13
+
+	// VDPBF16PS Z12, Z13, Z10
+	LONG         $0x48165262
+	WORD         $0xd452
+	VPBROADCASTD 8(R11)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z11
+	LONG         $0x480e5262
+	WORD         $0xdc52
+	VMOVUPS      192(DX), Z12
+	VPBROADCASTD 12(R8), Z13
+
+	// VDPBF16PS Z12, Z13, Z0
+	LONG         $0x4816d262
+	WORD         $0xc452
+	VPBROADCASTD 12(R8)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z1
+	LONG         $0x480ed262
+	WORD         $0xcc52
+	VPBROADCASTD 12(R8)(BX*2), Z13
+
+	// VDPBF16PS Z12, Z13, Z2
+	LONG         $0x4816d262
+	WORD         $0xd452
+	VPBROADCASTD 12(R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z3
+	LONG         $0x480ed262
+	WORD         $0xdc52
+	VPBROADCASTD 12(R9)(BX*1), Z13
+
+	// VDPBF16PS Z12, Z13, Z4
+	LONG         $0x4816d262
+	WORD         $0xe452
+	VPBROADCASTD 12(R9)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z5
+	LONG         $0x480ed262
+	WORD         $0xec52
+	VPBROADCASTD 12(R10), Z13
+
+	// VDPBF16PS Z12, Z13, Z6
+	LONG         $0x4816d262
+	WORD         $0xf452
+	VPBROADCASTD 12(R10)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z7
+	LONG         $0x480ed262
+	WORD         $0xfc52
+	VPBROADCASTD 12(R10)(BX*2), Z13
+
+	// VDPBF16PS Z12, Z13, Z8
+	LONG         $0x48165262
+	WORD         $0xc452
+	VPBROADCASTD 12(R11), Z14
+
+	// VDPBF16PS Z12, Z14, Z9
+	LONG         $0x480e5262
+	WORD         $0xcc52
+	VPBROADCASTD 12(R11)(BX*1), Z13
+
+	// VDPBF16PS Z12, Z13, Z10
+	LONG         $0x48165262
+	WORD         $0xd452
+	VPBROADCASTD 12(R11)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z11
+	LONG $0x480e5262
+	WORD $0xdc52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x10, R11
+	ADDQ $0x00000100, DX
+	DECQ R12
+	JNZ  convFwdAVX512BF16_12x1_c4
+
+convFwdAVX512BF16_12x1_c1:
+	MOVQ 48(AX), R12
+	ANDQ $0x03, R12
+	JZ   convFwdAVX512BF16_12x1_nexttap
+
+convFwdAVX512BF16_12x1_c1loop:
+	VMOVUPS      (DX), Z12
+	VPBROADCASTD (R8), Z13
+
+	// VDPBF16PS Z12, Z13, Z0
+	LONG         $0x4816d262
+	WORD         $0xc452
+	VPBROADCASTD (R8)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z1
+	LONG         $0x480ed262
+	WORD         $0xcc52
+	VPBROADCASTD (R8)(BX*2), Z13
+
+	// VDPBF16PS Z12, Z13, Z2
+	LONG         $0x4816d262
+	WORD         $0xd452
+	VPBROADCASTD (R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z3
+	LONG         $0x480ed262
+	WORD         $0xdc52
+	VPBROADCASTD (R9)(BX*1), Z13
+
+	// VDPBF16PS Z12, Z13, Z4
+	LONG         $0x4816d262
+	WORD         $0xe452
+	VPBROADCASTD (R9)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z5
+	LONG         $0x480ed262
+	WORD         $0xec52
+	VPBROADCASTD (R10), Z13
+
+	// VDPBF16PS Z12, Z13, Z6
+	LONG         $0x4816d262
+	WORD         $0xf452
+	VPBROADCASTD (R10)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z7
+	LONG         $0x480ed262
+	WORD         $0xfc52
+	VPBROADCASTD (R10)(BX*2), Z13
+
+	// VDPBF16PS Z12, Z13, Z8
+	LONG         $0x48165262
+	WORD         $0xc452
+	VPBROADCASTD (R11), Z14
+
+	// VDPBF16PS Z12, Z14, Z9
+	LONG         $0x480e5262
+	WORD         $0xcc52
+	VPBROADCASTD (R11)(BX*1), Z13
+
+	// VDPBF16PS Z12, Z13, Z10
+	LONG         $0x48165262
+	WORD         $0xd452
+	VPBROADCASTD (R11)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z11
+	LONG $0x480e5262
+	WORD $0xdc52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x04, R11
+	ADDQ $0x00000040, DX
+	DECQ R12
+	JNZ  convFwdAVX512BF16_12x1_c1loop
+
+convFwdAVX512BF16_12x1_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_12x1_tap
+
+convFwdAVX512BF16_12x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_12x1_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	ADDQ   SI, DI
+	VADDPS (DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	ADDQ   SI, DI
+	VADDPS (DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	ADDQ   SI, DI
+	VADDPS (DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	ADDQ   SI, DI
+	VADDPS (DI), Z9, Z9
+	ADDQ   SI, DI
+	VADDPS (DI), Z10, Z10
+	ADDQ   SI, DI
+	VADDPS (DI), Z11, Z11
+
+convFwdAVX512BF16_12x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_12x1_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z12
+	VADDPS  Z12, Z0, Z0
+	VADDPS  Z12, Z1, Z1
+	VADDPS  Z12, Z2, Z2
+	VADDPS  Z12, Z3, Z3
+	VADDPS  Z12, Z4, Z4
+	VADDPS  Z12, Z5, Z5
+	VADDPS  Z12, Z6, Z6
+	VADDPS  Z12, Z7, Z7
+	VADDPS  Z12, Z8, Z8
+	VADDPS  Z12, Z9, Z9
+	VADDPS  Z12, Z10, Z10
+	VADDPS  Z12, Z11, Z11
+
+convFwdAVX512BF16_12x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_12x1_norelu
+	VXORPS Z13, Z13, Z13
+	VMAXPS Z13, Z0, Z0
+	VMAXPS Z13, Z1, Z1
+	VMAXPS Z13, Z2, Z2
+	VMAXPS Z13, Z3, Z3
+	VMAXPS Z13, Z4, Z4
+	VMAXPS Z13, Z5, Z5
+	VMAXPS Z13, Z6, Z6
+	VMAXPS Z13, Z7, Z7
+	VMAXPS Z13, Z8, Z8
+	VMAXPS Z13, Z9, Z9
+	VMAXPS Z13, Z10, Z10
+	VMAXPS Z13, Z11, Z11
+
+convFwdAVX512BF16_12x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z5, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z7, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z9, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z10, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z11, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_12x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_12x1_row
+
+convFwdAVX512BF16_12x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_13x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_13x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_13x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_13x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_13x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_13x1_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_13x1_store
+
+convFwdAVX512BF16_13x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	LEAQ (R10)(BX*2), R11
+	ADDQ BX, R11
+	LEAQ (R11)(BX*2), R12
+	ADDQ BX, R12
+	MOVQ 48(AX), R13
+	SHRQ $0x02, R13
+	JZ   convFwdAVX512BF16_13x1_c1
+
+convFwdAVX512BF16_13x1_c4:
+	VMOVUPS      (DX), Z13
+	VPBROADCASTD (R8), Z14
+
+	// VDPBF16PS Z13, Z14, Z0
+	LONG         $0x480ed262
+	WORD         $0xc552
+	VPBROADCASTD (R8)(BX*1), Z15
+
+	// VDPBF16PS Z13, Z15, Z1
+	LONG         $0x4806d262
+	WORD         $0xcd52
+	VPBROADCASTD (R8)(BX*2), Z14
+
+	// VDPBF16PS Z13, Z14, Z2
+	LONG         $0x480ed262
+	WORD         $0xd552
+	VPBROADCASTD (R9), Z15
+
+	// VDPBF16PS Z13, Z15, Z3
+	LONG         $0x4806d262
+	WORD         $0xdd52
+	VPBROADCASTD (R9)(BX*1), Z14
+
+	// VDPBF16PS Z13, Z14, Z4
+	LONG         $0x480ed262
+	WORD         $0xe552
+	VPBROADCASTD (R9)(BX*2), Z15
+
+	// VDPBF16PS Z13, Z15, Z5
+	LONG         $0x4806d262
+	WORD         $0xed52
+	VPBROADCASTD (R10), Z14
+
+	// VDPBF16PS Z13, Z14, Z6
+	LONG         $0x480ed262
+	WORD         $0xf552
+	VPBROADCASTD (R10)(BX*1), Z15
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG         $0x4806d262
+	WORD         $0xfd52
+	VPBROADCASTD (R10)(BX*2), Z14
+
+	// VDPBF16PS Z13, Z14, Z8
+	LONG         $0x480e5262
+	WORD         $0xc552
+	VPBROADCASTD (R11), Z15
+
+	// VDPBF16PS Z13, Z15, Z9
+	LONG         $0x48065262
+	WORD         $0xcd52
+	VPBROADCASTD (R11)(BX*1), Z14
+
+	// VDPBF16PS Z13, Z14, Z10
+	LONG         $0x480e5262
+	WORD         $0xd552
+	VPBROADCASTD (R11)(BX*2), Z15
+
+	// VDPBF16PS Z13, Z15, Z11
+	LONG         $0x48065262
+	WORD         $0xdd52
+	VPBROADCASTD (R12), Z14
+
+	// VDPBF16PS Z13, Z14, Z12
+	LONG         $0x480e5262
+	WORD         $0xe552
+	VMOVUPS      64(DX), Z13
+	VPBROADCASTD 4(R8), Z14
+
+	// VDPBF16PS Z13, Z14, Z0
+	LONG         $0x480ed262
+	WORD         $0xc552
+	VPBROADCASTD 4(R8)(BX*1), Z15
+
+	// VDPBF16PS Z13, Z15, Z1
+	LONG         $0x4806d262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R8)(BX*2), Z14
+
+	// VDPBF16PS Z13, Z14, Z2
+	LONG         $0x480ed262
+	WORD         $0xd552
+	VPBROADCASTD 4(R9), Z15
+
+	// VDPBF16PS Z13, Z15, Z3
+	LONG         $0x4806d262
+	WORD         $0xdd52
+	VPBROADCASTD 4(R9)(BX*1), Z14
+
+	// VDPBF16PS Z13, Z14, Z4
+	LONG         $0x480ed262
+	WORD         $0xe552
+	VPBROADCASTD 4(R9)(BX*2), Z15
+
+	// VDPBF16PS Z13, Z15, Z5
+	LONG         $0x4806d262
+	WORD         $0xed52
+	VPBROADCASTD 4(R10), Z14
+
+	// VDPBF16PS Z13, Z14, Z6
+	LONG         $0x480ed262
+	WORD         $0xf552
+	VPBROADCASTD 4(R10)(BX*1), Z15
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG         $0x4806d262
+	WORD         $0xfd52
+	VPBROADCASTD 4(R10)(BX*2), Z14
+
+	// VDPBF16PS Z13, Z14, Z8
+	LONG         $0x480e5262
+	WORD         $0xc552
+	VPBROADCASTD 4(R11), Z15
+
+	// VDPBF16PS Z13, Z15, Z9
+	LONG         $0x48065262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R11)(BX*1), Z14
+
+	// VDPBF16PS Z13, Z14, Z10
+	LONG         $0x480e5262
+	WORD         $0xd552
+	VPBROADCASTD 4(R11)(BX*2), Z15
+
+	// VDPBF16PS Z13, Z15, Z11
+	LONG         $0x48065262
+	WORD         $0xdd52
+	VPBROADCASTD 4(R12), Z14
+
+	// VDPBF16PS Z13, Z14, Z12
+	LONG         $0x480e5262
+	WORD         $0xe552
+	VMOVUPS      128(DX), Z13
+	VPBROADCASTD 8(R8), Z14
+
+	// VDPBF16PS Z13, Z14, Z0
+	LONG         $0x480ed262
+	WORD         $0xc552
+	VPBROADCASTD 8(R8)(BX*1), Z15
+
+	// VDPBF16PS Z13, Z15, Z1
+	LONG         $0x4806d262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R8)(BX*2), Z14
+
+	// VDPBF16PS Z13, Z14, Z2
+	LONG         $0x480ed262
+	WORD         $0xd552
+	VPBROADCASTD 8(R9), Z15
+
+	// VDPBF16PS Z13, Z15, Z3
+	LONG         $0x4806d262
+	WORD         $0xdd52
+	VPBROADCASTD 8(R9)(BX*1), Z14
+
+	// VDPBF16PS Z13, Z14, Z4
+	LONG         $0x480ed262
+	WORD         $0xe552
+	VPBROADCASTD 8(R9)(BX*2), Z15
+
+	// VDPBF16PS Z13, Z15, Z5
+	LONG         $0x4806d262
+	WORD         $0xed52
+	VPBROADCASTD 8(R10), Z14
+
+	// VDPBF16PS Z13, Z14, Z6
+	LONG         $0x480ed262
+	WORD         $0xf552
+	VPBROADCASTD 8(R10)(BX*1), Z15
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG         $0x4806d262
+	WORD         $0xfd52
+	VPBROADCASTD 8(R10)(BX*2), Z14
+
+	// VDPBF16PS Z13, Z14, Z8
+	LONG         $0x480e5262
+	WORD         $0xc552
+	VPBROADCASTD 8(R11), Z15
+
+	// VDPBF16PS Z13, Z15, Z9
+	LONG         $0x48065262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R11)(BX*1), Z14
+
+	// VDPBF16PS Z13, Z14, Z10
+	LONG         $0x480e5262
+	WORD         $0xd552
+	VPBROADCASTD 8(R11)(BX*2), Z15
+
+	// VDPBF16PS Z13, Z15, Z11
+	LONG         $0x48065262
+	WORD         $0xdd52
+	VPBROADCASTD 8(R12), Z14
+
+	// VDPBF16PS Z13, Z14, Z12
+	LONG         $0x480e5262
+	WORD         $0xe552
+	VMOVUPS      192(DX), Z13
+	VPBROADCASTD 12(R8), Z14
+
+	// VDPBF16PS Z13, Z14, Z0
+	LONG         $0x480ed262
+	WORD         $0xc552
+	VPBROADCASTD 12(R8)(BX*1), Z15
+
+	// VDPBF16PS Z13, Z15, Z1
+	LONG         $0x4806d262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R8)(BX*2), Z14
+
+	// VDPBF16PS Z13, Z14, Z2
+	LONG         $0x480ed262
+	WORD         $0xd552
+	VPBROADCASTD 12(R9), Z15
+
+	// VDPBF16PS Z13, Z15, Z3
+	LONG         $0x4806d262
+	WORD         $0xdd52
+	VPBROADCASTD 12(R9)(BX*1), Z14
+
+	// VDPBF16PS Z13, Z14, Z4
+	LONG         $0x480ed262
+	WORD         $0xe552
+	VPBROADCASTD 12(R9)(BX*2), Z15
+
+	// VDPBF16PS Z13, Z15, Z5
+	LONG         $0x4806d262
+	WORD         $0xed52
+	VPBROADCASTD 12(R10), Z14
+
+	// VDPBF16PS Z13, Z14, Z6
+	LONG         $0x480ed262
+	WORD         $0xf552
+	VPBROADCASTD 12(R10)(BX*1), Z15
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG         $0x4806d262
+	WORD         $0xfd52
+	VPBROADCASTD 12(R10)(BX*2), Z14
+
+	// VDPBF16PS Z13, Z14, Z8
+	LONG         $0x480e5262
+	WORD         $0xc552
+	VPBROADCASTD 12(R11), Z15
+
+	// VDPBF16PS Z13, Z15, Z9
+	LONG         $0x48065262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R11)(BX*1), Z14
+
+	// VDPBF16PS Z13, Z14, Z10
+	LONG         $0x480e5262
+	WORD         $0xd552
+	VPBROADCASTD 12(R11)(BX*2), Z15
+
+	// VDPBF16PS Z13, Z15, Z11
+	LONG         $0x48065262
+	WORD         $0xdd52
+	VPBROADCASTD 12(R12), Z14
+
+	// VDPBF16PS Z13, Z14, Z12
+	LONG $0x480e5262
+	WORD $0xe552
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x10, R11
+	ADDQ $0x10, R12
+	ADDQ $0x00000100, DX
+	DECQ R13
+	JNZ  convFwdAVX512BF16_13x1_c4
+
+convFwdAVX512BF16_13x1_c1:
+	MOVQ 48(AX), R13
+	ANDQ $0x03, R13
+	JZ   convFwdAVX512BF16_13x1_nexttap
+
+convFwdAVX512BF16_13x1_c1loop:
+	VMOVUPS      (DX), Z13
+	VPBROADCASTD (R8), Z14
+
+	// VDPBF16PS Z13, Z14, Z0
+	LONG         $0x480ed262
+	WORD         $0xc552
+	VPBROADCASTD (R8)(BX*1), Z15
+
+	// VDPBF16PS Z13, Z15, Z1
+	LONG         $0x4806d262
+	WORD         $0xcd52
+	VPBROADCASTD (R8)(BX*2), Z14
+
+	// VDPBF16PS Z13, Z14, Z2
+	LONG         $0x480ed262
+	WORD         $0xd552
+	VPBROADCASTD (R9), Z15
+
+	// VDPBF16PS Z13, Z15, Z3
+	LONG         $0x4806d262
+	WORD         $0xdd52
+	VPBROADCASTD (R9)(BX*1), Z14
+
+	// VDPBF16PS Z13, Z14, Z4
+	LONG         $0x480ed262
+	WORD         $0xe552
+	VPBROADCASTD (R9)(BX*2), Z15
+
+	// VDPBF16PS Z13, Z15, Z5
+	LONG         $0x4806d262
+	WORD         $0xed52
+	VPBROADCASTD (R10), Z14
+
+	// VDPBF16PS Z13, Z14, Z6
+	LONG         $0x480ed262
+	WORD         $0xf552
+	VPBROADCASTD (R10)(BX*1), Z15
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG         $0x4806d262
+	WORD         $0xfd52
+	VPBROADCASTD (R10)(BX*2), Z14
+
+	// VDPBF16PS Z13, Z14, Z8
+	LONG         $0x480e5262
+	WORD         $0xc552
+	VPBROADCASTD (R11), Z15
+
+	// VDPBF16PS Z13, Z15, Z9
+	LONG         $0x48065262
+	WORD         $0xcd52
+	VPBROADCASTD (R11)(BX*1), Z14
+
+	// VDPBF16PS Z13, Z14, Z10
+	LONG         $0x480e5262
+	WORD         $0xd552
+	VPBROADCASTD (R11)(BX*2), Z15
+
+	// VDPBF16PS Z13, Z15, Z11
+	LONG         $0x48065262
+	WORD         $0xdd52
+	VPBROADCASTD (R12), Z14
+
+	// VDPBF16PS Z13, Z14, Z12
+	LONG $0x480e5262
+	WORD $0xe552
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x04, R11
+	ADDQ $0x04, R12
+	ADDQ $0x00000040, DX
+	DECQ R13
+	JNZ  convFwdAVX512BF16_13x1_c1loop
+
+convFwdAVX512BF16_13x1_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_13x1_tap
+
+convFwdAVX512BF16_13x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_13x1_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	ADDQ   SI, DI
+	VADDPS (DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	ADDQ   SI, DI
+	VADDPS (DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	ADDQ   SI, DI
+	VADDPS (DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	ADDQ   SI, DI
+	VADDPS (DI), Z9, Z9
+	ADDQ   SI, DI
+	VADDPS (DI), Z10, Z10
+	ADDQ   SI, DI
+	VADDPS (DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+
+convFwdAVX512BF16_13x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_13x1_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z13
+	VADDPS  Z13, Z0, Z0
+	VADDPS  Z13, Z1, Z1
+	VADDPS  Z13, Z2, Z2
+	VADDPS  Z13, Z3, Z3
+	VADDPS  Z13, Z4, Z4
+	VADDPS  Z13, Z5, Z5
+	VADDPS  Z13, Z6, Z6
+	VADDPS  Z13, Z7, Z7
+	VADDPS  Z13, Z8, Z8
+	VADDPS  Z13, Z9, Z9
+	VADDPS  Z13, Z10, Z10
+	VADDPS  Z13, Z11, Z11
+	VADDPS  Z13, Z12, Z12
+
+convFwdAVX512BF16_13x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_13x1_norelu
+	VXORPS Z14, Z14, Z14
+	VMAXPS Z14, Z0, Z0
+	VMAXPS Z14, Z1, Z1
+	VMAXPS Z14, Z2, Z2
+	VMAXPS Z14, Z3, Z3
+	VMAXPS Z14, Z4, Z4
+	VMAXPS Z14, Z5, Z5
+	VMAXPS Z14, Z6, Z6
+	VMAXPS Z14, Z7, Z7
+	VMAXPS Z14, Z8, Z8
+	VMAXPS Z14, Z9, Z9
+	VMAXPS Z14, Z10, Z10
+	VMAXPS Z14, Z11, Z11
+	VMAXPS Z14, Z12, Z12
+
+convFwdAVX512BF16_13x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z5, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z7, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z9, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z10, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z11, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_13x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_13x1_row
+
+convFwdAVX512BF16_13x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_14x1(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_14x1(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_14x1_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_14x1_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_14x1_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_14x1_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_14x1_store
+
+convFwdAVX512BF16_14x1_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	LEAQ (R10)(BX*2), R11
+	ADDQ BX, R11
+	LEAQ (R11)(BX*2), R12
+	ADDQ BX, R12
+	MOVQ 48(AX), R13
+	SHRQ $0x02, R13
+	JZ   convFwdAVX512BF16_14x1_c1
+
+convFwdAVX512BF16_14x1_c4:
+	VMOVUPS      (DX), Z14
+	VPBROADCASTD (R8), Z15
+
+	// VDPBF16PS Z14, Z15, Z0
+	LONG         $0x4806d262
+	WORD         $0xc652
+	VPBROADCASTD (R8)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z1
+	LONG         $0x407ed262
+	WORD         $0xce52
+	VPBROADCASTD (R8)(BX*2), Z15
+
+	// VDPBF16PS Z14, Z15, Z2
+	LONG         $0x4806d262
+	WORD         $0xd652
+	VPBROADCASTD (R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z3
+	LONG         $0x407ed262
+	WORD         $0xde52
+	VPBROADCASTD (R9)(BX*1), Z15
+
+	// VDPBF16PS Z14, Z15, Z4
+	LONG         $0x4806d262
+	WORD         $0xe652
+	VPBROADCASTD (R9)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xee52
+	VPBROADCASTD (R10), Z15
+
+	// VDPBF16PS Z14, Z15, Z6
+	LONG         $0x4806d262
+	WORD         $0xf652
+	VPBROADCASTD (R10)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z7
+	LONG         $0x407ed262
+	WORD         $0xfe52
+	VPBROADCASTD (R10)(BX*2), Z15
+
+	// VDPBF16PS Z14, Z15, Z8
+	LONG         $0x48065262
+	WORD         $0xc652
+	VPBROADCASTD (R11), Z16
+
+	// VDPBF16PS Z14, Z16, Z9
+	LONG         $0x407e5262
+	WORD         $0xce52
+	VPBROADCASTD (R11)(BX*1), Z15
+
+	// VDPBF16PS Z14, Z15, Z10
+	LONG         $0x48065262
+	WORD         $0xd652
+	VPBROADCASTD (R11)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z11
+	LONG         $0x407e5262
+	WORD         $0xde52
+	VPBROADCASTD (R12), Z15
+
+	// VDPBF16PS Z14, Z15, Z12
+	LONG         $0x48065262
+	WORD         $0xe652
+	VPBROADCASTD (R12)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z13
+	LONG         $0x407e5262
+	WORD         $0xee52
+	VMOVUPS      64(DX), Z14
+	VPBROADCASTD 4(R8), Z15
+
+	// VDPBF16PS Z14, Z15, Z0
+	LONG         $0x4806d262
+	WORD         $0xc652
+	VPBROADCASTD 4(R8)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z1
+	LONG         $0x407ed262
+	WORD         $0xce52
+	VPBROADCASTD 4(R8)(BX*2), Z15
+
+	// VDPBF16PS Z14, Z15, Z2
+	LONG         $0x4806d262
+	WORD         $0xd652
+	VPBROADCASTD 4(R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z3
+	LONG         $0x407ed262
+	WORD         $0xde52
+	VPBROADCASTD 4(R9)(BX*1), Z15
+
+	// VDPBF16PS Z14, Z15, Z4
+	LONG         $0x4806d262
+	WORD         $0xe652
+	VPBROADCASTD 4(R9)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xee52
+	VPBROADCASTD 4(R10), Z15
+
+	// VDPBF16PS Z14, Z15, Z6
+	LONG         $0x4806d262
+	WORD         $0xf652
+	VPBROADCASTD 4(R10)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z7
+	LONG         $0x407ed262
+	WORD         $0xfe52
+	VPBROADCASTD 4(R10)(BX*2), Z15
+
+	// VDPBF16PS Z14, Z15, Z8
+	LONG         $0x48065262
+	WORD         $0xc652
+	VPBROADCASTD 4(R11), Z16
+
+	// VDPBF16PS Z14, Z16, Z9
+	LONG         $0x407e5262
+	WORD         $0xce52
+	VPBROADCASTD 4(R11)(BX*1), Z15
+
+	// VDPBF16PS Z14, Z15, Z10
+	LONG         $0x48065262
+	WORD         $0xd652
+	VPBROADCASTD 4(R11)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z11
+	LONG         $0x407e5262
+	WORD         $0xde52
+	VPBROADCASTD 4(R12), Z15
+
+	// VDPBF16PS Z14, Z15, Z12
+	LONG         $0x48065262
+	WORD         $0xe652
+	VPBROADCASTD 4(R12)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z13
+	LONG         $0x407e5262
+	WORD         $0xee52
+	VMOVUPS      128(DX), Z14
+	VPBROADCASTD 8(R8), Z15
+
+	// VDPBF16PS Z14, Z15, Z0
+	LONG         $0x4806d262
+	WORD         $0xc652
+	VPBROADCASTD 8(R8)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z1
+	LONG         $0x407ed262
+	WORD         $0xce52
+	VPBROADCASTD 8(R8)(BX*2), Z15
+
+	// VDPBF16PS Z14, Z15, Z2
+	LONG         $0x4806d262
+	WORD         $0xd652
+	VPBROADCASTD 8(R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z3
+	LONG         $0x407ed262
+	WORD         $0xde52
+	VPBROADCASTD 8(R9)(BX*1), Z15
+
+	// VDPBF16PS Z14, Z15, Z4
+	LONG         $0x4806d262
+	WORD         $0xe652
+	VPBROADCASTD 8(R9)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xee52
+	VPBROADCASTD 8(R10), Z15
+
+	// VDPBF16PS Z14, Z15, Z6
+	LONG         $0x4806d262
+	WORD         $0xf652
+	VPBROADCASTD 8(R10)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z7
+	LONG         $0x407ed262
+	WORD         $0xfe52
+	VPBROADCASTD 8(R10)(BX*2), Z15
+
+	// VDPBF16PS Z14, Z15, Z8
+	LONG         $0x48065262
+	WORD         $0xc652
+	VPBROADCASTD 8(R11), Z16
+
+	// VDPBF16PS Z14, Z16, Z9
+	LONG         $0x407e5262
+	WORD         $0xce52
+	VPBROADCASTD 8(R11)(BX*1), Z15
+
+	// VDPBF16PS Z14, Z15, Z10
+	LONG         $0x48065262
+	WORD         $0xd652
+	VPBROADCASTD 8(R11)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z11
+	LONG         $0x407e5262
+	WORD         $0xde52
+	VPBROADCASTD 8(R12), Z15
+
+	// VDPBF16PS Z14, Z15, Z12
+	LONG         $0x48065262
+	WORD         $0xe652
+	VPBROADCASTD 8(R12)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z13
+	LONG         $0x407e5262
+	WORD         $0xee52
+	VMOVUPS      192(DX), Z14
+	VPBROADCASTD 12(R8), Z15
+
+	// VDPBF16PS Z14, Z15, Z0
+	LONG         $0x4806d262
+	WORD         $0xc652
+	VPBROADCASTD 12(R8)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z1
+	LONG         $0x407ed262
+	WORD         $0xce52
+	VPBROADCASTD 12(R8)(BX*2), Z15
+
+	// VDPBF16PS Z14, Z15, Z2
+	LONG         $0x4806d262
+	WORD         $0xd652
+	VPBROADCASTD 12(R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z3
+	LONG         $0x407ed262
+	WORD         $0xde52
+	VPBROADCASTD 12(R9)(BX*1), Z15
+
+	// VDPBF16PS Z14, Z15, Z4
+	LONG         $0x4806d262
+	WORD         $0xe652
+	VPBROADCASTD 12(R9)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xee52
+	VPBROADCASTD 12(R10), Z15
+
+	// VDPBF16PS Z14, Z15, Z6
+	LONG         $0x4806d262
+	WORD         $0xf652
+	VPBROADCASTD 12(R10)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z7
+	LONG         $0x407ed262
+	WORD         $0xfe52
+	VPBROADCASTD 12(R10)(BX*2), Z15
+
+	// VDPBF16PS Z14, Z15, Z8
+	LONG         $0x48065262
+	WORD         $0xc652
+	VPBROADCASTD 12(R11), Z16
+
+	// VDPBF16PS Z14, Z16, Z9
+	LONG         $0x407e5262
+	WORD         $0xce52
+	VPBROADCASTD 12(R11)(BX*1), Z15
+
+	// VDPBF16PS Z14, Z15, Z10
+	LONG         $0x48065262
+	WORD         $0xd652
+	VPBROADCASTD 12(R11)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z11
+	LONG         $0x407e5262
+	WORD         $0xde52
+	VPBROADCASTD 12(R12), Z15
+
+	// VDPBF16PS Z14, Z15, Z12
+	LONG         $0x48065262
+	WORD         $0xe652
+	VPBROADCASTD 12(R12)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z13
+	LONG $0x407e5262
+	WORD $0xee52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x10, R11
+	ADDQ $0x10, R12
+	ADDQ $0x00000100, DX
+	DECQ R13
+	JNZ  convFwdAVX512BF16_14x1_c4
+
+convFwdAVX512BF16_14x1_c1:
+	MOVQ 48(AX), R13
+	ANDQ $0x03, R13
+	JZ   convFwdAVX512BF16_14x1_nexttap
+
+convFwdAVX512BF16_14x1_c1loop:
+	VMOVUPS      (DX), Z14
+	VPBROADCASTD (R8), Z15
+
+	// VDPBF16PS Z14, Z15, Z0
+	LONG         $0x4806d262
+	WORD         $0xc652
+	VPBROADCASTD (R8)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z1
+	LONG         $0x407ed262
+	WORD         $0xce52
+	VPBROADCASTD (R8)(BX*2), Z15
+
+	// VDPBF16PS Z14, Z15, Z2
+	LONG         $0x4806d262
+	WORD         $0xd652
+	VPBROADCASTD (R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z3
+	LONG         $0x407ed262
+	WORD         $0xde52
+	VPBROADCASTD (R9)(BX*1), Z15
+
+	// VDPBF16PS Z14, Z15, Z4
+	LONG         $0x4806d262
+	WORD         $0xe652
+	VPBROADCASTD (R9)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xee52
+	VPBROADCASTD (R10), Z15
+
+	// VDPBF16PS Z14, Z15, Z6
+	LONG         $0x4806d262
+	WORD         $0xf652
+	VPBROADCASTD (R10)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z7
+	LONG         $0x407ed262
+	WORD         $0xfe52
+	VPBROADCASTD (R10)(BX*2), Z15
+
+	// VDPBF16PS Z14, Z15, Z8
+	LONG         $0x48065262
+	WORD         $0xc652
+	VPBROADCASTD (R11), Z16
+
+	// VDPBF16PS Z14, Z16, Z9
+	LONG         $0x407e5262
+	WORD         $0xce52
+	VPBROADCASTD (R11)(BX*1), Z15
+
+	// VDPBF16PS Z14, Z15, Z10
+	LONG         $0x48065262
+	WORD         $0xd652
+	VPBROADCASTD (R11)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z11
+	LONG         $0x407e5262
+	WORD         $0xde52
+	VPBROADCASTD (R12), Z15
+
+	// VDPBF16PS Z14, Z15, Z12
+	LONG         $0x48065262
+	WORD         $0xe652
+	VPBROADCASTD (R12)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z13
+	LONG $0x407e5262
+	WORD $0xee52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x04, R11
+	ADDQ $0x04, R12
+	ADDQ $0x00000040, DX
+	DECQ R13
+	JNZ  convFwdAVX512BF16_14x1_c1loop
+
+convFwdAVX512BF16_14x1_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_14x1_tap
+
+convFwdAVX512BF16_14x1_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_14x1_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	ADDQ   SI, DI
+	VADDPS (DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	ADDQ   SI, DI
+	VADDPS (DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	ADDQ   SI, DI
+	VADDPS (DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	ADDQ   SI, DI
+	VADDPS (DI), Z9, Z9
+	ADDQ   SI, DI
+	VADDPS (DI), Z10, Z10
+	ADDQ   SI, DI
+	VADDPS (DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	ADDQ   SI, DI
+	VADDPS (DI), Z13, Z13
+
+convFwdAVX512BF16_14x1_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_14x1_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z14
+	VADDPS  Z14, Z0, Z0
+	VADDPS  Z14, Z1, Z1
+	VADDPS  Z14, Z2, Z2
+	VADDPS  Z14, Z3, Z3
+	VADDPS  Z14, Z4, Z4
+	VADDPS  Z14, Z5, Z5
+	VADDPS  Z14, Z6, Z6
+	VADDPS  Z14, Z7, Z7
+	VADDPS  Z14, Z8, Z8
+	VADDPS  Z14, Z9, Z9
+	VADDPS  Z14, Z10, Z10
+	VADDPS  Z14, Z11, Z11
+	VADDPS  Z14, Z12, Z12
+	VADDPS  Z14, Z13, Z13
+
+convFwdAVX512BF16_14x1_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_14x1_norelu
+	VXORPS Z15, Z15, Z15
+	VMAXPS Z15, Z0, Z0
+	VMAXPS Z15, Z1, Z1
+	VMAXPS Z15, Z2, Z2
+	VMAXPS Z15, Z3, Z3
+	VMAXPS Z15, Z4, Z4
+	VMAXPS Z15, Z5, Z5
+	VMAXPS Z15, Z6, Z6
+	VMAXPS Z15, Z7, Z7
+	VMAXPS Z15, Z8, Z8
+	VMAXPS Z15, Z9, Z9
+	VMAXPS Z15, Z10, Z10
+	VMAXPS Z15, Z11, Z11
+	VMAXPS Z15, Z12, Z12
+	VMAXPS Z15, Z13, Z13
+
+convFwdAVX512BF16_14x1_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z1, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z5, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z7, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z9, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z10, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z11, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	ADDQ    SI, DX
+	VMOVUPS Z13, (DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_14x1_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_14x1_row
+
+convFwdAVX512BF16_14x1_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_1x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_1x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_1x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_1x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_1x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_1x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), BX
+	MOVQ   40(AX), SI
+	TESTQ  SI, SI
+	JZ     convFwdAVX512BF16_1x2_store
+
+convFwdAVX512BF16_1x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (BX), DI
+	SHLQ $0x02, DI
+	ADDQ CX, DI
+	MOVQ 48(AX), R8
+	SHRQ $0x02, R8
+	JZ   convFwdAVX512BF16_1x2_c1
+
+convFwdAVX512BF16_1x2_c4:
+	VMOVUPS      (DX), Z2
+	VMOVUPS      64(DX), Z3
+	VPBROADCASTD (DI), Z4
+
+	// VDPBF16PS Z2, Z4, Z0
+	LONG $0x485ef262
+	WORD $0xc252
+
+	// VDPBF16PS Z3, Z4, Z1
+	LONG         $0x485ef262
+	WORD         $0xcb52
+	VMOVUPS      128(DX), Z2
+	VMOVUPS      192(DX), Z3
+	VPBROADCASTD 4(DI), Z4
+
+	// VDPBF16PS Z2, Z4, Z0
+	LONG $0x485ef262
+	WORD $0xc252
+
+	// VDPBF16PS Z3, Z4, Z1
+	LONG         $0x485ef262
+	WORD         $0xcb52
+	VMOVUPS      256(DX), Z2
+	VMOVUPS      320(DX), Z3
+	VPBROADCASTD 8(DI), Z4
+
+	// VDPBF16PS Z2, Z4, Z0
+	LONG $0x485ef262
+	WORD $0xc252
+
+	// VDPBF16PS Z3, Z4, Z1
+	LONG         $0x485ef262
+	WORD         $0xcb52
+	VMOVUPS      384(DX), Z2
+	VMOVUPS      448(DX), Z3
+	VPBROADCASTD 12(DI), Z4
+
+	// VDPBF16PS Z2, Z4, Z0
+	LONG $0x485ef262
+	WORD $0xc252
+
+	// VDPBF16PS Z3, Z4, Z1
+	LONG $0x485ef262
+	WORD $0xcb52
+	ADDQ $0x10, DI
+	ADDQ $0x00000200, DX
+	DECQ R8
+	JNZ  convFwdAVX512BF16_1x2_c4
+
+convFwdAVX512BF16_1x2_c1:
+	MOVQ 48(AX), R8
+	ANDQ $0x03, R8
+	JZ   convFwdAVX512BF16_1x2_nexttap
+
+convFwdAVX512BF16_1x2_c1loop:
+	VMOVUPS      (DX), Z2
+	VMOVUPS      64(DX), Z3
+	VPBROADCASTD (DI), Z4
+
+	// VDPBF16PS Z2, Z4, Z0
+	LONG $0x485ef262
+	WORD $0xc252
+
+	// VDPBF16PS Z3, Z4, Z1
+	LONG $0x485ef262
+	WORD $0xcb52
+	ADDQ $0x04, DI
+	ADDQ $0x00000080, DX
+	DECQ R8
+	JNZ  convFwdAVX512BF16_1x2_c1loop
+
+convFwdAVX512BF16_1x2_nexttap:
+	ADDQ $0x08, BX
+	DECQ SI
+	JNZ  convFwdAVX512BF16_1x2_tap
+
+convFwdAVX512BF16_1x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_1x2_nobeta
+	MOVQ   BX, SI
+	VADDPS (SI), Z0, Z0
+	VADDPS 64(SI), Z1, Z1
+
+convFwdAVX512BF16_1x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_1x2_nobias
+	MOVQ    bias_base+72(FP), SI
+	VMOVUPS (SI), Z2
+	VMOVUPS 64(SI), Z3
+	VADDPS  Z2, Z0, Z0
+	VADDPS  Z3, Z1, Z1
+
+convFwdAVX512BF16_1x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_1x2_norelu
+	VXORPS Z4, Z4, Z4
+	VMAXPS Z4, Z0, Z0
+	VMAXPS Z4, Z1, Z1
+
+convFwdAVX512BF16_1x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_1x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_1x2_row
+
+convFwdAVX512BF16_1x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_2x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_2x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_2x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_2x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_2x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_2x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_2x2_store
+
+convFwdAVX512BF16_2x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	MOVQ 48(AX), R9
+	SHRQ $0x02, R9
+	JZ   convFwdAVX512BF16_2x2_c1
+
+convFwdAVX512BF16_2x2_c4:
+	VMOVUPS      (DX), Z4
+	VMOVUPS      64(DX), Z5
+	VPBROADCASTD (R8), Z6
+
+	// VDPBF16PS Z4, Z6, Z0
+	LONG $0x484ef262
+	WORD $0xc452
+
+	// VDPBF16PS Z5, Z6, Z1
+	LONG         $0x484ef262
+	WORD         $0xcd52
+	VPBROADCASTD (R8)(BX*1), Z7
+
+	// VDPBF16PS Z4, Z7, Z2
+	LONG $0x4846f262
+	WORD $0xd452
+
+	// VDPBF16PS Z5, Z7, Z3
+	LONG         $0x4846f262
+	WORD         $0xdd52
+	VMOVUPS      128(DX), Z4
+	VMOVUPS      192(DX), Z5
+	VPBROADCASTD 4(R8), Z6
+
+	// VDPBF16PS Z4, Z6, Z0
+	LONG $0x484ef262
+	WORD $0xc452
+
+	// VDPBF16PS Z5, Z6, Z1
+	LONG         $0x484ef262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R8)(BX*1), Z7
+
+	// VDPBF16PS Z4, Z7, Z2
+	LONG $0x4846f262
+	WORD $0xd452
+
+	// VDPBF16PS Z5, Z7, Z3
+	LONG         $0x4846f262
+	WORD         $0xdd52
+	VMOVUPS      256(DX), Z4
+	VMOVUPS      320(DX), Z5
+	VPBROADCASTD 8(R8), Z6
+
+	// VDPBF16PS Z4, Z6, Z0
+	LONG $0x484ef262
+	WORD $0xc452
+
+	// VDPBF16PS Z5, Z6, Z1
+	LONG         $0x484ef262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R8)(BX*1), Z7
+
+	// VDPBF16PS Z4, Z7, Z2
+	LONG $0x4846f262
+	WORD $0xd452
+
+	// VDPBF16PS Z5, Z7, Z3
+	LONG         $0x4846f262
+	WORD         $0xdd52
+	VMOVUPS      384(DX), Z4
+	VMOVUPS      448(DX), Z5
+	VPBROADCASTD 12(R8), Z6
+
+	// VDPBF16PS Z4, Z6, Z0
+	LONG $0x484ef262
+	WORD $0xc452
+
+	// VDPBF16PS Z5, Z6, Z1
+	LONG         $0x484ef262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R8)(BX*1), Z7
+
+	// VDPBF16PS Z4, Z7, Z2
+	LONG $0x4846f262
+	WORD $0xd452
+
+	// VDPBF16PS Z5, Z7, Z3
+	LONG $0x4846f262
+	WORD $0xdd52
+	ADDQ $0x10, R8
+	ADDQ $0x00000200, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_2x2_c4
+
+convFwdAVX512BF16_2x2_c1:
+	MOVQ 48(AX), R9
+	ANDQ $0x03, R9
+	JZ   convFwdAVX512BF16_2x2_nexttap
+
+convFwdAVX512BF16_2x2_c1loop:
+	VMOVUPS      (DX), Z4
+	VMOVUPS      64(DX), Z5
+	VPBROADCASTD (R8), Z6
+
+	// VDPBF16PS Z4, Z6, Z0
+	LONG $0x484ef262
+	WORD $0xc452
+
+	// VDPBF16PS Z5, Z6, Z1
+	LONG         $0x484ef262
+	WORD         $0xcd52
+	VPBROADCASTD (R8)(BX*1), Z7
+
+	// VDPBF16PS Z4, Z7, Z2
+	LONG $0x4846f262
+	WORD $0xd452
+
+	// VDPBF16PS Z5, Z7, Z3
+	LONG $0x4846f262
+	WORD $0xdd52
+	ADDQ $0x04, R8
+	ADDQ $0x00000080, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_2x2_c1loop
+
+convFwdAVX512BF16_2x2_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_2x2_tap
+
+convFwdAVX512BF16_2x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_2x2_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+
+convFwdAVX512BF16_2x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_2x2_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z4
+	VMOVUPS 64(DI), Z5
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z4, Z2, Z2
+	VADDPS  Z5, Z3, Z3
+
+convFwdAVX512BF16_2x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_2x2_norelu
+	VXORPS Z6, Z6, Z6
+	VMAXPS Z6, Z0, Z0
+	VMAXPS Z6, Z1, Z1
+	VMAXPS Z6, Z2, Z2
+	VMAXPS Z6, Z3, Z3
+
+convFwdAVX512BF16_2x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_2x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_2x2_row
+
+convFwdAVX512BF16_2x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_3x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_3x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_3x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_3x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_3x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_3x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_3x2_store
+
+convFwdAVX512BF16_3x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	MOVQ 48(AX), R9
+	SHRQ $0x02, R9
+	JZ   convFwdAVX512BF16_3x2_c1
+
+convFwdAVX512BF16_3x2_c4:
+	VMOVUPS      (DX), Z6
+	VMOVUPS      64(DX), Z7
+	VPBROADCASTD (R8), Z8
+
+	// VDPBF16PS Z6, Z8, Z0
+	LONG $0x483ef262
+	WORD $0xc652
+
+	// VDPBF16PS Z7, Z8, Z1
+	LONG         $0x483ef262
+	WORD         $0xcf52
+	VPBROADCASTD (R8)(BX*1), Z9
+
+	// VDPBF16PS Z6, Z9, Z2
+	LONG $0x4836f262
+	WORD $0xd652
+
+	// VDPBF16PS Z7, Z9, Z3
+	LONG         $0x4836f262
+	WORD         $0xdf52
+	VPBROADCASTD (R8)(BX*2), Z8
+
+	// VDPBF16PS Z6, Z8, Z4
+	LONG $0x483ef262
+	WORD $0xe652
+
+	// VDPBF16PS Z7, Z8, Z5
+	LONG         $0x483ef262
+	WORD         $0xef52
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      192(DX), Z7
+	VPBROADCASTD 4(R8), Z8
+
+	// VDPBF16PS Z6, Z8, Z0
+	LONG $0x483ef262
+	WORD $0xc652
+
+	// VDPBF16PS Z7, Z8, Z1
+	LONG         $0x483ef262
+	WORD         $0xcf52
+	VPBROADCASTD 4(R8)(BX*1), Z9
+
+	// VDPBF16PS Z6, Z9, Z2
+	LONG $0x4836f262
+	WORD $0xd652
+
+	// VDPBF16PS Z7, Z9, Z3
+	LONG         $0x4836f262
+	WORD         $0xdf52
+	VPBROADCASTD 4(R8)(BX*2), Z8
+
+	// VDPBF16PS Z6, Z8, Z4
+	LONG $0x483ef262
+	WORD $0xe652
+
+	// VDPBF16PS Z7, Z8, Z5
+	LONG         $0x483ef262
+	WORD         $0xef52
+	VMOVUPS      256(DX), Z6
+	VMOVUPS      320(DX), Z7
+	VPBROADCASTD 8(R8), Z8
+
+	// VDPBF16PS Z6, Z8, Z0
+	LONG $0x483ef262
+	WORD $0xc652
+
+	// VDPBF16PS Z7, Z8, Z1
+	LONG         $0x483ef262
+	WORD         $0xcf52
+	VPBROADCASTD 8(R8)(BX*1), Z9
+
+	// VDPBF16PS Z6, Z9, Z2
+	LONG $0x4836f262
+	WORD $0xd652
+
+	// VDPBF16PS Z7, Z9, Z3
+	LONG         $0x4836f262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R8)(BX*2), Z8
+
+	// VDPBF16PS Z6, Z8, Z4
+	LONG $0x483ef262
+	WORD $0xe652
+
+	// VDPBF16PS Z7, Z8, Z5
+	LONG         $0x483ef262
+	WORD         $0xef52
+	VMOVUPS      384(DX), Z6
+	VMOVUPS      448(DX), Z7
+	VPBROADCASTD 12(R8), Z8
+
+	// VDPBF16PS Z6, Z8, Z0
+	LONG $0x483ef262
+	WORD $0xc652
+
+	// VDPBF16PS Z7, Z8, Z1
+	LONG         $0x483ef262
+	WORD         $0xcf52
+	VPBROADCASTD 12(R8)(BX*1), Z9
+
+	// VDPBF16PS Z6, Z9, Z2
+	LONG $0x4836f262
+	WORD $0xd652
+
+	// VDPBF16PS Z7, Z9, Z3
+	LONG         $0x4836f262
+	WORD         $0xdf52
+	VPBROADCASTD 12(R8)(BX*2), Z8
+
+	// VDPBF16PS Z6, Z8, Z4
+	LONG $0x483ef262
+	WORD $0xe652
+
+	// VDPBF16PS Z7, Z8, Z5
+	LONG $0x483ef262
+	WORD $0xef52
+	ADDQ $0x10, R8
+	ADDQ $0x00000200, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_3x2_c4
+
+convFwdAVX512BF16_3x2_c1:
+	MOVQ 48(AX), R9
+	ANDQ $0x03, R9
+	JZ   convFwdAVX512BF16_3x2_nexttap
+
+convFwdAVX512BF16_3x2_c1loop:
+	VMOVUPS      (DX), Z6
+	VMOVUPS      64(DX), Z7
+	VPBROADCASTD (R8), Z8
+
+	// VDPBF16PS Z6, Z8, Z0
+	LONG $0x483ef262
+	WORD $0xc652
+
+	// VDPBF16PS Z7, Z8, Z1
+	LONG         $0x483ef262
+	WORD         $0xcf52
+	VPBROADCASTD (R8)(BX*1), Z9
+
+	// VDPBF16PS Z6, Z9, Z2
+	LONG $0x4836f262
+	WORD $0xd652
+
+	// VDPBF16PS Z7, Z9, Z3
+	LONG         $0x4836f262
+	WORD         $0xdf52
+	VPBROADCASTD (R8)(BX*2), Z8
+
+	// VDPBF16PS Z6, Z8, Z4
+	LONG $0x483ef262
+	WORD $0xe652
+
+	// VDPBF16PS Z7, Z8, Z5
+	LONG $0x483ef262
+	WORD $0xef52
+	ADDQ $0x04, R8
+	ADDQ $0x00000080, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_3x2_c1loop
+
+convFwdAVX512BF16_3x2_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_3x2_tap
+
+convFwdAVX512BF16_3x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_3x2_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+
+convFwdAVX512BF16_3x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_3x2_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z6
+	VMOVUPS 64(DI), Z7
+	VADDPS  Z6, Z0, Z0
+	VADDPS  Z7, Z1, Z1
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z7, Z3, Z3
+	VADDPS  Z6, Z4, Z4
+	VADDPS  Z7, Z5, Z5
+
+convFwdAVX512BF16_3x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_3x2_norelu
+	VXORPS Z8, Z8, Z8
+	VMAXPS Z8, Z0, Z0
+	VMAXPS Z8, Z1, Z1
+	VMAXPS Z8, Z2, Z2
+	VMAXPS Z8, Z3, Z3
+	VMAXPS Z8, Z4, Z4
+	VMAXPS Z8, Z5, Z5
+
+convFwdAVX512BF16_3x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_3x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_3x2_row
+
+convFwdAVX512BF16_3x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_4x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_4x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_4x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_4x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_4x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_4x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_4x2_store
+
+convFwdAVX512BF16_4x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	MOVQ 48(AX), R10
+	SHRQ $0x02, R10
+	JZ   convFwdAVX512BF16_4x2_c1
+
+convFwdAVX512BF16_4x2_c4:
+	VMOVUPS      (DX), Z8
+	VMOVUPS      64(DX), Z9
+	VPBROADCASTD (R8), Z10
+
+	// VDPBF16PS Z8, Z10, Z0
+	LONG $0x482ed262
+	WORD $0xc052
+
+	// VDPBF16PS Z9, Z10, Z1
+	LONG         $0x482ed262
+	WORD         $0xc952
+	VPBROADCASTD (R8)(BX*1), Z11
+
+	// VDPBF16PS Z8, Z11, Z2
+	LONG $0x4826d262
+	WORD $0xd052
+
+	// VDPBF16PS Z9, Z11, Z3
+	LONG         $0x4826d262
+	WORD         $0xd952
+	VPBROADCASTD (R8)(BX*2), Z10
+
+	// VDPBF16PS Z8, Z10, Z4
+	LONG $0x482ed262
+	WORD $0xe052
+
+	// VDPBF16PS Z9, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe952
+	VPBROADCASTD (R9), Z11
+
+	// VDPBF16PS Z8, Z11, Z6
+	LONG $0x4826d262
+	WORD $0xf052
+
+	// VDPBF16PS Z9, Z11, Z7
+	LONG         $0x4826d262
+	WORD         $0xf952
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      192(DX), Z9
+	VPBROADCASTD 4(R8), Z10
+
+	// VDPBF16PS Z8, Z10, Z0
+	LONG $0x482ed262
+	WORD $0xc052
+
+	// VDPBF16PS Z9, Z10, Z1
+	LONG         $0x482ed262
+	WORD         $0xc952
+	VPBROADCASTD 4(R8)(BX*1), Z11
+
+	// VDPBF16PS Z8, Z11, Z2
+	LONG $0x4826d262
+	WORD $0xd052
+
+	// VDPBF16PS Z9, Z11, Z3
+	LONG         $0x4826d262
+	WORD         $0xd952
+	VPBROADCASTD 4(R8)(BX*2), Z10
+
+	// VDPBF16PS Z8, Z10, Z4
+	LONG $0x482ed262
+	WORD $0xe052
+
+	// VDPBF16PS Z9, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe952
+	VPBROADCASTD 4(R9), Z11
+
+	// VDPBF16PS Z8, Z11, Z6
+	LONG $0x4826d262
+	WORD $0xf052
+
+	// VDPBF16PS Z9, Z11, Z7
+	LONG         $0x4826d262
+	WORD         $0xf952
+	VMOVUPS      256(DX), Z8
+	VMOVUPS      320(DX), Z9
+	VPBROADCASTD 8(R8), Z10
+
+	// VDPBF16PS Z8, Z10, Z0
+	LONG $0x482ed262
+	WORD $0xc052
+
+	// VDPBF16PS Z9, Z10, Z1
+	LONG         $0x482ed262
+	WORD         $0xc952
+	VPBROADCASTD 8(R8)(BX*1), Z11
+
+	// VDPBF16PS Z8, Z11, Z2
+	LONG $0x4826d262
+	WORD $0xd052
+
+	// VDPBF16PS Z9, Z11, Z3
+	LONG         $0x4826d262
+	WORD         $0xd952
+	VPBROADCASTD 8(R8)(BX*2), Z10
+
+	// VDPBF16PS Z8, Z10, Z4
+	LONG $0x482ed262
+	WORD $0xe052
+
+	// VDPBF16PS Z9, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe952
+	VPBROADCASTD 8(R9), Z11
+
+	// VDPBF16PS Z8, Z11, Z6
+	LONG $0x4826d262
+	WORD $0xf052
+
+	// VDPBF16PS Z9, Z11, Z7
+	LONG         $0x4826d262
+	WORD         $0xf952
+	VMOVUPS      384(DX), Z8
+	VMOVUPS      448(DX), Z9
+	VPBROADCASTD 12(R8), Z10
+
+	// VDPBF16PS Z8, Z10, Z0
+	LONG $0x482ed262
+	WORD $0xc052
+
+	// VDPBF16PS Z9, Z10, Z1
+	LONG         $0x482ed262
+	WORD         $0xc952
+	VPBROADCASTD 12(R8)(BX*1), Z11
+
+	// VDPBF16PS Z8, Z11, Z2
+	LONG $0x4826d262
+	WORD $0xd052
+
+	// VDPBF16PS Z9, Z11, Z3
+	LONG         $0x4826d262
+	WORD         $0xd952
+	VPBROADCASTD 12(R8)(BX*2), Z10
+
+	// VDPBF16PS Z8, Z10, Z4
+	LONG $0x482ed262
+	WORD $0xe052
+
+	// VDPBF16PS Z9, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe952
+	VPBROADCASTD 12(R9), Z11
+
+	// VDPBF16PS Z8, Z11, Z6
+	LONG $0x4826d262
+	WORD $0xf052
+
+	// VDPBF16PS Z9, Z11, Z7
+	LONG $0x4826d262
+	WORD $0xf952
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x00000200, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_4x2_c4
+
+convFwdAVX512BF16_4x2_c1:
+	MOVQ 48(AX), R10
+	ANDQ $0x03, R10
+	JZ   convFwdAVX512BF16_4x2_nexttap
+
+convFwdAVX512BF16_4x2_c1loop:
+	VMOVUPS      (DX), Z8
+	VMOVUPS      64(DX), Z9
+	VPBROADCASTD (R8), Z10
+
+	// VDPBF16PS Z8, Z10, Z0
+	LONG $0x482ed262
+	WORD $0xc052
+
+	// VDPBF16PS Z9, Z10, Z1
+	LONG         $0x482ed262
+	WORD         $0xc952
+	VPBROADCASTD (R8)(BX*1), Z11
+
+	// VDPBF16PS Z8, Z11, Z2
+	LONG $0x4826d262
+	WORD $0xd052
+
+	// VDPBF16PS Z9, Z11, Z3
+	LONG         $0x4826d262
+	WORD         $0xd952
+	VPBROADCASTD (R8)(BX*2), Z10
+
+	// VDPBF16PS Z8, Z10, Z4
+	LONG $0x482ed262
+	WORD $0xe052
+
+	// VDPBF16PS Z9, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe952
+	VPBROADCASTD (R9), Z11
+
+	// VDPBF16PS Z8, Z11, Z6
+	LONG $0x4826d262
+	WORD $0xf052
+
+	// VDPBF16PS Z9, Z11, Z7
+	LONG $0x4826d262
+	WORD $0xf952
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x00000080, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_4x2_c1loop
+
+convFwdAVX512BF16_4x2_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_4x2_tap
+
+convFwdAVX512BF16_4x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_4x2_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+
+convFwdAVX512BF16_4x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_4x2_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z8
+	VMOVUPS 64(DI), Z9
+	VADDPS  Z8, Z0, Z0
+	VADDPS  Z9, Z1, Z1
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z9, Z3, Z3
+	VADDPS  Z8, Z4, Z4
+	VADDPS  Z9, Z5, Z5
+	VADDPS  Z8, Z6, Z6
+	VADDPS  Z9, Z7, Z7
+
+convFwdAVX512BF16_4x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_4x2_norelu
+	VXORPS Z10, Z10, Z10
+	VMAXPS Z10, Z0, Z0
+	VMAXPS Z10, Z1, Z1
+	VMAXPS Z10, Z2, Z2
+	VMAXPS Z10, Z3, Z3
+	VMAXPS Z10, Z4, Z4
+	VMAXPS Z10, Z5, Z5
+	VMAXPS Z10, Z6, Z6
+	VMAXPS Z10, Z7, Z7
+
+convFwdAVX512BF16_4x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_4x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_4x2_row
+
+convFwdAVX512BF16_4x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_5x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_5x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_5x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_5x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_5x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_5x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_5x2_store
+
+convFwdAVX512BF16_5x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	MOVQ 48(AX), R10
+	SHRQ $0x02, R10
+	JZ   convFwdAVX512BF16_5x2_c1
+
+convFwdAVX512BF16_5x2_c4:
+	VMOVUPS      (DX), Z10
+	VMOVUPS      64(DX), Z11
+	VPBROADCASTD (R8), Z12
+
+	// VDPBF16PS Z10, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc252
+
+	// VDPBF16PS Z11, Z12, Z1
+	LONG         $0x481ed262
+	WORD         $0xcb52
+	VPBROADCASTD (R8)(BX*1), Z13
+
+	// VDPBF16PS Z10, Z13, Z2
+	LONG $0x4816d262
+	WORD $0xd252
+
+	// VDPBF16PS Z11, Z13, Z3
+	LONG         $0x4816d262
+	WORD         $0xdb52
+	VPBROADCASTD (R8)(BX*2), Z12
+
+	// VDPBF16PS Z10, Z12, Z4
+	LONG $0x481ed262
+	WORD $0xe252
+
+	// VDPBF16PS Z11, Z12, Z5
+	LONG         $0x481ed262
+	WORD         $0xeb52
+	VPBROADCASTD (R9), Z13
+
+	// VDPBF16PS Z10, Z13, Z6
+	LONG $0x4816d262
+	WORD $0xf252
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VPBROADCASTD (R9)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z8
+	LONG $0x481e5262
+	WORD $0xc252
+
+	// VDPBF16PS Z11, Z12, Z9
+	LONG         $0x481e5262
+	WORD         $0xcb52
+	VMOVUPS      128(DX), Z10
+	VMOVUPS      192(DX), Z11
+	VPBROADCASTD 4(R8), Z12
+
+	// VDPBF16PS Z10, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc252
+
+	// VDPBF16PS Z11, Z12, Z1
+	LONG         $0x481ed262
+	WORD         $0xcb52
+	VPBROADCASTD 4(R8)(BX*1), Z13
+
+	// VDPBF16PS Z10, Z13, Z2
+	LONG $0x4816d262
+	WORD $0xd252
+
+	// VDPBF16PS Z11, Z13, Z3
+	LONG         $0x4816d262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R8)(BX*2), Z12
+
+	// VDPBF16PS Z10, Z12, Z4
+	LONG $0x481ed262
+	WORD $0xe252
+
+	// VDPBF16PS Z11, Z12, Z5
+	LONG         $0x481ed262
+	WORD         $0xeb52
+	VPBROADCASTD 4(R9), Z13
+
+	// VDPBF16PS Z10, Z13, Z6
+	LONG $0x4816d262
+	WORD $0xf252
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VPBROADCASTD 4(R9)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z8
+	LONG $0x481e5262
+	WORD $0xc252
+
+	// VDPBF16PS Z11, Z12, Z9
+	LONG         $0x481e5262
+	WORD         $0xcb52
+	VMOVUPS      256(DX), Z10
+	VMOVUPS      320(DX), Z11
+	VPBROADCASTD 8(R8), Z12
+
+	// VDPBF16PS Z10, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc252
+
+	// VDPBF16PS Z11, Z12, Z1
+	LONG         $0x481ed262
+	WORD         $0xcb52
+	VPBROADCASTD 8(R8)(BX*1), Z13
+
+	// VDPBF16PS Z10, Z13, Z2
+	LONG $0x4816d262
+	WORD $0xd252
+
+	// VDPBF16PS Z11, Z13, Z3
+	LONG         $0x4816d262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R8)(BX*2), Z12
+
+	// VDPBF16PS Z10, Z12, Z4
+	LONG $0x481ed262
+	WORD $0xe252
+
+	// VDPBF16PS Z11, Z12, Z5
+	LONG         $0x481ed262
+	WORD         $0xeb52
+	VPBROADCASTD 8(R9), Z13
+
+	// VDPBF16PS Z10, Z13, Z6
+	LONG $0x4816d262
+	WORD $0xf252
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VPBROADCASTD 8(R9)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z8
+	LONG $0x481e5262
+	WORD $0xc252
+
+	// VDPBF16PS Z11, Z12, Z9
+	LONG         $0x481e5262
+	WORD         $0xcb52
+	VMOVUPS      384(DX), Z10
+	VMOVUPS      448(DX), Z11
+	VPBROADCASTD 12(R8), Z12
+
+	// VDPBF16PS Z10, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc252
+
+	// VDPBF16PS Z11, Z12, Z1
+	LONG         $0x481ed262
+	WORD         $0xcb52
+	VPBROADCASTD 12(R8)(BX*1), Z13
+
+	// VDPBF16PS Z10, Z13, Z2
+	LONG $0x4816d262
+	WORD $0xd252
+
+	// VDPBF16PS Z11, Z13, Z3
+	LONG         $0x4816d262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R8)(BX*2), Z12
+
+	// VDPBF16PS Z10, Z12, Z4
+	LONG $0x481ed262
+	WORD $0xe252
+
+	// VDPBF16PS Z11, Z12, Z5
+	LONG         $0x481ed262
+	WORD         $0xeb52
+	VPBROADCASTD 12(R9), Z13
+
+	// VDPBF16PS Z10, Z13, Z6
+	LONG $0x4816d262
+	WORD $0xf252
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VPBROADCASTD 12(R9)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z8
+	LONG $0x481e5262
+	WORD $0xc252
+
+	// VDPBF16PS Z11, Z12, Z9
+	LONG $0x481e5262
+	WORD $0xcb52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x00000200, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_5x2_c4
+
+convFwdAVX512BF16_5x2_c1:
+	MOVQ 48(AX), R10
+	ANDQ $0x03, R10
+	JZ   convFwdAVX512BF16_5x2_nexttap
+
+convFwdAVX512BF16_5x2_c1loop:
+	VMOVUPS      (DX), Z10
+	VMOVUPS      64(DX), Z11
+	VPBROADCASTD (R8), Z12
+
+	// VDPBF16PS Z10, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc252
+
+	// VDPBF16PS Z11, Z12, Z1
+	LONG         $0x481ed262
+	WORD         $0xcb52
+	VPBROADCASTD (R8)(BX*1), Z13
+
+	// VDPBF16PS Z10, Z13, Z2
+	LONG $0x4816d262
+	WORD $0xd252
+
+	// VDPBF16PS Z11, Z13, Z3
+	LONG         $0x4816d262
+	WORD         $0xdb52
+	VPBROADCASTD (R8)(BX*2), Z12
+
+	// VDPBF16PS Z10, Z12, Z4
+	LONG $0x481ed262
+	WORD $0xe252
+
+	// VDPBF16PS Z11, Z12, Z5
+	LONG         $0x481ed262
+	WORD         $0xeb52
+	VPBROADCASTD (R9), Z13
+
+	// VDPBF16PS Z10, Z13, Z6
+	LONG $0x4816d262
+	WORD $0xf252
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VPBROADCASTD (R9)(BX*1), Z12
+
+	// VDPBF16PS Z10, Z12, Z8
+	LONG $0x481e5262
+	WORD $0xc252
+
+	// VDPBF16PS Z11, Z12, Z9
+	LONG $0x481e5262
+	WORD $0xcb52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x00000080, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_5x2_c1loop
+
+convFwdAVX512BF16_5x2_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_5x2_tap
+
+convFwdAVX512BF16_5x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_5x2_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+
+convFwdAVX512BF16_5x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_5x2_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z10
+	VMOVUPS 64(DI), Z11
+	VADDPS  Z10, Z0, Z0
+	VADDPS  Z11, Z1, Z1
+	VADDPS  Z10, Z2, Z2
+	VADDPS  Z11, Z3, Z3
+	VADDPS  Z10, Z4, Z4
+	VADDPS  Z11, Z5, Z5
+	VADDPS  Z10, Z6, Z6
+	VADDPS  Z11, Z7, Z7
+	VADDPS  Z10, Z8, Z8
+	VADDPS  Z11, Z9, Z9
+
+convFwdAVX512BF16_5x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_5x2_norelu
+	VXORPS Z12, Z12, Z12
+	VMAXPS Z12, Z0, Z0
+	VMAXPS Z12, Z1, Z1
+	VMAXPS Z12, Z2, Z2
+	VMAXPS Z12, Z3, Z3
+	VMAXPS Z12, Z4, Z4
+	VMAXPS Z12, Z5, Z5
+	VMAXPS Z12, Z6, Z6
+	VMAXPS Z12, Z7, Z7
+	VMAXPS Z12, Z8, Z8
+	VMAXPS Z12, Z9, Z9
+
+convFwdAVX512BF16_5x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_5x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_5x2_row
+
+convFwdAVX512BF16_5x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_6x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_6x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_6x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_6x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_6x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_6x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_6x2_store
+
+convFwdAVX512BF16_6x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	MOVQ 48(AX), R10
+	SHRQ $0x02, R10
+	JZ   convFwdAVX512BF16_6x2_c1
+
+convFwdAVX512BF16_6x2_c4:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      64(DX), Z13
+	VPBROADCASTD (R8), Z14
+
+	// VDPBF16PS Z12, Z14, Z0
+	LONG $0x480ed262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z14, Z1
+	LONG         $0x480ed262
+	WORD         $0xcd52
+	VPBROADCASTD (R8)(BX*1), Z15
+
+	// VDPBF16PS Z12, Z15, Z2
+	LONG $0x4806d262
+	WORD $0xd452
+
+	// VDPBF16PS Z13, Z15, Z3
+	LONG         $0x4806d262
+	WORD         $0xdd52
+	VPBROADCASTD (R8)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z4
+	LONG $0x480ed262
+	WORD $0xe452
+
+	// VDPBF16PS Z13, Z14, Z5
+	LONG         $0x480ed262
+	WORD         $0xed52
+	VPBROADCASTD (R9), Z15
+
+	// VDPBF16PS Z12, Z15, Z6
+	LONG $0x4806d262
+	WORD $0xf452
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG         $0x4806d262
+	WORD         $0xfd52
+	VPBROADCASTD (R9)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z8
+	LONG $0x480e5262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z14, Z9
+	LONG         $0x480e5262
+	WORD         $0xcd52
+	VPBROADCASTD (R9)(BX*2), Z15
+
+	// VDPBF16PS Z12, Z15, Z10
+	LONG $0x48065262
+	WORD $0xd452
+
+	// VDPBF16PS Z13, Z15, Z11
+	LONG         $0x48065262
+	WORD         $0xdd52
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      192(DX), Z13
+	VPBROADCASTD 4(R8), Z14
+
+	// VDPBF16PS Z12, Z14, Z0
+	LONG $0x480ed262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z14, Z1
+	LONG         $0x480ed262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R8)(BX*1), Z15
+
+	// VDPBF16PS Z12, Z15, Z2
+	LONG $0x4806d262
+	WORD $0xd452
+
+	// VDPBF16PS Z13, Z15, Z3
+	LONG         $0x4806d262
+	WORD         $0xdd52
+	VPBROADCASTD 4(R8)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z4
+	LONG $0x480ed262
+	WORD $0xe452
+
+	// VDPBF16PS Z13, Z14, Z5
+	LONG         $0x480ed262
+	WORD         $0xed52
+	VPBROADCASTD 4(R9), Z15
+
+	// VDPBF16PS Z12, Z15, Z6
+	LONG $0x4806d262
+	WORD $0xf452
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG         $0x4806d262
+	WORD         $0xfd52
+	VPBROADCASTD 4(R9)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z8
+	LONG $0x480e5262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z14, Z9
+	LONG         $0x480e5262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R9)(BX*2), Z15
+
+	// VDPBF16PS Z12, Z15, Z10
+	LONG $0x48065262
+	WORD $0xd452
+
+	// VDPBF16PS Z13, Z15, Z11
+	LONG         $0x48065262
+	WORD         $0xdd52
+	VMOVUPS      256(DX), Z12
+	VMOVUPS      320(DX), Z13
+	VPBROADCASTD 8(R8), Z14
+
+	// VDPBF16PS Z12, Z14, Z0
+	LONG $0x480ed262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z14, Z1
+	LONG         $0x480ed262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R8)(BX*1), Z15
+
+	// VDPBF16PS Z12, Z15, Z2
+	LONG $0x4806d262
+	WORD $0xd452
+
+	// VDPBF16PS Z13, Z15, Z3
+	LONG         $0x4806d262
+	WORD         $0xdd52
+	VPBROADCASTD 8(R8)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z4
+	LONG $0x480ed262
+	WORD $0xe452
+
+	// VDPBF16PS Z13, Z14, Z5
+	LONG         $0x480ed262
+	WORD         $0xed52
+	VPBROADCASTD 8(R9), Z15
+
+	// VDPBF16PS Z12, Z15, Z6
+	LONG $0x4806d262
+	WORD $0xf452
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG         $0x4806d262
+	WORD         $0xfd52
+	VPBROADCASTD 8(R9)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z8
+	LONG $0x480e5262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z14, Z9
+	LONG         $0x480e5262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R9)(BX*2), Z15
+
+	// VDPBF16PS Z12, Z15, Z10
+	LONG $0x48065262
+	WORD $0xd452
+
+	// VDPBF16PS Z13, Z15, Z11
+	LONG         $0x48065262
+	WORD         $0xdd52
+	VMOVUPS      384(DX), Z12
+	VMOVUPS      448(DX), Z13
+	VPBROADCASTD 12(R8), Z14
+
+	// VDPBF16PS Z12, Z14, Z0
+	LONG $0x480ed262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z14, Z1
+	LONG         $0x480ed262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R8)(BX*1), Z15
+
+	// VDPBF16PS Z12, Z15, Z2
+	LONG $0x4806d262
+	WORD $0xd452
+
+	// VDPBF16PS Z13, Z15, Z3
+	LONG         $0x4806d262
+	WORD         $0xdd52
+	VPBROADCASTD 12(R8)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z4
+	LONG $0x480ed262
+	WORD $0xe452
+
+	// VDPBF16PS Z13, Z14, Z5
+	LONG         $0x480ed262
+	WORD         $0xed52
+	VPBROADCASTD 12(R9), Z15
+
+	// VDPBF16PS Z12, Z15, Z6
+	LONG $0x4806d262
+	WORD $0xf452
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG         $0x4806d262
+	WORD         $0xfd52
+	VPBROADCASTD 12(R9)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z8
+	LONG $0x480e5262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z14, Z9
+	LONG         $0x480e5262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R9)(BX*2), Z15
+
+	// VDPBF16PS Z12, Z15, Z10
+	LONG $0x48065262
+	WORD $0xd452
+
+	// VDPBF16PS Z13, Z15, Z11
+	LONG $0x48065262
+	WORD $0xdd52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x00000200, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_6x2_c4
+
+convFwdAVX512BF16_6x2_c1:
+	MOVQ 48(AX), R10
+	ANDQ $0x03, R10
+	JZ   convFwdAVX512BF16_6x2_nexttap
+
+convFwdAVX512BF16_6x2_c1loop:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      64(DX), Z13
+	VPBROADCASTD (R8), Z14
+
+	// VDPBF16PS Z12, Z14, Z0
+	LONG $0x480ed262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z14, Z1
+	LONG         $0x480ed262
+	WORD         $0xcd52
+	VPBROADCASTD (R8)(BX*1), Z15
+
+	// VDPBF16PS Z12, Z15, Z2
+	LONG $0x4806d262
+	WORD $0xd452
+
+	// VDPBF16PS Z13, Z15, Z3
+	LONG         $0x4806d262
+	WORD         $0xdd52
+	VPBROADCASTD (R8)(BX*2), Z14
+
+	// VDPBF16PS Z12, Z14, Z4
+	LONG $0x480ed262
+	WORD $0xe452
+
+	// VDPBF16PS Z13, Z14, Z5
+	LONG         $0x480ed262
+	WORD         $0xed52
+	VPBROADCASTD (R9), Z15
+
+	// VDPBF16PS Z12, Z15, Z6
+	LONG $0x4806d262
+	WORD $0xf452
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG         $0x4806d262
+	WORD         $0xfd52
+	VPBROADCASTD (R9)(BX*1), Z14
+
+	// VDPBF16PS Z12, Z14, Z8
+	LONG $0x480e5262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z14, Z9
+	LONG         $0x480e5262
+	WORD         $0xcd52
+	VPBROADCASTD (R9)(BX*2), Z15
+
+	// VDPBF16PS Z12, Z15, Z10
+	LONG $0x48065262
+	WORD $0xd452
+
+	// VDPBF16PS Z13, Z15, Z11
+	LONG $0x48065262
+	WORD $0xdd52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x00000080, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_6x2_c1loop
+
+convFwdAVX512BF16_6x2_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_6x2_tap
+
+convFwdAVX512BF16_6x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_6x2_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	ADDQ   SI, DI
+	VADDPS (DI), Z10, Z10
+	VADDPS 64(DI), Z11, Z11
+
+convFwdAVX512BF16_6x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_6x2_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z12
+	VMOVUPS 64(DI), Z13
+	VADDPS  Z12, Z0, Z0
+	VADDPS  Z13, Z1, Z1
+	VADDPS  Z12, Z2, Z2
+	VADDPS  Z13, Z3, Z3
+	VADDPS  Z12, Z4, Z4
+	VADDPS  Z13, Z5, Z5
+	VADDPS  Z12, Z6, Z6
+	VADDPS  Z13, Z7, Z7
+	VADDPS  Z12, Z8, Z8
+	VADDPS  Z13, Z9, Z9
+	VADDPS  Z12, Z10, Z10
+	VADDPS  Z13, Z11, Z11
+
+convFwdAVX512BF16_6x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_6x2_norelu
+	VXORPS Z14, Z14, Z14
+	VMAXPS Z14, Z0, Z0
+	VMAXPS Z14, Z1, Z1
+	VMAXPS Z14, Z2, Z2
+	VMAXPS Z14, Z3, Z3
+	VMAXPS Z14, Z4, Z4
+	VMAXPS Z14, Z5, Z5
+	VMAXPS Z14, Z6, Z6
+	VMAXPS Z14, Z7, Z7
+	VMAXPS Z14, Z8, Z8
+	VMAXPS Z14, Z9, Z9
+	VMAXPS Z14, Z10, Z10
+	VMAXPS Z14, Z11, Z11
+
+convFwdAVX512BF16_6x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z10, (DX)
+	VMOVUPS Z11, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_6x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_6x2_row
+
+convFwdAVX512BF16_6x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_7x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_7x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_7x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_7x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_7x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_7x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_7x2_store
+
+convFwdAVX512BF16_7x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	MOVQ 48(AX), R11
+	SHRQ $0x02, R11
+	JZ   convFwdAVX512BF16_7x2_c1
+
+convFwdAVX512BF16_7x2_c4:
+	VMOVUPS      (DX), Z14
+	VMOVUPS      64(DX), Z15
+	VPBROADCASTD (R8), Z16
+
+	// VDPBF16PS Z14, Z16, Z0
+	LONG $0x407ed262
+	WORD $0xc652
+
+	// VDPBF16PS Z15, Z16, Z1
+	LONG         $0x407ed262
+	WORD         $0xcf52
+	VPBROADCASTD (R8)(BX*1), Z17
+
+	// VDPBF16PS Z14, Z17, Z2
+	LONG $0x4076d262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z17, Z3
+	LONG         $0x4076d262
+	WORD         $0xdf52
+	VPBROADCASTD (R8)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z4
+	LONG $0x407ed262
+	WORD $0xe652
+
+	// VDPBF16PS Z15, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xef52
+	VPBROADCASTD (R9), Z17
+
+	// VDPBF16PS Z14, Z17, Z6
+	LONG $0x4076d262
+	WORD $0xf652
+
+	// VDPBF16PS Z15, Z17, Z7
+	LONG         $0x4076d262
+	WORD         $0xff52
+	VPBROADCASTD (R9)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z8
+	LONG $0x407e5262
+	WORD $0xc652
+
+	// VDPBF16PS Z15, Z16, Z9
+	LONG         $0x407e5262
+	WORD         $0xcf52
+	VPBROADCASTD (R9)(BX*2), Z17
+
+	// VDPBF16PS Z14, Z17, Z10
+	LONG $0x40765262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z17, Z11
+	LONG         $0x40765262
+	WORD         $0xdf52
+	VPBROADCASTD (R10), Z16
+
+	// VDPBF16PS Z14, Z16, Z12
+	LONG $0x407e5262
+	WORD $0xe652
+
+	// VDPBF16PS Z15, Z16, Z13
+	LONG         $0x407e5262
+	WORD         $0xef52
+	VMOVUPS      128(DX), Z14
+	VMOVUPS      192(DX), Z15
+	VPBROADCASTD 4(R8), Z16
+
+	// VDPBF16PS Z14, Z16, Z0
+	LONG $0x407ed262
+	WORD $0xc652
+
+	// VDPBF16PS Z15, Z16, Z1
+	LONG         $0x407ed262
+	WORD         $0xcf52
+	VPBROADCASTD 4(R8)(BX*1), Z17
+
+	// VDPBF16PS Z14, Z17, Z2
+	LONG $0x4076d262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z17, Z3
+	LONG         $0x4076d262
+	WORD         $0xdf52
+	VPBROADCASTD 4(R8)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z4
+	LONG $0x407ed262
+	WORD $0xe652
+
+	// VDPBF16PS Z15, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xef52
+	VPBROADCASTD 4(R9), Z17
+
+	// VDPBF16PS Z14, Z17, Z6
+	LONG $0x4076d262
+	WORD $0xf652
+
+	// VDPBF16PS Z15, Z17, Z7
+	LONG         $0x4076d262
+	WORD         $0xff52
+	VPBROADCASTD 4(R9)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z8
+	LONG $0x407e5262
+	WORD $0xc652
+
+	// VDPBF16PS Z15, Z16, Z9
+	LONG         $0x407e5262
+	WORD         $0xcf52
+	VPBROADCASTD 4(R9)(BX*2), Z17
+
+	// VDPBF16PS Z14, Z17, Z10
+	LONG $0x40765262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z17, Z11
+	LONG         $0x40765262
+	WORD         $0xdf52
+	VPBROADCASTD 4(R10), Z16
+
+	// VDPBF16PS Z14, Z16, Z12
+	LONG $0x407e5262
+	WORD $0xe652
+
+	// VDPBF16PS Z15, Z16, Z13
+	LONG         $0x407e5262
+	WORD         $0xef52
+	VMOVUPS      256(DX), Z14
+	VMOVUPS      320(DX), Z15
+	VPBROADCASTD 8(R8), Z16
+
+	// VDPBF16PS Z14, Z16, Z0
+	LONG $0x407ed262
+	WORD $0xc652
+
+	// VDPBF16PS Z15, Z16, Z1
+	LONG         $0x407ed262
+	WORD         $0xcf52
+	VPBROADCASTD 8(R8)(BX*1), Z17
+
+	// VDPBF16PS Z14, Z17, Z2
+	LONG $0x4076d262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z17, Z3
+	LONG         $0x4076d262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R8)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z4
+	LONG $0x407ed262
+	WORD $0xe652
+
+	// VDPBF16PS Z15, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xef52
+	VPBROADCASTD 8(R9), Z17
+
+	// VDPBF16PS Z14, Z17, Z6
+	LONG $0x4076d262
+	WORD $0xf652
+
+	// VDPBF16PS Z15, Z17, Z7
+	LONG         $0x4076d262
+	WORD         $0xff52
+	VPBROADCASTD 8(R9)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z8
+	LONG $0x407e5262
+	WORD $0xc652
+
+	// VDPBF16PS Z15, Z16, Z9
+	LONG         $0x407e5262
+	WORD         $0xcf52
+	VPBROADCASTD 8(R9)(BX*2), Z17
+
+	// VDPBF16PS Z14, Z17, Z10
+	LONG $0x40765262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z17, Z11
+	LONG         $0x40765262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R10), Z16
+
+	// VDPBF16PS Z14, Z16, Z12
+	LONG $0x407e5262
+	WORD $0xe652
+
+	// VDPBF16PS Z15, Z16, Z13
+	LONG         $0x407e5262
+	WORD         $0xef52
+	VMOVUPS      384(DX), Z14
+	VMOVUPS      448(DX), Z15
+	VPBROADCASTD 12(R8), Z16
+
+	// VDPBF16PS Z14, Z16, Z0
+	LONG $0x407ed262
+	WORD $0xc652
+
+	// VDPBF16PS Z15, Z16, Z1
+	LONG         $0x407ed262
+	WORD         $0xcf52
+	VPBROADCASTD 12(R8)(BX*1), Z17
+
+	// VDPBF16PS Z14, Z17, Z2
+	LONG $0x4076d262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z17, Z3
+	LONG         $0x4076d262
+	WORD         $0xdf52
+	VPBROADCASTD 12(R8)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z4
+	LONG $0x407ed262
+	WORD $0xe652
+
+	// VDPBF16PS Z15, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xef52
+	VPBROADCASTD 12(R9), Z17
+
+	// VDPBF16PS Z14, Z17, Z6
+	LONG $0x4076d262
+	WORD $0xf652
+
+	// VDPBF16PS Z15, Z17, Z7
+	LONG         $0x4076d262
+	WORD         $0xff52
+	VPBROADCASTD 12(R9)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z8
+	LONG $0x407e5262
+	WORD $0xc652
+
+	// VDPBF16PS Z15, Z16, Z9
+	LONG         $0x407e5262
+	WORD         $0xcf52
+	VPBROADCASTD 12(R9)(BX*2), Z17
+
+	// VDPBF16PS Z14, Z17, Z10
+	LONG $0x40765262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z17, Z11
+	LONG         $0x40765262
+	WORD         $0xdf52
+	VPBROADCASTD 12(R10), Z16
+
+	// VDPBF16PS Z14, Z16, Z12
+	LONG $0x407e5262
+	WORD $0xe652
+
+	// VDPBF16PS Z15, Z16, Z13
+	LONG $0x407e5262
+	WORD $0xef52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x00000200, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_7x2_c4
+
+convFwdAVX512BF16_7x2_c1:
+	MOVQ 48(AX), R11
+	ANDQ $0x03, R11
+	JZ   convFwdAVX512BF16_7x2_nexttap
+
+convFwdAVX512BF16_7x2_c1loop:
+	VMOVUPS      (DX), Z14
+	VMOVUPS      64(DX), Z15
+	VPBROADCASTD (R8), Z16
+
+	// VDPBF16PS Z14, Z16, Z0
+	LONG $0x407ed262
+	WORD $0xc652
+
+	// VDPBF16PS Z15, Z16, Z1
+	LONG         $0x407ed262
+	WORD         $0xcf52
+	VPBROADCASTD (R8)(BX*1), Z17
+
+	// VDPBF16PS Z14, Z17, Z2
+	LONG $0x4076d262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z17, Z3
+	LONG         $0x4076d262
+	WORD         $0xdf52
+	VPBROADCASTD (R8)(BX*2), Z16
+
+	// VDPBF16PS Z14, Z16, Z4
+	LONG $0x407ed262
+	WORD $0xe652
+
+	// VDPBF16PS Z15, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xef52
+	VPBROADCASTD (R9), Z17
+
+	// VDPBF16PS Z14, Z17, Z6
+	LONG $0x4076d262
+	WORD $0xf652
+
+	// VDPBF16PS Z15, Z17, Z7
+	LONG         $0x4076d262
+	WORD         $0xff52
+	VPBROADCASTD (R9)(BX*1), Z16
+
+	// VDPBF16PS Z14, Z16, Z8
+	LONG $0x407e5262
+	WORD $0xc652
+
+	// VDPBF16PS Z15, Z16, Z9
+	LONG         $0x407e5262
+	WORD         $0xcf52
+	VPBROADCASTD (R9)(BX*2), Z17
+
+	// VDPBF16PS Z14, Z17, Z10
+	LONG $0x40765262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z17, Z11
+	LONG         $0x40765262
+	WORD         $0xdf52
+	VPBROADCASTD (R10), Z16
+
+	// VDPBF16PS Z14, Z16, Z12
+	LONG $0x407e5262
+	WORD $0xe652
+
+	// VDPBF16PS Z15, Z16, Z13
+	LONG $0x407e5262
+	WORD $0xef52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x00000080, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_7x2_c1loop
+
+convFwdAVX512BF16_7x2_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_7x2_tap
+
+convFwdAVX512BF16_7x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_7x2_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	ADDQ   SI, DI
+	VADDPS (DI), Z10, Z10
+	VADDPS 64(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+
+convFwdAVX512BF16_7x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_7x2_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z14
+	VMOVUPS 64(DI), Z15
+	VADDPS  Z14, Z0, Z0
+	VADDPS  Z15, Z1, Z1
+	VADDPS  Z14, Z2, Z2
+	VADDPS  Z15, Z3, Z3
+	VADDPS  Z14, Z4, Z4
+	VADDPS  Z15, Z5, Z5
+	VADDPS  Z14, Z6, Z6
+	VADDPS  Z15, Z7, Z7
+	VADDPS  Z14, Z8, Z8
+	VADDPS  Z15, Z9, Z9
+	VADDPS  Z14, Z10, Z10
+	VADDPS  Z15, Z11, Z11
+	VADDPS  Z14, Z12, Z12
+	VADDPS  Z15, Z13, Z13
+
+convFwdAVX512BF16_7x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_7x2_norelu
+	VXORPS Z16, Z16, Z16
+	VMAXPS Z16, Z0, Z0
+	VMAXPS Z16, Z1, Z1
+	VMAXPS Z16, Z2, Z2
+	VMAXPS Z16, Z3, Z3
+	VMAXPS Z16, Z4, Z4
+	VMAXPS Z16, Z5, Z5
+	VMAXPS Z16, Z6, Z6
+	VMAXPS Z16, Z7, Z7
+	VMAXPS Z16, Z8, Z8
+	VMAXPS Z16, Z9, Z9
+	VMAXPS Z16, Z10, Z10
+	VMAXPS Z16, Z11, Z11
+	VMAXPS Z16, Z12, Z12
+	VMAXPS Z16, Z13, Z13
+
+convFwdAVX512BF16_7x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z10, (DX)
+	VMOVUPS Z11, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_7x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_7x2_row
+
+convFwdAVX512BF16_7x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_8x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_8x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_8x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_8x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_8x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_8x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_8x2_store
+
+convFwdAVX512BF16_8x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	MOVQ 48(AX), R11
+	SHRQ $0x02, R11
+	JZ   convFwdAVX512BF16_8x2_c1
+
+convFwdAVX512BF16_8x2_c4:
+	VMOVUPS      (DX), Z16
+	VMOVUPS      64(DX), Z17
+	VPBROADCASTD (R8), Z18
+
+	// VDPBF16PS Z16, Z18, Z0
+	LONG $0x406eb262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z18, Z1
+	LONG         $0x406eb262
+	WORD         $0xc952
+	VPBROADCASTD (R8)(BX*1), Z19
+
+	// VDPBF16PS Z16, Z19, Z2
+	LONG $0x4066b262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z3
+	LONG         $0x4066b262
+	WORD         $0xd952
+	VPBROADCASTD (R8)(BX*2), Z18
+
+	// VDPBF16PS Z16, Z18, Z4
+	LONG $0x406eb262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z18, Z5
+	LONG         $0x406eb262
+	WORD         $0xe952
+	VPBROADCASTD (R9), Z19
+
+	// VDPBF16PS Z16, Z19, Z6
+	LONG $0x4066b262
+	WORD $0xf052
+
+	// VDPBF16PS Z17, Z19, Z7
+	LONG         $0x4066b262
+	WORD         $0xf952
+	VPBROADCASTD (R9)(BX*1), Z18
+
+	// VDPBF16PS Z16, Z18, Z8
+	LONG $0x406e3262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z18, Z9
+	LONG         $0x406e3262
+	WORD         $0xc952
+	VPBROADCASTD (R9)(BX*2), Z19
+
+	// VDPBF16PS Z16, Z19, Z10
+	LONG $0x40663262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z11
+	LONG         $0x40663262
+	WORD         $0xd952
+	VPBROADCASTD (R10), Z18
+
+	// VDPBF16PS Z16, Z18, Z12
+	LONG $0x406e3262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z18, Z13
+	LONG         $0x406e3262
+	WORD         $0xe952
+	VPBROADCASTD (R10)(BX*1), Z19
+
+	// VDPBF16PS Z16, Z19, Z14
+	LONG $0x40663262
+	WORD $0xf052
+
+	// VDPBF16PS Z17, Z19, Z15
+	LONG         $0x40663262
+	WORD         $0xf952
+	VMOVUPS      128(DX), Z16
+	VMOVUPS      192(DX), Z17
+	VPBROADCASTD 4(R8), Z18
+
+	// VDPBF16PS Z16, Z18, Z0
+	LONG $0x406eb262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z18, Z1
+	LONG         $0x406eb262
+	WORD         $0xc952
+	VPBROADCASTD 4(R8)(BX*1), Z19
+
+	// VDPBF16PS Z16, Z19, Z2
+	LONG $0x4066b262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z3
+	LONG         $0x4066b262
+	WORD         $0xd952
+	VPBROADCASTD 4(R8)(BX*2), Z18
+
+	// VDPBF16PS Z16, Z18, Z4
+	LONG $0x406eb262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z18, Z5
+	LONG         $0x406eb262
+	WORD         $0xe952
+	VPBROADCASTD 4(R9), Z19
+
+	// VDPBF16PS Z16, Z19, Z6
+	LONG $0x4066b262
+	WORD $0xf052
+
+	// VDPBF16PS Z17, Z19, Z7
+	LONG         $0x4066b262
+	WORD         $0xf952
+	VPBROADCASTD 4(R9)(BX*1), Z18
+
+	// VDPBF16PS Z16, Z18, Z8
+	LONG $0x406e3262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z18, Z9
+	LONG         $0x406e3262
+	WORD         $0xc952
+	VPBROADCASTD 4(R9)(BX*2), Z19
+
+	// VDPBF16PS Z16, Z19, Z10
+	LONG $0x40663262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z11
+	LONG         $0x40663262
+	WORD         $0xd952
+	VPBROADCASTD 4(R10), Z18
+
+	// VDPBF16PS Z16, Z18, Z12
+	LONG $0x406e3262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z18, Z13
+	LONG         $0x406e3262
+	WORD         $0xe952
+	VPBROADCASTD 4(R10)(BX*1), Z19
+
+	// VDPBF16PS Z16, Z19, Z14
+	LONG $0x40663262
+	WORD $0xf052
+
+	// VDPBF16PS Z17, Z19, Z15
+	LONG         $0x40663262
+	WORD         $0xf952
+	VMOVUPS      256(DX), Z16
+	VMOVUPS      320(DX), Z17
+	VPBROADCASTD 8(R8), Z18
+
+	// VDPBF16PS Z16, Z18, Z0
+	LONG $0x406eb262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z18, Z1
+	LONG         $0x406eb262
+	WORD         $0xc952
+	VPBROADCASTD 8(R8)(BX*1), Z19
+
+	// VDPBF16PS Z16, Z19, Z2
+	LONG $0x4066b262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z3
+	LONG         $0x4066b262
+	WORD         $0xd952
+	VPBROADCASTD 8(R8)(BX*2), Z18
+
+	// VDPBF16PS Z16, Z18, Z4
+	LONG $0x406eb262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z18, Z5
+	LONG         $0x406eb262
+	WORD         $0xe952
+	VPBROADCASTD 8(R9), Z19
+
+	// VDPBF16PS Z16, Z19, Z6
+	LONG $0x4066b262
+	WORD $0xf052
+
+	// VDPBF16PS Z17, Z19, Z7
+	LONG         $0x4066b262
+	WORD         $0xf952
+	VPBROADCASTD 8(R9)(BX*1), Z18
+
+	// VDPBF16PS Z16, Z18, Z8
+	LONG $0x406e3262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z18, Z9
+	LONG         $0x406e3262
+	WORD         $0xc952
+	VPBROADCASTD 8(R9)(BX*2), Z19
+
+	// VDPBF16PS Z16, Z19, Z10
+	LONG $0x40663262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z11
+	LONG         $0x40663262
+	WORD         $0xd952
+	VPBROADCASTD 8(R10), Z18
+
+	// VDPBF16PS Z16, Z18, Z12
+	LONG $0x406e3262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z18, Z13
+	LONG         $0x406e3262
+	WORD         $0xe952
+	VPBROADCASTD 8(R10)(BX*1), Z19
+
+	// VDPBF16PS Z16, Z19, Z14
+	LONG $0x40663262
+	WORD $0xf052
+
+	// VDPBF16PS Z17, Z19, Z15
+	LONG         $0x40663262
+	WORD         $0xf952
+	VMOVUPS      384(DX), Z16
+	VMOVUPS      448(DX), Z17
+	VPBROADCASTD 12(R8), Z18
+
+	// VDPBF16PS Z16, Z18, Z0
+	LONG $0x406eb262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z18, Z1
+	LONG         $0x406eb262
+	WORD         $0xc952
+	VPBROADCASTD 12(R8)(BX*1), Z19
+
+	// VDPBF16PS Z16, Z19, Z2
+	LONG $0x4066b262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z3
+	LONG         $0x4066b262
+	WORD         $0xd952
+	VPBROADCASTD 12(R8)(BX*2), Z18
+
+	// VDPBF16PS Z16, Z18, Z4
+	LONG $0x406eb262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z18, Z5
+	LONG         $0x406eb262
+	WORD         $0xe952
+	VPBROADCASTD 12(R9), Z19
+
+	// VDPBF16PS Z16, Z19, Z6
+	LONG $0x4066b262
+	WORD $0xf052
+
+	// VDPBF16PS Z17, Z19, Z7
+	LONG         $0x4066b262
+	WORD         $0xf952
+	VPBROADCASTD 12(R9)(BX*1), Z18
+
+	// VDPBF16PS Z16, Z18, Z8
+	LONG $0x406e3262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z18, Z9
+	LONG         $0x406e3262
+	WORD         $0xc952
+	VPBROADCASTD 12(R9)(BX*2), Z19
+
+	// VDPBF16PS Z16, Z19, Z10
+	LONG $0x40663262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z11
+	LONG         $0x40663262
+	WORD         $0xd952
+	VPBROADCASTD 12(R10), Z18
+
+	// VDPBF16PS Z16, Z18, Z12
+	LONG $0x406e3262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z18, Z13
+	LONG         $0x406e3262
+	WORD         $0xe952
+	VPBROADCASTD 12(R10)(BX*1), Z19
+
+	// VDPBF16PS Z16, Z19, Z14
+	LONG $0x40663262
+	WORD $0xf052
+
+	// VDPBF16PS Z17, Z19, Z15
+	LONG $0x40663262
+	WORD $0xf952
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x00000200, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_8x2_c4
+
+convFwdAVX512BF16_8x2_c1:
+	MOVQ 48(AX), R11
+	ANDQ $0x03, R11
+	JZ   convFwdAVX512BF16_8x2_nexttap
+
+convFwdAVX512BF16_8x2_c1loop:
+	VMOVUPS      (DX), Z16
+	VMOVUPS      64(DX), Z17
+	VPBROADCASTD (R8), Z18
+
+	// VDPBF16PS Z16, Z18, Z0
+	LONG $0x406eb262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z18, Z1
+	LONG         $0x406eb262
+	WORD         $0xc952
+	VPBROADCASTD (R8)(BX*1), Z19
+
+	// VDPBF16PS Z16, Z19, Z2
+	LONG $0x4066b262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z3
+	LONG         $0x4066b262
+	WORD         $0xd952
+	VPBROADCASTD (R8)(BX*2), Z18
+
+	// VDPBF16PS Z16, Z18, Z4
+	LONG $0x406eb262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z18, Z5
+	LONG         $0x406eb262
+	WORD         $0xe952
+	VPBROADCASTD (R9), Z19
+
+	// VDPBF16PS Z16, Z19, Z6
+	LONG $0x4066b262
+	WORD $0xf052
+
+	// VDPBF16PS Z17, Z19, Z7
+	LONG         $0x4066b262
+	WORD         $0xf952
+	VPBROADCASTD (R9)(BX*1), Z18
+
+	// VDPBF16PS Z16, Z18, Z8
+	LONG $0x406e3262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z18, Z9
+	LONG         $0x406e3262
+	WORD         $0xc952
+	VPBROADCASTD (R9)(BX*2), Z19
+
+	// VDPBF16PS Z16, Z19, Z10
+	LONG $0x40663262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z11
+	LONG         $0x40663262
+	WORD         $0xd952
+	VPBROADCASTD (R10), Z18
+
+	// VDPBF16PS Z16, Z18, Z12
+	LONG $0x406e3262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z18, Z13
+	LONG         $0x406e3262
+	WORD         $0xe952
+	VPBROADCASTD (R10)(BX*1), Z19
+
+	// VDPBF16PS Z16, Z19, Z14
+	LONG $0x40663262
+	WORD $0xf052
+
+	// VDPBF16PS Z17, Z19, Z15
+	LONG $0x40663262
+	WORD $0xf952
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x00000080, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_8x2_c1loop
+
+convFwdAVX512BF16_8x2_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_8x2_tap
+
+convFwdAVX512BF16_8x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_8x2_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	ADDQ   SI, DI
+	VADDPS (DI), Z10, Z10
+	VADDPS 64(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	ADDQ   SI, DI
+	VADDPS (DI), Z14, Z14
+	VADDPS 64(DI), Z15, Z15
+
+convFwdAVX512BF16_8x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_8x2_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z16
+	VMOVUPS 64(DI), Z17
+	VADDPS  Z16, Z0, Z0
+	VADDPS  Z17, Z1, Z1
+	VADDPS  Z16, Z2, Z2
+	VADDPS  Z17, Z3, Z3
+	VADDPS  Z16, Z4, Z4
+	VADDPS  Z17, Z5, Z5
+	VADDPS  Z16, Z6, Z6
+	VADDPS  Z17, Z7, Z7
+	VADDPS  Z16, Z8, Z8
+	VADDPS  Z17, Z9, Z9
+	VADDPS  Z16, Z10, Z10
+	VADDPS  Z17, Z11, Z11
+	VADDPS  Z16, Z12, Z12
+	VADDPS  Z17, Z13, Z13
+	VADDPS  Z16, Z14, Z14
+	VADDPS  Z17, Z15, Z15
+
+convFwdAVX512BF16_8x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_8x2_norelu
+	VXORPS Z18, Z18, Z18
+	VMAXPS Z18, Z0, Z0
+	VMAXPS Z18, Z1, Z1
+	VMAXPS Z18, Z2, Z2
+	VMAXPS Z18, Z3, Z3
+	VMAXPS Z18, Z4, Z4
+	VMAXPS Z18, Z5, Z5
+	VMAXPS Z18, Z6, Z6
+	VMAXPS Z18, Z7, Z7
+	VMAXPS Z18, Z8, Z8
+	VMAXPS Z18, Z9, Z9
+	VMAXPS Z18, Z10, Z10
+	VMAXPS Z18, Z11, Z11
+	VMAXPS Z18, Z12, Z12
+	VMAXPS Z18, Z13, Z13
+	VMAXPS Z18, Z14, Z14
+	VMAXPS Z18, Z15, Z15
+
+convFwdAVX512BF16_8x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z10, (DX)
+	VMOVUPS Z11, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z14, (DX)
+	VMOVUPS Z15, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_8x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_8x2_row
+
+convFwdAVX512BF16_8x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_9x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_9x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_9x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_9x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_9x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_9x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_9x2_store
+
+convFwdAVX512BF16_9x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	MOVQ 48(AX), R11
+	SHRQ $0x02, R11
+	JZ   convFwdAVX512BF16_9x2_c1
+
+convFwdAVX512BF16_9x2_c4:
+	VMOVUPS      (DX), Z18
+	VMOVUPS      64(DX), Z19
+	VPBROADCASTD (R8), Z20
+
+	// VDPBF16PS Z18, Z20, Z0
+	LONG $0x405eb262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z1
+	LONG         $0x405eb262
+	WORD         $0xcb52
+	VPBROADCASTD (R8)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z2
+	LONG $0x4056b262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z21, Z3
+	LONG         $0x4056b262
+	WORD         $0xdb52
+	VPBROADCASTD (R8)(BX*2), Z20
+
+	// VDPBF16PS Z18, Z20, Z4
+	LONG $0x405eb262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z20, Z5
+	LONG         $0x405eb262
+	WORD         $0xeb52
+	VPBROADCASTD (R9), Z21
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG         $0x4056b262
+	WORD         $0xfb52
+	VPBROADCASTD (R9)(BX*1), Z20
+
+	// VDPBF16PS Z18, Z20, Z8
+	LONG $0x405e3262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z9
+	LONG         $0x405e3262
+	WORD         $0xcb52
+	VPBROADCASTD (R9)(BX*2), Z21
+
+	// VDPBF16PS Z18, Z21, Z10
+	LONG $0x40563262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z21, Z11
+	LONG         $0x40563262
+	WORD         $0xdb52
+	VPBROADCASTD (R10), Z20
+
+	// VDPBF16PS Z18, Z20, Z12
+	LONG $0x405e3262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z20, Z13
+	LONG         $0x405e3262
+	WORD         $0xeb52
+	VPBROADCASTD (R10)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z14
+	LONG $0x40563262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z15
+	LONG         $0x40563262
+	WORD         $0xfb52
+	VPBROADCASTD (R10)(BX*2), Z20
+
+	// VDPBF16PS Z18, Z20, Z16
+	LONG $0x405ea262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z17
+	LONG         $0x405ea262
+	WORD         $0xcb52
+	VMOVUPS      128(DX), Z18
+	VMOVUPS      192(DX), Z19
+	VPBROADCASTD 4(R8), Z20
+
+	// VDPBF16PS Z18, Z20, Z0
+	LONG $0x405eb262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z1
+	LONG         $0x405eb262
+	WORD         $0xcb52
+	VPBROADCASTD 4(R8)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z2
+	LONG $0x4056b262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z21, Z3
+	LONG         $0x4056b262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R8)(BX*2), Z20
+
+	// VDPBF16PS Z18, Z20, Z4
+	LONG $0x405eb262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z20, Z5
+	LONG         $0x405eb262
+	WORD         $0xeb52
+	VPBROADCASTD 4(R9), Z21
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG         $0x4056b262
+	WORD         $0xfb52
+	VPBROADCASTD 4(R9)(BX*1), Z20
+
+	// VDPBF16PS Z18, Z20, Z8
+	LONG $0x405e3262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z9
+	LONG         $0x405e3262
+	WORD         $0xcb52
+	VPBROADCASTD 4(R9)(BX*2), Z21
+
+	// VDPBF16PS Z18, Z21, Z10
+	LONG $0x40563262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z21, Z11
+	LONG         $0x40563262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R10), Z20
+
+	// VDPBF16PS Z18, Z20, Z12
+	LONG $0x405e3262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z20, Z13
+	LONG         $0x405e3262
+	WORD         $0xeb52
+	VPBROADCASTD 4(R10)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z14
+	LONG $0x40563262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z15
+	LONG         $0x40563262
+	WORD         $0xfb52
+	VPBROADCASTD 4(R10)(BX*2), Z20
+
+	// VDPBF16PS Z18, Z20, Z16
+	LONG $0x405ea262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z17
+	LONG         $0x405ea262
+	WORD         $0xcb52
+	VMOVUPS      256(DX), Z18
+	VMOVUPS      320(DX), Z19
+	VPBROADCASTD 8(R8), Z20
+
+	// VDPBF16PS Z18, Z20, Z0
+	LONG $0x405eb262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z1
+	LONG         $0x405eb262
+	WORD         $0xcb52
+	VPBROADCASTD 8(R8)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z2
+	LONG $0x4056b262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z21, Z3
+	LONG         $0x4056b262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R8)(BX*2), Z20
+
+	// VDPBF16PS Z18, Z20, Z4
+	LONG $0x405eb262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z20, Z5
+	LONG         $0x405eb262
+	WORD         $0xeb52
+	VPBROADCASTD 8(R9), Z21
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG         $0x4056b262
+	WORD         $0xfb52
+	VPBROADCASTD 8(R9)(BX*1), Z20
+
+	// VDPBF16PS Z18, Z20, Z8
+	LONG $0x405e3262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z9
+	LONG         $0x405e3262
+	WORD         $0xcb52
+	VPBROADCASTD 8(R9)(BX*2), Z21
+
+	// VDPBF16PS Z18, Z21, Z10
+	LONG $0x40563262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z21, Z11
+	LONG         $0x40563262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R10), Z20
+
+	// VDPBF16PS Z18, Z20, Z12
+	LONG $0x405e3262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z20, Z13
+	LONG         $0x405e3262
+	WORD         $0xeb52
+	VPBROADCASTD 8(R10)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z14
+	LONG $0x40563262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z15
+	LONG         $0x40563262
+	WORD         $0xfb52
+	VPBROADCASTD 8(R10)(BX*2), Z20
+
+	// VDPBF16PS Z18, Z20, Z16
+	LONG $0x405ea262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z17
+	LONG         $0x405ea262
+	WORD         $0xcb52
+	VMOVUPS      384(DX), Z18
+	VMOVUPS      448(DX), Z19
+	VPBROADCASTD 12(R8), Z20
+
+	// VDPBF16PS Z18, Z20, Z0
+	LONG $0x405eb262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z1
+	LONG         $0x405eb262
+	WORD         $0xcb52
+	VPBROADCASTD 12(R8)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z2
+	LONG $0x4056b262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z21, Z3
+	LONG         $0x4056b262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R8)(BX*2), Z20
+
+	// VDPBF16PS Z18, Z20, Z4
+	LONG $0x405eb262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z20, Z5
+	LONG         $0x405eb262
+	WORD         $0xeb52
+	VPBROADCASTD 12(R9), Z21
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG         $0x4056b262
+	WORD         $0xfb52
+	VPBROADCASTD 12(R9)(BX*1), Z20
+
+	// VDPBF16PS Z18, Z20, Z8
+	LONG $0x405e3262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z9
+	LONG         $0x405e3262
+	WORD         $0xcb52
+	VPBROADCASTD 12(R9)(BX*2), Z21
+
+	// VDPBF16PS Z18, Z21, Z10
+	LONG $0x40563262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z21, Z11
+	LONG         $0x40563262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R10), Z20
+
+	// VDPBF16PS Z18, Z20, Z12
+	LONG $0x405e3262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z20, Z13
+	LONG         $0x405e3262
+	WORD         $0xeb52
+	VPBROADCASTD 12(R10)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z14
+	LONG $0x40563262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z15
+	LONG         $0x40563262
+	WORD         $0xfb52
+	VPBROADCASTD 12(R10)(BX*2), Z20
+
+	// VDPBF16PS Z18, Z20, Z16
+	LONG $0x405ea262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z17
+	LONG $0x405ea262
+	WORD $0xcb52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x00000200, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_9x2_c4
+
+convFwdAVX512BF16_9x2_c1:
+	MOVQ 48(AX), R11
+	ANDQ $0x03, R11
+	JZ   convFwdAVX512BF16_9x2_nexttap
+
+convFwdAVX512BF16_9x2_c1loop:
+	VMOVUPS      (DX), Z18
+	VMOVUPS      64(DX), Z19
+	VPBROADCASTD (R8), Z20
+
+	// VDPBF16PS Z18, Z20, Z0
+	LONG $0x405eb262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z1
+	LONG         $0x405eb262
+	WORD         $0xcb52
+	VPBROADCASTD (R8)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z2
+	LONG $0x4056b262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z21, Z3
+	LONG         $0x4056b262
+	WORD         $0xdb52
+	VPBROADCASTD (R8)(BX*2), Z20
+
+	// VDPBF16PS Z18, Z20, Z4
+	LONG $0x405eb262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z20, Z5
+	LONG         $0x405eb262
+	WORD         $0xeb52
+	VPBROADCASTD (R9), Z21
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG         $0x4056b262
+	WORD         $0xfb52
+	VPBROADCASTD (R9)(BX*1), Z20
+
+	// VDPBF16PS Z18, Z20, Z8
+	LONG $0x405e3262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z9
+	LONG         $0x405e3262
+	WORD         $0xcb52
+	VPBROADCASTD (R9)(BX*2), Z21
+
+	// VDPBF16PS Z18, Z21, Z10
+	LONG $0x40563262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z21, Z11
+	LONG         $0x40563262
+	WORD         $0xdb52
+	VPBROADCASTD (R10), Z20
+
+	// VDPBF16PS Z18, Z20, Z12
+	LONG $0x405e3262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z20, Z13
+	LONG         $0x405e3262
+	WORD         $0xeb52
+	VPBROADCASTD (R10)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z14
+	LONG $0x40563262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z15
+	LONG         $0x40563262
+	WORD         $0xfb52
+	VPBROADCASTD (R10)(BX*2), Z20
+
+	// VDPBF16PS Z18, Z20, Z16
+	LONG $0x405ea262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z17
+	LONG $0x405ea262
+	WORD $0xcb52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x00000080, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_9x2_c1loop
+
+convFwdAVX512BF16_9x2_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_9x2_tap
+
+convFwdAVX512BF16_9x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_9x2_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	ADDQ   SI, DI
+	VADDPS (DI), Z10, Z10
+	VADDPS 64(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	ADDQ   SI, DI
+	VADDPS (DI), Z14, Z14
+	VADDPS 64(DI), Z15, Z15
+	ADDQ   SI, DI
+	VADDPS (DI), Z16, Z16
+	VADDPS 64(DI), Z17, Z17
+
+convFwdAVX512BF16_9x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_9x2_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z18
+	VMOVUPS 64(DI), Z19
+	VADDPS  Z18, Z0, Z0
+	VADDPS  Z19, Z1, Z1
+	VADDPS  Z18, Z2, Z2
+	VADDPS  Z19, Z3, Z3
+	VADDPS  Z18, Z4, Z4
+	VADDPS  Z19, Z5, Z5
+	VADDPS  Z18, Z6, Z6
+	VADDPS  Z19, Z7, Z7
+	VADDPS  Z18, Z8, Z8
+	VADDPS  Z19, Z9, Z9
+	VADDPS  Z18, Z10, Z10
+	VADDPS  Z19, Z11, Z11
+	VADDPS  Z18, Z12, Z12
+	VADDPS  Z19, Z13, Z13
+	VADDPS  Z18, Z14, Z14
+	VADDPS  Z19, Z15, Z15
+	VADDPS  Z18, Z16, Z16
+	VADDPS  Z19, Z17, Z17
+
+convFwdAVX512BF16_9x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_9x2_norelu
+	VXORPS Z20, Z20, Z20
+	VMAXPS Z20, Z0, Z0
+	VMAXPS Z20, Z1, Z1
+	VMAXPS Z20, Z2, Z2
+	VMAXPS Z20, Z3, Z3
+	VMAXPS Z20, Z4, Z4
+	VMAXPS Z20, Z5, Z5
+	VMAXPS Z20, Z6, Z6
+	VMAXPS Z20, Z7, Z7
+	VMAXPS Z20, Z8, Z8
+	VMAXPS Z20, Z9, Z9
+	VMAXPS Z20, Z10, Z10
+	VMAXPS Z20, Z11, Z11
+	VMAXPS Z20, Z12, Z12
+	VMAXPS Z20, Z13, Z13
+	VMAXPS Z20, Z14, Z14
+	VMAXPS Z20, Z15, Z15
+	VMAXPS Z20, Z16, Z16
+	VMAXPS Z20, Z17, Z17
+
+convFwdAVX512BF16_9x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z10, (DX)
+	VMOVUPS Z11, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z14, (DX)
+	VMOVUPS Z15, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_9x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_9x2_row
+
+convFwdAVX512BF16_9x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_10x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_10x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_10x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_10x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_10x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_10x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_10x2_store
+
+convFwdAVX512BF16_10x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	LEAQ (R10)(BX*2), R11
+	ADDQ BX, R11
+	MOVQ 48(AX), R12
+	SHRQ $0x02, R12
+	JZ   convFwdAVX512BF16_10x2_c1
+
+convFwdAVX512BF16_10x2_c4:
+	VMOVUPS      (DX), Z20
+	VMOVUPS      64(DX), Z21
+	VPBROADCASTD (R8), Z22
+
+	// VDPBF16PS Z20, Z22, Z0
+	LONG $0x404eb262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z1
+	LONG         $0x404eb262
+	WORD         $0xcd52
+	VPBROADCASTD (R8)(BX*1), Z23
+
+	// VDPBF16PS Z20, Z23, Z2
+	LONG $0x4046b262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z3
+	LONG         $0x4046b262
+	WORD         $0xdd52
+	VPBROADCASTD (R8)(BX*2), Z22
+
+	// VDPBF16PS Z20, Z22, Z4
+	LONG $0x404eb262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z22, Z5
+	LONG         $0x404eb262
+	WORD         $0xed52
+	VPBROADCASTD (R9), Z23
+
+	// VDPBF16PS Z20, Z23, Z6
+	LONG $0x4046b262
+	WORD $0xf452
+
+	// VDPBF16PS Z21, Z23, Z7
+	LONG         $0x4046b262
+	WORD         $0xfd52
+	VPBROADCASTD (R9)(BX*1), Z22
+
+	// VDPBF16PS Z20, Z22, Z8
+	LONG $0x404e3262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z9
+	LONG         $0x404e3262
+	WORD         $0xcd52
+	VPBROADCASTD (R9)(BX*2), Z23
+
+	// VDPBF16PS Z20, Z23, Z10
+	LONG $0x40463262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z11
+	LONG         $0x40463262
+	WORD         $0xdd52
+	VPBROADCASTD (R10), Z22
+
+	// VDPBF16PS Z20, Z22, Z12
+	LONG $0x404e3262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z22, Z13
+	LONG         $0x404e3262
+	WORD         $0xed52
+	VPBROADCASTD (R10)(BX*1), Z23
+
+	// VDPBF16PS Z20, Z23, Z14
+	LONG $0x40463262
+	WORD $0xf452
+
+	// VDPBF16PS Z21, Z23, Z15
+	LONG         $0x40463262
+	WORD         $0xfd52
+	VPBROADCASTD (R10)(BX*2), Z22
+
+	// VDPBF16PS Z20, Z22, Z16
+	LONG $0x404ea262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z17
+	LONG         $0x404ea262
+	WORD         $0xcd52
+	VPBROADCASTD (R11), Z23
+
+	// VDPBF16PS Z20, Z23, Z18
+	LONG $0x4046a262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z19
+	LONG         $0x4046a262
+	WORD         $0xdd52
+	VMOVUPS      128(DX), Z20
+	VMOVUPS      192(DX), Z21
+	VPBROADCASTD 4(R8), Z22
+
+	// VDPBF16PS Z20, Z22, Z0
+	LONG $0x404eb262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z1
+	LONG         $0x404eb262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R8)(BX*1), Z23
+
+	// VDPBF16PS Z20, Z23, Z2
+	LONG $0x4046b262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z3
+	LONG         $0x4046b262
+	WORD         $0xdd52
+	VPBROADCASTD 4(R8)(BX*2), Z22
+
+	// VDPBF16PS Z20, Z22, Z4
+	LONG $0x404eb262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z22, Z5
+	LONG         $0x404eb262
+	WORD         $0xed52
+	VPBROADCASTD 4(R9), Z23
+
+	// VDPBF16PS Z20, Z23, Z6
+	LONG $0x4046b262
+	WORD $0xf452
+
+	// VDPBF16PS Z21, Z23, Z7
+	LONG         $0x4046b262
+	WORD         $0xfd52
+	VPBROADCASTD 4(R9)(BX*1), Z22
+
+	// VDPBF16PS Z20, Z22, Z8
+	LONG $0x404e3262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z9
+	LONG         $0x404e3262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R9)(BX*2), Z23
+
+	// VDPBF16PS Z20, Z23, Z10
+	LONG $0x40463262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z11
+	LONG         $0x40463262
+	WORD         $0xdd52
+	VPBROADCASTD 4(R10), Z22
+
+	// VDPBF16PS Z20, Z22, Z12
+	LONG $0x404e3262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z22, Z13
+	LONG         $0x404e3262
+	WORD         $0xed52
+	VPBROADCASTD 4(R10)(BX*1), Z23
+
+	// VDPBF16PS Z20, Z23, Z14
+	LONG $0x40463262
+	WORD $0xf452
+
+	// VDPBF16PS Z21, Z23, Z15
+	LONG         $0x40463262
+	WORD         $0xfd52
+	VPBROADCASTD 4(R10)(BX*2), Z22
+
+	// VDPBF16PS Z20, Z22, Z16
+	LONG $0x404ea262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z17
+	LONG         $0x404ea262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R11), Z23
+
+	// VDPBF16PS Z20, Z23, Z18
+	LONG $0x4046a262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z19
+	LONG         $0x4046a262
+	WORD         $0xdd52
+	VMOVUPS      256(DX), Z20
+	VMOVUPS      320(DX), Z21
+	VPBROADCASTD 8(R8), Z22
+
+	// VDPBF16PS Z20, Z22, Z0
+	LONG $0x404eb262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z1
+	LONG         $0x404eb262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R8)(BX*1), Z23
+
+	// VDPBF16PS Z20, Z23, Z2
+	LONG $0x4046b262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z3
+	LONG         $0x4046b262
+	WORD         $0xdd52
+	VPBROADCASTD 8(R8)(BX*2), Z22
+
+	// VDPBF16PS Z20, Z22, Z4
+	LONG $0x404eb262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z22, Z5
+	LONG         $0x404eb262
+	WORD         $0xed52
+	VPBROADCASTD 8(R9), Z23
+
+	// VDPBF16PS Z20, Z23, Z6
+	LONG $0x4046b262
+	WORD $0xf452
+
+	// VDPBF16PS Z21, Z23, Z7
+	LONG         $0x4046b262
+	WORD         $0xfd52
+	VPBROADCASTD 8(R9)(BX*1), Z22
+
+	// VDPBF16PS Z20, Z22, Z8
+	LONG $0x404e3262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z9
+	LONG         $0x404e3262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R9)(BX*2), Z23
+
+	// VDPBF16PS Z20, Z23, Z10
+	LONG $0x40463262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z11
+	LONG         $0x40463262
+	WORD         $0xdd52
+	VPBROADCASTD 8(R10), Z22
+
+	// VDPBF16PS Z20, Z22, Z12
+	LONG $0x404e3262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z22, Z13
+	LONG         $0x404e3262
+	WORD         $0xed52
+	VPBROADCASTD 8(R10)(BX*1), Z23
+
+	// VDPBF16PS Z20, Z23, Z14
+	LONG $0x40463262
+	WORD $0xf452
+
+	// VDPBF16PS Z21, Z23, Z15
+	LONG         $0x40463262
+	WORD         $0xfd52
+	VPBROADCASTD 8(R10)(BX*2), Z22
+
+	// VDPBF16PS Z20, Z22, Z16
+	LONG $0x404ea262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z17
+	LONG         $0x404ea262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R11), Z23
+
+	// VDPBF16PS Z20, Z23, Z18
+	LONG $0x4046a262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z19
+	LONG         $0x4046a262
+	WORD         $0xdd52
+	VMOVUPS      384(DX), Z20
+	VMOVUPS      448(DX), Z21
+	VPBROADCASTD 12(R8), Z22
+
+	// VDPBF16PS Z20, Z22, Z0
+	LONG $0x404eb262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z1
+	LONG         $0x404eb262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R8)(BX*1), Z23
+
+	// VDPBF16PS Z20, Z23, Z2
+	LONG $0x4046b262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z3
+	LONG         $0x4046b262
+	WORD         $0xdd52
+	VPBROADCASTD 12(R8)(BX*2), Z22
+
+	// VDPBF16PS Z20, Z22, Z4
+	LONG $0x404eb262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z22, Z5
+	LONG         $0x404eb262
+	WORD         $0xed52
+	VPBROADCASTD 12(R9), Z23
+
+	// VDPBF16PS Z20, Z23, Z6
+	LONG $0x4046b262
+	WORD $0xf452
+
+	// VDPBF16PS Z21, Z23, Z7
+	LONG         $0x4046b262
+	WORD         $0xfd52
+	VPBROADCASTD 12(R9)(BX*1), Z22
+
+	// VDPBF16PS Z20, Z22, Z8
+	LONG $0x404e3262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z9
+	LONG         $0x404e3262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R9)(BX*2), Z23
+
+	// VDPBF16PS Z20, Z23, Z10
+	LONG $0x40463262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z11
+	LONG         $0x40463262
+	WORD         $0xdd52
+	VPBROADCASTD 12(R10), Z22
+
+	// VDPBF16PS Z20, Z22, Z12
+	LONG $0x404e3262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z22, Z13
+	LONG         $0x404e3262
+	WORD         $0xed52
+	VPBROADCASTD 12(R10)(BX*1), Z23
+
+	// VDPBF16PS Z20, Z23, Z14
+	LONG $0x40463262
+	WORD $0xf452
+
+	// VDPBF16PS Z21, Z23, Z15
+	LONG         $0x40463262
+	WORD         $0xfd52
+	VPBROADCASTD 12(R10)(BX*2), Z22
+
+	// VDPBF16PS Z20, Z22, Z16
+	LONG $0x404ea262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z17
+	LONG         $0x404ea262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R11), Z23
+
+	// VDPBF16PS Z20, Z23, Z18
+	LONG $0x4046a262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z19
+	LONG $0x4046a262
+	WORD $0xdd52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x10, R11
+	ADDQ $0x00000200, DX
+	DECQ R12
+	JNZ  convFwdAVX512BF16_10x2_c4
+
+convFwdAVX512BF16_10x2_c1:
+	MOVQ 48(AX), R12
+	ANDQ $0x03, R12
+	JZ   convFwdAVX512BF16_10x2_nexttap
+
+convFwdAVX512BF16_10x2_c1loop:
+	VMOVUPS      (DX), Z20
+	VMOVUPS      64(DX), Z21
+	VPBROADCASTD (R8), Z22
+
+	// VDPBF16PS Z20, Z22, Z0
+	LONG $0x404eb262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z1
+	LONG         $0x404eb262
+	WORD         $0xcd52
+	VPBROADCASTD (R8)(BX*1), Z23
+
+	// VDPBF16PS Z20, Z23, Z2
+	LONG $0x4046b262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z3
+	LONG         $0x4046b262
+	WORD         $0xdd52
+	VPBROADCASTD (R8)(BX*2), Z22
+
+	// VDPBF16PS Z20, Z22, Z4
+	LONG $0x404eb262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z22, Z5
+	LONG         $0x404eb262
+	WORD         $0xed52
+	VPBROADCASTD (R9), Z23
+
+	// VDPBF16PS Z20, Z23, Z6
+	LONG $0x4046b262
+	WORD $0xf452
+
+	// VDPBF16PS Z21, Z23, Z7
+	LONG         $0x4046b262
+	WORD         $0xfd52
+	VPBROADCASTD (R9)(BX*1), Z22
+
+	// VDPBF16PS Z20, Z22, Z8
+	LONG $0x404e3262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z9
+	LONG         $0x404e3262
+	WORD         $0xcd52
+	VPBROADCASTD (R9)(BX*2), Z23
+
+	// VDPBF16PS Z20, Z23, Z10
+	LONG $0x40463262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z11
+	LONG         $0x40463262
+	WORD         $0xdd52
+	VPBROADCASTD (R10), Z22
+
+	// VDPBF16PS Z20, Z22, Z12
+	LONG $0x404e3262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z22, Z13
+	LONG         $0x404e3262
+	WORD         $0xed52
+	VPBROADCASTD (R10)(BX*1), Z23
+
+	// VDPBF16PS Z20, Z23, Z14
+	LONG $0x40463262
+	WORD $0xf452
+
+	// VDPBF16PS Z21, Z23, Z15
+	LONG         $0x40463262
+	WORD         $0xfd52
+	VPBROADCASTD (R10)(BX*2), Z22
+
+	// VDPBF16PS Z20, Z22, Z16
+	LONG $0x404ea262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z17
+	LONG         $0x404ea262
+	WORD         $0xcd52
+	VPBROADCASTD (R11), Z23
+
+	// VDPBF16PS Z20, Z23, Z18
+	LONG $0x4046a262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z19
+	LONG $0x4046a262
+	WORD $0xdd52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x04, R11
+	ADDQ $0x00000080, DX
+	DECQ R12
+	JNZ  convFwdAVX512BF16_10x2_c1loop
+
+convFwdAVX512BF16_10x2_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_10x2_tap
+
+convFwdAVX512BF16_10x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_10x2_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	ADDQ   SI, DI
+	VADDPS (DI), Z10, Z10
+	VADDPS 64(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	ADDQ   SI, DI
+	VADDPS (DI), Z14, Z14
+	VADDPS 64(DI), Z15, Z15
+	ADDQ   SI, DI
+	VADDPS (DI), Z16, Z16
+	VADDPS 64(DI), Z17, Z17
+	ADDQ   SI, DI
+	VADDPS (DI), Z18, Z18
+	VADDPS 64(DI), Z19, Z19
+
+convFwdAVX512BF16_10x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_10x2_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z20
+	VMOVUPS 64(DI), Z21
+	VADDPS  Z20, Z0, Z0
+	VADDPS  Z21, Z1, Z1
+	VADDPS  Z20, Z2, Z2
+	VADDPS  Z21, Z3, Z3
+	VADDPS  Z20, Z4, Z4
+	VADDPS  Z21, Z5, Z5
+	VADDPS  Z20, Z6, Z6
+	VADDPS  Z21, Z7, Z7
+	VADDPS  Z20, Z8, Z8
+	VADDPS  Z21, Z9, Z9
+	VADDPS  Z20, Z10, Z10
+	VADDPS  Z21, Z11, Z11
+	VADDPS  Z20, Z12, Z12
+	VADDPS  Z21, Z13, Z13
+	VADDPS  Z20, Z14, Z14
+	VADDPS  Z21, Z15, Z15
+	VADDPS  Z20, Z16, Z16
+	VADDPS  Z21, Z17, Z17
+	VADDPS  Z20, Z18, Z18
+	VADDPS  Z21, Z19, Z19
+
+convFwdAVX512BF16_10x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_10x2_norelu
+	VXORPS Z22, Z22, Z22
+	VMAXPS Z22, Z0, Z0
+	VMAXPS Z22, Z1, Z1
+	VMAXPS Z22, Z2, Z2
+	VMAXPS Z22, Z3, Z3
+	VMAXPS Z22, Z4, Z4
+	VMAXPS Z22, Z5, Z5
+	VMAXPS Z22, Z6, Z6
+	VMAXPS Z22, Z7, Z7
+	VMAXPS Z22, Z8, Z8
+	VMAXPS Z22, Z9, Z9
+	VMAXPS Z22, Z10, Z10
+	VMAXPS Z22, Z11, Z11
+	VMAXPS Z22, Z12, Z12
+	VMAXPS Z22, Z13, Z13
+	VMAXPS Z22, Z14, Z14
+	VMAXPS Z22, Z15, Z15
+	VMAXPS Z22, Z16, Z16
+	VMAXPS Z22, Z17, Z17
+	VMAXPS Z22, Z18, Z18
+	VMAXPS Z22, Z19, Z19
+
+convFwdAVX512BF16_10x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z10, (DX)
+	VMOVUPS Z11, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z14, (DX)
+	VMOVUPS Z15, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_10x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_10x2_row
+
+convFwdAVX512BF16_10x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_11x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_11x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_11x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_11x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_11x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_11x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_11x2_store
+
+convFwdAVX512BF16_11x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	LEAQ (R10)(BX*2), R11
+	ADDQ BX, R11
+	MOVQ 48(AX), R12
+	SHRQ $0x02, R12
+	JZ   convFwdAVX512BF16_11x2_c1
+
+convFwdAVX512BF16_11x2_c4:
+	VMOVUPS      (DX), Z22
+	VMOVUPS      64(DX), Z23
+	VPBROADCASTD (R8), Z24
+
+	// VDPBF16PS Z22, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z1
+	LONG         $0x403eb262
+	WORD         $0xcf52
+	VPBROADCASTD (R8)(BX*1), Z25
+
+	// VDPBF16PS Z22, Z25, Z2
+	LONG $0x4036b262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z3
+	LONG         $0x4036b262
+	WORD         $0xdf52
+	VPBROADCASTD (R8)(BX*2), Z24
+
+	// VDPBF16PS Z22, Z24, Z4
+	LONG $0x403eb262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z5
+	LONG         $0x403eb262
+	WORD         $0xef52
+	VPBROADCASTD (R9), Z25
+
+	// VDPBF16PS Z22, Z25, Z6
+	LONG $0x4036b262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z7
+	LONG         $0x4036b262
+	WORD         $0xff52
+	VPBROADCASTD (R9)(BX*1), Z24
+
+	// VDPBF16PS Z22, Z24, Z8
+	LONG $0x403e3262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z9
+	LONG         $0x403e3262
+	WORD         $0xcf52
+	VPBROADCASTD (R9)(BX*2), Z25
+
+	// VDPBF16PS Z22, Z25, Z10
+	LONG $0x40363262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z11
+	LONG         $0x40363262
+	WORD         $0xdf52
+	VPBROADCASTD (R10), Z24
+
+	// VDPBF16PS Z22, Z24, Z12
+	LONG $0x403e3262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z13
+	LONG         $0x403e3262
+	WORD         $0xef52
+	VPBROADCASTD (R10)(BX*1), Z25
+
+	// VDPBF16PS Z22, Z25, Z14
+	LONG $0x40363262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z15
+	LONG         $0x40363262
+	WORD         $0xff52
+	VPBROADCASTD (R10)(BX*2), Z24
+
+	// VDPBF16PS Z22, Z24, Z16
+	LONG $0x403ea262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z17
+	LONG         $0x403ea262
+	WORD         $0xcf52
+	VPBROADCASTD (R11), Z25
+
+	// VDPBF16PS Z22, Z25, Z18
+	LONG $0x4036a262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z19
+	LONG         $0x4036a262
+	WORD         $0xdf52
+	VPBROADCASTD (R11)(BX*1), Z24
+
+	// VDPBF16PS Z22, Z24, Z20
+	LONG $0x403ea262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z21
+	LONG         $0x403ea262
+	WORD         $0xef52
+	VMOVUPS      128(DX), Z22
+	VMOVUPS      192(DX), Z23
+	VPBROADCASTD 4(R8), Z24
+
+	// VDPBF16PS Z22, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z1
+	LONG         $0x403eb262
+	WORD         $0xcf52
+	VPBROADCASTD 4(R8)(BX*1), Z25
+
+	// VDPBF16PS Z22, Z25, Z2
+	LONG $0x4036b262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z3
+	LONG         $0x4036b262
+	WORD         $0xdf52
+	VPBROADCASTD 4(R8)(BX*2), Z24
+
+	// VDPBF16PS Z22, Z24, Z4
+	LONG $0x403eb262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z5
+	LONG         $0x403eb262
+	WORD         $0xef52
+	VPBROADCASTD 4(R9), Z25
+
+	// VDPBF16PS Z22, Z25, Z6
+	LONG $0x4036b262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z7
+	LONG         $0x4036b262
+	WORD         $0xff52
+	VPBROADCASTD 4(R9)(BX*1), Z24
+
+	// VDPBF16PS Z22, Z24, Z8
+	LONG $0x403e3262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z9
+	LONG         $0x403e3262
+	WORD         $0xcf52
+	VPBROADCASTD 4(R9)(BX*2), Z25
+
+	// VDPBF16PS Z22, Z25, Z10
+	LONG $0x40363262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z11
+	LONG         $0x40363262
+	WORD         $0xdf52
+	VPBROADCASTD 4(R10), Z24
+
+	// VDPBF16PS Z22, Z24, Z12
+	LONG $0x403e3262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z13
+	LONG         $0x403e3262
+	WORD         $0xef52
+	VPBROADCASTD 4(R10)(BX*1), Z25
+
+	// VDPBF16PS Z22, Z25, Z14
+	LONG $0x40363262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z15
+	LONG         $0x40363262
+	WORD         $0xff52
+	VPBROADCASTD 4(R10)(BX*2), Z24
+
+	// VDPBF16PS Z22, Z24, Z16
+	LONG $0x403ea262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z17
+	LONG         $0x403ea262
+	WORD         $0xcf52
+	VPBROADCASTD 4(R11), Z25
+
+	// VDPBF16PS Z22, Z25, Z18
+	LONG $0x4036a262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z19
+	LONG         $0x4036a262
+	WORD         $0xdf52
+	VPBROADCASTD 4(R11)(BX*1), Z24
+
+	// VDPBF16PS Z22, Z24, Z20
+	LONG $0x403ea262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z21
+	LONG         $0x403ea262
+	WORD         $0xef52
+	VMOVUPS      256(DX), Z22
+	VMOVUPS      320(DX), Z23
+	VPBROADCASTD 8(R8), Z24
+
+	// VDPBF16PS Z22, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z1
+	LONG         $0x403eb262
+	WORD         $0xcf52
+	VPBROADCASTD 8(R8)(BX*1), Z25
+
+	// VDPBF16PS Z22, Z25, Z2
+	LONG $0x4036b262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z3
+	LONG         $0x4036b262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R8)(BX*2), Z24
+
+	// VDPBF16PS Z22, Z24, Z4
+	LONG $0x403eb262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z5
+	LONG         $0x403eb262
+	WORD         $0xef52
+	VPBROADCASTD 8(R9), Z25
+
+	// VDPBF16PS Z22, Z25, Z6
+	LONG $0x4036b262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z7
+	LONG         $0x4036b262
+	WORD         $0xff52
+	VPBROADCASTD 8(R9)(BX*1), Z24
+
+	// VDPBF16PS Z22, Z24, Z8
+	LONG $0x403e3262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z9
+	LONG         $0x403e3262
+	WORD         $0xcf52
+	VPBROADCASTD 8(R9)(BX*2), Z25
+
+	// VDPBF16PS Z22, Z25, Z10
+	LONG $0x40363262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z11
+	LONG         $0x40363262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R10), Z24
+
+	// VDPBF16PS Z22, Z24, Z12
+	LONG $0x403e3262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z13
+	LONG         $0x403e3262
+	WORD         $0xef52
+	VPBROADCASTD 8(R10)(BX*1), Z25
+
+	// VDPBF16PS Z22, Z25, Z14
+	LONG $0x40363262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z15
+	LONG         $0x40363262
+	WORD         $0xff52
+	VPBROADCASTD 8(R10)(BX*2), Z24
+
+	// VDPBF16PS Z22, Z24, Z16
+	LONG $0x403ea262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z17
+	LONG         $0x403ea262
+	WORD         $0xcf52
+	VPBROADCASTD 8(R11), Z25
+
+	// VDPBF16PS Z22, Z25, Z18
+	LONG $0x4036a262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z19
+	LONG         $0x4036a262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R11)(BX*1), Z24
+
+	// VDPBF16PS Z22, Z24, Z20
+	LONG $0x403ea262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z21
+	LONG         $0x403ea262
+	WORD         $0xef52
+	VMOVUPS      384(DX), Z22
+	VMOVUPS      448(DX), Z23
+	VPBROADCASTD 12(R8), Z24
+
+	// VDPBF16PS Z22, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z1
+	LONG         $0x403eb262
+	WORD         $0xcf52
+	VPBROADCASTD 12(R8)(BX*1), Z25
+
+	// VDPBF16PS Z22, Z25, Z2
+	LONG $0x4036b262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z3
+	LONG         $0x4036b262
+	WORD         $0xdf52
+	VPBROADCASTD 12(R8)(BX*2), Z24
+
+	// VDPBF16PS Z22, Z24, Z4
+	LONG $0x403eb262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z5
+	LONG         $0x403eb262
+	WORD         $0xef52
+	VPBROADCASTD 12(R9), Z25
+
+	// VDPBF16PS Z22, Z25, Z6
+	LONG $0x4036b262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z7
+	LONG         $0x4036b262
+	WORD         $0xff52
+	VPBROADCASTD 12(R9)(BX*1), Z24
+
+	// VDPBF16PS Z22, Z24, Z8
+	LONG $0x403e3262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z9
+	LONG         $0x403e3262
+	WORD         $0xcf52
+	VPBROADCASTD 12(R9)(BX*2), Z25
+
+	// VDPBF16PS Z22, Z25, Z10
+	LONG $0x40363262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z11
+	LONG         $0x40363262
+	WORD         $0xdf52
+	VPBROADCASTD 12(R10), Z24
+
+	// VDPBF16PS Z22, Z24, Z12
+	LONG $0x403e3262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z13
+	LONG         $0x403e3262
+	WORD         $0xef52
+	VPBROADCASTD 12(R10)(BX*1), Z25
+
+	// VDPBF16PS Z22, Z25, Z14
+	LONG $0x40363262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z15
+	LONG         $0x40363262
+	WORD         $0xff52
+	VPBROADCASTD 12(R10)(BX*2), Z24
+
+	// VDPBF16PS Z22, Z24, Z16
+	LONG $0x403ea262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z17
+	LONG         $0x403ea262
+	WORD         $0xcf52
+	VPBROADCASTD 12(R11), Z25
+
+	// VDPBF16PS Z22, Z25, Z18
+	LONG $0x4036a262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z19
+	LONG         $0x4036a262
+	WORD         $0xdf52
+	VPBROADCASTD 12(R11)(BX*1), Z24
+
+	// VDPBF16PS Z22, Z24, Z20
+	LONG $0x403ea262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z21
+	LONG $0x403ea262
+	WORD $0xef52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x10, R11
+	ADDQ $0x00000200, DX
+	DECQ R12
+	JNZ  convFwdAVX512BF16_11x2_c4
+
+convFwdAVX512BF16_11x2_c1:
+	MOVQ 48(AX), R12
+	ANDQ $0x03, R12
+	JZ   convFwdAVX512BF16_11x2_nexttap
+
+convFwdAVX512BF16_11x2_c1loop:
+	VMOVUPS      (DX), Z22
+	VMOVUPS      64(DX), Z23
+	VPBROADCASTD (R8), Z24
+
+	// VDPBF16PS Z22, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z1
+	LONG         $0x403eb262
+	WORD         $0xcf52
+	VPBROADCASTD (R8)(BX*1), Z25
+
+	// VDPBF16PS Z22, Z25, Z2
+	LONG $0x4036b262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z3
+	LONG         $0x4036b262
+	WORD         $0xdf52
+	VPBROADCASTD (R8)(BX*2), Z24
+
+	// VDPBF16PS Z22, Z24, Z4
+	LONG $0x403eb262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z5
+	LONG         $0x403eb262
+	WORD         $0xef52
+	VPBROADCASTD (R9), Z25
+
+	// VDPBF16PS Z22, Z25, Z6
+	LONG $0x4036b262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z7
+	LONG         $0x4036b262
+	WORD         $0xff52
+	VPBROADCASTD (R9)(BX*1), Z24
+
+	// VDPBF16PS Z22, Z24, Z8
+	LONG $0x403e3262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z9
+	LONG         $0x403e3262
+	WORD         $0xcf52
+	VPBROADCASTD (R9)(BX*2), Z25
+
+	// VDPBF16PS Z22, Z25, Z10
+	LONG $0x40363262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z11
+	LONG         $0x40363262
+	WORD         $0xdf52
+	VPBROADCASTD (R10), Z24
+
+	// VDPBF16PS Z22, Z24, Z12
+	LONG $0x403e3262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z13
+	LONG         $0x403e3262
+	WORD         $0xef52
+	VPBROADCASTD (R10)(BX*1), Z25
+
+	// VDPBF16PS Z22, Z25, Z14
+	LONG $0x40363262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z15
+	LONG         $0x40363262
+	WORD         $0xff52
+	VPBROADCASTD (R10)(BX*2), Z24
+
+	// VDPBF16PS Z22, Z24, Z16
+	LONG $0x403ea262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z17
+	LONG         $0x403ea262
+	WORD         $0xcf52
+	VPBROADCASTD (R11), Z25
+
+	// VDPBF16PS Z22, Z25, Z18
+	LONG $0x4036a262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z19
+	LONG         $0x4036a262
+	WORD         $0xdf52
+	VPBROADCASTD (R11)(BX*1), Z24
+
+	// VDPBF16PS Z22, Z24, Z20
+	LONG $0x403ea262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z21
+	LONG $0x403ea262
+	WORD $0xef52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x04, R11
+	ADDQ $0x00000080, DX
+	DECQ R12
+	JNZ  convFwdAVX512BF16_11x2_c1loop
+
+convFwdAVX512BF16_11x2_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_11x2_tap
+
+convFwdAVX512BF16_11x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_11x2_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	ADDQ   SI, DI
+	VADDPS (DI), Z10, Z10
+	VADDPS 64(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	ADDQ   SI, DI
+	VADDPS (DI), Z14, Z14
+	VADDPS 64(DI), Z15, Z15
+	ADDQ   SI, DI
+	VADDPS (DI), Z16, Z16
+	VADDPS 64(DI), Z17, Z17
+	ADDQ   SI, DI
+	VADDPS (DI), Z18, Z18
+	VADDPS 64(DI), Z19, Z19
+	ADDQ   SI, DI
+	VADDPS (DI), Z20, Z20
+	VADDPS 64(DI), Z21, Z21
+
+convFwdAVX512BF16_11x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_11x2_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z22
+	VMOVUPS 64(DI), Z23
+	VADDPS  Z22, Z0, Z0
+	VADDPS  Z23, Z1, Z1
+	VADDPS  Z22, Z2, Z2
+	VADDPS  Z23, Z3, Z3
+	VADDPS  Z22, Z4, Z4
+	VADDPS  Z23, Z5, Z5
+	VADDPS  Z22, Z6, Z6
+	VADDPS  Z23, Z7, Z7
+	VADDPS  Z22, Z8, Z8
+	VADDPS  Z23, Z9, Z9
+	VADDPS  Z22, Z10, Z10
+	VADDPS  Z23, Z11, Z11
+	VADDPS  Z22, Z12, Z12
+	VADDPS  Z23, Z13, Z13
+	VADDPS  Z22, Z14, Z14
+	VADDPS  Z23, Z15, Z15
+	VADDPS  Z22, Z16, Z16
+	VADDPS  Z23, Z17, Z17
+	VADDPS  Z22, Z18, Z18
+	VADDPS  Z23, Z19, Z19
+	VADDPS  Z22, Z20, Z20
+	VADDPS  Z23, Z21, Z21
+
+convFwdAVX512BF16_11x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_11x2_norelu
+	VXORPS Z24, Z24, Z24
+	VMAXPS Z24, Z0, Z0
+	VMAXPS Z24, Z1, Z1
+	VMAXPS Z24, Z2, Z2
+	VMAXPS Z24, Z3, Z3
+	VMAXPS Z24, Z4, Z4
+	VMAXPS Z24, Z5, Z5
+	VMAXPS Z24, Z6, Z6
+	VMAXPS Z24, Z7, Z7
+	VMAXPS Z24, Z8, Z8
+	VMAXPS Z24, Z9, Z9
+	VMAXPS Z24, Z10, Z10
+	VMAXPS Z24, Z11, Z11
+	VMAXPS Z24, Z12, Z12
+	VMAXPS Z24, Z13, Z13
+	VMAXPS Z24, Z14, Z14
+	VMAXPS Z24, Z15, Z15
+	VMAXPS Z24, Z16, Z16
+	VMAXPS Z24, Z17, Z17
+	VMAXPS Z24, Z18, Z18
+	VMAXPS Z24, Z19, Z19
+	VMAXPS Z24, Z20, Z20
+	VMAXPS Z24, Z21, Z21
+
+convFwdAVX512BF16_11x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z10, (DX)
+	VMOVUPS Z11, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z14, (DX)
+	VMOVUPS Z15, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z20, (DX)
+	VMOVUPS Z21, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_11x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_11x2_row
+
+convFwdAVX512BF16_11x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_12x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_12x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_12x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_12x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_12x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_12x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_12x2_store
+
+convFwdAVX512BF16_12x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	LEAQ (R10)(BX*2), R11
+	ADDQ BX, R11
+	MOVQ 48(AX), R12
+	SHRQ $0x02, R12
+	JZ   convFwdAVX512BF16_12x2_c1
+
+convFwdAVX512BF16_12x2_c4:
+	VMOVUPS      (DX), Z24
+	VMOVUPS      64(DX), Z25
+	VPBROADCASTD (R8), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	LONG $0x402e9262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z1
+	LONG         $0x402e9262
+	WORD         $0xc952
+	VPBROADCASTD (R8)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	LONG $0x40269262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z3
+	LONG         $0x40269262
+	WORD         $0xd952
+	VPBROADCASTD (R8)(BX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	LONG $0x402e9262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z5
+	LONG         $0x402e9262
+	WORD         $0xe952
+	VPBROADCASTD (R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	LONG $0x40269262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z7
+	LONG         $0x40269262
+	WORD         $0xf952
+	VPBROADCASTD (R9)(BX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	LONG $0x402e1262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z9
+	LONG         $0x402e1262
+	WORD         $0xc952
+	VPBROADCASTD (R9)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	LONG $0x40261262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z11
+	LONG         $0x40261262
+	WORD         $0xd952
+	VPBROADCASTD (R10), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	LONG $0x402e1262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z13
+	LONG         $0x402e1262
+	WORD         $0xe952
+	VPBROADCASTD (R10)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	LONG $0x40261262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z15
+	LONG         $0x40261262
+	WORD         $0xf952
+	VPBROADCASTD (R10)(BX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	LONG $0x402e8262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z17
+	LONG         $0x402e8262
+	WORD         $0xc952
+	VPBROADCASTD (R11), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	LONG $0x40268262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z19
+	LONG         $0x40268262
+	WORD         $0xd952
+	VPBROADCASTD (R11)(BX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	LONG $0x402e8262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z21
+	LONG         $0x402e8262
+	WORD         $0xe952
+	VPBROADCASTD (R11)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z22
+	LONG $0x40268262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z23
+	LONG         $0x40268262
+	WORD         $0xf952
+	VMOVUPS      128(DX), Z24
+	VMOVUPS      192(DX), Z25
+	VPBROADCASTD 4(R8), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	LONG $0x402e9262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z1
+	LONG         $0x402e9262
+	WORD         $0xc952
+	VPBROADCASTD 4(R8)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	LONG $0x40269262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z3
+	LONG         $0x40269262
+	WORD         $0xd952
+	VPBROADCASTD 4(R8)(BX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	LONG $0x402e9262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z5
+	LONG         $0x402e9262
+	WORD         $0xe952
+	VPBROADCASTD 4(R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	LONG $0x40269262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z7
+	LONG         $0x40269262
+	WORD         $0xf952
+	VPBROADCASTD 4(R9)(BX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	LONG $0x402e1262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z9
+	LONG         $0x402e1262
+	WORD         $0xc952
+	VPBROADCASTD 4(R9)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	LONG $0x40261262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z11
+	LONG         $0x40261262
+	WORD         $0xd952
+	VPBROADCASTD 4(R10), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	LONG $0x402e1262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z13
+	LONG         $0x402e1262
+	WORD         $0xe952
+	VPBROADCASTD 4(R10)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	LONG $0x40261262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z15
+	LONG         $0x40261262
+	WORD         $0xf952
+	VPBROADCASTD 4(R10)(BX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	LONG $0x402e8262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z17
+	LONG         $0x402e8262
+	WORD         $0xc952
+	VPBROADCASTD 4(R11), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	LONG $0x40268262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z19
+	LONG         $0x40268262
+	WORD         $0xd952
+	VPBROADCASTD 4(R11)(BX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	LONG $0x402e8262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z21
+	LONG         $0x402e8262
+	WORD         $0xe952
+	VPBROADCASTD 4(R11)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z22
+	LONG $0x40268262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z23
+	LONG         $0x40268262
+	WORD         $0xf952
+	VMOVUPS      256(DX), Z24
+	VMOVUPS      320(DX), Z25
+	VPBROADCASTD 8(R8), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	LONG $0x402e9262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z1
+	LONG         $0x402e9262
+	WORD         $0xc952
+	VPBROADCASTD 8(R8)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	LONG $0x40269262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z3
+	LONG         $0x40269262
+	WORD         $0xd952
+	VPBROADCASTD 8(R8)(BX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	LONG $0x402e9262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z5
+	LONG         $0x402e9262
+	WORD         $0xe952
+	VPBROADCASTD 8(R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	LONG $0x40269262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z7
+	LONG         $0x40269262
+	WORD         $0xf952
+	VPBROADCASTD 8(R9)(BX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	LONG $0x402e1262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z9
+	LONG         $0x402e1262
+	WORD         $0xc952
+	VPBROADCASTD 8(R9)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	LONG $0x40261262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z11
+	LONG         $0x40261262
+	WORD         $0xd952
+	VPBROADCASTD 8(R10), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	LONG $0x402e1262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z13
+	LONG         $0x402e1262
+	WORD         $0xe952
+	VPBROADCASTD 8(R10)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	LONG $0x40261262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z15
+	LONG         $0x40261262
+	WORD         $0xf952
+	VPBROADCASTD 8(R10)(BX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	LONG $0x402e8262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z17
+	LONG         $0x402e8262
+	WORD         $0xc952
+	VPBROADCASTD 8(R11), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	LONG $0x40268262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z19
+	LONG         $0x40268262
+	WORD         $0xd952
+	VPBROADCASTD 8(R11)(BX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	LONG $0x402e8262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z21
+	LONG         $0x402e8262
+	WORD         $0xe952
+	VPBROADCASTD 8(R11)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z22
+	LONG $0x40268262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z23
+	LONG         $0x40268262
+	WORD         $0xf952
+	VMOVUPS      384(DX), Z24
+	VMOVUPS      448(DX), Z25
+	VPBROADCASTD 12(R8), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	LONG $0x402e9262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z1
+	LONG         $0x402e9262
+	WORD         $0xc952
+	VPBROADCASTD 12(R8)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	LONG $0x40269262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z3
+	LONG         $0x40269262
+	WORD         $0xd952
+	VPBROADCASTD 12(R8)(BX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	LONG $0x402e9262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z5
+	LONG         $0x402e9262
+	WORD         $0xe952
+	VPBROADCASTD 12(R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	LONG $0x40269262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z7
+	LONG         $0x40269262
+	WORD         $0xf952
+	VPBROADCASTD 12(R9)(BX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	LONG $0x402e1262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z9
+	LONG         $0x402e1262
+	WORD         $0xc952
+	VPBROADCASTD 12(R9)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	LONG $0x40261262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z11
+	LONG         $0x40261262
+	WORD         $0xd952
+	VPBROADCASTD 12(R10), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	LONG $0x402e1262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z13
+	LONG         $0x402e1262
+	WORD         $0xe952
+	VPBROADCASTD 12(R10)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	LONG $0x40261262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z15
+	LONG         $0x40261262
+	WORD         $0xf952
+	VPBROADCASTD 12(R10)(BX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	LONG $0x402e8262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z17
+	LONG         $0x402e8262
+	WORD         $0xc952
+	VPBROADCASTD 12(R11), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	LONG $0x40268262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z19
+	LONG         $0x40268262
+	WORD         $0xd952
+	VPBROADCASTD 12(R11)(BX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	LONG $0x402e8262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z21
+	LONG         $0x402e8262
+	WORD         $0xe952
+	VPBROADCASTD 12(R11)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z22
+	LONG $0x40268262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z23
+	LONG $0x40268262
+	WORD $0xf952
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x10, R11
+	ADDQ $0x00000200, DX
+	DECQ R12
+	JNZ  convFwdAVX512BF16_12x2_c4
+
+convFwdAVX512BF16_12x2_c1:
+	MOVQ 48(AX), R12
+	ANDQ $0x03, R12
+	JZ   convFwdAVX512BF16_12x2_nexttap
+
+convFwdAVX512BF16_12x2_c1loop:
+	VMOVUPS      (DX), Z24
+	VMOVUPS      64(DX), Z25
+	VPBROADCASTD (R8), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	LONG $0x402e9262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z1
+	LONG         $0x402e9262
+	WORD         $0xc952
+	VPBROADCASTD (R8)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	LONG $0x40269262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z3
+	LONG         $0x40269262
+	WORD         $0xd952
+	VPBROADCASTD (R8)(BX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	LONG $0x402e9262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z5
+	LONG         $0x402e9262
+	WORD         $0xe952
+	VPBROADCASTD (R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	LONG $0x40269262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z7
+	LONG         $0x40269262
+	WORD         $0xf952
+	VPBROADCASTD (R9)(BX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	LONG $0x402e1262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z9
+	LONG         $0x402e1262
+	WORD         $0xc952
+	VPBROADCASTD (R9)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	LONG $0x40261262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z11
+	LONG         $0x40261262
+	WORD         $0xd952
+	VPBROADCASTD (R10), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	LONG $0x402e1262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z13
+	LONG         $0x402e1262
+	WORD         $0xe952
+	VPBROADCASTD (R10)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	LONG $0x40261262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z15
+	LONG         $0x40261262
+	WORD         $0xf952
+	VPBROADCASTD (R10)(BX*2), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	LONG $0x402e8262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z17
+	LONG         $0x402e8262
+	WORD         $0xc952
+	VPBROADCASTD (R11), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	LONG $0x40268262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z19
+	LONG         $0x40268262
+	WORD         $0xd952
+	VPBROADCASTD (R11)(BX*1), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	LONG $0x402e8262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z21
+	LONG         $0x402e8262
+	WORD         $0xe952
+	VPBROADCASTD (R11)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z22
+	LONG $0x40268262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z23
+	LONG $0x40268262
+	WORD $0xf952
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x04, R11
+	ADDQ $0x00000080, DX
+	DECQ R12
+	JNZ  convFwdAVX512BF16_12x2_c1loop
+
+convFwdAVX512BF16_12x2_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_12x2_tap
+
+convFwdAVX512BF16_12x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_12x2_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	ADDQ   SI, DI
+	VADDPS (DI), Z10, Z10
+	VADDPS 64(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	ADDQ   SI, DI
+	VADDPS (DI), Z14, Z14
+	VADDPS 64(DI), Z15, Z15
+	ADDQ   SI, DI
+	VADDPS (DI), Z16, Z16
+	VADDPS 64(DI), Z17, Z17
+	ADDQ   SI, DI
+	VADDPS (DI), Z18, Z18
+	VADDPS 64(DI), Z19, Z19
+	ADDQ   SI, DI
+	VADDPS (DI), Z20, Z20
+	VADDPS 64(DI), Z21, Z21
+	ADDQ   SI, DI
+	VADDPS (DI), Z22, Z22
+	VADDPS 64(DI), Z23, Z23
+
+convFwdAVX512BF16_12x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_12x2_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z24
+	VMOVUPS 64(DI), Z25
+	VADDPS  Z24, Z0, Z0
+	VADDPS  Z25, Z1, Z1
+	VADDPS  Z24, Z2, Z2
+	VADDPS  Z25, Z3, Z3
+	VADDPS  Z24, Z4, Z4
+	VADDPS  Z25, Z5, Z5
+	VADDPS  Z24, Z6, Z6
+	VADDPS  Z25, Z7, Z7
+	VADDPS  Z24, Z8, Z8
+	VADDPS  Z25, Z9, Z9
+	VADDPS  Z24, Z10, Z10
+	VADDPS  Z25, Z11, Z11
+	VADDPS  Z24, Z12, Z12
+	VADDPS  Z25, Z13, Z13
+	VADDPS  Z24, Z14, Z14
+	VADDPS  Z25, Z15, Z15
+	VADDPS  Z24, Z16, Z16
+	VADDPS  Z25, Z17, Z17
+	VADDPS  Z24, Z18, Z18
+	VADDPS  Z25, Z19, Z19
+	VADDPS  Z24, Z20, Z20
+	VADDPS  Z25, Z21, Z21
+	VADDPS  Z24, Z22, Z22
+	VADDPS  Z25, Z23, Z23
+
+convFwdAVX512BF16_12x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_12x2_norelu
+	VXORPS Z26, Z26, Z26
+	VMAXPS Z26, Z0, Z0
+	VMAXPS Z26, Z1, Z1
+	VMAXPS Z26, Z2, Z2
+	VMAXPS Z26, Z3, Z3
+	VMAXPS Z26, Z4, Z4
+	VMAXPS Z26, Z5, Z5
+	VMAXPS Z26, Z6, Z6
+	VMAXPS Z26, Z7, Z7
+	VMAXPS Z26, Z8, Z8
+	VMAXPS Z26, Z9, Z9
+	VMAXPS Z26, Z10, Z10
+	VMAXPS Z26, Z11, Z11
+	VMAXPS Z26, Z12, Z12
+	VMAXPS Z26, Z13, Z13
+	VMAXPS Z26, Z14, Z14
+	VMAXPS Z26, Z15, Z15
+	VMAXPS Z26, Z16, Z16
+	VMAXPS Z26, Z17, Z17
+	VMAXPS Z26, Z18, Z18
+	VMAXPS Z26, Z19, Z19
+	VMAXPS Z26, Z20, Z20
+	VMAXPS Z26, Z21, Z21
+	VMAXPS Z26, Z22, Z22
+	VMAXPS Z26, Z23, Z23
+
+convFwdAVX512BF16_12x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z10, (DX)
+	VMOVUPS Z11, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z14, (DX)
+	VMOVUPS Z15, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z20, (DX)
+	VMOVUPS Z21, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z22, (DX)
+	VMOVUPS Z23, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_12x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_12x2_row
+
+convFwdAVX512BF16_12x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_13x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_13x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_13x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_13x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_13x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_13x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_13x2_store
+
+convFwdAVX512BF16_13x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	LEAQ (R10)(BX*2), R11
+	ADDQ BX, R11
+	LEAQ (R11)(BX*2), R12
+	ADDQ BX, R12
+	MOVQ 48(AX), R13
+	SHRQ $0x02, R13
+	JZ   convFwdAVX512BF16_13x2_c1
+
+convFwdAVX512BF16_13x2_c4:
+	VMOVUPS      (DX), Z26
+	VMOVUPS      64(DX), Z27
+	VPBROADCASTD (R8), Z28
+
+	// VDPBF16PS Z26, Z28, Z0
+	LONG $0x401e9262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z1
+	LONG         $0x401e9262
+	WORD         $0xcb52
+	VPBROADCASTD (R8)(BX*1), Z29
+
+	// VDPBF16PS Z26, Z29, Z2
+	LONG $0x40169262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z3
+	LONG         $0x40169262
+	WORD         $0xdb52
+	VPBROADCASTD (R8)(BX*2), Z28
+
+	// VDPBF16PS Z26, Z28, Z4
+	LONG $0x401e9262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z5
+	LONG         $0x401e9262
+	WORD         $0xeb52
+	VPBROADCASTD (R9), Z29
+
+	// VDPBF16PS Z26, Z29, Z6
+	LONG $0x40169262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z7
+	LONG         $0x40169262
+	WORD         $0xfb52
+	VPBROADCASTD (R9)(BX*1), Z28
+
+	// VDPBF16PS Z26, Z28, Z8
+	LONG $0x401e1262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z9
+	LONG         $0x401e1262
+	WORD         $0xcb52
+	VPBROADCASTD (R9)(BX*2), Z29
+
+	// VDPBF16PS Z26, Z29, Z10
+	LONG $0x40161262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z11
+	LONG         $0x40161262
+	WORD         $0xdb52
+	VPBROADCASTD (R10), Z28
+
+	// VDPBF16PS Z26, Z28, Z12
+	LONG $0x401e1262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z13
+	LONG         $0x401e1262
+	WORD         $0xeb52
+	VPBROADCASTD (R10)(BX*1), Z29
+
+	// VDPBF16PS Z26, Z29, Z14
+	LONG $0x40161262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z15
+	LONG         $0x40161262
+	WORD         $0xfb52
+	VPBROADCASTD (R10)(BX*2), Z28
+
+	// VDPBF16PS Z26, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z17
+	LONG         $0x401e8262
+	WORD         $0xcb52
+	VPBROADCASTD (R11), Z29
+
+	// VDPBF16PS Z26, Z29, Z18
+	LONG $0x40168262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z19
+	LONG         $0x40168262
+	WORD         $0xdb52
+	VPBROADCASTD (R11)(BX*1), Z28
+
+	// VDPBF16PS Z26, Z28, Z20
+	LONG $0x401e8262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z21
+	LONG         $0x401e8262
+	WORD         $0xeb52
+	VPBROADCASTD (R11)(BX*2), Z29
+
+	// VDPBF16PS Z26, Z29, Z22
+	LONG $0x40168262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z23
+	LONG         $0x40168262
+	WORD         $0xfb52
+	VPBROADCASTD (R12), Z28
+
+	// VDPBF16PS Z26, Z28, Z24
+	LONG $0x401e0262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z25
+	LONG         $0x401e0262
+	WORD         $0xcb52
+	VMOVUPS      128(DX), Z26
+	VMOVUPS      192(DX), Z27
+	VPBROADCASTD 4(R8), Z28
+
+	// VDPBF16PS Z26, Z28, Z0
+	LONG $0x401e9262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z1
+	LONG         $0x401e9262
+	WORD         $0xcb52
+	VPBROADCASTD 4(R8)(BX*1), Z29
+
+	// VDPBF16PS Z26, Z29, Z2
+	LONG $0x40169262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z3
+	LONG         $0x40169262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R8)(BX*2), Z28
+
+	// VDPBF16PS Z26, Z28, Z4
+	LONG $0x401e9262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z5
+	LONG         $0x401e9262
+	WORD         $0xeb52
+	VPBROADCASTD 4(R9), Z29
+
+	// VDPBF16PS Z26, Z29, Z6
+	LONG $0x40169262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z7
+	LONG         $0x40169262
+	WORD         $0xfb52
+	VPBROADCASTD 4(R9)(BX*1), Z28
+
+	// VDPBF16PS Z26, Z28, Z8
+	LONG $0x401e1262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z9
+	LONG         $0x401e1262
+	WORD         $0xcb52
+	VPBROADCASTD 4(R9)(BX*2), Z29
+
+	// VDPBF16PS Z26, Z29, Z10
+	LONG $0x40161262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z11
+	LONG         $0x40161262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R10), Z28
+
+	// VDPBF16PS Z26, Z28, Z12
+	LONG $0x401e1262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z13
+	LONG         $0x401e1262
+	WORD         $0xeb52
+	VPBROADCASTD 4(R10)(BX*1), Z29
+
+	// VDPBF16PS Z26, Z29, Z14
+	LONG $0x40161262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z15
+	LONG         $0x40161262
+	WORD         $0xfb52
+	VPBROADCASTD 4(R10)(BX*2), Z28
+
+	// VDPBF16PS Z26, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z17
+	LONG         $0x401e8262
+	WORD         $0xcb52
+	VPBROADCASTD 4(R11), Z29
+
+	// VDPBF16PS Z26, Z29, Z18
+	LONG $0x40168262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z19
+	LONG         $0x40168262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R11)(BX*1), Z28
+
+	// VDPBF16PS Z26, Z28, Z20
+	LONG $0x401e8262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z21
+	LONG         $0x401e8262
+	WORD         $0xeb52
+	VPBROADCASTD 4(R11)(BX*2), Z29
+
+	// VDPBF16PS Z26, Z29, Z22
+	LONG $0x40168262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z23
+	LONG         $0x40168262
+	WORD         $0xfb52
+	VPBROADCASTD 4(R12), Z28
+
+	// VDPBF16PS Z26, Z28, Z24
+	LONG $0x401e0262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z25
+	LONG         $0x401e0262
+	WORD         $0xcb52
+	VMOVUPS      256(DX), Z26
+	VMOVUPS      320(DX), Z27
+	VPBROADCASTD 8(R8), Z28
+
+	// VDPBF16PS Z26, Z28, Z0
+	LONG $0x401e9262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z1
+	LONG         $0x401e9262
+	WORD         $0xcb52
+	VPBROADCASTD 8(R8)(BX*1), Z29
+
+	// VDPBF16PS Z26, Z29, Z2
+	LONG $0x40169262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z3
+	LONG         $0x40169262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R8)(BX*2), Z28
+
+	// VDPBF16PS Z26, Z28, Z4
+	LONG $0x401e9262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z5
+	LONG         $0x401e9262
+	WORD         $0xeb52
+	VPBROADCASTD 8(R9), Z29
+
+	// VDPBF16PS Z26, Z29, Z6
+	LONG $0x40169262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z7
+	LONG         $0x40169262
+	WORD         $0xfb52
+	VPBROADCASTD 8(R9)(BX*1), Z28
+
+	// VDPBF16PS Z26, Z28, Z8
+	LONG $0x401e1262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z9
+	LONG         $0x401e1262
+	WORD         $0xcb52
+	VPBROADCASTD 8(R9)(BX*2), Z29
+
+	// VDPBF16PS Z26, Z29, Z10
+	LONG $0x40161262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z11
+	LONG         $0x40161262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R10), Z28
+
+	// VDPBF16PS Z26, Z28, Z12
+	LONG $0x401e1262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z13
+	LONG         $0x401e1262
+	WORD         $0xeb52
+	VPBROADCASTD 8(R10)(BX*1), Z29
+
+	// VDPBF16PS Z26, Z29, Z14
+	LONG $0x40161262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z15
+	LONG         $0x40161262
+	WORD         $0xfb52
+	VPBROADCASTD 8(R10)(BX*2), Z28
+
+	// VDPBF16PS Z26, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z17
+	LONG         $0x401e8262
+	WORD         $0xcb52
+	VPBROADCASTD 8(R11), Z29
+
+	// VDPBF16PS Z26, Z29, Z18
+	LONG $0x40168262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z19
+	LONG         $0x40168262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R11)(BX*1), Z28
+
+	// VDPBF16PS Z26, Z28, Z20
+	LONG $0x401e8262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z21
+	LONG         $0x401e8262
+	WORD         $0xeb52
+	VPBROADCASTD 8(R11)(BX*2), Z29
+
+	// VDPBF16PS Z26, Z29, Z22
+	LONG $0x40168262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z23
+	LONG         $0x40168262
+	WORD         $0xfb52
+	VPBROADCASTD 8(R12), Z28
+
+	// VDPBF16PS Z26, Z28, Z24
+	LONG $0x401e0262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z25
+	LONG         $0x401e0262
+	WORD         $0xcb52
+	VMOVUPS      384(DX), Z26
+	VMOVUPS      448(DX), Z27
+	VPBROADCASTD 12(R8), Z28
+
+	// VDPBF16PS Z26, Z28, Z0
+	LONG $0x401e9262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z1
+	LONG         $0x401e9262
+	WORD         $0xcb52
+	VPBROADCASTD 12(R8)(BX*1), Z29
+
+	// VDPBF16PS Z26, Z29, Z2
+	LONG $0x40169262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z3
+	LONG         $0x40169262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R8)(BX*2), Z28
+
+	// VDPBF16PS Z26, Z28, Z4
+	LONG $0x401e9262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z5
+	LONG         $0x401e9262
+	WORD         $0xeb52
+	VPBROADCASTD 12(R9), Z29
+
+	// VDPBF16PS Z26, Z29, Z6
+	LONG $0x40169262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z7
+	LONG         $0x40169262
+	WORD         $0xfb52
+	VPBROADCASTD 12(R9)(BX*1), Z28
+
+	// VDPBF16PS Z26, Z28, Z8
+	LONG $0x401e1262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z9
+	LONG         $0x401e1262
+	WORD         $0xcb52
+	VPBROADCASTD 12(R9)(BX*2), Z29
+
+	// VDPBF16PS Z26, Z29, Z10
+	LONG $0x40161262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z11
+	LONG         $0x40161262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R10), Z28
+
+	// VDPBF16PS Z26, Z28, Z12
+	LONG $0x401e1262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z13
+	LONG         $0x401e1262
+	WORD         $0xeb52
+	VPBROADCASTD 12(R10)(BX*1), Z29
+
+	// VDPBF16PS Z26, Z29, Z14
+	LONG $0x40161262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z15
+	LONG         $0x40161262
+	WORD         $0xfb52
+	VPBROADCASTD 12(R10)(BX*2), Z28
+
+	// VDPBF16PS Z26, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z17
+	LONG         $0x401e8262
+	WORD         $0xcb52
+	VPBROADCASTD 12(R11), Z29
+
+	// VDPBF16PS Z26, Z29, Z18
+	LONG $0x40168262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z19
+	LONG         $0x40168262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R11)(BX*1), Z28
+
+	// VDPBF16PS Z26, Z28, Z20
+	LONG $0x401e8262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z21
+	LONG         $0x401e8262
+	WORD         $0xeb52
+	VPBROADCASTD 12(R11)(BX*2), Z29
+
+	// VDPBF16PS Z26, Z29, Z22
+	LONG $0x40168262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z23
+	LONG         $0x40168262
+	WORD         $0xfb52
+	VPBROADCASTD 12(R12), Z28
+
+	// VDPBF16PS Z26, Z28, Z24
+	LONG $0x401e0262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z25
+	LONG $0x401e0262
+	WORD $0xcb52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x10, R11
+	ADDQ $0x10, R12
+	ADDQ $0x00000200, DX
+	DECQ R13
+	JNZ  convFwdAVX512BF16_13x2_c4
+
+convFwdAVX512BF16_13x2_c1:
+	MOVQ 48(AX), R13
+	ANDQ $0x03, R13
+	JZ   convFwdAVX512BF16_13x2_nexttap
+
+convFwdAVX512BF16_13x2_c1loop:
+	VMOVUPS      (DX), Z26
+	VMOVUPS      64(DX), Z27
+	VPBROADCASTD (R8), Z28
+
+	// VDPBF16PS Z26, Z28, Z0
+	LONG $0x401e9262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z1
+	LONG         $0x401e9262
+	WORD         $0xcb52
+	VPBROADCASTD (R8)(BX*1), Z29
+
+	// VDPBF16PS Z26, Z29, Z2
+	LONG $0x40169262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z3
+	LONG         $0x40169262
+	WORD         $0xdb52
+	VPBROADCASTD (R8)(BX*2), Z28
+
+	// VDPBF16PS Z26, Z28, Z4
+	LONG $0x401e9262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z5
+	LONG         $0x401e9262
+	WORD         $0xeb52
+	VPBROADCASTD (R9), Z29
+
+	// VDPBF16PS Z26, Z29, Z6
+	LONG $0x40169262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z7
+	LONG         $0x40169262
+	WORD         $0xfb52
+	VPBROADCASTD (R9)(BX*1), Z28
+
+	// VDPBF16PS Z26, Z28, Z8
+	LONG $0x401e1262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z9
+	LONG         $0x401e1262
+	WORD         $0xcb52
+	VPBROADCASTD (R9)(BX*2), Z29
+
+	// VDPBF16PS Z26, Z29, Z10
+	LONG $0x40161262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z11
+	LONG         $0x40161262
+	WORD         $0xdb52
+	VPBROADCASTD (R10), Z28
+
+	// VDPBF16PS Z26, Z28, Z12
+	LONG $0x401e1262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z13
+	LONG         $0x401e1262
+	WORD         $0xeb52
+	VPBROADCASTD (R10)(BX*1), Z29
+
+	// VDPBF16PS Z26, Z29, Z14
+	LONG $0x40161262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z15
+	LONG         $0x40161262
+	WORD         $0xfb52
+	VPBROADCASTD (R10)(BX*2), Z28
+
+	// VDPBF16PS Z26, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z17
+	LONG         $0x401e8262
+	WORD         $0xcb52
+	VPBROADCASTD (R11), Z29
+
+	// VDPBF16PS Z26, Z29, Z18
+	LONG $0x40168262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z19
+	LONG         $0x40168262
+	WORD         $0xdb52
+	VPBROADCASTD (R11)(BX*1), Z28
+
+	// VDPBF16PS Z26, Z28, Z20
+	LONG $0x401e8262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z21
+	LONG         $0x401e8262
+	WORD         $0xeb52
+	VPBROADCASTD (R11)(BX*2), Z29
+
+	// VDPBF16PS Z26, Z29, Z22
+	LONG $0x40168262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z23
+	LONG         $0x40168262
+	WORD         $0xfb52
+	VPBROADCASTD (R12), Z28
+
+	// VDPBF16PS Z26, Z28, Z24
+	LONG $0x401e0262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z25
+	LONG $0x401e0262
+	WORD $0xcb52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x04, R11
+	ADDQ $0x04, R12
+	ADDQ $0x00000080, DX
+	DECQ R13
+	JNZ  convFwdAVX512BF16_13x2_c1loop
+
+convFwdAVX512BF16_13x2_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_13x2_tap
+
+convFwdAVX512BF16_13x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_13x2_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	ADDQ   SI, DI
+	VADDPS (DI), Z10, Z10
+	VADDPS 64(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	ADDQ   SI, DI
+	VADDPS (DI), Z14, Z14
+	VADDPS 64(DI), Z15, Z15
+	ADDQ   SI, DI
+	VADDPS (DI), Z16, Z16
+	VADDPS 64(DI), Z17, Z17
+	ADDQ   SI, DI
+	VADDPS (DI), Z18, Z18
+	VADDPS 64(DI), Z19, Z19
+	ADDQ   SI, DI
+	VADDPS (DI), Z20, Z20
+	VADDPS 64(DI), Z21, Z21
+	ADDQ   SI, DI
+	VADDPS (DI), Z22, Z22
+	VADDPS 64(DI), Z23, Z23
+	ADDQ   SI, DI
+	VADDPS (DI), Z24, Z24
+	VADDPS 64(DI), Z25, Z25
+
+convFwdAVX512BF16_13x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_13x2_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z26
+	VMOVUPS 64(DI), Z27
+	VADDPS  Z26, Z0, Z0
+	VADDPS  Z27, Z1, Z1
+	VADDPS  Z26, Z2, Z2
+	VADDPS  Z27, Z3, Z3
+	VADDPS  Z26, Z4, Z4
+	VADDPS  Z27, Z5, Z5
+	VADDPS  Z26, Z6, Z6
+	VADDPS  Z27, Z7, Z7
+	VADDPS  Z26, Z8, Z8
+	VADDPS  Z27, Z9, Z9
+	VADDPS  Z26, Z10, Z10
+	VADDPS  Z27, Z11, Z11
+	VADDPS  Z26, Z12, Z12
+	VADDPS  Z27, Z13, Z13
+	VADDPS  Z26, Z14, Z14
+	VADDPS  Z27, Z15, Z15
+	VADDPS  Z26, Z16, Z16
+	VADDPS  Z27, Z17, Z17
+	VADDPS  Z26, Z18, Z18
+	VADDPS  Z27, Z19, Z19
+	VADDPS  Z26, Z20, Z20
+	VADDPS  Z27, Z21, Z21
+	VADDPS  Z26, Z22, Z22
+	VADDPS  Z27, Z23, Z23
+	VADDPS  Z26, Z24, Z24
+	VADDPS  Z27, Z25, Z25
+
+convFwdAVX512BF16_13x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_13x2_norelu
+	VXORPS Z28, Z28, Z28
+	VMAXPS Z28, Z0, Z0
+	VMAXPS Z28, Z1, Z1
+	VMAXPS Z28, Z2, Z2
+	VMAXPS Z28, Z3, Z3
+	VMAXPS Z28, Z4, Z4
+	VMAXPS Z28, Z5, Z5
+	VMAXPS Z28, Z6, Z6
+	VMAXPS Z28, Z7, Z7
+	VMAXPS Z28, Z8, Z8
+	VMAXPS Z28, Z9, Z9
+	VMAXPS Z28, Z10, Z10
+	VMAXPS Z28, Z11, Z11
+	VMAXPS Z28, Z12, Z12
+	VMAXPS Z28, Z13, Z13
+	VMAXPS Z28, Z14, Z14
+	VMAXPS Z28, Z15, Z15
+	VMAXPS Z28, Z16, Z16
+	VMAXPS Z28, Z17, Z17
+	VMAXPS Z28, Z18, Z18
+	VMAXPS Z28, Z19, Z19
+	VMAXPS Z28, Z20, Z20
+	VMAXPS Z28, Z21, Z21
+	VMAXPS Z28, Z22, Z22
+	VMAXPS Z28, Z23, Z23
+	VMAXPS Z28, Z24, Z24
+	VMAXPS Z28, Z25, Z25
+
+convFwdAVX512BF16_13x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z10, (DX)
+	VMOVUPS Z11, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z14, (DX)
+	VMOVUPS Z15, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z20, (DX)
+	VMOVUPS Z21, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z22, (DX)
+	VMOVUPS Z23, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z24, (DX)
+	VMOVUPS Z25, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_13x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_13x2_row
+
+convFwdAVX512BF16_13x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_14x2(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_14x2(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_14x2_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_14x2_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_14x2_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_14x2_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+	VXORPS Z26, Z26, Z26
+	VXORPS Z27, Z27, Z27
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_14x2_store
+
+convFwdAVX512BF16_14x2_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	LEAQ (R10)(BX*2), R11
+	ADDQ BX, R11
+	LEAQ (R11)(BX*2), R12
+	ADDQ BX, R12
+	MOVQ 48(AX), R13
+	SHRQ $0x02, R13
+	JZ   convFwdAVX512BF16_14x2_c1
+
+convFwdAVX512BF16_14x2_c4:
+	VMOVUPS      (DX), Z28
+	VMOVUPS      64(DX), Z29
+	VPBROADCASTD (R8), Z30
+
+	// VDPBF16PS Z28, Z30, Z0
+	LONG $0x400e9262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z1
+	LONG         $0x400e9262
+	WORD         $0xcd52
+	VPBROADCASTD (R8)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z2
+	LONG $0x40069262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z3
+	LONG         $0x40069262
+	WORD         $0xdd52
+	VPBROADCASTD (R8)(BX*2), Z30
+
+	// VDPBF16PS Z28, Z30, Z4
+	LONG $0x400e9262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z5
+	LONG         $0x400e9262
+	WORD         $0xed52
+	VPBROADCASTD (R9), Z31
+
+	// VDPBF16PS Z28, Z31, Z6
+	LONG $0x40069262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z7
+	LONG         $0x40069262
+	WORD         $0xfd52
+	VPBROADCASTD (R9)(BX*1), Z30
+
+	// VDPBF16PS Z28, Z30, Z8
+	LONG $0x400e1262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z9
+	LONG         $0x400e1262
+	WORD         $0xcd52
+	VPBROADCASTD (R9)(BX*2), Z31
+
+	// VDPBF16PS Z28, Z31, Z10
+	LONG $0x40061262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z11
+	LONG         $0x40061262
+	WORD         $0xdd52
+	VPBROADCASTD (R10), Z30
+
+	// VDPBF16PS Z28, Z30, Z12
+	LONG $0x400e1262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z13
+	LONG         $0x400e1262
+	WORD         $0xed52
+	VPBROADCASTD (R10)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z14
+	LONG $0x40061262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z15
+	LONG         $0x40061262
+	WORD         $0xfd52
+	VPBROADCASTD (R10)(BX*2), Z30
+
+	// VDPBF16PS Z28, Z30, Z16
+	LONG $0x400e8262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z17
+	LONG         $0x400e8262
+	WORD         $0xcd52
+	VPBROADCASTD (R11), Z31
+
+	// VDPBF16PS Z28, Z31, Z18
+	LONG $0x40068262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z19
+	LONG         $0x40068262
+	WORD         $0xdd52
+	VPBROADCASTD (R11)(BX*1), Z30
+
+	// VDPBF16PS Z28, Z30, Z20
+	LONG $0x400e8262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z21
+	LONG         $0x400e8262
+	WORD         $0xed52
+	VPBROADCASTD (R11)(BX*2), Z31
+
+	// VDPBF16PS Z28, Z31, Z22
+	LONG $0x40068262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z23
+	LONG         $0x40068262
+	WORD         $0xfd52
+	VPBROADCASTD (R12), Z30
+
+	// VDPBF16PS Z28, Z30, Z24
+	LONG $0x400e0262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z25
+	LONG         $0x400e0262
+	WORD         $0xcd52
+	VPBROADCASTD (R12)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z26
+	LONG $0x40060262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z27
+	LONG         $0x40060262
+	WORD         $0xdd52
+	VMOVUPS      128(DX), Z28
+	VMOVUPS      192(DX), Z29
+	VPBROADCASTD 4(R8), Z30
+
+	// VDPBF16PS Z28, Z30, Z0
+	LONG $0x400e9262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z1
+	LONG         $0x400e9262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R8)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z2
+	LONG $0x40069262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z3
+	LONG         $0x40069262
+	WORD         $0xdd52
+	VPBROADCASTD 4(R8)(BX*2), Z30
+
+	// VDPBF16PS Z28, Z30, Z4
+	LONG $0x400e9262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z5
+	LONG         $0x400e9262
+	WORD         $0xed52
+	VPBROADCASTD 4(R9), Z31
+
+	// VDPBF16PS Z28, Z31, Z6
+	LONG $0x40069262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z7
+	LONG         $0x40069262
+	WORD         $0xfd52
+	VPBROADCASTD 4(R9)(BX*1), Z30
+
+	// VDPBF16PS Z28, Z30, Z8
+	LONG $0x400e1262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z9
+	LONG         $0x400e1262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R9)(BX*2), Z31
+
+	// VDPBF16PS Z28, Z31, Z10
+	LONG $0x40061262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z11
+	LONG         $0x40061262
+	WORD         $0xdd52
+	VPBROADCASTD 4(R10), Z30
+
+	// VDPBF16PS Z28, Z30, Z12
+	LONG $0x400e1262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z13
+	LONG         $0x400e1262
+	WORD         $0xed52
+	VPBROADCASTD 4(R10)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z14
+	LONG $0x40061262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z15
+	LONG         $0x40061262
+	WORD         $0xfd52
+	VPBROADCASTD 4(R10)(BX*2), Z30
+
+	// VDPBF16PS Z28, Z30, Z16
+	LONG $0x400e8262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z17
+	LONG         $0x400e8262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R11), Z31
+
+	// VDPBF16PS Z28, Z31, Z18
+	LONG $0x40068262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z19
+	LONG         $0x40068262
+	WORD         $0xdd52
+	VPBROADCASTD 4(R11)(BX*1), Z30
+
+	// VDPBF16PS Z28, Z30, Z20
+	LONG $0x400e8262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z21
+	LONG         $0x400e8262
+	WORD         $0xed52
+	VPBROADCASTD 4(R11)(BX*2), Z31
+
+	// VDPBF16PS Z28, Z31, Z22
+	LONG $0x40068262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z23
+	LONG         $0x40068262
+	WORD         $0xfd52
+	VPBROADCASTD 4(R12), Z30
+
+	// VDPBF16PS Z28, Z30, Z24
+	LONG $0x400e0262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z25
+	LONG         $0x400e0262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R12)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z26
+	LONG $0x40060262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z27
+	LONG         $0x40060262
+	WORD         $0xdd52
+	VMOVUPS      256(DX), Z28
+	VMOVUPS      320(DX), Z29
+	VPBROADCASTD 8(R8), Z30
+
+	// VDPBF16PS Z28, Z30, Z0
+	LONG $0x400e9262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z1
+	LONG         $0x400e9262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R8)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z2
+	LONG $0x40069262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z3
+	LONG         $0x40069262
+	WORD         $0xdd52
+	VPBROADCASTD 8(R8)(BX*2), Z30
+
+	// VDPBF16PS Z28, Z30, Z4
+	LONG $0x400e9262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z5
+	LONG         $0x400e9262
+	WORD         $0xed52
+	VPBROADCASTD 8(R9), Z31
+
+	// VDPBF16PS Z28, Z31, Z6
+	LONG $0x40069262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z7
+	LONG         $0x40069262
+	WORD         $0xfd52
+	VPBROADCASTD 8(R9)(BX*1), Z30
+
+	// VDPBF16PS Z28, Z30, Z8
+	LONG $0x400e1262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z9
+	LONG         $0x400e1262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R9)(BX*2), Z31
+
+	// VDPBF16PS Z28, Z31, Z10
+	LONG $0x40061262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z11
+	LONG         $0x40061262
+	WORD         $0xdd52
+	VPBROADCASTD 8(R10), Z30
+
+	// VDPBF16PS Z28, Z30, Z12
+	LONG $0x400e1262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z13
+	LONG         $0x400e1262
+	WORD         $0xed52
+	VPBROADCASTD 8(R10)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z14
+	LONG $0x40061262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z15
+	LONG         $0x40061262
+	WORD         $0xfd52
+	VPBROADCASTD 8(R10)(BX*2), Z30
+
+	// VDPBF16PS Z28, Z30, Z16
+	LONG $0x400e8262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z17
+	LONG         $0x400e8262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R11), Z31
+
+	// VDPBF16PS Z28, Z31, Z18
+	LONG $0x40068262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z19
+	LONG         $0x40068262
+	WORD         $0xdd52
+	VPBROADCASTD 8(R11)(BX*1), Z30
+
+	// VDPBF16PS Z28, Z30, Z20
+	LONG $0x400e8262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z21
+	LONG         $0x400e8262
+	WORD         $0xed52
+	VPBROADCASTD 8(R11)(BX*2), Z31
+
+	// VDPBF16PS Z28, Z31, Z22
+	LONG $0x40068262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z23
+	LONG         $0x40068262
+	WORD         $0xfd52
+	VPBROADCASTD 8(R12), Z30
+
+	// VDPBF16PS Z28, Z30, Z24
+	LONG $0x400e0262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z25
+	LONG         $0x400e0262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R12)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z26
+	LONG $0x40060262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z27
+	LONG         $0x40060262
+	WORD         $0xdd52
+	VMOVUPS      384(DX), Z28
+	VMOVUPS      448(DX), Z29
+	VPBROADCASTD 12(R8), Z30
+
+	// VDPBF16PS Z28, Z30, Z0
+	LONG $0x400e9262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z1
+	LONG         $0x400e9262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R8)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z2
+	LONG $0x40069262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z3
+	LONG         $0x40069262
+	WORD         $0xdd52
+	VPBROADCASTD 12(R8)(BX*2), Z30
+
+	// VDPBF16PS Z28, Z30, Z4
+	LONG $0x400e9262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z5
+	LONG         $0x400e9262
+	WORD         $0xed52
+	VPBROADCASTD 12(R9), Z31
+
+	// VDPBF16PS Z28, Z31, Z6
+	LONG $0x40069262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z7
+	LONG         $0x40069262
+	WORD         $0xfd52
+	VPBROADCASTD 12(R9)(BX*1), Z30
+
+	// VDPBF16PS Z28, Z30, Z8
+	LONG $0x400e1262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z9
+	LONG         $0x400e1262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R9)(BX*2), Z31
+
+	// VDPBF16PS Z28, Z31, Z10
+	LONG $0x40061262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z11
+	LONG         $0x40061262
+	WORD         $0xdd52
+	VPBROADCASTD 12(R10), Z30
+
+	// VDPBF16PS Z28, Z30, Z12
+	LONG $0x400e1262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z13
+	LONG         $0x400e1262
+	WORD         $0xed52
+	VPBROADCASTD 12(R10)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z14
+	LONG $0x40061262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z15
+	LONG         $0x40061262
+	WORD         $0xfd52
+	VPBROADCASTD 12(R10)(BX*2), Z30
+
+	// VDPBF16PS Z28, Z30, Z16
+	LONG $0x400e8262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z17
+	LONG         $0x400e8262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R11), Z31
+
+	// VDPBF16PS Z28, Z31, Z18
+	LONG $0x40068262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z19
+	LONG         $0x40068262
+	WORD         $0xdd52
+	VPBROADCASTD 12(R11)(BX*1), Z30
+
+	// VDPBF16PS Z28, Z30, Z20
+	LONG $0x400e8262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z21
+	LONG         $0x400e8262
+	WORD         $0xed52
+	VPBROADCASTD 12(R11)(BX*2), Z31
+
+	// VDPBF16PS Z28, Z31, Z22
+	LONG $0x40068262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z23
+	LONG         $0x40068262
+	WORD         $0xfd52
+	VPBROADCASTD 12(R12), Z30
+
+	// VDPBF16PS Z28, Z30, Z24
+	LONG $0x400e0262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z25
+	LONG         $0x400e0262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R12)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z26
+	LONG $0x40060262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z27
+	LONG $0x40060262
+	WORD $0xdd52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x10, R11
+	ADDQ $0x10, R12
+	ADDQ $0x00000200, DX
+	DECQ R13
+	JNZ  convFwdAVX512BF16_14x2_c4
+
+convFwdAVX512BF16_14x2_c1:
+	MOVQ 48(AX), R13
+	ANDQ $0x03, R13
+	JZ   convFwdAVX512BF16_14x2_nexttap
+
+convFwdAVX512BF16_14x2_c1loop:
+	VMOVUPS      (DX), Z28
+	VMOVUPS      64(DX), Z29
+	VPBROADCASTD (R8), Z30
+
+	// VDPBF16PS Z28, Z30, Z0
+	LONG $0x400e9262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z1
+	LONG         $0x400e9262
+	WORD         $0xcd52
+	VPBROADCASTD (R8)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z2
+	LONG $0x40069262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z3
+	LONG         $0x40069262
+	WORD         $0xdd52
+	VPBROADCASTD (R8)(BX*2), Z30
+
+	// VDPBF16PS Z28, Z30, Z4
+	LONG $0x400e9262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z5
+	LONG         $0x400e9262
+	WORD         $0xed52
+	VPBROADCASTD (R9), Z31
+
+	// VDPBF16PS Z28, Z31, Z6
+	LONG $0x40069262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z7
+	LONG         $0x40069262
+	WORD         $0xfd52
+	VPBROADCASTD (R9)(BX*1), Z30
+
+	// VDPBF16PS Z28, Z30, Z8
+	LONG $0x400e1262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z9
+	LONG         $0x400e1262
+	WORD         $0xcd52
+	VPBROADCASTD (R9)(BX*2), Z31
+
+	// VDPBF16PS Z28, Z31, Z10
+	LONG $0x40061262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z11
+	LONG         $0x40061262
+	WORD         $0xdd52
+	VPBROADCASTD (R10), Z30
+
+	// VDPBF16PS Z28, Z30, Z12
+	LONG $0x400e1262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z13
+	LONG         $0x400e1262
+	WORD         $0xed52
+	VPBROADCASTD (R10)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z14
+	LONG $0x40061262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z15
+	LONG         $0x40061262
+	WORD         $0xfd52
+	VPBROADCASTD (R10)(BX*2), Z30
+
+	// VDPBF16PS Z28, Z30, Z16
+	LONG $0x400e8262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z17
+	LONG         $0x400e8262
+	WORD         $0xcd52
+	VPBROADCASTD (R11), Z31
+
+	// VDPBF16PS Z28, Z31, Z18
+	LONG $0x40068262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z19
+	LONG         $0x40068262
+	WORD         $0xdd52
+	VPBROADCASTD (R11)(BX*1), Z30
+
+	// VDPBF16PS Z28, Z30, Z20
+	LONG $0x400e8262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z21
+	LONG         $0x400e8262
+	WORD         $0xed52
+	VPBROADCASTD (R11)(BX*2), Z31
+
+	// VDPBF16PS Z28, Z31, Z22
+	LONG $0x40068262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z23
+	LONG         $0x40068262
+	WORD         $0xfd52
+	VPBROADCASTD (R12), Z30
+
+	// VDPBF16PS Z28, Z30, Z24
+	LONG $0x400e0262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z25
+	LONG         $0x400e0262
+	WORD         $0xcd52
+	VPBROADCASTD (R12)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z26
+	LONG $0x40060262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z27
+	LONG $0x40060262
+	WORD $0xdd52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x04, R11
+	ADDQ $0x04, R12
+	ADDQ $0x00000080, DX
+	DECQ R13
+	JNZ  convFwdAVX512BF16_14x2_c1loop
+
+convFwdAVX512BF16_14x2_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_14x2_tap
+
+convFwdAVX512BF16_14x2_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_14x2_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	ADDQ   SI, DI
+	VADDPS (DI), Z2, Z2
+	VADDPS 64(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	ADDQ   SI, DI
+	VADDPS (DI), Z10, Z10
+	VADDPS 64(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	ADDQ   SI, DI
+	VADDPS (DI), Z14, Z14
+	VADDPS 64(DI), Z15, Z15
+	ADDQ   SI, DI
+	VADDPS (DI), Z16, Z16
+	VADDPS 64(DI), Z17, Z17
+	ADDQ   SI, DI
+	VADDPS (DI), Z18, Z18
+	VADDPS 64(DI), Z19, Z19
+	ADDQ   SI, DI
+	VADDPS (DI), Z20, Z20
+	VADDPS 64(DI), Z21, Z21
+	ADDQ   SI, DI
+	VADDPS (DI), Z22, Z22
+	VADDPS 64(DI), Z23, Z23
+	ADDQ   SI, DI
+	VADDPS (DI), Z24, Z24
+	VADDPS 64(DI), Z25, Z25
+	ADDQ   SI, DI
+	VADDPS (DI), Z26, Z26
+	VADDPS 64(DI), Z27, Z27
+
+convFwdAVX512BF16_14x2_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_14x2_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z28
+	VMOVUPS 64(DI), Z29
+	VADDPS  Z28, Z0, Z0
+	VADDPS  Z29, Z1, Z1
+	VADDPS  Z28, Z2, Z2
+	VADDPS  Z29, Z3, Z3
+	VADDPS  Z28, Z4, Z4
+	VADDPS  Z29, Z5, Z5
+	VADDPS  Z28, Z6, Z6
+	VADDPS  Z29, Z7, Z7
+	VADDPS  Z28, Z8, Z8
+	VADDPS  Z29, Z9, Z9
+	VADDPS  Z28, Z10, Z10
+	VADDPS  Z29, Z11, Z11
+	VADDPS  Z28, Z12, Z12
+	VADDPS  Z29, Z13, Z13
+	VADDPS  Z28, Z14, Z14
+	VADDPS  Z29, Z15, Z15
+	VADDPS  Z28, Z16, Z16
+	VADDPS  Z29, Z17, Z17
+	VADDPS  Z28, Z18, Z18
+	VADDPS  Z29, Z19, Z19
+	VADDPS  Z28, Z20, Z20
+	VADDPS  Z29, Z21, Z21
+	VADDPS  Z28, Z22, Z22
+	VADDPS  Z29, Z23, Z23
+	VADDPS  Z28, Z24, Z24
+	VADDPS  Z29, Z25, Z25
+	VADDPS  Z28, Z26, Z26
+	VADDPS  Z29, Z27, Z27
+
+convFwdAVX512BF16_14x2_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_14x2_norelu
+	VXORPS Z30, Z30, Z30
+	VMAXPS Z30, Z0, Z0
+	VMAXPS Z30, Z1, Z1
+	VMAXPS Z30, Z2, Z2
+	VMAXPS Z30, Z3, Z3
+	VMAXPS Z30, Z4, Z4
+	VMAXPS Z30, Z5, Z5
+	VMAXPS Z30, Z6, Z6
+	VMAXPS Z30, Z7, Z7
+	VMAXPS Z30, Z8, Z8
+	VMAXPS Z30, Z9, Z9
+	VMAXPS Z30, Z10, Z10
+	VMAXPS Z30, Z11, Z11
+	VMAXPS Z30, Z12, Z12
+	VMAXPS Z30, Z13, Z13
+	VMAXPS Z30, Z14, Z14
+	VMAXPS Z30, Z15, Z15
+	VMAXPS Z30, Z16, Z16
+	VMAXPS Z30, Z17, Z17
+	VMAXPS Z30, Z18, Z18
+	VMAXPS Z30, Z19, Z19
+	VMAXPS Z30, Z20, Z20
+	VMAXPS Z30, Z21, Z21
+	VMAXPS Z30, Z22, Z22
+	VMAXPS Z30, Z23, Z23
+	VMAXPS Z30, Z24, Z24
+	VMAXPS Z30, Z25, Z25
+	VMAXPS Z30, Z26, Z26
+	VMAXPS Z30, Z27, Z27
+
+convFwdAVX512BF16_14x2_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z10, (DX)
+	VMOVUPS Z11, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z14, (DX)
+	VMOVUPS Z15, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z20, (DX)
+	VMOVUPS Z21, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z22, (DX)
+	VMOVUPS Z23, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z24, (DX)
+	VMOVUPS Z25, 64(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z26, (DX)
+	VMOVUPS Z27, 64(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_14x2_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_14x2_row
+
+convFwdAVX512BF16_14x2_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_1x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_1x3(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_1x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_1x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_1x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_1x3_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), BX
+	MOVQ   40(AX), SI
+	TESTQ  SI, SI
+	JZ     convFwdAVX512BF16_1x3_store
+
+convFwdAVX512BF16_1x3_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (BX), DI
+	SHLQ $0x02, DI
+	ADDQ CX, DI
+	MOVQ 48(AX), R8
+	SHRQ $0x02, R8
+	JZ   convFwdAVX512BF16_1x3_c1
+
+convFwdAVX512BF16_1x3_c4:
+	VMOVUPS      (DX), Z3
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      128(DX), Z5
+	VPBROADCASTD (DI), Z6
+
+	// VDPBF16PS Z3, Z6, Z0
+	LONG $0x484ef262
+	WORD $0xc352
+
+	// VDPBF16PS Z4, Z6, Z1
+	LONG $0x484ef262
+	WORD $0xcc52
+
+	// VDPBF16PS Z5, Z6, Z2
+	LONG         $0x484ef262
+	WORD         $0xd552
+	VMOVUPS      192(DX), Z3
+	VMOVUPS      256(DX), Z4
+	VMOVUPS      320(DX), Z5
+	VPBROADCASTD 4(DI), Z6
+
+	// VDPBF16PS Z3, Z6, Z0
+	LONG $0x484ef262
+	WORD $0xc352
+
+	// VDPBF16PS Z4, Z6, Z1
+	LONG $0x484ef262
+	WORD $0xcc52
+
+	// VDPBF16PS Z5, Z6, Z2
+	LONG         $0x484ef262
+	WORD         $0xd552
+	VMOVUPS      384(DX), Z3
+	VMOVUPS      448(DX), Z4
+	VMOVUPS      512(DX), Z5
+	VPBROADCASTD 8(DI), Z6
+
+	// VDPBF16PS Z3, Z6, Z0
+	LONG $0x484ef262
+	WORD $0xc352
+
+	// VDPBF16PS Z4, Z6, Z1
+	LONG $0x484ef262
+	WORD $0xcc52
+
+	// VDPBF16PS Z5, Z6, Z2
+	LONG         $0x484ef262
+	WORD         $0xd552
+	VMOVUPS      576(DX), Z3
+	VMOVUPS      640(DX), Z4
+	VMOVUPS      704(DX), Z5
+	VPBROADCASTD 12(DI), Z6
+
+	// VDPBF16PS Z3, Z6, Z0
+	LONG $0x484ef262
+	WORD $0xc352
+
+	// VDPBF16PS Z4, Z6, Z1
+	LONG $0x484ef262
+	WORD $0xcc52
+
+	// VDPBF16PS Z5, Z6, Z2
+	LONG $0x484ef262
+	WORD $0xd552
+	ADDQ $0x10, DI
+	ADDQ $0x00000300, DX
+	DECQ R8
+	JNZ  convFwdAVX512BF16_1x3_c4
+
+convFwdAVX512BF16_1x3_c1:
+	MOVQ 48(AX), R8
+	ANDQ $0x03, R8
+	JZ   convFwdAVX512BF16_1x3_nexttap
+
+convFwdAVX512BF16_1x3_c1loop:
+	VMOVUPS      (DX), Z3
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      128(DX), Z5
+	VPBROADCASTD (DI), Z6
+
+	// VDPBF16PS Z3, Z6, Z0
+	LONG $0x484ef262
+	WORD $0xc352
+
+	// VDPBF16PS Z4, Z6, Z1
+	LONG $0x484ef262
+	WORD $0xcc52
+
+	// VDPBF16PS Z5, Z6, Z2
+	LONG $0x484ef262
+	WORD $0xd552
+	ADDQ $0x04, DI
+	ADDQ $0x000000c0, DX
+	DECQ R8
+	JNZ  convFwdAVX512BF16_1x3_c1loop
+
+convFwdAVX512BF16_1x3_nexttap:
+	ADDQ $0x08, BX
+	DECQ SI
+	JNZ  convFwdAVX512BF16_1x3_tap
+
+convFwdAVX512BF16_1x3_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_1x3_nobeta
+	MOVQ   BX, SI
+	VADDPS (SI), Z0, Z0
+	VADDPS 64(SI), Z1, Z1
+	VADDPS 128(SI), Z2, Z2
+
+convFwdAVX512BF16_1x3_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_1x3_nobias
+	MOVQ    bias_base+72(FP), SI
+	VMOVUPS (SI), Z3
+	VMOVUPS 64(SI), Z4
+	VMOVUPS 128(SI), Z5
+	VADDPS  Z3, Z0, Z0
+	VADDPS  Z4, Z1, Z1
+	VADDPS  Z5, Z2, Z2
+
+convFwdAVX512BF16_1x3_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_1x3_norelu
+	VXORPS Z6, Z6, Z6
+	VMAXPS Z6, Z0, Z0
+	VMAXPS Z6, Z1, Z1
+	VMAXPS Z6, Z2, Z2
+
+convFwdAVX512BF16_1x3_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_1x3_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_1x3_row
+
+convFwdAVX512BF16_1x3_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_2x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_2x3(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_2x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_2x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_2x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_2x3_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_2x3_store
+
+convFwdAVX512BF16_2x3_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	MOVQ 48(AX), R9
+	SHRQ $0x02, R9
+	JZ   convFwdAVX512BF16_2x3_c1
+
+convFwdAVX512BF16_2x3_c4:
+	VMOVUPS      (DX), Z6
+	VMOVUPS      64(DX), Z7
+	VMOVUPS      128(DX), Z8
+	VPBROADCASTD (R8), Z9
+
+	// VDPBF16PS Z6, Z9, Z0
+	LONG $0x4836f262
+	WORD $0xc652
+
+	// VDPBF16PS Z7, Z9, Z1
+	LONG $0x4836f262
+	WORD $0xcf52
+
+	// VDPBF16PS Z8, Z9, Z2
+	LONG         $0x4836d262
+	WORD         $0xd052
+	VPBROADCASTD (R8)(BX*1), Z10
+
+	// VDPBF16PS Z6, Z10, Z3
+	LONG $0x482ef262
+	WORD $0xde52
+
+	// VDPBF16PS Z7, Z10, Z4
+	LONG $0x482ef262
+	WORD $0xe752
+
+	// VDPBF16PS Z8, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe852
+	VMOVUPS      192(DX), Z6
+	VMOVUPS      256(DX), Z7
+	VMOVUPS      320(DX), Z8
+	VPBROADCASTD 4(R8), Z9
+
+	// VDPBF16PS Z6, Z9, Z0
+	LONG $0x4836f262
+	WORD $0xc652
+
+	// VDPBF16PS Z7, Z9, Z1
+	LONG $0x4836f262
+	WORD $0xcf52
+
+	// VDPBF16PS Z8, Z9, Z2
+	LONG         $0x4836d262
+	WORD         $0xd052
+	VPBROADCASTD 4(R8)(BX*1), Z10
+
+	// VDPBF16PS Z6, Z10, Z3
+	LONG $0x482ef262
+	WORD $0xde52
+
+	// VDPBF16PS Z7, Z10, Z4
+	LONG $0x482ef262
+	WORD $0xe752
+
+	// VDPBF16PS Z8, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe852
+	VMOVUPS      384(DX), Z6
+	VMOVUPS      448(DX), Z7
+	VMOVUPS      512(DX), Z8
+	VPBROADCASTD 8(R8), Z9
+
+	// VDPBF16PS Z6, Z9, Z0
+	LONG $0x4836f262
+	WORD $0xc652
+
+	// VDPBF16PS Z7, Z9, Z1
+	LONG $0x4836f262
+	WORD $0xcf52
+
+	// VDPBF16PS Z8, Z9, Z2
+	LONG         $0x4836d262
+	WORD         $0xd052
+	VPBROADCASTD 8(R8)(BX*1), Z10
+
+	// VDPBF16PS Z6, Z10, Z3
+	LONG $0x482ef262
+	WORD $0xde52
+
+	// VDPBF16PS Z7, Z10, Z4
+	LONG $0x482ef262
+	WORD $0xe752
+
+	// VDPBF16PS Z8, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe852
+	VMOVUPS      576(DX), Z6
+	VMOVUPS      640(DX), Z7
+	VMOVUPS      704(DX), Z8
+	VPBROADCASTD 12(R8), Z9
+
+	// VDPBF16PS Z6, Z9, Z0
+	LONG $0x4836f262
+	WORD $0xc652
+
+	// VDPBF16PS Z7, Z9, Z1
+	LONG $0x4836f262
+	WORD $0xcf52
+
+	// VDPBF16PS Z8, Z9, Z2
+	LONG         $0x4836d262
+	WORD         $0xd052
+	VPBROADCASTD 12(R8)(BX*1), Z10
+
+	// VDPBF16PS Z6, Z10, Z3
+	LONG $0x482ef262
+	WORD $0xde52
+
+	// VDPBF16PS Z7, Z10, Z4
+	LONG $0x482ef262
+	WORD $0xe752
+
+	// VDPBF16PS Z8, Z10, Z5
+	LONG $0x482ed262
+	WORD $0xe852
+	ADDQ $0x10, R8
+	ADDQ $0x00000300, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_2x3_c4
+
+convFwdAVX512BF16_2x3_c1:
+	MOVQ 48(AX), R9
+	ANDQ $0x03, R9
+	JZ   convFwdAVX512BF16_2x3_nexttap
+
+convFwdAVX512BF16_2x3_c1loop:
+	VMOVUPS      (DX), Z6
+	VMOVUPS      64(DX), Z7
+	VMOVUPS      128(DX), Z8
+	VPBROADCASTD (R8), Z9
+
+	// VDPBF16PS Z6, Z9, Z0
+	LONG $0x4836f262
+	WORD $0xc652
+
+	// VDPBF16PS Z7, Z9, Z1
+	LONG $0x4836f262
+	WORD $0xcf52
+
+	// VDPBF16PS Z8, Z9, Z2
+	LONG         $0x4836d262
+	WORD         $0xd052
+	VPBROADCASTD (R8)(BX*1), Z10
+
+	// VDPBF16PS Z6, Z10, Z3
+	LONG $0x482ef262
+	WORD $0xde52
+
+	// VDPBF16PS Z7, Z10, Z4
+	LONG $0x482ef262
+	WORD $0xe752
+
+	// VDPBF16PS Z8, Z10, Z5
+	LONG $0x482ed262
+	WORD $0xe852
+	ADDQ $0x04, R8
+	ADDQ $0x000000c0, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_2x3_c1loop
+
+convFwdAVX512BF16_2x3_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_2x3_tap
+
+convFwdAVX512BF16_2x3_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_2x3_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VADDPS 128(DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	VADDPS 64(DI), Z4, Z4
+	VADDPS 128(DI), Z5, Z5
+
+convFwdAVX512BF16_2x3_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_2x3_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z6
+	VMOVUPS 64(DI), Z7
+	VMOVUPS 128(DI), Z8
+	VADDPS  Z6, Z0, Z0
+	VADDPS  Z7, Z1, Z1
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z6, Z3, Z3
+	VADDPS  Z7, Z4, Z4
+	VADDPS  Z8, Z5, Z5
+
+convFwdAVX512BF16_2x3_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_2x3_norelu
+	VXORPS Z9, Z9, Z9
+	VMAXPS Z9, Z0, Z0
+	VMAXPS Z9, Z1, Z1
+	VMAXPS Z9, Z2, Z2
+	VMAXPS Z9, Z3, Z3
+	VMAXPS Z9, Z4, Z4
+	VMAXPS Z9, Z5, Z5
+
+convFwdAVX512BF16_2x3_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, 64(DX)
+	VMOVUPS Z5, 128(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_2x3_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_2x3_row
+
+convFwdAVX512BF16_2x3_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_3x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_3x3(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_3x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_3x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_3x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_3x3_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_3x3_store
+
+convFwdAVX512BF16_3x3_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	MOVQ 48(AX), R9
+	SHRQ $0x02, R9
+	JZ   convFwdAVX512BF16_3x3_c1
+
+convFwdAVX512BF16_3x3_c4:
+	VMOVUPS      (DX), Z9
+	VMOVUPS      64(DX), Z10
+	VMOVUPS      128(DX), Z11
+	VPBROADCASTD (R8), Z12
+
+	// VDPBF16PS Z9, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc152
+
+	// VDPBF16PS Z10, Z12, Z1
+	LONG $0x481ed262
+	WORD $0xca52
+
+	// VDPBF16PS Z11, Z12, Z2
+	LONG         $0x481ed262
+	WORD         $0xd352
+	VPBROADCASTD (R8)(BX*1), Z13
+
+	// VDPBF16PS Z9, Z13, Z3
+	LONG $0x4816d262
+	WORD $0xd952
+
+	// VDPBF16PS Z10, Z13, Z4
+	LONG $0x4816d262
+	WORD $0xe252
+
+	// VDPBF16PS Z11, Z13, Z5
+	LONG         $0x4816d262
+	WORD         $0xeb52
+	VPBROADCASTD (R8)(BX*2), Z12
+
+	// VDPBF16PS Z9, Z12, Z6
+	LONG $0x481ed262
+	WORD $0xf152
+
+	// VDPBF16PS Z10, Z12, Z7
+	LONG $0x481ed262
+	WORD $0xfa52
+
+	// VDPBF16PS Z11, Z12, Z8
+	LONG         $0x481e5262
+	WORD         $0xc352
+	VMOVUPS      192(DX), Z9
+	VMOVUPS      256(DX), Z10
+	VMOVUPS      320(DX), Z11
+	VPBROADCASTD 4(R8), Z12
+
+	// VDPBF16PS Z9, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc152
+
+	// VDPBF16PS Z10, Z12, Z1
+	LONG $0x481ed262
+	WORD $0xca52
+
+	// VDPBF16PS Z11, Z12, Z2
+	LONG         $0x481ed262
+	WORD         $0xd352
+	VPBROADCASTD 4(R8)(BX*1), Z13
+
+	// VDPBF16PS Z9, Z13, Z3
+	LONG $0x4816d262
+	WORD $0xd952
+
+	// VDPBF16PS Z10, Z13, Z4
+	LONG $0x4816d262
+	WORD $0xe252
+
+	// VDPBF16PS Z11, Z13, Z5
+	LONG         $0x4816d262
+	WORD         $0xeb52
+	VPBROADCASTD 4(R8)(BX*2), Z12
+
+	// VDPBF16PS Z9, Z12, Z6
+	LONG $0x481ed262
+	WORD $0xf152
+
+	// VDPBF16PS Z10, Z12, Z7
+	LONG $0x481ed262
+	WORD $0xfa52
+
+	// VDPBF16PS Z11, Z12, Z8
+	LONG         $0x481e5262
+	WORD         $0xc352
+	VMOVUPS      384(DX), Z9
+	VMOVUPS      448(DX), Z10
+	VMOVUPS      512(DX), Z11
+	VPBROADCASTD 8(R8), Z12
+
+	// VDPBF16PS Z9, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc152
+
+	// VDPBF16PS Z10, Z12, Z1
+	LONG $0x481ed262
+	WORD $0xca52
+
+	// VDPBF16PS Z11, Z12, Z2
+	LONG         $0x481ed262
+	WORD         $0xd352
+	VPBROADCASTD 8(R8)(BX*1), Z13
+
+	// VDPBF16PS Z9, Z13, Z3
+	LONG $0x4816d262
+	WORD $0xd952
+
+	// VDPBF16PS Z10, Z13, Z4
+	LONG $0x4816d262
+	WORD $0xe252
+
+	// VDPBF16PS Z11, Z13, Z5
+	LONG         $0x4816d262
+	WORD         $0xeb52
+	VPBROADCASTD 8(R8)(BX*2), Z12
+
+	// VDPBF16PS Z9, Z12, Z6
+	LONG $0x481ed262
+	WORD $0xf152
+
+	// VDPBF16PS Z10, Z12, Z7
+	LONG $0x481ed262
+	WORD $0xfa52
+
+	// VDPBF16PS Z11, Z12, Z8
+	LONG         $0x481e5262
+	WORD         $0xc352
+	VMOVUPS      576(DX), Z9
+	VMOVUPS      640(DX), Z10
+	VMOVUPS      704(DX), Z11
+	VPBROADCASTD 12(R8), Z12
+
+	// VDPBF16PS Z9, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc152
+
+	// VDPBF16PS Z10, Z12, Z1
+	LONG $0x481ed262
+	WORD $0xca52
+
+	// VDPBF16PS Z11, Z12, Z2
+	LONG         $0x481ed262
+	WORD         $0xd352
+	VPBROADCASTD 12(R8)(BX*1), Z13
+
+	// VDPBF16PS Z9, Z13, Z3
+	LONG $0x4816d262
+	WORD $0xd952
+
+	// VDPBF16PS Z10, Z13, Z4
+	LONG $0x4816d262
+	WORD $0xe252
+
+	// VDPBF16PS Z11, Z13, Z5
+	LONG         $0x4816d262
+	WORD         $0xeb52
+	VPBROADCASTD 12(R8)(BX*2), Z12
+
+	// VDPBF16PS Z9, Z12, Z6
+	LONG $0x481ed262
+	WORD $0xf152
+
+	// VDPBF16PS Z10, Z12, Z7
+	LONG $0x481ed262
+	WORD $0xfa52
+
+	// VDPBF16PS Z11, Z12, Z8
+	LONG $0x481e5262
+	WORD $0xc352
+	ADDQ $0x10, R8
+	ADDQ $0x00000300, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_3x3_c4
+
+convFwdAVX512BF16_3x3_c1:
+	MOVQ 48(AX), R9
+	ANDQ $0x03, R9
+	JZ   convFwdAVX512BF16_3x3_nexttap
+
+convFwdAVX512BF16_3x3_c1loop:
+	VMOVUPS      (DX), Z9
+	VMOVUPS      64(DX), Z10
+	VMOVUPS      128(DX), Z11
+	VPBROADCASTD (R8), Z12
+
+	// VDPBF16PS Z9, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc152
+
+	// VDPBF16PS Z10, Z12, Z1
+	LONG $0x481ed262
+	WORD $0xca52
+
+	// VDPBF16PS Z11, Z12, Z2
+	LONG         $0x481ed262
+	WORD         $0xd352
+	VPBROADCASTD (R8)(BX*1), Z13
+
+	// VDPBF16PS Z9, Z13, Z3
+	LONG $0x4816d262
+	WORD $0xd952
+
+	// VDPBF16PS Z10, Z13, Z4
+	LONG $0x4816d262
+	WORD $0xe252
+
+	// VDPBF16PS Z11, Z13, Z5
+	LONG         $0x4816d262
+	WORD         $0xeb52
+	VPBROADCASTD (R8)(BX*2), Z12
+
+	// VDPBF16PS Z9, Z12, Z6
+	LONG $0x481ed262
+	WORD $0xf152
+
+	// VDPBF16PS Z10, Z12, Z7
+	LONG $0x481ed262
+	WORD $0xfa52
+
+	// VDPBF16PS Z11, Z12, Z8
+	LONG $0x481e5262
+	WORD $0xc352
+	ADDQ $0x04, R8
+	ADDQ $0x000000c0, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_3x3_c1loop
+
+convFwdAVX512BF16_3x3_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_3x3_tap
+
+convFwdAVX512BF16_3x3_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_3x3_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VADDPS 128(DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	VADDPS 64(DI), Z4, Z4
+	VADDPS 128(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	VADDPS 128(DI), Z8, Z8
+
+convFwdAVX512BF16_3x3_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_3x3_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z9
+	VMOVUPS 64(DI), Z10
+	VMOVUPS 128(DI), Z11
+	VADDPS  Z9, Z0, Z0
+	VADDPS  Z10, Z1, Z1
+	VADDPS  Z11, Z2, Z2
+	VADDPS  Z9, Z3, Z3
+	VADDPS  Z10, Z4, Z4
+	VADDPS  Z11, Z5, Z5
+	VADDPS  Z9, Z6, Z6
+	VADDPS  Z10, Z7, Z7
+	VADDPS  Z11, Z8, Z8
+
+convFwdAVX512BF16_3x3_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_3x3_norelu
+	VXORPS Z12, Z12, Z12
+	VMAXPS Z12, Z0, Z0
+	VMAXPS Z12, Z1, Z1
+	VMAXPS Z12, Z2, Z2
+	VMAXPS Z12, Z3, Z3
+	VMAXPS Z12, Z4, Z4
+	VMAXPS Z12, Z5, Z5
+	VMAXPS Z12, Z6, Z6
+	VMAXPS Z12, Z7, Z7
+	VMAXPS Z12, Z8, Z8
+
+convFwdAVX512BF16_3x3_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, 64(DX)
+	VMOVUPS Z5, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	VMOVUPS Z8, 128(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_3x3_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_3x3_row
+
+convFwdAVX512BF16_3x3_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_4x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_4x3(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_4x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_4x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_4x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_4x3_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_4x3_store
+
+convFwdAVX512BF16_4x3_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	MOVQ 48(AX), R10
+	SHRQ $0x02, R10
+	JZ   convFwdAVX512BF16_4x3_c1
+
+convFwdAVX512BF16_4x3_c4:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      64(DX), Z13
+	VMOVUPS      128(DX), Z14
+	VPBROADCASTD (R8), Z15
+
+	// VDPBF16PS Z12, Z15, Z0
+	LONG $0x4806d262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z15, Z1
+	LONG $0x4806d262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z15, Z2
+	LONG         $0x4806d262
+	WORD         $0xd652
+	VPBROADCASTD (R8)(BX*1), Z16
+
+	// VDPBF16PS Z12, Z16, Z3
+	LONG $0x407ed262
+	WORD $0xdc52
+
+	// VDPBF16PS Z13, Z16, Z4
+	LONG $0x407ed262
+	WORD $0xe552
+
+	// VDPBF16PS Z14, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xee52
+	VPBROADCASTD (R8)(BX*2), Z15
+
+	// VDPBF16PS Z12, Z15, Z6
+	LONG $0x4806d262
+	WORD $0xf452
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG $0x4806d262
+	WORD $0xfd52
+
+	// VDPBF16PS Z14, Z15, Z8
+	LONG         $0x48065262
+	WORD         $0xc652
+	VPBROADCASTD (R9), Z16
+
+	// VDPBF16PS Z12, Z16, Z9
+	LONG $0x407e5262
+	WORD $0xcc52
+
+	// VDPBF16PS Z13, Z16, Z10
+	LONG $0x407e5262
+	WORD $0xd552
+
+	// VDPBF16PS Z14, Z16, Z11
+	LONG         $0x407e5262
+	WORD         $0xde52
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      256(DX), Z13
+	VMOVUPS      320(DX), Z14
+	VPBROADCASTD 4(R8), Z15
+
+	// VDPBF16PS Z12, Z15, Z0
+	LONG $0x4806d262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z15, Z1
+	LONG $0x4806d262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z15, Z2
+	LONG         $0x4806d262
+	WORD         $0xd652
+	VPBROADCASTD 4(R8)(BX*1), Z16
+
+	// VDPBF16PS Z12, Z16, Z3
+	LONG $0x407ed262
+	WORD $0xdc52
+
+	// VDPBF16PS Z13, Z16, Z4
+	LONG $0x407ed262
+	WORD $0xe552
+
+	// VDPBF16PS Z14, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xee52
+	VPBROADCASTD 4(R8)(BX*2), Z15
+
+	// VDPBF16PS Z12, Z15, Z6
+	LONG $0x4806d262
+	WORD $0xf452
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG $0x4806d262
+	WORD $0xfd52
+
+	// VDPBF16PS Z14, Z15, Z8
+	LONG         $0x48065262
+	WORD         $0xc652
+	VPBROADCASTD 4(R9), Z16
+
+	// VDPBF16PS Z12, Z16, Z9
+	LONG $0x407e5262
+	WORD $0xcc52
+
+	// VDPBF16PS Z13, Z16, Z10
+	LONG $0x407e5262
+	WORD $0xd552
+
+	// VDPBF16PS Z14, Z16, Z11
+	LONG         $0x407e5262
+	WORD         $0xde52
+	VMOVUPS      384(DX), Z12
+	VMOVUPS      448(DX), Z13
+	VMOVUPS      512(DX), Z14
+	VPBROADCASTD 8(R8), Z15
+
+	// VDPBF16PS Z12, Z15, Z0
+	LONG $0x4806d262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z15, Z1
+	LONG $0x4806d262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z15, Z2
+	LONG         $0x4806d262
+	WORD         $0xd652
+	VPBROADCASTD 8(R8)(BX*1), Z16
+
+	// VDPBF16PS Z12, Z16, Z3
+	LONG $0x407ed262
+	WORD $0xdc52
+
+	// VDPBF16PS Z13, Z16, Z4
+	LONG $0x407ed262
+	WORD $0xe552
+
+	// VDPBF16PS Z14, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xee52
+	VPBROADCASTD 8(R8)(BX*2), Z15
+
+	// VDPBF16PS Z12, Z15, Z6
+	LONG $0x4806d262
+	WORD $0xf452
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG $0x4806d262
+	WORD $0xfd52
+
+	// VDPBF16PS Z14, Z15, Z8
+	LONG         $0x48065262
+	WORD         $0xc652
+	VPBROADCASTD 8(R9), Z16
+
+	// VDPBF16PS Z12, Z16, Z9
+	LONG $0x407e5262
+	WORD $0xcc52
+
+	// VDPBF16PS Z13, Z16, Z10
+	LONG $0x407e5262
+	WORD $0xd552
+
+	// VDPBF16PS Z14, Z16, Z11
+	LONG         $0x407e5262
+	WORD         $0xde52
+	VMOVUPS      576(DX), Z12
+	VMOVUPS      640(DX), Z13
+	VMOVUPS      704(DX), Z14
+	VPBROADCASTD 12(R8), Z15
+
+	// VDPBF16PS Z12, Z15, Z0
+	LONG $0x4806d262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z15, Z1
+	LONG $0x4806d262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z15, Z2
+	LONG         $0x4806d262
+	WORD         $0xd652
+	VPBROADCASTD 12(R8)(BX*1), Z16
+
+	// VDPBF16PS Z12, Z16, Z3
+	LONG $0x407ed262
+	WORD $0xdc52
+
+	// VDPBF16PS Z13, Z16, Z4
+	LONG $0x407ed262
+	WORD $0xe552
+
+	// VDPBF16PS Z14, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xee52
+	VPBROADCASTD 12(R8)(BX*2), Z15
+
+	// VDPBF16PS Z12, Z15, Z6
+	LONG $0x4806d262
+	WORD $0xf452
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG $0x4806d262
+	WORD $0xfd52
+
+	// VDPBF16PS Z14, Z15, Z8
+	LONG         $0x48065262
+	WORD         $0xc652
+	VPBROADCASTD 12(R9), Z16
+
+	// VDPBF16PS Z12, Z16, Z9
+	LONG $0x407e5262
+	WORD $0xcc52
+
+	// VDPBF16PS Z13, Z16, Z10
+	LONG $0x407e5262
+	WORD $0xd552
+
+	// VDPBF16PS Z14, Z16, Z11
+	LONG $0x407e5262
+	WORD $0xde52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x00000300, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_4x3_c4
+
+convFwdAVX512BF16_4x3_c1:
+	MOVQ 48(AX), R10
+	ANDQ $0x03, R10
+	JZ   convFwdAVX512BF16_4x3_nexttap
+
+convFwdAVX512BF16_4x3_c1loop:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      64(DX), Z13
+	VMOVUPS      128(DX), Z14
+	VPBROADCASTD (R8), Z15
+
+	// VDPBF16PS Z12, Z15, Z0
+	LONG $0x4806d262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z15, Z1
+	LONG $0x4806d262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z15, Z2
+	LONG         $0x4806d262
+	WORD         $0xd652
+	VPBROADCASTD (R8)(BX*1), Z16
+
+	// VDPBF16PS Z12, Z16, Z3
+	LONG $0x407ed262
+	WORD $0xdc52
+
+	// VDPBF16PS Z13, Z16, Z4
+	LONG $0x407ed262
+	WORD $0xe552
+
+	// VDPBF16PS Z14, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xee52
+	VPBROADCASTD (R8)(BX*2), Z15
+
+	// VDPBF16PS Z12, Z15, Z6
+	LONG $0x4806d262
+	WORD $0xf452
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG $0x4806d262
+	WORD $0xfd52
+
+	// VDPBF16PS Z14, Z15, Z8
+	LONG         $0x48065262
+	WORD         $0xc652
+	VPBROADCASTD (R9), Z16
+
+	// VDPBF16PS Z12, Z16, Z9
+	LONG $0x407e5262
+	WORD $0xcc52
+
+	// VDPBF16PS Z13, Z16, Z10
+	LONG $0x407e5262
+	WORD $0xd552
+
+	// VDPBF16PS Z14, Z16, Z11
+	LONG $0x407e5262
+	WORD $0xde52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x000000c0, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_4x3_c1loop
+
+convFwdAVX512BF16_4x3_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_4x3_tap
+
+convFwdAVX512BF16_4x3_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_4x3_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VADDPS 128(DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	VADDPS 64(DI), Z4, Z4
+	VADDPS 128(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	VADDPS 128(DI), Z8, Z8
+	ADDQ   SI, DI
+	VADDPS (DI), Z9, Z9
+	VADDPS 64(DI), Z10, Z10
+	VADDPS 128(DI), Z11, Z11
+
+convFwdAVX512BF16_4x3_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_4x3_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z12
+	VMOVUPS 64(DI), Z13
+	VMOVUPS 128(DI), Z14
+	VADDPS  Z12, Z0, Z0
+	VADDPS  Z13, Z1, Z1
+	VADDPS  Z14, Z2, Z2
+	VADDPS  Z12, Z3, Z3
+	VADDPS  Z13, Z4, Z4
+	VADDPS  Z14, Z5, Z5
+	VADDPS  Z12, Z6, Z6
+	VADDPS  Z13, Z7, Z7
+	VADDPS  Z14, Z8, Z8
+	VADDPS  Z12, Z9, Z9
+	VADDPS  Z13, Z10, Z10
+	VADDPS  Z14, Z11, Z11
+
+convFwdAVX512BF16_4x3_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_4x3_norelu
+	VXORPS Z15, Z15, Z15
+	VMAXPS Z15, Z0, Z0
+	VMAXPS Z15, Z1, Z1
+	VMAXPS Z15, Z2, Z2
+	VMAXPS Z15, Z3, Z3
+	VMAXPS Z15, Z4, Z4
+	VMAXPS Z15, Z5, Z5
+	VMAXPS Z15, Z6, Z6
+	VMAXPS Z15, Z7, Z7
+	VMAXPS Z15, Z8, Z8
+	VMAXPS Z15, Z9, Z9
+	VMAXPS Z15, Z10, Z10
+	VMAXPS Z15, Z11, Z11
+
+convFwdAVX512BF16_4x3_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, 64(DX)
+	VMOVUPS Z5, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	VMOVUPS Z8, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z9, (DX)
+	VMOVUPS Z10, 64(DX)
+	VMOVUPS Z11, 128(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_4x3_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_4x3_row
+
+convFwdAVX512BF16_4x3_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_5x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_5x3(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_5x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_5x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_5x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_5x3_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_5x3_store
+
+convFwdAVX512BF16_5x3_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	MOVQ 48(AX), R10
+	SHRQ $0x02, R10
+	JZ   convFwdAVX512BF16_5x3_c1
+
+convFwdAVX512BF16_5x3_c4:
+	VMOVUPS      (DX), Z15
+	VMOVUPS      64(DX), Z16
+	VMOVUPS      128(DX), Z17
+	VPBROADCASTD (R8), Z18
+
+	// VDPBF16PS Z15, Z18, Z0
+	LONG $0x406ed262
+	WORD $0xc752
+
+	// VDPBF16PS Z16, Z18, Z1
+	LONG $0x406eb262
+	WORD $0xc852
+
+	// VDPBF16PS Z17, Z18, Z2
+	LONG         $0x406eb262
+	WORD         $0xd152
+	VPBROADCASTD (R8)(BX*1), Z19
+
+	// VDPBF16PS Z15, Z19, Z3
+	LONG $0x4066d262
+	WORD $0xdf52
+
+	// VDPBF16PS Z16, Z19, Z4
+	LONG $0x4066b262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z19, Z5
+	LONG         $0x4066b262
+	WORD         $0xe952
+	VPBROADCASTD (R8)(BX*2), Z18
+
+	// VDPBF16PS Z15, Z18, Z6
+	LONG $0x406ed262
+	WORD $0xf752
+
+	// VDPBF16PS Z16, Z18, Z7
+	LONG $0x406eb262
+	WORD $0xf852
+
+	// VDPBF16PS Z17, Z18, Z8
+	LONG         $0x406e3262
+	WORD         $0xc152
+	VPBROADCASTD (R9), Z19
+
+	// VDPBF16PS Z15, Z19, Z9
+	LONG $0x40665262
+	WORD $0xcf52
+
+	// VDPBF16PS Z16, Z19, Z10
+	LONG $0x40663262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z11
+	LONG         $0x40663262
+	WORD         $0xd952
+	VPBROADCASTD (R9)(BX*1), Z18
+
+	// VDPBF16PS Z15, Z18, Z12
+	LONG $0x406e5262
+	WORD $0xe752
+
+	// VDPBF16PS Z16, Z18, Z13
+	LONG $0x406e3262
+	WORD $0xe852
+
+	// VDPBF16PS Z17, Z18, Z14
+	LONG         $0x406e3262
+	WORD         $0xf152
+	VMOVUPS      192(DX), Z15
+	VMOVUPS      256(DX), Z16
+	VMOVUPS      320(DX), Z17
+	VPBROADCASTD 4(R8), Z18
+
+	// VDPBF16PS Z15, Z18, Z0
+	LONG $0x406ed262
+	WORD $0xc752
+
+	// VDPBF16PS Z16, Z18, Z1
+	LONG $0x406eb262
+	WORD $0xc852
+
+	// VDPBF16PS Z17, Z18, Z2
+	LONG         $0x406eb262
+	WORD         $0xd152
+	VPBROADCASTD 4(R8)(BX*1), Z19
+
+	// VDPBF16PS Z15, Z19, Z3
+	LONG $0x4066d262
+	WORD $0xdf52
+
+	// VDPBF16PS Z16, Z19, Z4
+	LONG $0x4066b262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z19, Z5
+	LONG         $0x4066b262
+	WORD         $0xe952
+	VPBROADCASTD 4(R8)(BX*2), Z18
+
+	// VDPBF16PS Z15, Z18, Z6
+	LONG $0x406ed262
+	WORD $0xf752
+
+	// VDPBF16PS Z16, Z18, Z7
+	LONG $0x406eb262
+	WORD $0xf852
+
+	// VDPBF16PS Z17, Z18, Z8
+	LONG         $0x406e3262
+	WORD         $0xc152
+	VPBROADCASTD 4(R9), Z19
+
+	// VDPBF16PS Z15, Z19, Z9
+	LONG $0x40665262
+	WORD $0xcf52
+
+	// VDPBF16PS Z16, Z19, Z10
+	LONG $0x40663262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z11
+	LONG         $0x40663262
+	WORD         $0xd952
+	VPBROADCASTD 4(R9)(BX*1), Z18
+
+	// VDPBF16PS Z15, Z18, Z12
+	LONG $0x406e5262
+	WORD $0xe752
+
+	// VDPBF16PS Z16, Z18, Z13
+	LONG $0x406e3262
+	WORD $0xe852
+
+	// VDPBF16PS Z17, Z18, Z14
+	LONG         $0x406e3262
+	WORD         $0xf152
+	VMOVUPS      384(DX), Z15
+	VMOVUPS      448(DX), Z16
+	VMOVUPS      512(DX), Z17
+	VPBROADCASTD 8(R8), Z18
+
+	// VDPBF16PS Z15, Z18, Z0
+	LONG $0x406ed262
+	WORD $0xc752
+
+	// VDPBF16PS Z16, Z18, Z1
+	LONG $0x406eb262
+	WORD $0xc852
+
+	// VDPBF16PS Z17, Z18, Z2
+	LONG         $0x406eb262
+	WORD         $0xd152
+	VPBROADCASTD 8(R8)(BX*1), Z19
+
+	// VDPBF16PS Z15, Z19, Z3
+	LONG $0x4066d262
+	WORD $0xdf52
+
+	// VDPBF16PS Z16, Z19, Z4
+	LONG $0x4066b262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z19, Z5
+	LONG         $0x4066b262
+	WORD         $0xe952
+	VPBROADCASTD 8(R8)(BX*2), Z18
+
+	// VDPBF16PS Z15, Z18, Z6
+	LONG $0x406ed262
+	WORD $0xf752
+
+	// VDPBF16PS Z16, Z18, Z7
+	LONG $0x406eb262
+	WORD $0xf852
+
+	// VDPBF16PS Z17, Z18, Z8
+	LONG         $0x406e3262
+	WORD         $0xc152
+	VPBROADCASTD 8(R9), Z19
+
+	// VDPBF16PS Z15, Z19, Z9
+	LONG $0x40665262
+	WORD $0xcf52
+
+	// VDPBF16PS Z16, Z19, Z10
+	LONG $0x40663262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z11
+	LONG         $0x40663262
+	WORD         $0xd952
+	VPBROADCASTD 8(R9)(BX*1), Z18
+
+	// VDPBF16PS Z15, Z18, Z12
+	LONG $0x406e5262
+	WORD $0xe752
+
+	// VDPBF16PS Z16, Z18, Z13
+	LONG $0x406e3262
+	WORD $0xe852
+
+	// VDPBF16PS Z17, Z18, Z14
+	LONG         $0x406e3262
+	WORD         $0xf152
+	VMOVUPS      576(DX), Z15
+	VMOVUPS      640(DX), Z16
+	VMOVUPS      704(DX), Z17
+	VPBROADCASTD 12(R8), Z18
+
+	// VDPBF16PS Z15, Z18, Z0
+	LONG $0x406ed262
+	WORD $0xc752
+
+	// VDPBF16PS Z16, Z18, Z1
+	LONG $0x406eb262
+	WORD $0xc852
+
+	// VDPBF16PS Z17, Z18, Z2
+	LONG         $0x406eb262
+	WORD         $0xd152
+	VPBROADCASTD 12(R8)(BX*1), Z19
+
+	// VDPBF16PS Z15, Z19, Z3
+	LONG $0x4066d262
+	WORD $0xdf52
+
+	// VDPBF16PS Z16, Z19, Z4
+	LONG $0x4066b262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z19, Z5
+	LONG         $0x4066b262
+	WORD         $0xe952
+	VPBROADCASTD 12(R8)(BX*2), Z18
+
+	// VDPBF16PS Z15, Z18, Z6
+	LONG $0x406ed262
+	WORD $0xf752
+
+	// VDPBF16PS Z16, Z18, Z7
+	LONG $0x406eb262
+	WORD $0xf852
+
+	// VDPBF16PS Z17, Z18, Z8
+	LONG         $0x406e3262
+	WORD         $0xc152
+	VPBROADCASTD 12(R9), Z19
+
+	// VDPBF16PS Z15, Z19, Z9
+	LONG $0x40665262
+	WORD $0xcf52
+
+	// VDPBF16PS Z16, Z19, Z10
+	LONG $0x40663262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z11
+	LONG         $0x40663262
+	WORD         $0xd952
+	VPBROADCASTD 12(R9)(BX*1), Z18
+
+	// VDPBF16PS Z15, Z18, Z12
+	LONG $0x406e5262
+	WORD $0xe752
+
+	// VDPBF16PS Z16, Z18, Z13
+	LONG $0x406e3262
+	WORD $0xe852
+
+	// VDPBF16PS Z17, Z18, Z14
+	LONG $0x406e3262
+	WORD $0xf152
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x00000300, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_5x3_c4
+
+convFwdAVX512BF16_5x3_c1:
+	MOVQ 48(AX), R10
+	ANDQ $0x03, R10
+	JZ   convFwdAVX512BF16_5x3_nexttap
+
+convFwdAVX512BF16_5x3_c1loop:
+	VMOVUPS      (DX), Z15
+	VMOVUPS      64(DX), Z16
+	VMOVUPS      128(DX), Z17
+	VPBROADCASTD (R8), Z18
+
+	// VDPBF16PS Z15, Z18, Z0
+	LONG $0x406ed262
+	WORD $0xc752
+
+	// VDPBF16PS Z16, Z18, Z1
+	LONG $0x406eb262
+	WORD $0xc852
+
+	// VDPBF16PS Z17, Z18, Z2
+	LONG         $0x406eb262
+	WORD         $0xd152
+	VPBROADCASTD (R8)(BX*1), Z19
+
+	// VDPBF16PS Z15, Z19, Z3
+	LONG $0x4066d262
+	WORD $0xdf52
+
+	// VDPBF16PS Z16, Z19, Z4
+	LONG $0x4066b262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z19, Z5
+	LONG         $0x4066b262
+	WORD         $0xe952
+	VPBROADCASTD (R8)(BX*2), Z18
+
+	// VDPBF16PS Z15, Z18, Z6
+	LONG $0x406ed262
+	WORD $0xf752
+
+	// VDPBF16PS Z16, Z18, Z7
+	LONG $0x406eb262
+	WORD $0xf852
+
+	// VDPBF16PS Z17, Z18, Z8
+	LONG         $0x406e3262
+	WORD         $0xc152
+	VPBROADCASTD (R9), Z19
+
+	// VDPBF16PS Z15, Z19, Z9
+	LONG $0x40665262
+	WORD $0xcf52
+
+	// VDPBF16PS Z16, Z19, Z10
+	LONG $0x40663262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z11
+	LONG         $0x40663262
+	WORD         $0xd952
+	VPBROADCASTD (R9)(BX*1), Z18
+
+	// VDPBF16PS Z15, Z18, Z12
+	LONG $0x406e5262
+	WORD $0xe752
+
+	// VDPBF16PS Z16, Z18, Z13
+	LONG $0x406e3262
+	WORD $0xe852
+
+	// VDPBF16PS Z17, Z18, Z14
+	LONG $0x406e3262
+	WORD $0xf152
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x000000c0, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_5x3_c1loop
+
+convFwdAVX512BF16_5x3_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_5x3_tap
+
+convFwdAVX512BF16_5x3_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_5x3_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VADDPS 128(DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	VADDPS 64(DI), Z4, Z4
+	VADDPS 128(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	VADDPS 128(DI), Z8, Z8
+	ADDQ   SI, DI
+	VADDPS (DI), Z9, Z9
+	VADDPS 64(DI), Z10, Z10
+	VADDPS 128(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	VADDPS 128(DI), Z14, Z14
+
+convFwdAVX512BF16_5x3_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_5x3_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z15
+	VMOVUPS 64(DI), Z16
+	VMOVUPS 128(DI), Z17
+	VADDPS  Z15, Z0, Z0
+	VADDPS  Z16, Z1, Z1
+	VADDPS  Z17, Z2, Z2
+	VADDPS  Z15, Z3, Z3
+	VADDPS  Z16, Z4, Z4
+	VADDPS  Z17, Z5, Z5
+	VADDPS  Z15, Z6, Z6
+	VADDPS  Z16, Z7, Z7
+	VADDPS  Z17, Z8, Z8
+	VADDPS  Z15, Z9, Z9
+	VADDPS  Z16, Z10, Z10
+	VADDPS  Z17, Z11, Z11
+	VADDPS  Z15, Z12, Z12
+	VADDPS  Z16, Z13, Z13
+	VADDPS  Z17, Z14, Z14
+
+convFwdAVX512BF16_5x3_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_5x3_norelu
+	VXORPS Z18, Z18, Z18
+	VMAXPS Z18, Z0, Z0
+	VMAXPS Z18, Z1, Z1
+	VMAXPS Z18, Z2, Z2
+	VMAXPS Z18, Z3, Z3
+	VMAXPS Z18, Z4, Z4
+	VMAXPS Z18, Z5, Z5
+	VMAXPS Z18, Z6, Z6
+	VMAXPS Z18, Z7, Z7
+	VMAXPS Z18, Z8, Z8
+	VMAXPS Z18, Z9, Z9
+	VMAXPS Z18, Z10, Z10
+	VMAXPS Z18, Z11, Z11
+	VMAXPS Z18, Z12, Z12
+	VMAXPS Z18, Z13, Z13
+	VMAXPS Z18, Z14, Z14
+
+convFwdAVX512BF16_5x3_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, 64(DX)
+	VMOVUPS Z5, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	VMOVUPS Z8, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z9, (DX)
+	VMOVUPS Z10, 64(DX)
+	VMOVUPS Z11, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	VMOVUPS Z14, 128(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_5x3_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_5x3_row
+
+convFwdAVX512BF16_5x3_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_6x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_6x3(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_6x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_6x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_6x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_6x3_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_6x3_store
+
+convFwdAVX512BF16_6x3_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	MOVQ 48(AX), R10
+	SHRQ $0x02, R10
+	JZ   convFwdAVX512BF16_6x3_c1
+
+convFwdAVX512BF16_6x3_c4:
+	VMOVUPS      (DX), Z18
+	VMOVUPS      64(DX), Z19
+	VMOVUPS      128(DX), Z20
+	VPBROADCASTD (R8), Z21
+
+	// VDPBF16PS Z18, Z21, Z0
+	LONG $0x4056b262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z21, Z1
+	LONG $0x4056b262
+	WORD $0xcb52
+
+	// VDPBF16PS Z20, Z21, Z2
+	LONG         $0x4056b262
+	WORD         $0xd452
+	VPBROADCASTD (R8)(BX*1), Z22
+
+	// VDPBF16PS Z18, Z22, Z3
+	LONG $0x404eb262
+	WORD $0xda52
+
+	// VDPBF16PS Z19, Z22, Z4
+	LONG $0x404eb262
+	WORD $0xe352
+
+	// VDPBF16PS Z20, Z22, Z5
+	LONG         $0x404eb262
+	WORD         $0xec52
+	VPBROADCASTD (R8)(BX*2), Z21
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG $0x4056b262
+	WORD $0xfb52
+
+	// VDPBF16PS Z20, Z21, Z8
+	LONG         $0x40563262
+	WORD         $0xc452
+	VPBROADCASTD (R9), Z22
+
+	// VDPBF16PS Z18, Z22, Z9
+	LONG $0x404e3262
+	WORD $0xca52
+
+	// VDPBF16PS Z19, Z22, Z10
+	LONG $0x404e3262
+	WORD $0xd352
+
+	// VDPBF16PS Z20, Z22, Z11
+	LONG         $0x404e3262
+	WORD         $0xdc52
+	VPBROADCASTD (R9)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z12
+	LONG $0x40563262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z21, Z13
+	LONG $0x40563262
+	WORD $0xeb52
+
+	// VDPBF16PS Z20, Z21, Z14
+	LONG         $0x40563262
+	WORD         $0xf452
+	VPBROADCASTD (R9)(BX*2), Z22
+
+	// VDPBF16PS Z18, Z22, Z15
+	LONG $0x404e3262
+	WORD $0xfa52
+
+	// VDPBF16PS Z19, Z22, Z16
+	LONG $0x404ea262
+	WORD $0xc352
+
+	// VDPBF16PS Z20, Z22, Z17
+	LONG         $0x404ea262
+	WORD         $0xcc52
+	VMOVUPS      192(DX), Z18
+	VMOVUPS      256(DX), Z19
+	VMOVUPS      320(DX), Z20
+	VPBROADCASTD 4(R8), Z21
+
+	// VDPBF16PS Z18, Z21, Z0
+	LONG $0x4056b262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z21, Z1
+	LONG $0x4056b262
+	WORD $0xcb52
+
+	// VDPBF16PS Z20, Z21, Z2
+	LONG         $0x4056b262
+	WORD         $0xd452
+	VPBROADCASTD 4(R8)(BX*1), Z22
+
+	// VDPBF16PS Z18, Z22, Z3
+	LONG $0x404eb262
+	WORD $0xda52
+
+	// VDPBF16PS Z19, Z22, Z4
+	LONG $0x404eb262
+	WORD $0xe352
+
+	// VDPBF16PS Z20, Z22, Z5
+	LONG         $0x404eb262
+	WORD         $0xec52
+	VPBROADCASTD 4(R8)(BX*2), Z21
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG $0x4056b262
+	WORD $0xfb52
+
+	// VDPBF16PS Z20, Z21, Z8
+	LONG         $0x40563262
+	WORD         $0xc452
+	VPBROADCASTD 4(R9), Z22
+
+	// VDPBF16PS Z18, Z22, Z9
+	LONG $0x404e3262
+	WORD $0xca52
+
+	// VDPBF16PS Z19, Z22, Z10
+	LONG $0x404e3262
+	WORD $0xd352
+
+	// VDPBF16PS Z20, Z22, Z11
+	LONG         $0x404e3262
+	WORD         $0xdc52
+	VPBROADCASTD 4(R9)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z12
+	LONG $0x40563262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z21, Z13
+	LONG $0x40563262
+	WORD $0xeb52
+
+	// VDPBF16PS Z20, Z21, Z14
+	LONG         $0x40563262
+	WORD         $0xf452
+	VPBROADCASTD 4(R9)(BX*2), Z22
+
+	// VDPBF16PS Z18, Z22, Z15
+	LONG $0x404e3262
+	WORD $0xfa52
+
+	// VDPBF16PS Z19, Z22, Z16
+	LONG $0x404ea262
+	WORD $0xc352
+
+	// VDPBF16PS Z20, Z22, Z17
+	LONG         $0x404ea262
+	WORD         $0xcc52
+	VMOVUPS      384(DX), Z18
+	VMOVUPS      448(DX), Z19
+	VMOVUPS      512(DX), Z20
+	VPBROADCASTD 8(R8), Z21
+
+	// VDPBF16PS Z18, Z21, Z0
+	LONG $0x4056b262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z21, Z1
+	LONG $0x4056b262
+	WORD $0xcb52
+
+	// VDPBF16PS Z20, Z21, Z2
+	LONG         $0x4056b262
+	WORD         $0xd452
+	VPBROADCASTD 8(R8)(BX*1), Z22
+
+	// VDPBF16PS Z18, Z22, Z3
+	LONG $0x404eb262
+	WORD $0xda52
+
+	// VDPBF16PS Z19, Z22, Z4
+	LONG $0x404eb262
+	WORD $0xe352
+
+	// VDPBF16PS Z20, Z22, Z5
+	LONG         $0x404eb262
+	WORD         $0xec52
+	VPBROADCASTD 8(R8)(BX*2), Z21
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG $0x4056b262
+	WORD $0xfb52
+
+	// VDPBF16PS Z20, Z21, Z8
+	LONG         $0x40563262
+	WORD         $0xc452
+	VPBROADCASTD 8(R9), Z22
+
+	// VDPBF16PS Z18, Z22, Z9
+	LONG $0x404e3262
+	WORD $0xca52
+
+	// VDPBF16PS Z19, Z22, Z10
+	LONG $0x404e3262
+	WORD $0xd352
+
+	// VDPBF16PS Z20, Z22, Z11
+	LONG         $0x404e3262
+	WORD         $0xdc52
+	VPBROADCASTD 8(R9)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z12
+	LONG $0x40563262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z21, Z13
+	LONG $0x40563262
+	WORD $0xeb52
+
+	// VDPBF16PS Z20, Z21, Z14
+	LONG         $0x40563262
+	WORD         $0xf452
+	VPBROADCASTD 8(R9)(BX*2), Z22
+
+	// VDPBF16PS Z18, Z22, Z15
+	LONG $0x404e3262
+	WORD $0xfa52
+
+	// VDPBF16PS Z19, Z22, Z16
+	LONG $0x404ea262
+	WORD $0xc352
+
+	// VDPBF16PS Z20, Z22, Z17
+	LONG         $0x404ea262
+	WORD         $0xcc52
+	VMOVUPS      576(DX), Z18
+	VMOVUPS      640(DX), Z19
+	VMOVUPS      704(DX), Z20
+	VPBROADCASTD 12(R8), Z21
+
+	// VDPBF16PS Z18, Z21, Z0
+	LONG $0x4056b262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z21, Z1
+	LONG $0x4056b262
+	WORD $0xcb52
+
+	// VDPBF16PS Z20, Z21, Z2
+	LONG         $0x4056b262
+	WORD         $0xd452
+	VPBROADCASTD 12(R8)(BX*1), Z22
+
+	// VDPBF16PS Z18, Z22, Z3
+	LONG $0x404eb262
+	WORD $0xda52
+
+	// VDPBF16PS Z19, Z22, Z4
+	LONG $0x404eb262
+	WORD $0xe352
+
+	// VDPBF16PS Z20, Z22, Z5
+	LONG         $0x404eb262
+	WORD         $0xec52
+	VPBROADCASTD 12(R8)(BX*2), Z21
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG $0x4056b262
+	WORD $0xfb52
+
+	// VDPBF16PS Z20, Z21, Z8
+	LONG         $0x40563262
+	WORD         $0xc452
+	VPBROADCASTD 12(R9), Z22
+
+	// VDPBF16PS Z18, Z22, Z9
+	LONG $0x404e3262
+	WORD $0xca52
+
+	// VDPBF16PS Z19, Z22, Z10
+	LONG $0x404e3262
+	WORD $0xd352
+
+	// VDPBF16PS Z20, Z22, Z11
+	LONG         $0x404e3262
+	WORD         $0xdc52
+	VPBROADCASTD 12(R9)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z12
+	LONG $0x40563262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z21, Z13
+	LONG $0x40563262
+	WORD $0xeb52
+
+	// VDPBF16PS Z20, Z21, Z14
+	LONG         $0x40563262
+	WORD         $0xf452
+	VPBROADCASTD 12(R9)(BX*2), Z22
+
+	// VDPBF16PS Z18, Z22, Z15
+	LONG $0x404e3262
+	WORD $0xfa52
+
+	// VDPBF16PS Z19, Z22, Z16
+	LONG $0x404ea262
+	WORD $0xc352
+
+	// VDPBF16PS Z20, Z22, Z17
+	LONG $0x404ea262
+	WORD $0xcc52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x00000300, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_6x3_c4
+
+convFwdAVX512BF16_6x3_c1:
+	MOVQ 48(AX), R10
+	ANDQ $0x03, R10
+	JZ   convFwdAVX512BF16_6x3_nexttap
+
+convFwdAVX512BF16_6x3_c1loop:
+	VMOVUPS      (DX), Z18
+	VMOVUPS      64(DX), Z19
+	VMOVUPS      128(DX), Z20
+	VPBROADCASTD (R8), Z21
+
+	// VDPBF16PS Z18, Z21, Z0
+	LONG $0x4056b262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z21, Z1
+	LONG $0x4056b262
+	WORD $0xcb52
+
+	// VDPBF16PS Z20, Z21, Z2
+	LONG         $0x4056b262
+	WORD         $0xd452
+	VPBROADCASTD (R8)(BX*1), Z22
+
+	// VDPBF16PS Z18, Z22, Z3
+	LONG $0x404eb262
+	WORD $0xda52
+
+	// VDPBF16PS Z19, Z22, Z4
+	LONG $0x404eb262
+	WORD $0xe352
+
+	// VDPBF16PS Z20, Z22, Z5
+	LONG         $0x404eb262
+	WORD         $0xec52
+	VPBROADCASTD (R8)(BX*2), Z21
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG $0x4056b262
+	WORD $0xfb52
+
+	// VDPBF16PS Z20, Z21, Z8
+	LONG         $0x40563262
+	WORD         $0xc452
+	VPBROADCASTD (R9), Z22
+
+	// VDPBF16PS Z18, Z22, Z9
+	LONG $0x404e3262
+	WORD $0xca52
+
+	// VDPBF16PS Z19, Z22, Z10
+	LONG $0x404e3262
+	WORD $0xd352
+
+	// VDPBF16PS Z20, Z22, Z11
+	LONG         $0x404e3262
+	WORD         $0xdc52
+	VPBROADCASTD (R9)(BX*1), Z21
+
+	// VDPBF16PS Z18, Z21, Z12
+	LONG $0x40563262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z21, Z13
+	LONG $0x40563262
+	WORD $0xeb52
+
+	// VDPBF16PS Z20, Z21, Z14
+	LONG         $0x40563262
+	WORD         $0xf452
+	VPBROADCASTD (R9)(BX*2), Z22
+
+	// VDPBF16PS Z18, Z22, Z15
+	LONG $0x404e3262
+	WORD $0xfa52
+
+	// VDPBF16PS Z19, Z22, Z16
+	LONG $0x404ea262
+	WORD $0xc352
+
+	// VDPBF16PS Z20, Z22, Z17
+	LONG $0x404ea262
+	WORD $0xcc52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x000000c0, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_6x3_c1loop
+
+convFwdAVX512BF16_6x3_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_6x3_tap
+
+convFwdAVX512BF16_6x3_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_6x3_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VADDPS 128(DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	VADDPS 64(DI), Z4, Z4
+	VADDPS 128(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	VADDPS 128(DI), Z8, Z8
+	ADDQ   SI, DI
+	VADDPS (DI), Z9, Z9
+	VADDPS 64(DI), Z10, Z10
+	VADDPS 128(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	VADDPS 128(DI), Z14, Z14
+	ADDQ   SI, DI
+	VADDPS (DI), Z15, Z15
+	VADDPS 64(DI), Z16, Z16
+	VADDPS 128(DI), Z17, Z17
+
+convFwdAVX512BF16_6x3_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_6x3_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z18
+	VMOVUPS 64(DI), Z19
+	VMOVUPS 128(DI), Z20
+	VADDPS  Z18, Z0, Z0
+	VADDPS  Z19, Z1, Z1
+	VADDPS  Z20, Z2, Z2
+	VADDPS  Z18, Z3, Z3
+	VADDPS  Z19, Z4, Z4
+	VADDPS  Z20, Z5, Z5
+	VADDPS  Z18, Z6, Z6
+	VADDPS  Z19, Z7, Z7
+	VADDPS  Z20, Z8, Z8
+	VADDPS  Z18, Z9, Z9
+	VADDPS  Z19, Z10, Z10
+	VADDPS  Z20, Z11, Z11
+	VADDPS  Z18, Z12, Z12
+	VADDPS  Z19, Z13, Z13
+	VADDPS  Z20, Z14, Z14
+	VADDPS  Z18, Z15, Z15
+	VADDPS  Z19, Z16, Z16
+	VADDPS  Z20, Z17, Z17
+
+convFwdAVX512BF16_6x3_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_6x3_norelu
+	VXORPS Z21, Z21, Z21
+	VMAXPS Z21, Z0, Z0
+	VMAXPS Z21, Z1, Z1
+	VMAXPS Z21, Z2, Z2
+	VMAXPS Z21, Z3, Z3
+	VMAXPS Z21, Z4, Z4
+	VMAXPS Z21, Z5, Z5
+	VMAXPS Z21, Z6, Z6
+	VMAXPS Z21, Z7, Z7
+	VMAXPS Z21, Z8, Z8
+	VMAXPS Z21, Z9, Z9
+	VMAXPS Z21, Z10, Z10
+	VMAXPS Z21, Z11, Z11
+	VMAXPS Z21, Z12, Z12
+	VMAXPS Z21, Z13, Z13
+	VMAXPS Z21, Z14, Z14
+	VMAXPS Z21, Z15, Z15
+	VMAXPS Z21, Z16, Z16
+	VMAXPS Z21, Z17, Z17
+
+convFwdAVX512BF16_6x3_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, 64(DX)
+	VMOVUPS Z5, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	VMOVUPS Z8, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z9, (DX)
+	VMOVUPS Z10, 64(DX)
+	VMOVUPS Z11, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	VMOVUPS Z14, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z15, (DX)
+	VMOVUPS Z16, 64(DX)
+	VMOVUPS Z17, 128(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_6x3_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_6x3_row
+
+convFwdAVX512BF16_6x3_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_7x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_7x3(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_7x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_7x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_7x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_7x3_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_7x3_store
+
+convFwdAVX512BF16_7x3_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	MOVQ 48(AX), R11
+	SHRQ $0x02, R11
+	JZ   convFwdAVX512BF16_7x3_c1
+
+convFwdAVX512BF16_7x3_c4:
+	VMOVUPS      (DX), Z21
+	VMOVUPS      64(DX), Z22
+	VMOVUPS      128(DX), Z23
+	VPBROADCASTD (R8), Z24
+
+	// VDPBF16PS Z21, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc552
+
+	// VDPBF16PS Z22, Z24, Z1
+	LONG $0x403eb262
+	WORD $0xce52
+
+	// VDPBF16PS Z23, Z24, Z2
+	LONG         $0x403eb262
+	WORD         $0xd752
+	VPBROADCASTD (R8)(BX*1), Z25
+
+	// VDPBF16PS Z21, Z25, Z3
+	LONG $0x4036b262
+	WORD $0xdd52
+
+	// VDPBF16PS Z22, Z25, Z4
+	LONG $0x4036b262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z25, Z5
+	LONG         $0x4036b262
+	WORD         $0xef52
+	VPBROADCASTD (R8)(BX*2), Z24
+
+	// VDPBF16PS Z21, Z24, Z6
+	LONG $0x403eb262
+	WORD $0xf552
+
+	// VDPBF16PS Z22, Z24, Z7
+	LONG $0x403eb262
+	WORD $0xfe52
+
+	// VDPBF16PS Z23, Z24, Z8
+	LONG         $0x403e3262
+	WORD         $0xc752
+	VPBROADCASTD (R9), Z25
+
+	// VDPBF16PS Z21, Z25, Z9
+	LONG $0x40363262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z25, Z10
+	LONG $0x40363262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z11
+	LONG         $0x40363262
+	WORD         $0xdf52
+	VPBROADCASTD (R9)(BX*1), Z24
+
+	// VDPBF16PS Z21, Z24, Z12
+	LONG $0x403e3262
+	WORD $0xe552
+
+	// VDPBF16PS Z22, Z24, Z13
+	LONG $0x403e3262
+	WORD $0xee52
+
+	// VDPBF16PS Z23, Z24, Z14
+	LONG         $0x403e3262
+	WORD         $0xf752
+	VPBROADCASTD (R9)(BX*2), Z25
+
+	// VDPBF16PS Z21, Z25, Z15
+	LONG $0x40363262
+	WORD $0xfd52
+
+	// VDPBF16PS Z22, Z25, Z16
+	LONG $0x4036a262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z25, Z17
+	LONG         $0x4036a262
+	WORD         $0xcf52
+	VPBROADCASTD (R10), Z24
+
+	// VDPBF16PS Z21, Z24, Z18
+	LONG $0x403ea262
+	WORD $0xd552
+
+	// VDPBF16PS Z22, Z24, Z19
+	LONG $0x403ea262
+	WORD $0xde52
+
+	// VDPBF16PS Z23, Z24, Z20
+	LONG         $0x403ea262
+	WORD         $0xe752
+	VMOVUPS      192(DX), Z21
+	VMOVUPS      256(DX), Z22
+	VMOVUPS      320(DX), Z23
+	VPBROADCASTD 4(R8), Z24
+
+	// VDPBF16PS Z21, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc552
+
+	// VDPBF16PS Z22, Z24, Z1
+	LONG $0x403eb262
+	WORD $0xce52
+
+	// VDPBF16PS Z23, Z24, Z2
+	LONG         $0x403eb262
+	WORD         $0xd752
+	VPBROADCASTD 4(R8)(BX*1), Z25
+
+	// VDPBF16PS Z21, Z25, Z3
+	LONG $0x4036b262
+	WORD $0xdd52
+
+	// VDPBF16PS Z22, Z25, Z4
+	LONG $0x4036b262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z25, Z5
+	LONG         $0x4036b262
+	WORD         $0xef52
+	VPBROADCASTD 4(R8)(BX*2), Z24
+
+	// VDPBF16PS Z21, Z24, Z6
+	LONG $0x403eb262
+	WORD $0xf552
+
+	// VDPBF16PS Z22, Z24, Z7
+	LONG $0x403eb262
+	WORD $0xfe52
+
+	// VDPBF16PS Z23, Z24, Z8
+	LONG         $0x403e3262
+	WORD         $0xc752
+	VPBROADCASTD 4(R9), Z25
+
+	// VDPBF16PS Z21, Z25, Z9
+	LONG $0x40363262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z25, Z10
+	LONG $0x40363262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z11
+	LONG         $0x40363262
+	WORD         $0xdf52
+	VPBROADCASTD 4(R9)(BX*1), Z24
+
+	// VDPBF16PS Z21, Z24, Z12
+	LONG $0x403e3262
+	WORD $0xe552
+
+	// VDPBF16PS Z22, Z24, Z13
+	LONG $0x403e3262
+	WORD $0xee52
+
+	// VDPBF16PS Z23, Z24, Z14
+	LONG         $0x403e3262
+	WORD         $0xf752
+	VPBROADCASTD 4(R9)(BX*2), Z25
+
+	// VDPBF16PS Z21, Z25, Z15
+	LONG $0x40363262
+	WORD $0xfd52
+
+	// VDPBF16PS Z22, Z25, Z16
+	LONG $0x4036a262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z25, Z17
+	LONG         $0x4036a262
+	WORD         $0xcf52
+	VPBROADCASTD 4(R10), Z24
+
+	// VDPBF16PS Z21, Z24, Z18
+	LONG $0x403ea262
+	WORD $0xd552
+
+	// VDPBF16PS Z22, Z24, Z19
+	LONG $0x403ea262
+	WORD $0xde52
+
+	// VDPBF16PS Z23, Z24, Z20
+	LONG         $0x403ea262
+	WORD         $0xe752
+	VMOVUPS      384(DX), Z21
+	VMOVUPS      448(DX), Z22
+	VMOVUPS      512(DX), Z23
+	VPBROADCASTD 8(R8), Z24
+
+	// VDPBF16PS Z21, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc552
+
+	// VDPBF16PS Z22, Z24, Z1
+	LONG $0x403eb262
+	WORD $0xce52
+
+	// VDPBF16PS Z23, Z24, Z2
+	LONG         $0x403eb262
+	WORD         $0xd752
+	VPBROADCASTD 8(R8)(BX*1), Z25
+
+	// VDPBF16PS Z21, Z25, Z3
+	LONG $0x4036b262
+	WORD $0xdd52
+
+	// VDPBF16PS Z22, Z25, Z4
+	LONG $0x4036b262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z25, Z5
+	LONG         $0x4036b262
+	WORD         $0xef52
+	VPBROADCASTD 8(R8)(BX*2), Z24
+
+	// VDPBF16PS Z21, Z24, Z6
+	LONG $0x403eb262
+	WORD $0xf552
+
+	// VDPBF16PS Z22, Z24, Z7
+	LONG $0x403eb262
+	WORD $0xfe52
+
+	// VDPBF16PS Z23, Z24, Z8
+	LONG         $0x403e3262
+	WORD         $0xc752
+	VPBROADCASTD 8(R9), Z25
+
+	// VDPBF16PS Z21, Z25, Z9
+	LONG $0x40363262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z25, Z10
+	LONG $0x40363262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z11
+	LONG         $0x40363262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R9)(BX*1), Z24
+
+	// VDPBF16PS Z21, Z24, Z12
+	LONG $0x403e3262
+	WORD $0xe552
+
+	// VDPBF16PS Z22, Z24, Z13
+	LONG $0x403e3262
+	WORD $0xee52
+
+	// VDPBF16PS Z23, Z24, Z14
+	LONG         $0x403e3262
+	WORD         $0xf752
+	VPBROADCASTD 8(R9)(BX*2), Z25
+
+	// VDPBF16PS Z21, Z25, Z15
+	LONG $0x40363262
+	WORD $0xfd52
+
+	// VDPBF16PS Z22, Z25, Z16
+	LONG $0x4036a262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z25, Z17
+	LONG         $0x4036a262
+	WORD         $0xcf52
+	VPBROADCASTD 8(R10), Z24
+
+	// VDPBF16PS Z21, Z24, Z18
+	LONG $0x403ea262
+	WORD $0xd552
+
+	// VDPBF16PS Z22, Z24, Z19
+	LONG $0x403ea262
+	WORD $0xde52
+
+	// VDPBF16PS Z23, Z24, Z20
+	LONG         $0x403ea262
+	WORD         $0xe752
+	VMOVUPS      576(DX), Z21
+	VMOVUPS      640(DX), Z22
+	VMOVUPS      704(DX), Z23
+	VPBROADCASTD 12(R8), Z24
+
+	// VDPBF16PS Z21, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc552
+
+	// VDPBF16PS Z22, Z24, Z1
+	LONG $0x403eb262
+	WORD $0xce52
+
+	// VDPBF16PS Z23, Z24, Z2
+	LONG         $0x403eb262
+	WORD         $0xd752
+	VPBROADCASTD 12(R8)(BX*1), Z25
+
+	// VDPBF16PS Z21, Z25, Z3
+	LONG $0x4036b262
+	WORD $0xdd52
+
+	// VDPBF16PS Z22, Z25, Z4
+	LONG $0x4036b262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z25, Z5
+	LONG         $0x4036b262
+	WORD         $0xef52
+	VPBROADCASTD 12(R8)(BX*2), Z24
+
+	// VDPBF16PS Z21, Z24, Z6
+	LONG $0x403eb262
+	WORD $0xf552
+
+	// VDPBF16PS Z22, Z24, Z7
+	LONG $0x403eb262
+	WORD $0xfe52
+
+	// VDPBF16PS Z23, Z24, Z8
+	LONG         $0x403e3262
+	WORD         $0xc752
+	VPBROADCASTD 12(R9), Z25
+
+	// VDPBF16PS Z21, Z25, Z9
+	LONG $0x40363262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z25, Z10
+	LONG $0x40363262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z11
+	LONG         $0x40363262
+	WORD         $0xdf52
+	VPBROADCASTD 12(R9)(BX*1), Z24
+
+	// VDPBF16PS Z21, Z24, Z12
+	LONG $0x403e3262
+	WORD $0xe552
+
+	// VDPBF16PS Z22, Z24, Z13
+	LONG $0x403e3262
+	WORD $0xee52
+
+	// VDPBF16PS Z23, Z24, Z14
+	LONG         $0x403e3262
+	WORD         $0xf752
+	VPBROADCASTD 12(R9)(BX*2), Z25
+
+	// VDPBF16PS Z21, Z25, Z15
+	LONG $0x40363262
+	WORD $0xfd52
+
+	// VDPBF16PS Z22, Z25, Z16
+	LONG $0x4036a262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z25, Z17
+	LONG         $0x4036a262
+	WORD         $0xcf52
+	VPBROADCASTD 12(R10), Z24
+
+	// VDPBF16PS Z21, Z24, Z18
+	LONG $0x403ea262
+	WORD $0xd552
+
+	// VDPBF16PS Z22, Z24, Z19
+	LONG $0x403ea262
+	WORD $0xde52
+
+	// VDPBF16PS Z23, Z24, Z20
+	LONG $0x403ea262
+	WORD $0xe752
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x00000300, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_7x3_c4
+
+convFwdAVX512BF16_7x3_c1:
+	MOVQ 48(AX), R11
+	ANDQ $0x03, R11
+	JZ   convFwdAVX512BF16_7x3_nexttap
+
+convFwdAVX512BF16_7x3_c1loop:
+	VMOVUPS      (DX), Z21
+	VMOVUPS      64(DX), Z22
+	VMOVUPS      128(DX), Z23
+	VPBROADCASTD (R8), Z24
+
+	// VDPBF16PS Z21, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc552
+
+	// VDPBF16PS Z22, Z24, Z1
+	LONG $0x403eb262
+	WORD $0xce52
+
+	// VDPBF16PS Z23, Z24, Z2
+	LONG         $0x403eb262
+	WORD         $0xd752
+	VPBROADCASTD (R8)(BX*1), Z25
+
+	// VDPBF16PS Z21, Z25, Z3
+	LONG $0x4036b262
+	WORD $0xdd52
+
+	// VDPBF16PS Z22, Z25, Z4
+	LONG $0x4036b262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z25, Z5
+	LONG         $0x4036b262
+	WORD         $0xef52
+	VPBROADCASTD (R8)(BX*2), Z24
+
+	// VDPBF16PS Z21, Z24, Z6
+	LONG $0x403eb262
+	WORD $0xf552
+
+	// VDPBF16PS Z22, Z24, Z7
+	LONG $0x403eb262
+	WORD $0xfe52
+
+	// VDPBF16PS Z23, Z24, Z8
+	LONG         $0x403e3262
+	WORD         $0xc752
+	VPBROADCASTD (R9), Z25
+
+	// VDPBF16PS Z21, Z25, Z9
+	LONG $0x40363262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z25, Z10
+	LONG $0x40363262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z11
+	LONG         $0x40363262
+	WORD         $0xdf52
+	VPBROADCASTD (R9)(BX*1), Z24
+
+	// VDPBF16PS Z21, Z24, Z12
+	LONG $0x403e3262
+	WORD $0xe552
+
+	// VDPBF16PS Z22, Z24, Z13
+	LONG $0x403e3262
+	WORD $0xee52
+
+	// VDPBF16PS Z23, Z24, Z14
+	LONG         $0x403e3262
+	WORD         $0xf752
+	VPBROADCASTD (R9)(BX*2), Z25
+
+	// VDPBF16PS Z21, Z25, Z15
+	LONG $0x40363262
+	WORD $0xfd52
+
+	// VDPBF16PS Z22, Z25, Z16
+	LONG $0x4036a262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z25, Z17
+	LONG         $0x4036a262
+	WORD         $0xcf52
+	VPBROADCASTD (R10), Z24
+
+	// VDPBF16PS Z21, Z24, Z18
+	LONG $0x403ea262
+	WORD $0xd552
+
+	// VDPBF16PS Z22, Z24, Z19
+	LONG $0x403ea262
+	WORD $0xde52
+
+	// VDPBF16PS Z23, Z24, Z20
+	LONG $0x403ea262
+	WORD $0xe752
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x000000c0, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_7x3_c1loop
+
+convFwdAVX512BF16_7x3_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_7x3_tap
+
+convFwdAVX512BF16_7x3_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_7x3_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VADDPS 128(DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	VADDPS 64(DI), Z4, Z4
+	VADDPS 128(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	VADDPS 128(DI), Z8, Z8
+	ADDQ   SI, DI
+	VADDPS (DI), Z9, Z9
+	VADDPS 64(DI), Z10, Z10
+	VADDPS 128(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	VADDPS 128(DI), Z14, Z14
+	ADDQ   SI, DI
+	VADDPS (DI), Z15, Z15
+	VADDPS 64(DI), Z16, Z16
+	VADDPS 128(DI), Z17, Z17
+	ADDQ   SI, DI
+	VADDPS (DI), Z18, Z18
+	VADDPS 64(DI), Z19, Z19
+	VADDPS 128(DI), Z20, Z20
+
+convFwdAVX512BF16_7x3_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_7x3_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z21
+	VMOVUPS 64(DI), Z22
+	VMOVUPS 128(DI), Z23
+	VADDPS  Z21, Z0, Z0
+	VADDPS  Z22, Z1, Z1
+	VADDPS  Z23, Z2, Z2
+	VADDPS  Z21, Z3, Z3
+	VADDPS  Z22, Z4, Z4
+	VADDPS  Z23, Z5, Z5
+	VADDPS  Z21, Z6, Z6
+	VADDPS  Z22, Z7, Z7
+	VADDPS  Z23, Z8, Z8
+	VADDPS  Z21, Z9, Z9
+	VADDPS  Z22, Z10, Z10
+	VADDPS  Z23, Z11, Z11
+	VADDPS  Z21, Z12, Z12
+	VADDPS  Z22, Z13, Z13
+	VADDPS  Z23, Z14, Z14
+	VADDPS  Z21, Z15, Z15
+	VADDPS  Z22, Z16, Z16
+	VADDPS  Z23, Z17, Z17
+	VADDPS  Z21, Z18, Z18
+	VADDPS  Z22, Z19, Z19
+	VADDPS  Z23, Z20, Z20
+
+convFwdAVX512BF16_7x3_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_7x3_norelu
+	VXORPS Z24, Z24, Z24
+	VMAXPS Z24, Z0, Z0
+	VMAXPS Z24, Z1, Z1
+	VMAXPS Z24, Z2, Z2
+	VMAXPS Z24, Z3, Z3
+	VMAXPS Z24, Z4, Z4
+	VMAXPS Z24, Z5, Z5
+	VMAXPS Z24, Z6, Z6
+	VMAXPS Z24, Z7, Z7
+	VMAXPS Z24, Z8, Z8
+	VMAXPS Z24, Z9, Z9
+	VMAXPS Z24, Z10, Z10
+	VMAXPS Z24, Z11, Z11
+	VMAXPS Z24, Z12, Z12
+	VMAXPS Z24, Z13, Z13
+	VMAXPS Z24, Z14, Z14
+	VMAXPS Z24, Z15, Z15
+	VMAXPS Z24, Z16, Z16
+	VMAXPS Z24, Z17, Z17
+	VMAXPS Z24, Z18, Z18
+	VMAXPS Z24, Z19, Z19
+	VMAXPS Z24, Z20, Z20
+
+convFwdAVX512BF16_7x3_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, 64(DX)
+	VMOVUPS Z5, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	VMOVUPS Z8, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z9, (DX)
+	VMOVUPS Z10, 64(DX)
+	VMOVUPS Z11, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	VMOVUPS Z14, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z15, (DX)
+	VMOVUPS Z16, 64(DX)
+	VMOVUPS Z17, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+	VMOVUPS Z20, 128(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_7x3_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_7x3_row
+
+convFwdAVX512BF16_7x3_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_8x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_8x3(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_8x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_8x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_8x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_8x3_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_8x3_store
+
+convFwdAVX512BF16_8x3_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	MOVQ 48(AX), R11
+	SHRQ $0x02, R11
+	JZ   convFwdAVX512BF16_8x3_c1
+
+convFwdAVX512BF16_8x3_c4:
+	VMOVUPS      (DX), Z24
+	VMOVUPS      64(DX), Z25
+	VMOVUPS      128(DX), Z26
+	VPBROADCASTD (R8), Z27
+
+	// VDPBF16PS Z24, Z27, Z0
+	LONG $0x40269262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z27, Z1
+	LONG $0x40269262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z27, Z2
+	LONG         $0x40269262
+	WORD         $0xd252
+	VPBROADCASTD (R8)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z3
+	LONG $0x401e9262
+	WORD $0xd852
+
+	// VDPBF16PS Z25, Z28, Z4
+	LONG $0x401e9262
+	WORD $0xe152
+
+	// VDPBF16PS Z26, Z28, Z5
+	LONG         $0x401e9262
+	WORD         $0xea52
+	VPBROADCASTD (R8)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	LONG $0x40269262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z7
+	LONG $0x40269262
+	WORD $0xf952
+
+	// VDPBF16PS Z26, Z27, Z8
+	LONG         $0x40261262
+	WORD         $0xc252
+	VPBROADCASTD (R9), Z28
+
+	// VDPBF16PS Z24, Z28, Z9
+	LONG $0x401e1262
+	WORD $0xc852
+
+	// VDPBF16PS Z25, Z28, Z10
+	LONG $0x401e1262
+	WORD $0xd152
+
+	// VDPBF16PS Z26, Z28, Z11
+	LONG         $0x401e1262
+	WORD         $0xda52
+	VPBROADCASTD (R9)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z12
+	LONG $0x40261262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z27, Z13
+	LONG $0x40261262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z27, Z14
+	LONG         $0x40261262
+	WORD         $0xf252
+	VPBROADCASTD (R9)(BX*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z15
+	LONG $0x401e1262
+	WORD $0xf852
+
+	// VDPBF16PS Z25, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc152
+
+	// VDPBF16PS Z26, Z28, Z17
+	LONG         $0x401e8262
+	WORD         $0xca52
+	VPBROADCASTD (R10), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	LONG $0x40268262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z19
+	LONG $0x40268262
+	WORD $0xd952
+
+	// VDPBF16PS Z26, Z27, Z20
+	LONG         $0x40268262
+	WORD         $0xe252
+	VPBROADCASTD (R10)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z21
+	LONG $0x401e8262
+	WORD $0xe852
+
+	// VDPBF16PS Z25, Z28, Z22
+	LONG $0x401e8262
+	WORD $0xf152
+
+	// VDPBF16PS Z26, Z28, Z23
+	LONG         $0x401e8262
+	WORD         $0xfa52
+	VMOVUPS      192(DX), Z24
+	VMOVUPS      256(DX), Z25
+	VMOVUPS      320(DX), Z26
+	VPBROADCASTD 4(R8), Z27
+
+	// VDPBF16PS Z24, Z27, Z0
+	LONG $0x40269262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z27, Z1
+	LONG $0x40269262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z27, Z2
+	LONG         $0x40269262
+	WORD         $0xd252
+	VPBROADCASTD 4(R8)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z3
+	LONG $0x401e9262
+	WORD $0xd852
+
+	// VDPBF16PS Z25, Z28, Z4
+	LONG $0x401e9262
+	WORD $0xe152
+
+	// VDPBF16PS Z26, Z28, Z5
+	LONG         $0x401e9262
+	WORD         $0xea52
+	VPBROADCASTD 4(R8)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	LONG $0x40269262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z7
+	LONG $0x40269262
+	WORD $0xf952
+
+	// VDPBF16PS Z26, Z27, Z8
+	LONG         $0x40261262
+	WORD         $0xc252
+	VPBROADCASTD 4(R9), Z28
+
+	// VDPBF16PS Z24, Z28, Z9
+	LONG $0x401e1262
+	WORD $0xc852
+
+	// VDPBF16PS Z25, Z28, Z10
+	LONG $0x401e1262
+	WORD $0xd152
+
+	// VDPBF16PS Z26, Z28, Z11
+	LONG         $0x401e1262
+	WORD         $0xda52
+	VPBROADCASTD 4(R9)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z12
+	LONG $0x40261262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z27, Z13
+	LONG $0x40261262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z27, Z14
+	LONG         $0x40261262
+	WORD         $0xf252
+	VPBROADCASTD 4(R9)(BX*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z15
+	LONG $0x401e1262
+	WORD $0xf852
+
+	// VDPBF16PS Z25, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc152
+
+	// VDPBF16PS Z26, Z28, Z17
+	LONG         $0x401e8262
+	WORD         $0xca52
+	VPBROADCASTD 4(R10), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	LONG $0x40268262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z19
+	LONG $0x40268262
+	WORD $0xd952
+
+	// VDPBF16PS Z26, Z27, Z20
+	LONG         $0x40268262
+	WORD         $0xe252
+	VPBROADCASTD 4(R10)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z21
+	LONG $0x401e8262
+	WORD $0xe852
+
+	// VDPBF16PS Z25, Z28, Z22
+	LONG $0x401e8262
+	WORD $0xf152
+
+	// VDPBF16PS Z26, Z28, Z23
+	LONG         $0x401e8262
+	WORD         $0xfa52
+	VMOVUPS      384(DX), Z24
+	VMOVUPS      448(DX), Z25
+	VMOVUPS      512(DX), Z26
+	VPBROADCASTD 8(R8), Z27
+
+	// VDPBF16PS Z24, Z27, Z0
+	LONG $0x40269262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z27, Z1
+	LONG $0x40269262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z27, Z2
+	LONG         $0x40269262
+	WORD         $0xd252
+	VPBROADCASTD 8(R8)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z3
+	LONG $0x401e9262
+	WORD $0xd852
+
+	// VDPBF16PS Z25, Z28, Z4
+	LONG $0x401e9262
+	WORD $0xe152
+
+	// VDPBF16PS Z26, Z28, Z5
+	LONG         $0x401e9262
+	WORD         $0xea52
+	VPBROADCASTD 8(R8)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	LONG $0x40269262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z7
+	LONG $0x40269262
+	WORD $0xf952
+
+	// VDPBF16PS Z26, Z27, Z8
+	LONG         $0x40261262
+	WORD         $0xc252
+	VPBROADCASTD 8(R9), Z28
+
+	// VDPBF16PS Z24, Z28, Z9
+	LONG $0x401e1262
+	WORD $0xc852
+
+	// VDPBF16PS Z25, Z28, Z10
+	LONG $0x401e1262
+	WORD $0xd152
+
+	// VDPBF16PS Z26, Z28, Z11
+	LONG         $0x401e1262
+	WORD         $0xda52
+	VPBROADCASTD 8(R9)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z12
+	LONG $0x40261262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z27, Z13
+	LONG $0x40261262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z27, Z14
+	LONG         $0x40261262
+	WORD         $0xf252
+	VPBROADCASTD 8(R9)(BX*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z15
+	LONG $0x401e1262
+	WORD $0xf852
+
+	// VDPBF16PS Z25, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc152
+
+	// VDPBF16PS Z26, Z28, Z17
+	LONG         $0x401e8262
+	WORD         $0xca52
+	VPBROADCASTD 8(R10), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	LONG $0x40268262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z19
+	LONG $0x40268262
+	WORD $0xd952
+
+	// VDPBF16PS Z26, Z27, Z20
+	LONG         $0x40268262
+	WORD         $0xe252
+	VPBROADCASTD 8(R10)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z21
+	LONG $0x401e8262
+	WORD $0xe852
+
+	// VDPBF16PS Z25, Z28, Z22
+	LONG $0x401e8262
+	WORD $0xf152
+
+	// VDPBF16PS Z26, Z28, Z23
+	LONG         $0x401e8262
+	WORD         $0xfa52
+	VMOVUPS      576(DX), Z24
+	VMOVUPS      640(DX), Z25
+	VMOVUPS      704(DX), Z26
+	VPBROADCASTD 12(R8), Z27
+
+	// VDPBF16PS Z24, Z27, Z0
+	LONG $0x40269262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z27, Z1
+	LONG $0x40269262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z27, Z2
+	LONG         $0x40269262
+	WORD         $0xd252
+	VPBROADCASTD 12(R8)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z3
+	LONG $0x401e9262
+	WORD $0xd852
+
+	// VDPBF16PS Z25, Z28, Z4
+	LONG $0x401e9262
+	WORD $0xe152
+
+	// VDPBF16PS Z26, Z28, Z5
+	LONG         $0x401e9262
+	WORD         $0xea52
+	VPBROADCASTD 12(R8)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	LONG $0x40269262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z7
+	LONG $0x40269262
+	WORD $0xf952
+
+	// VDPBF16PS Z26, Z27, Z8
+	LONG         $0x40261262
+	WORD         $0xc252
+	VPBROADCASTD 12(R9), Z28
+
+	// VDPBF16PS Z24, Z28, Z9
+	LONG $0x401e1262
+	WORD $0xc852
+
+	// VDPBF16PS Z25, Z28, Z10
+	LONG $0x401e1262
+	WORD $0xd152
+
+	// VDPBF16PS Z26, Z28, Z11
+	LONG         $0x401e1262
+	WORD         $0xda52
+	VPBROADCASTD 12(R9)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z12
+	LONG $0x40261262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z27, Z13
+	LONG $0x40261262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z27, Z14
+	LONG         $0x40261262
+	WORD         $0xf252
+	VPBROADCASTD 12(R9)(BX*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z15
+	LONG $0x401e1262
+	WORD $0xf852
+
+	// VDPBF16PS Z25, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc152
+
+	// VDPBF16PS Z26, Z28, Z17
+	LONG         $0x401e8262
+	WORD         $0xca52
+	VPBROADCASTD 12(R10), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	LONG $0x40268262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z19
+	LONG $0x40268262
+	WORD $0xd952
+
+	// VDPBF16PS Z26, Z27, Z20
+	LONG         $0x40268262
+	WORD         $0xe252
+	VPBROADCASTD 12(R10)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z21
+	LONG $0x401e8262
+	WORD $0xe852
+
+	// VDPBF16PS Z25, Z28, Z22
+	LONG $0x401e8262
+	WORD $0xf152
+
+	// VDPBF16PS Z26, Z28, Z23
+	LONG $0x401e8262
+	WORD $0xfa52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x00000300, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_8x3_c4
+
+convFwdAVX512BF16_8x3_c1:
+	MOVQ 48(AX), R11
+	ANDQ $0x03, R11
+	JZ   convFwdAVX512BF16_8x3_nexttap
+
+convFwdAVX512BF16_8x3_c1loop:
+	VMOVUPS      (DX), Z24
+	VMOVUPS      64(DX), Z25
+	VMOVUPS      128(DX), Z26
+	VPBROADCASTD (R8), Z27
+
+	// VDPBF16PS Z24, Z27, Z0
+	LONG $0x40269262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z27, Z1
+	LONG $0x40269262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z27, Z2
+	LONG         $0x40269262
+	WORD         $0xd252
+	VPBROADCASTD (R8)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z3
+	LONG $0x401e9262
+	WORD $0xd852
+
+	// VDPBF16PS Z25, Z28, Z4
+	LONG $0x401e9262
+	WORD $0xe152
+
+	// VDPBF16PS Z26, Z28, Z5
+	LONG         $0x401e9262
+	WORD         $0xea52
+	VPBROADCASTD (R8)(BX*2), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	LONG $0x40269262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z7
+	LONG $0x40269262
+	WORD $0xf952
+
+	// VDPBF16PS Z26, Z27, Z8
+	LONG         $0x40261262
+	WORD         $0xc252
+	VPBROADCASTD (R9), Z28
+
+	// VDPBF16PS Z24, Z28, Z9
+	LONG $0x401e1262
+	WORD $0xc852
+
+	// VDPBF16PS Z25, Z28, Z10
+	LONG $0x401e1262
+	WORD $0xd152
+
+	// VDPBF16PS Z26, Z28, Z11
+	LONG         $0x401e1262
+	WORD         $0xda52
+	VPBROADCASTD (R9)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z12
+	LONG $0x40261262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z27, Z13
+	LONG $0x40261262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z27, Z14
+	LONG         $0x40261262
+	WORD         $0xf252
+	VPBROADCASTD (R9)(BX*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z15
+	LONG $0x401e1262
+	WORD $0xf852
+
+	// VDPBF16PS Z25, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc152
+
+	// VDPBF16PS Z26, Z28, Z17
+	LONG         $0x401e8262
+	WORD         $0xca52
+	VPBROADCASTD (R10), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	LONG $0x40268262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z19
+	LONG $0x40268262
+	WORD $0xd952
+
+	// VDPBF16PS Z26, Z27, Z20
+	LONG         $0x40268262
+	WORD         $0xe252
+	VPBROADCASTD (R10)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z21
+	LONG $0x401e8262
+	WORD $0xe852
+
+	// VDPBF16PS Z25, Z28, Z22
+	LONG $0x401e8262
+	WORD $0xf152
+
+	// VDPBF16PS Z26, Z28, Z23
+	LONG $0x401e8262
+	WORD $0xfa52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x000000c0, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_8x3_c1loop
+
+convFwdAVX512BF16_8x3_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_8x3_tap
+
+convFwdAVX512BF16_8x3_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_8x3_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VADDPS 128(DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	VADDPS 64(DI), Z4, Z4
+	VADDPS 128(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	VADDPS 128(DI), Z8, Z8
+	ADDQ   SI, DI
+	VADDPS (DI), Z9, Z9
+	VADDPS 64(DI), Z10, Z10
+	VADDPS 128(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	VADDPS 128(DI), Z14, Z14
+	ADDQ   SI, DI
+	VADDPS (DI), Z15, Z15
+	VADDPS 64(DI), Z16, Z16
+	VADDPS 128(DI), Z17, Z17
+	ADDQ   SI, DI
+	VADDPS (DI), Z18, Z18
+	VADDPS 64(DI), Z19, Z19
+	VADDPS 128(DI), Z20, Z20
+	ADDQ   SI, DI
+	VADDPS (DI), Z21, Z21
+	VADDPS 64(DI), Z22, Z22
+	VADDPS 128(DI), Z23, Z23
+
+convFwdAVX512BF16_8x3_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_8x3_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z24
+	VMOVUPS 64(DI), Z25
+	VMOVUPS 128(DI), Z26
+	VADDPS  Z24, Z0, Z0
+	VADDPS  Z25, Z1, Z1
+	VADDPS  Z26, Z2, Z2
+	VADDPS  Z24, Z3, Z3
+	VADDPS  Z25, Z4, Z4
+	VADDPS  Z26, Z5, Z5
+	VADDPS  Z24, Z6, Z6
+	VADDPS  Z25, Z7, Z7
+	VADDPS  Z26, Z8, Z8
+	VADDPS  Z24, Z9, Z9
+	VADDPS  Z25, Z10, Z10
+	VADDPS  Z26, Z11, Z11
+	VADDPS  Z24, Z12, Z12
+	VADDPS  Z25, Z13, Z13
+	VADDPS  Z26, Z14, Z14
+	VADDPS  Z24, Z15, Z15
+	VADDPS  Z25, Z16, Z16
+	VADDPS  Z26, Z17, Z17
+	VADDPS  Z24, Z18, Z18
+	VADDPS  Z25, Z19, Z19
+	VADDPS  Z26, Z20, Z20
+	VADDPS  Z24, Z21, Z21
+	VADDPS  Z25, Z22, Z22
+	VADDPS  Z26, Z23, Z23
+
+convFwdAVX512BF16_8x3_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_8x3_norelu
+	VXORPS Z27, Z27, Z27
+	VMAXPS Z27, Z0, Z0
+	VMAXPS Z27, Z1, Z1
+	VMAXPS Z27, Z2, Z2
+	VMAXPS Z27, Z3, Z3
+	VMAXPS Z27, Z4, Z4
+	VMAXPS Z27, Z5, Z5
+	VMAXPS Z27, Z6, Z6
+	VMAXPS Z27, Z7, Z7
+	VMAXPS Z27, Z8, Z8
+	VMAXPS Z27, Z9, Z9
+	VMAXPS Z27, Z10, Z10
+	VMAXPS Z27, Z11, Z11
+	VMAXPS Z27, Z12, Z12
+	VMAXPS Z27, Z13, Z13
+	VMAXPS Z27, Z14, Z14
+	VMAXPS Z27, Z15, Z15
+	VMAXPS Z27, Z16, Z16
+	VMAXPS Z27, Z17, Z17
+	VMAXPS Z27, Z18, Z18
+	VMAXPS Z27, Z19, Z19
+	VMAXPS Z27, Z20, Z20
+	VMAXPS Z27, Z21, Z21
+	VMAXPS Z27, Z22, Z22
+	VMAXPS Z27, Z23, Z23
+
+convFwdAVX512BF16_8x3_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, 64(DX)
+	VMOVUPS Z5, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	VMOVUPS Z8, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z9, (DX)
+	VMOVUPS Z10, 64(DX)
+	VMOVUPS Z11, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	VMOVUPS Z14, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z15, (DX)
+	VMOVUPS Z16, 64(DX)
+	VMOVUPS Z17, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+	VMOVUPS Z20, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z21, (DX)
+	VMOVUPS Z22, 64(DX)
+	VMOVUPS Z23, 128(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_8x3_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_8x3_row
+
+convFwdAVX512BF16_8x3_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_9x3(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_9x3(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_9x3_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_9x3_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_9x3_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_9x3_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+	VXORPS Z26, Z26, Z26
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_9x3_store
+
+convFwdAVX512BF16_9x3_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	LEAQ (R9)(BX*2), R10
+	ADDQ BX, R10
+	MOVQ 48(AX), R11
+	SHRQ $0x02, R11
+	JZ   convFwdAVX512BF16_9x3_c1
+
+convFwdAVX512BF16_9x3_c4:
+	VMOVUPS      (DX), Z27
+	VMOVUPS      64(DX), Z28
+	VMOVUPS      128(DX), Z29
+	VPBROADCASTD (R8), Z30
+
+	// VDPBF16PS Z27, Z30, Z0
+	LONG $0x400e9262
+	WORD $0xc352
+
+	// VDPBF16PS Z28, Z30, Z1
+	LONG $0x400e9262
+	WORD $0xcc52
+
+	// VDPBF16PS Z29, Z30, Z2
+	LONG         $0x400e9262
+	WORD         $0xd552
+	VPBROADCASTD (R8)(BX*1), Z31
+
+	// VDPBF16PS Z27, Z31, Z3
+	LONG $0x40069262
+	WORD $0xdb52
+
+	// VDPBF16PS Z28, Z31, Z4
+	LONG $0x40069262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z31, Z5
+	LONG         $0x40069262
+	WORD         $0xed52
+	VPBROADCASTD (R8)(BX*2), Z30
+
+	// VDPBF16PS Z27, Z30, Z6
+	LONG $0x400e9262
+	WORD $0xf352
+
+	// VDPBF16PS Z28, Z30, Z7
+	LONG $0x400e9262
+	WORD $0xfc52
+
+	// VDPBF16PS Z29, Z30, Z8
+	LONG         $0x400e1262
+	WORD         $0xc552
+	VPBROADCASTD (R9), Z31
+
+	// VDPBF16PS Z27, Z31, Z9
+	LONG $0x40061262
+	WORD $0xcb52
+
+	// VDPBF16PS Z28, Z31, Z10
+	LONG $0x40061262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z11
+	LONG         $0x40061262
+	WORD         $0xdd52
+	VPBROADCASTD (R9)(BX*1), Z30
+
+	// VDPBF16PS Z27, Z30, Z12
+	LONG $0x400e1262
+	WORD $0xe352
+
+	// VDPBF16PS Z28, Z30, Z13
+	LONG $0x400e1262
+	WORD $0xec52
+
+	// VDPBF16PS Z29, Z30, Z14
+	LONG         $0x400e1262
+	WORD         $0xf552
+	VPBROADCASTD (R9)(BX*2), Z31
+
+	// VDPBF16PS Z27, Z31, Z15
+	LONG $0x40061262
+	WORD $0xfb52
+
+	// VDPBF16PS Z28, Z31, Z16
+	LONG $0x40068262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z31, Z17
+	LONG         $0x40068262
+	WORD         $0xcd52
+	VPBROADCASTD (R10), Z30
+
+	// VDPBF16PS Z27, Z30, Z18
+	LONG $0x400e8262
+	WORD $0xd352
+
+	// VDPBF16PS Z28, Z30, Z19
+	LONG $0x400e8262
+	WORD $0xdc52
+
+	// VDPBF16PS Z29, Z30, Z20
+	LONG         $0x400e8262
+	WORD         $0xe552
+	VPBROADCASTD (R10)(BX*1), Z31
+
+	// VDPBF16PS Z27, Z31, Z21
+	LONG $0x40068262
+	WORD $0xeb52
+
+	// VDPBF16PS Z28, Z31, Z22
+	LONG $0x40068262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z23
+	LONG         $0x40068262
+	WORD         $0xfd52
+	VPBROADCASTD (R10)(BX*2), Z30
+
+	// VDPBF16PS Z27, Z30, Z24
+	LONG $0x400e0262
+	WORD $0xc352
+
+	// VDPBF16PS Z28, Z30, Z25
+	LONG $0x400e0262
+	WORD $0xcc52
+
+	// VDPBF16PS Z29, Z30, Z26
+	LONG         $0x400e0262
+	WORD         $0xd552
+	VMOVUPS      192(DX), Z27
+	VMOVUPS      256(DX), Z28
+	VMOVUPS      320(DX), Z29
+	VPBROADCASTD 4(R8), Z30
+
+	// VDPBF16PS Z27, Z30, Z0
+	LONG $0x400e9262
+	WORD $0xc352
+
+	// VDPBF16PS Z28, Z30, Z1
+	LONG $0x400e9262
+	WORD $0xcc52
+
+	// VDPBF16PS Z29, Z30, Z2
+	LONG         $0x400e9262
+	WORD         $0xd552
+	VPBROADCASTD 4(R8)(BX*1), Z31
+
+	// VDPBF16PS Z27, Z31, Z3
+	LONG $0x40069262
+	WORD $0xdb52
+
+	// VDPBF16PS Z28, Z31, Z4
+	LONG $0x40069262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z31, Z5
+	LONG         $0x40069262
+	WORD         $0xed52
+	VPBROADCASTD 4(R8)(BX*2), Z30
+
+	// VDPBF16PS Z27, Z30, Z6
+	LONG $0x400e9262
+	WORD $0xf352
+
+	// VDPBF16PS Z28, Z30, Z7
+	LONG $0x400e9262
+	WORD $0xfc52
+
+	// VDPBF16PS Z29, Z30, Z8
+	LONG         $0x400e1262
+	WORD         $0xc552
+	VPBROADCASTD 4(R9), Z31
+
+	// VDPBF16PS Z27, Z31, Z9
+	LONG $0x40061262
+	WORD $0xcb52
+
+	// VDPBF16PS Z28, Z31, Z10
+	LONG $0x40061262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z11
+	LONG         $0x40061262
+	WORD         $0xdd52
+	VPBROADCASTD 4(R9)(BX*1), Z30
+
+	// VDPBF16PS Z27, Z30, Z12
+	LONG $0x400e1262
+	WORD $0xe352
+
+	// VDPBF16PS Z28, Z30, Z13
+	LONG $0x400e1262
+	WORD $0xec52
+
+	// VDPBF16PS Z29, Z30, Z14
+	LONG         $0x400e1262
+	WORD         $0xf552
+	VPBROADCASTD 4(R9)(BX*2), Z31
+
+	// VDPBF16PS Z27, Z31, Z15
+	LONG $0x40061262
+	WORD $0xfb52
+
+	// VDPBF16PS Z28, Z31, Z16
+	LONG $0x40068262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z31, Z17
+	LONG         $0x40068262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R10), Z30
+
+	// VDPBF16PS Z27, Z30, Z18
+	LONG $0x400e8262
+	WORD $0xd352
+
+	// VDPBF16PS Z28, Z30, Z19
+	LONG $0x400e8262
+	WORD $0xdc52
+
+	// VDPBF16PS Z29, Z30, Z20
+	LONG         $0x400e8262
+	WORD         $0xe552
+	VPBROADCASTD 4(R10)(BX*1), Z31
+
+	// VDPBF16PS Z27, Z31, Z21
+	LONG $0x40068262
+	WORD $0xeb52
+
+	// VDPBF16PS Z28, Z31, Z22
+	LONG $0x40068262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z23
+	LONG         $0x40068262
+	WORD         $0xfd52
+	VPBROADCASTD 4(R10)(BX*2), Z30
+
+	// VDPBF16PS Z27, Z30, Z24
+	LONG $0x400e0262
+	WORD $0xc352
+
+	// VDPBF16PS Z28, Z30, Z25
+	LONG $0x400e0262
+	WORD $0xcc52
+
+	// VDPBF16PS Z29, Z30, Z26
+	LONG         $0x400e0262
+	WORD         $0xd552
+	VMOVUPS      384(DX), Z27
+	VMOVUPS      448(DX), Z28
+	VMOVUPS      512(DX), Z29
+	VPBROADCASTD 8(R8), Z30
+
+	// VDPBF16PS Z27, Z30, Z0
+	LONG $0x400e9262
+	WORD $0xc352
+
+	// VDPBF16PS Z28, Z30, Z1
+	LONG $0x400e9262
+	WORD $0xcc52
+
+	// VDPBF16PS Z29, Z30, Z2
+	LONG         $0x400e9262
+	WORD         $0xd552
+	VPBROADCASTD 8(R8)(BX*1), Z31
+
+	// VDPBF16PS Z27, Z31, Z3
+	LONG $0x40069262
+	WORD $0xdb52
+
+	// VDPBF16PS Z28, Z31, Z4
+	LONG $0x40069262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z31, Z5
+	LONG         $0x40069262
+	WORD         $0xed52
+	VPBROADCASTD 8(R8)(BX*2), Z30
+
+	// VDPBF16PS Z27, Z30, Z6
+	LONG $0x400e9262
+	WORD $0xf352
+
+	// VDPBF16PS Z28, Z30, Z7
+	LONG $0x400e9262
+	WORD $0xfc52
+
+	// VDPBF16PS Z29, Z30, Z8
+	LONG         $0x400e1262
+	WORD         $0xc552
+	VPBROADCASTD 8(R9), Z31
+
+	// VDPBF16PS Z27, Z31, Z9
+	LONG $0x40061262
+	WORD $0xcb52
+
+	// VDPBF16PS Z28, Z31, Z10
+	LONG $0x40061262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z11
+	LONG         $0x40061262
+	WORD         $0xdd52
+	VPBROADCASTD 8(R9)(BX*1), Z30
+
+	// VDPBF16PS Z27, Z30, Z12
+	LONG $0x400e1262
+	WORD $0xe352
+
+	// VDPBF16PS Z28, Z30, Z13
+	LONG $0x400e1262
+	WORD $0xec52
+
+	// VDPBF16PS Z29, Z30, Z14
+	LONG         $0x400e1262
+	WORD         $0xf552
+	VPBROADCASTD 8(R9)(BX*2), Z31
+
+	// VDPBF16PS Z27, Z31, Z15
+	LONG $0x40061262
+	WORD $0xfb52
+
+	// VDPBF16PS Z28, Z31, Z16
+	LONG $0x40068262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z31, Z17
+	LONG         $0x40068262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R10), Z30
+
+	// VDPBF16PS Z27, Z30, Z18
+	LONG $0x400e8262
+	WORD $0xd352
+
+	// VDPBF16PS Z28, Z30, Z19
+	LONG $0x400e8262
+	WORD $0xdc52
+
+	// VDPBF16PS Z29, Z30, Z20
+	LONG         $0x400e8262
+	WORD         $0xe552
+	VPBROADCASTD 8(R10)(BX*1), Z31
+
+	// VDPBF16PS Z27, Z31, Z21
+	LONG $0x40068262
+	WORD $0xeb52
+
+	// VDPBF16PS Z28, Z31, Z22
+	LONG $0x40068262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z23
+	LONG         $0x40068262
+	WORD         $0xfd52
+	VPBROADCASTD 8(R10)(BX*2), Z30
+
+	// VDPBF16PS Z27, Z30, Z24
+	LONG $0x400e0262
+	WORD $0xc352
+
+	// VDPBF16PS Z28, Z30, Z25
+	LONG $0x400e0262
+	WORD $0xcc52
+
+	// VDPBF16PS Z29, Z30, Z26
+	LONG         $0x400e0262
+	WORD         $0xd552
+	VMOVUPS      576(DX), Z27
+	VMOVUPS      640(DX), Z28
+	VMOVUPS      704(DX), Z29
+	VPBROADCASTD 12(R8), Z30
+
+	// VDPBF16PS Z27, Z30, Z0
+	LONG $0x400e9262
+	WORD $0xc352
+
+	// VDPBF16PS Z28, Z30, Z1
+	LONG $0x400e9262
+	WORD $0xcc52
+
+	// VDPBF16PS Z29, Z30, Z2
+	LONG         $0x400e9262
+	WORD         $0xd552
+	VPBROADCASTD 12(R8)(BX*1), Z31
+
+	// VDPBF16PS Z27, Z31, Z3
+	LONG $0x40069262
+	WORD $0xdb52
+
+	// VDPBF16PS Z28, Z31, Z4
+	LONG $0x40069262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z31, Z5
+	LONG         $0x40069262
+	WORD         $0xed52
+	VPBROADCASTD 12(R8)(BX*2), Z30
+
+	// VDPBF16PS Z27, Z30, Z6
+	LONG $0x400e9262
+	WORD $0xf352
+
+	// VDPBF16PS Z28, Z30, Z7
+	LONG $0x400e9262
+	WORD $0xfc52
+
+	// VDPBF16PS Z29, Z30, Z8
+	LONG         $0x400e1262
+	WORD         $0xc552
+	VPBROADCASTD 12(R9), Z31
+
+	// VDPBF16PS Z27, Z31, Z9
+	LONG $0x40061262
+	WORD $0xcb52
+
+	// VDPBF16PS Z28, Z31, Z10
+	LONG $0x40061262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z11
+	LONG         $0x40061262
+	WORD         $0xdd52
+	VPBROADCASTD 12(R9)(BX*1), Z30
+
+	// VDPBF16PS Z27, Z30, Z12
+	LONG $0x400e1262
+	WORD $0xe352
+
+	// VDPBF16PS Z28, Z30, Z13
+	LONG $0x400e1262
+	WORD $0xec52
+
+	// VDPBF16PS Z29, Z30, Z14
+	LONG         $0x400e1262
+	WORD         $0xf552
+	VPBROADCASTD 12(R9)(BX*2), Z31
+
+	// VDPBF16PS Z27, Z31, Z15
+	LONG $0x40061262
+	WORD $0xfb52
+
+	// VDPBF16PS Z28, Z31, Z16
+	LONG $0x40068262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z31, Z17
+	LONG         $0x40068262
+	WORD         $0xcd52
+	VPBROADCASTD 12(R10), Z30
+
+	// VDPBF16PS Z27, Z30, Z18
+	LONG $0x400e8262
+	WORD $0xd352
+
+	// VDPBF16PS Z28, Z30, Z19
+	LONG $0x400e8262
+	WORD $0xdc52
+
+	// VDPBF16PS Z29, Z30, Z20
+	LONG         $0x400e8262
+	WORD         $0xe552
+	VPBROADCASTD 12(R10)(BX*1), Z31
+
+	// VDPBF16PS Z27, Z31, Z21
+	LONG $0x40068262
+	WORD $0xeb52
+
+	// VDPBF16PS Z28, Z31, Z22
+	LONG $0x40068262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z23
+	LONG         $0x40068262
+	WORD         $0xfd52
+	VPBROADCASTD 12(R10)(BX*2), Z30
+
+	// VDPBF16PS Z27, Z30, Z24
+	LONG $0x400e0262
+	WORD $0xc352
+
+	// VDPBF16PS Z28, Z30, Z25
+	LONG $0x400e0262
+	WORD $0xcc52
+
+	// VDPBF16PS Z29, Z30, Z26
+	LONG $0x400e0262
+	WORD $0xd552
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x10, R10
+	ADDQ $0x00000300, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_9x3_c4
+
+convFwdAVX512BF16_9x3_c1:
+	MOVQ 48(AX), R11
+	ANDQ $0x03, R11
+	JZ   convFwdAVX512BF16_9x3_nexttap
+
+convFwdAVX512BF16_9x3_c1loop:
+	VMOVUPS      (DX), Z27
+	VMOVUPS      64(DX), Z28
+	VMOVUPS      128(DX), Z29
+	VPBROADCASTD (R8), Z30
+
+	// VDPBF16PS Z27, Z30, Z0
+	LONG $0x400e9262
+	WORD $0xc352
+
+	// VDPBF16PS Z28, Z30, Z1
+	LONG $0x400e9262
+	WORD $0xcc52
+
+	// VDPBF16PS Z29, Z30, Z2
+	LONG         $0x400e9262
+	WORD         $0xd552
+	VPBROADCASTD (R8)(BX*1), Z31
+
+	// VDPBF16PS Z27, Z31, Z3
+	LONG $0x40069262
+	WORD $0xdb52
+
+	// VDPBF16PS Z28, Z31, Z4
+	LONG $0x40069262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z31, Z5
+	LONG         $0x40069262
+	WORD         $0xed52
+	VPBROADCASTD (R8)(BX*2), Z30
+
+	// VDPBF16PS Z27, Z30, Z6
+	LONG $0x400e9262
+	WORD $0xf352
+
+	// VDPBF16PS Z28, Z30, Z7
+	LONG $0x400e9262
+	WORD $0xfc52
+
+	// VDPBF16PS Z29, Z30, Z8
+	LONG         $0x400e1262
+	WORD         $0xc552
+	VPBROADCASTD (R9), Z31
+
+	// VDPBF16PS Z27, Z31, Z9
+	LONG $0x40061262
+	WORD $0xcb52
+
+	// VDPBF16PS Z28, Z31, Z10
+	LONG $0x40061262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z11
+	LONG         $0x40061262
+	WORD         $0xdd52
+	VPBROADCASTD (R9)(BX*1), Z30
+
+	// VDPBF16PS Z27, Z30, Z12
+	LONG $0x400e1262
+	WORD $0xe352
+
+	// VDPBF16PS Z28, Z30, Z13
+	LONG $0x400e1262
+	WORD $0xec52
+
+	// VDPBF16PS Z29, Z30, Z14
+	LONG         $0x400e1262
+	WORD         $0xf552
+	VPBROADCASTD (R9)(BX*2), Z31
+
+	// VDPBF16PS Z27, Z31, Z15
+	LONG $0x40061262
+	WORD $0xfb52
+
+	// VDPBF16PS Z28, Z31, Z16
+	LONG $0x40068262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z31, Z17
+	LONG         $0x40068262
+	WORD         $0xcd52
+	VPBROADCASTD (R10), Z30
+
+	// VDPBF16PS Z27, Z30, Z18
+	LONG $0x400e8262
+	WORD $0xd352
+
+	// VDPBF16PS Z28, Z30, Z19
+	LONG $0x400e8262
+	WORD $0xdc52
+
+	// VDPBF16PS Z29, Z30, Z20
+	LONG         $0x400e8262
+	WORD         $0xe552
+	VPBROADCASTD (R10)(BX*1), Z31
+
+	// VDPBF16PS Z27, Z31, Z21
+	LONG $0x40068262
+	WORD $0xeb52
+
+	// VDPBF16PS Z28, Z31, Z22
+	LONG $0x40068262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z23
+	LONG         $0x40068262
+	WORD         $0xfd52
+	VPBROADCASTD (R10)(BX*2), Z30
+
+	// VDPBF16PS Z27, Z30, Z24
+	LONG $0x400e0262
+	WORD $0xc352
+
+	// VDPBF16PS Z28, Z30, Z25
+	LONG $0x400e0262
+	WORD $0xcc52
+
+	// VDPBF16PS Z29, Z30, Z26
+	LONG $0x400e0262
+	WORD $0xd552
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x04, R10
+	ADDQ $0x000000c0, DX
+	DECQ R11
+	JNZ  convFwdAVX512BF16_9x3_c1loop
+
+convFwdAVX512BF16_9x3_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_9x3_tap
+
+convFwdAVX512BF16_9x3_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_9x3_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VADDPS 128(DI), Z2, Z2
+	ADDQ   SI, DI
+	VADDPS (DI), Z3, Z3
+	VADDPS 64(DI), Z4, Z4
+	VADDPS 128(DI), Z5, Z5
+	ADDQ   SI, DI
+	VADDPS (DI), Z6, Z6
+	VADDPS 64(DI), Z7, Z7
+	VADDPS 128(DI), Z8, Z8
+	ADDQ   SI, DI
+	VADDPS (DI), Z9, Z9
+	VADDPS 64(DI), Z10, Z10
+	VADDPS 128(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	VADDPS 128(DI), Z14, Z14
+	ADDQ   SI, DI
+	VADDPS (DI), Z15, Z15
+	VADDPS 64(DI), Z16, Z16
+	VADDPS 128(DI), Z17, Z17
+	ADDQ   SI, DI
+	VADDPS (DI), Z18, Z18
+	VADDPS 64(DI), Z19, Z19
+	VADDPS 128(DI), Z20, Z20
+	ADDQ   SI, DI
+	VADDPS (DI), Z21, Z21
+	VADDPS 64(DI), Z22, Z22
+	VADDPS 128(DI), Z23, Z23
+	ADDQ   SI, DI
+	VADDPS (DI), Z24, Z24
+	VADDPS 64(DI), Z25, Z25
+	VADDPS 128(DI), Z26, Z26
+
+convFwdAVX512BF16_9x3_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_9x3_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z27
+	VMOVUPS 64(DI), Z28
+	VMOVUPS 128(DI), Z29
+	VADDPS  Z27, Z0, Z0
+	VADDPS  Z28, Z1, Z1
+	VADDPS  Z29, Z2, Z2
+	VADDPS  Z27, Z3, Z3
+	VADDPS  Z28, Z4, Z4
+	VADDPS  Z29, Z5, Z5
+	VADDPS  Z27, Z6, Z6
+	VADDPS  Z28, Z7, Z7
+	VADDPS  Z29, Z8, Z8
+	VADDPS  Z27, Z9, Z9
+	VADDPS  Z28, Z10, Z10
+	VADDPS  Z29, Z11, Z11
+	VADDPS  Z27, Z12, Z12
+	VADDPS  Z28, Z13, Z13
+	VADDPS  Z29, Z14, Z14
+	VADDPS  Z27, Z15, Z15
+	VADDPS  Z28, Z16, Z16
+	VADDPS  Z29, Z17, Z17
+	VADDPS  Z27, Z18, Z18
+	VADDPS  Z28, Z19, Z19
+	VADDPS  Z29, Z20, Z20
+	VADDPS  Z27, Z21, Z21
+	VADDPS  Z28, Z22, Z22
+	VADDPS  Z29, Z23, Z23
+	VADDPS  Z27, Z24, Z24
+	VADDPS  Z28, Z25, Z25
+	VADDPS  Z29, Z26, Z26
+
+convFwdAVX512BF16_9x3_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_9x3_norelu
+	VXORPS Z30, Z30, Z30
+	VMAXPS Z30, Z0, Z0
+	VMAXPS Z30, Z1, Z1
+	VMAXPS Z30, Z2, Z2
+	VMAXPS Z30, Z3, Z3
+	VMAXPS Z30, Z4, Z4
+	VMAXPS Z30, Z5, Z5
+	VMAXPS Z30, Z6, Z6
+	VMAXPS Z30, Z7, Z7
+	VMAXPS Z30, Z8, Z8
+	VMAXPS Z30, Z9, Z9
+	VMAXPS Z30, Z10, Z10
+	VMAXPS Z30, Z11, Z11
+	VMAXPS Z30, Z12, Z12
+	VMAXPS Z30, Z13, Z13
+	VMAXPS Z30, Z14, Z14
+	VMAXPS Z30, Z15, Z15
+	VMAXPS Z30, Z16, Z16
+	VMAXPS Z30, Z17, Z17
+	VMAXPS Z30, Z18, Z18
+	VMAXPS Z30, Z19, Z19
+	VMAXPS Z30, Z20, Z20
+	VMAXPS Z30, Z21, Z21
+	VMAXPS Z30, Z22, Z22
+	VMAXPS Z30, Z23, Z23
+	VMAXPS Z30, Z24, Z24
+	VMAXPS Z30, Z25, Z25
+	VMAXPS Z30, Z26, Z26
+
+convFwdAVX512BF16_9x3_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z3, (DX)
+	VMOVUPS Z4, 64(DX)
+	VMOVUPS Z5, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	VMOVUPS Z8, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z9, (DX)
+	VMOVUPS Z10, 64(DX)
+	VMOVUPS Z11, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	VMOVUPS Z14, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z15, (DX)
+	VMOVUPS Z16, 64(DX)
+	VMOVUPS Z17, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+	VMOVUPS Z20, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z21, (DX)
+	VMOVUPS Z22, 64(DX)
+	VMOVUPS Z23, 128(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z24, (DX)
+	VMOVUPS Z25, 64(DX)
+	VMOVUPS Z26, 128(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_9x3_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_9x3_row
+
+convFwdAVX512BF16_9x3_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_1x4(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_1x4(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_1x4_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_1x4_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_1x4_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_1x4_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), BX
+	MOVQ   40(AX), SI
+	TESTQ  SI, SI
+	JZ     convFwdAVX512BF16_1x4_store
+
+convFwdAVX512BF16_1x4_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (BX), DI
+	SHLQ $0x02, DI
+	ADDQ CX, DI
+	MOVQ 48(AX), R8
+	SHRQ $0x02, R8
+	JZ   convFwdAVX512BF16_1x4_c1
+
+convFwdAVX512BF16_1x4_c4:
+	VMOVUPS      (DX), Z4
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      192(DX), Z7
+	VPBROADCASTD (DI), Z8
+
+	// VDPBF16PS Z4, Z8, Z0
+	LONG $0x483ef262
+	WORD $0xc452
+
+	// VDPBF16PS Z5, Z8, Z1
+	LONG $0x483ef262
+	WORD $0xcd52
+
+	// VDPBF16PS Z6, Z8, Z2
+	LONG $0x483ef262
+	WORD $0xd652
+
+	// VDPBF16PS Z7, Z8, Z3
+	LONG         $0x483ef262
+	WORD         $0xdf52
+	VMOVUPS      256(DX), Z4
+	VMOVUPS      320(DX), Z5
+	VMOVUPS      384(DX), Z6
+	VMOVUPS      448(DX), Z7
+	VPBROADCASTD 4(DI), Z8
+
+	// VDPBF16PS Z4, Z8, Z0
+	LONG $0x483ef262
+	WORD $0xc452
+
+	// VDPBF16PS Z5, Z8, Z1
+	LONG $0x483ef262
+	WORD $0xcd52
+
+	// VDPBF16PS Z6, Z8, Z2
+	LONG $0x483ef262
+	WORD $0xd652
+
+	// VDPBF16PS Z7, Z8, Z3
+	LONG         $0x483ef262
+	WORD         $0xdf52
+	VMOVUPS      512(DX), Z4
+	VMOVUPS      576(DX), Z5
+	VMOVUPS      640(DX), Z6
+	VMOVUPS      704(DX), Z7
+	VPBROADCASTD 8(DI), Z8
+
+	// VDPBF16PS Z4, Z8, Z0
+	LONG $0x483ef262
+	WORD $0xc452
+
+	// VDPBF16PS Z5, Z8, Z1
+	LONG $0x483ef262
+	WORD $0xcd52
+
+	// VDPBF16PS Z6, Z8, Z2
+	LONG $0x483ef262
+	WORD $0xd652
+
+	// VDPBF16PS Z7, Z8, Z3
+	LONG         $0x483ef262
+	WORD         $0xdf52
+	VMOVUPS      768(DX), Z4
+	VMOVUPS      832(DX), Z5
+	VMOVUPS      896(DX), Z6
+	VMOVUPS      960(DX), Z7
+	VPBROADCASTD 12(DI), Z8
+
+	// VDPBF16PS Z4, Z8, Z0
+	LONG $0x483ef262
+	WORD $0xc452
+
+	// VDPBF16PS Z5, Z8, Z1
+	LONG $0x483ef262
+	WORD $0xcd52
+
+	// VDPBF16PS Z6, Z8, Z2
+	LONG $0x483ef262
+	WORD $0xd652
+
+	// VDPBF16PS Z7, Z8, Z3
+	LONG $0x483ef262
+	WORD $0xdf52
+	ADDQ $0x10, DI
+	ADDQ $0x00000400, DX
+	DECQ R8
+	JNZ  convFwdAVX512BF16_1x4_c4
+
+convFwdAVX512BF16_1x4_c1:
+	MOVQ 48(AX), R8
+	ANDQ $0x03, R8
+	JZ   convFwdAVX512BF16_1x4_nexttap
+
+convFwdAVX512BF16_1x4_c1loop:
+	VMOVUPS      (DX), Z4
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      192(DX), Z7
+	VPBROADCASTD (DI), Z8
+
+	// VDPBF16PS Z4, Z8, Z0
+	LONG $0x483ef262
+	WORD $0xc452
+
+	// VDPBF16PS Z5, Z8, Z1
+	LONG $0x483ef262
+	WORD $0xcd52
+
+	// VDPBF16PS Z6, Z8, Z2
+	LONG $0x483ef262
+	WORD $0xd652
+
+	// VDPBF16PS Z7, Z8, Z3
+	LONG $0x483ef262
+	WORD $0xdf52
+	ADDQ $0x04, DI
+	ADDQ $0x00000100, DX
+	DECQ R8
+	JNZ  convFwdAVX512BF16_1x4_c1loop
+
+convFwdAVX512BF16_1x4_nexttap:
+	ADDQ $0x08, BX
+	DECQ SI
+	JNZ  convFwdAVX512BF16_1x4_tap
+
+convFwdAVX512BF16_1x4_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_1x4_nobeta
+	MOVQ   BX, SI
+	VADDPS (SI), Z0, Z0
+	VADDPS 64(SI), Z1, Z1
+	VADDPS 128(SI), Z2, Z2
+	VADDPS 192(SI), Z3, Z3
+
+convFwdAVX512BF16_1x4_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_1x4_nobias
+	MOVQ    bias_base+72(FP), SI
+	VMOVUPS (SI), Z4
+	VMOVUPS 64(SI), Z5
+	VMOVUPS 128(SI), Z6
+	VMOVUPS 192(SI), Z7
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z7, Z3, Z3
+
+convFwdAVX512BF16_1x4_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_1x4_norelu
+	VXORPS Z8, Z8, Z8
+	VMAXPS Z8, Z0, Z0
+	VMAXPS Z8, Z1, Z1
+	VMAXPS Z8, Z2, Z2
+	VMAXPS Z8, Z3, Z3
+
+convFwdAVX512BF16_1x4_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_1x4_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_1x4_row
+
+convFwdAVX512BF16_1x4_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_2x4(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_2x4(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_2x4_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_2x4_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_2x4_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_2x4_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_2x4_store
+
+convFwdAVX512BF16_2x4_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	MOVQ 48(AX), R9
+	SHRQ $0x02, R9
+	JZ   convFwdAVX512BF16_2x4_c1
+
+convFwdAVX512BF16_2x4_c4:
+	VMOVUPS      (DX), Z8
+	VMOVUPS      64(DX), Z9
+	VMOVUPS      128(DX), Z10
+	VMOVUPS      192(DX), Z11
+	VPBROADCASTD (R8), Z12
+
+	// VDPBF16PS Z8, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc052
+
+	// VDPBF16PS Z9, Z12, Z1
+	LONG $0x481ed262
+	WORD $0xc952
+
+	// VDPBF16PS Z10, Z12, Z2
+	LONG $0x481ed262
+	WORD $0xd252
+
+	// VDPBF16PS Z11, Z12, Z3
+	LONG         $0x481ed262
+	WORD         $0xdb52
+	VPBROADCASTD (R8)(BX*1), Z13
+
+	// VDPBF16PS Z8, Z13, Z4
+	LONG $0x4816d262
+	WORD $0xe052
+
+	// VDPBF16PS Z9, Z13, Z5
+	LONG $0x4816d262
+	WORD $0xe952
+
+	// VDPBF16PS Z10, Z13, Z6
+	LONG $0x4816d262
+	WORD $0xf252
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VMOVUPS      256(DX), Z8
+	VMOVUPS      320(DX), Z9
+	VMOVUPS      384(DX), Z10
+	VMOVUPS      448(DX), Z11
+	VPBROADCASTD 4(R8), Z12
+
+	// VDPBF16PS Z8, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc052
+
+	// VDPBF16PS Z9, Z12, Z1
+	LONG $0x481ed262
+	WORD $0xc952
+
+	// VDPBF16PS Z10, Z12, Z2
+	LONG $0x481ed262
+	WORD $0xd252
+
+	// VDPBF16PS Z11, Z12, Z3
+	LONG         $0x481ed262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R8)(BX*1), Z13
+
+	// VDPBF16PS Z8, Z13, Z4
+	LONG $0x4816d262
+	WORD $0xe052
+
+	// VDPBF16PS Z9, Z13, Z5
+	LONG $0x4816d262
+	WORD $0xe952
+
+	// VDPBF16PS Z10, Z13, Z6
+	LONG $0x4816d262
+	WORD $0xf252
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VMOVUPS      512(DX), Z8
+	VMOVUPS      576(DX), Z9
+	VMOVUPS      640(DX), Z10
+	VMOVUPS      704(DX), Z11
+	VPBROADCASTD 8(R8), Z12
+
+	// VDPBF16PS Z8, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc052
+
+	// VDPBF16PS Z9, Z12, Z1
+	LONG $0x481ed262
+	WORD $0xc952
+
+	// VDPBF16PS Z10, Z12, Z2
+	LONG $0x481ed262
+	WORD $0xd252
+
+	// VDPBF16PS Z11, Z12, Z3
+	LONG         $0x481ed262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R8)(BX*1), Z13
+
+	// VDPBF16PS Z8, Z13, Z4
+	LONG $0x4816d262
+	WORD $0xe052
+
+	// VDPBF16PS Z9, Z13, Z5
+	LONG $0x4816d262
+	WORD $0xe952
+
+	// VDPBF16PS Z10, Z13, Z6
+	LONG $0x4816d262
+	WORD $0xf252
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VMOVUPS      768(DX), Z8
+	VMOVUPS      832(DX), Z9
+	VMOVUPS      896(DX), Z10
+	VMOVUPS      960(DX), Z11
+	VPBROADCASTD 12(R8), Z12
+
+	// VDPBF16PS Z8, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc052
+
+	// VDPBF16PS Z9, Z12, Z1
+	LONG $0x481ed262
+	WORD $0xc952
+
+	// VDPBF16PS Z10, Z12, Z2
+	LONG $0x481ed262
+	WORD $0xd252
+
+	// VDPBF16PS Z11, Z12, Z3
+	LONG         $0x481ed262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R8)(BX*1), Z13
+
+	// VDPBF16PS Z8, Z13, Z4
+	LONG $0x4816d262
+	WORD $0xe052
+
+	// VDPBF16PS Z9, Z13, Z5
+	LONG $0x4816d262
+	WORD $0xe952
+
+	// VDPBF16PS Z10, Z13, Z6
+	LONG $0x4816d262
+	WORD $0xf252
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG $0x4816d262
+	WORD $0xfb52
+	ADDQ $0x10, R8
+	ADDQ $0x00000400, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_2x4_c4
+
+convFwdAVX512BF16_2x4_c1:
+	MOVQ 48(AX), R9
+	ANDQ $0x03, R9
+	JZ   convFwdAVX512BF16_2x4_nexttap
+
+convFwdAVX512BF16_2x4_c1loop:
+	VMOVUPS      (DX), Z8
+	VMOVUPS      64(DX), Z9
+	VMOVUPS      128(DX), Z10
+	VMOVUPS      192(DX), Z11
+	VPBROADCASTD (R8), Z12
+
+	// VDPBF16PS Z8, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc052
+
+	// VDPBF16PS Z9, Z12, Z1
+	LONG $0x481ed262
+	WORD $0xc952
+
+	// VDPBF16PS Z10, Z12, Z2
+	LONG $0x481ed262
+	WORD $0xd252
+
+	// VDPBF16PS Z11, Z12, Z3
+	LONG         $0x481ed262
+	WORD         $0xdb52
+	VPBROADCASTD (R8)(BX*1), Z13
+
+	// VDPBF16PS Z8, Z13, Z4
+	LONG $0x4816d262
+	WORD $0xe052
+
+	// VDPBF16PS Z9, Z13, Z5
+	LONG $0x4816d262
+	WORD $0xe952
+
+	// VDPBF16PS Z10, Z13, Z6
+	LONG $0x4816d262
+	WORD $0xf252
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG $0x4816d262
+	WORD $0xfb52
+	ADDQ $0x04, R8
+	ADDQ $0x00000100, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_2x4_c1loop
+
+convFwdAVX512BF16_2x4_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_2x4_tap
+
+convFwdAVX512BF16_2x4_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_2x4_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VADDPS 128(DI), Z2, Z2
+	VADDPS 192(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	VADDPS 128(DI), Z6, Z6
+	VADDPS 192(DI), Z7, Z7
+
+convFwdAVX512BF16_2x4_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_2x4_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z8
+	VMOVUPS 64(DI), Z9
+	VMOVUPS 128(DI), Z10
+	VMOVUPS 192(DI), Z11
+	VADDPS  Z8, Z0, Z0
+	VADDPS  Z9, Z1, Z1
+	VADDPS  Z10, Z2, Z2
+	VADDPS  Z11, Z3, Z3
+	VADDPS  Z8, Z4, Z4
+	VADDPS  Z9, Z5, Z5
+	VADDPS  Z10, Z6, Z6
+	VADDPS  Z11, Z7, Z7
+
+convFwdAVX512BF16_2x4_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_2x4_norelu
+	VXORPS Z12, Z12, Z12
+	VMAXPS Z12, Z0, Z0
+	VMAXPS Z12, Z1, Z1
+	VMAXPS Z12, Z2, Z2
+	VMAXPS Z12, Z3, Z3
+	VMAXPS Z12, Z4, Z4
+	VMAXPS Z12, Z5, Z5
+	VMAXPS Z12, Z6, Z6
+	VMAXPS Z12, Z7, Z7
+
+convFwdAVX512BF16_2x4_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	VMOVUPS Z6, 128(DX)
+	VMOVUPS Z7, 192(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_2x4_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_2x4_row
+
+convFwdAVX512BF16_2x4_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_3x4(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_3x4(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_3x4_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_3x4_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_3x4_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_3x4_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_3x4_store
+
+convFwdAVX512BF16_3x4_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	MOVQ 48(AX), R9
+	SHRQ $0x02, R9
+	JZ   convFwdAVX512BF16_3x4_c1
+
+convFwdAVX512BF16_3x4_c4:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      64(DX), Z13
+	VMOVUPS      128(DX), Z14
+	VMOVUPS      192(DX), Z15
+	VPBROADCASTD (R8), Z16
+
+	// VDPBF16PS Z12, Z16, Z0
+	LONG $0x407ed262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z16, Z1
+	LONG $0x407ed262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z16, Z2
+	LONG $0x407ed262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z16, Z3
+	LONG         $0x407ed262
+	WORD         $0xdf52
+	VPBROADCASTD (R8)(BX*1), Z17
+
+	// VDPBF16PS Z12, Z17, Z4
+	LONG $0x4076d262
+	WORD $0xe452
+
+	// VDPBF16PS Z13, Z17, Z5
+	LONG $0x4076d262
+	WORD $0xed52
+
+	// VDPBF16PS Z14, Z17, Z6
+	LONG $0x4076d262
+	WORD $0xf652
+
+	// VDPBF16PS Z15, Z17, Z7
+	LONG         $0x4076d262
+	WORD         $0xff52
+	VPBROADCASTD (R8)(BX*2), Z16
+
+	// VDPBF16PS Z12, Z16, Z8
+	LONG $0x407e5262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z16, Z9
+	LONG $0x407e5262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z16, Z10
+	LONG $0x407e5262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z16, Z11
+	LONG         $0x407e5262
+	WORD         $0xdf52
+	VMOVUPS      256(DX), Z12
+	VMOVUPS      320(DX), Z13
+	VMOVUPS      384(DX), Z14
+	VMOVUPS      448(DX), Z15
+	VPBROADCASTD 4(R8), Z16
+
+	// VDPBF16PS Z12, Z16, Z0
+	LONG $0x407ed262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z16, Z1
+	LONG $0x407ed262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z16, Z2
+	LONG $0x407ed262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z16, Z3
+	LONG         $0x407ed262
+	WORD         $0xdf52
+	VPBROADCASTD 4(R8)(BX*1), Z17
+
+	// VDPBF16PS Z12, Z17, Z4
+	LONG $0x4076d262
+	WORD $0xe452
+
+	// VDPBF16PS Z13, Z17, Z5
+	LONG $0x4076d262
+	WORD $0xed52
+
+	// VDPBF16PS Z14, Z17, Z6
+	LONG $0x4076d262
+	WORD $0xf652
+
+	// VDPBF16PS Z15, Z17, Z7
+	LONG         $0x4076d262
+	WORD         $0xff52
+	VPBROADCASTD 4(R8)(BX*2), Z16
+
+	// VDPBF16PS Z12, Z16, Z8
+	LONG $0x407e5262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z16, Z9
+	LONG $0x407e5262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z16, Z10
+	LONG $0x407e5262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z16, Z11
+	LONG         $0x407e5262
+	WORD         $0xdf52
+	VMOVUPS      512(DX), Z12
+	VMOVUPS      576(DX), Z13
+	VMOVUPS      640(DX), Z14
+	VMOVUPS      704(DX), Z15
+	VPBROADCASTD 8(R8), Z16
+
+	// VDPBF16PS Z12, Z16, Z0
+	LONG $0x407ed262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z16, Z1
+	LONG $0x407ed262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z16, Z2
+	LONG $0x407ed262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z16, Z3
+	LONG         $0x407ed262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R8)(BX*1), Z17
+
+	// VDPBF16PS Z12, Z17, Z4
+	LONG $0x4076d262
+	WORD $0xe452
+
+	// VDPBF16PS Z13, Z17, Z5
+	LONG $0x4076d262
+	WORD $0xed52
+
+	// VDPBF16PS Z14, Z17, Z6
+	LONG $0x4076d262
+	WORD $0xf652
+
+	// VDPBF16PS Z15, Z17, Z7
+	LONG         $0x4076d262
+	WORD         $0xff52
+	VPBROADCASTD 8(R8)(BX*2), Z16
+
+	// VDPBF16PS Z12, Z16, Z8
+	LONG $0x407e5262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z16, Z9
+	LONG $0x407e5262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z16, Z10
+	LONG $0x407e5262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z16, Z11
+	LONG         $0x407e5262
+	WORD         $0xdf52
+	VMOVUPS      768(DX), Z12
+	VMOVUPS      832(DX), Z13
+	VMOVUPS      896(DX), Z14
+	VMOVUPS      960(DX), Z15
+	VPBROADCASTD 12(R8), Z16
+
+	// VDPBF16PS Z12, Z16, Z0
+	LONG $0x407ed262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z16, Z1
+	LONG $0x407ed262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z16, Z2
+	LONG $0x407ed262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z16, Z3
+	LONG         $0x407ed262
+	WORD         $0xdf52
+	VPBROADCASTD 12(R8)(BX*1), Z17
+
+	// VDPBF16PS Z12, Z17, Z4
+	LONG $0x4076d262
+	WORD $0xe452
+
+	// VDPBF16PS Z13, Z17, Z5
+	LONG $0x4076d262
+	WORD $0xed52
+
+	// VDPBF16PS Z14, Z17, Z6
+	LONG $0x4076d262
+	WORD $0xf652
+
+	// VDPBF16PS Z15, Z17, Z7
+	LONG         $0x4076d262
+	WORD         $0xff52
+	VPBROADCASTD 12(R8)(BX*2), Z16
+
+	// VDPBF16PS Z12, Z16, Z8
+	LONG $0x407e5262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z16, Z9
+	LONG $0x407e5262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z16, Z10
+	LONG $0x407e5262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z16, Z11
+	LONG $0x407e5262
+	WORD $0xdf52
+	ADDQ $0x10, R8
+	ADDQ $0x00000400, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_3x4_c4
+
+convFwdAVX512BF16_3x4_c1:
+	MOVQ 48(AX), R9
+	ANDQ $0x03, R9
+	JZ   convFwdAVX512BF16_3x4_nexttap
+
+convFwdAVX512BF16_3x4_c1loop:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      64(DX), Z13
+	VMOVUPS      128(DX), Z14
+	VMOVUPS      192(DX), Z15
+	VPBROADCASTD (R8), Z16
+
+	// VDPBF16PS Z12, Z16, Z0
+	LONG $0x407ed262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z16, Z1
+	LONG $0x407ed262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z16, Z2
+	LONG $0x407ed262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z16, Z3
+	LONG         $0x407ed262
+	WORD         $0xdf52
+	VPBROADCASTD (R8)(BX*1), Z17
+
+	// VDPBF16PS Z12, Z17, Z4
+	LONG $0x4076d262
+	WORD $0xe452
+
+	// VDPBF16PS Z13, Z17, Z5
+	LONG $0x4076d262
+	WORD $0xed52
+
+	// VDPBF16PS Z14, Z17, Z6
+	LONG $0x4076d262
+	WORD $0xf652
+
+	// VDPBF16PS Z15, Z17, Z7
+	LONG         $0x4076d262
+	WORD         $0xff52
+	VPBROADCASTD (R8)(BX*2), Z16
+
+	// VDPBF16PS Z12, Z16, Z8
+	LONG $0x407e5262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z16, Z9
+	LONG $0x407e5262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z16, Z10
+	LONG $0x407e5262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z16, Z11
+	LONG $0x407e5262
+	WORD $0xdf52
+	ADDQ $0x04, R8
+	ADDQ $0x00000100, DX
+	DECQ R9
+	JNZ  convFwdAVX512BF16_3x4_c1loop
+
+convFwdAVX512BF16_3x4_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_3x4_tap
+
+convFwdAVX512BF16_3x4_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_3x4_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VADDPS 128(DI), Z2, Z2
+	VADDPS 192(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	VADDPS 128(DI), Z6, Z6
+	VADDPS 192(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	VADDPS 128(DI), Z10, Z10
+	VADDPS 192(DI), Z11, Z11
+
+convFwdAVX512BF16_3x4_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_3x4_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z12
+	VMOVUPS 64(DI), Z13
+	VMOVUPS 128(DI), Z14
+	VMOVUPS 192(DI), Z15
+	VADDPS  Z12, Z0, Z0
+	VADDPS  Z13, Z1, Z1
+	VADDPS  Z14, Z2, Z2
+	VADDPS  Z15, Z3, Z3
+	VADDPS  Z12, Z4, Z4
+	VADDPS  Z13, Z5, Z5
+	VADDPS  Z14, Z6, Z6
+	VADDPS  Z15, Z7, Z7
+	VADDPS  Z12, Z8, Z8
+	VADDPS  Z13, Z9, Z9
+	VADDPS  Z14, Z10, Z10
+	VADDPS  Z15, Z11, Z11
+
+convFwdAVX512BF16_3x4_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_3x4_norelu
+	VXORPS Z16, Z16, Z16
+	VMAXPS Z16, Z0, Z0
+	VMAXPS Z16, Z1, Z1
+	VMAXPS Z16, Z2, Z2
+	VMAXPS Z16, Z3, Z3
+	VMAXPS Z16, Z4, Z4
+	VMAXPS Z16, Z5, Z5
+	VMAXPS Z16, Z6, Z6
+	VMAXPS Z16, Z7, Z7
+	VMAXPS Z16, Z8, Z8
+	VMAXPS Z16, Z9, Z9
+	VMAXPS Z16, Z10, Z10
+	VMAXPS Z16, Z11, Z11
+
+convFwdAVX512BF16_3x4_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	VMOVUPS Z6, 128(DX)
+	VMOVUPS Z7, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	VMOVUPS Z10, 128(DX)
+	VMOVUPS Z11, 192(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_3x4_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_3x4_row
+
+convFwdAVX512BF16_3x4_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_4x4(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_4x4(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_4x4_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_4x4_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_4x4_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_4x4_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_4x4_store
+
+convFwdAVX512BF16_4x4_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	MOVQ 48(AX), R10
+	SHRQ $0x02, R10
+	JZ   convFwdAVX512BF16_4x4_c1
+
+convFwdAVX512BF16_4x4_c4:
+	VMOVUPS      (DX), Z16
+	VMOVUPS      64(DX), Z17
+	VMOVUPS      128(DX), Z18
+	VMOVUPS      192(DX), Z19
+	VPBROADCASTD (R8), Z20
+
+	// VDPBF16PS Z16, Z20, Z0
+	LONG $0x405eb262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z20, Z1
+	LONG $0x405eb262
+	WORD $0xc952
+
+	// VDPBF16PS Z18, Z20, Z2
+	LONG $0x405eb262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z20, Z3
+	LONG         $0x405eb262
+	WORD         $0xdb52
+	VPBROADCASTD (R8)(BX*1), Z21
+
+	// VDPBF16PS Z16, Z21, Z4
+	LONG $0x4056b262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z21, Z5
+	LONG $0x4056b262
+	WORD $0xe952
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG         $0x4056b262
+	WORD         $0xfb52
+	VPBROADCASTD (R8)(BX*2), Z20
+
+	// VDPBF16PS Z16, Z20, Z8
+	LONG $0x405e3262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z20, Z9
+	LONG $0x405e3262
+	WORD $0xc952
+
+	// VDPBF16PS Z18, Z20, Z10
+	LONG $0x405e3262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z20, Z11
+	LONG         $0x405e3262
+	WORD         $0xdb52
+	VPBROADCASTD (R9), Z21
+
+	// VDPBF16PS Z16, Z21, Z12
+	LONG $0x40563262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z21, Z13
+	LONG $0x40563262
+	WORD $0xe952
+
+	// VDPBF16PS Z18, Z21, Z14
+	LONG $0x40563262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z15
+	LONG         $0x40563262
+	WORD         $0xfb52
+	VMOVUPS      256(DX), Z16
+	VMOVUPS      320(DX), Z17
+	VMOVUPS      384(DX), Z18
+	VMOVUPS      448(DX), Z19
+	VPBROADCASTD 4(R8), Z20
+
+	// VDPBF16PS Z16, Z20, Z0
+	LONG $0x405eb262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z20, Z1
+	LONG $0x405eb262
+	WORD $0xc952
+
+	// VDPBF16PS Z18, Z20, Z2
+	LONG $0x405eb262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z20, Z3
+	LONG         $0x405eb262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R8)(BX*1), Z21
+
+	// VDPBF16PS Z16, Z21, Z4
+	LONG $0x4056b262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z21, Z5
+	LONG $0x4056b262
+	WORD $0xe952
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG         $0x4056b262
+	WORD         $0xfb52
+	VPBROADCASTD 4(R8)(BX*2), Z20
+
+	// VDPBF16PS Z16, Z20, Z8
+	LONG $0x405e3262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z20, Z9
+	LONG $0x405e3262
+	WORD $0xc952
+
+	// VDPBF16PS Z18, Z20, Z10
+	LONG $0x405e3262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z20, Z11
+	LONG         $0x405e3262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R9), Z21
+
+	// VDPBF16PS Z16, Z21, Z12
+	LONG $0x40563262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z21, Z13
+	LONG $0x40563262
+	WORD $0xe952
+
+	// VDPBF16PS Z18, Z21, Z14
+	LONG $0x40563262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z15
+	LONG         $0x40563262
+	WORD         $0xfb52
+	VMOVUPS      512(DX), Z16
+	VMOVUPS      576(DX), Z17
+	VMOVUPS      640(DX), Z18
+	VMOVUPS      704(DX), Z19
+	VPBROADCASTD 8(R8), Z20
+
+	// VDPBF16PS Z16, Z20, Z0
+	LONG $0x405eb262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z20, Z1
+	LONG $0x405eb262
+	WORD $0xc952
+
+	// VDPBF16PS Z18, Z20, Z2
+	LONG $0x405eb262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z20, Z3
+	LONG         $0x405eb262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R8)(BX*1), Z21
+
+	// VDPBF16PS Z16, Z21, Z4
+	LONG $0x4056b262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z21, Z5
+	LONG $0x4056b262
+	WORD $0xe952
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG         $0x4056b262
+	WORD         $0xfb52
+	VPBROADCASTD 8(R8)(BX*2), Z20
+
+	// VDPBF16PS Z16, Z20, Z8
+	LONG $0x405e3262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z20, Z9
+	LONG $0x405e3262
+	WORD $0xc952
+
+	// VDPBF16PS Z18, Z20, Z10
+	LONG $0x405e3262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z20, Z11
+	LONG         $0x405e3262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R9), Z21
+
+	// VDPBF16PS Z16, Z21, Z12
+	LONG $0x40563262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z21, Z13
+	LONG $0x40563262
+	WORD $0xe952
+
+	// VDPBF16PS Z18, Z21, Z14
+	LONG $0x40563262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z15
+	LONG         $0x40563262
+	WORD         $0xfb52
+	VMOVUPS      768(DX), Z16
+	VMOVUPS      832(DX), Z17
+	VMOVUPS      896(DX), Z18
+	VMOVUPS      960(DX), Z19
+	VPBROADCASTD 12(R8), Z20
+
+	// VDPBF16PS Z16, Z20, Z0
+	LONG $0x405eb262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z20, Z1
+	LONG $0x405eb262
+	WORD $0xc952
+
+	// VDPBF16PS Z18, Z20, Z2
+	LONG $0x405eb262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z20, Z3
+	LONG         $0x405eb262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R8)(BX*1), Z21
+
+	// VDPBF16PS Z16, Z21, Z4
+	LONG $0x4056b262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z21, Z5
+	LONG $0x4056b262
+	WORD $0xe952
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG         $0x4056b262
+	WORD         $0xfb52
+	VPBROADCASTD 12(R8)(BX*2), Z20
+
+	// VDPBF16PS Z16, Z20, Z8
+	LONG $0x405e3262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z20, Z9
+	LONG $0x405e3262
+	WORD $0xc952
+
+	// VDPBF16PS Z18, Z20, Z10
+	LONG $0x405e3262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z20, Z11
+	LONG         $0x405e3262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R9), Z21
+
+	// VDPBF16PS Z16, Z21, Z12
+	LONG $0x40563262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z21, Z13
+	LONG $0x40563262
+	WORD $0xe952
+
+	// VDPBF16PS Z18, Z21, Z14
+	LONG $0x40563262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z15
+	LONG $0x40563262
+	WORD $0xfb52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x00000400, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_4x4_c4
+
+convFwdAVX512BF16_4x4_c1:
+	MOVQ 48(AX), R10
+	ANDQ $0x03, R10
+	JZ   convFwdAVX512BF16_4x4_nexttap
+
+convFwdAVX512BF16_4x4_c1loop:
+	VMOVUPS      (DX), Z16
+	VMOVUPS      64(DX), Z17
+	VMOVUPS      128(DX), Z18
+	VMOVUPS      192(DX), Z19
+	VPBROADCASTD (R8), Z20
+
+	// VDPBF16PS Z16, Z20, Z0
+	LONG $0x405eb262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z20, Z1
+	LONG $0x405eb262
+	WORD $0xc952
+
+	// VDPBF16PS Z18, Z20, Z2
+	LONG $0x405eb262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z20, Z3
+	LONG         $0x405eb262
+	WORD         $0xdb52
+	VPBROADCASTD (R8)(BX*1), Z21
+
+	// VDPBF16PS Z16, Z21, Z4
+	LONG $0x4056b262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z21, Z5
+	LONG $0x4056b262
+	WORD $0xe952
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG         $0x4056b262
+	WORD         $0xfb52
+	VPBROADCASTD (R8)(BX*2), Z20
+
+	// VDPBF16PS Z16, Z20, Z8
+	LONG $0x405e3262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z20, Z9
+	LONG $0x405e3262
+	WORD $0xc952
+
+	// VDPBF16PS Z18, Z20, Z10
+	LONG $0x405e3262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z20, Z11
+	LONG         $0x405e3262
+	WORD         $0xdb52
+	VPBROADCASTD (R9), Z21
+
+	// VDPBF16PS Z16, Z21, Z12
+	LONG $0x40563262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z21, Z13
+	LONG $0x40563262
+	WORD $0xe952
+
+	// VDPBF16PS Z18, Z21, Z14
+	LONG $0x40563262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z15
+	LONG $0x40563262
+	WORD $0xfb52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x00000100, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_4x4_c1loop
+
+convFwdAVX512BF16_4x4_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_4x4_tap
+
+convFwdAVX512BF16_4x4_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_4x4_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VADDPS 128(DI), Z2, Z2
+	VADDPS 192(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	VADDPS 128(DI), Z6, Z6
+	VADDPS 192(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	VADDPS 128(DI), Z10, Z10
+	VADDPS 192(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	VADDPS 128(DI), Z14, Z14
+	VADDPS 192(DI), Z15, Z15
+
+convFwdAVX512BF16_4x4_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_4x4_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z16
+	VMOVUPS 64(DI), Z17
+	VMOVUPS 128(DI), Z18
+	VMOVUPS 192(DI), Z19
+	VADDPS  Z16, Z0, Z0
+	VADDPS  Z17, Z1, Z1
+	VADDPS  Z18, Z2, Z2
+	VADDPS  Z19, Z3, Z3
+	VADDPS  Z16, Z4, Z4
+	VADDPS  Z17, Z5, Z5
+	VADDPS  Z18, Z6, Z6
+	VADDPS  Z19, Z7, Z7
+	VADDPS  Z16, Z8, Z8
+	VADDPS  Z17, Z9, Z9
+	VADDPS  Z18, Z10, Z10
+	VADDPS  Z19, Z11, Z11
+	VADDPS  Z16, Z12, Z12
+	VADDPS  Z17, Z13, Z13
+	VADDPS  Z18, Z14, Z14
+	VADDPS  Z19, Z15, Z15
+
+convFwdAVX512BF16_4x4_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_4x4_norelu
+	VXORPS Z20, Z20, Z20
+	VMAXPS Z20, Z0, Z0
+	VMAXPS Z20, Z1, Z1
+	VMAXPS Z20, Z2, Z2
+	VMAXPS Z20, Z3, Z3
+	VMAXPS Z20, Z4, Z4
+	VMAXPS Z20, Z5, Z5
+	VMAXPS Z20, Z6, Z6
+	VMAXPS Z20, Z7, Z7
+	VMAXPS Z20, Z8, Z8
+	VMAXPS Z20, Z9, Z9
+	VMAXPS Z20, Z10, Z10
+	VMAXPS Z20, Z11, Z11
+	VMAXPS Z20, Z12, Z12
+	VMAXPS Z20, Z13, Z13
+	VMAXPS Z20, Z14, Z14
+	VMAXPS Z20, Z15, Z15
+
+convFwdAVX512BF16_4x4_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	VMOVUPS Z6, 128(DX)
+	VMOVUPS Z7, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	VMOVUPS Z10, 128(DX)
+	VMOVUPS Z11, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	VMOVUPS Z14, 128(DX)
+	VMOVUPS Z15, 192(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_4x4_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_4x4_row
+
+convFwdAVX512BF16_4x4_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_5x4(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_5x4(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_5x4_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_5x4_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_5x4_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_5x4_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_5x4_store
+
+convFwdAVX512BF16_5x4_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	MOVQ 48(AX), R10
+	SHRQ $0x02, R10
+	JZ   convFwdAVX512BF16_5x4_c1
+
+convFwdAVX512BF16_5x4_c4:
+	VMOVUPS      (DX), Z20
+	VMOVUPS      64(DX), Z21
+	VMOVUPS      128(DX), Z22
+	VMOVUPS      192(DX), Z23
+	VPBROADCASTD (R8), Z24
+
+	// VDPBF16PS Z20, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z1
+	LONG $0x403eb262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z2
+	LONG $0x403eb262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z3
+	LONG         $0x403eb262
+	WORD         $0xdf52
+	VPBROADCASTD (R8)(BX*1), Z25
+
+	// VDPBF16PS Z20, Z25, Z4
+	LONG $0x4036b262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z25, Z5
+	LONG $0x4036b262
+	WORD $0xed52
+
+	// VDPBF16PS Z22, Z25, Z6
+	LONG $0x4036b262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z7
+	LONG         $0x4036b262
+	WORD         $0xff52
+	VPBROADCASTD (R8)(BX*2), Z24
+
+	// VDPBF16PS Z20, Z24, Z8
+	LONG $0x403e3262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z9
+	LONG $0x403e3262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z10
+	LONG $0x403e3262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z11
+	LONG         $0x403e3262
+	WORD         $0xdf52
+	VPBROADCASTD (R9), Z25
+
+	// VDPBF16PS Z20, Z25, Z12
+	LONG $0x40363262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z25, Z13
+	LONG $0x40363262
+	WORD $0xed52
+
+	// VDPBF16PS Z22, Z25, Z14
+	LONG $0x40363262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z15
+	LONG         $0x40363262
+	WORD         $0xff52
+	VPBROADCASTD (R9)(BX*1), Z24
+
+	// VDPBF16PS Z20, Z24, Z16
+	LONG $0x403ea262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z17
+	LONG $0x403ea262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z18
+	LONG $0x403ea262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z19
+	LONG         $0x403ea262
+	WORD         $0xdf52
+	VMOVUPS      256(DX), Z20
+	VMOVUPS      320(DX), Z21
+	VMOVUPS      384(DX), Z22
+	VMOVUPS      448(DX), Z23
+	VPBROADCASTD 4(R8), Z24
+
+	// VDPBF16PS Z20, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z1
+	LONG $0x403eb262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z2
+	LONG $0x403eb262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z3
+	LONG         $0x403eb262
+	WORD         $0xdf52
+	VPBROADCASTD 4(R8)(BX*1), Z25
+
+	// VDPBF16PS Z20, Z25, Z4
+	LONG $0x4036b262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z25, Z5
+	LONG $0x4036b262
+	WORD $0xed52
+
+	// VDPBF16PS Z22, Z25, Z6
+	LONG $0x4036b262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z7
+	LONG         $0x4036b262
+	WORD         $0xff52
+	VPBROADCASTD 4(R8)(BX*2), Z24
+
+	// VDPBF16PS Z20, Z24, Z8
+	LONG $0x403e3262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z9
+	LONG $0x403e3262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z10
+	LONG $0x403e3262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z11
+	LONG         $0x403e3262
+	WORD         $0xdf52
+	VPBROADCASTD 4(R9), Z25
+
+	// VDPBF16PS Z20, Z25, Z12
+	LONG $0x40363262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z25, Z13
+	LONG $0x40363262
+	WORD $0xed52
+
+	// VDPBF16PS Z22, Z25, Z14
+	LONG $0x40363262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z15
+	LONG         $0x40363262
+	WORD         $0xff52
+	VPBROADCASTD 4(R9)(BX*1), Z24
+
+	// VDPBF16PS Z20, Z24, Z16
+	LONG $0x403ea262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z17
+	LONG $0x403ea262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z18
+	LONG $0x403ea262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z19
+	LONG         $0x403ea262
+	WORD         $0xdf52
+	VMOVUPS      512(DX), Z20
+	VMOVUPS      576(DX), Z21
+	VMOVUPS      640(DX), Z22
+	VMOVUPS      704(DX), Z23
+	VPBROADCASTD 8(R8), Z24
+
+	// VDPBF16PS Z20, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z1
+	LONG $0x403eb262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z2
+	LONG $0x403eb262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z3
+	LONG         $0x403eb262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R8)(BX*1), Z25
+
+	// VDPBF16PS Z20, Z25, Z4
+	LONG $0x4036b262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z25, Z5
+	LONG $0x4036b262
+	WORD $0xed52
+
+	// VDPBF16PS Z22, Z25, Z6
+	LONG $0x4036b262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z7
+	LONG         $0x4036b262
+	WORD         $0xff52
+	VPBROADCASTD 8(R8)(BX*2), Z24
+
+	// VDPBF16PS Z20, Z24, Z8
+	LONG $0x403e3262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z9
+	LONG $0x403e3262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z10
+	LONG $0x403e3262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z11
+	LONG         $0x403e3262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R9), Z25
+
+	// VDPBF16PS Z20, Z25, Z12
+	LONG $0x40363262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z25, Z13
+	LONG $0x40363262
+	WORD $0xed52
+
+	// VDPBF16PS Z22, Z25, Z14
+	LONG $0x40363262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z15
+	LONG         $0x40363262
+	WORD         $0xff52
+	VPBROADCASTD 8(R9)(BX*1), Z24
+
+	// VDPBF16PS Z20, Z24, Z16
+	LONG $0x403ea262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z17
+	LONG $0x403ea262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z18
+	LONG $0x403ea262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z19
+	LONG         $0x403ea262
+	WORD         $0xdf52
+	VMOVUPS      768(DX), Z20
+	VMOVUPS      832(DX), Z21
+	VMOVUPS      896(DX), Z22
+	VMOVUPS      960(DX), Z23
+	VPBROADCASTD 12(R8), Z24
+
+	// VDPBF16PS Z20, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z1
+	LONG $0x403eb262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z2
+	LONG $0x403eb262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z3
+	LONG         $0x403eb262
+	WORD         $0xdf52
+	VPBROADCASTD 12(R8)(BX*1), Z25
+
+	// VDPBF16PS Z20, Z25, Z4
+	LONG $0x4036b262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z25, Z5
+	LONG $0x4036b262
+	WORD $0xed52
+
+	// VDPBF16PS Z22, Z25, Z6
+	LONG $0x4036b262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z7
+	LONG         $0x4036b262
+	WORD         $0xff52
+	VPBROADCASTD 12(R8)(BX*2), Z24
+
+	// VDPBF16PS Z20, Z24, Z8
+	LONG $0x403e3262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z9
+	LONG $0x403e3262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z10
+	LONG $0x403e3262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z11
+	LONG         $0x403e3262
+	WORD         $0xdf52
+	VPBROADCASTD 12(R9), Z25
+
+	// VDPBF16PS Z20, Z25, Z12
+	LONG $0x40363262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z25, Z13
+	LONG $0x40363262
+	WORD $0xed52
+
+	// VDPBF16PS Z22, Z25, Z14
+	LONG $0x40363262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z15
+	LONG         $0x40363262
+	WORD         $0xff52
+	VPBROADCASTD 12(R9)(BX*1), Z24
+
+	// VDPBF16PS Z20, Z24, Z16
+	LONG $0x403ea262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z17
+	LONG $0x403ea262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z18
+	LONG $0x403ea262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z19
+	LONG $0x403ea262
+	WORD $0xdf52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x00000400, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_5x4_c4
+
+convFwdAVX512BF16_5x4_c1:
+	MOVQ 48(AX), R10
+	ANDQ $0x03, R10
+	JZ   convFwdAVX512BF16_5x4_nexttap
+
+convFwdAVX512BF16_5x4_c1loop:
+	VMOVUPS      (DX), Z20
+	VMOVUPS      64(DX), Z21
+	VMOVUPS      128(DX), Z22
+	VMOVUPS      192(DX), Z23
+	VPBROADCASTD (R8), Z24
+
+	// VDPBF16PS Z20, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z1
+	LONG $0x403eb262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z2
+	LONG $0x403eb262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z3
+	LONG         $0x403eb262
+	WORD         $0xdf52
+	VPBROADCASTD (R8)(BX*1), Z25
+
+	// VDPBF16PS Z20, Z25, Z4
+	LONG $0x4036b262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z25, Z5
+	LONG $0x4036b262
+	WORD $0xed52
+
+	// VDPBF16PS Z22, Z25, Z6
+	LONG $0x4036b262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z7
+	LONG         $0x4036b262
+	WORD         $0xff52
+	VPBROADCASTD (R8)(BX*2), Z24
+
+	// VDPBF16PS Z20, Z24, Z8
+	LONG $0x403e3262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z9
+	LONG $0x403e3262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z10
+	LONG $0x403e3262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z11
+	LONG         $0x403e3262
+	WORD         $0xdf52
+	VPBROADCASTD (R9), Z25
+
+	// VDPBF16PS Z20, Z25, Z12
+	LONG $0x40363262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z25, Z13
+	LONG $0x40363262
+	WORD $0xed52
+
+	// VDPBF16PS Z22, Z25, Z14
+	LONG $0x40363262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z15
+	LONG         $0x40363262
+	WORD         $0xff52
+	VPBROADCASTD (R9)(BX*1), Z24
+
+	// VDPBF16PS Z20, Z24, Z16
+	LONG $0x403ea262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z17
+	LONG $0x403ea262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z18
+	LONG $0x403ea262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z19
+	LONG $0x403ea262
+	WORD $0xdf52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x00000100, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_5x4_c1loop
+
+convFwdAVX512BF16_5x4_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_5x4_tap
+
+convFwdAVX512BF16_5x4_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_5x4_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VADDPS 128(DI), Z2, Z2
+	VADDPS 192(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	VADDPS 128(DI), Z6, Z6
+	VADDPS 192(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	VADDPS 128(DI), Z10, Z10
+	VADDPS 192(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	VADDPS 128(DI), Z14, Z14
+	VADDPS 192(DI), Z15, Z15
+	ADDQ   SI, DI
+	VADDPS (DI), Z16, Z16
+	VADDPS 64(DI), Z17, Z17
+	VADDPS 128(DI), Z18, Z18
+	VADDPS 192(DI), Z19, Z19
+
+convFwdAVX512BF16_5x4_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_5x4_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z20
+	VMOVUPS 64(DI), Z21
+	VMOVUPS 128(DI), Z22
+	VMOVUPS 192(DI), Z23
+	VADDPS  Z20, Z0, Z0
+	VADDPS  Z21, Z1, Z1
+	VADDPS  Z22, Z2, Z2
+	VADDPS  Z23, Z3, Z3
+	VADDPS  Z20, Z4, Z4
+	VADDPS  Z21, Z5, Z5
+	VADDPS  Z22, Z6, Z6
+	VADDPS  Z23, Z7, Z7
+	VADDPS  Z20, Z8, Z8
+	VADDPS  Z21, Z9, Z9
+	VADDPS  Z22, Z10, Z10
+	VADDPS  Z23, Z11, Z11
+	VADDPS  Z20, Z12, Z12
+	VADDPS  Z21, Z13, Z13
+	VADDPS  Z22, Z14, Z14
+	VADDPS  Z23, Z15, Z15
+	VADDPS  Z20, Z16, Z16
+	VADDPS  Z21, Z17, Z17
+	VADDPS  Z22, Z18, Z18
+	VADDPS  Z23, Z19, Z19
+
+convFwdAVX512BF16_5x4_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_5x4_norelu
+	VXORPS Z24, Z24, Z24
+	VMAXPS Z24, Z0, Z0
+	VMAXPS Z24, Z1, Z1
+	VMAXPS Z24, Z2, Z2
+	VMAXPS Z24, Z3, Z3
+	VMAXPS Z24, Z4, Z4
+	VMAXPS Z24, Z5, Z5
+	VMAXPS Z24, Z6, Z6
+	VMAXPS Z24, Z7, Z7
+	VMAXPS Z24, Z8, Z8
+	VMAXPS Z24, Z9, Z9
+	VMAXPS Z24, Z10, Z10
+	VMAXPS Z24, Z11, Z11
+	VMAXPS Z24, Z12, Z12
+	VMAXPS Z24, Z13, Z13
+	VMAXPS Z24, Z14, Z14
+	VMAXPS Z24, Z15, Z15
+	VMAXPS Z24, Z16, Z16
+	VMAXPS Z24, Z17, Z17
+	VMAXPS Z24, Z18, Z18
+	VMAXPS Z24, Z19, Z19
+
+convFwdAVX512BF16_5x4_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	VMOVUPS Z6, 128(DX)
+	VMOVUPS Z7, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	VMOVUPS Z10, 128(DX)
+	VMOVUPS Z11, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	VMOVUPS Z14, 128(DX)
+	VMOVUPS Z15, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+	VMOVUPS Z18, 128(DX)
+	VMOVUPS Z19, 192(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_5x4_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_5x4_row
+
+convFwdAVX512BF16_5x4_done:
+	VZEROUPPER
+	RET
+
+// func convFwdAVX512BF16_6x4(x []float32, w []float32, y []float32, bias []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convFwdAVX512BF16_6x4(SB), NOSPLIT, $40-120
+	MOVQ  p_base+96(FP), AX
+	MOVQ  x_base+0(FP), CX
+	MOVQ  CX, 16(SP)
+	MOVQ  y_base+48(FP), CX
+	MOVQ  CX, 24(SP)
+	MOVQ  (AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_6x4_done
+	MOVQ  64(AX), CX
+	TESTQ CX, CX
+	JZ    convFwdAVX512BF16_6x4_done
+	MOVQ  CX, 32(SP)
+
+convFwdAVX512BF16_6x4_row:
+	MOVQ 16(SP), CX
+	MOVQ 24(SP), DX
+	MOVQ DX, (SP)
+	MOVQ (AX), DX
+	MOVQ DX, 8(SP)
+
+convFwdAVX512BF16_6x4_tile:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	MOVQ   w_base+24(FP), DX
+	MOVQ   24(AX), BX
+	SHLQ   $0x02, BX
+	LEAQ   88(AX), SI
+	MOVQ   40(AX), DI
+	TESTQ  DI, DI
+	JZ     convFwdAVX512BF16_6x4_store
+
+convFwdAVX512BF16_6x4_tap:
+	// Row bases of this tap: x + tile + offset, then 3·pixX apart.
+	MOVQ (SI), R8
+	SHLQ $0x02, R8
+	ADDQ CX, R8
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9
+	MOVQ 48(AX), R10
+	SHRQ $0x02, R10
+	JZ   convFwdAVX512BF16_6x4_c1
+
+convFwdAVX512BF16_6x4_c4:
+	VMOVUPS      (DX), Z24
+	VMOVUPS      64(DX), Z25
+	VMOVUPS      128(DX), Z26
+	VMOVUPS      192(DX), Z27
+	VPBROADCASTD (R8), Z28
+
+	// VDPBF16PS Z24, Z28, Z0
+	LONG $0x401e9262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z1
+	LONG $0x401e9262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z2
+	LONG $0x401e9262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z3
+	LONG         $0x401e9262
+	WORD         $0xdb52
+	VPBROADCASTD (R8)(BX*1), Z29
+
+	// VDPBF16PS Z24, Z29, Z4
+	LONG $0x40169262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z5
+	LONG $0x40169262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z6
+	LONG $0x40169262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z7
+	LONG         $0x40169262
+	WORD         $0xfb52
+	VPBROADCASTD (R8)(BX*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z8
+	LONG $0x401e1262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z9
+	LONG $0x401e1262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z10
+	LONG $0x401e1262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z11
+	LONG         $0x401e1262
+	WORD         $0xdb52
+	VPBROADCASTD (R9), Z29
+
+	// VDPBF16PS Z24, Z29, Z12
+	LONG $0x40161262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z13
+	LONG $0x40161262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z14
+	LONG $0x40161262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z15
+	LONG         $0x40161262
+	WORD         $0xfb52
+	VPBROADCASTD (R9)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z17
+	LONG $0x401e8262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z18
+	LONG $0x401e8262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z19
+	LONG         $0x401e8262
+	WORD         $0xdb52
+	VPBROADCASTD (R9)(BX*2), Z29
+
+	// VDPBF16PS Z24, Z29, Z20
+	LONG $0x40168262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z21
+	LONG $0x40168262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z22
+	LONG $0x40168262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z23
+	LONG         $0x40168262
+	WORD         $0xfb52
+	VMOVUPS      256(DX), Z24
+	VMOVUPS      320(DX), Z25
+	VMOVUPS      384(DX), Z26
+	VMOVUPS      448(DX), Z27
+	VPBROADCASTD 4(R8), Z28
+
+	// VDPBF16PS Z24, Z28, Z0
+	LONG $0x401e9262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z1
+	LONG $0x401e9262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z2
+	LONG $0x401e9262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z3
+	LONG         $0x401e9262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R8)(BX*1), Z29
+
+	// VDPBF16PS Z24, Z29, Z4
+	LONG $0x40169262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z5
+	LONG $0x40169262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z6
+	LONG $0x40169262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z7
+	LONG         $0x40169262
+	WORD         $0xfb52
+	VPBROADCASTD 4(R8)(BX*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z8
+	LONG $0x401e1262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z9
+	LONG $0x401e1262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z10
+	LONG $0x401e1262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z11
+	LONG         $0x401e1262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R9), Z29
+
+	// VDPBF16PS Z24, Z29, Z12
+	LONG $0x40161262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z13
+	LONG $0x40161262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z14
+	LONG $0x40161262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z15
+	LONG         $0x40161262
+	WORD         $0xfb52
+	VPBROADCASTD 4(R9)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z17
+	LONG $0x401e8262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z18
+	LONG $0x401e8262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z19
+	LONG         $0x401e8262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R9)(BX*2), Z29
+
+	// VDPBF16PS Z24, Z29, Z20
+	LONG $0x40168262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z21
+	LONG $0x40168262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z22
+	LONG $0x40168262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z23
+	LONG         $0x40168262
+	WORD         $0xfb52
+	VMOVUPS      512(DX), Z24
+	VMOVUPS      576(DX), Z25
+	VMOVUPS      640(DX), Z26
+	VMOVUPS      704(DX), Z27
+	VPBROADCASTD 8(R8), Z28
+
+	// VDPBF16PS Z24, Z28, Z0
+	LONG $0x401e9262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z1
+	LONG $0x401e9262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z2
+	LONG $0x401e9262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z3
+	LONG         $0x401e9262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R8)(BX*1), Z29
+
+	// VDPBF16PS Z24, Z29, Z4
+	LONG $0x40169262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z5
+	LONG $0x40169262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z6
+	LONG $0x40169262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z7
+	LONG         $0x40169262
+	WORD         $0xfb52
+	VPBROADCASTD 8(R8)(BX*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z8
+	LONG $0x401e1262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z9
+	LONG $0x401e1262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z10
+	LONG $0x401e1262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z11
+	LONG         $0x401e1262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R9), Z29
+
+	// VDPBF16PS Z24, Z29, Z12
+	LONG $0x40161262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z13
+	LONG $0x40161262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z14
+	LONG $0x40161262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z15
+	LONG         $0x40161262
+	WORD         $0xfb52
+	VPBROADCASTD 8(R9)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z17
+	LONG $0x401e8262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z18
+	LONG $0x401e8262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z19
+	LONG         $0x401e8262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R9)(BX*2), Z29
+
+	// VDPBF16PS Z24, Z29, Z20
+	LONG $0x40168262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z21
+	LONG $0x40168262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z22
+	LONG $0x40168262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z23
+	LONG         $0x40168262
+	WORD         $0xfb52
+	VMOVUPS      768(DX), Z24
+	VMOVUPS      832(DX), Z25
+	VMOVUPS      896(DX), Z26
+	VMOVUPS      960(DX), Z27
+	VPBROADCASTD 12(R8), Z28
+
+	// VDPBF16PS Z24, Z28, Z0
+	LONG $0x401e9262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z1
+	LONG $0x401e9262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z2
+	LONG $0x401e9262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z3
+	LONG         $0x401e9262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R8)(BX*1), Z29
+
+	// VDPBF16PS Z24, Z29, Z4
+	LONG $0x40169262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z5
+	LONG $0x40169262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z6
+	LONG $0x40169262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z7
+	LONG         $0x40169262
+	WORD         $0xfb52
+	VPBROADCASTD 12(R8)(BX*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z8
+	LONG $0x401e1262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z9
+	LONG $0x401e1262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z10
+	LONG $0x401e1262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z11
+	LONG         $0x401e1262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R9), Z29
+
+	// VDPBF16PS Z24, Z29, Z12
+	LONG $0x40161262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z13
+	LONG $0x40161262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z14
+	LONG $0x40161262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z15
+	LONG         $0x40161262
+	WORD         $0xfb52
+	VPBROADCASTD 12(R9)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z17
+	LONG $0x401e8262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z18
+	LONG $0x401e8262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z19
+	LONG         $0x401e8262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R9)(BX*2), Z29
+
+	// VDPBF16PS Z24, Z29, Z20
+	LONG $0x40168262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z21
+	LONG $0x40168262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z22
+	LONG $0x40168262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z23
+	LONG $0x40168262
+	WORD $0xfb52
+	ADDQ $0x10, R8
+	ADDQ $0x10, R9
+	ADDQ $0x00000400, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_6x4_c4
+
+convFwdAVX512BF16_6x4_c1:
+	MOVQ 48(AX), R10
+	ANDQ $0x03, R10
+	JZ   convFwdAVX512BF16_6x4_nexttap
+
+convFwdAVX512BF16_6x4_c1loop:
+	VMOVUPS      (DX), Z24
+	VMOVUPS      64(DX), Z25
+	VMOVUPS      128(DX), Z26
+	VMOVUPS      192(DX), Z27
+	VPBROADCASTD (R8), Z28
+
+	// VDPBF16PS Z24, Z28, Z0
+	LONG $0x401e9262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z1
+	LONG $0x401e9262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z2
+	LONG $0x401e9262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z3
+	LONG         $0x401e9262
+	WORD         $0xdb52
+	VPBROADCASTD (R8)(BX*1), Z29
+
+	// VDPBF16PS Z24, Z29, Z4
+	LONG $0x40169262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z5
+	LONG $0x40169262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z6
+	LONG $0x40169262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z7
+	LONG         $0x40169262
+	WORD         $0xfb52
+	VPBROADCASTD (R8)(BX*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z8
+	LONG $0x401e1262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z9
+	LONG $0x401e1262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z10
+	LONG $0x401e1262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z11
+	LONG         $0x401e1262
+	WORD         $0xdb52
+	VPBROADCASTD (R9), Z29
+
+	// VDPBF16PS Z24, Z29, Z12
+	LONG $0x40161262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z13
+	LONG $0x40161262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z14
+	LONG $0x40161262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z15
+	LONG         $0x40161262
+	WORD         $0xfb52
+	VPBROADCASTD (R9)(BX*1), Z28
+
+	// VDPBF16PS Z24, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z17
+	LONG $0x401e8262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z18
+	LONG $0x401e8262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z19
+	LONG         $0x401e8262
+	WORD         $0xdb52
+	VPBROADCASTD (R9)(BX*2), Z29
+
+	// VDPBF16PS Z24, Z29, Z20
+	LONG $0x40168262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z21
+	LONG $0x40168262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z22
+	LONG $0x40168262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z23
+	LONG $0x40168262
+	WORD $0xfb52
+	ADDQ $0x04, R8
+	ADDQ $0x04, R9
+	ADDQ $0x00000100, DX
+	DECQ R10
+	JNZ  convFwdAVX512BF16_6x4_c1loop
+
+convFwdAVX512BF16_6x4_nexttap:
+	ADDQ $0x08, SI
+	DECQ DI
+	JNZ  convFwdAVX512BF16_6x4_tap
+
+convFwdAVX512BF16_6x4_store:
+	MOVQ 56(AX), DX
+	MOVQ (SP), BX
+	MOVQ 32(AX), SI
+	SHLQ $0x02, SI
+
+	// flags&1: add the old y.
+	TESTQ  $0x00000001, DX
+	JZ     convFwdAVX512BF16_6x4_nobeta
+	MOVQ   BX, DI
+	VADDPS (DI), Z0, Z0
+	VADDPS 64(DI), Z1, Z1
+	VADDPS 128(DI), Z2, Z2
+	VADDPS 192(DI), Z3, Z3
+	ADDQ   SI, DI
+	VADDPS (DI), Z4, Z4
+	VADDPS 64(DI), Z5, Z5
+	VADDPS 128(DI), Z6, Z6
+	VADDPS 192(DI), Z7, Z7
+	ADDQ   SI, DI
+	VADDPS (DI), Z8, Z8
+	VADDPS 64(DI), Z9, Z9
+	VADDPS 128(DI), Z10, Z10
+	VADDPS 192(DI), Z11, Z11
+	ADDQ   SI, DI
+	VADDPS (DI), Z12, Z12
+	VADDPS 64(DI), Z13, Z13
+	VADDPS 128(DI), Z14, Z14
+	VADDPS 192(DI), Z15, Z15
+	ADDQ   SI, DI
+	VADDPS (DI), Z16, Z16
+	VADDPS 64(DI), Z17, Z17
+	VADDPS 128(DI), Z18, Z18
+	VADDPS 192(DI), Z19, Z19
+	ADDQ   SI, DI
+	VADDPS (DI), Z20, Z20
+	VADDPS 64(DI), Z21, Z21
+	VADDPS 128(DI), Z22, Z22
+	VADDPS 192(DI), Z23, Z23
+
+convFwdAVX512BF16_6x4_nobeta:
+	// flags&2: add the bias.
+	TESTQ   $0x00000002, DX
+	JZ      convFwdAVX512BF16_6x4_nobias
+	MOVQ    bias_base+72(FP), DI
+	VMOVUPS (DI), Z24
+	VMOVUPS 64(DI), Z25
+	VMOVUPS 128(DI), Z26
+	VMOVUPS 192(DI), Z27
+	VADDPS  Z24, Z0, Z0
+	VADDPS  Z25, Z1, Z1
+	VADDPS  Z26, Z2, Z2
+	VADDPS  Z27, Z3, Z3
+	VADDPS  Z24, Z4, Z4
+	VADDPS  Z25, Z5, Z5
+	VADDPS  Z26, Z6, Z6
+	VADDPS  Z27, Z7, Z7
+	VADDPS  Z24, Z8, Z8
+	VADDPS  Z25, Z9, Z9
+	VADDPS  Z26, Z10, Z10
+	VADDPS  Z27, Z11, Z11
+	VADDPS  Z24, Z12, Z12
+	VADDPS  Z25, Z13, Z13
+	VADDPS  Z26, Z14, Z14
+	VADDPS  Z27, Z15, Z15
+	VADDPS  Z24, Z16, Z16
+	VADDPS  Z25, Z17, Z17
+	VADDPS  Z26, Z18, Z18
+	VADDPS  Z27, Z19, Z19
+	VADDPS  Z24, Z20, Z20
+	VADDPS  Z25, Z21, Z21
+	VADDPS  Z26, Z22, Z22
+	VADDPS  Z27, Z23, Z23
+
+convFwdAVX512BF16_6x4_nobias:
+	// flags&4: ReLU, max(acc, 0) (NaN and -0 become +0).
+	TESTQ  $0x00000004, DX
+	JZ     convFwdAVX512BF16_6x4_norelu
+	VXORPS Z28, Z28, Z28
+	VMAXPS Z28, Z0, Z0
+	VMAXPS Z28, Z1, Z1
+	VMAXPS Z28, Z2, Z2
+	VMAXPS Z28, Z3, Z3
+	VMAXPS Z28, Z4, Z4
+	VMAXPS Z28, Z5, Z5
+	VMAXPS Z28, Z6, Z6
+	VMAXPS Z28, Z7, Z7
+	VMAXPS Z28, Z8, Z8
+	VMAXPS Z28, Z9, Z9
+	VMAXPS Z28, Z10, Z10
+	VMAXPS Z28, Z11, Z11
+	VMAXPS Z28, Z12, Z12
+	VMAXPS Z28, Z13, Z13
+	VMAXPS Z28, Z14, Z14
+	VMAXPS Z28, Z15, Z15
+	VMAXPS Z28, Z16, Z16
+	VMAXPS Z28, Z17, Z17
+	VMAXPS Z28, Z18, Z18
+	VMAXPS Z28, Z19, Z19
+	VMAXPS Z28, Z20, Z20
+	VMAXPS Z28, Z21, Z21
+	VMAXPS Z28, Z22, Z22
+	VMAXPS Z28, Z23, Z23
+
+convFwdAVX512BF16_6x4_norelu:
+	MOVQ    BX, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	VMOVUPS Z6, 128(DX)
+	VMOVUPS Z7, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	VMOVUPS Z10, 128(DX)
+	VMOVUPS Z11, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	VMOVUPS Z14, 128(DX)
+	VMOVUPS Z15, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+	VMOVUPS Z18, 128(DX)
+	VMOVUPS Z19, 192(DX)
+	ADDQ    SI, DX
+	VMOVUPS Z20, (DX)
+	VMOVUPS Z21, 64(DX)
+	VMOVUPS Z22, 128(DX)
+	VMOVUPS Z23, 192(DX)
+
+	// Next tile.
+	MOVQ 8(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, CX
+	MOVQ 16(AX), DX
+	SHLQ $0x02, DX
+	ADDQ DX, (SP)
+	DECQ 8(SP)
+	JNZ  convFwdAVX512BF16_6x4_tile
+
+	// Next row.
+	MOVQ 72(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 16(SP)
+	MOVQ 80(AX), CX
+	SHLQ $0x02, CX
+	ADDQ CX, 24(SP)
+	DECQ 32(SP)
+	JNZ  convFwdAVX512BF16_6x4_row
+
+convFwdAVX512BF16_6x4_done:
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_1x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_1x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_1x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_1x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_1x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_1x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_1x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_1x1_pix:
+	VMOVUPS      (R10), Z1
+	VPBROADCASTD (R9), Z2
+
+	// VDPBF16PS Z1, Z2, Z0
+	LONG $0x486ef262
+	WORD $0xc152
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_1x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_1x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_1x1_img
+
+convDWAVX512BF16_1x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_1x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+
+convDWAVX512BF16_1x1_write:
+	VMOVUPS Z0, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_2x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_2x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_2x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_2x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_2x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_2x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_2x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_2x1_pix:
+	VMOVUPS      (R10), Z2
+	VPBROADCASTD (R9), Z3
+
+	// VDPBF16PS Z2, Z3, Z0
+	LONG         $0x4866f262
+	WORD         $0xc252
+	VPBROADCASTD 4(R9), Z4
+
+	// VDPBF16PS Z2, Z4, Z1
+	LONG $0x485ef262
+	WORD $0xca52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_2x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_2x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_2x1_img
+
+convDWAVX512BF16_2x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_2x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	ADDQ   DX, AX
+	VADDPS (AX), Z1, Z1
+
+convDWAVX512BF16_2x1_write:
+	VMOVUPS Z0, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z1, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_3x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_3x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_3x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_3x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_3x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_3x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_3x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_3x1_pix:
+	VMOVUPS      (R10), Z3
+	VPBROADCASTD (R9), Z4
+
+	// VDPBF16PS Z3, Z4, Z0
+	LONG         $0x485ef262
+	WORD         $0xc352
+	VPBROADCASTD 4(R9), Z5
+
+	// VDPBF16PS Z3, Z5, Z1
+	LONG         $0x4856f262
+	WORD         $0xcb52
+	VPBROADCASTD 8(R9), Z4
+
+	// VDPBF16PS Z3, Z4, Z2
+	LONG $0x485ef262
+	WORD $0xd352
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_3x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_3x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_3x1_img
+
+convDWAVX512BF16_3x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_3x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	ADDQ   DX, AX
+	VADDPS (AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+
+convDWAVX512BF16_3x1_write:
+	VMOVUPS Z0, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_4x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_4x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_4x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_4x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_4x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_4x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_4x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_4x1_pix:
+	VMOVUPS      (R10), Z4
+	VPBROADCASTD (R9), Z5
+
+	// VDPBF16PS Z4, Z5, Z0
+	LONG         $0x4856f262
+	WORD         $0xc452
+	VPBROADCASTD 4(R9), Z6
+
+	// VDPBF16PS Z4, Z6, Z1
+	LONG         $0x484ef262
+	WORD         $0xcc52
+	VPBROADCASTD 8(R9), Z5
+
+	// VDPBF16PS Z4, Z5, Z2
+	LONG         $0x4856f262
+	WORD         $0xd452
+	VPBROADCASTD 12(R9), Z6
+
+	// VDPBF16PS Z4, Z6, Z3
+	LONG $0x484ef262
+	WORD $0xdc52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_4x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_4x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_4x1_img
+
+convDWAVX512BF16_4x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_4x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	ADDQ   DX, AX
+	VADDPS (AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+
+convDWAVX512BF16_4x1_write:
+	VMOVUPS Z0, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_5x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_5x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_5x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_5x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_5x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_5x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_5x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_5x1_pix:
+	VMOVUPS      (R10), Z5
+	VPBROADCASTD (R9), Z6
+
+	// VDPBF16PS Z5, Z6, Z0
+	LONG         $0x484ef262
+	WORD         $0xc552
+	VPBROADCASTD 4(R9), Z7
+
+	// VDPBF16PS Z5, Z7, Z1
+	LONG         $0x4846f262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R9), Z6
+
+	// VDPBF16PS Z5, Z6, Z2
+	LONG         $0x484ef262
+	WORD         $0xd552
+	VPBROADCASTD 12(R9), Z7
+
+	// VDPBF16PS Z5, Z7, Z3
+	LONG         $0x4846f262
+	WORD         $0xdd52
+	VPBROADCASTD 16(R9), Z6
+
+	// VDPBF16PS Z5, Z6, Z4
+	LONG $0x484ef262
+	WORD $0xe552
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_5x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_5x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_5x1_img
+
+convDWAVX512BF16_5x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_5x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	ADDQ   DX, AX
+	VADDPS (AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+
+convDWAVX512BF16_5x1_write:
+	VMOVUPS Z0, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_6x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_6x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_6x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_6x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_6x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_6x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_6x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_6x1_pix:
+	VMOVUPS      (R10), Z6
+	VPBROADCASTD (R9), Z7
+
+	// VDPBF16PS Z6, Z7, Z0
+	LONG         $0x4846f262
+	WORD         $0xc652
+	VPBROADCASTD 4(R9), Z8
+
+	// VDPBF16PS Z6, Z8, Z1
+	LONG         $0x483ef262
+	WORD         $0xce52
+	VPBROADCASTD 8(R9), Z7
+
+	// VDPBF16PS Z6, Z7, Z2
+	LONG         $0x4846f262
+	WORD         $0xd652
+	VPBROADCASTD 12(R9), Z8
+
+	// VDPBF16PS Z6, Z8, Z3
+	LONG         $0x483ef262
+	WORD         $0xde52
+	VPBROADCASTD 16(R9), Z7
+
+	// VDPBF16PS Z6, Z7, Z4
+	LONG         $0x4846f262
+	WORD         $0xe652
+	VPBROADCASTD 20(R9), Z8
+
+	// VDPBF16PS Z6, Z8, Z5
+	LONG $0x483ef262
+	WORD $0xee52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_6x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_6x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_6x1_img
+
+convDWAVX512BF16_6x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_6x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	ADDQ   DX, AX
+	VADDPS (AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	ADDQ   DX, AX
+	VADDPS (AX), Z5, Z5
+
+convDWAVX512BF16_6x1_write:
+	VMOVUPS Z0, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z5, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_7x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_7x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_7x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_7x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_7x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_7x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_7x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_7x1_pix:
+	VMOVUPS      (R10), Z7
+	VPBROADCASTD (R9), Z8
+
+	// VDPBF16PS Z7, Z8, Z0
+	LONG         $0x483ef262
+	WORD         $0xc752
+	VPBROADCASTD 4(R9), Z9
+
+	// VDPBF16PS Z7, Z9, Z1
+	LONG         $0x4836f262
+	WORD         $0xcf52
+	VPBROADCASTD 8(R9), Z8
+
+	// VDPBF16PS Z7, Z8, Z2
+	LONG         $0x483ef262
+	WORD         $0xd752
+	VPBROADCASTD 12(R9), Z9
+
+	// VDPBF16PS Z7, Z9, Z3
+	LONG         $0x4836f262
+	WORD         $0xdf52
+	VPBROADCASTD 16(R9), Z8
+
+	// VDPBF16PS Z7, Z8, Z4
+	LONG         $0x483ef262
+	WORD         $0xe752
+	VPBROADCASTD 20(R9), Z9
+
+	// VDPBF16PS Z7, Z9, Z5
+	LONG         $0x4836f262
+	WORD         $0xef52
+	VPBROADCASTD 24(R9), Z8
+
+	// VDPBF16PS Z7, Z8, Z6
+	LONG $0x483ef262
+	WORD $0xf752
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_7x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_7x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_7x1_img
+
+convDWAVX512BF16_7x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_7x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	ADDQ   DX, AX
+	VADDPS (AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	ADDQ   DX, AX
+	VADDPS (AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+
+convDWAVX512BF16_7x1_write:
+	VMOVUPS Z0, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z5, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_8x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_8x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_8x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_8x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_8x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_8x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_8x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_8x1_pix:
+	VMOVUPS      (R10), Z8
+	VPBROADCASTD (R9), Z9
+
+	// VDPBF16PS Z8, Z9, Z0
+	LONG         $0x4836d262
+	WORD         $0xc052
+	VPBROADCASTD 4(R9), Z10
+
+	// VDPBF16PS Z8, Z10, Z1
+	LONG         $0x482ed262
+	WORD         $0xc852
+	VPBROADCASTD 8(R9), Z9
+
+	// VDPBF16PS Z8, Z9, Z2
+	LONG         $0x4836d262
+	WORD         $0xd052
+	VPBROADCASTD 12(R9), Z10
+
+	// VDPBF16PS Z8, Z10, Z3
+	LONG         $0x482ed262
+	WORD         $0xd852
+	VPBROADCASTD 16(R9), Z9
+
+	// VDPBF16PS Z8, Z9, Z4
+	LONG         $0x4836d262
+	WORD         $0xe052
+	VPBROADCASTD 20(R9), Z10
+
+	// VDPBF16PS Z8, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe852
+	VPBROADCASTD 24(R9), Z9
+
+	// VDPBF16PS Z8, Z9, Z6
+	LONG         $0x4836d262
+	WORD         $0xf052
+	VPBROADCASTD 28(R9), Z10
+
+	// VDPBF16PS Z8, Z10, Z7
+	LONG $0x482ed262
+	WORD $0xf852
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_8x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_8x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_8x1_img
+
+convDWAVX512BF16_8x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_8x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	ADDQ   DX, AX
+	VADDPS (AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	ADDQ   DX, AX
+	VADDPS (AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	ADDQ   DX, AX
+	VADDPS (AX), Z7, Z7
+
+convDWAVX512BF16_8x1_write:
+	VMOVUPS Z0, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z5, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z7, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_9x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_9x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_9x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_9x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_9x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_9x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_9x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_9x1_pix:
+	VMOVUPS      (R10), Z9
+	VPBROADCASTD (R9), Z10
+
+	// VDPBF16PS Z9, Z10, Z0
+	LONG         $0x482ed262
+	WORD         $0xc152
+	VPBROADCASTD 4(R9), Z11
+
+	// VDPBF16PS Z9, Z11, Z1
+	LONG         $0x4826d262
+	WORD         $0xc952
+	VPBROADCASTD 8(R9), Z10
+
+	// VDPBF16PS Z9, Z10, Z2
+	LONG         $0x482ed262
+	WORD         $0xd152
+	VPBROADCASTD 12(R9), Z11
+
+	// VDPBF16PS Z9, Z11, Z3
+	LONG         $0x4826d262
+	WORD         $0xd952
+	VPBROADCASTD 16(R9), Z10
+
+	// VDPBF16PS Z9, Z10, Z4
+	LONG         $0x482ed262
+	WORD         $0xe152
+	VPBROADCASTD 20(R9), Z11
+
+	// VDPBF16PS Z9, Z11, Z5
+	LONG         $0x4826d262
+	WORD         $0xe952
+	VPBROADCASTD 24(R9), Z10
+
+	// VDPBF16PS Z9, Z10, Z6
+	LONG         $0x482ed262
+	WORD         $0xf152
+	VPBROADCASTD 28(R9), Z11
+
+	// VDPBF16PS Z9, Z11, Z7
+	LONG         $0x4826d262
+	WORD         $0xf952
+	VPBROADCASTD 32(R9), Z10
+
+	// VDPBF16PS Z9, Z10, Z8
+	LONG $0x482e5262
+	WORD $0xc152
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_9x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_9x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_9x1_img
+
+convDWAVX512BF16_9x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_9x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	ADDQ   DX, AX
+	VADDPS (AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	ADDQ   DX, AX
+	VADDPS (AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	ADDQ   DX, AX
+	VADDPS (AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+
+convDWAVX512BF16_9x1_write:
+	VMOVUPS Z0, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z5, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z7, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_10x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_10x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_10x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_10x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_10x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_10x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_10x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_10x1_pix:
+	VMOVUPS      (R10), Z10
+	VPBROADCASTD (R9), Z11
+
+	// VDPBF16PS Z10, Z11, Z0
+	LONG         $0x4826d262
+	WORD         $0xc252
+	VPBROADCASTD 4(R9), Z12
+
+	// VDPBF16PS Z10, Z12, Z1
+	LONG         $0x481ed262
+	WORD         $0xca52
+	VPBROADCASTD 8(R9), Z11
+
+	// VDPBF16PS Z10, Z11, Z2
+	LONG         $0x4826d262
+	WORD         $0xd252
+	VPBROADCASTD 12(R9), Z12
+
+	// VDPBF16PS Z10, Z12, Z3
+	LONG         $0x481ed262
+	WORD         $0xda52
+	VPBROADCASTD 16(R9), Z11
+
+	// VDPBF16PS Z10, Z11, Z4
+	LONG         $0x4826d262
+	WORD         $0xe252
+	VPBROADCASTD 20(R9), Z12
+
+	// VDPBF16PS Z10, Z12, Z5
+	LONG         $0x481ed262
+	WORD         $0xea52
+	VPBROADCASTD 24(R9), Z11
+
+	// VDPBF16PS Z10, Z11, Z6
+	LONG         $0x4826d262
+	WORD         $0xf252
+	VPBROADCASTD 28(R9), Z12
+
+	// VDPBF16PS Z10, Z12, Z7
+	LONG         $0x481ed262
+	WORD         $0xfa52
+	VPBROADCASTD 32(R9), Z11
+
+	// VDPBF16PS Z10, Z11, Z8
+	LONG         $0x48265262
+	WORD         $0xc252
+	VPBROADCASTD 36(R9), Z12
+
+	// VDPBF16PS Z10, Z12, Z9
+	LONG $0x481e5262
+	WORD $0xca52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_10x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_10x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_10x1_img
+
+convDWAVX512BF16_10x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_10x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	ADDQ   DX, AX
+	VADDPS (AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	ADDQ   DX, AX
+	VADDPS (AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	ADDQ   DX, AX
+	VADDPS (AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	ADDQ   DX, AX
+	VADDPS (AX), Z9, Z9
+
+convDWAVX512BF16_10x1_write:
+	VMOVUPS Z0, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z5, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z7, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z9, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_11x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_11x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_11x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_11x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_11x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_11x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_11x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_11x1_pix:
+	VMOVUPS      (R10), Z11
+	VPBROADCASTD (R9), Z12
+
+	// VDPBF16PS Z11, Z12, Z0
+	LONG         $0x481ed262
+	WORD         $0xc352
+	VPBROADCASTD 4(R9), Z13
+
+	// VDPBF16PS Z11, Z13, Z1
+	LONG         $0x4816d262
+	WORD         $0xcb52
+	VPBROADCASTD 8(R9), Z12
+
+	// VDPBF16PS Z11, Z12, Z2
+	LONG         $0x481ed262
+	WORD         $0xd352
+	VPBROADCASTD 12(R9), Z13
+
+	// VDPBF16PS Z11, Z13, Z3
+	LONG         $0x4816d262
+	WORD         $0xdb52
+	VPBROADCASTD 16(R9), Z12
+
+	// VDPBF16PS Z11, Z12, Z4
+	LONG         $0x481ed262
+	WORD         $0xe352
+	VPBROADCASTD 20(R9), Z13
+
+	// VDPBF16PS Z11, Z13, Z5
+	LONG         $0x4816d262
+	WORD         $0xeb52
+	VPBROADCASTD 24(R9), Z12
+
+	// VDPBF16PS Z11, Z12, Z6
+	LONG         $0x481ed262
+	WORD         $0xf352
+	VPBROADCASTD 28(R9), Z13
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VPBROADCASTD 32(R9), Z12
+
+	// VDPBF16PS Z11, Z12, Z8
+	LONG         $0x481e5262
+	WORD         $0xc352
+	VPBROADCASTD 36(R9), Z13
+
+	// VDPBF16PS Z11, Z13, Z9
+	LONG         $0x48165262
+	WORD         $0xcb52
+	VPBROADCASTD 40(R9), Z12
+
+	// VDPBF16PS Z11, Z12, Z10
+	LONG $0x481e5262
+	WORD $0xd352
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_11x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_11x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_11x1_img
+
+convDWAVX512BF16_11x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_11x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	ADDQ   DX, AX
+	VADDPS (AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	ADDQ   DX, AX
+	VADDPS (AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	ADDQ   DX, AX
+	VADDPS (AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	ADDQ   DX, AX
+	VADDPS (AX), Z9, Z9
+	ADDQ   DX, AX
+	VADDPS (AX), Z10, Z10
+
+convDWAVX512BF16_11x1_write:
+	VMOVUPS Z0, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z5, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z7, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z9, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z10, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_12x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_12x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_12x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_12x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_12x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_12x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_12x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_12x1_pix:
+	VMOVUPS      (R10), Z12
+	VPBROADCASTD (R9), Z13
+
+	// VDPBF16PS Z12, Z13, Z0
+	LONG         $0x4816d262
+	WORD         $0xc452
+	VPBROADCASTD 4(R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z1
+	LONG         $0x480ed262
+	WORD         $0xcc52
+	VPBROADCASTD 8(R9), Z13
+
+	// VDPBF16PS Z12, Z13, Z2
+	LONG         $0x4816d262
+	WORD         $0xd452
+	VPBROADCASTD 12(R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z3
+	LONG         $0x480ed262
+	WORD         $0xdc52
+	VPBROADCASTD 16(R9), Z13
+
+	// VDPBF16PS Z12, Z13, Z4
+	LONG         $0x4816d262
+	WORD         $0xe452
+	VPBROADCASTD 20(R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z5
+	LONG         $0x480ed262
+	WORD         $0xec52
+	VPBROADCASTD 24(R9), Z13
+
+	// VDPBF16PS Z12, Z13, Z6
+	LONG         $0x4816d262
+	WORD         $0xf452
+	VPBROADCASTD 28(R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z7
+	LONG         $0x480ed262
+	WORD         $0xfc52
+	VPBROADCASTD 32(R9), Z13
+
+	// VDPBF16PS Z12, Z13, Z8
+	LONG         $0x48165262
+	WORD         $0xc452
+	VPBROADCASTD 36(R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z9
+	LONG         $0x480e5262
+	WORD         $0xcc52
+	VPBROADCASTD 40(R9), Z13
+
+	// VDPBF16PS Z12, Z13, Z10
+	LONG         $0x48165262
+	WORD         $0xd452
+	VPBROADCASTD 44(R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z11
+	LONG $0x480e5262
+	WORD $0xdc52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_12x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_12x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_12x1_img
+
+convDWAVX512BF16_12x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_12x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	ADDQ   DX, AX
+	VADDPS (AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	ADDQ   DX, AX
+	VADDPS (AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	ADDQ   DX, AX
+	VADDPS (AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	ADDQ   DX, AX
+	VADDPS (AX), Z9, Z9
+	ADDQ   DX, AX
+	VADDPS (AX), Z10, Z10
+	ADDQ   DX, AX
+	VADDPS (AX), Z11, Z11
+
+convDWAVX512BF16_12x1_write:
+	VMOVUPS Z0, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z5, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z7, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z9, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z10, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z11, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_13x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_13x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_13x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_13x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_13x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_13x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_13x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_13x1_pix:
+	VMOVUPS      (R10), Z13
+	VPBROADCASTD (R9), Z14
+
+	// VDPBF16PS Z13, Z14, Z0
+	LONG         $0x480ed262
+	WORD         $0xc552
+	VPBROADCASTD 4(R9), Z15
+
+	// VDPBF16PS Z13, Z15, Z1
+	LONG         $0x4806d262
+	WORD         $0xcd52
+	VPBROADCASTD 8(R9), Z14
+
+	// VDPBF16PS Z13, Z14, Z2
+	LONG         $0x480ed262
+	WORD         $0xd552
+	VPBROADCASTD 12(R9), Z15
+
+	// VDPBF16PS Z13, Z15, Z3
+	LONG         $0x4806d262
+	WORD         $0xdd52
+	VPBROADCASTD 16(R9), Z14
+
+	// VDPBF16PS Z13, Z14, Z4
+	LONG         $0x480ed262
+	WORD         $0xe552
+	VPBROADCASTD 20(R9), Z15
+
+	// VDPBF16PS Z13, Z15, Z5
+	LONG         $0x4806d262
+	WORD         $0xed52
+	VPBROADCASTD 24(R9), Z14
+
+	// VDPBF16PS Z13, Z14, Z6
+	LONG         $0x480ed262
+	WORD         $0xf552
+	VPBROADCASTD 28(R9), Z15
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG         $0x4806d262
+	WORD         $0xfd52
+	VPBROADCASTD 32(R9), Z14
+
+	// VDPBF16PS Z13, Z14, Z8
+	LONG         $0x480e5262
+	WORD         $0xc552
+	VPBROADCASTD 36(R9), Z15
+
+	// VDPBF16PS Z13, Z15, Z9
+	LONG         $0x48065262
+	WORD         $0xcd52
+	VPBROADCASTD 40(R9), Z14
+
+	// VDPBF16PS Z13, Z14, Z10
+	LONG         $0x480e5262
+	WORD         $0xd552
+	VPBROADCASTD 44(R9), Z15
+
+	// VDPBF16PS Z13, Z15, Z11
+	LONG         $0x48065262
+	WORD         $0xdd52
+	VPBROADCASTD 48(R9), Z14
+
+	// VDPBF16PS Z13, Z14, Z12
+	LONG $0x480e5262
+	WORD $0xe552
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_13x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_13x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_13x1_img
+
+convDWAVX512BF16_13x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_13x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	ADDQ   DX, AX
+	VADDPS (AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	ADDQ   DX, AX
+	VADDPS (AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	ADDQ   DX, AX
+	VADDPS (AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	ADDQ   DX, AX
+	VADDPS (AX), Z9, Z9
+	ADDQ   DX, AX
+	VADDPS (AX), Z10, Z10
+	ADDQ   DX, AX
+	VADDPS (AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+
+convDWAVX512BF16_13x1_write:
+	VMOVUPS Z0, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z5, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z7, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z9, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z10, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z11, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_14x1(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_14x1(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_14x1_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_14x1_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_14x1_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_14x1_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_14x1_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_14x1_pix:
+	VMOVUPS      (R10), Z14
+	VPBROADCASTD (R9), Z15
+
+	// VDPBF16PS Z14, Z15, Z0
+	LONG         $0x4806d262
+	WORD         $0xc652
+	VPBROADCASTD 4(R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z1
+	LONG         $0x407ed262
+	WORD         $0xce52
+	VPBROADCASTD 8(R9), Z15
+
+	// VDPBF16PS Z14, Z15, Z2
+	LONG         $0x4806d262
+	WORD         $0xd652
+	VPBROADCASTD 12(R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z3
+	LONG         $0x407ed262
+	WORD         $0xde52
+	VPBROADCASTD 16(R9), Z15
+
+	// VDPBF16PS Z14, Z15, Z4
+	LONG         $0x4806d262
+	WORD         $0xe652
+	VPBROADCASTD 20(R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xee52
+	VPBROADCASTD 24(R9), Z15
+
+	// VDPBF16PS Z14, Z15, Z6
+	LONG         $0x4806d262
+	WORD         $0xf652
+	VPBROADCASTD 28(R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z7
+	LONG         $0x407ed262
+	WORD         $0xfe52
+	VPBROADCASTD 32(R9), Z15
+
+	// VDPBF16PS Z14, Z15, Z8
+	LONG         $0x48065262
+	WORD         $0xc652
+	VPBROADCASTD 36(R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z9
+	LONG         $0x407e5262
+	WORD         $0xce52
+	VPBROADCASTD 40(R9), Z15
+
+	// VDPBF16PS Z14, Z15, Z10
+	LONG         $0x48065262
+	WORD         $0xd652
+	VPBROADCASTD 44(R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z11
+	LONG         $0x407e5262
+	WORD         $0xde52
+	VPBROADCASTD 48(R9), Z15
+
+	// VDPBF16PS Z14, Z15, Z12
+	LONG         $0x48065262
+	WORD         $0xe652
+	VPBROADCASTD 52(R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z13
+	LONG $0x407e5262
+	WORD $0xee52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_14x1_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_14x1_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_14x1_img
+
+convDWAVX512BF16_14x1_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_14x1_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	ADDQ   DX, AX
+	VADDPS (AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	ADDQ   DX, AX
+	VADDPS (AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	ADDQ   DX, AX
+	VADDPS (AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	ADDQ   DX, AX
+	VADDPS (AX), Z9, Z9
+	ADDQ   DX, AX
+	VADDPS (AX), Z10, Z10
+	ADDQ   DX, AX
+	VADDPS (AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	ADDQ   DX, AX
+	VADDPS (AX), Z13, Z13
+
+convDWAVX512BF16_14x1_write:
+	VMOVUPS Z0, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z5, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z7, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z9, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z10, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z11, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	ADDQ    DX, CX
+	VMOVUPS Z13, (CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_1x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_1x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_1x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_1x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_1x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_1x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_1x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_1x2_pix:
+	VMOVUPS      (R10), Z2
+	VMOVUPS      64(R10), Z3
+	VPBROADCASTD (R9), Z4
+
+	// VDPBF16PS Z2, Z4, Z0
+	LONG $0x485ef262
+	WORD $0xc252
+
+	// VDPBF16PS Z3, Z4, Z1
+	LONG $0x485ef262
+	WORD $0xcb52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_1x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_1x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_1x2_img
+
+convDWAVX512BF16_1x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_1x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+
+convDWAVX512BF16_1x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_2x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_2x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_2x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_2x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_2x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_2x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_2x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_2x2_pix:
+	VMOVUPS      (R10), Z4
+	VMOVUPS      64(R10), Z5
+	VPBROADCASTD (R9), Z6
+
+	// VDPBF16PS Z4, Z6, Z0
+	LONG $0x484ef262
+	WORD $0xc452
+
+	// VDPBF16PS Z5, Z6, Z1
+	LONG         $0x484ef262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R9), Z7
+
+	// VDPBF16PS Z4, Z7, Z2
+	LONG $0x4846f262
+	WORD $0xd452
+
+	// VDPBF16PS Z5, Z7, Z3
+	LONG $0x4846f262
+	WORD $0xdd52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_2x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_2x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_2x2_img
+
+convDWAVX512BF16_2x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_2x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	VADDPS 64(AX), Z3, Z3
+
+convDWAVX512BF16_2x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VMOVUPS Z3, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_3x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_3x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_3x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_3x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_3x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_3x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_3x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_3x2_pix:
+	VMOVUPS      (R10), Z6
+	VMOVUPS      64(R10), Z7
+	VPBROADCASTD (R9), Z8
+
+	// VDPBF16PS Z6, Z8, Z0
+	LONG $0x483ef262
+	WORD $0xc652
+
+	// VDPBF16PS Z7, Z8, Z1
+	LONG         $0x483ef262
+	WORD         $0xcf52
+	VPBROADCASTD 4(R9), Z9
+
+	// VDPBF16PS Z6, Z9, Z2
+	LONG $0x4836f262
+	WORD $0xd652
+
+	// VDPBF16PS Z7, Z9, Z3
+	LONG         $0x4836f262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R9), Z8
+
+	// VDPBF16PS Z6, Z8, Z4
+	LONG $0x483ef262
+	WORD $0xe652
+
+	// VDPBF16PS Z7, Z8, Z5
+	LONG $0x483ef262
+	WORD $0xef52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_3x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_3x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_3x2_img
+
+convDWAVX512BF16_3x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_3x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	VADDPS 64(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+
+convDWAVX512BF16_3x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VMOVUPS Z3, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_4x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_4x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_4x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_4x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_4x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_4x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_4x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_4x2_pix:
+	VMOVUPS      (R10), Z8
+	VMOVUPS      64(R10), Z9
+	VPBROADCASTD (R9), Z10
+
+	// VDPBF16PS Z8, Z10, Z0
+	LONG $0x482ed262
+	WORD $0xc052
+
+	// VDPBF16PS Z9, Z10, Z1
+	LONG         $0x482ed262
+	WORD         $0xc952
+	VPBROADCASTD 4(R9), Z11
+
+	// VDPBF16PS Z8, Z11, Z2
+	LONG $0x4826d262
+	WORD $0xd052
+
+	// VDPBF16PS Z9, Z11, Z3
+	LONG         $0x4826d262
+	WORD         $0xd952
+	VPBROADCASTD 8(R9), Z10
+
+	// VDPBF16PS Z8, Z10, Z4
+	LONG $0x482ed262
+	WORD $0xe052
+
+	// VDPBF16PS Z9, Z10, Z5
+	LONG         $0x482ed262
+	WORD         $0xe952
+	VPBROADCASTD 12(R9), Z11
+
+	// VDPBF16PS Z8, Z11, Z6
+	LONG $0x4826d262
+	WORD $0xf052
+
+	// VDPBF16PS Z9, Z11, Z7
+	LONG $0x4826d262
+	WORD $0xf952
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_4x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_4x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_4x2_img
+
+convDWAVX512BF16_4x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_4x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	VADDPS 64(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+
+convDWAVX512BF16_4x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VMOVUPS Z3, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_5x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_5x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_5x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_5x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_5x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_5x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_5x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_5x2_pix:
+	VMOVUPS      (R10), Z10
+	VMOVUPS      64(R10), Z11
+	VPBROADCASTD (R9), Z12
+
+	// VDPBF16PS Z10, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc252
+
+	// VDPBF16PS Z11, Z12, Z1
+	LONG         $0x481ed262
+	WORD         $0xcb52
+	VPBROADCASTD 4(R9), Z13
+
+	// VDPBF16PS Z10, Z13, Z2
+	LONG $0x4816d262
+	WORD $0xd252
+
+	// VDPBF16PS Z11, Z13, Z3
+	LONG         $0x4816d262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R9), Z12
+
+	// VDPBF16PS Z10, Z12, Z4
+	LONG $0x481ed262
+	WORD $0xe252
+
+	// VDPBF16PS Z11, Z12, Z5
+	LONG         $0x481ed262
+	WORD         $0xeb52
+	VPBROADCASTD 12(R9), Z13
+
+	// VDPBF16PS Z10, Z13, Z6
+	LONG $0x4816d262
+	WORD $0xf252
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG         $0x4816d262
+	WORD         $0xfb52
+	VPBROADCASTD 16(R9), Z12
+
+	// VDPBF16PS Z10, Z12, Z8
+	LONG $0x481e5262
+	WORD $0xc252
+
+	// VDPBF16PS Z11, Z12, Z9
+	LONG $0x481e5262
+	WORD $0xcb52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_5x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_5x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_5x2_img
+
+convDWAVX512BF16_5x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_5x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	VADDPS 64(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+
+convDWAVX512BF16_5x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VMOVUPS Z3, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_6x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_6x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_6x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_6x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_6x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_6x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_6x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_6x2_pix:
+	VMOVUPS      (R10), Z12
+	VMOVUPS      64(R10), Z13
+	VPBROADCASTD (R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z0
+	LONG $0x480ed262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z14, Z1
+	LONG         $0x480ed262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R9), Z15
+
+	// VDPBF16PS Z12, Z15, Z2
+	LONG $0x4806d262
+	WORD $0xd452
+
+	// VDPBF16PS Z13, Z15, Z3
+	LONG         $0x4806d262
+	WORD         $0xdd52
+	VPBROADCASTD 8(R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z4
+	LONG $0x480ed262
+	WORD $0xe452
+
+	// VDPBF16PS Z13, Z14, Z5
+	LONG         $0x480ed262
+	WORD         $0xed52
+	VPBROADCASTD 12(R9), Z15
+
+	// VDPBF16PS Z12, Z15, Z6
+	LONG $0x4806d262
+	WORD $0xf452
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG         $0x4806d262
+	WORD         $0xfd52
+	VPBROADCASTD 16(R9), Z14
+
+	// VDPBF16PS Z12, Z14, Z8
+	LONG $0x480e5262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z14, Z9
+	LONG         $0x480e5262
+	WORD         $0xcd52
+	VPBROADCASTD 20(R9), Z15
+
+	// VDPBF16PS Z12, Z15, Z10
+	LONG $0x48065262
+	WORD $0xd452
+
+	// VDPBF16PS Z13, Z15, Z11
+	LONG $0x48065262
+	WORD $0xdd52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_6x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_6x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_6x2_img
+
+convDWAVX512BF16_6x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_6x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	VADDPS 64(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	ADDQ   DX, AX
+	VADDPS (AX), Z10, Z10
+	VADDPS 64(AX), Z11, Z11
+
+convDWAVX512BF16_6x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VMOVUPS Z3, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z10, (CX)
+	VMOVUPS Z11, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_7x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_7x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_7x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_7x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_7x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_7x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_7x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_7x2_pix:
+	VMOVUPS      (R10), Z14
+	VMOVUPS      64(R10), Z15
+	VPBROADCASTD (R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z0
+	LONG $0x407ed262
+	WORD $0xc652
+
+	// VDPBF16PS Z15, Z16, Z1
+	LONG         $0x407ed262
+	WORD         $0xcf52
+	VPBROADCASTD 4(R9), Z17
+
+	// VDPBF16PS Z14, Z17, Z2
+	LONG $0x4076d262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z17, Z3
+	LONG         $0x4076d262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z4
+	LONG $0x407ed262
+	WORD $0xe652
+
+	// VDPBF16PS Z15, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xef52
+	VPBROADCASTD 12(R9), Z17
+
+	// VDPBF16PS Z14, Z17, Z6
+	LONG $0x4076d262
+	WORD $0xf652
+
+	// VDPBF16PS Z15, Z17, Z7
+	LONG         $0x4076d262
+	WORD         $0xff52
+	VPBROADCASTD 16(R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z8
+	LONG $0x407e5262
+	WORD $0xc652
+
+	// VDPBF16PS Z15, Z16, Z9
+	LONG         $0x407e5262
+	WORD         $0xcf52
+	VPBROADCASTD 20(R9), Z17
+
+	// VDPBF16PS Z14, Z17, Z10
+	LONG $0x40765262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z17, Z11
+	LONG         $0x40765262
+	WORD         $0xdf52
+	VPBROADCASTD 24(R9), Z16
+
+	// VDPBF16PS Z14, Z16, Z12
+	LONG $0x407e5262
+	WORD $0xe652
+
+	// VDPBF16PS Z15, Z16, Z13
+	LONG $0x407e5262
+	WORD $0xef52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_7x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_7x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_7x2_img
+
+convDWAVX512BF16_7x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_7x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	VADDPS 64(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	ADDQ   DX, AX
+	VADDPS (AX), Z10, Z10
+	VADDPS 64(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+
+convDWAVX512BF16_7x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VMOVUPS Z3, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z10, (CX)
+	VMOVUPS Z11, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_8x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_8x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_8x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_8x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_8x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_8x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_8x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_8x2_pix:
+	VMOVUPS      (R10), Z16
+	VMOVUPS      64(R10), Z17
+	VPBROADCASTD (R9), Z18
+
+	// VDPBF16PS Z16, Z18, Z0
+	LONG $0x406eb262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z18, Z1
+	LONG         $0x406eb262
+	WORD         $0xc952
+	VPBROADCASTD 4(R9), Z19
+
+	// VDPBF16PS Z16, Z19, Z2
+	LONG $0x4066b262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z3
+	LONG         $0x4066b262
+	WORD         $0xd952
+	VPBROADCASTD 8(R9), Z18
+
+	// VDPBF16PS Z16, Z18, Z4
+	LONG $0x406eb262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z18, Z5
+	LONG         $0x406eb262
+	WORD         $0xe952
+	VPBROADCASTD 12(R9), Z19
+
+	// VDPBF16PS Z16, Z19, Z6
+	LONG $0x4066b262
+	WORD $0xf052
+
+	// VDPBF16PS Z17, Z19, Z7
+	LONG         $0x4066b262
+	WORD         $0xf952
+	VPBROADCASTD 16(R9), Z18
+
+	// VDPBF16PS Z16, Z18, Z8
+	LONG $0x406e3262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z18, Z9
+	LONG         $0x406e3262
+	WORD         $0xc952
+	VPBROADCASTD 20(R9), Z19
+
+	// VDPBF16PS Z16, Z19, Z10
+	LONG $0x40663262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z11
+	LONG         $0x40663262
+	WORD         $0xd952
+	VPBROADCASTD 24(R9), Z18
+
+	// VDPBF16PS Z16, Z18, Z12
+	LONG $0x406e3262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z18, Z13
+	LONG         $0x406e3262
+	WORD         $0xe952
+	VPBROADCASTD 28(R9), Z19
+
+	// VDPBF16PS Z16, Z19, Z14
+	LONG $0x40663262
+	WORD $0xf052
+
+	// VDPBF16PS Z17, Z19, Z15
+	LONG $0x40663262
+	WORD $0xf952
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_8x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_8x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_8x2_img
+
+convDWAVX512BF16_8x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_8x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	VADDPS 64(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	ADDQ   DX, AX
+	VADDPS (AX), Z10, Z10
+	VADDPS 64(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	ADDQ   DX, AX
+	VADDPS (AX), Z14, Z14
+	VADDPS 64(AX), Z15, Z15
+
+convDWAVX512BF16_8x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VMOVUPS Z3, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z10, (CX)
+	VMOVUPS Z11, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z14, (CX)
+	VMOVUPS Z15, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_9x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_9x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_9x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_9x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_9x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_9x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_9x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_9x2_pix:
+	VMOVUPS      (R10), Z18
+	VMOVUPS      64(R10), Z19
+	VPBROADCASTD (R9), Z20
+
+	// VDPBF16PS Z18, Z20, Z0
+	LONG $0x405eb262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z1
+	LONG         $0x405eb262
+	WORD         $0xcb52
+	VPBROADCASTD 4(R9), Z21
+
+	// VDPBF16PS Z18, Z21, Z2
+	LONG $0x4056b262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z21, Z3
+	LONG         $0x4056b262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R9), Z20
+
+	// VDPBF16PS Z18, Z20, Z4
+	LONG $0x405eb262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z20, Z5
+	LONG         $0x405eb262
+	WORD         $0xeb52
+	VPBROADCASTD 12(R9), Z21
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG         $0x4056b262
+	WORD         $0xfb52
+	VPBROADCASTD 16(R9), Z20
+
+	// VDPBF16PS Z18, Z20, Z8
+	LONG $0x405e3262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z9
+	LONG         $0x405e3262
+	WORD         $0xcb52
+	VPBROADCASTD 20(R9), Z21
+
+	// VDPBF16PS Z18, Z21, Z10
+	LONG $0x40563262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z21, Z11
+	LONG         $0x40563262
+	WORD         $0xdb52
+	VPBROADCASTD 24(R9), Z20
+
+	// VDPBF16PS Z18, Z20, Z12
+	LONG $0x405e3262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z20, Z13
+	LONG         $0x405e3262
+	WORD         $0xeb52
+	VPBROADCASTD 28(R9), Z21
+
+	// VDPBF16PS Z18, Z21, Z14
+	LONG $0x40563262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z15
+	LONG         $0x40563262
+	WORD         $0xfb52
+	VPBROADCASTD 32(R9), Z20
+
+	// VDPBF16PS Z18, Z20, Z16
+	LONG $0x405ea262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z20, Z17
+	LONG $0x405ea262
+	WORD $0xcb52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_9x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_9x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_9x2_img
+
+convDWAVX512BF16_9x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_9x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	VADDPS 64(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	ADDQ   DX, AX
+	VADDPS (AX), Z10, Z10
+	VADDPS 64(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	ADDQ   DX, AX
+	VADDPS (AX), Z14, Z14
+	VADDPS 64(AX), Z15, Z15
+	ADDQ   DX, AX
+	VADDPS (AX), Z16, Z16
+	VADDPS 64(AX), Z17, Z17
+
+convDWAVX512BF16_9x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VMOVUPS Z3, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z10, (CX)
+	VMOVUPS Z11, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z14, (CX)
+	VMOVUPS Z15, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z16, (CX)
+	VMOVUPS Z17, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_10x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_10x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_10x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_10x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_10x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_10x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_10x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_10x2_pix:
+	VMOVUPS      (R10), Z20
+	VMOVUPS      64(R10), Z21
+	VPBROADCASTD (R9), Z22
+
+	// VDPBF16PS Z20, Z22, Z0
+	LONG $0x404eb262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z1
+	LONG         $0x404eb262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R9), Z23
+
+	// VDPBF16PS Z20, Z23, Z2
+	LONG $0x4046b262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z3
+	LONG         $0x4046b262
+	WORD         $0xdd52
+	VPBROADCASTD 8(R9), Z22
+
+	// VDPBF16PS Z20, Z22, Z4
+	LONG $0x404eb262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z22, Z5
+	LONG         $0x404eb262
+	WORD         $0xed52
+	VPBROADCASTD 12(R9), Z23
+
+	// VDPBF16PS Z20, Z23, Z6
+	LONG $0x4046b262
+	WORD $0xf452
+
+	// VDPBF16PS Z21, Z23, Z7
+	LONG         $0x4046b262
+	WORD         $0xfd52
+	VPBROADCASTD 16(R9), Z22
+
+	// VDPBF16PS Z20, Z22, Z8
+	LONG $0x404e3262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z9
+	LONG         $0x404e3262
+	WORD         $0xcd52
+	VPBROADCASTD 20(R9), Z23
+
+	// VDPBF16PS Z20, Z23, Z10
+	LONG $0x40463262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z11
+	LONG         $0x40463262
+	WORD         $0xdd52
+	VPBROADCASTD 24(R9), Z22
+
+	// VDPBF16PS Z20, Z22, Z12
+	LONG $0x404e3262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z22, Z13
+	LONG         $0x404e3262
+	WORD         $0xed52
+	VPBROADCASTD 28(R9), Z23
+
+	// VDPBF16PS Z20, Z23, Z14
+	LONG $0x40463262
+	WORD $0xf452
+
+	// VDPBF16PS Z21, Z23, Z15
+	LONG         $0x40463262
+	WORD         $0xfd52
+	VPBROADCASTD 32(R9), Z22
+
+	// VDPBF16PS Z20, Z22, Z16
+	LONG $0x404ea262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z22, Z17
+	LONG         $0x404ea262
+	WORD         $0xcd52
+	VPBROADCASTD 36(R9), Z23
+
+	// VDPBF16PS Z20, Z23, Z18
+	LONG $0x4046a262
+	WORD $0xd452
+
+	// VDPBF16PS Z21, Z23, Z19
+	LONG $0x4046a262
+	WORD $0xdd52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_10x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_10x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_10x2_img
+
+convDWAVX512BF16_10x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_10x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	VADDPS 64(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	ADDQ   DX, AX
+	VADDPS (AX), Z10, Z10
+	VADDPS 64(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	ADDQ   DX, AX
+	VADDPS (AX), Z14, Z14
+	VADDPS 64(AX), Z15, Z15
+	ADDQ   DX, AX
+	VADDPS (AX), Z16, Z16
+	VADDPS 64(AX), Z17, Z17
+	ADDQ   DX, AX
+	VADDPS (AX), Z18, Z18
+	VADDPS 64(AX), Z19, Z19
+
+convDWAVX512BF16_10x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VMOVUPS Z3, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z10, (CX)
+	VMOVUPS Z11, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z14, (CX)
+	VMOVUPS Z15, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z16, (CX)
+	VMOVUPS Z17, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z18, (CX)
+	VMOVUPS Z19, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_11x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_11x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_11x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_11x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_11x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_11x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_11x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_11x2_pix:
+	VMOVUPS      (R10), Z22
+	VMOVUPS      64(R10), Z23
+	VPBROADCASTD (R9), Z24
+
+	// VDPBF16PS Z22, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z1
+	LONG         $0x403eb262
+	WORD         $0xcf52
+	VPBROADCASTD 4(R9), Z25
+
+	// VDPBF16PS Z22, Z25, Z2
+	LONG $0x4036b262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z3
+	LONG         $0x4036b262
+	WORD         $0xdf52
+	VPBROADCASTD 8(R9), Z24
+
+	// VDPBF16PS Z22, Z24, Z4
+	LONG $0x403eb262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z5
+	LONG         $0x403eb262
+	WORD         $0xef52
+	VPBROADCASTD 12(R9), Z25
+
+	// VDPBF16PS Z22, Z25, Z6
+	LONG $0x4036b262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z7
+	LONG         $0x4036b262
+	WORD         $0xff52
+	VPBROADCASTD 16(R9), Z24
+
+	// VDPBF16PS Z22, Z24, Z8
+	LONG $0x403e3262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z9
+	LONG         $0x403e3262
+	WORD         $0xcf52
+	VPBROADCASTD 20(R9), Z25
+
+	// VDPBF16PS Z22, Z25, Z10
+	LONG $0x40363262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z11
+	LONG         $0x40363262
+	WORD         $0xdf52
+	VPBROADCASTD 24(R9), Z24
+
+	// VDPBF16PS Z22, Z24, Z12
+	LONG $0x403e3262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z13
+	LONG         $0x403e3262
+	WORD         $0xef52
+	VPBROADCASTD 28(R9), Z25
+
+	// VDPBF16PS Z22, Z25, Z14
+	LONG $0x40363262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z15
+	LONG         $0x40363262
+	WORD         $0xff52
+	VPBROADCASTD 32(R9), Z24
+
+	// VDPBF16PS Z22, Z24, Z16
+	LONG $0x403ea262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z24, Z17
+	LONG         $0x403ea262
+	WORD         $0xcf52
+	VPBROADCASTD 36(R9), Z25
+
+	// VDPBF16PS Z22, Z25, Z18
+	LONG $0x4036a262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z19
+	LONG         $0x4036a262
+	WORD         $0xdf52
+	VPBROADCASTD 40(R9), Z24
+
+	// VDPBF16PS Z22, Z24, Z20
+	LONG $0x403ea262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z24, Z21
+	LONG $0x403ea262
+	WORD $0xef52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_11x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_11x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_11x2_img
+
+convDWAVX512BF16_11x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_11x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	VADDPS 64(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	ADDQ   DX, AX
+	VADDPS (AX), Z10, Z10
+	VADDPS 64(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	ADDQ   DX, AX
+	VADDPS (AX), Z14, Z14
+	VADDPS 64(AX), Z15, Z15
+	ADDQ   DX, AX
+	VADDPS (AX), Z16, Z16
+	VADDPS 64(AX), Z17, Z17
+	ADDQ   DX, AX
+	VADDPS (AX), Z18, Z18
+	VADDPS 64(AX), Z19, Z19
+	ADDQ   DX, AX
+	VADDPS (AX), Z20, Z20
+	VADDPS 64(AX), Z21, Z21
+
+convDWAVX512BF16_11x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VMOVUPS Z3, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z10, (CX)
+	VMOVUPS Z11, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z14, (CX)
+	VMOVUPS Z15, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z16, (CX)
+	VMOVUPS Z17, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z18, (CX)
+	VMOVUPS Z19, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z20, (CX)
+	VMOVUPS Z21, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_12x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_12x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_12x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_12x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_12x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_12x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_12x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_12x2_pix:
+	VMOVUPS      (R10), Z24
+	VMOVUPS      64(R10), Z25
+	VPBROADCASTD (R9), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	LONG $0x402e9262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z1
+	LONG         $0x402e9262
+	WORD         $0xc952
+	VPBROADCASTD 4(R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	LONG $0x40269262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z3
+	LONG         $0x40269262
+	WORD         $0xd952
+	VPBROADCASTD 8(R9), Z26
+
+	// VDPBF16PS Z24, Z26, Z4
+	LONG $0x402e9262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z5
+	LONG         $0x402e9262
+	WORD         $0xe952
+	VPBROADCASTD 12(R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	LONG $0x40269262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z7
+	LONG         $0x40269262
+	WORD         $0xf952
+	VPBROADCASTD 16(R9), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	LONG $0x402e1262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z9
+	LONG         $0x402e1262
+	WORD         $0xc952
+	VPBROADCASTD 20(R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	LONG $0x40261262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z11
+	LONG         $0x40261262
+	WORD         $0xd952
+	VPBROADCASTD 24(R9), Z26
+
+	// VDPBF16PS Z24, Z26, Z12
+	LONG $0x402e1262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z13
+	LONG         $0x402e1262
+	WORD         $0xe952
+	VPBROADCASTD 28(R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z14
+	LONG $0x40261262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z15
+	LONG         $0x40261262
+	WORD         $0xf952
+	VPBROADCASTD 32(R9), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	LONG $0x402e8262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z26, Z17
+	LONG         $0x402e8262
+	WORD         $0xc952
+	VPBROADCASTD 36(R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	LONG $0x40268262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z19
+	LONG         $0x40268262
+	WORD         $0xd952
+	VPBROADCASTD 40(R9), Z26
+
+	// VDPBF16PS Z24, Z26, Z20
+	LONG $0x402e8262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z26, Z21
+	LONG         $0x402e8262
+	WORD         $0xe952
+	VPBROADCASTD 44(R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z22
+	LONG $0x40268262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z23
+	LONG $0x40268262
+	WORD $0xf952
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_12x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_12x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_12x2_img
+
+convDWAVX512BF16_12x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_12x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	VADDPS 64(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	ADDQ   DX, AX
+	VADDPS (AX), Z10, Z10
+	VADDPS 64(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	ADDQ   DX, AX
+	VADDPS (AX), Z14, Z14
+	VADDPS 64(AX), Z15, Z15
+	ADDQ   DX, AX
+	VADDPS (AX), Z16, Z16
+	VADDPS 64(AX), Z17, Z17
+	ADDQ   DX, AX
+	VADDPS (AX), Z18, Z18
+	VADDPS 64(AX), Z19, Z19
+	ADDQ   DX, AX
+	VADDPS (AX), Z20, Z20
+	VADDPS 64(AX), Z21, Z21
+	ADDQ   DX, AX
+	VADDPS (AX), Z22, Z22
+	VADDPS 64(AX), Z23, Z23
+
+convDWAVX512BF16_12x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VMOVUPS Z3, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z10, (CX)
+	VMOVUPS Z11, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z14, (CX)
+	VMOVUPS Z15, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z16, (CX)
+	VMOVUPS Z17, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z18, (CX)
+	VMOVUPS Z19, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z20, (CX)
+	VMOVUPS Z21, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z22, (CX)
+	VMOVUPS Z23, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_13x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_13x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_13x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_13x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_13x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_13x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_13x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_13x2_pix:
+	VMOVUPS      (R10), Z26
+	VMOVUPS      64(R10), Z27
+	VPBROADCASTD (R9), Z28
+
+	// VDPBF16PS Z26, Z28, Z0
+	LONG $0x401e9262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z1
+	LONG         $0x401e9262
+	WORD         $0xcb52
+	VPBROADCASTD 4(R9), Z29
+
+	// VDPBF16PS Z26, Z29, Z2
+	LONG $0x40169262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z3
+	LONG         $0x40169262
+	WORD         $0xdb52
+	VPBROADCASTD 8(R9), Z28
+
+	// VDPBF16PS Z26, Z28, Z4
+	LONG $0x401e9262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z5
+	LONG         $0x401e9262
+	WORD         $0xeb52
+	VPBROADCASTD 12(R9), Z29
+
+	// VDPBF16PS Z26, Z29, Z6
+	LONG $0x40169262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z7
+	LONG         $0x40169262
+	WORD         $0xfb52
+	VPBROADCASTD 16(R9), Z28
+
+	// VDPBF16PS Z26, Z28, Z8
+	LONG $0x401e1262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z9
+	LONG         $0x401e1262
+	WORD         $0xcb52
+	VPBROADCASTD 20(R9), Z29
+
+	// VDPBF16PS Z26, Z29, Z10
+	LONG $0x40161262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z11
+	LONG         $0x40161262
+	WORD         $0xdb52
+	VPBROADCASTD 24(R9), Z28
+
+	// VDPBF16PS Z26, Z28, Z12
+	LONG $0x401e1262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z13
+	LONG         $0x401e1262
+	WORD         $0xeb52
+	VPBROADCASTD 28(R9), Z29
+
+	// VDPBF16PS Z26, Z29, Z14
+	LONG $0x40161262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z15
+	LONG         $0x40161262
+	WORD         $0xfb52
+	VPBROADCASTD 32(R9), Z28
+
+	// VDPBF16PS Z26, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z17
+	LONG         $0x401e8262
+	WORD         $0xcb52
+	VPBROADCASTD 36(R9), Z29
+
+	// VDPBF16PS Z26, Z29, Z18
+	LONG $0x40168262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z29, Z19
+	LONG         $0x40168262
+	WORD         $0xdb52
+	VPBROADCASTD 40(R9), Z28
+
+	// VDPBF16PS Z26, Z28, Z20
+	LONG $0x401e8262
+	WORD $0xe252
+
+	// VDPBF16PS Z27, Z28, Z21
+	LONG         $0x401e8262
+	WORD         $0xeb52
+	VPBROADCASTD 44(R9), Z29
+
+	// VDPBF16PS Z26, Z29, Z22
+	LONG $0x40168262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z23
+	LONG         $0x40168262
+	WORD         $0xfb52
+	VPBROADCASTD 48(R9), Z28
+
+	// VDPBF16PS Z26, Z28, Z24
+	LONG $0x401e0262
+	WORD $0xc252
+
+	// VDPBF16PS Z27, Z28, Z25
+	LONG $0x401e0262
+	WORD $0xcb52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_13x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_13x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_13x2_img
+
+convDWAVX512BF16_13x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_13x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	VADDPS 64(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	ADDQ   DX, AX
+	VADDPS (AX), Z10, Z10
+	VADDPS 64(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	ADDQ   DX, AX
+	VADDPS (AX), Z14, Z14
+	VADDPS 64(AX), Z15, Z15
+	ADDQ   DX, AX
+	VADDPS (AX), Z16, Z16
+	VADDPS 64(AX), Z17, Z17
+	ADDQ   DX, AX
+	VADDPS (AX), Z18, Z18
+	VADDPS 64(AX), Z19, Z19
+	ADDQ   DX, AX
+	VADDPS (AX), Z20, Z20
+	VADDPS 64(AX), Z21, Z21
+	ADDQ   DX, AX
+	VADDPS (AX), Z22, Z22
+	VADDPS 64(AX), Z23, Z23
+	ADDQ   DX, AX
+	VADDPS (AX), Z24, Z24
+	VADDPS 64(AX), Z25, Z25
+
+convDWAVX512BF16_13x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VMOVUPS Z3, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z10, (CX)
+	VMOVUPS Z11, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z14, (CX)
+	VMOVUPS Z15, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z16, (CX)
+	VMOVUPS Z17, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z18, (CX)
+	VMOVUPS Z19, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z20, (CX)
+	VMOVUPS Z21, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z22, (CX)
+	VMOVUPS Z23, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z24, (CX)
+	VMOVUPS Z25, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_14x2(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_14x2(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+	VXORPS Z26, Z26, Z26
+	VXORPS Z27, Z27, Z27
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_14x2_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_14x2_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_14x2_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_14x2_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_14x2_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_14x2_pix:
+	VMOVUPS      (R10), Z28
+	VMOVUPS      64(R10), Z29
+	VPBROADCASTD (R9), Z30
+
+	// VDPBF16PS Z28, Z30, Z0
+	LONG $0x400e9262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z1
+	LONG         $0x400e9262
+	WORD         $0xcd52
+	VPBROADCASTD 4(R9), Z31
+
+	// VDPBF16PS Z28, Z31, Z2
+	LONG $0x40069262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z3
+	LONG         $0x40069262
+	WORD         $0xdd52
+	VPBROADCASTD 8(R9), Z30
+
+	// VDPBF16PS Z28, Z30, Z4
+	LONG $0x400e9262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z5
+	LONG         $0x400e9262
+	WORD         $0xed52
+	VPBROADCASTD 12(R9), Z31
+
+	// VDPBF16PS Z28, Z31, Z6
+	LONG $0x40069262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z7
+	LONG         $0x40069262
+	WORD         $0xfd52
+	VPBROADCASTD 16(R9), Z30
+
+	// VDPBF16PS Z28, Z30, Z8
+	LONG $0x400e1262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z9
+	LONG         $0x400e1262
+	WORD         $0xcd52
+	VPBROADCASTD 20(R9), Z31
+
+	// VDPBF16PS Z28, Z31, Z10
+	LONG $0x40061262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z11
+	LONG         $0x40061262
+	WORD         $0xdd52
+	VPBROADCASTD 24(R9), Z30
+
+	// VDPBF16PS Z28, Z30, Z12
+	LONG $0x400e1262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z13
+	LONG         $0x400e1262
+	WORD         $0xed52
+	VPBROADCASTD 28(R9), Z31
+
+	// VDPBF16PS Z28, Z31, Z14
+	LONG $0x40061262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z15
+	LONG         $0x40061262
+	WORD         $0xfd52
+	VPBROADCASTD 32(R9), Z30
+
+	// VDPBF16PS Z28, Z30, Z16
+	LONG $0x400e8262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z17
+	LONG         $0x400e8262
+	WORD         $0xcd52
+	VPBROADCASTD 36(R9), Z31
+
+	// VDPBF16PS Z28, Z31, Z18
+	LONG $0x40068262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z19
+	LONG         $0x40068262
+	WORD         $0xdd52
+	VPBROADCASTD 40(R9), Z30
+
+	// VDPBF16PS Z28, Z30, Z20
+	LONG $0x400e8262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z30, Z21
+	LONG         $0x400e8262
+	WORD         $0xed52
+	VPBROADCASTD 44(R9), Z31
+
+	// VDPBF16PS Z28, Z31, Z22
+	LONG $0x40068262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z23
+	LONG         $0x40068262
+	WORD         $0xfd52
+	VPBROADCASTD 48(R9), Z30
+
+	// VDPBF16PS Z28, Z30, Z24
+	LONG $0x400e0262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z30, Z25
+	LONG         $0x400e0262
+	WORD         $0xcd52
+	VPBROADCASTD 52(R9), Z31
+
+	// VDPBF16PS Z28, Z31, Z26
+	LONG $0x40060262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z27
+	LONG $0x40060262
+	WORD $0xdd52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_14x2_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_14x2_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_14x2_img
+
+convDWAVX512BF16_14x2_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_14x2_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	ADDQ   DX, AX
+	VADDPS (AX), Z2, Z2
+	VADDPS 64(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	ADDQ   DX, AX
+	VADDPS (AX), Z10, Z10
+	VADDPS 64(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	ADDQ   DX, AX
+	VADDPS (AX), Z14, Z14
+	VADDPS 64(AX), Z15, Z15
+	ADDQ   DX, AX
+	VADDPS (AX), Z16, Z16
+	VADDPS 64(AX), Z17, Z17
+	ADDQ   DX, AX
+	VADDPS (AX), Z18, Z18
+	VADDPS 64(AX), Z19, Z19
+	ADDQ   DX, AX
+	VADDPS (AX), Z20, Z20
+	VADDPS 64(AX), Z21, Z21
+	ADDQ   DX, AX
+	VADDPS (AX), Z22, Z22
+	VADDPS 64(AX), Z23, Z23
+	ADDQ   DX, AX
+	VADDPS (AX), Z24, Z24
+	VADDPS 64(AX), Z25, Z25
+	ADDQ   DX, AX
+	VADDPS (AX), Z26, Z26
+	VADDPS 64(AX), Z27, Z27
+
+convDWAVX512BF16_14x2_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z2, (CX)
+	VMOVUPS Z3, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z10, (CX)
+	VMOVUPS Z11, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z14, (CX)
+	VMOVUPS Z15, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z16, (CX)
+	VMOVUPS Z17, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z18, (CX)
+	VMOVUPS Z19, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z20, (CX)
+	VMOVUPS Z21, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z22, (CX)
+	VMOVUPS Z23, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z24, (CX)
+	VMOVUPS Z25, 64(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z26, (CX)
+	VMOVUPS Z27, 64(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_1x3(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_1x3(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_1x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_1x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_1x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_1x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_1x3_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_1x3_pix:
+	VMOVUPS      (R10), Z3
+	VMOVUPS      64(R10), Z4
+	VMOVUPS      128(R10), Z5
+	VPBROADCASTD (R9), Z6
+
+	// VDPBF16PS Z3, Z6, Z0
+	LONG $0x484ef262
+	WORD $0xc352
+
+	// VDPBF16PS Z4, Z6, Z1
+	LONG $0x484ef262
+	WORD $0xcc52
+
+	// VDPBF16PS Z5, Z6, Z2
+	LONG $0x484ef262
+	WORD $0xd552
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_1x3_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_1x3_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_1x3_img
+
+convDWAVX512BF16_1x3_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_1x3_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+
+convDWAVX512BF16_1x3_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_2x3(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_2x3(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_2x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_2x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_2x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_2x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_2x3_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_2x3_pix:
+	VMOVUPS      (R10), Z6
+	VMOVUPS      64(R10), Z7
+	VMOVUPS      128(R10), Z8
+	VPBROADCASTD (R9), Z9
+
+	// VDPBF16PS Z6, Z9, Z0
+	LONG $0x4836f262
+	WORD $0xc652
+
+	// VDPBF16PS Z7, Z9, Z1
+	LONG $0x4836f262
+	WORD $0xcf52
+
+	// VDPBF16PS Z8, Z9, Z2
+	LONG         $0x4836d262
+	WORD         $0xd052
+	VPBROADCASTD 4(R9), Z10
+
+	// VDPBF16PS Z6, Z10, Z3
+	LONG $0x482ef262
+	WORD $0xde52
+
+	// VDPBF16PS Z7, Z10, Z4
+	LONG $0x482ef262
+	WORD $0xe752
+
+	// VDPBF16PS Z8, Z10, Z5
+	LONG $0x482ed262
+	WORD $0xe852
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_2x3_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_2x3_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_2x3_img
+
+convDWAVX512BF16_2x3_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_2x3_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	VADDPS 64(AX), Z4, Z4
+	VADDPS 128(AX), Z5, Z5
+
+convDWAVX512BF16_2x3_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	VMOVUPS Z4, 64(CX)
+	VMOVUPS Z5, 128(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_3x3(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_3x3(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_3x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_3x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_3x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_3x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_3x3_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_3x3_pix:
+	VMOVUPS      (R10), Z9
+	VMOVUPS      64(R10), Z10
+	VMOVUPS      128(R10), Z11
+	VPBROADCASTD (R9), Z12
+
+	// VDPBF16PS Z9, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc152
+
+	// VDPBF16PS Z10, Z12, Z1
+	LONG $0x481ed262
+	WORD $0xca52
+
+	// VDPBF16PS Z11, Z12, Z2
+	LONG         $0x481ed262
+	WORD         $0xd352
+	VPBROADCASTD 4(R9), Z13
+
+	// VDPBF16PS Z9, Z13, Z3
+	LONG $0x4816d262
+	WORD $0xd952
+
+	// VDPBF16PS Z10, Z13, Z4
+	LONG $0x4816d262
+	WORD $0xe252
+
+	// VDPBF16PS Z11, Z13, Z5
+	LONG         $0x4816d262
+	WORD         $0xeb52
+	VPBROADCASTD 8(R9), Z12
+
+	// VDPBF16PS Z9, Z12, Z6
+	LONG $0x481ed262
+	WORD $0xf152
+
+	// VDPBF16PS Z10, Z12, Z7
+	LONG $0x481ed262
+	WORD $0xfa52
+
+	// VDPBF16PS Z11, Z12, Z8
+	LONG $0x481e5262
+	WORD $0xc352
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_3x3_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_3x3_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_3x3_img
+
+convDWAVX512BF16_3x3_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_3x3_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	VADDPS 64(AX), Z4, Z4
+	VADDPS 128(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	VADDPS 128(AX), Z8, Z8
+
+convDWAVX512BF16_3x3_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	VMOVUPS Z4, 64(CX)
+	VMOVUPS Z5, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	VMOVUPS Z8, 128(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_4x3(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_4x3(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_4x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_4x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_4x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_4x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_4x3_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_4x3_pix:
+	VMOVUPS      (R10), Z12
+	VMOVUPS      64(R10), Z13
+	VMOVUPS      128(R10), Z14
+	VPBROADCASTD (R9), Z15
+
+	// VDPBF16PS Z12, Z15, Z0
+	LONG $0x4806d262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z15, Z1
+	LONG $0x4806d262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z15, Z2
+	LONG         $0x4806d262
+	WORD         $0xd652
+	VPBROADCASTD 4(R9), Z16
+
+	// VDPBF16PS Z12, Z16, Z3
+	LONG $0x407ed262
+	WORD $0xdc52
+
+	// VDPBF16PS Z13, Z16, Z4
+	LONG $0x407ed262
+	WORD $0xe552
+
+	// VDPBF16PS Z14, Z16, Z5
+	LONG         $0x407ed262
+	WORD         $0xee52
+	VPBROADCASTD 8(R9), Z15
+
+	// VDPBF16PS Z12, Z15, Z6
+	LONG $0x4806d262
+	WORD $0xf452
+
+	// VDPBF16PS Z13, Z15, Z7
+	LONG $0x4806d262
+	WORD $0xfd52
+
+	// VDPBF16PS Z14, Z15, Z8
+	LONG         $0x48065262
+	WORD         $0xc652
+	VPBROADCASTD 12(R9), Z16
+
+	// VDPBF16PS Z12, Z16, Z9
+	LONG $0x407e5262
+	WORD $0xcc52
+
+	// VDPBF16PS Z13, Z16, Z10
+	LONG $0x407e5262
+	WORD $0xd552
+
+	// VDPBF16PS Z14, Z16, Z11
+	LONG $0x407e5262
+	WORD $0xde52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_4x3_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_4x3_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_4x3_img
+
+convDWAVX512BF16_4x3_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_4x3_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	VADDPS 64(AX), Z4, Z4
+	VADDPS 128(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	VADDPS 128(AX), Z8, Z8
+	ADDQ   DX, AX
+	VADDPS (AX), Z9, Z9
+	VADDPS 64(AX), Z10, Z10
+	VADDPS 128(AX), Z11, Z11
+
+convDWAVX512BF16_4x3_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	VMOVUPS Z4, 64(CX)
+	VMOVUPS Z5, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	VMOVUPS Z8, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z9, (CX)
+	VMOVUPS Z10, 64(CX)
+	VMOVUPS Z11, 128(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_5x3(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_5x3(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_5x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_5x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_5x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_5x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_5x3_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_5x3_pix:
+	VMOVUPS      (R10), Z15
+	VMOVUPS      64(R10), Z16
+	VMOVUPS      128(R10), Z17
+	VPBROADCASTD (R9), Z18
+
+	// VDPBF16PS Z15, Z18, Z0
+	LONG $0x406ed262
+	WORD $0xc752
+
+	// VDPBF16PS Z16, Z18, Z1
+	LONG $0x406eb262
+	WORD $0xc852
+
+	// VDPBF16PS Z17, Z18, Z2
+	LONG         $0x406eb262
+	WORD         $0xd152
+	VPBROADCASTD 4(R9), Z19
+
+	// VDPBF16PS Z15, Z19, Z3
+	LONG $0x4066d262
+	WORD $0xdf52
+
+	// VDPBF16PS Z16, Z19, Z4
+	LONG $0x4066b262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z19, Z5
+	LONG         $0x4066b262
+	WORD         $0xe952
+	VPBROADCASTD 8(R9), Z18
+
+	// VDPBF16PS Z15, Z18, Z6
+	LONG $0x406ed262
+	WORD $0xf752
+
+	// VDPBF16PS Z16, Z18, Z7
+	LONG $0x406eb262
+	WORD $0xf852
+
+	// VDPBF16PS Z17, Z18, Z8
+	LONG         $0x406e3262
+	WORD         $0xc152
+	VPBROADCASTD 12(R9), Z19
+
+	// VDPBF16PS Z15, Z19, Z9
+	LONG $0x40665262
+	WORD $0xcf52
+
+	// VDPBF16PS Z16, Z19, Z10
+	LONG $0x40663262
+	WORD $0xd052
+
+	// VDPBF16PS Z17, Z19, Z11
+	LONG         $0x40663262
+	WORD         $0xd952
+	VPBROADCASTD 16(R9), Z18
+
+	// VDPBF16PS Z15, Z18, Z12
+	LONG $0x406e5262
+	WORD $0xe752
+
+	// VDPBF16PS Z16, Z18, Z13
+	LONG $0x406e3262
+	WORD $0xe852
+
+	// VDPBF16PS Z17, Z18, Z14
+	LONG $0x406e3262
+	WORD $0xf152
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_5x3_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_5x3_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_5x3_img
+
+convDWAVX512BF16_5x3_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_5x3_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	VADDPS 64(AX), Z4, Z4
+	VADDPS 128(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	VADDPS 128(AX), Z8, Z8
+	ADDQ   DX, AX
+	VADDPS (AX), Z9, Z9
+	VADDPS 64(AX), Z10, Z10
+	VADDPS 128(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	VADDPS 128(AX), Z14, Z14
+
+convDWAVX512BF16_5x3_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	VMOVUPS Z4, 64(CX)
+	VMOVUPS Z5, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	VMOVUPS Z8, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z9, (CX)
+	VMOVUPS Z10, 64(CX)
+	VMOVUPS Z11, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	VMOVUPS Z14, 128(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_6x3(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_6x3(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_6x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_6x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_6x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_6x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_6x3_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_6x3_pix:
+	VMOVUPS      (R10), Z18
+	VMOVUPS      64(R10), Z19
+	VMOVUPS      128(R10), Z20
+	VPBROADCASTD (R9), Z21
+
+	// VDPBF16PS Z18, Z21, Z0
+	LONG $0x4056b262
+	WORD $0xc252
+
+	// VDPBF16PS Z19, Z21, Z1
+	LONG $0x4056b262
+	WORD $0xcb52
+
+	// VDPBF16PS Z20, Z21, Z2
+	LONG         $0x4056b262
+	WORD         $0xd452
+	VPBROADCASTD 4(R9), Z22
+
+	// VDPBF16PS Z18, Z22, Z3
+	LONG $0x404eb262
+	WORD $0xda52
+
+	// VDPBF16PS Z19, Z22, Z4
+	LONG $0x404eb262
+	WORD $0xe352
+
+	// VDPBF16PS Z20, Z22, Z5
+	LONG         $0x404eb262
+	WORD         $0xec52
+	VPBROADCASTD 8(R9), Z21
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG $0x4056b262
+	WORD $0xfb52
+
+	// VDPBF16PS Z20, Z21, Z8
+	LONG         $0x40563262
+	WORD         $0xc452
+	VPBROADCASTD 12(R9), Z22
+
+	// VDPBF16PS Z18, Z22, Z9
+	LONG $0x404e3262
+	WORD $0xca52
+
+	// VDPBF16PS Z19, Z22, Z10
+	LONG $0x404e3262
+	WORD $0xd352
+
+	// VDPBF16PS Z20, Z22, Z11
+	LONG         $0x404e3262
+	WORD         $0xdc52
+	VPBROADCASTD 16(R9), Z21
+
+	// VDPBF16PS Z18, Z21, Z12
+	LONG $0x40563262
+	WORD $0xe252
+
+	// VDPBF16PS Z19, Z21, Z13
+	LONG $0x40563262
+	WORD $0xeb52
+
+	// VDPBF16PS Z20, Z21, Z14
+	LONG         $0x40563262
+	WORD         $0xf452
+	VPBROADCASTD 20(R9), Z22
+
+	// VDPBF16PS Z18, Z22, Z15
+	LONG $0x404e3262
+	WORD $0xfa52
+
+	// VDPBF16PS Z19, Z22, Z16
+	LONG $0x404ea262
+	WORD $0xc352
+
+	// VDPBF16PS Z20, Z22, Z17
+	LONG $0x404ea262
+	WORD $0xcc52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_6x3_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_6x3_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_6x3_img
+
+convDWAVX512BF16_6x3_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_6x3_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	VADDPS 64(AX), Z4, Z4
+	VADDPS 128(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	VADDPS 128(AX), Z8, Z8
+	ADDQ   DX, AX
+	VADDPS (AX), Z9, Z9
+	VADDPS 64(AX), Z10, Z10
+	VADDPS 128(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	VADDPS 128(AX), Z14, Z14
+	ADDQ   DX, AX
+	VADDPS (AX), Z15, Z15
+	VADDPS 64(AX), Z16, Z16
+	VADDPS 128(AX), Z17, Z17
+
+convDWAVX512BF16_6x3_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	VMOVUPS Z4, 64(CX)
+	VMOVUPS Z5, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	VMOVUPS Z8, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z9, (CX)
+	VMOVUPS Z10, 64(CX)
+	VMOVUPS Z11, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	VMOVUPS Z14, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z15, (CX)
+	VMOVUPS Z16, 64(CX)
+	VMOVUPS Z17, 128(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_7x3(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_7x3(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_7x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_7x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_7x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_7x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_7x3_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_7x3_pix:
+	VMOVUPS      (R10), Z21
+	VMOVUPS      64(R10), Z22
+	VMOVUPS      128(R10), Z23
+	VPBROADCASTD (R9), Z24
+
+	// VDPBF16PS Z21, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc552
+
+	// VDPBF16PS Z22, Z24, Z1
+	LONG $0x403eb262
+	WORD $0xce52
+
+	// VDPBF16PS Z23, Z24, Z2
+	LONG         $0x403eb262
+	WORD         $0xd752
+	VPBROADCASTD 4(R9), Z25
+
+	// VDPBF16PS Z21, Z25, Z3
+	LONG $0x4036b262
+	WORD $0xdd52
+
+	// VDPBF16PS Z22, Z25, Z4
+	LONG $0x4036b262
+	WORD $0xe652
+
+	// VDPBF16PS Z23, Z25, Z5
+	LONG         $0x4036b262
+	WORD         $0xef52
+	VPBROADCASTD 8(R9), Z24
+
+	// VDPBF16PS Z21, Z24, Z6
+	LONG $0x403eb262
+	WORD $0xf552
+
+	// VDPBF16PS Z22, Z24, Z7
+	LONG $0x403eb262
+	WORD $0xfe52
+
+	// VDPBF16PS Z23, Z24, Z8
+	LONG         $0x403e3262
+	WORD         $0xc752
+	VPBROADCASTD 12(R9), Z25
+
+	// VDPBF16PS Z21, Z25, Z9
+	LONG $0x40363262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z25, Z10
+	LONG $0x40363262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z25, Z11
+	LONG         $0x40363262
+	WORD         $0xdf52
+	VPBROADCASTD 16(R9), Z24
+
+	// VDPBF16PS Z21, Z24, Z12
+	LONG $0x403e3262
+	WORD $0xe552
+
+	// VDPBF16PS Z22, Z24, Z13
+	LONG $0x403e3262
+	WORD $0xee52
+
+	// VDPBF16PS Z23, Z24, Z14
+	LONG         $0x403e3262
+	WORD         $0xf752
+	VPBROADCASTD 20(R9), Z25
+
+	// VDPBF16PS Z21, Z25, Z15
+	LONG $0x40363262
+	WORD $0xfd52
+
+	// VDPBF16PS Z22, Z25, Z16
+	LONG $0x4036a262
+	WORD $0xc652
+
+	// VDPBF16PS Z23, Z25, Z17
+	LONG         $0x4036a262
+	WORD         $0xcf52
+	VPBROADCASTD 24(R9), Z24
+
+	// VDPBF16PS Z21, Z24, Z18
+	LONG $0x403ea262
+	WORD $0xd552
+
+	// VDPBF16PS Z22, Z24, Z19
+	LONG $0x403ea262
+	WORD $0xde52
+
+	// VDPBF16PS Z23, Z24, Z20
+	LONG $0x403ea262
+	WORD $0xe752
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_7x3_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_7x3_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_7x3_img
+
+convDWAVX512BF16_7x3_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_7x3_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	VADDPS 64(AX), Z4, Z4
+	VADDPS 128(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	VADDPS 128(AX), Z8, Z8
+	ADDQ   DX, AX
+	VADDPS (AX), Z9, Z9
+	VADDPS 64(AX), Z10, Z10
+	VADDPS 128(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	VADDPS 128(AX), Z14, Z14
+	ADDQ   DX, AX
+	VADDPS (AX), Z15, Z15
+	VADDPS 64(AX), Z16, Z16
+	VADDPS 128(AX), Z17, Z17
+	ADDQ   DX, AX
+	VADDPS (AX), Z18, Z18
+	VADDPS 64(AX), Z19, Z19
+	VADDPS 128(AX), Z20, Z20
+
+convDWAVX512BF16_7x3_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	VMOVUPS Z4, 64(CX)
+	VMOVUPS Z5, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	VMOVUPS Z8, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z9, (CX)
+	VMOVUPS Z10, 64(CX)
+	VMOVUPS Z11, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	VMOVUPS Z14, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z15, (CX)
+	VMOVUPS Z16, 64(CX)
+	VMOVUPS Z17, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z18, (CX)
+	VMOVUPS Z19, 64(CX)
+	VMOVUPS Z20, 128(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_8x3(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_8x3(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_8x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_8x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_8x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_8x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_8x3_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_8x3_pix:
+	VMOVUPS      (R10), Z24
+	VMOVUPS      64(R10), Z25
+	VMOVUPS      128(R10), Z26
+	VPBROADCASTD (R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z0
+	LONG $0x40269262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z27, Z1
+	LONG $0x40269262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z27, Z2
+	LONG         $0x40269262
+	WORD         $0xd252
+	VPBROADCASTD 4(R9), Z28
+
+	// VDPBF16PS Z24, Z28, Z3
+	LONG $0x401e9262
+	WORD $0xd852
+
+	// VDPBF16PS Z25, Z28, Z4
+	LONG $0x401e9262
+	WORD $0xe152
+
+	// VDPBF16PS Z26, Z28, Z5
+	LONG         $0x401e9262
+	WORD         $0xea52
+	VPBROADCASTD 8(R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z6
+	LONG $0x40269262
+	WORD $0xf052
+
+	// VDPBF16PS Z25, Z27, Z7
+	LONG $0x40269262
+	WORD $0xf952
+
+	// VDPBF16PS Z26, Z27, Z8
+	LONG         $0x40261262
+	WORD         $0xc252
+	VPBROADCASTD 12(R9), Z28
+
+	// VDPBF16PS Z24, Z28, Z9
+	LONG $0x401e1262
+	WORD $0xc852
+
+	// VDPBF16PS Z25, Z28, Z10
+	LONG $0x401e1262
+	WORD $0xd152
+
+	// VDPBF16PS Z26, Z28, Z11
+	LONG         $0x401e1262
+	WORD         $0xda52
+	VPBROADCASTD 16(R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z12
+	LONG $0x40261262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z27, Z13
+	LONG $0x40261262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z27, Z14
+	LONG         $0x40261262
+	WORD         $0xf252
+	VPBROADCASTD 20(R9), Z28
+
+	// VDPBF16PS Z24, Z28, Z15
+	LONG $0x401e1262
+	WORD $0xf852
+
+	// VDPBF16PS Z25, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc152
+
+	// VDPBF16PS Z26, Z28, Z17
+	LONG         $0x401e8262
+	WORD         $0xca52
+	VPBROADCASTD 24(R9), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	LONG $0x40268262
+	WORD $0xd052
+
+	// VDPBF16PS Z25, Z27, Z19
+	LONG $0x40268262
+	WORD $0xd952
+
+	// VDPBF16PS Z26, Z27, Z20
+	LONG         $0x40268262
+	WORD         $0xe252
+	VPBROADCASTD 28(R9), Z28
+
+	// VDPBF16PS Z24, Z28, Z21
+	LONG $0x401e8262
+	WORD $0xe852
+
+	// VDPBF16PS Z25, Z28, Z22
+	LONG $0x401e8262
+	WORD $0xf152
+
+	// VDPBF16PS Z26, Z28, Z23
+	LONG $0x401e8262
+	WORD $0xfa52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_8x3_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_8x3_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_8x3_img
+
+convDWAVX512BF16_8x3_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_8x3_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	VADDPS 64(AX), Z4, Z4
+	VADDPS 128(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	VADDPS 128(AX), Z8, Z8
+	ADDQ   DX, AX
+	VADDPS (AX), Z9, Z9
+	VADDPS 64(AX), Z10, Z10
+	VADDPS 128(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	VADDPS 128(AX), Z14, Z14
+	ADDQ   DX, AX
+	VADDPS (AX), Z15, Z15
+	VADDPS 64(AX), Z16, Z16
+	VADDPS 128(AX), Z17, Z17
+	ADDQ   DX, AX
+	VADDPS (AX), Z18, Z18
+	VADDPS 64(AX), Z19, Z19
+	VADDPS 128(AX), Z20, Z20
+	ADDQ   DX, AX
+	VADDPS (AX), Z21, Z21
+	VADDPS 64(AX), Z22, Z22
+	VADDPS 128(AX), Z23, Z23
+
+convDWAVX512BF16_8x3_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	VMOVUPS Z4, 64(CX)
+	VMOVUPS Z5, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	VMOVUPS Z8, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z9, (CX)
+	VMOVUPS Z10, 64(CX)
+	VMOVUPS Z11, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	VMOVUPS Z14, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z15, (CX)
+	VMOVUPS Z16, 64(CX)
+	VMOVUPS Z17, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z18, (CX)
+	VMOVUPS Z19, 64(CX)
+	VMOVUPS Z20, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z21, (CX)
+	VMOVUPS Z22, 64(CX)
+	VMOVUPS Z23, 128(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_9x3(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_9x3(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+	VXORPS Z26, Z26, Z26
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_9x3_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_9x3_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_9x3_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_9x3_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_9x3_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_9x3_pix:
+	VMOVUPS      (R10), Z27
+	VMOVUPS      64(R10), Z28
+	VMOVUPS      128(R10), Z29
+	VPBROADCASTD (R9), Z30
+
+	// VDPBF16PS Z27, Z30, Z0
+	LONG $0x400e9262
+	WORD $0xc352
+
+	// VDPBF16PS Z28, Z30, Z1
+	LONG $0x400e9262
+	WORD $0xcc52
+
+	// VDPBF16PS Z29, Z30, Z2
+	LONG         $0x400e9262
+	WORD         $0xd552
+	VPBROADCASTD 4(R9), Z31
+
+	// VDPBF16PS Z27, Z31, Z3
+	LONG $0x40069262
+	WORD $0xdb52
+
+	// VDPBF16PS Z28, Z31, Z4
+	LONG $0x40069262
+	WORD $0xe452
+
+	// VDPBF16PS Z29, Z31, Z5
+	LONG         $0x40069262
+	WORD         $0xed52
+	VPBROADCASTD 8(R9), Z30
+
+	// VDPBF16PS Z27, Z30, Z6
+	LONG $0x400e9262
+	WORD $0xf352
+
+	// VDPBF16PS Z28, Z30, Z7
+	LONG $0x400e9262
+	WORD $0xfc52
+
+	// VDPBF16PS Z29, Z30, Z8
+	LONG         $0x400e1262
+	WORD         $0xc552
+	VPBROADCASTD 12(R9), Z31
+
+	// VDPBF16PS Z27, Z31, Z9
+	LONG $0x40061262
+	WORD $0xcb52
+
+	// VDPBF16PS Z28, Z31, Z10
+	LONG $0x40061262
+	WORD $0xd452
+
+	// VDPBF16PS Z29, Z31, Z11
+	LONG         $0x40061262
+	WORD         $0xdd52
+	VPBROADCASTD 16(R9), Z30
+
+	// VDPBF16PS Z27, Z30, Z12
+	LONG $0x400e1262
+	WORD $0xe352
+
+	// VDPBF16PS Z28, Z30, Z13
+	LONG $0x400e1262
+	WORD $0xec52
+
+	// VDPBF16PS Z29, Z30, Z14
+	LONG         $0x400e1262
+	WORD         $0xf552
+	VPBROADCASTD 20(R9), Z31
+
+	// VDPBF16PS Z27, Z31, Z15
+	LONG $0x40061262
+	WORD $0xfb52
+
+	// VDPBF16PS Z28, Z31, Z16
+	LONG $0x40068262
+	WORD $0xc452
+
+	// VDPBF16PS Z29, Z31, Z17
+	LONG         $0x40068262
+	WORD         $0xcd52
+	VPBROADCASTD 24(R9), Z30
+
+	// VDPBF16PS Z27, Z30, Z18
+	LONG $0x400e8262
+	WORD $0xd352
+
+	// VDPBF16PS Z28, Z30, Z19
+	LONG $0x400e8262
+	WORD $0xdc52
+
+	// VDPBF16PS Z29, Z30, Z20
+	LONG         $0x400e8262
+	WORD         $0xe552
+	VPBROADCASTD 28(R9), Z31
+
+	// VDPBF16PS Z27, Z31, Z21
+	LONG $0x40068262
+	WORD $0xeb52
+
+	// VDPBF16PS Z28, Z31, Z22
+	LONG $0x40068262
+	WORD $0xf452
+
+	// VDPBF16PS Z29, Z31, Z23
+	LONG         $0x40068262
+	WORD         $0xfd52
+	VPBROADCASTD 32(R9), Z30
+
+	// VDPBF16PS Z27, Z30, Z24
+	LONG $0x400e0262
+	WORD $0xc352
+
+	// VDPBF16PS Z28, Z30, Z25
+	LONG $0x400e0262
+	WORD $0xcc52
+
+	// VDPBF16PS Z29, Z30, Z26
+	LONG $0x400e0262
+	WORD $0xd552
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_9x3_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_9x3_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_9x3_img
+
+convDWAVX512BF16_9x3_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_9x3_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	ADDQ   DX, AX
+	VADDPS (AX), Z3, Z3
+	VADDPS 64(AX), Z4, Z4
+	VADDPS 128(AX), Z5, Z5
+	ADDQ   DX, AX
+	VADDPS (AX), Z6, Z6
+	VADDPS 64(AX), Z7, Z7
+	VADDPS 128(AX), Z8, Z8
+	ADDQ   DX, AX
+	VADDPS (AX), Z9, Z9
+	VADDPS 64(AX), Z10, Z10
+	VADDPS 128(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	VADDPS 128(AX), Z14, Z14
+	ADDQ   DX, AX
+	VADDPS (AX), Z15, Z15
+	VADDPS 64(AX), Z16, Z16
+	VADDPS 128(AX), Z17, Z17
+	ADDQ   DX, AX
+	VADDPS (AX), Z18, Z18
+	VADDPS 64(AX), Z19, Z19
+	VADDPS 128(AX), Z20, Z20
+	ADDQ   DX, AX
+	VADDPS (AX), Z21, Z21
+	VADDPS 64(AX), Z22, Z22
+	VADDPS 128(AX), Z23, Z23
+	ADDQ   DX, AX
+	VADDPS (AX), Z24, Z24
+	VADDPS 64(AX), Z25, Z25
+	VADDPS 128(AX), Z26, Z26
+
+convDWAVX512BF16_9x3_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z3, (CX)
+	VMOVUPS Z4, 64(CX)
+	VMOVUPS Z5, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z6, (CX)
+	VMOVUPS Z7, 64(CX)
+	VMOVUPS Z8, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z9, (CX)
+	VMOVUPS Z10, 64(CX)
+	VMOVUPS Z11, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	VMOVUPS Z14, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z15, (CX)
+	VMOVUPS Z16, 64(CX)
+	VMOVUPS Z17, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z18, (CX)
+	VMOVUPS Z19, 64(CX)
+	VMOVUPS Z20, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z21, (CX)
+	VMOVUPS Z22, 64(CX)
+	VMOVUPS Z23, 128(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z24, (CX)
+	VMOVUPS Z25, 64(CX)
+	VMOVUPS Z26, 128(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_1x4(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_1x4(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_1x4_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_1x4_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_1x4_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_1x4_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_1x4_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_1x4_pix:
+	VMOVUPS      (R10), Z4
+	VMOVUPS      64(R10), Z5
+	VMOVUPS      128(R10), Z6
+	VMOVUPS      192(R10), Z7
+	VPBROADCASTD (R9), Z8
+
+	// VDPBF16PS Z4, Z8, Z0
+	LONG $0x483ef262
+	WORD $0xc452
+
+	// VDPBF16PS Z5, Z8, Z1
+	LONG $0x483ef262
+	WORD $0xcd52
+
+	// VDPBF16PS Z6, Z8, Z2
+	LONG $0x483ef262
+	WORD $0xd652
+
+	// VDPBF16PS Z7, Z8, Z3
+	LONG $0x483ef262
+	WORD $0xdf52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_1x4_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_1x4_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_1x4_img
+
+convDWAVX512BF16_1x4_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_1x4_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	VADDPS 192(AX), Z3, Z3
+
+convDWAVX512BF16_1x4_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	VMOVUPS Z3, 192(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_2x4(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_2x4(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_2x4_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_2x4_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_2x4_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_2x4_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_2x4_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_2x4_pix:
+	VMOVUPS      (R10), Z8
+	VMOVUPS      64(R10), Z9
+	VMOVUPS      128(R10), Z10
+	VMOVUPS      192(R10), Z11
+	VPBROADCASTD (R9), Z12
+
+	// VDPBF16PS Z8, Z12, Z0
+	LONG $0x481ed262
+	WORD $0xc052
+
+	// VDPBF16PS Z9, Z12, Z1
+	LONG $0x481ed262
+	WORD $0xc952
+
+	// VDPBF16PS Z10, Z12, Z2
+	LONG $0x481ed262
+	WORD $0xd252
+
+	// VDPBF16PS Z11, Z12, Z3
+	LONG         $0x481ed262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R9), Z13
+
+	// VDPBF16PS Z8, Z13, Z4
+	LONG $0x4816d262
+	WORD $0xe052
+
+	// VDPBF16PS Z9, Z13, Z5
+	LONG $0x4816d262
+	WORD $0xe952
+
+	// VDPBF16PS Z10, Z13, Z6
+	LONG $0x4816d262
+	WORD $0xf252
+
+	// VDPBF16PS Z11, Z13, Z7
+	LONG $0x4816d262
+	WORD $0xfb52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_2x4_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_2x4_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_2x4_img
+
+convDWAVX512BF16_2x4_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_2x4_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	VADDPS 192(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	VADDPS 128(AX), Z6, Z6
+	VADDPS 192(AX), Z7, Z7
+
+convDWAVX512BF16_2x4_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	VMOVUPS Z3, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	VMOVUPS Z6, 128(CX)
+	VMOVUPS Z7, 192(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_3x4(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_3x4(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_3x4_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_3x4_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_3x4_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_3x4_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_3x4_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_3x4_pix:
+	VMOVUPS      (R10), Z12
+	VMOVUPS      64(R10), Z13
+	VMOVUPS      128(R10), Z14
+	VMOVUPS      192(R10), Z15
+	VPBROADCASTD (R9), Z16
+
+	// VDPBF16PS Z12, Z16, Z0
+	LONG $0x407ed262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z16, Z1
+	LONG $0x407ed262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z16, Z2
+	LONG $0x407ed262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z16, Z3
+	LONG         $0x407ed262
+	WORD         $0xdf52
+	VPBROADCASTD 4(R9), Z17
+
+	// VDPBF16PS Z12, Z17, Z4
+	LONG $0x4076d262
+	WORD $0xe452
+
+	// VDPBF16PS Z13, Z17, Z5
+	LONG $0x4076d262
+	WORD $0xed52
+
+	// VDPBF16PS Z14, Z17, Z6
+	LONG $0x4076d262
+	WORD $0xf652
+
+	// VDPBF16PS Z15, Z17, Z7
+	LONG         $0x4076d262
+	WORD         $0xff52
+	VPBROADCASTD 8(R9), Z16
+
+	// VDPBF16PS Z12, Z16, Z8
+	LONG $0x407e5262
+	WORD $0xc452
+
+	// VDPBF16PS Z13, Z16, Z9
+	LONG $0x407e5262
+	WORD $0xcd52
+
+	// VDPBF16PS Z14, Z16, Z10
+	LONG $0x407e5262
+	WORD $0xd652
+
+	// VDPBF16PS Z15, Z16, Z11
+	LONG $0x407e5262
+	WORD $0xdf52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_3x4_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_3x4_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_3x4_img
+
+convDWAVX512BF16_3x4_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_3x4_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	VADDPS 192(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	VADDPS 128(AX), Z6, Z6
+	VADDPS 192(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	VADDPS 128(AX), Z10, Z10
+	VADDPS 192(AX), Z11, Z11
+
+convDWAVX512BF16_3x4_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	VMOVUPS Z3, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	VMOVUPS Z6, 128(CX)
+	VMOVUPS Z7, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	VMOVUPS Z10, 128(CX)
+	VMOVUPS Z11, 192(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_4x4(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_4x4(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_4x4_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_4x4_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_4x4_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_4x4_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_4x4_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_4x4_pix:
+	VMOVUPS      (R10), Z16
+	VMOVUPS      64(R10), Z17
+	VMOVUPS      128(R10), Z18
+	VMOVUPS      192(R10), Z19
+	VPBROADCASTD (R9), Z20
+
+	// VDPBF16PS Z16, Z20, Z0
+	LONG $0x405eb262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z20, Z1
+	LONG $0x405eb262
+	WORD $0xc952
+
+	// VDPBF16PS Z18, Z20, Z2
+	LONG $0x405eb262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z20, Z3
+	LONG         $0x405eb262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R9), Z21
+
+	// VDPBF16PS Z16, Z21, Z4
+	LONG $0x4056b262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z21, Z5
+	LONG $0x4056b262
+	WORD $0xe952
+
+	// VDPBF16PS Z18, Z21, Z6
+	LONG $0x4056b262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z7
+	LONG         $0x4056b262
+	WORD         $0xfb52
+	VPBROADCASTD 8(R9), Z20
+
+	// VDPBF16PS Z16, Z20, Z8
+	LONG $0x405e3262
+	WORD $0xc052
+
+	// VDPBF16PS Z17, Z20, Z9
+	LONG $0x405e3262
+	WORD $0xc952
+
+	// VDPBF16PS Z18, Z20, Z10
+	LONG $0x405e3262
+	WORD $0xd252
+
+	// VDPBF16PS Z19, Z20, Z11
+	LONG         $0x405e3262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R9), Z21
+
+	// VDPBF16PS Z16, Z21, Z12
+	LONG $0x40563262
+	WORD $0xe052
+
+	// VDPBF16PS Z17, Z21, Z13
+	LONG $0x40563262
+	WORD $0xe952
+
+	// VDPBF16PS Z18, Z21, Z14
+	LONG $0x40563262
+	WORD $0xf252
+
+	// VDPBF16PS Z19, Z21, Z15
+	LONG $0x40563262
+	WORD $0xfb52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_4x4_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_4x4_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_4x4_img
+
+convDWAVX512BF16_4x4_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_4x4_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	VADDPS 192(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	VADDPS 128(AX), Z6, Z6
+	VADDPS 192(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	VADDPS 128(AX), Z10, Z10
+	VADDPS 192(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	VADDPS 128(AX), Z14, Z14
+	VADDPS 192(AX), Z15, Z15
+
+convDWAVX512BF16_4x4_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	VMOVUPS Z3, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	VMOVUPS Z6, 128(CX)
+	VMOVUPS Z7, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	VMOVUPS Z10, 128(CX)
+	VMOVUPS Z11, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	VMOVUPS Z14, 128(CX)
+	VMOVUPS Z15, 192(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_5x4(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_5x4(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_5x4_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_5x4_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_5x4_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_5x4_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_5x4_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_5x4_pix:
+	VMOVUPS      (R10), Z20
+	VMOVUPS      64(R10), Z21
+	VMOVUPS      128(R10), Z22
+	VMOVUPS      192(R10), Z23
+	VPBROADCASTD (R9), Z24
+
+	// VDPBF16PS Z20, Z24, Z0
+	LONG $0x403eb262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z1
+	LONG $0x403eb262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z2
+	LONG $0x403eb262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z3
+	LONG         $0x403eb262
+	WORD         $0xdf52
+	VPBROADCASTD 4(R9), Z25
+
+	// VDPBF16PS Z20, Z25, Z4
+	LONG $0x4036b262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z25, Z5
+	LONG $0x4036b262
+	WORD $0xed52
+
+	// VDPBF16PS Z22, Z25, Z6
+	LONG $0x4036b262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z7
+	LONG         $0x4036b262
+	WORD         $0xff52
+	VPBROADCASTD 8(R9), Z24
+
+	// VDPBF16PS Z20, Z24, Z8
+	LONG $0x403e3262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z9
+	LONG $0x403e3262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z10
+	LONG $0x403e3262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z11
+	LONG         $0x403e3262
+	WORD         $0xdf52
+	VPBROADCASTD 12(R9), Z25
+
+	// VDPBF16PS Z20, Z25, Z12
+	LONG $0x40363262
+	WORD $0xe452
+
+	// VDPBF16PS Z21, Z25, Z13
+	LONG $0x40363262
+	WORD $0xed52
+
+	// VDPBF16PS Z22, Z25, Z14
+	LONG $0x40363262
+	WORD $0xf652
+
+	// VDPBF16PS Z23, Z25, Z15
+	LONG         $0x40363262
+	WORD         $0xff52
+	VPBROADCASTD 16(R9), Z24
+
+	// VDPBF16PS Z20, Z24, Z16
+	LONG $0x403ea262
+	WORD $0xc452
+
+	// VDPBF16PS Z21, Z24, Z17
+	LONG $0x403ea262
+	WORD $0xcd52
+
+	// VDPBF16PS Z22, Z24, Z18
+	LONG $0x403ea262
+	WORD $0xd652
+
+	// VDPBF16PS Z23, Z24, Z19
+	LONG $0x403ea262
+	WORD $0xdf52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_5x4_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_5x4_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_5x4_img
+
+convDWAVX512BF16_5x4_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_5x4_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	VADDPS 192(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	VADDPS 128(AX), Z6, Z6
+	VADDPS 192(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	VADDPS 128(AX), Z10, Z10
+	VADDPS 192(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	VADDPS 128(AX), Z14, Z14
+	VADDPS 192(AX), Z15, Z15
+	ADDQ   DX, AX
+	VADDPS (AX), Z16, Z16
+	VADDPS 64(AX), Z17, Z17
+	VADDPS 128(AX), Z18, Z18
+	VADDPS 192(AX), Z19, Z19
+
+convDWAVX512BF16_5x4_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	VMOVUPS Z3, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	VMOVUPS Z6, 128(CX)
+	VMOVUPS Z7, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	VMOVUPS Z10, 128(CX)
+	VMOVUPS Z11, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	VMOVUPS Z14, 128(CX)
+	VMOVUPS Z15, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z16, (CX)
+	VMOVUPS Z17, 64(CX)
+	VMOVUPS Z18, 128(CX)
+	VMOVUPS Z19, 192(CX)
+	VZEROUPPER
+	RET
+
+// func convDWAVX512BF16_6x4(x []float32, dy []float32, dw []float32, p []int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convDWAVX512BF16_6x4(SB), NOSPLIT, $32-96
+	MOVQ   p_base+72(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	MOVQ   x_base+0(FP), CX
+	MOVQ   CX, (SP)
+	MOVQ   dy_base+24(FP), CX
+	MOVQ   CX, 8(SP)
+	MOVQ   (AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_6x4_store
+	MOVQ   24(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_6x4_store
+	MOVQ   64(AX), CX
+	TESTQ  CX, CX
+	JZ     convDWAVX512BF16_6x4_store
+	MOVQ   CX, 16(SP)
+	MOVQ   8(AX), CX
+	SHLQ   $0x02, CX
+	MOVQ   16(AX), DX
+	SHLQ   $0x02, DX
+	MOVQ   32(AX), BX
+	SHLQ   $0x02, BX
+	MOVQ   40(AX), SI
+	SHLQ   $0x02, SI
+
+convDWAVX512BF16_6x4_img:
+	MOVQ (SP), DI
+	MOVQ 8(SP), R8
+	MOVQ 24(AX), R9
+	MOVQ R9, 24(SP)
+
+convDWAVX512BF16_6x4_row:
+	MOVQ DI, R9
+	MOVQ R8, R10
+	MOVQ (AX), R11
+
+convDWAVX512BF16_6x4_pix:
+	VMOVUPS      (R10), Z24
+	VMOVUPS      64(R10), Z25
+	VMOVUPS      128(R10), Z26
+	VMOVUPS      192(R10), Z27
+	VPBROADCASTD (R9), Z28
+
+	// VDPBF16PS Z24, Z28, Z0
+	LONG $0x401e9262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z1
+	LONG $0x401e9262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z2
+	LONG $0x401e9262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z3
+	LONG         $0x401e9262
+	WORD         $0xdb52
+	VPBROADCASTD 4(R9), Z29
+
+	// VDPBF16PS Z24, Z29, Z4
+	LONG $0x40169262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z5
+	LONG $0x40169262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z6
+	LONG $0x40169262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z7
+	LONG         $0x40169262
+	WORD         $0xfb52
+	VPBROADCASTD 8(R9), Z28
+
+	// VDPBF16PS Z24, Z28, Z8
+	LONG $0x401e1262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z9
+	LONG $0x401e1262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z10
+	LONG $0x401e1262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z11
+	LONG         $0x401e1262
+	WORD         $0xdb52
+	VPBROADCASTD 12(R9), Z29
+
+	// VDPBF16PS Z24, Z29, Z12
+	LONG $0x40161262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z13
+	LONG $0x40161262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z14
+	LONG $0x40161262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z15
+	LONG         $0x40161262
+	WORD         $0xfb52
+	VPBROADCASTD 16(R9), Z28
+
+	// VDPBF16PS Z24, Z28, Z16
+	LONG $0x401e8262
+	WORD $0xc052
+
+	// VDPBF16PS Z25, Z28, Z17
+	LONG $0x401e8262
+	WORD $0xc952
+
+	// VDPBF16PS Z26, Z28, Z18
+	LONG $0x401e8262
+	WORD $0xd252
+
+	// VDPBF16PS Z27, Z28, Z19
+	LONG         $0x401e8262
+	WORD         $0xdb52
+	VPBROADCASTD 20(R9), Z29
+
+	// VDPBF16PS Z24, Z29, Z20
+	LONG $0x40168262
+	WORD $0xe052
+
+	// VDPBF16PS Z25, Z29, Z21
+	LONG $0x40168262
+	WORD $0xe952
+
+	// VDPBF16PS Z26, Z29, Z22
+	LONG $0x40168262
+	WORD $0xf252
+
+	// VDPBF16PS Z27, Z29, Z23
+	LONG $0x40168262
+	WORD $0xfb52
+	ADDQ CX, R9
+	ADDQ DX, R10
+	DECQ R11
+	JNZ  convDWAVX512BF16_6x4_pix
+	ADDQ BX, DI
+	ADDQ SI, R8
+	DECQ 24(SP)
+	JNZ  convDWAVX512BF16_6x4_row
+	MOVQ 72(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, (SP)
+	MOVQ 80(AX), DI
+	SHLQ $0x02, DI
+	ADDQ DI, 8(SP)
+	DECQ 16(SP)
+	JNZ  convDWAVX512BF16_6x4_img
+
+convDWAVX512BF16_6x4_store:
+	MOVQ  dw_base+48(FP), CX
+	MOVQ  48(AX), DX
+	SHLQ  $0x02, DX
+	MOVQ  56(AX), AX
+	TESTQ $0x00000001, AX
+	JZ    convDWAVX512BF16_6x4_write
+
+	// flags&1: add to the old dw.
+	MOVQ   CX, AX
+	VADDPS (AX), Z0, Z0
+	VADDPS 64(AX), Z1, Z1
+	VADDPS 128(AX), Z2, Z2
+	VADDPS 192(AX), Z3, Z3
+	ADDQ   DX, AX
+	VADDPS (AX), Z4, Z4
+	VADDPS 64(AX), Z5, Z5
+	VADDPS 128(AX), Z6, Z6
+	VADDPS 192(AX), Z7, Z7
+	ADDQ   DX, AX
+	VADDPS (AX), Z8, Z8
+	VADDPS 64(AX), Z9, Z9
+	VADDPS 128(AX), Z10, Z10
+	VADDPS 192(AX), Z11, Z11
+	ADDQ   DX, AX
+	VADDPS (AX), Z12, Z12
+	VADDPS 64(AX), Z13, Z13
+	VADDPS 128(AX), Z14, Z14
+	VADDPS 192(AX), Z15, Z15
+	ADDQ   DX, AX
+	VADDPS (AX), Z16, Z16
+	VADDPS 64(AX), Z17, Z17
+	VADDPS 128(AX), Z18, Z18
+	VADDPS 192(AX), Z19, Z19
+	ADDQ   DX, AX
+	VADDPS (AX), Z20, Z20
+	VADDPS 64(AX), Z21, Z21
+	VADDPS 128(AX), Z22, Z22
+	VADDPS 192(AX), Z23, Z23
+
+convDWAVX512BF16_6x4_write:
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	VMOVUPS Z3, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z4, (CX)
+	VMOVUPS Z5, 64(CX)
+	VMOVUPS Z6, 128(CX)
+	VMOVUPS Z7, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z8, (CX)
+	VMOVUPS Z9, 64(CX)
+	VMOVUPS Z10, 128(CX)
+	VMOVUPS Z11, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z12, (CX)
+	VMOVUPS Z13, 64(CX)
+	VMOVUPS Z14, 128(CX)
+	VMOVUPS Z15, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z16, (CX)
+	VMOVUPS Z17, 64(CX)
+	VMOVUPS Z18, 128(CX)
+	VMOVUPS Z19, 192(CX)
+	ADDQ    DX, CX
+	VMOVUPS Z20, (CX)
+	VMOVUPS Z21, 64(CX)
+	VMOVUPS Z22, 128(CX)
+	VMOVUPS Z23, 192(CX)
+	VZEROUPPER
+	RET

@@ -502,3 +502,347 @@ func convDWAVX512_6x4(x, dy, dw []float32, p []int) {
 func convColSumAVX512(acc, m []float32, rows, ld int) {
 	ColSumRef(acc, m, rows, ld)
 }
+
+func convFwdAVX512BF16_1x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(1, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_2x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(2, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_3x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(3, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_4x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(4, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_5x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(5, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_6x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(6, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_7x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(7, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_8x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(8, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_9x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(9, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_10x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(10, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_11x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(11, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_12x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(12, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_13x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(13, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_14x1(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(14, 16, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_1x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(1, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_2x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(2, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_3x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(3, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_4x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(4, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_5x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(5, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_6x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(6, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_7x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(7, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_8x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(8, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_9x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(9, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_10x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(10, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_11x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(11, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_12x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(12, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_13x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(13, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_14x2(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(14, 32, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_1x3(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(1, 48, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_2x3(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(2, 48, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_3x3(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(3, 48, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_4x3(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(4, 48, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_5x3(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(5, 48, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_6x3(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(6, 48, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_7x3(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(7, 48, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_8x3(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(8, 48, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_9x3(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(9, 48, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_1x4(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(1, 64, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_2x4(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(2, 64, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_3x4(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(3, 64, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_4x4(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(4, 64, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_5x4(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(5, 64, x, w, y, bias, p)
+}
+
+func convFwdAVX512BF16_6x4(x, w, y, bias []float32, p []int) {
+	FwdBF16Ref(6, 64, x, w, y, bias, p)
+}
+
+func convDWAVX512BF16_1x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(1, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_2x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(2, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_3x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(3, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_4x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(4, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_5x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(5, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_6x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(6, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_7x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(7, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_8x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(8, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_9x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(9, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_10x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(10, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_11x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(11, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_12x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(12, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_13x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(13, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_14x1(x, dy, dw []float32, p []int) {
+	DWBF16Ref(14, 16, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_1x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(1, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_2x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(2, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_3x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(3, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_4x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(4, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_5x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(5, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_6x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(6, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_7x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(7, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_8x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(8, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_9x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(9, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_10x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(10, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_11x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(11, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_12x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(12, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_13x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(13, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_14x2(x, dy, dw []float32, p []int) {
+	DWBF16Ref(14, 32, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_1x3(x, dy, dw []float32, p []int) {
+	DWBF16Ref(1, 48, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_2x3(x, dy, dw []float32, p []int) {
+	DWBF16Ref(2, 48, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_3x3(x, dy, dw []float32, p []int) {
+	DWBF16Ref(3, 48, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_4x3(x, dy, dw []float32, p []int) {
+	DWBF16Ref(4, 48, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_5x3(x, dy, dw []float32, p []int) {
+	DWBF16Ref(5, 48, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_6x3(x, dy, dw []float32, p []int) {
+	DWBF16Ref(6, 48, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_7x3(x, dy, dw []float32, p []int) {
+	DWBF16Ref(7, 48, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_8x3(x, dy, dw []float32, p []int) {
+	DWBF16Ref(8, 48, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_9x3(x, dy, dw []float32, p []int) {
+	DWBF16Ref(9, 48, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_1x4(x, dy, dw []float32, p []int) {
+	DWBF16Ref(1, 64, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_2x4(x, dy, dw []float32, p []int) {
+	DWBF16Ref(2, 64, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_3x4(x, dy, dw []float32, p []int) {
+	DWBF16Ref(3, 64, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_4x4(x, dy, dw []float32, p []int) {
+	DWBF16Ref(4, 64, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_5x4(x, dy, dw []float32, p []int) {
+	DWBF16Ref(5, 64, x, dy, dw, p)
+}
+
+func convDWAVX512BF16_6x4(x, dy, dw []float32, p []int) {
+	DWBF16Ref(6, 64, x, dy, dw, p)
+}

@@ -20,7 +20,34 @@ func setsUnderTest(t *testing.T) []*Set {
 			t.Logf("skipping level %v: CPU lacks it", l)
 		}
 	}
+	out = append(out, BF16For(false))
+	if info.Hardware >= cpu.AVX512 && info.BF16() {
+		out = append(out, BF16For(true))
+	} else {
+		t.Logf("skipping the avx512-bf16 kernels: CPU lacks AVX512_BF16")
+	}
 	return out
+}
+
+// kernelRefs returns the specifications of set s's kernels, the random
+// operand maker (pairs of bf16 in a float32's bits for the bfloat16 sets)
+// and the absolute value of such an operand, for the error scale.
+func kernelRefs(s *Set) (fwd func(mr, nr int, x, w, y, bias []float32, p []int), dw func(mr, nr int, x, dy, dw []float32, p []int),
+	operands func(rng *rand.Rand, n int) []float32, absOp func(v float32) float32, perTerm int) {
+	if !s.BF16 {
+		return FwdRef, DWRef, randFloats, func(v float32) float32 { return float32(math.Abs(float64(v))) }, 1
+	}
+	pairs := func(rng *rand.Rand, n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			lo := math.Float32bits(rng.Float32()*2-1) >> 16
+			hi := math.Float32bits(rng.Float32()*2-1) >> 16
+			v[i] = math.Float32frombits(lo | hi<<16)
+		}
+		return v
+	}
+	abs := func(v float32) float32 { return math.Float32frombits(math.Float32bits(v) & 0x7fff7fff) }
+	return FwdBF16Ref, DWBF16Ref, pairs, abs, 2
 }
 
 func randFloats(rng *rand.Rand, n int) []float32 {
@@ -68,6 +95,7 @@ func TestTablesComplete(t *testing.T) {
 func TestFwdMatchesRef(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, s := range setsUnderTest(t) {
+		fwdRef, _, operands, absOp, perTerm := kernelRefs(s)
 		for nv, maxMR := range s.MaxMR {
 			for mr := 1; mr <= maxMR; mr++ {
 				nr := nv * s.Lanes
@@ -89,8 +117,8 @@ func TestFwdMatchesRef(t *testing.T) {
 						maxOff = max(maxOff, off)
 						p = append(p, off)
 					}
-					x := randFloats(rng, nrows*p[FwdRowX]+ntiles*p[FwdTileX]+mr*pixX+maxOff+nc+1)
-					w := randFloats(rng, ntaps*nc*nr)
+					x := operands(rng, nrows*p[FwdRowX]+ntiles*p[FwdTileX]+mr*pixX+maxOff+nc+1)
+					w := operands(rng, ntaps*nc*nr)
 					bias := randFloats(rng, nr)
 					ylen := nrows*p[FwdRowY] + ntiles*p[FwdTileY] + mr*ldy + 8
 					y0 := make([]float32, ylen)
@@ -108,19 +136,20 @@ func TestFwdMatchesRef(t *testing.T) {
 					}
 					got, want := append([]float32(nil), y0...), append([]float32(nil), y0...)
 					s.Fwd[nv][mr](x, w, got, bias, p)
-					FwdRef(mr, nr, x, w, want, bias, p)
+					fwdRef(mr, nr, x, w, want, bias, p)
 					// Scale: the same sum of absolute values.
-					abs := func(v []float32) []float32 {
+					absWith := func(v []float32, f func(float32) float32) []float32 {
 						a := make([]float32, len(v))
 						for i, e := range v {
-							a[i] = float32(math.Abs(float64(e)))
+							a[i] = f(e)
 						}
 						return a
 					}
-					scale := abs(y0)
+					absF := func(v float32) float32 { return float32(math.Abs(float64(v))) }
+					scale := absWith(y0, absF)
 					pa := append([]int(nil), p...)
 					pa[FwdFlags] &^= FlagReLU
-					FwdRef(mr, nr, abs(x), abs(w), scale, abs(bias), pa)
+					fwdRef(mr, nr, absWith(x, absOp), absWith(w, absOp), scale, absWith(bias, absF), pa)
 					name := fmt.Sprintf("%v convFwd %dx%d nrows=%d ntiles=%d ntaps=%d nc=%d flags=%d", s.Level, mr, nv, nrows, ntiles, ntaps, nc, flags)
 					for i := range got {
 						if y0[i] == guard {
@@ -129,7 +158,7 @@ func TestFwdMatchesRef(t *testing.T) {
 							}
 							continue
 						}
-						if !within(got[i], want[i], scale[i], ntaps*nc+2) {
+						if !within(got[i], want[i], scale[i], perTerm*ntaps*nc+2) {
 							t.Fatalf("%s: y[%d] = %v, want %v", name, i, got[i], want[i])
 						}
 					}
@@ -145,6 +174,7 @@ func TestFwdMatchesRef(t *testing.T) {
 func TestDWMatchesRef(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, s := range setsUnderTest(t) {
+		_, dwRef, operands, _, perTerm := kernelRefs(s)
 		for nv, maxMR := range s.MaxMR {
 			for mr := 1; mr <= maxMR; mr++ {
 				nr := nv * s.Lanes
@@ -159,8 +189,8 @@ func TestDWMatchesRef(t *testing.T) {
 					p[DWRowX], p[DWRowDY] = npix*pixX+rng.IntN(4), npix*pixDY+rng.IntN(4)
 					p[DWLdw], p[DWFlags] = nr+rng.IntN(4), trial%2
 					p[DWNImg], p[DWImgX], p[DWImgDY] = nimg, nrows*p[DWRowX]+rng.IntN(5), nrows*p[DWRowDY]+rng.IntN(5)
-					x := randFloats(rng, nimg*p[DWImgX]+nrows*p[DWRowX]+npix*pixX+mr)
-					dy := randFloats(rng, nimg*p[DWImgDY]+nrows*p[DWRowDY]+npix*pixDY+nr)
+					x := operands(rng, nimg*p[DWImgX]+nrows*p[DWRowX]+npix*pixX+mr)
+					dy := operands(rng, nimg*p[DWImgDY]+nrows*p[DWRowDY]+npix*pixDY+nr)
 					dw0 := make([]float32, mr*p[DWLdw]+5)
 					for i := range dw0 {
 						dw0[i] = guard
@@ -172,7 +202,7 @@ func TestDWMatchesRef(t *testing.T) {
 					}
 					got, want := append([]float32(nil), dw0...), append([]float32(nil), dw0...)
 					s.DW[nv][mr](x, dy, got, p)
-					DWRef(mr, nr, x, dy, want, p)
+					dwRef(mr, nr, x, dy, want, p)
 					name := fmt.Sprintf("%v convDW %dx%d imgs=%d rows=%d pix=%d flags=%d", s.Level, mr, nv, nimg, nrows, npix, p[DWFlags])
 					for i := range got {
 						if dw0[i] == guard {
@@ -181,7 +211,7 @@ func TestDWMatchesRef(t *testing.T) {
 							}
 							continue
 						}
-						if !within(got[i], want[i], float32(nimg*nrows*npix+1)*2, nimg*nrows*npix+1) {
+						if !within(got[i], want[i], float32(perTerm*nimg*nrows*npix+1)*2, perTerm*nimg*nrows*npix+1) {
 							t.Fatalf("%s: dw[%d] = %v, want %v", name, i, got[i], want[i])
 						}
 					}

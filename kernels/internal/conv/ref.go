@@ -12,6 +12,8 @@
 // catch a caller that gets this wrong.
 package conv
 
+import "math"
+
 // Fwd parameter block indices (see FwdRef).
 const (
 	FwdNTiles = iota // number of tiles
@@ -152,6 +154,98 @@ func ColSumRef(acc, m []float32, rows, ld int) {
 		row := m[i*ld : i*ld+len(acc)]
 		for j, v := range row {
 			acc[j] += v
+		}
+	}
+}
+
+// bf16Dot returns acc plus the pairwise dot of the bf16 pairs held in the
+// bits of a and b (low half: the first of the pair, high half: the second),
+// as VDPBF16PS computes it: the high product added first, then the low one,
+// each rounded to float32 (the products themselves are exact).
+func bf16Dot(acc, a, b float32) float32 {
+	ua, ub := math.Float32bits(a), math.Float32bits(b)
+	acc += math.Float32frombits(ua&0xffff0000) * math.Float32frombits(ub&0xffff0000)
+	acc += math.Float32frombits(ua<<16) * math.Float32frombits(ub<<16)
+	return acc
+}
+
+// FwdBF16Ref is the specification of the bfloat16 forward kernels
+// convFwd<ISA>BF16_<mr>x<nv>: FwdRef with every element of x and w a pair
+// of bf16 along the reduction (the float32's bits: the first in the low 16,
+// the second in the high 16), each product of an x and a w element the
+// pairs' dot product (bf16Dot); y and bias are float32. The assembly uses
+// VDPBF16PS, which also flushes denormals: results agree bit for bit away
+// from denormals.
+func FwdBF16Ref(mr, nr int, x, w, y, bias []float32, p []int) {
+	nt, ntaps, nc := p[FwdNTiles], p[FwdNTaps], p[FwdNC]
+	taps := p[FwdTaps : FwdTaps+ntaps]
+	var acc [16 * 64]float32
+	for rt := 0; rt < p[FwdNRows]*nt; rt++ {
+		row, t := rt/nt, rt%nt
+		a := acc[:mr*nr]
+		clear(a)
+		xt := row*p[FwdRowX] + t*p[FwdTileX]
+		for tau, off := range taps {
+			wt := w[tau*nc*nr : (tau+1)*nc*nr]
+			for i := 0; i < mr; i++ {
+				xs := x[xt+i*p[FwdPixX]+off:][:nc]
+				ai := a[i*nr : (i+1)*nr]
+				for c, xv := range xs {
+					for j, wv := range wt[c*nr : (c+1)*nr] {
+						ai[j] = bf16Dot(ai[j], xv, wv)
+					}
+				}
+			}
+		}
+		for i := 0; i < mr; i++ {
+			o := row*p[FwdRowY] + t*p[FwdTileY] + i*p[FwdLdy]
+			row := y[o : o+nr]
+			for j := range row {
+				v := a[i*nr+j]
+				if p[FwdFlags]&FlagAccumulate != 0 {
+					v += row[j]
+				}
+				if p[FwdFlags]&FlagBias != 0 {
+					v += bias[j]
+				}
+				if p[FwdFlags]&FlagReLU != 0 && !(v > 0) {
+					v = 0
+				}
+				row[j] = v
+			}
+		}
+	}
+}
+
+// DWBF16Ref is the specification of the bfloat16 weight-gradient kernels
+// convDW<ISA>BF16_<mr>x<nv>: DWRef with every element of x and dy a pair of
+// bf16 along the pixels (see FwdBF16Ref), each product the pairs' dot
+// product; dw is float32.
+func DWBF16Ref(mr, nr int, x, dy, dw []float32, p []int) {
+	var acc [16 * 64]float32
+	a := acc[:mr*nr]
+	for img := 0; img < p[DWNImg]; img++ {
+		for row := 0; row < p[DWNRows]; row++ {
+			for q := 0; q < p[DWNPix]; q++ {
+				xs := x[img*p[DWImgX]+row*p[DWRowX]+q*p[DWPixX]:][:mr]
+				g := dy[img*p[DWImgDY]+row*p[DWRowDY]+q*p[DWPixDY]:][:nr]
+				for i, xv := range xs {
+					ai := a[i*nr : (i+1)*nr]
+					for j, gv := range g {
+						ai[j] = bf16Dot(ai[j], xv, gv)
+					}
+				}
+			}
+		}
+	}
+	for i := 0; i < mr; i++ {
+		row := dw[i*p[DWLdw] : i*p[DWLdw]+nr]
+		for j := range row {
+			if p[DWFlags]&FlagAccumulate != 0 {
+				row[j] += a[i*nr+j]
+			} else {
+				row[j] = a[i*nr+j]
+			}
 		}
 	}
 }

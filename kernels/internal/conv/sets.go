@@ -19,9 +19,15 @@ type Set struct {
 	// Fwd[nv][mr] and DW[nv][mr] are the kernels for tiles of mr pixels (or
 	// window values) × nv·Lanes output channels; MaxMR[nv] is the largest mr
 	// (0: no kernels with nv vectors).
-	Fwd    [5][]FwdFunc
-	DW     [5][]DWFunc
-	MaxMR  [5]int
+	Fwd   [5][]FwdFunc
+	DW    [5][]DWFunc
+	MaxMR [5]int
+	// InFlight is how many independent multiply-adds the core needs in
+	// flight to keep its pipes busy (latency × pipes): tiles with fewer
+	// accumulators wait on latency.
+	InFlight int
+	// BF16: the kernels take pairs of bf16 (FwdBF16Ref, DWBF16Ref).
+	BF16   bool
 	colSum func(acc, m []float32, rows, ld int)
 }
 
@@ -31,10 +37,27 @@ type Set struct {
 // assembly (noasm, other architectures) the avx2 and avx512 kernels are their
 // pure-Go twins (conv_noasm.go).
 var (
-	goSet     = Set{Level: cpu.Generic, Lanes: 8, Fwd: fwdGo, DW: dwGo, MaxMR: heights(fwdGo), colSum: ColSumRef}
-	avx2Set   = Set{Level: cpu.AVX2, Lanes: 8, Fwd: fwdAVX2, DW: dwAVX2, MaxMR: heights(fwdAVX2), colSum: convColSumAVX2}
-	avx512Set = Set{Level: cpu.AVX512, Lanes: 16, Fwd: fwdAVX512, DW: dwAVX512, MaxMR: heights(fwdAVX512), colSum: convColSumAVX512}
+	goSet     = Set{Level: cpu.Generic, Lanes: 8, Fwd: fwdGo, DW: dwGo, MaxMR: heights(fwdGo), InFlight: 8, colSum: ColSumRef}
+	avx2Set   = Set{Level: cpu.AVX2, Lanes: 8, Fwd: fwdAVX2, DW: dwAVX2, MaxMR: heights(fwdAVX2), InFlight: 8, colSum: convColSumAVX2}
+	avx512Set = Set{Level: cpu.AVX512, Lanes: 16, Fwd: fwdAVX512, DW: dwAVX512, MaxMR: heights(fwdAVX512), InFlight: 8, colSum: convColSumAVX512}
+
+	// The bfloat16 sets (see BF16For): VDPBF16PS has a longer latency than
+	// FMA, so more accumulators must be in flight.
+	goBF16Set     = Set{Level: cpu.Generic, Lanes: 8, Fwd: fwdGoBF16, DW: dwGoBF16, MaxMR: heights(fwdGoBF16), InFlight: 8, BF16: true, colSum: ColSumRef}
+	avx512BF16Set = Set{Level: cpu.AVX512, Lanes: 16, Fwd: fwdAVX512BF16, DW: dwAVX512BF16, MaxMR: heights(fwdAVX512BF16), InFlight: 12, BF16: true, colSum: convColSumAVX512}
 )
+
+// BF16For returns the bfloat16 kernel set: the VDPBF16PS kernels when simd
+// (the Context runs avx512 on a CPU with AVX512_BF16), else their pure-Go
+// forms. Its kernels take pairs of bf16 where the float32 sets take one
+// float32 (FwdBF16Ref, DWBF16Ref); accumulators, outputs and the bias stay
+// float32.
+func BF16For(simd bool) *Set {
+	if simd {
+		return &avx512BF16Set
+	}
+	return &goBF16Set
+}
 
 // heights returns the largest tile height of each vector count of a table.
 func heights(t [5][]FwdFunc) [5]int {

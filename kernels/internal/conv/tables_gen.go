@@ -38,6 +38,33 @@ var dwAVX512 = [5][]DWFunc{
 	4: {nil, convDWAVX512_1x4, convDWAVX512_2x4, convDWAVX512_3x4, convDWAVX512_4x4, convDWAVX512_5x4, convDWAVX512_6x4},
 }
 
+// The bfloat16 kernels (AVX512_BF16) at the avx512 tiles, and their pure-Go
+// forms at the avx2 tiles for CPUs without it.
+
+var fwdGoBF16 = [5][]FwdFunc{
+	1: {nil, convFwdGoBF16_1x1, convFwdGoBF16_2x1, convFwdGoBF16_3x1, convFwdGoBF16_4x1, convFwdGoBF16_5x1, convFwdGoBF16_6x1, convFwdGoBF16_7x1, convFwdGoBF16_8x1, convFwdGoBF16_9x1, convFwdGoBF16_10x1, convFwdGoBF16_11x1, convFwdGoBF16_12x1},
+	2: {nil, convFwdGoBF16_1x2, convFwdGoBF16_2x2, convFwdGoBF16_3x2, convFwdGoBF16_4x2, convFwdGoBF16_5x2, convFwdGoBF16_6x2},
+}
+
+var fwdAVX512BF16 = [5][]FwdFunc{
+	1: {nil, convFwdAVX512BF16_1x1, convFwdAVX512BF16_2x1, convFwdAVX512BF16_3x1, convFwdAVX512BF16_4x1, convFwdAVX512BF16_5x1, convFwdAVX512BF16_6x1, convFwdAVX512BF16_7x1, convFwdAVX512BF16_8x1, convFwdAVX512BF16_9x1, convFwdAVX512BF16_10x1, convFwdAVX512BF16_11x1, convFwdAVX512BF16_12x1, convFwdAVX512BF16_13x1, convFwdAVX512BF16_14x1},
+	2: {nil, convFwdAVX512BF16_1x2, convFwdAVX512BF16_2x2, convFwdAVX512BF16_3x2, convFwdAVX512BF16_4x2, convFwdAVX512BF16_5x2, convFwdAVX512BF16_6x2, convFwdAVX512BF16_7x2, convFwdAVX512BF16_8x2, convFwdAVX512BF16_9x2, convFwdAVX512BF16_10x2, convFwdAVX512BF16_11x2, convFwdAVX512BF16_12x2, convFwdAVX512BF16_13x2, convFwdAVX512BF16_14x2},
+	3: {nil, convFwdAVX512BF16_1x3, convFwdAVX512BF16_2x3, convFwdAVX512BF16_3x3, convFwdAVX512BF16_4x3, convFwdAVX512BF16_5x3, convFwdAVX512BF16_6x3, convFwdAVX512BF16_7x3, convFwdAVX512BF16_8x3, convFwdAVX512BF16_9x3},
+	4: {nil, convFwdAVX512BF16_1x4, convFwdAVX512BF16_2x4, convFwdAVX512BF16_3x4, convFwdAVX512BF16_4x4, convFwdAVX512BF16_5x4, convFwdAVX512BF16_6x4},
+}
+
+var dwGoBF16 = [5][]DWFunc{
+	1: {nil, convDWGoBF16_1x1, convDWGoBF16_2x1, convDWGoBF16_3x1, convDWGoBF16_4x1, convDWGoBF16_5x1, convDWGoBF16_6x1, convDWGoBF16_7x1, convDWGoBF16_8x1, convDWGoBF16_9x1, convDWGoBF16_10x1, convDWGoBF16_11x1, convDWGoBF16_12x1},
+	2: {nil, convDWGoBF16_1x2, convDWGoBF16_2x2, convDWGoBF16_3x2, convDWGoBF16_4x2, convDWGoBF16_5x2, convDWGoBF16_6x2},
+}
+
+var dwAVX512BF16 = [5][]DWFunc{
+	1: {nil, convDWAVX512BF16_1x1, convDWAVX512BF16_2x1, convDWAVX512BF16_3x1, convDWAVX512BF16_4x1, convDWAVX512BF16_5x1, convDWAVX512BF16_6x1, convDWAVX512BF16_7x1, convDWAVX512BF16_8x1, convDWAVX512BF16_9x1, convDWAVX512BF16_10x1, convDWAVX512BF16_11x1, convDWAVX512BF16_12x1, convDWAVX512BF16_13x1, convDWAVX512BF16_14x1},
+	2: {nil, convDWAVX512BF16_1x2, convDWAVX512BF16_2x2, convDWAVX512BF16_3x2, convDWAVX512BF16_4x2, convDWAVX512BF16_5x2, convDWAVX512BF16_6x2, convDWAVX512BF16_7x2, convDWAVX512BF16_8x2, convDWAVX512BF16_9x2, convDWAVX512BF16_10x2, convDWAVX512BF16_11x2, convDWAVX512BF16_12x2, convDWAVX512BF16_13x2, convDWAVX512BF16_14x2},
+	3: {nil, convDWAVX512BF16_1x3, convDWAVX512BF16_2x3, convDWAVX512BF16_3x3, convDWAVX512BF16_4x3, convDWAVX512BF16_5x3, convDWAVX512BF16_6x3, convDWAVX512BF16_7x3, convDWAVX512BF16_8x3, convDWAVX512BF16_9x3},
+	4: {nil, convDWAVX512BF16_1x4, convDWAVX512BF16_2x4, convDWAVX512BF16_3x4, convDWAVX512BF16_4x4, convDWAVX512BF16_5x4, convDWAVX512BF16_6x4},
+}
+
 // Level generic's kernels are the specifications at the avx2 tile sizes.
 
 func convFwdGo_1x1(x, w, y, bias []float32, p []int)  { FwdRef(1, 8, x, w, y, bias, p) }
@@ -77,3 +104,41 @@ func convDWGo_3x2(x, dy, dw []float32, p []int)  { DWRef(3, 16, x, dy, dw, p) }
 func convDWGo_4x2(x, dy, dw []float32, p []int)  { DWRef(4, 16, x, dy, dw, p) }
 func convDWGo_5x2(x, dy, dw []float32, p []int)  { DWRef(5, 16, x, dy, dw, p) }
 func convDWGo_6x2(x, dy, dw []float32, p []int)  { DWRef(6, 16, x, dy, dw, p) }
+
+func convFwdGoBF16_1x1(x, w, y, bias []float32, p []int)  { FwdBF16Ref(1, 8, x, w, y, bias, p) }
+func convFwdGoBF16_2x1(x, w, y, bias []float32, p []int)  { FwdBF16Ref(2, 8, x, w, y, bias, p) }
+func convFwdGoBF16_3x1(x, w, y, bias []float32, p []int)  { FwdBF16Ref(3, 8, x, w, y, bias, p) }
+func convFwdGoBF16_4x1(x, w, y, bias []float32, p []int)  { FwdBF16Ref(4, 8, x, w, y, bias, p) }
+func convFwdGoBF16_5x1(x, w, y, bias []float32, p []int)  { FwdBF16Ref(5, 8, x, w, y, bias, p) }
+func convFwdGoBF16_6x1(x, w, y, bias []float32, p []int)  { FwdBF16Ref(6, 8, x, w, y, bias, p) }
+func convFwdGoBF16_7x1(x, w, y, bias []float32, p []int)  { FwdBF16Ref(7, 8, x, w, y, bias, p) }
+func convFwdGoBF16_8x1(x, w, y, bias []float32, p []int)  { FwdBF16Ref(8, 8, x, w, y, bias, p) }
+func convFwdGoBF16_9x1(x, w, y, bias []float32, p []int)  { FwdBF16Ref(9, 8, x, w, y, bias, p) }
+func convFwdGoBF16_10x1(x, w, y, bias []float32, p []int) { FwdBF16Ref(10, 8, x, w, y, bias, p) }
+func convFwdGoBF16_11x1(x, w, y, bias []float32, p []int) { FwdBF16Ref(11, 8, x, w, y, bias, p) }
+func convFwdGoBF16_12x1(x, w, y, bias []float32, p []int) { FwdBF16Ref(12, 8, x, w, y, bias, p) }
+func convFwdGoBF16_1x2(x, w, y, bias []float32, p []int)  { FwdBF16Ref(1, 16, x, w, y, bias, p) }
+func convFwdGoBF16_2x2(x, w, y, bias []float32, p []int)  { FwdBF16Ref(2, 16, x, w, y, bias, p) }
+func convFwdGoBF16_3x2(x, w, y, bias []float32, p []int)  { FwdBF16Ref(3, 16, x, w, y, bias, p) }
+func convFwdGoBF16_4x2(x, w, y, bias []float32, p []int)  { FwdBF16Ref(4, 16, x, w, y, bias, p) }
+func convFwdGoBF16_5x2(x, w, y, bias []float32, p []int)  { FwdBF16Ref(5, 16, x, w, y, bias, p) }
+func convFwdGoBF16_6x2(x, w, y, bias []float32, p []int)  { FwdBF16Ref(6, 16, x, w, y, bias, p) }
+
+func convDWGoBF16_1x1(x, dy, dw []float32, p []int)  { DWBF16Ref(1, 8, x, dy, dw, p) }
+func convDWGoBF16_2x1(x, dy, dw []float32, p []int)  { DWBF16Ref(2, 8, x, dy, dw, p) }
+func convDWGoBF16_3x1(x, dy, dw []float32, p []int)  { DWBF16Ref(3, 8, x, dy, dw, p) }
+func convDWGoBF16_4x1(x, dy, dw []float32, p []int)  { DWBF16Ref(4, 8, x, dy, dw, p) }
+func convDWGoBF16_5x1(x, dy, dw []float32, p []int)  { DWBF16Ref(5, 8, x, dy, dw, p) }
+func convDWGoBF16_6x1(x, dy, dw []float32, p []int)  { DWBF16Ref(6, 8, x, dy, dw, p) }
+func convDWGoBF16_7x1(x, dy, dw []float32, p []int)  { DWBF16Ref(7, 8, x, dy, dw, p) }
+func convDWGoBF16_8x1(x, dy, dw []float32, p []int)  { DWBF16Ref(8, 8, x, dy, dw, p) }
+func convDWGoBF16_9x1(x, dy, dw []float32, p []int)  { DWBF16Ref(9, 8, x, dy, dw, p) }
+func convDWGoBF16_10x1(x, dy, dw []float32, p []int) { DWBF16Ref(10, 8, x, dy, dw, p) }
+func convDWGoBF16_11x1(x, dy, dw []float32, p []int) { DWBF16Ref(11, 8, x, dy, dw, p) }
+func convDWGoBF16_12x1(x, dy, dw []float32, p []int) { DWBF16Ref(12, 8, x, dy, dw, p) }
+func convDWGoBF16_1x2(x, dy, dw []float32, p []int)  { DWBF16Ref(1, 16, x, dy, dw, p) }
+func convDWGoBF16_2x2(x, dy, dw []float32, p []int)  { DWBF16Ref(2, 16, x, dy, dw, p) }
+func convDWGoBF16_3x2(x, dy, dw []float32, p []int)  { DWBF16Ref(3, 16, x, dy, dw, p) }
+func convDWGoBF16_4x2(x, dy, dw []float32, p []int)  { DWBF16Ref(4, 16, x, dy, dw, p) }
+func convDWGoBF16_5x2(x, dy, dw []float32, p []int)  { DWBF16Ref(5, 16, x, dy, dw, p) }
+func convDWGoBF16_6x2(x, dy, dw []float32, p []int)  { DWBF16Ref(6, 16, x, dy, dw, p) }

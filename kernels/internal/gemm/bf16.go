@@ -179,11 +179,38 @@ func microBF16Ref(mr, nr, kp int, a []uint16, lda int, b []uint32, c []float32, 
 // BF16Matrix is an operand of GemmBF16: float32 (F32, rounded to bf16 as it
 // is packed) or bf16 (BF16); element (i, j) of op(M) at index i·Stride+j, or
 // j·Stride+i when Trans.
+//
+// A B operand may instead come packed (Packed, from PackBF16Panels): op(B)
+// rounded and laid out once as the panels GemmBF16 would pack, for all of
+// k, so that a product with fixed weights skips the packing.
 type BF16Matrix struct {
 	F32    []float32
 	BF16   []uint16
+	Packed []uint32
 	Stride int
 	Trans  bool
+}
+
+// PackedBF16Len is the length of PackBF16Panels's output for op(B) of
+// k×n: ⌈n/BF16Panel⌉ panels of ⌈k/2⌉ k-pairs.
+func PackedBF16Len(k, n int) int { return (n + BF16Panel - 1) / BF16Panel * ((k + 1) / 2) * BF16Panel }
+
+// PackBF16Panels packs panels [q0, q1) of op(B) (k×n, B as F32 or BF16)
+// into dst (PackedBF16Len(k, n) long): panel q holds columns
+// [q·BF16Panel, (q+1)·BF16Panel) as ⌈k/2⌉ k-pairs, zero past k and n, at
+// dst[q·⌈k/2⌉·BF16Panel:].
+func PackBF16Panels(dst []uint32, b BF16Matrix, k, n, q0, q1 int, simd bool) {
+	kp := (k + 1) / 2
+	// In blocks of packChunk values of k, so that the panel rows being
+	// written stay in L1 (a whole panel of a long k does not).
+	const packChunk = 256
+	for q := q0; q < q1; q++ {
+		panel := dst[q*kp*BF16Panel : (q+1)*kp*BF16Panel]
+		for pc := 0; pc < k; pc += packChunk {
+			kc := min(packChunk, k-pc)
+			packPairs(panel[pc/2*BF16Panel:(pc+kc+1)/2*BF16Panel], b, pc, q*BF16Panel, kc, min(BF16Panel, n-q*BF16Panel), simd)
+		}
+	}
 }
 
 // at returns element (r, c) of the matrix as stored, as bf16.
@@ -216,17 +243,23 @@ func GemmBF16(ws *Workspace, kern BF16Kernel, bl Blocking, m, n, k int, alpha fl
 	w := &ws.bf16
 	ad, lda := prepareA(w, a, m, k, kern.SIMD)
 	nr := kern.NR
+	kpAll := (k + 1) / 2
+	if b.Packed != nil && (bl.NC%BF16Panel != 0 || nr%BF16Panel != 0) {
+		panic(fmt.Sprintf("gemm: GemmBF16 with packed B needs NC (%d) and NR (%d) multiples of %d", bl.NC, nr, BF16Panel))
+	}
 	for jc := 0; jc < n; jc += bl.NC {
 		nc := min(bl.NC, n-jc)
 		for pc := 0; pc < k; pc += bl.KC {
 			kc := min(bl.KC, k-pc)
 			kp := (kc + 1) / 2
 			panels := (nc + BF16Panel - 1) / BF16Panel
-			if need := panels * kp * BF16Panel; len(w.b) < need {
-				w.b = make([]uint32, need)
-			}
-			for q := 0; q < panels; q++ {
-				packPairs(w.b[q*kp*BF16Panel:(q+1)*kp*BF16Panel], b, pc, jc+q*BF16Panel, kc, min(BF16Panel, nc-q*BF16Panel), kern.SIMD)
+			if b.Packed == nil {
+				if need := panels * kp * BF16Panel; len(w.b) < need {
+					w.b = make([]uint32, need)
+				}
+				for q := 0; q < panels; q++ {
+					packPairs(w.b[q*kp*BF16Panel:(q+1)*kp*BF16Panel], b, pc, jc+q*BF16Panel, kc, min(BF16Panel, nc-q*BF16Panel), kern.SIMD)
+				}
 			}
 			bet := beta
 			if pc > 0 {
@@ -240,7 +273,12 @@ func GemmBF16(ws *Workspace, kern BF16Kernel, bl Blocking, m, n, k int, alpha fl
 					if cols <= nr/2 {
 						table = kern.Half
 					}
-					bp := w.b[jr/BF16Panel*kp*BF16Panel:]
+					var bp []uint32
+					if b.Packed != nil {
+						bp = b.Packed[((jc+jr)/BF16Panel*kpAll+pc/2)*BF16Panel:]
+					} else {
+						bp = w.b[jr/BF16Panel*kp*BF16Panel:]
+					}
 					for ir := 0; ir < mc; ir += kern.MR {
 						rows := min(kern.MR, mc-ir)
 						table[rows](kp, ad[(ic+ir)*lda+pc:], lda, bp, c[(ic+ir)*ldc+jc+jr:], ldc, alpha, bet, cols)
@@ -376,5 +414,36 @@ func packPairsFromBF16(dst []uint32, b BF16Matrix, pc, j0, kc, cols int) {
 	}
 	for p := 0; p < kp; p++ {
 		clear(dst[p*BF16Panel+cols : (p+1)*BF16Panel])
+	}
+}
+
+// pairRowsRef is the specification of pairRowsBF16AVX512: for r < rows
+// and i < 16·n16, dst[r·ldd+i] = ToBF16(src[r·lds+i]) |
+// ToBF16(src[r·lds+off+i])<<16.
+func pairRowsRef(rows, n16 int, src []float32, lds, off int, dst []uint32, ldd int) {
+	for r := 0; r < rows; r++ {
+		for i := 0; i < 16*n16; i++ {
+			dst[r*ldd+i] = uint32(ToBF16(src[r*lds+i])) | uint32(ToBF16(src[r*lds+off+i]))<<16
+		}
+	}
+}
+
+// PairRowsBF16 sets dst[r·ldd+i] = ToBF16(src[r·lds+i]) |
+// ToBF16(src[r·lds+off+i])<<16 for r < rows and i < n: rows of pairs of
+// bf16 taken from two float32 vectors off apart (with VCVTNE2PS2BF16 when
+// simd). The caller guarantees the slices are long enough.
+func PairRowsBF16(rows, n int, src []float32, lds, off int, dst []uint32, ldd int, simd bool) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	n0 := 0
+	if simd && n >= 16 {
+		pairRowsBF16AVX512(rows, n/16, src, lds, off, dst, ldd)
+		n0 = n / 16 * 16
+	}
+	for r := 0; r < rows; r++ {
+		for i := n0; i < n; i++ {
+			dst[r*ldd+i] = uint32(ToBF16(src[r*lds+i])) | uint32(ToBF16(src[r*lds+off+i]))<<16
+		}
 	}
 }

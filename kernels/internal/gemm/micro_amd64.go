@@ -329,6 +329,11 @@ func gemmBF16AVX512_12x16(kp int, a []uint16, lda int, b []uint32, c []float32, 
 //go:noescape
 func packPairsBF16AVX512(kp int, b []float32, ldb int, dst []uint32)
 
+// pairRowsBF16AVX512 sets dst[r·ldd+i] = bf16(src[r·lds+i]) | bf16(src[r·lds+off+i])<<16 for r < rows, i < 16·n16, rounded to nearest even. pairRowsRef is its specification.
+//
+//go:noescape
+func pairRowsBF16AVX512(rows int, n16 int, src []float32, lds int, off int, dst []uint32, ldd int)
+
 // toBF16AVX512 sets dst[i] = bf16(src[i]), rounded to nearest even as VCVTNEPS2BF16 does, for i < len(src)/16·16; dst must be at least that long. toBF16Blocks is its specification.
 //
 //go:noescape

@@ -17093,6 +17093,52 @@ DATA bf16Interleave<>+60(SB)/2, $0x000f
 DATA bf16Interleave<>+62(SB)/2, $0x001f
 GLOBL bf16Interleave<>(SB), RODATA|NOPTR, $64
 
+// func pairRowsBF16AVX512(rows int, n16 int, src []float32, lds int, off int, dst []uint32, ldd int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·pairRowsBF16AVX512(SB), NOSPLIT, $0-88
+	MOVQ      rows+0(FP), AX
+	MOVQ      n16+8(FP), CX
+	MOVQ      src_base+16(FP), DX
+	MOVQ      lds+40(FP), BX
+	SHLQ      $0x02, BX
+	MOVQ      off+48(FP), SI
+	SHLQ      $0x02, SI
+	MOVQ      dst_base+56(FP), DI
+	MOVQ      ldd+80(FP), R8
+	SHLQ      $0x02, R8
+	VMOVDQU16 bf16Interleave<>+0(SB), Z31
+	TESTQ     AX, AX
+	JZ        pairRowsBF16AVX512_done
+	TESTQ     CX, CX
+	JZ        pairRowsBF16AVX512_done
+
+pairRowsBF16AVX512_row:
+	MOVQ DX, R9
+	MOVQ DI, R10
+	MOVQ CX, R11
+
+pairRowsBF16AVX512_loop:
+	VMOVUPS (R9), Z0
+	VMOVUPS (R9)(SI*1), Z1
+
+	// VCVTNE2PS2BF16 Z0, Z1, Z2
+	LONG      $0x4877f262
+	WORD      $0xd072
+	VPERMW    Z2, Z31, Z3
+	VMOVDQU32 Z3, (R10)
+	ADDQ      $0x40, R9
+	ADDQ      $0x40, R10
+	DECQ      R11
+	JNZ       pairRowsBF16AVX512_loop
+	ADDQ      BX, DX
+	ADDQ      R8, DI
+	DECQ      AX
+	JNZ       pairRowsBF16AVX512_row
+
+pairRowsBF16AVX512_done:
+	VZEROUPPER
+	RET
+
 // func toBF16AVX512(dst []uint16, src []float32)
 // Requires: AVX, AVX512F
 TEXT ·toBF16AVX512(SB), NOSPLIT, $0-48
