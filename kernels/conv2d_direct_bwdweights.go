@@ -16,6 +16,22 @@ var (
 	convDWPanelBytes = 24 << 10
 )
 
+// convDWGatherPad is the padding, in floats, after each pixel of a gathered
+// input band (see convDWGather): one cache line, so that the pixels' rows do
+// not fall a power of two bytes apart.
+const convDWGatherPad = 16
+
+// convDWGather reports whether the backward-weights pass of s copies each
+// band's input pixels into a contiguous, padded buffer before the kernels
+// sweep it: for strided 1×1 filters whose pixels lie a multiple of 4 KiB
+// apart in x (StrideW·C floats; ResNet-50's c512 stride-2 projection), so
+// that every pixel's line would fall in the same L1 set and the window
+// tiles, which re-read the band once per tile, would miss on set conflicts.
+// At 2 KiB (the c256 projection) the copy measured no faster.
+func convDWGather(s Conv2DShape) bool {
+	return s.R == 1 && s.S == 1 && s.StrideW > 1 && s.StrideW*s.C%1024 == 0
+}
+
 // convDWNoPack reports whether the backward-weights pass of s (windows of
 // winLen values, several channel blocks) reads the output gradient in place,
 // window tile outer and channel blocks inner, rather than packed per channel
@@ -54,6 +70,7 @@ type convDWJob struct {
 	winLen, winCols   int
 	jsegs             [2]convSeg
 	pack              bool // dY is packed per channel block
+	gather            bool // x is gathered per band (convDWGather)
 	colFirst, colLast int
 	imgMode           bool // units are whole images, perBand at a time
 	byImage           bool // the loop's items are images, else units
@@ -120,7 +137,7 @@ func conv2DBwdWeightsDirectWith(ctx *Context, s Conv2DShape, set *conv.Set, x, d
 	j := &ctx.conv.dw
 	*j = convDWJob{set: set, s: s, x: x, dy: dy, dw: dw, bias: db != nil, blocks: blocks,
 		P: P, Q: Q, RSC: RSC, kp: kp, winLen: winLen, winCols: winCols,
-		jsegs: convSplitRow(winLen, set.MaxMR[nv]), pack: pack, colFirst: colFirst, colLast: colLast,
+		jsegs: convSplitRow(winLen, set.MaxMR[nv]), pack: pack, gather: convDWGather(s), colFirst: colFirst, colLast: colLast,
 		imgMode: imgMode, band: band, perBand: perBand}
 	defer func() { *j = convDWJob{} }()
 	// The chunks, whose partials are added in order, are whole images
@@ -153,7 +170,8 @@ func conv2DBwdWeightsDirectWith(ctx *Context, s Conv2DShape, set *conv.Set, x, d
 // block by channel block: the block's output-gradient columns are packed into a contiguous [pixels][nv·lanes] panel (the kernels'
 // vector operand, small enough to stay in L1 while every window tile sweeps
 // it), and then every tile of window values runs over the band, reading its
-// broadcast operand from x in place. Each partial value still sums the
+// broadcast operand from x in place (or from the band's gathered copy, see
+// convDWGather). Each partial value still sums the
 // band's pixels in order, so the bits depend on the band, not on the loop
 // order.
 func convDWUnits(ctx *Context, tid, lo, hi int) {
@@ -186,6 +204,13 @@ func convDWUnits(ctx *Context, tid, lo, hi int) {
 		args[conv.DWNPix], args[conv.DWPixX] = Q, s.StrideW*s.C
 		args[conv.DWNRows], args[conv.DWRowX] = p1-p0, s.StrideH*rowStride
 		args[conv.DWNImg], args[conv.DWImgX] = nimg, imgX
+		if j.gather {
+			ps := s.C + convDWGatherPad
+			xp := convThreadBuf(&ctx.conv.xp, tid, npx*ps)
+			convGatherPixels(xp, src, base0, nimg, imgX, p1-p0, s.StrideH*rowStride, Q, s.StrideW*s.C, s.C, ps)
+			src, base0, rowStride = xp, 0, Q*ps
+			args[conv.DWPixX], args[conv.DWRowX], args[conv.DWImgX] = ps, Q*ps, (p1-p0)*Q*ps
+		}
 		args[conv.DWLdw] = kp
 		args[conv.DWFlags] = conv.FlagAccumulate
 		if first {
@@ -248,6 +273,23 @@ func convDWBandInPlace(j *convDWJob, src, g, part []float32, base0, rowStride in
 					}
 					j0 += sg.mr
 				}
+			}
+		}
+	}
+}
+
+// convGatherPixels copies the c values of pixels (img, row, q) at
+// src[base + img·imgX + row·rowX + q·pixX], for img < nimg, row < rows and
+// q < cols, into dst in that order, ps floats apart (ps ≥ c; the padding is
+// left as it was: no kernel reads it).
+func convGatherPixels(dst, src []float32, base, nimg, imgX, rows, rowX, cols, pixX, c, ps int) {
+	i := 0
+	for img := 0; img < nimg; img++ {
+		for row := 0; row < rows; row++ {
+			o := base + img*imgX + row*rowX
+			for q := 0; q < cols; q++ {
+				copy(dst[i:i+c], src[o+q*pixX:o+q*pixX+c])
+				i += ps
 			}
 		}
 	}

@@ -14,6 +14,7 @@ type convBuffers struct {
 	part [][]float32 // per-chunk partial sums
 	band [][]float32 // per-thread zero-padded input bands
 	dy   [][]float32 // per-thread output-gradient bands widened to whole vectors
+	xp   [][]float32 // per-thread packed input bands (backward-weights)
 	tile [][]float32 // per-thread output tiles
 	args [][]int     // per-thread micro-kernel argument blocks
 	// The per-call state, which the bodies of the parallel loops read (see
@@ -74,7 +75,7 @@ func convPerThread(ctx *Context) {
 	}
 	b := &ctx.conv
 	chunks := parallel.ChunksPerThread * t
-	b.band, b.dy, b.tile = make([][]float32, t), make([][]float32, t), make([][]float32, t)
+	b.band, b.dy, b.tile, b.xp = make([][]float32, t), make([][]float32, t), make([][]float32, t), make([][]float32, t)
 	b.args = make([][]int, t)
 	b.part, b.used = make([][]float32, chunks), make([]bool, chunks)
 }

@@ -81,6 +81,18 @@ func TestConv2DDirectChunked(t *testing.T) {
 	})
 }
 
+// TestConv2DDirectBwdWeightsBands runs the direct backward-weights pass with
+// bands of one output row (tiny band and panel budgets), so that bands split
+// images, the packed and gathered band buffers are refilled row by row, and
+// the partial sums accumulate across many bands.
+func TestConv2DDirectBwdWeightsBands(t *testing.T) {
+	defer kernels.SetConvDWBandBytes(1, 1)()
+	bw := lookup(t, kernels.Conv2DBwdWeightsImpls, "direct")
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		kerneltest.TestConv2DBwdWeights(t, ctx, bw)
+	})
+}
+
 // TestConv2DGradients checks every backward implementation against central
 // differences of the forward definition.
 func TestConv2DGradients(t *testing.T) {

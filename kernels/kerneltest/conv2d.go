@@ -43,6 +43,9 @@ func Conv2DShapes(short bool) []kernels.Conv2DShape {
 		sh(2, 8, 8, 32, 48, 1, 1, 2, 0, 1), // ResNet projection: 1×1/2, whole vectors
 		sh(2, 8, 8, 16, 32, 3, 3, 2, 1, 1), // ResNet downsampling 3×3/2 pad 1
 		sh(2, 5, 6, 8, 128, 1, 1, 1, 0, 1), // 1×1 expansion: backward-weights reads dY in place, several blocks
+		// 1×1 with unequal strides and padding, pixels 4 KiB apart:
+		// backward-weights gathers each (zero-padded) band.
+		{N: 2, H: 9, W: 7, C: 512, K: 40, R: 1, S: 1, StrideH: 3, StrideW: 2, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
 	}
 	if short {
 		shapes = []kernels.Conv2DShape{shapes[1], shapes[3], shapes[5], shapes[6], shapes[9], shapes[12], shapes[15]}
