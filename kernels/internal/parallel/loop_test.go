@@ -193,6 +193,10 @@ func TestSpinnerParksWhenDescheduled(t *testing.T) {
 // Fors right after run on the caller alone, every chunk still once, and once
 // the workers are on time again the pool uses them again.
 func TestForGoesSoloAfterALateWorker(t *testing.T) {
+	// A spell long enough to outlast this test's own scheduling delays on a
+	// loaded machine (CI runs it under the race detector beside other tests).
+	defer func(d time.Duration) { soloMin = d }(soloMin)
+	soloMin = 250 * time.Millisecond
 	p := New(2)
 	defer p.Close()
 	var stall atomic.Bool
