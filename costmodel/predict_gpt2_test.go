@@ -1,9 +1,7 @@
 package costmodel
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -21,26 +19,7 @@ import (
 // case of a second run minutes later with the same binary (--kernel
 // TrainStep --match t1024b1 --count 5 --benchtime 1x).
 func gpt2Results(t *testing.T, withStep bool) *Results {
-	t.Helper()
-	f, err := os.Open("testdata/gpt2-small-t1024b1-avx512-t1.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var b strings.Builder
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if !withStep && strings.HasPrefix(sc.Text(), "Benchmark"+benchname.TrainStep+"/") {
-			continue
-		}
-		b.WriteString(sc.Text() + "\n")
-	}
-	m, err := ReadResults(strings.NewReader(b.String()), "gpt2-small-t1024b1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return recordedResults(t, "testdata/gpt2-small-t1024b1-avx512-t1.txt", "gpt2-small-t1024b1", withStep)
 }
 
 // measuredStep is the median of the recorded TrainStep case of GPT-2 small

@@ -15,8 +15,15 @@ import (
 // --set resnet50 --isa avx512 --threads 1 on the dev machine), without the
 // TrainStep case unless withStep.
 func resnetResults(t *testing.T, withStep bool) *Results {
+	return recordedResults(t, "testdata/resnet50-b8-avx512-t1.txt", "resnet50-b8", withStep)
+}
+
+// recordedResults reads a results file recorded on the dev machine as
+// machine label, leaving out its whole-step (TrainStep) cases unless
+// withStep, so that a test can price a step from the kernels alone.
+func recordedResults(t *testing.T, file, label string, withStep bool) *Results {
 	t.Helper()
-	f, err := os.Open("testdata/resnet50-b8-avx512-t1.txt")
+	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +37,7 @@ func resnetResults(t *testing.T, withStep bool) *Results {
 		}
 		b.WriteString(sc.Text() + "\n")
 	}
-	m, err := ReadResults(strings.NewReader(b.String()), "resnet50-b8")
+	m, err := ReadResults(strings.NewReader(b.String()), label)
 	if err != nil {
 		t.Fatal(err)
 	}
