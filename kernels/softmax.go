@@ -166,16 +166,24 @@ func softmaxCEParallelChecked(ctx *Context, batch, classes int, logits []float32
 }
 
 func softmaxCEParallel(ctx *Context, batch, classes int, logits []float32, labels []int32, dlogits []float32) float32 {
+	return softmaxCERows(ctx, batch, classes, logits, labels, dlogits, softmaxCEBody)
+}
+
+// softmaxCERows runs body over the rows in the Context's chunks, each
+// chunk's loss summed into its own partial, and returns the mean loss: the
+// partials added in chunk order, whichever thread ran each, so the loss
+// depends on the thread count's chunking only.
+func softmaxCERows(ctx *Context, batch, classes int, logits []float32, labels []int32, dlogits []float32, body func(j *layerJob, tid, lo, hi int)) float32 {
 	j := &ctx.layer
 	if n := parallel.ChunksPerThread * ctx.Threads(); len(j.part) < n {
 		j.part = make([]float64, n)
 	}
 	clear(j.part)
 	j.a, j.b, j.labels, j.cols, j.rows = logits, dlogits, labels, classes, batch
-	ctx.layerFor(batch, max(1, minExpsPerThread/classes), softmaxCEBody)
+	ctx.layerFor(batch, max(1, minExpsPerThread/classes), body)
 	j.labels = nil
 	var loss float64
-	for _, p := range j.part { // in chunk order, whichever thread ran each
+	for _, p := range j.part {
 		loss += p
 	}
 	return float32(loss / float64(batch))
@@ -207,23 +215,12 @@ func softmaxCESIMDChecked(ctx *Context, batch, classes int, logits []float32, la
 
 func softmaxCESIMD(ctx *Context, batch, classes int, logits []float32, labels []int32, dlogits []float32) float32 {
 	j := &ctx.layer
-	if n := parallel.ChunksPerThread * ctx.Threads(); len(j.part) < n {
-		j.part = make([]float64, n)
-	}
-	clear(j.part)
 	if dlogits == nil {
 		if n := ctx.Threads() * min(classes, softmaxChunk); len(j.scratch) < n {
 			j.scratch = make([]float32, n)
 		}
 	}
-	j.a, j.b, j.labels, j.cols, j.rows = logits, dlogits, labels, classes, batch
-	ctx.layerFor(batch, max(1, minExpsPerThread/classes), softmaxCESIMDBody)
-	j.labels = nil
-	var loss float64
-	for _, p := range j.part { // in chunk order, whichever thread ran each
-		loss += p
-	}
-	return float32(loss / float64(batch))
+	return softmaxCERows(ctx, batch, classes, logits, labels, dlogits, softmaxCESIMDBody)
 }
 
 func softmaxCESIMDBody(j *layerJob, tid, lo, hi int) {
