@@ -37,7 +37,7 @@ for r in $(seq "$rounds"); do
 	OMP_NUM_THREADS=$threads "$py" scripts/pytorch/matmul.py "$n" "$threads" 7 | grep '^Benchmark' >> "$tmp/all.txt"
 	for ip in blocked: blocked:prec=bf16/ blocked-bf16in:prec=bf16/; do
 		(cd bench && "$tmp/bench.test" -test.run '^$' -test.benchtime 300ms \
-			-test.bench "^BenchmarkSgemm\$/impl=${ip%%:*}/isa=$isa/${ip#*:}threads=$threads/m=$n/n=$n/k=$n\$") |
+			-test.bench "^BenchmarkSgemm\$/impl=${ip%%:*}\$/isa=$isa/${ip#*:}threads=$threads/m=$n/n=$n/k=$n\$") |
 			grep '^BenchmarkSgemm/' >> "$tmp/all.txt" || true
 	done
 done
