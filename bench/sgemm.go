@@ -160,35 +160,78 @@ func implLevels(mode kernels.ISAMode, levels []cpu.Level) []implLevel {
 	return ls
 }
 
-// SgemmBF16Cases returns the bf16 cases of the given shapes:
-// Sgemm/impl=blocked/isa=avx512/prec=bf16/threads=<t>/m=.../n=.../k=...,
-// kernels.SgemmBF16Impls' blocked implementation (float32 operands rounded
-// to bf16 while packing, float32 sums) at avx512 when it is selected. On a
-// CPU without AVX512_BF16 the cases skip, saying so. Set bf16; FLOPs as the
-// float32 product's, and compulsory bytes too (the operands are float32).
+// SgemmBF16Cases returns the bf16 cases of the given shapes at avx512 when
+// it is selected, two per shape and thread count:
+//
+//   - Sgemm/impl=blocked/isa=avx512/prec=bf16/threads=<t>/m=.../n=.../k=...:
+//     kernels.SgemmBF16Impls' blocked implementation, float32 operands
+//     rounded to bf16 while packing (what the mixed-precision trainer's
+//     products do); compulsory bytes as the float32 product's;
+//   - Sgemm/impl=blocked-bf16in/... (benchname.ImplBlockedBF16In):
+//     kernels.GemmBF16Impls' blocked implementation on operands already in
+//     bf16, the like-for-like case against a library's bf16 matmul;
+//     compulsory bytes shape.Gemm.BytesBF16.
+//
+// Both sum in float32 and write float32 C; FLOPs as the float32 product's.
+// On a CPU without AVX512_BF16 the cases skip, saying so. Set bf16.
 func SgemmBF16Cases(shapes []GemmShape, opt Options) []Case {
 	impl, err := kernels.SgemmBF16Impls.Lookup("blocked")
 	if err != nil || !slices.Contains(opt.levels(), cpu.AVX512) {
 		return nil
 	}
+	bimpl, err := kernels.GemmBF16Impls.Lookup("blocked")
+	if err != nil {
+		return nil
+	}
+	l := implLevel{cpu.AVX512, cpu.AVX512.String()}
 	var cases []Case
 	for _, t := range opt.threads() {
 		for _, s := range shapes {
 			s.Set = benchname.SetBF16
-			c := sgemmCase(impl, implLevel{cpu.AVX512, cpu.AVX512.String()}, t, s)
-			c.Prec = benchname.BF16
-			prepare := c.Prepare
-			c.Prepare = func() (func(), func(), error) {
-				info, _ := cpu.Detect()
-				if err := info.CheckBF16(); err != nil {
-					return nil, nil, err
-				}
-				return prepare()
-			}
-			cases = append(cases, c)
+			cases = append(cases, needBF16(sgemmCase(impl, l, t, s)), needBF16(gemmBF16Case(bimpl, l, t, s)))
 		}
 	}
 	return cases
+}
+
+// needBF16 names c prec=bf16 and makes its Prepare fail, saying why, on a
+// CPU without AVX512_BF16 (the runner's skip).
+func needBF16(c Case) Case {
+	c.Prec = benchname.BF16
+	prepare := c.Prepare
+	c.Prepare = func() (func(), func(), error) {
+		info, _ := cpu.Detect()
+		if err := info.CheckBF16(); err != nil {
+			return nil, nil, err
+		}
+		return prepare()
+	}
+	return c
+}
+
+// gemmBF16Case is the case of GemmBF16 implementation impl (named
+// benchname.ImplBlockedBF16In) at level l: sgemmCase's operands rounded to
+// bf16 once, before timing.
+func gemmBF16Case(impl kernels.Impl[kernels.GemmBF16Func], l implLevel, threads int, s GemmShape) Case {
+	return Case{
+		CaseName: benchname.CaseName{Family: benchname.Sgemm, Impl: benchname.ImplBlockedBF16In, ISA: l.label, Threads: threads, M: s.M, N: s.N, K: s.K, Trans: s.trans()},
+		Set:      s.Set,
+		FLOPs:    s.FLOPs(),
+		Bytes:    s.BytesBF16(),
+		Prepare: onContext(l.level, threads, func(ctx *kernels.Context) (func(), error) {
+			a := make([]kernels.BF16, s.M*s.K)
+			b := make([]kernels.BF16, s.K*s.N)
+			c := make([]float32, s.M*s.N)
+			for i := range a {
+				a[i] = kernels.ToBF16(float32(i%7) - 3)
+			}
+			for i := range b {
+				b[i] = kernels.ToBF16(float32(i%5) - 2)
+			}
+			tA, tB, lda, ldb := s.operands()
+			return func() { impl.Fn(ctx, tA, tB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N) }, nil
+		}),
+	}
 }
 
 func sgemmCase(impl kernels.Impl[kernels.SgemmFunc], l implLevel, threads int, s GemmShape) Case {

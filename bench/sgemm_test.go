@@ -44,29 +44,36 @@ func TestSgemmBF16Set(t *testing.T) {
 		}
 		return
 	}
-	if len(cases) != len(SquareGemmShapes)+len(ModelGemmShapes) {
-		t.Errorf("%d bf16 cases, want one per square and model shape", len(cases))
+	if len(cases) != 2*(len(SquareGemmShapes)+len(ModelGemmShapes)) {
+		t.Errorf("%d bf16 cases, want two per square and model shape", len(cases))
 	}
+	impls := map[string]int{}
 	for _, c := range cases {
 		if !bf16NameRE.MatchString(c.Name()) || c.Set != benchname.SetBF16 {
 			t.Errorf("bf16 case %s (set %s)", c.Name(), c.Set)
 		}
+		impls[c.Impl]++
 	}
-	op, cleanup, err := cases[0].Prepare()
-	if noBF16 := info.CheckBF16(); noBF16 != nil {
-		if err == nil || err.Error() != noBF16.Error() {
-			t.Fatalf("%s without AVX512_BF16: Prepare error %v, want %v", cases[0].Name(), err, noBF16)
+	if impls["blocked"] != impls[benchname.ImplBlockedBF16In] {
+		t.Errorf("bf16 cases by impl: %v, want as many of each", impls)
+	}
+	for _, c := range cases[:2] {
+		op, cleanup, err := c.Prepare()
+		if noBF16 := info.CheckBF16(); noBF16 != nil {
+			if err == nil || err.Error() != noBF16.Error() {
+				t.Fatalf("%s without AVX512_BF16: Prepare error %v, want %v", c.Name(), err, noBF16)
+			}
+			continue
 		}
-		return
+		if err != nil {
+			t.Fatal(err)
+		}
+		op()
+		cleanup()
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	op()
-	cleanup()
 }
 
-var bf16NameRE = regexp.MustCompile(`^Sgemm/impl=blocked/isa=avx512/prec=bf16/threads=1/m=[0-9]+/n=[0-9]+/k=[0-9]+$`)
+var bf16NameRE = regexp.MustCompile(`^Sgemm/impl=(blocked|blocked-bf16in)/isa=avx512/prec=bf16/threads=1/m=[0-9]+/n=[0-9]+/k=[0-9]+$`)
 
 // TestSgemmBackpropSet: the opt-in backprop set names its transposes
 // (trans=nt, tn; none for the plain products), is not in the default run,

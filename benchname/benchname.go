@@ -87,6 +87,11 @@ const (
 	// with GOEXPERIMENT=simd, run only at isa=avx512): Sgemm and ReLU have
 	// one, beside their avo-generated assembly.
 	ImplArchSIMD = "archsimd"
+	// ImplBlockedBF16In is the Sgemm bf16 case of kernels.GemmBF16Impls'
+	// blocked implementation, whose operands are bfloat16 already (a bf16
+	// tensor's matmul, like for like with a library's), beside
+	// impl=blocked/prec=bf16, which rounds float32 operands while packing.
+	ImplBlockedBF16In = "blocked-bf16in"
 )
 
 // ISANative is the isa= value of a library that picks its own instructions

@@ -19,7 +19,10 @@ import (
 //     packed per channel block as [r][s][c/2][k] pairs.
 //   - backward-data: the forward job on dY in bf16 (pairs of output
 //     channels), with the rotated filter packed as [tap][k/2][c] pairs.
-//   - backward-weights: pairs of output pixels along each row. dY becomes
+//   - backward-weights: pairs of output pixels, of two images when the
+//     batch allows (convDWPairImages): X and dY of images 2n and 2n+1
+//     interleaved value by value, and the float32 job runs on ⌈N/2⌉
+//     images of the same shape; else pairs along each row. dY becomes
 //     pairs of adjacent pixels (q, q+1) of a row (the last one alone, with a
 //     zero partner, when Q is odd), and X becomes, at each column w of a
 //     zero-padded copy, the pair (X[w], X[w+stride]): pixel pair q' then reads
@@ -242,6 +245,18 @@ func conv2DBwdWeightsBF16Direct(ctx *Context, s Conv2DShape, x, dy, dw, db []flo
 	}
 	b := &ctx.convBF16
 	P, Q := s.OutH(), s.OutW()
+	if convDWPairImages(s) {
+		// The shape the float32 job sees: ⌈N/2⌉ images of pairs, image 2n
+		// beside image 2n+1 (a zero image beside the last of an odd N).
+		ps := s
+		ps.N = (s.N + 1) / 2
+		xi := convGrow(&b.px, ps.N*s.H*s.W*s.C)
+		gi := convGrow(&b.pdy, ps.N*P*Q*s.K)
+		ctx.convFor(ps.N*s.H, convPairImagesX)
+		ctx.convFor(ps.N*P, convPairImagesDY)
+		conv2DBwdWeightsDirectWith(ctx, ps, ctx.convBF16Set(), asF32(xi), asF32(gi), dw, nil)
+		return
+	}
 	Q2 := (Q + 1) / 2
 	// The shape the float32 job sees: pixel pairs along each output row
 	// (stride 2·SW), over a zero-padded X of just the rows and columns
@@ -254,6 +269,62 @@ func conv2DBwdWeightsBF16Direct(ctx *Context, s Conv2DShape, x, dy, dw, db []flo
 	ctx.convFor(s.N*ps.H, convPairColumnsBF16)
 	ctx.convFor(s.N*P, convPairPixelsBF16)
 	conv2DBwdWeightsDirectWith(ctx, ps, ctx.convBF16Set(), asF32(xi), asF32(gi), dw, nil)
+}
+
+// convDWPairImages reports whether the bf16 backward-weights pass of s pairs
+// the products of two images (pixel (p, q) of image 2n beside the same
+// pixel of image 2n+1) rather than two adjacent pixels of an output row: a
+// pair of images needs no padded copy of X and leaves no pixel unpaired
+// for an even N, where pairs along rows of odd length Q (the seed CNN's
+// conv2: 11) waste 1/(Q+1) of the products on a phantom pixel. It pairs
+// images when that wastes no larger a share: N ≥ 2 and N odd only if
+// 1/(N+1) ≤ 1/(Q+1) for an odd Q.
+func convDWPairImages(s Conv2DShape) bool {
+	if s.N < 2 {
+		return false
+	}
+	if s.N%2 == 0 {
+		return true
+	}
+	Q := s.OutW()
+	return Q%2 != 0 && s.N >= Q
+}
+
+// convPairImagesX writes rows [lo, hi) (image pair n' times H plus row h)
+// of the image-paired X of the current backward-weights call: at pixel
+// (h, w), channel c, the pair (X[2n'][h][w][c], X[2n'+1][h][w][c]) in bf16,
+// a zero partner for the last image of an odd N.
+func convPairImagesX(ctx *Context, tid, lo, hi int) {
+	s := ctx.conv.call.s
+	convPairImageRows(ctx, tid, ctx.conv.call.x, ctx.convBF16.px, s.N, s.H, s.W*s.C, lo, hi)
+}
+
+// convPairImagesDY writes rows [lo, hi) of the image-paired dY of the
+// current backward-weights call, as convPairImagesX does for X.
+func convPairImagesDY(ctx *Context, tid, lo, hi int) {
+	s := ctx.conv.call.s
+	convPairImageRows(ctx, tid, ctx.conv.call.dy, ctx.convBF16.pdy, s.N, s.OutH(), s.OutW()*s.K, lo, hi)
+}
+
+// convPairImageRows sets rows [lo, hi) of dst, ⌈n/2⌉ images of rpi rows of
+// rowLen pairs, from src, n images of rpi rows of rowLen float32: row r of
+// pair image i holds (row r of image 2i, row r of image 2i+1).
+func convPairImageRows(ctx *Context, tid int, src []float32, dst []uint32, n, rpi, rowLen, lo, hi int) {
+	img := rpi * rowLen
+	for row := lo; row < hi; {
+		i, r := row/rpi, row%rpi
+		rows := min(hi-row, rpi-r) // the rows of this pair image
+		s0 := (2*i*rpi + r) * rowLen
+		d := dst[row*rowLen : (row+rows)*rowLen]
+		if 2*i+1 < n {
+			gemm.PairRowsBF16(1, rows*rowLen, src[s0:], 0, img, d, 0, ctx.bf16)
+		} else {
+			for k := 0; k < rows; k++ {
+				convPairOne(ctx, tid, d[k*rowLen:(k+1)*rowLen], src[s0+k*rowLen:s0+(k+1)*rowLen], nil)
+			}
+		}
+		row += rows
+	}
 }
 
 // convBiasGradSIMD adds the column sums of rows [lo, hi) of the current

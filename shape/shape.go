@@ -357,6 +357,12 @@ func (g Gemm) Bytes() float64 {
 	return 4 * (float64(g.M)*float64(g.K) + float64(g.K)*float64(g.N) + float64(g.M)*float64(g.N))
 }
 
+// BytesBF16 is Bytes with bfloat16 operands: A and B 2 bytes an element,
+// C float32.
+func (g Gemm) BytesBF16() float64 {
+	return 2*(float64(g.M)*float64(g.K)+float64(g.K)*float64(g.N)) + 4*float64(g.M)*float64(g.N)
+}
+
 // Validate returns an *Error naming the first field that makes the product
 // unusable: a negative dimension (0 is valid: an empty product), or an
 // operand of more than MaxElems elements (A M·K, B K·N, C M·N).

@@ -31,6 +31,7 @@ func genGemmBF16() {
 		}
 	}
 	bf16PackPairs()
+	bf16PackPairsFromBF16()
 	bf16PairRows()
 	bf16ToBF16()
 	bf16FromBF16()
@@ -238,6 +239,40 @@ func bf16PackPairs() {
 		VCVTNE2PS2BF16_Z(r0, r1, t) // words 0-15 from row 2p, 16-31 from row 2p+1
 		VPERMW(t, ix, o)
 		VMOVDQU32(o, Mem{Base: pd, Disp: 64 * h})
+	}
+	LEAQ(Mem{Base: pb, Index: ldb, Scale: 2}, pb)
+	ADDQ(U32(4*bf16Panel), pd)
+	DECQ(kp)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// bf16PackPairsFromBF16 emits packPairsFromBF16AVX512(kp, b, ldb, dst):
+// packPairsBF16AVX512 for a b already in bf16: for p < kp and j <
+// bf16Panel, dst[p·bf16Panel+j] = b[2p·ldb+j] | b[(2p+1)·ldb+j]<<16, each
+// half of a row zero-extended to 16 dwords (VPMOVZXWD), the odd row's
+// shifted up and the two ORed.
+func bf16PackPairsFromBF16() {
+	const name = "packPairsFromBF16AVX512"
+	routine(name, "func(kp int, b []uint16, ldb int, dst []uint32)", "packPairsFromBF16Ref",
+		fmt.Sprintf("%s packs kp k-pairs of %d columns of the row-major bf16 matrix b (row stride ldb) into pairs: dst[p·%d+j] holds b[2p·ldb+j] in its low half and b[(2p+1)·ldb+j] in its high half. packPairsFromBF16Ref is its specification.", name, bf16Panel, bf16Panel))
+	kp := Load(Param("kp"), GP64())
+	pb := Load(Param("b").Base(), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(1), ldb)
+	pd := Load(Param("dst").Base(), GP64())
+	TESTQ(kp, kp)
+	JZ(LabelRef(name + "_done"))
+	Label(name + "_loop")
+	for h := 0; h < bf16Panel/16; h++ {
+		lo, hi := s16(2*h), s16(2*h+1)
+		VPMOVZXWD(Mem{Base: pb, Disp: 32 * h}, lo)
+		VPMOVZXWD(Mem{Base: pb, Index: ldb, Scale: 1, Disp: 32 * h}, hi)
+		VPSLLD(U8(16), hi, hi)
+		VPORD(lo, hi, hi)
+		VMOVDQU32(hi, Mem{Base: pd, Disp: 64 * h})
 	}
 	LEAQ(Mem{Base: pb, Index: ldb, Scale: 2}, pb)
 	ADDQ(U32(4*bf16Panel), pd)

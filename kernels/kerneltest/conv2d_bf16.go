@@ -9,6 +9,16 @@ import (
 	"github.com/trainbench/trainbench/kernels"
 )
 
+// convBF16PairShapes are backward-weights shapes beside the suite's that
+// the direct bf16 pass runs as pairs of images: odd batches (the last image
+// paired with zeros, the suite's own shapes pair rows there) and an even
+// one with padding, stride and dilation.
+var convBF16PairShapes = []kernels.Conv2DShape{
+	{N: 3, H: 5, W: 5, C: 16, K: 20, R: 3, S: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1},
+	{N: 5, H: 6, W: 9, C: 3, K: 33, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
+	{N: 4, H: 7, W: 8, C: 5, K: 17, R: 3, S: 2, StrideH: 1, StrideW: 2, PadH: 1, PadW: 2, DilH: 2, DilW: 1},
+}
+
 // convBF16Data is one shape's float32 inputs (those of the float32 suite,
 // handed to the kernels as they are) and the references of the bfloat16
 // passes: the float32 suite's sweep over x, w and dy rounded to bfloat16
@@ -119,7 +129,7 @@ func TestConv2DBwdDataBF16(t *testing.T, ctx *kernels.Context, fn kernels.Conv2D
 // (unrounded dy), both within bf16ConvTerms(N·P·Q)'s bound. Also checked:
 // guard bands, dw and db not read, x and dy unchanged.
 func TestConv2DBwdWeightsBF16(t *testing.T, ctx *kernels.Context, fn kernels.Conv2DBwdWeightsFunc) {
-	for i, s := range Conv2DShapes(testing.Short()) {
+	for i, s := range append(Conv2DShapes(testing.Short()), convBF16PairShapes...) {
 		bd := convBF16DataFor(s)
 		d, ref := bd.in, bd.ref
 		x0, dy0 := Snapshot(d.x), Snapshot(d.dy)

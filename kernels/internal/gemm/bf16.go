@@ -336,12 +336,27 @@ func prepareA(w *bf16Workspace, a BF16Matrix, m, k int, simd bool) ([]uint16, in
 	return d, kk
 }
 
+// packPairsFromBF16Ref is the specification of packPairsFromBF16AVX512:
+// for p < kp and j < BF16Panel, dst[p·BF16Panel+j] = b[2p·ldb+j] |
+// b[(2p+1)·ldb+j]<<16.
+func packPairsFromBF16Ref(kp int, b []uint16, ldb int, dst []uint32) {
+	for p := 0; p < kp; p++ {
+		for j := 0; j < BF16Panel; j++ {
+			dst[p*BF16Panel+j] = uint32(b[2*p*ldb+j]) | uint32(b[(2*p+1)*ldb+j])<<16
+		}
+	}
+}
+
 // packPairs packs op(B)[pc:pc+kc, j0:j0+cols] (cols ≤ BF16Panel) into one
 // panel of ⌈kc/2⌉ k-pairs, zero past kc and past cols.
 func packPairs(dst []uint32, b BF16Matrix, pc, j0, kc, cols int, simd bool) {
 	kp := (kc + 1) / 2
-	if simd && b.F32 != nil && !b.Trans && cols == BF16Panel && kc/2 > 0 {
-		packPairsBF16AVX512(kc/2, b.F32[pc*b.Stride+j0:], b.Stride, dst)
+	if simd && !b.Trans && cols == BF16Panel && kc/2 > 0 && (b.F32 != nil || b.BF16 != nil) {
+		if b.F32 != nil {
+			packPairsBF16AVX512(kc/2, b.F32[pc*b.Stride+j0:], b.Stride, dst)
+		} else {
+			packPairsFromBF16AVX512(kc/2, b.BF16[pc*b.Stride+j0:], b.Stride, dst)
+		}
 		if kc%2 == 0 {
 			return
 		}

@@ -139,6 +139,28 @@ func TestPackPairsMatchesSpec(t *testing.T) {
 	}
 }
 
+func TestPackPairsFromBF16MatchesSpec(t *testing.T) {
+	hasBF16Hardware(t)
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, kp := range []int{0, 1, 2, 5, 64} {
+		for _, ldb := range []int{32, 33, 100} {
+			b := make([]uint16, 2*kp*ldb+32)
+			for i := range b {
+				b[i] = uint16(rng.Uint32())
+			}
+			got, want := make([]uint32, kp*BF16Panel+1), make([]uint32, kp*BF16Panel+1)
+			got[kp*BF16Panel], want[kp*BF16Panel] = 7, 7
+			packPairsFromBF16AVX512(kp, b, ldb, got)
+			packPairsFromBF16Ref(kp, b, ldb, want)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("kp=%d ldb=%d: element %d = %#08x, want %#08x", kp, ldb, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // TestBF16MicroKernelsMatchReference runs every generated bf16 kernel (row
 // counts 1-12, 32 and 16 wide) against microBF16Ref bit for bit on random
 // data (no denormals, where VDPBF16PS's flushing would differ), for kp

@@ -329,6 +329,11 @@ func gemmBF16AVX512_12x16(kp int, a []uint16, lda int, b []uint32, c []float32, 
 //go:noescape
 func packPairsBF16AVX512(kp int, b []float32, ldb int, dst []uint32)
 
+// packPairsFromBF16AVX512 packs kp k-pairs of 32 columns of the row-major bf16 matrix b (row stride ldb) into pairs: dst[p·32+j] holds b[2p·ldb+j] in its low half and b[(2p+1)·ldb+j] in its high half. packPairsFromBF16Ref is its specification.
+//
+//go:noescape
+func packPairsFromBF16AVX512(kp int, b []uint16, ldb int, dst []uint32)
+
 // pairRowsBF16AVX512 sets dst[r·ldd+i] = bf16(src[r·lds+i]) | bf16(src[r·lds+off+i])<<16 for r < rows, i < 16·n16, rounded to nearest even. pairRowsRef is its specification.
 //
 //go:noescape

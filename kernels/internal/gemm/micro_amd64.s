@@ -17093,6 +17093,37 @@ DATA bf16Interleave<>+60(SB)/2, $0x000f
 DATA bf16Interleave<>+62(SB)/2, $0x001f
 GLOBL bf16Interleave<>(SB), RODATA|NOPTR, $64
 
+// func packPairsFromBF16AVX512(kp int, b []uint16, ldb int, dst []uint32)
+// Requires: AVX, AVX512F
+TEXT ·packPairsFromBF16AVX512(SB), NOSPLIT, $0-64
+	MOVQ  kp+0(FP), AX
+	MOVQ  b_base+8(FP), CX
+	MOVQ  ldb+32(FP), DX
+	SHLQ  $0x01, DX
+	MOVQ  dst_base+40(FP), BX
+	TESTQ AX, AX
+	JZ    packPairsFromBF16AVX512_done
+
+packPairsFromBF16AVX512_loop:
+	VPMOVZXWD (CX), Z0
+	VPMOVZXWD (CX)(DX*1), Z1
+	VPSLLD    $0x10, Z1, Z1
+	VPORD     Z0, Z1, Z1
+	VMOVDQU32 Z1, (BX)
+	VPMOVZXWD 32(CX), Z2
+	VPMOVZXWD 32(CX)(DX*1), Z3
+	VPSLLD    $0x10, Z3, Z3
+	VPORD     Z2, Z3, Z3
+	VMOVDQU32 Z3, 64(BX)
+	LEAQ      (CX)(DX*2), CX
+	ADDQ      $0x00000080, BX
+	DECQ      AX
+	JNZ       packPairsFromBF16AVX512_loop
+
+packPairsFromBF16AVX512_done:
+	VZEROUPPER
+	RET
+
 // func pairRowsBF16AVX512(rows int, n16 int, src []float32, lds int, off int, dst []uint32, ldd int)
 // Requires: AVX, AVX512BW, AVX512F
 TEXT ·pairRowsBF16AVX512(SB), NOSPLIT, $0-88

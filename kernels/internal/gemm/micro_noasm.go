@@ -267,6 +267,10 @@ func packPairsBF16AVX512(kp int, b []float32, ldb int, dst []uint32) {
 	packPairsRef(kp, b, ldb, dst)
 }
 
+func packPairsFromBF16AVX512(kp int, b []uint16, ldb int, dst []uint32) {
+	packPairsFromBF16Ref(kp, b, ldb, dst)
+}
+
 func pairRowsBF16AVX512(rows, n16 int, src []float32, lds, off int, dst []uint32, ldd int) {
 	pairRowsRef(rows, n16, src, lds, off, dst, ldd)
 }
