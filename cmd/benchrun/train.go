@@ -445,20 +445,23 @@ func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, pea
 		}
 		return ""
 	}
+	perStep := func(d time.Duration) float64 { return 1e3 * d.Seconds() / float64(max(1, e.Steps)) }
 	w := len("optimizer")
 	for _, l := range e.Layers {
 		w = max(w, len(l.Layer))
 	}
-	fmt.Fprintf(stdout, "  %-*s %-12s %10s %8s %10s\n", w, "layer", "pass", "seconds", "share", "GFLOP/s")
+	// seconds are the epoch's (or the --max-steps run's) total; ms/step is
+	// what one training step spends there.
+	fmt.Fprintf(stdout, "  %-*s %-12s %10s %9s %8s %10s\n", w, "layer", "pass", "seconds", "ms/step", "share", "GFLOP/s")
 	for _, l := range e.Layers {
-		fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %7.1f%% %10s\n", w, l.Layer, l.Pass, l.Time.Seconds(), share(l.Time), gflops(l.FLOPs, l.Time))
+		fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %9.2f %7.1f%% %10s\n", w, l.Layer, l.Pass, l.Time.Seconds(), perStep(l.Time), share(l.Time), gflops(l.FLOPs, l.Time))
 	}
-	fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %7.1f%%\n", w, "optimizer", "", e.Update.Seconds(), share(e.Update))
-	fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %7.1f%%\n", w, "batches", "", e.Data.Seconds(), share(e.Data))
+	fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %9.2f %7.1f%%\n", w, "optimizer", "", e.Update.Seconds(), perStep(e.Update), share(e.Update))
+	fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %9.2f %7.1f%%\n", w, "batches", "", e.Data.Seconds(), perStep(e.Data), share(e.Data))
 	fmt.Fprintf(stdout, "  by layer kind (a fused ReLU or add counts with its conv2d, dense or batch-norm; linear is the GEMMs, attention its fused kernel):\n")
-	fmt.Fprintf(stdout, "  %-14s %10s %8s %10s\n", "kind", "seconds", "share", "GFLOP/s")
+	fmt.Fprintf(stdout, "  %-14s %10s %9s %8s %10s\n", "kind", "seconds", "ms/step", "share", "GFLOP/s")
 	for _, k := range kindSplit(e.Layers) {
-		fmt.Fprintf(stdout, "  %-14s %10.3f %7.1f%% %10s\n", k.Kind, k.Time.Seconds(), share(k.Time), gflops(k.FLOPs, k.Time))
+		fmt.Fprintf(stdout, "  %-14s %10.3f %9.2f %7.1f%% %10s\n", k.Kind, k.Time.Seconds(), perStep(k.Time), share(k.Time), gflops(k.FLOPs, k.Time))
 	}
 }
 

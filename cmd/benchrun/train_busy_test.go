@@ -29,3 +29,21 @@ func TestPrintEpochBusyMachine(t *testing.T) {
 		t.Errorf("busy epoch's output lacks %q:\n%s", want, busy.String())
 	}
 }
+
+// TestPrintEpochPerStep: the per-layer and per-kind tables give each pass's
+// total and its time a step (total / steps), so that a --max-steps run of a
+// large network reads per step.
+func TestPrintEpochPerStep(t *testing.T) {
+	p := trainPlan{threads: 1, batch: 8, net: workload.SeedCNN()}
+	e := nn.Epoch{Epoch: 1, Steps: 4, Images: 32, Wall: 2 * time.Second,
+		Layers: []nn.LayerTime{{Layer: "conv2", Kind: workload.Conv2D, Pass: "fwd", Time: time.Second, FLOPs: 1e9}},
+		Update: 200 * time.Millisecond, Data: 40 * time.Millisecond}
+	var b bytes.Buffer
+	(&trainOptions{}).printEpoch(&b, e, p, 0, nil)
+	out := b.String()
+	for _, want := range []string{"ms/step", "conv2     fwd               1.000    250.00    50.0%", "optimizer                   0.200     50.00"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
