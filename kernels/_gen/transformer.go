@@ -628,18 +628,13 @@ func (g *tfGen) sum64(squares bool) {
 	name := g.begin(base, "func(x []float32) float64", twin, what)
 	n := asGP(Load(Param("x").Len(), GP64()))
 	xp := asGP(Load(Param("x").Base(), GP64()))
-	acc := g.newAcc64()
-	g.blocks64(name, n, func(w w64, h int, at func(GPVirtual, int) Mem) {
+	g.reduce64(name, n, func(w w64, at func(GPVirtual, int) Mem) VecVirtual {
 		d := w.cvt(w.ld32(at(xp, 4)))
 		if squares {
 			VMULPD(d, d, d)
 		}
-		a := acc.at(w, h)
-		VADDPD(d, a, a)
+		return d
 	})
-	Store(g.result(acc), ReturnIndex(0))
-	VZEROUPPER()
-	RET()
 }
 
 func (g *tfGen) sqDev64() {
@@ -648,17 +643,12 @@ func (g *tfGen) sqDev64() {
 	xp := asGP(Load(Param("x").Base(), GP64()))
 	mu := g.vreg()
 	VBROADCASTSD(paramAddr("mu"), mu)
-	acc := g.newAcc64()
-	g.blocks64(name, n, func(w w64, h int, at func(GPVirtual, int) Mem) {
+	g.reduce64(name, n, func(w w64, at func(GPVirtual, int) Mem) VecVirtual {
 		d := w.cvt(w.ld32(at(xp, 4)))
 		VSUBPD(w.f64(mu), d, d)
 		VMULPD(d, d, d)
-		a := acc.at(w, h)
-		VADDPD(d, a, a)
+		return d
 	})
-	Store(g.result(acc), ReturnIndex(0))
-	VZEROUPPER()
-	RET()
 }
 
 func (g *tfGen) dot64() {
@@ -666,13 +656,23 @@ func (g *tfGen) dot64() {
 	n := asGP(Load(Param("a").Len(), GP64()))
 	ap := asGP(Load(Param("a").Base(), GP64()))
 	bp := asGP(Load(Param("b").Base(), GP64()))
-	acc := g.newAcc64()
-	g.blocks64(name, n, func(w w64, h int, at func(GPVirtual, int) Mem) {
+	g.reduce64(name, n, func(w w64, at func(GPVirtual, int) Mem) VecVirtual {
 		x := w.cvt(w.ld32(at(ap, 4)))
 		y := w.cvt(w.ld32(at(bp, 4)))
 		VMULPD(y, x, x)
+		return x
+	})
+}
+
+// reduce64 emits the body of a float64 reduction over n elements: term
+// gives each block's float64 terms, which are summed into the accumulators
+// and returned as the function's result.
+func (g *tfGen) reduce64(name string, n GPVirtual, term func(w w64, at func(GPVirtual, int) Mem) VecVirtual) {
+	acc := g.newAcc64()
+	g.blocks64(name, n, func(w w64, h int, at func(GPVirtual, int) Mem) {
+		d := term(w, at)
 		a := acc.at(w, h)
-		VADDPD(x, a, a)
+		VADDPD(d, a, a)
 	})
 	Store(g.result(acc), ReturnIndex(0))
 	VZEROUPPER()
