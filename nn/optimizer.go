@@ -58,6 +58,19 @@ type span struct {
 	decay  bool
 }
 
+// adamOverrides sets the Adam(W) hyperparameters the workload gives (a
+// zero field keeps the kernels' default).
+func adamOverrides(o workload.Optimizer, lr, beta1, beta2, eps *float32) {
+	for _, f := range []struct {
+		v   float64
+		dst *float32
+	}{{o.LR, lr}, {o.Beta1, beta1}, {o.Beta2, beta2}, {o.Epsilon, eps}} {
+		if f.v != 0 {
+			*f.dst = float32(f.v)
+		}
+	}
+}
+
 func newOptimizer(o workload.Optimizer, n int) (*optimizer, error) {
 	switch o.Name {
 	case "adam", "":
@@ -65,34 +78,12 @@ func newOptimizer(o workload.Optimizer, n int) (*optimizer, error) {
 			return nil, fmt.Errorf("optimizer adam: weight_decay %v: the trainer's Adam has none (adamw is not supported)", o.Decay)
 		}
 		h := kernels.DefaultAdam()
-		if o.LR != 0 {
-			h.LR = float32(o.LR)
-		}
-		if o.Beta1 != 0 {
-			h.Beta1 = float32(o.Beta1)
-		}
-		if o.Beta2 != 0 {
-			h.Beta2 = float32(o.Beta2)
-		}
-		if o.Epsilon != 0 {
-			h.Eps = float32(o.Epsilon)
-		}
+		adamOverrides(o, &h.LR, &h.Beta1, &h.Beta2, &h.Eps)
 		return &optimizer{name: "adam", adam: h, m: make([]float32, n), v: make([]float32, n)}, nil
 	case "adamw":
 		h := kernels.DefaultAdamW()
 		h.WeightDecay = float32(o.Decay)
-		if o.LR != 0 {
-			h.LR = float32(o.LR)
-		}
-		if o.Beta1 != 0 {
-			h.Beta1 = float32(o.Beta1)
-		}
-		if o.Beta2 != 0 {
-			h.Beta2 = float32(o.Beta2)
-		}
-		if o.Epsilon != 0 {
-			h.Eps = float32(o.Epsilon)
-		}
+		adamOverrides(o, &h.LR, &h.Beta1, &h.Beta2, &h.Eps)
 		return &optimizer{name: "adamw", adamw: true, adamwH: h, m: make([]float32, n), v: make([]float32, n)}, nil
 	case "sgd":
 		if o.LR <= 0 {
