@@ -39,23 +39,34 @@ func convSq(n, hw, c, k, rs, stride, pad int) shape.Conv2D {
 		PadH: pad, PadW: pad, DilH: 1, DilW: 1}
 }
 
-// ResNet50ConvShapes are representative ResNet-50 (v1.5) layers at batch 8:
-// the 7×7/2 stem, and for each stage the bottleneck's 1×1 reduce, 3×3 and 1×1
-// expand, plus stage 3's stride-2 3×3 and stride-2 projection shortcut.
+// ResNet50ConvShapes are the distinct convolution geometries of ResNet-50
+// (v1.5, workload.ResNet50) at batch 8, each measured once for every layer
+// that has it: the 7×7/2 stem; per stage the bottleneck's 1×1 reduce, 3×3
+// and 1×1 expand; and where a stage begins, the reduce reading the previous
+// stage's resolution (res3a-res5a), the stride-2 3×3 and the stride-2
+// projection shortcut. A test holds the list to the network's layers, so that
+// the cost model prices every conv pass of the step from its own shape.
 var ResNet50ConvShapes = []ConvShape{
 	{Name: "resnet50.stem-7x7s2", Shape: convSq(8, 224, 3, 64, 7, 2, 3), First: true},
 	{Name: "resnet50.res2-1x1-64", Shape: convSq(8, 56, 64, 64, 1, 1, 0)},
 	{Name: "resnet50.res2-3x3", Shape: convSq(8, 56, 64, 64, 3, 1, 1)},
 	{Name: "resnet50.res2-1x1-256", Shape: convSq(8, 56, 64, 256, 1, 1, 0)},
 	{Name: "resnet50.res2-1x1-reduce", Shape: convSq(8, 56, 256, 64, 1, 1, 0)},
+	{Name: "resnet50.res3a-1x1-reduce", Shape: convSq(8, 56, 256, 128, 1, 1, 0)},
 	{Name: "resnet50.res3-3x3s2", Shape: convSq(8, 56, 128, 128, 3, 2, 1)},
 	{Name: "resnet50.res3-proj-1x1s2", Shape: convSq(8, 56, 256, 512, 1, 2, 0)},
 	{Name: "resnet50.res3-3x3", Shape: convSq(8, 28, 128, 128, 3, 1, 1)},
 	{Name: "resnet50.res3-1x1-512", Shape: convSq(8, 28, 128, 512, 1, 1, 0)},
 	{Name: "resnet50.res3-1x1-reduce", Shape: convSq(8, 28, 512, 128, 1, 1, 0)},
+	{Name: "resnet50.res4a-1x1-reduce", Shape: convSq(8, 28, 512, 256, 1, 1, 0)},
+	{Name: "resnet50.res4-3x3s2", Shape: convSq(8, 28, 256, 256, 3, 2, 1)},
+	{Name: "resnet50.res4-proj-1x1s2", Shape: convSq(8, 28, 512, 1024, 1, 2, 0)},
 	{Name: "resnet50.res4-3x3", Shape: convSq(8, 14, 256, 256, 3, 1, 1)},
 	{Name: "resnet50.res4-1x1-1024", Shape: convSq(8, 14, 256, 1024, 1, 1, 0)},
 	{Name: "resnet50.res4-1x1-reduce", Shape: convSq(8, 14, 1024, 256, 1, 1, 0)},
+	{Name: "resnet50.res5a-1x1-reduce", Shape: convSq(8, 14, 1024, 512, 1, 1, 0)},
+	{Name: "resnet50.res5-3x3s2", Shape: convSq(8, 14, 512, 512, 3, 2, 1)},
+	{Name: "resnet50.res5-proj-1x1s2", Shape: convSq(8, 14, 1024, 2048, 1, 2, 0)},
 	{Name: "resnet50.res5-3x3", Shape: convSq(8, 7, 512, 512, 3, 1, 1)},
 	{Name: "resnet50.res5-1x1-2048", Shape: convSq(8, 7, 512, 2048, 1, 1, 0)},
 	{Name: "resnet50.res5-1x1-reduce", Shape: convSq(8, 7, 2048, 512, 1, 1, 0)},

@@ -8,6 +8,7 @@ import (
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/shape"
+	"github.com/trainbench/trainbench/workload"
 )
 
 // BenchmarkConv2D runs the conv2d case table; select cases with -bench, e.g.
@@ -125,6 +126,40 @@ func TestConv2DCasesRun(t *testing.T) {
 			if !passes[p+"/"+impl] {
 				t.Errorf("no case for pass %s impl %s", p, impl)
 			}
+		}
+	}
+}
+
+// TestResNet50ConvShapesCoverNetwork holds ResNet50ConvShapes to the network
+// it describes: every conv layer of workload.ResNet50 at batch 8 has its
+// geometry in the list, every listed geometry is some layer's, and no
+// geometry or name is listed twice (a missing one is priced by interpolation,
+// a stale one measured for nothing).
+func TestResNet50ConvShapesCoverNetwork(t *testing.T) {
+	listed := map[shape.Conv2D]string{}
+	names := map[string]bool{}
+	for _, s := range ResNet50ConvShapes {
+		if prev, ok := listed[s.Shape]; ok {
+			t.Errorf("%s: geometry %v listed already as %s", s.Name, s.Shape, prev)
+		}
+		if names[s.Name] {
+			t.Errorf("%s listed twice", s.Name)
+		}
+		listed[s.Shape], names[s.Name] = s.Name, true
+	}
+	used := map[shape.Conv2D]bool{}
+	for _, l := range NetworkLayers(workload.ResNet50(), 8) {
+		if l.Conv == nil {
+			continue
+		}
+		used[*l.Conv] = true
+		if _, ok := listed[*l.Conv]; !ok {
+			t.Errorf("layer %s: geometry %v is not in ResNet50ConvShapes", l.Name, *l.Conv)
+		}
+	}
+	for _, s := range ResNet50ConvShapes {
+		if !used[s.Shape] {
+			t.Errorf("%s: geometry %v is no layer's of %s at batch 8", s.Name, s.Shape, workload.ResNet50().Name)
 		}
 	}
 }

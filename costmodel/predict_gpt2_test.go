@@ -26,10 +26,16 @@ func gpt2Results(t *testing.T, withStep bool) *Results {
 // at context 1024, batch 1, one thread.
 func measuredStep(t *testing.T) float64 {
 	t.Helper()
-	lk := gpt2Results(t, true).lookup(1, DefaultAssumptions().Confidence, benchname.F32)
-	c, ok := lk.trainStep(workload.GPT2Small(), 1)
+	return recordedStep(t, gpt2Results(t, true), workload.GPT2Small(), 1)
+}
+
+// recordedStep is the median of the one-thread TrainStep case of w at batch
+// in recorded results m.
+func recordedStep(t *testing.T, m *Results, w workload.Network, batch int) float64 {
+	t.Helper()
+	c, ok := m.lookup(1, DefaultAssumptions().Confidence, benchname.F32).trainStep(w, batch)
 	if !ok {
-		t.Fatal("no TrainStep case at shape=gpt2-small.t1024b1 in the recorded results")
+		t.Fatalf("no TrainStep case at shape=%s in the recorded results", TrainStepShape(w, batch))
 	}
 	return c.Seconds.Center
 }
