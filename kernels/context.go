@@ -31,6 +31,7 @@ type Context struct {
 	ranges      rangeLoop        // the parallel loop in progress (Context.forRanges)
 	bn          bnJob            // the batch-norm kernels' job and buffers (batchnorm.go)
 	tf          tfJob            // the transformer kernels' job and buffers (transformer.go)
+	convPool    convPoolJob      // Conv2DBackwardWeightsMaxPool in progress, and its buffers (conv2d_pool.go)
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.

@@ -54,3 +54,11 @@ func SetAttnTiles(br, bc int) (restore func()) {
 	attnBr, attnBc = br, bc
 	return func() { attnBr, attnBc = oldR, oldC }
 }
+
+// SetConvPoolChunkBytes sets the unpooled gradient a chunk of
+// Conv2DBackwardWeightsMaxPool holds and returns a func restoring it.
+func SetConvPoolChunkBytes(n int) func() {
+	old := convPoolChunkBytes
+	convPoolChunkBytes = n
+	return func() { convPoolChunkBytes = old }
+}
