@@ -59,6 +59,7 @@ type Model struct {
 	bn        []*bnLayer        // per batch-norm layer
 	bnShape   []shape.BatchNorm // per batch-norm layer, at the full batch, with its fusions
 	folded    []bool            // per ReLU layer: its gradient mask runs in the max-pool after it
+	fusedPool []int             // per conv2d layer: the max-pool layer its backward runs in (planConvPool), or -1
 	minBatch  int               // the smallest minibatch a training step takes (batch-norm needs two values per channel)
 	seq       bool              // a sequence model: its input is token ids (an embedding reads it)
 	tf        []*tfLayer        // per transformer layer (embedding, layernorm, linear, attention): its kernel state
@@ -114,9 +115,12 @@ func planModelPrec(ctx *kernels.Context, net workload.Network, batch int, prec P
 	m := &Model{ctx: ctx, prec: prec, net: net, layers: rs, batch: batch, sample: net.Input.Len(),
 		classes: last.In.C, rows: last.In.Positions(), times: make([][3]time.Duration, L), minBatch: 1,
 		paramOff: make([]int, L), weights: make([]int, L), args: make([][]int32, L), argLen: make([]int, L),
-		bn: make([]*bnLayer, L), bnShape: make([]shape.BatchNorm, L), folded: make([]bool, L), tf: make([]*tfLayer, L)}
+		bn: make([]*bnLayer, L), bnShape: make([]shape.BatchNorm, L), folded: make([]bool, L), fusedPool: make([]int, L), tf: make([]*tfLayer, L)}
 	for _, r := range rs {
 		m.seq = m.seq || r.Kind == workload.Embedding
+	}
+	for i := range m.fusedPool {
+		m.fusedPool[i] = -1
 	}
 	total := 0
 	for i, r := range rs {

@@ -201,6 +201,9 @@ func (m *Model) plan() error {
 	for k := F - 1; k >= 0; k-- {
 		m.bwd = append(m.bwd, bwd[k]...)
 	}
+	// A gradient no task touches (a conv output whose backward ran inside
+	// its max-pool, see planConvPool) takes no memory.
+	m.bufs = slices.DeleteFunc(m.bufs, func(b *fbuf) bool { return b.role == roleGrad && b.first < 0 })
 	return nil
 }
 
@@ -371,8 +374,8 @@ func (m *Model) planBackward(o *op, t int) []task {
 	x := o.in[0]
 	y, dy := o.out.act, o.out.grad
 	inLen, outLen := x.per, o.out.per
-	if dy == nil {
-		return nil // nothing before the op has weights, and it has none
+	if dy == nil || m.fusedPool[i] >= 0 {
+		return nil // nothing before the op has weights, and it has none; or the max-pool after it ran its backward
 	}
 	dy.use(t)
 	// A ReLU fused into a conv2d or dense layer (whose output then serves
@@ -441,9 +444,13 @@ func (m *Model) planBackward(o *op, t int) []task {
 			}})
 		}
 	case workload.MaxPool:
-		dx, acc := m.gradTarget(x, t)
-		if dx == nil {
-			break
+		src := m.convPoolFusable(o)
+		var dx *fbuf
+		acc := false
+		if src == nil {
+			if dx, acc = m.gradTarget(x, t); dx == nil {
+				break
+			}
 		}
 		if o.fold >= 0 {
 			y.use(t)
@@ -453,6 +460,10 @@ func (m *Model) planBackward(o *op, t int) []task {
 		}
 		s := m.poolShape(r)
 		arg := &m.args[i]
+		if src != nil {
+			ts = append(ts, m.planConvPool(src, i, s, arg, dy, outLen, t))
+			break
+		}
 		ts = append(ts, task{i, dataPass, func(n int) {
 			sn := s
 			sn.N = n
@@ -542,6 +553,61 @@ func planWeighted[S any](m *Model, o *op, t int, shape func(n int) S,
 		}})
 	}
 	return ts
+}
+
+// convPoolFusable returns the conv2d op whose output max-pool op o reads
+// when the conv's backward pass can run inside the pool's as one
+// Conv2DBackwardWeightsMaxPool: float32 products, windows that tile the
+// conv's output, no reader of that output but the pool, the conv's ReLU (if
+// any) folded into the pool, and no gradient wanted for the conv's input
+// (a network's first layer: its output gradient then feeds only the weight
+// gradient). Otherwise nil.
+func (m *Model) convPoolFusable(o *op) *op {
+	r := m.layers[o.layer]
+	if m.prec != F32 || r.Pool.Stride != r.Pool.Window || r.Padding != 0 {
+		return nil
+	}
+	x := o.in[0]
+	var src *op
+	readers := 0
+	for _, p := range m.ops {
+		if p.out == x {
+			src = p
+		}
+		for _, in := range p.in {
+			if in == x {
+				readers++
+			}
+		}
+	}
+	if src == nil || m.layers[src.layer].Kind != workload.Conv2D || readers != 1 || src.add >= 0 ||
+		src.in[0].grad != nil || (src.relu >= 0 && src.relu != o.fold) {
+		return nil
+	}
+	return src
+}
+
+// planConvPool plans conv2d op src's backward pass inside the max-pool
+// after it (pool shape s, its forward's argmax arg, its output gradient dy
+// of outLen values a sample) at time t: one Conv2DBackwardWeightsMaxPool,
+// timed as the conv's backward-weights; the conv's output gradient is never
+// materialised, and the conv plans no backward of its own.
+func (m *Model) planConvPool(src *op, pool int, s shape.Pool, arg *[]int32, dy *fbuf, outLen, t int) task {
+	i := src.layer
+	r := m.layers[i]
+	cs := *r.Conv
+	x := src.in[0]
+	x.act.use(t)
+	off, nw := m.paramsOf(i)
+	nb := r.Params - nw
+	m.fusedPool[i] = pool
+	ctx := m.ctx
+	return task{i, weightsPass, func(n int) {
+		sn, cn := s, cs
+		sn.N, cn.N = n, n
+		ctx.Conv2DBackwardWeightsMaxPool(cn, sn, sl(x.act, n, x.per), sl(dy, n, outLen), (*arg)[:n*outLen],
+			m.grads[off:off+nw], biasOf(m.grads, off+nw, nb))
+	}}
 }
 
 // poolShape is the kernel shape of max-pool layer r at its batch: the

@@ -217,6 +217,17 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 	return rep, nil
 }
 
+// taskFLOPs is the work of the task labelled layer i's pass p on n
+// samples: the pass's, and a conv's backward-weights that runs its max-pool's
+// backward (planConvPool) adds the pool's.
+func (m *Model) taskFLOPs(i, p, n int) float64 {
+	f := m.passFLOPs(i, p, n)
+	if j := m.fusedPool[i]; j >= 0 && p == weightsPass {
+		f += m.passFLOPs(j, dataPass, n)
+	}
+	return f
+}
+
 // passFLOPs is the work of layer i's pass p on n samples, from the shape's
 // formula (0 for layers without one, and for ReLU). A batch-norm layer's
 // backward runs as one kernel labelled backward-data: its FLOPs are those
@@ -266,7 +277,7 @@ func (m *Model) stepFLOPs(n int) float64 {
 			if t.layer == m.lossTask.layer || m.layers[t.layer].Kind == workload.ReLU {
 				continue
 			}
-			f += m.passFLOPs(t.layer, t.pass, n)
+			f += m.taskFLOPs(t.layer, t.pass, n)
 		}
 	}
 	return f
@@ -297,7 +308,7 @@ func (m *Model) layerTimes(times [][3]time.Duration, images int) []LayerTime {
 				continue
 			}
 			out = append(out, LayerTime{Layer: r.Name, Kind: r.Kind, Pass: Passes[p], Time: times[i][p],
-				FLOPs: m.passFLOPs(i, p, 1) * float64(images)})
+				FLOPs: m.taskFLOPs(i, p, 1) * float64(images)})
 		}
 	}
 	return out

@@ -458,7 +458,7 @@ func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, pea
 	}
 	fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %9.2f %7.1f%%\n", w, "optimizer", "", e.Update.Seconds(), perStep(e.Update), share(e.Update))
 	fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %9.2f %7.1f%%\n", w, "batches", "", e.Data.Seconds(), perStep(e.Data), share(e.Data))
-	fmt.Fprintf(stdout, "  by layer kind (a fused ReLU or add counts with its conv2d, dense or batch-norm; linear is the GEMMs, attention its fused kernel):\n")
+	fmt.Fprintf(stdout, "  by layer kind (fused ReLUs and adds count with their conv2d, dense or batch-norm, a first conv's max-pool backward with the conv; linear is the GEMMs, attention its fused kernel):\n")
 	fmt.Fprintf(stdout, "  %-14s %10s %9s %8s %10s\n", "kind", "seconds", "ms/step", "share", "GFLOP/s")
 	for _, k := range kindSplit(e.Layers) {
 		fmt.Fprintf(stdout, "  %-14s %10.3f %9.2f %7.1f%% %10s\n", k.Kind, k.Time.Seconds(), perStep(k.Time), share(k.Time), gflops(k.FLOPs, k.Time))
