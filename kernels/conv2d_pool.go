@@ -132,35 +132,13 @@ func (c *Context) convPoolChunk(tid, k int) {
 // input) for images [n0, n1), g holding those images only: each window's dy
 // at the element its arg names, zero elsewhere.
 func unpool(ctx *Context, p PoolShape, dy []float32, arg []int32, n0, n1 int, g []float32) {
-	in, out := p.InputLen()/p.N, p.OutputLen()/p.N
-	off := n0 * in
+	off := n0 * (p.InputLen() / p.N)
 	if ctx.isa == cpu.Generic {
-		clear(g)
-		for o := n0 * out; o < n1*out; o++ {
-			e := int(arg[o]) - off
-			if uint(e) >= uint(len(g)) {
-				panic(fmt.Sprintf("kernels: Conv2DBackwardWeightsMaxPool %v: arg[%d] = %d is outside images [%d, %d)", p, o, arg[o], n0, n1))
-			}
-			g[e] += dy[o]
-		}
+		// As MaxPoolBackward at this level: zero and scatter.
+		maxPoolBwdScatter("Conv2DBackwardWeightsMaxPool", p, dy, arg, n0, n1, g, off)
 		return
 	}
-	vk := ctx.vec()
-	P, row, wc := p.OutH(), p.OutW()*p.C, p.W*p.C
-	covered := p.OutW() * p.Window * p.C
-	for u := n0 * P; u < n1*P; u++ {
-		r := poolRow(p, u)
-		b := r.Base - off
-		vk.MaxPoolBackward(g[b:], dy[u*row:(u+1)*row], arg[u*row:(u+1)*row], r, false)
-		if covered < wc {
-			for i := 0; i < p.Window; i++ {
-				clear(g[b+i*wc+covered : b+(i+1)*wc])
-			}
-		}
-		if n, q := u/P, u%P; q == P-1 {
-			clear(g[(n*p.H+P*p.Stride)*wc-off : (n+1)*p.H*wc-off])
-		}
-	}
+	maxPoolBwdSetRows(ctx.vec(), p, dy, arg, n0*p.OutH(), n1*p.OutH(), g, off)
 }
 
 // child returns a one-thread Context of c's level, caches and blocking, for

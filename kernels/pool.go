@@ -232,20 +232,28 @@ func maxPoolBwdSIMD(ctx *Context, s PoolShape, dy []float32, arg []int32, dx []f
 }
 
 func maxPoolBwdSetBody(j *layerJob, _, lo, hi int) {
-	s := j.pool
+	maxPoolBwdSetRows(j.k, j.pool, j.a, j.arg, lo, hi, j.b, 0)
+}
+
+// maxPoolBwdSetRows writes the input gradient of output rows [lo, hi) of
+// pool s (windows tiling the input) into dx, which holds the input from
+// element off on: each window's dy at the element its arg names, zeros
+// elsewhere, and zeros in the input columns and rows no window covers.
+func maxPoolBwdSetRows(k *vec.Kernels, s PoolShape, dy []float32, arg []int32, lo, hi int, dx []float32, off int) {
 	P, row, wc := s.OutH(), s.OutW()*s.C, s.W*s.C
 	covered := s.OutW() * s.Window * s.C // the elements of an input row the windows cover
 	for u := lo; u < hi; u++ {
 		r := poolRow(s, u)
-		j.k.MaxPoolBackward(j.b[r.Base:], j.a[u*row:(u+1)*row], j.arg[u*row:(u+1)*row], r, false)
+		b := r.Base - off
+		k.MaxPoolBackward(dx[b:], dy[u*row:(u+1)*row], arg[u*row:(u+1)*row], r, false)
 		if covered < wc {
 			for i := 0; i < s.Window; i++ {
-				clear(j.b[r.Base+i*wc+covered : r.Base+(i+1)*wc])
+				clear(dx[b+i*wc+covered : b+(i+1)*wc])
 			}
 		}
 		if n, p := u/P, u%P; p == P-1 {
 			// Input rows below the last window.
-			clear(j.b[(n*s.H+P*s.Stride)*wc : (n+1)*s.H*wc])
+			clear(dx[(n*s.H+P*s.Stride)*wc-off : (n+1)*s.H*wc-off])
 		}
 	}
 }
@@ -254,18 +262,27 @@ func maxPoolBwdSetBody(j *layerJob, _, lo, hi int) {
 // arg, which must lie in the output's image.
 func maxPoolBwdScatterBody(j *layerJob, _, lo, hi int) {
 	s := j.pool
+	in := s.H * s.W * s.C
+	maxPoolBwdScatter("MaxPoolBackward", s, j.a, j.arg, lo, hi, j.b[lo*in:hi*in], lo*in)
+}
+
+// maxPoolBwdScatter zeroes the input gradient of images [lo, hi) of pool s
+// in dx, which holds the input from element off on, and adds each dy of
+// those images at its arg, which must lie in the output's image (else it
+// panics naming call).
+func maxPoolBwdScatter(call string, s PoolShape, dy []float32, arg []int32, lo, hi int, dx []float32, off int) {
 	in, out := s.H*s.W*s.C, s.OutH()*s.OutW()*s.C
 	for n := lo; n < hi; n++ {
-		dx := j.b[n*in : (n+1)*in]
-		clear(dx)
-		dy, arg := j.a[n*out:(n+1)*out], j.arg[n*out:(n+1)*out]
-		arg = arg[:len(dy)]
-		for o, g := range dy {
-			e := int(arg[o]) - n*in
-			if uint(e) >= uint(len(dx)) {
-				panic(fmt.Sprintf("kernels: MaxPoolBackward %v: arg[%d] = %d is outside image %d", s, n*out+o, arg[o], n))
+		img := dx[n*in-off : (n+1)*in-off]
+		clear(img)
+		dyn, argn := dy[n*out:(n+1)*out], arg[n*out:(n+1)*out]
+		argn = argn[:len(dyn)]
+		for o, g := range dyn {
+			e := int(argn[o]) - n*in
+			if uint(e) >= uint(len(img)) {
+				panic(fmt.Sprintf("kernels: %s %v: arg[%d] = %d is outside image %d", call, s, n*out+o, argn[o], n))
 			}
-			dx[e] += g
+			img[e] += g
 		}
 	}
 }
