@@ -12,7 +12,7 @@ import (
 // that tile it, when the convolution's input needs no gradient (a network's
 // first layer): the weight gradient straight from the pool's output
 // gradient. Unfused, the pool's backward writes the convolution's whole
-// output gradient (the seed CNN's first layer: 2.8 MB a step, ten times its
+// output gradient (the seed CNN's first layer: 2.8 MB a step, four times its
 // pooled gradient) into memory whose lines went cold since the last step,
 // and the weight-gradient kernel reads it back; here a few images at a time
 // are unpooled into a buffer that stays in L2 and their weight gradient
@@ -39,10 +39,11 @@ type convPoolJob struct {
 // Conv2DBackwardWeightsMaxPool computes the weight gradient dw (and the bias
 // gradient db, unless nil) of convolution s whose output is the input of
 // max-pool p, from the pool's output gradient dy and the arg of its forward
-// pass: what MaxPoolBackward followed by Conv2DBackwardWeights computes,
-// without materialising the convolution's output gradient. The pool's
-// windows must tile its input (Stride = Window, no padding) and its input
-// must be the convolution's output (N, OutH, OutW, K). Chunks of whole
+// pass (MaxPoolForward on the same shape): what MaxPoolBackward followed by
+// Conv2DBackwardWeights computes, without materialising the convolution's
+// output gradient. The pool's windows must tile its input (Stride = Window,
+// no padding) and its input must be the convolution's output (N, OutH,
+// OutW, K). Chunks of whole
 // images, their number set by the shape alone, are summed in order, so the
 // result is the same for every thread count and whichever thread ran a
 // chunk (not bit for bit the unfused pair's, whose weight kernel groups the
