@@ -43,11 +43,11 @@ type convPoolJob struct {
 // Conv2DBackwardWeights computes, without materialising the convolution's
 // output gradient. The pool's windows must tile its input (Stride = Window,
 // no padding) and its input must be the convolution's output (N, OutH,
-// OutW, K). Chunks of whole
-// images, their number set by the shape alone, are summed in order, so the
-// result is the same for every thread count and whichever thread ran a
-// chunk (not bit for bit the unfused pair's, whose weight kernel groups the
-// images by thread count). It panics on shapes or lengths that do not fit.
+// OutW, K). Chunks of whole images, their number set by the shape alone,
+// are summed in order, so the result is the same for every thread count
+// and whichever thread ran a chunk (not bit for bit the unfused pair's,
+// whose weight kernel groups the images by thread count). It panics on
+// shapes or lengths that do not fit.
 func (c *Context) Conv2DBackwardWeightsMaxPool(s Conv2DShape, p PoolShape, x, dy []float32, arg []int32, dw, db []float32) {
 	const call = "Conv2DBackwardWeightsMaxPool"
 	checkValid(call, s.Validate())
