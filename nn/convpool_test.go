@@ -48,6 +48,14 @@ func TestConvPoolPlanned(t *testing.T) {
 	if got, want := m.taskFLOPs(idx["conv1"], weightsPass, 8)-m.passFLOPs(idx["conv1"], weightsPass, 8), p.FLOPs("bwd-data")*8/float64(p.N); got != want {
 		t.Errorf("the fused task counts %v FLOPs beyond conv1's, want pool1's backward %v", got, want)
 	}
+	// The gradient check's tiny-c: a first conv without a ReLU, windows of 3.
+	mc, err := NewModel(ctx, tinyNets()[2], 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mc.fusedPool[0]; got != 1 {
+		t.Errorf("tiny-c: conv1's backward runs in layer %d, want pool1 (1)", got)
+	}
 	if ctx.HasBF16() {
 		mb, err := NewModelPrecision(ctx, net, 8, BF16)
 		if err != nil {

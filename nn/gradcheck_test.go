@@ -40,6 +40,15 @@ func tinyNets() []workload.Network {
 			{Name: "fc1", Kind: workload.Dense, Units: 4},
 			{Name: "loss", Kind: workload.SoftmaxCE},
 		}},
+		// A first conv without a ReLU whose output a pool of windows 3 tiles
+		// but for its last row: its backward runs inside the pool's.
+		{Name: "tiny-c", Input: workload.Dims{H: 9, W: 8, C: 2}, Classes: 3, Layers: []workload.Layer{
+			{Name: "conv1", Kind: workload.Conv2D, Filters: 3, Kernel: 2},
+			{Name: "pool1", Kind: workload.MaxPool, Kernel: 3},
+			{Name: "flatten", Kind: workload.Flatten},
+			{Name: "fc1", Kind: workload.Dense, Units: 3},
+			{Name: "loss", Kind: workload.SoftmaxCE},
+		}},
 	}
 }
 
