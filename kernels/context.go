@@ -48,16 +48,22 @@ func NewContext(isa cpu.Level, threads int) (*Context, error) {
 	if threads < 1 || threads > MaxThreads {
 		return nil, fmt.Errorf("kernels: thread count %d outside [1, %d]", threads, MaxThreads)
 	}
+	return newContext(isa, bf16Usable(info, isa), gemm.Caches{L2: info.L2, L3: info.L3}, threads), nil
+}
+
+// newContext makes a Context of the given level, bf16 use, caches and
+// thread count.
+func newContext(isa cpu.Level, bf16 bool, caches gemm.Caches, threads int) *Context {
 	c := &Context{
 		isa:    isa,
-		bf16:   bf16Usable(info, isa),
+		bf16:   bf16,
 		pool:   parallel.New(threads),
-		caches: gemm.Caches{L2: info.L2, L3: info.L3},
+		caches: caches,
 		gemmWS: make([]gemm.Workspace, threads),
 	}
 	c.gemmSplit = newGemmSplit(threads)
 	c.gemmChunkFn = c.runGemmChunk
-	return c, nil
+	return c
 }
 
 // NewDefaultContext returns a Context at the highest usable ISA level.

@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/trainbench/trainbench/kernels/cpu"
-	"github.com/trainbench/trainbench/kernels/internal/gemm"
-	"github.com/trainbench/trainbench/kernels/internal/parallel"
 )
 
 // The backward pass of a convolution whose output is max-pooled by windows
@@ -145,9 +143,7 @@ func unpool(ctx *Context, p PoolShape, dy []float32, arg []int32, n0, n1 int, g 
 // child returns a one-thread Context of c's level, caches and blocking, for
 // running whole kernels on one of c's threads.
 func (c *Context) child() *Context {
-	k := &Context{isa: c.isa, bf16: c.bf16, pool: parallel.New(1), caches: c.caches,
-		gemmWS: make([]gemm.Workspace, 1), blocking: c.blocking}
-	k.gemmSplit = newGemmSplit(1)
-	k.gemmChunkFn = k.runGemmChunk
+	k := newContext(c.isa, c.bf16, c.caches, 1)
+	k.blocking = c.blocking
 	return k
 }
