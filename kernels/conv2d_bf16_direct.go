@@ -131,18 +131,7 @@ func conv2DFwdBF16Direct(ctx *Context, s Conv2DShape, x, w, bias, y []float32, r
 		convPackFwdBF16(dst, wb, s, bl.k0, width)
 		bl.w = asF32(dst)
 	}
-	flags := 0
-	if bias != nil {
-		flags |= conv.FlagBias
-		clear(pbias)
-		copy(pbias, bias)
-		for i := range blocks {
-			blocks[i].bias = pbias[blocks[i].k0:]
-		}
-	}
-	if relu {
-		flags |= conv.FlagReLU
-	}
+	flags := convFwdEpilogue(blocks, bias, pbias, relu)
 	tr, tc := convInts(ctx, s.R, s.S)
 	job := convFwdJob{set: set, src: asF32(src), N: s.N, H: s.H, W: s.W, C: cp, P: P, Q: Q,
 		SH: s.StrideH, SW: s.StrideW, PH: s.PadH, PW: s.PadW,

@@ -445,18 +445,7 @@ func conv2DFwdDirect(ctx *Context, s Conv2DShape, x, w, bias, y []float32, relu 
 	ctx.conv.call = convCall{s: s, w: w}
 	ctx.convFor(len(blocks)*((RSC+63)/64), convPackFwd)
 	ctx.conv.call = convCall{}
-	flags := 0
-	if bias != nil {
-		flags |= conv.FlagBias
-		clear(pbias)
-		copy(pbias, bias)
-		for i := range blocks {
-			blocks[i].bias = pbias[blocks[i].k0:]
-		}
-	}
-	if relu {
-		flags |= conv.FlagReLU
-	}
+	flags := convFwdEpilogue(blocks, bias, pbias, relu)
 	tr, tc := convInts(ctx, s.R, s.S)
 	job := convFwdJob{set: set, src: x, N: s.N, H: s.H, W: s.W, C: s.C, P: P, Q: Q,
 		SH: s.StrideH, SW: s.StrideW, PH: s.PadH, PW: s.PadW,
@@ -510,4 +499,23 @@ func convSeq(v []int, d int) []int {
 func convInts(ctx *Context, a, b int) ([]int, []int) {
 	v := convGrow(&ctx.conv.ints, a+b)
 	return v[:a:a], v[a:]
+}
+
+// convFwdEpilogue returns a forward job's epilogue flags, and with a bias
+// copies it into pbias (zero past K, as wide as the padded blocks) and
+// points every block at its channels there.
+func convFwdEpilogue(blocks []convKBlock, bias, pbias []float32, relu bool) int {
+	flags := 0
+	if bias != nil {
+		flags |= conv.FlagBias
+		clear(pbias)
+		copy(pbias, bias)
+		for i := range blocks {
+			blocks[i].bias = pbias[blocks[i].k0:]
+		}
+	}
+	if relu {
+		flags |= conv.FlagReLU
+	}
+	return flags
 }
