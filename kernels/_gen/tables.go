@@ -52,48 +52,32 @@ func writeConvGo(dir string) error {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s\n\npackage conv\n\n", generatedHeader("conv"))
 	sb.WriteString("// The kernels of each ISA level, by vectors per row (nv) and tile height (mr).\n\n")
-	levels := []struct {
+	type level struct {
 		title string // the level in Go names
 		s     isa    // the tiles and lanes
-	}{{"Go", isaAVX2}, {"AVX2", isaAVX2}, {"AVX512", isaAVX512}}
-	for _, kind := range []struct{ table, fn, typ string }{{"fwd", "convFwd", "FwdFunc"}, {"dw", "convDW", "DWFunc"}} {
-		for _, l := range levels {
-			fmt.Fprintf(&sb, "var %s%s = [5][]%s{\n", kind.table, l.title, kind.typ)
-			tiles := convTiles(l.s)
-			for nv := 1; nv <= 4; nv++ {
-				if tiles[nv] == 0 {
-					continue
+	}
+	tables := func(levels []level) {
+		for _, kind := range []struct{ table, fn, typ string }{{"fwd", "convFwd", "FwdFunc"}, {"dw", "convDW", "DWFunc"}} {
+			for _, l := range levels {
+				fmt.Fprintf(&sb, "var %s%s = [5][]%s{\n", kind.table, l.title, kind.typ)
+				tiles := convTiles(l.s)
+				for nv := 1; nv <= 4; nv++ {
+					if tiles[nv] == 0 {
+						continue
+					}
+					fmt.Fprintf(&sb, "\t%d: {nil", nv)
+					for mr := 1; mr <= tiles[nv]; mr++ {
+						fmt.Fprintf(&sb, ", %s%s_%dx%d", kind.fn, l.title, mr, nv)
+					}
+					sb.WriteString("},\n")
 				}
-				fmt.Fprintf(&sb, "\t%d: {nil", nv)
-				for mr := 1; mr <= tiles[nv]; mr++ {
-					fmt.Fprintf(&sb, ", %s%s_%dx%d", kind.fn, l.title, mr, nv)
-				}
-				sb.WriteString("},\n")
+				sb.WriteString("}\n\n")
 			}
-			sb.WriteString("}\n\n")
 		}
 	}
+	tables([]level{{"Go", isaAVX2}, {"AVX2", isaAVX2}, {"AVX512", isaAVX512}})
 	sb.WriteString("// The bfloat16 kernels (AVX512_BF16) at the avx512 tiles, and their pure-Go\n// forms at the avx2 tiles for CPUs without it.\n\n")
-	for _, kind := range []struct{ table, fn, typ string }{{"fwd", "convFwd", "FwdFunc"}, {"dw", "convDW", "DWFunc"}} {
-		for _, l := range []struct {
-			title string
-			s     isa
-		}{{"GoBF16", isaAVX2}, {"AVX512BF16", isaAVX512}} {
-			fmt.Fprintf(&sb, "var %s%s = [5][]%s{\n", kind.table, l.title, kind.typ)
-			tiles := convTiles(l.s)
-			for nv := 1; nv <= 4; nv++ {
-				if tiles[nv] == 0 {
-					continue
-				}
-				fmt.Fprintf(&sb, "\t%d: {nil", nv)
-				for mr := 1; mr <= tiles[nv]; mr++ {
-					fmt.Fprintf(&sb, ", %s%s_%dx%d", kind.fn, l.title, mr, nv)
-				}
-				sb.WriteString("},\n")
-			}
-			sb.WriteString("}\n\n")
-		}
-	}
+	tables([]level{{"GoBF16", isaAVX2}, {"AVX512BF16", isaAVX512}})
 	sb.WriteString("// Level generic's kernels are the specifications at the avx2 tile sizes.\n\n")
 	tiles := convTiles(isaAVX2)
 	for nv := 1; nv <= 4; nv++ {
