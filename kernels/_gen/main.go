@@ -43,6 +43,7 @@ var units = map[string]unit{
 	"vec":     {asm: genVec},
 	"norm":    {asm: genNorm},
 	"tfvec":   {asm: genTFVec},
+	"wino":    {asm: genWino, goFiles: writeWinoGo},
 }
 
 func main() {

@@ -25,7 +25,7 @@ import (
 //     backward: dx = a·dz + k·(x − μ) + d) run along each row in float32 with
 //     masked tails, without FMA, in the twins' order of operations.
 func genNorm() {
-	tabs := normTables()
+	tabs := tailTables("norm")
 	for _, s := range []isa{isaAVX2, isaAVX512} {
 		g := &normGen{vecGen{isa: s, tabs: tabs}}
 		g.fwdSums()
@@ -40,14 +40,15 @@ func genNorm() {
 	}
 }
 
-// normTables are the tail-mask tables of vecTables under this unit's names.
-func normTables() vecTabs {
+// tailTables are the tail-mask tables of vecTables under the names of unit
+// prefix (prefixMask16, prefixMask8), for units other than vec.
+func tailTables(prefix string) vecTabs {
 	var t vecTabs
-	t.mask16 = GLOBL("normMask16", RODATA|NOPTR)
+	t.mask16 = GLOBL(prefix+"Mask16", RODATA|NOPTR)
 	for r := 0; r <= 16; r++ {
 		DATA(2*r, U16((1<<r)-1))
 	}
-	t.mask8 = GLOBL("normMask8", RODATA|NOPTR)
+	t.mask8 = GLOBL(prefix+"Mask8", RODATA|NOPTR)
 	for i := 0; i < 16; i++ {
 		v := uint32(0)
 		if i < 8 {

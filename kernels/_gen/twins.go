@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mmcloughlin/avo/attr"
 	. "github.com/mmcloughlin/avo/build"
 )
 
@@ -34,11 +35,17 @@ var routines []asmRoutine
 // routine: a function name, called with the routine's parameters in order, or
 // a call in which "..." stands for them ("FwdRef(1, 8, ...)").
 func routine(name, sig, twin, doc string) {
+	routineAttr(name, sig, twin, doc, NOSPLIT)
+}
+
+// routineAttr is routine with the TEXT attributes attr: 0 for a routine
+// whose stack frame is too large for NOSPLIT.
+func routineAttr(name, sig, twin, doc string, a attr.Attribute) {
 	fn, _, _ := strings.Cut(twin, "(")
 	if !strings.Contains(doc, fn) {
 		panic(fmt.Sprintf("%s: doc comment %q does not name its twin %s", name, doc, fn))
 	}
-	TEXT(name, NOSPLIT, sig)
+	TEXT(name, a, sig)
 	if strings.Contains(sig, "[]") {
 		Pragma("noescape")
 	}

@@ -1,0 +1,192 @@
+package wino
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/trainbench/trainbench/kernels/cpu"
+)
+
+// levelsUnderTest returns the kernels of every level above generic whose
+// assembly this CPU runs (under noasm they are the twins, and the tests then
+// check the plumbing only).
+func levelsUnderTest(t *testing.T) []*Kernels {
+	info, err := cpu.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ks []*Kernels
+	for _, l := range []cpu.Level{cpu.AVX2, cpu.AVX512} {
+		if info.Hardware >= l {
+			ks = append(ks, For(l))
+		} else {
+			t.Logf("skipping %v: CPU lacks it", l)
+		}
+	}
+	return ks
+}
+
+func randSlice(rng *rand.Rand, n int, specials bool) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = rng.Float32()*4 - 2
+		if specials && rng.IntN(8) == 0 {
+			s[i] = []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(-1)), -1e-40}[rng.IntN(5)]
+		}
+	}
+	return s
+}
+
+// TestTwins checks every routine bit for bit against its twin on random
+// strides, offsets, ranges, tile sizes and channel counts (every remainder
+// of both vector widths), with guard elements around what it may write.
+func TestTwins(t *testing.T) {
+	kinds := []struct {
+		k   *Kind
+		fns func(*Kernels) Func
+	}{
+		{&Input, func(k *Kernels) Func { return k.input }},
+		{&Filter, func(k *Kernels) Func { return k.filter }},
+		{&Output, func(k *Kernels) Func { return k.output }},
+		{&OutputBias, func(k *Kernels) Func { return k.outputBias }},
+		{&OutputReLU, func(k *Kernels) Func { return k.outputReLU }},
+		{&OutputBiasReLU, func(k *Kernels) Func { return k.outputBiasReLU }},
+		{&OutputAcc, func(k *Kernels) Func { return k.outputAcc }},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, ks := range levelsUnderTest(t) {
+		for _, kd := range kinds {
+			f := kd.fns(ks)
+			m, n := len(kd.k.L), len(kd.k.L[0])
+			for trial := range 300 {
+				c := trial % 40
+				if trial >= 200 {
+					c = 40 + rng.IntN(300)
+				}
+				spix := c + rng.IntN(3)
+				srow := n*spix + rng.IntN(5)
+				dpix := c + rng.IntN(3)
+				drow := m*dpix + rng.IntN(5)
+				r0, r1 := rng.IntN(n+1)-1, rng.IntN(n+2)
+				c0, c1 := rng.IntN(n+1)-1, rng.IntN(n+2)
+				rows, cols := rng.IntN(m+1), rng.IntN(m+1)
+				// soff is where element (0, 0) would be: below the slice when
+				// the first row or column is not read.
+				lead := 7
+				soff := lead
+				if kd.k.Ranged && r0 > 0 {
+					soff -= r0 * srow
+				}
+				if kd.k.Ranged && c0 > 0 {
+					soff -= c0 * spix
+				}
+				if kd.k.Ranged && (r0 >= r1 || c0 >= c1) {
+					soff = lead // nothing is read
+				}
+				src := randSlice(rng, lead+n*srow+n*spix+c+7, trial%3 == 0)
+				doff := 5
+				dst := randSlice(rng, doff+m*drow+m*dpix+c+9, false)
+				want := append([]float32(nil), dst...)
+				bias := randSlice(rng, c, false)
+				xformGo(kd.k, want, doff, drow, dpix, rows, cols, src, soff, srow, spix, r0, r1, c0, c1, bias, c)
+				f(dst, doff, drow, dpix, rows, cols, src, soff, srow, spix, r0, r1, c0, c1, bias, c)
+				for i := range dst {
+					if math.Float32bits(dst[i]) != math.Float32bits(want[i]) && !(isNaN(dst[i]) && isNaN(want[i])) {
+						t.Fatalf("%v %s c=%d rows=%d cols=%d ranges [%d,%d)×[%d,%d): dst[%d] = %v, twin %v",
+							ks.Level, kd.k.name, c, rows, cols, r0, r1, c0, c1, i, dst[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func isNaN(f float32) bool { return f != f }
+
+// TestConvolution checks the transforms' algebra: one 4×4 output tile of a
+// 3×3 correlation over C channels and K filters, with zero padding where the
+// ranges say, computed through Input, Filter, the per-position sums over
+// channels and Output, against the float64 definition. The bound,
+// |error| ≤ 2⁻¹⁵·Σ|x·w| per output, is four times the worst these trials
+// measure (2⁻¹⁷): the transforms' coefficients (up to 8, and 1/6 and 1/24
+// rounded) cost F(4×4, 3×3) bits that a direct convolution keeps.
+func TestConvolution(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	levels := append([]*Kernels{For(cpu.Generic)}, levelsUnderTest(t)...)
+	worst := 0.0
+	for _, ks := range levels {
+		for range 60 {
+			C, K := 1+rng.IntN(40), 1+rng.IntN(20)
+			x := randSlice(rng, 6*6*C, false)
+			w := randSlice(rng, K*9*C, false)
+			bias := randSlice(rng, K, false)
+			r0, r1, c0, c1 := rng.IntN(2), 5+rng.IntN(2), rng.IntN(2), 5+rng.IntN(2)
+			v := make([]float32, 36*C)
+			ks.Input(v, 0, C, x, 0, 6*C, C, r0, r1, c0, c1, C)
+			u := make([]float32, 36*K*C)
+			for k := range K {
+				ks.Filter(u, k*C, K*C, w, k*9*C, 3*C, C, C)
+			}
+			mm := make([]float32, 36*K)
+			for xi := range 36 {
+				for k := range K {
+					var s float32
+					for c := range C {
+						s += v[xi*C+c] * u[xi*K*C+k*C+c]
+					}
+					mm[xi*K+k] = s
+				}
+			}
+			y := make([]float32, 16*K)
+			ks.Output(y, 0, 4*K, K, 4, 4, mm, 0, K, Epilogue{Bias: bias}, K)
+			for p := range 4 {
+				for q := range 4 {
+					for k := range K {
+						sum, mag := float64(bias[k]), math.Abs(float64(bias[k]))
+						for r := range 3 {
+							for s := range 3 {
+								i, j := p+r, q+s
+								if i < r0 || i >= r1 || j < c0 || j >= c1 {
+									continue
+								}
+								for c := range C {
+									xv, wv := float64(x[(i*6+j)*C+c]), float64(w[k*9*C+(r*3+s)*C+c])
+									sum += xv * wv
+									mag += math.Abs(xv * wv)
+								}
+							}
+						}
+						got := float64(y[(p*4+q)*K+k])
+						e := math.Abs(got-sum) / mag
+						worst = max(worst, e)
+						if e > 0x1p-15 {
+							t.Fatalf("%v C=%d K=%d ranges [%d,%d)×[%d,%d): y[%d,%d,%d] = %v, want %v (error %.3g of Σ|x·w|)",
+								ks.Level, C, K, r0, r1, c0, c1, p, q, k, got, sum, e)
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("worst error %.3g of Σ|x·w| (2^%.1f)", worst, math.Log2(worst))
+}
+
+// TestChecks: the wrappers panic on a slice too short for what they read
+// or write, before any routine runs.
+func TestChecks(t *testing.T) {
+	ks := For(cpu.Generic)
+	mustPanic := func(name string, f func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s: no panic", name)
+			}
+		}()
+		f()
+	}
+	mustPanic("Input v", func() { ks.Input(make([]float32, 35*4), 0, 4, make([]float32, 36*4), 0, 24, 4, 0, 6, 0, 6, 4) })
+	mustPanic("Input x", func() { ks.Input(make([]float32, 36*4), 0, 4, make([]float32, 35*4), 0, 24, 4, 0, 6, 0, 6, 4) })
+	mustPanic("Filter", func() { ks.Filter(make([]float32, 36*4), 0, 4, make([]float32, 8*4), 0, 12, 4, 4) })
+	mustPanic("Output", func() { ks.Output(make([]float32, 15*4), 0, 16, 4, 4, 4, make([]float32, 36*4), 0, 4, Epilogue{}, 4) })
+}
