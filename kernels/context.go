@@ -20,18 +20,20 @@ type Context struct {
 	bf16        bool // the AVX512_BF16 paths run (HasBF16)
 	pool        *parallel.Pool
 	caches      gemm.Caches
-	gemmWS      []gemm.Workspace // one per thread
-	gemmJob     gemmJob          // the SGEMM in progress
-	gemmChunkFn func(tid, c int) // ctx.runGemmChunk, made once
-	gemmSplit   gemmSplit        // how the threads share a product (sgemm_split.go)
-	blocking    *gemm.Blocking   // replaces the cache-derived SGEMM blocking; set only by tests and BenchmarkSgemmBlocking
-	conv        convBuffers      // reusable buffers of the conv2d kernels (conv2d_state.go)
-	convBF16    convBF16Buffers  // reusable buffers of the bf16 conv2d kernels (conv2d_bf16.go)
-	layer       layerJob         // the layer kernels' current job (layers.go)
-	ranges      rangeLoop        // the parallel loop in progress (Context.forRanges)
-	bn          bnJob            // the batch-norm kernels' job and buffers (batchnorm.go)
-	tf          tfJob            // the transformer kernels' job and buffers (transformer.go)
-	convPool    convPoolJob      // Conv2DBackwardWeightsMaxPool in progress, and its buffers (conv2d_pool.go)
+	gemmWS      []gemm.Workspace  // one per thread
+	gemmJob     gemmJob           // the SGEMM in progress
+	gemmChunkFn func(tid, c int)  // ctx.runGemmChunk, made once
+	gemmSplit   gemmSplit         // how the threads share a product (sgemm_split.go)
+	blocking    *gemm.Blocking    // replaces the cache-derived SGEMM blocking; set only by tests and BenchmarkSgemmBlocking
+	conv        convBuffers       // reusable buffers of the conv2d kernels (conv2d_state.go)
+	convBF16    convBF16Buffers   // reusable buffers of the bf16 conv2d kernels (conv2d_bf16.go)
+	layer       layerJob          // the layer kernels' current job (layers.go)
+	ranges      rangeLoop         // the parallel loop in progress (Context.forRanges)
+	bn          bnJob             // the batch-norm kernels' job and buffers (batchnorm.go)
+	tf          tfJob             // the transformer kernels' job and buffers (transformer.go)
+	convPool    convPoolJob       // Conv2DBackwardWeightsMaxPool in progress, and its buffers (conv2d_pool.go)
+	wino        winoJob           // the winograd conv pass in progress, and its buffers (conv2d_winograd.go)
+	winoGemm    func(tid, xi int) // ctx.winoProduct, made once
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.

@@ -83,6 +83,15 @@ func init() {
 		Doc: "1×1 convolutions as dY·Wt through Sgemm in place (stride > 1: in chunks, scattered); others direct"})
 	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "gemm1x1", Mode: PerISA, Fn: conv2DBwdWeightsGemm1x1Checked,
 		Doc: "1×1 convolutions as dYᵀ·X through Sgemm in place (stride > 1: gathered in chunks); others direct"})
+
+	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "winograd", Mode: PerISA, Fn: conv2DFwdWinogradChecked, Error: WinogradError,
+		Doc: "3×3 stride-1 convolutions by Winograd F(4×4, 3×3): generated tile transforms, 36 products on Sgemm; others direct"})
+	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "winograd", Mode: PerISA, Fn: conv2DBwdDataWinogradChecked, Error: WinogradError,
+		Doc: "3×3 stride-1: Winograd F(4×4, 3×3) on dY with the rotated filter; others direct"})
+	Conv2DBwdDataAddImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "winograd", Mode: PerISA, Fn: conv2DBwdDataAddWinogradChecked, Error: WinogradError,
+		Doc: "3×3 stride-1: Winograd F(4×4, 3×3) accumulating into dx; others direct"})
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "winograd", Mode: PerISA, Fn: conv2DBwdWeightsDirectChecked,
+		Doc: "the direct kernels (the winograd family's backward-weights, so that it trains whole)"})
 }
 
 // The Context methods pick an implementation per shape, from measurements on

@@ -20,6 +20,7 @@ func forEachImpl[F any](t *testing.T, r *kernels.Registry[F], test func(t *testi
 		t.Run("impl="+impl.Name, func(t *testing.T) {
 			kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
 				skipIfISAIndependent(t, impl.Mode, ctx)
+				defer kerneltest.SetExtraError(impl.Error)()
 				test(t, ctx, impl.Fn)
 			})
 		})

@@ -33,6 +33,10 @@ type Impl[F any] struct {
 	Mode ISAMode // how it follows the Context's ISA level
 	Doc  string  // one line for listings
 	Fn   F
+	// Error is the implementation's error bound beyond that of a sum in
+	// another order, as a fraction of Σ|terms| per output: 0 for the
+	// exact-order algorithms, WinogradError for winograd.
+	Error float64
 }
 
 // Every registered implementation checks its arguments and panics as the

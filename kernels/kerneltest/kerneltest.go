@@ -151,3 +151,15 @@ func WithinBound(got float32, want, scale, tol float64) bool {
 	}
 	return math.Abs(float64(got)-want) <= tol*scale+1e-30
 }
+
+// extraError widens the summation bounds of the checks (see SetExtraError).
+var extraError float64
+
+// SetExtraError adds e·Σ|terms| to the error bound of the sum checks (the
+// dense and conv tests) until restore is called: the Impl.Error of an
+// algorithm that rounds more than a reordered sum, such as winograd's.
+func SetExtraError(e float64) (restore func()) {
+	old := extraError
+	extraError = e
+	return func() { extraError = old }
+}

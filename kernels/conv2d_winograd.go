@@ -1,0 +1,188 @@
+package kernels
+
+import "github.com/trainbench/trainbench/kernels/internal/wino"
+
+// The winograd implementations run 3×3 stride-1 convolutions by Winograd's
+// F(4×4, 3×3) (Lavin and Gray, 2016; transforms in package wino): each 4×4
+// tile of output pixels is Aᵀ·[Σ_c U_kc ⊙ V_c]·A, U_kc = G·g_kc·Gᵀ the 6×6
+// transform of filter (k, c) and V_c = Bᵀ·d_c·B that of the tile's 6×6
+// input patch, channel c. At each of the 36 positions ξ the sum over
+// channels is a matrix product, (tiles × C)·(C × K), run on the SGEMM:
+// 36 products where the direct form does 144 per tile, so a pass does a
+// quarter of the direct form's multiply-adds plus the transforms. Its error
+// is larger than the direct form's (wino.TestConvolution: up to 2⁻¹⁵ of
+// Σ|x·w| per output).
+//
+// Backward-data is the same algorithm on dY with the filter rotated by 180°
+// and its channel axes exchanged (a stride-1 transposed convolution is a
+// convolution with padding 2 − pad), which the filter transform reads in
+// place; backward-weights stays direct. The images are taken a group at a
+// time (winoGroupBytes of transformed tiles, at least one image), so that
+// the transformed tiles and products of a group stay in the last-level cache.
+// Other shapes run the direct kernels, so that the implementation is complete.
+
+// winoGroupBytes bounds the transformed input and product tiles of one group
+// of images.
+var winoGroupBytes = 4 << 20
+
+// winograd3x3 reports whether s is a convolution the winograd path runs:
+// 3×3, stride 1, no dilation, padding at most 2 (backward-data's padding
+// 2 − pad must not be negative).
+func winograd3x3(s Conv2DShape) bool {
+	return s.R == 3 && s.S == 3 && s.StrideH == 1 && s.StrideW == 1 && s.DilH == 1 && s.DilW == 1 &&
+		s.PadH <= 2 && s.PadW <= 2
+}
+
+// winoJob is the winograd pass in progress (what the parallel loops' bodies
+// read) and its reusable buffers.
+type winoJob struct {
+	// The convolution being run: n images of h×w×cin, padded by padH and
+	// padW, into p×q×cout; th×tw tiles an image.
+	n, h, w, cin, cout, padH, padW, p, q, th, tw int
+	x, y, wt                                    []float32
+	bwd                                         bool // backward-data: wt rotated, its axes exchanged
+	epi                                         wino.Epilogue
+	n0, tg                                      int // the group's first image and its tile count
+	xf                                          *wino.Kernels
+	u, v, m                                     []float32 // 36 transformed filters, a group's tiles, its products
+	kids                                        []*Context
+}
+
+func conv2DFwdWinogradChecked(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
+	checkConv2DFwd("conv2d-fwd winograd", s, x, w, bias, y)
+	conv2DFwdWinograd(ctx, s, x, w, bias, y, false)
+}
+
+func conv2DBwdDataWinogradChecked(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	checkConv2DBwdData("conv2d-bwd-data winograd", s, dy, w, dx)
+	conv2DBwdDataWinograd(ctx, s, dy, w, dx, false)
+}
+
+func conv2DBwdDataAddWinogradChecked(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
+	checkConv2DBwdData("conv2d-bwd-data-add winograd", s, dy, w, dx)
+	conv2DBwdDataWinograd(ctx, s, dy, w, dx, true)
+}
+
+// conv2DFwdWinograd is the forward pass (with the ReLU if relu).
+func conv2DFwdWinograd(ctx *Context, s Conv2DShape, x, w, bias, y []float32, relu bool) {
+	if !winograd3x3(s) {
+		conv2DFwdDirect(ctx, s, x, w, bias, y, relu)
+		return
+	}
+	ctx.winoRun(s.N, s.H, s.W, s.C, s.K, s.PadH, s.PadW, x, w, false, y, wino.Epilogue{Bias: bias, ReLU: relu})
+}
+
+// conv2DBwdDataWinograd is the backward-data pass, added into dx if add.
+func conv2DBwdDataWinograd(ctx *Context, s Conv2DShape, dy, w, dx []float32, add bool) {
+	if !winograd3x3(s) {
+		if add {
+			conv2DBwdDataAddDirect(ctx, s, dy, w, dx)
+		} else {
+			conv2DBwdDataDirect(ctx, s, dy, w, dx)
+		}
+		return
+	}
+	ctx.winoRun(s.N, s.OutH(), s.OutW(), s.K, s.C, 2-s.PadH, 2-s.PadW, dy, w, true, dx, wino.Epilogue{Acc: add})
+}
+
+// winoRun convolves x (n×h×w×cin) with the 3×3 filters wt into y
+// (n×p×q×cout): wt is K×3×3×C with K = cout, or, for backward-data (bwd),
+// with K = cin and the filter used rotated.
+func (c *Context) winoRun(n, h, w, cin, cout, padH, padW int, x, wt []float32, bwd bool, y []float32, epi wino.Epilogue) {
+	j := &c.wino
+	p, q := h+2*padH-2, w+2*padW-2
+	*j = winoJob{n: n, h: h, w: w, cin: cin, cout: cout, padH: padH, padW: padW, p: p, q: q,
+		th: (p + 3) / 4, tw: (q + 3) / 4, x: x, y: y, wt: wt, bwd: bwd, epi: epi, xf: wino.For(c.isa),
+		u: j.u, v: j.v, m: j.m, kids: j.kids}
+	defer func() { j.x, j.y, j.wt, j.epi = nil, nil, nil, wino.Epilogue{} }()
+	for len(j.kids) < c.Threads() {
+		j.kids = append(j.kids, c.child())
+	}
+	tiles := j.th * j.tw
+	per := max(1, min(n, winoGroupBytes/(36*tiles*(cin+cout)*4)))
+	j.u = convGrow(&j.u, 36*cin*cout)
+	j.v = convGrow(&j.v, 36*per*tiles*cin)
+	j.m = convGrow(&j.m, 36*per*tiles*cout)
+	wk := cout // the weights' K
+	if bwd {
+		wk = cin
+	}
+	c.forRanges(wk, loopChunks(wk, c.Threads(), 8), winoFilterBody)
+	for n0 := 0; n0 < n; n0 += per {
+		j.n0 = n0
+		j.tg = min(per, n-n0) * tiles
+		c.forRanges(j.tg, loopChunks(j.tg, c.Threads(), 4), winoInputBody)
+		c.pool.For(36, nil, c.winoGemmFn())
+		c.forRanges(j.tg, loopChunks(j.tg, c.Threads(), 4), winoOutputBody)
+	}
+}
+
+// winoGemmFn returns the products' loop body, made once per Context.
+func (c *Context) winoGemmFn() func(tid, xi int) {
+	if c.winoGemm == nil {
+		c.winoGemm = c.winoProduct
+	}
+	return c.winoGemm
+}
+
+// winoFilterBody transforms the filters [lo, hi) of the weights' K axis
+// into u: u[ξ] is K×C of the weights (K = cout forward, cin backward).
+func winoFilterBody(c *Context, _, lo, hi int) {
+	j := &c.wino
+	kk, cc := j.cout, j.cin
+	if j.bwd {
+		kk, cc = j.cin, j.cout
+	}
+	for k := lo; k < hi; k++ {
+		if j.bwd {
+			// Tap (r, s) of the rotated filter is (2 − r, 2 − s).
+			j.xf.Filter(j.u, k*cc, kk*cc, j.wt, k*9*cc+8*cc, -3*cc, -cc, cc)
+		} else {
+			j.xf.Filter(j.u, k*cc, kk*cc, j.wt, k*9*cc, 3*cc, cc, cc)
+		}
+	}
+}
+
+// winoInputBody transforms the group's tiles [lo, hi) into v (36 × tg × cin).
+func winoInputBody(c *Context, _, lo, hi int) {
+	j := &c.wino
+	per := j.th * j.tw
+	for t := lo; t < hi; t++ {
+		img, r := j.n0+t/per, t%per
+		h0, w0 := 4*(r/j.tw)-j.padH, 4*(r%j.tw)-j.padW
+		off := ((img*j.h+h0)*j.w + w0) * j.cin
+		j.xf.Input(j.v, t*j.cin, j.tg*j.cin, j.x, off, j.w*j.cin, j.cin, -h0, j.h-h0, -w0, j.w-w0, j.cin)
+	}
+}
+
+// winoProduct runs the product at position xi on thread tid's one-thread
+// Context: m[ξ] (tg × cout) = v[ξ] (tg × cin) · u[ξ] (forward: u[ξ] is
+// cout × cin, transposed; backward: cin × cout).
+func (c *Context) winoProduct(tid, xi int) {
+	j := &c.wino
+	vs, us, ms := j.tg*j.cin, j.cin*j.cout, j.tg*j.cout
+	v, u, m := j.v[xi*vs:(xi+1)*vs], j.u[xi*us:(xi+1)*us], j.m[xi*ms:(xi+1)*ms]
+	if j.bwd {
+		j.kids[tid].Sgemm(NoTrans, NoTrans, j.tg, j.cout, j.cin, 1, v, j.cin, u, j.cout, 0, m, j.cout)
+	} else {
+		j.kids[tid].Sgemm(NoTrans, Trans, j.tg, j.cout, j.cin, 1, v, j.cin, u, j.cin, 0, m, j.cout)
+	}
+}
+
+// winoOutputBody transforms the group's products [lo, hi) into y's tiles.
+func winoOutputBody(c *Context, _, lo, hi int) {
+	j := &c.wino
+	per := j.th * j.tw
+	for t := lo; t < hi; t++ {
+		img, r := j.n0+t/per, t%per
+		p0, q0 := 4*(r/j.tw), 4*(r%j.tw)
+		off := ((img*j.p+p0)*j.q + q0) * j.cout
+		j.xf.Output(j.y, off, j.q*j.cout, j.cout, j.p-p0, j.q-q0, j.m, t*j.cout, j.tg*j.cout, j.epi, j.cout)
+	}
+}
+
+// WinogradError bounds the winograd path's error beyond a reordered sum's,
+// as a fraction of Σ|x·w| per output: F(4×4, 3×3)'s transforms scale by up
+// to 8 and round 1/6 and 1/24, four times the worst wino.TestConvolution
+// measures (2⁻¹⁷).
+const WinogradError = 0x1p-15
