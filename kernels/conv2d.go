@@ -105,8 +105,19 @@ func init() {
 //     direct kernels' bands are a few images of 7×7 pixels each, too short
 //     to pay for loading and storing the large partial gradient per band,
 //     while the GEMM blocks it.
-// (At level generic both run in plain Go; direct, on the kernels' pure-Go
+//   - forward and backward-data: winograd for 3×3 stride-1 layers of at least
+//     64 input and output channels and 8×8 output pixels (ResNet-50 stages
+//     2-4: 1.5-2.3x the direct kernels), where its products are large
+//     enough for the SGEMM; stage 5's 7×7 outputs fill 2×2 tiles of 4×4
+//     by 77% and stay as they were.
+// (At level generic all run in plain Go; direct, on the kernels' pure-Go
 // twins, is as fast or faster there too.)
+
+// convPreferWinograd reports whether winograd beats direct for the forward
+// and backward-data passes of s.
+func convPreferWinograd(s Conv2DShape) bool {
+	return winograd3x3(s) && s.C >= 64 && s.K >= 64 && s.OutH() >= 8 && s.OutW() >= 8
+}
 
 // convPreferIm2colBwdWeights reports whether im2col beats direct for the
 // backward-weights pass of s.
@@ -129,6 +140,10 @@ func (c *Context) Conv2DForward(s Conv2DShape, x, w, bias, y []float32) {
 
 // conv2DFwd is the forward pass with the implementation the shape prefers.
 func (c *Context) conv2DFwd(s Conv2DShape, x, w, bias, y []float32, relu bool) {
+	if c.isa != cpu.Generic && convPreferWinograd(s) {
+		conv2DFwdWinograd(c, s, x, w, bias, y, relu)
+		return
+	}
 	if c.isa != cpu.Generic && convPreferGemmFwd(s) {
 		conv2DFwdIm2col(c, s, x, w, bias, y, relu)
 		return
@@ -149,6 +164,10 @@ func (c *Context) Conv2DForwardReLU(s Conv2DShape, x, w, bias, y []float32) {
 // implementation for the shape on this Context.
 func (c *Context) Conv2DBackwardData(s Conv2DShape, dy, w, dx []float32) {
 	checkConv2DBwdData("Conv2DBackwardData", s, dy, w, dx)
+	if c.isa != cpu.Generic && convPreferWinograd(s) {
+		conv2DBwdDataWinograd(c, s, dy, w, dx, false)
+		return
+	}
 	conv2DBwdDataDirect(c, s, dy, w, dx)
 }
 
@@ -158,6 +177,10 @@ func (c *Context) Conv2DBackwardData(s Conv2DShape, dy, w, dx []float32) {
 // convolution, without a scratch tensor and a separate add.
 func (c *Context) Conv2DBackwardDataAdd(s Conv2DShape, dy, w, dx []float32) {
 	checkConv2DBwdData("Conv2DBackwardDataAdd", s, dy, w, dx)
+	if c.isa != cpu.Generic && convPreferWinograd(s) {
+		conv2DBwdDataWinograd(c, s, dy, w, dx, true)
+		return
+	}
 	conv2DBwdDataAddDirect(c, s, dy, w, dx)
 }
 

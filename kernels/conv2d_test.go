@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/trainbench/trainbench/kernels"
+	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/kernels/kerneltest"
 	"github.com/trainbench/trainbench/workload"
 )
@@ -265,6 +266,45 @@ func TestConv2DDoesNotAllocate(t *testing.T) {
 					t.Errorf("%s %v: %v allocations a call", name, s, a)
 				}
 			}
+		}
+	})
+}
+
+// TestConv2DWinogradChosen pins where the Context methods run winograd:
+// on a 3×3 stride-1 layer of 64 channels and 10×9 outputs the forward,
+// forward+ReLU and backward-data passes equal the winograd implementation's
+// bit for bit at every level above generic (and the direct one's at
+// generic); a 3×3 layer of 32 input channels (the seed CNN's second) stays
+// direct.
+func TestConv2DWinogradChosen(t *testing.T) {
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		for _, tc := range []struct {
+			s    kernels.Conv2DShape
+			wino bool
+		}{
+			{kernels.Conv2DShape{N: 2, H: 10, W: 9, C: 64, K: 72, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1}, true},
+			{kernels.Conv2DShape{N: 2, H: 13, W: 13, C: 32, K: 64, R: 3, S: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}, false},
+		} {
+			s := tc.s
+			want := "direct"
+			if tc.wino && ctx.ISA() != cpu.Generic {
+				want = "winograd"
+			}
+			fwd := lookup(t, kernels.Conv2DFwdImpls, want)
+			bwd := lookup(t, kernels.Conv2DBwdDataImpls, want)
+			rng := kerneltest.Rand(7)
+			x, w, b, dy := make([]float32, s.InputLen()), make([]float32, s.WeightLen()), make([]float32, s.K), make([]float32, s.OutputLen())
+			for _, v := range [][]float32{x, w, b, dy} {
+				kerneltest.Fill(rng, v)
+			}
+			got, ref := make([]float32, s.OutputLen()), make([]float32, s.OutputLen())
+			ctx.Conv2DForward(s, x, w, b, got)
+			fwd(ctx, s, x, w, b, ref)
+			kerneltest.CheckUnchanged(t, want+" fwd", got, ref)
+			gx, rx := make([]float32, s.InputLen()), make([]float32, s.InputLen())
+			ctx.Conv2DBackwardData(s, dy, w, gx)
+			bwd(ctx, s, dy, w, rx)
+			kerneltest.CheckUnchanged(t, want+" bwd-data", gx, rx)
 		}
 	})
 }

@@ -46,9 +46,11 @@ func Conv2DShapes(short bool) []kernels.Conv2DShape {
 		// 1×1 with unequal strides and padding, pixels 4 KiB apart:
 		// backward-weights gathers each (zero-padded) band.
 		{N: 2, H: 9, W: 7, C: 512, K: 40, R: 1, S: 1, StrideH: 3, StrideW: 2, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
+		// 3×3 pad 1 wide enough for the Context's winograd choice, partial tiles.
+		sh(2, 10, 9, 64, 72, 3, 3, 1, 1, 1),
 	}
 	if short {
-		shapes = []kernels.Conv2DShape{shapes[1], shapes[3], shapes[5], shapes[6], shapes[9], shapes[12], shapes[15]}
+		shapes = []kernels.Conv2DShape{shapes[1], shapes[3], shapes[5], shapes[6], shapes[9], shapes[12], shapes[15], shapes[len(shapes)-1]}
 	}
 	rng := Rand(2024)
 	nrand := 14
