@@ -35,6 +35,11 @@ type Case struct {
 	benchname.CaseName
 	Set   string  // the shape set the shape belongs to (benchname.SetSquare, ...)
 	FLOPs float64 // floating-point operations per op
+	// ExecFLOPs, if not 0, are the operations the implementation does where
+	// an algorithm does fewer than FLOPs count (winograd): GFLOP/s counts
+	// FLOPs, so that implementations of a pass compare; %peak counts these,
+	// so that it stays a share of what the machine can do.
+	ExecFLOPs float64
 	Bytes float64 // compulsory bytes moved per op (0 if not meaningful)
 	// Ceiling marks the cases that measure a machine ceiling themselves
 	// (Peak, Stream): Run reports no %peak and no FLOP/byte for them.
@@ -147,6 +152,7 @@ type Metric struct {
 //	GFLOP/s    FLOPs per second, when the case counts FLOPs
 //	GB/s       compulsory bytes per second, when it counts bytes
 //	%peak      100 · GFLOP/s / roof.PeakGFLOPS, for a compute-bound case
+//	           (of ExecFLOPs where the case sets them)
 //	%bw        100 · GB/s / roof.GBs, for a memory-bound one (MemoryBound)
 //	FLOP/byte  arithmetic intensity FLOPs/Bytes, when it counts both
 //
@@ -175,11 +181,15 @@ func (c Case) Metrics(n int, elapsed time.Duration, roof Roof) []Metric {
 		ms = append(ms, Metric{gbs, "GB/s"})
 	}
 	if !c.Ceiling {
+		exec, execGFLOPs := c.FLOPs, gflops
+		if c.ExecFLOPs > 0 {
+			exec, execGFLOPs = c.ExecFLOPs, c.ExecFLOPs*float64(n)/s/1e9
+		}
 		switch {
-		case roof.MemoryBound(c.FLOPs, c.Bytes):
+		case roof.MemoryBound(exec, c.Bytes):
 			ms = append(ms, Metric{100 * gbs / roof.GBs, UnitBW})
-		case c.FLOPs > 0 && roof.PeakGFLOPS > 0:
-			ms = append(ms, Metric{100 * gflops / roof.PeakGFLOPS, UnitPeak})
+		case exec > 0 && roof.PeakGFLOPS > 0:
+			ms = append(ms, Metric{100 * execGFLOPs / roof.PeakGFLOPS, UnitPeak})
 		}
 	}
 	if c.FLOPs > 0 && c.Bytes > 0 && !c.Ceiling {

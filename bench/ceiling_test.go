@@ -109,6 +109,17 @@ func TestMetrics(t *testing.T) {
 	if got[UnitBW] != 50 || got[UnitPeak] != 0 {
 		t.Errorf("memory-bound case: %v, want %%bw 50 and no %%peak", got)
 	}
+	// An algorithm that does a quarter of the counted FLOPs (winograd):
+	// GFLOP/s counts FLOPs, %peak the executed ones.
+	w := c
+	w.ExecFLOPs = 5e8
+	got = map[string]float64{}
+	for _, m := range w.Metrics(10, 2*time.Second, Roof{PeakGFLOPS: 40, GBs: 100}) {
+		got[m.Unit] = m.Value
+	}
+	if got["GFLOP/s"] != 10 || math.Abs(got[UnitPeak]-6.25) > 1e-9 {
+		t.Errorf("case with ExecFLOPs: %v, want GFLOP/s 10 and %%peak 6.25", got)
+	}
 	c.Ceiling = true
 	for _, m := range c.Metrics(10, 2*time.Second, Roof{PeakGFLOPS: 40, GBs: 100}) {
 		if m.Unit == UnitPeak || m.Unit == UnitBW || m.Unit == "FLOP/byte" {

@@ -158,11 +158,19 @@ func Conv2DCases(set string, shapes []ConvShape, opt Options) []Case {
 					if impl == benchname.ImplGemm1x1 && !(cs.Shape.R == 1 && cs.Shape.S == 1 && cs.Shape.PadH == 0 && cs.Shape.PadW == 0) {
 						continue // the direct kernels again
 					}
+					var exec float64
+					if impl == benchname.ImplWinograd {
+						if !kernels.WinogradRuns(cs.Shape, pass) {
+							continue // the direct kernels again
+						}
+						exec = kernels.WinogradFLOPs(cs.Shape, pass)
+					}
 					cases = append(cases, Case{
-						CaseName: benchname.CaseName{Family: benchname.Conv2D, Pass: pass, Impl: impl, ISA: l.label, Threads: t, Shape: cs.Name},
-						Set:      set,
-						FLOPs:    cs.Shape.FLOPs(pass),
-						Bytes:    cs.Shape.Bytes(pass),
+						CaseName:  benchname.CaseName{Family: benchname.Conv2D, Pass: pass, Impl: impl, ISA: l.label, Threads: t, Shape: cs.Name},
+						Set:       set,
+						FLOPs:     cs.Shape.FLOPs(pass),
+						ExecFLOPs: exec,
+						Bytes:     cs.Shape.Bytes(pass),
 						Prepare: onContext(l.level, t, func(ctx *kernels.Context) (func(), error) {
 							return prep(ctx, cs.Shape), nil
 						}),

@@ -1,6 +1,9 @@
 package kernels
 
-import "github.com/trainbench/trainbench/kernels/cpu"
+import (
+	"github.com/trainbench/trainbench/benchname"
+	"github.com/trainbench/trainbench/kernels/cpu"
+)
 
 // Conv2D kernels: forward, backward-data and backward-weights (with the bias
 // gradient) of a 2-D convolution with stride, zero padding and dilation, on
@@ -84,13 +87,13 @@ func init() {
 	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "gemm1x1", Mode: PerISA, Fn: conv2DBwdWeightsGemm1x1Checked,
 		Doc: "1×1 convolutions as dYᵀ·X through Sgemm in place (stride > 1: gathered in chunks); others direct"})
 
-	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "winograd", Mode: PerISA, Fn: conv2DFwdWinogradChecked, Error: WinogradError,
+	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: benchname.ImplWinograd, Mode: PerISA, Fn: conv2DFwdWinogradChecked, Error: WinogradError,
 		Doc: "3×3 stride-1 convolutions by Winograd F(4×4, 3×3): generated tile transforms, 36 products on Sgemm; others direct"})
-	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "winograd", Mode: PerISA, Fn: conv2DBwdDataWinogradChecked, Error: WinogradError,
+	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: benchname.ImplWinograd, Mode: PerISA, Fn: conv2DBwdDataWinogradChecked, Error: WinogradError,
 		Doc: "3×3 stride-1: Winograd F(4×4, 3×3) on dY with the rotated filter; others direct"})
-	Conv2DBwdDataAddImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "winograd", Mode: PerISA, Fn: conv2DBwdDataAddWinogradChecked, Error: WinogradError,
+	Conv2DBwdDataAddImpls.Register(Impl[Conv2DBwdDataFunc]{Name: benchname.ImplWinograd, Mode: PerISA, Fn: conv2DBwdDataAddWinogradChecked, Error: WinogradError,
 		Doc: "3×3 stride-1: Winograd F(4×4, 3×3) accumulating into dx; others direct"})
-	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "winograd", Mode: PerISA, Fn: conv2DBwdWeightsDirectChecked,
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: benchname.ImplWinograd, Mode: PerISA, Fn: conv2DBwdWeightsDirectChecked,
 		Doc: "the direct kernels (the winograd family's backward-weights, so that it trains whole)"})
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/kernels/cpu"
 	"github.com/trainbench/trainbench/kernels/kerneltest"
+	"github.com/trainbench/trainbench/shape"
 	"github.com/trainbench/trainbench/workload"
 )
 
@@ -307,4 +308,28 @@ func TestConv2DWinogradChosen(t *testing.T) {
 			kerneltest.CheckUnchanged(t, want+" bwd-data", gx, rx)
 		}
 	})
+}
+
+// TestWinogradFLOPs checks the winograd operation count on ResNet-50's
+// stage-2 3×3 layer (8 images, 56×56, 64 channels: 1,568 tiles of 4×4)
+// against the count written out, and that it falls back to the direct
+// form's where winograd does not run.
+func TestWinogradFLOPs(t *testing.T) {
+	s := kernels.Conv2DShape{N: 8, H: 56, W: 56, C: 64, K: 64, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1}
+	const tiles = 8 * 14 * 14
+	want := 2*36*tiles*64*64 + tiles*64*336 + 64*64*189 + tiles*64*216
+	if got := kernels.WinogradFLOPs(s, shape.Forward); got != float64(want) {
+		t.Errorf("forward: %v, want %v", got, want)
+	}
+	if r := kernels.WinogradFLOPs(s, shape.Forward) / s.FLOPs(shape.Forward); r < 0.25 || r > 0.32 {
+		t.Errorf("forward: %.3f of the direct form's FLOPs, want about 0.28", r)
+	}
+	if got, want := kernels.WinogradFLOPs(s, shape.BackwardWeights), s.FLOPs(shape.BackwardWeights); got != want {
+		t.Errorf("backward-weights: %v, want the direct %v", got, want)
+	}
+	s2 := s
+	s2.StrideH, s2.StrideW = 2, 2
+	if got, want := kernels.WinogradFLOPs(s2, shape.Forward), s2.FLOPs(shape.Forward); got != want {
+		t.Errorf("stride 2: %v, want the direct %v", got, want)
+	}
 }

@@ -1,6 +1,9 @@
 package kernels
 
-import "github.com/trainbench/trainbench/kernels/internal/wino"
+import (
+	"github.com/trainbench/trainbench/kernels/internal/wino"
+	"github.com/trainbench/trainbench/shape"
+)
 
 // The winograd implementations run 3×3 stride-1 convolutions by Winograd's
 // F(4×4, 3×3) (Lavin and Gray, 2016; transforms in package wino): each 4×4
@@ -199,3 +202,32 @@ func winoOutputBody(c *Context, _, lo, hi int) {
 // to 8 and round 1/6 and 1/24, four times the worst wino.TestConvolution
 // measures (2⁻¹⁷).
 const WinogradError = 0x1p-15
+
+// WinogradRuns reports whether the winograd implementation runs pass of s
+// by F(4×4, 3×3) (3×3, stride 1, no dilation, padding ≤ 2; forward and
+// backward-data) rather than by the direct kernels.
+func WinogradRuns(s Conv2DShape, pass shape.Pass) bool {
+	return winograd3x3(s) && (pass == shape.Forward || pass == shape.BackwardData)
+}
+
+// WinogradFLOPs returns the floating-point operations the winograd
+// implementation does for pass of s (with the bias, forward), where it runs
+// by F(4×4, 3×3): the 36 products, 2·36·tiles·C·K, and the input, filter
+// and output transforms (wino.Ops); elsewhere s.FLOPs(pass). A training step
+// counts the direct form's FLOPs as its work; %peak counts these.
+func WinogradFLOPs(s Conv2DShape, pass shape.Pass) float64 {
+	if !WinogradRuns(s, pass) {
+		return s.FLOPs(pass)
+	}
+	in, out := s.C, s.K
+	p, q := s.OutH(), s.OutW()
+	outKind := &wino.OutputBias
+	if pass == shape.BackwardData {
+		in, out = s.K, s.C
+		p, q = s.H, s.W
+		outKind = &wino.Output
+	}
+	t := float64(s.N * ((p + 3) / 4) * ((q + 3) / 4))
+	return 2*36*t*float64(in*out) + t*float64(in*wino.Ops(&wino.Input)) +
+		float64(s.C*s.K*wino.Ops(&wino.Filter)) + t*float64(out*wino.Ops(outKind))
+}

@@ -138,3 +138,33 @@ func checkSpan(call, arg string, n, base int, offs []int, c int) {
 		}
 	}
 }
+
+// Ops returns the floating-point operations the transform of kind k does on
+// one channel of a whole tile, as the routines evaluate it: in the column
+// pass (n columns) and the row pass (m rows), each entry costs a
+// multiplication per coefficient other than 0 and ±1 and an addition per
+// term after the first; Bias and Acc add one per output.
+func Ops(k *Kind) int {
+	m, n := len(k.L), len(k.L[0])
+	perVec := 0 // one application of L to a vector of n
+	for _, row := range k.L {
+		terms := 0
+		for _, v := range row {
+			if v != 0 {
+				terms++
+				if v != 1 && v != -1 {
+					perVec++
+				}
+			}
+		}
+		perVec += max(terms-1, 0)
+	}
+	ops := (n + m) * perVec
+	if k.Bias {
+		ops += m * m
+	}
+	if k.Acc {
+		ops += m * m
+	}
+	return ops
+}

@@ -193,3 +193,18 @@ func TestChecks(t *testing.T) {
 	mustPanic("Filter", func() { ks.Filter(make([]float32, 36*4), 0, 4, make([]float32, 8*4), 0, 12, 4, 4) })
 	mustPanic("Output", func() { ks.Output(make([]float32, 15*4), 0, 16, 4, 4, 4, make([]float32, 36*4), 0, 4, Epilogue{}, 4) })
 }
+
+// TestOps checks the operation counts against the matrices counted by hand:
+// Bᵀ's rows cost 4, 5, 5, 5, 5, 4 (28) on a vector, G's 1, 5, 5, 5, 5, 0
+// (21), Aᵀ's 4, 5, 5, 6 (20); a 6×6 tile takes 12 applications of Bᵀ, a
+// 3×3 filter 9 of G, a 6×6 product tile 10 of Aᵀ.
+func TestOps(t *testing.T) {
+	for _, c := range []struct {
+		k    *Kind
+		want int
+	}{{&Input, 12 * 28}, {&Filter, 9 * 21}, {&Output, 10 * 20}, {&OutputBias, 10*20 + 16}, {&OutputReLU, 10 * 20}, {&OutputAcc, 10*20 + 16}} {
+		if got := Ops(c.k); got != c.want {
+			t.Errorf("Ops(%s) = %d, want %d", c.k.name, got, c.want)
+		}
+	}
+}
