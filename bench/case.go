@@ -40,7 +40,7 @@ type Case struct {
 	// FLOPs, so that implementations of a pass compare; %peak counts these,
 	// so that it stays a share of what the machine can do.
 	ExecFLOPs float64
-	Bytes float64 // compulsory bytes moved per op (0 if not meaningful)
+	Bytes     float64 // compulsory bytes moved per op (0 if not meaningful)
 	// Ceiling marks the cases that measure a machine ceiling themselves
 	// (Peak, Stream): Run reports no %peak and no FLOP/byte for them.
 	Ceiling bool

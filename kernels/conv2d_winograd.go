@@ -55,13 +55,13 @@ type winoJob struct {
 	// The convolution being run: n images of h×w×cin, padded by padH and
 	// padW, into p×q×cout; th×tw tiles an image.
 	n, h, w, cin, cout, padH, padW, p, q, th, tw int
-	x, y, wt                                    []float32
-	bwd                                         bool // backward-data: wt rotated, its axes exchanged
-	epi                                         wino.Epilogue
-	n0, tg                                      int // the group's first image and its tile count
-	xf                                          *wino.Kernels
-	u, v, m                                     []float32 // 36 transformed filters, a group's tiles, its products
-	kids                                        []*Context
+	x, y, wt                                     []float32
+	bwd                                          bool // backward-data: wt rotated, its axes exchanged
+	epi                                          wino.Epilogue
+	n0, tg                                       int // the group's first image and its tile count
+	xf                                           *wino.Kernels
+	u, v, m                                      []float32 // 36 transformed filters, a group's tiles, its products
+	kids                                         []*Context
 }
 
 func conv2DFwdWinogradChecked(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
