@@ -56,6 +56,22 @@ var (
 		{0, 1, 1, 4, 4, 0},
 		{0, 1, -1, 8, -8, 1},
 	}
+	// F(3×3, 4×4), the weight gradient: a 3×3 correlation of a 6×6 input
+	// patch with a 4×4 tile of the output gradient. Same points, so the same
+	// Bᵀ; G′ and A′ᵀ are G and Aᵀ with the powers up to 3 and 2.
+	winoGW = [][]float64{
+		{1.0 / 4, 0, 0, 0},
+		{-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
+		{-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6},
+		{1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3},
+		{1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3},
+		{0, 0, 0, 1},
+	}
+	winoAWT = [][]float64{
+		{1, 1, 1, 1, 1, 0},
+		{0, 1, -1, 2, -2, 0},
+		{0, 1, 1, 4, 4, 1},
+	}
 )
 
 // winoKind is one generated transform: its matrix, whether the input has
@@ -75,6 +91,8 @@ var winoKinds = []winoKind{
 	{base: "outputReLU", twin: "xformGo(&OutputReLU, ...)", what: "writes the rows × cols pixels of max(Aᵀ·M·A, 0)", mat: winoAT, out: true, relu: true},
 	{base: "outputBiasReLU", twin: "xformGo(&OutputBiasReLU, ...)", what: "writes the rows × cols pixels of max(Aᵀ·M·A + bias, 0)", mat: winoAT, out: true, bias: true, relu: true},
 	{base: "outputAcc", twin: "xformGo(&OutputAcc, ...)", what: "adds the rows × cols pixels of Aᵀ·M·A to dst", mat: winoAT, out: true, acc: true},
+	{base: "gradTile", twin: "xformGo(&GradTile, ...)", what: "writes G′·D·G′ᵀ of the 4×4 output-gradient tile D (rows [r0, r1) and columns [c0, c1) read, the rest zero)", mat: winoGW, ranged: true},
+	{base: "weightOut", twin: "xformGo(&WeightOut, ...)", what: "writes A′ᵀ·M·A′, the 3×3 weight gradient of a 6×6 tile of products", mat: winoAWT},
 }
 
 const winoSig = "func(dst []float32, doff, drow, dpix, rows, cols int, src []float32, soff, srow, spix, r0, r1, c0, c1 int, bias []float32, c int)"
@@ -84,7 +102,7 @@ const winoSig = "func(dst []float32, doff, drow, dpix, rows, cols int, src []flo
 func winoConsts() (Mem, map[float32]int) {
 	idx := map[float32]int{}
 	var vals []float32
-	for _, mat := range [][][]float64{winoBT, winoG, winoAT} {
+	for _, mat := range [][][]float64{winoBT, winoG, winoAT, winoGW, winoAWT} {
 		for _, row := range mat {
 			for _, v := range row {
 				f := float32(v)
@@ -310,7 +328,8 @@ func writeWinoGo(dir string) error {
 	for _, t := range []struct {
 		name, doc string
 		mat       [][]float64
-	}{{"matBT", "Bᵀ, the input transform", winoBT}, {"matG", "G, the filter transform", winoG}, {"matAT", "Aᵀ, the output transform", winoAT}} {
+	}{{"matBT", "Bᵀ, the input transform", winoBT}, {"matG", "G, the filter transform", winoG}, {"matAT", "Aᵀ, the output transform", winoAT},
+		{"matGW", "G′, the output-gradient transform of F(3×3, 4×4)", winoGW}, {"matAWT", "A′ᵀ, the weight-gradient transform of F(3×3, 4×4)", winoAWT}} {
 		fmt.Fprintf(&sb, "// %s is %s, in float32.\nvar %s = [][]float32{\n", t.name, t.doc, t.name)
 		for _, row := range t.mat {
 			sb.WriteString("\t{")

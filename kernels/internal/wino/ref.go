@@ -21,6 +21,12 @@ var (
 	OutputAcc      = Kind{L: matAT, Out: true, Acc: true, name: "output+acc"}
 )
 
+// The transforms of F(3×3, 4×4), the weight gradient's (with Input's Bᵀ).
+var (
+	GradTile  = Kind{L: matGW, Ranged: true, name: "grad-tile"}
+	WeightOut = Kind{L: matAWT, name: "weight-out"}
+)
+
 // comb is Σ_i row[i]·x[i], evaluated as the routines do: terms in order,
 // zero coefficients skipped, ±1 as additions and subtractions, other
 // products rounded to float32 before they are added.

@@ -29,7 +29,7 @@ type Kernels struct {
 	Level                                          cpu.Level
 	input, filter                                  Func
 	output, outputBias, outputReLU, outputBiasReLU Func
-	outputAcc                                      Func
+	outputAcc, gradTile, weightOut                 Func
 }
 
 func twin(k *Kind) Func {
@@ -40,11 +40,14 @@ func twin(k *Kind) Func {
 
 var (
 	goKernels = Kernels{Level: cpu.Generic, input: twin(&Input), filter: twin(&Filter), output: twin(&Output),
-		outputBias: twin(&OutputBias), outputReLU: twin(&OutputReLU), outputBiasReLU: twin(&OutputBiasReLU), outputAcc: twin(&OutputAcc)}
+		outputBias: twin(&OutputBias), outputReLU: twin(&OutputReLU), outputBiasReLU: twin(&OutputBiasReLU), outputAcc: twin(&OutputAcc),
+		gradTile: twin(&GradTile), weightOut: twin(&WeightOut)}
 	avx2Kernels = Kernels{Level: cpu.AVX2, input: inputAVX2, filter: filterAVX2, output: outputAVX2,
-		outputBias: outputBiasAVX2, outputReLU: outputReLUAVX2, outputBiasReLU: outputBiasReLUAVX2, outputAcc: outputAccAVX2}
+		outputBias: outputBiasAVX2, outputReLU: outputReLUAVX2, outputBiasReLU: outputBiasReLUAVX2, outputAcc: outputAccAVX2,
+		gradTile: gradTileAVX2, weightOut: weightOutAVX2}
 	avx512Kernels = Kernels{Level: cpu.AVX512, input: inputAVX512, filter: filterAVX512, output: outputAVX512,
-		outputBias: outputBiasAVX512, outputReLU: outputReLUAVX512, outputBiasReLU: outputBiasReLUAVX512, outputAcc: outputAccAVX512}
+		outputBias: outputBiasAVX512, outputReLU: outputReLUAVX512, outputBiasReLU: outputBiasReLUAVX512, outputAcc: outputAccAVX512,
+		gradTile: gradTileAVX512, weightOut: weightOutAVX512}
 )
 
 // For returns the transforms of level l (generic: the twin).
@@ -64,7 +67,21 @@ func For(l cpu.Level) *Kernels {
 // read (the rest is zero padding): position ξ = 6a+b of channel ch goes to
 // v[voff + ξ·vstride + ch], for ch < c.
 func (k *Kernels) Input(v []float32, voff, vstride int, x []float32, off, srow, spix, r0, r1, c0, c1, c int) {
-	r0, r1, c0, c1 = max(r0, 0), min(r1, 6), max(c0, 0), min(c1, 6)
+	tile("Input", k.input, 6, v, voff, vstride, x, off, srow, spix, r0, r1, c0, c1, c)
+}
+
+// GradTile writes the transform (G′, F(3×3, 4×4)) of the 4×4 tile of the
+// output gradient dy whose element (0, 0), channel 0, is at dy[off], rows
+// and pixels srow and spix elements apart, of which only rows [r0, r1) and
+// columns [c0, c1) are read (the rest is zero): position ξ of channel ch
+// goes to v[voff + ξ·vstride + ch], for ch < c.
+func (k *Kernels) GradTile(v []float32, voff, vstride int, dy []float32, off, srow, spix, r0, r1, c0, c1, c int) {
+	tile("GradTile", k.gradTile, 4, v, voff, vstride, dy, off, srow, spix, r0, r1, c0, c1, c)
+}
+
+// tile runs f, a ranged transform of an n×n tile into 36 positions.
+func tile(call string, f Func, n int, v []float32, voff, vstride int, x []float32, off, srow, spix, r0, r1, c0, c1, c int) {
+	r0, r1, c0, c1 = max(r0, 0), min(r1, n), max(c0, 0), min(c1, n)
 	if c <= 0 || r0 >= r1 || c0 >= c1 {
 		if c > 0 {
 			for xi := range 36 {
@@ -73,9 +90,21 @@ func (k *Kernels) Input(v []float32, voff, vstride int, x []float32, off, srow, 
 		}
 		return
 	}
-	checkSpan("Input", "v", len(v), voff, []int{0, 35 * vstride}, c)
-	checkSpan("Input", "x", len(x), off, []int{r0*srow + c0*spix, (r1-1)*srow + (c1-1)*spix}, c)
-	k.input(v, voff, 6*vstride, vstride, 6, 6, x, off, srow, spix, r0, r1, c0, c1, nil, c)
+	checkSpan(call, "v", len(v), voff, []int{0, 35 * vstride}, c)
+	checkSpan(call, "x", len(x), off, []int{r0*srow + c0*spix, (r1-1)*srow + (c1-1)*spix}, c)
+	f(v, voff, 6*vstride, vstride, 6, 6, x, off, srow, spix, r0, r1, c0, c1, nil, c)
+}
+
+// WeightOut writes the 3×3 weight gradient (A′ᵀ·M·A′, F(3×3, 4×4)) whose
+// products at position ξ, channel ch, are m[moff + ξ·mstride + ch], to
+// dw[off + r·srow + s·spix + ch], for ch < c.
+func (k *Kernels) WeightOut(dw []float32, off, srow, spix int, m []float32, moff, mstride, c int) {
+	if c <= 0 {
+		return
+	}
+	checkSpan("WeightOut", "dw", len(dw), off, []int{0, 2*srow + 2*spix}, c)
+	checkSpan("WeightOut", "m", len(m), moff, []int{0, 35 * mstride}, c)
+	k.weightOut(dw, off, srow, spix, 3, 3, m, moff, 6*mstride, mstride, 0, 6, 0, 6, nil, c)
 }
 
 // Filter writes the transform of the 3×3 filter whose tap (r, s), channel

@@ -39,6 +39,16 @@ func outputBiasReLUAVX2(dst []float32, doff int, drow int, dpix int, rows int, c
 //go:noescape
 func outputAccAVX2(dst []float32, doff int, drow int, dpix int, rows int, cols int, src []float32, soff int, srow int, spix int, r0 int, r1 int, c0 int, c1 int, bias []float32, c int)
 
+// gradTileAVX2 writes G′·D·G′ᵀ of the 4×4 output-gradient tile D (rows [r0, r1) and columns [c0, c1) read, the rest zero), for each channel below c, with avx2 instructions; xformGo(&GradTile, ...) is its specification.
+//
+//go:noescape
+func gradTileAVX2(dst []float32, doff int, drow int, dpix int, rows int, cols int, src []float32, soff int, srow int, spix int, r0 int, r1 int, c0 int, c1 int, bias []float32, c int)
+
+// weightOutAVX2 writes A′ᵀ·M·A′, the 3×3 weight gradient of a 6×6 tile of products, for each channel below c, with avx2 instructions; xformGo(&WeightOut, ...) is its specification.
+//
+//go:noescape
+func weightOutAVX2(dst []float32, doff int, drow int, dpix int, rows int, cols int, src []float32, soff int, srow int, spix int, r0 int, r1 int, c0 int, c1 int, bias []float32, c int)
+
 // inputAVX512 writes Bᵀ·D·B of the 6×6 input tile D (rows [r0, r1) and columns [c0, c1) read, the rest zero), for each channel below c, with avx512 instructions; xformGo(&Input, ...) is its specification.
 //
 //go:noescape
@@ -73,3 +83,13 @@ func outputBiasReLUAVX512(dst []float32, doff int, drow int, dpix int, rows int,
 //
 //go:noescape
 func outputAccAVX512(dst []float32, doff int, drow int, dpix int, rows int, cols int, src []float32, soff int, srow int, spix int, r0 int, r1 int, c0 int, c1 int, bias []float32, c int)
+
+// gradTileAVX512 writes G′·D·G′ᵀ of the 4×4 output-gradient tile D (rows [r0, r1) and columns [c0, c1) read, the rest zero), for each channel below c, with avx512 instructions; xformGo(&GradTile, ...) is its specification.
+//
+//go:noescape
+func gradTileAVX512(dst []float32, doff int, drow int, dpix int, rows int, cols int, src []float32, soff int, srow int, spix int, r0 int, r1 int, c0 int, c1 int, bias []float32, c int)
+
+// weightOutAVX512 writes A′ᵀ·M·A′, the 3×3 weight gradient of a 6×6 tile of products, for each channel below c, with avx512 instructions; xformGo(&WeightOut, ...) is its specification.
+//
+//go:noescape
+func weightOutAVX512(dst []float32, doff int, drow int, dpix int, rows int, cols int, src []float32, soff int, srow int, spix int, r0 int, r1 int, c0 int, c1 int, bias []float32, c int)

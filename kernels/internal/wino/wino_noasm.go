@@ -35,6 +35,14 @@ func outputAccAVX2(dst []float32, doff, drow, dpix, rows, cols int, src []float3
 	xformGo(&OutputAcc, dst, doff, drow, dpix, rows, cols, src, soff, srow, spix, r0, r1, c0, c1, bias, c)
 }
 
+func gradTileAVX2(dst []float32, doff, drow, dpix, rows, cols int, src []float32, soff, srow, spix, r0, r1, c0, c1 int, bias []float32, c int) {
+	xformGo(&GradTile, dst, doff, drow, dpix, rows, cols, src, soff, srow, spix, r0, r1, c0, c1, bias, c)
+}
+
+func weightOutAVX2(dst []float32, doff, drow, dpix, rows, cols int, src []float32, soff, srow, spix, r0, r1, c0, c1 int, bias []float32, c int) {
+	xformGo(&WeightOut, dst, doff, drow, dpix, rows, cols, src, soff, srow, spix, r0, r1, c0, c1, bias, c)
+}
+
 func inputAVX512(dst []float32, doff, drow, dpix, rows, cols int, src []float32, soff, srow, spix, r0, r1, c0, c1 int, bias []float32, c int) {
 	xformGo(&Input, dst, doff, drow, dpix, rows, cols, src, soff, srow, spix, r0, r1, c0, c1, bias, c)
 }
@@ -61,4 +69,12 @@ func outputBiasReLUAVX512(dst []float32, doff, drow, dpix, rows, cols int, src [
 
 func outputAccAVX512(dst []float32, doff, drow, dpix, rows, cols int, src []float32, soff, srow, spix, r0, r1, c0, c1 int, bias []float32, c int) {
 	xformGo(&OutputAcc, dst, doff, drow, dpix, rows, cols, src, soff, srow, spix, r0, r1, c0, c1, bias, c)
+}
+
+func gradTileAVX512(dst []float32, doff, drow, dpix, rows, cols int, src []float32, soff, srow, spix, r0, r1, c0, c1 int, bias []float32, c int) {
+	xformGo(&GradTile, dst, doff, drow, dpix, rows, cols, src, soff, srow, spix, r0, r1, c0, c1, bias, c)
+}
+
+func weightOutAVX512(dst []float32, doff, drow, dpix, rows, cols int, src []float32, soff, srow, spix, r0, r1, c0, c1 int, bias []float32, c int) {
+	xformGo(&WeightOut, dst, doff, drow, dpix, rows, cols, src, soff, srow, spix, r0, r1, c0, c1, bias, c)
 }

@@ -53,6 +53,8 @@ func TestTwins(t *testing.T) {
 		{&OutputReLU, func(k *Kernels) Func { return k.outputReLU }},
 		{&OutputBiasReLU, func(k *Kernels) Func { return k.outputBiasReLU }},
 		{&OutputAcc, func(k *Kernels) Func { return k.outputAcc }},
+		{&GradTile, func(k *Kernels) Func { return k.gradTile }},
+		{&WeightOut, func(k *Kernels) Func { return k.weightOut }},
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, ks := range levelsUnderTest(t) {
@@ -196,15 +198,81 @@ func TestChecks(t *testing.T) {
 
 // TestOps checks the operation counts against the matrices counted by hand:
 // Bᵀ's rows cost 4, 5, 5, 5, 5, 4 (28) on a vector, G's 1, 5, 5, 5, 5, 0
-// (21), Aᵀ's 4, 5, 5, 6 (20); a 6×6 tile takes 12 applications of Bᵀ, a
-// 3×3 filter 9 of G, a 6×6 product tile 10 of Aᵀ.
+// (21), Aᵀ's 4, 5, 5, 6 (20), G′'s 1, 7, 7, 7, 7, 0 (29), A′ᵀ's 4, 5, 6
+// (15); a 6×6 tile takes 12 applications of Bᵀ, a 3×3 filter 9 of G, a 6×6
+// product tile 10 of Aᵀ or 9 of A′ᵀ, a 4×4 gradient tile 10 of G′.
 func TestOps(t *testing.T) {
 	for _, c := range []struct {
 		k    *Kind
 		want int
-	}{{&Input, 12 * 28}, {&Filter, 9 * 21}, {&Output, 10 * 20}, {&OutputBias, 10*20 + 16}, {&OutputReLU, 10 * 20}, {&OutputAcc, 10*20 + 16}} {
+	}{{&Input, 12 * 28}, {&Filter, 9 * 21}, {&Output, 10 * 20}, {&OutputBias, 10*20 + 16}, {&OutputReLU, 10 * 20}, {&OutputAcc, 10*20 + 16},
+		{&GradTile, 10 * 29}, {&WeightOut, 9 * 15}} {
 		if got := Ops(c.k); got != c.want {
 			t.Errorf("Ops(%s) = %d, want %d", c.k.name, got, c.want)
 		}
 	}
+}
+
+// TestWeightGradient checks F(3×3, 4×4)'s algebra: the 3×3 weight gradient
+// of one 4×4 tile of the output gradient dy (rows and columns past the
+// output's edge read as zero) over its 6×6 input patch x (zero padding where
+// the ranges say), through Input, GradTile, the per-position products and
+// WeightOut, against the float64 sum dW[r][s] = Σ_{i,j<4} dy[i][j]·x[i+r][j+s].
+// The error scales with every input the transforms mix, not only the
+// products an output sums (a tile with one dy inside the output still mixes
+// the whole patch): bound 2⁻¹⁷·Σ|dy|·max|x| per output and channel, five
+// times the worst these trials measure (2⁻¹⁹·⁴); the test fails with a matrix
+// changed.
+func TestWeightGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	levels := append([]*Kernels{For(cpu.Generic)}, levelsUnderTest(t)...)
+	worst := 0.0
+	for _, ks := range levels {
+		for range 60 {
+			C := 1 + rng.IntN(40)
+			x := randSlice(rng, 6*6*C, false)
+			dy := randSlice(rng, 4*4*C, false)
+			r0, r1, c0, c1 := rng.IntN(2), 5+rng.IntN(2), rng.IntN(2), 5+rng.IntN(2)
+			gr, gc := 1+rng.IntN(4), 1+rng.IntN(4) // dy's rows and columns inside the output
+			v := make([]float32, 36*C)
+			ks.Input(v, 0, C, x, 0, 6*C, C, r0, r1, c0, c1, C)
+			g := make([]float32, 36*C)
+			ks.GradTile(g, 0, C, dy, 0, 4*C, C, 0, gr, 0, gc, C)
+			for i := range v {
+				v[i] *= g[i]
+			}
+			dw := make([]float32, 9*C)
+			ks.WeightOut(dw, 0, 3*C, C, v, 0, C, C)
+			for r := range 3 {
+				for s := range 3 {
+					for c := range C {
+						var sum, sdy, mx float64
+						for i := range gr {
+							for j := range gc {
+								sdy += math.Abs(float64(dy[(i*4+j)*C+c]))
+								xi, xj := i+r, j+s
+								if xi < r0 || xi >= r1 || xj < c0 || xj >= c1 {
+									continue
+								}
+								sum += float64(dy[(i*4+j)*C+c]) * float64(x[(xi*6+xj)*C+c])
+							}
+						}
+						for i := r0; i < r1; i++ {
+							for j := c0; j < c1; j++ {
+								mx = max(mx, math.Abs(float64(x[(i*6+j)*C+c])))
+							}
+						}
+						got := float64(dw[(r*3+s)*C+c])
+						e := math.Abs(got-sum) / (sdy * mx)
+						worst = max(worst, e)
+						if e > 0x1p-17 {
+							t.Fatalf("%v C=%d ranges [%d,%d)×[%d,%d), dy %d×%d: dw[%d,%d,%d] = %v, want %v (error %.3g of Σ|dy|·max|x|)",
+								ks.Level, C, r0, r1, c0, c1, gr, gc, r, s, c, got, sum, e)
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("worst error %.3g of Σ|dy|·max|x| (2^%.1f)", worst, math.Log2(worst))
 }
