@@ -160,7 +160,7 @@ func Conv2DCases(set string, shapes []ConvShape, opt Options) []Case {
 					}
 					var exec float64
 					if impl == benchname.ImplWinograd {
-						if !kernels.WinogradRuns(cs.Shape, pass) {
+						if !kernels.WinogradRuns(cs.Shape) {
 							continue // the direct kernels again
 						}
 						exec = kernels.WinogradFLOPs(cs.Shape, pass)

@@ -83,11 +83,11 @@ const (
 	// other shapes it runs the direct kernels, so the family measures it on
 	// 1×1 shapes only.
 	ImplGemm1x1 = "gemm1x1"
-	// ImplWinograd is the Conv2D implementation by Winograd's F(4×4, 3×3)
-	// for 3×3 stride-1 forward and backward-data passes: it runs the direct
-	// kernels elsewhere, so the family measures it on those only, and its
-	// %peak is of the FLOPs it does (fewer than the direct form's, which
-	// its GFLOP/s counts).
+	// ImplWinograd is the Conv2D implementation by Winograd's algorithm
+	// (F(4×4, 3×3), F(3×3, 4×4) for the weight gradient) for 3×3 stride-1
+	// layers: it runs the direct kernels elsewhere, so the family measures
+	// it on those only, and its %peak is of the FLOPs it does (fewer than
+	// the direct form's, which its GFLOP/s counts).
 	ImplWinograd = "winograd"
 	// ImplArchSIMD is a kernel written in Go with simd/archsimd (built only
 	// with GOEXPERIMENT=simd, run only at isa=avx512): Sgemm and ReLU have

@@ -34,6 +34,7 @@ type Context struct {
 	convPool    convPoolJob       // Conv2DBackwardWeightsMaxPool in progress, and its buffers (conv2d_pool.go)
 	wino        winoJob           // the winograd conv pass in progress, and its buffers (conv2d_winograd.go)
 	winoGemm    func(tid, xi int) // ctx.winoProduct, made once
+	winoDW      func(tid, xi int) // ctx.winoWeightProduct, made once
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.

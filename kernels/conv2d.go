@@ -93,8 +93,8 @@ func init() {
 		Doc: "3×3 stride-1: Winograd F(4×4, 3×3) on dY with the rotated filter; others direct"})
 	Conv2DBwdDataAddImpls.Register(Impl[Conv2DBwdDataFunc]{Name: benchname.ImplWinograd, Mode: PerISA, Fn: conv2DBwdDataAddWinogradChecked, Error: WinogradError,
 		Doc: "3×3 stride-1: Winograd F(4×4, 3×3) accumulating into dx; others direct"})
-	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: benchname.ImplWinograd, Mode: PerISA, Fn: conv2DBwdWeightsDirectChecked,
-		Doc: "the direct kernels (the winograd family's backward-weights, so that it trains whole)"})
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: benchname.ImplWinograd, Mode: PerISA, Fn: conv2DBwdWeightsWinogradChecked, Error: WinogradError,
+		Doc: "3×3 stride-1: Winograd F(3×3, 4×4), products summed over tiles on Sgemm; others direct"})
 }
 
 // The Context methods pick an implementation per shape, from measurements on

@@ -312,7 +312,7 @@ func TestConv2DWinogradChosen(t *testing.T) {
 
 // TestWinogradFLOPs checks the winograd operation count on ResNet-50's
 // stage-2 3×3 layer (8 images, 56×56, 64 channels: 1,568 tiles of 4×4)
-// against the count written out, and that it falls back to the direct
+// against the counts written out, and that it falls back to the direct
 // form's where winograd does not run.
 func TestWinogradFLOPs(t *testing.T) {
 	s := kernels.Conv2DShape{N: 8, H: 56, W: 56, C: 64, K: 64, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1}
@@ -324,8 +324,11 @@ func TestWinogradFLOPs(t *testing.T) {
 	if r := kernels.WinogradFLOPs(s, shape.Forward) / s.FLOPs(shape.Forward); r < 0.25 || r > 0.32 {
 		t.Errorf("forward: %.3f of the direct form's FLOPs, want about 0.28", r)
 	}
-	if got, want := kernels.WinogradFLOPs(s, shape.BackwardWeights), s.FLOPs(shape.BackwardWeights); got != want {
-		t.Errorf("backward-weights: %v, want the direct %v", got, want)
+	// Backward-weights: the products, the input tiles (336), the gradient
+	// tiles (290), the 3×3 results (135), the bias gradient's adds.
+	wantW := 2*36*tiles*64*64 + tiles*64*336 + tiles*64*290 + 64*64*135 + 8*56*56*64
+	if got := kernels.WinogradFLOPs(s, shape.BackwardWeights); got != float64(wantW) {
+		t.Errorf("backward-weights: %v, want %v", got, wantW)
 	}
 	s2 := s
 	s2.StrideH, s2.StrideW = 2, 2

@@ -19,7 +19,11 @@ import (
 // Backward-data is the same algorithm on dY with the filter rotated by 180°
 // and its channel axes exchanged (a stride-1 transposed convolution is a
 // convolution with padding 2 − pad), which the filter transform reads in
-// place; backward-weights stays direct. The images are taken a group at a
+// place. Backward-weights is F(3×3, 4×4): the weight gradient of a tile is
+// the 3×3 correlation of its 6×6 input patch with its 4×4 of dY, A′ᵀ·[Σ
+// over tiles (G′·dy·G′ᵀ) ⊙ (Bᵀ·d·B)]·A′, the sum over tiles at each
+// position a product (K × tiles)·(tiles × C), summed group by group in
+// group order. The images are taken a group at a
 // time (winoGroupBytes of transformed tiles, at least one image), so that
 // the transformed tiles and products of a group stay in the last-level cache.
 // Other shapes run the direct kernels, so that the implementation is complete.
@@ -56,7 +60,9 @@ type winoJob struct {
 	// padW, into p×q×cout; th×tw tiles an image.
 	n, h, w, cin, cout, padH, padW, p, q, th, tw int
 	x, y, wt                                     []float32
-	bwd                                          bool // backward-data: wt rotated, its axes exchanged
+	bwd                                          bool      // backward-data: wt rotated, its axes exchanged
+	dy                                           []float32 // backward-weights: the output gradient
+	beta                                         float32   // backward-weights: 0 for the first group, then 1
 	epi                                          wino.Epilogue
 	n0, tg                                       int // the group's first image and its tile count
 	xf                                           *wino.Kernels
@@ -72,6 +78,11 @@ func conv2DFwdWinogradChecked(ctx *Context, s Conv2DShape, x, w, bias, y []float
 func conv2DBwdDataWinogradChecked(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
 	checkConv2DBwdData("conv2d-bwd-data winograd", s, dy, w, dx)
 	conv2DBwdDataWinograd(ctx, s, dy, w, dx, false)
+}
+
+func conv2DBwdWeightsWinogradChecked(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
+	checkConv2DBwdWeights("conv2d-bwd-weights winograd", s, x, dy, dw, db)
+	conv2DBwdWeightsWinograd(ctx, s, x, dy, dw, db)
 }
 
 func conv2DBwdDataAddWinogradChecked(ctx *Context, s Conv2DShape, dy, w, dx []float32) {
@@ -101,16 +112,15 @@ func conv2DBwdDataWinograd(ctx *Context, s Conv2DShape, dy, w, dx []float32, add
 	ctx.winoRun(s.N, s.OutH(), s.OutW(), s.K, s.C, 2-s.PadH, 2-s.PadW, dy, w, true, dx, wino.Epilogue{Acc: add})
 }
 
-// winoRun convolves x (n×h×w×cin) with the 3×3 filters wt into y
-// (n×p×q×cout): wt is K×3×3×C with K = cout, or, for backward-data (bwd),
-// with K = cin and the filter used rotated.
-func (c *Context) winoRun(n, h, w, cin, cout, padH, padW int, x, wt []float32, bwd bool, y []float32, epi wino.Epilogue) {
+// winoSetup starts a winograd pass over n images of h×w×cin padded by
+// padH and padW into p×q×cout, sizes the buffers (u: 36·cin·cout; v and m:
+// a group's transformed tiles of cin and cout channels) and returns the
+// images a group takes.
+func (c *Context) winoSetup(n, h, w, cin, cout, padH, padW int) int {
 	j := &c.wino
 	p, q := h+2*padH-2, w+2*padW-2
 	*j = winoJob{n: n, h: h, w: w, cin: cin, cout: cout, padH: padH, padW: padW, p: p, q: q,
-		th: (p + 3) / 4, tw: (q + 3) / 4, x: x, y: y, wt: wt, bwd: bwd, epi: epi, xf: wino.For(c.isa),
-		u: j.u, v: j.v, m: j.m, kids: j.kids}
-	defer func() { j.x, j.y, j.wt, j.epi = nil, nil, nil, wino.Epilogue{} }()
+		th: (p + 3) / 4, tw: (q + 3) / 4, xf: wino.For(c.isa), u: j.u, v: j.v, m: j.m, kids: j.kids}
 	for len(j.kids) < c.Threads() {
 		j.kids = append(j.kids, c.child())
 	}
@@ -119,6 +129,24 @@ func (c *Context) winoRun(n, h, w, cin, cout, padH, padW int, x, wt []float32, b
 	j.u = convGrow(&j.u, 36*cin*cout)
 	j.v = convGrow(&j.v, 36*per*tiles*cin)
 	j.m = convGrow(&j.m, 36*per*tiles*cout)
+	return per
+}
+
+// winoDone drops the pass's references to the caller's slices.
+func (c *Context) winoDone() {
+	j := &c.wino
+	j.x, j.y, j.wt, j.dy, j.epi = nil, nil, nil, nil, wino.Epilogue{}
+}
+
+// winoRun convolves x (n×h×w×cin) with the 3×3 filters wt into y
+// (n×p×q×cout): wt is K×3×3×C with K = cout, or, for backward-data (bwd),
+// with K = cin and the filter used rotated.
+func (c *Context) winoRun(n, h, w, cin, cout, padH, padW int, x, wt []float32, bwd bool, y []float32, epi wino.Epilogue) {
+	per := c.winoSetup(n, h, w, cin, cout, padH, padW)
+	defer c.winoDone()
+	j := &c.wino
+	j.x, j.y, j.wt, j.bwd, j.epi = x, y, wt, bwd, epi
+	tiles := j.th * j.tw
 	wk := cout // the weights' K
 	if bwd {
 		wk = cin
@@ -130,6 +158,73 @@ func (c *Context) winoRun(n, h, w, cin, cout, padH, padW int, x, wt []float32, b
 		c.forRanges(j.tg, loopChunks(j.tg, c.Threads(), 4), winoInputBody)
 		c.pool.For(36, nil, c.winoGemmFn())
 		c.forRanges(j.tg, loopChunks(j.tg, c.Threads(), 4), winoOutputBody)
+	}
+}
+
+// conv2DBwdWeightsWinograd is the backward-weights pass.
+func conv2DBwdWeightsWinograd(ctx *Context, s Conv2DShape, x, dy, dw, db []float32) {
+	if !winograd3x3(s) {
+		conv2DBwdWeightsDirect(ctx, s, x, dy, dw, db)
+		return
+	}
+	if db != nil {
+		c := &ctx.conv.call
+		*c = convCall{s: s, dy: dy}
+		convBiasGrad(ctx, db)
+		*c = convCall{}
+	}
+	per := ctx.winoSetup(s.N, s.H, s.W, s.C, s.K, s.PadH, s.PadW)
+	defer ctx.winoDone()
+	j := &ctx.wino
+	j.x, j.dy = x, dy
+	tiles := j.th * j.tw
+	if ctx.winoDW == nil {
+		ctx.winoDW = ctx.winoWeightProduct
+	}
+	for n0 := 0; n0 < s.N; n0 += per {
+		j.n0 = n0
+		j.tg = min(per, s.N-n0) * tiles
+		j.beta = 0
+		if n0 > 0 {
+			j.beta = 1
+		}
+		ctx.forRanges(j.tg, loopChunks(j.tg, ctx.Threads(), 4), winoInputBody)
+		ctx.forRanges(j.tg, loopChunks(j.tg, ctx.Threads(), 4), winoGradBody)
+		ctx.pool.For(36, nil, ctx.winoDW)
+	}
+	j.y = dw
+	ctx.forRanges(s.K, loopChunks(s.K, ctx.Threads(), 8), winoWeightOutBody)
+}
+
+// winoGradBody transforms the group's 4×4 tiles [lo, hi) of dy into m
+// (36 × tg × cout), the rows and columns past the output read as zero.
+func winoGradBody(c *Context, _, lo, hi int) {
+	j := &c.wino
+	per := j.th * j.tw
+	for t := lo; t < hi; t++ {
+		img, r := j.n0+t/per, t%per
+		p0, q0 := 4*(r/j.tw), 4*(r%j.tw)
+		off := ((img*j.p+p0)*j.q + q0) * j.cout
+		j.xf.GradTile(j.m, t*j.cout, j.tg*j.cout, j.dy, off, j.q*j.cout, j.cout, 0, j.p-p0, 0, j.q-q0, j.cout)
+	}
+}
+
+// winoWeightProduct adds the group's product at position xi, on thread
+// tid's one-thread Context: u[ξ] (cout × cin) += m[ξ]ᵀ · v[ξ] (beta 0 for
+// the first group).
+func (c *Context) winoWeightProduct(tid, xi int) {
+	j := &c.wino
+	vs, us, ms := j.tg*j.cin, j.cin*j.cout, j.tg*j.cout
+	v, u, m := j.v[xi*vs:(xi+1)*vs], j.u[xi*us:(xi+1)*us], j.m[xi*ms:(xi+1)*ms]
+	j.kids[tid].Sgemm(Trans, NoTrans, j.cout, j.cin, j.tg, 1, m, j.cout, v, j.cin, j.beta, u, j.cin)
+}
+
+// winoWeightOutBody writes the weight gradients of output channels [lo, hi)
+// (j.y is dw, K×3×3×C) from their summed products u.
+func winoWeightOutBody(c *Context, _, lo, hi int) {
+	j := &c.wino
+	for k := lo; k < hi; k++ {
+		j.xf.WeightOut(j.y, k*9*j.cin, 3*j.cin, j.cin, j.u, k*j.cin, j.cout*j.cin, j.cin)
 	}
 }
 
@@ -203,21 +298,25 @@ func winoOutputBody(c *Context, _, lo, hi int) {
 // measures (2⁻¹⁷).
 const WinogradError = 0x1p-15
 
-// WinogradRuns reports whether the winograd implementation runs pass of s
-// by F(4×4, 3×3) (3×3, stride 1, no dilation, padding ≤ 2; forward and
-// backward-data) rather than by the direct kernels.
-func WinogradRuns(s Conv2DShape, pass shape.Pass) bool {
-	return winograd3x3(s) && (pass == shape.Forward || pass == shape.BackwardData)
+// WinogradRuns reports whether the winograd implementation runs s by Winograd's algorithm (3×3, stride 1, no dilation, padding ≤ 2) rather
+// than by the direct kernels.
+func WinogradRuns(s Conv2DShape) bool {
+	return winograd3x3(s)
 }
 
 // WinogradFLOPs returns the floating-point operations the winograd
-// implementation does for pass of s (with the bias, forward), where it runs
-// by F(4×4, 3×3): the 36 products, 2·36·tiles·C·K, and the input, filter
-// and output transforms (wino.Ops); elsewhere s.FLOPs(pass). A training step
-// counts the direct form's FLOPs as its work; %peak counts these.
+// implementation does for pass of s (with the bias or its gradient), where
+// it runs by Winograd's algorithm: the 36 products, 2·36·tiles·C·K, and the
+// transforms (wino.Ops); elsewhere s.FLOPs(pass). A training step counts the
+// direct form's FLOPs as its work; %peak counts these.
 func WinogradFLOPs(s Conv2DShape, pass shape.Pass) float64 {
-	if !WinogradRuns(s, pass) {
+	if !WinogradRuns(s) {
 		return s.FLOPs(pass)
+	}
+	if pass == shape.BackwardWeights {
+		t := float64(s.N * ((s.OutH() + 3) / 4) * ((s.OutW() + 3) / 4))
+		return 2*36*t*float64(s.C*s.K) + t*float64(s.C*wino.Ops(&wino.Input)) + t*float64(s.K*wino.Ops(&wino.GradTile)) +
+			float64(s.C*s.K*wino.Ops(&wino.WeightOut)) + float64(s.N*s.OutH()*s.OutW()*s.K)
 	}
 	in, out := s.C, s.K
 	p, q := s.OutH(), s.OutW()
