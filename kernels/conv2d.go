@@ -108,18 +108,19 @@ func init() {
 //     direct kernels' bands are a few images of 7×7 pixels each, too short
 //     to pay for loading and storing the large partial gradient per band,
 //     while the GEMM blocks it.
-//   - forward and backward-data: winograd for 3×3 stride-1 layers of at least
-//     64 input and output channels and 8×8 output pixels (ResNet-50 stages
-//     2-4: 1.5-2.3x the direct kernels), where its products are large
-//     enough for the SGEMM; stage 5's 7×7 outputs fill 2×2 tiles of 4×4
-//     by 77% and stay as they were.
+//   - every pass: winograd for 3×3 stride-1 layers of at least 64 input and
+//     output channels, where its products are large enough for the SGEMM
+//     (ResNet-50's stages 2-4: 1.5-2.3x the direct kernels forward and
+//     backward-data, 1.4-1.7x backward-weights; stage 5, whose 7×7 outputs
+//     fill 2×2 tiles of 4×4 by 77%: as fast as the GEMM lowering forward,
+//     1.2x direct backward-data, 1.5x im2col backward-weights).
 // (At level generic all run in plain Go; direct, on the kernels' pure-Go
 // twins, is as fast or faster there too.)
 
-// convPreferWinograd reports whether winograd beats direct for the forward
-// and backward-data passes of s.
+// convPreferWinograd reports whether winograd beats the other
+// implementations on s.
 func convPreferWinograd(s Conv2DShape) bool {
-	return winograd3x3(s) && s.C >= 64 && s.K >= 64 && s.OutH() >= 8 && s.OutW() >= 8
+	return winograd3x3(s) && s.C >= 64 && s.K >= 64
 }
 
 // convPreferIm2colBwdWeights reports whether im2col beats direct for the
@@ -191,6 +192,10 @@ func (c *Context) Conv2DBackwardDataAdd(s Conv2DShape, dy, w, dx []float32) {
 // the fastest implementation for the shape on this Context.
 func (c *Context) Conv2DBackwardWeights(s Conv2DShape, x, dy, dw, db []float32) {
 	checkConv2DBwdWeights("Conv2DBackwardWeights", s, x, dy, dw, db)
+	if c.isa != cpu.Generic && convPreferWinograd(s) {
+		conv2DBwdWeightsWinograd(c, s, x, dy, dw, db)
+		return
+	}
 	if convPreferIm2colBwdWeights(s) {
 		conv2DBwdWeightsIm2col(c, s, x, dy, dw, db)
 		return

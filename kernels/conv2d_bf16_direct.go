@@ -222,15 +222,7 @@ func conv2DBwdWeightsBF16Direct(ctx *Context, s Conv2DShape, x, dy, dw, db []flo
 	*c = convCall{s: s, x: x, dy: dy}
 	defer func() { *c = convCall{} }()
 	if db != nil { // from the float32 dy
-		convPerThread(ctx)
-		for i := range ctx.conv.part {
-			clear(convThreadBuf(&ctx.conv.part, i, s.K))
-		}
-		ctx.convFor(len(dy)/s.K, convBiasGradSIMD)
-		clear(db)
-		for i := range ctx.conv.part {
-			convAddTo(db, ctx.conv.part[i][:s.K])
-		}
+		convBiasGrad(ctx, db)
 	}
 	b := &ctx.convBF16
 	P, Q := s.OutH(), s.OutW()
@@ -314,14 +306,6 @@ func convPairImageRows(ctx *Context, tid int, src []float32, dst []uint32, n, rp
 		}
 		row += rows
 	}
-}
-
-// convBiasGradSIMD adds the column sums of rows [lo, hi) of the current
-// call's dy to the partial of their chunk, with the conv set's vector
-// column sums.
-func convBiasGradSIMD(ctx *Context, _, lo, hi int) {
-	K := ctx.conv.call.s.K
-	conv.For(ctx.isa).ColSums(ctx.conv.part[ctx.rangeChunk(lo)][:K], ctx.conv.call.dy[lo*K:hi*K], hi-lo, K)
 }
 
 // convPairColumnsBF16 writes rows [lo, hi) (over the batch) of the

@@ -1,5 +1,7 @@
 package kernels
 
+import "github.com/trainbench/trainbench/kernels/internal/conv"
+
 // The im2col implementations lower each pass to SGEMM on the Context
 // (ctx.Sgemm, all threads), one chunk of output pixels at a time. With NHWC
 // activations and KRSC weights a row of col(X) is the receptive field of one
@@ -255,17 +257,11 @@ func convBiasGrad(ctx *Context, db []float32) {
 }
 
 // convBiasGradRows adds the column sums of rows [lo, hi) of the current
-// call's dy to the partial of their chunk.
+// call's dy to the partial of their chunk, in row order, with the conv set's
+// vector column sums (the same bits as adding the rows one by one).
 func convBiasGradRows(ctx *Context, _, lo, hi int) {
 	K := ctx.conv.call.s.K
-	convColSums(ctx.conv.part[ctx.rangeChunk(lo)][:K], ctx.conv.call.dy[lo*K:hi*K], K)
-}
-
-// convColSums adds the column sums of the rows of m (row length k) to acc.
-func convColSums(acc, m []float32, k int) {
-	for i := 0; i+k <= len(m); i += k {
-		convAddTo(acc, m[i:i+k])
-	}
+	conv.For(ctx.isa).ColSums(ctx.conv.part[ctx.rangeChunk(lo)][:K], ctx.conv.call.dy[lo*K:hi*K], hi-lo, K)
 }
 
 // convReLU clamps v at zero in place (max(0, v) as the SIMD paths compute it).

@@ -273,10 +273,10 @@ func TestConv2DDoesNotAllocate(t *testing.T) {
 
 // TestConv2DWinogradChosen pins where the Context methods run winograd:
 // on a 3×3 stride-1 layer of 64 channels and 10×9 outputs the forward,
-// forward+ReLU and backward-data passes equal the winograd implementation's
-// bit for bit at every level above generic (and the direct one's at
-// generic); a 3×3 layer of 32 input channels (the seed CNN's second) stays
-// direct.
+// backward-data and backward-weights passes equal the winograd
+// implementation's bit for bit at every level above generic (and the direct
+// one's at generic); a 3×3 layer of 32 input channels (the seed CNN's
+// second) stays direct.
 func TestConv2DWinogradChosen(t *testing.T) {
 	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
 		for _, tc := range []struct {
@@ -306,6 +306,12 @@ func TestConv2DWinogradChosen(t *testing.T) {
 			ctx.Conv2DBackwardData(s, dy, w, gx)
 			bwd(ctx, s, dy, w, rx)
 			kerneltest.CheckUnchanged(t, want+" bwd-data", gx, rx)
+			bww := lookup(t, kernels.Conv2DBwdWeightsImpls, want)
+			gw, rw, gb, rb := make([]float32, s.WeightLen()), make([]float32, s.WeightLen()), make([]float32, s.K), make([]float32, s.K)
+			ctx.Conv2DBackwardWeights(s, x, dy, gw, gb)
+			bww(ctx, s, x, dy, rw, rb)
+			kerneltest.CheckUnchanged(t, want+" bwd-weights", gw, rw)
+			kerneltest.CheckUnchanged(t, want+" bwd-weights db", gb, rb)
 		}
 	})
 }

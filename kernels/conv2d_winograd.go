@@ -38,11 +38,10 @@ var winoGroupBytes = 4 << 20
 // groups of 48 tiles than of 128).
 const winoGroupTiles = 128
 
-// winoGroup returns the images a group takes, of n images of the given tiles
-// and channels.
-func winoGroup(n, tiles, cin, cout int) int {
-	per := max(winoGroupBytes/(36*tiles*(cin+cout)*4), (winoGroupTiles+tiles-1)/tiles)
-	return max(1, min(n, per))
+// winoGroup returns the tiles a group takes, of total tiles of cin and
+// cout channels.
+func winoGroup(total, cin, cout int) int {
+	return max(1, min(total, max(winoGroupBytes/(36*(cin+cout)*4), winoGroupTiles)))
 }
 
 // winograd3x3 reports whether s is a convolution the winograd path runs:
@@ -64,7 +63,7 @@ type winoJob struct {
 	dy                                           []float32 // backward-weights: the output gradient
 	beta                                         float32   // backward-weights: 0 for the first group, then 1
 	epi                                          wino.Epilogue
-	n0, tg                                       int // the group's first image and its tile count
+	t0, tg                                       int // the group's first tile and its tile count
 	xf                                           *wino.Kernels
 	u, v, m                                      []float32 // 36 transformed filters, a group's tiles, its products
 	kids                                         []*Context
@@ -115,7 +114,7 @@ func conv2DBwdDataWinograd(ctx *Context, s Conv2DShape, dy, w, dx []float32, add
 // winoSetup starts a winograd pass over n images of h×w×cin padded by
 // padH and padW into p×q×cout, sizes the buffers (u: 36·cin·cout; v and m:
 // a group's transformed tiles of cin and cout channels) and returns the
-// images a group takes.
+// tiles a group takes.
 func (c *Context) winoSetup(n, h, w, cin, cout, padH, padW int) int {
 	j := &c.wino
 	p, q := h+2*padH-2, w+2*padW-2
@@ -124,11 +123,10 @@ func (c *Context) winoSetup(n, h, w, cin, cout, padH, padW int) int {
 	for len(j.kids) < c.Threads() {
 		j.kids = append(j.kids, c.child())
 	}
-	tiles := j.th * j.tw
-	per := winoGroup(n, tiles, cin, cout)
+	per := winoGroup(n*j.th*j.tw, cin, cout)
 	j.u = convGrow(&j.u, 36*cin*cout)
-	j.v = convGrow(&j.v, 36*per*tiles*cin)
-	j.m = convGrow(&j.m, 36*per*tiles*cout)
+	j.v = convGrow(&j.v, 36*per*cin)
+	j.m = convGrow(&j.m, 36*per*cout)
 	return per
 }
 
@@ -152,9 +150,9 @@ func (c *Context) winoRun(n, h, w, cin, cout, padH, padW int, x, wt []float32, b
 		wk = cin
 	}
 	c.forRanges(wk, loopChunks(wk, c.Threads(), 8), winoFilterBody)
-	for n0 := 0; n0 < n; n0 += per {
-		j.n0 = n0
-		j.tg = min(per, n-n0) * tiles
+	for t0 := 0; t0 < n*tiles; t0 += per {
+		j.t0 = t0
+		j.tg = min(per, n*tiles-t0)
 		c.forRanges(j.tg, loopChunks(j.tg, c.Threads(), 4), winoInputBody)
 		c.pool.For(36, nil, c.winoGemmFn())
 		c.forRanges(j.tg, loopChunks(j.tg, c.Threads(), 4), winoOutputBody)
@@ -181,11 +179,11 @@ func conv2DBwdWeightsWinograd(ctx *Context, s Conv2DShape, x, dy, dw, db []float
 	if ctx.winoDW == nil {
 		ctx.winoDW = ctx.winoWeightProduct
 	}
-	for n0 := 0; n0 < s.N; n0 += per {
-		j.n0 = n0
-		j.tg = min(per, s.N-n0) * tiles
+	for t0 := 0; t0 < s.N*tiles; t0 += per {
+		j.t0 = t0
+		j.tg = min(per, s.N*tiles-t0)
 		j.beta = 0
-		if n0 > 0 {
+		if t0 > 0 {
 			j.beta = 1
 		}
 		ctx.forRanges(j.tg, loopChunks(j.tg, ctx.Threads(), 4), winoInputBody)
@@ -202,7 +200,7 @@ func winoGradBody(c *Context, _, lo, hi int) {
 	j := &c.wino
 	per := j.th * j.tw
 	for t := lo; t < hi; t++ {
-		img, r := j.n0+t/per, t%per
+		img, r := (j.t0+t)/per, (j.t0+t)%per
 		p0, q0 := 4*(r/j.tw), 4*(r%j.tw)
 		off := ((img*j.p+p0)*j.q + q0) * j.cout
 		j.xf.GradTile(j.m, t*j.cout, j.tg*j.cout, j.dy, off, j.q*j.cout, j.cout, 0, j.p-p0, 0, j.q-q0, j.cout)
@@ -259,7 +257,7 @@ func winoInputBody(c *Context, _, lo, hi int) {
 	j := &c.wino
 	per := j.th * j.tw
 	for t := lo; t < hi; t++ {
-		img, r := j.n0+t/per, t%per
+		img, r := (j.t0+t)/per, (j.t0+t)%per
 		h0, w0 := 4*(r/j.tw)-j.padH, 4*(r%j.tw)-j.padW
 		off := ((img*j.h+h0)*j.w + w0) * j.cin
 		j.xf.Input(j.v, t*j.cin, j.tg*j.cin, j.x, off, j.w*j.cin, j.cin, -h0, j.h-h0, -w0, j.w-w0, j.cin)
@@ -285,7 +283,7 @@ func winoOutputBody(c *Context, _, lo, hi int) {
 	j := &c.wino
 	per := j.th * j.tw
 	for t := lo; t < hi; t++ {
-		img, r := j.n0+t/per, t%per
+		img, r := (j.t0+t)/per, (j.t0+t)%per
 		p0, q0 := 4*(r/j.tw), 4*(r%j.tw)
 		off := ((img*j.p+p0)*j.q + q0) * j.cout
 		j.xf.Output(j.y, off, j.q*j.cout, j.cout, j.p-p0, j.q-q0, j.m, t*j.cout, j.tg*j.cout, j.epi, j.cout)
