@@ -151,21 +151,47 @@ func refLoss(rs []workload.Resolved, p []float64, x []float32, labels []int32, n
 	panic("no loss layer")
 }
 
+// wideNet has two 3×3 convolutions of 64 channels each way, which the
+// Context runs by winograd above level generic (all three passes of conv2,
+// forward and backward-weights of conv1): too many parameters to difference
+// them all, so the check samples them.
+func wideNet() workload.Network {
+	return workload.Network{Name: "tiny-wide", Input: workload.Dims{H: 5, W: 4, C: 64}, Classes: 3, Layers: []workload.Layer{
+		{Name: "conv1", Kind: workload.Conv2D, Filters: 64, Kernel: 3, Padding: 1},
+		{Name: "relu1", Kind: workload.ReLU},
+		{Name: "conv2", Kind: workload.Conv2D, Filters: 64, Kernel: 3, Padding: 1},
+		{Name: "relu2", Kind: workload.ReLU},
+		{Name: "flatten", Kind: workload.Flatten},
+		{Name: "fc1", Kind: workload.Dense, Units: 3},
+		{Name: "loss", Kind: workload.SoftmaxCE},
+	}}
+}
+
 // TestGradientCheck compares the whole network's gradient, computed by the
 // kernels in float32, with float64 central differences of the reference
-// loss, for every parameter of two tiny networks, on every ISA level and
-// thread count.
+// loss, for every parameter of the tiny networks (a seeded sample of
+// wideNet's), on every ISA level and thread count.
 func TestGradientCheck(t *testing.T) {
 	for _, net := range tinyNets() {
 		t.Run(net.Name, func(t *testing.T) {
 			kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
-				checkGradients(t, ctx, net, 3)
+				checkGradients(t, ctx, net, 3, 0)
 			})
 		})
 	}
+	t.Run(wideNet().Name, func(t *testing.T) {
+		kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+			if testing.Short() && ctx.Threads() == 3 {
+				t.Skip("short")
+			}
+			checkGradients(t, ctx, wideNet(), 2, 60)
+		})
+	})
 }
 
-func checkGradients(t *testing.T, ctx *kernels.Context, net workload.Network, n int) {
+// checkGradients checks the gradient of every parameter of net, or of sample
+// parameters drawn with a fixed seed if sample > 0, on a batch of n.
+func checkGradients(t *testing.T, ctx *kernels.Context, net workload.Network, n, sample int) {
 	m, err := NewModel(ctx, net, n+1) // a partial batch
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +225,16 @@ func checkGradients(t *testing.T, ctx *kernels.Context, net workload.Network, n 
 	const h = 1e-6
 	num := make([]float64, len(p))
 	scale := 0.0
+	idx := make([]int, 0, len(p))
 	for i := range p {
+		idx = append(idx, i)
+	}
+	if sample > 0 {
+		prng := kerneltest.Rand(13)
+		prng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+		idx = idx[:min(sample, len(idx))]
+	}
+	for _, i := range idx {
 		v := p[i]
 		p[i] = v + h
 		lp := refLoss(m.layers, p, x, labels, n)
@@ -215,7 +250,7 @@ func checkGradients(t *testing.T, ctx *kernels.Context, net workload.Network, n 
 	// float32 backward passes sum a few dozen products; the central
 	// difference is accurate to ~1e-9. Allow 1e-4 of the largest gradient.
 	bad := 0
-	for i := range p {
+	for _, i := range idx {
 		if d := math.Abs(float64(got[i]) - num[i]); d > 1e-4*scale {
 			if bad++; bad <= 5 {
 				t.Errorf("%s: dparam[%d] = %v, central difference %v", layerOf(m, i), i, got[i], num[i])
