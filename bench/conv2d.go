@@ -160,8 +160,8 @@ func Conv2DCases(set string, shapes []ConvShape, opt Options) []Case {
 					}
 					var exec float64
 					if impl == benchname.ImplWinograd {
-						if !kernels.WinogradRuns(cs.Shape) {
-							continue // the direct kernels again
+						if !kernels.WinogradChosen(cs.Shape) {
+							continue // measured where the Context runs it
 						}
 						exec = kernels.WinogradFLOPs(cs.Shape, pass)
 					}

@@ -58,9 +58,20 @@ func TestConv2DCaseNames(t *testing.T) {
 		"Conv2D/pass=bwd-weights/impl=im2col/isa=generic/threads=1/shape=seed-cnn.conv2",
 		"Conv2D/pass=bwd-data/impl=im2col/isa=avx2/threads=1/shape=resnet50.res2-3x3",
 		"Conv2D/pass=fwd/impl=direct/isa=avx512/threads=2/shape=deepbench.700x161x1-n4-k32-5x20s2",
+		"Conv2D/pass=bwd-weights/impl=winograd/isa=avx512/threads=1/shape=resnet50.res2-3x3",
 	} {
 		if !seen[want] {
 			t.Errorf("no case %s", want)
+		}
+	}
+	// Winograd is measured where the Context runs it, not on the seed CNN's
+	// 3×3 layers (32 input channels or fewer) nor on strided ones.
+	for _, no := range []string{
+		"Conv2D/pass=fwd/impl=winograd/isa=avx512/threads=1/shape=seed-cnn.conv2",
+		"Conv2D/pass=fwd/impl=winograd/isa=avx512/threads=1/shape=resnet50.res3-3x3s2",
+	} {
+		if seen[no] {
+			t.Errorf("case %s: winograd does not run there", no)
 		}
 	}
 	// The first layer's input gradient is never computed in training.

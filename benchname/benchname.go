@@ -85,9 +85,10 @@ const (
 	ImplGemm1x1 = "gemm1x1"
 	// ImplWinograd is the Conv2D implementation by Winograd's algorithm
 	// (F(4×4, 3×3), F(3×3, 4×4) for the weight gradient) for 3×3 stride-1
-	// layers: it runs the direct kernels elsewhere, so the family measures
-	// it on those only, and its %peak is of the FLOPs it does (fewer than
-	// the direct form's, which its GFLOP/s counts).
+	// layers (the direct kernels elsewhere); the family measures it on the
+	// shapes the Context runs it on (kernels.WinogradChosen), and its %peak
+	// is of the FLOPs it does (fewer than the direct form's, which its
+	// GFLOP/s counts).
 	ImplWinograd = "winograd"
 	// ImplArchSIMD is a kernel written in Go with simd/archsimd (built only
 	// with GOEXPERIMENT=simd, run only at isa=avx512): Sgemm and ReLU have

@@ -296,10 +296,21 @@ func winoOutputBody(c *Context, _, lo, hi int) {
 // measures (2⁻¹⁷).
 const WinogradError = 0x1p-15
 
-// WinogradRuns reports whether the winograd implementation runs s by Winograd's algorithm (3×3, stride 1, no dilation, padding ≤ 2) rather
+// WinogradRuns reports whether the winograd implementation runs s by
+// Winograd's algorithm (3×3, stride 1, no dilation, padding ≤ 2) rather
 // than by the direct kernels.
 func WinogradRuns(s Conv2DShape) bool {
 	return winograd3x3(s)
+}
+
+// WinogradChosen reports whether the Context methods run s by winograd
+// (convPreferWinograd). Benchmarks measure the winograd implementation on
+// these shapes only, so that a cost model taking the fastest measured
+// implementation of a pass prices what a trainer runs: on the seed CNN's
+// second conv (32 input channels) winograd's forward is 1.6x direct's alone
+// but no faster in a training step, and slower at two threads.
+func WinogradChosen(s Conv2DShape) bool {
+	return convPreferWinograd(s)
 }
 
 // WinogradFLOPs returns the floating-point operations the winograd
