@@ -79,6 +79,11 @@ const (
 const (
 	ImplNaive = "naive" // a kernel's reference loops: its specification, slow on purpose
 	ImplNN    = "nn"    // nn's trainer (TrainStep)
+	// ImplDirect and ImplIm2col are the Conv2D implementations a trainer's
+	// conv passes name (kernels.Context.Conv2DImpl): generated kernels on the
+	// data in place, and the lowering to SGEMM.
+	ImplDirect = "direct"
+	ImplIm2col = "im2col"
 	// ImplGemm1x1 is the Conv2D implementation for 1×1 convolutions: on
 	// other shapes it runs the direct kernels, so the family measures it on
 	// 1×1 shapes only.

@@ -3,6 +3,7 @@ package kernels
 import (
 	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/shape"
 )
 
 // Conv2D kernels: forward, backward-data and backward-weights (with the bias
@@ -64,20 +65,20 @@ func init() {
 	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "naive", Mode: GenericOnly, Fn: conv2DBwdWeightsNaive,
 		Doc: "the seven-loop definition, output channels split across threads"})
 
-	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "im2col", Mode: PerISA, Fn: conv2DFwdIm2colChecked,
+	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: benchname.ImplIm2col, Mode: PerISA, Fn: conv2DFwdIm2colChecked,
 		Doc: "col(X)·Wtᵀ through Sgemm, in chunks of output rows (1×1 stride-1 convs skip the copy)"})
-	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "im2col", Mode: PerISA, Fn: conv2DBwdDataIm2colChecked,
+	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: benchname.ImplIm2col, Mode: PerISA, Fn: conv2DBwdDataIm2colChecked,
 		Doc: "col(dX) = dY·Wt through Sgemm in chunks, then col2im"})
-	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "im2col", Mode: PerISA, Fn: conv2DBwdWeightsIm2colChecked,
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: benchname.ImplIm2col, Mode: PerISA, Fn: conv2DBwdWeightsIm2colChecked,
 		Doc: "dWt += dYᵀ·col(X) through Sgemm, in chunks of output rows"})
 
-	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "direct", Mode: PerISA, Fn: conv2DFwdDirectChecked,
+	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: benchname.ImplDirect, Mode: PerISA, Fn: conv2DFwdDirectChecked,
 		Doc: "register tiles of output pixels × channels over NHWC in place, generated AVX2/AVX-512 kernels"})
-	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "direct", Mode: PerISA, Fn: conv2DBwdDataDirectChecked,
+	Conv2DBwdDataImpls.Register(Impl[Conv2DBwdDataFunc]{Name: benchname.ImplDirect, Mode: PerISA, Fn: conv2DBwdDataDirectChecked,
 		Doc: "the forward kernels on dY with the rotated filter, one stride phase at a time"})
-	Conv2DBwdDataAddImpls.Register(Impl[Conv2DBwdDataFunc]{Name: "direct", Mode: PerISA, Fn: conv2DBwdDataAddDirectChecked,
+	Conv2DBwdDataAddImpls.Register(Impl[Conv2DBwdDataFunc]{Name: benchname.ImplDirect, Mode: PerISA, Fn: conv2DBwdDataAddDirectChecked,
 		Doc: "the direct backward-data kernels accumulating into dx"})
-	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: "direct", Mode: PerISA, Fn: conv2DBwdWeightsDirectChecked,
+	Conv2DBwdWeightsImpls.Register(Impl[Conv2DBwdWeightsFunc]{Name: benchname.ImplDirect, Mode: PerISA, Fn: conv2DBwdWeightsDirectChecked,
 		Doc: "register tiles of window values × channels summed over bands of pixels, per-thread partials"})
 
 	Conv2DFwdImpls.Register(Impl[Conv2DFwdFunc]{Name: "gemm1x1", Mode: PerISA, Fn: conv2DFwdGemm1x1Checked,
@@ -142,17 +143,31 @@ func (c *Context) Conv2DForward(s Conv2DShape, x, w, bias, y []float32) {
 	c.conv2DFwd(s, x, w, bias, y, false)
 }
 
+// Conv2DImpl returns the registry name of the implementation the Context
+// methods run pass of s with ("direct", "im2col" or "winograd"; backward-data
+// covers Conv2DBackwardDataAdd), so that a trainer can say which algorithm
+// ran. The methods dispatch through it.
+func (c *Context) Conv2DImpl(s Conv2DShape, pass shape.Pass) string {
+	switch {
+	case c.isa != cpu.Generic && convPreferWinograd(s):
+		return benchname.ImplWinograd
+	case pass == shape.Forward && c.isa != cpu.Generic && convPreferGemmFwd(s),
+		pass == shape.BackwardWeights && convPreferIm2colBwdWeights(s):
+		return benchname.ImplIm2col
+	}
+	return benchname.ImplDirect
+}
+
 // conv2DFwd is the forward pass with the implementation the shape prefers.
 func (c *Context) conv2DFwd(s Conv2DShape, x, w, bias, y []float32, relu bool) {
-	if c.isa != cpu.Generic && convPreferWinograd(s) {
+	switch c.Conv2DImpl(s, shape.Forward) {
+	case benchname.ImplWinograd:
 		conv2DFwdWinograd(c, s, x, w, bias, y, relu)
-		return
-	}
-	if c.isa != cpu.Generic && convPreferGemmFwd(s) {
+	case benchname.ImplIm2col:
 		conv2DFwdIm2col(c, s, x, w, bias, y, relu)
-		return
+	default:
+		conv2DFwdDirect(c, s, x, w, bias, y, relu)
 	}
-	conv2DFwdDirect(c, s, x, w, bias, y, relu)
 }
 
 // Conv2DForwardReLU computes y = max(0, conv(x, w) + bias), the convolution
@@ -168,7 +183,7 @@ func (c *Context) Conv2DForwardReLU(s Conv2DShape, x, w, bias, y []float32) {
 // implementation for the shape on this Context.
 func (c *Context) Conv2DBackwardData(s Conv2DShape, dy, w, dx []float32) {
 	checkConv2DBwdData("Conv2DBackwardData", s, dy, w, dx)
-	if c.isa != cpu.Generic && convPreferWinograd(s) {
+	if c.Conv2DImpl(s, shape.BackwardData) == benchname.ImplWinograd {
 		conv2DBwdDataWinograd(c, s, dy, w, dx, false)
 		return
 	}
@@ -181,7 +196,7 @@ func (c *Context) Conv2DBackwardData(s Conv2DShape, dy, w, dx []float32) {
 // convolution, without a scratch tensor and a separate add.
 func (c *Context) Conv2DBackwardDataAdd(s Conv2DShape, dy, w, dx []float32) {
 	checkConv2DBwdData("Conv2DBackwardDataAdd", s, dy, w, dx)
-	if c.isa != cpu.Generic && convPreferWinograd(s) {
+	if c.Conv2DImpl(s, shape.BackwardData) == benchname.ImplWinograd {
 		conv2DBwdDataWinograd(c, s, dy, w, dx, true)
 		return
 	}
@@ -192,15 +207,14 @@ func (c *Context) Conv2DBackwardDataAdd(s Conv2DShape, dy, w, dx []float32) {
 // the fastest implementation for the shape on this Context.
 func (c *Context) Conv2DBackwardWeights(s Conv2DShape, x, dy, dw, db []float32) {
 	checkConv2DBwdWeights("Conv2DBackwardWeights", s, x, dy, dw, db)
-	if c.isa != cpu.Generic && convPreferWinograd(s) {
+	switch c.Conv2DImpl(s, shape.BackwardWeights) {
+	case benchname.ImplWinograd:
 		conv2DBwdWeightsWinograd(c, s, x, dy, dw, db)
-		return
-	}
-	if convPreferIm2colBwdWeights(s) {
+	case benchname.ImplIm2col:
 		conv2DBwdWeightsIm2col(c, s, x, dy, dw, db)
-		return
+	default:
+		conv2DBwdWeightsDirect(c, s, x, dy, dw, db)
 	}
-	conv2DBwdWeightsDirect(c, s, x, dy, dw, db)
 }
 
 // The argument checks (checks.go) format their message only on failure, so

@@ -291,6 +291,11 @@ func TestConv2DWinogradChosen(t *testing.T) {
 			if tc.wino && ctx.ISA() != cpu.Generic {
 				want = "winograd"
 			}
+			for pass, w := range map[shape.Pass]string{shape.Forward: want, shape.BackwardData: want, shape.BackwardWeights: want} {
+				if got := ctx.Conv2DImpl(s, pass); got != w {
+					t.Errorf("%v %v: Conv2DImpl says %s, want %s", s, pass, got, w)
+				}
+			}
 			fwd := lookup(t, kernels.Conv2DFwdImpls, want)
 			bwd := lookup(t, kernels.Conv2DBwdDataImpls, want)
 			rng := kerneltest.Rand(7)

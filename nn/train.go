@@ -3,6 +3,7 @@ package nn
 import (
 	"context"
 	"fmt"
+	"github.com/trainbench/trainbench/benchname"
 	"math"
 	"time"
 
@@ -96,6 +97,14 @@ type LayerTime struct {
 	Pass  shape.Pass
 	Time  time.Duration
 	FLOPs float64
+	// Impl is the implementation a float32 conv pass ran with
+	// (kernels.Context.Conv2DImpl: "direct", "im2col", "winograd"); empty
+	// for other layers, bf16 convs and a first conv's backward inside its
+	// max-pool's.
+	Impl string
+	// ExecFLOPs are the operations the pass did where its algorithm does
+	// fewer than FLOPs count (winograd: kernels.WinogradFLOPs), else 0.
+	ExecFLOPs float64
 }
 
 // Train trains net on data.Train and evaluates it on data.Test after each
@@ -307,8 +316,17 @@ func (m *Model) layerTimes(times [][3]time.Duration, images int) []LayerTime {
 			if !ran[i][p] && times[i][p] == 0 {
 				continue
 			}
-			out = append(out, LayerTime{Layer: r.Name, Kind: r.Kind, Pass: Passes[p], Time: times[i][p],
-				FLOPs: m.taskFLOPs(i, p, 1) * float64(images)})
+			lt := LayerTime{Layer: r.Name, Kind: r.Kind, Pass: Passes[p], Time: times[i][p],
+				FLOPs: m.taskFLOPs(i, p, 1) * float64(images)}
+			if r.Conv != nil && m.prec == F32 && !(m.fusedPool[i] >= 0 && p == weightsPass) {
+				s := *r.Conv
+				s.N = m.batch
+				lt.Impl = m.ctx.Conv2DImpl(s, Passes[p])
+				if lt.Impl == benchname.ImplWinograd {
+					lt.ExecFLOPs = kernels.WinogradFLOPs(s, Passes[p]) * float64(images) / float64(m.batch)
+				}
+			}
+			out = append(out, lt)
 		}
 	}
 	return out

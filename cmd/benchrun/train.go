@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -424,8 +425,20 @@ func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, pea
 		what = fmt.Sprintf("sequences of %d tokens; %.0f tokens/s", p.net.Input.Len(), e.TokensPerSec)
 	}
 	fmt.Fprintf(stdout, "  step %.4f s (mean of %d steps of %d %s), %.2f GFLOP a step\n", e.Wall.Seconds()/float64(e.Steps), e.Steps, p.batch, what, e.FLOPs/float64(e.Steps)/1e9)
+	wino, saved := 0, 0.0 // conv passes run by winograd, and the FLOPs they did not do
+	for _, l := range e.Layers {
+		if l.ExecFLOPs > 0 {
+			wino++
+			saved += l.FLOPs - l.ExecFLOPs
+		}
+	}
 	if peak > 0 {
 		fmt.Fprintf(stdout, "  %.1f%% of the measured %s peak at %d threads (%.0f GFLOP/s)\n", 100*e.GFLOPS/peak, p.level, p.threads, peak)
+		if wino > 0 {
+			exec := (e.FLOPs - saved) / e.Wall.Seconds() / 1e9
+			fmt.Fprintf(stdout, "  %d conv passes ran by winograd, which does fewer FLOPs than the direct form counted above: %.2f GFLOP a step executed, %.1f%% of the peak\n",
+				wino, (e.FLOPs-saved)/float64(e.Steps)/1e9, 100*exec/peak)
+		}
 	}
 	if pred != nil && o.maxSteps == 0 {
 		fmt.Fprintf(stdout, "  predicted %.2f s [%.2f, %.2f] (step from %s), measured %.2f s: measured/predicted = %.3f\n",
@@ -452,9 +465,10 @@ func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, pea
 	}
 	// seconds are the epoch's (or the --max-steps run's) total; ms/step is
 	// what one training step spends there.
-	fmt.Fprintf(stdout, "  %-*s %-12s %10s %9s %8s %10s\n", w, "layer", "pass", "seconds", "ms/step", "share", "GFLOP/s")
+	fmt.Fprintf(stdout, "  %-*s %-12s %10s %9s %8s %10s  %s\n", w, "layer", "pass", "seconds", "ms/step", "share", "GFLOP/s", "impl")
 	for _, l := range e.Layers {
-		fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %9.2f %7.1f%% %10s\n", w, l.Layer, l.Pass, l.Time.Seconds(), perStep(l.Time), share(l.Time), gflops(l.FLOPs, l.Time))
+		row := fmt.Sprintf("  %-*s %-12s %10.3f %9.2f %7.1f%% %10s  %s", w, l.Layer, l.Pass, l.Time.Seconds(), perStep(l.Time), share(l.Time), gflops(l.FLOPs, l.Time), l.Impl)
+		fmt.Fprintln(stdout, strings.TrimRight(row, " "))
 	}
 	fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %9.2f %7.1f%%\n", w, "optimizer", "", e.Update.Seconds(), perStep(e.Update), share(e.Update))
 	fmt.Fprintf(stdout, "  %-*s %-12s %10.3f %9.2f %7.1f%%\n", w, "batches", "", e.Data.Seconds(), perStep(e.Data), share(e.Data))

@@ -242,13 +242,56 @@ layers:
 			t.Errorf("stderr lacks %q:\n%s", w, e.String())
 		}
 	}
-	for _, w := range []string{"epoch 1: 2 steps", "step 0.", "by layer kind", "batchnorm", "peak memory", "the workload counts"} {
+	for _, w := range []string{"epoch 1: 2 steps", "step 0.", "by layer kind", "batchnorm", "peak memory", "the workload counts", "GFLOP/s  impl", "direct"} {
 		if !strings.Contains(o.String(), w) {
 			t.Errorf("stdout lacks %q:\n%s", w, o.String())
 		}
 	}
 	if strings.Contains(o.String(), "test accuracy") {
 		t.Errorf("a synthetic run reports a test accuracy:\n%s", o.String())
+	}
+}
+
+// TestTrainWinograd: a network with 3×3 convolutions of 64 channels runs
+// them by winograd above level generic, and the output says so: the layer
+// table names the implementation, and a line gives the FLOPs executed
+// beside the direct form's count.
+func TestTrainWinograd(t *testing.T) {
+	info, err := cpu.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Max() == cpu.Generic {
+		t.Skip("level generic runs no winograd")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "net.yaml")
+	net := `name: wide
+input: {h: 8, w: 8, c: 64}
+classes: 3
+batch: 2
+samples: 8
+optimizer: {name: sgd, lr: 0.01}
+layers:
+  - {name: c1, kind: conv2d, filters: 64, kernel: 3, padding: 1}
+  - {name: r1, kind: relu}
+  - {name: c2, kind: conv2d, filters: 64, kernel: 3, padding: 1}
+  - {name: gap, kind: global-avgpool}
+  - {name: fc, kind: dense, units: 3}
+  - {name: loss, kind: softmax-ce}
+`
+	if err := os.WriteFile(file, []byte(net), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var o, e bytes.Buffer
+	if code := run([]string{"train", "--workload", file, "--threads", "1", "--max-steps", "2", "--ceilings", "quick", "-o", filepath.Join(dir, "t.txt")}, &o, &e); code != 0 {
+		t.Fatalf("exit %d\n%s", code, e.String())
+	}
+	// c1's input needs no gradient: forward and backward-weights; c2: all three.
+	for _, w := range []string{"5 conv passes ran by winograd", "GFLOP a step executed", "winograd"} {
+		if !strings.Contains(o.String(), w) {
+			t.Errorf("stdout lacks %q:\n%s", w, o.String())
+		}
 	}
 }
 
