@@ -198,10 +198,8 @@ func conv2DBwdWeightsWinograd(ctx *Context, s Conv2DShape, x, dy, dw, db []float
 // (36 × tg × cout), the rows and columns past the output read as zero.
 func winoGradBody(c *Context, _, lo, hi int) {
 	j := &c.wino
-	per := j.th * j.tw
 	for t := lo; t < hi; t++ {
-		img, r := (j.t0+t)/per, (j.t0+t)%per
-		p0, q0 := 4*(r/j.tw), 4*(r%j.tw)
+		img, p0, q0 := j.tile(t)
 		off := ((img*j.p+p0)*j.q + q0) * j.cout
 		j.xf.GradTile(j.m, t*j.cout, j.tg*j.cout, j.dy, off, j.q*j.cout, j.cout, 0, j.p-p0, 0, j.q-q0, j.cout)
 	}
@@ -252,13 +250,20 @@ func winoFilterBody(c *Context, _, lo, hi int) {
 	}
 }
 
+// tile returns the image of the group's tile t and the output pixel its
+// 4×4 tile starts at.
+func (j *winoJob) tile(t int) (img, p0, q0 int) {
+	per := j.th * j.tw
+	img, r := (j.t0+t)/per, (j.t0+t)%per
+	return img, 4 * (r / j.tw), 4 * (r % j.tw)
+}
+
 // winoInputBody transforms the group's tiles [lo, hi) into v (36 × tg × cin).
 func winoInputBody(c *Context, _, lo, hi int) {
 	j := &c.wino
-	per := j.th * j.tw
 	for t := lo; t < hi; t++ {
-		img, r := (j.t0+t)/per, (j.t0+t)%per
-		h0, w0 := 4*(r/j.tw)-j.padH, 4*(r%j.tw)-j.padW
+		img, p0, q0 := j.tile(t)
+		h0, w0 := p0-j.padH, q0-j.padW
 		off := ((img*j.h+h0)*j.w + w0) * j.cin
 		j.xf.Input(j.v, t*j.cin, j.tg*j.cin, j.x, off, j.w*j.cin, j.cin, -h0, j.h-h0, -w0, j.w-w0, j.cin)
 	}
@@ -281,10 +286,8 @@ func (c *Context) winoProduct(tid, xi int) {
 // winoOutputBody transforms the group's products [lo, hi) into y's tiles.
 func winoOutputBody(c *Context, _, lo, hi int) {
 	j := &c.wino
-	per := j.th * j.tw
 	for t := lo; t < hi; t++ {
-		img, r := (j.t0+t)/per, (j.t0+t)%per
-		p0, q0 := 4*(r/j.tw), 4*(r%j.tw)
+		img, p0, q0 := j.tile(t)
 		off := ((img*j.p+p0)*j.q + q0) * j.cout
 		j.xf.Output(j.y, off, j.q*j.cout, j.cout, j.p-p0, j.q-q0, j.m, t*j.cout, j.tg*j.cout, j.epi, j.cout)
 	}
