@@ -246,6 +246,14 @@ func (c *Context) prepareAttn(s AttentionShape) {
 	}
 	for i := range j.attnBufs {
 		b := &j.attnBufs[i]
+		// The heads go to whichever thread is free: every thread's GEMM
+		// workspaces are grown now, so that none allocates in a later call.
+		for w := range b.ws {
+			b.ws[w].Reserve(j.kern, j.bl)
+		}
+		if i < len(c.gemmWS) {
+			c.gemmWS[i].Reserve(j.kern, j.bl)
+		}
 		if len(b.s) < attnBr*attnBc {
 			b.s, b.p = make([]float32, attnBr*attnBc), make([]float32, attnBr*attnBc)
 			b.m, b.l = make([]float64, attnBr), make([]float64, attnBr)

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"github.com/trainbench/trainbench/kernels/internal/gemm"
 	"github.com/trainbench/trainbench/kernels/internal/wino"
 	"github.com/trainbench/trainbench/shape"
 )
@@ -121,7 +122,16 @@ func (c *Context) winoSetup(n, h, w, cin, cout, padH, padW int) int {
 	*j = winoJob{n: n, h: h, w: w, cin: cin, cout: cout, padH: padH, padW: padW, p: p, q: q,
 		th: (p + 3) / 4, tw: (q + 3) / 4, xf: wino.For(c.isa), u: j.u, v: j.v, m: j.m, kids: j.kids}
 	for len(j.kids) < c.Threads() {
-		j.kids = append(j.kids, c.child())
+		k := c.child()
+		// The products go to whichever thread is free: each child's GEMM
+		// workspace is grown now, so that none allocates in a later call.
+		kern := gemm.KernelFor(k.isa)
+		bl := gemm.BlockingFor(kern, k.caches)
+		if k.blocking != nil {
+			bl = *k.blocking
+		}
+		k.gemmWS[0].Reserve(kern, bl)
+		j.kids = append(j.kids, k)
 	}
 	per := winoGroup(n*j.th*j.tw, cin, cout)
 	j.u = convGrow(&j.u, 36*cin*cout)

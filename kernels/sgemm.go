@@ -233,6 +233,9 @@ func sgemmWithKernel(ctx *Context, kern gemm.Kernel, tA, tB Transpose, m, n, k i
 		ctx.runGemmJob(0)
 		return
 	}
+	for t := range threads { // whichever threads take chunks, none allocates later
+		ctx.gemmWS[t].Reserve(kern, bl)
+	}
 	j.tm, j.tn = splitGrid(threads, m, n, k, kern.MR, kern.NR)
 	ctx.runGemmChunks(j) // sgemm_split.go
 	*j = gemmJob{}       // drop references to the caller's slices

@@ -140,6 +140,12 @@ func (w *Workspace) KeepB() { w.keepB, w.packed = true, packedB{} }
 // DropB ends KeepB and drops the reference to B.
 func (w *Workspace) DropB() { w.keepB, w.packed = false, packedB{} }
 
+// Reserve grows ws's buffers for kernel k and blocking bl now, so that
+// Gemm calls on ws with them do not allocate: a caller whose threads take
+// chunks dynamically reserves every thread's workspace, lest one that ran
+// no chunk yet allocate in a later call.
+func (w *Workspace) Reserve(k Kernel, bl Blocking) { w.grow(k, bl) }
+
 func (w *Workspace) grow(k Kernel, bl Blocking) {
 	na := roundUp(bl.MC, k.MR) * bl.KC
 	nb := roundUp(bl.NC, k.NR) * bl.KC
