@@ -208,7 +208,8 @@ func TestConv2DRejectsBadShapes(t *testing.T) {
 // nothing once a first call of the same shape has sized the Context's
 // buffers (a training step calls them thousands of times): the seed CNN's
 // conv layers (at a small batch), a stride-2 padded layer, a pointwise one,
-// and one whose backward-weights pass the Context runs through im2col; and
+// one whose backward-weights pass the Context runs through im2col, and one
+// it runs by winograd (whose products go to whichever thread is free); and
 // the im2col forward and backward-data passes, which it does not pick here.
 func TestConv2DDoesNotAllocate(t *testing.T) {
 	layers, err := workload.SeedCNN().Resolve(2)
@@ -231,10 +232,14 @@ func TestConv2DDoesNotAllocate(t *testing.T) {
 	shapes = append(shapes,
 		sq(2, 15, 24, 40, 3, 2, 1),  // stride 2, padded: four phases in backward-data
 		sq(2, 7, 48, 36, 1, 1, 0),   // pointwise
-		sq(1, 5, 128, 256, 3, 1, 1), // backward-weights through im2col
+		sq(2, 9, 64, 64, 3, 1, 1),   // winograd
+		sq(1, 9, 128, 256, 3, 2, 1), // backward-weights through im2col
 	)
-	if !kernels.ConvPrefersIm2colBwdWeights(shapes[len(shapes)-1]) {
+	if s := shapes[len(shapes)-1]; !kernels.ConvPrefersIm2colBwdWeights(s) || kernels.WinogradChosen(s) {
 		t.Fatal("the last shape no longer takes the im2col path; pick another")
+	}
+	if !kernels.WinogradChosen(shapes[len(shapes)-2]) {
+		t.Fatal("the winograd shape no longer takes winograd; pick another")
 	}
 	// The im2col passes the Context does not pick for these shapes.
 	fwd, err1 := kernels.Conv2DFwdImpls.Lookup("im2col")
