@@ -14,8 +14,7 @@ import (
 // channels is a matrix product, (tiles × C)·(C × K), run on the SGEMM:
 // 36 products where the direct form does 144 per tile, so a pass does a
 // quarter of the direct form's multiply-adds plus the transforms. Its error
-// is larger than the direct form's (wino.TestConvolution: up to 2⁻¹⁵ of
-// Σ|x·w| per output).
+// is larger than the direct form's (WinogradError).
 //
 // Backward-data is the same algorithm on dY with the filter rotated by 180°
 // and its channel axes exchanged (a stride-1 transposed convolution is a
@@ -24,16 +23,15 @@ import (
 // the 3×3 correlation of its 6×6 input patch with its 4×4 of dY, A′ᵀ·[Σ
 // over tiles (G′·dy·G′ᵀ) ⊙ (Bᵀ·d·B)]·A′, the sum over tiles at each
 // position a product (K × tiles)·(tiles × C), summed group by group in
-// group order. The images are taken a group at a
-// time (winoGroupBytes of transformed tiles, at least one image), so that
-// the transformed tiles and products of a group stay in the last-level cache.
-// Other shapes run the direct kernels, so that the implementation is complete.
+// group order. The tiles are taken a group at a time (winoGroup), so that a
+// group's transformed tiles and products stay in the last-level cache. Other
+// shapes run the direct kernels, so that the implementation is complete.
 
 // winoGroupBytes bounds the transformed input and product tiles of one group
-// of images, unless the group needs more for winoGroupTiles.
+// of tiles, unless the group needs more for winoGroupTiles.
 var winoGroupBytes = 4 << 20
 
-// winoGroupTiles is the fewest tiles a group takes where the images allow:
+// winoGroupTiles is the fewest tiles a group takes where there are as many:
 // the rows of its 36 products (fewer leave the SGEMM repacking a large
 // filter panel for little work: ResNet-50's stage 4 ran 1.2-1.5x slower in
 // groups of 48 tiles than of 128).
