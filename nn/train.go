@@ -3,10 +3,10 @@ package nn
 import (
 	"context"
 	"fmt"
-	"github.com/trainbench/trainbench/benchname"
 	"math"
 	"time"
 
+	"github.com/trainbench/trainbench/benchname"
 	"github.com/trainbench/trainbench/kernels"
 	"github.com/trainbench/trainbench/shape"
 	"github.com/trainbench/trainbench/workload"
