@@ -111,10 +111,8 @@ func init() {
 //     while the GEMM blocks it.
 //   - every pass: winograd for 3×3 stride-1 layers of at least 64 input and
 //     output channels, where its products are large enough for the SGEMM
-//     (ResNet-50's stages 2-4: 1.5-2.3x the direct kernels forward and
-//     backward-data, 1.4-1.7x backward-weights; stage 5, whose 7×7 outputs
-//     fill 2×2 tiles of 4×4 by 77%: as fast as the GEMM lowering forward,
-//     1.2x direct backward-data, 1.5x im2col backward-weights).
+//     that doing a quarter of the multiplications wins (ResNet-50's stages
+//     2-5; docs/perf-notes-kernels.md, the Winograd section).
 // (At level generic all run in plain Go; direct, on the kernels' pure-Go
 // twins, is as fast or faster there too.)
 

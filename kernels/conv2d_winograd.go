@@ -32,9 +32,8 @@ import (
 var winoGroupBytes = 4 << 20
 
 // winoGroupTiles is the fewest tiles a group takes where there are as many:
-// the rows of its 36 products (fewer leave the SGEMM repacking a large
-// filter panel for little work: ResNet-50's stage 4 ran 1.2-1.5x slower in
-// groups of 48 tiles than of 128).
+// the rows of its 36 products, fewer of which leave the SGEMM repacking a
+// large filter panel for little work.
 const winoGroupTiles = 128
 
 // winoGroup returns the tiles a group takes, of total tiles of cin and
@@ -303,8 +302,7 @@ func winoOutputBody(c *Context, _, lo, hi int) {
 
 // WinogradError bounds the winograd path's error beyond a reordered sum's,
 // as a fraction of Σ|x·w| per output: F(4×4, 3×3)'s transforms scale by up
-// to 8 and round 1/6 and 1/24, four times the worst wino.TestConvolution
-// measures (2⁻¹⁷).
+// to 8 and round 1/6 and 1/24 (wino's tests hold them to a quarter of it).
 const WinogradError = 0x1p-15
 
 // WinogradRuns reports whether the winograd implementation runs s by
@@ -317,9 +315,8 @@ func WinogradRuns(s Conv2DShape) bool {
 // WinogradChosen reports whether the Context methods run s by winograd
 // (convPreferWinograd). Benchmarks measure the winograd implementation on
 // these shapes only, so that a cost model taking the fastest measured
-// implementation of a pass prices what a trainer runs: on the seed CNN's
-// second conv (32 input channels) winograd's forward is 1.6x direct's alone
-// but no faster in a training step, and slower at two threads.
+// implementation of a pass prices what a trainer runs (below 64 channels
+// winograd can win alone and lose in a training step).
 func WinogradChosen(s Conv2DShape) bool {
 	return convPreferWinograd(s)
 }
