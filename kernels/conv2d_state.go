@@ -47,6 +47,28 @@ type convCall struct {
 // from ctx.conv. It does not allocate.
 func (ctx *Context) convFor(n int, body func(ctx *Context, tid, lo, hi int)) {
 	ctx.forRanges(n, loopChunks(n, min(ctx.Threads(), n), 1), body)
+	b := &ctx.conv
+	convEven(b.band)
+	convEven(b.dy)
+	convEven(b.tile)
+	convEven(b.xp)
+	convEven(b.args)
+}
+
+// convEven grows every thread's buffer in list to the largest any has,
+// after a parallel loop: which thread takes which chunk changes from call
+// to call, and a thread meeting a larger chunk than it has seen would
+// otherwise allocate in a later call, which a training step must not.
+func convEven[T any](list [][]T) {
+	n := 0
+	for _, s := range list {
+		n = max(n, cap(s))
+	}
+	for i := range list {
+		if cap(list[i]) < n {
+			list[i] = make([]T, n)
+		}
+	}
 }
 
 // convGrow returns (*buf)[:n], reallocating if it is too short.
