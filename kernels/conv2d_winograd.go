@@ -302,7 +302,8 @@ func winoOutputBody(c *Context, _, lo, hi int) {
 
 // WinogradError bounds the winograd path's error beyond a reordered sum's,
 // as a fraction of Σ|x·w| per output: F(4×4, 3×3)'s transforms scale by up
-// to 8 and round 1/6 and 1/24 (wino's tests hold them to a quarter of it).
+// to 8 and round 1/6 and 1/24 (wino.TestConvolution holds the transforms to
+// this bound).
 const WinogradError = 0x1p-15
 
 // WinogradRuns reports whether the winograd implementation runs s by
