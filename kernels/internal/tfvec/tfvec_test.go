@@ -8,26 +8,12 @@ import (
 	"testing"
 
 	"github.com/trainbench/trainbench/kernels/cpu"
+	"github.com/trainbench/trainbench/kernels/internal/leveltest"
 )
 
 // levelsUnderTest returns the kernels of every level above generic whose
-// assembly this CPU runs (under noasm they are the twins, and the tests then
-// check the plumbing only).
-func levelsUnderTest(t *testing.T) []*Kernels {
-	info, err := cpu.Detect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ks []*Kernels
-	for _, l := range []cpu.Level{cpu.AVX2, cpu.AVX512} {
-		if info.Hardware >= l {
-			ks = append(ks, For(l))
-		} else {
-			t.Logf("skipping %v: CPU lacks it", l)
-		}
-	}
-	return ks
-}
+// assembly this CPU runs.
+func levelsUnderTest(t *testing.T) []*Kernels { return leveltest.Each(t, For) }
 
 // lengths are the slice lengths tried: 0, 1, every remainder modulo 16 and
 // both vector widths, the unrolled-loop edges, some larger odd ones and
