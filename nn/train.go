@@ -63,6 +63,16 @@ type Epoch struct {
 	// the epoch and the test evaluation after it are left out).
 	Wall         time.Duration
 	ImagesPerSec float64
+	// FirstStep is the first step's wall time, and FirstImages and
+	// FirstFLOPs its samples and work, when the epoch has more than one
+	// step (zero otherwise). The first step pays once for what later steps
+	// reuse (first-touch page faults on the activations, scratch buffers
+	// growing to the network's shapes), so Layers, Update and Data leave it
+	// out, and Steady gives the other steps: in a short run (MaxSteps) of a
+	// large network it would otherwise add several percent to every figure.
+	FirstStep   time.Duration
+	FirstImages int
+	FirstFLOPs  float64
 	// FLOPs is the work of the kernel passes the epoch ran (conv2d, dense,
 	// linear, max-pool, batch-norm, layer-norm, global-avgpool, add,
 	// embedding, attention, GELU; ReLU, loss and optimizer are not counted),
@@ -77,7 +87,8 @@ type Epoch struct {
 	TestAccuracy, TestLoss float64
 	TestTime               time.Duration
 	// With TrainOptions.Timing: the time of each layer's passes, the
-	// optimizer update and the minibatch gathering.
+	// optimizer update and the minibatch gathering, over the steps Steady
+	// counts (all but the first of an epoch of several).
 	Layers []LayerTime
 	Update time.Duration
 	Data   time.Duration
@@ -86,6 +97,15 @@ type Epoch struct {
 	// Pool.Solo means the machine was busy and the epoch ran partly on one
 	// thread (see kernels.Context.PoolStats).
 	Pool kernels.PoolStats
+}
+
+// Steady returns the steps after the first (all of an epoch of one step)
+// and their wall time and work: what Layers, Update and Data cover.
+func (e Epoch) Steady() (steps int, wall time.Duration, flops float64) {
+	if e.FirstStep == 0 {
+		return e.Steps, e.Wall, e.FLOPs
+	}
+	return e.Steps - 1, e.Wall - e.FirstStep, e.FLOPs - e.FirstFLOPs
 }
 
 // LayerTime is the time one layer spent in one pass during an epoch. A
@@ -199,6 +219,12 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 				ep.Tokens += n * m.sample
 			}
 			ep.FLOPs += m.stepFLOPs(n)
+			if s == 0 && steps > 1 {
+				// Time the first step apart (see Epoch.FirstStep).
+				ep.FirstStep, ep.FirstImages, ep.FirstFLOPs = time.Since(start), n, ep.FLOPs
+				m.Times() // reset
+				update, gather = 0, 0
+			}
 			if progress != nil {
 				progress(Step{Epoch: e, Step: s + 1, Steps: steps, Loss: loss, Elapsed: time.Since(start)})
 			}
@@ -213,7 +239,7 @@ func Train(ctx *kernels.Context, net workload.Network, data Dataset, opts TrainO
 		ep.GFLOPS = ep.FLOPs / ep.Wall.Seconds() / 1e9
 		ep.TrainLoss = sum / float64(steps)
 		if opts.Timing {
-			ep.Layers = m.layerTimes(m.Times(), ep.Images)
+			ep.Layers = m.layerTimes(m.Times(), ep.Images-ep.FirstImages)
 			ep.Update, ep.Data = update, gather
 		}
 		if !opts.SkipTest && data.Test.Len() > 0 {
@@ -347,7 +373,8 @@ func (e Epoch) Summary() string {
 		s += fmt.Sprintf(", test accuracy %.2f%% (loss %.4f)", 100*e.TestAccuracy, e.TestLoss)
 	}
 	if e.Update > 0 {
-		s += fmt.Sprintf("; optimizer %.3f s, batches %.3f s", e.Update.Seconds(), e.Data.Seconds())
+		n, _, _ := e.Steady()
+		s += fmt.Sprintf("; optimizer %.2f ms, batches %.2f ms a step", 1e3*e.Update.Seconds()/float64(n), 1e3*e.Data.Seconds()/float64(n))
 	}
 	return s
 }

@@ -401,3 +401,49 @@ func TestOptimizerSetLR(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainTimesFirstStepApart: an epoch of several steps times its first
+// step apart (Epoch.FirstStep), and the per-layer, optimizer and minibatch
+// timers and the layers' FLOPs cover the other steps only (Epoch.Steady):
+// with the first step in them the timers would sum to about 4/3 of the
+// steady wall time and the FLOPs to 4/3 of the steady work.
+func TestTrainTimesFirstStepApart(t *testing.T) {
+	const steps, batch = 4, 32
+	ctx, err := kernels.NewDefaultContext(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	rep, err := Train(ctx, workload.SeedCNN(), subset(loadMNIST(t), steps*batch, 0), TrainOptions{Seed: 1, Timing: true, SkipTest: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := rep.Epochs[0]
+	n, wall, flops := ep.Steady()
+	if ep.FirstStep <= 0 || ep.FirstStep >= ep.Wall || ep.FirstImages != batch || ep.FirstFLOPs != ep.FLOPs/steps {
+		t.Fatalf("first step %v of %v, %d images, %g FLOPs of %g: want the first of %d equal steps", ep.FirstStep, ep.Wall, ep.FirstImages, ep.FirstFLOPs, ep.FLOPs, steps)
+	}
+	if n != steps-1 || wall != ep.Wall-ep.FirstStep || flops != ep.FLOPs-ep.FirstFLOPs {
+		t.Errorf("Steady() = %d steps, %v, %g FLOPs; want %d, %v, %g", n, wall, flops, steps-1, ep.Wall-ep.FirstStep, ep.FLOPs-ep.FirstFLOPs)
+	}
+	timed, work := ep.Update+ep.Data, 0.0
+	for _, l := range ep.Layers {
+		timed += l.Time
+		if l.Kind != workload.ReLU && l.Kind != workload.SoftmaxCE {
+			work += l.FLOPs
+		}
+	}
+	if timed > wall {
+		t.Errorf("the timers sum to %v, more than the steady steps' %v: the first step is in them", timed, wall)
+	}
+	if math.Abs(work-flops) > 1e-9*flops {
+		t.Errorf("the layers' FLOPs sum to %g, want the steady steps' %g", work, flops)
+	}
+	one, err := Train(ctx, workload.SeedCNN(), subset(loadMNIST(t), batch, 0), TrainOptions{Seed: 1, Timing: true, SkipTest: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := one.Epochs[0]; e.FirstStep != 0 || len(e.Layers) == 0 {
+		t.Errorf("an epoch of one step: first step %v, %d layer times; want 0 and the step in the table", e.FirstStep, len(e.Layers))
+	}
+}

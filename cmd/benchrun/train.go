@@ -48,7 +48,8 @@ func newTrainCmd() *cobra.Command {
 		Use:   "train",
 		Short: "Train a network (the seed CNN on MNIST by default, or ResNet-50) with trainbench's kernels and time every epoch",
 		Long: `train trains a workload network (the seed CNN by default) end to end with
-trainbench's own kernels: per epoch it reports wall time, the mean step time,
+trainbench's own kernels: per epoch it reports wall time, the mean step time
+(of the steps after the first, whose one-off costs are shown apart),
 images/s, achieved GFLOP/s and % of the measured peak, the time of each
 layer's passes and their split by layer kind, the training loss and the test
 accuracy, and the model's peak memory. The results file (Go benchmark
@@ -424,7 +425,17 @@ func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, pea
 	if p.text {
 		what = fmt.Sprintf("sequences of %d tokens; %.0f tokens/s", p.net.Input.Len(), e.TokensPerSec)
 	}
-	fmt.Fprintf(stdout, "  step %.4f s (mean of %d steps of %d %s), %.2f GFLOP a step\n", e.Wall.Seconds()/float64(e.Steps), e.Steps, p.batch, what, e.FLOPs/float64(e.Steps)/1e9)
+	// The step and what follows are the steady steps': all but the first
+	// of several (nn.Epoch.FirstStep), whose one-off costs are named apart.
+	steps, wall, flops := e.Steady()
+	which := fmt.Sprintf("mean of %d steps", steps)
+	if e.FirstStep > 0 {
+		which = fmt.Sprintf("mean of steps 2-%d", e.Steps)
+	}
+	fmt.Fprintf(stdout, "  step %.4f s (%s of %d %s), %.2f GFLOP a step\n", wall.Seconds()/float64(steps), which, p.batch, what, flops/float64(steps)/1e9)
+	if e.FirstStep > 0 {
+		fmt.Fprintf(stdout, "  the first step took %.4f s: it pays once for first-touch page faults and scratch buffers growing to the network's shapes\n", e.FirstStep.Seconds())
+	}
 	wino, saved := 0, 0.0 // conv passes run by winograd, and the FLOPs they did not do
 	for _, l := range e.Layers {
 		if l.ExecFLOPs > 0 {
@@ -433,11 +444,11 @@ func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, pea
 		}
 	}
 	if peak > 0 {
-		fmt.Fprintf(stdout, "  %.1f%% of the measured %s peak at %d threads (%.0f GFLOP/s)\n", 100*e.GFLOPS/peak, p.level, p.threads, peak)
+		fmt.Fprintf(stdout, "  %.1f%% of the measured %s peak at %d threads (%.0f GFLOP/s)\n", 100*flops/wall.Seconds()/1e9/peak, p.level, p.threads, peak)
 		if wino > 0 {
-			exec := (e.FLOPs - saved) / e.Wall.Seconds() / 1e9
+			exec := (flops - saved) / wall.Seconds() / 1e9
 			fmt.Fprintf(stdout, "  %d conv passes ran by winograd, which does fewer FLOPs than the direct form counted above: %.2f GFLOP a step executed, %.1f%% of the peak\n",
-				wino, (e.FLOPs-saved)/float64(e.Steps)/1e9, 100*exec/peak)
+				wino, (flops-saved)/float64(steps)/1e9, 100*exec/peak)
 		}
 	}
 	if pred != nil && o.maxSteps == 0 {
@@ -451,20 +462,20 @@ func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, pea
 	if len(e.Layers) == 0 {
 		return
 	}
-	share := func(d time.Duration) float64 { return 100 * d.Seconds() / e.Wall.Seconds() }
+	share := func(d time.Duration) float64 { return 100 * d.Seconds() / wall.Seconds() }
 	gflops := func(f float64, d time.Duration) string {
 		if f > 0 && d > 0 {
 			return fmt.Sprintf("%.1f", f/d.Seconds()/1e9)
 		}
 		return ""
 	}
-	perStep := func(d time.Duration) float64 { return 1e3 * d.Seconds() / float64(max(1, e.Steps)) }
+	perStep := func(d time.Duration) float64 { return 1e3 * d.Seconds() / float64(max(1, steps)) }
 	w := len("optimizer")
 	for _, l := range e.Layers {
 		w = max(w, len(l.Layer))
 	}
-	// seconds are the epoch's (or the --max-steps run's) total; ms/step is
-	// what one training step spends there.
+	// seconds are the steady steps' total (the epoch's, or the --max-steps
+	// run's, but the first step); ms/step is what one step spends there.
 	fmt.Fprintf(stdout, "  %-*s %-12s %10s %9s %8s %10s  %s\n", w, "layer", "pass", "seconds", "ms/step", "share", "GFLOP/s", "impl")
 	for _, l := range e.Layers {
 		row := fmt.Sprintf("  %-*s %-12s %10.3f %9.2f %7.1f%% %10s  %s", w, l.Layer, l.Pass, l.Time.Seconds(), perStep(l.Time), share(l.Time), gflops(l.FLOPs, l.Time), l.Impl)
@@ -524,7 +535,8 @@ func printMemory(stdout io.Writer, p trainPlan) {
 
 // trainResults turns a training report into results lines: one Train line
 // per epoch (an op is one epoch) and, with timing, one TrainLayer line per
-// layer and pass (an op is that pass over the epoch).
+// layer and pass (an op is that pass over the epoch's steps but the first:
+// nn.Epoch.Steady).
 func trainResults(rep nn.Report, net string, level cpu.Level, threads, batch int, peak float64, config []results.KeyValue) []results.Result {
 	var rs []results.Result
 	isa := level.String()

@@ -47,3 +47,28 @@ func TestPrintEpochPerStep(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintEpochFirstStepApart: with the first step timed apart
+// (nn.Epoch.FirstStep), the step, the per-step table and the shares are the
+// other steps', and the first step's time is named on its own line.
+func TestPrintEpochFirstStepApart(t *testing.T) {
+	p := trainPlan{threads: 1, batch: 8, net: workload.SeedCNN()}
+	e := nn.Epoch{Epoch: 1, Steps: 5, Images: 40, Wall: 3 * time.Second, FLOPs: 10e9,
+		FirstStep: time.Second, FirstImages: 8, FirstFLOPs: 2e9,
+		Layers: []nn.LayerTime{{Layer: "conv2", Kind: workload.Conv2D, Pass: "fwd", Time: time.Second, FLOPs: 1e9}},
+		Update: 200 * time.Millisecond, Data: 40 * time.Millisecond}
+	var b bytes.Buffer
+	(&trainOptions{}).printEpoch(&b, e, p, 8, nil)
+	out := b.String()
+	for _, want := range []string{
+		"step 0.5000 s (mean of steps 2-5 of 8 images), 2.00 GFLOP a step",
+		"the first step took 1.0000 s",
+		"50.0% of the measured", // 8 GFLOP in 2 s against a peak of 8 GFLOP/s
+		"conv2     fwd               1.000    250.00    50.0%",
+		"optimizer                   0.200     50.00    10.0%",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
