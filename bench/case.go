@@ -44,6 +44,10 @@ type Case struct {
 	// Ceiling marks the cases that measure a machine ceiling themselves
 	// (Peak, Stream): Run reports no %peak and no FLOP/byte for them.
 	Ceiling bool
+	// MaxRuns, if not 0, is how many of a run's interleaved rounds measure
+	// the case at most (package runner): a whole training step of a large
+	// network takes seconds to set up and to run, and a few runs price it.
+	MaxRuns int
 	// Prepare allocates the inputs and returns the op to time and a cleanup
 	// function. It is called once per Run, outside the timed region.
 	Prepare func() (op func(), cleanup func(), err error)

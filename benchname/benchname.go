@@ -138,3 +138,11 @@ const SetGPT2 = "gpt2"
 // layer of a network: "<network>.<layer>", e.g. "seed-cnn.conv2". The cost
 // model finds a layer's measured time by this name.
 func LayerShapeName(network, layer string) string { return network + "." + layer }
+
+// SetSteps holds the whole training steps of the larger built-in networks
+// at their smallest measured sizes (ResNet-50 at batch 8, GPT-2 small at
+// context 256, batch 1): the default run measures them at the highest ISA
+// level, so that its summary and report price those networks' epochs from
+// a measured step (scaled to the workload's batch and context by the
+// kernels' sums) instead of from kernels measured at other shapes.
+const SetSteps = "steps"

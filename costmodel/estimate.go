@@ -120,8 +120,10 @@ type EpochEstimate struct {
 
 	// StepFrom, on a measured machine, is Prediction.StepFrom: the step
 	// is the sum of its kernels (StepFromKernels) or the named measured
-	// training step.
+	// training step, scaled by StepScale (Prediction.StepScale) when that
+	// step was measured at another batch or context.
 	StepFrom     string   `json:"step_from,omitempty"`
+	StepScale    float64  `json:"step_scale,omitempty"`
 	Interpolated []string `json:"interpolated,omitempty"`
 	Notes        []string `json:"notes,omitempty"`
 	Unavailable  string   `json:"unavailable,omitempty"`
@@ -176,7 +178,7 @@ func Estimate(w workload.Network, opts []Option, a Assumptions) ([]EpochEstimate
 				out = append(out, e)
 				continue
 			}
-			e.Passes, e.StepSeconds, e.EpochSeconds, e.StepFrom = p.Passes, p.StepSeconds, p.EpochSeconds, p.StepFrom
+			e.Passes, e.StepSeconds, e.EpochSeconds, e.StepFrom, e.StepScale = p.Passes, p.StepSeconds, p.EpochSeconds, p.StepFrom, p.StepScale
 			e.OverheadSeconds = a.StepOverheadS
 			e.Interpolated, e.Notes = p.Interpolated, append(e.Notes, p.Notes...)
 		} else if !roofline(&e, w, st, o, a) {

@@ -57,6 +57,11 @@ type Prediction struct {
 	// sum of Passes either way.
 	StepFrom          string `json:"step_from"`
 	KernelStepSeconds Range  `json:"kernel_step_seconds"`
+	// StepScale, when StepFrom names a whole step measured at another batch
+	// or context than this prediction's, is the factor that step was scaled
+	// by: the ratio of the kernels' sums at this size and at that one. It
+	// is 0 when the step was measured at this size or is the kernels' sum.
+	StepScale float64 `json:"step_scale,omitempty"`
 	// Interpolated lists "layer pass" of every pass whose shape was not
 	// measured; Notes says what else was approximated.
 	Interpolated []string `json:"interpolated,omitempty"`
@@ -84,21 +89,56 @@ func PredictBatch(w workload.Network, m *Results, threads, batch int, a Assumpti
 // predictBatch is PredictBatch with the measured cases of precision prec
 // (usesCase; PredictPrecision).
 func predictBatch(w workload.Network, m *Results, threads, batch int, prec benchname.Precision, a Assumptions) (Prediction, error) {
-	if err := a.Validate(); err != nil {
+	p, lk, err := kernelPredict(w, m, threads, batch, prec, a)
+	if err != nil {
 		return Prediction{}, err
 	}
+	step := p.KernelStepSeconds
+	if c, ok := lk.trainStep(w, batch); ok {
+		// A measured whole step includes what the kernels measured alone
+		// miss: caches holding another layer's data, threads handing data
+		// over, the trainer's own work.
+		ts := Range{Low: c.Seconds.Lo, Mid: c.Seconds.Center, High: c.Seconds.Hi}
+		step = ts.Add(Point(a.StepOverheadS))
+		p.StepFrom = c.Name
+		p.Notes = append(p.Notes, fmt.Sprintf("the step is the measured training step %s (%.4g s); the kernels measured alone sum to %.4g s a step, %.0f%% of it",
+			c.Name, ts.Mid, p.KernelStepSeconds.Mid, 100*p.KernelStepSeconds.Mid/ts.Mid))
+	} else if c, at, ok := scaledTrainStep(w, m, threads, batch, prec, a, lk, p.KernelStepSeconds.Mid); ok {
+		// A whole step measured at another size: what it adds to its
+		// kernels is taken to be the same share at this size.
+		r := (p.KernelStepSeconds.Mid - a.StepOverheadS) / (at - a.StepOverheadS)
+		ts := Range{Low: r * c.Seconds.Lo, Mid: r * c.Seconds.Center, High: r * c.Seconds.Hi}
+		step = ts.Add(Point(a.StepOverheadS))
+		p.StepFrom, p.StepScale = c.Name, r
+		p.Notes = append(p.Notes, fmt.Sprintf("the step is the training step measured at another size, %s (%.4g s), scaled by %.4g, the ratio of the kernels' sums at this size and at that one (%.4g s / %.4g s)",
+			c.Name, c.Seconds.Center, r, p.KernelStepSeconds.Mid, at))
+	}
+	p.StepSeconds = step
+	p.EpochSeconds = step.Scale(p.StepsPerEpoch)
+	if !p.EpochSeconds.finite() {
+		return Prediction{}, fmt.Errorf("costmodel: %s: epoch time is not finite", w.Name)
+	}
+	return p, nil
+}
+
+// kernelPredict is predictBatch's step as the sum of the layer passes'
+// kernel times (StepFromKernels), with the lookup it used.
+func kernelPredict(w workload.Network, m *Results, threads, batch int, prec benchname.Precision, a Assumptions) (Prediction, *lookup, error) {
+	if err := a.Validate(); err != nil {
+		return Prediction{}, nil, err
+	}
 	if batch < 1 {
-		return Prediction{}, fmt.Errorf("costmodel: %s: batch %d: want at least 1", w.Name, batch)
+		return Prediction{}, nil, fmt.Errorf("costmodel: %s: batch %d: want at least 1", w.Name, batch)
 	}
 	if m == nil {
-		return Prediction{}, fmt.Errorf("costmodel: no measurements")
+		return Prediction{}, nil, fmt.Errorf("costmodel: no measurements")
 	}
 	if !slices.Contains(m.Threads(), threads) {
-		return Prediction{}, fmt.Errorf("costmodel: no measurement at threads=%d (measured: %v)", threads, m.Threads())
+		return Prediction{}, nil, fmt.Errorf("costmodel: no measurement at threads=%d (measured: %v)", threads, m.Threads())
 	}
 	st, err := w.Step(batch)
 	if err != nil {
-		return Prediction{}, err
+		return Prediction{}, nil, err
 	}
 	p := Prediction{Workload: w.Name, Precision: prec, Threads: threads, Batch: batch, StepsPerEpoch: float64(w.Samples) / float64(batch)}
 	lk := m.lookup(threads, a.Confidence, prec)
@@ -111,7 +151,7 @@ func predictBatch(w workload.Network, m *Results, threads, batch int, prec bench
 		for _, wk := range lw.Passes {
 			pt, err := lk.passTime(w.Name, lw, wk, w.Optimizer)
 			if err != nil {
-				return Prediction{}, err
+				return Prediction{}, nil, err
 			}
 			if pt.runRange {
 				runRange++
@@ -150,22 +190,63 @@ func predictBatch(w workload.Network, m *Results, threads, batch int, prec bench
 	}
 	p.KernelStepSeconds = step
 	p.StepFrom = StepFromKernels
-	if c, ok := lk.trainStep(w, batch); ok {
-		// A measured whole step includes what the kernels measured alone
-		// miss: caches holding another layer's data, threads handing data
-		// over, the trainer's own work.
-		ts := Range{Low: c.Seconds.Lo, Mid: c.Seconds.Center, High: c.Seconds.Hi}
-		step = ts.Add(Point(a.StepOverheadS))
-		p.StepFrom = c.Name
-		p.Notes = append(p.Notes, fmt.Sprintf("the step is the measured training step %s (%.4g s); the kernels measured alone sum to %.4g s a step, %.0f%% of it",
-			c.Name, ts.Mid, p.KernelStepSeconds.Mid, 100*p.KernelStepSeconds.Mid/ts.Mid))
-	}
 	p.StepSeconds = step
 	p.EpochSeconds = step.Scale(p.StepsPerEpoch)
-	if !p.EpochSeconds.finite() {
-		return Prediction{}, fmt.Errorf("costmodel: %s: epoch time is not finite", w.Name)
+	return p, lk, nil
+}
+
+// scaledTrainStep finds, when the results hold no whole training step of w
+// at batch, the one measured at another batch (or, for a network that
+// reads tokens, context) whose kernels' sum is nearest to the target's
+// kernel sum sum (the least extrapolation), and returns it with its own
+// kernels' sum.
+func scaledTrainStep(w workload.Network, m *Results, threads, batch int, prec benchname.Precision, a Assumptions, lk *lookup, sum float64) (c MeasuredCase, at float64, ok bool) {
+	best := math.Inf(1)
+	for _, tc := range lk.cases {
+		if tc.Kernel != benchname.TrainStep || !(tc.Seconds.Center > 0) {
+			continue
+		}
+		v, b, ok := trainStepVariant(w, tc.Shape)
+		if !ok {
+			continue
+		}
+		vp, _, err := kernelPredict(v, m, threads, b, prec, a)
+		if err != nil || !(vp.KernelStepSeconds.Mid > a.StepOverheadS) {
+			continue
+		}
+		if d := math.Abs(math.Log((sum - a.StepOverheadS) / (vp.KernelStepSeconds.Mid - a.StepOverheadS))); d < best {
+			best, c, at = d, tc, vp.KernelStepSeconds.Mid
+		}
 	}
-	return p, nil
+	return c, at, !math.IsInf(best, 1)
+}
+
+// trainStepVariant reads a TrainStep shape of network w
+// (workload.TrainStepShape: "<name>", "<name>.b<batch>",
+// "<name>.t<tokens>b<batch>") back into the network at that context and the
+// batch; ok is false for another network's shape.
+func trainStepVariant(w workload.Network, shape string) (v workload.Network, batch int, ok bool) {
+	rest, found := strings.CutPrefix(shape, w.Name)
+	switch {
+	case !found:
+		return v, 0, false
+	case rest == "":
+		return w, w.Batch, !w.ReadsTokens()
+	}
+	v = w
+	var t int
+	if w.ReadsTokens() {
+		if n, err := fmt.Sscanf(rest, ".t%db%d", &t, &batch); err != nil || n != 2 || t < 1 || v.Input.H*v.Input.C != 1 {
+			return v, 0, false
+		}
+		v.Input.W = t
+	} else if n, err := fmt.Sscanf(rest, ".b%d", &batch); err != nil || n != 1 {
+		return v, 0, false
+	}
+	if batch < 1 || TrainStepShape(v, batch) != shape {
+		return v, 0, false
+	}
+	return v, batch, true
 }
 
 // StepFromKernels is Prediction.StepFrom when the step is the sum of the

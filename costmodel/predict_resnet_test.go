@@ -2,6 +2,7 @@ package costmodel
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -124,8 +125,9 @@ func TestPredictResNet50Kernels(t *testing.T) {
 }
 
 // TestPredictResNet50TrainStep checks that the whole-step case
-// TrainStep/.../shape=resnet50-imagenet.b8 is the step at batch 8, and only
-// there, and that the prediction says so.
+// TrainStep/.../shape=resnet50-imagenet.b8 is the step at batch 8, and
+// that at other batches it is scaled by the kernels' sums (StepScale), and
+// that the prediction says so.
 func TestPredictResNet50TrainStep(t *testing.T) {
 	w := workload.ResNet50()
 	m := resnetResults(t, true)
@@ -143,13 +145,11 @@ func TestPredictResNet50TrainStep(t *testing.T) {
 		t.Errorf("KernelStepSeconds %g equals the measured step: want the kernels' sum", p.KernelStepSeconds.Mid)
 	}
 	for _, batch := range []int{16, w.Batch} {
-		p, err := PredictBatch(w, m, 1, batch, DefaultAssumptions())
+		q, err := PredictBatch(w, m, 1, batch, DefaultAssumptions())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.StepFrom != StepFromKernels {
-			t.Errorf("batch %d: StepFrom %q, want %q (the case is at batch 8)", batch, p.StepFrom, StepFromKernels)
-		}
+		checkScaled(t, fmt.Sprintf("batch %d", batch), q, p)
 	}
 	if got := TrainStepShape(w, w.Batch); got != w.Name {
 		t.Errorf("TrainStepShape at the network's own batch = %q, want the bare name", got)

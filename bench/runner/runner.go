@@ -40,7 +40,7 @@ const (
 type Event struct {
 	Kind   EventKind
 	Index  int // runs finished before this one (0-based run number)
-	Total  int // runs in all: cases × count
+	Total  int // runs in all: each case's CaseRuns
 	Case   bench.Case
 	Result results.Result // Done: the result
 	Err    error          // Skipped: why
@@ -113,7 +113,7 @@ func (r *Runner) Run(ctx context.Context, cases []bench.Case) ([]results.Result,
 		procs = runtime.GOMAXPROCS(0)
 	}
 	count := max(r.Count, 1)
-	total := count * len(cases)
+	total := Runs(cases, count)
 	start := time.Now()
 	emit := func(e Event) {
 		if r.Events != nil {
@@ -122,12 +122,16 @@ func (r *Runner) Run(ctx context.Context, cases []bench.Case) ([]results.Result,
 		}
 	}
 	var out []results.Result
+	idx := -1
 	for round := range count {
-		for i, c := range cases {
+		for _, c := range cases {
 			if err := ctx.Err(); err != nil {
 				return out, err
 			}
-			idx := round*len(cases) + i
+			if round >= CaseRuns(c, count) {
+				continue
+			}
+			idx++
 			emit(Event{Kind: Start, Index: idx, Case: c})
 			res, err := runOne(c, procs, r.Config)
 			if err != nil {

@@ -246,3 +246,60 @@ func TestResNetFamiliesByName(t *testing.T) {
 		t.Fatalf("--kernel BatchNorm: %d cases, %v", len(bn), err)
 	}
 }
+
+// TestRunCapsCaseRuns: a case with MaxRuns is measured in that many rounds
+// only, and the events' total counts the runs made.
+func TestRunCapsCaseRuns(t *testing.T) {
+	slow := toyCase("slow", 1000, nil)
+	slow.MaxRuns = 1
+	cases := []bench.Case{toyCase("a", 1000, nil), slow}
+	r := Runner{Benchtime: "5x", Count: 3, Events: func(e Event) {
+		if e.Total != 4 {
+			t.Errorf("event total %d, want 4 (3 runs of a, 1 of slow)", e.Total)
+		}
+	}}
+	rs, err := r.Run(context.Background(), cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, res := range rs {
+		n[res.CaseName()]++
+	}
+	if n["Toy/impl=a/threads=1"] != 3 || n["Toy/impl=slow/threads=1"] != 1 || Runs(cases, 3) != 4 {
+		t.Errorf("runs %v (Runs %d), want a 3 and slow 1", n, Runs(cases, 3))
+	}
+}
+
+// TestSelectStepsAtTheTopLevel: the default and quick presets measure the
+// larger networks' whole steps (the steps set) at the highest ISA level
+// only, in a few runs; named levels measure them where asked.
+func TestSelectStepsAtTheTopLevel(t *testing.T) {
+	info, err := cpu.Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []Preset{Default, Quick} {
+		cs, err := Select(Selection{Kernels: []string{benchname.TrainStep}}, p, info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var steps []string
+		for _, c := range cs {
+			if c.Set != benchname.SetSteps {
+				continue
+			}
+			steps = append(steps, c.Shape)
+			if c.ISA != info.Max().String() || c.MaxRuns == 0 || c.MaxRuns >= p.Count() {
+				t.Errorf("%s preset: %s at %d runs, want the highest level and fewer than %d runs", p, c.Name(), c.MaxRuns, p.Count())
+			}
+		}
+		if !slices.Contains(steps, "resnet50-imagenet.b8") || !slices.Contains(steps, "gpt2-small.t256b1") {
+			t.Errorf("%s preset: steps %v, want ResNet-50 at batch 8 and GPT-2 at context 256", p, steps)
+		}
+	}
+	cs, err := Select(Selection{Kernels: []string{benchname.TrainStep}, Sets: []string{benchname.SetSteps}, Levels: []cpu.Level{cpu.Generic}}, Default, info)
+	if err != nil || len(cs) == 0 || cs[0].ISA != cpu.Generic.String() {
+		t.Errorf("--set steps --isa generic: %v, %v", names(cs), err)
+	}
+}

@@ -165,8 +165,14 @@ func Select(sel Selection, p Preset, info cpu.Info) ([]bench.Case, error) {
 			case sel.Impls != nil && !slices.Contains(sel.Impls, c.Impl):
 			case sel.Impls == nil && p != Full && c.Impl == benchname.ImplNaive:
 			case sel.Impls == nil && sel.Levels == nil && p != Full && SlowCase(c):
+			case sel.Levels == nil && p != Full && c.Set == benchname.SetSteps && c.ISA != info.Max().String():
+				// The larger networks' steps at the highest level only: at
+				// the others they would take minutes.
 			case sel.Match != nil && !sel.Match.MatchString(c.Name()):
 			default:
+				if p == Quick && c.Set == benchname.SetSteps {
+					c.MaxRuns = 1 // a rough price in seconds, not a minute
+				}
 				cases = append(cases, c)
 			}
 		}
@@ -276,6 +282,8 @@ func familySets(f bench.Family, want []string, p Preset) []string {
 		return sets
 	case p == Full:
 		return f.Sets
+	case slices.Contains(f.Sets, benchname.SetSeed) && slices.Contains(f.Sets, benchname.SetSteps):
+		return []string{benchname.SetSeed, benchname.SetSteps}
 	case slices.Contains(f.Sets, benchname.SetSeed):
 		return []string{benchname.SetSeed}
 	case slices.Equal(f.DefaultSets, []string{benchname.SetResNet50}):
@@ -324,13 +332,44 @@ func checkNames(what string, names, valid []string) error {
 }
 
 // Estimate is a lower bound on the time count runs of cases take at
-// -benchtime benchtime: every run lasts at least the benchtime (a run of a
-// fixed iteration count, "100x", is counted as nothing). Slow ops, and the
-// set-up of each case, come on top.
+// -benchtime benchtime: every run lasts at least the benchtime, or one op
+// of the case at estimateFLOPS a thread when that is longer (a whole
+// training step of ResNet-50 takes about a second). A run of a fixed
+// iteration count, "100x", is counted as nothing. The set-up of each case
+// comes on top.
 func Estimate(cases []bench.Case, benchtime string, count int) time.Duration {
 	d, err := time.ParseDuration(benchtime)
 	if err != nil {
 		return 0
 	}
-	return time.Duration(len(cases)*count) * d
+	var all time.Duration
+	for _, c := range cases {
+		op := time.Duration(c.FLOPs / (estimateFLOPS * float64(max(1, c.Threads))) * 1e9)
+		all += time.Duration(CaseRuns(c, count)) * max(d, op)
+	}
+	return all
 }
+
+// CaseRuns is how many runs of c a run of count rounds makes: count, or
+// fewer for a case with MaxRuns.
+func CaseRuns(c bench.Case, count int) int {
+	count = max(count, 1)
+	if c.MaxRuns > 0 {
+		return min(count, c.MaxRuns)
+	}
+	return count
+}
+
+// Runs is how many runs of cases a run of count rounds makes in all.
+func Runs(cases []bench.Case, count int) int {
+	n := 0
+	for _, c := range cases {
+		n += CaseRuns(c, count)
+	}
+	return n
+}
+
+// estimateFLOPS is the float32 rate a thread is taken to reach in Estimate:
+// above what one core of today's CPUs sustains, so that the estimate stays a
+// lower bound.
+const estimateFLOPS = 300e9

@@ -49,7 +49,9 @@ the machine, and the cost report beside it, both in ./trainbench-out/ unless
 On stdout it prints a summary of about 20 lines: the machine and its
 ceilings, the best case of each kernel family, and the seed CNN's epoch on
 this machine with its price and rank among the catalogued options (as
-benchrun cost prices it). --table adds the full table of every case (its
+benchrun cost prices it), and those of ResNet-50 and GPT-2 small when the
+run measured their whole steps (the default does, at a small size that the
+cost model scales up). --table adds the full table of every case (its
 median over the runs); --format csv or md prints that table as CSV or
 Markdown instead, and --json the results as JSON (schema: docs/results-json.md),
 with the summary on stderr. --list prints the names of the cases the flags
@@ -58,9 +60,10 @@ select, and how long they take, without running them.
 Presets (filters narrow them further):
   default   the seed workload's kernels and the GEMM shapes at every ISA
             level and thread count, 6 short interleaved runs each (enough for
-            compare to find a 5% change); about 2 minutes on 2 cores
+            compare to find a 5% change), and ResNet-50's and GPT-2's
+            whole steps at the highest level; about 3.5 minutes on 2 cores
   --quick   the same shapes at the highest ISA level, 1 and all cores,
-            6 shorter runs each; under a minute
+            6 shorter runs each (the steps once); about a minute
   --full    every shape set, implementation (naive too), level and thread
             count, 10 runs each; long
 Every run says how long it should take before it starts.
@@ -86,7 +89,7 @@ completed case (it is rewritten atomically after each one).`,
 	f.StringVar(&o.match, "match", "", "run only the cases whose name matches this regular expression, e.g. 'm=1024/' (names as in go test, without Benchmark)")
 	f.StringVar(&o.benchtime, "benchtime", "", "time per case, or an iteration count like 10x (default by preset: 100ms, 50ms --quick, less when there are many cases; 500ms --full)")
 	f.IntVar(&o.count, "count", 0, "runs of each case, interleaved (default by preset: 6, 6 --quick, 10 --full; compare needs at least 4)")
-	f.BoolVar(&o.quick, "quick", false, "the quick preset: under a minute")
+	f.BoolVar(&o.quick, "quick", false, "the quick preset: about a minute")
 	f.BoolVar(&o.full, "full", false, "the full preset: everything, long")
 	o.register(f, "benchrun", "", "measure the ceilings: quick, full or off (default: quick with --quick, else full)")
 	f.BoolVar(&o.json, "json", false, "print the results as JSON on stdout, with per-case median, min, max and spread (schema: docs/results-json.md); the summary goes to stderr")
@@ -164,7 +167,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, o runOptions) error {
 			}
 		}
 		if errors.Is(runErr, context.Canceled) {
-			fmt.Fprintf(stderr, "benchrun: stopped after %d of %d runs\n", len(rs), len(p.cases)*p.count)
+			fmt.Fprintf(stderr, "benchrun: stopped after %d of %d runs\n", len(rs), runner.Runs(p.cases, p.count))
 		}
 		return runErr
 	}
@@ -239,7 +242,7 @@ func (o *runOptions) plan(countSet bool) (runPlan, error) {
 	}
 	p.benchtime = o.benchtime
 	if p.benchtime == "" {
-		p.benchtime = p.preset.Benchtime(len(p.cases) * p.count)
+		p.benchtime = p.preset.Benchtime(runner.Runs(p.cases, p.count))
 	}
 	return p, nil
 }
@@ -288,7 +291,7 @@ var ceilingsTime = map[string]time.Duration{ceilingsOff: 0, ceilingsQuick: 5 * t
 // (runner.Estimate) plus the ceilings, and typically 2-4 times the
 // benchtime, which b.Loop's ramp-up and each case's set-up add to.
 func (p runPlan) estimate() string {
-	runs := len(p.cases) * p.count
+	runs := runner.Runs(p.cases, p.count)
 	least := runner.Estimate(p.cases, p.benchtime, p.count)
 	if least == 0 {
 		return fmt.Sprintf("%d runs of a fixed iteration count (-benchtime %s): no time estimate", runs, p.benchtime)
@@ -334,7 +337,7 @@ func (p runPlan) measure(ctx context.Context, stderr io.Writer, output string, c
 // print writes the results: on stdout the summary, after the full table
 // with --table; with --json or --format csv or md, stdout gets the JSON or
 // the table alone, for scripts, and the summary goes to stderr. The summary
-// prices summaryWorkload from the results file just written, as benchrun
+// prices summaryWorkloads from the results file just written, as benchrun
 // cost does: milliseconds, no measurement.
 func (o *runOptions) print(stdout, stderr io.Writer, sum runSummary) error {
 	summaryTo := stdout
@@ -356,7 +359,7 @@ func (o *runOptions) print(stdout, stderr io.Writer, sum runSummary) error {
 		fmt.Fprintln(stdout)
 	}
 	cf := defaultCostFlags()
-	cf.workloads = []string{summaryWorkload}
+	cf.workloads = summaryWorkloads(sum.rs)
 	sum.price, sum.priceErr = priceWorkloads(cf, []string{o.output})
 	return sum.write(summaryTo)
 }

@@ -16,15 +16,45 @@ import (
 	"github.com/trainbench/trainbench/machine"
 	"github.com/trainbench/trainbench/reports"
 	"github.com/trainbench/trainbench/results"
+	"github.com/trainbench/trainbench/workload"
 )
 
 // summaryWidth is the widest line the summary prints: it fits a 100-column
 // terminal.
 const summaryWidth = 100
 
-// summaryWorkload is the workload the summary prices: the network the
-// default run measures the layers of.
+// summaryWorkload is the workload the summary always prices: the network
+// the default run measures the layers of.
 const summaryWorkload = "seed-cnn"
+
+// summaryWorkloads are the workloads the summary prices for results rs:
+// summaryWorkload, then every other built-in network whose whole training
+// step the run measured (a TrainStep case at any batch or context, which the
+// cost model scales to the workload's own).
+func summaryWorkloads(rs []results.Result) []string {
+	out := []string{summaryWorkload}
+	for _, name := range workload.Builtins() {
+		if slices.Contains(out, name) {
+			continue
+		}
+		for _, r := range rs {
+			if sh := r.Param(benchname.KeyShape); r.Kernel() == benchname.TrainStep && (sh == name || strings.HasPrefix(sh, name+".")) {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// summaryLabel is the label of workload name's lines: the name, or its
+// first word when it is wider than the label column.
+func summaryLabel(name string) string {
+	if len(name) > 9 {
+		name, _, _ = strings.Cut(name, "-")
+	}
+	return name
+}
 
 // runSummary is what run's summary says, gathered after the run: nothing
 // in it is measured again.
@@ -34,7 +64,7 @@ type runSummary struct {
 	rs       []results.Result
 	output   string // the results file
 	report   string // the report folder; "" when none was written
-	// price is the cost model's answer for summaryWorkload on the results
+	// price is the cost model's answer for summaryWorkloads on the results
 	// file and the catalog (priceWorkloads, as benchrun cost computes it),
 	// or priceErr why there is none.
 	price    *pricing
@@ -56,7 +86,13 @@ func (s runSummary) write(w io.Writer) error {
 	}
 	s.machineLines(add)
 	s.kernelLines(add, &lines)
-	s.workloadLines(add)
+	if s.priceErr != nil {
+		add(summaryWorkload, "not priced: %v", s.priceErr)
+	} else if s.price != nil {
+		for i, x := range s.price.Workloads {
+			workloadLines(x, i > 0, add)
+		}
+	}
 	add("Results", "%s", s.output)
 	if s.report != "" {
 		add("Report", "%s", filepath.Join(s.report, "index.html"))
@@ -150,6 +186,9 @@ func (s runSummary) kernelLines(add func(label, format string, args ...any), lin
 	runs := 0
 	for _, c := range cases {
 		fam := c.first.Kernel()
+		if fam == benchname.TrainStep && s.price != nil {
+			continue // the workload lines give the steps
+		}
 		if !slices.Contains(order, fam) {
 			order = append(order, fam)
 		}
@@ -232,19 +271,13 @@ func caseDesc(r results.Result) string {
 	return strings.Join(parts, " ")
 }
 
-// workloadLines: the workload's epoch on this machine (the measured option
-// that ranks best) with its price and rank among the catalogued options,
-// and the cheapest and fastest of those.
-func (s runSummary) workloadLines(add func(label, format string, args ...any)) {
-	label := summaryWorkload
-	if s.priceErr != nil {
-		add(label, "not priced: %v", s.priceErr)
-		return
-	}
-	if s.price == nil || len(s.price.Workloads) == 0 {
-		return
-	}
-	x := s.price.Workloads[0]
+// workloadLines: the epoch of workload x on this machine (the measured
+// option that ranks best) with its price and rank among the catalogued
+// options, and the cheapest and fastest of those; brief, all of it but the
+// cheapest and fastest on one line (the larger networks after the seed CNN,
+// so that three fit a screen).
+func workloadLines(x costmodel.Comparison, brief bool, add func(label, format string, args ...any)) {
+	label := summaryLabel(x.Workload.Name)
 	// Options that can run a step and have a price, cheapest first, as
 	// benchrun cost and the report rank them.
 	var ranked []costmodel.EpochEstimate
@@ -282,8 +315,14 @@ func (s runSummary) workloadLines(add func(label, format string, args ...any)) {
 	}
 	threads := measuredThreads(here.Option)
 	from := "sum of its kernels"
-	if s.hasTrainStep(x.Workload.Name, threads) && here.StepFrom != costmodel.StepFromKernels {
+	if here.StepFrom != "" && here.StepFrom != costmodel.StepFromKernels {
 		from = "measured TrainStep"
+		if here.StepScale > 0 {
+			// A step measured at another batch or context, scaled to the
+			// workload's own by the kernels' sums.
+			_, size, _ := strings.Cut(results.Result{Name: here.StepFrom}.Param(benchname.KeyShape), x.Workload.Name+".")
+			from = fmt.Sprintf("from %s ×%s", size, num3(here.StepScale))
+		}
 	}
 	hp := headline(*here)
 	price := "not priced"
@@ -294,12 +333,21 @@ func (s runSummary) workloadLines(add func(label, format string, args ...any)) {
 	if here.Precision != benchname.F32 {
 		tl += " in " + string(here.Precision)
 	}
+	rank := slices.IndexFunc(ranked, func(e costmodel.EpochEstimate) bool { return e.Option == here.Option }) + 1
+	if brief {
+		line := fmt.Sprintf("%s: step %s (%s), epoch %s", tl, fmtDuration(time.Duration(here.StepSeconds.Mid*1e9)), from,
+			reports.FormatSeconds(here.EpochSeconds.Mid))
+		if hp != nil {
+			line += fmt.Sprintf(", %s %s, rank %d/%d", reports.FormatUSD(hp.USD.Mid), priceKind(*here, hp), rank, len(ranked))
+		}
+		add(label, "%s", line)
+		return
+	}
 	add(label, "%s: step %s (%s), epoch %s, %s", tl, fmtDuration(time.Duration(here.StepSeconds.Mid*1e9)), from,
 		reports.FormatSeconds(here.EpochSeconds.Mid), price)
 	if hp == nil {
 		return
 	}
-	rank := slices.IndexFunc(ranked, func(e costmodel.EpochEstimate) bool { return e.Option == here.Option }) + 1
 	note := ""
 	if here.PriceNote != "" {
 		note = " (this machine priced per core: --price-per-hour)"
@@ -320,17 +368,6 @@ func (s runSummary) workloadLines(add func(label, format string, args ...any)) {
 	f := ranked[fastest]
 	add("", "fastest catalogued: %s, %s an epoch, %s", shortName(f.Name), reports.FormatSeconds(f.EpochSeconds.Mid),
 		reports.FormatUSD(headline(f).USD.Mid))
-}
-
-// hasTrainStep reports whether the run measured a whole training step of
-// net at threads (the step the cost model then takes as measured).
-func (s runSummary) hasTrainStep(net string, threads int) bool {
-	for _, r := range s.rs {
-		if r.Kernel() == benchname.TrainStep && r.Param(benchname.KeyShape) == net && r.Param(benchname.KeyThreads) == strconv.Itoa(threads) {
-			return true
-		}
-	}
-	return false
 }
 
 // measuredThreads reads the thread count back from a measured option's id

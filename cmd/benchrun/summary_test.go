@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ func testSummary(t *testing.T, file string) string {
 		t.Fatal(err)
 	}
 	cf := defaultCostFlags()
-	cf.workloads = []string{summaryWorkload}
+	cf.workloads = summaryWorkloads(rs)
 	s := runSummary{profile: p, ceilings: ceilingsQuick, rs: rs, output: file, report: "out-report"}
 	s.price, s.priceErr = priceWorkloads(cf, []string{file})
 	var b bytes.Buffer
@@ -147,5 +148,58 @@ func TestSummaryWarnsOfInterference(t *testing.T) {
 	}
 	if strings.Contains(testSummary(t, seedResults), "Warning") {
 		t.Error("an unflagged run warns")
+	}
+}
+
+// stepsResults is a run like the default one recorded on the dev machine
+// (the seed CNN's kernels at avx512, and the whole training steps of the
+// seed CNN, ResNet-50 at batch 8 and 32 and GPT-2 small at context 256 and
+// 1024, at one and two threads), shared with package costmodel's tests.
+const stepsResults = "../../costmodel/testdata/steps-seed-avx512.txt"
+
+// TestSummaryPricesMeasuredNetworks: a run that measured the whole step of
+// a larger network prices that network's epoch too, from the step scaled to
+// the workload's batch (and context) when it was measured at another, and
+// the summary still fits a screen.
+func TestSummaryPricesMeasuredNetworks(t *testing.T) {
+	out := testSummary(t, stepsResults)
+	t.Logf("summary:\n%s", out)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) > 20 {
+		t.Errorf("%d lines, want at most 20", len(lines))
+	}
+	for _, l := range lines {
+		if n := utf8.RuneCountInString(l); n > summaryWidth || strings.HasSuffix(l, "…") {
+			t.Errorf("line of %d columns, or cut: %q", n, l)
+		}
+	}
+	for _, want := range []string{
+		`(?m)^seed-cnn  2 threads: step .* \(measured TrainStep\), epoch `,
+		`(?m)^resnet50  2 threads: step .* \(from b32 ×8\.\d+\), epoch .*, rank \d+/\d+$`,
+		`(?m)^gpt2      2 threads: step .* \(from t1024b1 ×\d{3}\), epoch .*, rank \d+/\d+$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("summary lacks %q", want)
+		}
+	}
+	if n := len(regexp.MustCompile(`rank \d+ of \d+ options by price per epoch`).FindAllString(out, -1)); n != 1 {
+		t.Errorf("%d full rank lines, want the seed CNN's alone (the others rank on their one line)", n)
+	}
+}
+
+// TestSummaryWorkloads: the seed CNN always, then each built-in network the
+// run measured a whole step of, at any size, and no other.
+func TestSummaryWorkloads(t *testing.T) {
+	res := func(name string) results.Result { return results.Result{Name: name, Iters: 1} }
+	rs := []results.Result{
+		res("TrainStep/impl=nn/isa=avx512/threads=1/shape=gpt2-small.t256b1"),
+		res("Conv2D/pass=fwd/impl=direct/isa=avx512/threads=1/shape=resnet50.res2-3x3"),
+		res("TrainStep/impl=nn/isa=avx512/threads=1/shape=seed-cnn"),
+	}
+	if got, want := summaryWorkloads(rs), []string{"seed-cnn", "gpt2-small"}; !slices.Equal(got, want) {
+		t.Errorf("summaryWorkloads = %q, want %q", got, want)
+	}
+	if got := summaryWorkloads(nil); !slices.Equal(got, []string{"seed-cnn"}) {
+		t.Errorf("summaryWorkloads(nil) = %q, want the seed CNN alone", got)
 	}
 }
