@@ -167,7 +167,7 @@ func reportOption(e costmodel.EpochEstimate) reports.Option {
 		if e.StepFrom != "" && e.StepFrom != costmodel.StepFromKernels {
 			o.Note = "the training step measured on this machine (" + e.StepFrom + ")"
 			if e.StepScale > 0 {
-				o.Note = fmt.Sprintf("the training step measured on this machine at another size (%s), scaled by the kernels' ratio (×%.3g)", e.StepFrom, e.StepScale)
+				o.Note = fmt.Sprintf("the training step measured on this machine at another size (%s), scaled by the kernels' ratio (×%s)", e.StepFrom, num3(e.StepScale))
 			}
 		}
 		if len(e.Interpolated) > 0 {

@@ -335,7 +335,7 @@ func workloadLines(x costmodel.Comparison, brief bool, add func(label, format st
 	}
 	rank := slices.IndexFunc(ranked, func(e costmodel.EpochEstimate) bool { return e.Option == here.Option }) + 1
 	if brief {
-		line := fmt.Sprintf("%s: step %s (%s), epoch %s", tl, fmtDuration(time.Duration(here.StepSeconds.Mid*1e9)), from,
+		line := fmt.Sprintf("%s: step %s (%s), epoch %s", tl, stepString(here.StepSeconds.Mid), from,
 			reports.FormatSeconds(here.EpochSeconds.Mid))
 		if hp != nil {
 			line += fmt.Sprintf(", %s %s, rank %d/%d", reports.FormatUSD(hp.USD.Mid), priceKind(*here, hp), rank, len(ranked))
@@ -343,7 +343,7 @@ func workloadLines(x costmodel.Comparison, brief bool, add func(label, format st
 		add(label, "%s", line)
 		return
 	}
-	add(label, "%s: step %s (%s), epoch %s, %s", tl, fmtDuration(time.Duration(here.StepSeconds.Mid*1e9)), from,
+	add(label, "%s: step %s (%s), epoch %s, %s", tl, stepString(here.StepSeconds.Mid), from,
 		reports.FormatSeconds(here.EpochSeconds.Mid), price)
 	if hp == nil {
 		return
@@ -429,4 +429,14 @@ func bytesIEC(n int) string {
 		v, unit = v/1024, u
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64) + " " + unit
+}
+
+// stepString formats a step time: in seconds and below as the tables do,
+// in minutes, hours or days beyond a minute (a large network's step at the
+// workload's batch).
+func stepString(s float64) string {
+	if s >= 60 {
+		return reports.FormatSeconds(s)
+	}
+	return fmtDuration(time.Duration(s * 1e9))
 }
