@@ -48,16 +48,7 @@ func testSummary(t *testing.T, file string) string {
 // catalogued options, and where the files are.
 func TestSummary(t *testing.T) {
 	out := testSummary(t, seedResults)
-	t.Logf("summary:\n%s", out)
-	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if len(lines) > 20 {
-		t.Errorf("%d lines, want at most 20", len(lines))
-	}
-	for _, l := range lines {
-		if n := utf8.RuneCountInString(l); n > summaryWidth || strings.TrimRight(l, " ") != l {
-			t.Errorf("line of %d columns or with trailing spaces: %q", n, l)
-		}
-	}
+	checkFitsScreen(t, out)
 	for _, want := range []string{
 		"Machine   Test CPU: 2 cores (2 logical), up to avx512",
 		"Peak      f32 GFLOP/s at 1 thread: avx512 250",
@@ -83,6 +74,23 @@ func TestSummary(t *testing.T) {
 	}
 	if !strings.Contains(out, "201 GFLOP/s") {
 		t.Errorf("the best Conv2D case is conv2 fwd at a median of 201 GFLOP/s:\n%s", out)
+	}
+}
+
+// checkFitsScreen logs the summary out and checks that it fits a screen: at
+// most 20 lines of at most summaryWidth columns, none with trailing spaces
+// or cut short by fit.
+func checkFitsScreen(t *testing.T, out string) {
+	t.Helper()
+	t.Logf("summary:\n%s", out)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) > 20 {
+		t.Errorf("%d lines, want at most 20", len(lines))
+	}
+	for _, l := range lines {
+		if n := utf8.RuneCountInString(l); n > summaryWidth || strings.TrimRight(l, " ") != l || strings.HasSuffix(l, "…") {
+			t.Errorf("line of %d columns, with trailing spaces or cut: %q", n, l)
+		}
 	}
 }
 
@@ -163,16 +171,7 @@ const stepsResults = "../../costmodel/testdata/steps-seed-avx512.txt"
 // the summary still fits a screen.
 func TestSummaryPricesMeasuredNetworks(t *testing.T) {
 	out := testSummary(t, stepsResults)
-	t.Logf("summary:\n%s", out)
-	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if len(lines) > 20 {
-		t.Errorf("%d lines, want at most 20", len(lines))
-	}
-	for _, l := range lines {
-		if n := utf8.RuneCountInString(l); n > summaryWidth || strings.HasSuffix(l, "…") {
-			t.Errorf("line of %d columns, or cut: %q", n, l)
-		}
-	}
+	checkFitsScreen(t, out)
 	for _, want := range []string{
 		`(?m)^seed-cnn  2 threads: step .* \(measured TrainStep\), epoch `,
 		`(?m)^resnet50  2 threads: step .* \(from b32 ×8\.\d+\), epoch .*, rank \d+/\d+$`,
