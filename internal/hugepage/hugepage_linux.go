@@ -7,15 +7,15 @@ import (
 )
 
 // Advise asks for transparent huge pages on the whole Size-aligned pages
-// inside v (madvise MADV_HUGEPAGE), and reports whether the kernel took the
-// advice; call it before v is first touched. v's contents do not change.
-// Where transparent huge pages are off, or v spans no whole huge page, it
-// does nothing and returns false.
+// inside v (madvise MADV_HUGEPAGE) and reports whether the kernel accepted
+// the advice (it may accept it and still map small pages, as where
+// transparent huge pages are off); call it before v is first touched. v's
+// contents do not change. A v that spans no whole huge page is left alone
+// (false).
 //
-// Why: where a first touch of a 4 KiB page is slow (about 12 µs on the dev
-// VM, whose host backs guest memory on demand), building a large model
-// pays it per page; a 2 MiB page is one fault (docs/perf-notes.md, "Huge
-// pages for the model").
+// Why: where a first touch of a 4 KiB page is slow (a host that backs
+// guest memory on demand), building a large model pays it per page, and a
+// 2 MiB page is one fault (docs/perf-notes.md, "Huge pages for the model").
 func Advise(v []float32) bool {
 	if len(v) == 0 {
 		return false
