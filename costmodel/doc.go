@@ -59,7 +59,12 @@
 //     w (bench's TrainStep family, shape=<network>) at that thread count,
 //     the step is that measurement and the sum of the kernels measured
 //     alone is kept beside it (KernelStepSeconds): kernels benchmarked
-//     alone run with warm caches and miss the trainer's own work.
+//     alone run with warm caches and miss the trainer's own work. A step
+//     measured at another batch or context (shape=<network>.b<batch>,
+//     .t<tokens>b<batch>) is scaled by the ratio of the kernels' sums at
+//     the two sizes (StepScale), the one nearest in size when there are
+//     several: what a whole step adds to its kernels is taken to be the same
+//     share at both.
 //  4. LoadCatalog(userFiles...) is the embedded catalog plus the user's;
 //     MeasuredOption(id, name, results, threads, LocalPrice{USDPerHour:
 //     --price-per-hour, ...}, catalog) adds this machine as an option
