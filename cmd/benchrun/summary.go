@@ -85,14 +85,22 @@ func (s runSummary) write(w io.Writer) error {
 		add("Warning", "%s", d)
 	}
 	s.machineLines(add)
-	s.kernelLines(add, &lines)
+	// The workload lines go after the kernels' but are made first: when one
+	// gives a measured step, the TrainStep family's row would repeat it.
+	var wl []string
+	addWL := func(label, format string, args ...any) {
+		wl = append(wl, fit(fmt.Sprintf("%-9s %s", label, fmt.Sprintf(format, args...))))
+	}
+	steps := false
 	if s.priceErr != nil {
-		add(summaryWorkload, "not priced: %v", s.priceErr)
+		addWL(summaryWorkload, "not priced: %v", s.priceErr)
 	} else if s.price != nil {
 		for i, x := range s.price.Workloads {
-			workloadLines(x, i > 0, add)
+			steps = workloadLines(x, i > 0, addWL) || steps
 		}
 	}
+	s.kernelLines(add, &lines, steps)
+	lines = append(lines, wl...)
 	add("Results", "%s", s.output)
 	if s.report != "" {
 		add("Report", "%s", filepath.Join(s.report, "index.html"))
@@ -174,7 +182,7 @@ func (s runSummary) machineLines(add func(label, format string, args ...any)) {
 // families ran: the highest median GFLOP/s, or GB/s for a memory-bound
 // family (every case under one FLOP a byte, or no FLOPs counted), whose
 // FLOP rate says little. The % of peak is shown beside GFLOP/s only.
-func (s runSummary) kernelLines(add func(label, format string, args ...any), lines *[]string) {
+func (s runSummary) kernelLines(add func(label, format string, args ...any), lines *[]string, skipSteps bool) {
 	cases := groupCases(s.rs)
 	type best struct {
 		family, desc, unit string
@@ -186,7 +194,7 @@ func (s runSummary) kernelLines(add func(label, format string, args ...any), lin
 	runs := 0
 	for _, c := range cases {
 		fam := c.first.Kernel()
-		if fam == benchname.TrainStep && s.price != nil {
+		if fam == benchname.TrainStep && skipSteps {
 			continue // the workload lines give the steps
 		}
 		if !slices.Contains(order, fam) {
@@ -275,8 +283,9 @@ func caseDesc(r results.Result) string {
 // option that ranks best) with its price and rank among the catalogued
 // options, and the cheapest and fastest of those; brief, all of it but the
 // cheapest and fastest on one line (the larger networks after the seed CNN,
-// so that three fit a screen).
-func workloadLines(x costmodel.Comparison, brief bool, add func(label, format string, args ...any)) {
+// so that three fit a screen). It reports whether the step it gave was a
+// measured one (a TrainStep case, scaled or not).
+func workloadLines(x costmodel.Comparison, brief bool, add func(label, format string, args ...any)) (measured bool) {
 	label := summaryLabel(x.Workload.Name)
 	// Options that can run a step and have a price, cheapest first, as
 	// benchrun cost and the report rank them.
@@ -315,7 +324,7 @@ func workloadLines(x costmodel.Comparison, brief bool, add func(label, format st
 	}
 	threads := measuredThreads(here.Option)
 	from := "sum of its kernels"
-	if here.StepFrom != "" && here.StepFrom != costmodel.StepFromKernels {
+	if measured = here.StepFrom != "" && here.StepFrom != costmodel.StepFromKernels; measured {
 		from = "measured TrainStep"
 		if here.StepScale > 0 {
 			// A step measured at another batch or context, scaled to the
@@ -368,6 +377,7 @@ func workloadLines(x costmodel.Comparison, brief bool, add func(label, format st
 	f := ranked[fastest]
 	add("", "fastest catalogued: %s, %s an epoch, %s", shortName(f.Name), reports.FormatSeconds(f.EpochSeconds.Mid),
 		reports.FormatUSD(headline(f).USD.Mid))
+	return
 }
 
 // measuredThreads reads the thread count back from a measured option's id

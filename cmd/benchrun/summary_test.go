@@ -127,7 +127,7 @@ func TestSummaryKernels(t *testing.T) {
 		res("Sgemm/impl=blocked/isa=avx2/threads=1/m=64/n=64/k=64", 60, 5, 55),
 	}
 	var lines []string
-	runSummary{rs: rs}.kernelLines(func(string, string, ...any) {}, &lines)
+	runSummary{rs: rs}.kernelLines(func(string, string, ...any) {}, &lines, false)
 	out := strings.Join(lines, "\n")
 	for _, want := range []string{`(?m)^  ReLU +fwd simd avx2 1T b +70 GB/s$`, `(?m)^  Sgemm +blocked avx2 1T 64×64×64 +60 GFLOP/s +55% of peak$`} {
 		if !regexp.MustCompile(want).MatchString(out) {
@@ -200,5 +200,22 @@ func TestSummaryWorkloads(t *testing.T) {
 	}
 	if got := summaryWorkloads(nil); !slices.Equal(got, []string{"seed-cnn"}) {
 		t.Errorf("summaryWorkloads(nil) = %q, want the seed CNN alone", got)
+	}
+}
+
+// TestSummaryKeepsStepsItCannotPrice: a run of a whole step alone, without
+// the ceilings and kernels that price a network, keeps the TrainStep row
+// among the kernels (the workload lines say why they give no epoch); with a
+// priced step the row gives way to the workload lines.
+func TestSummaryKeepsStepsItCannotPrice(t *testing.T) {
+	out := testSummary(t, "testdata/trainstep-only.txt")
+	t.Logf("summary:\n%s", out)
+	for _, want := range []string{"  TrainStep   nn avx512 1T resnet50-imagenet.b8", "resnet50  not estimated on this machine"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q", want)
+		}
+	}
+	if out := testSummary(t, stepsResults); strings.Contains(out, "  TrainStep ") {
+		t.Errorf("a summary whose workload lines give measured steps repeats them as a TrainStep row:\n%s", out)
 	}
 }
