@@ -124,3 +124,27 @@ func TestRunFlagsInterference(t *testing.T) {
 		t.Errorf("summary.md lacks the banner %q:\n%s", want, md)
 	}
 }
+
+// TestProbePeakMeasuresAgainOnDrift: the end-of-run probe is measured
+// again only when it drifted past the bound, and the higher of the two
+// counts, so a stall in one probe does not flag the run while a machine
+// that stays slower still differs.
+func TestProbePeakMeasuresAgainOnDrift(t *testing.T) {
+	for _, c := range []struct {
+		rates []float64
+		want  float64
+		calls int
+	}{
+		{[]float64{450}, 450, 1},      // within 10% of 456: measured once
+		{[]float64{1.2, 452}, 452, 2}, // a stall, then the machine's speed
+		{[]float64{300, 290}, 300, 2}, // slower twice: stays a drift
+		{[]float64{520, 530}, 530, 2}, // faster twice, likewise
+	} {
+		calls := 0
+		measure := func() (float64, error) { calls++; return c.rates[calls-1], nil }
+		got, err := probePeak(measure, 456, 0.10)
+		if err != nil || got != c.want || calls != c.calls {
+			t.Errorf("rates %v: probe %v after %d measurements (%v), want %v after %d", c.rates, got, calls, err, c.want, c.calls)
+		}
+	}
+}
