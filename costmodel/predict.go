@@ -103,10 +103,9 @@ func predictBatch(w workload.Network, m *Results, threads, batch int, prec bench
 		p.StepFrom = c.Name
 		p.Notes = append(p.Notes, fmt.Sprintf("the step is the measured training step %s (%.4g s); the kernels measured alone sum to %.4g s a step, %.0f%% of it",
 			c.Name, ts.Mid, p.KernelStepSeconds.Mid, 100*p.KernelStepSeconds.Mid/ts.Mid))
-	} else if c, at, ok := scaledTrainStep(w, m, threads, batch, prec, a, lk, p.KernelStepSeconds.Mid); ok {
+	} else if c, at, r, ok := scaledTrainStep(w, m, threads, prec, a, lk, p.KernelStepSeconds.Mid); ok {
 		// A whole step measured at another size: what it adds to its
 		// kernels is taken to be the same share at this size.
-		r := (p.KernelStepSeconds.Mid - a.StepOverheadS) / (at - a.StepOverheadS)
 		ts := Range{Low: r * c.Seconds.Lo, Mid: r * c.Seconds.Center, High: r * c.Seconds.Hi}
 		step = ts.Add(Point(a.StepOverheadS))
 		p.StepFrom, p.StepScale = c.Name, r
@@ -179,7 +178,7 @@ func kernelPredict(w workload.Network, m *Results, threads, batch int, prec benc
 	}
 	if profileNote {
 		p.Notes = append(p.Notes, fmt.Sprintf("%d layer passes have no kernel benchmark at their shape (%s): their time is a roofline of the measured peak and STREAM sweep (no interval)",
-			len(profiled), abbreviate(profiled, 6)))
+			len(profiled), Abbreviate(profiled, 6)))
 	}
 	if optProfiled > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("the optimizer update (%d layers' parameters) has no kernel benchmark: it is its bytes at the measured bandwidth of one sweep over all %.4g MB of parameters, gradients and state",
@@ -195,12 +194,12 @@ func kernelPredict(w workload.Network, m *Results, threads, batch int, prec benc
 	return p, lk, nil
 }
 
-// scaledTrainStep finds, when the results hold no whole training step of w
-// at batch, the one measured at another batch (or, for a network that
-// reads tokens, context) whose kernels' sum is nearest to the target's
-// kernel sum sum (the least extrapolation), and returns it with its own
-// kernels' sum.
-func scaledTrainStep(w workload.Network, m *Results, threads, batch int, prec benchname.Precision, a Assumptions, lk *lookup, sum float64) (c MeasuredCase, at float64, ok bool) {
+// scaledTrainStep finds the whole training step of w measured at the batch
+// (or, for a network that reads tokens, context) whose kernels' sum is
+// nearest to sum, the kernels' sum at the size being predicted (the least
+// extrapolation), and returns it with its own kernels' sum at and the
+// ratio r of the two sums, the step overhead left out of both.
+func scaledTrainStep(w workload.Network, m *Results, threads int, prec benchname.Precision, a Assumptions, lk *lookup, sum float64) (c MeasuredCase, at, r float64, ok bool) {
 	best := math.Inf(1)
 	for _, tc := range lk.cases {
 		if tc.Kernel != benchname.TrainStep || !(tc.Seconds.Center > 0) {
@@ -214,11 +213,12 @@ func scaledTrainStep(w workload.Network, m *Results, threads, batch int, prec be
 		if err != nil || !(vp.KernelStepSeconds.Mid > a.StepOverheadS) {
 			continue
 		}
-		if d := math.Abs(math.Log((sum - a.StepOverheadS) / (vp.KernelStepSeconds.Mid - a.StepOverheadS))); d < best {
-			best, c, at = d, tc, vp.KernelStepSeconds.Mid
+		ratio := (sum - a.StepOverheadS) / (vp.KernelStepSeconds.Mid - a.StepOverheadS)
+		if d := math.Abs(math.Log(ratio)); d < best {
+			best, c, at, r = d, tc, vp.KernelStepSeconds.Mid, ratio
 		}
 	}
-	return c, at, !math.IsInf(best, 1)
+	return c, at, r, !math.IsInf(best, 1)
 }
 
 // trainStepVariant reads a TrainStep shape of network w
@@ -271,8 +271,9 @@ func (l *lookup) trainStep(w workload.Network, batch int) (MeasuredCase, bool) {
 	return MeasuredCase{}, false
 }
 
-// abbreviate joins the first n of ss and says how many more there are.
-func abbreviate(ss []string, n int) string {
+// Abbreviate joins the first n of ss and says how many more there are: the
+// cost model's notes name layer passes so, a few and a count.
+func Abbreviate(ss []string, n int) string {
 	if len(ss) <= n {
 		return strings.Join(ss, ", ")
 	}

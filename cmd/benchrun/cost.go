@@ -197,7 +197,7 @@ func costTables(a *pricing) []costTable {
 					ct.notes = append(ct.notes, fmt.Sprintf("note (%s): %s", e.Option, note))
 				}
 				if len(e.Interpolated) > 0 {
-					ct.notes = append(ct.notes, fmt.Sprintf("note (%s): interpolated from nearby measured shapes: %s", e.Option, abbreviate(e.Interpolated, 8)))
+					ct.notes = append(ct.notes, fmt.Sprintf("note (%s): interpolated from nearby measured shapes: %s", e.Option, costmodel.Abbreviate(e.Interpolated, 8)))
 				}
 			}
 		}
@@ -340,14 +340,4 @@ func precisionNotes(a *pricing, x costmodel.Comparison) []string {
 		out = append(out, "note: "+r)
 	}
 	return out
-}
-
-// abbreviate joins the first n of ss and says how many more there are, so
-// that a note listing hundreds of layer passes stays one readable line
-// (--json keeps the whole list).
-func abbreviate(ss []string, n int) string {
-	if len(ss) <= n {
-		return strings.Join(ss, ", ")
-	}
-	return fmt.Sprintf("%s and %d more", strings.Join(ss[:n], ", "), len(ss)-n)
 }
