@@ -212,9 +212,15 @@ func TestOverPeak(t *testing.T) {
 	if f := Detect(Run{Results: rs[2:]}, th); f.Flagged() || !math.IsNaN(f.MaxPeak) {
 		t.Errorf("a native case above 100 %%peak flagged: %+v", f)
 	}
-	rs[0].Values[1].Value, rs[1].Values[1].Value = 99.9, 100
-	if f := Detect(Run{Results: rs}, th); f.Flagged() || f.MaxPeak != 100 {
-		t.Errorf("100 %%peak flagged: %+v", f)
+	// Within what the peak probe itself varies by: the highest is reported,
+	// the run not flagged.
+	rs[0].Values[1].Value, rs[1].Values[1].Value = 100, 104.9
+	if f := Detect(Run{Results: rs}, th); f.Flagged() || f.MaxPeak != 104.9 {
+		t.Errorf("104.9 %%peak flagged: %+v", f)
+	}
+	rs[1].Values[1].Value = 105.2
+	if f := Detect(Run{Results: rs}, th); !f.Has(FlagOverPeak) || len(f.OverPeak) != 1 {
+		t.Errorf("105.2 %%peak not flagged: %+v", f)
 	}
 }
 
