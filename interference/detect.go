@@ -93,14 +93,12 @@ type Thresholds struct {
 //   - A t-thread peak below 0.8·t of the 1-thread peak (1.6x at 2
 //     threads): the peak loop shares no data, and two quiet cores of the
 //     dev VM scale it by 1.99x (docs/perf-notes.md).
-//   - A %peak above 105. The peak is itself a measurement, the best of
-//     short runs of a loop, and moves within one quiet run: the start and
-//     end probes of nine quiet default runs differed by −6.4% to +5.1%
-//     (docs/perf-notes.md#interference-thresholds), and a tuned kernel
-//     measured a moment after a low probe read 100.02 and 101.7 %peak in
-//     two of them. A busy core while the ceilings are measured reads far
-//     higher (112-129 %peak). The tables still mark every share above
-//     100 (bench.OverCeiling).
+//   - A %peak above 105: the peak is itself a measurement (the best of
+//     short runs of a loop) that moves by a few percent within one quiet
+//     run, so a tuned kernel can read just over 100 against a low probe,
+//     while a core busy during the ceilings reads far higher
+//     (docs/perf-notes.md#interference-thresholds). The tables still mark
+//     every share above 100 (bench.OverCeiling).
 //   - A case spreads when its slowest run is 3x its fastest; the run is
 //     flagged when more than a quarter of its cases spread. The default
 //     preset's runs are short (about 10 ms), and on a quiet shared VM their
