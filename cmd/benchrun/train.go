@@ -418,8 +418,8 @@ func (o *trainOptions) train(ctx context.Context, stderr io.Writer, p trainPlan,
 func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, peak float64, pred *costmodel.Prediction) {
 	fmt.Fprintln(stdout, e.Summary())
 	if e.Pool.Solo > 0 {
-		fmt.Fprintf(stdout, "  busy machine: %d of %d parallel loops ran on one thread (%d found a thread descheduled, %d windows the process short of CPU); not this machine's %d-thread speed\n",
-			e.Pool.Solo, e.Pool.Fors, e.Pool.Late, e.Pool.BusyWindows, p.threads)
+		fmt.Fprintf(stdout, "  busy machine: %d of %d parallel loops ran on one thread (%d found a thread descheduled, %d windows the process short of CPU); %s\n",
+			e.Pool.Solo, e.Pool.Fors, e.Pool.Late, e.Pool.BusyWindows, soloVerdict(e.Pool, p.threads))
 	}
 	what := "images"
 	if p.text {
@@ -605,4 +605,21 @@ func trainPeakPrec(p nn.Precision) benchname.Precision {
 		return benchname.BF16
 	}
 	return benchname.F32
+}
+
+// soloShareOK is the largest share of a pool's parallel loops that may have
+// run on one thread for an epoch still to read as the machine's speed at its
+// thread count: a loop run alone takes at most the threads' times as long,
+// so a share s of them moves the epoch by about s, which under 1% is within
+// what a quiet machine's epochs vary by.
+const soloShareOK = 0.01
+
+// soloVerdict says what the loops a pool ran on one thread mean for the
+// epoch's time at threads threads.
+func soloVerdict(s kernels.PoolStats, threads int) string {
+	share := float64(s.Solo) / float64(max(1, s.Fors))
+	if share < soloShareOK {
+		return fmt.Sprintf("%.1f%% of them, so the time is still this machine's %d-thread speed within about that much", 100*share, threads)
+	}
+	return fmt.Sprintf("not this machine's %d-thread speed", threads)
 }

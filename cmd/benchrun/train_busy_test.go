@@ -24,9 +24,18 @@ func TestPrintEpochBusyMachine(t *testing.T) {
 	e.Pool = kernels.PoolStats{Fors: 180, Solo: 40, Late: 2, BusyWindows: 1}
 	var busy bytes.Buffer
 	(&trainOptions{}).printEpoch(&busy, e, p, 0, nil)
-	want := "busy machine: 40 of 180 parallel loops ran on one thread (2 found a thread descheduled, 1 windows the process short of CPU)"
+	want := "busy machine: 40 of 180 parallel loops ran on one thread (2 found a thread descheduled, 1 windows the process short of CPU); not this machine's 2-thread speed"
 	if !strings.Contains(busy.String(), want) {
 		t.Errorf("busy epoch's output lacks %q:\n%s", want, busy.String())
+	}
+	// A few loops alone in a long epoch (a quiet machine's passing blips)
+	// leave the time the machine's 2-thread speed, and the line says so.
+	e.Pool = kernels.PoolStats{Fors: 31875, Solo: 108, Late: 11, BusyWindows: 1}
+	var blip bytes.Buffer
+	(&trainOptions{}).printEpoch(&blip, e, p, 0, nil)
+	want = "108 of 31875 parallel loops ran on one thread (11 found a thread descheduled, 1 windows the process short of CPU); 0.3% of them, so the time is still this machine's 2-thread speed within about that much"
+	if !strings.Contains(blip.String(), want) {
+		t.Errorf("an epoch with 0.3%% of its loops alone lacks %q:\n%s", want, blip.String())
 	}
 }
 
