@@ -607,19 +607,19 @@ func trainPeakPrec(p nn.Precision) benchname.Precision {
 	return benchname.F32
 }
 
-// soloShareOK is the largest share of a pool's parallel loops that may have
-// run on one thread for an epoch still to read as the machine's speed at its
-// thread count: a loop run alone takes at most the threads' times as long,
-// so a share s of them moves the epoch by about s, which under 1% is within
-// what a quiet machine's epochs vary by.
-const soloShareOK = 0.01
+// soloSlowOK is the most an epoch may have been slowed by loops its pool ran
+// on one thread and still read as the machine's speed at its thread count:
+// 1%, within what a quiet machine's epochs vary by.
+const soloSlowOK = 0.01
 
 // soloVerdict says what the loops a pool ran on one thread mean for the
-// epoch's time at threads threads.
+// epoch's time at threads threads. A loop run alone takes at most threads
+// times as long, so a share s of the loops (of like length) slows the epoch
+// by at most (threads−1)·s.
 func soloVerdict(s kernels.PoolStats, threads int) string {
 	share := float64(s.Solo) / float64(max(1, s.Fors))
-	if share < soloShareOK {
-		return fmt.Sprintf("%.1f%% of them, so the time is still this machine's %d-thread speed within about that much", 100*share, threads)
+	if slow := share * float64(max(1, threads-1)); slow < soloSlowOK {
+		return fmt.Sprintf("%.1f%% of them, so the time is still this machine's %d-thread speed within about %.1f%%", 100*share, threads, 100*slow)
 	}
 	return fmt.Sprintf("not this machine's %d-thread speed", threads)
 }
