@@ -418,8 +418,9 @@ func (o *trainOptions) train(ctx context.Context, stderr io.Writer, p trainPlan,
 func (o *trainOptions) printEpoch(stdout io.Writer, e nn.Epoch, p trainPlan, peak float64, pred *costmodel.Prediction) {
 	fmt.Fprintln(stdout, e.Summary())
 	if e.Pool.Solo > 0 {
-		fmt.Fprintf(stdout, "  busy machine: %d of %d parallel loops ran on one thread (%d found a thread descheduled, %d windows the process short of CPU); %s\n",
-			e.Pool.Solo, e.Pool.Fors, e.Pool.Late, e.Pool.BusyWindows, soloVerdict(e.Pool, p.threads))
+		label, verdict := soloVerdict(e.Pool, p.threads)
+		fmt.Fprintf(stdout, "  %s: %d of %d parallel loops ran on one thread (%d found a thread descheduled, %d windows the process short of CPU); %s\n",
+			label, e.Pool.Solo, e.Pool.Fors, e.Pool.Late, e.Pool.BusyWindows, verdict)
 	}
 	what := "images"
 	if p.text {
@@ -612,14 +613,14 @@ func trainPeakPrec(p nn.Precision) benchname.Precision {
 // 1%, within what a quiet machine's epochs vary by.
 const soloSlowOK = 0.01
 
-// soloVerdict says what the loops a pool ran on one thread mean for the
-// epoch's time at threads threads. A loop run alone takes at most threads
-// times as long, so a share s of the loops (of like length) slows the epoch
-// by at most (threads−1)·s.
-func soloVerdict(s kernels.PoolStats, threads int) string {
+// soloVerdict labels the loops a pool ran on one thread and says what they
+// mean for the epoch's time at threads threads. A loop run alone takes at
+// most threads times as long, so a share s of the loops (of like length)
+// slows the epoch by at most (threads−1)·s.
+func soloVerdict(s kernels.PoolStats, threads int) (label, verdict string) {
 	share := float64(s.Solo) / float64(max(1, s.Fors))
 	if slow := share * float64(max(1, threads-1)); slow < soloSlowOK {
-		return fmt.Sprintf("%.1f%% of them, so the time is still this machine's %d-thread speed within about %.1f%%", 100*share, threads, 100*slow)
+		return "brief signs of a busy machine", fmt.Sprintf("%.1f%% of them, so the time is still this machine's %d-thread speed within about %.1f%%", 100*share, threads, 100*slow)
 	}
-	return fmt.Sprintf("not this machine's %d-thread speed", threads)
+	return "busy machine", fmt.Sprintf("not this machine's %d-thread speed", threads)
 }

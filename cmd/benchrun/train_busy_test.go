@@ -33,7 +33,7 @@ func TestPrintEpochBusyMachine(t *testing.T) {
 	e.Pool = kernels.PoolStats{Fors: 31875, Solo: 108, Late: 11, BusyWindows: 1}
 	var blip bytes.Buffer
 	(&trainOptions{}).printEpoch(&blip, e, p, 0, nil)
-	want = "108 of 31875 parallel loops ran on one thread (11 found a thread descheduled, 1 windows the process short of CPU); 0.3% of them, so the time is still this machine's 2-thread speed within about 0.3%"
+	want = "brief signs of a busy machine: 108 of 31875 parallel loops ran on one thread (11 found a thread descheduled, 1 windows the process short of CPU); 0.3% of them, so the time is still this machine's 2-thread speed within about 0.3%"
 	if !strings.Contains(blip.String(), want) {
 		t.Errorf("an epoch with 0.3%% of its loops alone lacks %q:\n%s", want, blip.String())
 	}
