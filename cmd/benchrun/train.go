@@ -46,7 +46,7 @@ func newTrainCmd() *cobra.Command {
 	var o trainOptions
 	cmd := &cobra.Command{
 		Use:   "train",
-		Short: "Train a network (the seed CNN on MNIST by default, or ResNet-50) with trainbench's kernels and time every epoch",
+		Short: "Train a network (the seed CNN on MNIST by default, ResNet-50, GPT-2 small) with trainbench's kernels and time every epoch",
 		Long: `train trains a workload network (the seed CNN by default) end to end with
 trainbench's own kernels: per epoch it reports wall time, the mean step time
 (of the steps after the first, whose one-off costs are shown apart),
