@@ -35,6 +35,7 @@ type Context struct {
 	wino        winoJob           // the winograd conv pass in progress, and its buffers (conv2d_winograd.go)
 	winoGemm    func(tid, xi int) // ctx.winoProduct, made once
 	winoDW      func(tid, xi int) // ctx.winoWeightProduct, made once
+	winoBlk     func(tid, b int)  // ctx.winoBlock, made once
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.

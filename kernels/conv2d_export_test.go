@@ -21,3 +21,20 @@ func SetConvDWBandBytes(band, panel int) (restore func()) {
 	convDWBandBytes, convDWPanelBytes = band, panel
 	return func() { convDWBandBytes, convDWPanelBytes = oldBand, oldPanel }
 }
+
+// SetWinoBlockBytes sets both the bound on one block of a blocked winograd
+// pass and the size above which a pass runs blocked (winoBlockBytes,
+// winoBlockMin) to n, and returns a function restoring them.
+func SetWinoBlockBytes(n int) (restore func()) {
+	oldB, oldM := winoBlockBytes, winoBlockMin
+	winoBlockBytes, winoBlockMin = n, n
+	return func() { winoBlockBytes, winoBlockMin = oldB, oldM }
+}
+
+// WinoBlockWidth exposes winoBlockWidth.
+var WinoBlockWidth = winoBlockWidth
+
+// Conv2DFwdWinogradReLU is the winograd forward pass with the ReLU fused.
+func Conv2DFwdWinogradReLU(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
+	conv2DFwdWinograd(ctx, s, x, w, bias, y, true)
+}

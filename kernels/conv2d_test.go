@@ -2,6 +2,7 @@ package kernels_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"runtime"
 	"testing"
@@ -351,4 +352,76 @@ func TestWinogradFLOPs(t *testing.T) {
 	if got, want := kernels.WinogradFLOPs(s2, shape.Forward), s2.FLOPs(shape.Forward); got != want {
 		t.Errorf("stride 2: %v, want the direct %v", got, want)
 	}
+}
+
+// TestWinogradBlockedMatchesUnblocked checks the blocked winograd passes
+// (a single group of tiles transformed and multiplied a block of output
+// channels at a time) against the unblocked ones: bit for bit, forward (with
+// bias, with ReLU) and backward-data (set and added), at every level and
+// thread count, in blocks of 16 to 32 channels (some with a narrower last
+// block); and that a blocked pass, once sized, allocates nothing.
+func TestWinogradBlockedMatchesUnblocked(t *testing.T) {
+	shapes := []kernels.Conv2DShape{
+		{N: 2, H: 7, W: 6, C: 48, K: 80, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
+		{N: 1, H: 9, W: 9, C: 32, K: 48, R: 3, S: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1},
+		{N: 3, H: 5, W: 4, C: 64, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 2, PadW: 2, DilH: 1, DilW: 1},
+	}
+	fwd := lookup(t, kernels.Conv2DFwdImpls, "winograd")
+	bwd := lookup(t, kernels.Conv2DBwdDataImpls, "winograd")
+	bwdAdd := lookup(t, kernels.Conv2DBwdDataAddImpls, "winograd")
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		for _, s := range shapes {
+			rng := kerneltest.Rand(11)
+			x, w, b, dy := make([]float32, s.InputLen()), make([]float32, s.WeightLen()), make([]float32, s.K), make([]float32, s.OutputLen())
+			dx0 := make([]float32, s.InputLen())
+			for _, v := range [][]float32{x, w, b, dy, dx0} {
+				kerneltest.Fill(rng, v)
+			}
+			run := func(blockBytes int) (y, yr, dx, dxa []float32) {
+				defer kernels.SetWinoBlockBytes(blockBytes)()
+				y, yr = make([]float32, s.OutputLen()), make([]float32, s.OutputLen())
+				dx, dxa = make([]float32, s.InputLen()), append([]float32(nil), dx0...)
+				fwd(ctx, s, x, w, b, y)
+				kernels.Conv2DFwdWinogradReLU(ctx, s, x, w, nil, yr)
+				bwd(ctx, s, dy, w, dx)
+				bwdAdd(ctx, s, dy, w, dxa)
+				return
+			}
+			// The smallest blocks both ways, against one block.
+			small := 36 * 4 * min(s.C, s.K)
+			th := ctx.Threads()
+			if kernels.WinoBlockWidth(1, 128, s.C, s.K, th) != 0 || kernels.WinoBlockWidth(1, 128, s.K, s.C, th) != 0 {
+				t.Fatalf("%v: runs blocked at the default block bytes; the test wants the unblocked pass as its reference", s)
+			}
+			y, yr, dx, dxa := run(1 << 30)
+			for _, cc := range [][2]int{{s.C, s.K}, {s.K, s.C}} {
+				kb := func() int {
+					defer kernels.SetWinoBlockBytes(small)()
+					return kernels.WinoBlockWidth(1, 128, cc[0], cc[1], th)
+				}()
+				if cc[1] > 32 && (kb == 0 || kb%16 != 0 || kb >= cc[1]) {
+					t.Fatalf("%v: block width %d for %d→%d channels, want blocks of whole vectors", s, kb, cc[0], cc[1])
+				}
+			}
+			by, byr, bdx, bdxa := run(small)
+			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v blocked fwd", s), by, y)
+			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v blocked fwd-relu", s), byr, yr)
+			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v blocked bwd-data", s), bdx, dx)
+			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v blocked bwd-data-add", s), bdxa, dxa)
+			// Once sized, a blocked pass allocates nothing (see
+			// TestConv2DDoesNotAllocate for the GC and the calls before).
+			func() {
+				defer kernels.SetWinoBlockBytes(small)()
+				call := func() { fwd(ctx, s, x, w, b, by); bwd(ctx, s, dy, w, bdx) }
+				call()
+				runtime.GC()
+				for range 3 {
+					call()
+				}
+				if a := testing.AllocsPerRun(10, call); a != 0 {
+					t.Errorf("%v: %v allocations a blocked forward and backward-data", s, a)
+				}
+			}()
+		}
+	})
 }

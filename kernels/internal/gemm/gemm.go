@@ -455,6 +455,21 @@ func packRowsFast(dst, src []float32, ld, kc, mr int) bool {
 	return true
 }
 
+// Transpose writes dst[l*stride+r] = src[r*ld+l] for r < rows, l < cols:
+// the rows of a row-major matrix become the columns of dst. With simd (the
+// CPU has AVX2; see Kernel.SIMDPack) blocks of 8 go through the AVX transpose
+// routines, else plain loops; the values are the same either way.
+func Transpose(dst, src []float32, ld, rows, cols, stride int, simd bool) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if simd {
+		transposeRows(dst, src, ld, rows, cols, stride)
+		return
+	}
+	transposeRef(rows, cols, src, ld, dst, stride)
+}
+
 // transposeRows writes rows·cols values so that dst[l*stride+r] =
 // src[r*ld+l] for r < rows, l < cols: rows of a matrix become the columns of
 // a panel. Groups of 8 and 4 rows and blocks of 8 columns go through the AVX

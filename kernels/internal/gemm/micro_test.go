@@ -254,6 +254,18 @@ func TestTransposeRowsMatchesReference(t *testing.T) {
 					t.Fatalf("rows=%d cols=%d: dst[%d] = %v, want %v", rows, cols, i, got[i], want[i])
 				}
 			}
+			for _, simd := range []bool{false, true} {
+				exp := make([]float32, len(got))
+				for i := range exp {
+					exp[i] = guard
+				}
+				Transpose(exp, src, ld, rows, cols, stride, simd)
+				for i := range exp {
+					if exp[i] != want[i] {
+						t.Fatalf("Transpose simd=%v rows=%d cols=%d: dst[%d] = %v, want %v", simd, rows, cols, i, exp[i], want[i])
+					}
+				}
+			}
 		}
 	}
 }
