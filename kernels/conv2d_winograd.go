@@ -409,9 +409,9 @@ func (c *Context) winoRunBlocked(kb int) {
 		j.wtT = append(j.wtT, nil)
 	}
 	for t := range c.Threads() {
-		convGrow(&j.ublk[t], 36*j.cin*kb)
+		convGrow(&j.ublk[t], 36*winoStride(j.cin*kb))
 		if !j.bwd {
-			convGrow(&j.wtT[t], 9*j.cin*kb)
+			convGrow(&j.wtT[t], 9*winoStride(j.cin*kb))
 		}
 	}
 	c.forRanges(j.tg, loopChunks(j.tg, c.Threads(), 4), winoInputBody)
@@ -433,7 +433,7 @@ func (c *Context) winoBlock(tid, b int) {
 	cin, cout := j.cin, j.cout
 	k0 := b * j.kb
 	w := min(j.kb, cout-k0)
-	us := cin * w
+	us := winoStride(cin * w) // the position stride of u, the tap stride of wt
 	u := j.ublk[tid][:36*us]
 	if j.bwd {
 		// Tap (r, s) of the rotated filter is (2 − r, 2 − s).
@@ -451,6 +451,15 @@ func (c *Context) winoBlock(tid, b int) {
 	}
 	vs, ms := j.tg*cin, j.tg*cout
 	for xi := range 36 {
-		j.kids[tid].Sgemm(NoTrans, NoTrans, j.tg, w, cin, 1, j.v[xi*vs:(xi+1)*vs], cin, u[xi*us:(xi+1)*us], w, 0, j.m[xi*ms+k0:], cout)
+		j.kids[tid].Sgemm(NoTrans, NoTrans, j.tg, w, cin, 1, j.v[xi*vs:(xi+1)*vs], cin, u[xi*us:xi*us+cin*w], w, 0, j.m[xi*ms+k0:], cout)
 	}
 }
+
+// winoStride is the distance between the 36 positions' matrices of n floats
+// in a block's buffer (and between the 9 taps' in wtT): n rounded up to
+// 4 KiB, plus one cache line. The filter transform writes all 36 at once, a
+// vector each; at a distance of a multiple of 4 KiB (every block of
+// ResNet-50's) those 36 vectors would fall in one set of the L1 and L2
+// caches, more than a set's ways, and evict each other before the next
+// vector filled their lines.
+func winoStride(n int) int { return (n+1023)/1024*1024 + 16 }
