@@ -36,6 +36,7 @@ type Context struct {
 	winoGemm    func(tid, xi int) // ctx.winoProduct, made once
 	winoDW      func(tid, xi int) // ctx.winoWeightProduct, made once
 	winoBlk     func(tid, b int)  // ctx.winoBlock, made once
+	winoDWBlk   func(tid, b int)  // ctx.winoWeightBlock, made once
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.

@@ -357,7 +357,7 @@ func TestWinogradFLOPs(t *testing.T) {
 // TestWinogradBlockedMatchesUnblocked checks the blocked winograd passes
 // (a single group of tiles transformed and multiplied a block of output
 // channels at a time) against the unblocked ones: bit for bit, forward (with
-// bias, with ReLU) and backward-data (set and added), at every level and
+// bias, with ReLU), backward-data (set and added) and backward-weights, at every level and
 // thread count, in blocks of 16 to 32 channels (some with a narrower last
 // block); and that a blocked pass, once sized, allocates nothing.
 func TestWinogradBlockedMatchesUnblocked(t *testing.T) {
@@ -369,6 +369,7 @@ func TestWinogradBlockedMatchesUnblocked(t *testing.T) {
 	fwd := lookup(t, kernels.Conv2DFwdImpls, "winograd")
 	bwd := lookup(t, kernels.Conv2DBwdDataImpls, "winograd")
 	bwdAdd := lookup(t, kernels.Conv2DBwdDataAddImpls, "winograd")
+	bwdW := lookup(t, kernels.Conv2DBwdWeightsImpls, "winograd")
 	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
 		for _, s := range shapes {
 			rng := kerneltest.Rand(11)
@@ -408,6 +409,16 @@ func TestWinogradBlockedMatchesUnblocked(t *testing.T) {
 			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v blocked fwd-relu", s), byr, yr)
 			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v blocked bwd-data", s), bdx, dx)
 			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v blocked bwd-data-add", s), bdxa, dxa)
+			grads := func(blockBytes int) (dw, db []float32) {
+				defer kernels.SetWinoBlockBytes(blockBytes)()
+				dw, db = make([]float32, s.WeightLen()), make([]float32, s.K)
+				bwdW(ctx, s, x, dy, dw, db)
+				return
+			}
+			dw, db := grads(1 << 30)
+			bdw, bdb := grads(small)
+			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v blocked bwd-weights", s), bdw, dw)
+			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v blocked bwd-weights db", s), bdb, db)
 			// Once sized, a blocked pass allocates nothing (see
 			// TestConv2DDoesNotAllocate for the GC and the calls before).
 			func() {

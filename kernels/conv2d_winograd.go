@@ -193,6 +193,19 @@ func conv2DBwdWeightsWinograd(ctx *Context, s Conv2DShape, x, dy, dw, db []float
 	j := &ctx.wino
 	j.x, j.dy = x, dy
 	tiles := j.th * j.tw
+	if kb := winoBlockWidth(s.N*tiles, per, s.C, s.K, ctx.Threads()); kb > 0 {
+		// One group: the products' sums are the weight gradient's
+		// transform, made and inverted a block of filters at a time.
+		ctx.winoPrepareBlocks(kb, false)
+		j.y = dw
+		ctx.forRanges(j.tg, loopChunks(j.tg, ctx.Threads(), 4), winoInputBody)
+		ctx.forRanges(j.tg, loopChunks(j.tg, ctx.Threads(), 4), winoGradBody)
+		if ctx.winoDWBlk == nil {
+			ctx.winoDWBlk = ctx.winoWeightBlock
+		}
+		ctx.pool.For((s.K+kb-1)/kb, nil, ctx.winoDWBlk)
+		return
+	}
 	if ctx.winoDW == nil {
 		ctx.winoDW = ctx.winoWeightProduct
 	}
@@ -402,18 +415,8 @@ func winoBlockWidth(total, per, cin, cout, threads int) int {
 // output transform. A block is one thread's whole work, on its one-thread
 // Context, so results do not depend on the thread count.
 func (c *Context) winoRunBlocked(kb int) {
+	c.winoPrepareBlocks(kb, !c.wino.bwd)
 	j := &c.wino
-	j.t0, j.tg, j.kb = 0, j.n*j.th*j.tw, kb
-	for len(j.ublk) < c.Threads() {
-		j.ublk = append(j.ublk, nil)
-		j.wtT = append(j.wtT, nil)
-	}
-	for t := range c.Threads() {
-		convGrow(&j.ublk[t], 36*winoStride(j.cin*kb))
-		if !j.bwd {
-			convGrow(&j.wtT[t], 9*winoStride(j.cin*kb))
-		}
-	}
 	c.forRanges(j.tg, loopChunks(j.tg, c.Threads(), 4), winoInputBody)
 	if c.winoBlk == nil {
 		c.winoBlk = c.winoBlock
@@ -463,3 +466,41 @@ func (c *Context) winoBlock(tid, b int) {
 // caches, more than a set's ways, and evict each other before the next
 // vector filled their lines.
 func winoStride(n int) int { return (n+1023)/1024*1024 + 16 }
+
+// winoPrepareBlocks sets the pass in c.wino to run as one group of tiles in
+// blocks of kb output channels and sizes each thread's block buffers (with
+// transposed, the forward's transposed weights too).
+func (c *Context) winoPrepareBlocks(kb int, transposed bool) {
+	j := &c.wino
+	j.t0, j.tg, j.kb = 0, j.n*j.th*j.tw, kb
+	for len(j.ublk) < c.Threads() {
+		j.ublk = append(j.ublk, nil)
+		j.wtT = append(j.wtT, nil)
+	}
+	for t := range c.Threads() {
+		convGrow(&j.ublk[t], 36*winoStride(j.cin*kb))
+		if transposed {
+			convGrow(&j.wtT[t], 9*winoStride(j.cin*kb))
+		}
+	}
+}
+
+// winoWeightBlock computes the weight gradient of filters [b·kb, b·kb + w)
+// (j.y is dw, K×3×3×C) on thread tid: the block's rows of the 36 products,
+// u[ξ] (w × cin) = m[ξ]ᵀ · v[ξ] over the one group's tiles, into the thread's
+// buffer, then their inverse transforms.
+func (c *Context) winoWeightBlock(tid, b int) {
+	j := &c.wino
+	cin, cout := j.cin, j.cout
+	k0 := b * j.kb
+	w := min(j.kb, cout-k0)
+	us := winoStride(cin * w)
+	u := j.ublk[tid][:36*us]
+	vs, ms := j.tg*cin, j.tg*cout
+	for xi := range 36 {
+		j.kids[tid].Sgemm(Trans, NoTrans, w, cin, j.tg, 1, j.m[xi*ms+k0:(xi+1)*ms], cout, j.v[xi*vs:(xi+1)*vs], cin, 0, u[xi*us:xi*us+w*cin], cin)
+	}
+	for k := range w {
+		j.xf.WeightOut(j.y, (k0+k)*9*cin, 3*cin, cin, u, k*cin, us, cin)
+	}
+}
