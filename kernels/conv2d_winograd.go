@@ -24,8 +24,12 @@ import (
 // over tiles (G′·dy·G′ᵀ) ⊙ (Bᵀ·d·B)]·A′, the sum over tiles at each
 // position a product (K × tiles)·(tiles × C), summed group by group in
 // group order. The tiles are taken a group at a time (winoGroup), so that a
-// group's transformed tiles and products stay in the last-level cache. Other
-// shapes run the direct kernels, so that the implementation is complete.
+// group's transformed tiles and products stay in the last-level cache. A
+// pass whose tiles make one group but whose transformed filters would not
+// stay there runs blocked by output channels (winoBlockWidth): each block's
+// filters transformed and used by one thread while they are in its caches.
+// Other shapes run the direct kernels, so that the implementation is
+// complete.
 
 // winoGroupBytes bounds the transformed input and product tiles of one group
 // of tiles, unless the group needs more for winoGroupTiles.
@@ -383,9 +387,10 @@ var winoBlockBytes = 4 << 20
 // the L3, and blocking would only narrow the products.
 var winoBlockMin = 16 << 20
 
-// winoBlockWidth returns the output channels a block takes when a forward or
-// backward-data pass over total tiles, groups of per, cin and cout channels,
-// runs blocked (winoRunBlocked) on threads threads, else 0. A pass runs
+// winoBlockWidth returns the output channels a block takes when a pass over
+// total tiles, groups of per, cin and cout channels runs blocked on threads
+// threads (winoRunBlocked; backward-weights, winoWeightBlock, with cin = C
+// and cout = K, blocks of filters), else 0. A pass runs
 // blocked when its tiles make one group, so that each transformed filter
 // serves one product, and its 36·cin·cout transformed filters exceed
 // winoBlockMin: transformed in blocks of output channels, each block straight
