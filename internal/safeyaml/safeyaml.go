@@ -17,7 +17,9 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
@@ -53,7 +55,7 @@ func (e *Error) Error() string {
 		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
 	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %s", loc, e.Field, e.Msg)
+		return fmt.Sprintf("%s: %s: %s", loc, escapeControls(e.Field), e.Msg)
 	}
 	return fmt.Sprintf("%s: %s", loc, e.Msg)
 }
@@ -350,4 +352,14 @@ func oneLine(s string) string {
 		s = string([]rune(s)[:160]) + "…"
 	}
 	return s
+}
+
+// escapeControls writes the control characters of s (a key may hold a
+// newline) as Go escapes, so that an error naming the field stays one line.
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }

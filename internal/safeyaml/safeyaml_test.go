@@ -119,6 +119,8 @@ func TestDecodeErrorsNameLineAndField(t *testing.T) {
 		{"tags: {x: y}", "tags: {x: y, x: z}", `net.yaml:7: mapping key "x" already defined`},
 		{"filters: 3", "filters: 99999999999999999999999", "net.yaml:5: layers[0].filters:"},
 		{"  - {name: b", "  - {name: b,,", "net.yaml:6:"},
+		// A key holding newlines (JSON allows them) is named with escapes.
+		{"  - {name: b", "  - {\"\\n\\n\": 1, name: b", `net.yaml:6: layers[1].\n\n: unknown field`},
 	} {
 		data := strings.Replace(good, tc.old, tc.new, 1)
 		var n net
