@@ -357,9 +357,10 @@ func TestWinogradFLOPs(t *testing.T) {
 // TestWinogradBlockedMatchesUnblocked checks the blocked winograd passes
 // (a single group of tiles transformed and multiplied a block of output
 // channels at a time) against the unblocked ones: bit for bit, forward (with
-// bias, with ReLU), backward-data (set and added) and backward-weights, at every level and
-// thread count, in blocks of 16 to 32 channels (some with a narrower last
-// block); and that a blocked pass, once sized, allocates nothing.
+// bias, with ReLU), backward-data (set and added) and backward-weights, at
+// every level and thread count, in blocks of 16 to 32 channels (some with a
+// narrower last block); and that a blocked pass, once sized, allocates
+// nothing.
 func TestWinogradBlockedMatchesUnblocked(t *testing.T) {
 	shapes := []kernels.Conv2DShape{
 		{N: 2, H: 7, W: 6, C: 48, K: 80, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
