@@ -35,6 +35,13 @@ func (c *Context) GemmShares(m, n, k int) (cuts []int, rows bool) {
 	return append([]int(nil), c.gemmSplit.cuts[:j.tm*j.tn+1]...), j.tm > 1
 }
 
+// SoloSpell puts c's pool in a solo spell of d, as a busy machine would
+// (see parallel.Pool.Alone); the returned function ends it.
+func (c *Context) SoloSpell(d time.Duration) (end func()) {
+	c.pool.SetSpell(d)
+	return func() { c.pool.SetSpell(0) }
+}
+
 // StallThread makes thread tid of c sleep for d before each chunk it claims
 // (see parallel.Pool.SetClaimHook), as if the machine descheduled it; the
 // returned function removes the stall.

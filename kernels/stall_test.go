@@ -10,10 +10,12 @@ import (
 	"github.com/trainbench/trainbench/kernels/kerneltest"
 )
 
-// stallCheck runs each kernel of a test on a quiet Context and again with
-// one thread stalled before every chunk it claims (a worker, then the
-// caller), and fails if any output bit differs: chunk boundaries and
-// reduction order must not depend on which thread ran which chunk.
+// stallCheck runs each kernel of a test on a quiet Context, again with one
+// thread stalled before every chunk it claims (a worker, then the caller),
+// and again in a solo spell (every loop's chunks run on the caller alone,
+// as on a busy machine), and fails if any output bit differs: chunk
+// boundaries and reduction order must not depend on which thread ran which
+// chunk.
 type stallCheck struct {
 	t   *testing.T
 	ctx *kernels.Context
@@ -24,14 +26,20 @@ type stallCheck struct {
 func (s stallCheck) same(what string, fn func() [][]float32) {
 	s.t.Helper()
 	want := fn()
-	for _, tid := range []int{1, 0} {
-		restore := s.ctx.StallThread(tid, 300*time.Microsecond)
+	for _, tid := range []int{1, 0, -1} {
+		how := fmt.Sprintf("thread %d stalled", tid)
+		var restore func()
+		if tid < 0 {
+			how, restore = "solo spell", s.ctx.SoloSpell(time.Hour)
+		} else {
+			restore = s.ctx.StallThread(tid, 300*time.Microsecond)
+		}
 		got := fn()
 		restore()
 		for o := range want {
 			for i := range want[o] {
 				if math.Float32bits(got[o][i]) != math.Float32bits(want[o][i]) {
-					s.t.Fatalf("%s, thread %d stalled: output %d[%d] = %v, quiet %v", what, tid, o, i, got[o][i], want[o][i])
+					s.t.Fatalf("%s, %s: output %d[%d] = %v, quiet %v", what, how, o, i, got[o][i], want[o][i])
 				}
 			}
 		}
@@ -45,8 +53,9 @@ func randSlice(n int, seed uint64) []float32 {
 }
 
 // TestStalledThreadDoesNotChangeResults covers SGEMM on odd shapes (k beyond
-// a KC block too), every conv implementation's three passes, and the layer
-// kernels, at 2 and 3 threads.
+// a KC block too), every conv implementation's three passes, the layer
+// kernels, batch-norm, and the transformer's kernels and optimizer, at 2 and
+// 3 threads.
 func TestStalledThreadDoesNotChangeResults(t *testing.T) {
 	defer kernels.SetMinFLOPsPerThread(0)()
 	defer kernels.SetMinBytesPerThread(256)()
@@ -138,6 +147,61 @@ func TestStalledThreadDoesNotChangeResults(t *testing.T) {
 			q, vel := append([]float32(nil), v...), make([]float32, len(v))
 			ctx.SGDMomentum(q, v, vel, 0.01, 0.9)
 			return [][]float32{p, m, vv, q, vel}
+		})
+		for _, bs := range []kernels.BatchNormShape{{N: 3, H: 9, W: 7, C: 24, ReLU: true}, {N: 2, H: 5, W: 5, C: 40, Residual: true, ReLU: true}} {
+			bx, res, bdy := randSlice(bs.Rows()*bs.C, 20), randSlice(bs.Rows()*bs.C, 21), randSlice(bs.Rows()*bs.C, 22)
+			gamma, beta := randSlice(bs.C, 23), randSlice(bs.C, 24)
+			s.same(fmt.Sprintf("batch-norm %+v", bs), func() [][]float32 {
+				f := func() []float32 { return make([]float32, bs.C) }
+				st := &kernels.BatchNormState{Gamma: gamma, Beta: beta, RunMean: f(), RunVar: f(), Mean: f(), InvStd: f(), DGamma: f(), DBeta: f()}
+				var r, dres []float32
+				if bs.Residual {
+					r, dres = res, make([]float32, len(res))
+				}
+				y, dx := make([]float32, len(bx)), make([]float32, len(bx))
+				ctx.BatchNormForward(bs, bx, r, y, st)
+				ctx.BatchNormBackward(bs, bx, kernels.BatchNormGrads{DY: bdy, Y: y, DX: dx, DRes: dres}, st)
+				return [][]float32{y, dx, dres, st.RunMean, st.RunVar, st.DGamma, st.DBeta}
+			})
+		}
+		ls := kernels.LayerNormShape{Rows: 37, D: 96}
+		lx, ldy, lg, lb := randSlice(ls.Len(), 25), randSlice(ls.Len(), 26), randSlice(ls.D, 27), randSlice(ls.D, 28)
+		s.same("layer-norm", func() [][]float32 {
+			y, mean, rstd := make([]float32, ls.Len()), make([]float32, ls.Rows), make([]float32, ls.Rows)
+			ctx.LayerNormForward(ls, lx, lg, lb, y, mean, rstd)
+			g := kernels.LayerNormGrads{DY: ldy, DX: make([]float32, ls.Len()), DGamma: make([]float32, ls.D), DBeta: make([]float32, ls.D)}
+			ctx.LayerNormBackward(ls, lx, lg, mean, rstd, g)
+			return [][]float32{y, mean, rstd, g.DX, g.DGamma, g.DBeta}
+		})
+		as := kernels.AttentionShape{Batch: 2, T: 19, Heads: 3, HeadDim: 16}
+		qkv, dout := randSlice(as.QKVLen(), 29), randSlice(as.OutLen(), 30)
+		s.same("attention, gelu", func() [][]float32 {
+			out, lse, dqkv := make([]float32, as.OutLen()), make([]float32, as.LSELen()), make([]float32, as.QKVLen())
+			ctx.AttentionForward(as, qkv, out, lse)
+			ctx.AttentionBackward(as, qkv, out, lse, dout, dqkv)
+			gy, gdx := make([]float32, len(dout)), make([]float32, len(dout))
+			ctx.GELUForward(dout, gy)
+			ctx.GELUBackward(dout, out, gdx)
+			return [][]float32{out, lse, dqkv, gy, gdx}
+		})
+		s.same("adamw, gradient clipping", func() [][]float32 {
+			g := append([]float32(nil), v...)
+			norm := ctx.ClipGradNorm([][]float32{g}, 0.5)
+			p, m, vv := append([]float32(nil), v...), make([]float32, len(v)), make([]float32, len(v))
+			ctx.AdamW([]kernels.AdamWSlice{{P: p, G: g, M: m, V: vv, Decay: true}}, kernels.DefaultAdamW(), 2)
+			return [][]float32{g, p, m, vv, {float32(norm)}}
+		})
+		es := kernels.EmbeddingShape{Batch: 2, T: 13, Vocab: 50, D: 24, Positions: 16}
+		toks := make([]int32, es.Batch*es.T)
+		for i := range toks {
+			toks[i] = int32(i * 7 % 11) // repeats, so the backward sums several rows into one
+		}
+		wte, wpe, edy := randSlice(es.Vocab*es.D, 31), randSlice(es.Positions*es.D, 32), randSlice(es.Batch*es.T*es.D, 33)
+		s.same("embedding", func() [][]float32 {
+			x, dwte, dwpe := make([]float32, es.Batch*es.T*es.D), make([]float32, len(wte)), make([]float32, len(wpe))
+			ctx.EmbeddingForward(es, toks, wte, wpe, x)
+			ctx.EmbeddingBackward(es, toks, edy, dwte, dwpe)
+			return [][]float32{x, dwte, dwpe}
 		})
 	})
 }

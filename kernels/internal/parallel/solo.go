@@ -149,3 +149,17 @@ type Stats struct {
 func (p *Pool) Stats() Stats {
 	return Stats{Fors: p.solo.fors, Solo: p.solo.runs, Late: p.solo.late, BusyWindows: p.solo.busy}
 }
+
+// SetSpell starts a solo spell of d now, or ends the one in force when d ≤ 0
+// (the next window of Fors then measures afresh). It is for tests that check
+// that loops run on the caller alone give the bits their chunks do.
+func (p *Pool) SetSpell(d time.Duration) {
+	if d <= 0 {
+		p.solo.span, p.solo.until, p.solo.strikes = 0, time.Time{}, 0
+		p.solo.parkNow.Store(false)
+		return
+	}
+	p.solo.span, p.solo.until = d, time.Now().Add(d)
+	p.solo.parkNow.Store(true)
+	p.solo.winStart = time.Time{}
+}
