@@ -37,6 +37,7 @@ type Context struct {
 	winoDW      func(tid, xi int) // ctx.winoWeightProduct, made once
 	winoBlk     func(tid, b int)  // ctx.winoBlock, made once
 	winoDWBlk   func(tid, b int)  // ctx.winoWeightBlock, made once
+	winoGrp     func(tid, g int)  // ctx.winoGroupTask, made once
 }
 
 // NewContext returns a Context for ISA level isa and the given thread count.

@@ -38,3 +38,24 @@ var WinoBlockWidth = winoBlockWidth
 func Conv2DFwdWinogradReLU(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
 	conv2DFwdWinograd(ctx, s, x, w, bias, y, true)
 }
+
+// SetWinoGroupsPerThread switches the winograd passes' groups per thread
+// (winoRunGroups) on or off and returns a function restoring the setting.
+func SetWinoGroupsPerThread(on bool) (restore func()) {
+	old := winoGroupsPerThread
+	winoGroupsPerThread = on
+	return func() { winoGroupsPerThread = old }
+}
+
+// WinoThreadGroups returns the groups a winograd pass of s (its
+// backward-data if bwd) runs as, a group per thread, on threads threads (0:
+// shared groups).
+func WinoThreadGroups(s Conv2DShape, threads int, bwd bool) int {
+	h, w, cin, cout, padH, padW := s.H, s.W, s.C, s.K, s.PadH, s.PadW
+	if bwd {
+		h, w, cin, cout, padH, padW = s.OutH(), s.OutW(), s.K, s.C, 2-s.PadH, 2-s.PadW
+	}
+	p, q := h+2*padH-2, w+2*padW-2
+	total := s.N * ((p + 3) / 4) * ((q + 3) / 4)
+	return winoThreadGroups(total, winoGroup(total, cin, cout), threads)
+}

@@ -361,6 +361,56 @@ func TestWinogradFLOPs(t *testing.T) {
 // every level and thread count, in blocks of 16 to 32 channels (some with a
 // narrower last block); and that a blocked pass, once sized, allocates
 // nothing.
+// TestWinogradGroupsPerThreadMatchShared checks that a winograd pass run a
+// group of tiles per thread gives the bits of the same pass with each group
+// shared among the threads (transformed by tile, multiplied by position):
+// forward with bias and with ReLU, backward-data set and added, on shapes
+// with enough tiles for the per-thread groups at 2 and 3 threads, one with
+// edge tiles.
+func TestWinogradGroupsPerThreadMatchShared(t *testing.T) {
+	shapes := []kernels.Conv2DShape{
+		{N: 3, H: 48, W: 48, C: 8, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
+		{N: 4, H: 50, W: 45, C: 5, K: 7, R: 3, S: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1},
+	}
+	fwd := lookup(t, kernels.Conv2DFwdImpls, "winograd")
+	bwd := lookup(t, kernels.Conv2DBwdDataImpls, "winograd")
+	bwdAdd := lookup(t, kernels.Conv2DBwdDataAddImpls, "winograd")
+	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
+		if ctx.Threads() < 2 {
+			t.Skip("one thread shares no group")
+		}
+		for _, s := range shapes {
+			for _, b := range []bool{false, true} {
+				if kernels.WinoThreadGroups(s, ctx.Threads(), b) == 0 {
+					t.Fatalf("%v (backward-data %v) at %d threads: not run a group per thread", s, b, ctx.Threads())
+				}
+			}
+			rng := kerneltest.Rand(12)
+			x, w, b, dy := make([]float32, s.InputLen()), make([]float32, s.WeightLen()), make([]float32, s.K), make([]float32, s.OutputLen())
+			dx0 := make([]float32, s.InputLen())
+			for _, v := range [][]float32{x, w, b, dy, dx0} {
+				kerneltest.Fill(rng, v)
+			}
+			run := func(perThread bool) (y, yr, dx, dxa []float32) {
+				defer kernels.SetWinoGroupsPerThread(perThread)()
+				y, yr = make([]float32, s.OutputLen()), make([]float32, s.OutputLen())
+				dx, dxa = make([]float32, s.InputLen()), append([]float32(nil), dx0...)
+				fwd(ctx, s, x, w, b, y)
+				kernels.Conv2DFwdWinogradReLU(ctx, s, x, w, nil, yr)
+				bwd(ctx, s, dy, w, dx)
+				bwdAdd(ctx, s, dy, w, dxa)
+				return
+			}
+			y, yr, dx, dxa := run(false)
+			gy, gyr, gdx, gdxa := run(true)
+			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v groups per thread fwd", s), gy, y)
+			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v groups per thread fwd-relu", s), gyr, yr)
+			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v groups per thread bwd-data", s), gdx, dx)
+			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v groups per thread bwd-data-add", s), gdxa, dxa)
+		}
+	})
+}
+
 func TestWinogradBlockedMatchesUnblocked(t *testing.T) {
 	shapes := []kernels.Conv2DShape{
 		{N: 2, H: 7, W: 6, C: 48, K: 80, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1},

@@ -24,7 +24,10 @@ import (
 // over tiles (G′·dy·G′ᵀ) ⊙ (Bᵀ·d·B)]·A′, the sum over tiles at each
 // position a product (K × tiles)·(tiles × C), summed group by group in
 // group order. The tiles are taken a group at a time (winoGroup), so that a
-// group's transformed tiles and products stay in the last-level cache. A
+// group's transformed tiles and products stay in the last-level cache; on
+// several threads with tiles enough, forward and backward-data run a whole
+// group on each thread (winoThreadGroups), so that no thread reads what
+// another transformed. A
 // pass whose tiles make one group but whose transformed filters would not
 // stay there runs blocked by output channels (winoBlockWidth): each block's
 // filters transformed and used by one thread while they are in its caches.
@@ -72,8 +75,12 @@ type winoJob struct {
 	// thread's transposed weights (forward) and transformed filters of a block.
 	kb        int
 	wtT, ublk [][]float32
-	simd      bool // the SIMD transposes may run (gemm.Kernel.SIMDPack)
-	kids      []*Context
+	// A pass run a group per thread (winoRunGroups): the tiles of a group,
+	// and each thread's transformed tiles and products.
+	gper   int
+	pv, pm [][]float32
+	simd   bool // the SIMD transposes may run (gemm.Kernel.SIMDPack)
+	kids   []*Context
 }
 
 func conv2DFwdWinogradChecked(ctx *Context, s Conv2DShape, x, w, bias, y []float32) {
@@ -127,7 +134,7 @@ func (c *Context) winoSetup(n, h, w, cin, cout, padH, padW int) int {
 	p, q := h+2*padH-2, w+2*padW-2
 	*j = winoJob{n: n, h: h, w: w, cin: cin, cout: cout, padH: padH, padW: padW, p: p, q: q,
 		th: (p + 3) / 4, tw: (q + 3) / 4, xf: wino.For(c.isa), u: j.u, v: j.v, m: j.m, kids: j.kids,
-		wtT: j.wtT, ublk: j.ublk, simd: gemm.KernelFor(c.isa).SIMDPack}
+		wtT: j.wtT, ublk: j.ublk, pv: j.pv, pm: j.pm, simd: gemm.KernelFor(c.isa).SIMDPack}
 	for len(j.kids) < c.Threads() {
 		k := c.child()
 		// The products go to whichever thread is free: each child's GEMM
@@ -171,6 +178,10 @@ func (c *Context) winoRun(n, h, w, cin, cout, padH, padW int, x, wt []float32, b
 		wk = cin
 	}
 	c.forRanges(wk, loopChunks(wk, c.Threads(), 8), winoFilterBody)
+	if g := winoThreadGroups(n*tiles, per, c.Threads()); g > 0 {
+		c.winoRunGroups(g)
+		return
+	}
 	for t0 := 0; t0 < n*tiles; t0 += per {
 		j.t0 = t0
 		j.tg = min(per, n*tiles-t0)
@@ -286,45 +297,125 @@ func winoFilterBody(c *Context, _, lo, hi int) {
 
 // tile returns the image of the group's tile t and the output pixel its
 // 4×4 tile starts at.
-func (j *winoJob) tile(t int) (img, p0, q0 int) {
+func (j *winoJob) tile(t int) (img, p0, q0 int) { return j.tileAt(j.t0 + t) }
+
+// tileAt returns the image of the pass's tile t and the output pixel its
+// 4×4 tile starts at.
+func (j *winoJob) tileAt(t int) (img, p0, q0 int) {
 	per := j.th * j.tw
-	img, r := (j.t0+t)/per, (j.t0+t)%per
+	img, r := t/per, t%per
 	return img, 4 * (r / j.tw), 4 * (r % j.tw)
 }
 
 // winoInputBody transforms the group's tiles [lo, hi) into v (36 × tg × cin).
 func winoInputBody(c *Context, _, lo, hi int) {
 	j := &c.wino
+	j.inputTiles(j.v, j.t0, j.tg, lo, hi)
+}
+
+// inputTiles transforms tiles [lo, hi) of the group of tg tiles from tile t0
+// into v (36 × tg × cin).
+func (j *winoJob) inputTiles(v []float32, t0, tg, lo, hi int) {
 	for t := lo; t < hi; t++ {
-		img, p0, q0 := j.tile(t)
+		img, p0, q0 := j.tileAt(t0 + t)
 		h0, w0 := p0-j.padH, q0-j.padW
 		off := ((img*j.h+h0)*j.w + w0) * j.cin
-		j.xf.Input(j.v, t*j.cin, j.tg*j.cin, j.x, off, j.w*j.cin, j.cin, -h0, j.h-h0, -w0, j.w-w0, j.cin)
+		j.xf.Input(v, t*j.cin, tg*j.cin, j.x, off, j.w*j.cin, j.cin, -h0, j.h-h0, -w0, j.w-w0, j.cin)
 	}
 }
 
-// winoProduct runs the product at position xi on thread tid's one-thread
-// Context: m[ξ] (tg × cout) = v[ξ] (tg × cin) · u[ξ] (forward: u[ξ] is
-// cout × cin, transposed; backward: cin × cout).
+// winoProduct runs the group's product at position xi on thread tid's
+// one-thread Context.
 func (c *Context) winoProduct(tid, xi int) {
 	j := &c.wino
-	vs, us, ms := j.tg*j.cin, j.cin*j.cout, j.tg*j.cout
-	v, u, m := j.v[xi*vs:(xi+1)*vs], j.u[xi*us:(xi+1)*us], j.m[xi*ms:(xi+1)*ms]
+	j.product(j.kids[tid], j.v, j.m, j.tg, xi)
+}
+
+// product runs the product at position xi of a group of tg tiles on the
+// one-thread Context k: m[ξ] (tg × cout) = v[ξ] (tg × cin) · u[ξ] (forward:
+// u[ξ] is cout × cin, transposed; backward: cin × cout).
+func (j *winoJob) product(k *Context, v, m []float32, tg, xi int) {
+	vs, us, ms := tg*j.cin, j.cin*j.cout, tg*j.cout
+	v, u, m := v[xi*vs:(xi+1)*vs], j.u[xi*us:(xi+1)*us], m[xi*ms:(xi+1)*ms]
 	if j.bwd {
-		j.kids[tid].Sgemm(NoTrans, NoTrans, j.tg, j.cout, j.cin, 1, v, j.cin, u, j.cout, 0, m, j.cout)
+		k.Sgemm(NoTrans, NoTrans, tg, j.cout, j.cin, 1, v, j.cin, u, j.cout, 0, m, j.cout)
 	} else {
-		j.kids[tid].Sgemm(NoTrans, Trans, j.tg, j.cout, j.cin, 1, v, j.cin, u, j.cin, 0, m, j.cout)
+		k.Sgemm(NoTrans, Trans, tg, j.cout, j.cin, 1, v, j.cin, u, j.cin, 0, m, j.cout)
 	}
 }
 
 // winoOutputBody transforms the group's products [lo, hi) into y's tiles.
 func winoOutputBody(c *Context, _, lo, hi int) {
 	j := &c.wino
+	j.outputTiles(j.m, j.t0, j.tg, lo, hi)
+}
+
+// outputTiles transforms the products [lo, hi) of the group of tg tiles from
+// tile t0 (m: 36 × tg × cout) into y's tiles.
+func (j *winoJob) outputTiles(m []float32, t0, tg, lo, hi int) {
 	for t := lo; t < hi; t++ {
-		img, p0, q0 := j.tile(t)
+		img, p0, q0 := j.tileAt(t0 + t)
 		off := ((img*j.p+p0)*j.q + q0) * j.cout
-		j.xf.Output(j.y, off, j.q*j.cout, j.cout, j.p-p0, j.q-q0, j.m, t*j.cout, j.tg*j.cout, j.epi, j.cout)
+		j.xf.Output(j.y, off, j.q*j.cout, j.cout, j.p-p0, j.q-q0, m, t*j.cout, tg*j.cout, j.epi, j.cout)
 	}
+}
+
+// winoThreadGroups returns how many groups a pass of total tiles runs as
+// when it runs a group per thread (winoRunGroups), or 0 when it shares each
+// group among the threads: on more than one thread, with tiles for at least
+// winoGroupTiles a thread, cut into a multiple of the thread count of groups
+// of at most per tiles. Shared, a group's tiles are transformed by tile and
+// multiplied by position, and half of each thread's transformed tiles and
+// products were written by the other thread; a group per thread keeps them
+// in the caches of the core that made them, and the output in the same
+// halves of the images as the input.
+func winoThreadGroups(total, per, threads int) int {
+	if threads < 2 || total < threads*winoGroupTiles || !winoGroupsPerThread {
+		return 0
+	}
+	return roundUp(ceilDiv(total, per), threads)
+}
+
+// winoGroupsPerThread switches winoThreadGroups on (tests compare the two
+// ways).
+var winoGroupsPerThread = true
+
+// winoRunGroups runs the pass set up in c.wino, its filters transformed, as
+// groups of its tiles, each group one thread's task: its tiles transformed,
+// its 36 products on the thread's one-thread Context and the products
+// transformed into y, in the thread's own buffers. The products' rows are
+// the group's tiles and no element's sum depends on them, so the results are
+// those of the shared groups bit for bit.
+func (c *Context) winoRunGroups(groups int) {
+	j := &c.wino
+	j.gper = ceilDiv(j.n*j.th*j.tw, groups)
+	for len(j.pv) < c.Threads() {
+		j.pv, j.pm = append(j.pv, nil), append(j.pm, nil)
+	}
+	for t := range c.Threads() {
+		convGrow(&j.pv[t], 36*j.gper*j.cin)
+		convGrow(&j.pm[t], 36*j.gper*j.cout)
+	}
+	if c.winoGrp == nil {
+		c.winoGrp = c.winoGroupTask
+	}
+	c.pool.For(groups, nil, c.winoGrp)
+}
+
+// winoGroupTask runs group g of a pass run a group per thread on thread tid.
+func (c *Context) winoGroupTask(tid, g int) {
+	j := &c.wino
+	t0 := g * j.gper
+	tg := min(j.gper, j.n*j.th*j.tw-t0)
+	if tg <= 0 {
+		return
+	}
+	v, m := j.pv[tid], j.pm[tid]
+	j.inputTiles(v, t0, tg, 0, tg)
+	for xi := range 36 {
+		j.product(j.kids[tid], v, m, tg, xi)
+	}
+	j.outputTiles(m, t0, tg, 0, tg)
 }
 
 // WinogradError bounds the winograd path's error beyond a reordered sum's,
