@@ -77,6 +77,8 @@ func TestStalledThreadDoesNotChangeResults(t *testing.T) {
 			{N: 4, H: 12, W: 12, C: 8, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
 			{N: 3, H: 28, W: 28, C: 1, K: 32, R: 5, S: 5, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1},
 			{N: 2, H: 9, W: 11, C: 17, K: 33, R: 3, S: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
+			// Tiles enough for winograd's groups per thread.
+			{N: 4, H: 40, W: 39, C: 6, K: 10, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
 		}
 		for _, cs := range convs {
 			x, w, bias := randSlice(cs.InputLen(), 4), randSlice(cs.WeightLen(), 5), randSlice(cs.K, 6)

@@ -46,6 +46,9 @@ func Conv2DShapes(short bool) []kernels.Conv2DShape {
 		// 1×1 with unequal strides and padding, pixels 4 KiB apart:
 		// backward-weights gathers each (zero-padded) band.
 		{N: 2, H: 9, W: 7, C: 512, K: 40, R: 1, S: 1, StrideH: 3, StrideW: 2, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
+		// 3×3 pad 1 with tiles enough for winograd's groups per thread at 2
+		// and 3 threads (winoThreadGroups).
+		sh(4, 40, 39, 6, 10, 3, 3, 1, 1, 1),
 		// 3×3 pad 1 wide enough for the Context's winograd choice, partial tiles.
 		sh(2, 10, 9, 64, 72, 3, 3, 1, 1, 1),
 	}
