@@ -354,13 +354,6 @@ func TestWinogradFLOPs(t *testing.T) {
 	}
 }
 
-// TestWinogradBlockedMatchesUnblocked checks the blocked winograd passes
-// (a single group of tiles transformed and multiplied a block of output
-// channels at a time) against the unblocked ones: bit for bit, forward (with
-// bias, with ReLU), backward-data (set and added) and backward-weights, at
-// every level and thread count, in blocks of 16 to 32 channels (some with a
-// narrower last block); and that a blocked pass, once sized, allocates
-// nothing.
 // TestWinogradGroupsPerThreadMatchShared checks that a winograd pass run a
 // group of tiles per thread gives the bits of the same pass with each group
 // shared among the threads (transformed by tile, multiplied by position):
@@ -372,9 +365,6 @@ func TestWinogradGroupsPerThreadMatchShared(t *testing.T) {
 		{N: 3, H: 48, W: 48, C: 8, K: 16, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
 		{N: 4, H: 50, W: 45, C: 5, K: 7, R: 3, S: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1},
 	}
-	fwd := lookup(t, kernels.Conv2DFwdImpls, "winograd")
-	bwd := lookup(t, kernels.Conv2DBwdDataImpls, "winograd")
-	bwdAdd := lookup(t, kernels.Conv2DBwdDataAddImpls, "winograd")
 	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
 		if ctx.Threads() < 2 {
 			t.Skip("one thread shares no group")
@@ -385,32 +375,65 @@ func TestWinogradGroupsPerThreadMatchShared(t *testing.T) {
 					t.Fatalf("%v (backward-data %v) at %d threads: not run a group per thread", s, b, ctx.Threads())
 				}
 			}
-			rng := kerneltest.Rand(12)
-			x, w, b, dy := make([]float32, s.InputLen()), make([]float32, s.WeightLen()), make([]float32, s.K), make([]float32, s.OutputLen())
-			dx0 := make([]float32, s.InputLen())
-			for _, v := range [][]float32{x, w, b, dy, dx0} {
-				kerneltest.Fill(rng, v)
-			}
-			run := func(perThread bool) (y, yr, dx, dxa []float32) {
-				defer kernels.SetWinoGroupsPerThread(perThread)()
-				y, yr = make([]float32, s.OutputLen()), make([]float32, s.OutputLen())
-				dx, dxa = make([]float32, s.InputLen()), append([]float32(nil), dx0...)
-				fwd(ctx, s, x, w, b, y)
-				kernels.Conv2DFwdWinogradReLU(ctx, s, x, w, nil, yr)
-				bwd(ctx, s, dy, w, dx)
-				bwdAdd(ctx, s, dy, w, dxa)
-				return
-			}
-			y, yr, dx, dxa := run(false)
-			gy, gyr, gdx, gdxa := run(true)
-			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v groups per thread fwd", s), gy, y)
-			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v groups per thread fwd-relu", s), gyr, yr)
-			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v groups per thread bwd-data", s), gdx, dx)
-			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v groups per thread bwd-data-add", s), gdxa, dxa)
+			d := newWinoPassData(s, 12)
+			want := d.forwardPasses(t, ctx, func() func() { return kernels.SetWinoGroupsPerThread(false) })
+			got := d.forwardPasses(t, ctx, func() func() { return kernels.SetWinoGroupsPerThread(true) })
+			checkSamePasses(t, fmt.Sprintf("%v groups per thread", s), got, want)
 		}
 	})
 }
 
+// winoPassData is one shape's seeded inputs for the tests that hold one way
+// of running a winograd pass to another's bits.
+type winoPassData struct {
+	s                kernels.Conv2DShape
+	x, w, b, dy, dx0 []float32
+}
+
+func newWinoPassData(s kernels.Conv2DShape, seed uint64) *winoPassData {
+	d := &winoPassData{s: s, x: make([]float32, s.InputLen()), w: make([]float32, s.WeightLen()),
+		b: make([]float32, s.K), dy: make([]float32, s.OutputLen()), dx0: make([]float32, s.InputLen())}
+	rng := kerneltest.Rand(seed)
+	for _, v := range [][]float32{d.x, d.w, d.b, d.dy, d.dx0} {
+		kerneltest.Fill(rng, v)
+	}
+	return d
+}
+
+// winoPassNames names the outputs of winoPassData.forwardPasses.
+var winoPassNames = [4]string{"fwd", "fwd-relu", "bwd-data", "bwd-data-add"}
+
+// forwardPasses runs the winograd forward (with bias, and with ReLU) and
+// backward-data (set, and added into a copy of dx0) on fresh outputs, with
+// the setting set makes (it returns the function restoring it).
+func (d *winoPassData) forwardPasses(t *testing.T, ctx *kernels.Context, set func() (restore func())) [4][]float32 {
+	defer set()()
+	s := d.s
+	y, yr := make([]float32, s.OutputLen()), make([]float32, s.OutputLen())
+	dx, dxa := make([]float32, s.InputLen()), append([]float32(nil), d.dx0...)
+	lookup(t, kernels.Conv2DFwdImpls, "winograd")(ctx, s, d.x, d.w, d.b, y)
+	kernels.Conv2DFwdWinogradReLU(ctx, s, d.x, d.w, nil, yr)
+	lookup(t, kernels.Conv2DBwdDataImpls, "winograd")(ctx, s, d.dy, d.w, dx)
+	lookup(t, kernels.Conv2DBwdDataAddImpls, "winograd")(ctx, s, d.dy, d.w, dxa)
+	return [4][]float32{y, yr, dx, dxa}
+}
+
+// checkSamePasses fails unless got and want, two runs of forwardPasses, hold
+// the same bits.
+func checkSamePasses(t *testing.T, what string, got, want [4][]float32) {
+	t.Helper()
+	for i := range got {
+		kerneltest.CheckUnchanged(t, what+" "+winoPassNames[i], got[i], want[i])
+	}
+}
+
+// TestWinogradBlockedMatchesUnblocked checks the blocked winograd passes
+// (a single group of tiles transformed and multiplied a block of output
+// channels at a time) against the unblocked ones: bit for bit, forward (with
+// bias, with ReLU), backward-data (set and added) and backward-weights, at
+// every level and thread count, in blocks of 16 to 32 channels (some with a
+// narrower last block); and that a blocked pass, once sized, allocates
+// nothing.
 func TestWinogradBlockedMatchesUnblocked(t *testing.T) {
 	shapes := []kernels.Conv2DShape{
 		{N: 2, H: 7, W: 6, C: 48, K: 80, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1},
@@ -419,25 +442,13 @@ func TestWinogradBlockedMatchesUnblocked(t *testing.T) {
 	}
 	fwd := lookup(t, kernels.Conv2DFwdImpls, "winograd")
 	bwd := lookup(t, kernels.Conv2DBwdDataImpls, "winograd")
-	bwdAdd := lookup(t, kernels.Conv2DBwdDataAddImpls, "winograd")
 	bwdW := lookup(t, kernels.Conv2DBwdWeightsImpls, "winograd")
 	kerneltest.ForEachContext(t, func(t *testing.T, ctx *kernels.Context) {
 		for _, s := range shapes {
-			rng := kerneltest.Rand(11)
-			x, w, b, dy := make([]float32, s.InputLen()), make([]float32, s.WeightLen()), make([]float32, s.K), make([]float32, s.OutputLen())
-			dx0 := make([]float32, s.InputLen())
-			for _, v := range [][]float32{x, w, b, dy, dx0} {
-				kerneltest.Fill(rng, v)
-			}
-			run := func(blockBytes int) (y, yr, dx, dxa []float32) {
-				defer kernels.SetWinoBlockBytes(blockBytes)()
-				y, yr = make([]float32, s.OutputLen()), make([]float32, s.OutputLen())
-				dx, dxa = make([]float32, s.InputLen()), append([]float32(nil), dx0...)
-				fwd(ctx, s, x, w, b, y)
-				kernels.Conv2DFwdWinogradReLU(ctx, s, x, w, nil, yr)
-				bwd(ctx, s, dy, w, dx)
-				bwdAdd(ctx, s, dy, w, dxa)
-				return
+			d := newWinoPassData(s, 11)
+			x, w, b, dy := d.x, d.w, d.b, d.dy
+			run := func(blockBytes int) [4][]float32 {
+				return d.forwardPasses(t, ctx, func() func() { return kernels.SetWinoBlockBytes(blockBytes) })
 			}
 			// The smallest blocks both ways, against one block.
 			small := 36 * 4 * min(s.C, s.K)
@@ -445,7 +456,7 @@ func TestWinogradBlockedMatchesUnblocked(t *testing.T) {
 			if kernels.WinoBlockWidth(1, 128, s.C, s.K, th) != 0 || kernels.WinoBlockWidth(1, 128, s.K, s.C, th) != 0 {
 				t.Fatalf("%v: runs blocked at the default block bytes; the test wants the unblocked pass as its reference", s)
 			}
-			y, yr, dx, dxa := run(1 << 30)
+			want := run(1 << 30)
 			for _, cc := range [][2]int{{s.C, s.K}, {s.K, s.C}} {
 				kb := func() int {
 					defer kernels.SetWinoBlockBytes(small)()
@@ -455,11 +466,9 @@ func TestWinogradBlockedMatchesUnblocked(t *testing.T) {
 					t.Fatalf("%v: block width %d for %d→%d channels, want blocks of whole vectors", s, kb, cc[0], cc[1])
 				}
 			}
-			by, byr, bdx, bdxa := run(small)
-			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v blocked fwd", s), by, y)
-			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v blocked fwd-relu", s), byr, yr)
-			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v blocked bwd-data", s), bdx, dx)
-			kerneltest.CheckUnchanged(t, fmt.Sprintf("%v blocked bwd-data-add", s), bdxa, dxa)
+			got := run(small)
+			checkSamePasses(t, fmt.Sprintf("%v blocked", s), got, want)
+			by, bdx := got[0], got[2]
 			grads := func(blockBytes int) (dw, db []float32) {
 				defer kernels.SetWinoBlockBytes(blockBytes)()
 				dw, db = make([]float32, s.WeightLen()), make([]float32, s.K)
