@@ -36,7 +36,7 @@ func (c *Context) GemmShares(m, n, k int) (cuts []int, rows bool) {
 }
 
 // SoloSpell puts c's pool in a solo spell of d, as a busy machine would
-// (see parallel.Pool.Alone); the returned function ends it.
+// (see parallel.Pool.SetSpell); the returned function ends it.
 func (c *Context) SoloSpell(d time.Duration) (end func()) {
 	c.pool.SetSpell(d)
 	return func() { c.pool.SetSpell(0) }
