@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,12 +64,7 @@ func (r *replay) Power() interference.Power { return interference.Power{} }
 // but a tiny run's %peak is this machine's timing against a peak measured
 // in the same moment, which a noisy machine can put above 100.
 func replayedFlags(flags string) string {
-	var keep []string
-	for _, f := range strings.Split(flags, ",") {
-		if f != interference.FlagOverPeak {
-			keep = append(keep, f)
-		}
-	}
+	keep := slices.DeleteFunc(strings.Split(flags, ","), func(f string) bool { return f == interference.FlagOverPeak })
 	if len(keep) == 0 {
 		return "none"
 	}
