@@ -113,6 +113,9 @@ type Pool struct {
 	loopFn   func(tid int) // p.runLoop, made once
 	hook     func(tid int) // SetClaimHook
 	solo     soloState     // late workers: run Fors on the caller alone for a while
+	// avoid is the CPU workers keep off, or -1: the caller's while the pool
+	// backs off after a spell (see keepOffCaller).
+	avoid atomic.Int64
 }
 
 // New starts a pool of the given number of threads (the caller counts as one).
@@ -128,6 +131,7 @@ func New(threads int) *Pool {
 		done:    make(chan struct{}, 1),
 	}
 	p.loop.ranges = make([]homeRange, threads)
+	p.avoid.Store(-1)
 	p.loopFn = p.runLoop
 	for tid := 1; tid < threads; tid++ {
 		p.wake[tid] = make(chan struct{}, 1)
@@ -259,6 +263,8 @@ func (w *WorkerPanic) Unwrap() error {
 
 func (p *Pool) worker(tid int) {
 	defer p.wg.Done()
+	var mask cpuMask
+	avoiding := int64(-1)
 	seen := uint64(0)
 	for {
 		// Spin for the next generation, then park.
@@ -286,6 +292,10 @@ func (p *Pool) worker(tid int) {
 		seen = s >> genShift
 		if s&closedBit != 0 {
 			continue
+		}
+		if a := p.avoid.Load(); a != avoiding {
+			mask.avoid(int(a))
+			avoiding = a
 		}
 		p.call(p.fn, tid)
 		p.finished.Add(1)
