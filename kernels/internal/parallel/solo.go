@@ -169,8 +169,8 @@ func (p *Pool) SetSpell(d time.Duration) {
 // whether the machine is still busy), none otherwise. Linux wakes a parked
 // thread on its waker's CPU when it may, so a probe's workers would share
 // the caller's CPU, and slow it, rather than the co-tenant's; a worker moves
-// off the CPU when it joins the next run, and is free again once a good
-// window ends the backing off. It costs a getcpu call a For only while
+// off the caller's CPU as it joins a run, and may run anywhere again once a
+// good window ends the backing off. It costs a getcpu call a For only while
 // backing off, and nothing on a machine that never went solo.
 func (p *Pool) keepOffCaller() {
 	want := int64(-1)
