@@ -244,14 +244,16 @@ func TestForGoesSoloAfterALateWorker(t *testing.T) {
 	defer func(c func() (time.Duration, bool)) { cpuClock = c }(cpuClock)
 	cpuClock = func() (time.Duration, bool) { return 2 * time.Since(t0), true }
 	time.Sleep(soloMax + 10*time.Millisecond)
-	s0 := p.Stats().Solo
-	for range 50 {
+	// A busy machine may still deschedule a worker now and then (a late For
+	// starts another spell); a pool stuck in solo mode would never run a For
+	// in parallel again.
+	st0 := p.Stats()
+	parallelFors := func() int { st := p.Stats(); return (st.Fors - st0.Fors) - (st.Solo - st0.Solo) }
+	for deadline := time.Now().Add(4 * soloMax); parallelFors() < 10 && time.Now().Before(deadline); {
 		p.For(8, nil, body)
 	}
-	// A busy machine may still deschedule a worker now and then (a late
-	// For); a pool stuck in solo mode would run all 50 alone.
-	if s1 := p.Stats().Solo; s1-s0 > 40 {
-		t.Errorf("workers on time, but %d of 50 Fors ran solo", s1-s0)
+	if n := parallelFors(); n < 10 {
+		t.Errorf("workers on time, but %d Fors in %v ran in parallel, want 10", n, 4*soloMax)
 	}
 }
 

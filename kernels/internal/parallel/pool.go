@@ -284,6 +284,14 @@ func (p *Pool) worker(tid int) {
 		if p.closed.Load() {
 			return
 		}
+		// Move off the caller's CPU before joining (see keepOffCaller): the
+		// move can take a millisecond on an idle VM, which the caller must
+		// not wait for as for a late worker.
+		if a := p.avoid.Load(); a != avoiding {
+			mask.avoid(int(a))
+			avoiding = a
+			s = p.state.Load()
+		}
 		// Join the run unless it closed first (a For whose chunks are all
 		// claimed needs no late worker).
 		for s&closedBit == 0 && !p.state.CompareAndSwap(s, s+1) {
@@ -292,10 +300,6 @@ func (p *Pool) worker(tid int) {
 		seen = s >> genShift
 		if s&closedBit != 0 {
 			continue
-		}
-		if a := p.avoid.Load(); a != avoiding {
-			mask.avoid(int(a))
-			avoiding = a
 		}
 		p.call(p.fn, tid)
 		p.finished.Add(1)
