@@ -290,6 +290,9 @@ func (p *Pool) worker(tid int) {
 		if a := p.avoid.Load(); a != avoiding {
 			mask.avoid(int(a))
 			avoiding = a
+			if p.closed.Load() {
+				return
+			}
 			s = p.state.Load()
 		}
 		// Join the run unless it closed first (a For whose chunks are all
