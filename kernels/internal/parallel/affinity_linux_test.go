@@ -58,3 +58,39 @@ func TestWorkersKeepOffTheCallerWhileBackingOff(t *testing.T) {
 		t.Errorf("out of the backing off: the worker may run on %d of %d CPUs", got.Count(), all.Count())
 	}
 }
+
+// TestCloseDuringAMove: a pool closed while a worker moves off the caller's
+// CPU (slow on an idle VM) closes; the worker must not take Close's
+// generation for a run and wait for another.
+func TestCloseDuringAMove(t *testing.T) {
+	defer func(f func()) { afterMove = f }(afterMove)
+	moving := make(chan struct{}, 1)
+	afterMove = func() {
+		select {
+		case moving <- struct{}{}:
+		default:
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for i := range 20 {
+		p := New(2)
+		p.SetSpell(time.Nanosecond) // backing off from the first For
+		time.Sleep(time.Millisecond)
+		// The worker moves off the caller's CPU; the caller takes every chunk.
+		for moved := false; !moved; {
+			p.For(4, nil, func(tid, chunk int) {})
+			select {
+			case <-moving:
+				moved = true
+			case <-time.After(time.Millisecond):
+			}
+		}
+		closed := make(chan struct{})
+		go func() { p.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: Close still waits for a worker after 10 s", i)
+		}
+	}
+}

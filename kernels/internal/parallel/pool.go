@@ -289,10 +289,8 @@ func (p *Pool) worker(tid int) {
 		// not wait for as for a late worker.
 		if a := p.avoid.Load(); a != avoiding {
 			mask.avoid(int(a))
+			afterMove()
 			avoiding = a
-			if p.closed.Load() {
-				return
-			}
 			s = p.state.Load()
 		}
 		// Join the run unless it closed first (a For whose chunks are all
@@ -301,6 +299,9 @@ func (p *Pool) worker(tid int) {
 			s = p.state.Load()
 		}
 		seen = s >> genShift
+		if p.closed.Load() {
+			return // s may hold Close's generation (Close sets closed first), not a run's
+		}
 		if s&closedBit != 0 {
 			continue
 		}

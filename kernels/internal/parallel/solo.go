@@ -181,3 +181,8 @@ func (p *Pool) keepOffCaller() {
 		p.avoid.Store(want)
 	}
 }
+
+// afterMove runs on a worker right after it moved off or back onto the
+// caller's CPU: a variable so that tests can make the move as slow as an
+// idle VM may.
+var afterMove = func() {}
