@@ -74,7 +74,6 @@ func (p *Pool) For(n int, homes []int, body func(tid, chunk int)) {
 		// would (the chunks, and so the results, are the same).
 		p.runLoop(0)
 	default:
-		p.keepOffCaller()
 		start := time.Now()
 		p.run(p.loopFn, true)
 		p.solo.observe(l.callerDone.Sub(start), time.Since(l.callerDone))

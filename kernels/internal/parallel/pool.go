@@ -113,9 +113,6 @@ type Pool struct {
 	loopFn   func(tid int) // p.runLoop, made once
 	hook     func(tid int) // SetClaimHook
 	solo     soloState     // late workers: run Fors on the caller alone for a while
-	// avoid is the CPU workers keep off, or -1: the caller's while the pool
-	// backs off after a spell (see keepOffCaller).
-	avoid atomic.Int64
 }
 
 // New starts a pool of the given number of threads (the caller counts as one).
@@ -131,7 +128,6 @@ func New(threads int) *Pool {
 		done:    make(chan struct{}, 1),
 	}
 	p.loop.ranges = make([]homeRange, threads)
-	p.avoid.Store(-1)
 	p.loopFn = p.runLoop
 	for tid := 1; tid < threads; tid++ {
 		p.wake[tid] = make(chan struct{}, 1)
@@ -263,8 +259,6 @@ func (w *WorkerPanic) Unwrap() error {
 
 func (p *Pool) worker(tid int) {
 	defer p.wg.Done()
-	var mask cpuMask
-	avoiding := int64(-1)
 	seen := uint64(0)
 	for {
 		// Spin for the next generation, then park.
@@ -284,15 +278,7 @@ func (p *Pool) worker(tid int) {
 		if p.closed.Load() {
 			return
 		}
-		// Move off the caller's CPU before joining (see keepOffCaller): the
-		// move can take a millisecond on an idle VM, which the caller must
-		// not wait for as for a late worker.
-		if a := p.avoid.Load(); a != avoiding {
-			mask.avoid(int(a))
-			afterMove()
-			avoiding = a
-			s = p.state.Load()
-		}
+		beforeJoin()
 		// Join the run unless it closed first (a For whose chunks are all
 		// claimed needs no late worker).
 		for s&closedBit == 0 && !p.state.CompareAndSwap(s, s+1) {
@@ -330,3 +316,8 @@ func (p *Pool) Close() {
 	}
 	p.wg.Wait()
 }
+
+// beforeJoin runs on a worker between its check for Close and its join of
+// a run: a variable so that a test can hold a worker there while the run
+// ends and the pool closes.
+var beforeJoin = func() {}

@@ -210,3 +210,38 @@ func TestPoolSurvivesPanics(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseWhileAWorkerJoins: a worker held between its check for Close
+// and its join while the run ends and the pool closes must not take
+// Close's generation for a run and wait for another: Close returns.
+func TestCloseWhileAWorkerJoins(t *testing.T) {
+	defer func(f func()) { beforeJoin = f }(beforeJoin)
+	joining := make(chan struct{}, 1)
+	beforeJoin = func() {
+		select {
+		case joining <- struct{}{}:
+		default:
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for i := range 20 {
+		p := New(2)
+		// Run Fors until the worker is held before a join; the caller
+		// takes every chunk of that For and closes its run meanwhile.
+		for held := false; !held; {
+			p.For(4, nil, func(tid, chunk int) {})
+			select {
+			case <-joining:
+				held = true
+			case <-time.After(time.Millisecond):
+			}
+		}
+		closed := make(chan struct{})
+		go func() { p.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: Close still waits for a worker after 10 s", i)
+		}
+	}
+}

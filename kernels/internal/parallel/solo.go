@@ -163,26 +163,3 @@ func (p *Pool) SetSpell(d time.Duration) {
 	p.solo.parkNow.Store(true)
 	p.solo.winStart = time.Time{}
 }
-
-// keepOffCaller sets the CPU the workers keep off before a parallel For:
-// the caller's while the pool backs off after a spell (the Fors that probe
-// whether the machine is still busy), none otherwise. Linux wakes a parked
-// thread on its waker's CPU when it may, so a probe's workers would share
-// the caller's CPU, and slow it, rather than the co-tenant's; a worker moves
-// off the caller's CPU as it joins a run, and may run anywhere again once a
-// good window ends the backing off. It costs a getcpu call a For only while
-// backing off, and nothing on a machine that never went solo.
-func (p *Pool) keepOffCaller() {
-	want := int64(-1)
-	if p.solo.span != 0 {
-		want = int64(currentCPU())
-	}
-	if want != p.avoid.Load() {
-		p.avoid.Store(want)
-	}
-}
-
-// afterMove runs on a worker right after it moved off or back onto the
-// caller's CPU: a variable so that tests can make the move as slow as an
-// idle VM may.
-var afterMove = func() {}
