@@ -27,12 +27,11 @@ import (
 // group's transformed tiles and products stay in the last-level cache; on
 // several threads with tiles enough, forward and backward-data run a whole
 // group on each thread (winoThreadGroups), so that no thread reads what
-// another transformed. A
-// pass whose tiles make one group but whose transformed filters would not
-// stay there runs blocked by output channels (winoBlockWidth): each block's
-// filters transformed and used by one thread while they are in its caches.
-// Other shapes run the direct kernels, so that the implementation is
-// complete.
+// another transformed. A pass whose tiles make one group but whose
+// transformed filters would not stay there runs blocked by output channels
+// (winoBlockWidth): each block's filters transformed and used by one thread
+// while they are in its caches. Other shapes run the direct kernels, so
+// that the implementation is complete.
 
 // winoGroupBytes bounds the transformed input and product tiles of one group
 // of tiles, unless the group needs more for winoGroupTiles.
