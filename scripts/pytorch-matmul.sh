@@ -12,7 +12,9 @@
 # Prints every call as a Go benchmark line (into OUT too, if given), then the
 # median GFLOP/s per case and trainbench over PyTorch per precision.
 # Environment: ISA (default avx512), PY (default /usr/bin/python3). Needs
-# Debian's python3-torch; the bf16 cases need a CPU with AVX512_BF16.
+# Debian's python3-torch and a real BLAS under it (libopenblas0: PyTorch refuses
+# to be measured on the netlib reference BLAS, scripts/pytorch/blascheck.py);
+# the bf16 cases need a CPU with AVX512_BF16.
 set -euo pipefail
 case "${1:-}" in -h | --help) sed -n '2,16p' "$0"; exit 0 ;; esac
 rounds=${1:-3}

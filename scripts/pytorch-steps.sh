@@ -20,7 +20,8 @@
 # (default /usr/bin/python3). PyTorch runs in the tuned environment of
 # scripts/pytorch-mnist.sh (OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=1,
 # glibc malloc tunables that keep large blocks mapped). Needs Debian's
-# python3-torch and python3-torchvision.
+# python3-torch and python3-torchvision, and libopenblas0 (PyTorch refuses to
+# be measured on the netlib reference BLAS: scripts/pytorch/blascheck.py).
 set -euo pipefail
 case "${1:-}" in -h | --help) sed -n '2,24p' "$0"; exit 0 ;; esac
 rounds=${1:-2}
@@ -40,7 +41,7 @@ for m in ${models//,/ }; do
 	case $m in resnet50 | gpt2) ;; *) echo "pytorch-steps: model $m: want resnet50 or gpt2" >&2; exit 2 ;; esac
 done
 "$py" -c 'import torch, torchvision' 2>/dev/null || {
-	echo "pytorch-steps: $py cannot import torch and torchvision; install Debian's python3-torch python3-torchvision" >&2
+	echo "pytorch-steps: $py cannot import torch and torchvision; install Debian's python3-torch python3-torchvision libopenblas0" >&2
 	exit 2
 }
 

@@ -14,6 +14,8 @@ import sys, time
 
 import torch
 
+import blascheck
+
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 1024
 t = int(sys.argv[2]) if len(sys.argv) > 2 else 1
 reps = int(sys.argv[3]) if len(sys.argv) > 3 else 7
@@ -22,6 +24,7 @@ if n < 1 or t < 1 or reps < 1:
 torch.set_num_threads(t)
 torch.manual_seed(1)
 print(f"pkg: torch {torch.__version__}", flush=True)
+print(f"pkg: blas {blascheck.require_fast_blas('matmul.py')}", flush=True)
 for name, dt in (("f32", torch.float32), ("bf16", torch.bfloat16)):
     a, b = torch.randn(n, n).to(dt), torch.randn(n, n).to(dt)
     for _ in range(3):

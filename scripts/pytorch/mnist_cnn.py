@@ -40,6 +40,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import blascheck
+
 
 def read_idx(data, name):
     """Reads an idx file of unsigned bytes, gzipped or not."""
@@ -140,11 +142,13 @@ def main():
     if tuple(xtr.shape) != (60000, 1, 28, 28) or tuple(xte.shape) != (10000, 1, 28, 28):
         sys.exit(f"mnist_cnn: unexpected MNIST shapes {tuple(xtr.shape)}, {tuple(xte.shape)}")
 
+    blas = blascheck.require_fast_blas("mnist_cnn.py")
     if args.header:
         # Configuration lines of the Go benchmark format: key: value.
         print(f"pytorch: {torch.__version__}")
         print(f"numpy: {np.__version__}")
         print(f"python: {platform.python_version()}")
+        print(f"blas: {blas}")
         # The environment that changes PyTorch's speed (OMP_NUM_THREADS is
         # the name's threads); keys stay the same across a run's lines.
         for k in ("OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "GLIBC_TUNABLES"):

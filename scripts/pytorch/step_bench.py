@@ -22,6 +22,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import blascheck
+
 
 class Block(nn.Module):
     def __init__(self, d, h):
@@ -93,6 +95,7 @@ def main():
         loss_fn = lambda: F.cross_entropy(m(x).view(-1, 50257), y.view(-1))
     m.train()
     print(f"pkg: torch {torch.__version__}", flush=True)
+    print(f"pkg: blas {blascheck.require_fast_blas('step_bench.py')}", flush=True)
     for i in range(a.warmup + a.reps):
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
