@@ -345,3 +345,57 @@ func TestAddChain(t *testing.T) {
 		}
 	}
 }
+
+// TestPeakRunnerRunOne checks that RunOne does Iters iterations of thread
+// 0's loop and leaves the other threads' accumulators alone: it is what
+// sizes a Run, and must not wait for the other threads.
+func TestPeakRunnerRunOne(t *testing.T) {
+	info, _ := cpu.Detect()
+	for _, l := range info.Levels() {
+		for _, loop := range Loops(info, l) {
+			ctx, err := kernels.NewContext(l, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := NewPeakRunner(ctx, loop.Prec, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sums := func() []float64 {
+				var s []float64
+				for _, c := range r.c32 {
+					s = append(s, sum(c))
+				}
+				for _, c := range r.c64 {
+					s = append(s, sum(c))
+				}
+				return s
+			}
+			before := sums()
+			r.RunOne()
+			after := sums()
+			if after[0] == before[0] {
+				t.Errorf("%v: RunOne left thread 0's accumulators at %v", loop, before[0])
+			}
+			for tid := 1; tid < len(after); tid++ {
+				if after[tid] != before[tid] {
+					t.Errorf("%v: RunOne moved thread %d's accumulators %v → %v", loop, tid, before[tid], after[tid])
+				}
+			}
+			r.Run() // every thread now as far as thread 0 was after RunOne
+			r.RunOne()
+			if got := sums(); got[1] != after[0] || got[2] != after[0] {
+				t.Errorf("%v: after RunOne and Run, threads 1 and 2 sum to %v and %v, want thread 0's after one RunOne, %v", loop, got[1], got[2], after[0])
+			}
+			ctx.Close()
+		}
+	}
+}
+
+func sum[F float32 | float64](c []F) float64 {
+	s := 0.0
+	for _, v := range c {
+		s += float64(v)
+	}
+	return s
+}

@@ -205,8 +205,13 @@ func measurePeak(ctx context.Context, l cpu.Level, prec benchname.Precision, thr
 	if err != nil {
 		return 0, err
 	}
-	if err := calibrate(ctx, func(n int) { r.Iters = n }, r.Run, b.run); err != nil {
+	if err := calibrate(ctx, func(n int) { r.Iters = n }, r.RunOne, b.run); err != nil {
 		return 0, err
+	}
+	// Warm the pool up: its workers parked while the caller calibrated, and the
+	// operating system may wake a parked thread on its waker's CPU.
+	for range 4 {
+		r.Run()
 	}
 	rate, err := bestRate(ctx, r.Run, r.FLOPs(), b.reps)
 	return rate / 1e9, err

@@ -201,20 +201,29 @@ func (r *PeakRunner) FLOPs() float64 {
 }
 
 // Run does Iters iterations of the loop on every thread concurrently.
-func (r *PeakRunner) Run() {
+func (r *PeakRunner) Run() { r.ctx.Parallel(r.runThread) }
+
+// RunOne does Iters iterations of thread 0's loop on the calling goroutine
+// alone. A thread's loop takes as long whether or not the others run beside
+// it, so RunOne sizes Iters for Run without timing the wait for threads the
+// machine has not given a CPU: on a busy machine a Run of a few iterations
+// is all waiting, and sizing Iters from it made the timed runs waiting too.
+func (r *PeakRunner) RunOne() { r.runThread(0) }
+
+// runThread does Iters iterations of thread tid's loop.
+func (r *PeakRunner) runThread(tid int) {
 	iters := r.Iters
-	if r.loop.Prec == benchname.BF16 {
+	switch r.loop.Prec {
+	case benchname.BF16:
 		fn := r.loop.runBF16()
-		r.ctx.Parallel(func(tid int) { chunked(iters, func(n int) { fn(n, r.c32[tid], peakBF16A, peakBF16B) }) })
-		return
-	}
-	if r.loop.Prec == benchname.F32 {
+		chunked(iters, func(n int) { fn(n, r.c32[tid], peakBF16A, peakBF16B) })
+	case benchname.F32:
 		fn := r.loop.run32()
-		r.ctx.Parallel(func(tid int) { chunked(iters, func(n int) { fn(n, r.c32[tid], peakA, peakB) }) })
-		return
+		chunked(iters, func(n int) { fn(n, r.c32[tid], peakA, peakB) })
+	default:
+		fn := r.loop.run64()
+		chunked(iters, func(n int) { fn(n, r.c64[tid], peakA, peakB) })
 	}
-	fn := r.loop.run64()
-	r.ctx.Parallel(func(tid int) { chunked(iters, func(n int) { fn(n, r.c64[tid], peakA, peakB) }) })
 }
 
 // chunked calls fn(n) with n ≤ peakChunk until total iterations are done.
