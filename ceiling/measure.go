@@ -209,7 +209,8 @@ func measurePeak(ctx context.Context, l cpu.Level, prec benchname.Precision, thr
 		return 0, err
 	}
 	// Warm the pool up: its workers parked while the caller calibrated, and the
-	// operating system may wake a parked thread on its waker's CPU.
+	// operating system may wake a parked thread on its waker's CPU
+	// (docs/perf-notes.md#ceiling-sizing-the-peak-loop-beside-a-busy-cpu).
 	for range 4 {
 		r.Run()
 	}
