@@ -207,7 +207,7 @@ func (r *PeakRunner) Run() { r.ctx.Parallel(r.runThread) }
 // alone. A thread's loop takes as long whether or not the others run beside
 // it, so RunOne sizes Iters for Run without timing the wait for threads the
 // machine has not given a CPU: on a busy machine a Run of a few iterations
-// is all waiting, and sizing Iters from it made the timed runs waiting too.
+// is all waiting, and Iters sized from it would time the waiting.
 func (r *PeakRunner) RunOne() { r.runThread(0) }
 
 // runThread does Iters iterations of thread tid's loop.
